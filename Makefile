@@ -1,0 +1,41 @@
+# SPDX-License-Identifier: MIT
+# Thin wrapper over CMake: make demo | test | bench | install | deps | clean.
+BUILD ?= build
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_FLAGS ?=
+CTEST_FLAGS ?=
+PREFIX ?= /usr/local
+
+.PHONY: all build test demo bench bench-smoke install deps clean check-loop
+
+all: build
+
+deps:
+	@bash scripts/deps.sh
+
+build:
+	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+test: deps build
+	cd $(BUILD) && ctest --output-on-failure -j 2 $(CTEST_FLAGS)
+
+demo: deps build
+	@bash scripts/demo.sh $(BUILD)
+
+bench: build
+	$(BUILD)/coord_bench all --seconds 30
+
+bench-smoke: build
+	$(BUILD)/coord_bench all --seconds 1
+
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+# Hunts races: runs the whole suite again and again until it fails.
+check-loop: build
+	cd $(BUILD) && for i in $$(seq 1 $${N:-20}); do \
+	  ctest -j 2 --output-on-failure $(CTEST_FLAGS) || exit 1; done
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: MIT */
+/* bench-flag.c: cost of a flag check, of a claim, and of set-to-seen latency. */
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+#define MAX_RUNS 64
+
+/* About 2 ns of dependent integer work (multiply, add, shift, xor). */
+static inline uint64_t body(uint64_t x)
+{
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    return x ^ (x >> 29);
+}
+
+/* n iterations of the body, checking the flag after every block of k
+ * (k == 0: never). Blocks, not i % k: see DESIGN.md. */
+static __attribute__((noinline)) uint64_t run_blocks(const coord_flag *f,
+                                                     uint64_t n, uint64_t k)
+{
+    uint64_t x = 1;
+    if (k == 0) {
+        for (uint64_t i = 0; i < n; i++)
+            x = body(x);
+        return x;
+    }
+    for (uint64_t i = 0; i < n; i += k) {
+        uint64_t end = i + k < n ? i + k : n;
+        for (uint64_t j = i; j < end; j++)
+            x = body(x);
+        if (coord_flag_is_set(f))
+            break;
+    }
+    return x;
+}
+
+static __attribute__((noinline)) uint64_t check_only(const coord_flag *f,
+                                                     uint64_t n)
+{
+    uint64_t i;
+    for (i = 0; i < n; i++)
+        if (coord_flag_is_set(f))
+            break;
+    return i;
+}
+
+static int nruns(const struct bench_opts *o, int dflt)
+{
+    int r = o->runs ? o->runs : dflt;
+    return r > MAX_RUNS ? MAX_RUNS : r;
+}
+
+/* Calibrate n so that one run of fn takes about `target_ns`. */
+static uint64_t calibrate(uint64_t (*fn)(const coord_flag *, uint64_t, uint64_t),
+                          const coord_flag *f, uint64_t k, double target_ns)
+{
+    uint64_t n = 1 << 16;
+    for (;;) {
+        uint64_t t0 = coord_clock_ns();
+        bench_keep(fn(f, n, k));
+        double dt = (double)(coord_clock_ns() - t0);
+        if (dt > target_ns / 8 || n > (1ull << 40))
+            return (uint64_t)((double)n * target_ns / (dt > 0 ? dt : 1));
+        n *= 4;
+    }
+}
+
+static uint64_t check_only3(const coord_flag *f, uint64_t n, uint64_t k)
+{
+    (void)k;
+    return check_only(f, n);
+}
+
+static void bench_checks(const coord_flag *f, const struct bench_opts *o)
+{
+    int runs = nruns(o, 11);
+    double per_run = o->seconds * 1e9 / 3 / runs / 6;
+    double ns[MAX_RUNS];
+    uint64_t n = calibrate(check_only3, f, 0, per_run);
+    for (int r = 0; r < runs; r++) {
+        uint64_t t0 = coord_clock_ns();
+        bench_keep(check_only(f, n));
+        ns[r] = (double)(coord_clock_ns() - t0) / (double)n;
+    }
+    bench_report("flag", "check_only", ns, runs);
+
+    /* Overhead of checking every k iterations of a ~2 ns body, against the
+     * same loop without checks, measured side by side in each run. */
+    static const uint64_t ks[] = {1, 10, 100, 1000};
+    uint64_t nb = calibrate(run_blocks, f, 0, per_run);
+    double base[MAX_RUNS], over[4][MAX_RUNS];
+    for (int r = 0; r < runs; r++) {
+        uint64_t t0 = coord_clock_ns();
+        bench_keep(run_blocks(f, nb, 0));
+        double tb = (double)(coord_clock_ns() - t0);
+        base[r] = tb / (double)nb;
+        for (int i = 0; i < 4; i++) {
+            t0 = coord_clock_ns();
+            bench_keep(run_blocks(f, nb, ks[i]));
+            double t = (double)(coord_clock_ns() - t0);
+            over[i][r] = (t - tb) / tb * 100.0;
+        }
+    }
+    bench_report("flag", "body2ns_nocheck", base, runs);
+    for (int i = 0; i < 4; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "body2ns_check_every_%llu_overhead",
+                 (unsigned long long)ks[i]);
+        bench_report_value("flag", name, "pct", over[i], runs);
+    }
+}
+
+static void bench_claims(coord_flag *f, const struct bench_opts *o)
+{
+    int runs = nruns(o, 11);
+    uint64_t n = 200000;
+    double reset_ns[MAX_RUNS], cas_ns[MAX_RUNS], lock_ns[MAX_RUNS];
+    double budget = o->seconds * 1e9 / 3;
+    /* A successful claim needs a fresh epoch, so each iteration is a
+     * reset plus a claim; the reset alone is timed too and subtracted. */
+    for (int r = 0; r < runs; r++) {
+        uint64_t t0 = coord_clock_ns();
+        for (uint64_t i = 0; i < n; i++)
+            coord_flag_reset(f);
+        uint64_t t1 = coord_clock_ns();
+        for (uint64_t i = 0; i < n; i++) {
+            coord_flag_reset(f);
+            if (!coord_flag_claim(f))
+                abort();
+        }
+        uint64_t t2 = coord_clock_ns();
+        for (uint64_t i = 0; i < n; i++) {
+            coord_flag_reset(f);
+            if (!coord_flag_claim_locked(f))
+                abort();
+        }
+        uint64_t t3 = coord_clock_ns();
+        reset_ns[r] = (double)(t1 - t0) / (double)n;
+        cas_ns[r] = (double)(t2 - t1) / (double)n - reset_ns[r];
+        lock_ns[r] = (double)(t3 - t2) / (double)n - reset_ns[r];
+        if (r == 0) {
+            double per = (double)(t3 - t0);
+            double want = budget / runs;
+            n = (uint64_t)((double)n * want / (per > 0 ? per : 1));
+            if (n < 1000)
+                n = 1000;
+        }
+    }
+    bench_report("flag", "reset", reset_ns, runs);
+    bench_report("flag", "claim_cas", cas_ns, runs);
+    bench_report("flag", "claim_lock", lock_ns, runs);
+}
+
+struct prop {
+    _Atomic uint64_t t_set;  /* parent's clock when it set the flag */
+    _Atomic uint64_t t_seen; /* child's clock when it saw it */
+    _Atomic uint32_t ready;  /* child armed for round r: ready == r + 1 */
+    _Atomic uint32_t quit;
+};
+
+/* Set-to-seen latency: the child spins on coord_flag_is_set; the parent
+ * sets it and both stamp the shared monotonic clock. */
+static void bench_propagation(coord_flag *f, const struct bench_opts *o)
+{
+    struct prop *p = mmap(NULL, sizeof *p, PROT_READ | PROT_WRITE,
+                          MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return;
+    coord_flag_reset(f);
+    int rounds = (int)(o->seconds * 1000 / 3);
+    if (rounds < 50)
+        rounds = 50;
+    if (rounds > 2000)
+        rounds = 2000;
+    pid_t pid = fork();
+    if (pid == 0) {
+        for (uint32_t r = 0; r < (uint32_t)rounds; r++) {
+            atomic_store(&p->ready, r + 1);
+            while (!coord_flag_is_set(f))
+                if (atomic_load_explicit(&p->quit, memory_order_relaxed))
+                    _exit(0);
+            atomic_store(&p->t_seen, coord_clock_ns());
+            /* Wait for the parent to reset before arming again. */
+            while (coord_flag_is_set(f))
+                if (atomic_load_explicit(&p->quit, memory_order_relaxed))
+                    _exit(0);
+        }
+        _exit(0);
+    }
+    double lat[2048];
+    int got = 0;
+    for (int r = 0; r < rounds; r++) {
+        uint64_t dl = coord_clock_ns() + 2000000000ull;
+        while (atomic_load(&p->ready) != (uint32_t)r + 1 &&
+               coord_clock_ns() < dl)
+            sched_yield();
+        atomic_store(&p->t_seen, 0);
+        /* Give the child time to be spinning, not just armed. */
+        uint64_t until = coord_clock_ns() + 20000;
+        while (coord_clock_ns() < until)
+            ;
+        uint64_t t = coord_clock_ns();
+        coord_flag_set(f);
+        while (atomic_load(&p->t_seen) == 0 && coord_clock_ns() < dl)
+            ;
+        uint64_t seen = atomic_load(&p->t_seen);
+        if (seen >= t)
+            lat[got++] = (double)(seen - t);
+        coord_flag_reset(f);
+    }
+    atomic_store(&p->quit, 1);
+    waitpid(pid, NULL, 0);
+    munmap(p, sizeof *p);
+    if (got > 0)
+        bench_report_value("flag", "propagation_set_to_seen", "ns", lat, got);
+}
+
+int bench_flag(const struct bench_opts *o)
+{
+    coord_flag *f;
+    int r = coord_flag_create(&f);
+    if (r) {
+        fprintf(stderr, "coord_bench flag: %s\n", coord_strerror(r));
+        return 1;
+    }
+    bench_checks(f, o);
+    bench_claims(f, o);
+    bench_propagation(f, o);
+    coord_flag_destroy(f);
+    return 0;
+}

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+/* commands.h: the one list of coord subcommands (name, summary). */
+#ifndef COORD_CLI_COMMANDS_H
+#define COORD_CLI_COMMANDS_H
+
+/* Add a command: one line here and cli/cmd-<name>.c defining
+ * int cmd_<name>(int argc, char **argv) (argv[0] is the command name). */
+#define COORD_COMMANDS(X)                                                      \
+    X(gc, "find (and with --remove delete) shm files of crashed processes")
+
+#define COORD__CMD_DECL(name, summary) int cmd_##name(int argc, char **argv);
+COORD_COMMANDS(COORD__CMD_DECL)
+#undef COORD__CMD_DECL
+
+#endif

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+/* coord.h: umbrella header of libcoord; include this one. */
+#ifndef COORD_H
+#define COORD_H
+
+#include "coord/common.h"
+#include "coord/errno.h"
+#include "coord/version.h"
+#include "coord/clock.h"
+#include "coord/flag.h"
+#include "coord/value.h"
+#include "coord/array.h"
+#include "coord/region.h"
+#include "coord/gc.h"
+
+#endif

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/* array.h: a typed fixed-size shared array (multiprocessing.Array). */
+#ifndef COORD_ARRAY_H
+#define COORD_ARRAY_H
+
+#include "common.h"
+
+/*
+ * A coord_array holds `length` elements of one coord_type, stored natively
+ * (an f64 array is a real double[]), so coord_array_data gives zero-copy
+ * access. Element get/set are single atomic loads/stores (lock-free, never
+ * torn). A robust lock serves compound updates across elements. The lecture's
+ * "each worker writes its own slice, no lock needed" is coord_array_slice:
+ * disjoint index ranges, written without the lock.
+ */
+typedef struct coord_array coord_array;
+
+/* Largest array: 2^40 bytes of elements (beyond that: COORD_EINVAL). */
+#define COORD_ARRAY_MAX_BYTES ((size_t)1 << 40)
+
+/*
+ * coord_array_size: bytes for coord_array_init of `length` elements of
+ * `type`, or 0 when the arguments are invalid or too large. Pure.
+ */
+COORD_EXTERN size_t coord_array_size(coord_type type, size_t length);
+
+/*
+ * coord_array_init: place a zeroed array in caller memory (64-byte aligned,
+ * >= coord_array_size() bytes, shared). The caller keeps `mem`.
+ * coord_array_create: the same in a new anonymous shared mapping.
+ * coord_array_create_named / coord_array_open: named variants (see flag.h).
+ * Returns 0, COORD_EINVAL (NULL, zero length, unknown type, larger than
+ * COORD_ARRAY_MAX_BYTES, misaligned or small `mem`), COORD_ENOMEM,
+ * COORD_EEXIST, COORD_ENOENT, COORD_EPROTO, COORD_EVERSION, COORD_EAGAIN.
+ */
+COORD_EXTERN int coord_array_init(void *mem, size_t size, coord_type type,
+                                  size_t length, coord_array **out);
+COORD_EXTERN int coord_array_create(coord_array **out, coord_type type,
+                                    size_t length);
+COORD_EXTERN int coord_array_create_named(coord_array **out, coord_type type,
+                                          size_t length, const char *name);
+COORD_EXTERN int coord_array_open(coord_array **out, const char *name);
+
+/* coord_array_destroy: release this process's handle (the creator of a
+ * named array also removes the name). NULL is ignored. */
+COORD_EXTERN void coord_array_destroy(coord_array *a);
+
+/* coord_array_length / coord_array_type: as created (0 for NULL). */
+COORD_EXTERN size_t coord_array_length(const coord_array *a);
+COORD_EXTERN coord_type coord_array_type(const coord_array *a);
+
+/*
+ * coord_array_data: the elements, zero-copy (cast to the element type).
+ * Valid until coord_array_destroy in this process. Concurrent plain writes
+ * to one element from two processes race: use slices, get/set or the lock.
+ * Returns NULL for NULL.
+ */
+COORD_EXTERN void *coord_array_data(coord_array *a);
+
+/*
+ * coord_array_get / coord_array_set: one element, as one atomic load
+ * (acquire) / store (release). Any process, any time. Wait-free.
+ * Returns 0, COORD_EINVAL (NULL), COORD_ERANGE (index >= length).
+ */
+COORD_EXTERN int coord_array_get(const coord_array *a, size_t index,
+                                 coord_scalar *out);
+COORD_EXTERN int coord_array_set(coord_array *a, size_t index,
+                                 coord_scalar in);
+
+/*
+ * coord_array_slice: the half-open index range [*begin, *end) that worker
+ * `worker` of `workers` owns when the array is split into contiguous,
+ * near-equal slices (sizes differ by at most one). Writers that stay in
+ * their own slice need no lock. Pure.
+ * Returns 0, COORD_EINVAL (NULL, workers 0, worker >= workers).
+ */
+COORD_EXTERN int coord_array_slice(const coord_array *a, unsigned worker,
+                                   unsigned workers, size_t *begin,
+                                   size_t *end);
+
+/*
+ * coord_array_lock / coord_array_unlock: the array's robust lock, as
+ * coord_value_lock / coord_value_unlock (COORD_RECOVERED when the previous
+ * holder died: elements are never torn, but a multi-element update it was
+ * making may be half done).
+ */
+COORD_EXTERN int coord_array_lock(coord_array *a, int timeout_ms);
+COORD_EXTERN int coord_array_unlock(coord_array *a);
+
+#endif

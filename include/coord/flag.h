@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: MIT */
+/* flag.h: the shared stop flag with a first-wins claim, epochs and waiting. */
+#ifndef COORD_FLAG_H
+#define COORD_FLAG_H
+
+#include <stdatomic.h>
+
+#include "common.h"
+
+/*
+ * A coord_flag is one 32-bit word alone on its 64-byte cache line: bit 0 says
+ * "set", bits 1..31 count the epoch (round). Reading it is one atomic load;
+ * claiming it is one compare-and-swap. A second cache line holds a robust
+ * process-shared mutex for the lecture's lock-based claim. The flag is shared
+ * with every child forked after it is created; a named flag can also be
+ * opened by an unrelated process.
+ *
+ * Epochs: coord_flag_reset() clears the flag and starts a new epoch. A claim
+ * made with coord_flag_claim_epoch(f, e) only succeeds while the epoch is
+ * still e, so a slow worker of round k can never claim round k+1. Epochs
+ * wrap after 2^31 resets.
+ */
+typedef struct coord_flag coord_flag;
+
+/* How a claim is made (see coord_flag_claim_epoch). */
+typedef enum coord_claim_mode {
+    COORD_CLAIM_CAS = 0, /* one lock-free compare-and-swap (default) */
+    COORD_CLAIM_LOCK = 1 /* lecture: lock, check again, set, unlock */
+} coord_claim_mode;
+
+/* Exposed only so that coord_flag_is_set can be inline; do not touch. */
+struct coord__flag_head {
+    _Atomic uint32_t state;
+};
+
+/*
+ * coord_flag_size: bytes needed to place a flag with coord_flag_init().
+ * Concurrency: pure. Returns the size (a multiple of 64).
+ */
+COORD_EXTERN size_t coord_flag_size(void);
+
+/*
+ * coord_flag_init: place a new flag (clear, epoch 0) in caller memory.
+ * `mem` must be 64-byte aligned, at least coord_flag_size() bytes, and in
+ * memory shared with the processes that will use the flag (MAP_SHARED).
+ * Concurrency: nobody may use `mem` during the call. Ownership: the caller
+ * keeps `mem`; coord_flag_destroy() on such a flag releases nothing.
+ * Returns 0 and *out, COORD_EINVAL (NULL, misaligned, too small) or a
+ * mutex initialisation error.
+ */
+COORD_EXTERN int coord_flag_init(void *mem, size_t size, coord_flag **out);
+
+/*
+ * coord_flag_create: map a new clear flag in anonymous shared memory.
+ * Every child forked after this call shares it.
+ * Returns 0 and *out, COORD_EINVAL (out NULL) or COORD_ENOMEM.
+ */
+COORD_EXTERN int coord_flag_create(coord_flag **out);
+
+/*
+ * coord_flag_create_named: like coord_flag_create, but backed by the named
+ * shared-memory file /dev/shm/coord.<name> (mode 0600, O_EXCL) so that
+ * unrelated processes can coord_flag_open() it. `name` is 1..200 characters
+ * of [A-Za-z0-9._-]. Returns 0, COORD_EINVAL (bad name), COORD_EEXIST (name
+ * taken), COORD_EACCES or COORD_ENOMEM.
+ */
+COORD_EXTERN int coord_flag_create_named(coord_flag **out, const char *name);
+
+/*
+ * coord_flag_open: map the flag another process created with `name`.
+ * Returns 0, COORD_EINVAL, COORD_ENOENT (no such name), COORD_EPROTO (not a
+ * coord flag: bad magic, kind or size), COORD_EVERSION (other ABI version),
+ * COORD_EAGAIN (the creator has not finished initialising it) or
+ * COORD_EACCES.
+ */
+COORD_EXTERN int coord_flag_open(coord_flag **out, const char *name);
+
+/*
+ * coord_flag_destroy: release this process's handle. For a flag from
+ * coord_flag_create, coord_flag_create_named or coord_flag_open this unmaps it; the creator process of
+ * a named flag also removes its name. Other processes that still map it may
+ * keep using it. NULL is ignored. Concurrency: no other thread of this
+ * process may use `f` during or after the call.
+ */
+COORD_EXTERN void coord_flag_destroy(coord_flag *f);
+
+/*
+ * coord_flag_is_set: is the flag set in its current epoch?
+ * Concurrency: any thread or process, any time. Progress: wait-free, one
+ * atomic load, no lock, no system call (it belongs in hot loops).
+ * Memory ordering: acquire; when it returns true, everything the setter
+ * wrote before coord_flag_set/claim is visible. NULL gives false.
+ */
+static inline bool coord_flag_is_set(const coord_flag *f)
+{
+    const struct coord__flag_head *h = (const struct coord__flag_head *)f;
+    return f != NULL &&
+           (atomic_load_explicit(&h->state, memory_order_acquire) & 1u) != 0;
+}
+
+/*
+ * coord_flag_set: set the flag in the current epoch and wake its waiters.
+ * Concurrency: any thread or process. Progress: lock-free (one atomic OR; a
+ * futex wake only when someone sleeps in coord_flag_wait). Memory ordering:
+ * release. Setting a set flag does nothing. NULL is ignored.
+ */
+COORD_EXTERN void coord_flag_set(coord_flag *f);
+
+/*
+ * coord_flag_claim: set the flag, returning true for exactly one caller per
+ * epoch (the first); everyone else, and every later caller, gets false.
+ * Concurrency: any thread or process. Progress: lock-free, one
+ * compare-and-swap. Memory ordering: acq_rel. NULL gives false.
+ */
+COORD_EXTERN bool coord_flag_claim(coord_flag *f);
+
+/*
+ * coord_flag_claim_locked: the lecture's protocol (slide 5): a cheap check,
+ * then lock, check again, set, unlock. True for exactly one caller per
+ * epoch. Progress: blocking (robust mutex; a holder that dies is recovered).
+ * NULL gives false.
+ */
+COORD_EXTERN bool coord_flag_claim_locked(coord_flag *f);
+
+/*
+ * coord_flag_claim_epoch: claim the flag for epoch `epoch` only, in `mode`.
+ * Returns 1 when this caller won epoch `epoch`, 0 when the flag is already
+ * set or the epoch has moved on, COORD_EINVAL (NULL or unknown mode).
+ * Concurrency and progress: as coord_flag_claim / coord_flag_claim_locked.
+ */
+COORD_EXTERN int coord_flag_claim_epoch(coord_flag *f, uint32_t epoch,
+                                        coord_claim_mode mode);
+
+/*
+ * coord_flag_epoch: the current epoch (0 after create, +1 per reset, modulo
+ * 2^31). Concurrency: any; wait-free. NULL gives 0.
+ */
+COORD_EXTERN uint32_t coord_flag_epoch(const coord_flag *f);
+
+/*
+ * coord_flag_reset: clear the flag and start a new epoch; wakes waiters.
+ * Concurrency: any process, but the caller must know the round is over (a
+ * claim racing with a reset either lands in the old epoch and is discarded
+ * by the reset, or fails). Returns the new epoch (0 .. 2^31-1), or
+ * COORD_EINVAL for NULL.
+ */
+COORD_EXTERN int coord_flag_reset(coord_flag *f);
+
+/*
+ * coord_flag_wait: sleep until the flag is set or its epoch changes.
+ * Concurrency: any number of waiters in any processes. Progress: blocking
+ * (futex), bounded by `timeout_ms` (see common.h).
+ * Returns 0 when set (or the epoch moved on), COORD_ETIMEDOUT,
+ * COORD_EAGAIN (timeout 0 and not set), COORD_EINVAL.
+ */
+COORD_EXTERN int coord_flag_wait(coord_flag *f, int timeout_ms);
+
+#endif

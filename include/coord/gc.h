@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/* gc.h: find and remove shared-memory files left by crashed coord processes. */
+#ifndef COORD_GC_H
+#define COORD_GC_H
+
+#include "common.h"
+
+/* What coord_gc found about one /dev/shm/coord.* file. */
+typedef enum coord_gc_state {
+    COORD_GC_LIVE = 0,    /* its creator process still runs: never touched */
+    COORD_GC_DEAD = 1,    /* its creator is gone: garbage */
+    COORD_GC_FOREIGN = 2, /* not a coord segment (bad magic): never touched */
+    COORD_GC_BUSY = 3     /* being created, creator unknown: never touched */
+} coord_gc_state;
+
+typedef struct coord_gc_entry {
+    char name[256];      /* the name given at create (file minus "coord.") */
+    int creator_pid;     /* 0 when unknown */
+    uint64_t size;       /* file size in bytes */
+    const char *kind;    /* "flag", "value", "array", "region", "queue", ... */
+    coord_gc_state state;
+    bool removed;        /* true when this call removed it */
+} coord_gc_entry;
+
+/* Called once per file; a non-zero return stops the scan and is returned. */
+typedef int (*coord_gc_fn)(const coord_gc_entry *e, void *arg);
+
+/*
+ * coord_gc: scan /dev/shm for coord segments, report each one to `fn` (may be
+ * NULL), and when `remove` is true unlink those whose creator process is gone
+ * (pid no longer running, or reused by a process with another start time).
+ * Files of live creators, files that are not coord's and files of other
+ * users are never touched.
+ * Concurrency: any process; races with creators are safe (a file being
+ * created is BUSY or LIVE). Blocking: file-system calls only.
+ * Returns the number of DEAD files found (removed when `remove`), `fn`'s
+ * non-zero return, or a negative error reading /dev/shm.
+ */
+COORD_EXTERN int coord_gc(bool remove, coord_gc_fn fn, void *arg);
+
+#endif

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/* region.h: raw shared bytes (multiprocessing.shared_memory). */
+#ifndef COORD_REGION_H
+#define COORD_REGION_H
+
+#include "common.h"
+
+/*
+ * A coord_region is `size` bytes of shared memory with no structure and no
+ * lock: the caller owns the layout and the synchronisation (use a flag,
+ * value or array for that). The bytes start 64-byte aligned. Memory the
+ * caller already shares needs no region object: it is a region already.
+ */
+typedef struct coord_region coord_region;
+
+/*
+ * coord_region_create: `size` zeroed bytes in anonymous shared memory,
+ * shared with children forked afterwards.
+ * coord_region_create_named / coord_region_open: named variants (see
+ * flag.h for the name rules).
+ * Returns 0, COORD_EINVAL (NULL, size 0 or > 2^40), COORD_ENOMEM,
+ * COORD_EEXIST, COORD_ENOENT, COORD_EPROTO, COORD_EVERSION, COORD_EAGAIN.
+ */
+COORD_EXTERN int coord_region_create(coord_region **out, size_t size);
+COORD_EXTERN int coord_region_create_named(coord_region **out, size_t size,
+                                           const char *name);
+COORD_EXTERN int coord_region_open(coord_region **out, const char *name);
+
+/* coord_region_destroy: release this process's handle (the creator of a
+ * named region also removes the name). NULL is ignored. */
+COORD_EXTERN void coord_region_destroy(coord_region *r);
+
+/* coord_region_data / coord_region_len: the bytes and their count (NULL/0
+ * for NULL). Valid until coord_region_destroy in this process. */
+COORD_EXTERN void *coord_region_data(coord_region *r);
+COORD_EXTERN size_t coord_region_len(const coord_region *r);
+
+#endif

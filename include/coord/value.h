@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+/* value.h: a typed shared scalar with a robust lock (multiprocessing.Value). */
+#ifndef COORD_VALUE_H
+#define COORD_VALUE_H
+
+#include "common.h"
+
+/*
+ * A coord_value holds one scalar of a coord_type in shared memory, on its
+ * own cache line, next to a robust process-shared mutex (on another line).
+ * coord_value_get is a lock-free atomic load. set, add and cas take the lock,
+ * so they are serialised with compound updates made between coord_value_lock
+ * and coord_value_unlock (the lecture's `with v.get_lock():`). While holding
+ * the lock, use coord_value_get and coord_value_store to read and write.
+ *
+ * A holder killed while holding the lock does not wedge the others: the
+ * next locker gets COORD_RECOVERED from coord_value_lock (set/add/cas
+ * recover silently: their own updates are single stores, never half done).
+ */
+typedef struct coord_value coord_value;
+
+/* coord_value_size: bytes for coord_value_init (a multiple of 64). Pure. */
+COORD_EXTERN size_t coord_value_size(void);
+
+/*
+ * coord_value_init: place a value of `type`, set to zero, in caller memory
+ * (64-byte aligned, >= coord_value_size() bytes, shared with the users).
+ * The caller keeps `mem`; destroy releases nothing for such a value.
+ * Returns 0, COORD_EINVAL (NULL, misaligned, too small, unknown type).
+ */
+COORD_EXTERN int coord_value_init(void *mem, size_t size, coord_type type,
+                                  coord_value **out);
+
+/*
+ * coord_value_create: a new zero value of `type` in anonymous shared
+ * memory, shared with children forked afterwards.
+ * coord_value_create_named: the same, backed by /dev/shm/coord.<name>
+ * (0600, O_EXCL; name rules as coord_flag_create_named).
+ * coord_value_open: map a named value created by another process.
+ * Returns 0, COORD_EINVAL, COORD_ENOMEM, COORD_EEXIST (named), COORD_ENOENT,
+ * COORD_EPROTO, COORD_EVERSION, COORD_EAGAIN (open).
+ */
+COORD_EXTERN int coord_value_create(coord_value **out, coord_type type);
+COORD_EXTERN int coord_value_create_named(coord_value **out, coord_type type,
+                                          const char *name);
+COORD_EXTERN int coord_value_open(coord_value **out, const char *name);
+
+/*
+ * coord_value_destroy: release this process's handle (the creator of a
+ * named value also removes the name). NULL is ignored.
+ */
+COORD_EXTERN void coord_value_destroy(coord_value *v);
+
+/* coord_value_type: the value's type (0 for NULL). Wait-free. */
+COORD_EXTERN coord_type coord_value_type(const coord_value *v);
+
+/*
+ * coord_value_get: read the value. Concurrency: any process, any time,
+ * locked or not. Progress: wait-free (one atomic load, acquire).
+ * Returns 0 and *out, COORD_EINVAL (NULL).
+ */
+COORD_EXTERN int coord_value_get(const coord_value *v, coord_scalar *out);
+
+/*
+ * coord_value_set / coord_value_add / coord_value_cas: locked updates.
+ * add stores value+delta (wrapping in the type) and gives the old value in
+ * *old (may be NULL). cas stores `desired` only if the value equals
+ * `expected`; it returns 1 when it did, 0 when not (and *actual, may be
+ * NULL, gets the value seen). Progress: blocking (robust mutex), bounded by
+ * nothing but the holder; never call them while holding the lock yourself
+ * (COORD_EDEADLK). Returns 0 (1/0 for cas), COORD_EINVAL, COORD_EDEADLK.
+ */
+COORD_EXTERN int coord_value_set(coord_value *v, coord_scalar in);
+COORD_EXTERN int coord_value_add(coord_value *v, coord_scalar delta,
+                                 coord_scalar *old);
+COORD_EXTERN int coord_value_cas(coord_value *v, coord_scalar expected,
+                                 coord_scalar desired, coord_scalar *actual);
+
+/* Conveniences for the common types: convert through coord_scalar. */
+COORD_EXTERN int coord_value_get_i64(const coord_value *v, int64_t *out);
+COORD_EXTERN int coord_value_set_i64(coord_value *v, int64_t in);
+COORD_EXTERN int coord_value_add_i64(coord_value *v, int64_t delta,
+                                     int64_t *old);
+
+/*
+ * coord_value_lock: take the value's robust lock for a compound update.
+ * Blocking, bounded by `timeout_ms` (see common.h).
+ * Returns 0, COORD_RECOVERED (locked; the previous holder died holding it:
+ * the value is intact, since stores are atomic, but the caller's compound
+ * invariant may not be), COORD_EAGAIN, COORD_ETIMEDOUT, COORD_EDEADLK,
+ * COORD_EINVAL.
+ * coord_value_unlock: release it; only the holder may call it (others get
+ * COORD_EPERM).
+ * coord_value_store: write while holding the lock (no locking inside).
+ * Returns 0 or COORD_EINVAL.
+ */
+COORD_EXTERN int coord_value_lock(coord_value *v, int timeout_ms);
+COORD_EXTERN int coord_value_unlock(coord_value *v);
+COORD_EXTERN int coord_value_store(coord_value *v, coord_scalar in);
+
+#endif

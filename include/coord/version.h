@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/* version.h: the library's version, at compile time and at run time. */
+#ifndef COORD_VERSION_H
+#define COORD_VERSION_H
+
+#include "common.h"
+
+#define COORD_VERSION_MAJOR 0
+#define COORD_VERSION_MINOR 1
+#define COORD_VERSION_PATCH 0
+#define COORD_VERSION_HEX                                                      \
+    ((COORD_VERSION_MAJOR << 16) | (COORD_VERSION_MINOR << 8) |                \
+     COORD_VERSION_PATCH)
+
+/* ABI version stamped into every shared segment; bumped on layout changes. */
+#define COORD_ABI_VERSION 1
+
+/*
+ * coord_version: COORD_VERSION_HEX of the library actually linked.
+ * coord_version_string: "major.minor.patch", static.
+ * Concurrency: any thread.
+ */
+COORD_EXTERN unsigned coord_version(void);
+COORD_EXTERN const char *coord_version_string(void);
+
+#endif

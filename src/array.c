@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: MIT */
+/* array.c: typed shared array with native element storage and a robust lock. */
+#include <stdalign.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define ARRAY_MAGIC 0x41525259u /* "ARRY" */
+
+struct coord_array {
+    uint32_t magic;
+    uint32_t type;
+    uint64_t length;
+    uint32_t owned;
+    alignas(COORD__CACHE_LINE) coord__mutex lock;
+    /* The elements start on a fresh cache line after the header, so that
+     * slice writers do not share a line with the lock. */
+    alignas(COORD__CACHE_LINE) unsigned char data[];
+};
+
+size_t coord_array_size(coord_type type, size_t length)
+{
+    size_t es = coord_type_size(type);
+    if (es == 0 || length == 0 || length > COORD_ARRAY_MAX_BYTES / es)
+        return 0;
+    return sizeof(struct coord_array) + length * es;
+}
+
+static int setup(struct coord_array *a, coord_type type, size_t length,
+                 uint32_t owned)
+{
+    memset(a, 0, sizeof *a);
+    int r = coord__mutex_init(&a->lock);
+    if (r)
+        return r;
+    a->magic = ARRAY_MAGIC;
+    a->type = (uint32_t)type;
+    a->length = length;
+    a->owned = owned;
+    return 0;
+}
+
+int coord_array_init(void *mem, size_t size, coord_type type, size_t length,
+                     coord_array **out)
+{
+    size_t need = coord_array_size(type, length);
+    if (!mem || !out || need == 0 || size < need ||
+        (uintptr_t)mem % COORD__CACHE_LINE)
+        return COORD_EINVAL;
+    memset((char *)mem + sizeof(struct coord_array), 0,
+           need - sizeof(struct coord_array));
+    int r = setup(mem, type, length, 0);
+    if (!r)
+        *out = mem;
+    return r;
+}
+
+static int create(coord_array **out, coord_type type, size_t length,
+                  const char *name)
+{
+    size_t need = coord_array_size(type, length);
+    if (!out || need == 0)
+        return COORD_EINVAL;
+    void *mem;
+    int r = coord__seg_create(name, COORD__KIND_ARRAY, need, &mem);
+    if (r)
+        return r;
+    /* Fresh mappings are zero-filled: the elements need no memset. */
+    r = setup(mem, type, length, 1);
+    if (r) {
+        coord__seg_release(mem, true);
+        return r;
+    }
+    coord__seg_publish(mem);
+    *out = mem;
+    return 0;
+}
+
+int coord_array_create(coord_array **out, coord_type type, size_t length)
+{
+    return create(out, type, length, NULL);
+}
+
+int coord_array_create_named(coord_array **out, coord_type type,
+                             size_t length, const char *name)
+{
+    if (!name)
+        return COORD_EINVAL;
+    return create(out, type, length, name);
+}
+
+int coord_array_open(coord_array **out, const char *name)
+{
+    void *mem;
+    size_t size;
+    if (!out)
+        return COORD_EINVAL;
+    int r = coord__seg_open(name, COORD__KIND_ARRAY, &mem, &size);
+    if (r)
+        return r;
+    struct coord_array *a = mem;
+    if (size < sizeof *a || a->magic != ARRAY_MAGIC ||
+        coord_array_size((coord_type)a->type, a->length) == 0 ||
+        coord_array_size((coord_type)a->type, a->length) > size) {
+        coord__seg_release(mem, false);
+        return COORD_EPROTO;
+    }
+    *out = a;
+    return 0;
+}
+
+void coord_array_destroy(coord_array *a)
+{
+    if (a && a->owned)
+        coord__seg_release(a, true);
+}
+
+size_t coord_array_length(const coord_array *a)
+{
+    return a ? a->length : 0;
+}
+
+coord_type coord_array_type(const coord_array *a)
+{
+    return a ? (coord_type)a->type : (coord_type)0;
+}
+
+void *coord_array_data(coord_array *a)
+{
+    return a ? a->data : NULL;
+}
+
+int coord_array_get(const coord_array *a, size_t index, coord_scalar *out)
+{
+    if (!a || !out)
+        return COORD_EINVAL;
+    if (index >= a->length)
+        return COORD_ERANGE;
+    coord_scalar s;
+    memset(&s, 0, sizeof s);
+    const void *p = a->data + index * coord_type_size((coord_type)a->type);
+    /* __atomic builtins on the native width: the elements are plain typed
+     * storage (for zero-copy use), yet each access is one untorn load. */
+    switch ((coord_type)a->type) {
+    case COORD_I8:
+        s.i = (int8_t)__atomic_load_n((const uint8_t *)p, __ATOMIC_ACQUIRE);
+        break;
+    case COORD_U8:
+        s.u = __atomic_load_n((const uint8_t *)p, __ATOMIC_ACQUIRE);
+        break;
+    case COORD_BOOL:
+        s.b = __atomic_load_n((const uint8_t *)p, __ATOMIC_ACQUIRE) != 0;
+        break;
+    case COORD_I16:
+        s.i = (int16_t)__atomic_load_n((const uint16_t *)p, __ATOMIC_ACQUIRE);
+        break;
+    case COORD_U16:
+        s.u = __atomic_load_n((const uint16_t *)p, __ATOMIC_ACQUIRE);
+        break;
+    case COORD_I32:
+        s.i = (int32_t)__atomic_load_n((const uint32_t *)p, __ATOMIC_ACQUIRE);
+        break;
+    case COORD_U32:
+        s.u = __atomic_load_n((const uint32_t *)p, __ATOMIC_ACQUIRE);
+        break;
+    case COORD_I64:
+    case COORD_U64:
+    case COORD_F64:
+        s.u = __atomic_load_n((const uint64_t *)p, __ATOMIC_ACQUIRE);
+        break;
+    }
+    *out = s;
+    return 0;
+}
+
+int coord_array_set(coord_array *a, size_t index, coord_scalar in)
+{
+    if (!a)
+        return COORD_EINVAL;
+    if (index >= a->length)
+        return COORD_ERANGE;
+    coord_type t = (coord_type)a->type;
+    void *p = a->data + index * coord_type_size(t);
+    in = coord__scalar_norm(t, in);
+    switch (t) {
+    case COORD_I8:
+    case COORD_U8:
+        __atomic_store_n((uint8_t *)p, (uint8_t)in.u, __ATOMIC_RELEASE);
+        break;
+    case COORD_BOOL:
+        __atomic_store_n((uint8_t *)p, (uint8_t)in.b, __ATOMIC_RELEASE);
+        break;
+    case COORD_I16:
+    case COORD_U16:
+        __atomic_store_n((uint16_t *)p, (uint16_t)in.u, __ATOMIC_RELEASE);
+        break;
+    case COORD_I32:
+    case COORD_U32:
+        __atomic_store_n((uint32_t *)p, (uint32_t)in.u, __ATOMIC_RELEASE);
+        break;
+    case COORD_I64:
+    case COORD_U64:
+    case COORD_F64:
+        __atomic_store_n((uint64_t *)p, in.u, __ATOMIC_RELEASE);
+        break;
+    }
+    return 0;
+}
+
+int coord_array_slice(const coord_array *a, unsigned worker, unsigned workers,
+                      size_t *begin, size_t *end)
+{
+    if (!a || !begin || !end || workers == 0 || worker >= workers)
+        return COORD_EINVAL;
+    size_t n = a->length, q = n / workers, rem = n % workers;
+    /* The first `rem` workers take one extra element each. */
+    *begin = worker * q + (worker < rem ? worker : rem);
+    *end = *begin + q + (worker < rem ? 1 : 0);
+    return 0;
+}
+
+int coord_array_lock(coord_array *a, int timeout_ms)
+{
+    if (!a)
+        return COORD_EINVAL;
+    return coord__mutex_lock(&a->lock, timeout_ms);
+}
+
+int coord_array_unlock(coord_array *a)
+{
+    if (!a)
+        return COORD_EINVAL;
+    return coord__mutex_unlock(&a->lock);
+}

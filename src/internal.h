@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: MIT */
+/* internal.h: the platform layer (layer 0) and helpers shared by the components. */
+#ifndef COORD_INTERNAL_H
+#define COORD_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/types.h>
+
+#include "coord.h"
+#include "coord_config.h"
+
+/* Every shared atomic coord uses must be lock-free, or it would not work
+ * across processes (a lock-based atomic keeps its lock in private memory). */
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "32-bit atomics must be lock-free");
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics must be lock-free");
+
+#define COORD__CACHE_LINE 64
+
+/* Invariant violations only: never for bad input or runtime conditions. */
+#define COORD__DIE(msg)                                                        \
+    do {                                                                       \
+        fprintf(stderr, "coord: %s:%d: invariant broken: %s\n", __FILE__,      \
+                __LINE__, (msg));                                              \
+        abort();                                                               \
+    } while (0)
+
+/* ---- clock (src/os/clock.c) ------------------------------------------ */
+
+/* Absolute monotonic deadline for `timeout_ms` (UINT64_MAX for forever). */
+uint64_t coord__deadline(int timeout_ms);
+/* 0 when timeout_ms is -1, 0 or positive; COORD_EINVAL otherwise. */
+int coord__check_timeout(int timeout_ms);
+
+/* ---- futex (src/os/futex.c) ------------------------------------------ */
+
+/* Sleep while *word == expected, until woken or `deadline_ns` (absolute
+ * monotonic, UINT64_MAX: none). Shared (not private) futex, so it works
+ * across processes. Returns 0 (woken, value changed, or spurious: the
+ * caller re-checks), COORD_ETIMEDOUT. */
+int coord__futex_wait(_Atomic uint32_t *word, uint32_t expected,
+                      uint64_t deadline_ns);
+/* Wake up to `n` waiters (INT32_MAX: all). */
+void coord__futex_wake(_Atomic uint32_t *word, int n);
+
+/* ---- robust process-shared mutex (src/os/mutex.c) ---------------------- */
+
+typedef struct coord__mutex {
+    pthread_mutex_t m;
+} coord__mutex;
+
+int coord__mutex_init(coord__mutex *m);
+/* Returns 0 (locked), COORD_RECOVERED (locked; the previous holder died
+ * holding it and the mutex was made consistent: the caller decides whether
+ * the guarded data is intact), COORD_EAGAIN (timeout 0, busy),
+ * COORD_ETIMEDOUT, COORD_EDEADLK (this thread holds it), COORD_EINVAL. */
+int coord__mutex_lock(coord__mutex *m, int timeout_ms);
+/* Returns 0, or COORD_EPERM when the caller does not hold the mutex. */
+int coord__mutex_unlock(coord__mutex *m);
+
+/* ---- shared segments (src/os/segment.c) -------------------------------- */
+
+/*
+ * Every mapping coord creates itself is a segment: a 256-byte header, then
+ * the object at offset COORD__SEG_HDR. The header is position independent
+ * (no pointers) and stamped with magic, ABI version, kind and size; openers
+ * validate all four. A named segment lives in /dev/shm/coord.<name>.
+ */
+#define COORD__SEG_MAGIC 0x474553444f4f43ull /* "COODSEG" */
+#define COORD__SEG_HDR 256
+#define COORD__NAME_PREFIX "coord."
+#define COORD__NAME_MAX 200
+
+enum coord__kind {
+    COORD__KIND_FLAG = 1,
+    COORD__KIND_VALUE = 2,
+    COORD__KIND_ARRAY = 3,
+    COORD__KIND_REGION = 4,
+    COORD__KIND_QUEUE = 5,
+    COORD__KIND_POOL = 6,
+    COORD__KIND_SEARCH = 7,
+    COORD__KIND_OTHER = 99
+};
+
+typedef struct coord__seg_hdr {
+    _Atomic uint64_t magic; /* written last, with release, by the creator */
+    uint32_t abi;
+    uint32_t kind;
+    uint64_t size;          /* whole mapping, header included */
+    int32_t creator_pid;
+    uint32_t named;         /* 1 when backed by a /dev/shm name */
+    uint64_t creator_start; /* creator's start time (clock ticks since boot) */
+    char name[COORD__SEG_HDR - 40]; /* the user's name, NUL-terminated */
+} coord__seg_hdr;
+_Static_assert(sizeof(coord__seg_hdr) == COORD__SEG_HDR, "segment header");
+
+/* Validate a user-visible name (1..COORD__NAME_MAX of [A-Za-z0-9._-]). */
+int coord__name_check(const char *name);
+/* "/coord.<name>" for shm_open into buf (>= COORD__SEG_HDR + 16 bytes). */
+void coord__name_path(char *buf, size_t cap, const char *name);
+
+/* Create a segment for an object of `obj_size` bytes, zero-filled. `name`
+ * NULL: anonymous shared mapping. The magic is not yet published: call
+ * coord__seg_publish(obj) once the object is initialised. */
+int coord__seg_create(const char *name, uint32_t kind, size_t obj_size,
+                      void **obj_out);
+void coord__seg_publish(void *obj);
+/* Open and validate a named segment of `kind`; *obj_size gets the object's
+ * size. Returns 0, COORD_ENOENT, COORD_EPROTO, COORD_EVERSION, COORD_EAGAIN,
+ * COORD_EACCES, COORD_EINVAL. */
+int coord__seg_open(const char *name, uint32_t kind, void **obj_out,
+                    size_t *obj_size);
+/* Unmap the segment holding `obj`; the creator of a named segment also
+ * unlinks the name (when `unlink_name` is true). */
+void coord__seg_release(void *obj, bool unlink_name);
+/* The header of the segment that holds `obj`. */
+coord__seg_hdr *coord__seg_of(void *obj);
+
+/* ---- processes (src/os/proc.c) ----------------------------------------- */
+
+/* Start time of `pid` in clock ticks since boot (field 22 of /proc/PID/stat),
+ * or 0 when the process does not exist. */
+uint64_t coord__proc_start_time(pid_t pid);
+/* True when `pid` runs and started at `start` (0: do not compare). */
+bool coord__proc_alive(pid_t pid, uint64_t start);
+
+/* ---- scalars (src/scalar.c) ------------------------------------------- */
+
+/* Wrap `v` to `type` (e.g. i8 keeps the low 8 bits, sign-extended). */
+coord_scalar coord__scalar_norm(coord_type type, coord_scalar v);
+/* v + d in `type`, wrapped. */
+coord_scalar coord__scalar_add(coord_type type, coord_scalar v, coord_scalar d);
+bool coord__scalar_eq(coord_type type, coord_scalar a, coord_scalar b);
+bool coord__type_valid(coord_type type);
+
+#endif

@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: MIT */
+/* value.c: typed shared scalar with lock-free reads and robust locked updates. */
+#include <stdalign.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define VALUE_MAGIC 0x56414c55u /* "VALU" */
+
+struct coord_value {
+    /* The word readers load has its own line; the lock traffic of writers
+     * stays on line 1 and does not evict it more than the store itself. */
+    alignas(COORD__CACHE_LINE) _Atomic uint64_t bits;
+    uint32_t magic;
+    uint32_t type;
+    uint32_t owned;
+    alignas(COORD__CACHE_LINE) coord__mutex lock;
+};
+
+static coord_scalar from_bits(uint64_t b)
+{
+    coord_scalar s;
+    memcpy(&s, &b, sizeof s);
+    return s;
+}
+
+static uint64_t to_bits(coord_type t, coord_scalar s)
+{
+    s = coord__scalar_norm(t, s);
+    uint64_t b = 0;
+    if (t == COORD_BOOL)
+        b = s.b ? 1 : 0; /* a bool fills one byte of the union only */
+    else
+        memcpy(&b, &s, sizeof b);
+    return b;
+}
+
+static coord_scalar load(const struct coord_value *v)
+{
+    uint64_t b = atomic_load_explicit(&v->bits, memory_order_acquire);
+    if (v->type == COORD_BOOL) {
+        coord_scalar s;
+        memset(&s, 0, sizeof s);
+        s.b = b != 0;
+        return s;
+    }
+    return from_bits(b);
+}
+
+size_t coord_value_size(void)
+{
+    return sizeof(struct coord_value);
+}
+
+static int setup(struct coord_value *v, coord_type type, uint32_t owned)
+{
+    memset(v, 0, sizeof *v);
+    int r = coord__mutex_init(&v->lock);
+    if (r)
+        return r;
+    v->magic = VALUE_MAGIC;
+    v->type = (uint32_t)type;
+    v->owned = owned;
+    return 0;
+}
+
+int coord_value_init(void *mem, size_t size, coord_type type,
+                     coord_value **out)
+{
+    if (!mem || !out || size < sizeof(struct coord_value) ||
+        (uintptr_t)mem % COORD__CACHE_LINE || !coord__type_valid(type))
+        return COORD_EINVAL;
+    int r = setup(mem, type, 0);
+    if (!r)
+        *out = mem;
+    return r;
+}
+
+static int create(coord_value **out, coord_type type, const char *name)
+{
+    if (!out || !coord__type_valid(type))
+        return COORD_EINVAL;
+    void *mem;
+    int r = coord__seg_create(name, COORD__KIND_VALUE,
+                              sizeof(struct coord_value), &mem);
+    if (r)
+        return r;
+    r = setup(mem, type, 1);
+    if (r) {
+        coord__seg_release(mem, true);
+        return r;
+    }
+    coord__seg_publish(mem);
+    *out = mem;
+    return 0;
+}
+
+int coord_value_create(coord_value **out, coord_type type)
+{
+    return create(out, type, NULL);
+}
+
+int coord_value_create_named(coord_value **out, coord_type type,
+                             const char *name)
+{
+    if (!name)
+        return COORD_EINVAL;
+    return create(out, type, name);
+}
+
+int coord_value_open(coord_value **out, const char *name)
+{
+    void *mem;
+    size_t size;
+    if (!out)
+        return COORD_EINVAL;
+    int r = coord__seg_open(name, COORD__KIND_VALUE, &mem, &size);
+    if (r)
+        return r;
+    struct coord_value *v = mem;
+    if (size < sizeof *v || v->magic != VALUE_MAGIC ||
+        !coord__type_valid((coord_type)v->type)) {
+        coord__seg_release(mem, false);
+        return COORD_EPROTO;
+    }
+    *out = v;
+    return 0;
+}
+
+void coord_value_destroy(coord_value *v)
+{
+    if (v && v->owned)
+        coord__seg_release(v, true);
+}
+
+coord_type coord_value_type(const coord_value *v)
+{
+    return v ? (coord_type)v->type : (coord_type)0;
+}
+
+int coord_value_get(const coord_value *v, coord_scalar *out)
+{
+    if (!v || !out)
+        return COORD_EINVAL;
+    *out = load(v);
+    return 0;
+}
+
+int coord_value_store(coord_value *v, coord_scalar in)
+{
+    if (!v)
+        return COORD_EINVAL;
+    /* Release: a reader that loads the new bits sees what the writer did
+     * before. The whole scalar is one 64-bit store, so a writer killed here
+     * leaves the old or the new value, never a torn one. */
+    atomic_store_explicit(&v->bits, to_bits((coord_type)v->type, in),
+                          memory_order_release);
+    return 0;
+}
+
+static int lock_quiet(struct coord_value *v)
+{
+    int r = coord__mutex_lock(&v->lock, COORD_FOREVER);
+    /* Recovery is silent for our own single-store updates. */
+    return r == COORD_RECOVERED ? 0 : r;
+}
+
+int coord_value_set(coord_value *v, coord_scalar in)
+{
+    if (!v)
+        return COORD_EINVAL;
+    int r = lock_quiet(v);
+    if (r)
+        return r;
+    coord_value_store(v, in);
+    coord__mutex_unlock(&v->lock);
+    return 0;
+}
+
+int coord_value_add(coord_value *v, coord_scalar delta, coord_scalar *old)
+{
+    if (!v)
+        return COORD_EINVAL;
+    int r = lock_quiet(v);
+    if (r)
+        return r;
+    coord_scalar cur = load(v);
+    coord_value_store(v, coord__scalar_add((coord_type)v->type, cur, delta));
+    coord__mutex_unlock(&v->lock);
+    if (old)
+        *old = cur;
+    return 0;
+}
+
+int coord_value_cas(coord_value *v, coord_scalar expected,
+                    coord_scalar desired, coord_scalar *actual)
+{
+    if (!v)
+        return COORD_EINVAL;
+    int r = lock_quiet(v);
+    if (r)
+        return r;
+    coord_scalar cur = load(v);
+    int swapped = coord__scalar_eq((coord_type)v->type, cur, expected);
+    if (swapped)
+        coord_value_store(v, desired);
+    coord__mutex_unlock(&v->lock);
+    if (actual)
+        *actual = cur;
+    return swapped;
+}
+
+int coord_value_get_i64(const coord_value *v, int64_t *out)
+{
+    coord_scalar s;
+    if (!out)
+        return COORD_EINVAL;
+    int r = coord_value_get(v, &s);
+    if (r)
+        return r;
+    switch ((coord_type)v->type) {
+    case COORD_F64:
+        *out = (int64_t)s.f;
+        break;
+    case COORD_BOOL:
+        *out = s.b;
+        break;
+    default:
+        *out = s.i;
+    }
+    return 0;
+}
+
+static coord_scalar from_i64(const coord_value *v, int64_t x)
+{
+    coord_scalar s;
+    memset(&s, 0, sizeof s);
+    if (v->type == COORD_F64)
+        s.f = (double)x;
+    else if (v->type == COORD_BOOL)
+        s.b = x != 0;
+    else
+        s.i = x;
+    return s;
+}
+
+int coord_value_set_i64(coord_value *v, int64_t in)
+{
+    if (!v)
+        return COORD_EINVAL;
+    return coord_value_set(v, from_i64(v, in));
+}
+
+int coord_value_add_i64(coord_value *v, int64_t delta, int64_t *old)
+{
+    coord_scalar o;
+    if (!v)
+        return COORD_EINVAL;
+    int r = coord_value_add(v, from_i64(v, delta), &o);
+    if (r || !old)
+        return r;
+    *old = v->type == COORD_F64 ? (int64_t)o.f
+           : v->type == COORD_BOOL ? (int64_t)o.b
+                                   : o.i;
+    return 0;
+}
+
+int coord_value_lock(coord_value *v, int timeout_ms)
+{
+    if (!v)
+        return COORD_EINVAL;
+    return coord__mutex_lock(&v->lock, timeout_ms);
+}
+
+int coord_value_unlock(coord_value *v)
+{
+    if (!v)
+        return COORD_EINVAL;
+    return coord__mutex_unlock(&v->lock);
+}

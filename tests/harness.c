@@ -1,0 +1,309 @@
+/* SPDX-License-Identifier: MIT */
+/* harness.c: runs each case in a forked process group with a deadline. */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "harness.h"
+
+#define SKIP_CODE 77
+
+const char *test_self;
+static pid_t runner_pid;
+
+void test__fail(const char *file, int line, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "FAIL %s:%d: ", file, line);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    fflush(stderr);
+    _exit(1);
+}
+
+void test__skip(const char *reason)
+{
+    printf("SKIP: %s\n", reason);
+    fflush(stdout);
+    _exit(SKIP_CODE);
+}
+
+const char *test_shm_name(char *buf, size_t cap, const char *suffix)
+{
+    snprintf(buf, cap, "t%d-%s", (int)runner_pid, suffix);
+    return buf;
+}
+
+pid_t test_fork(int (*fn)(void *), void *arg)
+{
+    fflush(stdout);
+    fflush(stderr);
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0)
+        test__fail(__FILE__, __LINE__, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(99);
+        _exit(fn(arg));
+    }
+    return pid;
+}
+
+int test_wait(pid_t pid, int timeout_ms)
+{
+    uint64_t deadline = coord_clock_ns() + (uint64_t)timeout_ms * 1000000u;
+    int status;
+    for (;;) {
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid)
+            return status;
+        if (r < 0 && errno != EINTR)
+            test__fail(__FILE__, __LINE__, "waitpid(%d): %s", (int)pid,
+                       strerror(errno));
+        if (coord_clock_ns() > deadline) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            test__fail(__FILE__, __LINE__,
+                       "child %d did not finish within %d ms", (int)pid,
+                       timeout_ms);
+        }
+        usleep(200);
+    }
+}
+
+void test_join_ok(pid_t pid, int timeout_ms)
+{
+    int st = test_wait(pid, timeout_ms);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        if (WIFSIGNALED(st))
+            test__fail(__FILE__, __LINE__, "child %d killed by signal %d",
+                       (int)pid, WTERMSIG(st));
+        test__fail(__FILE__, __LINE__, "child %d exited with %d", (int)pid,
+                   WEXITSTATUS(st));
+    }
+}
+
+pid_t test_spawn_helper(const char *name, const char *const *args)
+{
+    char *argv[32];
+    int n = 0;
+    argv[n++] = (char *)test_self;
+    argv[n++] = (char *)"--helper";
+    argv[n++] = (char *)name;
+    for (; args && *args && n < 31; args++)
+        argv[n++] = (char *)*args;
+    argv[n] = NULL;
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0)
+        test__fail(__FILE__, __LINE__, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        execv(test_self, argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* Remove and count /dev/shm/coord.t<runner>-* files a case left behind. */
+static int sweep_shm(void)
+{
+    char prefix[64];
+    int n = snprintf(prefix, sizeof prefix, "coord.t%d-", (int)runner_pid);
+    DIR *d = opendir("/dev/shm");
+    int left = 0;
+    if (!d)
+        return 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (strncmp(de->d_name, prefix, (size_t)n) == 0) {
+            char path[300];
+            snprintf(path, sizeof path, "/%s", de->d_name);
+            fprintf(stderr, "LEAK: /dev/shm/%s left behind\n", de->d_name);
+            shm_unlink(path);
+            left++;
+        }
+    }
+    closedir(d);
+    return left;
+}
+
+/* SIGKILL every live child of ours (orphans of the case that left its
+ * process group are reparented to us, the subreaper). */
+static void kill_children(void)
+{
+    DIR *d = opendir("/proc");
+    if (!d)
+        return;
+    struct dirent *de;
+    pid_t self = getpid();
+    while ((de = readdir(d)) != NULL) {
+        int pid = atoi(de->d_name);
+        if (pid <= 0)
+            continue;
+        char path[64], buf[512];
+        snprintf(path, sizeof path, "/proc/%d/stat", pid);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        char *p = strrchr(buf, ')');
+        int ppid = 0;
+        char state = 0;
+        if (p && sscanf(p + 1, " %c %d", &state, &ppid) == 2 && ppid == self)
+            kill(pid, SIGKILL);
+    }
+    closedir(d);
+}
+
+/* Reap every process the case left behind (alive or zombie) and count it. */
+static int reap_orphans(pid_t case_pgid)
+{
+    int n = 0, status, spins = 0;
+    kill(-case_pgid, SIGKILL);
+    kill_children();
+    for (;;) {
+        pid_t r = waitpid(-1, &status, WNOHANG);
+        if (r > 0) {
+            n++;
+            continue;
+        }
+        if (r == 0 && spins++ < 5000) {
+            if (spins % 100 == 0)
+                kill_children();
+            usleep(1000);
+            continue;
+        }
+        return n; /* ECHILD: nothing left (or 5 s of trying) */
+    }
+}
+
+static int run_case(const struct test_entry *t, int timeout_ms)
+{
+    fflush(stdout);
+    fflush(stderr);
+    uint64_t t0 = coord_clock_ns();
+    pid_t pid = fork();
+    if (pid < 0) {
+        fprintf(stderr, "fork: %s\n", strerror(errno));
+        return 1;
+    }
+    if (pid == 0) {
+        setpgid(0, 0);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        t->fn();
+        fflush(stdout);
+        _exit(0);
+    }
+    setpgid(pid, pid);
+    int status = 0;
+    bool timed_out = false;
+    uint64_t deadline = t0 + (uint64_t)timeout_ms * 1000000u;
+    for (;;) {
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid)
+            break;
+        if (coord_clock_ns() > deadline) {
+            timed_out = true;
+            kill(-pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            break;
+        }
+        usleep(1000);
+    }
+    int orphans = reap_orphans(pid);
+    int leaks = sweep_shm();
+    double ms = (double)(coord_clock_ns() - t0) / 1e6;
+    int rc;
+    if (timed_out) {
+        printf("not ok %s: TIMEOUT after %d ms\n", t->name, timeout_ms);
+        rc = 1;
+    } else if (WIFSIGNALED(status)) {
+        printf("not ok %s: killed by signal %d (%s)\n", t->name,
+               WTERMSIG(status), strsignal(WTERMSIG(status)));
+        rc = 1;
+    } else if (WEXITSTATUS(status) == SKIP_CODE) {
+        printf("ok %s # SKIP\n", t->name);
+        rc = SKIP_CODE;
+    } else if (WEXITSTATUS(status) != 0) {
+        printf("not ok %s (%.1f ms)\n", t->name, ms);
+        rc = 1;
+    } else if (orphans > 0) {
+        printf("not ok %s: left %d unreaped child process(es)\n", t->name,
+               orphans);
+        rc = 1;
+    } else if (leaks > 0) {
+        printf("not ok %s: left %d /dev/shm file(s)\n", t->name, leaks);
+        rc = 1;
+    } else {
+        printf("ok %s (%.1f ms)\n", t->name, ms);
+        rc = 0;
+    }
+    fflush(stdout);
+    return rc;
+}
+
+int test__main(int argc, char **argv, const struct test_entry *tests,
+               const struct helper_entry *helpers)
+{
+    test_self = argv[0];
+    const char *rp = getenv("COORD_TEST_RUNNER_PID");
+    runner_pid = rp ? (pid_t)atoi(rp) : getpid();
+    if (argc >= 3 && strcmp(argv[1], "--helper") == 0) {
+        for (const struct helper_entry *h = helpers; h->name; h++)
+            if (strcmp(h->name, argv[2]) == 0)
+                return h->fn(argc - 3, argv + 3);
+        fprintf(stderr, "unknown helper %s\n", argv[2]);
+        return 2;
+    }
+    if (argc >= 2 && strcmp(argv[1], "--list") == 0) {
+        for (const struct test_entry *t = tests; t->name; t++)
+            printf("%s\n", t->name);
+        return 0;
+    }
+    /* Helpers exec'ed by the cases inherit the runner's pid for names. */
+    char buf[32];
+    snprintf(buf, sizeof buf, "%d", (int)runner_pid);
+    setenv("COORD_TEST_RUNNER_PID", buf, 1);
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    const char *to = getenv("COORD_TEST_TIMEOUT_MS");
+    int timeout_ms = to ? atoi(to) : 120000;
+    int pass = 0, fail = 0, skip = 0, ran = 0;
+    for (const struct test_entry *t = tests; t->name; t++) {
+        if (argc >= 2) {
+            bool want = false;
+            for (int i = 1; i < argc; i++)
+                want |= strcmp(argv[i], t->name) == 0;
+            if (!want)
+                continue;
+        }
+        ran++;
+        int rc = run_case(t, timeout_ms);
+        if (rc == 0)
+            pass++;
+        else if (rc == SKIP_CODE)
+            skip++;
+        else
+            fail++;
+    }
+    if (argc >= 2 && ran == 0) {
+        fprintf(stderr, "no such test: %s\n", argv[1]);
+        return 2;
+    }
+    printf("%d passed, %d failed, %d skipped\n", pass, fail, skip);
+    if (fail)
+        return 1;
+    return (skip && !pass) ? SKIP_CODE : 0;
+}

@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: MIT */
+/* harness.h: the test runner: forked cases, deadlines, typed assertions, helpers. */
+#ifndef COORD_TEST_HARNESS_H
+#define COORD_TEST_HARNESS_H
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "coord.h"
+
+/*
+ * A test file defines cases with TEST(name) { ... } and helpers (processes
+ * that the tests exec as unrelated programs) with HELPER(name) { ... }, then
+ * lists them once:
+ *
+ *   #define TEST_LIST(X) X(flag_basic) X(flag_race)
+ *   #define HELPER_LIST(X) X(open_and_set)   // or: #define HELPER_LIST(X)
+ *   TEST_MAIN()
+ *
+ * CMake registers every TEST(...) with CTest as <file>.<name> (it reads
+ * the TEST( lines), each with a timeout. The runner forks each case into
+ * its own process group, bounds it with a deadline (kills the group when it
+ * expires: a hang fails, it never blocks CTest), reaps every process the
+ * case left behind (and fails the case for it: it is a subreaper), and
+ * fails the case if it left any /dev/shm/coord.<test prefix>* file.
+ */
+
+typedef void (*test_fn)(void);
+typedef int (*helper_fn)(int argc, char **argv);
+
+struct test_entry {
+    const char *name;
+    test_fn fn;
+};
+struct helper_entry {
+    const char *name;
+    helper_fn fn;
+};
+
+int test__main(int argc, char **argv, const struct test_entry *tests,
+               const struct helper_entry *helpers);
+void test__fail(const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4), noreturn));
+void test__skip(const char *reason) __attribute__((noreturn));
+
+#define TEST(name) static void test_##name(void)
+#define HELPER(name) static int helper_##name(int argc, char **argv)
+#define TEST__ENTRY(name) {#name, test_##name},
+#define HELPER__ENTRY(name) {#name, helper_##name},
+#define TEST_MAIN()                                                            \
+    int main(int argc, char **argv)                                            \
+    {                                                                          \
+        static const struct test_entry tests[] = {TEST_LIST(TEST__ENTRY){     \
+            NULL, NULL}};                                                      \
+        static const struct helper_entry helpers[] = {                         \
+            HELPER_LIST(HELPER__ENTRY){NULL, NULL}};                           \
+        return test__main(argc, argv, tests, helpers);                         \
+    }
+
+/* ---- assertions: each prints both operands and fails the case ---------- */
+
+#define ASSERT_TRUE(c)                                                         \
+    do {                                                                       \
+        if (!(c))                                                              \
+            test__fail(__FILE__, __LINE__, "expected true: %s", #c);           \
+    } while (0)
+#define ASSERT_FALSE(c)                                                        \
+    do {                                                                       \
+        if (c)                                                                 \
+            test__fail(__FILE__, __LINE__, "expected false: %s", #c);          \
+    } while (0)
+#define TEST__CMP(type, fmt, a, op, b)                                         \
+    do {                                                                       \
+        type a_ = (type)(a), b_ = (type)(b);                                   \
+        if (!(a_ op b_))                                                       \
+            test__fail(__FILE__, __LINE__, "%s %s %s: %" fmt " vs %" fmt, #a,  \
+                       #op, #b, a_, b_);                                       \
+    } while (0)
+#define ASSERT_EQ(a, b) TEST__CMP(int64_t, PRId64, a, ==, b)
+#define ASSERT_NE(a, b) TEST__CMP(int64_t, PRId64, a, !=, b)
+#define ASSERT_LT(a, b) TEST__CMP(int64_t, PRId64, a, <, b)
+#define ASSERT_LE(a, b) TEST__CMP(int64_t, PRId64, a, <=, b)
+#define ASSERT_GT(a, b) TEST__CMP(int64_t, PRId64, a, >, b)
+#define ASSERT_GE(a, b) TEST__CMP(int64_t, PRId64, a, >=, b)
+#define ASSERT_EQ_U(a, b) TEST__CMP(uint64_t, PRIu64, a, ==, b)
+#define ASSERT_EQ_F(a, b) TEST__CMP(double, "g", a, ==, b)
+#define ASSERT_STR_EQ(a, b)                                                    \
+    do {                                                                       \
+        const char *a_ = (a), *b_ = (b);                                       \
+        if (!a_ || !b_ || strcmp(a_, b_) != 0)                                 \
+            test__fail(__FILE__, __LINE__, "%s == %s: \"%s\" vs \"%s\"", #a,   \
+                       #b, a_ ? a_ : "(null)", b_ ? b_ : "(null)");            \
+    } while (0)
+/* A coord call that must return `want` (a code): prints both names. */
+#define ASSERT_CODE(expr, want)                                                \
+    do {                                                                       \
+        int got_ = (expr), want_ = (want);                                     \
+        if (got_ != want_)                                                     \
+            test__fail(__FILE__, __LINE__, "%s: got %d (%s), want %d (%s)",    \
+                       #expr, got_, coord_err_name(got_), want_,               \
+                       coord_err_name(want_));                                 \
+    } while (0)
+#define ASSERT_OK(expr) ASSERT_CODE(expr, 0)
+#define SKIP(reason) test__skip(reason)
+
+/* ---- helpers for multi-process tests ---------------------------------- */
+
+/* A unique shm name for this run: "t<runner pid>-<suffix>" into buf. The
+ * runner fails the case if a /dev/shm/coord.t<pid>-* file outlives it. */
+const char *test_shm_name(char *buf, size_t cap, const char *suffix);
+
+/* Fork a child that runs fn(arg) and _exits with its return value. The
+ * child dies with its parent (PR_SET_PDEATHSIG). Fails the test on error. */
+pid_t test_fork(int (*fn)(void *), void *arg);
+
+/* Wait for `pid` at most timeout_ms; returns the wait status, or fails the
+ * test (after SIGKILLing and reaping the child) when it does not end. */
+int test_wait(pid_t pid, int timeout_ms);
+
+/* test_wait, then assert the child exited with status 0. */
+void test_join_ok(pid_t pid, int timeout_ms);
+
+/* Start this test executable as an unrelated program (fork + exec) running
+ * helper `name` with `args` (NULL-terminated); returns its pid. */
+pid_t test_spawn_helper(const char *name, const char *const *args);
+
+/* Poll `cond` every 100 µs until it holds or timeout_ms passes. */
+#define WAIT_FOR(cond, timeout_ms)                                             \
+    do {                                                                       \
+        uint64_t dl_ = coord_clock_ns() + (uint64_t)(timeout_ms) * 1000000u;   \
+        while (!(cond)) {                                                      \
+            if (coord_clock_ns() > dl_)                                        \
+                test__fail(__FILE__, __LINE__, "timed out waiting for %s",     \
+                           #cond);                                             \
+            usleep(100);                                                       \
+        }                                                                      \
+    } while (0)
+
+/* Path of this test executable (for exec). */
+extern const char *test_self;
+
+#endif
