@@ -126,6 +126,41 @@ uint64_t coord__proc_start_time(pid_t pid);
 /* True when `pid` runs and started at `start` (0: do not compare). */
 bool coord__proc_alive(pid_t pid, uint64_t start);
 
+/* ---- child processes (src/os/spawn.c) --------------------------------- */
+
+/*
+ * A forked child with a pidfd (when the kernel has pidfd_open; else -1 and
+ * waitpid polling). Children get PR_SET_PDEATHSIG(SIGKILL), so a parent
+ * that dies takes its workers with it: no orphans spinning forever.
+ */
+typedef struct coord__child {
+    pid_t pid;   /* 0 once reaped */
+    int pidfd;   /* -1 when unavailable or closed */
+    int status;  /* wait status once reaped */
+} coord__child;
+
+/* Fork a child that runs fn(arg) and _exit()s with its return value (a
+ * return above 255 is truncated by the kernel: keep it small). The child
+ * never returns into the caller. Returns 0, COORD_EAGAIN, COORD_ENOMEM. */
+int coord__spawn(coord__child *c, int (*fn)(void *arg), void *arg);
+
+/* Reap `c` if it has ended, waiting at most timeout_ms (0: poll once,
+ * -1: forever). Returns 0 (reaped; c->status set), COORD_ETIMEDOUT
+ * (still running; also for timeout 0), COORD_ECHILD. */
+int coord__child_wait(coord__child *c, int timeout_ms);
+
+/* Wait until any of the `n` live children in `c` ends, at most timeout_ms;
+ * reaps it and sets *which. Returns 0, COORD_ETIMEDOUT, COORD_ECHILD (none
+ * left alive). Blocks in poll() on the pidfds (or polls waitpid). */
+int coord__child_wait_any(coord__child *c, size_t n, int timeout_ms,
+                          size_t *which);
+
+/* SIGKILL `c` and reap it (no zombie). Safe on a reaped child. */
+void coord__child_kill(coord__child *c);
+
+/* Human-readable cause: "exit 3", "signal 9 (Killed)" into buf. */
+const char *coord__status_text(int status, char *buf, size_t cap);
+
 /* ---- scalars (src/scalar.c) ------------------------------------------- */
 
 /* Wrap `v` to `type` (e.g. i8 keeps the low 8 bits, sign-extended). */

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: MIT */
+/* spawn.c: fork workers with pidfds, wait for them with deadlines, reap them. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static int pidfd_of(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+    long fd = syscall(SYS_pidfd_open, pid, 0);
+    return fd < 0 ? -1 : (int)fd;
+#else
+    (void)pid;
+    return -1;
+#endif
+}
+
+int coord__spawn(coord__child *c, int (*fn)(void *arg), void *arg)
+{
+    if (!c || !fn)
+        return COORD_EINVAL;
+    /* Flush stdio so buffered output is not written twice (by both). */
+    fflush(NULL);
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0)
+        return errno == ENOMEM ? COORD_ENOMEM : COORD_EAGAIN;
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        /* The parent may have died between fork and prctl. */
+        if (getppid() != parent)
+            _exit(127);
+        int r = fn(arg);
+        _exit(r & 0xff);
+    }
+    c->pid = pid;
+    c->pidfd = pidfd_of(pid);
+    c->status = 0;
+    return 0;
+}
+
+static int reap(coord__child *c, int flags)
+{
+    int st;
+    pid_t r;
+    do {
+        r = waitpid(c->pid, &st, flags);
+    } while (r < 0 && errno == EINTR);
+    if (r == 0)
+        return COORD_ETIMEDOUT;
+    if (r < 0)
+        return COORD_ECHILD;
+    c->status = st;
+    c->pid = 0;
+    if (c->pidfd >= 0) {
+        close(c->pidfd);
+        c->pidfd = -1;
+    }
+    return 0;
+}
+
+int coord__child_wait(coord__child *c, int timeout_ms)
+{
+    size_t which;
+    if (!c || c->pid <= 0)
+        return COORD_ECHILD;
+    return coord__child_wait_any(c, 1, timeout_ms, &which);
+}
+
+int coord__child_wait_any(coord__child *c, size_t n, int timeout_ms,
+                          size_t *which)
+{
+    if (!c || !which || coord__check_timeout(timeout_ms))
+        return COORD_EINVAL;
+    uint64_t deadline = coord__deadline(timeout_ms);
+    struct pollfd pfd[64];
+    for (;;) {
+        size_t live = 0, np = 0;
+        bool all_fds = true;
+        for (size_t i = 0; i < n; i++) {
+            if (c[i].pid <= 0)
+                continue;
+            live++;
+            if (reap(&c[i], WNOHANG) == 0) {
+                *which = i;
+                return 0;
+            }
+            if (c[i].pidfd >= 0 && np < 64) {
+                pfd[np].fd = c[i].pidfd;
+                pfd[np].events = POLLIN;
+                np++;
+            } else {
+                all_fds = false;
+            }
+        }
+        if (live == 0)
+            return COORD_ECHILD;
+        uint64_t now = coord_clock_ns();
+        if (now >= deadline)
+            return COORD_ETIMEDOUT;
+        /* With pidfds for all children, sleep until one becomes readable
+         * (it has exited); without, poll waitpid every millisecond. */
+        int wait_ms = all_fds ? 1000 : 1;
+        if (deadline != UINT64_MAX) {
+            uint64_t left = (deadline - now + 999999) / 1000000;
+            if (left < (uint64_t)wait_ms)
+                wait_ms = (int)left;
+        }
+        if (np > 0 && all_fds)
+            poll(pfd, np, wait_ms);
+        else
+            usleep((useconds_t)wait_ms * 1000);
+    }
+}
+
+void coord__child_kill(coord__child *c)
+{
+    if (!c || c->pid <= 0)
+        return;
+    kill(c->pid, SIGKILL);
+    reap(c, 0);
+}
+
+const char *coord__status_text(int status, char *buf, size_t cap)
+{
+    if (WIFEXITED(status))
+        snprintf(buf, cap, "exit %d", WEXITSTATUS(status));
+    else if (WIFSIGNALED(status))
+        snprintf(buf, cap, "signal %d (%s)", WTERMSIG(status),
+                 strsignal(WTERMSIG(status)));
+    else
+        snprintf(buf, cap, "status 0x%x", status);
+    return buf;
+}
