@@ -2,6 +2,7 @@
 /* harness.c: runs each case in a forked process group with a deadline. */
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <sys/mman.h>
@@ -113,6 +114,80 @@ pid_t test_spawn_helper(const char *name, const char *const *args)
         _exit(127);
     }
     return pid;
+}
+
+static void drain(int fd, char *buf, size_t cap, size_t *len)
+{
+    char tmp[4096];
+    ssize_t n = read(fd, tmp, sizeof tmp);
+    if (n <= 0 || !buf)
+        return;
+    size_t room = cap > *len + 1 ? cap - *len - 1 : 0;
+    size_t take = (size_t)n < room ? (size_t)n : room;
+    memcpy(buf + *len, tmp, take);
+    *len += take;
+    buf[*len] = '\0';
+}
+
+int test_run(const char *const *argv, char *out, size_t out_cap, char *err,
+             size_t err_cap, int timeout_ms)
+{
+    int po[2], pe[2];
+    if (pipe(po) || pipe(pe))
+        test__fail(__FILE__, __LINE__, "pipe: %s", strerror(errno));
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0)
+        test__fail(__FILE__, __LINE__, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        dup2(po[1], 1);
+        dup2(pe[1], 2);
+        close(po[0]);
+        close(pe[0]);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    close(po[1]);
+    close(pe[1]);
+    size_t lo = 0, le = 0;
+    if (out && out_cap)
+        out[0] = '\0';
+    if (err && err_cap)
+        err[0] = '\0';
+    uint64_t deadline = coord_clock_ns() + (uint64_t)timeout_ms * 1000000u;
+    struct pollfd p[2] = {{po[0], POLLIN, 0}, {pe[0], POLLIN, 0}};
+    int open_fds = 2;
+    while (open_fds > 0) {
+        if (coord_clock_ns() > deadline) {
+            kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+            test__fail(__FILE__, __LINE__, "%s did not finish in %d ms",
+                       argv[0], timeout_ms);
+        }
+        if (poll(p, 2, 100) <= 0)
+            continue;
+        for (int i = 0; i < 2; i++) {
+            if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP)))
+                continue;
+            char probe;
+            if (p[i].revents & POLLIN) {
+                if (i == 0)
+                    drain(p[i].fd, out, out_cap, &lo);
+                else
+                    drain(p[i].fd, err, err_cap, &le);
+            }
+            /* HUP without data: the writer closed its end. */
+            if ((p[i].revents & POLLHUP) && !(p[i].revents & POLLIN) &&
+                read(p[i].fd, &probe, 0) == 0) {
+                close(p[i].fd);
+                p[i].fd = -1;
+                open_fds--;
+            }
+        }
+    }
+    return test_wait(pid, (int)((deadline - coord_clock_ns()) / 1000000u) + 1);
 }
 
 /* Remove and count /dev/shm/coord.t<runner>-* files a case left behind. */

@@ -128,6 +128,12 @@ void test_join_ok(pid_t pid, int timeout_ms);
  * helper `name` with `args` (NULL-terminated); returns its pid. */
 pid_t test_spawn_helper(const char *name, const char *const *args);
 
+/* Run argv (argv[0] is a path) with stdout and stderr captured into
+ * out/err (NUL-terminated, truncated to cap; either may be NULL), killing
+ * it after timeout_ms (the test then fails). Returns the wait status. */
+int test_run(const char *const *argv, char *out, size_t out_cap, char *err,
+             size_t err_cap, int timeout_ms);
+
 /* Poll `cond` every 100 µs until it holds or timeout_ms passes. */
 #define WAIT_FOR(cond, timeout_ms)                                             \
     do {                                                                       \

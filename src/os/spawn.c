@@ -13,7 +13,7 @@
 
 static int pidfd_of(pid_t pid)
 {
-#ifdef SYS_pidfd_open
+#if COORD_HAVE_PIDFD
     long fd = syscall(SYS_pidfd_open, pid, 0);
     return fd < 0 ? -1 : (int)fd;
 #else

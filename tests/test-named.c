@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: MIT */
+/* test-named.c: named objects between unrelated processes, validation, gc. */
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "harness.h"
+#include "internal.h"
+
+static void shm_path(char *buf, size_t cap, const char *name)
+{
+    snprintf(buf, cap, "/dev/shm/coord.%s", name);
+}
+
+/* Helper: opens flag NAME, waits until it is set, claims nothing; opens
+ * value NAME-v, adds 5, exits 0. Runs as an unrelated program (exec). */
+HELPER(named_peer)
+{
+    if (argc < 1)
+        return 2;
+    char vname[256];
+    snprintf(vname, sizeof vname, "%s-v", argv[0]);
+    coord_flag *f;
+    coord_value *v;
+    if (coord_flag_open(&f, argv[0]) != 0)
+        return 3;
+    if (coord_value_open(&v, vname) != 0)
+        return 4;
+    if (coord_value_add_i64(v, 5, NULL) != 0)
+        return 5;
+    if (coord_flag_wait(f, 20000) != 0)
+        return 6;
+    coord_value_destroy(v); /* not the creator: must not unlink */
+    coord_flag_destroy(f);
+    return 0;
+}
+
+TEST(named_flag_and_value_between_unrelated_processes)
+{
+    char name[64], vname[80], path[128];
+    test_shm_name(name, sizeof name, "flag");
+    snprintf(vname, sizeof vname, "%s-v", name);
+    coord_flag *f;
+    coord_value *v;
+    ASSERT_OK(coord_flag_create_named(&f, name));
+    ASSERT_OK(coord_value_create_named(&v, COORD_I64, vname));
+    shm_path(path, sizeof path, name);
+    struct stat st;
+    ASSERT_OK(stat(path, &st));
+    ASSERT_EQ(st.st_mode & 0777, 0600);
+    const char *args[] = {name, NULL};
+    pid_t p = test_spawn_helper("named_peer", args);
+    int64_t x = 0;
+    WAIT_FOR(coord_value_get_i64(v, &x) == 0 && x == 5, 20000);
+    coord_flag_set(f);
+    test_join_ok(p, 20000);
+    /* The peer's destroy did not remove our names. */
+    ASSERT_OK(stat(path, &st));
+    coord_value_destroy(v);
+    coord_flag_destroy(f);
+    ASSERT_CODE(stat(path, &st), -1);
+}
+
+TEST(named_exclusive_create)
+{
+    char name[64];
+    test_shm_name(name, sizeof name, "excl");
+    coord_flag *f, *g;
+    coord_array *a;
+    ASSERT_OK(coord_flag_create_named(&f, name));
+    ASSERT_CODE(coord_flag_create_named(&g, name), COORD_EEXIST);
+    ASSERT_CODE(coord_array_create_named(&a, COORD_U8, 4, name),
+                COORD_EEXIST);
+    /* Another kind under that name is refused on open. */
+    ASSERT_CODE(coord_array_open(&a, name), COORD_EPROTO);
+    coord_flag_destroy(f);
+    ASSERT_CODE(coord_flag_open(&g, name), COORD_ENOENT);
+}
+
+static void write_file(const char *name, const void *data, size_t len)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/coord.%s", name);
+    int fd = shm_open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+    ASSERT_TRUE(fd >= 0);
+    ASSERT_EQ(write(fd, data, len), (int64_t)len);
+    close(fd);
+}
+
+static void remove_file(const char *name)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/coord.%s", name);
+    shm_unlink(path);
+}
+
+TEST(named_bad_magic_and_version_rejected)
+{
+    char name[64];
+    coord_flag *f;
+    char junk[4096];
+    memset(junk, 0x5a, sizeof junk);
+    test_shm_name(name, sizeof name, "junk");
+    write_file(name, junk, sizeof junk);
+    ASSERT_CODE(coord_flag_open(&f, name), COORD_EPROTO);
+    remove_file(name);
+
+    write_file(name, junk, 10); /* shorter than a header */
+    ASSERT_CODE(coord_flag_open(&f, name), COORD_EPROTO);
+    remove_file(name);
+
+    write_file(name, junk, 0); /* a creator between open and truncate */
+    ASSERT_CODE(coord_flag_open(&f, name), COORD_EAGAIN);
+    remove_file(name);
+
+    /* A real flag's header with another ABI version. */
+    ASSERT_OK(coord_flag_create_named(&f, name));
+    char path[128];
+    shm_path(path, sizeof path, name);
+    int fd = open(path, O_RDWR);
+    ASSERT_TRUE(fd >= 0);
+    coord__seg_hdr h;
+    ASSERT_EQ(pread(fd, &h, sizeof h, 0), (int64_t)sizeof h);
+    uint32_t abi = h.abi + 1;
+    ASSERT_EQ(pwrite(fd, &abi, sizeof abi, offsetof(coord__seg_hdr, abi)), 4);
+    coord_flag *g;
+    ASSERT_CODE(coord_flag_open(&g, name), COORD_EVERSION);
+    /* A size field that lies about the file is a layout error. */
+    abi = h.abi;
+    uint64_t size = h.size * 2;
+    ASSERT_EQ(pwrite(fd, &abi, sizeof abi, offsetof(coord__seg_hdr, abi)), 4);
+    ASSERT_EQ(pwrite(fd, &size, 8, offsetof(coord__seg_hdr, size)), 8);
+    ASSERT_CODE(coord_flag_open(&g, name), COORD_EPROTO);
+    /* Put the size back: destroy unmaps what the header says. */
+    ASSERT_EQ(pwrite(fd, &h.size, 8, offsetof(coord__seg_hdr, size)), 8);
+    close(fd);
+    coord_flag_destroy(f);
+}
+
+TEST(named_region_and_array)
+{
+    char name[64], aname[80];
+    test_shm_name(name, sizeof name, "region");
+    snprintf(aname, sizeof aname, "%s-a", name);
+    coord_region *r, *r2;
+    coord_array *a, *a2;
+    ASSERT_OK(coord_region_create_named(&r, 1000, name));
+    ASSERT_EQ(coord_region_len(r), 1000);
+    ASSERT_EQ((uintptr_t)coord_region_data(r) % 64, 0);
+    memcpy(coord_region_data(r), "hello", 6);
+    ASSERT_OK(coord_region_open(&r2, name));
+    ASSERT_STR_EQ(coord_region_data(r2), "hello");
+    ASSERT_OK(coord_array_create_named(&a, COORD_F64, 5, aname));
+    ASSERT_OK(coord_array_open(&a2, aname));
+    ((double *)coord_array_data(a))[4] = 9.5;
+    ASSERT_EQ_F(((double *)coord_array_data(a2))[4], 9.5);
+    ASSERT_EQ(coord_array_length(a2), 5);
+    coord_array_destroy(a2);
+    coord_array_destroy(a);
+    coord_region_destroy(r2);
+    coord_region_destroy(r);
+    ASSERT_CODE(coord_region_create(&r, 0), COORD_EINVAL);
+    ASSERT_CODE(coord_region_create(NULL, 10), COORD_EINVAL);
+    ASSERT_CODE(coord_region_create_named(&r, 10, NULL), COORD_EINVAL);
+    ASSERT_TRUE(coord_region_data(NULL) == NULL);
+}
+
+/* Helper: creates named flag NAME and exits without destroying it, as a
+ * crashed process would (or SIGKILLs itself). */
+HELPER(create_and_die)
+{
+    coord_flag *f;
+    if (argc < 1 || coord_flag_create_named(&f, argv[0]) != 0)
+        return 3;
+    if (argc > 1)
+        raise(SIGKILL);
+    return 0;
+}
+
+struct gc_seen {
+    const char *prefix;
+    int live, dead, foreign, removed;
+};
+
+static int gc_count(const coord_gc_entry *e, void *arg)
+{
+    struct gc_seen *s = arg;
+    if (strncmp(e->name, s->prefix, strlen(s->prefix)) != 0)
+        return 0;
+    s->live += e->state == COORD_GC_LIVE;
+    s->dead += e->state == COORD_GC_DEAD;
+    s->foreign += e->state == COORD_GC_FOREIGN;
+    s->removed += e->removed;
+    return 0;
+}
+
+TEST(gc_removes_only_dead_creators_files)
+{
+    char prefix[64], dead1[80], dead2[80], live[80], foreign[80], path[160];
+    test_shm_name(prefix, sizeof prefix, "gc-");
+    snprintf(dead1, sizeof dead1, "%sdead1", prefix);
+    snprintf(dead2, sizeof dead2, "%sdead2", prefix);
+    snprintf(live, sizeof live, "%slive", prefix);
+    snprintf(foreign, sizeof foreign, "%sforeign", prefix);
+    const char *a1[] = {dead1, NULL}, *a2[] = {dead2, "kill", NULL};
+    test_join_ok(test_spawn_helper("create_and_die", a1), 20000);
+    int st = test_wait(test_spawn_helper("create_and_die", a2), 20000);
+    ASSERT_TRUE(WIFSIGNALED(st));
+    coord_flag *f;
+    ASSERT_OK(coord_flag_create_named(&f, live));
+    char junk[512];
+    memset(junk, 1, sizeof junk);
+    write_file(foreign, junk, sizeof junk);
+
+    struct gc_seen s = {prefix, 0, 0, 0, 0};
+    ASSERT_GE(coord_gc(false, gc_count, &s), 2);
+    ASSERT_EQ(s.live, 1);
+    ASSERT_EQ(s.dead, 2);
+    ASSERT_EQ(s.foreign, 1);
+    ASSERT_EQ(s.removed, 0);
+
+    memset(&s, 0, sizeof s);
+    s.prefix = prefix;
+    ASSERT_GE(coord_gc(true, gc_count, &s), 2);
+    ASSERT_EQ(s.removed, 2);
+    struct stat sb;
+    shm_path(path, sizeof path, dead1);
+    ASSERT_CODE(stat(path, &sb), -1);
+    shm_path(path, sizeof path, live);
+    ASSERT_OK(stat(path, &sb));
+    shm_path(path, sizeof path, foreign);
+    ASSERT_OK(stat(path, &sb));
+    /* The live flag still works after gc. */
+    ASSERT_TRUE(coord_flag_claim(f));
+    coord_flag_destroy(f);
+    remove_file(foreign);
+}
+
+#define TEST_LIST(X)                                                           \
+    X(named_flag_and_value_between_unrelated_processes)                        \
+    X(named_exclusive_create)                                                  \
+    X(named_bad_magic_and_version_rejected)                                    \
+    X(named_region_and_array)                                                  \
+    X(gc_removes_only_dead_creators_files)
+#define HELPER_LIST(X) X(named_peer) X(create_and_die)
+TEST_MAIN()

@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: MIT */
+/* test-value.c: shared typed scalars: arithmetic, locking, a killed holder. */
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "harness.h"
+
+static coord_scalar I(int64_t x)
+{
+    coord_scalar s;
+    memset(&s, 0, sizeof s);
+    s.i = x;
+    return s;
+}
+
+TEST(value_types_wrap)
+{
+    coord_value *v;
+    coord_scalar s, old;
+    ASSERT_OK(coord_value_create(&v, COORD_I8));
+    ASSERT_EQ(coord_value_type(v), COORD_I8);
+    ASSERT_OK(coord_value_set(v, I(127)));
+    ASSERT_OK(coord_value_add(v, I(1), &old));
+    ASSERT_EQ(old.i, 127);
+    ASSERT_OK(coord_value_get(v, &s));
+    ASSERT_EQ(s.i, -128);
+    coord_value_destroy(v);
+
+    ASSERT_OK(coord_value_create(&v, COORD_U16));
+    ASSERT_OK(coord_value_set(v, I(-1)));
+    ASSERT_OK(coord_value_get(v, &s));
+    ASSERT_EQ_U(s.u, 65535);
+    coord_value_destroy(v);
+
+    ASSERT_OK(coord_value_create(&v, COORD_F64));
+    memset(&s, 0, sizeof s);
+    s.f = 1.5;
+    ASSERT_OK(coord_value_set(v, s));
+    s.f = 0.25;
+    ASSERT_OK(coord_value_add(v, s, NULL));
+    ASSERT_OK(coord_value_get(v, &s));
+    ASSERT_EQ_F(s.f, 1.75);
+    int64_t i64;
+    ASSERT_OK(coord_value_get_i64(v, &i64));
+    ASSERT_EQ(i64, 1);
+    coord_value_destroy(v);
+
+    ASSERT_OK(coord_value_create(&v, COORD_BOOL));
+    ASSERT_OK(coord_value_set_i64(v, 5));
+    ASSERT_OK(coord_value_get(v, &s));
+    ASSERT_TRUE(s.b);
+    coord_value_destroy(v);
+
+    ASSERT_OK(coord_value_create(&v, COORD_I64));
+    ASSERT_EQ(coord_value_cas(v, I(0), I(7), &s), 1);
+    ASSERT_EQ(coord_value_cas(v, I(0), I(9), &s), 0);
+    ASSERT_EQ(s.i, 7);
+    ASSERT_OK(coord_value_add_i64(v, 3, &i64));
+    ASSERT_EQ(i64, 7);
+    ASSERT_OK(coord_value_get_i64(v, &i64));
+    ASSERT_EQ(i64, 10);
+    coord_value_destroy(v);
+}
+
+static int adder(void *arg)
+{
+    coord_value *v = arg;
+    for (int i = 0; i < 20000; i++) {
+        if (i % 2) {
+            if (coord_value_add_i64(v, 1, NULL))
+                return 3;
+        } else {
+            /* A compound update under the lock: read, then store. */
+            if (coord_value_lock(v, 10000) != 0)
+                return 4;
+            int64_t x;
+            coord_value_get_i64(v, &x);
+            coord_scalar s = I(x + 1);
+            coord_value_store(v, s);
+            coord_value_unlock(v);
+        }
+    }
+    return 0;
+}
+
+TEST(value_concurrent_adds_sum_exactly)
+{
+    coord_value *v;
+    ASSERT_OK(coord_value_create(&v, COORD_I64));
+    pid_t p[4];
+    for (int i = 0; i < 4; i++)
+        p[i] = test_fork(adder, v);
+    for (int i = 0; i < 4; i++)
+        test_join_ok(p[i], 60000);
+    int64_t x;
+    ASSERT_OK(coord_value_get_i64(v, &x));
+    ASSERT_EQ(x, 4 * 20000);
+    coord_value_destroy(v);
+}
+
+static int hold_lock_forever(void *arg)
+{
+    coord_value *v = arg;
+    if (coord_value_lock(v, 1000) != 0)
+        return 3;
+    coord_value_store(v, I(41)); /* half of a compound update */
+    for (;;)
+        pause();
+}
+
+TEST(value_holder_killed_is_recovered)
+{
+    coord_value *v;
+    ASSERT_OK(coord_value_create(&v, COORD_I64));
+    pid_t p = test_fork(hold_lock_forever, v);
+    /* Wait until the child holds the lock (its store is visible). */
+    int64_t x = 0;
+    WAIT_FOR(coord_value_get_i64(v, &x) == 0 && x == 41, 10000);
+    ASSERT_CODE(coord_value_lock(v, 0), COORD_EAGAIN);
+    ASSERT_CODE(coord_value_lock(v, 20), COORD_ETIMEDOUT);
+    kill(p, SIGKILL);
+    int st = test_wait(p, 10000);
+    ASSERT_TRUE(WIFSIGNALED(st));
+    /* The next locker gets the lock, and is told its holder died. */
+    ASSERT_CODE(coord_value_lock(v, 5000), COORD_RECOVERED);
+    ASSERT_OK(coord_value_store(v, I(42)));
+    ASSERT_OK(coord_value_unlock(v));
+    /* Usable afterwards, without further reports. */
+    ASSERT_OK(coord_value_lock(v, 5000));
+    ASSERT_OK(coord_value_unlock(v));
+    ASSERT_OK(coord_value_add_i64(v, 1, NULL));
+    ASSERT_OK(coord_value_get_i64(v, &x));
+    ASSERT_EQ(x, 43);
+    coord_value_destroy(v);
+}
+
+TEST(value_holder_killed_then_set)
+{
+    /* set/add recover silently: their own updates are single stores. */
+    coord_value *v;
+    ASSERT_OK(coord_value_create(&v, COORD_I64));
+    pid_t p = test_fork(hold_lock_forever, v);
+    int64_t x = 0;
+    WAIT_FOR(coord_value_get_i64(v, &x) == 0 && x == 41, 10000);
+    kill(p, SIGKILL);
+    test_wait(p, 10000);
+    ASSERT_OK(coord_value_set_i64(v, 5));
+    ASSERT_OK(coord_value_get_i64(v, &x));
+    ASSERT_EQ(x, 5);
+    coord_value_destroy(v);
+}
+
+TEST(value_bad_input)
+{
+    coord_value *v = NULL;
+    coord_scalar s;
+    char buf[256] __attribute__((aligned(64)));
+    ASSERT_CODE(coord_value_create(NULL, COORD_I64), COORD_EINVAL);
+    ASSERT_CODE(coord_value_create(&v, (coord_type)0), COORD_EINVAL);
+    ASSERT_CODE(coord_value_create(&v, (coord_type)42), COORD_EINVAL);
+    ASSERT_CODE(coord_value_init(buf + 8, 200, COORD_I64, &v), COORD_EINVAL);
+    ASSERT_CODE(coord_value_init(buf, 16, COORD_I64, &v), COORD_EINVAL);
+    ASSERT_CODE(coord_value_get(NULL, &s), COORD_EINVAL);
+    ASSERT_CODE(coord_value_set(NULL, s), COORD_EINVAL);
+    ASSERT_CODE(coord_value_add(NULL, s, NULL), COORD_EINVAL);
+    ASSERT_CODE(coord_value_cas(NULL, s, s, NULL), COORD_EINVAL);
+    ASSERT_CODE(coord_value_lock(NULL, 0), COORD_EINVAL);
+    ASSERT_CODE(coord_value_unlock(NULL), COORD_EINVAL);
+    ASSERT_CODE(coord_value_store(NULL, s), COORD_EINVAL);
+    ASSERT_CODE(coord_value_get_i64(NULL, NULL), COORD_EINVAL);
+    ASSERT_CODE(coord_value_create_named(&v, COORD_I64, NULL), COORD_EINVAL);
+    ASSERT_CODE(coord_value_open(&v, "bad/name"), COORD_EINVAL);
+    coord_value_destroy(NULL);
+    ASSERT_EQ(coord_value_type(NULL), 0);
+    ASSERT_OK(coord_value_init(buf, sizeof buf, COORD_U32, &v));
+    ASSERT_CODE(coord_value_get(v, NULL), COORD_EINVAL);
+    ASSERT_CODE(coord_value_lock(v, -5), COORD_EINVAL);
+    /* Relocking by the holder is reported, not a self-deadlock. */
+    ASSERT_OK(coord_value_lock(v, -1));
+    ASSERT_CODE(coord_value_lock(v, -1), COORD_EDEADLK);
+    ASSERT_CODE(coord_value_set(v, I(1)), COORD_EDEADLK);
+    ASSERT_OK(coord_value_unlock(v));
+    ASSERT_CODE(coord_value_unlock(v), COORD_EPERM);
+    coord_value_destroy(v);
+}
+
+#define TEST_LIST(X)                                                           \
+    X(value_types_wrap)                                                        \
+    X(value_concurrent_adds_sum_exactly)                                       \
+    X(value_holder_killed_is_recovered)                                        \
+    X(value_holder_killed_then_set)                                            \
+    X(value_bad_input)
+#define HELPER_LIST(X)
+TEST_MAIN()
