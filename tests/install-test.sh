@@ -15,7 +15,7 @@ export PKG_CONFIG_PATH=$(dirname "$pc")
 # The installed coord.pc must point into the prefix, whatever it was built for.
 cflags=$(pkg-config --define-variable=prefix="$prefix" --cflags coord)
 libs=$(pkg-config --define-variable=prefix="$prefix" --libs --static coord)
-${CC:-cc} -std=c11 -Wall -Werror $cflags "$src/examples/flag-hello.c" -o "$prefix/flag-hello" $libs
+${CC:-cc} -std=c11 -Wall -Werror ${EXTRA_CFLAGS:-} $cflags "$src/examples/flag-hello.c" -o "$prefix/flag-hello" $libs
 libdir=$(dirname "$(dirname "$pc")")
 LD_LIBRARY_PATH="$libdir" "$prefix/flag-hello"
 echo "1 passed, 0 failed"
