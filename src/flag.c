@@ -29,6 +29,11 @@ _Static_assert(offsetof(struct coord_flag, state) == 0,
 _Static_assert(offsetof(struct coord_flag, lock) == COORD__CACHE_LINE,
                "the mutex must not share the state's cache line");
 
+coord__mutex *coord__flag_mutex(struct coord_flag *f)
+{
+    return &f->lock;
+}
+
 size_t coord_flag_size(void)
 {
     return sizeof(struct coord_flag);

@@ -60,6 +60,10 @@ int coord__mutex_lock(coord__mutex *m, int timeout_ms);
 /* Returns 0, or COORD_EPERM when the caller does not hold the mutex. */
 int coord__mutex_unlock(coord__mutex *m);
 
+/* The flag's claim mutex (for tests that kill a holder inside it). */
+struct coord_flag;
+coord__mutex *coord__flag_mutex(struct coord_flag *f);
+
 /* ---- shared segments (src/os/segment.c) -------------------------------- */
 
 /*

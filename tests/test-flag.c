@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include "harness.h"
+#include "internal.h"
 
 TEST(flag_basic)
 {
@@ -231,10 +232,80 @@ TEST(flag_wait_timeout)
     coord_flag_destroy(f);
 }
 
-/* The lock-mode claim survives a holder killed inside the lock: we cannot
- * stop a process inside claim_lock deterministically, so a child takes the
- * flag's mutex through the same path and is SIGKILLed while sleeping in a
- * claim; see test-value for the lock-holder kill on the same mutex code. */
+/* ---- kill test: claimers SIGKILLed at random moments ------------------ */
+
+static int claim_reset_loop(void *arg)
+{
+    coord_flag *f = arg;
+    /* Take the flag's mutex as often as possible: win a round with the
+     * lock-mode claim, reset it, repeat. Killed at a random moment, a
+     * child often dies inside the lock. */
+    for (;;) {
+        uint32_t e = coord_flag_epoch(f);
+        int r = coord_flag_claim_epoch(f, e, COORD_CLAIM_LOCK);
+        if (r < 0)
+            return 3;
+        if (r == 1)
+            coord_flag_reset(f);
+    }
+}
+
+static int claim_once(void *arg)
+{
+    coord_flag *f = arg;
+    coord_flag_reset(f);
+    return coord_flag_claim_locked(f) && coord_flag_is_set(f) ? 0 : 7;
+}
+
+static int hold_flag_mutex(void *arg)
+{
+    coord_flag *f = arg;
+    if (coord__mutex_lock(coord__flag_mutex(f), 1000) != 0)
+        return 3;
+    coord_flag_set(f); /* tells the parent we hold it */
+    for (;;)
+        pause();
+}
+
+TEST(flag_lock_claim_after_holder_killed)
+{
+    coord_flag *f;
+    ASSERT_OK(coord_flag_create(&f));
+    pid_t p = test_fork(hold_flag_mutex, f);
+    ASSERT_OK(coord_flag_wait(f, 10000));
+    kill(p, SIGKILL);
+    ASSERT_TRUE(WIFSIGNALED(test_wait(p, 10000)));
+    /* The dead holder never released the mutex: the next lock-mode claim
+     * must recover it (in a child, so a wedge fails instead of hanging). */
+    test_join_ok(test_fork(claim_once, f), 10000);
+    coord_flag_destroy(f);
+}
+
+TEST(flag_lock_claim_survives_killed_claimers)
+{
+    coord_flag *f;
+    ASSERT_OK(coord_flag_create(&f));
+    srand((unsigned)getpid());
+    pid_t p[2];
+    for (int i = 0; i < 2; i++)
+        p[i] = test_fork(claim_reset_loop, f);
+    for (int kill_no = 0; kill_no < 300; kill_no++) {
+        int i = kill_no % 2;
+        usleep((useconds_t)(300 + rand() % 1500));
+        kill(p[i], SIGKILL);
+        int st = test_wait(p[i], 10000);
+        ASSERT_TRUE(WIFSIGNALED(st));
+        p[i] = test_fork(claim_reset_loop, f);
+    }
+    for (int i = 0; i < 2; i++) {
+        kill(p[i], SIGKILL);
+        test_wait(p[i], 10000);
+    }
+    /* Whoever died holding the mutex, a new claimer gets through (in a
+     * child, so that a wedged lock fails the test instead of hanging). */
+    test_join_ok(test_fork(claim_once, f), 10000);
+    coord_flag_destroy(f);
+}
 
 #define TEST_LIST(X)                                                           \
     X(flag_basic)                                                              \
@@ -245,6 +316,8 @@ TEST(flag_wait_timeout)
     X(flag_visible_to_spinning_child)                                          \
     X(flag_wait_wakes_on_set)                                                  \
     X(flag_wait_wakes_on_reset)                                                \
-    X(flag_wait_timeout)
+    X(flag_wait_timeout)                                                       \
+    X(flag_lock_claim_after_holder_killed)                                     \
+    X(flag_lock_claim_survives_killed_claimers)
 #define HELPER_LIST(X)
 TEST_MAIN()
