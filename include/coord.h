@@ -12,5 +12,6 @@
 #include "coord/array.h"
 #include "coord/region.h"
 #include "coord/gc.h"
+#include "coord/queue.h"
 
 #endif

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: MIT */
+/* queue.h: bounded multi-producer multi-consumer queue of byte messages, with pills and close. */
+#ifndef COORD_QUEUE_H
+#define COORD_QUEUE_H
+
+#include "common.h"
+
+/*
+ * A coord_queue is a bounded FIFO of byte messages in shared memory, used by
+ * any number of producer and consumer processes at once. Capacity (in
+ * messages) and the maximum message size are fixed at creation; each
+ * message is copied into a fixed slot. A put that returns 0 has copied the
+ * message into shared memory: there is no feeder thread, so a producer that
+ * exits right after put loses nothing.
+ *
+ * Order: all puts are serialised by one producer lock and all gets by one
+ * consumer lock, so the queue is FIFO overall, and in particular FIFO per
+ * producer.
+ *
+ * Pills: coord_queue_put_pill() enqueues a message of its own kind; get
+ * reports it with COORD_PILL. A pill is never confused with data, whatever
+ * the data's bytes.
+ *
+ * Close: coord_queue_close() wakes every waiter. After it, put fails with
+ * COORD_ECLOSED; get still returns what is queued and then COORD_ECLOSED.
+ *
+ * Crash safety (the guarantee, and why it holds). A process may be killed
+ * (SIGKILL) at any instruction inside put, put_pill or get:
+ *  - The queue is never wedged. The only shared state a caller changes is
+ *    (a) the ring, under the producer lock (puts) or the consumer lock
+ *    (gets), both robust process-shared mutexes, and (b) wake-up hints.
+ *    A dead lock holder hands the lock on (EOWNERDEAD in the kernel) and
+ *    the next caller continues; a dead sleeper holds nothing.
+ *  - Nothing fully put is lost or duplicated. A put writes the slot first
+ *    and commits with one store of the tail index; a get copies the slot
+ *    out first and commits with one store of the head index. Killed before
+ *    its commit store, an operation has no effect (a put is as if never
+ *    called, a get leaves the message queued for the next get); killed
+ *    after it, the operation is complete. A single aligned store is atomic,
+ *    so there is no third case, and the lock's next holder finds the ring
+ *    consistent without repair. A message is thus removed exactly once, by
+ *    the one get whose commit store ran. (When the killed getter had
+ *    already committed, it took the message with it: that is delivery to a
+ *    process that died, which no queue can undo.)
+ *  - The cost of a death is at most a spurious wake-up: a process killed
+ *    while asleep leaves a waiter count raised, which makes later calls
+ *    issue a (harmless) futex wake.
+ *
+ * Speed: when the queue is neither empty nor full, put and get make no
+ * system call (one uncontended lock, a copy, one store, one fence). They
+ * spin briefly, then sleep on a futex, only when they must wait.
+ *
+ * Limits: capacity 1 .. 2^30 messages, max_msg 1 .. 2^30 bytes, and the
+ * mapping (about capacity rounded up to a power of two, times
+ * max_msg + 8) must fit in memory.
+ */
+typedef struct coord_queue coord_queue;
+
+#define COORD_QUEUE_MAX_CAPACITY (1u << 30)
+#define COORD_QUEUE_MAX_MSG (1u << 30)
+
+/*
+ * coord_queue_size: bytes coord_queue_init() needs for a queue of
+ * `capacity` messages of at most `max_msg` bytes.
+ * Concurrency: pure. Returns the size (a multiple of 64), or 0 when the
+ * parameters are out of range (0, above the limits, or overflowing).
+ */
+COORD_EXTERN size_t coord_queue_size(size_t capacity, size_t max_msg);
+
+/*
+ * coord_queue_init: place a new empty queue in caller memory `mem` of
+ * `size` bytes (at least coord_queue_size(), 64-byte aligned, shared with
+ * the processes that will use it, e.g. MAP_SHARED before fork).
+ * Concurrency: nobody may use `mem` during the call. Ownership: the caller
+ * keeps `mem`; coord_queue_destroy() on such a queue releases nothing.
+ * Returns 0 and *out, COORD_EINVAL (NULL, misaligned, too small, capacity
+ * or max_msg 0 or above the limits) or a mutex initialisation error.
+ */
+COORD_EXTERN int coord_queue_init(void *mem, size_t size, size_t capacity,
+                                  size_t max_msg, coord_queue **out);
+
+/*
+ * coord_queue_create: map a new empty queue in anonymous shared memory;
+ * every child forked after this call shares it.
+ * Returns 0 and *out, COORD_EINVAL (out NULL, capacity or max_msg 0 or
+ * above the limits) or COORD_ENOMEM.
+ */
+COORD_EXTERN int coord_queue_create(coord_queue **out, size_t capacity,
+                                    size_t max_msg);
+
+/*
+ * coord_queue_create_named: like coord_queue_create, backed by the file
+ * /dev/shm/coord.<name> (mode 0600, O_EXCL) so that unrelated processes can
+ * coord_queue_open() it; `name` is 1..200 characters of [A-Za-z0-9._-].
+ * The creator's destroy removes the name; `coord gc` removes it after a
+ * crash. Returns 0, COORD_EINVAL, COORD_EEXIST (name taken), COORD_EACCES
+ * or COORD_ENOMEM.
+ */
+COORD_EXTERN int coord_queue_create_named(coord_queue **out, const char *name,
+                                          size_t capacity, size_t max_msg);
+
+/*
+ * coord_queue_open: map the queue another process created with `name`.
+ * Returns 0, COORD_EINVAL, COORD_ENOENT (no such name), COORD_EPROTO (not a
+ * coord queue: bad magic, kind or size), COORD_EVERSION (other ABI),
+ * COORD_EAGAIN (its creator has not finished initialising it) or
+ * COORD_EACCES.
+ */
+COORD_EXTERN int coord_queue_open(coord_queue **out, const char *name);
+
+/*
+ * coord_queue_destroy: release this process's handle (unmap; the creator of
+ * a named queue also removes the name). Messages still queued are dropped
+ * for this process only: others that map the queue keep using it. Call
+ * coord_queue_close() first to wake and stop them. NULL is ignored.
+ * Concurrency: no other thread of this process may use `q` during or after.
+ */
+COORD_EXTERN void coord_queue_destroy(coord_queue *q);
+
+/*
+ * coord_queue_put: copy `len` bytes of `msg` into the queue, waiting while
+ * it is full (timeout_ms: -1 forever, 0 try once, > 0 deadline).
+ * Concurrency: any number of threads and processes, with gets and other
+ * puts. Progress: blocking (a short robust lock; sleeps on a futex when
+ * full). Memory ordering: release; a get that returns this message sees
+ * everything the producer wrote before put. Ownership: `msg` is borrowed
+ * and copied; `msg` may be NULL when len is 0.
+ * Returns 0 (the message is in shared memory), COORD_EMSGSIZE (len above
+ * max_msg; nothing queued), COORD_EAGAIN (full, timeout 0),
+ * COORD_ETIMEDOUT, COORD_ECLOSED, COORD_EINVAL (q NULL, msg NULL with
+ * len > 0, timeout < -1).
+ */
+COORD_EXTERN int coord_queue_put(coord_queue *q, const void *msg, size_t len,
+                                 int timeout_ms);
+
+/*
+ * coord_queue_put_pill: enqueue one poison pill (its own message kind: the
+ * get that takes it returns COORD_PILL). Put one per consumer after the
+ * last task: FIFO order delivers every earlier task before any pill.
+ * Concurrency, progress and ordering: as coord_queue_put.
+ * Returns 0, COORD_EAGAIN, COORD_ETIMEDOUT, COORD_ECLOSED, COORD_EINVAL.
+ */
+COORD_EXTERN int coord_queue_put_pill(coord_queue *q, int timeout_ms);
+
+/*
+ * coord_queue_get: take the oldest message, copying it into `buf` (`cap`
+ * bytes) and its length into *len, waiting while the queue is empty.
+ * Concurrency: any number of threads and processes. Progress: blocking (a
+ * short robust lock; sleeps on a futex when empty). Memory ordering:
+ * acquire (pairs with put). Ownership: `buf` belongs to the caller; `buf`
+ * may be NULL when cap is 0 (then only pills and empty messages fit).
+ * Returns 0 (a message), COORD_PILL (a pill; *len = 0), COORD_ENOBUFS (the
+ * message is longer than cap: *len gets its length and the message stays
+ * queued, first in line), COORD_EAGAIN (empty, timeout 0),
+ * COORD_ETIMEDOUT, COORD_ECLOSED (closed and empty), COORD_EINVAL (q or
+ * len NULL, buf NULL with cap > 0, timeout < -1).
+ */
+COORD_EXTERN int coord_queue_get(coord_queue *q, void *buf, size_t cap,
+                                 size_t *len, int timeout_ms);
+
+/*
+ * coord_queue_close: close the queue for every process that maps it and
+ * wake all waiters. Later puts fail with COORD_ECLOSED; gets drain what is
+ * queued, then fail with COORD_ECLOSED. Closing twice does nothing.
+ * Concurrency: any thread or process. Progress: lock-free (a store and two
+ * futex wakes). Returns 0 or COORD_EINVAL (NULL).
+ */
+COORD_EXTERN int coord_queue_close(coord_queue *q);
+
+/*
+ * coord_queue_is_closed: has the queue been closed? Wait-free; NULL gives
+ * true.
+ */
+COORD_EXTERN bool coord_queue_is_closed(const coord_queue *q);
+
+/*
+ * coord_queue_count: messages (pills included) queued at this instant.
+ * Concurrency: any; wait-free; the answer may be stale by the time it is
+ * read. Returns the count, or COORD_EINVAL for NULL.
+ */
+COORD_EXTERN long coord_queue_count(const coord_queue *q);
+
+/*
+ * coord_queue_capacity / coord_queue_max_msg: the creation parameters
+ * (0 for NULL). Wait-free.
+ */
+COORD_EXTERN size_t coord_queue_capacity(const coord_queue *q);
+COORD_EXTERN size_t coord_queue_max_msg(const coord_queue *q);
+
+#endif

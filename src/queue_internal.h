@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+/* queue_internal.h: queue operations that only other coord components (the pool) use. */
+#ifndef COORD_QUEUE_INTERNAL_H
+#define COORD_QUEUE_INTERNAL_H
+
+#include "coord.h"
+
+/* Call fn on each queued message, oldest first, under the consumer lock (so
+ * no get commits meanwhile), until fn returns true. Returns 1 when fn
+ * returned true, 0 when it never did, or a lock error. */
+int coord__queue_scan(coord_queue *q,
+                      bool (*fn)(const void *msg, size_t len, bool pill,
+                                 void *arg),
+                      void *arg);
+
+#endif

@@ -1,0 +1,701 @@
+/* SPDX-License-Identifier: MIT */
+/* test-queue.c: the queue across real processes: FIFO, pills, close, bad input, SIGKILL mid-operation. */
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+#include "harness.h"
+#include "queue_internal.h"
+
+static void *shared_mem(size_t bytes)
+{
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ASSERT_TRUE(p != MAP_FAILED);
+    return p;
+}
+
+TEST(queue_basic)
+{
+    coord_queue *q;
+    char buf[32];
+    size_t len = 99;
+    ASSERT_OK(coord_queue_create(&q, 3, 16));
+    ASSERT_EQ(coord_queue_capacity(q), 3);
+    ASSERT_EQ(coord_queue_max_msg(q), 16);
+    ASSERT_EQ(coord_queue_count(q), 0);
+    ASSERT_CODE(coord_queue_get(q, buf, sizeof buf, &len, 0), COORD_EAGAIN);
+    ASSERT_OK(coord_queue_put(q, "one", 3, 0));
+    ASSERT_OK(coord_queue_put(q, "sixteen-bytes-ok", 16, 0));
+    ASSERT_OK(coord_queue_put(q, NULL, 0, 0));
+    ASSERT_EQ(coord_queue_count(q), 3);
+    /* Full: capacity is exact even though the ring is 4 slots. */
+    ASSERT_CODE(coord_queue_put(q, "x", 1, 0), COORD_EAGAIN);
+    ASSERT_CODE(coord_queue_put_pill(q, 0), COORD_EAGAIN);
+    uint64_t t0 = coord_clock_ns();
+    ASSERT_CODE(coord_queue_put(q, "x", 1, 30), COORD_ETIMEDOUT);
+    ASSERT_GE(coord_clock_ns() - t0, 29000000);
+    ASSERT_OK(coord_queue_get(q, buf, sizeof buf, &len, 0));
+    ASSERT_EQ(len, 3);
+    ASSERT_TRUE(memcmp(buf, "one", 3) == 0);
+    ASSERT_OK(coord_queue_put_pill(q, 0));
+    ASSERT_OK(coord_queue_get(q, buf, sizeof buf, &len, -1));
+    ASSERT_EQ(len, 16);
+    ASSERT_TRUE(memcmp(buf, "sixteen-bytes-ok", 16) == 0);
+    ASSERT_OK(coord_queue_get(q, NULL, 0, &len, 0));
+    ASSERT_EQ(len, 0);
+    len = 7;
+    ASSERT_CODE(coord_queue_get(q, NULL, 0, &len, 0), COORD_PILL);
+    ASSERT_EQ(len, 0);
+    t0 = coord_clock_ns();
+    ASSERT_CODE(coord_queue_get(q, buf, sizeof buf, &len, 30),
+                COORD_ETIMEDOUT);
+    ASSERT_GE(coord_clock_ns() - t0, 29000000);
+    /* Many laps around the ring keep order and count. */
+    for (uint32_t i = 0; i < 10000; i++) {
+        ASSERT_OK(coord_queue_put(q, &i, sizeof i, 0));
+        uint32_t v = 0;
+        ASSERT_OK(coord_queue_get(q, &v, sizeof v, &len, 0));
+        ASSERT_EQ(v, i);
+    }
+    ASSERT_EQ(coord_queue_count(q), 0);
+    coord_queue_destroy(q);
+}
+
+TEST(queue_pill_is_not_data)
+{
+    coord_queue *q;
+    size_t len;
+    unsigned char buf[8];
+    ASSERT_OK(coord_queue_create(&q, 8, 8));
+    /* Data whose bytes look like anything a sentinel could be. */
+    static const unsigned char zeros[8], ones[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+    ASSERT_OK(coord_queue_put(q, zeros, 8, 0));
+    ASSERT_OK(coord_queue_put(q, ones, 1, 0));
+    ASSERT_OK(coord_queue_put(q, NULL, 0, 0));
+    ASSERT_OK(coord_queue_put_pill(q, 0));
+    ASSERT_CODE(coord_queue_get(q, buf, 8, &len, 0), 0);
+    ASSERT_EQ(len, 8);
+    ASSERT_CODE(coord_queue_get(q, buf, 8, &len, 0), 0);
+    ASSERT_EQ(len, 1);
+    ASSERT_CODE(coord_queue_get(q, buf, 8, &len, 0), 0);
+    ASSERT_EQ(len, 0);
+    ASSERT_CODE(coord_queue_get(q, buf, 8, &len, 0), COORD_PILL);
+    coord_queue_destroy(q);
+}
+
+TEST(queue_bad_input)
+{
+    coord_queue *q = NULL;
+    char buf[64];
+    size_t len = 0;
+    ASSERT_CODE(coord_queue_create(&q, 0, 8), COORD_EINVAL);
+    ASSERT_CODE(coord_queue_create(&q, 8, 0), COORD_EINVAL);
+    ASSERT_CODE(coord_queue_create(NULL, 8, 8), COORD_EINVAL);
+    ASSERT_CODE(coord_queue_create(&q, (size_t)COORD_QUEUE_MAX_CAPACITY + 1, 8),
+                COORD_EINVAL);
+    ASSERT_CODE(coord_queue_create(&q, 8, (size_t)COORD_QUEUE_MAX_MSG + 1),
+                COORD_EINVAL);
+    ASSERT_CODE(coord_queue_create(&q, SIZE_MAX, SIZE_MAX), COORD_EINVAL);
+    ASSERT_EQ(coord_queue_size(0, 8), 0);
+    ASSERT_EQ(coord_queue_size(8, 0), 0);
+    ASSERT_CODE(coord_queue_create_named(&q, NULL, 8, 8), COORD_EINVAL);
+    ASSERT_CODE(coord_queue_create_named(&q, "bad/name", 8, 8), COORD_EINVAL);
+    ASSERT_CODE(coord_queue_open(&q, NULL), COORD_EINVAL);
+
+    size_t need = coord_queue_size(4, 8);
+    ASSERT_GT(need, 0);
+    char *mem = shared_mem(need + 64);
+    ASSERT_CODE(coord_queue_init(NULL, need, 4, 8, &q), COORD_EINVAL);
+    ASSERT_CODE(coord_queue_init(mem + 8, need, 4, 8, &q), COORD_EINVAL);
+    ASSERT_CODE(coord_queue_init(mem, need - 1, 4, 8, &q), COORD_EINVAL);
+    ASSERT_CODE(coord_queue_init(mem, need, 4, 8, NULL), COORD_EINVAL);
+    ASSERT_CODE(coord_queue_init(mem, need, 0, 8, &q), COORD_EINVAL);
+    munmap(mem, need + 64);
+
+    ASSERT_OK(coord_queue_create(&q, 4, 8));
+    ASSERT_CODE(coord_queue_put(NULL, "x", 1, 0), COORD_EINVAL);
+    ASSERT_CODE(coord_queue_put(q, NULL, 1, 0), COORD_EINVAL);
+    ASSERT_CODE(coord_queue_put(q, "123456789", 9, 0), COORD_EMSGSIZE);
+    ASSERT_CODE(coord_queue_put(q, "x", 1, -2), COORD_EINVAL);
+    ASSERT_CODE(coord_queue_put_pill(NULL, 0), COORD_EINVAL);
+    ASSERT_CODE(coord_queue_put_pill(q, -5), COORD_EINVAL);
+    ASSERT_EQ(coord_queue_count(q), 0);
+    ASSERT_OK(coord_queue_put(q, "12345678", 8, 0));
+    ASSERT_CODE(coord_queue_get(NULL, buf, 8, &len, 0), COORD_EINVAL);
+    ASSERT_CODE(coord_queue_get(q, NULL, 8, &len, 0), COORD_EINVAL);
+    ASSERT_CODE(coord_queue_get(q, buf, 8, NULL, 0), COORD_EINVAL);
+    ASSERT_CODE(coord_queue_get(q, buf, 8, &len, -7), COORD_EINVAL);
+    /* Too small a buffer: ENOBUFS, the length, and the message stays. */
+    ASSERT_CODE(coord_queue_get(q, buf, 7, &len, 0), COORD_ENOBUFS);
+    ASSERT_EQ(len, 8);
+    ASSERT_CODE(coord_queue_get(q, NULL, 0, &len, 0), COORD_ENOBUFS);
+    ASSERT_EQ(coord_queue_count(q), 1);
+    ASSERT_OK(coord_queue_get(q, buf, 8, &len, 0));
+    ASSERT_TRUE(memcmp(buf, "12345678", 8) == 0);
+
+    /* Use after close: puts fail, gets drain then fail. */
+    ASSERT_OK(coord_queue_put(q, "a", 1, 0));
+    ASSERT_OK(coord_queue_put_pill(q, 0));
+    ASSERT_FALSE(coord_queue_is_closed(q));
+    ASSERT_OK(coord_queue_close(q));
+    ASSERT_OK(coord_queue_close(q));
+    ASSERT_TRUE(coord_queue_is_closed(q));
+    ASSERT_CODE(coord_queue_put(q, "b", 1, 0), COORD_ECLOSED);
+    ASSERT_CODE(coord_queue_put(q, "b", 1, -1), COORD_ECLOSED);
+    ASSERT_CODE(coord_queue_put_pill(q, 0), COORD_ECLOSED);
+    ASSERT_OK(coord_queue_get(q, buf, 8, &len, 0));
+    ASSERT_EQ(len, 1);
+    ASSERT_CODE(coord_queue_get(q, buf, 8, &len, -1), COORD_PILL);
+    ASSERT_CODE(coord_queue_get(q, buf, 8, &len, 0), COORD_ECLOSED);
+    ASSERT_CODE(coord_queue_get(q, buf, 8, &len, -1), COORD_ECLOSED);
+    ASSERT_CODE(coord_queue_close(NULL), COORD_EINVAL);
+    ASSERT_TRUE(coord_queue_is_closed(NULL));
+    ASSERT_CODE(coord_queue_count(NULL), COORD_EINVAL);
+    ASSERT_EQ(coord_queue_capacity(NULL), 0);
+    coord_queue_destroy(q);
+    coord_queue_destroy(NULL);
+}
+
+/* ---- 4 producers x 4 consumers, 1,000,000 messages -------------------- */
+
+#define FIFO_P 4
+#define FIFO_C 4
+#define FIFO_N 1000000u /* in total */
+
+struct fifo_shared {
+    coord_queue *q;
+    _Atomic uint32_t go;
+    _Atomic uint64_t sum;
+    _Atomic uint32_t order_errors;
+    _Atomic uint8_t seen[FIFO_N];
+};
+
+struct fifo_arg {
+    struct fifo_shared *s;
+    uint32_t id;
+};
+
+static int fifo_producer(void *a)
+{
+    struct fifo_arg *fa = a;
+    struct fifo_shared *s = fa->s;
+    while (!atomic_load(&s->go))
+        ;
+    for (uint32_t i = 0; i < FIFO_N / FIFO_P; i++) {
+        uint32_t msg[2] = {fa->id, i};
+        if (coord_queue_put(s->q, msg, sizeof msg, 10000) != 0)
+            return 1;
+    }
+    return 0;
+}
+
+static int fifo_consumer(void *a)
+{
+    struct fifo_shared *s = ((struct fifo_arg *)a)->s;
+    int64_t last[FIFO_P];
+    for (int p = 0; p < FIFO_P; p++)
+        last[p] = -1;
+    uint64_t sum = 0;
+    for (;;) {
+        uint32_t msg[2];
+        size_t len;
+        int r = coord_queue_get(s->q, msg, sizeof msg, &len, 10000);
+        if (r == COORD_PILL)
+            break;
+        if (r != 0 || len != sizeof msg || msg[0] >= FIFO_P ||
+            msg[1] >= FIFO_N / FIFO_P)
+            return 1;
+        /* FIFO per producer: this consumer sees each producer's sequence
+         * strictly increasing. */
+        if ((int64_t)msg[1] <= last[msg[0]])
+            atomic_fetch_add(&s->order_errors, 1);
+        last[msg[0]] = msg[1];
+        atomic_fetch_add(&s->seen[msg[0] * (FIFO_N / FIFO_P) + msg[1]], 1);
+        sum += (uint64_t)msg[0] * 1000003u + msg[1];
+    }
+    atomic_fetch_add(&s->sum, sum);
+    return 0;
+}
+
+TEST(queue_fifo_4x4_million)
+{
+    struct fifo_shared *s = shared_mem(sizeof *s);
+    ASSERT_OK(coord_queue_create(&s->q, 256, 8));
+    struct fifo_arg args[FIFO_P + FIFO_C];
+    pid_t pids[FIFO_P + FIFO_C];
+    for (uint32_t i = 0; i < FIFO_P + FIFO_C; i++) {
+        args[i].s = s;
+        args[i].id = i < FIFO_P ? i : i - FIFO_P;
+        pids[i] = test_fork(i < FIFO_P ? fifo_producer : fifo_consumer,
+                            &args[i]);
+    }
+    atomic_store(&s->go, 1);
+    for (int i = 0; i < FIFO_P; i++)
+        test_join_ok(pids[i], 60000);
+    for (int i = 0; i < FIFO_C; i++)
+        ASSERT_OK(coord_queue_put_pill(s->q, 10000));
+    for (int i = FIFO_P; i < FIFO_P + FIFO_C; i++)
+        test_join_ok(pids[i], 60000);
+    uint64_t want = 0, lost = 0, dup = 0;
+    for (uint32_t p = 0; p < FIFO_P; p++)
+        for (uint32_t i = 0; i < FIFO_N / FIFO_P; i++) {
+            want += (uint64_t)p * 1000003u + i;
+            uint8_t n = atomic_load(&s->seen[p * (FIFO_N / FIFO_P) + i]);
+            lost += n == 0;
+            dup += n > 1;
+        }
+    ASSERT_EQ(lost, 0);
+    ASSERT_EQ(dup, 0);
+    ASSERT_EQ(atomic_load(&s->order_errors), 0);
+    ASSERT_EQ_U(atomic_load(&s->sum), want);
+    ASSERT_EQ(coord_queue_count(s->q), 0);
+    coord_queue_destroy(s->q);
+    munmap(s, sizeof *s);
+}
+
+/* ---- poison pills come after every task ------------------------------- */
+
+#define PILL_TASKS 20000u
+#define PILL_WORKERS 4
+
+struct pill_shared {
+    coord_queue *q;
+    _Atomic uint32_t done[PILL_TASKS];
+    _Atomic uint32_t data_behind_pill;
+    _Atomic uint32_t pills;
+};
+
+static bool is_data(const void *msg, size_t len, bool pill, void *arg)
+{
+    (void)msg, (void)len, (void)arg;
+    return !pill;
+}
+
+static int pill_worker(void *a)
+{
+    struct pill_shared *s = a;
+    for (;;) {
+        uint32_t task;
+        size_t len;
+        int r = coord_queue_get(s->q, &task, sizeof task, &len, 10000);
+        if (r == COORD_PILL) {
+            /* Every message still queued behind our pill must be a pill:
+             * all tasks were put before the pills, so FIFO delivered every
+             * one of them to some worker before this pill. */
+            if (coord__queue_scan(s->q, is_data, NULL) != 0)
+                atomic_fetch_add(&s->data_behind_pill, 1);
+            atomic_fetch_add(&s->pills, 1);
+            return 0;
+        }
+        if (r != 0 || task >= PILL_TASKS)
+            return 1;
+        atomic_fetch_add(&s->done[task], 1);
+    }
+}
+
+TEST(queue_pill_ordering)
+{
+    struct pill_shared *s = shared_mem(sizeof *s);
+    ASSERT_OK(coord_queue_create(&s->q, 64, sizeof(uint32_t)));
+    pid_t pids[PILL_WORKERS];
+    for (int i = 0; i < PILL_WORKERS; i++)
+        pids[i] = test_fork(pill_worker, s);
+    for (uint32_t t = 0; t < PILL_TASKS; t++)
+        ASSERT_OK(coord_queue_put(s->q, &t, sizeof t, 10000));
+    for (int i = 0; i < PILL_WORKERS; i++)
+        ASSERT_OK(coord_queue_put_pill(s->q, 10000));
+    for (int i = 0; i < PILL_WORKERS; i++)
+        test_join_ok(pids[i], 30000);
+    ASSERT_EQ(atomic_load(&s->pills), PILL_WORKERS);
+    ASSERT_EQ(atomic_load(&s->data_behind_pill), 0);
+    for (uint32_t t = 0; t < PILL_TASKS; t++)
+        ASSERT_EQ(atomic_load(&s->done[t]), 1);
+    ASSERT_EQ(coord_queue_count(s->q), 0);
+    coord_queue_destroy(s->q);
+    munmap(s, sizeof *s);
+}
+
+/* ---- close wakes sleepers on both sides ------------------------------- */
+
+static int blocked_getter(void *a)
+{
+    coord_queue *q = a;
+    char b[8];
+    size_t len;
+    return coord_queue_get(q, b, sizeof b, &len, -1) == COORD_ECLOSED ? 0 : 1;
+}
+
+static int blocked_putter(void *a)
+{
+    coord_queue *q = a;
+    return coord_queue_put(q, "y", 1, -1) == COORD_ECLOSED ? 0 : 1;
+}
+
+TEST(queue_close_wakes_waiters)
+{
+    coord_queue *empty, *full;
+    ASSERT_OK(coord_queue_create(&empty, 2, 8));
+    ASSERT_OK(coord_queue_create(&full, 1, 8));
+    ASSERT_OK(coord_queue_put(full, "x", 1, 0));
+    pid_t g[3], p[3];
+    for (int i = 0; i < 3; i++) {
+        g[i] = test_fork(blocked_getter, empty);
+        p[i] = test_fork(blocked_putter, full);
+    }
+    usleep(50000); /* not synchronisation: lets them reach the futex */
+    ASSERT_OK(coord_queue_close(empty));
+    ASSERT_OK(coord_queue_close(full));
+    for (int i = 0; i < 3; i++) {
+        test_join_ok(g[i], 5000);
+        test_join_ok(p[i], 5000);
+    }
+    coord_queue_destroy(empty);
+    coord_queue_destroy(full);
+}
+
+/* ---- caller memory, and fault probe (b): exit right after put --------- */
+
+static int put_then_exit(void *a)
+{
+    coord_queue *q = a;
+    for (uint32_t i = 0; i < 1000; i++)
+        if (coord_queue_put(q, &i, sizeof i, 10000) != 0)
+            return 1;
+    /* _exit at once: no flush, no feeder thread to wait for. */
+    _exit(0);
+}
+
+TEST(queue_producer_exit_loses_nothing)
+{
+    size_t need = coord_queue_size(1000, 4);
+    void *mem = shared_mem(need);
+    coord_queue *q;
+    ASSERT_OK(coord_queue_init(mem, need, 1000, 4, &q));
+    test_join_ok(test_fork(put_then_exit, q), 10000);
+    ASSERT_EQ(coord_queue_count(q), 1000);
+    for (uint32_t i = 0; i < 1000; i++) {
+        uint32_t v;
+        size_t len;
+        ASSERT_OK(coord_queue_get(q, &v, sizeof v, &len, 0));
+        ASSERT_EQ(v, i);
+    }
+    coord_queue_destroy(q); /* caller memory: releases nothing */
+    munmap(mem, need);
+}
+
+/* ---- named queues between unrelated processes ------------------------- */
+
+HELPER(named_putter)
+{
+    if (argc < 1)
+        return 2;
+    coord_queue *q;
+    int r = coord_queue_open(&q, argv[0]);
+    if (r)
+        return 3;
+    for (uint32_t i = 0; i < 500; i++)
+        if (coord_queue_put(q, &i, sizeof i, 10000))
+            return 4;
+    if (coord_queue_put_pill(q, 10000))
+        return 5;
+    coord_queue_destroy(q);
+    return 0;
+}
+
+TEST(queue_named_unrelated_process)
+{
+    char name[64];
+    coord_queue *q, *again;
+    coord_flag *f;
+    test_shm_name(name, sizeof name, "q");
+    ASSERT_OK(coord_queue_create_named(&q, name, 16, 4));
+    ASSERT_CODE(coord_queue_create_named(&again, name, 16, 4), COORD_EEXIST);
+    const char *args[] = {name, NULL};
+    pid_t pid = test_spawn_helper("named_putter", args);
+    for (uint32_t i = 0;; i++) {
+        uint32_t v;
+        size_t len;
+        int r = coord_queue_get(q, &v, sizeof v, &len, 10000);
+        if (r == COORD_PILL) {
+            ASSERT_EQ(i, 500);
+            break;
+        }
+        ASSERT_OK(r);
+        ASSERT_EQ(v, i);
+    }
+    test_join_ok(pid, 10000);
+    /* Another kind under a queue's name is refused, and vice versa. */
+    ASSERT_CODE(coord_flag_open(&f, name), COORD_EPROTO);
+    char fname[64];
+    test_shm_name(fname, sizeof fname, "f");
+    ASSERT_OK(coord_flag_create_named(&f, fname));
+    ASSERT_CODE(coord_queue_open(&again, fname), COORD_EPROTO);
+    coord_flag_destroy(f);
+    coord_queue_destroy(q);
+    ASSERT_CODE(coord_queue_open(&again, name), COORD_ENOENT);
+}
+
+/* ---- fault probe (c): consumers killed mid-get do not wedge ----------- */
+
+#define BIG_MSG (256 * 1024)
+
+static int big_getter(void *a)
+{
+    coord_queue *q = a;
+    static char buf[BIG_MSG];
+    for (;;) {
+        size_t len;
+        int r = coord_queue_get(q, buf, sizeof buf, &len, -1);
+        if (r < 0)
+            return 1;
+        /* Put it back so the queue never runs dry: the copy inside get
+         * (256 KiB under the consumer lock) is where the kill lands. */
+        if (coord_queue_put(q, buf, len, -1) < 0)
+            return 1;
+    }
+}
+
+TEST(queue_consumer_killed_mid_get)
+{
+    coord_queue *q;
+    ASSERT_OK(coord_queue_create(&q, 8, BIG_MSG));
+    static char msg[BIG_MSG];
+    for (int i = 0; i < 4; i++) {
+        memset(msg, 'a' + i, sizeof msg);
+        ASSERT_OK(coord_queue_put(q, msg, sizeof msg, 0));
+    }
+    for (int round = 0; round < 20; round++) {
+        pid_t a = test_fork(big_getter, q), b = test_fork(big_getter, q);
+        usleep((useconds_t)(500 + (round * 397) % 3000));
+        kill(a, SIGKILL);
+        kill(b, SIGKILL);
+        test_wait(a, 5000);
+        test_wait(b, 5000);
+        /* The survivors (here: the test) find the queue working: the 4
+         * messages (each copied out and back, maybe one in flight with a
+         * killed getter that had committed) are whole and gettable. */
+        long n = coord_queue_count(q);
+        ASSERT_GE(n, 2);
+        ASSERT_LE(n, 4);
+        for (long i = 0; i < n; i++) {
+            static char got[BIG_MSG];
+            size_t len;
+            ASSERT_OK(coord_queue_get(q, got, sizeof got, &len, 1000));
+            ASSERT_EQ(len, BIG_MSG);
+            for (size_t k = 1; k < BIG_MSG; k++)
+                if (got[k] != got[0])
+                    ASSERT_EQ(got[k], got[0]);
+            ASSERT_OK(coord_queue_put(q, got, len, 1000));
+        }
+        /* Top up what a committed-then-killed getter took with it. */
+        for (long i = n; i < 4; i++) {
+            memset(msg, 'w', sizeof msg);
+            ASSERT_OK(coord_queue_put(q, msg, sizeof msg, 1000));
+        }
+    }
+    coord_queue_destroy(q);
+}
+
+/* ---- 200 SIGKILLs at random moments inside put and get ---------------- */
+
+#define KILL_IDS 512
+#define KILL_SEQ 8192
+#define KILL_TARGET 200
+#define KILL_EMPTY UINT64_MAX
+
+struct kill_shared {
+    coord_queue *q;
+    _Atomic uint32_t put_done[KILL_IDS]; /* messages fully put, per id */
+    uint64_t inbox[KILL_IDS];            /* get writes straight into it */
+    _Atomic uint8_t recv[KILL_IDS][KILL_SEQ];
+    _Atomic uint32_t bad;
+};
+
+struct kill_arg {
+    struct kill_shared *s;
+    uint32_t id;
+};
+
+static int kill_producer(void *a)
+{
+    struct kill_arg *ka = a;
+    struct kill_shared *s = ka->s;
+    for (uint32_t i = 0; i < KILL_SEQ; i++) {
+        uint64_t v = (uint64_t)ka->id << 32 | i;
+        if (coord_queue_put(s->q, &v, sizeof v, 20000) != 0)
+            return 1;
+        /* Only now is message i fully put. */
+        atomic_store(&s->put_done[ka->id], i + 1);
+        /* A little work between puts so a producer lives long enough to
+         * be killed many times over its life. */
+        for (volatile int k = 0; k < 200; k++)
+            ;
+    }
+    return 0;
+}
+
+static int kill_consumer(void *a)
+{
+    struct kill_arg *ka = a;
+    struct kill_shared *s = ka->s;
+    uint64_t *inbox = &s->inbox[ka->id];
+    for (;;) {
+        *inbox = KILL_EMPTY;
+        atomic_signal_fence(memory_order_seq_cst);
+        size_t len;
+        int r = coord_queue_get(s->q, inbox, sizeof *inbox, &len, 20000);
+        if (r == COORD_PILL)
+            return 0;
+        if (r != 0 || len != 8) {
+            atomic_fetch_add(&s->bad, 1);
+            return 1;
+        }
+        uint64_t v = *inbox;
+        uint32_t id = (uint32_t)(v >> 32), seq = (uint32_t)v;
+        if (id >= KILL_IDS || seq >= KILL_SEQ) {
+            atomic_fetch_add(&s->bad, 1);
+            return 1;
+        }
+        atomic_fetch_add(&s->recv[id][seq], 1);
+    }
+}
+
+struct role {
+    pid_t pid;
+    uint32_t id;
+    bool producer;
+};
+
+static uint64_t rng_next(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+TEST(queue_sigkill_200_put_get)
+{
+    struct kill_shared *s = shared_mem(sizeof *s);
+    /* Small capacity: producers block on full and consumers on empty, so
+     * kills also land in the waiting paths. */
+    ASSERT_OK(coord_queue_create(&s->q, 16, 8));
+    static struct kill_arg args[KILL_IDS];
+    static bool was_producer[KILL_IDS], was_killed[KILL_IDS];
+    uint32_t next_id = 0;
+    struct role roles[4];
+    for (int i = 0; i < 4; i++) {
+        uint32_t id = next_id++;
+        args[id] = (struct kill_arg){s, id};
+        roles[i] = (struct role){0, id, i < 2};
+        was_producer[id] = i < 2;
+        roles[i].pid = test_fork(i < 2 ? kill_producer : kill_consumer,
+                                 &args[id]);
+    }
+    uint64_t rng = 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid();
+    int kills = 0;
+    uint64_t stop_at = coord_clock_ns() + 8000000000ull;
+    while (kills < KILL_TARGET && coord_clock_ns() < stop_at &&
+           next_id + 4 < KILL_IDS) {
+        usleep((useconds_t)(rng_next(&rng) % 4000));
+        int i = (int)(rng_next(&rng) % 4);
+        /* Replace producers that finished on their own too. */
+        for (int k = 0; k < 4; k++) {
+            if (!roles[k].producer)
+                continue;
+            int st;
+            if (waitpid(roles[k].pid, &st, WNOHANG) == roles[k].pid) {
+                ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+                roles[k].pid = 0;
+            }
+        }
+        if (roles[i].pid) {
+            kill(roles[i].pid, SIGKILL);
+            int st = test_wait(roles[i].pid, 5000);
+            /* It may have finished just before the signal. */
+            if (WIFSIGNALED(st)) {
+                was_killed[roles[i].id] = true;
+                kills++;
+            }
+            roles[i].pid = 0;
+        }
+        for (int k = 0; k < 4; k++) {
+            if (roles[k].pid)
+                continue;
+            uint32_t id = next_id++;
+            args[id] = (struct kill_arg){s, id};
+            roles[k].id = id;
+            was_producer[id] = roles[k].producer;
+            roles[k].pid = test_fork(
+                roles[k].producer ? kill_producer : kill_consumer, &args[id]);
+        }
+    }
+    ASSERT_GE(kills, 50); /* enough kills happened to mean something */
+    /* Let live producers finish, then one pill per live consumer. */
+    int consumers = 0;
+    for (int k = 0; k < 4; k++) {
+        if (roles[k].producer)
+            test_join_ok(roles[k].pid, 30000);
+        else
+            consumers++;
+    }
+    for (int k = 0; k < consumers; k++)
+        ASSERT_OK(coord_queue_put_pill(s->q, 10000));
+    for (int k = 0; k < 4; k++)
+        if (!roles[k].producer)
+            test_join_ok(roles[k].pid, 30000);
+    ASSERT_EQ(atomic_load(&s->bad), 0);
+    ASSERT_EQ(coord_queue_count(s->q), 0);
+
+    /* A killed consumer that had committed its get took the message with
+     * it; its inbox then holds the message, which nobody else received. */
+    for (uint32_t id = 0; id < next_id; id++) {
+        if (was_producer[id] || !was_killed[id] || s->inbox[id] == KILL_EMPTY)
+            continue;
+        uint64_t v = s->inbox[id];
+        uint32_t pid_ = (uint32_t)(v >> 32), seq = (uint32_t)v;
+        if (pid_ < KILL_IDS && seq < KILL_SEQ &&
+            atomic_load(&s->recv[pid_][seq]) == 0)
+            atomic_store(&s->recv[pid_][seq], 1);
+    }
+    uint64_t lost = 0, dup = 0, phantom = 0, total = 0;
+    for (uint32_t id = 0; id < next_id; id++) {
+        if (!was_producer[id])
+            continue;
+        uint32_t done = atomic_load(&s->put_done[id]);
+        total += done;
+        for (uint32_t i = 0; i < KILL_SEQ; i++) {
+            uint8_t n = atomic_load(&s->recv[id][i]);
+            if (n > 1)
+                dup++;
+            else if (i < done && n == 0)
+                lost++;
+            /* The put a producer was killed in may or may not count; any
+             * later sequence number can never have been put. */
+            else if (i > done && n != 0)
+                phantom++;
+        }
+    }
+    ASSERT_EQ(lost, 0);
+    ASSERT_EQ(dup, 0);
+    ASSERT_EQ(phantom, 0);
+    ASSERT_GT(total, 1000);
+    coord_queue_destroy(s->q);
+    munmap(s, sizeof *s);
+}
+
+#define TEST_LIST(X)                                                           \
+    X(queue_basic)                                                             \
+    X(queue_pill_is_not_data)                                                  \
+    X(queue_bad_input)                                                         \
+    X(queue_fifo_4x4_million)                                                  \
+    X(queue_pill_ordering)                                                     \
+    X(queue_close_wakes_waiters)                                               \
+    X(queue_producer_exit_loses_nothing)                                       \
+    X(queue_named_unrelated_process)                                           \
+    X(queue_consumer_killed_mid_get)                                           \
+    X(queue_sigkill_200_put_get)
+#define HELPER_LIST(X) X(named_putter)
+TEST_MAIN()
