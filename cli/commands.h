@@ -6,7 +6,8 @@
 /* Add a command: one line here and cli/cmd-<name>.c defining
  * int cmd_<name>(int argc, char **argv) (argv[0] is the command name). */
 #define COORD_COMMANDS(X)                                                      \
-    X(gc, "find (and with --remove delete) shm files of crashed processes")
+    X(gc, "find (and with --remove delete) shm files of crashed processes")   \
+    X(manager, "run the manager server (dicts and lists) on a Unix socket")
 
 #define COORD__CMD_DECL(name, summary) int cmd_##name(int argc, char **argv);
 COORD_COMMANDS(COORD__CMD_DECL)

@@ -13,5 +13,6 @@
 #include "coord/region.h"
 #include "coord/gc.h"
 #include "coord/queue.h"
+#include "coord/manager.h"
 
 #endif

@@ -1,0 +1,309 @@
+/* SPDX-License-Identifier: MIT */
+/* manager.h: a server process holding named dicts and lists, and its clients. */
+#ifndef COORD_MANAGER_H
+#define COORD_MANAGER_H
+
+#include <string.h>
+
+#include "common.h"
+
+/*
+ * The manager is the flexible, slow end of the shared-state spectrum
+ * (multiprocessing.Manager): a server process owns named dictionaries
+ * (string key -> typed value) and named lists, and clients reach them over
+ * a Unix stream socket, one round trip per call. coord_mclient_batch sends
+ * many operations in one round trip, which is the cure for the cost.
+ *
+ * Security: the socket lives in a private directory (mode 0700, owned by
+ * the server's user) and is itself mode 0600; the server also checks every
+ * peer's uid with SO_PEERCRED and refuses other users (COORD_EACCES).
+ *
+ * Containers appear on first write (set, incr, cas, append) and disappear
+ * when their last entry is removed. A name is either a dict or a list; the
+ * other kind of operation on it gives COORD_EINVAL. The protocol is
+ * documented in docs/spectrum.md (length-prefixed binary frames with a
+ * version byte); every frame is validated by the server.
+ */
+typedef struct coord_manager coord_manager;
+typedef struct coord_mclient coord_mclient;
+
+/* The type of a stored value. COORD_MNONE means "absent" (cas). */
+typedef enum coord_mtype {
+    COORD_MNONE = 0,
+    COORD_MI64 = 1,
+    COORD_MF64 = 2,
+    COORD_MBYTES = 3,
+    COORD_MSTR = 4
+} coord_mtype;
+
+/*
+ * A typed value. `i` for COORD_MI64, `f` for COORD_MF64, `data`/`len` for
+ * COORD_MBYTES and COORD_MSTR. Values returned by a client call point into
+ * the client's receive buffer: they are NUL-terminated (data[len] == 0) and
+ * stay valid until the next call on the same client. A string must not
+ * contain NUL bytes (COORD_EINVAL); bytes may.
+ */
+typedef struct coord_mval {
+    coord_mtype type;
+    int64_t i;
+    double f;
+    const void *data;
+    size_t len;
+} coord_mval;
+
+static inline coord_mval coord_mval_i64(int64_t i)
+{
+    coord_mval v = {COORD_MI64, i, 0.0, NULL, 0};
+    return v;
+}
+static inline coord_mval coord_mval_f64(double f)
+{
+    coord_mval v = {COORD_MF64, 0, f, NULL, 0};
+    return v;
+}
+static inline coord_mval coord_mval_bytes(const void *p, size_t len)
+{
+    coord_mval v = {COORD_MBYTES, 0, 0.0, p, len};
+    return v;
+}
+static inline coord_mval coord_mval_str(const char *s)
+{
+    coord_mval v = {COORD_MSTR, 0, 0.0, s, s ? strlen(s) : 0};
+    return v;
+}
+static inline coord_mval coord_mval_none(void)
+{
+    coord_mval v = {COORD_MNONE, 0, 0.0, NULL, 0};
+    return v;
+}
+
+/*
+ * Server limits. Every request beyond one of them fails with a clear code
+ * and leaves the server healthy: a key or container name longer than
+ * max_key gives COORD_ENAMETOOLONG, a bytes/string value longer than
+ * max_value COORD_EMSGSIZE, more than max_entries entries (dict entries
+ * plus list items, over all containers) or more than max_bytes of stored
+ * keys and values COORD_ENOSPC, a frame longer than max_frame
+ * COORD_EMSGSIZE (and the connection is closed), more than max_batch
+ * operations in one frame COORD_E2BIG, more than max_clients connections
+ * COORD_ECONNREFUSED at connect.
+ */
+typedef struct coord_manager_opts {
+    size_t max_key;     /* default 256, at most 65535 */
+    size_t max_value;   /* default 1 MiB */
+    size_t max_entries; /* default 1,000,000 */
+    size_t max_bytes;   /* default 256 MiB */
+    size_t max_frame;   /* default 16 MiB; >= max_value + 2 * max_key + 64 */
+    size_t max_batch;   /* default 4096 operations per frame */
+    size_t max_clients; /* default 64 */
+} coord_manager_opts;
+
+/* coord_manager_opts_init: fill `o` with the defaults above. Pure. */
+COORD_EXTERN void coord_manager_opts_init(coord_manager_opts *o);
+
+/*
+ * coord_manager_start: fork a server process serving `socket_path`.
+ * socket_path NULL: a fresh private directory is made under $TMPDIR (or
+ * /tmp), see coord_manager_path(). Otherwise the socket's directory must be
+ * owned by this user and closed to others (no group/other permission bits),
+ * or not exist yet (it is then created with mode 0700). The socket is bound
+ * before this call returns, so clients may connect at once. opts NULL: the
+ * defaults. The server dies with its creator (it cleans up on SIGTERM,
+ * which it also receives when the creator dies).
+ * Concurrency: any thread; the handle is owned by the caller.
+ * Returns 0 and *out, COORD_EINVAL (bad options or path), COORD_EACCES
+ * (directory not private), COORD_ENAMETOOLONG (path longer than a socket
+ * address), COORD_EEXIST (something already at socket_path), COORD_ENOMEM,
+ * COORD_EAGAIN (fork failed).
+ */
+COORD_EXTERN int coord_manager_start(coord_manager **out,
+                                     const char *socket_path,
+                                     const coord_manager_opts *opts);
+
+/* coord_manager_path: the socket path clients connect to (owned by `m`). */
+COORD_EXTERN const char *coord_manager_path(const coord_manager *m);
+
+/* coord_manager_pid: the server process id (0 once stopped). */
+COORD_EXTERN int coord_manager_pid(const coord_manager *m);
+
+/*
+ * coord_manager_stop: stop the server (SIGTERM: it closes every connection,
+ * removes its socket and, if it made it, the private directory), wait for
+ * it at most timeout_ms (then SIGKILL it and clean up here), and free `m`.
+ * Concurrency: once, by the owner. Clients still connected see
+ * COORD_EPEERDIED on their next call.
+ * Returns 0 (clean exit), COORD_ETIMEDOUT (had to be killed),
+ * COORD_EPEERDIED (the server had died already), COORD_EINVAL.
+ */
+COORD_EXTERN int coord_manager_stop(coord_manager *m, int timeout_ms);
+
+/*
+ * coord_manager_run: serve `socket_path` in the calling process until
+ * SIGINT or SIGTERM (`coord manager --socket PATH`). The signals are
+ * blocked in the calling thread and taken through a signalfd; the mask is
+ * restored on return. Same path rules as coord_manager_start; the socket
+ * is removed on return. Returns 0 after a signal, or the codes of
+ * coord_manager_start.
+ */
+COORD_EXTERN int coord_manager_run(const char *socket_path,
+                                   const coord_manager_opts *opts);
+
+/*
+ * coord_mclient_connect: connect to the manager at `path`, exchange the
+ * protocol version and learn the server's limits.
+ * Concurrency: a client is for one thread at a time; open one per process
+ * (a client must not be used from both sides of a fork).
+ * Returns 0 and *out, COORD_ENOENT (no socket), COORD_EACCES (not allowed:
+ * file permissions or another user), COORD_ECONNREFUSED (no server, or it
+ * is full), COORD_EVERSION, COORD_ETIMEDOUT, COORD_EAGAIN (timeout 0),
+ * COORD_EINVAL, COORD_ENAMETOOLONG, COORD_ENOMEM.
+ */
+COORD_EXTERN int coord_mclient_connect(coord_mclient **out, const char *path,
+                                       int timeout_ms);
+
+/* coord_mclient_close: close the connection and free `c` (NULL: no-op). */
+COORD_EXTERN void coord_mclient_close(coord_mclient *c);
+
+/*
+ * Operations: every call is one round trip (blocking, with a deadline).
+ * Codes common to all of them: COORD_EINVAL (NULL or bad argument, or the
+ * name holds the other kind of container, or incr on a non-integer),
+ * COORD_ENAMETOOLONG, COORD_EMSGSIZE, COORD_ENOSPC (server limits),
+ * COORD_ENOMEM (server out of memory), COORD_ETIMEDOUT / COORD_EAGAIN
+ * (timeout 0): the request may or may not have been applied, the late
+ * reply is discarded by the next call; COORD_EPEERDIED (the server died or
+ * closed the connection), COORD_ENOTCONN (the connection was lost before:
+ * reconnect), COORD_EPROTO (the server sent garbage; the connection is
+ * closed).
+ */
+
+/* coord_mclient_get: copy-free read of dict[key] into *out (see coord_mval
+ * for the lifetime of bytes). Returns 0, COORD_ENOTFOUND (no such key or
+ * dict) or a common code. */
+COORD_EXTERN int coord_mclient_get(coord_mclient *c, const char *dict,
+                                   const char *key, coord_mval *out,
+                                   int timeout_ms);
+
+/* coord_mclient_set: dict[key] = *v (copied; type must not be NONE).
+ * Returns 0 or a common code. */
+COORD_EXTERN int coord_mclient_set(coord_mclient *c, const char *dict,
+                                   const char *key, const coord_mval *v,
+                                   int timeout_ms);
+
+/* coord_mclient_delete: remove dict[key]. Returns 0, COORD_ENOTFOUND. */
+COORD_EXTERN int coord_mclient_delete(coord_mclient *c, const char *dict,
+                                      const char *key, int timeout_ms);
+
+/* coord_mclient_incr: dict[key] += delta, atomically on the server (a
+ * missing key counts as 0); *out_new (may be NULL) gets the new value.
+ * Returns 0, COORD_EOVERFLOW (would leave int64; unchanged), COORD_EINVAL
+ * (the value is not an i64) or a common code. */
+COORD_EXTERN int coord_mclient_incr(coord_mclient *c, const char *dict,
+                                    const char *key, int64_t delta,
+                                    int64_t *out_new, int timeout_ms);
+
+/* coord_mclient_cas: if dict[key] equals *expected (same type and value;
+ * COORD_MNONE: key absent), set it to *desired. *actual (may be NULL) gets
+ * the value found (NONE if absent). Returns 1 (swapped), 0 (not swapped)
+ * or a common code. */
+COORD_EXTERN int coord_mclient_cas(coord_mclient *c, const char *dict,
+                                   const char *key, const coord_mval *expected,
+                                   const coord_mval *desired,
+                                   coord_mval *actual, int timeout_ms);
+
+/* coord_mclient_dict_len: number of keys in `dict` (0 if it does not
+ * exist). Returns the count (>= 0) or a common code. */
+COORD_EXTERN int coord_mclient_dict_len(coord_mclient *c, const char *dict,
+                                        int timeout_ms);
+
+/* coord_mclient_dict_keys: the keys of `dict`, sorted bytewise, as an array
+ * of COORD_MSTR values owned by the client until its next call. Returns
+ * the count (>= 0), COORD_EMSGSIZE (the keys do not fit in one frame) or a
+ * common code. */
+COORD_EXTERN int coord_mclient_dict_keys(coord_mclient *c, const char *dict,
+                                         const coord_mval **keys,
+                                         int timeout_ms);
+
+/* coord_mclient_list_append: append a copy of *v to `list`. Returns the
+ * new length (>= 1) or a common code. */
+COORD_EXTERN int coord_mclient_list_append(coord_mclient *c, const char *list,
+                                           const coord_mval *v,
+                                           int timeout_ms);
+
+/* coord_mclient_list_get: list[index] (negative: from the end, -1 is the
+ * last). Returns 0, COORD_ERANGE (no such index; also a missing list). */
+COORD_EXTERN int coord_mclient_list_get(coord_mclient *c, const char *list,
+                                        int64_t index, coord_mval *out,
+                                        int timeout_ms);
+
+/* coord_mclient_list_len: length of `list` (0 if it does not exist). */
+COORD_EXTERN int coord_mclient_list_len(coord_mclient *c, const char *list,
+                                        int timeout_ms);
+
+/* coord_mclient_list_pop: remove list[index] (0: first, -1: last) into
+ * *out. Returns 0, COORD_ENODATA (empty or missing list), COORD_ERANGE. */
+COORD_EXTERN int coord_mclient_list_pop(coord_mclient *c, const char *list,
+                                        int64_t index, coord_mval *out,
+                                        int timeout_ms);
+
+/* One operation of a batch (coord_mclient_batch). */
+typedef enum coord_mop {
+    COORD_MOP_GET = 1,
+    COORD_MOP_SET = 2,
+    COORD_MOP_DELETE = 3,
+    COORD_MOP_INCR = 4,
+    COORD_MOP_CAS = 5,
+    COORD_MOP_DICT_LEN = 6,
+    COORD_MOP_LIST_APPEND = 7,
+    COORD_MOP_LIST_GET = 8,
+    COORD_MOP_LIST_LEN = 9,
+    COORD_MOP_LIST_POP = 10
+} coord_mop;
+
+typedef struct coord_mreq {
+    coord_mop op;
+    const char *name;    /* the dict or list */
+    const char *key;     /* dict operations on one key; else ignored */
+    coord_mval value;    /* SET, LIST_APPEND, CAS (desired) */
+    coord_mval expected; /* CAS */
+    int64_t arg;         /* INCR delta, LIST_GET / LIST_POP index */
+    /* Filled by coord_mclient_batch: */
+    int status;        /* what the single call would return */
+    coord_mval result; /* GET, LIST_GET, LIST_POP, CAS (actual); INCR (new,
+                          in result.i); lengths are in status */
+} coord_mreq;
+
+/*
+ * coord_mclient_batch: run `n` operations in one round trip, in order,
+ * each as the single call would (the server runs the whole batch without
+ * interleaving other clients' operations). Each reqs[i].status and
+ * .result are set. Bytes results live until the next call on `c`.
+ * Returns 0 when the round trip worked (look at each status), COORD_E2BIG
+ * (more than max_batch operations), COORD_EMSGSIZE (the frame would exceed
+ * max_frame), COORD_EINVAL (a malformed request: its status says which), or
+ * a transport code (COORD_ETIMEDOUT, COORD_EAGAIN, COORD_EPEERDIED,
+ * COORD_ENOTCONN, COORD_EPROTO).
+ */
+COORD_EXTERN int coord_mclient_batch(coord_mclient *c, coord_mreq *reqs,
+                                     size_t n, int timeout_ms);
+
+/* Server counters (coord_mclient_stats). */
+typedef struct coord_manager_stats {
+    uint64_t clients;        /* connected now */
+    uint64_t accepted;       /* connections accepted so far */
+    uint64_t refused_uid;    /* peers of another user refused */
+    uint64_t refused_full;   /* refused for max_clients */
+    uint64_t frames;         /* request frames served */
+    uint64_t ops;            /* operations served */
+    uint64_t malformed;      /* malformed, oversized or truncated frames */
+    uint64_t limit_errors;   /* operations refused by a limit */
+    uint64_t entries;        /* dict entries + list items stored */
+    uint64_t bytes;          /* bytes of keys and values stored */
+    uint64_t containers;     /* dicts and lists */
+} coord_manager_stats;
+
+/* coord_mclient_stats: the server's counters. Returns 0 or a common code. */
+COORD_EXTERN int coord_mclient_stats(coord_mclient *c,
+                                     coord_manager_stats *out, int timeout_ms);
+
+#endif

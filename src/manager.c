@@ -1,0 +1,691 @@
+/* SPDX-License-Identifier: MIT */
+/* manager.c: the manager server: private socket, peer checks, epoll loop, start and stop. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "manager_internal.h"
+
+#define CONN_BUF0 16384  /* initial input buffer of a connection */
+#define FRAMES_PER_TURN 8 /* frames served per connection before the next */
+#define MAX_EVENTS 64
+
+void coord_manager_opts_init(coord_manager_opts *o)
+{
+    if (!o)
+        return;
+    o->max_key = 256;
+    o->max_value = 1u << 20;
+    o->max_entries = 1000000;
+    o->max_bytes = (size_t)256 << 20;
+    o->max_frame = (size_t)16 << 20;
+    o->max_batch = 4096;
+    o->max_clients = 64;
+}
+
+int coord__mopts_fix(const coord_manager_opts *in, coord_manager_opts *out)
+{
+    coord_manager_opts d;
+    coord_manager_opts_init(&d);
+    if (in) {
+        if (in->max_key)
+            d.max_key = in->max_key;
+        if (in->max_value)
+            d.max_value = in->max_value;
+        if (in->max_entries)
+            d.max_entries = in->max_entries;
+        if (in->max_bytes)
+            d.max_bytes = in->max_bytes;
+        if (in->max_frame)
+            d.max_frame = in->max_frame;
+        if (in->max_batch)
+            d.max_batch = in->max_batch;
+        if (in->max_clients)
+            d.max_clients = in->max_clients;
+    }
+    /* Lengths travel as u16 (keys), u32 (values, frames) and counts as
+     * u16 (batch) and i32 (results). */
+    if (d.max_key > UINT16_MAX || d.max_value > UINT32_MAX / 2 ||
+        d.max_frame > UINT32_MAX / 2 || d.max_frame < COORD__WIRE_MIN_FRAME ||
+        d.max_frame < d.max_value + 2 * d.max_key + 64 ||
+        d.max_frame < 5 * d.max_batch + 64 ||
+        d.max_batch > UINT16_MAX || d.max_entries > INT32_MAX - 2 ||
+        d.max_clients > 100000)
+        return COORD_EINVAL;
+    *out = d;
+    return 0;
+}
+
+/* ---- the socket and its private directory ------------------------------ */
+
+struct coord__mpath {
+    char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    bool made_dir;
+    dev_t dev;
+    ino_t ino; /* of the socket we bound: never unlink someone else's */
+};
+
+static int errno_code(int e)
+{
+    switch (e) {
+    case ENOENT:
+        return COORD_ENOENT;
+    case EACCES:
+    case EPERM:
+        return COORD_EACCES;
+    case ENOTDIR:
+        return COORD_ENOTDIR;
+    case ENAMETOOLONG:
+        return COORD_ENAMETOOLONG;
+    case EEXIST:
+    case EADDRINUSE:
+        return COORD_EEXIST;
+    case ENOMEM:
+    case ENOBUFS:
+        return COORD_ENOMEM;
+    case EMFILE:
+    case ENFILE:
+        return COORD_EMFILE;
+    case ECONNREFUSED:
+        return COORD_ECONNREFUSED;
+    case EAGAIN:
+        return COORD_EAGAIN;
+    default:
+        return COORD_EIO;
+    }
+}
+
+/* Fill p->dir and make sure it is private (or create it). */
+static int prepare_dir(struct coord__mpath *p, const char *path)
+{
+    if (path) {
+        if (!*path)
+            return COORD_EINVAL;
+        if (strlen(path) >= sizeof p->path)
+            return COORD_ENAMETOOLONG;
+        strcpy(p->path, path);
+        char tmp[sizeof p->path];
+        strcpy(tmp, path);
+        strcpy(p->dir, dirname(tmp));
+        struct stat st;
+        if (lstat(p->dir, &st) != 0) {
+            if (errno != ENOENT)
+                return errno_code(errno);
+            if (mkdir(p->dir, 0700) != 0)
+                return errno_code(errno);
+            p->made_dir = true;
+            return 0;
+        }
+        if (!S_ISDIR(st.st_mode))
+            return COORD_ENOTDIR;
+        /* Somebody else's directory, or one that others can enter, would
+         * let them reach (or replace) the socket. */
+        if (st.st_uid != geteuid() || (st.st_mode & 077) != 0)
+            return COORD_EACCES;
+        return 0;
+    }
+    const char *t = getenv("TMPDIR");
+    if (!t || !*t || strlen(t) > sizeof p->dir - 40)
+        t = "/tmp";
+    snprintf(p->dir, sizeof p->dir, "%s/coord-mgr-XXXXXX", t);
+    if (!mkdtemp(p->dir)) /* mode 0700 */
+        return errno_code(errno);
+    p->made_dir = true;
+    size_t dl = strlen(p->dir);
+    memcpy(p->path, p->dir, dl);
+    memcpy(p->path + dl, "/manager.sock", sizeof "/manager.sock");
+    return 0;
+}
+
+static void path_cleanup(struct coord__mpath *p)
+{
+    struct stat st;
+    if (p->ino && lstat(p->path, &st) == 0 && st.st_ino == p->ino &&
+        st.st_dev == p->dev)
+        unlink(p->path);
+    p->ino = 0;
+    if (p->made_dir)
+        rmdir(p->dir); /* fails harmlessly if the user put files there */
+    p->made_dir = false;
+}
+
+/* A socket file nobody listens on is left over from a crash: reuse it. */
+static int clear_stale(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return errno == ENOENT ? 0 : errno_code(errno);
+    if (!S_ISSOCK(st.st_mode))
+        return COORD_EEXIST;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return errno_code(errno);
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    strcpy(a.sun_path, path);
+    int r = connect(fd, (struct sockaddr *)&a, sizeof a);
+    int e = errno;
+    close(fd);
+    if (r == 0)
+        return COORD_EEXIST; /* a live server */
+    if (e != ECONNREFUSED)
+        return errno_code(e);
+    return unlink(path) == 0 ? 0 : errno_code(errno);
+}
+
+static int listen_on(struct coord__mpath *p, const char *path, int *fd_out)
+{
+    memset(p, 0, sizeof *p);
+    int r = prepare_dir(p, path);
+    if (r)
+        return r;
+    if ((r = clear_stale(p->path))) {
+        path_cleanup(p);
+        return r;
+    }
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        r = errno_code(errno);
+        path_cleanup(p);
+        return r;
+    }
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    strcpy(a.sun_path, p->path);
+    struct stat st;
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        r = errno_code(errno);
+        close(fd);
+        path_cleanup(p);
+        return r;
+    }
+    /* The directory is already private; 0600 on the socket is the second
+     * fence (a directory that a user loosens later keeps the socket shut). */
+    if (chmod(p->path, 0600) != 0 || lstat(p->path, &st) != 0 ||
+        listen(fd, 128) != 0) {
+        r = errno_code(errno);
+        close(fd);
+        unlink(p->path);
+        path_cleanup(p);
+        return r;
+    }
+    p->dev = st.st_dev;
+    p->ino = st.st_ino;
+    *fd_out = fd;
+    return 0;
+}
+
+/* ---- connections ------------------------------------------------------- */
+
+struct conn {
+    int fd;
+    uint8_t *in;
+    size_t in_len, in_cap;
+    struct coord__wbuf out;
+    size_t out_off;
+    bool closing;     /* close once `out` is flushed */
+    bool out_armed;   /* EPOLLOUT registered (reading paused) */
+    bool pending;     /* complete frames left for the next turn */
+    struct conn *next_pending;
+    struct conn *prev, *next; /* all live connections */
+};
+
+struct server {
+    struct coord__mstore s;
+    int ep, lfd, sfd;
+    size_t nconns;
+    struct conn *pending_head, *pending_tail;
+    struct conn *all;
+    bool stop;
+};
+
+static void conn_close(struct server *sv, struct conn *c)
+{
+    epoll_ctl(sv->ep, EPOLL_CTL_DEL, c->fd, NULL);
+    close(c->fd);
+    c->fd = -1;
+    free(c->in);
+    c->in = NULL;
+    coord__wbuf_free(&c->out);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        sv->all = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    sv->nconns--;
+    sv->s.st.clients = sv->nconns;
+    /* A pending connection is freed when the pending list reaches it. */
+    if (!c->pending)
+        free(c);
+}
+
+static void conn_arm(struct server *sv, struct conn *c, bool out)
+{
+    if (c->out_armed == out)
+        return;
+    /* Backpressure: while a reply waits for room in the socket, stop
+     * reading this client's requests (memory stays bounded). */
+    struct epoll_event ev = {.events = out ? EPOLLOUT : EPOLLIN,
+                             .data.ptr = c};
+    epoll_ctl(sv->ep, EPOLL_CTL_MOD, c->fd, &ev);
+    c->out_armed = out;
+}
+
+/* Write what we can. Returns false when the connection was closed. */
+static bool conn_flush(struct server *sv, struct conn *c)
+{
+    while (c->out_off < c->out.len) {
+        ssize_t n = send(c->fd, c->out.p + c->out_off, c->out.len - c->out_off,
+                         MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) {
+            c->out_off += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (c->closing) {
+                conn_close(sv, c);
+                return false;
+            }
+            conn_arm(sv, c, true);
+            return true;
+        }
+        conn_close(sv, c); /* EPIPE, ECONNRESET: the client is gone */
+        return false;
+    }
+    c->out.len = c->out_off = 0;
+    if (c->out.cap > (1u << 20)) { /* do not keep a big reply's buffer */
+        coord__wbuf_free(&c->out);
+    }
+    if (c->closing) {
+        conn_close(sv, c);
+        return false;
+    }
+    conn_arm(sv, c, false);
+    return true;
+}
+
+static void pending_push(struct server *sv, struct conn *c)
+{
+    if (c->pending)
+        return;
+    c->pending = true;
+    c->next_pending = NULL;
+    if (sv->pending_tail)
+        sv->pending_tail->next_pending = c;
+    else
+        sv->pending_head = c;
+    sv->pending_tail = c;
+}
+
+static void send_err_and_close(struct server *sv, struct conn *c, int code)
+{
+    size_t f = coord__wb_frame_begin(&c->out, COORD__W_ERR, 0, 0);
+    coord__wb_u32(&c->out, (uint32_t)code);
+    coord__wb_frame_end(&c->out, f, 0);
+    c->closing = true;
+    conn_flush(sv, c);
+}
+
+/* Serve up to FRAMES_PER_TURN complete frames from the input buffer.
+ * Returns false when the connection was closed. */
+static bool conn_serve(struct server *sv, struct conn *c)
+{
+    size_t off = 0;
+    int served = 0;
+    bool more = false;
+    while (!c->closing) {
+        struct coord__whdr h;
+        int r = coord__wire_header(c->in + off, c->in_len - off,
+                                   sv->s.o.max_frame, &h);
+        if (r == COORD_EAGAIN)
+            break;
+        if (r) {
+            sv->s.st.malformed++;
+            send_err_and_close(sv, c, r);
+            return false;
+        }
+        size_t total = (size_t)h.len + 4;
+        if (c->in_len - off < total) {
+            /* Incomplete: make room for the whole frame (bounded by
+             * max_frame, checked above). */
+            if (off == 0 && total > c->in_cap) {
+                uint8_t *p = realloc(c->in, total);
+                if (!p) {
+                    send_err_and_close(sv, c, COORD_ENOMEM);
+                    return false;
+                }
+                c->in = p;
+                c->in_cap = total;
+            }
+            break;
+        }
+        if (served == FRAMES_PER_TURN || c->out_armed) {
+            more = true; /* fairness: others first, then the rest */
+            break;
+        }
+        r = coord__mstore_exec(&sv->s, c->in + off, total, &c->out);
+        off += total;
+        served++;
+        if (r)
+            c->closing = true;
+    }
+    if (off) {
+        memmove(c->in, c->in + off, c->in_len - off);
+        c->in_len -= off;
+    }
+    if (c->in_len == 0 && c->in_cap > (1u << 20)) {
+        uint8_t *p = realloc(c->in, CONN_BUF0);
+        if (p) {
+            c->in = p;
+            c->in_cap = CONN_BUF0;
+        }
+    }
+    if (c->out.len > c->out_off || c->closing) {
+        if (!conn_flush(sv, c))
+            return false;
+    }
+    if (more)
+        pending_push(sv, c);
+    return true;
+}
+
+static void conn_read(struct server *sv, struct conn *c)
+{
+    if (c->in_len == c->in_cap) {
+        /* A full buffer holds complete frames waiting for their turn. */
+        conn_serve(sv, c);
+        return;
+    }
+    ssize_t n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len,
+                     MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return;
+    if (n <= 0) {
+        /* EOF or reset: a client that died mid-request leaves a partial
+         * frame, which is simply dropped with the connection. */
+        if (c->in_len > 0)
+            sv->s.st.malformed++;
+        conn_close(sv, c);
+        return;
+    }
+    c->in_len += (size_t)n;
+    conn_serve(sv, c);
+}
+
+static void do_accept(struct server *sv)
+{
+    for (;;) {
+        int fd = accept4(sv->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+            return; /* EAGAIN, or EMFILE: retried on the next event */
+        struct ucred cr;
+        socklen_t len = sizeof cr;
+        int code = 0;
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0 ||
+            cr.uid != geteuid()) {
+            sv->s.st.refused_uid++;
+            code = COORD_EACCES;
+        } else if (sv->nconns >= sv->s.o.max_clients) {
+            sv->s.st.refused_full++;
+            code = COORD_ECONNREFUSED;
+        }
+        struct conn *c = code ? NULL : calloc(1, sizeof *c);
+        if (c)
+            c->in = malloc(CONN_BUF0);
+        if (!code && (!c || !c->in))
+            code = COORD_ENOMEM;
+        if (code) {
+            uint8_t f[16];
+            struct coord__wbuf b = {f, 0, sizeof f, false};
+            size_t at = coord__wb_frame_begin(&b, COORD__W_ERR, 0, 0);
+            coord__wb_u32(&b, (uint32_t)code);
+            coord__wb_frame_end(&b, at, 0);
+            if (send(fd, f, b.len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+                /* Nothing to do: the client sees the close. */
+            }
+            close(fd);
+            if (c)
+                free(c->in);
+            free(c);
+            continue;
+        }
+        c->fd = fd;
+        c->in_cap = CONN_BUF0;
+        coord__wbuf_init(&c->out);
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+        if (epoll_ctl(sv->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+            close(fd);
+            free(c->in);
+            free(c);
+            continue;
+        }
+        c->next = sv->all;
+        if (sv->all)
+            sv->all->prev = c;
+        sv->all = c;
+        sv->nconns++;
+        sv->s.st.accepted++;
+        sv->s.st.clients = sv->nconns;
+    }
+}
+
+/* The loop. Returns when the signalfd fires. */
+static int serve(int lfd, int sfd, const coord_manager_opts *o)
+{
+    struct server sv;
+    memset(&sv, 0, sizeof sv);
+    coord__mstore_init(&sv.s, o);
+    sv.lfd = lfd;
+    sv.sfd = sfd;
+    sv.ep = epoll_create1(EPOLL_CLOEXEC);
+    if (sv.ep < 0)
+        return errno_code(errno);
+    static char lmark, smark; /* epoll cookies of the two special fds */
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &lmark};
+    epoll_ctl(sv.ep, EPOLL_CTL_ADD, lfd, &ev);
+    ev.data.ptr = &smark;
+    epoll_ctl(sv.ep, EPOLL_CTL_ADD, sfd, &ev);
+    struct epoll_event evs[MAX_EVENTS];
+    while (!sv.stop) {
+        int n = epoll_wait(sv.ep, evs, MAX_EVENTS, sv.pending_head ? 0 : -1);
+        if (n < 0 && errno != EINTR)
+            break;
+        for (int i = 0; i < n; i++) {
+            void *p = evs[i].data.ptr;
+            if (p == &lmark) {
+                do_accept(&sv);
+            } else if (p == &smark) {
+                sv.stop = true;
+            } else {
+                struct conn *c = p;
+                if (c->fd < 0)
+                    continue;
+                if (evs[i].events & EPOLLOUT) {
+                    if (conn_flush(&sv, c))
+                        conn_serve(&sv, c);
+                } else
+                    conn_read(&sv, c);
+            }
+        }
+        /* One more turn for each connection that had frames left. */
+        struct conn *c = sv.pending_head, *next;
+        sv.pending_head = sv.pending_tail = NULL;
+        for (; c; c = next) {
+            next = c->next_pending;
+            c->pending = false;
+            if (c->fd < 0)
+                free(c);
+            else
+                conn_serve(&sv, c);
+        }
+    }
+    /* Stop: close every connection (clients see EOF: COORD_EPEERDIED). */
+    for (struct conn *c = sv.pending_head, *next; c; c = next) {
+        next = c->next_pending;
+        c->pending = false;
+        if (c->fd < 0)
+            free(c);
+    }
+    while (sv.all)
+        conn_close(&sv, sv.all);
+    close(sv.ep);
+    coord__mstore_free(&sv.s);
+    return 0;
+}
+
+/* ---- start / stop / run ------------------------------------------------- */
+
+struct coord_manager {
+    struct coord__mpath p;
+    coord__child child;
+    coord_manager_opts o;
+    int lfd;
+    pid_t parent;
+};
+
+static int server_main(void *arg)
+{
+    struct coord_manager *m = arg;
+    /* Ctrl-C in the terminal reaches the whole process group: the server
+     * keeps serving (its owner decides when to stop, as Python's does). */
+    signal(SIGINT, SIG_IGN);
+    signal(SIGPIPE, SIG_IGN);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (sfd < 0)
+        return 3;
+    /* Die with the owner, but through SIGTERM so the socket is removed. */
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != m->parent) {
+        path_cleanup(&m->p);
+        return 0;
+    }
+    int r = serve(m->lfd, sfd, &m->o);
+    close(m->lfd);
+    path_cleanup(&m->p);
+    return r ? 4 : 0;
+}
+
+int coord_manager_start(coord_manager **out, const char *socket_path,
+                        const coord_manager_opts *opts)
+{
+    if (!out)
+        return COORD_EINVAL;
+    *out = NULL;
+    struct coord_manager *m = calloc(1, sizeof *m);
+    if (!m)
+        return COORD_ENOMEM;
+    int r = coord__mopts_fix(opts, &m->o);
+    if (r == 0)
+        r = listen_on(&m->p, socket_path, &m->lfd);
+    if (r) {
+        free(m);
+        return r;
+    }
+    m->parent = getpid();
+    r = coord__spawn(&m->child, server_main, m);
+    close(m->lfd);
+    if (r) {
+        unlink(m->p.path);
+        path_cleanup(&m->p);
+        free(m);
+        return r;
+    }
+    *out = m;
+    return 0;
+}
+
+const char *coord_manager_path(const coord_manager *m)
+{
+    return m ? m->p.path : NULL;
+}
+
+int coord_manager_pid(const coord_manager *m)
+{
+    return m ? (int)m->child.pid : 0;
+}
+
+int coord_manager_stop(coord_manager *m, int timeout_ms)
+{
+    if (!m)
+        return COORD_EINVAL;
+    if (coord__check_timeout(timeout_ms)) {
+        timeout_ms = 5000;
+    }
+    int rc = 0;
+    if (m->child.pid > 0) {
+        bool already = coord__child_wait(&m->child, 0) == 0;
+        if (!already) {
+            kill(m->child.pid, SIGTERM);
+            if (coord__child_wait(&m->child, timeout_ms) != 0) {
+                coord__child_kill(&m->child);
+                rc = COORD_ETIMEDOUT;
+            }
+        }
+        int st = m->child.status;
+        if (rc == 0 && !(WIFEXITED(st) && WEXITSTATUS(st) == 0) &&
+            !(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM && !already))
+            rc = COORD_EPEERDIED;
+    }
+    /* The server removes its socket on a clean stop; after a crash or a
+     * kill, do it here (only the socket we bound, by inode). */
+    path_cleanup(&m->p);
+    free(m);
+    return rc;
+}
+
+int coord_manager_run(const char *socket_path, const coord_manager_opts *opts)
+{
+    coord_manager_opts o;
+    int r = coord__mopts_fix(opts, &o);
+    if (r)
+        return r;
+    if (!socket_path)
+        return COORD_EINVAL;
+    sigset_t set, old;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    if (pthread_sigmask(SIG_BLOCK, &set, &old) != 0)
+        return COORD_EINVAL;
+    int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (sfd < 0) {
+        r = errno_code(errno);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        return r;
+    }
+    struct sigaction sa_old, sa = {.sa_handler = SIG_IGN};
+    sigaction(SIGPIPE, &sa, &sa_old);
+    struct coord__mpath p;
+    int lfd;
+    r = listen_on(&p, socket_path, &lfd);
+    if (r == 0) {
+        r = serve(lfd, sfd, &o);
+        close(lfd);
+        path_cleanup(&p);
+    }
+    close(sfd);
+    /* Drop the signal that stopped us, so restoring the mask does not
+     * deliver it again. */
+    struct timespec zero = {0, 0};
+    while (sigtimedwait(&set, NULL, &zero) > 0) {
+    }
+    sigaction(SIGPIPE, &sa_old, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return r;
+}

@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: MIT */
+/* wire.c: bounded encoding and decoding of manager frames (server, client, fuzzer). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "wire.h"
+
+/* The wire is little endian; assemble bytes explicitly so that the code is
+ * independent of the host's byte order and of alignment. */
+
+int coord__wire_header(const uint8_t *buf, size_t avail, size_t max_frame,
+                       struct coord__whdr *h)
+{
+    if (avail < 4)
+        return COORD_EAGAIN;
+    uint32_t len = (uint32_t)buf[0] | (uint32_t)buf[1] << 8 |
+                   (uint32_t)buf[2] << 16 | (uint32_t)buf[3] << 24;
+    /* Refuse an oversized frame on its first four bytes, before reading
+     * (and buffering) its body. */
+    if (len > max_frame)
+        return COORD_EMSGSIZE;
+    if (len < COORD__WIRE_HDR - 4)
+        return COORD_EBADMSG;
+    if (avail < 5)
+        return COORD_EAGAIN;
+    if (buf[4] != COORD__WIRE_VERSION)
+        return COORD_EVERSION;
+    if (avail < COORD__WIRE_HDR)
+        return COORD_EAGAIN;
+    h->len = len;
+    h->version = buf[4];
+    h->kind = buf[5];
+    h->count = (uint16_t)(buf[6] | buf[7] << 8);
+    h->seq = (uint32_t)buf[8] | (uint32_t)buf[9] << 8 |
+             (uint32_t)buf[10] << 16 | (uint32_t)buf[11] << 24;
+    if (h->kind < COORD__W_HELLO || h->kind > COORD__W_ERR)
+        return COORD_EBADMSG;
+    return 0;
+}
+
+const uint8_t *coord__rd_bytes(struct coord__rd *r, size_t n)
+{
+    if (r->bad || (size_t)(r->end - r->p) < n) {
+        r->bad = true;
+        r->p = r->end;
+        return NULL;
+    }
+    const uint8_t *p = r->p;
+    r->p += n;
+    return p;
+}
+
+uint8_t coord__rd_u8(struct coord__rd *r)
+{
+    const uint8_t *p = coord__rd_bytes(r, 1);
+    return p ? p[0] : 0;
+}
+
+uint16_t coord__rd_u16(struct coord__rd *r)
+{
+    const uint8_t *p = coord__rd_bytes(r, 2);
+    return p ? (uint16_t)(p[0] | p[1] << 8) : 0;
+}
+
+uint32_t coord__rd_u32(struct coord__rd *r)
+{
+    const uint8_t *p = coord__rd_bytes(r, 4);
+    return p ? (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+                   (uint32_t)p[3] << 24
+             : 0;
+}
+
+int64_t coord__rd_i64(struct coord__rd *r)
+{
+    const uint8_t *p = coord__rd_bytes(r, 8);
+    if (!p)
+        return 0;
+    uint64_t x = 0;
+    for (int i = 7; i >= 0; i--)
+        x = x << 8 | p[i];
+    return (int64_t)x;
+}
+
+int coord__wire_val_decode(struct coord__rd *r, struct coord__wval *v,
+                           bool allow_none)
+{
+    memset(v, 0, sizeof *v);
+    v->type = coord__rd_u8(r);
+    switch (v->type) {
+    case COORD_MNONE:
+        if (!allow_none)
+            return COORD_EBADMSG;
+        break;
+    case COORD_MI64:
+        v->i = coord__rd_i64(r);
+        break;
+    case COORD_MF64: {
+        uint64_t bits = (uint64_t)coord__rd_i64(r);
+        memcpy(&v->f, &bits, sizeof bits);
+        break;
+    }
+    case COORD_MBYTES:
+    case COORD_MSTR:
+        v->len = coord__rd_u32(r);
+        /* The length is checked against what is left before any use, so
+         * a huge length in a short frame is just "truncated". */
+        v->p = coord__rd_bytes(r, v->len);
+        if (coord__rd_u8(r) != 0)
+            return COORD_EBADMSG;
+        if (v->p && v->type == COORD_MSTR && memchr(v->p, 0, v->len))
+            return COORD_EBADMSG;
+        break;
+    default:
+        return COORD_EBADMSG;
+    }
+    return r->bad ? COORD_EBADMSG : 0;
+}
+
+int coord__wire_op_decode(struct coord__rd *r, struct coord__wop *op)
+{
+    memset(op, 0, sizeof *op);
+    op->op = coord__rd_u8(r);
+    if (coord__rd_u8(r) != 0) /* reserved, must be 0 */
+        return COORD_EBADMSG;
+    op->name_len = coord__rd_u16(r);
+    op->key_len = coord__rd_u16(r);
+    op->name = coord__rd_bytes(r, op->name_len);
+    op->key = coord__rd_bytes(r, op->key_len);
+    if (r->bad)
+        return COORD_EBADMSG;
+    if (memchr(op->name, 0, op->name_len) || memchr(op->key, 0, op->key_len))
+        return COORD_EBADMSG;
+    bool keyed = false;
+    int rc = 0;
+    switch (op->op) {
+    case COORD_MOP_GET:
+    case COORD_MOP_DELETE:
+        keyed = true;
+        break;
+    case COORD_MOP_SET:
+        keyed = true;
+        rc = coord__wire_val_decode(r, &op->v, false);
+        break;
+    case COORD_MOP_INCR:
+        keyed = true;
+        op->arg = coord__rd_i64(r);
+        break;
+    case COORD_MOP_CAS:
+        keyed = true;
+        rc = coord__wire_val_decode(r, &op->exp, true);
+        if (rc == 0)
+            rc = coord__wire_val_decode(r, &op->v, false);
+        break;
+    case COORD_MOP_LIST_APPEND:
+        rc = coord__wire_val_decode(r, &op->v, false);
+        break;
+    case COORD_MOP_LIST_GET:
+    case COORD_MOP_LIST_POP:
+        op->arg = coord__rd_i64(r);
+        break;
+    case COORD_MOP_DICT_LEN:
+    case COORD_MOP_LIST_LEN:
+    case COORD__WOP_DICT_KEYS:
+        break;
+    case COORD__WOP_STATS:
+        if (op->name_len != 0 || op->key_len != 0)
+            return COORD_EBADMSG;
+        return r->bad ? COORD_EBADMSG : 0;
+    default:
+        return COORD_EBADMSG;
+    }
+    if (rc)
+        return rc;
+    /* Every container operation names its container; only keyed ones
+     * carry a key (it may be empty, as in a Python dict). */
+    if (op->name_len == 0 || (!keyed && op->key_len != 0))
+        return COORD_EBADMSG;
+    return r->bad ? COORD_EBADMSG : 0;
+}
+
+void coord__wbuf_init(struct coord__wbuf *b)
+{
+    b->p = NULL;
+    b->len = b->cap = 0;
+    b->oom = false;
+}
+
+void coord__wbuf_free(struct coord__wbuf *b)
+{
+    free(b->p);
+    coord__wbuf_init(b);
+}
+
+bool coord__wbuf_reserve(struct coord__wbuf *b, size_t n)
+{
+    if (b->oom)
+        return false;
+    if (b->cap - b->len >= n)
+        return true;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap - b->len < n) {
+        if (cap > SIZE_MAX / 2) {
+            b->oom = true;
+            return false;
+        }
+        cap *= 2;
+    }
+    uint8_t *p = realloc(b->p, cap);
+    if (!p) {
+        b->oom = true;
+        return false;
+    }
+    b->p = p;
+    b->cap = cap;
+    return true;
+}
+
+void coord__wb_bytes(struct coord__wbuf *b, const void *p, size_t n)
+{
+    if (n == 0 || !coord__wbuf_reserve(b, n))
+        return;
+    memcpy(b->p + b->len, p, n);
+    b->len += n;
+}
+
+void coord__wb_u8(struct coord__wbuf *b, uint8_t x)
+{
+    coord__wb_bytes(b, &x, 1);
+}
+
+void coord__wb_u16(struct coord__wbuf *b, uint16_t x)
+{
+    uint8_t t[2] = {(uint8_t)x, (uint8_t)(x >> 8)};
+    coord__wb_bytes(b, t, 2);
+}
+
+void coord__wb_u32(struct coord__wbuf *b, uint32_t x)
+{
+    uint8_t t[4] = {(uint8_t)x, (uint8_t)(x >> 8), (uint8_t)(x >> 16),
+                    (uint8_t)(x >> 24)};
+    coord__wb_bytes(b, t, 4);
+}
+
+void coord__wb_i64(struct coord__wbuf *b, int64_t v)
+{
+    uint64_t x = (uint64_t)v;
+    uint8_t t[8];
+    for (int i = 0; i < 8; i++)
+        t[i] = (uint8_t)(x >> (8 * i));
+    coord__wb_bytes(b, t, 8);
+}
+
+size_t coord__wb_frame_begin(struct coord__wbuf *b, uint8_t kind,
+                             uint16_t count, uint32_t seq)
+{
+    size_t at = b->len;
+    coord__wb_u32(b, 0);
+    coord__wb_u8(b, COORD__WIRE_VERSION);
+    coord__wb_u8(b, kind);
+    coord__wb_u16(b, count);
+    coord__wb_u32(b, seq);
+    return at;
+}
+
+void coord__wb_frame_end(struct coord__wbuf *b, size_t at, uint16_t count)
+{
+    if (b->oom || b->len < at + COORD__WIRE_HDR)
+        return;
+    size_t len = b->len - at - 4;
+    uint8_t *p = b->p + at;
+    p[0] = (uint8_t)len;
+    p[1] = (uint8_t)(len >> 8);
+    p[2] = (uint8_t)(len >> 16);
+    p[3] = (uint8_t)(len >> 24);
+    p[6] = (uint8_t)count;
+    p[7] = (uint8_t)(count >> 8);
+}
+
+void coord__wb_val(struct coord__wbuf *b, uint8_t type, int64_t i, double f,
+                   const void *p, size_t len)
+{
+    coord__wb_u8(b, type);
+    switch (type) {
+    case COORD_MI64:
+        coord__wb_i64(b, i);
+        break;
+    case COORD_MF64: {
+        int64_t bits;
+        memcpy(&bits, &f, sizeof bits);
+        coord__wb_i64(b, bits);
+        break;
+    }
+    case COORD_MBYTES:
+    case COORD_MSTR:
+        coord__wb_u32(b, (uint32_t)len);
+        coord__wb_bytes(b, p, len);
+        coord__wb_u8(b, 0);
+        break;
+    default:
+        break;
+    }
+}
+
+size_t coord__wire_val_size(uint8_t type, size_t len)
+{
+    switch (type) {
+    case COORD_MI64:
+    case COORD_MF64:
+        return 9;
+    case COORD_MBYTES:
+    case COORD_MSTR:
+        return 1 + 4 + len + 1;
+    default:
+        return 1;
+    }
+}

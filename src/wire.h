@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+/* wire.h: the manager's frame format, shared by the server, the client and the fuzzer. */
+#ifndef COORD_WIRE_H
+#define COORD_WIRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "coord.h"
+
+/*
+ * Every frame: a 12-byte header, then the payload. Little endian.
+ *   u32 len      bytes after this field (8 + payload), 8 <= len <= max_frame
+ *   u8  version  COORD__WIRE_VERSION
+ *   u8  kind     enum coord__wkind
+ *   u16 count    operations (REQ) or results (REP); 0 otherwise
+ *   u32 seq      request number, echoed by the reply
+ * See docs/spectrum.md for the payload of each kind.
+ */
+#define COORD__WIRE_VERSION 1
+#define COORD__WIRE_HDR 12
+#define COORD__WIRE_MIN_FRAME 4096 /* no limit may go below this */
+
+enum coord__wkind {
+    COORD__W_HELLO = 1,   /* client -> server, no payload */
+    COORD__W_WELCOME = 2, /* server -> client: u32 max_key, max_value,
+                             max_frame, max_batch */
+    COORD__W_REQ = 3,     /* count operations */
+    COORD__W_REP = 4,     /* count results */
+    COORD__W_ERR = 5      /* i32 code; the server closes the connection */
+};
+
+/* Internal opcodes besides coord_mop (1..10). */
+#define COORD__WOP_DICT_KEYS 32
+#define COORD__WOP_STATS 33
+/* Value type of a KEYS result (never stored). */
+#define COORD__WT_KEYS 16
+#define COORD__STATS_WORDS 11
+
+struct coord__whdr {
+    uint32_t len; /* as on the wire */
+    uint8_t version, kind;
+    uint16_t count;
+    uint32_t seq;
+};
+
+/* A decoded value; bytes point into the frame. */
+struct coord__wval {
+    uint8_t type; /* coord_mtype */
+    int64_t i;
+    double f;
+    const uint8_t *p;
+    uint32_t len;
+};
+
+/* A decoded request operation; strings point into the frame (not NUL
+ * terminated). */
+struct coord__wop {
+    uint8_t op;
+    uint16_t name_len, key_len;
+    const uint8_t *name, *key;
+    struct coord__wval v, exp;
+    int64_t arg;
+};
+
+/* Bounded reader over a frame: any read past the end sets `bad`. */
+struct coord__rd {
+    const uint8_t *p, *end;
+    bool bad;
+};
+
+/* Growable output buffer; a failed allocation sets `oom`. */
+struct coord__wbuf {
+    uint8_t *p;
+    size_t len, cap;
+    bool oom;
+};
+
+/*
+ * Parse and check the header at buf[0..avail). Returns 0 (*h filled, the
+ * whole frame is 4 + h->len bytes), COORD_EAGAIN (fewer than 12 bytes yet),
+ * COORD_EMSGSIZE (len above max_frame), COORD_EVERSION, COORD_EBADMSG (len
+ * below 8 or an unknown kind). Checks as soon as the bytes are there, so an
+ * oversized or bad frame is refused before its body arrives.
+ */
+int coord__wire_header(const uint8_t *buf, size_t avail, size_t max_frame,
+                       struct coord__whdr *h);
+
+uint8_t coord__rd_u8(struct coord__rd *r);
+uint16_t coord__rd_u16(struct coord__rd *r);
+uint32_t coord__rd_u32(struct coord__rd *r);
+int64_t coord__rd_i64(struct coord__rd *r);
+const uint8_t *coord__rd_bytes(struct coord__rd *r, size_t n);
+
+/* Decode a value (type byte and payload). Returns 0 or COORD_EBADMSG
+ * (unknown type, truncated, missing NUL terminator, NUL inside a string).
+ * `allow_none`: whether COORD_MNONE is acceptable here. */
+int coord__wire_val_decode(struct coord__rd *r, struct coord__wval *v,
+                           bool allow_none);
+/* Decode one request operation. Returns 0 or COORD_EBADMSG (unknown op,
+ * empty name, NUL in a name or key, bad value, truncated). Semantic limits
+ * (key length, value size) are the server's to check. */
+int coord__wire_op_decode(struct coord__rd *r, struct coord__wop *op);
+
+void coord__wbuf_init(struct coord__wbuf *b);
+void coord__wbuf_free(struct coord__wbuf *b);
+/* Make room for n more bytes; false (and oom) on failure. */
+bool coord__wbuf_reserve(struct coord__wbuf *b, size_t n);
+void coord__wb_u8(struct coord__wbuf *b, uint8_t x);
+void coord__wb_u16(struct coord__wbuf *b, uint16_t x);
+void coord__wb_u32(struct coord__wbuf *b, uint32_t x);
+void coord__wb_i64(struct coord__wbuf *b, int64_t x);
+void coord__wb_bytes(struct coord__wbuf *b, const void *p, size_t n);
+/* Start a frame: writes the header with len 0; returns its offset. */
+size_t coord__wb_frame_begin(struct coord__wbuf *b, uint8_t kind,
+                             uint16_t count, uint32_t seq);
+/* Patch the length (and count) of the frame that starts at `at`. */
+void coord__wb_frame_end(struct coord__wbuf *b, size_t at, uint16_t count);
+/* Append a value: type byte and payload (bytes get a NUL terminator). */
+void coord__wb_val(struct coord__wbuf *b, uint8_t type, int64_t i, double f,
+                   const void *p, size_t len);
+/* Bytes a value takes on the wire. */
+size_t coord__wire_val_size(uint8_t type, size_t len);
+
+#endif

@@ -1,0 +1,1060 @@
+/* SPDX-License-Identifier: MIT */
+/* test-manager.c: the manager server and client: every operation, limits, bad frames, dead clients, other users. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include "harness.h"
+#include "wire.h"
+
+#define T 10000 /* ms: generous per-call timeout on a loaded machine */
+
+static bool path_exists(const char *p)
+{
+    struct stat st;
+    return lstat(p, &st) == 0;
+}
+
+static coord_mclient *connect_ok(coord_manager *m)
+{
+    coord_mclient *c = NULL;
+    ASSERT_OK(coord_mclient_connect(&c, coord_manager_path(m), T));
+    return c;
+}
+
+static void stop_ok(coord_manager *m)
+{
+    char path[128], dir[128];
+    snprintf(path, sizeof path, "%s", coord_manager_path(m));
+    snprintf(dir, sizeof dir, "%s", path);
+    *strrchr(dir, '/') = '\0';
+    ASSERT_OK(coord_manager_stop(m, T));
+    ASSERT_FALSE(path_exists(path));
+    ASSERT_FALSE(path_exists(dir));
+}
+
+TEST(manager_dict_ops)
+{
+    coord_manager *m;
+    ASSERT_OK(coord_manager_start(&m, NULL, NULL));
+    coord_mclient *c = connect_ok(m);
+    coord_mval v;
+    ASSERT_CODE(coord_mclient_get(c, "d", "k", &v, T), COORD_ENOTFOUND);
+    coord_mval i = coord_mval_i64(-42), f = coord_mval_f64(2.5),
+               s = coord_mval_str("hello"),
+               b = coord_mval_bytes("a\0b\0", 4);
+    ASSERT_OK(coord_mclient_set(c, "d", "i", &i, T));
+    ASSERT_OK(coord_mclient_set(c, "d", "f", &f, T));
+    ASSERT_OK(coord_mclient_set(c, "d", "s", &s, T));
+    ASSERT_OK(coord_mclient_set(c, "d", "", &b, T)); /* empty key is a key */
+    ASSERT_OK(coord_mclient_get(c, "d", "i", &v, T));
+    ASSERT_EQ(v.type, COORD_MI64);
+    ASSERT_EQ(v.i, -42);
+    ASSERT_OK(coord_mclient_get(c, "d", "f", &v, T));
+    ASSERT_EQ(v.type, COORD_MF64);
+    ASSERT_EQ_F(v.f, 2.5);
+    ASSERT_OK(coord_mclient_get(c, "d", "s", &v, T));
+    ASSERT_EQ(v.type, COORD_MSTR);
+    ASSERT_STR_EQ((const char *)v.data, "hello");
+    ASSERT_OK(coord_mclient_get(c, "d", "", &v, T));
+    ASSERT_EQ(v.type, COORD_MBYTES);
+    ASSERT_EQ(v.len, 4);
+    ASSERT_EQ(memcmp(v.data, "a\0b\0", 4), 0);
+    ASSERT_EQ(((const char *)v.data)[4], 0); /* NUL-terminated view */
+    ASSERT_EQ(coord_mclient_dict_len(c, "d", T), 4);
+    ASSERT_EQ(coord_mclient_dict_len(c, "nope", T), 0);
+    const coord_mval *keys;
+    ASSERT_EQ(coord_mclient_dict_keys(c, "d", &keys, T), 4);
+    ASSERT_STR_EQ((const char *)keys[0].data, "");
+    ASSERT_STR_EQ((const char *)keys[1].data, "f");
+    ASSERT_STR_EQ((const char *)keys[2].data, "i");
+    ASSERT_STR_EQ((const char *)keys[3].data, "s");
+    ASSERT_EQ(coord_mclient_dict_keys(c, "nope", &keys, T), 0);
+
+    /* Overwrite with another type; delete. */
+    ASSERT_OK(coord_mclient_set(c, "d", "i", &s, T));
+    ASSERT_OK(coord_mclient_get(c, "d", "i", &v, T));
+    ASSERT_EQ(v.type, COORD_MSTR);
+    ASSERT_OK(coord_mclient_delete(c, "d", "i", T));
+    ASSERT_CODE(coord_mclient_delete(c, "d", "i", T), COORD_ENOTFOUND);
+    ASSERT_CODE(coord_mclient_get(c, "d", "i", &v, T), COORD_ENOTFOUND);
+    ASSERT_EQ(coord_mclient_dict_len(c, "d", T), 3);
+
+    /* incr: missing key starts at 0; overflow refused; non-integer refused. */
+    int64_t now = 0;
+    ASSERT_OK(coord_mclient_incr(c, "d", "n", 5, &now, T));
+    ASSERT_EQ(now, 5);
+    ASSERT_OK(coord_mclient_incr(c, "d", "n", -7, &now, T));
+    ASSERT_EQ(now, -2);
+    coord_mval big = coord_mval_i64(INT64_MAX);
+    ASSERT_OK(coord_mclient_set(c, "d", "big", &big, T));
+    ASSERT_CODE(coord_mclient_incr(c, "d", "big", 1, &now, T), COORD_EOVERFLOW);
+    ASSERT_OK(coord_mclient_get(c, "d", "big", &v, T));
+    ASSERT_EQ(v.i, INT64_MAX);
+    ASSERT_CODE(coord_mclient_incr(c, "d", "s", 1, NULL, T), COORD_EINVAL);
+
+    /* cas: absent -> set; mismatch reports the actual value. */
+    coord_mval none = coord_mval_none(), one = coord_mval_i64(1),
+               two = coord_mval_i64(2);
+    ASSERT_EQ(coord_mclient_cas(c, "d", "c", &none, &one, &v, T), 1);
+    ASSERT_EQ(v.type, COORD_MNONE);
+    ASSERT_EQ(coord_mclient_cas(c, "d", "c", &none, &two, &v, T), 0);
+    ASSERT_EQ(v.type, COORD_MI64);
+    ASSERT_EQ(v.i, 1);
+    ASSERT_EQ(coord_mclient_cas(c, "d", "c", &two, &two, &v, T), 0);
+    ASSERT_EQ(coord_mclient_cas(c, "d", "c", &one, &two, &v, T), 1);
+    ASSERT_EQ(v.i, 1);
+    ASSERT_OK(coord_mclient_get(c, "d", "c", &v, T));
+    ASSERT_EQ(v.i, 2);
+    coord_mval s2 = coord_mval_str("hello");
+    ASSERT_EQ(coord_mclient_cas(c, "d", "s", &s2, &one, NULL, T), 1);
+    ASSERT_CODE(coord_mclient_cas(c, "d", "x", &none, &none, NULL, T),
+                COORD_EINVAL);
+
+    /* A name is a dict or a list, not both. */
+    ASSERT_CODE(coord_mclient_list_append(c, "d", &one, T), COORD_EINVAL);
+    ASSERT_CODE(coord_mclient_list_len(c, "d", T), COORD_EINVAL);
+
+    /* Deleting the last key removes the dict. */
+    coord_manager_stats st;
+    ASSERT_OK(coord_mclient_stats(c, &st, T));
+    ASSERT_EQ(st.containers, 1);
+    ASSERT_OK(coord_mclient_set(c, "e", "only", &one, T));
+    ASSERT_OK(coord_mclient_stats(c, &st, T));
+    ASSERT_EQ(st.containers, 2);
+    ASSERT_OK(coord_mclient_delete(c, "e", "only", T));
+    ASSERT_OK(coord_mclient_stats(c, &st, T));
+    ASSERT_EQ(st.containers, 1);
+    ASSERT_EQ(st.clients, 1);
+    coord_mclient_close(c);
+    stop_ok(m);
+}
+
+TEST(manager_list_ops)
+{
+    coord_manager *m;
+    ASSERT_OK(coord_manager_start(&m, NULL, NULL));
+    coord_mclient *c = connect_ok(m);
+    coord_mval v;
+    ASSERT_EQ(coord_mclient_list_len(c, "l", T), 0);
+    ASSERT_CODE(coord_mclient_list_get(c, "l", 0, &v, T), COORD_ERANGE);
+    ASSERT_CODE(coord_mclient_list_pop(c, "l", -1, &v, T), COORD_ENODATA);
+    for (int i = 0; i < 20; i++) {
+        coord_mval x = coord_mval_i64(i);
+        ASSERT_EQ(coord_mclient_list_append(c, "l", &x, T), i + 1);
+    }
+    coord_mval s = coord_mval_str("tail");
+    ASSERT_EQ(coord_mclient_list_append(c, "l", &s, T), 21);
+    ASSERT_EQ(coord_mclient_list_len(c, "l", T), 21);
+    ASSERT_OK(coord_mclient_list_get(c, "l", 0, &v, T));
+    ASSERT_EQ(v.i, 0);
+    ASSERT_OK(coord_mclient_list_get(c, "l", -1, &v, T));
+    ASSERT_STR_EQ((const char *)v.data, "tail");
+    ASSERT_OK(coord_mclient_list_get(c, "l", -21, &v, T));
+    ASSERT_EQ(v.i, 0);
+    ASSERT_CODE(coord_mclient_list_get(c, "l", -22, &v, T), COORD_ERANGE);
+    ASSERT_CODE(coord_mclient_list_get(c, "l", 21, &v, T), COORD_ERANGE);
+    ASSERT_CODE(coord_mclient_list_get(c, "l", INT64_MIN, &v, T), COORD_ERANGE);
+    /* Pop the front (FIFO), the back (LIFO) and the middle. */
+    ASSERT_OK(coord_mclient_list_pop(c, "l", 0, &v, T));
+    ASSERT_EQ(v.i, 0);
+    ASSERT_OK(coord_mclient_list_pop(c, "l", -1, &v, T));
+    ASSERT_STR_EQ((const char *)v.data, "tail");
+    ASSERT_OK(coord_mclient_list_pop(c, "l", 5, &v, T));
+    ASSERT_EQ(v.i, 6);
+    ASSERT_CODE(coord_mclient_list_pop(c, "l", 99, &v, T), COORD_ERANGE);
+    ASSERT_EQ(coord_mclient_list_len(c, "l", T), 18);
+    int64_t want[] = {1, 2, 3, 4, 5, 7};
+    for (int i = 0; i < 6; i++) {
+        ASSERT_OK(coord_mclient_list_get(c, "l", i, &v, T));
+        ASSERT_EQ(v.i, want[i]);
+    }
+    /* Ring wrap-around: pop from the front and append behind. */
+    for (int i = 0; i < 100; i++) {
+        coord_mval x = coord_mval_i64(1000 + i);
+        ASSERT_OK(coord_mclient_list_pop(c, "l", 0, &v, T));
+        ASSERT_EQ(coord_mclient_list_append(c, "l", &x, T), 18);
+    }
+    ASSERT_OK(coord_mclient_list_get(c, "l", 0, &v, T));
+    ASSERT_EQ(v.i, 1082);
+    ASSERT_OK(coord_mclient_list_get(c, "l", -1, &v, T));
+    ASSERT_EQ(v.i, 1099);
+    while (coord_mclient_list_len(c, "l", T) > 0)
+        ASSERT_OK(coord_mclient_list_pop(c, "l", -1, &v, T));
+    coord_manager_stats st;
+    ASSERT_OK(coord_mclient_stats(c, &st, T));
+    ASSERT_EQ(st.containers, 0);
+    ASSERT_EQ(st.entries, 0);
+    ASSERT_EQ(st.bytes, 0);
+    /* The emptied name can become a dict now. */
+    coord_mval one = coord_mval_i64(1);
+    ASSERT_OK(coord_mclient_set(c, "l", "k", &one, T));
+    ASSERT_CODE(coord_mclient_dict_keys(c, "l", NULL, T), COORD_EINVAL);
+    coord_mclient_close(c);
+    stop_ok(m);
+}
+
+TEST(manager_batch)
+{
+    coord_manager *m;
+    ASSERT_OK(coord_manager_start(&m, NULL, NULL));
+    coord_mclient *c = connect_ok(m);
+    enum { N = 300 };
+    static coord_mreq q[N];
+    static char keys[N][16];
+    for (int i = 0; i < N; i++) {
+        snprintf(keys[i], sizeof keys[i], "k%d", i);
+        q[i] = (coord_mreq){.op = COORD_MOP_SET, .name = "d", .key = keys[i],
+                            .value = coord_mval_i64(i * 3)};
+    }
+    ASSERT_OK(coord_mclient_batch(c, q, N, T));
+    for (int i = 0; i < N; i++)
+        ASSERT_EQ(q[i].status, 0);
+    for (int i = 0; i < N; i++)
+        q[i] = (coord_mreq){.op = COORD_MOP_GET, .name = "d", .key = keys[i]};
+    q[7].key = "missing";
+    ASSERT_OK(coord_mclient_batch(c, q, N, T));
+    for (int i = 0; i < N; i++) {
+        if (i == 7) {
+            ASSERT_CODE(q[i].status, COORD_ENOTFOUND);
+            continue;
+        }
+        ASSERT_EQ(q[i].status, 0);
+        ASSERT_EQ(q[i].result.i, i * 3);
+    }
+    /* Mixed operations run in order, each as its single call would. */
+    coord_mreq mix[] = {
+        {.op = COORD_MOP_INCR, .name = "d", .key = "ctr", .arg = 10},
+        {.op = COORD_MOP_INCR, .name = "d", .key = "ctr", .arg = 5},
+        {.op = COORD_MOP_LIST_APPEND, .name = "L", .value = coord_mval_str("x")},
+        {.op = COORD_MOP_LIST_APPEND, .name = "L", .value = coord_mval_f64(1.5)},
+        {.op = COORD_MOP_LIST_LEN, .name = "L"},
+        {.op = COORD_MOP_LIST_POP, .name = "L", .arg = 0},
+        {.op = COORD_MOP_LIST_GET, .name = "L", .arg = 0},
+        {.op = COORD_MOP_CAS, .name = "d", .key = "ctr",
+         .expected = coord_mval_i64(15), .value = coord_mval_i64(0)},
+        {.op = COORD_MOP_DELETE, .name = "d", .key = "k0"},
+        {.op = COORD_MOP_DICT_LEN, .name = "d"},
+        {.op = COORD_MOP_LIST_APPEND, .name = "d", .value = coord_mval_i64(1)},
+    };
+    ASSERT_OK(coord_mclient_batch(c, mix, sizeof mix / sizeof mix[0], T));
+    ASSERT_EQ(mix[0].result.i, 10);
+    ASSERT_EQ(mix[1].result.i, 15);
+    ASSERT_EQ(mix[2].status, 1);
+    ASSERT_EQ(mix[3].status, 2);
+    ASSERT_EQ(mix[4].status, 2);
+    ASSERT_STR_EQ((const char *)mix[5].result.data, "x");
+    ASSERT_EQ_F(mix[6].result.f, 1.5);
+    ASSERT_EQ(mix[7].status, 1);
+    ASSERT_EQ(mix[8].status, 0);
+    ASSERT_EQ(mix[9].status, N); /* N keys + ctr - k0 */
+    ASSERT_CODE(mix[10].status, COORD_EINVAL);
+    /* Bad requests are refused before anything is sent. */
+    coord_mreq bad[2] = {{.op = COORD_MOP_GET, .name = "d", .key = "k1"},
+                         {.op = (coord_mop)99, .name = "d"}};
+    ASSERT_CODE(coord_mclient_batch(c, bad, 2, T), COORD_EINVAL);
+    ASSERT_CODE(bad[1].status, COORD_EINVAL);
+    bad[1] = (coord_mreq){.op = COORD_MOP_GET, .name = "d", .key = NULL};
+    ASSERT_CODE(coord_mclient_batch(c, bad, 2, T), COORD_EINVAL);
+    bad[1] = (coord_mreq){.op = COORD_MOP_SET, .name = "d", .key = "z",
+                          .value = coord_mval_bytes(NULL, 3)};
+    ASSERT_CODE(coord_mclient_batch(c, bad, 2, T), COORD_EINVAL);
+    bad[1].value = (coord_mval){.type = COORD_MSTR, .data = "a\0b", .len = 3};
+    ASSERT_CODE(coord_mclient_batch(c, bad, 2, T), COORD_EINVAL);
+    ASSERT_OK(coord_mclient_batch(c, bad, 0, T));
+    ASSERT_CODE(coord_mclient_batch(c, NULL, 1, T), COORD_EINVAL);
+    ASSERT_CODE(coord_mclient_batch(c, q, 5000, T), COORD_E2BIG);
+    /* The connection still works. */
+    coord_mval v;
+    ASSERT_OK(coord_mclient_get(c, "d", "k1", &v, T));
+    ASSERT_EQ(v.i, 3);
+    coord_mclient_close(c);
+    stop_ok(m);
+}
+
+TEST(manager_bad_input)
+{
+    coord_manager *m = NULL;
+    coord_mclient *c = NULL;
+    coord_manager_opts o;
+    coord_manager_opts_init(&o);
+    ASSERT_CODE(coord_manager_start(NULL, NULL, NULL), COORD_EINVAL);
+    o.max_key = 70000;
+    ASSERT_CODE(coord_manager_start(&m, NULL, &o), COORD_EINVAL);
+    coord_manager_opts_init(&o);
+    o.max_frame = 100; /* below the smallest frame limit */
+    ASSERT_CODE(coord_manager_start(&m, NULL, &o), COORD_EINVAL);
+    coord_manager_opts_init(&o);
+    o.max_value = o.max_frame; /* no room for the value in a frame */
+    ASSERT_CODE(coord_manager_start(&m, NULL, &o), COORD_EINVAL);
+    ASSERT_CODE(coord_manager_start(&m, "", NULL), COORD_EINVAL);
+    char longp[200];
+    memset(longp, 'a', sizeof longp - 1);
+    longp[0] = '/';
+    longp[sizeof longp - 1] = '\0';
+    ASSERT_CODE(coord_manager_start(&m, longp, NULL), COORD_ENAMETOOLONG);
+    ASSERT_CODE(coord_manager_run(NULL, NULL), COORD_EINVAL);
+
+    /* A directory others can enter is refused; so is a file in the way. */
+    char dir[64], sock[96];
+    snprintf(dir, sizeof dir, "/tmp/coord-test-%d", (int)getpid());
+    ASSERT_OK(mkdir(dir, 0755));
+    snprintf(sock, sizeof sock, "%s/m.sock", dir);
+    ASSERT_CODE(coord_manager_start(&m, sock, NULL), COORD_EACCES);
+    ASSERT_OK(chmod(dir, 0700));
+    int fd = open(sock, O_CREAT | O_WRONLY, 0600);
+    ASSERT_TRUE(fd >= 0);
+    close(fd);
+    ASSERT_CODE(coord_manager_start(&m, sock, NULL), COORD_EEXIST);
+    unlink(sock);
+    /* A socket file nobody listens on (a crashed server's) is reused. */
+    int s = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    snprintf(a.sun_path, sizeof a.sun_path, "%s", sock);
+    ASSERT_OK(bind(s, (struct sockaddr *)&a, sizeof a));
+    close(s);
+    ASSERT_TRUE(path_exists(sock));
+    ASSERT_OK(coord_manager_start(&m, sock, NULL));
+    ASSERT_STR_EQ(coord_manager_path(m), sock);
+    struct stat st;
+    ASSERT_OK(lstat(sock, &st));
+    ASSERT_EQ(st.st_mode & 0777, 0600);
+    /* A second server on a live socket is refused. */
+    coord_manager *m2;
+    ASSERT_CODE(coord_manager_start(&m2, sock, NULL), COORD_EEXIST);
+
+    ASSERT_CODE(coord_mclient_connect(NULL, sock, T), COORD_EINVAL);
+    ASSERT_CODE(coord_mclient_connect(&c, NULL, T), COORD_EINVAL);
+    ASSERT_CODE(coord_mclient_connect(&c, sock, -2), COORD_EINVAL);
+    ASSERT_CODE(coord_mclient_connect(&c, "/tmp/no/such/sock", T),
+                COORD_ENOENT);
+    ASSERT_CODE(coord_mclient_connect(&c, longp, T), COORD_ENAMETOOLONG);
+    c = connect_ok(m);
+    coord_mval v = coord_mval_i64(1);
+    ASSERT_CODE(coord_mclient_get(c, NULL, "k", &v, T), COORD_EINVAL);
+    ASSERT_CODE(coord_mclient_get(c, "", "k", &v, T), COORD_EINVAL);
+    ASSERT_CODE(coord_mclient_get(c, "d", NULL, &v, T), COORD_EINVAL);
+    ASSERT_CODE(coord_mclient_get(c, "d", "k", NULL, T), COORD_EINVAL);
+    ASSERT_CODE(coord_mclient_get(c, "d", "k", &v, -5), COORD_EINVAL);
+    ASSERT_CODE(coord_mclient_set(c, "d", "k", NULL, T), COORD_EINVAL);
+    coord_mval nonev = coord_mval_none();
+    ASSERT_CODE(coord_mclient_set(c, "d", "k", &nonev, T), COORD_EINVAL);
+    coord_mval weird = {.type = (coord_mtype)9};
+    ASSERT_CODE(coord_mclient_set(c, "d", "k", &weird, T), COORD_EINVAL);
+    ASSERT_CODE(coord_mclient_list_append(c, "l", NULL, T), COORD_EINVAL);
+    ASSERT_CODE(coord_mclient_list_get(c, "l", 0, NULL, T), COORD_EINVAL);
+    ASSERT_CODE(coord_mclient_list_pop(c, "l", 0, NULL, T), COORD_EINVAL);
+    ASSERT_CODE(coord_mclient_stats(c, NULL, T), COORD_EINVAL);
+    ASSERT_CODE(coord_mclient_cas(c, "d", "k", NULL, &v, NULL, T), COORD_EINVAL);
+    ASSERT_CODE(coord_mclient_dict_len(NULL, "d", T), COORD_EINVAL);
+    ASSERT_CODE(coord_manager_stop(NULL, T), COORD_EINVAL);
+    coord_mclient_close(NULL);
+    ASSERT_OK(coord_mclient_set(c, "d", "k", &v, T));
+    coord_mclient_close(c);
+    ASSERT_OK(coord_manager_stop(m, T));
+    ASSERT_FALSE(path_exists(sock));
+    ASSERT_TRUE(path_exists(dir)); /* not ours: the user made it */
+    rmdir(dir);
+}
+
+TEST(manager_limits)
+{
+    coord_manager_opts o;
+    coord_manager_opts_init(&o);
+    o.max_key = 16;
+    o.max_value = 1000;
+    o.max_entries = 50;
+    o.max_bytes = 4000;
+    o.max_frame = 8192;
+    o.max_batch = 64;
+    o.max_clients = 3;
+    coord_manager *m;
+    ASSERT_OK(coord_manager_start(&m, NULL, &o));
+    coord_mclient *c = connect_ok(m);
+    coord_mval one = coord_mval_i64(1), v;
+    ASSERT_CODE(coord_mclient_set(c, "d", "0123456789abcdefX", &one, T),
+                COORD_ENAMETOOLONG);
+    ASSERT_CODE(coord_mclient_set(c, "0123456789abcdefX", "k", &one, T),
+                COORD_ENAMETOOLONG);
+    ASSERT_OK(coord_mclient_set(c, "d", "0123456789abcdef", &one, T));
+    static char blob[5000];
+    coord_mval b = coord_mval_bytes(blob, 1001);
+    ASSERT_CODE(coord_mclient_set(c, "d", "b", &b, T), COORD_EMSGSIZE);
+    ASSERT_CODE(coord_mclient_list_append(c, "l", &b, T), COORD_EMSGSIZE);
+    b.len = 5000; /* does not even fit in a frame: refused by the client */
+    ASSERT_CODE(coord_mclient_set(c, "d", "b", &b, T), COORD_EMSGSIZE);
+    b.len = 1000;
+    ASSERT_OK(coord_mclient_set(c, "d", "b", &b, T));
+    /* Byte budget: 4000 bytes of keys and values. */
+    ASSERT_OK(coord_mclient_set(c, "d", "b2", &b, T));
+    ASSERT_OK(coord_mclient_set(c, "d", "b3", &b, T));
+    ASSERT_CODE(coord_mclient_set(c, "d", "b4", &b, T), COORD_ENOSPC);
+    ASSERT_CODE(coord_mclient_list_append(c, "l2", &b, T), COORD_ENOSPC);
+    ASSERT_OK(coord_mclient_delete(c, "d", "b3", T));
+    ASSERT_OK(coord_mclient_set(c, "d", "b4", &b, T));
+    ASSERT_OK(coord_mclient_delete(c, "d", "b4", T));
+    ASSERT_OK(coord_mclient_delete(c, "d", "b2", T));
+    /* Entry budget: 50 entries in all. */
+    int made = 0, r = 0;
+    for (int i = 0; i < 60; i++) {
+        char k[16];
+        snprintf(k, sizeof k, "e%d", i);
+        r = coord_mclient_incr(c, "cnt", k, 1, NULL, T);
+        if (r)
+            break;
+        made++;
+    }
+    ASSERT_CODE(r, COORD_ENOSPC);
+    ASSERT_EQ(made, 50 - 2); /* d holds two entries */
+    ASSERT_CODE(coord_mclient_list_append(c, "l", &one, T), COORD_ENOSPC);
+    ASSERT_EQ(coord_mclient_list_len(c, "l", T), 0);
+    /* The server is healthy and says why. */
+    coord_manager_stats st;
+    ASSERT_OK(coord_mclient_stats(c, &st, T));
+    ASSERT_EQ(st.entries, 50);
+    ASSERT_GE(st.limit_errors, 8);
+    ASSERT_OK(coord_mclient_incr(c, "cnt", "e0", 1, NULL, T)); /* existing */
+    /* Batch limit. */
+    static coord_mreq q[65];
+    for (int i = 0; i < 65; i++)
+        q[i] = (coord_mreq){.op = COORD_MOP_GET, .name = "d", .key = "b"};
+    ASSERT_CODE(coord_mclient_batch(c, q, 65, T), COORD_E2BIG);
+    /* A reply that would overflow the frame: later gets say EMSGSIZE. */
+    ASSERT_OK(coord_mclient_batch(c, q, 64, T));
+    ASSERT_EQ(q[0].status, 0);
+    ASSERT_EQ(q[0].result.len, 1000);
+    ASSERT_CODE(q[63].status, COORD_EMSGSIZE);
+    /* Client limit: 3 connections. */
+    coord_mclient *c2 = connect_ok(m), *c3 = connect_ok(m), *c4 = NULL;
+    ASSERT_CODE(coord_mclient_connect(&c4, coord_manager_path(m), T),
+                COORD_ECONNREFUSED);
+    coord_mclient_close(c3);
+    /* The server sees the close at its next turn. */
+    uint64_t dl = coord_clock_ns() + 10000000000ull;
+    while ((r = coord_mclient_connect(&c4, coord_manager_path(m), T)) ==
+               COORD_ECONNREFUSED &&
+           coord_clock_ns() < dl)
+        usleep(1000);
+    ASSERT_OK(r);
+    ASSERT_OK(coord_mclient_stats(c4, &st, T));
+    ASSERT_GE(st.refused_full, 1);
+    ASSERT_OK(coord_mclient_get(c2, "d", "b", &v, T));
+    ASSERT_EQ(v.len, 1000);
+    coord_mclient_close(c2);
+    coord_mclient_close(c4);
+    coord_mclient_close(c);
+    stop_ok(m);
+}
+
+/* ---- 8 processes incrementing one counter ------------------------------ */
+
+struct incr_arg {
+    const char *path;
+    int n;
+    int id;
+};
+
+static int incr_child(void *p)
+{
+    struct incr_arg *a = p;
+    coord_mclient *c;
+    if (coord_mclient_connect(&c, a->path, T))
+        return 3;
+    for (int i = 0; i < a->n; i++) {
+        if (coord_mclient_incr(c, "ctr", "total", 1, NULL, T))
+            return 4;
+        /* Every other step through a batch, to mix both paths. */
+        if (i % 2) {
+            char k[16];
+            snprintf(k, sizeof k, "p%d", a->id);
+            coord_mreq q[2] = {
+                {.op = COORD_MOP_INCR, .name = "ctr", .key = "batched", .arg = 2},
+                {.op = COORD_MOP_INCR, .name = "ctr", .key = k, .arg = 1}};
+            if (coord_mclient_batch(c, q, 2, T) || q[0].status || q[1].status)
+                return 5;
+        }
+    }
+    coord_mclient_close(c);
+    return 0;
+}
+
+/* Run `p` client processes fn(&incr_arg{path, n, id}) and join them all. */
+static void run_clients(coord_manager *m, int (*fn)(void *), int p, int n)
+{
+    pid_t pids[16];
+    struct incr_arg a[16];
+    ASSERT_LE(p, 16);
+    for (int i = 0; i < p; i++) {
+        a[i] = (struct incr_arg){coord_manager_path(m), n, i};
+        pids[i] = test_fork(fn, &a[i]);
+    }
+    for (int i = 0; i < p; i++)
+        test_join_ok(pids[i], 60000);
+}
+
+TEST(manager_incr_8_processes)
+{
+    coord_manager *m;
+    ASSERT_OK(coord_manager_start(&m, NULL, NULL));
+    enum { P = 8, N = 1000 };
+    run_clients(m, incr_child, P, N);
+    coord_mclient *c = connect_ok(m);
+    coord_mval v;
+    ASSERT_OK(coord_mclient_get(c, "ctr", "total", &v, T));
+    ASSERT_EQ(v.i, P * N);
+    ASSERT_OK(coord_mclient_get(c, "ctr", "batched", &v, T));
+    ASSERT_EQ(v.i, P * N); /* N/2 batches of +2 each */
+    for (int i = 0; i < P; i++) {
+        char k[16];
+        snprintf(k, sizeof k, "p%d", i);
+        ASSERT_OK(coord_mclient_get(c, "ctr", k, &v, T));
+        ASSERT_EQ(v.i, N / 2);
+    }
+    coord_mclient_close(c);
+    stop_ok(m);
+}
+
+/* ---- raw frames --------------------------------------------------------- */
+
+static int raw_connect(const char *path)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0)
+        test__fail(__FILE__, __LINE__, "connect %s: %s", path,
+                   strerror(errno));
+    struct timeval tv = {10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return fd;
+}
+
+static void raw_send(int fd, const void *p, size_t n)
+{
+    ASSERT_EQ(send(fd, p, n, MSG_NOSIGNAL), (ssize_t)n);
+}
+
+/* Read one ERR frame and then the close; returns the code. */
+static int raw_expect_err(int fd)
+{
+    uint8_t b[64];
+    size_t got = 0;
+    for (;;) {
+        ssize_t n = recv(fd, b + got, sizeof b - got, 0);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    if (got != 16)
+        test__fail(__FILE__, __LINE__, "expected a 16-byte ERR frame, got %zu",
+                   got);
+    ASSERT_EQ(b[4], COORD__WIRE_VERSION);
+    ASSERT_EQ(b[5], COORD__W_ERR);
+    int32_t code = (int32_t)(b[12] | b[13] << 8 | b[14] << 16 |
+                             (uint32_t)b[15] << 24);
+    close(fd);
+    return code;
+}
+
+static size_t frame(uint8_t *b, uint8_t version, uint8_t kind, uint16_t count,
+                    const void *payload, size_t n)
+{
+    uint32_t len = (uint32_t)(8 + n);
+    memcpy(b, &len, 4); /* little-endian host (x86-64, aarch64) */
+    b[4] = version;
+    b[5] = kind;
+    memcpy(b + 6, &count, 2);
+    memset(b + 8, 0, 4);
+    b[8] = 7;
+    if (n)
+        memcpy(b + 12, payload, n);
+    return 12 + n;
+}
+
+static void assert_healthy(coord_manager *m)
+{
+    coord_mclient *c = connect_ok(m);
+    coord_mval v;
+    ASSERT_OK(coord_mclient_incr(c, "health", "n", 1, NULL, T));
+    ASSERT_OK(coord_mclient_get(c, "health", "n", &v, T));
+    ASSERT_GE(v.i, 1);
+    coord_mclient_close(c);
+}
+
+TEST(manager_malformed_frames)
+{
+    coord_manager *m;
+    ASSERT_OK(coord_manager_start(&m, NULL, NULL));
+    const char *p = coord_manager_path(m);
+    uint8_t b[512];
+    int fd;
+
+    fd = raw_connect(p); /* wrong version */
+    raw_send(fd, b, frame(b, 9, COORD__W_REQ, 0, NULL, 0));
+    ASSERT_CODE(raw_expect_err(fd), COORD_EVERSION);
+
+    fd = raw_connect(p); /* length below the header */
+    memset(b, 0, 12);
+    b[0] = 3;
+    raw_send(fd, b, 12);
+    ASSERT_CODE(raw_expect_err(fd), COORD_EBADMSG);
+
+    fd = raw_connect(p); /* oversized: refused on the length alone */
+    uint32_t huge = 0x7fffffff;
+    memcpy(b, &huge, 4);
+    raw_send(fd, b, 4);
+    ASSERT_CODE(raw_expect_err(fd), COORD_EMSGSIZE);
+
+    fd = raw_connect(p); /* unknown kind */
+    raw_send(fd, b, frame(b, 1, 77, 0, NULL, 0));
+    ASSERT_CODE(raw_expect_err(fd), COORD_EBADMSG);
+
+    fd = raw_connect(p); /* a reply kind sent to the server */
+    raw_send(fd, b, frame(b, 1, COORD__W_REP, 0, NULL, 0));
+    ASSERT_CODE(raw_expect_err(fd), COORD_EBADMSG);
+
+    /* GET d/k: op 1, reserved 0, name_len 1, key_len 1, "d", "k". */
+    const uint8_t get[] = {1, 0, 1, 0, 1, 0, 'd', 'k'};
+    fd = raw_connect(p); /* count says 2, one op present */
+    raw_send(fd, b, frame(b, 1, COORD__W_REQ, 2, get, sizeof get));
+    ASSERT_CODE(raw_expect_err(fd), COORD_EBADMSG);
+
+    fd = raw_connect(p); /* trailing garbage after the ops */
+    uint8_t extra[sizeof get + 1];
+    memcpy(extra, get, sizeof get);
+    extra[sizeof get] = 0xee;
+    raw_send(fd, b, frame(b, 1, COORD__W_REQ, 1, extra, sizeof extra));
+    ASSERT_CODE(raw_expect_err(fd), COORD_EBADMSG);
+
+    fd = raw_connect(p); /* unknown opcode */
+    uint8_t badop[sizeof get];
+    memcpy(badop, get, sizeof get);
+    badop[0] = 200;
+    raw_send(fd, b, frame(b, 1, COORD__W_REQ, 1, badop, sizeof badop));
+    ASSERT_CODE(raw_expect_err(fd), COORD_EBADMSG);
+
+    fd = raw_connect(p); /* key length past the end of the frame */
+    uint8_t longkey[sizeof get];
+    memcpy(longkey, get, sizeof get);
+    longkey[4] = 0xff;
+    raw_send(fd, b, frame(b, 1, COORD__W_REQ, 1, longkey, sizeof longkey));
+    ASSERT_CODE(raw_expect_err(fd), COORD_EBADMSG);
+
+    /* SET d/k to a string whose length runs past the frame, then to a
+     * string with a NUL inside. */
+    const uint8_t set_bad[] = {2, 0, 1, 0, 1, 0, 'd', 'k', COORD_MSTR,
+                               0xff, 0xff, 0xff, 0x0f, 'a', 0};
+    fd = raw_connect(p);
+    raw_send(fd, b, frame(b, 1, COORD__W_REQ, 1, set_bad, sizeof set_bad));
+    ASSERT_CODE(raw_expect_err(fd), COORD_EBADMSG);
+    const uint8_t set_nul[] = {2, 0, 1, 0, 1, 0, 'd', 'k', COORD_MSTR,
+                               3, 0, 0, 0, 'a', 0, 'b', 0};
+    fd = raw_connect(p);
+    raw_send(fd, b, frame(b, 1, COORD__W_REQ, 1, set_nul, sizeof set_nul));
+    ASSERT_CODE(raw_expect_err(fd), COORD_EBADMSG);
+
+    /* A malformed frame changes nothing, even after valid ops in it. */
+    const uint8_t set_then_bad[] = {2, 0, 1, 0, 1, 0, 'd', 'k', COORD_MI64,
+                                    1, 0, 0, 0, 0, 0, 0, 0, 99};
+    fd = raw_connect(p);
+    raw_send(fd, b,
+             frame(b, 1, COORD__W_REQ, 2, set_then_bad, sizeof set_then_bad));
+    ASSERT_CODE(raw_expect_err(fd), COORD_EBADMSG);
+
+    /* A valid frame split into single bytes is served. */
+    fd = raw_connect(p);
+    size_t n = frame(b, 1, COORD__W_REQ, 1, get, sizeof get);
+    for (size_t i = 0; i < n; i++) {
+        raw_send(fd, b + i, 1);
+        usleep(200);
+    }
+    uint8_t rep[64];
+    ssize_t got = 0, r;
+    while (got < 17 && (r = recv(fd, rep + got, sizeof rep - (size_t)got, 0)) > 0)
+        got += r;
+    ASSERT_EQ(got, 17); /* header + i32 status + NONE */
+    ASSERT_EQ(rep[5], COORD__W_REP);
+    int32_t st;
+    memcpy(&st, rep + 12, 4);
+    ASSERT_CODE(st, COORD_ENOTFOUND);
+    close(fd);
+
+    /* Random garbage: the server answers or closes, and survives. */
+    uint64_t x = 88172645463325252ull;
+    for (int round = 0; round < 200; round++) {
+        fd = raw_connect(p);
+        size_t len = 1 + (size_t)(x % sizeof b);
+        for (size_t i = 0; i < len; i++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            b[i] = (uint8_t)x;
+        }
+        if (round % 2) { /* plausible header, random body */
+            frame(b, 1, COORD__W_REQ, (uint16_t)(x % 4), b + 12, len > 12 ? len - 12 : 0);
+            len = len > 12 ? len : 12;
+        }
+        send(fd, b, len, MSG_NOSIGNAL);
+        shutdown(fd, SHUT_WR);
+        while (recv(fd, rep, sizeof rep, 0) > 0) {
+        }
+        close(fd);
+    }
+    assert_healthy(m);
+    coord_mclient *c = connect_ok(m);
+    coord_manager_stats s;
+    ASSERT_OK(coord_mclient_stats(c, &s, T));
+    ASSERT_GE(s.malformed, 12);
+    coord_mval v;
+    ASSERT_CODE(coord_mclient_get(c, "d", "k", &v, T), COORD_ENOTFOUND);
+    coord_mclient_close(c);
+    stop_ok(m);
+}
+
+/* ---- a client SIGKILLed in the middle of a request ---------------------- */
+
+struct killed_arg {
+    const char *path;
+    int ready[2];
+};
+
+static int half_frame_child(void *p)
+{
+    struct killed_arg *a = p;
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un s = {.sun_family = AF_UNIX};
+    snprintf(s.sun_path, sizeof s.sun_path, "%s", a->path);
+    if (connect(fd, (struct sockaddr *)&s, sizeof s))
+        return 3;
+    /* A SET frame announcing 100,000 bytes; send a third of it. */
+    static uint8_t b[100012];
+    uint32_t len = 100008;
+    memcpy(b, &len, 4);
+    b[4] = 1;
+    b[5] = COORD__W_REQ;
+    b[6] = 1;
+    if (send(fd, b, 33000, MSG_NOSIGNAL) != 33000)
+        return 4;
+    if (write(a->ready[1], "x", 1) != 1)
+        return 5;
+    pause(); /* killed here, mid-request */
+    return 0;
+}
+
+static int busy_client_child(void *p)
+{
+    struct killed_arg *a = p;
+    coord_mclient *c;
+    if (coord_mclient_connect(&c, a->path, T))
+        return 3;
+    static char blob[60000];
+    coord_mval b = coord_mval_bytes(blob, sizeof blob);
+    for (int i = 0;; i++) {
+        coord_mreq q[8];
+        for (int j = 0; j < 8; j++)
+            q[j] = (coord_mreq){.op = COORD_MOP_SET, .name = "busy",
+                                .key = "k", .value = b};
+        if (coord_mclient_batch(c, q, 8, T))
+            return 4;
+        if (i == 3 && write(a->ready[1], "x", 1) != 1)
+            return 5;
+    }
+}
+
+TEST(manager_client_killed_mid_request)
+{
+    coord_manager *m;
+    ASSERT_OK(coord_manager_start(&m, NULL, NULL));
+    struct killed_arg a = {coord_manager_path(m), {-1, -1}};
+    ASSERT_OK(pipe(a.ready));
+    char x;
+    pid_t pid = test_fork(half_frame_child, &a);
+    ASSERT_EQ(read(a.ready[0], &x, 1), 1);
+    kill(pid, SIGKILL);
+    int st = test_wait(pid, T);
+    ASSERT_TRUE(WIFSIGNALED(st));
+    /* Now a client streaming large batches, killed at a random point. */
+    for (int round = 0; round < 5; round++) {
+        pid = test_fork(busy_client_child, &a);
+        ASSERT_EQ(read(a.ready[0], &x, 1), 1);
+        usleep((useconds_t)(round * 700));
+        kill(pid, SIGKILL);
+        st = test_wait(pid, T);
+        ASSERT_TRUE(WIFSIGNALED(st));
+    }
+    assert_healthy(m);
+    coord_mclient *c = connect_ok(m);
+    coord_manager_stats s;
+    /* The server notices each dead connection at its next turn. */
+    uint64_t dl = coord_clock_ns() + 10000000000ull;
+    do {
+        ASSERT_OK(coord_mclient_stats(c, &s, T));
+    } while (s.clients != 1 && coord_clock_ns() < dl && usleep(1000) == 0);
+    ASSERT_EQ(s.clients, 1);
+    ASSERT_GE(s.malformed, 1); /* the half frame */
+    coord_mval v;
+    ASSERT_OK(coord_mclient_get(c, "busy", "k", &v, T));
+    ASSERT_EQ(v.len, 60000);
+    coord_mclient_close(c);
+    close(a.ready[0]);
+    close(a.ready[1]);
+    stop_ok(m);
+}
+
+/* ---- 16 concurrent clients, and one that never reads ------------------ */
+
+static int worker16(void *p)
+{
+    struct incr_arg *a = p;
+    coord_mclient *c;
+    if (coord_mclient_connect(&c, a->path, T))
+        return 3;
+    char k[16];
+    snprintf(k, sizeof k, "w%d", a->id);
+    for (int i = 0; i < a->n; i++) {
+        coord_mval v = coord_mval_i64(i);
+        if (coord_mclient_set(c, "w", k, &v, T))
+            return 4;
+        if (coord_mclient_get(c, "w", k, &v, T) || v.i != i)
+            return 5;
+        if (coord_mclient_list_append(c, "log", &v, T) < 1)
+            return 6;
+    }
+    coord_mclient_close(c);
+    return 0;
+}
+
+TEST(manager_16_clients_and_a_flooder)
+{
+    coord_manager *m;
+    ASSERT_OK(coord_manager_start(&m, NULL, NULL));
+    /* The flooder pipelines requests and never reads the replies: the
+     * server must stop reading it (backpressure), not stall the others. */
+    int flood = raw_connect(coord_manager_path(m));
+    int fl = fcntl(flood, F_GETFL);
+    fcntl(flood, F_SETFL, fl | O_NONBLOCK);
+    static uint8_t fb[1 << 16];
+    const uint8_t get[] = {1, 0, 5, 0, 1, 0, 'f', 'l', 'o', 'o', 'd', 'k'};
+    size_t one = frame(fb, 1, COORD__W_REQ, 1, get, sizeof get);
+    for (size_t off = one; off + one <= sizeof fb; off += one)
+        memcpy(fb + off, fb, one);
+    size_t sent = 0;
+    for (int i = 0; i < 2000; i++) {
+        ssize_t n = send(flood, fb, sizeof fb - sizeof fb % one, MSG_NOSIGNAL);
+        if (n <= 0)
+            break;
+        sent += (size_t)n;
+    }
+    ASSERT_GT(sent, 0);
+    enum { P = 16, N = 200 };
+    run_clients(m, worker16, P, N);
+    coord_mclient *c = connect_ok(m);
+    ASSERT_EQ(coord_mclient_list_len(c, "log", T), P * N);
+    ASSERT_EQ(coord_mclient_dict_len(c, "w", T), P);
+    coord_mclient_close(c);
+    close(flood);
+    stop_ok(m);
+}
+
+/* ---- timeouts --------------------------------------------------------- */
+
+TEST(manager_timeout_and_late_reply)
+{
+    coord_manager *m;
+    ASSERT_OK(coord_manager_start(&m, NULL, NULL));
+    coord_mclient *c = connect_ok(m);
+    coord_mval one = coord_mval_i64(1), v;
+    ASSERT_OK(coord_mclient_set(c, "d", "k", &one, T));
+    kill(coord_manager_pid(m), SIGSTOP);
+    uint64_t t0 = coord_clock_ns();
+    ASSERT_CODE(coord_mclient_incr(c, "d", "k", 1, NULL, 100), COORD_ETIMEDOUT);
+    uint64_t dt = coord_clock_ns() - t0;
+    ASSERT_GE(dt, 90000000u);
+    ASSERT_CODE(coord_mclient_get(c, "d", "k", &v, 0), COORD_EAGAIN);
+    kill(coord_manager_pid(m), SIGCONT);
+    /* The late replies are skipped; this call gets its own. */
+    ASSERT_OK(coord_mclient_get(c, "d", "k", &v, T));
+    ASSERT_EQ(v.i, 2); /* the timed-out incr was applied late */
+    ASSERT_OK(coord_mclient_incr(c, "d", "k", 1, NULL, T));
+    ASSERT_OK(coord_mclient_get(c, "d", "k", &v, T));
+    ASSERT_EQ(v.i, 3);
+    coord_mclient_close(c);
+    stop_ok(m);
+}
+
+/* ---- the server's death and a clean stop ------------------------------ */
+
+TEST(manager_server_dies)
+{
+    coord_manager *m;
+    ASSERT_OK(coord_manager_start(&m, NULL, NULL));
+    char path[128];
+    snprintf(path, sizeof path, "%s", coord_manager_path(m));
+    coord_mclient *c = connect_ok(m);
+    kill(coord_manager_pid(m), SIGKILL);
+    coord_mval v;
+    ASSERT_CODE(coord_mclient_get(c, "d", "k", &v, T), COORD_EPEERDIED);
+    ASSERT_CODE(coord_mclient_get(c, "d", "k", &v, T), COORD_ENOTCONN);
+    coord_mclient_close(c);
+    ASSERT_CODE(coord_manager_stop(m, T), COORD_EPEERDIED);
+    ASSERT_FALSE(path_exists(path)); /* cleaned by the owner */
+}
+
+TEST(manager_stop_with_clients)
+{
+    coord_manager *m;
+    ASSERT_OK(coord_manager_start(&m, NULL, NULL));
+    char path[128];
+    snprintf(path, sizeof path, "%s", coord_manager_path(m));
+    ASSERT_TRUE(path_exists(path));
+    struct stat st;
+    *strrchr(path, '/') = '\0';
+    ASSERT_OK(stat(path, &st));
+    ASSERT_EQ(st.st_mode & 0777, 0700);
+    snprintf(path, sizeof path, "%s", coord_manager_path(m));
+    coord_mclient *c = connect_ok(m);
+    ASSERT_OK(coord_manager_stop(m, T));
+    ASSERT_FALSE(path_exists(path));
+    coord_mval v;
+    ASSERT_CODE(coord_mclient_get(c, "d", "k", &v, T), COORD_EPEERDIED);
+    coord_mclient_close(c);
+    ASSERT_CODE(coord_mclient_connect(&c, path, T), COORD_ENOENT);
+}
+
+/* ---- other users ------------------------------------------------------- */
+
+struct uid_arg {
+    const char *path;
+    bool dac_override; /* keep CAP_DAC_OVERRIDE: pass the file permissions */
+};
+
+static int other_uid_child(void *p)
+{
+    struct uid_arg *a = p;
+    if (a->dac_override && prctl(PR_SET_KEEPCAPS, 1) != 0)
+        return 10;
+    if (setgid(65534) != 0 || setuid(65534) != 0)
+        return 11;
+    if (a->dac_override) {
+        struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+        struct __user_cap_data_struct d[2];
+        memset(d, 0, sizeof d);
+        d[0].effective = d[0].permitted = 1u << CAP_DAC_OVERRIDE;
+        if (syscall(SYS_capset, &h, d) != 0)
+            return 12;
+    }
+    coord_mclient *c = NULL;
+    int r = coord_mclient_connect(&c, a->path, T);
+    if (r == 0)
+        coord_mclient_close(c);
+    return r == COORD_EACCES ? 0 : 20;
+}
+
+TEST(manager_other_uid_refused)
+{
+    if (geteuid() != 0)
+        SKIP("needs root to run a client under another uid");
+    coord_manager *m;
+    ASSERT_OK(coord_manager_start(&m, NULL, NULL));
+    /* Plain other user: the 0700 directory and 0600 socket stop it. */
+    struct uid_arg a = {coord_manager_path(m), false};
+    pid_t pid = test_fork(other_uid_child, &a);
+    int st = test_wait(pid, T);
+    ASSERT_TRUE(WIFEXITED(st));
+    ASSERT_EQ(WEXITSTATUS(st), 0);
+    /* Another user that can pass file permissions: SO_PEERCRED stops it. */
+    a.dac_override = true;
+    pid = test_fork(other_uid_child, &a);
+    st = test_wait(pid, T);
+    ASSERT_TRUE(WIFEXITED(st));
+    if (WEXITSTATUS(st) == 10 || WEXITSTATUS(st) == 12) {
+        ASSERT_OK(coord_manager_stop(m, T));
+        SKIP("cannot keep CAP_DAC_OVERRIDE after setuid here");
+    }
+    ASSERT_EQ(WEXITSTATUS(st), 0);
+    coord_mclient *c = connect_ok(m);
+    coord_manager_stats s;
+    ASSERT_OK(coord_mclient_stats(c, &s, T));
+    ASSERT_EQ(s.refused_uid, 1);
+    coord_mclient_close(c);
+    stop_ok(m);
+}
+
+/* ---- the CLI server ---------------------------------------------------- */
+
+TEST(manager_cli_server)
+{
+    char dir[64], sock[96];
+    snprintf(dir, sizeof dir, "/tmp/coord-cli-%d", (int)getpid());
+    snprintf(sock, sizeof sock, "%s/m.sock", dir);
+    pid_t pid = fork();
+    ASSERT_TRUE(pid >= 0);
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        int devnull = open("/dev/null", O_WRONLY);
+        dup2(devnull, 2);
+        execl(COORD_CLI_PATH, "coord", "manager", "--socket", sock,
+              "--max-clients", "8", (char *)NULL);
+        _exit(127);
+    }
+    coord_mclient *c = NULL;
+    uint64_t dl = coord_clock_ns() + 10000000000ull;
+    int r;
+    while ((r = coord_mclient_connect(&c, sock, T)) != 0 &&
+           coord_clock_ns() < dl)
+        usleep(2000);
+    ASSERT_OK(r);
+    struct stat st;
+    ASSERT_OK(stat(dir, &st));
+    ASSERT_EQ(st.st_mode & 0777, 0700);
+    coord_mval v = coord_mval_str("from the cli server");
+    ASSERT_OK(coord_mclient_set(c, "d", "k", &v, T));
+    ASSERT_OK(coord_mclient_get(c, "d", "k", &v, T));
+    ASSERT_STR_EQ((const char *)v.data, "from the cli server");
+    kill(pid, SIGTERM);
+    st.st_mode = 0;
+    int status = test_wait(pid, T);
+    ASSERT_TRUE(WIFEXITED(status));
+    ASSERT_EQ(WEXITSTATUS(status), 0);
+    ASSERT_FALSE(path_exists(sock));
+    ASSERT_FALSE(path_exists(dir));
+    ASSERT_CODE(coord_mclient_get(c, "d", "k", &v, T), COORD_EPEERDIED);
+    coord_mclient_close(c);
+    /* Usage errors exit 2. */
+    pid = fork();
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_WRONLY);
+        dup2(devnull, 2);
+        execl(COORD_CLI_PATH, "coord", "manager", (char *)NULL);
+        _exit(127);
+    }
+    status = test_wait(pid, T);
+    ASSERT_EQ(WEXITSTATUS(status), 2);
+}
+
+#define TEST_LIST(X)                                                           \
+    X(manager_dict_ops)                                                        \
+    X(manager_list_ops)                                                        \
+    X(manager_batch)                                                           \
+    X(manager_bad_input)                                                       \
+    X(manager_limits)                                                          \
+    X(manager_incr_8_processes)                                                \
+    X(manager_malformed_frames)                                                \
+    X(manager_client_killed_mid_request)                                       \
+    X(manager_16_clients_and_a_flooder)                                        \
+    X(manager_timeout_and_late_reply)                                          \
+    X(manager_server_dies)                                                     \
+    X(manager_stop_with_clients)                                               \
+    X(manager_other_uid_refused)                                               \
+    X(manager_cli_server)
+#define HELPER_LIST(X)
+TEST_MAIN()
