@@ -14,5 +14,8 @@
 #include "coord/gc.h"
 #include "coord/queue.h"
 #include "coord/manager.h"
+#include "coord/interval.h"
+#include "coord/search.h"
+#include "coord/rounds.h"
 
 #endif

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: MIT */
+/* search.h: cooperative early exit: N forked workers, first hit wins, the rest stop. */
+#ifndef COORD_SEARCH_H
+#define COORD_SEARCH_H
+
+#include "common.h"
+#include "flag.h"
+#include "interval.h"
+
+/*
+ * coord_search splits the index range [begin, end) among `workers` forked
+ * processes. Each calls probe(i, result, arg) for its indexes, in blocks of
+ * K = check_every iterations followed by one load of a shared stop flag
+ * (never `i % K`). The first probe that returns true claims the flag (one
+ * CAS, or the lecture's lock + double check), copies its result into shared
+ * memory and stops; the other workers see the flag at their next check and
+ * leave. Every worker is joined before the call returns.
+ *
+ * The probe runs in a child process: what it writes to `arg` or globals is
+ * lost when the child exits; only `result` (result_size bytes) of the
+ * winning probe comes back. It receives a private copy of the caller's
+ * `result` buffer to fill, and must fill it before returning true.
+ */
+
+/* The probe: true when index `i` is a hit (and `result` is filled). */
+typedef bool (*coord_probe_fn)(uint64_t i, void *result, void *arg);
+
+/* How the range is divided. */
+typedef enum coord_partition {
+    /* Default. The range is cut into chunks of `chunk` indexes dealt round
+     * robin (worker w gets chunks w, w + N, w + 2N, ...). All workers move
+     * through the range together, so a hit is found after about
+     * (position / N) iterations wherever it lies, and which worker finds it
+     * does not depend on where it is. It also finds a hit near the smallest
+     * index first, which is what "first prime above x" searches want. */
+    COORD_PARTITION_INTERLEAVED = 0,
+    /* The lecture's: one contiguous block per worker (worker w gets the
+     * w-th N-th of the range). A hit at the end of a block is found last. */
+    COORD_PARTITION_BLOCKS = 1
+} coord_partition;
+
+#define COORD_SEARCH_MAX_WORKERS 1024u
+#define COORD_SEARCH_CHUNK 256u
+#define COORD_SEARCH_MAX_RESULT (1u << 20)
+
+/* How one worker's loop ended. */
+typedef enum coord_search_outcome {
+    COORD_OUTCOME_FINISHED = 0, /* ran out of indexes */
+    COORD_OUTCOME_WON = 1,      /* hit and claimed: the winner */
+    COORD_OUTCOME_LOST = 2,     /* hit, but another worker had claimed */
+    COORD_OUTCOME_STOPPED = 3,  /* saw the flag at a check and left */
+    COORD_OUTCOME_CRASHED = 4   /* died (signal or exit code) */
+} coord_search_outcome;
+
+/* Per-worker statistics (opts.per_worker, optional). */
+typedef struct coord_search_worker {
+    uint64_t iterations; /* probe calls */
+    uint64_t checks;     /* flag loads at block ends */
+    uint64_t wasted;     /* iterations after its last check that saw the
+                            flag clear, when someone else claimed */
+    uint64_t every;      /* K at the end of its loop */
+    uint64_t conflicts;  /* auto: blocks where latency beat the budget */
+    double iteration_ns; /* auto: its moving-average iteration cost */
+    uint64_t loop_ns;    /* wall time of its loop (start signal -> left) */
+    uint64_t cpu_ns;     /* CPU time of its process up to leaving */
+    int64_t left_after_claim_ns; /* left the loop this long after the
+                                    winning claim; -1: before it, or won */
+    coord_search_outcome outcome;
+    int status;          /* crashed: wait status */
+} coord_search_worker;
+
+typedef struct coord_search_opts {
+    uint32_t workers;       /* 1 .. COORD_SEARCH_MAX_WORKERS */
+    uint64_t begin, end;    /* half-open, begin < end */
+    uint64_t check_every;   /* > 0, COORD_CHECK_AUTO, or COORD_CHECK_NEVER
+                               (only with early_exit false) */
+    bool early_exit;        /* false: run every worker to its end, the
+                               lecture's baseline (a worker that hits still
+                               returns, as in the lecture) */
+    coord_claim_mode claim; /* COORD_CLAIM_CAS (default) or _LOCK */
+    coord_partition partition;
+    uint64_t chunk;         /* interleaved chunk; 0: COORD_SEARCH_CHUNK */
+    double overhead_budget; /* auto: 0 < b < 1; 0: 1 % */
+    uint64_t latency_target_ns; /* auto: 0: 100 µs */
+    int timeout_ms;         /* -1: none; else stop and fail after it */
+    coord_search_worker *per_worker; /* NULL, or `workers` entries out */
+} coord_search_opts;
+
+typedef struct coord_search_stats {
+    uint64_t wall_ns;       /* the whole call: fork to the last reap */
+    uint64_t run_ns;        /* start signal to the last worker leaving */
+    uint64_t join_ns;       /* last worker left to all reaped */
+    int32_t winner;         /* worker index, -1 when nothing was found */
+    uint64_t index;         /* the hit (valid when winner >= 0) */
+    uint64_t iterations;    /* probe calls, all workers */
+    uint64_t wasted;        /* iterations after the winning claim: each
+                               other worker's iterations after its last
+                               check that saw the flag clear (exact to
+                               within one interval per worker) */
+    bool wasted_estimated;  /* COORD_CHECK_NEVER: no checks, so wasted is
+                               estimated from each worker's time stamps */
+    uint64_t stop_latency_ns; /* winning claim to the last other worker
+                                 leaving its loop (not process exit) */
+    uint64_t check_every;   /* the interval: fixed value, or for auto the
+                               mean of the workers' final K */
+    uint64_t checks;        /* flag loads, all workers */
+    bool latency_won;       /* auto: some block could not meet both the
+                               budget and the target; latency was kept */
+    double iteration_ns;    /* auto: mean iteration cost the workers saw */
+    uint32_t workers;       /* processes forked (never more than the range
+                               has indexes, or chunks when interleaved) */
+    int32_t failed_worker;  /* COORD_EPEERDIED: which worker died, else -1 */
+    int failed_status;      /* its wait status (signal or exit code) */
+} coord_search_stats;
+
+/* Defaults: 1 worker, empty range, auto interval, early exit, CAS claim,
+ * interleaved partition, no timeout. */
+#define COORD_SEARCH_OPTS_INIT                                                 \
+    {.workers = 1, .check_every = COORD_CHECK_AUTO, .early_exit = true,        \
+     .claim = COORD_CLAIM_CAS, .partition = COORD_PARTITION_INTERLEAVED,       \
+     .timeout_ms = -1}
+
+/*
+ * coord_search_opts_init: fill `o` with the defaults above, `workers` set
+ * to the number of online CPUs, and the range [begin, end).
+ * Concurrency: pure. NULL is ignored.
+ */
+COORD_EXTERN void coord_search_opts_init(coord_search_opts *o, uint64_t begin,
+                                         uint64_t end);
+
+/*
+ * coord_search: run a cooperative search (see the top of this file).
+ * Concurrency: any thread may call it; it forks (so the usual fork rules
+ * apply to a multi-threaded caller: the probe may only use what is safe in
+ * a child) and reaps only the children it forked. Progress: blocking until
+ * every worker is joined; bounded by opts->timeout_ms when set.
+ * Ownership: `result` (result_size bytes, may be NULL with 0) receives the
+ * winner's result; `stats` (may be NULL) and opts->per_worker are filled.
+ * Returns 1 found, 0 not found, COORD_EINVAL (NULL opts or probe, workers
+ * 0 or too many, empty range, check_every 0, COORD_CHECK_NEVER with early
+ * exit, bad budget, claim mode or partition, result_size too big or
+ * result NULL with a size), COORD_ETIMEDOUT (workers stopped or killed at
+ * the deadline), COORD_EPEERDIED (a worker died: stats->failed_worker and
+ * failed_status name it; the others were killed and reaped),
+ * COORD_ENOMEM / COORD_EAGAIN (cannot map or fork).
+ */
+COORD_EXTERN int coord_search(const coord_search_opts *opts,
+                              coord_probe_fn probe, void *arg, void *result,
+                              size_t result_size, coord_search_stats *stats);
+
+/*
+ * coord_search_outcome_name: "finished", "won", "lost", "stopped",
+ * "crashed", or "?" for an unknown value. Concurrency: pure.
+ */
+COORD_EXTERN const char *coord_search_outcome_name(coord_search_outcome o);
+
+#endif

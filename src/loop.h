@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: MIT */
+/* loop.h: the cooperative worker loop shared by search and rounds (blocks, checks, claim). */
+#ifndef COORD_LOOP_H
+#define COORD_LOOP_H
+
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+/* The share of [begin, end) that worker w of n iterates. */
+struct coord__share {
+    uint64_t begin, len;  /* the whole range */
+    uint64_t chunk;       /* interleaved: chunk length; blocks: 0 */
+    uint64_t q;           /* interleaved: next chunk number */
+    uint32_t n;
+    uint64_t cur, hi;     /* current segment [cur, hi) */
+};
+
+/* Number of workers that get any index: never fork an idle one. */
+static inline uint32_t coord__share_workers(uint32_t n, uint64_t len,
+                                            coord_partition p, uint64_t chunk)
+{
+    /* Written without len + chunk - 1, which wraps for huge ranges. */
+    uint64_t units = p == COORD_PARTITION_BLOCKS
+                         ? len
+                         : len / chunk + (len % chunk != 0);
+    return units < n ? (uint32_t)units : n;
+}
+
+/* Next segment of an interleaved share; false when none is left. */
+static inline bool coord__share_next(struct coord__share *s)
+{
+    if (s->chunk == 0)
+        return false;
+    uint64_t last = (s->len - 1) / s->chunk; /* last chunk number */
+    if (s->q > last)
+        return false;
+    uint64_t lo = s->q * s->chunk; /* q <= last, so no overflow */
+    uint64_t hi = s->len - lo > s->chunk ? lo + s->chunk : s->len;
+    s->cur = s->begin + lo;
+    s->hi = s->begin + hi;
+    /* q + n cannot wrap a uint64 with n <= 1024 and q <= len. */
+    s->q += s->n;
+    return true;
+}
+
+/* First segment of worker w; false when it has nothing. */
+static inline bool coord__share_init(struct coord__share *s, uint64_t begin,
+                                     uint64_t end, uint32_t w, uint32_t n,
+                                     coord_partition p, uint64_t chunk)
+{
+    *s = (struct coord__share){0}; /* an empty share: cur == hi == 0 */
+    s->begin = begin;
+    s->len = end - begin;
+    s->n = n;
+    if (s->len == 0)
+        return false;
+    if (p == COORD_PARTITION_BLOCKS) {
+        uint64_t base = s->len / n, rem = s->len % n;
+        uint64_t lo = w * base + (w < rem ? w : rem);
+        uint64_t sz = base + (w < rem ? 1 : 0);
+        s->chunk = 0;
+        s->cur = begin + lo;
+        s->hi = s->cur + sz;
+        return sz > 0;
+    }
+    s->chunk = chunk;
+    s->q = w;
+    return coord__share_next(s);
+}
+
+/* What one worker's loop needs and what it reports. */
+struct coord__loop {
+    /* in */
+    coord_flag *flag;
+    uint32_t epoch;
+    coord_claim_mode claim;
+    bool early_exit;
+    bool never;                /* COORD_CHECK_NEVER: no checks at all */
+    coord_probe_fn probe;      /* search */
+    coord_round_fn round_fn;   /* rounds (probe == NULL) */
+    const void *input;
+    size_t input_len;
+    uint32_t worker;
+    void *arg;
+    void *scratch;             /* private result buffer */
+    coord_interval *iv;
+    /* out */
+    uint64_t iterations, checks, wasted, hit;
+    uint64_t t_claim, t_left;
+    coord_search_outcome outcome;
+};
+
+static inline bool coord__loop_probe(struct coord__loop *L, uint64_t i)
+{
+    if (L->probe)
+        return L->probe(i, L->scratch, L->arg);
+    return L->round_fn(i, L->input, L->input_len, L->scratch, L->worker,
+                       L->arg);
+}
+
+/*
+ * Run the share in blocks of K = iv->every iterations, one flag check after
+ * each block. `since_clear` counts the iterations done after the last check
+ * that found the flag clear: when somebody else's claim is found (at a
+ * check, or at the very end), those are the wasted ones (the claim happened
+ * after that check). Returns with L's outputs filled; claims on a hit.
+ */
+static inline void coord__loop_run(struct coord__loop *L,
+                                   struct coord__share *s)
+{
+    uint64_t since_clear = 0, it = 0, checks = 0;
+    bool seen = false, more = s->cur < s->hi, hit = false;
+    L->outcome = COORD_OUTCOME_FINISHED;
+    while (more) {
+        uint64_t k = coord_interval_begin(L->iv);
+        uint64_t done = 0;
+        while (done < k) {
+            if (s->cur == s->hi && !(more = coord__share_next(s)))
+                break;
+            uint64_t run = s->hi - s->cur;
+            if (run > k - done)
+                run = k - done;
+            uint64_t start = s->cur, stop = start + run;
+            for (uint64_t i = start; i < stop; i++) {
+                if (coord__loop_probe(L, i)) {
+                    done += i - start + 1;
+                    s->cur = i + 1;
+                    L->hit = i;
+                    hit = true;
+                    goto block_end;
+                }
+            }
+            s->cur = stop;
+            done += run;
+        }
+    block_end:
+        coord_interval_end(L->iv, done);
+        it += done;
+        since_clear += done;
+        if (hit || !more)
+            break;
+        if (L->never || seen)
+            continue;
+        checks++;
+        if (coord_flag_is_set(L->flag)) {
+            if (L->early_exit) {
+                L->outcome = COORD_OUTCOME_STOPPED;
+                break;
+            }
+            seen = true; /* keep going; stop counting clear checks */
+        } else {
+            since_clear = 0;
+        }
+    }
+    if (hit) {
+        int c = coord_flag_claim_epoch(L->flag, L->epoch, L->claim);
+        if (c == 1) {
+            L->t_claim = coord_clock_ns();
+            L->outcome = COORD_OUTCOME_WON;
+        } else {
+            L->outcome = COORD_OUTCOME_LOST;
+        }
+    }
+    L->t_left = L->outcome == COORD_OUTCOME_WON ? L->t_claim : coord_clock_ns();
+    L->wasted = 0;
+    /* The final look: a claim made during our last stretch wasted it. */
+    if (L->outcome != COORD_OUTCOME_WON &&
+        (L->outcome == COORD_OUTCOME_STOPPED || seen ||
+         coord_flag_is_set(L->flag)))
+        L->wasted = since_clear;
+    L->iterations = it;
+    L->checks = checks;
+}
+
+/* CPU time of the calling process (children have their own). */
+static inline uint64_t coord__cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+#endif

@@ -1,0 +1,444 @@
+/* SPDX-License-Identifier: MIT */
+/* rounds.c: persistent forked workers running early-exit rounds, one epoch per round. */
+#include <limits.h>
+#include <math.h>
+#include <sched.h>
+#include <stdalign.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "loop.h"
+
+#define DEFAULT_SPIN_NS 50000u
+#define GRACE_MS 1000
+/* While waiting for a round to end, look at the workers' pidfds this
+ * often, so a dead worker is noticed within about a millisecond. */
+#define WATCH_NS 1000000ull
+
+/*
+ * The control block. Lines are split by writer: `seq` and the round's
+ * parameters are written by the caller once per round and read by every
+ * worker; `sleepers` is written by workers going to sleep; `done` by
+ * workers finishing; the winner's line by the winner only. A worker's hot
+ * loop reads only the flag (its own lines, ahead of this block).
+ */
+struct rctl {
+    alignas(COORD__CACHE_LINE) _Atomic uint32_t seq; /* round number */
+    _Atomic uint32_t quit;
+    uint32_t epoch;
+    uint64_t begin, end, len;
+    alignas(COORD__CACHE_LINE) _Atomic uint32_t sleepers;
+    alignas(COORD__CACHE_LINE) _Atomic uint32_t done;
+    _Atomic uint32_t parent_sleeping;
+    alignas(COORD__CACHE_LINE) _Atomic uint32_t published;
+    int32_t winner;
+    uint64_t index;
+    uint64_t claim_ns;
+};
+
+struct rslot {
+    alignas(COORD__CACHE_LINE) uint64_t iterations;
+    uint64_t wasted, t_left, every;
+    uint32_t outcome;
+};
+
+struct rlayout {
+    size_t flag, ctl, slots, input, result, total;
+};
+
+struct coord_rounds {
+    char *base;
+    struct rlayout l;
+    coord_flag *flag;
+    struct rctl *ctl;
+    struct rslot *slots;
+    coord__child *ch;
+    uint32_t n;
+    coord_rounds_opts o;
+    uint64_t chunk;
+    coord_round_fn fn;
+    void *arg;
+    uint32_t w; /* the worker being forked (read by the child) */
+    bool broken;
+    coord_rounds_totals t;
+};
+
+static struct rlayout rlayout_of(uint32_t n, size_t max_input,
+                                 size_t result_size)
+{
+    struct rlayout l;
+    size_t line = COORD__CACHE_LINE;
+    l.flag = 0;
+    l.ctl = (coord_flag_size() + line - 1) / line * line;
+    l.slots = l.ctl + sizeof(struct rctl);
+    l.input = l.slots + (size_t)n * sizeof(struct rslot);
+    l.result = l.input + (max_input + line - 1) / line * line;
+    l.total = l.result + (result_size ? result_size : 1);
+    return l;
+}
+
+void coord_rounds_opts_init(coord_rounds_opts *o)
+{
+    if (!o)
+        return;
+    *o = (coord_rounds_opts)COORD_ROUNDS_OPTS_INIT;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    o->workers = cpus < 1 ? 1 : cpus > (long)COORD_SEARCH_MAX_WORKERS
+                                    ? COORD_SEARCH_MAX_WORKERS
+                                    : (uint32_t)cpus;
+}
+
+/* Wait until *word != old: spin for spin_ns (yielding now and then, since
+ * on an oversubscribed machine the process we wait for may need our CPU),
+ * then sleep on the futex, announcing ourselves in *sleepers so that the
+ * writer knows to wake us. */
+static uint32_t wait_change(_Atomic uint32_t *word, uint32_t old,
+                            _Atomic uint32_t *sleepers, uint64_t spin_ns)
+{
+    uint32_t v;
+    uint64_t until = 0;
+    for (unsigned i = 1;; i++) {
+        v = atomic_load_explicit(word, memory_order_acquire);
+        if (v != old)
+            return v;
+        if ((i & 63) == 0) {
+            uint64_t now = coord_clock_ns();
+            if (until == 0)
+                until = now + spin_ns;
+            else if (now >= until)
+                break;
+            sched_yield();
+        }
+    }
+    /* seq_cst increment, then re-read: pairs with the writer's seq_cst
+     * store and load of `sleepers` (one of us sees the other). */
+    atomic_fetch_add_explicit(sleepers, 1, memory_order_seq_cst);
+    while ((v = atomic_load_explicit(word, memory_order_seq_cst)) == old)
+        coord__futex_wait(word, old, UINT64_MAX);
+    atomic_fetch_sub_explicit(sleepers, 1, memory_order_relaxed);
+    return v;
+}
+
+static int rounds_worker(void *p)
+{
+    struct coord_rounds *r = p; /* our private copy of the owner's struct */
+    struct rctl *ctl = r->ctl;
+    struct rslot *slot = &r->slots[r->w];
+    uint64_t spin = r->o.spin_ns ? r->o.spin_ns : DEFAULT_SPIN_NS;
+    void *scratch = malloc(r->o.result_size ? r->o.result_size : 1);
+    if (!scratch)
+        return 4;
+    coord_interval iv;
+    if (coord_interval_init(&iv, r->o.check_every, r->o.overhead_budget,
+                            r->o.latency_target_ns))
+        return 3; /* validated at create: cannot happen */
+    uint32_t seen = 0;
+    for (;;) {
+        seen = wait_change(&ctl->seq, seen, &ctl->sleepers, spin);
+        if (atomic_load_explicit(&ctl->quit, memory_order_acquire))
+            break;
+        /* The acquire load of seq in wait_change made the round's
+         * parameters and input (written before the seq store) visible. */
+        struct coord__share s;
+        coord__share_init(&s, ctl->begin, ctl->end, r->w, r->n,
+                          r->o.partition, r->chunk);
+        struct coord__loop L = {
+            .flag = r->flag,
+            .epoch = ctl->epoch,
+            .claim = r->o.claim,
+            .early_exit = r->o.early_exit,
+            .round_fn = r->fn,
+            .input = r->base + r->l.input,
+            .input_len = ctl->len,
+            .worker = r->w,
+            .arg = r->arg,
+            .scratch = scratch,
+            .iv = &iv,
+        };
+        coord__loop_run(&L, &s);
+        if (L.outcome == COORD_OUTCOME_WON) {
+            if (r->o.result_size)
+                memcpy(r->base + r->l.result, scratch, r->o.result_size);
+            ctl->winner = (int32_t)r->w;
+            ctl->index = L.hit;
+            ctl->claim_ns = L.t_claim;
+            atomic_store_explicit(&ctl->published, 1, memory_order_release);
+        }
+        slot->iterations = L.iterations;
+        slot->wasted = L.wasted;
+        slot->t_left = L.t_left;
+        slot->every = iv.every;
+        slot->outcome = (uint32_t)L.outcome;
+        /* Waiting for the next round is not iteration time. */
+        coord_interval_restart(&iv);
+        /* seq_cst: pairs with the owner's parent_sleeping store + done
+         * load, as in wait_change. The release half publishes the slot. */
+        uint32_t d = atomic_fetch_add_explicit(&ctl->done, 1,
+                                               memory_order_seq_cst) + 1;
+        if (d == r->n &&
+            atomic_load_explicit(&ctl->parent_sleeping, memory_order_seq_cst))
+            coord__futex_wake(&ctl->done, 1);
+    }
+    free(scratch);
+    return 0;
+}
+
+static void release_all(struct coord_rounds *r)
+{
+    if (r->ch) {
+        for (uint32_t i = 0; i < r->n; i++)
+            coord__child_kill(&r->ch[i]);
+        free(r->ch);
+    }
+    coord__seg_release(r->base, true);
+    free(r);
+}
+
+int coord_rounds_create(coord_rounds **out, const coord_rounds_opts *o,
+                        coord_round_fn fn, void *arg)
+{
+    if (!out || !o || !fn || o->workers == 0 ||
+        o->workers > COORD_SEARCH_MAX_WORKERS || o->check_every == 0 ||
+        o->check_every == COORD_CHECK_NEVER ||
+        (o->claim != COORD_CLAIM_CAS && o->claim != COORD_CLAIM_LOCK) ||
+        (o->partition != COORD_PARTITION_INTERLEAVED &&
+         o->partition != COORD_PARTITION_BLOCKS) ||
+        o->result_size > COORD_SEARCH_MAX_RESULT ||
+        o->max_input > ((size_t)1 << 30))
+        return COORD_EINVAL;
+    if (o->overhead_budget != 0 &&
+        (!isfinite(o->overhead_budget) || o->overhead_budget <= 0 ||
+         o->overhead_budget >= 1))
+        return COORD_EINVAL;
+    struct coord_rounds *r = calloc(1, sizeof *r);
+    if (!r)
+        return COORD_ENOMEM;
+    r->o = *o;
+    r->n = o->workers;
+    r->fn = fn;
+    r->arg = arg;
+    r->chunk = o->chunk ? o->chunk : COORD_SEARCH_CHUNK;
+    r->l = rlayout_of(r->n, o->max_input, o->result_size);
+    int rc = coord__seg_create(NULL, COORD__KIND_POOL, r->l.total,
+                               (void **)&r->base);
+    if (rc) {
+        free(r);
+        return rc;
+    }
+    rc = coord_flag_init(r->base + r->l.flag, coord_flag_size(), &r->flag);
+    if (rc) {
+        coord__seg_release(r->base, true);
+        free(r);
+        return rc;
+    }
+    coord__seg_publish(r->base);
+    r->ctl = (struct rctl *)(r->base + r->l.ctl);
+    r->slots = (struct rslot *)(r->base + r->l.slots);
+    r->ch = calloc(r->n, sizeof *r->ch);
+    if (!r->ch) {
+        release_all(r);
+        return COORD_ENOMEM;
+    }
+    if (o->check_every == COORD_CHECK_AUTO)
+        coord_interval_check_ns(); /* measured once, inherited by all */
+    for (uint32_t w = 0; w < r->n; w++) {
+        r->w = w;
+        rc = coord__spawn(&r->ch[w], rounds_worker, r);
+        if (rc) {
+            release_all(r);
+            return rc;
+        }
+    }
+    *out = r;
+    return 0;
+}
+
+/* The owner's wait for all workers to finish the round. Returns 0,
+ * COORD_EPEERDIED (*which died), or COORD_ETIMEDOUT (deadline passed). */
+static int wait_done(struct coord_rounds *r, uint64_t deadline, size_t *which)
+{
+    struct rctl *ctl = r->ctl;
+    uint64_t spin = r->o.spin_ns ? r->o.spin_ns : DEFAULT_SPIN_NS;
+    uint64_t start = 0;
+    for (unsigned i = 1;; i++) {
+        if (atomic_load_explicit(&ctl->done, memory_order_acquire) == r->n)
+            return 0;
+        if ((i & 63) == 0) {
+            uint64_t now = coord_clock_ns();
+            if (start == 0)
+                start = now;
+            else if (now - start >= spin)
+                break;
+            sched_yield();
+        }
+    }
+    for (;;) {
+        uint64_t now = coord_clock_ns();
+        if (coord__child_wait_any(r->ch, r->n, 0, which) == 0)
+            return COORD_EPEERDIED;
+        if (now >= deadline)
+            return COORD_ETIMEDOUT;
+        uint64_t until = now + WATCH_NS < deadline ? now + WATCH_NS : deadline;
+        atomic_store_explicit(&ctl->parent_sleeping, 1, memory_order_seq_cst);
+        uint32_t d = atomic_load_explicit(&ctl->done, memory_order_seq_cst);
+        if (d != r->n)
+            coord__futex_wait(&ctl->done, d, until);
+        atomic_store_explicit(&ctl->parent_sleeping, 0, memory_order_relaxed);
+        if (atomic_load_explicit(&ctl->done, memory_order_acquire) == r->n)
+            return 0;
+    }
+}
+
+static void fail(struct coord_rounds *r, size_t which, coord_round_stats *st)
+{
+    if (st) {
+        st->failed_worker = (int32_t)which;
+        st->failed_status = r->ch[which].status;
+    }
+    for (uint32_t i = 0; i < r->n; i++)
+        coord__child_kill(&r->ch[i]);
+    r->broken = true;
+}
+
+int coord_rounds_run(coord_rounds *r, const void *input, size_t len,
+                     uint64_t begin, uint64_t end, void *result,
+                     coord_round_stats *st, int timeout_ms)
+{
+    if (!r || end < begin || len > r->o.max_input || (!input && len) ||
+        coord__check_timeout(timeout_ms))
+        return COORD_EINVAL;
+    if (st) {
+        memset(st, 0, sizeof *st);
+        st->winner = -1;
+        st->failed_worker = -1;
+    }
+    if (r->broken)
+        return COORD_EBROKEN;
+    struct rctl *ctl = r->ctl;
+    int e = coord_flag_reset(r->flag);
+    if (len)
+        memcpy(r->base + r->l.input, input, len);
+    ctl->epoch = (uint32_t)e;
+    ctl->begin = begin;
+    ctl->end = end;
+    ctl->len = len;
+    /* Nobody touches these between rounds: every worker has finished the
+     * previous one (done == n) and waits for seq to move. */
+    atomic_store_explicit(&ctl->done, 0, memory_order_relaxed);
+    atomic_store_explicit(&ctl->published, 0, memory_order_relaxed);
+    uint64_t t_start = coord_clock_ns();
+    uint64_t deadline = coord__deadline(timeout_ms);
+    /* seq_cst store then seq_cst load of sleepers: see wait_change. The
+     * store also releases everything written above to the workers. */
+    atomic_fetch_add_explicit(&ctl->seq, 1, memory_order_seq_cst);
+    if (atomic_load_explicit(&ctl->sleepers, memory_order_seq_cst))
+        coord__futex_wake(&ctl->seq, INT_MAX);
+
+    size_t which = 0;
+    int rc = wait_done(r, deadline, &which);
+    bool timed_out = false;
+    if (rc == COORD_ETIMEDOUT) {
+        timed_out = true;
+        coord_flag_set(r->flag); /* leave at the next check */
+        rc = wait_done(r, coord__deadline(GRACE_MS), &which);
+        if (rc == COORD_ETIMEDOUT) {
+            /* Still inside the round after the grace: cannot recover. */
+            for (uint32_t i = 0; i < r->n; i++)
+                coord__child_kill(&r->ch[i]);
+            r->broken = true;
+            return COORD_ETIMEDOUT;
+        }
+    }
+    if (rc == COORD_EPEERDIED) {
+        fail(r, which, st);
+        return COORD_EPEERDIED;
+    }
+    uint64_t t_back = coord_clock_ns();
+    bool won = atomic_load_explicit(&ctl->published, memory_order_acquire);
+    coord_round_stats s = {.winner = -1, .failed_worker = -1,
+                           .epoch = (uint32_t)e};
+    uint64_t last_left = t_start;
+    for (uint32_t w = 0; w < r->n; w++) {
+        struct rslot *sl = &r->slots[w];
+        s.iterations += sl->iterations;
+        s.wasted += sl->wasted;
+        if (sl->t_left > last_left)
+            last_left = sl->t_left;
+        if (won && (int32_t)w != ctl->winner && sl->t_left > ctl->claim_ns &&
+            sl->t_left - ctl->claim_ns > s.stop_latency_ns)
+            s.stop_latency_ns = sl->t_left - ctl->claim_ns;
+    }
+    if (won) {
+        s.winner = ctl->winner;
+        s.index = ctl->index;
+        s.response_ns = ctl->claim_ns > t_start ? ctl->claim_ns - t_start : 0;
+        if (result && r->o.result_size)
+            memcpy(result, r->base + r->l.result, r->o.result_size);
+    } else {
+        s.response_ns = last_left - t_start;
+    }
+    s.round_ns = t_back - t_start;
+    r->t.rounds++;
+    r->t.claims += won;
+    r->t.iterations += s.iterations;
+    r->t.wasted += s.wasted;
+    r->t.busy_ns += s.round_ns;
+    if (st)
+        *st = s;
+    if (timed_out && !won)
+        return COORD_ETIMEDOUT;
+    return won ? 1 : 0;
+}
+
+int coord_rounds_totals_get(const coord_rounds *r, coord_rounds_totals *t)
+{
+    if (!r || !t)
+        return COORD_EINVAL;
+    *t = r->t;
+    t->rounds_per_s =
+        t->busy_ns ? (double)t->rounds * 1e9 / (double)t->busy_ns : 0;
+    t->every_min = UINT64_MAX;
+    t->every_max = 0;
+    for (uint32_t w = 0; w < r->n; w++) {
+        uint64_t k = r->slots[w].every;
+        if (k < t->every_min)
+            t->every_min = k;
+        if (k > t->every_max)
+            t->every_max = k;
+    }
+    return 0;
+}
+
+int coord_rounds_worker_pid(const coord_rounds *r, uint32_t w)
+{
+    if (!r || w >= r->n)
+        return COORD_EINVAL;
+    return r->ch[w].pid;
+}
+
+int coord_rounds_destroy(coord_rounds *r)
+{
+    if (!r)
+        return 0;
+    int rc = 0;
+    if (!r->broken) {
+        atomic_store_explicit(&r->ctl->quit, 1, memory_order_seq_cst);
+        atomic_fetch_add_explicit(&r->ctl->seq, 1, memory_order_seq_cst);
+        coord__futex_wake(&r->ctl->seq, INT_MAX);
+        uint64_t deadline = coord__deadline(GRACE_MS);
+        for (uint32_t w = 0; w < r->n; w++) {
+            uint64_t now = coord_clock_ns();
+            int ms = now < deadline ? (int)((deadline - now) / 1000000) : 0;
+            if (coord__child_wait(&r->ch[w], ms) == 0) {
+                int s = r->ch[w].status;
+                if (!WIFEXITED(s) || WEXITSTATUS(s) != 0)
+                    rc = COORD_EPEERDIED;
+            } else if (r->ch[w].pid > 0) {
+                rc = COORD_EPEERDIED;
+            }
+        }
+    }
+    release_all(r); /* kills and reaps whatever is left */
+    return rc;
+}

@@ -1,0 +1,412 @@
+/* SPDX-License-Identifier: MIT */
+/* search.c: coord_search: forked workers, first hit claims, the others stop at their next check. */
+#include <limits.h>
+#include <math.h>
+#include <stdalign.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "loop.h"
+
+/* How long a search waits for its workers to be ready, and how long after
+ * a timeout it lets them stop by themselves before killing them. */
+#define READY_TIMEOUT_NS 10000000000ull
+#define GRACE_MS 1000
+
+/* Per-worker results, one cache line pair each so that workers finishing
+ * at the same time do not share lines. Written by the worker before it
+ * exits; read by the parent after reaping it (waitpid orders the two). */
+struct slot {
+    alignas(COORD__CACHE_LINE) uint64_t iterations;
+    uint64_t checks, wasted, every, conflicts;
+    uint64_t t_start, t_left, cpu_ns;
+    double cost;
+    uint32_t outcome;
+    _Atomic uint32_t done; /* 1 once the fields above are written */
+};
+
+/*
+ * The shared control block, after the segment header. The flag comes
+ * first (64-byte aligned: the segment object starts 256 bytes into a
+ * page) and owns its lines. `go` is the start signal the workers sleep
+ * on; it has its own line because the parent writes it while workers
+ * read the flag.
+ */
+struct ctl {
+    alignas(COORD__CACHE_LINE) _Atomic uint32_t go;
+    _Atomic uint32_t ready;
+    alignas(COORD__CACHE_LINE) _Atomic uint32_t published;
+    int32_t winner;
+    uint64_t index;
+    uint64_t claim_ns;
+};
+
+struct layout {
+    size_t flag, ctl, slots, result, total;
+};
+
+static struct layout layout_of(uint32_t n, size_t result_size)
+{
+    struct layout l;
+    l.flag = 0;
+    l.ctl = (coord_flag_size() + COORD__CACHE_LINE - 1) / COORD__CACHE_LINE *
+            COORD__CACHE_LINE;
+    l.slots = l.ctl + sizeof(struct ctl);
+    l.result = l.slots + (size_t)n * sizeof(struct slot);
+    l.total = l.result + (result_size ? result_size : 1);
+    return l;
+}
+
+struct worker_ctx {
+    char *base;
+    struct layout l;
+    const coord_search_opts *o;
+    coord_probe_fn probe;
+    void *arg;
+    void *result;
+    size_t result_size;
+    uint32_t w, n;
+    uint64_t chunk;
+    uint32_t epoch;
+};
+
+void coord_search_opts_init(coord_search_opts *o, uint64_t begin, uint64_t end)
+{
+    if (!o)
+        return;
+    *o = (coord_search_opts)COORD_SEARCH_OPTS_INIT;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    o->workers = cpus < 1 ? 1 : cpus > (long)COORD_SEARCH_MAX_WORKERS
+                                    ? COORD_SEARCH_MAX_WORKERS
+                                    : (uint32_t)cpus;
+    o->begin = begin;
+    o->end = end;
+}
+
+const char *coord_search_outcome_name(coord_search_outcome o)
+{
+    switch (o) {
+    case COORD_OUTCOME_FINISHED:
+        return "finished";
+    case COORD_OUTCOME_WON:
+        return "won";
+    case COORD_OUTCOME_LOST:
+        return "lost";
+    case COORD_OUTCOME_STOPPED:
+        return "stopped";
+    case COORD_OUTCOME_CRASHED:
+        return "crashed";
+    }
+    return "?";
+}
+
+static int search_worker(void *p)
+{
+    struct worker_ctx *c = p;
+    const coord_search_opts *o = c->o;
+    struct ctl *ctl = (struct ctl *)(c->base + c->l.ctl);
+    struct slot *slot = (struct slot *)(c->base + c->l.slots) + c->w;
+    coord_interval iv;
+    if (coord_interval_init(&iv, o->check_every, o->overhead_budget,
+                            o->latency_target_ns))
+        return 3; /* validated by the parent: cannot happen */
+    struct coord__share s;
+    coord__share_init(&s, o->begin, o->end, c->w, c->n, o->partition,
+                      c->chunk);
+    struct coord__loop L = {
+        .flag = (coord_flag *)(c->base + c->l.flag),
+        .epoch = c->epoch,
+        .claim = o->claim,
+        .early_exit = o->early_exit,
+        .never = o->check_every == COORD_CHECK_NEVER,
+        .probe = c->probe,
+        .arg = c->arg,
+        /* Our private (copy-on-write) copy of the caller's buffer. */
+        .scratch = c->result,
+        .iv = &iv,
+    };
+    /* Ready, then sleep until the parent says go: all workers start at
+     * once, as the lecture's do, and the fork is not in the loop times.
+     * seq_cst on both sides: the parent's store of `go` and our load after
+     * the increment cannot both miss each other (a parent that dies makes
+     * the kernel kill us: PR_SET_PDEATHSIG). */
+    atomic_fetch_add_explicit(&ctl->ready, 1, memory_order_seq_cst);
+    while (atomic_load_explicit(&ctl->go, memory_order_acquire) == 0)
+        coord__futex_wait(&ctl->go, 0, UINT64_MAX);
+    slot->t_start = coord_clock_ns();
+    coord__loop_run(&L, &s);
+    if (L.outcome == COORD_OUTCOME_WON) {
+        if (c->result_size)
+            memcpy(c->base + c->l.result, c->result, c->result_size);
+        ctl->winner = (int32_t)c->w;
+        ctl->index = L.hit;
+        ctl->claim_ns = L.t_claim;
+        /* Release: the parent reads result, winner and index after it sees
+         * published == 1 (it also reaps us first, which orders them too). */
+        atomic_store_explicit(&ctl->published, 1, memory_order_release);
+    }
+    slot->iterations = L.iterations;
+    slot->checks = L.checks;
+    slot->wasted = L.wasted;
+    slot->every = iv.every;
+    slot->conflicts = iv.conflicts;
+    slot->cost = iv.cost_ns;
+    slot->t_left = L.t_left;
+    slot->outcome = (uint32_t)L.outcome;
+    slot->cpu_ns = coord__cpu_ns();
+    atomic_store_explicit(&slot->done, 1, memory_order_release);
+    return 0;
+}
+
+static int check_opts(const coord_search_opts *o, coord_probe_fn probe,
+                      void *result, size_t result_size)
+{
+    if (!o || !probe || o->workers == 0 ||
+        o->workers > COORD_SEARCH_MAX_WORKERS || o->begin >= o->end ||
+        o->check_every == 0 ||
+        (o->check_every == COORD_CHECK_NEVER && o->early_exit) ||
+        (o->claim != COORD_CLAIM_CAS && o->claim != COORD_CLAIM_LOCK) ||
+        (o->partition != COORD_PARTITION_INTERLEAVED &&
+         o->partition != COORD_PARTITION_BLOCKS) ||
+        result_size > COORD_SEARCH_MAX_RESULT || (!result && result_size) ||
+        coord__check_timeout(o->timeout_ms))
+        return COORD_EINVAL;
+    if (o->overhead_budget != 0 &&
+        (!isfinite(o->overhead_budget) || o->overhead_budget <= 0 ||
+         o->overhead_budget >= 1))
+        return COORD_EINVAL;
+    return 0;
+}
+
+/* Kill and reap every child still alive. */
+static void kill_all(coord__child *ch, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        coord__child_kill(&ch[i]);
+}
+
+/* Wait until `ready` reaches n, watching for a worker that dies first.
+ * Returns 0, or COORD_EPEERDIED with *which, or COORD_ETIMEDOUT. */
+static int wait_ready(struct ctl *ctl, coord__child *ch, uint32_t n,
+                      size_t *which)
+{
+    uint64_t deadline = coord_clock_ns() + READY_TIMEOUT_NS;
+    unsigned spins = 0;
+    while (atomic_load_explicit(&ctl->ready, memory_order_acquire) < n) {
+        if (++spins < 64)
+            continue;
+        if (coord__child_wait_any(ch, n, 0, which) == 0)
+            return COORD_EPEERDIED;
+        if (coord_clock_ns() > deadline)
+            return COORD_ETIMEDOUT;
+        usleep(20);
+    }
+    return 0;
+}
+
+static void fill_stats(const struct ctl *ctl, struct slot *slots,
+                       const coord__child *ch, uint32_t n,
+                       const coord_search_opts *o, uint64_t go_ns,
+                       coord_search_stats *st)
+{
+    bool found = atomic_load_explicit(&ctl->published, memory_order_acquire);
+    bool never = o->check_every == COORD_CHECK_NEVER;
+    uint64_t last_left = go_ns, every_sum = 0;
+    double cost_sum = 0;
+    uint32_t cost_n = 0;
+    st->winner = found ? ctl->winner : -1;
+    st->index = found ? ctl->index : 0;
+    for (uint32_t w = 0; w < n; w++) {
+        struct slot *s = &slots[w];
+        bool done = atomic_load_explicit(&s->done, memory_order_acquire);
+        coord_search_worker pw = {.left_after_claim_ns = -1};
+        if (!done) {
+            pw.outcome = COORD_OUTCOME_CRASHED;
+            pw.status = ch[w].status;
+        } else {
+            pw.iterations = s->iterations;
+            pw.checks = s->checks;
+            pw.wasted = s->wasted;
+            pw.every = s->every;
+            pw.conflicts = s->conflicts;
+            pw.iteration_ns = s->cost;
+            pw.loop_ns = s->t_left > s->t_start ? s->t_left - s->t_start : 0;
+            pw.cpu_ns = s->cpu_ns;
+            pw.outcome = (coord_search_outcome)s->outcome;
+            if (pw.iteration_ns <= 0 && pw.iterations)
+                pw.iteration_ns = (double)pw.loop_ns / (double)pw.iterations;
+            if (s->t_left > last_left)
+                last_left = s->t_left;
+            if (found && (int32_t)w != ctl->winner &&
+                s->t_left > ctl->claim_ns) {
+                pw.left_after_claim_ns = (int64_t)(s->t_left - ctl->claim_ns);
+                if ((uint64_t)pw.left_after_claim_ns > st->stop_latency_ns)
+                    st->stop_latency_ns = (uint64_t)pw.left_after_claim_ns;
+                /* Without checks, estimate the share of its iterations
+                 * that came after the claim from its time stamps. */
+                if (never && pw.loop_ns > 0) {
+                    uint64_t from = ctl->claim_ns > s->t_start
+                                        ? ctl->claim_ns
+                                        : s->t_start;
+                    pw.wasted = (uint64_t)llround(
+                        (double)pw.iterations *
+                        (double)(s->t_left - from) / (double)pw.loop_ns);
+                }
+            } else if (never) {
+                pw.wasted = 0;
+            }
+            st->iterations += pw.iterations;
+            st->checks += pw.checks;
+            st->wasted += pw.wasted;
+            every_sum += pw.every;
+            if (pw.conflicts)
+                st->latency_won = true;
+            if (pw.iteration_ns > 0) {
+                cost_sum += pw.iteration_ns;
+                cost_n++;
+            }
+        }
+        if (o->per_worker)
+            o->per_worker[w] = pw;
+    }
+    if (o->per_worker)
+        for (uint32_t w = n; w < o->workers; w++)
+            o->per_worker[w] = (coord_search_worker){.left_after_claim_ns = -1};
+    st->wasted_estimated = never && found;
+    st->run_ns = last_left - go_ns;
+    if (o->check_every == COORD_CHECK_AUTO)
+        st->check_every = n ? (every_sum + n / 2) / n : 0;
+    else
+        st->check_every = o->check_every;
+    st->iteration_ns = cost_n ? cost_sum / cost_n : 0;
+}
+
+int coord_search(const coord_search_opts *opts, coord_probe_fn probe,
+                 void *arg, void *result, size_t result_size,
+                 coord_search_stats *stats)
+{
+    coord_search_stats st_local;
+    coord_search_stats *st = stats ? stats : &st_local;
+    int r = check_opts(opts, probe, result, result_size);
+    if (r)
+        return r;
+    memset(st, 0, sizeof *st);
+    st->winner = -1;
+    st->failed_worker = -1;
+    uint64_t t0 = coord_clock_ns();
+    uint64_t chunk = opts->chunk ? opts->chunk : COORD_SEARCH_CHUNK;
+    uint32_t n = coord__share_workers(opts->workers, opts->end - opts->begin,
+                                      opts->partition, chunk);
+    st->workers = n;
+    if (opts->check_every == COORD_CHECK_AUTO)
+        coord_interval_check_ns(); /* measure once here, not in each child */
+
+    struct layout l = layout_of(n, result_size);
+    char *base;
+    r = coord__seg_create(NULL, COORD__KIND_SEARCH, l.total, (void **)&base);
+    if (r)
+        return r;
+    coord_flag *flag;
+    r = coord_flag_init(base + l.flag, coord_flag_size(), &flag);
+    if (r) {
+        coord__seg_release(base, true);
+        return r;
+    }
+    coord__seg_publish(base);
+    struct ctl *ctl = (struct ctl *)(base + l.ctl);
+    struct slot *slots = (struct slot *)(base + l.slots);
+    coord__child *ch = calloc(n, sizeof *ch);
+    if (!ch) {
+        coord__seg_release(base, true);
+        return COORD_ENOMEM;
+    }
+    struct worker_ctx c = {.base = base, .l = l, .o = opts, .probe = probe,
+                           .arg = arg, .result = result,
+                           .result_size = result_size, .n = n, .chunk = chunk,
+                           .epoch = coord_flag_epoch(flag)};
+    uint32_t started = 0;
+    for (; started < n; started++) {
+        c.w = started; /* the child gets a copy of c as it is now */
+        r = coord__spawn(&ch[started], search_worker, &c);
+        if (r)
+            break;
+    }
+    size_t which = 0;
+    if (r == 0)
+        r = wait_ready(ctl, ch, n, &which);
+    if (r) {
+        if (r == COORD_EPEERDIED) {
+            st->failed_worker = (int32_t)which;
+            st->failed_status = ch[which].status;
+        }
+        kill_all(ch, started);
+        free(ch);
+        coord__seg_release(base, true);
+        st->wall_ns = coord_clock_ns() - t0;
+        return r;
+    }
+    uint64_t go_ns = coord_clock_ns();
+    atomic_store_explicit(&ctl->go, 1, memory_order_seq_cst);
+    coord__futex_wake(&ctl->go, INT_MAX);
+
+    /* Join: reap workers as they end. A failure status ends the search:
+     * the rest are killed (their shares are incomplete anyway). */
+    uint64_t deadline = coord__deadline(opts->timeout_ms);
+    uint64_t grace = UINT64_MAX;
+    bool timed_out = false;
+    uint32_t alive = n;
+    int result_code = 0;
+    while (alive > 0) {
+        uint64_t now = coord_clock_ns();
+        if (!timed_out && now >= deadline) {
+            timed_out = true;
+            coord_flag_set(flag); /* stop at the next check */
+            grace = now + GRACE_MS * 1000000ull;
+        }
+        if (timed_out && now >= grace) {
+            kill_all(ch, n);
+            break;
+        }
+        uint64_t until = timed_out ? grace : deadline;
+        int slice = 1000;
+        if (until != UINT64_MAX) {
+            uint64_t left = until > now ? (until - now + 999999) / 1000000 : 0;
+            if (left < (uint64_t)slice)
+                slice = (int)left;
+        }
+        r = coord__child_wait_any(ch, n, slice, &which);
+        if (r == COORD_ETIMEDOUT)
+            continue;
+        if (r)
+            break; /* COORD_ECHILD: someone else reaped them; give up */
+        alive--;
+        int s = ch[which].status;
+        if (!WIFEXITED(s) || WEXITSTATUS(s) != 0) {
+            st->failed_worker = (int32_t)which;
+            st->failed_status = s;
+            result_code = COORD_EPEERDIED;
+            kill_all(ch, n);
+            break;
+        }
+    }
+    uint64_t t_end = coord_clock_ns();
+    fill_stats(ctl, slots, ch, n, opts, go_ns, st);
+    uint64_t last_left = go_ns + st->run_ns;
+    st->join_ns = t_end > last_left ? t_end - last_left : 0;
+    /* A claim made before the deadline still counts (the flag set at the
+     * deadline makes every later claim fail). */
+    if (result_code == 0 && timed_out && st->winner < 0)
+        result_code = COORD_ETIMEDOUT;
+    if (result_code == 0 && r == COORD_ECHILD)
+        result_code = COORD_ECHILD;
+    if (result_code == 0) {
+        result_code = st->winner >= 0 ? 1 : 0;
+        if (result_code == 1 && result_size)
+            memcpy(result, base + l.result, result_size);
+    }
+    free(ch);
+    coord__seg_release(base, true);
+    st->wall_ns = coord_clock_ns() - t0;
+    return result_code;
+}

@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: MIT */
+/* test-rounds.c: persistent workers over many rounds: one claim per round, epochs, kills, timeouts. */
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+#include "harness.h"
+
+/* A round's input: which indexes hit (up to 3; UINT64_MAX: none). */
+struct round_in {
+    uint64_t round;
+    uint64_t hit[3];
+    uint32_t spin; /* work per index, loop turns */
+};
+
+struct round_out {
+    uint64_t round;
+    uint64_t index;
+    uint32_t worker;
+};
+
+/* Counts, per worker, the claims it attempted in shared memory, so the
+ * test can prove no index is claimed twice. */
+struct seen {
+    _Atomic uint64_t hits_probed;
+};
+
+static bool round_fn(uint64_t i, const void *input, size_t len, void *result,
+                     uint32_t worker, void *arg)
+{
+    (void)arg;
+    if (len != sizeof(struct round_in))
+        return false;
+    const struct round_in *in = input;
+    volatile uint32_t x = 0;
+    for (uint32_t k = 0; k < in->spin; k++)
+        x += k;
+    for (int k = 0; k < 3; k++) {
+        if (in->hit[k] == i) {
+            struct round_out *o = result;
+            o->round = in->round;
+            o->index = i;
+            o->worker = worker;
+            return true;
+        }
+    }
+    return false;
+}
+
+static uint64_t rng = 0x9E3779B97F4A7C15ull;
+static uint64_t rnd(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+static void ten_thousand_rounds(coord_claim_mode mode, uint64_t every)
+{
+    coord_rounds_opts o = COORD_ROUNDS_OPTS_INIT;
+    o.workers = 3;
+    o.check_every = every;
+    o.claim = mode;
+    o.chunk = 8;
+    o.max_input = sizeof(struct round_in);
+    o.result_size = sizeof(struct round_out);
+    coord_rounds *r;
+    ASSERT_OK(coord_rounds_create(&r, &o, round_fn, NULL));
+    uint32_t epoch = 0;
+    uint64_t claims = 0;
+    rng ^= (uint64_t)getpid();
+    for (uint64_t k = 0; k < 10000; k++) {
+        struct round_in in = {.round = k,
+                              .hit = {UINT64_MAX, UINT64_MAX, UINT64_MAX}};
+        uint64_t len = 1 + rnd() % 200;
+        int nh = (int)(rnd() % 4); /* 0: a round with no hit */
+        for (int h = 0; h < nh; h++)
+            in.hit[h] = rnd() % len;
+        struct round_out out = {UINT64_MAX, UINT64_MAX, 99};
+        coord_round_stats st;
+        int rc = coord_rounds_run(r, &in, sizeof in, 0, len, &out, &st, 20000);
+        if (rc < 0)
+            test__fail(__FILE__, __LINE__, "round %llu: %s",
+                       (unsigned long long)k, coord_err_name(rc));
+        /* Each round has its own epoch, one more than the last. */
+        if (k > 0)
+            ASSERT_EQ(st.epoch, epoch + 1);
+        epoch = st.epoch;
+        if (nh == 0) {
+            ASSERT_EQ(rc, 0);
+            ASSERT_EQ(st.winner, -1);
+            ASSERT_EQ_U(st.iterations, len);
+            continue;
+        }
+        ASSERT_EQ(rc, 1);
+        claims++;
+        /* The result is this round's, not a leftover of an earlier one,
+         * and it names one of this round's hits and its owner. */
+        ASSERT_EQ_U(out.round, k);
+        ASSERT_EQ_U(out.index, st.index);
+        ASSERT_EQ(out.worker, (uint32_t)st.winner);
+        bool listed = false;
+        for (int h = 0; h < nh; h++)
+            listed |= in.hit[h] == st.index;
+        ASSERT_TRUE(listed);
+        ASSERT_EQ((st.index / 8) % 3, (uint64_t)st.winner);
+        ASSERT_LE(st.response_ns, st.round_ns);
+    }
+    coord_rounds_totals t;
+    ASSERT_OK(coord_rounds_totals_get(r, &t));
+    ASSERT_EQ_U(t.rounds, 10000);
+    ASSERT_EQ_U(t.claims, claims);
+    ASSERT_GT(t.rounds_per_s, 0);
+    ASSERT_OK(coord_rounds_destroy(r));
+}
+
+TEST(rounds_ten_thousand_random_winners_cas)
+{
+    ten_thousand_rounds(COORD_CLAIM_CAS, 4);
+}
+
+TEST(rounds_ten_thousand_random_winners_lock_auto)
+{
+    ten_thousand_rounds(COORD_CLAIM_LOCK, COORD_CHECK_AUTO);
+}
+
+TEST(rounds_others_abandon_at_next_check)
+{
+    coord_rounds_opts o = COORD_ROUNDS_OPTS_INIT;
+    o.workers = 2;
+    o.check_every = 50;
+    o.partition = COORD_PARTITION_BLOCKS;
+    o.max_input = sizeof(struct round_in);
+    o.result_size = sizeof(struct round_out);
+    coord_rounds *r;
+    ASSERT_OK(coord_rounds_create(&r, &o, round_fn, NULL));
+    for (int k = 0; k < 20; k++) {
+        /* Worker 0 hits early; worker 1 has 1,000,000 indexes of work. */
+        struct round_in in = {.round = (uint64_t)k, .spin = 10,
+                              .hit = {1000, UINT64_MAX, UINT64_MAX}};
+        coord_round_stats st;
+        ASSERT_EQ(coord_rounds_run(r, &in, sizeof in, 0, 2000000, NULL, &st,
+                                   30000),
+                  1);
+        ASSERT_EQ(st.winner, 0);
+        /* Worker 1 left within one interval of the claim. */
+        ASSERT_LE(st.wasted, 50);
+        ASSERT_LT(st.iterations, 1000000);
+    }
+    /* Without early exit the other worker finishes its share. */
+    ASSERT_OK(coord_rounds_destroy(r));
+    o.early_exit = false;
+    ASSERT_OK(coord_rounds_create(&r, &o, round_fn, NULL));
+    struct round_in in = {.hit = {1000, UINT64_MAX, UINT64_MAX}};
+    coord_round_stats st;
+    ASSERT_EQ(coord_rounds_run(r, &in, sizeof in, 0, 200000, NULL, &st, 30000),
+              1);
+    ASSERT_EQ_U(st.iterations, 1001 + 100000);
+    ASSERT_OK(coord_rounds_destroy(r));
+}
+
+TEST(rounds_empty_round)
+{
+    coord_rounds_opts o = COORD_ROUNDS_OPTS_INIT;
+    o.workers = 2;
+    coord_rounds *r;
+    ASSERT_OK(coord_rounds_create(&r, &o, round_fn, NULL));
+    coord_round_stats st;
+    for (int k = 0; k < 1000; k++)
+        ASSERT_EQ(coord_rounds_run(r, NULL, 0, 5, 5, NULL, &st, 10000), 0);
+    ASSERT_EQ_U(st.iterations, 0);
+    ASSERT_EQ(st.winner, -1);
+    ASSERT_OK(coord_rounds_destroy(r));
+}
+
+TEST(rounds_worker_killed_between_rounds)
+{
+    coord_rounds_opts o = COORD_ROUNDS_OPTS_INIT;
+    o.workers = 3;
+    o.max_input = sizeof(struct round_in);
+    coord_rounds *r;
+    ASSERT_OK(coord_rounds_create(&r, &o, round_fn, NULL));
+    struct round_in in = {.hit = {5, UINT64_MAX, UINT64_MAX}};
+    coord_round_stats st;
+    ASSERT_EQ(coord_rounds_run(r, &in, sizeof in, 0, 100, NULL, &st, 10000), 1);
+    int pid = coord_rounds_worker_pid(r, 1);
+    ASSERT_GT(pid, 0);
+    ASSERT_EQ(kill(pid, SIGKILL), 0);
+    ASSERT_CODE(coord_rounds_run(r, &in, sizeof in, 0, 100, NULL, &st, 10000),
+                COORD_EPEERDIED);
+    ASSERT_EQ(st.failed_worker, 1);
+    ASSERT_TRUE(WIFSIGNALED(st.failed_status));
+    ASSERT_EQ(WTERMSIG(st.failed_status), SIGKILL);
+    ASSERT_CODE(coord_rounds_run(r, &in, sizeof in, 0, 100, NULL, &st, 10000),
+                COORD_EBROKEN);
+    ASSERT_OK(coord_rounds_destroy(r)); /* reaps all: no zombie */
+}
+
+struct victim_box {
+    _Atomic int32_t pid;
+};
+
+static bool round_publish_pid(uint64_t i, const void *input, size_t len,
+                              void *result, uint32_t worker, void *arg)
+{
+    (void)input;
+    (void)len;
+    (void)result;
+    struct victim_box *b = arg;
+    if (worker == 0 && i == 500)
+        atomic_store(&b->pid, (int32_t)getpid());
+    return false;
+}
+
+static int killer(void *arg)
+{
+    struct victim_box *b = arg;
+    uint64_t dl = coord_clock_ns() + 20000000000ull;
+    while (atomic_load(&b->pid) == 0)
+        if (coord_clock_ns() > dl)
+            return 3;
+    return kill(atomic_load(&b->pid), SIGKILL) == 0 ? 0 : 4;
+}
+
+TEST(rounds_worker_killed_mid_round)
+{
+    struct victim_box *b = mmap(NULL, sizeof *b, PROT_READ | PROT_WRITE,
+                                MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ASSERT_TRUE(b != MAP_FAILED);
+    atomic_store(&b->pid, 0);
+    coord_rounds_opts o = COORD_ROUNDS_OPTS_INIT;
+    o.workers = 2;
+    o.partition = COORD_PARTITION_BLOCKS;
+    coord_rounds *r;
+    ASSERT_OK(coord_rounds_create(&r, &o, round_publish_pid, b));
+    pid_t k = test_fork(killer, b);
+    coord_round_stats st;
+    /* A round far too long to finish: only the kill ends it. */
+    ASSERT_CODE(coord_rounds_run(r, NULL, 0, 0, UINT64_MAX, NULL, &st, 60000),
+                COORD_EPEERDIED);
+    ASSERT_EQ(st.failed_worker, 0);
+    ASSERT_OK(coord_rounds_destroy(r));
+    test_join_ok(k, 30000);
+    munmap(b, sizeof *b);
+}
+
+TEST(rounds_timeout_then_next_round)
+{
+    coord_rounds_opts o = COORD_ROUNDS_OPTS_INIT;
+    o.workers = 2;
+    o.max_input = sizeof(struct round_in);
+    o.result_size = sizeof(struct round_out);
+    coord_rounds *r;
+    ASSERT_OK(coord_rounds_create(&r, &o, round_fn, NULL));
+    struct round_in in = {.hit = {UINT64_MAX, UINT64_MAX, UINT64_MAX}};
+    coord_round_stats st;
+    ASSERT_CODE(coord_rounds_run(r, &in, sizeof in, 0, UINT64_MAX, NULL, &st,
+                                 30),
+                COORD_ETIMEDOUT);
+    /* The workers left at their next check: the object still works, and
+     * the aborted round's flag does not leak into this one. */
+    in.hit[0] = 7;
+    struct round_out out;
+    ASSERT_EQ(coord_rounds_run(r, &in, sizeof in, 0, 100, &out, &st, 10000), 1);
+    ASSERT_EQ_U(out.index, 7);
+    ASSERT_OK(coord_rounds_destroy(r));
+}
+
+TEST(rounds_bad_input)
+{
+    coord_rounds_opts o = COORD_ROUNDS_OPTS_INIT;
+    coord_rounds *r;
+    ASSERT_CODE(coord_rounds_create(NULL, &o, round_fn, NULL), COORD_EINVAL);
+    ASSERT_CODE(coord_rounds_create(&r, NULL, round_fn, NULL), COORD_EINVAL);
+    ASSERT_CODE(coord_rounds_create(&r, &o, NULL, NULL), COORD_EINVAL);
+    coord_rounds_opts b = o;
+    b.workers = 0;
+    ASSERT_CODE(coord_rounds_create(&r, &b, round_fn, NULL), COORD_EINVAL);
+    b = o;
+    b.check_every = 0;
+    ASSERT_CODE(coord_rounds_create(&r, &b, round_fn, NULL), COORD_EINVAL);
+    b.check_every = COORD_CHECK_NEVER;
+    ASSERT_CODE(coord_rounds_create(&r, &b, round_fn, NULL), COORD_EINVAL);
+    b = o;
+    b.claim = (coord_claim_mode)5;
+    ASSERT_CODE(coord_rounds_create(&r, &b, round_fn, NULL), COORD_EINVAL);
+    b = o;
+    b.overhead_budget = 3;
+    ASSERT_CODE(coord_rounds_create(&r, &b, round_fn, NULL), COORD_EINVAL);
+    o.max_input = 16;
+    ASSERT_OK(coord_rounds_create(&r, &o, round_fn, NULL));
+    char buf[32] = {0};
+    ASSERT_CODE(coord_rounds_run(NULL, buf, 1, 0, 1, NULL, NULL, 0),
+                COORD_EINVAL);
+    ASSERT_CODE(coord_rounds_run(r, buf, 17, 0, 1, NULL, NULL, 100),
+                COORD_EINVAL);
+    ASSERT_CODE(coord_rounds_run(r, NULL, 4, 0, 1, NULL, NULL, 100),
+                COORD_EINVAL);
+    ASSERT_CODE(coord_rounds_run(r, buf, 4, 9, 1, NULL, NULL, 100),
+                COORD_EINVAL);
+    ASSERT_CODE(coord_rounds_run(r, buf, 4, 0, 1, NULL, NULL, -3),
+                COORD_EINVAL);
+    ASSERT_CODE(coord_rounds_worker_pid(r, 99), COORD_EINVAL);
+    ASSERT_CODE(coord_rounds_totals_get(r, NULL), COORD_EINVAL);
+    ASSERT_EQ(coord_rounds_run(r, buf, 4, 0, 1, NULL, NULL, 10000), 0);
+    ASSERT_OK(coord_rounds_destroy(r));
+    ASSERT_OK(coord_rounds_destroy(NULL));
+    coord_rounds_opts d;
+    coord_rounds_opts_init(&d);
+    ASSERT_GE(d.workers, 1);
+    coord_rounds_opts_init(NULL);
+}
+
+#define TEST_LIST(X)                                                           \
+    X(rounds_ten_thousand_random_winners_cas)                                  \
+    X(rounds_ten_thousand_random_winners_lock_auto)                            \
+    X(rounds_others_abandon_at_next_check)                                     \
+    X(rounds_empty_round)                                                      \
+    X(rounds_worker_killed_between_rounds)                                     \
+    X(rounds_worker_killed_mid_round)                                          \
+    X(rounds_timeout_then_next_round)                                          \
+    X(rounds_bad_input)
+#define HELPER_LIST(X)
+TEST_MAIN()

@@ -1,0 +1,475 @@
+/* SPDX-License-Identifier: MIT */
+/* test-search.c: coord_search across real forked workers: one result, bounds on waste, crashes. */
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+#include "harness.h"
+
+/* A probe whose hits are a small set of indexes. */
+struct hits {
+    uint64_t idx[4];
+    int n;
+    uint32_t spin; /* extra work per probe, in loop turns */
+};
+
+struct res {
+    uint64_t index;
+    uint64_t check; /* index * 3 + 7: proves the winner's probe filled it */
+};
+
+static bool probe_hits(uint64_t i, void *result, void *arg)
+{
+    const struct hits *h = arg;
+    volatile uint32_t x = 0;
+    for (uint32_t k = 0; k < h->spin; k++)
+        x += k;
+    for (int k = 0; k < h->n; k++) {
+        if (h->idx[k] == i) {
+            struct res *r = result;
+            r->index = i;
+            r->check = i * 3 + 7;
+            return true;
+        }
+    }
+    return false;
+}
+
+static uint64_t rng_state = 88172645463325252ull;
+static uint64_t rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+static int count_outcome(const coord_search_worker *pw, uint32_t n,
+                         coord_search_outcome o)
+{
+    int c = 0;
+    for (uint32_t i = 0; i < n; i++)
+        c += pw[i].outcome == o;
+    return c;
+}
+
+TEST(search_thousand_random_hits_one_result)
+{
+    static const uint64_t intervals[] = {1, 7, 64, 1000, COORD_CHECK_AUTO};
+    coord_search_worker pw[4];
+    rng_state ^= (uint64_t)getpid();
+    for (int s = 0; s < 1000; s++) {
+        coord_search_opts o = COORD_SEARCH_OPTS_INIT;
+        o.workers = 1 + (uint32_t)(rnd() % 4);
+        o.begin = rnd() % 1000;
+        o.end = o.begin + 1 + rnd() % 5000;
+        o.check_every = intervals[rnd() % 5];
+        o.claim = rnd() % 2 ? COORD_CLAIM_LOCK : COORD_CLAIM_CAS;
+        o.partition = rnd() % 2 ? COORD_PARTITION_BLOCKS
+                                : COORD_PARTITION_INTERLEAVED;
+        o.chunk = rnd() % 3 ? 0 : 1 + rnd() % 50;
+        o.per_worker = pw;
+        struct hits h = {.n = 1 + (int)(rnd() % 4)};
+        uint64_t len = o.end - o.begin;
+        for (int k = 0; k < h.n; k++)
+            h.idx[k] = o.begin + rnd() % len;
+        struct res r = {0};
+        coord_search_stats st;
+        int rc = coord_search(&o, probe_hits, &h, &r, sizeof r, &st);
+        if (rc != 1)
+            test__fail(__FILE__, __LINE__, "search %d: rc %d (%s)", s, rc,
+                       coord_err_name(rc));
+        bool listed = false;
+        for (int k = 0; k < h.n; k++)
+            listed |= h.idx[k] == st.index;
+        ASSERT_TRUE(listed);
+        ASSERT_EQ_U(r.index, st.index);
+        ASSERT_EQ_U(r.check, st.index * 3 + 7);
+        ASSERT_GE(st.winner, 0);
+        ASSERT_LT(st.winner, (int64_t)st.workers);
+        ASSERT_EQ(count_outcome(pw, st.workers, COORD_OUTCOME_WON), 1);
+        ASSERT_EQ(pw[st.winner].outcome, COORD_OUTCOME_WON);
+        ASSERT_EQ(count_outcome(pw, st.workers, COORD_OUTCOME_CRASHED), 0);
+        ASSERT_LE(st.iterations, len);
+        ASSERT_EQ(st.failed_worker, -1);
+    }
+}
+
+TEST(search_not_found)
+{
+    coord_search_opts o = COORD_SEARCH_OPTS_INIT;
+    o.workers = 3;
+    o.begin = 100;
+    o.end = 100100;
+    struct hits h = {.n = 1, .idx = {5}}; /* outside the range */
+    struct res r = {42, 42};
+    coord_search_stats st;
+    ASSERT_EQ(coord_search(&o, probe_hits, &h, &r, sizeof r, &st), 0);
+    ASSERT_EQ(st.winner, -1);
+    ASSERT_EQ_U(st.iterations, 100000);
+    ASSERT_EQ_U(st.wasted, 0);
+    ASSERT_EQ_U(st.stop_latency_ns, 0);
+    ASSERT_EQ_U(r.index, 42); /* untouched when nothing was found */
+    ASSERT_GT(st.check_every, 0);
+    ASSERT_GT(st.wall_ns, 0);
+}
+
+TEST(search_first_and_last_index)
+{
+    for (int part = 0; part < 2; part++) {
+        for (int which = 0; which < 2; which++) {
+            coord_search_opts o = COORD_SEARCH_OPTS_INIT;
+            o.workers = 4;
+            o.begin = 1000;
+            o.end = 51000;
+            o.check_every = 16;
+            o.partition = (coord_partition)part;
+            struct hits h = {.n = 1, .idx = {which ? o.end - 1 : o.begin}};
+            struct res r;
+            coord_search_stats st;
+            ASSERT_EQ(coord_search(&o, probe_hits, &h, &r, sizeof r, &st), 1);
+            ASSERT_EQ_U(st.index, h.idx[0]);
+            ASSERT_EQ_U(r.check, h.idx[0] * 3 + 7);
+        }
+    }
+    /* The whole range is one index. */
+    coord_search_opts o = COORD_SEARCH_OPTS_INIT;
+    o.workers = 2;
+    o.begin = UINT64_MAX - 1;
+    o.end = UINT64_MAX;
+    struct hits h = {.n = 1, .idx = {UINT64_MAX - 1}};
+    struct res r;
+    coord_search_stats st;
+    ASSERT_EQ(coord_search(&o, probe_hits, &h, &r, sizeof r, &st), 1);
+    ASSERT_EQ_U(st.index, UINT64_MAX - 1);
+    ASSERT_EQ(st.workers, 1);
+}
+
+TEST(search_range_smaller_than_workers)
+{
+    coord_search_worker pw[8];
+    for (int part = 0; part < 2; part++) {
+        coord_search_opts o = COORD_SEARCH_OPTS_INIT;
+        o.workers = 8;
+        o.begin = 10;
+        o.end = 13;
+        o.partition = (coord_partition)part;
+        o.chunk = 1;
+        o.per_worker = pw;
+        struct hits h = {.n = 1, .idx = {12}};
+        struct res r;
+        coord_search_stats st;
+        ASSERT_EQ(coord_search(&o, probe_hits, &h, &r, sizeof r, &st), 1);
+        ASSERT_EQ_U(st.index, 12);
+        ASSERT_EQ(st.workers, 3); /* no idle worker is forked */
+        ASSERT_EQ(st.winner, 2);
+        ASSERT_EQ(pw[7].iterations, 0);
+        h.idx[0] = 99;
+        ASSERT_EQ(coord_search(&o, probe_hits, &h, &r, sizeof r, &st), 0);
+        ASSERT_EQ_U(st.iterations, 3);
+    }
+}
+
+TEST(search_no_early_exit_iterates_all)
+{
+    coord_search_worker pw[4];
+    coord_search_opts o = COORD_SEARCH_OPTS_INIT;
+    o.workers = 4;
+    o.begin = 0;
+    o.end = 400000;
+    o.early_exit = false;
+    o.partition = COORD_PARTITION_BLOCKS;
+    o.check_every = 100;
+    o.per_worker = pw;
+    /* No hit: every index is probed. */
+    struct hits h = {.n = 1, .idx = {UINT64_MAX}};
+    struct res r;
+    coord_search_stats st;
+    ASSERT_EQ(coord_search(&o, probe_hits, &h, &r, sizeof r, &st), 0);
+    ASSERT_EQ_U(st.iterations, 400000);
+    /* Slide 3: a hit at position 1,000 of worker 0's block. Worker 0
+     * returns after it (as in the lecture); the other three run to the
+     * end of their 100,000 anyway. */
+    h.idx[0] = 1000;
+    ASSERT_EQ(coord_search(&o, probe_hits, &h, &r, sizeof r, &st), 1);
+    ASSERT_EQ(st.winner, 0);
+    ASSERT_EQ_U(pw[0].iterations, 1001);
+    for (int w = 1; w < 4; w++) {
+        ASSERT_EQ_U(pw[w].iterations, 100000);
+        ASSERT_EQ(pw[w].outcome, COORD_OUTCOME_FINISHED);
+    }
+    ASSERT_EQ_U(st.iterations, 301001);
+    /* Wasted: what the others did after the claim; at most all of it. */
+    ASSERT_LE(st.wasted, 300000);
+    /* Never checking: the same iterations, and no flag loads at all. */
+    o.check_every = COORD_CHECK_NEVER;
+    ASSERT_EQ(coord_search(&o, probe_hits, &h, &r, sizeof r, &st), 1);
+    ASSERT_EQ_U(st.iterations, 301001);
+    ASSERT_EQ_U(st.checks, 0);
+    ASSERT_TRUE(st.wasted_estimated);
+    ASSERT_LE(st.wasted, 300000);
+}
+
+/* The lecture's bound: after the claim, each other worker finishes at most
+ * the block it is in, so wasted <= (workers - 1) * interval. */
+TEST(search_wasted_bounded_by_interval)
+{
+    static const uint64_t ks[] = {1, 10, 100, 1000};
+    coord_search_worker pw[3];
+    for (int i = 0; i < 4; i++) {
+        coord_search_opts o = COORD_SEARCH_OPTS_INIT;
+        o.workers = 3;
+        o.begin = 0;
+        o.end = 3000000;
+        o.partition = COORD_PARTITION_BLOCKS;
+        o.check_every = ks[i];
+        o.per_worker = pw;
+        struct hits h = {.n = 1, .idx = {20000}, .spin = 20};
+        struct res r;
+        coord_search_stats st;
+        ASSERT_EQ(coord_search(&o, probe_hits, &h, &r, sizeof r, &st), 1);
+        ASSERT_EQ(st.winner, 0);
+        ASSERT_LE(st.wasted, 2 * ks[i]);
+        for (int w = 1; w < 3; w++) {
+            ASSERT_LE(pw[w].wasted, ks[i]);
+            /* Each stopped at a check (or, if it was never scheduled
+             * before the claim, at its first one). */
+            ASSERT_EQ(pw[w].outcome, COORD_OUTCOME_STOPPED);
+            ASSERT_LT(pw[w].iterations, 1000000);
+        }
+        ASSERT_EQ_U(st.check_every, ks[i]);
+    }
+    /* Auto: the bound is the workers' own final K, with slack for one
+     * re-tune between the last block and the report. */
+    coord_search_opts o = COORD_SEARCH_OPTS_INIT;
+    o.workers = 3;
+    o.begin = 0;
+    o.end = 3000000;
+    o.partition = COORD_PARTITION_BLOCKS;
+    o.per_worker = pw;
+    struct hits h = {.n = 1, .idx = {200000}, .spin = 20};
+    struct res r;
+    coord_search_stats st;
+    ASSERT_EQ(coord_search(&o, probe_hits, &h, &r, sizeof r, &st), 1);
+    for (int w = 1; w < 3; w++) {
+        ASSERT_LE(pw[w].wasted, 4 * pw[w].every + 1);
+        ASSERT_GT(pw[w].every, 0);
+    }
+    ASSERT_GT(st.iteration_ns, 0);
+}
+
+/* ---- crashes ------------------------------------------------------------ */
+
+static bool probe_suicide(uint64_t i, void *result, void *arg)
+{
+    (void)result;
+    uint64_t victim = *(const uint64_t *)arg;
+    if (i == victim)
+        raise(SIGKILL);
+    return false;
+}
+
+TEST(search_worker_killed_reports_it)
+{
+    coord_search_worker pw[3];
+    coord_search_opts o = COORD_SEARCH_OPTS_INIT;
+    o.workers = 3;
+    o.begin = 0;
+    o.end = 300000000; /* far too long to finish: the others are killed */
+    o.partition = COORD_PARTITION_BLOCKS;
+    o.per_worker = pw;
+    uint64_t victim = 100000000 + 5000; /* in worker 1's block */
+    coord_search_stats st;
+    uint64_t t0 = coord_clock_ns();
+    ASSERT_CODE(coord_search(&o, probe_suicide, &victim, NULL, 0, &st),
+                COORD_EPEERDIED);
+    ASSERT_EQ(st.failed_worker, 1);
+    ASSERT_TRUE(WIFSIGNALED(st.failed_status));
+    ASSERT_EQ(WTERMSIG(st.failed_status), SIGKILL);
+    ASSERT_EQ(pw[1].outcome, COORD_OUTCOME_CRASHED);
+    ASSERT_LT(coord_clock_ns() - t0, 60ull * 1000000000ull);
+    /* No zombie: the harness fails the case for any unreaped child. */
+}
+
+/* The same from outside: another process SIGKILLs a worker mid-search. */
+struct victim_box {
+    _Atomic int32_t pid;
+};
+
+static bool probe_publish_pid(uint64_t i, void *result, void *arg)
+{
+    (void)result;
+    struct victim_box *b = arg;
+    if (i == 1000)
+        atomic_store(&b->pid, (int32_t)getpid());
+    return false;
+}
+
+static int killer(void *arg)
+{
+    struct victim_box *b = arg;
+    uint64_t dl = coord_clock_ns() + 20000000000ull;
+    while (atomic_load(&b->pid) == 0)
+        if (coord_clock_ns() > dl)
+            return 3;
+    return kill(atomic_load(&b->pid), SIGKILL) == 0 ? 0 : 4;
+}
+
+TEST(search_worker_killed_from_outside)
+{
+    struct victim_box *b = mmap(NULL, sizeof *b, PROT_READ | PROT_WRITE,
+                                MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ASSERT_TRUE(b != MAP_FAILED);
+    atomic_store(&b->pid, 0);
+    pid_t k = test_fork(killer, b);
+    coord_search_opts o = COORD_SEARCH_OPTS_INIT;
+    o.workers = 2;
+    o.begin = 0;
+    o.end = UINT64_MAX / 2; /* runs until killed */
+    o.partition = COORD_PARTITION_BLOCKS;
+    coord_search_stats st;
+    ASSERT_CODE(coord_search(&o, probe_publish_pid, b, NULL, 0, &st),
+                COORD_EPEERDIED);
+    ASSERT_EQ(st.failed_worker, 0);
+    ASSERT_EQ(WTERMSIG(st.failed_status), SIGKILL);
+    test_join_ok(k, 30000);
+    munmap(b, sizeof *b);
+}
+
+static bool probe_never(uint64_t i, void *result, void *arg)
+{
+    (void)i;
+    (void)result;
+    (void)arg;
+    return false;
+}
+
+TEST(search_timeout_stops_workers)
+{
+    coord_search_opts o = COORD_SEARCH_OPTS_INIT;
+    o.workers = 2;
+    o.begin = 0;
+    o.end = UINT64_MAX;
+    o.timeout_ms = 50;
+    coord_search_stats st;
+    ASSERT_CODE(coord_search(&o, probe_never, NULL, NULL, 0, &st),
+                COORD_ETIMEDOUT);
+    ASSERT_EQ(st.winner, -1);
+    ASSERT_GT(st.iterations, 0); /* they stopped at a check, cleanly */
+    /* Without early exit they do not look: killed after the grace. */
+    o.early_exit = false;
+    o.check_every = COORD_CHECK_NEVER;
+    ASSERT_CODE(coord_search(&o, probe_never, NULL, NULL, 0, &st),
+                COORD_ETIMEDOUT);
+}
+
+TEST(search_bad_input)
+{
+    coord_search_opts o = COORD_SEARCH_OPTS_INIT;
+    o.workers = 2;
+    o.begin = 0;
+    o.end = 10;
+    struct res r;
+    coord_search_stats st;
+    ASSERT_CODE(coord_search(NULL, probe_never, NULL, NULL, 0, &st),
+                COORD_EINVAL);
+    ASSERT_CODE(coord_search(&o, NULL, NULL, NULL, 0, &st), COORD_EINVAL);
+    coord_search_opts b = o;
+    b.end = b.begin; /* empty range */
+    ASSERT_CODE(coord_search(&b, probe_never, NULL, NULL, 0, &st),
+                COORD_EINVAL);
+    b = o;
+    b.begin = 11; /* reversed */
+    ASSERT_CODE(coord_search(&b, probe_never, NULL, NULL, 0, &st),
+                COORD_EINVAL);
+    b = o;
+    b.workers = 0;
+    ASSERT_CODE(coord_search(&b, probe_never, NULL, NULL, 0, &st),
+                COORD_EINVAL);
+    b.workers = COORD_SEARCH_MAX_WORKERS + 1;
+    ASSERT_CODE(coord_search(&b, probe_never, NULL, NULL, 0, &st),
+                COORD_EINVAL);
+    b = o;
+    b.check_every = 0;
+    ASSERT_CODE(coord_search(&b, probe_never, NULL, NULL, 0, &st),
+                COORD_EINVAL);
+    b.check_every = COORD_CHECK_NEVER; /* only without early exit */
+    ASSERT_CODE(coord_search(&b, probe_never, NULL, NULL, 0, &st),
+                COORD_EINVAL);
+    b = o;
+    b.claim = (coord_claim_mode)9;
+    ASSERT_CODE(coord_search(&b, probe_never, NULL, NULL, 0, &st),
+                COORD_EINVAL);
+    b = o;
+    b.partition = (coord_partition)9;
+    ASSERT_CODE(coord_search(&b, probe_never, NULL, NULL, 0, &st),
+                COORD_EINVAL);
+    b = o;
+    b.overhead_budget = 1.5;
+    ASSERT_CODE(coord_search(&b, probe_never, NULL, NULL, 0, &st),
+                COORD_EINVAL);
+    b.overhead_budget = -0.1;
+    ASSERT_CODE(coord_search(&b, probe_never, NULL, NULL, 0, &st),
+                COORD_EINVAL);
+    b = o;
+    b.timeout_ms = -5;
+    ASSERT_CODE(coord_search(&b, probe_never, NULL, NULL, 0, &st),
+                COORD_EINVAL);
+    ASSERT_CODE(coord_search(&o, probe_never, NULL, NULL, 8, &st),
+                COORD_EINVAL);
+    ASSERT_CODE(coord_search(&o, probe_never, NULL, &r,
+                             COORD_SEARCH_MAX_RESULT + 1, &st),
+                COORD_EINVAL);
+    /* Valid: NULL stats, no result buffer. */
+    ASSERT_EQ(coord_search(&o, probe_never, NULL, NULL, 0, NULL), 0);
+    coord_search_opts d;
+    coord_search_opts_init(&d, 5, 6);
+    ASSERT_GE(d.workers, 1);
+    ASSERT_EQ_U(d.check_every, COORD_CHECK_AUTO);
+    ASSERT_TRUE(d.early_exit);
+    coord_search_opts_init(NULL, 0, 0);
+    ASSERT_STR_EQ(coord_search_outcome_name(COORD_OUTCOME_WON), "won");
+    ASSERT_STR_EQ(coord_search_outcome_name((coord_search_outcome)77), "?");
+}
+
+TEST(search_stop_latency_measured)
+{
+    coord_search_worker pw[2];
+    coord_search_opts o = COORD_SEARCH_OPTS_INIT;
+    o.workers = 2;
+    o.begin = 0;
+    o.end = 2000000;
+    o.partition = COORD_PARTITION_BLOCKS;
+    o.check_every = 10;
+    o.per_worker = pw;
+    struct hits h = {.n = 1, .idx = {100000}, .spin = 5};
+    struct res r;
+    coord_search_stats st;
+    ASSERT_EQ(coord_search(&o, probe_hits, &h, &r, sizeof r, &st), 1);
+    ASSERT_EQ(st.winner, 0);
+    /* Worker 1 left after the claim (it was mid-range), so the latency is
+     * its leaving time minus the claim: positive and what pw says. */
+    ASSERT_EQ(pw[1].outcome, COORD_OUTCOME_STOPPED);
+    ASSERT_EQ(pw[0].left_after_claim_ns, -1);
+    if (pw[1].left_after_claim_ns >= 0)
+        ASSERT_EQ_U(st.stop_latency_ns, (uint64_t)pw[1].left_after_claim_ns);
+    ASSERT_GE(st.run_ns, 0);
+    ASSERT_GE(st.wall_ns, st.run_ns);
+    ASSERT_GT(pw[1].checks, 0);
+    ASSERT_GT(pw[1].cpu_ns, 0);
+}
+
+#define TEST_LIST(X)                                                           \
+    X(search_thousand_random_hits_one_result)                                  \
+    X(search_not_found)                                                        \
+    X(search_first_and_last_index)                                             \
+    X(search_range_smaller_than_workers)                                       \
+    X(search_no_early_exit_iterates_all)                                       \
+    X(search_wasted_bounded_by_interval)                                       \
+    X(search_worker_killed_reports_it)                                         \
+    X(search_worker_killed_from_outside)                                       \
+    X(search_timeout_stops_workers)                                            \
+    X(search_bad_input)                                                        \
+    X(search_stop_latency_measured)
+#define HELPER_LIST(X)
+TEST_MAIN()
