@@ -134,8 +134,10 @@ static int search_worker(void *p)
     atomic_fetch_add_explicit(&ctl->ready, 1, memory_order_seq_cst);
     while (atomic_load_explicit(&ctl->go, memory_order_acquire) == 0)
         coord__futex_wait(&ctl->go, 0, UINT64_MAX);
+    uint64_t cpu0 = coord__cpu_ns();
     slot->t_start = coord_clock_ns();
     coord__loop_run(&L, &s);
+    uint64_t cpu1 = coord__cpu_ns();
     if (L.outcome == COORD_OUTCOME_WON) {
         if (c->result_size)
             memcpy(c->base + c->l.result, c->result, c->result_size);
@@ -154,7 +156,7 @@ static int search_worker(void *p)
     slot->cost = iv.cost_ns;
     slot->t_left = L.t_left;
     slot->outcome = (uint32_t)L.outcome;
-    slot->cpu_ns = coord__cpu_ns();
+    slot->cpu_ns = cpu1 - cpu0;
     atomic_store_explicit(&slot->done, 1, memory_order_release);
     return 0;
 }

@@ -179,6 +179,7 @@ TEST(rounds_worker_killed_between_rounds)
     coord_rounds_opts o = COORD_ROUNDS_OPTS_INIT;
     o.workers = 3;
     o.max_input = sizeof(struct round_in);
+    o.result_size = sizeof(struct round_out);
     coord_rounds *r;
     ASSERT_OK(coord_rounds_create(&r, &o, round_fn, NULL));
     struct round_in in = {.hit = {5, UINT64_MAX, UINT64_MAX}};

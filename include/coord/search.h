@@ -62,7 +62,7 @@ typedef struct coord_search_worker {
     uint64_t conflicts;  /* auto: blocks where latency beat the budget */
     double iteration_ns; /* auto: its moving-average iteration cost */
     uint64_t loop_ns;    /* wall time of its loop (start signal -> left) */
-    uint64_t cpu_ns;     /* CPU time of its process up to leaving */
+    uint64_t cpu_ns;     /* CPU time of its loop (start signal -> left) */
     int64_t left_after_claim_ns; /* left the loop this long after the
                                     winning claim; -1: before it, or won */
     coord_search_outcome outcome;

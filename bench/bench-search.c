@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: MIT */
+/* bench-search.c: search wall time, stop latency, auto-interval overhead and rounds per second. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+#define MAX_RUNS 256
+
+/* About 2 ns of dependent integer work per index: the cheap iteration. */
+static bool probe_cheap(uint64_t i, void *result, void *arg)
+{
+    const uint64_t *hit = arg;
+    uint64_t x = i * 6364136223846793005ull + 1442695040888963407ull;
+    x ^= x >> 29;
+    if (i == *hit) {
+        *(uint64_t *)result = x;
+        return true;
+    }
+    return x == 0; /* never true in practice; keeps x live */
+}
+
+static int nruns(const struct bench_opts *o, int dflt)
+{
+    int r = o->runs ? o->runs : dflt;
+    return r > MAX_RUNS ? MAX_RUNS : r;
+}
+
+/* Whole coord_search calls (fork, run, join) with a hit at 1,000. */
+static int bench_wall(const struct bench_opts *o)
+{
+    int runs = nruns(o, 21);
+    double ns[MAX_RUNS];
+    uint64_t hit = 1000, res;
+    coord_search_opts so = COORD_SEARCH_OPTS_INIT;
+    so.workers = 4;
+    so.begin = 0;
+    so.end = 400000;
+    so.partition = COORD_PARTITION_BLOCKS;
+    for (int r = 0; r < runs; r++) {
+        coord_search_stats st;
+        if (coord_search(&so, probe_cheap, &hit, &res, sizeof res, &st) != 1 ||
+            st.index != hit)
+            return -1; /* a broken build must not post a number */
+        ns[r] = (double)st.wall_ns;
+    }
+    bench_report("search", "wall_4w_hit1000", ns, runs);
+    return 0;
+}
+
+/* Stop latency (claim -> last other worker left) with workers <= cores
+ * and the cheap iteration, at a fixed interval and at auto. */
+static int bench_stop(const struct bench_opts *o, uint64_t every,
+                      const char *name)
+{
+    int runs = nruns(o, 41);
+    double lat[MAX_RUNS];
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    coord_search_opts so = COORD_SEARCH_OPTS_INIT;
+    so.workers = cpus >= 2 ? 2 : 1;
+    so.begin = 0;
+    so.end = 40000000;
+    so.check_every = every;
+    so.partition = COORD_PARTITION_BLOCKS;
+    for (int r = 0; r < runs; r++) {
+        /* Hit after ~1-2 ms of worker 0's work, others mid-block. */
+        uint64_t hit = 500000 + (uint64_t)r * 7919, res;
+        coord_search_stats st;
+        if (coord_search(&so, probe_cheap, &hit, &res, sizeof res, &st) != 1)
+            return -1;
+        lat[r] = (double)st.stop_latency_ns;
+    }
+    bench_report_value("search", name, "ns", lat, runs);
+    return 0;
+}
+
+/* Overhead of the auto interval against never checking, in CPU time of
+ * the workers (robust against preemption on a shared machine). */
+static int bench_auto_overhead(const struct bench_opts *o)
+{
+    int runs = nruns(o, 11);
+    double pct[MAX_RUNS];
+    coord_search_worker pw[2];
+    uint64_t nohit = UINT64_MAX, res;
+    coord_search_opts so = COORD_SEARCH_OPTS_INIT;
+    so.workers = 2;
+    so.begin = 0;
+    so.end = 20000000;
+    so.partition = COORD_PARTITION_BLOCKS;
+    so.per_worker = pw;
+    for (int r = 0; r < runs; r++) {
+        double t[2];
+        for (int j = 0; j < 2; j++) {
+            int k = (r + j) % 2; /* alternate which goes first */
+            so.early_exit = k == 1;
+            so.check_every = k == 1 ? COORD_CHECK_AUTO : COORD_CHECK_NEVER;
+            coord_search_stats st;
+            if (coord_search(&so, probe_cheap, &nohit, &res, sizeof res,
+                             &st) != 0 ||
+                st.iterations != so.end)
+                return -1;
+            t[k] = (double)(pw[0].cpu_ns + pw[1].cpu_ns);
+        }
+        pct[r] = (t[1] - t[0]) / t[0] * 100.0;
+    }
+    bench_report_value("search", "auto_overhead_cheap", "pct", pct, runs);
+    return 0;
+}
+
+static bool round_empty(uint64_t i, const void *in, size_t len, void *res,
+                        uint32_t w, void *arg)
+{
+    (void)i, (void)in, (void)len, (void)res, (void)w, (void)arg;
+    return false;
+}
+
+/* Rounds per second with 2 workers and an empty round body. */
+static int bench_rounds(const struct bench_opts *o, double seconds)
+{
+    int runs = nruns(o, 5);
+    double ns[MAX_RUNS];
+    coord_rounds_opts ro = COORD_ROUNDS_OPTS_INIT;
+    ro.workers = 2;
+    coord_rounds *r;
+    if (coord_rounds_create(&r, &ro, round_empty, NULL))
+        return -1;
+    uint64_t per_run = 20000;
+    for (int k = 0; k < runs; k++) {
+        uint64_t t0 = coord_clock_ns();
+        for (uint64_t i = 0; i < per_run; i++)
+            if (coord_rounds_run(r, NULL, 0, 0, 2, NULL, NULL, 10000) != 0) {
+                coord_rounds_destroy(r);
+                return -1;
+            }
+        double dt = (double)(coord_clock_ns() - t0);
+        ns[k] = dt / (double)per_run;
+        if (k == 0 && seconds > 0) {
+            double want = seconds * 1e9 / runs;
+            per_run = (uint64_t)((double)per_run * want / dt);
+            if (per_run < 1000)
+                per_run = 1000;
+        }
+    }
+    coord_rounds_destroy(r);
+    bench_report("search", "rounds_empty_2w", ns, runs);
+    return 0;
+}
+
+int bench_search(const struct bench_opts *o)
+{
+    int rc = 0;
+    rc |= bench_wall(o);
+    rc |= bench_stop(o, 16, "stop_latency_cheap_k16");
+    rc |= bench_stop(o, COORD_CHECK_AUTO, "stop_latency_cheap_auto");
+    rc |= bench_auto_overhead(o);
+    rc |= bench_rounds(o, o->seconds / 4);
+    if (rc)
+        fprintf(stderr, "bench search: a search returned a wrong result\n");
+    return rc ? 1 : 0;
+}
