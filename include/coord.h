@@ -17,5 +17,6 @@
 #include "coord/interval.h"
 #include "coord/search.h"
 #include "coord/rounds.h"
+#include "coord/pool.h"
 
 #endif

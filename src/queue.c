@@ -478,6 +478,33 @@ size_t coord_queue_max_msg(const coord_queue *q)
     return q ? q->max_msg : 0;
 }
 
+int coord__queue_hold_get(coord_queue *q)
+{
+    return side_lock(&q->clock);
+}
+
+void coord__queue_release_get(coord_queue *q)
+{
+    coord__mutex_unlock(&q->clock);
+}
+
+int coord__queue_scan_held(coord_queue *q,
+                           bool (*fn)(const void *msg, size_t len, bool pill,
+                                      void *arg),
+                           void *arg)
+{
+    /* head cannot move: the caller holds the consumer lock. tail may grow
+     * meanwhile; the acquire load makes the slots up to it readable. */
+    uint32_t h = atomic_load_explicit(&q->head, memory_order_relaxed);
+    uint32_t t = atomic_load_explicit(&q->tail, memory_order_acquire);
+    for (uint32_t i = h; i != t; i++) {
+        struct slot *s = slot_at(q, i);
+        if (fn(s->data, s->len, s->kind == KIND_PILL, arg))
+            return 1;
+    }
+    return 0;
+}
+
 int coord__queue_scan(coord_queue *q,
                       bool (*fn)(const void *msg, size_t len, bool pill,
                                  void *arg),
@@ -485,19 +512,10 @@ int coord__queue_scan(coord_queue *q,
 {
     if (!q || !fn)
         return COORD_EINVAL;
-    int r = side_lock(&q->clock);
+    int r = coord__queue_hold_get(q);
     if (r < 0)
         return r;
-    uint32_t h = atomic_load_explicit(&q->head, memory_order_relaxed);
-    uint32_t t = atomic_load_explicit(&q->tail, memory_order_acquire);
-    int found = 0;
-    for (uint32_t i = h; i != t; i++) {
-        struct slot *s = slot_at(q, i);
-        if (fn(s->data, s->len, s->kind == KIND_PILL, arg)) {
-            found = 1;
-            break;
-        }
-    }
-    coord__mutex_unlock(&q->clock);
-    return found;
+    r = coord__queue_scan_held(q, fn, arg);
+    coord__queue_release_get(q);
+    return r;
 }

@@ -13,4 +13,13 @@ int coord__queue_scan(coord_queue *q,
                                  void *arg),
                       void *arg);
 
+/* Take / release the consumer lock (no get can commit in between), and
+ * scan while holding it. hold returns 0 or a lock error. */
+int coord__queue_hold_get(coord_queue *q);
+void coord__queue_release_get(coord_queue *q);
+int coord__queue_scan_held(coord_queue *q,
+                           bool (*fn)(const void *msg, size_t len, bool pill,
+                                      void *arg),
+                           void *arg);
+
 #endif

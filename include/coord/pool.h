@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: MIT */
+/* pool.h: the task pool: forked workers reused across tasks, pills for shutdown, deaths detected and reported. */
+#ifndef COORD_POOL_H
+#define COORD_POOL_H
+
+#include "common.h"
+
+/*
+ * A coord_pool (task mode) forks N workers once and reuses them for every
+ * task. The caller submits tasks (bytes); workers take them from a shared
+ * coord_queue, run the callback, and put a result (bytes) on a result
+ * queue. coord_pool_shutdown() waits until every submitted task has a
+ * result, puts one pill per live worker, and joins every worker.
+ *
+ * Deaths. The parent watches its workers through pidfds (coord's process
+ * layer), never through heartbeats: a worker that dies (a signal, exit(),
+ * a crash) is seen by the next pool call that waits, within about 5 ms.
+ * Its in-flight task is found (see below) and is either submitted again
+ * (opts.retries times at most) or reported as a failed result with its id,
+ * status COORD_EPEERDIED and the cause ("signal 9 (Killed)", "exit 3").
+ * A replacement worker is started unless opts.replace is false. If no
+ * worker is left, every outstanding task is reported failed: nothing
+ * waits forever.
+ *
+ * Finding the in-flight task is exact, with no window: a worker takes a
+ * task by coord_queue_get() straight into its own record in shared memory,
+ * so the bytes are there before the get's commit. After a death the parent
+ * reads all results already queued, then, holding the task queue's
+ * consumer lock (so no get can commit meanwhile), looks at the dead
+ * worker's record: its task is in flight only when it has no result, is
+ * no longer queued, and no live worker holds it. (If the get had not
+ * committed, the task is still queued or a live worker took it after.)
+ *
+ * Zombies and leaks: every worker is reaped by the pool (shutdown, or
+ * destroy, which SIGKILLs what is left); workers die with the parent
+ * (PR_SET_PDEATHSIG); the shared segment is anonymous, so nothing is left
+ * in /dev/shm.
+ *
+ * Results are moved from the shared result queue into the parent's memory
+ * whenever a pool call waits, so workers never block on a full result
+ * queue while the caller is blocked submitting (no deadlock), and results
+ * can be read after shutdown, once every worker has been joined (the
+ * lecture's rule). The parent's memory grows with the results not yet read.
+ *
+ * Concurrency: a pool is used by the process that started it, from one
+ * thread at a time. Workers run only the callback.
+ */
+typedef struct coord_pool coord_pool;
+
+/*
+ * The worker callback: `task` (task_len bytes) in, up to `result_cap`
+ * bytes written to `result` with *result_len set. Return 0 for success or
+ * any non-zero value, which becomes the result's status (use a negative
+ * COORD_E* code). It runs in a forked worker: it may crash, exit or be
+ * killed, and the pool copes.
+ */
+typedef int (*coord_task_fn)(const void *task, size_t task_len, void *result,
+                             size_t result_cap, size_t *result_len, void *arg);
+
+typedef struct coord_pool_opts {
+    unsigned workers;      /* 1 .. 1024 */
+    size_t max_task;       /* bytes per task, >= 1 */
+    size_t max_result;     /* bytes per result, >= 1 */
+    size_t queue_capacity; /* tasks queued at once (and results), >= 1 */
+    unsigned retries;      /* re-runs of a task whose worker died (0) */
+    bool replace;          /* start a replacement for a dead worker */
+} coord_pool_opts;
+
+/* The outcome of one task. */
+typedef struct coord_task_result {
+    uint64_t id;       /* from coord_pool_submit */
+    int status;        /* 0, the callback's non-zero return, or
+                          COORD_EPEERDIED (its worker died) */
+    int worker;        /* index of the worker that ran it last, or -1 */
+    unsigned attempts; /* runs started (> 1 after retries) */
+    int wait_status;   /* raw wait status of the dead worker, else 0 */
+    char cause[64];    /* "signal 9 (Killed)", "exit 3", "no live worker" */
+    size_t len;        /* result bytes */
+} coord_task_result;
+
+typedef struct coord_pool_stats {
+    unsigned workers;   /* configured */
+    unsigned live;      /* running now */
+    uint64_t submitted; /* tasks accepted by submit */
+    uint64_t succeeded; /* results with status 0 */
+    uint64_t failed;    /* results with another status */
+    uint64_t deaths;    /* workers that died (not by a pill) */
+    uint64_t restarts;  /* replacement workers started */
+    uint64_t retried;   /* tasks submitted again after a death */
+    uint64_t pending;   /* submitted tasks without a result yet */
+} coord_pool_stats;
+
+typedef struct coord_pool_worker_stats {
+    int pid;            /* current process, 0 when none */
+    bool alive;
+    uint64_t done;      /* tasks finished in this slot (all incarnations) */
+    uint64_t restarts;  /* times this slot got a replacement */
+} coord_pool_worker_stats;
+
+/*
+ * coord_pool_opts_init: the defaults: 4 workers, 256-byte tasks and
+ * results, queue capacity 1024, no retries, replacement on. NULL ignored.
+ */
+COORD_EXTERN void coord_pool_opts_init(coord_pool_opts *o);
+
+/*
+ * coord_pool_start: map the shared queues and records, then fork the
+ * workers, which run fn(task, ..., arg) for each task. `arg` is inherited
+ * by fork (the worker sees the parent's memory as of fork time).
+ * Concurrency: the caller's thread; do not fork elsewhere meanwhile.
+ * Ownership: the caller owns *out and must coord_pool_destroy() it.
+ * Returns 0, COORD_EINVAL (NULL, 0 workers or sizes, above the limits),
+ * COORD_ENOMEM, COORD_EAGAIN (fork failed; nothing is left running).
+ */
+COORD_EXTERN int coord_pool_start(coord_pool **out, const coord_pool_opts *o,
+                                  coord_task_fn fn, void *arg);
+
+/*
+ * coord_pool_submit: queue one task (copied) and set *id (0, 1, 2, ... in
+ * submit order; id may be NULL). Waits while the task queue is full,
+ * meanwhile collecting results and handling deaths.
+ * Progress: blocking with timeout_ms (-1, 0, > 0).
+ * Returns 0, COORD_EMSGSIZE (len > max_task), COORD_EAGAIN,
+ * COORD_ETIMEDOUT, COORD_ECLOSED (after shutdown), COORD_EPEERDIED (no live
+ * worker and replacement off), COORD_EINVAL.
+ */
+COORD_EXTERN int coord_pool_submit(coord_pool *p, const void *task,
+                                   size_t len, uint64_t *id, int timeout_ms);
+
+/*
+ * coord_pool_result: take the next result (completion order): *res, and
+ * res->len bytes into `buf` (`cap` bytes; buf may be NULL when cap is 0).
+ * Waits for one while tasks are pending, handling deaths meanwhile.
+ * Returns 0, COORD_ENODATA (no result left and nothing pending: done),
+ * COORD_ENOBUFS (res->len says the size; the result stays first),
+ * COORD_EAGAIN, COORD_ETIMEDOUT, COORD_EINVAL.
+ */
+COORD_EXTERN int coord_pool_result(coord_pool *p, coord_task_result *res,
+                                   void *buf, size_t cap, int timeout_ms);
+
+/*
+ * coord_pool_shutdown: wait until every submitted task has a result
+ * (retrying and replacing as configured), put one pill per live worker,
+ * then join (reap) every worker. Submits fail afterwards with
+ * COORD_ECLOSED; results stay readable. Calling it again returns 0.
+ * Progress: blocking with timeout_ms; on COORD_ETIMEDOUT nothing is lost
+ * and the call may be repeated (or destroy kills what is left).
+ * Returns 0, COORD_ETIMEDOUT, COORD_EAGAIN (timeout 0), COORD_EINVAL.
+ */
+COORD_EXTERN int coord_pool_shutdown(coord_pool *p, int timeout_ms);
+
+/*
+ * coord_pool_destroy: SIGKILL and reap any worker still running, drop
+ * unread results, unmap and free everything. NULL is ignored.
+ */
+COORD_EXTERN void coord_pool_destroy(coord_pool *p);
+
+/*
+ * coord_pool_get_stats / coord_pool_get_worker_stats: counters as of now (worker
+ * `index` < opts.workers). Returns 0 or COORD_EINVAL.
+ */
+COORD_EXTERN int coord_pool_get_stats(const coord_pool *p, coord_pool_stats *st);
+COORD_EXTERN int coord_pool_get_worker_stats(const coord_pool *p, unsigned index,
+                                         coord_pool_worker_stats *ws);
+
+#endif

@@ -1,0 +1,457 @@
+/* SPDX-License-Identifier: MIT */
+/* test-pool.c: the task pool with real forked workers that get killed, exit and crash. */
+#include <dirent.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+#include "harness.h"
+
+/* Children of this process still in /proc (zombies included). */
+static int count_children(void)
+{
+    DIR *d = opendir("/proc");
+    ASSERT_TRUE(d != NULL);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        char path[300], buf[512];
+        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        size_t k = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[k] = 0;
+        /* pid (comm) state ppid: comm may hold spaces, so parse after ')'. */
+        char *rp = strrchr(buf, ')');
+        char state;
+        int ppid;
+        if (rp && sscanf(rp + 1, " %c %d", &state, &ppid) == 2 &&
+            ppid == (int)getpid())
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
+/* What a test task asks its worker to do. */
+enum { DO_SQUARE = 0, DO_HANG = 1, DO_EXIT3 = 2, DO_SEGV = 3, DO_FAIL = 4,
+       DO_DIE_FIRST = 5, DO_SLOW = 6 };
+
+struct task {
+    uint32_t what;
+    uint32_t x;
+};
+
+struct ctl {
+    _Atomic int hang_pid;
+    _Atomic uint32_t first_runs;
+};
+
+static int run_task(const void *task, size_t len, void *result, size_t cap,
+                    size_t *out, void *arg)
+{
+    struct ctl *c = arg;
+    struct task t;
+    if (len != sizeof t || cap < sizeof(uint64_t))
+        return COORD_EINVAL;
+    memcpy(&t, task, sizeof t);
+    switch (t.what) {
+    case DO_HANG:
+        /* Tell the test who we are, then wait to be killed mid-task. */
+        atomic_store(&c->hang_pid, (int)getpid());
+        for (;;)
+            pause();
+    case DO_EXIT3:
+        exit(3);
+    case DO_SEGV:
+        raise(SIGSEGV);
+        break;
+    case DO_FAIL:
+        return COORD_ERANGE;
+    case DO_DIE_FIRST:
+        if (atomic_fetch_add(&c->first_runs, 1) == 0)
+            raise(SIGKILL);
+        break;
+    case DO_SLOW:
+        usleep(200);
+        break;
+    }
+    uint64_t sq = (uint64_t)t.x * t.x;
+    memcpy(result, &sq, sizeof sq);
+    *out = sizeof sq;
+    return 0;
+}
+
+static struct ctl *new_ctl(void)
+{
+    struct ctl *c = mmap(NULL, sizeof *c, PROT_READ | PROT_WRITE,
+                         MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ASSERT_TRUE(c != MAP_FAILED);
+    return c;
+}
+
+/* Submit n tasks (task i does what[i] or squares), shut down, collect.
+ * Checks every id has exactly one result and that squares are right;
+ * stores the result of each id in res[]. */
+static void map(coord_pool *p, uint32_t n, const uint32_t *what,
+                coord_task_result *res)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        struct task t = {what ? what[i] : DO_SQUARE, i};
+        uint64_t id;
+        ASSERT_OK(coord_pool_submit(p, &t, sizeof t, &id, 20000));
+        ASSERT_EQ_U(id, i);
+    }
+    ASSERT_OK(coord_pool_shutdown(p, 30000));
+    /* Joined before reading: no worker process is left. */
+    ASSERT_EQ(count_children(), 0);
+    static bool seen[100000];
+    memset(seen, 0, sizeof seen);
+    for (uint32_t k = 0; k < n; k++) {
+        coord_task_result r;
+        uint64_t v = 0;
+        ASSERT_OK(coord_pool_result(p, &r, &v, sizeof v, 0));
+        ASSERT_LT(r.id, n);
+        ASSERT_FALSE(seen[r.id]);
+        seen[r.id] = true;
+        if (r.status == 0) {
+            ASSERT_EQ(r.len, sizeof v);
+            ASSERT_EQ_U(v, (uint64_t)r.id * r.id);
+        }
+        res[r.id] = r;
+    }
+    coord_task_result r;
+    ASSERT_CODE(coord_pool_result(p, &r, NULL, 0, 0), COORD_ENODATA);
+    ASSERT_CODE(coord_pool_result(p, &r, NULL, 0, -1), COORD_ENODATA);
+}
+
+static coord_pool *start(unsigned workers, unsigned retries, bool replace,
+                         struct ctl *c)
+{
+    coord_pool_opts o;
+    coord_pool_opts_init(&o);
+    o.workers = workers;
+    o.max_task = sizeof(struct task);
+    o.max_result = sizeof(uint64_t);
+    o.queue_capacity = 64;
+    o.retries = retries;
+    o.replace = replace;
+    coord_pool *p;
+    ASSERT_OK(coord_pool_start(&p, &o, run_task, c));
+    return p;
+}
+
+static coord_task_result results[100000];
+
+TEST(pool_basic)
+{
+    struct ctl *c = new_ctl();
+    coord_pool *p = start(4, 0, true, c);
+    ASSERT_EQ(count_children(), 4);
+    map(p, 5000, NULL, results);
+    coord_pool_stats st;
+    ASSERT_OK(coord_pool_get_stats(p, &st));
+    ASSERT_EQ(st.workers, 4);
+    ASSERT_EQ(st.live, 0);
+    ASSERT_EQ(st.submitted, 5000);
+    ASSERT_EQ(st.succeeded, 5000);
+    ASSERT_EQ(st.failed, 0);
+    ASSERT_EQ(st.deaths, 0);
+    ASSERT_EQ(st.pending, 0);
+    uint64_t done = 0;
+    for (unsigned i = 0; i < 4; i++) {
+        coord_pool_worker_stats ws;
+        ASSERT_OK(coord_pool_get_worker_stats(p, i, &ws));
+        ASSERT_FALSE(ws.alive);
+        done += ws.done;
+    }
+    ASSERT_EQ(done, 5000);
+    for (uint32_t i = 0; i < 5000; i++)
+        ASSERT_EQ(results[i].attempts, 1);
+    /* A second shutdown is a no-op; submits are refused. */
+    ASSERT_OK(coord_pool_shutdown(p, 0));
+    struct task t = {DO_SQUARE, 1};
+    ASSERT_CODE(coord_pool_submit(p, &t, sizeof t, NULL, 0), COORD_ECLOSED);
+    coord_pool_destroy(p);
+    ASSERT_EQ(count_children(), 0);
+}
+
+/* Fault probe (a): a worker SIGKILLed mid-task; the map must return. */
+TEST(pool_worker_killed_mid_task)
+{
+    struct ctl *c = new_ctl();
+    coord_pool *p = start(3, 0, true, c);
+    static uint32_t what[300];
+    what[123] = DO_HANG;
+    for (uint32_t i = 0; i < 300; i++) {
+        struct task t = {what[i], i};
+        ASSERT_OK(coord_pool_submit(p, &t, sizeof t, NULL, 20000));
+    }
+    WAIT_FOR(atomic_load(&c->hang_pid) != 0, 20000);
+    ASSERT_OK(kill(atomic_load(&c->hang_pid), SIGKILL));
+    ASSERT_OK(coord_pool_shutdown(p, 30000));
+    ASSERT_EQ(count_children(), 0);
+    uint32_t ok = 0, failed = 0;
+    coord_task_result r;
+    uint64_t v;
+    while (coord_pool_result(p, &r, &v, sizeof v, 0) == 0) {
+        if (r.id == 123) {
+            ASSERT_CODE(r.status, COORD_EPEERDIED);
+            ASSERT_TRUE(WIFSIGNALED(r.wait_status));
+            ASSERT_EQ(WTERMSIG(r.wait_status), SIGKILL);
+            ASSERT_TRUE(strstr(r.cause, "signal 9") != NULL);
+            ASSERT_GE(r.worker, 0);
+            ASSERT_EQ(r.attempts, 1);
+            failed++;
+        } else {
+            ASSERT_OK(r.status);
+            ASSERT_EQ_U(v, (uint64_t)r.id * r.id);
+            ok++;
+        }
+    }
+    ASSERT_EQ(ok, 299);
+    ASSERT_EQ(failed, 1);
+    coord_pool_stats st;
+    ASSERT_OK(coord_pool_get_stats(p, &st));
+    ASSERT_EQ(st.deaths, 1);
+    ASSERT_EQ(st.restarts, 1);
+    ASSERT_EQ(st.failed, 1);
+    ASSERT_EQ(st.succeeded, 299);
+    coord_pool_destroy(p);
+}
+
+TEST(pool_worker_exit3)
+{
+    struct ctl *c = new_ctl();
+    coord_pool *p = start(2, 0, true, c);
+    static uint32_t what[200];
+    what[7] = DO_EXIT3;
+    what[150] = DO_EXIT3;
+    what[50] = DO_FAIL;
+    map(p, 200, what, results);
+    for (uint32_t i = 0; i < 200; i++) {
+        if (i == 7 || i == 150) {
+            ASSERT_CODE(results[i].status, COORD_EPEERDIED);
+            ASSERT_TRUE(WIFEXITED(results[i].wait_status));
+            ASSERT_EQ(WEXITSTATUS(results[i].wait_status), 3);
+            ASSERT_STR_EQ(results[i].cause, "exit 3");
+        } else if (i == 50) {
+            /* A callback's own failure is a result, not a death. */
+            ASSERT_CODE(results[i].status, COORD_ERANGE);
+        } else {
+            ASSERT_OK(results[i].status);
+        }
+    }
+    coord_pool_stats st;
+    ASSERT_OK(coord_pool_get_stats(p, &st));
+    ASSERT_EQ(st.deaths, 2);
+    ASSERT_EQ(st.restarts, 2);
+    ASSERT_EQ(st.failed, 3);
+    coord_pool_destroy(p);
+}
+
+TEST(pool_worker_segfault)
+{
+    struct ctl *c = new_ctl();
+    coord_pool *p = start(2, 0, true, c);
+    static uint32_t what[100];
+    what[42] = DO_SEGV;
+    map(p, 100, what, results);
+    ASSERT_CODE(results[42].status, COORD_EPEERDIED);
+#if defined(__SANITIZE_ADDRESS__)
+    /* AddressSanitizer catches the signal, reports and exits non-zero. */
+    ASSERT_TRUE(WIFSIGNALED(results[42].wait_status) ||
+                (WIFEXITED(results[42].wait_status) &&
+                 WEXITSTATUS(results[42].wait_status) != 0));
+#else
+    ASSERT_TRUE(WIFSIGNALED(results[42].wait_status));
+    ASSERT_EQ(WTERMSIG(results[42].wait_status), SIGSEGV);
+    ASSERT_TRUE(strstr(results[42].cause, "signal 11") != NULL);
+#endif
+    for (uint32_t i = 0; i < 100; i++)
+        if (i != 42)
+            ASSERT_OK(results[i].status);
+    coord_pool_destroy(p);
+}
+
+TEST(pool_retry_after_death)
+{
+    struct ctl *c = new_ctl();
+    coord_pool *p = start(2, 2, true, c);
+    static uint32_t what[100];
+    what[10] = DO_DIE_FIRST; /* killed on its first run only */
+    map(p, 100, what, results);
+    ASSERT_OK(results[10].status);
+    ASSERT_EQ(results[10].attempts, 2);
+    ASSERT_EQ(atomic_load(&c->first_runs), 2);
+    coord_pool_stats st;
+    ASSERT_OK(coord_pool_get_stats(p, &st));
+    ASSERT_EQ(st.retried, 1);
+    ASSERT_EQ(st.deaths, 1);
+    ASSERT_EQ(st.succeeded, 100);
+    coord_pool_destroy(p);
+}
+
+TEST(pool_all_workers_dead_no_replace)
+{
+    struct ctl *c = new_ctl();
+    coord_pool *p = start(2, 0, false, c);
+    static uint32_t what[20];
+    for (int i = 0; i < 20; i++)
+        what[i] = DO_EXIT3;
+    for (uint32_t i = 0; i < 20; i++) {
+        struct task t = {what[i], i};
+        ASSERT_OK(coord_pool_submit(p, &t, sizeof t, NULL, 20000));
+    }
+    /* Both workers die; every task still gets a result, nothing hangs. */
+    ASSERT_OK(coord_pool_shutdown(p, 30000));
+    ASSERT_EQ(count_children(), 0);
+    uint32_t n = 0, exit3 = 0;
+    coord_task_result r;
+    while (coord_pool_result(p, &r, NULL, 0, 0) == 0) {
+        ASSERT_CODE(r.status, COORD_EPEERDIED);
+        exit3 += strcmp(r.cause, "exit 3") == 0;
+        n++;
+    }
+    ASSERT_EQ(n, 20);
+    ASSERT_EQ(exit3, 2);
+    struct task t = {DO_SQUARE, 1};
+    ASSERT_CODE(coord_pool_submit(p, &t, sizeof t, NULL, 0), COORD_ECLOSED);
+    coord_pool_destroy(p);
+}
+
+TEST(pool_random_kills_with_retries)
+{
+    struct ctl *c = new_ctl();
+    coord_pool *p = start(4, 50, true, c);
+    static uint32_t what[3000];
+    for (int i = 0; i < 3000; i++)
+        what[i] = DO_SLOW;
+    uint64_t rng = 88172645463325252ull;
+    int kills = 0;
+    for (uint32_t i = 0; i < 3000; i++) {
+        struct task t = {what[i], i};
+        ASSERT_OK(coord_pool_submit(p, &t, sizeof t, NULL, 20000));
+        rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+        if (i % 150 == 0 && i > 0) {
+            coord_pool_worker_stats ws;
+            ASSERT_OK(coord_pool_get_worker_stats(p, (unsigned)(rng % 4), &ws));
+            if (ws.alive && kill(ws.pid, SIGKILL) == 0)
+                kills++;
+        }
+    }
+    ASSERT_OK(coord_pool_shutdown(p, 60000));
+    ASSERT_EQ(count_children(), 0);
+    static bool seen[3000];
+    coord_task_result r;
+    uint64_t v;
+    uint32_t n = 0;
+    while (coord_pool_result(p, &r, &v, sizeof v, 0) == 0) {
+        ASSERT_LT(r.id, 3000);
+        ASSERT_FALSE(seen[r.id]);
+        seen[r.id] = true;
+        ASSERT_OK(r.status); /* every killed task was run again */
+        ASSERT_EQ_U(v, (uint64_t)r.id * r.id);
+        n++;
+    }
+    ASSERT_EQ(n, 3000);
+    coord_pool_stats st;
+    ASSERT_OK(coord_pool_get_stats(p, &st));
+    ASSERT_EQ(st.deaths, (uint64_t)kills);
+    ASSERT_LE(st.retried, (uint64_t)kills);
+    ASSERT_GT(kills, 5);
+    coord_pool_destroy(p);
+}
+
+TEST(pool_destroy_kills_running_workers)
+{
+    struct ctl *c = new_ctl();
+    coord_pool *p = start(3, 0, true, c);
+    struct task t = {DO_HANG, 0};
+    ASSERT_OK(coord_pool_submit(p, &t, sizeof t, NULL, 1000));
+    WAIT_FOR(atomic_load(&c->hang_pid) != 0, 20000);
+    /* Shutdown cannot finish: the task hangs. It times out, loses nothing. */
+    ASSERT_CODE(coord_pool_shutdown(p, 50), COORD_ETIMEDOUT);
+    ASSERT_CODE(coord_pool_shutdown(p, 0), COORD_EAGAIN);
+    coord_task_result r;
+    ASSERT_CODE(coord_pool_result(p, &r, NULL, 0, 0), COORD_EAGAIN);
+    ASSERT_CODE(coord_pool_result(p, &r, NULL, 0, 20), COORD_ETIMEDOUT);
+    coord_pool_stats st;
+    ASSERT_OK(coord_pool_get_stats(p, &st));
+    ASSERT_EQ(st.pending, 1);
+    ASSERT_EQ(count_children(), 3);
+    coord_pool_destroy(p);
+    ASSERT_EQ(count_children(), 0);
+}
+
+TEST(pool_bad_input)
+{
+    struct ctl *c = new_ctl();
+    coord_pool_opts o;
+    coord_pool *p = NULL;
+    coord_pool_opts_init(&o);
+    coord_pool_opts_init(NULL);
+    ASSERT_EQ(o.workers, 4);
+    ASSERT_TRUE(o.replace);
+    ASSERT_CODE(coord_pool_start(NULL, &o, run_task, c), COORD_EINVAL);
+    ASSERT_CODE(coord_pool_start(&p, NULL, run_task, c), COORD_EINVAL);
+    ASSERT_CODE(coord_pool_start(&p, &o, NULL, c), COORD_EINVAL);
+    o.workers = 0;
+    ASSERT_CODE(coord_pool_start(&p, &o, run_task, c), COORD_EINVAL);
+    coord_pool_opts_init(&o);
+    o.max_task = 0;
+    ASSERT_CODE(coord_pool_start(&p, &o, run_task, c), COORD_EINVAL);
+    coord_pool_opts_init(&o);
+    o.max_result = 0;
+    ASSERT_CODE(coord_pool_start(&p, &o, run_task, c), COORD_EINVAL);
+    coord_pool_opts_init(&o);
+    o.queue_capacity = 0;
+    ASSERT_CODE(coord_pool_start(&p, &o, run_task, c), COORD_EINVAL);
+    ASSERT_EQ(count_children(), 0);
+
+    p = start(1, 0, true, c);
+    char big[64] = {0};
+    struct task t = {DO_SQUARE, 3};
+    ASSERT_CODE(coord_pool_submit(NULL, &t, sizeof t, NULL, 0), COORD_EINVAL);
+    ASSERT_CODE(coord_pool_submit(p, NULL, 4, NULL, 0), COORD_EINVAL);
+    ASSERT_CODE(coord_pool_submit(p, big, sizeof big, NULL, 0),
+                COORD_EMSGSIZE);
+    ASSERT_CODE(coord_pool_submit(p, &t, sizeof t, NULL, -2), COORD_EINVAL);
+    ASSERT_OK(coord_pool_submit(p, &t, sizeof t, NULL, 1000));
+    ASSERT_OK(coord_pool_shutdown(p, 10000));
+    coord_task_result r;
+    uint32_t small;
+    ASSERT_CODE(coord_pool_result(p, NULL, NULL, 0, 0), COORD_EINVAL);
+    ASSERT_CODE(coord_pool_result(p, &r, NULL, 4, 0), COORD_EINVAL);
+    ASSERT_CODE(coord_pool_result(p, &r, &small, sizeof small, 0),
+                COORD_ENOBUFS);
+    ASSERT_EQ(r.len, 8);
+    uint64_t v;
+    ASSERT_OK(coord_pool_result(p, &r, &v, sizeof v, 0));
+    ASSERT_EQ_U(v, 9);
+    ASSERT_CODE(coord_pool_result(p, &r, &v, sizeof v, 0), COORD_ENODATA);
+    ASSERT_CODE(coord_pool_shutdown(NULL, 0), COORD_EINVAL);
+    ASSERT_CODE(coord_pool_get_stats(NULL, NULL), COORD_EINVAL);
+    coord_pool_worker_stats ws;
+    ASSERT_CODE(coord_pool_get_worker_stats(p, 1, &ws), COORD_EINVAL);
+    coord_pool_destroy(p);
+    coord_pool_destroy(NULL);
+}
+
+#define TEST_LIST(X)                                                           \
+    X(pool_basic)                                                              \
+    X(pool_worker_killed_mid_task)                                             \
+    X(pool_worker_exit3)                                                       \
+    X(pool_worker_segfault)                                                    \
+    X(pool_retry_after_death)                                                  \
+    X(pool_all_workers_dead_no_replace)                                        \
+    X(pool_random_kills_with_retries)                                          \
+    X(pool_destroy_kills_running_workers)                                      \
+    X(pool_bad_input)
+#define HELPER_LIST(X)
+TEST_MAIN()
