@@ -1,0 +1,513 @@
+/* SPDX-License-Identifier: MIT */
+/* fraud-csv.c: transactions to and from CSV, with malformed lines reported by number. */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "fraud.h"
+
+static const char *const kind_names[FRAUD_KIND_COUNT] = {
+    "none", "velocity", "travel", "amount", "card_testing", "fraud"};
+
+const char *fraud_kind_name(int kind)
+{
+    if (kind >= 0 && kind < FRAUD_KIND_COUNT)
+        return kind_names[kind];
+    return "";
+}
+
+int fraud_kind_parse(const char *name)
+{
+    if (!strcmp(name, "0"))
+        return FRAUD_NONE;
+    if (!strcmp(name, "1"))
+        return FRAUD_OTHER;
+    for (int k = 0; k < FRAUD_KIND_COUNT; k++)
+        if (!strcasecmp(name, kind_names[k]))
+            return k;
+    return -1;
+}
+
+/* ---- writing ------------------------------------------------------------ */
+
+/* "-12.34567" from a fixed-point value with `dec` decimals. */
+static void put_fixed(FILE *f, int64_t v, int dec)
+{
+    int64_t scale = 1;
+    for (int i = 0; i < dec; i++)
+        scale *= 10;
+    uint64_t a = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    fprintf(f, "%s%" PRIu64 ".%0*" PRIu64, v < 0 ? "-" : "", a / scale, dec,
+            a % (uint64_t)scale);
+}
+
+static void put_time(FILE *f, int64_t ms)
+{
+    time_t s = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+    int frac = (int)(ms - (int64_t)s * 1000);
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    fprintf(f, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+            tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+}
+
+int fraud_csv_write(FILE *f, const struct fraud_txn *t, size_t n)
+{
+    fprintf(f, "%s\n", FRAUD_CSV_HEADER);
+    for (size_t i = 0; i < n; i++) {
+        fprintf(f, "%" PRIu64 ",", t[i].id);
+        put_time(f, t[i].ts_ms);
+        fprintf(f, ",%" PRIu32 ",%" PRIu32 ",", t[i].account, t[i].merchant);
+        put_fixed(f, t[i].cents, 2);
+        fputc(',', f);
+        put_fixed(f, t[i].lat_e5, 5);
+        fputc(',', f);
+        put_fixed(f, t[i].lon_e5, 5);
+        fprintf(f, ",%" PRIu32 ",%s\n", t[i].device,
+                fraud_kind_name(t[i].label));
+    }
+    return ferror(f) ? -EIO : 0;
+}
+
+/* ---- parsing fields ----------------------------------------------------- */
+
+enum col {
+    C_ID,
+    C_TS,
+    C_ACCOUNT,
+    C_MERCHANT,
+    C_AMOUNT,
+    C_LAT,
+    C_LON,
+    C_DEVICE,
+    C_LABEL,
+    C_COUNT
+};
+static const char *const col_names[C_COUNT] = {
+    "id", "timestamp", "account", "merchant", "amount",
+    "lat", "lon", "device", "label"};
+
+#define MAX_FIELDS 64
+
+/* Splits `line` in place into fields (RFC 4180 quotes: "a,b" and "" for a
+ * quote). Returns the field count, or -1 (unterminated quote or too many
+ * fields). */
+static int split(char *line, char **field)
+{
+    int n = 0;
+    char *p = line;
+    for (;;) {
+        if (n == MAX_FIELDS)
+            return -1;
+        char *out = p;
+        field[n++] = p;
+        if (*p == '"') {
+            char *q = p + 1;
+            for (;;) {
+                if (*q == '\0')
+                    return -1;
+                if (*q == '"' && q[1] == '"') {
+                    *out++ = '"';
+                    q += 2;
+                } else if (*q == '"') {
+                    q++;
+                    break;
+                } else {
+                    *out++ = *q++;
+                }
+            }
+            if (*q != ',' && *q != '\0')
+                return -1;
+            char end = *q;
+            *out = '\0';
+            if (end == '\0')
+                return n;
+            p = q + 1;
+        } else {
+            char *c = strchr(p, ',');
+            if (!c)
+                return n;
+            *c = '\0';
+            p = c + 1;
+        }
+    }
+}
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        s[--n] = '\0';
+    return s;
+}
+
+static int parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+    if (!isdigit((unsigned char)*s))
+        return -1;
+    uint64_t v = 0;
+    for (; *s; s++) {
+        if (!isdigit((unsigned char)*s))
+            return -1;
+        unsigned d = (unsigned)(*s - '0');
+        if (v > (max - d) / 10)
+            return -1;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 0;
+}
+
+/* A decimal with optional sign to fixed point with `dec` decimals; extra
+ * decimals are rounded half away from zero. */
+static int parse_fixed(const char *s, int dec, int64_t *out)
+{
+    bool neg = false;
+    if (*s == '-' || *s == '+')
+        neg = *s++ == '-';
+    if (!isdigit((unsigned char)*s) && !(*s == '.' && isdigit((unsigned char)s[1])))
+        return -1;
+    int64_t v = 0;
+    for (; isdigit((unsigned char)*s); s++) {
+        if (v > (INT64_MAX / 10 - 10) / 1000000)
+            return -1;
+        v = v * 10 + (*s - '0');
+    }
+    int got = 0;
+    bool round_up = false;
+    if (*s == '.') {
+        s++;
+        for (; isdigit((unsigned char)*s); s++, got++) {
+            if (got < dec)
+                v = v * 10 + (*s - '0');
+            else if (got == dec)
+                round_up = *s >= '5';
+        }
+    }
+    if (*s != '\0')
+        return -1;
+    for (; got < dec; got++)
+        v *= 10;
+    if (round_up)
+        v++;
+    *out = neg ? -v : v;
+    return 0;
+}
+
+static int parse_time(const char *s, int64_t *ms)
+{
+    uint64_t u;
+    if (parse_u64(s, (uint64_t)INT64_MAX, &u) == 0) {
+        *ms = (int64_t)u; /* milliseconds since the epoch */
+        return 0;
+    }
+    /* ISO 8601 UTC: YYYY-MM-DD[T ]HH:MM:SS[.fff][Z] */
+    int y, mo, d, h, mi, sec, used = 0;
+    if (sscanf(s, "%4d-%2d-%2d%*1[T ]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi,
+               &sec, &used) != 6 ||
+        used != 19)
+        return -1;
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+        sec > 60 || y < 1970)
+        return -1;
+    const char *p = s + used;
+    int frac = 0;
+    if (*p == '.') {
+        p++;
+        int digits = 0;
+        for (; isdigit((unsigned char)*p); p++, digits++)
+            if (digits < 3)
+                frac = frac * 10 + (*p - '0');
+        if (digits == 0)
+            return -1;
+        for (; digits < 3; digits++)
+            frac *= 10;
+    }
+    if (*p == 'Z')
+        p++;
+    if (*p != '\0')
+        return -1;
+    struct tm tm = {0};
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = sec;
+    time_t t = timegm(&tm);
+    if (t == (time_t)-1)
+        return -1;
+    *ms = (int64_t)t * 1000 + frac;
+    return 0;
+}
+
+static int why_set(char *why, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int why_set(char *why, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, cap, fmt, ap);
+    va_end(ap);
+    return -EINVAL;
+}
+
+/* Parses one data line with the column positions `pos` (-1: absent). */
+static int parse_line(char *line, const int *pos, int ncols,
+                      struct fraud_txn *t, char *why, size_t cap)
+{
+    char *f[MAX_FIELDS];
+    int n = split(line, f);
+    if (n < 0)
+        return why_set(why, cap, "unterminated quote or more than %d fields",
+                       MAX_FIELDS);
+    if (n != ncols)
+        return why_set(why, cap, "%d fields, the header has %d", n, ncols);
+    for (int i = 0; i < n; i++)
+        f[i] = trim(f[i]);
+    memset(t, 0, sizeof *t);
+    uint64_t u;
+    int64_t v;
+    if (parse_u64(f[pos[C_ID]], UINT64_MAX, &t->id))
+        return why_set(why, cap, "id '%.32s' is not an unsigned integer",
+                       f[pos[C_ID]]);
+    if (parse_time(f[pos[C_TS]], &t->ts_ms))
+        return why_set(why, cap,
+                       "timestamp '%.32s' is neither milliseconds nor "
+                       "YYYY-MM-DDTHH:MM:SS[.fff]Z",
+                       f[pos[C_TS]]);
+    if (parse_u64(f[pos[C_ACCOUNT]], UINT32_MAX, &u))
+        return why_set(why, cap, "account '%.32s' is not a 32-bit id",
+                       f[pos[C_ACCOUNT]]);
+    t->account = (uint32_t)u;
+    if (parse_u64(f[pos[C_MERCHANT]], UINT32_MAX, &u))
+        return why_set(why, cap, "merchant '%.32s' is not a 32-bit id",
+                       f[pos[C_MERCHANT]]);
+    t->merchant = (uint32_t)u;
+    if (parse_fixed(f[pos[C_AMOUNT]], 2, &t->cents) || t->cents <= 0)
+        return why_set(why, cap, "amount '%.32s' is not a positive amount",
+                       f[pos[C_AMOUNT]]);
+    if (parse_fixed(f[pos[C_LAT]], 5, &v) || v < -9000000 || v > 9000000)
+        return why_set(why, cap, "lat '%.32s' is not in [-90, 90]",
+                       f[pos[C_LAT]]);
+    t->lat_e5 = (int32_t)v;
+    if (parse_fixed(f[pos[C_LON]], 5, &v) || v < -18000000 || v > 18000000)
+        return why_set(why, cap, "lon '%.32s' is not in [-180, 180]",
+                       f[pos[C_LON]]);
+    t->lon_e5 = (int32_t)v;
+    if (parse_u64(f[pos[C_DEVICE]], UINT32_MAX, &u))
+        return why_set(why, cap, "device '%.32s' is not a 32-bit id",
+                       f[pos[C_DEVICE]]);
+    t->device = (uint32_t)u;
+    t->label = FRAUD_UNLABELED;
+    if (pos[C_LABEL] >= 0 && *f[pos[C_LABEL]]) {
+        int k = fraud_kind_parse(f[pos[C_LABEL]]);
+        if (k < 0)
+            return why_set(why, cap, "label '%.32s' is not a known kind",
+                           f[pos[C_LABEL]]);
+        t->label = (uint8_t)k;
+    }
+    return 0;
+}
+
+/* ---- reading a file ----------------------------------------------------- */
+
+static void add_error(struct fraud_csv_result *r, size_t line, const char *why)
+{
+    r->bad++;
+    if (r->n_errors < sizeof r->errors / sizeof r->errors[0]) {
+        r->errors[r->n_errors].line = line;
+        snprintf(r->errors[r->n_errors].why, sizeof r->errors[0].why, "%s",
+                 why);
+        r->n_errors++;
+    }
+}
+
+struct keyed {
+    uint64_t key; /* sort key */
+    size_t seq;   /* then the input order */
+};
+
+static int by_key(const void *pa, const void *pb)
+{
+    const struct keyed *a = pa, *b = pb;
+    if (a->key != b->key)
+        return a->key < b->key ? -1 : 1;
+    return (a->seq > b->seq) - (a->seq < b->seq);
+}
+
+static int by_line(const void *pa, const void *pb)
+{
+    const struct fraud_csv_error *a = pa, *b = pb;
+    return (a->line > b->line) - (a->line < b->line);
+}
+
+static int read_header(char *line, int *pos, int *ncols, char *why, size_t cap)
+{
+    char *f[MAX_FIELDS];
+    int n = split(line, f);
+    if (n < 0)
+        return why_set(why, cap, "header: unterminated quote or too many "
+                                 "fields");
+    for (int c = 0; c < C_COUNT; c++)
+        pos[c] = -1;
+    for (int i = 0; i < n; i++) {
+        char *name = trim(f[i]);
+        for (int c = 0; c < C_COUNT; c++) {
+            if (strcasecmp(name, col_names[c]))
+                continue;
+            if (pos[c] >= 0)
+                return why_set(why, cap, "header: column '%s' twice",
+                               col_names[c]);
+            pos[c] = i;
+        }
+    }
+    for (int c = 0; c < C_LABEL; c++)
+        if (pos[c] < 0)
+            return why_set(why, cap,
+                           "header: no '%s' column (need " FRAUD_CSV_HEADER
+                           ", label optional)",
+                           col_names[c]);
+    *ncols = n;
+    return 0;
+}
+
+int fraud_csv_read(FILE *f, bool strict, struct fraud_csv_result *r)
+{
+    memset(r, 0, sizeof *r);
+    char *line = NULL, why[96];
+    size_t lcap = 0, cap = 0;
+    ssize_t len;
+    int pos[C_COUNT], ncols = 0, rc = 0;
+    bool header = false;
+    size_t *lines = NULL; /* line number of each kept row */
+    r->labelled = true;
+    while ((len = getline(&line, &lcap, f)) >= 0) {
+        r->lines++;
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        if ((size_t)len != strlen(line)) {
+            add_error(r, r->lines, "NUL byte in the line");
+            if (strict || !header) {
+                rc = -EINVAL;
+                break;
+            }
+            continue;
+        }
+        char *s = trim(line);
+        if (*s == '\0' || *s == '#')
+            continue;
+        if (!header) {
+            if (read_header(s, pos, &ncols, why, sizeof why)) {
+                add_error(r, r->lines, why);
+                rc = -EINVAL;
+                break;
+            }
+            header = true;
+            continue;
+        }
+        struct fraud_txn t;
+        if (parse_line(s, pos, ncols, &t, why, sizeof why)) {
+            add_error(r, r->lines, why);
+            if (strict) {
+                rc = -EINVAL;
+                break;
+            }
+            continue;
+        }
+        if (r->n == cap) {
+            size_t nc = cap ? cap * 2 : 1024;
+            struct fraud_txn *nt = realloc(r->txns, nc * sizeof *nt);
+            size_t *nl = realloc(lines, nc * sizeof *nl);
+            if (nt)
+                r->txns = nt;
+            if (nl)
+                lines = nl;
+            if (!nt || !nl) {
+                rc = -ENOMEM;
+                break;
+            }
+            cap = nc;
+        }
+        lines[r->n] = r->lines;
+        r->txns[r->n++] = t;
+    }
+    free(line);
+    if (rc == 0 && ferror(f))
+        rc = -EIO;
+    if (rc == 0 && !header) {
+        add_error(r, r->lines + 1, "no header line (empty input)");
+        rc = -EINVAL;
+    }
+    struct keyed *k = NULL;
+    bool *drop = NULL;
+    struct fraud_txn *sorted = NULL;
+    if (rc == 0 && r->n > 0 &&
+        (!(k = malloc(r->n * sizeof *k)) || !(drop = calloc(r->n, 1)) ||
+         !(sorted = malloc(r->n * sizeof *sorted))))
+        rc = -ENOMEM;
+    if (rc == 0 && r->n > 0) {
+        /* Duplicate ids: the first line keeps the id, later ones are the
+         * malformed lines. */
+        for (size_t i = 0; i < r->n; i++)
+            k[i] = (struct keyed){r->txns[i].id, i};
+        qsort(k, r->n, sizeof *k, by_key);
+        size_t first = 0;
+        for (size_t i = 1; i < r->n; i++) {
+            if (k[i].key != k[first].key) {
+                first = i;
+                continue;
+            }
+            snprintf(why, sizeof why, "duplicate id %" PRIu64
+                     " (first on line %zu)", k[i].key, lines[k[first].seq]);
+            add_error(r, lines[k[i].seq], why);
+            drop[k[i].seq] = true;
+            if (strict)
+                rc = -EINVAL;
+        }
+    }
+    if (rc == 0 && r->n > 0) {
+        /* Sort by time, stable: equal timestamps keep the file's order. */
+        size_t m = 0;
+        for (size_t i = 0; i < r->n; i++)
+            if (!drop[i])
+                k[m] = (struct keyed){(uint64_t)r->txns[i].ts_ms, i}, m++;
+        qsort(k, m, sizeof *k, by_key);
+        for (size_t i = 0; i < m; i++) {
+            sorted[i] = r->txns[k[i].seq];
+            if (sorted[i].label == FRAUD_UNLABELED)
+                r->labelled = false;
+        }
+        free(r->txns);
+        r->txns = sorted;
+        sorted = NULL;
+        r->n = m;
+    }
+    if (r->n == 0)
+        r->labelled = false;
+    free(k);
+    free(drop);
+    free(sorted);
+    free(lines);
+    if (rc != 0) {
+        free(r->txns);
+        r->txns = NULL;
+        r->n = 0;
+    }
+    qsort(r->errors, r->n_errors, sizeof r->errors[0], by_line);
+    return rc;
+}
+
+void fraud_csv_free(struct fraud_csv_result *r)
+{
+    free(r->txns);
+    r->txns = NULL;
+    r->n = 0;
+}

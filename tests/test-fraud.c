@@ -1,0 +1,320 @@
+/* SPDX-License-Identifier: MIT */
+/* test-fraud.c: the transaction generator, CSV, detectors and parallel screening. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <sys/wait.h>
+
+#include "fraud.h"
+#include "harness.h"
+
+static struct fraud_txn *gen(uint64_t seed, size_t count, double rate)
+{
+    struct fraud_gen_opts o;
+    fraud_gen_defaults(&o);
+    o.seed = seed;
+    o.count = count;
+    o.fraud_rate = rate;
+    struct fraud_txn *t = NULL;
+    ASSERT_OK(fraud_generate(&o, &t));
+    ASSERT_TRUE(t != NULL);
+    return t;
+}
+
+static void assert_same_txn(const struct fraud_txn *a, const struct fraud_txn *b)
+{
+    ASSERT_EQ_U(a->id, b->id);
+    ASSERT_EQ(a->ts_ms, b->ts_ms);
+    ASSERT_EQ_U(a->account, b->account);
+    ASSERT_EQ_U(a->merchant, b->merchant);
+    ASSERT_EQ(a->cents, b->cents);
+    ASSERT_EQ(a->lat_e5, b->lat_e5);
+    ASSERT_EQ(a->lon_e5, b->lon_e5);
+    ASSERT_EQ_U(a->device, b->device);
+    ASSERT_EQ(a->label, b->label);
+}
+
+TEST(gen_same_seed_same_stream)
+{
+    struct fraud_txn *a = gen(7, 3000, 0.05), *b = gen(7, 3000, 0.05);
+    struct fraud_txn *c = gen(8, 3000, 0.05);
+    size_t differ = 0;
+    for (size_t i = 0; i < 3000; i++) {
+        assert_same_txn(&a[i], &b[i]);
+        differ += a[i].account != c[i].account || a[i].cents != c[i].cents;
+    }
+    ASSERT_GT(differ, 1000); /* another seed: another stream */
+    free(a);
+    free(b);
+    free(c);
+}
+
+TEST(gen_injected_count_matches_rate)
+{
+    static const double rates[] = {0, 0.001, 0.02, 0.1, 0.333, 0.5};
+    static const size_t counts[] = {1, 999, 5000};
+    for (size_t r = 0; r < sizeof rates / sizeof rates[0]; r++) {
+        for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++) {
+            struct fraud_txn *t = gen(r * 10 + c, counts[c], rates[r]);
+            size_t fraud = 0, kinds[FRAUD_KIND_COUNT] = {0};
+            for (size_t i = 0; i < counts[c]; i++) {
+                ASSERT_LT(t[i].label, FRAUD_OTHER);
+                fraud += t[i].label != FRAUD_NONE;
+                kinds[t[i].label]++;
+            }
+            ASSERT_EQ_U(fraud, (size_t)llround(counts[c] * rates[r]));
+            if (counts[c] == 5000 && rates[r] >= 0.1)
+                for (int k = FRAUD_VELOCITY; k <= FRAUD_CARD_TESTING; k++)
+                    ASSERT_GT(kinds[k], 0); /* every pattern is injected */
+            free(t);
+        }
+    }
+}
+
+TEST(gen_stream_is_well_formed)
+{
+    struct fraud_txn *t = gen(3, 4000, 0.02);
+    for (size_t i = 0; i < 4000; i++) {
+        ASSERT_EQ_U(t[i].id, i + 1);
+        if (i > 0)
+            ASSERT_GE(t[i].ts_ms, t[i - 1].ts_ms);
+        ASSERT_GT(t[i].cents, 0);
+        ASSERT_LE(t[i].lat_e5, 9000000);
+        ASSERT_GE(t[i].lat_e5, -9000000);
+        ASSERT_LT(t[i].account, 100);
+        ASSERT_LT(t[i].merchant, 120);
+    }
+    free(t);
+    struct fraud_gen_opts o;
+    fraud_gen_defaults(&o);
+    o.fraud_rate = 0.6;
+    ASSERT_EQ(fraud_generate(&o, &t), -EINVAL);
+    fraud_gen_defaults(&o);
+    o.count = 0;
+    ASSERT_EQ(fraud_generate(&o, &t), -EINVAL);
+    fraud_gen_defaults(&o);
+    o.accounts = 0;
+    ASSERT_EQ(fraud_generate(&o, &t), -EINVAL);
+}
+
+TEST(csv_round_trip)
+{
+    struct fraud_txn *t = gen(11, 2500, 0.04);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    ASSERT_TRUE(f != NULL);
+    ASSERT_OK(fraud_csv_write(f, t, 2500));
+    fclose(f);
+    ASSERT_TRUE(strncmp(buf, FRAUD_CSV_HEADER "\n", strlen(FRAUD_CSV_HEADER) + 1) == 0);
+    f = fmemopen(buf, len, "r");
+    struct fraud_csv_result r;
+    ASSERT_OK(fraud_csv_read(f, true, &r));
+    fclose(f);
+    ASSERT_EQ_U(r.n, 2500);
+    ASSERT_EQ_U(r.bad, 0);
+    ASSERT_EQ_U(r.lines, 2501);
+    ASSERT_TRUE(r.labelled);
+    for (size_t i = 0; i < 2500; i++)
+        assert_same_txn(&r.txns[i], &t[i]);
+    /* Written again, the text is byte for byte the same. */
+    char *buf2 = NULL;
+    size_t len2 = 0;
+    f = open_memstream(&buf2, &len2);
+    ASSERT_OK(fraud_csv_write(f, r.txns, r.n));
+    fclose(f);
+    ASSERT_EQ_U(len2, len);
+    ASSERT_TRUE(memcmp(buf, buf2, len) == 0);
+    fraud_csv_free(&r);
+    free(buf);
+    free(buf2);
+    free(t);
+}
+
+static int read_text(const char *text, bool strict, struct fraud_csv_result *r)
+{
+    FILE *f = fmemopen((void *)text, strlen(text), "r");
+    ASSERT_TRUE(f != NULL);
+    int rc = fraud_csv_read(f, strict, r);
+    fclose(f);
+    return rc;
+}
+
+static const char malformed[] =
+    "id,timestamp,account,merchant,amount,lat,lon,device,label\n" /* 1 */
+    "1,2026-01-01T00:00:00Z,5,7,12.50,48.85,2.35,100,none\n"      /* 2 ok */
+    "2,2026-01-01T00:01:00Z,5,7,12.50,48.85,2.35,100\n"           /* 3 fields */
+    "3,yesterday,5,7,12.50,48.85,2.35,100,none\n"                 /* 4 time */
+    "\n"                                                          /* 5 blank */
+    "# a comment\n"                                               /* 6 */
+    "4,1767225720000,5,7,-3.00,48.85,2.35,100,none\n"             /* 7 amount */
+    "5,1767225780000,5,7,3.00,91.0,2.35,100,none\n"               /* 8 lat */
+    "6,1767225840000,5,7,3.00,48.85,2.35,100,robbery\n"           /* 9 label */
+    "7,1767225900000,x,7,3.00,48.85,2.35,100,none\n"              /* 10 acct */
+    "1,1767225960000,5,7,3.00,48.85,2.35,100,none\n"              /* 11 dup */
+    "8,\"2026-01-01T00:07:00.250Z\",5,7,\"1,000.00\",48.85,2.35,100,amount\n"
+    "9,2026-01-01T00:08:00Z,5,7,0.99,48.85,2.35,101,card_testing\n"/* 13 ok */
+    "10,\"unterminated,5,7,1,1,1,1,none\n";                       /* 14 */
+
+TEST(csv_malformed_lines_are_skipped_with_line_numbers)
+{
+    struct fraud_csv_result r;
+    ASSERT_OK(read_text(malformed, false, &r));
+    ASSERT_EQ_U(r.n, 2);
+    ASSERT_EQ_U(r.lines, 14);
+    /* Line 12 is bad too: "1,000.00" is one quoted field, not an amount. */
+    static const size_t want[] = {3, 4, 7, 8, 9, 10, 11, 12, 14};
+    ASSERT_EQ_U(r.bad, 9);
+    ASSERT_EQ_U(r.n_errors, 9);
+    for (size_t i = 0; i < r.n_errors; i++) {
+        ASSERT_EQ_U(r.errors[i].line, want[i]);
+        ASSERT_TRUE(r.errors[i].why[0] != '\0');
+    }
+    ASSERT_TRUE(strstr(r.errors[6].why, "duplicate id 1") != NULL);
+    ASSERT_TRUE(strstr(r.errors[0].why, "fields") != NULL);
+    ASSERT_EQ_U(r.txns[0].id, 1);
+    ASSERT_EQ_U(r.txns[1].id, 9);
+    ASSERT_EQ(r.txns[1].cents, 99);
+    ASSERT_EQ(r.txns[1].label, FRAUD_CARD_TESTING);
+    fraud_csv_free(&r);
+}
+
+TEST(csv_strict_rejects_at_first_malformed_line)
+{
+    struct fraud_csv_result r;
+    ASSERT_EQ(read_text(malformed, true, &r), -EINVAL);
+    ASSERT_EQ_U(r.n, 0);
+    ASSERT_TRUE(r.txns == NULL);
+    ASSERT_EQ_U(r.n_errors, 1);
+    ASSERT_EQ_U(r.errors[0].line, 3);
+}
+
+TEST(csv_header_columns_and_formats)
+{
+    struct fraud_csv_result r;
+    /* Any column order, extra columns ignored, no label, ms or ISO times,
+     * CRLF line ends, an id appearing before its time order. */
+    ASSERT_OK(read_text(
+        "device,lon,lat,amount,merchant,account,timestamp,id,note\r\n"
+        "100,2.35,48.85,5,7,5,1767225600500,2,x\r\n"
+        "100,2.35,48.856614,5.005,7,5,2026-01-01T00:00:00.25Z,1,y\r\n",
+        false, &r));
+    ASSERT_EQ_U(r.n, 2);
+    ASSERT_EQ_U(r.bad, 0);
+    ASSERT_FALSE(r.labelled);
+    ASSERT_EQ_U(r.txns[0].id, 1); /* sorted by time */
+    ASSERT_EQ(r.txns[0].ts_ms, 1767225600250ll);
+    ASSERT_EQ(r.txns[0].cents, 501); /* 5.005 rounds to 5.01 */
+    ASSERT_EQ(r.txns[0].lat_e5, 4885661);
+    ASSERT_EQ(r.txns[0].label, FRAUD_UNLABELED);
+    ASSERT_EQ(r.txns[1].ts_ms, 1767225600500ll);
+    fraud_csv_free(&r);
+    /* Missing column, empty input: rejected, with the line. */
+    ASSERT_EQ(read_text("id,timestamp,account\n1,2,3\n", false, &r), -EINVAL);
+    ASSERT_EQ_U(r.errors[0].line, 1);
+    ASSERT_TRUE(strstr(r.errors[0].why, "merchant") != NULL);
+    ASSERT_EQ(read_text("", false, &r), -EINVAL);
+    ASSERT_EQ_U(r.n_errors, 1);
+}
+
+TEST(csv_garbage_never_crashes)
+{
+    /* Deterministic garbage: every line is reported, nothing is kept, no
+     * crash, no hang. */
+    char *buf = malloc(1 << 20);
+    size_t len = (size_t)sprintf(buf, "%s\n", FRAUD_CSV_HEADER);
+    uint64_t x = 12345;
+    for (int line = 0; line < 2000; line++) {
+        int n = (int)(x % 120);
+        for (int i = 0; i < n; i++) {
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            char c = (char)(x >> 56);
+            buf[len++] = c == '\n' || c == '\0' ? ',' : c;
+        }
+        buf[len++] = '\n';
+        x = x * 6364136223846793005ull + 1;
+    }
+    buf[len] = '\0';
+    struct fraud_csv_result r;
+    FILE *f = fmemopen(buf, len, "r");
+    ASSERT_OK(fraud_csv_read(f, false, &r));
+    fclose(f);
+    ASSERT_EQ_U(r.n, 0);
+    ASSERT_GT(r.bad, 1000);
+    fraud_csv_free(&r);
+    free(buf);
+}
+
+/* The detectors find the patterns the generator injects, and rarely flag a
+ * legitimate purchase (the numbers are stable: the stream is seeded). */
+TEST(detect_quality_on_generated_stream)
+{
+    struct fraud_txn *t = gen(1, 20000, 0.02);
+    uint32_t na, nm;
+    ASSERT_OK(fraud_index(t, 20000, &na, &nm));
+    uint8_t *flagged = malloc(20000);
+    ASSERT_OK(fraud_screen_serial(t, 20000, na, nm, 512, flagged));
+    struct fraud_quality q;
+    fraud_quality_of(t, 20000, flagged, &q);
+    ASSERT_EQ_U(q.tp + q.fn, 400);
+    ASSERT_GE(q.recall, 0.7);
+    ASSERT_GE(q.precision, 0.9);
+    for (int k = FRAUD_VELOCITY; k <= FRAUD_CARD_TESTING; k++)
+        ASSERT_GT(q.caught[k], 0);
+    free(flagged);
+    free(t);
+}
+
+/* An abandon stops the detector at the end of the current block: with a
+ * block of 1 after exactly one look-up, with a block larger than the
+ * history only at the end. */
+static bool stop_always(void *arg, uint64_t done)
+{
+    (void)done;
+    (*(int *)arg)++;
+    return true;
+}
+
+TEST(detect_abandons_at_the_next_check)
+{
+    struct fraud_txn *t = gen(5, 3000, 0.02);
+    uint32_t na, nm;
+    ASSERT_OK(fraud_index(t, 3000, &na, &nm));
+    struct fraud_history h;
+    ASSERT_OK(fraud_history_init(&h, na, nm, 256));
+    for (size_t i = 0; i < 2999; i++)
+        ASSERT_OK(fraud_history_add(&h, &t[i]));
+    const struct fraud_txn *x = &t[2999];
+    uint32_t hist = h.accounts[x->acct_ix].len;
+    ASSERT_GT(hist, 2);
+    for (int d = FRAUD_DET_VELOCITY; d <= FRAUD_DET_AMOUNT; d++) {
+        int calls = 0;
+        struct fraud_check c = {stop_always, &calls, 1, 0, 0};
+        ASSERT_EQ(fraud_detect(d, &h, x, &c), FRAUD_ABANDONED);
+        ASSERT_EQ(calls, 1);
+        ASSERT_EQ_U(c.lookups, 1);
+        calls = 0;
+        struct fraud_check big = {stop_always, &calls, 1u << 20, 0, 0};
+        ASSERT_EQ(fraud_detect(d, &h, x, &big), FRAUD_ABANDONED);
+        ASSERT_EQ_U(big.lookups, hist);
+        struct fraud_check none = {NULL, NULL, 3, 0, 0};
+        ASSERT_TRUE(fraud_detect(d, &h, x, &none) != FRAUD_ABANDONED);
+        ASSERT_EQ_U(none.checks, 0);
+    }
+    fraud_history_free(&h);
+    free(t);
+}
+
+#define TEST_LIST(X)                                                           \
+    X(gen_same_seed_same_stream)                                               \
+    X(gen_injected_count_matches_rate)                                         \
+    X(gen_stream_is_well_formed)                                               \
+    X(csv_round_trip)                                                          \
+    X(csv_malformed_lines_are_skipped_with_line_numbers)                       \
+    X(csv_strict_rejects_at_first_malformed_line)                              \
+    X(csv_header_columns_and_formats)                                          \
+    X(csv_garbage_never_crashes)                                               \
+    X(detect_quality_on_generated_stream)                                      \
+    X(detect_abandons_at_the_next_check)
+#define HELPER_LIST(X)
+TEST_MAIN()
