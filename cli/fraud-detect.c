@@ -18,28 +18,6 @@ const char *fraud_detector_name(int det)
     return det >= 0 && det < FRAUD_DET_COUNT ? det_names[det] : "?";
 }
 
-/*
- * Every detector walks a history ring newest first, in blocks of
- * chk->block events; after each block it asks chk->stop whether another
- * detector has claimed the transaction. A block is a plain inner loop with
- * no modulus: the check costs one call per block, nothing per event.
- */
-static uint32_t block_end(const struct fraud_check *c, uint32_t i, uint32_t n)
-{
-    uint64_t b = c->block ? c->block : 1;
-    return (uint64_t)(n - i) > b ? i + (uint32_t)b : n;
-}
-
-/* After a block of `done` look-ups: true when the detector must abandon. */
-static bool checkpoint(struct fraud_check *c, uint64_t done)
-{
-    c->lookups += done;
-    if (!c->stop)
-        return false;
-    c->checks++;
-    return c->stop(c->arg, done);
-}
-
 /* Great-circle distance in km (haversine) between two fixed-point points. */
 static double distance_km(int32_t lat1, int32_t lon1, int32_t lat2,
                           int32_t lon2)
@@ -53,187 +31,184 @@ static double distance_km(int32_t lat1, int32_t lon1, int32_t lat2,
 }
 
 /*
- * Velocity: at least 3 purchases in 10 minutes (this one included) from a
- * device the account has not used before the last 30 minutes, or at least
- * 6 in 10 minutes when that is 10 times the account's usual rate.
+ * The rules (each detector looks its account's history up, newest first;
+ * amount and card testing then the merchant's):
+ *
+ * velocity      at least 3 purchases in 10 minutes (this one included)
+ *               from a device the account had not used before the last 30
+ *               minutes; or at least 6 in 10 minutes when that is 10 times
+ *               the account's usual rate.
+ * travel        a purchase of the last 6 hours more than 300 km away that
+ *               would need more than 900 km/h to reach this one, unless
+ *               this place is familiar (two or more earlier purchases
+ *               within 100 km): then the odd one was the earlier purchase.
+ * amount        with five or more earlier purchases, at least $100, more
+ *               than 8 times the account's typical (geometric mean) amount
+ *               and 1.5 times its largest; or, at a merchant with 20 or
+ *               more purchases, more than 25 times the merchant's typical
+ *               amount and 8 times the account's.
+ * card_testing  a purchase under $3 from a device the account had not used
+ *               before the last 30 minutes, at a merchant it had not used
+ *               either or with 20 or more earlier purchases on the account;
+ *               or the fourth purchase under $3 at one merchant in 15
+ *               minutes from three or more accounts (a ring testing cards).
  */
-static enum fraud_verdict velocity(const struct fraud_ring *r,
-                                   const struct fraud_txn *t,
-                                   struct fraud_check *c)
+static bool uses_merchant(int det)
 {
-    uint32_t n = r->len, i = 0, recent = 1;
-    int64_t dev_oldest = -1, oldest = t->ts_ms;
-    while (i < n) {
-        uint32_t end = block_end(c, i, n), from = i;
-        for (; i < end; i++) {
-            const struct fraud_event *e = fraud_ring_recent(r, i);
-            if (t->ts_ms - e->ts_ms <= 10 * MINUTE_MS)
-                recent++;
-            if (e->device == t->device)
-                dev_oldest = e->ts_ms;
-            oldest = e->ts_ms;
-        }
-        if (checkpoint(c, i - from))
-            return FRAUD_ABANDONED;
-    }
-    bool new_device = dev_oldest < 0 || t->ts_ms - dev_oldest <= 30 * MINUTE_MS;
-    if (recent >= 3 && new_device)
-        return FRAUD_FLAGGED;
-    double span_min = (double)(t->ts_ms - oldest) / (double)MINUTE_MS;
-    double usual = span_min > 60 ? (double)n / span_min * 10.0 : 0.0;
-    if (recent >= 6 && (double)recent > 10.0 * usual)
-        return FRAUD_FLAGGED;
-    return FRAUD_CLEAN;
+    return det == FRAUD_DET_AMOUNT || det == FRAUD_DET_CARD_TESTING;
 }
 
-/*
- * Impossible travel: a purchase of the last 6 hours more than 300 km away
- * that would need more than 900 km/h to reach this one, unless this place
- * is familiar (two or more earlier purchases within 100 km): then the odd
- * one was the earlier purchase, not this one.
- */
-static enum fraud_verdict travel(const struct fraud_ring *r,
-                                 const struct fraud_txn *t,
-                                 struct fraud_check *c)
+uint32_t fraud_scan_steps(int det, const struct fraud_txn *t,
+                          uint32_t acc_len, uint32_t mer_len)
 {
-    uint32_t n = r->len, i = 0, familiar = 0;
-    bool impossible = false;
-    while (i < n) {
-        uint32_t end = block_end(c, i, n), from = i;
-        for (; i < end; i++) {
-            const struct fraud_event *e = fraud_ring_recent(r, i);
-            double d = distance_km(e->lat_e5, e->lon_e5, t->lat_e5, t->lon_e5);
-            if (d <= 100)
-                familiar++;
-            int64_t dt = t->ts_ms - e->ts_ms;
-            if (dt <= 6 * HOUR_MS && d > 300) {
-                double hours = (double)(dt > MINUTE_MS ? dt : MINUTE_MS) /
-                               (double)HOUR_MS;
-                if (d / hours > 900)
-                    impossible = true;
-            }
-        }
-        if (checkpoint(c, i - from))
-            return FRAUD_ABANDONED;
-    }
-    return impossible && familiar < 2 ? FRAUD_FLAGGED : FRAUD_CLEAN;
+    if (det == FRAUD_DET_CARD_TESTING && t->cents >= 300)
+        return 0; /* not a small amount: nothing to look up */
+    return acc_len + (uses_merchant(det) ? mer_len : 0);
 }
 
-/*
- * Amount anomaly: with five or more earlier purchases, at least $100, more
- * than 8 times the account's typical (geometric mean) amount and 1.5 times
- * its largest; or, at a merchant with 20 or more purchases, more than 25
- * times the merchant's typical amount and 8 times the account's.
- */
-static enum fraud_verdict amount(const struct fraud_ring *acc,
-                                 const struct fraud_ring *mer,
-                                 const struct fraud_txn *t,
-                                 struct fraud_check *c)
+uint32_t fraud_scan_begin(struct fraud_scan *s, int det,
+                          const struct fraud_history *h,
+                          const struct fraud_txn *t)
 {
-    double sum = 0, msum = 0;
-    int64_t max = 0;
-    uint32_t n = acc->len, i = 0;
-    while (i < n) {
-        uint32_t end = block_end(c, i, n), from = i;
-        for (; i < end; i++) {
-            const struct fraud_event *e = fraud_ring_recent(acc, i);
-            sum += log((double)e->cents);
-            if (e->cents > max)
-                max = e->cents;
+    memset(s, 0, sizeof *s);
+    s->det = det;
+    s->t = t;
+    s->acc = &h->accounts[t->acct_ix];
+    s->mer = &h->merchants[t->merch_ix];
+    s->dev_oldest = -1;
+    s->oldest = t->ts_ms;
+    s->small = 1;
+    s->small_acc[0] = t->account;
+    s->n_small_acc = 1;
+    s->steps = fraud_scan_steps(det, t, s->acc->len, s->mer->len);
+    s->n_acc_steps = s->steps < s->acc->len ? s->steps : s->acc->len;
+    return s->steps;
+}
+
+static void step_account(struct fraud_scan *s, const struct fraud_event *e)
+{
+    const struct fraud_txn *t = s->t;
+    int64_t age = t->ts_ms - e->ts_ms;
+    switch (s->det) {
+    case FRAUD_DET_VELOCITY:
+        if (age <= 10 * MINUTE_MS)
+            s->recent++;
+        if (e->device == t->device)
+            s->dev_oldest = e->ts_ms;
+        s->oldest = e->ts_ms;
+        break;
+    case FRAUD_DET_TRAVEL: {
+        double d = distance_km(e->lat_e5, e->lon_e5, t->lat_e5, t->lon_e5);
+        if (d <= 100)
+            s->familiar++;
+        if (age <= 6 * HOUR_MS && d > 300) {
+            double hours = (double)(age > MINUTE_MS ? age : MINUTE_MS) /
+                           (double)HOUR_MS;
+            if (d / hours > 900)
+                s->impossible = true;
         }
-        if (checkpoint(c, i - from))
-            return FRAUD_ABANDONED;
+        break;
     }
-    uint32_t m = mer->len;
-    i = 0;
-    while (i < m) {
-        uint32_t end = block_end(c, i, m), from = i;
-        for (; i < end; i++)
-            msum += log((double)fraud_ring_recent(mer, i)->cents);
-        if (checkpoint(c, i - from))
-            return FRAUD_ABANDONED;
+    case FRAUD_DET_AMOUNT:
+        s->sum += log((double)e->cents);
+        if (e->cents > s->max)
+            s->max = e->cents;
+        break;
+    default:
+        if (age > 30 * MINUTE_MS) {
+            s->known_device |= e->device == t->device;
+            s->known_merchant |= e->merchant == t->merchant;
+        }
+        break;
     }
-    if (n < 5 || t->cents < 10000)
+}
+
+static void step_merchant(struct fraud_scan *s, const struct fraud_event *e)
+{
+    const struct fraud_txn *t = s->t;
+    if (s->det == FRAUD_DET_AMOUNT) {
+        s->msum += log((double)e->cents);
+        return;
+    }
+    if (t->ts_ms - e->ts_ms > 15 * MINUTE_MS || e->cents >= 300)
+        return;
+    s->small++;
+    bool seen = false;
+    for (uint32_t k = 0; k < s->n_small_acc; k++)
+        seen |= s->small_acc[k] == e->account;
+    if (!seen && s->n_small_acc < 4)
+        s->small_acc[s->n_small_acc++] = e->account;
+}
+
+void fraud_scan_step(struct fraud_scan *s, uint32_t j)
+{
+    if (j < s->n_acc_steps)
+        step_account(s, fraud_ring_recent(s->acc, j));
+    else if (j < s->steps)
+        step_merchant(s, fraud_ring_recent(s->mer, j - s->n_acc_steps));
+}
+
+enum fraud_verdict fraud_scan_end(const struct fraud_scan *s)
+{
+    const struct fraud_txn *t = s->t;
+    uint32_t n = s->acc->len, m = s->mer->len;
+    switch (s->det) {
+    case FRAUD_DET_VELOCITY: {
+        bool new_device = s->dev_oldest < 0 ||
+                          t->ts_ms - s->dev_oldest <= 30 * MINUTE_MS;
+        if (s->recent + 1 >= 3 && new_device)
+            return FRAUD_FLAGGED;
+        double span_min = (double)(t->ts_ms - s->oldest) / (double)MINUTE_MS;
+        double usual = span_min > 60 ? (double)n / span_min * 10.0 : 0.0;
+        if (s->recent + 1 >= 6 && (double)(s->recent + 1) > 10.0 * usual)
+            return FRAUD_FLAGGED;
         return FRAUD_CLEAN;
-    double cur = log((double)t->cents), typical = sum / n;
-    if (cur > typical + log(8.0) && (double)t->cents > 1.5 * (double)max)
-        return FRAUD_FLAGGED;
-    if (m >= 20 && cur > msum / m + log(25.0) && cur > typical + log(8.0))
-        return FRAUD_FLAGGED;
-    return FRAUD_CLEAN;
-}
-
-/*
- * Card testing: a purchase under $3 from a device and at a merchant that
- * the account had not used before the last 30 minutes; or the fourth
- * purchase under $3 at one merchant in 15 minutes from three or more
- * accounts (a ring testing many cards).
- */
-static enum fraud_verdict card_testing(const struct fraud_ring *acc,
-                                       const struct fraud_ring *mer,
-                                       const struct fraud_txn *t,
-                                       struct fraud_check *c)
-{
-    if (t->cents >= 300) {
-        checkpoint(c, 0);
+    }
+    case FRAUD_DET_TRAVEL:
+        return s->impossible && s->familiar < 2 ? FRAUD_FLAGGED : FRAUD_CLEAN;
+    case FRAUD_DET_AMOUNT: {
+        if (n < 5 || t->cents < 10000)
+            return FRAUD_CLEAN;
+        double cur = log((double)t->cents), typical = s->sum / n;
+        if (cur > typical + log(8.0) && (double)t->cents > 1.5 * (double)s->max)
+            return FRAUD_FLAGGED;
+        if (m >= 20 && cur > s->msum / m + log(25.0) &&
+            cur > typical + log(8.0))
+            return FRAUD_FLAGGED;
         return FRAUD_CLEAN;
     }
-    bool known_device = false, known_merchant = false;
-    uint32_t n = acc->len, i = 0;
-    while (i < n) {
-        uint32_t end = block_end(c, i, n), from = i;
-        for (; i < end; i++) {
-            const struct fraud_event *e = fraud_ring_recent(acc, i);
-            if (t->ts_ms - e->ts_ms > 30 * MINUTE_MS) {
-                known_device |= e->device == t->device;
-                known_merchant |= e->merchant == t->merchant;
-            }
-        }
-        if (checkpoint(c, i - from))
-            return FRAUD_ABANDONED;
+    default:
+        if (t->cents >= 300)
+            return FRAUD_CLEAN;
+        if (!s->known_device && (!s->known_merchant || n >= 20))
+            return FRAUD_FLAGGED;
+        return s->small >= 4 && s->n_small_acc >= 3 ? FRAUD_FLAGGED
+                                                     : FRAUD_CLEAN;
     }
-    if (!known_device && !known_merchant)
-        return FRAUD_FLAGGED;
-    if (!known_device && n >= 20)
-        return FRAUD_FLAGGED;
-    uint32_t small = 1, accounts[4] = {t->account}, n_acc = 1;
-    uint32_t m = mer->len;
-    i = 0;
-    while (i < m) {
-        uint32_t end = block_end(c, i, m), from = i;
-        for (; i < end; i++) {
-            const struct fraud_event *e = fraud_ring_recent(mer, i);
-            if (t->ts_ms - e->ts_ms > 15 * MINUTE_MS || e->cents >= 300)
-                continue;
-            small++;
-            bool seen = false;
-            for (uint32_t k = 0; k < n_acc; k++)
-                seen |= accounts[k] == e->account;
-            if (!seen && n_acc < 4)
-                accounts[n_acc++] = e->account;
-        }
-        if (checkpoint(c, i - from))
-            return FRAUD_ABANDONED;
-    }
-    return small >= 4 && n_acc >= 3 ? FRAUD_FLAGGED : FRAUD_CLEAN;
 }
 
 enum fraud_verdict fraud_detect(int det, const struct fraud_history *h,
                                 const struct fraud_txn *t,
-                                struct fraud_check *chk)
+                                struct fraud_check *c)
 {
-    const struct fraud_ring *acc = &h->accounts[t->acct_ix];
-    const struct fraud_ring *mer = &h->merchants[t->merch_ix];
-    switch (det) {
-    case FRAUD_DET_VELOCITY:
-        return velocity(acc, t, chk);
-    case FRAUD_DET_TRAVEL:
-        return travel(acc, t, chk);
-    case FRAUD_DET_AMOUNT:
-        return amount(acc, mer, t, chk);
-    default:
-        return card_testing(acc, mer, t, chk);
+    struct fraud_scan s;
+    uint32_t n = fraud_scan_begin(&s, det, h, t), j = 0;
+    uint64_t block = c->block ? c->block : 1;
+    /* Blocks of look-ups, one check after each: a plain inner loop, no
+     * modulus per look-up. */
+    while (j < n) {
+        uint32_t end = (uint64_t)(n - j) > block ? j + (uint32_t)block : n;
+        uint32_t from = j;
+        for (; j < end; j++)
+            fraud_scan_step(&s, j);
+        c->lookups += j - from;
+        if (c->stop) {
+            c->checks++;
+            if (c->stop(c->arg, j - from))
+                return FRAUD_ABANDONED;
+        }
     }
+    return fraud_scan_end(&s);
 }
 
 int fraud_screen_serial(const struct fraud_txn *t, size_t n,

@@ -179,11 +179,53 @@ enum fraud_detector {
 const char *fraud_detector_name(int det);
 
 /*
- * How a detector learns that another one has claimed the transaction. It
- * runs its history scan in blocks of `block` look-ups and calls
- * stop(arg, done) after each block (`done`: look-ups since the last call);
- * when that returns true it abandons. stop == NULL: never abandon.
- * After the call `block` may have changed (an automatic interval).
+ * One detector's analysis of one transaction, as a sequence of history
+ * look-ups: fraud_scan_begin says how many (the account's ring, then, for
+ * the detectors that need it, the merchant's), fraud_scan_step(j) does
+ * look-up j (in order, 0 .. steps-1), fraud_scan_end gives the verdict.
+ * This shape lets a pool run the look-ups as the iterations of a round,
+ * with a flag check every K of them (cmd-fraud.c), and lets the serial
+ * reference run the very same arithmetic.
+ */
+struct fraud_scan {
+    int det;
+    const struct fraud_txn *t;
+    const struct fraud_ring *acc, *mer;
+    uint32_t steps, n_acc_steps;
+    /* accumulators */
+    uint32_t recent, familiar, small, n_small_acc, small_acc[4];
+    int64_t dev_oldest, oldest, max;
+    double sum, msum;
+    bool impossible, known_device, known_merchant;
+};
+
+/* Starts detector `det` on `t` against the history of earlier transactions
+ * (`t` is not in it yet); returns the number of look-ups it needs. */
+uint32_t fraud_scan_begin(struct fraud_scan *s, int det,
+                          const struct fraud_history *h,
+                          const struct fraud_txn *t);
+void fraud_scan_step(struct fraud_scan *s, uint32_t j);
+
+/* Results of one detector on one transaction. */
+enum fraud_verdict {
+    FRAUD_CLEAN = 0,
+    FRAUD_FLAGGED = 1,
+    FRAUD_ABANDONED = 2 /* another detector claimed first */
+};
+
+/* The verdict once every step ran (FRAUD_CLEAN or FRAUD_FLAGGED); it
+ * depends only on the history and the transaction. */
+enum fraud_verdict fraud_scan_end(const struct fraud_scan *s);
+
+/* The look-ups fraud_scan_begin would ask for, from ring lengths alone (no
+ * history needed): lets a dispatcher size a round. */
+uint32_t fraud_scan_steps(int det, const struct fraud_txn *t,
+                          uint32_t acc_len, uint32_t mer_len);
+
+/*
+ * A whole detector run in one process: look-ups in blocks of `block`, with
+ * stop(arg, done) after each block (`done`: look-ups in that block); true
+ * abandons. stop == NULL: never abandon.
  */
 struct fraud_check {
     bool (*stop)(void *arg, uint64_t done);
@@ -193,16 +235,6 @@ struct fraud_check {
     uint64_t checks;  /* out: stop() calls made */
 };
 
-/* Results of one detector on one transaction. */
-enum fraud_verdict {
-    FRAUD_CLEAN = 0,
-    FRAUD_FLAGGED = 1,
-    FRAUD_ABANDONED = 2 /* stop() said another detector claimed first */
-};
-
-/* Runs detector `det` on `t` against the history of earlier transactions
- * (`t` is not in it yet). Deterministic: without an abandon, the verdict
- * depends only on the history and `t`. */
 enum fraud_verdict fraud_detect(int det, const struct fraud_history *h,
                                 const struct fraud_txn *t,
                                 struct fraud_check *chk);
