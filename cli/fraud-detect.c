@@ -211,18 +211,22 @@ enum fraud_verdict fraud_detect(int det, const struct fraud_history *h,
     return fraud_scan_end(&s);
 }
 
-int fraud_screen_serial(const struct fraud_txn *t, size_t n,
+int fraud_screen_serial(const struct fraud_txn *t, size_t n, size_t first,
                         uint32_t n_accounts, uint32_t n_merchants,
-                        uint32_t depth, uint8_t *flagged)
+                        uint32_t depth, uint8_t *flagged, uint64_t *lookups)
 {
     struct fraud_history h;
     int rc = fraud_history_init(&h, n_accounts, n_merchants, depth);
+    if (lookups)
+        *lookups = 0;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         flagged[i] = 0;
-        for (int d = 0; d < FRAUD_DET_COUNT; d++) {
+        for (int d = 0; i >= first && d < FRAUD_DET_COUNT; d++) {
             struct fraud_check c = {NULL, NULL, 64, 0, 0};
             if (fraud_detect(d, &h, &t[i], &c) == FRAUD_FLAGGED)
                 flagged[i] = 1;
+            if (lookups)
+                *lookups += c.lookups;
         }
         rc = fraud_history_add(&h, &t[i]);
     }

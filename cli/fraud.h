@@ -239,12 +239,13 @@ enum fraud_verdict fraud_detect(int det, const struct fraud_history *h,
                                 const struct fraud_txn *t,
                                 struct fraud_check *chk);
 
-/* The reference: every detector on every transaction, one process, in
- * order; flagged[i] gets 1 when any detector flags transaction i. Returns
- * 0 or -ENOMEM. */
-int fraud_screen_serial(const struct fraud_txn *t, size_t n,
+/* The reference: every detector on every transaction from `first` on, one
+ * process, in order (t[0..first) only fill the history); flagged[i] gets 1
+ * when any detector flags transaction i (0 before `first`); *lookups (may
+ * be NULL) the history events examined. Returns 0 or -ENOMEM. */
+int fraud_screen_serial(const struct fraud_txn *t, size_t n, size_t first,
                         uint32_t n_accounts, uint32_t n_merchants,
-                        uint32_t depth, uint8_t *flagged);
+                        uint32_t depth, uint8_t *flagged, uint64_t *lookups);
 
 /* Detection quality of verdicts against the labels (unlabelled rows are
  * not counted). */
@@ -255,5 +256,46 @@ struct fraud_quality {
 };
 void fraud_quality_of(const struct fraud_txn *t, size_t n,
                       const uint8_t *flagged, struct fraud_quality *q);
+
+/* ---- fraud-screen.c ---------------------------------------------------- */
+
+/* How the four workers screen (see fraud-screen.c). */
+struct fraud_screen_opts {
+    uint64_t check_every; /* look-ups between flag checks, or
+                             COORD_CHECK_AUTO */
+    bool early_exit;      /* false: every detector finishes every
+                             transaction (the baseline) */
+    int round_timeout_ms; /* one transaction's limit (-1: none) */
+    uint64_t target_ns;   /* auto interval: stop-latency target (0: the
+                             library's default) */
+};
+
+struct fraud_screen_stats {
+    size_t screened;           /* transactions screened */
+    double wall_s, tx_per_s;   /* screening only (not fork and join) */
+    double latency_p50_us, latency_p99_us; /* dispatch to verdict */
+    double round_p50_us, round_p99_us;     /* dispatch to all back */
+    uint64_t claims;           /* transactions flagged */
+    double stop_mean_us, stop_p99_us; /* claim to the last loser out */
+    uint64_t iterations;       /* look-ups, all workers */
+    uint64_t wasted;           /* look-ups by losers after a claim */
+    uint64_t wins[FRAUD_DET_COUNT]; /* claims per detector */
+    uint64_t every_min, every_max;  /* the workers' K at the end */
+};
+
+/*
+ * fraud_screen_rounds: screens t[first..n) with four persistent workers
+ * (one per detector) on a coord_rounds pool: one round per transaction;
+ * a detector's look-ups are the round's iterations (a flag check every K
+ * of them); a flagging detector claims the round, the others abandon it at
+ * their next check. Each worker keeps its own copy of the history, starting
+ * from `warm` (the history of t[0..first), built by the caller) and adding
+ * every transaction after its round. flagged[first..n) get the verdicts.
+ * Returns 0, or a negative coord code (the pool failed; *why says so).
+ */
+int fraud_screen_rounds(const struct fraud_txn *t, size_t n, size_t first,
+                        const struct fraud_history *warm,
+                        const struct fraud_screen_opts *o, uint8_t *flagged,
+                        struct fraud_screen_stats *st, char *why, size_t cap);
 
 #endif

@@ -253,7 +253,7 @@ TEST(detect_quality_on_generated_stream)
     uint32_t na, nm;
     ASSERT_OK(fraud_index(t, 20000, &na, &nm));
     uint8_t *flagged = malloc(20000);
-    ASSERT_OK(fraud_screen_serial(t, 20000, na, nm, 512, flagged));
+    ASSERT_OK(fraud_screen_serial(t, 20000, 0, na, nm, 512, flagged, NULL));
     struct fraud_quality q;
     fraud_quality_of(t, 20000, flagged, &q);
     ASSERT_EQ_U(q.tp + q.fn, 400);
@@ -308,6 +308,142 @@ TEST(detect_abandons_at_the_next_check)
     free(t);
 }
 
+/* Verdicts do not depend on early exit or on the check interval: the
+ * parallel screening flags exactly what the one-process reference flags. */
+TEST(screen_verdicts_identical_across_intervals_and_early_exit)
+{
+    struct fraud_gen_opts o;
+    fraud_gen_defaults(&o);
+    o.seed = 21;
+    o.count = 6000 + 1200;
+    o.fraud_rate = 0.05;
+    struct fraud_txn *t = NULL;
+    ASSERT_OK(fraud_generate(&o, &t));
+    size_t n = o.count, first = 6000;
+    uint32_t na, nm;
+    ASSERT_OK(fraud_index(t, n, &na, &nm));
+    uint8_t *ref = malloc(n), *got = malloc(n);
+    ASSERT_OK(fraud_screen_serial(t, n, first, na, nm, 256, ref, NULL));
+    size_t ref_flagged = 0;
+    for (size_t i = first; i < n; i++)
+        ref_flagged += ref[i];
+    ASSERT_GT(ref_flagged, 10);
+    struct fraud_history h;
+    ASSERT_OK(fraud_history_init(&h, na, nm, 256));
+    for (size_t i = 0; i < first; i++)
+        ASSERT_OK(fraud_history_add(&h, &t[i]));
+    static const struct {
+        uint64_t every;
+        bool early;
+    } cfg[] = {{1, true},    {7, true},    {1000, true},
+               {COORD_CHECK_AUTO, true}, {COORD_CHECK_AUTO, false},
+               {1, false}};
+    for (size_t c = 0; c < sizeof cfg / sizeof cfg[0]; c++) {
+        struct fraud_screen_opts so = {cfg[c].every, cfg[c].early, 20000, 0};
+        struct fraud_screen_stats st;
+        char why[256] = "";
+        memset(got, 0, n);
+        int rc = fraud_screen_rounds(t, n, first, &h, &so, got, &st, why,
+                                     sizeof why);
+        if (rc != 0)
+            test__fail(__FILE__, __LINE__, "config %zu: %s", c, why);
+        for (size_t i = first; i < n; i++)
+            if (got[i] != ref[i])
+                test__fail(__FILE__, __LINE__,
+                           "config %zu: transaction %zu: %d, reference %d", c,
+                           i, got[i], ref[i]);
+        ASSERT_EQ_U(st.claims, ref_flagged);
+        ASSERT_EQ_U(st.screened, n - first);
+        uint64_t wins = 0;
+        for (int d = 0; d < FRAUD_DET_COUNT; d++)
+            wins += st.wins[d];
+        ASSERT_EQ_U(wins, st.claims);
+        ASSERT_GT(st.iterations, 0);
+    }
+    fraud_history_free(&h);
+    free(ref);
+    free(got);
+    free(t);
+}
+
+static const char *const cli_path = COORD_CLI_PATH;
+
+TEST(cli_csv_malformed_lines_reported_and_skipped)
+{
+    char path[] = "/tmp/coord-fraud-test-XXXXXX";
+    int fd = mkstemp(path);
+    ASSERT_TRUE(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fputs(malformed, f);
+    fclose(f);
+    char out[8192], err[8192];
+    const char *argv[] = {cli_path, "fraud", "--csv", path, "--intervals",
+                          "1,auto", "--json", NULL};
+    int st = test_run(argv, out, sizeof out, err, sizeof err, 60000);
+    ASSERT_TRUE(WIFEXITED(st));
+    ASSERT_EQ(WEXITSTATUS(st), 0);
+    char want[128];
+    snprintf(want, sizeof want, "%s:3: 8 fields, the header has 9 (line "
+             "skipped)", path);
+    ASSERT_TRUE(strstr(err, want) != NULL);
+    snprintf(want, sizeof want, "%s:11: duplicate id 1", path);
+    ASSERT_TRUE(strstr(err, want) != NULL);
+    ASSERT_TRUE(strstr(out, "\"malformed_lines\":9") != NULL);
+    ASSERT_TRUE(strstr(out, "\"transactions\":2") != NULL);
+    ASSERT_TRUE(strstr(out, "\"verdicts_identical\":true") != NULL);
+    /* --strict: rejected, exit 2, the first bad line named. */
+    const char *strict[] = {cli_path, "fraud", "--csv", path, "--strict",
+                            NULL};
+    st = test_run(strict, out, sizeof out, err, sizeof err, 60000);
+    ASSERT_EQ(WEXITSTATUS(st), 2);
+    snprintf(want, sizeof want, "%s:3: 8 fields", path);
+    ASSERT_TRUE(strstr(err, want) != NULL);
+    ASSERT_TRUE(strstr(err, "rejected") != NULL);
+    unlink(path);
+}
+
+TEST(cli_usage_errors)
+{
+    static const char *const bad[][4] = {
+        {"--rate", "0.7", NULL},
+        {"--intervals", "0", NULL},
+        {"--intervals", "", NULL},
+        {"--transactions", "x", NULL},
+        {"--strict", NULL},
+        {"--csv", "/nonexistent/file.csv", NULL},
+        {"--bogus", NULL},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *argv[8] = {cli_path, "fraud"};
+        for (int k = 0; bad[i][k]; k++)
+            argv[2 + k] = bad[i][k];
+        char out[1024], err[1024];
+        int st = test_run(argv, out, sizeof out, err, sizeof err, 30000);
+        ASSERT_TRUE(WIFEXITED(st));
+        ASSERT_EQ(WEXITSTATUS(st), 2);
+        ASSERT_EQ_U(strlen(out), 0);
+        ASSERT_TRUE(strncmp(err, "coord fraud: ", 13) == 0);
+        ASSERT_TRUE(strchr(err, '\n') == err + strlen(err) - 1);
+    }
+}
+
+TEST(cli_json_quick_run)
+{
+    static char out[65536];
+    char err[4096];
+    const char *argv[] = {cli_path, "fraud", "--transactions", "400",
+                          "--warmup", "3000", "--rate", "0.05", "--json",
+                          NULL};
+    int st = test_run(argv, out, sizeof out, err, sizeof err, 60000);
+    ASSERT_EQ(WEXITSTATUS(st), 0);
+    ASSERT_TRUE(out[0] == '{');
+    ASSERT_TRUE(strstr(out, "\"check_every\":\"auto\"") != NULL);
+    ASSERT_TRUE(strstr(out, "\"check_every\":\"off\",\"early_exit\":false") !=
+                NULL);
+    ASSERT_TRUE(strstr(out, "\"verdicts_identical\":true") != NULL);
+    ASSERT_TRUE(strchr(out, '\n') == out + strlen(out) - 1); /* one object */
+}
+
 #define TEST_LIST(X)                                                           \
     X(gen_same_seed_same_stream)                                               \
     X(gen_injected_count_matches_rate)                                         \
@@ -318,6 +454,10 @@ TEST(detect_abandons_at_the_next_check)
     X(csv_header_columns_and_formats)                                          \
     X(csv_garbage_never_crashes)                                               \
     X(detect_quality_on_generated_stream)                                      \
-    X(detect_abandons_at_the_next_check)
+    X(detect_abandons_at_the_next_check)                                       \
+    X(screen_verdicts_identical_across_intervals_and_early_exit)              \
+    X(cli_csv_malformed_lines_reported_and_skipped)                           \
+    X(cli_usage_errors)                                                       \
+    X(cli_json_quick_run)
 #define HELPER_LIST(X)
 TEST_MAIN()

@@ -1,0 +1,424 @@
+/* SPDX-License-Identifier: MIT */
+/* cmd-fraud.c: `coord fraud`: slide 10, transactions screened in early-exit rounds. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "fraud.h"
+
+#define CMD "fraud"
+#define MAX_RUNS 16
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: coord fraud [--quick] [--transactions N] [--warmup N] "
+        "[--seed S]\n"
+        "                   [--rate R] [--accounts N] [--merchants N] "
+        "[--depth N]\n"
+        "                   [--intervals LIST] [--csv FILE [--strict]] "
+        "[--write-csv FILE] [--json]\n\n"
+        "Slide 10: four workers screen every transaction in parallel, one "
+        "detector each\n(velocity, impossible travel, amount anomaly, card "
+        "testing), each looking the\naccount's (and merchant's) history up. "
+        "The first detector that flags a\ntransaction claims it; the others "
+        "abandon it at their next flag check, and\nall move to the next one "
+        "(persistent workers, one round per transaction).\nRun for each check "
+        "interval (history look-ups between checks), for the\nautomatic one, "
+        "and without early exit; verdicts are compared with a one-process\n"
+        "reference and against the injected truth.\n\n"
+        "  --transactions N  transactions screened (default 5000; --quick "
+        "1500)\n"
+        "  --warmup N        earlier transactions that only fill the history "
+        "(default\n"
+        "                    40000; --quick 12000; with --csv: 0)\n"
+        "  --seed S          generator seed (default 1)\n"
+        "  --rate R          fraction of injected fraud, 0..0.5 (default "
+        "0.02)\n"
+        "  --accounts N, --merchants N  (default 100, 120)\n"
+        "  --depth N         history events kept per account and merchant "
+        "(default 512)\n"
+        "  --intervals LIST  check intervals, e.g. 1,10,100,1000,auto "
+        "(the default)\n"
+        "  --target-us T     auto interval: stop-latency target in µs "
+        "(default 10: a\n"
+        "                    transaction's analysis takes tens of µs)\n"
+        "  --csv FILE        screen transactions from FILE (columns: "
+        "docs/fraud.md);\n"
+        "                    malformed lines are reported with their number "
+        "and skipped\n"
+        "  --strict          with --csv: reject the file at its first "
+        "malformed line\n"
+        "  --write-csv FILE  also write the generated stream to FILE\n"
+        "  --json            one JSON object on stdout\n");
+}
+
+struct run {
+    char label[16];
+    uint64_t every;
+    bool early_exit;
+    struct fraud_screen_stats st;
+    struct fraud_quality q;
+    bool same;
+};
+
+static bool parse_intervals(const char *text, struct run *runs, size_t *n)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", text);
+    *n = 0;
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        if (*n == MAX_RUNS - 1) {
+            cli_error(CMD, "--intervals: at most %d intervals", MAX_RUNS - 1);
+            return false;
+        }
+        struct run *r = &runs[(*n)++];
+        memset(r, 0, sizeof *r);
+        r->early_exit = true;
+        if (!strcmp(tok, "auto")) {
+            r->every = COORD_CHECK_AUTO;
+            snprintf(r->label, sizeof r->label, "auto");
+        } else if (cli_parse_u64(CMD, "--intervals", tok, 1, 1u << 30,
+                                 &r->every)) {
+            snprintf(r->label, sizeof r->label, "%llu",
+                     (unsigned long long)r->every);
+        } else {
+            return false;
+        }
+    }
+    if (*n == 0) {
+        cli_error(CMD, "--intervals: give at least one interval");
+        return false;
+    }
+    return true;
+}
+
+static void json_num(const char *key, double v, bool comma)
+{
+    printf("%s\"%s\":", comma ? "," : "", key);
+    if (isfinite(v))
+        printf("%.6g", v);
+    else
+        printf("null");
+}
+
+int cmd_fraud(int argc, char **argv)
+{
+    struct fraud_gen_opts g;
+    fraud_gen_defaults(&g);
+    bool quick = false, json = false, strict = false;
+    const char *csv = NULL, *write_csv = NULL, *intervals = "1,10,100,1000,auto";
+    uint64_t tx = 0, warm = UINT64_MAX, depth = 512, target_us = 10, u;
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        int o;
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return CLI_OK;
+        } else if (!strcmp(a, "--quick")) {
+            quick = true;
+        } else if (!strcmp(a, "--json")) {
+            json = true;
+        } else if (!strcmp(a, "--strict")) {
+            strict = true;
+        } else if ((o = cli_opt(CMD, argc, argv, &i, "--transactions", &v))) {
+            if (o < 0 || !cli_parse_u64(CMD, a, v, 1, 10000000, &tx))
+                return CLI_USAGE;
+        } else if ((o = cli_opt(CMD, argc, argv, &i, "--warmup", &v))) {
+            if (o < 0 || !cli_parse_u64(CMD, a, v, 0, 100000000, &warm))
+                return CLI_USAGE;
+        } else if ((o = cli_opt(CMD, argc, argv, &i, "--seed", &v))) {
+            if (o < 0 || !cli_parse_u64(CMD, a, v, 0, UINT64_MAX, &g.seed))
+                return CLI_USAGE;
+        } else if ((o = cli_opt(CMD, argc, argv, &i, "--accounts", &v))) {
+            if (o < 0 || !cli_parse_u64(CMD, a, v, 1, 10000000, &u))
+                return CLI_USAGE;
+            g.accounts = (uint32_t)u;
+        } else if ((o = cli_opt(CMD, argc, argv, &i, "--merchants", &v))) {
+            if (o < 0 || !cli_parse_u64(CMD, a, v, 1, 10000000, &u))
+                return CLI_USAGE;
+            g.merchants = (uint32_t)u;
+        } else if ((o = cli_opt(CMD, argc, argv, &i, "--target-us", &v))) {
+            if (o < 0 || !cli_parse_u64(CMD, a, v, 1, 10000000, &target_us))
+                return CLI_USAGE;
+        } else if ((o = cli_opt(CMD, argc, argv, &i, "--depth", &v))) {
+            if (o < 0 || !cli_parse_u64(CMD, a, v, 1, 65536, &depth))
+                return CLI_USAGE;
+        } else if ((o = cli_opt(CMD, argc, argv, &i, "--rate", &v))) {
+            char *end;
+            if (o < 0)
+                return CLI_USAGE;
+            errno = 0;
+            double r = strtod(v, &end);
+            if (errno || end == v || *end || !(r >= 0 && r <= 0.5)) {
+                cli_error(CMD, "--rate must be a number in [0, 0.5], got "
+                               "'%s'", v);
+                return CLI_USAGE;
+            }
+            g.fraud_rate = r;
+        } else if ((o = cli_opt(CMD, argc, argv, &i, "--intervals", &v))) {
+            if (o < 0)
+                return CLI_USAGE;
+            intervals = v;
+        } else if ((o = cli_opt(CMD, argc, argv, &i, "--csv", &v))) {
+            if (o < 0)
+                return CLI_USAGE;
+            csv = v;
+        } else if ((o = cli_opt(CMD, argc, argv, &i, "--write-csv", &v))) {
+            if (o < 0)
+                return CLI_USAGE;
+            write_csv = v;
+        } else {
+            cli_error(CMD, "unknown option '%s' (see coord fraud --help)", a);
+            return CLI_USAGE;
+        }
+    }
+    struct run runs[MAX_RUNS];
+    size_t n_runs = 0;
+    if (!parse_intervals(intervals, runs, &n_runs))
+        return CLI_USAGE;
+    if (strict && !csv) {
+        cli_error(CMD, "--strict goes with --csv");
+        return CLI_USAGE;
+    }
+    /* The baseline: no early exit (every detector finishes). */
+    struct run *base = &runs[n_runs++];
+    memset(base, 0, sizeof *base);
+    snprintf(base->label, sizeof base->label, "off");
+    base->every = COORD_CHECK_AUTO;
+    base->early_exit = false;
+
+    if (!tx)
+        tx = quick ? 1500 : 5000;
+    struct fraud_txn *t = NULL;
+    size_t n = 0, first = 0, bad = 0;
+    bool labelled = true;
+    if (csv) {
+        FILE *f = fopen(csv, "r");
+        if (!f) {
+            cli_error(CMD, "cannot open %s: %s", csv, strerror(errno));
+            return CLI_USAGE;
+        }
+        struct fraud_csv_result cr;
+        int rc = fraud_csv_read(f, strict, &cr);
+        fclose(f);
+        for (size_t i = 0; i < cr.n_errors; i++)
+            fprintf(stderr, "coord fraud: %s:%zu: %s%s\n", csv,
+                    cr.errors[i].line, cr.errors[i].why,
+                    rc == 0 ? " (line skipped)" : "");
+        if (cr.bad > cr.n_errors)
+            fprintf(stderr, "coord fraud: %s: %zu more malformed lines\n", csv,
+                    cr.bad - cr.n_errors);
+        if (rc == -ENOMEM) {
+            cli_error(CMD, "out of memory reading %s", csv);
+            return CLI_RUNTIME;
+        }
+        if (rc != 0) {
+            cli_error(CMD, "%s rejected (%s)", csv,
+                      strict ? "--strict: malformed line" : "bad header");
+            return CLI_USAGE;
+        }
+        if (cr.n == 0) {
+            cli_error(CMD, "%s has no valid transaction", csv);
+            return CLI_USAGE;
+        }
+        t = cr.txns;
+        n = cr.n;
+        bad = cr.bad;
+        labelled = cr.labelled;
+        first = warm == UINT64_MAX ? 0 : (size_t)warm;
+        if (first >= n) {
+            cli_error(CMD, "--warmup %zu leaves nothing of the %zu "
+                           "transactions to screen", first, n);
+            free(t);
+            return CLI_USAGE;
+        }
+        if (n - first > tx)
+            n = first + (size_t)tx; /* screen at most --transactions */
+    } else {
+        first = warm == UINT64_MAX ? (quick ? 12000 : 40000) : (size_t)warm;
+        g.count = first + (size_t)tx;
+        int rc = fraud_generate(&g, &t);
+        if (rc) {
+            cli_error(CMD, "cannot generate: %s", strerror(-rc));
+            return rc == -EINVAL ? CLI_USAGE : CLI_RUNTIME;
+        }
+        n = g.count;
+    }
+    if (write_csv) {
+        FILE *f = fopen(write_csv, "w");
+        int rc = f ? fraud_csv_write(f, t, n) : -errno;
+        if (f && fclose(f) != 0 && rc == 0)
+            rc = -errno;
+        if (rc) {
+            cli_error(CMD, "cannot write %s: %s", write_csv, strerror(-rc));
+            free(t);
+            return CLI_RUNTIME;
+        }
+    }
+    uint32_t na, nm;
+    uint8_t *ref = malloc(n), *flagged = malloc(n);
+    struct fraud_history h = {0};
+    int rc = ref && flagged ? fraud_index(t, n, &na, &nm) : -ENOMEM;
+    uint64_t ref_lookups = 0;
+    uint64_t r0 = coord_clock_ns();
+    if (rc == 0)
+        rc = fraud_screen_serial(t, n, first, na, nm, (uint32_t)depth, ref,
+                                 &ref_lookups);
+    double ref_s = (double)(coord_clock_ns() - r0) / 1e9;
+    if (rc == 0)
+        rc = fraud_history_init(&h, na, nm, (uint32_t)depth);
+    for (size_t i = 0; rc == 0 && i < first; i++)
+        rc = fraud_history_add(&h, &t[i]);
+    if (rc) {
+        cli_error(CMD, "out of memory");
+        goto fail;
+    }
+    /* Time of the reference for the screened part only: it also filled
+     * the warm-up history, which is cheap next to the detectors. */
+    size_t m = n - first;
+    struct fraud_quality ref_q;
+    fraud_quality_of(t + first, m, ref + first, &ref_q);
+    double ns_per_lookup = ref_lookups ? ref_s * 1e9 / (double)ref_lookups : 0;
+
+    for (size_t k = 0; k < n_runs; k++) {
+        struct run *r = &runs[k];
+        cli_progress(CMD, "check every %s%s (%zu/%zu)", r->label,
+                     r->early_exit ? "" : " (no early exit)", k + 1, n_runs);
+        struct fraud_screen_opts so = {r->every, r->early_exit, 10000,
+                                       target_us * 1000};
+        char why[256];
+        memset(flagged, 0, n);
+        rc = fraud_screen_rounds(t, n, first, &h, &so, flagged, &r->st, why,
+                                 sizeof why);
+        if (rc) {
+            cli_progress_done();
+            cli_error(CMD, "interval %s: %s", r->label, why);
+            goto fail;
+        }
+        fraud_quality_of(t + first, m, flagged + first, &r->q);
+        r->same = memcmp(flagged + first, ref + first, m) == 0;
+    }
+    cli_progress_done();
+
+    bool all_same = true;
+    for (size_t k = 0; k < n_runs; k++)
+        all_same &= runs[k].same;
+    if (json) {
+        printf("{\"command\":\"fraud\",\"quick\":%s,\"source\":",
+               quick ? "true" : "false");
+        cli_json_str(stdout, csv ? csv : "generated");
+        printf(",\"seed\":%llu,\"transactions\":%zu,\"warmup\":%zu,"
+               "\"malformed_lines\":%zu,\"labelled\":%s,\"accounts\":%u,"
+               "\"merchants\":%u,\"depth\":%llu,\"target_us\":%llu,"
+               "\"workers\":%d",
+               (unsigned long long)g.seed, m, first, bad,
+               labelled ? "true" : "false", na, nm,
+               (unsigned long long)depth, (unsigned long long)target_us,
+               FRAUD_DET_COUNT);
+        json_num("fraud_rate", csv ? NAN : g.fraud_rate, true);
+        printf(",\"injected\":%zu,\"detectors\":[", ref_q.tp + ref_q.fn);
+        for (int d = 0; d < FRAUD_DET_COUNT; d++)
+            printf("%s\"%s\"", d ? "," : "", fraud_detector_name(d));
+        printf("],\"reference\":{\"flagged\":%zu", ref_q.tp + ref_q.fp);
+        json_num("precision", ref_q.precision >= 0 ? ref_q.precision : NAN,
+                 true);
+        json_num("recall", ref_q.recall >= 0 ? ref_q.recall : NAN, true);
+        json_num("us_per_tx", ref_s * 1e6 / (double)m, true);
+        json_num("ns_per_lookup", ns_per_lookup, true);
+        printf(",\"lookups\":%llu},\"by_kind\":[",
+               (unsigned long long)ref_lookups);
+        for (int k = FRAUD_VELOCITY, c = 0; k < FRAUD_KIND_COUNT; k++) {
+            if (!ref_q.injected[k])
+                continue;
+            printf("%s{\"kind\":\"%s\",\"injected\":%zu,\"caught\":%zu}",
+                   c++ ? "," : "", fraud_kind_name(k), ref_q.injected[k],
+                   ref_q.caught[k]);
+        }
+        printf("],\"verdicts_identical\":%s,\"runs\":[",
+               all_same ? "true" : "false");
+        for (size_t k = 0; k < n_runs; k++) {
+            const struct run *r = &runs[k];
+            printf("%s{\"check_every\":\"%s\",\"early_exit\":%s", k ? "," : "",
+                   r->label, r->early_exit ? "true" : "false");
+            json_num("tx_per_s", r->st.tx_per_s, true);
+            json_num("latency_p50_us", r->st.latency_p50_us, true);
+            json_num("latency_p99_us", r->st.latency_p99_us, true);
+            json_num("round_p50_us", r->st.round_p50_us, true);
+            json_num("round_p99_us", r->st.round_p99_us, true);
+            printf(",\"claims\":%llu", (unsigned long long)r->st.claims);
+            json_num("stop_latency_mean_us", r->st.stop_mean_us, true);
+            json_num("stop_latency_p99_us", r->st.stop_p99_us, true);
+            printf(",\"wasted_lookups\":%llu",
+                   (unsigned long long)r->st.wasted);
+            json_num("wasted_per_claim",
+                     r->st.claims ? (double)r->st.wasted / r->st.claims : 0,
+                     true);
+            json_num("loser_ms", (double)r->st.wasted * ns_per_lookup / 1e6,
+                     true);
+            printf(",\"lookups\":%llu", (unsigned long long)r->st.iterations);
+            if (r->every == COORD_CHECK_AUTO && r->early_exit)
+                printf(",\"auto_every\":%llu,\"every_min\":%llu",
+                       (unsigned long long)r->st.every_max,
+                       (unsigned long long)r->st.every_min);
+            json_num("precision", r->q.precision >= 0 ? r->q.precision : NAN,
+                     true);
+            json_num("recall", r->q.recall >= 0 ? r->q.recall : NAN, true);
+            printf(",\"verdicts_match_reference\":%s,\"wins\":{",
+                   r->same ? "true" : "false");
+            for (int d = 0; d < FRAUD_DET_COUNT; d++)
+                printf("%s\"%s\":%llu", d ? "," : "", fraud_detector_name(d),
+                       (unsigned long long)r->st.wins[d]);
+            printf("}}");
+        }
+        printf("]}\n");
+    } else {
+        printf("coord fraud: %zu transactions screened (%s, %zu earlier ones "
+               "as history), %u accounts, %d detectors, %zu fraud injected\n",
+               m, csv ? csv : "generated", first, na, FRAUD_DET_COUNT,
+               ref_q.tp + ref_q.fn);
+        printf("reference (one process): %.1f µs per transaction, %.1f ns "
+               "per history look-up; precision %.3f, recall %.3f\n\n",
+               ref_s * 1e6 / (double)m, ns_per_lookup, ref_q.precision,
+               ref_q.recall);
+        printf("%-6s %-5s %9s %9s %9s %7s %10s %10s %11s %7s %7s %5s\n",
+               "CHECK", "EARLY", "TX/S", "P50(µs)", "P99(µs)", "CLAIMS",
+               "STOP(µs)", "STOP p99", "WASTE/CLAIM", "PREC", "RECALL",
+               "SAME");
+        for (size_t k = 0; k < n_runs; k++) {
+            const struct run *r = &runs[k];
+            printf("%-6s %-5s %9.0f %9.1f %9.1f %7llu %10.1f %10.1f %11.0f "
+                   "%7.3f %7.3f %5s\n",
+                   r->label, r->early_exit ? "yes" : "no", r->st.tx_per_s,
+                   r->st.latency_p50_us, r->st.latency_p99_us,
+                   (unsigned long long)r->st.claims, r->st.stop_mean_us,
+                   r->st.stop_p99_us,
+                   r->st.claims ? (double)r->st.wasted / r->st.claims : 0.0,
+                   r->q.precision, r->q.recall, r->same ? "yes" : "NO");
+        }
+        printf("\nSTOP: claim to the last loser out (mean); WASTE/CLAIM: "
+               "look-ups losers made after the claim.\n");
+        if (!labelled)
+            printf("(unlabelled input: precision and recall are not "
+                   "defined)\n");
+    }
+    free(ref);
+    free(flagged);
+    fraud_history_free(&h);
+    free(t);
+    if (!all_same) {
+        cli_error(CMD, "verdicts differ from the one-process reference");
+        return CLI_RUNTIME;
+    }
+    return CLI_OK;
+fail:
+    free(ref);
+    free(flagged);
+    fraud_history_free(&h);
+    free(t);
+    return CLI_RUNTIME;
+}
