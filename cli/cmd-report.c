@@ -686,7 +686,7 @@ static void claims(struct report *r)
     static const char *const hdr[] = {"slide", "lecture's claim",
                                       "measured here", "verdict", NULL};
     struct rdoc_table *t = rdoc_table(&r->doc, hdr);
-    char m[256], v[192], a[32], b[32], c[32], e4[32];
+    char m[256], v[192], a[32], b[32], c[32], e4[32], e5[32];
 
     /* Slide 2: poison pills. */
     const struct json *q = exp_json("queue", v, sizeof v);
@@ -854,13 +854,14 @@ static void claims(struct report *r)
                  "%s",
                  fmt_num(a, sizeof a, s1), fmt_num(b, sizeof b, s1000),
                  fmt_num(c, sizeof c, t1), fmt_num(e4, sizeof e4, t1000),
-                 isfinite(toff) ? "measured" : "—", same ? "yes" : "NO");
+                 fmt_num(e5, sizeof e5, toff), same ? "yes" : "NO");
         if (!isfinite(s1) || !isfinite(s1000))
             snprintf(v, sizeof v, "not measured (no K=1 and K=1000 rows)");
         else if (s1 < s1000 && same)
             snprintf(v, sizeof v, "holds for the response; the throughput "
                                   "cost of frequent checks is %s",
-                     t1 < t1000 * 0.98 ? "visible" : "below the noise here");
+                     t1 < t1000 * 0.85 ? "visible (over 15 %)"
+                                       : "below the noise here");
         else
             snprintf(v, sizeof v, "depends: see the fraud section");
     } else {

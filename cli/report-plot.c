@@ -141,7 +141,7 @@ static int write_script(const struct rplot *p, const char *path)
     snprintf(png, sizeof png, "%s.png", p->name);
     fprintf(f, "# %s: gnuplot %s.gp (in this directory) redraws it.\n",
             p->title, p->name);
-    fputs("set datafile missing '-'\nset grid\nset key outside right top\n"
+    fputs("set datafile missing '-'\nset grid\nset key below\n"
           "set border lw 1\n",
           f);
     fputs("set title ", f);
@@ -153,6 +153,11 @@ static int write_script(const struct rplot *p, const char *path)
     fputc('\n', f);
     if (p->logx && !p->bars)
         fputs("set logscale x\n", f);
+    /* Name the automatic interval where it settled (first series only). */
+    for (size_t i = 0; !p->bars && p->n_series && i < p->s[0].n; i++)
+        if (!strcmp(p->s[0].label[i], "auto") && isfinite(p->s[0].y[i]))
+            fprintf(f, "set label 'auto' at %.9g,%.9g offset 0.6,0.8\n",
+                    p->s[0].x[i], p->s[0].y[i]);
     if (p->logy)
         fputs("set logscale y\nset format y '10^{%L}'\n", f);
     if (p->bars)

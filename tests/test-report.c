@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -68,8 +69,329 @@ TEST(json_errors_have_positions)
     ASSERT_TRUE(strstr(err, "nested deeper") != NULL);
 }
 
+/* ---- coord report end to end ---------------------------------------- */
+
+static const char *const cli_path = COORD_CLI_PATH;
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    if (buf) {
+        buf[n] = '\0';
+        *len = (size_t)n;
+    }
+    return buf;
+}
+
+static void rm_rf(const char *dir)
+{
+    char cmd[4400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+}
+
+/* Runs `coord report ARGS --out DIR --json` and checks every file it lists
+ * exists (and is non-empty, logs excepted) and every experiment's JSON
+ * parses. Returns the parsed summary (caller frees) and the plot count. */
+static struct json *run_report(const char *dir, const char *only,
+                               size_t *plots, int timeout_ms)
+{
+    static char out[65536];
+    char err[16384];
+    const char *argv[12];
+    int k = 0;
+    argv[k++] = cli_path;
+    argv[k++] = "report";
+    argv[k++] = "--quick";
+    argv[k++] = "--out";
+    argv[k++] = dir;
+    argv[k++] = "--json";
+    if (only) {
+        argv[k++] = "--only";
+        argv[k++] = only;
+    }
+    argv[k] = NULL;
+    int st = test_run(argv, out, sizeof out, err, sizeof err, timeout_ms);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        test__fail(__FILE__, __LINE__, "coord report failed: %s", err);
+    struct json *j = parse_ok(out);
+    const struct json *files = json_get(j, "files");
+    ASSERT_TRUE(files && files->type == JSON_ARRAY);
+    ASSERT_GE(files->n, 2);
+    bool html = false, md = false;
+    for (size_t i = 0; i < files->n; i++) {
+        const char *f = json_str(files->items[i]);
+        ASSERT_TRUE(f != NULL);
+        char path[4400];
+        snprintf(path, sizeof path, "%s/%s", dir, f);
+        struct stat sb;
+        if (stat(path, &sb) != 0)
+            test__fail(__FILE__, __LINE__, "listed file %s is missing", f);
+        size_t fl = strlen(f);
+        if (fl < 4 || strcmp(f + fl - 4, ".log") != 0)
+            if (sb.st_size == 0)
+                test__fail(__FILE__, __LINE__, "listed file %s is empty", f);
+        html |= !strcmp(f, "index.html");
+        md |= !strcmp(f, "report.md");
+        if (fl > 5 && !strcmp(f + fl - 5, ".json")) {
+            size_t len = 0;
+            char *text = slurp(path, &len);
+            ASSERT_TRUE(text != NULL);
+            struct json *e = NULL;
+            char jerr[160];
+            if (json_parse(text, len, &e, jerr, sizeof jerr) != 0)
+                test__fail(__FILE__, __LINE__, "%s does not parse: %s", f,
+                           jerr);
+            ASSERT_EQ(e->type, JSON_OBJECT);
+            json_free(e);
+            free(text);
+        }
+    }
+    ASSERT_TRUE(html && md);
+    /* Every experiment that ran is ok. */
+    const struct json *exps = json_get(j, "experiments");
+    ASSERT_TRUE(exps && exps->n == 6);
+    for (size_t i = 0; i < exps->n; i++) {
+        const char *status = json_str(json_get(exps->items[i], "status"));
+        const char *name = json_str(json_get(exps->items[i], "name"));
+        if (!strcmp(status, "failed"))
+            test__fail(__FILE__, __LINE__, "experiment %s failed: %s", name,
+                       json_str(json_get(exps->items[i], "why")));
+    }
+    *plots = (size_t)json_num(json_get(j, "plots"), 0);
+    ASSERT_EQ(json_num(json_get(j, "plots_failed"), -1), 0);
+    return j;
+}
+
+static const char *find_chromium(void)
+{
+    static const char *const names[] = {"/usr/bin/chromium",
+                                        "/usr/bin/chromium-browser",
+                                        "/usr/bin/google-chrome", NULL};
+    for (int i = 0; names[i]; i++)
+        if (access(names[i], X_OK) == 0)
+            return names[i];
+    return NULL;
+}
+
+/* Chromium's helper processes (zygote, GPU, renderers) outlive its main
+ * process by a moment. This test process is made their subreaper before
+ * Chromium starts; here it waits for them to exit (and kills any that
+ * have not after 10 s), so the case leaves no process behind. */
+static size_t our_children(pid_t *pids, size_t cap)
+{
+    size_t n = 0;
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        int pid = atoi(e->d_name);
+        if (pid <= 0)
+            continue;
+        char path[64], buf[512];
+        snprintf(path, sizeof path, "/proc/%d/stat", pid);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        size_t len = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[len] = '\0';
+        char *rp = strrchr(buf, ')');
+        int ppid = 0;
+        char state;
+        if (rp && sscanf(rp + 2, "%c %d", &state, &ppid) == 2 &&
+            ppid == getpid() && n < cap)
+            pids[n++] = pid;
+    }
+    if (d)
+        closedir(d);
+    return n;
+}
+
+static void reap_orphans(void)
+{
+    pid_t pids[256];
+    uint64_t deadline = coord_clock_ns() + 10000000000ull;
+    for (;;) {
+        while (waitpid(-1, NULL, WNOHANG) > 0)
+            ;
+        size_t n = our_children(pids, 256);
+        if (n == 0)
+            return;
+        if (coord_clock_ns() > deadline) {
+            for (size_t i = 0; i < n; i++)
+                kill(pids[i], SIGKILL);
+            for (size_t i = 0; i < n; i++)
+                waitpid(pids[i], NULL, 0);
+            return;
+        }
+        usleep(20000);
+    }
+}
+
+/* Value of attribute `attr` of the element with id="selfcheck" in `dom`. */
+static bool selfcheck_attr(const char *dom, const char *attr, char *out,
+                           size_t cap)
+{
+    const char *el = strstr(dom, "id=\"selfcheck\"");
+    if (!el)
+        return false;
+    const char *start = el;
+    while (start > dom && *start != '<')
+        start--;
+    const char *end = strchr(el, '>');
+    char pat[64];
+    snprintf(pat, sizeof pat, "%s=\"", attr);
+    const char *a = strstr(start, pat);
+    if (!a || (end && a > end))
+        return false;
+    a += strlen(pat);
+    size_t n = strcspn(a, "\"");
+    snprintf(out, cap, "%.*s", (int)(n < cap ? n : cap - 1), a);
+    return true;
+}
+
+/* Opens the report in headless Chromium: the page loads without errors,
+ * every image loads, and a screenshot lands in the build directory. */
+static void browser_check(const char *dir, size_t plots, const char *shot)
+{
+    const char *chromium = find_chromium();
+    if (!chromium)
+        SKIP("chromium is not installed (scripts/deps.sh installs it as "
+             "root: apt-get install chromium)");
+    ASSERT_EQ(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+    char profile[] = "/tmp/coord-chromium-XXXXXX";
+    ASSERT_TRUE(mkdtemp(profile) != NULL);
+    char url[4400], udd[128], shot_arg[4400];
+    char abs[4096];
+    ASSERT_TRUE(realpath(dir, abs) != NULL);
+    snprintf(url, sizeof url, "file://%s/index.html", abs);
+    snprintf(udd, sizeof udd, "--user-data-dir=%s", profile);
+    snprintf(shot_arg, sizeof shot_arg, "--screenshot=%s", shot);
+    const char *common[] = {
+        chromium, "--headless", "--no-sandbox", "--disable-gpu",
+        "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync",
+        "--disable-dev-shm-usage", udd, "--virtual-time-budget=5000"};
+    size_t nc = sizeof common / sizeof common[0];
+    const char *argv[20];
+    memcpy(argv, common, sizeof common);
+    argv[nc] = "--dump-dom";
+    argv[nc + 1] = url;
+    argv[nc + 2] = NULL;
+    static char dom[1 << 20];
+    static char err[1 << 16];
+    int st = test_run(argv, dom, sizeof dom, err, sizeof err, 90000);
+    reap_orphans();
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        test__fail(__FILE__, __LINE__, "chromium failed (status %d): %.2000s",
+                   st, err);
+    char status[32], images[32], broken[32], errors[32];
+    if (!selfcheck_attr(dom, "data-status", status, sizeof status))
+        test__fail(__FILE__, __LINE__, "no #selfcheck in the DOM: %.500s",
+                   dom);
+    ASSERT_TRUE(selfcheck_attr(dom, "data-images", images, sizeof images));
+    ASSERT_TRUE(selfcheck_attr(dom, "data-broken", broken, sizeof broken));
+    ASSERT_TRUE(selfcheck_attr(dom, "data-errors", errors, sizeof errors));
+    ASSERT_EQ(atoi(images), (int)plots);
+    ASSERT_EQ(atoi(broken), 0);
+    ASSERT_EQ(atoi(errors), 0);
+    ASSERT_STR_EQ(status, "ok");
+    /* The screenshot, for humans (and the README). */
+    unlink(shot);
+    argv[nc] = "--window-size=1280,2200";
+    argv[nc + 1] = shot_arg;
+    argv[nc + 2] = url;
+    argv[nc + 3] = NULL;
+    st = test_run(argv, NULL, 0, err, sizeof err, 90000);
+    reap_orphans();
+    ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    struct stat sb;
+    ASSERT_TRUE(stat(shot, &sb) == 0 && sb.st_size > 1000);
+    rm_rf(profile);
+}
+
+/* The fast end-to-end: one experiment (fraud), its plot, the browser. */
+TEST(report_fraud_only_files_json_and_browser)
+{
+    char dir[] = "/tmp/coord-report-test-XXXXXX";
+    ASSERT_TRUE(mkdtemp(dir) != NULL);
+    size_t plots = 0;
+    struct json *j = run_report(dir, "fraud", &plots, 60000);
+    ASSERT_EQ(plots, 1);
+    json_free(j);
+    size_t len = 0;
+    char path[4400];
+    snprintf(path, sizeof path, "%s/report.md", dir);
+    char *md = slurp(path, &len);
+    ASSERT_TRUE(md != NULL);
+    ASSERT_TRUE(strstr(md, "## The lecture's claims, measured") != NULL);
+    ASSERT_TRUE(strstr(md, "| 10 |") != NULL);
+    ASSERT_TRUE(strstr(md, "Not run") != NULL); /* the others */
+    free(md);
+    browser_check(dir, plots, COORD_BINARY_DIR "/report-fraud-screenshot.png");
+    rm_rf(dir);
+}
+
+/* The whole quick report, every experiment: under a minute on 2 cores. */
+TEST(report_quick_all_experiments_slow)
+{
+    char dir[] = "/tmp/coord-report-test-XXXXXX";
+    ASSERT_TRUE(mkdtemp(dir) != NULL);
+    size_t plots = 0;
+    uint64_t t0 = coord_clock_ns();
+    struct json *j = run_report(dir, NULL, &plots, 110000);
+    double secs = (double)(coord_clock_ns() - t0) / 1e9;
+    fprintf(stderr, "coord report --quick took %.1f s, %zu plots\n", secs,
+            plots);
+    json_free(j);
+    browser_check(dir, plots, COORD_BINARY_DIR "/report-screenshot.png");
+    rm_rf(dir);
+}
+
+TEST(report_usage_errors)
+{
+    static const char *const bad[][3] = {
+        {"--only", "nosuch", NULL},
+        {"--timeout", "0", NULL},
+        {"--out", "", NULL},
+        {"--bogus", NULL},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *argv[6] = {cli_path, "report"};
+        for (int k = 0; bad[i][k]; k++)
+            argv[2 + k] = bad[i][k];
+        char out[1024], err[1024];
+        int st = test_run(argv, out, sizeof out, err, sizeof err, 30000);
+        ASSERT_TRUE(WIFEXITED(st));
+        ASSERT_EQ(WEXITSTATUS(st), 2);
+        ASSERT_EQ_U(strlen(out), 0);
+        ASSERT_TRUE(strncmp(err, "coord report: ", 14) == 0);
+    }
+    /* An output directory that cannot be created: a runtime failure. */
+    const char *argv[] = {cli_path, "report", "--only", "fraud", "--out",
+                          "/proc/coord-cannot-be-here", NULL};
+    char out[1024], err[1024];
+    int st = test_run(argv, out, sizeof out, err, sizeof err, 30000);
+    ASSERT_EQ(WEXITSTATUS(st), 1);
+}
+
 #define TEST_LIST(X)                                                           \
     X(json_values)                                                             \
-    X(json_errors_have_positions)
+    X(json_errors_have_positions)                                              \
+    X(report_fraud_only_files_json_and_browser)                               \
+    X(report_quick_all_experiments_slow)                                      \
+    X(report_usage_errors)
 #define HELPER_LIST(X)
 TEST_MAIN()
