@@ -9,7 +9,8 @@
     X(gc, "find (and with --remove delete) shm files of crashed processes")   \
     X(manager, "run the manager server (dicts and lists) on a Unix socket")   \
     X(report, "run the experiments, write an HTML + Markdown report with plots") \
-    X(fraud, "slide 10: transactions screened by 4 detectors in early-exit rounds")
+    X(fraud, "slide 10: transactions screened by 4 detectors in early-exit rounds") \
+    X(queue, "queue throughput with poison-pill shutdown vs pipe and Python")
 
 #define COORD__CMD_DECL(name, summary) int cmd_##name(int argc, char **argv);
 COORD_COMMANDS(COORD__CMD_DECL)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* queue.c: the bounded MPMC byte-message ring: two robust locks, commit-last indices, futex waits. */
+#include <errno.h>
 #include <limits.h>
 #include <sched.h>
 #include <stdalign.h>
@@ -223,14 +224,26 @@ void coord_queue_destroy(coord_queue *q)
     coord__seg_release(q, true);
 }
 
-/* Lock one side. COORD_RECOVERED is success here: the ring is changed only
- * by one commit store per operation (see queue.h), so whatever instruction
- * the dead holder stopped at, head, tail and every committed slot are
- * consistent. */
-static int side_lock(coord__mutex *m)
+/* Lock one side. A dead holder's lock (EOWNERDEAD) is success here: the
+ * ring is changed only by one commit store per operation (see queue.h), so
+ * whatever instruction the holder died at, head, tail and every committed
+ * slot are consistent, and nothing needs repair. This is coord__mutex_lock
+ * without its timeout handling, called directly on the hot path. */
+static inline int side_lock(coord__mutex *m)
 {
-    int r = coord__mutex_lock(m, COORD_FOREVER);
-    return r == COORD_RECOVERED ? 0 : r;
+    int r = pthread_mutex_lock(&m->m);
+    if (__builtin_expect(r == 0, 1))
+        return 0;
+    if (r == EOWNERDEAD) {
+        pthread_mutex_consistent(&m->m);
+        return 0;
+    }
+    return -r;
+}
+
+static inline void side_unlock(coord__mutex *m)
+{
+    pthread_mutex_unlock(&m->m);
 }
 
 static inline bool deadline_passed(uint64_t deadline)
@@ -240,20 +253,23 @@ static inline bool deadline_passed(uint64_t deadline)
 
 /*
  * Wait until `ready(q)` may hold, or the queue is closed, or the deadline.
- * `ev`/`waiters` are the side's wake-up word and sleeper count. Returns 0
- * (re-check), COORD_ETIMEDOUT.
+ * `ev`/`waiters` are this side's wake-up word and sleeper count, and
+ * `other` is the other side's lock. Returns 0 (re-check), COORD_ETIMEDOUT.
  *
- * The sleep protocol (no lost wake-up): the sleeper raises `waiters`
- * (seq_cst), reads `ev`, re-checks its condition, and sleeps only while
- * `ev` still holds what it read. The other side commits its index, then
- * (a seq_cst exchange) reads `waiters` and, when non-zero, bumps `ev` and wakes.
- * Either the waker sees the raised count (then `ev` changes after the
- * sleeper read it, so the futex wait returns at once or is woken), or the
- * sleeper's re-check, ordered after its raise, sees the committed index.
+ * The sleep protocol (no lost wake-up, and no fence on the fast path): the
+ * sleeper raises `waiters` and reads `ev` while holding the *other* side's
+ * lock, then re-checks its condition, and sleeps only while `ev` still
+ * holds what it read. The other side reads `waiters` inside its critical
+ * section, after its commit store, and when it was non-zero bumps `ev` and
+ * wakes after unlocking. The lock orders the two critical sections: if the
+ * committer's came first, its commit happens-before the sleeper's re-check
+ * (unlock/lock), which sees it; if the sleeper's came first, the committer
+ * sees the raised count and changes `ev` after the sleeper read it, so the
+ * futex wait returns at once or is woken.
  */
 static int wait_side(struct coord_queue *q, bool (*ready)(struct coord_queue *),
                      _Atomic uint32_t *ev, _Atomic uint32_t *waiters,
-                     uint64_t deadline)
+                     coord__mutex *other, uint64_t deadline)
 {
     for (int i = 0; i < SPIN_POLLS; i++) {
         if (ready(q) || atomic_load_explicit(&q->closed, memory_order_relaxed))
@@ -269,26 +285,27 @@ static int wait_side(struct coord_queue *q, bool (*ready)(struct coord_queue *),
     }
     if (deadline_passed(deadline))
         return COORD_ETIMEDOUT;
-    atomic_fetch_add_explicit(waiters, 1, memory_order_seq_cst);
+    int r = side_lock(other);
+    if (r < 0)
+        return r;
+    atomic_fetch_add_explicit(waiters, 1, memory_order_relaxed);
+    /* seq_cst with close(): reading close's bump of ev means we also see
+     * its store to `closed` below. */
     uint32_t e = atomic_load_explicit(ev, memory_order_seq_cst);
-    /* ready() uses acquire loads; the fence makes the re-check take part
-     * in the store-buffering handshake with the waker's exchange. */
-    atomic_thread_fence(memory_order_seq_cst);
-    int r = 0;
+    side_unlock(other);
     if (!ready(q) && !atomic_load_explicit(&q->closed, memory_order_seq_cst))
         r = coord__futex_wait(ev, e, deadline);
     /* A process killed while asleep never gets here; its count stays raised
-     * and only costs later wakers a futex call (see queue.h). */
+     * and only costs later committers a futex wake (see queue.h). */
     atomic_fetch_sub_explicit(waiters, 1, memory_order_relaxed);
     return r;
 }
 
-static inline void wake_side(_Atomic uint32_t *ev, _Atomic uint32_t *waiters)
+/* After unlocking: wake this side's sleepers if the critical section saw
+ * any (`had_waiters`, read under the lock). */
+static inline void wake_side(_Atomic uint32_t *ev, bool had_waiters)
 {
-    /* Pairs with the sleeper's seq_cst raise and re-check: the caller's
-     * commit was a seq_cst exchange, so it is ordered before this seq_cst
-     * load of the count. */
-    if (atomic_load_explicit(waiters, memory_order_seq_cst) != 0) {
+    if (__builtin_expect(had_waiters, 0)) {
         atomic_fetch_add_explicit(ev, 1, memory_order_seq_cst);
         /* Wake all: a woken process may be killed before it takes the
          * message, and must not leave another sleeper stranded. */
@@ -320,7 +337,7 @@ static int put_kind(struct coord_queue *q, const void *msg, size_t len,
         if (r < 0)
             return r;
         if (atomic_load_explicit(&q->closed, memory_order_acquire)) {
-            coord__mutex_unlock(&q->plock);
+            side_unlock(&q->plock);
             return COORD_ECLOSED;
         }
         /* tail only changes under plock: a relaxed load is exact. */
@@ -337,23 +354,24 @@ static int put_kind(struct coord_queue *q, const void *msg, size_t len,
                 memcpy(s->data, msg, len);
             /* The commit (see queue.h): release publishes the slot to the
              * get that acquires this tail; nothing after this store can
-             * undo the put. An exchange rather than a plain store because
-             * it is also the full barrier the wake-up protocol needs
-             * between this store and the load of get_waiters (cheaper on
-             * x86 than a store plus a seq_cst fence). */
-            atomic_exchange_explicit(&q->tail, t + 1, memory_order_seq_cst);
-            coord__mutex_unlock(&q->plock);
-            wake_side(&q->get_ev, &q->get_waiters);
+             * undo the put. */
+            atomic_store_explicit(&q->tail, t + 1, memory_order_release);
+            /* Read under the lock: see wait_side for why this suffices. */
+            bool w = atomic_load_explicit(&q->get_waiters,
+                                          memory_order_relaxed) != 0;
+            side_unlock(&q->plock);
+            wake_side(&q->get_ev, w);
             return 0;
         }
-        coord__mutex_unlock(&q->plock);
+        side_unlock(&q->plock);
         if (timeout_ms == 0)
             return COORD_EAGAIN;
         if (!have_deadline) {
             deadline = coord__deadline(timeout_ms);
             have_deadline = true;
         }
-        r = wait_side(q, has_space, &q->put_ev, &q->put_waiters, deadline);
+        r = wait_side(q, has_space, &q->put_ev, &q->put_waiters, &q->clock,
+                      deadline);
         if (r < 0)
             return r;
     }
@@ -402,21 +420,22 @@ int coord_queue_get(coord_queue *q, void *buf, size_t cap, size_t *len,
             } else if (n > cap) {
                 /* Leave the message first in line; tell its length. */
                 *len = n;
-                coord__mutex_unlock(&q->clock);
+                side_unlock(&q->clock);
                 return COORD_ENOBUFS;
             } else if (n) {
                 memcpy(buf, s->data, n);
             }
             *len = n;
             /* The commit: release orders our reads of the slot before a
-             * producer (acquiring head) may overwrite it; seq_cst exchange
-             * for the wake-up protocol, as in put. */
-            atomic_exchange_explicit(&q->head, h + 1, memory_order_seq_cst);
-            coord__mutex_unlock(&q->clock);
-            wake_side(&q->put_ev, &q->put_waiters);
+             * producer (acquiring head) may overwrite it. */
+            atomic_store_explicit(&q->head, h + 1, memory_order_release);
+            bool w = atomic_load_explicit(&q->put_waiters,
+                                          memory_order_relaxed) != 0;
+            side_unlock(&q->clock);
+            wake_side(&q->put_ev, w);
             return res;
         }
-        coord__mutex_unlock(&q->clock);
+        side_unlock(&q->clock);
         if (atomic_load_explicit(&q->closed, memory_order_acquire)) {
             /* Closed: re-check emptiness after seeing the flag, so that a
              * put committed before the close is still delivered. */
@@ -430,7 +449,8 @@ int coord_queue_get(coord_queue *q, void *buf, size_t cap, size_t *len,
             deadline = coord__deadline(timeout_ms);
             have_deadline = true;
         }
-        r = wait_side(q, has_msg, &q->get_ev, &q->get_waiters, deadline);
+        r = wait_side(q, has_msg, &q->get_ev, &q->get_waiters, &q->plock,
+                      deadline);
         if (r < 0)
             return r;
     }
@@ -485,7 +505,7 @@ int coord__queue_hold_get(coord_queue *q)
 
 void coord__queue_release_get(coord_queue *q)
 {
-    coord__mutex_unlock(&q->clock);
+    side_unlock(&q->clock);
 }
 
 int coord__queue_scan_held(coord_queue *q,

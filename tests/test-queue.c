@@ -686,6 +686,46 @@ TEST(queue_sigkill_200_put_get)
     munmap(s, sizeof *s);
 }
 
+/* ---- the `coord queue` experiment end to end ---------------------------- */
+
+TEST(queue_cli_experiment)
+{
+    char cmd[1024], out[16384];
+    snprintf(cmd, sizeof cmd,
+             "'%s' queue --messages 20000 --pipe-messages 4000 --runs 1 "
+             "--no-python --json",
+             COORD_CLI_PATH);
+    FILE *f = popen(cmd, "r");
+    ASSERT_TRUE(f != NULL);
+    size_t n = fread(out, 1, sizeof out - 1, f);
+    out[n] = 0;
+    int st = pclose(f);
+    ASSERT_TRUE(WIFEXITED(st));
+    ASSERT_EQ(WEXITSTATUS(st), 0);
+    ASSERT_TRUE(out[0] == '{' && strchr(out, '\n') == out + n - 1);
+    /* 6 coord rows, all exactly once; Python rows say why they are out. */
+    int coord_rows = 0, once = 0;
+    for (const char *p = out; (p = strstr(p, "\"impl\":\"coord\",\"msg_bytes\""));
+         p++)
+        coord_rows++;
+    for (const char *p = out; (p = strstr(p, "\"exactly_once\":true")); p++)
+        once++;
+    ASSERT_EQ(coord_rows, 6);
+    ASSERT_EQ(once, 12); /* coord and pipe rows */
+    ASSERT_TRUE(strstr(out, "\"exactly_once\":false") == NULL);
+    ASSERT_TRUE(strstr(out, "\"skipped\":\"--no-python\"") != NULL);
+    /* Our three fault probes pass. */
+    int ok = 0;
+    for (const char *p = out; (p = strstr(p, "\"impl\":\"coord\",\"ok\":true")); p++)
+        ok++;
+    ASSERT_EQ(ok, 3);
+    snprintf(cmd, sizeof cmd, "'%s' queue --runs 0 2>/dev/null",
+             COORD_CLI_PATH);
+    st = system(cmd);
+    ASSERT_TRUE(WIFEXITED(st));
+    ASSERT_EQ(WEXITSTATUS(st), 2);
+}
+
 #define TEST_LIST(X)                                                           \
     X(queue_basic)                                                             \
     X(queue_pill_is_not_data)                                                  \
@@ -696,6 +736,7 @@ TEST(queue_sigkill_200_put_get)
     X(queue_producer_exit_loses_nothing)                                       \
     X(queue_named_unrelated_process)                                           \
     X(queue_consumer_killed_mid_get)                                           \
-    X(queue_sigkill_200_put_get)
+    X(queue_sigkill_200_put_get)                                               \
+    X(queue_cli_experiment)
 #define HELPER_LIST(X) X(named_putter)
 TEST_MAIN()

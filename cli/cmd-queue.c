@@ -1,0 +1,744 @@
+/* SPDX-License-Identifier: MIT */
+/* cmd-queue.c: `coord queue`: queue throughput with poison-pill shutdown, against a pipe and Python, and fault probes. */
+#include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#define CMD "queue"
+#define MAX_RUNS 50
+#define QUEUE_CAPACITY 1024
+#define PIPE_PILL UINT64_MAX
+
+enum impl { IMPL_COORD, IMPL_PIPE, IMPL_PYTHON };
+static const char *const impl_name[] = {"coord", "pipe", "python"};
+
+struct scase {
+    const char *name;
+    unsigned producers, consumers;
+};
+static const struct scase cases[] = {
+    {"1p1c", 1, 1},
+    {"1to4_pills", 1, 4},
+    {"4to4", 4, 4},
+};
+static const size_t sizes[] = {8, 64};
+
+struct opts {
+    uint64_t messages, pipe_messages, py_messages;
+    unsigned runs, py_runs;
+    bool json, python, probes, pipe;
+    const char *py_skip; /* why Python rows are skipped */
+};
+
+/* ---- one measured run over coord_queue or a pipe ------------------------ */
+
+struct shared {
+    _Atomic uint32_t go;
+    _Atomic uint64_t count;
+    _Atomic uint64_t sum;
+    _Atomic uint32_t bad;
+};
+
+/* The checksum of a message id: a strong mix, so that a lost message and a
+ * duplicated one cannot cancel out in the sum. */
+static uint64_t mix(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+/* Payload after the id: 8-byte words derived from the id, so a consumer
+ * can check the whole message cheaply (a torn or mixed-up message fails). */
+static void fill(unsigned char *m, size_t n, uint64_t id)
+{
+    memcpy(m, &id, sizeof id);
+    for (size_t k = sizeof id; k + 8 <= n; k += 8) {
+        uint64_t w = id * 0x9e3779b97f4a7c15ull + k;
+        memcpy(m + k, &w, sizeof w);
+    }
+}
+
+static bool intact(const unsigned char *m, size_t n, uint64_t id)
+{
+    for (size_t k = sizeof id; k + 8 <= n; k += 8) {
+        uint64_t w;
+        memcpy(&w, m + k, sizeof w);
+        if (w != id * 0x9e3779b97f4a7c15ull + k)
+            return false;
+    }
+    return true;
+}
+
+struct transport {
+    enum impl impl;
+    coord_queue *q;
+    int fd[2];
+    size_t msg;
+};
+
+static int send_msg(struct transport *t, const unsigned char *m)
+{
+    if (t->impl == IMPL_COORD)
+        return coord_queue_put(t->q, m, t->msg, COORD_FOREVER);
+    /* msg <= PIPE_BUF: one write is atomic, so messages never interleave. */
+    ssize_t w;
+    do {
+        w = write(t->fd[1], m, t->msg);
+    } while (w < 0 && errno == EINTR);
+    return w == (ssize_t)t->msg ? 0 : -1;
+}
+
+/* 0: a message, COORD_PILL: a pill, < 0: an error. */
+static int recv_msg(struct transport *t, unsigned char *m, uint64_t *id)
+{
+    if (t->impl == IMPL_COORD) {
+        size_t len;
+        int r = coord_queue_get(t->q, m, t->msg, &len, COORD_FOREVER);
+        if (r != 0)
+            return r;
+        if (len != t->msg)
+            return -1;
+    } else {
+        /* Writers only write whole messages, so a read of one message size
+         * gets exactly one (the pipe holds a multiple of it). */
+        ssize_t r;
+        do {
+            r = read(t->fd[0], m, t->msg);
+        } while (r < 0 && errno == EINTR);
+        if (r != (ssize_t)t->msg)
+            return -1;
+    }
+    memcpy(id, m, sizeof *id);
+    if (t->impl == IMPL_PIPE && *id == PIPE_PILL)
+        return COORD_PILL; /* the pipe has no message kinds: a sentinel */
+    return 0;
+}
+
+static void child_start(struct shared *s)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    while (!atomic_load_explicit(&s->go, memory_order_acquire))
+        ;
+}
+
+static void producer(struct shared *s, struct transport *t, unsigned p,
+                     uint64_t per)
+{
+    unsigned char m[64];
+    child_start(s);
+    for (uint64_t i = 0; i < per; i++) {
+        uint64_t id = (uint64_t)p << 40 | i;
+        fill(m, t->msg, id);
+        if (send_msg(t, m) != 0) {
+            atomic_fetch_add(&s->bad, 1);
+            _exit(1);
+        }
+    }
+    _exit(0);
+}
+
+static void consumer(struct shared *s, struct transport *t)
+{
+    unsigned char m[64];
+    uint64_t n = 0, sum = 0, id;
+    child_start(s);
+    for (;;) {
+        int r = recv_msg(t, m, &id);
+        if (r == COORD_PILL)
+            break;
+        if (r != 0 || !intact(m, t->msg, id)) {
+            atomic_fetch_add(&s->bad, 1);
+            _exit(1);
+        }
+        n++;
+        sum += mix(id);
+    }
+    atomic_fetch_add(&s->count, n);
+    atomic_fetch_add(&s->sum, sum);
+    _exit(0);
+}
+
+struct outcome {
+    double msgs_per_s;
+    bool exactly_once;
+    uint64_t count;
+};
+
+/* Fork consumers and producers, start them together, join the producers,
+ * one pill per consumer, join the consumers. The clock runs from the start
+ * signal to the last join: shutdown is part of the work measured. */
+static int run_once(enum impl impl, const struct scase *c, size_t msg,
+                    uint64_t messages, struct outcome *out)
+{
+    struct shared *s = mmap(NULL, sizeof *s, PROT_READ | PROT_WRITE,
+                            MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (s == MAP_FAILED)
+        return -1;
+    memset(s, 0, sizeof *s);
+    struct transport t = {impl, NULL, {-1, -1}, msg};
+    int r = impl == IMPL_COORD ? coord_queue_create(&t.q, QUEUE_CAPACITY, msg)
+                               : pipe(t.fd);
+    if (r != 0) {
+        munmap(s, sizeof *s);
+        return -1;
+    }
+    uint64_t per = messages / c->producers;
+    pid_t pids[8];
+    unsigned np = 0;
+    fflush(NULL);
+    for (unsigned i = 0; i < c->consumers + c->producers; i++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            if (i < c->consumers)
+                consumer(s, &t);
+            producer(s, &t, i - c->consumers, per);
+        }
+        if (pid < 0)
+            break;
+        pids[np++] = pid;
+    }
+    bool ok = np == c->consumers + c->producers;
+    uint64_t t0 = coord_clock_ns();
+    /* Start even after a failed fork, so the children that exist finish. */
+    atomic_store_explicit(&s->go, 1, memory_order_release);
+    for (unsigned i = c->consumers; i < np; i++) {
+        int st;
+        waitpid(pids[i], &st, 0);
+        ok = ok && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+    }
+    unsigned char pill[64];
+    fill(pill, msg, PIPE_PILL);
+    for (unsigned i = 0; i < c->consumers && i < np; i++) {
+        if (impl == IMPL_COORD)
+            coord_queue_put_pill(t.q, COORD_FOREVER);
+        else
+            send_msg(&t, pill);
+    }
+    for (unsigned i = 0; i < c->consumers && i < np; i++) {
+        int st;
+        waitpid(pids[i], &st, 0);
+        ok = ok && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+    }
+    double dt = (double)(coord_clock_ns() - t0) / 1e9;
+    uint64_t want = 0;
+    for (unsigned p = 0; p < c->producers; p++)
+        for (uint64_t i = 0; i < per; i++)
+            want += mix((uint64_t)p << 40 | i);
+    uint64_t total = per * c->producers;
+    out->count = atomic_load(&s->count);
+    out->exactly_once = ok && atomic_load(&s->bad) == 0 &&
+                        out->count == total && atomic_load(&s->sum) == want;
+    out->msgs_per_s = dt > 0 ? (double)total / dt : 0;
+    if (impl == IMPL_COORD)
+        coord_queue_destroy(t.q);
+    else {
+        close(t.fd[0]);
+        close(t.fd[1]);
+    }
+    munmap(s, sizeof *s);
+    return 0;
+}
+
+/* ---- Python ------------------------------------------------------------- */
+
+static char py_dir[4096];
+
+static bool python_available(void)
+{
+    const char *d = getenv("COORD_PYTHON_DIR");
+    snprintf(py_dir, sizeof py_dir, "%s", d && *d ? d : COORD_SOURCE_DIR "/bench/python");
+    return system("python3 -c '' >/dev/null 2>&1") == 0;
+}
+
+/* Run a script from py_dir with `args`; its one JSON line into buf. */
+static bool run_python(const char *script, const char *args, char *buf,
+                       size_t cap)
+{
+    char cmd[8192];
+    /* Single-quote the path; a quote inside it would break the command. */
+    if (strchr(py_dir, '\''))
+        return false;
+    snprintf(cmd, sizeof cmd, "python3 '%s/%s' %s 2>/dev/null", py_dir, script,
+             args);
+    fflush(NULL);
+    FILE *f = popen(cmd, "r");
+    if (!f)
+        return false;
+    size_t n = fread(buf, 1, cap - 1, f);
+    buf[n] = 0;
+    int st = pclose(f);
+    return n > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+static bool json_bool(const char *j, const char *key)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\": true", key);
+    return strstr(j, pat) != NULL;
+}
+
+static double json_num(const char *j, const char *key)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\": ", key);
+    const char *p = strstr(j, pat);
+    return p ? strtod(p + strlen(pat), NULL) : -1;
+}
+
+static void json_text(const char *j, const char *key, char *out, size_t cap)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\": \"", key);
+    const char *p = strstr(j, pat);
+    out[0] = 0;
+    if (!p)
+        return;
+    p += strlen(pat);
+    size_t i = 0;
+    while (*p && *p != '"' && i + 1 < cap)
+        out[i++] = *p++;
+    out[i] = 0;
+}
+
+/* ---- rows --------------------------------------------------------------- */
+
+struct row {
+    const char *cas;
+    enum impl impl;
+    size_t msg;
+    unsigned producers, consumers;
+    uint64_t messages;
+    unsigned runs;
+    double msgs_per_s; /* median */
+    bool exactly_once;
+    const char *skipped; /* NULL when measured */
+    double ratio;        /* coord / python, 0 when unknown */
+};
+
+static void measure(const struct opts *o, enum impl impl, const struct scase *c,
+                    size_t msg, struct row *row)
+{
+    memset(row, 0, sizeof *row);
+    row->cas = c->name;
+    row->impl = impl;
+    row->msg = msg;
+    row->producers = c->producers;
+    row->consumers = c->consumers;
+    row->exactly_once = true;
+    if (impl == IMPL_PYTHON) {
+        row->messages = o->py_messages;
+        row->runs = o->py_runs;
+        if (!o->python) {
+            row->skipped = o->py_skip;
+            return;
+        }
+        char args[256], out[1024];
+        snprintf(args, sizeof args,
+                 "--producers %u --consumers %u --messages %llu "
+                 "--msg-bytes %zu --runs %u",
+                 c->producers, c->consumers,
+                 (unsigned long long)o->py_messages, msg, o->py_runs);
+        if (!run_python("queue_throughput.py", args, out, sizeof out)) {
+            row->skipped = "python run failed";
+            return;
+        }
+        row->msgs_per_s = json_num(out, "msgs_per_s");
+        row->exactly_once = json_bool(out, "exactly_once");
+        return;
+    }
+    row->messages = impl == IMPL_COORD ? o->messages : o->pipe_messages;
+    row->runs = o->runs;
+    double rates[MAX_RUNS];
+    for (unsigned r = 0; r < o->runs; r++) {
+        struct outcome oc;
+        cli_progress(CMD, "%s %s %zu B run %u/%u", impl_name[impl], c->name,
+                     msg, r + 1, o->runs);
+        if (run_once(impl, c, msg, row->messages, &oc) != 0) {
+            row->exactly_once = false;
+            rates[r] = 0;
+            continue;
+        }
+        rates[r] = oc.msgs_per_s;
+        row->exactly_once = row->exactly_once && oc.exactly_once;
+    }
+    row->msgs_per_s = cli_percentile(rates, o->runs, 50);
+}
+
+/* ---- fault probes ------------------------------------------------------- */
+
+struct probe {
+    const char *name;
+    enum impl impl;
+    bool ok;
+    const char *skipped;
+    char detail[160];
+};
+
+static int probe_task(const void *task, size_t len, void *result, size_t cap,
+                      size_t *out, void *arg)
+{
+    (void)arg;
+    uint32_t x;
+    if (len != sizeof x || cap < sizeof x)
+        return COORD_EINVAL;
+    memcpy(&x, task, sizeof x);
+    if (x == 3)
+        raise(SIGKILL);
+    usleep(10000);
+    x *= x;
+    memcpy(result, &x, sizeof x);
+    *out = sizeof x;
+    return 0;
+}
+
+/* (a) map over a pool whose worker is SIGKILLed mid-task returns. */
+static void probe_pool(struct probe *pr)
+{
+    coord_pool_opts o;
+    coord_pool_opts_init(&o);
+    o.workers = 2;
+    o.max_task = o.max_result = sizeof(uint32_t);
+    coord_pool *p;
+    if (coord_pool_start(&p, &o, probe_task, NULL) != 0) {
+        snprintf(pr->detail, sizeof pr->detail, "pool did not start");
+        return;
+    }
+    uint64_t t0 = coord_clock_ns();
+    int r = 0;
+    for (uint32_t i = 0; i < 8 && r == 0; i++)
+        r = coord_pool_submit(p, &i, sizeof i, NULL, 3000);
+    if (r == 0)
+        r = coord_pool_shutdown(p, 3000);
+    double ms = (double)(coord_clock_ns() - t0) / 1e6;
+    int failed = 0, done = 0;
+    coord_task_result res;
+    char cause[64] = "";
+    uint32_t v;
+    while (coord_pool_result(p, &res, &v, sizeof v, 0) == 0) {
+        done++;
+        if (res.status != 0) {
+            failed++;
+            snprintf(cause, sizeof cause, "%s", res.cause);
+        }
+    }
+    coord_pool_destroy(p);
+    pr->ok = r == 0 && done == 8 && failed == 1;
+    snprintf(pr->detail, sizeof pr->detail,
+             "map returned in %.0f ms: %d results, task 3 failed (%s), "
+             "workers joined",
+             ms, done, cause);
+}
+
+static void probe_exit_after_put(struct probe *pr)
+{
+    coord_queue *q;
+    if (coord_queue_create(&q, 1000, sizeof(uint32_t)) != 0)
+        return;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        for (uint32_t i = 0; i < 1000; i++)
+            coord_queue_put(q, &i, sizeof i, COORD_FOREVER);
+        _exit(0); /* at once: nothing is buffered in this process */
+    }
+    int st, got = 0;
+    waitpid(pid, &st, 0);
+    uint32_t v;
+    size_t len;
+    while (coord_queue_get(q, &v, sizeof v, &len, 500) == 0)
+        got++;
+    coord_queue_destroy(q);
+    pr->ok = got == 1000;
+    snprintf(pr->detail, sizeof pr->detail, "%d of 1000 items arrived", got);
+}
+
+static void probe_kill_get(struct probe *pr)
+{
+    coord_queue *q;
+    if (coord_queue_create(&q, 16, 16) != 0)
+        return;
+    fflush(NULL);
+    pid_t a = fork();
+    if (a == 0) {
+        char b[16];
+        size_t len;
+        coord_queue_get(q, b, sizeof b, &len, COORD_FOREVER);
+        _exit(0);
+    }
+    usleep(200000); /* as the Python probe: let A block inside get */
+    kill(a, SIGKILL);
+    waitpid(a, NULL, 0);
+    coord_queue_put(q, "item", 4, 1000);
+    pid_t b = fork();
+    if (b == 0) {
+        char buf[16];
+        size_t len;
+        int r = coord_queue_get(q, buf, sizeof buf, &len, 2000);
+        _exit(r == 0 && len == 4 && memcmp(buf, "item", 4) == 0 ? 0 : 1);
+    }
+    int st;
+    waitpid(b, &st, 0);
+    coord_queue_destroy(q);
+    pr->ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
+    snprintf(pr->detail, sizeof pr->detail, "%s",
+             pr->ok ? "the next consumer got the item"
+                    : "the next consumer did not get the item");
+}
+
+static void python_probe(const struct opts *o, const char *script,
+                         struct probe *pr)
+{
+    if (!o->python) {
+        pr->skipped = o->py_skip;
+        return;
+    }
+    char out[1024];
+    if (!run_python(script, "", out, sizeof out)) {
+        pr->skipped = "python run failed";
+        return;
+    }
+    pr->ok = json_bool(out, "ok");
+    json_text(out, "detail", pr->detail, sizeof pr->detail);
+}
+
+/* ---- output ------------------------------------------------------------- */
+
+static void print_table(const struct row *rows, size_t n,
+                        const struct probe *pr, size_t np)
+{
+    printf("coord queue: throughput with poison-pill shutdown (every run "
+           "checks each message arrived exactly once: count + checksum)\n\n");
+    printf("%-11s %-6s %5s %4s %9s %4s %14s %12s %10s\n", "case", "impl",
+           "bytes", "P->C", "messages", "runs", "msgs/s (med)", "exactly-once",
+           "coord/py");
+    for (size_t i = 0; i < n; i++) {
+        const struct row *r = &rows[i];
+        char pc[16];
+        snprintf(pc, sizeof pc, "%u->%u", r->producers, r->consumers);
+        if (r->skipped) {
+            printf("%-11s %-6s %5zu %4s %9s %4s skipped: %s\n", r->cas,
+                   impl_name[r->impl], r->msg, pc, "-", "-", r->skipped);
+            continue;
+        }
+        char ratio[24] = "";
+        if (r->ratio > 0)
+            snprintf(ratio, sizeof ratio, "%.0fx", r->ratio);
+        printf("%-11s %-6s %5zu %4s %9llu %4u %14.0f %12s %10s\n", r->cas,
+               impl_name[r->impl], r->msg, pc,
+               (unsigned long long)r->messages, r->runs, r->msgs_per_s,
+               r->exactly_once ? "yes" : "NO", ratio);
+    }
+    if (np) {
+        printf("\nfault probes (ok = the failure is survived):\n");
+        for (size_t i = 0; i < np; i++) {
+            if (pr[i].skipped)
+                printf("  %-26s %-6s skipped: %s\n", pr[i].name,
+                       impl_name[pr[i].impl], pr[i].skipped);
+            else
+                printf("  %-26s %-6s %-4s %s\n", pr[i].name,
+                       impl_name[pr[i].impl], pr[i].ok ? "ok" : "FAIL",
+                       pr[i].detail);
+        }
+    }
+    printf("\nqueue capacity %d messages; coord medians of the runs; the "
+           "ratio compares medians measured in this same run.\n",
+           QUEUE_CAPACITY);
+}
+
+static void print_json(const struct row *rows, size_t n,
+                       const struct probe *pr, size_t np)
+{
+    printf("{\"command\":\"queue\",\"queue_capacity\":%d,\"rows\":[",
+           QUEUE_CAPACITY);
+    for (size_t i = 0; i < n; i++) {
+        const struct row *r = &rows[i];
+        printf("%s{\"case\":\"%s\",\"impl\":\"%s\",\"msg_bytes\":%zu,"
+               "\"producers\":%u,\"consumers\":%u,\"messages\":%llu,"
+               "\"runs\":%u,",
+               i ? "," : "", r->cas, impl_name[r->impl], r->msg, r->producers,
+               r->consumers, (unsigned long long)r->messages, r->runs);
+        if (r->skipped) {
+            printf("\"msgs_per_s\":null,\"exactly_once\":null,\"skipped\":");
+            cli_json_str(stdout, r->skipped);
+        } else {
+            printf("\"msgs_per_s\":%.1f,\"exactly_once\":%s", r->msgs_per_s,
+                   r->exactly_once ? "true" : "false");
+        }
+        if (r->ratio > 0)
+            printf(",\"ratio_vs_python\":%.2f", r->ratio);
+        printf("}");
+    }
+    printf("],\"probes\":[");
+    for (size_t i = 0; i < np; i++) {
+        printf("%s{\"probe\":\"%s\",\"impl\":\"%s\",", i ? "," : "",
+               pr[i].name, impl_name[pr[i].impl]);
+        if (pr[i].skipped) {
+            printf("\"ok\":null,\"skipped\":");
+            cli_json_str(stdout, pr[i].skipped);
+        } else {
+            printf("\"ok\":%s,\"detail\":", pr[i].ok ? "true" : "false");
+            cli_json_str(stdout, pr[i].detail);
+        }
+        printf("}");
+    }
+    printf("]}\n");
+}
+
+static void usage(void)
+{
+    printf(
+        "usage: coord queue [--messages N] [--pipe-messages N] "
+        "[--python-messages N]\n"
+        "                   [--runs R] [--python-runs R] [--quick] "
+        "[--no-python] [--no-pipe]\n"
+        "                   [--no-probes] [--json]\n\n"
+        "The lecture's poison-pill pattern, measured. For 8- and 64-byte "
+        "messages and\n"
+        "1 producer -> 1 consumer, 1 -> 4 workers and 4 -> 4, producers put "
+        "N messages,\n"
+        "one pill per consumer follows, every process is joined; each run "
+        "checks that\n"
+        "every message arrived exactly once (count + checksum). The same "
+        "work runs over\n"
+        "a pipe and over Python's multiprocessing.Queue (bench/python/, "
+        "python3; the\n"
+        "directory can be set with COORD_PYTHON_DIR), and the coord/python "
+        "ratio is shown.\n"
+        "Then three fault probes run in both: a pool map with a SIGKILLed "
+        "worker, a\n"
+        "producer that exits right after put, a consumer killed inside get.\n\n"
+        "  --messages N         coord messages per run (default 2M)\n"
+        "  --pipe-messages N    pipe messages per run (default 500k)\n"
+        "  --python-messages N  Python messages per run (default 100k)\n"
+        "  --runs R             coord and pipe runs per row, median shown "
+        "(default 5)\n"
+        "  --python-runs R      Python runs per row (default 3)\n"
+        "  --quick              small counts, one run each\n"
+        "  --no-python / --no-pipe / --no-probes   leave those out\n"
+        "  --json               one JSON object: {\"rows\":[...], "
+        "\"probes\":[...]}\n");
+}
+
+static int parse(int argc, char **argv, struct opts *o)
+{
+    *o = (struct opts){2000000, 500000, 100000, 5,   3,
+                       false,   true,   true,   true, "--no-python"};
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        int m;
+        uint64_t x;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage();
+            return 1;
+        } else if (!strcmp(argv[i], "--json")) {
+            o->json = true;
+        } else if (!strcmp(argv[i], "--quick")) {
+            o->messages = 200000;
+            o->pipe_messages = 50000;
+            o->py_messages = 20000;
+            o->runs = 1;
+            o->py_runs = 1;
+        } else if (!strcmp(argv[i], "--no-python")) {
+            o->python = false;
+        } else if (!strcmp(argv[i], "--no-pipe")) {
+            o->pipe = false;
+        } else if (!strcmp(argv[i], "--no-probes")) {
+            o->probes = false;
+        } else if ((m = cli_opt(CMD, argc, argv, &i, "--messages", &v))) {
+            if (m < 0 || !cli_parse_u64(CMD, "--messages", v, 4, 1ull << 36,
+                                        &o->messages))
+                return -1;
+        } else if ((m = cli_opt(CMD, argc, argv, &i, "--pipe-messages", &v))) {
+            if (m < 0 || !cli_parse_u64(CMD, "--pipe-messages", v, 4,
+                                        1ull << 36, &o->pipe_messages))
+                return -1;
+        } else if ((m = cli_opt(CMD, argc, argv, &i, "--python-messages",
+                                &v))) {
+            if (m < 0 || !cli_parse_u64(CMD, "--python-messages", v, 4,
+                                        1ull << 32, &o->py_messages))
+                return -1;
+        } else if ((m = cli_opt(CMD, argc, argv, &i, "--runs", &v))) {
+            if (m < 0 || !cli_parse_u64(CMD, "--runs", v, 1, MAX_RUNS, &x))
+                return -1;
+            o->runs = (unsigned)x;
+        } else if ((m = cli_opt(CMD, argc, argv, &i, "--python-runs", &v))) {
+            if (m < 0 ||
+                !cli_parse_u64(CMD, "--python-runs", v, 1, MAX_RUNS, &x))
+                return -1;
+            o->py_runs = (unsigned)x;
+        } else {
+            cli_error(CMD, "unknown option '%s' (see coord queue --help)",
+                      argv[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int cmd_queue(int argc, char **argv)
+{
+    struct opts o;
+    int r = parse(argc, argv, &o);
+    if (r)
+        return r > 0 ? CLI_OK : CLI_USAGE;
+    if (o.python && !python_available()) {
+        o.python = false;
+        o.py_skip = "no python3";
+    }
+    struct row rows[3 * 2 * 3];
+    size_t n = 0;
+    bool all_once = true;
+    for (size_t s = 0; s < 2; s++) {
+        for (size_t c = 0; c < 3; c++) {
+            struct row *co = &rows[n];
+            measure(&o, IMPL_COORD, &cases[c], sizes[s], &rows[n++]);
+            if (o.pipe)
+                measure(&o, IMPL_PIPE, &cases[c], sizes[s], &rows[n++]);
+            cli_progress(CMD, "python %s %zu B", cases[c].name, sizes[s]);
+            struct row *py = &rows[n];
+            measure(&o, IMPL_PYTHON, &cases[c], sizes[s], &rows[n++]);
+            if (!py->skipped && py->msgs_per_s > 0)
+                co->ratio = co->msgs_per_s / py->msgs_per_s;
+            all_once = all_once && co->exactly_once;
+        }
+    }
+    struct probe pr[6];
+    size_t np = 0;
+    bool probes_ok = true;
+    if (o.probes) {
+        static const char *const names[3] = {"pool_map_sigkilled_worker",
+                                             "producer_exit_after_put",
+                                             "consumer_killed_in_get"};
+        static const char *const scripts[3] = {"queue_probe_pool_kill.py",
+                                               "queue_probe_exit_after_put.py",
+                                               "queue_probe_kill_get.py"};
+        void (*const ours[3])(struct probe *) = {
+            probe_pool, probe_exit_after_put, probe_kill_get};
+        for (int k = 0; k < 3; k++) {
+            cli_progress(CMD, "probe %s", names[k]);
+            pr[np] = (struct probe){names[k], IMPL_COORD, false, NULL, ""};
+            ours[k](&pr[np]);
+            probes_ok = probes_ok && pr[np].ok;
+            np++;
+            pr[np] = (struct probe){names[k], IMPL_PYTHON, false, NULL, ""};
+            python_probe(&o, scripts[k], &pr[np]);
+            np++;
+        }
+    }
+    cli_progress_done();
+    if (o.json)
+        print_json(rows, n, pr, np);
+    else
+        print_table(rows, n, pr, np);
+    return all_once && probes_ok ? CLI_OK : CLI_RUNTIME;
+}
