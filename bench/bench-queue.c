@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: MIT */
+/* bench-queue.c: queue cost per message (1->1, 1->4 with pills, 4->4), put+get in one process, and round trip. */
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+#define MAX_RUNS 64
+
+struct ctl {
+    _Atomic uint32_t go;
+    _Atomic uint64_t count;
+    _Atomic uint64_t sum;
+};
+
+static int nruns(const struct bench_opts *o, int dflt)
+{
+    int r = o->runs ? o->runs : dflt;
+    return r > MAX_RUNS ? MAX_RUNS : r;
+}
+
+static void wait_go(struct ctl *c)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    while (!atomic_load_explicit(&c->go, memory_order_acquire))
+        ;
+}
+
+/* One run: P producers put n messages of `msg` bytes (ids 0..n-1 spread
+ * over the producers), C consumers take them until a pill each. Returns
+ * ns per message, or -1 when a message was lost or duplicated (count and
+ * sum of ids), so a broken build cannot post a fast number. */
+static double run_pc(unsigned np, unsigned nc, size_t msg, uint64_t n)
+{
+    struct ctl *c = mmap(NULL, sizeof *c, PROT_READ | PROT_WRITE,
+                         MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    coord_queue *q;
+    if (c == MAP_FAILED || coord_queue_create(&q, 1024, msg) != 0)
+        return -1;
+    pid_t pids[8];
+    uint64_t per = n / np;
+    fflush(NULL);
+    for (unsigned i = 0; i < np + nc; i++) {
+        pids[i] = fork();
+        if (pids[i] != 0)
+            continue;
+        unsigned char m[64] = {0};
+        uint64_t id, cnt = 0, sum = 0;
+        size_t len;
+        wait_go(c);
+        if (i < nc) {
+            while (coord_queue_get(q, m, msg, &len, -1) == 0) {
+                __builtin_memcpy(&id, m, sizeof id);
+                cnt++;
+                sum += id;
+            }
+            atomic_fetch_add(&c->count, cnt);
+            atomic_fetch_add(&c->sum, sum);
+            _exit(0);
+        }
+        for (uint64_t k = 0; k < per; k++) {
+            id = (uint64_t)(i - nc) * per + k;
+            __builtin_memcpy(m, &id, sizeof id);
+            if (coord_queue_put(q, m, msg, -1) != 0)
+                _exit(1);
+        }
+        _exit(0);
+    }
+    uint64_t t0 = coord_clock_ns();
+    atomic_store_explicit(&c->go, 1, memory_order_release);
+    for (unsigned i = nc; i < np + nc; i++)
+        waitpid(pids[i], NULL, 0);
+    for (unsigned i = 0; i < nc; i++)
+        coord_queue_put_pill(q, -1);
+    for (unsigned i = 0; i < nc; i++)
+        waitpid(pids[i], NULL, 0);
+    double ns = (double)(coord_clock_ns() - t0) / (double)(per * np);
+    uint64_t total = per * np;
+    bool ok = atomic_load(&c->count) == total &&
+              atomic_load(&c->sum) == total * (total - 1) / 2;
+    coord_queue_destroy(q);
+    munmap(c, sizeof *c);
+    return ok ? ns : -1;
+}
+
+/* put then get in one process: the uncontended cost of the two calls. */
+static double run_local(uint64_t n)
+{
+    coord_queue *q;
+    if (coord_queue_create(&q, 1024, 8) != 0)
+        return -1;
+    uint64_t x = 0, t0 = coord_clock_ns();
+    size_t len;
+    for (uint64_t i = 0; i < n; i += 512) {
+        for (uint64_t k = i; k < i + 512; k++)
+            coord_queue_put(q, &k, 8, 0);
+        for (uint64_t k = i; k < i + 512; k++) {
+            coord_queue_get(q, &x, 8, &len, 0);
+            if (x != k)
+                return -1;
+        }
+    }
+    double ns = (double)(coord_clock_ns() - t0) / (double)(n / 512 * 512);
+    coord_queue_destroy(q);
+    return ns;
+}
+
+/* Ping-pong between two processes over two queues: one round trip is a
+ * put and a get on each side (the "queue round trip" of the spectrum). */
+static double run_roundtrip(uint64_t n)
+{
+    coord_queue *a, *b;
+    if (coord_queue_create(&a, 16, 8) != 0 || coord_queue_create(&b, 16, 8))
+        return -1;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        uint64_t x;
+        size_t len;
+        while (coord_queue_get(a, &x, 8, &len, -1) == 0)
+            if (coord_queue_put(b, &x, 8, -1) != 0)
+                _exit(1);
+        _exit(0);
+    }
+    uint64_t t0 = coord_clock_ns(), x = 0;
+    size_t len;
+    bool ok = true;
+    for (uint64_t i = 0; i < n && ok; i++) {
+        ok = coord_queue_put(a, &i, 8, -1) == 0 &&
+             coord_queue_get(b, &x, 8, &len, -1) == 0 && x == i;
+    }
+    double ns = (double)(coord_clock_ns() - t0) / (double)n;
+    coord_queue_put_pill(a, -1);
+    waitpid(pid, NULL, 0);
+    coord_queue_destroy(a);
+    coord_queue_destroy(b);
+    return ok ? ns : -1;
+}
+
+int bench_queue(const struct bench_opts *o)
+{
+    int runs = nruns(o, 5);
+    static const struct {
+        const char *name;
+        unsigned np, nc;
+        size_t msg;
+    } cs[] = {{"1p1c_8B", 1, 1, 8},          {"1to4_pills_8B", 1, 4, 8},
+              {"4to4_8B", 4, 4, 8},          {"1p1c_64B", 1, 1, 64},
+              {"1to4_pills_64B", 1, 4, 64}};
+    size_t ncases = sizeof cs / sizeof cs[0];
+    /* The budget is split over the cases plus the local and round-trip
+     * ones; a first short run sizes n for each. */
+    double per_run_ns = o->seconds * 1e9 / (double)(ncases + 2) / runs;
+    double ns[MAX_RUNS];
+    for (size_t k = 0; k < ncases; k++) {
+        double probe = run_pc(cs[k].np, cs[k].nc, cs[k].msg, 20000);
+        if (probe <= 0) {
+            fprintf(stderr, "bench queue: %s lost or duplicated messages\n",
+                    cs[k].name);
+            return 1;
+        }
+        uint64_t n = (uint64_t)(per_run_ns / probe);
+        n = n < 10000 ? 10000 : n;
+        for (int r = 0; r < runs; r++) {
+            ns[r] = run_pc(cs[k].np, cs[k].nc, cs[k].msg, n);
+            if (ns[r] <= 0) {
+                fprintf(stderr, "bench queue: %s lost or duplicated\n",
+                        cs[k].name);
+                return 1;
+            }
+        }
+        bench_report("queue", cs[k].name, ns, runs);
+    }
+    for (int r = 0; r < runs; r++)
+        if ((ns[r] = run_local(per_run_ns > 2e8 ? 1 << 22 : 1 << 16)) <= 0)
+            return 1;
+    bench_report("queue", "put_get_same_process_8B", ns, runs);
+    double rt = run_roundtrip(200);
+    if (rt <= 0)
+        return 1;
+    uint64_t n = (uint64_t)(per_run_ns / rt);
+    n = n < 200 ? 200 : n;
+    for (int r = 0; r < runs; r++)
+        if ((ns[r] = run_roundtrip(n)) <= 0)
+            return 1;
+    bench_report("queue", "roundtrip_2proc_8B", ns, runs);
+    return 0;
+}
