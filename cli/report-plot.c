@@ -98,11 +98,21 @@ static int write_data(const struct rplot *p, const char *path)
         }
     } else {
         for (size_t k = 0; k < p->n_series; k++) {
-            fprintf(f, "# series %zu: %s\n", k, p->s[k].name);
-            for (size_t i = 0; i < p->s[k].n; i++) {
-                put_num(f, p->s[k].x[i]);
-                put_num(f, p->s[k].y[i]);
-                fputc('\n', f);
+            const struct rplot_series *s = &p->s[k];
+            /* Lines join the points in x order (an automatic interval's
+             * point lands between the fixed ones). */
+            size_t ord[RPLOT_MAX_POINTS];
+            for (size_t i = 0; i < s->n; i++) {
+                size_t j = i;
+                for (; j > 0 && s->x[ord[j - 1]] > s->x[i]; j--)
+                    ord[j] = ord[j - 1];
+                ord[j] = i;
+            }
+            fprintf(f, "# series %zu: %s\n", k, s->name);
+            for (size_t i = 0; i < s->n; i++) {
+                put_num(f, s->x[ord[i]]);
+                put_num(f, s->y[ord[i]]);
+                fprintf(f, " # %s\n", s->label[ord[i]]);
             }
             fputs("\n\n", f);
         }
