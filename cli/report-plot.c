@@ -151,7 +151,8 @@ static int write_script(const struct rplot *p, const char *path)
     snprintf(png, sizeof png, "%s.png", p->name);
     fprintf(f, "# %s: gnuplot %s.gp (in this directory) redraws it.\n",
             p->title, p->name);
-    fputs("set datafile missing '-'\nset grid\nset key below\n"
+    fputs("set datafile missing '-'\nset grid\nset key below noenhanced\n"
+          "set xtics noenhanced\n"
           "set border lw 1\n",
           f);
     fputs("set title ", f);
