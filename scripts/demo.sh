@@ -6,7 +6,10 @@ build=${1:-build}
 out=${COORD_REPORT_DIR:-report}
 if "$build/coord" --help | grep -q '^  report'; then
   "$build/coord" report --quick --out "$out"
-  echo "demo: report written to $out/index.html (and $out/report.md)"
+  dir=$(cd "$out" && pwd)
+  echo
+  echo "demo: the report is $dir/index.html (open it in a browser)"
+  echo "demo: the same in Markdown: $dir/report.md; plots in $dir/plots, raw JSON in $dir/data"
 else
   "$build/example-flag-hello"
   "$build/coord_bench" flag --seconds 1
