@@ -10,7 +10,8 @@
     X(manager, "run the manager server (dicts and lists) on a Unix socket")   \
     X(report, "run the experiments, write an HTML + Markdown report with plots") \
     X(fraud, "slide 10: transactions screened by 4 detectors in early-exit rounds") \
-    X(queue, "queue throughput with poison-pill shutdown vs pipe and Python")
+    X(queue, "queue throughput with poison-pill shutdown vs pipe and Python")  \
+    X(primes, "Example 27.1: cooperative prime search, with/without early exit")
 
 #define COORD__CMD_DECL(name, summary) int cmd_##name(int argc, char **argv);
 COORD_COMMANDS(COORD__CMD_DECL)

@@ -3,6 +3,7 @@
 #ifndef COORD_LOOP_H
 #define COORD_LOOP_H
 
+#include <sched.h>
 #include <string.h>
 #include <time.h>
 
@@ -172,6 +173,37 @@ static inline void coord__loop_run(struct coord__loop *L,
         L->wasted = since_clear;
     L->iterations = it;
     L->checks = checks;
+}
+
+/* Wait until *word != old: spin for spin_ns (yielding now and then, since
+ * on an oversubscribed machine the process we wait for may need our CPU),
+ * then sleep on the futex, announcing ourselves in *sleepers so that the
+ * writer knows to wake us. */
+static inline uint32_t coord__wait_change(_Atomic uint32_t *word, uint32_t old,
+                            _Atomic uint32_t *sleepers, uint64_t spin_ns)
+{
+    uint32_t v;
+    uint64_t until = 0;
+    for (unsigned i = 1;; i++) {
+        v = atomic_load_explicit(word, memory_order_acquire);
+        if (v != old)
+            return v;
+        if ((i & 63) == 0) {
+            uint64_t now = coord_clock_ns();
+            if (until == 0)
+                until = now + spin_ns;
+            else if (now >= until)
+                break;
+            sched_yield();
+        }
+    }
+    /* seq_cst increment, then re-read: pairs with the writer's seq_cst
+     * store and load of `sleepers` (one of us sees the other). */
+    atomic_fetch_add_explicit(sleepers, 1, memory_order_seq_cst);
+    while ((v = atomic_load_explicit(word, memory_order_seq_cst)) == old)
+        coord__futex_wait(word, old, UINT64_MAX);
+    atomic_fetch_sub_explicit(sleepers, 1, memory_order_relaxed);
+    return v;
 }
 
 /* CPU time of the calling process (children have their own). */

@@ -2,7 +2,6 @@
 /* rounds.c: persistent forked workers running early-exit rounds, one epoch per round. */
 #include <limits.h>
 #include <math.h>
-#include <sched.h>
 #include <stdalign.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -89,37 +88,6 @@ void coord_rounds_opts_init(coord_rounds_opts *o)
                                     : (uint32_t)cpus;
 }
 
-/* Wait until *word != old: spin for spin_ns (yielding now and then, since
- * on an oversubscribed machine the process we wait for may need our CPU),
- * then sleep on the futex, announcing ourselves in *sleepers so that the
- * writer knows to wake us. */
-static uint32_t wait_change(_Atomic uint32_t *word, uint32_t old,
-                            _Atomic uint32_t *sleepers, uint64_t spin_ns)
-{
-    uint32_t v;
-    uint64_t until = 0;
-    for (unsigned i = 1;; i++) {
-        v = atomic_load_explicit(word, memory_order_acquire);
-        if (v != old)
-            return v;
-        if ((i & 63) == 0) {
-            uint64_t now = coord_clock_ns();
-            if (until == 0)
-                until = now + spin_ns;
-            else if (now >= until)
-                break;
-            sched_yield();
-        }
-    }
-    /* seq_cst increment, then re-read: pairs with the writer's seq_cst
-     * store and load of `sleepers` (one of us sees the other). */
-    atomic_fetch_add_explicit(sleepers, 1, memory_order_seq_cst);
-    while ((v = atomic_load_explicit(word, memory_order_seq_cst)) == old)
-        coord__futex_wait(word, old, UINT64_MAX);
-    atomic_fetch_sub_explicit(sleepers, 1, memory_order_relaxed);
-    return v;
-}
-
 static int rounds_worker(void *p)
 {
     struct coord_rounds *r = p; /* our private copy of the owner's struct */
@@ -135,7 +103,7 @@ static int rounds_worker(void *p)
         return 3; /* validated at create: cannot happen */
     uint32_t seen = 0;
     for (;;) {
-        seen = wait_change(&ctl->seq, seen, &ctl->sleepers, spin);
+        seen = coord__wait_change(&ctl->seq, seen, &ctl->sleepers, spin);
         if (atomic_load_explicit(&ctl->quit, memory_order_acquire))
             break;
         /* The acquire load of seq in wait_change made the round's

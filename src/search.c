@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdalign.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,6 +14,8 @@
  * a timeout it lets them stop by themselves before killing them. */
 #define READY_TIMEOUT_NS 10000000000ull
 #define GRACE_MS 1000
+/* How long waits spin (yielding) before they sleep on a futex. */
+#define SPIN_NS 50000u
 
 /* Per-worker results, one cache line pair each so that workers finishing
  * at the same time do not share lines. Written by the worker before it
@@ -36,6 +39,8 @@ struct slot {
 struct ctl {
     alignas(COORD__CACHE_LINE) _Atomic uint32_t go;
     _Atomic uint32_t ready;
+    _Atomic uint32_t sleepers;        /* workers asleep on `go` */
+    _Atomic uint32_t parent_sleeping; /* the parent asleep on `ready` */
     alignas(COORD__CACHE_LINE) _Atomic uint32_t published;
     int32_t winner;
     uint64_t index;
@@ -131,9 +136,14 @@ static int search_worker(void *p)
      * seq_cst on both sides: the parent's store of `go` and our load after
      * the increment cannot both miss each other (a parent that dies makes
      * the kernel kill us: PR_SET_PDEATHSIG). */
-    atomic_fetch_add_explicit(&ctl->ready, 1, memory_order_seq_cst);
-    while (atomic_load_explicit(&ctl->go, memory_order_acquire) == 0)
-        coord__futex_wait(&ctl->go, 0, UINT64_MAX);
+    uint32_t ready = atomic_fetch_add_explicit(&ctl->ready, 1,
+                                               memory_order_seq_cst) + 1;
+    if (ready == c->n &&
+        atomic_load_explicit(&ctl->parent_sleeping, memory_order_seq_cst))
+        coord__futex_wake(&ctl->ready, 1);
+    /* Spin a little (the go usually follows the last fork within tens of
+     * microseconds, and a futex wake-up costs about as much), then sleep. */
+    coord__wait_change(&ctl->go, 0, &ctl->sleepers, SPIN_NS);
     uint64_t cpu0 = coord__cpu_ns();
     slot->t_start = coord_clock_ns();
     coord__loop_run(&L, &s);
@@ -188,23 +198,37 @@ static void kill_all(coord__child *ch, uint32_t n)
         coord__child_kill(&ch[i]);
 }
 
-/* Wait until `ready` reaches n, watching for a worker that dies first.
- * Returns 0, or COORD_EPEERDIED with *which, or COORD_ETIMEDOUT. */
+/* Wait until `ready` reaches n, watching for a worker that dies first:
+ * spin (yielding) for a moment, then sleep on the futex in slices of a
+ * millisecond, polling the children's pidfds between them. Returns 0,
+ * COORD_EPEERDIED with *which, or COORD_ETIMEDOUT. */
 static int wait_ready(struct ctl *ctl, coord__child *ch, uint32_t n,
                       size_t *which)
 {
-    uint64_t deadline = coord_clock_ns() + READY_TIMEOUT_NS;
-    unsigned spins = 0;
-    while (atomic_load_explicit(&ctl->ready, memory_order_acquire) < n) {
-        if (++spins < 64)
+    uint64_t t0 = coord_clock_ns();
+    uint64_t deadline = t0 + READY_TIMEOUT_NS;
+    for (unsigned i = 1;; i++) {
+        uint32_t r = atomic_load_explicit(&ctl->ready, memory_order_acquire);
+        if (r >= n)
+            return 0;
+        if ((i & 63) != 0)
             continue;
+        uint64_t now = coord_clock_ns();
+        if (now - t0 < SPIN_NS) {
+            sched_yield(); /* the children we wait for may need this CPU */
+            continue;
+        }
         if (coord__child_wait_any(ch, n, 0, which) == 0)
             return COORD_EPEERDIED;
-        if (coord_clock_ns() > deadline)
+        if (now > deadline)
             return COORD_ETIMEDOUT;
-        usleep(20);
+        /* seq_cst: pairs with the last worker's increment + load. */
+        atomic_store_explicit(&ctl->parent_sleeping, 1, memory_order_seq_cst);
+        r = atomic_load_explicit(&ctl->ready, memory_order_seq_cst);
+        if (r < n)
+            coord__futex_wait(&ctl->ready, r, now + 1000000ull);
+        atomic_store_explicit(&ctl->parent_sleeping, 0, memory_order_relaxed);
     }
-    return 0;
 }
 
 static void fill_stats(const struct ctl *ctl, struct slot *slots,
@@ -349,8 +373,10 @@ int coord_search(const coord_search_opts *opts, coord_probe_fn probe,
         return r;
     }
     uint64_t go_ns = coord_clock_ns();
+    /* seq_cst store, then the sleepers load: see coord__wait_change. */
     atomic_store_explicit(&ctl->go, 1, memory_order_seq_cst);
-    coord__futex_wake(&ctl->go, INT_MAX);
+    if (atomic_load_explicit(&ctl->sleepers, memory_order_seq_cst))
+        coord__futex_wake(&ctl->go, INT_MAX);
 
     /* Join: reap workers as they end. A failure status ends the search:
      * the rest are killed (their shares are incomplete anyway). */

@@ -1,0 +1,439 @@
+/* SPDX-License-Identifier: MIT */
+/* cmd-primes.c: `coord primes`: Example 27.1, the cooperative prime search, with and without early exit. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "earlyexit.h"
+
+#define MAX_RUNS 101
+
+struct primes_cfg {
+    uint32_t workers;
+    uint64_t range, start, hit_at, hit_worker;
+    uint64_t interval; /* COORD_CHECK_AUTO or > 0 */
+    coord_claim_mode claim;
+    coord_partition partition;
+    bool any, json, vs_python;
+    int modes; /* bit 0: early exit, bit 1: no early exit */
+    int runs;
+    uint64_t target;
+};
+
+/* Medians over the runs of one mode. */
+struct row {
+    const char *lang, *mode;
+    bool ok;       /* measured (Python may be skipped or fail) */
+    bool found;
+    uint64_t result;
+    int winner;
+    double wall_ns, iterations, wasted, stop_ns, every;
+    bool estimated, latency_won;
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: coord primes [OPTIONS]\n\n"
+        "Example 27.1: N workers search their blocks of numbers for a prime; the\n"
+        "first hit claims a shared flag and the others stop at their next check.\n"
+        "Every number gets the lecture's isPrime test (trial division), so the\n"
+        "iterations cost what they cost; the hit is one chosen prime (as in a\n"
+        "preimage search), placed at a chosen position, or with --any the first\n"
+        "prime any worker meets. Runs with and without early exit, and prints\n"
+        "winner, result, wall time, iterations, wasted iterations, stop latency.\n\n"
+        "  --workers N        worker processes (default 4)\n"
+        "  --range N          numbers per worker (default 100000)\n"
+        "  --start N          first number (default 1000000)\n"
+        "  --hit-at P         the target is the first prime at or after position\n"
+        "                     P of the hit worker's block (default 1000)\n"
+        "  --hit-worker W     whose block holds it (default 0)\n"
+        "  --any              any prime wins (the lecture's search)\n"
+        "  --interval N|auto  check the flag every N numbers (default auto)\n"
+        "  --claim cas|lock   claim by one CAS (default) or lock + double check\n"
+        "  --partition blocks|interleaved  (default blocks, the lecture's)\n"
+        "  --no-early-exit    only the run-to-completion baseline\n"
+        "  --early-exit       only the early-exit search\n"
+        "  --runs R           repetitions, medians reported (default 5)\n"
+        "  --vs-python        also run bench/python/primes.py (multiprocessing.Value\n"
+        "                     flag, lock + double check) and print both\n"
+        "  --json             one JSON object on stdout\n");
+}
+
+static int parse(int argc, char **argv, struct primes_cfg *c)
+{
+    *c = (struct primes_cfg){.workers = 4, .range = 100000, .start = 1000000,
+                             .hit_at = 1000, .interval = COORD_CHECK_AUTO,
+                             .partition = COORD_PARTITION_BLOCKS, .modes = 3,
+                             .runs = 5};
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        uint64_t u;
+        int r;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return -1;
+        } else if (!strcmp(argv[i], "--json")) {
+            c->json = true;
+        } else if (!strcmp(argv[i], "--any")) {
+            c->any = true;
+        } else if (!strcmp(argv[i], "--vs-python")) {
+            c->vs_python = true;
+        } else if (!strcmp(argv[i], "--no-early-exit")) {
+            c->modes = 2;
+        } else if (!strcmp(argv[i], "--early-exit")) {
+            c->modes = 1;
+        } else if ((r = cli_opt("primes", argc, argv, &i, "--workers", &v))) {
+            if (r < 0 || !cli_parse_u64("primes", "--workers", v, 1,
+                                        COORD_SEARCH_MAX_WORKERS, &u))
+                return 2;
+            c->workers = (uint32_t)u;
+        } else if ((r = cli_opt("primes", argc, argv, &i, "--range", &v))) {
+            if (r < 0 || !cli_parse_u64("primes", "--range", v, 1,
+                                        1000000000000ull, &c->range))
+                return 2;
+        } else if ((r = cli_opt("primes", argc, argv, &i, "--start", &v))) {
+            if (r < 0 || !cli_parse_u64("primes", "--start", v, 0,
+                                        1ull << 62, &c->start))
+                return 2;
+        } else if ((r = cli_opt("primes", argc, argv, &i, "--hit-at", &v))) {
+            if (r < 0 || !cli_parse_u64("primes", "--hit-at", v, 0,
+                                        1000000000000ull, &c->hit_at))
+                return 2;
+        } else if ((r = cli_opt("primes", argc, argv, &i, "--hit-worker",
+                                &v))) {
+            if (r < 0 || !cli_parse_u64("primes", "--hit-worker", v, 0,
+                                        COORD_SEARCH_MAX_WORKERS - 1,
+                                        &c->hit_worker))
+                return 2;
+        } else if ((r = cli_opt("primes", argc, argv, &i, "--interval",
+                                &v))) {
+            if (r < 0)
+                return 2;
+            if (!strcmp(v, "auto"))
+                c->interval = COORD_CHECK_AUTO;
+            else if (!cli_parse_u64("primes", "--interval", v, 1,
+                                    1000000000000ull, &c->interval))
+                return 2;
+        } else if ((r = cli_opt("primes", argc, argv, &i, "--claim", &v))) {
+            if (r < 0)
+                return 2;
+            if (!strcmp(v, "cas"))
+                c->claim = COORD_CLAIM_CAS;
+            else if (!strcmp(v, "lock"))
+                c->claim = COORD_CLAIM_LOCK;
+            else {
+                cli_error("primes", "--claim must be cas or lock, got '%s'", v);
+                return 2;
+            }
+        } else if ((r = cli_opt("primes", argc, argv, &i, "--partition",
+                                &v))) {
+            if (r < 0)
+                return 2;
+            if (!strcmp(v, "blocks"))
+                c->partition = COORD_PARTITION_BLOCKS;
+            else if (!strcmp(v, "interleaved"))
+                c->partition = COORD_PARTITION_INTERLEAVED;
+            else {
+                cli_error("primes",
+                          "--partition must be blocks or interleaved, got '%s'",
+                          v);
+                return 2;
+            }
+        } else if ((r = cli_opt("primes", argc, argv, &i, "--runs", &v))) {
+            if (r < 0 || !cli_parse_u64("primes", "--runs", v, 1, MAX_RUNS, &u))
+                return 2;
+            c->runs = (int)u;
+        } else {
+            cli_error("primes", "unknown option '%s' (see coord primes --help)",
+                      argv[i]);
+            return 2;
+        }
+    }
+    if (c->hit_worker >= c->workers) {
+        cli_error("primes", "--hit-worker %llu is not one of the %u workers",
+                  (unsigned long long)c->hit_worker, c->workers);
+        return 2;
+    }
+    if (c->range > (1ull << 62) / c->workers) {
+        cli_error("primes", "--workers x --range is too large");
+        return 2;
+    }
+    if (!c->any) {
+        if (c->hit_at >= c->range) {
+            cli_error("primes", "--hit-at %llu is outside a block of %llu",
+                      (unsigned long long)c->hit_at,
+                      (unsigned long long)c->range);
+            return 2;
+        }
+        uint64_t lo = c->start + c->hit_worker * c->range;
+        c->target = ee_next_prime(lo + c->hit_at);
+        if (c->target >= lo + c->range) {
+            cli_error("primes", "no prime between position %llu and the end "
+                      "of worker %llu's block",
+                      (unsigned long long)c->hit_at,
+                      (unsigned long long)c->hit_worker);
+            return 2;
+        }
+    }
+    return 0;
+}
+
+static void run_c(const struct primes_cfg *c, bool early, struct row *out)
+{
+    double wall[MAX_RUNS], it[MAX_RUNS], wasted[MAX_RUNS], stop[MAX_RUNS],
+        every[MAX_RUNS];
+    struct ee_prime_search ps = {.target = c->target, .any = c->any};
+    *out = (struct row){.lang = "C", .mode = early ? "early exit"
+                                                   : "no early exit",
+                        .winner = -1};
+    for (int r = 0; r < c->runs; r++) {
+        cli_progress("primes", "C, %s, run %d/%d", out->mode, r + 1, c->runs);
+        coord_search_opts o = COORD_SEARCH_OPTS_INIT;
+        o.workers = c->workers;
+        o.begin = c->start;
+        o.end = c->start + (uint64_t)c->workers * c->range;
+        o.check_every = c->interval;
+        o.early_exit = early;
+        o.claim = c->claim;
+        o.partition = c->partition;
+        coord_search_stats st;
+        uint64_t res = 0;
+        int rc = coord_search(&o, ee_probe_prime, &ps, &res, sizeof res, &st);
+        if (rc < 0) {
+            cli_progress_done();
+            if (rc == COORD_EPEERDIED)
+                cli_error("primes", "worker %d died (status 0x%x)",
+                          st.failed_worker, st.failed_status);
+            else
+                cli_error("primes", "search failed: %s", coord_strerror(rc));
+            return;
+        }
+        out->found = rc == 1;
+        out->result = res;
+        out->winner = st.winner;
+        out->estimated |= st.wasted_estimated;
+        out->latency_won |= st.latency_won;
+        wall[r] = (double)st.wall_ns;
+        it[r] = (double)st.iterations;
+        wasted[r] = (double)st.wasted;
+        stop[r] = (double)st.stop_latency_ns;
+        every[r] = (double)st.check_every;
+    }
+    cli_progress_done();
+    size_t n = (size_t)c->runs;
+    out->wall_ns = cli_percentile(wall, n, 50);
+    out->iterations = cli_percentile(it, n, 50);
+    out->wasted = cli_percentile(wasted, n, 50);
+    out->stop_ns = cli_percentile(stop, n, 50);
+    out->every = cli_percentile(every, n, 50);
+    out->ok = true;
+}
+
+/* Python: one invocation per mode; its one JSON line holds the medians. */
+static void run_python(const struct primes_cfg *c, bool early, struct row *out,
+                       char *why, size_t why_cap)
+{
+    char w[32], rg[32], st[32], tg[32], iv[32], runs[16];
+    snprintf(w, sizeof w, "%u", c->workers);
+    snprintf(rg, sizeof rg, "%llu", (unsigned long long)c->range);
+    snprintf(st, sizeof st, "%llu", (unsigned long long)c->start);
+    snprintf(tg, sizeof tg, "%llu", (unsigned long long)c->target);
+    /* Python has no automatic interval: with auto it checks every
+     * number, as the lecture's code does. */
+    snprintf(iv, sizeof iv, "%llu",
+             (unsigned long long)(c->interval == COORD_CHECK_AUTO ? 1
+                                                                  : c->interval));
+    snprintf(runs, sizeof runs, "%d", c->runs);
+    const char *args[20];
+    int n = 0;
+    args[n++] = "--workers", args[n++] = w;
+    args[n++] = "--range", args[n++] = rg;
+    args[n++] = "--start", args[n++] = st;
+    if (c->any)
+        args[n++] = "--any";
+    else
+        args[n++] = "--target", args[n++] = tg;
+    args[n++] = "--interval", args[n++] = iv;
+    args[n++] = "--runs", args[n++] = runs;
+    args[n++] = "--claim";
+    args[n++] = c->claim == COORD_CLAIM_LOCK ? "lock" : "cas";
+    args[n++] = early ? "--early-exit" : "--no-early-exit";
+    args[n] = NULL;
+    char buf[8192];
+    *out = (struct row){.lang = "Python", .mode = early ? "early exit"
+                                                        : "no early exit",
+                        .winner = -1};
+    cli_progress("primes", "Python, %s (%d runs)", out->mode, c->runs);
+    int rc = ee_python("primes.py", args, buf, sizeof buf, why, why_cap);
+    cli_progress_done();
+    if (rc != 0)
+        return;
+    double v;
+    if (!ee_json_num(buf, "wall_ns", &out->wall_ns) ||
+        !ee_json_num(buf, "iterations", &out->iterations)) {
+        snprintf(why, why_cap, "primes.py printed no result");
+        return;
+    }
+    ee_json_num(buf, "wasted", &out->wasted);
+    ee_json_num(buf, "stop_latency_ns", &out->stop_ns);
+    ee_json_num(buf, "check_every", &out->every);
+    if (ee_json_num(buf, "result", &v))
+        out->result = (uint64_t)v;
+    if (ee_json_num(buf, "winner", &v))
+        out->winner = (int)v;
+    out->found = out->winner >= 0;
+    out->ok = true;
+}
+
+static void print_row(const struct row *r, uint64_t interval)
+{
+    char a[32], b[32], d[32], e[32], f[32];
+    if (!r->ok)
+        return;
+    char every[48];
+    if (interval == COORD_CHECK_AUTO && !strcmp(r->lang, "C"))
+        snprintf(every, sizeof every, "auto (K~%.0f)%s", r->every,
+                 r->latency_won ? "*" : "");
+    else
+        snprintf(every, sizeof every, "%.0f", r->every);
+    printf("%-7s %-14s %-12s %6d  %10s  %11s  %9s%s  %12s  %s\n", r->lang,
+           r->mode, r->found ? ee_commas(r->result, a, sizeof a) : "-",
+           r->winner, ee_dur(r->wall_ns, b, sizeof b),
+           ee_commas((uint64_t)r->iterations, d, sizeof d),
+           ee_commas((uint64_t)r->wasted, e, sizeof e),
+           r->estimated ? "~" : " ", ee_dur(r->stop_ns, f, sizeof f), every);
+}
+
+static void json_row(const struct row *r, bool first)
+{
+    printf("%s{\"lang\":\"%s\",\"mode\":\"%s\",\"found\":%s,\"result\":%llu,"
+           "\"winner\":%d,\"wall_ns\":%.0f,\"iterations\":%.0f,"
+           "\"wasted\":%.0f,\"wasted_estimated\":%s,\"stop_latency_ns\":%.0f,"
+           "\"check_every\":%.0f}",
+           first ? "" : ",", !strcmp(r->lang, "C") ? "c" : "python",
+           !strcmp(r->mode, "early exit") ? "early_exit" : "no_early_exit",
+           r->found ? "true" : "false", (unsigned long long)r->result,
+           r->winner, r->wall_ns, r->iterations, r->wasted,
+           r->estimated ? "true" : "false", r->stop_ns, r->every);
+}
+
+int cmd_primes(int argc, char **argv)
+{
+    struct primes_cfg c;
+    int pr = parse(argc, argv, &c);
+    if (pr)
+        return pr < 0 ? CLI_OK : CLI_USAGE;
+    struct row rows[4];
+    int nrows = 0;
+    char why[2][256] = {"", ""};
+    bool py_skipped = false, failed = false;
+    for (int m = 0; m < 2; m++) {
+        if (!(c.modes & (1 << m)))
+            continue;
+        bool early = m == 0;
+        run_c(&c, early, &rows[nrows]);
+        failed |= !rows[nrows].ok;
+        nrows++;
+        if (c.vs_python) {
+            run_python(&c, early, &rows[nrows], why[m], sizeof why[m]);
+            if (!rows[nrows].ok && !strcmp(why[m], "no python3"))
+                py_skipped = true;
+            else if (!rows[nrows].ok)
+                failed = true;
+            nrows++;
+        }
+    }
+    if (c.json) {
+        printf("{\"experiment\":\"primes\",\"workers\":%u,\"range\":%llu,"
+               "\"start\":%llu,\"any\":%s,\"target\":%llu,\"hit_at\":%llu,"
+               "\"hit_worker\":%llu,\"claim\":\"%s\",\"partition\":\"%s\","
+               "\"interval\":",
+               c.workers, (unsigned long long)c.range,
+               (unsigned long long)c.start, c.any ? "true" : "false",
+               (unsigned long long)c.target, (unsigned long long)c.hit_at,
+               (unsigned long long)c.hit_worker,
+               c.claim == COORD_CLAIM_LOCK ? "lock" : "cas",
+               c.partition == COORD_PARTITION_BLOCKS ? "blocks"
+                                                     : "interleaved");
+        if (c.interval == COORD_CHECK_AUTO)
+            printf("\"auto\"");
+        else
+            printf("%llu", (unsigned long long)c.interval);
+        printf(",\"runs\":%d,\"rows\":[", c.runs);
+        bool first = true;
+        for (int i = 0; i < nrows; i++)
+            if (rows[i].ok) {
+                json_row(&rows[i], first);
+                first = false;
+            }
+        printf("]");
+        if (c.vs_python) {
+            printf(",\"python\":");
+            cli_json_str(stdout, py_skipped ? "skipped: no python3"
+                                 : failed   ? (why[0][0] ? why[0] : why[1])
+                                            : "ok");
+            printf(",\"speedup\":{");
+            bool f2 = true;
+            for (int i = 0; i + 1 < nrows; i += 2)
+                if (rows[i].ok && rows[i + 1].ok && rows[i].wall_ns > 0) {
+                    printf("%s\"%s\":%.1f", f2 ? "" : ",",
+                           i == 0 && (c.modes & 1) ? "early_exit"
+                                                   : "no_early_exit",
+                           rows[i + 1].wall_ns / rows[i].wall_ns);
+                    f2 = false;
+                }
+            printf("}");
+        }
+        printf("}\n");
+        return failed ? CLI_RUNTIME : CLI_OK;
+    }
+    char a[32], b[32];
+    printf("coord primes: %u workers x %s numbers from %s (%s), claim %s\n",
+           c.workers, ee_commas(c.range, a, sizeof a),
+           ee_commas(c.start, b, sizeof b),
+           c.partition == COORD_PARTITION_BLOCKS ? "contiguous blocks"
+                                                 : "interleaved chunks",
+           c.claim == COORD_CLAIM_LOCK ? "lock + double check" : "CAS");
+    if (c.any)
+        printf("hit: the first prime any worker meets (--any)\n");
+    else
+        printf("hit: the prime %s, position %llu of worker %llu's block\n",
+               ee_commas(c.target, a, sizeof a),
+               (unsigned long long)(c.target - c.start -
+                                    c.hit_worker * c.range),
+               (unsigned long long)c.hit_worker);
+    printf("medians of %d runs; wall = fork to last join; stop latency = claim "
+           "to the last other worker leaving its loop\n\n",
+           c.runs);
+    printf("%-7s %-14s %-12s %6s  %10s  %11s  %10s  %12s  %s\n", "LANG", "MODE",
+           "RESULT", "WINNER", "WALL", "ITERATIONS", "WASTED", "STOP LATENCY",
+           "INTERVAL");
+    for (int i = 0; i < nrows; i++)
+        print_row(&rows[i], c.interval);
+    for (int i = 0; i < nrows; i++)
+        if (rows[i].latency_won) {
+            printf("* auto: the budget and the latency target could not both "
+                   "hold; latency won\n");
+            break;
+        }
+    for (int i = 0; i < nrows; i++)
+        if (rows[i].estimated) {
+            printf("~ estimated from time stamps (no checks were made)\n");
+            break;
+        }
+    if (c.vs_python) {
+        if (py_skipped)
+            printf("\npython: skipped: no python3\n");
+        for (int m = 0; m < 2; m++)
+            if (why[m][0] && strcmp(why[m], "no python3"))
+                printf("\npython: %s\n", why[m]);
+        for (int i = 0; i + 1 < nrows; i += 2)
+            if (rows[i].ok && rows[i + 1].ok && rows[i].wall_ns > 0)
+                printf("%s%s: C is %.0fx faster than Python (wall time)\n",
+                       i == 0 ? "\n" : "", rows[i].mode,
+                       rows[i + 1].wall_ns / rows[i].wall_ns);
+    }
+    return failed ? CLI_RUNTIME : CLI_OK;
+}
