@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: MIT */
+/* cmd-waste.c: `coord waste`: slide 3, iterations wasted without early exit against the lecture's arithmetic. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "earlyexit.h"
+
+#define MAX_RUNS 101
+#define ITEM_BASE 1000000u /* item i is the number ITEM_BASE + i */
+
+/* An item costs one primality test of its number; the hit is one index. */
+struct item_search {
+    uint64_t hit;
+};
+
+static bool probe_item(uint64_t i, void *result, void *arg)
+{
+    const struct item_search *s = arg;
+    bool p = ee_is_prime(ITEM_BASE + i);
+    if (i == s->hit) {
+        *(uint64_t *)result = i;
+        return true;
+    }
+    return p && i == UINT64_MAX; /* never: keeps the test */
+}
+
+struct side {
+    double iterations, wasted, wall_ns, stop_ns, every;
+    bool ok;
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: coord waste [OPTIONS]\n\n"
+        "Slide 3: four workers each search 100,000 items; the result is at\n"
+        "position 1,000 of worker 0's block. Without early exit the other three\n"
+        "run to the end: 3 x 99,000 = 297,000 wasted iterations by the lecture's\n"
+        "count. This runs it both ways (an item costs one primality test) and\n"
+        "prints the iterations done and wasted after the winning claim.\n\n"
+        "  --workers N        (default 4)\n"
+        "  --items N          items per worker (default 100000)\n"
+        "  --hit-at P         position of the hit in worker 0's block (1000)\n"
+        "  --interval N|auto  check interval with early exit (default 100)\n"
+        "  --runs R           repetitions, medians reported (default 5)\n"
+        "  --json             one JSON object on stdout\n");
+}
+
+static bool measure(uint32_t workers, uint64_t items, uint64_t hit,
+                    uint64_t interval, bool early, int runs, struct side *out)
+{
+    double it[MAX_RUNS], wa[MAX_RUNS], wall[MAX_RUNS], stop[MAX_RUNS],
+        every[MAX_RUNS];
+    struct item_search s = {.hit = hit};
+    for (int r = 0; r < runs; r++) {
+        cli_progress("waste", "%s early exit, run %d/%d",
+                     early ? "with" : "without", r + 1, runs);
+        coord_search_opts o = COORD_SEARCH_OPTS_INIT;
+        o.workers = workers;
+        o.begin = 0;
+        o.end = (uint64_t)workers * items;
+        o.partition = COORD_PARTITION_BLOCKS;
+        o.early_exit = early;
+        o.check_every = interval;
+        coord_search_stats st;
+        uint64_t res;
+        int rc = coord_search(&o, probe_item, &s, &res, sizeof res, &st);
+        if (rc != 1) {
+            cli_progress_done();
+            cli_error("waste", "search failed: %s",
+                      rc == 0 ? "the hit was not found" : coord_strerror(rc));
+            return false;
+        }
+        it[r] = (double)st.iterations;
+        wa[r] = (double)st.wasted;
+        wall[r] = (double)st.wall_ns;
+        stop[r] = (double)st.stop_latency_ns;
+        every[r] = (double)st.check_every;
+    }
+    cli_progress_done();
+    size_t n = (size_t)runs;
+    *out = (struct side){cli_percentile(it, n, 50), cli_percentile(wa, n, 50),
+                         cli_percentile(wall, n, 50),
+                         cli_percentile(stop, n, 50),
+                         cli_percentile(every, n, 50), true};
+    return true;
+}
+
+int cmd_waste(int argc, char **argv)
+{
+    uint64_t workers = 4, items = 100000, hit_at = 1000, runs = 5;
+    uint64_t interval = 100;
+    bool json = false;
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        int r;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return CLI_OK;
+        } else if (!strcmp(argv[i], "--json")) {
+            json = true;
+        } else if ((r = cli_opt("waste", argc, argv, &i, "--workers", &v))) {
+            if (r < 0 || !cli_parse_u64("waste", "--workers", v, 1,
+                                        COORD_SEARCH_MAX_WORKERS, &workers))
+                return CLI_USAGE;
+        } else if ((r = cli_opt("waste", argc, argv, &i, "--items", &v))) {
+            if (r < 0 || !cli_parse_u64("waste", "--items", v, 1,
+                                        100000000000ull, &items))
+                return CLI_USAGE;
+        } else if ((r = cli_opt("waste", argc, argv, &i, "--hit-at", &v))) {
+            if (r < 0 || !cli_parse_u64("waste", "--hit-at", v, 0,
+                                        100000000000ull, &hit_at))
+                return CLI_USAGE;
+        } else if ((r = cli_opt("waste", argc, argv, &i, "--interval", &v))) {
+            if (r < 0)
+                return CLI_USAGE;
+            if (!strcmp(v, "auto"))
+                interval = COORD_CHECK_AUTO;
+            else if (!cli_parse_u64("waste", "--interval", v, 1,
+                                    100000000000ull, &interval))
+                return CLI_USAGE;
+        } else if ((r = cli_opt("waste", argc, argv, &i, "--runs", &v))) {
+            if (r < 0 || !cli_parse_u64("waste", "--runs", v, 1, MAX_RUNS,
+                                        &runs))
+                return CLI_USAGE;
+        } else {
+            cli_error("waste", "unknown option '%s' (see coord waste --help)",
+                      argv[i]);
+            return CLI_USAGE;
+        }
+    }
+    if (hit_at >= items) {
+        cli_error("waste", "--hit-at %llu must be below --items %llu",
+                  (unsigned long long)hit_at, (unsigned long long)items);
+        return CLI_USAGE;
+    }
+    if (items > (1ull << 40) / workers) {
+        cli_error("waste", "--workers x --items is too large");
+        return CLI_USAGE;
+    }
+    /* The lecture's count: the others were at the same position when the
+     * hit came, and each runs its remaining items - position ones. */
+    uint64_t lecture = (workers - 1) * (items - hit_at);
+    struct side without, with;
+    if (!measure((uint32_t)workers, items, hit_at, interval, false, (int)runs,
+                 &without) ||
+        !measure((uint32_t)workers, items, hit_at, interval, true, (int)runs,
+                 &with))
+        return CLI_RUNTIME;
+    double bound = (double)(workers - 1) * with.every;
+    if (json) {
+        printf("{\"experiment\":\"waste\",\"workers\":%llu,\"items\":%llu,"
+               "\"hit_at\":%llu,\"interval\":",
+               (unsigned long long)workers, (unsigned long long)items,
+               (unsigned long long)hit_at);
+        if (interval == COORD_CHECK_AUTO)
+            printf("\"auto\"");
+        else
+            printf("%llu", (unsigned long long)interval);
+        printf(",\"runs\":%llu,\"lecture_wasted\":%llu,"
+               "\"without\":{\"iterations\":%.0f,\"wasted\":%.0f,"
+               "\"wall_ns\":%.0f,\"stop_latency_ns\":%.0f},"
+               "\"with\":{\"iterations\":%.0f,\"wasted\":%.0f,"
+               "\"wall_ns\":%.0f,\"stop_latency_ns\":%.0f,"
+               "\"check_every\":%.0f,\"bound\":%.0f}}\n",
+               (unsigned long long)runs, (unsigned long long)lecture,
+               without.iterations, without.wasted, without.wall_ns,
+               without.stop_ns, with.iterations, with.wasted, with.wall_ns,
+               with.stop_ns, with.every, bound);
+        return CLI_OK;
+    }
+    char a[32], b[32], c[32], d[32], e[32], f[32];
+    printf("coord waste (slide 3): %llu workers x %s items, the hit at "
+           "position %s of worker 0's block; medians of %llu runs\n\n",
+           (unsigned long long)workers, ee_commas(items, a, sizeof a),
+           ee_commas(hit_at, b, sizeof b), (unsigned long long)runs);
+    printf("%-26s %11s %11s %10s %13s   %s\n", "", "ITERATIONS", "WASTED",
+           "WALL", "STOP LATENCY", "LECTURE");
+    printf("%-26s %11s %11s %10s %13s   %s = %llu x %s\n",
+           "without early exit", ee_commas((uint64_t)without.iterations, a, 32),
+           ee_commas((uint64_t)without.wasted, b, 32),
+           ee_dur(without.wall_ns, c, 32), ee_dur(without.stop_ns, d, 32),
+           ee_commas(lecture, e, 32), (unsigned long long)(workers - 1),
+           ee_commas(items - hit_at, f, 32));
+    char label[48];
+    if (interval == COORD_CHECK_AUTO)
+        snprintf(label, sizeof label, "with early exit (auto K~%.0f)",
+                 with.every);
+    else
+        snprintf(label, sizeof label, "with early exit (K=%.0f)", with.every);
+    printf("%-26s %11s %11s %10s %13s   0 ideally; at most %s = %llu x K\n",
+           label, ee_commas((uint64_t)with.iterations, a, 32),
+           ee_commas((uint64_t)with.wasted, b, 32),
+           ee_dur(with.wall_ns, c, 32), ee_dur(with.stop_ns, d, 32),
+           ee_commas((uint64_t)bound, e, 32),
+           (unsigned long long)(workers - 1));
+    double saved = without.iterations - with.iterations;
+    printf("\nearly exit saved %s iterations (%.1f %%); wasted is what the "
+           "other workers did after their last check that saw the flag clear\n"
+           "(the lecture assumes they were at position %s too; here they "
+           "start together but run at the scheduler's pace)\n",
+           ee_commas(saved > 0 ? (uint64_t)saved : 0, a, 32),
+           without.iterations > 0 ? saved / without.iterations * 100 : 0.0,
+           ee_commas(hit_at, b, 32));
+    return CLI_OK;
+}
