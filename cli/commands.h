@@ -12,7 +12,8 @@
     X(fraud, "slide 10: transactions screened by 4 detectors in early-exit rounds") \
     X(queue, "queue throughput with poison-pill shutdown vs pipe and Python")  \
     X(primes, "Example 27.1: cooperative prime search, with/without early exit") \
-    X(waste, "slide 3: iterations wasted without early exit vs the lecture's")
+    X(waste, "slide 3: iterations wasted without early exit vs the lecture's") \
+    X(interval, "Example 27.2: check-interval overhead and stop latency (+plot)")
 
 #define COORD__CMD_DECL(name, summary) int cmd_##name(int argc, char **argv);
 COORD_COMMANDS(COORD__CMD_DECL)

@@ -103,7 +103,7 @@ bool ee_probe_heavy(uint64_t i, void *result, void *arg)
     return divisors == UINT64_MAX; /* never */
 }
 
-static bool in_path(const char *name)
+bool ee_have(const char *name)
 {
     const char *path = getenv("PATH");
     if (!path)
@@ -132,8 +132,8 @@ int ee_python(const char *script, const char *const *args, char *out,
     if (!dir || !*dir)
         dir = COORD_SOURCE_DIR "/bench/python";
     snprintf(path, sizeof path, "%s/%s", dir, script);
-    if (!in_path("python3") || access(path, R_OK) != 0) {
-        snprintf(why, why_cap, "%s", !in_path("python3")
+    if (!ee_have("python3") || access(path, R_OK) != 0) {
+        snprintf(why, why_cap, "%s", !ee_have("python3")
                                          ? "no python3"
                                          : "script not found");
         return 1;
@@ -229,7 +229,7 @@ int ee_gnuplot(const char *cmd, const char *file, const char *script)
         cli_error(cmd, "--plot: '%s' must end in .png or .svg", file);
         return 1;
     }
-    if (!in_path("gnuplot")) {
+    if (!ee_have("gnuplot")) {
         cli_error(cmd, "--plot needs gnuplot, which is not installed "
                        "(scripts/deps.sh installs gnuplot-nox)");
         return 1;

@@ -49,6 +49,9 @@ uint8_t *ee_sieve(uint64_t len);
 int ee_python(const char *script, const char *const *args, char *out,
               size_t cap, char *why, size_t why_cap);
 
+/* True when program `name` is found on $PATH. */
+bool ee_have(const char *name);
+
 /* A number after "key": in the JSON text `s` (the first occurrence). */
 bool ee_json_num(const char *s, const char *key, double *out);
 

@@ -1,0 +1,612 @@
+/* SPDX-License-Identifier: MIT */
+/* cmd-interval.c: `coord interval`: Example 27.2, overhead and stop latency against the check interval. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "earlyexit.h"
+
+#define MAX_INTERVALS 16
+#define MAX_RUNS 64
+#define MAX_STOPS 201
+#define SIEVE_LEN (1u << 22)
+#define HEAVY_BASE 10000000ull
+/* Each overhead run gives every worker about this much work. */
+#define RUN_NS 25000000.0
+
+enum { CHEAP = 0, HEAVY = 1 };
+static const char *const work_name[] = {"cheap", "heavy"};
+
+struct cell {
+    int work;
+    uint64_t interval; /* COORD_CHECK_AUTO for auto */
+    double overhead_pct, stop_p50, stop_p99, every;
+    bool latency_won;
+    bool has_overhead, has_stop;
+};
+
+struct interval_cfg {
+    uint32_t workers;
+    int runs, stops;
+    bool works[2];
+    uint64_t intervals[MAX_INTERVALS];
+    int nintervals;
+    bool json, vs_python;
+    const char *plot;
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: coord interval [OPTIONS]\n\n"
+        "Example 27.2: the same prime work at several check intervals, for a\n"
+        "cheap iteration (a sieve lookup, ~1-2 ns) and a heavy one (trial\n"
+        "division of n ~ 10^7 by every odd d <= sqrt(n), ~10 us). For each\n"
+        "interval: the overhead of checking against never checking (workers'\n"
+        "CPU time, least disturbed of --runs runs each), and the stop latency (claim\n"
+        "to the last other worker leaving its loop, p50/p99 over --stops).\n"
+        "'auto' is COORD_CHECK_AUTO (budget 1 %%, target 100 us).\n\n"
+        "  --workers N        (default: online CPUs, so none waits for a core)\n"
+        "  --intervals LIST   comma list of numbers and auto\n"
+        "                     (default 1,10,100,1000,10000,auto)\n"
+        "  --work cheap|heavy|both  (default both)\n"
+        "  --runs R           overhead runs per cell (default 7)\n"
+        "  --stops S          stops per cell (default 15)\n"
+        "  --plot FILE        draw overhead and stop latency against the\n"
+        "                     interval with gnuplot (FILE .png or .svg)\n"
+        "  --vs-python        also run bench/python/interval.py (Python's\n"
+        "                     multiprocessing.Value flag) and print it beside\n"
+        "  --json             one JSON object on stdout\n");
+}
+
+static int parse_intervals(const char *v, struct interval_cfg *c)
+{
+    char buf[256];
+    if (strlen(v) >= sizeof buf) {
+        cli_error("interval", "--intervals: list too long");
+        return -1;
+    }
+    strcpy(buf, v);
+    c->nintervals = 0;
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t;
+         t = strtok_r(NULL, ",", &save)) {
+        if (c->nintervals == MAX_INTERVALS) {
+            cli_error("interval", "--intervals: at most %d values",
+                      MAX_INTERVALS);
+            return -1;
+        }
+        uint64_t k;
+        if (!strcmp(t, "auto"))
+            k = COORD_CHECK_AUTO;
+        else if (!cli_parse_u64("interval", "--intervals", t, 1,
+                                1000000000ull, &k))
+            return -1;
+        c->intervals[c->nintervals++] = k;
+    }
+    if (c->nintervals == 0) {
+        cli_error("interval", "--intervals: empty list");
+        return -1;
+    }
+    return 0;
+}
+
+static int parse(int argc, char **argv, struct interval_cfg *c)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    *c = (struct interval_cfg){.workers = cpus < 1 ? 1 : (uint32_t)cpus,
+                               .runs = 7, .stops = 15,
+                               .works = {true, true},
+                               .intervals = {1, 10, 100, 1000, 10000,
+                                             COORD_CHECK_AUTO},
+                               .nintervals = 6};
+    if (c->workers > 64)
+        c->workers = 64;
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        uint64_t u;
+        int r;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return -1;
+        } else if (!strcmp(argv[i], "--json")) {
+            c->json = true;
+        } else if (!strcmp(argv[i], "--vs-python")) {
+            c->vs_python = true;
+        } else if ((r = cli_opt("interval", argc, argv, &i, "--workers",
+                                &v))) {
+            if (r < 0 || !cli_parse_u64("interval", "--workers", v, 2, 64, &u))
+                return 2;
+            c->workers = (uint32_t)u;
+        } else if ((r = cli_opt("interval", argc, argv, &i, "--runs", &v))) {
+            if (r < 0 || !cli_parse_u64("interval", "--runs", v, 1, MAX_RUNS,
+                                        &u))
+                return 2;
+            c->runs = (int)u;
+        } else if ((r = cli_opt("interval", argc, argv, &i, "--stops", &v))) {
+            if (r < 0 || !cli_parse_u64("interval", "--stops", v, 1,
+                                        MAX_STOPS, &u))
+                return 2;
+            c->stops = (int)u;
+        } else if ((r = cli_opt("interval", argc, argv, &i, "--work", &v))) {
+            if (r < 0)
+                return 2;
+            c->works[CHEAP] = !strcmp(v, "cheap") || !strcmp(v, "both");
+            c->works[HEAVY] = !strcmp(v, "heavy") || !strcmp(v, "both");
+            if (!c->works[CHEAP] && !c->works[HEAVY]) {
+                cli_error("interval",
+                          "--work must be cheap, heavy or both, got '%s'", v);
+                return 2;
+            }
+        } else if ((r = cli_opt("interval", argc, argv, &i, "--intervals",
+                                &v))) {
+            if (r < 0 || parse_intervals(v, c))
+                return 2;
+        } else if ((r = cli_opt("interval", argc, argv, &i, "--plot", &v))) {
+            if (r < 0)
+                return 2;
+            if (!ee_plot_ext_ok(v)) {
+                cli_error("interval", "--plot: '%s' must end in .png or .svg",
+                          v);
+                return 2;
+            }
+            c->plot = v;
+        } else {
+            cli_error("interval",
+                      "unknown option '%s' (see coord interval --help)",
+                      argv[i]);
+            return 2;
+        }
+    }
+    if (c->workers < 2) {
+        cli_error("interval", "stop latency needs at least 2 workers");
+        return 2;
+    }
+    return 0;
+}
+
+/* One iteration's cost in this process (no fork), to size the runs. */
+static double iteration_ns(coord_probe_fn fn, struct ee_work *w)
+{
+    uint64_t n = fn == ee_probe_cheap ? 2000000 : 200, res;
+    double best = 1e18;
+    for (int t = 0; t < 3; t++) {
+        uint64_t t0 = coord_clock_ns();
+        for (uint64_t i = 0; i < n; i++)
+            fn(i, &res, w);
+        double per = (double)(coord_clock_ns() - t0) / (double)n;
+        if (per < best)
+            best = per;
+    }
+    return best;
+}
+
+/* A search of `per_worker` iterations per worker, blocks partition. */
+static int one(const struct interval_cfg *c, coord_probe_fn fn,
+               struct ee_work *w, uint64_t per_worker, uint64_t k, bool early,
+               coord_search_stats *st, coord_search_worker *pw)
+{
+    coord_search_opts o = COORD_SEARCH_OPTS_INIT;
+    o.workers = c->workers;
+    o.begin = 0;
+    o.end = per_worker * c->workers;
+    o.check_every = k;
+    o.early_exit = early;
+    o.partition = COORD_PARTITION_BLOCKS;
+    o.per_worker = pw;
+    uint64_t res;
+    int rc = coord_search(&o, fn, w, &res, sizeof res, st);
+    if (rc < 0) {
+        cli_progress_done();
+        cli_error("interval", "search failed: %s", coord_strerror(rc));
+    }
+    return rc;
+}
+
+static double cpu_sum(const coord_search_worker *pw, uint32_t n)
+{
+    double s = 0;
+    for (uint32_t i = 0; i < n; i++)
+        s += (double)pw[i].cpu_ns;
+    return s;
+}
+
+/* Overhead of every interval against never checking, for one work. Each
+ * run measures the baseline and every interval, in a rotating order so
+ * that drift of the machine spreads over all of them. */
+static int measure_overhead(const struct interval_cfg *c, int work,
+                            coord_probe_fn fn, struct ee_work *w,
+                            uint64_t per_worker, struct cell *cells)
+{
+    static double ti[MAX_INTERVALS][MAX_RUNS], tb[MAX_RUNS];
+    coord_search_worker pw[64];
+    coord_search_stats st;
+    int n = c->nintervals;
+    w->hit = UINT64_MAX;
+    for (int r = 0; r < c->runs; r++) {
+        double base = 0, t[MAX_INTERVALS];
+        for (int j = 0; j <= n; j++) {
+            int idx = (j + r) % (n + 1); /* n: the baseline */
+            cli_progress("interval", "%s overhead, run %d/%d, %d/%d",
+                         work_name[work], r + 1, c->runs, j + 1, n + 1);
+            bool never = idx == n;
+            if (one(c, fn, w, per_worker,
+                    never ? COORD_CHECK_NEVER : c->intervals[idx], !never, &st,
+                    pw) != 0)
+                return -1;
+            if (never)
+                base = cpu_sum(pw, c->workers);
+            else
+                t[idx] = cpu_sum(pw, c->workers);
+            if (!never && c->intervals[idx] == COORD_CHECK_AUTO) {
+                cells[idx].every = (double)st.check_every;
+                cells[idx].latency_won |= st.latency_won;
+            }
+        }
+        tb[r] = base;
+        for (int i = 0; i < n; i++)
+            ti[i][r] = t[i];
+    }
+    /* Interference from other processes only ever adds time, so the least
+     * disturbed run of each (the minimum) is compared: min(K) / min(never). */
+    double best_base = cli_percentile(tb, (size_t)c->runs, 0);
+    for (int i = 0; i < n; i++) {
+        double best = cli_percentile(ti[i], (size_t)c->runs, 0);
+        cells[i].overhead_pct =
+            best_base > 0 ? (best - best_base) / best_base * 100.0 : 0;
+        cells[i].has_overhead = true;
+    }
+    return 0;
+}
+
+/* Stop latency: worker 0 hits in the middle of its block while the others
+ * are mid-block; the latency is claim -> last other worker leaving. */
+static int measure_stops(const struct interval_cfg *c, int work,
+                         coord_probe_fn fn, struct ee_work *w,
+                         uint64_t per_worker, struct cell *cells)
+{
+    static double lat[MAX_STOPS];
+    coord_search_worker pw[64];
+    coord_search_stats st;
+    uint64_t seed = 0x2545F4914F6CDD1Dull ^ (uint64_t)getpid();
+    for (int i = 0; i < c->nintervals; i++) {
+        int got = 0;
+        for (int s = 0; s < c->stops; s++) {
+            cli_progress("interval", "%s stop latency, interval %d/%d, "
+                         "stop %d/%d", work_name[work], i + 1, c->nintervals,
+                         s + 1, c->stops);
+            seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+            /* Between 40 % and 60 % of worker 0's block, at random, so the
+             * others are caught at random points of their blocks. */
+            w->hit = per_worker * 2 / 5 + seed % (per_worker / 5 + 1);
+            int rc = one(c, fn, w, per_worker, c->intervals[i], true, &st, pw);
+            if (rc < 0)
+                return -1;
+            if (rc == 1 && st.winner == 0)
+                lat[got++] = (double)st.stop_latency_ns;
+            if (c->intervals[i] == COORD_CHECK_AUTO)
+                cells[i].latency_won |= st.latency_won;
+        }
+        cells[i].stop_p50 = cli_percentile(lat, (size_t)got, 50);
+        cells[i].stop_p99 = cli_percentile(lat, (size_t)got, 99);
+        cells[i].has_stop = got > 0;
+        if (c->intervals[i] != COORD_CHECK_AUTO)
+            cells[i].every = (double)c->intervals[i];
+    }
+    return 0;
+}
+
+/* ---- Python ------------------------------------------------------------- */
+
+struct py_row {
+    int work;
+    uint64_t interval;
+    double overhead_pct, stop_p50, stop_p99;
+};
+
+static int run_python(const struct interval_cfg *c, struct py_row *rows,
+                      int *nrows, double *cost, char *why, size_t why_cap)
+{
+    char list[256] = "", workers[16], runs[16], stops[16];
+    for (int i = 0; i < c->nintervals; i++) {
+        if (c->intervals[i] == COORD_CHECK_AUTO)
+            continue; /* Python has no automatic interval */
+        size_t l = strlen(list);
+        snprintf(list + l, sizeof list - l, "%s%llu", l ? "," : "",
+                 (unsigned long long)c->intervals[i]);
+    }
+    snprintf(workers, sizeof workers, "%u", c->workers);
+    snprintf(runs, sizeof runs, "%d", c->runs < 3 ? c->runs : 3);
+    snprintf(stops, sizeof stops, "%d", c->stops < 7 ? c->stops : 7);
+    const char *work = c->works[CHEAP] && c->works[HEAVY] ? "both"
+                       : c->works[CHEAP]                  ? "cheap"
+                                                          : "heavy";
+    const char *args[] = {"--workers", workers, "--intervals", list,
+                          "--runs",    runs,    "--stops",     stops,
+                          "--work",    work,    NULL};
+    static char out[65536];
+    cli_progress("interval", "Python (bench/python/interval.py) ...");
+    int rc = ee_python("interval.py", args, out, sizeof out, why, why_cap);
+    cli_progress_done();
+    if (rc != 0)
+        return rc;
+    ee_json_num(out, "cheap_iteration_ns", &cost[CHEAP]);
+    ee_json_num(out, "heavy_iteration_ns", &cost[HEAVY]);
+    *nrows = 0;
+    for (char *save = NULL, *line = strtok_r(out, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
+        double iv;
+        if (!strstr(line, "\"work\"") || *nrows == 2 * MAX_INTERVALS ||
+            !ee_json_num(line, "interval", &iv))
+            continue;
+        struct py_row *r = &rows[(*nrows)++];
+        r->work = strstr(line, "\"heavy\"") ? HEAVY : CHEAP;
+        r->interval = (uint64_t)iv;
+        ee_json_num(line, "overhead_pct", &r->overhead_pct);
+        ee_json_num(line, "stop_latency_p50_ns", &r->stop_p50);
+        ee_json_num(line, "stop_latency_p99_ns", &r->stop_p99);
+    }
+    if (*nrows == 0) {
+        snprintf(why, why_cap, "interval.py printed no rows");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- output ------------------------------------------------------------- */
+
+static void interval_label(const struct cell *x, char *buf, size_t cap)
+{
+    if (x->interval == COORD_CHECK_AUTO)
+        snprintf(buf, cap, "auto (K~%.0f)%s", x->every,
+                 x->latency_won ? "*" : "");
+    else
+        snprintf(buf, cap, "%llu", (unsigned long long)x->interval);
+}
+
+static int plot(const struct interval_cfg *c, const struct cell *cells,
+                int ncells)
+{
+    char path[] = "/tmp/coord-interval-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        cli_error("interval", "--plot: cannot create a temporary file");
+        return 1;
+    }
+    FILE *f = fdopen(fd, "w");
+    /* One block per work (gnuplot index 0, 1): label, overhead, p50. */
+    for (int work = 0; work < 2; work++) {
+        if (!c->works[work])
+            continue;
+        fprintf(f, "# %s\n", work_name[work]);
+        for (int i = 0; i < ncells; i++) {
+            if (cells[i].work != work)
+                continue;
+            char label[48];
+            if (cells[i].interval == COORD_CHECK_AUTO)
+                snprintf(label, sizeof label, "auto");
+            else
+                snprintf(label, sizeof label, "%llu",
+                         (unsigned long long)cells[i].interval);
+            fprintf(f, "\"%s\" %.4f %.1f\n", label, cells[i].overhead_pct,
+                    cells[i].stop_p50 > 1 ? cells[i].stop_p50 : 1);
+        }
+        fprintf(f, "\n\n");
+    }
+    fclose(f);
+    char script[4096];
+    bool both = c->works[CHEAP] && c->works[HEAVY];
+    const char *first = c->works[CHEAP] ? "cheap" : "heavy";
+    snprintf(script, sizeof script,
+             "set multiplot layout 1,2 title 'coord interval (Example 27.2): "
+             "%u workers, this machine'\n"
+             "set grid ytics\nset key top right\nset xlabel 'check interval "
+             "(iterations)'\n"
+             "set style data linespoints\n"
+             "set title 'overhead against never checking'\n"
+             "set ylabel 'overhead (%%)'\n"
+             "plot '%s' index 0 using 0:2:xtic(1) title '%s' lw 2 pt 7%s\n"
+             "set title 'stop latency p50 (claim to last worker out)'\n"
+             "set ylabel 'microseconds'\nset logscale y\nset format y '%%g'\n"
+             "plot '%s' index 0 using 0:($3/1000):xtic(1) title '%s' lw 2 "
+             "pt 7%s\n"
+             "unset multiplot\n",
+             c->workers, path, first,
+             both ? ", '' index 1 using 0:2:xtic(1) title 'heavy' lw 2 pt 5"
+                  : "",
+             path, first,
+             both ? ", '' index 1 using 0:($3/1000):xtic(1) title 'heavy' "
+                    "lw 2 pt 5"
+                  : "");
+    int rc = ee_gnuplot("interval", c->plot, script);
+    unlink(path);
+    return rc;
+}
+
+int cmd_interval(int argc, char **argv)
+{
+    struct interval_cfg c;
+    int pr = parse(argc, argv, &c);
+    if (pr)
+        return pr < 0 ? CLI_OK : CLI_USAGE;
+    double load = 0;
+    FILE *lf = fopen("/proc/loadavg", "r");
+    if (lf) {
+        if (fscanf(lf, "%lf", &load) != 1)
+            load = 0;
+        fclose(lf);
+    }
+    if (c.plot && !ee_have("gnuplot")) {
+        cli_error("interval", "--plot needs gnuplot, which is not installed "
+                              "(scripts/deps.sh installs gnuplot-nox)");
+        return CLI_RUNTIME;
+    }
+    uint8_t *sieve = ee_sieve(SIEVE_LEN);
+    if (!sieve) {
+        cli_error("interval", "out of memory");
+        return CLI_RUNTIME;
+    }
+    struct ee_work w[2] = {
+        {.sieve = sieve, .sieve_len = SIEVE_LEN, .hit = UINT64_MAX},
+        {.base = HEAVY_BASE, .hit = UINT64_MAX}};
+    coord_probe_fn fns[2] = {ee_probe_cheap, ee_probe_heavy};
+    double cost[2] = {0, 0};
+    struct cell cells[2 * MAX_INTERVALS];
+    int ncells = 0;
+    for (int work = 0; work < 2; work++) {
+        if (!c.works[work])
+            continue;
+        cost[work] = iteration_ns(fns[work], &w[work]);
+        uint64_t per_worker = (uint64_t)(RUN_NS / (cost[work] > 0.1
+                                                       ? cost[work]
+                                                       : 0.1));
+        if (per_worker < 100)
+            per_worker = 100;
+        struct cell *cw = &cells[ncells];
+        for (int i = 0; i < c.nintervals; i++)
+            cw[i] = (struct cell){.work = work, .interval = c.intervals[i]};
+        if (measure_overhead(&c, work, fns[work], &w[work], per_worker, cw) ||
+            measure_stops(&c, work, fns[work], &w[work], per_worker, cw)) {
+            free(sieve);
+            return CLI_RUNTIME;
+        }
+        ncells += c.nintervals;
+    }
+    cli_progress_done();
+    free(sieve);
+
+    struct py_row py[2 * MAX_INTERVALS];
+    int npy = 0;
+    double pycost[2] = {0, 0};
+    char why[256] = "";
+    int pyrc = 1;
+    if (c.vs_python)
+        pyrc = run_python(&c, py, &npy, pycost, why, sizeof why);
+
+    /* Targets: auto keeps the cheap overhead <= 1 % and the heavy p50 stop
+     * latency <= 100 us, in the same run. */
+    const struct cell *auto_cheap = NULL, *auto_heavy = NULL;
+    for (int i = 0; i < ncells; i++)
+        if (cells[i].interval == COORD_CHECK_AUTO) {
+            if (cells[i].work == CHEAP)
+                auto_cheap = &cells[i];
+            else
+                auto_heavy = &cells[i];
+        }
+    if (c.json) {
+        printf("{\"experiment\":\"interval\",\"workers\":%u,\"runs\":%d,"
+               "\"stops\":%d,\"load_average\":%.2f,"
+               "\"cheap_iteration_ns\":%.3f,"
+               "\"heavy_iteration_ns\":%.1f,\"rows\":[",
+               c.workers, c.runs, c.stops, load, cost[CHEAP], cost[HEAVY]);
+        for (int i = 0; i < ncells; i++) {
+            const struct cell *x = &cells[i];
+            printf("%s{\"work\":\"%s\",\"interval\":", i ? "," : "",
+                   work_name[x->work]);
+            if (x->interval == COORD_CHECK_AUTO)
+                printf("\"auto\",\"auto_k\":%.0f,\"latency_won\":%s",
+                       x->every, x->latency_won ? "true" : "false");
+            else
+                printf("%llu", (unsigned long long)x->interval);
+            printf(",\"overhead_pct\":%.3f,\"stop_latency_p50_ns\":%.0f,"
+                   "\"stop_latency_p99_ns\":%.0f}",
+                   x->overhead_pct, x->stop_p50, x->stop_p99);
+        }
+        printf("]");
+        if (auto_cheap || auto_heavy) {
+            printf(",\"targets\":{");
+            if (auto_cheap)
+                printf("\"auto_cheap_overhead_pct\":%.3f,"
+                       "\"auto_cheap_overhead_met\":%s",
+                       auto_cheap->overhead_pct,
+                       auto_cheap->overhead_pct <= 1.0 ? "true" : "false");
+            if (auto_heavy)
+                printf("%s\"auto_heavy_stop_p50_ns\":%.0f,"
+                       "\"auto_heavy_stop_met\":%s",
+                       auto_cheap ? "," : "", auto_heavy->stop_p50,
+                       auto_heavy->stop_p50 <= 100000 ? "true" : "false");
+            printf("}");
+        }
+        if (c.vs_python) {
+            printf(",\"python\":{\"status\":");
+            char status[300];
+            snprintf(status, sizeof status, "%s%s",
+                     pyrc == 0 ? "ok" : pyrc == 1 ? "skipped: " : "",
+                     pyrc == 0 ? "" : why);
+            cli_json_str(stdout, status);
+            printf(",\"cheap_iteration_ns\":%.1f,\"heavy_iteration_ns\":%.1f,"
+                   "\"rows\":[",
+                   pycost[CHEAP], pycost[HEAVY]);
+            for (int i = 0; i < npy; i++)
+                printf("%s{\"work\":\"%s\",\"interval\":%llu,"
+                       "\"overhead_pct\":%.3f,\"stop_latency_p50_ns\":%.0f,"
+                       "\"stop_latency_p99_ns\":%.0f}",
+                       i ? "," : "", work_name[py[i].work],
+                       (unsigned long long)py[i].interval, py[i].overhead_pct,
+                       py[i].stop_p50, py[i].stop_p99);
+            printf("]}");
+        }
+        printf("}\n");
+    } else {
+        char a[32], b[32];
+        printf("coord interval (Example 27.2): %u workers; cheap = sieve "
+               "lookup (%s/iteration), heavy = trial division of n ~ 10^7 "
+               "(%s/iteration)\n",
+               c.workers, ee_dur(cost[CHEAP], a, sizeof a),
+               ee_dur(cost[HEAVY], b, sizeof b));
+        printf("overhead: workers' CPU time against never checking, the least "
+               "disturbed of %d runs each; stop latency: claim to the last "
+               "other worker leaving, over %d stops\n",
+               c.runs, c.stops);
+        printf("load average before the run: %.2f (other processes share "
+               "the %ld CPUs and stretch the latencies)\n\n",
+               load, sysconf(_SC_NPROCESSORS_ONLN));
+        printf("%-6s %-18s %10s %12s %12s", "WORK", "INTERVAL", "OVERHEAD",
+               "STOP p50", "STOP p99");
+        if (pyrc == 0)
+            printf("   | %-8s %12s %12s", "PYTHON:", "OVERHEAD", "STOP p50");
+        printf("\n");
+        for (int i = 0; i < ncells; i++) {
+            const struct cell *x = &cells[i];
+            char label[48], p50[32], p99[32];
+            interval_label(x, label, sizeof label);
+            printf("%-6s %-18s %+9.2f%% %12s %12s", work_name[x->work], label,
+                   x->overhead_pct, ee_dur(x->stop_p50, p50, sizeof p50),
+                   ee_dur(x->stop_p99, p99, sizeof p99));
+            for (int j = 0; pyrc == 0 && j < npy; j++)
+                if (py[j].work == x->work && py[j].interval == x->interval)
+                    printf("   | %-8s %+11.2f%% %12s", "", py[j].overhead_pct,
+                           ee_dur(py[j].stop_p50, p50, sizeof p50));
+            printf("\n");
+        }
+        if ((auto_cheap && auto_cheap->latency_won) ||
+            (auto_heavy && auto_heavy->latency_won))
+            printf("* auto: budget and latency target could not both hold; "
+                   "latency won\n");
+        if (auto_cheap)
+            printf("\ntarget: auto overhead on the cheap iteration <= 1 %%: "
+                   "%+.2f %% (%s)\n",
+                   auto_cheap->overhead_pct,
+                   auto_cheap->overhead_pct <= 1.0 ? "met" : "NOT met");
+        if (auto_heavy)
+            printf("target: auto stop latency p50 on the heavy iteration <= "
+                   "100 us: %s (%s)\n",
+                   ee_dur(auto_heavy->stop_p50, a, sizeof a),
+                   auto_heavy->stop_p50 <= 100000 ? "met" : "NOT met");
+        if (c.vs_python) {
+            if (pyrc == 0)
+                printf("python: cheap %s/iteration, heavy %s/iteration; no "
+                       "auto interval in Python\n",
+                       ee_dur(pycost[CHEAP], a, sizeof a),
+                       ee_dur(pycost[HEAVY], b, sizeof b));
+            else
+                printf("python: %s%s\n", pyrc == 1 ? "skipped: " : "", why);
+        }
+    }
+    if (c.plot && plot(&c, cells, ncells))
+        return CLI_RUNTIME;
+    if (c.plot && !c.json)
+        printf("plot: %s\n", c.plot);
+    return c.vs_python && pyrc < 0 ? CLI_RUNTIME : CLI_OK;
+}
