@@ -13,6 +13,9 @@
 /* One sample may move the average by at most this factor (a preempted
  * block would otherwise look thousands of times slower). */
 #define CLAMP 4.0
+/* Blocks in a row more than CLAMP times slower than the average before
+ * they are believed (fewer are taken for preemption and skipped). */
+#define HIGH_STREAK 3
 /* An automatic K grows at most this factor per block. */
 #define GROWTH 4
 
@@ -125,10 +128,19 @@ void coord_interval_feed(coord_interval *iv, uint64_t elapsed_ns,
     if (c <= 0) {
         c = sample;
     } else {
-        if (sample > c * CLAMP)
+        if (sample > c * CLAMP) {
+            /* Far slower than the average: most likely the block was
+             * preempted (its time is wall time). Ignore up to HIGH_STREAK
+             * such blocks in a row; more in a row is a real change, and
+             * then the clamped sample counts. */
+            if (++iv->high_streak < HIGH_STREAK)
+                return;
             sample = c * CLAMP;
-        else if (sample < c / CLAMP)
-            sample = c / CLAMP;
+        } else {
+            iv->high_streak = 0;
+            if (sample < c / CLAMP)
+                sample = c / CLAMP;
+        }
         c += (sample - c) * (sample > c ? UP_WEIGHT : DOWN_WEIGHT);
     }
     iv->cost_ns = c;

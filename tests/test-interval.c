@@ -101,9 +101,16 @@ TEST(interval_outlier_is_damped)
     ASSERT_OK(coord_interval_init(&iv, COORD_CHECK_AUTO, 0, 0));
     feed_cost(&iv, 3, 50);
     uint64_t before = iv.every;
-    /* One block preempted for 10 ms: the average moves by at most
-     * (1 + 3 * 1/4) = 1.75x, so K shrinks by at most that. */
+    /* Two blocks preempted for 10 ms each: taken for preemption, ignored. */
     coord_interval_feed(&iv, 10000000, iv.every);
+    coord_interval_feed(&iv, 10000000, iv.every);
+    ASSERT_EQ_U(iv.every, before);
+    feed_cost(&iv, 3, 1);
+    /* Three in a row count, clamped: the average moves by at most
+     * (1 + 3 * 1/4) = 1.75x, so K shrinks by at most that. */
+    for (int i = 0; i < 3; i++)
+        coord_interval_feed(&iv, 10000000, iv.every);
+    ASSERT_LT(iv.every, before);
     ASSERT_GE(iv.every * 2, before);
     feed_cost(&iv, 3, 40);
     expect_near(iv.every, before);

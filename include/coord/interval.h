@@ -31,10 +31,11 @@
  *   c is an exponential moving average of each block's (time - h) /
  *   iterations, weight 1/4 when the sample is slower than c and 1/8 when
  *   faster (underestimating c breaks the latency target; overestimating it
- *   only costs overhead). A sample is clamped to [c/4, 4c] first, so one
- *   preempted block cannot collapse K, while a real drift (a primality test
- *   gets slower as n grows) is followed block by block: K is recomputed
- *   after every block. K starts at 16 and grows
+ *   only costs overhead). A sample more than 4c is taken for a preempted
+ *   block (block times are wall time) and skipped, unless 3 come in a row;
+ *   samples are clamped to [c/4, 4c]. So one preemption cannot collapse K,
+ *   while a real drift (a primality test gets slower as n grows) is
+ *   followed block by block: K is recomputed after every block. K starts at 16 and grows
  *   at most 4x per block, so the first blocks cannot overshoot the latency
  *   target before c is known. See docs/early-exit.md.
  *
@@ -67,6 +68,7 @@ typedef struct coord_interval {
     double budget;
     double target_ns;
     uint64_t t0;
+    uint32_t high_streak;
     int mode; /* 0 fixed, 1 auto, 2 never */
 } coord_interval;
 

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: MIT */
+/* test-experiments.c: `coord primes`, `coord waste`, `coord interval` end to end: tables, JSON, errors. */
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "harness.h"
+
+static char out[262144], err[65536];
+
+/* Run coord with up to 12 arguments; returns the exit status. */
+static int coord(const char *const *args)
+{
+    const char *argv[16] = {COORD_CLI_PATH};
+    int n = 1;
+    for (; args[n - 1] && n < 15; n++)
+        argv[n] = args[n - 1];
+    argv[n] = NULL;
+    int st = test_run(argv, out, sizeof out, err, sizeof err, 90000);
+    ASSERT_TRUE(WIFEXITED(st));
+    return WEXITSTATUS(st);
+}
+
+/* One JSON object on one line. */
+static void assert_one_json_object(void)
+{
+    size_t n = strlen(out);
+    ASSERT_GT(n, 2);
+    ASSERT_EQ(out[0], '{');
+    ASSERT_EQ(out[n - 1], '\n');
+    ASSERT_EQ(out[n - 2], '}');
+    ASSERT_TRUE(strchr(out, '\n') == out + n - 1);
+}
+
+static double num(const char *key)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char *p = strstr(out, pat);
+    if (!p)
+        test__fail(__FILE__, __LINE__, "no %s in %s", key, out);
+    return strtod(p + strlen(pat), NULL);
+}
+
+TEST(experiments_primes_json_and_table)
+{
+    const char *a[] = {"primes", "--runs", "1", "--range", "20000", "--json",
+                       NULL};
+    ASSERT_EQ(coord(a), 0);
+    assert_one_json_object();
+    /* The hit at position 1000 of worker 0's block from 1,000,000. */
+    ASSERT_EQ(num("target"), 1001003);
+    ASSERT_TRUE(strstr(out, "\"mode\":\"early_exit\",\"found\":true,"
+                            "\"result\":1001003,\"winner\":0") != NULL);
+    ASSERT_TRUE(strstr(out, "\"mode\":\"no_early_exit\"") != NULL);
+    const char *b[] = {"primes", "--runs", "1", "--range", "20000",
+                       "--no-early-exit", "--interval", "50", NULL};
+    ASSERT_EQ(coord(b), 0);
+    ASSERT_TRUE(strstr(out, "no early exit  1,001,003") != NULL);
+    /* Without early exit the three other workers test all their numbers. */
+    ASSERT_TRUE(strstr(out, "61,004") != NULL);
+    const char *c[] = {"primes", "--any", "--runs", "1", "--claim", "lock",
+                       "--early-exit", "--json", NULL};
+    ASSERT_EQ(coord(c), 0);
+    ASSERT_TRUE(strstr(out, "\"found\":true") != NULL);
+}
+
+TEST(experiments_waste_counts)
+{
+    const char *a[] = {"waste", "--runs", "1", "--interval", "10", "--json",
+                       NULL};
+    ASSERT_EQ(coord(a), 0);
+    assert_one_json_object();
+    ASSERT_EQ(num("lecture_wasted"), 297000);
+    /* Without early exit: all but the winner's tail, 3 x 100,000 + 1,001. */
+    ASSERT_EQ(num("iterations"), 301001);
+    const char *with = strstr(out, "\"with\":");
+    ASSERT_TRUE(with != NULL);
+    double w = strtod(strstr(with, "\"wasted\":") + 9, NULL);
+    ASSERT_LE(w, 3 * 10); /* (workers - 1) x interval */
+    const char *t[] = {"waste", "--runs", "1", NULL};
+    ASSERT_EQ(coord(t), 0);
+    ASSERT_TRUE(strstr(out, "297,000 = 3 x 99,000") != NULL);
+}
+
+TEST(experiments_interval_json_rows)
+{
+    const char *a[] = {"interval", "--runs", "1", "--stops", "2",
+                       "--work", "heavy", "--intervals", "10,auto", "--json",
+                       NULL};
+    ASSERT_EQ(coord(a), 0);
+    assert_one_json_object();
+    ASSERT_TRUE(strstr(out, "{\"work\":\"heavy\",\"interval\":10,") != NULL);
+    ASSERT_TRUE(strstr(out, "{\"work\":\"heavy\",\"interval\":\"auto\"") !=
+                NULL);
+    ASSERT_TRUE(strstr(out, "\"stop_latency_p50_ns\":") != NULL);
+    ASSERT_TRUE(strstr(out, "\"overhead_pct\":") != NULL);
+}
+
+TEST(experiments_interval_plot)
+{
+    if (access("/usr/bin/gnuplot", X_OK) != 0)
+        SKIP("gnuplot is not installed");
+    char path[128];
+    snprintf(path, sizeof path, "/tmp/coord-test-%d.svg", (int)getpid());
+    const char *a[] = {"interval", "--runs", "1", "--stops", "1",
+                       "--work", "heavy", "--intervals", "1,auto",
+                       "--plot", path, NULL};
+    ASSERT_EQ(coord(a), 0);
+    struct stat sb;
+    ASSERT_OK(stat(path, &sb));
+    ASSERT_GT(sb.st_size, 500);
+    FILE *f = fopen(path, "r");
+    char head[256] = "";
+    ASSERT_TRUE(f != NULL);
+    ASSERT_TRUE(fread(head, 1, sizeof head - 1, f) > 0);
+    fclose(f);
+    unlink(path);
+    ASSERT_TRUE(strstr(head, "<svg") != NULL || strstr(head, "<?xml") != NULL);
+}
+
+TEST(experiments_usage_errors)
+{
+    const char *cases[][6] = {
+        {"primes", "--interval", "0", NULL},
+        {"primes", "--workers", "0", NULL},
+        {"primes", "--claim", "maybe", NULL},
+        {"primes", "--hit-worker", "9", NULL},
+        {"primes", "--hit-at", "100000", NULL},
+        {"waste", "--items", "10", "--hit-at", "10", NULL},
+        {"waste", "--bogus", NULL},
+        {"interval", "--intervals", "0", NULL},
+        {"interval", "--intervals", "10,x", NULL},
+        {"interval", "--work", "light", NULL},
+        {"interval", "--plot", "out.jpg", NULL},
+        {"interval", "--workers", "1", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ASSERT_EQ(coord(cases[i]), 2);
+        ASSERT_STR_EQ(out, "");
+        /* One line on stderr. */
+        ASSERT_TRUE(strchr(err, '\n') == err + strlen(err) - 1);
+    }
+    const char *h[] = {"interval", "--help", NULL};
+    ASSERT_EQ(coord(h), 0);
+    ASSERT_TRUE(strstr(out, "usage: coord interval") != NULL);
+}
+
+#define TEST_LIST(X)                                                           \
+    X(experiments_primes_json_and_table)                                       \
+    X(experiments_waste_counts)                                                \
+    X(experiments_interval_json_rows)                                          \
+    X(experiments_interval_plot)                                               \
+    X(experiments_usage_errors)
+#define HELPER_LIST(X)
+TEST_MAIN()
