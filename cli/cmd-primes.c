@@ -56,6 +56,7 @@ static void usage(FILE *f)
         "  --no-early-exit    only the run-to-completion baseline\n"
         "  --early-exit       only the early-exit search\n"
         "  --runs R           repetitions, medians reported (default 5)\n"
+        "  --quick            3 runs\n"
         "  --vs-python        also run bench/python/primes.py (multiprocessing.Value\n"
         "                     flag, lock + double check) and print both\n"
         "  --json             one JSON object on stdout\n");
@@ -76,6 +77,8 @@ static int parse(int argc, char **argv, struct primes_cfg *c)
             return -1;
         } else if (!strcmp(argv[i], "--json")) {
             c->json = true;
+        } else if (!strcmp(argv[i], "--quick")) {
+            c->runs = 3;
         } else if (!strcmp(argv[i], "--any")) {
             c->any = true;
         } else if (!strcmp(argv[i], "--vs-python")) {

@@ -44,6 +44,7 @@ static void usage(FILE *f)
         "  --hit-at P         position of the hit in worker 0's block (1000)\n"
         "  --interval N|auto  check interval with early exit (default 100)\n"
         "  --runs R           repetitions, medians reported (default 5)\n"
+        "  --quick            3 runs\n"
         "  --json             one JSON object on stdout\n");
 }
 
@@ -100,6 +101,8 @@ int cmd_waste(int argc, char **argv)
             return CLI_OK;
         } else if (!strcmp(argv[i], "--json")) {
             json = true;
+        } else if (!strcmp(argv[i], "--quick")) {
+            runs = 3;
         } else if ((r = cli_opt("waste", argc, argv, &i, "--workers", &v))) {
             if (r < 0 || !cli_parse_u64("waste", "--workers", v, 1,
                                         COORD_SEARCH_MAX_WORKERS, &workers))
@@ -159,13 +162,14 @@ int cmd_waste(int argc, char **argv)
         else
             printf("%llu", (unsigned long long)interval);
         printf(",\"runs\":%llu,\"lecture_wasted\":%llu,"
+               "\"wasted_no_early_exit\":%.0f,\"wasted_early_exit\":%.0f,"
                "\"without\":{\"iterations\":%.0f,\"wasted\":%.0f,"
                "\"wall_ns\":%.0f,\"stop_latency_ns\":%.0f},"
                "\"with\":{\"iterations\":%.0f,\"wasted\":%.0f,"
                "\"wall_ns\":%.0f,\"stop_latency_ns\":%.0f,"
                "\"check_every\":%.0f,\"bound\":%.0f}}\n",
                (unsigned long long)runs, (unsigned long long)lecture,
-               without.iterations, without.wasted, without.wall_ns,
+               without.wasted, with.wasted, without.iterations, without.wasted, without.wall_ns,
                without.stop_ns, with.iterations, with.wasted, with.wall_ns,
                with.stop_ns, with.every, bound);
         return CLI_OK;
