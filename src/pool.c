@@ -402,7 +402,9 @@ static void handle_exit(coord_pool *p, unsigned i)
         p->st.restarts++;
         p->slot_restarts[i]++;
     }
-    if (p->live == 0 && (!p->o.replace || p->closed))
+    /* No worker left (replacement off, shut down, or fork failing): the
+     * outstanding tasks can never run; say so rather than wait. */
+    if (p->live == 0)
         fail_outstanding(p, "no live worker");
 }
 
@@ -563,7 +565,7 @@ int coord_pool_submit(coord_pool *p, const void *task, size_t len,
         memcpy(p->sbuf + sizeof h, task, len);
     uint64_t deadline = coord__deadline(timeout_ms);
     for (;;) {
-        if (p->live == 0 && !p->o.replace)
+        if (p->live == 0)
             return COORD_EPEERDIED;
         r = coord_queue_put(p->tasks, p->sbuf, sizeof h + len, 0);
         if (r == 0)

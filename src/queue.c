@@ -11,8 +11,6 @@
 
 #define QUEUE_MAGIC 0x51554555u /* "QUEU" */
 #define SLOT_HDR 8u
-#define KIND_DATA 0u
-#define KIND_PILL 1u
 
 /* Polls of the other side's index before yielding, and yields before
  * sleeping on the futex. A futex sleep plus wake costs microseconds and a
@@ -23,26 +21,36 @@
 #define SPIN_YIELDS 4
 
 /*
- * Layout: one cache line per writer group, so that a producer and a
- * consumer running at once do not write the same line except for the slot
- * they hand over.
- *  line 0: constants (written once at init) and `closed` (written once).
- *  line 1: the producer lock and the producers' cached head.
- *  line 2: the consumer lock and the consumers' cached tail.
- *  line 3: tail (written by each put, read by gets that ran dry).
- *  line 4: head (written by each get, read by puts that found it full).
- *  line 5: wake-up of producers (consumers bump put_ev when a put waits).
- *  line 6: wake-up of consumers (producers bump get_ev when a get waits).
- * Keeping tail apart from the producer lock matters: a consumer polling
- * tail would otherwise pull the lock's line away from the producer on
- * every message (measured: 10 -> 16 M msgs/s for 1 -> 1 on 2 cores).
- * The slots follow at `slots_off`, ring_size (a power of two >= capacity)
- * of them, each SLOT_HDR + payload bytes rounded up to 8.
+ * The ring. head and tail are free-running 32-bit counters (the slot of
+ * counter i is i & ring_mask; ring_size divides 2^32, so wraparound is
+ * harmless); tail - head <= capacity <= 2^30.
  *
- * head and tail are free-running 32-bit counters; tail - head (unsigned)
- * is the count, which stays <= capacity <= 2^30, so wraparound at 2^32 is
- * harmless, and the slot of counter i is i & (ring_size - 1) because
- * ring_size divides 2^32.
+ * Publication is per slot: each slot's header carries `seq`, and a put
+ * into position t writes the payload, then stores seq = t + 1 (release).
+ * That store is the put's commit. A get at position h takes the slot when
+ * seq == h + 1 (acquire), copies it out, then stores head = h + 1
+ * (release): the get's commit. A slot written at position t - ring_size
+ * (the lap before) holds seq t + 1 - ring_size, never t + 1, so an old lap
+ * is never taken for a new message.
+ *
+ * So consumers never read tail, and producers read head only when their
+ * cached copy says the queue is full: a 1 -> 1 transfer moves the slot's
+ * cache line, and nothing else, from core to core.
+ *
+ * tail is the producers' own counter (under plock). A producer killed
+ * between its commit (the seq store) and its tail store leaves tail one
+ * behind; the next holder of plock is told so by the robust mutex
+ * (EOWNERDEAD) and moves tail past the published slot (put_lock below).
+ *
+ * Layout: one cache line per writer group, so that a producer and a
+ * consumer running at once share only the slots they hand over.
+ *  line 0: constants (written once at init) and `closed` (written once).
+ *  line 1: the producer lock, tail and the producers' cached head.
+ *  line 2: the consumer lock.
+ *  line 3: head (written by each get, read by puts that found it full).
+ *  line 4: wake-up of producers (consumers bump put_ev when a put waits).
+ *  line 5: wake-up of consumers (producers bump get_ev when a get waits).
+ * The slots follow at `slots_off`, each SLOT_HDR + payload rounded to 8.
  */
 struct coord_queue {
     alignas(COORD__CACHE_LINE) uint32_t magic;
@@ -56,12 +64,11 @@ struct coord_queue {
     _Atomic uint32_t closed;
 
     alignas(COORD__CACHE_LINE) coord__mutex plock;
-    uint32_t head_cache; /* a recent head (under plock) */
+    _Atomic uint32_t tail; /* next put position (under plock) */
+    uint32_t head_cache;   /* a recent head (under plock) */
 
     alignas(COORD__CACHE_LINE) coord__mutex clock;
-    uint32_t tail_cache; /* a recent tail (under clock) */
 
-    alignas(COORD__CACHE_LINE) _Atomic uint32_t tail;
     alignas(COORD__CACHE_LINE) _Atomic uint32_t head;
 
     alignas(COORD__CACHE_LINE) _Atomic uint32_t put_ev;
@@ -71,14 +78,35 @@ struct coord_queue {
     _Atomic uint32_t get_waiters;
 };
 
-/* A slot's header. len and kind are plain: they are written before the
- * commit store (release) and read after the matching acquire load. */
+/* A slot's header. `info` is plain: written before the seq store (release)
+ * and read after the matching acquire load. */
 struct slot {
-    uint32_t len;
-    uint32_t kind;
+    _Atomic uint32_t seq; /* position + 1 of the message it holds */
+    uint32_t info;        /* length, | PILL_BIT for a pill */
     unsigned char data[];
 };
 _Static_assert(sizeof(struct slot) == SLOT_HDR, "slot header");
+#define PILL_BIT 0x80000000u
+_Static_assert(COORD_QUEUE_MAX_MSG < PILL_BIT, "lengths leave the pill bit");
+
+/* Copy a message. The common small sizes get constant-size copies, which
+ * the compiler turns into a move or two instead of a call into libc. */
+static inline void copy_msg(void *dst, const void *src, size_t n)
+{
+    switch (n) {
+    case 8:
+        memcpy(dst, src, 8);
+        break;
+    case 16:
+        memcpy(dst, src, 16);
+        break;
+    case 64:
+        memcpy(dst, src, 64);
+        break;
+    default:
+        memcpy(dst, src, n);
+    }
+}
 
 static inline struct slot *slot_at(struct coord_queue *q, uint32_t i)
 {
@@ -138,6 +166,13 @@ static int queue_setup(struct coord_queue *q, size_t capacity, size_t max_msg,
     q->slot_size = ss;
     q->slots_off = sizeof *q;
     q->total = total;
+    /* seq 0 never equals position + 1 for a position a get waits on (see
+     * above), so zeroed headers read as "nothing here yet". Caller memory
+     * may hold anything: clear every header. */
+    for (uint32_t i = 0; i < ring; i++) {
+        atomic_store_explicit(&slot_at(q, i)->seq, 0, memory_order_relaxed);
+        slot_at(q, i)->info = 0;
+    }
     /* Release: a process that sees the magic sees the fields above. */
     atomic_thread_fence(memory_order_release);
     q->magic = QUEUE_MAGIC;
@@ -224,11 +259,10 @@ void coord_queue_destroy(coord_queue *q)
     coord__seg_release(q, true);
 }
 
-/* Lock one side. A dead holder's lock (EOWNERDEAD) is success here: the
- * ring is changed only by one commit store per operation (see queue.h), so
- * whatever instruction the holder died at, head, tail and every committed
- * slot are consistent, and nothing needs repair. This is coord__mutex_lock
- * without its timeout handling, called directly on the hot path. */
+/* Lock one side. Returns 0, 1 when the previous holder died holding it
+ * (EOWNERDEAD; the mutex is consistent again and we hold it), or a
+ * negative error. This is coord__mutex_lock without its timeout handling,
+ * called directly on the hot path. */
 static inline int side_lock(coord__mutex *m)
 {
     int r = pthread_mutex_lock(&m->m);
@@ -236,7 +270,7 @@ static inline int side_lock(coord__mutex *m)
         return 0;
     if (r == EOWNERDEAD) {
         pthread_mutex_consistent(&m->m);
-        return 0;
+        return 1;
     }
     return -r;
 }
@@ -246,37 +280,83 @@ static inline void side_unlock(coord__mutex *m)
     pthread_mutex_unlock(&m->m);
 }
 
+/* Take the producer lock. After a dead holder, repair tail: the holder may
+ * have committed (stored the slot's seq) and died before advancing tail;
+ * then the slot at tail is published and tail moves past it. Only one put
+ * runs at a time, so at most one slot needs this. Every path that takes
+ * plock comes here, so no recovery is ever skipped. */
+static int put_lock(struct coord_queue *q)
+{
+    int r = side_lock(&q->plock);
+    if (__builtin_expect(r == 1, 0)) {
+        uint32_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
+        if (atomic_load_explicit(&slot_at(q, t)->seq, memory_order_relaxed) ==
+            t + 1)
+            atomic_store_explicit(&q->tail, t + 1, memory_order_relaxed);
+        r = 0;
+    }
+    return r;
+}
+
+/* Take the consumer lock. A dead holder needs no repair: head is the only
+ * thing a get commits, in one store. */
+static int get_lock(struct coord_queue *q)
+{
+    int r = side_lock(&q->clock);
+    return r == 1 ? 0 : r;
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
 static inline bool deadline_passed(uint64_t deadline)
 {
     return deadline != UINT64_MAX && coord_clock_ns() >= deadline;
 }
 
+static bool has_space(struct coord_queue *q)
+{
+    uint32_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
+    uint32_t h = atomic_load_explicit(&q->head, memory_order_acquire);
+    return t - h < q->capacity;
+}
+
+static bool has_msg(struct coord_queue *q)
+{
+    uint32_t h = atomic_load_explicit(&q->head, memory_order_relaxed);
+    return atomic_load_explicit(&slot_at(q, h)->seq, memory_order_acquire) ==
+           h + 1;
+}
+
 /*
  * Wait until `ready(q)` may hold, or the queue is closed, or the deadline.
- * `ev`/`waiters` are this side's wake-up word and sleeper count, and
- * `other` is the other side's lock. Returns 0 (re-check), COORD_ETIMEDOUT.
+ * Returns 0 (re-check), COORD_ETIMEDOUT, or a lock error.
  *
  * The sleep protocol (no lost wake-up, and no fence on the fast path): the
- * sleeper raises `waiters` and reads `ev` while holding the *other* side's
- * lock, then re-checks its condition, and sleeps only while `ev` still
- * holds what it read. The other side reads `waiters` inside its critical
- * section, after its commit store, and when it was non-zero bumps `ev` and
- * wakes after unlocking. The lock orders the two critical sections: if the
- * committer's came first, its commit happens-before the sleeper's re-check
- * (unlock/lock), which sees it; if the sleeper's came first, the committer
- * sees the raised count and changes `ev` after the sleeper read it, so the
- * futex wait returns at once or is woken.
+ * sleeper raises its side's waiter count and reads its side's wake-up word
+ * `ev` while holding the *other* side's lock, then re-checks its condition,
+ * and sleeps only while `ev` still holds what it read. The other side
+ * reads the waiter count inside its critical section, after its commit,
+ * and when it was non-zero bumps `ev` and wakes after unlocking. The lock
+ * orders the two critical sections: if the committer's came first, its
+ * commit happens-before the sleeper's re-check (unlock, then lock), which
+ * sees it; if the sleeper's came first, the committer sees the raised
+ * count and changes `ev` after the sleeper read it, so the futex wait
+ * returns at once or is woken.
  */
-static int wait_side(struct coord_queue *q, bool (*ready)(struct coord_queue *),
-                     _Atomic uint32_t *ev, _Atomic uint32_t *waiters,
-                     coord__mutex *other, uint64_t deadline)
+static int wait_side(struct coord_queue *q, bool getter, uint64_t deadline)
 {
+    bool (*ready)(struct coord_queue *) = getter ? has_msg : has_space;
+    _Atomic uint32_t *ev = getter ? &q->get_ev : &q->put_ev;
+    _Atomic uint32_t *waiters = getter ? &q->get_waiters : &q->put_waiters;
     for (int i = 0; i < SPIN_POLLS; i++) {
         if (ready(q) || atomic_load_explicit(&q->closed, memory_order_relaxed))
             return 0;
-#if defined(__x86_64__) || defined(__i386__)
-        __builtin_ia32_pause();
-#endif
+        cpu_relax();
     }
     for (int i = 0; i < SPIN_YIELDS; i++) {
         sched_yield();
@@ -285,14 +365,14 @@ static int wait_side(struct coord_queue *q, bool (*ready)(struct coord_queue *),
     }
     if (deadline_passed(deadline))
         return COORD_ETIMEDOUT;
-    int r = side_lock(other);
+    int r = getter ? put_lock(q) : get_lock(q);
     if (r < 0)
         return r;
     atomic_fetch_add_explicit(waiters, 1, memory_order_relaxed);
     /* seq_cst with close(): reading close's bump of ev means we also see
      * its store to `closed` below. */
     uint32_t e = atomic_load_explicit(ev, memory_order_seq_cst);
-    side_unlock(other);
+    side_unlock(getter ? &q->plock : &q->clock);
     if (!ready(q) && !atomic_load_explicit(&q->closed, memory_order_seq_cst))
         r = coord__futex_wait(ev, e, deadline);
     /* A process killed while asleep never gets here; its count stays raised
@@ -313,27 +393,13 @@ static inline void wake_side(_Atomic uint32_t *ev, bool had_waiters)
     }
 }
 
-static bool has_space(struct coord_queue *q)
-{
-    uint32_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
-    uint32_t h = atomic_load_explicit(&q->head, memory_order_acquire);
-    return t - h < q->capacity;
-}
-
-static bool has_msg(struct coord_queue *q)
-{
-    uint32_t h = atomic_load_explicit(&q->head, memory_order_relaxed);
-    uint32_t t = atomic_load_explicit(&q->tail, memory_order_acquire);
-    return t != h;
-}
-
-static int put_kind(struct coord_queue *q, const void *msg, size_t len,
-                    uint32_t kind, int timeout_ms)
+static int put_info(struct coord_queue *q, const void *msg, size_t len,
+                    uint32_t info, int timeout_ms)
 {
     uint64_t deadline = 0; /* computed on the first wait only */
     bool have_deadline = false;
     for (;;) {
-        int r = side_lock(&q->plock);
+        int r = put_lock(q);
         if (r < 0)
             return r;
         if (atomic_load_explicit(&q->closed, memory_order_acquire)) {
@@ -343,19 +409,20 @@ static int put_kind(struct coord_queue *q, const void *msg, size_t len,
         /* tail only changes under plock: a relaxed load is exact. */
         uint32_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
         if (t - q->head_cache >= q->capacity)
-            /* Acquire: the consumers' reads of the slot we are about to
-             * overwrite happened before they advanced head. */
+            /* Acquire: the gets that advanced head had finished reading
+             * the slots we may now overwrite. */
             q->head_cache = atomic_load_explicit(&q->head, memory_order_acquire);
         if (t - q->head_cache < q->capacity) {
             struct slot *s = slot_at(q, t);
-            s->len = (uint32_t)len;
-            s->kind = kind;
+            s->info = info;
             if (len)
-                memcpy(s->data, msg, len);
-            /* The commit (see queue.h): release publishes the slot to the
-             * get that acquires this tail; nothing after this store can
+                copy_msg(s->data, msg, len);
+            /* The commit (see queue.h): release publishes the payload to
+             * the get that acquires this seq; nothing after this store can
              * undo the put. */
-            atomic_store_explicit(&q->tail, t + 1, memory_order_release);
+            atomic_store_explicit(&s->seq, t + 1, memory_order_release);
+            /* Our own counter; a death right here is repaired by put_lock. */
+            atomic_store_explicit(&q->tail, t + 1, memory_order_relaxed);
             /* Read under the lock: see wait_side for why this suffices. */
             bool w = atomic_load_explicit(&q->get_waiters,
                                           memory_order_relaxed) != 0;
@@ -370,8 +437,7 @@ static int put_kind(struct coord_queue *q, const void *msg, size_t len,
             deadline = coord__deadline(timeout_ms);
             have_deadline = true;
         }
-        r = wait_side(q, has_space, &q->put_ev, &q->put_waiters, &q->clock,
-                      deadline);
+        r = wait_side(q, false, deadline);
         if (r < 0)
             return r;
     }
@@ -384,14 +450,14 @@ int coord_queue_put(coord_queue *q, const void *msg, size_t len,
         return COORD_EINVAL;
     if (len > q->max_msg)
         return COORD_EMSGSIZE;
-    return put_kind(q, msg, len, KIND_DATA, timeout_ms);
+    return put_info(q, msg, len, (uint32_t)len, timeout_ms);
 }
 
 int coord_queue_put_pill(coord_queue *q, int timeout_ms)
 {
     if (!q || coord__check_timeout(timeout_ms))
         return COORD_EINVAL;
-    return put_kind(q, NULL, 0, KIND_PILL, timeout_ms);
+    return put_info(q, NULL, 0, PILL_BIT, timeout_ms);
 }
 
 int coord_queue_get(coord_queue *q, void *buf, size_t cap, size_t *len,
@@ -402,19 +468,19 @@ int coord_queue_get(coord_queue *q, void *buf, size_t cap, size_t *len,
     uint64_t deadline = 0;
     bool have_deadline = false;
     for (;;) {
-        int r = side_lock(&q->clock);
+        int r = get_lock(q);
         if (r < 0)
             return r;
+        /* head only changes under clock: a relaxed load is exact. */
         uint32_t h = atomic_load_explicit(&q->head, memory_order_relaxed);
-        if (h == q->tail_cache)
-            /* Acquire: pairs with the producer's release commit, so the
-             * slot's bytes are visible before we read them. */
-            q->tail_cache = atomic_load_explicit(&q->tail, memory_order_acquire);
-        if (h != q->tail_cache) {
-            struct slot *s = slot_at(q, h);
-            uint32_t n = s->len;
+        struct slot *s = slot_at(q, h);
+        /* Acquire: pairs with the put's release of seq, so the payload is
+         * visible before we read it. */
+        if (atomic_load_explicit(&s->seq, memory_order_acquire) == h + 1) {
+            uint32_t info = s->info;
+            uint32_t n = info & ~PILL_BIT;
             int res = 0;
-            if (s->kind == KIND_PILL) {
+            if (info & PILL_BIT) {
                 res = COORD_PILL;
                 n = 0;
             } else if (n > cap) {
@@ -423,7 +489,7 @@ int coord_queue_get(coord_queue *q, void *buf, size_t cap, size_t *len,
                 side_unlock(&q->clock);
                 return COORD_ENOBUFS;
             } else if (n) {
-                memcpy(buf, s->data, n);
+                copy_msg(buf, s->data, n);
             }
             *len = n;
             /* The commit: release orders our reads of the slot before a
@@ -449,8 +515,7 @@ int coord_queue_get(coord_queue *q, void *buf, size_t cap, size_t *len,
             deadline = coord__deadline(timeout_ms);
             have_deadline = true;
         }
-        r = wait_side(q, has_msg, &q->get_ev, &q->get_waiters, &q->plock,
-                      deadline);
+        r = wait_side(q, true, deadline);
         if (r < 0)
             return r;
     }
@@ -482,10 +547,18 @@ long coord_queue_count(const coord_queue *q)
     struct coord_queue *m = (struct coord_queue *)q;
     uint32_t h = atomic_load_explicit(&m->head, memory_order_acquire);
     uint32_t t = atomic_load_explicit(&m->tail, memory_order_acquire);
-    uint32_t n = t - h;
-    /* Two separate loads can straddle other operations; clamp to the
-     * possible range. */
-    return n > q->capacity ? (long)q->capacity : (long)n;
+    /* tail lags one behind when a producer died between its commit and its
+     * tail store (until the next put repairs it): count that slot too. */
+    if (atomic_load_explicit(&slot_at(m, t)->seq, memory_order_acquire) ==
+        t + 1)
+        t++;
+    /* Separate loads can straddle other operations: clamp to the possible
+     * range (the signed view turns a head that overtook a stale tail
+     * into 0). */
+    int32_t n = (int32_t)(t - h);
+    if (n < 0)
+        return 0;
+    return n > (int32_t)q->capacity ? (long)q->capacity : (long)n;
 }
 
 size_t coord_queue_capacity(const coord_queue *q)
@@ -500,7 +573,7 @@ size_t coord_queue_max_msg(const coord_queue *q)
 
 int coord__queue_hold_get(coord_queue *q)
 {
-    return side_lock(&q->clock);
+    return get_lock(q);
 }
 
 void coord__queue_release_get(coord_queue *q)
@@ -513,13 +586,14 @@ int coord__queue_scan_held(coord_queue *q,
                                       void *arg),
                            void *arg)
 {
-    /* head cannot move: the caller holds the consumer lock. tail may grow
-     * meanwhile; the acquire load makes the slots up to it readable. */
+    /* head cannot move: the caller holds the consumer lock. Walk the
+     * published slots from head (acquire: their payload is visible). */
     uint32_t h = atomic_load_explicit(&q->head, memory_order_relaxed);
-    uint32_t t = atomic_load_explicit(&q->tail, memory_order_acquire);
-    for (uint32_t i = h; i != t; i++) {
+    for (uint32_t i = h; i - h < q->capacity; i++) {
         struct slot *s = slot_at(q, i);
-        if (fn(s->data, s->len, s->kind == KIND_PILL, arg))
+        if (atomic_load_explicit(&s->seq, memory_order_acquire) != i + 1)
+            break;
+        if (fn(s->data, s->info & ~PILL_BIT, (s->info & PILL_BIT) != 0, arg))
             return 1;
     }
     return 0;

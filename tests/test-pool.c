@@ -308,19 +308,22 @@ TEST(pool_all_workers_dead_no_replace)
         struct task t = {what[i], i};
         ASSERT_OK(coord_pool_submit(p, &t, sizeof t, NULL, 20000));
     }
-    /* Both workers die; every task still gets a result, nothing hangs. */
-    ASSERT_OK(coord_pool_shutdown(p, 30000));
-    ASSERT_EQ(count_children(), 0);
+    /* Both workers die; every task still gets a result (read while the
+     * pool runs), nothing hangs, and later submits are refused. */
     uint32_t n = 0, exit3 = 0;
     coord_task_result r;
-    while (coord_pool_result(p, &r, NULL, 0, 0) == 0) {
+    for (; n < 20; n++) {
+        ASSERT_OK(coord_pool_result(p, &r, NULL, 0, 20000));
         ASSERT_CODE(r.status, COORD_EPEERDIED);
         exit3 += strcmp(r.cause, "exit 3") == 0;
-        n++;
     }
-    ASSERT_EQ(n, 20);
     ASSERT_EQ(exit3, 2);
+    ASSERT_CODE(coord_pool_result(p, &r, NULL, 0, -1), COORD_ENODATA);
     struct task t = {DO_SQUARE, 1};
+    ASSERT_CODE(coord_pool_submit(p, &t, sizeof t, NULL, 1000),
+                COORD_EPEERDIED);
+    ASSERT_OK(coord_pool_shutdown(p, 30000));
+    ASSERT_EQ(count_children(), 0);
     ASSERT_CODE(coord_pool_submit(p, &t, sizeof t, NULL, 0), COORD_ECLOSED);
     coord_pool_destroy(p);
 }

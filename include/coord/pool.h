@@ -122,7 +122,8 @@ COORD_EXTERN int coord_pool_start(coord_pool **out, const coord_pool_opts *o,
  * Progress: blocking with timeout_ms (-1, 0, > 0).
  * Returns 0, COORD_EMSGSIZE (len > max_task), COORD_EAGAIN,
  * COORD_ETIMEDOUT, COORD_ECLOSED (after shutdown), COORD_EPEERDIED (no live
- * worker and replacement off), COORD_EINVAL.
+ * worker left: replacement off, or a replacement could not be forked),
+ * COORD_EINVAL.
  */
 COORD_EXTERN int coord_pool_submit(coord_pool *p, const void *task,
                                    size_t len, uint64_t *id, int timeout_ms);

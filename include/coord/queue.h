@@ -31,24 +31,30 @@
  *    (gets), both robust process-shared mutexes, and (b) wake-up hints.
  *    A dead lock holder hands the lock on (EOWNERDEAD in the kernel) and
  *    the next caller continues; a dead sleeper holds nothing.
- *  - Nothing fully put is lost or duplicated. A put writes the slot first
- *    and commits with one store of the tail index; a get copies the slot
- *    out first and commits with one store of the head index. Killed before
+ *  - Nothing fully put is lost or duplicated. A put writes the slot's
+ *    payload first and commits with one store: the slot's sequence number
+ *    (position + 1), which is what gets look at. A get copies the slot out
+ *    first and commits with one store of the head index. Killed before
  *    its commit store, an operation has no effect (a put is as if never
  *    called, a get leaves the message queued for the next get); killed
  *    after it, the operation is complete. A single aligned store is atomic,
- *    so there is no third case, and the lock's next holder finds the ring
- *    consistent without repair. A message is thus removed exactly once, by
- *    the one get whose commit store ran. (When the killed getter had
- *    already committed, it took the message with it: that is delivery to a
- *    process that died, which no queue can undo.)
+ *    so there is no third case. The one piece of bookkeeping after a put's
+ *    commit (advancing the producers' tail counter) is redone by the next
+ *    holder of the producer lock, which the kernel tells that the previous
+ *    holder died. A message is thus removed exactly once, by the one get
+ *    whose commit store ran. (When a killed getter had already committed,
+ *    it took the message with it: that is delivery to a process that died,
+ *    which no queue can undo; coord_pool closes that gap for tasks.)
  *  - The cost of a death is at most a spurious wake-up: a process killed
  *    while asleep leaves a waiter count raised, which makes later calls
  *    issue a (harmless) futex wake.
  *
  * Speed: when the queue is neither empty nor full, put and get make no
- * system call (one uncontended lock, a copy, one store, one fence). They
- * spin briefly, then sleep on a futex, only when they must wait.
+ * system call and no fence: one uncontended lock per side, a copy, one
+ * store. A get never reads the producers' counter (it looks at the slot
+ * itself), so a 1 -> 1 transfer moves only the slot's cache line between
+ * cores. They spin briefly, then sleep on a futex, only when they must
+ * wait.
  *
  * Limits: capacity 1 .. 2^30 messages, max_msg 1 .. 2^30 bytes, and the
  * mapping (about capacity rounded up to a power of two, times
