@@ -13,7 +13,8 @@
     X(queue, "queue throughput with poison-pill shutdown vs pipe and Python")  \
     X(primes, "Example 27.1: cooperative prime search, with/without early exit") \
     X(waste, "slide 3: iterations wasted without early exit vs the lecture's") \
-    X(interval, "Example 27.2: check-interval overhead and stop latency (+plot)")
+    X(interval, "Example 27.2: check-interval overhead and stop latency (+plot)") \
+    X(spectrum, "per-access cost of each shared-state mechanism (slide 8)")
 
 #define COORD__CMD_DECL(name, summary) int cmd_##name(int argc, char **argv);
 COORD_COMMANDS(COORD__CMD_DECL)

@@ -1,0 +1,310 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""spectrum.py: the shared-state cost spectrum with Python's multiprocessing.
+
+The same operations `coord spectrum` measures, done the way a Python program
+does them: Manager().dict(), Value with and without its lock, Array,
+shared_memory, Queue and Pipe round trips through a second process, and a
+raw Unix socket round trip. Each row is the time per access in ns: the
+median and the 99th percentile over repeated runs; for the in-memory rows
+the cost of the empty Python loop (measured in the same run) is subtracted,
+so the number is the access itself.
+
+Output: one JSON object ({"rows": [...]}) with --json, tab-separated lines
+(mechanism, p50, p99, detail) with --tsv (what `coord spectrum` reads), or a
+table.
+"""
+import argparse
+import json
+import multiprocessing as mp
+import os
+import socket
+import statistics
+import sys
+import time
+from multiprocessing import shared_memory
+
+now = time.perf_counter_ns
+
+
+def pct(values, p):
+    v = sorted(values)
+    if not v:
+        return 0.0
+    pos = p / 100.0 * (len(v) - 1)
+    lo = int(pos)
+    if lo + 1 >= len(v):
+        return float(v[-1])
+    return v[lo] + (v[lo + 1] - v[lo]) * (pos - lo)
+
+
+def runs_of(fn, n, runs, base=None):
+    """ns per op of fn(n) over `runs` runs; minus the empty loop if given."""
+    out = []
+    for r in range(runs):
+        t0 = now()
+        fn(n)
+        dt = (now() - t0) / n
+        if base is not None:
+            dt -= base[r % len(base)]
+        out.append(max(dt, 0.01))
+    return out
+
+
+def empty_loop(n):
+    x = None
+    for _ in range(n):
+        pass
+    return x
+
+
+def calibrate(fn, target_ns):
+    n = 1000
+    while True:
+        t0 = now()
+        fn(n)
+        dt = now() - t0
+        if dt > target_ns / 4 or n > 50_000_000:
+            return max(1000, int(n * target_ns / max(dt, 1)))
+        n *= 4
+
+
+# ---- echo children (module level: picklable under any start method) -----
+
+def queue_echo(q_in, q_out):
+    while True:
+        x = q_in.get()
+        if x is None:
+            return
+        q_out.put(x)
+
+
+def pipe_echo(conn):
+    while True:
+        try:
+            x = conn.recv()
+        except EOFError:
+            return
+        if x is None:
+            return
+        conn.send(x)
+
+
+def socket_echo(sock):
+    while True:
+        b = sock.recv(64)
+        if not b:
+            return
+        sock.sendall(b)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="short runs")
+    ap.add_argument("--runs", type=int, default=0, help="repetitions per row")
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--tsv", action="store_true")
+    a = ap.parse_args()
+    runs = a.runs or (7 if a.quick else 21)
+    target = 5e6 if a.quick else 20e6   # ns per run, in-memory rows
+    trips = 300 if a.quick else 2000    # round trips per run
+    mtrips = 100 if a.quick else 600    # manager round trips per run
+    rows = []
+
+    def add(mech, samples, detail):
+        rows.append({"mechanism": mech, "impl": "python",
+                     "ns_per_op_p50": round(statistics.median(samples), 2),
+                     "ns_per_op_p99": round(pct(samples, 99), 2),
+                     "detail": detail})
+
+    n0 = calibrate(empty_loop, target)
+    base = runs_of(empty_loop, n0, runs)
+
+    flag = mp.Value('b', False)              # the lecture's flag (slide 4)
+
+    def flag_check(n):
+        f = flag
+        for _ in range(n):
+            if f.value:
+                break
+    n = calibrate(flag_check, target)
+    add("flag_check", runs_of(flag_check, n, runs, base),
+        "Value('b').value read (synchronized: takes the lock)")
+
+    raw = mp.Value('q', 0, lock=False)
+
+    def value_get(n):
+        v = raw
+        for _ in range(n):
+            v.value
+    n = calibrate(value_get, target)
+    add("value_get", runs_of(value_get, n, runs, base),
+        "Value('q', lock=False).value read (no lock)")
+
+    sv = mp.Value('q', 0)
+
+    def value_set(n):
+        v = sv
+        lock = v.get_lock()
+        for i in range(n):
+            with lock:
+                v.value = i
+    n = calibrate(value_set, target)
+    add("value_set", runs_of(value_set, n, runs, base),
+        "with v.get_lock(): v.value = i")
+
+    arr = mp.Array('q', 1024, lock=False)
+
+    def array_read(n):
+        x = arr
+        for i in range(n):
+            x[i & 1023]
+    n = calibrate(array_read, target)
+    add("array_read", runs_of(array_read, n, runs, base),
+        "Array('q', 1024, lock=False)[i] read")
+
+    def array_write(n):
+        x = arr
+        for i in range(n):
+            x[i & 1023] = i
+    n = calibrate(array_write, target)
+    add("array_write", runs_of(array_write, n, runs, base),
+        "Array('q', 1024, lock=False)[i] = i")
+
+    shm = shared_memory.SharedMemory(create=True, size=4096)
+    try:
+        buf = shm.buf
+
+        def region_read(n):
+            b = buf
+            for i in range(n):
+                b[i & 4095]
+        n = calibrate(region_read, target)
+        add("region_read", runs_of(region_read, n, runs, base),
+            "shared_memory.SharedMemory.buf[i] read")
+        del region_read, buf
+    finally:
+        shm.close()
+        shm.unlink()
+
+    claim = mp.Value('b', False)
+
+    def reset_only(n):
+        c = claim
+        for _ in range(n):
+            c.get_obj().value = 0
+
+    def claim_lock(n):
+        c = claim
+        lock = c.get_lock()
+        obj = c.get_obj()
+        for _ in range(n):
+            obj.value = 0
+            with lock:                  # the lecture's lock, check, set
+                if not obj.value:
+                    obj.value = 1
+    n = calibrate(claim_lock, target)
+    rbase = runs_of(reset_only, n, runs)
+    add("flag_claim_lock", runs_of(claim_lock, n, runs, rbase),
+        "with lock: if not flag.value: flag.value = 1 (reset excluded)")
+
+    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp
+    q_in, q_out = ctx.Queue(), ctx.Queue()
+    p = ctx.Process(target=queue_echo, args=(q_in, q_out))
+    p.start()
+    try:
+        def queue_rt(n):
+            for i in range(n):
+                q_in.put(i)
+                q_out.get()
+        queue_rt(50)
+        add("queue_roundtrip", runs_of(queue_rt, trips, runs),
+            "Queue.put + Queue.get through an echo process")
+    finally:
+        q_in.put(None)
+        p.join(10)
+
+    here, there = ctx.Pipe()
+    p = ctx.Process(target=pipe_echo, args=(there,))
+    p.start()
+    try:
+        def pipe_rt(n):
+            for i in range(n):
+                here.send(i)
+                here.recv()
+        pipe_rt(50)
+        add("pipe_roundtrip", runs_of(pipe_rt, trips, runs),
+            "Pipe: Connection.send + recv through an echo process")
+    finally:
+        here.send(None)
+        p.join(10)
+
+    s1, s2 = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    p = ctx.Process(target=socket_echo, args=(s2,))
+    p.start()
+    s2.close()
+    try:
+        msg = b"x" * 24
+
+        def sock_rt(n):
+            for _ in range(n):
+                s1.sendall(msg)
+                got = 0
+                while got < 24:
+                    got += len(s1.recv(64))
+        sock_rt(50)
+        add("unix_socket_roundtrip", runs_of(sock_rt, trips, runs),
+            "socket.socketpair: sendall + recv of 24 bytes, echo process")
+    finally:
+        # The forked echo process holds a copy of s1 as well: shut the
+        # socket down (not just our descriptor) so that it sees the end.
+        s1.shutdown(socket.SHUT_RDWR)
+        s1.close()
+        p.join(10)
+
+    with ctx.Manager() as manager:
+        d = manager.dict()
+        d["k"] = 1
+
+        def mgr_get(n):
+            for _ in range(n):
+                d["k"]
+        mgr_get(20)
+        add("manager_get", runs_of(mgr_get, mtrips, runs),
+            "Manager().dict()['k'] (one round trip to the manager process)")
+
+        def mgr_set(n):
+            for i in range(n):
+                d["k"] = i
+        add("manager_set", runs_of(mgr_set, mtrips, runs),
+            "Manager().dict()['k'] = i")
+
+        d["c"] = 0
+
+        def mgr_incr(n):
+            for _ in range(n):
+                d["c"] += 1          # two round trips, and not atomic
+        add("manager_incr", runs_of(mgr_incr, mtrips, runs),
+            "d['c'] += 1 (get + set: two round trips, not atomic)")
+
+    if a.json:
+        json.dump({"rows": rows, "runs": runs,
+                   "python": sys.version.split()[0]}, sys.stdout)
+        print()
+    elif a.tsv:
+        for r in rows:
+            print("%s\t%.2f\t%.2f\t%s" % (r["mechanism"], r["ns_per_op_p50"],
+                                          r["ns_per_op_p99"], r["detail"]))
+    else:
+        print("%-24s %12s %12s  %s" % ("mechanism", "p50 ns/op", "p99 ns/op",
+                                        "what"))
+        for r in rows:
+            print("%-24s %12.1f %12.1f  %s" % (r["mechanism"],
+                                               r["ns_per_op_p50"],
+                                               r["ns_per_op_p99"],
+                                               r["detail"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
