@@ -22,7 +22,7 @@ import socket
 import statistics
 import sys
 import time
-from multiprocessing import shared_memory
+from multiprocessing import resource_tracker, shared_memory
 
 now = time.perf_counter_ns
 
@@ -303,6 +303,12 @@ def main():
                                                r["ns_per_op_p50"],
                                                r["ns_per_op_p99"],
                                                r["detail"]))
+    sys.stdout.flush()
+    # Stop multiprocessing's resource tracker process ourselves: left to
+    # itself it outlives us for a moment as an orphan of our caller.
+    tracker = getattr(resource_tracker, "_resource_tracker", None)
+    if tracker is not None and hasattr(tracker, "_stop"):
+        tracker._stop()
     return 0
 
 

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: MIT */
+/* test-spectrum.c: `coord spectrum`: every documented mechanism row, positive numbers, Python column, usage errors. */
+#include <sys/wait.h>
+
+#include "harness.h"
+
+static char out[1 << 17], err[1 << 16];
+
+static int spectrum(const char *a1, const char *a2, const char *a3,
+                    const char *a4)
+{
+    const char *argv[] = {COORD_CLI_PATH, "spectrum", a1, a2, a3, a4, NULL};
+    int st = test_run(argv, out, sizeof out, err, sizeof err, 100000);
+    ASSERT_TRUE(WIFEXITED(st));
+    return WEXITSTATUS(st);
+}
+
+/* The mechanism names documented in docs/spectrum.md: the first column of
+ * its table, "| `name` |". */
+static int documented(char names[][48], int max)
+{
+    FILE *f = fopen(COORD_SOURCE_DIR "/docs/spectrum.md", "r");
+    ASSERT_TRUE(f != NULL);
+    char line[1024];
+    int n = 0;
+    while (fgets(line, sizeof line, f) && n < max) {
+        char name[48];
+        if (sscanf(line, "| `%47[a-z0-9_]` |", name) == 1)
+            snprintf(names[n++], sizeof names[0], "%s", name);
+    }
+    fclose(f);
+    return n;
+}
+
+/* The number after `"field":` in the row of `mech` by `impl`; -1 when the
+ * row is absent, and a failure when the field is missing or not a number. */
+static double row_field(const char *mech, const char *impl, const char *field)
+{
+    char key[160];
+    snprintf(key, sizeof key, "{\"mechanism\":\"%s\",\"impl\":\"%s\",", mech,
+             impl);
+    const char *row = strstr(out, key);
+    if (!row)
+        return -1;
+    const char *end = strchr(row, '}');
+    char fk[64];
+    snprintf(fk, sizeof fk, "\"%s\":", field);
+    const char *p = strstr(row, fk);
+    if (!p || p > end)
+        test__fail(__FILE__, __LINE__, "%s/%s has no %s", mech, impl, field);
+    char *e;
+    double v = strtod(p + strlen(fk), &e);
+    if (e == p + strlen(fk))
+        test__fail(__FILE__, __LINE__, "%s/%s: %s is not a number", mech,
+                   impl, field);
+    return v;
+}
+
+TEST(spectrum_quick_json_has_every_row)
+{
+    char names[32][48];
+    int n = documented(names, 32);
+    ASSERT_GE(n, 15);
+    ASSERT_EQ(spectrum("--quick", "--json", NULL, NULL), 0);
+    /* Exactly one JSON object on stdout. */
+    ASSERT_EQ(out[0], '{');
+    ASSERT_TRUE(strchr(out, '\n') == out + strlen(out) - 1);
+    for (int i = 0; i < n; i++) {
+        double p50 = row_field(names[i], "coord", "ns_per_op_p50");
+        if (p50 < 0)
+            test__fail(__FILE__, __LINE__, "no coord row for %s", names[i]);
+        ASSERT_TRUE(p50 > 0);
+        ASSERT_TRUE(row_field(names[i], "coord", "ns_per_op_p99") > 0);
+        ASSERT_TRUE(row_field(names[i], "coord", "ratio_to_flag_check") > 0);
+        /* No Python rows without --vs-python. */
+        ASSERT_TRUE(row_field(names[i], "python", "ns_per_op_p50") < 0);
+    }
+    ASSERT_TRUE(row_field("flag_check", "coord", "child_ns_per_op_p50") > 0);
+    ASSERT_TRUE(strstr(out, "\"python\":\"not requested") != NULL);
+    /* And nothing that is not documented. */
+    int rows = 0;
+    for (const char *p = out; (p = strstr(p, "\"mechanism\":\"")); p++) {
+        p += 13;
+        bool known = false;
+        for (int i = 0; i < n; i++)
+            known |= strncmp(p, names[i], strlen(names[i])) == 0 &&
+                     p[strlen(names[i])] == '"';
+        if (!known)
+            test__fail(__FILE__, __LINE__, "undocumented row: %.40s", p);
+        rows++;
+    }
+    ASSERT_EQ(rows, n);
+}
+
+TEST(spectrum_table_and_usage)
+{
+    ASSERT_EQ(spectrum("--quick", "--runs", "3", NULL), 0);
+    ASSERT_TRUE(strstr(out, "manager_batch100_get") != NULL);
+    ASSERT_TRUE(strstr(out, "targets:") != NULL);
+    ASSERT_EQ(spectrum("--help", NULL, NULL, NULL), 0);
+    ASSERT_TRUE(strstr(out, "usage: coord spectrum") != NULL);
+    ASSERT_EQ(spectrum("--bogus", NULL, NULL, NULL), 2);
+    ASSERT_TRUE(strstr(err, "unknown option") != NULL);
+    ASSERT_EQ(spectrum("--runs", "1", NULL, NULL), 2);
+    ASSERT_EQ(spectrum("--runs", NULL, NULL, NULL), 2);
+    ASSERT_STR_EQ(out, "");
+}
+
+TEST(spectrum_python_missing_is_skipped)
+{
+    setenv("COORD_PYTHON_DIR", "/nonexistent/coord-python", 1);
+    ASSERT_EQ(spectrum("--quick", "--runs", "3", "--vs-python"), 0);
+    ASSERT_TRUE(strstr(out, "skipped") != NULL);
+    ASSERT_EQ(spectrum("--quick", "--json", "--vs-python", NULL), 0);
+    ASSERT_TRUE(strstr(out, "\"python\":\"skipped") != NULL);
+    ASSERT_TRUE(strstr(out, "\"measured\":null,\"met\":null") != NULL);
+}
+
+TEST(spectrum_vs_python_slow)
+{
+    if (system("command -v python3 >/dev/null 2>&1") != 0)
+        SKIP("no python3");
+    ASSERT_EQ(spectrum("--quick", "--json", "--vs-python", NULL), 0);
+    ASSERT_TRUE(strstr(out, "\"python\":\"ran\"") != NULL);
+    static const char *const py[] = {
+        "flag_check",      "value_get",       "value_set",
+        "array_read",      "array_write",     "region_read",
+        "flag_claim_lock", "queue_roundtrip", "pipe_roundtrip",
+        "unix_socket_roundtrip", "manager_get", "manager_set",
+        "manager_incr"};
+    for (size_t i = 0; i < sizeof py / sizeof py[0]; i++) {
+        ASSERT_TRUE(row_field(py[i], "python", "ns_per_op_p50") > 0);
+        ASSERT_TRUE(row_field(py[i], "python", "coord_speedup") > 0);
+    }
+    ASSERT_TRUE(row_field("flag_claim_cas", "python", "ns_per_op_p50") < 0);
+}
+
+#define TEST_LIST(X)                                                           \
+    X(spectrum_quick_json_has_every_row)                                       \
+    X(spectrum_table_and_usage)                                                \
+    X(spectrum_python_missing_is_skipped)                                      \
+    X(spectrum_vs_python_slow)
+#define HELPER_LIST(X)
+TEST_MAIN()
