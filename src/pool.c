@@ -68,7 +68,8 @@ struct coord_pool {
     unsigned char **retry; /* task messages to queue again */
     size_t *retry_len;
     size_t retry_n, retry_cap;
-    unsigned char *sbuf, *rbuf, *wbuf; /* submit, drain, worker buffers */
+    /* submit, result drain, dead-task drain, worker result buffers */
+    unsigned char *sbuf, *rbuf, *dbuf, *wbuf;
     bool closed;   /* no more submits; pills go out */
     bool joined;   /* every worker reaped after shutdown */
     uint64_t pills_put, pill_exits;
@@ -315,12 +316,14 @@ static void fail_outstanding(coord_pool *p, const char *cause)
     p->retry_n = 0;
     for (;;) {
         size_t len;
-        int r = coord_queue_get(p->tasks, p->sbuf, p->task_msg, &len, 0);
+        /* Its own buffer: this can run inside submit, whose message is
+         * waiting in sbuf. */
+        int r = coord_queue_get(p->tasks, p->dbuf, p->task_msg, &len, 0);
         if (r == COORD_PILL)
             continue;
         if (r != 0)
             break;
-        const struct task_hdr *h = (const struct task_hdr *)p->sbuf;
+        const struct task_hdr *h = (const struct task_hdr *)p->dbuf;
         fail_task(p, h->id, h->attempt - 1, -1, 0, cause);
     }
     /* Anything else without a result was lost with a worker whose record
@@ -482,6 +485,7 @@ static void pool_free(coord_pool *p)
     free(p->slot_restarts);
     free(p->sbuf);
     free(p->rbuf);
+    free(p->dbuf);
     free(p->wbuf);
     free(p);
 }
@@ -526,9 +530,10 @@ int coord_pool_start(coord_pool **out, const coord_pool_opts *o,
     p->slot_restarts = calloc(o->workers, sizeof *p->slot_restarts);
     p->sbuf = malloc(p->task_msg);
     p->rbuf = malloc(p->result_msg);
+    p->dbuf = malloc(p->task_msg);
     p->wbuf = malloc(p->result_msg);
     if (!r && (!p->kids || !p->slot_restarts || !p->sbuf || !p->rbuf ||
-               !p->wbuf || reserve_id(p, 0) < 0))
+               !p->dbuf || !p->wbuf || reserve_id(p, 0) < 0))
         r = COORD_ENOMEM;
     if (r) {
         pool_free(p);
@@ -564,6 +569,7 @@ int coord_pool_submit(coord_pool *p, const void *task, size_t len,
     if (len)
         memcpy(p->sbuf + sizeof h, task, len);
     uint64_t deadline = coord__deadline(timeout_ms);
+    bool last = false;
     for (;;) {
         if (p->live == 0)
             return COORD_EPEERDIED;
@@ -572,18 +578,14 @@ int coord_pool_submit(coord_pool *p, const void *task, size_t len,
             break;
         if (r != COORD_EAGAIN)
             return r;
+        if (last)
+            return timeout_ms == 0 ? COORD_EAGAIN : COORD_ETIMEDOUT;
         /* Full: do the parent's duties (collect results, so that workers
-         * blocked on the result queue go on; handle deaths), try again. */
+         * blocked on the result queue go on; handle deaths), try again;
+         * once more after the deadline. */
         int ms = left_ms(deadline);
         pump(p, ms);
-        if (ms == 0) {
-            r = coord_queue_put(p->tasks, p->sbuf, sizeof h + len, 0);
-            if (r == 0)
-                break;
-            if (r == COORD_EAGAIN && timeout_ms != 0)
-                r = COORD_ETIMEDOUT;
-            return r;
-        }
+        last = ms == 0;
     }
     if (id)
         *id = p->next_id;

@@ -328,6 +328,44 @@ TEST(pool_all_workers_dead_no_replace)
     coord_pool_destroy(p);
 }
 
+/* The last worker dies while submit waits on a full task queue: submit
+ * must say so (not wait forever, not accept a task nobody can run). */
+TEST(pool_submit_while_last_worker_dies)
+{
+    struct ctl *c = new_ctl();
+    coord_pool_opts o;
+    coord_pool_opts_init(&o);
+    o.workers = 1;
+    o.max_task = sizeof(struct task);
+    o.max_result = sizeof(uint64_t);
+    o.queue_capacity = 1;
+    o.replace = false;
+    coord_pool *p;
+    ASSERT_OK(coord_pool_start(&p, &o, run_task, c));
+    uint32_t accepted = 0;
+    int r = 0;
+    for (uint32_t i = 0; i < 50; i++) {
+        struct task t = {i == 0 ? DO_EXIT3 : DO_SQUARE, i};
+        r = coord_pool_submit(p, &t, sizeof t, NULL, 20000);
+        if (r != 0)
+            break;
+        accepted++;
+    }
+    ASSERT_CODE(r, COORD_EPEERDIED);
+    ASSERT_GE(accepted, 1);
+    ASSERT_OK(coord_pool_shutdown(p, 20000));
+    ASSERT_EQ(count_children(), 0);
+    uint32_t n = 0;
+    coord_task_result res;
+    uint64_t v;
+    while (coord_pool_result(p, &res, &v, sizeof v, 0) == 0) {
+        ASSERT_CODE(res.status, COORD_EPEERDIED);
+        n++;
+    }
+    ASSERT_EQ(n, accepted);
+    coord_pool_destroy(p);
+}
+
 TEST(pool_random_kills_with_retries)
 {
     struct ctl *c = new_ctl();
@@ -453,6 +491,7 @@ TEST(pool_bad_input)
     X(pool_worker_segfault)                                                    \
     X(pool_retry_after_death)                                                  \
     X(pool_all_workers_dead_no_replace)                                        \
+    X(pool_submit_while_last_worker_dies)                                      \
     X(pool_random_kills_with_retries)                                          \
     X(pool_destroy_kills_running_workers)                                      \
     X(pool_bad_input)
