@@ -75,35 +75,57 @@ static int bench_stop(const struct bench_opts *o, uint64_t every,
     return 0;
 }
 
-/* Overhead of the auto interval against never checking, in CPU time of
- * the workers (robust against preemption on a shared machine). */
+/* One chunk of the cheap probe run as coord_search runs it: through a
+ * function pointer, in blocks of iv's K, one flag load per block. The
+ * baseline is the same code with COORD_CHECK_NEVER (one block), so both
+ * sides share their machine code and alignment. */
+static uint64_t chunk(coord_probe_fn fn, const coord_flag *f,
+                      coord_interval *iv, uint64_t i, uint64_t n)
+{
+    uint64_t res, nohit = UINT64_MAX, end = i + n;
+    coord_interval_restart(iv);
+    while (i < end) {
+        uint64_t k = coord_interval_begin(iv);
+        uint64_t stop = end - i < k ? end : i + k, m = stop - i;
+        for (; i < stop; i++)
+            fn(i, &res, &nohit);
+        coord_interval_end(iv, m);
+        if (coord_flag_is_set(f))
+            break;
+    }
+    return i;
+}
+
+/* Overhead of the auto interval against never checking on the ~1.3 ns
+ * iteration: ~1 ms chunks with and without, alternating in one process;
+ * each run reports the median ratio of its 101 pairs. */
 static int bench_auto_overhead(const struct bench_opts *o)
 {
     int runs = nruns(o, 11);
-    double pct[MAX_RUNS];
-    coord_search_worker pw[2];
-    uint64_t nohit = UINT64_MAX, res;
-    coord_search_opts so = COORD_SEARCH_OPTS_INIT;
-    so.workers = 2;
-    so.begin = 0;
-    so.end = 20000000;
-    so.partition = COORD_PARTITION_BLOCKS;
-    so.per_worker = pw;
+    double pct[MAX_RUNS], pairs[101];
+    coord_flag *f;
+    if (coord_flag_create(&f))
+        return -1;
+    coord_probe_fn volatile fnp = probe_cheap; /* no inlining: as search */
+    coord_probe_fn fn = fnp;
+    uint64_t i = 0, n = 700000;
     for (int r = 0; r < runs; r++) {
-        double t[2];
-        for (int j = 0; j < 2; j++) {
-            int k = (r + j) % 2; /* alternate which goes first */
-            so.early_exit = k == 1;
-            so.check_every = k == 1 ? COORD_CHECK_AUTO : COORD_CHECK_NEVER;
-            coord_search_stats st;
-            if (coord_search(&so, probe_cheap, &nohit, &res, sizeof res,
-                             &st) != 0 ||
-                st.iterations != so.end)
-                return -1;
-            t[k] = (double)(pw[0].cpu_ns + pw[1].cpu_ns);
+        coord_interval a, never;
+        coord_interval_init(&a, COORD_CHECK_AUTO, 0, 0);
+        coord_interval_init(&never, COORD_CHECK_NEVER, 0, 0);
+        for (int p = 0; p < 101; p++) {
+            double t[2];
+            for (int h = 0; h < 2; h++) {
+                int which = (h + p) % 2;
+                uint64_t t0 = coord_clock_ns();
+                i = chunk(fn, f, which ? &a : &never, i, n);
+                t[which] = (double)(coord_clock_ns() - t0);
+            }
+            pairs[p] = (t[1] - t[0]) / t[0] * 100.0;
         }
-        pct[r] = (t[1] - t[0]) / t[0] * 100.0;
+        pct[r] = bench_median(pairs, 101);
     }
+    coord_flag_destroy(f);
     bench_report_value("search", "auto_overhead_cheap", "pct", pct, runs);
     return 0;
 }

@@ -1,20 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /* cmd-interval.c: `coord interval`: Example 27.2, overhead and stop latency against the check interval. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "earlyexit.h"
 
 #define MAX_INTERVALS 16
-#define MAX_RUNS 64
+#define MAX_PAIRS 400
 #define MAX_STOPS 201
-#define SIEVE_LEN (1u << 22)
+#define SIEVE_LEN (1u << 16) /* 64 KiB: stays in L2, so the cheap run is CPU-bound */
 #define HEAVY_BASE 10000000ull
-/* Each overhead run gives every worker about this much work. */
-#define RUN_NS 25000000.0
+/* Each stop-latency search gives every worker about this much work. */
+#define RUN_NS 12000000.0
 
 enum { CHEAP = 0, HEAVY = 1 };
 static const char *const work_name[] = {"cheap", "heavy"};
@@ -25,6 +29,7 @@ struct cell {
     double overhead_pct, stop_p50, stop_p99, every;
     bool latency_won;
     bool has_overhead, has_stop;
+    int stops; /* stop samples measured */
 };
 
 struct interval_cfg {
@@ -45,17 +50,18 @@ static void usage(FILE *f)
         "Example 27.2: the same prime work at several check intervals, for a\n"
         "cheap iteration (a sieve lookup, ~1-2 ns) and a heavy one (trial\n"
         "division of n ~ 10^7 by every odd d <= sqrt(n), ~10 us). For each\n"
-        "interval: the overhead of checking against never checking (workers'\n"
-        "CPU time, least disturbed of --runs runs each), and the stop latency (claim\n"
+        "interval: the overhead of checking against never checking (each worker\n"
+        "alternates ~1 ms chunks with and without checks; median ratio of the\n"
+        "pairs), and the stop latency (claim\n"
         "to the last other worker leaving its loop, p50/p99 over --stops).\n"
         "'auto' is COORD_CHECK_AUTO (budget 1 %%, target 100 us).\n\n"
         "  --workers N        (default: online CPUs, so none waits for a core)\n"
         "  --intervals LIST   comma list of numbers and auto\n"
         "                     (default 1,10,100,1000,10000,auto)\n"
         "  --work cheap|heavy|both  (default both)\n"
-        "  --runs R           overhead runs per cell (default 7)\n"
+        "  --runs R           overhead: pairs per worker and interval (60)\n"
         "  --stops S          stops per cell (default 15)\n"
-        "  --quick            3 runs, 7 stops, a third of the work per run\n"
+        "  --quick            20 pairs, 7 stops, a third of the work per stop\n"
         "  --plot FILE        draw overhead and stop latency against the\n"
         "                     interval with gnuplot (FILE .png or .svg)\n"
         "  --vs-python        also run bench/python/interval.py (Python's\n"
@@ -98,7 +104,7 @@ static int parse(int argc, char **argv, struct interval_cfg *c)
 {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     *c = (struct interval_cfg){.workers = cpus < 1 ? 1 : (uint32_t)cpus,
-                               .runs = 7, .stops = 15,
+                               .runs = 60, .stops = 15,
                                .works = {true, true},
                                .intervals = {1, 10, 100, 1000, 10000,
                                              COORD_CHECK_AUTO},
@@ -117,7 +123,7 @@ static int parse(int argc, char **argv, struct interval_cfg *c)
         } else if (!strcmp(argv[i], "--vs-python")) {
             c->vs_python = true;
         } else if (!strcmp(argv[i], "--quick")) {
-            c->runs = 3;
+            c->runs = 20;
             c->stops = 7;
             c->run_ns = RUN_NS / 3;
         } else if ((r = cli_opt("interval", argc, argv, &i, "--workers",
@@ -126,7 +132,7 @@ static int parse(int argc, char **argv, struct interval_cfg *c)
                 return 2;
             c->workers = (uint32_t)u;
         } else if ((r = cli_opt("interval", argc, argv, &i, "--runs", &v))) {
-            if (r < 0 || !cli_parse_u64("interval", "--runs", v, 1, MAX_RUNS,
+            if (r < 0 || !cli_parse_u64("interval", "--runs", v, 1, MAX_PAIRS,
                                         &u))
                 return 2;
             c->runs = (int)u;
@@ -210,60 +216,154 @@ static int one(const struct interval_cfg *c, coord_probe_fn fn,
     return rc;
 }
 
-static double cpu_sum(const coord_search_worker *pw, uint32_t n)
+/*
+ * Overhead against never checking. Forking one search per measurement
+ * leaves each run at the mercy of where and beside what it runs (runs of
+ * the same search differ by +-25 % on this shared machine), far more than
+ * a check costs. So each worker process alternates, many times, a chunk of
+ * about CHUNK_NS of the work run the way coord_search runs it (the probe
+ * through a function pointer, blocks of K iterations, one flag check per
+ * block, the automatic interval's clock reads) with a chunk of the same
+ * work and no checks, in alternating order; both halves of a pair see the
+ * same machine, and the overhead is the median of all pairs' time ratios
+ * (a preempted chunk is an outlier the median ignores). Blocks restart at
+ * each chunk, so an interval longer than a chunk checks once per chunk.
+ */
+#define CHUNK_NS 1000000.0
+
+struct ov_shared {
+    double ratio[MAX_INTERVALS][64][MAX_PAIRS];
+    uint64_t every[MAX_INTERVALS][64];
+    uint32_t conflicts[MAX_INTERVALS][64];
+};
+
+struct ov_job {
+    const struct interval_cfg *c;
+    coord_probe_fn fn; /* called through a pointer, as coord_search does */
+    struct ee_work *w;
+    coord_flag *flag;  /* never set: the checks only load it */
+    uint64_t chunk;    /* iterations per chunk */
+    int pairs;
+    struct ov_shared *sh;
+};
+
+static uint64_t chunk_checked(const struct ov_job *j, uint64_t i,
+                              coord_interval *iv)
 {
-    double s = 0;
-    for (uint32_t i = 0; i < n; i++)
-        s += (double)pw[i].cpu_ns;
-    return s;
+    uint64_t res, end = i + j->chunk;
+    coord_interval_restart(iv);
+    while (i < end) {
+        uint64_t k = coord_interval_begin(iv);
+        uint64_t stop = end - i < k ? end : i + k, n = stop - i;
+        for (; i < stop; i++)
+            j->fn(i, &res, j->w);
+        coord_interval_end(iv, n);
+        if (coord_flag_is_set(j->flag))
+            break;
+    }
+    return i;
 }
 
-/* Overhead of every interval against never checking, for one work. Each
- * run measures the baseline and every interval, in a rotating order so
- * that drift of the machine spreads over all of them. */
-static int measure_overhead(const struct interval_cfg *c, int work,
-                            coord_probe_fn fn, struct ee_work *w,
-                            uint64_t per_worker, struct cell *cells)
+static int overhead_worker(const struct ov_job *j, int wid)
 {
-    static double ti[MAX_INTERVALS][MAX_RUNS], tb[MAX_RUNS];
-    coord_search_worker pw[64];
-    coord_search_stats st;
-    int n = c->nintervals;
-    w->hit = UINT64_MAX;
-    for (int r = 0; r < c->runs; r++) {
-        double base = 0, t[MAX_INTERVALS];
-        for (int j = 0; j <= n; j++) {
-            int idx = (j + r) % (n + 1); /* n: the baseline */
-            cli_progress("interval", "%s overhead, run %d/%d, %d/%d",
-                         work_name[work], r + 1, c->runs, j + 1, n + 1);
-            bool never = idx == n;
-            if (one(c, fn, w, per_worker,
-                    never ? COORD_CHECK_NEVER : c->intervals[idx], !never, &st,
-                    pw) != 0)
-                return -1;
-            if (never)
-                base = cpu_sum(pw, c->workers);
-            else
-                t[idx] = cpu_sum(pw, c->workers);
-            if (!never && c->intervals[idx] == COORD_CHECK_AUTO) {
-                cells[idx].every = (double)st.check_every;
-                cells[idx].latency_won |= st.latency_won;
+    const struct interval_cfg *c = j->c;
+    uint64_t i = (uint64_t)wid << 32; /* each worker its own numbers */
+    for (int r = 0; r < c->nintervals; r++) {
+        int idx = (r + wid) % c->nintervals;
+        /* Both halves run the same machine code (a separate plain loop
+         * would be aligned differently, and on a ~1 ns iteration code
+         * alignment alone moves the time by 15 %): the baseline is this
+         * loop with COORD_CHECK_NEVER, one block and one check per chunk
+         * (~30 ns per ms: 0.003 %). */
+        coord_interval iv, never;
+        if (coord_interval_init(&iv, c->intervals[idx], 0, 0) ||
+            coord_interval_init(&never, COORD_CHECK_NEVER, 0, 0))
+            return 3;
+        for (int p = 0; p < j->pairs; p++) {
+            double t[2];
+            for (int h = 0; h < 2; h++) {
+                int which = (h + p) % 2; /* 1: with checks */
+                uint64_t t0 = coord_clock_ns();
+                i = chunk_checked(j, i, which ? &iv : &never);
+                t[which] = (double)(coord_clock_ns() - t0);
             }
+            j->sh->ratio[idx][wid][p] = t[0] > 0 ? t[1] / t[0] : 1;
         }
-        tb[r] = base;
-        for (int i = 0; i < n; i++)
-            ti[i][r] = t[i];
-    }
-    /* Interference from other processes only ever adds time, so the least
-     * disturbed run of each (the minimum) is compared: min(K) / min(never). */
-    double best_base = cli_percentile(tb, (size_t)c->runs, 0);
-    for (int i = 0; i < n; i++) {
-        double best = cli_percentile(ti[i], (size_t)c->runs, 0);
-        cells[i].overhead_pct =
-            best_base > 0 ? (best - best_base) / best_base * 100.0 : 0;
-        cells[i].has_overhead = true;
+        j->sh->every[idx][wid] = iv.every;
+        j->sh->conflicts[idx][wid] = (uint32_t)iv.conflicts;
     }
     return 0;
+}
+
+static int measure_overhead(const struct interval_cfg *c, int work,
+                            coord_probe_fn fn, struct ee_work *w,
+                            double cost, struct cell *cells)
+{
+    struct ov_shared *sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE,
+                                MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (sh == MAP_FAILED) {
+        cli_error("interval", "out of memory");
+        return -1;
+    }
+    coord_flag *flag;
+    if (coord_flag_create(&flag)) {
+        munmap(sh, sizeof *sh);
+        cli_error("interval", "cannot create a flag");
+        return -1;
+    }
+    w->hit = UINT64_MAX;
+    struct ov_job j = {.c = c, .fn = fn, .w = w, .flag = flag,
+                       .pairs = c->runs > MAX_PAIRS ? MAX_PAIRS : c->runs,
+                       .sh = sh};
+    j.chunk = (uint64_t)(CHUNK_NS / (cost > 0.1 ? cost : 0.1));
+    if (j.chunk < 20)
+        j.chunk = 20;
+    cli_progress("interval", "%s overhead: %u workers x %d pairs x %d "
+                 "intervals", work_name[work], c->workers, j.pairs,
+                 c->nintervals);
+    pid_t pids[64];
+    uint32_t started = 0;
+    int rc = 0;
+    fflush(NULL);
+    for (; started < c->workers; started++) {
+        pids[started] = fork();
+        if (pids[started] == 0)
+            _exit(overhead_worker(&j, (int)started));
+        if (pids[started] < 0) {
+            rc = -1;
+            break;
+        }
+    }
+    for (uint32_t k = 0; k < started; k++) {
+        int st;
+        while (waitpid(pids[k], &st, 0) < 0 && errno == EINTR)
+            ;
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+            rc = -1;
+    }
+    if (rc == 0) {
+        static double all[64 * MAX_PAIRS];
+        for (int i = 0; i < c->nintervals; i++) {
+            size_t n = 0;
+            uint64_t every = 0;
+            for (uint32_t k = 0; k < c->workers; k++) {
+                for (int p = 0; p < j.pairs; p++)
+                    all[n++] = sh->ratio[i][k][p];
+                every += sh->every[i][k];
+                cells[i].latency_won |= sh->conflicts[i][k] > 0;
+            }
+            cells[i].overhead_pct = (cli_percentile(all, n, 50) - 1) * 100;
+            cells[i].has_overhead = true;
+            if (c->intervals[i] == COORD_CHECK_AUTO)
+                cells[i].every = (double)every / c->workers;
+        }
+    } else {
+        cli_progress_done();
+        cli_error("interval", "an overhead worker failed");
+    }
+    coord_flag_destroy(flag);
+    munmap(sh, sizeof *sh);
+    return rc;
 }
 
 /* Stop latency: worker 0 hits in the middle of its block while the others
@@ -278,10 +378,16 @@ static int measure_stops(const struct interval_cfg *c, int work,
     uint64_t seed = 0x2545F4914F6CDD1Dull ^ (uint64_t)getpid();
     for (int i = 0; i < c->nintervals; i++) {
         int got = 0;
-        for (int s = 0; s < c->stops; s++) {
+        /* A sample counts only when every other worker was still in its
+         * loop at the claim (it left after it: stopped by the flag, or, with
+         * an interval longer than its block, by running out of work). On a
+         * busy machine a worker may have finished its block before worker 0
+         * got to the hit; such a run has nothing to stop. Up to three tries
+         * per wanted stop. */
+        for (int s = 0; s < 3 * c->stops && got < c->stops; s++) {
             cli_progress("interval", "%s stop latency, interval %d/%d, "
                          "stop %d/%d", work_name[work], i + 1, c->nintervals,
-                         s + 1, c->stops);
+                         got + 1, c->stops);
             seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
             /* Between 40 % and 60 % of worker 0's block, at random, so the
              * others are caught at random points of their blocks. */
@@ -289,14 +395,18 @@ static int measure_stops(const struct interval_cfg *c, int work,
             int rc = one(c, fn, w, per_worker, c->intervals[i], true, &st, pw);
             if (rc < 0)
                 return -1;
-            if (rc == 1 && st.winner == 0)
+            bool stopped = rc == 1 && st.winner == 0;
+            for (uint32_t k = 1; stopped && k < c->workers; k++)
+                stopped = pw[k].left_after_claim_ns >= 0;
+            if (stopped)
                 lat[got++] = (double)st.stop_latency_ns;
             if (c->intervals[i] == COORD_CHECK_AUTO)
                 cells[i].latency_won |= st.latency_won;
         }
-        cells[i].stop_p50 = cli_percentile(lat, (size_t)got, 50);
-        cells[i].stop_p99 = cli_percentile(lat, (size_t)got, 99);
+        cells[i].stop_p50 = got ? cli_percentile(lat, (size_t)got, 50) : NAN;
+        cells[i].stop_p99 = got ? cli_percentile(lat, (size_t)got, 99) : NAN;
         cells[i].has_stop = got > 0;
+        cells[i].stops = got;
         if (c->intervals[i] != COORD_CHECK_AUTO)
             cells[i].every = (double)c->intervals[i];
     }
@@ -472,7 +582,7 @@ int cmd_interval(int argc, char **argv)
         struct cell *cw = &cells[ncells];
         for (int i = 0; i < c.nintervals; i++)
             cw[i] = (struct cell){.work = work, .interval = c.intervals[i]};
-        if (measure_overhead(&c, work, fns[work], &w[work], per_worker, cw) ||
+        if (measure_overhead(&c, work, fns[work], &w[work], cost[work], cw) ||
             measure_stops(&c, work, fns[work], &w[work], per_worker, cw)) {
             free(sieve);
             return CLI_RUNTIME;
@@ -517,9 +627,15 @@ int cmd_interval(int argc, char **argv)
                        x->every, x->latency_won ? "true" : "false");
             else
                 printf("%llu", (unsigned long long)x->interval);
-            printf(",\"overhead_pct\":%.3f,\"stop_latency_p50_ns\":%.0f,"
-                   "\"stop_latency_p99_ns\":%.0f,\"stop_latency_ns\":%.0f}",
-                   x->overhead_pct, x->stop_p50, x->stop_p99, x->stop_p50);
+            printf(",\"overhead_pct\":%.3f,\"stops\":%d", x->overhead_pct,
+                   x->stops);
+            if (x->has_stop)
+                printf(",\"stop_latency_p50_ns\":%.0f,"
+                       "\"stop_latency_p99_ns\":%.0f,\"stop_latency_ns\":%.0f}",
+                       x->stop_p50, x->stop_p99, x->stop_p50);
+            else
+                printf(",\"stop_latency_p50_ns\":null,"
+                       "\"stop_latency_p99_ns\":null,\"stop_latency_ns\":null}");
         }
         printf("]");
         if (auto_cheap || auto_heavy) {
@@ -532,8 +648,11 @@ int cmd_interval(int argc, char **argv)
             if (auto_heavy)
                 printf("%s\"auto_heavy_stop_p50_ns\":%.0f,"
                        "\"auto_heavy_stop_met\":%s",
-                       auto_cheap ? "," : "", auto_heavy->stop_p50,
-                       auto_heavy->stop_p50 <= 100000 ? "true" : "false");
+                       auto_cheap ? "," : "",
+                       auto_heavy->has_stop ? auto_heavy->stop_p50 : -1.0,
+                       auto_heavy->has_stop && auto_heavy->stop_p50 <= 100000
+                           ? "true"
+                           : "false");
             printf("}");
         }
         if (c.vs_python) {
@@ -558,15 +677,19 @@ int cmd_interval(int argc, char **argv)
         printf("}\n");
     } else {
         char a[32], b[32];
-        printf("coord interval (Example 27.2): %u workers; cheap = sieve "
-               "lookup (%s/iteration), heavy = trial division of n ~ 10^7 "
-               "(%s/iteration)\n",
-               c.workers, ee_dur(cost[CHEAP], a, sizeof a),
-               ee_dur(cost[HEAVY], b, sizeof b));
-        printf("overhead: workers' CPU time against never checking, the least "
-               "disturbed of %d runs each; stop latency: claim to the last "
-               "other worker leaving, over %d stops\n",
-               c.runs, c.stops);
+        printf("coord interval (Example 27.2): %u workers", c.workers);
+        if (c.works[CHEAP])
+            printf("; cheap = sieve lookup (%s/iteration)",
+                   ee_dur(cost[CHEAP], a, sizeof a));
+        if (c.works[HEAVY])
+            printf("; heavy = trial division of n ~ 10^7 (%s/iteration)",
+                   ee_dur(cost[HEAVY], b, sizeof b));
+        printf("\n");
+        printf("overhead: ~1 ms chunks with checks against the same without, "
+               "alternating in each worker, median of %d pairs x %u workers; "
+               "stop latency: claim to the last other worker leaving, over %d "
+               "stops\n",
+               c.runs, c.workers, c.stops);
         printf("load average before the run: %.2f (other processes share "
                "the %ld CPUs and stretch the latencies)\n\n",
                load, sysconf(_SC_NPROCESSORS_ONLN));
@@ -601,7 +724,9 @@ int cmd_interval(int argc, char **argv)
             printf("target: auto stop latency p50 on the heavy iteration <= "
                    "100 us: %s (%s)\n",
                    ee_dur(auto_heavy->stop_p50, a, sizeof a),
-                   auto_heavy->stop_p50 <= 100000 ? "met" : "NOT met");
+                   auto_heavy->has_stop && auto_heavy->stop_p50 <= 100000
+                       ? "met"
+                       : "NOT met");
         if (c.vs_python) {
             if (pyrc == 0)
                 printf("python: cheap %s/iteration, heavy %s/iteration; no "

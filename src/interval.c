@@ -16,6 +16,8 @@
 /* Blocks in a row more than CLAMP times slower than the average before
  * they are believed (fewer are taken for preemption and skipped). */
 #define HIGH_STREAK 3
+/* Blocks whose conflicts are not counted (the average is still raw). */
+#define WARMUP_BLOCKS 2
 /* An automatic K grows at most this factor per block. */
 #define GROWTH 4
 
@@ -149,7 +151,9 @@ void coord_interval_feed(coord_interval *iv, uint64_t elapsed_ns,
                                   &k);
     if (r < 0)
         return;
-    if (r == 1)
+    /* The first blocks' average is one raw sample (a preempted first block
+     * looks like a huge iteration cost): conflicts count after them. */
+    if (r == 1 && iv->blocks > WARMUP_BLOCKS)
         iv->conflicts++;
     /* Grow gradually: the average of the first blocks is still rough. */
     if (k / GROWTH > iv->every)

@@ -60,7 +60,8 @@ typedef struct coord_interval {
     uint64_t every;      /* K: iterations in the next block (read it) */
     uint64_t blocks;     /* blocks ended so far */
     uint64_t retunes;    /* times an automatic K changed */
-    uint64_t conflicts;  /* blocks for which latency won over the budget */
+    uint64_t conflicts;  /* blocks for which latency won over the budget
+                            (counted from the third block on) */
     double cost_ns;      /* moving average of one iteration (auto; 0 before
                             the first block) */
     /* private */
