@@ -27,6 +27,7 @@ struct exp {
     const char *title; /* section title */
     const char *what;  /* one sentence */
     const char *extra; /* one more argument, or NULL */
+    const char *extra_full; /* one more, in the default (not quick) run */
     enum exp_state state;
     char why[256];
     double secs;
@@ -47,7 +48,7 @@ static struct exp exps[] = {
      "The same work checked every 1 ... 10,000 iterations and with the "
      "automatic interval, for a cheap and a heavy iteration: overhead and "
      "stop latency.",
-     NULL},
+     NULL, "--vs-python"},
     {"spectrum", "Slide 8: the shared-state cost spectrum",
      "Per-access cost of each mechanism, from the flag read to the manager "
      "round trip, in C and in Python's multiprocessing side by side.",
@@ -1053,7 +1054,7 @@ static void run_one(struct report *r, struct exp *e, size_t idx, size_t n,
         return;
     }
     self[sl] = '\0';
-    const char *argv[8];
+    const char *argv[10];
     size_t k = 0;
     argv[k++] = self;
     argv[k++] = e->name;
@@ -1062,6 +1063,9 @@ static void run_one(struct report *r, struct exp *e, size_t idx, size_t n,
         argv[k++] = "--quick";
     if (e->extra && (r->python || strcmp(e->extra, "--vs-python") != 0))
         argv[k++] = e->extra;
+    if (e->extra_full && !r->quick &&
+        (r->python || strcmp(e->extra_full, "--vs-python") != 0))
+        argv[k++] = e->extra_full;
     argv[k] = NULL;
     size_t cl = (size_t)snprintf(e->cmdline, sizeof e->cmdline, "coord");
     for (size_t i = 1; i < k && cl < sizeof e->cmdline; i++)
