@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Builds tests/fuzz/fuzz-frame.c with clang's libFuzzer (+ ASan, UBSan) and
+# runs it for a bounded time. Skips (exit 0, with a message) when clang or
+# its fuzzer runtime is missing. Usage: run.sh [BUILD_DIR] [SECONDS]
+set -euo pipefail
+src="$(cd "$(dirname "$0")/../.." && pwd)"
+build="${1:-build}"
+secs="${2:-60}"
+case "$build" in /*) ;; *) build="$src/$build" ;; esac
+out="$build/fuzz"
+cc="${FUZZ_CC:-clang}"
+
+if ! command -v "$cc" >/dev/null 2>&1; then
+  echo "fuzz: skipped: no $cc"; exit 0
+fi
+mkdir -p "$out"
+probe="$out/probe.c"
+printf '#include <stdint.h>\n#include <stddef.h>\nint LLVMFuzzerTestOneInput(const uint8_t *d, size_t n){(void)d;(void)n;return 0;}\n' >"$probe"
+if ! "$cc" -fsanitize=fuzzer "$probe" -o "$out/probe" >/dev/null 2>&1; then
+  echo "fuzz: skipped: $cc has no libFuzzer runtime (install libclang-rt-dev)"; exit 0
+fi
+if [ ! -f "$build/coord_config.h" ]; then
+  cmake -S "$src" -B "$build" >/dev/null
+fi
+"$cc" -g -O1 -std=c11 -D_GNU_SOURCE -D_DEFAULT_SOURCE -DCOORD_BUILDING \
+  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+  -I"$src/include" -I"$src/src" -I"$build" \
+  "$src/tests/fuzz/fuzz-frame.c" "$src/src/wire.c" "$src/src/manager_store.c" \
+  -o "$out/fuzz-frame"
+
+# Seeds: a few valid frames (HELLO, a SET, a GET, a batch, STATS) so that
+# the fuzzer starts from the grammar instead of from nothing.
+corpus="$out/corpus"
+mkdir -p "$corpus"
+if command -v python3 >/dev/null 2>&1; then
+  python3 - "$corpus" <<'PY'
+import struct, sys, os
+d = sys.argv[1]
+def frame(kind, ops, count):
+    body = b"".join(ops)
+    return struct.pack("<IBBHI", 8 + len(body), 1, kind, count, 7) + body
+def op(code, name, key=b"", tail=b""):
+    return struct.pack("<BBHH", code, 0, len(name), len(key)) + name + key + tail
+i64 = lambda x: bytes([1]) + struct.pack("<q", x)
+s = lambda b: bytes([4]) + struct.pack("<I", len(b)) + b + b"\0"
+seeds = {
+  "hello": frame(1, [], 0),
+  "set_get": frame(3, [op(2, b"d", b"k", i64(5))], 1) + frame(3, [op(1, b"d", b"k")], 1),
+  "list": frame(3, [op(7, b"l", b"", s(b"hi")), op(8, b"l", b"", struct.pack("<q", -1)),
+                    op(10, b"l", b"", struct.pack("<q", 0)), op(9, b"l")], 4),
+  "incr_cas": frame(3, [op(4, b"d", b"n", struct.pack("<q", 3)),
+                        op(5, b"d", b"n", i64(3) + i64(9)), op(5, b"d", b"m", b"\0" + s(b"x")),
+                        op(6, b"d"), op(32, b"d"), op(3, b"d", b"n"), op(33, b"")], 7),
+}
+for name, data in seeds.items():
+    open(os.path.join(d, name), "wb").write(data)
+PY
+fi
+echo "fuzz: running the frame parser for $secs s"
+ASAN_OPTIONS="${ASAN_OPTIONS:-quarantine_size_mb=64}" \
+  "$out/fuzz-frame" -max_total_time="$secs" -rss_limit_mb=1024 -max_len=8192 \
+  -artifact_prefix="$out/" -print_final_stats=1 "$corpus" 2>"$out/fuzz.log" || {
+  tail -40 "$out/fuzz.log"; echo "fuzz: FAILED (the input is saved in $out/)"; exit 1; }
+grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb)" "$out/fuzz.log" || true
+echo "fuzz: ok"
