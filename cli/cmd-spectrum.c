@@ -329,16 +329,34 @@ static uint64_t calibrate(struct ctx *c, size_t r)
     }
 }
 
-/* ns/op of `runs` runs of row r into v; false when an operation failed. */
-static bool measure(struct ctx *c, size_t r, uint64_t n, double *v)
+/* One run of row r: ns/op into *v; false when an operation failed. */
+static bool run_once(struct ctx *c, size_t r, uint64_t n, double *v)
 {
-    loops[r](c, n < 100 ? n : n / 10); /* warm up */
-    double per = r == R_MBATCH ? (double)n * BATCH : (double)n;
-    for (int i = 0; i < c->runs; i++) {
-        uint64_t t = loops[r](c, n);
-        if (t == 0)
+    /* A round trip with another partner process than the row before pays
+     * for the scheduler's settling (which CPU wakes whom) over its first
+     * few hundred operations: give it an untimed start. */
+    if (is_roundtrip(r) && loops[r](c, n / 4 + 1) == 0)
+        return false;
+    uint64_t t = loops[r](c, n);
+    *v = (double)t / (r == R_MBATCH ? (double)n * BATCH : (double)n);
+    return t != 0;
+}
+
+/* Runs of the rows in `want` (NULL: all), interleaved: run k of every row,
+ * then run k + 1, so that a burst of load from other processes on this
+ * shared machine hits one run of many rows, not every run of one row (the
+ * medians and the ratios between rows stay meaningful). v[r][k]. */
+static bool measure_all(struct ctx *c, const uint64_t *n, const bool *want,
+                        double (*v)[MAX_RUNS])
+{
+    for (size_t r = 0; r < NROWS; r++) /* warm up */
+        if ((!want || want[r]) && loops[r](c, n[r] < 100 ? n[r] : n[r] / 10) == 0)
             return false;
-        v[i] = (double)t / per;
+    for (int k = 0; k < c->runs; k++) {
+        cli_progress("spectrum", "run %d of %d", k + 1, c->runs);
+        for (size_t r = 0; r < NROWS; r++)
+            if ((!want || want[r]) && !run_once(c, r, n[r], &v[r][k]))
+                return false;
     }
     return true;
 }
@@ -431,7 +449,7 @@ static const char *run_python(struct result *res, bool quick, int runs,
                     res[r].have_py = true;
                     res[r].py_p50 = p50;
                     res[r].py_p99 = p99;
-                    snprintf(res[r].py_detail, sizeof res[r].py_detail, "%s",
+                    snprintf(res[r].py_detail, sizeof res[r].py_detail, "%.150s",
                              detail);
                     got++;
                 }
@@ -564,26 +582,24 @@ static void teardown(struct ctx *c, coord_manager *m, pid_t *echo)
 static bool child_reads(struct ctx *c, const uint64_t *n, struct result *res)
 {
     size_t bytes = sizeof(double) * NROWS * MAX_RUNS;
-    double *shm = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-                       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    double(*shm)[MAX_RUNS] = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                                  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (shm == MAP_FAILED)
         return false;
+    bool want[NROWS];
+    for (size_t r = 0; r < NROWS; r++)
+        want[r] = rows_def[r].child;
     fflush(NULL);
     pid_t pid = fork();
-    if (pid == 0) {
-        for (size_t r = 0; r < NROWS; r++)
-            if (rows_def[r].child && !measure(c, r, n[r], shm + r * MAX_RUNS))
-                _exit(3);
-        _exit(0);
-    }
+    if (pid == 0)
+        _exit(measure_all(c, n, want, shm) ? 0 : 3);
     int st = -1;
     if (pid > 0)
         waitpid(pid, &st, 0);
     bool ok = pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
     for (size_t r = 0; ok && r < NROWS; r++)
         if (rows_def[r].child) {
-            res[r].child_p50 =
-                cli_percentile(shm + r * MAX_RUNS, (size_t)c->runs, 50);
+            res[r].child_p50 = cli_percentile(shm[r], (size_t)c->runs, 50);
             res[r].have_child = true;
         }
     munmap(shm, bytes);
@@ -767,18 +783,23 @@ int cmd_spectrum(int argc, char **argv)
     close(c.sock[1]);
     c.pipe_to[0] = c.pipe_back[1] = c.sock[1] = -1;
     uint64_t n[NROWS];
-    static double v[MAX_RUNS];
+    static double v[NROWS][MAX_RUNS];
     for (size_t i = 0; i < NROWS && rc == CLI_OK; i++) {
-        cli_progress("spectrum", "measuring %-24s (%zu/%zu)", rows_def[i].mech,
+        cli_progress("spectrum", "sizing %-24s (%zu/%zu)", rows_def[i].mech,
                      i + 1, NROWS);
         n[i] = calibrate(&c, i);
-        if (n[i] == 0 || !measure(&c, i, n[i], v)) {
+        if (n[i] == 0) {
             cli_error("spectrum", "%s: an operation failed", rows_def[i].mech);
             rc = CLI_RUNTIME;
-            break;
         }
-        res[i].p99 = cli_percentile(v, (size_t)c.runs, 99);
-        res[i].p50 = cli_percentile(v, (size_t)c.runs, 50);
+    }
+    if (rc == CLI_OK && !measure_all(&c, n, NULL, v)) {
+        cli_error("spectrum", "an operation failed while measuring");
+        rc = CLI_RUNTIME;
+    }
+    for (size_t i = 0; i < NROWS && rc == CLI_OK; i++) {
+        res[i].p99 = cli_percentile(v[i], (size_t)c.runs, 99);
+        res[i].p50 = cli_percentile(v[i], (size_t)c.runs, 50);
         if (res[i].p50 <= 0)
             res[i].p50 = 0.001;
         if (res[i].p99 <= 0)

@@ -10,6 +10,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -227,7 +228,8 @@ static int listen_on(struct coord__mpath *p, const char *path, int *fd_out)
 /* ---- connections ------------------------------------------------------- */
 
 struct conn {
-    int fd;
+    int in_fd, out_fd; /* the socket, or the client's two pipes */
+    int pend_in, pend_out; /* pipes received with HELLO, not yet in use */
     uint8_t *in;
     size_t in_len, in_cap;
     struct coord__wbuf out;
@@ -248,11 +250,25 @@ struct server {
     bool stop;
 };
 
+static void close_pending_fds(struct conn *c)
+{
+    if (c->pend_in >= 0)
+        close(c->pend_in);
+    if (c->pend_out >= 0)
+        close(c->pend_out);
+    c->pend_in = c->pend_out = -1;
+}
+
 static void conn_close(struct server *sv, struct conn *c)
 {
-    epoll_ctl(sv->ep, EPOLL_CTL_DEL, c->fd, NULL);
-    close(c->fd);
-    c->fd = -1;
+    epoll_ctl(sv->ep, EPOLL_CTL_DEL, c->in_fd, NULL);
+    close(c->in_fd);
+    if (c->out_fd != c->in_fd) {
+        epoll_ctl(sv->ep, EPOLL_CTL_DEL, c->out_fd, NULL);
+        close(c->out_fd);
+    }
+    c->in_fd = c->out_fd = -1;
+    close_pending_fds(c);
     free(c->in);
     c->in = NULL;
     coord__wbuf_free(&c->out);
@@ -273,11 +289,19 @@ static void conn_arm(struct server *sv, struct conn *c, bool out)
 {
     if (c->out_armed == out)
         return;
-    /* Backpressure: while a reply waits for room in the socket, stop
-     * reading this client's requests (memory stays bounded). */
+    /* Backpressure: while a reply waits for room in the socket or pipe,
+     * stop reading this client's requests (memory stays bounded). */
     struct epoll_event ev = {.events = out ? EPOLLOUT : EPOLLIN,
                              .data.ptr = c};
-    epoll_ctl(sv->ep, EPOLL_CTL_MOD, c->fd, &ev);
+    if (c->in_fd == c->out_fd) {
+        epoll_ctl(sv->ep, EPOLL_CTL_MOD, c->in_fd, &ev);
+    } else if (out) {
+        epoll_ctl(sv->ep, EPOLL_CTL_DEL, c->in_fd, NULL);
+        epoll_ctl(sv->ep, EPOLL_CTL_ADD, c->out_fd, &ev);
+    } else {
+        epoll_ctl(sv->ep, EPOLL_CTL_DEL, c->out_fd, NULL);
+        epoll_ctl(sv->ep, EPOLL_CTL_ADD, c->in_fd, &ev);
+    }
     c->out_armed = out;
 }
 
@@ -285,8 +309,9 @@ static void conn_arm(struct server *sv, struct conn *c, bool out)
 static bool conn_flush(struct server *sv, struct conn *c)
 {
     while (c->out_off < c->out.len) {
-        ssize_t n = send(c->fd, c->out.p + c->out_off, c->out.len - c->out_off,
-                         MSG_NOSIGNAL | MSG_DONTWAIT);
+        /* Non-blocking descriptors; SIGPIPE is ignored in the server. */
+        ssize_t n = write(c->out_fd, c->out.p + c->out_off,
+                          c->out.len - c->out_off);
         if (n > 0) {
             c->out_off += (size_t)n;
             continue;
@@ -338,6 +363,36 @@ static void send_err_and_close(struct server *sv, struct conn *c, int code)
     conn_flush(sv, c);
 }
 
+/* Move the connection to the pipes that came with its HELLO: send the
+ * WELCOME on the socket first, then serve only the pipes (the socket is
+ * closed; the client's death is end-of-file on the request pipe). A client
+ * that sent more on the socket after HELLO breaks the protocol. Returns
+ * false when the connection was closed. */
+static bool conn_upgrade(struct server *sv, struct conn *c, size_t left)
+{
+    if (left != 0)
+        goto fail;
+    if (!conn_flush(sv, c))
+        return false; /* closed */
+    if (c->out.len != 0) /* the WELCOME did not fit in the socket */
+        goto fail;
+    epoll_ctl(sv->ep, EPOLL_CTL_DEL, c->in_fd, NULL);
+    close(c->in_fd);
+    c->in_fd = c->pend_in;
+    c->out_fd = c->pend_out;
+    c->pend_in = c->pend_out = -1;
+    fcntl(c->in_fd, F_SETFL, O_NONBLOCK);
+    fcntl(c->out_fd, F_SETFL, O_NONBLOCK);
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+    c->out_armed = false;
+    if (epoll_ctl(sv->ep, EPOLL_CTL_ADD, c->in_fd, &ev) == 0)
+        return true;
+fail:
+    sv->s.st.malformed++;
+    conn_close(sv, c);
+    return false;
+}
+
 /* Serve up to FRAMES_PER_TURN complete frames from the input buffer.
  * Returns false when the connection was closed. */
 static bool conn_serve(struct server *sv, struct conn *c)
@@ -375,11 +430,16 @@ static bool conn_serve(struct server *sv, struct conn *c)
             more = true; /* fairness: others first, then the rest */
             break;
         }
+        bool upgrade = h.kind == COORD__W_HELLO && c->pend_in >= 0;
+        sv->s.welcome_flags = upgrade ? COORD__WELCOME_PIPES : 0;
         r = coord__mstore_exec(&sv->s, c->in + off, total, &c->out);
+        sv->s.welcome_flags = 0;
         off += total;
         served++;
         if (r)
             c->closing = true;
+        else if (upgrade && !conn_upgrade(sv, c, c->in_len - off))
+            return false;
     }
     if (off) {
         memmove(c->in, c->in + off, c->in_len - off);
@@ -401,6 +461,52 @@ static bool conn_serve(struct server *sv, struct conn *c)
     return true;
 }
 
+/* recvmsg on the socket, taking file descriptors sent along: exactly two
+ * pipes (a read end for requests, a write end for replies), else the frame
+ * is refused. Returns the byte count (0: end of file, -1: errno), or -2
+ * when the connection was closed here. */
+static ssize_t recv_fds(struct server *sv, struct conn *c)
+{
+    union {
+        struct cmsghdr h;
+        char buf[CMSG_SPACE(4 * sizeof(int))];
+    } cm;
+    struct iovec iov = {c->in + c->in_len, c->in_cap - c->in_len};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1,
+                         .msg_control = cm.buf,
+                         .msg_controllen = sizeof cm.buf};
+    ssize_t n = recvmsg(c->in_fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    if (n < 0)
+        return n;
+    bool bad = (msg.msg_flags & MSG_CTRUNC) != 0;
+    for (struct cmsghdr *h = CMSG_FIRSTHDR(&msg); h; h = CMSG_NXTHDR(&msg, h)) {
+        if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
+            continue;
+        size_t nfd = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        int fds[4];
+        memcpy(fds, CMSG_DATA(h), (nfd > 4 ? 4 : nfd) * sizeof(int));
+        struct stat a, b;
+        if (nfd != 2 || c->pend_in >= 0 || fstat(fds[0], &a) != 0 ||
+            fstat(fds[1], &b) != 0 || !S_ISFIFO(a.st_mode) ||
+            !S_ISFIFO(b.st_mode) ||
+            (fcntl(fds[0], F_GETFL) & O_ACCMODE) != O_RDONLY ||
+            (fcntl(fds[1], F_GETFL) & O_ACCMODE) != O_WRONLY) {
+            for (size_t i = 0; i < nfd && i < 4; i++)
+                close(fds[i]);
+            bad = true;
+            continue;
+        }
+        c->pend_in = fds[0];
+        c->pend_out = fds[1];
+    }
+    if (bad) {
+        sv->s.st.malformed++;
+        send_err_and_close(sv, c, COORD_EBADMSG);
+        return -2;
+    }
+    return n;
+}
+
 static void conn_read(struct server *sv, struct conn *c)
 {
     if (c->in_len == c->in_cap) {
@@ -408,8 +514,15 @@ static void conn_read(struct server *sv, struct conn *c)
         conn_serve(sv, c);
         return;
     }
-    ssize_t n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len,
-                     MSG_DONTWAIT);
+    ssize_t n;
+    if (c->in_fd == c->out_fd) {
+        /* Still on the socket: a HELLO may carry the client's pipes. */
+        n = recv_fds(sv, c);
+        if (n == -2)
+            return;
+    } else {
+        n = read(c->in_fd, c->in + c->in_len, c->in_cap - c->in_len);
+    }
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return;
     if (n <= 0) {
@@ -461,7 +574,8 @@ static void do_accept(struct server *sv)
             free(c);
             continue;
         }
-        c->fd = fd;
+        c->in_fd = c->out_fd = fd;
+        c->pend_in = c->pend_out = -1;
         c->in_cap = CONN_BUF0;
         coord__wbuf_init(&c->out);
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
@@ -510,7 +624,7 @@ static int serve(int lfd, int sfd, const coord_manager_opts *o)
                 sv.stop = true;
             } else {
                 struct conn *c = p;
-                if (c->fd < 0)
+                if (c->in_fd < 0)
                     continue;
                 if (evs[i].events & EPOLLOUT) {
                     if (conn_flush(&sv, c))
@@ -525,7 +639,7 @@ static int serve(int lfd, int sfd, const coord_manager_opts *o)
         for (; c; c = next) {
             next = c->next_pending;
             c->pending = false;
-            if (c->fd < 0)
+            if (c->in_fd < 0)
                 free(c);
             else
                 conn_serve(&sv, c);
@@ -535,7 +649,7 @@ static int serve(int lfd, int sfd, const coord_manager_opts *o)
     for (struct conn *c = sv.pending_head, *next; c; c = next) {
         next = c->next_pending;
         c->pending = false;
-        if (c->fd < 0)
+        if (c->in_fd < 0)
             free(c);
     }
     while (sv.all)

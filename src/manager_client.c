@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* manager_client.c: a manager client: one blocking round trip per call or batch, with deadlines. */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -13,25 +15,37 @@
 #include "wire.h"
 
 struct coord_mclient {
-    int fd;
+    int fd;                /* the socket */
+    int in_fd, out_fd;     /* data path: the socket, or the two pipes */
+    int keep_fd;           /* our copy of the request pipe's read end */
     uint32_t seq;          /* of the request in flight or last sent */
     struct coord__wbuf out;
     uint8_t *in;           /* stream buffer: the current reply is at in[0] */
     size_t in_len, in_cap;
     size_t consumed;       /* bytes of the reply handed out last time */
     uint32_t max_key, max_value, max_frame, max_batch;
-    int rcvtimeo_ms;       /* SO_RCVTIMEO now set on fd (0: none) */
     bool broken;
     coord_mval *keys;
     size_t keys_cap;
 };
 
+static void close_fds(coord_mclient *c)
+{
+    int fds[4] = {c->fd, c->in_fd, c->out_fd, c->keep_fd};
+    for (int i = 0; i < 4; i++) {
+        bool dup = false;
+        for (int j = 0; j < i; j++)
+            dup |= fds[j] == fds[i];
+        if (fds[i] >= 0 && !dup)
+            close(fds[i]);
+    }
+    c->fd = c->in_fd = c->out_fd = c->keep_fd = -1;
+}
+
 static void mark_broken(coord_mclient *c)
 {
     c->broken = true;
-    if (c->fd >= 0)
-        close(c->fd);
-    c->fd = -1;
+    close_fds(c);
 }
 
 static int remaining_ms(uint64_t deadline)
@@ -43,23 +57,12 @@ static int remaining_ms(uint64_t deadline)
     return ms > INT32_MAX ? INT32_MAX : (int)ms;
 }
 
-/* Set SO_RCVTIMEO only when it changes: a round trip with the same timeout
- * as the last one costs no extra system call. */
-static void set_rcvtimeo(coord_mclient *c, int ms)
-{
-    if (c->rcvtimeo_ms == ms)
-        return;
-    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-    if (setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0)
-        c->rcvtimeo_ms = ms;
-}
-
 /* Is a complete ERR frame waiting? Returns its code, or 0. Used when a
  * send fails: the server may have said why it closed. */
 static int pending_err(coord_mclient *c)
 {
     while (c->in_len < c->in_cap) {
-        ssize_t n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len,
+        ssize_t n = recv(c->in_fd, c->in + c->in_len, c->in_cap - c->in_len,
                          MSG_DONTWAIT);
         if (n <= 0)
             break;
@@ -75,12 +78,18 @@ static int pending_err(coord_mclient *c)
     return 0;
 }
 
+/* Write the whole request (the data path is non-blocking: a full pipe or
+ * socket is waited for in poll, up to the deadline). A pipe never raises
+ * SIGPIPE here: we keep a read end of the request pipe open ourselves, and
+ * a dead server shows as end-of-file on the reply path instead. */
 static int send_all(coord_mclient *c, int timeout_ms, uint64_t deadline)
 {
     size_t off = 0;
+    bool sock = c->out_fd == c->fd;
     while (off < c->out.len) {
-        ssize_t n = send(c->fd, c->out.p + off, c->out.len - off,
-                         MSG_NOSIGNAL | MSG_DONTWAIT);
+        ssize_t n = sock ? send(c->out_fd, c->out.p + off, c->out.len - off,
+                                MSG_NOSIGNAL | MSG_DONTWAIT)
+                         : write(c->out_fd, c->out.p + off, c->out.len - off);
         if (n > 0) {
             off += (size_t)n;
             continue;
@@ -89,7 +98,7 @@ static int send_all(coord_mclient *c, int timeout_ms, uint64_t deadline)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             int ms = timeout_ms < 0 ? -1 : remaining_ms(deadline);
-            struct pollfd p = {c->fd, POLLOUT, 0};
+            struct pollfd p = {c->out_fd, POLLOUT, 0};
             int pr = ms == 0 ? 0 : poll(&p, 1, ms);
             if (pr > 0 || (pr < 0 && errno == EINTR))
                 continue;
@@ -148,21 +157,25 @@ static int recv_reply(coord_mclient *c, uint32_t seq, int timeout_ms,
             c->in = p;
             c->in_cap = want;
         }
-        int flags = 0;
-        if (timeout_ms == 0) {
-            flags = MSG_DONTWAIT;
-        } else if (timeout_ms > 0) {
-            /* First read: the whole timeout (the cached setting); later
-             * reads: what is left of it. */
-            int ms = first ? timeout_ms : remaining_ms(deadline);
-            if (ms == 0)
-                return COORD_ETIMEDOUT;
-            set_rcvtimeo(c, ms);
-        } else {
-            set_rcvtimeo(c, 0);
+        /* With a deadline, wait in poll and then read what is there; with
+         * none, a blocking read (one system call). The first wait of a call
+         * gets the whole timeout, later ones what is left. */
+        if (timeout_ms >= 0) {
+            int ms = first || timeout_ms == 0 ? timeout_ms
+                                              : remaining_ms(deadline);
+            struct pollfd p = {c->in_fd, POLLIN, 0};
+            int pr = poll(&p, 1, ms);
+            if (pr == 0 && ms > 0 && coord_clock_ns() < deadline) {
+                first = false;
+                continue; /* poll rounds up: not expired yet */
+            }
+            if (pr == 0)
+                return timeout_ms == 0 ? COORD_EAGAIN : COORD_ETIMEDOUT;
+            if (pr < 0 && errno == EINTR)
+                continue;
         }
         first = false;
-        ssize_t n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, flags);
+        ssize_t n = read(c->in_fd, c->in + c->in_len, c->in_cap - c->in_len);
         if (n > 0) {
             c->in_len += (size_t)n;
             continue;
@@ -201,6 +214,81 @@ static int roundtrip(coord_mclient *c, int timeout_ms, struct coord__whdr *h)
     return recv_reply(c, c->seq, timeout_ms, deadline, h);
 }
 
+/* Send HELLO, offering the server a pair of pipes for the data path (its
+ * ends travel with the frame as SCM_RIGHTS), and read WELCOME: the limits,
+ * and whether the server took the pipes. A pipe round trip costs about half
+ * of a Unix-socket one on Linux (measured: docs/results.md), which is why
+ * the socket only carries the handshake. */
+static int hello(coord_mclient *c, int timeout_ms)
+{
+    uint64_t deadline = timeout_ms > 0 ? coord__deadline(timeout_ms) : 0;
+    int rq[2] = {-1, -1}, rp[2] = {-1, -1};
+    bool pipes = pipe2(rq, O_CLOEXEC) == 0 && pipe2(rp, O_CLOEXEC) == 0;
+    uint8_t f[COORD__WIRE_HDR];
+    struct coord__wbuf b = {f, 0, sizeof f, false};
+    size_t at = coord__wb_frame_begin(&b, COORD__W_HELLO, 0, 0);
+    coord__wb_frame_end(&b, at, 0);
+    struct iovec iov = {f, sizeof f};
+    union {
+        struct cmsghdr h;
+        char buf[CMSG_SPACE(2 * sizeof(int))];
+    } cm;
+    memset(&cm, 0, sizeof cm);
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+    if (pipes) {
+        msg.msg_control = cm.buf;
+        msg.msg_controllen = sizeof cm.buf;
+        struct cmsghdr *h = CMSG_FIRSTHDR(&msg);
+        h->cmsg_level = SOL_SOCKET;
+        h->cmsg_type = SCM_RIGHTS;
+        h->cmsg_len = CMSG_LEN(2 * sizeof(int));
+        int theirs[2] = {rq[0], rp[1]}; /* it reads requests, writes replies */
+        memcpy(CMSG_DATA(h), theirs, sizeof theirs);
+    }
+    ssize_t n;
+    do {
+        n = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    int r = 0;
+    if (n != (ssize_t)sizeof f) {
+        r = pending_err(c);
+        if (!r)
+            r = n < 0 && errno == ENOMEM ? COORD_ENOMEM : COORD_ECONNREFUSED;
+    }
+    struct coord__whdr h;
+    if (r == 0)
+        r = recv_reply(c, 0, timeout_ms, deadline, &h);
+    uint32_t flags = 0;
+    if (r == 0) {
+        struct coord__rd rd = {c->in + COORD__WIRE_HDR, c->in + c->consumed,
+                               false};
+        c->max_key = coord__rd_u32(&rd);
+        c->max_value = coord__rd_u32(&rd);
+        c->max_frame = coord__rd_u32(&rd);
+        c->max_batch = coord__rd_u32(&rd);
+        flags = coord__rd_u32(&rd);
+        if (h.kind != COORD__W_WELCOME || rd.bad || rd.p != rd.end ||
+            c->max_frame < COORD__WIRE_MIN_FRAME)
+            r = COORD_EPROTO;
+        release_reply(c);
+    }
+    if (r == 0 && pipes && (flags & COORD__WELCOME_PIPES)) {
+        c->in_fd = rp[0];
+        c->out_fd = rq[1];
+        c->keep_fd = rq[0];
+        close(rp[1]); /* the server's: its death is end-of-file for us */
+        fcntl(rq[1], F_SETFL, O_NONBLOCK);
+        return 0;
+    }
+    for (int i = 0; i < 2; i++) {
+        if (rq[i] >= 0)
+            close(rq[i]);
+        if (rp[i] >= 0)
+            close(rp[i]);
+    }
+    return r;
+}
+
 int coord_mclient_connect(coord_mclient **out, const char *path, int timeout_ms)
 {
     if (!out || !path || !*path || coord__check_timeout(timeout_ms))
@@ -217,6 +305,9 @@ int coord_mclient_connect(coord_mclient **out, const char *path, int timeout_ms)
     c->in = malloc(c->in_cap);
     c->max_frame = COORD__WIRE_MIN_FRAME;
     c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    c->in_fd = c->out_fd = c->fd;
+    c->keep_fd = -1;
+    coord__wbuf_init(&c->out);
     int r = 0;
     if (!c->in) {
         r = COORD_ENOMEM;
@@ -244,25 +335,8 @@ int coord_mclient_connect(coord_mclient **out, const char *path, int timeout_ms)
             }
         }
     }
-    if (r == 0) {
-        coord__wbuf_init(&c->out);
-        size_t f = coord__wb_frame_begin(&c->out, COORD__W_HELLO, 0, 0);
-        coord__wb_frame_end(&c->out, f, 0);
-        struct coord__whdr h;
-        r = c->out.oom ? COORD_ENOMEM : roundtrip(c, timeout_ms, &h);
-        if (r == 0) {
-            struct coord__rd rd = {c->in + COORD__WIRE_HDR, c->in + c->consumed,
-                                   false};
-            c->max_key = coord__rd_u32(&rd);
-            c->max_value = coord__rd_u32(&rd);
-            c->max_frame = coord__rd_u32(&rd);
-            c->max_batch = coord__rd_u32(&rd);
-            if (h.kind != COORD__W_WELCOME || rd.bad || rd.p != rd.end ||
-                c->max_frame < COORD__WIRE_MIN_FRAME)
-                r = COORD_EPROTO;
-            release_reply(c);
-        }
-    }
+    if (r == 0)
+        r = hello(c, timeout_ms);
     if (r) {
         coord_mclient_close(c);
         return r;
@@ -275,8 +349,7 @@ void coord_mclient_close(coord_mclient *c)
 {
     if (!c)
         return;
-    if (c->fd >= 0)
-        close(c->fd);
+    close_fds(c);
     free(c->in);
     free(c->keys);
     coord__wbuf_free(&c->out);

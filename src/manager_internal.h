@@ -52,6 +52,7 @@ struct coord__mstore {
     coord_manager_stats st; /* counters; entries/bytes/containers unused */
     size_t rep_at;          /* offset of the reply frame being built */
     size_t reserve;         /* bytes kept for the results still to come */
+    uint32_t welcome_flags; /* set by the server loop for a HELLO */
 };
 
 void coord__mstore_init(struct coord__mstore *s, const coord_manager_opts *o);

@@ -672,6 +672,7 @@ int coord__mstore_exec(struct coord__mstore *s, const uint8_t *frame,
         coord__wb_u32(rep, (uint32_t)s->o.max_value);
         coord__wb_u32(rep, (uint32_t)s->o.max_frame);
         coord__wb_u32(rep, (uint32_t)s->o.max_batch);
+        coord__wb_u32(rep, s->welcome_flags);
         coord__wb_frame_end(rep, f, 0);
         return rep->oom ? frame_error(s, rep, at, h.seq, COORD_ENOMEM) : 0;
     }

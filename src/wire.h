@@ -25,11 +25,15 @@
 enum coord__wkind {
     COORD__W_HELLO = 1,   /* client -> server, no payload */
     COORD__W_WELCOME = 2, /* server -> client: u32 max_key, max_value,
-                             max_frame, max_batch */
+                             max_frame, max_batch, flags */
     COORD__W_REQ = 3,     /* count operations */
     COORD__W_REP = 4,     /* count results */
     COORD__W_ERR = 5      /* i32 code; the server closes the connection */
 };
+
+/* WELCOME flags: the server took the pipes sent with HELLO (SCM_RIGHTS)
+ * and serves this connection over them from now on. */
+#define COORD__WELCOME_PIPES 1u
 
 /* Internal opcodes besides coord_mop (1..10). */
 #define COORD__WOP_DICT_KEYS 32

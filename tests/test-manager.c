@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 
@@ -720,6 +721,132 @@ TEST(manager_malformed_frames)
     stop_ok(m);
 }
 
+/* ---- the pipe handshake ------------------------------------------------ */
+
+/* Send HELLO on a fresh connection with `n` descriptors attached; returns
+ * the socket. */
+static int hello_with_fds(const char *path, const int *fds, int n,
+                          const void *extra, size_t extra_len)
+{
+    int s = raw_connect(path);
+    uint8_t b[64];
+    size_t len = frame(b, 1, COORD__W_HELLO, 0, NULL, 0);
+    if (extra_len)
+        memcpy(b + len, extra, extra_len);
+    len += extra_len;
+    struct iovec iov = {b, len};
+    union {
+        struct cmsghdr h;
+        char buf[CMSG_SPACE(4 * sizeof(int))];
+    } cm;
+    memset(&cm, 0, sizeof cm);
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+    if (n > 0) {
+        msg.msg_control = cm.buf;
+        msg.msg_controllen = CMSG_SPACE((size_t)n * sizeof(int));
+        struct cmsghdr *h = CMSG_FIRSTHDR(&msg);
+        h->cmsg_level = SOL_SOCKET;
+        h->cmsg_type = SCM_RIGHTS;
+        h->cmsg_len = CMSG_LEN((size_t)n * sizeof(int));
+        memcpy(CMSG_DATA(h), fds, (size_t)n * sizeof(int));
+    }
+    ASSERT_EQ(sendmsg(s, &msg, MSG_NOSIGNAL), (ssize_t)len);
+    return s;
+}
+
+static void read_exact(int fd, void *buf, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        struct pollfd p = {fd, POLLIN, 0};
+        ASSERT_EQ(poll(&p, 1, T), 1);
+        ssize_t r = read(fd, (char *)buf + got, n - got);
+        if (r <= 0)
+            test__fail(__FILE__, __LINE__, "read: %zd after %zu of %zu", r,
+                       got, n);
+        got += (size_t)r;
+    }
+}
+
+TEST(manager_pipe_handshake)
+{
+    coord_manager *m;
+    ASSERT_OK(coord_manager_start(&m, NULL, NULL));
+    const char *p = coord_manager_path(m);
+    int rq[2], rp[2];
+    ASSERT_OK(pipe(rq));
+    ASSERT_OK(pipe(rp));
+    int file = open("/dev/null", O_RDONLY);
+    int bad1[2] = {file, rp[1]}, bad2[2] = {rq[1], rp[0]}, good[2] = {rq[0], rp[1]};
+    /* Not pipes, one descriptor, or the wrong ends: refused. */
+    ASSERT_CODE(raw_expect_err(hello_with_fds(p, bad1, 2, NULL, 0)),
+                COORD_EBADMSG);
+    ASSERT_CODE(raw_expect_err(hello_with_fds(p, good, 1, NULL, 0)),
+                COORD_EBADMSG);
+    ASSERT_CODE(raw_expect_err(hello_with_fds(p, bad2, 2, NULL, 0)),
+                COORD_EBADMSG);
+    /* Bytes after the HELLO on the socket: the connection is dropped. */
+    int s = hello_with_fds(p, good, 2, "xy", 2);
+    uint8_t b[256];
+    ASSERT_EQ(recv(s, b, sizeof b, 0), 0);
+    close(s);
+    /* A good handshake: WELCOME says "pipes", then frames go over them. */
+    s = hello_with_fds(p, good, 2, NULL, 0);
+    read_exact(s, b, 32);
+    ASSERT_EQ(b[5], COORD__W_WELCOME);
+    ASSERT_EQ(b[28], COORD__WELCOME_PIPES);
+    close(rq[0]);
+    close(rp[1]);
+    const uint8_t get[] = {1, 0, 1, 0, 1, 0, 'd', 'k'};
+    size_t one = frame(b, 1, COORD__W_REQ, 1, get, sizeof get);
+    ASSERT_EQ(write(rq[1], b, one), (ssize_t)one);
+    read_exact(rp[0], b, 17);
+    int32_t st;
+    memcpy(&st, b + 12, 4);
+    ASSERT_CODE(st, COORD_ENOTFOUND);
+    /* Flood the request pipe without reading replies (each reply is 4 KB,
+     * so the reply pipe fills first): the server stops reading this client,
+     * others go on, and every request is answered once we read. */
+    static char big[4000];
+    memset(big, 'b', sizeof big);
+    coord_mclient *c = connect_ok(m);
+    coord_mval bv = coord_mval_bytes(big, sizeof big);
+    ASSERT_OK(coord_mclient_set(c, "d", "big", &bv, T));
+    coord_mclient_close(c);
+    const uint8_t getbig[] = {1, 0, 1, 0, 3, 0, 'd', 'b', 'i', 'g'};
+    static uint8_t fb[1 << 15];
+    one = frame(fb, 1, COORD__W_REQ, 1, getbig, sizeof getbig);
+    size_t per = sizeof fb / one;
+    for (size_t i = 1; i < per; i++)
+        memcpy(fb + i * one, fb, one);
+    fcntl(rq[1], F_SETFL, O_NONBLOCK);
+    size_t sent = 0;
+    for (int i = 0; i < 2000; i++) {
+        ssize_t n = write(rq[1], fb, per * one);
+        if (n <= 0)
+            break;
+        sent += (size_t)n;
+    }
+    ASSERT_EQ(sent % one, 0);
+    ASSERT_GT(sent / one, 1000); /* the request pipe filled up too */
+    assert_healthy(m);
+    size_t rep = COORD__WIRE_HDR + 4 + 1 + 4 + sizeof big + 1;
+    size_t want = sent / one * rep, got = 0;
+    static uint8_t rb[1 << 16];
+    while (got < want) {
+        size_t chunk = want - got < sizeof rb ? want - got : sizeof rb;
+        read_exact(rp[0], rb, chunk);
+        got += chunk;
+    }
+    ASSERT_EQ(rb[(want - 1) % sizeof rb], 0); /* ends with a value's NUL */
+    close(rq[1]);
+    ASSERT_EQ(read(rp[0], rb, 1), 0); /* the server closes the reply pipe */
+    close(rp[0]);
+    close(s);
+    close(file);
+    stop_ok(m);
+}
+
 /* ---- a client SIGKILLed in the middle of a request ---------------------- */
 
 struct killed_arg {
@@ -1049,6 +1176,7 @@ TEST(manager_cli_server)
     X(manager_limits)                                                          \
     X(manager_incr_8_processes)                                                \
     X(manager_malformed_frames)                                                \
+    X(manager_pipe_handshake)                                                  \
     X(manager_client_killed_mid_request)                                       \
     X(manager_16_clients_and_a_flooder)                                        \
     X(manager_timeout_and_late_reply)                                          \
