@@ -129,6 +129,11 @@ void coord_interval_feed(coord_interval *iv, uint64_t elapsed_ns,
     double c = iv->cost_ns;
     if (c <= 0) {
         c = sample;
+    } else if (iv->blocks <= WARMUP_BLOCKS + 1) {
+        /* The first samples have no average to be judged against; a
+         * preempted one only looks slower, so the smallest is kept. */
+        if (sample < c)
+            c = sample;
     } else {
         if (sample > c * CLAMP) {
             /* Far slower than the average: most likely the block was

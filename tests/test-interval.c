@@ -116,6 +116,21 @@ TEST(interval_outlier_is_damped)
     expect_near(iv.every, before);
 }
 
+TEST(interval_preempted_first_block)
+{
+    coord_interval iv;
+    ASSERT_OK(coord_interval_init(&iv, COORD_CHECK_AUTO, 0, 0));
+    /* The very first block was preempted for 2 ms: 16 iterations seem to
+     * cost 125 us each. The next ones (5 us) replace it at once. */
+    coord_interval_feed(&iv, 2000000, iv.every);
+    ASSERT_TRUE(iv.cost_ns > 100000);
+    feed_cost(&iv, 5000, 2);
+    ASSERT_TRUE(fabs(iv.cost_ns - 5000) < 50);
+    feed_cost(&iv, 5000, 20);
+    ASSERT_EQ_U(iv.conflicts, 0);
+    ASSERT_EQ_U(iv.every, 1);
+}
+
 TEST(interval_latency_wins_and_says_so)
 {
     coord_interval iv;
@@ -184,6 +199,7 @@ TEST(interval_real_loop)
     X(interval_auto_converges)                                                 \
     X(interval_retunes_on_drift)                                               \
     X(interval_outlier_is_damped)                                              \
+    X(interval_preempted_first_block)                                          \
     X(interval_latency_wins_and_says_so)                                       \
     X(interval_fixed_and_never)                                                \
     X(interval_real_loop)

@@ -35,7 +35,9 @@
  *   block (block times are wall time) and skipped, unless 3 come in a row;
  *   samples are clamped to [c/4, 4c]. So one preemption cannot collapse K,
  *   while a real drift (a primality test gets slower as n grows) is
- *   followed block by block: K is recomputed after every block. K starts at 16 and grows
+ *   followed block by block: K is recomputed after every block. The first
+ *   three blocks only keep the smallest sample (nothing to judge them by
+ *   yet, and preemption only ever makes a block look slower). K starts at 16 and grows
  *   at most 4x per block, so the first blocks cannot overshoot the latency
  *   target before c is known. See docs/early-exit.md.
  *
