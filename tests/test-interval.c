@@ -128,7 +128,10 @@ TEST(interval_preempted_first_block)
     ASSERT_TRUE(fabs(iv.cost_ns - 5000) < 50);
     feed_cost(&iv, 5000, 20);
     ASSERT_EQ_U(iv.conflicts, 0);
-    ASSERT_EQ_U(iv.every, 1);
+    uint64_t want;
+    ASSERT_EQ(coord_interval_choose(5000, iv.check_ns, 0.01, 100000, &want),
+              0);
+    ASSERT_EQ_U(iv.every, want);
 }
 
 TEST(interval_latency_wins_and_says_so)
