@@ -525,6 +525,7 @@ static int plot(const struct interval_cfg *c, const struct cell *cells,
              "plot '%s' index 0 using 0:2:xtic(1) title '%s' lw 2 pt 7%s\n"
              "set title 'stop latency p50 (claim to last worker out)'\n"
              "set ylabel 'microseconds'\nset logscale y\nset format y '%%g'\n"
+             "set key top left\n"
              "plot '%s' index 0 using 0:($3/1000):xtic(1) title '%s' lw 2 "
              "pt 7%s\n"
              "unset multiplot\n",
