@@ -284,6 +284,9 @@ int cmd_fraud(int argc, char **argv)
     struct fraud_quality ref_q;
     fraud_quality_of(t + first, m, ref + first, &ref_q);
     double ns_per_lookup = ref_lookups ? ref_s * 1e9 / (double)ref_lookups : 0;
+    size_t ref_flagged = 0;
+    for (size_t i = first; i < n; i++)
+        ref_flagged += ref[i];
 
     for (size_t k = 0; k < n_runs; k++) {
         struct run *r = &runs[k];
@@ -312,19 +315,27 @@ int cmd_fraud(int argc, char **argv)
         printf("{\"command\":\"fraud\",\"quick\":%s,\"source\":",
                quick ? "true" : "false");
         cli_json_str(stdout, csv ? csv : "generated");
-        printf(",\"seed\":%llu,\"transactions\":%zu,\"warmup\":%zu,"
+        if (csv)
+            printf(",\"seed\":null");
+        else
+            printf(",\"seed\":%llu", (unsigned long long)g.seed);
+        printf(",\"transactions\":%zu,\"warmup\":%zu,"
                "\"malformed_lines\":%zu,\"labelled\":%s,\"accounts\":%u,"
                "\"merchants\":%u,\"depth\":%llu,\"target_us\":%llu,"
                "\"workers\":%d",
-               (unsigned long long)g.seed, m, first, bad,
+               m, first, bad,
                labelled ? "true" : "false", na, nm,
                (unsigned long long)depth, (unsigned long long)target_us,
                FRAUD_DET_COUNT);
         json_num("fraud_rate", csv ? NAN : g.fraud_rate, true);
-        printf(",\"injected\":%zu,\"detectors\":[", ref_q.tp + ref_q.fn);
+        if (ref_q.tp + ref_q.fp + ref_q.fn + ref_q.tn > 0)
+            printf(",\"injected\":%zu", ref_q.tp + ref_q.fn);
+        else
+            printf(",\"injected\":null"); /* no labelled row */
+        printf(",\"detectors\":[");
         for (int d = 0; d < FRAUD_DET_COUNT; d++)
             printf("%s\"%s\"", d ? "," : "", fraud_detector_name(d));
-        printf("],\"reference\":{\"flagged\":%zu", ref_q.tp + ref_q.fp);
+        printf("],\"reference\":{\"flagged\":%zu", ref_flagged);
         json_num("precision", ref_q.precision >= 0 ? ref_q.precision : NAN,
                  true);
         json_num("recall", ref_q.recall >= 0 ? ref_q.recall : NAN, true);
@@ -378,13 +389,19 @@ int cmd_fraud(int argc, char **argv)
         printf("]}\n");
     } else {
         printf("coord fraud: %zu transactions screened (%s, %zu earlier ones "
-               "as history), %u accounts, %d detectors, %zu fraud injected\n",
-               m, csv ? csv : "generated", first, na, FRAUD_DET_COUNT,
-               ref_q.tp + ref_q.fn);
+               "as history), %u accounts, %d detectors, ",
+               m, csv ? csv : "generated", first, na, FRAUD_DET_COUNT);
+        if (labelled)
+            printf("%zu of them fraud (labels)\n", ref_q.tp + ref_q.fn);
+        else
+            printf("unlabelled\n");
         printf("reference (one process): %.1f µs per transaction, %.1f ns "
-               "per history look-up; precision %.3f, recall %.3f\n\n",
-               ref_s * 1e6 / (double)m, ns_per_lookup, ref_q.precision,
-               ref_q.recall);
+               "per history look-up, %zu flagged",
+               ref_s * 1e6 / (double)m, ns_per_lookup, ref_flagged);
+        if (labelled)
+            printf("; precision %.3f, recall %.3f", ref_q.precision,
+                   ref_q.recall);
+        printf("\n\n");
         printf("%-6s %-5s %9s %9s %9s %7s %10s %10s %11s %7s %7s %5s\n",
                "CHECK", "EARLY", "TX/S", "P50(µs)", "P99(µs)", "CLAIMS",
                "STOP(µs)", "STOP p99", "WASTE/CLAIM", "PREC", "RECALL",

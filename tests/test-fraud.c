@@ -402,6 +402,38 @@ TEST(cli_csv_malformed_lines_reported_and_skipped)
     unlink(path);
 }
 
+/* A CSV without the label column: screened, no precision or recall. */
+TEST(cli_csv_unlabelled)
+{
+    struct fraud_txn *t = gen(4, 800, 0.05);
+    char path[] = "/tmp/coord-fraud-test-XXXXXX";
+    int fd = mkstemp(path);
+    ASSERT_TRUE(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fputs("id,timestamp,account,merchant,amount,lat,lon,device\n", f);
+    for (size_t i = 0; i < 800; i++)
+        fprintf(f, "%llu,%lld,%u,%u,%lld.%02lld,%d.%05d,%d.%05d,%u\n",
+                (unsigned long long)t[i].id, (long long)t[i].ts_ms,
+                t[i].account, t[i].merchant, (long long)(t[i].cents / 100),
+                (long long)(t[i].cents % 100), t[i].lat_e5 / 100000,
+                abs(t[i].lat_e5 % 100000), t[i].lon_e5 / 100000,
+                abs(t[i].lon_e5 % 100000), t[i].device);
+    fclose(f);
+    free(t);
+    static char out[16384];
+    char err[4096];
+    const char *argv[] = {cli_path, "fraud", "--csv", path, "--warmup", "500",
+                          "--intervals", "10", "--json", NULL};
+    int st = test_run(argv, out, sizeof out, err, sizeof err, 60000);
+    ASSERT_EQ(WEXITSTATUS(st), 0);
+    ASSERT_TRUE(strstr(out, "\"labelled\":false") != NULL);
+    ASSERT_TRUE(strstr(out, "\"injected\":null") != NULL);
+    ASSERT_TRUE(strstr(out, "\"precision\":null") != NULL);
+    ASSERT_TRUE(strstr(out, "\"transactions\":300") != NULL);
+    ASSERT_TRUE(strstr(out, "\"verdicts_identical\":true") != NULL);
+    unlink(path);
+}
+
 TEST(cli_usage_errors)
 {
     static const char *const bad[][4] = {
@@ -457,6 +489,7 @@ TEST(cli_json_quick_run)
     X(detect_abandons_at_the_next_check)                                       \
     X(screen_verdicts_identical_across_intervals_and_early_exit)              \
     X(cli_csv_malformed_lines_reported_and_skipped)                           \
+    X(cli_csv_unlabelled)                                                     \
     X(cli_usage_errors)                                                       \
     X(cli_json_quick_run)
 #define HELPER_LIST(X)
