@@ -79,10 +79,9 @@ int cmd_manager(int argc, char **argv)
         cli_error("manager", "--socket PATH is required");
         return CLI_USAGE;
     }
-    coord_manager_opts fixed = o;
     fprintf(stderr, "coord manager: serving %s (pid %d); stop with Ctrl-C or "
                     "SIGTERM\n", path, (int)getpid());
-    int r = coord_manager_run(path, &fixed);
+    int r = coord_manager_run(path, &o);
     if (r == COORD_EINVAL) {
         cli_error("manager", "invalid limits (max-frame must hold max-value "
                              "+ 2 max-key + 64 and 5 max-batch + 64, and be at least 4096)");

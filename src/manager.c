@@ -247,6 +247,8 @@ struct server {
     size_t nconns;
     struct conn *pending_head, *pending_tail;
     struct conn *all;
+    void *lmark;        /* epoll cookie of the listening socket */
+    bool listen_paused; /* out of descriptors: not accepting for now */
     bool stop;
 };
 
@@ -280,6 +282,11 @@ static void conn_close(struct server *sv, struct conn *c)
         c->next->prev = c->prev;
     sv->nconns--;
     sv->s.st.clients = sv->nconns;
+    if (sv->listen_paused) {
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = sv->lmark};
+        if (epoll_ctl(sv->ep, EPOLL_CTL_ADD, sv->lfd, &ev) == 0)
+            sv->listen_paused = false;
+    }
     /* A pending connection is freed when the pending list reaches it. */
     if (!c->pending)
         free(c);
@@ -478,7 +485,9 @@ static ssize_t recv_fds(struct server *sv, struct conn *c)
     ssize_t n = recvmsg(c->in_fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
     if (n < 0)
         return n;
-    bool bad = (msg.msg_flags & MSG_CTRUNC) != 0;
+    /* Truncated control data with room for twice what a client sends:
+     * the kernel could not install the descriptors (we are out of them). */
+    int code = (msg.msg_flags & MSG_CTRUNC) ? COORD_EMFILE : 0;
     for (struct cmsghdr *h = CMSG_FIRSTHDR(&msg); h; h = CMSG_NXTHDR(&msg, h)) {
         if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
             continue;
@@ -486,22 +495,25 @@ static ssize_t recv_fds(struct server *sv, struct conn *c)
         int fds[4];
         memcpy(fds, CMSG_DATA(h), (nfd > 4 ? 4 : nfd) * sizeof(int));
         struct stat a, b;
-        if (nfd != 2 || c->pend_in >= 0 || fstat(fds[0], &a) != 0 ||
+        if (code == COORD_EMFILE || nfd != 2 || c->pend_in >= 0 ||
+            fstat(fds[0], &a) != 0 ||
             fstat(fds[1], &b) != 0 || !S_ISFIFO(a.st_mode) ||
             !S_ISFIFO(b.st_mode) ||
             (fcntl(fds[0], F_GETFL) & O_ACCMODE) != O_RDONLY ||
             (fcntl(fds[1], F_GETFL) & O_ACCMODE) != O_WRONLY) {
             for (size_t i = 0; i < nfd && i < 4; i++)
                 close(fds[i]);
-            bad = true;
+            if (code != COORD_EMFILE) /* some were installed, not all */
+                code = COORD_EBADMSG;
             continue;
         }
         c->pend_in = fds[0];
         c->pend_out = fds[1];
     }
-    if (bad) {
-        sv->s.st.malformed++;
-        send_err_and_close(sv, c, COORD_EBADMSG);
+    if (code) {
+        if (code == COORD_EBADMSG)
+            sv->s.st.malformed++;
+        send_err_and_close(sv, c, code);
         return -2;
     }
     return n;
@@ -541,8 +553,17 @@ static void do_accept(struct server *sv)
 {
     for (;;) {
         int fd = accept4(sv->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOMEM ||
+                       errno == ENOBUFS)) {
+            /* Out of descriptors: stop listening until a connection
+             * closes, instead of spinning on a listener that stays
+             * readable. */
+            epoll_ctl(sv->ep, EPOLL_CTL_DEL, sv->lfd, NULL);
+            sv->listen_paused = true;
+            return;
+        }
         if (fd < 0)
-            return; /* EAGAIN, or EMFILE: retried on the next event */
+            return; /* EAGAIN: all taken */
         struct ucred cr;
         socklen_t len = sizeof cr;
         int code = 0;
@@ -607,6 +628,7 @@ static int serve(int lfd, int sfd, const coord_manager_opts *o)
     if (sv.ep < 0)
         return errno_code(errno);
     static char lmark, smark; /* epoll cookies of the two special fds */
+    sv.lmark = &lmark;
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &lmark};
     epoll_ctl(sv.ep, EPOLL_CTL_ADD, lfd, &ev);
     ev.data.ptr = &smark;
@@ -738,9 +760,8 @@ int coord_manager_stop(coord_manager *m, int timeout_ms)
 {
     if (!m)
         return COORD_EINVAL;
-    if (coord__check_timeout(timeout_ms)) {
-        timeout_ms = 5000;
-    }
+    if (coord__check_timeout(timeout_ms))
+        return COORD_EINVAL; /* nothing done: the caller may retry */
     int rc = 0;
     if (m->child.pid > 0) {
         bool already = coord__child_wait(&m->child, 0) == 0;

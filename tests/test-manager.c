@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -361,6 +362,7 @@ TEST(manager_bad_input)
     coord_mclient_close(NULL);
     ASSERT_OK(coord_mclient_set(c, "d", "k", &v, T));
     coord_mclient_close(c);
+    ASSERT_CODE(coord_manager_stop(m, -2), COORD_EINVAL); /* m stays valid */
     ASSERT_OK(coord_manager_stop(m, T));
     ASSERT_FALSE(path_exists(sock));
     ASSERT_TRUE(path_exists(dir)); /* not ours: the user made it */
@@ -453,6 +455,83 @@ TEST(manager_limits)
     coord_mclient_close(c2);
     coord_mclient_close(c4);
     coord_mclient_close(c);
+    stop_ok(m);
+}
+
+/* ---- out of file descriptors --------------------------------------------- */
+
+static int raw_connect(const char *path);
+
+/* CPU time (user + system, clock ticks) of `pid`. */
+static long cpu_ticks(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    ASSERT_TRUE(f != NULL);
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    long ut = 0, st = 0;
+    char *p = strrchr(buf, ')');
+    ASSERT_TRUE(p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u "
+                                   "%*u %ld %ld", &ut, &st) == 2);
+    return ut + st;
+}
+
+TEST(manager_out_of_descriptors)
+{
+    /* The server inherits a limit of 24 descriptors (ours is restored
+     * right after the fork). */
+    struct rlimit old, low;
+    ASSERT_OK(getrlimit(RLIMIT_NOFILE, &old));
+    low = (struct rlimit){24, old.rlim_max}; /* the soft limit only */
+    ASSERT_OK(setrlimit(RLIMIT_NOFILE, &low));
+    coord_manager *m;
+    int r = coord_manager_start(&m, NULL, NULL);
+    ASSERT_OK(setrlimit(RLIMIT_NOFILE, &old));
+    ASSERT_OK(r);
+    coord_mclient *c[32];
+    int n = 0;
+    while (n < 32 && (r = coord_mclient_connect(&c[n], coord_manager_path(m),
+                                                300)) == 0)
+        n++;
+    /* Out of descriptors: the pipes of a HELLO cannot be received
+     * (COORD_EMFILE), or the listener is paused and the next client waits
+     * in the backlog (COORD_ETIMEDOUT). */
+    if (r != COORD_EMFILE)
+        ASSERT_CODE(r, COORD_ETIMEDOUT);
+    ASSERT_GE(n, 3);
+    /* Raw connections take the server's last descriptors; then accept
+     * fails, the listener is paused and a client waits in the backlog. */
+    int raw[12];
+    for (int i = 0; i < 12; i++)
+        raw[i] = raw_connect(coord_manager_path(m));
+    coord_mclient *extra = NULL;
+    ASSERT_CODE(coord_mclient_connect(&extra, coord_manager_path(m), 300),
+                COORD_ETIMEDOUT);
+    /* ... and the server does not spin meanwhile. */
+    long t0 = cpu_ticks(coord_manager_pid(m));
+    usleep(300000);
+    ASSERT_LE(cpu_ticks(coord_manager_pid(m)) - t0, 5);
+    for (int i = 0; i < 12; i++)
+        close(raw[i]);
+    coord_mval v = coord_mval_i64(n);
+    ASSERT_OK(coord_mclient_set(c[0], "d", "n", &v, T));
+    /* A connection closes: the server listens again. */
+    coord_mclient_close(c[--n]);
+    coord_mclient_close(c[--n]);
+    coord_mclient *late = NULL;
+    uint64_t dl = coord_clock_ns() + 10000000000ull;
+    while ((r = coord_mclient_connect(&late, coord_manager_path(m), 300)) != 0 &&
+           coord_clock_ns() < dl)
+        usleep(1000);
+    ASSERT_OK(r);
+    ASSERT_OK(coord_mclient_get(late, "d", "n", &v, T));
+    ASSERT_EQ(v.i, n + 2);
+    coord_mclient_close(late);
+    while (n > 0)
+        coord_mclient_close(c[--n]);
     stop_ok(m);
 }
 
@@ -1172,6 +1251,7 @@ TEST(manager_cli_server)
     X(manager_batch)                                                           \
     X(manager_bad_input)                                                       \
     X(manager_limits)                                                          \
+    X(manager_out_of_descriptors)                                              \
     X(manager_incr_8_processes)                                                \
     X(manager_malformed_frames)                                                \
     X(manager_pipe_handshake)                                                  \

@@ -133,7 +133,8 @@ COORD_EXTERN int coord_manager_pid(const coord_manager *m);
  * Concurrency: once, by the owner. Clients still connected see
  * COORD_EPEERDIED on their next call.
  * Returns 0 (clean exit), COORD_ETIMEDOUT (had to be killed),
- * COORD_EPEERDIED (the server had died already), COORD_EINVAL.
+ * COORD_EPEERDIED (the server had died already), COORD_EINVAL (m NULL or
+ * timeout_ms < -1: nothing was done, m is still valid).
  */
 COORD_EXTERN int coord_manager_stop(coord_manager *m, int timeout_ms);
 
@@ -150,12 +151,15 @@ COORD_EXTERN int coord_manager_run(const char *socket_path,
 
 /*
  * coord_mclient_connect: connect to the manager at `path`, exchange the
- * protocol version and learn the server's limits.
+ * protocol version and learn the server's limits. The socket carries the
+ * handshake; the requests and replies then travel over a pair of pipes
+ * handed to the server with it (SCM_RIGHTS), which round-trip faster.
  * Concurrency: a client is for one thread at a time; open one per process
  * (a client must not be used from both sides of a fork).
  * Returns 0 and *out, COORD_ENOENT (no socket), COORD_EACCES (not allowed:
  * file permissions or another user), COORD_ECONNREFUSED (no server, or it
- * is full), COORD_EVERSION, COORD_ETIMEDOUT, COORD_EAGAIN (timeout 0),
+ * is full), COORD_EMFILE (we or the server are out of file descriptors),
+ * COORD_EVERSION, COORD_ETIMEDOUT, COORD_EAGAIN (timeout 0),
  * COORD_EINVAL, COORD_ENAMETOOLONG, COORD_ENOMEM.
  */
 COORD_EXTERN int coord_mclient_connect(coord_mclient **out, const char *path,
