@@ -28,9 +28,15 @@ static int nruns(const struct bench_opts *o, int dflt)
 }
 
 /* Whole coord_search calls (fork, run, join) with a hit at 1,000. */
+/* Short budgets (the 1 s CI smoke run) get fewer repetitions. */
+static bool smoke(const struct bench_opts *o)
+{
+    return o->seconds < 2;
+}
+
 static int bench_wall(const struct bench_opts *o)
 {
-    int runs = nruns(o, 21);
+    int runs = nruns(o, smoke(o) ? 5 : 21);
     double ns[MAX_RUNS];
     uint64_t hit = 1000, res;
     coord_search_opts so = COORD_SEARCH_OPTS_INIT;
@@ -54,7 +60,7 @@ static int bench_wall(const struct bench_opts *o)
 static int bench_stop(const struct bench_opts *o, uint64_t every,
                       const char *name)
 {
-    int runs = nruns(o, 41);
+    int runs = nruns(o, smoke(o) ? 7 : 41);
     double lat[MAX_RUNS];
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     coord_search_opts so = COORD_SEARCH_OPTS_INIT;
@@ -104,10 +110,11 @@ static uint64_t chunk(coord_probe_fn fn, const coord_flag *f,
 
 /* Overhead of the auto interval against never checking on the ~1.3 ns
  * iteration: ~1 ms chunks with and without, alternating in one process;
- * each run reports the median ratio of its 101 pairs. */
+ * each run reports the median ratio of its 101 pairs (21 in a smoke run). */
 static int bench_auto_overhead(const struct bench_opts *o)
 {
-    int runs = nruns(o, 11);
+    int runs = nruns(o, smoke(o) ? 3 : 11);
+    int npairs = smoke(o) ? 21 : 101;
     double pct[MAX_RUNS], pairs[101];
     coord_flag *f;
     if (coord_flag_create(&f))
@@ -119,7 +126,7 @@ static int bench_auto_overhead(const struct bench_opts *o)
         coord_interval a, never;
         coord_interval_init(&a, COORD_CHECK_AUTO, 0, 0);
         coord_interval_init(&never, COORD_CHECK_NEVER, 0, 0);
-        for (int p = 0; p < 101; p++) {
+        for (int p = 0; p < npairs; p++) {
             double t[2];
             for (int h = 0; h < 2; h++) {
                 int which = (h + p) % 2;
@@ -129,7 +136,7 @@ static int bench_auto_overhead(const struct bench_opts *o)
             }
             pairs[p] = (t[1] - t[0]) / t[0] * 100.0;
         }
-        pct[r] = bench_median(pairs, 101);
+        pct[r] = bench_median(pairs, npairs);
     }
     coord_flag_destroy(f);
     bench_report_value("search", "auto_overhead_cheap", "pct", pct, runs);
@@ -146,14 +153,14 @@ static bool round_empty(uint64_t i, const void *in, size_t len, void *res,
 /* Rounds per second with 2 workers and an empty round body. */
 static int bench_rounds(const struct bench_opts *o, double seconds)
 {
-    int runs = nruns(o, 5);
+    int runs = nruns(o, smoke(o) ? 3 : 5);
     double ns[MAX_RUNS];
     coord_rounds_opts ro = COORD_ROUNDS_OPTS_INIT;
     ro.workers = 2;
     coord_rounds *r;
     if (coord_rounds_create(&r, &ro, round_empty, NULL))
         return -1;
-    uint64_t per_run = 20000;
+    uint64_t per_run = smoke(o) ? 2000 : 20000;
     for (int k = 0; k < runs; k++) {
         uint64_t t0 = coord_clock_ns();
         for (uint64_t i = 0; i < per_run; i++)
