@@ -16,7 +16,8 @@
  * look-up per index; its last index, wH + H - 1, gives the verdict. H is 1
  * + the most look-ups any detector needs for this transaction, so every
  * detector has room for its scan and a final verdict step; a detector
- * that needs fewer look-ups idles through the rest (one compare per index).
+ * that needs fewer look-ups spreads them over its slots and idles in the
+ * others (one compare per index).
  * The dispatcher knows each account's and merchant's history length
  * without holding the history: it counts transactions.
  */
@@ -38,6 +39,7 @@ struct worker_state {
     struct fraud_history h; /* starts as the caller's warm history */
     size_t next;            /* t[0..next) are in h */
     uint64_t cur;           /* seq + 1 of the transaction being scanned */
+    uint32_t done;          /* look-ups of it made so far */
     struct fraud_scan scan;
 };
 
@@ -57,10 +59,18 @@ static bool round_fn(uint64_t i, const void *input, size_t len, void *result,
         }
         fraud_scan_begin(&w->scan, (int)worker, &w->h, &in->txn);
         w->cur = in->seq + 1;
+        w->done = 0;
     }
     uint64_t j = i - (uint64_t)worker * in->h;
-    if (j < w->scan.steps)
-        fraud_scan_step(&w->scan, (uint32_t)j);
+    /* Spread this detector's look-ups evenly over the H - 1 slots before
+     * the verdict (at most one per slot, in order): every block of K
+     * iterations then costs about the same, which is what the automatic
+     * interval assumes, instead of a run of look-ups and then a run of
+     * empty slots. */
+    uint64_t slots = in->h - 1;
+    if (slots > 0 && w->done < w->scan.steps &&
+        (j + 1) * w->scan.steps / slots > w->done)
+        fraud_scan_step(&w->scan, w->done++);
     if (j + 1 == in->h && fraud_scan_end(&w->scan) == FRAUD_FLAGGED) {
         struct round_result *r = result;
         r->seq = in->seq;
