@@ -150,13 +150,16 @@ static bool round_empty(uint64_t i, const void *in, size_t len, void *res,
     return false;
 }
 
-/* Rounds per second with 2 workers and an empty round body. */
-static int bench_rounds(const struct bench_opts *o, double seconds)
+/* Rounds per second with 2 workers and an empty round body; spin_ns 0 is
+ * the default spin-then-sleep, 1 sleeps on the futex at once. */
+static int bench_rounds(const struct bench_opts *o, double seconds,
+                        uint32_t spin_ns, const char *name)
 {
     int runs = nruns(o, smoke(o) ? 3 : 5);
     double ns[MAX_RUNS];
     coord_rounds_opts ro = COORD_ROUNDS_OPTS_INIT;
     ro.workers = 2;
+    ro.spin_ns = spin_ns;
     coord_rounds *r;
     if (coord_rounds_create(&r, &ro, round_empty, NULL))
         return -1;
@@ -178,7 +181,7 @@ static int bench_rounds(const struct bench_opts *o, double seconds)
         }
     }
     coord_rounds_destroy(r);
-    bench_report("search", "rounds_empty_2w", ns, runs);
+    bench_report("search", name, ns, runs);
     return 0;
 }
 
@@ -189,7 +192,8 @@ int bench_search(const struct bench_opts *o)
     rc |= bench_stop(o, 16, "stop_latency_cheap_k16");
     rc |= bench_stop(o, COORD_CHECK_AUTO, "stop_latency_cheap_auto");
     rc |= bench_auto_overhead(o);
-    rc |= bench_rounds(o, o->seconds / 4);
+    rc |= bench_rounds(o, o->seconds / 8, 0, "rounds_empty_2w");
+    rc |= bench_rounds(o, o->seconds / 8, 1, "rounds_empty_2w_futex_only");
     if (rc)
         fprintf(stderr, "bench search: a search returned a wrong result\n");
     return rc ? 1 : 0;
