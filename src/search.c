@@ -131,11 +131,12 @@ static int search_worker(void *p)
         .scratch = c->result,
         .iv = &iv,
     };
-    /* Ready, then sleep until the parent says go: all workers start at
-     * once, as the lecture's do, and the fork is not in the loop times.
-     * seq_cst on both sides: the parent's store of `go` and our load after
-     * the increment cannot both miss each other (a parent that dies makes
-     * the kernel kill us: PR_SET_PDEATHSIG). */
+    /* Ready, then wait until the parent says go: all workers start at
+     * once, as the lecture's do, and the forks are not in the loop times.
+     * The last one to be ready wakes the parent if it sleeps: our seq_cst
+     * increment then load of parent_sleeping pairs with its seq_cst store
+     * of parent_sleeping then load of ready, so one of us sees the other.
+     * (A parent that dies makes the kernel kill us: PR_SET_PDEATHSIG.) */
     uint32_t ready = atomic_fetch_add_explicit(&ctl->ready, 1,
                                                memory_order_seq_cst) + 1;
     if (ready == c->n &&
