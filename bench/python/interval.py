@@ -27,7 +27,7 @@ SIEVE_BITS = 22
 SIEVE_LEN = 1 << SIEVE_BITS
 MASK = SIEVE_LEN - 1
 HEAVY_BASE = 10_000_000
-RUN_NS = 80_000_000         # CPU time per worker per overhead run
+RUN_NS = 50_000_000         # CPU time per worker per overhead run
 
 SIEVE = None                # built before the workers fork
 
