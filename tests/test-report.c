@@ -69,6 +69,43 @@ TEST(json_errors_have_positions)
     ASSERT_TRUE(strstr(err, "nested deeper") != NULL);
 }
 
+/* Mutations of a valid document: every one parses or fails cleanly. */
+TEST(json_mutations_never_crash)
+{
+    static const char base[] =
+        "{\"rows\":[{\"a\":1.5e-3,\"b\":\"x\\u00e9\\n\",\"c\":[true,"
+        "false,null]},{\"d\":{\"e\":-0}}],\"n\":12345678901234567890}";
+    char buf[sizeof base];
+    uint64_t x = 88172645463325252ull;
+    size_t ok = 0, bad = 0;
+    for (int round = 0; round < 20000; round++) {
+        memcpy(buf, base, sizeof base);
+        size_t len = sizeof base - 1;
+        for (int m = 0; m < 1 + round % 4; m++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            size_t at = (size_t)(x % len);
+            static const char alphabet[] = "{}[]\",:\\0123456789eE+-.tfnu \x01";
+            buf[at] = alphabet[(x >> 32) % (sizeof alphabet - 1)];
+            if ((x >> 40) % 5 == 0)
+                len = at + 1; /* truncate */
+        }
+        struct json *j = NULL;
+        char err[128];
+        int rc = json_parse(buf, len, &j, err, sizeof err);
+        if (rc == 0) {
+            ok++;
+            ASSERT_TRUE(j != NULL);
+            json_free(j);
+        } else {
+            bad++;
+            ASSERT_EQ(rc, -EINVAL);
+            ASSERT_TRUE(strncmp(err, "line ", 5) == 0);
+        }
+    }
+    ASSERT_GT(bad, 10000);
+    ASSERT_GT(ok, 10);
+}
+
 /* ---- coord report end to end ---------------------------------------- */
 
 static const char *const cli_path = COORD_CLI_PATH;
@@ -400,6 +437,7 @@ TEST(report_usage_errors)
 #define TEST_LIST(X)                                                           \
     X(json_values)                                                             \
     X(json_errors_have_positions)                                              \
+    X(json_mutations_never_crash)                                             \
     X(report_fraud_only_files_json_and_browser)                               \
     X(report_quick_all_experiments_slow)                                      \
     X(report_usage_errors)
