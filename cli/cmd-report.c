@@ -236,7 +236,7 @@ static bool is_scalar(const struct json *v)
 
 /* ---- generic rendering of an experiment's JSON ------------------------- */
 
-#define MAX_COLS 14
+#define MAX_COLS 20
 #define MAX_ROWS 120
 
 static void render_rows(struct rdoc *d, const struct json *arr)
