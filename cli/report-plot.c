@@ -174,7 +174,8 @@ static int write_script(const struct rplot *p, const char *path)
     if (p->bars)
         fputs("set style data histograms\nset style histogram clustered "
               "gap 1\nset style fill solid 0.85 border -1\n"
-              "set xtics rotate by -30 left\nset yrange [*:*]\n",
+              "set xtics rotate by -30 left\nset yrange [*:*]\n"
+              "set rmargin 12\n",
               f);
     fputs("set terminal svg size 900,500 dynamic enhanced font 'sans,12' "
           "background rgb 'white'\nset output ",
