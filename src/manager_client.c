@@ -98,8 +98,15 @@ static int send_all(coord_mclient *c, int timeout_ms, uint64_t deadline)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             int ms = timeout_ms < 0 ? -1 : remaining_ms(deadline);
-            struct pollfd p = {c->out_fd, POLLOUT, 0};
-            int pr = ms == 0 ? 0 : poll(&p, 1, ms);
+            /* Watch the reply path too: since we hold a reader of our own
+             * request pipe, a dead server never makes it writable again,
+             * but its end of the reply pipe closes (POLLHUP). */
+            struct pollfd p[2] = {{c->out_fd, POLLOUT, 0}, {c->in_fd, 0, 0}};
+            int pr = ms == 0 ? 0 : poll(p, sock ? 1 : 2, ms);
+            if (pr > 0 && !sock && (p[1].revents & (POLLHUP | POLLERR))) {
+                mark_broken(c);
+                return COORD_EPEERDIED;
+            }
             if (pr > 0 || (pr < 0 && errno == EINTR))
                 continue;
             int code = timeout_ms == 0 ? COORD_EAGAIN : COORD_ETIMEDOUT;
@@ -298,6 +305,7 @@ int coord_mclient_connect(coord_mclient **out, const char *path, int timeout_ms)
     if (strlen(path) >= sizeof a.sun_path)
         return COORD_ENAMETOOLONG;
     strcpy(a.sun_path, path);
+    uint64_t deadline = timeout_ms > 0 ? coord__deadline(timeout_ms) : 0;
     coord_mclient *c = calloc(1, sizeof *c);
     if (!c)
         return COORD_ENOMEM;
@@ -314,11 +322,29 @@ int coord_mclient_connect(coord_mclient **out, const char *path, int timeout_ms)
     } else if (c->fd < 0) {
         r = errno == EMFILE || errno == ENFILE ? COORD_EMFILE : COORD_ENOMEM;
     } else {
+        /* Non-blocking connect: a Unix socket whose backlog is full says
+         * EAGAIN instead of blocking without a deadline; retry until the
+         * deadline. The socket is blocking again afterwards. */
+        int fl = fcntl(c->fd, F_GETFL);
+        fcntl(c->fd, F_SETFL, fl | O_NONBLOCK);
         int cr;
-        do {
+        for (;;) {
             cr = connect(c->fd, (struct sockaddr *)&a, sizeof a);
-        } while (cr != 0 && errno == EINTR);
-        if (cr != 0) {
+            if (cr == 0 || (errno != EINTR && errno != EAGAIN))
+                break;
+            if (errno == EAGAIN &&
+                (timeout_ms == 0 ||
+                 (timeout_ms > 0 && coord_clock_ns() >= deadline)))
+                break;
+            if (errno == EAGAIN)
+                usleep(1000);
+        }
+        int e = errno;
+        fcntl(c->fd, F_SETFL, fl);
+        errno = e;
+        if (cr != 0 && errno == EAGAIN) {
+            r = timeout_ms == 0 ? COORD_EAGAIN : COORD_ETIMEDOUT;
+        } else if (cr != 0) {
             switch (errno) {
             case ENOENT:
                 r = COORD_ENOENT;
@@ -335,8 +361,17 @@ int coord_mclient_connect(coord_mclient **out, const char *path, int timeout_ms)
             }
         }
     }
-    if (r == 0)
-        r = hello(c, timeout_ms);
+    if (r == 0) {
+        /* One deadline for the whole connect: the handshake gets what is
+         * left of it. */
+        int left = timeout_ms;
+        if (timeout_ms > 0) {
+            left = remaining_ms(deadline);
+            if (left == 0)
+                left = 1;
+        }
+        r = hello(c, left);
+    }
     if (r) {
         coord_mclient_close(c);
         return r;

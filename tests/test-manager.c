@@ -1084,6 +1084,28 @@ TEST(manager_timeout_and_late_reply)
     uint64_t dt = coord_clock_ns() - t0;
     ASSERT_GE(dt, 90000000u);
     ASSERT_CODE(coord_mclient_get(c, "d", "k", &v, 0), COORD_EAGAIN);
+    /* A stopped server's backlog fills up: connect keeps its deadline. */
+    int raw[300], nraw = 0;
+    for (; nraw < 300; nraw++) {
+        raw[nraw] = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        struct sockaddr_un a = {.sun_family = AF_UNIX};
+        snprintf(a.sun_path, sizeof a.sun_path, "%s", coord_manager_path(m));
+        if (connect(raw[nraw], (struct sockaddr *)&a, sizeof a) != 0) {
+            ASSERT_EQ(errno, EAGAIN);
+            close(raw[nraw]);
+            break;
+        }
+    }
+    ASSERT_LT(nraw, 300);
+    coord_mclient *late;
+    t0 = coord_clock_ns();
+    ASSERT_CODE(coord_mclient_connect(&late, coord_manager_path(m), 100),
+                COORD_ETIMEDOUT);
+    ASSERT_LT(coord_clock_ns() - t0, 5000000000ull);
+    ASSERT_CODE(coord_mclient_connect(&late, coord_manager_path(m), 0),
+                COORD_EAGAIN);
+    while (nraw > 0)
+        close(raw[--nraw]);
     kill(coord_manager_pid(m), SIGCONT);
     /* The late replies are skipped; this call gets its own. */
     ASSERT_OK(coord_mclient_get(c, "d", "k", &v, T));
@@ -1103,12 +1125,19 @@ TEST(manager_server_dies)
     ASSERT_OK(coord_manager_start(&m, NULL, NULL));
     char path[128];
     snprintf(path, sizeof path, "%s", coord_manager_path(m));
-    coord_mclient *c = connect_ok(m);
+    coord_mclient *c = connect_ok(m), *c2 = connect_ok(m);
     kill(coord_manager_pid(m), SIGKILL);
     coord_mval v;
     ASSERT_CODE(coord_mclient_get(c, "d", "k", &v, T), COORD_EPEERDIED);
     ASSERT_CODE(coord_mclient_get(c, "d", "k", &v, T), COORD_ENOTCONN);
     coord_mclient_close(c);
+    /* A request larger than the pipe, without a deadline, to a dead
+     * server: it must not wait forever for room. */
+    static char blob[1 << 20];
+    v = coord_mval_bytes(blob, sizeof blob);
+    ASSERT_CODE(coord_mclient_set(c2, "d", "k", &v, COORD_FOREVER),
+                COORD_EPEERDIED);
+    coord_mclient_close(c2);
     ASSERT_CODE(coord_manager_stop(m, T), COORD_EPEERDIED);
     ASSERT_FALSE(path_exists(path)); /* cleaned by the owner */
 }
