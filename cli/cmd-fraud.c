@@ -30,7 +30,7 @@ static void usage(FILE *f)
         "and without early exit; verdicts are compared with a one-process\n"
         "reference and against the injected truth.\n\n"
         "  --transactions N  transactions screened (default 5000; --quick "
-        "1500)\n"
+        "3000)\n"
         "  --warmup N        earlier transactions that only fill the history "
         "(default\n"
         "                    40000; --quick 12000; with --csv: 0)\n"
@@ -193,7 +193,7 @@ int cmd_fraud(int argc, char **argv)
     base->early_exit = false;
 
     if (!tx)
-        tx = quick ? 1500 : 5000;
+        tx = quick ? 3000 : 5000;
     struct fraud_txn *t = NULL;
     size_t n = 0, first = 0, bad = 0;
     bool labelled = true;
