@@ -42,6 +42,10 @@ static void usage(FILE *f)
         "(default 512)\n"
         "  --intervals LIST  check intervals, e.g. 1,10,100,1000,auto "
         "(the default)\n"
+        "  --claim cas|lock  how the first flag claims a transaction: one "
+        "compare-and-swap\n"
+        "                    (default) or the lecture's lock, check, set "
+        "(slide 5)\n"
         "  --target-us T     auto interval: stop-latency target in µs "
         "(default 10: a\n"
         "                    transaction's analysis takes tens of µs)\n"
@@ -109,7 +113,7 @@ int cmd_fraud(int argc, char **argv)
 {
     struct fraud_gen_opts g;
     fraud_gen_defaults(&g);
-    bool quick = false, json = false, strict = false;
+    bool quick = false, json = false, strict = false, locked = false;
     const char *csv = NULL, *write_csv = NULL, *intervals = "1,10,100,1000,auto";
     uint64_t tx = 0, warm = UINT64_MAX, depth = 512, target_us = 10, u;
     for (int i = 1; i < argc; i++) {
@@ -142,6 +146,14 @@ int cmd_fraud(int argc, char **argv)
             if (o < 0 || !cli_parse_u64(CMD, a, v, 1, 10000000, &u))
                 return CLI_USAGE;
             g.merchants = (uint32_t)u;
+        } else if ((o = cli_opt(CMD, argc, argv, &i, "--claim", &v))) {
+            if (o < 0)
+                return CLI_USAGE;
+            if (strcmp(v, "cas") && strcmp(v, "lock")) {
+                cli_error(CMD, "--claim is cas or lock, got '%s'", v);
+                return CLI_USAGE;
+            }
+            locked = !strcmp(v, "lock");
         } else if ((o = cli_opt(CMD, argc, argv, &i, "--target-us", &v))) {
             if (o < 0 || !cli_parse_u64(CMD, a, v, 1, 10000000, &target_us))
                 return CLI_USAGE;
@@ -293,7 +305,7 @@ int cmd_fraud(int argc, char **argv)
         cli_progress(CMD, "check every %s%s (%zu/%zu)", r->label,
                      r->early_exit ? "" : " (no early exit)", k + 1, n_runs);
         struct fraud_screen_opts so = {r->every, r->early_exit, 10000,
-                                       target_us * 1000};
+                                       target_us * 1000, locked};
         char why[256];
         memset(flagged, 0, n);
         rc = fraud_screen_rounds(t, n, first, &h, &so, flagged, &r->st, why,
@@ -322,11 +334,11 @@ int cmd_fraud(int argc, char **argv)
         printf(",\"transactions\":%zu,\"warmup\":%zu,"
                "\"malformed_lines\":%zu,\"labelled\":%s,\"accounts\":%u,"
                "\"merchants\":%u,\"depth\":%llu,\"target_us\":%llu,"
-               "\"workers\":%d",
+               "\"claim\":\"%s\",\"workers\":%d",
                m, first, bad,
                labelled ? "true" : "false", na, nm,
                (unsigned long long)depth, (unsigned long long)target_us,
-               FRAUD_DET_COUNT);
+               locked ? "lock" : "cas", FRAUD_DET_COUNT);
         json_num("fraud_rate", csv ? NAN : g.fraud_rate, true);
         if (ref_q.tp + ref_q.fp + ref_q.fn + ref_q.tn > 0)
             printf(",\"injected\":%zu", ref_q.tp + ref_q.fn);

@@ -113,6 +113,7 @@ int fraud_screen_rounds(const struct fraud_txn *t, size_t n, size_t first,
     ro.check_every = o->check_every;
     ro.early_exit = o->early_exit;
     ro.latency_target_ns = o->target_ns;
+    ro.claim = o->claim_locked ? COORD_CLAIM_LOCK : COORD_CLAIM_CAS;
     ro.partition = COORD_PARTITION_BLOCKS;
     ro.max_input = sizeof(struct round_input);
     ro.result_size = sizeof(struct round_result);

@@ -268,6 +268,8 @@ struct fraud_screen_opts {
     int round_timeout_ms; /* one transaction's limit (-1: none) */
     uint64_t target_ns;   /* auto interval: stop-latency target (0: the
                              library's default) */
+    bool claim_locked;    /* claim with the lecture's lock, check, set
+                             (else one compare-and-swap) */
 };
 
 struct fraud_screen_stats {

@@ -339,7 +339,8 @@ TEST(screen_verdicts_identical_across_intervals_and_early_exit)
                {COORD_CHECK_AUTO, true}, {COORD_CHECK_AUTO, false},
                {1, false}};
     for (size_t c = 0; c < sizeof cfg / sizeof cfg[0]; c++) {
-        struct fraud_screen_opts so = {cfg[c].every, cfg[c].early, 20000, 0};
+        struct fraud_screen_opts so = {cfg[c].every, cfg[c].early, 20000, 0,
+                                       c % 2 == 1};
         struct fraud_screen_stats st;
         char why[256] = "";
         memset(got, 0, n);
@@ -444,6 +445,7 @@ TEST(cli_usage_errors)
         {"--strict", NULL},
         {"--csv", "/nonexistent/file.csv", NULL},
         {"--bogus", NULL},
+        {"--claim", "mutex", NULL},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         const char *argv[8] = {cli_path, "fraud"};
