@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* test-manager.c: the manager server and client: every operation, limits, bad frames, dead clients, other users. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
@@ -481,11 +482,24 @@ static long cpu_ticks(pid_t pid)
 
 TEST(manager_out_of_descriptors)
 {
-    /* The server inherits a limit of 24 descriptors (ours is restored
+    /* The server inherits a low limit of descriptors (ours is restored
      * right after the fork). */
     struct rlimit old, low;
     ASSERT_OK(getrlimit(RLIMIT_NOFILE, &old));
-    low = (struct rlimit){24, old.rlim_max}; /* the soft limit only */
+    /* The server inherits our descriptors; new ones take the lowest free
+     * numbers below the limit: choose it so that 20 numbers are free. */
+    static bool used[4096];
+    memset(used, 0, sizeof used);
+    DIR *d = opendir("/proc/self/fd");
+    ASSERT_TRUE(d != NULL);
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        if (atoi(e->d_name) < 4096)
+            used[atoi(e->d_name)] = true;
+    closedir(d);
+    int lim = 0, free_n = 0;
+    while (lim < 4096 && free_n < 20)
+        free_n += !used[lim++];
+    low = (struct rlimit){(rlim_t)lim, old.rlim_max}; /* soft limit only */
     ASSERT_OK(setrlimit(RLIMIT_NOFILE, &low));
     coord_manager *m;
     int r = coord_manager_start(&m, NULL, NULL);

@@ -170,6 +170,13 @@ COORD_EXTERN void coord_mclient_close(coord_mclient *c);
 
 /*
  * Operations: every call is one round trip (blocking, with a deadline).
+ * Concurrency: one thread at a time per client; any number of clients in
+ * any number of processes at once. The server runs one operation at a
+ * time, so each is atomic (incr and cas included) and a batch runs without
+ * other clients' operations in between.
+ * Progress: blocking, bounded by timeout_ms.
+ * Ownership: names, keys and values are copied into the request; returned
+ * bytes and key lists belong to the client until its next call.
  * Codes common to all of them: COORD_EINVAL (NULL or bad argument, or the
  * name holds the other kind of container, or incr on a non-integer),
  * COORD_ENAMETOOLONG, COORD_EMSGSIZE, COORD_ENOSPC (server limits),
