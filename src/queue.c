@@ -19,6 +19,8 @@
  * processes than cores (1 -> 4 on 2 cores). */
 #define SPIN_POLLS 200
 #define SPIN_YIELDS 4
+/* The longest a waiter sleeps before it looks again by itself. */
+#define SLEEP_SLICE_NS 100000000ull
 
 /*
  * The ring. head and tail are free-running 32-bit counters (the slot of
@@ -373,8 +375,16 @@ static int wait_side(struct coord_queue *q, bool getter, uint64_t deadline)
      * its store to `closed` below. */
     uint32_t e = atomic_load_explicit(ev, memory_order_seq_cst);
     side_unlock(getter ? &q->plock : &q->clock);
-    if (!ready(q) && !atomic_load_explicit(&q->closed, memory_order_seq_cst))
-        r = coord__futex_wait(ev, e, deadline);
+    if (!ready(q) && !atomic_load_explicit(&q->closed, memory_order_seq_cst)) {
+        /* Sleep in slices: the protocol above loses no wake-up, but a
+         * process killed inside close() between its store and its wake
+         * would otherwise leave sleepers asleep until their deadline. */
+        uint64_t slice = coord_clock_ns() + SLEEP_SLICE_NS;
+        bool sliced = slice < deadline;
+        r = coord__futex_wait(ev, e, sliced ? slice : deadline);
+        if (r == COORD_ETIMEDOUT && sliced)
+            r = 0;
+    }
     /* A process killed while asleep never gets here; its count stays raised
      * and only costs later committers a futex wake (see queue.h). */
     atomic_fetch_sub_explicit(waiters, 1, memory_order_relaxed);

@@ -52,6 +52,12 @@ TEST(queue_basic)
     ASSERT_CODE(coord_queue_get(q, buf, sizeof buf, &len, 30),
                 COORD_ETIMEDOUT);
     ASSERT_GE(coord_clock_ns() - t0, 29000000);
+    /* A wait longer than the 100 ms sleep slice still ends at its own
+     * deadline, not at the first slice. */
+    t0 = coord_clock_ns();
+    ASSERT_CODE(coord_queue_get(q, buf, sizeof buf, &len, 250),
+                COORD_ETIMEDOUT);
+    ASSERT_GE(coord_clock_ns() - t0, 249000000);
     /* Many laps around the ring keep order and count. */
     for (uint32_t i = 0; i < 10000; i++) {
         ASSERT_OK(coord_queue_put(q, &i, sizeof i, 0));

@@ -47,7 +47,9 @@
  *    which no queue can undo; coord_pool closes that gap for tasks.)
  *  - The cost of a death is at most a spurious wake-up: a process killed
  *    while asleep leaves a waiter count raised, which makes later calls
- *    issue a (harmless) futex wake.
+ *    issue a (harmless) futex wake. Sleepers also look again by themselves
+ *    every 100 ms, so even a process killed inside coord_queue_close()
+ *    delays the others by at most that.
  *
  * Speed: when the queue is neither empty nor full, put and get make no
  * system call and no fence: one uncontended lock per side, a copy, one
