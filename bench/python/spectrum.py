@@ -120,6 +120,10 @@ def main():
     n0 = calibrate(empty_loop, target)
     base = runs_of(empty_loop, n0, runs)
 
+    def in_memory(mech, fn, detail):
+        """A row of in-memory accesses: sized, run, empty loop subtracted."""
+        add(mech, runs_of(fn, calibrate(fn, target), runs, base), detail)
+
     flag = mp.Value('b', False)              # the lecture's flag (slide 4)
 
     def flag_check(n):
@@ -127,9 +131,8 @@ def main():
         for _ in range(n):
             if f.value:
                 break
-    n = calibrate(flag_check, target)
-    add("flag_check", runs_of(flag_check, n, runs, base),
-        "Value('b').value read (synchronized: takes the lock)")
+    in_memory("flag_check", flag_check,
+              "Value('b').value read (synchronized: takes the lock)")
 
     raw = mp.Value('q', 0, lock=False)
 
@@ -137,9 +140,8 @@ def main():
         v = raw
         for _ in range(n):
             v.value
-    n = calibrate(value_get, target)
-    add("value_get", runs_of(value_get, n, runs, base),
-        "Value('q', lock=False).value read (no lock)")
+    in_memory("value_get", value_get,
+              "Value('q', lock=False).value read (no lock)")
 
     sv = mp.Value('q', 0)
 
@@ -149,9 +151,8 @@ def main():
         for i in range(n):
             with lock:
                 v.value = i
-    n = calibrate(value_set, target)
-    add("value_set", runs_of(value_set, n, runs, base),
-        "with v.get_lock(): v.value = i")
+    in_memory("value_set", value_set,
+              "with v.get_lock(): v.value = i")
 
     arr = mp.Array('q', 1024, lock=False)
 
@@ -159,17 +160,15 @@ def main():
         x = arr
         for i in range(n):
             x[i & 1023]
-    n = calibrate(array_read, target)
-    add("array_read", runs_of(array_read, n, runs, base),
-        "Array('q', 1024, lock=False)[i] read")
+    in_memory("array_read", array_read,
+              "Array('q', 1024, lock=False)[i] read")
 
     def array_write(n):
         x = arr
         for i in range(n):
             x[i & 1023] = i
-    n = calibrate(array_write, target)
-    add("array_write", runs_of(array_write, n, runs, base),
-        "Array('q', 1024, lock=False)[i] = i")
+    in_memory("array_write", array_write,
+              "Array('q', 1024, lock=False)[i] = i")
 
     shm = shared_memory.SharedMemory(create=True, size=4096)
     try:
@@ -179,9 +178,8 @@ def main():
             b = buf
             for i in range(n):
                 b[i & 4095]
-        n = calibrate(region_read, target)
-        add("region_read", runs_of(region_read, n, runs, base),
-            "shared_memory.SharedMemory.buf[i] read")
+        in_memory("region_read", region_read,
+                  "shared_memory.SharedMemory.buf[i] read")
         del region_read, buf
     finally:
         shm.close()
