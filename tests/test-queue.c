@@ -506,9 +506,8 @@ TEST(queue_consumer_killed_mid_get)
 
 /* ---- 200 SIGKILLs at random moments inside put and get ---------------- */
 
-#define KILL_IDS 512
-#define KILL_SEQ 8192
-#define KILL_TARGET 200
+#define KILL_IDS 3072 /* producer and consumer lives, kills included */
+#define KILL_SEQ 4096
 #define KILL_EMPTY UINT64_MAX
 
 struct kill_shared {
@@ -582,7 +581,9 @@ static uint64_t rng_next(uint64_t *x)
     return *x;
 }
 
-TEST(queue_sigkill_200_put_get)
+/* SIGKILL `target` random producers and consumers (at most `max_s`
+ * seconds), replacing each; then check every message. */
+static void sigkill_run(int target, int max_s)
 {
     struct kill_shared *s = shared_mem(sizeof *s);
     /* Small capacity: producers block on full and consumers on empty, so
@@ -602,8 +603,8 @@ TEST(queue_sigkill_200_put_get)
     }
     uint64_t rng = 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid();
     int kills = 0;
-    uint64_t stop_at = coord_clock_ns() + 8000000000ull;
-    while (kills < KILL_TARGET && coord_clock_ns() < stop_at &&
+    uint64_t stop_at = coord_clock_ns() + (uint64_t)max_s * 1000000000ull;
+    while (kills < target && coord_clock_ns() < stop_at &&
            next_id + 4 < KILL_IDS) {
         usleep((useconds_t)(rng_next(&rng) % 4000));
         int i = (int)(rng_next(&rng) % 4);
@@ -638,7 +639,7 @@ TEST(queue_sigkill_200_put_get)
                 roles[k].producer ? kill_producer : kill_consumer, &args[id]);
         }
     }
-    ASSERT_GE(kills, 50); /* enough kills happened to mean something */
+    ASSERT_GE(kills, target / 4); /* enough kills to mean something */
     /* Let live producers finish, then one pill per live consumer. */
     int consumers = 0;
     for (int k = 0; k < 4; k++) {
@@ -692,6 +693,17 @@ TEST(queue_sigkill_200_put_get)
     munmap(s, sizeof *s);
 }
 
+TEST(queue_sigkill_200_put_get)
+{
+    sigkill_run(200, 8);
+}
+
+/* The same with ten times the kills (a few seconds; label slow). */
+TEST(queue_sigkill_2000_slow)
+{
+    sigkill_run(2000, 60);
+}
+
 /* ---- the `coord queue` experiment end to end ---------------------------- */
 
 TEST(queue_cli_experiment)
@@ -743,6 +755,7 @@ TEST(queue_cli_experiment)
     X(queue_named_unrelated_process)                                           \
     X(queue_consumer_killed_mid_get)                                           \
     X(queue_sigkill_200_put_get)                                               \
+    X(queue_sigkill_2000_slow)                                                 \
     X(queue_cli_experiment)
 #define HELPER_LIST(X) X(named_putter)
 TEST_MAIN()
