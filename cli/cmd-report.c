@@ -1283,6 +1283,7 @@ int cmd_report(int argc, char **argv)
         cli_error(CMD, "cannot create %s: %s", r.out, strerror(-rc));
         return CLI_RUNTIME;
     }
+    report_adopt_orphans();
     double t0 = now_s();
     size_t n_run = 0, idx = 0;
     for (size_t i = 0; i < N_EXPS; i++)

@@ -25,6 +25,33 @@ static int open_out(const char *path)
                 0644);
 }
 
+/* When this process is a subreaper (report_adopt_orphans), the killed
+ * group's processes are reparented here: reap them (they were SIGKILLed,
+ * so they go at once; the wait is bounded anyway). Programs run one at a
+ * time, so any child left now is an orphan of the one that just ended. */
+static void reap_orphans(void)
+{
+    long long deadline = now_ms() + 2000;
+    for (;;) {
+        pid_t r = waitpid(-1, NULL, WNOHANG);
+        if (r > 0)
+            continue;
+        if (r < 0 && errno == ECHILD)
+            return;
+        if (r < 0 && errno != EINTR)
+            return;
+        if (now_ms() >= deadline)
+            return;
+        struct timespec ts = {0, 2 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+void report_adopt_orphans(void)
+{
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+}
+
 int report_exec(const char *const *argv, const char *cwd, const char *out,
                 const char *err, int timeout_ms, int *status, char *why,
                 size_t cap)
@@ -83,6 +110,7 @@ int report_exec(const char *const *argv, const char *cwd, const char *out,
             kill(pid, SIGKILL);
             while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
                 ;
+            reap_orphans();
             snprintf(why, cap, "killed after %d s (time limit)",
                      timeout_ms / 1000);
             return -ETIMEDOUT;
@@ -92,6 +120,7 @@ int report_exec(const char *const *argv, const char *cwd, const char *out,
     }
     /* Workers the experiment left behind in its group go too. */
     kill(-pid, SIGKILL);
+    reap_orphans();
     *status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
     return 0;
 }

@@ -18,4 +18,9 @@ int report_exec(const char *const *argv, const char *cwd, const char *out,
                 const char *err, int timeout_ms, int *status, char *why,
                 size_t cap);
 
+/* report_adopt_orphans: make this process the subreaper of what it runs,
+ * so that processes of a killed program (its workers) are reaped here, not
+ * left as zombies of init or of a test runner. */
+void report_adopt_orphans(void);
+
 #endif

@@ -407,6 +407,37 @@ TEST(report_quick_all_experiments_slow)
     rm_rf(dir);
 }
 
+/* An experiment that outlives --timeout is killed with its workers and
+ * reported as failed; the report is still written, and nothing is left
+ * running (the harness fails a case that leaves processes behind). */
+TEST(report_experiment_timeout_is_reported)
+{
+    char dir[] = "/tmp/coord-report-test-XXXXXX";
+    ASSERT_TRUE(mkdtemp(dir) != NULL);
+    static char out[65536];
+    char err[8192];
+    const char *argv[] = {cli_path, "report", "--only", "interval",
+                          "--timeout", "1", "--out", dir, "--json", NULL};
+    /* Not --quick: the default interval run takes tens of seconds. */
+    int st = test_run(argv, out, sizeof out, err, sizeof err, 60000);
+    ASSERT_TRUE(WIFEXITED(st));
+    ASSERT_EQ(WEXITSTATUS(st), 0);
+    struct json *j = parse_ok(out);
+    const struct json *e = json_path(j, "experiments[2]");
+    ASSERT_STR_EQ(json_str(json_get(e, "name")), "interval");
+    ASSERT_STR_EQ(json_str(json_get(e, "status")), "failed");
+    ASSERT_TRUE(strstr(json_str(json_get(e, "why")), "killed after 1 s") !=
+                NULL);
+    json_free(j);
+    char path[4400];
+    size_t len = 0;
+    snprintf(path, sizeof path, "%s/report.md", dir);
+    char *md = slurp(path, &len);
+    ASSERT_TRUE(md && strstr(md, "**Failed**") != NULL);
+    free(md);
+    rm_rf(dir);
+}
+
 TEST(report_usage_errors)
 {
     static const char *const bad[][3] = {
@@ -440,6 +471,7 @@ TEST(report_usage_errors)
     X(json_mutations_never_crash)                                             \
     X(report_fraud_only_files_json_and_browser)                               \
     X(report_quick_all_experiments_slow)                                      \
+    X(report_experiment_timeout_is_reported)                                  \
     X(report_usage_errors)
 #define HELPER_LIST(X)
 TEST_MAIN()
