@@ -413,26 +413,27 @@ static void probe_pool(struct probe *pr)
         snprintf(pr->detail, sizeof pr->detail, "pool did not start");
         return;
     }
+    uint32_t tasks[8], out[8];
+    coord_task_result info[8];
+    for (uint32_t i = 0; i < 8; i++)
+        tasks[i] = i;
     uint64_t t0 = coord_clock_ns();
-    int r = 0;
-    for (uint32_t i = 0; i < 8 && r == 0; i++)
-        r = coord_pool_submit(p, &i, sizeof i, NULL, 3000);
-    if (r == 0)
-        r = coord_pool_shutdown(p, 3000);
+    int failed = coord_pool_map(p, tasks, 8, sizeof tasks[0], out,
+                                sizeof out[0], info, 3000);
+    int r = failed < 0 ? failed : coord_pool_shutdown(p, 3000);
     double ms = (double)(coord_clock_ns() - t0) / 1e6;
-    int failed = 0, done = 0;
-    coord_task_result res;
+    int done = failed < 0 ? 0 : 8;
     char cause[64] = "";
-    uint32_t v;
-    while (coord_pool_result(p, &res, &v, sizeof v, 0) == 0) {
-        done++;
-        if (res.status != 0) {
-            failed++;
-            snprintf(cause, sizeof cause, "%s", res.cause);
-        }
+    bool right = failed >= 0;
+    for (uint32_t i = 0; failed >= 0 && i < 8; i++) {
+        if (info[i].status != 0)
+            snprintf(cause, sizeof cause, "%s", info[i].cause);
+        else if (out[i] != i * i)
+            right = false;
     }
     coord_pool_destroy(p);
-    pr->ok = r == 0 && done == 8 && failed == 1;
+    pr->ok = r == 0 && done == 8 && failed == 1 && right &&
+             info[3].status == COORD_EPEERDIED;
     snprintf(pr->detail, sizeof pr->detail,
              "map returned in %.0f ms: %d results, task 3 failed (%s), "
              "workers joined",

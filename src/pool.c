@@ -451,16 +451,23 @@ static void pump(coord_pool *p, int wait_ms)
     take_result(p, wait_ms);
 }
 
-/* Milliseconds left before `deadline` for the next pump (0: expired). */
-static int left_ms(uint64_t deadline)
+/* Milliseconds left before `deadline` (COORD_FOREVER for none). */
+static int ms_until(uint64_t deadline)
 {
     if (deadline == UINT64_MAX)
-        return POOL_SLICE_MS;
+        return COORD_FOREVER;
     uint64_t now = coord_clock_ns();
     if (now >= deadline)
         return 0;
     uint64_t ms = (deadline - now + 999999) / 1000000;
-    return ms > POOL_SLICE_MS ? POOL_SLICE_MS : (int)ms;
+    return ms > INT32_MAX ? INT32_MAX : (int)ms;
+}
+
+/* Milliseconds for the next pump: at most POOL_SLICE_MS (0: expired). */
+static int left_ms(uint64_t deadline)
+{
+    int ms = ms_until(deadline);
+    return ms < 0 || ms > POOL_SLICE_MS ? POOL_SLICE_MS : ms;
 }
 
 /* ---- public ----------------------------------------------------------- */
@@ -618,6 +625,73 @@ int coord_pool_result(coord_pool *p, coord_task_result *res, void *buf,
         pump(p, ms);
         if (ms == 0 && p->res_head == p->res_n)
             return timeout_ms == 0 ? COORD_EAGAIN : COORD_ETIMEDOUT;
+    }
+}
+
+/* Move the results of tasks [first, first + n) out of the local list into
+ * the map's arrays; others stay, in order. Returns how many moved. */
+static size_t map_take(coord_pool *p, uint64_t first, size_t n, void *results,
+                       size_t result_size, coord_task_result *info,
+                       size_t *failed)
+{
+    size_t moved = 0, keep = p->res_head;
+    for (size_t i = p->res_head; i < p->res_n; i++) {
+        struct local_result *lr = &p->res[i];
+        if (lr->r.id < first || lr->r.id - first >= n) {
+            p->res[keep++] = *lr;
+            continue;
+        }
+        size_t k = (size_t)(lr->r.id - first);
+        coord_task_result r = lr->r;
+        if (r.status == 0 && r.len > result_size)
+            r.status = COORD_ENOBUFS; /* never truncated silently */
+        if (r.status == 0 && r.len)
+            memcpy((unsigned char *)results + k * result_size, lr->data,
+                   r.len);
+        if (r.status != 0)
+            (*failed)++;
+        if (info)
+            info[k] = r;
+        free(lr->data);
+        moved++;
+    }
+    p->res_n = keep;
+    return moved;
+}
+
+int coord_pool_map(coord_pool *p, const void *tasks, size_t n,
+                   size_t task_size, void *results, size_t result_size,
+                   coord_task_result *info, int timeout_ms)
+{
+    if (!p || (n && task_size && !tasks) || (n && result_size && !results) ||
+        coord__check_timeout(timeout_ms))
+        return COORD_EINVAL;
+    if (task_size > p->o.max_task)
+        return COORD_EMSGSIZE;
+    uint64_t deadline = coord__deadline(timeout_ms);
+    uint64_t first = p->next_id;
+    size_t got = 0, failed = 0;
+    for (size_t i = 0; i < n; i++) {
+        int r = coord_pool_submit(
+            p, (const unsigned char *)tasks + i * task_size, task_size, NULL,
+            ms_until(deadline));
+        if (r == COORD_EAGAIN && timeout_ms != 0)
+            r = COORD_ETIMEDOUT; /* the map's deadline, not a try-once */
+        if (r < 0)
+            return r; /* tasks already submitted keep their results */
+    }
+    for (;;) {
+        got += map_take(p, first, n, results, result_size, info, &failed);
+        if (got == n)
+            return (int)(failed > INT32_MAX ? INT32_MAX : failed);
+        int ms = left_ms(deadline);
+        pump(p, ms);
+        if (ms == 0) {
+            got += map_take(p, first, n, results, result_size, info, &failed);
+            if (got == n)
+                return (int)failed;
+            return timeout_ms == 0 ? COORD_EAGAIN : COORD_ETIMEDOUT;
+        }
     }
 }
 

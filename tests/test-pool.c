@@ -409,6 +409,75 @@ TEST(pool_random_kills_with_retries)
     coord_pool_destroy(p);
 }
 
+/* Python's Pool.map hangs when a worker is SIGKILLed; ours returns. */
+TEST(pool_map_returns_despite_killed_worker)
+{
+    struct ctl *c = new_ctl();
+    coord_pool *p = start(3, 0, true, c);
+    /* Two submits before the map: their results must stay for
+     * coord_pool_result, not be swallowed by the map. */
+    struct task pre[2] = {{DO_SQUARE, 1000}, {DO_SQUARE, 1001}};
+    ASSERT_OK(coord_pool_submit(p, &pre[0], sizeof pre[0], NULL, 1000));
+    ASSERT_OK(coord_pool_submit(p, &pre[1], sizeof pre[1], NULL, 1000));
+    static struct task tasks[2000];
+    static uint64_t out[2000];
+    static coord_task_result info[2000];
+    for (uint32_t i = 0; i < 2000; i++)
+        tasks[i] = (struct task){i == 777 ? DO_HANG : DO_SQUARE, i};
+    /* The test kills the hanging worker from a helper process, while the
+     * map waits. */
+    pid_t killer = fork();
+    ASSERT_TRUE(killer >= 0);
+    if (killer == 0) {
+        uint64_t dl = coord_clock_ns() + 20000000000ull;
+        while (atomic_load(&c->hang_pid) == 0 && coord_clock_ns() < dl)
+            usleep(100);
+        int victim = atomic_load(&c->hang_pid);
+        if (victim > 0) /* never kill(0): that is our process group */
+            kill(victim, SIGKILL);
+        _exit(victim > 0 ? 0 : 1);
+    }
+    int failed = coord_pool_map(p, tasks, 2000, sizeof tasks[0], out,
+                                sizeof out[0], info, 30000);
+    test_join_ok(killer, 5000);
+    ASSERT_EQ(failed, 1);
+    for (uint32_t i = 0; i < 2000; i++) {
+        if (i == 777) {
+            ASSERT_CODE(info[i].status, COORD_EPEERDIED);
+            ASSERT_TRUE(strstr(info[i].cause, "signal 9") != NULL);
+            ASSERT_EQ_U(info[i].id, 2 + 777);
+        } else {
+            ASSERT_OK(info[i].status);
+            ASSERT_EQ_U(out[i], (uint64_t)i * i);
+        }
+    }
+    /* A result too long for the slot is refused, not truncated. */
+    uint32_t small[4];
+    coord_task_result si[4];
+    ASSERT_EQ(coord_pool_map(p, tasks, 4, sizeof tasks[0], small,
+                             sizeof small[0], si, 10000),
+              4);
+    ASSERT_CODE(si[0].status, COORD_ENOBUFS);
+    ASSERT_EQ(coord_pool_map(p, tasks, 0, sizeof tasks[0], NULL, 0, NULL, 0),
+              0);
+    ASSERT_CODE(coord_pool_map(p, tasks, 1, 64, NULL, 0, NULL, 0),
+                COORD_EMSGSIZE);
+    ASSERT_CODE(coord_pool_map(p, NULL, 1, sizeof tasks[0], NULL, 0, NULL, 0),
+                COORD_EINVAL);
+    ASSERT_OK(coord_pool_shutdown(p, 20000));
+    ASSERT_EQ(count_children(), 0);
+    /* The two earlier results are still there, in order. */
+    coord_task_result r;
+    uint64_t v;
+    ASSERT_OK(coord_pool_result(p, &r, &v, sizeof v, 0));
+    ASSERT_EQ_U(r.id, 0);
+    ASSERT_EQ_U(v, 1000000);
+    ASSERT_OK(coord_pool_result(p, &r, &v, sizeof v, 0));
+    ASSERT_EQ_U(r.id, 1);
+    ASSERT_CODE(coord_pool_result(p, &r, &v, sizeof v, 0), COORD_ENODATA);
+    coord_pool_destroy(p);
+}
+
 TEST(pool_destroy_kills_running_workers)
 {
     struct ctl *c = new_ctl();
@@ -493,6 +562,7 @@ TEST(pool_bad_input)
     X(pool_all_workers_dead_no_replace)                                        \
     X(pool_submit_while_last_worker_dies)                                      \
     X(pool_random_kills_with_retries)                                          \
+    X(pool_map_returns_despite_killed_worker)                                  \
     X(pool_destroy_kills_running_workers)                                      \
     X(pool_bad_input)
 #define HELPER_LIST(X)
