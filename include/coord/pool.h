@@ -140,19 +140,15 @@ COORD_EXTERN int coord_pool_result(coord_pool *p, coord_task_result *res,
                                    void *buf, size_t cap, int timeout_ms);
 
 /*
- * coord_pool_map: run n tasks of task_size bytes each (task i at
- * tasks + i * task_size) and wait for all of their results, like Python's
- * Pool.map but never hanging on a dead worker. Result i goes to
- * results + i * result_size and its outcome to info[i] (info may be NULL;
- * results may be NULL when result_size is 0). A result longer than
- * result_size is not copied: info[i].status is COORD_ENOBUFS. Results of
- * other tasks (earlier submits) are left for coord_pool_result.
- * Progress: blocking with timeout_ms for the whole map.
- * Returns the number of tasks that failed (0: all succeeded; see
- * info[i].status and .cause), or COORD_EMSGSIZE (task_size > max_task),
- * COORD_ETIMEDOUT / COORD_EAGAIN (the tasks already submitted keep their
- * results, readable with coord_pool_result), COORD_ECLOSED,
- * COORD_EPEERDIED, COORD_EINVAL.
+ * coord_pool_map: Python's Pool.map that never hangs on a dead worker: run
+ * n tasks of task_size bytes (task i at tasks + i * task_size), wait for all
+ * results; result i to results + i * result_size (NULL when result_size is
+ * 0), its outcome to info[i] (info may be NULL). A result longer than
+ * result_size is not copied: status COORD_ENOBUFS. Other tasks' results
+ * stay for coord_pool_result. Blocking, timeout_ms for the whole map.
+ * Returns the number of failed tasks (see info[i].status, .cause), or
+ * COORD_EMSGSIZE, COORD_ETIMEDOUT / COORD_EAGAIN (submitted tasks keep their
+ * results for coord_pool_result), COORD_ECLOSED, COORD_EPEERDIED, EINVAL.
  */
 COORD_EXTERN int coord_pool_map(coord_pool *p, const void *tasks, size_t n,
                                 size_t task_size, void *results,
