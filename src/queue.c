@@ -50,10 +50,27 @@
  *  line 1: the producer lock, tail and the producers' cached head.
  *  line 2: the consumer lock.
  *  line 3: head (written by each get, read by puts that found it full).
- *  line 4: wake-up of producers (consumers bump put_ev when a put waits).
- *  line 5: wake-up of consumers (producers bump get_ev when a get waits).
+ *  line 4: sleeping producers (consumers wake them).
+ *  line 5: sleeping consumers (producers wake them).
  * The slots follow at `slots_off`, each SLOT_HDR + payload rounded to 8.
  */
+/*
+ * The sleepers of one side (puts waiting for space, or gets waiting for a
+ * message). `count`, `gen` and `until` are changed only under the *other*
+ * side's lock (see wait_side); `ev` is the futex word they sleep on.
+ * A sleeper sleeps at most until the `until` it registered; so a count
+ * whose `until` has passed belongs to sleepers that are awake (and will
+ * look again before sleeping) or dead: a committer then drops it (new
+ * `gen`, so the awake ones do not take themselves off twice). That is what
+ * keeps a process killed in its sleep from slowing every later operation.
+ */
+struct sleepers {
+    _Atomic uint32_t ev;
+    _Atomic uint32_t count;
+    uint32_t gen;
+    uint64_t until; /* monotonic ns */
+};
+
 struct coord_queue {
     alignas(COORD__CACHE_LINE) uint32_t magic;
     uint32_t owned;     /* 1: lives in its own segment (create/open) */
@@ -73,11 +90,8 @@ struct coord_queue {
 
     alignas(COORD__CACHE_LINE) _Atomic uint32_t head;
 
-    alignas(COORD__CACHE_LINE) _Atomic uint32_t put_ev;
-    _Atomic uint32_t put_waiters;
-
-    alignas(COORD__CACHE_LINE) _Atomic uint32_t get_ev;
-    _Atomic uint32_t get_waiters;
+    alignas(COORD__CACHE_LINE) struct sleepers put_sl; /* under clock */
+    alignas(COORD__CACHE_LINE) struct sleepers get_sl; /* under plock */
 };
 
 /* A slot's header. `info` is plain: written before the seq store (release)
@@ -315,11 +329,6 @@ static inline void cpu_relax(void)
 #endif
 }
 
-static inline bool deadline_passed(uint64_t deadline)
-{
-    return deadline != UINT64_MAX && coord_clock_ns() >= deadline;
-}
-
 static bool has_space(struct coord_queue *q)
 {
     uint32_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
@@ -353,8 +362,8 @@ static bool has_msg(struct coord_queue *q)
 static int wait_side(struct coord_queue *q, bool getter, uint64_t deadline)
 {
     bool (*ready)(struct coord_queue *) = getter ? has_msg : has_space;
-    _Atomic uint32_t *ev = getter ? &q->get_ev : &q->put_ev;
-    _Atomic uint32_t *waiters = getter ? &q->get_waiters : &q->put_waiters;
+    struct sleepers *sl = getter ? &q->get_sl : &q->put_sl;
+    coord__mutex *other = getter ? &q->plock : &q->clock;
     for (int i = 0; i < SPIN_POLLS; i++) {
         if (ready(q) || atomic_load_explicit(&q->closed, memory_order_relaxed))
             return 0;
@@ -365,41 +374,67 @@ static int wait_side(struct coord_queue *q, bool getter, uint64_t deadline)
         if (ready(q) || atomic_load_explicit(&q->closed, memory_order_relaxed))
             return 0;
     }
-    if (deadline_passed(deadline))
+    uint64_t now = coord_clock_ns();
+    if (deadline != UINT64_MAX && now >= deadline)
         return COORD_ETIMEDOUT;
+    /* Sleep in slices: the protocol loses no wake-up, but the slice bounds
+     * how long a registration can outlive a sleeper killed in its sleep,
+     * and how long a process killed inside close() (between its store and
+     * its wake) can leave the others asleep. */
+    uint64_t until = now + SLEEP_SLICE_NS < deadline ? now + SLEEP_SLICE_NS
+                                                     : deadline;
     int r = getter ? put_lock(q) : get_lock(q);
     if (r < 0)
         return r;
-    atomic_fetch_add_explicit(waiters, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&sl->count, 1, memory_order_relaxed);
+    uint32_t gen = sl->gen;
+    if (sl->until < until)
+        sl->until = until;
     /* seq_cst with close(): reading close's bump of ev means we also see
      * its store to `closed` below. */
-    uint32_t e = atomic_load_explicit(ev, memory_order_seq_cst);
-    side_unlock(getter ? &q->plock : &q->clock);
+    uint32_t e = atomic_load_explicit(&sl->ev, memory_order_seq_cst);
+    side_unlock(other);
     if (!ready(q) && !atomic_load_explicit(&q->closed, memory_order_seq_cst)) {
-        /* Sleep in slices: the protocol above loses no wake-up, but a
-         * process killed inside close() between its store and its wake
-         * would otherwise leave sleepers asleep until their deadline. */
-        uint64_t slice = coord_clock_ns() + SLEEP_SLICE_NS;
-        bool sliced = slice < deadline;
-        r = coord__futex_wait(ev, e, sliced ? slice : deadline);
-        if (r == COORD_ETIMEDOUT && sliced)
-            r = 0;
+        r = coord__futex_wait(&sl->ev, e, until);
+        if (r == COORD_ETIMEDOUT && until != deadline)
+            r = 0; /* the end of a slice, not of the caller's wait */
     }
-    /* A process killed while asleep never gets here; its count stays raised
-     * and only costs later committers a futex wake (see queue.h). */
-    atomic_fetch_sub_explicit(waiters, 1, memory_order_relaxed);
+    /* Take ourselves off, unless a committer already dropped the count
+     * as expired (then gen has moved on). A process killed before this
+     * point leaves its count to expire at `until`. */
+    int lr = getter ? put_lock(q) : get_lock(q);
+    if (lr < 0)
+        return lr;
+    if (sl->gen == gen)
+        atomic_fetch_sub_explicit(&sl->count, 1, memory_order_relaxed);
+    side_unlock(other);
     return r;
+}
+
+/* Inside the committer's critical section, after its commit: are there
+ * sleepers on the other side to wake? (Read under the lock: see
+ * wait_side.) Drops a registration whose every slice has ended. */
+static inline bool must_wake(struct sleepers *sl)
+{
+    if (__builtin_expect(
+            atomic_load_explicit(&sl->count, memory_order_relaxed) == 0, 1))
+        return false;
+    if (coord_clock_ns() < sl->until)
+        return true;
+    atomic_store_explicit(&sl->count, 0, memory_order_relaxed);
+    sl->gen++;
+    return false;
 }
 
 /* After unlocking: wake this side's sleepers if the critical section saw
  * any (`had_waiters`, read under the lock). */
-static inline void wake_side(_Atomic uint32_t *ev, bool had_waiters)
+static inline void wake_side(struct sleepers *sl, bool had_waiters)
 {
     if (__builtin_expect(had_waiters, 0)) {
-        atomic_fetch_add_explicit(ev, 1, memory_order_seq_cst);
+        atomic_fetch_add_explicit(&sl->ev, 1, memory_order_seq_cst);
         /* Wake all: a woken process may be killed before it takes the
          * message, and must not leave another sleeper stranded. */
-        coord__futex_wake(ev, INT_MAX);
+        coord__futex_wake(&sl->ev, INT_MAX);
     }
 }
 
@@ -434,10 +469,9 @@ static int put_info(struct coord_queue *q, const void *msg, size_t len,
             /* Our own counter; a death right here is repaired by put_lock. */
             atomic_store_explicit(&q->tail, t + 1, memory_order_relaxed);
             /* Read under the lock: see wait_side for why this suffices. */
-            bool w = atomic_load_explicit(&q->get_waiters,
-                                          memory_order_relaxed) != 0;
+            bool w = must_wake(&q->get_sl);
             side_unlock(&q->plock);
-            wake_side(&q->get_ev, w);
+            wake_side(&q->get_sl, w);
             return 0;
         }
         side_unlock(&q->plock);
@@ -505,10 +539,9 @@ int coord_queue_get(coord_queue *q, void *buf, size_t cap, size_t *len,
             /* The commit: release orders our reads of the slot before a
              * producer (acquiring head) may overwrite it. */
             atomic_store_explicit(&q->head, h + 1, memory_order_release);
-            bool w = atomic_load_explicit(&q->put_waiters,
-                                          memory_order_relaxed) != 0;
+            bool w = must_wake(&q->put_sl);
             side_unlock(&q->clock);
-            wake_side(&q->put_ev, w);
+            wake_side(&q->put_sl, w);
             return res;
         }
         side_unlock(&q->clock);
@@ -538,10 +571,10 @@ int coord_queue_close(coord_queue *q)
     atomic_store_explicit(&q->closed, 1, memory_order_seq_cst);
     /* Bump both wake-up words unconditionally so a sleeper that read them
      * before the store cannot sleep through the close. */
-    atomic_fetch_add_explicit(&q->put_ev, 1, memory_order_seq_cst);
-    atomic_fetch_add_explicit(&q->get_ev, 1, memory_order_seq_cst);
-    coord__futex_wake(&q->put_ev, INT_MAX);
-    coord__futex_wake(&q->get_ev, INT_MAX);
+    atomic_fetch_add_explicit(&q->put_sl.ev, 1, memory_order_seq_cst);
+    atomic_fetch_add_explicit(&q->get_sl.ev, 1, memory_order_seq_cst);
+    coord__futex_wake(&q->put_sl.ev, INT_MAX);
+    coord__futex_wake(&q->get_sl.ev, INT_MAX);
     return 0;
 }
 
@@ -579,6 +612,13 @@ size_t coord_queue_capacity(const coord_queue *q)
 size_t coord_queue_max_msg(const coord_queue *q)
 {
     return q ? q->max_msg : 0;
+}
+
+void coord__queue_sleepers(const coord_queue *q, uint32_t *puts,
+                           uint32_t *gets)
+{
+    *puts = atomic_load_explicit(&q->put_sl.count, memory_order_relaxed);
+    *gets = atomic_load_explicit(&q->get_sl.count, memory_order_relaxed);
 }
 
 int coord__queue_hold_get(coord_queue *q)

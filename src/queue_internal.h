@@ -22,4 +22,8 @@ int coord__queue_scan_held(coord_queue *q,
                                       void *arg),
                            void *arg);
 
+/* The registered sleeper counts of each side (for tests). */
+void coord__queue_sleepers(const coord_queue *q, uint32_t *puts,
+                           uint32_t *gets);
+
 #endif

@@ -504,6 +504,48 @@ TEST(queue_consumer_killed_mid_get)
     coord_queue_destroy(q);
 }
 
+/* ---- a process killed in its sleep costs nothing for long --------------- */
+
+static int sleeping_getter(void *a)
+{
+    coord_queue *q = a;
+    char b[8];
+    size_t len;
+    int r = coord_queue_get(q, b, sizeof b, &len, 20000);
+    return r == 0 && len == 1 && b[0] == 'y' ? 0 : 1;
+}
+
+TEST(queue_killed_sleeper_expires)
+{
+    coord_queue *q;
+    uint32_t puts, gets;
+    ASSERT_OK(coord_queue_create(&q, 4, 8));
+    pid_t a = test_fork(sleeping_getter, q);
+    WAIT_FOR((coord__queue_sleepers(q, &puts, &gets), gets == 1), 10000);
+    kill(a, SIGKILL);
+    test_wait(a, 5000);
+    /* Its registration stays until its slice (100 ms) is over; then the
+     * next put drops it instead of waking nobody on every put forever. */
+    coord__queue_sleepers(q, &puts, &gets);
+    ASSERT_LE(gets, 1);
+    usleep(150000); /* the behaviour under test is time-based */
+    ASSERT_OK(coord_queue_put(q, "x", 1, 0));
+    coord__queue_sleepers(q, &puts, &gets);
+    ASSERT_EQ(gets, 0);
+    char b[8];
+    size_t len;
+    ASSERT_OK(coord_queue_get(q, b, sizeof b, &len, 0));
+    /* A live sleeper is still woken, and takes itself off. */
+    pid_t c = test_fork(sleeping_getter, q);
+    WAIT_FOR((coord__queue_sleepers(q, &puts, &gets), gets == 1), 10000);
+    ASSERT_OK(coord_queue_put(q, "y", 1, 0));
+    test_join_ok(c, 10000);
+    coord__queue_sleepers(q, &puts, &gets);
+    ASSERT_EQ(gets, 0);
+    ASSERT_EQ(puts, 0);
+    coord_queue_destroy(q);
+}
+
 /* ---- 200 SIGKILLs at random moments inside put and get ---------------- */
 
 #define KILL_IDS 3072 /* producer and consumer lives, kills included */
@@ -754,6 +796,7 @@ TEST(queue_cli_experiment)
     X(queue_producer_exit_loses_nothing)                                       \
     X(queue_named_unrelated_process)                                           \
     X(queue_consumer_killed_mid_get)                                           \
+    X(queue_killed_sleeper_expires)                                            \
     X(queue_sigkill_200_put_get)                                               \
     X(queue_sigkill_2000_slow)                                                 \
     X(queue_cli_experiment)

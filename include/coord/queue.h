@@ -45,11 +45,12 @@
  *    whose commit store ran. (When a killed getter had already committed,
  *    it took the message with it: that is delivery to a process that died,
  *    which no queue can undo; coord_pool closes that gap for tasks.)
- *  - The cost of a death is at most a spurious wake-up: a process killed
- *    while asleep leaves a waiter count raised, which makes later calls
- *    issue a (harmless) futex wake. Sleepers also look again by themselves
- *    every 100 ms, so even a process killed inside coord_queue_close()
- *    delays the others by at most that.
+ *  - The cost of a death is small and short: sleepers sleep in slices of
+ *    at most 100 ms and register for one slice at a time, so a process
+ *    killed in its sleep makes the other side issue needless futex wakes
+ *    for at most 100 ms (then its registration is dropped), and even a
+ *    process killed inside coord_queue_close() delays the others by at
+ *    most that.
  *
  * Speed: when the queue is neither empty nor full, put and get make no
  * system call and no fence: one uncontended lock per side, a copy, one
