@@ -654,6 +654,38 @@ static void plots_fraud(struct report *r, const struct json *j)
     }
     draw(r, &p, "Fraud screening: response latency and the time losers "
                 "spend after a claim, against the check interval");
+
+    /* The other half of slide 10: what frequent checks cost. */
+    struct rplot q = {.logx = true, .yzero = true};
+    snprintf(q.name, sizeof q.name, "fraud-throughput");
+    snprintf(q.title, sizeof q.title, "Fraud screening: throughput");
+    snprintf(q.xlabel, sizeof q.xlabel, "check every K history look-ups");
+    snprintf(q.ylabel, sizeof q.ylabel, "transactions per second");
+    struct rplot_series *tp = rplot_series(&q, "early exit");
+    double off = NAN, xmin = INFINITY, xmax = 0;
+    for (size_t i = 0; i < rows->n; i++) {
+        const struct json *row = rows->items[i];
+        double v = json_num(json_get(row, "tx_per_s"), NAN);
+        if (!json_true(json_get(row, "early_exit"))) {
+            off = v;
+            continue;
+        }
+        char lb[32];
+        const char *label = interval_label(row, lb, sizeof lb);
+        double x = label ? interval_x(row, label) : NAN;
+        if (!isfinite(x) || x <= 0 || !isfinite(v))
+            continue;
+        rplot_point(tp, x, v, label);
+        xmin = x < xmin ? x : xmin;
+        xmax = x > xmax ? x : xmax;
+    }
+    if (isfinite(off) && tp->n > 0) {
+        struct rplot_series *b = rplot_series(&q, "no early exit");
+        rplot_point(b, xmin, off, "off");
+        rplot_point(b, xmax, off, "off");
+    }
+    draw(r, &q, "Fraud screening: transactions per second against the check "
+                "interval (the line: without early exit)");
 }
 
 /* ---- the lecture's claims -------------------------------------------------- */

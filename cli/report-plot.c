@@ -171,6 +171,8 @@ static int write_script(const struct rplot *p, const char *path)
                     p->s[0].x[i], p->s[0].y[i]);
     if (p->logy)
         fputs("set logscale y\nset format y '10^{%L}'\n", f);
+    else if (p->yzero)
+        fputs("set yrange [0:*]\n", f);
     if (p->bars)
         fputs("set style data histograms\nset style histogram clustered "
               "gap 1\nset style fill solid 0.85 border -1\n"

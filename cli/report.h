@@ -70,6 +70,7 @@ struct rplot {
     char title[128];
     char xlabel[64], ylabel[64];
     bool logx, logy, bars;
+    bool yzero; /* the y axis starts at 0 */
     size_t n_series;
     struct rplot_series s[RPLOT_MAX_SERIES];
 };

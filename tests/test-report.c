@@ -376,7 +376,7 @@ TEST(report_fraud_only_files_json_and_browser)
     ASSERT_TRUE(mkdtemp(dir) != NULL);
     size_t plots = 0;
     struct json *j = run_report(dir, "fraud", &plots, 60000);
-    ASSERT_EQ(plots, have_gnuplot() ? 1 : 0);
+    ASSERT_EQ(plots, have_gnuplot() ? 2 : 0);
     json_free(j);
     size_t len = 0;
     char path[4400];
