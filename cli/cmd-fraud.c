@@ -410,7 +410,7 @@ int cmd_fraud(int argc, char **argv)
         printf("reference (one process): %.1f µs per transaction, %.1f ns "
                "per history look-up, %zu flagged",
                ref_s * 1e6 / (double)m, ns_per_lookup, ref_flagged);
-        if (labelled)
+        if (labelled && ref_q.precision >= 0 && ref_q.recall >= 0)
             printf("; precision %.3f, recall %.3f", ref_q.precision,
                    ref_q.recall);
         printf("\n\n");
@@ -420,20 +420,27 @@ int cmd_fraud(int argc, char **argv)
                "SAME");
         for (size_t k = 0; k < n_runs; k++) {
             const struct run *r = &runs[k];
+            char prec[16] = "n/a", rec[16] = "n/a";
+            if (r->q.precision >= 0)
+                snprintf(prec, sizeof prec, "%.3f", r->q.precision);
+            if (r->q.recall >= 0)
+                snprintf(rec, sizeof rec, "%.3f", r->q.recall);
             printf("%-6s %-5s %9.0f %9.1f %9.1f %7llu %10.1f %10.1f %11.0f "
-                   "%7.3f %7.3f %5s\n",
+                   "%7s %7s %5s\n",
                    r->label, r->early_exit ? "yes" : "no", r->st.tx_per_s,
                    r->st.latency_p50_us, r->st.latency_p99_us,
                    (unsigned long long)r->st.claims, r->st.stop_mean_us,
                    r->st.stop_p99_us,
                    r->st.claims ? (double)r->st.wasted / r->st.claims : 0.0,
-                   r->q.precision, r->q.recall, r->same ? "yes" : "NO");
+                   prec, rec, r->same ? "yes" : "NO");
         }
         printf("\nSTOP: claim to the last loser out (mean); WASTE/CLAIM: "
                "look-ups losers made after the claim.\n");
         if (!labelled)
             printf("(unlabelled input: precision and recall are not "
                    "defined)\n");
+        else if (runs[0].q.precision < 0 || runs[0].q.recall < 0)
+            printf("(n/a: nothing flagged, or no fraud in the input)\n");
     }
     free(ref);
     free(flagged);
