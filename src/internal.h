@@ -136,6 +136,9 @@ bool coord__proc_alive(pid_t pid, uint64_t start);
  * A forked child with a pidfd (when the kernel has pidfd_open; else -1 and
  * waitpid polling). Children get PR_SET_PDEATHSIG(SIGKILL), so a parent
  * that dies takes its workers with it: no orphans spinning forever.
+ * Caveat: Linux delivers that signal when the *thread* that forked exits,
+ * not the process; spawn from a thread that outlives the children (the
+ * main thread, in every coord engine).
  */
 typedef struct coord__child {
     pid_t pid;   /* 0 once reaped */
