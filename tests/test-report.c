@@ -438,6 +438,44 @@ TEST(report_experiment_timeout_is_reported)
     rm_rf(dir);
 }
 
+/* Without python3, Python's rows and probes are skipped: they count
+ * neither as passed nor as failed, so slide 2 must not say "does not hold"
+ * and Python's probe tally is 0 of 0. */
+TEST(report_without_python_counts_skips_as_not_run)
+{
+    char dir[] = "/tmp/coord-report-test-XXXXXX";
+    ASSERT_TRUE(mkdtemp(dir) != NULL);
+    char *saved = strdup(getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+    setenv("PATH", "/nonexistent", 1); /* this forked case only */
+    static char out[65536];
+    char err[8192];
+    const char *argv[] = {cli_path, "report", "--quick", "--only", "queue",
+                          "--out", dir, NULL};
+    int st = test_run(argv, out, sizeof out, err, sizeof err, 90000);
+    setenv("PATH", saved, 1);
+    free(saved);
+    ASSERT_TRUE(WIFEXITED(st));
+    ASSERT_EQ(WEXITSTATUS(st), 0);
+    char path[4400];
+    size_t len = 0;
+    snprintf(path, sizeof path, "%s/report.md", dir);
+    char *md = slurp(path, &len);
+    ASSERT_TRUE(md != NULL);
+    const char *row = strstr(md, "| 2 |");
+    ASSERT_TRUE(row != NULL);
+    const char *eol = strchr(row, '\n');
+    ASSERT_TRUE(eol != NULL);
+    char line[2048];
+    size_t n = (size_t)(eol - row) < sizeof line - 1 ? (size_t)(eol - row)
+                                                     : sizeof line - 1;
+    memcpy(line, row, n);
+    line[n] = '\0';
+    if (strstr(line, "does not hold") || !strstr(line, "Python 0 of 0"))
+        test__fail(__FILE__, __LINE__, "slide 2 without python3: %s", line);
+    free(md);
+    rm_rf(dir);
+}
+
 TEST(report_usage_errors)
 {
     static const char *const bad[][3] = {
@@ -472,6 +510,6 @@ TEST(report_usage_errors)
     X(report_fraud_only_files_json_and_browser)                               \
     X(report_quick_all_experiments_slow)                                      \
     X(report_experiment_timeout_is_reported)                                  \
-    X(report_usage_errors)
+    X(report_without_python_counts_skips_as_not_run) X(report_usage_errors)
 #define HELPER_LIST(X)
 TEST_MAIN()
