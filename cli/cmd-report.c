@@ -67,9 +67,9 @@ static struct exp exps[] = {
 
 /* The commands this binary has (the experiments that exist yet). */
 static const char *const have_cmds[] = {
-#define COORD__CMD_NAME(name, summary) #name,
-    COORD_COMMANDS(COORD__CMD_NAME)
-#undef COORD__CMD_NAME
+#define COORD_COMMAND(name, summary) #name,
+#include "commands.def"
+#undef COORD_COMMAND
 };
 
 static bool have_command(const char *name)

@@ -12,9 +12,9 @@ struct command {
 };
 
 static const struct command commands[] = {
-#define COORD__CMD_ENTRY(name, summary) {#name, summary, cmd_##name},
-    COORD_COMMANDS(COORD__CMD_ENTRY)
-#undef COORD__CMD_ENTRY
+#define COORD_COMMAND(name, summary) {#name, summary, cmd_##name},
+#include "commands.def"
+#undef COORD_COMMAND
 };
 
 static void usage(FILE *f)
