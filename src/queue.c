@@ -546,8 +546,15 @@ int coord_queue_get(coord_queue *q, void *buf, size_t cap, size_t *len,
         }
         side_unlock(&q->clock);
         if (atomic_load_explicit(&q->closed, memory_order_acquire)) {
-            /* Closed: re-check emptiness after seeing the flag, so that a
-             * put committed before the close is still delivered. */
+            /* Closed. A put that checked `closed` before the close may
+             * still be copying under plock, and will return 0: take and
+             * drop plock so that it has committed (or died) before we
+             * look. Any put that takes plock after us sees `closed`
+             * (we read it before our lock), so none can commit later. */
+            int pr = put_lock(q);
+            if (pr < 0)
+                return pr;
+            side_unlock(&q->plock);
             if (!has_msg(q))
                 return COORD_ECLOSED;
             continue;

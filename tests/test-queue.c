@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* test-queue.c: the queue across real processes: FIFO, pills, close, bad input, SIGKILL mid-operation. */
+#include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
@@ -359,6 +360,88 @@ TEST(queue_close_wakes_waiters)
     }
     coord_queue_destroy(empty);
     coord_queue_destroy(full);
+}
+
+/* ---- close racing a put that already passed its closed check ---------- */
+
+/* The putter's message lives on a PROT_NONE page: put faults while copying
+ * it, i.e. holding the producer lock after it has checked `closed`. The
+ * SIGSEGV handler reports that, waits for the go-ahead, makes the page
+ * readable and returns, so the copy resumes and the put commits. */
+static int race_in[2], race_go[2];
+static void *race_page;
+
+static void race_segv(int sig)
+{
+    (void)sig;
+    char c = 1;
+    if (write(race_in[1], &c, 1) != 1 || read(race_go[0], &c, 1) != 1)
+        _exit(7);
+    mprotect(race_page, 4096, PROT_READ);
+}
+
+static int faulting_putter(void *a)
+{
+    coord_queue *q = a;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = race_segv;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGSEGV, &sa, NULL))
+        return 8;
+    return coord_queue_put(q, race_page, 8, 0) == 0 ? 0 : 9;
+}
+
+static int closed_getter(void *a)
+{
+    coord_queue *q = a;
+    uint64_t v = 1;
+    size_t len = 0;
+    int r = coord_queue_get(q, &v, sizeof v, &len, 10000);
+    if (r == COORD_ECLOSED)
+        return 3; /* the put below returns 0: its message would be lost */
+    return r == 0 && len == 8 && v == 0 ? 0 : 4;
+}
+
+TEST(queue_close_during_put_loses_nothing)
+{
+    coord_queue *q;
+    ASSERT_OK(coord_queue_create(&q, 4, 8));
+    ASSERT_OK(pipe(race_in));
+    ASSERT_OK(pipe(race_go));
+    race_page = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ASSERT_TRUE(race_page != MAP_FAILED);
+    pid_t putter = test_fork(faulting_putter, q);
+    struct pollfd pf = {race_in[0], POLLIN, 0};
+    ASSERT_EQ(poll(&pf, 1, 10000), 1);
+    char c;
+    ASSERT_EQ(read(race_in[0], &c, 1), 1);
+    /* The putter holds the producer lock, past its closed check. */
+    ASSERT_OK(coord_queue_close(q));
+    pid_t getter = test_fork(closed_getter, q);
+    /* Give a wrong getter time to report ECLOSED before the put commits
+     * (a correct one waits for the put whatever the timing). */
+    for (int i = 0; i < 300; i++) {
+        int st;
+        if (waitpid(getter, &st, WNOHANG) == getter) {
+            ASSERT_TRUE(WIFEXITED(st));
+            ASSERT_EQ(WEXITSTATUS(st), 0);
+            getter = 0;
+            break;
+        }
+        usleep(1000);
+    }
+    ASSERT_EQ(write(race_go[1], "g", 1), 1);
+    test_join_ok(putter, 10000);
+    if (getter)
+        test_join_ok(getter, 10000);
+    ASSERT_EQ(coord_queue_count(q), 0);
+    munmap(race_page, 4096);
+    close(race_in[0]);
+    close(race_in[1]);
+    close(race_go[0]);
+    close(race_go[1]);
+    coord_queue_destroy(q);
 }
 
 /* ---- caller memory, and fault probe (b): exit right after put --------- */
@@ -793,6 +876,7 @@ TEST(queue_cli_experiment)
     X(queue_fifo_4x4_million)                                                  \
     X(queue_pill_ordering)                                                     \
     X(queue_close_wakes_waiters)                                               \
+    X(queue_close_during_put_loses_nothing)                                    \
     X(queue_producer_exit_loses_nothing)                                       \
     X(queue_named_unrelated_process)                                           \
     X(queue_consumer_killed_mid_get)                                           \

@@ -23,6 +23,9 @@
  *
  * Close: coord_queue_close() wakes every waiter. After it, put fails with
  * COORD_ECLOSED; get still returns what is queued and then COORD_ECLOSED.
+ * A put that returns 0 while racing with close is delivered too: before
+ * reporting COORD_ECLOSED, get waits out a put already inside the
+ * producer lock.
  *
  * Crash safety (the guarantee, and why it holds). A process may be killed
  * (SIGKILL) at any instruction inside put, put_pill or get:
