@@ -368,9 +368,16 @@ static void handle_exit(coord_pool *p, unsigned i)
     bool inflight = false;
     if (state != W_EXITED && th.attempt != 0 && th.id < p->next_id &&
         !is_completed(p, th.id) && coord__queue_hold_get(p->tasks) == 0) {
-        /* Holding the consumer lock: no get commits while we look. */
+        /* Holding the consumer lock: no get commits while we look. The
+         * dead worker may have copied this task and died before its get
+         * committed; a live worker then took it, and may have finished it
+         * and taken another since the drain above. Drain again now that no
+         * record can change: a result put before this point is read here,
+         * and a worker that has not put one still shows the task. */
+        drain_results(p);
         struct find_arg f = {th.id, th.attempt};
-        inflight = coord__queue_scan_held(p->tasks, same_task, &f) == 0;
+        inflight = !is_completed(p, th.id) &&
+                   coord__queue_scan_held(p->tasks, same_task, &f) == 0;
         for (unsigned j = 0; inflight && j < p->o.workers; j++) {
             if (j == i)
                 continue;
