@@ -734,8 +734,14 @@ int coord_pool_shutdown(coord_pool *p, int timeout_ms)
             return expired;
         reap_some(p, ms);
     }
-    /* 3. Join every worker. */
+    /* 3. Join every worker. A worker killed after its get took a pill but
+     * before its clean exit took that pill with it while not counting as
+     * a pill exit, so `owed` above can overstate the pills still queued:
+     * keep at least one queued per live worker (a spare pill is harmless,
+     * a missing one leaves a worker waiting forever). */
     while (p->live > 0) {
+        if (coord_queue_count(p->tasks) < (long)p->live)
+            (void)coord_queue_put_pill(p->tasks, 0);
         int ms = left_ms(deadline);
         if (ms == 0)
             return expired;

@@ -1,6 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* test-pool.c: the task pool with real forked workers that get killed, exit and crash. */
 #include <dirent.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
@@ -553,6 +559,75 @@ TEST(pool_bad_input)
     coord_pool_destroy(NULL);
 }
 
+/* ---- a worker killed right after taking its pill ---------------------- */
+
+/* Each worker, on its one task, waits until both workers are in a task (so
+ * each gets one), then arms a seccomp filter that kills the process on
+ * exit: the worker that takes a pill then dies by SIGSYS instead of
+ * exiting cleanly, having consumed the pill. */
+static int arm_kill_on_exit(const void *task, size_t len, void *result,
+                            size_t cap, size_t *out, void *arg)
+{
+    (void)task;
+    (void)len;
+    (void)result;
+    (void)cap;
+    _Atomic uint32_t *in = arg;
+    atomic_fetch_add(in, 1);
+    uint64_t dl = coord_clock_ns() + 10000000000ull;
+    while (atomic_load(in) < 2 && coord_clock_ns() < dl)
+        usleep(100);
+    struct rlimit nocore = {0, 0};
+    setrlimit(RLIMIT_CORE, &nocore);
+    struct sock_filter f[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_exit_group, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = {sizeof f / sizeof f[0], f};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+        prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
+        return COORD_EPERM;
+    *out = 0;
+    return 0;
+}
+
+TEST(pool_pill_taken_by_killed_worker)
+{
+    _Atomic uint32_t *in = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+                                MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ASSERT_TRUE(in != MAP_FAILED);
+    coord_pool_opts o;
+    coord_pool_opts_init(&o);
+    o.workers = 2;
+    o.queue_capacity = 1; /* one pill queued at a time */
+    o.replace = false;
+    coord_pool *p;
+    ASSERT_OK(coord_pool_start(&p, &o, arm_kill_on_exit, (void *)in));
+    ASSERT_OK(coord_pool_submit(p, "a", 1, NULL, 10000));
+    ASSERT_OK(coord_pool_submit(p, "b", 1, NULL, 10000));
+    for (int i = 0; i < 2; i++) {
+        coord_task_result r;
+        ASSERT_OK(coord_pool_result(p, &r, NULL, 0, 10000));
+        if (r.status == COORD_EPERM) {
+            coord_pool_destroy(p);
+            munmap((void *)in, 4096);
+            SKIP("seccomp filters are not allowed here");
+        }
+        ASSERT_EQ(r.status, 0);
+    }
+    /* The first pill goes to a worker that dies with it (SIGSYS): the
+     * other one still needs a pill, or shutdown never joins it. */
+    ASSERT_OK(coord_pool_shutdown(p, 5000));
+    coord_pool_stats st;
+    ASSERT_OK(coord_pool_get_stats(p, &st));
+    ASSERT_EQ(st.live, 0);
+    ASSERT_EQ(st.deaths, 2);
+    coord_pool_destroy(p);
+    munmap((void *)in, 4096);
+}
+
 #define TEST_LIST(X)                                                           \
     X(pool_basic)                                                              \
     X(pool_worker_killed_mid_task)                                             \
@@ -564,6 +639,7 @@ TEST(pool_bad_input)
     X(pool_random_kills_with_retries)                                          \
     X(pool_map_returns_despite_killed_worker)                                  \
     X(pool_destroy_kills_running_workers)                                      \
-    X(pool_bad_input)
+    X(pool_bad_input)                                                          \
+    X(pool_pill_taken_by_killed_worker)
 #define HELPER_LIST(X)
 TEST_MAIN()
