@@ -25,11 +25,12 @@
  * Finding the in-flight task is exact, with no window: a worker takes a
  * task by coord_queue_get() straight into its own record in shared memory,
  * so the bytes are there before the get's commit. After a death the parent
- * reads all results already queued, then, holding the task queue's
- * consumer lock (so no get can commit meanwhile), looks at the dead
- * worker's record: its task is in flight only when it has no result, is
- * no longer queued, and no live worker holds it. (If the get had not
- * committed, the task is still queued or a live worker took it after.)
+ * takes the task queue's consumer lock (so no get can commit, and no
+ * worker's record change, meanwhile), reads all results already queued,
+ * and looks at the dead worker's record: its task is in flight only when
+ * it has no result, is no longer queued, and no live worker holds it. (If
+ * the get had not committed, the task is still queued, or a live worker
+ * took it after and holds it or has put its result.)
  *
  * Zombies and leaks: every worker is reaped by the pool (shutdown, or
  * destroy, which SIGKILLs what is left); workers die with the parent
