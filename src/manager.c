@@ -433,7 +433,11 @@ static bool conn_serve(struct server *sv, struct conn *c)
             }
             break;
         }
-        if (served == FRAMES_PER_TURN || c->out_armed) {
+        /* Waiting for room to write: EPOLLOUT serves the rest (marking
+         * the connection pending here would spin the loop meanwhile). */
+        if (c->out_armed)
+            break;
+        if (served == FRAMES_PER_TURN) {
             more = true; /* fairness: others first, then the rest */
             break;
         }

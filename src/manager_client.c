@@ -127,7 +127,6 @@ static int send_all(coord_mclient *c, int timeout_ms, uint64_t deadline)
 static int recv_reply(coord_mclient *c, uint32_t seq, int timeout_ms,
                       uint64_t deadline, struct coord__whdr *h)
 {
-    bool first = true;
     for (;;) {
         int r = coord__wire_header(c->in, c->in_len, c->max_frame, h);
         if (r && r != COORD_EAGAIN) {
@@ -165,23 +164,19 @@ static int recv_reply(coord_mclient *c, uint32_t seq, int timeout_ms,
             c->in_cap = want;
         }
         /* With a deadline, wait in poll and then read what is there; with
-         * none, a blocking read (one system call). The first wait of a call
-         * gets the whole timeout, later ones what is left. */
+         * none, a blocking read (one system call). Every wait gets what is
+         * left of the call's deadline (sending may have used part of it). */
         if (timeout_ms >= 0) {
-            int ms = first || timeout_ms == 0 ? timeout_ms
-                                              : remaining_ms(deadline);
+            int ms = timeout_ms == 0 ? 0 : remaining_ms(deadline);
             struct pollfd p = {c->in_fd, POLLIN, 0};
             int pr = poll(&p, 1, ms);
-            if (pr == 0 && ms > 0 && coord_clock_ns() < deadline) {
-                first = false;
+            if (pr == 0 && ms > 0 && coord_clock_ns() < deadline)
                 continue; /* poll rounds up: not expired yet */
-            }
             if (pr == 0)
                 return timeout_ms == 0 ? COORD_EAGAIN : COORD_ETIMEDOUT;
             if (pr < 0 && errno == EINTR)
                 continue;
         }
-        first = false;
         ssize_t n = read(c->in_fd, c->in + c->in_len, c->in_cap - c->in_len);
         if (n > 0) {
             c->in_len += (size_t)n;

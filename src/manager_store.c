@@ -230,7 +230,8 @@ static int store_cont(struct coord__mstore *s, const struct coord__wop *op,
 /* ---- operations -------------------------------------------------------- */
 
 /* Can `more` bytes be added to the reply frame and still leave room for
- * the smallest result (5 bytes) of every operation after this one? */
+ * the results that the operations after this one write unchecked (see
+ * op_min_result)? */
 static bool fits(struct coord__mstore *s, struct coord__wbuf *rep, size_t more)
 {
     return rep->len - s->rep_at - 4 + more + s->reserve <= s->o.max_frame;
@@ -429,6 +430,18 @@ static void op_stats(struct coord__mstore *s, struct coord__wbuf *rep)
     coord__wb_u8(rep, 0);
 }
 
+/* Bytes of the result that `op` may write without asking fits(): a status
+ * and NONE (5), an INCR's status and i64 (13), the STATS blob. Every other
+ * result is written only after fits() allowed it. */
+static size_t op_min_result(const struct coord__wop *op)
+{
+    if (op->op == COORD_MOP_INCR)
+        return 4 + 9;
+    if (op->op == COORD__WOP_STATS)
+        return 4 + coord__wire_val_size(COORD_MBYTES, 8 * COORD__STATS_WORDS);
+    return 5;
+}
+
 /* Run one decoded operation, appending its result to `rep`. */
 static void exec_op(struct coord__mstore *s, const struct coord__wop *op,
                     struct coord__wbuf *rep)
@@ -604,12 +617,13 @@ static void exec_op(struct coord__mstore *s, const struct coord__wop *op,
         result_none(rep, COORD_EINVAL);
         break;
     }
+    /* A write that failed, or a CAS that did not swap, may have created
+     * an empty dict: drop it. (DELETE and LIST_POP may have freed `c`.) */
+    if (writes && c && kind == COORD__CONT_DICT && c->d.n == 0)
+        store_drop_cont(s, op, h);
     if (r) {
         if (r == COORD_ENOSPC || r == COORD_EMSGSIZE)
             s->st.limit_errors++;
-        /* A write that failed may have created an empty dict: drop it. */
-        if (c && kind == COORD__CONT_DICT && c->d.n == 0)
-            store_drop_cont(s, op, h);
         result_none(rep, r);
     } else if (op->op == COORD_MOP_SET) {
         result_none(rep, 0);
@@ -683,17 +697,25 @@ int coord__mstore_exec(struct coord__mstore *s, const uint8_t *frame,
     /* Validate the whole frame before running any of it: a malformed
      * frame changes nothing. */
     struct coord__wop op;
-    for (uint16_t i = 0; i < h.count; i++)
+    size_t left = 0; /* the results every operation writes unchecked */
+    for (uint16_t i = 0; i < h.count; i++) {
         if (coord__wire_op_decode(&rd, &op) != 0)
             return frame_error(s, rep, at, h.seq, COORD_EBADMSG);
+        left += op_min_result(&op);
+    }
     if (rd.p != rd.end)
         return frame_error(s, rep, at, h.seq, COORD_EBADMSG);
+    /* Only possible with many STATS operations: the others' smallest
+     * results are no longer than their requests. */
+    if (COORD__WIRE_HDR - 4 + left > s->o.max_frame)
+        return frame_error(s, rep, at, h.seq, COORD_EMSGSIZE);
     rd.p = frame + COORD__WIRE_HDR;
     size_t f = coord__wb_frame_begin(rep, COORD__W_REP, h.count, h.seq);
     s->rep_at = f;
     for (uint16_t i = 0; i < h.count; i++) {
         coord__wire_op_decode(&rd, &op);
-        s->reserve = 5u * (size_t)(h.count - i - 1u);
+        left -= op_min_result(&op);
+        s->reserve = left;
         exec_op(s, &op, rep);
         if (rep->oom)
             return frame_error(s, rep, at, h.seq, COORD_ENOMEM);

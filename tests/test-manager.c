@@ -1288,6 +1288,169 @@ TEST(manager_cli_server)
     ASSERT_EQ(WEXITSTATUS(status), 2);
 }
 
+/* ---- review: replies within max_frame, empty containers, spinning ------- */
+
+TEST(manager_reply_within_max_frame)
+{
+    /* A batch whose GET result nearly fills a frame, followed by INCRs
+     * (13-byte results): the server must keep room for them, so the GET
+     * says COORD_EMSGSIZE and the reply stays a valid frame. */
+    coord_manager_opts o;
+    coord_manager_opts_init(&o);
+    o.max_key = 16;
+    o.max_value = 3900;
+    o.max_frame = 4096;
+    o.max_batch = 64;
+    coord_manager *m;
+    ASSERT_OK(coord_manager_start(&m, NULL, &o));
+    coord_mclient *c = connect_ok(m);
+    static uint8_t big[3900];
+    memset(big, 'x', sizeof big);
+    coord_mval bv = coord_mval_bytes(big, sizeof big);
+    ASSERT_OK(coord_mclient_set(c, "d", "big", &bv, T));
+    enum { N = 36 };
+    coord_mreq q[N];
+    q[0] = (coord_mreq){.op = COORD_MOP_GET, .name = "d", .key = "big"};
+    for (int i = 1; i < N; i++)
+        q[i] = (coord_mreq){.op = COORD_MOP_INCR, .name = "d", .key = "n",
+                            .arg = 1};
+    ASSERT_OK(coord_mclient_batch(c, q, N, T));
+    ASSERT_CODE(q[0].status, COORD_EMSGSIZE);
+    for (int i = 1; i < N; i++) {
+        ASSERT_OK(q[i].status);
+        ASSERT_EQ(q[i].result.i, i);
+    }
+    /* Alone, the GET fits. */
+    coord_mval v;
+    ASSERT_OK(coord_mclient_get(c, "d", "big", &v, T));
+    ASSERT_EQ(v.len, sizeof big);
+    coord_mclient_close(c);
+    stop_ok(m);
+}
+
+TEST(manager_cas_miss_leaves_no_container)
+{
+    /* A CAS that does not swap on a missing dict must not leave an empty
+     * dict behind (containers disappear with their last entry): the name
+     * stays free for a list. */
+    coord_manager *m;
+    ASSERT_OK(coord_manager_start(&m, NULL, NULL));
+    coord_mclient *c = connect_ok(m);
+    coord_mval exp = coord_mval_i64(5), des = coord_mval_i64(6), act;
+    ASSERT_EQ(coord_mclient_cas(c, "x", "k", &exp, &des, &act, T), 0);
+    ASSERT_EQ(act.type, COORD_MNONE);
+    coord_manager_stats st;
+    ASSERT_OK(coord_mclient_stats(c, &st, T));
+    ASSERT_EQ(st.containers, 0);
+    ASSERT_EQ(st.bytes, 0);
+    coord_mval one = coord_mval_i64(1);
+    ASSERT_EQ(coord_mclient_list_append(c, "x", &one, T), 1);
+    coord_mclient_close(c);
+    stop_ok(m);
+}
+
+TEST(manager_no_spin_on_unread_replies)
+{
+    /* A client pipelines requests and never reads the replies: once the
+     * server's output to it is full it must wait for room (EPOLLOUT), not
+     * poll the stalled connection in a loop. */
+    coord_manager *m;
+    ASSERT_OK(coord_manager_start(&m, NULL, NULL));
+    int fd = raw_connect(coord_manager_path(m));
+    int fl = fcntl(fd, F_GETFL);
+    fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+    static uint8_t fb[1 << 16];
+    const uint8_t get[] = {1, 0, 1, 0, 1, 0, 'd', 'k'};
+    size_t one = frame(fb, 1, COORD__W_REQ, 1, get, sizeof get);
+    for (size_t off = one; off + one <= sizeof fb; off += one)
+        memcpy(fb + off, fb, one);
+    for (int i = 0; i < 2000; i++)
+        if (send(fd, fb, sizeof fb - sizeof fb % one, MSG_NOSIGNAL) <= 0)
+            break;
+    usleep(200000); /* let it fill our receive queue and stall */
+    long t0 = cpu_ticks(coord_manager_pid(m));
+    usleep(1000000); /* a spinning server burns most of it */
+    ASSERT_LE(cpu_ticks(coord_manager_pid(m)) - t0, 10);
+    close(fd);
+    assert_healthy(m);
+    stop_ok(m);
+}
+
+/* A fake server: accepts one client, answers HELLO (keeping the socket as
+ * the data path), then reads a request only after `drain_ms` and never
+ * replies. */
+struct slow_srv {
+    int lfd;
+    int drain_ms;
+};
+
+static int slow_server_child(void *p)
+{
+    struct slow_srv *a = p;
+    int fd = accept(a->lfd, NULL, NULL);
+    if (fd < 0)
+        return 1;
+    uint8_t b[1 << 16];
+    union {
+        struct cmsghdr h;
+        char buf[CMSG_SPACE(4 * sizeof(int))];
+    } cm;
+    struct iovec iov = {b, COORD__WIRE_HDR};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1,
+                         .msg_control = cm.buf,
+                         .msg_controllen = sizeof cm.buf};
+    if (recvmsg(fd, &msg, MSG_WAITALL) != COORD__WIRE_HDR)
+        return 2;
+    uint8_t w[COORD__WIRE_HDR + 20];
+    uint32_t len = 8 + 20, lim[5] = {256, 1u << 22, 1u << 24, 4096, 0};
+    memcpy(w, &len, 4);
+    w[4] = COORD__WIRE_VERSION;
+    w[5] = COORD__W_WELCOME;
+    memset(w + 6, 0, 6);
+    memcpy(w + 12, lim, sizeof lim);
+    if (send(fd, w, sizeof w, MSG_NOSIGNAL) != (ssize_t)sizeof w)
+        return 3;
+    usleep((useconds_t)a->drain_ms * 1000);
+    while (read(fd, b, sizeof b) > 0) {
+    }
+    return 0;
+}
+
+TEST(manager_call_keeps_its_deadline)
+{
+    /* The request takes most of the timeout to be sent (the server reads
+     * it late); waiting for the reply gets only what is left, so the call
+     * ends near its deadline, not a whole timeout later. */
+    char dir[] = "/tmp/coord-slowsrv-XXXXXX";
+    ASSERT_TRUE(mkdtemp(dir) != NULL);
+    char path[108];
+    snprintf(path, sizeof path, "%s/s", dir);
+    int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+    ASSERT_OK(bind(lfd, (struct sockaddr *)&a, sizeof a));
+    ASSERT_OK(listen(lfd, 4));
+    struct slow_srv arg = {lfd, 1800};
+    pid_t pid = test_fork(slow_server_child, &arg);
+    coord_mclient *c;
+    ASSERT_OK(coord_mclient_connect(&c, path, T));
+    size_t n = (size_t)4 << 20; /* far more than a socket buffer holds */
+    uint8_t *big = calloc(1, n);
+    ASSERT_TRUE(big != NULL);
+    coord_mval v = coord_mval_bytes(big, n - 4096);
+    uint64_t t0 = coord_clock_ns();
+    ASSERT_CODE(coord_mclient_set(c, "d", "k", &v, 2000), COORD_ETIMEDOUT);
+    uint64_t dt = coord_clock_ns() - t0;
+    ASSERT_GE(dt, 1900000000u);
+    ASSERT_LT(dt, 3000000000u); /* a second timeout would end near 3.8 s */
+    free(big);
+    coord_mclient_close(c);
+    test_join_ok(pid, T);
+    close(lfd);
+    unlink(path);
+    rmdir(dir);
+}
+
 #define TEST_LIST(X)                                                           \
     X(manager_dict_ops)                                                        \
     X(manager_list_ops)                                                        \
@@ -1304,6 +1467,10 @@ TEST(manager_cli_server)
     X(manager_server_dies)                                                     \
     X(manager_stop_with_clients)                                               \
     X(manager_other_uid_refused)                                               \
-    X(manager_cli_server)
+    X(manager_cli_server)                                                      \
+    X(manager_reply_within_max_frame)                                          \
+    X(manager_cas_miss_leaves_no_container)                                    \
+    X(manager_no_spin_on_unread_replies)                                       \
+    X(manager_call_keeps_its_deadline)
 #define HELPER_LIST(X)
 TEST_MAIN()
