@@ -20,6 +20,7 @@
 #define CONN_BUF0 16384  /* initial input buffer of a connection */
 #define FRAMES_PER_TURN 8 /* frames served per connection before the next */
 #define MAX_EVENTS 64
+#define OUT_FLUSH_AT (1u << 20) /* unsent reply bytes that are written at once */
 
 void coord_manager_opts_init(coord_manager_opts *o)
 {
@@ -447,10 +448,18 @@ static bool conn_serve(struct server *sv, struct conn *c)
         sv->s.welcome_flags = 0;
         off += total;
         served++;
-        if (r)
+        if (r) {
             c->closing = true;
-        else if (upgrade && !conn_upgrade(sv, c, c->in_len - off))
-            return false;
+        } else if (upgrade) {
+            if (!conn_upgrade(sv, c, c->in_len - off))
+                return false;
+        } else if (c->out.len - c->out_off >= OUT_FLUSH_AT) {
+            /* Send a big reply before building the next: if the client
+             * does not take it, out_armed stops the loop, so replies held
+             * here stay below OUT_FLUSH_AT plus one frame. */
+            if (!conn_flush(sv, c))
+                return false;
+        }
     }
     if (off) {
         memmove(c->in, c->in + off, c->in_len - off);
