@@ -113,8 +113,10 @@ COORD_EXTERN void coord_manager_opts_init(coord_manager_opts *o);
  * Concurrency: any thread; the handle is owned by the caller.
  * Returns 0 and *out, COORD_EINVAL (bad options or path), COORD_EACCES
  * (directory not private), COORD_ENAMETOOLONG (path longer than a socket
- * address), COORD_EEXIST (something already at socket_path), COORD_ENOMEM,
- * COORD_EAGAIN (fork failed).
+ * address), COORD_EEXIST (something already at socket_path), COORD_ENOENT
+ * (the directory's parent is missing), COORD_ENOTDIR (a path component is
+ * not a directory), COORD_EMFILE, COORD_ENOMEM, COORD_EIO (another system
+ * error), COORD_EAGAIN (fork failed).
  */
 COORD_EXTERN int coord_manager_start(coord_manager **out,
                                      const char *socket_path,
@@ -160,7 +162,9 @@ COORD_EXTERN int coord_manager_run(const char *socket_path,
  * file permissions or another user), COORD_ECONNREFUSED (no server, or it
  * is full), COORD_EMFILE (we or the server are out of file descriptors),
  * COORD_EVERSION, COORD_ETIMEDOUT, COORD_EAGAIN (timeout 0),
- * COORD_EINVAL, COORD_ENAMETOOLONG, COORD_ENOMEM.
+ * COORD_EINVAL, COORD_ENAMETOOLONG, COORD_ENOTDIR, COORD_ENOMEM,
+ * COORD_EPEERDIED (the server closed without a reason), COORD_EPROTO (it
+ * answered garbage).
  */
 COORD_EXTERN int coord_mclient_connect(coord_mclient **out, const char *path,
                                        int timeout_ms);
@@ -291,9 +295,11 @@ typedef struct coord_mreq {
  * .result are set. Bytes results live until the next call on `c`.
  * Returns 0 when the round trip worked (look at each status), COORD_E2BIG
  * (more than max_batch operations), COORD_EMSGSIZE (the frame would exceed
- * max_frame), COORD_EINVAL (a malformed request: its status says which), or
+ * max_frame), the code of the first malformed request, which is also its
+ * status (COORD_EINVAL; COORD_ENAMETOOLONG for a name or key over 65535
+ * bytes; COORD_EMSGSIZE for a value over 2 GiB), nothing being sent, or
  * a transport code (COORD_ETIMEDOUT, COORD_EAGAIN, COORD_EPEERDIED,
- * COORD_ENOTCONN, COORD_EPROTO).
+ * COORD_ENOTCONN, COORD_EPROTO, COORD_ENOMEM).
  */
 COORD_EXTERN int coord_mclient_batch(coord_mclient *c, coord_mreq *reqs,
                                      size_t n, int timeout_ms);
