@@ -661,7 +661,11 @@ static int serve(int lfd, int sfd, const coord_manager_opts *o)
                 struct conn *c = p;
                 if (c->in_fd < 0)
                     continue;
-                if (evs[i].events & EPOLLOUT) {
+                /* While armed only the output is watched: EPOLLOUT, or an
+                 * error or hang-up (its reader is gone), which the write
+                 * then reports (EPIPE: closed). Reading instead would find
+                 * nothing and the level-triggered error would spin. */
+                if (c->out_armed) {
                     if (conn_flush(&sv, c))
                         conn_serve(&sv, c);
                 } else

@@ -1505,6 +1505,54 @@ TEST(manager_unread_replies_stay_bounded)
     stop_ok(m);
 }
 
+TEST(manager_no_spin_when_reply_reader_gone)
+{
+    /* A pipe client stalls the server's output (it reads no replies), then
+     * closes its reply pipe but keeps the request pipe open: the reply
+     * pipe reports an error, which must close the connection rather than
+     * wake the server in a loop. */
+    coord_manager *m;
+    ASSERT_OK(coord_manager_start(&m, NULL, NULL));
+    static char big[4000];
+    memset(big, 'b', sizeof big);
+    coord_mclient *c = connect_ok(m);
+    coord_mval bv = coord_mval_bytes(big, sizeof big);
+    ASSERT_OK(coord_mclient_set(c, "d", "big", &bv, T));
+    coord_manager_stats st0, st;
+    ASSERT_OK(coord_mclient_stats(c, &st0, T));
+    int rq[2], rp[2];
+    ASSERT_OK(pipe(rq));
+    ASSERT_OK(pipe(rp));
+    int good[2] = {rq[0], rp[1]};
+    int s = hello_with_fds(coord_manager_path(m), good, 2, NULL, 0);
+    uint8_t b[64];
+    read_exact(s, b, 32);
+    ASSERT_EQ(b[28], COORD__WELCOME_PIPES);
+    close(rq[0]);
+    close(rp[1]);
+    /* 30 replies of 4 KB: more than the reply pipe holds. One write, so
+     * the server reads all of the requests at once. */
+    const uint8_t getbig[] = {1, 0, 1, 0, 3, 0, 'd', 'b', 'i', 'g'};
+    enum { F = 30 };
+    uint8_t fb[F * (12 + sizeof getbig)];
+    size_t one = 0;
+    for (int i = 0; i < F; i++)
+        one = frame(fb + i * one, 1, COORD__W_REQ, 1, getbig, sizeof getbig);
+    ASSERT_EQ(write(rq[1], fb, sizeof fb), (ssize_t)sizeof fb);
+    usleep(300000);
+    close(rp[0]);
+    long t0 = cpu_ticks(coord_manager_pid(m));
+    usleep(1000000); /* a spinning server burns most of it */
+    ASSERT_LE(cpu_ticks(coord_manager_pid(m)) - t0, 10);
+    /* ... and the connection is gone although its request pipe is open. */
+    ASSERT_OK(coord_mclient_stats(c, &st, T));
+    ASSERT_EQ(st.clients, st0.clients);
+    close(rq[1]);
+    close(s);
+    coord_mclient_close(c);
+    stop_ok(m);
+}
+
 #define TEST_LIST(X)                                                           \
     X(manager_dict_ops)                                                        \
     X(manager_list_ops)                                                        \
@@ -1526,6 +1574,7 @@ TEST(manager_unread_replies_stay_bounded)
     X(manager_cas_miss_leaves_no_container)                                    \
     X(manager_no_spin_on_unread_replies)                                       \
     X(manager_call_keeps_its_deadline)                                         \
-    X(manager_unread_replies_stay_bounded)
+    X(manager_unread_replies_stay_bounded)                                     \
+    X(manager_no_spin_when_reply_reader_gone)
 #define HELPER_LIST(X)
 TEST_MAIN()
