@@ -223,7 +223,9 @@ int coord_rounds_create(coord_rounds **out, const coord_rounds_opts *o,
 }
 
 /* The owner's wait for all workers to finish the round. Returns 0,
- * COORD_EPEERDIED (*which died), or COORD_ETIMEDOUT (deadline passed). */
+ * COORD_EPEERDIED (*which died), COORD_ECHILD (*which was reaped by
+ * someone else: it is gone, its status unknown) or COORD_ETIMEDOUT
+ * (deadline passed). */
 static int wait_done(struct coord_rounds *r, uint64_t deadline, size_t *which)
 {
     struct rctl *ctl = r->ctl;
@@ -245,6 +247,10 @@ static int wait_done(struct coord_rounds *r, uint64_t deadline, size_t *which)
         uint64_t now = coord_clock_ns();
         if (coord__child_wait_any(r->ch, r->n, 0, which) == 0)
             return COORD_EPEERDIED;
+        /* A dead worker reaped behind our back never raises `done` nor
+         * shows up in wait_any: without this we would wait forever. */
+        if (coord__children_gone(r->ch, r->n, which))
+            return COORD_ECHILD;
         if (now >= deadline)
             return COORD_ETIMEDOUT;
         uint64_t until = now + WATCH_NS < deadline ? now + WATCH_NS : deadline;
@@ -318,9 +324,9 @@ int coord_rounds_run(coord_rounds *r, const void *input, size_t len,
             return COORD_ETIMEDOUT;
         }
     }
-    if (rc == COORD_EPEERDIED) {
+    if (rc == COORD_EPEERDIED || rc == COORD_ECHILD) {
         fail(r, which, st);
-        return COORD_EPEERDIED;
+        return rc;
     }
     uint64_t t_back = coord_clock_ns();
     bool won = atomic_load_explicit(&ctl->published, memory_order_acquire);

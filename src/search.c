@@ -405,10 +405,18 @@ int coord_search(const coord_search_opts *opts, coord_probe_fn probe,
                 slice = (int)left;
         }
         r = coord__child_wait_any(ch, n, slice, &which);
-        if (r == COORD_ETIMEDOUT)
-            continue;
-        if (r)
-            break; /* COORD_ECHILD: someone else reaped them; give up */
+        if (r == COORD_ETIMEDOUT) {
+            /* A worker reaped by someone else looks alive to
+             * wait_any forever: look for one after every slice. */
+            if (coord__children_gone(ch, n, &which) == 0)
+                continue;
+            r = COORD_ECHILD;
+        }
+        if (r) {
+            /* COORD_ECHILD: someone else reaped them; give up. */
+            kill_all(ch, n);
+            break;
+        }
         alive--;
         int s = ch[which].status;
         if (!WIFEXITED(s) || WEXITSTATUS(s) != 0) {
@@ -425,10 +433,10 @@ int coord_search(const coord_search_opts *opts, coord_probe_fn probe,
     st->join_ns = t_end > last_left ? t_end - last_left : 0;
     /* A claim made before the deadline still counts (the flag set at the
      * deadline makes every later claim fail). */
-    if (result_code == 0 && timed_out && st->winner < 0)
-        result_code = COORD_ETIMEDOUT;
     if (result_code == 0 && r == COORD_ECHILD)
         result_code = COORD_ECHILD;
+    if (result_code == 0 && timed_out && st->winner < 0)
+        result_code = COORD_ETIMEDOUT;
     if (result_code == 0) {
         result_code = st->winner >= 0 ? 1 : 0;
         if (result_code == 1 && result_size)

@@ -313,6 +313,36 @@ TEST(rounds_bad_input)
     coord_rounds_opts_init(NULL);
 }
 
+/* SIGCHLD ignored: a dead worker is reaped by the kernel, not by us. The
+ * round must still end (COORD_ECHILD, object broken) rather than wait for
+ * a done count that can never come (here: until the timeout). */
+TEST(rounds_sigchld_ignored_worker_dies)
+{
+    struct sigaction ign = {.sa_handler = SIG_IGN}, old;
+    sigemptyset(&ign.sa_mask);
+    ASSERT_EQ(sigaction(SIGCHLD, &ign, &old), 0);
+    coord_rounds_opts o = COORD_ROUNDS_OPTS_INIT;
+    o.workers = 2;
+    o.max_input = sizeof(struct round_in);
+    o.result_size = sizeof(struct round_out);
+    coord_rounds *r;
+    ASSERT_OK(coord_rounds_create(&r, &o, round_fn, NULL));
+    struct round_in in = {.hit = {5, UINT64_MAX, UINT64_MAX}};
+    coord_round_stats st;
+    ASSERT_EQ(coord_rounds_run(r, &in, sizeof in, 0, 100, NULL, &st, 30000),
+              1);
+    int pid = coord_rounds_worker_pid(r, 1);
+    ASSERT_GT(pid, 0);
+    ASSERT_EQ(kill(pid, SIGKILL), 0);
+    ASSERT_CODE(coord_rounds_run(r, &in, sizeof in, 0, 100, NULL, &st, 5000),
+                COORD_ECHILD);
+    ASSERT_EQ(st.failed_worker, 1);
+    ASSERT_CODE(coord_rounds_run(r, &in, sizeof in, 0, 100, NULL, &st, 30000),
+                COORD_EBROKEN);
+    coord_rounds_destroy(r);
+    ASSERT_EQ(sigaction(SIGCHLD, &old, NULL), 0);
+}
+
 #define TEST_LIST(X)                                                           \
     X(rounds_ten_thousand_random_winners_cas)                                  \
     X(rounds_ten_thousand_random_winners_lock_auto)                            \
@@ -321,6 +351,7 @@ TEST(rounds_bad_input)
     X(rounds_worker_killed_between_rounds)                                     \
     X(rounds_worker_killed_mid_round)                                          \
     X(rounds_timeout_then_next_round)                                          \
-    X(rounds_bad_input)
+    X(rounds_bad_input)                                                        \
+    X(rounds_sigchld_ignored_worker_dies)
 #define HELPER_LIST(X)
 TEST_MAIN()

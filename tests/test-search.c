@@ -460,6 +460,27 @@ TEST(search_stop_latency_measured)
     ASSERT_GT(pw[1].cpu_ns, 0);
 }
 
+/* SIGCHLD ignored: the kernel reaps the workers itself, behind the call's
+ * back. The header promises COORD_ECHILD; it must not wait forever (here:
+ * until the timeout) for children that no longer exist. */
+TEST(search_sigchld_ignored_echild)
+{
+    struct sigaction ign = {.sa_handler = SIG_IGN}, old;
+    sigemptyset(&ign.sa_mask);
+    ASSERT_EQ(sigaction(SIGCHLD, &ign, &old), 0);
+    coord_search_opts o = COORD_SEARCH_OPTS_INIT;
+    o.workers = 2;
+    o.begin = 0;
+    o.end = 100000;
+    o.timeout_ms = 5000;
+    struct hits h = {.n = 1, .idx = {5000}};
+    struct res r = {0};
+    coord_search_stats st;
+    ASSERT_CODE(coord_search(&o, probe_hits, &h, &r, sizeof r, &st),
+                COORD_ECHILD);
+    ASSERT_EQ(sigaction(SIGCHLD, &old, NULL), 0);
+}
+
 #define TEST_LIST(X)                                                           \
     X(search_thousand_random_hits_one_result)                                  \
     X(search_not_found)                                                        \
@@ -471,6 +492,7 @@ TEST(search_stop_latency_measured)
     X(search_worker_killed_from_outside)                                       \
     X(search_timeout_stops_workers)                                            \
     X(search_bad_input)                                                        \
-    X(search_stop_latency_measured)
+    X(search_stop_latency_measured)                                            \
+    X(search_sigchld_ignored_echild)
 #define HELPER_LIST(X)
 TEST_MAIN()
