@@ -118,7 +118,10 @@ COORD_EXTERN int coord_rounds_create(coord_rounds **out,
  * may be NULL) and `st` (may be NULL) are filled.
  * Returns 1 (claimed), 0 (no hit), COORD_EINVAL (NULL r, end < begin,
  * len > max_input, input NULL with len), COORD_ETIMEDOUT, COORD_EPEERDIED
- * (st names the worker), COORD_EBROKEN (an earlier failure).
+ * (st names the worker), COORD_ECHILD (a worker ended and was reaped
+ * behind the object's back, e.g. SIGCHLD set to SIG_IGN: st names it, its
+ * status is unknown (0); the object is broken), COORD_EBROKEN (an earlier
+ * failure).
  */
 COORD_EXTERN int coord_rounds_run(coord_rounds *r, const void *input,
                                   size_t len, uint64_t begin, uint64_t end,
@@ -142,7 +145,9 @@ COORD_EXTERN int coord_rounds_worker_pid(const coord_rounds *r, uint32_t w);
  * coord_rounds_destroy: tell the workers to quit, join them (killing any
  * that has not left within 1 s), and unmap everything. NULL is ignored.
  * Returns 0, or COORD_EPEERDIED when a worker had to be killed or had
- * died with a failure status.
+ * died with a failure status since the last round (a failure that a round
+ * already reported, which broke the object, is not reported again; a
+ * worker reaped behind our back, e.g. SIGCHLD ignored, counts as quit).
  */
 COORD_EXTERN int coord_rounds_destroy(coord_rounds *r);
 
