@@ -336,7 +336,8 @@ int coord_rounds_run(coord_rounds *r, const void *input, size_t len,
     for (uint32_t w = 0; w < r->n; w++) {
         struct rslot *sl = &r->slots[w];
         s.iterations += sl->iterations;
-        s.wasted += sl->wasted;
+        if (won) /* else the flag was the deadline's: no claim */
+            s.wasted += sl->wasted;
         if (sl->t_left > last_left)
             last_left = sl->t_left;
         if (won && (int32_t)w != ctl->winner && sl->t_left > ctl->claim_ns &&

@@ -254,7 +254,9 @@ static void fill_stats(const struct ctl *ctl, struct slot *slots,
         } else {
             pw.iterations = s->iterations;
             pw.checks = s->checks;
-            pw.wasted = s->wasted;
+            /* The flag a worker saw may be the deadline's, not a
+             * claim: without a winner nothing came after a claim. */
+            pw.wasted = found ? s->wasted : 0;
             pw.every = s->every;
             pw.conflicts = s->conflicts;
             pw.iteration_ns = s->cost;

@@ -259,6 +259,13 @@ TEST(rounds_timeout_then_next_round)
     ASSERT_CODE(coord_rounds_run(r, &in, sizeof in, 0, UINT64_MAX, NULL, &st,
                                  30),
                 COORD_ETIMEDOUT);
+    /* Nobody claimed: no waste, whatever the deadline's flag stopped. */
+    ASSERT_EQ(st.winner, -1);
+    ASSERT_GT(st.iterations, 0);
+    ASSERT_EQ_U(st.wasted, 0);
+    coord_rounds_totals tot;
+    ASSERT_OK(coord_rounds_totals_get(r, &tot));
+    ASSERT_EQ_U(tot.wasted, 0);
     /* The workers left at their next check: the object still works, and
      * the aborted round's flag does not leak into this one. */
     in.hit[0] = 7;

@@ -356,6 +356,10 @@ TEST(search_timeout_stops_workers)
                 COORD_ETIMEDOUT);
     ASSERT_EQ(st.winner, -1);
     ASSERT_GT(st.iterations, 0); /* they stopped at a check, cleanly */
+    /* The deadline set the flag, but nobody claimed: nothing was wasted
+     * after a claim that never happened. */
+    ASSERT_EQ_U(st.wasted, 0);
+    ASSERT_EQ_U(st.stop_latency_ns, 0);
     /* Without early exit they do not look: killed after the grace. */
     o.early_exit = false;
     o.check_every = COORD_CHECK_NEVER;
