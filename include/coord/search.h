@@ -144,7 +144,7 @@ COORD_EXTERN void coord_search_opts_init(coord_search_opts *o, uint64_t begin,
  * failed_status name it; the others were killed and reaped),
  * COORD_ENOMEM / COORD_EAGAIN (cannot map or fork), COORD_ECHILD (the
  * workers were reaped behind the call's back, e.g. SIGCHLD set to
- * SIG_IGN; the search's outcome is unknown).
+ * SIG_IGN; the search's outcome is unknown, the others are killed).
  */
 COORD_EXTERN int coord_search(const coord_search_opts *opts,
                               coord_probe_fn probe, void *arg, void *result,
