@@ -131,7 +131,8 @@ static int recv_reply(coord_mclient *c, uint32_t seq, int timeout_ms,
         int r = coord__wire_header(c->in, c->in_len, c->max_frame, h);
         if (r && r != COORD_EAGAIN) {
             mark_broken(c);
-            return COORD_EPROTO;
+            /* A server of another protocol version is not garbage. */
+            return r == COORD_EVERSION ? COORD_EVERSION : COORD_EPROTO;
         }
         size_t total = r == 0 ? (size_t)h->len + 4 : 0;
         if (r == 0 && c->in_len >= total) {

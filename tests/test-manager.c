@@ -1382,6 +1382,7 @@ TEST(manager_no_spin_on_unread_replies)
 struct slow_srv {
     int lfd;
     int drain_ms;
+    uint8_t version; /* of the WELCOME; 0: ours */
 };
 
 static int slow_server_child(void *p)
@@ -1404,7 +1405,7 @@ static int slow_server_child(void *p)
     uint8_t w[COORD__WIRE_HDR + 20];
     uint32_t len = 8 + 20, lim[5] = {256, 1u << 22, 1u << 24, 4096, 0};
     memcpy(w, &len, 4);
-    w[4] = COORD__WIRE_VERSION;
+    w[4] = a->version ? a->version : COORD__WIRE_VERSION;
     w[5] = COORD__W_WELCOME;
     memset(w + 6, 0, 6);
     memcpy(w + 12, lim, sizeof lim);
@@ -1430,7 +1431,7 @@ TEST(manager_call_keeps_its_deadline)
     snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
     ASSERT_OK(bind(lfd, (struct sockaddr *)&a, sizeof a));
     ASSERT_OK(listen(lfd, 4));
-    struct slow_srv arg = {lfd, 1800};
+    struct slow_srv arg = {lfd, 1800, 0};
     pid_t pid = test_fork(slow_server_child, &arg);
     coord_mclient *c;
     ASSERT_OK(coord_mclient_connect(&c, path, T));
@@ -1553,6 +1554,30 @@ TEST(manager_no_spin_when_reply_reader_gone)
     stop_ok(m);
 }
 
+TEST(manager_connect_other_version)
+{
+    /* A server that speaks another protocol version: COORD_EVERSION, as
+     * the header promises, not "garbage" (COORD_EPROTO). */
+    char dir[] = "/tmp/coord-v2srv-XXXXXX";
+    ASSERT_TRUE(mkdtemp(dir) != NULL);
+    char path[108];
+    snprintf(path, sizeof path, "%s/s", dir);
+    int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+    ASSERT_OK(bind(lfd, (struct sockaddr *)&a, sizeof a));
+    ASSERT_OK(listen(lfd, 4));
+    struct slow_srv arg = {lfd, 0, COORD__WIRE_VERSION + 1};
+    pid_t pid = test_fork(slow_server_child, &arg);
+    coord_mclient *c = NULL;
+    ASSERT_CODE(coord_mclient_connect(&c, path, T), COORD_EVERSION);
+    ASSERT_TRUE(c == NULL);
+    test_join_ok(pid, T);
+    close(lfd);
+    unlink(path);
+    rmdir(dir);
+}
+
 #define TEST_LIST(X)                                                           \
     X(manager_dict_ops)                                                        \
     X(manager_list_ops)                                                        \
@@ -1575,6 +1600,7 @@ TEST(manager_no_spin_when_reply_reader_gone)
     X(manager_no_spin_on_unread_replies)                                       \
     X(manager_call_keeps_its_deadline)                                         \
     X(manager_unread_replies_stay_bounded)                                     \
-    X(manager_no_spin_when_reply_reader_gone)
+    X(manager_no_spin_when_reply_reader_gone)                                  \
+    X(manager_connect_other_version)
 #define HELPER_LIST(X)
 TEST_MAIN()
