@@ -170,7 +170,9 @@ static int clear_stale(const char *path)
         return errno == ENOENT ? 0 : errno_code(errno);
     if (!S_ISSOCK(st.st_mode))
         return COORD_EEXIST;
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    /* Non-blocking: a live server whose backlog is full (it is busy or
+     * stopped) says EAGAIN here instead of blocking this call. */
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
         return errno_code(errno);
     struct sockaddr_un a = {.sun_family = AF_UNIX};
@@ -178,7 +180,7 @@ static int clear_stale(const char *path)
     int r = connect(fd, (struct sockaddr *)&a, sizeof a);
     int e = errno;
     close(fd);
-    if (r == 0)
+    if (r == 0 || e == EAGAIN)
         return COORD_EEXIST; /* a live server */
     if (e != ECONNREFUSED)
         return errno_code(e);

@@ -1578,6 +1578,51 @@ TEST(manager_connect_other_version)
     rmdir(dir);
 }
 
+static int start_on_child(void *p)
+{
+    coord_manager *m = NULL;
+    int r = coord_manager_start(&m, p, NULL);
+    if (r == 0)
+        coord_manager_stop(m, T);
+    return r == COORD_EEXIST ? 0 : 1;
+}
+
+TEST(manager_start_on_a_stalled_server)
+{
+    /* A live server that does not accept (stopped) and whose backlog is
+     * full: a second start on its path says COORD_EEXIST at once instead
+     * of blocking in connect until the first one accepts. */
+    char dir[] = "/tmp/coord-busy-XXXXXX";
+    ASSERT_TRUE(mkdtemp(dir) != NULL);
+    char path[108];
+    snprintf(path, sizeof path, "%s/s", dir);
+    coord_manager *m;
+    ASSERT_OK(coord_manager_start(&m, path, NULL));
+    kill(coord_manager_pid(m), SIGSTOP);
+    int raw[300], nraw = 0;
+    for (; nraw < 300; nraw++) {
+        raw[nraw] = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        struct sockaddr_un a = {.sun_family = AF_UNIX};
+        snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+        if (connect(raw[nraw], (struct sockaddr *)&a, sizeof a) != 0) {
+            ASSERT_EQ(errno, EAGAIN);
+            close(raw[nraw]);
+            break;
+        }
+    }
+    ASSERT_LT(nraw, 300);
+    pid_t pid = test_fork(start_on_child, path);
+    int st = test_wait(pid, 3000);
+    while (nraw > 0)
+        close(raw[--nraw]);
+    kill(coord_manager_pid(m), SIGCONT);
+    ASSERT_TRUE(WIFEXITED(st));
+    ASSERT_EQ(WEXITSTATUS(st), 0);
+    ASSERT_OK(coord_manager_stop(m, T));
+    ASSERT_FALSE(path_exists(path));
+    ASSERT_OK(rmdir(dir));
+}
+
 #define TEST_LIST(X)                                                           \
     X(manager_dict_ops)                                                        \
     X(manager_list_ops)                                                        \
@@ -1601,6 +1646,7 @@ TEST(manager_connect_other_version)
     X(manager_call_keeps_its_deadline)                                         \
     X(manager_unread_replies_stay_bounded)                                     \
     X(manager_no_spin_when_reply_reader_gone)                                  \
-    X(manager_connect_other_version)
+    X(manager_connect_other_version)                                           \
+    X(manager_start_on_a_stalled_server)
 #define HELPER_LIST(X)
 TEST_MAIN()
