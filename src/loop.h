@@ -45,7 +45,8 @@ static inline bool coord__share_next(struct coord__share *s)
     uint64_t hi = s->len - lo > s->chunk ? lo + s->chunk : s->len;
     s->cur = s->begin + lo;
     s->hi = s->begin + hi;
-    /* q + n cannot wrap a uint64 with n <= 1024 and q <= len. */
+    /* q + n could wrap only for chunk 1 and q within 1024 of 2^64: that
+     * is after about 2^64 / n iterations of this worker, never reached. */
     s->q += s->n;
     return true;
 }
