@@ -112,7 +112,9 @@ COORD_EXTERN int coord_rounds_create(coord_rounds **out,
  * Concurrency: one caller at a time (the creator). Progress: blocking until
  * every worker left the round; bounded by timeout_ms (then the flag is set
  * so that workers leave at their next check; a worker that does not leave
- * within 1 s more is killed and the object is broken).
+ * within 1 s more is killed and the object is broken. Without early_exit
+ * the workers do not leave at the flag: a round with more than 1 s of work
+ * left at the deadline breaks the object).
  * Memory ordering: the round's input is visible to fn; the result is copied
  * after the winner published it. Ownership: `result` (result_size bytes,
  * may be NULL) and `st` (may be NULL) are filled.

@@ -133,7 +133,9 @@ COORD_EXTERN void coord_search_opts_init(coord_search_opts *o, uint64_t begin,
  * Concurrency: any thread may call it; it forks (so the usual fork rules
  * apply to a multi-threaded caller: the probe may only use what is safe in
  * a child) and reaps only the children it forked. Progress: blocking until
- * every worker is joined; bounded by opts->timeout_ms when set.
+ * every worker is joined; bounded by opts->timeout_ms when set (at the
+ * deadline the flag is set and workers stop at their next check; any still
+ * running 1 s later, e.g. all of them without early_exit, are killed).
  * Ownership: `result` (result_size bytes, may be NULL with 0) receives the
  * winner's result; `stats` (may be NULL) and opts->per_worker are filled.
  * Returns 1 found, 0 not found, COORD_EINVAL (NULL opts or probe, workers
