@@ -400,7 +400,9 @@ int coord_search(const coord_search_opts *opts, coord_probe_fn probe,
             break;
         }
         uint64_t until = timed_out ? grace : deadline;
-        int slice = 1000;
+        /* Short enough that a worker reaped behind our back is found
+         * soon (wait_any spins on its pidfd until the slice ends). */
+        int slice = 100;
         if (until != UINT64_MAX) {
             uint64_t left = until > now ? (until - now + 999999) / 1000000 : 0;
             if (left < (uint64_t)slice)
