@@ -713,6 +713,14 @@ struct coord_manager {
 static int server_main(void *arg)
 {
     struct coord_manager *m = arg;
+    /* The fork copied every descriptor of the creator, among them the
+     * pipes of its clients (of other managers): holding a client's request
+     * pipe would keep that client's connection open after it closed. Keep
+     * only stdio and the listening socket. */
+    unsigned lfd = (unsigned)m->lfd;
+    if (lfd > 3)
+        close_range(3, lfd - 1, 0);
+    close_range(lfd + 1, ~0u, 0);
     /* Ctrl-C in the terminal reaches the whole process group: the server
      * keeps serving (its owner decides when to stop, as Python's does). */
     signal(SIGINT, SIG_IGN);

@@ -1623,6 +1623,32 @@ TEST(manager_start_on_a_stalled_server)
     ASSERT_OK(rmdir(dir));
 }
 
+TEST(manager_second_server_holds_no_client_pipes)
+{
+    /* A server forked after a client of another manager was opened must
+     * not keep that client's pipes: closing the client ends its
+     * connection at once, whatever other servers this process started. */
+    coord_manager *a, *b;
+    ASSERT_OK(coord_manager_start(&a, NULL, NULL));
+    coord_mclient *ca = connect_ok(a), *watch = connect_ok(a);
+    ASSERT_OK(coord_manager_start(&b, NULL, NULL));
+    coord_manager_stats st;
+    ASSERT_OK(coord_mclient_stats(watch, &st, T));
+    ASSERT_EQ(st.clients, 2);
+    coord_mclient_close(ca);
+    uint64_t dl = coord_clock_ns() + 3000000000ull;
+    do {
+        ASSERT_OK(coord_mclient_stats(watch, &st, T));
+        if (st.clients == 1)
+            break;
+        usleep(1000);
+    } while (coord_clock_ns() < dl);
+    ASSERT_EQ(st.clients, 1);
+    coord_mclient_close(watch);
+    stop_ok(b);
+    stop_ok(a);
+}
+
 #define TEST_LIST(X)                                                           \
     X(manager_dict_ops)                                                        \
     X(manager_list_ops)                                                        \
@@ -1647,6 +1673,7 @@ TEST(manager_start_on_a_stalled_server)
     X(manager_unread_replies_stay_bounded)                                     \
     X(manager_no_spin_when_reply_reader_gone)                                  \
     X(manager_connect_other_version)                                           \
-    X(manager_start_on_a_stalled_server)
+    X(manager_start_on_a_stalled_server)                                       \
+    X(manager_second_server_holds_no_client_pipes)
 #define HELPER_LIST(X)
 TEST_MAIN()
