@@ -436,12 +436,11 @@ static bool conn_serve(struct server *sv, struct conn *c)
             }
             break;
         }
-        /* Waiting for room to write: EPOLLOUT serves the rest (marking
-         * the connection pending here would spin the loop meanwhile). */
-        if (c->out_armed)
-            break;
-        if (served == FRAMES_PER_TURN) {
-            more = true; /* fairness: others first, then the rest */
+        /* Frames left: served on the next turn (fairness: others first),
+         * or, while the output waits for room, by the EPOLLOUT handler
+         * (a pending turn would only spin the loop meanwhile). */
+        if (c->out_armed || served == FRAMES_PER_TURN) {
+            more = true;
             break;
         }
         bool upgrade = h.kind == COORD__W_HELLO && c->pend_in >= 0;
@@ -478,7 +477,7 @@ static bool conn_serve(struct server *sv, struct conn *c)
         if (!conn_flush(sv, c))
             return false;
     }
-    if (more)
+    if (more && !c->out_armed)
         pending_push(sv, c);
     return true;
 }
