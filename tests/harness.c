@@ -215,11 +215,12 @@ static int sweep_shm(void)
 
 /* SIGKILL every live child of ours (orphans of the case that left its
  * process group are reparented to us, the subreaper). */
-static void kill_children(void)
+size_t test_children(pid_t *pids, size_t cap)
 {
+    size_t n = 0;
     DIR *d = opendir("/proc");
     if (!d)
-        return;
+        return 0;
     struct dirent *de;
     pid_t self = getpid();
     while ((de = readdir(d)) != NULL) {
@@ -231,16 +232,27 @@ static void kill_children(void)
         FILE *f = fopen(path, "r");
         if (!f)
             continue;
-        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        size_t len = fread(buf, 1, sizeof buf - 1, f);
         fclose(f);
-        buf[n] = '\0';
+        buf[len] = '\0';
+        /* The command name may hold spaces: parse after the last ')'. */
         char *p = strrchr(buf, ')');
         int ppid = 0;
         char state = 0;
-        if (p && sscanf(p + 1, " %c %d", &state, &ppid) == 2 && ppid == self)
-            kill(pid, SIGKILL);
+        if (p && sscanf(p + 1, " %c %d", &state, &ppid) == 2 &&
+            ppid == self && n < cap)
+            pids[n++] = pid;
     }
     closedir(d);
+    return n;
+}
+
+static void kill_children(void)
+{
+    pid_t pids[1024];
+    size_t n = test_children(pids, 1024);
+    for (size_t i = 0; i < n; i++)
+        kill(pids[i], SIGKILL);
 }
 
 /* Reap every process the case left behind (alive or zombie) and count it. */

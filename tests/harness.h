@@ -134,6 +134,10 @@ pid_t test_spawn_helper(const char *name, const char *const *args);
 int test_run(const char *const *argv, char *out, size_t out_cap, char *err,
              size_t err_cap, int timeout_ms);
 
+/* The pids (at most cap) of the calling process's children, alive or
+ * zombie, read from /proc: what a subreaper has to wait for. */
+size_t test_children(pid_t *pids, size_t cap);
+
 /* Poll `cond` every 100 µs until it holds or timeout_ms passes. */
 #define WAIT_FOR(cond, timeout_ms)                                             \
     do {                                                                       \

@@ -237,35 +237,6 @@ static const char *find_chromium(void)
  * process by a moment. This test process is made their subreaper before
  * Chromium starts; here it waits for them to exit (and kills any that
  * have not after 10 s), so the case leaves no process behind. */
-static size_t our_children(pid_t *pids, size_t cap)
-{
-    size_t n = 0;
-    DIR *d = opendir("/proc");
-    struct dirent *e;
-    while (d && (e = readdir(d)) != NULL) {
-        int pid = atoi(e->d_name);
-        if (pid <= 0)
-            continue;
-        char path[64], buf[512];
-        snprintf(path, sizeof path, "/proc/%d/stat", pid);
-        FILE *f = fopen(path, "r");
-        if (!f)
-            continue;
-        size_t len = fread(buf, 1, sizeof buf - 1, f);
-        fclose(f);
-        buf[len] = '\0';
-        char *rp = strrchr(buf, ')');
-        int ppid = 0;
-        char state;
-        if (rp && sscanf(rp + 2, "%c %d", &state, &ppid) == 2 &&
-            ppid == getpid() && n < cap)
-            pids[n++] = pid;
-    }
-    if (d)
-        closedir(d);
-    return n;
-}
-
 static void reap_orphans(void)
 {
     pid_t pids[256];
@@ -273,7 +244,7 @@ static void reap_orphans(void)
     for (;;) {
         while (waitpid(-1, NULL, WNOHANG) > 0)
             ;
-        size_t n = our_children(pids, 256);
+        size_t n = test_children(pids, 256);
         if (n == 0)
             return;
         if (coord_clock_ns() > deadline) {
