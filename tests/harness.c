@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -57,6 +58,16 @@ pid_t test_fork(int (*fn)(void *), void *arg)
         _exit(fn(arg));
     }
     return pid;
+}
+
+int test_kill_published(void *arg)
+{
+    _Atomic int32_t *pid = arg;
+    uint64_t dl = coord_clock_ns() + 20000000000ull;
+    while (atomic_load(pid) == 0)
+        if (coord_clock_ns() > dl)
+            return 3;
+    return kill(atomic_load(pid), SIGKILL) == 0 ? 0 : 4;
 }
 
 int test_wait(pid_t pid, int timeout_ms)

@@ -138,6 +138,12 @@ int test_run(const char *const *argv, char *out, size_t out_cap, char *err,
  * zombie, read from /proc: what a subreaper has to wait for. */
 size_t test_children(pid_t *pids, size_t cap);
 
+/* A test_fork() body: waits (at most 20 s) until the shared
+ * `_Atomic int32_t` at `arg` holds a pid, then SIGKILLs that process (a
+ * victim publishes its own pid at the moment it should die). Returns 0,
+ * 3 (no pid was published in time) or 4 (kill failed). */
+int test_kill_published(void *arg);
+
 /* Poll `cond` every 100 µs until it holds or timeout_ms passes. */
 #define WAIT_FOR(cond, timeout_ms)                                             \
     do {                                                                       \

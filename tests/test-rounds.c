@@ -214,16 +214,6 @@ static bool round_publish_pid(uint64_t i, const void *input, size_t len,
     return false;
 }
 
-static int killer(void *arg)
-{
-    struct victim_box *b = arg;
-    uint64_t dl = coord_clock_ns() + 20000000000ull;
-    while (atomic_load(&b->pid) == 0)
-        if (coord_clock_ns() > dl)
-            return 3;
-    return kill(atomic_load(&b->pid), SIGKILL) == 0 ? 0 : 4;
-}
-
 TEST(rounds_worker_killed_mid_round)
 {
     struct victim_box *b = mmap(NULL, sizeof *b, PROT_READ | PROT_WRITE,
@@ -235,7 +225,7 @@ TEST(rounds_worker_killed_mid_round)
     o.partition = COORD_PARTITION_BLOCKS;
     coord_rounds *r;
     ASSERT_OK(coord_rounds_create(&r, &o, round_publish_pid, b));
-    pid_t k = test_fork(killer, b);
+    pid_t k = test_fork(test_kill_published, &b->pid);
     coord_round_stats st;
     /* A round far too long to finish: only the kill ends it. */
     ASSERT_CODE(coord_rounds_run(r, NULL, 0, 0, UINT64_MAX, NULL, &st, 60000),

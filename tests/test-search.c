@@ -305,23 +305,13 @@ static bool probe_publish_pid(uint64_t i, void *result, void *arg)
     return false;
 }
 
-static int killer(void *arg)
-{
-    struct victim_box *b = arg;
-    uint64_t dl = coord_clock_ns() + 20000000000ull;
-    while (atomic_load(&b->pid) == 0)
-        if (coord_clock_ns() > dl)
-            return 3;
-    return kill(atomic_load(&b->pid), SIGKILL) == 0 ? 0 : 4;
-}
-
 TEST(search_worker_killed_from_outside)
 {
     struct victim_box *b = mmap(NULL, sizeof *b, PROT_READ | PROT_WRITE,
                                 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     ASSERT_TRUE(b != MAP_FAILED);
     atomic_store(&b->pid, 0);
-    pid_t k = test_fork(killer, b);
+    pid_t k = test_fork(test_kill_published, &b->pid);
     coord_search_opts o = COORD_SEARCH_OPTS_INIT;
     o.workers = 2;
     o.begin = 0;
