@@ -744,7 +744,7 @@ static void claims(struct report *r)
     static const char *const hdr[] = {"slide", "lecture's claim",
                                       "measured here", "verdict", NULL};
     struct rdoc_table *t = rdoc_table(&r->doc, hdr);
-    char m[256], v[192], a[32], b[32], c[32], e4[32], e5[32];
+    char m[256], v[192], a[32], b[32], c[32], e4[32], e5[192];
 
     /* Slide 2: poison pills. */
     const struct json *q = exp_json("queue", v, sizeof v);

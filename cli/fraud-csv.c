@@ -385,7 +385,7 @@ int fraud_csv_read(FILE *f, bool strict, struct fraud_csv_result *r)
     char *line = NULL, why[96];
     size_t lcap = 0, cap = 0;
     ssize_t len;
-    int pos[C_COUNT], ncols = 0, rc = 0;
+    int pos[C_COUNT] = {0}, ncols = 0, rc = 0;
     bool header = false;
     size_t *lines = NULL; /* line number of each kept row */
     r->labelled = true;
