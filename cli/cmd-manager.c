@@ -22,7 +22,12 @@ static void usage(void)
            "  --max-bytes N    bytes of keys and values stored (256M)\n"
            "  --max-frame N    bytes of one frame (16M)\n"
            "  --max-batch N    operations per batch (4096)\n"
-           "  --max-clients N  connections (64)\n");
+           "  --max-clients N  connections (64)\n\n"
+           "wait policy:\n"
+           "  --spin-us N      after serving, poll this many microseconds "
+           "for the next\n"
+           "                   request before sleeping (50; 0: sleep at once, "
+           "at most 1000000)\n");
 }
 
 int cmd_manager(int argc, char **argv)
@@ -54,6 +59,14 @@ int cmd_manager(int argc, char **argv)
             if (r < 0)
                 return CLI_USAGE;
             path = v;
+            continue;
+        }
+        if ((r = cli_opt("manager", argc, argv, &i, "--spin-us", &v)) != 0) {
+            uint64_t us;
+            if (r < 0 ||
+                !cli_parse_u64("manager", "--spin-us", v, 0, 1000000, &us))
+                return CLI_USAGE;
+            o.spin_ns = us ? (int64_t)us * 1000 : -1;
             continue;
         }
         bool known = false;

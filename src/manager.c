@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -33,6 +34,7 @@ void coord_manager_opts_init(coord_manager_opts *o)
     o->max_frame = (size_t)16 << 20;
     o->max_batch = 4096;
     o->max_clients = 64;
+    o->spin_ns = 0;
 }
 
 int coord__mopts_fix(const coord_manager_opts *in, coord_manager_opts *out)
@@ -54,7 +56,10 @@ int coord__mopts_fix(const coord_manager_opts *in, coord_manager_opts *out)
             d.max_batch = in->max_batch;
         if (in->max_clients)
             d.max_clients = in->max_clients;
+        d.spin_ns = in->spin_ns;
     }
+    if (d.spin_ns == 0)
+        d.spin_ns = COORD__MSPIN_DEFAULT_NS;
     /* Lengths travel as u16 (keys), u32 (values, frames) and counts as
      * u16 (batch) and i32 (results). */
     if (d.max_key > UINT16_MAX || d.max_value > UINT32_MAX / 2 ||
@@ -62,7 +67,7 @@ int coord__mopts_fix(const coord_manager_opts *in, coord_manager_opts *out)
         d.max_frame < d.max_value + 2 * d.max_key + 64 ||
         d.max_frame < 5 * d.max_batch + 64 ||
         d.max_batch > UINT16_MAX || d.max_entries > INT32_MAX - 2 ||
-        d.max_clients > 100000)
+        d.max_clients > 100000 || d.spin_ns > COORD__MSPIN_MAX_NS)
         return COORD_EINVAL;
     *out = d;
     return 0;
@@ -648,10 +653,23 @@ static int serve(int lfd, int sfd, const coord_manager_opts *o)
     ev.data.ptr = &smark;
     epoll_ctl(sv.ep, EPOLL_CTL_ADD, sfd, &ev);
     struct epoll_event evs[MAX_EVENTS];
+    /* After serving, poll (yielding every few polls) until spin_until
+     * before sleeping: see spin_ns in manager.h. */
+    uint64_t spin_ns = o->spin_ns > 0 ? (uint64_t)o->spin_ns : 0;
+    uint64_t spin_until = 0;
+    unsigned polls = 0;
     while (!sv.stop) {
-        int n = epoll_wait(sv.ep, evs, MAX_EVENTS, sv.pending_head ? 0 : -1);
+        bool spin = false;
+        if (!sv.pending_head && spin_ns)
+            spin = coord_clock_ns() < spin_until;
+        int n = epoll_wait(sv.ep, evs, MAX_EVENTS,
+                           sv.pending_head || spin ? 0 : -1);
         if (n < 0 && errno != EINTR)
             break;
+        if (n > 0 && spin_ns)
+            spin_until = coord_clock_ns() + spin_ns;
+        else if (n == 0 && spin && ++polls % COORD__MSPIN_YIELD_EVERY == 0)
+            sched_yield();
         for (int i = 0; i < n; i++) {
             void *p = evs[i].data.ptr;
             if (p == &lmark) {

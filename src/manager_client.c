@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -24,6 +25,7 @@ struct coord_mclient {
     size_t in_len, in_cap;
     size_t consumed;       /* bytes of the reply handed out last time */
     uint32_t max_key, max_value, max_frame, max_batch;
+    uint64_t spin_ns;      /* poll this long for a reply before sleeping */
     bool broken;
     coord_mval *keys;
     size_t keys_cap;
@@ -57,13 +59,63 @@ static int remaining_ms(uint64_t deadline)
     return ms > INT32_MAX ? INT32_MAX : (int)ms;
 }
 
+/* One non-blocking read into the stream buffer (the reply pipe is
+ * non-blocking; the socket is read with MSG_DONTWAIT). */
+static ssize_t read_nb(coord_mclient *c)
+{
+    void *p = c->in + c->in_len;
+    size_t n = c->in_cap - c->in_len;
+    if (c->in_fd == c->fd)
+        return recv(c->in_fd, p, n, MSG_DONTWAIT);
+    return read(c->in_fd, p, n);
+}
+
+/* Wait until the reply path is readable, or the deadline. The first wait
+ * of a call polls for up to spin_ns, yielding now and then (a reply from
+ * a server that is awake comes back in a microsecond or two, while waking
+ * a sleeping process costs tens of them on an idle VM); then it sleeps in
+ * poll. Returns 0 (read again), COORD_EAGAIN (timeout 0),
+ * COORD_ETIMEDOUT or COORD_ENOMEM (poll could not allocate). */
+static int wait_in(coord_mclient *c, int timeout_ms, uint64_t deadline,
+                   bool *spun)
+{
+    struct pollfd p = {c->in_fd, POLLIN, 0};
+    if (timeout_ms == 0)
+        return COORD_EAGAIN;
+    if (!*spun && c->spin_ns) {
+        *spun = true;
+        uint64_t end = coord_clock_ns() + c->spin_ns;
+        if (timeout_ms > 0 && end > deadline)
+            end = deadline;
+        for (unsigned i = 1;; i++) {
+            if (poll(&p, 1, 0) > 0)
+                return 0;
+            if (coord_clock_ns() >= end)
+                break;
+            if (i % COORD__MSPIN_YIELD_EVERY == 0)
+                sched_yield();
+        }
+    }
+    for (;;) {
+        int ms = timeout_ms < 0 ? -1 : remaining_ms(deadline);
+        if (ms == 0)
+            return COORD_ETIMEDOUT;
+        int pr = poll(&p, 1, ms);
+        if (pr > 0)
+            return 0;
+        if (pr < 0 && errno == ENOMEM)
+            return COORD_ENOMEM;
+        /* 0: poll rounds up, so the deadline may not have passed yet;
+         * EINTR: wait again for what is left. */
+    }
+}
+
 /* Is a complete ERR frame waiting? Returns its code, or 0. Used when a
  * send fails: the server may have said why it closed. */
 static int pending_err(coord_mclient *c)
 {
     while (c->in_len < c->in_cap) {
-        ssize_t n = recv(c->in_fd, c->in + c->in_len, c->in_cap - c->in_len,
-                         MSG_DONTWAIT);
+        ssize_t n = read_nb(c);
         if (n <= 0)
             break;
         c->in_len += (size_t)n;
@@ -127,6 +179,7 @@ static int send_all(coord_mclient *c, int timeout_ms, uint64_t deadline)
 static int recv_reply(coord_mclient *c, uint32_t seq, int timeout_ms,
                       uint64_t deadline, struct coord__whdr *h)
 {
+    bool spun = false;
     for (;;) {
         int r = coord__wire_header(c->in, c->in_len, c->max_frame, h);
         if (r && r != COORD_EAGAIN) {
@@ -164,21 +217,10 @@ static int recv_reply(coord_mclient *c, uint32_t seq, int timeout_ms,
             c->in = p;
             c->in_cap = want;
         }
-        /* With a deadline, wait in poll and then read what is there; with
-         * none, a blocking read (one system call). Every wait gets what is
-         * left of the call's deadline (sending may have used part of it). */
-        if (timeout_ms >= 0) {
-            int ms = timeout_ms == 0 ? 0 : remaining_ms(deadline);
-            struct pollfd p = {c->in_fd, POLLIN, 0};
-            int pr = poll(&p, 1, ms);
-            if (pr == 0 && ms > 0 && coord_clock_ns() < deadline)
-                continue; /* poll rounds up: not expired yet */
-            if (pr == 0)
-                return timeout_ms == 0 ? COORD_EAGAIN : COORD_ETIMEDOUT;
-            if (pr < 0 && errno == EINTR)
-                continue;
-        }
-        ssize_t n = read(c->in_fd, c->in + c->in_len, c->in_cap - c->in_len);
+        /* Read what is there; when nothing is, wait (spin, then sleep)
+         * for what is left of the call's deadline (sending may have used
+         * part of it). */
+        ssize_t n = read_nb(c);
         if (n > 0) {
             c->in_len += (size_t)n;
             continue;
@@ -186,10 +228,9 @@ static int recv_reply(coord_mclient *c, uint32_t seq, int timeout_ms,
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            if (timeout_ms == 0)
-                return COORD_EAGAIN;
-            if (coord_clock_ns() >= deadline)
-                return COORD_ETIMEDOUT;
+            int w = wait_in(c, timeout_ms, deadline, &spun);
+            if (w)
+                return w;
             continue;
         }
         mark_broken(c);
@@ -281,6 +322,7 @@ static int hello(coord_mclient *c, int timeout_ms)
         c->keep_fd = rq[0];
         close(rp[1]); /* the server's: its death is end-of-file for us */
         fcntl(rq[1], F_SETFL, O_NONBLOCK);
+        fcntl(rp[0], F_SETFL, O_NONBLOCK);
         return 0;
     }
     for (int i = 0; i < 2; i++) {
@@ -308,6 +350,7 @@ int coord_mclient_connect(coord_mclient **out, const char *path, int timeout_ms)
     c->in_cap = 4096;
     c->in = malloc(c->in_cap);
     c->max_frame = COORD__WIRE_MIN_FRAME;
+    c->spin_ns = COORD__MSPIN_DEFAULT_NS;
     c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     c->in_fd = c->out_fd = c->fd;
     c->keep_fd = -1;
@@ -373,6 +416,16 @@ int coord_mclient_connect(coord_mclient **out, const char *path, int timeout_ms)
         return r;
     }
     *out = c;
+    return 0;
+}
+
+int coord_mclient_set_spin(coord_mclient *c, int64_t spin_ns)
+{
+    if (!c || spin_ns > COORD__MSPIN_MAX_NS)
+        return COORD_EINVAL;
+    c->spin_ns = spin_ns == 0   ? COORD__MSPIN_DEFAULT_NS
+                 : spin_ns < 0 ? 0
+                               : (uint64_t)spin_ns;
     return 0;
 }
 

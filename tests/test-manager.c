@@ -1250,7 +1250,7 @@ TEST(manager_cli_server)
         int devnull = open("/dev/null", O_WRONLY);
         dup2(devnull, 2);
         execl(COORD_CLI_PATH, "coord", "manager", "--socket", sock,
-              "--max-clients", "8", (char *)NULL);
+              "--max-clients", "8", "--spin-us", "0", (char *)NULL);
         _exit(127);
     }
     coord_mclient *c = NULL;
@@ -1276,16 +1276,24 @@ TEST(manager_cli_server)
     ASSERT_FALSE(path_exists(dir));
     ASSERT_CODE(coord_mclient_get(c, "d", "k", &v, T), COORD_EPEERDIED);
     coord_mclient_close(c);
-    /* Usage errors exit 2. */
-    pid = fork();
-    if (pid == 0) {
-        int devnull = open("/dev/null", O_WRONLY);
-        dup2(devnull, 2);
-        execl(COORD_CLI_PATH, "coord", "manager", (char *)NULL);
-        _exit(127);
+    /* Usage errors exit 2: no socket, a spin beyond one second. */
+    for (int k = 0; k < 2; k++) {
+        pid = fork();
+        if (pid == 0) {
+            int devnull = open("/dev/null", O_WRONLY);
+            dup2(devnull, 2);
+            if (k == 0)
+                execl(COORD_CLI_PATH, "coord", "manager", (char *)NULL);
+            else
+                execl(COORD_CLI_PATH, "coord", "manager", "--socket", sock,
+                      "--spin-us", "1000001", (char *)NULL);
+            _exit(127);
+        }
+        status = test_wait(pid, T);
+        ASSERT_TRUE(WIFEXITED(status));
+        ASSERT_EQ(WEXITSTATUS(status), 2);
     }
-    status = test_wait(pid, T);
-    ASSERT_EQ(WEXITSTATUS(status), 2);
+    ASSERT_FALSE(path_exists(dir));
 }
 
 /* ---- review: replies within max_frame, empty containers, spinning ------- */
@@ -1649,6 +1657,98 @@ TEST(manager_second_server_holds_no_client_pipes)
     stop_ok(a);
 }
 
+TEST(manager_spin_policy_bad_input)
+{
+    coord_manager_opts o;
+    coord_manager_opts_init(&o);
+    o.spin_ns = 1000000001; /* above one second */
+    coord_manager *m = NULL;
+    ASSERT_CODE(coord_manager_start(&m, NULL, &o), COORD_EINVAL);
+    ASSERT_TRUE(m == NULL);
+    ASSERT_CODE(coord_mclient_set_spin(NULL, 0), COORD_EINVAL);
+    ASSERT_OK(coord_manager_start(&m, NULL, NULL));
+    coord_mclient *c = connect_ok(m);
+    ASSERT_CODE(coord_mclient_set_spin(c, 1000000001), COORD_EINVAL);
+    ASSERT_OK(coord_mclient_set_spin(c, 1000000000));
+    ASSERT_OK(coord_mclient_set_spin(c, 0));
+    ASSERT_OK(coord_mclient_set_spin(c, -5));
+    coord_mclient_close(c);
+    stop_ok(m);
+}
+
+/* Every combination of the two ends' policies serves the same answers:
+ * sleeping at once, the default, and a long spin. */
+TEST(manager_spin_policies_serve_alike)
+{
+    static const int64_t spins[] = {-1, 0, 200000000};
+    for (int s = 0; s < 3; s++) {
+        coord_manager_opts o;
+        coord_manager_opts_init(&o);
+        o.spin_ns = spins[s];
+        coord_manager *m;
+        ASSERT_OK(coord_manager_start(&m, NULL, &o));
+        for (int k = 0; k < 3; k++) {
+            coord_mclient *c = connect_ok(m);
+            ASSERT_OK(coord_mclient_set_spin(c, spins[k]));
+            int64_t now = 0;
+            for (int i = 0; i < 200; i++) {
+                ASSERT_OK(coord_mclient_incr(c, "d", "n", 1, &now, T));
+                coord_mval v;
+                ASSERT_OK(coord_mclient_get(c, "d", "n", &v, T));
+                ASSERT_EQ(v.i, now);
+            }
+            ASSERT_EQ(now, 200 * (k + 1));
+            coord_mclient_close(c);
+        }
+        stop_ok(m);
+    }
+}
+
+TEST(manager_server_sleeps_after_its_spin)
+{
+    /* A long spin (200 ms) is spent after the last request, and then the
+     * server sleeps: over the next second it uses (almost) no CPU. */
+    coord_manager_opts o;
+    coord_manager_opts_init(&o);
+    o.spin_ns = 200000000;
+    coord_manager *m;
+    ASSERT_OK(coord_manager_start(&m, NULL, &o));
+    coord_mclient *c = connect_ok(m);
+    for (int i = 0; i < 100; i++)
+        ASSERT_OK(coord_mclient_incr(c, "d", "n", 1, NULL, T));
+    usleep(600000); /* the spin is over (even if we were descheduled) */
+    long t0 = cpu_ticks(coord_manager_pid(m));
+    usleep(1000000); /* a server that never stops spinning burns most */
+    ASSERT_LE(cpu_ticks(coord_manager_pid(m)) - t0, 10);
+    coord_mclient_close(c);
+    stop_ok(m);
+}
+
+TEST(manager_client_spin_keeps_the_deadline)
+{
+    /* The server is stopped, the client spins for up to a second: a call
+     * with a 100 ms timeout still ends at its deadline, and the late reply
+     * is skipped once the server runs again. */
+    coord_manager *m;
+    ASSERT_OK(coord_manager_start(&m, NULL, NULL));
+    coord_mclient *c = connect_ok(m);
+    ASSERT_OK(coord_mclient_set_spin(c, 1000000000));
+    coord_mval v = coord_mval_i64(5);
+    ASSERT_OK(coord_mclient_set(c, "d", "k", &v, T));
+    ASSERT_OK(kill(coord_manager_pid(m), SIGSTOP));
+    uint64_t t0 = coord_clock_ns();
+    ASSERT_CODE(coord_mclient_incr(c, "d", "k", 1, NULL, 100),
+                COORD_ETIMEDOUT);
+    uint64_t dt = coord_clock_ns() - t0;
+    ASSERT_GE(dt, 100000000u);
+    ASSERT_LT(dt, 900000000u); /* a spin past the deadline lasts 1 s */
+    ASSERT_OK(kill(coord_manager_pid(m), SIGCONT));
+    ASSERT_OK(coord_mclient_get(c, "d", "k", &v, T));
+    ASSERT_EQ(v.i, 6); /* the timed-out incr was applied late */
+    coord_mclient_close(c);
+    stop_ok(m);
+}
+
 #define TEST_LIST(X)                                                           \
     X(manager_dict_ops)                                                        \
     X(manager_list_ops)                                                        \
@@ -1674,6 +1774,10 @@ TEST(manager_second_server_holds_no_client_pipes)
     X(manager_no_spin_when_reply_reader_gone)                                  \
     X(manager_connect_other_version)                                           \
     X(manager_start_on_a_stalled_server)                                       \
-    X(manager_second_server_holds_no_client_pipes)
+    X(manager_second_server_holds_no_client_pipes)                             \
+    X(manager_spin_policy_bad_input)                                           \
+    X(manager_spin_policies_serve_alike)                                       \
+    X(manager_server_sleeps_after_its_spin)                                    \
+    X(manager_client_spin_keeps_the_deadline)
 #define HELPER_LIST(X)
 TEST_MAIN()

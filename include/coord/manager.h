@@ -87,6 +87,15 @@ static inline coord_mval coord_mval_none(void)
  * COORD_EMSGSIZE (and the connection is closed), more than max_batch
  * operations in one frame COORD_E2BIG, more than max_clients connections
  * COORD_ECONNREFUSED at connect.
+ *
+ * spin_ns is not a limit but the server's wait policy: after it has served
+ * something, it keeps polling its connections (yielding the CPU between
+ * polls) for spin_ns before it sleeps in epoll_wait. A client that sends
+ * its next request within that window is served without the cost of
+ * waking a sleeping process, which dominates a round trip when the CPUs
+ * are idle (about 40 µs on the VM of docs/results.md, against 1-2 µs
+ * awake). The price is up to spin_ns of CPU time after each burst of
+ * requests; a negative value makes the server sleep at once.
  */
 typedef struct coord_manager_opts {
     size_t max_key;     /* default 256, at most 65535 */
@@ -96,6 +105,7 @@ typedef struct coord_manager_opts {
     size_t max_frame;   /* default 16 MiB; >= max_value + 2 * max_key + 64 */
     size_t max_batch;   /* default 4096 operations per frame */
     size_t max_clients; /* default 64 */
+    int64_t spin_ns;    /* default 50 µs (0); negative: never; <= 1 s */
 } coord_manager_opts;
 
 /* coord_manager_opts_init: fill `o` with the defaults above. Pure. */
@@ -168,6 +178,18 @@ COORD_EXTERN int coord_manager_run(const char *socket_path,
  */
 COORD_EXTERN int coord_mclient_connect(coord_mclient **out, const char *path,
                                        int timeout_ms);
+
+/*
+ * coord_mclient_set_spin: how long each call polls for its reply before it
+ * sleeps in poll (the client side of the server's spin_ns, see
+ * coord_manager_opts): 0 restores the default of 50 µs, a negative value
+ * sleeps at once. Polling yields the CPU between polls, and never outlasts
+ * the call's deadline. Set both sides to a negative value for the purely
+ * blocking round trip (the spectrum's manager_get_block row).
+ * Concurrency: like every call on `c`, one thread at a time. Never blocks.
+ * Returns 0, or COORD_EINVAL (c NULL, or spin_ns above one second).
+ */
+COORD_EXTERN int coord_mclient_set_spin(coord_mclient *c, int64_t spin_ns);
 
 /* coord_mclient_close: close the connection and free `c` (NULL: no-op). */
 COORD_EXTERN void coord_mclient_close(coord_mclient *c);
