@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: MIT */
+/* bench-wakeup.c: what a blocking round trip between two processes costs, and what spinning before sleeping saves (pipe and Unix socket). */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+/*
+ * An 8-byte ping-pong with an echo process, the way the manager's data
+ * path works, in three waiting modes:
+ *   block    read() sleeps at once: every message wakes the other side;
+ *   spin     poll for 50 µs, yielding between polls, then sleep (the
+ *            manager's default wait policy, COORD__MSPIN_DEFAULT_NS);
+ *   spin16   the same, yielding every 16 polls only;
+ *   samecpu  block, with both processes pinned to CPU 0: the wake-up is
+ *            a context switch on the same CPU, never an idle CPU's.
+ * Cases run interleaved (run k of every case, then run k + 1), so their
+ * ratios are taken under the same conditions.
+ */
+#define SPIN_NS 50000u
+#define MAX_RUNS 64
+
+enum { M_BLOCK, M_SPIN, M_SPIN16, M_SAMECPU, NMODES };
+static const char *const mode_name[NMODES] = {"block", "spin", "spin16",
+                                              "samecpu"};
+
+struct pp {
+    int to[2], back[2]; /* to[1] -> echo -> back[0] */
+    bool sock;
+    int mode;
+    pid_t echo;
+};
+
+static bool pin_cpu0(cpu_set_t *old)
+{
+    if (old && sched_getaffinity(0, sizeof *old, old) != 0)
+        return false;
+    cpu_set_t s;
+    CPU_ZERO(&s);
+    CPU_SET(0, &s);
+    return sched_setaffinity(0, sizeof s, &s) == 0;
+}
+
+/* Read exactly 8 bytes from a non-blocking fd, waiting as `mode` says. */
+static bool get8(int fd, void *b, int mode)
+{
+    uint64_t until = 0;
+    for (unsigned polls = 1;; polls++) {
+        ssize_t n = read(fd, b, 8);
+        if (n == 8)
+            return true;
+        if (n >= 0 || (errno != EAGAIN && errno != EINTR))
+            return false; /* end of file, or a short message: never sent */
+        if (mode == M_SPIN || mode == M_SPIN16) {
+            uint64_t now = coord_clock_ns();
+            if (until == 0)
+                until = now + SPIN_NS;
+            if (now < until) {
+                if (mode == M_SPIN || polls % 16 == 0)
+                    sched_yield();
+                continue;
+            }
+        }
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, 10000) <= 0 && errno != EINTR)
+            return false;
+    }
+}
+
+static int echo_main(struct pp *p)
+{
+    if (p->mode == M_SAMECPU && !pin_cpu0(NULL))
+        return 3;
+    uint64_t x;
+    while (get8(p->to[0], &x, p->mode))
+        if (write(p->back[1], &x, 8) != 8)
+            return 4;
+    return 0;
+}
+
+static bool pp_open(struct pp *p, bool sock, int mode)
+{
+    memset(p, 0, sizeof *p);
+    p->sock = sock;
+    p->mode = mode;
+    if (sock) {
+        int s[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, s))
+            return false;
+        p->to[1] = p->back[0] = s[0];
+        p->to[0] = p->back[1] = s[1];
+    } else if (pipe2(p->to, O_CLOEXEC) || pipe2(p->back, O_CLOEXEC)) {
+        return false;
+    }
+    fcntl(p->to[0], F_SETFL, O_NONBLOCK);
+    fcntl(p->back[0], F_SETFL, O_NONBLOCK);
+    fflush(NULL);
+    p->echo = fork();
+    if (p->echo < 0)
+        return false;
+    if (p->echo == 0) {
+        if (sock)
+            close(p->to[1]);
+        else {
+            close(p->to[1]);
+            close(p->back[0]);
+        }
+        _exit(echo_main(p));
+    }
+    close(p->to[0]); /* the echo's ends (one socket for both ways) */
+    if (!sock)
+        close(p->back[1]);
+    return true;
+}
+
+static void pp_close(struct pp *p)
+{
+    if (p->echo <= 0)
+        return;
+    if (p->sock) {
+        shutdown(p->to[1], SHUT_RDWR);
+        close(p->to[1]);
+    } else {
+        close(p->to[1]);
+        close(p->back[0]);
+    }
+    int st;
+    /* Bounded: an echo that does not see the end is killed. */
+    for (int i = 0; i < 2000 && waitpid(p->echo, &st, WNOHANG) == 0; i++)
+        usleep(1000);
+    kill(p->echo, SIGKILL);
+    waitpid(p->echo, &st, 0);
+    p->echo = 0;
+}
+
+/* ns per round trip of n round trips (after an untimed start); -1 on an
+ * error. */
+static double pp_run(struct pp *p, uint64_t n)
+{
+    cpu_set_t old;
+    if (p->mode == M_SAMECPU && !pin_cpu0(&old))
+        return -1;
+    double r = -1;
+    uint64_t t0 = 0;
+    for (uint64_t i = 0; i < n + n / 4; i++) {
+        if (i == n / 4)
+            t0 = coord_clock_ns();
+        uint64_t x;
+        if (write(p->to[1], &i, 8) != 8 || !get8(p->back[0], &x, p->mode) ||
+            x != i)
+            goto out;
+    }
+    r = (double)(coord_clock_ns() - t0) / (double)n;
+out:
+    if (p->mode == M_SAMECPU)
+        sched_setaffinity(0, sizeof old, &old);
+    return r;
+}
+
+int bench_wakeup(const struct bench_opts *o)
+{
+    int runs = o->runs ? o->runs : 7;
+    if (runs > MAX_RUNS)
+        runs = MAX_RUNS;
+    /* About seconds/2 of round trips in all, at ~45 µs each when blocked. */
+    uint64_t n = (uint64_t)(o->seconds * 1e6 / 45.0 / 2 / runs / 3);
+    if (n < 50)
+        n = 50;
+    struct pp pp[2][NMODES];
+    static double v[2][NMODES][MAX_RUNS];
+    int rc = 0;
+    memset(pp, 0, sizeof pp);
+    for (int s = 0; s < 2 && rc == 0; s++)
+        for (int m = 0; m < NMODES && rc == 0; m++)
+            if (!pp_open(&pp[s][m], s == 1, m))
+                rc = -1;
+    for (int k = 0; k < runs && rc == 0; k++)
+        for (int s = 0; s < 2 && rc == 0; s++)
+            for (int m = 0; m < NMODES && rc == 0; m++)
+                if ((v[s][m][k] = pp_run(&pp[s][m], n)) < 0)
+                    rc = -1;
+    /* Newest first: an echo process holds copies of the descriptors of
+     * the ones opened before it, so theirs see end-of-file only after. */
+    for (int s = 1; s >= 0; s--)
+        for (int m = NMODES - 1; m >= 0; m--)
+            pp_close(&pp[s][m]);
+    if (rc) {
+        fprintf(stderr, "coord_bench wakeup: a round trip failed\n");
+        return rc;
+    }
+    for (int s = 0; s < 2; s++)
+        for (int m = 0; m < NMODES; m++) {
+            char name[32];
+            snprintf(name, sizeof name, "%s_%s", s ? "socket" : "pipe",
+                     mode_name[m]);
+            bench_report("wakeup", name, v[s][m], runs);
+        }
+    return 0;
+}
