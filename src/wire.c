@@ -5,8 +5,8 @@
 
 #include "wire.h"
 
-/* The wire is little endian; assemble bytes explicitly so that the code is
- * independent of the host's byte order and of alignment. */
+/* The wire is little endian; bytes are assembled explicitly (see the
+ * inline readers and writers in wire.h). */
 
 int coord__wire_header(const uint8_t *buf, size_t avail, size_t max_frame,
                        struct coord__whdr *h)
@@ -38,49 +38,6 @@ int coord__wire_header(const uint8_t *buf, size_t avail, size_t max_frame,
     return 0;
 }
 
-const uint8_t *coord__rd_bytes(struct coord__rd *r, size_t n)
-{
-    if (r->bad || (size_t)(r->end - r->p) < n) {
-        r->bad = true;
-        r->p = r->end;
-        return NULL;
-    }
-    const uint8_t *p = r->p;
-    r->p += n;
-    return p;
-}
-
-uint8_t coord__rd_u8(struct coord__rd *r)
-{
-    const uint8_t *p = coord__rd_bytes(r, 1);
-    return p ? p[0] : 0;
-}
-
-uint16_t coord__rd_u16(struct coord__rd *r)
-{
-    const uint8_t *p = coord__rd_bytes(r, 2);
-    return p ? (uint16_t)(p[0] | p[1] << 8) : 0;
-}
-
-uint32_t coord__rd_u32(struct coord__rd *r)
-{
-    const uint8_t *p = coord__rd_bytes(r, 4);
-    return p ? (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-                   (uint32_t)p[3] << 24
-             : 0;
-}
-
-int64_t coord__rd_i64(struct coord__rd *r)
-{
-    const uint8_t *p = coord__rd_bytes(r, 8);
-    if (!p)
-        return 0;
-    uint64_t x = 0;
-    for (int i = 7; i >= 0; i--)
-        x = x << 8 | p[i];
-    return (int64_t)x;
-}
-
 int coord__wire_val_decode(struct coord__rd *r, struct coord__wval *v,
                            bool allow_none)
 {
@@ -107,7 +64,7 @@ int coord__wire_val_decode(struct coord__rd *r, struct coord__wval *v,
         v->p = coord__rd_bytes(r, v->len);
         if (coord__rd_u8(r) != 0)
             return COORD_EBADMSG;
-        if (v->p && v->type == COORD_MSTR && memchr(v->p, 0, v->len))
+        if (v->p && v->type == COORD_MSTR && coord__has_nul(v->p, v->len))
             return COORD_EBADMSG;
         break;
     default:
@@ -118,7 +75,10 @@ int coord__wire_val_decode(struct coord__rd *r, struct coord__wval *v,
 
 int coord__wire_op_decode(struct coord__rd *r, struct coord__wop *op)
 {
-    memset(op, 0, sizeof *op);
+    /* Only what the operation reads is set: op, name, key, and the
+     * value, expected value or argument of the kinds that carry one. */
+    op->v.type = op->exp.type = COORD_MNONE;
+    op->arg = 0;
     op->op = coord__rd_u8(r);
     if (coord__rd_u8(r) != 0) /* reserved, must be 0 */
         return COORD_EBADMSG;
@@ -128,7 +88,8 @@ int coord__wire_op_decode(struct coord__rd *r, struct coord__wop *op)
     op->key = coord__rd_bytes(r, op->key_len);
     if (r->bad)
         return COORD_EBADMSG;
-    if (memchr(op->name, 0, op->name_len) || memchr(op->key, 0, op->key_len))
+    if (coord__has_nul(op->name, op->name_len) ||
+        coord__has_nul(op->key, op->key_len))
         return COORD_EBADMSG;
     bool keyed = false;
     int rc = 0;
@@ -213,41 +174,6 @@ bool coord__wbuf_reserve(struct coord__wbuf *b, size_t n)
     b->p = p;
     b->cap = cap;
     return true;
-}
-
-void coord__wb_bytes(struct coord__wbuf *b, const void *p, size_t n)
-{
-    if (n == 0 || !coord__wbuf_reserve(b, n))
-        return;
-    memcpy(b->p + b->len, p, n);
-    b->len += n;
-}
-
-void coord__wb_u8(struct coord__wbuf *b, uint8_t x)
-{
-    coord__wb_bytes(b, &x, 1);
-}
-
-void coord__wb_u16(struct coord__wbuf *b, uint16_t x)
-{
-    uint8_t t[2] = {(uint8_t)x, (uint8_t)(x >> 8)};
-    coord__wb_bytes(b, t, 2);
-}
-
-void coord__wb_u32(struct coord__wbuf *b, uint32_t x)
-{
-    uint8_t t[4] = {(uint8_t)x, (uint8_t)(x >> 8), (uint8_t)(x >> 16),
-                    (uint8_t)(x >> 24)};
-    coord__wb_bytes(b, t, 4);
-}
-
-void coord__wb_i64(struct coord__wbuf *b, int64_t v)
-{
-    uint64_t x = (uint64_t)v;
-    uint8_t t[8];
-    for (int i = 0; i < 8; i++)
-        t[i] = (uint8_t)(x >> (8 * i));
-    coord__wb_bytes(b, t, 8);
 }
 
 size_t coord__wb_frame_begin(struct coord__wbuf *b, uint8_t kind,

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "coord.h"
 
@@ -105,11 +106,65 @@ struct coord__wbuf {
 int coord__wire_header(const uint8_t *buf, size_t avail, size_t max_frame,
                        struct coord__whdr *h);
 
-uint8_t coord__rd_u8(struct coord__rd *r);
-uint16_t coord__rd_u16(struct coord__rd *r);
-uint32_t coord__rd_u32(struct coord__rd *r);
-int64_t coord__rd_i64(struct coord__rd *r);
-const uint8_t *coord__rd_bytes(struct coord__rd *r, size_t n);
+/* The readers and writers below are inline: a batch of 100 gets runs
+ * them several hundred times per round trip on each side. The wire is
+ * little endian; bytes are assembled explicitly, so the code does not
+ * depend on the host's byte order or on alignment. */
+
+/* n bytes at the read position, or NULL (and `bad`) when fewer are left. */
+static inline const uint8_t *coord__rd_bytes(struct coord__rd *r, size_t n)
+{
+    if (r->bad || (size_t)(r->end - r->p) < n) {
+        r->bad = true;
+        r->p = r->end;
+        return NULL;
+    }
+    const uint8_t *p = r->p;
+    r->p += n;
+    return p;
+}
+
+static inline uint8_t coord__rd_u8(struct coord__rd *r)
+{
+    const uint8_t *p = coord__rd_bytes(r, 1);
+    return p ? p[0] : 0;
+}
+
+static inline uint16_t coord__rd_u16(struct coord__rd *r)
+{
+    const uint8_t *p = coord__rd_bytes(r, 2);
+    return p ? (uint16_t)(p[0] | p[1] << 8) : 0;
+}
+
+static inline uint32_t coord__rd_u32(struct coord__rd *r)
+{
+    const uint8_t *p = coord__rd_bytes(r, 4);
+    return p ? (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+                   (uint32_t)p[3] << 24
+             : 0;
+}
+
+static inline int64_t coord__rd_i64(struct coord__rd *r)
+{
+    const uint8_t *p = coord__rd_bytes(r, 8);
+    if (!p)
+        return 0;
+    uint64_t x = 0;
+    for (int i = 7; i >= 0; i--)
+        x = x << 8 | p[i];
+    return (int64_t)x;
+}
+
+/* Does p[0..n) hold a NUL byte? (Keys are short: a loop beats a call.) */
+static inline bool coord__has_nul(const uint8_t *p, size_t n)
+{
+    if (n > 32)
+        return memchr(p, 0, n) != NULL;
+    for (size_t i = 0; i < n; i++)
+        if (p[i] == 0)
+            return true;
+    return false;
+}
 
 /* Decode a value (type byte and payload). Returns 0 or COORD_EBADMSG
  * (unknown type, truncated, missing NUL terminator, NUL inside a string).
@@ -125,11 +180,44 @@ void coord__wbuf_init(struct coord__wbuf *b);
 void coord__wbuf_free(struct coord__wbuf *b);
 /* Make room for n more bytes; false (and oom) on failure. */
 bool coord__wbuf_reserve(struct coord__wbuf *b, size_t n);
-void coord__wb_u8(struct coord__wbuf *b, uint8_t x);
-void coord__wb_u16(struct coord__wbuf *b, uint16_t x);
-void coord__wb_u32(struct coord__wbuf *b, uint32_t x);
-void coord__wb_i64(struct coord__wbuf *b, int64_t x);
-void coord__wb_bytes(struct coord__wbuf *b, const void *p, size_t n);
+
+/* Append n bytes (nothing once `oom` is set). */
+static inline void coord__wb_bytes(struct coord__wbuf *b, const void *p,
+                                   size_t n)
+{
+    if (n == 0 || (b->cap - b->len < n && !coord__wbuf_reserve(b, n)) ||
+        b->oom)
+        return;
+    memcpy(b->p + b->len, p, n);
+    b->len += n;
+}
+
+static inline void coord__wb_u8(struct coord__wbuf *b, uint8_t x)
+{
+    coord__wb_bytes(b, &x, 1);
+}
+
+static inline void coord__wb_u16(struct coord__wbuf *b, uint16_t x)
+{
+    uint8_t t[2] = {(uint8_t)x, (uint8_t)(x >> 8)};
+    coord__wb_bytes(b, t, 2);
+}
+
+static inline void coord__wb_u32(struct coord__wbuf *b, uint32_t x)
+{
+    uint8_t t[4] = {(uint8_t)x, (uint8_t)(x >> 8), (uint8_t)(x >> 16),
+                    (uint8_t)(x >> 24)};
+    coord__wb_bytes(b, t, 4);
+}
+
+static inline void coord__wb_i64(struct coord__wbuf *b, int64_t v)
+{
+    uint64_t x = (uint64_t)v;
+    uint8_t t[8];
+    for (int i = 0; i < 8; i++)
+        t[i] = (uint8_t)(x >> (8 * i));
+    coord__wb_bytes(b, t, 8);
+}
 /* Start a frame: writes the header with len 0; returns its offset. */
 size_t coord__wb_frame_begin(struct coord__wbuf *b, uint8_t kind,
                              uint16_t count, uint32_t seq);
