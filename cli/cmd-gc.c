@@ -46,22 +46,30 @@ static int print_entry(const coord_gc_entry *e, void *arg)
 int cmd_gc(int argc, char **argv)
 {
     bool remove = false;
+    const char *prefix = NULL;
     struct gc_ctx c = {false, 0};
     for (int i = 1; i < argc; i++) {
+        const char *v;
+        int r;
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            printf("usage: coord gc [--remove] [--json]\n\n"
+            printf("usage: coord gc [--remove] [--prefix P] [--json]\n\n"
                    "Lists coord shared-memory files in /dev/shm with the "
                    "state of their creator:\n"
                    "  live     creator still runs (never touched)\n"
                    "  dead     creator is gone (removed with --remove)\n"
                    "  busy     being created (never touched)\n"
                    "  foreign  named coord.* but not a coord segment (never "
-                   "touched)\n");
+                   "touched)\n\n"
+                   "  --prefix P  only the names that start with P\n");
             return CLI_OK;
         } else if (!strcmp(argv[i], "--remove")) {
             remove = true;
         } else if (!strcmp(argv[i], "--json")) {
             c.json = true;
+        } else if ((r = cli_opt("gc", argc, argv, &i, "--prefix", &v))) {
+            if (r < 0)
+                return CLI_USAGE;
+            prefix = v;
         } else {
             cli_error("gc", "unknown option '%s' (see coord gc --help)",
                       argv[i]);
@@ -73,7 +81,7 @@ int cmd_gc(int argc, char **argv)
     else
         printf("%-40s %-7s %8s %10s  %s\n", "NAME", "KIND", "PID", "BYTES",
                "STATE");
-    int r = coord_gc(remove, print_entry, &c);
+    int r = coord_gc_prefix(prefix, remove, print_entry, &c);
     if (r < 0) {
         if (c.json)
             printf("]}\n");

@@ -81,6 +81,13 @@ static void classify(int dfd, const char *file, coord_gc_entry *e)
 
 int coord_gc(bool remove, coord_gc_fn fn, void *arg)
 {
+    return coord_gc_prefix(NULL, remove, fn, arg);
+}
+
+int coord_gc_prefix(const char *prefix, bool remove, coord_gc_fn fn,
+                    void *arg)
+{
+    size_t want = prefix ? strlen(prefix) : 0;
     DIR *d = opendir(SHM_DIR);
     if (!d)
         return -errno;
@@ -88,7 +95,8 @@ int coord_gc(bool remove, coord_gc_fn fn, void *arg)
     size_t plen = strlen(COORD__NAME_PREFIX);
     struct dirent *de;
     while (!stop && (de = readdir(d)) != NULL) {
-        if (strncmp(de->d_name, COORD__NAME_PREFIX, plen) != 0)
+        if (strncmp(de->d_name, COORD__NAME_PREFIX, plen) != 0 ||
+            strncmp(de->d_name + plen, prefix ? prefix : "", want) != 0)
             continue;
         coord_gc_entry e;
         memset(&e, 0, sizeof e);

@@ -6,12 +6,19 @@
 
 static char out[65536], err[65536];
 
-static int cli(const char *a1, const char *a2, const char *a3)
+/* Run the tool with up to four arguments (the first NULL ends them). */
+static int cli4(const char *a1, const char *a2, const char *a3,
+                const char *a4)
 {
-    const char *argv[] = {COORD_CLI_PATH, a1, a2, a3, NULL};
+    const char *argv[] = {COORD_CLI_PATH, a1, a2, a3, a4, NULL};
     int st = test_run(argv, out, sizeof out, err, sizeof err, 30000);
     ASSERT_TRUE(WIFEXITED(st));
     return WEXITSTATUS(st);
+}
+
+static int cli(const char *a1, const char *a2, const char *a3)
+{
+    return cli4(a1, a2, a3, NULL);
 }
 
 static int lines(const char *s)
@@ -60,8 +67,12 @@ TEST(cli_gc_lists_and_removes)
     ASSERT_TRUE(strncmp(out, "{\"files\":[", 10) == 0);
     ASSERT_TRUE(strstr(out, name) != NULL);
     ASSERT_TRUE(strstr(out, "\"state\":\"live\"") != NULL);
-    /* Our file is live: --remove must leave it. */
-    ASSERT_EQ(cli("gc", "--remove", NULL), 0);
+    /* Our file is live: --remove must leave it. Only our names: a test
+     * running beside this one may hold dead files it still inspects. */
+    ASSERT_EQ(cli4("gc", "--remove", "--prefix", name), 0);
+    ASSERT_TRUE(strstr(out, name) != NULL);
+    ASSERT_TRUE(strstr(out, "1 file(s)") != NULL);
+    ASSERT_EQ(cli("gc", "--prefix", NULL), 2);
     ASSERT_TRUE(coord_flag_claim(f));
     coord_flag *g;
     ASSERT_OK(coord_flag_open(&g, name));

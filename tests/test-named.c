@@ -215,7 +215,7 @@ TEST(gc_removes_only_dead_creators_files)
     write_file(foreign, junk, sizeof junk);
 
     struct gc_seen s = {prefix, 0, 0, 0, 0};
-    ASSERT_GE(coord_gc(false, gc_count, &s), 2);
+    ASSERT_EQ(coord_gc_prefix(prefix, false, gc_count, &s), 2);
     ASSERT_EQ(s.live, 1);
     ASSERT_EQ(s.dead, 2);
     ASSERT_EQ(s.foreign, 1);
@@ -223,7 +223,7 @@ TEST(gc_removes_only_dead_creators_files)
 
     memset(&s, 0, sizeof s);
     s.prefix = prefix;
-    ASSERT_GE(coord_gc(true, gc_count, &s), 2);
+    ASSERT_EQ(coord_gc_prefix(prefix, true, gc_count, &s), 2);
     ASSERT_EQ(s.removed, 2);
     struct stat sb;
     shm_path(path, sizeof path, dead1);

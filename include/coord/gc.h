@@ -38,4 +38,14 @@ typedef int (*coord_gc_fn)(const coord_gc_entry *e, void *arg);
  */
 COORD_EXTERN int coord_gc(bool remove, coord_gc_fn fn, void *arg);
 
+/*
+ * coord_gc_prefix: coord_gc restricted to the names that start with
+ * `prefix` (NULL or "": all of them, as coord_gc). Lets an application (or
+ * a test) clean up its own names without touching anyone else's, even dead
+ * ones that another party may still be about to inspect.
+ * Concurrency, blocking and returns: as coord_gc.
+ */
+COORD_EXTERN int coord_gc_prefix(const char *prefix, bool remove,
+                                 coord_gc_fn fn, void *arg);
+
 #endif
