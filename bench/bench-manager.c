@@ -53,8 +53,9 @@ static double batches(coord_mclient *c, coord_mreq *q, size_t size, uint64_t n)
 }
 
 /* Four client processes incrementing one counter: ns per increment of the
- * whole (aggregate throughput), checked against the final count. */
-static double concurrent(const char *path, uint64_t per)
+ * whole (aggregate throughput), checked against the final count. `spin`:
+ * the clients' wait policy (coord_mclient_set_spin). */
+static double concurrent(const char *path, uint64_t per, int64_t spin)
 {
     coord_mclient *c;
     if (coord_mclient_connect(&c, path, T))
@@ -70,7 +71,8 @@ static double concurrent(const char *path, uint64_t per)
         pids[p] = fork();
         if (pids[p] == 0) {
             coord_mclient *w;
-            if (coord_mclient_connect(&w, path, T))
+            if (coord_mclient_connect(&w, path, T) ||
+                coord_mclient_set_spin(w, spin))
                 _exit(3);
             for (uint64_t i = 0; i < per; i++)
                 if (coord_mclient_incr(w, "d", "cc", 1, NULL, T))
@@ -93,60 +95,90 @@ static double concurrent(const char *path, uint64_t per)
     return ok ? ns : -1;
 }
 
+/*
+ * Every case runs against two servers side by side, run k of one then run
+ * k of the other: the default wait policy (both ends spin for 50 µs before
+ * they sleep) and "_block" (both ends sleep at once, spin_ns = -1), so the
+ * price of every wake-up and what spinning saves are measured under the
+ * same conditions.
+ */
+#define NPOL 2
+static const char *const pol_suffix[NPOL] = {"", "_block"};
+static const int64_t pol_spin[NPOL] = {0, -1};
+
 int bench_manager(const struct bench_opts *o)
 {
     int runs = nruns(o, 7);
-    coord_manager *m;
-    coord_mclient *c;
-    int r = coord_manager_start(&m, NULL, NULL);
-    if (r || (r = coord_mclient_connect(&c, coord_manager_path(m), T))) {
-        fprintf(stderr, "bench manager: %s\n", coord_strerror(r));
-        return 1;
-    }
+    coord_manager *m[NPOL] = {NULL, NULL};
+    coord_mclient *c[NPOL] = {NULL, NULL};
     static coord_mreq q[1000];
     coord_mval seven = coord_mval_i64(7);
     for (int k = 0; k < 1000; k++)
         q[k] = (coord_mreq){.op = COORD_MOP_GET, .name = "d", .key = "k"};
-    coord_mclient_set(c, "d", "k", &seven, T);
-    /* Size the runs from a probe: the budget is split over 7 cases. */
-    double probe = singles(c, COORD_MOP_GET, 200);
-    double per_run = o->seconds * 1e9 / 7 / runs;
-    uint64_t n = probe > 0 ? (uint64_t)(per_run / probe) : 0;
-    n = n < 50 ? 50 : n;
+    uint64_t n[NPOL];
+    int r = 0;
+    for (int p = 0; p < NPOL && r == 0; p++) {
+        coord_manager_opts mo;
+        coord_manager_opts_init(&mo);
+        mo.spin_ns = pol_spin[p];
+        if ((r = coord_manager_start(&m[p], NULL, &mo)) ||
+            (r = coord_mclient_connect(&c[p], coord_manager_path(m[p]), T)) ||
+            (r = coord_mclient_set_spin(c[p], pol_spin[p])) ||
+            (r = coord_mclient_set(c[p], "d", "k", &seven, T)))
+            break;
+        /* Size the runs from a probe: the budget is split over 7 cases
+         * and the two policies. */
+        double probe = singles(c[p], COORD_MOP_GET, 200);
+        double per_run = o->seconds * 1e9 / 7 / NPOL / runs;
+        n[p] = probe > 0 ? (uint64_t)(per_run / probe) : 0;
+        n[p] = n[p] < 50 ? 50 : n[p];
+    }
+    if (r) {
+        fprintf(stderr, "bench manager: %s\n", coord_strerror(r));
+        for (int p = 0; p < NPOL; p++) {
+            coord_mclient_close(c[p]);
+            if (m[p])
+                coord_manager_stop(m[p], T);
+        }
+        return 1;
+    }
     static const struct {
         const char *name;
         coord_mop op;
-        size_t batch;
+        size_t batch; /* 0: single operations; SIZE_MAX: 4 clients */
     } cs[] = {{"get", COORD_MOP_GET, 0},       {"set", COORD_MOP_SET, 0},
               {"incr", COORD_MOP_INCR, 0},     {"batch10_get", COORD_MOP_GET, 10},
               {"batch100_get", COORD_MOP_GET, 100},
-              {"batch1000_get", COORD_MOP_GET, 1000}};
-    double ns[MAX_RUNS];
+              {"batch1000_get", COORD_MOP_GET, 1000},
+              {"4clients_incr_aggregate", COORD_MOP_INCR, SIZE_MAX}};
+    static double ns[NPOL][MAX_RUNS];
     int rc = 0;
     for (size_t k = 0; k < sizeof cs / sizeof cs[0] && rc == 0; k++) {
-        for (int i = 0; i < runs && rc == 0; i++) {
-            uint64_t nb = cs[k].batch ? (n / cs[k].batch * 4 + 5) : n;
-            ns[i] = cs[k].batch ? batches(c, q, cs[k].batch, nb)
-                                : singles(c, cs[k].op, n);
-            if (ns[i] < 0) {
-                fprintf(stderr, "bench manager: %s: wrong result\n",
-                        cs[k].name);
-                rc = 1;
+        for (int i = 0; i < runs && rc == 0; i++)
+            for (int p = 0; p < NPOL && rc == 0; p++) {
+                size_t b = cs[k].batch;
+                if (b == SIZE_MAX)
+                    ns[p][i] = concurrent(coord_manager_path(m[p]),
+                                          n[p] / 4 + 10, pol_spin[p]);
+                else if (b)
+                    ns[p][i] = batches(c[p], q, b, n[p] / b * 4 + 5);
+                else
+                    ns[p][i] = singles(c[p], cs[k].op, n[p]);
+                if (ns[p][i] < 0) {
+                    fprintf(stderr, "bench manager: %s%s: wrong result\n",
+                            cs[k].name, pol_suffix[p]);
+                    rc = 1;
+                }
             }
-        }
-        if (rc == 0)
-            bench_report("manager", cs[k].name, ns, runs);
-    }
-    for (int i = 0; i < runs && rc == 0; i++) {
-        ns[i] = concurrent(coord_manager_path(m), n / 4 + 10);
-        if (ns[i] < 0) {
-            fprintf(stderr, "bench manager: 4 clients: lost increments\n");
-            rc = 1;
+        for (int p = 0; p < NPOL && rc == 0; p++) {
+            char name[64];
+            snprintf(name, sizeof name, "%s%s", cs[k].name, pol_suffix[p]);
+            bench_report("manager", name, ns[p], runs);
         }
     }
-    if (rc == 0)
-        bench_report("manager", "4clients_incr_aggregate", ns, runs);
-    coord_mclient_close(c);
-    coord_manager_stop(m, T);
+    for (int p = 0; p < NPOL; p++) {
+        coord_mclient_close(c[p]);
+        coord_manager_stop(m[p], T);
+    }
     return rc;
 }

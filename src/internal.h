@@ -130,6 +130,13 @@ uint64_t coord__proc_start_time(pid_t pid);
 /* True when `pid` runs and started at `start` (0: do not compare). */
 bool coord__proc_alive(pid_t pid, uint64_t start);
 
+/* ---- CPU load (src/os/cpuload.c) --------------------------------------- */
+
+/* Are more tasks runnable right now (the caller included) than there are
+ * CPUs this process may use? 1 yes, 0 no, -1 unknown (no /proc). Costs an
+ * open and a read of /proc/loadavg (a few µs): sample it, do not poll it. */
+int coord__cpus_taken(void);
+
 /* ---- child processes (src/os/spawn.c) --------------------------------- */
 
 /*

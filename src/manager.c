@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
-#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -17,6 +16,7 @@
 #include <unistd.h>
 
 #include "manager_internal.h"
+#include "spin.h"
 
 #define CONN_BUF0 16384  /* initial input buffer of a connection */
 #define FRAMES_PER_TURN 8 /* frames served per connection before the next */
@@ -657,7 +657,7 @@ static int serve(int lfd, int sfd, const coord_manager_opts *o)
      * before sleeping: see spin_ns in manager.h. */
     uint64_t spin_ns = o->spin_ns > 0 ? (uint64_t)o->spin_ns : 0;
     uint64_t spin_until = 0;
-    unsigned polls = 0;
+    struct coord__spinner sp = {0, 0, 0, 0};
     while (!sv.stop) {
         bool spin = false;
         if (!sv.pending_head && spin_ns)
@@ -666,10 +666,12 @@ static int serve(int lfd, int sfd, const coord_manager_opts *o)
                            sv.pending_head || spin ? 0 : -1);
         if (n < 0 && errno != EINTR)
             break;
-        if (n > 0 && spin_ns)
-            spin_until = coord_clock_ns() + spin_ns;
-        else if (n == 0 && spin && ++polls % COORD__MSPIN_YIELD_EVERY == 0)
-            sched_yield();
+        if (n > 0 && spin_ns) {
+            spin_until =
+                coord__spin_allowed(&sp) ? coord_clock_ns() + spin_ns : 0;
+        } else if (n == 0 && spin && !coord__spin_step(&sp)) {
+            spin_until = 0; /* the CPU is wanted: sleep (spin.h) */
+        }
         for (int i = 0; i < n; i++) {
             void *p = evs[i].data.ptr;
             if (p == &lmark) {

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -13,6 +12,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "spin.h"
 #include "wire.h"
 
 struct coord_mclient {
@@ -26,6 +26,7 @@ struct coord_mclient {
     size_t consumed;       /* bytes of the reply handed out last time */
     uint32_t max_key, max_value, max_frame, max_batch;
     uint64_t spin_ns;      /* poll this long for a reply before sleeping */
+    struct coord__spinner sp;
     bool broken;
     coord_mval *keys;
     size_t keys_cap;
@@ -82,18 +83,17 @@ static int wait_in(coord_mclient *c, int timeout_ms, uint64_t deadline,
     struct pollfd p = {c->in_fd, POLLIN, 0};
     if (timeout_ms == 0)
         return COORD_EAGAIN;
-    if (!*spun && c->spin_ns) {
+    if (!*spun && c->spin_ns && coord__spin_allowed(&c->sp)) {
         *spun = true;
         uint64_t end = coord_clock_ns() + c->spin_ns;
         if (timeout_ms > 0 && end > deadline)
             end = deadline;
-        for (unsigned i = 1;; i++) {
+        for (;;) {
             if (poll(&p, 1, 0) > 0)
                 return 0;
-            if (coord_clock_ns() >= end)
+            /* Past the window, or the CPU is wanted: sleep (spin.h). */
+            if (coord_clock_ns() >= end || !coord__spin_step(&c->sp))
                 break;
-            if (i % COORD__MSPIN_YIELD_EVERY == 0)
-                sched_yield();
         }
     }
     for (;;) {

@@ -27,15 +27,6 @@
  * polls for the next frame before it sleeps (manager.h, spin_ns). */
 #define COORD__MSPIN_DEFAULT_NS 50000
 #define COORD__MSPIN_MAX_NS 1000000000
-/* Spinning yields the CPU every this many polls. Every poll: a process
- * waiting for our CPU (more processes than CPUs) gets it at once; rarer
- * yields pick a reply up sooner on an idle machine. Measured (docs/
- * results.md, "Manager wait policy"): 1 gives a get of 2.0 µs and 2.3 µs
- * per increment with 4 clients on 2 CPUs, 16 gives 1.6 and 3.4 µs. The
- * oversubscribed case is this machine's common one, so: 1. */
-#ifndef COORD__MSPIN_YIELD_EVERY
-#define COORD__MSPIN_YIELD_EVERY 1
-#endif
 
 enum coord__wkind {
     COORD__W_HELLO = 1,   /* client -> server, no payload */

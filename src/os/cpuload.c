@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/* cpuload.c: are all of this process's CPUs taken? (the number of runnable tasks, from /proc/loadavg) */
+#include <fcntl.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* CPUs this process may run on (its affinity mask; at least 1). */
+static int usable_cpus(void)
+{
+    cpu_set_t s;
+    if (sched_getaffinity(0, sizeof s, &s) == 0 && CPU_COUNT(&s) > 0)
+        return CPU_COUNT(&s);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+int coord__cpus_taken(void)
+{
+    /* "0.52 0.58 0.59 3/211 12345": the fourth field is the number of
+     * runnable tasks right now (the reader included) / all tasks. */
+    char buf[128];
+    int fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    char *p = buf;
+    for (int field = 0; field < 3; field++) {
+        while (*p && *p != ' ')
+            p++;
+        while (*p == ' ')
+            p++;
+    }
+    char *end;
+    long running = strtol(p, &end, 10);
+    if (end == p || *end != '/' || running < 1)
+        return -1;
+    return running > usable_cpus() ? 1 : 0;
+}
