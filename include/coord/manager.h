@@ -89,13 +89,16 @@ static inline coord_mval coord_mval_none(void)
  * COORD_ECONNREFUSED at connect.
  *
  * spin_ns is not a limit but the server's wait policy: after it has served
- * something, it keeps polling its connections (yielding the CPU between
- * polls) for spin_ns before it sleeps in epoll_wait. A client that sends
- * its next request within that window is served without the cost of
- * waking a sleeping process, which dominates a round trip when the CPUs
- * are idle (about 40 µs on the VM of docs/results.md, against 1-2 µs
- * awake). The price is up to spin_ns of CPU time after each burst of
- * requests; a negative value makes the server sleep at once.
+ * something, it keeps polling its connections for spin_ns before it sleeps
+ * in epoll_wait. A client that sends its next request within that window
+ * is served without the cost of waking a sleeping process, which dominates
+ * a round trip when the CPUs are idle (about 45 µs on the VM of
+ * docs/results.md, against 1-2 µs awake). The spin is polite: it yields
+ * the CPU once after 10 µs, starts only while some CPU is free (more
+ * runnable tasks than CPUs: it sleeps at once), and backs off for up to
+ * 1024 waits after it lost its CPU to another process (src/spin.h). The
+ * price is up to spin_ns of CPU time after each burst of requests; a
+ * negative value makes the server sleep at once.
  */
 typedef struct coord_manager_opts {
     size_t max_key;     /* default 256, at most 65535 */
@@ -183,8 +186,9 @@ COORD_EXTERN int coord_mclient_connect(coord_mclient **out, const char *path,
  * coord_mclient_set_spin: how long each call polls for its reply before it
  * sleeps in poll (the client side of the server's spin_ns, see
  * coord_manager_opts): 0 restores the default of 50 µs, a negative value
- * sleeps at once. Polling yields the CPU between polls, and never outlasts
- * the call's deadline. Set both sides to a negative value for the purely
+ * sleeps at once. The polling is polite in the same ways as the server's,
+ * and never outlasts the call's deadline. Set both sides to a negative
+ * value for the purely
  * blocking round trip (the spectrum's manager_get_block row).
  * Concurrency: like every call on `c`, one thread at a time. Never blocks.
  * Returns 0, or COORD_EINVAL (c NULL, or spin_ns above one second).
