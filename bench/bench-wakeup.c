@@ -17,19 +17,23 @@
  * An 8-byte ping-pong with an echo process, the way the manager's data
  * path works, in three waiting modes:
  *   block    read() sleeps at once: every message wakes the other side;
- *   spin     poll for 50 µs, yielding between polls, then sleep (the
- *            manager's default wait policy, COORD__MSPIN_DEFAULT_NS);
- *   spin16   the same, yielding every 16 polls only;
+ *   spin1    poll for 50 µs, yielding once after 10 µs, then sleep (the
+ *            manager's spin, src/spin.h, without its load sampling and
+ *            backoff);
+ *   spinyield  poll for 50 µs, yielding between polls, then sleep (the
+ *            first version of the manager's spin: with busy processes on
+ *            the machine each yield can hand one of them a time slice);
  *   samecpu  block, with both processes pinned to CPU 0: the wake-up is
  *            a context switch on the same CPU, never an idle CPU's.
  * Cases run interleaved (run k of every case, then run k + 1), so their
  * ratios are taken under the same conditions.
  */
 #define SPIN_NS 50000u
+#define SOLO_NS 10000u
 #define MAX_RUNS 64
 
-enum { M_BLOCK, M_SPIN, M_SPIN16, M_SAMECPU, NMODES };
-static const char *const mode_name[NMODES] = {"block", "spin", "spin16",
+enum { M_BLOCK, M_SPIN1, M_SPINYIELD, M_SAMECPU, NMODES };
+static const char *const mode_name[NMODES] = {"block", "spin1", "spinyield",
                                               "samecpu"};
 
 struct pp {
@@ -52,25 +56,33 @@ static bool pin_cpu0(cpu_set_t *old)
 /* Read exactly 8 bytes from a non-blocking fd, waiting as `mode` says. */
 static bool get8(int fd, void *b, int mode)
 {
-    uint64_t until = 0;
-    for (unsigned polls = 1;; polls++) {
+    uint64_t start = 0;
+    bool yielded = false;
+    for (;;) {
         ssize_t n = read(fd, b, 8);
         if (n == 8)
             return true;
         if (n >= 0 || (errno != EAGAIN && errno != EINTR))
             return false; /* end of file, or a short message: never sent */
-        if (mode == M_SPIN || mode == M_SPIN16) {
+        if (mode == M_SPIN1 || mode == M_SPINYIELD) {
             uint64_t now = coord_clock_ns();
-            if (until == 0)
-                until = now + SPIN_NS;
-            if (now < until) {
-                if (mode == M_SPIN || polls % 16 == 0)
+            if (start == 0)
+                start = now;
+            if (now - start < SPIN_NS) {
+                if (mode == M_SPINYIELD) {
                     sched_yield();
+                } else if (!yielded && now - start >= SOLO_NS) {
+                    yielded = true;
+                    sched_yield();
+                }
                 continue;
             }
         }
         struct pollfd p = {fd, POLLIN, 0};
-        if (poll(&p, 1, 10000) <= 0 && errno != EINTR)
+        /* No timeout: the echo waits for its next turn while the other
+         * cases run (end-of-file ends it); the parent's runs are bounded
+         * by their time budget. */
+        if (poll(&p, 1, -1) < 0 && errno != EINTR)
             return false;
     }
 }
@@ -141,24 +153,31 @@ static void pp_close(struct pp *p)
     p->echo = 0;
 }
 
-/* ns per round trip of n round trips (after an untimed start); -1 on an
+/* ns per round trip of n round trips (after an untimed start), or of
+ * those done when `budget_ns` ran out first (a mode that loses whole time
+ * slices on a busy machine must not hold the bench for minutes); -1 on an
  * error. */
-static double pp_run(struct pp *p, uint64_t n)
+static double pp_run(struct pp *p, uint64_t n, uint64_t budget_ns)
 {
     cpu_set_t old;
     if (p->mode == M_SAMECPU && !pin_cpu0(&old))
         return -1;
     double r = -1;
-    uint64_t t0 = 0;
-    for (uint64_t i = 0; i < n + n / 4; i++) {
+    uint64_t t0 = 0, start = coord_clock_ns(), i, done = 0;
+    for (i = 0; i < n + n / 4; i++) {
         if (i == n / 4)
             t0 = coord_clock_ns();
         uint64_t x;
         if (write(p->to[1], &i, 8) != 8 || !get8(p->back[0], &x, p->mode) ||
             x != i)
             goto out;
+        if (i >= n / 4)
+            done++;
+        if (done >= 10 && (i & 15) == 0 &&
+            coord_clock_ns() - start > budget_ns)
+            break;
     }
-    r = (double)(coord_clock_ns() - t0) / (double)n;
+    r = (double)(coord_clock_ns() - t0) / (double)done;
 out:
     if (p->mode == M_SAMECPU)
         sched_setaffinity(0, sizeof old, &old);
@@ -170,10 +189,12 @@ int bench_wakeup(const struct bench_opts *o)
     int runs = o->runs ? o->runs : 7;
     if (runs > MAX_RUNS)
         runs = MAX_RUNS;
-    /* About seconds/2 of round trips in all, at ~45 µs each when blocked. */
-    uint64_t n = (uint64_t)(o->seconds * 1e6 / 45.0 / 2 / runs / 3);
+    /* About half the budget when every case blocks at ~45 µs a trip. */
+    uint64_t n = (uint64_t)(o->seconds * 1e6 / 45.0 / runs / (2 * NMODES) / 2);
     if (n < 50)
         n = 50;
+    /* A run may take four times its share, then it stops early. */
+    uint64_t budget = (uint64_t)(o->seconds * 1e9 / runs / (2 * NMODES) * 4);
     struct pp pp[2][NMODES];
     static double v[2][NMODES][MAX_RUNS];
     int rc = 0;
@@ -185,7 +206,7 @@ int bench_wakeup(const struct bench_opts *o)
     for (int k = 0; k < runs && rc == 0; k++)
         for (int s = 0; s < 2 && rc == 0; s++)
             for (int m = 0; m < NMODES && rc == 0; m++)
-                if ((v[s][m][k] = pp_run(&pp[s][m], n)) < 0)
+                if ((v[s][m][k] = pp_run(&pp[s][m], n, budget)) < 0)
                     rc = -1;
     /* Newest first: an echo process holds copies of the descriptors of
      * the ones opened before it, so theirs see end-of-file only after. */
