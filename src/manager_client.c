@@ -401,6 +401,15 @@ int coord_mclient_connect(coord_mclient **out, const char *path, int timeout_ms)
         }
     }
     if (r == 0) {
+        /* The server must be of our user, as we must be of its: a socket
+         * planted by someone else at `path` gets nothing from us. */
+        struct ucred cr;
+        socklen_t len = sizeof cr;
+        if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0 ||
+            cr.uid != geteuid())
+            r = COORD_EACCES;
+    }
+    if (r == 0) {
         /* One deadline for the whole connect: the handshake gets what is
          * left of it. */
         int left = timeout_ms;

@@ -1236,6 +1236,48 @@ TEST(manager_other_uid_refused)
     stop_ok(m);
 }
 
+/* A listener of another user (uid 65534) at arg's path: accepts one
+ * connection and reads until it closes. */
+static int foreign_server_child(void *arg)
+{
+    const char *path = arg;
+    if (setgid(65534) != 0 || setuid(65534) != 0)
+        return 10;
+    int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+    if (lfd < 0 || bind(lfd, (struct sockaddr *)&a, sizeof a) != 0 ||
+        chmod(path, 0666) != 0 || listen(lfd, 4) != 0)
+        return 11;
+    int fd = accept(lfd, NULL, NULL);
+    if (fd < 0)
+        return 12;
+    char b[256];
+    while (read(fd, b, sizeof b) > 0) {
+    }
+    return 0;
+}
+
+TEST(manager_client_refuses_a_server_of_another_user)
+{
+    if (geteuid() != 0)
+        SKIP("needs root to run a listener under another uid");
+    char dir[] = "/tmp/coord-foreign-XXXXXX", path[108];
+    ASSERT_TRUE(mkdtemp(dir) != NULL);
+    ASSERT_OK(chown(dir, 65534, 65534));
+    snprintf(path, sizeof path, "%s/s", dir);
+    pid_t pid = test_fork(foreign_server_child, path);
+    WAIT_FOR(path_exists(path), 10000);
+    /* Root may connect to anything; the server's uid is what is refused,
+     * before a byte is sent (the fake server answers nothing). */
+    coord_mclient *c = NULL;
+    ASSERT_CODE(coord_mclient_connect(&c, path, T), COORD_EACCES);
+    ASSERT_TRUE(c == NULL);
+    test_join_ok(pid, T);
+    ASSERT_OK(unlink(path));
+    ASSERT_OK(rmdir(dir));
+}
+
 /* ---- the CLI server ---------------------------------------------------- */
 
 TEST(manager_cli_server)
@@ -1765,6 +1807,7 @@ TEST(manager_client_spin_keeps_the_deadline)
     X(manager_server_dies)                                                     \
     X(manager_stop_with_clients)                                               \
     X(manager_other_uid_refused)                                               \
+    X(manager_client_refuses_a_server_of_another_user)                         \
     X(manager_cli_server)                                                      \
     X(manager_reply_within_max_frame)                                          \
     X(manager_cas_miss_leaves_no_container)                                    \

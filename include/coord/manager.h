@@ -172,7 +172,8 @@ COORD_EXTERN int coord_manager_run(const char *socket_path,
  * Concurrency: a client is for one thread at a time; open one per process
  * (a client must not be used from both sides of a fork).
  * Returns 0 and *out, COORD_ENOENT (no socket), COORD_EACCES (not allowed:
- * file permissions or another user), COORD_ECONNREFUSED (no server, or it
+ * file permissions or another user; or the server itself runs as another
+ * user, checked with SO_PEERCRED before anything is sent), COORD_ECONNREFUSED (no server, or it
  * is full), COORD_EMFILE (we or the server are out of file descriptors),
  * COORD_EVERSION, COORD_ETIMEDOUT, COORD_EAGAIN (timeout 0),
  * COORD_EINVAL, COORD_ENAMETOOLONG, COORD_ENOTDIR, COORD_ENOMEM,
