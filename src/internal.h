@@ -163,9 +163,15 @@ int coord__spawn(coord__child *c, int (*fn)(void *arg), void *arg);
  * (still running; also for timeout 0), COORD_ECHILD. */
 int coord__child_wait(coord__child *c, int timeout_ms);
 
+/* The status of a child that someone else reaped (SIGCHLD set to SIG_IGN,
+ * or a waitpid(-1) elsewhere): it has ended, how is unknown. Matches none
+ * of WIFEXITED, WIFSIGNALED, WIFSTOPPED. */
+#define COORD__STATUS_UNKNOWN (-1)
+
 /* Wait until any of the `n` live children in `c` ends, at most timeout_ms;
- * reaps it and sets *which. Returns 0, COORD_ETIMEDOUT, COORD_ECHILD (none
- * left alive). Blocks in poll() on the pidfds (or polls waitpid). */
+ * reaps it and sets *which. A child reaped elsewhere counts as ended, with
+ * status COORD__STATUS_UNKNOWN. Returns 0, COORD_ETIMEDOUT, COORD_ECHILD
+ * (none left alive). Blocks in poll() on the pidfds (or polls waitpid). */
 int coord__child_wait_any(coord__child *c, size_t n, int timeout_ms,
                           size_t *which);
 

@@ -211,37 +211,6 @@ static inline uint32_t coord__wait_change(_Atomic uint32_t *word, uint32_t old,
     return v;
 }
 
-/* Children that were reaped behind our back (SIGCHLD set to SIG_IGN, or
- * another thread's waitpid(-1)): waitid says ECHILD for a pid we still
- * think is ours. coord__child_wait_any cannot tell such a child from a
- * live one and would wait for it until its deadline. Each one found is
- * marked gone (pid 0, status unknown: 0), so that nobody signals its pid
- * again (it may have been recycled). Returns how many; *which is the
- * first. */
-static inline size_t coord__children_gone(coord__child *c, size_t n,
-                                          size_t *which)
-{
-    size_t gone = 0;
-    for (size_t i = 0; i < n; i++) {
-        siginfo_t si;
-        if (c[i].pid <= 0)
-            continue;
-        if (waitid(P_PID, (id_t)c[i].pid, &si,
-                   WEXITED | WNOHANG | WNOWAIT) == 0 ||
-            errno != ECHILD)
-            continue;
-        if (gone++ == 0)
-            *which = i;
-        c[i].pid = 0;
-        c[i].status = 0;
-        if (c[i].pidfd >= 0) {
-            close(c[i].pidfd);
-            c[i].pidfd = -1;
-        }
-    }
-    return gone;
-}
-
 /* CPU time of the calling process (children have their own). */
 static inline uint64_t coord__cpu_ns(void)
 {

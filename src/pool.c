@@ -355,9 +355,13 @@ static void handle_exit(coord_pool *p, unsigned i)
     struct wrec *w = rec_of(p, i);
     uint32_t state = atomic_load_explicit(&w->state, memory_order_acquire);
     p->live--;
-    if (state == W_EXITED && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+    /* A clean exit after a pill. Reaped elsewhere (SIGCHLD ignored), its
+     * status is unknown; having said W_EXITED, it had finished its work. */
+    if (state == W_EXITED &&
+        (status == COORD__STATUS_UNKNOWN ||
+         (WIFEXITED(status) && WEXITSTATUS(status) == 0))) {
         p->pill_exits++;
-        return; /* a clean exit after a pill */
+        return;
     }
     p->st.deaths++;
     /* Results the dead worker committed are in the queue: read them all

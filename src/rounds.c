@@ -245,12 +245,12 @@ static int wait_done(struct coord_rounds *r, uint64_t deadline, size_t *which)
     }
     for (;;) {
         uint64_t now = coord_clock_ns();
+        /* A worker reaped behind our back (SIGCHLD ignored) ends with an
+         * unknown status: COORD_ECHILD. */
         if (coord__child_wait_any(r->ch, r->n, 0, which) == 0)
-            return COORD_EPEERDIED;
-        /* A dead worker reaped behind our back never raises `done` nor
-         * shows up in wait_any: without this we would wait forever. */
-        if (coord__children_gone(r->ch, r->n, which))
-            return COORD_ECHILD;
+            return r->ch[*which].status == COORD__STATUS_UNKNOWN
+                       ? COORD_ECHILD
+                       : COORD_EPEERDIED;
         if (now >= deadline)
             return COORD_ETIMEDOUT;
         uint64_t until = now + WATCH_NS < deadline ? now + WATCH_NS : deadline;
@@ -403,10 +403,9 @@ int coord_rounds_destroy(coord_rounds *r)
         coord__futex_wake(&r->ctl->seq, INT_MAX);
         uint64_t deadline = coord__deadline(GRACE_MS);
         for (uint32_t w = 0; w < r->n; w++) {
-            /* In slices, looking between them for a worker reaped
-             * behind our back (SIGCHLD ignored): wait_any would take it
-             * for a live one until the deadline. Such a worker quit with
-             * a status we cannot know: it does not count as a failure. */
+            /* In slices, until the deadline. A worker reaped behind our
+             * back (SIGCHLD ignored) quit with a status we cannot know:
+             * it does not count as a failure. */
             for (;;) {
                 uint64_t now = coord_clock_ns();
                 int ms = now < deadline ? (int)((deadline - now) / 1000000)
@@ -415,13 +414,11 @@ int coord_rounds_destroy(coord_rounds *r)
                     ms = 10;
                 if (coord__child_wait(&r->ch[w], ms) == 0) {
                     int s = r->ch[w].status;
-                    if (!WIFEXITED(s) || WEXITSTATUS(s) != 0)
+                    if (s != COORD__STATUS_UNKNOWN &&
+                        (!WIFEXITED(s) || WEXITSTATUS(s) != 0))
                         rc = COORD_EPEERDIED;
                     break;
                 }
-                size_t gone;
-                if (coord__children_gone(&r->ch[w], 1, &gone))
-                    break;
                 if (r->ch[w].pid <= 0)
                     break;
                 if (coord_clock_ns() >= deadline) {

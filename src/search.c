@@ -220,7 +220,8 @@ static int wait_ready(struct ctl *ctl, coord__child *ch, uint32_t n,
             continue;
         }
         if (coord__child_wait_any(ch, n, 0, which) == 0)
-            return COORD_EPEERDIED;
+            return ch[*which].status == COORD__STATUS_UNKNOWN ? COORD_ECHILD
+                                                              : COORD_EPEERDIED;
         if (now > deadline)
             return COORD_ETIMEDOUT;
         /* seq_cst: pairs with the last worker's increment + load. */
@@ -400,8 +401,6 @@ int coord_search(const coord_search_opts *opts, coord_probe_fn probe,
             break;
         }
         uint64_t until = timed_out ? grace : deadline;
-        /* Short enough that a worker reaped behind our back is found
-         * soon (wait_any spins on its pidfd until the slice ends). */
         int slice = 100;
         if (until != UINT64_MAX) {
             uint64_t left = until > now ? (until - now + 999999) / 1000000 : 0;
@@ -409,13 +408,12 @@ int coord_search(const coord_search_opts *opts, coord_probe_fn probe,
                 slice = (int)left;
         }
         r = coord__child_wait_any(ch, n, slice, &which);
-        if (r == COORD_ETIMEDOUT) {
-            /* A worker reaped by someone else looks alive to
-             * wait_any forever: look for one after every slice. */
-            if (coord__children_gone(ch, n, &which) == 0)
-                continue;
+        if (r == COORD_ETIMEDOUT)
+            continue;
+        /* A worker reaped by someone else (SIGCHLD ignored): its share
+         * and status are unknown; give up with COORD_ECHILD. */
+        if (r == 0 && ch[which].status == COORD__STATUS_UNKNOWN)
             r = COORD_ECHILD;
-        }
         if (r) {
             /* COORD_ECHILD: someone else reaped them; give up. */
             kill_all(ch, n);

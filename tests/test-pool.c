@@ -154,6 +154,18 @@ static coord_pool *start(unsigned workers, unsigned retries, bool replace,
 
 static coord_task_result results[100000];
 
+/* Check the pool's death, restart and failure counts, then destroy it. */
+static void end_with_stats(coord_pool *p, uint64_t deaths, uint64_t restarts,
+                           uint64_t failed)
+{
+    coord_pool_stats st;
+    ASSERT_OK(coord_pool_get_stats(p, &st));
+    ASSERT_EQ(st.deaths, deaths);
+    ASSERT_EQ(st.restarts, restarts);
+    ASSERT_EQ(st.failed, failed);
+    coord_pool_destroy(p);
+}
+
 TEST(pool_basic)
 {
     struct ctl *c = new_ctl();
@@ -253,12 +265,32 @@ TEST(pool_worker_exit3)
             ASSERT_OK(results[i].status);
         }
     }
-    coord_pool_stats st;
-    ASSERT_OK(coord_pool_get_stats(p, &st));
-    ASSERT_EQ(st.deaths, 2);
-    ASSERT_EQ(st.restarts, 2);
-    ASSERT_EQ(st.failed, 3);
-    coord_pool_destroy(p);
+    end_with_stats(p, 2, 2, 3);
+}
+
+TEST(pool_sigchld_ignored_worker_exit)
+{
+    /* With SIGCHLD ignored the kernel reaps dead workers itself: the pool
+     * must still see them go (through their pidfds), report their tasks
+     * and replace them, instead of waiting for them forever. */
+    signal(SIGCHLD, SIG_IGN);
+    struct ctl *c = new_ctl();
+    coord_pool *p = start(2, 0, true, c);
+    static uint32_t what[100];
+    what[3] = DO_EXIT3;
+    what[60] = DO_EXIT3;
+    map(p, 100, what, results);
+    for (uint32_t i = 0; i < 100; i++) {
+        if (i == 3 || i == 60) {
+            ASSERT_CODE(results[i].status, COORD_EPEERDIED);
+            ASSERT_EQ(results[i].wait_status, -1);
+            ASSERT_STR_EQ(results[i].cause,
+                          "reaped elsewhere (status unknown)");
+        } else {
+            ASSERT_OK(results[i].status);
+        }
+    }
+    end_with_stats(p, 2, 2, 2);
 }
 
 TEST(pool_worker_segfault)
@@ -632,6 +664,7 @@ TEST(pool_pill_taken_by_killed_worker)
     X(pool_basic)                                                              \
     X(pool_worker_killed_mid_task)                                             \
     X(pool_worker_exit3)                                                       \
+    X(pool_sigchld_ignored_worker_exit)                                        \
     X(pool_worker_segfault)                                                    \
     X(pool_retry_after_death)                                                  \
     X(pool_all_workers_dead_no_replace)                                        \

@@ -74,8 +74,11 @@ typedef struct coord_task_result {
                           COORD_EPEERDIED (its worker died) */
     int worker;        /* index of the worker that ran it last, or -1 */
     unsigned attempts; /* runs started (> 1 after retries) */
-    int wait_status;   /* raw wait status of the dead worker, else 0 */
-    char cause[64];    /* "signal 9 (Killed)", "exit 3", "no live worker" */
+    int wait_status;   /* raw wait status of the dead worker, else 0; -1
+                          when someone else reaped it (SIGCHLD set to
+                          SIG_IGN): it is gone, how is unknown */
+    char cause[64];    /* "signal 9 (Killed)", "exit 3", "no live worker",
+                          "reaped elsewhere (status unknown)" */
     size_t len;        /* result bytes */
 } coord_task_result;
 

@@ -55,9 +55,12 @@ static int reap(coord__child *c, int flags)
     } while (r < 0 && errno == EINTR);
     if (r == 0)
         return COORD_ETIMEDOUT;
-    if (r < 0)
+    if (r < 0 && errno != ECHILD)
         return COORD_ECHILD;
-    c->status = st;
+    /* ECHILD for a pid we spawned and did not reap: someone else did
+     * (SIGCHLD set to SIG_IGN, or a waitpid(-1) elsewhere). It has ended;
+     * how is unknown. Its pid is forgotten, as it may be recycled. */
+    c->status = r < 0 ? COORD__STATUS_UNKNOWN : st;
     c->pid = 0;
     if (c->pidfd >= 0) {
         close(c->pidfd);
@@ -130,7 +133,9 @@ void coord__child_kill(coord__child *c)
 
 const char *coord__status_text(int status, char *buf, size_t cap)
 {
-    if (WIFEXITED(status))
+    if (status == COORD__STATUS_UNKNOWN)
+        snprintf(buf, cap, "reaped elsewhere (status unknown)");
+    else if (WIFEXITED(status))
         snprintf(buf, cap, "exit %d", WEXITSTATUS(status));
     else if (WIFSIGNALED(status))
         snprintf(buf, cap, "signal %d (%s)", WTERMSIG(status),
