@@ -176,44 +176,67 @@ static int reserve_id(coord_pool *p, uint64_t id)
     return 0;
 }
 
-/* Store a final result for `id` (copying `data`), unless it has one. */
-static int add_result(coord_pool *p, const coord_task_result *r,
-                      const void *data)
+static uint64_t pending(const coord_pool *p);
+
+/* Make room in the local result list for `extra` more results beyond the
+ * unread ones and those of every task not yet completed: submit calls it
+ * (extra 1), so that storing a result later never needs memory for its
+ * record, and a result taken off the shared queue is never lost. */
+static int reserve_results(coord_pool *p, size_t extra)
+{
+    size_t need = (p->res_n - p->res_head) + (size_t)pending(p) + extra;
+    if (need <= p->res_cap)
+        return 0;
+    size_t n = p->res_cap ? p->res_cap * 2 : 64;
+    while (n < need)
+        n *= 2;
+    struct local_result *v = realloc(p->res, n * sizeof *v);
+    if (!v)
+        return COORD_ENOMEM;
+    p->res = v;
+    p->res_cap = n;
+    return 0;
+}
+
+/* Store a final result for `id` (copying `data`), unless it has one. The
+ * record's room was reserved at submit; when the copy of the data cannot
+ * be allocated, the task's result says so (COORD_ENOMEM, no data) rather
+ * than vanish, so nobody waits for it forever. */
+static void add_result(coord_pool *p, const coord_task_result *r,
+                       const void *data)
 {
     if (r->id >= p->next_id || is_completed(p, r->id))
-        return 0; /* a stale or repeated report: the task already has one */
+        return; /* a stale or repeated report: the task already has one */
     if (p->res_n == p->res_cap) {
-        if (p->res_head > 0) {
-            memmove(p->res, p->res + p->res_head,
-                    (p->res_n - p->res_head) * sizeof *p->res);
-            p->res_n -= p->res_head;
-            p->res_head = 0;
-        }
-        if (p->res_n == p->res_cap) {
-            size_t n = p->res_cap ? p->res_cap * 2 : 64;
-            struct local_result *v = realloc(p->res, n * sizeof *v);
-            if (!v)
-                return COORD_ENOMEM;
-            p->res = v;
-            p->res_cap = n;
-        }
+        /* Unread results plus pending tasks fit (reserve_results): the
+         * read ones at the front make the room. */
+        memmove(p->res, p->res + p->res_head,
+                (p->res_n - p->res_head) * sizeof *p->res);
+        p->res_n -= p->res_head;
+        p->res_head = 0;
+        if (p->res_n == p->res_cap)
+            COORD__DIE("pool: no room reserved for a result");
     }
     struct local_result *lr = &p->res[p->res_n];
     lr->r = *r;
     lr->data = NULL;
     if (r->len) {
         lr->data = malloc(r->len);
-        if (!lr->data)
-            return COORD_ENOMEM;
-        memcpy(lr->data, data, r->len);
+        if (lr->data) {
+            memcpy(lr->data, data, r->len);
+        } else {
+            lr->r.status = COORD_ENOMEM;
+            lr->r.len = 0;
+            snprintf(lr->r.cause, sizeof lr->r.cause,
+                     "out of memory for its %zu-byte result", r->len);
+        }
     }
     p->res_n++;
     p->completed[r->id / 8] |= (uint8_t)(1u << (r->id % 8));
-    if (r->status == 0)
+    if (lr->r.status == 0)
         p->st.succeeded++;
     else
         p->st.failed++;
-    return 0;
 }
 
 static int fail_task(coord_pool *p, uint64_t id, unsigned attempts,
@@ -227,7 +250,8 @@ static int fail_task(coord_pool *p, uint64_t id, unsigned attempts,
     r.attempts = attempts;
     r.wait_status = wait_status;
     snprintf(r.cause, sizeof r.cause, "%s", cause);
-    return add_result(p, &r, NULL);
+    add_result(p, &r, NULL);
+    return 0;
 }
 
 /* Take one result from the shared queue (waiting up to timeout_ms) into
@@ -249,7 +273,8 @@ static int take_result(coord_pool *p, int timeout_ms)
     res.worker = h->worker;
     res.attempts = h->attempt;
     res.len = h->len;
-    return add_result(p, &res, p->rbuf + sizeof *h);
+    add_result(p, &res, p->rbuf + sizeof *h);
+    return 0;
 }
 
 /* Move every queued result into the parent's memory. Returns how many. */
@@ -580,6 +605,8 @@ int coord_pool_submit(coord_pool *p, const void *task, size_t len,
     if (len > p->o.max_task)
         return COORD_EMSGSIZE;
     int r = reserve_id(p, p->next_id);
+    if (r == 0)
+        r = reserve_results(p, 1);
     if (r)
         return r;
     struct task_hdr h = {p->next_id, 1, 0};

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* test-pool.c: the task pool with real forked workers that get killed, exit and crash. */
 #include <dirent.h>
+#include <malloc.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <stddef.h>
@@ -266,6 +267,84 @@ TEST(pool_worker_exit3)
         }
     }
     end_with_stats(p, 2, 2, 3);
+}
+
+/* A task whose result is as big as the pool allows: `cap` bytes of 0x5a. */
+static int big_task(const void *task, size_t len, void *result, size_t cap,
+                    size_t *out, void *arg)
+{
+    (void)task;
+    (void)len;
+    (void)arg;
+    memset(result, 0x5a, cap);
+    *out = cap;
+    return 0;
+}
+
+/* This process's address-space size in bytes (VmSize). */
+static size_t vm_size(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    ASSERT_TRUE(f != NULL);
+    char line[256];
+    size_t kib = 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmSize: %zu kB", &kib) == 1)
+            break;
+    fclose(f);
+    ASSERT_TRUE(kib > 0);
+    return kib * 1024;
+}
+
+TEST(pool_result_without_memory_is_reported)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    SKIP("ASan aborts on a failed malloc instead of returning NULL");
+#else
+    /* The parent cannot allocate the copy of a result: the task must
+     * still get a result (COORD_ENOMEM, no data), so that nobody waits
+     * for it forever, and the pool must go on. */
+    enum { BIG = 4 << 20 };
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024); /* big blocks: always mmap */
+    coord_pool_opts o;
+    coord_pool_opts_init(&o);
+    o.workers = 1;
+    o.max_task = 8;
+    o.max_result = BIG;
+    o.queue_capacity = 4;
+    coord_pool *p;
+    ASSERT_OK(coord_pool_start(&p, &o, big_task, NULL));
+    static unsigned char buf[BIG];
+    coord_task_result r;
+    ASSERT_OK(coord_pool_submit(p, "first", 6, NULL, 20000));
+    ASSERT_OK(coord_pool_result(p, &r, buf, sizeof buf, 20000));
+    ASSERT_OK(r.status);
+    ASSERT_EQ(r.len, BIG);
+    ASSERT_EQ(buf[BIG - 1], 0x5a);
+    ASSERT_OK(coord_pool_submit(p, "second", 7, NULL, 20000));
+    struct rlimit old, lim;
+    ASSERT_OK(getrlimit(RLIMIT_AS, &old));
+    lim = old;
+    lim.rlim_cur = vm_size() + (1u << 20); /* no room for 4 MiB more */
+    ASSERT_OK(setrlimit(RLIMIT_AS, &lim));
+    int rc = coord_pool_result(p, &r, buf, sizeof buf, 20000);
+    ASSERT_OK(setrlimit(RLIMIT_AS, &old));
+    ASSERT_OK(rc);
+    ASSERT_EQ(r.id, 1);
+    ASSERT_CODE(r.status, COORD_ENOMEM);
+    ASSERT_EQ(r.len, 0);
+    ASSERT_TRUE(strstr(r.cause, "out of memory") != NULL);
+    /* The pool goes on. */
+    ASSERT_OK(coord_pool_submit(p, "third", 6, NULL, 20000));
+    ASSERT_OK(coord_pool_result(p, &r, buf, sizeof buf, 20000));
+    ASSERT_OK(r.status);
+    ASSERT_OK(coord_pool_shutdown(p, 20000));
+    coord_pool_stats st;
+    ASSERT_OK(coord_pool_get_stats(p, &st));
+    ASSERT_EQ(st.failed, 1);
+    ASSERT_EQ(st.succeeded, 2);
+    coord_pool_destroy(p);
+#endif
 }
 
 TEST(pool_sigchld_ignored_worker_exit)
@@ -665,6 +744,7 @@ TEST(pool_pill_taken_by_killed_worker)
     X(pool_worker_killed_mid_task)                                             \
     X(pool_worker_exit3)                                                       \
     X(pool_sigchld_ignored_worker_exit)                                        \
+    X(pool_result_without_memory_is_reported)                                  \
     X(pool_worker_segfault)                                                    \
     X(pool_retry_after_death)                                                  \
     X(pool_all_workers_dead_no_replace)                                        \

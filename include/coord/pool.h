@@ -70,8 +70,10 @@ typedef struct coord_pool_opts {
 /* The outcome of one task. */
 typedef struct coord_task_result {
     uint64_t id;       /* from coord_pool_submit */
-    int status;        /* 0, the callback's non-zero return, or
-                          COORD_EPEERDIED (its worker died) */
+    int status;        /* 0, the callback's non-zero return,
+                          COORD_EPEERDIED (its worker died), or
+                          COORD_ENOMEM (the parent could not keep a copy
+                          of its result: len 0, see cause) */
     int worker;        /* index of the worker that ran it last, or -1 */
     unsigned attempts; /* runs started (> 1 after retries) */
     int wait_status;   /* raw wait status of the dead worker, else 0; -1
@@ -127,6 +129,7 @@ COORD_EXTERN int coord_pool_start(coord_pool **out, const coord_pool_opts *o,
  * Returns 0, COORD_EMSGSIZE (len > max_task), COORD_EAGAIN,
  * COORD_ETIMEDOUT, COORD_ECLOSED (after shutdown), COORD_EPEERDIED (no live
  * worker left: replacement off, or a replacement could not be forked),
+ * COORD_ENOMEM (no room to record the task's outcome; nothing was queued),
  * COORD_EINVAL.
  */
 COORD_EXTERN int coord_pool_submit(coord_pool *p, const void *task,
