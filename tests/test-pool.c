@@ -269,6 +269,7 @@ TEST(pool_worker_exit3)
     end_with_stats(p, 2, 2, 3);
 }
 
+#if !defined(__SANITIZE_ADDRESS__)
 /* A task whose result is as big as the pool allows: `cap` bytes of 0x5a. */
 static int big_task(const void *task, size_t len, void *result, size_t cap,
                     size_t *out, void *arg)
@@ -295,6 +296,7 @@ static size_t vm_size(void)
     ASSERT_TRUE(kib > 0);
     return kib * 1024;
 }
+#endif
 
 TEST(pool_result_without_memory_is_reported)
 {
