@@ -1236,11 +1236,17 @@ TEST(manager_other_uid_refused)
     stop_ok(m);
 }
 
-/* A listener of another user (uid 65534) at arg's path: accepts one
- * connection and reads until it closes. */
+/* A listener of another user (uid 65534) at `path`: says `ready` once it
+ * listens, accepts one connection and reads until it closes. */
+struct foreign_srv {
+    char path[108];
+    _Atomic int ready;
+};
+
 static int foreign_server_child(void *arg)
 {
-    const char *path = arg;
+    struct foreign_srv *f = arg;
+    const char *path = f->path;
     if (setgid(65534) != 0 || setuid(65534) != 0)
         return 10;
     int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -1249,6 +1255,7 @@ static int foreign_server_child(void *arg)
     if (lfd < 0 || bind(lfd, (struct sockaddr *)&a, sizeof a) != 0 ||
         chmod(path, 0666) != 0 || listen(lfd, 4) != 0)
         return 11;
+    atomic_store(&f->ready, 1);
     int fd = accept(lfd, NULL, NULL);
     if (fd < 0)
         return 12;
@@ -1262,12 +1269,17 @@ TEST(manager_client_refuses_a_server_of_another_user)
 {
     if (geteuid() != 0)
         SKIP("needs root to run a listener under another uid");
-    char dir[] = "/tmp/coord-foreign-XXXXXX", path[108];
+    char dir[] = "/tmp/coord-foreign-XXXXXX";
     ASSERT_TRUE(mkdtemp(dir) != NULL);
     ASSERT_OK(chown(dir, 65534, 65534));
-    snprintf(path, sizeof path, "%s/s", dir);
-    pid_t pid = test_fork(foreign_server_child, path);
-    WAIT_FOR(path_exists(path), 10000);
+    struct foreign_srv *f = mmap(NULL, sizeof *f, PROT_READ | PROT_WRITE,
+                                 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ASSERT_TRUE(f != MAP_FAILED);
+    snprintf(f->path, sizeof f->path, "%s/s", dir);
+    atomic_store(&f->ready, 0);
+    const char *path = f->path;
+    pid_t pid = test_fork(foreign_server_child, f);
+    WAIT_FOR(atomic_load(&f->ready), 10000);
     /* Root may connect to anything; the server's uid is what is refused,
      * before a byte is sent (the fake server answers nothing). */
     coord_mclient *c = NULL;
@@ -1276,6 +1288,7 @@ TEST(manager_client_refuses_a_server_of_another_user)
     test_join_ok(pid, T);
     ASSERT_OK(unlink(path));
     ASSERT_OK(rmdir(dir));
+    munmap(f, sizeof *f);
 }
 
 /* ---- the CLI server ---------------------------------------------------- */
