@@ -132,9 +132,9 @@ bool coord__proc_alive(pid_t pid, uint64_t start);
 
 /* ---- CPU load (src/os/cpuload.c) --------------------------------------- */
 
-/* Are more tasks runnable right now (the caller included) than there are
- * CPUs this process may use? 1 yes, 0 no, -1 unknown (no /proc). Costs an
- * open and a read of /proc/loadavg (a few µs): sample it, do not poll it. */
+/* Are more tasks runnable right now (the caller included) than the machine
+ * has online CPUs? 1 yes, 0 no, -1 unknown (no /proc). Costs an open and a
+ * read of /proc/loadavg (a few µs): sample it, do not poll it. */
 int coord__cpus_taken(void);
 
 /* ---- child processes (src/os/spawn.c) --------------------------------- */
@@ -159,8 +159,10 @@ typedef struct coord__child {
 int coord__spawn(coord__child *c, int (*fn)(void *arg), void *arg);
 
 /* Reap `c` if it has ended, waiting at most timeout_ms (0: poll once,
- * -1: forever). Returns 0 (reaped; c->status set), COORD_ETIMEDOUT
- * (still running; also for timeout 0), COORD_ECHILD. */
+ * -1: forever). Returns 0 (reaped, or found reaped elsewhere; c->status
+ * set, COORD__STATUS_UNKNOWN in the second case), COORD_ETIMEDOUT (still
+ * running; also for timeout 0), COORD_ECHILD (c was never spawned or is
+ * reaped already). */
 int coord__child_wait(coord__child *c, int timeout_ms);
 
 /* The status of a child that someone else reaped (SIGCHLD set to SIG_IGN,

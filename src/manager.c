@@ -653,11 +653,12 @@ static int serve(int lfd, int sfd, const coord_manager_opts *o)
     ev.data.ptr = &smark;
     epoll_ctl(sv.ep, EPOLL_CTL_ADD, sfd, &ev);
     struct epoll_event evs[MAX_EVENTS];
-    /* After serving, poll (yielding every few polls) until spin_until
-     * before sleeping: see spin_ns in manager.h. */
+    /* After serving, poll until spin_until before sleeping (spin_ns in
+     * manager.h, src/spin.h). The window opens when the serving is done,
+     * so a long turn does not use it up, nor pass for a lost CPU. */
     uint64_t spin_ns = o->spin_ns > 0 ? (uint64_t)o->spin_ns : 0;
     uint64_t spin_until = 0;
-    struct coord__spinner sp = {0, 0, 0, 0};
+    struct coord__spinner sp = {0};
     while (!sv.stop) {
         bool spin = false;
         if (!sv.pending_head && spin_ns)
@@ -666,12 +667,8 @@ static int serve(int lfd, int sfd, const coord_manager_opts *o)
                            sv.pending_head || spin ? 0 : -1);
         if (n < 0 && errno != EINTR)
             break;
-        if (n > 0 && spin_ns) {
-            spin_until =
-                coord__spin_allowed(&sp) ? coord_clock_ns() + spin_ns : 0;
-        } else if (n == 0 && spin && !coord__spin_step(&sp)) {
+        if (n == 0 && spin && !coord__spin_step(&sp))
             spin_until = 0; /* the CPU is wanted: sleep (spin.h) */
-        }
         for (int i = 0; i < n; i++) {
             void *p = evs[i].data.ptr;
             if (p == &lmark) {
@@ -704,6 +701,9 @@ static int serve(int lfd, int sfd, const coord_manager_opts *o)
             else
                 conn_serve(&sv, c);
         }
+        if (n > 0 && spin_ns)
+            spin_until =
+                coord__spin_allowed(&sp) ? coord_clock_ns() + spin_ns : 0;
     }
     /* Stop: close every connection (clients see EOF: COORD_EPEERDIED). */
     for (struct conn *c = sv.pending_head, *next; c; c = next) {
@@ -818,9 +818,12 @@ int coord_manager_stop(coord_manager *m, int timeout_ms)
                 rc = COORD_ETIMEDOUT;
             }
         }
+        /* Reaped elsewhere (SIGCHLD ignored), the status is unknown: after
+         * our SIGTERM, take it for the clean stop it almost surely was. */
         int st = m->child.status;
         if (rc == 0 && !(WIFEXITED(st) && WEXITSTATUS(st) == 0) &&
-            !(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM && !already))
+            !(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM && !already) &&
+            !(st == COORD__STATUS_UNKNOWN && !already))
             rc = COORD_EPEERDIED;
     }
     /* The server removes its socket on a clean stop; after a crash or a

@@ -72,9 +72,9 @@ static ssize_t read_nb(coord_mclient *c)
 }
 
 /* Wait until the reply path is readable, or the deadline. The first wait
- * of a call polls for up to spin_ns, yielding now and then (a reply from
- * a server that is awake comes back in a microsecond or two, while waking
- * a sleeping process costs tens of them on an idle VM); then it sleeps in
+ * of a call polls for up to spin_ns, politely (src/spin.h: a reply from a
+ * server that is awake comes back in a microsecond or two, while waking a
+ * sleeping process costs tens of them on an idle VM); then it sleeps in
  * poll. Returns 0 (read again), COORD_EAGAIN (timeout 0),
  * COORD_ETIMEDOUT or COORD_ENOMEM (poll could not allocate). */
 static int wait_in(coord_mclient *c, int timeout_ms, uint64_t deadline,

@@ -28,7 +28,8 @@
  * wake-up is cheap, and the spinner only takes turns with the busy
  * processes. So a spin starts only while the number of runnable tasks
  * (coord__cpus_taken, sampled at most every COORD__SPIN_SAMPLE_NS) does
- * not exceed the CPUs we may use.
+ * not exceed the machine's CPUs. When it cannot be read (no /proc), the
+ * spin goes ahead and only the slow-step backoff below protects it.
  *
  * Every step checks how long it has been since the previous one. A gap of
  * COORD__SLOW_STEP_NS or more means the CPU went to someone else (the
@@ -96,7 +97,9 @@ static inline bool coord__spin_step(struct coord__spinner *s)
 {
     uint64_t now = coord_clock_ns();
     if (now - s->last >= COORD__SLOW_STEP_NS) {
-        s->level = s->level == 0 ? COORD__SPIN_BACKOFF_FIRST
+        /* 64, 256, 1024; a level halved by calm starts again at 64. */
+        s->level = s->level < COORD__SPIN_BACKOFF_FIRST / 4
+                       ? COORD__SPIN_BACKOFF_FIRST
                    : s->level >= COORD__SPIN_BACKOFF_MAX / 4
                        ? COORD__SPIN_BACKOFF_MAX
                        : s->level * 4;

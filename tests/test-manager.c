@@ -1265,6 +1265,19 @@ static int foreign_server_child(void *arg)
     return 0;
 }
 
+TEST(manager_stop_with_sigchld_ignored)
+{
+    /* The kernel reaps the server itself; stop must still report the
+     * clean stop it was (its status is unknown), not a crash. */
+    signal(SIGCHLD, SIG_IGN);
+    coord_manager *m;
+    ASSERT_OK(coord_manager_start(&m, NULL, NULL));
+    coord_mclient *c = connect_ok(m);
+    ASSERT_OK(coord_mclient_incr(c, "d", "n", 1, NULL, T));
+    coord_mclient_close(c);
+    stop_ok(m);
+}
+
 TEST(manager_client_refuses_a_server_of_another_user)
 {
     if (geteuid() != 0)
@@ -1821,6 +1834,7 @@ TEST(manager_client_spin_keeps_the_deadline)
     X(manager_stop_with_clients)                                               \
     X(manager_other_uid_refused)                                               \
     X(manager_client_refuses_a_server_of_another_user)                         \
+    X(manager_stop_with_sigchld_ignored)                                       \
     X(manager_cli_server)                                                      \
     X(manager_reply_within_max_frame)                                          \
     X(manager_cas_miss_leaves_no_container)                                    \

@@ -17,11 +17,11 @@ static struct coord__spinner unsampled(void)
     return s;
 }
 
-static int usable_cpus(void)
+static int online_cpus(void)
 {
-    cpu_set_t set;
-    ASSERT_OK(sched_getaffinity(0, sizeof set, &set));
-    return CPU_COUNT(&set);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    ASSERT_TRUE(n > 0);
+    return (int)n;
 }
 
 /* Busy until *stop (or 30 s: never outlives a broken test). */
@@ -41,13 +41,13 @@ TEST(spin_cpus_taken_reads_the_load)
     if (r < 0)
         SKIP("no /proc/loadavg");
     ASSERT_TRUE(r == 0 || r == 1);
-    /* One busy process per usable CPU, and us: more runnable tasks than
+    /* One busy process per online CPU, and us: more runnable tasks than
      * CPUs, so every CPU is taken, and no spin may start. */
     _Atomic int *stop = mmap(NULL, sizeof *stop, PROT_READ | PROT_WRITE,
                              MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     ASSERT_TRUE(stop != MAP_FAILED);
     atomic_store(stop, 0);
-    int n = usable_cpus();
+    int n = online_cpus();
     pid_t pids[64];
     ASSERT_LE(n, 64);
     for (int i = 0; i < n; i++)
@@ -97,6 +97,21 @@ TEST(spin_calm_halves_the_backoff)
     s.slow_at = coord_clock_ns() - 3ull * COORD__SPIN_CALM_NS - 1000;
     ASSERT_TRUE(coord__spin_allowed(&s));
     ASSERT_EQ(s.level, COORD__SPIN_BACKOFF_MAX >> 3);
+    /* A slow step from a level that calm has halved: times 4 again. */
+    s.last -= COORD__SLOW_STEP_NS;
+    ASSERT_FALSE(coord__spin_step(&s));
+    ASSERT_EQ(s.level, 4 * (COORD__SPIN_BACKOFF_MAX >> 3));
+    s.skip = 0;
+    /* Calm long enough to halve it below the first level: a slow step
+     * then starts again at the first level, not below it. */
+    s.slow_at = coord_clock_ns() - 9ull * COORD__SPIN_CALM_NS - 1000;
+    ASSERT_TRUE(coord__spin_allowed(&s));
+    ASSERT_EQ(s.level, 1);
+    s.last -= COORD__SLOW_STEP_NS;
+    ASSERT_FALSE(coord__spin_step(&s));
+    ASSERT_EQ(s.level, COORD__SPIN_BACKOFF_FIRST);
+    ASSERT_EQ(s.skip, COORD__SPIN_BACKOFF_FIRST);
+    s.skip = 0;
     s.slow_at = coord_clock_ns() - 40ull * COORD__SPIN_CALM_NS;
     ASSERT_TRUE(coord__spin_allowed(&s));
     ASSERT_EQ(s.level, 0);

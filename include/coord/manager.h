@@ -95,8 +95,9 @@ static inline coord_mval coord_mval_none(void)
  * a round trip when the CPUs are idle (about 45 µs on the VM of
  * docs/results.md, against 1-2 µs awake). The spin is polite: it yields
  * the CPU once after 10 µs, starts only while some CPU is free (more
- * runnable tasks than CPUs: it sleeps at once), and backs off for up to
- * 1024 waits after it lost its CPU to another process (src/spin.h). The
+ * runnable tasks than the machine has CPUs, per /proc/loadavg: it sleeps
+ * at once; without /proc it cannot tell and spins), and backs off for 64
+ * to 1024 waits after it lost its CPU to another process (src/spin.h). The
  * price is up to spin_ns of CPU time after each burst of requests; a
  * negative value makes the server sleep at once.
  */

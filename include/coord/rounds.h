@@ -74,7 +74,8 @@ typedef struct coord_round_stats {
     uint64_t iterations;    /* fn calls, all workers */
     uint64_t wasted;        /* as coord_search_stats.wasted */
     int32_t failed_worker;  /* COORD_EPEERDIED: which worker, else -1 */
-    int failed_status;      /* its wait status */
+    int failed_status;      /* its wait status; -1: reaped by someone
+                               else (SIGCHLD ignored), status unknown */
 } coord_round_stats;
 
 typedef struct coord_rounds_totals {

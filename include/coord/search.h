@@ -66,7 +66,7 @@ typedef struct coord_search_worker {
     int64_t left_after_claim_ns; /* left the loop this long after the
                                     winning claim; -1: before it, or won */
     coord_search_outcome outcome;
-    int status;          /* crashed: wait status */
+    int status;          /* crashed: wait status (-1: unknown) */
 } coord_search_worker;
 
 typedef struct coord_search_opts {
@@ -110,7 +110,8 @@ typedef struct coord_search_stats {
     uint32_t workers;       /* processes forked (never more than the range
                                has indexes, or chunks when interleaved) */
     int32_t failed_worker;  /* COORD_EPEERDIED: which worker died, else -1 */
-    int failed_status;      /* its wait status (signal or exit code) */
+    int failed_status;      /* its wait status (signal or exit code;
+                               -1: reaped by someone else, unknown) */
 } coord_search_stats;
 
 /* Defaults: 1 worker, empty range, auto interval, early exit, CAS claim,

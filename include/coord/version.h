@@ -6,7 +6,7 @@
 #include "common.h"
 
 #define COORD_VERSION_MAJOR 0
-#define COORD_VERSION_MINOR 1
+#define COORD_VERSION_MINOR 2
 #define COORD_VERSION_PATCH 0
 #define COORD_VERSION_HEX                                                      \
     ((COORD_VERSION_MAJOR << 16) | (COORD_VERSION_MINOR << 8) |                \

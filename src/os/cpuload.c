@@ -1,18 +1,18 @@
 /* SPDX-License-Identifier: MIT */
-/* cpuload.c: are all of this process's CPUs taken? (the number of runnable tasks, from /proc/loadavg) */
+/* cpuload.c: are all of the machine's CPUs taken? (the number of runnable tasks, from /proc/loadavg) */
 #include <fcntl.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "internal.h"
 
-/* CPUs this process may run on (its affinity mask; at least 1). */
-static int usable_cpus(void)
+/* The machine's online CPUs (at least 1): the runnable count read below
+ * is the whole machine's, so it is compared with the whole machine. A
+ * process confined to fewer CPUs (affinity, cpuset) may find its own
+ * taken while this says no, and CPU quotas are not seen at all: the
+ * spinner's slow-step backoff covers those cases. */
+static int online_cpus(void)
 {
-    cpu_set_t s;
-    if (sched_getaffinity(0, sizeof s, &s) == 0 && CPU_COUNT(&s) > 0)
-        return CPU_COUNT(&s);
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (int)n : 1;
 }
@@ -41,5 +41,5 @@ int coord__cpus_taken(void)
     long running = strtol(p, &end, 10);
     if (end == p || *end != '/' || running < 1)
         return -1;
-    return running > usable_cpus() ? 1 : 0;
+    return running > online_cpus() ? 1 : 0;
 }
