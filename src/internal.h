@@ -133,8 +133,9 @@ bool coord__proc_alive(pid_t pid, uint64_t start);
 /* ---- CPU load (src/os/cpuload.c) --------------------------------------- */
 
 /* Are more tasks runnable right now (the caller included) than the machine
- * has online CPUs? 1 yes, 0 no, -1 unknown (no /proc). Costs an open and a
- * read of /proc/loadavg (a few µs): sample it, do not poll it. */
+ * has online CPUs? 1 yes, 0 no, -1 unknown (no /proc). Costs an open, a
+ * read and a close of /proc/loadavg (about 4 µs here): sample it, do not
+ * poll it. */
 int coord__cpus_taken(void);
 
 /* ---- child processes (src/os/spawn.c) --------------------------------- */
