@@ -88,7 +88,7 @@ struct coord__loop {
     coord_round_fn round_fn;   /* rounds (probe == NULL) */
     const void *input;
     size_t input_len;
-    uint32_t worker;
+    uint32_t worker;           /* its index (coord__win_publish) */
     void *arg;
     void *scratch;             /* private result buffer */
     coord_interval *iv;
@@ -178,6 +178,47 @@ static inline void coord__loop_run(struct coord__loop *L,
         L->wasted = since_clear;
     L->iterations = it;
     L->checks = checks;
+}
+
+/*
+ * Who won a search or a round, in the shared control block: written once,
+ * by the worker whose claim succeeded, and then `published` (release); the
+ * owner reads the rest only after it sees published == 1 (acquire).
+ */
+struct coord__win {
+    alignas(COORD__CACHE_LINE) _Atomic uint32_t published;
+    int32_t winner;
+    uint64_t index;    /* the iteration that hit */
+    uint64_t claim_ns; /* clock at the claim */
+};
+
+/* After coord__loop_run: if this worker won, copy its result (`size` bytes
+ * of L->scratch) to `dst` and publish who won, where and when. */
+static inline void coord__win_publish(struct coord__win *w,
+                                      const struct coord__loop *L, void *dst,
+                                      size_t size)
+{
+    if (L->outcome != COORD_OUTCOME_WON)
+        return;
+    if (size)
+        memcpy(dst, L->scratch, size);
+    w->winner = (int32_t)L->worker;
+    w->index = L->hit;
+    w->claim_ns = L->t_claim;
+    atomic_store_explicit(&w->published, 1, memory_order_release);
+}
+
+/* How long after the winning claim worker `worker` left its loop (at
+ * t_left): the stop latency it contributes. -1 when nobody won, when it is
+ * the winner, or when it left before the claim. Call after seeing
+ * published == 1 (won). */
+static inline int64_t coord__win_left_after(const struct coord__win *w,
+                                            bool won, uint32_t worker,
+                                            uint64_t t_left)
+{
+    if (!won || (int32_t)worker == w->winner || t_left <= w->claim_ns)
+        return -1;
+    return (int64_t)(t_left - w->claim_ns);
 }
 
 /* Wait until *word != old: spin for spin_ns (yielding now and then, since

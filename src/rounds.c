@@ -30,10 +30,7 @@ struct rctl {
     alignas(COORD__CACHE_LINE) _Atomic uint32_t sleepers;
     alignas(COORD__CACHE_LINE) _Atomic uint32_t done;
     _Atomic uint32_t parent_sleeping;
-    alignas(COORD__CACHE_LINE) _Atomic uint32_t published;
-    int32_t winner;
-    uint64_t index;
-    uint64_t claim_ns;
+    struct coord__win win;
 };
 
 struct rslot {
@@ -125,14 +122,8 @@ static int rounds_worker(void *p)
             .iv = &iv,
         };
         coord__loop_run(&L, &s);
-        if (L.outcome == COORD_OUTCOME_WON) {
-            if (r->o.result_size)
-                memcpy(r->base + r->l.result, scratch, r->o.result_size);
-            ctl->winner = (int32_t)r->w;
-            ctl->index = L.hit;
-            ctl->claim_ns = L.t_claim;
-            atomic_store_explicit(&ctl->published, 1, memory_order_release);
-        }
+        coord__win_publish(&ctl->win, &L, r->base + r->l.result,
+                           r->o.result_size);
         slot->iterations = L.iterations;
         slot->wasted = L.wasted;
         slot->t_left = L.t_left;
@@ -300,7 +291,7 @@ int coord_rounds_run(coord_rounds *r, const void *input, size_t len,
     /* Nobody touches these between rounds: every worker has finished the
      * previous one (done == n) and waits for seq to move. */
     atomic_store_explicit(&ctl->done, 0, memory_order_relaxed);
-    atomic_store_explicit(&ctl->published, 0, memory_order_relaxed);
+    atomic_store_explicit(&ctl->win.published, 0, memory_order_relaxed);
     uint64_t t_start = coord_clock_ns();
     uint64_t deadline = coord__deadline(timeout_ms);
     /* seq_cst store then seq_cst load of sleepers: see wait_change. The
@@ -329,7 +320,7 @@ int coord_rounds_run(coord_rounds *r, const void *input, size_t len,
         return rc;
     }
     uint64_t t_back = coord_clock_ns();
-    bool won = atomic_load_explicit(&ctl->published, memory_order_acquire);
+    bool won = atomic_load_explicit(&ctl->win.published, memory_order_acquire);
     coord_round_stats s = {.winner = -1, .failed_worker = -1,
                            .epoch = (uint32_t)e};
     uint64_t last_left = t_start;
@@ -340,14 +331,15 @@ int coord_rounds_run(coord_rounds *r, const void *input, size_t len,
             s.wasted += sl->wasted;
         if (sl->t_left > last_left)
             last_left = sl->t_left;
-        if (won && (int32_t)w != ctl->winner && sl->t_left > ctl->claim_ns &&
-            sl->t_left - ctl->claim_ns > s.stop_latency_ns)
-            s.stop_latency_ns = sl->t_left - ctl->claim_ns;
+        int64_t after = coord__win_left_after(&ctl->win, won, w, sl->t_left);
+        if (after > 0 && (uint64_t)after > s.stop_latency_ns)
+            s.stop_latency_ns = (uint64_t)after;
     }
     if (won) {
-        s.winner = ctl->winner;
-        s.index = ctl->index;
-        s.response_ns = ctl->claim_ns > t_start ? ctl->claim_ns - t_start : 0;
+        s.winner = ctl->win.winner;
+        s.index = ctl->win.index;
+        s.response_ns =
+            ctl->win.claim_ns > t_start ? ctl->win.claim_ns - t_start : 0;
         if (result && r->o.result_size)
             memcpy(result, r->base + r->l.result, r->o.result_size);
     } else {

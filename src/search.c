@@ -41,10 +41,7 @@ struct ctl {
     _Atomic uint32_t ready;
     _Atomic uint32_t sleepers;        /* workers asleep on `go` */
     _Atomic uint32_t parent_sleeping; /* the parent asleep on `ready` */
-    alignas(COORD__CACHE_LINE) _Atomic uint32_t published;
-    int32_t winner;
-    uint64_t index;
-    uint64_t claim_ns;
+    struct coord__win win;
 };
 
 struct layout {
@@ -126,6 +123,7 @@ static int search_worker(void *p)
         .early_exit = o->early_exit,
         .never = o->check_every == COORD_CHECK_NEVER,
         .probe = c->probe,
+        .worker = c->w,
         .arg = c->arg,
         /* Our private (copy-on-write) copy of the caller's buffer. */
         .scratch = c->result,
@@ -149,16 +147,9 @@ static int search_worker(void *p)
     slot->t_start = coord_clock_ns();
     coord__loop_run(&L, &s);
     uint64_t cpu1 = coord__cpu_ns();
-    if (L.outcome == COORD_OUTCOME_WON) {
-        if (c->result_size)
-            memcpy(c->base + c->l.result, c->result, c->result_size);
-        ctl->winner = (int32_t)c->w;
-        ctl->index = L.hit;
-        ctl->claim_ns = L.t_claim;
-        /* Release: the parent reads result, winner and index after it sees
-         * published == 1 (it also reaps us first, which orders them too). */
-        atomic_store_explicit(&ctl->published, 1, memory_order_release);
-    }
+    /* The parent also reaps us before it reads them, which orders them
+     * too. */
+    coord__win_publish(&ctl->win, &L, c->base + c->l.result, c->result_size);
     slot->iterations = L.iterations;
     slot->checks = L.checks;
     slot->wasted = L.wasted;
@@ -238,13 +229,14 @@ static void fill_stats(const struct ctl *ctl, struct slot *slots,
                        const coord_search_opts *o, uint64_t go_ns,
                        coord_search_stats *st)
 {
-    bool found = atomic_load_explicit(&ctl->published, memory_order_acquire);
+    bool found = atomic_load_explicit(&ctl->win.published,
+                                      memory_order_acquire);
     bool never = o->check_every == COORD_CHECK_NEVER;
     uint64_t last_left = go_ns, every_sum = 0;
     double cost_sum = 0;
     uint32_t cost_n = 0;
-    st->winner = found ? ctl->winner : -1;
-    st->index = found ? ctl->index : 0;
+    st->winner = found ? ctl->win.winner : -1;
+    st->index = found ? ctl->win.index : 0;
     for (uint32_t w = 0; w < n; w++) {
         struct slot *s = &slots[w];
         bool done = atomic_load_explicit(&s->done, memory_order_acquire);
@@ -268,16 +260,17 @@ static void fill_stats(const struct ctl *ctl, struct slot *slots,
                 pw.iteration_ns = (double)pw.loop_ns / (double)pw.iterations;
             if (s->t_left > last_left)
                 last_left = s->t_left;
-            if (found && (int32_t)w != ctl->winner &&
-                s->t_left > ctl->claim_ns) {
-                pw.left_after_claim_ns = (int64_t)(s->t_left - ctl->claim_ns);
+            int64_t after =
+                coord__win_left_after(&ctl->win, found, w, s->t_left);
+            if (after >= 0) {
+                pw.left_after_claim_ns = after;
                 if ((uint64_t)pw.left_after_claim_ns > st->stop_latency_ns)
                     st->stop_latency_ns = (uint64_t)pw.left_after_claim_ns;
                 /* Without checks, estimate the share of its iterations
                  * that came after the claim from its time stamps. */
                 if (never && pw.loop_ns > 0) {
-                    uint64_t from = ctl->claim_ns > s->t_start
-                                        ? ctl->claim_ns
+                    uint64_t from = ctl->win.claim_ns > s->t_start
+                                        ? ctl->win.claim_ns
                                         : s->t_start;
                     pw.wasted = (uint64_t)llround(
                         (double)pw.iterations *
