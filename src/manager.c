@@ -58,8 +58,11 @@ int coord__mopts_fix(const coord_manager_opts *in, coord_manager_opts *out)
             d.max_clients = in->max_clients;
         d.spin_ns = in->spin_ns;
     }
-    if (d.spin_ns == 0)
-        d.spin_ns = COORD__MSPIN_DEFAULT_NS;
+    /* Stored as what it asks for: positive ns, or -1 for none. */
+    uint64_t spin;
+    if (coord__spin_setting(d.spin_ns, &spin))
+        return COORD_EINVAL;
+    d.spin_ns = spin ? (int64_t)spin : -1;
     /* Lengths travel as u16 (keys), u32 (values, frames) and counts as
      * u16 (batch) and i32 (results). */
     if (d.max_key > UINT16_MAX || d.max_value > UINT32_MAX / 2 ||
@@ -67,7 +70,7 @@ int coord__mopts_fix(const coord_manager_opts *in, coord_manager_opts *out)
         d.max_frame < d.max_value + 2 * d.max_key + 64 ||
         d.max_frame < 5 * d.max_batch + 64 ||
         d.max_batch > UINT16_MAX || d.max_entries > INT32_MAX - 2 ||
-        d.max_clients > 100000 || d.spin_ns > COORD__MSPIN_MAX_NS)
+        d.max_clients > 100000)
         return COORD_EINVAL;
     *out = d;
     return 0;

@@ -71,31 +71,39 @@ static ssize_t read_nb(coord_mclient *c)
     return read(c->in_fd, p, n);
 }
 
-/* Wait until the reply path is readable, or the deadline. The first wait
- * of a call polls for up to spin_ns, politely (src/spin.h: a reply from a
- * server that is awake comes back in a microsecond or two, while waking a
- * sleeping process costs tens of them on an idle VM); then it sleeps in
- * poll. Returns 0 (read again), COORD_EAGAIN (timeout 0),
- * COORD_ETIMEDOUT or COORD_ENOMEM (poll could not allocate). */
-static int wait_in(coord_mclient *c, int timeout_ms, uint64_t deadline,
-                   bool *spun)
+/* The first wait of a call: read again and again for up to spin_ns, or
+ * to the call's deadline, politely (src/spin.h). A reply from a server
+ * that is awake comes back in a microsecond or two, while waking a
+ * sleeping process costs tens of them on an idle VM. Reading, rather than
+ * polling then reading, keeps the pick-up to one system call. Returns the
+ * last read's result; -1 with errno EAGAIN when nothing came (sleep). */
+static ssize_t spin_read(coord_mclient *c, int timeout_ms, uint64_t deadline)
+{
+    if (!c->spin_ns || !coord__spin_allowed(&c->sp)) {
+        errno = EAGAIN;
+        return -1;
+    }
+    uint64_t end = coord_clock_ns() + c->spin_ns;
+    if (timeout_ms > 0 && end > deadline)
+        end = deadline;
+    ssize_t n;
+    do {
+        /* Past the window, or the CPU is wanted: sleep (spin.h). */
+        if (coord_clock_ns() >= end || !coord__spin_step(&c->sp)) {
+            errno = EAGAIN;
+            return -1;
+        }
+        n = read_nb(c);
+    } while (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
+    return n;
+}
+
+/* Sleep until the reply path is readable, or the deadline. Returns 0
+ * (read again), COORD_ETIMEDOUT or COORD_ENOMEM (poll could not
+ * allocate). */
+static int wait_in(coord_mclient *c, int timeout_ms, uint64_t deadline)
 {
     struct pollfd p = {c->in_fd, POLLIN, 0};
-    if (timeout_ms == 0)
-        return COORD_EAGAIN;
-    if (!*spun && c->spin_ns && coord__spin_allowed(&c->sp)) {
-        *spun = true;
-        uint64_t end = coord_clock_ns() + c->spin_ns;
-        if (timeout_ms > 0 && end > deadline)
-            end = deadline;
-        for (;;) {
-            if (poll(&p, 1, 0) > 0)
-                return 0;
-            /* Past the window, or the CPU is wanted: sleep (spin.h). */
-            if (coord_clock_ns() >= end || !coord__spin_step(&c->sp))
-                break;
-        }
-    }
     for (;;) {
         int ms = timeout_ms < 0 ? -1 : remaining_ms(deadline);
         if (ms == 0)
@@ -221,6 +229,11 @@ static int recv_reply(coord_mclient *c, uint32_t seq, int timeout_ms,
          * for what is left of the call's deadline (sending may have used
          * part of it). */
         ssize_t n = read_nb(c);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && !spun &&
+            timeout_ms != 0) {
+            spun = true;
+            n = spin_read(c, timeout_ms, deadline);
+        }
         if (n > 0) {
             c->in_len += (size_t)n;
             continue;
@@ -228,7 +241,9 @@ static int recv_reply(coord_mclient *c, uint32_t seq, int timeout_ms,
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            int w = wait_in(c, timeout_ms, deadline, &spun);
+            if (timeout_ms == 0)
+                return COORD_EAGAIN;
+            int w = wait_in(c, timeout_ms, deadline);
             if (w)
                 return w;
             continue;
@@ -350,7 +365,7 @@ int coord_mclient_connect(coord_mclient **out, const char *path, int timeout_ms)
     c->in_cap = 4096;
     c->in = malloc(c->in_cap);
     c->max_frame = COORD__WIRE_MIN_FRAME;
-    c->spin_ns = COORD__MSPIN_DEFAULT_NS;
+    c->spin_ns = COORD__SPIN_DEFAULT_NS;
     c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     c->in_fd = c->out_fd = c->fd;
     c->keep_fd = -1;
@@ -430,12 +445,9 @@ int coord_mclient_connect(coord_mclient **out, const char *path, int timeout_ms)
 
 int coord_mclient_set_spin(coord_mclient *c, int64_t spin_ns)
 {
-    if (!c || spin_ns > COORD__MSPIN_MAX_NS)
+    if (!c)
         return COORD_EINVAL;
-    c->spin_ns = spin_ns == 0   ? COORD__MSPIN_DEFAULT_NS
-                 : spin_ns < 0 ? 0
-                               : (uint64_t)spin_ns;
-    return 0;
+    return coord__spin_setting(spin_ns, &c->spin_ns);
 }
 
 void coord_mclient_close(coord_mclient *c)

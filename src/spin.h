@@ -45,14 +45,27 @@
  * One coord__spinner per waiting party (a client, a server loop),
  * zero-initialised; not shared between processes or threads.
  */
-#ifndef COORD__SPIN_SOLO_NS
 #define COORD__SPIN_SOLO_NS 10000u
-#endif
 #define COORD__SLOW_STEP_NS 200000u
 #define COORD__SPIN_SAMPLE_NS 1000000u
 #define COORD__SPIN_BACKOFF_FIRST 64u
 #define COORD__SPIN_BACKOFF_MAX 1024u
 #define COORD__SPIN_CALM_NS 250000000u
+
+/* A spin_ns setting (coord_manager_opts, coord_mclient_set_spin): 0 the
+ * default, negative none, at most one second. */
+#define COORD__SPIN_DEFAULT_NS 50000u
+#define COORD__SPIN_MAX_NS 1000000000
+
+/* The spin, in ns (0: sleep at once), that setting `v` asks for. Returns 0
+ * and *ns, or COORD_EINVAL (above the maximum). */
+static inline int coord__spin_setting(int64_t v, uint64_t *ns)
+{
+    if (v > COORD__SPIN_MAX_NS)
+        return COORD_EINVAL;
+    *ns = v == 0 ? COORD__SPIN_DEFAULT_NS : v < 0 ? 0 : (uint64_t)v;
+    return 0;
+}
 
 struct coord__spinner {
     uint32_t skip;    /* waits left that sleep at once */

@@ -23,11 +23,6 @@
 #define COORD__WIRE_HDR 12
 #define COORD__WIRE_MIN_FRAME 4096 /* no limit may go below this */
 
-/* Both ends' wait policy (not on the wire): how long a server or client
- * polls for the next frame before it sleeps (manager.h, spin_ns). */
-#define COORD__MSPIN_DEFAULT_NS 50000
-#define COORD__MSPIN_MAX_NS 1000000000
-
 enum coord__wkind {
     COORD__W_HELLO = 1,   /* client -> server, no payload */
     COORD__W_WELCOME = 2, /* server -> client: u32 max_key, max_value,
