@@ -252,6 +252,55 @@ static inline uint32_t coord__wait_change(_Atomic uint32_t *word, uint32_t old,
     return v;
 }
 
+/*
+ * The owner's wait until the workers' counter *count reaches n (each worker
+ * bumps it with seq_cst, then wakes the owner when *owner_sleeping is
+ * set). Spins for spin_ns (yielding every 64 polls: the workers may need
+ * this CPU), then sleeps on the futex in slices of slice_ns, and between
+ * slices looks for a worker that died (it would never bump the counter).
+ * Returns 0, COORD_EPEERDIED (*which died), COORD_ECHILD (*which was
+ * reaped by someone else, status unknown) or COORD_ETIMEDOUT (deadline).
+ */
+static inline int coord__wait_count(_Atomic uint32_t *count, uint32_t n,
+                                    _Atomic uint32_t *owner_sleeping,
+                                    coord__child *ch, uint64_t spin_ns,
+                                    uint64_t slice_ns, uint64_t deadline,
+                                    size_t *which)
+{
+    uint64_t start = 0;
+    for (unsigned i = 1;; i++) {
+        if (atomic_load_explicit(count, memory_order_acquire) >= n)
+            return 0;
+        if ((i & 63) == 0) {
+            uint64_t now = coord_clock_ns();
+            if (start == 0)
+                start = now;
+            else if (now - start >= spin_ns)
+                break;
+            sched_yield();
+        }
+    }
+    for (;;) {
+        uint64_t now = coord_clock_ns();
+        if (coord__child_wait_any(ch, n, 0, which) == 0)
+            return ch[*which].status == COORD__STATUS_UNKNOWN
+                       ? COORD_ECHILD
+                       : COORD_EPEERDIED;
+        if (now >= deadline)
+            return COORD_ETIMEDOUT;
+        uint64_t until = now + slice_ns < deadline ? now + slice_ns : deadline;
+        /* seq_cst: pairs with the last worker's increment, then load of
+         * owner_sleeping: one of us sees the other. */
+        atomic_store_explicit(owner_sleeping, 1, memory_order_seq_cst);
+        uint32_t c = atomic_load_explicit(count, memory_order_seq_cst);
+        if (c < n)
+            coord__futex_wait(count, c, until);
+        atomic_store_explicit(owner_sleeping, 0, memory_order_relaxed);
+        if (atomic_load_explicit(count, memory_order_acquire) >= n)
+            return 0;
+    }
+}
+
 /* CPU time of the calling process (children have their own). */
 static inline uint64_t coord__cpu_ns(void)
 {

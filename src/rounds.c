@@ -219,40 +219,10 @@ int coord_rounds_create(coord_rounds **out, const coord_rounds_opts *o,
  * (deadline passed). */
 static int wait_done(struct coord_rounds *r, uint64_t deadline, size_t *which)
 {
-    struct rctl *ctl = r->ctl;
-    uint64_t spin = r->o.spin_ns ? r->o.spin_ns : DEFAULT_SPIN_NS;
-    uint64_t start = 0;
-    for (unsigned i = 1;; i++) {
-        if (atomic_load_explicit(&ctl->done, memory_order_acquire) == r->n)
-            return 0;
-        if ((i & 63) == 0) {
-            uint64_t now = coord_clock_ns();
-            if (start == 0)
-                start = now;
-            else if (now - start >= spin)
-                break;
-            sched_yield();
-        }
-    }
-    for (;;) {
-        uint64_t now = coord_clock_ns();
-        /* A worker reaped behind our back (SIGCHLD ignored) ends with an
-         * unknown status: COORD_ECHILD. */
-        if (coord__child_wait_any(r->ch, r->n, 0, which) == 0)
-            return r->ch[*which].status == COORD__STATUS_UNKNOWN
-                       ? COORD_ECHILD
-                       : COORD_EPEERDIED;
-        if (now >= deadline)
-            return COORD_ETIMEDOUT;
-        uint64_t until = now + WATCH_NS < deadline ? now + WATCH_NS : deadline;
-        atomic_store_explicit(&ctl->parent_sleeping, 1, memory_order_seq_cst);
-        uint32_t d = atomic_load_explicit(&ctl->done, memory_order_seq_cst);
-        if (d != r->n)
-            coord__futex_wait(&ctl->done, d, until);
-        atomic_store_explicit(&ctl->parent_sleeping, 0, memory_order_relaxed);
-        if (atomic_load_explicit(&ctl->done, memory_order_acquire) == r->n)
-            return 0;
-    }
+    return coord__wait_count(&r->ctl->done, r->n, &r->ctl->parent_sleeping,
+                             r->ch, r->o.spin_ns ? r->o.spin_ns
+                                                 : DEFAULT_SPIN_NS,
+                             WATCH_NS, deadline, which);
 }
 
 static void fail(struct coord_rounds *r, size_t which, coord_round_stats *st)

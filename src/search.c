@@ -190,38 +190,15 @@ static void kill_all(coord__child *ch, uint32_t n)
         coord__child_kill(&ch[i]);
 }
 
-/* Wait until `ready` reaches n, watching for a worker that dies first:
- * spin (yielding) for a moment, then sleep on the futex in slices of a
- * millisecond, polling the children's pidfds between them. Returns 0,
- * COORD_EPEERDIED with *which, or COORD_ETIMEDOUT. */
+/* Wait until `ready` reaches n, watching for a worker that dies first
+ * (coord__wait_count, in slices of a millisecond). Returns 0,
+ * COORD_EPEERDIED or COORD_ECHILD with *which, or COORD_ETIMEDOUT. */
 static int wait_ready(struct ctl *ctl, coord__child *ch, uint32_t n,
                       size_t *which)
 {
-    uint64_t t0 = coord_clock_ns();
-    uint64_t deadline = t0 + READY_TIMEOUT_NS;
-    for (unsigned i = 1;; i++) {
-        uint32_t r = atomic_load_explicit(&ctl->ready, memory_order_acquire);
-        if (r >= n)
-            return 0;
-        if ((i & 63) != 0)
-            continue;
-        uint64_t now = coord_clock_ns();
-        if (now - t0 < SPIN_NS) {
-            sched_yield(); /* the children we wait for may need this CPU */
-            continue;
-        }
-        if (coord__child_wait_any(ch, n, 0, which) == 0)
-            return ch[*which].status == COORD__STATUS_UNKNOWN ? COORD_ECHILD
-                                                              : COORD_EPEERDIED;
-        if (now > deadline)
-            return COORD_ETIMEDOUT;
-        /* seq_cst: pairs with the last worker's increment + load. */
-        atomic_store_explicit(&ctl->parent_sleeping, 1, memory_order_seq_cst);
-        r = atomic_load_explicit(&ctl->ready, memory_order_seq_cst);
-        if (r < n)
-            coord__futex_wait(&ctl->ready, r, now + 1000000ull);
-        atomic_store_explicit(&ctl->parent_sleeping, 0, memory_order_relaxed);
-    }
+    return coord__wait_count(&ctl->ready, n, &ctl->parent_sleeping, ch,
+                             SPIN_NS, 1000000ull,
+                             coord_clock_ns() + READY_TIMEOUT_NS, which);
 }
 
 static void fill_stats(const struct ctl *ctl, struct slot *slots,
