@@ -43,7 +43,14 @@ const char *test_shm_name(char *buf, size_t cap, const char *suffix)
     return buf;
 }
 
-pid_t test_fork(int (*fn)(void *), void *arg)
+/* fork() for every child the harness starts: stdio is flushed first (so a
+ * child does not print the parent's buffered output again), a failed fork
+ * fails the case, and the child is tied to its parent's life
+ * (PR_SET_PDEATHSIG), so a case killed at its deadline takes its children
+ * with it. If the parent died before prctl took effect the signal would
+ * never come: that child leaves at once (99) rather than run orphaned.
+ * Returns the pid in the parent, 0 in the child. */
+static pid_t fork_tied(void)
 {
     fflush(stdout);
     fflush(stderr);
@@ -55,8 +62,15 @@ pid_t test_fork(int (*fn)(void *), void *arg)
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != parent)
             _exit(99);
-        _exit(fn(arg));
     }
+    return pid;
+}
+
+pid_t test_fork(int (*fn)(void *), void *arg)
+{
+    pid_t pid = fork_tied();
+    if (pid == 0)
+        _exit(fn(arg));
     return pid;
 }
 
@@ -114,13 +128,8 @@ pid_t test_spawn_helper(const char *name, const char *const *args)
     for (; args && *args && n < 31; args++)
         argv[n++] = (char *)*args;
     argv[n] = NULL;
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    if (pid < 0)
-        test__fail(__FILE__, __LINE__, "fork: %s", strerror(errno));
+    pid_t pid = fork_tied();
     if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
         execv(test_self, argv);
         _exit(127);
     }
@@ -146,13 +155,8 @@ int test_run(const char *const *argv, char *out, size_t out_cap, char *err,
     int po[2], pe[2];
     if (pipe(po) || pipe(pe))
         test__fail(__FILE__, __LINE__, "pipe: %s", strerror(errno));
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    if (pid < 0)
-        test__fail(__FILE__, __LINE__, "fork: %s", strerror(errno));
+    pid_t pid = fork_tied();
     if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
         dup2(po[1], 1);
         dup2(pe[1], 2);
         close(po[0]);
