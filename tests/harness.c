@@ -205,6 +205,37 @@ int test_run(const char *const *argv, char *out, size_t out_cap, char *err,
     return test_wait(pid, (int)((deadline - coord_clock_ns()) / 1000000u) + 1);
 }
 
+void test_cli_usage_error(const char *cli, const char *cmd,
+                          const char *const *args, char *err, size_t err_cap,
+                          int timeout_ms)
+{
+    const char *argv[16] = {cli, cmd};
+    size_t n = 2;
+    char shown[256]; /* the command line, to name it in a failure */
+    int used = snprintf(shown, sizeof shown, "coord %s", cmd);
+    for (; args && *args; args++) {
+        if (n == sizeof argv / sizeof argv[0] - 1)
+            test__fail(__FILE__, __LINE__, "too many arguments for %s", cmd);
+        argv[n++] = *args;
+        if (used >= 0 && (size_t)used < sizeof shown)
+            used += snprintf(shown + used, sizeof shown - (size_t)used,
+                             " '%s'", *args);
+    }
+    char out[1024];
+    int st = test_run(argv, out, sizeof out, err, err_cap, timeout_ms);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 2)
+        test__fail(__FILE__, __LINE__, "%s: wait status %#x, want exit 2",
+                   shown, st);
+    if (out[0] != '\0')
+        test__fail(__FILE__, __LINE__, "%s: stdout not empty: %s", shown, out);
+    /* The prefix is the command's name, as cli_error() writes it. */
+    char prefix[64];
+    int plen = snprintf(prefix, sizeof prefix, "coord %s: ", cmd);
+    if (strncmp(err, prefix, (size_t)plen) != 0)
+        test__fail(__FILE__, __LINE__, "%s: stderr does not start \"%s\": %s",
+                   shown, prefix, err);
+}
+
 /* Remove and count /dev/shm/coord.t<runner>-* files a case left behind. */
 static int sweep_shm(void)
 {

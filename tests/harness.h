@@ -134,6 +134,15 @@ pid_t test_spawn_helper(const char *name, const char *const *args);
 int test_run(const char *const *argv, char *out, size_t out_cap, char *err,
              size_t err_cap, int timeout_ms);
 
+/* Run the CLI at path `cli` as `coord cmd args...` (args NULL-terminated,
+ * at most 13) with test_run and fail the case unless it is a usage error
+ * as the CLI contract defines it: exit status 2, nothing on stdout, and
+ * stderr starting "coord <cmd>: ". Its stderr is left in err (err_cap
+ * bytes, at least 1) for further checks. */
+void test_cli_usage_error(const char *cli, const char *cmd,
+                          const char *const *args, char *err, size_t err_cap,
+                          int timeout_ms);
+
 /* The pids (at most cap) of the calling process's children, alive or
  * zombie, read from /proc: what a subreaper has to wait for. */
 size_t test_children(pid_t *pids, size_t cap);

@@ -448,15 +448,10 @@ TEST(cli_usage_errors)
         {"--claim", "mutex", NULL},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        const char *argv[8] = {cli_path, "fraud"};
-        for (int k = 0; bad[i][k]; k++)
-            argv[2 + k] = bad[i][k];
-        char out[1024], err[1024];
-        int st = test_run(argv, out, sizeof out, err, sizeof err, 30000);
-        ASSERT_TRUE(WIFEXITED(st));
-        ASSERT_EQ(WEXITSTATUS(st), 2);
-        ASSERT_EQ_U(strlen(out), 0);
-        ASSERT_TRUE(strncmp(err, "coord fraud: ", 13) == 0);
+        char err[1024];
+        test_cli_usage_error(cli_path, "fraud", bad[i], err, sizeof err,
+                             30000);
+        /* The message is one line. */
         ASSERT_TRUE(strchr(err, '\n') == err + strlen(err) - 1);
     }
 }

@@ -456,15 +456,9 @@ TEST(report_usage_errors)
         {"--bogus", NULL},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        const char *argv[6] = {cli_path, "report"};
-        for (int k = 0; bad[i][k]; k++)
-            argv[2 + k] = bad[i][k];
-        char out[1024], err[1024];
-        int st = test_run(argv, out, sizeof out, err, sizeof err, 30000);
-        ASSERT_TRUE(WIFEXITED(st));
-        ASSERT_EQ(WEXITSTATUS(st), 2);
-        ASSERT_EQ_U(strlen(out), 0);
-        ASSERT_TRUE(strncmp(err, "coord report: ", 14) == 0);
+        char err[1024];
+        test_cli_usage_error(cli_path, "report", bad[i], err, sizeof err,
+                             30000);
     }
     /* An output directory that cannot be created: a runtime failure. */
     const char *argv[] = {cli_path, "report", "--only", "fraud", "--out",
