@@ -1085,6 +1085,34 @@ TEST(manager_16_clients_and_a_flooder)
 
 /* ---- timeouts --------------------------------------------------------- */
 
+/* Fill the listen backlog of the socket at `path`, whose server is
+ * stopped (SIGSTOP) and so accepts nothing, with non-blocking connects
+ * until the kernel refuses one with EAGAIN. The connected sockets go to
+ * raw (at most cap; reaching cap fails the case: the backlog never
+ * filled). Returns how many there are; close them with close_all(). */
+static int fill_backlog(const char *path, int *raw, int cap)
+{
+    int nraw = 0;
+    for (; nraw < cap; nraw++) {
+        raw[nraw] = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        struct sockaddr_un a = {.sun_family = AF_UNIX};
+        snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+        if (connect(raw[nraw], (struct sockaddr *)&a, sizeof a) != 0) {
+            ASSERT_EQ(errno, EAGAIN);
+            close(raw[nraw]);
+            break;
+        }
+    }
+    ASSERT_LT(nraw, cap);
+    return nraw;
+}
+
+static void close_all(int *fds, int n)
+{
+    while (n > 0)
+        close(fds[--n]);
+}
+
 TEST(manager_timeout_and_late_reply)
 {
     coord_manager *m;
@@ -1099,18 +1127,8 @@ TEST(manager_timeout_and_late_reply)
     ASSERT_GE(dt, 90000000u);
     ASSERT_CODE(coord_mclient_get(c, "d", "k", &v, 0), COORD_EAGAIN);
     /* A stopped server's backlog fills up: connect keeps its deadline. */
-    int raw[300], nraw = 0;
-    for (; nraw < 300; nraw++) {
-        raw[nraw] = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
-        struct sockaddr_un a = {.sun_family = AF_UNIX};
-        snprintf(a.sun_path, sizeof a.sun_path, "%s", coord_manager_path(m));
-        if (connect(raw[nraw], (struct sockaddr *)&a, sizeof a) != 0) {
-            ASSERT_EQ(errno, EAGAIN);
-            close(raw[nraw]);
-            break;
-        }
-    }
-    ASSERT_LT(nraw, 300);
+    int raw[300];
+    int nraw = fill_backlog(coord_manager_path(m), raw, 300);
     coord_mclient *late;
     t0 = coord_clock_ns();
     ASSERT_CODE(coord_mclient_connect(&late, coord_manager_path(m), 100),
@@ -1118,8 +1136,7 @@ TEST(manager_timeout_and_late_reply)
     ASSERT_LT(coord_clock_ns() - t0, 5000000000ull);
     ASSERT_CODE(coord_mclient_connect(&late, coord_manager_path(m), 0),
                 COORD_EAGAIN);
-    while (nraw > 0)
-        close(raw[--nraw]);
+    close_all(raw, nraw);
     kill(coord_manager_pid(m), SIGCONT);
     /* The late replies are skipped; this call gets its own. */
     ASSERT_OK(coord_mclient_get(c, "d", "k", &v, T));
@@ -1493,24 +1510,46 @@ static int slow_server_child(void *p)
     return 0;
 }
 
+/* A listening socket <dir>/s in a fresh temporary directory, for a fake
+ * server (slow_server_child) to accept on while a real client connects. */
+struct listener {
+    char dir[64];
+    char path[108];
+    int fd;
+};
+
+/* `tmpl` is a mkdtemp template ("/tmp/coord-x-XXXXXX"). */
+static void listener_open(struct listener *l, const char *tmpl)
+{
+    snprintf(l->dir, sizeof l->dir, "%s", tmpl);
+    ASSERT_TRUE(mkdtemp(l->dir) != NULL);
+    snprintf(l->path, sizeof l->path, "%s/s", l->dir);
+    l->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    snprintf(a.sun_path, sizeof a.sun_path, "%s", l->path);
+    ASSERT_OK(bind(l->fd, (struct sockaddr *)&a, sizeof a));
+    ASSERT_OK(listen(l->fd, 4));
+}
+
+/* Close the socket and remove it and its directory. */
+static void listener_close(struct listener *l)
+{
+    close(l->fd);
+    unlink(l->path);
+    rmdir(l->dir);
+}
+
 TEST(manager_call_keeps_its_deadline)
 {
     /* The request takes most of the timeout to be sent (the server reads
      * it late); waiting for the reply gets only what is left, so the call
      * ends near its deadline, not a whole timeout later. */
-    char dir[] = "/tmp/coord-slowsrv-XXXXXX";
-    ASSERT_TRUE(mkdtemp(dir) != NULL);
-    char path[108];
-    snprintf(path, sizeof path, "%s/s", dir);
-    int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_un a = {.sun_family = AF_UNIX};
-    snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
-    ASSERT_OK(bind(lfd, (struct sockaddr *)&a, sizeof a));
-    ASSERT_OK(listen(lfd, 4));
-    struct slow_srv arg = {lfd, 1800, 0};
+    struct listener l;
+    listener_open(&l, "/tmp/coord-slowsrv-XXXXXX");
+    struct slow_srv arg = {l.fd, 1800, 0};
     pid_t pid = test_fork(slow_server_child, &arg);
     coord_mclient *c;
-    ASSERT_OK(coord_mclient_connect(&c, path, T));
+    ASSERT_OK(coord_mclient_connect(&c, l.path, T));
     size_t n = (size_t)4 << 20; /* far more than a socket buffer holds */
     uint8_t *big = calloc(1, n);
     ASSERT_TRUE(big != NULL);
@@ -1523,9 +1562,7 @@ TEST(manager_call_keeps_its_deadline)
     free(big);
     coord_mclient_close(c);
     test_join_ok(pid, T);
-    close(lfd);
-    unlink(path);
-    rmdir(dir);
+    listener_close(&l);
 }
 
 /* Peak resident memory of `pid` in KiB (VmHWM). */
@@ -1634,24 +1671,15 @@ TEST(manager_connect_other_version)
 {
     /* A server that speaks another protocol version: COORD_EVERSION, as
      * the header promises, not "garbage" (COORD_EPROTO). */
-    char dir[] = "/tmp/coord-v2srv-XXXXXX";
-    ASSERT_TRUE(mkdtemp(dir) != NULL);
-    char path[108];
-    snprintf(path, sizeof path, "%s/s", dir);
-    int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_un a = {.sun_family = AF_UNIX};
-    snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
-    ASSERT_OK(bind(lfd, (struct sockaddr *)&a, sizeof a));
-    ASSERT_OK(listen(lfd, 4));
-    struct slow_srv arg = {lfd, 0, COORD__WIRE_VERSION + 1};
+    struct listener l;
+    listener_open(&l, "/tmp/coord-v2srv-XXXXXX");
+    struct slow_srv arg = {l.fd, 0, COORD__WIRE_VERSION + 1};
     pid_t pid = test_fork(slow_server_child, &arg);
     coord_mclient *c = NULL;
-    ASSERT_CODE(coord_mclient_connect(&c, path, T), COORD_EVERSION);
+    ASSERT_CODE(coord_mclient_connect(&c, l.path, T), COORD_EVERSION);
     ASSERT_TRUE(c == NULL);
     test_join_ok(pid, T);
-    close(lfd);
-    unlink(path);
-    rmdir(dir);
+    listener_close(&l);
 }
 
 static int start_on_child(void *p)
@@ -1675,22 +1703,11 @@ TEST(manager_start_on_a_stalled_server)
     coord_manager *m;
     ASSERT_OK(coord_manager_start(&m, path, NULL));
     kill(coord_manager_pid(m), SIGSTOP);
-    int raw[300], nraw = 0;
-    for (; nraw < 300; nraw++) {
-        raw[nraw] = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
-        struct sockaddr_un a = {.sun_family = AF_UNIX};
-        snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
-        if (connect(raw[nraw], (struct sockaddr *)&a, sizeof a) != 0) {
-            ASSERT_EQ(errno, EAGAIN);
-            close(raw[nraw]);
-            break;
-        }
-    }
-    ASSERT_LT(nraw, 300);
+    int raw[300];
+    int nraw = fill_backlog(path, raw, 300);
     pid_t pid = test_fork(start_on_child, path);
     int st = test_wait(pid, 3000);
-    while (nraw > 0)
-        close(raw[--nraw]);
+    close_all(raw, nraw);
     kill(coord_manager_pid(m), SIGCONT);
     ASSERT_TRUE(WIFEXITED(st));
     ASSERT_EQ(WEXITSTATUS(st), 0);
