@@ -56,6 +56,27 @@ static uint64_t rnd(void)
     return rng;
 }
 
+/* Rounds of round_fn over round_in/round_out with `workers` workers and
+ * the default options otherwise. */
+static coord_rounds *start_rounds(uint32_t workers)
+{
+    coord_rounds_opts o = COORD_ROUNDS_OPTS_INIT;
+    o.workers = workers;
+    o.max_input = sizeof(struct round_in);
+    o.result_size = sizeof(struct round_out);
+    coord_rounds *r;
+    ASSERT_OK(coord_rounds_create(&r, &o, round_fn, NULL));
+    return r;
+}
+
+/* SIGKILL worker `w` of r between rounds (its pid must be known). */
+static void kill_worker(coord_rounds *r, uint32_t w)
+{
+    int pid = coord_rounds_worker_pid(r, w);
+    ASSERT_GT(pid, 0);
+    ASSERT_EQ(kill(pid, SIGKILL), 0);
+}
+
 static void ten_thousand_rounds(coord_claim_mode mode, uint64_t every)
 {
     coord_rounds_opts o = COORD_ROUNDS_OPTS_INIT;
@@ -176,18 +197,11 @@ TEST(rounds_empty_round)
 
 TEST(rounds_worker_killed_between_rounds)
 {
-    coord_rounds_opts o = COORD_ROUNDS_OPTS_INIT;
-    o.workers = 3;
-    o.max_input = sizeof(struct round_in);
-    o.result_size = sizeof(struct round_out);
-    coord_rounds *r;
-    ASSERT_OK(coord_rounds_create(&r, &o, round_fn, NULL));
+    coord_rounds *r = start_rounds(3);
     struct round_in in = {.hit = {5, UINT64_MAX, UINT64_MAX}};
     coord_round_stats st;
     ASSERT_EQ(coord_rounds_run(r, &in, sizeof in, 0, 100, NULL, &st, 10000), 1);
-    int pid = coord_rounds_worker_pid(r, 1);
-    ASSERT_GT(pid, 0);
-    ASSERT_EQ(kill(pid, SIGKILL), 0);
+    kill_worker(r, 1);
     ASSERT_CODE(coord_rounds_run(r, &in, sizeof in, 0, 100, NULL, &st, 10000),
                 COORD_EPEERDIED);
     ASSERT_EQ(st.failed_worker, 1);
@@ -238,12 +252,7 @@ TEST(rounds_worker_killed_mid_round)
 
 TEST(rounds_timeout_then_next_round)
 {
-    coord_rounds_opts o = COORD_ROUNDS_OPTS_INIT;
-    o.workers = 2;
-    o.max_input = sizeof(struct round_in);
-    o.result_size = sizeof(struct round_out);
-    coord_rounds *r;
-    ASSERT_OK(coord_rounds_create(&r, &o, round_fn, NULL));
+    coord_rounds *r = start_rounds(2);
     struct round_in in = {.hit = {UINT64_MAX, UINT64_MAX, UINT64_MAX}};
     coord_round_stats st;
     ASSERT_CODE(coord_rounds_run(r, &in, sizeof in, 0, UINT64_MAX, NULL, &st,
@@ -318,19 +327,12 @@ TEST(rounds_sigchld_ignored_worker_dies)
     struct sigaction ign = {.sa_handler = SIG_IGN}, old;
     sigemptyset(&ign.sa_mask);
     ASSERT_EQ(sigaction(SIGCHLD, &ign, &old), 0);
-    coord_rounds_opts o = COORD_ROUNDS_OPTS_INIT;
-    o.workers = 2;
-    o.max_input = sizeof(struct round_in);
-    o.result_size = sizeof(struct round_out);
-    coord_rounds *r;
-    ASSERT_OK(coord_rounds_create(&r, &o, round_fn, NULL));
+    coord_rounds *r = start_rounds(2);
     struct round_in in = {.hit = {5, UINT64_MAX, UINT64_MAX}};
     coord_round_stats st;
     ASSERT_EQ(coord_rounds_run(r, &in, sizeof in, 0, 100, NULL, &st, 30000),
               1);
-    int pid = coord_rounds_worker_pid(r, 1);
-    ASSERT_GT(pid, 0);
-    ASSERT_EQ(kill(pid, SIGKILL), 0);
+    kill_worker(r, 1);
     ASSERT_CODE(coord_rounds_run(r, &in, sizeof in, 0, 100, NULL, &st, 5000),
                 COORD_ECHILD);
     ASSERT_EQ(st.failed_worker, 1);
@@ -339,7 +341,7 @@ TEST(rounds_sigchld_ignored_worker_dies)
     coord_rounds_destroy(r);
     /* A clean destroy: the workers quit and the kernel reaps them. That
      * is no failure (and takes no grace period). */
-    ASSERT_OK(coord_rounds_create(&r, &o, round_fn, NULL));
+    r = start_rounds(2);
     ASSERT_EQ(coord_rounds_run(r, &in, sizeof in, 0, 100, NULL, &st, 30000),
               1);
     ASSERT_OK(coord_rounds_destroy(r));
