@@ -44,6 +44,22 @@ static uint64_t rnd(void)
     return rng_state;
 }
 
+/* The lecture's setting: `workers` workers each own one contiguous block
+ * of [0, end) (COORD_PARTITION_BLOCKS), with their own counts in pw (NULL:
+ * none); the other options are the defaults (check_every auto, early
+ * exit). A test sets what it varies on top. */
+static coord_search_opts blocks_of(uint32_t workers, uint64_t end,
+                                   coord_search_worker *pw)
+{
+    coord_search_opts o = COORD_SEARCH_OPTS_INIT;
+    o.workers = workers;
+    o.begin = 0;
+    o.end = end;
+    o.partition = COORD_PARTITION_BLOCKS;
+    o.per_worker = pw;
+    return o;
+}
+
 static int count_outcome(const coord_search_worker *pw, uint32_t n,
                          coord_search_outcome o)
 {
@@ -173,14 +189,9 @@ TEST(search_range_smaller_than_workers)
 TEST(search_no_early_exit_iterates_all)
 {
     coord_search_worker pw[4];
-    coord_search_opts o = COORD_SEARCH_OPTS_INIT;
-    o.workers = 4;
-    o.begin = 0;
-    o.end = 400000;
+    coord_search_opts o = blocks_of(4, 400000, pw);
     o.early_exit = false;
-    o.partition = COORD_PARTITION_BLOCKS;
     o.check_every = 100;
-    o.per_worker = pw;
     /* No hit: every index is probed. */
     struct hits h = {.n = 1, .idx = {UINT64_MAX}};
     struct res r;
@@ -217,13 +228,8 @@ TEST(search_wasted_bounded_by_interval)
     static const uint64_t ks[] = {1, 10, 100, 1000};
     coord_search_worker pw[3];
     for (int i = 0; i < 4; i++) {
-        coord_search_opts o = COORD_SEARCH_OPTS_INIT;
-        o.workers = 3;
-        o.begin = 0;
-        o.end = 3000000;
-        o.partition = COORD_PARTITION_BLOCKS;
+        coord_search_opts o = blocks_of(3, 3000000, pw);
         o.check_every = ks[i];
-        o.per_worker = pw;
         struct hits h = {.n = 1, .idx = {20000}, .spin = 20};
         struct res r;
         coord_search_stats st;
@@ -241,12 +247,7 @@ TEST(search_wasted_bounded_by_interval)
     }
     /* Auto: the bound is the workers' own final K, with slack for one
      * re-tune between the last block and the report. */
-    coord_search_opts o = COORD_SEARCH_OPTS_INIT;
-    o.workers = 3;
-    o.begin = 0;
-    o.end = 3000000;
-    o.partition = COORD_PARTITION_BLOCKS;
-    o.per_worker = pw;
+    coord_search_opts o = blocks_of(3, 3000000, pw);
     struct hits h = {.n = 1, .idx = {200000}, .spin = 20};
     struct res r;
     coord_search_stats st;
@@ -272,12 +273,8 @@ static bool probe_suicide(uint64_t i, void *result, void *arg)
 TEST(search_worker_killed_reports_it)
 {
     coord_search_worker pw[3];
-    coord_search_opts o = COORD_SEARCH_OPTS_INIT;
-    o.workers = 3;
-    o.begin = 0;
-    o.end = 300000000; /* far too long to finish: the others are killed */
-    o.partition = COORD_PARTITION_BLOCKS;
-    o.per_worker = pw;
+    /* Far too long to finish: the others are killed. */
+    coord_search_opts o = blocks_of(3, 300000000, pw);
     uint64_t victim = 100000000 + 5000; /* in worker 1's block */
     coord_search_stats st;
     uint64_t t0 = coord_clock_ns();
@@ -312,11 +309,8 @@ TEST(search_worker_killed_from_outside)
     ASSERT_TRUE(b != MAP_FAILED);
     atomic_store(&b->pid, 0);
     pid_t k = test_fork(test_kill_published, &b->pid);
-    coord_search_opts o = COORD_SEARCH_OPTS_INIT;
-    o.workers = 2;
-    o.begin = 0;
-    o.end = UINT64_MAX / 2; /* runs until killed */
-    o.partition = COORD_PARTITION_BLOCKS;
+    /* Runs until killed. */
+    coord_search_opts o = blocks_of(2, UINT64_MAX / 2, NULL);
     coord_search_stats st;
     ASSERT_CODE(coord_search(&o, probe_publish_pid, b, NULL, 0, &st),
                 COORD_EPEERDIED);
@@ -429,13 +423,8 @@ TEST(search_bad_input)
 TEST(search_stop_latency_measured)
 {
     coord_search_worker pw[2];
-    coord_search_opts o = COORD_SEARCH_OPTS_INIT;
-    o.workers = 2;
-    o.begin = 0;
-    o.end = 2000000;
-    o.partition = COORD_PARTITION_BLOCKS;
+    coord_search_opts o = blocks_of(2, 2000000, pw);
     o.check_every = 10;
-    o.per_worker = pw;
     struct hits h = {.n = 1, .idx = {100000}, .spin = 5};
     struct res r;
     coord_search_stats st;
