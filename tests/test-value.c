@@ -108,14 +108,22 @@ static int hold_lock_forever(void *arg)
         pause();
 }
 
+/* Fork a hold_lock_forever child on v and return once it holds the lock:
+ * its half-done store (41) is visible, so the lock was taken first. */
+static pid_t fork_holder(coord_value *v)
+{
+    pid_t p = test_fork(hold_lock_forever, v);
+    int64_t x = 0;
+    WAIT_FOR(coord_value_get_i64(v, &x) == 0 && x == 41, 10000);
+    return p;
+}
+
 TEST(value_holder_killed_is_recovered)
 {
     coord_value *v;
     ASSERT_OK(coord_value_create(&v, COORD_I64));
-    pid_t p = test_fork(hold_lock_forever, v);
-    /* Wait until the child holds the lock (its store is visible). */
+    pid_t p = fork_holder(v);
     int64_t x = 0;
-    WAIT_FOR(coord_value_get_i64(v, &x) == 0 && x == 41, 10000);
     ASSERT_CODE(coord_value_lock(v, 0), COORD_EAGAIN);
     ASSERT_CODE(coord_value_lock(v, 20), COORD_ETIMEDOUT);
     kill(p, SIGKILL);
@@ -139,9 +147,8 @@ TEST(value_holder_killed_then_set)
     /* set/add recover silently: their own updates are single stores. */
     coord_value *v;
     ASSERT_OK(coord_value_create(&v, COORD_I64));
-    pid_t p = test_fork(hold_lock_forever, v);
+    pid_t p = fork_holder(v);
     int64_t x = 0;
-    WAIT_FOR(coord_value_get_i64(v, &x) == 0 && x == 41, 10000);
     kill(p, SIGKILL);
     test_wait(p, 10000);
     ASSERT_OK(coord_value_set_i64(v, 5));
