@@ -74,6 +74,15 @@ pid_t test_fork(int (*fn)(void *), void *arg)
     return pid;
 }
 
+uint64_t test_rand(uint64_t *state)
+{
+    uint64_t x = *state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return *state = x;
+}
+
 int test_kill_published(void *arg)
 {
     _Atomic int32_t *pid = arg;

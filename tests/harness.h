@@ -153,6 +153,11 @@ size_t test_children(pid_t *pids, size_t cap);
  * 3 (no pid was published in time) or 4 (kill failed). */
 int test_kill_published(void *arg);
 
+/* xorshift64 (Marsaglia's 13, 7, 17): advance *state (never 0) and return
+ * the new state. Cheap and deterministic: a test that seeds it the same
+ * draws the same sequence, so a failing run can be replayed. */
+uint64_t test_rand(uint64_t *state);
+
 /* Poll `cond` every 100 µs until it holds or timeout_ms passes. */
 #define WAIT_FOR(cond, timeout_ms)                                             \
     do {                                                                       \

@@ -787,12 +787,8 @@ TEST(manager_malformed_frames)
     for (int round = 0; round < 200; round++) {
         fd = raw_connect(p);
         size_t len = 1 + (size_t)(x % sizeof b);
-        for (size_t i = 0; i < len; i++) {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            b[i] = (uint8_t)x;
-        }
+        for (size_t i = 0; i < len; i++)
+            b[i] = (uint8_t)test_rand(&x);
         if (round % 2) { /* plausible header, random body */
             frame(b, 1, COORD__W_REQ, (uint16_t)(x % 4), b + 12, len > 12 ? len - 12 : 0);
             len = len > 12 ? len : 12;

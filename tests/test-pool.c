@@ -497,7 +497,7 @@ TEST(pool_random_kills_with_retries)
     for (uint32_t i = 0; i < 3000; i++) {
         struct task t = {what[i], i};
         ASSERT_OK(coord_pool_submit(p, &t, sizeof t, NULL, 20000));
-        rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+        test_rand(&rng);
         if (i % 150 == 0 && i > 0) {
             coord_pool_worker_stats ws;
             ASSERT_OK(coord_pool_get_worker_stats(p, (unsigned)(rng % 4), &ws));

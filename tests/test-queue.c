@@ -698,14 +698,6 @@ struct role {
     bool producer;
 };
 
-static uint64_t rng_next(uint64_t *x)
-{
-    *x ^= *x << 13;
-    *x ^= *x >> 7;
-    *x ^= *x << 17;
-    return *x;
-}
-
 /* SIGKILL `target` random producers and consumers (at most `max_s`
  * seconds), replacing each; then check every message. */
 static void sigkill_run(int target, int max_s)
@@ -731,8 +723,8 @@ static void sigkill_run(int target, int max_s)
     uint64_t stop_at = coord_clock_ns() + (uint64_t)max_s * 1000000000ull;
     while (kills < target && coord_clock_ns() < stop_at &&
            next_id + 4 < KILL_IDS) {
-        usleep((useconds_t)(rng_next(&rng) % 4000));
-        int i = (int)(rng_next(&rng) % 4);
+        usleep((useconds_t)(test_rand(&rng) % 4000));
+        int i = (int)(test_rand(&rng) % 4);
         /* Replace producers that finished on their own too. */
         for (int k = 0; k < 4; k++) {
             if (!roles[k].producer)

@@ -82,7 +82,7 @@ TEST(json_mutations_never_crash)
         memcpy(buf, base, sizeof base);
         size_t len = sizeof base - 1;
         for (int m = 0; m < 1 + round % 4; m++) {
-            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            test_rand(&x);
             size_t at = (size_t)(x % len);
             static const char alphabet[] = "{}[]\",:\\0123456789eE+-.tfnu \x01";
             buf[at] = alphabet[(x >> 32) % (sizeof alphabet - 1)];

@@ -50,10 +50,7 @@ static bool round_fn(uint64_t i, const void *input, size_t len, void *result,
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
 static uint64_t rnd(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return test_rand(&rng);
 }
 
 /* Rounds of round_fn over round_in/round_out with `workers` workers and

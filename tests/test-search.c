@@ -38,10 +38,7 @@ static bool probe_hits(uint64_t i, void *result, void *arg)
 static uint64_t rng_state = 88172645463325252ull;
 static uint64_t rnd(void)
 {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
+    return test_rand(&rng_state);
 }
 
 /* The lecture's setting: `workers` workers each own one contiguous block
