@@ -80,6 +80,16 @@ static bool have_command(const char *name)
     return false;
 }
 
+/* How an experiment's state reads in the report, its table and its JSON. */
+static const char *exp_state_name(enum exp_state s)
+{
+    static const char *const names[] = {[EXP_SKIPPED] = "not run",
+                                        [EXP_MISSING] = "not available",
+                                        [EXP_FAILED] = "failed",
+                                        [EXP_OK] = "ok"};
+    return names[s];
+}
+
 static struct exp *exp_by_name(const char *name)
 {
     for (size_t i = 0; i < N_EXPS; i++)
@@ -377,6 +387,17 @@ static void draw(struct report *r, const struct rplot *p, const char *caption)
     }
 }
 
+/* Names a plot: its file stem and the three texts gnuplot prints. The
+ * caller sets the axes' flags (log scales, bars) in its initializer. */
+static void plot_titles(struct rplot *p, const char *name, const char *title,
+                        const char *xlabel, const char *ylabel)
+{
+    snprintf(p->name, sizeof p->name, "%s", name);
+    snprintf(p->title, sizeof p->title, "%s", title);
+    snprintf(p->xlabel, sizeof p->xlabel, "%s", xlabel);
+    snprintf(p->ylabel, sizeof p->ylabel, "%s", ylabel);
+}
+
 /* The label of a row's check interval: "auto", "1", "1000"... */
 static const char *interval_label(const struct json *row, char *buf,
                                   size_t cap)
@@ -431,13 +452,7 @@ static void interval_series(struct rplot *p, const struct json *arr,
         const char *g = group ? json_str(json_get(row, group)) : NULL;
         char name[64];
         snprintf(name, sizeof name, "%s%s", g ? g : "", name_suffix);
-        struct rplot_series *s = NULL;
-        for (size_t k = 0; k < p->n_series; k++)
-            if (!strcmp(p->s[k].name, name))
-                s = &p->s[k];
-        if (!s)
-            s = rplot_series(p, name);
-        rplot_point(s, x, y, label);
+        rplot_point(rplot_series_named(p, name), x, y, label);
     }
 }
 
@@ -457,6 +472,18 @@ static const struct json *rows_with(const struct json *j, const char *key)
     return NULL;
 }
 
+/* The rows of `j` that carry `key`, for a plot of `what`; NULL after the
+ * report says there is nothing to plot. */
+static const struct json *plot_rows(struct report *r, const struct json *j,
+                                    const char *what, const char *key)
+{
+    const struct json *rows = rows_with(j, key);
+    if (!rows)
+        rdoc_para(&r->doc, "No %s rows (`%s`) in the JSON: no plot.", what,
+                  key);
+    return rows;
+}
+
 /* The workload column of interval rows ("work": cheap / heavy). */
 static const char *work_key(const struct json *rows)
 {
@@ -465,30 +492,23 @@ static const char *work_key(const struct json *rows)
 
 static void plots_interval(struct report *r, const struct json *j)
 {
-    const struct json *rows = rows_with(j, "overhead_pct");
-    if (!rows) {
-        rdoc_para(&r->doc, "No interval rows (`overhead_pct`) in the JSON: "
-                           "no plot.");
+    const struct json *rows = plot_rows(r, j, "interval", "overhead_pct");
+    if (!rows)
         return;
-    }
     const struct json *py = json_path(j, "python.rows");
     if (py && !array_of_objects(py))
         py = NULL;
     struct rplot p = {.logx = true};
-    snprintf(p.name, sizeof p.name, "interval-overhead");
-    snprintf(p.title, sizeof p.title, "Check overhead against the interval");
-    snprintf(p.xlabel, sizeof p.xlabel, "check every K iterations");
-    snprintf(p.ylabel, sizeof p.ylabel, "overhead (%%)");
+    plot_titles(&p, "interval-overhead", "Check overhead against the interval",
+                "check every K iterations", "overhead (%)");
     interval_series(&p, rows, work_key(rows), "overhead_pct", " (C)", 1.0);
     if (py)
         interval_series(&p, py, work_key(py), "overhead_pct", " (Python)",
                         1.0);
     draw(r, &p, "Overhead of the flag checks against the check interval");
     struct rplot q = {.logx = true, .logy = true};
-    snprintf(q.name, sizeof q.name, "interval-latency");
-    snprintf(q.title, sizeof q.title, "Stop latency against the interval");
-    snprintf(q.xlabel, sizeof q.xlabel, "check every K iterations");
-    snprintf(q.ylabel, sizeof q.ylabel, "stop latency, median (µs)");
+    plot_titles(&q, "interval-latency", "Stop latency against the interval",
+                "check every K iterations", "stop latency, median (µs)");
     interval_series(&q, rows, work_key(rows), "stop_latency_p50_ns", " (C)",
                     1e-3);
     if (py)
@@ -551,11 +571,9 @@ static void plots_spectrum(struct report *r, const struct json *j)
         return;
     }
     struct rplot p = {.bars = true, .logy = true};
-    snprintf(p.name, sizeof p.name, "spectrum");
-    snprintf(p.title, sizeof p.title,
-             "Cost of one access, by mechanism (log scale)");
-    snprintf(p.xlabel, sizeof p.xlabel, "mechanism");
-    snprintf(p.ylabel, sizeof p.ylabel, "ns per operation (median)");
+    plot_titles(&p, "spectrum",
+                "Cost of one access, by mechanism (log scale)", "mechanism",
+                "ns per operation (median)");
     /* Bars follow the C rows' order; Python-only mechanisms come after. */
     struct rplot_series *c = rplot_series(&p, "coord (C)");
     struct rplot_series *py = rplot_series(&p, "Python multiprocessing");
@@ -578,19 +596,14 @@ static void plots_spectrum(struct report *r, const struct json *j)
 
 static void plots_queue(struct report *r, const struct json *j)
 {
-    const struct json *rows = rows_with(j, "msgs_per_s");
-    if (!rows) {
-        rdoc_para(&r->doc, "No queue rows (`msgs_per_s`) in the JSON: no "
-                           "plot.");
+    const struct json *rows = plot_rows(r, j, "queue", "msgs_per_s");
+    if (!rows)
         return;
-    }
     struct rplot p = {.bars = true, .logy = true};
-    snprintf(p.name, sizeof p.name, "queue-throughput");
-    snprintf(p.title, sizeof p.title,
-             "Queue throughput with poison-pill shutdown (log scale)");
-    snprintf(p.xlabel, sizeof p.xlabel, "case (producers -> consumers, "
-                                        "message size)");
-    snprintf(p.ylabel, sizeof p.ylabel, "messages per second");
+    plot_titles(&p, "queue-throughput",
+                "Queue throughput with poison-pill shutdown (log scale)",
+                "case (producers -> consumers, message size)",
+                "messages per second");
     for (size_t i = 0; i < rows->n; i++) {
         const struct json *row = rows->items[i];
         const char *impl = json_str(json_get(row, "impl"));
@@ -601,14 +614,8 @@ static void plots_queue(struct report *r, const struct json *j)
         char label[32];
         snprintf(label, sizeof label, "%s %.0fB", cs ? cs : "?",
                  json_num(json_get(row, "msg_bytes"), 0));
-        const char *name = impl ? impl : "coord";
-        struct rplot_series *s = NULL;
-        for (size_t k = 0; k < p.n_series; k++)
-            if (!strcmp(p.s[k].name, name))
-                s = &p.s[k];
-        if (!s)
-            s = rplot_series(&p, name);
-        rplot_point(s, (double)i, v, label);
+        rplot_point(rplot_series_named(&p, impl ? impl : "coord"), (double)i,
+                    v, label);
     }
     draw(r, &p, "Messages per second through coord's queue, a pipe and "
                 "Python's multiprocessing.Queue, each ended by one pill per "
@@ -617,18 +624,13 @@ static void plots_queue(struct report *r, const struct json *j)
 
 static void plots_fraud(struct report *r, const struct json *j)
 {
-    const struct json *rows = rows_with(j, "latency_p50_us");
-    if (!rows) {
-        rdoc_para(&r->doc, "No fraud rows (`latency_p50_us`) in the JSON: no "
-                           "plot.");
+    const struct json *rows = plot_rows(r, j, "fraud", "latency_p50_us");
+    if (!rows)
         return;
-    }
     struct rplot p = {.logx = true, .logy = true};
-    snprintf(p.name, sizeof p.name, "fraud-latency");
-    snprintf(p.title, sizeof p.title,
-             "Fraud screening: response latency and loser waste");
-    snprintf(p.xlabel, sizeof p.xlabel, "check every K history look-ups");
-    snprintf(p.ylabel, sizeof p.ylabel, "µs");
+    plot_titles(&p, "fraud-latency",
+                "Fraud screening: response latency and loser waste",
+                "check every K history look-ups", "µs");
     /* Only the early-exit rows go on the interval axis. */
     struct rplot_series *p50 = rplot_series(&p, "response p50");
     struct rplot_series *p99 = rplot_series(&p, "response p99");
@@ -657,10 +659,8 @@ static void plots_fraud(struct report *r, const struct json *j)
 
     /* The other half of slide 10: what frequent checks cost. */
     struct rplot q = {.logx = true, .yzero = true};
-    snprintf(q.name, sizeof q.name, "fraud-throughput");
-    snprintf(q.title, sizeof q.title, "Fraud screening: throughput");
-    snprintf(q.xlabel, sizeof q.xlabel, "check every K history look-ups");
-    snprintf(q.ylabel, sizeof q.ylabel, "transactions per second");
+    plot_titles(&q, "fraud-throughput", "Fraud screening: throughput",
+                "check every K history look-ups", "transactions per second");
     struct rplot_series *tp = rplot_series(&q, "early exit");
     double off = NAN, xmin = INFINITY, xmax = 0;
     for (size_t i = 0; i < rows->n; i++) {
@@ -709,9 +709,7 @@ static const struct json *exp_json(const char *name, char *why, size_t cap)
     if (e && e->state == EXP_OK)
         return e->j;
     snprintf(why, cap, "not measured (coord %s %s)", name,
-             !e || e->state == EXP_MISSING ? "not available"
-             : e->state == EXP_SKIPPED    ? "not run"
-                                          : "failed");
+             exp_state_name(e ? e->state : EXP_MISSING));
     return NULL;
 }
 
@@ -1371,11 +1369,7 @@ int cmd_report(int argc, char **argv)
     for (size_t i = 0; i < N_EXPS; i++) {
         char secs[32];
         snprintf(secs, sizeof secs, "%.1f", exps[i].secs);
-        const char *st = exps[i].state == EXP_OK        ? "ok"
-                         : exps[i].state == EXP_MISSING ? "not available"
-                         : exps[i].state == EXP_SKIPPED ? "not run"
-                                                        : "failed";
-        const char *cells[] = {exps[i].name, st,
+        const char *cells[] = {exps[i].name, exp_state_name(exps[i].state),
                                exps[i].state >= EXP_FAILED ? secs : "", NULL};
         rdoc_row(d, et, cells);
     }
@@ -1427,11 +1421,9 @@ int cmd_report(int argc, char **argv)
         }
         printf("],\"experiments\":[");
         for (size_t i = 0; i < N_EXPS; i++) {
-            static const char *const names[] = {"not run", "not available",
-                                                "failed", "ok"};
             printf("%s{\"name\":\"%s\",\"status\":\"%s\",\"seconds\":%.3f,"
                    "\"why\":",
-                   i ? "," : "", exps[i].name, names[exps[i].state],
+                   i ? "," : "", exps[i].name, exp_state_name(exps[i].state),
                    exps[i].secs);
             cli_json_str(stdout, exps[i].state == EXP_OK ? "" : exps[i].why);
             putchar('}');
@@ -1440,10 +1432,8 @@ int cmd_report(int argc, char **argv)
     } else {
         printf("%-10s %-14s %8s\n", "EXPERIMENT", "STATUS", "SECONDS");
         for (size_t i = 0; i < N_EXPS; i++) {
-            static const char *const names[] = {"not run", "not available",
-                                                "failed", "ok"};
             printf("%-10s %-14s %8.1f%s%s\n", exps[i].name,
-                   names[exps[i].state], exps[i].secs,
+                   exp_state_name(exps[i].state), exps[i].secs,
                    exps[i].state == EXP_FAILED ? "  " : "",
                    exps[i].state == EXP_FAILED ? exps[i].why : "");
         }

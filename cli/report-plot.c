@@ -19,6 +19,14 @@ struct rplot_series *rplot_series(struct rplot *p, const char *name)
     return s;
 }
 
+struct rplot_series *rplot_series_named(struct rplot *p, const char *name)
+{
+    for (size_t k = 0; k < p->n_series; k++)
+        if (!strcmp(p->s[k].name, name))
+            return &p->s[k];
+    return rplot_series(p, name);
+}
+
 void rplot_point(struct rplot_series *s, double x, double y,
                  const char *label)
 {

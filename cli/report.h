@@ -77,6 +77,9 @@ struct rplot {
 
 /* A new series named `name` in `p` (NULL when full). */
 struct rplot_series *rplot_series(struct rplot *p, const char *name);
+/* The series named `name` in `p`, added when there is none yet (NULL when
+ * full): rows that arrive in any order, grouped by name. */
+struct rplot_series *rplot_series_named(struct rplot *p, const char *name);
 void rplot_point(struct rplot_series *s, double x, double y,
                  const char *label);
 
