@@ -33,6 +33,17 @@ static struct rdoc_block *add(struct rdoc *d, enum rdoc_kind k)
     return b;
 }
 
+/* A block of kind `k` whose text is formatted from `fmt` (headings and
+ * paragraphs); NULL when out of memory, which marks the document. */
+static struct rdoc_block *add_text(struct rdoc *d, enum rdoc_kind k,
+                                   const char *fmt, va_list ap)
+{
+    struct rdoc_block *b = add(d, k);
+    if (b && !(b->text = vdup(fmt, ap)))
+        d->oom = true;
+    return b;
+}
+
 static void table_free(struct rdoc_table *t)
 {
     if (!t)
@@ -58,29 +69,20 @@ void rdoc_free(struct rdoc *d)
 void rdoc_heading(struct rdoc *d, enum rdoc_kind level, const char *id,
                   const char *fmt, ...)
 {
-    struct rdoc_block *b = add(d, level);
-    if (!b)
-        return;
     va_list ap;
     va_start(ap, fmt);
-    b->text = vdup(fmt, ap);
+    struct rdoc_block *b = add_text(d, level, fmt, ap);
     va_end(ap);
-    b->id = id ? strdup(id) : NULL;
-    if (!b->text || (id && !b->id))
+    if (b && id && !(b->id = strdup(id)))
         d->oom = true;
 }
 
 void rdoc_para(struct rdoc *d, const char *fmt, ...)
 {
-    struct rdoc_block *b = add(d, RD_P);
-    if (!b)
-        return;
     va_list ap;
     va_start(ap, fmt);
-    b->text = vdup(fmt, ap);
+    add_text(d, RD_P, fmt, ap);
     va_end(ap);
-    if (!b->text)
-        d->oom = true;
 }
 
 void rdoc_code(struct rdoc *d, const char *text)
@@ -149,6 +151,14 @@ void rdoc_row(struct rdoc *d, struct rdoc_table *t, const char *const *cells)
 
 /* ---- Markdown --------------------------------------------------------- */
 
+/* The length of an image path without its extension: both writers link
+ * the PNG that sits beside the SVG. */
+static int href_stem(const char *href)
+{
+    const char *dot = strrchr(href, '.');
+    return dot ? (int)(dot - href) : (int)strlen(href);
+}
+
 static void md_cell(FILE *f, const char *s)
 {
     for (; *s; s++) {
@@ -180,15 +190,11 @@ int rdoc_write_md(const struct rdoc *d, FILE *f)
         case RD_CODE:
             fprintf(f, "```\n%s\n```\n\n", b->text);
             break;
-        case RD_IMG: {
+        case RD_IMG:
             /* The Markdown shows the PNG (viewers handle it everywhere). */
-            size_t n = strlen(b->href);
-            const char *dot = strrchr(b->href, '.');
-            int stem = dot ? (int)(dot - b->href) : (int)n;
             fprintf(f, "![%s](%.*s.png)\n\n*%s* ([SVG](%s))\n\n", b->text,
-                    stem, b->href, b->text, b->href);
+                    href_stem(b->href), b->href, b->text, b->href);
             break;
-        }
         case RD_TABLE: {
             const struct rdoc_table *t = b->t;
             for (size_t r = 0; r <= t->rows; r++) {
@@ -344,21 +350,18 @@ int rdoc_write_html(const struct rdoc *d, FILE *f, const char *title)
             html_text(f, b->text);
             fputs("</pre>\n", f);
             break;
-        case RD_IMG: {
-            const char *dot = strrchr(b->href, '.');
-            int stem = dot ? (int)(dot - b->href) : (int)strlen(b->href);
+        case RD_IMG:
             fputs("<figure><img src=\"", f);
             html_text(f, b->href);
             fputs("\" alt=\"", f);
             html_text(f, b->text);
             fputs("\"><figcaption>", f);
             html_text(f, b->text);
-            fprintf(f, " (<a href=\"%.*s.png\">PNG</a>, <a href=\"", stem,
-                    b->href);
+            fprintf(f, " (<a href=\"%.*s.png\">PNG</a>, <a href=\"",
+                    href_stem(b->href), b->href);
             html_text(f, b->href);
             fputs("\">SVG</a>)</figcaption></figure>\n", f);
             break;
-        }
         case RD_TABLE: {
             const struct rdoc_table *t = b->t;
             fputs("<table>\n<tr>", f);
