@@ -7,8 +7,6 @@
 #include "cli.h"
 #include "earlyexit.h"
 
-#define MAX_RUNS 101
-
 struct primes_cfg {
     uint32_t workers;
     uint64_t range, start, hit_at, hit_worker;
@@ -28,7 +26,7 @@ struct row {
     bool found;
     uint64_t result;
     int winner;
-    double wall_ns, iterations, wasted, stop_ns, every;
+    struct ee_figures fig;
     bool estimated, latency_won;
 };
 
@@ -145,7 +143,8 @@ static int parse(int argc, char **argv, struct primes_cfg *c)
                 return 2;
             }
         } else if ((r = cli_opt("primes", argc, argv, &i, "--runs", &v))) {
-            if (r < 0 || !cli_parse_u64("primes", "--runs", v, 1, MAX_RUNS, &u))
+            if (r < 0 || !cli_parse_u64("primes", "--runs", v, 1, EE_MAX_RUNS,
+                                        &u))
                 return 2;
             c->runs = (int)u;
         } else {
@@ -185,8 +184,7 @@ static int parse(int argc, char **argv, struct primes_cfg *c)
 
 static void run_c(const struct primes_cfg *c, bool early, struct row *out)
 {
-    double wall[MAX_RUNS], it[MAX_RUNS], wasted[MAX_RUNS], stop[MAX_RUNS],
-        every[MAX_RUNS];
+    struct ee_runs samples = {0};
     struct ee_prime_search ps = {.target = c->target, .any = c->any};
     *out = (struct row){.lang = "C", .mode = early ? "early exit"
                                                    : "no early exit",
@@ -218,19 +216,10 @@ static void run_c(const struct primes_cfg *c, bool early, struct row *out)
         out->winner = st.winner;
         out->estimated |= st.wasted_estimated;
         out->latency_won |= st.latency_won;
-        wall[r] = (double)st.wall_ns;
-        it[r] = (double)st.iterations;
-        wasted[r] = (double)st.wasted;
-        stop[r] = (double)st.stop_latency_ns;
-        every[r] = (double)st.check_every;
+        ee_runs_add(&samples, &st);
     }
     cli_progress_done();
-    size_t n = (size_t)c->runs;
-    out->wall_ns = cli_percentile(wall, n, 50);
-    out->iterations = cli_percentile(it, n, 50);
-    out->wasted = cli_percentile(wasted, n, 50);
-    out->stop_ns = cli_percentile(stop, n, 50);
-    out->every = cli_percentile(every, n, 50);
+    out->fig = ee_runs_median(&samples);
     out->ok = true;
 }
 
@@ -274,14 +263,14 @@ static void run_python(const struct primes_cfg *c, bool early, struct row *out,
     if (rc != 0)
         return;
     double v;
-    if (!ee_json_num(buf, "wall_ns", &out->wall_ns) ||
-        !ee_json_num(buf, "iterations", &out->iterations)) {
+    if (!ee_json_num(buf, "wall_ns", &out->fig.wall_ns) ||
+        !ee_json_num(buf, "iterations", &out->fig.iterations)) {
         snprintf(why, why_cap, "primes.py printed no result");
         return;
     }
-    ee_json_num(buf, "wasted", &out->wasted);
-    ee_json_num(buf, "stop_latency_ns", &out->stop_ns);
-    ee_json_num(buf, "check_every", &out->every);
+    ee_json_num(buf, "wasted", &out->fig.wasted);
+    ee_json_num(buf, "stop_latency_ns", &out->fig.stop_ns);
+    ee_json_num(buf, "check_every", &out->fig.every);
     if (ee_json_num(buf, "result", &v))
         out->result = (uint64_t)v;
     if (ee_json_num(buf, "winner", &v))
@@ -297,16 +286,17 @@ static void print_row(const struct row *r, uint64_t interval)
         return;
     char every[48];
     if (interval == COORD_CHECK_AUTO && !strcmp(r->lang, "C"))
-        snprintf(every, sizeof every, "auto (K~%.0f)%s", r->every,
+        snprintf(every, sizeof every, "auto (K~%.0f)%s", r->fig.every,
                  r->latency_won ? "*" : "");
     else
-        snprintf(every, sizeof every, "%.0f", r->every);
+        snprintf(every, sizeof every, "%.0f", r->fig.every);
     printf("%-7s %-14s %-12s %6d  %10s  %11s  %9s%s  %12s  %s\n", r->lang,
            r->mode, r->found ? ee_commas(r->result, a, sizeof a) : "-",
-           r->winner, ee_dur(r->wall_ns, b, sizeof b),
-           ee_commas((uint64_t)r->iterations, d, sizeof d),
-           ee_commas((uint64_t)r->wasted, e, sizeof e),
-           r->estimated ? "~" : " ", ee_dur(r->stop_ns, f, sizeof f), every);
+           r->winner, ee_dur(r->fig.wall_ns, b, sizeof b),
+           ee_commas((uint64_t)r->fig.iterations, d, sizeof d),
+           ee_commas((uint64_t)r->fig.wasted, e, sizeof e),
+           r->estimated ? "~" : " ", ee_dur(r->fig.stop_ns, f, sizeof f),
+           every);
 }
 
 static void json_row(const struct row *r, bool first)
@@ -318,8 +308,8 @@ static void json_row(const struct row *r, bool first)
            first ? "" : ",", !strcmp(r->lang, "C") ? "c" : "python",
            !strcmp(r->mode, "early exit") ? "early_exit" : "no_early_exit",
            r->found ? "true" : "false", (unsigned long long)r->result,
-           r->winner, r->wall_ns, r->iterations, r->wasted,
-           r->estimated ? "true" : "false", r->stop_ns, r->every);
+           r->winner, r->fig.wall_ns, r->fig.iterations, r->fig.wasted,
+           r->estimated ? "true" : "false", r->fig.stop_ns, r->fig.every);
 }
 
 int cmd_primes(int argc, char **argv)
@@ -380,11 +370,11 @@ int cmd_primes(int argc, char **argv)
             printf(",\"speedup\":{");
             bool f2 = true;
             for (int i = 0; i + 1 < nrows; i += 2)
-                if (rows[i].ok && rows[i + 1].ok && rows[i].wall_ns > 0) {
+                if (rows[i].ok && rows[i + 1].ok && rows[i].fig.wall_ns > 0) {
                     printf("%s\"%s\":%.1f", f2 ? "" : ",",
                            i == 0 && (c.modes & 1) ? "early_exit"
                                                    : "no_early_exit",
-                           rows[i + 1].wall_ns / rows[i].wall_ns);
+                           rows[i + 1].fig.wall_ns / rows[i].fig.wall_ns);
                     f2 = false;
                 }
             printf("}");
@@ -433,10 +423,10 @@ int cmd_primes(int argc, char **argv)
             if (why[m][0] && strcmp(why[m], "no python3"))
                 printf("\npython: %s\n", why[m]);
         for (int i = 0; i + 1 < nrows; i += 2)
-            if (rows[i].ok && rows[i + 1].ok && rows[i].wall_ns > 0)
+            if (rows[i].ok && rows[i + 1].ok && rows[i].fig.wall_ns > 0)
                 printf("%s%s: C is %.0fx faster than Python (wall time)\n",
                        i == 0 ? "\n" : "", rows[i].mode,
-                       rows[i + 1].wall_ns / rows[i].wall_ns);
+                       rows[i + 1].fig.wall_ns / rows[i].fig.wall_ns);
     }
     return failed ? CLI_RUNTIME : CLI_OK;
 }

@@ -6,7 +6,6 @@
 #include "cli.h"
 #include "earlyexit.h"
 
-#define MAX_RUNS 101
 #define ITEM_BASE 1000000u /* item i is the number ITEM_BASE + i */
 
 /* An item costs one primality test of its number; the hit is one index. */
@@ -24,11 +23,6 @@ static bool probe_item(uint64_t i, void *result, void *arg)
     }
     return p && i == UINT64_MAX; /* never: keeps the test */
 }
-
-struct side {
-    double iterations, wasted, wall_ns, stop_ns, every;
-    bool ok;
-};
 
 static void usage(FILE *f)
 {
@@ -49,10 +43,10 @@ static void usage(FILE *f)
 }
 
 static bool measure(uint32_t workers, uint64_t items, uint64_t hit,
-                    uint64_t interval, bool early, int runs, struct side *out)
+                    uint64_t interval, bool early, int runs,
+                    struct ee_figures *out)
 {
-    double it[MAX_RUNS], wa[MAX_RUNS], wall[MAX_RUNS], stop[MAX_RUNS],
-        every[MAX_RUNS];
+    struct ee_runs samples = {0};
     struct item_search s = {.hit = hit};
     for (int r = 0; r < runs; r++) {
         cli_progress("waste", "%s early exit, run %d/%d",
@@ -73,18 +67,10 @@ static bool measure(uint32_t workers, uint64_t items, uint64_t hit,
                       rc == 0 ? "the hit was not found" : coord_strerror(rc));
             return false;
         }
-        it[r] = (double)st.iterations;
-        wa[r] = (double)st.wasted;
-        wall[r] = (double)st.wall_ns;
-        stop[r] = (double)st.stop_latency_ns;
-        every[r] = (double)st.check_every;
+        ee_runs_add(&samples, &st);
     }
     cli_progress_done();
-    size_t n = (size_t)runs;
-    *out = (struct side){cli_percentile(it, n, 50), cli_percentile(wa, n, 50),
-                         cli_percentile(wall, n, 50),
-                         cli_percentile(stop, n, 50),
-                         cli_percentile(every, n, 50), true};
+    *out = ee_runs_median(&samples);
     return true;
 }
 
@@ -124,7 +110,7 @@ int cmd_waste(int argc, char **argv)
                                     100000000000ull, &interval))
                 return CLI_USAGE;
         } else if ((r = cli_opt("waste", argc, argv, &i, "--runs", &v))) {
-            if (r < 0 || !cli_parse_u64("waste", "--runs", v, 1, MAX_RUNS,
+            if (r < 0 || !cli_parse_u64("waste", "--runs", v, 1, EE_MAX_RUNS,
                                         &runs))
                 return CLI_USAGE;
         } else {
@@ -145,7 +131,7 @@ int cmd_waste(int argc, char **argv)
     /* The lecture's count: the others were at the same position when the
      * hit came, and each runs its remaining items - position ones. */
     uint64_t lecture = (workers - 1) * (items - hit_at);
-    struct side without, with;
+    struct ee_figures without, with;
     if (!measure((uint32_t)workers, items, hit_at, interval, false, (int)runs,
                  &without) ||
         !measure((uint32_t)workers, items, hit_at, interval, true, (int)runs,

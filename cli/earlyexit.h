@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <coord.h>
+
 /* The lecture's isPrime: trial division by 2, 3 and 6k +- 1 up to sqrt(n),
  * stopping at the first divisor. Its cost grows with n. */
 bool ee_is_prime(uint64_t n);
@@ -40,6 +42,26 @@ bool ee_probe_cheap(uint64_t i, void *result, void *arg);
 bool ee_probe_heavy(uint64_t i, void *result, void *arg);
 /* A sieve for 0 .. len-1 (malloc'd; NULL on failure). */
 uint8_t *ee_sieve(uint64_t len);
+
+/* What the experiments report of a coord_search, as medians over
+ * repeated runs (primes and waste measure the same five figures). */
+struct ee_figures {
+    double wall_ns, iterations, wasted, stop_ns, every;
+};
+
+/* The most runs an experiment repeats (its --runs limit). */
+#define EE_MAX_RUNS 101
+
+/* The figures of each run, collected for their medians. Start it zeroed. */
+struct ee_runs {
+    size_t n;
+    double wall_ns[EE_MAX_RUNS], iterations[EE_MAX_RUNS],
+        wasted[EE_MAX_RUNS], stop_ns[EE_MAX_RUNS], every[EE_MAX_RUNS];
+};
+/* Adds one run's figures (ignored beyond EE_MAX_RUNS runs). */
+void ee_runs_add(struct ee_runs *r, const coord_search_stats *st);
+/* The median of each figure over the runs added; sorts them in place. */
+struct ee_figures ee_runs_median(struct ee_runs *r);
 
 /* Run `python3 <python dir>/<script> args...` and capture its stdout into
  * `out` (NUL-terminated, truncated to cap). The directory is
