@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "earlyexit.h"
 #include "json.h"
 #include "report-run.h"
 #include "report.h"
@@ -159,18 +160,12 @@ static const char *fmt_num(char *buf, size_t cap, double v)
     if (!isfinite(v))
         snprintf(buf, cap, "—");
     else if (v == floor(v) && fabs(v) < 1e15) {
-        /* Integers with thousands separators. */
-        char raw[32];
-        snprintf(raw, sizeof raw, "%.0f", fabs(v));
-        size_t n = strlen(raw), k = 0;
-        if (v < 0 && k + 1 < cap)
+        /* Integers with thousands separators (below 10^15 a double
+         * holds them exactly, so the uint64_t conversion is exact). */
+        size_t k = 0;
+        if (v < 0 && cap > 1)
             buf[k++] = '-';
-        for (size_t i = 0; i < n && k + 2 < cap; i++) {
-            if (i > 0 && (n - i) % 3 == 0)
-                buf[k++] = ',';
-            buf[k++] = raw[i];
-        }
-        buf[k] = '\0';
+        ee_commas((uint64_t)fabs(v), buf + k, cap - k);
     } else if (fabs(v) >= 100)
         snprintf(buf, cap, "%.0f", v);
     else if (fabs(v) >= 10)
