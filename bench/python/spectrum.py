@@ -207,35 +207,32 @@ def main():
         "with lock: if not flag.value: flag.value = 1 (reset excluded)")
 
     ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp
+
+    def echo_row(mech, detail, echo, args, send, recv):
+        """A row of round trips, send(i) then recv(), through a process
+        running echo(*args); send(None) tells it to end."""
+        p = ctx.Process(target=echo, args=args)
+        p.start()
+        try:
+            def rt(n):
+                for i in range(n):
+                    send(i)
+                    recv()
+            rt(50)
+            add(mech, runs_of(rt, trips, runs), detail)
+        finally:
+            send(None)
+            p.join(10)
+
     q_in, q_out = ctx.Queue(), ctx.Queue()
-    p = ctx.Process(target=queue_echo, args=(q_in, q_out))
-    p.start()
-    try:
-        def queue_rt(n):
-            for i in range(n):
-                q_in.put(i)
-                q_out.get()
-        queue_rt(50)
-        add("queue_roundtrip", runs_of(queue_rt, trips, runs),
-            "Queue.put + Queue.get through an echo process")
-    finally:
-        q_in.put(None)
-        p.join(10)
+    echo_row("queue_roundtrip",
+             "Queue.put + Queue.get through an echo process",
+             queue_echo, (q_in, q_out), q_in.put, q_out.get)
 
     here, there = ctx.Pipe()
-    p = ctx.Process(target=pipe_echo, args=(there,))
-    p.start()
-    try:
-        def pipe_rt(n):
-            for i in range(n):
-                here.send(i)
-                here.recv()
-        pipe_rt(50)
-        add("pipe_roundtrip", runs_of(pipe_rt, trips, runs),
-            "Pipe: Connection.send + recv through an echo process")
-    finally:
-        here.send(None)
-        p.join(10)
+    echo_row("pipe_roundtrip",
+             "Pipe: Connection.send + recv through an echo process",
+             pipe_echo, (there,), here.send, here.recv)
 
     s1, s2 = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     p = ctx.Process(target=socket_echo, args=(s2,))
