@@ -77,6 +77,16 @@ static void put_num(FILE *f, double v)
         fputs(" -", f); /* missing */
 }
 
+/* Closes a file this module wrote: 0, or -EIO when a write failed, or
+ * fclose's -errno (a buffered write can first fail there). */
+static int close_written(FILE *f)
+{
+    int rc = ferror(f) ? -EIO : 0;
+    if (fclose(f) != 0 && rc == 0)
+        rc = -errno;
+    return rc;
+}
+
 static int write_data(const struct rplot *p, const char *path)
 {
     FILE *f = fopen(path, "w");
@@ -125,10 +135,7 @@ static int write_data(const struct rplot *p, const char *path)
             fputs("\n\n", f);
         }
     }
-    int rc = ferror(f) ? -EIO : 0;
-    if (fclose(f) != 0 && rc == 0)
-        rc = -errno;
-    return rc;
+    return close_written(f);
 }
 
 static void write_plot_cmd(FILE *f, const struct rplot *p, const char *dat)
@@ -198,10 +205,7 @@ static int write_script(const struct rplot *p, const char *path)
           f);
     gp_str(f, png);
     fputs("\nreplot\nset output\n", f);
-    int rc = ferror(f) ? -EIO : 0;
-    if (fclose(f) != 0 && rc == 0)
-        rc = -errno;
-    return rc;
+    return close_written(f);
 }
 
 static bool non_empty(const char *path)
