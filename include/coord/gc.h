@@ -5,6 +5,8 @@
 
 #include "common.h"
 
+COORD_BEGIN_DECLS
+
 /* What coord_gc found about one /dev/shm/coord.* file. */
 typedef enum coord_gc_state {
     COORD_GC_LIVE = 0,    /* its creator process still runs: never touched */
@@ -47,5 +49,7 @@ COORD_EXTERN int coord_gc(bool remove, coord_gc_fn fn, void *arg);
  */
 COORD_EXTERN int coord_gc_prefix(const char *prefix, bool remove,
                                  coord_gc_fn fn, void *arg);
+
+COORD_END_DECLS
 
 #endif
