@@ -167,11 +167,11 @@ int coord__proc_fate(pid_t pid, uint64_t start);
 
 /* ---- CPU load (src/os/cpuload.c) --------------------------------------- */
 
-/* Are more tasks runnable right now (the caller included) than the machine
- * has online CPUs? 1 yes, 0 no, -1 unknown (no /proc). Costs an open, a
- * read and a close of /proc/loadavg (about 4 µs here): sample it, do not
- * poll it. */
-int coord__cpus_taken(void);
+/* The number of tasks runnable right now (the caller included), and in
+ * *cpus the machine's online CPUs (at least 1). -1 when unknown (no /proc).
+ * Costs an open, a read and a close of /proc/loadavg (about 4 µs here):
+ * sample it (coord__load_sample in src/wait.c), do not poll it. */
+int coord__cpus_runnable(int *cpus);
 
 /* ---- child processes (src/os/spawn.c) --------------------------------- */
 
