@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "manager_internal.h"
-#include "spin.h"
+#include "wait.h"
 
 #define CONN_BUF0 16384  /* initial input buffer of a connection */
 #define FRAMES_PER_TURN 8 /* frames served per connection before the next */
@@ -737,7 +737,7 @@ static int serve(int lfd, int sfd, const coord_manager_opts *o)
     epoll_ctl(sv.ep, EPOLL_CTL_ADD, sfd, &ev);
     struct epoll_event evs[MAX_EVENTS];
     /* After serving, poll until spin_until before sleeping (spin_ns in
-     * manager.h, src/spin.h). The window opens when the serving is done,
+     * manager.h, src/wait.h). The window opens when the serving is done,
      * so a long turn does not use it up, nor pass for a lost CPU. */
     uint64_t spin_ns = o->spin_ns > 0 ? (uint64_t)o->spin_ns : 0;
     uint64_t spin_until = 0;
@@ -746,12 +746,18 @@ static int serve(int lfd, int sfd, const coord_manager_opts *o)
         bool spin = false;
         if (!sv.pending_head && spin_ns)
             spin = coord_clock_ns() < spin_until;
+        if (!spin && spin_until) {
+            coord__spin_end(&sp); /* the window is over */
+            spin_until = 0;
+        }
         int n = epoll_wait(sv.ep, evs, MAX_EVENTS,
                            timer_wait_ms(&sv, sv.pending_head || spin ? 0 : -1));
         if (n < 0 && errno != EINTR)
             break;
-        if (n == 0 && spin && !coord__spin_step(&sp))
-            spin_until = 0; /* the CPU is wanted: sleep (spin.h) */
+        if (n == 0 && spin && !coord__spin_step(&sp)) {
+            coord__spin_end(&sp); /* the CPU is wanted: sleep (wait.h) */
+            spin_until = 0;
+        }
         for (int i = 0; i < n; i++) {
             void *p = evs[i].data.ptr;
             if (p == &lmark) {
@@ -786,7 +792,7 @@ static int serve(int lfd, int sfd, const coord_manager_opts *o)
         }
         if (n > 0 && spin_ns)
             spin_until =
-                coord__spin_allowed(&sp) ? coord_clock_ns() + spin_ns : 0;
+                coord__spin_begin(&sp, spin_ns) ? sp.start + spin_ns : 0;
     }
     /* Stop: close every connection (clients see EOF: COORD_EPEERDIED). */
     for (struct conn *c = sv.pending_head, *next; c; c = next) {
