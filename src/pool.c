@@ -85,7 +85,23 @@ void coord_pool_opts_init(coord_pool_opts *o)
     o->max_result = 256;
     o->queue_capacity = 1024;
     o->retries = 0;
-    o->replace = true;
+    o->no_replace = false;
+}
+
+/* The options with every zero field replaced by its default. */
+static coord_pool_opts opts_resolved(const coord_pool_opts *in)
+{
+    coord_pool_opts d, o = *in;
+    coord_pool_opts_init(&d);
+    if (o.workers == 0)
+        o.workers = d.workers;
+    if (o.max_task == 0)
+        o.max_task = d.max_task;
+    if (o.max_result == 0)
+        o.max_result = d.max_result;
+    if (o.queue_capacity == 0)
+        o.queue_capacity = d.queue_capacity;
+    return o;
 }
 
 static struct wrec *rec_of(const coord_pool *p, unsigned i)
@@ -437,7 +453,7 @@ static void handle_exit(coord_pool *p, unsigned i)
     }
     /* Clear the record so a stale copy is never matched again. */
     memset(w->msg, 0, sizeof th);
-    if (p->o.replace && !p->closed && spawn_worker(p, i) == 0) {
+    if (!p->o.no_replace && !p->closed && spawn_worker(p, i) == 0) {
         p->st.restarts++;
         p->slot_restarts[i]++;
     }
@@ -533,13 +549,15 @@ static void pool_free(coord_pool *p)
     free(p);
 }
 
-int coord_pool_start(coord_pool **out, const coord_pool_opts *o,
+int coord_pool_start(coord_pool **out, const coord_pool_opts *opts,
                      coord_task_fn fn, void *arg)
 {
-    if (!out || !o || !fn || o->workers == 0 ||
-        o->workers > POOL_MAX_WORKERS || o->max_task == 0 ||
-        o->max_result == 0 || o->max_task > POOL_MAX_BYTES ||
-        o->max_result > POOL_MAX_BYTES || o->queue_capacity == 0 ||
+    if (!out || !opts || !fn)
+        return COORD_EINVAL;
+    coord_pool_opts ro = opts_resolved(opts);
+    const coord_pool_opts *o = &ro;
+    if (o->workers > POOL_MAX_WORKERS || o->max_task > POOL_MAX_BYTES ||
+        o->max_result > POOL_MAX_BYTES ||
         o->queue_capacity > COORD_QUEUE_MAX_CAPACITY)
         return COORD_EINVAL;
     coord_pool *p = calloc(1, sizeof *p);

@@ -147,7 +147,7 @@ static coord_pool *start(unsigned workers, unsigned retries, bool replace,
     o.max_result = sizeof(uint64_t);
     o.queue_capacity = 64;
     o.retries = retries;
-    o.replace = replace;
+    o.no_replace = !replace;
     coord_pool *p;
     ASSERT_OK(coord_pool_start(&p, &o, run_task, c));
     return p;
@@ -458,7 +458,7 @@ TEST(pool_submit_while_last_worker_dies)
     o.max_task = sizeof(struct task);
     o.max_result = sizeof(uint64_t);
     o.queue_capacity = 1;
-    o.replace = false;
+    o.no_replace = true;
     coord_pool *p;
     ASSERT_OK(coord_pool_start(&p, &o, run_task, c));
     uint32_t accepted = 0;
@@ -494,15 +494,24 @@ TEST(pool_random_kills_with_retries)
         what[i] = DO_SLOW;
     uint64_t rng = 88172645463325252ull;
     int kills = 0;
+    /* A worker killed but not yet reaped still shows alive, and a second
+     * kill() of it succeeds: count each incarnation of a slot (its restart
+     * count) once, or one death would be counted as two kills. */
+    uint64_t killed_incarnation[4] = {UINT64_MAX, UINT64_MAX, UINT64_MAX,
+                                      UINT64_MAX};
     for (uint32_t i = 0; i < 3000; i++) {
         struct task t = {what[i], i};
         ASSERT_OK(coord_pool_submit(p, &t, sizeof t, NULL, 20000));
         test_rand(&rng);
         if (i % 150 == 0 && i > 0) {
+            unsigned slot = (unsigned)(rng % 4);
             coord_pool_worker_stats ws;
-            ASSERT_OK(coord_pool_get_worker_stats(p, (unsigned)(rng % 4), &ws));
-            if (ws.alive && kill(ws.pid, SIGKILL) == 0)
+            ASSERT_OK(coord_pool_get_worker_stats(p, slot, &ws));
+            if (ws.alive && killed_incarnation[slot] != ws.restarts &&
+                kill(ws.pid, SIGKILL) == 0) {
+                killed_incarnation[slot] = ws.restarts;
                 kills++;
+            }
         }
     }
     ASSERT_OK(coord_pool_shutdown(p, 60000));
@@ -618,6 +627,34 @@ TEST(pool_destroy_kills_running_workers)
     ASSERT_EQ(count_children(), 0);
 }
 
+/* A zeroed options struct means the defaults, replacement included: a
+ * caller who zeroes it and fills only what matters must not get a pool
+ * that silently stops replacing dead workers. */
+TEST(pool_zeroed_opts_mean_defaults)
+{
+    struct ctl *c = new_ctl();
+    coord_pool_opts o;
+    memset(&o, 0, sizeof o);
+    coord_pool *p;
+    ASSERT_OK(coord_pool_start(&p, &o, run_task, c));
+    coord_pool_stats st;
+    ASSERT_OK(coord_pool_get_stats(p, &st));
+    ASSERT_EQ(st.workers, 4);
+    coord_pool_destroy(p);
+    ASSERT_EQ(count_children(), 0);
+    /* Zeroed, then one worker: it dies on its first task, and the second
+     * task still runs, on its replacement. */
+    memset(&o, 0, sizeof o);
+    o.workers = 1;
+    ASSERT_OK(coord_pool_start(&p, &o, run_task, c));
+    static uint32_t what[2] = {DO_EXIT3, DO_SQUARE};
+    static coord_task_result res[2];
+    map(p, 2, what, res);
+    ASSERT_CODE(res[0].status, COORD_EPEERDIED);
+    ASSERT_OK(res[1].status);
+    end_with_stats(p, 1, 1, 1);
+}
+
 TEST(pool_bad_input)
 {
     struct ctl *c = new_ctl();
@@ -626,20 +663,17 @@ TEST(pool_bad_input)
     coord_pool_opts_init(&o);
     coord_pool_opts_init(NULL);
     ASSERT_EQ(o.workers, 4);
-    ASSERT_TRUE(o.replace);
+    ASSERT_FALSE(o.no_replace);
     ASSERT_CODE(coord_pool_start(NULL, &o, run_task, c), COORD_EINVAL);
     ASSERT_CODE(coord_pool_start(&p, NULL, run_task, c), COORD_EINVAL);
     ASSERT_CODE(coord_pool_start(&p, &o, NULL, c), COORD_EINVAL);
-    o.workers = 0;
+    o.workers = 1025;
     ASSERT_CODE(coord_pool_start(&p, &o, run_task, c), COORD_EINVAL);
     coord_pool_opts_init(&o);
-    o.max_task = 0;
+    o.max_task = (1u << 24) + 1;
     ASSERT_CODE(coord_pool_start(&p, &o, run_task, c), COORD_EINVAL);
     coord_pool_opts_init(&o);
-    o.max_result = 0;
-    ASSERT_CODE(coord_pool_start(&p, &o, run_task, c), COORD_EINVAL);
-    coord_pool_opts_init(&o);
-    o.queue_capacity = 0;
+    o.max_result = (1u << 24) + 1;
     ASSERT_CODE(coord_pool_start(&p, &o, run_task, c), COORD_EINVAL);
     ASSERT_EQ(count_children(), 0);
 
@@ -715,7 +749,7 @@ TEST(pool_pill_taken_by_killed_worker)
     coord_pool_opts_init(&o);
     o.workers = 2;
     o.queue_capacity = 1; /* one pill queued at a time */
-    o.replace = false;
+    o.no_replace = true;
     coord_pool *p;
     ASSERT_OK(coord_pool_start(&p, &o, arm_kill_on_exit, (void *)in));
     ASSERT_OK(coord_pool_submit(p, "a", 1, NULL, 10000));
@@ -754,6 +788,7 @@ TEST(pool_pill_taken_by_killed_worker)
     X(pool_random_kills_with_retries)                                          \
     X(pool_map_returns_despite_killed_worker)                                  \
     X(pool_destroy_kills_running_workers)                                      \
+    X(pool_zeroed_opts_mean_defaults)                                          \
     X(pool_bad_input)                                                          \
     X(pool_pill_taken_by_killed_worker)
 #define HELPER_LIST(X)

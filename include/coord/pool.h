@@ -18,7 +18,7 @@
  * Its in-flight task is found (see below) and is either submitted again
  * (opts.retries times at most) or reported as a failed result with its id,
  * status COORD_EPEERDIED and the cause ("signal 9 (Killed)", "exit 3").
- * A replacement worker is started unless opts.replace is false. If no
+ * A replacement worker is started unless opts.no_replace is set. If no
  * worker is left, every outstanding task is reported failed: nothing
  * waits forever.
  *
@@ -58,13 +58,21 @@ typedef struct coord_pool coord_pool;
 typedef int (*coord_task_fn)(const void *task, size_t task_len, void *result,
                              size_t result_cap, size_t *result_len, void *arg);
 
+/*
+ * Options. The zero value of every field means its documented default, so
+ * a zeroed struct (or one zeroed and then partly filled) starts the same
+ * pool as coord_pool_opts_init() would: there is no field whose zero
+ * silently turns a guarantee off (replacement is on unless no_replace is
+ * set). Values outside the limits are rejected with COORD_EINVAL.
+ */
 typedef struct coord_pool_opts {
-    unsigned workers;      /* 1 .. 1024 */
-    size_t max_task;       /* bytes per task, >= 1 */
-    size_t max_result;     /* bytes per result, >= 1 */
-    size_t queue_capacity; /* tasks queued at once (and results), >= 1 */
+    unsigned workers;      /* 1 .. 1024; 0: 4 */
+    size_t max_task;       /* bytes per task, <= 16 MiB; 0: 256 */
+    size_t max_result;     /* bytes per result, <= 16 MiB; 0: 256 */
+    size_t queue_capacity; /* tasks queued at once (and results); 0: 1024 */
     unsigned retries;      /* re-runs of a task whose worker died (0) */
-    bool replace;          /* start a replacement for a dead worker */
+    bool no_replace;       /* true: a dead worker is not replaced
+                              (false, the default: it is) */
 } coord_pool_opts;
 
 /* The outcome of one task. */
@@ -105,7 +113,8 @@ typedef struct coord_pool_worker_stats {
 
 /*
  * coord_pool_opts_init: the defaults: 4 workers, 256-byte tasks and
- * results, queue capacity 1024, no retries, replacement on. NULL ignored.
+ * results, queue capacity 1024, no retries, replacement on (the same as
+ * an all-zero struct). NULL ignored.
  */
 COORD_EXTERN void coord_pool_opts_init(coord_pool_opts *o);
 
@@ -115,7 +124,7 @@ COORD_EXTERN void coord_pool_opts_init(coord_pool_opts *o);
  * by fork (the worker sees the parent's memory as of fork time).
  * Concurrency: the caller's thread; do not fork elsewhere meanwhile.
  * Ownership: the caller owns *out and must coord_pool_destroy() it.
- * Returns 0, COORD_EINVAL (NULL, 0 workers or sizes, above the limits),
+ * Returns 0, COORD_EINVAL (out, o or fn NULL; a field above its limit),
  * COORD_ENOMEM, COORD_EAGAIN (fork failed; nothing is left running).
  */
 COORD_EXTERN int coord_pool_start(coord_pool **out, const coord_pool_opts *o,
