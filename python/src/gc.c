@@ -13,6 +13,12 @@ static const char *state_name(coord_gc_state s)
         return "foreign";
     case COORD_GC_BUSY:
         return "busy";
+    case COORD_GC_UNKNOWN:
+        return "unknown";
+    case COORD_GC_ABANDONED:
+        return "abandoned";
+    case COORD_GC_OTHER_USER:
+        return "other-user";
     }
     return "?";
 }
