@@ -130,6 +130,15 @@ struct coord_pool {
     size_t open_len;
     unsigned open_count, open_k;
     size_t map_left;  /* tasks a running map has still to submit, else 0 */
+    /* A running map: the results of tasks [first, first + n) go straight
+     * to its arrays (not to the local list). */
+    struct {
+        bool on;
+        uint64_t first;
+        size_t n, size, got, failed;
+        unsigned char *out;
+        coord_task_result *info;
+    } map;
     double cost_ns;   /* moving average of one task's run time, 0: none */
     unsigned auto_k;  /* the automatic chunk now */
     bool closed;      /* no more submits; pills go out */
@@ -423,6 +432,27 @@ static void add_result(coord_pool *p, const coord_task_result *r,
 {
     if (r->id >= p->next_id || is_completed(p, r->id))
         return; /* a stale or repeated report: the task already has one */
+    p->completed[r->id / 8] |= (uint8_t)(1u << (r->id % 8));
+    if (r->status == 0)
+        p->st.succeeded++;
+    else
+        p->st.failed++;
+    if (p->map.on && r->id - p->map.first < p->map.n) {
+        /* A result of the running map: into its arrays. */
+        size_t k = (size_t)(r->id - p->map.first);
+        int status = r->status;
+        if (status == 0 && r->len > p->map.size)
+            status = COORD_ENOBUFS; /* never truncated silently */
+        if (status == 0 && r->len)
+            memcpy(p->map.out + k * p->map.size, data, r->len);
+        if (p->map.info) {
+            p->map.info[k] = *r;
+            p->map.info[k].status = status;
+        }
+        p->map.failed += status != 0;
+        p->map.got++;
+        return;
+    }
     if (p->res_n == p->res_cap) {
         /* Unread results plus pending tasks fit (reserve_results): the
          * read ones at the front make the room. */
@@ -446,14 +476,13 @@ static void add_result(coord_pool *p, const coord_task_result *r,
             lr->r.len = 0;
             snprintf(lr->r.cause, sizeof lr->r.cause,
                      "out of memory for its %zu-byte result", r->len);
+            if (r->status == 0) {
+                p->st.succeeded--;
+                p->st.failed++;
+            }
         }
     }
     p->res_n++;
-    p->completed[r->id / 8] |= (uint8_t)(1u << (r->id % 8));
-    if (lr->r.status == 0)
-        p->st.succeeded++;
-    else
-        p->st.failed++;
 }
 
 static void fail_task(coord_pool *p, uint64_t id, unsigned attempts,
@@ -1084,34 +1113,42 @@ int coord_pool_result(coord_pool *p, coord_task_result *res, void *buf,
     }
 }
 
-/* Move the results of tasks [first, first + n) out of the local list into
- * the map's arrays; others stay, in order. Returns how many moved. */
-static size_t map_take(coord_pool *p, uint64_t first, size_t n, void *results,
-                       size_t result_size, coord_task_result *info,
-                       size_t *failed)
+/* Queue a chunk of the map's next tasks (tasks[i..]), as many as choose_k
+ * says, when the queue has room. Returns how many went, 0 when full. */
+static size_t map_send(coord_pool *p, const unsigned char *tasks, size_t i,
+                       size_t n, size_t task_size)
 {
-    size_t moved = 0, keep = p->res_head;
-    for (size_t i = p->res_head; i < p->res_n; i++) {
-        struct local_result *lr = &p->res[i];
-        if (lr->r.id < first || lr->r.id - first >= n) {
-            p->res[keep++] = *lr;
-            continue;
-        }
-        size_t k = (size_t)(lr->r.id - first);
-        coord_task_result r = lr->r;
-        if (r.status == 0 && r.len > result_size)
-            r.status = COORD_ENOBUFS; /* never truncated silently */
-        if (r.status == 0 && r.len)
-            memcpy((unsigned char *)results + k * result_size,
-                   p->arena + lr->off, r.len);
-        if (r.status != 0)
-            (*failed)++;
-        if (info)
-            info[k] = r;
-        moved++;
+    /* A chunk submit was filling goes first (order of ids). */
+    if (!flush_open(p))
+        return 0;
+    if (coord_queue_count(p->tasks) >= (long)coord_queue_capacity(p->tasks))
+        return 0;
+    p->map_left = n - i;
+    size_t k = choose_k(p);
+    if (k > n - i)
+        k = n - i;
+    size_t len = sizeof(struct chunk_hdr), step = round8(sizeof(struct task_ent) + task_size);
+    unsigned char *at = p->sbuf + len;
+    for (size_t j = 0; j < k; j++, at += step) {
+        struct task_ent e = {p->next_id + j, 1, (uint32_t)task_size};
+        memcpy(at, &e, sizeof e);
+        memcpy(at + sizeof e, tasks + (i + j) * task_size, task_size);
+        if (step > sizeof e + task_size)
+            memset(at + sizeof e + task_size, 0, step - sizeof e - task_size);
     }
-    p->res_n = keep;
-    return moved;
+    len += k * step;
+    struct chunk_hdr h = {p->next_seq, (uint32_t)k, (uint32_t)len};
+    memcpy(p->sbuf, &h, sizeof h);
+    p->next_id += k;
+    p->st.submitted += k;
+    p->open_count = (unsigned)k;
+    p->open_k = (unsigned)k;
+    p->open_len = len;
+    /* The parent is the queue's only producer: the room seen above is
+     * still there. Were it not, the chunk stays open and goes out with
+     * the next pump. */
+    (void)flush_open(p);
+    return k;
 }
 
 int coord_pool_map(coord_pool *p, const void *tasks, size_t n,
@@ -1121,37 +1158,61 @@ int coord_pool_map(coord_pool *p, const void *tasks, size_t n,
     if (!p || (n && task_size && !tasks) || (n && result_size && !results) ||
         coord__check_timeout(timeout_ms))
         return COORD_EINVAL;
+    if (p->closed)
+        return COORD_ECLOSED;
     if (task_size > p->o.max_task)
         return COORD_EMSGSIZE;
+    if (n == 0)
+        return 0;
+    /* Room for every outcome now, as submit reserves it per task. */
+    int r = reserve_id(p, p->next_id + n);
+    if (r == 0)
+        r = reserve_results(p, n);
+    if (r)
+        return r;
+    int expired = timeout_ms == 0 ? COORD_EAGAIN : COORD_ETIMEDOUT;
     uint64_t deadline = coord__deadline(timeout_ms);
-    uint64_t first = p->next_id;
-    size_t got = 0, failed = 0;
-    for (size_t i = 0; i < n; i++) {
-        p->map_left = n - i;
-        int r = coord_pool_submit(
-            p, (const unsigned char *)tasks + i * task_size, task_size, NULL,
-            ms_until(deadline));
-        if (r == COORD_EAGAIN && timeout_ms != 0)
-            r = COORD_ETIMEDOUT; /* the map's deadline, not a try-once */
-        if (r < 0) {
-            p->map_left = 0;
-            return r; /* tasks already submitted keep their results */
+    p->map.on = true;
+    p->map.first = p->next_id;
+    p->map.n = n;
+    p->map.size = result_size;
+    p->map.out = results;
+    p->map.info = info;
+    p->map.got = p->map.failed = 0;
+    size_t i = 0;
+    bool last = false;
+    while (i < n) {
+        if (p->live == 0) {
+            r = COORD_EPEERDIED;
+            break;
         }
-    }
-    p->map_left = 0;
-    for (;;) {
-        got += map_take(p, first, n, results, result_size, info, &failed);
-        if (got == n)
-            return (int)(failed > INT32_MAX ? INT32_MAX : failed);
+        size_t k = map_send(p, tasks, i, n, task_size);
+        i += k;
+        if (k)
+            continue;
+        if (last) {
+            r = expired;
+            break;
+        }
+        /* Full: collect results (workers may wait on the result queue)
+         * and handle deaths; once more after the deadline. */
         int ms = left_ms(deadline);
         pump(p, ms);
-        if (ms == 0) {
-            got += map_take(p, first, n, results, result_size, info, &failed);
-            if (got == n)
-                return (int)failed;
-            return timeout_ms == 0 ? COORD_EAGAIN : COORD_ETIMEDOUT;
-        }
+        last = ms == 0;
     }
+    p->map_left = 0;
+    /* The tasks submitted are the map's: n of them from here on. */
+    p->map.n = i;
+    while (r == 0 && p->map.got < p->map.n) {
+        int ms = left_ms(deadline);
+        pump(p, ms);
+        if (ms == 0 && p->map.got < p->map.n)
+            r = expired;
+    }
+    p->map.on = false;
+    if (r)
+        return r; /* tasks submitted keep their results: see pool.h */
+    return (int)(p->map.failed > INT32_MAX ? INT32_MAX : p->map.failed);
 }
 
 int coord_pool_shutdown(coord_pool *p, int timeout_ms)
