@@ -548,6 +548,10 @@ static void learn_cost(coord_pool *p, uint64_t ns, uint32_t count)
         double wgt = c > p->cost_ns ? UP_WEIGHT : DOWN_WEIGHT;
         p->cost_ns += wgt * (c - p->cost_ns);
     }
+    /* Choosing k again costs more than the average: at the largest chunk
+     * with a cost that still allows it, keep it. */
+    if (p->auto_k == p->chunk_max && p->cost_ns * p->chunk_max < POOL_TARGET_NS)
+        return;
     uint64_t k = 1;
     coord_interval_choose(p->cost_ns, POOL_HANDOFF_NS, POOL_BUDGET,
                           POOL_TARGET_NS, &k);
@@ -577,12 +581,24 @@ static int take_results(coord_pool *p, int timeout_ms)
     return 0;
 }
 
-/* Move every queued result into the parent's memory. Returns how many
- * chunks. */
-static int drain_results(coord_pool *p)
+/* Move every queued result into the parent's memory, trying gets until
+ * one finds the queue empty (what a death needs: every committed result,
+ * whatever a count says). Returns how many chunks. */
+static int drain_all(coord_pool *p)
 {
     int n = 0;
     while (take_results(p, 0) == 0)
+        n++;
+    return n;
+}
+
+/* The same on the hot path: gets only while the queue's count says a
+ * result is there. */
+static int drain_results(coord_pool *p)
+{
+    int n = 0;
+    /* The count is wait-free: an empty queue costs no locked get. */
+    while (coord_queue_count(p->results) > 0 && take_results(p, 0) == 0)
         n++;
     return n;
 }
@@ -769,7 +785,7 @@ static void handle_exit(coord_pool *p, unsigned i)
     /* Results the dead worker committed are in the queue, and those of
      * its chunk it finished but had not sent are in its record: read them
      * all first, so that "no result" below really means none. */
-    drain_results(p);
+    drain_all(p);
     uint32_t nres = atomic_load_explicit(&w->nres, memory_order_acquire);
     size_t mlen = w->msg_len;
     uint32_t count =
@@ -790,7 +806,7 @@ static void handle_exit(coord_pool *p, unsigned i)
          * and taken another since the drain above. Drain again now that no
          * record can change: a result put before this point is read here,
          * and a worker that has not put one still shows the chunk. */
-        drain_results(p);
+        drain_all(p);
         inflight = coord__queue_scan_held(p->tasks, same_chunk, &ch.seq) == 0;
         for (unsigned j = 0; inflight && j < p->o.workers; j++) {
             if (j == i)
