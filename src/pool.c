@@ -930,6 +930,8 @@ static void pool_free(coord_pool *p)
         for (unsigned i = 0; i < p->o.workers; i++)
             coord__child_kill(&p->kids[i]);
     }
+    coord_queue_destroy(p->tasks);
+    coord_queue_destroy(p->results);
     if (p->shm)
         coord__seg_release(p->shm, true);
     for (size_t i = 0; i < p->retry_n; i++)
