@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # Installation: library, headers, pkg-config file, CMake package, the
-# ldconfig step for system prefixes, man pages, bash completion and the
-# uninstall target. Included from the top-level CMakeLists.txt.
+# ldconfig step for system prefixes, man pages and bash completion
+# (cmake/docs.cmake) and the uninstall target. Included from the top-level CMakeLists.txt.
 install(TARGETS coord coord_static EXPORT coordTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
@@ -42,6 +42,8 @@ install(FILES ${CMAKE_CURRENT_BINARY_DIR}/coord.pc
 # libcoord.so.0.x until someone runs ldconfig.
 install(CODE "set(coord_libdir \"${CMAKE_INSTALL_LIBDIR}\")")
 install(SCRIPT cmake/ldconfig.cmake)
+
+include(cmake/docs.cmake)
 
 add_custom_target(uninstall
   COMMAND ${CMAKE_COMMAND} -DCOORD_BINARY_DIR=${PROJECT_BINARY_DIR}
