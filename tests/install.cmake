@@ -19,8 +19,10 @@ coord_script_test(install.pkg_config install-test.sh
   CC=${CMAKE_C_COMPILER} "EXTRA_CFLAGS=${coord_san_cflags}")
 coord_script_test(install.python_data install-python-test.sh)
 coord_script_test(install.uninstall install-uninstall-test.sh)
+coord_script_test(install.man install-man-test.sh)
+coord_script_test(install.completion install-completion-test.sh)
 set_tests_properties(install.pkg_config install.python_data install.uninstall
-  PROPERTIES RESOURCE_LOCK coord_install_manifest)
+  install.man install.completion PROPERTIES RESOURCE_LOCK coord_install_manifest)
 
 # Sanitizer runtimes of g++ and clang++ do not mix: an instrumented build
 # is tried with the C++ compiler of its own C compiler only.
@@ -35,3 +37,4 @@ endif()
 coord_script_test(install.cxx cxx-test.sh "COORD_CXX=${coord_cxx}"
   "EXTRA_CFLAGS=${coord_san_cflags}")
 coord_script_test(install.readme readme-test.sh)
+coord_script_test(install.make make-test.sh)
