@@ -14,6 +14,7 @@ endif()
 find_program(COORD_PYTHON3 NAMES python3)
 find_program(COORD_SCDOC NAMES scdoc)
 set(coord_gen_dir ${PROJECT_BINARY_DIR}/generated)
+file(MAKE_DIRECTORY ${coord_gen_dir})
 set(coord_help_py ${PROJECT_SOURCE_DIR}/scripts/coordhelp.py)
 
 if(NOT COORD_PYTHON3)
@@ -23,7 +24,6 @@ if(NOT COORD_PYTHON3)
 endif()
 
 add_custom_command(OUTPUT ${coord_gen_dir}/coord.bash
-  COMMAND ${CMAKE_COMMAND} -E make_directory ${coord_gen_dir}
   COMMAND ${COORD_PYTHON3} ${PROJECT_SOURCE_DIR}/scripts/gen-completion.py
     $<TARGET_FILE:coord_cli> ${coord_gen_dir}/coord.bash
   DEPENDS coord_cli ${PROJECT_SOURCE_DIR}/scripts/gen-completion.py ${coord_help_py}
@@ -37,7 +37,6 @@ if(COORD_SCDOC)
   file(GLOB coord_public_headers CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/include/coord/*.h)
   set(coord_pages ${coord_gen_dir}/coord.1 ${coord_gen_dir}/libcoord.3)
   add_custom_command(OUTPUT ${coord_pages}
-    COMMAND ${CMAKE_COMMAND} -E make_directory ${coord_gen_dir}
     COMMAND ${COORD_PYTHON3} ${PROJECT_SOURCE_DIR}/scripts/gen-man.py
       $<TARGET_FILE:coord_cli> ${PROJECT_SOURCE_DIR} ${coord_gen_dir} ${PROJECT_VERSION}
     COMMAND sh -c "'${COORD_SCDOC}' < coord.1.scd > coord.1"
