@@ -131,7 +131,7 @@ int coord__seg_open(const char *name, uint32_t kind, void **obj_out,
  * unlinks the name (when `unlink_name` is true). Uses this process's own
  * record of the mapping (see coord__seg_limit), never the shared header:
  * a pointer this process did not map through coord__seg_create/open is
- * left alone. */
+ * left alone (one recorded by coord__seg_track is only forgotten). */
 void coord__seg_release(void *obj, bool unlink_name);
 /* The header of the segment that holds `obj`. */
 coord__seg_hdr *coord__seg_of(void *obj);
@@ -140,6 +140,10 @@ coord__seg_hdr *coord__seg_of(void *obj);
  * header can be rewritten by any process that maps it. 0 when `obj` is not
  * a segment this process created or opened. Lock-free. */
 size_t coord__seg_limit(const void *obj);
+/* Record an object placed in caller memory (`size` bytes at `obj`), so
+ * that coord__seg_limit knows its bound; coord__seg_release forgets it
+ * (and unmaps nothing). Returns 0 or COORD_ENOMEM. */
+int coord__seg_track(void *obj, size_t size);
 /* Map a coord errno from a system call on a segment to a documented code. */
 int coord__seg_errno(int e);
 
