@@ -55,9 +55,11 @@ int coord__mutex_init(coord__mutex *m);
 /* Returns 0 (locked), COORD_RECOVERED (locked; the previous holder died
  * holding it and the mutex was made consistent: the caller decides whether
  * the guarded data is intact), COORD_EAGAIN (timeout 0, busy),
- * COORD_ETIMEDOUT, COORD_EDEADLK (this thread holds it), COORD_EINVAL. */
+ * COORD_ETIMEDOUT, COORD_EDEADLK (this thread holds it), COORD_EINVAL,
+ * COORD_EPROTO (the mutex's kind word was overwritten in shared memory). */
 int coord__mutex_lock(coord__mutex *m, int timeout_ms);
-/* Returns 0, or COORD_EPERM when the caller does not hold the mutex. */
+/* Returns 0, COORD_EPERM when the caller does not hold the mutex, or
+ * COORD_EPROTO (kind word overwritten). */
 int coord__mutex_unlock(coord__mutex *m);
 
 /* The flag's claim mutex (for tests that kill a holder inside it). */

@@ -250,30 +250,17 @@ int coord_value_cas(coord_value *v, coord_scalar expected,
     return swapped;
 }
 
-int coord_value_get_i64(const coord_value *v, int64_t *out)
+/* One type for the whole conversion: read once by the caller. */
+static int64_t to_i64(coord_type t, coord_scalar s)
 {
-    coord_scalar s;
-    coord_type t;
-    if (!out)
-        return COORD_EINVAL;
-    int r = coord_value_get(v, &s);
-    if (r)
-        return r;
-    /* The type this value had when it was read: checked again, since a
-     * corrupting writer may have changed it since. */
-    if ((r = type_of(v, &t)) != 0)
-        return r;
     switch (t) {
     case COORD_F64:
-        *out = (int64_t)s.f;
-        break;
+        return (int64_t)s.f;
     case COORD_BOOL:
-        *out = s.b;
-        break;
+        return s.b;
     default:
-        *out = s.i;
+        return s.i;
     }
-    return 0;
 }
 
 static coord_scalar from_i64(coord_type t, int64_t x)
@@ -289,28 +276,44 @@ static coord_scalar from_i64(coord_type t, int64_t x)
     return s;
 }
 
+int coord_value_get_i64(const coord_value *v, int64_t *out)
+{
+    coord_type t;
+    if (!v || !out)
+        return COORD_EINVAL;
+    int r = type_of(v, &t);
+    if (r)
+        return r;
+    *out = to_i64(t, load(v, t));
+    return 0;
+}
+
 int coord_value_set_i64(coord_value *v, int64_t in)
 {
     coord_type t;
     if (!v)
         return COORD_EINVAL;
-    int r = type_of(v, &t);
-    return r ? r : coord_value_set(v, from_i64(t, in));
+    int r = lock_quiet(v, &t);
+    if (r)
+        return r;
+    store(v, t, from_i64(t, in));
+    coord__mutex_unlock(&v->lock);
+    return 0;
 }
 
 int coord_value_add_i64(coord_value *v, int64_t delta, int64_t *old)
 {
-    coord_scalar o;
     coord_type t;
     if (!v)
         return COORD_EINVAL;
-    int r = type_of(v, &t);
+    int r = lock_quiet(v, &t);
     if (r)
         return r;
-    r = coord_value_add(v, from_i64(t, delta), &o);
-    if (r || !old)
-        return r;
-    *old = t == COORD_F64 ? (int64_t)o.f : t == COORD_BOOL ? (int64_t)o.b : o.i;
+    coord_scalar cur = load(v, t);
+    store(v, t, coord__scalar_add(t, cur, from_i64(t, delta)));
+    coord__mutex_unlock(&v->lock);
+    if (old)
+        *old = to_i64(t, cur);
     return 0;
 }
 

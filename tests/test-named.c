@@ -64,6 +64,25 @@ TEST(named_flag_and_value_between_unrelated_processes)
     ASSERT_CODE(stat(path, &st), -1);
 }
 
+TEST(named_second_handle_in_creator_process_keeps_the_name)
+{
+    /* Only the creator's own handle removes the name: a second handle
+     * opened in the same process (the creator's pid) does not. */
+    char name[64], path[128];
+    test_shm_name(name, sizeof name, "twice");
+    coord_value *v, *w;
+    ASSERT_OK(coord_value_create_named(&v, COORD_I64, name));
+    ASSERT_OK(coord_value_open(&w, name));
+    coord_value_destroy(w);
+    shm_path(path, sizeof path, name);
+    struct stat st;
+    ASSERT_OK(stat(path, &st));
+    ASSERT_OK(coord_value_open(&w, name));
+    coord_value_destroy(w);
+    coord_value_destroy(v);
+    ASSERT_CODE(stat(path, &st), -1);
+}
+
 TEST(named_exclusive_create)
 {
     char name[64];
@@ -443,6 +462,7 @@ TEST(gc_removes_only_dead_creators_files)
 
 #define TEST_LIST(X)                                                           \
     X(named_flag_and_value_between_unrelated_processes)                        \
+    X(named_second_handle_in_creator_process_keeps_the_name)                   \
     X(named_exclusive_create)                                                  \
     X(named_bad_magic_and_version_rejected)                                    \
     X(named_region_and_array)                                                  \
