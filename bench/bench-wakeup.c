@@ -11,7 +11,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <stdalign.h>
+#include <sys/mman.h>
+
 #include "bench.h"
+#include "wait.h"
 
 /*
  * An 8-byte ping-pong with an echo process, the way the manager's data
@@ -25,6 +29,13 @@
  *            the machine each yield can hand one of them a time slice);
  *   samecpu  block, with both processes pinned to CPU 0: the wake-up is
  *            a context switch on the same CPU, never an idle CPU's.
+ * and a ping-pong on a word of shared memory, the way search, rounds and
+ * (after its conversion) the queue wait, in three more modes:
+ *   word_policy  coord's one wait policy (src/wait.h): a gated spin of
+ *            50 µs that yields once, then a futex sleep;
+ *   word_yield64 the policy loop.h had before wait.h: 50 µs of polls with
+ *            a sched_yield every 64, then a futex sleep;
+ *   word_sleep   a futex sleep at once.
  * Cases run interleaved (run k of every case, then run k + 1), so their
  * ratios are taken under the same conditions.
  */
@@ -184,6 +195,144 @@ out:
     return r;
 }
 
+/* ---- the shared-word ping-pong ------------------------------------- */
+
+enum { W_POLICY, W_YIELD64, W_SLEEP, NWMODES };
+static const char *const wmode_name[NWMODES] = {"word_policy", "word_yield64",
+                                                "word_sleep"};
+
+/* Each direction has its word and its sleepers count on its own line. */
+struct wside {
+    alignas(COORD__CACHE_LINE) _Atomic uint32_t word;
+    _Atomic uint32_t sleepers;
+};
+struct wpp {
+    struct wside to, back;
+    _Atomic uint32_t quit;
+    int mode;
+};
+
+/* loop.h's wait before wait.h, kept here as the comparison. */
+static uint32_t wait_yield64(struct wside *w, uint32_t old)
+{
+    uint64_t until = 0;
+    uint32_t v;
+    for (unsigned i = 1;; i++) {
+        if ((v = atomic_load_explicit(&w->word, memory_order_acquire)) != old)
+            return v;
+        if ((i & 63) == 0) {
+            uint64_t now = coord_clock_ns();
+            if (until == 0)
+                until = now + SPIN_NS;
+            else if (now >= until)
+                break;
+            sched_yield();
+        }
+    }
+    coord__sleep_change(&w->word, old, &w->sleepers, UINT64_MAX, &v);
+    return v;
+}
+
+static uint32_t wwait(struct wside *w, uint32_t old, int mode,
+                      struct coord__spinner *sp)
+{
+    uint32_t v;
+    if (mode == W_YIELD64)
+        return wait_yield64(w, old);
+    coord__wait_change(sp, mode == W_POLICY ? SPIN_NS : 0, &w->word, old,
+                       &w->sleepers, UINT64_MAX, &v);
+    return v;
+}
+
+static void wpost(struct wside *w, uint32_t v)
+{
+    atomic_store_explicit(&w->word, v, memory_order_seq_cst);
+    coord__wake(&w->word, &w->sleepers, 1);
+}
+
+/* The echo: answers value v with v; a value of 0 after `quit` ends it. */
+static int wecho(struct wpp *p, int mode)
+{
+    struct coord__spinner sp = {0};
+    uint32_t seen = 0;
+    for (;;) {
+        seen = wwait(&p->to, seen, mode, &sp);
+        if (atomic_load_explicit(&p->quit, memory_order_acquire))
+            return 0;
+        wpost(&p->back, seen);
+    }
+}
+
+static double wrun(struct wpp *p, int mode, uint32_t *next, uint64_t n,
+                   uint64_t budget_ns)
+{
+    struct coord__spinner sp = {0};
+    uint64_t t0 = 0, start = coord_clock_ns(), done = 0;
+    for (uint64_t i = 0; i < n + n / 4; i++) {
+        if (i == n / 4)
+            t0 = coord_clock_ns();
+        uint32_t v = ++*next;
+        wpost(&p->to, v);
+        while (wwait(&p->back, v - 1, mode, &sp) != v) {
+        }
+        if (i >= n / 4)
+            done++;
+        if (done >= 10 && (i & 15) == 0 &&
+            coord_clock_ns() - start > budget_ns)
+            break;
+    }
+    return (double)(coord_clock_ns() - t0) / (double)done;
+}
+
+static int wecho_main(void *arg)
+{
+    struct wpp *p = arg;
+    return wecho(p, p->mode);
+}
+
+/* The shared-word cases, interleaved as the pipe cases are. */
+static int bench_wakeup_word(int runs, uint64_t n, uint64_t budget)
+{
+    static double v[NWMODES][MAX_RUNS];
+    struct wpp *p[NWMODES];
+    coord__child ch[NWMODES];
+    uint32_t next[NWMODES] = {0};
+    int rc = 0, m;
+    memset(ch, 0, sizeof ch);
+    for (m = 0; m < NWMODES; m++) {
+        p[m] = mmap(NULL, sizeof *p[m], PROT_READ | PROT_WRITE,
+                    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (p[m] == MAP_FAILED) {
+            rc = -1;
+            break;
+        }
+        p[m]->mode = m;
+        if (coord__spawn(&ch[m], wecho_main, p[m])) {
+            munmap(p[m], sizeof *p[m]);
+            rc = -1;
+            break;
+        }
+    }
+    int opened = m;
+    for (int k = 0; k < runs && rc == 0; k++)
+        for (m = 0; m < NWMODES; m++)
+            v[m][k] = wrun(p[m], m, &next[m], n, budget);
+    for (m = 0; m < opened; m++) {
+        atomic_store(&p[m]->quit, 1);
+        wpost(&p[m]->to, ++next[m]);
+        coord__child_wait(&ch[m], 2000);
+        coord__child_kill(&ch[m]);
+        munmap(p[m], sizeof *p[m]);
+    }
+    if (rc) {
+        fprintf(stderr, "coord_bench wakeup: cannot start the word echo\n");
+        return rc;
+    }
+    for (m = 0; m < NWMODES; m++)
+        bench_report("wakeup", wmode_name[m], v[m], runs);
+    return 0;
+}
+
 int bench_wakeup(const struct bench_opts *o)
 {
     int runs = o->runs ? o->runs : 7;
@@ -224,5 +373,5 @@ int bench_wakeup(const struct bench_opts *o)
                      mode_name[m]);
             bench_report("wakeup", name, v[s][m], runs);
         }
-    return 0;
+    return bench_wakeup_word(runs, n, budget);
 }

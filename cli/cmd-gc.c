@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* cmd-gc.c: `coord gc`: list or remove shm files left by crashed processes. */
+#include <stdint.h>
 #include <string.h>
 
 #include "cli.h"
@@ -15,6 +16,12 @@ static const char *state_name(coord_gc_state s)
         return "foreign";
     case COORD_GC_BUSY:
         return "busy";
+    case COORD_GC_UNKNOWN:
+        return "unknown";
+    case COORD_GC_ABANDONED:
+        return "abandoned";
+    case COORD_GC_OTHER_USER:
+        return "other-user";
     }
     return "?";
 }
@@ -45,31 +52,47 @@ static int print_entry(const coord_gc_entry *e, void *arg)
 
 int cmd_gc(int argc, char **argv)
 {
-    bool remove = false;
-    const char *prefix = NULL;
+    coord_gc_opts o = {NULL, false, 0};
     struct gc_ctx c = {false, 0};
     for (int i = 1; i < argc; i++) {
         const char *v;
         int r;
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            printf("usage: coord gc [--remove] [--prefix P] [--json]\n\n"
-                   "Lists coord shared-memory files in /dev/shm with the "
-                   "state of their creator:\n"
-                   "  live     creator still runs (never touched)\n"
-                   "  dead     creator is gone (removed with --remove)\n"
-                   "  busy     being created (never touched)\n"
-                   "  foreign  named coord.* but not a coord segment (never "
-                   "touched)\n\n"
-                   "  --prefix P  only the names that start with P\n");
+            printf(
+                "usage: coord gc [--remove] [--prefix P] [--grace MS] "
+                "[--json]\n\n"
+                "Lists coord shared-memory files in /dev/shm with the "
+                "state of their creator:\n"
+                "  live        creator still runs (kept)\n"
+                "  dead        creator provably gone (removed with --remove)\n"
+                "  abandoned   creator died before writing the header, older "
+                "than the\n"
+                "              grace period (removed with --remove)\n"
+                "  busy        being created (kept)\n"
+                "  unknown     creator's fate cannot be proven: another pid "
+                "namespace,\n"
+                "              no /proc, another ABI (kept)\n"
+                "  other-user  another user's file (kept, even by root)\n"
+                "  foreign     named coord.* but not a coord segment "
+                "(kept)\n\n"
+                "  --prefix P  only the names that start with P\n"
+                "  --grace MS  age after which a file without a header is "
+                "abandoned\n"
+                "              (default 10000)\n");
             return CLI_OK;
         } else if (!strcmp(argv[i], "--remove")) {
-            remove = true;
+            o.remove = true;
         } else if (!strcmp(argv[i], "--json")) {
             c.json = true;
         } else if ((r = cli_opt("gc", argc, argv, &i, "--prefix", &v))) {
             if (r < 0)
                 return CLI_USAGE;
-            prefix = v;
+            o.prefix = v;
+        } else if ((r = cli_opt("gc", argc, argv, &i, "--grace", &v))) {
+            uint64_t ms;
+            if (r < 0 || !cli_parse_u64("gc", "--grace", v, 1, INT32_MAX, &ms))
+                return CLI_USAGE;
+            o.grace_ms = (int)ms;
         } else {
             cli_error("gc", "unknown option '%s' (see coord gc --help)",
                       argv[i]);
@@ -81,7 +104,7 @@ int cmd_gc(int argc, char **argv)
     else
         printf("%-40s %-7s %8s %10s  %s\n", "NAME", "KIND", "PID", "BYTES",
                "STATE");
-    int r = coord_gc_prefix(prefix, remove, print_entry, &c);
+    int r = coord_gc_run(&o, print_entry, &c);
     if (r < 0) {
         if (c.json)
             printf("]}\n");
@@ -89,9 +112,11 @@ int cmd_gc(int argc, char **argv)
         return CLI_RUNTIME;
     }
     if (c.json)
-        printf("],\"dead\":%d,\"removed\":%s}\n", r, remove ? "true" : "false");
+        printf("],\"removable\":%d,\"removed\":%s}\n", r,
+               o.remove ? "true" : "false");
     else
-        printf("%d file(s), %d dead%s\n", c.rows, r,
-               remove ? ", dead ones removed" : " (use --remove to delete)");
+        printf("%d file(s), %d removable%s\n", c.rows, r,
+               o.remove ? " (dead and abandoned ones removed)"
+                        : " (use --remove to delete)");
     return CLI_OK;
 }

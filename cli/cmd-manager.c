@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* cmd-manager.c: `coord manager --socket PATH`: run the manager server in the foreground. */
 #include <string.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -22,12 +23,45 @@ static void usage(void)
            "  --max-bytes N    bytes of keys and values stored (256M)\n"
            "  --max-frame N    bytes of one frame (16M)\n"
            "  --max-batch N    operations per batch (4096)\n"
-           "  --max-clients N  connections (64)\n\n"
+           "  --max-clients N  connections (64)\n"
+           "  --handshake-ms N close a connection whose HELLO is not complete "
+           "within N ms\n"
+           "                   of its accept (2000, at most 3600000)\n"
+           "  --stall-ms N     close a connection that sends no byte of its "
+           "partial frame\n"
+           "                   for N ms (10000, at most 3600000)\n\n"
            "wait policy:\n"
            "  --spin-us N      after serving, poll this many microseconds "
            "for the next\n"
            "                   request before sleeping (50; 0: sleep at once, "
            "at most 1000000)\n");
+}
+
+/* Printed only once the socket listens (coord_manager_run_ready). */
+static void announce(void *arg, const char *path)
+{
+    (void)arg;
+    fprintf(stderr, "coord manager: serving %s (pid %d); stop with Ctrl-C or "
+                    "SIGTERM\n", path, (int)getpid());
+}
+
+/* The reason a socket path cannot be served, in the user's terms. */
+static const char *why_not(int code)
+{
+    switch (code) {
+    case COORD_EACCES:
+        return "its directory is not private (it must be yours, with no "
+               "group or other permission bits)";
+    case COORD_EEXIST:
+        return "something is already there (a live server, or a file that "
+               "is not a socket)";
+    case COORD_ENOENT:
+        return "the directory's parent does not exist";
+    case COORD_ENOTDIR:
+        return "a component of the path is not a directory";
+    default:
+        return coord_strerror(code);
+    }
 }
 
 int cmd_manager(int argc, char **argv)
@@ -69,6 +103,21 @@ int cmd_manager(int argc, char **argv)
             o.spin_ns = us ? (int64_t)us * 1000 : -1;
             continue;
         }
+        int *ms_field = NULL;
+        const char *ms_name = NULL;
+        if ((r = cli_opt("manager", argc, argv, &i, "--handshake-ms", &v)))
+            ms_field = &o.handshake_ms, ms_name = "--handshake-ms";
+        else if ((r = cli_opt("manager", argc, argv, &i, "--stall-ms", &v)))
+            ms_field = &o.stall_ms, ms_name = "--stall-ms";
+        if (r < 0)
+            return CLI_USAGE;
+        if (ms_field) {
+            uint64_t ms;
+            if (!cli_parse_u64("manager", ms_name, v, 0, 3600000, &ms))
+                return CLI_USAGE;
+            *ms_field = (int)ms;
+            continue;
+        }
         bool known = false;
         for (size_t k = 0; k < sizeof lim / sizeof lim[0] && !known; k++) {
             r = cli_opt("manager", argc, argv, &i, lim[k].name, &v);
@@ -92,16 +141,25 @@ int cmd_manager(int argc, char **argv)
         cli_error("manager", "--socket PATH is required");
         return CLI_USAGE;
     }
-    fprintf(stderr, "coord manager: serving %s (pid %d); stop with Ctrl-C or "
-                    "SIGTERM\n", path, (int)getpid());
-    int r = coord_manager_run(path, &o);
+    if (!*path) {
+        cli_error("manager", "--socket needs a path, got an empty one");
+        return CLI_USAGE;
+    }
+    int r = coord_manager_run_ready(path, &o, announce, NULL);
     if (r == COORD_EINVAL) {
         cli_error("manager", "invalid limits (max-frame must hold max-value "
-                             "+ 2 max-key + 64 and 5 max-batch + 64, and be at least 4096)");
+                             "+ 2 max-key + 64 and 5 max-batch + 64, and be "
+                             "at least 4096)");
+        return CLI_USAGE;
+    }
+    if (r == COORD_ENAMETOOLONG) {
+        cli_error("manager", "--socket %s: longer than a socket address "
+                             "(%zu bytes at most)", path,
+                  sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
         return CLI_USAGE;
     }
     if (r < 0) {
-        cli_error("manager", "cannot serve %s: %s", path, coord_strerror(r));
+        cli_error("manager", "cannot serve %s: %s", path, why_not(r));
         return CLI_RUNTIME;
     }
     fprintf(stderr, "coord manager: stopped, %s removed\n", path);

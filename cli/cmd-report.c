@@ -1291,6 +1291,7 @@ int cmd_report(int argc, char **argv)
     for (size_t i = 0; i < N_EXPS; i++)
         wanted[i] = only == NULL;
     if (only) {
+        bool named = false;
         char list[512];
         snprintf(list, sizeof list, "%s", only);
         for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok;
@@ -1302,6 +1303,13 @@ int cmd_report(int argc, char **argv)
                 return CLI_USAGE;
             }
             wanted[e - exps] = true;
+            named = true;
+        }
+        if (!named) {
+            cli_error(CMD, "--only '%s' names no experiment (a comma-separated "
+                           "list of primes, waste, interval, spectrum, queue, "
+                           "fraud)", only);
+            return CLI_USAGE;
         }
     }
     char dir[4200];

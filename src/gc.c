@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* gc.c: classify /dev/shm/coord.* files by their creator's liveness. */
+/* gc.c: classify /dev/shm/coord.* files; remove those of provably dead creators. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -34,85 +34,166 @@ static const char *kind_name(uint32_t k)
     }
 }
 
-/* Read the header of one file without mapping it (a pread cannot fault). */
-static void classify(int dfd, const char *file, coord_gc_entry *e)
+/* What one scan knows about itself. */
+struct scan {
+    uint64_t grace_ns;
+    bool ns_known; /* our pid namespace could be read */
+    uint64_t ns_dev, ns_ino;
+};
+
+static bool all_zero(const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        if (b[i])
+            return false;
+    return true;
+}
+
+/* A file with no header yet: BUSY while a creator may still be writing
+ * it, ABANDONED once its last change is older than the grace period. A
+ * clock that went backwards (mtime in the future) keeps it BUSY. */
+static coord_gc_state by_age(const struct scan *s, const struct stat *st)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int64_t age = ((int64_t)now.tv_sec - (int64_t)st->st_mtim.tv_sec) *
+                      1000000000 +
+                  ((int64_t)now.tv_nsec - (int64_t)st->st_mtim.tv_nsec);
+    return age >= 0 && (uint64_t)age >= s->grace_ns ? COORD_GC_ABANDONED
+                                                    : COORD_GC_BUSY;
+}
+
+/* Judge a header that names its creator. */
+static coord_gc_state by_creator(const struct scan *s, const coord__seg_hdr *h,
+                                 bool published)
+{
+    /* Another layout: its words cannot be read as ours. */
+    if (h->abi != COORD_ABI_VERSION)
+        return COORD_GC_UNKNOWN;
+    /* A pid means something only in the namespace that counted it. */
+    if (!s->ns_known || (h->pidns_dev == 0 && h->pidns_ino == 0) ||
+        h->pidns_dev != s->ns_dev || h->pidns_ino != s->ns_ino)
+        return COORD_GC_UNKNOWN;
+    switch (coord__proc_fate(h->creator_pid, h->creator_start)) {
+    case COORD__PROC_GONE:
+        /* A creator that died before publishing the magic can never
+         * publish it: an unpublished file of a dead creator is garbage. */
+        return COORD_GC_DEAD;
+    case COORD__PROC_ALIVE:
+        return published ? COORD_GC_LIVE : COORD_GC_BUSY;
+    default:
+        return COORD_GC_UNKNOWN;
+    }
+}
+
+/* Read the header of one file without mapping it (a pread cannot fault).
+ * Returns the open file (for the identity check before an unlink) or -1,
+ * with *st filled when it returns a descriptor. */
+static int classify(const struct scan *s, int dfd, const char *file,
+                    coord_gc_entry *e, struct stat *st)
 {
     e->state = COORD_GC_FOREIGN;
     e->kind = "unknown";
-    int fd = openat(dfd, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    int fd = openat(dfd, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0)
-        return;
-    struct stat st;
+        return -1;
+    if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
+        close(fd);
+        return -1;
+    }
+    e->size = (uint64_t)st->st_size;
+    if (st->st_uid != geteuid()) {
+        /* Another user's file is not ours to judge, whoever we are. */
+        e->state = COORD_GC_OTHER_USER;
+        return fd;
+    }
     coord__seg_hdr h;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return;
-    }
-    e->size = (uint64_t)st.st_size;
-    if (st.st_uid != geteuid() && geteuid() != 0) {
-        close(fd);
-        return; /* another user's file: not ours to judge */
-    }
-    if (st.st_size == 0) {
-        e->state = COORD_GC_BUSY; /* between shm_open and ftruncate */
-        close(fd);
-        return;
-    }
+    memset(&h, 0, sizeof h);
     ssize_t n = pread(fd, &h, sizeof h, 0);
-    close(fd);
-    if (n != (ssize_t)sizeof h)
-        return;
+    if (n < 0)
+        return fd;
     uint64_t magic = atomic_load_explicit(&h.magic, memory_order_relaxed);
-    if (magic != COORD__SEG_MAGIC && magic != 0)
-        return;
-    if (h.creator_pid <= 0) {
-        e->state = magic == 0 ? COORD_GC_BUSY : COORD_GC_FOREIGN;
-        return;
+    if (all_zero(&h, sizeof h)) {
+        /* Empty, or zero-filled where the header belongs: the creator
+         * never wrote its header (it writes it before growing the file),
+         * so no header matches this size. */
+        e->state = by_age(s, st);
+        return fd;
     }
+    if (n != (ssize_t)sizeof h || (magic != COORD__SEG_MAGIC && magic != 0))
+        return fd;
+    if (h.creator_pid <= 0)
+        return fd; /* a header that names no creator is not one of ours */
     e->creator_pid = h.creator_pid;
     e->kind = kind_name(h.kind);
-    h.name[sizeof h.name - 1] = '\0';
-    /* A creator that died before publishing the magic can never publish
-     * it, so an unpublished file of a dead creator is garbage too. */
-    e->state = coord__proc_alive(h.creator_pid, h.creator_start)
-                   ? (magic == 0 ? COORD_GC_BUSY : COORD_GC_LIVE)
-                   : COORD_GC_DEAD;
+    e->state = by_creator(s, &h, magic == COORD__SEG_MAGIC);
+    return fd;
+}
+
+/* Unlink `file` if the name still refers to the file judged through `fd`:
+ * a name re-created since (same name, new file) is somebody's live file. */
+static bool remove_same(int dfd, const char *file, const struct stat *judged)
+{
+    struct stat now;
+    if (fstatat(dfd, file, &now, AT_SYMLINK_NOFOLLOW) != 0 ||
+        now.st_dev != judged->st_dev || now.st_ino != judged->st_ino)
+        return false;
+    return unlinkat(dfd, file, 0) == 0;
+}
+
+int coord_gc_run(const coord_gc_opts *opts, coord_gc_fn fn, void *arg)
+{
+    coord_gc_opts o = {NULL, false, 0};
+    if (opts)
+        o = *opts;
+    if (o.grace_ms < 0)
+        return COORD_EINVAL;
+    struct scan s;
+    memset(&s, 0, sizeof s);
+    s.grace_ns = (uint64_t)(o.grace_ms ? o.grace_ms : COORD_GC_GRACE_MS) *
+                 1000000u;
+    s.ns_known = coord__pidns_id(&s.ns_dev, &s.ns_ino) == 0;
+    const char *prefix = o.prefix ? o.prefix : "";
+    size_t want = strlen(prefix);
+    DIR *d = opendir(SHM_DIR);
+    if (!d)
+        return coord__seg_errno(errno);
+    int removable = 0, stop = 0;
+    size_t plen = strlen(COORD__NAME_PREFIX);
+    struct dirent *de;
+    while (!stop && (de = readdir(d)) != NULL) {
+        if (strncmp(de->d_name, COORD__NAME_PREFIX, plen) != 0 ||
+            strncmp(de->d_name + plen, prefix, want) != 0)
+            continue;
+        coord_gc_entry e;
+        struct stat st;
+        memset(&e, 0, sizeof e);
+        snprintf(e.name, sizeof e.name, "%s", de->d_name + plen);
+        int fd = classify(&s, dirfd(d), de->d_name, &e, &st);
+        if (e.state == COORD_GC_DEAD || e.state == COORD_GC_ABANDONED) {
+            removable++;
+            if (o.remove)
+                e.removed = remove_same(dirfd(d), de->d_name, &st);
+        }
+        if (fd >= 0)
+            close(fd);
+        if (fn)
+            stop = fn(&e, arg);
+    }
+    closedir(d);
+    return stop ? stop : removable;
 }
 
 int coord_gc(bool remove, coord_gc_fn fn, void *arg)
 {
-    return coord_gc_prefix(NULL, remove, fn, arg);
+    coord_gc_opts o = {NULL, remove, 0};
+    return coord_gc_run(&o, fn, arg);
 }
 
 int coord_gc_prefix(const char *prefix, bool remove, coord_gc_fn fn,
                     void *arg)
 {
-    size_t want = prefix ? strlen(prefix) : 0;
-    DIR *d = opendir(SHM_DIR);
-    if (!d)
-        return -errno;
-    int dead = 0, stop = 0;
-    size_t plen = strlen(COORD__NAME_PREFIX);
-    struct dirent *de;
-    while (!stop && (de = readdir(d)) != NULL) {
-        if (strncmp(de->d_name, COORD__NAME_PREFIX, plen) != 0 ||
-            strncmp(de->d_name + plen, prefix ? prefix : "", want) != 0)
-            continue;
-        coord_gc_entry e;
-        memset(&e, 0, sizeof e);
-        snprintf(e.name, sizeof e.name, "%s", de->d_name + plen);
-        classify(dirfd(d), de->d_name, &e);
-        if (e.state == COORD_GC_DEAD) {
-            dead++;
-            if (remove) {
-                char path[300];
-                snprintf(path, sizeof path, "/%s", de->d_name);
-                e.removed = shm_unlink(path) == 0;
-            }
-        }
-        if (fn)
-            stop = fn(&e, arg);
-    }
-    closedir(d);
-    return stop ? stop : dead;
+    coord_gc_opts o = {prefix, remove, 0};
+    return coord_gc_run(&o, fn, arg);
 }

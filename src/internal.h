@@ -70,7 +70,10 @@ coord__mutex *coord__flag_mutex(struct coord_flag *f);
  * Every mapping coord creates itself is a segment: a 256-byte header, then
  * the object at offset COORD__SEG_HDR. The header is position independent
  * (no pointers) and stamped with magic, ABI version, kind and size; openers
- * validate all four. A named segment lives in /dev/shm/coord.<name>.
+ * validate all four, and a named segment's file must be a regular file of
+ * the caller's euid with no group/other permission bits. A named segment
+ * lives in /dev/shm/coord.<name>. The layout is described field by field
+ * in docs/segments.md.
  */
 #define COORD__SEG_MAGIC 0x474553444f4f43ull /* "COODSEG" */
 #define COORD__SEG_HDR 256
@@ -93,12 +96,16 @@ typedef struct coord__seg_hdr {
     uint32_t abi;
     uint32_t kind;
     uint64_t size;          /* whole mapping, header included */
-    int32_t creator_pid;
-    uint32_t named;         /* 1 when backed by a /dev/shm name */
-    uint64_t creator_start; /* creator's start time (clock ticks since boot) */
-    char name[COORD__SEG_HDR - 40]; /* the user's name, NUL-terminated */
+    uint64_t creator_start; /* creator's start time (clock ticks since boot;
+                               0: unknown) */
+    uint64_t pidns_dev;     /* creator's pid namespace: st_dev and st_ino */
+    uint64_t pidns_ino;     /* of /proc/self/ns/pid (both 0: unknown) */
+    int32_t creator_pid;    /* as the creator's pid namespace counts it */
+    char name[COORD__SEG_HDR - 52]; /* the user's name, NUL-terminated;
+                                       empty for an anonymous segment */
 } coord__seg_hdr;
 _Static_assert(sizeof(coord__seg_hdr) == COORD__SEG_HDR, "segment header");
+_Static_assert(COORD__SEG_HDR - 52 > COORD__NAME_MAX, "name fits the header");
 
 /* Validate a user-visible name (1..COORD__NAME_MAX of [A-Za-z0-9._-]). */
 int coord__name_check(const char *name);
@@ -107,36 +114,64 @@ void coord__name_path(char *buf, size_t cap, const char *name);
 
 /* Create a segment for an object of `obj_size` bytes, zero-filled. `name`
  * NULL: anonymous shared mapping. The magic is not yet published: call
- * coord__seg_publish(obj) once the object is initialised. */
+ * coord__seg_publish(obj) once the object is initialised. Returns 0,
+ * COORD_EINVAL, COORD_EEXIST, COORD_EACCES, COORD_EMFILE, COORD_ENOMEM,
+ * COORD_EIO (any other system error). */
 int coord__seg_create(const char *name, uint32_t kind, size_t obj_size,
                       void **obj_out);
 void coord__seg_publish(void *obj);
 /* Open and validate a named segment of `kind`; *obj_size gets the object's
  * size. Returns 0, COORD_ENOENT, COORD_EPROTO, COORD_EVERSION, COORD_EAGAIN,
- * COORD_EACCES, COORD_EINVAL. */
+ * COORD_EACCES (not a regular file owned by our euid with mode 0600 or
+ * less: another user's file, group/other bits, a symlink or a directory),
+ * COORD_EINVAL, COORD_EMFILE, COORD_ENOMEM, COORD_EIO. */
 int coord__seg_open(const char *name, uint32_t kind, void **obj_out,
                     size_t *obj_size);
 /* Unmap the segment holding `obj`; the creator of a named segment also
- * unlinks the name (when `unlink_name` is true). */
+ * unlinks the name (when `unlink_name` is true). Uses this process's own
+ * record of the mapping (see coord__seg_limit), never the shared header:
+ * a pointer this process did not map through coord__seg_create/open is
+ * left alone. */
 void coord__seg_release(void *obj, bool unlink_name);
 /* The header of the segment that holds `obj`. */
 coord__seg_hdr *coord__seg_of(void *obj);
+/* The object size (bytes after the header) this process mapped for `obj`,
+ * from its private record: what a bounds check may trust, since the shared
+ * header can be rewritten by any process that maps it. 0 when `obj` is not
+ * a segment this process created or opened. Lock-free. */
+size_t coord__seg_limit(const void *obj);
+/* Map a coord errno from a system call on a segment to a documented code. */
+int coord__seg_errno(int e);
 
 /* ---- processes (src/os/proc.c) ----------------------------------------- */
 
 /* Start time of `pid` in clock ticks since boot (field 22 of /proc/PID/stat),
- * or 0 when the process does not exist. */
+ * or 0 when unknown (no such process, /proc unreadable, or a /proc that
+ * belongs to another pid namespace). */
 uint64_t coord__proc_start_time(pid_t pid);
-/* True when `pid` runs and started at `start` (0: do not compare). */
-bool coord__proc_alive(pid_t pid, uint64_t start);
+/* The identity (st_dev, st_ino of /proc/self/ns/pid) of the caller's pid
+ * namespace. Returns 0, or COORD_ENOENT when it cannot be read. */
+int coord__pidns_id(uint64_t *dev, uint64_t *ino);
+
+enum coord__proc_fate {
+    COORD__PROC_ALIVE = 0,  /* runs, and is the process that started at
+                               `start` (or no start was recorded) */
+    COORD__PROC_GONE = 1,   /* provably gone: no such pid (ESRCH), another
+                               process under its pid, or a finished zombie */
+    COORD__PROC_UNKNOWN = 2 /* cannot be told (no usable /proc) */
+};
+/* The fate of process `pid` (counted in the caller's pid namespace: the
+ * caller must have checked it is the recorded one) that started at
+ * `start`. Returns an enum coord__proc_fate. */
+int coord__proc_fate(pid_t pid, uint64_t start);
 
 /* ---- CPU load (src/os/cpuload.c) --------------------------------------- */
 
-/* Are more tasks runnable right now (the caller included) than the machine
- * has online CPUs? 1 yes, 0 no, -1 unknown (no /proc). Costs an open, a
- * read and a close of /proc/loadavg (about 4 µs here): sample it, do not
- * poll it. */
-int coord__cpus_taken(void);
+/* The number of tasks runnable right now (the caller included), and in
+ * *cpus the machine's online CPUs (at least 1). -1 when unknown (no /proc).
+ * Costs an open, a read and a close of /proc/loadavg (about 4 µs here):
+ * sample it (coord__load_sample in src/wait.c), do not poll it. */
+int coord__cpus_runnable(int *cpus);
 
 /* ---- child processes (src/os/spawn.c) --------------------------------- */
 
@@ -177,6 +212,17 @@ int coord__child_wait(coord__child *c, int timeout_ms);
  * (none left alive). Blocks in poll() on the pidfds (or polls waitpid). */
 int coord__child_wait_any(coord__child *c, size_t n, int timeout_ms,
                           size_t *which);
+
+/* One poll() over the pidfds of the live children in c[0..n), waiting at
+ * most timeout_ms (0: look once; a child without a pidfd is looked at by
+ * waitpid(WNOHANG) every millisecond instead). Reaps every child that has
+ * ended (status as coord__child_wait) and writes its index to ended[];
+ * `pfd` and `ended` are the caller's scratch, room for n each, so the call
+ * allocates nothing. Returns how many ended (0: none within the time),
+ * COORD_ECHILD (none alive), COORD_EINVAL. */
+struct pollfd;
+int coord__child_poll(coord__child *c, size_t n, struct pollfd *pfd,
+                      size_t *ended, int timeout_ms);
 
 /* SIGKILL `c` and reap it (no zombie). Safe on a reaped child. */
 void coord__child_kill(coord__child *c);

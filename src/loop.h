@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* loop.h: the cooperative worker loop shared by search and rounds (blocks, checks, claim). */
+/* loop.h: the cooperative worker loop shared by search and rounds (blocks, checks, claim, the owner's wait). */
 #ifndef COORD_LOOP_H
 #define COORD_LOOP_H
 
@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "wait.h"
 
 /* The share of [begin, end) that worker w of n iterates. */
 struct coord__share {
@@ -221,65 +222,36 @@ static inline int64_t coord__win_left_after(const struct coord__win *w,
     return (int64_t)(t_left - w->claim_ns);
 }
 
-/* Wait until *word != old: spin for spin_ns (yielding now and then, since
- * on an oversubscribed machine the process we wait for may need our CPU),
- * then sleep on the futex, announcing ourselves in *sleepers so that the
- * writer knows to wake us. */
-static inline uint32_t coord__wait_change(_Atomic uint32_t *word, uint32_t old,
-                            _Atomic uint32_t *sleepers, uint64_t spin_ns)
+struct coord__count_reach {
+    _Atomic uint32_t *count;
+    uint32_t n;
+};
+
+static inline bool coord__count_reached(const void *ctx)
 {
-    uint32_t v;
-    uint64_t until = 0;
-    for (unsigned i = 1;; i++) {
-        v = atomic_load_explicit(word, memory_order_acquire);
-        if (v != old)
-            return v;
-        if ((i & 63) == 0) {
-            uint64_t now = coord_clock_ns();
-            if (until == 0)
-                until = now + spin_ns;
-            else if (now >= until)
-                break;
-            sched_yield();
-        }
-    }
-    /* seq_cst increment, then re-read: pairs with the writer's seq_cst
-     * store and load of `sleepers` (one of us sees the other). */
-    atomic_fetch_add_explicit(sleepers, 1, memory_order_seq_cst);
-    while ((v = atomic_load_explicit(word, memory_order_seq_cst)) == old)
-        coord__futex_wait(word, old, UINT64_MAX);
-    atomic_fetch_sub_explicit(sleepers, 1, memory_order_relaxed);
-    return v;
+    const struct coord__count_reach *c = ctx;
+    return atomic_load_explicit(c->count, memory_order_acquire) >= c->n;
 }
 
 /*
  * The owner's wait until the workers' counter *count reaches n (each worker
- * bumps it with seq_cst, then wakes the owner when *owner_sleeping is
- * set). Spins for spin_ns (yielding every 64 polls: the workers may need
- * this CPU), then sleeps on the futex in slices of slice_ns, and between
- * slices looks for a worker that died (it would never bump the counter).
- * Returns 0, COORD_EPEERDIED (*which died), COORD_ECHILD (*which was
- * reaped by someone else, status unknown) or COORD_ETIMEDOUT (deadline).
+ * bumps it with seq_cst, then coord__wake(count, owner_sleeping, 1)), by
+ * the one wait policy (wait.h): a spin of spin_ns, then futex sleeps in
+ * slices of slice_ns, and between slices a look for a worker that died
+ * (it would never bump the counter). Returns 0, COORD_EPEERDIED (*which
+ * died), COORD_ECHILD (*which was reaped by someone else, status unknown)
+ * or COORD_ETIMEDOUT (deadline).
  */
-static inline int coord__wait_count(_Atomic uint32_t *count, uint32_t n,
+static inline int coord__wait_count(struct coord__spinner *sp,
+                                    _Atomic uint32_t *count, uint32_t n,
                                     _Atomic uint32_t *owner_sleeping,
                                     coord__child *ch, uint64_t spin_ns,
                                     uint64_t slice_ns, uint64_t deadline,
                                     size_t *which)
 {
-    uint64_t start = 0;
-    for (unsigned i = 1;; i++) {
-        if (atomic_load_explicit(count, memory_order_acquire) >= n)
-            return 0;
-        if ((i & 63) == 0) {
-            uint64_t now = coord_clock_ns();
-            if (start == 0)
-                start = now;
-            else if (now - start >= spin_ns)
-                break;
-            sched_yield();
-        }
-    }
+    struct coord__count_reach c = {count, n};
+    if (coord__spin_until(sp, spin_ns, coord__count_reached, &c))
+        return 0;
     for (;;) {
         uint64_t now = coord_clock_ns();
         if (coord__child_wait_any(ch, n, 0, which) == 0)
@@ -289,14 +261,11 @@ static inline int coord__wait_count(_Atomic uint32_t *count, uint32_t n,
         if (now >= deadline)
             return COORD_ETIMEDOUT;
         uint64_t until = now + slice_ns < deadline ? now + slice_ns : deadline;
-        /* seq_cst: pairs with the last worker's increment, then load of
-         * owner_sleeping: one of us sees the other. */
-        atomic_store_explicit(owner_sleeping, 1, memory_order_seq_cst);
-        uint32_t c = atomic_load_explicit(count, memory_order_seq_cst);
-        if (c < n)
-            coord__futex_wait(count, c, until);
-        atomic_store_explicit(owner_sleeping, 0, memory_order_relaxed);
-        if (atomic_load_explicit(count, memory_order_acquire) >= n)
+        uint32_t v = atomic_load_explicit(count, memory_order_acquire);
+        if (v >= n)
+            return 0;
+        coord__sleep_change(count, v, owner_sleeping, until, &v);
+        if (coord__count_reached(&c))
             return 0;
     }
 }

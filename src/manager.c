@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "manager_internal.h"
-#include "spin.h"
+#include "wait.h"
 
 #define CONN_BUF0 16384  /* initial input buffer of a connection */
 #define FRAMES_PER_TURN 8 /* frames served per connection before the next */
@@ -35,6 +35,8 @@ void coord_manager_opts_init(coord_manager_opts *o)
     o->max_batch = 4096;
     o->max_clients = 64;
     o->spin_ns = 0;
+    o->handshake_ms = 2000;
+    o->stall_ms = 10000;
 }
 
 int coord__mopts_fix(const coord_manager_opts *in, coord_manager_opts *out)
@@ -57,6 +59,10 @@ int coord__mopts_fix(const coord_manager_opts *in, coord_manager_opts *out)
         if (in->max_clients)
             d.max_clients = in->max_clients;
         d.spin_ns = in->spin_ns;
+        if (in->handshake_ms)
+            d.handshake_ms = in->handshake_ms;
+        if (in->stall_ms)
+            d.stall_ms = in->stall_ms;
     }
     /* Stored as what it asks for: positive ns, or -1 for none. */
     uint64_t spin;
@@ -70,7 +76,9 @@ int coord__mopts_fix(const coord_manager_opts *in, coord_manager_opts *out)
         d.max_frame < d.max_value + 2 * d.max_key + 64 ||
         d.max_frame < 5 * d.max_batch + 64 ||
         d.max_batch > UINT16_MAX || d.max_entries > INT32_MAX - 2 ||
-        d.max_clients > 100000)
+        d.max_clients > 100000 || d.handshake_ms < 0 ||
+        d.handshake_ms > COORD__MGR_MAX_MS || d.stall_ms < 0 ||
+        d.stall_ms > COORD__MGR_MAX_MS)
         return COORD_EINVAL;
     *out = d;
     return 0;
@@ -248,6 +256,8 @@ struct conn {
     bool closing;     /* close once `out` is flushed */
     bool out_armed;   /* EPOLLOUT registered (reading paused) */
     bool pending;     /* complete frames left for the next turn */
+    bool greeted;     /* a first frame (normally HELLO) was served */
+    uint64_t deadline; /* handshake or stalled frame: closed at this time */
     struct conn *next_pending;
     struct conn *prev, *next; /* all live connections */
 };
@@ -260,6 +270,7 @@ struct server {
     struct conn *all;
     void *lmark;        /* epoll cookie of the listening socket */
     bool listen_paused; /* out of descriptors: not accepting for now */
+    uint64_t next_timer; /* earliest connection deadline, or UINT64_MAX */
     bool stop;
 };
 
@@ -457,6 +468,7 @@ static bool conn_serve(struct server *sv, struct conn *c)
         sv->s.welcome_flags = 0;
         off += total;
         served++;
+        c->greeted = true; /* it spoke: the handshake deadline is over */
         if (r) {
             c->closing = true;
         } else if (upgrade) {
@@ -491,8 +503,8 @@ static bool conn_serve(struct server *sv, struct conn *c)
 }
 
 /* recvmsg on the socket, taking file descriptors sent along: exactly two
- * pipes (a read end for requests, a write end for replies), else the frame
- * is refused. Returns the byte count (0: end of file, -1: errno), or -2
+ * pipes (a read end for requests, a write end for replies, of two different
+ * pipes), else the frame is refused. Returns the byte count (0: end of file, -1: errno), or -2
  * when the connection was closed here. */
 static ssize_t recv_fds(struct server *sv, struct conn *c)
 {
@@ -521,6 +533,9 @@ static ssize_t recv_fds(struct server *sv, struct conn *c)
             fstat(fds[0], &a) != 0 ||
             fstat(fds[1], &b) != 0 || !S_ISFIFO(a.st_mode) ||
             !S_ISFIFO(b.st_mode) ||
+            /* Both ends of one pipe (or one named FIFO twice): the server
+             * would read its own replies and hold the slot for ever. */
+            (a.st_dev == b.st_dev && a.st_ino == b.st_ino) ||
             (fcntl(fds[0], F_GETFL) & O_ACCMODE) != O_RDONLY ||
             (fcntl(fds[1], F_GETFL) & O_ACCMODE) != O_WRONLY) {
             for (size_t i = 0; i < nfd && i < 4; i++)
@@ -539,6 +554,65 @@ static ssize_t recv_fds(struct server *sv, struct conn *c)
         return -2;
     }
     return n;
+}
+
+/* ---- deadlines ----------------------------------------------------------
+ * A connection holds a slot (max_clients) and descriptors, so one that
+ * does not speak must not hold them for long: until its first frame is
+ * served it lives at most handshake_ms from its accept, and afterwards a
+ * partial frame that gets no new byte for stall_ms closes it. Replies the
+ * client does not read (out_armed) and complete frames waiting for their
+ * turn (pending) are the server's wait, not the client's, and never time
+ * out. Each connection keeps its own deadline; next_timer is a lower bound
+ * of them, so the loop costs nothing while no deadline is set, and a sweep
+ * (every connection, O(max_clients)) runs only when next_timer is due. */
+
+static void timer_arm(struct server *sv, struct conn *c, uint64_t deadline)
+{
+    c->deadline = deadline;
+    if (deadline < sv->next_timer)
+        sv->next_timer = deadline;
+}
+
+static bool conn_timed(const struct conn *c)
+{
+    return !c->greeted || (c->in_len > 0 && !c->out_armed && !c->pending);
+}
+
+/* Close the connections whose deadline passed; recompute next_timer. */
+static void timer_sweep(struct server *sv, uint64_t now)
+{
+    uint64_t next = UINT64_MAX;
+    for (struct conn *c = sv->all, *nx; c; c = nx) {
+        nx = c->next;
+        if (!conn_timed(c))
+            continue;
+        if (now >= c->deadline) {
+            if (c->in_len > 0)
+                sv->s.st.malformed++; /* a half frame is dropped */
+            conn_close(sv, c);
+        } else if (c->deadline < next) {
+            next = c->deadline;
+        }
+    }
+    sv->next_timer = next;
+}
+
+/* The epoll_wait timeout: `tmo` (0 or -1, the loop's own choice), shortened
+ * to reach the next connection deadline; sweeps first when it is due. */
+static int timer_wait_ms(struct server *sv, int tmo)
+{
+    /* Checked on busy turns too (tmo 0): a loop kept awake by other
+     * clients must still close the silent ones. */
+    if (sv->next_timer == UINT64_MAX)
+        return tmo;
+    uint64_t now = coord_clock_ns();
+    if (now >= sv->next_timer)
+        timer_sweep(sv, now);
+    if (tmo == 0 || sv->next_timer == UINT64_MAX)
+        return tmo;
+    uint64_t ms = (sv->next_timer - now + 999999) / 1000000;
+    return ms > INT32_MAX ? INT32_MAX : (int)ms;
 }
 
 static void conn_read(struct server *sv, struct conn *c)
@@ -568,7 +642,10 @@ static void conn_read(struct server *sv, struct conn *c)
         return;
     }
     c->in_len += (size_t)n;
-    conn_serve(sv, c);
+    /* New bytes of a frame that is still partial restart its clock. */
+    if (conn_serve(sv, c) && c->greeted && conn_timed(c))
+        timer_arm(sv, c,
+                  coord_clock_ns() + (uint64_t)sv->s.o.stall_ms * 1000000);
 }
 
 static void do_accept(struct server *sv)
@@ -619,6 +696,8 @@ static void do_accept(struct server *sv)
         }
         c->in_fd = c->out_fd = fd;
         c->pend_in = c->pend_out = -1;
+        timer_arm(sv, c,
+                  coord_clock_ns() + (uint64_t)sv->s.o.handshake_ms * 1000000);
         c->in_cap = CONN_BUF0;
         coord__wbuf_init(&c->out);
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
@@ -643,6 +722,7 @@ static int serve(int lfd, int sfd, const coord_manager_opts *o)
 {
     struct server sv;
     memset(&sv, 0, sizeof sv);
+    sv.next_timer = UINT64_MAX;
     coord__mstore_init(&sv.s, o);
     sv.lfd = lfd;
     sv.sfd = sfd;
@@ -657,7 +737,7 @@ static int serve(int lfd, int sfd, const coord_manager_opts *o)
     epoll_ctl(sv.ep, EPOLL_CTL_ADD, sfd, &ev);
     struct epoll_event evs[MAX_EVENTS];
     /* After serving, poll until spin_until before sleeping (spin_ns in
-     * manager.h, src/spin.h). The window opens when the serving is done,
+     * manager.h, src/wait.h). The window opens when the serving is done,
      * so a long turn does not use it up, nor pass for a lost CPU. */
     uint64_t spin_ns = o->spin_ns > 0 ? (uint64_t)o->spin_ns : 0;
     uint64_t spin_until = 0;
@@ -666,12 +746,18 @@ static int serve(int lfd, int sfd, const coord_manager_opts *o)
         bool spin = false;
         if (!sv.pending_head && spin_ns)
             spin = coord_clock_ns() < spin_until;
+        if (!spin && spin_until) {
+            coord__spin_end(&sp); /* the window is over */
+            spin_until = 0;
+        }
         int n = epoll_wait(sv.ep, evs, MAX_EVENTS,
-                           sv.pending_head || spin ? 0 : -1);
+                           timer_wait_ms(&sv, sv.pending_head || spin ? 0 : -1));
         if (n < 0 && errno != EINTR)
             break;
-        if (n == 0 && spin && !coord__spin_step(&sp))
-            spin_until = 0; /* the CPU is wanted: sleep (spin.h) */
+        if (n == 0 && spin && !coord__spin_step(&sp)) {
+            coord__spin_end(&sp); /* the CPU is wanted: sleep (wait.h) */
+            spin_until = 0;
+        }
         for (int i = 0; i < n; i++) {
             void *p = evs[i].data.ptr;
             if (p == &lmark) {
@@ -706,7 +792,7 @@ static int serve(int lfd, int sfd, const coord_manager_opts *o)
         }
         if (n > 0 && spin_ns)
             spin_until =
-                coord__spin_allowed(&sp) ? coord_clock_ns() + spin_ns : 0;
+                coord__spin_begin(&sp, spin_ns) ? sp.start + spin_ns : 0;
     }
     /* Stop: close every connection (clients see EOF: COORD_EPEERDIED). */
     for (struct conn *c = sv.pending_head, *next; c; c = next) {
@@ -838,6 +924,14 @@ int coord_manager_stop(coord_manager *m, int timeout_ms)
 
 int coord_manager_run(const char *socket_path, const coord_manager_opts *opts)
 {
+    return coord_manager_run_ready(socket_path, opts, NULL, NULL);
+}
+
+int coord_manager_run_ready(const char *socket_path,
+                            const coord_manager_opts *opts,
+                            void (*ready)(void *arg, const char *path),
+                            void *arg)
+{
     coord_manager_opts o;
     int r = coord__mopts_fix(opts, &o);
     if (r)
@@ -862,6 +956,8 @@ int coord_manager_run(const char *socket_path, const coord_manager_opts *opts)
     int lfd;
     r = listen_on(&p, socket_path, &lfd);
     if (r == 0) {
+        if (ready)
+            ready(arg, p.path);
         r = serve(lfd, sfd, &o);
         close(lfd);
         path_cleanup(&p);

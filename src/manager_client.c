@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "internal.h"
-#include "spin.h"
+#include "wait.h"
 #include "wire.h"
 
 struct coord_mclient {
@@ -72,29 +72,33 @@ static ssize_t read_nb(coord_mclient *c)
 }
 
 /* The first wait of a call: read again and again for up to spin_ns, or
- * to the call's deadline, politely (src/spin.h). A reply from a server
+ * to the call's deadline, politely (src/wait.h). A reply from a server
  * that is awake comes back in a microsecond or two, while waking a
  * sleeping process costs tens of them on an idle VM. Reading, rather than
  * polling then reading, keeps the pick-up to one system call. Returns the
  * last read's result; -1 with errno EAGAIN when nothing came (sleep). */
 static ssize_t spin_read(coord_mclient *c, int timeout_ms, uint64_t deadline)
 {
-    if (!c->spin_ns || !coord__spin_allowed(&c->sp)) {
+    if (!coord__spin_begin(&c->sp, c->spin_ns)) {
         errno = EAGAIN;
         return -1;
     }
-    uint64_t end = coord_clock_ns() + c->spin_ns;
+    uint64_t end = c->sp.start + c->spin_ns;
     if (timeout_ms > 0 && end > deadline)
         end = deadline;
     ssize_t n;
     do {
-        /* Past the window, or the CPU is wanted: sleep (spin.h). */
+        /* Past the window, or the CPU is wanted: sleep (wait.h). */
         if (coord_clock_ns() >= end || !coord__spin_step(&c->sp)) {
+            coord__spin_end(&c->sp);
             errno = EAGAIN;
             return -1;
         }
         n = read_nb(c);
     } while (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
+    int e = errno;
+    coord__spin_end(&c->sp);
+    errno = e;
     return n;
 }
 

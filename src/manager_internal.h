@@ -69,6 +69,9 @@ void coord__mstore_free(struct coord__mstore *s);
 int coord__mstore_exec(struct coord__mstore *s, const uint8_t *frame,
                        size_t len, struct coord__wbuf *rep);
 
+/* The longest handshake_ms and stall_ms accepted: one hour. */
+#define COORD__MGR_MAX_MS 3600000
+
 /* Check and complete options (0 fields take defaults). Returns 0 or
  * COORD_EINVAL. */
 int coord__mopts_fix(const coord_manager_opts *in, coord_manager_opts *out);

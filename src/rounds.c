@@ -9,7 +9,6 @@
 
 #include "loop.h"
 
-#define DEFAULT_SPIN_NS 50000u
 #define GRACE_MS 1000
 /* While waiting for a round to end, look at the workers' pidfds this
  * often, so a dead worker is noticed within about a millisecond. */
@@ -31,6 +30,7 @@ struct rctl {
     alignas(COORD__CACHE_LINE) _Atomic uint32_t done;
     _Atomic uint32_t parent_sleeping;
     struct coord__win win;
+    struct coord__spinset spinners; /* who spins on this object */
 };
 
 struct rslot {
@@ -58,6 +58,7 @@ struct coord_rounds {
     uint32_t w; /* the worker being forked (read by the child) */
     bool broken;
     coord_rounds_totals t;
+    struct coord__spinner sp; /* the owner's waits */
 };
 
 static struct rlayout rlayout_of(uint32_t n, size_t max_input,
@@ -90,7 +91,9 @@ static int rounds_worker(void *p)
     struct coord_rounds *r = p; /* our private copy of the owner's struct */
     struct rctl *ctl = r->ctl;
     struct rslot *slot = &r->slots[r->w];
-    uint64_t spin = r->o.spin_ns ? r->o.spin_ns : DEFAULT_SPIN_NS;
+    uint64_t spin = r->o.spin_ns ? r->o.spin_ns : COORD__SPIN_DEFAULT_NS;
+    struct coord__spinner sp = {0};
+    coord__spinner_join(&sp, &ctl->spinners);
     void *scratch = malloc(r->o.result_size ? r->o.result_size : 1);
     if (!scratch)
         return 4;
@@ -100,7 +103,8 @@ static int rounds_worker(void *p)
         return 3; /* validated at create: cannot happen */
     uint32_t seen = 0;
     for (;;) {
-        seen = coord__wait_change(&ctl->seq, seen, &ctl->sleepers, spin);
+        coord__wait_change(&sp, spin, &ctl->seq, seen, &ctl->sleepers,
+                           UINT64_MAX, &seen);
         if (atomic_load_explicit(&ctl->quit, memory_order_acquire))
             break;
         /* The acquire load of seq in wait_change made the round's
@@ -131,13 +135,12 @@ static int rounds_worker(void *p)
         slot->outcome = (uint32_t)L.outcome;
         /* Waiting for the next round is not iteration time. */
         coord_interval_restart(&iv);
-        /* seq_cst: pairs with the owner's parent_sleeping store + done
-         * load, as in wait_change. The release half publishes the slot. */
+        /* seq_cst: pairs with the owner's sleep (wait.h). The release
+         * half publishes the slot. */
         uint32_t d = atomic_fetch_add_explicit(&ctl->done, 1,
                                                memory_order_seq_cst) + 1;
-        if (d == r->n &&
-            atomic_load_explicit(&ctl->parent_sleeping, memory_order_seq_cst))
-            coord__futex_wake(&ctl->done, 1);
+        if (d == r->n)
+            coord__wake(&ctl->done, &ctl->parent_sleeping, 1);
     }
     free(scratch);
     return 0;
@@ -194,6 +197,7 @@ int coord_rounds_create(coord_rounds **out, const coord_rounds_opts *o,
     coord__seg_publish(r->base);
     r->ctl = (struct rctl *)(r->base + r->l.ctl);
     r->slots = (struct rslot *)(r->base + r->l.slots);
+    coord__spinner_join(&r->sp, &r->ctl->spinners);
     r->ch = calloc(r->n, sizeof *r->ch);
     if (!r->ch) {
         release_all(r);
@@ -219,9 +223,10 @@ int coord_rounds_create(coord_rounds **out, const coord_rounds_opts *o,
  * (deadline passed). */
 static int wait_done(struct coord_rounds *r, uint64_t deadline, size_t *which)
 {
-    return coord__wait_count(&r->ctl->done, r->n, &r->ctl->parent_sleeping,
-                             r->ch, r->o.spin_ns ? r->o.spin_ns
-                                                 : DEFAULT_SPIN_NS,
+    return coord__wait_count(&r->sp, &r->ctl->done, r->n,
+                             &r->ctl->parent_sleeping, r->ch,
+                             r->o.spin_ns ? r->o.spin_ns
+                                          : COORD__SPIN_DEFAULT_NS,
                              WATCH_NS, deadline, which);
 }
 
@@ -264,11 +269,10 @@ int coord_rounds_run(coord_rounds *r, const void *input, size_t len,
     atomic_store_explicit(&ctl->win.published, 0, memory_order_relaxed);
     uint64_t t_start = coord_clock_ns();
     uint64_t deadline = coord__deadline(timeout_ms);
-    /* seq_cst store then seq_cst load of sleepers: see wait_change. The
-     * store also releases everything written above to the workers. */
+    /* seq_cst store then seq_cst load of sleepers (wait.h). The store
+     * also releases everything written above to the workers. */
     atomic_fetch_add_explicit(&ctl->seq, 1, memory_order_seq_cst);
-    if (atomic_load_explicit(&ctl->sleepers, memory_order_seq_cst))
-        coord__futex_wake(&ctl->seq, INT_MAX);
+    coord__wake(&ctl->seq, &ctl->sleepers, INT_MAX);
 
     size_t which = 0;
     int rc = wait_done(r, deadline, &which);

@@ -14,8 +14,8 @@
  * a timeout it lets them stop by themselves before killing them. */
 #define READY_TIMEOUT_NS 10000000000ull
 #define GRACE_MS 1000
-/* How long waits spin (yielding) before they sleep on a futex. */
-#define SPIN_NS 50000u
+/* How long waits spin (wait.h) before they sleep on a futex. */
+#define SPIN_NS COORD__SPIN_DEFAULT_NS
 
 /* Per-worker results, one cache line pair each so that workers finishing
  * at the same time do not share lines. Written by the worker before it
@@ -42,6 +42,7 @@ struct ctl {
     _Atomic uint32_t sleepers;        /* workers asleep on `go` */
     _Atomic uint32_t parent_sleeping; /* the parent asleep on `ready` */
     struct coord__win win;
+    struct coord__spinset spinners;   /* who spins on this search */
 };
 
 struct layout {
@@ -137,12 +138,15 @@ static int search_worker(void *p)
      * (A parent that dies makes the kernel kill us: PR_SET_PDEATHSIG.) */
     uint32_t ready = atomic_fetch_add_explicit(&ctl->ready, 1,
                                                memory_order_seq_cst) + 1;
-    if (ready == c->n &&
-        atomic_load_explicit(&ctl->parent_sleeping, memory_order_seq_cst))
-        coord__futex_wake(&ctl->ready, 1);
+    if (ready == c->n)
+        coord__wake(&ctl->ready, &ctl->parent_sleeping, 1);
     /* Spin a little (the go usually follows the last fork within tens of
      * microseconds, and a futex wake-up costs about as much), then sleep. */
-    coord__wait_change(&ctl->go, 0, &ctl->sleepers, SPIN_NS);
+    struct coord__spinner sp = {0};
+    coord__spinner_join(&sp, &ctl->spinners);
+    uint32_t go;
+    coord__wait_change(&sp, SPIN_NS, &ctl->go, 0, &ctl->sleepers, UINT64_MAX,
+                       &go);
     uint64_t cpu0 = coord__cpu_ns();
     slot->t_start = coord_clock_ns();
     coord__loop_run(&L, &s);
@@ -174,7 +178,7 @@ static int check_opts(const coord_search_opts *o, coord_probe_fn probe,
         (o->partition != COORD_PARTITION_INTERLEAVED &&
          o->partition != COORD_PARTITION_BLOCKS) ||
         result_size > COORD_SEARCH_MAX_RESULT || (!result && result_size) ||
-        coord__check_timeout(o->timeout_ms))
+        o->timeout_ms == 0 || coord__check_timeout(o->timeout_ms))
         return COORD_EINVAL;
     if (o->overhead_budget != 0 &&
         (!isfinite(o->overhead_budget) || o->overhead_budget <= 0 ||
@@ -196,7 +200,9 @@ static void kill_all(coord__child *ch, uint32_t n)
 static int wait_ready(struct ctl *ctl, coord__child *ch, uint32_t n,
                       size_t *which)
 {
-    return coord__wait_count(&ctl->ready, n, &ctl->parent_sleeping, ch,
+    struct coord__spinner sp = {0};
+    coord__spinner_join(&sp, &ctl->spinners);
+    return coord__wait_count(&sp, &ctl->ready, n, &ctl->parent_sleeping, ch,
                              SPIN_NS, 1000000ull,
                              coord_clock_ns() + READY_TIMEOUT_NS, which);
 }
@@ -347,10 +353,9 @@ int coord_search(const coord_search_opts *opts, coord_probe_fn probe,
         return r;
     }
     uint64_t go_ns = coord_clock_ns();
-    /* seq_cst store, then the sleepers load: see coord__wait_change. */
+    /* seq_cst store, then the sleepers load (wait.h). */
     atomic_store_explicit(&ctl->go, 1, memory_order_seq_cst);
-    if (atomic_load_explicit(&ctl->sleepers, memory_order_seq_cst))
-        coord__futex_wake(&ctl->go, INT_MAX);
+    coord__wake(&ctl->go, &ctl->sleepers, INT_MAX);
 
     /* Join: reap workers as they end. A failure status ends the search:
      * the rest are killed (their shares are incomplete anyway). */

@@ -306,6 +306,18 @@ TEST(manager_bad_input)
     longp[sizeof longp - 1] = '\0';
     ASSERT_CODE(coord_manager_start(&m, longp, NULL), COORD_ENAMETOOLONG);
     ASSERT_CODE(coord_manager_run(NULL, NULL), COORD_EINVAL);
+    coord_manager_opts_init(&o);
+    o.handshake_ms = -1;
+    ASSERT_CODE(coord_manager_start(&m, NULL, &o), COORD_EINVAL);
+    o.handshake_ms = 3600001;
+    ASSERT_CODE(coord_manager_start(&m, NULL, &o), COORD_EINVAL);
+    coord_manager_opts_init(&o);
+    o.stall_ms = -5;
+    ASSERT_CODE(coord_manager_run("/tmp/never-made/x.sock", &o), COORD_EINVAL);
+    /* A zeroed options struct means the defaults. */
+    memset(&o, 0, sizeof o);
+    ASSERT_OK(coord_manager_start(&m, NULL, &o));
+    stop_ok(m);
 
     /* A directory others can enter is refused; so is a file in the way. */
     char dir[64], sock[96];
@@ -502,7 +514,12 @@ TEST(manager_out_of_descriptors)
     low = (struct rlimit){(rlim_t)lim, old.rlim_max}; /* soft limit only */
     ASSERT_OK(setrlimit(RLIMIT_NOFILE, &low));
     coord_manager *m;
-    int r = coord_manager_start(&m, NULL, NULL);
+    /* The raw connections below stay silent: no handshake deadline may
+     * close them while the test looks at the paused listener. */
+    coord_manager_opts mo;
+    coord_manager_opts_init(&mo);
+    mo.handshake_ms = 3600000;
+    int r = coord_manager_start(&m, NULL, &mo);
     ASSERT_OK(setrlimit(RLIMIT_NOFILE, &old));
     ASSERT_OK(r);
     coord_mclient *c[32];
@@ -867,6 +884,11 @@ TEST(manager_pipe_handshake)
     ASSERT_OK(pipe(rp));
     int file = open("/dev/null", O_RDONLY);
     int bad1[2] = {file, rp[1]}, bad2[2] = {rq[1], rp[0]}, good[2] = {rq[0], rp[1]};
+    /* Both ends of one pipe: the server would answer itself and hold a
+     * slot and two descriptors until it stops. */
+    int same[2] = {rp[0], rp[1]};
+    ASSERT_CODE(raw_expect_err(hello_with_fds(p, same, 2, NULL, 0)),
+                COORD_EBADMSG);
     /* Not pipes, one descriptor, or the wrong ends: refused. */
     ASSERT_CODE(raw_expect_err(hello_with_fds(p, bad1, 2, NULL, 0)),
                 COORD_EBADMSG);
@@ -1830,6 +1852,154 @@ TEST(manager_client_spin_keeps_the_deadline)
     stop_ok(m);
 }
 
+/* ---- slots cannot be held without speaking ------------------------------ */
+
+/* Wait (at most T) until the server closes `fd`, reading and dropping what
+ * it sends; returns the ms from t0 to the close. */
+static uint64_t wait_closed_ms(int fd, uint64_t t0)
+{
+    uint8_t b[256];
+    for (;;) {
+        struct pollfd p = {fd, POLLIN, 0};
+        ASSERT_EQ(poll(&p, 1, T), 1);
+        ssize_t n = recv(fd, b, sizeof b, MSG_DONTWAIT);
+        if (n == 0 || (n < 0 && errno == ECONNRESET))
+            return (coord_clock_ns() - t0) / 1000000;
+        ASSERT_TRUE(n > 0 || errno == EAGAIN || errno == EINTR);
+    }
+}
+
+/* Connect, retrying (at most 10 s) while the server is full. */
+static coord_mclient *connect_when_free(const char *path)
+{
+    coord_mclient *c = NULL;
+    uint64_t dl = coord_clock_ns() + 10000000000ull;
+    int r;
+    while ((r = coord_mclient_connect(&c, path, T)) == COORD_ECONNREFUSED &&
+           coord_clock_ns() < dl)
+        usleep(1000);
+    ASSERT_OK(r);
+    return c;
+}
+
+/* Send a HELLO without pipes on the socket and read its WELCOME. */
+static int raw_hello(const char *path)
+{
+    int fd = raw_connect(path);
+    uint8_t b[64];
+    raw_send(fd, b, frame(b, 1, COORD__W_HELLO, 0, NULL, 0));
+    read_exact(fd, b, 32);
+    ASSERT_EQ(b[5], COORD__W_WELCOME);
+    return fd;
+}
+
+TEST(manager_handshake_deadline)
+{
+    /* Slowloris: max_clients connections that never send a HELLO. They
+     * are closed after handshake_ms, and new clients get in again. */
+    coord_manager_opts o;
+    coord_manager_opts_init(&o);
+    o.max_clients = 4;
+    o.handshake_ms = 300;
+    coord_manager *m;
+    ASSERT_OK(coord_manager_start(&m, NULL, &o));
+    const char *p = coord_manager_path(m);
+    int silent[4];
+    uint64_t t0 = coord_clock_ns();
+    for (int i = 0; i < 4; i++)
+        silent[i] = raw_connect(p);
+    coord_mclient *c = NULL;
+    int r = coord_mclient_connect(&c, p, T);
+    if (r == 0) /* only when the machine was slower than the deadline */
+        coord_mclient_close(c);
+    else
+        ASSERT_CODE(r, COORD_ECONNREFUSED);
+    /* Each is closed, never before its deadline. */
+    for (int i = 0; i < 4; i++) {
+        ASSERT_GE(wait_closed_ms(silent[i], t0), 300);
+        close(silent[i]);
+    }
+    c = connect_when_free(p);
+    /* A client that completed its HELLO is never timed out when idle. */
+    int idle = raw_hello(p);
+    int late = raw_connect(p);
+    t0 = coord_clock_ns();
+    ASSERT_GE(wait_closed_ms(late, t0), 250);
+    close(late);
+    coord_mval v = coord_mval_i64(1);
+    ASSERT_OK(coord_mclient_set(c, "d", "k", &v, T));
+    const uint8_t get[] = {1, 0, 1, 0, 1, 0, 'd', 'k'};
+    uint8_t b[64];
+    raw_send(idle, b, frame(b, 1, COORD__W_REQ, 1, get, sizeof get));
+    read_exact(idle, b, 25);
+    ASSERT_EQ(b[5], COORD__W_REP);
+    close(idle);
+    coord_mclient_close(c);
+    stop_ok(m);
+}
+
+TEST(manager_half_frame_stall)
+{
+    /* A client that sends part of a frame and then nothing holds its slot
+     * for stall_ms at most; every byte restarts the clock. */
+    coord_manager_opts o;
+    coord_manager_opts_init(&o);
+    o.max_clients = 2;
+    o.stall_ms = 300;
+    coord_manager *m;
+    ASSERT_OK(coord_manager_start(&m, NULL, &o));
+    const char *p = coord_manager_path(m);
+    int half = raw_hello(p), idle = raw_hello(p);
+    const uint8_t get[] = {1, 0, 1, 0, 1, 0, 'd', 'k'};
+    uint8_t b[64];
+    size_t n = frame(b, 1, COORD__W_REQ, 1, get, sizeof get);
+    raw_send(half, b, 5);
+    uint64_t t0 = coord_clock_ns();
+    coord_mclient *c = NULL;
+    int r = coord_mclient_connect(&c, p, T);
+    ASSERT_CODE(r, COORD_ECONNREFUSED); /* full, whatever the speed */
+    ASSERT_GE(wait_closed_ms(half, t0), 300);
+    close(half);
+    c = connect_when_free(p);
+    coord_manager_stats st;
+    ASSERT_OK(coord_mclient_stats(c, &st, T));
+    ASSERT_GE(st.malformed, 1); /* the dropped half frame */
+    coord_mclient_close(c);
+    /* The idle connection (no partial frame) is still served. */
+    raw_send(idle, b, n);
+    read_exact(idle, b, 17);
+    ASSERT_EQ(b[5], COORD__W_REP);
+    close(idle);
+    stop_ok(m);
+}
+
+TEST(manager_cli_bad_socket)
+{
+    /* A bad path is reported as what it is, before "serving" is printed. */
+    char err[512];
+    const char *empty[] = {"--socket", "", NULL};
+    test_cli_usage_error(COORD_CLI_PATH, "manager", empty, err, sizeof err, T);
+    ASSERT_TRUE(strstr(err, "serving") == NULL);
+    ASSERT_TRUE(strstr(err, "empty") != NULL);
+    const char *neg[] = {"--socket", "/tmp/x/y.sock", "--handshake-ms", "-1",
+                         NULL};
+    test_cli_usage_error(COORD_CLI_PATH, "manager", neg, err, sizeof err, T);
+    const char *limits[] = {"--socket", "/nonexistent-coord/x/y.sock",
+                            "--max-frame", "5000", NULL};
+    test_cli_usage_error(COORD_CLI_PATH, "manager", limits, err, sizeof err,
+                         T);
+    ASSERT_TRUE(strstr(err, "serving") == NULL);
+    ASSERT_TRUE(strstr(err, "invalid limits") != NULL);
+    /* A runtime failure (exit 1), also without "serving". */
+    const char *argv[] = {COORD_CLI_PATH, "manager", "--socket",
+                          "/nonexistent-coord/x/y.sock", NULL};
+    int status = test_run(argv, NULL, 0, err, sizeof err, T);
+    ASSERT_TRUE(WIFEXITED(status));
+    ASSERT_EQ(WEXITSTATUS(status), 1);
+    ASSERT_TRUE(strstr(err, "serving") == NULL);
+    ASSERT_TRUE(strstr(err, "does not exist") != NULL);
+}
+
 #define TEST_LIST(X)                                                           \
     X(manager_dict_ops)                                                        \
     X(manager_list_ops)                                                        \
@@ -1861,6 +2031,9 @@ TEST(manager_client_spin_keeps_the_deadline)
     X(manager_spin_policy_bad_input)                                           \
     X(manager_spin_policies_serve_alike)                                       \
     X(manager_server_sleeps_after_its_spin)                                    \
+    X(manager_handshake_deadline)                                              \
+    X(manager_half_frame_stall)                                                \
+    X(manager_cli_bad_socket)                                                  \
     X(manager_client_spin_keeps_the_deadline)
 #define HELPER_LIST(X)
 TEST_MAIN()

@@ -451,6 +451,9 @@ TEST(report_usage_errors)
 {
     static const char *const bad[][3] = {
         {"--only", "nosuch", NULL},
+        {"--only", "", NULL},
+        {"--only", ",", NULL},
+        {"--only", ",,", NULL},
         {"--timeout", "0", NULL},
         {"--out", "", NULL},
         {"--bogus", NULL},

@@ -88,6 +88,18 @@ static inline coord_mval coord_mval_none(void)
  * operations in one frame COORD_E2BIG, more than max_clients connections
  * COORD_ECONNREFUSED at connect.
  *
+ * Connections cannot hold their slot without speaking: a connection whose
+ * first frame (the HELLO of coord_mclient_connect) is not complete within
+ * handshake_ms of its accept is closed, so connections that never speak
+ * lock new clients out for at most handshake_ms; and a connection that
+ * holds part of a frame and sends no further byte for stall_ms is closed
+ * (the half frame is dropped and counted as malformed). An idle client
+ * between requests, and one whose replies wait for it to read them, keep
+ * their connection. A HELLO whose two descriptors are not the read end of
+ * one pipe and the write end of another (a file, a socket, the wrong ends,
+ * or both ends of one pipe) is refused with an ERR frame of
+ * COORD_EBADMSG and the connection is closed.
+ *
  * spin_ns is not a limit but the server's wait policy: after it has served
  * something, it keeps polling its connections for spin_ns before it sleeps
  * in epoll_wait. A client that sends its next request within that window
@@ -110,9 +122,14 @@ typedef struct coord_manager_opts {
     size_t max_batch;   /* default 4096 operations per frame */
     size_t max_clients; /* default 64 */
     int64_t spin_ns;    /* default 50 µs (0); negative: never; <= 1 s */
+    int handshake_ms;   /* default 2000; 1 .. 3600000 (one hour) */
+    int stall_ms;       /* default 10000; 1 .. 3600000 */
 } coord_manager_opts;
 
-/* coord_manager_opts_init: fill `o` with the defaults above. Pure. */
+/* coord_manager_opts_init: fill `o` with the defaults above. Pure.
+ * A zeroed coord_manager_opts means the same defaults (every 0 field takes
+ * its default); a field out of its range makes coord_manager_start and
+ * coord_manager_run return COORD_EINVAL. */
 COORD_EXTERN void coord_manager_opts_init(coord_manager_opts *o);
 
 /*
@@ -164,6 +181,23 @@ COORD_EXTERN int coord_manager_stop(coord_manager *m, int timeout_ms);
  */
 COORD_EXTERN int coord_manager_run(const char *socket_path,
                                    const coord_manager_opts *opts);
+
+/*
+ * coord_manager_run_ready: coord_manager_run that calls ready(arg, path)
+ * once, after the socket listens and before any client is served (the CLI
+ * prints "serving" there, so it never announces a server that failed to
+ * start). ready NULL: the same as coord_manager_run. ready runs in the
+ * calling thread with SIGINT and SIGTERM blocked; clients wait in the
+ * backlog while it runs, so it should return soon.
+ * Returns the codes of coord_manager_run. When it fails before listening
+ * (COORD_EINVAL for bad options or an empty path, and the path codes of
+ * coord_manager_start), ready is not called.
+ */
+COORD_EXTERN int coord_manager_run_ready(const char *socket_path,
+                                         const coord_manager_opts *opts,
+                                         void (*ready)(void *arg,
+                                                       const char *path),
+                                         void *arg);
 
 /*
  * coord_mclient_connect: connect to the manager at `path`, exchange the

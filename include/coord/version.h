@@ -13,7 +13,7 @@
      COORD_VERSION_PATCH)
 
 /* ABI version stamped into every shared segment; bumped on layout changes. */
-#define COORD_ABI_VERSION 1
+#define COORD_ABI_VERSION 2
 
 /*
  * coord_version: COORD_VERSION_HEX of the library actually linked.

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* cpuload.c: are all of the machine's CPUs taken? (the number of runnable tasks, from /proc/loadavg) */
+/* cpuload.c: how many tasks are runnable, and how many CPUs are online (from /proc/loadavg and sysconf) */
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -17,7 +18,7 @@ static int online_cpus(void)
     return n > 0 ? (int)n : 1;
 }
 
-int coord__cpus_taken(void)
+int coord__cpus_runnable(int *cpus)
 {
     /* "0.52 0.58 0.59 3/211 12345": the fourth field is the number of
      * runnable tasks right now (the reader included) / all tasks. */
@@ -41,5 +42,6 @@ int coord__cpus_taken(void)
     long running = strtol(p, &end, 10);
     if (end == p || *end != '/' || running < 1)
         return -1;
-    return running > online_cpus() ? 1 : 0;
+    *cpus = online_cpus();
+    return running > INT32_MAX ? INT32_MAX : (int)running;
 }

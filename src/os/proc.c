@@ -1,47 +1,110 @@
 /* SPDX-License-Identifier: MIT */
-/* proc.c: process identity (pid plus start time) for liveness checks. */
+/* proc.c: process identity (pid, start time, pid namespace) and provable death. */
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "internal.h"
 
-uint64_t coord__proc_start_time(pid_t pid)
+/* What /proc/PID/stat says about one process. */
+struct proc_stat {
+    char state;           /* field 3: R, S, D, Z, X, ... */
+    long threads;         /* field 20 */
+    uint64_t start;       /* field 22: clock ticks since boot */
+};
+
+/* Read /proc/PID/stat. Returns 0, or -1 when it cannot be read or parsed
+ * (no such process in this /proc, /proc unmounted, hidepid, ...). */
+static int read_stat(pid_t pid, struct proc_stat *ps)
 {
     char path[64], buf[1024];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return 0;
+        return -1;
     ssize_t n = read(fd, buf, sizeof buf - 1);
     close(fd);
     if (n <= 0)
-        return 0;
+        return -1;
     buf[n] = '\0';
     /* The command name (field 2) may hold spaces and parentheses: skip to
-     * the last ')' and count fields from there. Field 3 (state) follows;
-     * starttime is field 22. */
+     * the last ')' and count fields from there. */
     char *p = strrchr(buf, ')');
-    if (!p)
-        return 0;
-    if (p[1] == ' ' && p[2] == 'Z')
-        return 0; /* a zombie has finished running */
+    if (!p || p[1] != ' ' || p[2] == '\0')
+        return -1;
+    ps->state = p[2];
+    ps->threads = 0;
+    ps->start = 0;
     int field = 2;
-    for (; *p && field < 22; p++)
-        if (*p == ' ')
-            field++;
-    return strtoull(p, NULL, 10);
+    for (p++; *p && field < 22; p++) {
+        if (*p != ' ')
+            continue;
+        field++;
+        if (field == 20)
+            ps->threads = strtol(p + 1, NULL, 10);
+    }
+    if (field != 22)
+        return -1;
+    ps->start = strtoull(p, NULL, 10);
+    return 0;
 }
 
-bool coord__proc_alive(pid_t pid, uint64_t start)
+/* Does this /proc show the pid namespace we live in? A /proc mounted by
+ * another namespace (unshare --pid without --mount-proc) names other
+ * processes with our pid numbers: its start times would belong to
+ * strangers. /proc/self resolves to our pid as that /proc counts it. */
+static bool proc_view_ours(void)
+{
+    char buf[32];
+    ssize_t n = readlink("/proc/self", buf, sizeof buf - 1);
+    if (n <= 0)
+        return false;
+    buf[n] = '\0';
+    return strtol(buf, NULL, 10) == (long)getpid();
+}
+
+uint64_t coord__proc_start_time(pid_t pid)
+{
+    struct proc_stat ps;
+    if (!proc_view_ours() || read_stat(pid, &ps) != 0)
+        return 0;
+    return ps.start;
+}
+
+int coord__pidns_id(uint64_t *dev, uint64_t *ino)
+{
+    struct stat st;
+    if (stat("/proc/self/ns/pid", &st) != 0)
+        return COORD_ENOENT;
+    *dev = (uint64_t)st.st_dev;
+    *ino = (uint64_t)st.st_ino;
+    /* Both zero is how a header says "not recorded": never a real id. */
+    return *dev == 0 && *ino == 0 ? COORD_ENOENT : 0;
+}
+
+int coord__proc_fate(pid_t pid, uint64_t start)
 {
     if (pid <= 0)
-        return false;
-    uint64_t now = coord__proc_start_time(pid);
-    if (now == 0)
-        return false;
+        return COORD__PROC_UNKNOWN;
+    /* ESRCH is the kernel's own word that no process (not even a zombie)
+     * has this pid in our namespace: the only proof that needs no /proc.
+     * EPERM means it exists (another user's process). */
+    if (kill(pid, 0) != 0 && errno == ESRCH)
+        return COORD__PROC_GONE;
+    struct proc_stat ps;
+    if (!proc_view_ours() || read_stat(pid, &ps) != 0)
+        return COORD__PROC_UNKNOWN;
     /* A pid can be reused: the same pid with another start time is another
-     * process, and the original one is gone. */
-    return start == 0 || now == start;
+     * process, and the original one is gone. (No start recorded: it cannot
+     * be told apart, so the pid's owner counts as the creator.) */
+    if (start != 0 && ps.start != start)
+        return COORD__PROC_GONE;
+    /* A zombie has finished running, unless only its main thread ended and
+     * other threads still run (the leader then shows Z with threads > 1). */
+    if ((ps.state == 'Z' || ps.state == 'X') && ps.threads <= 1)
+        return COORD__PROC_GONE;
+    return COORD__PROC_ALIVE;
 }

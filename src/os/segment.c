@@ -37,11 +37,177 @@ coord__seg_hdr *coord__seg_of(void *obj)
     return (coord__seg_hdr *)((char *)obj - COORD__SEG_HDR);
 }
 
+int coord__seg_errno(int e)
+{
+    switch (e) {
+    case ENOENT:
+    case EEXIST:
+    case EINVAL:
+    case EMFILE:
+    case ENOMEM:
+    case EACCES:
+        return -e;
+    case ENAMETOOLONG:
+        return COORD_EINVAL;
+    case ENFILE:
+        return COORD_EMFILE;
+    /* Not a file we may use as a segment: a symlink planted at the name
+     * (shm_open adds O_NOFOLLOW), a directory, a device, a read-only or
+     * sealed file. */
+    case EPERM:
+    case ELOOP:
+    case EISDIR:
+    case ENXIO:
+    case ENODEV:
+    case EROFS:
+    case ETXTBSY:
+        return COORD_EACCES;
+    /* No room: tmpfs full, size limit, mapping limits. */
+    case ENOSPC:
+    case EFBIG:
+    case EOVERFLOW:
+    case EAGAIN:
+    case EDQUOT:
+        return COORD_ENOMEM;
+    default:
+        return COORD_EIO;
+    }
+}
+
+/* ---- this process's record of its mappings ------------------------------
+ *
+ * The shared header says how large a segment is and what its name is, but
+ * any process that maps it can rewrite those words. Unmapping, unlinking
+ * and bounds checks use this private record instead, made when this
+ * process created or opened the segment (and inherited by fork, like the
+ * mapping itself). Records are never freed, only reused, so a lock-free
+ * reader (coord__seg_limit) never touches freed memory; a thread-local
+ * pointer to the last record found makes repeated lookups one compare.
+ */
+struct seg_rec {
+    _Atomic(const void *) obj; /* NULL: free; &reserved: being filled */
+    void *base;
+    size_t total;
+    pid_t creator; /* this process when it created a named segment, else 0 */
+    char name[COORD__NAME_MAX + 1];
+    struct seg_rec *next;
+};
+
+static _Atomic(struct seg_rec *) recs;
+static const char reserved;
+static _Thread_local struct seg_rec *last_rec;
+
+static struct seg_rec *rec_find(const void *obj)
+{
+    struct seg_rec *r = last_rec;
+    /* Acquire: pairs with the release in rec_add, so the fields written
+     * before the record was published are visible. */
+    if (r && atomic_load_explicit(&r->obj, memory_order_acquire) == obj)
+        return r;
+    for (r = atomic_load_explicit(&recs, memory_order_acquire); r;
+         r = r->next)
+        if (atomic_load_explicit(&r->obj, memory_order_acquire) == obj) {
+            last_rec = r;
+            return r;
+        }
+    return NULL;
+}
+
+static int rec_add(void *obj, void *base, size_t total, const char *name)
+{
+    struct seg_rec *r;
+    for (r = atomic_load_explicit(&recs, memory_order_acquire); r;
+         r = r->next) {
+        const void *free_slot = NULL;
+        /* Claim a free record; the sentinel keeps readers from matching
+         * it until it is filled. */
+        if (atomic_compare_exchange_strong_explicit(
+                &r->obj, &free_slot, (const void *)&reserved,
+                memory_order_acquire, memory_order_relaxed))
+            break;
+    }
+    bool fresh = r == NULL;
+    if (fresh) {
+        r = calloc(1, sizeof *r);
+        if (!r)
+            return COORD_ENOMEM;
+    }
+    r->base = base;
+    r->total = total;
+    r->creator = name ? getpid() : 0;
+    snprintf(r->name, sizeof r->name, "%s", name ? name : "");
+    atomic_store_explicit(&r->obj, obj, memory_order_release);
+    if (fresh) {
+        struct seg_rec *head = atomic_load_explicit(&recs, memory_order_relaxed);
+        do
+            r->next = head;
+        while (!atomic_compare_exchange_weak_explicit(
+            &recs, &head, r, memory_order_release, memory_order_relaxed));
+    }
+    return 0;
+}
+
+size_t coord__seg_limit(const void *obj)
+{
+    struct seg_rec *r = obj ? rec_find(obj) : NULL;
+    return r ? r->total - COORD__SEG_HDR : 0;
+}
+
 static size_t seg_total(size_t obj_size)
 {
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     size_t total = COORD__SEG_HDR + obj_size;
     return (total + page - 1) / page * page;
+}
+
+/* The header a creator stamps: everything but the magic. */
+static void fill_header(coord__seg_hdr *h, uint32_t kind, size_t total,
+                        const char *name)
+{
+    memset(h, 0, sizeof *h);
+    h->abi = COORD_ABI_VERSION;
+    h->kind = kind;
+    h->size = total;
+    h->creator_pid = (int32_t)getpid();
+    h->creator_start = coord__proc_start_time(getpid());
+    if (coord__pidns_id(&h->pidns_dev, &h->pidns_ino) != 0)
+        h->pidns_dev = h->pidns_ino = 0;
+    if (name)
+        snprintf(h->name, sizeof h->name, "%s", name);
+}
+
+static int create_named(const char *name, size_t total, uint32_t kind,
+                        void **base_out)
+{
+    char path[COORD__SEG_HDR + 16];
+    coord__name_path(path, sizeof path, name);
+    /* O_EXCL: never adopt somebody else's file; 0600: only our user. */
+    int fd = shm_open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return coord__seg_errno(errno);
+    /* The header (without the magic) goes in before the file grows: a
+     * creator killed from here on leaves a file that names it, which gc
+     * can judge. Only a kill between shm_open and this write leaves an
+     * anonymous (empty) file, which gc removes after a grace period. */
+    coord__seg_hdr h;
+    fill_header(&h, kind, total, name);
+    int r = 0;
+    if (pwrite(fd, &h, sizeof h, 0) != (ssize_t)sizeof h ||
+        ftruncate(fd, (off_t)total) != 0)
+        r = coord__seg_errno(errno);
+    void *base = MAP_FAILED;
+    if (!r) {
+        base = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (base == MAP_FAILED)
+            r = coord__seg_errno(errno);
+    }
+    close(fd);
+    if (r) {
+        shm_unlink(path);
+        return r;
+    }
+    *base_out = base;
+    return 0;
 }
 
 int coord__seg_create(const char *name, uint32_t kind, size_t obj_size,
@@ -50,47 +216,31 @@ int coord__seg_create(const char *name, uint32_t kind, size_t obj_size,
     if (!obj_out || obj_size == 0 || obj_size > ((size_t)1 << 46))
         return COORD_EINVAL;
     size_t total = seg_total(obj_size);
-    void *base;
-    int fd = -1;
-    char path[COORD__SEG_HDR + 16];
+    void *base = NULL;
     if (name) {
         int r = coord__name_check(name);
+        if (!r)
+            r = create_named(name, total, kind, &base);
         if (r)
             return r;
-        coord__name_path(path, sizeof path, name);
-        /* O_EXCL: never adopt somebody else's file; 0600: only our user. */
-        fd = shm_open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        if (fd < 0)
-            return -errno;
-        if (ftruncate(fd, (off_t)total) != 0) {
-            int e = errno;
-            close(fd);
-            shm_unlink(path);
-            return e == EFBIG || e == EINVAL ? COORD_ENOMEM : -e;
-        }
-        base = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-        int e = errno;
-        close(fd);
-        if (base == MAP_FAILED) {
-            shm_unlink(path);
-            return -e;
-        }
     } else {
         base = mmap(NULL, total, PROT_READ | PROT_WRITE,
                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
         if (base == MAP_FAILED)
             return COORD_ENOMEM;
+        fill_header(base, kind, total, NULL);
     }
-    coord__seg_hdr *h = base;
-    h->abi = COORD_ABI_VERSION;
-    h->kind = kind;
-    h->size = total;
-    h->creator_pid = (int32_t)getpid();
-    h->named = name != NULL;
-    h->creator_start = coord__proc_start_time(getpid());
-    if (name)
-        snprintf(h->name, sizeof h->name, "%s", name);
-    *obj_out = (char *)base + COORD__SEG_HDR;
+    void *obj = (char *)base + COORD__SEG_HDR;
+    if (rec_add(obj, base, total, name) != 0) {
+        munmap(base, total);
+        if (name) {
+            char path[COORD__SEG_HDR + 16];
+            coord__name_path(path, sizeof path, name);
+            shm_unlink(path);
+        }
+        return COORD_ENOMEM;
+    }
+    *obj_out = obj;
     return 0;
 }
 
@@ -100,6 +250,19 @@ void coord__seg_publish(void *obj)
      * object behind it. */
     atomic_store_explicit(&coord__seg_of(obj)->magic, COORD__SEG_MAGIC,
                           memory_order_release);
+}
+
+/* The file behind a name must be ours alone: a regular file of our euid
+ * with no group or other permission bits. Anything else could have been
+ * planted (or be read) by another user. */
+static int check_file(int fd, struct stat *st)
+{
+    if (fstat(fd, st) != 0)
+        return coord__seg_errno(errno);
+    if (!S_ISREG(st->st_mode) || st->st_uid != geteuid() ||
+        (st->st_mode & 077) != 0)
+        return COORD_EACCES;
+    return 0;
 }
 
 int coord__seg_open(const char *name, uint32_t kind, void **obj_out,
@@ -112,19 +275,20 @@ int coord__seg_open(const char *name, uint32_t kind, void **obj_out,
         return r;
     char path[COORD__SEG_HDR + 16];
     coord__name_path(path, sizeof path, name);
-    int fd = shm_open(path, O_RDWR | O_CLOEXEC, 0);
+    /* O_NOFOLLOW: a symlink at the name is refused, not followed;
+     * O_NONBLOCK: a FIFO planted there cannot block the open. */
+    int fd = shm_open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0);
     if (fd < 0)
-        return -errno;
+        return coord__seg_errno(errno);
     struct stat st;
-    if (fstat(fd, &st) != 0) {
-        int e = errno;
+    r = check_file(fd, &st);
+    if (!r && (size_t)st.st_size < COORD__SEG_HDR)
+        /* An empty file may be a creator between shm_open and its first
+         * write; a short non-empty one is not a segment. */
+        r = st.st_size == 0 ? COORD_EAGAIN : COORD_EPROTO;
+    if (r) {
         close(fd);
-        return -e;
-    }
-    if ((size_t)st.st_size < COORD__SEG_HDR) {
-        close(fd);
-        /* An empty file may be a creator between shm_open and ftruncate. */
-        return st.st_size == 0 ? COORD_EAGAIN : COORD_EPROTO;
+        return r;
     }
     size_t total = (size_t)st.st_size;
     void *base =
@@ -132,7 +296,7 @@ int coord__seg_open(const char *name, uint32_t kind, void **obj_out,
     int e = errno;
     close(fd);
     if (base == MAP_FAILED)
-        return -e;
+        return coord__seg_errno(e);
     coord__seg_hdr *h = base;
     uint64_t magic = atomic_load_explicit(&h->magic, memory_order_acquire);
     r = 0;
@@ -144,6 +308,8 @@ int coord__seg_open(const char *name, uint32_t kind, void **obj_out,
         r = COORD_EVERSION;
     else if (h->kind != kind || h->size != total)
         r = COORD_EPROTO;
+    else if (rec_add((char *)base + COORD__SEG_HDR, base, total, NULL) != 0)
+        r = COORD_ENOMEM;
     if (r) {
         munmap(base, total);
         return r;
@@ -156,12 +322,19 @@ int coord__seg_open(const char *name, uint32_t kind, void **obj_out,
 
 void coord__seg_release(void *obj, bool unlink_name)
 {
-    coord__seg_hdr *h = coord__seg_of(obj);
-    size_t total = h->size;
-    if (unlink_name && h->named && h->creator_pid == (int32_t)getpid()) {
+    struct seg_rec *r = obj ? rec_find(obj) : NULL;
+    if (!r)
+        return; /* not a mapping this process made: not ours to unmap */
+    void *base = r->base;
+    size_t total = r->total;
+    if (unlink_name && r->creator != 0 && r->creator == getpid()) {
         char path[COORD__SEG_HDR + 16];
-        coord__name_path(path, sizeof path, h->name);
+        coord__name_path(path, sizeof path, r->name);
         shm_unlink(path);
     }
-    munmap(h, total);
+    if (last_rec == r)
+        last_rec = NULL;
+    /* Release: the record's fields are read before it becomes free. */
+    atomic_store_explicit(&r->obj, NULL, memory_order_release);
+    munmap(base, total);
 }
