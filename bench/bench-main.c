@@ -68,9 +68,30 @@ void bench_report_value(const char *component, const char *name,
     fflush(stdout);
 }
 
+int bench_parse_counts(const char *s, unsigned *v, unsigned max)
+{
+    int n = 0;
+    const char *at = s;
+    for (;;) {
+        char *end;
+        if (*at < '0' || *at > '9' || n == BENCH_MAX_COUNTS)
+            return -1;
+        unsigned long x = strtoul(at, &end, 10);
+        if (x < 1 || x > max)
+            return -1;
+        v[n++] = (unsigned)x;
+        if (*end == '\0')
+            return n;
+        if (*end != ',')
+            return -1;
+        at = end + 1;
+    }
+}
+
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: coord_bench COMPONENT|all [--seconds S] [--runs N]\n"
+    fprintf(f, "usage: coord_bench COMPONENT|all [--seconds S] [--runs N] "
+               "[--workers 1,2,4,...]\n"
                "components:");
     for (size_t i = 0; i < NCOMP; i++)
         fprintf(f, " %s", components[i].name);
@@ -86,6 +107,13 @@ int main(int argc, char **argv)
             o.seconds = atof(argv[++i]);
         } else if (!strcmp(argv[i], "--runs") && i + 1 < argc) {
             o.runs = atoi(argv[++i]);
+        } else if (!strcmp(argv[i], "--workers") && i + 1 < argc) {
+            o.nworkers = bench_parse_counts(argv[++i], o.workers, 1024);
+            if (o.nworkers < 0) {
+                fprintf(stderr, "coord_bench: bad --workers list '%s'\n",
+                        argv[i]);
+                return 2;
+            }
         } else if (!strcmp(argv[i], "--help")) {
             usage(stdout);
             return 0;

@@ -11,13 +11,26 @@
 
 /* One line per benchmark component: X(name). Each is implemented in
  * bench/bench-<name>.c as int bench_<name>(const struct bench_opts *). */
-#define BENCH_LIST(X) X(flag) X(search) X(queue) X(manager) X(wakeup)
+#define BENCH_LIST(X) X(flag) X(search) X(queue) X(manager) X(wakeup) X(pool)
+
+#define BENCH_MAX_COUNTS 32
 
 struct bench_opts {
     double seconds; /* time budget for the whole component */
     int runs;       /* repetitions per case (median of these is reported) */
     bool json;      /* machine-readable lines only */
+    /* --workers 1,2,4: one row per count (nworkers 0: the component's
+     * default list) */
+    unsigned workers[BENCH_MAX_COUNTS];
+    int nworkers;
 };
+
+/*
+ * bench_parse_counts: parse a comma-separated list of counts ("1,2,4,8"),
+ * each 1 .. max, at most BENCH_MAX_COUNTS, into v. Returns how many, or
+ * -1 for anything else (empty, a bad number, too many).
+ */
+int bench_parse_counts(const char *s, unsigned *v, unsigned max);
 
 #define BENCH__DECL(name) int bench_##name(const struct bench_opts *o);
 BENCH_LIST(BENCH__DECL)

@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* cmd-fraud.c: `coord fraud`: slide 10, transactions screened in early-exit rounds. */
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "fraud.h"
@@ -109,6 +113,37 @@ static void json_num(const char *key, double v, bool comma)
         printf("null");
 }
 
+/* Opens the CSV for reading, refusing what is not a regular file (a
+ * directory, a device such as /dev/zero, a FIFO): it would be read for
+ * ever or fail with a misleading message. Returns NULL with the reason. */
+static FILE *open_csv(const char *path, char *why, size_t cap)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        snprintf(why, cap, "%s", strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(why, cap, "%s",
+                 S_ISDIR(st.st_mode)   ? "is a directory"
+                 : S_ISCHR(st.st_mode) ? "not a regular file (a character "
+                                         "device)"
+                 : S_ISFIFO(st.st_mode) ? "not a regular file (a pipe)"
+                                        : "not a regular file");
+        close(fd);
+        return NULL;
+    }
+    FILE *f = fcntl(fd, F_SETFL, 0) == 0 ? fdopen(fd, "r") : NULL;
+    if (!f) {
+        snprintf(why, cap, "%s", strerror(errno));
+        close(fd);
+    }
+    return f;
+}
+
 int cmd_fraud(int argc, char **argv)
 {
     struct fraud_gen_opts g;
@@ -210,9 +245,10 @@ int cmd_fraud(int argc, char **argv)
     size_t n = 0, first = 0, bad = 0;
     bool labelled = true;
     if (csv) {
-        FILE *f = fopen(csv, "r");
+        char why[96];
+        FILE *f = open_csv(csv, why, sizeof why);
         if (!f) {
-            cli_error(CMD, "cannot open %s: %s", csv, strerror(errno));
+            cli_error(CMD, "cannot read %s: %s", csv, why);
             return CLI_USAGE;
         }
         struct fraud_csv_result cr;
@@ -229,9 +265,16 @@ int cmd_fraud(int argc, char **argv)
             cli_error(CMD, "out of memory reading %s", csv);
             return CLI_RUNTIME;
         }
+        if (rc != 0 && rc != -EINVAL) {
+            cli_error(CMD, "cannot read %s: %s", csv, strerror(-rc));
+            return CLI_USAGE;
+        }
         if (rc != 0) {
+            /* The line and its reason were printed above. */
             cli_error(CMD, "%s rejected (%s)", csv,
-                      strict ? "--strict: malformed line" : "bad header");
+                      cr.n_errors && cr.errors[0].line > 1 && strict
+                          ? "--strict: malformed line"
+                          : "not a transactions CSV");
             return CLI_USAGE;
         }
         if (cr.n == 0) {
@@ -249,8 +292,14 @@ int cmd_fraud(int argc, char **argv)
             free(t);
             return CLI_USAGE;
         }
-        if (n - first > tx)
-            n = first + (size_t)tx; /* screen at most --transactions */
+        if (n - first > tx) {
+            /* Screen at most --transactions, and say so. */
+            fprintf(stderr, "coord fraud: %s: screening %" PRIu64 " of its "
+                            "%zu transactions after the warmup (--transactions "
+                            "%" PRIu64 "; raise it to screen more)\n",
+                    csv, tx, n - first, tx);
+            n = first + (size_t)tx;
+        }
     } else {
         first = warm == UINT64_MAX ? (quick ? 12000 : 40000) : (size_t)warm;
         g.count = first + (size_t)tx;

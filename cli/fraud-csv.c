@@ -379,18 +379,59 @@ static int read_header(char *line, int *pos, int *ncols, char *why, size_t cap)
     return 0;
 }
 
+/* Reads one line into `line` (at most FRAUD_CSV_MAX_LINE bytes and a NUL;
+ * the '\n' is dropped). Returns its length (NUL bytes inside count), -1 at
+ * the end of the input, -2 for a longer line (what was read of it is
+ * lost), or -3 for a read error (errno says why). The bound keeps an
+ * endless line (/dev/zero, a binary file) from growing the memory. */
+static ssize_t read_line(FILE *f, char *line)
+{
+    size_t n = 0;
+    int c;
+    while ((c = getc_unlocked(f)) != EOF) {
+        if (c == '\n')
+            break;
+        if (n == FRAUD_CSV_MAX_LINE)
+            return -2;
+        line[n++] = (char)c;
+    }
+    if (c == EOF && ferror(f))
+        return -3;
+    if (c == EOF && n == 0)
+        return -1;
+    line[n] = '\0';
+    return (ssize_t)n;
+}
+
 int fraud_csv_read(FILE *f, bool strict, struct fraud_csv_result *r)
 {
     memset(r, 0, sizeof *r);
-    char *line = NULL, why[96];
-    size_t lcap = 0, cap = 0;
+    char why[96];
+    size_t cap = 0;
     ssize_t len;
+    char *line = malloc(FRAUD_CSV_MAX_LINE + 1);
+    if (!line)
+        return -ENOMEM;
     int pos[C_COUNT] = {0}, ncols = 0, rc = 0;
     bool header = false;
     size_t *lines = NULL; /* line number of each kept row */
     r->labelled = true;
-    while ((len = getline(&line, &lcap, f)) >= 0) {
+    flockfile(f);
+    while ((len = read_line(f, line)) != -1) {
         r->lines++;
+        if (len == -3) {
+            rc = -(errno ? errno : EIO);
+            snprintf(why, sizeof why, "cannot read: %s", strerror(-rc));
+            add_error(r, r->lines, why);
+            break;
+        }
+        if (len == -2) {
+            snprintf(why, sizeof why, "longer than %d bytes (not a CSV line)",
+                     FRAUD_CSV_MAX_LINE);
+            add_error(r, r->lines, why);
+            rc = -EINVAL;
+            break;
+        }
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
             line[--len] = '\0';
         if ((size_t)len != strlen(line)) {
@@ -439,9 +480,8 @@ int fraud_csv_read(FILE *f, bool strict, struct fraud_csv_result *r)
         lines[r->n] = r->lines;
         r->txns[r->n++] = t;
     }
+    funlockfile(f);
     free(line);
-    if (rc == 0 && ferror(f))
-        rc = -EIO;
     if (rc == 0 && !header) {
         add_error(r, r->lines + 1, "no header line (empty input)");
         rc = -EINVAL;

@@ -95,6 +95,9 @@ size_t fraud_expected(const struct fraud_gen_opts *o);
 /* Writes the header and one line per transaction. Returns 0 or -EIO. */
 int fraud_csv_write(FILE *f, const struct fraud_txn *t, size_t n);
 
+/* The longest line fraud_csv_read takes, in bytes (its '\n' excluded). */
+#define FRAUD_CSV_MAX_LINE 65536
+
 /* A malformed line: its number (1 = the header line) and why. */
 struct fraud_csv_error {
     size_t line;
@@ -117,9 +120,11 @@ struct fraud_csv_result {
  * duplicate id) is recorded in r->errors with its line number. With
  * `strict` false it is skipped and reading goes on; with `strict` true the
  * whole file is rejected (-EINVAL) after the first one. A missing or wrong
- * header is always -EINVAL (r->errors says why). Blank lines and lines
- * starting with '#' are ignored. Returns 0 (r->txns owned by the caller,
- * freed with fraud_csv_free), -EINVAL or -ENOMEM.
+ * header, and a line longer than FRAUD_CSV_MAX_LINE, are always -EINVAL
+ * (r->errors says why, with the line number). A read error stops it with
+ * -errno (EISDIR for a directory, EIO, ...; also in r->errors). Blank
+ * lines and lines starting with '#' are ignored. Returns 0 (r->txns owned
+ * by the caller, freed with fraud_csv_free), -EINVAL, -ENOMEM or -errno.
  */
 int fraud_csv_read(FILE *f, bool strict, struct fraud_csv_result *r);
 void fraud_csv_free(struct fraud_csv_result *r);

@@ -2,9 +2,11 @@
 /* queue.c: the bounded MPMC byte-message ring: two robust locks, commit-last indices, futex waits. */
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <sched.h>
 #include <stdalign.h>
 #include <string.h>
+#include <time.h>
 
 #include "internal.h"
 #include "queue_internal.h"
@@ -19,8 +21,17 @@
  * processes than cores (1 -> 4 on 2 cores). */
 #define SPIN_POLLS 200
 #define SPIN_YIELDS 4
+/* Polls of a side lock held by another process before blocking on it in
+ * the kernel (see side_lock). */
+#define LOCK_POLLS 128
 /* The longest a waiter sleeps before it looks again by itself. */
 #define SLEEP_SLICE_NS 100000000ull
+
+/* The `state` word: open, closed, or broken (a check below found shared
+ * memory that no correct queue can hold). Any other value is broken too. */
+#define ST_OPEN 0u
+#define ST_CLOSED 1u
+#define ST_BROKEN 2u
 
 /*
  * The ring. head and tail are free-running 32-bit counters (the slot of
@@ -35,24 +46,42 @@
  * (the lap before) holds seq t + 1 - ring_size, never t + 1, so an old lap
  * is never taken for a new message.
  *
+ * A put of k messages (put_many) writes the payloads of positions t .. t+k-1
+ * and the sequence numbers of t+1 .. t+k-1 first, then the seq of t last:
+ * gets take slots strictly in order, so none of the k is visible before that
+ * one store, which commits all k at once. A put_many killed before it leaves
+ * published-looking slots after an unpublished one; the next holder of the
+ * producer lock withdraws them (put_lock).
+ *
  * So consumers never read tail, and producers read head only when their
  * cached copy says the queue is full: a 1 -> 1 transfer moves the slot's
  * cache line, and nothing else, from core to core.
  *
  * tail is the producers' own counter (under plock). A producer killed
- * between its commit (the seq store) and its tail store leaves tail one
+ * between its commit (the seq store) and its tail store leaves tail
  * behind; the next holder of plock is told so by the robust mutex
- * (EOWNERDEAD) and moves tail past the published slot (put_lock below).
+ * (EOWNERDEAD) and moves tail past the published slots (put_lock below).
  *
  * Layout: one cache line per writer group, so that a producer and a
  * consumer running at once share only the slots they hand over.
- *  line 0: constants (written once at init) and `closed` (written once).
+ *  line 0: constants (written once at init) and `state`.
  *  line 1: the producer lock, tail and the producers' cached head.
- *  line 2: the consumer lock.
- *  line 3: head (written by each get, read by puts that found it full).
- *  line 4: sleeping producers (consumers wake them).
- *  line 5: sleeping consumers (producers wake them).
+ *  line 2: the consumer lock and head: a get that takes the lock has
+ *          head in the same cache line.
+ *  line 3: sleeping producers (consumers wake them).
+ *  line 4: sleeping consumers (producers wake them).
  * The slots follow at `slots_off`, each SLOT_HDR + payload rounded to 8.
+ *
+ * Trust. Every process that maps the queue can write all of it, and a
+ * named queue's file can be written by anything its owner runs. So the
+ * limits (capacity, max_msg, the ring's size and slot size) are read from
+ * shared memory once, checked at open against the mapping's size, and kept
+ * in the process's own handle (struct coord_queue); indices are reduced
+ * with the handle's mask, and every length read from a slot is checked
+ * against the handle's max_msg before it is used. A check that fails
+ * marks the queue broken (`state`, so that every process stops) and the
+ * call returns COORD_EPROTO. The robust mutexes are the one exception:
+ * glibc trusts their words (see docs/queue.md).
  */
 /*
  * The sleepers of one side (puts waiting for space, or gets waiting for a
@@ -71,27 +100,39 @@ struct sleepers {
     uint64_t until; /* monotonic ns */
 };
 
-struct coord_queue {
+/* The queue in shared memory. */
+struct qshm {
     alignas(COORD__CACHE_LINE) uint32_t magic;
-    uint32_t owned;     /* 1: lives in its own segment (create/open) */
     uint32_t capacity;  /* messages */
     uint32_t max_msg;   /* bytes */
     uint32_t ring_mask; /* ring_size - 1 */
     uint32_t slot_size; /* bytes per slot, header included */
+    uint32_t pad;
     uint64_t slots_off; /* offset of slot 0 from the start of the queue */
     uint64_t total;     /* bytes of the whole object */
-    _Atomic uint32_t closed;
+    _Atomic uint32_t state; /* ST_OPEN, ST_CLOSED, ST_BROKEN */
 
     alignas(COORD__CACHE_LINE) coord__mutex plock;
     _Atomic uint32_t tail; /* next put position (under plock) */
     uint32_t head_cache;   /* a recent head (under plock) */
 
     alignas(COORD__CACHE_LINE) coord__mutex clock;
-
-    alignas(COORD__CACHE_LINE) _Atomic uint32_t head;
+    _Atomic uint32_t head; /* next get position (under clock) */
 
     alignas(COORD__CACHE_LINE) struct sleepers put_sl; /* under clock */
     alignas(COORD__CACHE_LINE) struct sleepers get_sl; /* under plock */
+};
+
+/* A process's handle: the shared queue and its limits, as checked when
+ * this process created or opened it. */
+struct coord_queue {
+    struct qshm *s;
+    unsigned char *slots; /* slot 0 */
+    uint32_t capacity;
+    uint32_t max_msg;
+    uint32_t ring_mask;
+    uint32_t slot_size;
+    int owned; /* 1: a segment of ours (create/open); 0: caller memory */
 };
 
 /* A slot's header. `info` is plain: written before the seq store (release)
@@ -124,10 +165,11 @@ static inline void copy_msg(void *dst, const void *src, size_t n)
     }
 }
 
-static inline struct slot *slot_at(struct coord_queue *q, uint32_t i)
+/* The slot of position i: the handle's mask keeps it inside the ring
+ * whatever i is. */
+static inline struct slot *slot_at(const struct coord_queue *q, uint32_t i)
 {
-    return (struct slot *)((char *)q + q->slots_off +
-                           (size_t)(i & q->ring_mask) * q->slot_size);
+    return (struct slot *)(q->slots + (size_t)(i & q->ring_mask) * q->slot_size);
 }
 
 static uint32_t ring_size_for(size_t capacity)
@@ -146,7 +188,7 @@ static uint64_t layout(size_t capacity, size_t max_msg, uint32_t *ring,
         return 0;
     uint64_t ss = SLOT_HDR + (((uint64_t)max_msg + 7) & ~(uint64_t)7);
     uint64_t rs = ring_size_for(capacity);
-    uint64_t bytes = sizeof(struct coord_queue) + rs * ss;
+    uint64_t bytes = sizeof(struct qshm) + rs * ss;
     /* Both factors are below 2^31, so the product fits in 64 bits; refuse
      * what cannot be mapped anyway. */
     if (bytes > ((uint64_t)SIZE_MAX >> 1) || ss > UINT32_MAX)
@@ -164,24 +206,47 @@ size_t coord_queue_size(size_t capacity, size_t max_msg)
     return (size_t)layout(capacity, max_msg, NULL, NULL);
 }
 
-static int queue_setup(struct coord_queue *q, size_t capacity, size_t max_msg,
-                       uint32_t owned)
+/* A new handle on shared queue `s` with the given (checked) limits. */
+static coord_queue *handle_new(struct qshm *s, uint32_t capacity,
+                               uint32_t max_msg, uint32_t ring,
+                               uint32_t slot_size, int owned)
+{
+    struct coord_queue *q = malloc(sizeof *q);
+    if (!q)
+        return NULL;
+    q->s = s;
+    q->slots = (unsigned char *)s + sizeof *s;
+    q->capacity = capacity;
+    q->max_msg = max_msg;
+    q->ring_mask = ring - 1;
+    q->slot_size = slot_size;
+    q->owned = owned;
+    return q;
+}
+
+/* Place a new queue in `mem` and make a handle for it. */
+static int queue_setup(void *mem, size_t capacity, size_t max_msg, int owned,
+                       coord_queue **out)
 {
     uint32_t ring = 1, ss = SLOT_HDR;
     uint64_t total = layout(capacity, max_msg, &ring, &ss);
-    memset(q, 0, sizeof *q);
-    int r = coord__mutex_init(&q->plock);
+    struct qshm *s = mem;
+    memset(s, 0, sizeof *s);
+    int r = coord__mutex_init(&s->plock);
     if (!r)
-        r = coord__mutex_init(&q->clock);
+        r = coord__mutex_init(&s->clock);
     if (r)
         return r;
-    q->owned = owned;
-    q->capacity = (uint32_t)capacity;
-    q->max_msg = (uint32_t)max_msg;
-    q->ring_mask = ring - 1;
-    q->slot_size = ss;
-    q->slots_off = sizeof *q;
-    q->total = total;
+    struct coord_queue *q = handle_new(s, (uint32_t)capacity,
+                                       (uint32_t)max_msg, ring, ss, owned);
+    if (!q)
+        return COORD_ENOMEM;
+    s->capacity = (uint32_t)capacity;
+    s->max_msg = (uint32_t)max_msg;
+    s->ring_mask = ring - 1;
+    s->slot_size = ss;
+    s->slots_off = sizeof *s;
+    s->total = total;
     /* seq 0 never equals position + 1 for a position a get waits on (see
      * above), so zeroed headers read as "nothing here yet". Caller memory
      * may hold anything: clear every header. */
@@ -191,7 +256,8 @@ static int queue_setup(struct coord_queue *q, size_t capacity, size_t max_msg,
     }
     /* Release: a process that sees the magic sees the fields above. */
     atomic_thread_fence(memory_order_release);
-    q->magic = QUEUE_MAGIC;
+    s->magic = QUEUE_MAGIC;
+    *out = q;
     return 0;
 }
 
@@ -202,11 +268,7 @@ int coord_queue_init(void *mem, size_t size, size_t capacity, size_t max_msg,
     if (!mem || !out || need == 0 || size < need ||
         ((uintptr_t)mem % COORD__CACHE_LINE) != 0)
         return COORD_EINVAL;
-    int r = queue_setup(mem, capacity, max_msg, 0);
-    if (r)
-        return r;
-    *out = mem;
-    return 0;
+    return queue_setup(mem, capacity, max_msg, 0, out);
 }
 
 static int queue_create(coord_queue **out, const char *name, size_t capacity,
@@ -219,13 +281,12 @@ static int queue_create(coord_queue **out, const char *name, size_t capacity,
     int r = coord__seg_create(name, COORD__KIND_QUEUE, need, &mem);
     if (r)
         return r;
-    r = queue_setup(mem, capacity, max_msg, 1);
+    r = queue_setup(mem, capacity, max_msg, 1, out);
     if (r) {
         coord__seg_release(mem, true);
         return r;
     }
     coord__seg_publish(mem);
-    *out = mem;
     return 0;
 }
 
@@ -251,75 +312,57 @@ int coord_queue_open(coord_queue **out, const char *name)
     int r = coord__seg_open(name, COORD__KIND_QUEUE, &mem, &size);
     if (r)
         return r;
-    struct coord_queue *q = mem;
-    /* Re-derive the layout from the stored parameters: a segment whose
-     * fields disagree with its size is not a queue we can trust. */
-    uint32_t ring = 0, ss = 0;
-    uint64_t total = size >= sizeof *q
-                         ? layout(q->capacity, q->max_msg, &ring, &ss)
-                         : 0;
-    if (total == 0 || q->magic != QUEUE_MAGIC || total > size ||
-        q->total != total || q->ring_mask != ring - 1 || q->slot_size != ss ||
-        q->slots_off != sizeof *q) {
+    struct qshm *s = mem;
+    /* Read each limit once (another process may be writing them), then
+     * re-derive the layout: a segment whose fields disagree with its size
+     * is not a queue we can trust. */
+    uint32_t cap = 0, max = 0, ring = 0, ss = 0;
+    uint64_t total = 0;
+    if (size >= sizeof *s) {
+        cap = *(volatile uint32_t *)&s->capacity;
+        max = *(volatile uint32_t *)&s->max_msg;
+        total = layout(cap, max, &ring, &ss);
+    }
+    if (total == 0 || s->magic != QUEUE_MAGIC || total > size ||
+        s->total != total || s->ring_mask != ring - 1 || s->slot_size != ss ||
+        s->slots_off != sizeof *s) {
         coord__seg_release(mem, false);
         return COORD_EPROTO;
     }
-    *out = q;
+    *out = handle_new(s, cap, max, ring, ss, 1);
+    if (!*out) {
+        coord__seg_release(mem, false);
+        return COORD_ENOMEM;
+    }
     return 0;
 }
 
 void coord_queue_destroy(coord_queue *q)
 {
-    if (!q || !q->owned)
+    if (!q)
         return;
-    coord__seg_release(q, true);
+    if (q->owned)
+        coord__seg_release(q->s, true);
+    free(q);
 }
 
-/* Lock one side. Returns 0, 1 when the previous holder died holding it
- * (EOWNERDEAD; the mutex is consistent again and we hold it), or a
- * negative error. This is coord__mutex_lock without its timeout handling,
- * called directly on the hot path. */
-static inline int side_lock(coord__mutex *m)
+/* Mark the queue broken: every process's calls return COORD_EPROTO from
+ * now on, and sleepers wake to see it. Returns COORD_EPROTO. */
+static int broken(struct coord_queue *q)
 {
-    int r = pthread_mutex_lock(&m->m);
-    if (__builtin_expect(r == 0, 1))
-        return 0;
-    if (r == EOWNERDEAD) {
-        pthread_mutex_consistent(&m->m);
-        return 1;
-    }
-    return -r;
+    struct qshm *s = q->s;
+    atomic_store_explicit(&s->state, ST_BROKEN, memory_order_seq_cst);
+    atomic_fetch_add_explicit(&s->put_sl.ev, 1, memory_order_seq_cst);
+    atomic_fetch_add_explicit(&s->get_sl.ev, 1, memory_order_seq_cst);
+    coord__futex_wake(&s->put_sl.ev, INT_MAX);
+    coord__futex_wake(&s->get_sl.ev, INT_MAX);
+    return COORD_EPROTO;
 }
 
-static inline void side_unlock(coord__mutex *m)
+/* The error for a state other than open: closed, or broken. */
+static inline int state_error(uint32_t st)
 {
-    pthread_mutex_unlock(&m->m);
-}
-
-/* Take the producer lock. After a dead holder, repair tail: the holder may
- * have committed (stored the slot's seq) and died before advancing tail;
- * then the slot at tail is published and tail moves past it. Only one put
- * runs at a time, so at most one slot needs this. Every path that takes
- * plock comes here, so no recovery is ever skipped. */
-static int put_lock(struct coord_queue *q)
-{
-    int r = side_lock(&q->plock);
-    if (__builtin_expect(r == 1, 0)) {
-        uint32_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
-        if (atomic_load_explicit(&slot_at(q, t)->seq, memory_order_relaxed) ==
-            t + 1)
-            atomic_store_explicit(&q->tail, t + 1, memory_order_relaxed);
-        r = 0;
-    }
-    return r;
-}
-
-/* Take the consumer lock. A dead holder needs no repair: head is the only
- * thing a get commits, in one store. */
-static int get_lock(struct coord_queue *q)
-{
-    int r = side_lock(&q->clock);
-    return r == 1 ? 0 : r;
+    return st == ST_CLOSED ? COORD_ECLOSED : COORD_EPROTO;
 }
 
 static inline void cpu_relax(void)
@@ -329,16 +372,136 @@ static inline void cpu_relax(void)
 #endif
 }
 
+/* Does the lock word look free? Reads glibc's lock word (0 when free) so
+ * that a poll does not take the cache line away from the holder. */
+static inline bool lock_looks_free(coord__mutex *m)
+{
+#ifdef __GLIBC__
+    return __atomic_load_n(&m->m.__data.__lock, __ATOMIC_RELAXED) == 0;
+#else
+    (void)m;
+    return true;
+#endif
+}
+
+/* The caller's deadline for timeout_ms, computed on first need into *d
+ * (0: not yet). Waiting for a side lock is bounded by it when timeout_ms
+ * > 0; with 0 (try once: the queue is full or empty) and -1 a lock is
+ * waited for as long as its holder keeps it. */
+static inline uint64_t deadline_of(int timeout_ms, uint64_t *d)
+{
+    if (!*d)
+        *d = coord__deadline(timeout_ms);
+    return *d;
+}
+
+/*
+ * Lock one side. Returns 0, 1 when the previous holder died holding it
+ * (EOWNERDEAD; the mutex is consistent again and we hold it), or a
+ * negative error (COORD_ETIMEDOUT at the deadline, COORD_EPROTO for a lock
+ * word no correct queue holds).
+ *
+ * A side lock is held for a copy and a store, tens of nanoseconds, so a
+ * caller that finds it taken polls it (reading only) up to LOCK_POLLS
+ * times before blocking in the kernel. Without that, a consumer that loses
+ * the race sleeps in futex_wait, and the holder's unlock must enter the
+ * kernel to wake it: two system calls per message when four consumers
+ * share the lock.
+ */
+static int side_lock(struct coord_queue *q, coord__mutex *m, int timeout_ms,
+                     uint64_t *d)
+{
+    int r = pthread_mutex_trylock(&m->m);
+    if (__builtin_expect(r == EBUSY, 0)) {
+        for (int i = 0; i < LOCK_POLLS && r == EBUSY; i++) {
+            cpu_relax();
+            if (lock_looks_free(m))
+                r = pthread_mutex_trylock(&m->m);
+        }
+        if (r == EBUSY) {
+            if (timeout_ms <= 0) {
+                r = pthread_mutex_lock(&m->m);
+            } else {
+                uint64_t dl = deadline_of(timeout_ms, d);
+                struct timespec ts = {(time_t)(dl / 1000000000ull),
+                                      (long)(dl % 1000000000ull)};
+                r = pthread_mutex_clocklock(&m->m, CLOCK_MONOTONIC, &ts);
+            }
+        }
+    }
+    if (__builtin_expect(r == 0, 1))
+        return 0;
+    if (r == EOWNERDEAD) {
+        pthread_mutex_consistent(&m->m);
+        return 1;
+    }
+    if (r == ETIMEDOUT)
+        return COORD_ETIMEDOUT;
+    return broken(q);
+}
+
+static inline void side_unlock(coord__mutex *m)
+{
+    pthread_mutex_unlock(&m->m);
+}
+
+/* Take the producer lock. After a dead holder, repair: the holder may have
+ * committed (stored the seq of the slot at tail) and died before advancing
+ * tail; then tail moves past every slot it published (one put, or the k
+ * of a put_many). Or it died before its commit, with some later slots of a
+ * put_many already stamped: those are withdrawn, so that no get can ever
+ * take them. Only one put runs at a time, so this is all there is to
+ * repair. Every path that takes plock comes here, so no recovery is ever
+ * skipped. */
+static int put_lock(struct coord_queue *q, int timeout_ms, uint64_t *d)
+{
+    struct qshm *s = q->s;
+    int r = side_lock(q, &s->plock, timeout_ms, d);
+    if (__builtin_expect(r == 1, 0)) {
+        uint32_t t = atomic_load_explicit(&s->tail, memory_order_relaxed);
+        if (atomic_load_explicit(&slot_at(q, t)->seq, memory_order_relaxed) ==
+            t + 1) {
+            /* Gets may have taken some of them already: count from tail,
+             * not from head. */
+            for (uint32_t n = 0;
+                 n < q->capacity &&
+                 atomic_load_explicit(&slot_at(q, t)->seq,
+                                      memory_order_relaxed) == t + 1;
+                 n++)
+                t++;
+            atomic_store_explicit(&s->tail, t, memory_order_relaxed);
+        } else {
+            for (uint32_t i = t + 1;
+                 i - t < q->capacity &&
+                 atomic_load_explicit(&slot_at(q, i)->seq,
+                                      memory_order_relaxed) == i + 1;
+                 i++)
+                atomic_store_explicit(&slot_at(q, i)->seq,
+                                      i - q->ring_mask, memory_order_relaxed);
+        }
+        r = 0;
+    }
+    return r;
+}
+
+/* Take the consumer lock. A dead holder needs no repair: head is the only
+ * thing a get commits, in one store. */
+static int get_lock(struct coord_queue *q, int timeout_ms, uint64_t *d)
+{
+    int r = side_lock(q, &q->s->clock, timeout_ms, d);
+    return r == 1 ? 0 : r;
+}
+
 static bool has_space(struct coord_queue *q)
 {
-    uint32_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
-    uint32_t h = atomic_load_explicit(&q->head, memory_order_acquire);
+    uint32_t t = atomic_load_explicit(&q->s->tail, memory_order_relaxed);
+    uint32_t h = atomic_load_explicit(&q->s->head, memory_order_acquire);
     return t - h < q->capacity;
 }
 
 static bool has_msg(struct coord_queue *q)
 {
-    uint32_t h = atomic_load_explicit(&q->head, memory_order_relaxed);
+    uint32_t h = atomic_load_explicit(&q->s->head, memory_order_relaxed);
     return atomic_load_explicit(&slot_at(q, h)->seq, memory_order_acquire) ==
            h + 1;
 }
@@ -361,17 +524,18 @@ static bool has_msg(struct coord_queue *q)
  */
 static int wait_side(struct coord_queue *q, bool getter, uint64_t deadline)
 {
+    struct qshm *s = q->s;
     bool (*ready)(struct coord_queue *) = getter ? has_msg : has_space;
-    struct sleepers *sl = getter ? &q->get_sl : &q->put_sl;
-    coord__mutex *other = getter ? &q->plock : &q->clock;
+    struct sleepers *sl = getter ? &s->get_sl : &s->put_sl;
+    coord__mutex *other = getter ? &s->plock : &s->clock;
     for (int i = 0; i < SPIN_POLLS; i++) {
-        if (ready(q) || atomic_load_explicit(&q->closed, memory_order_relaxed))
+        if (ready(q) || atomic_load_explicit(&s->state, memory_order_relaxed))
             return 0;
         cpu_relax();
     }
     for (int i = 0; i < SPIN_YIELDS; i++) {
         sched_yield();
-        if (ready(q) || atomic_load_explicit(&q->closed, memory_order_relaxed))
+        if (ready(q) || atomic_load_explicit(&s->state, memory_order_relaxed))
             return 0;
     }
     uint64_t now = coord_clock_ns();
@@ -383,7 +547,9 @@ static int wait_side(struct coord_queue *q, bool getter, uint64_t deadline)
      * its wake) can leave the others asleep. */
     uint64_t until = now + SLEEP_SLICE_NS < deadline ? now + SLEEP_SLICE_NS
                                                      : deadline;
-    int r = getter ? put_lock(q) : get_lock(q);
+    uint64_t d = deadline;
+    int tmo = deadline == UINT64_MAX ? -1 : 1;
+    int r = getter ? put_lock(q, tmo, &d) : get_lock(q, tmo, &d);
     if (r < 0)
         return r;
     atomic_fetch_add_explicit(&sl->count, 1, memory_order_relaxed);
@@ -391,18 +557,19 @@ static int wait_side(struct coord_queue *q, bool getter, uint64_t deadline)
     if (sl->until < until)
         sl->until = until;
     /* seq_cst with close(): reading close's bump of ev means we also see
-     * its store to `closed` below. */
+     * its store to `state` below. */
     uint32_t e = atomic_load_explicit(&sl->ev, memory_order_seq_cst);
     side_unlock(other);
-    if (!ready(q) && !atomic_load_explicit(&q->closed, memory_order_seq_cst)) {
+    if (!ready(q) && !atomic_load_explicit(&s->state, memory_order_seq_cst)) {
         r = coord__futex_wait(&sl->ev, e, until);
         if (r == COORD_ETIMEDOUT && until != deadline)
             r = 0; /* the end of a slice, not of the caller's wait */
     }
     /* Take ourselves off, unless a committer already dropped the count
      * as expired (then gen has moved on). A process killed before this
-     * point leaves its count to expire at `until`. */
-    int lr = getter ? put_lock(q) : get_lock(q);
+     * point leaves its count to expire at `until`. The lock is taken
+     * without a deadline: it is held only for short critical sections. */
+    int lr = getter ? put_lock(q, -1, &d) : get_lock(q, -1, &d);
     if (lr < 0)
         return lr;
     if (sl->gen == gen)
@@ -438,50 +605,92 @@ static inline void wake_side(struct sleepers *sl, bool had_waiters)
     }
 }
 
-static int put_info(struct coord_queue *q, const void *msg, size_t len,
-                    uint32_t info, int timeout_ms)
+/* What a blocking call does when it cannot go on: give up (timeout 0), or
+ * wait on its side (the deadline is computed on the first wait only).
+ * Returns 0 to try again, or the code to return. */
+static int wait_turn(struct coord_queue *q, bool getter, int timeout_ms,
+                     uint64_t *deadline)
 {
-    uint64_t deadline = 0; /* computed on the first wait only */
-    bool have_deadline = false;
+    if (timeout_ms == 0)
+        return COORD_EAGAIN;
+    return wait_side(q, getter, deadline_of(timeout_ms, deadline));
+}
+
+/* The messages a put hands to put_slots: n of them, message i at msgs[i]
+ * with lens[i] bytes (a pill: one message of info PILL_BIT). */
+struct put_src {
+    const void *const *msgs;
+    const size_t *lens;
+    size_t n;
+    bool pill;
+};
+
+/* Under plock, with room for k >= 1 messages at t: write them and commit
+ * with one store (the seq of position t, last). */
+static void put_slots(struct coord_queue *q, uint32_t t, const struct put_src *m,
+                      uint32_t k)
+{
+    for (uint32_t i = k; i-- > 0;) {
+        struct slot *s = slot_at(q, t + i);
+        if (m->pill) {
+            s->info = PILL_BIT;
+        } else {
+            s->info = (uint32_t)m->lens[i];
+            if (m->lens[i])
+                copy_msg(s->data, m->msgs[i], m->lens[i]);
+        }
+        /* The commit of the whole put (see queue.h) is the store for i ==
+         * 0: release publishes every payload to the get that acquires it;
+         * nothing after it can undo the put. Stores for i > 0 come first
+         * and are invisible until then (gets go in order). */
+        atomic_store_explicit(&s->seq, t + i + 1, memory_order_release);
+    }
+}
+
+/* Put up to m->n messages (at least one), waiting for room as timeout_ms
+ * says. Returns 0 and how many were put in *done, or an error. */
+static int put_msgs(struct coord_queue *q, const struct put_src *m,
+                    size_t *done, int timeout_ms)
+{
+    struct qshm *s = q->s;
+    uint64_t deadline = 0;
     for (;;) {
-        int r = put_lock(q);
+        int r = put_lock(q, timeout_ms, &deadline);
         if (r < 0)
             return r;
-        if (atomic_load_explicit(&q->closed, memory_order_acquire)) {
-            side_unlock(&q->plock);
-            return COORD_ECLOSED;
+        uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
+        if (st != ST_OPEN) {
+            side_unlock(&s->plock);
+            return state_error(st);
         }
         /* tail only changes under plock: a relaxed load is exact. */
-        uint32_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
-        if (t - q->head_cache >= q->capacity)
+        uint32_t t = atomic_load_explicit(&s->tail, memory_order_relaxed);
+        uint32_t room = q->capacity - (t - s->head_cache);
+        if (t - s->head_cache >= q->capacity || room < m->n) {
             /* Acquire: the gets that advanced head had finished reading
              * the slots we may now overwrite. */
-            q->head_cache = atomic_load_explicit(&q->head, memory_order_acquire);
-        if (t - q->head_cache < q->capacity) {
-            struct slot *s = slot_at(q, t);
-            s->info = info;
-            if (len)
-                copy_msg(s->data, msg, len);
-            /* The commit (see queue.h): release publishes the payload to
-             * the get that acquires this seq; nothing after this store can
-             * undo the put. */
-            atomic_store_explicit(&s->seq, t + 1, memory_order_release);
+            uint32_t h = atomic_load_explicit(&s->head, memory_order_acquire);
+            if (t - h > q->capacity) {
+                side_unlock(&s->plock);
+                return broken(q);
+            }
+            s->head_cache = h;
+            room = q->capacity - (t - h);
+        }
+        if (room > 0) {
+            uint32_t k = m->n < room ? (uint32_t)m->n : room;
+            put_slots(q, t, m, k);
             /* Our own counter; a death right here is repaired by put_lock. */
-            atomic_store_explicit(&q->tail, t + 1, memory_order_relaxed);
+            atomic_store_explicit(&s->tail, t + k, memory_order_relaxed);
             /* Read under the lock: see wait_side for why this suffices. */
-            bool w = must_wake(&q->get_sl);
-            side_unlock(&q->plock);
-            wake_side(&q->get_sl, w);
+            bool w = must_wake(&s->get_sl);
+            side_unlock(&s->plock);
+            wake_side(&s->get_sl, w);
+            *done = k;
             return 0;
         }
-        side_unlock(&q->plock);
-        if (timeout_ms == 0)
-            return COORD_EAGAIN;
-        if (!have_deadline) {
-            deadline = coord__deadline(timeout_ms);
-            have_deadline = true;
-        }
-        r = wait_side(q, false, deadline);
+        side_unlock(&s->plock);
+        r = wait_turn(q, false, timeout_ms, &deadline);
         if (r < 0)
             return r;
     }
@@ -494,14 +703,156 @@ int coord_queue_put(coord_queue *q, const void *msg, size_t len,
         return COORD_EINVAL;
     if (len > q->max_msg)
         return COORD_EMSGSIZE;
-    return put_info(q, msg, len, (uint32_t)len, timeout_ms);
+    struct put_src m = {&msg, &len, 1, false};
+    size_t done;
+    return put_msgs(q, &m, &done, timeout_ms);
+}
+
+int coord_queue_put_many(coord_queue *q, const void *const *msgs,
+                         const size_t *lens, size_t n, size_t *done,
+                         int timeout_ms)
+{
+    if (!q || !msgs || !lens || n == 0 || !done ||
+        coord__check_timeout(timeout_ms))
+        return COORD_EINVAL;
+    *done = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!msgs[i] && lens[i])
+            return COORD_EINVAL;
+        if (lens[i] > q->max_msg)
+            return COORD_EMSGSIZE;
+    }
+    struct put_src m = {msgs, lens, n > UINT32_MAX ? UINT32_MAX : n, false};
+    return put_msgs(q, &m, done, timeout_ms);
 }
 
 int coord_queue_put_pill(coord_queue *q, int timeout_ms)
 {
     if (!q || coord__check_timeout(timeout_ms))
         return COORD_EINVAL;
-    return put_info(q, NULL, 0, PILL_BIT, timeout_ms);
+    struct put_src m = {NULL, NULL, 1, true};
+    size_t done;
+    return put_msgs(q, &m, &done, timeout_ms);
+}
+
+/* The length of the message in slot `sl` (already acquired), or -1 for a
+ * pill, or COORD_EPROTO (and the queue marked broken) for an `info` no put
+ * writes. */
+static inline long slot_len(struct coord_queue *q, const struct slot *sl)
+{
+    uint32_t info = sl->info;
+    if (__builtin_expect(info <= q->max_msg, 1))
+        return info;
+    if (info == PILL_BIT)
+        return -1;
+    return broken(q);
+}
+
+/* Where get_msgs copies to: up to `max` messages, message i into
+ * buf + i * stride (at most `cap` bytes) with its length in lens[i]. */
+struct get_dst {
+    unsigned char *buf;
+    size_t cap, stride, max;
+    size_t *lens;
+};
+
+/* Under clock, with the message at h published: copy out as many as `d`
+ * takes (at least the first, or an answer about it), commit with one store
+ * of head. Returns 0 (the count in *got), COORD_PILL, COORD_ENOBUFS or
+ * COORD_EPROTO. */
+static int take_slots(struct coord_queue *q, uint32_t h,
+                      const struct get_dst *d, size_t *got)
+{
+    struct qshm *s = q->s;
+    long n = slot_len(q, slot_at(q, h));
+    int res = 0;
+    uint32_t k = 1;
+    if (n < 0 && n != -1)
+        return (int)n;
+    if (n == -1) {
+        d->lens[0] = 0;
+        res = COORD_PILL;
+    } else if ((size_t)n > d->cap) {
+        /* Leave the message first in line; tell its length. */
+        d->lens[0] = (size_t)n;
+        return COORD_ENOBUFS;
+    } else {
+        if (n)
+            copy_msg(d->buf, slot_at(q, h)->data, (size_t)n);
+        d->lens[0] = (size_t)n;
+        /* More data messages that are already published and fit; a pill
+         * or a message too long for a record ends the batch before it. */
+        for (; k < d->max && k < q->capacity; k++) {
+            struct slot *sl = slot_at(q, h + k);
+            if (atomic_load_explicit(&sl->seq, memory_order_acquire) !=
+                h + k + 1)
+                break;
+            long m = slot_len(q, sl);
+            if (m < -1)
+                return (int)m;
+            if (m == -1 || (size_t)m > d->cap)
+                break;
+            if (m)
+                copy_msg(d->buf + k * d->stride, sl->data, (size_t)m);
+            d->lens[k] = (size_t)m;
+        }
+        *got = k;
+    }
+    /* The commit: release orders our reads of the slots before a producer
+     * (acquiring head) may overwrite them. */
+    atomic_store_explicit(&s->head, h + k, memory_order_release);
+    return res;
+}
+
+/* Get into `d`, waiting as timeout_ms says. Returns 0 (the count taken,
+ * >= 1, in *got), COORD_PILL or an error. */
+static int get_msgs(struct coord_queue *q, const struct get_dst *d,
+                    size_t *got, int timeout_ms)
+{
+    struct qshm *s = q->s;
+    uint64_t deadline = 0;
+    if (__builtin_expect(atomic_load_explicit(&s->state, memory_order_relaxed) >
+                             ST_CLOSED,
+                         0))
+        return COORD_EPROTO;
+    for (;;) {
+        int r = get_lock(q, timeout_ms, &deadline);
+        if (r < 0)
+            return r;
+        /* head only changes under clock: a relaxed load is exact. */
+        uint32_t h = atomic_load_explicit(&s->head, memory_order_relaxed);
+        /* Acquire: pairs with the put's release of seq, so the payload is
+         * visible before we read it. */
+        if (atomic_load_explicit(&slot_at(q, h)->seq, memory_order_acquire) ==
+            h + 1) {
+            int res = take_slots(q, h, d, got);
+            bool w = res >= 0 && must_wake(&s->put_sl);
+            side_unlock(&s->clock);
+            wake_side(&s->put_sl, w);
+            return res;
+        }
+        side_unlock(&s->clock);
+        uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
+        if (st != ST_OPEN) {
+            if (st != ST_CLOSED)
+                return COORD_EPROTO;
+            /* Closed. A put that checked `state` before the close may
+             * still be copying under plock, and will return 0: take and
+             * drop plock so that it has committed (or died) before we
+             * look. Any put that takes plock after us sees `state`
+             * (we read it before our lock), so none can commit later. */
+            int pr = put_lock(q, timeout_ms, &deadline);
+            if (pr < 0)
+                return pr;
+            side_unlock(&s->plock);
+            if (!has_msg(q))
+                return COORD_ECLOSED;
+            continue;
+        }
+        r = wait_turn(q, true, timeout_ms, &deadline);
+        if (r < 0)
+            return r;
+    }
 }
 
 int coord_queue_get(coord_queue *q, void *buf, size_t cap, size_t *len,
@@ -509,97 +860,58 @@ int coord_queue_get(coord_queue *q, void *buf, size_t cap, size_t *len,
 {
     if (!q || !len || (!buf && cap) || coord__check_timeout(timeout_ms))
         return COORD_EINVAL;
-    uint64_t deadline = 0;
-    bool have_deadline = false;
-    for (;;) {
-        int r = get_lock(q);
-        if (r < 0)
-            return r;
-        /* head only changes under clock: a relaxed load is exact. */
-        uint32_t h = atomic_load_explicit(&q->head, memory_order_relaxed);
-        struct slot *s = slot_at(q, h);
-        /* Acquire: pairs with the put's release of seq, so the payload is
-         * visible before we read it. */
-        if (atomic_load_explicit(&s->seq, memory_order_acquire) == h + 1) {
-            uint32_t info = s->info;
-            uint32_t n = info & ~PILL_BIT;
-            int res = 0;
-            if (info & PILL_BIT) {
-                res = COORD_PILL;
-                n = 0;
-            } else if (n > cap) {
-                /* Leave the message first in line; tell its length. */
-                *len = n;
-                side_unlock(&q->clock);
-                return COORD_ENOBUFS;
-            } else if (n) {
-                copy_msg(buf, s->data, n);
-            }
-            *len = n;
-            /* The commit: release orders our reads of the slot before a
-             * producer (acquiring head) may overwrite it. */
-            atomic_store_explicit(&q->head, h + 1, memory_order_release);
-            bool w = must_wake(&q->put_sl);
-            side_unlock(&q->clock);
-            wake_side(&q->put_sl, w);
-            return res;
-        }
-        side_unlock(&q->clock);
-        if (atomic_load_explicit(&q->closed, memory_order_acquire)) {
-            /* Closed. A put that checked `closed` before the close may
-             * still be copying under plock, and will return 0: take and
-             * drop plock so that it has committed (or died) before we
-             * look. Any put that takes plock after us sees `closed`
-             * (we read it before our lock), so none can commit later. */
-            int pr = put_lock(q);
-            if (pr < 0)
-                return pr;
-            side_unlock(&q->plock);
-            if (!has_msg(q))
-                return COORD_ECLOSED;
-            continue;
-        }
-        if (timeout_ms == 0)
-            return COORD_EAGAIN;
-        if (!have_deadline) {
-            deadline = coord__deadline(timeout_ms);
-            have_deadline = true;
-        }
-        r = wait_side(q, true, deadline);
-        if (r < 0)
-            return r;
-    }
+    struct get_dst d = {buf, cap, 0, 1, len};
+    size_t got;
+    return get_msgs(q, &d, &got, timeout_ms);
+}
+
+int coord_queue_get_many(coord_queue *q, void *buf, size_t stride, size_t max,
+                         size_t *lens, size_t *got, int timeout_ms)
+{
+    if (!q || !lens || !got || max == 0 || (!buf && stride) ||
+        (stride && max > SIZE_MAX / stride) || coord__check_timeout(timeout_ms))
+        return COORD_EINVAL;
+    *got = 0;
+    struct get_dst d = {buf, stride, stride,
+                        max > UINT32_MAX ? UINT32_MAX : max, lens};
+    return get_msgs(q, &d, got, timeout_ms);
 }
 
 int coord_queue_close(coord_queue *q)
 {
     if (!q)
         return COORD_EINVAL;
-    atomic_store_explicit(&q->closed, 1, memory_order_seq_cst);
+    struct qshm *s = q->s;
+    uint32_t open = ST_OPEN;
+    /* A broken queue stays broken. */
+    atomic_compare_exchange_strong_explicit(&s->state, &open, ST_CLOSED,
+                                            memory_order_seq_cst,
+                                            memory_order_seq_cst);
     /* Bump both wake-up words unconditionally so a sleeper that read them
      * before the store cannot sleep through the close. */
-    atomic_fetch_add_explicit(&q->put_sl.ev, 1, memory_order_seq_cst);
-    atomic_fetch_add_explicit(&q->get_sl.ev, 1, memory_order_seq_cst);
-    coord__futex_wake(&q->put_sl.ev, INT_MAX);
-    coord__futex_wake(&q->get_sl.ev, INT_MAX);
+    atomic_fetch_add_explicit(&s->put_sl.ev, 1, memory_order_seq_cst);
+    atomic_fetch_add_explicit(&s->get_sl.ev, 1, memory_order_seq_cst);
+    coord__futex_wake(&s->put_sl.ev, INT_MAX);
+    coord__futex_wake(&s->get_sl.ev, INT_MAX);
     return 0;
 }
 
 bool coord_queue_is_closed(const coord_queue *q)
 {
-    return !q || atomic_load_explicit(&q->closed, memory_order_acquire) != 0;
+    return !q || atomic_load_explicit(&q->s->state, memory_order_acquire) !=
+                     ST_OPEN;
 }
 
 long coord_queue_count(const coord_queue *q)
 {
     if (!q)
         return COORD_EINVAL;
-    struct coord_queue *m = (struct coord_queue *)q;
-    uint32_t h = atomic_load_explicit(&m->head, memory_order_acquire);
-    uint32_t t = atomic_load_explicit(&m->tail, memory_order_acquire);
-    /* tail lags one behind when a producer died between its commit and its
+    struct qshm *s = q->s;
+    uint32_t h = atomic_load_explicit(&s->head, memory_order_acquire);
+    uint32_t t = atomic_load_explicit(&s->tail, memory_order_acquire);
+    /* tail lags behind when a producer died between its commit and its
      * tail store (until the next put repairs it): count that slot too. */
-    if (atomic_load_explicit(&slot_at(m, t)->seq, memory_order_acquire) ==
+    if (atomic_load_explicit(&slot_at(q, t)->seq, memory_order_acquire) ==
         t + 1)
         t++;
     /* Separate loads can straddle other operations: clamp to the possible
@@ -624,18 +936,29 @@ size_t coord_queue_max_msg(const coord_queue *q)
 void coord__queue_sleepers(const coord_queue *q, uint32_t *puts,
                            uint32_t *gets)
 {
-    *puts = atomic_load_explicit(&q->put_sl.count, memory_order_relaxed);
-    *gets = atomic_load_explicit(&q->get_sl.count, memory_order_relaxed);
+    *puts = atomic_load_explicit(&q->s->put_sl.count, memory_order_relaxed);
+    *gets = atomic_load_explicit(&q->s->get_sl.count, memory_order_relaxed);
+}
+
+void coord__queue_layout(const coord_queue *q, struct coord__queue_map *m)
+{
+    m->lock_off[0] = offsetof(struct qshm, plock);
+    m->lock_off[1] = offsetof(struct qshm, clock);
+    m->lock_len = sizeof(coord__mutex);
+    m->state_off = offsetof(struct qshm, state);
+    m->slot0 = (size_t)(q->slots - (unsigned char *)q->s);
+    m->slot_size = q->slot_size;
 }
 
 int coord__queue_hold_get(coord_queue *q)
 {
-    return get_lock(q);
+    uint64_t d = 0;
+    return get_lock(q, -1, &d);
 }
 
 void coord__queue_release_get(coord_queue *q)
 {
-    side_unlock(&q->clock);
+    side_unlock(&q->s->clock);
 }
 
 int coord__queue_scan_held(coord_queue *q,
@@ -645,12 +968,15 @@ int coord__queue_scan_held(coord_queue *q,
 {
     /* head cannot move: the caller holds the consumer lock. Walk the
      * published slots from head (acquire: their payload is visible). */
-    uint32_t h = atomic_load_explicit(&q->head, memory_order_relaxed);
+    uint32_t h = atomic_load_explicit(&q->s->head, memory_order_relaxed);
     for (uint32_t i = h; i - h < q->capacity; i++) {
         struct slot *s = slot_at(q, i);
         if (atomic_load_explicit(&s->seq, memory_order_acquire) != i + 1)
             break;
-        if (fn(s->data, s->info & ~PILL_BIT, (s->info & PILL_BIT) != 0, arg))
+        long n = slot_len(q, s);
+        if (n < -1)
+            return (int)n;
+        if (fn(s->data, n < 0 ? 0 : (size_t)n, n < 0, arg))
             return 1;
     }
     return 0;

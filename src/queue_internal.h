@@ -26,4 +26,13 @@ int coord__queue_scan_held(coord_queue *q,
 void coord__queue_sleepers(const coord_queue *q, uint32_t *puts,
                            uint32_t *gets);
 
+/* Where the queue's parts lie in its memory (byte offsets from its
+ * start), for tests that write it: the producer and consumer locks, the
+ * state word (0 open, 1 closed, 2 broken), slot 0 (a 4-byte seq, a 4-byte
+ * length, the payload) and the size of a slot. */
+struct coord__queue_map {
+    size_t lock_off[2], lock_len, state_off, slot0, slot_size;
+};
+void coord__queue_layout(const coord_queue *q, struct coord__queue_map *m);
+
 #endif

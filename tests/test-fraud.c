@@ -473,6 +473,76 @@ TEST(cli_json_quick_run)
     ASSERT_TRUE(strchr(out, '\n') == out + strlen(out) - 1); /* one object */
 }
 
+/* A line longer than FRAUD_CSV_MAX_LINE stops the read at once, named by
+ * its number, skipped or not: an endless line (/dev/zero) must not grow
+ * the memory. A read error is reported with its errno. */
+TEST(csv_overlong_line_and_read_errors)
+{
+    size_t big = FRAUD_CSV_MAX_LINE + 10;
+    char *text = malloc(big + 200);
+    ASSERT_TRUE(text != NULL);
+    int k = snprintf(text, 200, "%s\n1,2026-01-01T00:00:00Z,5,7,12.50,"
+                                "48.85,2.35,100,none\n", FRAUD_CSV_HEADER);
+    memset(text + k, 'x', big);
+    strcpy(text + k + big, "\n");
+    struct fraud_csv_result r;
+    ASSERT_EQ(read_text(text, false, &r), -EINVAL);
+    ASSERT_EQ_U(r.n_errors, 1);
+    ASSERT_EQ_U(r.errors[0].line, 3);
+    ASSERT_TRUE(strstr(r.errors[0].why, "longer than") != NULL);
+    free(text);
+    /* Endless input: stops at the first line's bound. */
+    FILE *f = fopen("/dev/zero", "r");
+    ASSERT_TRUE(f != NULL);
+    ASSERT_EQ(fraud_csv_read(f, false, &r), -EINVAL);
+    fclose(f);
+    ASSERT_EQ_U(r.errors[0].line, 1);
+    /* A directory: the read fails with EISDIR, not "bad header". */
+    f = fopen("/tmp", "r");
+    ASSERT_TRUE(f != NULL);
+    ASSERT_EQ(fraud_csv_read(f, false, &r), -EISDIR);
+    fclose(f);
+    ASSERT_TRUE(strstr(r.errors[0].why, strerror(EISDIR)) != NULL);
+}
+
+/* The CLI refuses what is not a regular file, with the reason, and says
+ * how many rows it screened when the file has more than --transactions. */
+TEST(cli_csv_bad_files_and_rows_screened)
+{
+    static const struct {
+        const char *path, *why;
+    } bad[] = {{"/tmp", "is a directory"},
+               {"/dev/zero", "not a regular file"},
+               {"/nonexistent/file.csv", "No such file"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char err[1024];
+        const char *args[] = {"--csv", bad[i].path, NULL};
+        test_cli_usage_error(cli_path, "fraud", args, err, sizeof err, 30000);
+        if (!strstr(err, bad[i].why))
+            test__fail(__FILE__, __LINE__, "--csv %s: '%s' not in %s",
+                       bad[i].path, bad[i].why, err);
+    }
+    struct fraud_txn *t = gen(5, 700, 0.05);
+    char path[] = "/tmp/coord-fraud-test-XXXXXX";
+    int fd = mkstemp(path);
+    ASSERT_TRUE(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    ASSERT_OK(fraud_csv_write(f, t, 700));
+    fclose(f);
+    free(t);
+    static char out[16384];
+    char err[4096];
+    const char *argv[] = {cli_path, "fraud", "--csv", path, "--warmup", "500",
+                          "--transactions", "50", "--intervals", "10",
+                          "--json", NULL};
+    int st = test_run(argv, out, sizeof out, err, sizeof err, 60000);
+    unlink(path);
+    ASSERT_EQ(WEXITSTATUS(st), 0);
+    ASSERT_TRUE(strstr(out, "\"transactions\":50") != NULL);
+    if (!strstr(err, "screening 50 of its 200 transactions"))
+        test__fail(__FILE__, __LINE__, "no rows-screened note in: %s", err);
+}
+
 #define TEST_LIST(X)                                                           \
     X(gen_same_seed_same_stream)                                               \
     X(gen_injected_count_matches_rate)                                         \
@@ -488,6 +558,8 @@ TEST(cli_json_quick_run)
     X(cli_csv_malformed_lines_reported_and_skipped)                           \
     X(cli_csv_unlabelled)                                                     \
     X(cli_usage_errors)                                                       \
-    X(cli_json_quick_run)
+    X(cli_json_quick_run)                                                     \
+    X(csv_overlong_line_and_read_errors)                                      \
+    X(cli_csv_bad_files_and_rows_screened)
 #define HELPER_LIST(X)
 TEST_MAIN()

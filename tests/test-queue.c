@@ -165,6 +165,149 @@ TEST(queue_bad_input)
     coord_queue_destroy(NULL);
 }
 
+/* ---- put_many / get_many ---------------------------------------------- */
+
+TEST(queue_many_basic)
+{
+    coord_queue *q;
+    ASSERT_OK(coord_queue_create(&q, 5, 8));
+    const char *words[] = {"a", "bb", "ccc", "dddd", "eeeee", "ffffff", "g"};
+    const void *m[7];
+    size_t lens[7], done = 99, got = 99;
+    for (int i = 0; i < 7; i++) {
+        m[i] = words[i];
+        lens[i] = strlen(words[i]);
+    }
+    /* Room for 5 of 7: five go, in order, in one call. */
+    ASSERT_OK(coord_queue_put_many(q, m, lens, 7, &done, 0));
+    ASSERT_EQ(done, 5);
+    ASSERT_EQ(coord_queue_count(q), 5);
+    ASSERT_CODE(coord_queue_put_many(q, m + 5, lens + 5, 2, &done, 0),
+                COORD_EAGAIN);
+    ASSERT_EQ(done, 0);
+    char buf[4][8];
+    size_t gl[4];
+    ASSERT_OK(coord_queue_get_many(q, buf, 8, 4, gl, &got, 0));
+    ASSERT_EQ(got, 4);
+    for (int i = 0; i < 4; i++) {
+        ASSERT_EQ(gl[i], strlen(words[i]));
+        ASSERT_TRUE(memcmp(buf[i], words[i], gl[i]) == 0);
+    }
+    /* A pill ends a batch and is then taken alone. */
+    ASSERT_OK(coord_queue_put_pill(q, 0));
+    ASSERT_OK(coord_queue_put_many(q, m + 5, lens + 5, 2, &done, 0));
+    ASSERT_EQ(done, 2);
+    ASSERT_OK(coord_queue_get_many(q, buf, 8, 4, gl, &got, 0));
+    ASSERT_EQ(got, 1);
+    ASSERT_EQ(gl[0], 5);
+    ASSERT_CODE(coord_queue_get_many(q, buf, 8, 4, gl, &got, 0), COORD_PILL);
+    ASSERT_EQ(got, 0);
+    ASSERT_EQ(gl[0], 0);
+    /* A message longer than a record: first in line it is ENOBUFS (and
+     * stays); behind another it ends the batch. */
+    ASSERT_CODE(coord_queue_get_many(q, buf, 4, 4, gl, &got, 0),
+                COORD_ENOBUFS);
+    ASSERT_EQ(gl[0], 6);
+    ASSERT_OK(coord_queue_get_many(q, buf, 8, 4, gl, &got, 0));
+    ASSERT_EQ(got, 2);
+    ASSERT_TRUE(memcmp(buf[0], "ffffff", 6) == 0 && buf[1][0] == 'g');
+    ASSERT_CODE(coord_queue_get_many(q, buf, 8, 4, gl, &got, 0), COORD_EAGAIN);
+    ASSERT_OK(coord_queue_put(q, "xyz", 3, 0));
+    ASSERT_OK(coord_queue_put(q, "123456", 6, 0));
+    ASSERT_OK(coord_queue_get_many(q, buf, 4, 4, gl, &got, 0));
+    ASSERT_EQ(got, 1);
+    ASSERT_EQ(coord_queue_count(q), 1);
+    ASSERT_OK(coord_queue_get(q, buf[0], 8, gl, 0));
+    /* Bad input: nothing queued. */
+    size_t big[2] = {1, 9};
+    ASSERT_CODE(coord_queue_put_many(q, m, big, 2, &done, 0), COORD_EMSGSIZE);
+    ASSERT_EQ(coord_queue_count(q), 0);
+    ASSERT_CODE(coord_queue_put_many(NULL, m, lens, 1, &done, 0), COORD_EINVAL);
+    ASSERT_CODE(coord_queue_put_many(q, NULL, lens, 1, &done, 0), COORD_EINVAL);
+    ASSERT_CODE(coord_queue_put_many(q, m, NULL, 1, &done, 0), COORD_EINVAL);
+    ASSERT_CODE(coord_queue_put_many(q, m, lens, 0, &done, 0), COORD_EINVAL);
+    ASSERT_CODE(coord_queue_put_many(q, m, lens, 1, NULL, 0), COORD_EINVAL);
+    ASSERT_CODE(coord_queue_put_many(q, m, lens, 1, &done, -2), COORD_EINVAL);
+    const void *nul[1] = {NULL};
+    ASSERT_CODE(coord_queue_put_many(q, nul, lens, 1, &done, 0), COORD_EINVAL);
+    ASSERT_CODE(coord_queue_get_many(NULL, buf, 8, 1, gl, &got, 0),
+                COORD_EINVAL);
+    ASSERT_CODE(coord_queue_get_many(q, NULL, 8, 1, gl, &got, 0), COORD_EINVAL);
+    ASSERT_CODE(coord_queue_get_many(q, buf, 8, 0, gl, &got, 0), COORD_EINVAL);
+    ASSERT_CODE(coord_queue_get_many(q, buf, 8, 1, NULL, &got, 0),
+                COORD_EINVAL);
+    ASSERT_CODE(coord_queue_get_many(q, buf, 8, 1, gl, NULL, 0), COORD_EINVAL);
+    ASSERT_CODE(coord_queue_get_many(q, buf, SIZE_MAX, 2, gl, &got, 0),
+                COORD_EINVAL);
+    /* Empty messages need no buffer. */
+    size_t zero[2] = {0, 0};
+    ASSERT_OK(coord_queue_put_many(q, nul, zero, 1, &done, 0));
+    ASSERT_OK(coord_queue_get_many(q, NULL, 0, 2, gl, &got, 0));
+    ASSERT_EQ(got, 1);
+    ASSERT_EQ(gl[0], 0);
+    /* Closed: puts fail, gets drain. */
+    ASSERT_OK(coord_queue_put_many(q, m, lens, 2, &done, 0));
+    ASSERT_OK(coord_queue_close(q));
+    ASSERT_CODE(coord_queue_put_many(q, m, lens, 1, &done, -1), COORD_ECLOSED);
+    ASSERT_OK(coord_queue_get_many(q, buf, 8, 4, gl, &got, -1));
+    ASSERT_EQ(got, 2);
+    ASSERT_CODE(coord_queue_get_many(q, buf, 8, 4, gl, &got, -1),
+                COORD_ECLOSED);
+    coord_queue_destroy(q);
+}
+
+/* Many laps with batches that straddle the ring's end, across processes:
+ * every message once, in order (one producer). */
+static int many_producer(void *a)
+{
+    coord_queue *q = a;
+    uint32_t next = 0;
+    uint64_t rng = 7;
+    while (next < 200000) {
+        uint32_t v[13];
+        const void *m[13];
+        size_t lens[13], n = 1 + test_rand(&rng) % 13, done;
+        if (n > 200000 - next)
+            n = 200000 - next;
+        for (size_t k = 0; k < n; k++) {
+            v[k] = next + (uint32_t)k;
+            m[k] = &v[k];
+            lens[k] = sizeof v[k];
+        }
+        if (coord_queue_put_many(q, m, lens, n, &done, 20000) != 0)
+            return 1;
+        next += (uint32_t)done;
+    }
+    return coord_queue_put_pill(q, 20000) != 0;
+}
+
+TEST(queue_many_across_processes)
+{
+    coord_queue *q;
+    ASSERT_OK(coord_queue_create(&q, 37, 4));
+    pid_t pid = test_fork(many_producer, q);
+    uint32_t expect = 0, buf[11];
+    size_t lens[11], got;
+    uint64_t rng = 11;
+    for (;;) {
+        size_t max = 1 + test_rand(&rng) % 11;
+        int r = coord_queue_get_many(q, buf, sizeof buf[0], max, lens, &got,
+                                     20000);
+        if (r == COORD_PILL)
+            break;
+        ASSERT_OK(r);
+        ASSERT_TRUE(got >= 1 && got <= max);
+        for (size_t k = 0; k < got; k++) {
+            ASSERT_EQ(lens[k], 4);
+            ASSERT_EQ(buf[k], expect);
+            expect++;
+        }
+    }
+    ASSERT_EQ(expect, 200000);
+    test_join_ok(pid, 20000);
+    coord_queue_destroy(q);
+}
+
 /* ---- 4 producers x 4 consumers, 1,000,000 messages -------------------- */
 
 #define FIFO_P 4
@@ -634,11 +777,13 @@ TEST(queue_killed_sleeper_expires)
 #define KILL_IDS 3072 /* producer and consumer lives, kills included */
 #define KILL_SEQ 4096
 #define KILL_EMPTY UINT64_MAX
+/* Odd-numbered lives use put_many / get_many of up to KILL_BATCH. */
+#define KILL_BATCH 6
 
 struct kill_shared {
     coord_queue *q;
     _Atomic uint32_t put_done[KILL_IDS]; /* messages fully put, per id */
-    uint64_t inbox[KILL_IDS];            /* get writes straight into it */
+    uint64_t inbox[KILL_IDS][KILL_BATCH]; /* gets write straight into it */
     _Atomic uint8_t recv[KILL_IDS][KILL_SEQ];
     _Atomic uint32_t bad;
 };
@@ -652,12 +797,26 @@ static int kill_producer(void *a)
 {
     struct kill_arg *ka = a;
     struct kill_shared *s = ka->s;
-    for (uint32_t i = 0; i < KILL_SEQ; i++) {
-        uint64_t v = (uint64_t)ka->id << 32 | i;
-        if (coord_queue_put(s->q, &v, sizeof v, 20000) != 0)
+    for (uint32_t i = 0; i < KILL_SEQ;) {
+        uint64_t v[KILL_BATCH];
+        const void *m[KILL_BATCH];
+        size_t lens[KILL_BATCH], n = 1;
+        if (ka->id % 2)
+            n = KILL_SEQ - i < KILL_BATCH ? KILL_SEQ - i : KILL_BATCH;
+        for (size_t k = 0; k < n; k++) {
+            v[k] = (uint64_t)ka->id << 32 | (i + k);
+            m[k] = &v[k];
+            lens[k] = sizeof v[k];
+        }
+        if (n == 1) {
+            if (coord_queue_put(s->q, &v[0], sizeof v[0], 20000) != 0)
+                return 1;
+        } else if (coord_queue_put_many(s->q, m, lens, n, &n, 20000) != 0) {
             return 1;
-        /* Only now is message i fully put. */
-        atomic_store(&s->put_done[ka->id], i + 1);
+        }
+        i += (uint32_t)n;
+        /* Only now are messages up to i fully put. */
+        atomic_store(&s->put_done[ka->id], i);
         /* A little work between puts so a producer lives long enough to
          * be killed many times over its life. */
         for (volatile int k = 0; k < 200; k++)
@@ -670,25 +829,29 @@ static int kill_consumer(void *a)
 {
     struct kill_arg *ka = a;
     struct kill_shared *s = ka->s;
-    uint64_t *inbox = &s->inbox[ka->id];
+    uint64_t *inbox = s->inbox[ka->id];
     for (;;) {
-        *inbox = KILL_EMPTY;
+        for (int k = 0; k < KILL_BATCH; k++)
+            inbox[k] = KILL_EMPTY;
         atomic_signal_fence(memory_order_seq_cst);
-        size_t len;
-        int r = coord_queue_get(s->q, inbox, sizeof *inbox, &len, 20000);
+        size_t lens[KILL_BATCH], got = 1;
+        int r;
+        if (ka->id % 2)
+            r = coord_queue_get_many(s->q, inbox, sizeof *inbox, KILL_BATCH,
+                                     lens, &got, 20000);
+        else
+            r = coord_queue_get(s->q, inbox, sizeof *inbox, lens, 20000);
         if (r == COORD_PILL)
             return 0;
-        if (r != 0 || len != 8) {
-            atomic_fetch_add(&s->bad, 1);
-            return 1;
+        for (size_t k = 0; k < got; k++) {
+            uint64_t v = inbox[k];
+            uint32_t id = (uint32_t)(v >> 32), seq = (uint32_t)v;
+            if (r != 0 || lens[k] != 8 || id >= KILL_IDS || seq >= KILL_SEQ) {
+                atomic_fetch_add(&s->bad, 1);
+                return 1;
+            }
+            atomic_fetch_add(&s->recv[id][seq], 1);
         }
-        uint64_t v = *inbox;
-        uint32_t id = (uint32_t)(v >> 32), seq = (uint32_t)v;
-        if (id >= KILL_IDS || seq >= KILL_SEQ) {
-            atomic_fetch_add(&s->bad, 1);
-            return 1;
-        }
-        atomic_fetch_add(&s->recv[id][seq], 1);
     }
 }
 
@@ -776,13 +939,15 @@ static void sigkill_run(int target, int max_s)
     /* A killed consumer that had committed its get took the message with
      * it; its inbox then holds the message, which nobody else received. */
     for (uint32_t id = 0; id < next_id; id++) {
-        if (was_producer[id] || !was_killed[id] || s->inbox[id] == KILL_EMPTY)
+        if (was_producer[id] || !was_killed[id])
             continue;
-        uint64_t v = s->inbox[id];
-        uint32_t pid_ = (uint32_t)(v >> 32), seq = (uint32_t)v;
-        if (pid_ < KILL_IDS && seq < KILL_SEQ &&
-            atomic_load(&s->recv[pid_][seq]) == 0)
-            atomic_store(&s->recv[pid_][seq], 1);
+        for (int k = 0; k < KILL_BATCH && s->inbox[id][k] != KILL_EMPTY; k++) {
+            uint64_t v = s->inbox[id][k];
+            uint32_t pid_ = (uint32_t)(v >> 32), seq = (uint32_t)v;
+            if (pid_ < KILL_IDS && seq < KILL_SEQ &&
+                atomic_load(&s->recv[pid_][seq]) == 0)
+                atomic_store(&s->recv[pid_][seq], 1);
+        }
     }
     uint64_t lost = 0, dup = 0, phantom = 0, total = 0;
     for (uint32_t id = 0; id < next_id; id++) {
@@ -796,9 +961,10 @@ static void sigkill_run(int target, int max_s)
                 dup++;
             else if (i < done && n == 0)
                 lost++;
-            /* The put a producer was killed in may or may not count; any
-             * later sequence number can never have been put. */
-            else if (i > done && n != 0)
+            /* The put (of up to KILL_BATCH) a producer was killed in may
+             * or may not count; any later sequence number can never have
+             * been put. */
+            else if (i >= done + KILL_BATCH && n != 0)
                 phantom++;
         }
     }
@@ -865,6 +1031,8 @@ TEST(queue_cli_experiment)
     X(queue_basic)                                                             \
     X(queue_pill_is_not_data)                                                  \
     X(queue_bad_input)                                                         \
+    X(queue_many_basic)                                                        \
+    X(queue_many_across_processes)                                             \
     X(queue_fifo_4x4_million)                                                  \
     X(queue_pill_ordering)                                                     \
     X(queue_close_wakes_waiters)                                               \

@@ -15,7 +15,8 @@
  *
  * Order: all puts are serialised by one producer lock and all gets by one
  * consumer lock, so the queue is FIFO overall, and in particular FIFO per
- * producer.
+ * producer. coord_queue_put_many / coord_queue_get_many move several
+ * messages under one lock with one commit.
  *
  * Pills: coord_queue_put_pill() enqueues a message of its own kind; get
  * reports it with COORD_PILL. A pill is never confused with data, whatever
@@ -40,11 +41,14 @@
  *    first and commits with one store of the head index. Killed before
  *    its commit store, an operation has no effect (a put is as if never
  *    called, a get leaves the message queued for the next get); killed
- *    after it, the operation is complete. A single aligned store is atomic,
+ *    after it, the operation is complete. A put_many commits all its
+ *    messages with one store (the first slot's seq, written after the
+ *    others'), a get_many all it takes with one store of head. A single aligned store is atomic,
  *    so there is no third case. The one piece of bookkeeping after a put's
  *    commit (advancing the producers' tail counter) is redone by the next
  *    holder of the producer lock, which the kernel tells that the previous
- *    holder died. A message is thus removed exactly once, by the one get
+ *    holder died; it also withdraws the later slots of a put_many killed
+ *    before its commit. A message is thus removed exactly once, by the one get
  *    whose commit store ran. (When a killed getter had already committed,
  *    it took the message with it: that is delivery to a process that died,
  *    which no queue can undo; coord_pool closes that gap for tasks.)
@@ -59,8 +63,20 @@
  * system call and no fence: one uncontended lock per side, a copy, one
  * store. A get never reads the producers' counter (it looks at the slot
  * itself), so a 1 -> 1 transfer moves only the slot's cache line between
- * cores. They spin briefly, then sleep on a futex, only when they must
- * wait.
+ * cores. A caller that finds its side's lock taken polls it briefly before
+ * blocking in the kernel; one that finds the queue full or empty spins
+ * briefly, then sleeps on a futex.
+ *
+ * Trust: each process keeps the limits (capacity, max_msg, the layout) in
+ * its own handle, checked at create or open; every index, length and
+ * offset later read from shared memory is reduced to or checked against
+ * them. Shared memory that no correct queue can hold (a slot length above
+ * max_msg, head past tail, an unusable lock) marks the queue broken: that
+ * call and every later one in every process return COORD_EPROTO, never a
+ * read outside the mapping. Exception: the two robust mutexes are glibc's,
+ * which trusts its own words; a process that can write the segment can
+ * make a lock wait forever (timeout -1 or 0) or abort in glibc. Named
+ * queues are created 0600, so only the owner's processes can.
  *
  * Limits: capacity 1 .. 2^30 messages, max_msg 1 .. 2^30 bytes, and the
  * mapping (about capacity rounded up to a power of two, times
@@ -84,9 +100,12 @@ COORD_EXTERN size_t coord_queue_size(size_t capacity, size_t max_msg);
  * `size` bytes (at least coord_queue_size(), 64-byte aligned, shared with
  * the processes that will use it, e.g. MAP_SHARED before fork).
  * Concurrency: nobody may use `mem` during the call. Ownership: the caller
- * keeps `mem`; coord_queue_destroy() on such a queue releases nothing.
+ * keeps `mem`; *out is a small private handle (malloc) that
+ * coord_queue_destroy() frees (it leaves `mem` alone); children forked
+ * afterwards share the queue through their copy of the handle.
  * Returns 0 and *out, COORD_EINVAL (NULL, misaligned, too small, capacity
- * or max_msg 0 or above the limits) or a mutex initialisation error.
+ * or max_msg 0 or above the limits), COORD_ENOMEM (the handle) or a mutex
+ * initialisation error.
  */
 COORD_EXTERN int coord_queue_init(void *mem, size_t size, size_t capacity,
                                   size_t max_msg, coord_queue **out);
@@ -114,15 +133,16 @@ COORD_EXTERN int coord_queue_create_named(coord_queue **out, const char *name,
 /*
  * coord_queue_open: map the queue another process created with `name`.
  * Returns 0, COORD_EINVAL, COORD_ENOENT (no such name), COORD_EPROTO (not a
- * coord queue: bad magic, kind or size), COORD_EVERSION (other ABI),
- * COORD_EAGAIN (its creator has not finished initialising it) or
- * COORD_EACCES.
+ * coord queue: bad magic, kind or size, or limits that disagree with the
+ * file's size), COORD_EVERSION (other ABI), COORD_EAGAIN (its creator has
+ * not finished initialising it), COORD_EACCES or COORD_ENOMEM.
  */
 COORD_EXTERN int coord_queue_open(coord_queue **out, const char *name);
 
 /*
- * coord_queue_destroy: release this process's handle (unmap; the creator of
- * a named queue also removes the name). Messages still queued are dropped
+ * coord_queue_destroy: release this process's handle (free it and unmap;
+ * the creator of a named queue also removes the name; a queue placed with
+ * coord_queue_init is left in its memory). Messages still queued are dropped
  * for this process only: others that map the queue keep using it. Call
  * coord_queue_close() first to wake and stop them. NULL is ignored.
  * Concurrency: no other thread of this process may use `q` during or after.
@@ -139,18 +159,37 @@ COORD_EXTERN void coord_queue_destroy(coord_queue *q);
  * and copied; `msg` may be NULL when len is 0.
  * Returns 0 (the message is in shared memory), COORD_EMSGSIZE (len above
  * max_msg; nothing queued), COORD_EAGAIN (full, timeout 0),
- * COORD_ETIMEDOUT, COORD_ECLOSED, COORD_EINVAL (q NULL, msg NULL with
- * len > 0, timeout < -1).
+ * COORD_ETIMEDOUT, COORD_ECLOSED, COORD_EPROTO (the queue is broken: see
+ * Trust), COORD_EINVAL (q NULL, msg NULL with len > 0, timeout < -1).
  */
 COORD_EXTERN int coord_queue_put(coord_queue *q, const void *msg, size_t len,
                                  int timeout_ms);
+
+/*
+ * coord_queue_put_many: put messages msgs[0 .. n-1] (lengths lens[i]) in
+ * order, as many as there is room for, with one lock and one commit: a
+ * process killed inside the call has put all of those or none. Waits (as
+ * coord_queue_put) only while there is no room for even one.
+ * Concurrency, progress and ordering: as coord_queue_put; the messages of
+ * one call are consecutive in the queue. Ownership: the arrays and
+ * messages are borrowed and copied; msgs[i] may be NULL when lens[i] is 0.
+ * Returns 0 with *done = how many were put, 1 .. n (put the rest with
+ * another call), or an error with *done = 0: COORD_EMSGSIZE (some lens[i]
+ * above max_msg; nothing queued), COORD_EAGAIN, COORD_ETIMEDOUT,
+ * COORD_ECLOSED, COORD_EPROTO, COORD_EINVAL (q, msgs, lens or done NULL,
+ * n 0, msgs[i] NULL with lens[i] > 0, timeout < -1).
+ */
+COORD_EXTERN int coord_queue_put_many(coord_queue *q, const void *const *msgs,
+                                      const size_t *lens, size_t n,
+                                      size_t *done, int timeout_ms);
 
 /*
  * coord_queue_put_pill: enqueue one poison pill (its own message kind: the
  * get that takes it returns COORD_PILL). Put one per consumer after the
  * last task: FIFO order delivers every earlier task before any pill.
  * Concurrency, progress and ordering: as coord_queue_put.
- * Returns 0, COORD_EAGAIN, COORD_ETIMEDOUT, COORD_ECLOSED, COORD_EINVAL.
+ * Returns 0, COORD_EAGAIN, COORD_ETIMEDOUT, COORD_ECLOSED, COORD_EPROTO,
+ * COORD_EINVAL.
  */
 COORD_EXTERN int coord_queue_put_pill(coord_queue *q, int timeout_ms);
 
@@ -164,24 +203,47 @@ COORD_EXTERN int coord_queue_put_pill(coord_queue *q, int timeout_ms);
  * Returns 0 (a message), COORD_PILL (a pill; *len = 0), COORD_ENOBUFS (the
  * message is longer than cap: *len gets its length and the message stays
  * queued, first in line), COORD_EAGAIN (empty, timeout 0),
- * COORD_ETIMEDOUT, COORD_ECLOSED (closed and empty), COORD_EINVAL (q or
- * len NULL, buf NULL with cap > 0, timeout < -1).
+ * COORD_ETIMEDOUT, COORD_ECLOSED (closed and empty), COORD_EPROTO (the
+ * queue is broken: see Trust), COORD_EINVAL (q or len NULL, buf NULL with
+ * cap > 0, timeout < -1).
  */
 COORD_EXTERN int coord_queue_get(coord_queue *q, void *buf, size_t cap,
                                  size_t *len, int timeout_ms);
 
 /*
+ * coord_queue_get_many: take up to `max` of the oldest messages with one
+ * lock and one commit, message i copied to buf + i * stride (at most
+ * `stride` bytes each) with its length in lens[i]. Takes those already
+ * queued; waits (as coord_queue_get) only while the queue is empty. A pill
+ * is taken only alone: first in line, it is returned as COORD_PILL; after
+ * data, it ends the batch and stays queued. So does a message longer than
+ * `stride`. Concurrency, progress and ordering: as coord_queue_get.
+ * Ownership: buf (max * stride bytes) and lens (max entries) belong to the
+ * caller; buf may be NULL when stride is 0.
+ * Returns 0 with *got = how many messages were taken, 1 .. max, or with
+ * *got = 0: COORD_PILL (lens[0] = 0), COORD_ENOBUFS (the first message is
+ * longer than stride: lens[0] gets its length and it stays queued),
+ * COORD_EAGAIN, COORD_ETIMEDOUT, COORD_ECLOSED, COORD_EPROTO, COORD_EINVAL
+ * (q, lens or got NULL, max 0, buf NULL with stride > 0, max * stride
+ * overflowing, timeout < -1).
+ */
+COORD_EXTERN int coord_queue_get_many(coord_queue *q, void *buf, size_t stride,
+                                      size_t max, size_t *lens, size_t *got,
+                                      int timeout_ms);
+
+/*
  * coord_queue_close: close the queue for every process that maps it and
  * wake all waiters. Later puts fail with COORD_ECLOSED; gets drain what is
- * queued, then fail with COORD_ECLOSED. Closing twice does nothing.
+ * queued, then fail with COORD_ECLOSED. Closing twice does nothing; a
+ * broken queue stays broken.
  * Concurrency: any thread or process. Progress: lock-free (a store and two
  * futex wakes). Returns 0 or COORD_EINVAL (NULL).
  */
 COORD_EXTERN int coord_queue_close(coord_queue *q);
 
 /*
- * coord_queue_is_closed: has the queue been closed? Wait-free; NULL gives
- * true.
+ * coord_queue_is_closed: has the queue been closed (or found broken)?
+ * Wait-free; NULL gives true.
  */
 COORD_EXTERN bool coord_queue_is_closed(const coord_queue *q);
 

@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: MIT */
+/* test-queue-hostile.c: a named queue whose shared bytes are planted or mutated: documented codes, no crash, no hang. */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "internal.h"
+#include "queue_internal.h"
+
+/* The whole file of named queue `name`, mapped writable as any process of
+ * its owner could; *size gets its length. */
+static unsigned char *map_file(const char *name, size_t *size)
+{
+    char path[512];
+    snprintf(path, sizeof path, "/dev/shm/" COORD__NAME_PREFIX "%s", name);
+    int fd = open(path, O_RDWR);
+    ASSERT_TRUE(fd >= 0);
+    struct stat st;
+    ASSERT_OK(fstat(fd, &st));
+    *size = (size_t)st.st_size;
+    void *p = mmap(NULL, *size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    ASSERT_TRUE(p != MAP_FAILED);
+    return p;
+}
+
+/* The report of issue 10: a slot length of 64 MiB planted in a queue of
+ * 64-byte messages. get must not trust it, whatever the buffer. */
+TEST(queue_planted_length_is_eproto)
+{
+    char name[64];
+    coord_queue *q, *other;
+    test_shm_name(name, sizeof name, "len");
+    ASSERT_OK(coord_queue_create_named(&q, name, 4, 64));
+    ASSERT_OK(coord_queue_put(q, "hello", 5, 0));
+    size_t size;
+    struct coord__queue_map map;
+    coord__queue_layout(q, &map);
+    unsigned char *f = map_file(name, &size);
+    uint32_t *info = (uint32_t *)(f + COORD__SEG_HDR + map.slot0 + 4);
+    ASSERT_EQ(*info, 5);
+    *info = 64u << 20;
+    size_t cap = (size_t)128 << 20, len = 0;
+    unsigned char *big = malloc(cap);
+    ASSERT_TRUE(big != NULL);
+    ASSERT_OK(coord_queue_open(&other, name));
+    ASSERT_CODE(coord_queue_get(other, big, cap, &len, 0), COORD_EPROTO);
+    /* Broken for every process and every call from now on. */
+    ASSERT_CODE(coord_queue_get(q, big, cap, &len, 0), COORD_EPROTO);
+    ASSERT_CODE(coord_queue_put(q, "x", 1, 0), COORD_EPROTO);
+    ASSERT_CODE(coord_queue_put_pill(other, -1), COORD_EPROTO);
+    ASSERT_TRUE(coord_queue_is_closed(q));
+    /* close leaves it broken. */
+    ASSERT_OK(coord_queue_close(q));
+    ASSERT_CODE(coord_queue_get(other, big, cap, &len, -1), COORD_EPROTO);
+
+    /* A pill bit with a length, and head past tail, are broken too. */
+    coord_queue *q2;
+    char name2[64];
+    test_shm_name(name2, sizeof name2, "len2");
+    ASSERT_OK(coord_queue_create_named(&q2, name2, 4, 8));
+    ASSERT_OK(coord_queue_put_pill(q2, 0));
+    size_t size2;
+    unsigned char *f2 = map_file(name2, &size2);
+    info = (uint32_t *)(f2 + COORD__SEG_HDR + map.slot0 + 4);
+    ASSERT_EQ(*info, 0x80000000u);
+    *info = 0x80000001u;
+    ASSERT_CODE(coord_queue_get(q2, big, 8, &len, 0), COORD_EPROTO);
+    munmap(f2, size2);
+    coord_queue_destroy(q2);
+    free(big);
+
+    /* Limits in the file that disagree with its size: open refuses. */
+    coord_queue *third;
+    uint32_t *capacity = (uint32_t *)(f + COORD__SEG_HDR + 4);
+    ASSERT_EQ(*capacity, 4);
+    *capacity = 1u << 20;
+    ASSERT_CODE(coord_queue_open(&third, name), COORD_EPROTO);
+    munmap(f, size);
+    coord_queue_destroy(other);
+    coord_queue_destroy(q);
+}
+
+/* ---- mutation fuzzing: a writer scribbles while a process uses it ----- */
+
+#define FUZZ_CAP 8
+#define FUZZ_MSG 24
+#define FUZZ_ROUNDS 400  /* open .. destroy cycles of the user process */
+#define FUZZ_OPS 50      /* calls per cycle */
+
+struct fuzz_ctl {
+    _Atomic uint32_t rounds_done;
+    _Atomic uint32_t stop;
+    _Atomic uint32_t bad_code; /* a code no call documents, or 0 */
+    _Atomic uint32_t bad_len;  /* a length above max_msg or the buffer */
+    _Atomic uint64_t calls, eproto, opens_refused;
+};
+
+static const char *fuzz_name;
+static struct fuzz_ctl *fuzz_ctl;
+
+static bool documented(int r)
+{
+    switch (r) {
+    case 0:
+    case COORD_PILL:
+    case COORD_EAGAIN:
+    case COORD_ETIMEDOUT:
+    case COORD_ECLOSED:
+    case COORD_EPROTO:
+    case COORD_ENOBUFS:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* The user: opens the queue by name, calls put, put_many, get, get_many,
+ * count with short timeouts, checks every code and length, destroys. */
+static int fuzz_user(void *arg)
+{
+    (void)arg;
+    struct fuzz_ctl *c = fuzz_ctl;
+    uint64_t rng = 0x5eed;
+    unsigned char buf[4][FUZZ_MSG + 8];
+    for (uint32_t round = 0; round < FUZZ_ROUNDS; round++) {
+        coord_queue *q;
+        int r = coord_queue_open(&q, fuzz_name);
+        if (r != 0) {
+            if (r != COORD_EPROTO && r != COORD_EVERSION && r != COORD_EAGAIN)
+                atomic_store(&c->bad_code, (uint32_t)-r);
+            atomic_fetch_add(&c->opens_refused, 1);
+            atomic_store(&c->rounds_done, round + 1);
+            continue;
+        }
+        size_t max = coord_queue_max_msg(q);
+        for (int i = 0; i < FUZZ_OPS; i++) {
+            size_t len = 99, lens[4], n;
+            uint64_t x = test_rand(&rng);
+            const void *m[3] = {buf[0], buf[1], buf[2]};
+            size_t ml[3] = {x % (FUZZ_MSG + 1), 3, 0};
+            int tmo = (int)(x >> 62) % 2; /* 0 or 1 ms */
+            switch ((x >> 8) % 6) {
+            case 0:
+                r = coord_queue_put(q, buf[0], ml[0], tmo);
+                break;
+            case 1:
+                r = coord_queue_put_many(q, m, ml, 3, &n, tmo);
+                break;
+            case 2:
+                r = coord_queue_put_pill(q, tmo);
+                break;
+            case 3:
+                r = coord_queue_get(q, buf[0], sizeof buf[0], &len, tmo);
+                if ((r == 0 || r == COORD_ENOBUFS) && len > max)
+                    atomic_store(&c->bad_len, (uint32_t)len);
+                break;
+            case 4:
+                r = coord_queue_get_many(q, buf, sizeof buf[0], 4, lens, &n,
+                                         tmo);
+                for (size_t k = 0; r == 0 && k < n; k++)
+                    if (lens[k] > max || lens[k] > sizeof buf[0])
+                        atomic_store(&c->bad_len, (uint32_t)lens[k]);
+                break;
+            default:
+                r = coord_queue_count(q) < 0 ? COORD_EINVAL : 0;
+                break;
+            }
+            if (!documented(r))
+                atomic_store(&c->bad_code, (uint32_t)-r);
+            if (r == COORD_EPROTO)
+                atomic_fetch_add(&c->eproto, 1);
+            atomic_fetch_add(&c->calls, 1);
+        }
+        coord_queue_destroy(q);
+        atomic_store(&c->rounds_done, round + 1);
+    }
+    return 0;
+}
+
+/* Fixed seed and bounded counts: the same mutations every run. The writer
+ * flips random bytes anywhere in the queue but its two locks (glibc's
+ * words: see queue.h, Trust), and now and then restores the first line
+ * (the limits open checks, and the state word: open again) so that the
+ * user goes on opening it and meeting the damage, not EPROTO alone. */
+TEST(queue_mutated_while_used)
+{
+    char name[64];
+    coord_queue *q;
+    test_shm_name(name, sizeof name, "fuzz");
+    ASSERT_OK(coord_queue_create_named(&q, name, FUZZ_CAP, FUZZ_MSG));
+    for (int i = 0; i < FUZZ_CAP / 2; i++)
+        ASSERT_OK(coord_queue_put(q, "seed", 4, 0));
+    size_t size;
+    struct coord__queue_map map;
+    coord__queue_layout(q, &map);
+    size_t slot0 = map.slot0;
+    unsigned char *f = map_file(name, &size);
+    unsigned char *obj = f + COORD__SEG_HDR;
+    size_t obj_size = size - COORD__SEG_HDR;
+    unsigned char line0[COORD__CACHE_LINE];
+    memcpy(line0, obj, sizeof line0);
+    fuzz_name = name;
+    fuzz_ctl = mmap(NULL, sizeof *fuzz_ctl, PROT_READ | PROT_WRITE,
+                    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ASSERT_TRUE(fuzz_ctl != MAP_FAILED);
+    memset(fuzz_ctl, 0, sizeof *fuzz_ctl);
+    pid_t pid = test_fork(fuzz_user, NULL);
+    uint64_t rng = 0xf00dull;
+    uint64_t flips = 0;
+    /* Bounded: until the user has done its rounds (each call waits at
+     * most 1 ms, so that takes seconds), at most 2,000,000 mutations. */
+    while (atomic_load(&fuzz_ctl->rounds_done) < FUZZ_ROUNDS &&
+           flips < 2000000) {
+        uint64_t x = test_rand(&rng);
+        size_t off;
+        /* 1 in 32 hits the first line (limits and state), 1 in 4 the
+         * other header lines, the rest the slots. */
+        if (x % 32 == 0)
+            off = (size_t)(x >> 8) % COORD__CACHE_LINE;
+        else if (x % 4 == 1)
+            off = COORD__CACHE_LINE +
+                  (size_t)(x >> 8) % (slot0 - COORD__CACHE_LINE);
+        else
+            off = slot0 + (size_t)(x >> 8) % (obj_size - slot0);
+        if ((off >= map.lock_off[0] && off < map.lock_off[0] + map.lock_len) ||
+            (off >= map.lock_off[1] && off < map.lock_off[1] + map.lock_len))
+            continue;
+        obj[off] = (unsigned char)(x >> 40);
+        if (flips % 16 == 0)
+            memcpy(obj, line0, sizeof line0);
+        flips++;
+        if (flips % 16 == 0)
+            usleep(50);
+    }
+    printf("# %llu mutations, %llu calls, %llu EPROTO, %llu opens refused\n",
+           (unsigned long long)flips,
+           (unsigned long long)atomic_load(&fuzz_ctl->calls),
+           (unsigned long long)atomic_load(&fuzz_ctl->eproto),
+           (unsigned long long)atomic_load(&fuzz_ctl->opens_refused));
+    int st = test_wait(pid, 60000);
+    if (WIFSIGNALED(st))
+        test__fail(__FILE__, __LINE__,
+                   "the user process died of signal %d after %u rounds",
+                   WTERMSIG(st), atomic_load(&fuzz_ctl->rounds_done));
+    ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    ASSERT_EQ(atomic_load(&fuzz_ctl->bad_code), 0);
+    ASSERT_EQ(atomic_load(&fuzz_ctl->bad_len), 0);
+    /* The mutations did reach the user (else this tests nothing). */
+    ASSERT_GT(atomic_load(&fuzz_ctl->eproto), 0);
+    ASSERT_GT(atomic_load(&fuzz_ctl->calls), 2000);
+    munmap(fuzz_ctl, sizeof *fuzz_ctl);
+    munmap(f, size);
+    coord_queue_destroy(q);
+}
+
+#define TEST_LIST(X)                                                           \
+    X(queue_planted_length_is_eproto)                                          \
+    X(queue_mutated_while_used)
+#define HELPER_LIST(X)
+TEST_MAIN()
