@@ -6,7 +6,13 @@ install(TARGETS coord coord_static EXPORT coordTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-install(DIRECTORY include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+# include/coord/mpi.h only with the library it declares.
+if(coord_have_mpi)
+  install(DIRECTORY include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+else()
+  install(DIRECTORY include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
+    PATTERN mpi.h EXCLUDE)
+endif()
 
 # CMake package: find_package(coord 0.2) + coord::coord. While the version
 # is 0.x every minor release may change the ABI (it is in the soname), so a

@@ -2,18 +2,21 @@
 # SPDX-License-Identifier: MIT
 # Installs what `make demo` and `make test` use beyond gcc, cmake, make and
 # python3. Each line of the list below: a Debian package, the command that
-# shows it is there, and why coord wants it. Nothing here is required to
-# build: a step whose tool is missing is skipped with a reason. It says what
-# it will install, and why, before running apt-get (as root; otherwise it
-# prints the command to run). COORD_NO_DEPS=1 skips all of it;
-# COORD_NO_BROWSER=1 leaves out chromium. COORD_APT replaces apt-get (tests).
+# shows it is there, why coord wants it and, optionally, a variable that
+# leaves it out when set to 1. Nothing here is required to build: a step
+# whose tool is missing is skipped with a reason. It says what it will
+# install, and why, before running apt-get (as root; otherwise it prints
+# the command to run). COORD_NO_DEPS=1 skips all of it; COORD_NO_BROWSER=1
+# leaves out chromium, COORD_NO_MPI=1 Open MPI.
 set -u
 deps=(
   "gnuplot-nox|gnuplot|the report's plots (make demo)"
   "pkg-config|pkg-config|the install test builds a program as a user would"
   "scdoc|scdoc|the man pages coord(1) and libcoord(3)"
   "clang|clang++|the C++ header test also tries clang++"
-  "chromium|chromium|the report's browser self-check"
+  "chromium|chromium|the report's browser self-check|COORD_NO_BROWSER"
+  "openmpi-bin|mpirun|the MPI backend coord_mpi, its tests and coord primes --mpi|COORD_NO_MPI"
+  "libopenmpi-dev|mpicc|the MPI backend coord_mpi (headers and compiler wrapper)|COORD_NO_MPI"
 )
 if [ "${COORD_NO_DEPS:-0}" = 1 ]; then
   echo "deps: skipped (COORD_NO_DEPS=1)" >&2
@@ -21,14 +24,14 @@ if [ "${COORD_NO_DEPS:-0}" = 1 ]; then
 fi
 want=()
 for d in "${deps[@]}"; do
-  IFS='|' read -r pkg cmd why <<<"$d"
-  [ "$pkg" = chromium ] && [ "${COORD_NO_BROWSER:-0}" = 1 ] && continue
+  IFS='|' read -r pkg cmd why skip <<<"$d"
+  [ -n "$skip" ] && [ "${!skip:-0}" = 1 ] && continue
   command -v "$cmd" >/dev/null 2>&1 && continue
   want+=("$pkg")
   echo "deps: $pkg is missing (no '$cmd'): $why" >&2
 done
 [ ${#want[@]} -eq 0 ] && exit 0
-apt=${COORD_APT:-apt-get}
+apt=apt-get
 if [ "$(id -u)" = 0 ] && command -v "$apt" >/dev/null 2>&1; then
   log=${TMPDIR:-/tmp}/coord-deps.log
   echo "deps: installing ${want[*]} with $apt (log: $log; COORD_NO_DEPS=1 skips this)" >&2

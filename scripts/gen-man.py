@@ -121,7 +121,7 @@ def coord_page(coord, version):
         head, _, body = text.partition("\n\n")
         usage = head.replace("usage: ", "", 1).split("\n")
         s.append("## coord %s\n" % name)
-        s.append(esc(summary[0].upper() + summary[1:]) + ".\n")
+        s.append(esc(sentence(summary)) + ".\n")
         s.append("```\n" + "\n".join(u.rstrip() for u in usage) + "\n```\n")
         s.append(help_body(body))
     s.append("# EXIT STATUS\n")
@@ -129,6 +129,12 @@ def coord_page(coord, version):
     s.append("# SEE ALSO\n")
     s.append("*libcoord*(3); the README and docs/ of the source tree.\n")
     return "\n".join(s)
+
+
+def sentence(text):
+    """Capitalised, unless it starts with an identifier (coord_mpi_search)."""
+    first = text.split(" ", 1)[0]
+    return text if "_" in first else text[0].upper() + text[1:]
 
 
 def md_inline(text):
@@ -229,10 +235,15 @@ def libcoord_page(src, version):
          "# FUNCTIONS\n",
          "Each header's functions, with the contract written above each "
          "in the header (concurrency, progress, ownership, return codes).\n"]
-    for h in headers:
+    # Then the headers <coord.h> leaves out (such as mpi.h, which needs MPI).
+    others = sorted(set(os.listdir(os.path.join(src, "include", "coord")))
+                    - set(headers))
+    for h in headers + [o for o in others if o.endswith(".h")]:
         summary, funcs = header_functions(os.path.join(src, "include", "coord", h))
         s.append("## <coord/%s>\n" % h)
-        s.append(esc(summary[0].upper() + summary[1:]) + ".\n")
+        s.append(esc(sentence(summary)) + ".\n")
+        if h not in headers:
+            s.append("Not included by *<coord.h>*: include it by itself.\n")
         for name, proto, comment in funcs:
             s.append("*%s*\n" % esc(proto))
             if comment:
