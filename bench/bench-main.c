@@ -68,9 +68,28 @@ void bench_report_value(const char *component, const char *name,
     fflush(stdout);
 }
 
+int bench_parse_counts(const char *s, struct bench_counts *c)
+{
+    c->n = 0;
+    for (;;) {
+        char *end;
+        unsigned long v = strtoul(s, &end, 10);
+        if (end == s || *s == '-' || v < 1 || v > BENCH_MAX_COUNT ||
+            c->n == BENCH_MAX_COUNTS || (*end && *end != ','))
+            return -1;
+        c->v[c->n++] = (unsigned)v;
+        if (!*end)
+            return 0;
+        s = end + 1;
+    }
+}
+
 static void usage(FILE *f)
 {
     fprintf(f, "usage: coord_bench COMPONENT|all [--seconds S] [--runs N]\n"
+               "       coord_bench queue [--producers LIST] [--consumers LIST]"
+               " [--size BYTES]\n"
+               "       (LIST: counts such as 1,4,8; one row per combination)\n"
                "components:");
     for (size_t i = 0; i < NCOMP; i++)
         fprintf(f, " %s", components[i].name);
@@ -86,6 +105,23 @@ int main(int argc, char **argv)
             o.seconds = atof(argv[++i]);
         } else if (!strcmp(argv[i], "--runs") && i + 1 < argc) {
             o.runs = atoi(argv[++i]);
+        } else if ((!strcmp(argv[i], "--producers") ||
+                    !strcmp(argv[i], "--consumers")) &&
+                   i + 1 < argc) {
+            struct bench_counts *c =
+                argv[i][2] == 'p' ? &o.producers : &o.consumers;
+            if (bench_parse_counts(argv[++i], c) != 0) {
+                fprintf(stderr, "coord_bench: bad count list '%s'\n", argv[i]);
+                return 2;
+            }
+        } else if (!strcmp(argv[i], "--size") && i + 1 < argc) {
+            char *end;
+            unsigned long v = strtoul(argv[++i], &end, 10);
+            if (*end || argv[i][0] == '-' || v < 1 || v > 65536) {
+                fprintf(stderr, "coord_bench: bad --size '%s'\n", argv[i]);
+                return 2;
+            }
+            o.size = v;
         } else if (!strcmp(argv[i], "--help")) {
             usage(stdout);
             return 0;

@@ -13,11 +13,26 @@
  * bench/bench-<name>.c as int bench_<name>(const struct bench_opts *). */
 #define BENCH_LIST(X) X(flag) X(search) X(queue) X(manager) X(wakeup)
 
+/* A list of process counts given on the command line ("1,4,8"). */
+#define BENCH_MAX_COUNTS 16
+#define BENCH_MAX_COUNT 64
+struct bench_counts {
+    int n; /* 0: not given */
+    unsigned v[BENCH_MAX_COUNTS];
+};
+
 struct bench_opts {
     double seconds; /* time budget for the whole component */
     int runs;       /* repetitions per case (median of these is reported) */
     bool json;      /* machine-readable lines only */
+    /* --producers / --consumers (queue): one row per combination. */
+    struct bench_counts producers, consumers;
+    size_t size;    /* --size: message bytes (0: the component's default) */
 };
+
+/* Parse "1,4,8" (each 1 .. BENCH_MAX_COUNT, at most BENCH_MAX_COUNTS of
+ * them) into *c. Returns 0, or -1 for anything else. */
+int bench_parse_counts(const char *s, struct bench_counts *c);
 
 #define BENCH__DECL(name) int bench_##name(const struct bench_opts *o);
 BENCH_LIST(BENCH__DECL)
