@@ -68,28 +68,33 @@ void bench_report_value(const char *component, const char *name,
     fflush(stdout);
 }
 
-int bench_parse_counts(const char *s, struct bench_counts *c)
+int bench_parse_counts(const char *s, unsigned *v, unsigned max)
 {
-    c->n = 0;
+    int n = 0;
+    const char *at = s;
     for (;;) {
         char *end;
-        unsigned long v = strtoul(s, &end, 10);
-        if (end == s || *s == '-' || v < 1 || v > BENCH_MAX_COUNT ||
-            c->n == BENCH_MAX_COUNTS || (*end && *end != ','))
+        if (*at < '0' || *at > '9' || n == BENCH_MAX_COUNTS)
             return -1;
-        c->v[c->n++] = (unsigned)v;
-        if (!*end)
-            return 0;
-        s = end + 1;
+        unsigned long x = strtoul(at, &end, 10);
+        if (x < 1 || x > max)
+            return -1;
+        v[n++] = (unsigned)x;
+        if (*end == '\0')
+            return n;
+        if (*end != ',')
+            return -1;
+        at = end + 1;
     }
 }
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: coord_bench COMPONENT|all [--seconds S] [--runs N]\n"
-               "       coord_bench queue [--producers LIST] [--consumers LIST]"
-               " [--size BYTES]\n"
-               "       (LIST: counts such as 1,4,8; one row per combination)\n"
+    fprintf(f, "usage: coord_bench COMPONENT|all [--seconds S] [--runs N] "
+               "[--workers 1,2,4,...]\n"
+               "       coord_bench queue [--producers 1,4,...] "
+               "[--consumers 1,4,...] [--size BYTES]\n"
+               "       (one row per count, or per producers x consumers)\n"
                "components:");
     for (size_t i = 0; i < NCOMP; i++)
         fprintf(f, " %s", components[i].name);
@@ -105,19 +110,31 @@ int main(int argc, char **argv)
             o.seconds = atof(argv[++i]);
         } else if (!strcmp(argv[i], "--runs") && i + 1 < argc) {
             o.runs = atoi(argv[++i]);
+        } else if (!strcmp(argv[i], "--workers") && i + 1 < argc) {
+            o.nworkers = bench_parse_counts(argv[++i], o.workers, 1024);
+            if (o.nworkers < 0) {
+                fprintf(stderr, "coord_bench: bad --workers list '%s'\n",
+                        argv[i]);
+                return 2;
+            }
         } else if ((!strcmp(argv[i], "--producers") ||
                     !strcmp(argv[i], "--consumers")) &&
                    i + 1 < argc) {
-            struct bench_counts *c =
-                argv[i][2] == 'p' ? &o.producers : &o.consumers;
-            if (bench_parse_counts(argv[++i], c) != 0) {
-                fprintf(stderr, "coord_bench: bad count list '%s'\n", argv[i]);
+            bool prod = argv[i][2] == 'p';
+            int n = bench_parse_counts(argv[++i],
+                                       prod ? o.producers : o.consumers,
+                                       BENCH_MAX_SIDE);
+            if (n < 0) {
+                fprintf(stderr, "coord_bench: bad %s list '%s'\n",
+                        prod ? "--producers" : "--consumers", argv[i]);
                 return 2;
             }
+            *(prod ? &o.nproducers : &o.nconsumers) = n;
         } else if (!strcmp(argv[i], "--size") && i + 1 < argc) {
             char *end;
             unsigned long v = strtoul(argv[++i], &end, 10);
-            if (*end || argv[i][0] == '-' || v < 1 || v > 65536) {
+            if (*end || argv[i][0] < '0' || argv[i][0] > '9' || v < 1 ||
+                v > 65536) {
                 fprintf(stderr, "coord_bench: bad --size '%s'\n", argv[i]);
                 return 2;
             }

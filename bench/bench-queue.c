@@ -43,7 +43,7 @@ static double run_pc(unsigned np, unsigned nc, size_t msg, uint64_t n)
     coord_queue *q;
     if (c == MAP_FAILED || coord_queue_create(&q, 1024, msg) != 0)
         return -1;
-    pid_t pids[2 * BENCH_MAX_COUNT];
+    pid_t pids[2 * BENCH_MAX_SIDE];
     uint64_t per = n / np;
     fflush(NULL);
     for (unsigned i = 0; i < np + nc; i++) {
@@ -169,21 +169,24 @@ static int pc_case(const char *name, unsigned np, unsigned nc, size_t msg,
     return 0;
 }
 
-/* --producers / --consumers: every combination, 1 -> 1 first when it is
- * in the lists (the base the others are compared with, in the same run). */
+/* --producers / --consumers: every combination, in the order given (put
+ * 1 first in both lists for the 1 -> 1 base the others are compared with,
+ * in the same run). */
 static int bench_queue_grid(const struct bench_opts *o, int runs)
 {
-    static const struct bench_counts one = {1, {1}};
-    const struct bench_counts *ps = o->producers.n ? &o->producers : &one;
-    const struct bench_counts *cs = o->consumers.n ? &o->consumers : &one;
+    static const unsigned one[1] = {1};
+    const unsigned *ps = o->nproducers ? o->producers : one;
+    const unsigned *cs = o->nconsumers ? o->consumers : one;
+    int np = o->nproducers ? o->nproducers : 1;
+    int nc = o->nconsumers ? o->nconsumers : 1;
     size_t msg = o->size ? o->size : 8;
-    double per_run_ns = o->seconds * 1e9 / (double)(ps->n * cs->n) / runs;
-    for (int i = 0; i < ps->n; i++) {
-        for (int k = 0; k < cs->n; k++) {
+    double per_run_ns = o->seconds * 1e9 / (double)(np * nc) / runs;
+    for (int i = 0; i < np; i++) {
+        for (int k = 0; k < nc; k++) {
             char name[64];
-            snprintf(name, sizeof name, "%up_%uc_pills_%zuB", ps->v[i],
-                     cs->v[k], msg);
-            if (pc_case(name, ps->v[i], cs->v[k], msg, per_run_ns, runs))
+            snprintf(name, sizeof name, "%up_%uc_pills_%zuB", ps[i], cs[k],
+                     msg);
+            if (pc_case(name, ps[i], cs[k], msg, per_run_ns, runs))
                 return 1;
         }
     }
@@ -193,7 +196,7 @@ static int bench_queue_grid(const struct bench_opts *o, int runs)
 int bench_queue(const struct bench_opts *o)
 {
     int runs = nruns(o, 5);
-    if (o->producers.n || o->consumers.n || o->size)
+    if (o->nproducers || o->nconsumers || o->size)
         return bench_queue_grid(o, runs);
     static const struct {
         const char *name;

@@ -11,28 +11,34 @@
 
 /* One line per benchmark component: X(name). Each is implemented in
  * bench/bench-<name>.c as int bench_<name>(const struct bench_opts *). */
-#define BENCH_LIST(X) X(flag) X(search) X(queue) X(manager) X(wakeup)
+#define BENCH_LIST(X) X(flag) X(search) X(queue) X(manager) X(wakeup) X(pool)
 
-/* A list of process counts given on the command line ("1,4,8"). */
-#define BENCH_MAX_COUNTS 16
-#define BENCH_MAX_COUNT 64
-struct bench_counts {
-    int n; /* 0: not given */
-    unsigned v[BENCH_MAX_COUNTS];
-};
+#define BENCH_MAX_COUNTS 32
 
 struct bench_opts {
     double seconds; /* time budget for the whole component */
     int runs;       /* repetitions per case (median of these is reported) */
     bool json;      /* machine-readable lines only */
-    /* --producers / --consumers (queue): one row per combination. */
-    struct bench_counts producers, consumers;
-    size_t size;    /* --size: message bytes (0: the component's default) */
+    /* --workers 1,2,4: one row per count (nworkers 0: the component's
+     * default list) */
+    unsigned workers[BENCH_MAX_COUNTS];
+    int nworkers;
+    /* --producers / --consumers 1,4,8 (queue): one row per combination
+     * (nproducers / nconsumers 0: not given) */
+    unsigned producers[BENCH_MAX_COUNTS], consumers[BENCH_MAX_COUNTS];
+    int nproducers, nconsumers;
+    size_t size; /* --size: message bytes (0: the component's default) */
 };
 
-/* Parse "1,4,8" (each 1 .. BENCH_MAX_COUNT, at most BENCH_MAX_COUNTS of
- * them) into *c. Returns 0, or -1 for anything else. */
-int bench_parse_counts(const char *s, struct bench_counts *c);
+/* The most producers or consumers a queue row may ask for. */
+#define BENCH_MAX_SIDE 64
+
+/*
+ * bench_parse_counts: parse a comma-separated list of counts ("1,2,4,8"),
+ * each 1 .. max, at most BENCH_MAX_COUNTS, into v. Returns how many, or
+ * -1 for anything else (empty, a bad number, too many).
+ */
+int bench_parse_counts(const char *s, unsigned *v, unsigned max);
 
 #define BENCH__DECL(name) int bench_##name(const struct bench_opts *o);
 BENCH_LIST(BENCH__DECL)

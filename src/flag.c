@@ -63,6 +63,22 @@ int coord_flag_init(void *mem, size_t size, coord_flag **out)
     return 0;
 }
 
+int coord_flag_attach(void *mem, size_t size, coord_flag **out)
+{
+    if (!mem || !out || size < sizeof(struct coord_flag) ||
+        ((uintptr_t)mem % COORD__CACHE_LINE) != 0)
+        return COORD_EINVAL;
+    const struct coord_flag *f = mem;
+    /* magic and owned are written before the initialiser's release store
+     * of state and never change; the caller ordered the init before this
+     * call. A flag with its own segment (owned) is not in caller memory:
+     * destroying an attached handle must never unmap it. */
+    if (f->magic != FLAG_MAGIC || f->owned != 0)
+        return COORD_EPROTO;
+    *out = mem;
+    return 0;
+}
+
 static int flag_create(coord_flag **out, const char *name)
 {
     if (!out)

@@ -213,6 +213,17 @@ int coord__child_wait(coord__child *c, int timeout_ms);
 int coord__child_wait_any(coord__child *c, size_t n, int timeout_ms,
                           size_t *which);
 
+/* One poll() over the pidfds of the live children in c[0..n), waiting at
+ * most timeout_ms (0: look once; a child without a pidfd is looked at by
+ * waitpid(WNOHANG) every millisecond instead). Reaps every child that has
+ * ended (status as coord__child_wait) and writes its index to ended[];
+ * `pfd` and `ended` are the caller's scratch, room for n each, so the call
+ * allocates nothing. Returns how many ended (0: none within the time),
+ * COORD_ECHILD (none alive), COORD_EINVAL. */
+struct pollfd;
+int coord__child_poll(coord__child *c, size_t n, struct pollfd *pfd,
+                      size_t *ended, int timeout_ms);
+
 /* SIGKILL `c` and reap it (no zombie). Safe on a reaped child. */
 void coord__child_kill(coord__child *c);
 

@@ -178,7 +178,7 @@ static int check_opts(const coord_search_opts *o, coord_probe_fn probe,
         (o->partition != COORD_PARTITION_INTERLEAVED &&
          o->partition != COORD_PARTITION_BLOCKS) ||
         result_size > COORD_SEARCH_MAX_RESULT || (!result && result_size) ||
-        coord__check_timeout(o->timeout_ms))
+        o->timeout_ms == 0 || coord__check_timeout(o->timeout_ms))
         return COORD_EINVAL;
     if (o->overhead_budget != 0 &&
         (!isfinite(o->overhead_budget) || o->overhead_budget <= 0 ||

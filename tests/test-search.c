@@ -461,7 +461,41 @@ TEST(search_sigchld_ignored_echild)
     ASSERT_EQ(sigaction(SIGCHLD, &old, NULL), 0);
 }
 
+/* issue 10: an options struct zeroed and then partly filled (workers,
+ * range, interval) left timeout_ms at 0, and every search "timed out"
+ * after a few ms. Its zero value is rejected at the first call instead;
+ * a fully zeroed struct too (workers 0, check_every 0). */
+TEST(search_zeroed_opts_are_rejected_not_a_trap)
+{
+    coord_search_opts z;
+    memset(&z, 0, sizeof z);
+    coord_search_stats st;
+    struct hits h = {.n = 1, .idx = {900000}};
+    struct res r = {0};
+    ASSERT_CODE(coord_search(&z, probe_hits, &h, &r, sizeof r, &st),
+                COORD_EINVAL);
+    z.workers = 2;
+    z.begin = 0;
+    z.end = 1000000;
+    z.check_every = 64;
+    z.early_exit = true;
+    ASSERT_CODE(coord_search(&z, probe_hits, &h, &r, sizeof r, &st),
+                COORD_EINVAL);
+    /* Also without early exit, where it used to kill the workers. */
+    z.early_exit = false;
+    ASSERT_CODE(coord_search(&z, probe_hits, &h, &r, sizeof r, &st),
+                COORD_EINVAL);
+    pid_t kids[8];
+    ASSERT_EQ(test_children(kids, 8), 0); /* nothing was forked */
+    /* With the documented "no limit" it runs to its answer. */
+    z.timeout_ms = -1;
+    ASSERT_EQ(coord_search(&z, probe_hits, &h, &r, sizeof r, &st), 1);
+    ASSERT_EQ_U(st.index, 900000);
+    ASSERT_EQ_U(r.check, 900000ull * 3 + 7);
+}
+
 #define TEST_LIST(X)                                                           \
+    X(search_zeroed_opts_are_rejected_not_a_trap)                              \
     X(search_thousand_random_hits_one_result)                                  \
     X(search_not_found)                                                        \
     X(search_first_and_last_index)                                             \

@@ -51,6 +51,20 @@ COORD_EXTERN size_t coord_flag_size(void);
 COORD_EXTERN int coord_flag_init(void *mem, size_t size, coord_flag **out);
 
 /*
+ * coord_flag_attach: the handle, in this process, of a flag that another
+ * process placed with coord_flag_init() in shared memory this process
+ * maps at its own address (e.g. an MPI shared-memory window, or a file
+ * mapped by unrelated processes). The flag holds no pointers, so it works
+ * wherever it is mapped. `mem` must be 64-byte aligned and at least
+ * coord_flag_size() bytes. Concurrency: the initialiser must have finished
+ * (the caller orders it, e.g. with a barrier); any use afterwards. Ownership:
+ * the caller keeps `mem`; coord_flag_destroy() releases nothing.
+ * Returns 0 and *out, COORD_EINVAL (NULL, misaligned, too small) or
+ * COORD_EPROTO (no flag placed by coord_flag_init there: bad magic).
+ */
+COORD_EXTERN int coord_flag_attach(void *mem, size_t size, coord_flag **out);
+
+/*
  * coord_flag_create: map a new clear flag in anonymous shared memory.
  * Every child forked after this call shares it.
  * Returns 0 and *out, COORD_EINVAL (out NULL) or COORD_ENOMEM.

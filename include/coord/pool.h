@@ -12,25 +12,45 @@
  * queue. coord_pool_shutdown() waits until every submitted task has a
  * result, puts one pill per live worker, and joins every worker.
  *
+ * Chunks. Tasks travel to the workers in chunks: one task-queue message
+ * holds k tasks, and the worker sends their k results back in one
+ * result-queue message. coord_pool_map chooses k from the task cost the
+ * workers measure, the way the automatic check interval is chosen (see
+ * interval.h): enough tasks that the hand-off costs at most about 2 % of
+ * the work, at most about 100 µs of work per chunk, at most a quarter of
+ * each worker's share of the tasks left, and at most what fits 4 KiB of
+ * message (1 .. 1024 tasks); it starts at 1 and grows at most 4x per
+ * measured chunk. coord_pool_submit sends each task at once (k = 1) unless
+ * opts.chunk asks for chunks: then up to opts.chunk - 1 submitted tasks may
+ * wait in the parent until the chunk is full, or until a pool call waits
+ * (result, map, shutdown) or finds fewer chunks queued than live workers.
+ * coord_pool_get_stats tells the k in use and the measured task cost.
+ *
  * Deaths. The parent watches its workers through pidfds (coord's process
- * layer), never through heartbeats: a worker that dies (a signal, exit(),
- * a crash) is seen by the next pool call that waits, within about 5 ms.
- * Its in-flight task is found (see below) and is either submitted again
- * (opts.retries times at most) or reported as a failed result with its id,
- * status COORD_EPEERDIED and the cause ("signal 9 (Killed)", "exit 3").
+ * layer), never through heartbeats: one poll() over all of them, at most
+ * once per millisecond while the pool is busy, so a worker that dies (a
+ * signal, exit(), a crash) is seen by the next pool call that waits,
+ * within about 5 ms. Of its chunk, the tasks it finished keep their
+ * results (they are in its record in shared memory), the tasks it had not
+ * started are queued again as they were, and the one task it was running
+ * is either submitted again (opts.retries times at most) or reported as a
+ * failed result with its id, status COORD_EPEERDIED and the cause ("signal
+ * 9 (Killed)", "exit 3"): every task of the chunk gets exactly one outcome.
  * A replacement worker is started unless opts.no_replace is set. If no
  * worker is left, every outstanding task is reported failed: nothing
  * waits forever.
  *
- * Finding the in-flight task is exact, with no window: a worker takes a
- * task by coord_queue_get() straight into its own record in shared memory,
- * so the bytes are there before the get's commit. After a death the parent
- * takes the task queue's consumer lock (so no get can commit, and no
- * worker's record change, meanwhile), reads all results already queued,
- * and looks at the dead worker's record: its task is in flight only when
- * it has no result, is no longer queued, and no live worker holds it. (If
- * the get had not committed, the task is still queued, or a live worker
- * took it after and holds it or has put its result.)
+ * Finding the in-flight chunk is exact, with no window: a worker takes a
+ * chunk by coord_queue_get() straight into its own record in shared
+ * memory, so the bytes are there before the get's commit, and it counts
+ * each finished result in the record. After a death the parent takes the
+ * task queue's consumer lock (so no get can commit, and no worker's record
+ * change, meanwhile), reads all results already queued, and looks at the
+ * dead worker's record: its chunk is in flight only when it is no longer
+ * queued and no live worker holds it. (If the get had not committed, the
+ * chunk is still queued, or a live worker took it after and holds it or
+ * has put its results.) A task that already has a result is never
+ * reported again.
  *
  * Zombies and leaks: every worker is reaped by the pool (shutdown, or
  * destroy, which SIGKILLs what is left); workers die with the parent
@@ -41,7 +61,12 @@
  * whenever a pool call waits, so workers never block on a full result
  * queue while the caller is blocked submitting (no deadlock), and results
  * can be read after shutdown, once every worker has been joined (the
- * lecture's rule). The parent's memory grows with the results not yet read.
+ * lecture's rule). Their records are reserved at submit and their bytes
+ * go to one arena that doubles when the unread results fill it (no
+ * allocation per result): the parent's memory grows with the results not
+ * yet read. Shared memory: two queues of opts.queue_capacity messages of
+ * up to a chunk each (about 8.5 MiB with the defaults), plus one record of
+ * two chunks per worker.
  *
  * Concurrency: a pool is used by the process that started it, from one
  * thread at a time. Workers run only the callback.
@@ -69,10 +94,13 @@ typedef struct coord_pool_opts {
     unsigned workers;      /* 1 .. 1024; 0: 4 */
     size_t max_task;       /* bytes per task, <= 16 MiB; 0: 256 */
     size_t max_result;     /* bytes per result, <= 16 MiB; 0: 256 */
-    size_t queue_capacity; /* tasks queued at once (and results); 0: 1024 */
+    size_t queue_capacity; /* chunks queued at once (and result chunks);
+                              0: 1024 */
     unsigned retries;      /* re-runs of a task whose worker died (0) */
     bool no_replace;       /* true: a dead worker is not replaced
                               (false, the default: it is) */
+    unsigned chunk;        /* tasks per queue message, 1 .. 1024; 0: chosen
+                              automatically (see "Chunks" above) */
 } coord_pool_opts;
 
 /* The outcome of one task. */
@@ -102,6 +130,9 @@ typedef struct coord_pool_stats {
     uint64_t restarts;  /* replacement workers started */
     uint64_t retried;   /* tasks submitted again after a death */
     uint64_t pending;   /* submitted tasks without a result yet */
+    unsigned chunk;     /* tasks per chunk now (opts.chunk, or automatic) */
+    double task_ns;     /* average run time of one task as the workers
+                           measure it (automatic chunks), else 0 */
 } coord_pool_stats;
 
 typedef struct coord_pool_worker_stats {
@@ -124,7 +155,8 @@ COORD_EXTERN void coord_pool_opts_init(coord_pool_opts *o);
  * by fork (the worker sees the parent's memory as of fork time).
  * Concurrency: the caller's thread; do not fork elsewhere meanwhile.
  * Ownership: the caller owns *out and must coord_pool_destroy() it.
- * Returns 0, COORD_EINVAL (out, o or fn NULL; a field above its limit),
+ * Returns 0, COORD_EINVAL (out, o or fn NULL; a field above its limit,
+ * or a chunk of opts.chunk tasks above 64 MiB),
  * COORD_ENOMEM, COORD_EAGAIN (fork failed; nothing is left running).
  */
 COORD_EXTERN int coord_pool_start(coord_pool **out, const coord_pool_opts *o,
@@ -133,7 +165,8 @@ COORD_EXTERN int coord_pool_start(coord_pool **out, const coord_pool_opts *o,
 /*
  * coord_pool_submit: queue one task (copied) and set *id (0, 1, 2, ... in
  * submit order; id may be NULL). Waits while the task queue is full,
- * meanwhile collecting results and handling deaths.
+ * meanwhile collecting results and handling deaths. With opts.chunk > 1
+ * the task joins the chunk being filled (see "Chunks").
  * Progress: blocking with timeout_ms (-1, 0, > 0).
  * Returns 0, COORD_EMSGSIZE (len > max_task), COORD_EAGAIN,
  * COORD_ETIMEDOUT, COORD_ECLOSED (after shutdown), COORD_EPEERDIED (no live

@@ -58,7 +58,19 @@ typedef struct coord_rounds_opts {
     uint32_t spin_ns;        /* spin this long before sleeping; 0: 50 µs */
 } coord_rounds_opts;
 
-/* Defaults: 1 worker, auto interval, early exit, CAS, interleaved. */
+/*
+ * Defaults: 1 worker, auto interval, early exit, CAS, interleaved. Start
+ * from COORD_ROUNDS_OPTS_INIT or coord_rounds_opts_init.
+ *
+ * Zero values: no field's zero is a silent trap. A zeroed struct is
+ * rejected by coord_rounds_create (workers 0, check_every 0:
+ * COORD_EINVAL). The zeros of claim, partition, chunk, overhead_budget,
+ * latency_target_ns and spin_ns are their defaults; max_input 0 allows
+ * only empty inputs (a longer one is COORD_EINVAL at coord_rounds_run),
+ * result_size 0 returns no result. early_exit's zero (false) is the
+ * lecture's run-to-completion baseline, as in coord_search_opts. The
+ * round's timeout is a parameter of each call, not an option.
+ */
 #define COORD_ROUNDS_OPTS_INIT                                                 \
     {.workers = 1, .check_every = COORD_CHECK_AUTO, .early_exit = true,        \
      .claim = COORD_CLAIM_CAS, .partition = COORD_PARTITION_INTERLEAVED}
@@ -73,6 +85,14 @@ typedef struct coord_round_stats {
     uint64_t stop_latency_ns; /* claim to the last other worker leaving */
     uint64_t iterations;    /* fn calls, all workers */
     uint64_t wasted;        /* as coord_search_stats.wasted */
+    uint64_t run_ns;        /* round start to the last worker leaving its
+                               loop (round_ns less the owner's wake-up) */
+    uint64_t checks;        /* flag loads, all workers */
+    uint64_t check_every;   /* the interval: fixed, or for auto the mean
+                               of the workers' K at the round's end */
+    double iteration_ns;    /* auto: mean iteration cost the workers saw */
+    bool latency_won;       /* auto: a block of this round could not meet
+                               both the budget and the target */
     int32_t failed_worker;  /* COORD_EPEERDIED: which worker, else -1 */
     int failed_status;      /* its wait status; -1: reaped by someone
                                else (SIGCHLD ignored), status unknown */

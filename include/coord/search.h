@@ -82,7 +82,8 @@ typedef struct coord_search_opts {
     uint64_t chunk;         /* interleaved chunk; 0: COORD_SEARCH_CHUNK */
     double overhead_budget; /* auto: 0 < b < 1; 0: 1 % */
     uint64_t latency_target_ns; /* auto: 0: 100 µs */
-    int timeout_ms;         /* -1: none; else stop and fail after it */
+    int timeout_ms;         /* -1: none; > 0: stop and fail after it;
+                               0 (try-once, meaningless here): EINVAL */
     coord_search_worker *per_worker; /* NULL, or `workers` entries out */
 } coord_search_opts;
 
@@ -114,8 +115,21 @@ typedef struct coord_search_stats {
                                -1: reaped by someone else, unknown) */
 } coord_search_stats;
 
-/* Defaults: 1 worker, empty range, auto interval, early exit, CAS claim,
- * interleaved partition, no timeout. */
+/*
+ * Defaults: 1 worker, empty range, auto interval, early exit, CAS claim,
+ * interleaved partition, no timeout. Start from COORD_SEARCH_OPTS_INIT or
+ * coord_search_opts_init.
+ *
+ * Zero values: no field's zero is a silent trap. A zeroed struct is
+ * rejected at the first call (workers 0, check_every 0: COORD_EINVAL), and
+ * so is timeout_ms 0 in a struct that was zeroed and then partly filled:
+ * a search cannot "try once", and a zero left there used to make every
+ * search time out after a few ms. The zeros of claim (CAS), partition
+ * (interleaved), chunk, overhead_budget and latency_target_ns are their
+ * defaults; per_worker NULL means none. early_exit's zero (false) is not
+ * the default but the lecture's run-to-completion baseline, a mode the
+ * caller asks for (DESIGN.md pins that meaning).
+ */
 #define COORD_SEARCH_OPTS_INIT                                                 \
     {.workers = 1, .check_every = COORD_CHECK_AUTO, .early_exit = true,        \
      .claim = COORD_CLAIM_CAS, .partition = COORD_PARTITION_INTERLEAVED,       \
@@ -142,7 +156,7 @@ COORD_EXTERN void coord_search_opts_init(coord_search_opts *o, uint64_t begin,
  * Returns 1 found, 0 not found, COORD_EINVAL (NULL opts or probe, workers
  * 0 or too many, empty range, check_every 0, COORD_CHECK_NEVER with early
  * exit, bad budget, claim mode or partition, result_size too big or
- * result NULL with a size), COORD_ETIMEDOUT (workers stopped or killed at
+ * result NULL with a size, timeout_ms 0 or below -1), COORD_ETIMEDOUT (workers stopped or killed at
  * the deadline), COORD_EPEERDIED (a worker died: stats->failed_worker and
  * failed_status name it; the others were killed and reaped),
  * COORD_ENOMEM / COORD_EAGAIN (cannot map or fork), COORD_ECHILD (the

@@ -123,6 +123,58 @@ int coord__child_wait_any(coord__child *c, size_t n, int timeout_ms,
     }
 }
 
+int coord__child_poll(coord__child *c, size_t n, struct pollfd *pfd,
+                      size_t *ended, int timeout_ms)
+{
+    if ((!c && n) || (n && (!pfd || !ended)) ||
+        coord__check_timeout(timeout_ms))
+        return COORD_EINVAL;
+    uint64_t deadline = coord__deadline(timeout_ms);
+    for (;;) {
+        size_t live = 0;
+        bool all_fds = true;
+        for (size_t i = 0; i < n; i++) {
+            pfd[i].fd = -1; /* poll() skips negative descriptors */
+            pfd[i].events = POLLIN;
+            pfd[i].revents = 0;
+            if (c[i].pid <= 0)
+                continue;
+            live++;
+            if (c[i].pidfd >= 0)
+                pfd[i].fd = c[i].pidfd;
+            else
+                all_fds = false;
+        }
+        if (live == 0)
+            return COORD_ECHILD;
+        uint64_t now = coord_clock_ns();
+        int ms = 0;
+        if (deadline == UINT64_MAX) {
+            ms = all_fds ? 1000 : 1;
+        } else if (now < deadline) {
+            uint64_t left = (deadline - now + 999999) / 1000000;
+            ms = left > 1000 ? 1000 : (int)left;
+            if (!all_fds && ms > 1)
+                ms = 1;
+        }
+        int r;
+        do {
+            r = poll(pfd, n, ms);
+        } while (r < 0 && errno == EINTR && ms == 0);
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (c[i].pid <= 0)
+                continue;
+            /* A readable pidfd: the process has ended. No pidfd: ask. */
+            if ((pfd[i].fd < 0 || pfd[i].revents != 0) &&
+                reap(&c[i], WNOHANG) == 0)
+                ended[k++] = i;
+        }
+        if (k > 0 || ms == 0)
+            return (int)k;
+    }
+}
+
 void coord__child_kill(coord__child *c)
 {
     if (!c || c->pid <= 0)
