@@ -140,6 +140,7 @@ struct coord_pool {
         coord_task_result *info;
     } map;
     double cost_ns;   /* moving average of one task's run time, 0: none */
+    uint64_t cost_samples;
     unsigned auto_k;  /* the automatic chunk now */
     bool closed;      /* no more submits; pills go out */
     bool joined;      /* every worker reaped after shutdown */
@@ -569,8 +570,11 @@ static void learn_cost(coord_pool *p, uint64_t ns, uint32_t count)
         p->cost_ns += wgt * (c - p->cost_ns);
     }
     /* Choosing k again costs more than the average: at the largest chunk
-     * with a cost that still allows it, keep it. */
+     * with a cost that still allows it, keep it; otherwise choose again
+     * at every 8th sample once past the first chunk size. */
     if (p->auto_k == p->chunk_max && p->cost_ns * p->chunk_max < POOL_TARGET_NS)
+        return;
+    if (++p->cost_samples % 8 != 0 && p->auto_k > 1)
         return;
     uint64_t k = 1;
     coord_interval_choose(p->cost_ns, POOL_HANDOFF_NS, POOL_BUDGET,
@@ -1130,7 +1134,8 @@ int coord_pool_result(coord_pool *p, coord_task_result *res, void *buf,
 {
     if (!p || !res || (!buf && cap) || coord__check_timeout(timeout_ms))
         return COORD_EINVAL;
-    uint64_t deadline = coord__deadline(timeout_ms);
+    /* A try-once call (the streaming caller's poll) reads no clock. */
+    uint64_t deadline = timeout_ms == 0 ? 0 : coord__deadline(timeout_ms);
     for (;;) {
         if (p->res_head < p->res_n) {
             struct local_result *lr = &p->res[p->res_head];
@@ -1144,7 +1149,7 @@ int coord_pool_result(coord_pool *p, coord_task_result *res, void *buf,
         }
         if (pending(p) == 0)
             return COORD_ENODATA;
-        int ms = left_ms(deadline);
+        int ms = timeout_ms == 0 ? 0 : left_ms(deadline);
         pump(p, ms);
         if (ms == 0 && p->res_head == p->res_n)
             return timeout_ms == 0 ? COORD_EAGAIN : COORD_ETIMEDOUT;
