@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # Installs what `make demo` and `make test` use beyond gcc, cmake, make and
 # python3: gnuplot (plots), pkg-config (install test), chromium (the report's
-# browser test). As root it uses apt-get; otherwise it names the packages.
+# browser test), Open MPI (the MPI backend and its tests). As root it uses
+# apt-get; otherwise it names the packages.
 # Nothing here is required to build: what is missing is skipped with a reason.
 set -u
 want=()
@@ -10,6 +11,12 @@ command -v gnuplot >/dev/null 2>&1 || want+=(gnuplot-nox)
 command -v pkg-config >/dev/null 2>&1 || want+=(pkg-config)
 if [ "${COORD_NO_BROWSER:-0}" != 1 ]; then
   command -v chromium >/dev/null 2>&1 || want+=(chromium)
+fi
+# MPI: coord_mpi, its tests and `coord primes --mpi` (CMake option
+# COORD_MPI=AUTO builds them when MPI is found; COORD_NO_MPI=1 skips this).
+if [ "${COORD_NO_MPI:-0}" != 1 ]; then
+  { command -v mpirun && command -v mpicc; } >/dev/null 2>&1 ||
+    want+=(openmpi-bin libopenmpi-dev)
 fi
 [ ${#want[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

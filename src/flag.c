@@ -63,6 +63,22 @@ int coord_flag_init(void *mem, size_t size, coord_flag **out)
     return 0;
 }
 
+int coord_flag_attach(void *mem, size_t size, coord_flag **out)
+{
+    if (!mem || !out || size < sizeof(struct coord_flag) ||
+        ((uintptr_t)mem % COORD__CACHE_LINE) != 0)
+        return COORD_EINVAL;
+    const struct coord_flag *f = mem;
+    /* magic and owned are written before the initialiser's release store
+     * of state and never change; the caller ordered the init before this
+     * call. A flag with its own segment (owned) is not in caller memory:
+     * destroying an attached handle must never unmap it. */
+    if (f->magic != FLAG_MAGIC || f->owned != 0)
+        return COORD_EPROTO;
+    *out = mem;
+    return 0;
+}
+
 static int flag_create(coord_flag **out, const char *name)
 {
     if (!out)
@@ -114,9 +130,11 @@ int coord_flag_open(coord_flag **out, const char *name)
 
 void coord_flag_destroy(coord_flag *f)
 {
-    if (!f || !f->owned)
-        return;
-    coord__seg_release(f, true);
+    /* This process's record of its mappings decides what to release (a
+     * mapping, or nothing for caller memory): the shared `owned` word
+     * could have been rewritten by any process that maps the flag. */
+    if (f)
+        coord__seg_release(f, true);
 }
 
 static void wake_waiters(struct coord_flag *f)

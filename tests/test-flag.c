@@ -307,6 +307,46 @@ TEST(flag_lock_claim_survives_killed_claimers)
     coord_flag_destroy(f);
 }
 
+/* A flag placed with coord_flag_init is used through a second mapping of
+ * the same memory at another address (as MPI shared windows do). */
+TEST(flag_attach_second_mapping)
+{
+    int fd = memfd_create("coord-flag-attach", 0);
+    ASSERT_TRUE(fd >= 0);
+    size_t len = 4096;
+    ASSERT_OK(ftruncate(fd, (off_t)len));
+    char *a = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    char *b = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    ASSERT_TRUE(a != MAP_FAILED && b != MAP_FAILED && a != b);
+    coord_flag *fa, *fb;
+    /* Nothing placed there yet: not a flag. */
+    ASSERT_CODE(coord_flag_attach(b, len, &fb), COORD_EPROTO);
+    ASSERT_OK(coord_flag_init(a, coord_flag_size(), &fa));
+    ASSERT_CODE(coord_flag_attach(b + 8, len - 8, &fb), COORD_EINVAL);
+    ASSERT_CODE(coord_flag_attach(b, coord_flag_size() - 1, &fb),
+                COORD_EINVAL);
+    ASSERT_CODE(coord_flag_attach(NULL, len, &fb), COORD_EINVAL);
+    ASSERT_CODE(coord_flag_attach(b, len, NULL), COORD_EINVAL);
+    ASSERT_OK(coord_flag_attach(b, len, &fb));
+    ASSERT_FALSE(coord_flag_is_set(fb));
+    ASSERT_TRUE(coord_flag_claim(fa));
+    ASSERT_TRUE(coord_flag_is_set(fb));
+    ASSERT_FALSE(coord_flag_claim(fb));
+    ASSERT_EQ(coord_flag_reset(fb), 1);
+    ASSERT_FALSE(coord_flag_is_set(fa));
+    /* Destroying an attached handle releases nothing. */
+    coord_flag_destroy(fb);
+    ASSERT_EQ(coord_flag_epoch(fa), 1);
+    /* A flag with its own segment is never attached (destroy would unmap). */
+    coord_flag *own;
+    ASSERT_OK(coord_flag_create(&own));
+    ASSERT_CODE(coord_flag_attach(own, coord_flag_size(), &fb), COORD_EPROTO);
+    coord_flag_destroy(own);
+    munmap(a, len);
+    munmap(b, len);
+}
+
 #define TEST_LIST(X)                                                           \
     X(flag_basic)                                                              \
     X(flag_epoch_claims_do_not_leak)                                           \
@@ -318,6 +358,7 @@ TEST(flag_lock_claim_survives_killed_claimers)
     X(flag_wait_wakes_on_reset)                                                \
     X(flag_wait_timeout)                                                       \
     X(flag_lock_claim_after_holder_killed)                                     \
-    X(flag_lock_claim_survives_killed_claimers)
+    X(flag_lock_claim_survives_killed_claimers)                                \
+    X(flag_attach_second_mapping)
 #define HELPER_LIST(X)
 TEST_MAIN()

@@ -1,0 +1,163 @@
+# SPDX-License-Identifier: MIT
+"""coord: crash-safe, faster drop-ins for multiprocessing's Value, Array,
+Queue, Pool and early-exit search, over libcoord (a C extension; see
+docs/python.md).
+
+    import coord
+    stop = coord.Flag()            # shared with every child forked after it
+    v = coord.Value('i', 0)        # multiprocessing.Value, lock-free reads
+    q = coord.Queue()              # no feeder thread: nothing lost at exit
+    r = coord.search(probe, 0, 10**6)   # first hit wins, the rest stop
+
+Objects made with name="..." can be opened by unrelated processes
+(coord.Queue.open(name)) and pickle by name, so spawn and forkserver
+children can use them. Errors are coord.Error subclasses named after the
+COORD_E* code (coord.ETIMEDOUT, ...), which also derive from the standard
+exception Python users expect (TimeoutError, ValueError, ...).
+"""
+
+from . import _coord
+from ._coord import Error, Flag, Lock, PILL, Queue, errors, gc, strerror
+
+__all__ = ["Error", "Flag", "Lock", "PILL", "Queue", "Value", "RawValue",
+           "Array", "RawArray", "errors", "gc", "strerror"]
+
+# coord.ETIMEDOUT, coord.ECLOSED, ...: one class per COORD_E* code.
+for _cls in errors.values():
+    globals()[_cls.__name__] = _cls
+    __all__.append(_cls.__name__)
+del _cls
+
+__version__ = _coord.version()
+
+from .search import SearchResult, search  # noqa: E402
+from .pool import Future, Pool, TaskError, WorkerDied  # noqa: E402
+from .manager import Manager  # noqa: E402
+
+__all__ += ["SearchResult", "search", "Future", "Pool", "TaskError",
+            "WorkerDied", "Manager"]
+
+
+def _typecode(typecode_or_type):
+    """A typecode ('i', 'd', ...) from a typecode or a ctypes type."""
+    if isinstance(typecode_or_type, str):
+        return typecode_or_type
+    code = getattr(typecode_or_type, "_type_", None)
+    if isinstance(code, str):
+        return code
+    raise TypeError("expected a typecode such as 'i' or a ctypes type, got %r"
+                    % (typecode_or_type,))
+
+
+def _locked(lock):
+    """multiprocessing's lock= argument: True/None lock, False does not."""
+    if lock is True or lock is None:
+        return True
+    if lock is False:
+        return False
+    if not hasattr(lock, "acquire"):
+        raise AttributeError("%r has no method 'acquire'" % (lock,))
+    raise TypeError("coord keeps its lock in shared memory beside the data: "
+                    "lock= takes True or False, not a lock object")
+
+
+class Value(_coord._Value):
+    """Value(typecode_or_type, value=0, *, lock=True, name=None)
+
+    A shared scalar: .value reads with one atomic load (no lock); writes
+    take the value's robust lock (lock=True) or are one atomic store
+    (lock=False, which returns a RawValue). get_lock() gives the lock for
+    compound updates (`with v.get_lock(): v.value += 1`); add(n) and
+    compare_exchange(expected, new) do the common ones in one call.
+    """
+    __slots__ = ()
+
+    def __new__(cls, typecode_or_type, *args, lock=True, name=None):
+        if not _locked(lock):
+            cls = RawValue
+        return _coord._Value.__new__(cls, _typecode(typecode_or_type), *args,
+                                     lock=cls is not RawValue, name=name)
+
+    def get_lock(self):
+        """The value's lock: re-entrant, process-shared, robust."""
+        return self._lock()
+
+
+class RawValue(_coord._Value):
+    """RawValue(typecode_or_type, value=0, *, name=None): a Value whose
+    writes are plain atomic stores, without get_lock()."""
+    __slots__ = ()
+
+    def __new__(cls, typecode_or_type, *args, name=None):
+        return _coord._Value.__new__(cls, _typecode(typecode_or_type), *args,
+                                     lock=False, name=name)
+
+
+class _CharArray:
+    """.value and .raw of a 'c' array, as ctypes char arrays have them."""
+    __slots__ = ()
+
+    @property
+    def raw(self):
+        if self.typecode != "c":
+            raise AttributeError("raw is only for typecode 'c'")
+        return bytes(memoryview(self))
+
+    @raw.setter
+    def raw(self, data):
+        if self.typecode != "c":
+            raise AttributeError("raw is only for typecode 'c'")
+        if len(data) > len(self):
+            raise ValueError("byte string too long")
+        self[:len(data)] = bytes(data)
+
+    @property
+    def value(self):
+        if self.typecode != "c":
+            raise AttributeError("value is only for typecode 'c'")
+        return self.raw.split(b"\0", 1)[0]
+
+    @value.setter
+    def value(self, data):
+        if self.typecode != "c":
+            raise AttributeError("value is only for typecode 'c'")
+        data = bytes(data)
+        if len(data) > len(self):
+            raise ValueError("byte string too long")
+        if len(data) < len(self):
+            data += b"\0"
+        self[:len(data)] = data
+
+
+class Array(_CharArray, _coord._Array):
+    """Array(typecode_or_type, size_or_initializer, *, lock=True, name=None)
+
+    A fixed-size shared array: indexing and slices (each element one
+    atomic load or store), len(), iteration, and the buffer protocol
+    (memoryview(a) is writable; numpy.frombuffer(a, ...) is zero-copy).
+    get_lock() gives the array's lock for compound updates.
+    """
+    __slots__ = ()
+
+    def __new__(cls, typecode_or_type, size_or_initializer, *, lock=True,
+                name=None):
+        if not _locked(lock):
+            cls = RawArray
+        return _coord._Array.__new__(cls, _typecode(typecode_or_type),
+                                     size_or_initializer,
+                                     lock=cls is not RawArray, name=name)
+
+    def get_lock(self):
+        """The array's lock: re-entrant, process-shared, robust."""
+        return self._lock()
+
+
+class RawArray(_CharArray, _coord._Array):
+    """RawArray(typecode_or_type, size_or_initializer, *, name=None): an
+    Array without get_lock()."""
+    __slots__ = ()
+
+    def __new__(cls, typecode_or_type, size_or_initializer, *, name=None):
+        return _coord._Array.__new__(cls, _typecode(typecode_or_type),
+                                     size_or_initializer, lock=False,
+                                     name=name)

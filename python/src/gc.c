@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/* gc.c: coord.gc(), listing (and removing) the /dev/shm segments of dead coord processes. */
+#include "pycoord.h"
+
+static const char *state_name(coord_gc_state s)
+{
+    switch (s) {
+    case COORD_GC_LIVE:
+        return "live";
+    case COORD_GC_DEAD:
+        return "dead";
+    case COORD_GC_FOREIGN:
+        return "foreign";
+    case COORD_GC_BUSY:
+        return "busy";
+    case COORD_GC_UNKNOWN:
+        return "unknown";
+    case COORD_GC_ABANDONED:
+        return "abandoned";
+    case COORD_GC_OTHER_USER:
+        return "other-user";
+    }
+    return "?";
+}
+
+static int gc_entry(const coord_gc_entry *e, void *arg)
+{
+    PyObject *d = Py_BuildValue("{sssisKsssssO}", "name", e->name, "creator_pid",
+                                e->creator_pid, "size", (unsigned long long)e->size,
+                                "kind", e->kind ? e->kind : "?", "state",
+                                state_name(e->state), "removed",
+                                e->removed ? Py_True : Py_False);
+    if (!d)
+        return 1;
+    int r = PyList_Append(arg, d);
+    Py_DECREF(d);
+    return r < 0 ? 1 : 0;
+}
+
+static PyObject *mod_gc(PyObject *self, PyObject *args, PyObject *kw)
+{
+    (void)self;
+    static char *kwlist[] = {"remove", "prefix", NULL};
+    int remove = 0;
+    const char *prefix = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|p$z:gc", kwlist, &remove, &prefix))
+        return NULL;
+    PyObject *list = PyList_New(0);
+    if (!list)
+        return NULL;
+    int r = coord_gc_prefix(prefix, remove, gc_entry, list);
+    if (PyErr_Occurred() || r < 0) {
+        Py_DECREF(list);
+        return r < 0 && !PyErr_Occurred() ? pc_raise(r, "gc") : NULL;
+    }
+    return list;
+}
+
+static PyMethodDef gc_methods[] = {
+    {"gc", PC_METH(mod_gc), METH_VARARGS | METH_KEYWORDS,
+     "gc(remove=False, *, prefix=None) -> list of dicts (name, creator_pid, size, "
+     "kind, state, removed): the coord segments in /dev/shm; with remove=True "
+     "those whose creator is dead are unlinked."},
+    {NULL, NULL, 0, NULL}};
+
+int pc_gc_add(PyObject *m)
+{
+    return PyModule_AddFunctions(m, gc_methods);
+}

@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: MIT */
+/* lock.c: coord.Lock, the re-entrant process-shared lock that Value and Array share with get_lock(). */
+#include "pycoord.h"
+
+#include "pythread.h"
+
+typedef struct {
+    PyObject_HEAD
+    pc_lockstate *st;
+    PyObject *owner; /* the Value or Array whose memory holds the lock */
+} pc_lock;
+
+static PyTypeObject pc_lock_type;
+
+int pc_lock_held(const pc_lockstate *st)
+{
+    return st->count > 0 && st->owner == PyThread_get_thread_ident();
+}
+
+struct lock_op {
+    pc_lockstate *st;
+};
+
+static int lock_op(void *arg, int slice_ms)
+{
+    struct lock_op *o = arg;
+    return o->st->lock(o->st->obj, slice_ms);
+}
+
+int pc_lock_acquire(pc_lockstate *st, int timeout_ms)
+{
+    if (pc_lock_held(st)) {
+        st->count++;
+        return 1;
+    }
+    /* First a try without giving up the GIL: the uncontended case costs
+     * one robust-mutex lock and nothing else. */
+    int r = st->lock(st->obj, 0);
+    if (r == COORD_EAGAIN && timeout_ms != 0) {
+        struct lock_op o = {st};
+        r = pc_wait(lock_op, &o, timeout_ms);
+    }
+    if (r == PC_SIGNALLED)
+        return -1;
+    if (r == 0 || r == COORD_RECOVERED) {
+        st->owner = PyThread_get_thread_ident();
+        st->count = 1;
+        return 1;
+    }
+    if (r == COORD_EAGAIN || r == COORD_ETIMEDOUT)
+        return 0;
+    pc_raise(r, "lock");
+    return -1;
+}
+
+int pc_lock_release(pc_lockstate *st)
+{
+    if (!pc_lock_held(st)) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "cannot release un-acquired lock");
+        return -1;
+    }
+    if (--st->count > 0)
+        return 0;
+    st->owner = 0;
+    int r = st->unlock(st->obj);
+    if (r < 0) {
+        pc_raise(r, "unlock");
+        return -1;
+    }
+    return 0;
+}
+
+PyObject *pc_lock_new(pc_lockstate *st, PyObject *owner)
+{
+    pc_lock *self = PyObject_New(pc_lock, &pc_lock_type);
+    if (!self)
+        return NULL;
+    self->st = st;
+    self->owner = Py_NewRef(owner);
+    return (PyObject *)self;
+}
+
+static void lock_dealloc(pc_lock *self)
+{
+    Py_XDECREF(self->owner);
+    PyObject_Free(self);
+}
+
+static PyObject *lock_acquire(pc_lock *self, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"block", "timeout", NULL};
+    int block = 1, ms;
+    PyObject *timeout = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|pO:acquire", kwlist, &block,
+                                     &timeout))
+        return NULL;
+    if (timeout != Py_None && block) {
+        double t = PyFloat_AsDouble(timeout);
+        if (t == -1.0 && PyErr_Occurred())
+            return NULL;
+        if (t < 0) /* multiprocessing: a negative timeout means none */
+            timeout = Py_None;
+    }
+    if (pc_timeout_ms(block, timeout, &ms) < 0)
+        return NULL;
+    int r = pc_lock_acquire(self->st, ms);
+    if (r < 0)
+        return NULL;
+    return PyBool_FromLong(r);
+}
+
+static PyObject *lock_release(pc_lock *self, PyObject *noargs)
+{
+    (void)noargs;
+    if (pc_lock_release(self->st) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *lock_enter(pc_lock *self, PyObject *noargs)
+{
+    (void)noargs;
+    int r = pc_lock_acquire(self->st, -1);
+    if (r < 0)
+        return NULL;
+    return PyBool_FromLong(r);
+}
+
+static PyObject *lock_exit(pc_lock *self, PyObject *args)
+{
+    (void)args;
+    if (pc_lock_release(self->st) < 0)
+        return NULL;
+    Py_RETURN_FALSE;
+}
+
+static PyObject *lock_repr(pc_lock *self)
+{
+    return PyUnicode_FromFormat("<coord.Lock of %R, held by this thread: %s>",
+                                self->owner,
+                                pc_lock_held(self->st) ? "yes" : "no");
+}
+
+static PyMethodDef lock_methods[] = {
+    {"acquire", PC_METH(lock_acquire), METH_VARARGS | METH_KEYWORDS,
+     "acquire(block=True, timeout=None) -> bool (re-entrant; GIL released while waiting)"},
+    {"release", PC_METH(lock_release), METH_NOARGS, "release()"},
+    {"__enter__", PC_METH(lock_enter), METH_NOARGS, NULL},
+    {"__exit__", PC_METH(lock_exit), METH_VARARGS, NULL},
+    {NULL, NULL, 0, NULL}};
+
+static PyTypeObject pc_lock_type = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "coord.Lock",
+    .tp_basicsize = sizeof(pc_lock),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_dealloc = (destructor)lock_dealloc,
+    .tp_repr = (reprfunc)lock_repr,
+    .tp_methods = lock_methods,
+    .tp_doc = "The robust process-shared lock of a coord Value or Array "
+              "(re-entrant in a thread, like multiprocessing's RLock; a holder "
+              "that dies does not wedge it).",
+};
+
+int pc_lock_add(PyObject *m)
+{
+    if (PyType_Ready(&pc_lock_type) < 0)
+        return -1;
+    return PyModule_AddObjectRef(m, "Lock", (PyObject *)&pc_lock_type);
+}

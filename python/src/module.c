@@ -1,0 +1,328 @@
+/* SPDX-License-Identifier: MIT */
+/* module.c: the _coord module: exception classes for COORD_E* codes, timeouts, sliced waits, PILL. */
+#include "pycoord.h"
+
+#include <math.h>
+
+PyObject *pc_error;
+PyObject *pc_pill;
+PyObject *pc_queue_empty, *pc_queue_full;
+PyObject *pc_dumps, *pc_loads;
+
+/* One class per code of COORD_ERRNO_MAP, indexed in table order. */
+static const struct {
+    int code;
+    const char *name;
+} pc_codes[] = {
+#define PC_CODE(name, value, text) {(value), #name},
+    COORD_ERRNO_MAP(PC_CODE)
+#undef PC_CODE
+};
+#define PC_NCODES (sizeof pc_codes / sizeof pc_codes[0])
+static PyObject *pc_classes[PC_NCODES];
+
+/* The standard class a Python user expects beside coord.Error, or NULL. */
+static PyObject *pc_std_base(int code)
+{
+    switch (code) {
+    case COORD_ETIMEDOUT:
+        return PyExc_TimeoutError;
+    case COORD_EINVAL:
+    case COORD_EMSGSIZE:
+    case COORD_ECLOSED:
+        return PyExc_ValueError;
+    case COORD_EOVERFLOW:
+        return PyExc_OverflowError;
+    case COORD_ENOENT:
+        return PyExc_FileNotFoundError;
+    case COORD_EEXIST:
+        return PyExc_FileExistsError;
+    case COORD_EPERM:
+    case COORD_EACCES:
+        return PyExc_PermissionError;
+    case COORD_ENOMEM:
+        return PyExc_MemoryError;
+    case COORD_EINTR:
+        return PyExc_InterruptedError;
+    case COORD_ECONNREFUSED:
+        return PyExc_ConnectionRefusedError;
+    case COORD_ECONNRESET:
+        return PyExc_ConnectionResetError;
+    case COORD_EPIPE:
+        return PyExc_BrokenPipeError;
+    case COORD_ENOTCONN:
+        return PyExc_ConnectionError;
+    default:
+        return NULL;
+    }
+}
+
+PyObject *pc_error_class(int code)
+{
+    for (size_t i = 0; i < PC_NCODES; i++)
+        if (pc_codes[i].code == code)
+            return pc_classes[i];
+    return pc_error;
+}
+
+PyObject *pc_raise(int code, const char *what)
+{
+    PyObject *cls = pc_error_class(code);
+    PyObject *msg = what ? PyUnicode_FromFormat("%s: %s (%s)", what,
+                                                coord_strerror(code),
+                                                coord_err_name(code))
+                         : PyUnicode_FromFormat("%s (%s)", coord_strerror(code),
+                                                coord_err_name(code));
+    if (!msg)
+        return NULL;
+    PyObject *exc = PyObject_CallOneArg(cls, msg);
+    Py_DECREF(msg);
+    if (!exc)
+        return NULL;
+    PyObject *c = PyLong_FromLong(code);
+    PyObject *n = PyUnicode_FromString(coord_err_name(code));
+    if (c && n && PyObject_SetAttrString(exc, "code", c) == 0 &&
+        PyObject_SetAttrString(exc, "name", n) == 0)
+        PyErr_SetObject(cls, exc);
+    Py_XDECREF(c);
+    Py_XDECREF(n);
+    Py_DECREF(exc);
+    return NULL;
+}
+
+int pc_timeout_ms(int block, PyObject *timeout, int *ms)
+{
+    if (!block) {
+        *ms = 0;
+        return 0;
+    }
+    if (!timeout || timeout == Py_None) {
+        *ms = -1;
+        return 0;
+    }
+    double t = PyFloat_AsDouble(timeout);
+    if (t == -1.0 && PyErr_Occurred())
+        return -1;
+    if (!(t >= 0)) {
+        PyErr_SetString(PyExc_ValueError,
+                        "'timeout' must be a non-negative number");
+        return -1;
+    }
+    double m = ceil(t * 1000.0);
+    *ms = m > (double)INT32_MAX ? -1 : (int)m;
+    return 0;
+}
+
+int pc_wait(pc_wait_fn op, void *arg, int timeout_ms)
+{
+    uint64_t deadline = 0;
+    if (timeout_ms > 0)
+        deadline = coord_clock_ns() + (uint64_t)timeout_ms * 1000000u;
+    for (;;) {
+        int slice = 100;
+        if (timeout_ms == 0)
+            slice = 0;
+        else if (timeout_ms > 0) {
+            uint64_t now = coord_clock_ns();
+            uint64_t left = now >= deadline ? 0 : (deadline - now + 999999u) / 1000000u;
+            if (left < (uint64_t)slice)
+                slice = (int)left;
+        }
+        int r;
+        Py_BEGIN_ALLOW_THREADS
+        r = op(arg, slice);
+        Py_END_ALLOW_THREADS
+        if (r != COORD_ETIMEDOUT || timeout_ms == 0)
+            return r;
+        if (timeout_ms > 0 && coord_clock_ns() >= deadline)
+            return r;
+        if (slice == 0) /* deadline reached within this millisecond */
+            return COORD_ETIMEDOUT;
+        if (PyErr_CheckSignals() < 0)
+            return PC_SIGNALLED;
+    }
+}
+
+int pc_name_arg(PyObject *name, const char **out)
+{
+    *out = NULL;
+    if (!name || name == Py_None)
+        return 0;
+    if (!PyUnicode_Check(name)) {
+        PyErr_SetString(PyExc_TypeError, "name must be a str or None");
+        return -1;
+    }
+    *out = PyUnicode_AsUTF8(name);
+    return *out ? 0 : -1;
+}
+
+PyObject *pc_anon_pickle_error(const char *kind)
+{
+    PyErr_Format(PyExc_TypeError,
+                 "this coord.%s has no name, so it can only be inherited by "
+                 "fork; to pass it to a spawn or forkserver child (or pickle "
+                 "it), create it with a name: coord.%s(..., name=\"...\")",
+                 kind, kind);
+    return NULL;
+}
+
+PyObject *pc_reduce_by_name(PyObject *self, const char *kind, PyObject *name,
+                            const char *method, PyObject *args)
+{
+    if (!args)
+        return NULL;
+    if (name == Py_None) {
+        Py_DECREF(args);
+        return pc_anon_pickle_error(kind);
+    }
+    PyObject *fn = PyObject_GetAttrString((PyObject *)Py_TYPE(self), method);
+    if (!fn) {
+        Py_DECREF(args);
+        return NULL;
+    }
+    return Py_BuildValue("(NN)", fn, args);
+}
+
+PyObject *pc_reopen(PyObject *cls, PyObject *args,
+                    PyObject *(*open)(PyObject *, PyObject *, PyObject *))
+{
+    PyObject *name, *kw, *rest, *res;
+    int tc, locked;
+    if (!PyArg_ParseTuple(args, "OCp", &name, &tc, &locked))
+        return NULL;
+    rest = Py_BuildValue("(OC)", name, tc);
+    kw = Py_BuildValue("{sO}", "lock", locked ? Py_True : Py_False);
+    res = rest && kw ? open(cls, rest, kw) : NULL;
+    Py_XDECREF(rest);
+    Py_XDECREF(kw);
+    return res;
+}
+
+/* coord.PILL: the one object a get returns for a poison pill. */
+static PyObject *pill_repr(PyObject *self)
+{
+    (void)self;
+    return PyUnicode_FromString("coord.PILL");
+}
+
+static PyObject *pill_reduce(PyObject *self, PyObject *noargs)
+{
+    (void)self;
+    (void)noargs;
+    return PyUnicode_FromString("PILL");
+}
+
+static PyMethodDef pill_methods[] = {
+    {"__reduce__", pill_reduce, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL}};
+
+static PyTypeObject pill_type = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "coord._Pill",
+    .tp_basicsize = sizeof(PyObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_repr = pill_repr,
+    .tp_methods = pill_methods,
+    .tp_doc = "The poison pill: Queue.get() returns coord.PILL for put_pill().",
+};
+
+static PyObject *mod_strerror(PyObject *self, PyObject *arg)
+{
+    (void)self;
+    long c = PyLong_AsLong(arg);
+    if (c == -1 && PyErr_Occurred())
+        return NULL;
+    return PyUnicode_FromString(coord_strerror((int)c));
+}
+
+static PyObject *mod_version(PyObject *self, PyObject *noargs)
+{
+    (void)self;
+    (void)noargs;
+    return PyUnicode_FromString(coord_version_string());
+}
+
+static PyMethodDef mod_methods[] = {
+    {"strerror", mod_strerror, METH_O, "strerror(code): the text of a COORD_E* code."},
+    {"version", mod_version, METH_NOARGS, "version(): libcoord's version string."},
+    {NULL, NULL, 0, NULL}};
+
+static struct PyModuleDef mod_def = {
+    PyModuleDef_HEAD_INIT, "coord._coord",
+    "C extension of the coord package over libcoord's public API.", -1,
+    mod_methods, NULL, NULL, NULL, NULL};
+
+static int add_errors(PyObject *m)
+{
+    pc_error = PyErr_NewExceptionWithDoc(
+        "coord.Error",
+        "A libcoord call failed; .code is the negative COORD_E* code and "
+        ".name its name (\"COORD_ETIMEDOUT\").",
+        NULL, NULL);
+    if (!pc_error || PyModule_AddObjectRef(m, "Error", pc_error) < 0)
+        return -1;
+    PyObject *table = PyDict_New();
+    if (!table || PyModule_AddObject(m, "errors", table) < 0) {
+        Py_XDECREF(table);
+        return -1;
+    }
+    for (size_t i = 0; i < PC_NCODES; i++) {
+        char qual[64];
+        snprintf(qual, sizeof qual, "coord.%s", pc_codes[i].name);
+        PyObject *std = pc_std_base(pc_codes[i].code);
+        PyObject *bases = std ? PyTuple_Pack(2, pc_error, std)
+                              : PyTuple_Pack(1, pc_error);
+        if (!bases)
+            return -1;
+        pc_classes[i] = PyErr_NewException(qual, bases, NULL);
+        Py_DECREF(bases);
+        if (!pc_classes[i] ||
+            PyModule_AddObjectRef(m, pc_codes[i].name, pc_classes[i]) < 0)
+            return -1;
+        PyObject *key = PyLong_FromLong(pc_codes[i].code);
+        int r = key ? PyDict_SetItem(table, key, pc_classes[i]) : -1;
+        Py_XDECREF(key);
+        if (r < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int import_helpers(void)
+{
+    PyObject *q = PyImport_ImportModule("queue");
+    if (!q)
+        return -1;
+    pc_queue_empty = PyObject_GetAttrString(q, "Empty");
+    pc_queue_full = PyObject_GetAttrString(q, "Full");
+    Py_DECREF(q);
+    PyObject *p = PyImport_ImportModule("pickle");
+    if (!p)
+        return -1;
+    pc_dumps = PyObject_GetAttrString(p, "dumps");
+    pc_loads = PyObject_GetAttrString(p, "loads");
+    Py_DECREF(p);
+    return pc_queue_empty && pc_queue_full && pc_dumps && pc_loads ? 0 : -1;
+}
+
+PyMODINIT_FUNC PyInit__coord(void)
+{
+    PyObject *m = PyModule_Create(&mod_def);
+    if (!m)
+        return NULL;
+    if (PyType_Ready(&pill_type) < 0)
+        goto fail;
+    pc_pill = PyObject_New(PyObject, &pill_type);
+    if (!pc_pill || PyModule_AddObjectRef(m, "PILL", pc_pill) < 0)
+        goto fail;
+    if (add_errors(m) < 0 || import_helpers() < 0 || pc_lock_add(m) < 0 ||
+        pc_flag_add(m) < 0 || pc_value_add(m) < 0 || pc_array_add(m) < 0 ||
+        pc_queue_add(m) < 0 || pc_search_add(m) < 0 || pc_pool_add(m) < 0 ||
+        pc_manager_add(m) < 0 || pc_gc_add(m) < 0)
+        goto fail;
+    if (PyModule_AddIntConstant(m, "FOREVER", COORD_FOREVER) < 0)
+        goto fail;
+    return m;
+fail:
+    Py_DECREF(m);
+    return NULL;
+}

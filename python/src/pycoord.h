@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+/* pycoord.h: what the files of the _coord extension share (types, errors, waits). */
+#ifndef PYCOORD_H
+#define PYCOORD_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <coord.h>
+
+/* PyMethodDef wants a PyCFunction; the double cast keeps -Wcast-function-type quiet. */
+#define PC_METH(fn) ((PyCFunction)(void (*)(void))(fn))
+
+/* The extension's module state lives in these globals: one interpreter. */
+extern PyObject *pc_error;      /* coord.Error */
+extern PyObject *pc_pill;       /* coord.PILL */
+extern PyObject *pc_queue_empty, *pc_queue_full; /* queue.Empty, queue.Full */
+extern PyObject *pc_dumps, *pc_loads;            /* pickle.dumps, pickle.loads */
+
+/*
+ * pc_raise: set the Python exception for coord error `code` (negative) and
+ * return NULL. The class is coord.<NAME> (e.g. coord.ETIMEDOUT), a subclass
+ * of coord.Error and, where Python users expect one, of a standard class
+ * (TimeoutError, ValueError, ...). The instance carries .code and .name.
+ * `what` (may be NULL) prefixes the message.
+ */
+PyObject *pc_raise(int code, const char *what);
+
+/* pc_error_class: the exception class for `code` (borrowed). */
+PyObject *pc_error_class(int code);
+
+/*
+ * pc_timeout_ms: convert Python's (block, timeout) pair to coord's
+ * timeout_ms: block false -> 0, timeout None -> -1, else milliseconds
+ * (rounded up). Returns 0, or -1 with ValueError set for a negative or
+ * non-number timeout.
+ */
+int pc_timeout_ms(int block, PyObject *timeout, int *ms);
+
+/*
+ * pc_wait: run op(arg, slice_ms) with the GIL released, in slices of at
+ * most 100 ms until it returns something other than COORD_ETIMEDOUT or
+ * `timeout_ms` is spent (-1: never), checking for signals (Ctrl-C)
+ * between slices. Returns op's last return, COORD_ETIMEDOUT at the
+ * deadline, or PC_SIGNALLED with the Python exception set.
+ */
+#define PC_SIGNALLED (-100000)
+typedef int (*pc_wait_fn)(void *arg, int slice_ms);
+int pc_wait(pc_wait_fn op, void *arg, int timeout_ms);
+
+/* pc_check_name: NULL/None or a str; returns the UTF-8 (or NULL) and 0, or -1. */
+int pc_name_arg(PyObject *name, const char **out);
+
+/*
+ * pc_reduce_by_name: __reduce__ of a coord object: (type(self).<method>,
+ * args) where args (stolen) starts with the name; the TypeError of
+ * pc_anon_pickle_error when `name` is None.
+ */
+PyObject *pc_reduce_by_name(PyObject *self, const char *kind, PyObject *name,
+                            const char *method, PyObject *args);
+
+/* pc_reopen: the _reopen(name, typecode, locked) classmethod of Value and
+ * Array: calls `open`(cls, (name, typecode), {lock: locked}). */
+PyObject *pc_reopen(PyObject *cls, PyObject *args,
+                    PyObject *(*open)(PyObject *, PyObject *, PyObject *));
+
+/* pc_unpickle_anon: the TypeError for pickling an object made without a name. */
+PyObject *pc_anon_pickle_error(const char *kind);
+
+/* The types, and their registration (each adds itself to the module). */
+int pc_flag_add(PyObject *m);
+int pc_scalar_typecode(PyObject *code, coord_type *type, char *tc);
+PyObject *pc_scalar_to_py(coord_type type, char tc, coord_scalar s);
+int pc_scalar_from_py(coord_type type, char tc, PyObject *o, coord_scalar *s);
+char pc_scalar_default_tc(coord_type type);
+coord_scalar pc_scalar_add(coord_type type, coord_scalar a, coord_scalar b);
+int pc_scalar_equal(coord_type type, coord_scalar a, coord_scalar b);
+int pc_lock_add(PyObject *m);
+int pc_value_add(PyObject *m);
+int pc_array_add(PyObject *m);
+int pc_queue_add(PyObject *m);
+int pc_search_add(PyObject *m);
+int pc_pool_add(PyObject *m);
+int pc_manager_add(PyObject *m);
+int pc_gc_add(PyObject *m);
+
+/*
+ * The re-entrant, process-shared lock behind Value.get_lock() and
+ * Array.get_lock(): the object's robust lock in shared memory, plus which
+ * thread of this process holds it and how often (an RLock, as
+ * multiprocessing's). `lock`/`unlock` are coord_value_lock/unlock or the
+ * array's.
+ */
+typedef struct pc_lockstate {
+    void *obj;
+    int (*lock)(void *obj, int timeout_ms);
+    int (*unlock)(void *obj);
+    unsigned long owner; /* thread ident of the holder in this process */
+    long count;          /* 0: not held by this process */
+} pc_lockstate;
+
+/* pc_lock_new: a coord.Lock object over `st`, keeping `owner` alive. */
+PyObject *pc_lock_new(pc_lockstate *st, PyObject *owner);
+/* pc_lock_held: does the calling thread hold it? */
+int pc_lock_held(const pc_lockstate *st);
+/* pc_lock_acquire / pc_lock_release: the RLock operations (GIL held on
+ * entry). acquire returns 1 taken, 0 not (timeout), -1 error set. */
+int pc_lock_acquire(pc_lockstate *st, int timeout_ms);
+int pc_lock_release(pc_lockstate *st);
+
+#endif

@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: MIT */
+/* scalar.c: typecodes of array/multiprocessing <-> coord_type, Python objects <-> coord_scalar. */
+#include "pycoord.h"
+
+#include <limits.h>
+
+/* The typecodes multiprocessing and the array module use, on LP64 Linux
+ * ('l'/'L' are 64-bit there). 'c' is a one-byte bytes object, '?' a bool.
+ * coord has no 32-bit float, so 'f' is refused rather than widened. */
+static const struct {
+    char tc;
+    coord_type type;
+} pc_codes[] = {
+    {'b', COORD_I8},  {'B', COORD_U8},  {'h', COORD_I16}, {'H', COORD_U16},
+    {'i', COORD_I32}, {'I', COORD_U32}, {'l', COORD_I64}, {'L', COORD_U64},
+    {'q', COORD_I64}, {'Q', COORD_U64}, {'d', COORD_F64}, {'?', COORD_BOOL},
+    {'c', COORD_U8},
+};
+
+int pc_scalar_typecode(PyObject *code, coord_type *type, char *tc)
+{
+    if (!PyUnicode_Check(code) || PyUnicode_GetLength(code) != 1) {
+        PyErr_SetString(PyExc_TypeError,
+                        "typecode must be a one-character str such as 'i' or 'd'"
+                        " (or a ctypes type)");
+        return -1;
+    }
+    Py_UCS4 c = PyUnicode_ReadChar(code, 0);
+    for (size_t i = 0; i < sizeof pc_codes / sizeof pc_codes[0]; i++)
+        if ((Py_UCS4)pc_codes[i].tc == c) {
+            *type = pc_codes[i].type;
+            *tc = pc_codes[i].tc;
+            return 0;
+        }
+    PyErr_Format(PyExc_ValueError,
+                 "typecode %R is not supported by coord (use one of "
+                 "b B h H i I l L q Q d ? c; there is no 32-bit float)",
+                 code);
+    return -1;
+}
+
+PyObject *pc_scalar_to_py(coord_type type, char tc, coord_scalar s)
+{
+    switch (type) {
+    case COORD_I8:
+    case COORD_I16:
+    case COORD_I32:
+    case COORD_I64:
+        return PyLong_FromLongLong(s.i);
+    case COORD_U8:
+        if (tc == 'c') {
+            char ch = (char)s.u;
+            return PyBytes_FromStringAndSize(&ch, 1);
+        }
+        return PyLong_FromUnsignedLongLong(s.u);
+    case COORD_U16:
+    case COORD_U32:
+    case COORD_U64:
+        return PyLong_FromUnsignedLongLong(s.u);
+    case COORD_F64:
+        return PyFloat_FromDouble(s.f);
+    case COORD_BOOL:
+        return PyBool_FromLong(s.b);
+    }
+    PyErr_SetString(PyExc_SystemError, "coord: unknown element type");
+    return NULL;
+}
+
+static int range_error(PyObject *o, char tc)
+{
+    PyErr_Format(PyExc_OverflowError, "%R does not fit typecode '%c'", o, tc);
+    return -1;
+}
+
+int pc_scalar_from_py(coord_type type, char tc, PyObject *o, coord_scalar *s)
+{
+    s->u = 0;
+    if (type == COORD_F64) {
+        double d = PyFloat_AsDouble(o);
+        if (d == -1.0 && PyErr_Occurred())
+            return -1;
+        s->f = d;
+        return 0;
+    }
+    if (type == COORD_BOOL) {
+        int t = PyObject_IsTrue(o);
+        if (t < 0)
+            return -1;
+        s->b = t != 0;
+        return 0;
+    }
+    if (tc == 'c') {
+        if (!PyBytes_Check(o) || PyBytes_GET_SIZE(o) != 1) {
+            PyErr_Format(PyExc_TypeError,
+                         "typecode 'c' takes a bytes object of length 1, not %R", o);
+            return -1;
+        }
+        s->u = (unsigned char)PyBytes_AS_STRING(o)[0];
+        return 0;
+    }
+    if (!PyLong_Check(o)) {
+        PyErr_Format(PyExc_TypeError, "an integer is required for typecode '%c', not %R",
+                     tc, o);
+        return -1;
+    }
+    if (type == COORD_U8 || type == COORD_U16 || type == COORD_U32 ||
+        type == COORD_U64) {
+        unsigned long long v = PyLong_AsUnsignedLongLong(o);
+        if (v == (unsigned long long)-1 && PyErr_Occurred()) {
+            if (PyErr_ExceptionMatches(PyExc_OverflowError)) {
+                PyErr_Clear();
+                return range_error(o, tc);
+            }
+            return -1;
+        }
+        unsigned long long max = type == COORD_U8 ? UCHAR_MAX
+                                 : type == COORD_U16 ? USHRT_MAX
+                                 : type == COORD_U32 ? UINT_MAX
+                                                     : ULLONG_MAX;
+        if (v > max)
+            return range_error(o, tc);
+        s->u = v;
+        return 0;
+    }
+    int over = 0;
+    long long v = PyLong_AsLongLongAndOverflow(o, &over);
+    if (v == -1 && PyErr_Occurred())
+        return -1;
+    long long lo = type == COORD_I8 ? SCHAR_MIN : type == COORD_I16 ? SHRT_MIN
+                   : type == COORD_I32 ? INT_MIN : LLONG_MIN;
+    long long hi = type == COORD_I8 ? SCHAR_MAX : type == COORD_I16 ? SHRT_MAX
+                   : type == COORD_I32 ? INT_MAX : LLONG_MAX;
+    if (over || v < lo || v > hi)
+        return range_error(o, tc);
+    s->i = v;
+    return 0;
+}
+
+/* The typecode an object opened by name reports when none is given. */
+char pc_scalar_default_tc(coord_type t)
+{
+    static const char tcs[] = {0, 'b', 'B', 'h', 'H', 'i', 'I', 'q', 'Q', 'd', '?'};
+    return t >= COORD_I8 && t <= COORD_BOOL ? tcs[t] : 0;
+}
+
+/* Sum wrapping in the type, as coord_value_add does (used while this
+ * process holds the lock, where coord_value_add would say EDEADLK). */
+coord_scalar pc_scalar_add(coord_type type, coord_scalar a, coord_scalar b)
+{
+    coord_scalar r;
+    r.u = 0;
+    switch (type) {
+    case COORD_I8:
+        r.i = (int8_t)(uint8_t)((uint64_t)a.i + (uint64_t)b.i);
+        break;
+    case COORD_I16:
+        r.i = (int16_t)(uint16_t)((uint64_t)a.i + (uint64_t)b.i);
+        break;
+    case COORD_I32:
+        r.i = (int32_t)(uint32_t)((uint64_t)a.i + (uint64_t)b.i);
+        break;
+    case COORD_I64:
+        r.i = (int64_t)((uint64_t)a.i + (uint64_t)b.i);
+        break;
+    case COORD_U8:
+        r.u = (uint8_t)(a.u + b.u);
+        break;
+    case COORD_U16:
+        r.u = (uint16_t)(a.u + b.u);
+        break;
+    case COORD_U32:
+        r.u = (uint32_t)(a.u + b.u);
+        break;
+    case COORD_U64:
+        r.u = a.u + b.u;
+        break;
+    case COORD_F64:
+        r.f = a.f + b.f;
+        break;
+    case COORD_BOOL:
+        r.b = a.b || b.b;
+        break;
+    }
+    return r;
+}
+
+int pc_scalar_equal(coord_type type, coord_scalar a, coord_scalar b)
+{
+    switch (type) {
+    case COORD_F64:
+        return a.f == b.f;
+    case COORD_BOOL:
+        return a.b == b.b;
+    case COORD_I8:
+    case COORD_I16:
+    case COORD_I32:
+    case COORD_I64:
+        return a.i == b.i;
+    default:
+        return a.u == b.u;
+    }
+}

@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: MIT */
+/* value.c: coord.Value, a typed shared scalar (lock-free read, locked or atomic write, add, CAS). */
+#include "pycoord.h"
+
+typedef struct {
+    PyObject_HEAD
+    coord_value *v;
+    coord_type type;
+    char tc;
+    int locked; /* writes through .value take the lock (multiprocessing's lock=True) */
+    PyObject *name;
+    pc_lockstate lk;
+} pc_value;
+
+static PyTypeObject pc_value_type;
+
+static int value_lock(void *v, int ms)
+{
+    return coord_value_lock(v, ms);
+}
+
+static int value_unlock(void *v)
+{
+    return coord_value_unlock(v);
+}
+
+static PyObject *value_wrap(PyTypeObject *type, coord_value *v, char tc,
+                            int locked, PyObject *name)
+{
+    pc_value *self = (pc_value *)type->tp_alloc(type, 0);
+    if (!self) {
+        coord_value_destroy(v);
+        return NULL;
+    }
+    self->v = v;
+    self->type = coord_value_type(v);
+    self->tc = tc;
+    self->locked = locked;
+    self->name = Py_NewRef(name ? name : Py_None);
+    self->lk.obj = v;
+    self->lk.lock = value_lock;
+    self->lk.unlock = value_unlock;
+    return (PyObject *)self;
+}
+
+static PyObject *value_new(PyTypeObject *type, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"typecode", "value", "lock", "name", NULL};
+    PyObject *code, *init = NULL, *name = Py_None;
+    int locked = 1;
+    const char *cname;
+    coord_type t;
+    char tc;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$pO:Value", kwlist, &code,
+                                     &init, &locked, &name) ||
+        pc_scalar_typecode(code, &t, &tc) < 0 || pc_name_arg(name, &cname) < 0)
+        return NULL;
+    coord_scalar s = {0};
+    if (init && pc_scalar_from_py(t, tc, init, &s) < 0)
+        return NULL;
+    coord_value *v;
+    int r = cname ? coord_value_create_named(&v, t, cname)
+                  : coord_value_create(&v, t);
+    if (r < 0)
+        return pc_raise(r, "Value");
+    if (init && (r = coord_value_store(v, s)) < 0) {
+        coord_value_destroy(v);
+        return pc_raise(r, "Value");
+    }
+    return value_wrap(type, v, tc, locked, name);
+}
+
+static PyObject *value_open(PyObject *cls, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"name", "typecode", "lock", NULL};
+    PyObject *name, *code = Py_None;
+    int locked = 1;
+    const char *cname;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$p:open", kwlist, &name,
+                                     &code, &locked) ||
+        pc_name_arg(name, &cname) < 0)
+        return NULL;
+    if (!cname) {
+        PyErr_SetString(PyExc_TypeError, "Value.open() needs a name");
+        return NULL;
+    }
+    coord_value *v;
+    int r = coord_value_open(&v, cname);
+    if (r < 0)
+        return pc_raise(r, "Value.open");
+    char tc = pc_scalar_default_tc(coord_value_type(v));
+    if (code != Py_None) {
+        coord_type want;
+        if (pc_scalar_typecode(code, &want, &tc) < 0) {
+            coord_value_destroy(v);
+            return NULL;
+        }
+        if (want != coord_value_type(v)) {
+            coord_value_destroy(v);
+            PyErr_Format(PyExc_TypeError, "named value %R holds %s, not typecode %R",
+                         name, coord_type_name(coord_value_type(v)), code);
+            return NULL;
+        }
+    }
+    return value_wrap((PyTypeObject *)cls, v, tc, locked, name);
+}
+
+static void value_dealloc(pc_value *self)
+{
+    coord_value_destroy(self->v);
+    Py_XDECREF(self->name);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *value_get(pc_value *self, void *closure)
+{
+    (void)closure;
+    coord_scalar s;
+    coord_value_get(self->v, &s);
+    return pc_scalar_to_py(self->type, self->tc, s);
+}
+
+static int value_set(pc_value *self, PyObject *o, void *closure)
+{
+    (void)closure;
+    coord_scalar s;
+    if (!o) {
+        PyErr_SetString(PyExc_AttributeError, "cannot delete value");
+        return -1;
+    }
+    if (pc_scalar_from_py(self->type, self->tc, o, &s) < 0)
+        return -1;
+    if (!self->locked || pc_lock_held(&self->lk)) {
+        /* One atomic store: readers never see half a value. */
+        coord_value_store(self->v, s);
+        return 0;
+    }
+    if (pc_lock_acquire(&self->lk, -1) < 0)
+        return -1;
+    coord_value_store(self->v, s);
+    return pc_lock_release(&self->lk);
+}
+
+static PyObject *value_add(pc_value *self, PyObject *arg)
+{
+    coord_scalar d, old;
+    if (pc_scalar_from_py(self->type, self->tc, arg, &d) < 0 ||
+        pc_lock_acquire(&self->lk, -1) < 0)
+        return NULL;
+    coord_value_get(self->v, &old);
+    coord_value_store(self->v, pc_scalar_add(self->type, old, d));
+    if (pc_lock_release(&self->lk) < 0)
+        return NULL;
+    return pc_scalar_to_py(self->type, self->tc, old);
+}
+
+static PyObject *value_cas(pc_value *self, PyObject *args)
+{
+    PyObject *eo, *no;
+    coord_scalar e, n, cur;
+    if (!PyArg_ParseTuple(args, "OO:compare_exchange", &eo, &no) ||
+        pc_scalar_from_py(self->type, self->tc, eo, &e) < 0 ||
+        pc_scalar_from_py(self->type, self->tc, no, &n) < 0 ||
+        pc_lock_acquire(&self->lk, -1) < 0)
+        return NULL;
+    coord_value_get(self->v, &cur);
+    int swapped = pc_scalar_equal(self->type, cur, e);
+    if (swapped)
+        coord_value_store(self->v, n);
+    if (pc_lock_release(&self->lk) < 0)
+        return NULL;
+    return PyBool_FromLong(swapped);
+}
+
+static PyObject *value_lockobj(pc_value *self, PyObject *noargs)
+{
+    (void)noargs;
+    return pc_lock_new(&self->lk, (PyObject *)self);
+}
+
+static PyObject *value_reduce(pc_value *self, PyObject *noargs)
+{
+    (void)noargs;
+    return pc_reduce_by_name((PyObject *)self, "Value", self->name, "_reopen",
+                             Py_BuildValue("(OCi)", self->name, (int)self->tc,
+                                           self->locked));
+}
+
+static PyObject *value_reopen(PyObject *cls, PyObject *args)
+{
+    return pc_reopen(cls, args, value_open);
+}
+
+static PyObject *value_typecode(pc_value *self, void *closure)
+{
+    (void)closure;
+    return PyUnicode_FromOrdinal((unsigned char)self->tc);
+}
+
+static PyObject *value_name(pc_value *self, void *closure)
+{
+    (void)closure;
+    return Py_NewRef(self->name);
+}
+
+static PyObject *value_repr(pc_value *self)
+{
+    PyObject *v = value_get(self, NULL);
+    if (!v)
+        return NULL;
+    PyObject *r = PyUnicode_FromFormat("<coord.Value '%c' %R name=%R>", self->tc,
+                                       v, self->name);
+    Py_DECREF(v);
+    return r;
+}
+
+static PyMethodDef value_methods[] = {
+    {"add", PC_METH(value_add), METH_O,
+     "add(n) -> old value: value += n under the lock (wrapping in the type)."},
+    {"compare_exchange", PC_METH(value_cas), METH_VARARGS,
+     "compare_exchange(expected, new) -> bool: store new only if value == expected."},
+    {"_lock", PC_METH(value_lockobj), METH_NOARGS, NULL},
+    {"open", PC_METH(value_open), METH_VARARGS | METH_KEYWORDS | METH_CLASS,
+     "Value.open(name, typecode=None, *, lock=True): the named value another process created."},
+    {"_reopen", PC_METH(value_reopen), METH_VARARGS | METH_CLASS, NULL},
+    {"__reduce__", PC_METH(value_reduce), METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL}};
+
+static PyGetSetDef value_getset[] = {
+    {"value", (getter)value_get, (setter)value_set,
+     "the value (read: one atomic load; write: locked, or atomic with lock=False)", NULL},
+    {"typecode", (getter)value_typecode, NULL, "the typecode", NULL},
+    {"name", (getter)value_name, NULL, "the name, or None", NULL},
+    {NULL, NULL, NULL, NULL, NULL}};
+
+static PyTypeObject pc_value_type = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "coord._Value",
+    .tp_basicsize = sizeof(pc_value),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .tp_new = value_new,
+    .tp_dealloc = (destructor)value_dealloc,
+    .tp_repr = (reprfunc)value_repr,
+    .tp_methods = value_methods,
+    .tp_getset = value_getset,
+    .tp_doc = "The C core of coord.Value.",
+};
+
+int pc_value_add(PyObject *m)
+{
+    if (PyType_Ready(&pc_value_type) < 0)
+        return -1;
+    return PyModule_AddObjectRef(m, "_Value", (PyObject *)&pc_value_type);
+}

@@ -1,0 +1,398 @@
+/* SPDX-License-Identifier: MIT */
+/* mpi-cases.c: the MPI program that tests/test-mpi.c runs under mpirun: coord_mpi_search's cases. */
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <coord.h>
+#include <coord/mpi.h>
+
+/*
+ * Usage: mpi-cases CASE... ; every rank runs every case; a failed check
+ * on any rank makes every rank exit 1 (rank 0 prints which). Cases:
+ *   one_winner N   N rounds where every rank hits at once: one winner each
+ *   unique_hit     a known unique hit, found with the same result everywhere
+ *   no_hit         nothing found, reported as such on every rank
+ *   small_range    a range smaller than the number of ranks
+ *   no_early_exit  every rank runs its whole share
+ *   wasted_bound   wasted <= 2 K (N - 1) with a fixed K
+ *   invalid        bad or disagreeing options: COORD_EINVAL on every rank
+ *   dead_rank      rank 2 SIGKILLs itself mid-search (mpirun must end it)
+ */
+
+static int rank, nranks;
+static int failures;
+
+#define CHECK(c)                                                               \
+    do {                                                                       \
+        if (!(c)) {                                                            \
+            fprintf(stderr, "rank %d: %s:%d: check failed: %s\n", rank,        \
+                    __FILE__, __LINE__, #c);                                   \
+            failures++;                                                        \
+        }                                                                      \
+    } while (0)
+#define CHECK_EQ(a, b)                                                         \
+    do {                                                                       \
+        int64_t a_ = (int64_t)(a), b_ = (int64_t)(b);                          \
+        if (a_ != b_) {                                                        \
+            fprintf(stderr, "rank %d: %s:%d: %s == %s: %" PRId64               \
+                    " vs %" PRId64 "\n", rank, __FILE__, __LINE__, #a, #b,     \
+                    a_, b_);                                                   \
+            failures++;                                                        \
+        }                                                                      \
+    } while (0)
+
+/* The same value on every rank? (MAX of v and of -v.) */
+static bool same_everywhere(int64_t v)
+{
+    int64_t in[2] = {v, -v}, out[2];
+    MPI_Allreduce(in, out, 2, MPI_INT64_T, MPI_MAX, MPI_COMM_WORLD);
+    return out[0] == v && out[1] == -v;
+}
+
+static int64_t sum_all(int64_t v)
+{
+    int64_t s;
+    MPI_Allreduce(&v, &s, 1, MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD);
+    return s;
+}
+
+/* Probe: every index hits, after a spin of 0..63 µs that changes with the
+ * round and the rank (so that the race is won by different ranks); the
+ * result names the rank and the index. In every fourth round rank 0 never
+ * hits: it is the claim word's host, and with Open MPI's osc pt2pt it
+ * would win nearly every race (the others' compare-and-swaps wait for
+ * its progress), so those rounds race the remote claims alone. */
+struct hit_all_result {
+    uint64_t index;
+    int32_t rank;
+};
+static bool probe_all(uint64_t i, void *result, void *arg)
+{
+    const int *round = arg;
+    uint64_t spin = ((uint64_t)*round * 2654435761u +
+                     (uint64_t)rank * 40503u) % 64u * 1000u;
+    uint64_t until = coord_clock_ns() + spin;
+    while (coord_clock_ns() < until)
+        ;
+    if (rank == 0 && *round % 4 == 1)
+        return false;
+    struct hit_all_result *r = result;
+    r->index = i;
+    r->rank = rank;
+    return true;
+}
+
+/* Probe: index `target` only (UINT64_MAX: none), after some work so that
+ * a block takes a while; the result is 3 i + 1. A rank `victim` kills
+ * itself at its `kill_at`-th probe. */
+struct target {
+    uint64_t target;
+    int victim;
+    uint64_t kill_at, calls;
+};
+static bool probe_target(uint64_t i, void *result, void *arg)
+{
+    struct target *t = arg;
+    volatile uint64_t x = i;
+    for (int k = 0; k < 50; k++)
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+    if (rank == t->victim && ++t->calls == t->kill_at)
+        raise(SIGKILL);
+    if (i != t->target)
+        return false;
+    uint64_t v = 3 * i + 1;
+    memcpy(result, &v, sizeof v);
+    return true;
+}
+
+/* Which rank's share holds index i (begin 0), as coord_search cuts it. */
+static int owner(uint64_t i, uint64_t len, coord_partition p, uint64_t chunk)
+{
+    if (p == COORD_PARTITION_INTERLEAVED)
+        return (int)((i / chunk) % (uint64_t)nranks);
+    uint64_t base = len / (uint64_t)nranks, extra = len % (uint64_t)nranks;
+    for (int r = 0; r < nranks; r++) {
+        uint64_t lo = (uint64_t)r * base + ((uint64_t)r < extra ? (uint64_t)r
+                                                                : extra);
+        uint64_t hi = lo + base + ((uint64_t)r < extra);
+        if (i >= lo && i < hi)
+            return r;
+    }
+    return -1;
+}
+
+static void case_one_winner(int rounds)
+{
+    int won_by[64] = {0};
+    for (int round = 0; round < rounds; round++) {
+        coord_search_opts o = COORD_SEARCH_OPTS_INIT;
+        coord_search_worker me;
+        o.begin = 0;
+        o.end = (uint64_t)nranks * 8;
+        o.chunk = 1; /* rank r's first index is r: everybody hits at once */
+        o.check_every = 1;
+        o.claim = round % 2 ? COORD_CLAIM_LOCK : COORD_CLAIM_CAS;
+        o.per_worker = &me;
+        struct hit_all_result res = {0, -1};
+        coord_search_stats st;
+        int rc = coord_mpi_search(MPI_COMM_WORLD, &o, probe_all, &round, &res,
+                                  sizeof res, &st);
+        CHECK_EQ(rc, 1);
+        CHECK(same_everywhere(st.winner));
+        CHECK(same_everywhere((int64_t)res.index));
+        CHECK_EQ(res.rank, st.winner);
+        CHECK_EQ(res.index, st.index);
+        int64_t winners = sum_all(me.outcome == COORD_OUTCOME_WON);
+        CHECK_EQ(winners, 1);
+        CHECK_EQ(me.outcome == COORD_OUTCOME_WON, st.winner == rank);
+        if (st.winner >= 0 && st.winner < 64)
+            won_by[st.winner]++;
+        if (failures)
+            return;
+    }
+    if (rank == 0) {
+        printf("one_winner: %d rounds, exactly one winner each; won by rank:",
+               rounds);
+        for (int r = 0; r < nranks && r < 64; r++)
+            printf(" %d", won_by[r]);
+        printf("\n");
+    }
+}
+
+static void case_unique_hit(void)
+{
+    const uint64_t len = 40000, target = 27183;
+    for (int v = 0; v < 8; v++) {
+        coord_search_opts o = COORD_SEARCH_OPTS_INIT;
+        o.begin = 0;
+        o.end = len;
+        o.partition = v % 2 ? COORD_PARTITION_BLOCKS
+                            : COORD_PARTITION_INTERLEAVED;
+        o.chunk = v % 4 < 2 ? 0 : 100;
+        o.check_every = v < 4 ? COORD_CHECK_AUTO : 16;
+        struct target t = {.target = target, .victim = -1};
+        uint64_t res = 0;
+        coord_search_stats st;
+        int rc = coord_mpi_search(MPI_COMM_WORLD, &o, probe_target, &t, &res,
+                                  sizeof res, &st);
+        CHECK_EQ(rc, 1);
+        CHECK_EQ(st.index, target);
+        CHECK_EQ(res, 3 * target + 1);
+        CHECK_EQ(st.winner,
+                 owner(target, len, o.partition,
+                       o.chunk ? o.chunk : COORD_SEARCH_CHUNK));
+        CHECK(same_everywhere(st.winner));
+        CHECK(same_everywhere((int64_t)st.iterations));
+        CHECK(same_everywhere((int64_t)st.wasted));
+        CHECK(same_everywhere((int64_t)st.stop_latency_ns));
+        CHECK_EQ(st.workers, nranks);
+        CHECK(st.iterations <= len);
+        CHECK(st.iterations > 0);
+    }
+    if (rank == 0 && !failures)
+        printf("unique_hit: 8 variants found 27183 on every rank\n");
+}
+
+static void case_no_hit(void)
+{
+    const uint64_t len = 10000;
+    for (int v = 0; v < 2; v++) {
+        coord_search_opts o = COORD_SEARCH_OPTS_INIT;
+        o.begin = 1000;
+        o.end = 1000 + len;
+        o.partition = v ? COORD_PARTITION_BLOCKS : COORD_PARTITION_INTERLEAVED;
+        struct target t = {.target = UINT64_MAX, .victim = -1};
+        uint64_t res = 0xdeadbeef;
+        coord_search_stats st;
+        int rc = coord_mpi_search(MPI_COMM_WORLD, &o, probe_target, &t, &res,
+                                  sizeof res, &st);
+        CHECK_EQ(rc, 0);
+        CHECK_EQ(st.winner, -1);
+        CHECK_EQ(res, 0xdeadbeef); /* untouched */
+        CHECK_EQ(st.iterations, len);
+        CHECK_EQ(st.wasted, 0);
+        CHECK_EQ(st.stop_latency_ns, 0);
+    }
+    if (rank == 0 && !failures)
+        printf("no_hit: not found on every rank, every index probed once\n");
+}
+
+static void case_small_range(void)
+{
+    /* Two indexes for four (or more) ranks: some ranks get none. */
+    for (int v = 0; v < 4; v++) {
+        coord_search_opts o = COORD_SEARCH_OPTS_INIT;
+        coord_search_worker me;
+        o.begin = 50;
+        o.end = 52;
+        o.partition = v % 2 ? COORD_PARTITION_BLOCKS
+                            : COORD_PARTITION_INTERLEAVED;
+        o.chunk = 1;
+        o.per_worker = &me;
+        bool hit = v < 2;
+        struct target t = {.target = hit ? 51 : UINT64_MAX, .victim = -1};
+        uint64_t res = 0;
+        coord_search_stats st;
+        int rc = coord_mpi_search(MPI_COMM_WORLD, &o, probe_target, &t, &res,
+                                  sizeof res, &st);
+        CHECK_EQ(rc, hit ? 1 : 0);
+        if (hit) {
+            CHECK_EQ(res, 3 * 51 + 1);
+            CHECK_EQ(st.winner, 1); /* index 51 is rank 1's either way */
+        } else {
+            CHECK_EQ(st.iterations, 2);
+        }
+        CHECK_EQ(me.iterations, rank < 2 ? 1 : 0); /* indexes 50 and 51 */
+    }
+    if (rank == 0 && !failures)
+        printf("small_range: 2 indexes over %d ranks\n", nranks);
+}
+
+static void case_no_early_exit(void)
+{
+    const uint64_t len = 20000;
+    coord_search_opts o = COORD_SEARCH_OPTS_INIT;
+    coord_search_worker me;
+    o.begin = 0;
+    o.end = len;
+    o.partition = COORD_PARTITION_BLOCKS;
+    o.early_exit = false;
+    o.check_every = 32;
+    o.per_worker = &me;
+    struct target t = {.target = 10, .victim = -1}; /* early in rank 0's */
+    uint64_t res = 0;
+    coord_search_stats st;
+    int rc = coord_mpi_search(MPI_COMM_WORLD, &o, probe_target, &t, &res,
+                              sizeof res, &st);
+    CHECK_EQ(rc, 1);
+    CHECK_EQ(st.winner, 0);
+    CHECK_EQ(res, 31);
+    uint64_t share = len / (uint64_t)nranks; /* nranks divides 20000 */
+    /* The winner stops at its hit (as in coord_search); the others run
+     * to the end of their share. */
+    CHECK_EQ(me.iterations, rank == 0 ? 11 : share);
+    CHECK_EQ(st.iterations, 11 + share * (uint64_t)(nranks - 1));
+    if (rank != 0)
+        CHECK_EQ(me.outcome, COORD_OUTCOME_FINISHED);
+    if (rank == 0 && !failures)
+        printf("no_early_exit: every other rank ran its %" PRIu64
+               " indexes\n", share);
+}
+
+static void case_wasted_bound(void)
+{
+    const uint64_t k = 64, len = 400000;
+    uint64_t worst = 0;
+    for (int v = 0; v < 10; v++) {
+        coord_search_opts o = COORD_SEARCH_OPTS_INIT;
+        o.begin = 0;
+        o.end = len;
+        o.check_every = k;
+        o.partition = COORD_PARTITION_INTERLEAVED;
+        struct target t = {.target = 5000 + 997 * (uint64_t)v, .victim = -1};
+        uint64_t res = 0;
+        coord_search_stats st;
+        int rc = coord_mpi_search(MPI_COMM_WORLD, &o, probe_target, &t, &res,
+                                  sizeof res, &st);
+        CHECK_EQ(rc, 1);
+        CHECK_EQ(st.index, t.target);
+        CHECK(st.wasted <= 2 * k * (uint64_t)(nranks - 1));
+        if (st.wasted > worst)
+            worst = st.wasted;
+    }
+    if (rank == 0 && !failures)
+        printf("wasted_bound: worst wasted %" PRIu64 " <= 2 K (N-1) = %" PRIu64
+               "\n", worst, 2 * k * (uint64_t)(nranks - 1));
+}
+
+static void case_invalid(void)
+{
+    struct target t = {.target = 7, .victim = -1};
+    uint64_t res = 0;
+    coord_search_opts o = COORD_SEARCH_OPTS_INIT;
+    o.begin = 0;
+    o.end = 100;
+    /* Ranks that disagree on the range. */
+    o.end = rank == 1 ? 101 : 100;
+    CHECK_EQ(coord_mpi_search(MPI_COMM_WORLD, &o, probe_target, &t, &res,
+                              sizeof res, NULL), COORD_EINVAL);
+    o.end = 100;
+    /* One rank with a bad option. */
+    o.check_every = rank == 2 % nranks ? 0 : 8;
+    CHECK_EQ(coord_mpi_search(MPI_COMM_WORLD, &o, probe_target, &t, &res,
+                              sizeof res, NULL), COORD_EINVAL);
+    o.check_every = 8;
+    o.timeout_ms = 1000; /* MPI jobs are bounded by mpirun --timeout */
+    CHECK_EQ(coord_mpi_search(MPI_COMM_WORLD, &o, probe_target, &t, &res,
+                              sizeof res, NULL), COORD_EINVAL);
+    o.timeout_ms = -1;
+    CHECK_EQ(coord_mpi_search(MPI_COMM_WORLD, NULL, probe_target, &t, &res,
+                              sizeof res, NULL), COORD_EINVAL);
+    CHECK_EQ(coord_mpi_search(MPI_COMM_WORLD, &o, probe_target, &t, NULL,
+                              sizeof res, NULL), COORD_EINVAL);
+    /* After all that, a good search still works. */
+    CHECK_EQ(coord_mpi_search(MPI_COMM_WORLD, &o, probe_target, &t, &res,
+                              sizeof res, NULL), 1);
+    CHECK_EQ(res, 22);
+    if (rank == 0 && !failures)
+        printf("invalid: COORD_EINVAL on every rank, then a good search\n");
+}
+
+static void case_dead_rank(void)
+{
+    coord_search_opts o = COORD_SEARCH_OPTS_INIT;
+    o.begin = 0;
+    o.end = UINT64_C(1) << 40; /* hours of work: only the kill ends it */
+    struct target t = {.target = UINT64_MAX, .victim = 2 % nranks,
+                       .kill_at = 20000};
+    uint64_t res = 0;
+    if (rank == 0) {
+        printf("dead_rank: rank %d kills itself at its probe %" PRIu64 "\n",
+               t.victim, t.kill_at);
+        fflush(stdout);
+    }
+    coord_mpi_search(MPI_COMM_WORLD, &o, probe_target, &t, &res, sizeof res,
+                     NULL);
+    fprintf(stderr, "rank %d: the search returned despite a dead rank\n",
+            rank);
+    failures++;
+}
+
+int main(int argc, char **argv)
+{
+    MPI_Init(&argc, &argv);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &nranks);
+    int bad = 0;
+    for (int i = 1; i < argc && !bad; i++) {
+        if (!strcmp(argv[i], "one_winner") && i + 1 < argc)
+            case_one_winner(atoi(argv[++i]));
+        else if (!strcmp(argv[i], "unique_hit"))
+            case_unique_hit();
+        else if (!strcmp(argv[i], "no_hit"))
+            case_no_hit();
+        else if (!strcmp(argv[i], "small_range"))
+            case_small_range();
+        else if (!strcmp(argv[i], "no_early_exit"))
+            case_no_early_exit();
+        else if (!strcmp(argv[i], "wasted_bound"))
+            case_wasted_bound();
+        else if (!strcmp(argv[i], "invalid"))
+            case_invalid();
+        else if (!strcmp(argv[i], "dead_rank"))
+            case_dead_rank();
+        else {
+            if (rank == 0)
+                fprintf(stderr, "mpi-cases: unknown case '%s'\n", argv[i]);
+            failures++;
+        }
+        bad = sum_all(failures) > 0;
+    }
+    MPI_Finalize();
+    if (bad && rank == 0)
+        fprintf(stderr, "mpi-cases: FAILED\n");
+    return bad ? 1 : 0;
+}

@@ -1,0 +1,334 @@
+# SPDX-License-Identifier: MIT
+"""coord.Flag, Value, Array, errors, named objects and pickling by name,
+coord.gc: with real forked, spawned and unrelated processes."""
+
+import array
+import ctypes
+import multiprocessing
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import unittest
+
+import coord
+from helpers import NamedTestCase, fork, join, join_ok
+
+try:
+    import numpy
+except ImportError:
+    numpy = None
+
+
+def spawn_child(flag, value, arr, queue):
+    """Target for spawn/forkserver children: every object arrives by name."""
+    value.value = 42
+    arr[0] = 7
+    queue.put(("hello", os.getpid()))
+    flag.set()
+
+
+class FlagTest(unittest.TestCase):
+    def test_claim_exactly_once_across_processes(self):
+        flag = coord.Flag()
+        wins = coord.Value("i", 0)
+        go = coord.Flag()
+
+        def child():
+            go.wait(30)
+            if flag.claim():
+                wins.add(1)
+        pids = [fork(child) for _ in range(6)]
+        go.set()
+        for pid in pids:
+            join_ok(self, pid)
+        self.assertEqual(wins.value, 1)
+        self.assertTrue(flag.is_set())
+        self.assertFalse(flag.claim())
+
+    def test_claim_locked_and_epochs(self):
+        flag = coord.Flag()
+        self.assertTrue(flag.claim_locked())
+        self.assertFalse(flag.claim_locked())
+        self.assertEqual(flag.reset(), 1)
+        self.assertEqual(flag.epoch, 1)
+        self.assertFalse(flag.is_set())
+        self.assertFalse(flag.claim_epoch(0))  # a late worker of round 0
+        self.assertTrue(flag.claim_epoch(1))
+
+    def test_wait_wakes_on_set_from_another_process(self):
+        flag = coord.Flag()
+        ready = coord.Flag()
+        woke = coord.Value("b", 0)
+
+        def child():
+            ready.set()
+            woke.value = 1 if flag.wait(30) else 2
+        pid = fork(child)
+        self.assertTrue(ready.wait(30))
+        flag.set()
+        join_ok(self, pid)
+        self.assertEqual(woke.value, 1)
+
+    def test_wait_times_out(self):
+        self.assertFalse(coord.Flag().wait(0.02))
+        self.assertFalse(coord.Flag().wait(0))
+        with self.assertRaises(ValueError):
+            coord.Flag().wait(-1)
+
+
+class ValueTest(unittest.TestCase):
+    def test_typecodes_and_ctypes(self):
+        cases = [("b", -5), ("B", 200), ("h", -300), ("H", 60000), ("i", -7),
+                 ("I", 4000000000), ("l", -2 ** 40), ("L", 2 ** 63), ("q", -2 ** 62),
+                 ("Q", 2 ** 64 - 1), ("d", 2.5), ("?", True), ("c", b"z"),
+                 (ctypes.c_int, 12), (ctypes.c_double, 0.25), (ctypes.c_bool, True)]
+        for code, val in cases:
+            with self.subTest(code=code):
+                v = coord.Value(code, val)
+                self.assertEqual(v.value, val)
+        self.assertEqual(coord.Value("i").value, 0)
+        with self.assertRaises(OverflowError):
+            coord.Value("b", 300)
+        with self.assertRaises(ValueError):
+            coord.Value("f", 1.0)  # coord has no 32-bit float
+        with self.assertRaises(TypeError):
+            coord.Value("i", "x")
+
+    def test_locked_increments_from_processes(self):
+        v = coord.Value("i", 0)
+
+        def child():
+            for _ in range(500):
+                with v.get_lock():
+                    v.value += 1
+            for _ in range(500):
+                v.add(1)
+        pids = [fork(child) for _ in range(4)]
+        for pid in pids:
+            join_ok(self, pid)
+        self.assertEqual(v.value, 4000)
+
+    def test_add_cas_and_reentrant_lock(self):
+        v = coord.Value("B", 250)
+        self.assertEqual(v.add(10), 250)
+        self.assertEqual(v.value, 4)  # wraps in the type, as C does
+        self.assertTrue(v.compare_exchange(4, 9))
+        self.assertFalse(v.compare_exchange(4, 1))
+        self.assertEqual(v.value, 9)
+        lock = v.get_lock()
+        with lock:
+            with v.get_lock():
+                v.value = 1
+                self.assertEqual(v.add(1), 1)
+        self.assertEqual(v.value, 2)
+        self.assertTrue(lock.acquire(timeout=1))
+        lock.release()
+        with self.assertRaises(RuntimeError):
+            lock.release()
+
+    def test_lock_holder_killed_does_not_wedge(self):
+        v = coord.Value("i", 0)
+        held = coord.Flag()
+
+        def child():
+            v.get_lock().acquire()
+            held.set()
+            os.kill(os.getpid(), signal.SIGKILL)
+        pid = fork(child)
+        self.assertTrue(held.wait(30))
+        status = join(pid)
+        self.assertTrue(os.WIFSIGNALED(status))
+        lock = v.get_lock()
+        self.assertTrue(lock.acquire(timeout=10))
+        v.value = 5
+        lock.release()
+        self.assertEqual(v.value, 5)
+
+    def test_lock_timeout_while_held_elsewhere(self):
+        v = coord.Value("i", 0)
+        held, done = coord.Flag(), coord.Flag()
+
+        def child():
+            with v.get_lock():
+                held.set()
+                done.wait(30)
+        pid = fork(child)
+        self.assertTrue(held.wait(30))
+        lock = v.get_lock()
+        self.assertFalse(lock.acquire(False))
+        self.assertFalse(lock.acquire(timeout=0.05))
+        self.assertEqual(v.value, 0)  # reads never take the lock
+        done.set()
+        join_ok(self, pid)
+        self.assertTrue(lock.acquire(timeout=10))
+        lock.release()
+
+    def test_raw_value_has_no_lock(self):
+        r = coord.Value("i", 3, lock=False)
+        self.assertIsInstance(r, coord.RawValue)
+        self.assertFalse(hasattr(r, "get_lock"))
+        r.value = 4
+        self.assertEqual(coord.RawValue("d", 1.5).value, 1.5)
+        with self.assertRaises(AttributeError):
+            coord.Value("i", 1, lock="nolock")
+
+
+class ArrayTest(unittest.TestCase):
+    def test_sequence_and_slices(self):
+        a = coord.Array("i", [5, 6, 7, 8, 9])
+        self.assertEqual(len(a), 5)
+        self.assertEqual(a[-1], 9)
+        self.assertEqual(a[1:4], [6, 7, 8])
+        self.assertEqual(a[::2], [5, 7, 9])
+        a[1:3] = array.array("i", [60, 70])
+        a[::-2] = [1, 2, 3]
+        self.assertEqual(list(a), [3, 60, 2, 8, 1])
+        with self.assertRaises(ValueError):
+            a[0:2] = [1]
+        with self.assertRaises(IndexError):
+            a[5]
+        self.assertEqual(list(coord.Array("d", 3)), [0.0, 0.0, 0.0])
+        self.assertEqual(len(coord.Array("i", 0)), 0)
+
+    def test_buffer_is_writable_and_shared(self):
+        a = coord.Array("d", 4)
+        m = memoryview(a)
+        self.assertEqual((m.format, m.itemsize, m.shape, m.readonly), ("d", 8, (4,), False))
+        m[2] = 1.5
+
+        def child():
+            a[3] = a[2] * 2
+        join_ok(self, fork(child))
+        self.assertEqual(m.tolist(), [0.0, 0.0, 1.5, 3.0])
+
+    @unittest.skipIf(numpy is None, "numpy is not installed for this python3")
+    def test_numpy_frombuffer_zero_copy(self):
+        a = coord.Array("q", range(8))
+        n = numpy.frombuffer(a, dtype=numpy.int64)
+        n *= 2
+        self.assertEqual(list(a), [2 * i for i in range(8)])
+
+    def test_char_array(self):
+        c = coord.Array("c", b"abc\0de")
+        self.assertEqual(c.value, b"abc")
+        self.assertEqual(c.raw, b"abc\0de")
+        c.value = b"xy"
+        self.assertEqual(c.raw, b"xy\0\0de")
+        self.assertEqual(c[0], b"x")
+
+    def test_child_updates_under_lock(self):
+        a = coord.Array("i", 2)
+
+        def child():
+            for _ in range(300):
+                with a.get_lock():
+                    a[0] += 1
+                    a[1] = a[0]
+        pids = [fork(child) for _ in range(3)]
+        for pid in pids:
+            join_ok(self, pid)
+        self.assertEqual(list(a), [900, 900])
+
+
+class ErrorsTest(unittest.TestCase):
+    def test_classes_carry_the_code_name(self):
+        self.assertTrue(issubclass(coord.ETIMEDOUT, coord.Error))
+        self.assertTrue(issubclass(coord.ETIMEDOUT, TimeoutError))
+        self.assertTrue(issubclass(coord.EINVAL, ValueError))
+        self.assertTrue(issubclass(coord.ECLOSED, ValueError))
+        self.assertTrue(issubclass(coord.ENOENT, FileNotFoundError))
+        with self.assertRaises(coord.ENOENT) as cm:
+            coord.Queue.open("no-such-queue-%d" % os.getpid())
+        self.assertEqual(cm.exception.name, "COORD_ENOENT")
+        self.assertLess(cm.exception.code, 0)
+        self.assertIs(coord.errors[cm.exception.code], coord.ENOENT)
+        with self.assertRaises(coord.EINVAL):
+            coord.Flag(name="bad name/with slash")
+
+
+class NamedTest(NamedTestCase):
+    def test_open_from_an_unrelated_process(self):
+        name = self.name("v")
+        v = coord.Value("i", 1, name=name)
+        a = coord.Array("d", 3, name=self.name("a"))
+        code = ("import coord; v = coord.Value.open(%r); v.value += 41; "
+                "a = coord.Array.open(%r); a[1] = 2.5" % (name, self.name("a")))
+        env = dict(os.environ)
+        subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=60)
+        self.assertEqual(v.value, 42)
+        self.assertEqual(a[1], 2.5)
+        with self.assertRaises(coord.EEXIST):
+            coord.Value("i", name=name)
+
+    def test_pickles_by_name(self):
+        f = coord.Flag(name=self.name("f"))
+        v = coord.Value("c", b"q", name=self.name("v"))
+        a = coord.RawArray("h", [1, 2], name=self.name("a"))
+        q = coord.Queue(4, name=self.name("q"))
+        f2, v2, a2, q2 = pickle.loads(pickle.dumps((f, v, a, q)))
+        f2.set()
+        self.assertTrue(f.is_set())
+        self.assertEqual(v2.value, b"q")
+        self.assertIsInstance(a2, coord.RawArray)
+        a2[1] = 5
+        self.assertEqual(a[1], 5)
+        q2.put("x")
+        self.assertEqual(q.get(timeout=10), "x")
+        self.assertEqual(pickle.loads(pickle.dumps(coord.PILL)), coord.PILL)
+
+    def _children(self, method):
+        ctx = multiprocessing.get_context(method)
+        flag = coord.Flag(name=self.name("f"))
+        value = coord.Value("i", 0, name=self.name("v"))
+        arr = coord.Array("i", 1, name=self.name("a"))
+        queue = coord.Queue(name=self.name("q"))
+        p = ctx.Process(target=spawn_child, args=(flag, value, arr, queue))
+        p.start()
+        p.join(60)
+        if p.is_alive():
+            p.kill()
+            p.join()
+            self.fail("%s child did not finish" % method)
+        self.assertEqual(p.exitcode, 0)
+        self.assertTrue(flag.is_set())
+        self.assertEqual((value.value, arr[0]), (42, 7))
+        msg, pid = queue.get(timeout=10)
+        self.assertEqual((msg, pid), ("hello", p.pid))
+
+    def test_spawn_child_uses_named_objects(self):
+        self._children("spawn")
+
+    def test_forkserver_child_uses_named_objects(self):
+        self._children("forkserver")
+
+    def test_anonymous_object_to_spawn_child_says_give_it_a_name(self):
+        ctx = multiprocessing.get_context("spawn")
+        for obj in (coord.Flag(), coord.Value("i"), coord.Array("i", 1), coord.Queue()):
+            p = ctx.Process(target=print, args=(obj,))
+            with self.assertRaisesRegex(TypeError, "create it with a name"):
+                p.start()
+
+    def test_gc_finds_and_removes_dead_creators_segments(self):
+        name = self.name("orphan")
+
+        def child():
+            kept = coord.Flag(name=name)  # alive when the process dies
+            os.kill(os.getpid(), signal.SIGKILL)
+            return kept
+        status = join(fork(child))
+        self.assertTrue(os.WIFSIGNALED(status))
+        found = [e for e in coord.gc(prefix=self.prefix) if e["name"] == name]
+        self.assertEqual(len(found), 1)
+        self.assertEqual((found[0]["state"], found[0]["kind"]), ("dead", "flag"))
+        self.assertFalse(found[0]["removed"])
+        removed = coord.gc(True, prefix=self.prefix)
+        self.assertTrue(any(e["name"] == name and e["removed"] for e in removed))
+        self.assertEqual(coord.gc(prefix=self.prefix), [])
+        with self.assertRaises(FileNotFoundError):
+            coord.Flag.open(name)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: MIT */
+/* test-mpi.c: coord_mpi_search under mpirun -np 4 (tests/mpi/mpi-cases.c), and a rank that dies. */
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+#include "harness.h"
+
+/*
+ * Each case runs `mpirun -np 4 --oversubscribe mpi-cases CASES...` (4 ranks
+ * on however many cores) and checks its exit status and its report. Built
+ * only with MPI (CMake option COORD_MPI); otherwise every case is skipped
+ * with the reason. Each case is a subreaper: a rank that outlives mpirun
+ * becomes its child, so it can tell (and clean up).
+ */
+
+#define RANKS "4"
+#define RUN_MS 60000
+
+#ifdef COORD_MPI_CASES
+static void need_mpi(void)
+{
+}
+#else
+#define COORD_MPI_CASES ""
+#define COORD_MPIEXEC ""
+#define COORD_MPIEXEC_OMPI 0
+static void need_mpi(void)
+{
+    SKIP("built without MPI (COORD_MPI=OFF, or MPI not found: "
+         "apt-get install openmpi-bin libopenmpi-dev)");
+}
+#endif
+
+/* Open MPI as root needs these; ASan would report Open MPI's own leaks at
+ * exit as a failure of ours. */
+static void mpi_env(void)
+{
+    setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
+    setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
+    setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
+}
+
+/* After mpirun: every rank must be gone. The case is a subreaper, so a
+ * rank that outlived mpirun is our child now; reap them all, allowing
+ * 2 s for ranks still dying, and fail (after killing them) if any lives. */
+static void reap_ranks(void)
+{
+    uint64_t until = coord_clock_ns() + 2000000000ull;
+    for (;;) {
+        pid_t p = waitpid(-1, NULL, WNOHANG);
+        if (p > 0)
+            continue;
+        if (p < 0)
+            return; /* ECHILD: none left */
+        if (coord_clock_ns() > until)
+            break;
+        usleep(10000);
+    }
+    pid_t left[64];
+    size_t n = test_children(left, 64);
+    for (size_t i = 0; i < n; i++)
+        kill(left[i], SIGKILL);
+    while (waitpid(-1, NULL, 0) > 0)
+        ;
+    test__fail(__FILE__, __LINE__, "%zu rank(s) outlived mpirun", n);
+}
+
+/*
+ * Run mpi-cases with `cases` (NULL-terminated) under mpirun; `tcp` adds the
+ * TCP transport and the point-to-point one-sided component. Returns the
+ * wait status; out/err hold the output. Fails the case if a rank is left.
+ */
+static int run_cases(const char *const *cases, bool tcp, char *out,
+                     size_t out_cap, char *err, size_t err_cap, int limit_ms)
+{
+    mpi_env();
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    const char *argv[32];
+    int n = 0;
+    argv[n++] = COORD_MPIEXEC;
+    argv[n++] = "-np";
+    argv[n++] = RANKS;
+    if (COORD_MPIEXEC_OMPI)
+        argv[n++] = "--oversubscribe";
+    if (tcp) {
+        argv[n++] = "--mca", argv[n++] = "btl", argv[n++] = "self,tcp";
+        argv[n++] = "--mca", argv[n++] = "osc", argv[n++] = "pt2pt";
+    }
+    argv[n++] = COORD_MPI_CASES;
+    for (; *cases; cases++)
+        argv[n++] = *cases;
+    argv[n] = NULL;
+    int st = test_run(argv, out, out_cap, err, err_cap, limit_ms);
+    reap_ranks();
+    return st;
+}
+
+static void expect_ok(const char *const *cases, bool tcp, const char *want)
+{
+    char out[8192], err[8192];
+    int st = run_cases(cases, tcp, out, sizeof out, err, sizeof err, RUN_MS);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        test__fail(__FILE__, __LINE__, "mpirun: wait status %#x\nstdout:\n%s"
+                   "\nstderr:\n%s", st, out, err);
+    printf("%s", out);
+    ASSERT_TRUE(strstr(out, want) != NULL);
+}
+
+static const char *const functional[] = {
+    "unique_hit", "no_hit", "small_range", "no_early_exit", "wasted_bound",
+    "invalid", NULL};
+
+/* One node (shared memory): the flag in the shared window decides. */
+TEST(search_cases_shared)
+{
+    need_mpi();
+    unsetenv("COORD_MPI_NODE");
+    expect_ok(functional, false, "invalid: COORD_EINVAL on every rank");
+}
+
+/* Every rank its own node: leaders, stop messages, the claim at rank 0. */
+TEST(search_cases_rank_nodes)
+{
+    need_mpi();
+    setenv("COORD_MPI_NODE", "rank", 1);
+    expect_ok(functional, false, "invalid: COORD_EINVAL on every rank");
+}
+
+/* The same across "nodes" over the TCP transport. */
+TEST(search_cases_tcp)
+{
+    need_mpi();
+    if (!COORD_MPIEXEC_OMPI)
+        SKIP("the TCP case uses Open MPI's --mca options");
+    setenv("COORD_MPI_NODE", "rank", 1);
+    expect_ok(functional, true, "invalid: COORD_EINVAL on every rank");
+}
+
+static const char *const rounds[] = {"one_winner", "1000", NULL};
+
+TEST(one_winner_shared)
+{
+    need_mpi();
+    unsetenv("COORD_MPI_NODE");
+    expect_ok(rounds, false, "1000 rounds, exactly one winner each");
+}
+
+TEST(one_winner_tcp)
+{
+    need_mpi();
+    if (!COORD_MPIEXEC_OMPI)
+        SKIP("the TCP case uses Open MPI's --mca options");
+    setenv("COORD_MPI_NODE", "rank", 1);
+    expect_ok(rounds, true, "1000 rounds, exactly one winner each");
+}
+
+/* A rank SIGKILLed mid-search: mpirun ends the job with a non-zero exit
+ * within 10 s, and no rank is left running. */
+TEST(dead_rank)
+{
+    need_mpi();
+    unsetenv("COORD_MPI_NODE");
+    static const char *const c[] = {"dead_rank", NULL};
+    char out[8192], err[8192];
+    uint64_t t0 = coord_clock_ns();
+    int st = run_cases(c, false, out, sizeof out, err, sizeof err, 10000);
+    uint64_t ms = (coord_clock_ns() - t0) / 1000000u;
+    printf("%smpirun ended with status %#x after %llu ms (incl. start-up)\n",
+           out, st, (unsigned long long)ms);
+    ASSERT_TRUE(strstr(out, "dead_rank: rank 2 kills itself") != NULL);
+    ASSERT_FALSE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    ASSERT_TRUE(strstr(err, "the search returned despite") == NULL);
+}
+
+#define TEST_LIST(X)                                                           \
+    X(search_cases_shared)                                                     \
+    X(search_cases_rank_nodes)                                                 \
+    X(search_cases_tcp)                                                        \
+    X(one_winner_shared)                                                       \
+    X(one_winner_tcp)                                                          \
+    X(dead_rank)
+#define HELPER_LIST(X)
+TEST_MAIN()
