@@ -21,6 +21,9 @@
 #   QPEER=PATH        a qpeer binary built elsewhere (e.g. linked statically where Concurrency
 #                     Kit's headers are installed), used when qpeer cannot be built here
 #   MGRLAT=PATH, POOLBENCH=PATH  the same for mgrlat and poolbench
+#   Without these, statically linked copies in build-peer/ of the checkout (an ignored folder,
+#   made where peer-bench builds) are used when present; their coord side is that of the commit
+#   they were linked against, which run.log names.
 # The budget: about 6-8 minutes on a 16-core machine (build included); every step has its own
 # timeout, and a step that fails or times out is reported in run.log and the rest go on.
 set -u
@@ -47,10 +50,13 @@ step() {
   shift 3
   local t0 rc
   t0=$(date +%s.%N)
+  # A .json file stays one JSON document: its header goes to run.log only.
+  local hdr=$file
+  case $file in *.json) hdr=/dev/null ;; esac
   {
     echo "# $name: $*"
     echo "# load: $(cat /proc/loadavg 2>/dev/null)"
-  } >> "$file"
+  } | tee -a "$log" >> "$hdr"
   timeout --kill-after=10 "$secs" "$@" >> "$file" 2>> "$log"
   rc=$?
   local dt
@@ -58,8 +64,8 @@ step() {
        "$t0" "$(date +%s.%N)" 2>/dev/null || echo "?")
   case $rc in
     0) say "$name: ok (${dt} s)" ;;
-    124|137) say "$name: TIMED OUT after $secs s (partial output kept)"; echo "# TIMED OUT" >> "$file" ;;
-    *) say "$name: FAILED (exit $rc, ${dt} s)"; echo "# FAILED: exit $rc" >> "$file" ;;
+    124|137) say "$name: TIMED OUT after $secs s (partial output kept)"; echo "# TIMED OUT" >> "$hdr" ;;
+    *) say "$name: FAILED (exit $rc, ${dt} s)"; echo "# FAILED: exit $rc" >> "$hdr" ;;
   esac
   return 0
 }
@@ -139,11 +145,15 @@ if [ -n "$pb" ] && [ -f "$pb/Makefile" ]; then
 else
   say "peer-bench sources not found (set PEER_BENCH): built copies only"
 fi
-# A program: the one built here, else the one named in the environment.
+# A program: the one built here, else the one named in the environment, else a static copy in
+# build-peer/.
 prog() {
   local name=$1 env=$2
   if [ -x "$pbout/$name" ]; then echo "$pbout/$name"
   elif [ -n "$env" ] && [ -x "$env" ]; then echo "$env"
+  elif [ -x "$root/build-peer/$name" ]; then
+    echo "$root/build-peer/$name"
+    say "$name: using the static copy in build-peer/ ($(cat "$root/build-peer/COMMIT" 2>/dev/null || echo 'commit unknown'))"
   fi
 }
 mgrlat=$(prog mgrlat "${MGRLAT:-}")
