@@ -24,13 +24,32 @@ struct primes_cfg {
 /* Medians over the runs of one mode. */
 struct row {
     const char *lang, *mode;
+    bool persistent; /* on a coord_team's workers, timed per search */
+    double startup_ns; /* persistent: forking the team (once) */
     bool ok;       /* measured (Python may be skipped or fail) */
     bool found;
     uint64_t result;
     int winner;
     struct ee_figures fig;
     bool estimated, latency_won;
+    const struct row *vs; /* C: the Python row of the same mode, or NULL */
 };
+
+/* The row's "mode" in JSON. */
+static const char *mode_key(const struct row *r)
+{
+    return r->persistent                     ? "early_exit_persistent"
+           : !strcmp(r->mode, "early exit") ? "early_exit"
+                                            : "no_early_exit";
+}
+
+/* C's speed-up over Python on the row's mode; 0 when either is missing. */
+static double speedup(const struct row *r)
+{
+    if (!r->ok || !r->vs || !r->vs->ok || r->fig.wall_ns <= 0)
+        return 0;
+    return r->vs->fig.wall_ns / r->fig.wall_ns;
+}
 
 static void usage(FILE *f)
 {
@@ -190,6 +209,74 @@ static int parse(int argc, char **argv, struct primes_cfg *c)
     return 0;
 }
 
+static coord_search_opts search_opts(const struct primes_cfg *c, bool early)
+{
+    coord_search_opts o = COORD_SEARCH_OPTS_INIT;
+    o.workers = c->workers;
+    o.begin = c->start;
+    o.end = c->start + (uint64_t)c->workers * c->range;
+    o.check_every = c->interval;
+    o.early_exit = early;
+    o.claim = c->claim;
+    o.partition = c->partition;
+    return o;
+}
+
+static void search_failed(int rc, const coord_search_stats *st)
+{
+    cli_progress_done();
+    if (rc == COORD_EPEERDIED)
+        cli_error("primes", "worker %d died (status 0x%x)", st->failed_worker,
+                  st->failed_status);
+    else
+        cli_error("primes", "search failed: %s", coord_strerror(rc));
+}
+
+/* The same search on persistent workers (coord_team): forked once, then
+ * `runs` searches, each timed alone; the fork is reported as start-up. */
+static void run_c_persistent(const struct primes_cfg *c, struct row *out)
+{
+    struct ee_runs samples = {0};
+    struct ee_prime_search ps = {.target = c->target, .any = c->any};
+    *out = (struct row){.lang = "C", .mode = "early exit",
+                        .persistent = true, .winner = -1};
+    coord_search_opts o = search_opts(c, true);
+    coord_team *t;
+    uint64_t t0 = coord_clock_ns();
+    int rc = coord_team_create(&t, &o, ee_probe_prime, &ps, sizeof(uint64_t));
+    out->startup_ns = (double)(coord_clock_ns() - t0);
+    if (rc) {
+        cli_error("primes", "cannot start the workers: %s",
+                  coord_strerror(rc));
+        return;
+    }
+    for (int r = 0; r < c->runs; r++) {
+        cli_progress("primes", "C, early exit, persistent, run %d/%d", r + 1,
+                     c->runs);
+        coord_search_stats st;
+        uint64_t res = 0;
+        rc = coord_team_search(t, o.begin, o.end, &res, &st, -1);
+        if (rc < 0) {
+            search_failed(rc, &st);
+            coord_team_destroy(t);
+            return;
+        }
+        out->found = rc == 1;
+        out->result = res;
+        out->winner = st.winner;
+        out->latency_won |= st.latency_won;
+        ee_runs_add(&samples, &st);
+    }
+    cli_progress_done();
+    rc = coord_team_destroy(t);
+    if (rc) {
+        cli_error("primes", "stopping the workers: %s", coord_strerror(rc));
+        return;
+    }
+    out->fig = ee_runs_median(&samples);
+    out->ok = true;
+}
+
 static void run_c(const struct primes_cfg *c, bool early, struct row *out)
 {
     struct ee_runs samples = {0};
@@ -199,14 +286,7 @@ static void run_c(const struct primes_cfg *c, bool early, struct row *out)
                         .winner = -1};
     for (int r = 0; r < c->runs; r++) {
         cli_progress("primes", "C, %s, run %d/%d", out->mode, r + 1, c->runs);
-        coord_search_opts o = COORD_SEARCH_OPTS_INIT;
-        o.workers = c->workers;
-        o.begin = c->start;
-        o.end = c->start + (uint64_t)c->workers * c->range;
-        o.check_every = c->interval;
-        o.early_exit = early;
-        o.claim = c->claim;
-        o.partition = c->partition;
+        coord_search_opts o = search_opts(c, early);
         coord_search_stats st;
         uint64_t res = 0;
         int rc = c->mpi ? primes_mpi_search(&o, ee_probe_prime, &ps, &res,
@@ -214,12 +294,7 @@ static void run_c(const struct primes_cfg *c, bool early, struct row *out)
                         : coord_search(&o, ee_probe_prime, &ps, &res,
                                        sizeof res, &st);
         if (rc < 0) {
-            cli_progress_done();
-            if (rc == COORD_EPEERDIED)
-                cli_error("primes", "worker %d died (status 0x%x)",
-                          st.failed_worker, st.failed_status);
-            else
-                cli_error("primes", "search failed: %s", coord_strerror(rc));
+            search_failed(rc, &st);
             return;
         }
         out->found = rc == 1;
@@ -301,8 +376,11 @@ static void print_row(const struct row *r, uint64_t interval)
                  r->latency_won ? "*" : "");
     else
         snprintf(every, sizeof every, "%.0f", r->fig.every);
-    printf("%-7s %-14s %-12s %6d  %10s  %11s  %9s%s  %12s  %s\n", r->lang,
-           r->mode, r->found ? ee_commas(r->result, a, sizeof a) : "-",
+    char mode[40];
+    snprintf(mode, sizeof mode, "%s%s", r->mode,
+             r->persistent ? ", persistent" : "");
+    printf("%-7s %-24s %-12s %6d  %10s  %11s  %9s%s  %12s  %s\n", r->lang,
+           mode, r->found ? ee_commas(r->result, a, sizeof a) : "-",
            r->winner, ee_dur(r->fig.wall_ns, b, sizeof b),
            ee_commas((uint64_t)r->fig.iterations, d, sizeof d),
            ee_commas((uint64_t)r->fig.wasted, e, sizeof e),
@@ -315,12 +393,17 @@ static void json_row(const struct row *r, bool first)
     printf("%s{\"lang\":\"%s\",\"mode\":\"%s\",\"found\":%s,\"result\":%llu,"
            "\"winner\":%d,\"wall_ns\":%.0f,\"iterations\":%.0f,"
            "\"wasted\":%.0f,\"wasted_estimated\":%s,\"stop_latency_ns\":%.0f,"
-           "\"check_every\":%.0f}",
+           "\"check_every\":%.0f",
            first ? "" : ",", !strcmp(r->lang, "C") ? "c" : "python",
-           !strcmp(r->mode, "early exit") ? "early_exit" : "no_early_exit",
+           mode_key(r),
            r->found ? "true" : "false", (unsigned long long)r->result,
            r->winner, r->fig.wall_ns, r->fig.iterations, r->fig.wasted,
            r->estimated ? "true" : "false", r->fig.stop_ns, r->fig.every);
+    if (r->persistent)
+        printf(",\"startup_ns\":%.0f,\"timing\":\"per search, after the "
+               "workers exist\"",
+               r->startup_ns);
+    printf("}");
 }
 
 int cmd_primes(int argc, char **argv)
@@ -329,7 +412,9 @@ int cmd_primes(int argc, char **argv)
     int pr = parse(argc, argv, &c);
     if (pr)
         return pr < 0 ? CLI_OK : CLI_USAGE;
-    struct row rows[4];
+    /* Per mode: C on fresh workers, for early exit also C on persistent
+     * workers, then Python. */
+    struct row rows[5];
     int nrows = 0;
     char why[2][256] = {"", ""};
     bool py_skipped = false, failed = false;
@@ -337,15 +422,23 @@ int cmd_primes(int argc, char **argv)
         if (!(c.modes & (1 << m)))
             continue;
         bool early = m == 0;
+        int first_c = nrows;
         run_c(&c, early, &rows[nrows]);
         failed |= !rows[nrows].ok;
         nrows++;
+        if (early) {
+            run_c_persistent(&c, &rows[nrows]);
+            failed |= !rows[nrows].ok;
+            nrows++;
+        }
         if (c.vs_python) {
             run_python(&c, early, &rows[nrows], why[m], sizeof why[m]);
             if (!rows[nrows].ok && !strcmp(why[m], "no python3"))
                 py_skipped = true;
             else if (!rows[nrows].ok)
                 failed = true;
+            for (int i = first_c; i < nrows; i++)
+                rows[i].vs = &rows[nrows];
             nrows++;
         }
     }
@@ -383,12 +476,10 @@ int cmd_primes(int argc, char **argv)
                                             : "ok");
             printf(",\"speedup\":{");
             bool f2 = true;
-            for (int i = 0; i + 1 < nrows; i += 2)
-                if (rows[i].ok && rows[i + 1].ok && rows[i].fig.wall_ns > 0) {
-                    printf("%s\"%s\":%.1f", f2 ? "" : ",",
-                           i == 0 && (c.modes & 1) ? "early_exit"
-                                                   : "no_early_exit",
-                           rows[i + 1].fig.wall_ns / rows[i].fig.wall_ns);
+            for (int i = 0; i < nrows; i++)
+                if (speedup(&rows[i]) > 0) {
+                    printf("%s\"%s\":%.1f", f2 ? "" : ",", mode_key(&rows[i]),
+                           speedup(&rows[i]));
                     f2 = false;
                 }
             printf("}");
@@ -414,9 +505,17 @@ int cmd_primes(int argc, char **argv)
                                     c.hit_worker * c.range),
                (unsigned long long)c.hit_worker);
     printf("medians of %d runs; wall = fork to last join; stop latency = claim "
-           "to the last other worker leaving its loop\n\n",
+           "to the last other worker leaving its loop\n",
            c.runs);
-    printf("%-7s %-14s %-12s %6s  %10s  %11s  %10s  %12s  %s\n", "LANG", "MODE",
+    for (int i = 0; i < nrows; i++)
+        if (rows[i].persistent && rows[i].ok) {
+            char su[32];
+            printf("persistent: the same search on workers forked once "
+                   "(coord_team; start-up %s, not in WALL): wall = wake-up "
+                   "to the last worker back\n",
+                   ee_dur(rows[i].startup_ns, su, sizeof su));
+        }
+    printf("\n%-7s %-24s %-12s %6s  %10s  %11s  %10s  %12s  %s\n", "LANG", "MODE",
            "RESULT", "WINNER", "WALL", "ITERATIONS", "WASTED", "STOP LATENCY",
            "INTERVAL");
     for (int i = 0; i < nrows; i++)
@@ -438,11 +537,15 @@ int cmd_primes(int argc, char **argv)
         for (int m = 0; m < 2; m++)
             if (why[m][0] && strcmp(why[m], "no python3"))
                 printf("\npython: %s\n", why[m]);
-        for (int i = 0; i + 1 < nrows; i += 2)
-            if (rows[i].ok && rows[i + 1].ok && rows[i].fig.wall_ns > 0)
-                printf("%s%s: C is %.0fx faster than Python (wall time)\n",
-                       i == 0 ? "\n" : "", rows[i].mode,
-                       rows[i + 1].fig.wall_ns / rows[i].fig.wall_ns);
+        bool first = true;
+        for (int i = 0; i < nrows; i++)
+            if (speedup(&rows[i]) > 0) {
+                printf("%s%s%s: C is %.0fx faster than Python (wall time)\n",
+                       first ? "\n" : "", rows[i].mode,
+                       rows[i].persistent ? ", persistent workers" : "",
+                       speedup(&rows[i]));
+                first = false;
+            }
     }
     return failed ? CLI_RUNTIME : CLI_OK;
 }

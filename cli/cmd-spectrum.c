@@ -70,6 +70,9 @@ struct result {
     double py_p50, py_p99;
     bool have_py;
     char py_detail[160];
+    double pyc_p50, pyc_p99; /* Python using the coord package */
+    bool have_pyc;
+    char pyc_detail[160];
 };
 
 struct ctx {
@@ -458,7 +461,17 @@ static const char *run_python(struct result *res, bool quick, int runs,
         line[strcspn(line, "\n")] = '\0';
         if (sscanf(line, "%63[^\t]\t%lf\t%lf\t%199[^\n]", mech, &p50, &p99,
                    detail) >= 3) {
-            for (size_t r = 0; r < NROWS; r++)
+            /* "coord:<mech>": the same row done with `import coord`. */
+            bool pyc = !strncmp(mech, "coord:", 6);
+            for (size_t r = 0; pyc && r < NROWS; r++)
+                if (!strcmp(mech + 6, rows_def[r].mech) && p50 > 0) {
+                    res[r].have_pyc = true;
+                    res[r].pyc_p50 = p50;
+                    res[r].pyc_p99 = p99;
+                    snprintf(res[r].pyc_detail, sizeof res[r].pyc_detail,
+                             "%.150s", detail);
+                }
+            for (size_t r = 0; !pyc && r < NROWS; r++)
                 if (!strcmp(mech, rows_def[r].mech) && p50 > 0) {
                     res[r].have_py = true;
                     res[r].py_p50 = p50;
@@ -670,6 +683,19 @@ static void print_json(const struct ctx *c, const struct result *res,
             printf(",\"verdict\":\"%s\"}",
                    verdict(d, res[r].py_p50, vb, sizeof vb));
         }
+        if (res[r].have_pyc) {
+            printf(",{\"mechanism\":\"%s\",\"impl\":\"python_coord\","
+                   "\"ns_per_op_p50\":%.4g,\"ns_per_op_p99\":%.4g,"
+                   "\"speedup_over_python\":",
+                   d->mech, res[r].pyc_p50, res[r].pyc_p99);
+            if (res[r].have_py)
+                printf("%.4g", res[r].py_p50 / res[r].pyc_p50);
+            else
+                printf("null");
+            printf(",\"what\":");
+            cli_json_str(stdout, res[r].pyc_detail);
+            printf("}");
+        }
     }
     printf("],\"python\":");
     cli_json_str(stdout, !vs_python ? "not requested (--vs-python)"
@@ -720,7 +746,7 @@ static void print_table(const struct ctx *c, const struct result *res,
     printf("%-22s %10s %10s %9s %10s", "mechanism", "coord p50", "p99",
            "x flag", "child p50");
     if (vs_python)
-        printf(" %11s %9s", "python p50", "speed-up");
+        printf(" %11s %9s %11s", "python p50", "speed-up", "py+coord");
     printf("  %-24s %s\n", "lecture (slide 8)", "verdict");
     for (size_t r = 0; r < NROWS; r++) {
         const struct row_def *d = &rows_def[r];
@@ -735,6 +761,11 @@ static void print_table(const struct ctx *c, const struct result *res,
                        res[r].py_p50 / res[r].p50);
             else
                 printf(" %11s %9s", py_skip ? "skipped" : "-", "");
+            /* Python using coord (impl python_coord), same run. */
+            if (res[r].have_pyc)
+                printf(" %11.1f", res[r].pyc_p50);
+            else
+                printf(" %11s", "-");
         }
         verdict(d, res[r].p50, vb, sizeof vb);
         if (res[r].have_py && d->hi > 0) {

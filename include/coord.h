@@ -17,6 +17,7 @@
 #include "coord/interval.h"
 #include "coord/search.h"
 #include "coord/rounds.h"
+#include "coord/team.h"
 #include "coord/pool.h"
 
 #endif

@@ -35,7 +35,8 @@ struct rctl {
 
 struct rslot {
     alignas(COORD__CACHE_LINE) uint64_t iterations;
-    uint64_t wasted, t_left, every;
+    uint64_t wasted, t_left, every, checks, conflicts;
+    double cost;
     uint32_t outcome;
 };
 
@@ -125,6 +126,7 @@ static int rounds_worker(void *p)
             .scratch = scratch,
             .iv = &iv,
         };
+        uint64_t conflicts0 = iv.conflicts;
         coord__loop_run(&L, &s);
         coord__win_publish(&ctl->win, &L, r->base + r->l.result,
                            r->o.result_size);
@@ -132,6 +134,9 @@ static int rounds_worker(void *p)
         slot->wasted = L.wasted;
         slot->t_left = L.t_left;
         slot->every = iv.every;
+        slot->checks = L.checks;
+        slot->conflicts = iv.conflicts - conflicts0;
+        slot->cost = iv.cost_ns;
         slot->outcome = (uint32_t)L.outcome;
         /* Waiting for the next round is not iteration time. */
         coord_interval_restart(&iv);
@@ -297,10 +302,19 @@ int coord_rounds_run(coord_rounds *r, const void *input, size_t len,
     bool won = atomic_load_explicit(&ctl->win.published, memory_order_acquire);
     coord_round_stats s = {.winner = -1, .failed_worker = -1,
                            .epoch = (uint32_t)e};
-    uint64_t last_left = t_start;
+    uint64_t last_left = t_start, every_sum = 0;
+    double cost_sum = 0;
+    uint32_t cost_n = 0;
     for (uint32_t w = 0; w < r->n; w++) {
         struct rslot *sl = &r->slots[w];
         s.iterations += sl->iterations;
+        s.checks += sl->checks;
+        every_sum += sl->every;
+        s.latency_won |= sl->conflicts > 0;
+        if (sl->cost > 0) {
+            cost_sum += sl->cost;
+            cost_n++;
+        }
         if (won) /* else the flag was the deadline's: no claim */
             s.wasted += sl->wasted;
         if (sl->t_left > last_left)
@@ -320,6 +334,11 @@ int coord_rounds_run(coord_rounds *r, const void *input, size_t len,
         s.response_ns = last_left - t_start;
     }
     s.round_ns = t_back - t_start;
+    s.run_ns = last_left - t_start;
+    s.check_every = r->o.check_every == COORD_CHECK_AUTO
+                        ? (every_sum + r->n / 2) / r->n
+                        : r->o.check_every;
+    s.iteration_ns = cost_n ? cost_sum / cost_n : 0;
     r->t.rounds++;
     r->t.claims += won;
     r->t.iterations += s.iterations;

@@ -52,10 +52,15 @@ TEST(experiments_primes_json_and_table)
     ASSERT_TRUE(strstr(out, "\"mode\":\"early_exit\",\"found\":true,"
                             "\"result\":1001003,\"winner\":0") != NULL);
     ASSERT_TRUE(strstr(out, "\"mode\":\"no_early_exit\"") != NULL);
+    /* The same search on persistent workers: its own row, the same hit,
+     * and its start-up reported apart from its per-search wall time. */
+    ASSERT_TRUE(strstr(out, "\"mode\":\"early_exit_persistent\",\"found\":"
+                            "true,\"result\":1001003,\"winner\":0") != NULL);
+    ASSERT_TRUE(strstr(out, "\"startup_ns\":") != NULL);
     const char *b[] = {"primes", "--runs", "1", "--range", "20000",
                        "--no-early-exit", "--interval", "50", NULL};
     ASSERT_EQ(coord(b), 0);
-    ASSERT_TRUE(strstr(out, "no early exit  1,001,003") != NULL);
+    ASSERT_TRUE(strstr(out, "no early exit            1,001,003") != NULL);
     /* Without early exit the three other workers test all their numbers. */
     ASSERT_TRUE(strstr(out, "61,004") != NULL);
     const char *c[] = {"primes", "--any", "--runs", "1", "--claim", "lock",

@@ -5,7 +5,9 @@
 The same operations `coord spectrum` measures, done the way a Python program
 does them: Manager().dict(), Value with and without its lock, Array,
 shared_memory, Queue and Pipe round trips through a second process, and a
-raw Unix socket round trip. Each row is the time per access in ns: the
+raw Unix socket round trip; and, when `import coord` works, the same rows
+with the coord Python package (impl "python_coord", mechanism prefixed
+"coord:" in --tsv). Each row is the time per access in ns: the
 median and the 99th percentile over repeated runs; for the in-memory rows
 the cost of the empty Python loop (measured in the same run) is subtracted,
 so the number is the access itself.
@@ -96,6 +98,93 @@ def socket_echo(sock):
         if not b:
             return
         sock.sendall(b)
+
+
+def coord_echo(q_in, q_out):
+    import coord
+    while True:
+        x = q_in.get()
+        if x is coord.PILL:
+            return
+        q_out.put(x)
+
+
+def coord_rows(coord, in_memory, add, echo_row, ctx, runs, target, mtrips):
+    """The python_coord column: the same operations with `import coord`."""
+    f = coord.Flag()
+    def flag_check(n):
+        g = f
+        for _ in range(n):
+            if g.is_set():
+                break
+    in_memory("flag_check", flag_check, "coord.Flag().is_set() (one atomic load)")
+    v = coord.Value('q', 0)
+    def value_get(n):
+        w = v
+        for _ in range(n):
+            w.value
+    in_memory("value_get", value_get, "coord.Value('q').value read (no lock)")
+    def value_set(n):
+        w = v
+        for i in range(n):
+            w.value = i
+    in_memory("value_set", value_set, "coord.Value('q').value = i (under its lock)")
+    arr = coord.Array('q', 1024, lock=False)
+    def array_read(n):
+        x = arr
+        for i in range(n):
+            x[i & 1023]
+    in_memory("array_read", array_read, "coord.Array('q', 1024)[i] read")
+    def array_write(n):
+        x = arr
+        for i in range(n):
+            x[i & 1023] = i
+    in_memory("array_write", array_write, "coord.Array('q', 1024)[i] = i")
+    c = coord.Flag()
+    def reset_only(n):
+        g = c
+        for _ in range(n):
+            g.reset()
+    def claim_cas(n):
+        g = c
+        for _ in range(n):
+            g.reset()
+            g.claim()
+    def claim_lock(n):
+        g = c
+        for _ in range(n):
+            g.reset()
+            g.claim_locked()
+    for mech, fn, what in (("flag_claim_cas", claim_cas, "Flag.claim(): one CAS (reset excluded)"),
+                           ("flag_claim_lock", claim_lock,
+                            "Flag.claim_locked(): lock, check, set (reset excluded)")):
+        n = calibrate(fn, target)
+        add(mech, runs_of(fn, n, runs, runs_of(reset_only, n, runs)), what)
+    q_in, q_out = coord.Queue(64), coord.Queue(64)
+    echo_row("queue_roundtrip", "coord.Queue put + get through an echo process",
+             coord_echo, (q_in, q_out),
+             lambda x: q_in.put_pill() if x is None else q_in.put(x), q_out.get)
+    mgr = coord.Manager()
+    try:
+        d = mgr.dict("spectrum")
+        d["k"] = 1
+        def mgr_get(n):
+            for _ in range(n):
+                d["k"]
+        mgr_get(20)
+        add("manager_get", runs_of(mgr_get, mtrips, runs),
+            "coord.Manager().dict('d')['k'] (one round trip)")
+        def mgr_set(n):
+            for i in range(n):
+                d["k"] = i
+        add("manager_set", runs_of(mgr_set, mtrips, runs), "coord.Manager dict['k'] = i")
+        def mgr_incr(n):
+            for _ in range(n):
+                d.incr("c")
+        add("manager_incr", runs_of(mgr_incr, mtrips, runs),
+            "dict.incr('c') (one round trip, atomic on the server)")
+    finally:
+        mgr.shutdown()
 
 
 def main():
@@ -282,19 +371,42 @@ def main():
         add("manager_incr", runs_of(mgr_incr, mtrips, runs),
             "d['c'] += 1 (get + set: two round trips, not atomic)")
 
+    try:
+        import coord
+    except ImportError:
+        # The in-tree build (build/python) when PYTHONPATH does not say.
+        sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                     "..", "..", "build", "python"))
+    try:
+        import coord
+    except ImportError as e:
+        print("spectrum.py: no python_coord rows: import coord failed: %s" % e,
+              file=sys.stderr)
+    else:
+        def as_coord(fn):
+            """Run a row maker; label the row it added python_coord."""
+            def run(*args):
+                fn(*args)
+                rows[-1]["impl"] = "python_coord"
+            return run
+        coord_rows(coord, as_coord(in_memory), as_coord(add), as_coord(echo_row),
+                   ctx, runs, target, mtrips)
+
     if a.json:
         json.dump({"rows": rows, "runs": runs,
                    "python": sys.version.split()[0]}, sys.stdout)
         print()
     elif a.tsv:
         for r in rows:
-            print("%s\t%.2f\t%.2f\t%s" % (r["mechanism"], r["ns_per_op_p50"],
+            mech = ("coord:" if r["impl"] == "python_coord" else "") + r["mechanism"]
+            print("%s\t%.2f\t%.2f\t%s" % (mech, r["ns_per_op_p50"],
                                           r["ns_per_op_p99"], r["detail"]))
     else:
         print("%-24s %12s %12s  %s" % ("mechanism", "p50 ns/op", "p99 ns/op",
                                         "what"))
         for r in rows:
-            print("%-24s %12.1f %12.1f  %s" % (r["mechanism"],
+            print("%-24s %12.1f %12.1f  %s" % (
+                ("coord:" if r["impl"] == "python_coord" else "") + r["mechanism"],
                                                r["ns_per_op_p50"],
                                                r["ns_per_op_p99"],
                                                r["detail"]))

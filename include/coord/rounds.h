@@ -85,6 +85,14 @@ typedef struct coord_round_stats {
     uint64_t stop_latency_ns; /* claim to the last other worker leaving */
     uint64_t iterations;    /* fn calls, all workers */
     uint64_t wasted;        /* as coord_search_stats.wasted */
+    uint64_t run_ns;        /* round start to the last worker leaving its
+                               loop (round_ns less the owner's wake-up) */
+    uint64_t checks;        /* flag loads, all workers */
+    uint64_t check_every;   /* the interval: fixed, or for auto the mean
+                               of the workers' K at the round's end */
+    double iteration_ns;    /* auto: mean iteration cost the workers saw */
+    bool latency_won;       /* auto: a block of this round could not meet
+                               both the budget and the target */
     int32_t failed_worker;  /* COORD_EPEERDIED: which worker, else -1 */
     int failed_status;      /* its wait status; -1: reaped by someone
                                else (SIGCHLD ignored), status unknown */

@@ -79,6 +79,9 @@ int pc_lock_add(PyObject *m);
 int pc_value_add(PyObject *m);
 int pc_array_add(PyObject *m);
 int pc_queue_add(PyObject *m);
+int pc_search_add(PyObject *m);
+int pc_pool_add(PyObject *m);
+int pc_manager_add(PyObject *m);
 int pc_gc_add(PyObject *m);
 
 /*

@@ -1,0 +1,290 @@
+# SPDX-License-Identifier: MIT
+"""coord.Manager: a client of coord's manager server (dicts and lists of
+ints, floats, str, bytes, or pickled objects), one round trip per call or
+many in one batch."""
+
+import os
+
+from . import _coord
+
+_OK = 0
+
+
+def _check(status, what, key=None):
+    if status >= 0:
+        return
+    if status == -4006 and key is not None:   # COORD_ENOTFOUND
+        raise KeyError(key)
+    if status in (-34, -61):                  # COORD_ERANGE, COORD_ENODATA
+        raise IndexError("list index out of range")
+    raise _coord.errors.get(status, _coord.Error)(
+        "%s: %s" % (what, _coord.strerror(status)))
+
+
+class Manager:
+    """Manager(socket=None)
+
+    socket=None starts a manager server owned by this process (stopped by
+    shutdown(), at exit, or when this process dies); a path connects to a
+    running one (`coord manager --socket PATH`, or another process's
+    Manager: see .address). Each process opens its own connection on first
+    use, so a Manager (and its dicts and lists) can be passed to forked
+    and spawned children; it pickles by socket path.
+    """
+
+    def __init__(self, socket=None):
+        self._server = None
+        if socket is None:
+            self._server = _coord._MServer()
+            socket = self._server.path
+        self.address = os.fspath(socket)
+        self._clients = {}
+
+    def _client(self):
+        pid = os.getpid()
+        c = self._clients.get(pid)
+        if c is None:
+            self._clients = {pid: _coord._MClient(self.address)}
+            c = self._clients[pid]
+        return c
+
+    def dict(self, name):
+        """The shared dict `name` (created on first write)."""
+        return DictProxy(self, name)
+
+    def list(self, name):
+        """The shared list `name` (created on first append)."""
+        return ListProxy(self, name)
+
+    def batch(self):
+        """`with mgr.batch() as b:` queue operations (b.dict(name)[k] = v,
+        b.get, b.incr, ...); they run in one round trip when the block
+        ends, in order and without other clients' operations in between.
+        Each call returns a Pending whose .value is set then."""
+        return Batch(self)
+
+    def shutdown(self):
+        """Stop the server this Manager started (no-op for a client)."""
+        self._clients = {}
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.shutdown()
+        return False
+
+    def __reduce__(self):
+        return (Manager, (self.address,))
+
+    def __repr__(self):
+        return "<coord.Manager %s%s>" % (self.address, " (server)" if self._server else "")
+
+
+class DictProxy:
+    """A shared dict on the manager: d[k], d[k] = v, del d[k], k in d,
+    get, set, incr, cas, keys, len."""
+
+    __slots__ = ("_mgr", "name")
+
+    def __init__(self, mgr, name):
+        self._mgr, self.name = mgr, name
+
+    def __getitem__(self, key):
+        return self._mgr._client().get(self.name, key)
+
+    def get(self, key, default=None):
+        try:
+            return self._mgr._client().get(self.name, key)
+        except KeyError:
+            return default
+
+    def __setitem__(self, key, value):
+        self._mgr._client().set(self.name, key, value)
+
+    set = __setitem__
+
+    def __delitem__(self, key):
+        self._mgr._client().delete(self.name, key)
+
+    def __contains__(self, key):
+        try:
+            self._mgr._client().get(self.name, key)
+            return True
+        except KeyError:
+            return False
+
+    def incr(self, key, delta=1):
+        """Atomically add delta (a missing key counts as 0); the new value."""
+        return self._mgr._client().incr(self.name, key, delta)
+
+    def cas(self, key, expected, new):
+        """Store new only if the value is `expected` (None: key absent)."""
+        return self._mgr._client().cas(self.name, key, expected, new)
+
+    def keys(self):
+        return self._mgr._client().keys(self.name)
+
+    def items(self):
+        return [(k, self[k]) for k in self.keys()]
+
+    def __len__(self):
+        return self._mgr._client().dict_len(self.name)
+
+    def __iter__(self):
+        return iter(self.keys())
+
+    def __reduce__(self):
+        return (DictProxy, (self._mgr, self.name))
+
+    def __repr__(self):
+        return "<coord dict %r on %s>" % (self.name, self._mgr.address)
+
+
+class ListProxy:
+    """A shared list on the manager: append, l[i], pop, len."""
+
+    __slots__ = ("_mgr", "name")
+
+    def __init__(self, mgr, name):
+        self._mgr, self.name = mgr, name
+
+    def append(self, value):
+        return self._mgr._client().append(self.name, value)
+
+    def __getitem__(self, index):
+        return self._mgr._client().list_get(self.name, index)
+
+    def pop(self, index=-1):
+        return self._mgr._client().list_pop(self.name, index)
+
+    def __len__(self):
+        return self._mgr._client().list_len(self.name)
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __reduce__(self):
+        return (ListProxy, (self._mgr, self.name))
+
+    def __repr__(self):
+        return "<coord list %r on %s>" % (self.name, self._mgr.address)
+
+
+class Pending:
+    """One operation of a batch; .value once the batch has run (raises the
+    operation's error, e.g. KeyError, when it failed)."""
+
+    __slots__ = ("_status", "_value", "_what", "_key", "_done")
+
+    def __init__(self, what, key):
+        self._what, self._key, self._done = what, key, False
+
+    @property
+    def value(self):
+        if not self._done:
+            raise RuntimeError("the batch has not run yet")
+        _check(self._status, self._what, self._key)
+        return self._value
+
+
+class _BatchDict:
+    __slots__ = ("_b", "_name")
+
+    def __init__(self, b, name):
+        self._b, self._name = b, name
+
+    def __setitem__(self, key, value):
+        self._b._add(_coord.MOP_SET, self._name, key, value, None, 0, key)
+
+    def set(self, key, value):
+        return self._b._add(_coord.MOP_SET, self._name, key, value, None, 0, key)
+
+    def get(self, key):
+        return self._b._add(_coord.MOP_GET, self._name, key, None, None, 0, key)
+
+    __getitem__ = get
+
+    def delete(self, key):
+        return self._b._add(_coord.MOP_DELETE, self._name, key, None, None, 0, key)
+
+    def incr(self, key, delta=1):
+        return self._b._add(_coord.MOP_INCR, self._name, key, None, None, delta, key)
+
+    def cas(self, key, expected, new):
+        return self._b._add(_coord.MOP_CAS, self._name, key, new, expected, 0, key)
+
+    def len(self):
+        return self._b._add(_coord.MOP_DICT_LEN, self._name, None, None, None, 0, None)
+
+
+class _BatchList:
+    __slots__ = ("_b", "_name")
+
+    def __init__(self, b, name):
+        self._b, self._name = b, name
+
+    def append(self, value):
+        return self._b._add(_coord.MOP_LIST_APPEND, self._name, None, value, None, 0, None)
+
+    def get(self, index):
+        return self._b._add(_coord.MOP_LIST_GET, self._name, None, None, None, index, None)
+
+    __getitem__ = get
+
+    def pop(self, index=-1):
+        return self._b._add(_coord.MOP_LIST_POP, self._name, None, None, None, index, None)
+
+    def len(self):
+        return self._b._add(_coord.MOP_LIST_LEN, self._name, None, None, None, 0, None)
+
+
+class Batch:
+    """See Manager.batch()."""
+
+    def __init__(self, mgr):
+        self._mgr = mgr
+        self._ops = []
+        self._pending = []
+
+    def dict(self, name):
+        return _BatchDict(self, name)
+
+    def list(self, name):
+        return _BatchList(self, name)
+
+    def _add(self, op, name, key, value, expected, arg, errkey):
+        p = Pending("Manager batch", errkey)
+        self._ops.append((op, name, key, value, expected, arg))
+        self._pending.append(p)
+        return p
+
+    def run(self):
+        """Send the queued operations now (the with block does it)."""
+        ops, pending = self._ops, self._pending
+        self._ops, self._pending = [], []
+        if not ops:
+            return []
+        counts = (_coord.MOP_DICT_LEN, _coord.MOP_LIST_LEN, _coord.MOP_LIST_APPEND)
+        for p, op, (status, result) in zip(pending, ops, self._mgr._client().batch(ops)):
+            p._status, p._done = status, True
+            if status < 0:
+                p._value = None
+            elif op[0] == _coord.MOP_CAS:
+                p._value = status == 1
+            elif op[0] in counts:
+                p._value = status
+            else:
+                p._value = result
+        return pending
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, *rest):
+        if exc_type is None:
+            self.run()
+        return False

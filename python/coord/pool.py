@@ -1,0 +1,239 @@
+# SPDX-License-Identifier: MIT
+"""coord.Pool: multiprocessing.Pool's map / imap_unordered / submit over
+coord_pool, where a worker that dies fails (or retries) only its own task."""
+
+import os
+import pickle
+import time
+
+from . import _coord
+
+_VALUE, _EXCEPTION, _TEXT = 0, 1, 2
+_DIED = -4002  # COORD_EPEERDIED
+
+
+class WorkerDied(_coord.EPEERDIED):
+    """The worker running a task died (signal, os._exit, crash) and the
+    task was not retried (or ran out of retries). .index is the task's
+    index (its position in map's iterable, or submit's task id), .cause
+    says how ("signal 9 (Killed)", "exit 3"), .attempts how often it ran."""
+
+    def __init__(self, index, cause, attempts=1, wait_status=0):
+        super().__init__("task %s: its worker died (%s)" % (index, cause))
+        self.index = index
+        self.cause = cause
+        self.attempts = attempts
+        self.wait_status = wait_status
+        self.code = _DIED
+        self.name = "COORD_EPEERDIED"
+
+    def __reduce__(self):
+        return (WorkerDied, (self.index, self.cause, self.attempts, self.wait_status))
+
+
+class TaskError(_coord.Error):
+    """A task's result or exception could not be sent back (not picklable,
+    or larger than max_result); the message says which."""
+
+
+class Future:
+    """What Pool.submit returns: result(timeout=None), done(), exception()."""
+
+    __slots__ = ("_pool", "_id", "_index", "_done", "_ok", "_value")
+
+    def __init__(self, pool, task_id, index):
+        self._pool, self._id, self._index = pool, task_id, index
+        self._done = False
+        self._ok = False
+        self._value = None
+
+    def _finish(self, ok, value):
+        self._done, self._ok, self._value = True, ok, value
+
+    def done(self):
+        """True once the result (or failure) is here; never blocks."""
+        if not self._done:
+            self._pool._collect(0)
+        return self._done
+
+    def result(self, timeout=None):
+        """The task's return value; raises its exception, WorkerDied, or
+        TimeoutError when `timeout` seconds pass first."""
+        self._pool._wait_for(self, timeout)
+        if self._ok:
+            return self._value
+        raise self._value
+
+    def exception(self, timeout=None):
+        self._pool._wait_for(self, timeout)
+        return None if self._ok else self._value
+
+    def __repr__(self):
+        return "<coord.Future task %s %s>" % (
+            self._index, "done" if self._done else "pending")
+
+
+class Pool:
+    """Pool(processes=None, *, retries=0, max_task=65536, max_result=65536)
+
+    Forks `processes` workers (default: os.cpu_count()) once. Functions and
+    arguments are pickled as for multiprocessing (so functions must be
+    importable). A worker that dies fails only its own task with
+    coord.WorkerDied, or reruns it `retries` times; a replacement worker
+    is started; nothing hangs and no zombie is left. The pool is used from
+    the process (and one thread at a time) that created it.
+    """
+
+    def __init__(self, processes=None, *, retries=0, max_task=65536,
+                 max_result=65536, queue_capacity=1024):
+        if processes is None:
+            processes = os.cpu_count() or 1
+        if processes < 1:
+            raise ValueError("Number of processes must be at least 1")
+        self._core = _coord._Pool(processes, retries, max_task, max_result,
+                                  queue_capacity)
+        self._processes = processes
+        self._pending = {}    # task id -> Future
+        self._closed = False
+        self._index = 0
+
+    # -- task plumbing -------------------------------------------------------
+    def _submit(self, fn, args, kwargs, index):
+        if self._closed:
+            raise ValueError("Pool not running")
+        task = pickle.dumps((fn, tuple(args), dict(kwargs)), pickle.HIGHEST_PROTOCOL)
+        tid = self._core.submit(task)
+        fut = Future(self, tid, tid if index is None else index)
+        self._pending[tid] = fut
+        return fut
+
+    def _settle(self, res):
+        tid, status, kind, payload, cause, worker, attempts, wstatus = res
+        fut = self._pending.pop(tid, None)
+        if fut is None:
+            return None
+        if status == _DIED:
+            fut._finish(False, WorkerDied(fut._index, cause, attempts, wstatus))
+        elif kind == _VALUE and status == 0:
+            fut._finish(True, pickle.loads(payload))
+        elif kind == _EXCEPTION:
+            fut._finish(False, pickle.loads(payload))
+        elif kind == _TEXT:
+            fut._finish(False, TaskError(payload.decode("utf-8", "replace")))
+        else:
+            fut._finish(False, _coord.errors.get(status, _coord.Error)(
+                "task %s failed: %s" % (fut._index, _coord.strerror(status))))
+        return fut
+
+    def _collect(self, timeout_ms):
+        """Take one result (waiting up to timeout_ms); the settled Future,
+        or None when none came."""
+        try:
+            res = self._core.result(timeout_ms)
+        except _coord.ETIMEDOUT:
+            return None
+        return None if res is None else self._settle(res)
+
+    def _wait_for(self, fut, timeout):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not fut._done:
+            if deadline is None:
+                ms = -1
+            else:
+                ms = int(max(0.0, deadline - time.monotonic()) * 1000)
+            if self._collect(ms) is None and not fut._done:
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise TimeoutError("task %s: no result in %s s" % (fut._index, timeout))
+
+    # -- the multiprocessing.Pool API ----------------------------------------
+    def submit(self, fn, *args, **kwargs):
+        """Run fn(*args, **kwargs) in a worker; returns a Future."""
+        return self._submit(fn, args, kwargs, None)
+
+    def apply_async(self, fn, args=(), kwds=None):
+        return self._submit(fn, args, kwds or {}, None)
+
+    def apply(self, fn, args=(), kwds=None):
+        return self.apply_async(fn, args, kwds).result()
+
+    def map(self, fn, iterable, chunksize=None):
+        """[fn(x) for x in iterable], computed by the workers, in order.
+        The first failure (exception or WorkerDied, whose .index is the
+        item's position) is raised after every task has finished."""
+        futs = [self._submit(fn, (x,), {}, i) for i, x in enumerate(iterable)]
+        for f in futs:
+            self._wait_for(f, None)
+        for f in futs:
+            if not f._ok:
+                raise f._value
+        return [f._value for f in futs]
+
+    def starmap(self, fn, iterable, chunksize=None):
+        futs = [self._submit(fn, tuple(a), {}, i) for i, a in enumerate(iterable)]
+        return [f.result() for f in futs]
+
+    def imap_unordered(self, fn, iterable, chunksize=None):
+        """Yield fn(x) as workers finish them (completion order); a failed
+        task raises when its turn comes."""
+        futs = {}
+        for i, x in enumerate(iterable):
+            f = self._submit(fn, (x,), {}, i)
+            futs[f._id] = f
+        while futs:
+            ready = [tid for tid, f in futs.items() if f._done]
+            if not ready:
+                f = self._collect(-1)
+                if f is None or f._id not in futs:
+                    continue
+                ready = [f._id]
+            for tid in ready:
+                f = futs.pop(tid)
+                if not f._ok:
+                    raise f._value
+                yield f._value
+
+    def imap(self, fn, iterable, chunksize=None):
+        futs = [self._submit(fn, (x,), {}, i) for i, x in enumerate(iterable)]
+        for f in futs:
+            yield f.result()
+
+    def close(self):
+        """No more tasks; the workers leave once the queued ones are done."""
+        self._closed = True
+
+    def join(self, timeout=None):
+        """Wait for every task and every worker (after close())."""
+        if not self._closed:
+            raise ValueError("Pool is still running (call close() first)")
+        ms = -1 if timeout is None else int(timeout * 1000)
+        self._core.shutdown(ms)
+        while self._pending and self._collect(0) is not None:
+            pass
+
+    def terminate(self):
+        """SIGKILL and reap every worker now; pending tasks are dropped."""
+        self._closed = True
+        self._core.destroy()
+        for fut in self._pending.values():
+            fut._finish(False, _coord.ECLOSED("Pool terminated"))
+        self._pending.clear()
+
+    def stats(self):
+        """Counters: workers, live, submitted, succeeded, failed, deaths,
+        restarts, retried, pending."""
+        return self._core.stats()
+
+    def worker_pids(self):
+        """The pids of the live workers."""
+        return self._core.pids()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.terminate()
+        return False
+
+    def __repr__(self):
+        return "<coord.Pool processes=%d%s>" % (self._processes,
+                                                " closed" if self._closed else "")

@@ -1,0 +1,505 @@
+/* SPDX-License-Identifier: MIT */
+/* manager.c: coord.Manager's core: the manager server handle and the client (one round trip per call, or a batch). */
+#include "pycoord.h"
+
+#include <string.h>
+
+#define PC_MGR_TIMEOUT_MS 30000 /* a round trip that takes longer is an error */
+
+/* Values that are not int, float, str or bytes travel pickled, as bytes
+ * that start with this marker (which no plain bytes value is read as). */
+static const char pc_pickle_magic[] = "\0coord-pickle\0";
+#define PC_MAGIC_LEN (sizeof pc_pickle_magic - 1)
+
+/* ---- the server -------------------------------------------------------- */
+
+typedef struct {
+    PyObject_HEAD
+    coord_manager *m;
+} pc_mserver;
+
+static PyObject *mserver_new(PyTypeObject *type, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"socket", NULL};
+    const char *path = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|z:_MServer", kwlist, &path))
+        return NULL;
+    pc_mserver *self = (pc_mserver *)type->tp_alloc(type, 0);
+    if (!self)
+        return NULL;
+    int r = coord_manager_start(&self->m, path, NULL);
+    if (r < 0) {
+        self->m = NULL;
+        Py_DECREF(self);
+        return pc_raise(r, "Manager");
+    }
+    return (PyObject *)self;
+}
+
+static void mserver_dealloc(pc_mserver *self)
+{
+    if (self->m && coord_manager_pid(self->m) > 0)
+        coord_manager_stop(self->m, 5000);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *mserver_stop(pc_mserver *self, PyObject *noargs)
+{
+    (void)noargs;
+    int r = 0;
+    if (self->m) {
+        Py_BEGIN_ALLOW_THREADS
+        r = coord_manager_stop(self->m, 5000);
+        Py_END_ALLOW_THREADS
+        self->m = NULL;
+    }
+    if (r < 0 && r != COORD_EPEERDIED && r != COORD_ETIMEDOUT)
+        return pc_raise(r, "Manager.shutdown");
+    Py_RETURN_NONE;
+}
+
+static PyObject *mserver_path(pc_mserver *self, void *closure)
+{
+    (void)closure;
+    if (!self->m)
+        Py_RETURN_NONE;
+    return PyUnicode_DecodeFSDefault(coord_manager_path(self->m));
+}
+
+static PyObject *mserver_pid(pc_mserver *self, void *closure)
+{
+    (void)closure;
+    return PyLong_FromLong(self->m ? coord_manager_pid(self->m) : 0);
+}
+
+static PyMethodDef mserver_methods[] = {
+    {"stop", PC_METH(mserver_stop), METH_NOARGS, "stop the server"},
+    {NULL, NULL, 0, NULL}};
+
+static PyGetSetDef mserver_getset[] = {
+    {"path", (getter)mserver_path, NULL, "the socket path", NULL},
+    {"pid", (getter)mserver_pid, NULL, "the server's pid (0 once stopped)", NULL},
+    {NULL, NULL, NULL, NULL, NULL}};
+
+static PyTypeObject pc_mserver_type = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "coord._MServer",
+    .tp_basicsize = sizeof(pc_mserver),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = mserver_new,
+    .tp_dealloc = (destructor)mserver_dealloc,
+    .tp_methods = mserver_methods,
+    .tp_getset = mserver_getset,
+    .tp_doc = "A manager server process started by this one (coord_manager_start).",
+};
+
+/* ---- values ------------------------------------------------------------ */
+
+/* A Python object as a coord_mval; *keep holds what backs its bytes. */
+static int mval_from_py(PyObject *o, coord_mval *v, PyObject **keep)
+{
+    *keep = NULL;
+    if (PyLong_Check(o) && !PyBool_Check(o)) {
+        int over = 0;
+        long long i = PyLong_AsLongLongAndOverflow(o, &over);
+        if (i == -1 && PyErr_Occurred())
+            return -1;
+        if (!over) {
+            *v = coord_mval_i64(i);
+            return 0;
+        }
+    } else if (PyFloat_Check(o)) {
+        *v = coord_mval_f64(PyFloat_AS_DOUBLE(o));
+        return 0;
+    } else if (PyUnicode_Check(o)) {
+        Py_ssize_t n;
+        const char *s = PyUnicode_AsUTF8AndSize(o, &n);
+        if (!s)
+            return -1;
+        if ((size_t)n == strlen(s)) {
+            *v = coord_mval_str(s);
+            *keep = Py_NewRef(o);
+            return 0;
+        }
+    } else if (PyBytes_Check(o)) {
+        *v = coord_mval_bytes(PyBytes_AS_STRING(o), (size_t)PyBytes_GET_SIZE(o));
+        *keep = Py_NewRef(o);
+        return 0;
+    }
+    /* Anything else (and ints beyond 64 bits, str with NUL): pickled. */
+    PyObject *data = PyObject_CallOneArg(pc_dumps, o);
+    if (!data)
+        return -1;
+    PyObject *marked = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)PC_MAGIC_LEN +
+                                                           PyBytes_GET_SIZE(data));
+    if (!marked) {
+        Py_DECREF(data);
+        return -1;
+    }
+    memcpy(PyBytes_AS_STRING(marked), pc_pickle_magic, PC_MAGIC_LEN);
+    memcpy(PyBytes_AS_STRING(marked) + PC_MAGIC_LEN, PyBytes_AS_STRING(data),
+           (size_t)PyBytes_GET_SIZE(data));
+    Py_DECREF(data);
+    *v = coord_mval_bytes(PyBytes_AS_STRING(marked), (size_t)PyBytes_GET_SIZE(marked));
+    *keep = marked;
+    return 0;
+}
+
+static PyObject *mval_to_py(const coord_mval *v)
+{
+    switch (v->type) {
+    case COORD_MNONE:
+        Py_RETURN_NONE;
+    case COORD_MI64:
+        return PyLong_FromLongLong(v->i);
+    case COORD_MF64:
+        return PyFloat_FromDouble(v->f);
+    case COORD_MSTR:
+        return PyUnicode_DecodeUTF8(v->data, (Py_ssize_t)v->len, "replace");
+    case COORD_MBYTES:
+        if (v->len >= PC_MAGIC_LEN && memcmp(v->data, pc_pickle_magic, PC_MAGIC_LEN) == 0) {
+            PyObject *mv = PyMemoryView_FromMemory(
+                (char *)v->data + PC_MAGIC_LEN, (Py_ssize_t)(v->len - PC_MAGIC_LEN),
+                PyBUF_READ);
+            PyObject *o = mv ? PyObject_CallOneArg(pc_loads, mv) : NULL;
+            Py_XDECREF(mv);
+            return o;
+        }
+        return PyBytes_FromStringAndSize(v->data, (Py_ssize_t)v->len);
+    }
+    PyErr_SetString(PyExc_ValueError, "coord.Manager: unknown value type from the server");
+    return NULL;
+}
+
+/* ---- the client -------------------------------------------------------- */
+
+typedef struct {
+    PyObject_HEAD
+    coord_mclient *c;
+} pc_mclient;
+
+static PyObject *mclient_new(PyTypeObject *type, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"socket", NULL};
+    const char *path;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "s:_MClient", kwlist, &path))
+        return NULL;
+    pc_mclient *self = (pc_mclient *)type->tp_alloc(type, 0);
+    if (!self)
+        return NULL;
+    int r;
+    Py_BEGIN_ALLOW_THREADS
+    r = coord_mclient_connect(&self->c, path, PC_MGR_TIMEOUT_MS);
+    Py_END_ALLOW_THREADS
+    if (r < 0) {
+        self->c = NULL;
+        Py_DECREF(self);
+        return pc_raise(r, "Manager: connect");
+    }
+    return (PyObject *)self;
+}
+
+static void mclient_dealloc(pc_mclient *self)
+{
+    coord_mclient_close(self->c);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* Every call: one round trip with the GIL released. */
+#define MCALL(r, expr)                                                         \
+    do {                                                                       \
+        Py_BEGIN_ALLOW_THREADS(r) = (expr);                                    \
+        Py_END_ALLOW_THREADS                                                   \
+    } while (0)
+
+static PyObject *mc_get(pc_mclient *self, PyObject *args)
+{
+    const char *d, *k;
+    coord_mval v;
+    int r;
+    if (!PyArg_ParseTuple(args, "ss:get", &d, &k))
+        return NULL;
+    MCALL(r, coord_mclient_get(self->c, d, k, &v, PC_MGR_TIMEOUT_MS));
+    if (r == COORD_ENOTFOUND) {
+        PyErr_SetObject(PyExc_KeyError, PyTuple_GET_ITEM(args, 1));
+        return NULL;
+    }
+    if (r < 0)
+        return pc_raise(r, "Manager get");
+    return mval_to_py(&v);
+}
+
+static PyObject *mc_set(pc_mclient *self, PyObject *args)
+{
+    const char *d, *k;
+    PyObject *o, *keep;
+    coord_mval v;
+    int r;
+    if (!PyArg_ParseTuple(args, "ssO:set", &d, &k, &o) || mval_from_py(o, &v, &keep) < 0)
+        return NULL;
+    MCALL(r, coord_mclient_set(self->c, d, k, &v, PC_MGR_TIMEOUT_MS));
+    Py_XDECREF(keep);
+    if (r < 0)
+        return pc_raise(r, "Manager set");
+    Py_RETURN_NONE;
+}
+
+static PyObject *mc_delete(pc_mclient *self, PyObject *args)
+{
+    const char *d, *k;
+    int r;
+    if (!PyArg_ParseTuple(args, "ss:delete", &d, &k))
+        return NULL;
+    MCALL(r, coord_mclient_delete(self->c, d, k, PC_MGR_TIMEOUT_MS));
+    if (r == COORD_ENOTFOUND) {
+        PyErr_SetObject(PyExc_KeyError, PyTuple_GET_ITEM(args, 1));
+        return NULL;
+    }
+    if (r < 0)
+        return pc_raise(r, "Manager delete");
+    Py_RETURN_NONE;
+}
+
+static PyObject *mc_incr(pc_mclient *self, PyObject *args)
+{
+    const char *d, *k;
+    long long delta = 1;
+    int64_t out;
+    int r;
+    if (!PyArg_ParseTuple(args, "ss|L:incr", &d, &k, &delta))
+        return NULL;
+    MCALL(r, coord_mclient_incr(self->c, d, k, delta, &out, PC_MGR_TIMEOUT_MS));
+    if (r < 0)
+        return pc_raise(r, "Manager incr");
+    return PyLong_FromLongLong(out);
+}
+
+static PyObject *mc_cas(pc_mclient *self, PyObject *args)
+{
+    const char *d, *k;
+    PyObject *eo, *no, *ke = NULL, *kn = NULL;
+    coord_mval e = coord_mval_none(), n, actual;
+    int r;
+    if (!PyArg_ParseTuple(args, "ssOO:cas", &d, &k, &eo, &no))
+        return NULL;
+    if ((eo != Py_None && mval_from_py(eo, &e, &ke) < 0) || mval_from_py(no, &n, &kn) < 0) {
+        Py_XDECREF(ke);
+        return NULL;
+    }
+    MCALL(r, coord_mclient_cas(self->c, d, k, &e, &n, &actual, PC_MGR_TIMEOUT_MS));
+    Py_XDECREF(ke);
+    Py_XDECREF(kn);
+    if (r < 0)
+        return pc_raise(r, "Manager cas");
+    return PyBool_FromLong(r);
+}
+
+static PyObject *mc_count(pc_mclient *self, PyObject *args, int list)
+{
+    const char *d;
+    int r;
+    if (!PyArg_ParseTuple(args, "s:len", &d))
+        return NULL;
+    if (list)
+        MCALL(r, coord_mclient_list_len(self->c, d, PC_MGR_TIMEOUT_MS));
+    else
+        MCALL(r, coord_mclient_dict_len(self->c, d, PC_MGR_TIMEOUT_MS));
+    if (r < 0)
+        return pc_raise(r, "Manager len");
+    return PyLong_FromLong(r);
+}
+
+static PyObject *mc_dict_len(pc_mclient *self, PyObject *args)
+{
+    return mc_count(self, args, 0);
+}
+
+static PyObject *mc_list_len(pc_mclient *self, PyObject *args)
+{
+    return mc_count(self, args, 1);
+}
+
+static PyObject *mc_keys(pc_mclient *self, PyObject *args)
+{
+    const char *d;
+    const coord_mval *keys;
+    int r;
+    if (!PyArg_ParseTuple(args, "s:keys", &d))
+        return NULL;
+    MCALL(r, coord_mclient_dict_keys(self->c, d, &keys, PC_MGR_TIMEOUT_MS));
+    if (r < 0)
+        return pc_raise(r, "Manager keys");
+    PyObject *list = PyList_New(r);
+    for (int k = 0; list && k < r; k++) {
+        PyObject *o = mval_to_py(&keys[k]);
+        if (!o) {
+            Py_CLEAR(list);
+            break;
+        }
+        PyList_SET_ITEM(list, k, o);
+    }
+    return list;
+}
+
+static PyObject *mc_append(pc_mclient *self, PyObject *args)
+{
+    const char *l;
+    PyObject *o, *keep;
+    coord_mval v;
+    int r;
+    if (!PyArg_ParseTuple(args, "sO:append", &l, &o) || mval_from_py(o, &v, &keep) < 0)
+        return NULL;
+    MCALL(r, coord_mclient_list_append(self->c, l, &v, PC_MGR_TIMEOUT_MS));
+    Py_XDECREF(keep);
+    if (r < 0)
+        return pc_raise(r, "Manager append");
+    return PyLong_FromLong(r);
+}
+
+static PyObject *mc_list_item(pc_mclient *self, PyObject *args, int pop)
+{
+    const char *l;
+    long long index;
+    coord_mval v;
+    int r;
+    if (!PyArg_ParseTuple(args, "sL", &l, &index))
+        return NULL;
+    if (pop)
+        MCALL(r, coord_mclient_list_pop(self->c, l, index, &v, PC_MGR_TIMEOUT_MS));
+    else
+        MCALL(r, coord_mclient_list_get(self->c, l, index, &v, PC_MGR_TIMEOUT_MS));
+    if (r == COORD_ERANGE || r == COORD_ENODATA) {
+        PyErr_SetString(PyExc_IndexError, pop ? "pop from empty list or bad index"
+                                               : "list index out of range");
+        return NULL;
+    }
+    if (r < 0)
+        return pc_raise(r, "Manager list");
+    return mval_to_py(&v);
+}
+
+static PyObject *mc_list_get(pc_mclient *self, PyObject *args)
+{
+    return mc_list_item(self, args, 0);
+}
+
+static PyObject *mc_list_pop(pc_mclient *self, PyObject *args)
+{
+    return mc_list_item(self, args, 1);
+}
+
+/*
+ * batch(ops) -> [(status, result), ...]: ops are tuples (op, name, key,
+ * value, expected, arg) with op a COORD_MOP_* number; all in one round
+ * trip. The caller turns statuses into exceptions.
+ */
+static PyObject *mc_batch(pc_mclient *self, PyObject *ops)
+{
+    PyObject *fast = PySequence_Fast(ops, "batch: a sequence of operations");
+    if (!fast)
+        return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(fast);
+    coord_mreq *reqs = PyMem_Calloc(n ? (size_t)n : 1, sizeof *reqs);
+    PyObject **keep = PyMem_Calloc(n ? (size_t)n * 2 : 1, sizeof *keep);
+    PyObject *out = NULL;
+    if (!reqs || !keep) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int op;
+        const char *name, *key;
+        PyObject *val, *exp;
+        long long arg;
+        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(fast, i), "iszOOL", &op, &name,
+                              &key, &val, &exp, &arg))
+            goto done;
+        reqs[i].op = (coord_mop)op;
+        reqs[i].name = name;
+        reqs[i].key = key;
+        reqs[i].arg = arg;
+        reqs[i].value = coord_mval_none();
+        reqs[i].expected = coord_mval_none();
+        if (val != Py_None && mval_from_py(val, &reqs[i].value, &keep[2 * i]) < 0)
+            goto done;
+        if (exp != Py_None && mval_from_py(exp, &reqs[i].expected, &keep[2 * i + 1]) < 0)
+            goto done;
+    }
+    int r;
+    MCALL(r, coord_mclient_batch(self->c, reqs, (size_t)n, PC_MGR_TIMEOUT_MS));
+    if (r < 0) {
+        pc_raise(r, "Manager batch");
+        goto done;
+    }
+    out = PyList_New(n);
+    for (Py_ssize_t i = 0; out && i < n; i++) {
+        PyObject *res;
+        if (reqs[i].op == COORD_MOP_INCR && reqs[i].status == 0)
+            res = PyLong_FromLongLong(reqs[i].result.i);
+        else if (reqs[i].status >= 0 &&
+                 (reqs[i].op == COORD_MOP_GET || reqs[i].op == COORD_MOP_LIST_GET ||
+                  reqs[i].op == COORD_MOP_LIST_POP || reqs[i].op == COORD_MOP_CAS))
+            res = mval_to_py(&reqs[i].result);
+        else
+            res = Py_NewRef(Py_None);
+        PyObject *t = res ? Py_BuildValue("(iN)", reqs[i].status, res) : NULL;
+        if (!t) {
+            Py_CLEAR(out);
+            break;
+        }
+        PyList_SET_ITEM(out, i, t);
+    }
+done:
+    for (Py_ssize_t i = 0; keep && i < 2 * n; i++)
+        Py_XDECREF(keep[i]);
+    PyMem_Free(keep);
+    PyMem_Free(reqs);
+    Py_DECREF(fast);
+    return out;
+}
+
+static PyMethodDef mclient_methods[] = {
+    {"get", PC_METH(mc_get), METH_VARARGS, "get(dict, key)"},
+    {"set", PC_METH(mc_set), METH_VARARGS, "set(dict, key, value)"},
+    {"delete", PC_METH(mc_delete), METH_VARARGS, "delete(dict, key)"},
+    {"incr", PC_METH(mc_incr), METH_VARARGS, "incr(dict, key, delta=1) -> new"},
+    {"cas", PC_METH(mc_cas), METH_VARARGS, "cas(dict, key, expected, new) -> bool"},
+    {"dict_len", PC_METH(mc_dict_len), METH_VARARGS, "dict_len(dict)"},
+    {"keys", PC_METH(mc_keys), METH_VARARGS, "keys(dict) -> sorted list"},
+    {"append", PC_METH(mc_append), METH_VARARGS, "append(list, value) -> new length"},
+    {"list_get", PC_METH(mc_list_get), METH_VARARGS, "list_get(list, index)"},
+    {"list_pop", PC_METH(mc_list_pop), METH_VARARGS, "list_pop(list, index)"},
+    {"list_len", PC_METH(mc_list_len), METH_VARARGS, "list_len(list)"},
+    {"batch", PC_METH(mc_batch), METH_O, "batch(ops) -> [(status, result)]"},
+    {NULL, NULL, 0, NULL}};
+
+static PyTypeObject pc_mclient_type = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "coord._MClient",
+    .tp_basicsize = sizeof(pc_mclient),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = mclient_new,
+    .tp_dealloc = (destructor)mclient_dealloc,
+    .tp_methods = mclient_methods,
+    .tp_doc = "A connection to a coord manager (one per process).",
+};
+
+int pc_manager_add(PyObject *m)
+{
+    if (PyType_Ready(&pc_mserver_type) < 0 || PyType_Ready(&pc_mclient_type) < 0)
+        return -1;
+    if (PyModule_AddObjectRef(m, "_MServer", (PyObject *)&pc_mserver_type) < 0 ||
+        PyModule_AddObjectRef(m, "_MClient", (PyObject *)&pc_mclient_type) < 0)
+        return -1;
+    static const struct {
+        const char *name;
+        int op;
+    } ops[] = {{"MOP_GET", COORD_MOP_GET},           {"MOP_SET", COORD_MOP_SET},
+               {"MOP_DELETE", COORD_MOP_DELETE},     {"MOP_INCR", COORD_MOP_INCR},
+               {"MOP_CAS", COORD_MOP_CAS},           {"MOP_DICT_LEN", COORD_MOP_DICT_LEN},
+               {"MOP_LIST_APPEND", COORD_MOP_LIST_APPEND},
+               {"MOP_LIST_GET", COORD_MOP_LIST_GET}, {"MOP_LIST_LEN", COORD_MOP_LIST_LEN},
+               {"MOP_LIST_POP", COORD_MOP_LIST_POP}};
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+        if (PyModule_AddIntConstant(m, ops[i].name, ops[i].op) < 0)
+            return -1;
+    return 0;
+}

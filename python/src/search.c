@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: MIT */
+/* search.c: coord.search's core: coord_search with a Python probe, its value pickled back from the winner. */
+#include "pycoord.h"
+
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* What the winning probe leaves in coord_search's result buffer. */
+enum { PC_HIT_VALUE = 0, PC_HIT_EXCEPTION = 1, PC_HIT_UNPICKLABLE = 2 };
+struct pc_hit {
+    uint32_t kind;
+    uint32_t len;
+    char data[]; /* pickle of the value or exception, or a UTF-8 message */
+};
+
+struct probe_ctx {
+    PyObject *probe;
+    pid_t parent;
+    int child_ready; /* PyOS_AfterFork_Child done (in this worker) */
+    size_t cap;      /* bytes for data[] */
+};
+
+static void hit_text(struct pc_hit *h, size_t cap, const char *text)
+{
+    size_t n = strlen(text);
+    if (n > cap)
+        n = cap;
+    memcpy(h->data, text, n);
+    h->kind = PC_HIT_UNPICKLABLE;
+    h->len = (uint32_t)n;
+}
+
+/* Pickle `o` into the hit; an object that cannot be pickled, or is too
+ * big, is reported by its repr instead (the parent raises with it). */
+static void hit_store(struct pc_hit *h, size_t cap, PyObject *o, uint32_t kind)
+{
+    PyObject *data = PyObject_CallOneArg(pc_dumps, o);
+    if (data && (size_t)PyBytes_GET_SIZE(data) <= cap) {
+        memcpy(h->data, PyBytes_AS_STRING(data), (size_t)PyBytes_GET_SIZE(data));
+        h->kind = kind;
+        h->len = (uint32_t)PyBytes_GET_SIZE(data);
+        Py_DECREF(data);
+        return;
+    }
+    int too_big = data != NULL;
+    Py_XDECREF(data);
+    PyErr_Clear();
+    PyObject *r = PyObject_Repr(o);
+    const char *txt = r ? PyUnicode_AsUTF8(r) : NULL;
+    char msg[512];
+    snprintf(msg, sizeof msg, "the probe's %s %.400s %s",
+             kind == PC_HIT_EXCEPTION ? "exception" : "value", txt ? txt : "?",
+             too_big ? "pickles to more than max_result bytes" : "cannot be pickled");
+    PyErr_Clear();
+    Py_XDECREF(r);
+    hit_text(h, cap, msg);
+}
+
+/*
+ * Runs in a forked worker, which holds the GIL (the parent held it across
+ * fork, so this thread is the one the child's interpreter knows). The
+ * first call tells the interpreter it is in a new process.
+ */
+static bool probe_fn(uint64_t i, void *result, void *arg)
+{
+    struct probe_ctx *c = arg;
+    if (!c->child_ready) {
+        c->child_ready = 1;
+        if (getpid() != c->parent)
+            PyOS_AfterFork_Child();
+    }
+    PyObject *idx = PyLong_FromUnsignedLongLong(i);
+    PyObject *r = idx ? PyObject_CallOneArg(c->probe, idx) : NULL;
+    Py_XDECREF(idx);
+    if (r == Py_None) {
+        Py_DECREF(r);
+        return false;
+    }
+    struct pc_hit *h = result;
+    if (!r) {
+        /* An exception is a result too: it stops the search and is
+         * raised in the parent. */
+        PyObject *t, *v, *tb;
+        PyErr_Fetch(&t, &v, &tb);
+        PyErr_NormalizeException(&t, &v, &tb);
+        hit_store(h, c->cap, v ? v : Py_None, PC_HIT_EXCEPTION);
+        Py_XDECREF(t);
+        Py_XDECREF(v);
+        Py_XDECREF(tb);
+        return true;
+    }
+    hit_store(h, c->cap, r, PC_HIT_VALUE);
+    Py_DECREF(r);
+    return true;
+}
+
+static PyObject *per_worker_list(const coord_search_worker *w, uint32_t n)
+{
+    PyObject *list = PyList_New(n);
+    for (uint32_t k = 0; list && k < n; k++) {
+        PyObject *d = Py_BuildValue(
+            "{sKsKsKsKsssisL}", "iterations", (unsigned long long)w[k].iterations,
+            "checks", (unsigned long long)w[k].checks, "wasted",
+            (unsigned long long)w[k].wasted, "check_every",
+            (unsigned long long)w[k].every, "outcome",
+            coord_search_outcome_name(w[k].outcome), "status", w[k].status,
+            "left_after_claim_ns", (long long)w[k].left_after_claim_ns);
+        if (!d) {
+            Py_CLEAR(list);
+            break;
+        }
+        PyList_SET_ITEM(list, k, d);
+    }
+    return list;
+}
+
+/* The winner's value, or its exception raised here (NULL). */
+static PyObject *hit_value(const struct pc_hit *h)
+{
+    if (h->kind == PC_HIT_UNPICKLABLE) {
+        PyObject *msg = PyUnicode_DecodeUTF8(h->data, h->len, "replace");
+        if (msg) {
+            PyErr_Format(PyExc_TypeError, "coord.search: %U", msg);
+            Py_DECREF(msg);
+        }
+        return NULL;
+    }
+    PyObject *mv = PyMemoryView_FromMemory((char *)h->data, h->len, PyBUF_READ);
+    PyObject *v = mv ? PyObject_CallOneArg(pc_loads, mv) : NULL;
+    Py_XDECREF(mv);
+    if (v && h->kind == PC_HIT_EXCEPTION) {
+        PyErr_SetObject((PyObject *)Py_TYPE(v), v);
+        Py_DECREF(v);
+        return NULL;
+    }
+    return v;
+}
+
+static PyObject *mod_search(PyObject *self, PyObject *args, PyObject *kw)
+{
+    (void)self;
+    static char *kwlist[] = {"probe", "start", "stop", "workers", "check_every",
+                             "early_exit", "claim_lock", "blocks", "timeout_ms",
+                             "max_result", NULL};
+    PyObject *probe;
+    unsigned long long start, stop, every;
+    unsigned int workers;
+    int early, lock, blocks, timeout_ms;
+    Py_ssize_t max_result;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OKKIKpppin:_search", kwlist, &probe,
+                                     &start, &stop, &workers, &every, &early,
+                                     &lock, &blocks, &timeout_ms, &max_result))
+        return NULL;
+    if (!PyCallable_Check(probe)) {
+        PyErr_SetString(PyExc_TypeError, "probe must be callable");
+        return NULL;
+    }
+    if (max_result < 16 ||
+        (size_t)max_result > COORD_SEARCH_MAX_RESULT - sizeof(struct pc_hit)) {
+        PyErr_Format(PyExc_ValueError, "max_result must be 16 .. %zu",
+                     (size_t)COORD_SEARCH_MAX_RESULT - sizeof(struct pc_hit));
+        return NULL;
+    }
+    coord_search_opts o;
+    coord_search_opts_init(&o, start, stop);
+    o.workers = workers;
+    o.check_every = every;
+    o.early_exit = early;
+    o.claim = lock ? COORD_CLAIM_LOCK : COORD_CLAIM_CAS;
+    o.partition = blocks ? COORD_PARTITION_BLOCKS : COORD_PARTITION_INTERLEAVED;
+    o.timeout_ms = timeout_ms;
+    if (workers == 0 || workers > COORD_SEARCH_MAX_WORKERS || start >= stop) {
+        PyErr_Format(PyExc_ValueError,
+                     "coord.search needs 1 .. %u workers and start < stop",
+                     COORD_SEARCH_MAX_WORKERS);
+        return NULL;
+    }
+    coord_search_worker *per = PyMem_Calloc(workers, sizeof *per);
+    size_t size = sizeof(struct pc_hit) + (size_t)max_result;
+    struct pc_hit *hit = PyMem_Calloc(1, size);
+    if (!per || !hit) {
+        PyMem_Free(per);
+        PyMem_Free(hit);
+        return PyErr_NoMemory();
+    }
+    o.per_worker = per;
+    struct probe_ctx ctx = {probe, getpid(), 0, (size_t)max_result};
+    coord_search_stats st;
+    memset(&st, 0, sizeof st);
+    /* The GIL stays held: each forked worker inherits it and runs the
+     * Python probe with it; the parent only waits in C meanwhile. */
+    int r = coord_search(&o, probe_fn, &ctx, hit, size, &st);
+    PyObject *res = NULL;
+    if (PyErr_CheckSignals() < 0)
+        goto out;
+    if (r == COORD_EPEERDIED) {
+        char what[160];
+        int s = st.failed_status;
+        if (s >= 0 && WIFSIGNALED(s))
+            snprintf(what, sizeof what, "coord.search: worker %d died (signal %d)",
+                     st.failed_worker, WTERMSIG(s));
+        else
+            snprintf(what, sizeof what, "coord.search: worker %d died (exit %d)",
+                     st.failed_worker, s >= 0 ? WEXITSTATUS(s) : -1);
+        pc_raise(r, what);
+        goto out;
+    }
+    if (r < 0) {
+        pc_raise(r, "coord.search");
+        goto out;
+    }
+    PyObject *value = Py_None;
+    Py_INCREF(value);
+    if (r == 1) {
+        Py_DECREF(value);
+        if (!(value = hit_value(hit)))
+            goto out;
+    }
+    PyObject *workers_list = per_worker_list(per, st.workers);
+    if (!workers_list) {
+        Py_DECREF(value);
+        goto out;
+    }
+    PyObject *index = r == 1 ? PyLong_FromUnsignedLongLong(st.index) : Py_NewRef(Py_None);
+    res = Py_BuildValue(
+        "{sOsNsOsisKsKsOsKsKsKsKsKsIsdsN}", "found", r == 1 ? Py_True : Py_False,
+        "index", index, "value",
+        value, "winner", st.winner, "iterations", (unsigned long long)st.iterations,
+        "wasted", (unsigned long long)st.wasted, "wasted_estimated",
+        st.wasted_estimated ? Py_True : Py_False, "stop_latency_ns",
+        (unsigned long long)st.stop_latency_ns, "check_every",
+        (unsigned long long)st.check_every, "checks", (unsigned long long)st.checks,
+        "wall_ns", (unsigned long long)st.wall_ns, "run_ns",
+        (unsigned long long)st.run_ns, "workers", st.workers, "iteration_ns",
+        st.iteration_ns, "per_worker", workers_list);
+    Py_DECREF(value);
+out:
+    PyMem_Free(per);
+    PyMem_Free(hit);
+    return res;
+}
+
+static PyMethodDef search_methods[] = {
+    {"_search", PC_METH(mod_search), METH_VARARGS | METH_KEYWORDS,
+     "the core of coord.search (use coord.search)."},
+    {NULL, NULL, 0, NULL}};
+
+int pc_search_add(PyObject *m)
+{
+    return PyModule_AddFunctions(m, search_methods);
+}

@@ -1,0 +1,115 @@
+# SPDX-License-Identifier: MIT
+"""coord.Manager: dicts and lists on coord's manager server, batches, and
+children (forked and spawned) sharing them."""
+
+import multiprocessing
+import os
+import unittest
+
+import coord
+from helpers import fork, join_ok
+
+
+def spawn_incr(d, lst):
+    for _ in range(10):
+        d.incr("n")
+    lst.append("from spawn")
+
+
+class ManagerTest(unittest.TestCase):
+    def setUp(self):
+        self.mgr = coord.Manager()
+        self.addCleanup(self.mgr.shutdown)
+
+    def test_dict_operations(self):
+        d = self.mgr.dict("d")
+        d["i"] = 5
+        d["f"] = 2.5
+        d["s"] = "text"
+        d["b"] = b"\0bytes"
+        d["obj"] = {"nested": [1, (2, 3)]}
+        self.assertEqual(d["i"], 5)
+        self.assertEqual(d.get("f"), 2.5)
+        self.assertEqual(d["s"], "text")
+        self.assertEqual(d["b"], b"\0bytes")
+        self.assertEqual(d["obj"], {"nested": [1, (2, 3)]})
+        self.assertEqual(d.get("missing", 9), 9)
+        with self.assertRaises(KeyError):
+            d["missing"]
+        self.assertEqual(d.incr("i", 3), 8)
+        self.assertEqual(d.incr("new"), 1)
+        self.assertTrue(d.cas("i", 8, 10))
+        self.assertFalse(d.cas("i", 8, 11))
+        self.assertTrue(d.cas("absent", None, "now"))
+        self.assertEqual(sorted(d.keys()), ["absent", "b", "f", "i", "new", "obj", "s"])
+        self.assertEqual(len(d), 7)
+        self.assertIn("s", d)
+        del d["s"]
+        self.assertNotIn("s", d)
+
+    def test_list_operations(self):
+        lst = self.mgr.list("l")
+        self.assertEqual(len(lst), 0)
+        self.assertEqual(lst.append(1), 1)
+        lst.append("two")
+        lst.append([3])
+        self.assertEqual((lst[0], lst[-1], len(lst)), (1, [3], 3))
+        self.assertEqual(list(lst), [1, "two", [3]])
+        self.assertEqual(lst.pop(), [3])
+        self.assertEqual(lst.pop(0), 1)
+        with self.assertRaises(IndexError):
+            lst[5]
+
+    def test_batch_is_one_round_trip_of_many(self):
+        with self.mgr.batch() as b:
+            d = b.dict("bd")
+            for i in range(100):
+                d[str(i)] = i
+            n = d.incr("0", 5)
+            got = d.get("99")
+            missing = d.get("nope")
+            length = d.len()
+            swapped = d.cas("1", 1, 100)
+            ln = b.list("bl").append("x")
+        self.assertEqual((n.value, got.value, length.value, swapped.value, ln.value),
+                         (5, 99, 100, True, 1))
+        with self.assertRaises(KeyError):
+            missing.value
+        self.assertEqual(self.mgr.dict("bd")["1"], 100)
+
+    def test_forked_and_spawned_children_share_it(self):
+        d, lst = self.mgr.dict("c"), self.mgr.list("cl")
+
+        def child():
+            for _ in range(10):
+                d.incr("n")
+            lst.append("from fork")
+        pids = [fork(child) for _ in range(3)]
+        for pid in pids:
+            join_ok(self, pid)
+        p = multiprocessing.get_context("spawn").Process(target=spawn_incr, args=(d, lst))
+        p.start()
+        p.join(60)
+        self.assertEqual(p.exitcode, 0)
+        self.assertEqual(d["n"], 40)
+        self.assertEqual(sorted(lst), ["from fork"] * 3 + ["from spawn"])
+
+    def test_client_of_a_running_server(self):
+        other = coord.Manager(self.mgr.address)
+        other.dict("x")["k"] = "v"
+        self.assertEqual(self.mgr.dict("x")["k"], "v")
+        other.shutdown()  # a client: the server keeps running
+        self.assertEqual(self.mgr.dict("x")["k"], "v")
+
+    def test_after_shutdown_calls_fail_cleanly(self):
+        m = coord.Manager()
+        m.dict("z")["a"] = 1
+        path = m.address
+        m.shutdown()
+        self.assertFalse(os.path.exists(path))
+        with self.assertRaises(coord.Error):
+            coord.Manager(path).dict("z")["a"]
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,94 @@
+# SPDX-License-Identifier: MIT
+"""coord.search: Python probes in forked workers, the loop, flag checks and
+claim in C; results, wasted work bounds, errors and dead workers."""
+
+import os
+import signal
+import unittest
+
+import coord
+
+
+def is_prime(n):
+    return n >= 2 and all(n % d for d in range(2, int(n ** 0.5) + 1))
+
+
+def first_prime_probe(n):
+    return ("prime", n) if is_prime(n) else None
+
+
+def target_probe(target):
+    return lambda n: {"hit": n} if n == target else None
+
+
+class SearchTest(unittest.TestCase):
+    def test_finds_a_prime_with_its_value(self):
+        start = 10 ** 6
+        r = coord.search(first_prime_probe, start, start + 10 ** 5, workers=3)
+        self.assertTrue(r.found)
+        # Whichever worker's prime is claimed first wins (scheduling
+        # decides): the value is that index's, and it is a prime.
+        self.assertEqual(r.value, ("prime", r.index))
+        self.assertTrue(is_prime(r.index))
+        self.assertIn(r.index, range(start, start + 10 ** 5))
+        self.assertIn(r.winner, range(3))
+        self.assertGreaterEqual(r.iterations, 1)
+
+    def test_wasted_is_bounded_by_the_check_interval(self):
+        K = 50
+        for claim in ("cas", "lock"):
+            with self.subTest(claim=claim):
+                r = coord.search(target_probe(30000), 0, 200000, workers=4,
+                                 check_every=K, claim=claim)
+                self.assertEqual((r.found, r.index, r.value), (True, 30000, {"hit": 30000}))
+                self.assertEqual(r.check_every, K)
+                self.assertLessEqual(r.wasted, (r.workers - 1) * K)
+
+    def test_not_found(self):
+        r = coord.search(lambda n: None, 0, 5000, workers=2, check_every=100)
+        self.assertFalse(r.found)
+        self.assertIsNone(r.index)
+        self.assertIsNone(r.value)
+        self.assertEqual(r.winner, -1)
+        self.assertEqual(r.iterations, 5000)
+
+    def test_without_early_exit_every_worker_runs_to_its_end(self):
+        r = coord.search(target_probe(10), 0, 4000, workers=2, early_exit=False,
+                         check_every=100, partition="blocks")
+        self.assertTrue(r.found)
+        self.assertEqual(r.index, 10)
+        # The lecture's baseline: the hitter returns, the other runs on.
+        self.assertEqual(r.iterations, 11 + 2000)
+
+    def test_exception_in_probe_is_raised_here(self):
+        def probe(n):
+            if n == 777:
+                raise KeyError("bad %d" % n)
+        with self.assertRaisesRegex(KeyError, "bad 777"):
+            coord.search(probe, 0, 10000, workers=2)
+
+    def test_unpicklable_value_is_reported(self):
+        with self.assertRaisesRegex(TypeError, "cannot be pickled"):
+            coord.search(lambda n: (lambda: n) if n == 3 else None, 0, 100, workers=1)
+
+    def test_dead_worker_raises_peerdied(self):
+        def probe(n):
+            if n == 1234:
+                os.kill(os.getpid(), signal.SIGKILL)
+        with self.assertRaises(coord.EPEERDIED) as cm:
+            coord.search(probe, 0, 100000, workers=2, check_every=10)
+        self.assertIn("signal 9", str(cm.exception))
+
+    def test_bad_arguments(self):
+        with self.assertRaises(ValueError):
+            coord.search(first_prime_probe, 5, 5)
+        with self.assertRaises(ValueError):
+            coord.search(first_prime_probe, 0, 5, check_every=0)
+        with self.assertRaises(ValueError):
+            coord.search(first_prime_probe, 0, 5, claim="spin")
+        with self.assertRaises(TypeError):
+            coord.search(42, 0, 5)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: MIT */
+/* test-team.c: persistent search workers: many searches on one worker set, first hit wins, kills, timeouts, bad input. */
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+#include "harness.h"
+
+/* What the probe looks for, in shared memory: the test writes it before
+ * each search (the search's start publishes it to the workers). */
+struct board {
+    uint64_t hit[3];       /* UINT64_MAX: unused */
+    _Atomic int32_t pid;   /* a worker publishes its pid here at `kill_at` */
+    uint64_t kill_at;
+};
+
+struct res {
+    uint64_t index;
+    uint64_t check; /* index * 5 + 1: proves the winner's probe filled it */
+};
+
+static bool probe_board(uint64_t i, void *result, void *arg)
+{
+    struct board *b = arg;
+    if (i == b->kill_at)
+        atomic_store(&b->pid, (int32_t)getpid());
+    for (int k = 0; k < 3; k++)
+        if (b->hit[k] == i) {
+            struct res *r = result;
+            r->index = i;
+            r->check = i * 5 + 1;
+            return true;
+        }
+    return false;
+}
+
+static struct board *board_new(void)
+{
+    struct board *b = mmap(NULL, sizeof *b, PROT_READ | PROT_WRITE,
+                           MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ASSERT_TRUE(b != MAP_FAILED);
+    b->hit[0] = b->hit[1] = b->hit[2] = UINT64_MAX;
+    b->kill_at = UINT64_MAX;
+    atomic_store(&b->pid, 0);
+    return b;
+}
+
+static coord_team *team_new(uint32_t workers, coord_partition p,
+                            struct board *b)
+{
+    coord_search_opts o = COORD_SEARCH_OPTS_INIT;
+    o.workers = workers;
+    o.partition = p;
+    coord_team *t;
+    ASSERT_OK(coord_team_create(&t, &o, probe_board, b, sizeof(struct res)));
+    return t;
+}
+
+static uint64_t rng = 0x2545F4914F6CDD1Dull;
+
+/* Many searches on the same workers: every one finds its own hit (the
+ * first of up to three, whichever claims), with the winner's result, and
+ * no worker is ever forked again. */
+static void many_searches(coord_partition p)
+{
+    struct board *b = board_new();
+    coord_team *t = team_new(3, p, b);
+    int pids[3];
+    for (uint32_t w = 0; w < 3; w++)
+        ASSERT_GT(pids[w] = coord_team_worker_pid(t, w), 0);
+    for (int k = 0; k < 500; k++) {
+        uint64_t len = 1 + test_rand(&rng) % 20000;
+        int nhits = (int)(test_rand(&rng) % 4); /* 0: nothing to find */
+        for (int h = 0; h < 3; h++)
+            b->hit[h] = h < nhits ? 1000 + test_rand(&rng) % len : UINT64_MAX;
+        struct res r = {0};
+        coord_search_stats st;
+        int rc = coord_team_search(t, 1000, 1000 + len, &r, &st, 30000);
+        ASSERT_EQ(rc, nhits > 0 ? 1 : 0);
+        ASSERT_EQ(st.workers, 3);
+        if (nhits == 0) {
+            ASSERT_EQ(st.winner, -1);
+            ASSERT_EQ_U(st.iterations, len); /* every index, once */
+            continue;
+        }
+        ASSERT_TRUE(st.index == b->hit[0] || st.index == b->hit[1] ||
+                    st.index == b->hit[2]);
+        ASSERT_EQ_U(r.index, st.index);
+        ASSERT_EQ_U(r.check, st.index * 5 + 1);
+        ASSERT_TRUE(st.winner >= 0 && st.winner < 3);
+        ASSERT_GE(st.wall_ns, st.run_ns);
+        ASSERT_GT(st.check_every, 0);
+    }
+    for (uint32_t w = 0; w < 3; w++)
+        ASSERT_EQ(coord_team_worker_pid(t, w), pids[w]);
+    ASSERT_OK(coord_team_destroy(t));
+    pid_t kids[8];
+    ASSERT_EQ(test_children(kids, 8), 0);
+    munmap(b, sizeof *b);
+}
+
+TEST(team_many_searches_interleaved)
+{
+    many_searches(COORD_PARTITION_INTERLEAVED);
+}
+
+TEST(team_many_searches_blocks)
+{
+    many_searches(COORD_PARTITION_BLOCKS);
+}
+
+/* A range with fewer indexes than workers: the idle ones find nothing to
+ * do, and the search still ends. */
+TEST(team_range_smaller_than_workers)
+{
+    struct board *b = board_new();
+    coord_team *t = team_new(4, COORD_PARTITION_BLOCKS, b);
+    coord_search_stats st;
+    struct res r;
+    ASSERT_EQ(coord_team_search(t, 7, 9, &r, &st, 30000), 0);
+    ASSERT_EQ_U(st.iterations, 2);
+    b->hit[0] = 8;
+    ASSERT_EQ(coord_team_search(t, 7, 9, &r, &st, 30000), 1);
+    ASSERT_EQ_U(r.index, 8);
+    ASSERT_OK(coord_team_destroy(t));
+    munmap(b, sizeof *b);
+}
+
+/* SIGKILL one worker in the middle of a search that only the kill can end:
+ * the search reports it (no hang), the team is broken, no zombie. */
+TEST(team_worker_killed_mid_search)
+{
+    struct board *b = board_new();
+    coord_team *t = team_new(2, COORD_PARTITION_BLOCKS, b);
+    b->kill_at = 500; /* in worker 0's block */
+    pid_t k = test_fork(test_kill_published, &b->pid);
+    coord_search_stats st;
+    ASSERT_CODE(coord_team_search(t, 0, UINT64_MAX, NULL, &st, 60000),
+                COORD_EPEERDIED);
+    ASSERT_EQ(st.failed_worker, 0);
+    ASSERT_TRUE(WIFSIGNALED(st.failed_status));
+    ASSERT_EQ(WTERMSIG(st.failed_status), SIGKILL);
+    ASSERT_CODE(coord_team_search(t, 0, 100, NULL, &st, 1000), COORD_EBROKEN);
+    ASSERT_OK(coord_team_destroy(t));
+    test_join_ok(k, 30000);
+    pid_t kids[8];
+    ASSERT_EQ(test_children(kids, 8), 0);
+    munmap(b, sizeof *b);
+}
+
+/* A worker killed while the team is idle: the next search reports it. */
+TEST(team_worker_killed_between_searches)
+{
+    struct board *b = board_new();
+    coord_team *t = team_new(3, COORD_PARTITION_INTERLEAVED, b);
+    b->hit[0] = 42;
+    struct res r;
+    coord_search_stats st;
+    ASSERT_EQ(coord_team_search(t, 0, 1000, &r, &st, 30000), 1);
+    int pid = coord_team_worker_pid(t, 2);
+    ASSERT_GT(pid, 0);
+    ASSERT_EQ(kill(pid, SIGKILL), 0);
+    ASSERT_CODE(coord_team_search(t, 0, 1000, &r, &st, 30000),
+                COORD_EPEERDIED);
+    ASSERT_EQ(st.failed_worker, 2);
+    ASSERT_OK(coord_team_destroy(t));
+    munmap(b, sizeof *b);
+}
+
+/* At the deadline the workers leave at their next check; the team is
+ * still whole and the next search works. */
+TEST(team_timeout_then_next_search)
+{
+    struct board *b = board_new();
+    coord_team *t = team_new(2, COORD_PARTITION_INTERLEAVED, b);
+    coord_search_stats st;
+    struct res r;
+    ASSERT_CODE(coord_team_search(t, 0, UINT64_MAX, &r, &st, 50),
+                COORD_ETIMEDOUT);
+    ASSERT_EQ(st.winner, -1);
+    b->hit[0] = 12345;
+    ASSERT_EQ(coord_team_search(t, 0, 100000, &r, &st, 30000), 1);
+    ASSERT_EQ_U(r.index, 12345);
+    ASSERT_OK(coord_team_destroy(t));
+    munmap(b, sizeof *b);
+}
+
+TEST(team_bad_input)
+{
+    struct board *b = board_new();
+    coord_team *t;
+    coord_search_opts z;
+    memset(&z, 0, sizeof z);
+    /* Zeroed options: rejected, nothing forked. */
+    ASSERT_CODE(coord_team_create(&t, &z, probe_board, b, 0), COORD_EINVAL);
+    coord_search_opts o = COORD_SEARCH_OPTS_INIT;
+    o.workers = 2;
+    ASSERT_CODE(coord_team_create(NULL, &o, probe_board, b, 0), COORD_EINVAL);
+    ASSERT_CODE(coord_team_create(&t, NULL, probe_board, b, 0), COORD_EINVAL);
+    ASSERT_CODE(coord_team_create(&t, &o, NULL, b, 0), COORD_EINVAL);
+    ASSERT_CODE(coord_team_create(&t, &o, probe_board, b,
+                                  COORD_SEARCH_MAX_RESULT + 1),
+                COORD_EINVAL);
+    coord_search_worker pw[2];
+    coord_search_opts x = o;
+    x.per_worker = pw;
+    ASSERT_CODE(coord_team_create(&t, &x, probe_board, b, 0), COORD_EINVAL);
+    x = o;
+    x.check_every = COORD_CHECK_NEVER;
+    x.early_exit = false;
+    ASSERT_CODE(coord_team_create(&t, &x, probe_board, b, 0), COORD_EINVAL);
+    pid_t kids[8];
+    ASSERT_EQ(test_children(kids, 8), 0);
+    ASSERT_OK(coord_team_create(&t, &o, probe_board, b, sizeof(struct res)));
+    struct res r;
+    ASSERT_CODE(coord_team_search(NULL, 0, 1, &r, NULL, -1), COORD_EINVAL);
+    ASSERT_CODE(coord_team_search(t, 5, 5, &r, NULL, -1), COORD_EINVAL);
+    ASSERT_CODE(coord_team_search(t, 0, 1, &r, NULL, 0), COORD_EINVAL);
+    ASSERT_CODE(coord_team_search(t, 0, 1, &r, NULL, -7), COORD_EINVAL);
+    ASSERT_CODE(coord_team_worker_pid(t, 2), COORD_EINVAL);
+    ASSERT_CODE(coord_team_worker_pid(NULL, 0), COORD_EINVAL);
+    ASSERT_EQ(coord_team_search(t, 0, 1, NULL, NULL, -1), 0); /* still whole */
+    ASSERT_OK(coord_team_destroy(t));
+    ASSERT_OK(coord_team_destroy(NULL));
+    munmap(b, sizeof *b);
+}
+
+#define TEST_LIST(X)                                                           \
+    X(team_many_searches_interleaved)                                          \
+    X(team_many_searches_blocks)                                               \
+    X(team_range_smaller_than_workers)                                         \
+    X(team_worker_killed_mid_search)                                           \
+    X(team_worker_killed_between_searches)                                     \
+    X(team_timeout_then_next_search)                                           \
+    X(team_bad_input)
+#define HELPER_LIST(X)
+TEST_MAIN()
