@@ -15,6 +15,25 @@
 
 #include "harness.h"
 
+/* The parent of `pid` and its state letter, from /proc/<pid>/stat (0 when
+ * it cannot be read). The command name may hold spaces: parse after ')'. */
+static int ppid_of(int pid, char *state)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t k = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[k] = 0;
+    char *rp = strrchr(buf, ')');
+    int ppid;
+    if (!rp || sscanf(rp + 1, " %c %d", state, &ppid) != 2)
+        return 0;
+    return ppid;
+}
+
 /* Children of this process still in /proc (zombies included). */
 static int count_children(void)
 {
@@ -22,23 +41,10 @@ static int count_children(void)
     ASSERT_TRUE(d != NULL);
     int n = 0;
     struct dirent *e;
+    char state;
     while ((e = readdir(d))) {
-        if (e->d_name[0] < '0' || e->d_name[0] > '9')
-            continue;
-        char path[300], buf[512];
-        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
-        FILE *f = fopen(path, "r");
-        if (!f)
-            continue;
-        size_t k = fread(buf, 1, sizeof buf - 1, f);
-        fclose(f);
-        buf[k] = 0;
-        /* pid (comm) state ppid: comm may hold spaces, so parse after ')'. */
-        char *rp = strrchr(buf, ')');
-        char state;
-        int ppid;
-        if (rp && sscanf(rp + 1, " %c %d", &state, &ppid) == 2 &&
-            ppid == (int)getpid())
+        int pid = atoi(e->d_name);
+        if (pid > 0 && ppid_of(pid, &state) == (int)getpid())
             n++;
     }
     closedir(d);
@@ -635,20 +641,10 @@ static void paced_killer(struct ctl *c, pid_t parent)
             DIR *d = opendir("/proc");
             struct dirent *e;
             while (d && victim == 0 && (e = readdir(d))) {
-                int pid = atoi(e->d_name), ppid = 0;
-                char path[300], buf[512], *rp, state;
-                if (pid <= 0 || pid == (int)getpid())
-                    continue;
-                snprintf(path, sizeof path, "/proc/%d/stat", pid);
-                FILE *f = fopen(path, "r");
-                if (!f)
-                    continue;
-                size_t n = fread(buf, 1, sizeof buf - 1, f);
-                fclose(f);
-                buf[n] = 0;
-                rp = strrchr(buf, ')');
-                if (!rp || sscanf(rp + 1, " %c %d", &state, &ppid) != 2 ||
-                    ppid != (int)parent || state == 'Z')
+                int pid = atoi(e->d_name);
+                char state;
+                if (pid <= 0 || pid == (int)getpid() ||
+                    ppid_of(pid, &state) != (int)parent || state == 'Z')
                     continue;
                 bool again = false;
                 for (uint32_t j = 0; j < k; j++)
