@@ -6,7 +6,7 @@ CMAKE_FLAGS ?=
 CTEST_FLAGS ?=
 PREFIX ?= /usr/local
 
-.PHONY: all build test demo bench bench-smoke install deps clean check-loop
+.PHONY: all build test demo bench bench-smoke install deps clean check-loop torture
 
 all: build
 
@@ -36,6 +36,12 @@ install: build
 check-loop: build
 	cd $(BUILD) && for i in $$(seq 1 $${N:-20}); do \
 	  ctest -j 2 --output-on-failure $(CTEST_FLAGS) || exit 1; done
+
+# The torture suite (tests/torture/): SIGKILLs into a pool and a queue,
+# abuse of a manager; prints its counts as a closing table. TORTURE=short
+# for the CI length (about a minute on 2 cores).
+torture: build
+	cd $(BUILD) && COORD_TORTURE=$${TORTURE:-full} ctest -L torture --output-on-failure -V
 
 clean:
 	rm -rf $(BUILD)

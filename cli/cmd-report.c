@@ -31,6 +31,7 @@ struct exp {
     const char *extra_full; /* one more, in the default (not quick) run */
     enum exp_state state;
     char why[256];
+    bool partial; /* failed, its partial stdout kept as data/NAME.out.txt */
     double secs;
     char cmdline[256];
     struct json *j;
@@ -1090,6 +1091,29 @@ static void machine(struct report *r)
 
 /* ---- running ---------------------------------------------------------------- */
 
+/* The report lists only what an experiment really wrote: its JSON when
+ * it succeeded; after a failure (an error, a crash, the time limit) the
+ * stdout it left is not a JSON document, so it is kept under another
+ * name when there is something in it and removed when it is empty. */
+static void keep_output(struct report *r, struct exp *e, const char *out)
+{
+    e->partial = false;
+    if (e->state == EXP_OK) {
+        add_file(r, "data/%s.json", e->name);
+        return;
+    }
+    struct stat sb;
+    char kept[4200];
+    snprintf(kept, sizeof kept, "%s/data/%s.out.txt", r->out, e->name);
+    unlink(kept);
+    if (stat(out, &sb) == 0 && sb.st_size > 0 && rename(out, kept) == 0) {
+        e->partial = true;
+        add_file(r, "data/%s.out.txt", e->name);
+    } else {
+        unlink(out);
+    }
+}
+
 static void run_one(struct report *r, struct exp *e, size_t idx, size_t n,
                     int timeout_s, bool quick)
 {
@@ -1136,8 +1160,6 @@ static void run_one(struct report *r, struct exp *e, size_t idx, size_t n,
         run_one(r, e, idx, n, timeout_s, false);
         return;
     }
-    add_file(r, "data/%s.json", e->name);
-    add_file(r, "data/%s.log", e->name);
     if (rc != 0) {
         e->state = EXP_FAILED;
         snprintf(e->why, sizeof e->why, "%s", why);
@@ -1163,6 +1185,8 @@ static void run_one(struct report *r, struct exp *e, size_t idx, size_t n,
         }
         free(text);
     }
+    keep_output(r, e, out);
+    add_file(r, "data/%s.log", e->name);
     fprintf(stderr, "report: [%zu/%zu] %s: %s in %.1f s%s%s\n", idx, n,
             e->name, e->state == EXP_OK ? "done" : "FAILED", e->secs,
             e->state == EXP_OK ? "" : ": ", e->state == EXP_OK ? "" : e->why);
@@ -1181,9 +1205,17 @@ static void section(struct report *r, struct exp *e)
                            "`%s` command.", e->name);
         return;
     case EXP_FAILED:
-        rdoc_para(&r->doc, "**Failed** after %.1f s: %s. Its output is in "
-                           "`data/%s.json` and `data/%s.log`.",
-                  e->secs, e->why, e->name, e->name);
+        if (e->partial)
+            rdoc_para(&r->doc, "**Failed** after %.1f s: %s. No data: what it "
+                               "printed before it stopped is in "
+                               "`data/%s.out.txt`, its messages in "
+                               "`data/%s.log`.",
+                      e->secs, e->why, e->name, e->name);
+        else
+            rdoc_para(&r->doc, "**Failed** after %.1f s: %s. No data: it "
+                               "printed nothing on stdout; its messages are "
+                               "in `data/%s.log`.",
+                      e->secs, e->why, e->name);
         return;
     case EXP_OK:
         break;

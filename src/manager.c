@@ -422,6 +422,65 @@ fail:
     return false;
 }
 
+/* ---- deadlines ----------------------------------------------------------
+ * A connection holds a slot (max_clients) and descriptors, so one that
+ * does not speak must not hold them for long: until its first frame is
+ * served it lives at most handshake_ms from its accept, and afterwards a
+ * partial frame that gets no new byte for stall_ms closes it. Replies the
+ * client does not read (out_armed) and complete frames waiting for their
+ * turn (pending) are the server's wait, not the client's, and never time
+ * out. Each connection keeps its own deadline; next_timer is a lower bound
+ * of them, so the loop costs nothing while no deadline is set, and a sweep
+ * (every connection, O(max_clients)) runs only when next_timer is due. */
+
+static void timer_arm(struct server *sv, struct conn *c, uint64_t deadline)
+{
+    c->deadline = deadline;
+    if (deadline < sv->next_timer)
+        sv->next_timer = deadline;
+}
+
+static bool conn_timed(const struct conn *c)
+{
+    return !c->greeted || (c->in_len > 0 && !c->out_armed && !c->pending);
+}
+
+/* Close the connections whose deadline passed; recompute next_timer. */
+static void timer_sweep(struct server *sv, uint64_t now)
+{
+    uint64_t next = UINT64_MAX;
+    for (struct conn *c = sv->all, *nx; c; c = nx) {
+        nx = c->next;
+        if (!conn_timed(c))
+            continue;
+        if (now >= c->deadline) {
+            if (c->in_len > 0)
+                sv->s.st.malformed++; /* a half frame is dropped */
+            conn_close(sv, c);
+        } else if (c->deadline < next) {
+            next = c->deadline;
+        }
+    }
+    sv->next_timer = next;
+}
+
+/* The epoll_wait timeout: `tmo` (0 or -1, the loop's own choice), shortened
+ * to reach the next connection deadline; sweeps first when it is due. */
+static int timer_wait_ms(struct server *sv, int tmo)
+{
+    /* Checked on busy turns too (tmo 0): a loop kept awake by other
+     * clients must still close the silent ones. */
+    if (sv->next_timer == UINT64_MAX)
+        return tmo;
+    uint64_t now = coord_clock_ns();
+    if (now >= sv->next_timer)
+        timer_sweep(sv, now);
+    if (tmo == 0 || sv->next_timer == UINT64_MAX)
+        return tmo;
+    uint64_t ms = (sv->next_timer - now + 999999) / 1000000;
+    return ms > INT32_MAX ? INT32_MAX : (int)ms;
+}
+
 /* Serve up to FRAMES_PER_TURN complete frames from the input buffer.
  * Returns false when the connection was closed. */
 static bool conn_serve(struct server *sv, struct conn *c)
@@ -499,6 +558,11 @@ static bool conn_serve(struct server *sv, struct conn *c)
     }
     if (more && !c->out_armed)
         pending_push(sv, c);
+    /* A partial frame left: its clock starts now (new bytes, or the end of
+     * a wait that was ours: backpressure or a pending turn). */
+    if (c->greeted && conn_timed(c))
+        timer_arm(sv, c,
+                  coord_clock_ns() + (uint64_t)sv->s.o.stall_ms * 1000000);
     return true;
 }
 
@@ -556,65 +620,6 @@ static ssize_t recv_fds(struct server *sv, struct conn *c)
     return n;
 }
 
-/* ---- deadlines ----------------------------------------------------------
- * A connection holds a slot (max_clients) and descriptors, so one that
- * does not speak must not hold them for long: until its first frame is
- * served it lives at most handshake_ms from its accept, and afterwards a
- * partial frame that gets no new byte for stall_ms closes it. Replies the
- * client does not read (out_armed) and complete frames waiting for their
- * turn (pending) are the server's wait, not the client's, and never time
- * out. Each connection keeps its own deadline; next_timer is a lower bound
- * of them, so the loop costs nothing while no deadline is set, and a sweep
- * (every connection, O(max_clients)) runs only when next_timer is due. */
-
-static void timer_arm(struct server *sv, struct conn *c, uint64_t deadline)
-{
-    c->deadline = deadline;
-    if (deadline < sv->next_timer)
-        sv->next_timer = deadline;
-}
-
-static bool conn_timed(const struct conn *c)
-{
-    return !c->greeted || (c->in_len > 0 && !c->out_armed && !c->pending);
-}
-
-/* Close the connections whose deadline passed; recompute next_timer. */
-static void timer_sweep(struct server *sv, uint64_t now)
-{
-    uint64_t next = UINT64_MAX;
-    for (struct conn *c = sv->all, *nx; c; c = nx) {
-        nx = c->next;
-        if (!conn_timed(c))
-            continue;
-        if (now >= c->deadline) {
-            if (c->in_len > 0)
-                sv->s.st.malformed++; /* a half frame is dropped */
-            conn_close(sv, c);
-        } else if (c->deadline < next) {
-            next = c->deadline;
-        }
-    }
-    sv->next_timer = next;
-}
-
-/* The epoll_wait timeout: `tmo` (0 or -1, the loop's own choice), shortened
- * to reach the next connection deadline; sweeps first when it is due. */
-static int timer_wait_ms(struct server *sv, int tmo)
-{
-    /* Checked on busy turns too (tmo 0): a loop kept awake by other
-     * clients must still close the silent ones. */
-    if (sv->next_timer == UINT64_MAX)
-        return tmo;
-    uint64_t now = coord_clock_ns();
-    if (now >= sv->next_timer)
-        timer_sweep(sv, now);
-    if (tmo == 0 || sv->next_timer == UINT64_MAX)
-        return tmo;
-    uint64_t ms = (sv->next_timer - now + 999999) / 1000000;
-    return ms > INT32_MAX ? INT32_MAX : (int)ms;
-}
-
 static void conn_read(struct server *sv, struct conn *c)
 {
     if (c->in_len == c->in_cap) {
@@ -642,10 +647,7 @@ static void conn_read(struct server *sv, struct conn *c)
         return;
     }
     c->in_len += (size_t)n;
-    /* New bytes of a frame that is still partial restart its clock. */
-    if (conn_serve(sv, c) && c->greeted && conn_timed(c))
-        timer_arm(sv, c,
-                  coord_clock_ns() + (uint64_t)sv->s.o.stall_ms * 1000000);
+    conn_serve(sv, c);
 }
 
 static void do_accept(struct server *sv)

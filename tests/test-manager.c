@@ -1973,6 +1973,43 @@ TEST(manager_half_frame_stall)
     stop_ok(m);
 }
 
+TEST(manager_partial_frame_after_pending_turns)
+{
+    /* 20 frames and the start of a 21st in one write: the server serves
+     * them over several turns (8 per turn), then holds the partial frame.
+     * Its stall clock starts then, not at the connection's accept: a sweep
+     * run for another connection's handshake deadline must not close it. */
+    coord_manager_opts o;
+    coord_manager_opts_init(&o);
+    o.handshake_ms = 200;
+    o.stall_ms = 20000;
+    coord_manager *m;
+    ASSERT_OK(coord_manager_start(&m, NULL, &o));
+    const char *p = coord_manager_path(m);
+    int a = raw_hello(p);
+    const uint8_t get[] = {1, 0, 1, 0, 1, 0, 'd', 'k'};
+    uint8_t one[32], b[32 * 21];
+    size_t n = frame(one, 1, COORD__W_REQ, 1, get, sizeof get);
+    for (int i = 0; i < 21; i++)
+        memcpy(b + i * n, one, n);
+    raw_send(a, b, 20 * n + 5);
+    for (int i = 0; i < 20; i++) {
+        read_exact(a, b, 17);
+        ASSERT_EQ(b[5], COORD__W_REP);
+    }
+    /* Another connection times out: a sweep has run. */
+    uint64_t t0 = coord_clock_ns();
+    int late = raw_connect(p);
+    ASSERT_GE(wait_closed_ms(late, t0), 150);
+    close(late);
+    /* The rest of the partial frame is served. */
+    raw_send(a, one + 5, n - 5);
+    read_exact(a, b, 17);
+    ASSERT_EQ(b[5], COORD__W_REP);
+    close(a);
+    stop_ok(m);
+}
+
 TEST(manager_cli_bad_socket)
 {
     /* A bad path is reported as what it is, before "serving" is printed. */
@@ -2034,6 +2071,7 @@ TEST(manager_cli_bad_socket)
     X(manager_handshake_deadline)                                              \
     X(manager_half_frame_stall)                                                \
     X(manager_cli_bad_socket)                                                  \
+    X(manager_partial_frame_after_pending_turns)                               \
     X(manager_client_spin_keeps_the_deadline)
 #define HELPER_LIST(X)
 TEST_MAIN()

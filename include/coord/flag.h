@@ -76,23 +76,31 @@ COORD_EXTERN int coord_flag_create(coord_flag **out);
  * shared-memory file /dev/shm/coord.<name> (mode 0600, O_EXCL) so that
  * unrelated processes can coord_flag_open() it. `name` is 1..200 characters
  * of [A-Za-z0-9._-]. Returns 0, COORD_EINVAL (bad name), COORD_EEXIST (name
- * taken), COORD_EACCES or COORD_ENOMEM.
+ * taken, by any kind of file), COORD_EACCES, COORD_EMFILE (out of file
+ * descriptors), COORD_ENOMEM (out of memory or shared-memory space) or
+ * COORD_EIO (any other system error).
  */
 COORD_EXTERN int coord_flag_create_named(coord_flag **out, const char *name);
 
 /*
  * coord_flag_open: map the flag another process created with `name`.
- * Returns 0, COORD_EINVAL, COORD_ENOENT (no such name), COORD_EPROTO (not a
- * coord flag: bad magic, kind or size), COORD_EVERSION (other ABI version),
- * COORD_EAGAIN (the creator has not finished initialising it) or
- * COORD_EACCES.
+ * Every named open (flag, value, array, region, queue) trusts only a file
+ * that is ours alone: a regular file owned by the caller's euid with no
+ * group or other permission bits; a symlink, directory, FIFO, another
+ * user's file or a file with mode bits beyond 0600 is refused with
+ * COORD_EACCES (docs/segments.md lists every check).
+ * Returns 0, COORD_EINVAL, COORD_ENOENT (no such name), COORD_EACCES,
+ * COORD_EPROTO (not a coord flag: bad magic, kind or size), COORD_EVERSION
+ * (other ABI version), COORD_EAGAIN (the creator has not finished
+ * initialising it), COORD_EMFILE, COORD_ENOMEM or COORD_EIO.
  */
 COORD_EXTERN int coord_flag_open(coord_flag **out, const char *name);
 
 /*
  * coord_flag_destroy: release this process's handle. For a flag from
- * coord_flag_create, coord_flag_create_named or coord_flag_open this unmaps it; the creator process of
- * a named flag also removes its name. Other processes that still map it may
+ * coord_flag_create, coord_flag_create_named or coord_flag_open this unmaps
+ * it (as this process recorded the mapping, whatever the shared words
+ * say); the creator process of a named flag also removes its name. Other processes that still map it may
  * keep using it. NULL is ignored. Concurrency: no other thread of this
  * process may use `f` during or after the call.
  */
@@ -139,7 +147,9 @@ COORD_EXTERN bool coord_flag_claim_locked(coord_flag *f);
 /*
  * coord_flag_claim_epoch: claim the flag for epoch `epoch` only, in `mode`.
  * Returns 1 when this caller won epoch `epoch`, 0 when the flag is already
- * set or the epoch has moved on, COORD_EINVAL (NULL or unknown mode).
+ * set or the epoch has moved on, COORD_EINVAL (NULL or unknown mode); in
+ * COORD_CLAIM_LOCK mode also COORD_EDEADLK (this thread holds the lock) or
+ * COORD_EPROTO (the lock's memory was overwritten by another process).
  * Concurrency and progress: as coord_flag_claim / coord_flag_claim_locked.
  */
 COORD_EXTERN int coord_flag_claim_epoch(coord_flag *f, uint32_t epoch,
