@@ -47,6 +47,14 @@ class FlagTest(unittest.TestCase):
         self.assertTrue(flag.is_set())
         self.assertFalse(flag.claim())
 
+    def test_truth_value_is_is_set(self):
+        flag = coord.Flag()
+        self.assertFalse(flag)
+        flag.set()
+        self.assertTrue(flag)
+        flag.reset()
+        self.assertFalse(flag)
+
     def test_claim_locked_and_epochs(self):
         flag = coord.Flag()
         self.assertTrue(flag.claim_locked())
