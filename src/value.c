@@ -293,12 +293,11 @@ int coord_value_set_i64(coord_value *v, int64_t in)
     coord_type t;
     if (!v)
         return COORD_EINVAL;
-    int r = lock_quiet(v, &t);
-    if (r)
-        return r;
-    store(v, t, from_i64(t, in));
-    coord__mutex_unlock(&v->lock);
-    return 0;
+    int r = type_of(v, &t);
+    /* Should the type word change before set reads it again, set narrows
+     * these bytes to that type: a wrong number, never undefined behaviour
+     * (see bool_of in scalar.c). */
+    return r ? r : coord_value_set(v, from_i64(t, in));
 }
 
 int coord_value_add_i64(coord_value *v, int64_t delta, int64_t *old)
