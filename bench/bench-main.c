@@ -92,6 +92,9 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: coord_bench COMPONENT|all [--seconds S] [--runs N] "
                "[--workers 1,2,4,...]\n"
+               "       coord_bench queue [--producers 1,4,...] "
+               "[--consumers 1,4,...] [--size BYTES]\n"
+               "       (one row per count, or per producers x consumers)\n"
                "components:");
     for (size_t i = 0; i < NCOMP; i++)
         fprintf(f, " %s", components[i].name);
@@ -114,6 +117,28 @@ int main(int argc, char **argv)
                         argv[i]);
                 return 2;
             }
+        } else if ((!strcmp(argv[i], "--producers") ||
+                    !strcmp(argv[i], "--consumers")) &&
+                   i + 1 < argc) {
+            bool prod = argv[i][2] == 'p';
+            int n = bench_parse_counts(argv[++i],
+                                       prod ? o.producers : o.consumers,
+                                       BENCH_MAX_SIDE);
+            if (n < 0) {
+                fprintf(stderr, "coord_bench: bad %s list '%s'\n",
+                        prod ? "--producers" : "--consumers", argv[i]);
+                return 2;
+            }
+            *(prod ? &o.nproducers : &o.nconsumers) = n;
+        } else if (!strcmp(argv[i], "--size") && i + 1 < argc) {
+            char *end;
+            unsigned long v = strtoul(argv[++i], &end, 10);
+            if (*end || argv[i][0] < '0' || argv[i][0] > '9' || v < 1 ||
+                v > 65536) {
+                fprintf(stderr, "coord_bench: bad --size '%s'\n", argv[i]);
+                return 2;
+            }
+            o.size = v;
         } else if (!strcmp(argv[i], "--help")) {
             usage(stdout);
             return 0;

@@ -12,7 +12,7 @@
  * 1,2,4,8), one pool is started and warmed outside the clock, then runs
  * interleave three cases:
  *   map       coord_pool_map of N tasks (automatic chunks);
- *   stream    N x coord_pool_submit, results taken with coord_pool_result
+ *   stream    N/4 x coord_pool_submit, results taken with coord_pool_result
  *             (timeout 0) between submits and waited for at the end (each
  *             task its own message, the default for submit);
  *   stream64  the same on a pool with opts.chunk = 64.
@@ -100,9 +100,11 @@ int bench_pool(const struct bench_opts *o)
     if (runs > MAX_RUNS)
         runs = MAX_RUNS;
     /* Tasks per run: about the time budget spread over every run of every
-     * case and count, at an assumed 1 µs per task, within [10k, 1M]. */
-    double per = o->seconds * 1e6 / (runs * nw * NCASES);
+     * case and count, at an assumed 0.2 µs per map task and 2 µs per
+     * streamed one, within [10k, 1M] (a quarter of that for streaming). */
+    double per = o->seconds * 1e6 / (runs * nw * 4.2);
     size_t n = per < 10000 ? 10000 : per > 1e6 ? 1000000 : (size_t)per;
+    size_t ns = n / 4;
     uint64_t *t = malloc(n * sizeof *t), *res = malloc(n * sizeof *res);
     double med[NCASES][64];
     int rc = 0;
@@ -120,8 +122,8 @@ int bench_pool(const struct bench_opts *o)
                   run_stream(p64, t, n / 4) > 0;
         for (int k = 0; ok && k < runs; k++) {
             v[C_MAP][k] = run_map(p, t, res, n);
-            v[C_STREAM][k] = run_stream(p, t, n);
-            v[C_STREAM64][k] = run_stream(p64, t, n);
+            v[C_STREAM][k] = run_stream(p, t, ns);
+            v[C_STREAM64][k] = run_stream(p64, t, ns);
             for (int c = 0; c < NCASES; c++)
                 ok = ok && v[c][k] > 0;
         }

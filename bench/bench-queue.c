@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* bench-queue.c: queue cost per message (1->1, 1->4 with pills, 4->4), put+get in one process, and round trip. */
+/* bench-queue.c: queue cost per message (1->1, 1->4 with pills, 4->4, or any producers x consumers grid), put+get in one process, round trip. */
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -43,14 +43,14 @@ static double run_pc(unsigned np, unsigned nc, size_t msg, uint64_t n)
     coord_queue *q;
     if (c == MAP_FAILED || coord_queue_create(&q, 1024, msg) != 0)
         return -1;
-    pid_t pids[8];
+    pid_t pids[2 * BENCH_MAX_SIDE];
     uint64_t per = n / np;
     fflush(NULL);
     for (unsigned i = 0; i < np + nc; i++) {
         pids[i] = fork();
         if (pids[i] != 0)
             continue;
-        unsigned char m[64] = {0};
+        unsigned char m[65536] = {0};
         uint64_t id, cnt = 0, sum = 0;
         size_t len;
         wait_go(c);
@@ -144,9 +144,60 @@ static double run_roundtrip(uint64_t n)
     return ok ? ns : -1;
 }
 
+/* One case: a probe run sizes n for the per-run budget, then `runs` runs;
+ * the median goes out as one row. Returns 0, or 1 when a run lost or
+ * duplicated messages. */
+static int pc_case(const char *name, unsigned np, unsigned nc, size_t msg,
+                   double per_run_ns, int runs)
+{
+    double ns[MAX_RUNS];
+    double probe = run_pc(np, nc, msg, 20000);
+    if (probe <= 0) {
+        fprintf(stderr, "bench queue: %s lost or duplicated messages\n", name);
+        return 1;
+    }
+    uint64_t n = (uint64_t)(per_run_ns / probe);
+    n = n < 10000 ? 10000 : n;
+    for (int r = 0; r < runs; r++) {
+        ns[r] = run_pc(np, nc, msg, n);
+        if (ns[r] <= 0) {
+            fprintf(stderr, "bench queue: %s lost or duplicated\n", name);
+            return 1;
+        }
+    }
+    bench_report("queue", name, ns, runs);
+    return 0;
+}
+
+/* --producers / --consumers: every combination, in the order given (put
+ * 1 first in both lists for the 1 -> 1 base the others are compared with,
+ * in the same run). */
+static int bench_queue_grid(const struct bench_opts *o, int runs)
+{
+    static const unsigned one[1] = {1};
+    const unsigned *ps = o->nproducers ? o->producers : one;
+    const unsigned *cs = o->nconsumers ? o->consumers : one;
+    int np = o->nproducers ? o->nproducers : 1;
+    int nc = o->nconsumers ? o->nconsumers : 1;
+    size_t msg = o->size ? o->size : 8;
+    double per_run_ns = o->seconds * 1e9 / (double)(np * nc) / runs;
+    for (int i = 0; i < np; i++) {
+        for (int k = 0; k < nc; k++) {
+            char name[64];
+            snprintf(name, sizeof name, "%up_%uc_pills_%zuB", ps[i], cs[k],
+                     msg);
+            if (pc_case(name, ps[i], cs[k], msg, per_run_ns, runs))
+                return 1;
+        }
+    }
+    return 0;
+}
+
 int bench_queue(const struct bench_opts *o)
 {
     int runs = nruns(o, 5);
+    if (o->nproducers || o->nconsumers || o->size)
+        return bench_queue_grid(o, runs);
     static const struct {
         const char *name;
         unsigned np, nc;
@@ -159,25 +210,10 @@ int bench_queue(const struct bench_opts *o)
      * ones; a first short run sizes n for each. */
     double per_run_ns = o->seconds * 1e9 / (double)(ncases + 2) / runs;
     double ns[MAX_RUNS];
-    for (size_t k = 0; k < ncases; k++) {
-        double probe = run_pc(cs[k].np, cs[k].nc, cs[k].msg, 20000);
-        if (probe <= 0) {
-            fprintf(stderr, "bench queue: %s lost or duplicated messages\n",
-                    cs[k].name);
+    for (size_t k = 0; k < ncases; k++)
+        if (pc_case(cs[k].name, cs[k].np, cs[k].nc, cs[k].msg, per_run_ns,
+                    runs))
             return 1;
-        }
-        uint64_t n = (uint64_t)(per_run_ns / probe);
-        n = n < 10000 ? 10000 : n;
-        for (int r = 0; r < runs; r++) {
-            ns[r] = run_pc(cs[k].np, cs[k].nc, cs[k].msg, n);
-            if (ns[r] <= 0) {
-                fprintf(stderr, "bench queue: %s lost or duplicated\n",
-                        cs[k].name);
-                return 1;
-            }
-        }
-        bench_report("queue", cs[k].name, ns, runs);
-    }
     for (int r = 0; r < runs; r++)
         if ((ns[r] = run_local(per_run_ns > 2e8 ? 1 << 22 : 1 << 16)) <= 0)
             return 1;

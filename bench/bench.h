@@ -23,7 +23,15 @@ struct bench_opts {
      * default list) */
     unsigned workers[BENCH_MAX_COUNTS];
     int nworkers;
+    /* --producers / --consumers 1,4,8 (queue): one row per combination
+     * (nproducers / nconsumers 0: not given) */
+    unsigned producers[BENCH_MAX_COUNTS], consumers[BENCH_MAX_COUNTS];
+    int nproducers, nconsumers;
+    size_t size; /* --size: message bytes (0: the component's default) */
 };
+
+/* The most producers or consumers a queue row may ask for. */
+#define BENCH_MAX_SIDE 64
 
 /*
  * bench_parse_counts: parse a comma-separated list of counts ("1,2,4,8"),

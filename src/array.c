@@ -5,7 +5,8 @@
 
 #include "internal.h"
 
-#define ARRAY_MAGIC 0x41525259u /* "ARRY" */
+#define ARRAY_MAGIC 0x41525259u  /* "ARRY" */
+#define ARRAY_BROKEN 0x42524b4eu /* "BRKN": a check failed; never valid */
 
 struct coord_array {
     uint32_t magic;
@@ -24,6 +25,38 @@ size_t coord_array_size(coord_type type, size_t length)
     if (es == 0 || length == 0 || length > COORD_ARRAY_MAX_BYTES / es)
         return 0;
     return sizeof(struct coord_array) + length * es;
+}
+
+/* What an access may trust: the type and length as read once from shared
+ * memory, checked against this process's own record of how many bytes
+ * it mapped (any process that maps the array can rewrite the words). */
+struct view {
+    coord_type type;
+    size_t es;
+    size_t length;
+};
+
+/* Validate `a` for one access. A violation marks the array broken for
+ * every process (the magic is replaced) and gives COORD_EPROTO. */
+static int view_of(const struct coord_array *a, struct view *v)
+{
+    struct coord_array *w = (struct coord_array *)a;
+    size_t limit = coord__seg_limit(a);
+    /* Relaxed: these words are written once by the creator before the
+     * segment is published (acquire on open); a later change is a
+     * corruption that the checks below catch whatever order it has. */
+    uint32_t magic = __atomic_load_n(&w->magic, __ATOMIC_RELAXED);
+    v->type = (coord_type)__atomic_load_n(&w->type, __ATOMIC_RELAXED);
+    v->length = (size_t)__atomic_load_n(&w->length, __ATOMIC_RELAXED);
+    v->es = coord_type_size(v->type);
+    if (magic != ARRAY_MAGIC)
+        return COORD_EPROTO;
+    size_t need = coord_array_size(v->type, v->length);
+    if (need == 0 || limit < need) {
+        __atomic_store_n(&w->magic, ARRAY_BROKEN, __ATOMIC_RELAXED);
+        return COORD_EPROTO;
+    }
+    return 0;
 }
 
 static int setup(struct coord_array *a, coord_type type, size_t length,
@@ -49,10 +82,17 @@ int coord_array_init(void *mem, size_t size, coord_type type, size_t length,
         return COORD_EINVAL;
     memset((char *)mem + sizeof(struct coord_array), 0,
            need - sizeof(struct coord_array));
-    int r = setup(mem, type, length, 0);
+    /* Remember the caller's size: accesses are bounded by it, not by the
+     * length word in shared memory. */
+    int r = coord__seg_track(mem, size);
     if (!r)
-        *out = mem;
-    return r;
+        r = setup(mem, type, length, 0);
+    if (r) {
+        coord__seg_release(mem, false);
+        return r;
+    }
+    *out = mem;
+    return 0;
 }
 
 static int create(coord_array **out, coord_type type, size_t length,
@@ -98,50 +138,57 @@ int coord_array_open(coord_array **out, const char *name)
     int r = coord__seg_open(name, COORD__KIND_ARRAY, &mem, &size);
     if (r)
         return r;
-    struct coord_array *a = mem;
-    if (size < sizeof *a || a->magic != ARRAY_MAGIC ||
-        coord_array_size((coord_type)a->type, a->length) == 0 ||
-        coord_array_size((coord_type)a->type, a->length) > size) {
+    struct view v;
+    if (size < sizeof(struct coord_array) || view_of(mem, &v) != 0) {
         coord__seg_release(mem, false);
         return COORD_EPROTO;
     }
-    *out = a;
+    *out = mem;
     return 0;
 }
 
 void coord_array_destroy(coord_array *a)
 {
-    if (a && a->owned)
+    /* The private record decides what to release (a mapping, or nothing
+     * for caller memory); the shared `owned` word could be rewritten. */
+    if (a)
         coord__seg_release(a, true);
 }
 
 size_t coord_array_length(const coord_array *a)
 {
-    return a ? a->length : 0;
+    struct view v;
+    return a && view_of(a, &v) == 0 ? v.length : 0;
 }
 
 coord_type coord_array_type(const coord_array *a)
 {
-    return a ? (coord_type)a->type : (coord_type)0;
+    struct view v;
+    return a && view_of(a, &v) == 0 ? v.type : (coord_type)0;
 }
 
 void *coord_array_data(coord_array *a)
 {
-    return a ? a->data : NULL;
+    struct view v;
+    return a && view_of(a, &v) == 0 ? a->data : NULL;
 }
 
 int coord_array_get(const coord_array *a, size_t index, coord_scalar *out)
 {
+    struct view v;
     if (!a || !out)
         return COORD_EINVAL;
-    if (index >= a->length)
+    int r = view_of(a, &v);
+    if (r)
+        return r;
+    if (index >= v.length)
         return COORD_ERANGE;
     coord_scalar s;
     memset(&s, 0, sizeof s);
-    const void *p = a->data + index * coord_type_size((coord_type)a->type);
+    const void *p = a->data + index * v.es;
     /* __atomic builtins on the native width: the elements are plain typed
      * storage (for zero-copy use), yet each access is one untorn load. */
-    switch ((coord_type)a->type) {
+    switch (v.type) {
     case COORD_I8:
         s.i = (int8_t)__atomic_load_n((const uint8_t *)p, __ATOMIC_ACQUIRE);
         break;
@@ -175,12 +222,16 @@ int coord_array_get(const coord_array *a, size_t index, coord_scalar *out)
 
 int coord_array_set(coord_array *a, size_t index, coord_scalar in)
 {
+    struct view v;
     if (!a)
         return COORD_EINVAL;
-    if (index >= a->length)
+    int r = view_of(a, &v);
+    if (r)
+        return r;
+    if (index >= v.length)
         return COORD_ERANGE;
-    coord_type t = (coord_type)a->type;
-    void *p = a->data + index * coord_type_size(t);
+    coord_type t = v.type;
+    void *p = a->data + index * v.es;
     in = coord__scalar_norm(t, in);
     switch (t) {
     case COORD_I8:
@@ -210,9 +261,13 @@ int coord_array_set(coord_array *a, size_t index, coord_scalar in)
 int coord_array_slice(const coord_array *a, unsigned worker, unsigned workers,
                       size_t *begin, size_t *end)
 {
+    struct view v;
     if (!a || !begin || !end || workers == 0 || worker >= workers)
         return COORD_EINVAL;
-    size_t n = a->length, q = n / workers, rem = n % workers;
+    int r = view_of(a, &v);
+    if (r)
+        return r;
+    size_t n = v.length, q = n / workers, rem = n % workers;
     /* The first `rem` workers take one extra element each. */
     *begin = worker * q + (worker < rem ? worker : rem);
     *end = *begin + q + (worker < rem ? 1 : 0);
@@ -221,8 +276,12 @@ int coord_array_slice(const coord_array *a, unsigned worker, unsigned workers,
 
 int coord_array_lock(coord_array *a, int timeout_ms)
 {
+    struct view v;
     if (!a)
         return COORD_EINVAL;
+    int r = view_of(a, &v);
+    if (r)
+        return r;
     return coord__mutex_lock(&a->lock, timeout_ms);
 }
 

@@ -130,9 +130,11 @@ int coord_flag_open(coord_flag **out, const char *name)
 
 void coord_flag_destroy(coord_flag *f)
 {
-    if (!f || !f->owned)
-        return;
-    coord__seg_release(f, true);
+    /* This process's record of its mappings decides what to release (a
+     * mapping, or nothing for caller memory): the shared `owned` word
+     * could have been rewritten by any process that maps the flag. */
+    if (f)
+        coord__seg_release(f, true);
 }
 
 static void wake_waiters(struct coord_flag *f)

@@ -55,9 +55,11 @@ int coord__mutex_init(coord__mutex *m);
 /* Returns 0 (locked), COORD_RECOVERED (locked; the previous holder died
  * holding it and the mutex was made consistent: the caller decides whether
  * the guarded data is intact), COORD_EAGAIN (timeout 0, busy),
- * COORD_ETIMEDOUT, COORD_EDEADLK (this thread holds it), COORD_EINVAL. */
+ * COORD_ETIMEDOUT, COORD_EDEADLK (this thread holds it), COORD_EINVAL,
+ * COORD_EPROTO (the mutex's kind word was overwritten in shared memory). */
 int coord__mutex_lock(coord__mutex *m, int timeout_ms);
-/* Returns 0, or COORD_EPERM when the caller does not hold the mutex. */
+/* Returns 0, COORD_EPERM when the caller does not hold the mutex, or
+ * COORD_EPROTO (kind word overwritten). */
 int coord__mutex_unlock(coord__mutex *m);
 
 /* The flag's claim mutex (for tests that kill a holder inside it). */
@@ -131,7 +133,7 @@ int coord__seg_open(const char *name, uint32_t kind, void **obj_out,
  * unlinks the name (when `unlink_name` is true). Uses this process's own
  * record of the mapping (see coord__seg_limit), never the shared header:
  * a pointer this process did not map through coord__seg_create/open is
- * left alone. */
+ * left alone (one recorded by coord__seg_track is only forgotten). */
 void coord__seg_release(void *obj, bool unlink_name);
 /* The header of the segment that holds `obj`. */
 coord__seg_hdr *coord__seg_of(void *obj);
@@ -140,6 +142,10 @@ coord__seg_hdr *coord__seg_of(void *obj);
  * header can be rewritten by any process that maps it. 0 when `obj` is not
  * a segment this process created or opened. Lock-free. */
 size_t coord__seg_limit(const void *obj);
+/* Record an object placed in caller memory (`size` bytes at `obj`), so
+ * that coord__seg_limit knows its bound; coord__seg_release forgets it
+ * (and unmaps nothing). Returns 0 or COORD_ENOMEM. */
+int coord__seg_track(void *obj, size_t size);
 /* Map a coord errno from a system call on a segment to a documented code. */
 int coord__seg_errno(int e);
 

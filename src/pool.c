@@ -140,6 +140,7 @@ struct coord_pool {
         coord_task_result *info;
     } map;
     double cost_ns;   /* moving average of one task's run time, 0: none */
+    uint64_t cost_samples;
     unsigned auto_k;  /* the automatic chunk now */
     bool closed;      /* no more submits; pills go out */
     bool joined;      /* every worker reaped after shutdown */
@@ -276,6 +277,11 @@ static int worker_main(void *arg)
     unsigned me = p->spawn_index;
     struct wrec *w = rec_of(p, me);
     unsigned char *msg = rec_msg(p, w), *res = rec_res(p, w);
+    /* Locals: the callback writes through pointers, so fields of *p would
+     * be loaded again for every task. */
+    const coord_task_fn fn = p->fn;
+    void *const fn_arg = p->arg;
+    const size_t max_result = p->o.max_result;
     for (;;) {
         /* Forget the last chunk's results before the record can hold a
          * new chunk: entries below nres always belong to the chunk in msg. */
@@ -298,9 +304,9 @@ static int worker_main(void *arg)
             memcpy(&e, msg + in, sizeof e);
             unsigned char *rbytes = res + out + sizeof(struct result_ent);
             size_t rlen = 0;
-            int st = p->fn(msg + in + sizeof e, e.len, rbytes,
-                           p->o.max_result, &rlen, p->arg);
-            if (st == 0 && rlen > p->o.max_result)
+            int st = fn(msg + in + sizeof e, e.len, rbytes, max_result,
+                        &rlen, fn_arg);
+            if (st == 0 && rlen > max_result)
                 st = COORD_EOVERFLOW;
             if (st != 0)
                 rlen = 0;
@@ -517,14 +523,29 @@ static uint32_t add_results(coord_pool *p, const unsigned char *msg,
         memcpy(&e, msg + off, sizeof e);
         if (e.len > p->o.max_result || e.len > len - off - sizeof e)
             break;
+        const unsigned char *data = msg + off + sizeof e;
+        off += round8(sizeof e + e.len);
+        if (off > len)
+            off = len;
+        uint64_t k = e.id - p->map.first;
+        if (p->map.on && k < p->map.n && e.status == 0 && !p->map.info &&
+            e.len <= p->map.size && !is_completed(p, e.id)) {
+            /* The common case of a map: a good result into its array. */
+            p->completed[e.id / 8] |= (uint8_t)(1u << (e.id % 8));
+            p->st.succeeded++;
+            p->map.got++;
+            unsigned char *to = p->map.out + k * p->map.size;
+            if (e.len == 8)
+                memcpy(to, data, 8); /* inlined: the common small size */
+            else
+                memcpy(to, data, e.len);
+            continue;
+        }
         res.id = e.id;
         res.status = e.status;
         res.attempts = e.attempt;
         res.len = e.len;
-        add_result(p, &res, msg + off + sizeof e);
-        off += round8(sizeof e + e.len);
-        if (off > len)
-            off = len;
+        add_result(p, &res, data);
     }
     return i;
 }
@@ -549,8 +570,11 @@ static void learn_cost(coord_pool *p, uint64_t ns, uint32_t count)
         p->cost_ns += wgt * (c - p->cost_ns);
     }
     /* Choosing k again costs more than the average: at the largest chunk
-     * with a cost that still allows it, keep it. */
+     * with a cost that still allows it, keep it; otherwise choose again
+     * at every 8th sample once past the first chunk size. */
     if (p->auto_k == p->chunk_max && p->cost_ns * p->chunk_max < POOL_TARGET_NS)
+        return;
+    if (++p->cost_samples % 8 != 0 && p->auto_k > 1)
         return;
     uint64_t k = 1;
     coord_interval_choose(p->cost_ns, POOL_HANDOFF_NS, POOL_BUDGET,
@@ -1110,7 +1134,8 @@ int coord_pool_result(coord_pool *p, coord_task_result *res, void *buf,
 {
     if (!p || !res || (!buf && cap) || coord__check_timeout(timeout_ms))
         return COORD_EINVAL;
-    uint64_t deadline = coord__deadline(timeout_ms);
+    /* A try-once call (the streaming caller's poll) reads no clock. */
+    uint64_t deadline = timeout_ms == 0 ? 0 : coord__deadline(timeout_ms);
     for (;;) {
         if (p->res_head < p->res_n) {
             struct local_result *lr = &p->res[p->res_head];
@@ -1124,7 +1149,7 @@ int coord_pool_result(coord_pool *p, coord_task_result *res, void *buf,
         }
         if (pending(p) == 0)
             return COORD_ENODATA;
-        int ms = left_ms(deadline);
+        int ms = timeout_ms == 0 ? 0 : left_ms(deadline);
         pump(p, ms);
         if (ms == 0 && p->res_head == p->res_n)
             return timeout_ms == 0 ? COORD_EAGAIN : COORD_ETIMEDOUT;
@@ -1150,7 +1175,10 @@ static size_t map_send(coord_pool *p, const unsigned char *tasks, size_t i,
     for (size_t j = 0; j < k; j++, at += step) {
         struct task_ent e = {p->next_id + j, 1, (uint32_t)task_size};
         memcpy(at, &e, sizeof e);
-        memcpy(at + sizeof e, tasks + (i + j) * task_size, task_size);
+        if (task_size == 8) /* inlined: the common small size */
+            memcpy(at + sizeof e, tasks + (i + j) * 8, 8);
+        else
+            memcpy(at + sizeof e, tasks + (i + j) * task_size, task_size);
         if (step > sizeof e + task_size)
             memset(at + sizeof e + task_size, 0, step - sizeof e - task_size);
     }

@@ -10,22 +10,31 @@
 
 #include "internal.h"
 #include "queue_internal.h"
+#include "wait.h"
 
 #define QUEUE_MAGIC 0x51554555u /* "QUEU" */
 #define SLOT_HDR 8u
 
-/* Polls of the other side's index before yielding, and yields before
- * sleeping on the futex. A futex sleep plus wake costs microseconds and a
- * system call on both sides; a producer a few hundred nanoseconds behind
- * should not pay it. The yields keep the spin polite when there are more
- * processes than cores (1 -> 4 on 2 cores). */
+/* The spin before a wait sleeps: polls of the other side's progress, then
+ * yields. Not wait.h's coord__spin_until, measured side by side (see
+ * docs/queue.md, "Waiting"): its load gate and its backoff after a lost
+ * CPU make a queue side sleep at once whenever the machine has more
+ * runnable processes than CPUs, and then every message of a 1 -> 1 stream
+ * pays a futex wake and a scheduling delay (10-20x slower under load on 2
+ * cores). A stream needs the handover that a yield gives instead. */
 #define SPIN_POLLS 200
 #define SPIN_YIELDS 4
 /* Polls of a side lock held by another process before blocking on it in
- * the kernel (see side_lock). */
+ * the kernel (see side_lock_wait). This is not a wait for the other side
+ * (that is wait_side), only for a critical section of a few dozen
+ * nanoseconds, as glibc's adaptive mutexes poll (robust ones do not). */
 #define LOCK_POLLS 128
 /* The longest a waiter sleeps before it looks again by itself. */
 #define SLEEP_SLICE_NS 100000000ull
+
+/* The hot path is written as small functions that must fold into put and
+ * get (a single put is put_msgs with n = 1, constant). */
+#define INLINE static inline __attribute__((always_inline))
 
 /* The `state` word: open, closed, or broken (a check below found shared
  * memory that no correct queue can hold). Any other value is broken too. */
@@ -365,13 +374,6 @@ static inline int state_error(uint32_t st)
     return st == ST_CLOSED ? COORD_ECLOSED : COORD_EPROTO;
 }
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-}
-
 /* Does the lock word look free? Reads glibc's lock word (0 when free) so
  * that a poll does not take the cache line away from the holder. */
 static inline bool lock_looks_free(coord__mutex *m)
@@ -408,13 +410,12 @@ static inline uint64_t deadline_of(int timeout_ms, uint64_t *d)
  * kernel to wake it: two system calls per message when four consumers
  * share the lock.
  */
-static int side_lock(struct coord_queue *q, coord__mutex *m, int timeout_ms,
-                     uint64_t *d)
+static int side_lock_wait(struct coord_queue *q, coord__mutex *m,
+                          int timeout_ms, uint64_t *d, int r)
 {
-    int r = pthread_mutex_trylock(&m->m);
-    if (__builtin_expect(r == EBUSY, 0)) {
+    if (r == EBUSY) {
         for (int i = 0; i < LOCK_POLLS && r == EBUSY; i++) {
-            cpu_relax();
+            coord__cpu_relax();
             if (lock_looks_free(m))
                 r = pthread_mutex_trylock(&m->m);
         }
@@ -440,45 +441,61 @@ static int side_lock(struct coord_queue *q, coord__mutex *m, int timeout_ms,
     return broken(q);
 }
 
+/* The fast path of side_lock_wait, inlined into every caller: one trylock. */
+INLINE int side_lock(struct coord_queue *q, coord__mutex *m, int timeout_ms,
+                     uint64_t *d)
+{
+    int r = pthread_mutex_trylock(&m->m);
+    if (__builtin_expect(r == 0, 1))
+        return 0;
+    return side_lock_wait(q, m, timeout_ms, d, r);
+}
+
 static inline void side_unlock(coord__mutex *m)
 {
     pthread_mutex_unlock(&m->m);
 }
 
-/* Take the producer lock. After a dead holder, repair: the holder may have
- * committed (stored the seq of the slot at tail) and died before advancing
- * tail; then tail moves past every slot it published (one put, or the k
- * of a put_many). Or it died before its commit, with some later slots of a
+/* After the producer lock's holder died: the holder may have committed
+ * (stored the seq of the slot at tail) and died before advancing tail;
+ * then tail moves past every slot it published (one put, or the k of a
+ * put_many). Or it died before its commit, with some later slots of a
  * put_many already stamped: those are withdrawn, so that no get can ever
  * take them. Only one put runs at a time, so this is all there is to
- * repair. Every path that takes plock comes here, so no recovery is ever
- * skipped. */
-static int put_lock(struct coord_queue *q, int timeout_ms, uint64_t *d)
+ * repair. */
+static void put_repair(struct coord_queue *q)
 {
     struct qshm *s = q->s;
-    int r = side_lock(q, &s->plock, timeout_ms, d);
+    uint32_t t = atomic_load_explicit(&s->tail, memory_order_relaxed);
+    if (atomic_load_explicit(&slot_at(q, t)->seq, memory_order_relaxed) ==
+        t + 1) {
+        /* Gets may have taken some of them already: count from tail, not
+         * from head. */
+        for (uint32_t n = 0;
+             n < q->capacity && atomic_load_explicit(&slot_at(q, t)->seq,
+                                                     memory_order_relaxed) ==
+                                    t + 1;
+             n++)
+            t++;
+        atomic_store_explicit(&s->tail, t, memory_order_relaxed);
+    } else {
+        for (uint32_t i = t + 1;
+             i - t < q->capacity && atomic_load_explicit(&slot_at(q, i)->seq,
+                                                         memory_order_relaxed) ==
+                                        i + 1;
+             i++)
+            atomic_store_explicit(&slot_at(q, i)->seq, i - q->ring_mask,
+                                  memory_order_relaxed);
+    }
+}
+
+/* Take the producer lock, repairing after a dead holder. Every path that
+ * takes plock comes here, so no repair is ever skipped. */
+INLINE int put_lock(struct coord_queue *q, int timeout_ms, uint64_t *d)
+{
+    int r = side_lock(q, &q->s->plock, timeout_ms, d);
     if (__builtin_expect(r == 1, 0)) {
-        uint32_t t = atomic_load_explicit(&s->tail, memory_order_relaxed);
-        if (atomic_load_explicit(&slot_at(q, t)->seq, memory_order_relaxed) ==
-            t + 1) {
-            /* Gets may have taken some of them already: count from tail,
-             * not from head. */
-            for (uint32_t n = 0;
-                 n < q->capacity &&
-                 atomic_load_explicit(&slot_at(q, t)->seq,
-                                      memory_order_relaxed) == t + 1;
-                 n++)
-                t++;
-            atomic_store_explicit(&s->tail, t, memory_order_relaxed);
-        } else {
-            for (uint32_t i = t + 1;
-                 i - t < q->capacity &&
-                 atomic_load_explicit(&slot_at(q, i)->seq,
-                                      memory_order_relaxed) == i + 1;
-                 i++)
-                atomic_store_explicit(&slot_at(q, i)->seq,
-                                      i - q->ring_mask, memory_order_relaxed);
-        }
+        put_repair(q);
         r = 0;
     }
     return r;
@@ -486,7 +503,7 @@ static int put_lock(struct coord_queue *q, int timeout_ms, uint64_t *d)
 
 /* Take the consumer lock. A dead holder needs no repair: head is the only
  * thing a get commits, in one store. */
-static int get_lock(struct coord_queue *q, int timeout_ms, uint64_t *d)
+INLINE int get_lock(struct coord_queue *q, int timeout_ms, uint64_t *d)
 {
     int r = side_lock(q, &q->s->clock, timeout_ms, d);
     return r == 1 ? 0 : r;
@@ -506,9 +523,32 @@ static bool has_msg(struct coord_queue *q)
            h + 1;
 }
 
+/* The spin half's conditions: the side can go on, or the state changed. */
+static bool ready_get(const void *ctx)
+{
+    struct coord_queue *q = (struct coord_queue *)ctx;
+    return has_msg(q) ||
+           atomic_load_explicit(&q->s->state, memory_order_relaxed) != ST_OPEN;
+}
+
+static bool ready_put(const void *ctx)
+{
+    struct coord_queue *q = (struct coord_queue *)ctx;
+    return has_space(q) ||
+           atomic_load_explicit(&q->s->state, memory_order_relaxed) != ST_OPEN;
+}
+
 /*
  * Wait until `ready(q)` may hold, or the queue is closed, or the deadline.
- * Returns 0 (re-check), COORD_ETIMEDOUT, or a lock error.
+ * Returns 0 (re-check), COORD_ETIMEDOUT, or a lock error. This is the
+ * queue's one waiting function: every blocking put and get waits here.
+ *
+ * The spin: SPIN_POLLS polls, then SPIN_YIELDS yields (see above for why
+ * not wait.h's). The sleep is the queue's own form of wait.h's step 4,
+ * because a queue must survive a sleeper killed in its sleep: with a plain sleepers counter the dead one would stay
+ * counted, and every later commit would make a futex system call (this
+ * took 1 -> 1 from 19 to 3 M msgs/s). So a sleeper registers for one slice
+ * at a time, as follows.
  *
  * The sleep protocol (no lost wake-up, and no fence on the fast path): the
  * sleeper raises its side's waiter count and reads its side's wake-up word
@@ -528,14 +568,15 @@ static int wait_side(struct coord_queue *q, bool getter, uint64_t deadline)
     bool (*ready)(struct coord_queue *) = getter ? has_msg : has_space;
     struct sleepers *sl = getter ? &s->get_sl : &s->put_sl;
     coord__mutex *other = getter ? &s->plock : &s->clock;
+    bool (*spin_ready)(const void *) = getter ? ready_get : ready_put;
     for (int i = 0; i < SPIN_POLLS; i++) {
-        if (ready(q) || atomic_load_explicit(&s->state, memory_order_relaxed))
+        if (spin_ready(q))
             return 0;
-        cpu_relax();
+        coord__cpu_relax();
     }
     for (int i = 0; i < SPIN_YIELDS; i++) {
         sched_yield();
-        if (ready(q) || atomic_load_explicit(&s->state, memory_order_relaxed))
+        if (spin_ready(q))
             return 0;
     }
     uint64_t now = coord_clock_ns();
@@ -627,7 +668,7 @@ struct put_src {
 
 /* Under plock, with room for k >= 1 messages at t: write them and commit
  * with one store (the seq of position t, last). */
-static void put_slots(struct coord_queue *q, uint32_t t, const struct put_src *m,
+INLINE void put_slots(struct coord_queue *q, uint32_t t, const struct put_src *m,
                       uint32_t k)
 {
     for (uint32_t i = k; i-- > 0;) {
@@ -649,7 +690,7 @@ static void put_slots(struct coord_queue *q, uint32_t t, const struct put_src *m
 
 /* Put up to m->n messages (at least one), waiting for room as timeout_ms
  * says. Returns 0 and how many were put in *done, or an error. */
-static int put_msgs(struct coord_queue *q, const struct put_src *m,
+INLINE int put_msgs(struct coord_queue *q, const struct put_src *m,
                     size_t *done, int timeout_ms)
 {
     struct qshm *s = q->s;
@@ -760,7 +801,7 @@ struct get_dst {
  * takes (at least the first, or an answer about it), commit with one store
  * of head. Returns 0 (the count in *got), COORD_PILL, COORD_ENOBUFS or
  * COORD_EPROTO. */
-static int take_slots(struct coord_queue *q, uint32_t h,
+INLINE int take_slots(struct coord_queue *q, uint32_t h,
                       const struct get_dst *d, size_t *got)
 {
     struct qshm *s = q->s;
@@ -806,7 +847,7 @@ static int take_slots(struct coord_queue *q, uint32_t h,
 
 /* Get into `d`, waiting as timeout_ms says. Returns 0 (the count taken,
  * >= 1, in *got), COORD_PILL or an error. */
-static int get_msgs(struct coord_queue *q, const struct get_dst *d,
+INLINE int get_msgs(struct coord_queue *q, const struct get_dst *d,
                     size_t *got, int timeout_ms)
 {
     struct qshm *s = q->s;

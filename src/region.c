@@ -4,7 +4,8 @@
 
 #include "internal.h"
 
-#define REGION_MAGIC 0x5245474eu /* "REGN" */
+#define REGION_MAGIC 0x5245474eu  /* "REGN" */
+#define REGION_BROKEN 0x42524b4eu /* "BRKN": a check failed; never valid */
 #define REGION_MAX ((size_t)1 << 40)
 
 struct coord_region {
@@ -13,6 +14,27 @@ struct coord_region {
     uint64_t len;
     alignas(COORD__CACHE_LINE) unsigned char data[];
 };
+
+/* The region's length as read once from shared memory, checked against
+ * this process's own record of the bytes it mapped (any process that maps
+ * the region can rewrite the word). 0 when the region is broken; a
+ * length beyond the mapping marks it broken for every process. */
+static size_t region_len(const struct coord_region *g)
+{
+    struct coord_region *w = (struct coord_region *)g;
+    size_t limit = coord__seg_limit(g);
+    /* Relaxed: written once before publication (acquire on open). */
+    uint32_t magic = __atomic_load_n(&w->magic, __ATOMIC_RELAXED);
+    uint64_t len = __atomic_load_n(&w->len, __ATOMIC_RELAXED);
+    if (magic != REGION_MAGIC)
+        return 0;
+    if (len == 0 || len > REGION_MAX || limit < sizeof *g ||
+        len > limit - sizeof *g) {
+        __atomic_store_n(&w->magic, REGION_BROKEN, __ATOMIC_RELAXED);
+        return 0;
+    }
+    return (size_t)len;
+}
 
 static int create(coord_region **out, size_t size, const char *name)
 {
@@ -53,13 +75,11 @@ int coord_region_open(coord_region **out, const char *name)
     int r = coord__seg_open(name, COORD__KIND_REGION, &mem, &size);
     if (r)
         return r;
-    struct coord_region *g = mem;
-    if (size < sizeof *g || g->magic != REGION_MAGIC ||
-        g->len > size - sizeof *g) {
+    if (size < sizeof(struct coord_region) || region_len(mem) == 0) {
         coord__seg_release(mem, false);
         return COORD_EPROTO;
     }
-    *out = g;
+    *out = mem;
     return 0;
 }
 
@@ -71,10 +91,10 @@ void coord_region_destroy(coord_region *r)
 
 void *coord_region_data(coord_region *r)
 {
-    return r ? r->data : NULL;
+    return r && region_len(r) ? r->data : NULL;
 }
 
 size_t coord_region_len(const coord_region *r)
 {
-    return r ? r->len : 0;
+    return r ? region_len(r) : 0;
 }

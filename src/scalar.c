@@ -38,6 +38,17 @@ const char *coord_type_name(coord_type type)
     return coord__type_valid(type) ? names[type] : NULL;
 }
 
+/* The bool member of `v` as a byte: a scalar filled through another member
+ * (an integer stored in a value whose type is now bool) may hold any byte
+ * there, and loading that as _Bool is undefined. .b is the union's first
+ * byte whatever the byte order. */
+static bool bool_of(coord_scalar v)
+{
+    unsigned char c;
+    memcpy(&c, &v, 1);
+    return c != 0;
+}
+
 coord_scalar coord__scalar_norm(coord_type type, coord_scalar v)
 {
     coord_scalar r;
@@ -71,7 +82,7 @@ coord_scalar coord__scalar_norm(coord_type type, coord_scalar v)
         r.f = v.f;
         break;
     case COORD_BOOL:
-        r.b = v.b;
+        r.b = bool_of(v);
         break;
     }
     return r;
@@ -86,7 +97,7 @@ coord_scalar coord__scalar_add(coord_type type, coord_scalar v, coord_scalar d)
         r.f = v.f + d.f;
         return r;
     case COORD_BOOL:
-        r.b = v.b != d.b; /* addition modulo 2 */
+        r.b = bool_of(v) != bool_of(d); /* addition modulo 2 */
         return r;
     default:
         /* Unsigned addition wraps without undefined behaviour; norm then

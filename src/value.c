@@ -5,7 +5,8 @@
 
 #include "internal.h"
 
-#define VALUE_MAGIC 0x56414c55u /* "VALU" */
+#define VALUE_MAGIC 0x56414c55u  /* "VALU" */
+#define VALUE_BROKEN 0x42524b4eu /* "BRKN": a check failed; never valid */
 
 struct coord_value {
     /* The word readers load has its own line; the lock traffic of writers
@@ -35,10 +36,29 @@ static uint64_t to_bits(coord_type t, coord_scalar s)
     return b;
 }
 
-static coord_scalar load(const struct coord_value *v)
+/* The value's type, as read once from shared memory and checked: any
+ * process that maps the value can rewrite the words. A bad magic or type
+ * marks the value broken for every process and gives COORD_EPROTO. */
+static int type_of(const struct coord_value *v, coord_type *t)
+{
+    struct coord_value *w = (struct coord_value *)v;
+    /* Relaxed: written once before publication (acquire on open); a later
+     * change is a corruption, caught whatever its order. */
+    uint32_t magic = __atomic_load_n(&w->magic, __ATOMIC_RELAXED);
+    *t = (coord_type)__atomic_load_n(&w->type, __ATOMIC_RELAXED);
+    if (magic != VALUE_MAGIC)
+        return COORD_EPROTO;
+    if (!coord__type_valid(*t)) {
+        __atomic_store_n(&w->magic, VALUE_BROKEN, __ATOMIC_RELAXED);
+        return COORD_EPROTO;
+    }
+    return 0;
+}
+
+static coord_scalar load(const struct coord_value *v, coord_type t)
 {
     uint64_t b = atomic_load_explicit(&v->bits, memory_order_acquire);
-    if (v->type == COORD_BOOL) {
+    if (t == COORD_BOOL) {
         coord_scalar s;
         memset(&s, 0, sizeof s);
         s.b = b != 0;
@@ -117,75 +137,94 @@ int coord_value_open(coord_value **out, const char *name)
     int r = coord__seg_open(name, COORD__KIND_VALUE, &mem, &size);
     if (r)
         return r;
-    struct coord_value *v = mem;
-    if (size < sizeof *v || v->magic != VALUE_MAGIC ||
-        !coord__type_valid((coord_type)v->type)) {
+    coord_type t;
+    if (size < sizeof(struct coord_value) || type_of(mem, &t) != 0) {
         coord__seg_release(mem, false);
         return COORD_EPROTO;
     }
-    *out = v;
+    *out = mem;
     return 0;
 }
 
 void coord_value_destroy(coord_value *v)
 {
-    if (v && v->owned)
+    /* The private record decides what to release (a mapping, or nothing
+     * for caller memory); the shared `owned` word could be rewritten. */
+    if (v)
         coord__seg_release(v, true);
 }
 
 coord_type coord_value_type(const coord_value *v)
 {
-    return v ? (coord_type)v->type : (coord_type)0;
+    coord_type t;
+    return v && type_of(v, &t) == 0 ? t : (coord_type)0;
 }
 
 int coord_value_get(const coord_value *v, coord_scalar *out)
 {
+    coord_type t;
     if (!v || !out)
         return COORD_EINVAL;
-    *out = load(v);
+    int r = type_of(v, &t);
+    if (r)
+        return r;
+    *out = load(v, t);
     return 0;
+}
+
+static void store(coord_value *v, coord_type t, coord_scalar in)
+{
+    /* Release: a reader that loads the new bits sees what the writer did
+     * before. The whole scalar is one 64-bit store, so a writer killed here
+     * leaves the old or the new value, never a torn one. */
+    atomic_store_explicit(&v->bits, to_bits(t, in), memory_order_release);
 }
 
 int coord_value_store(coord_value *v, coord_scalar in)
 {
+    coord_type t;
     if (!v)
         return COORD_EINVAL;
-    /* Release: a reader that loads the new bits sees what the writer did
-     * before. The whole scalar is one 64-bit store, so a writer killed here
-     * leaves the old or the new value, never a torn one. */
-    atomic_store_explicit(&v->bits, to_bits((coord_type)v->type, in),
-                          memory_order_release);
+    int r = type_of(v, &t);
+    if (r)
+        return r;
+    store(v, t, in);
     return 0;
 }
 
-static int lock_quiet(struct coord_value *v)
+static int lock_quiet(struct coord_value *v, coord_type *t)
 {
-    int r = coord__mutex_lock(&v->lock, COORD_FOREVER);
+    int r = type_of(v, t);
+    if (r)
+        return r;
+    r = coord__mutex_lock(&v->lock, COORD_FOREVER);
     /* Recovery is silent for our own single-store updates. */
     return r == COORD_RECOVERED ? 0 : r;
 }
 
 int coord_value_set(coord_value *v, coord_scalar in)
 {
+    coord_type t;
     if (!v)
         return COORD_EINVAL;
-    int r = lock_quiet(v);
+    int r = lock_quiet(v, &t);
     if (r)
         return r;
-    coord_value_store(v, in);
+    store(v, t, in);
     coord__mutex_unlock(&v->lock);
     return 0;
 }
 
 int coord_value_add(coord_value *v, coord_scalar delta, coord_scalar *old)
 {
+    coord_type t;
     if (!v)
         return COORD_EINVAL;
-    int r = lock_quiet(v);
+    int r = lock_quiet(v, &t);
     if (r)
         return r;
-    coord_scalar cur = load(v);
-    coord_value_store(v, coord__scalar_add((coord_type)v->type, cur, delta));
+    coord_scalar cur = load(v, t);
+    store(v, t, coord__scalar_add(t, cur, delta));
     coord__mutex_unlock(&v->lock);
     if (old)
         *old = cur;
@@ -195,81 +234,95 @@ int coord_value_add(coord_value *v, coord_scalar delta, coord_scalar *old)
 int coord_value_cas(coord_value *v, coord_scalar expected,
                     coord_scalar desired, coord_scalar *actual)
 {
+    coord_type t;
     if (!v)
         return COORD_EINVAL;
-    int r = lock_quiet(v);
+    int r = lock_quiet(v, &t);
     if (r)
         return r;
-    coord_scalar cur = load(v);
-    int swapped = coord__scalar_eq((coord_type)v->type, cur, expected);
+    coord_scalar cur = load(v, t);
+    int swapped = coord__scalar_eq(t, cur, expected);
     if (swapped)
-        coord_value_store(v, desired);
+        store(v, t, desired);
     coord__mutex_unlock(&v->lock);
     if (actual)
         *actual = cur;
     return swapped;
 }
 
-int coord_value_get_i64(const coord_value *v, int64_t *out)
+/* One type for the whole conversion: read once by the caller. */
+static int64_t to_i64(coord_type t, coord_scalar s)
 {
-    coord_scalar s;
-    if (!out)
-        return COORD_EINVAL;
-    int r = coord_value_get(v, &s);
-    if (r)
-        return r;
-    switch ((coord_type)v->type) {
+    switch (t) {
     case COORD_F64:
-        *out = (int64_t)s.f;
-        break;
+        return (int64_t)s.f;
     case COORD_BOOL:
-        *out = s.b;
-        break;
+        return s.b;
     default:
-        *out = s.i;
+        return s.i;
     }
-    return 0;
 }
 
-static coord_scalar from_i64(const coord_value *v, int64_t x)
+static coord_scalar from_i64(coord_type t, int64_t x)
 {
     coord_scalar s;
     memset(&s, 0, sizeof s);
-    if (v->type == COORD_F64)
+    if (t == COORD_F64)
         s.f = (double)x;
-    else if (v->type == COORD_BOOL)
+    else if (t == COORD_BOOL)
         s.b = x != 0;
     else
         s.i = x;
     return s;
 }
 
+int coord_value_get_i64(const coord_value *v, int64_t *out)
+{
+    coord_type t;
+    if (!v || !out)
+        return COORD_EINVAL;
+    int r = type_of(v, &t);
+    if (r)
+        return r;
+    *out = to_i64(t, load(v, t));
+    return 0;
+}
+
 int coord_value_set_i64(coord_value *v, int64_t in)
 {
+    coord_type t;
     if (!v)
         return COORD_EINVAL;
-    return coord_value_set(v, from_i64(v, in));
+    int r = type_of(v, &t);
+    /* Should the type word change before set reads it again, set narrows
+     * these bytes to that type: a wrong number, never undefined behaviour
+     * (see bool_of in scalar.c). */
+    return r ? r : coord_value_set(v, from_i64(t, in));
 }
 
 int coord_value_add_i64(coord_value *v, int64_t delta, int64_t *old)
 {
-    coord_scalar o;
+    coord_type t;
     if (!v)
         return COORD_EINVAL;
-    int r = coord_value_add(v, from_i64(v, delta), &o);
-    if (r || !old)
+    int r = lock_quiet(v, &t);
+    if (r)
         return r;
-    *old = v->type == COORD_F64 ? (int64_t)o.f
-           : v->type == COORD_BOOL ? (int64_t)o.b
-                                   : o.i;
+    coord_scalar cur = load(v, t);
+    store(v, t, coord__scalar_add(t, cur, from_i64(t, delta)));
+    coord__mutex_unlock(&v->lock);
+    if (old)
+        *old = to_i64(t, cur);
     return 0;
 }
 
 int coord_value_lock(coord_value *v, int timeout_ms)
 {
+    coord_type t;
     if (!v)
         return COORD_EINVAL;
-    return coord__mutex_lock(&v->lock, timeout_ms);
+    int r = type_of(v, &t);
+    return r ? r : coord__mutex_lock(&v->lock, timeout_ms);
 }
 
 int coord_value_unlock(coord_value *v)

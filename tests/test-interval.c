@@ -197,6 +197,35 @@ TEST(interval_real_loop)
     ASSERT_GE(iv.every, 1);
 }
 
+TEST(interval_zero_value_means_defaults)
+{
+    /* The documented loop with a zeroed interval (no init): it must make
+     * progress from the first block, as an automatic interval. */
+    coord_interval iv, ref;
+    memset(&iv, 0, sizeof iv);
+    const uint64_t want = 100000;
+    uint64_t done = 0, blocks = 0;
+    while (done < want && blocks < want) {
+        uint64_t k = coord_interval_begin(&iv);
+        ASSERT_GT(k, 0);
+        uint64_t n = k < want - done ? k : want - done;
+        for (volatile uint64_t i = 0; i < n; i++)
+            ;
+        done += n;
+        coord_interval_end(&iv, n);
+        blocks++;
+    }
+    ASSERT_EQ_U(done, want);
+    ASSERT_EQ_U(iv.blocks, blocks);
+    ASSERT_OK(coord_interval_init(&ref, COORD_CHECK_AUTO, 0, 0));
+    ASSERT_EQ(iv.mode, ref.mode);
+    ASSERT_EQ_F(iv.budget, COORD_INTERVAL_BUDGET);
+    ASSERT_EQ_F(iv.target_ns, (double)COORD_INTERVAL_TARGET_NS);
+    /* An initialised interval is left as it is. */
+    ASSERT_OK(coord_interval_init(&iv, 7, 0, 0));
+    ASSERT_EQ_U(coord_interval_begin(&iv), 7);
+}
+
 #define TEST_LIST(X)                                                           \
     X(interval_choose_formula)                                                 \
     X(interval_auto_converges)                                                 \
@@ -205,6 +234,7 @@ TEST(interval_real_loop)
     X(interval_preempted_first_block)                                          \
     X(interval_latency_wins_and_says_so)                                       \
     X(interval_fixed_and_never)                                                \
-    X(interval_real_loop)
+    X(interval_real_loop)                                                      \
+    X(interval_zero_value_means_defaults)
 #define HELPER_LIST(X)
 TEST_MAIN()

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* test-named.c: named objects between unrelated processes, validation, gc. */
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -60,6 +61,25 @@ TEST(named_flag_and_value_between_unrelated_processes)
     ASSERT_OK(stat(path, &st));
     coord_value_destroy(v);
     coord_flag_destroy(f);
+    ASSERT_CODE(stat(path, &st), -1);
+}
+
+TEST(named_second_handle_in_creator_process_keeps_the_name)
+{
+    /* Only the creator's own handle removes the name: a second handle
+     * opened in the same process (the creator's pid) does not. */
+    char name[64], path[128];
+    test_shm_name(name, sizeof name, "twice");
+    coord_value *v, *w;
+    ASSERT_OK(coord_value_create_named(&v, COORD_I64, name));
+    ASSERT_OK(coord_value_open(&w, name));
+    coord_value_destroy(w);
+    shm_path(path, sizeof path, name);
+    struct stat st;
+    ASSERT_OK(stat(path, &st));
+    ASSERT_OK(coord_value_open(&w, name));
+    coord_value_destroy(w);
+    coord_value_destroy(v);
     ASSERT_CODE(stat(path, &st), -1);
 }
 
@@ -167,6 +187,208 @@ TEST(named_region_and_array)
     ASSERT_TRUE(coord_region_data(NULL) == NULL);
 }
 
+/* Open `name` as every kind and expect `want` from each. */
+static void open_all_kinds(const char *name, int want)
+{
+    coord_flag *f;
+    coord_value *v;
+    coord_array *a;
+    coord_region *r;
+    coord_queue *q;
+    ASSERT_CODE(coord_flag_open(&f, name), want);
+    ASSERT_CODE(coord_value_open(&v, name), want);
+    ASSERT_CODE(coord_array_open(&a, name), want);
+    ASSERT_CODE(coord_region_open(&r, name), want);
+    ASSERT_CODE(coord_queue_open(&q, name), want);
+}
+
+TEST(named_open_refuses_another_users_file)
+{
+    if (geteuid() != 0)
+        SKIP("needs root to give a file to another user (uid 65534)");
+    char name[64], path[128];
+    test_shm_name(name, sizeof name, "owner");
+    coord_value *v, *v2;
+    ASSERT_OK(coord_value_create_named(&v, COORD_I64, name));
+    shm_path(path, sizeof path, name);
+    /* Planted by nobody (a 0600 file of uid 65534): never trusted. */
+    ASSERT_OK(chown(path, 65534, 65534));
+    ASSERT_CODE(coord_value_open(&v2, name), COORD_EACCES);
+    open_all_kinds(name, COORD_EACCES);
+    ASSERT_OK(chown(path, 0, 0));
+    ASSERT_OK(coord_value_open(&v2, name));
+    coord_value_destroy(v2);
+    coord_value_destroy(v);
+}
+
+TEST(named_open_refuses_group_or_other_permission_bits)
+{
+    char name[64], path[128];
+    test_shm_name(name, sizeof name, "mode");
+    coord_flag *f, *g;
+    ASSERT_OK(coord_flag_create_named(&f, name));
+    shm_path(path, sizeof path, name);
+    static const mode_t loose[] = {0644, 0660, 0606, 0610, 0601, 0666};
+    for (size_t i = 0; i < sizeof loose / sizeof loose[0]; i++) {
+        ASSERT_OK(chmod(path, loose[i]));
+        ASSERT_CODE(coord_flag_open(&g, name), COORD_EACCES);
+    }
+    ASSERT_OK(chmod(path, 0600));
+    ASSERT_OK(coord_flag_open(&g, name));
+    coord_flag_destroy(g);
+    coord_flag_destroy(f);
+}
+
+TEST(named_open_refuses_symlink_directory_and_fifo)
+{
+    char target[64], link[64], path[128], tpath[128];
+    test_shm_name(target, sizeof target, "target");
+    test_shm_name(link, sizeof link, "link");
+    coord_flag *f, *g;
+    ASSERT_OK(coord_flag_create_named(&f, target));
+    shm_path(path, sizeof path, link);
+    shm_path(tpath, sizeof tpath, target);
+    ASSERT_OK(symlink(tpath, path));
+    int r = coord_flag_open(&g, link);
+    unlink(path);
+    /* Not ELOOP (-40), which no code names: a documented code. */
+    ASSERT_CODE(r, COORD_EACCES);
+    ASSERT_STR_EQ(coord_err_name(r), "COORD_EACCES");
+    ASSERT_OK(mkdir(path, 0700));
+    r = coord_flag_open(&g, link);
+    rmdir(path);
+    ASSERT_CODE(r, COORD_EACCES);
+    ASSERT_OK(mkfifo(path, 0600));
+    r = coord_flag_open(&g, link);
+    unlink(path);
+    ASSERT_CODE(r, COORD_EACCES);
+    coord_flag_destroy(f);
+}
+
+TEST(named_every_errno_maps_to_a_documented_code)
+{
+    /* Whatever a system call on the open/create paths fails with, the
+     * caller gets a code that coord_err_name knows. */
+    for (int e = 1; e < 200; e++) {
+        int c = coord__seg_errno(e);
+        ASSERT_TRUE(c < 0);
+        if (strcmp(coord_err_name(c), "COORD_EUNKNOWN") == 0)
+            test__fail(__FILE__, __LINE__, "errno %d maps to unnamed %d", e,
+                       c);
+    }
+    static const int codes[] = {COORD_EINVAL,  COORD_EEXIST, COORD_EACCES,
+                                COORD_EMFILE,  COORD_ENOMEM, COORD_EIO,
+                                COORD_ENOENT,  COORD_EPROTO, COORD_EVERSION,
+                                COORD_EAGAIN};
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
+        ASSERT_TRUE(strcmp(coord_err_name(codes[i]), "COORD_EUNKNOWN") != 0);
+    ASSERT_CODE(coord__seg_errno(ELOOP), COORD_EACCES);
+    ASSERT_CODE(coord__seg_errno(ENFILE), COORD_EMFILE);
+    ASSERT_CODE(coord__seg_errno(ENOSPC), COORD_ENOMEM);
+}
+
+/* Overwrite `len` bytes at `off` of the object in named segment `name`
+ * (offsets count from the object, after the segment header), as a
+ * corrupting process that maps it would. */
+static void poke(const char *name, size_t off, const void *p, size_t len)
+{
+    char path[128];
+    shm_path(path, sizeof path, name);
+    int fd = open(path, O_RDWR);
+    ASSERT_TRUE(fd >= 0);
+    ASSERT_EQ(pwrite(fd, p, len, (off_t)(COORD__SEG_HDR + off)),
+              (int64_t)len);
+    close(fd);
+}
+
+/* Object layouts (src/array.c, src/value.c, src/region.c): the words a
+ * corrupting process would rewrite. */
+#define ARRAY_TYPE_OFF 4
+#define ARRAY_LENGTH_OFF 8
+#define VALUE_TYPE_OFF 12
+#define REGION_LEN_OFF 8
+
+TEST(named_array_corrupt_length_or_type_is_eproto_never_a_crash)
+{
+    char name[64];
+    test_shm_name(name, sizeof name, "arr");
+    coord_array *a, *b;
+    coord_scalar s;
+    memset(&s, 0, sizeof s);
+    ASSERT_OK(coord_array_create_named(&a, COORD_U8, 16, name));
+    ASSERT_OK(coord_array_open(&b, name));
+    ASSERT_OK(coord_array_get(b, 15, &s));
+    /* A length far beyond the mapping: an index below it would read
+     * outside the mapping. Both handles refuse, the array is broken. */
+    uint64_t huge = (uint64_t)1 << 40;
+    poke(name, ARRAY_LENGTH_OFF, &huge, 8);
+    ASSERT_CODE(coord_array_get(b, (size_t)1 << 30, &s), COORD_EPROTO);
+    ASSERT_CODE(coord_array_set(b, (size_t)1 << 30, s), COORD_EPROTO);
+    ASSERT_CODE(coord_array_get(a, 3, &s), COORD_EPROTO);
+    ASSERT_EQ(coord_array_length(b), 0);
+    ASSERT_TRUE(coord_array_data(b) == NULL);
+    size_t lo, hi;
+    ASSERT_CODE(coord_array_slice(b, 0, 2, &lo, &hi), COORD_EPROTO);
+    ASSERT_CODE(coord_array_lock(b, 0), COORD_EPROTO);
+    /* Broken stays broken even when the length is put back. */
+    uint64_t len = 16;
+    poke(name, ARRAY_LENGTH_OFF, &len, 8);
+    ASSERT_CODE(coord_array_get(b, 0, &s), COORD_EPROTO);
+    coord_array_destroy(b);
+    ASSERT_CODE(coord_array_open(&b, name), COORD_EPROTO);
+    coord_array_destroy(a);
+
+    /* An unknown type (element size 0) is refused the same way. */
+    ASSERT_OK(coord_array_create_named(&a, COORD_U8, 16, name));
+    ASSERT_OK(coord_array_open(&b, name));
+    uint32_t bad = 200;
+    poke(name, ARRAY_TYPE_OFF, &bad, 4);
+    ASSERT_CODE(coord_array_get(b, 0, &s), COORD_EPROTO);
+    ASSERT_EQ(coord_array_type(b), 0);
+    coord_array_destroy(b);
+    coord_array_destroy(a);
+}
+
+TEST(named_value_corrupt_type_is_eproto)
+{
+    char name[64];
+    test_shm_name(name, sizeof name, "val");
+    coord_value *v, *w;
+    coord_scalar s;
+    int64_t x;
+    ASSERT_OK(coord_value_create_named(&v, COORD_I64, name));
+    ASSERT_OK(coord_value_open(&w, name));
+    ASSERT_OK(coord_value_set_i64(v, 7));
+    uint32_t bad = 99;
+    poke(name, VALUE_TYPE_OFF, &bad, 4);
+    ASSERT_CODE(coord_value_get(w, &s), COORD_EPROTO);
+    ASSERT_CODE(coord_value_get_i64(v, &x), COORD_EPROTO);
+    ASSERT_CODE(coord_value_set_i64(w, 1), COORD_EPROTO);
+    ASSERT_CODE(coord_value_add_i64(w, 1, NULL), COORD_EPROTO);
+    ASSERT_CODE(coord_value_lock(w, 0), COORD_EPROTO);
+    ASSERT_EQ(coord_value_type(w), 0);
+    coord_value_destroy(w);
+    coord_value_destroy(v);
+}
+
+TEST(named_region_corrupt_length_reads_as_broken)
+{
+    char name[64];
+    test_shm_name(name, sizeof name, "reg");
+    coord_region *r, *o;
+    ASSERT_OK(coord_region_create_named(&r, 100, name));
+    ASSERT_OK(coord_region_open(&o, name));
+    ASSERT_EQ(coord_region_len(o), 100);
+    uint64_t huge = (uint64_t)1 << 39;
+    poke(name, REGION_LEN_OFF, &huge, 8);
+    /* A caller that trusted the length would read far past the mapping. */
+    ASSERT_EQ(coord_region_len(o), 0);
+    ASSERT_TRUE(coord_region_data(o) == NULL);
+    ASSERT_EQ(coord_region_len(r), 0);
+    coord_region_destroy(o);
+    coord_region_destroy(r);
+}
+
 /* Helper: creates named flag NAME and exits without destroying it, as a
  * crashed process would (or SIGKILLs itself). */
 HELPER(create_and_die)
@@ -240,9 +462,17 @@ TEST(gc_removes_only_dead_creators_files)
 
 #define TEST_LIST(X)                                                           \
     X(named_flag_and_value_between_unrelated_processes)                        \
+    X(named_second_handle_in_creator_process_keeps_the_name)                   \
     X(named_exclusive_create)                                                  \
     X(named_bad_magic_and_version_rejected)                                    \
     X(named_region_and_array)                                                  \
-    X(gc_removes_only_dead_creators_files)
+    X(gc_removes_only_dead_creators_files)                                     \
+    X(named_open_refuses_another_users_file)                                   \
+    X(named_open_refuses_group_or_other_permission_bits)                       \
+    X(named_open_refuses_symlink_directory_and_fifo)                           \
+    X(named_every_errno_maps_to_a_documented_code)                             \
+    X(named_array_corrupt_length_or_type_is_eproto_never_a_crash)              \
+    X(named_value_corrupt_type_is_eproto)                                      \
+    X(named_region_corrupt_length_reads_as_broken)
 #define HELPER_LIST(X) X(named_peer) X(create_and_die)
 TEST_MAIN()

@@ -3,9 +3,13 @@
 #ifndef COORD_FLAG_H
 #define COORD_FLAG_H
 
+#ifndef __cplusplus
 #include <stdatomic.h>
+#endif
 
 #include "common.h"
+
+COORD_BEGIN_DECLS
 
 /*
  * A coord_flag is one 32-bit word alone on its 64-byte cache line: bit 0 says
@@ -28,9 +32,16 @@ typedef enum coord_claim_mode {
     COORD_CLAIM_LOCK = 1 /* lecture: lock, check again, set, unlock */
 } coord_claim_mode;
 
-/* Exposed only so that coord_flag_is_set can be inline; do not touch. */
+/* Exposed only so that coord_flag_is_set can be inline; do not touch.
+ * C++ has no _Atomic before C++23: there the word is a plain uint32_t read
+ * with the GCC/Clang builtin __atomic_load_n, the same single acquire load
+ * of the same 32-bit word (same size and alignment). */
 struct coord__flag_head {
+#ifdef __cplusplus
+    uint32_t state;
+#else
     _Atomic uint32_t state;
+#endif
 };
 
 /*
@@ -76,23 +87,31 @@ COORD_EXTERN int coord_flag_create(coord_flag **out);
  * shared-memory file /dev/shm/coord.<name> (mode 0600, O_EXCL) so that
  * unrelated processes can coord_flag_open() it. `name` is 1..200 characters
  * of [A-Za-z0-9._-]. Returns 0, COORD_EINVAL (bad name), COORD_EEXIST (name
- * taken), COORD_EACCES or COORD_ENOMEM.
+ * taken, by any kind of file), COORD_EACCES, COORD_EMFILE (out of file
+ * descriptors), COORD_ENOMEM (out of memory or shared-memory space) or
+ * COORD_EIO (any other system error).
  */
 COORD_EXTERN int coord_flag_create_named(coord_flag **out, const char *name);
 
 /*
  * coord_flag_open: map the flag another process created with `name`.
- * Returns 0, COORD_EINVAL, COORD_ENOENT (no such name), COORD_EPROTO (not a
- * coord flag: bad magic, kind or size), COORD_EVERSION (other ABI version),
- * COORD_EAGAIN (the creator has not finished initialising it) or
- * COORD_EACCES.
+ * Every named open (flag, value, array, region, queue) trusts only a file
+ * that is ours alone: a regular file owned by the caller's euid with no
+ * group or other permission bits; a symlink, directory, FIFO, another
+ * user's file or a file with mode bits beyond 0600 is refused with
+ * COORD_EACCES (docs/segments.md lists every check).
+ * Returns 0, COORD_EINVAL, COORD_ENOENT (no such name), COORD_EACCES,
+ * COORD_EPROTO (not a coord flag: bad magic, kind or size), COORD_EVERSION
+ * (other ABI version), COORD_EAGAIN (the creator has not finished
+ * initialising it), COORD_EMFILE, COORD_ENOMEM or COORD_EIO.
  */
 COORD_EXTERN int coord_flag_open(coord_flag **out, const char *name);
 
 /*
  * coord_flag_destroy: release this process's handle. For a flag from
- * coord_flag_create, coord_flag_create_named or coord_flag_open this unmaps it; the creator process of
- * a named flag also removes its name. Other processes that still map it may
+ * coord_flag_create, coord_flag_create_named or coord_flag_open this unmaps
+ * it (as this process recorded the mapping, whatever the shared words
+ * say); the creator process of a named flag also removes its name. Other processes that still map it may
  * keep using it. NULL is ignored. Concurrency: no other thread of this
  * process may use `f` during or after the call.
  */
@@ -100,16 +119,24 @@ COORD_EXTERN void coord_flag_destroy(coord_flag *f);
 
 /*
  * coord_flag_is_set: is the flag set in its current epoch?
+ * `f` must be a valid flag (from coord_flag_create, _create_named, _open or
+ * _init, not yet destroyed): there is no NULL check, so that the check in a
+ * hot loop is one load and one test (on x86-64 a mov and a fused and+jump;
+ * before 0.2 the NULL test added a test and a branch per check). NULL or
+ * a destroyed flag is undefined behaviour (in practice a crash).
  * Concurrency: any thread or process, any time. Progress: wait-free, one
  * atomic load, no lock, no system call (it belongs in hot loops).
  * Memory ordering: acquire; when it returns true, everything the setter
- * wrote before coord_flag_set/claim is visible. NULL gives false.
+ * wrote before coord_flag_set/claim is visible.
  */
 static inline bool coord_flag_is_set(const coord_flag *f)
 {
     const struct coord__flag_head *h = (const struct coord__flag_head *)f;
-    return f != NULL &&
-           (atomic_load_explicit(&h->state, memory_order_acquire) & 1u) != 0;
+#ifdef __cplusplus
+    return (__atomic_load_n(&h->state, __ATOMIC_ACQUIRE) & 1u) != 0;
+#else
+    return (atomic_load_explicit(&h->state, memory_order_acquire) & 1u) != 0;
+#endif
 }
 
 /*
@@ -139,7 +166,9 @@ COORD_EXTERN bool coord_flag_claim_locked(coord_flag *f);
 /*
  * coord_flag_claim_epoch: claim the flag for epoch `epoch` only, in `mode`.
  * Returns 1 when this caller won epoch `epoch`, 0 when the flag is already
- * set or the epoch has moved on, COORD_EINVAL (NULL or unknown mode).
+ * set or the epoch has moved on, COORD_EINVAL (NULL or unknown mode); in
+ * COORD_CLAIM_LOCK mode also COORD_EDEADLK (this thread holds the lock) or
+ * COORD_EPROTO (the lock's memory was overwritten by another process).
  * Concurrency and progress: as coord_flag_claim / coord_flag_claim_locked.
  */
 COORD_EXTERN int coord_flag_claim_epoch(coord_flag *f, uint32_t epoch,
@@ -168,5 +197,7 @@ COORD_EXTERN int coord_flag_reset(coord_flag *f);
  * COORD_EAGAIN (timeout 0 and not set), COORD_EINVAL.
  */
 COORD_EXTERN int coord_flag_wait(coord_flag *f, int timeout_ms);
+
+COORD_END_DECLS
 
 #endif

@@ -6,6 +6,8 @@
 #include "clock.h"
 #include "common.h"
 
+COORD_BEGIN_DECLS
+
 /*
  * A cooperative loop runs in blocks: K iterations, then one check of the
  * stop flag (never `i % K == 0`: the modulus costs more than the check).
@@ -43,6 +45,13 @@
  *
  * A coord_interval is private to one worker (one process, one thread): no
  * sharing, no atomics.
+ *
+ * Zero value: a zeroed coord_interval (never passed to coord_interval_init)
+ * means the defaults: its first coord_interval_begin makes it what
+ * coord_interval_init(iv, COORD_CHECK_AUTO, 0, 0) makes (automatic, budget
+ * COORD_INTERVAL_BUDGET, target COORD_INTERVAL_TARGET_NS), so the loop
+ * below progresses from its first block. (Before, it returned K = 0 for
+ * ever.) K is never 0 for an interval in any state begin can see.
  */
 
 /* check_every value: tune the interval automatically (see above). */
@@ -132,10 +141,16 @@ COORD_EXTERN void coord_interval_feed(coord_interval *iv, uint64_t elapsed_ns,
  * block, so the check between two blocks is timed too (h is subtracted).
  * After a pause between blocks (waiting for the next round), call
  * coord_interval_restart so the pause is not taken for iteration time.
- * Fixed mode reads no clock. Concurrency: private. Returns (begin) K.
+ * Fixed mode reads no clock. Concurrency: private. Returns (begin) K,
+ * >= 1; a zeroed interval is initialised with the defaults first (see
+ * above).
  */
 static inline uint64_t coord_interval_begin(coord_interval *iv)
 {
+    /* every is 0 only in an interval no init has touched: fixed intervals
+     * need check_every > 0 and automatic ones never choose K < 1. */
+    if (iv->every == 0)
+        coord_interval_init(iv, COORD_CHECK_AUTO, 0, 0);
     if (iv->mode == 1 && iv->t0 == 0)
         iv->t0 = coord_clock_ns();
     return iv->every;
@@ -159,5 +174,7 @@ static inline void coord_interval_restart(coord_interval *iv)
     if (iv)
         iv->t0 = 0;
 }
+
+COORD_END_DECLS
 
 #endif

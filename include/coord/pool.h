@@ -5,6 +5,8 @@
 
 #include "common.h"
 
+COORD_BEGIN_DECLS
+
 /*
  * A coord_pool (task mode) forks N workers once and reuses them for every
  * task. The caller submits tasks (bytes); workers take them from a shared
@@ -194,10 +196,16 @@ COORD_EXTERN int coord_pool_result(coord_pool *p, coord_task_result *res,
  * results; result i to results + i * result_size (NULL when result_size is
  * 0), its outcome to info[i] (info may be NULL). A result longer than
  * result_size is not copied: status COORD_ENOBUFS. Other tasks' results
- * stay for coord_pool_result. Blocking, timeout_ms for the whole map.
+ * stay for coord_pool_result. Tasks go out in automatic chunks (see
+ * "Chunks"); results are written straight into the arrays as they arrive.
+ * Blocking, timeout_ms for the whole map.
  * Returns the number of failed tasks (see info[i].status, .cause), or
- * COORD_EMSGSIZE, COORD_ETIMEDOUT / COORD_EAGAIN (submitted tasks keep their
- * results for coord_pool_result), COORD_ECLOSED, COORD_EPEERDIED, EINVAL.
+ * COORD_EMSGSIZE, COORD_ETIMEDOUT / COORD_EAGAIN / COORD_EPEERDIED (the
+ * results that arrived before the call returned are in results/info: zero
+ * info first to tell which, as an entry that arrived has attempts > 0 or a
+ * cause; the tasks submitted
+ * whose results had not arrived deliver them later to coord_pool_result),
+ * COORD_ENOMEM (nothing submitted), COORD_ECLOSED, COORD_EINVAL.
  */
 COORD_EXTERN int coord_pool_map(coord_pool *p, const void *tasks, size_t n,
                                 size_t task_size, void *results,
@@ -228,5 +236,7 @@ COORD_EXTERN void coord_pool_destroy(coord_pool *p);
 COORD_EXTERN int coord_pool_get_stats(const coord_pool *p, coord_pool_stats *st);
 COORD_EXTERN int coord_pool_get_worker_stats(const coord_pool *p, unsigned index,
                                          coord_pool_worker_stats *ws);
+
+COORD_END_DECLS
 
 #endif

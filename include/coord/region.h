@@ -5,6 +5,8 @@
 
 #include "common.h"
 
+COORD_BEGIN_DECLS
+
 /*
  * A coord_region is `size` bytes of shared memory with no structure and no
  * lock: the caller owns the layout and the synchronisation (use a flag,
@@ -17,9 +19,11 @@ typedef struct coord_region coord_region;
  * coord_region_create: `size` zeroed bytes in anonymous shared memory,
  * shared with children forked afterwards.
  * coord_region_create_named / coord_region_open: named variants (see
- * flag.h for the name rules).
+ * flag.h for the name rules; open trusts only a file of the caller's euid
+ * with mode 0600 or less).
  * Returns 0, COORD_EINVAL (NULL, size 0 or > 2^40), COORD_ENOMEM,
- * COORD_EEXIST, COORD_ENOENT, COORD_EPROTO, COORD_EVERSION, COORD_EAGAIN.
+ * COORD_EMFILE, COORD_EIO, COORD_EACCES, COORD_EEXIST, COORD_ENOENT,
+ * COORD_EPROTO, COORD_EVERSION, COORD_EAGAIN.
  */
 COORD_EXTERN int coord_region_create(coord_region **out, size_t size);
 COORD_EXTERN int coord_region_create_named(coord_region **out, size_t size,
@@ -31,8 +35,13 @@ COORD_EXTERN int coord_region_open(coord_region **out, const char *name);
 COORD_EXTERN void coord_region_destroy(coord_region *r);
 
 /* coord_region_data / coord_region_len: the bytes and their count (NULL/0
- * for NULL). Valid until coord_region_destroy in this process. */
+ * for NULL). Valid until coord_region_destroy in this process. The length
+ * word lives in shared memory: each call checks it against the bytes this
+ * process mapped, and a length beyond them marks the region broken (for
+ * every process): NULL and 0 from then on. Wait-free. */
 COORD_EXTERN void *coord_region_data(coord_region *r);
 COORD_EXTERN size_t coord_region_len(const coord_region *r);
+
+COORD_END_DECLS
 
 #endif

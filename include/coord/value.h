@@ -5,6 +5,8 @@
 
 #include "common.h"
 
+COORD_BEGIN_DECLS
+
 /*
  * A coord_value holds one scalar of a coord_type in shared memory, on its
  * own cache line, next to a robust process-shared mutex (on another line).
@@ -36,9 +38,16 @@ COORD_EXTERN int coord_value_init(void *mem, size_t size, coord_type type,
  * memory, shared with children forked afterwards.
  * coord_value_create_named: the same, backed by /dev/shm/coord.<name>
  * (0600, O_EXCL; name rules as coord_flag_create_named).
- * coord_value_open: map a named value created by another process.
- * Returns 0, COORD_EINVAL, COORD_ENOMEM, COORD_EEXIST (named), COORD_ENOENT,
- * COORD_EPROTO, COORD_EVERSION, COORD_EAGAIN (open).
+ * coord_value_open: map a named value created by another process (only a
+ * file of the caller's euid with mode 0600 or less: see coord_flag_open).
+ * Returns 0, COORD_EINVAL, COORD_ENOMEM, COORD_EMFILE, COORD_EIO,
+ * COORD_EACCES, COORD_EEXIST (named), COORD_ENOENT, COORD_EPROTO,
+ * COORD_EVERSION, COORD_EAGAIN (open).
+ *
+ * Trust: the type word lives in shared memory, where any process that maps
+ * the value can rewrite it. Every call below reads it once and checks it;
+ * a bad magic or type marks the value broken (for every process) and the
+ * call returns COORD_EPROTO (coord_value_type gives 0).
  */
 COORD_EXTERN int coord_value_create(coord_value **out, coord_type type);
 COORD_EXTERN int coord_value_create_named(coord_value **out, coord_type type,
@@ -57,7 +66,7 @@ COORD_EXTERN coord_type coord_value_type(const coord_value *v);
 /*
  * coord_value_get: read the value. Concurrency: any process, any time,
  * locked or not. Progress: wait-free (one atomic load, acquire).
- * Returns 0 and *out, COORD_EINVAL (NULL).
+ * Returns 0 and *out, COORD_EINVAL (NULL), COORD_EPROTO (broken).
  */
 COORD_EXTERN int coord_value_get(const coord_value *v, coord_scalar *out);
 
@@ -68,7 +77,8 @@ COORD_EXTERN int coord_value_get(const coord_value *v, coord_scalar *out);
  * `expected`; it returns 1 when it did, 0 when not (and *actual, may be
  * NULL, gets the value seen). Progress: blocking (robust mutex), bounded by
  * nothing but the holder; never call them while holding the lock yourself
- * (COORD_EDEADLK). Returns 0 (1/0 for cas), COORD_EINVAL, COORD_EDEADLK.
+ * (COORD_EDEADLK). Returns 0 (1/0 for cas), COORD_EINVAL, COORD_EDEADLK,
+ * COORD_EPROTO (broken).
  */
 COORD_EXTERN int coord_value_set(coord_value *v, coord_scalar in);
 COORD_EXTERN int coord_value_add(coord_value *v, coord_scalar delta,
@@ -76,7 +86,8 @@ COORD_EXTERN int coord_value_add(coord_value *v, coord_scalar delta,
 COORD_EXTERN int coord_value_cas(coord_value *v, coord_scalar expected,
                                  coord_scalar desired, coord_scalar *actual);
 
-/* Conveniences for the common types: convert through coord_scalar. */
+/* Conveniences for the common types: convert through coord_scalar.
+ * Returns: as coord_value_get / coord_value_set / coord_value_add. */
 COORD_EXTERN int coord_value_get_i64(const coord_value *v, int64_t *out);
 COORD_EXTERN int coord_value_set_i64(coord_value *v, int64_t in);
 COORD_EXTERN int coord_value_add_i64(coord_value *v, int64_t delta,
@@ -88,14 +99,16 @@ COORD_EXTERN int coord_value_add_i64(coord_value *v, int64_t delta,
  * Returns 0, COORD_RECOVERED (locked; the previous holder died holding it:
  * the value is intact, since stores are atomic, but the caller's compound
  * invariant may not be), COORD_EAGAIN, COORD_ETIMEDOUT, COORD_EDEADLK,
- * COORD_EINVAL.
+ * COORD_EINVAL, COORD_EPROTO (broken).
  * coord_value_unlock: release it; only the holder may call it (others get
  * COORD_EPERM).
  * coord_value_store: write while holding the lock (no locking inside).
- * Returns 0 or COORD_EINVAL.
+ * Returns 0, COORD_EINVAL or COORD_EPROTO (broken).
  */
 COORD_EXTERN int coord_value_lock(coord_value *v, int timeout_ms);
 COORD_EXTERN int coord_value_unlock(coord_value *v);
 COORD_EXTERN int coord_value_store(coord_value *v, coord_scalar in);
+
+COORD_END_DECLS
 
 #endif

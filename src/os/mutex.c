@@ -1,11 +1,55 @@
 /* SPDX-License-Identifier: MIT */
 /* mutex.c: robust process-shared mutex whose dead holders are recovered. */
 #include <errno.h>
+#include <stdatomic.h>
 #include <time.h>
 
 #include "internal.h"
 
+static int mutex_setup(coord__mutex *m);
+
+/*
+ * The mutex lives in shared memory, where any process that maps it can
+ * rewrite it. glibc keeps the mutex type (robust, error checking, process
+ * shared, priority protocol) in a kind word and trusts it: a kind rewritten
+ * to "priority protect" with a garbage ceiling makes pthread_mutex_trylock
+ * fail an assertion and abort the caller. So every lock and unlock first
+ * compares the kind word with the one our own attributes give (learned
+ * once per process from a private mutex) and refuses a mutex that does not
+ * match with COORD_EPROTO. This narrows, but cannot close, the window of a
+ * writer that changes the word at the same moment.
+ */
+#ifdef __GLIBC__
+static _Atomic int our_kind = -1;
+
+static int kind_ok(const coord__mutex *m)
+{
+    int k = atomic_load_explicit(&our_kind, memory_order_relaxed);
+    if (k < 0) {
+        coord__mutex probe;
+        if (mutex_setup(&probe) != 0)
+            return 1; /* cannot learn it: leave the check to glibc */
+        k = probe.m.__data.__kind;
+        pthread_mutex_destroy(&probe.m);
+        /* Relaxed: every thread computes the same value. */
+        atomic_store_explicit(&our_kind, k, memory_order_relaxed);
+    }
+    return __atomic_load_n(&m->m.__data.__kind, __ATOMIC_RELAXED) == k;
+}
+#else
+static int kind_ok(const coord__mutex *m)
+{
+    (void)m;
+    return 1;
+}
+#endif
+
 int coord__mutex_init(coord__mutex *m)
+{
+    return mutex_setup(m);
+}
+
+static int mutex_setup(coord__mutex *m)
 {
     pthread_mutexattr_t a;
     int r = pthread_mutexattr_init(&a);
@@ -31,6 +75,8 @@ int coord__mutex_lock(coord__mutex *m, int timeout_ms)
     int r;
     if (coord__check_timeout(timeout_ms))
         return COORD_EINVAL;
+    if (!kind_ok(m))
+        return COORD_EPROTO;
     if (timeout_ms < 0) {
         r = pthread_mutex_lock(&m->m);
     } else if (timeout_ms == 0) {
@@ -59,5 +105,7 @@ int coord__mutex_lock(coord__mutex *m, int timeout_ms)
 
 int coord__mutex_unlock(coord__mutex *m)
 {
+    if (!kind_ok(m))
+        return COORD_EPROTO;
     return -pthread_mutex_unlock(&m->m);
 }

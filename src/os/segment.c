@@ -86,8 +86,9 @@ int coord__seg_errno(int e)
  */
 struct seg_rec {
     _Atomic(const void *) obj; /* NULL: free; &reserved: being filled */
-    void *base;
-    size_t total;
+    void *base;    /* the mapping; NULL for caller memory (coord__seg_track) */
+    size_t total;  /* the mapping's length */
+    size_t limit;  /* bytes of the object that may be touched */
     pid_t creator; /* this process when it created a named segment, else 0 */
     char name[COORD__NAME_MAX + 1];
     struct seg_rec *next;
@@ -113,7 +114,8 @@ static struct seg_rec *rec_find(const void *obj)
     return NULL;
 }
 
-static int rec_add(void *obj, void *base, size_t total, const char *name)
+static int rec_add(void *obj, void *base, size_t total, size_t limit,
+                   const char *name)
 {
     struct seg_rec *r;
     for (r = atomic_load_explicit(&recs, memory_order_acquire); r;
@@ -134,6 +136,7 @@ static int rec_add(void *obj, void *base, size_t total, const char *name)
     }
     r->base = base;
     r->total = total;
+    r->limit = limit;
     r->creator = name ? getpid() : 0;
     snprintf(r->name, sizeof r->name, "%s", name ? name : "");
     atomic_store_explicit(&r->obj, obj, memory_order_release);
@@ -150,7 +153,18 @@ static int rec_add(void *obj, void *base, size_t total, const char *name)
 size_t coord__seg_limit(const void *obj)
 {
     struct seg_rec *r = obj ? rec_find(obj) : NULL;
-    return r ? r->total - COORD__SEG_HDR : 0;
+    return r ? r->limit : 0;
+}
+
+int coord__seg_track(void *obj, size_t size)
+{
+    struct seg_rec *r = rec_find(obj);
+    if (r) {
+        /* The caller placed a new object where an old one was. */
+        r->limit = size;
+        return 0;
+    }
+    return rec_add(obj, NULL, 0, size, NULL);
 }
 
 static size_t seg_total(size_t obj_size)
@@ -231,7 +245,7 @@ int coord__seg_create(const char *name, uint32_t kind, size_t obj_size,
         fill_header(base, kind, total, NULL);
     }
     void *obj = (char *)base + COORD__SEG_HDR;
-    if (rec_add(obj, base, total, name) != 0) {
+    if (rec_add(obj, base, total, total - COORD__SEG_HDR, name) != 0) {
         munmap(base, total);
         if (name) {
             char path[COORD__SEG_HDR + 16];
@@ -279,7 +293,9 @@ int coord__seg_open(const char *name, uint32_t kind, void **obj_out,
      * O_NONBLOCK: a FIFO planted there cannot block the open. */
     int fd = shm_open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0);
     if (fd < 0)
-        return coord__seg_errno(errno);
+        /* The name is valid (checked above): glibc reports a directory
+         * at it as EINVAL. */
+        return errno == EINVAL ? COORD_EACCES : coord__seg_errno(errno);
     struct stat st;
     r = check_file(fd, &st);
     if (!r && (size_t)st.st_size < COORD__SEG_HDR)
@@ -308,7 +324,8 @@ int coord__seg_open(const char *name, uint32_t kind, void **obj_out,
         r = COORD_EVERSION;
     else if (h->kind != kind || h->size != total)
         r = COORD_EPROTO;
-    else if (rec_add((char *)base + COORD__SEG_HDR, base, total, NULL) != 0)
+    else if (rec_add((char *)base + COORD__SEG_HDR, base, total,
+                     total - COORD__SEG_HDR, NULL) != 0)
         r = COORD_ENOMEM;
     if (r) {
         munmap(base, total);
@@ -325,7 +342,7 @@ void coord__seg_release(void *obj, bool unlink_name)
     struct seg_rec *r = obj ? rec_find(obj) : NULL;
     if (!r)
         return; /* not a mapping this process made: not ours to unmap */
-    void *base = r->base;
+    void *base = r->base; /* NULL: caller memory, only forgotten */
     size_t total = r->total;
     if (unlink_name && r->creator != 0 && r->creator == getpid()) {
         char path[COORD__SEG_HDR + 16];
@@ -336,5 +353,6 @@ void coord__seg_release(void *obj, bool unlink_name)
         last_rec = NULL;
     /* Release: the record's fields are read before it becomes free. */
     atomic_store_explicit(&r->obj, NULL, memory_order_release);
-    munmap(base, total);
+    if (base)
+        munmap(base, total);
 }

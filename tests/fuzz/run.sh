@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Builds tests/fuzz/fuzz-frame.c with clang's libFuzzer (+ ASan, UBSan) and
-# runs it for a bounded time. Skips (exit 0, with a message) when clang or
-# its fuzzer runtime is missing. Usage: run.sh [BUILD_DIR] [SECONDS]
+# Builds the libFuzzer targets with clang (+ ASan, UBSan) and runs each for
+# a share of a bounded time: tests/fuzz/fuzz-frame.c (the manager's frame
+# parser, half) and tests/fuzz/fuzz-segment.c (corrupted named flag, value,
+# array and region segments read by this process and a racing reader, the
+# other half). Skips (exit 0, with a message) when clang or its fuzzer
+# runtime is missing; tests/test-segfuzz.c runs the segment checks with a
+# fixed seed without clang. Usage: run.sh [BUILD_DIR] [SECONDS (total)]
 set -euo pipefail
 src="$(cd "$(dirname "$0")/../.." && pwd)"
 build="${1:-build}"
@@ -23,11 +27,20 @@ fi
 if [ ! -f "$build/coord_config.h" ]; then
   cmake -S "$src" -B "$build" >/dev/null
 fi
-"$cc" -g -O1 -std=c11 -D_GNU_SOURCE -D_DEFAULT_SOURCE -DCOORD_BUILDING \
-  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-  -I"$src/include" -I"$src/src" -I"$build" \
+cflags=(-g -O1 -std=c11 -D_GNU_SOURCE -D_DEFAULT_SOURCE -DCOORD_BUILDING
+  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+  -I"$src/include" -I"$src/src" -I"$build")
+"$cc" "${cflags[@]}" \
   "$src/tests/fuzz/fuzz-frame.c" "$src/src/wire.c" "$src/src/manager_store.c" \
   -o "$out/fuzz-frame"
+# The segment target links the shared-state layer and the platform below it.
+"$cc" "${cflags[@]}" "$src/tests/fuzz/fuzz-segment.c" \
+  "$src"/src/{flag,value,array,region,scalar,errno}.c \
+  "$src"/src/os/{segment,proc,mutex,futex,clock}.c \
+  -lpthread -lm -o "$out/fuzz-segment"
+frame_secs=$(( (secs + 1) / 2 ))
+seg_secs=$(( secs - frame_secs ))
+[ "$seg_secs" -ge 1 ] || seg_secs=1
 
 # Seeds: a few valid frames (HELLO, a SET, a GET, a batch, STATS) so that
 # the fuzzer starts from the grammar instead of from nothing.
@@ -57,10 +70,27 @@ for name, data in seeds.items():
     open(os.path.join(d, name), "wb").write(data)
 PY
 fi
-echo "fuzz: running the frame parser for $secs s"
+echo "fuzz: running the frame parser for $frame_secs s"
 ASAN_OPTIONS="${ASAN_OPTIONS:-quarantine_size_mb=64}" \
-  "$out/fuzz-frame" -max_total_time="$secs" -rss_limit_mb=1024 -max_len=8192 \
+  "$out/fuzz-frame" -max_total_time="$frame_secs" -rss_limit_mb=1024 -max_len=8192 \
   -artifact_prefix="$out/" -print_final_stats=1 "$corpus" 2>"$out/fuzz.log" || {
   tail -40 "$out/fuzz.log"; echo "fuzz: FAILED (the input is saved in $out/)"; exit 1; }
 grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb)" "$out/fuzz.log" || true
+
+# Segments: inputs are lists of 12-byte mutations; -timeout catches a hang
+# (a reader stuck in a call). The names are coord.fz<pid>-*, removed at
+# exit; a crashed run's files are removed here.
+echo "fuzz: corrupting named segments for $seg_secs s"
+segcorpus="$out/segcorpus"
+mkdir -p "$segcorpus"
+status=0
+ASAN_OPTIONS="${ASAN_OPTIONS:-quarantine_size_mb=64}" \
+  "$out/fuzz-segment" -max_total_time="$seg_secs" -rss_limit_mb=1024 \
+  -max_len=240 -timeout=10 -artifact_prefix="$out/seg-" -print_final_stats=1 \
+  "$segcorpus" 2>"$out/fuzz-segment.log" || status=$?
+find /dev/shm -maxdepth 1 -name 'coord.fz[0-9]*-*' -user "$(id -u)" -delete 2>/dev/null || true
+if [ "$status" -ne 0 ]; then
+  tail -40 "$out/fuzz-segment.log"; echo "fuzz: FAILED (the input is saved in $out/)"; exit 1
+fi
+grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb)" "$out/fuzz-segment.log" || true
 echo "fuzz: ok"
