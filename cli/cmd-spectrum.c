@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "advise-cache.h"
 #include "cli.h"
 #include "datadir.h"
 
@@ -808,6 +809,26 @@ static void print_table(const struct ctx *c, const struct result *res,
            "go through a second process.\n");
 }
 
+/* Stores this run's medians in the per-user cache that `coord advise`
+ * prices from (docs/advise.md); a failure costs only a warning. */
+static void store_cache(const struct result *res, bool quick, int runs)
+{
+    struct adv_cache_row rows[2 * NROWS];
+    size_t n = 0;
+    for (size_t r = 0; r < NROWS; r++) {
+        rows[n++] = (struct adv_cache_row){rows_def[r].mech, "coord",
+                                           res[r].p50};
+        if (res[r].have_py)
+            rows[n++] = (struct adv_cache_row){rows_def[r].mech, "python",
+                                               res[r].py_p50};
+    }
+    int e = adv_cache_write(rows, n, quick, runs);
+    char path[1024];
+    if (e && adv_cache_path(path, sizeof path))
+        cli_error("spectrum", "warning: cannot write the cache %s: %s", path,
+                  strerror(-e));
+}
+
 int cmd_spectrum(int argc, char **argv)
 {
     bool quick = false, json = false, vs_python = false;
@@ -903,6 +924,7 @@ int cmd_spectrum(int argc, char **argv)
         py_skip = run_python(res, quick, c.runs, why, sizeof why);
         cli_progress_done();
     }
+    store_cache(res, quick, c.runs);
     double ratio_c = res[R_MGET].p50 / res[R_VGET].p50;
     /* Python's "Value" is the lecture's: synchronized by default (its
      * flag_check row); the lock=False read is given too. */

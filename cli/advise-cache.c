@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: MIT */
+/* advise-cache.c: the per-user cache of the last `coord spectrum` result, which `coord advise` prices mechanisms from. */
+#include "advise-cache.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <coord.h>
+
+#include "cli.h"
+#include "json.h"
+
+#define CACHE_MAX (1 << 20)
+
+bool adv_cache_path(char *buf, size_t cap)
+{
+    const char *x = getenv("XDG_CACHE_HOME");
+    int n;
+    if (x && x[0] == '/') {
+        n = snprintf(buf, cap, "%s/coord/spectrum.json", x);
+    } else {
+        const char *h = getenv("HOME");
+        if (!h || h[0] != '/')
+            return false;
+        n = snprintf(buf, cap, "%s/.cache/coord/spectrum.json", h);
+    }
+    return n > 0 && (size_t)n < cap;
+}
+
+long long adv_boot_time(void)
+{
+    FILE *f = fopen("/proc/stat", "r");
+    if (!f)
+        return -1;
+    char line[256];
+    long long bt = -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "btime %lld", &bt) == 1)
+            break;
+    fclose(f);
+    return bt;
+}
+
+/* mkdir -p of the folders above `path`, each 0700 when created. */
+static int make_parents(const char *path)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    for (char *p = dir + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+            return -errno;
+        *p = '/';
+    }
+    return 0;
+}
+
+int adv_cache_write(const struct adv_cache_row *rows, size_t n, bool quick,
+                    int runs)
+{
+    char path[PATH_MAX], tmp[PATH_MAX + 16];
+    if (!adv_cache_path(path, sizeof path))
+        return -ENOENT;
+    int r = make_parents(path);
+    if (r)
+        return r;
+    snprintf(tmp, sizeof tmp, "%s.XXXXXX", path);
+    int fd = mkstemp(tmp); /* mode 0600 */
+    if (fd < 0)
+        return -errno;
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        r = -errno;
+        close(fd);
+        unlink(tmp);
+        return r;
+    }
+    fprintf(f, "{\"schema\":\"%s\",\"coord_version\":\"%s\","
+               "\"written_at_s\":%lld,\"boot_time_s\":%lld,\"quick\":%s,"
+               "\"runs\":%d,\"rows\":[",
+            ADV_CACHE_SCHEMA, coord_version_string(), (long long)time(NULL),
+            adv_boot_time(), quick ? "true" : "false", runs);
+    for (size_t i = 0; i < n; i++) {
+        fprintf(f, "%s{\"mechanism\":", i ? "," : "");
+        cli_json_str(f, rows[i].mechanism);
+        fprintf(f, ",\"impl\":");
+        cli_json_str(f, rows[i].impl);
+        fprintf(f, ",\"ns_per_op_p50\":%.6g}", rows[i].ns_p50);
+    }
+    fprintf(f, "]}\n");
+    bool ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
+    r = ok ? 0 : -errno;
+    if (fclose(f) != 0 && ok)
+        r = -errno;
+    if (r == 0 && rename(tmp, path) != 0)
+        r = -errno;
+    if (r)
+        unlink(tmp);
+    return r;
+}
+
+/* The whole file, NUL-terminated (free it), or NULL with why. */
+static char *slurp(const char *path, bool fixed, size_t *len, char *why,
+                   size_t cap)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | (fixed ? 0 : O_NOFOLLOW));
+    if (fd < 0) {
+        snprintf(why, cap, "cannot open %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    const char *bad = NULL;
+    if (fstat(fd, &st) != 0)
+        bad = "cannot stat it";
+    else if (!S_ISREG(st.st_mode))
+        bad = "not a regular file";
+    else if (!fixed && st.st_uid != geteuid())
+        bad = "owned by another user";
+    else if (st.st_size > CACHE_MAX)
+        bad = "larger than 1 MiB";
+    char *buf = bad ? NULL : malloc((size_t)st.st_size + 1);
+    size_t got = 0;
+    while (buf && got < (size_t)st.st_size) {
+        ssize_t k = read(fd, buf + got, (size_t)st.st_size - got);
+        if (k <= 0)
+            break;
+        got += (size_t)k;
+    }
+    close(fd);
+    if (bad || !buf) {
+        snprintf(why, cap, "%s: %s", path, bad ? bad : "out of memory");
+        free(buf);
+        return NULL;
+    }
+    buf[got] = '\0';
+    *len = got;
+    return buf;
+}
+
+bool adv_cache_read(const char *path, bool fixed, struct adv_costs *costs,
+                    double *age_s, char *why, size_t cap)
+{
+    size_t len;
+    char *text = slurp(path, fixed, &len, why, cap);
+    if (!text)
+        return false;
+    struct json *j = NULL;
+    char err[160];
+    int r = json_parse(text, len, &j, err, sizeof err);
+    free(text);
+    if (r) {
+        snprintf(why, cap, "%s is not JSON (%s)", path, err);
+        return false;
+    }
+    bool ok = false;
+    const char *schema = json_str(json_get(j, "schema"));
+    double at = json_num(json_get(j, "written_at_s"), NAN);
+    long long boot = adv_boot_time();
+    const char *missing = NULL;
+    if (!fixed && (!schema || strcmp(schema, ADV_CACHE_SCHEMA)))
+        snprintf(why, cap, "%s: not a spectrum cache (schema)", path);
+    else if (!fixed && !isfinite(at))
+        snprintf(why, cap, "%s: no written_at_s", path);
+    else if (!fixed && boot > 0 && at < (double)boot)
+        snprintf(why, cap, "%s is older than the machine's boot", path);
+    else if (!adv_costs_from_json(j, costs, &missing))
+        snprintf(why, cap, "%s: no valid %s row", path, missing);
+    else
+        ok = true;
+    if (ok)
+        *age_s = isfinite(at) ? fmax(0, (double)time(NULL) - at) : -1;
+    json_free(j);
+    return ok;
+}
+
+bool adv_calibrate(struct adv_costs *costs, char *why, size_t cap)
+{
+    char self[PATH_MAX];
+    ssize_t k = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (k <= 0) {
+        snprintf(why, cap, "cannot find the coord binary (/proc/self/exe)");
+        return false;
+    }
+    self[k] = '\0';
+    int p[2];
+    if (pipe(p) != 0) {
+        snprintf(why, cap, "pipe: %s", strerror(errno));
+        return false;
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(p[0]);
+        close(p[1]);
+        snprintf(why, cap, "fork: %s", strerror(errno));
+        return false;
+    }
+    if (pid == 0) {
+        dup2(p[1], STDOUT_FILENO);
+        close(p[0]);
+        close(p[1]);
+        execl(self, "coord", "spectrum", "--quick", "--json", (char *)NULL);
+        _exit(127);
+    }
+    close(p[1]);
+    size_t capb = CACHE_MAX, got = 0;
+    char *buf = malloc(capb + 1);
+    while (buf && got < capb) {
+        ssize_t r = read(p[0], buf + got, capb - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    close(p[0]);
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    bool ok = false;
+    if (!buf) {
+        snprintf(why, cap, "out of memory");
+    } else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        snprintf(why, cap, "coord spectrum --quick failed (status %d)",
+                 WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    } else {
+        struct json *j = NULL;
+        char err[160];
+        const char *missing = NULL;
+        if (json_parse(buf, got, &j, err, sizeof err) != 0)
+            snprintf(why, cap, "coord spectrum printed no JSON (%s)", err);
+        else if (!adv_costs_from_json(j, costs, &missing))
+            snprintf(why, cap, "coord spectrum gave no %s row", missing);
+        else
+            ok = true;
+        json_free(j);
+    }
+    free(buf);
+    return ok;
+}

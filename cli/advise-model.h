@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+/* advise-model.h: slide 9's decision as a cost model: the mechanisms that can serve an access pattern, ranked by their measured cost on this machine. */
+#ifndef COORD_CLI_ADVISE_MODEL_H
+#define COORD_CLI_ADVISE_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "json.h"
+
+/* The spectrum rows the model reads (docs/spectrum.md names them). */
+enum adv_row {
+    ADV_FLAG_CHECK,
+    ADV_VALUE_GET,
+    ADV_VALUE_SET,
+    ADV_ARRAY_READ,
+    ADV_ARRAY_WRITE,
+    ADV_REGION_READ,
+    ADV_CLAIM_CAS,
+    ADV_QUEUE_RT,
+    ADV_PIPE_RT,
+    ADV_MANAGER_GET,
+    ADV_MANAGER_SET,
+    ADV_MANAGER_INCR,
+    ADV_MANAGER_BATCH,
+    ADV_NROWS
+};
+
+/* The spectrum row names, indexed by enum adv_row. */
+extern const char *const adv_row_names[ADV_NROWS];
+
+/* Per-operation costs in ns (median), coord's and Python's; 0 = not
+ * measured. Every coord row must be measured for a valid calibration. */
+struct adv_costs {
+    double c[ADV_NROWS];
+    double py[ADV_NROWS];
+};
+
+/*
+ * adv_costs_from_json: reads the rows of a spectrum result (the object
+ * `coord spectrum --json` prints, or the cache file): "rows": [{"mechanism",
+ * "impl" ("coord" | "python"), "ns_per_op_p50"}, ...]. Untrusted input:
+ * a row with a missing, non-finite, non-positive or absurd (over 10 s)
+ * figure is ignored. Returns true when every coord row the model needs is
+ * present; false otherwise (with the first missing row's name in *missing).
+ */
+bool adv_costs_from_json(const struct json *j, struct adv_costs *out,
+                         const char **missing);
+
+enum adv_shape {
+    ADV_SHAPE_FLAG,
+    ADV_SHAPE_COUNTER,
+    ADV_SHAPE_SCALAR,
+    ADV_SHAPE_ARRAY,
+    ADV_SHAPE_DICT,
+    ADV_SHAPE_LIST,
+    ADV_SHAPE_MESSAGES,
+    ADV_NSHAPES
+};
+
+/* The shape named `s` ("flag", ...), or -1. */
+int adv_shape_parse(const char *s);
+const char *adv_shape_name(enum adv_shape s);
+
+/* The question. writers < 0: the shape's default (docs/advise.md). */
+struct adv_input {
+    enum adv_shape shape;
+    bool per_iteration;   /* accesses counted per loop iteration */
+    double accesses;      /* per iteration or per task, > 0 */
+    double task_ns;       /* the task's own time; 0 = not given */
+    unsigned processes;   /* >= 1 */
+    int writers;          /* 0..processes, or < 0 for the default */
+    unsigned long size;   /* array length; 0 = not given */
+    bool unrelated;       /* processes not forked from one parent */
+    unsigned machines;    /* >= 1 */
+};
+
+/* The writers the model uses: in->writers, or the shape's default. */
+unsigned adv_writers(const struct adv_input *in);
+
+#define ADV_MAX_MECH 24
+
+/* One mechanism's answer. ns < 0: not measured on this machine. */
+struct adv_entry {
+    const char *mechanism;   /* e.g. "coord_flag" */
+    const char *impl;        /* "coord" | "python" | "mpi" */
+    double ns;               /* per task (or per iteration) */
+    double share;            /* ns / task_ns; < 0 when task_ns is 0 */
+    char why[400];
+    const char *rule;        /* the lecture's rule of thumb (slide 9) */
+};
+
+struct adv_result {
+    struct adv_entry rank[ADV_MAX_MECH];
+    size_t nrank;
+    struct adv_entry excl[ADV_MAX_MECH]; /* ns, share unused */
+    size_t nexcl;
+};
+
+/*
+ * adv_rank: every mechanism in the catalogue, either ranked (cheapest
+ * first; unmeasured ones last) with its cost for `in` under `costs`, or
+ * excluded with the reason. Pure: no I/O. A Python mechanism appears only
+ * when `costs` has its rows.
+ */
+void adv_rank(const struct adv_input *in, const struct adv_costs *costs,
+              struct adv_result *out);
+
+/* "12.3 ns", "4.56 µs", "7.89 ms" into buf. */
+const char *adv_fmt_ns(char *buf, size_t cap, double ns);
+
+/* Slide 9's common patterns, for the report. */
+struct adv_pattern {
+    const char *label; /* "a flag checked every iteration" */
+    struct adv_input in;
+};
+extern const struct adv_pattern adv_patterns[];
+extern const size_t adv_npatterns;
+
+#endif

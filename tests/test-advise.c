@@ -1,0 +1,416 @@
+/* SPDX-License-Identifier: MIT */
+/* test-advise.c: `coord advise` and its cost model: rankings on a fixed calibration file, the spectrum cache, bad input. */
+#include <dirent.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "advise-model.h"
+#include "harness.h"
+#include "json.h"
+
+#define CALIB COORD_SOURCE_DIR "/tests/data/advise-calibration.json"
+
+static char out[1 << 17], err[1 << 14];
+
+/* Runs `coord advise --json --calibration CALIB args...` (NULL-ended,
+ * at most 14), asserts exit 0 and one parsed JSON object; returns it. */
+static struct json *advise(const char *a0, ...)
+{
+    const char *argv[24] = {COORD_CLI_PATH, "advise", "--json",
+                            "--calibration", CALIB};
+    int n = 5;
+    va_list ap;
+    va_start(ap, a0);
+    for (const char *a = a0; a && n < 22; a = va_arg(ap, const char *))
+        argv[n++] = a;
+    va_end(ap);
+    argv[n] = NULL;
+    int st = test_run(argv, out, sizeof out, err, sizeof err, 60000);
+    ASSERT_TRUE(WIFEXITED(st));
+    if (WEXITSTATUS(st) != 0)
+        test__fail(__FILE__, __LINE__, "exit %d: %s", WEXITSTATUS(st), err);
+    struct json *j = NULL;
+    char e[160];
+    if (json_parse(out, strlen(out), &j, e, sizeof e) != 0)
+        test__fail(__FILE__, __LINE__, "not JSON: %s", e);
+    ASSERT_STR_EQ(json_str(json_get(j, "schema")), "coord.advise/1");
+    ASSERT_STR_EQ(json_str(json_get(j, "command")), "advise");
+    ASSERT_TRUE(json_str(json_get(j, "coord_version")) != NULL);
+    ASSERT_TRUE(json_get(j, "machine") &&
+                json_get(j, "machine")->type == JSON_OBJECT);
+    ASSERT_TRUE(json_get(j, "inputs") &&
+                json_get(j, "inputs")->type == JSON_OBJECT);
+    const struct json *r = json_get(j, "ranking");
+    ASSERT_TRUE(r && r->type == JSON_ARRAY);
+    ASSERT_TRUE(json_get(j, "excluded") &&
+                json_get(j, "excluded")->type == JSON_ARRAY);
+    /* Best first: costs never fall along the ranking (null ones last). */
+    double prev = 0;
+    bool seen_null = false;
+    for (size_t i = 0; i < r->n; i++) {
+        const struct json *e1 = r->items[i];
+        ASSERT_TRUE(json_str(json_get(e1, "mechanism")) != NULL);
+        ASSERT_TRUE(json_str(json_get(e1, "why")) != NULL);
+        ASSERT_TRUE(json_str(json_get(e1, "rule_of_thumb")) != NULL);
+        const struct json *ns = json_get(e1, "ns_per_task");
+        ASSERT_TRUE(ns != NULL);
+        if (ns->type == JSON_NULL) {
+            seen_null = true;
+            continue;
+        }
+        ASSERT_TRUE(!seen_null);
+        ASSERT_TRUE(ns->num >= prev);
+        prev = ns->num;
+    }
+    return j;
+}
+
+/* Index of `mech` in the ranking, or -1. */
+static int pos(const struct json *j, const char *mech)
+{
+    const struct json *r = json_get(j, "ranking");
+    for (size_t i = 0; i < r->n; i++)
+        if (!strcmp(json_str(json_get(r->items[i], "mechanism")), mech))
+            return (int)i;
+    return -1;
+}
+
+static const struct json *entry(const struct json *j, const char *mech)
+{
+    int i = pos(j, mech);
+    if (i < 0)
+        test__fail(__FILE__, __LINE__, "%s is not ranked", mech);
+    return json_at(json_get(j, "ranking"), (size_t)i);
+}
+
+static const char *first(const struct json *j)
+{
+    const struct json *e = json_at(json_get(j, "ranking"), 0);
+    ASSERT_TRUE(e != NULL);
+    return json_str(json_get(e, "mechanism"));
+}
+
+TEST(advise_dict_read_once_per_10ms_task_manager_acceptable)
+{
+    struct json *j = advise("--shape", "dict", "--per-task", "1",
+                            "--task-us", "10000", "--processes", "4", NULL);
+    ASSERT_TRUE(strstr(first(j), "manager") != NULL);
+    const struct json *m = entry(j, "coord_manager_dict");
+    double share = json_num(json_get(m, "share_of_task"), -1);
+    /* 15.6 µs of 10 ms in the fixed file. */
+    ASSERT_TRUE(share > 0.0015 && share < 0.0016);
+    ASSERT_TRUE(strstr(json_str(json_get(m, "why")), "acceptable") != NULL);
+    ASSERT_TRUE(strstr(json_str(json_get(m, "rule_of_thumb")),
+                       "once per task") != NULL);
+    /* One access: nothing to batch. */
+    ASSERT_EQ(pos(j, "coord_manager_dict_batched"), -1);
+    json_free(j);
+}
+
+TEST(advise_flag_per_iteration_flag_first_never_manager)
+{
+    struct json *j = advise("--shape", "flag", "--per-iteration", "1",
+                            "--processes", "8", NULL);
+    ASSERT_STR_EQ(first(j), "coord_flag");
+    ASSERT_TRUE(strstr(first(j), "manager") == NULL);
+    double f = json_num(json_get(entry(j, "coord_flag"), "ns_per_task"), -1);
+    double m = json_num(
+        json_get(entry(j, "coord_manager_dict"), "ns_per_task"), -1);
+    ASSERT_TRUE(fabs(f - 0.3) < 1e-9);
+    ASSERT_TRUE(m > 10000 * f);
+    /* Per iteration: no share of a task. */
+    ASSERT_TRUE(json_get(entry(j, "coord_flag"), "share_of_task")->type ==
+                JSON_NULL);
+    json_free(j);
+}
+
+TEST(advise_counter_eight_writers_atomic_ahead_of_locked_and_manager)
+{
+    struct json *j = advise("--shape", "counter", "--per-task", "1",
+                            "--processes", "8", "--writers", "8", NULL);
+    int atomic = pos(j, "coord_region_atomic"), locked = pos(j, "coord_value");
+    int mgr = pos(j, "coord_manager_dict");
+    ASSERT_EQ(atomic, 0);
+    ASSERT_TRUE(locked > atomic && mgr > locked);
+    double l8 = json_num(json_get(entry(j, "coord_value"), "ns_per_task"), -1);
+    json_free(j);
+    /* Contention: one writer pays less for the same locked increment. */
+    j = advise("--shape", "counter", "--per-task", "1", "--processes", "8",
+               "--writers", "1", NULL);
+    double l1 = json_num(json_get(entry(j, "coord_value"), "ns_per_task"), -1);
+    ASSERT_TRUE(fabs(l1 - 28) < 1e-9);
+    ASSERT_TRUE(l8 > 3 * l1);
+    json_free(j);
+}
+
+TEST(advise_messages_queue_ahead_as_measured)
+{
+    struct json *j = advise("--shape", "messages", "--per-task", "1",
+                            "--task-us", "1000", "--processes", "4", NULL);
+    int q = pos(j, "coord_queue");
+    ASSERT_EQ(q, 0);
+    ASSERT_TRUE(pos(j, "pipe") > q);
+    ASSERT_TRUE(pos(j, "coord_manager_list") > pos(j, "pipe"));
+    /* Python's side is in the file: its queue is ranked, after coord's. */
+    ASSERT_TRUE(pos(j, "python_queue") > q);
+    json_free(j);
+}
+
+TEST(advise_two_machines_only_what_crosses)
+{
+    struct json *j = advise("--shape", "flag", "--per-iteration", "1",
+                            "--processes", "8", "--machines", "2", NULL);
+    const struct json *r = json_get(j, "ranking");
+    for (size_t i = 0; i < r->n; i++) {
+        const char *m = json_str(json_get(r->items[i], "mechanism"));
+        if (strcmp(m, "coord_mpi_search_flag") &&
+            strcmp(m, "python_manager_dict"))
+            test__fail(__FILE__, __LINE__, "%s cannot cross machines", m);
+    }
+    ASSERT_STR_EQ(first(j), "coord_mpi_search_flag");
+    ASSERT_TRUE(pos(j, "coord_flag") < 0);
+    json_free(j);
+    j = advise("--shape", "dict", "--per-task", "1", "--processes", "8",
+               "--machines", "2", NULL);
+    ASSERT_EQ((int)json_get(j, "ranking")->n, 1);
+    ASSERT_STR_EQ(first(j), "python_manager_dict");
+    json_free(j);
+}
+
+TEST(advise_unrelated_excludes_inherited_only)
+{
+    struct json *j = advise("--shape", "messages", "--per-task", "1",
+                            "--processes", "4", "--unrelated", NULL);
+    ASSERT_TRUE(pos(j, "coord_queue") >= 0);
+    ASSERT_EQ(pos(j, "pipe"), -1);
+    ASSERT_EQ(pos(j, "python_queue"), -1);
+    json_free(j);
+}
+
+/* ---- the model, directly --------------------------------------------- */
+
+static void load_fixed(struct adv_costs *k)
+{
+    FILE *f = fopen(CALIB, "r");
+    ASSERT_TRUE(f != NULL);
+    size_t n = fread(out, 1, sizeof out - 1, f);
+    fclose(f);
+    out[n] = '\0';
+    struct json *j = NULL;
+    char e[160];
+    ASSERT_EQ(json_parse(out, n, &j, e, sizeof e), 0);
+    const char *missing = NULL;
+    ASSERT_TRUE(adv_costs_from_json(j, k, &missing));
+    json_free(j);
+}
+
+TEST(advise_model_report_patterns_and_missing_rows)
+{
+    struct adv_costs k;
+    load_fixed(&k);
+    struct adv_result res;
+    const char *want[] = {"coord_flag", "coord_region_atomic",
+                          "coord_region_atomic", "coord_manager_dict",
+                          "coord_manager_dict"};
+    ASSERT_EQ((int)adv_npatterns, 5);
+    for (size_t i = 0; i < adv_npatterns; i++) {
+        adv_rank(&adv_patterns[i].in, &k, &res);
+        ASSERT_TRUE(res.nrank > 0);
+        ASSERT_STR_EQ(res.rank[0].mechanism, want[i]);
+    }
+    /* A missing coord row makes the calibration invalid. */
+    struct json *j = NULL;
+    char e[160];
+    const char *t = "{\"rows\":[{\"mechanism\":\"flag_check\",\"impl\":"
+                    "\"coord\",\"ns_per_op_p50\":-1}]}";
+    ASSERT_EQ(json_parse(t, strlen(t), &j, e, sizeof e), 0);
+    const char *missing = NULL;
+    ASSERT_FALSE(adv_costs_from_json(j, &k, &missing));
+    ASSERT_STR_EQ(missing, "flag_check");
+    json_free(j);
+}
+
+/* ---- the cache ---------------------------------------------------------- */
+
+static char cache_dir[64];
+
+static void rm_cache(void)
+{
+    char p[160];
+    DIR *d;
+    snprintf(p, sizeof p, "%s/coord", cache_dir);
+    if ((d = opendir(p))) {
+        struct dirent *de;
+        while ((de = readdir(d)))
+            if (de->d_name[0] != '.') {
+                char f[512];
+                snprintf(f, sizeof f, "%s/%s", p, de->d_name);
+                unlink(f);
+            }
+        closedir(d);
+    }
+    rmdir(p);
+    rmdir(cache_dir);
+}
+
+static void use_temp_cache(void)
+{
+    snprintf(cache_dir, sizeof cache_dir, "/tmp/coord-advise-XXXXXX");
+    ASSERT_TRUE(mkdtemp(cache_dir) != NULL);
+    atexit(rm_cache);
+    ASSERT_EQ(setenv("XDG_CACHE_HOME", cache_dir, 1), 0);
+}
+
+/* `coord advise` on the cache (no --calibration): its source, or fails. */
+static const char *advise_cached(struct json **j)
+{
+    const char *argv[] = {COORD_CLI_PATH, "advise", "--json", "--shape",
+                          "flag", "--per-iteration", "1", "--processes",
+                          "2", NULL};
+    int st = test_run(argv, out, sizeof out, err, sizeof err, 100000);
+    ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    char e[160];
+    if (json_parse(out, strlen(out), j, e, sizeof e) != 0)
+        test__fail(__FILE__, __LINE__, "not JSON: %s", e);
+    const char *src = json_str(json_path(*j, "calibration.source"));
+    ASSERT_TRUE(src != NULL);
+    return src;
+}
+
+TEST(advise_uses_the_cache_spectrum_wrote)
+{
+    use_temp_cache();
+    const char *argv[] = {COORD_CLI_PATH, "spectrum", "--quick", NULL};
+    int st = test_run(argv, out, sizeof out, err, sizeof err, 100000);
+    ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    char path[160];
+    snprintf(path, sizeof path, "%s/coord/spectrum.json", cache_dir);
+    struct stat s;
+    ASSERT_EQ(stat(path, &s), 0);
+    ASSERT_EQ((int)(s.st_mode & 0777), 0600);
+    struct json *j = NULL;
+    ASSERT_STR_EQ(advise_cached(&j), "cache");
+    ASSERT_STR_EQ(json_str(json_path(j, "calibration.path")), path);
+    ASSERT_TRUE(json_num(json_path(j, "calibration.age_s"), -1) >= 0);
+    json_free(j);
+    /* Text mode says so on stderr, in one line. */
+    const char *t[] = {COORD_CLI_PATH, "advise", "--shape", "flag",
+                       "--per-iteration", "1", "--processes", "2", NULL};
+    st = test_run(t, out, sizeof out, err, sizeof err, 100000);
+    ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    ASSERT_TRUE(strncmp(err, "coord advise: costs from the cache ", 35) == 0);
+    ASSERT_TRUE(strchr(err, '\n') == err + strlen(err) - 1);
+}
+
+TEST(advise_invalid_cache_recalibrates_and_says_so)
+{
+    use_temp_cache();
+    char dir[160], path[200];
+    snprintf(dir, sizeof dir, "%s/coord", cache_dir);
+    ASSERT_EQ(mkdir(dir, 0700), 0);
+    snprintf(path, sizeof path, "%s/spectrum.json", dir);
+    static const char *const bad[] = {
+        "{\"schema\":\"coord.spectrum-cache/1\",\"rows\":[",
+        "{\"schema\":\"coord.spectrum-cache/1\",\"written_at_s\":1,"
+        "\"rows\":[]}", /* before this boot */
+        "{\"schema\":\"other\",\"written_at_s\":4e9,\"rows\":[]}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        FILE *f = fopen(path, "w");
+        ASSERT_TRUE(f != NULL);
+        fputs(bad[i], f);
+        fclose(f);
+        struct json *j = NULL;
+        ASSERT_STR_EQ(advise_cached(&j), "calibrated");
+        json_free(j);
+        /* The calibration refreshed the cache: now it is used. */
+        ASSERT_STR_EQ(advise_cached(&j), "cache");
+        json_free(j);
+    }
+    /* Text mode names the reason. */
+    FILE *f = fopen(path, "w");
+    ASSERT_TRUE(f != NULL);
+    fputs("not json", f);
+    fclose(f);
+    const char *t[] = {COORD_CLI_PATH, "advise", "--shape", "flag",
+                       "--per-iteration", "1", "--processes", "2", NULL};
+    int st = test_run(t, out, sizeof out, err, sizeof err, 100000);
+    ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    ASSERT_TRUE(strstr(err, "ran a quick calibration") != NULL);
+    ASSERT_TRUE(strstr(err, "is not JSON") != NULL);
+}
+
+TEST(advise_bad_input_exits_2_with_one_line)
+{
+    static const char *const cases[][13] = {
+        {"--shape", "blob", "--per-task", "1", "--processes", "2"},
+        {"--shape", "flag", "--processes", "2"},
+        {"--shape", "flag", "--per-task", "1", "--per-iteration", "1",
+         "--processes", "2"},
+        {"--shape", "flag", "--per-task", "1", "--processes", "0"},
+        {"--shape", "flag", "--per-task", "1"},
+        {"--per-task", "1", "--processes", "2"},
+        {"--shape", "counter", "--per-task", "1", "--processes", "2",
+         "--writers", "3"},
+        {"--shape", "flag", "--per-task", "-1", "--processes", "2"},
+        {"--shape", "flag", "--per-task", "x", "--processes", "2"},
+        {"--shape", "flag", "--per-task", "0", "--processes", "2"},
+        {"--shape", "flag", "--per-task", "1", "--task-us", "-5",
+         "--processes", "2"},
+        {"--shape", "flag", "--per-task", "1", "--processes", "-2"},
+        {"--shape", "flag", "--per-task", "1", "--processes", "2", "--size",
+         "10"},
+        {"--shape", "array", "--per-task", "1", "--processes", "4",
+         "--size", "2"},
+        {"--shape", "flag", "--per-iteration", "1", "--task-us", "10",
+         "--processes", "2"},
+        {"--shape", "flag", "--per-task", "1", "--processes", "2",
+         "--machines", "0"},
+        {"--shape", "flag", "--per-task", "nan", "--processes", "2"},
+        {"--shape", "flag", "--per-task", "1", "--processes", "2",
+         "--calibration", "/nonexistent/coord-advise.json"},
+        {"--shape", "flag", "--per-task", "1", "--processes", "2",
+         "--bogus"},
+        {"--shape"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        test_cli_usage_error(COORD_CLI_PATH, "advise", cases[i], err,
+                             sizeof err, 30000);
+        char *nl = strchr(err, '\n');
+        if (!nl || nl[1] != '\0')
+            test__fail(__FILE__, __LINE__, "case %zu: not one line: %s", i,
+                       err);
+    }
+}
+
+TEST(advise_help_lists_every_option)
+{
+    const char *argv[] = {COORD_CLI_PATH, "advise", "--help", NULL};
+    int st = test_run(argv, out, sizeof out, err, sizeof err, 30000);
+    ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    static const char *const opts[] = {
+        "--shape", "--per-iteration", "--per-task", "--task-us",
+        "--processes", "--writers", "--size", "--unrelated", "--machines",
+        "--calibration", "--json"};
+    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
+        ASSERT_TRUE(strstr(out, opts[i]) != NULL);
+}
+
+#define TEST_LIST(X)                                                           \
+    X(advise_dict_read_once_per_10ms_task_manager_acceptable)                  \
+    X(advise_flag_per_iteration_flag_first_never_manager)                      \
+    X(advise_counter_eight_writers_atomic_ahead_of_locked_and_manager)         \
+    X(advise_messages_queue_ahead_as_measured)                                 \
+    X(advise_two_machines_only_what_crosses)                                   \
+    X(advise_unrelated_excludes_inherited_only)                                \
+    X(advise_model_report_patterns_and_missing_rows)                           \
+    X(advise_uses_the_cache_spectrum_wrote)                                    \
+    X(advise_invalid_cache_recalibrates_and_says_so)                           \
+    X(advise_bad_input_exits_2_with_one_line)                                  \
+    X(advise_help_lists_every_option)
+#define HELPER_LIST(X)
+TEST_MAIN()
