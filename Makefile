@@ -1,15 +1,22 @@
 # SPDX-License-Identifier: MIT
-# Thin wrapper over CMake: make demo | test | bench | install | deps | clean.
+# Thin wrapper over CMake: make demo | test | bench | install | uninstall | deps | clean.
 BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 CTEST_FLAGS ?=
 PREFIX ?= /usr/local
+# `cmake --build` runs make again below this one, and every sub-make would
+# print "Entering directory" lines: the flag reaches them through MAKEFLAGS.
+MAKEFLAGS += --no-print-directory
+# make install DESTDIR=/staging: cmake --install reads it from the environment.
+export DESTDIR
 
-.PHONY: all build test demo bench bench-smoke install deps clean check-loop torture
+.PHONY: all build test demo bench bench-smoke install uninstall deps clean check-loop torture
 
 all: build
 
+# Installs the tools the tests and the report use (scripts/deps.sh says
+# what and why first); COORD_NO_DEPS=1 skips it.
 deps:
 	@bash scripts/deps.sh
 
@@ -18,7 +25,7 @@ build:
 	@cmake --build $(BUILD) -j $(JOBS)
 
 test: deps build
-	cd $(BUILD) && ctest --output-on-failure -j 2 $(CTEST_FLAGS)
+	@cd $(BUILD) && ctest --output-on-failure -j 2 $(CTEST_FLAGS)
 
 demo: deps build
 	@bash scripts/demo.sh $(BUILD)
@@ -29,8 +36,14 @@ bench: build
 bench-smoke: build
 	$(BUILD)/coord_bench all --seconds 1
 
+# As root into a system library directory this also runs ldconfig
+# (cmake/ldconfig.cmake); BUILD/install_manifest.txt records every file.
 install: build
-	cmake --install $(BUILD) --prefix $(PREFIX)
+	@cmake --install $(BUILD) --prefix $(PREFIX)
+
+# Removes exactly the files of the last install from this build tree.
+uninstall:
+	@cmake --build $(BUILD) --target uninstall
 
 # Hunts races: runs the whole suite again and again until it fails.
 check-loop: build

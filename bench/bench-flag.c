@@ -50,6 +50,29 @@ static __attribute__((noinline)) uint64_t check_only(const coord_flag *f,
     return i;
 }
 
+/* n iterations of a one-cycle body (one dependent add; the empty asm keeps
+ * the compiler from folding or vectorising the loop), checking the flag
+ * after every iteration when `check` is non-zero. */
+static __attribute__((noinline)) uint64_t run_1cycle(const coord_flag *f,
+                                                     uint64_t n, uint64_t check)
+{
+    uint64_t x = 0;
+    if (!check) {
+        for (uint64_t i = 0; i < n; i++) {
+            x += i;
+            __asm__ volatile("" : "+r"(x));
+        }
+        return x;
+    }
+    for (uint64_t i = 0; i < n; i++) {
+        x += i;
+        __asm__ volatile("" : "+r"(x));
+        if (coord_flag_is_set(f))
+            break;
+    }
+    return x;
+}
+
 static int nruns(const struct bench_opts *o, int dflt)
 {
     int r = o->runs ? o->runs : dflt;
@@ -80,7 +103,7 @@ static uint64_t check_only3(const coord_flag *f, uint64_t n, uint64_t k)
 static void bench_checks(const coord_flag *f, const struct bench_opts *o)
 {
     int runs = nruns(o, 11);
-    double per_run = o->seconds * 1e9 / 3 / runs / 6;
+    double per_run = o->seconds * 1e9 / 3 / runs / 8;
     double ns[MAX_RUNS];
     uint64_t n = calibrate(check_only3, f, 0, per_run);
     for (int r = 0; r < runs; r++) {
@@ -114,6 +137,29 @@ static void bench_checks(const coord_flag *f, const struct bench_opts *o)
                  (unsigned long long)ks[i]);
         bench_report_value("flag", name, "pct", over[i], runs);
     }
+    double ratio2[MAX_RUNS];
+    for (int r = 0; r < runs; r++)
+        ratio2[r] = 1.0 + over[0][r] / 100.0;
+    bench_report_value("flag", "body2ns_checked_over_plain", "ratio", ratio2,
+                       runs);
+
+    /* A one-cycle body checked every iteration against the same loop
+     * unchecked, side by side in each run: the check's own cost. */
+    uint64_t n1 = calibrate(run_1cycle, f, 0, per_run);
+    double plain1[MAX_RUNS], ratio1[MAX_RUNS];
+    for (int r = 0; r < runs; r++) {
+        uint64_t t0 = coord_clock_ns();
+        bench_keep(run_1cycle(f, n1, 0));
+        double tp = (double)(coord_clock_ns() - t0);
+        t0 = coord_clock_ns();
+        bench_keep(run_1cycle(f, n1, 1));
+        double tc = (double)(coord_clock_ns() - t0);
+        plain1[r] = tp / (double)n1;
+        ratio1[r] = tc / (tp > 0 ? tp : 1);
+    }
+    bench_report("flag", "body1cycle_nocheck", plain1, runs);
+    bench_report_value("flag", "body1cycle_checked_over_plain", "ratio",
+                       ratio1, runs);
 }
 
 static void bench_claims(coord_flag *f, const struct bench_opts *o)

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli-mpi.h"
 #include "cli.h"
 #include "earlyexit.h"
 
@@ -14,6 +15,7 @@ struct primes_cfg {
     coord_claim_mode claim;
     coord_partition partition;
     bool any, json, vs_python;
+    bool mpi; /* --mpi: the ranks of mpirun are the workers */
     int modes; /* bit 0: early exit, bit 1: no early exit */
     int runs;
     uint64_t target;
@@ -76,7 +78,9 @@ static void usage(FILE *f)
         "  --quick            3 runs\n"
         "  --vs-python        also run bench/python/primes.py (multiprocessing.Value\n"
         "                     flag, lock + double check) and print both\n"
-        "  --json             one JSON object on stdout\n");
+        "  --json             one JSON object on stdout\n"
+        "  --mpi              under mpirun: the ranks are the workers\n"
+        "                     (coord_mpi_search; see docs/mpi.md)\n");
 }
 
 static int parse(int argc, char **argv, struct primes_cfg *c)
@@ -100,6 +104,8 @@ static int parse(int argc, char **argv, struct primes_cfg *c)
             c->any = true;
         } else if (!strcmp(argv[i], "--vs-python")) {
             c->vs_python = true;
+        } else if (!strcmp(argv[i], "--mpi")) {
+            c->mpi = true;
         } else if (!strcmp(argv[i], "--no-early-exit")) {
             c->modes = 2;
         } else if (!strcmp(argv[i], "--early-exit")) {
@@ -172,6 +178,8 @@ static int parse(int argc, char **argv, struct primes_cfg *c)
             return 2;
         }
     }
+    if (c->mpi && primes_mpi_begin(&c->workers, c->vs_python) != 0)
+        return 2;
     if (c->hit_worker >= c->workers) {
         cli_error("primes", "--hit-worker %llu is not one of the %u workers",
                   (unsigned long long)c->hit_worker, c->workers);
@@ -281,7 +289,10 @@ static void run_c(const struct primes_cfg *c, bool early, struct row *out)
         coord_search_opts o = search_opts(c, early);
         coord_search_stats st;
         uint64_t res = 0;
-        int rc = coord_search(&o, ee_probe_prime, &ps, &res, sizeof res, &st);
+        int rc = c->mpi ? primes_mpi_search(&o, ee_probe_prime, &ps, &res,
+                                            sizeof res, &st)
+                        : coord_search(&o, ee_probe_prime, &ps, &res,
+                                       sizeof res, &st);
         if (rc < 0) {
             search_failed(rc, &st);
             return;
@@ -447,7 +458,10 @@ int cmd_primes(int argc, char **argv)
             printf("\"auto\"");
         else
             printf("%llu", (unsigned long long)c.interval);
-        printf(",\"runs\":%d,\"rows\":[", c.runs);
+        printf(",\"runs\":%d", c.runs);
+        if (c.mpi)
+            primes_mpi_describe(stdout, true);
+        printf(",\"rows\":[");
         bool first = true;
         for (int i = 0; i < nrows; i++)
             if (rows[i].ok) {
@@ -480,6 +494,8 @@ int cmd_primes(int argc, char **argv)
            c.partition == COORD_PARTITION_BLOCKS ? "contiguous blocks"
                                                  : "interleaved chunks",
            c.claim == COORD_CLAIM_LOCK ? "lock + double check" : "CAS");
+    if (c.mpi)
+        primes_mpi_describe(stdout, false);
     if (c.any)
         printf("hit: the first prime any worker meets (--any)\n");
     else

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "datadir.h"
 
 #define CMD "queue"
 #define MAX_RUNS 50
@@ -258,8 +259,7 @@ static char py_dir[4096];
 
 static bool python_available(void)
 {
-    const char *d = getenv("COORD_PYTHON_DIR");
-    snprintf(py_dir, sizeof py_dir, "%s", d && *d ? d : COORD_SOURCE_DIR "/bench/python");
+    snprintf(py_dir, sizeof py_dir, "%s", cli_python_dir());
     return system("python3 -c '' >/dev/null 2>&1") == 0;
 }
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "datadir.h"
 
 #define MAX_RUNS 201
 #define RT_TIMEOUT 10000 /* ms: a round trip this slow means a dead peer */
@@ -428,8 +429,7 @@ static pid_t start_echo(struct ctx *c, int which)
 
 static const char *python_dir(void)
 {
-    const char *d = getenv("COORD_PYTHON_DIR");
-    return d && *d ? d : COORD_SOURCE_DIR "/bench/python";
+    return cli_python_dir();
 }
 
 /* Runs spectrum.py; fills the python columns. Returns NULL or the reason

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "datadir.h"
 #include "earlyexit.h"
 
 extern char **environ;
@@ -128,9 +129,7 @@ int ee_python(const char *script, const char *const *args, char *out,
               size_t cap, char *why, size_t why_cap)
 {
     char path[4096];
-    const char *dir = getenv("COORD_PYTHON_DIR");
-    if (!dir || !*dir)
-        dir = COORD_SOURCE_DIR "/bench/python";
+    const char *dir = cli_python_dir();
     snprintf(path, sizeof path, "%s/%s", dir, script);
     if (!ee_have("python3") || access(path, R_OK) != 0) {
         snprintf(why, why_cap, "%s", !ee_have("python3")

@@ -1,33 +1,47 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Installs what `make demo` and `make test` use beyond gcc, cmake, make and
-# python3: gnuplot (plots), pkg-config (install test), chromium (the report's
-# browser test), Open MPI (the MPI backend and its tests). As root it uses
-# apt-get; otherwise it names the packages.
-# Nothing here is required to build: what is missing is skipped with a reason.
+# python3. Each line of the list below: a Debian package, the command that
+# shows it is there, why coord wants it and, optionally, a variable that
+# leaves it out when set to 1. Nothing here is required to build: a step
+# whose tool is missing is skipped with a reason. It says what it will
+# install, and why, before running apt-get (as root; otherwise it prints
+# the command to run). COORD_NO_DEPS=1 skips all of it; COORD_NO_BROWSER=1
+# leaves out chromium, COORD_NO_MPI=1 Open MPI.
 set -u
+deps=(
+  "gnuplot-nox|gnuplot|the report's plots (make demo)"
+  "pkg-config|pkg-config|the install test builds a program as a user would"
+  "scdoc|scdoc|the man pages coord(1) and libcoord(3)"
+  "clang|clang++|the C++ header test also tries clang++"
+  "chromium|chromium|the report's browser self-check|COORD_NO_BROWSER"
+  "openmpi-bin|mpirun|the MPI backend coord_mpi, its tests and coord primes --mpi|COORD_NO_MPI"
+  "libopenmpi-dev|mpicc|the MPI backend coord_mpi (headers and compiler wrapper)|COORD_NO_MPI"
+)
+if [ "${COORD_NO_DEPS:-0}" = 1 ]; then
+  echo "deps: skipped (COORD_NO_DEPS=1)" >&2
+  exit 0
+fi
 want=()
-command -v gnuplot >/dev/null 2>&1 || want+=(gnuplot-nox)
-command -v pkg-config >/dev/null 2>&1 || want+=(pkg-config)
-if [ "${COORD_NO_BROWSER:-0}" != 1 ]; then
-  command -v chromium >/dev/null 2>&1 || want+=(chromium)
-fi
-# MPI: coord_mpi, its tests and `coord primes --mpi` (CMake option
-# COORD_MPI=AUTO builds them when MPI is found; COORD_NO_MPI=1 skips this).
-if [ "${COORD_NO_MPI:-0}" != 1 ]; then
-  { command -v mpirun && command -v mpicc; } >/dev/null 2>&1 ||
-    want+=(openmpi-bin libopenmpi-dev)
-fi
+for d in "${deps[@]}"; do
+  IFS='|' read -r pkg cmd why skip <<<"$d"
+  [ -n "$skip" ] && [ "${!skip:-0}" = 1 ] && continue
+  command -v "$cmd" >/dev/null 2>&1 && continue
+  want+=("$pkg")
+  echo "deps: $pkg is missing (no '$cmd'): $why" >&2
+done
 [ ${#want[@]} -eq 0 ] && exit 0
-if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-  echo "deps: installing ${want[*]} (apt-get)" >&2
+apt=apt-get
+if [ "$(id -u)" = 0 ] && command -v "$apt" >/dev/null 2>&1; then
+  log=${TMPDIR:-/tmp}/coord-deps.log
+  echo "deps: installing ${want[*]} with $apt (log: $log; COORD_NO_DEPS=1 skips this)" >&2
   export DEBIAN_FRONTEND=noninteractive
-  if ! apt-get install -y -qq --no-install-recommends "${want[@]}" >/tmp/coord-deps.log 2>&1; then
-    apt-get update -qq >>/tmp/coord-deps.log 2>&1
-    apt-get install -y -qq --no-install-recommends "${want[@]}" >>/tmp/coord-deps.log 2>&1 ||
-      echo "deps: could not install ${want[*]} (see /tmp/coord-deps.log); the steps that need them are skipped" >&2
+  if ! "$apt" install -y -qq --no-install-recommends "${want[@]}" >"$log" 2>&1; then
+    "$apt" update -qq >>"$log" 2>&1
+    "$apt" install -y -qq --no-install-recommends "${want[@]}" >>"$log" 2>&1 ||
+      echo "deps: could not install ${want[*]} (see $log); the steps that need them are skipped" >&2
   fi
 else
-  echo "deps: missing ${want[*]}; install them with: sudo apt-get install ${want[*]} (the steps that need them are skipped meanwhile)" >&2
+  echo "deps: install them with: sudo apt-get install ${want[*]} (the steps that need them are skipped meanwhile)" >&2
 fi
 exit 0

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "manager_internal.h"
-#include "wait.h"
+#include "manager_spin.h"
 
 #define CONN_BUF0 16384  /* initial input buffer of a connection */
 #define FRAMES_PER_TURN 8 /* frames served per connection before the next */
@@ -744,6 +744,9 @@ static int serve(int lfd, int sfd, const coord_manager_opts *o)
     uint64_t spin_ns = o->spin_ns > 0 ? (uint64_t)o->spin_ns : 0;
     uint64_t spin_until = 0;
     struct coord__spinner sp = {0};
+    /* Spins of our clients are not load for us, nor ours for them. */
+    struct coord__spinset *spins = coord__mspin_serve(lfd);
+    coord__spinner_join(&sp, spins);
     while (!sv.stop) {
         bool spin = false;
         if (!sv.pending_head && spin_ns)
@@ -796,6 +799,8 @@ static int serve(int lfd, int sfd, const coord_manager_opts *o)
             spin_until =
                 coord__spin_begin(&sp, spin_ns) ? sp.start + spin_ns : 0;
     }
+    coord__spin_end(&sp);
+    coord__mspin_close(spins, true);
     /* Stop: close every connection (clients see EOF: COORD_EPEERDIED). */
     for (struct conn *c = sv.pending_head, *next; c; c = next) {
         next = c->next_pending;

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "internal.h"
-#include "wait.h"
+#include "manager_spin.h"
 #include "wire.h"
 
 struct coord_mclient {
@@ -27,6 +27,7 @@ struct coord_mclient {
     uint32_t max_key, max_value, max_frame, max_batch;
     uint64_t spin_ns;      /* poll this long for a reply before sleeping */
     struct coord__spinner sp;
+    struct coord__spinset *spins; /* the manager's (manager_spin.h) */
     bool broken;
     coord_mval *keys;
     size_t keys_cap;
@@ -443,6 +444,9 @@ int coord_mclient_connect(coord_mclient **out, const char *path, int timeout_ms)
         coord_mclient_close(c);
         return r;
     }
+    /* Our spins and the server's do not count as load for each other. */
+    c->spins = coord__mspin_open(path);
+    coord__spinner_join(&c->sp, c->spins);
     *out = c;
     return 0;
 }
@@ -459,6 +463,7 @@ void coord_mclient_close(coord_mclient *c)
     if (!c)
         return;
     close_fds(c);
+    coord__mspin_close(c->spins, false);
     free(c->in);
     free(c->keys);
     coord__wbuf_free(&c->out);

@@ -18,6 +18,7 @@
 #define RUN_MS 60000
 
 #ifdef COORD_MPI_CASES
+#define COORD_MPIEXEC_FOUND 1
 static void need_mpi(void)
 {
 }
@@ -67,12 +68,13 @@ static void reap_ranks(void)
 }
 
 /*
- * Run mpi-cases with `cases` (NULL-terminated) under mpirun; `tcp` adds the
+ * Run `prog args...` (args NULL-terminated) under mpirun; `tcp` adds the
  * TCP transport and the point-to-point one-sided component. Returns the
  * wait status; out/err hold the output. Fails the case if a rank is left.
  */
-static int run_cases(const char *const *cases, bool tcp, char *out,
-                     size_t out_cap, char *err, size_t err_cap, int limit_ms)
+static int run_mpi(const char *prog, const char *const *args, bool tcp,
+                   char *out, size_t out_cap, char *err, size_t err_cap,
+                   int limit_ms)
 {
     mpi_env();
     prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -87,9 +89,9 @@ static int run_cases(const char *const *cases, bool tcp, char *out,
         argv[n++] = "--mca", argv[n++] = "btl", argv[n++] = "self,tcp";
         argv[n++] = "--mca", argv[n++] = "osc", argv[n++] = "pt2pt";
     }
-    argv[n++] = COORD_MPI_CASES;
-    for (; *cases; cases++)
-        argv[n++] = *cases;
+    argv[n++] = prog;
+    for (; *args; args++)
+        argv[n++] = *args;
     argv[n] = NULL;
     int st = test_run(argv, out, out_cap, err, err_cap, limit_ms);
     reap_ranks();
@@ -99,7 +101,8 @@ static int run_cases(const char *const *cases, bool tcp, char *out,
 static void expect_ok(const char *const *cases, bool tcp, const char *want)
 {
     char out[8192], err[8192];
-    int st = run_cases(cases, tcp, out, sizeof out, err, sizeof err, RUN_MS);
+    int st = run_mpi(COORD_MPI_CASES, cases, tcp, out, sizeof out, err,
+                     sizeof err, RUN_MS);
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
         test__fail(__FILE__, __LINE__, "mpirun: wait status %#x\nstdout:\n%s"
                    "\nstderr:\n%s", st, out, err);
@@ -164,7 +167,8 @@ TEST(dead_rank)
     static const char *const c[] = {"dead_rank", NULL};
     char out[8192], err[8192];
     uint64_t t0 = coord_clock_ns();
-    int st = run_cases(c, false, out, sizeof out, err, sizeof err, 10000);
+    int st = run_mpi(COORD_MPI_CASES, c, false, out, sizeof out, err,
+                     sizeof err, 10000);
     uint64_t ms = (coord_clock_ns() - t0) / 1000000u;
     printf("%smpirun ended with status %#x after %llu ms (incl. start-up)\n",
            out, st, (unsigned long long)ms);
@@ -173,12 +177,59 @@ TEST(dead_rank)
     ASSERT_TRUE(strstr(err, "the search returned despite") == NULL);
 }
 
+/* coord primes --mpi under mpirun: the known hit in rank 2's block. */
+TEST(primes_cli)
+{
+    need_mpi();
+    unsetenv("COORD_MPI_NODE");
+    static const char *const a[] = {"primes", "--mpi", "--json", "--quick",
+                                    "--range", "20000", "--hit-at", "500",
+                                    "--hit-worker", "2", NULL};
+    char out[8192], err[8192];
+    int st = run_mpi(COORD_CLI_PATH, a, false, out, sizeof out, err,
+                     sizeof err, RUN_MS);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        test__fail(__FILE__, __LINE__, "status %#x\nstdout:\n%s\nstderr:\n%s",
+                   st, out, err);
+    printf("%s", out);
+    /* Rank 0 alone prints: one JSON object, one line. */
+    ASSERT_TRUE(strchr(out, '\n') == out + strlen(out) - 1);
+    ASSERT_TRUE(strstr(out, "\"mpi\":{\"ranks\":4,") != NULL);
+    /* 1,000,000 + 2 x 20,000 + 500 = 1,040,500; the next prime is 1,040,503. */
+    ASSERT_TRUE(strstr(out, "\"target\":1040503") != NULL);
+    ASSERT_TRUE(strstr(out, "\"mode\":\"early_exit\",\"found\":true,"
+                            "\"result\":1040503,\"winner\":2") != NULL);
+    ASSERT_TRUE(strstr(out, "\"mode\":\"no_early_exit\",\"found\":true,"
+                            "\"result\":1040503,\"winner\":2") != NULL);
+}
+
+/* Usage errors: --mpi with --vs-python (MPI built: a singleton run), or
+ * --mpi in a coord built without MPI. */
+TEST(primes_cli_usage)
+{
+    char err[1024];
+#ifdef COORD_MPIEXEC_FOUND
+    mpi_env();
+    static const char *const a[] = {"--mpi", "--vs-python", NULL};
+    test_cli_usage_error(COORD_CLI_PATH, "primes", a, err, sizeof err,
+                         RUN_MS);
+    ASSERT_TRUE(strstr(err, "--vs-python") != NULL);
+#else
+    static const char *const a[] = {"--mpi", NULL};
+    test_cli_usage_error(COORD_CLI_PATH, "primes", a, err, sizeof err,
+                         RUN_MS);
+    ASSERT_TRUE(strstr(err, "built without MPI") != NULL);
+#endif
+}
+
 #define TEST_LIST(X)                                                           \
     X(search_cases_shared)                                                     \
     X(search_cases_rank_nodes)                                                 \
     X(search_cases_tcp)                                                        \
     X(one_winner_shared)                                                       \
     X(one_winner_tcp)                                                          \
-    X(dead_rank)
+    X(dead_rank)                                                               \
+    X(primes_cli)                                                              \
+    X(primes_cli_usage)
 #define HELPER_LIST(X)
 TEST_MAIN()

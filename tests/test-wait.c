@@ -3,9 +3,11 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "harness.h"
+#include "manager_spin.h"
 #include "wait.h"
 
 /* A spinner whose CPU sampling is switched off (as if no CPU were taken),
@@ -259,6 +261,42 @@ TEST(wait_change_ends_at_its_deadline)
     ASSERT_EQ(v, 5);
 }
 
+/* The manager's server and its clients share one spinset, named after
+ * the socket's inode; it exists while the server serves and is gone (no
+ * file left in /dev/shm) once the manager has stopped. */
+TEST(wait_manager_shares_its_spinset)
+{
+    coord_manager *m;
+    ASSERT_OK(coord_manager_start(&m, NULL, NULL));
+    const char *path = coord_manager_path(m);
+    struct stat st;
+    ASSERT_EQ(lstat(path, &st), 0);
+    char shm[128];
+    snprintf(shm, sizeof shm, "/dev/shm/coord.mspin-%llx-%llx",
+             (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
+    struct coord__spinset *set = NULL;
+    WAIT_FOR((set = coord__mspin_open(path)) != NULL, 20000);
+    coord_mclient *c;
+    ASSERT_OK(coord_mclient_connect(&c, path, 10000));
+    coord_mval v;
+    ASSERT_CODE(coord_mclient_get(c, "d", "k", &v, 10000), COORD_ENOTFOUND);
+    /* A spin announced by one party is seen by the others. */
+    struct coord__spinner s = unsampled();
+    coord__spinner_join(&s, set);
+    uint32_t before = coord__spinset_count(set, coord_clock_ns());
+    ASSERT_TRUE(coord__spin_begin(&s, COORD__SPIN_MAX_NS));
+    ASSERT_GE(coord__spinset_count(set, coord_clock_ns()), 1);
+    coord__spin_end(&s);
+    ASSERT_LE(coord__spinset_count(set, coord_clock_ns()), before + 1);
+    coord_mclient_close(c);
+    coord__mspin_close(set, false);
+    ASSERT_EQ(access(shm, F_OK), 0);
+    ASSERT_OK(coord_manager_stop(m, 10000));
+    ASSERT_NE(access(shm, F_OK), 0);
+    /* No manager at a path: no spinset, nothing made. */
+    ASSERT_TRUE(coord__mspin_open("/nonexistent/coord.sock") == NULL);
+}
+
 #define TEST_LIST(X)                                                           \
     X(spin_cpus_taken_reads_the_load)                                          \
     X(spin_slow_step_backs_off)                                                \
@@ -267,6 +305,7 @@ TEST(wait_change_ends_at_its_deadline)
     X(wait_spinset_counts_open_windows_only)                                   \
     X(wait_gate_discounts_the_objects_spinners)                                \
     X(wait_change_sleeps_until_woken_by_another_process)                       \
-    X(wait_change_ends_at_its_deadline)
+    X(wait_change_ends_at_its_deadline)                                        \
+    X(wait_manager_shares_its_spinset)
 #define HELPER_LIST(X)
 TEST_MAIN()

@@ -5,6 +5,8 @@
 
 #include "common.h"
 
+COORD_BEGIN_DECLS
+
 /*
  * A coord_array holds `length` elements of one coord_type, stored natively
  * (an f64 array is a real double[]), so coord_array_data gives zero-copy
@@ -102,5 +104,7 @@ COORD_EXTERN int coord_array_slice(const coord_array *a, unsigned worker,
  */
 COORD_EXTERN int coord_array_lock(coord_array *a, int timeout_ms);
 COORD_EXTERN int coord_array_unlock(coord_array *a);
+
+COORD_END_DECLS
 
 #endif

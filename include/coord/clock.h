@@ -5,6 +5,8 @@
 
 #include "common.h"
 
+COORD_BEGIN_DECLS
+
 /*
  * coord_clock_ns: nanoseconds of CLOCK_MONOTONIC (since an arbitrary start).
  * Concurrency: any thread or process; values are comparable across the
@@ -12,5 +14,7 @@
  * (vDSO), about 20 ns.
  */
 COORD_EXTERN uint64_t coord_clock_ns(void);
+
+COORD_END_DECLS
 
 #endif

@@ -7,11 +7,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * Every public header wraps its declarations in COORD_BEGIN_DECLS ...
+ * COORD_END_DECLS, so that C++ sees them with C linkage.
+ */
+#ifdef __cplusplus
+#define COORD_BEGIN_DECLS extern "C" {
+#define COORD_END_DECLS }
+#else
+#define COORD_BEGIN_DECLS
+#define COORD_END_DECLS
+#endif
+
 #if defined(COORD_BUILDING)
 #define COORD_EXTERN __attribute__((visibility("default")))
 #else
 #define COORD_EXTERN
 #endif
+
+COORD_BEGIN_DECLS
 
 /*
  * Timeouts: every blocking call takes `int timeout_ms`.
@@ -60,5 +74,7 @@ COORD_EXTERN size_t coord_type_size(coord_type type);
  * Concurrency: pure function; the string is static.
  */
 COORD_EXTERN const char *coord_type_name(coord_type type);
+
+COORD_END_DECLS
 
 #endif

@@ -7,6 +7,8 @@
 
 #include "common.h"
 
+COORD_BEGIN_DECLS
+
 /*
  * Every coord function that can fail returns int: 0 (or a count >= 0) on
  * success and a negative code on failure. System errors are negated errno
@@ -85,5 +87,7 @@ COORD_EXTERN const char *coord_strerror(int err);
  * Concurrency: any thread. Never NULL; unknown codes give "COORD_EUNKNOWN".
  */
 COORD_EXTERN const char *coord_err_name(int err);
+
+COORD_END_DECLS
 
 #endif

@@ -5,6 +5,8 @@
 
 #include "common.h"
 
+COORD_BEGIN_DECLS
+
 /*
  * The rules (docs/segments.md has the header layout behind them):
  *
@@ -100,5 +102,7 @@ COORD_EXTERN int coord_gc(bool remove, coord_gc_fn fn, void *arg);
  */
 COORD_EXTERN int coord_gc_prefix(const char *prefix, bool remove,
                                  coord_gc_fn fn, void *arg);
+
+COORD_END_DECLS
 
 #endif

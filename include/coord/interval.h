@@ -6,6 +6,8 @@
 #include "clock.h"
 #include "common.h"
 
+COORD_BEGIN_DECLS
+
 /*
  * A cooperative loop runs in blocks: K iterations, then one check of the
  * stop flag (never `i % K == 0`: the modulus costs more than the check).
@@ -172,5 +174,7 @@ static inline void coord_interval_restart(coord_interval *iv)
     if (iv)
         iv->t0 = 0;
 }
+
+COORD_END_DECLS
 
 #endif

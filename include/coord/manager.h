@@ -7,6 +7,8 @@
 
 #include "common.h"
 
+COORD_BEGIN_DECLS
+
 /*
  * The manager is the flexible, slow end of the shared-state spectrum
  * (multiprocessing.Manager): a server process owns named dictionaries
@@ -384,5 +386,7 @@ typedef struct coord_manager_stats {
 /* coord_mclient_stats: the server's counters. Returns 0 or a common code. */
 COORD_EXTERN int coord_mclient_stats(coord_mclient *c,
                                      coord_manager_stats *out, int timeout_ms);
+
+COORD_END_DECLS
 
 #endif

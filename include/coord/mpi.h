@@ -42,6 +42,8 @@
 
 #include "search.h"
 
+COORD_BEGIN_DECLS
+
 /*
  * coord_mpi_search: run the search above over the ranks of `comm`.
  * Collective: every rank of `comm` calls it with the same range, interval,
@@ -90,5 +92,7 @@ COORD_EXTERN int coord_mpi_search(MPI_Comm comm,
                                   coord_probe_fn probe, void *arg,
                                   void *result, size_t result_size,
                                   coord_search_stats *stats);
+
+COORD_END_DECLS
 
 #endif

@@ -5,6 +5,8 @@
 
 #include "common.h"
 
+COORD_BEGIN_DECLS
+
 /*
  * A coord_pool (task mode) forks N workers once and reuses them for every
  * task. The caller submits tasks (bytes); workers take them from a shared
@@ -234,5 +236,7 @@ COORD_EXTERN void coord_pool_destroy(coord_pool *p);
 COORD_EXTERN int coord_pool_get_stats(const coord_pool *p, coord_pool_stats *st);
 COORD_EXTERN int coord_pool_get_worker_stats(const coord_pool *p, unsigned index,
                                          coord_pool_worker_stats *ws);
+
+COORD_END_DECLS
 
 #endif

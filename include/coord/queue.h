@@ -5,6 +5,8 @@
 
 #include "common.h"
 
+COORD_BEGIN_DECLS
+
 /*
  * A coord_queue is a bounded FIFO of byte messages in shared memory, used by
  * any number of producer and consumer processes at once. Capacity (in
@@ -260,5 +262,7 @@ COORD_EXTERN long coord_queue_count(const coord_queue *q);
  */
 COORD_EXTERN size_t coord_queue_capacity(const coord_queue *q);
 COORD_EXTERN size_t coord_queue_max_msg(const coord_queue *q);
+
+COORD_END_DECLS
 
 #endif

@@ -5,6 +5,8 @@
 
 #include "common.h"
 
+COORD_BEGIN_DECLS
+
 /*
  * A coord_region is `size` bytes of shared memory with no structure and no
  * lock: the caller owns the layout and the synchronisation (use a flag,
@@ -39,5 +41,7 @@ COORD_EXTERN void coord_region_destroy(coord_region *r);
  * every process): NULL and 0 from then on. Wait-free. */
 COORD_EXTERN void *coord_region_data(coord_region *r);
 COORD_EXTERN size_t coord_region_len(const coord_region *r);
+
+COORD_END_DECLS
 
 #endif

@@ -8,6 +8,8 @@
 #include "interval.h"
 #include "search.h"
 
+COORD_BEGIN_DECLS
+
 /*
  * A coord_rounds forks its workers once, at create, and then runs round
  * after round without forking:
@@ -173,5 +175,7 @@ COORD_EXTERN int coord_rounds_worker_pid(const coord_rounds *r, uint32_t w);
  * worker reaped behind our back, e.g. SIGCHLD ignored, counts as quit).
  */
 COORD_EXTERN int coord_rounds_destroy(coord_rounds *r);
+
+COORD_END_DECLS
 
 #endif

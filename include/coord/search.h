@@ -7,6 +7,8 @@
 #include "flag.h"
 #include "interval.h"
 
+COORD_BEGIN_DECLS
+
 /*
  * coord_search splits the index range [begin, end) among `workers` forked
  * processes. Each calls probe(i, result, arg) for its indexes, in blocks of
@@ -172,5 +174,7 @@ COORD_EXTERN int coord_search(const coord_search_opts *opts,
  * "crashed", or "?" for an unknown value. Concurrency: pure.
  */
 COORD_EXTERN const char *coord_search_outcome_name(coord_search_outcome o);
+
+COORD_END_DECLS
 
 #endif

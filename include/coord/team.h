@@ -7,6 +7,8 @@
 #include "rounds.h"
 #include "search.h"
 
+COORD_BEGIN_DECLS
+
 /*
  * coord_search forks its workers for every search and reaps them at the
  * end: on a search of a millisecond or less the forks and joins are most
@@ -114,5 +116,7 @@ COORD_EXTERN int coord_team_worker_pid(const coord_team *t, uint32_t w);
  * last search (a death a search already reported is not reported again).
  */
 COORD_EXTERN int coord_team_destroy(coord_team *t);
+
+COORD_END_DECLS
 
 #endif

@@ -5,6 +5,8 @@
 
 #include "common.h"
 
+COORD_BEGIN_DECLS
+
 /*
  * A coord_value holds one scalar of a coord_type in shared memory, on its
  * own cache line, next to a robust process-shared mutex (on another line).
@@ -106,5 +108,7 @@ COORD_EXTERN int coord_value_add_i64(coord_value *v, int64_t delta,
 COORD_EXTERN int coord_value_lock(coord_value *v, int timeout_ms);
 COORD_EXTERN int coord_value_unlock(coord_value *v);
 COORD_EXTERN int coord_value_store(coord_value *v, coord_scalar in);
+
+COORD_END_DECLS
 
 #endif

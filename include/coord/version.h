@@ -5,6 +5,8 @@
 
 #include "common.h"
 
+COORD_BEGIN_DECLS
+
 #define COORD_VERSION_MAJOR 0
 #define COORD_VERSION_MINOR 2
 #define COORD_VERSION_PATCH 0
@@ -22,5 +24,7 @@
  */
 COORD_EXTERN unsigned coord_version(void);
 COORD_EXTERN const char *coord_version_string(void);
+
+COORD_END_DECLS
 
 #endif

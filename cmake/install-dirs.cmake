@@ -1,0 +1,53 @@
+# SPDX-License-Identifier: MIT
+# The first install step: notes which of coord's install folders
+# (coord_dirs, relative to the prefix, set by the install(CODE) before this)
+# do not exist yet, in BUILD/install_dirs.txt, so that `make uninstall`
+# (cmake/uninstall.cmake) removes exactly the folders the install created,
+# when they are empty again. Installing again into the same place keeps the
+# folders noted the first time.
+set(coord_root "$ENV{DESTDIR}${CMAKE_INSTALL_PREFIX}")
+set(coord_list "${coord_build_dir}/install_dirs.txt")
+set(coord_new "")
+if(EXISTS "${coord_list}")
+  file(STRINGS "${coord_list}" coord_old)
+  list(GET coord_old 0 coord_old_root)
+  if(coord_old_root STREQUAL "${coord_root}")
+    list(REMOVE_AT coord_old 0)
+    set(coord_new ${coord_old})
+  endif()
+endif()
+# Besides coord_dirs, every destination any install rule of this build
+# names (python/ installs into lib/python3.X/site-packages/coord, say),
+# read from the generated cmake_install.cmake files, with its parents up
+# to the prefix.
+set(coord_paths "")
+foreach(d ${coord_dirs})
+  if(IS_ABSOLUTE "${d}")
+    list(APPEND coord_paths "$ENV{DESTDIR}${d}")
+  else()
+    list(APPEND coord_paths "${coord_root}/${d}")
+  endif()
+endforeach()
+file(GLOB_RECURSE coord_scripts "${coord_build_dir}/cmake_install.cmake")
+foreach(script ${coord_scripts})
+  file(STRINGS "${script}" coord_rules REGEX "file\\(INSTALL DESTINATION \"")
+  foreach(rule ${coord_rules})
+    string(REGEX REPLACE ".*file\\(INSTALL DESTINATION \"([^\"]*)\".*" "\\1" d "${rule}")
+    string(REPLACE "\${CMAKE_INSTALL_PREFIX}" "${CMAKE_INSTALL_PREFIX}" d "${d}")
+    set(d "$ENV{DESTDIR}${d}")
+    string(FIND "${d}" "${coord_root}/" at)
+    while(at EQUAL 0)
+      list(APPEND coord_paths "${d}")
+      get_filename_component(d "${d}" DIRECTORY)
+      string(FIND "${d}" "${coord_root}/" at)
+    endwhile()
+  endforeach()
+endforeach()
+foreach(p ${coord_paths})
+  if(NOT EXISTS "${p}")
+    list(APPEND coord_new "${p}")
+  endif()
+endforeach()
+list(REMOVE_DUPLICATES coord_new)
+string(REPLACE ";" "\n" coord_text "${coord_root};${coord_new}")
+file(WRITE "${coord_list}" "${coord_text}\n")

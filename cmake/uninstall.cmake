@@ -1,0 +1,41 @@
+# SPDX-License-Identifier: MIT
+# `make uninstall` (cmake --build BUILD --target uninstall): removes exactly
+# the files listed in BUILD/install_manifest.txt, which CMake writes on
+# every install of this build tree (so: what the last install put in), under
+# $DESTDIR when set. Then the folders that install created (noted in
+# BUILD/install_dirs.txt) when they are empty again; folders that were
+# there before stay.
+# Run with -DCOORD_BINARY_DIR=BUILD.
+set(manifest "${COORD_BINARY_DIR}/install_manifest.txt")
+if(NOT EXISTS "${manifest}")
+  message(FATAL_ERROR "uninstall: ${manifest} does not exist (nothing was installed from this build tree)")
+endif()
+file(STRINGS "${manifest}" coord_files)
+foreach(f ${coord_files})
+  set(p "$ENV{DESTDIR}${f}")
+  if(IS_SYMLINK "${p}" OR EXISTS "${p}")
+    message(STATUS "Removing: ${p}")
+    file(REMOVE "${p}")
+    if(IS_SYMLINK "${p}" OR EXISTS "${p}")
+      message(FATAL_ERROR "uninstall: could not remove ${p}")
+    endif()
+  else()
+    message(STATUS "Not there (already removed): ${p}")
+  endif()
+endforeach()
+# The folders the install created (cmake/install-dirs.cmake), deepest
+# first, when they are empty again.
+set(dirs_list "${COORD_BINARY_DIR}/install_dirs.txt")
+if(EXISTS "${dirs_list}")
+  file(STRINGS "${dirs_list}" coord_dirs)
+  list(REMOVE_AT coord_dirs 0)
+  list(SORT coord_dirs)
+  list(REVERSE coord_dirs)
+  foreach(d ${coord_dirs})
+    file(GLOB left "${d}/*" "${d}/.*")
+    if(IS_DIRECTORY "${d}" AND NOT left)
+      message(STATUS "Removing empty directory: ${d}")
+      file(REMOVE_RECURSE "${d}")
+    endif()
+  endforeach()
+endif()

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/* manager_spin.h: the spinset a manager shares with its clients, so that they do not count each other's spins as load. */
+#ifndef COORD_MANAGER_SPIN_H
+#define COORD_MANAGER_SPIN_H
+
+#include "wait.h"
+
+/*
+ * A manager's server and its clients spin while a reply or the next
+ * request is about to come (wait.h). Counted as load, they would stop each
+ * other from spinning as soon as there are more of them than CPUs: two
+ * clients and the server on 2 CPUs made every wait a sleep (p50 12 µs
+ * instead of 2). So they announce their spins in one coord__spinset, a
+ * named segment `mspin-<dev>-<inode>` of the socket file, which the server
+ * creates when it starts serving and removes when it stops, and which a
+ * client maps when it connects (opening checks its owner and size, as every
+ * segment open does). Everything about it is best effort: when it cannot
+ * be made or found, the waits only lose the discount.
+ */
+
+/* The server's: create (or take over a stale one of a dead server on the
+ * same inode) the spinset of the socket bound at `lfd`. NULL when none. */
+struct coord__spinset *coord__mspin_serve(int lfd);
+/* The client's: map the spinset of the manager at socket `path`. NULL
+ * when none. */
+struct coord__spinset *coord__mspin_open(const char *path);
+/* Unmap it; the server (unlink true) also removes the name. NULL is
+ * ignored. */
+void coord__mspin_close(struct coord__spinset *set, bool unlink);
+
+#endif

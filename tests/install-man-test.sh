@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The installed man pages: coord(1) and libcoord(3) land in share/man,
+# `man -l` renders them with every groff warning on and prints none (in the
+# C locale and in UTF-8), and they say everything the sources say: coord(1)
+# names every command of `coord --help` and every option of each
+# `coord CMD --help`; libcoord(3) every function the public headers declare.
+# Usage: install-man-test.sh SRC BUILD. Exit 77 = skipped (no scdoc).
+src=$1
+build=$2
+. "$src/tests/install-lib.sh"
+command -v man >/dev/null || { echo "SKIP: man is not installed"; exit 77; }
+coord_install "$scratch/p"
+man1="$scratch/p/share/man/man1/coord.1"
+man3="$scratch/p/share/man/man3/libcoord.3"
+if [ ! -e "$man1" ] && ! command -v scdoc >/dev/null; then
+  echo "SKIP: scdoc was not installed at build time, so no man pages (scripts/deps.sh installs it)"
+  exit 77
+fi
+fail=0
+for page in "$man1" "$man3"; do
+  [ -s "$page" ] || { echo "FAIL: $page not installed"; exit 1; }
+  for loc in C C.UTF-8; do
+    w=$(LC_ALL=$loc MANWIDTH=80 man -l --warnings=all "$page" 2>&1 >/dev/null)
+    if [ -n "$w" ]; then
+      echo "FAIL: man -l $(basename "$page") (LC_ALL=$loc) warns:"; printf '%s\n' "$w" | head -20
+      fail=1
+    fi
+  done
+done
+# Wide enough that no word is broken (hyphenated) at a line end.
+text1=$(LC_ALL=C MANWIDTH=5000 man -l "$man1" 2>/dev/null)
+text3=$(LC_ALL=C MANWIDTH=5000 man -l "$man3" 2>/dev/null)
+has() { printf '%s\n' "$1" | grep -qF -- "$2"; }
+cmds=$("$build/coord" --help | awk '/^commands:/ { on = 1; next } on && NF == 0 { exit } on { print $1 }')
+[ -n "$cmds" ] || { echo "FAIL: no commands in coord --help"; exit 1; }
+n=0
+for c in $cmds; do
+  has "$text1" "coord $c" || { echo "FAIL: coord(1) lacks the command $c"; fail=1; }
+  for o in $("$build/coord" "$c" --help | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u); do
+    has "$text1" "$o" || { echo "FAIL: coord(1) lacks $c $o"; fail=1; }
+    n=$((n + 1))
+  done
+done
+m=0
+for f in $(sed -n 's/^\(COORD_EXTERN\|static inline\) .*\b\(coord_[a-z0-9_]*\)(.*/\2/p' "$src"/include/coord/*.h); do
+  has "$text3" "$f" || { echo "FAIL: libcoord(3) lacks $f"; fail=1; }
+  m=$((m + 1))
+done
+[ "$m" -gt 50 ] || { echo "FAIL: found only $m functions in the headers"; fail=1; }
+[ $fail = 0 ] && echo "man pages render without warnings; coord(1) has the $(echo $cmds | wc -w) commands and $n options, libcoord(3) the $m functions"
+exit $fail

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# `make uninstall` removes exactly what `make install` put in: a prefix that
+# already holds other files (in the same lib/, include/, bin/, share/man/
+# folders) is listed, coord is installed and uninstalled through the
+# Makefile, and the listing must be the same as before, byte for byte.
+# Usage: install-uninstall-test.sh SRC BUILD.
+src=$1
+build=$2
+. "$src/tests/install-lib.sh"
+p="$scratch/prefix"
+mkdir -p "$p/bin" "$p/lib/pkgconfig" "$p/include" "$p/share/man/man1" "$p/share/doc/other"
+for f in bin/other lib/libother.so lib/pkgconfig/other.pc include/other.h \
+         share/man/man1/other.1 share/doc/other/README; do
+  echo other >"$p/$f"
+done
+list() { (cd "$p" && find . -print | LC_ALL=C sort); }
+list >"$scratch/before"
+unset MAKEFLAGS MAKELEVEL MFLAGS
+if ! make -s --no-print-directory -C "$src" install BUILD="$build" PREFIX="$p" >"$scratch/make.log" 2>&1; then
+  cat "$scratch/make.log"; echo "FAIL: make install"; exit 1
+fi
+n=$(wc -l <"$build/install_manifest.txt")
+[ "$n" -gt 20 ] || { echo "FAIL: the manifest lists only $n files"; exit 1; }
+for f in bin/coord include/coord.h lib/pkgconfig/coord.pc share/coord/python/spectrum.py; do
+  [ -e "$p/$f" ] || { echo "FAIL: $f was not installed"; exit 1; }
+done
+if ! make -s --no-print-directory -C "$src" uninstall BUILD="$build" >"$scratch/make.log" 2>&1; then
+  cat "$scratch/make.log"; echo "FAIL: make uninstall"; exit 1
+fi
+list >"$scratch/after"
+if ! diff -u "$scratch/before" "$scratch/after"; then
+  echo "FAIL: the prefix differs after make uninstall (diff above: - missing, + left over)"
+  exit 1
+fi
+echo "make install put $n files in; make uninstall removed them and nothing else"

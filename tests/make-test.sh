@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The Makefile's output: its `build` step (what `make test` and `make demo`
+# run first) prints no "Entering directory" lines, although `cmake --build`
+# runs make below make; scripts/deps.sh says which packages it will install
+# and why before it calls apt-get, and COORD_NO_DEPS=1 skips it. The build
+# step runs on a one-file CMake project (the Makefile is used with -f, so
+# the real build tree is left alone); apt-get and id are stand-ins: nothing
+# is installed. Usage: make-test.sh SRC BUILD.
+set -eu
+src=$1
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+fail=0
+unset MAKEFLAGS MAKELEVEL MFLAGS
+mkdir "$scratch/proj"
+printf 'cmake_minimum_required(VERSION 3.16)\nproject(t C)\nadd_executable(t t.c)\n' >"$scratch/proj/CMakeLists.txt"
+printf 'int main(void) { return 0; }\n' >"$scratch/proj/t.c"
+out=$(cd "$scratch/proj" && make -f "$src/Makefile" build BUILD=b JOBS=1 2>&1) ||
+  { printf '%s\n' "$out"; echo "FAIL: make build"; exit 1; }
+printf '%s\n' "$out" | grep -q 'Built target t' || { printf '%s\n' "$out"; echo "FAIL: nothing was built"; exit 1; }
+if printf '%s\n' "$out" | grep -q 'Entering directory'; then
+  echo "FAIL: make build prints 'Entering directory':"; printf '%s\n' "$out" | grep 'directory' | head -5
+  fail=1
+fi
+# deps.sh with nothing installed (PATH holds only the stand-ins), as root.
+mkdir "$scratch/bin"
+printf '#!/bin/sh\necho 0\n' >"$scratch/bin/id"
+# The stand-in apt-get appends to the same trace file as deps.sh's messages,
+# so the trace shows what came first.
+printf '#!/bin/sh\necho "APT-GET $*" >>"%s/trace"\n' "$scratch" >"$scratch/bin/apt-get"
+chmod +x "$scratch/bin/id" "$scratch/bin/apt-get"
+TMPDIR="$scratch" PATH="$scratch/bin" COORD_NO_BROWSER=0 \
+  /bin/bash "$src/scripts/deps.sh" 2>>"$scratch/trace"
+deps_out=$(cat "$scratch/trace")
+printf '%s\n' "$deps_out"
+first_apt=$(printf '%s\n' "$deps_out" | grep -n '^APT-GET install' | head -n1 | cut -d: -f1)
+[ -n "$first_apt" ] || { echo "FAIL: deps.sh did not call apt-get install"; exit 1; }
+for pkg in gnuplot-nox pkg-config scdoc; do
+  line=$(printf '%s\n' "$deps_out" | grep -n "^deps: $pkg is missing.*: ." | head -n1 | cut -d: -f1)
+  if [ -z "$line" ] || [ "$line" -ge "$first_apt" ]; then
+    echo "FAIL: deps.sh did not say why it installs $pkg before calling apt-get"; fail=1
+  fi
+  printf '%s\n' "$deps_out" | grep -q "^APT-GET install .*\b$pkg\b" ||
+    { echo "FAIL: $pkg not passed to apt-get"; fail=1; }
+done
+skip_out=$(COORD_NO_DEPS=1 PATH="$scratch/bin" /bin/bash "$src/scripts/deps.sh" 2>&1)
+if [ "$skip_out" != "deps: skipped (COORD_NO_DEPS=1)" ]; then
+  echo "FAIL: COORD_NO_DEPS=1 printed: $skip_out"; fail=1
+fi
+exit $fail
