@@ -8,6 +8,7 @@
 
 #include "cli-mpi.h"
 #include "cli.h"
+#include "node-mpi.h"
 
 #define MAX_RUNS 101
 
@@ -101,13 +102,7 @@ int spectrum_mpi_begin(bool quick, int runs)
     /* The node's flag in a shared window, as coord_mpi_search places it
      * (a node of one, e.g. COORD_MPI_NODE=rank, keeps it in private
      * memory: osc pt2pt has no shared windows). */
-    MPI_Comm node;
-    const char *mode = getenv("COORD_MPI_NODE");
-    if (mode && !strcmp(mode, "rank"))
-        MPI_Comm_split(MPI_COMM_WORLD, rank, 0, &node);
-    else
-        MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank,
-                            MPI_INFO_NULL, &node);
+    MPI_Comm node = cli_mpi_node();
     int node_rank, node_size;
     MPI_Comm_rank(node, &node_rank);
     MPI_Comm_size(node, &node_size);
