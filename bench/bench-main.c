@@ -94,6 +94,7 @@ static void usage(FILE *f)
                "[--workers 1,2,4,...]\n"
                "       coord_bench queue [--producers 1,4,...] "
                "[--consumers 1,4,...] [--size BYTES]\n"
+               "       coord_bench manager [--clients 1,2,4,...]\n"
                "       (one row per count, or per producers x consumers)\n"
                "components:");
     for (size_t i = 0; i < NCOMP; i++)
@@ -130,6 +131,13 @@ int main(int argc, char **argv)
                 return 2;
             }
             *(prod ? &o.nproducers : &o.nconsumers) = n;
+        } else if (!strcmp(argv[i], "--clients") && i + 1 < argc) {
+            o.nclients = bench_parse_counts(argv[++i], o.clients, 256);
+            if (o.nclients < 0) {
+                fprintf(stderr, "coord_bench: bad --clients list '%s'\n",
+                        argv[i]);
+                return 2;
+            }
         } else if (!strcmp(argv[i], "--size") && i + 1 < argc) {
             char *end;
             unsigned long v = strtoul(argv[++i], &end, 10);

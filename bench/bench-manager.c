@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* bench-manager.c: manager round trips (get, set, incr, batches) and throughput of 4 concurrent clients. */
+/* bench-manager.c: manager round trips (get, set, incr, batches), and aggregate throughput by number of client processes. */
 #include <signal.h>
 #include <stdio.h>
 #include <sys/wait.h>
@@ -50,6 +50,52 @@ static double batches(coord_mclient *c, coord_mreq *q, size_t size, uint64_t n)
                 return -1;
     }
     return (double)(coord_clock_ns() - t0) / (double)(n * size);
+}
+
+/* `nc` client processes each doing `per` gets of one key, started
+ * together: ns per get of the whole (aggregate throughput). -1 when one
+ * failed or read a wrong value. */
+static double concurrent_gets(const char *path, unsigned nc, uint64_t per,
+                              int64_t spin)
+{
+    pid_t pids[256];
+    int go[2];
+    if (nc > 256 || pipe(go) != 0)
+        return -1;
+    bool ok = true;
+    for (unsigned p = 0; p < nc; p++) {
+        fflush(NULL);
+        pids[p] = fork();
+        if (pids[p] == 0) {
+            close(go[1]);
+            coord_mclient *w;
+            char b;
+            if (coord_mclient_connect(&w, path, T) ||
+                coord_mclient_set_spin(w, spin) || read(go[0], &b, 1) != 0)
+                _exit(3);
+            for (uint64_t i = 0; i < per; i++) {
+                coord_mval v;
+                if (coord_mclient_get(w, "d", "k", &v, T) || v.i != 7)
+                    _exit(4);
+            }
+            coord_mclient_close(w);
+            _exit(0);
+        }
+        ok = ok && pids[p] > 0;
+    }
+    close(go[0]);
+    /* Every client connected and waits on the pipe: closing it starts all
+     * of them at once (end of file). */
+    uint64_t t0 = coord_clock_ns();
+    close(go[1]);
+    for (unsigned p = 0; p < nc; p++) {
+        int st;
+        if (pids[p] <= 0 || waitpid(pids[p], &st, 0) < 0 || !WIFEXITED(st) ||
+            WEXITSTATUS(st) != 0)
+            ok = false;
+    }
+    double ns = (double)(coord_clock_ns() - t0) / (double)(nc * per);
+    return ok ? ns : -1;
 }
 
 /* Four client processes incrementing one counter: ns per increment of the
@@ -153,7 +199,29 @@ int bench_manager(const struct bench_opts *o)
               {"4clients_incr_aggregate", COORD_MOP_INCR, SIZE_MAX}};
     static double ns[NPOL][MAX_RUNS];
     int rc = 0;
-    for (size_t k = 0; k < sizeof cs / sizeof cs[0] && rc == 0; k++) {
+    /* --clients: only the scaling rows, one per count and policy: ns per
+     * get of all clients together (ops_s is the aggregate gets/s). */
+    for (int k = 0; k < o->nclients && rc == 0; k++) {
+        unsigned nc = o->clients[k];
+        for (int i = 0; i < runs && rc == 0; i++)
+            for (int p = 0; p < NPOL && rc == 0; p++)
+                if ((ns[p][i] = concurrent_gets(coord_manager_path(m[p]), nc,
+                                                n[p] / nc + 10,
+                                                pol_spin[p])) < 0) {
+                    fprintf(stderr, "bench manager: %u clients%s: failed\n",
+                            nc, pol_suffix[p]);
+                    rc = 1;
+                }
+        for (int p = 0; p < NPOL && rc == 0; p++) {
+            char name[64];
+            snprintf(name, sizeof name, "clients%u_get_aggregate%s", nc,
+                     pol_suffix[p]);
+            bench_report("manager", name, ns[p], runs);
+        }
+    }
+    for (size_t k = 0; o->nclients == 0 && k < sizeof cs / sizeof cs[0] &&
+                       rc == 0;
+         k++) {
         for (int i = 0; i < runs && rc == 0; i++)
             for (int p = 0; p < NPOL && rc == 0; p++) {
                 size_t b = cs[k].batch;

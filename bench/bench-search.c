@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* bench-search.c: search wall time, stop latency, auto-interval overhead and rounds per second. */
+/* bench-search.c: search wall time (one-shot and persistent, by worker count), stop latency, auto-interval overhead and rounds per second. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -185,8 +185,69 @@ static int bench_rounds(const struct bench_opts *o, double seconds,
     return 0;
 }
 
+/*
+ * --workers 1,2,4,...: one row per count, Example 27.1's shape with the
+ * cheap iteration (blocks of 100,000 per worker, the hit at 1,000 of
+ * worker 0's), searched one-shot (coord_search: fork to join) and on
+ * persistent workers (coord_team: per search, after the workers exist;
+ * the team's start-up is its own row). Runs interleave the two.
+ */
+static int bench_scaling(const struct bench_opts *o)
+{
+    int runs = nruns(o, smoke(o) ? 5 : 21);
+    for (int k = 0; k < o->nworkers; k++) {
+        unsigned w = o->workers[k];
+        double one[MAX_RUNS], team[MAX_RUNS], start[1];
+        uint64_t hit = 1000, res;
+        coord_search_opts so = COORD_SEARCH_OPTS_INIT;
+        so.workers = w;
+        so.begin = 0;
+        so.end = (uint64_t)w * 100000;
+        so.partition = COORD_PARTITION_BLOCKS;
+        coord_team *t;
+        uint64_t t0 = coord_clock_ns();
+        if (coord_team_create(&t, &so, probe_cheap, &hit, sizeof res))
+            return -1;
+        start[0] = (double)(coord_clock_ns() - t0);
+        for (int r = 0; r < runs; r++) {
+            coord_search_stats st;
+            if (coord_search(&so, probe_cheap, &hit, &res, sizeof res, &st) !=
+                    1 ||
+                st.index != hit)
+                goto broken;
+            one[r] = (double)st.wall_ns;
+            if (coord_team_search(t, so.begin, so.end, &res, &st, 10000) !=
+                    1 ||
+                st.index != hit)
+                goto broken;
+            team[r] = (double)st.wall_ns;
+        }
+        if (coord_team_destroy(t))
+            return -1;
+        char name[64];
+        snprintf(name, sizeof name, "oneshot_%uw_hit1000", w);
+        bench_report("search", name, one, runs);
+        snprintf(name, sizeof name, "persistent_%uw_hit1000", w);
+        bench_report("search", name, team, runs);
+        snprintf(name, sizeof name, "persistent_%uw_startup", w);
+        bench_report("search", name, start, 1);
+        continue;
+    broken:
+        coord_team_destroy(t);
+        return -1;
+    }
+    return 0;
+}
+
 int bench_search(const struct bench_opts *o)
 {
+    if (o->nworkers > 0) {
+        int rc = bench_scaling(o);
+        if (rc)
+            fprintf(stderr, "bench search: a search failed or returned a "
+                            "wrong result\n");
+        return rc ? 1 : 0;
+    }
     int rc = 0;
     rc |= bench_wall(o);
     rc |= bench_stop(o, 16, "stop_latency_cheap_k16");

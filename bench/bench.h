@@ -28,6 +28,9 @@ struct bench_opts {
     unsigned producers[BENCH_MAX_COUNTS], consumers[BENCH_MAX_COUNTS];
     int nproducers, nconsumers;
     size_t size; /* --size: message bytes (0: the component's default) */
+    /* --clients 1,2,4 (manager): one row per count (0: not given) */
+    unsigned clients[BENCH_MAX_COUNTS];
+    int nclients;
 };
 
 /* The most producers or consumers a queue row may ask for. */

@@ -1170,7 +1170,8 @@ static size_t map_send(coord_pool *p, const unsigned char *tasks, size_t i,
     size_t k = choose_k(p);
     if (k > n - i)
         k = n - i;
-    size_t len = sizeof(struct chunk_hdr), step = round8(sizeof(struct task_ent) + task_size);
+    size_t len = sizeof(struct chunk_hdr);
+    size_t step = round8(sizeof(struct task_ent) + task_size);
     unsigned char *at = p->sbuf + len;
     for (size_t j = 0; j < k; j++, at += step) {
         struct task_ent e = {p->next_id + j, 1, (uint32_t)task_size};

@@ -15,6 +15,25 @@
 
 #include "harness.h"
 
+/* The parent of `pid` and its state letter, from /proc/<pid>/stat (0 when
+ * it cannot be read). The command name may hold spaces: parse after ')'. */
+static int ppid_of(int pid, char *state)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t k = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[k] = 0;
+    char *rp = strrchr(buf, ')');
+    int ppid;
+    if (!rp || sscanf(rp + 1, " %c %d", state, &ppid) != 2)
+        return 0;
+    return ppid;
+}
+
 /* Children of this process still in /proc (zombies included). */
 static int count_children(void)
 {
@@ -22,23 +41,10 @@ static int count_children(void)
     ASSERT_TRUE(d != NULL);
     int n = 0;
     struct dirent *e;
+    char state;
     while ((e = readdir(d))) {
-        if (e->d_name[0] < '0' || e->d_name[0] > '9')
-            continue;
-        char path[300], buf[512];
-        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
-        FILE *f = fopen(path, "r");
-        if (!f)
-            continue;
-        size_t k = fread(buf, 1, sizeof buf - 1, f);
-        fclose(f);
-        buf[k] = 0;
-        /* pid (comm) state ppid: comm may hold spaces, so parse after ')'. */
-        char *rp = strrchr(buf, ')');
-        char state;
-        int ppid;
-        if (rp && sscanf(rp + 1, " %c %d", &state, &ppid) == 2 &&
-            ppid == (int)getpid())
+        int pid = atoi(e->d_name);
+        if (pid > 0 && ppid_of(pid, &state) == (int)getpid())
             n++;
     }
     closedir(d);
@@ -47,7 +53,7 @@ static int count_children(void)
 
 /* What a test task asks its worker to do. */
 enum { DO_SQUARE = 0, DO_HANG = 1, DO_EXIT3 = 2, DO_SEGV = 3, DO_FAIL = 4,
-       DO_DIE_FIRST = 5, DO_SLOW = 6 };
+       DO_DIE_FIRST = 5, DO_SLOW = 6, DO_PACED = 7 };
 
 struct task {
     uint32_t what;
@@ -57,7 +63,15 @@ struct task {
 struct ctl {
     _Atomic int hang_pid;
     _Atomic uint32_t first_runs;
+    _Atomic uint32_t runs, kills_done; /* DO_PACED and its killer */
+    _Atomic uint32_t ran[16];          /* runs started of tasks x < 16 */
 };
+
+/* DO_PACED: kill k (k < PACED_KILLS) is due once PACED_EVERY * (k + 1)
+ * tasks have run; a task that finds a due kill not done waits for it
+ * (bounded), so the killer keeps up however the machine schedules it. */
+#define PACED_EVERY 1000u
+#define PACED_KILLS 8u
 
 static int run_task(const void *task, size_t len, void *result, size_t cap,
                     size_t *out, void *arg)
@@ -67,6 +81,8 @@ static int run_task(const void *task, size_t len, void *result, size_t cap,
     if (len != sizeof t || cap < sizeof(uint64_t))
         return COORD_EINVAL;
     memcpy(&t, task, sizeof t);
+    if (t.x < 16)
+        atomic_fetch_add(&c->ran[t.x], 1);
     switch (t.what) {
     case DO_HANG:
         /* Tell the test who we are, then wait to be killed mid-task. */
@@ -87,6 +103,15 @@ static int run_task(const void *task, size_t len, void *result, size_t cap,
     case DO_SLOW:
         usleep(200);
         break;
+    case DO_PACED: {
+        uint32_t due = (atomic_fetch_add(&c->runs, 1) + 1) / PACED_EVERY;
+        if (due > PACED_KILLS)
+            due = PACED_KILLS;
+        uint64_t dl = coord_clock_ns() + 10000000000ull;
+        while (atomic_load(&c->kills_done) < due && coord_clock_ns() < dl)
+            usleep(50);
+        break;
+    }
     }
     uint64_t sq = (uint64_t)t.x * t.x;
     memcpy(result, &sq, sizeof sq);
@@ -570,6 +595,9 @@ TEST(pool_death_mid_chunk_settles_each_task_once)
     map(p, 8, what, res);
     for (int i = 0; i < 8; i++) {
         ASSERT_EQ(res[i].attempts, 1);
+        /* Each ran once: the results of 0..2 were kept from the dead
+         * worker's record, 4..7 ran only on the replacement. */
+        ASSERT_EQ(atomic_load(&c->ran[i]), 1);
         if (i == 3) {
             ASSERT_CODE(res[i].status, COORD_EPEERDIED);
             ASSERT_STR_EQ(res[i].cause, "exit 3");
@@ -595,6 +623,84 @@ TEST(pool_death_mid_chunk_settles_each_task_once)
     ASSERT_EQ(st.retried, 1);
     ASSERT_EQ(st.chunk, 8);
     end_with_stats(p, 1, 1, 0);
+}
+
+/* The killer of pool_map_kills_in_auto_chunks: PACED_KILLS times, once
+ * its kill is due, SIGKILL a child of `parent` (a worker) it has not
+ * killed before. Exit 0 when all were done. */
+static void paced_killer(struct ctl *c, pid_t parent)
+{
+    static int killed[PACED_KILLS];
+    uint64_t dl = coord_clock_ns() + 30000000000ull;
+    for (uint32_t k = 0; k < PACED_KILLS; k++) {
+        while (atomic_load(&c->runs) < PACED_EVERY * (k + 1) &&
+               coord_clock_ns() < dl)
+            usleep(50);
+        int victim = 0;
+        while (victim == 0 && coord_clock_ns() < dl) {
+            DIR *d = opendir("/proc");
+            struct dirent *e;
+            while (d && victim == 0 && (e = readdir(d))) {
+                int pid = atoi(e->d_name);
+                char state;
+                if (pid <= 0 || pid == (int)getpid() ||
+                    ppid_of(pid, &state) != (int)parent || state == 'Z')
+                    continue;
+                bool again = false;
+                for (uint32_t j = 0; j < k; j++)
+                    again |= killed[j] == pid;
+                if (!again)
+                    victim = pid;
+            }
+            if (d)
+                closedir(d);
+            if (victim == 0)
+                usleep(100); /* a replacement is being forked */
+        }
+        if (victim == 0 || kill(victim, SIGKILL) != 0)
+            _exit(1);
+        killed[k] = victim;
+        atomic_fetch_add(&c->kills_done, 1);
+    }
+    _exit(0);
+}
+
+/* Workers SIGKILLed while a map runs in automatic chunks: every task ends
+ * with exactly one good result (the running ones retried, the others
+ * queued again or kept from the dead worker's record), one death per kill,
+ * no zombie. */
+TEST(pool_map_kills_in_auto_chunks)
+{
+    struct ctl *c = new_ctl();
+    coord_pool *p = start(3, 50, true, c);
+    enum { N = 20000 };
+    static struct task tasks[N];
+    static uint64_t out[N];
+    static coord_task_result info[N];
+    for (uint32_t i = 0; i < N; i++)
+        tasks[i] = (struct task){DO_PACED, i};
+    pid_t parent = getpid();
+    pid_t killer = fork();
+    ASSERT_TRUE(killer >= 0);
+    if (killer == 0)
+        paced_killer(c, parent);
+    int failed = coord_pool_map(p, tasks, N, sizeof tasks[0], out,
+                                sizeof out[0], info, 60000);
+    test_join_ok(killer, 30000);
+    ASSERT_EQ(failed, 0);
+    for (uint32_t i = 0; i < N; i++) {
+        ASSERT_OK(info[i].status);
+        ASSERT_EQ_U(info[i].id, i);
+        ASSERT_EQ_U(out[i], (uint64_t)i * i);
+    }
+    ASSERT_OK(coord_pool_shutdown(p, 30000));
+    ASSERT_EQ(count_children(), 0);
+    coord_pool_stats st;
+    ASSERT_OK(coord_pool_get_stats(p, &st));
+    ASSERT_EQ(st.deaths, PACED_KILLS);
+    ASSERT_LE(st.retried, PACED_KILLS);
+    ASSERT_GT(st.chunk, 1); /* the map did travel in chunks */
+    coord_pool_destroy(p);
 }
 
 /* Python's Pool.map hangs when a worker is SIGKILLed; ours returns. */
@@ -849,6 +955,7 @@ TEST(pool_pill_taken_by_killed_worker)
     X(pool_random_kills_in_chunks)                                             \
     X(pool_death_mid_chunk_settles_each_task_once)                             \
     X(pool_map_returns_despite_killed_worker)                                  \
+    X(pool_map_kills_in_auto_chunks)                                           \
     X(pool_destroy_kills_running_workers)                                      \
     X(pool_zeroed_opts_mean_defaults)                                          \
     X(pool_bad_input)                                                          \

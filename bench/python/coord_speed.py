@@ -4,6 +4,7 @@
 
 Rows (medians over --runs, measured side by side, alternating):
   flag_read     coord.Flag().is_set()  vs  multiprocessing Value('b').value (synchronized)
+  flag_truth    `if flag:` (the same load, no method call)
   claim         Flag.reset(); Flag.claim()  vs  v.value = False; with v.get_lock():
                 if not v.value: v.value = True  (the reset is in both)
   queue_1to1    put + get of small objects (pickled), 1 producer -> 1 consumer, msgs/s
@@ -43,6 +44,12 @@ def ns_rows(runs, n):
         for _ in range(n):
             f.is_set()
 
+    def coord_bool(n):
+        f = cf
+        for _ in range(n):
+            if f:
+                pass
+
     def mp_read(n):
         v = mv
         for _ in range(n):
@@ -66,10 +73,11 @@ def ns_rows(runs, n):
                 if not v.value:
                     v.value = True
 
-    out = {k: [] for k in ("coord_read", "mp_read", "coord_claim", "mp_claim")}
+    out = {k: [] for k in ("coord_read", "coord_bool", "mp_read", "coord_claim", "mp_claim")}
     for _ in range(runs):
         base = timed(empty, n)
         out["coord_read"].append(timed(coord_read, n) - base)
+        out["coord_bool"].append(timed(coord_bool, n) - base)
         out["mp_read"].append(timed(mp_read, n) - base)
         # Each claim follows a reset (so it can win), counted in both: a
         # conservative ratio (subtracting reset-only loops leaves coord's
@@ -143,6 +151,8 @@ def main():
     rows = [
         {"row": "flag_read_ns", "coord": ns["coord_read"], "multiprocessing": ns["mp_read"],
          "ratio": ns["mp_read"] / ns["coord_read"], "target": "coord <= 30 ns and >= 4x"},
+        {"row": "flag_truth_ns", "coord": ns["coord_bool"], "multiprocessing": ns["mp_read"],
+         "ratio": ns["mp_read"] / ns["coord_bool"], "target": "(`if flag:`)"},
         {"row": "claim_ns", "coord": ns["coord_claim"], "multiprocessing": ns["mp_claim"],
          "ratio": ns["mp_claim"] / ns["coord_claim"], "target": ">= 5x"},
         {"row": "queue_1to1_msgs_per_s", "coord": med[("coord", 1)],

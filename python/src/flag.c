@@ -66,6 +66,16 @@ static PyObject *flag_is_set(pc_flag *self, PyObject *noargs)
     return PyBool_FromLong(coord_flag_is_set(self->f));
 }
 
+/* `if flag:` is is_set() without the method call (the fastest check). */
+static int flag_bool(pc_flag *self)
+{
+    return coord_flag_is_set(self->f);
+}
+
+static PyNumberMethods flag_as_number = {
+    .nb_bool = (inquiry)flag_bool,
+};
+
 static PyObject *flag_set(pc_flag *self, PyObject *noargs)
 {
     (void)noargs;
@@ -196,6 +206,7 @@ static PyTypeObject pc_flag_type = {
     .tp_new = flag_new,
     .tp_dealloc = (destructor)flag_dealloc,
     .tp_repr = (reprfunc)flag_repr,
+    .tp_as_number = &flag_as_number,
     .tp_methods = flag_methods,
     .tp_getset = flag_getset,
     .tp_doc = "Flag(*, name=None): a shared stop flag with a first-wins claim.",

@@ -4,6 +4,8 @@
 
 #include "pythread.h"
 
+#include <pthread.h>
+
 typedef struct {
     PyObject_HEAD
     pc_lockstate *st;
@@ -12,9 +14,17 @@ typedef struct {
 
 static PyTypeObject pc_lock_type;
 
+unsigned long pc_fork_gen;
+
+static void lock_after_fork(void)
+{
+    pc_fork_gen++;
+}
+
 int pc_lock_held(const pc_lockstate *st)
 {
-    return st->count > 0 && st->owner == PyThread_get_thread_ident();
+    return st->count > 0 && st->gen == pc_fork_gen &&
+           st->owner == PyThread_get_thread_ident();
 }
 
 struct lock_op {
@@ -45,6 +55,7 @@ int pc_lock_acquire(pc_lockstate *st, int timeout_ms)
     if (r == 0 || r == COORD_RECOVERED) {
         st->owner = PyThread_get_thread_ident();
         st->count = 1;
+        st->gen = pc_fork_gen;
         return 1;
     }
     if (r == COORD_EAGAIN || r == COORD_ETIMEDOUT)
@@ -164,6 +175,10 @@ static PyTypeObject pc_lock_type = {
 
 int pc_lock_add(PyObject *m)
 {
+    if (pthread_atfork(NULL, NULL, lock_after_fork) != 0) {
+        PyErr_SetString(PyExc_OSError, "pthread_atfork failed");
+        return -1;
+    }
     if (PyType_Ready(&pc_lock_type) < 0)
         return -1;
     return PyModule_AddObjectRef(m, "Lock", (PyObject *)&pc_lock_type);

@@ -97,7 +97,12 @@ typedef struct pc_lockstate {
     int (*unlock)(void *obj);
     unsigned long owner; /* thread ident of the holder in this process */
     long count;          /* 0: not held by this process */
+    unsigned long gen;   /* pc_fork_gen when taken: a forked child (whose
+                            thread may have the same ident) holds nothing */
 } pc_lockstate;
+
+/* Bumped in every child right after fork (pthread_atfork). */
+extern unsigned long pc_fork_gen;
 
 /* pc_lock_new: a coord.Lock object over `st`, keeping `owner` alive. */
 PyObject *pc_lock_new(pc_lockstate *st, PyObject *owner);

@@ -91,6 +91,26 @@ class QueueBasics(unittest.TestCase):
         join_ok(self, pid)
         self.assertEqual(seen.value, 1)
 
+    def test_ctrl_c_interrupts_a_blocking_get(self):
+        q = coord.Queue()
+        ready = coord.Flag()
+        seen = coord.Value("i", 0)
+
+        def child():
+            # As an interactive program has it (a background job's SIGINT
+            # may be ignored).
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            try:
+                ready.set()
+                q.get(timeout=60)
+            except KeyboardInterrupt:
+                seen.value = 1
+        pid = fork(child)
+        self.assertTrue(ready.wait(30))
+        os.kill(pid, signal.SIGINT)
+        join_ok(self, pid)
+        self.assertEqual(seen.value, 1)
+
     def test_blocking_get_releases_the_gil(self):
         q = coord.Queue()
         got = []

@@ -47,6 +47,14 @@ class FlagTest(unittest.TestCase):
         self.assertTrue(flag.is_set())
         self.assertFalse(flag.claim())
 
+    def test_truth_value_is_is_set(self):
+        flag = coord.Flag()
+        self.assertFalse(flag)
+        flag.set()
+        self.assertTrue(flag)
+        flag.reset()
+        self.assertFalse(flag)
+
     def test_claim_locked_and_epochs(self):
         flag = coord.Flag()
         self.assertTrue(flag.claim_locked())
@@ -164,6 +172,20 @@ class ValueTest(unittest.TestCase):
         join_ok(self, pid)
         self.assertTrue(lock.acquire(timeout=10))
         lock.release()
+
+    def test_child_forked_while_parent_holds_the_lock_does_not_hold_it(self):
+        v = coord.Value("i", 0)
+        got = coord.Value("i", -1)
+        lock = v.get_lock()
+        with lock:
+            def child():
+                # Same thread ident as the parent's holder, but another
+                # process: it must wait for the lock like anyone else.
+                got.value = 1 if lock.acquire(timeout=0.05) else 0
+            pid = fork(child)
+            status = join(pid)
+        self.assertTrue(os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0)
+        self.assertEqual(got.value, 0)
 
     def test_raw_value_has_no_lock(self):
         r = coord.Value("i", 3, lock=False)
