@@ -36,26 +36,65 @@ struct view {
     size_t length;
 };
 
+/* log2 of each type's element size (all are powers of two), by coord_type;
+ * 0xff for the values that are no type. A table and a shift: the check runs
+ * on every access, and a division or two calls would cost more than the
+ * access itself. */
+static const unsigned char elem_shift[] = {0xff, 0, 0, 1, 1, 2, 2, 3, 3, 3, 0};
+_Static_assert(COORD_I8 == 1 && COORD_BOOL == 10 && COORD_I16 == 3 &&
+                   COORD_I32 == 5 && COORD_I64 == 7 && COORD_F64 == 9,
+               "elem_shift follows coord_type");
+
+/* The last (array, type, length) this thread found valid, in generation
+ * `gen` of the segment records: the same words again need no new look-up
+ * of the mapping's size. */
+static _Thread_local struct {
+    const void *a;
+    uint64_t gen;
+    uint64_t length;
+    uint32_t type;
+} seen;
+
 /* Validate `a` for one access. A violation marks the array broken for
  * every process (the magic is replaced) and gives COORD_EPROTO. */
 static int view_of(const struct coord_array *a, struct view *v)
 {
     struct coord_array *w = (struct coord_array *)a;
-    size_t limit = coord__seg_limit(a);
     /* Relaxed: these words are written once by the creator before the
      * segment is published (acquire on open); a later change is a
      * corruption that the checks below catch whatever order it has. */
     uint32_t magic = __atomic_load_n(&w->magic, __ATOMIC_RELAXED);
-    v->type = (coord_type)__atomic_load_n(&w->type, __ATOMIC_RELAXED);
-    v->length = (size_t)__atomic_load_n(&w->length, __ATOMIC_RELAXED);
-    v->es = coord_type_size(v->type);
+    uint32_t type = __atomic_load_n(&w->type, __ATOMIC_RELAXED);
+    uint64_t length = __atomic_load_n(&w->length, __ATOMIC_RELAXED);
     if (magic != ARRAY_MAGIC)
         return COORD_EPROTO;
-    size_t need = coord_array_size(v->type, v->length);
-    if (need == 0 || limit < need) {
+    /* Acquire: pairs with the release increment when a record is freed,
+     * so a match means the record checked against is still this one. */
+    uint64_t gen = atomic_load_explicit(&coord__seg_gen, memory_order_acquire);
+    if (seen.a == a && seen.gen == gen && seen.type == type &&
+        seen.length == length) {
+        v->type = (coord_type)type;
+        v->es = (size_t)1 << elem_shift[type];
+        v->length = (size_t)length;
+        return 0;
+    }
+    size_t limit = coord__seg_limit(a);
+    unsigned shift = type < sizeof elem_shift ? elem_shift[type] : 0xff;
+    /* length elements must fit in the bytes this process mapped after
+     * the array's own words (which also keeps them under
+     * COORD_ARRAY_MAX_BYTES for a mapping that size). */
+    if (shift == 0xff || length == 0 || limit <= sizeof *a ||
+        length > (uint64_t)((limit - sizeof *a) >> shift)) {
         __atomic_store_n(&w->magic, ARRAY_BROKEN, __ATOMIC_RELAXED);
         return COORD_EPROTO;
     }
+    v->type = (coord_type)type;
+    v->es = (size_t)1 << shift;
+    v->length = (size_t)length;
+    seen.a = a;
+    seen.gen = gen;
+    seen.type = type;
+    seen.length = length;
     return 0;
 }
 

@@ -142,6 +142,10 @@ coord__seg_hdr *coord__seg_of(void *obj);
  * header can be rewritten by any process that maps it. 0 when `obj` is not
  * a segment this process created or opened. Lock-free. */
 size_t coord__seg_limit(const void *obj);
+/* Bumped whenever a record is freed or its limit changes: a check that
+ * caches "this object was valid against its record" (per thread) must
+ * match the generation it was made in. */
+extern _Atomic uint64_t coord__seg_gen;
 /* Record an object placed in caller memory (`size` bytes at `obj`), so
  * that coord__seg_limit knows its bound; coord__seg_release forgets it
  * (and unmaps nothing). Returns 0 or COORD_ENOMEM. */

@@ -568,8 +568,8 @@ static bool conn_serve(struct server *sv, struct conn *c)
 
 /* recvmsg on the socket, taking file descriptors sent along: exactly two
  * pipes (a read end for requests, a write end for replies, of two different
- * pipes), else the frame is refused. Returns the byte count (0: end of file, -1: errno), or -2
- * when the connection was closed here. */
+ * pipes), else the frame is refused. Returns the byte count (0: end of
+ * file, -1: errno), or -2 when the connection was closed here. */
 static ssize_t recv_fds(struct server *sv, struct conn *c)
 {
     union {
@@ -755,8 +755,8 @@ static int serve(int lfd, int sfd, const coord_manager_opts *o)
             coord__spin_end(&sp); /* the window is over */
             spin_until = 0;
         }
-        int n = epoll_wait(sv.ep, evs, MAX_EVENTS,
-                           timer_wait_ms(&sv, sv.pending_head || spin ? 0 : -1));
+        int tmo = timer_wait_ms(&sv, sv.pending_head || spin ? 0 : -1);
+        int n = epoll_wait(sv.ep, evs, MAX_EVENTS, tmo);
         if (n < 0 && errno != EINTR)
             break;
         if (n == 0 && spin && !coord__spin_step(&sp)) {

@@ -159,11 +159,32 @@ TEST(array_bad_input)
     coord_array_destroy(a);
 }
 
+TEST(array_bounds_follow_the_memory_not_the_shared_length)
+{
+    /* An array placed in caller memory is bounded by the size given to
+     * init. Placed again in the same memory with a smaller size, the old
+     * bound (and anything validated against it) no longer counts: a length
+     * word rewritten to the old length is refused. */
+    static _Alignas(64) unsigned char buf[4096];
+    coord_array *a;
+    coord_scalar s;
+    ASSERT_OK(coord_array_init(buf, sizeof buf, COORD_U8, 1000, &a));
+    ASSERT_OK(coord_array_get(a, 999, &s));
+    size_t small = coord_array_size(COORD_U8, 100);
+    ASSERT_OK(coord_array_init(buf, small, COORD_U8, 100, &a));
+    uint64_t old_length = 1000;
+    memcpy(buf + 8, &old_length, 8); /* the length word (docs/segments.md) */
+    ASSERT_CODE(coord_array_get(a, 999, &s), COORD_EPROTO);
+    ASSERT_EQ(coord_array_length(a), 0);
+    coord_array_destroy(a);
+}
+
 #define TEST_LIST(X)                                                           \
     X(array_elements_and_types)                                                \
     X(array_slices_cover_exactly)                                              \
     X(array_lock_free_slices_across_processes)                                 \
     X(array_holder_killed_is_recovered)                                        \
-    X(array_bad_input)
+    X(array_bad_input)                                                         \
+    X(array_bounds_follow_the_memory_not_the_shared_length)
 #define HELPER_LIST(X)
 TEST_MAIN()

@@ -95,6 +95,7 @@ struct seg_rec {
 };
 
 static _Atomic(struct seg_rec *) recs;
+_Atomic uint64_t coord__seg_gen;
 static const char reserved;
 static _Thread_local struct seg_rec *last_rec;
 
@@ -160,8 +161,10 @@ int coord__seg_track(void *obj, size_t size)
 {
     struct seg_rec *r = rec_find(obj);
     if (r) {
-        /* The caller placed a new object where an old one was. */
+        /* The caller placed a new object where an old one was: what was
+         * validated against the old size is stale. */
         r->limit = size;
+        atomic_fetch_add_explicit(&coord__seg_gen, 1, memory_order_release);
         return 0;
     }
     return rec_add(obj, NULL, 0, size, NULL);
@@ -353,6 +356,8 @@ void coord__seg_release(void *obj, bool unlink_name)
         last_rec = NULL;
     /* Release: the record's fields are read before it becomes free. */
     atomic_store_explicit(&r->obj, NULL, memory_order_release);
+    /* Whatever was validated against this record is stale. */
+    atomic_fetch_add_explicit(&coord__seg_gen, 1, memory_order_release);
     if (base)
         munmap(base, total);
 }

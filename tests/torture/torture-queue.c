@@ -13,7 +13,7 @@
 
 #define NP 4
 #define NC 4
-#define MAXSEQ (1u << 20) /* messages per producer, at most */
+#define MAXSEQ (1u << 22) /* messages per producer, at most */
 #define MAGIC 0x746f7274u
 
 /* A message: who, which, and a check that a torn copy cannot pass. */
@@ -70,8 +70,12 @@ static int producer(void *arg)
         /* Taken before the put: a killed incarnation's number is never
          * reused, so "in doubt" stays a property of one message. */
         uint64_t seq = atomic_fetch_add(&sh->next[p], 1);
-        if (seq >= MAXSEQ)
+        if (seq >= MAXSEQ) {
+            /* Out of numbers: idle (and killable) until the driver stops. */
+            while (!atomic_load(&sh->stop))
+                tt_sleep_us(1000);
             break;
+        }
         atomic_store(&sh->state[p][seq], S_PUTTING);
         struct msg m = {p, MAGIC, seq, msg_check(p, seq)};
         int rc;
