@@ -122,7 +122,7 @@ COORD_EXTERN void coord_flag_destroy(coord_flag *f);
  * `f` must be a valid flag (from coord_flag_create, _create_named, _open or
  * _init, not yet destroyed): there is no NULL check, so that the check in a
  * hot loop is one load and one test (on x86-64 a mov and a fused and+jump;
- * before 0.2 the NULL test added a test and a branch per check). NULL or
+ * a NULL test here would add a test and a branch to every check). NULL or
  * a destroyed flag is undefined behaviour (in practice a crash).
  * Concurrency: any thread or process, any time. Progress: wait-free, one
  * atomic load, no lock, no system call (it belongs in hot loops).
