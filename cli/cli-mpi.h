@@ -30,4 +30,21 @@ int primes_mpi_search(const coord_search_opts *o, coord_probe_fn probe,
  * ,"mpi":{...} to put inside the command's JSON object. */
 void primes_mpi_describe(FILE *f, bool json);
 
+/*
+ * `coord spectrum` under mpirun: the MPI rows (the check on a shared
+ * window, a leader's check with MPI_Test, the MPI claim, the search's stop
+ * latency), measured with every rank running.
+ * spectrum_mpi_begin: when mpirun started this process (its environment
+ * says so): MPI_Init, the measurements (`runs` repetitions, fewer
+ * operations when `quick`), MPI_Finalize; ranks other than 0 then exit
+ * (0, or 1 when a row failed), and rank 0 goes on alone with the
+ * fork-based rows. Returns the number of MPI rows (0: not under mpirun,
+ * or built without MPI), or -1 after a one-line error (a row failed).
+ */
+int spectrum_mpi_begin(bool quick, int runs);
+/* Print the MPI rows after the others: table lines, or with `json` the
+ * row objects, each preceded by a comma. `flag_ns`: the flag_check row's
+ * p50, for the "x flag" column. Nothing when there are none. */
+void spectrum_mpi_print(FILE *f, bool json, double flag_ns);
+
 #endif

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "advise-cache.h"
+#include "cli-mpi.h"
 #include "cli.h"
 #include "datadir.h"
 
@@ -698,6 +699,7 @@ static void print_json(const struct ctx *c, const struct result *res,
             printf("}");
         }
     }
+    spectrum_mpi_print(stdout, true, flag);
     printf("],\"python\":");
     cli_json_str(stdout, !vs_python ? "not requested (--vs-python)"
                          : py_skip   ? py_skip
@@ -776,6 +778,7 @@ static void print_table(const struct ctx *c, const struct result *res,
             printf("  %-24s %s\n", d->claim, d->hi > 0 ? vb : "");
         }
     }
+    spectrum_mpi_print(stdout, false, res[R_FLAG].p50);
     printf("\nManager get / Value read: coord %.0fx (value_get)", ratio_c);
     if (ratio_py[0] > 0)
         printf(", python %.0fx (synchronized Value, as in the lecture) and "
@@ -858,6 +861,10 @@ int cmd_spectrum(int argc, char **argv)
     static struct ctx c;
     memset(&c, 0, sizeof c);
     c.runs = runs ? (int)runs : quick ? 7 : 21;
+    /* Under mpirun: the MPI rows first, every rank measuring; only rank 0
+     * comes back (see cli-mpi.h). */
+    if (spectrum_mpi_begin(quick, c.runs) < 0)
+        return CLI_RUNTIME;
     c.target_ns = quick ? 2e6 : 10e6;
     c.trips = quick ? 300 : 2000;
     c.pipe_to[0] = c.pipe_to[1] = c.pipe_back[0] = c.pipe_back[1] = -1;

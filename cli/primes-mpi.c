@@ -7,6 +7,7 @@
 
 #include "cli-mpi.h"
 #include "cli.h"
+#include "node-mpi.h"
 
 static int ranks, nodes, rank;
 static uint64_t init_ns;
@@ -51,13 +52,7 @@ int primes_mpi_begin(uint32_t *workers, bool vs_python)
         (void)o, (void)e;
     }
     /* The nodes as coord_mpi_search will see them (for the report). */
-    MPI_Comm node;
-    const char *mode = getenv("COORD_MPI_NODE");
-    if (mode && !strcmp(mode, "rank"))
-        MPI_Comm_split(MPI_COMM_WORLD, rank, 0, &node);
-    else
-        MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank,
-                            MPI_INFO_NULL, &node);
+    MPI_Comm node = cli_mpi_node();
     int node_rank, leaders;
     MPI_Comm_rank(node, &node_rank);
     int leader = node_rank == 0;

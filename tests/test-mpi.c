@@ -203,6 +203,34 @@ TEST(primes_cli)
                             "\"result\":1040503,\"winner\":2") != NULL);
 }
 
+/* coord spectrum under mpirun: the MPI rows join the JSON rows, measured. */
+TEST(spectrum_cli)
+{
+    need_mpi();
+    unsetenv("COORD_MPI_NODE");
+    static const char *const a[] = {"spectrum", "--quick", "--json", "--runs",
+                                    "3", NULL};
+    static char out[65536], err[8192];
+    int st = run_mpi(COORD_CLI_PATH, a, false, out, sizeof out, err,
+                     sizeof err, RUN_MS);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        test__fail(__FILE__, __LINE__, "status %#x\nstdout:\n%s\nstderr:\n%s",
+                   st, out, err);
+    static const char *const rows[] = {"mpi_window_check", "mpi_leader_check",
+                                       "mpi_claim_cas", "mpi_stop_latency"};
+    for (size_t i = 0; i < 4; i++) {
+        char want[96];
+        snprintf(want, sizeof want,
+                 "{\"mechanism\":\"%s\",\"impl\":\"coord_mpi\","
+                 "\"ns_per_op_p50\":", rows[i]);
+        const char *at = strstr(out, want);
+        ASSERT_TRUE(at != NULL);
+        ASSERT_TRUE(strtod(at + strlen(want), NULL) > 0);
+    }
+    /* Rank 0 alone printed: one object, one line. */
+    ASSERT_TRUE(strchr(out, '\n') == out + strlen(out) - 1);
+}
+
 /* Usage errors: --mpi with --vs-python (MPI built: a singleton run), or
  * --mpi in a coord built without MPI. */
 TEST(primes_cli_usage)
@@ -230,6 +258,7 @@ TEST(primes_cli_usage)
     X(one_winner_tcp)                                                          \
     X(dead_rank)                                                               \
     X(primes_cli)                                                              \
+    X(spectrum_cli)                                                            \
     X(primes_cli_usage)
 #define HELPER_LIST(X)
 TEST_MAIN()

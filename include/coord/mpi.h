@@ -77,6 +77,11 @@ COORD_BEGIN_DECLS
  *   wasted_estimated  COORD_CHECK_NEVER and found (estimated from times)
  *   failed_worker   always -1 (a dead rank ends the job)
  *
+ * The first call on a communicator duplicates it (our messages never meet
+ * the caller's), splits it into nodes and allocates the windows, and
+ * caches all that on the communicator (an MPI attribute): later calls
+ * reuse it; it is freed with the communicator, or at MPI_Finalize. Calls
+ * on one communicator must not overlap (e.g. from two threads).
  * Progress: blocking until every rank has left its loop (no timeout).
  * Ownership: `result` (result_size bytes, NULL with 0) receives the
  * winner's bytes on every rank when found, and is untouched otherwise.

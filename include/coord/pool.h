@@ -132,7 +132,9 @@ typedef struct coord_pool_stats {
     uint64_t restarts;  /* replacement workers started */
     uint64_t retried;   /* tasks submitted again after a death */
     uint64_t pending;   /* submitted tasks without a result yet */
-    unsigned chunk;     /* tasks per chunk now (opts.chunk, or automatic) */
+    unsigned chunk;     /* tasks per chunk now: opts.chunk, or the
+                           automatic chunk a map uses (a submit without
+                           opts.chunk sends 1) */
     double task_ns;     /* average run time of one task as the workers
                            measure it (automatic chunks), else 0 */
 } coord_pool_stats;

@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: MIT */
+/* spectrum-mpi.c: `coord spectrum` under mpirun: the MPI rows (window check, leader's MPI_Test, MPI claim, stop latency). */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <coord/mpi.h>
+
+#include "cli-mpi.h"
+#include "cli.h"
+#include "node-mpi.h"
+
+#define MAX_RUNS 101
+
+enum { M_CHECK, M_LEADER, M_CLAIM, M_STOP, M_ROWS };
+
+static const char *const names[M_ROWS] = {
+    "mpi_window_check", "mpi_leader_check", "mpi_claim_cas",
+    "mpi_stop_latency"};
+static const char *const whats[M_ROWS] = {
+    "coord_flag_is_set on a flag in an MPI shared window (ordinary rank)",
+    "the same load + MPI_Test of a posted receive (a leader's check)",
+    "32-bit MPI_Compare_and_swap + flush at rank 0, from the last rank",
+    "coord_mpi_search: winning claim to the last rank leaving (p50)"};
+
+static double p50[M_ROWS], p99[M_ROWS];
+static int ranks, cpus;
+
+/* Rank 0 keeps the median and p99 of a row's runs. */
+static void keep(int row, double *v, int runs)
+{
+    p99[row] = cli_percentile(v, (size_t)runs, 99);
+    p50[row] = cli_percentile(v, (size_t)runs, 50);
+}
+
+/* Each loop returns ns per operation. */
+static double run_checks(coord_flag *f, uint64_t n)
+{
+    uint64_t seen = 0, t0 = coord_clock_ns();
+    for (uint64_t i = 0; i < n; i++) {
+        /* 8 loads per turn: the loop's own cost stays out of the figure. */
+        seen += coord_flag_is_set(f) + coord_flag_is_set(f) +
+                coord_flag_is_set(f) + coord_flag_is_set(f) +
+                coord_flag_is_set(f) + coord_flag_is_set(f) +
+                coord_flag_is_set(f) + coord_flag_is_set(f);
+    }
+    uint64_t t1 = coord_clock_ns();
+    return seen ? -1 : (double)(t1 - t0) / (double)(n * 8);
+}
+
+static double run_leader(coord_flag *f, MPI_Request *req, uint64_t n)
+{
+    uint64_t t0 = coord_clock_ns();
+    for (uint64_t i = 0; i < n; i++) {
+        int done = 0;
+        if (coord_flag_is_set(f))
+            return -1;
+        MPI_Test(req, &done, MPI_STATUS_IGNORE);
+        if (done)
+            return -1;
+    }
+    return (double)(coord_clock_ns() - t0) / (double)n;
+}
+
+static double run_claims(MPI_Win w, uint64_t n)
+{
+    uint64_t t0 = coord_clock_ns();
+    for (uint64_t i = 0; i < n; i++) {
+        int32_t want = (int32_t)(i + 1), had = (int32_t)i, old;
+        MPI_Compare_and_swap(&want, &had, &old, MPI_INT32_T, 0, 0, w);
+        MPI_Win_flush(0, w);
+        if (old != had)
+            return -1;
+    }
+    return (double)(coord_clock_ns() - t0) / (double)n;
+}
+
+/* A probe of ~100 ns (a dependent multiply chain); index `arg` hits. */
+static bool probe_spin(uint64_t i, void *result, void *arg)
+{
+    uint64_t x = i;
+    for (int k = 0; k < 40; k++)
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+    *(uint64_t *)result = x;
+    return i == *(const uint64_t *)arg;
+}
+
+int spectrum_mpi_begin(bool quick, int runs)
+{
+    if (!getenv("OMPI_COMM_WORLD_SIZE") && !getenv("PMI_SIZE"))
+        return 0; /* not started by mpirun */
+    if (runs > MAX_RUNS)
+        runs = MAX_RUNS;
+    MPI_Init(NULL, NULL);
+    int rank;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &ranks);
+    cpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    static double v[M_ROWS][MAX_RUNS];
+    bool ok = true;
+
+    /* The node's flag in a shared window, as coord_mpi_search places it
+     * (a node of one, e.g. COORD_MPI_NODE=rank, keeps it in private
+     * memory: osc pt2pt has no shared windows). */
+    MPI_Comm node = cli_mpi_node();
+    int node_rank, node_size;
+    MPI_Comm_rank(node, &node_rank);
+    MPI_Comm_size(node, &node_size);
+    size_t fsz = coord_flag_size();
+    static _Alignas(64) unsigned char own[4096];
+    void *base = own;
+    MPI_Win swin = MPI_WIN_NULL;
+    if (node_size > 1 && fsz + 64 <= sizeof own) {
+        void *mine;
+        MPI_Aint qs;
+        int qd;
+        MPI_Win_allocate_shared(node_rank == 0 ? (MPI_Aint)(fsz + 64) : 0, 1,
+                                MPI_INFO_NULL, node, &mine, &swin);
+        MPI_Win_shared_query(swin, 0, &qs, &qd, &base);
+    }
+    void *p = (void *)(((uintptr_t)base + 63) & ~(uintptr_t)63);
+    coord_flag *f = NULL;
+    if (node_rank == 0 && coord_flag_init(p, fsz, &f) != 0)
+        ok = false;
+    if (swin != MPI_WIN_NULL) {
+        MPI_Win_lock_all(MPI_MODE_NOCHECK, swin);
+        MPI_Win_sync(swin);
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+    if (swin != MPI_WIN_NULL) {
+        MPI_Win_sync(swin);
+        if (node_rank != 0 && coord_flag_attach(p, fsz, &f) != 0)
+            ok = false;
+    }
+    uint64_t n = quick ? 200000 : 1000000;
+    for (int r = 0; r < runs && ok; r++) {
+        MPI_Barrier(MPI_COMM_WORLD);
+        v[M_CHECK][r] = run_checks(f, n);
+        ok = v[M_CHECK][r] > 0;
+    }
+    /* A leader's check: a receive nobody matches, tested at each check. */
+    MPI_Request req;
+    MPI_Irecv(NULL, 0, MPI_BYTE, MPI_ANY_SOURCE, 27, MPI_COMM_WORLD, &req);
+    for (int r = 0; r < runs && ok; r++) {
+        MPI_Barrier(MPI_COMM_WORLD);
+        v[M_LEADER][r] = run_leader(f, &req, n / 10);
+        ok = v[M_LEADER][r] > 0;
+    }
+    MPI_Cancel(&req);
+    MPI_Wait(&req, MPI_STATUS_IGNORE);
+    if (swin != MPI_WIN_NULL) {
+        MPI_Win_unlock_all(swin);
+        MPI_Win_free(&swin);
+    }
+    MPI_Comm_free(&node);
+
+    /* The global claim from the last rank; the others wait in a barrier
+     * (which also gives osc pt2pt the progress it needs at rank 0). */
+    void *word;
+    MPI_Win gwin;
+    MPI_Win_allocate(rank == 0 ? 4 : 0, 4, MPI_INFO_NULL, MPI_COMM_WORLD,
+                     &word, &gwin);
+    MPI_Win_lock_all(MPI_MODE_NOCHECK, gwin);
+    double claim[MAX_RUNS];
+    for (int r = 0; r < runs; r++) {
+        if (rank == 0)
+            *(int32_t *)word = 0;
+        MPI_Win_sync(gwin);
+        MPI_Barrier(MPI_COMM_WORLD);
+        MPI_Win_sync(gwin);
+        claim[r] = 0;
+        if (rank == ranks - 1) {
+            claim[r] = run_claims(gwin, quick ? 200 : 1000);
+            if (claim[r] <= 0)
+                claim[r] = -1;
+        }
+        MPI_Barrier(MPI_COMM_WORLD);
+    }
+    MPI_Win_unlock_all(gwin);
+    MPI_Win_free(&gwin);
+    MPI_Reduce(claim, v[M_CLAIM], runs, MPI_DOUBLE, MPI_SUM, 0,
+               MPI_COMM_WORLD);
+
+    /* Stop latency of the real search: a hit in the last rank's share. */
+    for (int r = 0; r < runs && ok; r++) {
+        coord_search_opts o = COORD_SEARCH_OPTS_INIT;
+        o.begin = 0;
+        o.end = (uint64_t)ranks * 4000000;
+        uint64_t hit = (uint64_t)(ranks - 1) * COORD_SEARCH_CHUNK +
+                       (uint64_t)ranks * COORD_SEARCH_CHUNK * (200 + 37 * r);
+        uint64_t res = 0;
+        coord_search_stats st;
+        int rc = coord_mpi_search(MPI_COMM_WORLD, &o, probe_spin, &hit, &res,
+                                  sizeof res, &st);
+        ok = rc == 1 && st.index == hit;
+        v[M_STOP][r] = (double)st.stop_latency_ns;
+    }
+    int all_ok = 0, mine_ok = ok;
+    MPI_Allreduce(&mine_ok, &all_ok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    MPI_Finalize();
+    if (rank != 0)
+        exit(all_ok ? 0 : 1);
+    if (!all_ok) {
+        cli_error("spectrum", "an MPI row failed to measure");
+        return -1;
+    }
+    for (int i = 0; i < M_ROWS; i++)
+        keep(i, v[i], runs);
+    return M_ROWS;
+}
+
+void spectrum_mpi_print(FILE *f, bool json, double flag_ns)
+{
+    if (ranks == 0)
+        return;
+    const char *mode = getenv("COORD_MPI_NODE");
+    bool over = ranks > cpus;
+    if (!json) {
+        fprintf(f, "\nunder mpirun: %d ranks on %d CPUs%s (COORD_MPI_NODE=%s)\n",
+               ranks, cpus, over ? ", oversubscribed: MPI calls yield" : "",
+               mode ? mode : "shared");
+    }
+    for (int i = 0; i < M_ROWS; i++) {
+        if (json) {
+            fprintf(f, ",{\"mechanism\":\"%s\",\"impl\":\"coord_mpi\","
+                       "\"ns_per_op_p50\":%.4g,\"ns_per_op_p99\":%.4g,"
+                       "\"ratio_to_flag_check\":%.4g,\"ranks\":%d,"
+                       "\"oversubscribed\":%s,\"what\":",
+                    names[i], p50[i], p99[i], p50[i] / flag_ns, ranks,
+                    over ? "true" : "false");
+            cli_json_str(f, whats[i]);
+            fprintf(f, "}");
+        } else {
+            fprintf(f, "%-22s %10.2f %10.2f %9.1f  %s\n", names[i], p50[i],
+                    p99[i], p50[i] / flag_ns, whats[i]);
+        }
+    }
+}
