@@ -273,7 +273,7 @@ static void price(const struct mech *m, const struct adv_input *in,
 {
     e->mechanism = m->name;
     e->impl = impl_names[m->impl];
-    e->rule = m->rule;
+    e->rule = in->shape == ADV_SHAPE_ARRAY ? RULE_ARRAY : m->rule;
     e->share = -1;
     const char *unit = in->per_iteration ? "iteration" : "task";
     double n = in->accesses;
@@ -386,7 +386,8 @@ void adv_rank(const struct adv_input *in, const struct adv_costs *costs,
         /* Insert in order: cheapest first, unmeasured last, stable. */
         size_t at = out->nrank;
         while (at > 0 && e.ns >= 0 &&
-               (out->rank[at - 1].ns < 0 || out->rank[at - 1].ns > e.ns))
+               (out->rank[at - 1].ns < 0 ||
+                out->rank[at - 1].ns > e.ns * ADV_TIE))
             at--;
         memmove(&out->rank[at + 1], &out->rank[at],
                 (out->nrank - at) * sizeof out->rank[0]);

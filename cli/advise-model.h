@@ -97,9 +97,14 @@ struct adv_result {
     size_t nexcl;
 };
 
+/* Costs within this factor of each other rank as equal (the spectrum's
+ * medians move that much between runs on a loaded machine): the
+ * catalogue's order (the specific mechanism before the general) decides. */
+#define ADV_TIE 1.25
+
 /*
  * adv_rank: every mechanism in the catalogue, either ranked (cheapest
- * first; unmeasured ones last) with its cost for `in` under `costs`, or
+ * first, ADV_TIE apart; unmeasured ones last) with its cost for `in` under `costs`, or
  * excluded with the reason. Pure: no I/O. A Python mechanism appears only
  * when `costs` has its rows.
  */

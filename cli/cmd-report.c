@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "advise-report.h"
 #include "cli.h"
 #include "commands.h"
 #include "earlyexit.h"
@@ -1396,6 +1397,10 @@ int cmd_report(int argc, char **argv)
                  "N×** (outside it, by that factor), **depends** (true under "
                  "some conditions only: see the row).");
     claims(&r);
+    rdoc_heading(d, RD_H2, "slide9",
+                 "Slide 9: which mechanism for which access pattern");
+    char why9[160];
+    advise_report_section(d, exp_json("spectrum", why9, sizeof why9), why9);
     rdoc_heading(d, RD_H2, "machine", "This machine");
     machine(&r);
     rdoc_heading(d, RD_H2, "experiments", "Experiments");

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "advise-model.h"
+#include "advise-report.h"
 #include "harness.h"
 #include "json.h"
 
@@ -63,7 +64,7 @@ static struct json *advise(const char *a0, ...)
             continue;
         }
         ASSERT_TRUE(!seen_null);
-        ASSERT_TRUE(ns->num >= prev);
+        ASSERT_TRUE(ns->num * ADV_TIE >= prev);
         prev = ns->num;
     }
     return j;
@@ -232,6 +233,53 @@ TEST(advise_model_report_patterns_and_missing_rows)
     ASSERT_FALSE(adv_costs_from_json(j, &k, &missing));
     ASSERT_STR_EQ(missing, "flag_check");
     json_free(j);
+}
+
+/* The report's slide-9 table: one row per pattern, the model's winner. */
+TEST(advise_report_section_slide9_table)
+{
+    FILE *f = fopen(CALIB, "r");
+    ASSERT_TRUE(f != NULL);
+    size_t n = fread(out, 1, sizeof out - 1, f);
+    fclose(f);
+    struct json *j = NULL;
+    char e[160];
+    ASSERT_EQ(json_parse(out, n, &j, e, sizeof e), 0);
+    struct rdoc d = {0};
+    advise_report_section(&d, j, NULL);
+    json_free(j);
+    char *md = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&md, &len);
+    ASSERT_TRUE(m != NULL);
+    ASSERT_EQ(rdoc_write_md(&d, m), 0);
+    fclose(m);
+    rdoc_free(&d);
+    static const char *const want[][2] = {
+        {"a flag checked every iteration", "coord_flag"},
+        {"a counter incremented per 1 ms task", "coord_region_atomic"},
+        {"a result array written by slices", "coord_region_atomic"},
+        {"a config dict read once per 10 ms task", "coord_manager_dict"},
+        {"a shared dict updated per item", "coord_manager_dict"},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        const char *row = strstr(md, want[i][0]);
+        if (!row)
+            test__fail(__FILE__, __LINE__, "no row '%s' in:\n%s", want[i][0],
+                       md);
+        const char *eol = strchr(row, '\n');
+        const char *use = strstr(row, want[i][1]);
+        ASSERT_TRUE(use != NULL && use < eol);
+    }
+    /* The config dict: 15.6 µs of 10 ms. */
+    ASSERT_TRUE(strstr(md, "15.6 µs per task (0.16 % of 10 ms)") != NULL);
+    free(md);
+    /* No spectrum: a sentence, no table. */
+    struct rdoc d2 = {0};
+    advise_report_section(&d2, NULL, "not measured (coord spectrum failed)");
+    ASSERT_EQ((int)d2.n, 1);
+    ASSERT_TRUE(strstr(d2.b[0].text, "coord spectrum failed") != NULL);
+    rdoc_free(&d2);
 }
 
 /* ---- the cache ---------------------------------------------------------- */
@@ -408,6 +456,7 @@ TEST(advise_help_lists_every_option)
     X(advise_two_machines_only_what_crosses)                                   \
     X(advise_unrelated_excludes_inherited_only)                                \
     X(advise_model_report_patterns_and_missing_rows)                           \
+    X(advise_report_section_slide9_table)                                      \
     X(advise_uses_the_cache_spectrum_wrote)                                    \
     X(advise_invalid_cache_recalibrates_and_says_so)                           \
     X(advise_bad_input_exits_2_with_one_line)                                  \

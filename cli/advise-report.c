@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/* advise-report.c: the report's slide-9 section: common access patterns with this machine's recommendation, from the run's own spectrum. */
+#include "advise-report.h"
+
+#include <stdio.h>
+
+#include "advise-model.h"
+
+/* "15.6 µs per task (0.156 % of 10 ms)" or "0.3 ns per iteration". */
+static void cost_cell(char *buf, size_t cap, const struct adv_input *in,
+                      const struct adv_entry *e)
+{
+    char a[32], b[32];
+    adv_fmt_ns(a, sizeof a, e->ns);
+    if (e->share >= 0)
+        snprintf(buf, cap, "%s per task (%.2g %% of %s)", a, e->share * 100,
+                 adv_fmt_ns(b, sizeof b, in->task_ns));
+    else
+        snprintf(buf, cap, "%s per %s", a,
+                 in->per_iteration ? "iteration" : "task");
+}
+
+void advise_report_section(struct rdoc *d, const struct json *spectrum,
+                           const char *why)
+{
+    struct adv_costs k;
+    const char *missing = NULL;
+    if (!spectrum) {
+        rdoc_para(d, "Not computed: the spectrum was %s.",
+                  why ? why : "not measured");
+        return;
+    }
+    if (!adv_costs_from_json(spectrum, &k, &missing)) {
+        rdoc_para(d, "Not computed: the spectrum has no valid `%s` row.",
+                  missing);
+        return;
+    }
+    rdoc_para(d, "Slide 9 matches the mechanism to the access pattern. Each "
+                 "row is `coord advise` (docs/advise.md) priced with this "
+                 "run's spectrum: of the mechanisms that can serve the "
+                 "pattern with 4 processes, the cheapest here, its cost, the "
+                 "runner-up and the lecture's rule for the winner. A share "
+                 "under 1 %% of the task is acceptable; the manager wins only "
+                 "where nothing cheaper can hold the data.");
+    static const char *const hdr[] = {"access pattern", "use here", "cost",
+                                      "next best", "slide 9's rule", NULL};
+    struct rdoc_table *t = rdoc_table(d, hdr);
+    static struct adv_result res;
+    for (size_t i = 0; i < adv_npatterns; i++) {
+        const struct adv_input *in = &adv_patterns[i].in;
+        adv_rank(in, &k, &res);
+        char cost[96] = "—", next[128] = "—";
+        const char *use = "nothing coord offers", *rule = "—";
+        if (res.nrank > 0) {
+            use = res.rank[0].mechanism;
+            rule = res.rank[0].rule;
+            cost_cell(cost, sizeof cost, in, &res.rank[0]);
+        }
+        if (res.nrank > 1) {
+            char c2[96];
+            cost_cell(c2, sizeof c2, in, &res.rank[1]);
+            snprintf(next, sizeof next, "%s: %s", res.rank[1].mechanism, c2);
+        }
+        const char *cells[] = {adv_patterns[i].label, use, cost, next, rule,
+                               NULL};
+        rdoc_row(d, t, cells);
+    }
+}
