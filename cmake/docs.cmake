@@ -19,7 +19,8 @@ set(coord_help_py ${PROJECT_SOURCE_DIR}/scripts/coordhelp.py)
 
 if(NOT COORD_PYTHON3)
   add_custom_target(coord_docs ALL COMMAND ${CMAKE_COMMAND} -E echo
-    "coord: man pages and bash completion skipped: python3 is not installed")
+    "coord: man pages and bash completion skipped: python3 is not installed"
+    VERBATIM)
   return()
 endif()
 
@@ -52,5 +53,6 @@ if(COORD_SCDOC)
   install(FILES ${coord_gen_dir}/libcoord.3 DESTINATION ${CMAKE_INSTALL_MANDIR}/man3)
 else()
   add_custom_target(coord_man ALL COMMAND ${CMAKE_COMMAND} -E echo
-    "coord: man pages skipped: scdoc is not installed (scripts/deps.sh installs it; then run cmake again)")
+    "coord: man pages skipped: scdoc is not installed (scripts/deps.sh installs it; then run cmake again)"
+    VERBATIM)
 endif()
