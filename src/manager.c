@@ -172,6 +172,10 @@ static void path_cleanup(struct coord__mpath *p)
     if (p->ino && lstat(p->path, &st) == 0 && st.st_ino == p->ino &&
         st.st_dev == p->dev)
         unlink(p->path);
+    /* A server that was killed left its spinset behind; one that stopped
+     * cleanly removed it already (then this finds nothing). */
+    if (p->ino)
+        coord__mspin_forget(p->dev, p->ino);
     p->ino = 0;
     if (p->made_dir)
         rmdir(p->dir); /* fails harmlessly if the user put files there */

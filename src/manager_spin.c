@@ -2,20 +2,35 @@
 /* manager_spin.c: the manager's shared spinset, named after the socket file's inode. */
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 
 #include "manager_spin.h"
 
+static void name_of(dev_t dev, ino_t ino, char *name, size_t cap)
+{
+    snprintf(name, cap, "mspin-%llx-%llx", (unsigned long long)dev,
+             (unsigned long long)ino);
+}
+
 static bool spin_name(const char *path, char *name, size_t cap)
 {
     struct stat st;
     if (lstat(path, &st) != 0 || !S_ISSOCK(st.st_mode))
         return false;
-    snprintf(name, cap, "mspin-%llx-%llx", (unsigned long long)st.st_dev,
-             (unsigned long long)st.st_ino);
+    name_of(st.st_dev, st.st_ino, name, cap);
     return true;
+}
+
+/* Removes the spinset name of the socket (dev, ino), if there is one. */
+static void unlink_name(dev_t dev, ino_t ino)
+{
+    char name[64], shm[80];
+    name_of(dev, ino, name, sizeof name);
+    snprintf(shm, sizeof shm, "/" COORD__NAME_PREFIX "%s", name);
+    shm_unlink(shm); /* ENOENT (already gone) is the usual case */
 }
 
 static struct coord__spinset *open_named(const char *name)
@@ -46,13 +61,27 @@ struct coord__spinset *coord__mspin_serve(int lfd)
     void *obj;
     int r = coord__seg_create(name, COORD__KIND_OTHER,
                               sizeof(struct coord__spinset), &obj);
-    if (r == 0) {
-        coord__seg_publish(obj);
-        return obj;
+    if (r == COORD_EEXIST) {
+        /* Left by a server SIGKILLed on a socket whose inode number is ours
+         * now. That server is gone: a live socket keeps its inode, so no
+         * two live sockets share (dev, ino). Replace the file rather than
+         * adopt it, so that this server's stop removes the name. */
+        struct stat st;
+        if (lstat(a.sun_path, &st) != 0)
+            return NULL;
+        unlink_name(st.st_dev, st.st_ino);
+        r = coord__seg_create(name, COORD__KIND_OTHER,
+                              sizeof(struct coord__spinset), &obj);
     }
-    /* Left by a server killed on an inode that is ours now: its slots
-     * expire by themselves, so it serves as it is. */
-    return r == COORD_EEXIST ? open_named(name) : NULL;
+    if (r != 0)
+        return NULL;
+    coord__seg_publish(obj);
+    return obj;
+}
+
+void coord__mspin_forget(dev_t dev, ino_t ino)
+{
+    unlink_name(dev, ino);
 }
 
 struct coord__spinset *coord__mspin_open(const char *path)

@@ -27,5 +27,8 @@ struct coord__spinset *coord__mspin_open(const char *path);
 /* Unmap it; the server (unlink true) also removes the name. NULL is
  * ignored. */
 void coord__mspin_close(struct coord__spinset *set, bool unlink);
+/* Removes the spinset name of the server socket (dev, ino): the owner calls
+ * it when it cleans up after a server that died without removing it. */
+void coord__mspin_forget(dev_t dev, ino_t ino);
 
 #endif
