@@ -15,7 +15,7 @@
  */
 
 #define RANKS "4"
-#define RUN_MS 60000
+#define RUN_MS 150000 /* 1,000 TCP rounds take ~6 s idle, over 60 s beside two busy loops */
 
 #ifdef COORD_MPI_CASES
 #define COORD_MPIEXEC_FOUND 1
