@@ -448,6 +448,9 @@ static const char *run_python(struct result *res, bool quick, int runs,
         snprintf(why, cap, "skipped: %.200s not found", script);
         return why;
     }
+    const char *pkg = cli_build_python_pkg();
+    if (pkg)
+        setenv("COORD_BUILD_PYTHON", pkg, 1);
     char cmd[1200];
     snprintf(cmd, sizeof cmd, "python3 '%s' --tsv --runs %d%s 2>&1", script,
              runs, quick ? " --quick" : "");

@@ -41,3 +41,23 @@ const char *cli_python_dir(void)
     snprintf(dir, sizeof dir, "%s", COORD_SOURCE_DIR "/bench/python");
     return dir;
 }
+
+const char *cli_build_python_pkg(void)
+{
+    static char dir[4096];
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return NULL;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return NULL;
+    *slash = '\0';
+    char probe[4200];
+    int len = snprintf(dir, sizeof dir, "%.4000s/python", exe);
+    if (len <= 0 || (size_t)len >= sizeof dir)
+        return NULL;
+    snprintf(probe, sizeof probe, "%s/coord/__init__.py", dir);
+    return access(probe, R_OK) == 0 ? dir : NULL;
+}

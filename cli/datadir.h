@@ -15,4 +15,10 @@
  */
 const char *cli_python_dir(void);
 
+/* The Python package built beside this coord binary (<its dir>/python, as
+ * in a build tree), or NULL when there is none: the package that matches
+ * this build, handed to the Python scripts as COORD_BUILD_PYTHON so they do
+ * not import a stale one from another build. */
+const char *cli_build_python_pkg(void);
+
 #endif

@@ -374,8 +374,11 @@ def main():
     try:
         import coord
     except ImportError:
-        # The in-tree build (build/python) when PYTHONPATH does not say.
-        sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)),
+        # The package built beside the coord binary that runs this script
+        # (COORD_BUILD_PYTHON, set by `coord spectrum`), else the in-tree
+        # build/python, when PYTHONPATH does not say.
+        sys.path.append(os.environ.get("COORD_BUILD_PYTHON") or
+                        os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                      "..", "..", "build", "python"))
     try:
         import coord
