@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* queue.c: the bounded MPMC byte-message ring: two robust locks, commit-last indices, futex waits. */
 #include <errno.h>
+#include <pthread.h>
+#include <unistd.h>
 #include <limits.h>
 #include <stddef.h>
 #include <sched.h>
@@ -13,7 +15,7 @@
 #include "wait.h"
 
 #define QUEUE_MAGIC 0x51554555u /* "QUEU" */
-#define SLOT_HDR 8u
+#define SLOT_HDR 16u
 
 /* The spin before a wait sleeps: polls of the other side's progress, then
  * yields. Not wait.h's coord__spin_until, measured side by side (see
@@ -121,12 +123,11 @@ struct qshm {
     uint64_t total;     /* bytes of the whole object */
     _Atomic uint32_t state; /* ST_OPEN, ST_CLOSED, ST_BROKEN */
 
-    alignas(COORD__CACHE_LINE) coord__mutex plock;
-    _Atomic uint32_t tail; /* next put position (under plock) */
-    uint32_t head_cache;   /* a recent head (under plock) */
+    alignas(COORD__CACHE_LINE) coord__mutex plock; /* sleeping gets, repairs */
+    _Atomic uint32_t tail; /* a hint: at most the next free position */
 
-    alignas(COORD__CACHE_LINE) coord__mutex clock;
-    _Atomic uint32_t head; /* next get position (under clock) */
+    alignas(COORD__CACHE_LINE) coord__mutex clock; /* sleeping puts, hold */
+    _Atomic uint64_t head; /* next get position; | HEAD_FROZEN when held */
 
     alignas(COORD__CACHE_LINE) struct sleepers put_sl; /* under clock */
     alignas(COORD__CACHE_LINE) struct sleepers get_sl; /* under plock */
@@ -141,16 +142,30 @@ struct coord_queue {
     uint32_t max_msg;
     uint32_t ring_mask;
     uint32_t slot_size;
+    uint32_t ring;       /* ring_mask + 1 */
+    uint32_t head_cache; /* a recent head, this process's copy */
+    uint32_t stuck_at;   /* the position of a claim a get of ours saw ... */
+    uint64_t stuck;      /* ... and its word (see get_msgs) */
     int owned; /* 1: a segment of ours (create/open); 0: caller memory */
 };
 
-/* A slot's header. `info` is plain: written before the seq store (release)
- * and read after the matching acquire load. */
+/* A slot's header. `word` holds the slot's sequence number (low 32 bits)
+ * and its owner (high 32 bits): for position p, (p, 0) is free, (p, pid)
+ * claimed by a put of process pid, (p + 1, 0 or pid) filled, (p + 1,
+ * OWNER_SKIP) a skip (a put that never committed), (p + ring, 0) free for
+ * the next lap. `info` is plain: written before the word's store
+ * (release) and read after the matching acquire load. */
 struct slot {
-    _Atomic uint32_t seq; /* position + 1 of the message it holds */
-    uint32_t info;        /* length, | PILL_BIT for a pill */
+    _Atomic uint64_t word;
+    uint32_t info; /* length, | PILL_BIT for a pill */
+    uint32_t pad;
     unsigned char data[];
 };
+#define WORD(seq, owner) ((uint64_t)(uint32_t)(owner) << 32 | (uint32_t)(seq))
+#define WORD_SEQ(w) ((uint32_t)(w))
+#define WORD_OWNER(w) ((uint32_t)((w) >> 32))
+#define OWNER_SKIP 0xffffffffu
+#define HEAD_FROZEN ((uint64_t)1 << 32)
 _Static_assert(sizeof(struct slot) == SLOT_HDR, "slot header");
 #define PILL_BIT 0x80000000u
 _Static_assert(COORD_QUEUE_MAX_MSG < PILL_BIT, "lengths leave the pill bit");
@@ -183,7 +198,9 @@ static inline struct slot *slot_at(const struct coord_queue *q, uint32_t i)
 
 static uint32_t ring_size_for(size_t capacity)
 {
-    uint32_t r = 1;
+    /* At least 2: with one slot, "filled for p" (p + 1) would read as
+     * "free for the next lap" (p + ring). */
+    uint32_t r = 2;
     while (r < capacity)
         r <<= 1;
     return r;
@@ -229,6 +246,10 @@ static coord_queue *handle_new(struct qshm *s, uint32_t capacity,
     q->max_msg = max_msg;
     q->ring_mask = ring - 1;
     q->slot_size = slot_size;
+    q->ring = ring;
+    q->head_cache = 0;
+    q->stuck_at = 0;
+    q->stuck = 0;
     q->owned = owned;
     return q;
 }
@@ -256,11 +277,11 @@ static int queue_setup(void *mem, size_t capacity, size_t max_msg, int owned,
     s->slot_size = ss;
     s->slots_off = sizeof *s;
     s->total = total;
-    /* seq 0 never equals position + 1 for a position a get waits on (see
-     * above), so zeroed headers read as "nothing here yet". Caller memory
-     * may hold anything: clear every header. */
+    /* Slot i starts free for position i. Caller memory may hold
+     * anything: write every header. */
     for (uint32_t i = 0; i < ring; i++) {
-        atomic_store_explicit(&slot_at(q, i)->seq, 0, memory_order_relaxed);
+        atomic_store_explicit(&slot_at(q, i)->word, (uint64_t)i,
+                              memory_order_relaxed);
         slot_at(q, i)->info = 0;
     }
     /* Release: a process that sees the magic sees the fields above. */
@@ -456,71 +477,75 @@ static inline void side_unlock(coord__mutex *m)
     pthread_mutex_unlock(&m->m);
 }
 
-/* After the producer lock's holder died: the holder may have committed
- * (stored the seq of the slot at tail) and died before advancing tail;
- * then tail moves past every slot it published (one put, or the k of a
- * put_many). Or it died before its commit, with some later slots of a
- * put_many already stamped: those are withdrawn, so that no get can ever
- * take them. Only one put runs at a time, so this is all there is to
- * repair. */
-static void put_repair(struct coord_queue *q)
+/* This process's id, for claim records. Cached, and forgotten in a child
+ * of fork() (an atfork handler), so that a forked child never claims
+ * slots under its parent's pid. */
+static _Atomic uint32_t self_pid_cache;
+static pthread_once_t self_pid_once = PTHREAD_ONCE_INIT;
+
+static void self_pid_forget(void)
 {
-    struct qshm *s = q->s;
-    uint32_t t = atomic_load_explicit(&s->tail, memory_order_relaxed);
-    if (atomic_load_explicit(&slot_at(q, t)->seq, memory_order_relaxed) ==
-        t + 1) {
-        /* Gets may have taken some of them already: count from tail, not
-         * from head. */
-        for (uint32_t n = 0;
-             n < q->capacity && atomic_load_explicit(&slot_at(q, t)->seq,
-                                                     memory_order_relaxed) ==
-                                    t + 1;
-             n++)
-            t++;
-        atomic_store_explicit(&s->tail, t, memory_order_relaxed);
-    } else {
-        for (uint32_t i = t + 1;
-             i - t < q->capacity && atomic_load_explicit(&slot_at(q, i)->seq,
-                                                         memory_order_relaxed) ==
-                                        i + 1;
-             i++)
-            atomic_store_explicit(&slot_at(q, i)->seq, i - q->ring_mask,
-                                  memory_order_relaxed);
-    }
+    atomic_store_explicit(&self_pid_cache, 0, memory_order_relaxed);
 }
 
-/* Take the producer lock, repairing after a dead holder. Every path that
- * takes plock comes here, so no repair is ever skipped. */
-INLINE int put_lock(struct coord_queue *q, int timeout_ms, uint64_t *d)
+static void self_pid_register(void)
 {
-    int r = side_lock(q, &q->s->plock, timeout_ms, d);
-    if (__builtin_expect(r == 1, 0)) {
-        put_repair(q);
-        r = 0;
-    }
-    return r;
+    pthread_atfork(NULL, NULL, self_pid_forget);
 }
 
-/* Take the consumer lock. A dead holder needs no repair: head is the only
- * thing a get commits, in one store. */
-INLINE int get_lock(struct coord_queue *q, int timeout_ms, uint64_t *d)
+static uint32_t self_pid_slow(void)
+{
+    pthread_once(&self_pid_once, self_pid_register);
+    uint32_t p = (uint32_t)getpid();
+    atomic_store_explicit(&self_pid_cache, p, memory_order_relaxed);
+    return p;
+}
+
+INLINE uint32_t self_pid(void)
+{
+    uint32_t p = atomic_load_explicit(&self_pid_cache, memory_order_relaxed);
+    return __builtin_expect(p != 0, 1) ? p : self_pid_slow();
+}
+
+/* Take the consumer lock. Nobody freezes head without holding it (see
+ * coord__queue_hold_get), so a frozen head seen here was left by a holder
+ * that died: thaw it. */
+static int get_lock(struct coord_queue *q, int timeout_ms, uint64_t *d)
 {
     int r = side_lock(q, &q->s->clock, timeout_ms, d);
+    if (r < 0)
+        return r;
+    if (atomic_load_explicit(&q->s->head, memory_order_relaxed) & HEAD_FROZEN)
+        atomic_fetch_and_explicit(&q->s->head, ~HEAD_FROZEN,
+                                  memory_order_seq_cst);
+    return 0;
+}
+
+/* Take the producer lock (sleep registrations of gets, and repairs). A
+ * dead holder needs nothing undone: everything under it is idempotent. */
+static int put_lock(struct coord_queue *q, int timeout_ms, uint64_t *d)
+{
+    int r = side_lock(q, &q->s->plock, timeout_ms, d);
     return r == 1 ? 0 : r;
 }
 
 static bool has_space(struct coord_queue *q)
 {
-    uint32_t t = atomic_load_explicit(&q->s->tail, memory_order_relaxed);
-    uint32_t h = atomic_load_explicit(&q->s->head, memory_order_acquire);
-    return t - h < q->capacity;
+    uint32_t t = atomic_load_explicit(&q->s->tail, memory_order_seq_cst);
+    uint32_t h = (uint32_t)atomic_load_explicit(&q->s->head,
+                                                memory_order_seq_cst);
+    return (int32_t)(t - h) < (int32_t)q->capacity;
 }
 
+/* Is the slot at head anything but free (a message, a skip, a claim: all
+ * mean that a get has something to do or to look at)? */
 static bool has_msg(struct coord_queue *q)
 {
-    uint32_t h = atomic_load_explicit(&q->s->head, memory_order_relaxed);
-    return atomic_load_explicit(&slot_at(q, h)->seq, memory_order_acquire) ==
-           h + 1;
+    uint64_t hw = atomic_load_explicit(&q->s->head, memory_order_seq_cst);
+    uint32_t h = (uint32_t)hw;
+    uint64_t w = atomic_load_explicit(&slot_at(q, h)->word,
+                                      memory_order_seq_cst);
+    return (hw & HEAD_FROZEN) || WORD_SEQ(w) == h + 1;
 }
 
 /* The spin half's conditions: the side can go on, or the state changed. */
@@ -544,23 +569,18 @@ static bool ready_put(const void *ctx)
  * queue's one waiting function: every blocking put and get waits here.
  *
  * The spin: SPIN_POLLS polls, then SPIN_YIELDS yields (see above for why
- * not wait.h's). The sleep is the queue's own form of wait.h's step 4,
- * because a queue must survive a sleeper killed in its sleep: with a plain sleepers counter the dead one would stay
- * counted, and every later commit would make a futex system call (this
- * took 1 -> 1 from 19 to 3 M msgs/s). So a sleeper registers for one slice
- * at a time, as follows.
+ * not wait.h's). The sleep: a sleeper registers for one slice at a time
+ * (so that one killed in its sleep is forgotten after the slice).
  *
- * The sleep protocol (no lost wake-up, and no fence on the fast path): the
- * sleeper raises its side's waiter count and reads its side's wake-up word
- * `ev` while holding the *other* side's lock, then re-checks its condition,
- * and sleeps only while `ev` still holds what it read. The other side
- * reads the waiter count inside its critical section, after its commit,
- * and when it was non-zero bumps `ev` and wakes after unlocking. The lock
- * orders the two critical sections: if the committer's came first, its
- * commit happens-before the sleeper's re-check (unlock, then lock), which
- * sees it; if the sleeper's came first, the committer sees the raised
- * count and changes `ev` after the sleeper read it, so the futex wait
- * returns at once or is woken.
+ * The sleep protocol (no lost wake-up): the sleeper raises its side's
+ * waiter count (a seq_cst read-modify-write) and reads `ev`, holding the
+ * *other* side's lock (which serialises registrations against the
+ * expiry in must_wake), then re-checks its condition with seq_cst loads,
+ * and sleeps only while `ev` still holds what it read. A committer's
+ * commit is a seq_cst store or CAS, followed by a seq_cst load of the
+ * count: either the committer reads the raised count (and wakes), or the
+ * sleeper's re-check comes later in the single total order and sees the
+ * commit.
  */
 static int wait_side(struct coord_queue *q, bool getter, uint64_t deadline)
 {
@@ -582,10 +602,11 @@ static int wait_side(struct coord_queue *q, bool getter, uint64_t deadline)
     uint64_t now = coord_clock_ns();
     if (deadline != UINT64_MAX && now >= deadline)
         return COORD_ETIMEDOUT;
-    /* Sleep in slices: the protocol loses no wake-up, but the slice bounds
-     * how long a registration can outlive a sleeper killed in its sleep,
-     * and how long a process killed inside close() (between its store and
-     * its wake) can leave the others asleep. */
+    /* Sleep in slices: the slice bounds how long a registration can
+     * outlive a sleeper killed in its sleep, how long a process killed
+     * inside close() (between its store and its wake) can leave the others
+     * asleep, and how long a get waits before it looks whether the
+     * claimer of the slot it waits on is still alive. */
     uint64_t until = now + SLEEP_SLICE_NS < deadline ? now + SLEEP_SLICE_NS
                                                      : deadline;
     uint64_t d = deadline;
@@ -593,7 +614,7 @@ static int wait_side(struct coord_queue *q, bool getter, uint64_t deadline)
     int r = getter ? put_lock(q, tmo, &d) : get_lock(q, tmo, &d);
     if (r < 0)
         return r;
-    atomic_fetch_add_explicit(&sl->count, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&sl->count, 1, memory_order_seq_cst);
     uint32_t gen = sl->gen;
     if (sl->until < until)
         sl->until = until;
@@ -619,13 +640,11 @@ static int wait_side(struct coord_queue *q, bool getter, uint64_t deadline)
     return r;
 }
 
-/* Inside the committer's critical section, after its commit: are there
- * sleepers on the other side to wake? (Read under the lock: see
- * wait_side.) Drops a registration whose every slice has ended. */
-static inline bool must_wake(struct sleepers *sl)
+/* Under the lock that guards `sl` (see wait_side): are there sleepers to
+ * wake? Drops a registration whose every slice has ended. */
+static bool must_wake(struct sleepers *sl)
 {
-    if (__builtin_expect(
-            atomic_load_explicit(&sl->count, memory_order_relaxed) == 0, 1))
+    if (atomic_load_explicit(&sl->count, memory_order_relaxed) == 0)
         return false;
     if (coord_clock_ns() < sl->until)
         return true;
@@ -634,16 +653,33 @@ static inline bool must_wake(struct sleepers *sl)
     return false;
 }
 
-/* After unlocking: wake this side's sleepers if the critical section saw
- * any (`had_waiters`, read under the lock). */
-static inline void wake_side(struct sleepers *sl, bool had_waiters)
+/* After a commit (a seq_cst store or CAS): wake the sleepers of one side
+ * if there are any. The common case is one seq_cst load of the count; the
+ * rest runs only when someone registered. */
+static void wake_slow(struct coord_queue *q, bool getters)
 {
-    if (__builtin_expect(had_waiters, 0)) {
+    struct qshm *s = q->s;
+    struct sleepers *sl = getters ? &s->get_sl : &s->put_sl;
+    uint64_t d = 0;
+    int r = getters ? put_lock(q, -1, &d) : get_lock(q, -1, &d);
+    if (r < 0)
+        return;
+    bool w = must_wake(sl);
+    side_unlock(getters ? &s->plock : &s->clock);
+    if (w) {
         atomic_fetch_add_explicit(&sl->ev, 1, memory_order_seq_cst);
         /* Wake all: a woken process may be killed before it takes the
          * message, and must not leave another sleeper stranded. */
         coord__futex_wake(&sl->ev, INT_MAX);
     }
+}
+
+INLINE void wake_side(struct coord_queue *q, bool getters)
+{
+    struct sleepers *sl = getters ? &q->s->get_sl : &q->s->put_sl;
+    if (__builtin_expect(
+            atomic_load_explicit(&sl->count, memory_order_seq_cst) != 0, 0))
+        wake_slow(q, getters);
 }
 
 /* What a blocking call does when it cannot go on: give up (timeout 0), or
@@ -657,7 +693,81 @@ static int wait_turn(struct coord_queue *q, bool getter, int timeout_ms,
     return wait_side(q, getter, deadline_of(timeout_ms, deadline));
 }
 
-/* The messages a put hands to put_slots: n of them, message i at msgs[i]
+/*
+ * Claim the next position for process `pid`: CAS the slot's word from
+ * "free for t" to "claimed for t by pid", then help tail past it. Returns
+ * 1 (the position in *pos), 0 when the queue is full, or COORD_EPROTO.
+ *
+ * tail is a hint that any producer advances (by CAS, one position at a
+ * time, only past a slot it saw claimed), so a producer killed between its
+ * claim and its tail CAS leaves nothing behind. Room is counted against
+ * head (cached in the handle, reloaded when it says full), so at most
+ * `capacity` positions are ever claimed ahead of head.
+ */
+INLINE int claim(struct coord_queue *q, uint32_t pid, uint32_t *pos)
+{
+    struct qshm *s = q->s;
+    uint32_t t = atomic_load_explicit(&s->tail, memory_order_relaxed);
+    for (;;) {
+        if (t - q->head_cache >= q->capacity) {
+            uint32_t h = (uint32_t)atomic_load_explicit(&s->head,
+                                                        memory_order_acquire);
+            q->head_cache = h;
+            int32_t used = (int32_t)(t - h);
+            if (used < 0) {
+                /* tail lags behind head: start from head. */
+                t = h;
+                continue;
+            }
+            if ((uint32_t)used > q->capacity)
+                return broken(q);
+            if ((uint32_t)used == q->capacity)
+                return 0;
+        }
+        struct slot *sl = slot_at(q, t);
+        uint64_t w = atomic_load_explicit(&sl->word, memory_order_acquire);
+        if (w == (uint64_t)t) {
+            if (atomic_compare_exchange_weak_explicit(
+                    &sl->word, &w, WORD(t, pid), memory_order_seq_cst,
+                    memory_order_relaxed)) {
+                uint32_t e = t;
+                atomic_compare_exchange_strong_explicit(
+                    &s->tail, &e, t + 1, memory_order_relaxed,
+                    memory_order_relaxed);
+                *pos = t;
+                return 1;
+            }
+            continue;
+        }
+        uint32_t seq = WORD_SEQ(w);
+        if ((int32_t)(seq - t) >= 0) {
+            /* Taken for t already (or later): move tail on. */
+            uint32_t e = t;
+            if (atomic_compare_exchange_strong_explicit(
+                    &s->tail, &e, t + 1, memory_order_relaxed,
+                    memory_order_relaxed))
+                e = t + 1;
+            t = e;
+            continue;
+        }
+        if (seq == t - q->ring + 1) {
+            /* The lap before: taken by a get that committed (head moved
+             * past it) but has not freed the slot yet, or died before it
+             * did. Free it for the get (the same CAS the get makes). */
+            uint32_t h = (uint32_t)atomic_load_explicit(&s->head,
+                                                        memory_order_acquire);
+            if ((int32_t)(h - seq) >= 0) {
+                atomic_compare_exchange_strong_explicit(
+                    &sl->word, &w, (uint64_t)t, memory_order_release,
+                    memory_order_relaxed);
+                continue;
+            }
+        }
+        return 0;
+    }
+}
+
+/* The messages a put hands to put_msgs: n of them, message i at msgs[i]
  * with lens[i] bytes (a pill: one message of info PILL_BIT). */
 struct put_src {
     const void *const *msgs;
@@ -666,75 +776,79 @@ struct put_src {
     bool pill;
 };
 
-/* Under plock, with room for k >= 1 messages at t: write them and commit
- * with one store (the seq of position t, last). */
-INLINE void put_slots(struct coord_queue *q, uint32_t t, const struct put_src *m,
-                      uint32_t k)
+/* Write message i of `m` into the slot of position p (claimed). */
+INLINE void fill_slot(struct coord_queue *q, uint32_t p,
+                      const struct put_src *m, size_t i)
 {
-    for (uint32_t i = k; i-- > 0;) {
-        struct slot *s = slot_at(q, t + i);
-        if (m->pill) {
-            s->info = PILL_BIT;
-        } else {
-            s->info = (uint32_t)m->lens[i];
-            if (m->lens[i])
-                copy_msg(s->data, m->msgs[i], m->lens[i]);
-        }
-        /* The commit of the whole put (see queue.h) is the store for i ==
-         * 0: release publishes every payload to the get that acquires it;
-         * nothing after it can undo the put. Stores for i > 0 come first
-         * and are invisible until then (gets go in order). */
-        atomic_store_explicit(&s->seq, t + i + 1, memory_order_release);
+    struct slot *s = slot_at(q, p);
+    if (m->pill) {
+        s->info = PILL_BIT;
+    } else {
+        s->info = (uint32_t)m->lens[i];
+        if (m->lens[i])
+            copy_msg(s->data, m->msgs[i], m->lens[i]);
     }
 }
 
-/* Put up to m->n messages (at least one), waiting for room as timeout_ms
- * says. Returns 0 and how many were put in *done, or an error. */
+/*
+ * Put up to m->n messages (at least one), waiting for room as timeout_ms
+ * says. Returns 0 and how many were put in *done, or an error.
+ *
+ * The first message's slot is claimed (waiting for room), then `state` is
+ * read (seq_cst: a get that saw the close and then this slot free knows
+ * no put can commit later); the other messages take the next positions
+ * that are free now (not necessarily adjacent: other producers may claim
+ * in between) and are stamped "filled" at once, still marked with our pid.
+ * The commit of the whole put is the one seq_cst store that marks the
+ * first slot filled: gets go in order, so none of the others is taken
+ * before it.
+ */
 INLINE int put_msgs(struct coord_queue *q, const struct put_src *m,
                     size_t *done, int timeout_ms)
 {
     struct qshm *s = q->s;
     uint64_t deadline = 0;
+    uint32_t pid = self_pid();
+    uint32_t first = 0;
     for (;;) {
-        int r = put_lock(q, timeout_ms, &deadline);
+        uint32_t st = atomic_load_explicit(&s->state, memory_order_relaxed);
+        if (st != ST_OPEN)
+            return state_error(st);
+        int r = claim(q, pid, &first);
+        if (__builtin_expect(r > 0, 1))
+            break;
         if (r < 0)
             return r;
-        uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
-        if (st != ST_OPEN) {
-            side_unlock(&s->plock);
-            return state_error(st);
-        }
-        /* tail only changes under plock: a relaxed load is exact. */
-        uint32_t t = atomic_load_explicit(&s->tail, memory_order_relaxed);
-        uint32_t room = q->capacity - (t - s->head_cache);
-        if (t - s->head_cache >= q->capacity || room < m->n) {
-            /* Acquire: the gets that advanced head had finished reading
-             * the slots we may now overwrite. */
-            uint32_t h = atomic_load_explicit(&s->head, memory_order_acquire);
-            if (t - h > q->capacity) {
-                side_unlock(&s->plock);
-                return broken(q);
-            }
-            s->head_cache = h;
-            room = q->capacity - (t - h);
-        }
-        if (room > 0) {
-            uint32_t k = m->n < room ? (uint32_t)m->n : room;
-            put_slots(q, t, m, k);
-            /* Our own counter; a death right here is repaired by put_lock. */
-            atomic_store_explicit(&s->tail, t + k, memory_order_relaxed);
-            /* Read under the lock: see wait_side for why this suffices. */
-            bool w = must_wake(&s->get_sl);
-            side_unlock(&s->plock);
-            wake_side(&s->get_sl, w);
-            *done = k;
-            return 0;
-        }
-        side_unlock(&s->plock);
         r = wait_turn(q, false, timeout_ms, &deadline);
         if (r < 0)
             return r;
     }
+    struct slot *fs = slot_at(q, first);
+    uint32_t st = atomic_load_explicit(&s->state, memory_order_seq_cst);
+    if (__builtin_expect(st != ST_OPEN, 0)) {
+        /* Closed (or broken) meanwhile: give the slot up as a skip. */
+        atomic_store_explicit(&fs->word, WORD(first + 1, OWNER_SKIP),
+                              memory_order_seq_cst);
+        wake_side(q, true);
+        return state_error(st);
+    }
+    size_t k = 1;
+    for (; k < m->n; k++) {
+        uint32_t p = 0;
+        if (claim(q, pid, &p) <= 0)
+            break;
+        fill_slot(q, p, m, k);
+        atomic_store_explicit(&slot_at(q, p)->word, WORD(p + 1, pid),
+                              memory_order_release);
+    }
+    fill_slot(q, first, m, 0);
+    /* The commit: release publishes the payloads to the get that
+     * acquires this word; seq_cst orders it before the sleeper check. */
+    atomic_store_explicit(&fs->word, (uint64_t)(first + 1),
+                          memory_order_seq_cst);
+    wake_side(q, true);
+    *done = k;
+    return 0;
 }
 
 int coord_queue_put(coord_queue *q, const void *msg, size_t len,
@@ -763,7 +877,7 @@ int coord_queue_put_many(coord_queue *q, const void *const *msgs,
         if (lens[i] > q->max_msg)
             return COORD_EMSGSIZE;
     }
-    struct put_src m = {msgs, lens, n > UINT32_MAX ? UINT32_MAX : n, false};
+    struct put_src m = {msgs, lens, n, false};
     return put_msgs(q, &m, done, timeout_ms);
 }
 
@@ -776,17 +890,38 @@ int coord_queue_put_pill(coord_queue *q, int timeout_ms)
     return put_msgs(q, &m, &done, timeout_ms);
 }
 
-/* The length of the message in slot `sl` (already acquired), or -1 for a
- * pill, or COORD_EPROTO (and the queue marked broken) for an `info` no put
- * writes. */
-static inline long slot_len(struct coord_queue *q, const struct slot *sl)
+/* The length in an `info` word: the length, -1 for a pill, or -2 for a
+ * value no put writes. */
+static inline long info_len(const struct coord_queue *q, uint32_t info)
 {
-    uint32_t info = sl->info;
     if (__builtin_expect(info <= q->max_msg, 1))
         return info;
-    if (info == PILL_BIT)
-        return -1;
-    return broken(q);
+    return info == PILL_BIT ? -1 : -2;
+}
+
+/* Did slot `sl`, read under word w at head hw, stay as it was (so that
+ * what we read from it is what its put wrote)? */
+static bool slot_stable(struct coord_queue *q, const struct slot *sl,
+                        uint64_t w, uint64_t hw)
+{
+    atomic_thread_fence(memory_order_acquire);
+    return atomic_load_explicit(&sl->word, memory_order_relaxed) == w &&
+           atomic_load_explicit(&q->s->head, memory_order_relaxed) == hw;
+}
+
+/* Free the slots of positions h .. h+k-1 after a get's commit: "free for
+ * the position one lap on". A CAS, because a producer may have freed one
+ * already (see claim) and refilled it. */
+static inline void free_slots(struct coord_queue *q, uint32_t h, uint32_t k)
+{
+    for (uint32_t i = 0; i < k; i++) {
+        struct slot *sl = slot_at(q, h + i);
+        uint64_t w = atomic_load_explicit(&sl->word, memory_order_relaxed);
+        if (WORD_SEQ(w) == h + i + 1)
+            atomic_compare_exchange_strong_explicit(
+                &sl->word, &w, (uint64_t)(h + i + q->ring),
+                memory_order_release, memory_order_relaxed);
+    }
 }
 
 /* Where get_msgs copies to: up to `max` messages, message i into
@@ -797,41 +932,46 @@ struct get_dst {
     size_t *lens;
 };
 
-/* Under clock, with the message at h published: copy out as many as `d`
- * takes (at least the first, or an answer about it), commit with one store
- * of head. Returns 0 (the count in *got), COORD_PILL, COORD_ENOBUFS or
- * COORD_EPROTO. */
-INLINE int take_slots(struct coord_queue *q, uint32_t h,
+#define TAKE_RETRY 2 /* not a COORD_ code (COORD_PILL is 1) */
+
+/* With the message at head (hw, its slot word w) published: copy out as
+ * many as `d` takes (at least the first, or an answer about it), then
+ * commit with one CAS of head. Returns 0 (the count in *got), COORD_PILL,
+ * COORD_ENOBUFS, COORD_EPROTO, or TAKE_RETRY when head moved (another get
+ * took the message first; nothing of ours happened). */
+INLINE int take_slots(struct coord_queue *q, uint64_t hw, uint64_t w,
                       const struct get_dst *d, size_t *got)
 {
     struct qshm *s = q->s;
-    long n = slot_len(q, slot_at(q, h));
+    uint32_t h = (uint32_t)hw;
+    struct slot *first = slot_at(q, h);
+    long n = info_len(q, first->info);
     int res = 0;
     uint32_t k = 1;
-    if (n < 0 && n != -1)
-        return (int)n;
+    if (__builtin_expect(n < -1, 0))
+        return slot_stable(q, first, w, hw) ? broken(q) : TAKE_RETRY;
     if (n == -1) {
         d->lens[0] = 0;
         res = COORD_PILL;
     } else if ((size_t)n > d->cap) {
+        if (!slot_stable(q, first, w, hw))
+            return TAKE_RETRY;
         /* Leave the message first in line; tell its length. */
         d->lens[0] = (size_t)n;
         return COORD_ENOBUFS;
     } else {
         if (n)
-            copy_msg(d->buf, slot_at(q, h)->data, (size_t)n);
+            copy_msg(d->buf, first->data, (size_t)n);
         d->lens[0] = (size_t)n;
-        /* More data messages that are already published and fit; a pill
-         * or a message too long for a record ends the batch before it. */
+        /* More data messages that are already published and fit; a pill,
+         * a skip or a message too long for a record ends the batch. */
         for (; k < d->max && k < q->capacity; k++) {
             struct slot *sl = slot_at(q, h + k);
-            if (atomic_load_explicit(&sl->seq, memory_order_acquire) !=
-                h + k + 1)
+            uint64_t v = atomic_load_explicit(&sl->word, memory_order_acquire);
+            if (WORD_SEQ(v) != h + k + 1 || WORD_OWNER(v) == OWNER_SKIP)
                 break;
-            long m = slot_len(q, sl);
-            if (m < -1)
-                return (int)m;
-            if (m == -1 || (size_t)m > d->cap)
+            long m = info_len(q, sl->info);
+            if (m < 0 || (size_t)m > d->cap)
                 break;
             if (m)
                 copy_msg(d->buf + k * d->stride, sl->data, (size_t)m);
@@ -839,10 +979,62 @@ INLINE int take_slots(struct coord_queue *q, uint32_t h,
         }
         *got = k;
     }
-    /* The commit: release orders our reads of the slots before a producer
-     * (acquiring head) may overwrite them. */
-    atomic_store_explicit(&s->head, h + k, memory_order_release);
+    /* The commit. A CAS that succeeds proves that nobody took these
+     * positions meanwhile, so the slots held what we copied (a slot is
+     * reused only after head passed it). */
+    if (!atomic_compare_exchange_strong_explicit(
+            &s->head, &hw, (uint64_t)(h + k), memory_order_seq_cst,
+            memory_order_relaxed))
+        return TAKE_RETRY;
+    free_slots(q, h, k);
     return res;
+}
+
+/* The get at hw waits on a slot claimed (word w) by a process that may be
+ * dead. Under the producer lock, if the claimer is gone: every slot it
+ * still claims or has stamped ahead of this one (the rest of its
+ * put_many, which never committed) becomes a skip, then this one. A skip
+ * is passed over by gets: the put never returned 0, so nothing fully put
+ * is lost. Returns 0 or a lock error. */
+static int repair_claim(struct coord_queue *q, uint32_t h, uint64_t w)
+{
+    uint32_t pid = WORD_OWNER(w);
+    if (pid == OWNER_SKIP || pid == 0 || pid > INT_MAX ||
+        coord__proc_fate((pid_t)pid, 0) != COORD__PROC_GONE)
+        return 0;
+    uint64_t d = 0;
+    int r = put_lock(q, -1, &d);
+    if (r < 0)
+        return r;
+    struct slot *sl = slot_at(q, h);
+    if (atomic_load_explicit(&sl->word, memory_order_acquire) == w) {
+        for (uint32_t i = 1; i < q->capacity; i++) {
+            struct slot *o = slot_at(q, h + i);
+            uint64_t v = atomic_load_explicit(&o->word, memory_order_acquire);
+            uint32_t seq = WORD_SEQ(v);
+            if (WORD_OWNER(v) == pid && (seq == h + i || seq == h + i + 1))
+                atomic_compare_exchange_strong_explicit(
+                    &o->word, &v, WORD(h + i + 1, OWNER_SKIP),
+                    memory_order_release, memory_order_relaxed);
+        }
+        atomic_compare_exchange_strong_explicit(
+            &sl->word, &w, WORD(h + 1, OWNER_SKIP), memory_order_seq_cst,
+            memory_order_relaxed);
+    }
+    side_unlock(&q->s->plock);
+    return 0;
+}
+
+/* A get found head frozen (coord__queue_hold_get): wait for the holder by
+ * taking the consumer lock (which also thaws a head left frozen by a dead
+ * holder). Returns 0 or a lock error. */
+static int wait_thaw(struct coord_queue *q, int timeout_ms, uint64_t *d)
+{
+    int r = get_lock(q, timeout_ms, d);
+    if (r < 0)
+        return r;
+    side_unlock(&q->s->clock);
+    return 0;
 }
 
 /* Get into `d`, waiting as timeout_ms says. Returns 0 (the count taken,
@@ -857,40 +1049,80 @@ INLINE int get_msgs(struct coord_queue *q, const struct get_dst *d,
                          0))
         return COORD_EPROTO;
     for (;;) {
-        int r = get_lock(q, timeout_ms, &deadline);
-        if (r < 0)
-            return r;
-        /* head only changes under clock: a relaxed load is exact. */
-        uint32_t h = atomic_load_explicit(&s->head, memory_order_relaxed);
-        /* Acquire: pairs with the put's release of seq, so the payload is
-         * visible before we read it. */
-        if (atomic_load_explicit(&slot_at(q, h)->seq, memory_order_acquire) ==
-            h + 1) {
-            int res = take_slots(q, h, d, got);
-            bool w = res >= 0 && must_wake(&s->put_sl);
-            side_unlock(&s->clock);
-            wake_side(&s->put_sl, w);
+        uint64_t hw = atomic_load_explicit(&s->head, memory_order_acquire);
+        uint32_t h = (uint32_t)hw;
+        struct slot *sl = slot_at(q, h);
+        uint64_t w = atomic_load_explicit(&sl->word, memory_order_acquire);
+        if (__builtin_expect(WORD_SEQ(w) == h + 1 && hw == h, 1)) {
+            if (WORD_OWNER(w) == OWNER_SKIP) {
+                if (atomic_compare_exchange_strong_explicit(
+                        &s->head, &hw, (uint64_t)(h + 1),
+                        memory_order_seq_cst, memory_order_relaxed)) {
+                    free_slots(q, h, 1);
+                    wake_side(q, false);
+                }
+                continue;
+            }
+            int res = take_slots(q, hw, w, d, got);
+            if (res == TAKE_RETRY)
+                continue;
+            if (res >= 0 || res == COORD_PILL)
+                wake_side(q, false);
             return res;
         }
-        side_unlock(&s->clock);
-        uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
-        if (st != ST_OPEN) {
-            if (st != ST_CLOSED)
-                return COORD_EPROTO;
-            /* Closed. A put that checked `state` before the close may
-             * still be copying under plock, and will return 0: take and
-             * drop plock so that it has committed (or died) before we
-             * look. Any put that takes plock after us sees `state`
-             * (we read it before our lock), so none can commit later. */
-            int pr = put_lock(q, timeout_ms, &deadline);
-            if (pr < 0)
-                return pr;
-            side_unlock(&s->plock);
-            if (!has_msg(q))
-                return COORD_ECLOSED;
+        if (hw != h) {
+            if ((hw >> 32) == 1) { /* HEAD_FROZEN, and a position */
+                int r = wait_thaw(q, timeout_ms, &deadline);
+                if (r < 0)
+                    return r;
+                continue;
+            }
+            return broken(q);
+        }
+        uint32_t seq = WORD_SEQ(w);
+        if (seq == h - q->ring + 1) {
+            /* The lap before, taken but not yet freed: free it. */
+            atomic_compare_exchange_strong_explicit(
+                &sl->word, &w, (uint64_t)h, memory_order_release,
+                memory_order_relaxed);
             continue;
         }
-        r = wait_turn(q, true, timeout_ms, &deadline);
+        if (seq != h) {
+            /* Head moved meanwhile, or a word no queue holds. */
+            if (atomic_load_explicit(&s->head, memory_order_acquire) == hw &&
+                atomic_load_explicit(&sl->word, memory_order_acquire) == w)
+                return broken(q);
+            continue;
+        }
+        if (WORD_OWNER(w) != 0) {
+            /* Claimed by a put that has not committed. When a get of
+             * this process saw the same claim before (in this call after
+             * a wait, or in an earlier call: a poller with timeout 0),
+             * look whether its process still lives. */
+            if (q->stuck == w && q->stuck_at == h) {
+                int r = repair_claim(q, h, w);
+                if (r < 0)
+                    return r;
+            }
+            q->stuck = w;
+            q->stuck_at = h;
+        } else {
+            uint32_t st = atomic_load_explicit(&s->state, memory_order_seq_cst);
+            if (st != ST_OPEN) {
+                if (st != ST_CLOSED)
+                    return COORD_EPROTO;
+                /* Closed: read after `state` (seq_cst), a free slot at
+                 * head means no put can commit any more (a put reads
+                 * `state` after its claim). */
+                if (atomic_load_explicit(&s->head, memory_order_seq_cst) ==
+                        hw &&
+                    atomic_load_explicit(&sl->word, memory_order_seq_cst) ==
+                        (uint64_t)h)
+                    return COORD_ECLOSED;
+                continue;
+            }
+        }
+        int r = wait_turn(q, true, timeout_ms, &deadline);
         if (r < 0)
             return r;
     }
@@ -948,20 +1180,21 @@ long coord_queue_count(const coord_queue *q)
     if (!q)
         return COORD_EINVAL;
     struct qshm *s = q->s;
-    uint32_t h = atomic_load_explicit(&s->head, memory_order_acquire);
-    uint32_t t = atomic_load_explicit(&s->tail, memory_order_acquire);
-    /* tail lags behind when a producer died between its commit and its
-     * tail store (until the next put repairs it): count that slot too. */
-    if (atomic_load_explicit(&slot_at(q, t)->seq, memory_order_acquire) ==
-        t + 1)
-        t++;
-    /* Separate loads can straddle other operations: clamp to the possible
-     * range (the signed view turns a head that overtook a stale tail
-     * into 0). */
-    int32_t n = (int32_t)(t - h);
-    if (n < 0)
-        return 0;
-    return n > (int32_t)q->capacity ? (long)q->capacity : (long)n;
+    uint32_t h = (uint32_t)atomic_load_explicit(&s->head, memory_order_acquire);
+    /* The filled slots from head on (skips and claims not counted; a claim
+     * may sit before filled slots), at most capacity of them. */
+    long n = 0;
+    for (uint32_t i = h; i - h < q->capacity; i++) {
+        uint64_t w = atomic_load_explicit(&slot_at(q, i)->word,
+                                          memory_order_acquire);
+        if (WORD_SEQ(w) == i + 1) {
+            if (WORD_OWNER(w) != OWNER_SKIP)
+                n++;
+        } else if (WORD_SEQ(w) != i || WORD_OWNER(w) == 0) {
+            break;
+        }
+    }
+    return n;
 }
 
 size_t coord_queue_capacity(const coord_queue *q)
@@ -988,17 +1221,25 @@ void coord__queue_layout(const coord_queue *q, struct coord__queue_map *m)
     m->lock_len = sizeof(coord__mutex);
     m->state_off = offsetof(struct qshm, state);
     m->slot0 = (size_t)(q->slots - (unsigned char *)q->s);
+    m->info_off = offsetof(struct slot, info);
     m->slot_size = q->slot_size;
 }
 
 int coord__queue_hold_get(coord_queue *q)
 {
     uint64_t d = 0;
-    return get_lock(q, -1, &d);
+    int r = get_lock(q, -1, &d);
+    if (r < 0)
+        return r;
+    /* Freeze head: every get's commit is a CAS that expects it unfrozen,
+     * and a get that finds it frozen waits for this lock. */
+    atomic_fetch_or_explicit(&q->s->head, HEAD_FROZEN, memory_order_seq_cst);
+    return 0;
 }
 
 void coord__queue_release_get(coord_queue *q)
 {
+    atomic_fetch_and_explicit(&q->s->head, ~HEAD_FROZEN, memory_order_seq_cst);
     side_unlock(&q->s->clock);
 }
 
@@ -1007,16 +1248,20 @@ int coord__queue_scan_held(coord_queue *q,
                                       void *arg),
                            void *arg)
 {
-    /* head cannot move: the caller holds the consumer lock. Walk the
-     * published slots from head (acquire: their payload is visible). */
-    uint32_t h = atomic_load_explicit(&q->s->head, memory_order_relaxed);
+    /* head cannot move: the caller froze it. Walk the published slots
+     * from head (acquire: their payload is visible), passing skips. */
+    uint32_t h = (uint32_t)atomic_load_explicit(&q->s->head,
+                                                memory_order_relaxed);
     for (uint32_t i = h; i - h < q->capacity; i++) {
         struct slot *s = slot_at(q, i);
-        if (atomic_load_explicit(&s->seq, memory_order_acquire) != i + 1)
+        uint64_t w = atomic_load_explicit(&s->word, memory_order_acquire);
+        if (WORD_SEQ(w) != i + 1)
             break;
-        long n = slot_len(q, s);
+        if (WORD_OWNER(w) == OWNER_SKIP)
+            continue;
+        long n = info_len(q, s->info);
         if (n < -1)
-            return (int)n;
+            return broken(q);
         if (fn(s->data, n < 0 ? 0 : (size_t)n, n < 0, arg))
             return 1;
     }

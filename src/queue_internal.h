@@ -13,8 +13,8 @@ int coord__queue_scan(coord_queue *q,
                                  void *arg),
                       void *arg);
 
-/* Take / release the consumer lock (no get can commit in between), and
- * scan while holding it. hold returns 0 or a lock error. */
+/* Take the consumer lock and freeze head (no get can commit until
+ * release), and scan while holding it. hold returns 0 or a lock error. */
 int coord__queue_hold_get(coord_queue *q);
 void coord__queue_release_get(coord_queue *q);
 int coord__queue_scan_held(coord_queue *q,
@@ -28,10 +28,11 @@ void coord__queue_sleepers(const coord_queue *q, uint32_t *puts,
 
 /* Where the queue's parts lie in its memory (byte offsets from its
  * start), for tests that write it: the producer and consumer locks, the
- * state word (0 open, 1 closed, 2 broken), slot 0 (a 4-byte seq, a 4-byte
- * length, the payload) and the size of a slot. */
+ * state word (0 open, 1 closed, 2 broken), slot 0 (an 8-byte word: seq
+ * and owner; a 4-byte length at info_off; the payload), the size of a
+ * slot. */
 struct coord__queue_map {
-    size_t lock_off[2], lock_len, state_off, slot0, slot_size;
+    size_t lock_off[2], lock_len, state_off, slot0, slot_size, info_off;
 };
 void coord__queue_layout(const coord_queue *q, struct coord__queue_map *m);
 

@@ -42,7 +42,7 @@ TEST(queue_planted_length_is_eproto)
     struct coord__queue_map map;
     coord__queue_layout(q, &map);
     unsigned char *f = map_file(name, &size);
-    uint32_t *info = (uint32_t *)(f + COORD__SEG_HDR + map.slot0 + 4);
+    uint32_t *info = (uint32_t *)(f + COORD__SEG_HDR + map.slot0 + map.info_off);
     ASSERT_EQ(*info, 5);
     *info = 64u << 20;
     size_t cap = (size_t)128 << 20, len = 0;
@@ -67,7 +67,7 @@ TEST(queue_planted_length_is_eproto)
     ASSERT_OK(coord_queue_put_pill(q2, 0));
     size_t size2;
     unsigned char *f2 = map_file(name2, &size2);
-    info = (uint32_t *)(f2 + COORD__SEG_HDR + map.slot0 + 4);
+    info = (uint32_t *)(f2 + COORD__SEG_HDR + map.slot0 + map.info_off);
     ASSERT_EQ(*info, 0x80000000u);
     *info = 0x80000001u;
     ASSERT_CODE(coord_queue_get(q2, big, 8, &len, 0), COORD_EPROTO);

@@ -15,10 +15,10 @@ COORD_BEGIN_DECLS
  * message into shared memory: there is no feeder thread, so a producer that
  * exits right after put loses nothing.
  *
- * Order: all puts are serialised by one producer lock and all gets by one
- * consumer lock, so the queue is FIFO overall, and in particular FIFO per
- * producer. coord_queue_put_many / coord_queue_get_many move several
- * messages under one lock with one commit.
+ * Order: each put claims the next position in one ring and gets take
+ * positions strictly in order, so the queue is FIFO in claim order, and in
+ * particular FIFO per producer. coord_queue_put_many / coord_queue_get_many
+ * move several messages with one commit.
  *
  * Pills: coord_queue_put_pill() enqueues a message of its own kind; get
  * reports it with COORD_PILL. A pill is never confused with data, whatever
@@ -27,33 +27,35 @@ COORD_BEGIN_DECLS
  * Close: coord_queue_close() wakes every waiter. After it, put fails with
  * COORD_ECLOSED; get still returns what is queued and then COORD_ECLOSED.
  * A put that returns 0 while racing with close is delivered too: before
- * reporting COORD_ECLOSED, get waits out a put already inside the
- * producer lock.
+ * reporting COORD_ECLOSED, get waits out a put that has already claimed its slot.
  *
  * Crash safety (the guarantee, and why it holds). A process may be killed
  * (SIGKILL) at any instruction inside put, put_pill or get:
- *  - The queue is never wedged. The only shared state a caller changes is
- *    (a) the ring, under the producer lock (puts) or the consumer lock
- *    (gets), both robust process-shared mutexes, and (b) wake-up hints.
- *    A dead lock holder hands the lock on (EOWNERDEAD in the kernel) and
- *    the next caller continues; a dead sleeper holds nothing.
+ *  - The queue is never wedged. put and get take no lock on their common
+ *    path: a put claims a slot with one CAS that records its pid in the
+ *    slot, a get takes a message with one CAS of the head index. A put
+ *    killed after its claim and before its commit leaves a claimed slot; a
+ *    get waiting on it finds (within one wait turn, at most 100 ms, or on
+ *    its second try with timeout 0) that the pid is gone and turns the slot
+ *    into a skip under a robust process-shared mutex (EOWNERDEAD hands it
+ *    on); a get killed after its commit leaves a slot that the next put
+ *    needing it frees. A dead sleeper holds nothing. (A claimer's pid
+ *    reused by a new process before the repair delays it until that
+ *    process exits.)
  *  - Nothing fully put is lost or duplicated. A put writes the slot's
- *    payload first and commits with one store: the slot's sequence number
- *    (position + 1), which is what gets look at. A get copies the slot out
- *    first and commits with one store of the head index. Killed before
- *    its commit store, an operation has no effect (a put is as if never
- *    called, a get leaves the message queued for the next get); killed
- *    after it, the operation is complete. A put_many commits all its
- *    messages with one store (the first slot's seq, written after the
- *    others'), a get_many all it takes with one store of head. A single aligned store is atomic,
- *    so there is no third case. The one piece of bookkeeping after a put's
- *    commit (advancing the producers' tail counter) is redone by the next
- *    holder of the producer lock, which the kernel tells that the previous
- *    holder died; it also withdraws the later slots of a put_many killed
- *    before its commit. A message is thus removed exactly once, by the one get
- *    whose commit store ran. (When a killed getter had already committed,
- *    it took the message with it: that is delivery to a process that died,
- *    which no queue can undo; coord_pool closes that gap for tasks.)
+ *    payload first and commits with one store of the slot's word (filled
+ *    for its position), which is what gets look at. A get copies the slot
+ *    out first and commits with one CAS of the head index. Killed before
+ *    its commit, an operation has no effect (a put is as if never called,
+ *    a get leaves the message queued for the next get); killed after it,
+ *    the operation is complete. A put_many commits all its messages with
+ *    one store (its first slot's word, written after the others', which
+ *    stay marked with its pid and are skipped with it if it dies first), a
+ *    get_many all it takes with one CAS of head. A message is thus removed
+ *    exactly once, by the one get whose commit ran. (When a killed getter
+ *    had already committed, it took the message with it: that is delivery
+ *    to a process that died, which no queue can undo; coord_pool closes
+ *    that gap for tasks.)
  *  - The cost of a death is small and short: sleepers sleep in slices of
  *    at most 100 ms and register for one slice at a time, so a process
  *    killed in its sleep makes the other side issue needless futex wakes
@@ -62,27 +64,11 @@ COORD_BEGIN_DECLS
  *    most that.
  *
  * Speed: when the queue is neither empty nor full, put and get make no
- * system call and no fence: one uncontended lock per side, a copy, one
- * store. A get never reads the producers' counter (it looks at the slot
- * itself), so a 1 -> 1 transfer moves only the slot's cache line between
- * cores. A caller that finds its side's lock taken polls it briefly before
- * blocking in the kernel; one that finds the queue full or empty spins
- * briefly, then sleeps on a futex.
- *
- * Trust: each process keeps the limits (capacity, max_msg, the layout) in
- * its own handle, checked at create or open; every index, length and
- * offset later read from shared memory is reduced to or checked against
- * them. Shared memory that no correct queue can hold (a slot length above
- * max_msg, head past tail, an unusable lock) marks the queue broken: that
- * call and every later one in every process return COORD_EPROTO, never a
- * read outside the mapping. Exception: the two robust mutexes are glibc's,
- * which trusts its own words; a process that can write the segment can
- * make a lock wait forever (timeout -1 or 0) or abort in glibc. Named
- * queues are created 0600, so only the owner's processes can.
- *
- * Limits: capacity 1 .. 2^30 messages, max_msg 1 .. 2^30 bytes, and the
- * mapping (about capacity rounded up to a power of two, times
- * max_msg + 8) must fit in memory.
+ * system call and take no lock: a put is a CAS (claim), a copy and a
+ * store; a get is a copy, a CAS of head and a CAS that frees the slot. A
+ * get never reads the producers' counter (it looks at the slot itself). A
+ * caller that finds the queue full or empty spins briefly, then sleeps on
+ * a futex.
  */
 typedef struct coord_queue coord_queue;
 
