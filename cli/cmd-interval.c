@@ -624,11 +624,13 @@ int cmd_interval(int argc, char **argv)
                 auto_heavy = &cells[i];
         }
     if (c.json) {
-        printf("{\"experiment\":\"interval\",\"workers\":%u,\"runs\":%d,"
+        cli_json_begin(stdout, "interval", 1);
+        printf(",\"experiment\":\"interval\",\"workers\":%u,\"runs\":%d,"
                "\"stops\":%d,\"load_average\":%.2f,"
-               "\"cheap_iteration_ns\":%.3f,"
-               "\"heavy_iteration_ns\":%.1f,\"rows\":[",
-               c.workers, c.runs, c.stops, load, cost[CHEAP], cost[HEAVY]);
+               "\"cheap_iteration_ps\":%.0f,"
+               "\"heavy_iteration_ps\":%.0f,\"rows\":[",
+               c.workers, c.runs, c.stops, load, cost[CHEAP] * 1000,
+               cost[HEAVY] * 1000);
         for (int i = 0; i < ncells; i++) {
             const struct cell *x = &cells[i];
             /* "workload" and "stop_latency_ns" repeat "work" and the p50
@@ -673,9 +675,9 @@ int cmd_interval(int argc, char **argv)
                      pyrc == 0 ? "ok" : pyrc == 1 ? "skipped: " : "",
                      pyrc == 0 ? "" : why);
             cli_json_str(stdout, status);
-            printf(",\"cheap_iteration_ns\":%.1f,\"heavy_iteration_ns\":%.1f,"
-                   "\"rows\":[",
-                   pycost[CHEAP], pycost[HEAVY]);
+            printf(",\"cheap_iteration_ps\":%.0f,"
+                   "\"heavy_iteration_ps\":%.0f,\"rows\":[",
+                   pycost[CHEAP] * 1000, pycost[HEAVY] * 1000);
             for (int i = 0; i < npy; i++)
                 printf("%s{\"work\":\"%s\",\"interval\":%llu,"
                        "\"overhead_pct\":%.3f,\"stop_latency_p50_ns\":%.0f,"

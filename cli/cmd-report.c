@@ -399,7 +399,9 @@ static void plot_titles(struct rplot *p, const char *name, const char *title,
 static const char *interval_label(const struct json *row, char *buf,
                                   size_t cap)
 {
-    static const char *const keys[] = {"check_every", "interval", "every", "k"};
+    /* fraud's rows say "check_every": null with "check_mode": "auto". */
+    static const char *const keys[] = {"check_every", "interval", "every", "k",
+                                       "check_mode"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         const struct json *v = json_get(row, keys[i]);
         if (!v)
@@ -1448,7 +1450,8 @@ int cmd_report(int argc, char **argv)
         return CLI_RUNTIME;
     }
     if (r.json) {
-        printf("{\"out\":");
+        cli_json_begin(stdout, "report", 1);
+        printf(",\"out\":");
         cli_json_str(stdout, r.out);
         printf(",\"quick\":%s,\"seconds\":%.3f,\"plots\":%zu,"
                "\"plots_failed\":%zu,\"files\":[",

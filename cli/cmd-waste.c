@@ -139,7 +139,8 @@ int cmd_waste(int argc, char **argv)
         return CLI_RUNTIME;
     double bound = (double)(workers - 1) * with.every;
     if (json) {
-        printf("{\"experiment\":\"waste\",\"workers\":%llu,\"items\":%llu,"
+        cli_json_begin(stdout, "waste", 1);
+        printf(",\"experiment\":\"waste\",\"workers\":%llu,\"items\":%llu,"
                "\"hit_at\":%llu,\"interval\":",
                (unsigned long long)workers, (unsigned long long)items,
                (unsigned long long)hit_at);
