@@ -625,7 +625,7 @@ int cmd_interval(int argc, char **argv)
         }
     if (c.json) {
         cli_json_begin(stdout, "interval", 1);
-        printf(",\"experiment\":\"interval\",\"workers\":%u,\"runs\":%d,"
+        printf(",\"workers\":%u,\"runs\":%d,"
                "\"stops\":%d,\"load_average\":%.2f,"
                "\"cheap_iteration_ps\":%.0f,"
                "\"heavy_iteration_ps\":%.0f,\"rows\":[",
@@ -633,10 +633,8 @@ int cmd_interval(int argc, char **argv)
                cost[HEAVY] * 1000);
         for (int i = 0; i < ncells; i++) {
             const struct cell *x = &cells[i];
-            /* "workload" and "stop_latency_ns" repeat "work" and the p50
-             * under the names coord report reads. */
-            printf("%s{\"work\":\"%s\",\"workload\":\"%s\",\"interval\":",
-                   i ? "," : "", work_name[x->work], work_name[x->work]);
+            printf("%s{\"work\":\"%s\",\"interval\":", i ? "," : "",
+                   work_name[x->work]);
             if (x->interval == COORD_CHECK_AUTO)
                 printf("\"auto\",\"auto_k\":%.0f,\"latency_won\":%s",
                        x->every, x->latency_won ? "true" : "false");
@@ -646,11 +644,11 @@ int cmd_interval(int argc, char **argv)
                    x->stops);
             if (x->stops > 0)
                 printf(",\"stop_latency_p50_ns\":%.0f,"
-                       "\"stop_latency_p99_ns\":%.0f,\"stop_latency_ns\":%.0f}",
-                       x->stop_p50, x->stop_p99, x->stop_p50);
+                       "\"stop_latency_p99_ns\":%.0f}",
+                       x->stop_p50, x->stop_p99);
             else
                 printf(",\"stop_latency_p50_ns\":null,"
-                       "\"stop_latency_p99_ns\":null,\"stop_latency_ns\":null}");
+                       "\"stop_latency_p99_ns\":null}");
         }
         printf("]");
         if (auto_cheap || auto_heavy) {

@@ -811,9 +811,9 @@ static void claims(struct report *r)
         const struct json *prow = rows_with(pr, "mode");
         for (size_t i = 0; prow && i < prow->n; i++) {
             const char *mode = json_str(json_get(prow->items[i], "mode"));
-            const char *lang = json_str(json_get(prow->items[i], "lang"));
+            const char *impl = json_str(json_get(prow->items[i], "impl"));
             if (mode && !strcmp(mode, "no_early_exit") &&
-                (!lang || !strcmp(lang, "c")))
+                (!impl || !strcmp(impl, "coord")))
                 snprintf(m + strlen(m), sizeof m - strlen(m),
                          "; the prime search (Example 27.1): %s",
                          fmt_num(a, sizeof a,
