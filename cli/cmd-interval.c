@@ -626,10 +626,10 @@ int cmd_interval(int argc, char **argv)
     if (c.json) {
         cli_json_begin(stdout, "interval", 1);
         printf(",\"workers\":%u,\"runs\":%d,"
-               "\"stops\":%d,\"load_average\":%.2f,"
+               "\"stops\":%d,"
                "\"cheap_iteration_ps\":%.0f,"
                "\"heavy_iteration_ps\":%.0f,\"rows\":[",
-               c.workers, c.runs, c.stops, load, cost[CHEAP] * 1000,
+               c.workers, c.runs, c.stops, cost[CHEAP] * 1000,
                cost[HEAVY] * 1000);
         for (int i = 0; i < ncells; i++) {
             const struct cell *x = &cells[i];
