@@ -38,16 +38,7 @@ bool adv_cache_path(char *buf, size_t cap)
 
 long long adv_boot_time(void)
 {
-    FILE *f = fopen("/proc/stat", "r");
-    if (!f)
-        return -1;
-    char line[256];
-    long long bt = -1;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "btime %lld", &bt) == 1)
-            break;
-    fclose(f);
-    return bt;
+    return cli_boot_time_s();
 }
 
 /* mkdir -p of the folders above `path`, each 0700 when created. */

@@ -155,12 +155,8 @@ static void print_entry_json(const struct adv_entry *e, bool ranked)
 static void print_json(const struct adv_input *in, const struct calib *c,
                        const struct adv_result *res)
 {
-    printf("{\"schema\":\"coord.advise/1\",\"command\":\"advise\","
-           "\"coord_version\":\"%s\",\"machine\":{\"cpus\":%ld,"
-           "\"boot_time_s\":%lld},\"calibration\":{\"source\":\"%s\","
-           "\"path\":",
-           coord_version_string(), sysconf(_SC_NPROCESSORS_ONLN),
-           adv_boot_time(), c->source);
+    cli_json_begin(stdout, "advise", 1);
+    printf(",\"calibration\":{\"source\":\"%s\",\"path\":", c->source);
     if (c->have_path)
         cli_json_str(stdout, c->path);
     else

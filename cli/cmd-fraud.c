@@ -373,7 +373,8 @@ int cmd_fraud(int argc, char **argv)
     for (size_t k = 0; k < n_runs; k++)
         all_same &= runs[k].same;
     if (json) {
-        printf("{\"command\":\"fraud\",\"quick\":%s,\"source\":",
+        cli_json_begin(stdout, "fraud", 1);
+        printf(",\"quick\":%s,\"source\":",
                quick ? "true" : "false");
         cli_json_str(stdout, csv ? csv : "generated");
         if (csv)
@@ -411,12 +412,20 @@ int cmd_fraud(int argc, char **argv)
                    c++ ? "," : "", fraud_kind_name(k), ref_q.injected[k],
                    ref_q.caught[k]);
         }
-        printf("],\"verdicts_identical\":%s,\"runs\":[",
-               all_same ? "true" : "false");
+        printf("],\"verdicts_identical\":%s,\"runs\":%zu,\"rows\":[",
+               all_same ? "true" : "false", n_runs);
         for (size_t k = 0; k < n_runs; k++) {
             const struct run *r = &runs[k];
-            printf("%s{\"check_every\":\"%s\",\"early_exit\":%s", k ? "," : "",
-                   r->label, r->early_exit ? "true" : "false");
+            /* check_mode: "off" (no early exit), "auto" or "fixed";
+             * check_every: the fixed interval, null otherwise. */
+            bool fixed = r->early_exit && strcmp(r->label, "auto") != 0;
+            printf("%s{\"check_mode\":\"%s\",\"check_every\":", k ? "," : "",
+                   fixed ? "fixed" : r->label);
+            if (fixed)
+                printf("%llu", (unsigned long long)r->every);
+            else
+                printf("null");
+            printf(",\"early_exit\":%s", r->early_exit ? "true" : "false");
             json_num("tx_per_s", r->st.tx_per_s, true);
             json_num("latency_p50_us", r->st.latency_p50_us, true);
             json_num("latency_p99_us", r->st.latency_p99_us, true);

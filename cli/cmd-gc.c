@@ -99,11 +99,13 @@ int cmd_gc(int argc, char **argv)
             return CLI_USAGE;
         }
     }
-    if (c.json)
-        printf("{\"files\":[");
-    else
+    if (c.json) {
+        cli_json_begin(stdout, "gc", 1);
+        printf(",\"files\":[");
+    } else {
         printf("%-40s %-7s %8s %10s  %s\n", "NAME", "KIND", "PID", "BYTES",
                "STATE");
+    }
     int r = coord_gc_run(&o, print_entry, &c);
     if (r < 0) {
         if (c.json)

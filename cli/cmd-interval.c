@@ -624,17 +624,17 @@ int cmd_interval(int argc, char **argv)
                 auto_heavy = &cells[i];
         }
     if (c.json) {
-        printf("{\"experiment\":\"interval\",\"workers\":%u,\"runs\":%d,"
-               "\"stops\":%d,\"load_average\":%.2f,"
-               "\"cheap_iteration_ns\":%.3f,"
-               "\"heavy_iteration_ns\":%.1f,\"rows\":[",
-               c.workers, c.runs, c.stops, load, cost[CHEAP], cost[HEAVY]);
+        cli_json_begin(stdout, "interval", 1);
+        printf(",\"workers\":%u,\"runs\":%d,"
+               "\"stops\":%d,"
+               "\"cheap_iteration_ps\":%.0f,"
+               "\"heavy_iteration_ps\":%.0f,\"rows\":[",
+               c.workers, c.runs, c.stops, cost[CHEAP] * 1000,
+               cost[HEAVY] * 1000);
         for (int i = 0; i < ncells; i++) {
             const struct cell *x = &cells[i];
-            /* "workload" and "stop_latency_ns" repeat "work" and the p50
-             * under the names coord report reads. */
-            printf("%s{\"work\":\"%s\",\"workload\":\"%s\",\"interval\":",
-                   i ? "," : "", work_name[x->work], work_name[x->work]);
+            printf("%s{\"work\":\"%s\",\"interval\":", i ? "," : "",
+                   work_name[x->work]);
             if (x->interval == COORD_CHECK_AUTO)
                 printf("\"auto\",\"auto_k\":%.0f,\"latency_won\":%s",
                        x->every, x->latency_won ? "true" : "false");
@@ -644,11 +644,11 @@ int cmd_interval(int argc, char **argv)
                    x->stops);
             if (x->stops > 0)
                 printf(",\"stop_latency_p50_ns\":%.0f,"
-                       "\"stop_latency_p99_ns\":%.0f,\"stop_latency_ns\":%.0f}",
-                       x->stop_p50, x->stop_p99, x->stop_p50);
+                       "\"stop_latency_p99_ns\":%.0f}",
+                       x->stop_p50, x->stop_p99);
             else
                 printf(",\"stop_latency_p50_ns\":null,"
-                       "\"stop_latency_p99_ns\":null,\"stop_latency_ns\":null}");
+                       "\"stop_latency_p99_ns\":null}");
         }
         printf("]");
         if (auto_cheap || auto_heavy) {
@@ -673,9 +673,9 @@ int cmd_interval(int argc, char **argv)
                      pyrc == 0 ? "ok" : pyrc == 1 ? "skipped: " : "",
                      pyrc == 0 ? "" : why);
             cli_json_str(stdout, status);
-            printf(",\"cheap_iteration_ns\":%.1f,\"heavy_iteration_ns\":%.1f,"
-                   "\"rows\":[",
-                   pycost[CHEAP], pycost[HEAVY]);
+            printf(",\"cheap_iteration_ps\":%.0f,"
+                   "\"heavy_iteration_ps\":%.0f,\"rows\":[",
+                   pycost[CHEAP] * 1000, pycost[HEAVY] * 1000);
             for (int i = 0; i < npy; i++)
                 printf("%s{\"work\":\"%s\",\"interval\":%llu,"
                        "\"overhead_pct\":%.3f,\"stop_latency_p50_ns\":%.0f,"

@@ -390,11 +390,11 @@ static void print_row(const struct row *r, uint64_t interval)
 
 static void json_row(const struct row *r, bool first)
 {
-    printf("%s{\"lang\":\"%s\",\"mode\":\"%s\",\"found\":%s,\"result\":%llu,"
-           "\"winner\":%d,\"wall_ns\":%.0f,\"iterations\":%.0f,"
-           "\"wasted\":%.0f,\"wasted_estimated\":%s,\"stop_latency_ns\":%.0f,"
-           "\"check_every\":%.0f",
-           first ? "" : ",", !strcmp(r->lang, "C") ? "c" : "python",
+    printf("%s{\"impl\":\"%s\",\"mode\":\"%s\",\"found\":%s,"
+           "\"result\":%llu,\"winner\":%d,\"wall_p50_ns\":%.0f,"
+           "\"iterations\":%.0f,\"wasted\":%.0f,\"wasted_estimated\":%s,"
+           "\"stop_latency_p50_ns\":%.0f,\"check_every\":%.0f",
+           first ? "" : ",", !strcmp(r->lang, "C") ? "coord" : "python",
            mode_key(r),
            r->found ? "true" : "false", (unsigned long long)r->result,
            r->winner, r->fig.wall_ns, r->fig.iterations, r->fig.wasted,
@@ -443,7 +443,8 @@ int cmd_primes(int argc, char **argv)
         }
     }
     if (c.json) {
-        printf("{\"experiment\":\"primes\",\"workers\":%u,\"range\":%llu,"
+        cli_json_begin(stdout, "primes", 1);
+        printf(",\"workers\":%u,\"range\":%llu,"
                "\"start\":%llu,\"any\":%s,\"target\":%llu,\"hit_at\":%llu,"
                "\"hit_worker\":%llu,\"claim\":\"%s\",\"partition\":\"%s\","
                "\"interval\":",

@@ -562,7 +562,8 @@ static void print_table(const struct row *rows, size_t n,
 static void print_json(const struct row *rows, size_t n,
                        const struct probe *pr, size_t np)
 {
-    printf("{\"command\":\"queue\",\"queue_capacity\":%d,\"rows\":[",
+    cli_json_begin(stdout, "queue", 1);
+    printf(",\"queue_capacity\":%d,\"rows\":[",
            QUEUE_CAPACITY);
     for (size_t i = 0; i < n; i++) {
         const struct row *r = &rows[i];

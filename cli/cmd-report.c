@@ -399,7 +399,9 @@ static void plot_titles(struct rplot *p, const char *name, const char *title,
 static const char *interval_label(const struct json *row, char *buf,
                                   size_t cap)
 {
-    static const char *const keys[] = {"check_every", "interval", "every", "k"};
+    /* fraud's rows say "check_every": null with "check_mode": "auto". */
+    static const char *const keys[] = {"check_every", "interval", "every", "k",
+                                       "check_mode"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         const struct json *v = json_get(row, keys[i]);
         if (!v)
@@ -809,9 +811,9 @@ static void claims(struct report *r)
         const struct json *prow = rows_with(pr, "mode");
         for (size_t i = 0; prow && i < prow->n; i++) {
             const char *mode = json_str(json_get(prow->items[i], "mode"));
-            const char *lang = json_str(json_get(prow->items[i], "lang"));
+            const char *impl = json_str(json_get(prow->items[i], "impl"));
             if (mode && !strcmp(mode, "no_early_exit") &&
-                (!lang || !strcmp(lang, "c")))
+                (!impl || !strcmp(impl, "coord")))
                 snprintf(m + strlen(m), sizeof m - strlen(m),
                          "; the prime search (Example 27.1): %s",
                          fmt_num(a, sizeof a,
@@ -1448,7 +1450,8 @@ int cmd_report(int argc, char **argv)
         return CLI_RUNTIME;
     }
     if (r.json) {
-        printf("{\"out\":");
+        cli_json_begin(stdout, "report", 1);
+        printf(",\"out\":");
         cli_json_str(stdout, r.out);
         printf(",\"quick\":%s,\"seconds\":%.3f,\"plots\":%zu,"
                "\"plots_failed\":%zu,\"files\":[",

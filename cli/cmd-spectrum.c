@@ -657,8 +657,8 @@ static void print_json(const struct ctx *c, const struct result *res,
                        const double *ratio_py)
 {
     char vb[64];
-    printf("{\"runs\":%d,\"cpus\":%ld,\"rows\":[", c->runs,
-           sysconf(_SC_NPROCESSORS_ONLN));
+    cli_json_begin(stdout, "spectrum", 1);
+    printf(",\"runs\":%d,\"rows\":[", c->runs);
     double flag = res[R_FLAG].p50, pyflag = res[R_FLAG].py_p50;
     for (size_t r = 0; r < NROWS; r++) {
         const struct row_def *d = &rows_def[r];

@@ -139,7 +139,8 @@ int cmd_waste(int argc, char **argv)
         return CLI_RUNTIME;
     double bound = (double)(workers - 1) * with.every;
     if (json) {
-        printf("{\"experiment\":\"waste\",\"workers\":%llu,\"items\":%llu,"
+        cli_json_begin(stdout, "waste", 1);
+        printf(",\"workers\":%llu,\"items\":%llu,"
                "\"hit_at\":%llu,\"interval\":",
                (unsigned long long)workers, (unsigned long long)items,
                (unsigned long long)hit_at);
@@ -150,9 +151,9 @@ int cmd_waste(int argc, char **argv)
         printf(",\"runs\":%llu,\"lecture_wasted\":%llu,"
                "\"wasted_no_early_exit\":%.0f,\"wasted_early_exit\":%.0f,"
                "\"without\":{\"iterations\":%.0f,\"wasted\":%.0f,"
-               "\"wall_ns\":%.0f,\"stop_latency_ns\":%.0f},"
+               "\"wall_p50_ns\":%.0f,\"stop_latency_p50_ns\":%.0f},"
                "\"with\":{\"iterations\":%.0f,\"wasted\":%.0f,"
-               "\"wall_ns\":%.0f,\"stop_latency_ns\":%.0f,"
+               "\"wall_p50_ns\":%.0f,\"stop_latency_p50_ns\":%.0f,"
                "\"check_every\":%.0f,\"bound\":%.0f}}\n",
                (unsigned long long)runs, (unsigned long long)lecture,
                without.wasted, with.wasted, without.iterations, without.wasted, without.wall_ns,

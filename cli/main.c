@@ -44,6 +44,7 @@ int main(int argc, char **argv)
         printf("coord %s\n", coord_version_string());
         return CLI_OK;
     }
+    cli_json_note_start();
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(a, commands[i].name))
             return commands[i].run(argc - 1, argv + 1);

@@ -64,7 +64,9 @@ TEST(cli_gc_lists_and_removes)
     coord_flag *f;
     ASSERT_OK(coord_flag_create_named(&f, name));
     ASSERT_EQ(cli("gc", "--json", NULL), 0);
-    ASSERT_TRUE(strncmp(out, "{\"files\":[", 10) == 0);
+    ASSERT_TRUE(strncmp(out, "{\"schema\":\"coord.gc/1\",",
+                        strlen("{\"schema\":\"coord.gc/1\",")) == 0);
+    ASSERT_TRUE(strstr(out, "\"files\":[") != NULL);
     ASSERT_TRUE(strstr(out, name) != NULL);
     ASSERT_TRUE(strstr(out, "\"state\":\"live\"") != NULL);
     /* Our file is live: --remove must leave it. Only our names: a test

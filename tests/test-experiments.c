@@ -94,10 +94,8 @@ TEST(experiments_interval_json_rows)
                        NULL};
     ASSERT_EQ(coord(a), 0);
     assert_one_json_object();
-    ASSERT_TRUE(strstr(out, "{\"work\":\"heavy\",\"workload\":\"heavy\","
-                            "\"interval\":10,") != NULL);
-    ASSERT_TRUE(strstr(out, "{\"work\":\"heavy\",\"workload\":\"heavy\","
-                            "\"interval\":\"auto\"") != NULL);
+    ASSERT_TRUE(strstr(out, "{\"work\":\"heavy\",\"interval\":10,") != NULL);
+    ASSERT_TRUE(strstr(out, "{\"work\":\"heavy\",\"interval\":\"auto\"") != NULL);
     ASSERT_TRUE(strstr(out, "\"stop_latency_p50_ns\":") != NULL);
     ASSERT_TRUE(strstr(out, "\"overhead_pct\":") != NULL);
 }

@@ -466,9 +466,11 @@ TEST(cli_json_quick_run)
     int st = test_run(argv, out, sizeof out, err, sizeof err, 60000);
     ASSERT_EQ(WEXITSTATUS(st), 0);
     ASSERT_TRUE(out[0] == '{');
-    ASSERT_TRUE(strstr(out, "\"check_every\":\"auto\"") != NULL);
-    ASSERT_TRUE(strstr(out, "\"check_every\":\"off\",\"early_exit\":false") !=
+    ASSERT_TRUE(strstr(out, "\"check_mode\":\"auto\",\"check_every\":null") !=
                 NULL);
+    ASSERT_TRUE(strstr(out, "\"check_mode\":\"off\",\"check_every\":null,"
+                            "\"early_exit\":false") != NULL);
+    ASSERT_TRUE(strstr(out, "\"schema\":\"coord.fraud/1\"") != NULL);
     ASSERT_TRUE(strstr(out, "\"verdicts_identical\":true") != NULL);
     ASSERT_TRUE(strchr(out, '\n') == out + strlen(out) - 1); /* one object */
 }
