@@ -27,7 +27,8 @@ COORD_BEGIN_DECLS
  * Close: coord_queue_close() wakes every waiter. After it, put fails with
  * COORD_ECLOSED; get still returns what is queued and then COORD_ECLOSED.
  * A put that returns 0 while racing with close is delivered too: before
- * reporting COORD_ECLOSED, get waits out a put that has already claimed its slot.
+ * reporting COORD_ECLOSED, get waits out a put that has already claimed
+ * its slot.
  *
  * Crash safety (the guarantee, and why it holds). A process may be killed
  * (SIGKILL) at any instruction inside put, put_pill or get:
