@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "advise-model.h"
 #include "advise-report.h"
 #include "cli.h"
 #include "commands.h"
@@ -179,20 +180,15 @@ static const char *fmt_num(char *buf, size_t cap, double v)
     return buf;
 }
 
-/* A duration in ns as "85 ns", "12.3 µs", "4.56 ms", "1.23 s". */
+/* A duration in ns as "85 ns", "12.3 µs", "4.56 ms", "1.23 s" (the
+ * advisor's formatter), or "—" when there is no figure. */
 static const char *fmt_ns(char *buf, size_t cap, double ns)
 {
-    if (!isfinite(ns))
+    if (!isfinite(ns)) {
         snprintf(buf, cap, "—");
-    else if (ns < 1000)
-        snprintf(buf, cap, "%.3g ns", ns);
-    else if (ns < 1e6)
-        snprintf(buf, cap, "%.3g µs", ns / 1e3);
-    else if (ns < 1e9)
-        snprintf(buf, cap, "%.3g ms", ns / 1e6);
-    else
-        snprintf(buf, cap, "%.3g s", ns / 1e9);
-    return buf;
+        return buf;
+    }
+    return adv_fmt_ns(buf, cap, ns);
 }
 
 /* First member named `key` anywhere under `j` (depth first). */
