@@ -5,27 +5,6 @@
 
 #include "cli.h"
 
-static const char *state_name(coord_gc_state s)
-{
-    switch (s) {
-    case COORD_GC_LIVE:
-        return "live";
-    case COORD_GC_DEAD:
-        return "dead";
-    case COORD_GC_FOREIGN:
-        return "foreign";
-    case COORD_GC_BUSY:
-        return "busy";
-    case COORD_GC_UNKNOWN:
-        return "unknown";
-    case COORD_GC_ABANDONED:
-        return "abandoned";
-    case COORD_GC_OTHER_USER:
-        return "other-user";
-    }
-    return "?";
-}
-
 struct gc_ctx {
     bool json;
     int rows;
@@ -40,11 +19,11 @@ static int print_entry(const coord_gc_entry *e, void *arg)
         printf(",\"kind\":\"%s\",\"creator_pid\":%d,\"size\":%llu,"
                "\"state\":\"%s\",\"removed\":%s}",
                e->kind, e->creator_pid, (unsigned long long)e->size,
-               state_name(e->state), e->removed ? "true" : "false");
+               coord_gc_state_name(e->state), e->removed ? "true" : "false");
     } else {
         printf("%-40s %-7s %8d %10llu  %s%s\n", e->name, e->kind,
                e->creator_pid, (unsigned long long)e->size,
-               state_name(e->state), e->removed ? " (removed)" : "");
+               coord_gc_state_name(e->state), e->removed ? " (removed)" : "");
     }
     c->rows++;
     return 0;

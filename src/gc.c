@@ -142,6 +142,27 @@ static bool remove_same(int dfd, const char *file, const struct stat *judged)
     return unlinkat(dfd, file, 0) == 0;
 }
 
+const char *coord_gc_state_name(coord_gc_state s)
+{
+    switch (s) {
+    case COORD_GC_LIVE:
+        return "live";
+    case COORD_GC_DEAD:
+        return "dead";
+    case COORD_GC_FOREIGN:
+        return "foreign";
+    case COORD_GC_BUSY:
+        return "busy";
+    case COORD_GC_UNKNOWN:
+        return "unknown";
+    case COORD_GC_ABANDONED:
+        return "abandoned";
+    case COORD_GC_OTHER_USER:
+        return "other-user";
+    }
+    return "?";
+}
+
 int coord_gc_run(const coord_gc_opts *opts, coord_gc_fn fn, void *arg)
 {
     coord_gc_opts o = {NULL, false, 0};

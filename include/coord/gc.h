@@ -46,6 +46,15 @@ typedef enum coord_gc_state {
     COORD_GC_OTHER_USER = 6  /* owned by another user: kept, even by root */
 } coord_gc_state;
 
+/*
+ * coord_gc_state_name: the state's name as the tool and the Python binding
+ * print it ("live", "dead", "foreign", "busy", "unknown", "abandoned",
+ * "other-user"), or "?" for a value outside the enum.
+ * Concurrency: any thread or process; wait-free. Ownership: a static
+ * string, never freed. Returns: never NULL.
+ */
+COORD_EXTERN const char *coord_gc_state_name(coord_gc_state s);
+
 typedef struct coord_gc_entry {
     char name[256];      /* the name given at create (file minus "coord.") */
     int creator_pid;     /* 0 when unknown */

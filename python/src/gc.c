@@ -2,33 +2,12 @@
 /* gc.c: coord.gc(), listing (and removing) the /dev/shm segments of dead coord processes. */
 #include "pycoord.h"
 
-static const char *state_name(coord_gc_state s)
-{
-    switch (s) {
-    case COORD_GC_LIVE:
-        return "live";
-    case COORD_GC_DEAD:
-        return "dead";
-    case COORD_GC_FOREIGN:
-        return "foreign";
-    case COORD_GC_BUSY:
-        return "busy";
-    case COORD_GC_UNKNOWN:
-        return "unknown";
-    case COORD_GC_ABANDONED:
-        return "abandoned";
-    case COORD_GC_OTHER_USER:
-        return "other-user";
-    }
-    return "?";
-}
-
 static int gc_entry(const coord_gc_entry *e, void *arg)
 {
     PyObject *d = Py_BuildValue("{sssisKsssssO}", "name", e->name, "creator_pid",
                                 e->creator_pid, "size", (unsigned long long)e->size,
                                 "kind", e->kind ? e->kind : "?", "state",
-                                state_name(e->state), "removed",
+                                coord_gc_state_name(e->state), "removed",
                                 e->removed ? Py_True : Py_False);
     if (!d)
         return 1;
