@@ -161,16 +161,22 @@ coord_type coord_value_type(const coord_value *v)
     return v && type_of(v, &t) == 0 ? t : (coord_type)0;
 }
 
+/* The checked read behind coord_value_get and coord_value_get_i64. */
+static int load_checked(const coord_value *v, coord_type *t, coord_scalar *s)
+{
+    if (!v)
+        return COORD_EINVAL;
+    int r = type_of(v, t);
+    if (r)
+        return r;
+    *s = load(v, *t);
+    return 0;
+}
+
 int coord_value_get(const coord_value *v, coord_scalar *out)
 {
     coord_type t;
-    if (!v || !out)
-        return COORD_EINVAL;
-    int r = type_of(v, &t);
-    if (r)
-        return r;
-    *out = load(v, t);
-    return 0;
+    return out ? load_checked(v, &t, out) : COORD_EINVAL;
 }
 
 static void store(coord_value *v, coord_type t, coord_scalar in)
@@ -280,12 +286,13 @@ static coord_scalar from_i64(coord_type t, int64_t x)
 int coord_value_get_i64(const coord_value *v, int64_t *out)
 {
     coord_type t;
-    if (!v || !out)
+    coord_scalar s;
+    if (!out)
         return COORD_EINVAL;
-    int r = type_of(v, &t);
+    int r = load_checked(v, &t, &s);
     if (r)
         return r;
-    *out = to_i64(t, load(v, t));
+    *out = to_i64(t, s);
     return 0;
 }
 
