@@ -72,29 +72,6 @@ int cli_opt(const char *cmd, int argc, char **argv, int *i, const char *name,
     return 1;
 }
 
-bool cli_progress_enabled(void)
-{
-    return isatty(STDERR_FILENO) == 1;
-}
-
-void cli_progress(const char *cmd, const char *fmt, ...)
-{
-    if (!cli_progress_enabled())
-        return;
-    va_list ap;
-    fprintf(stderr, "\r\033[K%s: ", cmd);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fflush(stderr);
-}
-
-void cli_progress_done(void)
-{
-    if (cli_progress_enabled())
-        fputs("\r\033[K", stderr);
-}
-
 void cli_json_str(FILE *f, const char *s)
 {
     fputc('"', f);

@@ -14,9 +14,9 @@
 #include "advise-report.h"
 #include "cli.h"
 #include "commands.h"
-#include "earlyexit.h"
+#include "fmt.h"
+#include "launch.h"
 #include "json.h"
-#include "report-run.h"
 #include "report.h"
 
 #define CMD "report"
@@ -168,7 +168,7 @@ static const char *fmt_num(char *buf, size_t cap, double v)
         size_t k = 0;
         if (v < 0 && cap > 1)
             buf[k++] = '-';
-        ee_commas((uint64_t)fabs(v), buf + k, cap - k);
+        fmt_commas((uint64_t)fabs(v), buf + k, cap - k);
     } else if (fabs(v) >= 100)
         snprintf(buf, cap, "%.0f", v);
     else if (fabs(v) >= 10)
@@ -1070,19 +1070,15 @@ static void machine(struct report *r)
     const char *c6[] = {"load average", buf, NULL};
     rdoc_row(&r->doc, t, c6);
     char py[128] = "";
-    char tmp[] = "/tmp/coord-report-py-XXXXXX";
-    int fd = mkstemp(tmp);
-    if (fd >= 0) {
-        close(fd);
-        const char *argv[] = {"python3", "--version", NULL};
-        int st = 0;
-        char why[128];
-        if (report_exec(argv, NULL, tmp, tmp, 10000, &st, why, sizeof why) ==
-                0 &&
-            st == 0)
-            last_line(tmp, py, sizeof py);
-        unlink(tmp);
-    }
+    const char *argv[] = {"python3", "--version", NULL};
+    char why[128];
+    struct launch l = {.argv = argv, .timeout_ms = 10000,
+                       .out = {.to = LAUNCH_CAPTURE, .buf = py,
+                               .cap = sizeof py},
+                       .err = {.to = LAUNCH_STDOUT}};
+    if (launch_run(&l, why, sizeof why) != 0 || l.status != 0)
+        py[0] = '\0';
+    py[strcspn(py, "\n")] = '\0';
     const char *c7[] = {"python3", *py ? py : "not found (Python columns "
                                               "are skipped)", NULL};
     rdoc_row(&r->doc, t, c7);
@@ -1147,10 +1143,14 @@ static void run_one(struct report *r, struct exp *e, size_t idx, size_t n,
     snprintf(err, sizeof err, "%s/data/%s.log", r->out, e->name);
     fprintf(stderr, "report: [%zu/%zu] %s ...\n", idx, n, e->cmdline);
     double t0 = now_s();
-    int st = 0;
-    char why[256];
-    int rc = report_exec(argv, NULL, out, err, timeout_s * 1000, &st, why,
-                         sizeof why);
+    char why[256], label[80];
+    snprintf(label, sizeof label, "report: %s", e->name);
+    struct launch l = {.argv = argv, .timeout_ms = timeout_s * 1000,
+                       .out = {.to = LAUNCH_FILE, .path = out},
+                       .err = {.to = LAUNCH_FILE, .path = err},
+                       .progress = label};
+    int rc = launch_run(&l, why, sizeof why);
+    int st = l.status;
     e->secs = now_s() - t0;
     if (rc == 0 && st == 2 && quick) {
         /* A usage error: this experiment may not know --quick yet. */
@@ -1355,7 +1355,7 @@ int cmd_report(int argc, char **argv)
         cli_error(CMD, "cannot create %s: %s", r.out, strerror(-rc));
         return CLI_RUNTIME;
     }
-    report_adopt_orphans();
+    launch_adopt_orphans();
     double t0 = now_s();
     size_t n_run = 0, idx = 0;
     for (size_t i = 0; i < N_EXPS; i++)
