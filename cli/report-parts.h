@@ -86,6 +86,15 @@ void report_last_line(const char *path, char *out, size_t cap);
 const char *report_fmt_num(char *buf, size_t cap, double v);
 /* A duration in ns as "85 ns", "12.3 µs", "4.56 ms", "1.23 s", or "—". */
 const char *report_fmt_ns(char *buf, size_t cap, double ns);
+/* A median with its 99th percentile: "1.22 µs (p99 2.16 µs)"; the median
+ * alone when p99 is not finite. */
+const char *report_fmt_ns_spread(char *buf, size_t cap, double p50,
+                                 double p99);
+/* A percentage: "108 %", "10 %", "-3.4 %", "0.1 %", or "—". */
+const char *report_fmt_pct(char *buf, size_t cap, double pct);
+/* A rate as "7.62 M/s", "384 k/s", "73.2 /s" (3 significant digits), or
+ * "—". */
+const char *report_fmt_rate(char *buf, size_t cap, double per_s);
 /* First member named `key` anywhere under `j` (depth first), or NULL. */
 const struct json *report_jfind(const struct json *j, const char *key);
 /* json_num of report_jfind: NAN when absent. */
@@ -109,6 +118,14 @@ struct spec_row {
     bool python;
     double ns, p99; /* p50 (or the only figure) and p99; NAN when absent */
 };
+/* The label of `name` in `names` (pairs: JSON name, label; ended by a
+ * NULL name; may be NULL), else the name with its underscores as spaces,
+ * in buf ("card_testing" -> "card testing"). */
+const char *report_label(const char *const (*names)[2], const char *name,
+                         char *buf, size_t cap);
+/* A spectrum mechanism as a reader calls it ("flag_check" -> "flag check
+ * (read)"); an unknown one with its underscores as spaces, in buf. */
+const char *report_mech_label(const char *mech, char *buf, size_t cap);
 size_t report_spectrum_rows(const struct json *j, struct spec_row *out,
                             size_t cap);
 /* A mechanism's ns: the row named exactly `name` (else the first whose
@@ -152,6 +169,7 @@ struct lecture_claim {
     const char *mech;   /* the spectrum's mechanism name */
     const char *slides; /* "6, 8" */
     const char *text;   /* the claim in words, with its figure */
+    const char *figure; /* the figure alone: "~10–100 ns (slides 6, 8)" */
     struct lecture_figure fig;
 };
 /* The lecture's claim about `mechanism`, or NULL when it makes none. */
