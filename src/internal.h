@@ -178,7 +178,8 @@ int coord__proc_fate(pid_t pid, uint64_t start);
 /* ---- CPU load (src/os/cpuload.c) --------------------------------------- */
 
 /* The number of tasks runnable right now (the caller included), and in
- * *cpus the machine's online CPUs (at least 1). -1 when unknown (no /proc).
+ * *cpus the machine's online CPUs (at least 1; set also when the count is
+ * unknown). -1 when the count is unknown (no /proc).
  * Costs an open, a read and a close of /proc/loadavg (about 4 µs here):
  * sample it (coord__load_sample in src/wait.c), do not poll it. */
 int coord__cpus_runnable(int *cpus);

@@ -748,9 +748,10 @@ static int serve(int lfd, int sfd, const coord_manager_opts *o)
     uint64_t spin_ns = o->spin_ns > 0 ? (uint64_t)o->spin_ns : 0;
     uint64_t spin_until = 0;
     struct coord__spinner sp = {0};
-    /* Spins of our clients are not load for us, nor ours for them. */
+    /* Spins of our clients are not load for us, nor ours for them. We
+     * serve everyone, so slot 0 is ours: the clients share the others. */
     struct coord__spinset *spins = coord__mspin_serve(lfd);
-    coord__spinner_join(&sp, spins);
+    coord__spinner_join_as(&sp, spins, COORD__SPIN_LEAD);
     while (!sv.stop) {
         bool spin = false;
         if (!sv.pending_head && spin_ns)

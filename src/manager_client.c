@@ -444,9 +444,10 @@ int coord_mclient_connect(coord_mclient **out, const char *path, int timeout_ms)
         coord_mclient_close(c);
         return r;
     }
-    /* Our spins and the server's do not count as load for each other. */
+    /* Our spins and the server's do not count as load for each other, and
+     * at most cpus - 1 clients spin at once (a slot each; src/wait.h). */
     c->spins = coord__mspin_open(path);
-    coord__spinner_join(&c->sp, c->spins);
+    coord__spinner_join_as(&c->sp, c->spins, COORD__SPIN_MEMBER);
     *out = c;
     return 0;
 }

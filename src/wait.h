@@ -36,10 +36,18 @@
  *    COORD__SPIN_SAMPLE_NS), less the processes spinning on the same
  *    object (a coord__spinset in its shared memory, when it has one: they
  *    give their CPU back at once and are what we wait for, not load), do
- *    not exceed the machine's CPUs. When every CPU is taken a wake-up is
- *    cheap anyway (no CPU is idle) and a spinner only takes turns with the
- *    busy processes. When the load cannot be read (no /proc) the spin goes
- *    ahead and only the backoff below protects it.
+ *    not exceed the machine's CPUs (coord__spin_gate_open). When every CPU
+ *    is taken a wake-up is cheap anyway (no CPU is idle) and a spinner only
+ *    takes turns with the busy processes. When the load cannot be read (no
+ *    /proc) the spin goes ahead and only the backoff below protects it.
+ *    Discounted spinners must not outnumber the CPUs either, or they take
+ *    turns with each other (a manager's server and 4 clients spinning on 2
+ *    CPUs: the aggregate halved). An object whose parties are many (the
+ *    manager: one server, any number of clients) therefore gives each spin
+ *    a slot: the lead party (the server, which everyone waits for) owns
+ *    slot 0, the members claim one of slots 1 .. cpus-1 (a compare and swap
+ *    on a slot whose window has ended) and sleep at once when none is
+ *    free, so at most `cpus` of them spin at the same time.
  *
  * 3. Back off after a lost CPU. Every step checks how long it has been
  *    since the previous one. A gap of COORD__SLOW_STEP_NS or more means the
@@ -85,12 +93,15 @@ static inline int coord__spin_setting(int64_t v, uint64_t *ns)
 /*
  * The processes spinning on one object, in its shared memory (a search's
  * or a rounds engine's control block, a manager's spin file): a spinner
- * writes the end of its window into one slot (chosen by its pid) when it
- * starts and clears it when it stops. Readers count the slots whose end is
- * still ahead: a process killed in a spin stops counting when its window
- * would have ended, so nothing needs cleaning. Two spinners whose pids
- * share a slot count as one (the count errs towards less spinning). The
- * contents are untrusted: any value only changes how many are counted.
+ * writes the end of its window into one slot when it starts and clears it
+ * when it stops. The slot is chosen by its pid (COORD__SPIN_ANY), or is
+ * slot 0 (COORD__SPIN_LEAD), or is claimed among slots 1 .. cpus-1
+ * (COORD__SPIN_MEMBER, see 2. above). Readers count the slots whose end is
+ * still ahead: a process killed in a spin stops counting (and its slot is
+ * free again) when its window would have ended, so nothing needs cleaning.
+ * Two spinners whose pids share a slot count as one (the count errs
+ * towards less spinning). The contents are untrusted: any value only
+ * changes how many are counted and which slots look free.
  */
 #define COORD__SPINSET_SLOTS 64u
 struct coord__spinset {
@@ -102,10 +113,26 @@ struct coord__spinset {
 /* Slots of `set` whose window is still open at `now`. */
 uint32_t coord__spinset_count(struct coord__spinset *set, uint64_t now);
 
+/* A member's claim: the first of slots 1 .. min(cpus, COORD__SPINSET_SLOTS)
+ * - 1 whose window has ended at `now` now holds `until`. Returns that
+ * slot's index + 1, or 0 when every one is taken (do not spin). */
+uint32_t coord__spinset_claim(struct coord__spinset *set, int cpus,
+                              uint64_t now, uint64_t until);
+
+/* The machine's online CPUs, as last sampled (coord__load_sample). */
+int coord__spin_cpus(void);
+
 /* The runnable tasks and online CPUs, sampled from /proc/loadavg at most
  * once per COORD__SPIN_SAMPLE_NS per process (src/wait.c). Returns the
  * runnable count (the caller included) and *cpus, or -1 when unknown. */
 int coord__load_sample(uint64_t now, int *cpus);
+
+/* How a spinner takes its slot in a spinset (2. above). */
+enum {
+    COORD__SPIN_ANY = 0, /* the slot of its pid, never refused */
+    COORD__SPIN_LEAD,    /* slot 0, its own (one lead per object) */
+    COORD__SPIN_MEMBER   /* one of slots 1 .. cpus-1, when one is free */
+};
 
 struct coord__spinner {
     uint32_t skip;    /* waits left that sleep at once */
@@ -118,6 +145,8 @@ struct coord__spinner {
     uint64_t last;    /* clock at the previous step (or the start) */
     uint64_t slow_at; /* clock at the last slow step (or the last halving) */
     uint64_t sample_at; /* when to look at the load again */
+    uint64_t until;   /* the end of our window in `set` (0: none open) */
+    uint8_t role;     /* COORD__SPIN_ANY, _LEAD or _MEMBER */
     struct coord__spinset *set; /* spinners on the same object, or NULL */
 };
 
@@ -130,12 +159,33 @@ static inline void coord__cpu_relax(void)
 #endif
 }
 
-/* Set the spinset a spinner counts itself in and discounts (NULL: none). */
-static inline void coord__spinner_join(struct coord__spinner *s,
-                                       struct coord__spinset *set)
+/* Set the spinset a spinner counts itself in and discounts (NULL: none),
+ * and how it takes its slot there (COORD__SPIN_ANY, _LEAD, _MEMBER). */
+static inline void coord__spinner_join_as(struct coord__spinner *s,
+                                          struct coord__spinset *set,
+                                          uint8_t role)
 {
     s->set = set;
     s->slot = 0;
+    s->until = 0;
+    s->role = role;
+}
+
+static inline void coord__spinner_join(struct coord__spinner *s,
+                                       struct coord__spinset *set)
+{
+    coord__spinner_join_as(s, set, COORD__SPIN_ANY);
+}
+
+/* The load gate (2. above) as a pure function: `run` runnable tasks (the
+ * caller included; negative: unknown), `cpus` CPUs, `spinning` other
+ * processes spinning on the caller's object. True: a CPU is free for one
+ * more spinner. */
+static inline bool coord__spin_gate_open(int run, int cpus, uint32_t spinning)
+{
+    if (run < 0)
+        return true;
+    return (int64_t)run - (int64_t)spinning <= (int64_t)cpus;
 }
 
 /* Every CPU taken, not counting the processes spinning on our object? */
@@ -144,11 +194,35 @@ static inline bool coord__spin_gate_taken(struct coord__spinner *s,
 {
     int cpus;
     int run = coord__load_sample(now, &cpus);
-    if (run < 0)
-        return false;
-    if (s->set)
-        run -= (int)coord__spinset_count(s->set, now);
-    return run > cpus;
+    uint32_t spinning = 0;
+    if (s->set && run >= 0) {
+        spinning = coord__spinset_count(s->set, now);
+        /* A lead renewing its window: its own open slot is not another. */
+        if (spinning && s->until > now)
+            spinning--;
+    }
+    return !coord__spin_gate_open(run, cpus, spinning);
+}
+
+/* Take our slot in the spinset for a window ending at `until`. False: a
+ * member found every member slot taken (sleep at once). */
+static inline bool coord__spinner_announce(struct coord__spinner *s,
+                                           uint64_t now, uint64_t until)
+{
+    if (s->role == COORD__SPIN_MEMBER) {
+        s->slot = coord__spinset_claim(s->set, coord__spin_cpus(), now, until);
+        if (!s->slot)
+            return false;
+    } else {
+        if (s->slot == 0)
+            s->slot = s->role == COORD__SPIN_LEAD
+                          ? 1
+                          : (uint32_t)getpid() % COORD__SPINSET_SLOTS + 1;
+        atomic_store_explicit(&s->set->slot[s->slot - 1].until, until,
+                              memory_order_relaxed);
+    }
+    s->until = until;
+    return true;
 }
 
 /* Start a spin of up to spin_ns (or refuse it: then sleep at once). Counts
@@ -175,23 +249,31 @@ static inline bool coord__spin_begin(struct coord__spinner *s,
         s->level = k >= 32 ? 0 : s->level >> k;
         s->slow_at = now;
     }
+    if (s->set && !coord__spinner_announce(s, now, now + spin_ns))
+        return false;
     s->start = s->last = now;
     s->yielded = false;
-    if (s->set) {
-        if (s->slot == 0)
-            s->slot = (uint32_t)getpid() % COORD__SPINSET_SLOTS + 1;
-        atomic_store_explicit(&s->set->slot[s->slot - 1].until, now + spin_ns,
-                              memory_order_relaxed);
-    }
     return true;
 }
 
-/* The spin is over (the wait ended, or it goes to sleep). */
+/* The spin is over (the wait ended, or it goes to sleep). A member frees
+ * its slot only if it still holds it (a window that ran out may have been
+ * claimed by another member since). */
 static inline void coord__spin_end(struct coord__spinner *s)
 {
-    if (s->set && s->slot)
-        atomic_store_explicit(&s->set->slot[s->slot - 1].until, 0,
-                              memory_order_relaxed);
+    if (!s->set || !s->slot || !s->until)
+        return;
+    _Atomic uint64_t *u = &s->set->slot[s->slot - 1].until;
+    if (s->role == COORD__SPIN_MEMBER) {
+        uint64_t mine = s->until;
+        atomic_compare_exchange_strong_explicit(u, &mine, 0,
+                                                memory_order_relaxed,
+                                                memory_order_relaxed);
+        s->slot = 0;
+    } else {
+        atomic_store_explicit(u, 0, memory_order_relaxed);
+    }
+    s->until = 0;
 }
 
 /* One step of a spin, between two polls (it yields once per spin). Returns

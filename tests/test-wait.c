@@ -212,6 +212,185 @@ TEST(wait_gate_discounts_the_objects_spinners)
     munmap(set, sizeof *set);
 }
 
+/* The load gate's decision, as a pure function of the runnable tasks, the
+ * CPUs and the processes spinning on the caller's object. */
+TEST(wait_gate_decision_is_pure)
+{
+    /* 2 CPUs. Alone, or beside one other process: spin. */
+    ASSERT_TRUE(coord__spin_gate_open(1, 2, 0));
+    ASSERT_TRUE(coord__spin_gate_open(2, 2, 0));
+    /* Two busy loops beside us: every CPU is taken, whatever we are. */
+    ASSERT_FALSE(coord__spin_gate_open(3, 2, 0));
+    /* ... unless they are the object's spinners (a server and a client,
+     * which give their CPU back at once). */
+    ASSERT_TRUE(coord__spin_gate_open(3, 2, 2));
+    ASSERT_TRUE(coord__spin_gate_open(3, 2, 1));
+    /* A server, 4 clients spinning and us: all discounted. */
+    ASSERT_TRUE(coord__spin_gate_open(6, 2, 5));
+    /* Two busy loops beside a spinning server and client: still taken. */
+    ASSERT_FALSE(coord__spin_gate_open(5, 2, 2));
+    /* Unknown load (no /proc): spin, the backoff protects it. */
+    ASSERT_TRUE(coord__spin_gate_open(-1, 2, 0));
+    /* Untrusted counts cannot wrap the comparison. */
+    ASSERT_TRUE(coord__spin_gate_open(INT32_MAX, 1, UINT32_MAX));
+    ASSERT_FALSE(coord__spin_gate_open(INT32_MAX, 1, 0));
+    ASSERT_TRUE(coord__spin_gate_open(1, 1, 0));
+    ASSERT_FALSE(coord__spin_gate_open(2, 1, 0));
+}
+
+static struct coord__spinset *anon_spinset(void)
+{
+    struct coord__spinset *set = mmap(NULL, sizeof *set, PROT_READ |
+                                      PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                                      -1, 0);
+    ASSERT_TRUE(set != MAP_FAILED);
+    return set;
+}
+
+/* Members claim slots 1 .. cpus-1, never the lead's slot 0, and none
+ * while those are open. */
+TEST(wait_member_slots_cap_at_cpus)
+{
+    struct coord__spinset *set = anon_spinset();
+    uint64_t now = coord_clock_ns(), end = now + 1000;
+    /* 4 CPUs: 3 member slots, then none. */
+    ASSERT_EQ(coord__spinset_claim(set, 4, now, end), 2);
+    ASSERT_EQ(coord__spinset_claim(set, 4, now, end), 3);
+    ASSERT_EQ(coord__spinset_claim(set, 4, now, end), 4);
+    ASSERT_EQ(coord__spinset_claim(set, 4, now, end), 0);
+    ASSERT_EQ(atomic_load(&set->slot[0].until), 0);
+    ASSERT_EQ(coord__spinset_count(set, now), 3);
+    /* A window that has ended (its spinner was killed) is free again. */
+    ASSERT_EQ(coord__spinset_claim(set, 4, end, end + 1000), 2);
+    /* One CPU: the lead's only, no member spins. 0 or fewer: the same. */
+    struct coord__spinset *one = anon_spinset();
+    ASSERT_EQ(coord__spinset_claim(one, 1, now, end), 0);
+    ASSERT_EQ(coord__spinset_claim(one, 0, now, end), 0);
+    ASSERT_EQ(coord__spinset_claim(one, -5, now, end), 0);
+    /* More CPUs than slots: every slot but the lead's, then none. */
+    for (uint32_t i = 1; i < COORD__SPINSET_SLOTS; i++)
+        ASSERT_EQ(coord__spinset_claim(one, 1000, now, end), i + 1);
+    ASSERT_EQ(coord__spinset_claim(one, 1000, now, end), 0);
+    /* A member ending a spin frees its slot, and only if it still holds
+     * it: a window that ran out and was claimed again stays the other's. */
+    struct coord__spinset *two = anon_spinset();
+    struct coord__spinner a = unsampled(), b = unsampled();
+    coord__spinner_join_as(&a, two, COORD__SPIN_MEMBER);
+    coord__spinner_join_as(&b, two, COORD__SPIN_MEMBER);
+    if (coord__spin_cpus() < 2)
+        SKIP("one CPU: no member slot");
+    ASSERT_TRUE(coord__spin_begin(&a, COORD__SPIN_MAX_NS));
+    ASSERT_EQ(a.slot, 2);
+    atomic_store(&two->slot[1].until, 1); /* as if a's window had ended */
+    ASSERT_TRUE(coord__spin_begin(&b, COORD__SPIN_MAX_NS));
+    ASSERT_EQ(b.slot, 2);
+    coord__spin_end(&a);
+    ASSERT_EQ(coord__spinset_count(two, coord_clock_ns()), 1);
+    coord__spin_end(&b);
+    ASSERT_EQ(coord__spinset_count(two, coord_clock_ns()), 0);
+    munmap(set, sizeof *set);
+    munmap(one, sizeof *one);
+    munmap(two, sizeof *two);
+}
+
+struct spin_census {
+    struct coord__spinset *set;
+    _Atomic uint32_t inside, most, spins, stray, start;
+};
+
+struct census_arg {
+    struct spin_census *c; /* shared */
+    bool lead;             /* this child's own copy (fork) */
+};
+
+/* Spin again and again on c->set as a member (or the lead), counting how
+ * many are inside a spin at once and whether a slot beyond the CPUs was
+ * ever open. */
+static int census_child(void *arg)
+{
+    struct census_arg *a = arg;
+    struct spin_census *c = a->c;
+    struct coord__spinner s = unsampled();
+    coord__spinner_join_as(&s, c->set, a->lead ? COORD__SPIN_LEAD
+                                                : COORD__SPIN_MEMBER);
+    int cpus = coord__spin_cpus();
+    atomic_fetch_add(&c->start, 1);
+    for (int i = 0; i < 2000; i++) {
+        if (!coord__spin_begin(&s, COORD__SPIN_MAX_NS)) {
+            sched_yield();
+            continue;
+        }
+        uint32_t in = atomic_fetch_add(&c->inside, 1) + 1;
+        uint32_t m = atomic_load(&c->most);
+        while (in > m && !atomic_compare_exchange_weak(&c->most, &m, in)) {
+        }
+        uint64_t now = coord_clock_ns();
+        for (int k = cpus; k < (int)COORD__SPINSET_SLOTS; k++)
+            if (atomic_load(&c->set->slot[k].until) > now)
+                atomic_fetch_add(&c->stray, 1);
+        /* Let the others run while we hold the slot: they must not get
+         * one too. */
+        sched_yield();
+        atomic_fetch_sub(&c->inside, 1);
+        atomic_fetch_add(&c->spins, 1);
+        coord__spin_end(&s);
+    }
+    return 0;
+}
+
+/* Many parties spinning on one object at once (a manager's server and
+ * 2 * cpus + 2 clients): never more than one per CPU inside a spin. Fills
+ * *out (the caller asserts, once it has cleaned up). */
+struct census_result {
+    uint32_t n, started, most, stray, spins;
+    int cpus;
+};
+
+static void census(struct coord__spinset *set, struct census_result *out)
+{
+    struct spin_census *c = mmap(NULL, sizeof *c, PROT_READ | PROT_WRITE,
+                                 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ASSERT_TRUE(c != MAP_FAILED);
+    memset(c, 0, sizeof *c);
+    c->set = set;
+    int cpus = coord__spin_cpus();
+    int n = 2 * cpus + 3;
+    if (n > 40)
+        n = 40;
+    pid_t pids[40];
+    struct census_arg args[40];
+    for (int i = 0; i < n; i++) {
+        args[i] = (struct census_arg){c, i == 0};
+        pids[i] = test_fork(census_child, &args[i]);
+    }
+    for (int i = 0; i < n; i++)
+        test_join_ok(pids[i], 60000);
+    *out = (struct census_result){(uint32_t)n, atomic_load(&c->start),
+                                  atomic_load(&c->most),
+                                  atomic_load(&c->stray),
+                                  atomic_load(&c->spins), cpus};
+    munmap(c, sizeof *c);
+}
+
+static void census_check(const struct census_result *r)
+{
+    ASSERT_EQ(r->started, r->n);
+    ASSERT_LE(r->most, r->cpus);
+    ASSERT_EQ(r->stray, 0);
+    /* The lead's spins never wait for a slot: 2000 of them at least; and
+     * with 2 CPUs or more, the first member's claim finds its slot free. */
+    ASSERT_GE(r->spins, r->cpus >= 2 ? 2001 : 2000);
+}
+
+TEST(wait_members_spin_at_most_one_per_cpu)
+{
+    struct coord__spinset *set = anon_spinset();
+    struct census_result r;
+    census(set, &r);
+    munmap(set, sizeof *set);
+    census_check(&r);
+}
+
 struct shared_word {
     _Atomic uint32_t word, sleepers;
 };
@@ -297,6 +476,68 @@ TEST(wait_manager_shares_its_spinset)
     ASSERT_TRUE(coord__mspin_open("/nonexistent/coord.sock") == NULL);
 }
 
+static int getter_child(void *arg)
+{
+    const char *path = arg;
+    coord_mclient *c;
+    if (coord_mclient_connect(&c, path, 20000))
+        return 2;
+    coord_mval v;
+    for (int i = 0; i < 3000; i++)
+        if (coord_mclient_get(c, "d", "k", &v, 20000) != COORD_ENOTFOUND)
+            return 3;
+    coord_mclient_close(c);
+    return 0;
+}
+
+/* A manager's clients spin only in the member slots: with 2 * cpus + 2 of
+ * them getting at once, the spinset never shows more spinners than CPUs,
+ * nor a slot beyond them open (the clients' pid slots, before the cap).
+ * Then the same census as above, on the manager's own spinset. */
+TEST(wait_manager_spins_at_most_one_per_cpu)
+{
+    coord_manager *m;
+    ASSERT_OK(coord_manager_start(&m, NULL, NULL));
+    const char *path = coord_manager_path(m);
+    struct coord__spinset *set = NULL;
+    WAIT_FOR((set = coord__mspin_open(path)) != NULL, 20000);
+    int cpus = coord__spin_cpus();
+    int n = 2 * cpus + 2;
+    if (n > 34)
+        n = 34;
+    pid_t pids[34];
+    for (int i = 0; i < n; i++)
+        pids[i] = test_fork(getter_child, (void *)path);
+    /* Look until every client is done (each is bounded by its deadlines). */
+    uint32_t most = 0, stray = 0;
+    int failed = 0;
+    for (int done = 0; done < n;) {
+        uint64_t now = coord_clock_ns();
+        uint32_t k = coord__spinset_count(set, now);
+        most = k > most ? k : most;
+        for (uint32_t i = (uint32_t)cpus; i < COORD__SPINSET_SLOTS; i++)
+            stray += atomic_load(&set->slot[i].until) > now;
+        done = 0;
+        for (int i = 0; i < n; i++) {
+            int st;
+            if (pids[i] && waitpid(pids[i], &st, WNOHANG) == pids[i]) {
+                failed += !WIFEXITED(st) || WEXITSTATUS(st) != 0;
+                pids[i] = 0;
+            }
+            done += pids[i] == 0;
+        }
+    }
+    struct census_result r;
+    census(set, &r);
+    coord__mspin_close(set, false);
+    /* Stopped before asserting: a failure leaves no server behind. */
+    ASSERT_OK(coord_manager_stop(m, 10000));
+    ASSERT_EQ(failed, 0);
+    ASSERT_LE(most, cpus);
+    ASSERT_EQ(stray, 0);
+    census_check(&r);
+}
+
 #define TEST_LIST(X)                                                           \
     X(spin_cpus_taken_reads_the_load)                                          \
     X(spin_slow_step_backs_off)                                                \
@@ -304,8 +545,12 @@ TEST(wait_manager_shares_its_spinset)
     X(spin_yields_once_after_its_solo_time)                                    \
     X(wait_spinset_counts_open_windows_only)                                   \
     X(wait_gate_discounts_the_objects_spinners)                                \
+    X(wait_gate_decision_is_pure)                                              \
+    X(wait_member_slots_cap_at_cpus)                                           \
+    X(wait_members_spin_at_most_one_per_cpu)                                   \
     X(wait_change_sleeps_until_woken_by_another_process)                       \
     X(wait_change_ends_at_its_deadline)                                        \
-    X(wait_manager_shares_its_spinset)
+    X(wait_manager_shares_its_spinset)                                         \
+    X(wait_manager_spins_at_most_one_per_cpu)
 #define HELPER_LIST(X)
 TEST_MAIN()

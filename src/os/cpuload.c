@@ -23,6 +23,7 @@ int coord__cpus_runnable(int *cpus)
     /* "0.52 0.58 0.59 3/211 12345": the fourth field is the number of
      * runnable tasks right now (the reader included) / all tasks. */
     char buf[128];
+    *cpus = online_cpus(); /* also when the load cannot be read */
     int fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
@@ -42,6 +43,5 @@ int coord__cpus_runnable(int *cpus)
     long running = strtol(p, &end, 10);
     if (end == p || *end != '/' || running < 1)
         return -1;
-    *cpus = online_cpus();
     return running > INT32_MAX ? INT32_MAX : (int)running;
 }

@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: MIT */
+/* report-figures.c: which plots each experiment of the report gets, drawn from its JSON. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "report-parts.h"
+
+/* Draws `p` (plots/NAME.svg by coord itself, .dat, .gp, and the PNG when
+ * gnuplot is installed) and puts it in the document as a figure. */
+static void draw(struct report *r, const struct rplot *p, const char *caption)
+{
+    char why[256];
+    bool png = false;
+    if (rplot_draw(p, r->out, &png, why, sizeof why) != 0) {
+        rdoc_para(&r->doc, "Plot *%s* not drawn: %s.", p->title, why);
+        r->plots_failed++;
+        return;
+    }
+    rdoc_plot(&r->doc, p, caption, png);
+    report_add_file(r, "plots/%s.svg", p->name);
+    if (png)
+        report_add_file(r, "plots/%s.png", p->name);
+    report_add_file(r, "plots/%s.dat", p->name);
+    report_add_file(r, "plots/%s.gp", p->name);
+    r->plots_drawn++;
+}
+
+/* Names a plot: its file stem and the three texts gnuplot prints. The
+ * caller sets the axes' flags (log scales, bars) in its initializer. */
+static void plot_titles(struct rplot *p, const char *name, const char *title,
+                        const char *xlabel, const char *ylabel)
+{
+    snprintf(p->name, sizeof p->name, "%s", name);
+    snprintf(p->title, sizeof p->title, "%s", title);
+    snprintf(p->xlabel, sizeof p->xlabel, "%s", xlabel);
+    snprintf(p->ylabel, sizeof p->ylabel, "%s", ylabel);
+}
+
+/* Series over the interval from the rows of `arr`: y from `ykey`, grouped
+ * by `group` (e.g. the workload), at most RPLOT_MAX_SERIES groups. */
+static void interval_series(struct rplot *p, const struct json *arr,
+                            const char *group, const char *ykey,
+                            const char *name_suffix, double scale)
+{
+    for (size_t i = 0; arr && i < arr->n; i++) {
+        const struct json *row = arr->items[i];
+        char lb[32];
+        const char *label = report_interval_label(row, lb, sizeof lb);
+        double y = json_num(json_get(row, ykey), NAN) * scale;
+        if (!label || !isfinite(y))
+            continue;
+        double x = report_interval_x(row, label);
+        if (!isfinite(x) || x <= 0)
+            continue;
+        const char *g = group ? json_str(json_get(row, group)) : NULL;
+        char name[64];
+        snprintf(name, sizeof name, "%s%s", g ? g : "", name_suffix);
+        rplot_point(rplot_series_named(p, name), x, y, label);
+    }
+}
+
+/* The rows of `j` that carry `key`, for a plot of `what`; NULL after the
+ * report says there is nothing to plot. */
+static const struct json *plot_rows(struct report *r, const struct json *j,
+                                    const char *what, const char *key)
+{
+    const struct json *rows = report_rows_with(j, key);
+    if (!rows)
+        rdoc_para(&r->doc, "No %s rows (`%s`) in the JSON: no plot.", what,
+                  key);
+    return rows;
+}
+
+static void plots_interval(struct report *r, const struct json *j)
+{
+    const struct json *rows = plot_rows(r, j, "interval", "overhead_pct");
+    if (!rows)
+        return;
+    const struct json *py = json_path(j, "python.rows");
+    if (py && !report_array_of_objects(py))
+        py = NULL;
+    struct rplot p = {.logx = true};
+    plot_titles(&p, "interval-overhead", "Check overhead against the interval",
+                "check every K iterations", "overhead (%)");
+    interval_series(&p, rows, report_work_key(rows), "overhead_pct", " (C)", 1.0);
+    if (py)
+        interval_series(&p, py, report_work_key(py), "overhead_pct", " (Python)",
+                        1.0);
+    draw(r, &p, "Overhead of the flag checks against the check interval");
+    struct rplot q = {.logx = true, .logy = true};
+    plot_titles(&q, "interval-latency", "Stop latency against the interval",
+                "check every K iterations", "stop latency, median (µs)");
+    interval_series(&q, rows, report_work_key(rows), "stop_latency_p50_ns", " (C)",
+                    1e-3);
+    if (py)
+        interval_series(&q, py, report_work_key(py), "stop_latency_p50_ns",
+                        " (Python)", 1e-3);
+    draw(r, &q, "Stop latency (claim to the last worker out) against the "
+                "check interval");
+}
+
+static void plots_spectrum(struct report *r, const struct json *j)
+{
+    struct spec_row rows[128];
+    size_t n = report_spectrum_rows(j, rows, 128);
+    if (n == 0) {
+        rdoc_para(&r->doc, "No spectrum rows (`mechanism`, `ns_per_op_p50`) "
+                           "in the JSON: no plot.");
+        return;
+    }
+    struct rplot p = {.bars = true, .logy = true};
+    plot_titles(&p, "spectrum",
+                "Cost of one access, by mechanism (log scale)", "mechanism",
+                "ns per operation (median)");
+    /* Bars follow the C rows' order; Python-only mechanisms come after. */
+    struct rplot_series *c = rplot_series(&p, "coord (C)");
+    struct rplot_series *py = rplot_series(&p, "Python multiprocessing");
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < n; i++) {
+            if (rows[i].python != (pass == 1))
+                continue;
+            bool in_c = false;
+            for (size_t k = 0; k < c->n; k++)
+                in_c |= !strcmp(c->label[k], rows[i].mech);
+            if (pass == 1 && !in_c)
+                rplot_point(c, (double)c->n, NAN, rows[i].mech);
+            rplot_point(pass ? py : c, (double)i, rows[i].ns, rows[i].mech);
+        }
+    if (py->n == 0)
+        p.n_series = 1;
+    draw(r, &p, "Per-access cost of each mechanism, C and Python, log "
+                "scale");
+}
+
+static void plots_queue(struct report *r, const struct json *j)
+{
+    const struct json *rows = plot_rows(r, j, "queue", "msgs_per_s");
+    if (!rows)
+        return;
+    struct rplot p = {.bars = true, .logy = true};
+    plot_titles(&p, "queue-throughput",
+                "Queue throughput with poison-pill shutdown (log scale)",
+                "case (producers -> consumers, message size)",
+                "messages per second");
+    for (size_t i = 0; i < rows->n; i++) {
+        const struct json *row = rows->items[i];
+        const char *impl = json_str(json_get(row, "impl"));
+        const char *cs = json_str(json_get(row, "case"));
+        double v = json_num(json_get(row, "msgs_per_s"), NAN);
+        if (!isfinite(v) || v <= 0)
+            continue;
+        char label[32];
+        snprintf(label, sizeof label, "%s %.0fB", cs ? cs : "?",
+                 json_num(json_get(row, "msg_bytes"), 0));
+        rplot_point(rplot_series_named(&p, impl ? impl : "coord"), (double)i,
+                    v, label);
+    }
+    draw(r, &p, "Messages per second through coord's queue, a pipe and "
+                "Python's multiprocessing.Queue, each ended by one pill per "
+                "consumer");
+}
+
+static void plots_fraud(struct report *r, const struct json *j)
+{
+    const struct json *rows = plot_rows(r, j, "fraud", "latency_p50_us");
+    if (!rows)
+        return;
+    struct rplot p = {.logx = true, .logy = true};
+    plot_titles(&p, "fraud-latency",
+                "Fraud screening: response latency and loser waste",
+                "check every K history look-ups", "µs");
+    /* Only the early-exit rows go on the interval axis. */
+    struct rplot_series *p50 = rplot_series(&p, "response p50");
+    struct rplot_series *p99 = rplot_series(&p, "response p99");
+    struct rplot_series *w = rplot_series(&p, "loser time after a claim (mean)");
+    for (size_t i = 0; i < rows->n; i++) {
+        const struct json *row = rows->items[i];
+        if (!json_true(json_get(row, "early_exit")))
+            continue;
+        char lb[32];
+        const char *label = report_interval_label(row, lb, sizeof lb);
+        if (!label)
+            continue;
+        double x = report_interval_x(row, label);
+        if (!isfinite(x) || x <= 0)
+            continue;
+        rplot_point(p50, x, json_num(json_get(row, "latency_p50_us"), NAN),
+                    label);
+        rplot_point(p99, x, json_num(json_get(row, "latency_p99_us"), NAN),
+                    label);
+        double wv = json_num(json_get(row, "stop_latency_mean_us"), NAN);
+        if (isfinite(wv) && wv > 0)
+            rplot_point(w, x, wv, label);
+    }
+    draw(r, &p, "Fraud screening: response latency and the time losers "
+                "spend after a claim, against the check interval");
+
+    /* The other half of slide 10: what frequent checks cost. */
+    struct rplot q = {.logx = true, .yzero = true};
+    plot_titles(&q, "fraud-throughput", "Fraud screening: throughput",
+                "check every K history look-ups", "transactions per second");
+    struct rplot_series *tp = rplot_series(&q, "early exit");
+    double off = NAN, xmin = INFINITY, xmax = 0;
+    for (size_t i = 0; i < rows->n; i++) {
+        const struct json *row = rows->items[i];
+        double v = json_num(json_get(row, "tx_per_s"), NAN);
+        if (!json_true(json_get(row, "early_exit"))) {
+            off = v;
+            continue;
+        }
+        char lb[32];
+        const char *label = report_interval_label(row, lb, sizeof lb);
+        double x = label ? report_interval_x(row, label) : NAN;
+        if (!isfinite(x) || x <= 0 || !isfinite(v))
+            continue;
+        rplot_point(tp, x, v, label);
+        xmin = x < xmin ? x : xmin;
+        xmax = x > xmax ? x : xmax;
+    }
+    if (isfinite(off) && tp->n > 0) {
+        struct rplot_series *b = rplot_series(&q, "no early exit");
+        rplot_point(b, xmin, off, "off");
+        rplot_point(b, xmax, off, "off");
+    }
+    draw(r, &q, "Fraud screening: transactions per second against the check "
+                "interval (the line: without early exit)");
+}
+
+void report_figures(struct report *r, const struct exp *e)
+{
+    if (!strcmp(e->name, "interval"))
+        plots_interval(r, e->j);
+    else if (!strcmp(e->name, "spectrum"))
+        plots_spectrum(r, e->j);
+    else if (!strcmp(e->name, "queue"))
+        plots_queue(r, e->j);
+    else if (!strcmp(e->name, "fraud"))
+        plots_fraud(r, e->j);
+}

@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: MIT */
+/* pool_death.c: dead pool workers: one poll() over their pidfds, each task of a dead worker's chunk settled exactly once, replacement. */
+#include <sys/wait.h>
+
+#include "pool_internal.h"
+
+/* Dead workers are looked for (one poll() over every pidfd) at most this
+ * often while the pool is busy. */
+#define POOL_DEATH_POLL_NS 1000000ull
+
+struct fail_arg {
+    coord_pool *p;
+    int status;
+    const char *cause;
+};
+
+static void fail_entry(const struct task_ent *e, const unsigned char *ent,
+                       size_t len, void *arg)
+{
+    (void)ent;
+    (void)len;
+    struct fail_arg *f = arg;
+    coord__pool_fail_task(f->p, e->id, f->status, e->attempt - 1, -1, 0,
+                          f->cause);
+}
+
+/* Nobody is left to run tasks: report every outstanding one as failed
+ * with `status`. */
+static void fail_outstanding(coord_pool *p, int status, const char *cause)
+{
+    struct fail_arg f = {p, status, cause};
+    for (size_t i = 0; i < p->retry_n; i++) {
+        struct task_ent e;
+        memcpy(&e, p->retry[i].ent, sizeof e);
+        coord__pool_fail_task(p, e.id, status, e.attempt - 1, -1, 0, cause);
+        free(p->retry[i].ent);
+    }
+    p->retry_n = 0;
+    coord__pool_chunk_entries(p->sbuf, p->open_len, fail_entry, &f);
+    p->open_count = 0;
+    p->open_len = coord__pool_chunk_begin(p->sbuf, p->next_seq);
+    for (;;) {
+        size_t len;
+        /* Its own buffer: this can run inside submit, whose chunk is
+         * waiting in sbuf. */
+        int r = coord_queue_get(p->tasks, p->dbuf, p->tchunk_cap, &len, 0);
+        if (r == COORD_PILL)
+            continue;
+        if (r != 0)
+            break;
+        coord__pool_chunk_entries(p->dbuf, len, fail_entry, &f);
+    }
+    /* Anything else without a result was lost with a worker whose record
+     * could not show it; it must not stay pending forever. */
+    for (uint64_t id = 0; id < p->next_id; id++)
+        if (!is_completed(p, id))
+            coord__pool_fail_task(p, id, status, 0, -1, 0, cause);
+}
+
+static bool same_chunk(const void *msg, size_t len, bool pill, void *arg)
+{
+    const uint64_t *seq = arg;
+    struct chunk_hdr h;
+    if (pill || len < sizeof h)
+        return false;
+    memcpy(&h, msg, sizeof h);
+    return h.seq == *seq;
+}
+
+/* What happens to each task of a dead worker's chunk that has no result. */
+struct dead_arg {
+    coord_pool *p;
+    unsigned worker;
+    int status;
+    uint32_t index, running; /* entry being walked; the one that ran */
+    bool busy;               /* the worker had started the chunk */
+};
+
+static void settle_entry(const struct task_ent *e, const unsigned char *ent,
+                         size_t len, void *arg)
+{
+    struct dead_arg *d = arg;
+    coord_pool *p = d->p;
+    uint32_t i = d->index++;
+    if (e->id >= p->next_id || is_completed(p, e->id))
+        return;
+    if (!d->busy || i != d->running) {
+        /* Never started: queued again as the same attempt. */
+        if (coord__pool_push_retry(p, ent, len) == 0)
+            return;
+        coord__pool_fail_task(p, e->id, COORD_EPEERDIED, e->attempt - 1,
+                              (int)d->worker, 0,
+                              "out of memory to queue it again");
+        return;
+    }
+    /* It was running when its worker died: queued again as the next
+     * attempt (its header rewritten in the record, which is about to be
+     * cleared anyway), or reported. */
+    if (e->attempt <= p->o.retries) {
+        struct task_ent next = *e;
+        next.attempt++;
+        memcpy((unsigned char *)ent, &next, sizeof next);
+        if (coord__pool_push_retry(p, ent, len) == 0) {
+            p->st.retried++;
+            return;
+        }
+    }
+    char cause[64];
+    coord__status_text(d->status, cause, sizeof cause);
+    coord__pool_fail_task(p, e->id, COORD_EPEERDIED, e->attempt,
+                          (int)d->worker, d->status, cause);
+}
+
+/* Worker i is dead (its record no longer changes): the results it
+ * finished of the chunk in its record but had not sent go to the parent.
+ * Returns the number of tasks of that chunk (0: none, or malformed);
+ * *nres gets how many of them have their result there. */
+static uint32_t keep_record_results(coord_pool *p, unsigned i, uint32_t *nres)
+{
+    struct wrec *w = rec_of(p, i);
+    uint32_t n = atomic_load_explicit(&w->nres, memory_order_acquire);
+    size_t mlen = w->msg_len;
+    uint32_t count =
+        mlen <= p->tchunk_cap
+            ? coord__pool_chunk_entries(rec_msg(p, w), mlen, NULL, NULL)
+            : 0;
+    if (n > count)
+        n = count;
+    if (n > 0)
+        coord__pool_add_results(p, rec_res(p, w), p->rchunk_cap,
+                                sizeof(struct rchunk_hdr), n, (int)i);
+    *nres = n;
+    return count;
+}
+
+/* Worker i has been reaped: account for it, settle its chunk. */
+static void handle_exit(coord_pool *p, unsigned i)
+{
+    int status = p->kids[i].status;
+    struct wrec *w = rec_of(p, i);
+    unsigned char *msg = rec_msg(p, w);
+    uint32_t state = atomic_load_explicit(&w->state, memory_order_acquire);
+    p->live--;
+    /* A clean exit after a pill. Reaped elsewhere (SIGCHLD ignored), its
+     * status is unknown; having said W_EXITED, it had finished its work. */
+    if (state == W_EXITED &&
+        (status == COORD__STATUS_UNKNOWN ||
+         (WIFEXITED(status) && WEXITSTATUS(status) == 0))) {
+        p->pill_exits++;
+        return;
+    }
+    p->st.deaths++;
+    /* Results the dead worker committed are in the queue, and those of
+     * its chunk it finished but had not sent are in its record: read them
+     * all first, so that "no result" below really means none. */
+    coord__pool_drain_all(p);
+    size_t mlen = w->msg_len;
+    uint32_t nres;
+    uint32_t count = keep_record_results(p, i, &nres);
+    bool inflight = false;
+    struct chunk_hdr ch;
+    memcpy(&ch, msg, sizeof ch);
+    if (state != W_EXITED && count > 0 && ch.seq < p->next_seq &&
+        coord__queue_hold_get(p->tasks) == 0) {
+        /* Holding the consumer lock: no get commits while we look. The
+         * dead worker may have copied this chunk and died before its get
+         * committed; a live worker then took it, and may have finished it
+         * and taken another since the drain above. Drain again now that no
+         * record can change: a result put before this point is read here,
+         * and a worker that has not put one still shows the chunk. */
+        coord__pool_drain_all(p);
+        inflight = coord__queue_scan_held(p->tasks, same_chunk, &ch.seq) == 0;
+        for (unsigned j = 0; inflight && j < p->o.workers; j++) {
+            if (j == i)
+                continue;
+            struct wrec *o = rec_of(p, j);
+            uint32_t os = atomic_load_explicit(&o->state, memory_order_acquire);
+            if ((os == W_TAKING || os == W_BUSY) &&
+                same_chunk(rec_msg(p, o), o->msg_len, false, &ch.seq))
+                inflight = false;
+        }
+        coord__queue_release_get(p->tasks);
+    }
+    if (inflight) {
+        /* Every task of the chunk without a result: the one running is
+         * retried (as attempt + 1) or reported with the cause; the ones
+         * not started are queued again as they were. */
+        struct dead_arg d = {p, i, status, 0, nres, state == W_BUSY};
+        coord__pool_chunk_entries(msg, mlen, settle_entry, &d);
+    }
+    /* Clear the record so a stale copy is never matched again. */
+    memset(msg, 0, sizeof ch);
+    /* It left because a queue failed, not because of a task: every
+     * replacement would fail the same way (and be replaced, forever). */
+    if (atomic_load_explicit(&w->qerr, memory_order_acquire) != 0)
+        coord__pool_break(p, "a worker's queue operation failed");
+    if (!p->o.no_replace && !p->closed && !p->broken &&
+        coord__pool_spawn_worker(p, i) == 0) {
+        p->st.restarts++;
+        p->slot_restarts[i]++;
+    }
+    /* No worker left (replacement off, shut down, or fork failing): the
+     * outstanding tasks can never run; say so rather than wait. */
+    if (p->live == 0)
+        fail_outstanding(p, COORD_EPEERDIED, "no live worker");
+}
+
+/* Reap every worker that has ended within timeout_ms (one poll() over all
+ * pidfds). Returns how many. */
+int coord__pool_reap_some(coord_pool *p, int timeout_ms)
+{
+    p->last_poll_ns = coord_clock_ns();
+    int n = coord__child_poll(p->kids, p->o.workers, p->pfd, p->ended,
+                              timeout_ms);
+    /* After a break every worker is accounted for (see coord__pool_break). */
+    for (int k = 0; k < n && !p->broken; k++)
+        handle_exit(p, (unsigned)p->ended[k]);
+    return n < 0 ? 0 : n;
+}
+
+/* Look for dead workers, at most once per POOL_DEATH_POLL_NS. */
+int coord__pool_reap_due(coord_pool *p)
+{
+    if (coord_clock_ns() - p->last_poll_ns < POOL_DEATH_POLL_NS)
+        return 0;
+    return coord__pool_reap_some(p, 0);
+}
+
+/*
+ * A shared queue of the pool was found broken (by the parent's own put or
+ * get, or by a worker that exited with POOL_EXIT_QUEUE): nothing more can
+ * go through it, and a replacement worker would fail at its first get. So
+ * the pool stops: every worker is killed and reaped, the results already
+ * in their records are kept, every other outstanding task is reported
+ * with COORD_EPROTO and the cause, and the pool's calls return
+ * COORD_EPROTO from now on (results stay readable, shutdown joins).
+ */
+void coord__pool_break(coord_pool *p, const char *cause)
+{
+    if (p->broken)
+        return;
+    p->broken = COORD_EPROTO;
+    for (unsigned j = 0; j < p->o.workers; j++) {
+        if (p->kids[j].pid <= 0)
+            continue;
+        coord__child_kill(&p->kids[j]);
+        uint32_t nres;
+        (void)keep_record_results(p, j, &nres);
+    }
+    /* Those reaped by a poll but not yet handled are gone too. */
+    p->live = 0;
+    char text[64];
+    snprintf(text, sizeof text, "pool broken: %s", cause);
+    fail_outstanding(p, COORD_EPROTO, text);
+}
+

@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: MIT */
+/* pool_internal.h: what the pool's files share: limits, the chunk and record layouts, struct coord_pool, and the functions each file gives the others. */
+#ifndef COORD_POOL_INTERNAL_H
+#define COORD_POOL_INTERNAL_H
+
+#include <stdalign.h>
+#include <string.h>
+
+#include "internal.h"
+#include "queue_internal.h"
+
+/*
+ * The pool is split by concept: pool.c (start, submit, result, shutdown,
+ * the parent's pump), pool_map.c (coord_pool_map), pool_dispatch.c (chunks:
+ * their layout, the automatic chunk size, sending chunks and retries),
+ * pool_worker.c (the worker process), pool_results.c (results in the
+ * parent's memory), pool_death.c (dead workers: reaping, settling their
+ * chunk, replacing them).
+ */
+
+/* Worker record states (shared). */
+enum { W_NEW = 0, W_TAKING = 1, W_BUSY = 2, W_EXITED = 3 };
+
+/* A worker's exit status when a queue operation failed (qerr says which):
+ * not a task's doing, and a replacement would fail the same way. */
+#define POOL_EXIT_QUEUE 120
+
+/*
+ * A task message is a chunk: a chunk header, then `count` entries, each an
+ * entry header and the task's bytes, padded to 8. `seq` names the chunk
+ * (1, 2, ...; a zeroed record has 0, which no chunk carries). A result
+ * message is a result chunk in the same layout.
+ */
+struct chunk_hdr {
+    uint64_t seq;
+    uint32_t count;
+    uint32_t bytes; /* the whole message */
+};
+
+struct task_ent {
+    uint64_t id;
+    uint32_t attempt; /* >= 1 */
+    uint32_t len;
+};
+
+struct rchunk_hdr {
+    uint64_t ns; /* time the worker spent running the chunk's tasks */
+    uint32_t count;
+    int32_t worker;
+};
+
+struct result_ent {
+    uint64_t id;
+    int32_t status;
+    uint32_t attempt;
+    uint32_t len;
+    uint32_t reserved;
+};
+
+/*
+ * One per worker slot, in shared memory. `msg` receives the task chunk
+ * straight from coord_queue_get (bytes and msg_len are written before the
+ * get's commit), which is what makes the in-flight chunk findable after a
+ * death. `res` is the result chunk being built: entry i is complete once
+ * `nres` > i, so a dead worker's finished results are not lost.
+ */
+struct wrec {
+    alignas(COORD__CACHE_LINE) _Atomic uint32_t state;
+    _Atomic uint32_t nres;
+    _Atomic uint64_t done;
+    size_t msg_len;
+    /* Set by the worker before it exits with POOL_EXIT_QUEUE: the code its
+     * queue operation failed with (COORD_EPROTO for a malformed chunk). */
+    _Atomic int32_t qerr;
+    alignas(COORD__CACHE_LINE) unsigned char data[]; /* msg, then res */
+};
+
+/* A result not yet read: its record, and its bytes at `off` in the arena. */
+struct local_result {
+    coord_task_result r;
+    size_t off;
+};
+
+/* A task to queue again after a death: its entry (header and bytes). */
+struct retry_ent {
+    unsigned char *ent;
+    size_t len;
+};
+
+struct coord_pool {
+    coord_pool_opts o;
+    coord_task_fn fn;
+    void *arg;
+    void *shm;
+    coord_queue *tasks, *results;
+    unsigned char *recs;
+    size_t rec_size, task_ent_max, result_ent_max, tchunk_cap, rchunk_cap;
+    unsigned chunk_max; /* tasks per chunk at most */
+    coord__child *kids;
+    struct pollfd *pfd; /* scratch for coord__child_poll */
+    size_t *ended;
+    uint64_t *slot_restarts;
+    unsigned live;
+    unsigned spawn_index; /* read by a freshly forked worker */
+    uint64_t next_id, next_seq;
+    uint64_t last_poll_ns;
+    uint8_t *completed; /* bitmap by task id */
+    size_t completed_bytes;
+    struct local_result *res; /* results not yet read: [res_head, res_n) */
+    size_t res_head, res_n, res_cap;
+    unsigned char *arena; /* result bytes: [0, arena_n) */
+    size_t arena_n, arena_cap;
+    struct retry_ent *retry;
+    size_t retry_n, retry_cap;
+    /* the chunk being filled by submit (sbuf: open_count entries, open_len
+     * bytes; it holds at most open_k); the result chunk drain buffer; the
+     * dead-task drain buffer */
+    unsigned char *sbuf, *rbuf, *dbuf;
+    size_t open_len;
+    unsigned open_count, open_k;
+    size_t map_left;  /* tasks a running map has still to submit, else 0 */
+    /* A running map: the results of tasks [first, first + n) go straight
+     * to its arrays (not to the local list). */
+    struct {
+        bool on;
+        uint64_t first;
+        size_t n, size, got, failed;
+        unsigned char *out;
+        coord_task_result *info;
+    } map;
+    double cost_ns;   /* moving average of one task's run time, 0: none */
+    uint64_t cost_samples;
+    unsigned auto_k;  /* the automatic chunk now */
+    bool closed;      /* no more submits; pills go out */
+    int broken;       /* 0, or COORD_EPROTO: a shared queue was found
+                         broken, every worker is gone, calls fail */
+    bool joined;      /* every worker reaped after shutdown */
+    uint64_t pills_put, pill_exits;
+    coord_pool_stats st;
+};
+
+static inline struct wrec *rec_of(const coord_pool *p, unsigned i)
+{
+    return (struct wrec *)(p->recs + (size_t)i * p->rec_size);
+}
+
+static inline unsigned char *rec_msg(const coord_pool *p, struct wrec *w)
+{
+    (void)p;
+    return w->data;
+}
+
+static inline unsigned char *rec_res(const coord_pool *p, struct wrec *w)
+{
+    return w->data + p->tchunk_cap;
+}
+
+static inline size_t round64(size_t n)
+{
+    return (n + COORD__CACHE_LINE - 1) & ~(size_t)(COORD__CACHE_LINE - 1);
+}
+
+static inline size_t round8(size_t n)
+{
+    return (n + 7) & ~(size_t)7;
+}
+
+
+static inline bool is_completed(const coord_pool *p, uint64_t id)
+{
+    return id / 8 < p->completed_bytes &&
+           (p->completed[id / 8] >> (id % 8) & 1u) != 0;
+}
+
+static inline uint64_t pending(const coord_pool *p)
+{
+    return p->next_id - p->st.succeeded - p->st.failed;
+}
+
+/* pool.c: the parent's pump */
+int coord__pool_left_ms(uint64_t deadline);
+void coord__pool_pump(coord_pool *p, int wait_ms);
+
+/* pool_dispatch.c: chunks */
+uint32_t coord__pool_chunk_entries(const unsigned char *msg, size_t len,
+                                   void (*fn)(const struct task_ent *e,
+                                              const unsigned char *ent,
+                                              size_t ent_len, void *arg),
+                                   void *arg);
+size_t coord__pool_chunk_begin(unsigned char *buf, uint64_t seq);
+void coord__pool_learn_cost(coord_pool *p, uint64_t ns, uint32_t count);
+unsigned coord__pool_choose_k(const coord_pool *p);
+int coord__pool_push_retry(coord_pool *p, const void *ent, size_t len);
+int coord__pool_flush_retries(coord_pool *p);
+int coord__pool_flush_open(coord_pool *p);
+int coord__pool_send(coord_pool *p, unsigned char *msg, size_t len);
+
+/* pool_worker.c: the worker */
+int coord__pool_spawn_worker(coord_pool *p, unsigned i);
+
+/* pool_results.c: results in the parent */
+int coord__pool_reserve_id(coord_pool *p, uint64_t id);
+int coord__pool_reserve_results(coord_pool *p, size_t extra);
+void coord__pool_fail_task(coord_pool *p, uint64_t id, int status,
+                           unsigned attempts, int worker, int wait_status,
+                           const char *cause);
+uint32_t coord__pool_add_results(coord_pool *p, const unsigned char *msg,
+                                 size_t len, size_t off, uint32_t count,
+                                 int worker);
+int coord__pool_take_results(coord_pool *p, int timeout_ms);
+int coord__pool_drain_all(coord_pool *p);
+int coord__pool_drain_results(coord_pool *p);
+
+/* pool_death.c: dead workers */
+int coord__pool_reap_some(coord_pool *p, int timeout_ms);
+int coord__pool_reap_due(coord_pool *p);
+void coord__pool_break(coord_pool *p, const char *cause);
+
+#endif

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+/* queue_repair.c: the queue's recovery paths: a broken queue, a dead claimer's slots, the pool's frozen head. */
+#include <errno.h>
+#include <limits.h>
+
+#include "queue_shm.h"
+
+/* Mark the queue broken: every process's calls return COORD_EPROTO from
+ * now on, and sleepers wake to see it. Returns COORD_EPROTO. */
+int coord__queue_broken(struct coord_queue *q)
+{
+    struct qshm *s = q->s;
+    atomic_store_explicit(&s->state, ST_BROKEN, memory_order_seq_cst);
+    atomic_fetch_add_explicit(&s->put_sl.ev, 1, memory_order_seq_cst);
+    atomic_fetch_add_explicit(&s->get_sl.ev, 1, memory_order_seq_cst);
+    coord__futex_wake(&s->put_sl.ev, INT_MAX);
+    coord__futex_wake(&s->get_sl.ev, INT_MAX);
+    return COORD_EPROTO;
+}
+
+/* The get at hw waits on a slot claimed (word w) by a process that may be
+ * dead. Under the producer lock, if the claimer is gone: every slot it
+ * still claims or has stamped ahead of this one (the rest of its
+ * put_many, which never committed) becomes a skip, then this one. A skip
+ * is passed over by gets: the put never returned 0, so nothing fully put
+ * is lost. Returns 0 or a lock error. */
+int coord__queue_repair_claim(struct coord_queue *q, uint32_t h, uint64_t w)
+{
+    uint32_t pid = WORD_OWNER(w);
+    if (pid == OWNER_SKIP || pid == 0 || pid > INT_MAX ||
+        coord__proc_fate((pid_t)pid, 0) != COORD__PROC_GONE)
+        return 0;
+    uint64_t d = 0;
+    int r = coord__queue_put_lock(q, -1, &d);
+    if (r < 0)
+        return r;
+    struct slot *sl = slot_at(q, h);
+    if (atomic_load_explicit(&sl->word, memory_order_acquire) == w) {
+        for (uint32_t i = 1; i < q->capacity; i++) {
+            struct slot *o = slot_at(q, h + i);
+            uint64_t v = atomic_load_explicit(&o->word, memory_order_acquire);
+            uint32_t seq = WORD_SEQ(v);
+            if (WORD_OWNER(v) == pid && (seq == h + i || seq == h + i + 1))
+                atomic_compare_exchange_strong_explicit(
+                    &o->word, &v, WORD(h + i + 1, OWNER_SKIP),
+                    memory_order_release, memory_order_relaxed);
+        }
+        atomic_compare_exchange_strong_explicit(
+            &sl->word, &w, WORD(h + 1, OWNER_SKIP), memory_order_seq_cst,
+            memory_order_relaxed);
+    }
+    side_unlock(&q->s->plock);
+    return 0;
+}
+
+/* A get found head frozen (coord__queue_hold_get): wait for the holder by
+ * taking the consumer lock (which also thaws a head left frozen by a dead
+ * holder). Returns 0 or a lock error. */
+int coord__queue_wait_thaw(struct coord_queue *q, int timeout_ms, uint64_t *d)
+{
+    int r = coord__queue_get_lock(q, timeout_ms, d);
+    if (r < 0)
+        return r;
+    side_unlock(&q->s->clock);
+    return 0;
+}
+
+int coord__queue_hold_get(coord_queue *q)
+{
+    uint64_t d = 0;
+    int r = coord__queue_get_lock(q, -1, &d);
+    if (r < 0)
+        return r;
+    /* Freeze head: every get's commit is a CAS that expects it unfrozen,
+     * and a get that finds it frozen waits for this lock. */
+    atomic_fetch_or_explicit(&q->s->head, HEAD_FROZEN, memory_order_seq_cst);
+    return 0;
+}
+
+void coord__queue_release_get(coord_queue *q)
+{
+    atomic_fetch_and_explicit(&q->s->head, ~HEAD_FROZEN, memory_order_seq_cst);
+    side_unlock(&q->s->clock);
+}
+
+int coord__queue_scan_held(coord_queue *q,
+                           bool (*fn)(const void *msg, size_t len, bool pill,
+                                      void *arg),
+                           void *arg)
+{
+    /* head cannot move: the caller froze it. Walk the published slots
+     * from head (acquire: their payload is visible), passing skips. */
+    uint32_t h = (uint32_t)atomic_load_explicit(&q->s->head,
+                                                memory_order_relaxed);
+    for (uint32_t i = h; i - h < q->capacity; i++) {
+        struct slot *s = slot_at(q, i);
+        uint64_t w = atomic_load_explicit(&s->word, memory_order_acquire);
+        if (WORD_SEQ(w) != i + 1)
+            break;
+        if (WORD_OWNER(w) == OWNER_SKIP)
+            continue;
+        long n = info_len(q, s->info);
+        if (n < -1)
+            return coord__queue_broken(q);
+        if (fn(s->data, n < 0 ? 0 : (size_t)n, n < 0, arg))
+            return 1;
+    }
+    return 0;
+}
+
+int coord__queue_scan(coord_queue *q,
+                      bool (*fn)(const void *msg, size_t len, bool pill,
+                                 void *arg),
+                      void *arg)
+{
+    if (!q || !fn)
+        return COORD_EINVAL;
+    int r = coord__queue_hold_get(q);
+    if (r < 0)
+        return r;
+    r = coord__queue_scan_held(q, fn, arg);
+    coord__queue_release_get(q);
+    return r;
+}

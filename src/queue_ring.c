@@ -1,0 +1,440 @@
+/* SPDX-License-Identifier: MIT */
+/* queue_ring.c: the queue's lock-free fast path: claim, fill and commit a slot; copy out and commit head. */
+#include <errno.h>
+#include <limits.h>
+#include <unistd.h>
+
+#include "queue_shm.h"
+
+/* This process's id, for claim records. Cached, and forgotten in a child
+ * of fork() (an atfork handler), so that a forked child never claims
+ * slots under its parent's pid. */
+static _Atomic uint32_t self_pid_cache;
+static pthread_once_t self_pid_once = PTHREAD_ONCE_INIT;
+
+static void self_pid_forget(void)
+{
+    atomic_store_explicit(&self_pid_cache, 0, memory_order_relaxed);
+}
+
+static void self_pid_register(void)
+{
+    pthread_atfork(NULL, NULL, self_pid_forget);
+}
+
+static uint32_t self_pid_slow(void)
+{
+    pthread_once(&self_pid_once, self_pid_register);
+    uint32_t p = (uint32_t)getpid();
+    atomic_store_explicit(&self_pid_cache, p, memory_order_relaxed);
+    return p;
+}
+
+INLINE uint32_t self_pid(void)
+{
+    uint32_t p = atomic_load_explicit(&self_pid_cache, memory_order_relaxed);
+    return __builtin_expect(p != 0, 1) ? p : self_pid_slow();
+}
+
+/*
+ * Claim the next position for process `pid`: CAS the slot's word from
+ * "free for t" to "claimed for t by pid", then help tail past it. Returns
+ * 1 (the position in *pos), 0 when the queue is full, or COORD_EPROTO.
+ *
+ * tail is a hint that any producer advances (by CAS, one position at a
+ * time, only past a slot it saw claimed), so a producer killed between its
+ * claim and its tail CAS leaves nothing behind. Room is counted against
+ * head (cached in the handle, reloaded when it says full), so at most
+ * `capacity` positions are ever claimed ahead of head.
+ */
+INLINE int claim(struct coord_queue *q, uint32_t pid, uint32_t *pos)
+{
+    struct qshm *s = q->s;
+    uint32_t t = atomic_load_explicit(&s->tail, memory_order_relaxed);
+    for (;;) {
+        if (t - q->head_cache >= q->capacity) {
+            uint32_t h = (uint32_t)atomic_load_explicit(&s->head,
+                                                        memory_order_acquire);
+            q->head_cache = h;
+            int32_t used = (int32_t)(t - h);
+            if (used < 0) {
+                /* tail lags behind head: start from head. */
+                t = h;
+                continue;
+            }
+            if ((uint32_t)used > q->capacity)
+                return coord__queue_broken(q);
+            if ((uint32_t)used == q->capacity)
+                return 0;
+        }
+        struct slot *sl = slot_at(q, t);
+        uint64_t w = atomic_load_explicit(&sl->word, memory_order_acquire);
+        if (w == (uint64_t)t) {
+            if (atomic_compare_exchange_weak_explicit(
+                    &sl->word, &w, WORD(t, pid), memory_order_seq_cst,
+                    memory_order_relaxed)) {
+                uint32_t e = t;
+                atomic_compare_exchange_strong_explicit(
+                    &s->tail, &e, t + 1, memory_order_relaxed,
+                    memory_order_relaxed);
+                *pos = t;
+                return 1;
+            }
+            continue;
+        }
+        uint32_t seq = WORD_SEQ(w);
+        if ((int32_t)(seq - t) >= 0) {
+            /* Taken for t already (or later): move tail on. */
+            uint32_t e = t;
+            if (atomic_compare_exchange_strong_explicit(
+                    &s->tail, &e, t + 1, memory_order_relaxed,
+                    memory_order_relaxed))
+                e = t + 1;
+            t = e;
+            continue;
+        }
+        if (seq == t - q->ring + 1) {
+            /* The lap before: taken by a get that committed (head moved
+             * past it) but has not freed the slot yet, or died before it
+             * did. Free it for the get (the same CAS the get makes). */
+            uint32_t h = (uint32_t)atomic_load_explicit(&s->head,
+                                                        memory_order_acquire);
+            if ((int32_t)(h - seq) >= 0) {
+                atomic_compare_exchange_strong_explicit(
+                    &sl->word, &w, (uint64_t)t, memory_order_release,
+                    memory_order_relaxed);
+                continue;
+            }
+        }
+        return 0;
+    }
+}
+
+/* The messages a put hands to put_msgs: n of them, message i at msgs[i]
+ * with lens[i] bytes (a pill: one message of info PILL_BIT). */
+struct put_src {
+    const void *const *msgs;
+    const size_t *lens;
+    size_t n;
+    bool pill;
+};
+
+/* Write message i of `m` into the slot of position p (claimed). */
+INLINE void fill_slot(struct coord_queue *q, uint32_t p,
+                      const struct put_src *m, size_t i)
+{
+    struct slot *s = slot_at(q, p);
+    if (m->pill) {
+        s->info = PILL_BIT;
+    } else {
+        s->info = (uint32_t)m->lens[i];
+        if (m->lens[i])
+            copy_msg(s->data, m->msgs[i], m->lens[i]);
+    }
+}
+
+/*
+ * Put up to m->n messages (at least one), waiting for room as timeout_ms
+ * says. Returns 0 and how many were put in *done, or an error.
+ *
+ * The first message's slot is claimed (waiting for room), then `state` is
+ * read (seq_cst: a get that saw the close and then this slot free knows
+ * no put can commit later); the other messages take the next positions
+ * that are free now (not necessarily adjacent: other producers may claim
+ * in between) and are stamped "filled" at once, still marked with our pid.
+ * The commit of the whole put is the one seq_cst store that marks the
+ * first slot filled: gets go in order, so none of the others is taken
+ * before it.
+ */
+INLINE int put_msgs(struct coord_queue *q, const struct put_src *m,
+                    size_t *done, int timeout_ms)
+{
+    struct qshm *s = q->s;
+    uint64_t deadline = 0;
+    uint32_t pid = self_pid();
+    uint32_t first = 0;
+    for (;;) {
+        uint32_t st = atomic_load_explicit(&s->state, memory_order_relaxed);
+        if (st != ST_OPEN)
+            return state_error(st);
+        int r = claim(q, pid, &first);
+        if (__builtin_expect(r > 0, 1))
+            break;
+        if (r < 0)
+            return r;
+        r = coord__queue_wait_turn(q, false, timeout_ms, &deadline);
+        if (r < 0)
+            return r;
+    }
+    struct slot *fs = slot_at(q, first);
+    uint32_t st = atomic_load_explicit(&s->state, memory_order_seq_cst);
+    if (__builtin_expect(st != ST_OPEN, 0)) {
+        /* Closed (or broken) meanwhile: give the slot up as a skip. */
+        atomic_store_explicit(&fs->word, WORD(first + 1, OWNER_SKIP),
+                              memory_order_seq_cst);
+        wake_side(q, true);
+        return state_error(st);
+    }
+    size_t k = 1;
+    for (; k < m->n; k++) {
+        uint32_t p = 0;
+        if (claim(q, pid, &p) <= 0)
+            break;
+        fill_slot(q, p, m, k);
+        atomic_store_explicit(&slot_at(q, p)->word, WORD(p + 1, pid),
+                              memory_order_release);
+    }
+    fill_slot(q, first, m, 0);
+    /* The commit: release publishes the payloads to the get that
+     * acquires this word; seq_cst orders it before the sleeper check. */
+    atomic_store_explicit(&fs->word, (uint64_t)(first + 1),
+                          memory_order_seq_cst);
+    wake_side(q, true);
+    *done = k;
+    return 0;
+}
+
+int coord_queue_put(coord_queue *q, const void *msg, size_t len,
+                    int timeout_ms)
+{
+    if (!q || (!msg && len) || coord__check_timeout(timeout_ms))
+        return COORD_EINVAL;
+    if (len > q->max_msg)
+        return COORD_EMSGSIZE;
+    struct put_src m = {&msg, &len, 1, false};
+    size_t done;
+    return put_msgs(q, &m, &done, timeout_ms);
+}
+
+int coord_queue_put_many(coord_queue *q, const void *const *msgs,
+                         const size_t *lens, size_t n, size_t *done,
+                         int timeout_ms)
+{
+    if (!q || !msgs || !lens || n == 0 || !done ||
+        coord__check_timeout(timeout_ms))
+        return COORD_EINVAL;
+    *done = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!msgs[i] && lens[i])
+            return COORD_EINVAL;
+        if (lens[i] > q->max_msg)
+            return COORD_EMSGSIZE;
+    }
+    struct put_src m = {msgs, lens, n, false};
+    return put_msgs(q, &m, done, timeout_ms);
+}
+
+int coord_queue_put_pill(coord_queue *q, int timeout_ms)
+{
+    if (!q || coord__check_timeout(timeout_ms))
+        return COORD_EINVAL;
+    struct put_src m = {NULL, NULL, 1, true};
+    size_t done;
+    return put_msgs(q, &m, &done, timeout_ms);
+}
+
+
+/* Did slot `sl`, read under word w at head hw, stay as it was (so that
+ * what we read from it is what its put wrote)? */
+static bool slot_stable(struct coord_queue *q, const struct slot *sl,
+                        uint64_t w, uint64_t hw)
+{
+    atomic_thread_fence(memory_order_acquire);
+    return atomic_load_explicit(&sl->word, memory_order_relaxed) == w &&
+           atomic_load_explicit(&q->s->head, memory_order_relaxed) == hw;
+}
+
+/* Free the slots of positions h .. h+k-1 after a get's commit: "free for
+ * the position one lap on". A CAS, because a producer may have freed one
+ * already (see claim) and refilled it. */
+static inline void free_slots(struct coord_queue *q, uint32_t h, uint32_t k)
+{
+    for (uint32_t i = 0; i < k; i++) {
+        struct slot *sl = slot_at(q, h + i);
+        uint64_t w = atomic_load_explicit(&sl->word, memory_order_relaxed);
+        if (WORD_SEQ(w) == h + i + 1)
+            atomic_compare_exchange_strong_explicit(
+                &sl->word, &w, (uint64_t)(h + i + q->ring),
+                memory_order_release, memory_order_relaxed);
+    }
+}
+
+/* Where get_msgs copies to: up to `max` messages, message i into
+ * buf + i * stride (at most `cap` bytes) with its length in lens[i]. */
+struct get_dst {
+    unsigned char *buf;
+    size_t cap, stride, max;
+    size_t *lens;
+};
+
+#define TAKE_RETRY 2 /* not a COORD_ code (COORD_PILL is 1) */
+
+/* With the message at head (hw, its slot word w) published: copy out as
+ * many as `d` takes (at least the first, or an answer about it), then
+ * commit with one CAS of head. Returns 0 (the count in *got), COORD_PILL,
+ * COORD_ENOBUFS, COORD_EPROTO, or TAKE_RETRY when head moved (another get
+ * took the message first; nothing of ours happened). */
+INLINE int take_slots(struct coord_queue *q, uint64_t hw, uint64_t w,
+                      const struct get_dst *d, size_t *got)
+{
+    struct qshm *s = q->s;
+    uint32_t h = (uint32_t)hw;
+    struct slot *first = slot_at(q, h);
+    long n = info_len(q, first->info);
+    int res = 0;
+    uint32_t k = 1;
+    if (__builtin_expect(n < -1, 0))
+        return slot_stable(q, first, w, hw) ? coord__queue_broken(q)
+                                            : TAKE_RETRY;
+    if (n == -1) {
+        d->lens[0] = 0;
+        res = COORD_PILL;
+    } else if ((size_t)n > d->cap) {
+        if (!slot_stable(q, first, w, hw))
+            return TAKE_RETRY;
+        /* Leave the message first in line; tell its length. */
+        d->lens[0] = (size_t)n;
+        return COORD_ENOBUFS;
+    } else {
+        if (n)
+            copy_msg(d->buf, first->data, (size_t)n);
+        d->lens[0] = (size_t)n;
+        /* More data messages that are already published and fit; a pill,
+         * a skip or a message too long for a record ends the batch. */
+        for (; k < d->max && k < q->capacity; k++) {
+            struct slot *sl = slot_at(q, h + k);
+            uint64_t v = atomic_load_explicit(&sl->word, memory_order_acquire);
+            if (WORD_SEQ(v) != h + k + 1 || WORD_OWNER(v) == OWNER_SKIP)
+                break;
+            long m = info_len(q, sl->info);
+            if (m < 0 || (size_t)m > d->cap)
+                break;
+            if (m)
+                copy_msg(d->buf + k * d->stride, sl->data, (size_t)m);
+            d->lens[k] = (size_t)m;
+        }
+        *got = k;
+    }
+    /* The commit. A CAS that succeeds proves that nobody took these
+     * positions meanwhile, so the slots held what we copied (a slot is
+     * reused only after head passed it). */
+    if (!atomic_compare_exchange_strong_explicit(
+            &s->head, &hw, (uint64_t)(h + k), memory_order_seq_cst,
+            memory_order_relaxed))
+        return TAKE_RETRY;
+    free_slots(q, h, k);
+    return res;
+}
+
+/* Get into `d`, waiting as timeout_ms says. Returns 0 (the count taken,
+ * >= 1, in *got), COORD_PILL or an error. */
+INLINE int get_msgs(struct coord_queue *q, const struct get_dst *d,
+                    size_t *got, int timeout_ms)
+{
+    struct qshm *s = q->s;
+    uint64_t deadline = 0;
+    if (__builtin_expect(atomic_load_explicit(&s->state, memory_order_relaxed) >
+                             ST_CLOSED,
+                         0))
+        return COORD_EPROTO;
+    for (;;) {
+        uint64_t hw = atomic_load_explicit(&s->head, memory_order_acquire);
+        uint32_t h = (uint32_t)hw;
+        struct slot *sl = slot_at(q, h);
+        uint64_t w = atomic_load_explicit(&sl->word, memory_order_acquire);
+        if (__builtin_expect(WORD_SEQ(w) == h + 1 && hw == h, 1)) {
+            if (WORD_OWNER(w) == OWNER_SKIP) {
+                if (atomic_compare_exchange_strong_explicit(
+                        &s->head, &hw, (uint64_t)(h + 1),
+                        memory_order_seq_cst, memory_order_relaxed)) {
+                    free_slots(q, h, 1);
+                    wake_side(q, false);
+                }
+                continue;
+            }
+            int res = take_slots(q, hw, w, d, got);
+            if (res == TAKE_RETRY)
+                continue;
+            if (res >= 0 || res == COORD_PILL)
+                wake_side(q, false);
+            return res;
+        }
+        if (hw != h) {
+            if ((hw >> 32) == 1) { /* HEAD_FROZEN, and a position */
+                int r = coord__queue_wait_thaw(q, timeout_ms, &deadline);
+                if (r < 0)
+                    return r;
+                continue;
+            }
+            return coord__queue_broken(q);
+        }
+        uint32_t seq = WORD_SEQ(w);
+        if (seq == h - q->ring + 1) {
+            /* The lap before, taken but not yet freed: free it. */
+            atomic_compare_exchange_strong_explicit(
+                &sl->word, &w, (uint64_t)h, memory_order_release,
+                memory_order_relaxed);
+            continue;
+        }
+        if (seq != h) {
+            /* Head moved meanwhile, or a word no queue holds. */
+            if (atomic_load_explicit(&s->head, memory_order_acquire) == hw &&
+                atomic_load_explicit(&sl->word, memory_order_acquire) == w)
+                return coord__queue_broken(q);
+            continue;
+        }
+        if (WORD_OWNER(w) != 0) {
+            /* Claimed by a put that has not committed. When a get of
+             * this process saw the same claim before (in this call after
+             * a wait, or in an earlier call: a poller with timeout 0),
+             * look whether its process still lives. */
+            if (q->stuck == w && q->stuck_at == h) {
+                int r = coord__queue_repair_claim(q, h, w);
+                if (r < 0)
+                    return r;
+            }
+            q->stuck = w;
+            q->stuck_at = h;
+        } else {
+            uint32_t st = atomic_load_explicit(&s->state, memory_order_seq_cst);
+            if (st != ST_OPEN) {
+                if (st != ST_CLOSED)
+                    return COORD_EPROTO;
+                /* Closed: read after `state` (seq_cst), a free slot at
+                 * head means no put can commit any more (a put reads
+                 * `state` after its claim). */
+                if (atomic_load_explicit(&s->head, memory_order_seq_cst) ==
+                        hw &&
+                    atomic_load_explicit(&sl->word, memory_order_seq_cst) ==
+                        (uint64_t)h)
+                    return COORD_ECLOSED;
+                continue;
+            }
+        }
+        int r = coord__queue_wait_turn(q, true, timeout_ms, &deadline);
+        if (r < 0)
+            return r;
+    }
+}
+
+int coord_queue_get(coord_queue *q, void *buf, size_t cap, size_t *len,
+                    int timeout_ms)
+{
+    if (!q || !len || (!buf && cap) || coord__check_timeout(timeout_ms))
+        return COORD_EINVAL;
+    struct get_dst d = {buf, cap, 0, 1, len};
+    size_t got;
+    return get_msgs(q, &d, &got, timeout_ms);
+}
+
+int coord_queue_get_many(coord_queue *q, void *buf, size_t stride, size_t max,
+                         size_t *lens, size_t *got, int timeout_ms)
+{
+    if (!q || !lens || !got || max == 0 || (!buf && stride) ||
+        (stride && max > SIZE_MAX / stride) || coord__check_timeout(timeout_ms))
+        return COORD_EINVAL;
+    *got = 0;
+    struct get_dst d = {buf, stride, stride,
+                        max > UINT32_MAX ? UINT32_MAX : max, lens};
+    return get_msgs(q, &d, got, timeout_ms);
+}

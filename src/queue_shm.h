@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: MIT */
+/* queue_shm.h: the queue's shared layout, its handle, and what the queue's files (queue*.c) share. */
+#ifndef COORD_QUEUE_SHM_H
+#define COORD_QUEUE_SHM_H
+
+#include <pthread.h>
+#include <stdalign.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "internal.h"
+#include "queue_internal.h"
+
+#define QUEUE_MAGIC 0x51554555u /* "QUEU" */
+#define SLOT_HDR 16u
+/* The longest a waiter sleeps before it looks again by itself. */
+#define SLEEP_SLICE_NS 100000000ull
+
+/* The hot path is written as small functions that must fold into put and
+ * get (a single put is put_msgs with n = 1, constant). */
+#define INLINE static inline __attribute__((always_inline))
+
+/* The `state` word: open, closed, or broken (a check below found shared
+ * memory that no correct queue can hold). Any other value is broken too. */
+#define ST_OPEN 0u
+#define ST_CLOSED 1u
+#define ST_BROKEN 2u
+
+/*
+ * The ring. head and tail are free-running 32-bit counters (the slot of
+ * counter i is i & ring_mask; ring_size divides 2^32, so wraparound is
+ * harmless); tail - head <= capacity <= 2^30.
+ *
+ * Publication is per slot: each slot's header carries `seq`, and a put
+ * into position t writes the payload, then stores seq = t + 1 (release).
+ * That store is the put's commit. A get at position h takes the slot when
+ * seq == h + 1 (acquire), copies it out, then stores head = h + 1
+ * (release): the get's commit. A slot written at position t - ring_size
+ * (the lap before) holds seq t + 1 - ring_size, never t + 1, so an old lap
+ * is never taken for a new message.
+ *
+ * A put of k messages (put_many) writes the payloads of positions t .. t+k-1
+ * and the sequence numbers of t+1 .. t+k-1 first, then the seq of t last:
+ * gets take slots strictly in order, so none of the k is visible before that
+ * one store, which commits all k at once. A put_many killed before it leaves
+ * published-looking slots after an unpublished one; the next holder of the
+ * producer lock withdraws them (put_lock).
+ *
+ * So consumers never read tail, and producers read head only when their
+ * cached copy says the queue is full: a 1 -> 1 transfer moves the slot's
+ * cache line, and nothing else, from core to core.
+ *
+ * tail is the producers' own counter (under plock). A producer killed
+ * between its commit (the seq store) and its tail store leaves tail
+ * behind; the next holder of plock is told so by the robust mutex
+ * (EOWNERDEAD) and moves tail past the published slots (put_lock below).
+ *
+ * Layout: one cache line per writer group, so that a producer and a
+ * consumer running at once share only the slots they hand over.
+ *  line 0: constants (written once at init) and `state`.
+ *  line 1: the producer lock, tail and the producers' cached head.
+ *  line 2: the consumer lock and head: a get that takes the lock has
+ *          head in the same cache line.
+ *  line 3: sleeping producers (consumers wake them).
+ *  line 4: sleeping consumers (producers wake them).
+ * The slots follow at `slots_off`, each SLOT_HDR + payload rounded to 8.
+ *
+ * Trust. Every process that maps the queue can write all of it, and a
+ * named queue's file can be written by anything its owner runs. So the
+ * limits (capacity, max_msg, the ring's size and slot size) are read from
+ * shared memory once, checked at open against the mapping's size, and kept
+ * in the process's own handle (struct coord_queue); indices are reduced
+ * with the handle's mask, and every length read from a slot is checked
+ * against the handle's max_msg before it is used. A check that fails
+ * marks the queue broken (`state`, so that every process stops) and the
+ * call returns COORD_EPROTO. The robust mutexes are the one exception:
+ * glibc trusts their words (see docs/queue.md).
+ */
+/*
+ * The sleepers of one side (puts waiting for space, or gets waiting for a
+ * message). `count`, `gen` and `until` are changed only under the *other*
+ * side's lock (see wait_side); `ev` is the futex word they sleep on.
+ * A sleeper sleeps at most until the `until` it registered; so a count
+ * whose `until` has passed belongs to sleepers that are awake (and will
+ * look again before sleeping) or dead: a committer then drops it (new
+ * `gen`, so the awake ones do not take themselves off twice). That is what
+ * keeps a process killed in its sleep from slowing every later operation.
+ */
+struct sleepers {
+    _Atomic uint32_t ev;
+    _Atomic uint32_t count;
+    uint32_t gen;
+    uint64_t until; /* monotonic ns */
+};
+
+/* The queue in shared memory. */
+struct qshm {
+    alignas(COORD__CACHE_LINE) uint32_t magic;
+    uint32_t capacity;  /* messages */
+    uint32_t max_msg;   /* bytes */
+    uint32_t ring_mask; /* ring_size - 1 */
+    uint32_t slot_size; /* bytes per slot, header included */
+    uint32_t pad;
+    uint64_t slots_off; /* offset of slot 0 from the start of the queue */
+    uint64_t total;     /* bytes of the whole object */
+    _Atomic uint32_t state; /* ST_OPEN, ST_CLOSED, ST_BROKEN */
+
+    alignas(COORD__CACHE_LINE) coord__mutex plock; /* sleeping gets, repairs */
+    _Atomic uint32_t tail; /* a hint: at most the next free position */
+
+    alignas(COORD__CACHE_LINE) coord__mutex clock; /* sleeping puts, hold */
+    _Atomic uint64_t head; /* next get position; | HEAD_FROZEN when held */
+
+    alignas(COORD__CACHE_LINE) struct sleepers put_sl; /* under clock */
+    alignas(COORD__CACHE_LINE) struct sleepers get_sl; /* under plock */
+};
+
+/* A process's handle: the shared queue and its limits, as checked when
+ * this process created or opened it. */
+struct coord_queue {
+    struct qshm *s;
+    unsigned char *slots; /* slot 0 */
+    uint32_t capacity;
+    uint32_t max_msg;
+    uint32_t ring_mask;
+    uint32_t slot_size;
+    uint32_t ring;       /* ring_mask + 1 */
+    uint32_t head_cache; /* a recent head, this process's copy */
+    uint32_t stuck_at;   /* the position of a claim a get of ours saw ... */
+    uint64_t stuck;      /* ... and its word (see get_msgs) */
+    int owned; /* 1: a segment of ours (create/open); 0: caller memory */
+};
+
+/* A slot's header. `word` holds the slot's sequence number (low 32 bits)
+ * and its owner (high 32 bits): for position p, (p, 0) is free, (p, pid)
+ * claimed by a put of process pid, (p + 1, 0 or pid) filled, (p + 1,
+ * OWNER_SKIP) a skip (a put that never committed), (p + ring, 0) free for
+ * the next lap. `info` is plain: written before the word's store
+ * (release) and read after the matching acquire load. */
+struct slot {
+    _Atomic uint64_t word;
+    uint32_t info; /* length, | PILL_BIT for a pill */
+    uint32_t pad;
+    unsigned char data[];
+};
+#define WORD(seq, owner) ((uint64_t)(uint32_t)(owner) << 32 | (uint32_t)(seq))
+#define WORD_SEQ(w) ((uint32_t)(w))
+#define WORD_OWNER(w) ((uint32_t)((w) >> 32))
+#define OWNER_SKIP 0xffffffffu
+#define HEAD_FROZEN ((uint64_t)1 << 32)
+_Static_assert(sizeof(struct slot) == SLOT_HDR, "slot header");
+#define PILL_BIT 0x80000000u
+_Static_assert(COORD_QUEUE_MAX_MSG < PILL_BIT, "lengths leave the pill bit");
+
+/* Copy a message. The common small sizes get constant-size copies, which
+ * the compiler turns into a move or two instead of a call into libc. */
+static inline void copy_msg(void *dst, const void *src, size_t n)
+{
+    switch (n) {
+    case 8:
+        memcpy(dst, src, 8);
+        break;
+    case 16:
+        memcpy(dst, src, 16);
+        break;
+    case 64:
+        memcpy(dst, src, 64);
+        break;
+    default:
+        memcpy(dst, src, n);
+    }
+}
+
+/* The slot of position i: the handle's mask keeps it inside the ring
+ * whatever i is. */
+static inline struct slot *slot_at(const struct coord_queue *q, uint32_t i)
+{
+    return (struct slot *)(q->slots + (size_t)(i & q->ring_mask) * q->slot_size);
+}
+
+/* The error for a state other than open: closed, or broken. */
+static inline int state_error(uint32_t st)
+{
+    return st == ST_CLOSED ? COORD_ECLOSED : COORD_EPROTO;
+}
+
+/* The length in an `info` word: the length, -1 for a pill, or -2 for a
+ * value no put writes. */
+static inline long info_len(const struct coord_queue *q, uint32_t info)
+{
+    if (__builtin_expect(info <= q->max_msg, 1))
+        return info;
+    return info == PILL_BIT ? -1 : -2;
+}
+
+/* The caller's deadline for timeout_ms, computed on first need into *d
+ * (0: not yet). Waiting for a side lock is bounded by it when timeout_ms
+ * > 0; with 0 (try once: the queue is full or empty) and -1 a lock is
+ * waited for as long as its holder keeps it. */
+static inline uint64_t deadline_of(int timeout_ms, uint64_t *d)
+{
+    if (!*d)
+        *d = coord__deadline(timeout_ms);
+    return *d;
+}
+
+static inline void side_unlock(coord__mutex *m)
+{
+    pthread_mutex_unlock(&m->m);
+}
+
+/* Mark the queue broken: every process's calls return COORD_EPROTO from
+ * now on, and sleepers wake to see it. Returns COORD_EPROTO
+ * (queue_repair.c). */
+int coord__queue_broken(struct coord_queue *q);
+
+/* The side locks (queue_wait.c): the consumer lock (thaws a head left
+ * frozen by a dead holder) and the producer lock (a dead holder needs
+ * nothing undone). Return 0 or a negative error; see side_lock_wait. */
+int coord__queue_get_lock(struct coord_queue *q, int timeout_ms, uint64_t *d);
+int coord__queue_put_lock(struct coord_queue *q, int timeout_ms, uint64_t *d);
+
+/* What a blocking call does when it cannot go on: COORD_EAGAIN (timeout
+ * 0), or wait on its side (queue_wait.c). Returns 0 to try again, or the
+ * code to return. */
+int coord__queue_wait_turn(struct coord_queue *q, bool getter, int timeout_ms,
+                           uint64_t *deadline);
+
+/* The slow half of wake_side: wake the sleepers of one side. */
+void coord__queue_wake_slow(struct coord_queue *q, bool getters);
+
+/* After a commit (a seq_cst store or CAS): wake the sleepers of one side
+ * if there are any. The common case is one seq_cst load of the count; the
+ * rest runs only when someone registered. */
+INLINE void wake_side(struct coord_queue *q, bool getters)
+{
+    struct sleepers *sl = getters ? &q->s->get_sl : &q->s->put_sl;
+    if (__builtin_expect(
+            atomic_load_explicit(&sl->count, memory_order_seq_cst) != 0, 0))
+        coord__queue_wake_slow(q, getters);
+}
+
+/* Recovery (queue_repair.c): turn a dead claimer's slots into skips, and
+ * wait for a frozen head to thaw. Return 0 or a lock error. */
+int coord__queue_repair_claim(struct coord_queue *q, uint32_t h, uint64_t w);
+int coord__queue_wait_thaw(struct coord_queue *q, int timeout_ms, uint64_t *d);
+
+#endif

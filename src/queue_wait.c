@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: MIT */
+/* queue_wait.c: how a queue side waits: its side locks, the spin, the sliced futex sleep and the wake-up. */
+#include <errno.h>
+#include <limits.h>
+#include <sched.h>
+#include <time.h>
+
+#include "queue_shm.h"
+#include "wait.h"
+
+/* The spin before a wait sleeps: polls of the other side's progress, then
+ * yields. Not wait.h's coord__spin_until, measured side by side (see
+ * docs/queue.md, "Waiting"): its load gate and its backoff after a lost
+ * CPU make a queue side sleep at once whenever the machine has more
+ * runnable processes than CPUs, and then every message of a 1 -> 1 stream
+ * pays a futex wake and a scheduling delay (10-20x slower under load on 2
+ * cores). A stream needs the handover that a yield gives instead. */
+#define SPIN_POLLS 200
+#define SPIN_YIELDS 4
+/* Polls of a side lock held by another process before blocking on it in
+ * the kernel (see side_lock_wait). This is not a wait for the other side
+ * (that is wait_side), only for a critical section of a few dozen
+ * nanoseconds, as glibc's adaptive mutexes poll (robust ones do not). */
+#define LOCK_POLLS 128
+
+/* Does the lock word look free? Reads glibc's lock word (0 when free) so
+ * that a poll does not take the cache line away from the holder. */
+static inline bool lock_looks_free(coord__mutex *m)
+{
+#ifdef __GLIBC__
+    return __atomic_load_n(&m->m.__data.__lock, __ATOMIC_RELAXED) == 0;
+#else
+    (void)m;
+    return true;
+#endif
+}
+
+
+/*
+ * Lock one side. Returns 0, 1 when the previous holder died holding it
+ * (EOWNERDEAD; the mutex is consistent again and we hold it), or a
+ * negative error (COORD_ETIMEDOUT at the deadline, COORD_EPROTO for a lock
+ * word no correct queue holds).
+ *
+ * A side lock is held for a copy and a store, tens of nanoseconds, so a
+ * caller that finds it taken polls it (reading only) up to LOCK_POLLS
+ * times before blocking in the kernel. Without that, a consumer that loses
+ * the race sleeps in futex_wait, and the holder's unlock must enter the
+ * kernel to wake it: two system calls per message when four consumers
+ * share the lock.
+ */
+static int side_lock_wait(struct coord_queue *q, coord__mutex *m,
+                          int timeout_ms, uint64_t *d, int r)
+{
+    if (r == EBUSY) {
+        for (int i = 0; i < LOCK_POLLS && r == EBUSY; i++) {
+            coord__cpu_relax();
+            if (lock_looks_free(m))
+                r = pthread_mutex_trylock(&m->m);
+        }
+        if (r == EBUSY) {
+            if (timeout_ms <= 0) {
+                r = pthread_mutex_lock(&m->m);
+            } else {
+                uint64_t dl = deadline_of(timeout_ms, d);
+                struct timespec ts = {(time_t)(dl / 1000000000ull),
+                                      (long)(dl % 1000000000ull)};
+                r = pthread_mutex_clocklock(&m->m, CLOCK_MONOTONIC, &ts);
+            }
+        }
+    }
+    if (__builtin_expect(r == 0, 1))
+        return 0;
+    if (r == EOWNERDEAD) {
+        pthread_mutex_consistent(&m->m);
+        return 1;
+    }
+    if (r == ETIMEDOUT)
+        return COORD_ETIMEDOUT;
+    return coord__queue_broken(q);
+}
+
+/* The fast path of side_lock_wait, inlined into every caller: one trylock. */
+INLINE int side_lock(struct coord_queue *q, coord__mutex *m, int timeout_ms,
+                     uint64_t *d)
+{
+    int r = pthread_mutex_trylock(&m->m);
+    if (__builtin_expect(r == 0, 1))
+        return 0;
+    return side_lock_wait(q, m, timeout_ms, d, r);
+}
+
+/* Take the consumer lock. Nobody freezes head without holding it (see
+ * coord__queue_hold_get), so a frozen head seen here was left by a holder
+ * that died: thaw it. */
+int coord__queue_get_lock(struct coord_queue *q, int timeout_ms, uint64_t *d)
+{
+    int r = side_lock(q, &q->s->clock, timeout_ms, d);
+    if (r < 0)
+        return r;
+    if (atomic_load_explicit(&q->s->head, memory_order_relaxed) & HEAD_FROZEN)
+        atomic_fetch_and_explicit(&q->s->head, ~HEAD_FROZEN,
+                                  memory_order_seq_cst);
+    return 0;
+}
+
+/* Take the producer lock (sleep registrations of gets, and repairs). A
+ * dead holder needs nothing undone: everything under it is idempotent. */
+int coord__queue_put_lock(struct coord_queue *q, int timeout_ms, uint64_t *d)
+{
+    int r = side_lock(q, &q->s->plock, timeout_ms, d);
+    return r == 1 ? 0 : r;
+}
+
+/* The lock that guards the sleepers of the getters' (or the putters')
+ * side: the other side's. */
+static int sleep_lock(struct coord_queue *q, bool getters, int timeout_ms,
+                      uint64_t *d)
+{
+    return getters ? coord__queue_put_lock(q, timeout_ms, d)
+                   : coord__queue_get_lock(q, timeout_ms, d);
+}
+
+static bool has_space(struct coord_queue *q)
+{
+    uint32_t t = atomic_load_explicit(&q->s->tail, memory_order_seq_cst);
+    uint32_t h = (uint32_t)atomic_load_explicit(&q->s->head,
+                                                memory_order_seq_cst);
+    return (int32_t)(t - h) < (int32_t)q->capacity;
+}
+
+/* Is the slot at head anything but free (a message, a skip, a claim: all
+ * mean that a get has something to do or to look at)? */
+static bool has_msg(struct coord_queue *q)
+{
+    uint64_t hw = atomic_load_explicit(&q->s->head, memory_order_seq_cst);
+    uint32_t h = (uint32_t)hw;
+    uint64_t w = atomic_load_explicit(&slot_at(q, h)->word,
+                                      memory_order_seq_cst);
+    return (hw & HEAD_FROZEN) || WORD_SEQ(w) == h + 1;
+}
+
+/* The spin half's conditions: the side can go on, or the state changed. */
+static bool ready_get(const void *ctx)
+{
+    struct coord_queue *q = (struct coord_queue *)ctx;
+    return has_msg(q) ||
+           atomic_load_explicit(&q->s->state, memory_order_relaxed) != ST_OPEN;
+}
+
+static bool ready_put(const void *ctx)
+{
+    struct coord_queue *q = (struct coord_queue *)ctx;
+    return has_space(q) ||
+           atomic_load_explicit(&q->s->state, memory_order_relaxed) != ST_OPEN;
+}
+
+/*
+ * Wait until `ready(q)` may hold, or the queue is closed, or the deadline.
+ * Returns 0 (re-check), COORD_ETIMEDOUT, or a lock error. This is the
+ * queue's one waiting function: every blocking put and get waits here.
+ *
+ * The spin: SPIN_POLLS polls, then SPIN_YIELDS yields (see above for why
+ * not wait.h's). The sleep: a sleeper registers for one slice at a time
+ * (so that one killed in its sleep is forgotten after the slice).
+ *
+ * The sleep protocol (no lost wake-up): the sleeper raises its side's
+ * waiter count (a seq_cst read-modify-write) and reads `ev`, holding the
+ * *other* side's lock (which serialises registrations against the
+ * expiry in must_wake), then re-checks its condition with seq_cst loads,
+ * and sleeps only while `ev` still holds what it read. A committer's
+ * commit is a seq_cst store or CAS, followed by a seq_cst load of the
+ * count: either the committer reads the raised count (and wakes), or the
+ * sleeper's re-check comes later in the single total order and sees the
+ * commit.
+ */
+static int wait_side(struct coord_queue *q, bool getter, uint64_t deadline)
+{
+    struct qshm *s = q->s;
+    bool (*ready)(struct coord_queue *) = getter ? has_msg : has_space;
+    struct sleepers *sl = getter ? &s->get_sl : &s->put_sl;
+    coord__mutex *other = getter ? &s->plock : &s->clock;
+    bool (*spin_ready)(const void *) = getter ? ready_get : ready_put;
+    for (int i = 0; i < SPIN_POLLS; i++) {
+        if (spin_ready(q))
+            return 0;
+        coord__cpu_relax();
+    }
+    for (int i = 0; i < SPIN_YIELDS; i++) {
+        sched_yield();
+        if (spin_ready(q))
+            return 0;
+    }
+    uint64_t now = coord_clock_ns();
+    if (deadline != UINT64_MAX && now >= deadline)
+        return COORD_ETIMEDOUT;
+    /* Sleep in slices: the slice bounds how long a registration can
+     * outlive a sleeper killed in its sleep, how long a process killed
+     * inside close() (between its store and its wake) can leave the others
+     * asleep, and how long a get waits before it looks whether the
+     * claimer of the slot it waits on is still alive. */
+    uint64_t until = now + SLEEP_SLICE_NS < deadline ? now + SLEEP_SLICE_NS
+                                                     : deadline;
+    uint64_t d = deadline;
+    int tmo = deadline == UINT64_MAX ? -1 : 1;
+    int r = sleep_lock(q, getter, tmo, &d);
+    if (r < 0)
+        return r;
+    atomic_fetch_add_explicit(&sl->count, 1, memory_order_seq_cst);
+    uint32_t gen = sl->gen;
+    if (sl->until < until)
+        sl->until = until;
+    /* seq_cst with close(): reading close's bump of ev means we also see
+     * its store to `state` below. */
+    uint32_t e = atomic_load_explicit(&sl->ev, memory_order_seq_cst);
+    side_unlock(other);
+    if (!ready(q) && !atomic_load_explicit(&s->state, memory_order_seq_cst)) {
+        r = coord__futex_wait(&sl->ev, e, until);
+        if (r == COORD_ETIMEDOUT && until != deadline)
+            r = 0; /* the end of a slice, not of the caller's wait */
+    }
+    /* Take ourselves off, unless a committer already dropped the count
+     * as expired (then gen has moved on). A process killed before this
+     * point leaves its count to expire at `until`. The lock is taken
+     * without a deadline: it is held only for short critical sections. */
+    int lr = sleep_lock(q, getter, -1, &d);
+    if (lr < 0)
+        return lr;
+    if (sl->gen == gen)
+        atomic_fetch_sub_explicit(&sl->count, 1, memory_order_relaxed);
+    side_unlock(other);
+    return r;
+}
+
+/* Under the lock that guards `sl` (see wait_side): are there sleepers to
+ * wake? Drops a registration whose every slice has ended. */
+static bool must_wake(struct sleepers *sl)
+{
+    if (atomic_load_explicit(&sl->count, memory_order_relaxed) == 0)
+        return false;
+    if (coord_clock_ns() < sl->until)
+        return true;
+    atomic_store_explicit(&sl->count, 0, memory_order_relaxed);
+    sl->gen++;
+    return false;
+}
+
+/* After a commit (a seq_cst store or CAS): wake the sleepers of one side
+ * if there are any. The common case is one seq_cst load of the count; the
+ * rest runs only when someone registered. */
+void coord__queue_wake_slow(struct coord_queue *q, bool getters)
+{
+    struct qshm *s = q->s;
+    struct sleepers *sl = getters ? &s->get_sl : &s->put_sl;
+    uint64_t d = 0;
+    int r = sleep_lock(q, getters, -1, &d);
+    if (r < 0)
+        return;
+    bool w = must_wake(sl);
+    side_unlock(getters ? &s->plock : &s->clock);
+    if (w) {
+        atomic_fetch_add_explicit(&sl->ev, 1, memory_order_seq_cst);
+        /* Wake all: a woken process may be killed before it takes the
+         * message, and must not leave another sleeper stranded. */
+        coord__futex_wake(&sl->ev, INT_MAX);
+    }
+}
+
+
+/* What a blocking call does when it cannot go on: give up (timeout 0), or
+ * wait on its side (the deadline is computed on the first wait only).
+ * Returns 0 to try again, or the code to return. */
+int coord__queue_wait_turn(struct coord_queue *q, bool getter, int timeout_ms,
+                     uint64_t *deadline)
+{
+    if (timeout_ms == 0)
+        return COORD_EAGAIN;
+    return wait_side(q, getter, deadline_of(timeout_ms, deadline));
+}
