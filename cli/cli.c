@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "opts.h"
 
 void cli_error(const char *cmd, const char *fmt, ...)
 {
@@ -21,30 +22,18 @@ void cli_error(const char *cmd, const char *fmt, ...)
 bool cli_parse_u64(const char *cmd, const char *opt, const char *text,
                    uint64_t min, uint64_t max, uint64_t *out)
 {
-    char *end;
-    if (!text || !*text || *text == '-' || *text == '+') {
-        cli_error(cmd, "%s needs a non-negative number, got '%s'", opt,
-                  text ? text : "");
+    uint64_t v;
+    int r = text ? opt_parse_u64(text, &v) : -1;
+    if (r < 0) {
+        cli_error(cmd, "%s needs a whole number (k, M, G: 10^3, 10^6, 10^9), "
+                  "got '%s'%s", opt, text ? text : "",
+                  r == -2 ? ", too large" : "");
         return false;
     }
-    errno = 0;
-    unsigned long long v = strtoull(text, &end, 10);
-    uint64_t mul = 1;
-    if (*end == 'k' || *end == 'K')
-        mul = 1000, end++;
-    else if (*end == 'M')
-        mul = 1000000, end++;
-    else if (*end == 'G')
-        mul = 1000000000, end++;
-    if (errno || end == text || *end != '\0' ||
-        (mul > 1 && v > UINT64_MAX / mul)) {
-        cli_error(cmd, "%s: '%s' is not a number", opt, text);
-        return false;
-    }
-    v *= mul;
     if (v < min || v > max) {
         cli_error(cmd, "%s must be in [%llu, %llu], got %llu", opt,
-                  (unsigned long long)min, (unsigned long long)max, v);
+                  (unsigned long long)min, (unsigned long long)max,
+                  (unsigned long long)v);
         return false;
     }
     *out = v;

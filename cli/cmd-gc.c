@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "opts.h"
 
 struct gc_ctx {
     bool json;
@@ -29,55 +30,66 @@ static int print_entry(const coord_gc_entry *e, void *arg)
     return 0;
 }
 
+enum { GC_REMOVE, GC_PREFIX, GC_GRACE, GC_JSON, GC_NOPTS };
+
+static const struct opt gc_opts[] = {
+    [GC_REMOVE] = {.name = "remove", .kind = OPT_FLAG,
+                   .help = "delete the dead and abandoned files"},
+    [GC_PREFIX] = {.name = "prefix", .kind = OPT_STRING, .arg = "P",
+                   .help = "only the names that start with P"},
+    [GC_GRACE] = {.name = "grace", .kind = OPT_UINT, .arg = "MS",
+                  .min = 1, .max = INT32_MAX, .def = "10000",
+                  .help = "age after which a file without a header is "
+                          "abandoned"},
+    [GC_JSON] = {.name = "json", .kind = OPT_FLAG,
+                 .help = "one JSON object on stdout"},
+};
+
+const struct opt_cmd cmd_gc_opts = {
+    .name = "gc",
+    .about =
+        "Lists coord shared-memory files in /dev/shm with the state of their "
+        "creator:\n"
+        "  live        creator still runs (kept)\n"
+        "  dead        creator provably gone (removed with --remove)\n"
+        "  abandoned   creator died before writing the header, older than "
+        "the\n"
+        "              grace period (removed with --remove)\n"
+        "  busy        being created (kept)\n"
+        "  unknown     creator's fate cannot be proven: another pid "
+        "namespace,\n"
+        "              no /proc, another ABI (kept)\n"
+        "  other-user  another user's file (kept, even by root)\n"
+        "  foreign     named coord.* but not a coord segment (kept)",
+    .opts = gc_opts,
+    .nopts = GC_NOPTS,
+};
+
 int cmd_gc(int argc, char **argv)
 {
     coord_gc_opts o = {NULL, false, 0};
     struct gc_ctx c = {false, 0};
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int r;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            printf(
-                "usage: coord gc [--remove] [--prefix P] [--grace MS] "
-                "[--json]\n\n"
-                "Lists coord shared-memory files in /dev/shm with the "
-                "state of their creator:\n"
-                "  live        creator still runs (kept)\n"
-                "  dead        creator provably gone (removed with --remove)\n"
-                "  abandoned   creator died before writing the header, older "
-                "than the\n"
-                "              grace period (removed with --remove)\n"
-                "  busy        being created (kept)\n"
-                "  unknown     creator's fate cannot be proven: another pid "
-                "namespace,\n"
-                "              no /proc, another ABI (kept)\n"
-                "  other-user  another user's file (kept, even by root)\n"
-                "  foreign     named coord.* but not a coord segment "
-                "(kept)\n\n"
-                "  --prefix P  only the names that start with P\n"
-                "  --grace MS  age after which a file without a header is "
-                "abandoned\n"
-                "              (default 10000)\n");
-            return CLI_OK;
-        } else if (!strcmp(argv[i], "--remove")) {
+    struct opt_parser p;
+    opt_parse_init(&p, &cmd_gc_opts, argc, argv);
+    int k;
+    while ((k = opt_next(&p)) >= 0) {
+        switch (k) {
+        case GC_REMOVE:
             o.remove = true;
-        } else if (!strcmp(argv[i], "--json")) {
+            break;
+        case GC_PREFIX:
+            o.prefix = p.v.text;
+            break;
+        case GC_GRACE:
+            o.grace_ms = (int)p.v.u;
+            break;
+        case GC_JSON:
             c.json = true;
-        } else if ((r = cli_opt("gc", argc, argv, &i, "--prefix", &v))) {
-            if (r < 0)
-                return CLI_USAGE;
-            o.prefix = v;
-        } else if ((r = cli_opt("gc", argc, argv, &i, "--grace", &v))) {
-            uint64_t ms;
-            if (r < 0 || !cli_parse_u64("gc", "--grace", v, 1, INT32_MAX, &ms))
-                return CLI_USAGE;
-            o.grace_ms = (int)ms;
-        } else {
-            cli_error("gc", "unknown option '%s' (see coord gc --help)",
-                      argv[i]);
-            return CLI_USAGE;
+            break;
         }
     }
+    if (k != OPT_END)
+        return opt_exit_status(k);
     if (c.json) {
         cli_json_begin(stdout, "gc", 1);
         printf(",\"files\":[");

@@ -5,37 +5,58 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "opts.h"
 
-static void usage(void)
-{
-    printf("usage: coord manager --socket PATH [limits]\n\n"
-           "Serves named dicts and lists over the Unix socket PATH until "
-           "SIGINT or SIGTERM,\n"
-           "then removes the socket. PATH's directory must belong to you "
-           "and be closed to\n"
-           "others (it is created with mode 0700 if missing); the socket is "
-           "mode 0600 and\n"
-           "peers of other users are refused (SO_PEERCRED).\n\n"
-           "limits (0 or absent: default):\n"
-           "  --max-key N      bytes of a key or name (256, at most 65535)\n"
-           "  --max-value N    bytes of a value (1M)\n"
-           "  --max-entries N  dict entries + list items (1M)\n"
-           "  --max-bytes N    bytes of keys and values stored (256M)\n"
-           "  --max-frame N    bytes of one frame (16M)\n"
-           "  --max-batch N    operations per batch (4096)\n"
-           "  --max-clients N  connections (64)\n"
-           "  --handshake-ms N close a connection whose HELLO is not complete "
-           "within N ms\n"
-           "                   of its accept (2000, at most 3600000)\n"
-           "  --stall-ms N     close a connection that sends no byte of its "
-           "partial frame\n"
-           "                   for N ms (10000, at most 3600000)\n\n"
-           "wait policy:\n"
-           "  --spin-us N      after serving, poll this many microseconds "
-           "for the next\n"
-           "                   request before sleeping (50; 0: sleep at once, "
-           "at most 1000000)\n");
-}
+enum {
+    M_SOCKET, M_MAX_KEY, M_MAX_VALUE, M_MAX_ENTRIES, M_MAX_BYTES, M_MAX_FRAME,
+    M_MAX_BATCH, M_MAX_CLIENTS, M_HANDSHAKE_MS, M_STALL_MS, M_SPIN_US,
+    M_NOPTS
+};
+
+#define LIMITS "limits (0 or absent: default)"
+#define LIMIT(id, nm, top, dflt, text)                                         \
+    [id] = {.name = nm, .kind = OPT_UINT, .arg = "N", .min = 0, .max = top,   \
+            .def = dflt, .group = LIMITS, .help = text}
+
+static const struct opt manager_opts[] = {
+    [M_SOCKET] = {.name = "socket", .kind = OPT_PATH, .arg = "PATH",
+                  .required = true,
+                  .help = "the Unix socket to serve (its directory private "
+                          "to you)"},
+    LIMIT(M_MAX_KEY, "max-key", 65535, "256",
+          "bytes of a key or name, at most 65535"),
+    LIMIT(M_MAX_VALUE, "max-value", 1ull << 30, "1M", "bytes of a value"),
+    LIMIT(M_MAX_ENTRIES, "max-entries", 2000000000, "1M",
+          "dict entries + list items"),
+    LIMIT(M_MAX_BYTES, "max-bytes", 1ull << 40, "256M",
+          "bytes of keys and values stored"),
+    LIMIT(M_MAX_FRAME, "max-frame", 1ull << 31, "16M", "bytes of one frame"),
+    LIMIT(M_MAX_BATCH, "max-batch", 65535, "4096", "operations per batch"),
+    LIMIT(M_MAX_CLIENTS, "max-clients", 100000, "64", "connections"),
+    LIMIT(M_HANDSHAKE_MS, "handshake-ms", 3600000, "2000",
+          "close a connection whose HELLO is not complete within N ms of "
+          "its accept, at most 3600000"),
+    LIMIT(M_STALL_MS, "stall-ms", 3600000, "10000",
+          "close a connection that sends no byte of its partial frame for "
+          "N ms, at most 3600000"),
+    [M_SPIN_US] = {.name = "spin-us", .kind = OPT_UINT, .arg = "N", .min = 0,
+                   .max = 1000000, .def = "50", .group = "wait policy",
+                   .help = "after serving, poll this many microseconds for "
+                           "the next request before sleeping, at most "
+                           "1000000 (0: sleep at once)"},
+};
+
+const struct opt_cmd cmd_manager_opts = {
+    .name = "manager",
+    .synopsis = "--socket PATH [limits]",
+    .about = "Serves named dicts and lists over the Unix socket PATH until "
+             "SIGINT or SIGTERM, then removes the socket. PATH's directory "
+             "must belong to you and be closed to others (it is created with "
+             "mode 0700 if missing); the socket is mode 0600 and peers of "
+             "other users are refused (SO_PEERCRED).",
+    .opts = manager_opts,
+    .nopts = M_NOPTS,
+};
 
 /* Printed only once the socket listens (coord_manager_run_ready). */
 static void announce(void *arg, const char *path)
@@ -69,82 +90,48 @@ int cmd_manager(int argc, char **argv)
     const char *path = NULL;
     coord_manager_opts o;
     memset(&o, 0, sizeof o);
-    static const struct {
-        const char *name;
-        size_t off;
-        uint64_t max;
-    } lim[] = {
-        {"--max-key", offsetof(coord_manager_opts, max_key), 65535},
-        {"--max-value", offsetof(coord_manager_opts, max_value), 1ull << 30},
-        {"--max-entries", offsetof(coord_manager_opts, max_entries), 2000000000},
-        {"--max-bytes", offsetof(coord_manager_opts, max_bytes), 1ull << 40},
-        {"--max-frame", offsetof(coord_manager_opts, max_frame), 1ull << 31},
-        {"--max-batch", offsetof(coord_manager_opts, max_batch), 65535},
-        {"--max-clients", offsetof(coord_manager_opts, max_clients), 100000},
-    };
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int r;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage();
-            return CLI_OK;
-        }
-        if ((r = cli_opt("manager", argc, argv, &i, "--socket", &v)) != 0) {
-            if (r < 0)
-                return CLI_USAGE;
-            path = v;
-            continue;
-        }
-        if ((r = cli_opt("manager", argc, argv, &i, "--spin-us", &v)) != 0) {
-            uint64_t us;
-            if (r < 0 ||
-                !cli_parse_u64("manager", "--spin-us", v, 0, 1000000, &us))
-                return CLI_USAGE;
-            o.spin_ns = us ? (int64_t)us * 1000 : -1;
-            continue;
-        }
-        int *ms_field = NULL;
-        const char *ms_name = NULL;
-        if ((r = cli_opt("manager", argc, argv, &i, "--handshake-ms", &v)))
-            ms_field = &o.handshake_ms, ms_name = "--handshake-ms";
-        else if ((r = cli_opt("manager", argc, argv, &i, "--stall-ms", &v)))
-            ms_field = &o.stall_ms, ms_name = "--stall-ms";
-        if (r < 0)
-            return CLI_USAGE;
-        if (ms_field) {
-            uint64_t ms;
-            if (!cli_parse_u64("manager", ms_name, v, 0, 3600000, &ms))
-                return CLI_USAGE;
-            *ms_field = (int)ms;
-            continue;
-        }
-        bool known = false;
-        for (size_t k = 0; k < sizeof lim / sizeof lim[0] && !known; k++) {
-            r = cli_opt("manager", argc, argv, &i, lim[k].name, &v);
-            if (r < 0)
-                return CLI_USAGE;
-            if (r == 0)
-                continue;
-            uint64_t x;
-            if (!cli_parse_u64("manager", lim[k].name, v, 0, lim[k].max, &x))
-                return CLI_USAGE;
-            *(size_t *)((char *)&o + lim[k].off) = (size_t)x;
-            known = true;
-        }
-        if (!known) {
-            cli_error("manager", "unknown option '%s' (see coord manager --help)",
-                      argv[i]);
-            return CLI_USAGE;
+    struct opt_parser p;
+    opt_parse_init(&p, &cmd_manager_opts, argc, argv);
+    int k;
+    while ((k = opt_next(&p)) >= 0) {
+        switch (k) {
+        case M_SOCKET:
+            path = p.v.text;
+            break;
+        case M_MAX_KEY:
+            o.max_key = (size_t)p.v.u;
+            break;
+        case M_MAX_VALUE:
+            o.max_value = (size_t)p.v.u;
+            break;
+        case M_MAX_ENTRIES:
+            o.max_entries = (size_t)p.v.u;
+            break;
+        case M_MAX_BYTES:
+            o.max_bytes = (size_t)p.v.u;
+            break;
+        case M_MAX_FRAME:
+            o.max_frame = (size_t)p.v.u;
+            break;
+        case M_MAX_BATCH:
+            o.max_batch = (size_t)p.v.u;
+            break;
+        case M_MAX_CLIENTS:
+            o.max_clients = (size_t)p.v.u;
+            break;
+        case M_HANDSHAKE_MS:
+            o.handshake_ms = (int)p.v.u;
+            break;
+        case M_STALL_MS:
+            o.stall_ms = (int)p.v.u;
+            break;
+        case M_SPIN_US:
+            o.spin_ns = p.v.u ? (int64_t)p.v.u * 1000 : -1;
+            break;
         }
     }
-    if (!path) {
-        cli_error("manager", "--socket PATH is required");
-        return CLI_USAGE;
-    }
-    if (!*path) {
-        cli_error("manager", "--socket needs a path, got an empty one");
-        return CLI_USAGE;
-    }
+    if (k != OPT_END)
+        return opt_exit_status(k);
     int r = coord_manager_run_ready(path, &o, announce, NULL);
     if (r == COORD_EINVAL) {
         cli_error("manager", "invalid limits (max-frame must hold max-value "

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "opts.h"
 #include "datadir.h"
 
 #define CMD "queue"
@@ -599,95 +600,103 @@ static void print_json(const struct row *rows, size_t n,
     printf("]}\n");
 }
 
-static void usage(void)
-{
-    printf(
-        "usage: coord queue [--messages N] [--pipe-messages N] "
-        "[--python-messages N]\n"
-        "                   [--runs R] [--python-runs R] [--quick] "
-        "[--no-python] [--no-pipe]\n"
-        "                   [--no-probes] [--json]\n\n"
+enum {
+    Q_MESSAGES, Q_PIPE_MESSAGES, Q_PYTHON_MESSAGES, Q_RUNS, Q_PYTHON_RUNS,
+    Q_QUICK, Q_NO_PYTHON, Q_NO_PIPE, Q_NO_PROBES, Q_JSON, Q_NOPTS
+};
+
+static const struct opt queue_opts[] = {
+    [Q_MESSAGES] = {.name = "messages", .kind = OPT_UINT, .arg = "N",
+                    .min = 4, .max = 1ull << 36, .def = "2M",
+                    .help = "coord messages per run"},
+    [Q_PIPE_MESSAGES] = {.name = "pipe-messages", .kind = OPT_UINT,
+                         .arg = "N", .min = 4, .max = 1ull << 36,
+                         .def = "500k", .help = "pipe messages per run"},
+    [Q_PYTHON_MESSAGES] = {.name = "python-messages", .kind = OPT_UINT,
+                           .arg = "N", .min = 4, .max = 1ull << 32,
+                           .def = "100k", .help = "Python messages per run"},
+    [Q_RUNS] = {.name = "runs", .kind = OPT_UINT, .arg = "R", .min = 1,
+                .max = MAX_RUNS, .def = "5",
+                .help = "coord and pipe runs per row, median shown"},
+    [Q_PYTHON_RUNS] = {.name = "python-runs", .kind = OPT_UINT, .arg = "R",
+                       .min = 1, .max = MAX_RUNS, .def = "3",
+                       .help = "Python runs per row"},
+    [Q_QUICK] = {.name = "quick", .kind = OPT_FLAG,
+                 .help = "small counts, one run each"},
+    [Q_NO_PYTHON] = {.name = "no-python", .kind = OPT_FLAG,
+                     .help = "leave Python's multiprocessing.Queue out"},
+    [Q_NO_PIPE] = {.name = "no-pipe", .kind = OPT_FLAG,
+                   .help = "leave the pipe out"},
+    [Q_NO_PROBES] = {.name = "no-probes", .kind = OPT_FLAG,
+                     .help = "leave the fault probes out"},
+    [Q_JSON] = {.name = "json", .kind = OPT_FLAG,
+                .help = "one JSON object: {\"rows\":[...], "
+                        "\"probes\":[...]}"},
+};
+
+const struct opt_cmd cmd_queue_opts = {
+    .name = "queue",
+    .about =
         "The lecture's poison-pill pattern, measured. For 8- and 64-byte "
-        "messages and\n"
-        "1 producer -> 1 consumer, 1 -> 4 workers and 4 -> 4, producers put "
-        "N messages,\n"
-        "one pill per consumer follows, every process is joined; each run "
-        "checks that\n"
-        "every message arrived exactly once (count + checksum). The same "
-        "work runs over\n"
-        "a pipe and over Python's multiprocessing.Queue (bench/python/, "
-        "python3; the\n"
+        "messages and 1 producer -> 1 consumer, 1 -> 4 workers and 4 -> 4, "
+        "producers put N messages, one pill per consumer follows, every "
+        "process is joined; each run checks that every message arrived "
+        "exactly once (count + checksum). The same work runs over a pipe and "
+        "over Python's multiprocessing.Queue (bench/python/, python3; the "
         "directory can be set with COORD_PYTHON_DIR), and the coord/python "
-        "ratio is shown.\n"
-        "Then three fault probes run in both: a pool map with a SIGKILLed "
-        "worker, a\n"
-        "producer that exits right after put, a consumer killed inside get.\n\n"
-        "  --messages N         coord messages per run (default 2M)\n"
-        "  --pipe-messages N    pipe messages per run (default 500k)\n"
-        "  --python-messages N  Python messages per run (default 100k)\n"
-        "  --runs R             coord and pipe runs per row, median shown "
-        "(default 5)\n"
-        "  --python-runs R      Python runs per row (default 3)\n"
-        "  --quick              small counts, one run each\n"
-        "  --no-python / --no-pipe / --no-probes   leave those out\n"
-        "  --json               one JSON object: {\"rows\":[...], "
-        "\"probes\":[...]}\n");
-}
+        "ratio is shown. Then three fault probes run in both: a pool map "
+        "with a SIGKILLed worker, a producer that exits right after put, a "
+        "consumer killed inside get.",
+    .opts = queue_opts,
+    .nopts = Q_NOPTS,
+};
 
 static int parse(int argc, char **argv, struct opts *o)
 {
     *o = (struct opts){2000000, 500000, 100000, 5,   3,
                        false,   true,   true,   true, "--no-python"};
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int m;
-        uint64_t x;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage();
-            return 1;
-        } else if (!strcmp(argv[i], "--json")) {
-            o->json = true;
-        } else if (!strcmp(argv[i], "--quick")) {
+    struct opt_parser p;
+    opt_parse_init(&p, &cmd_queue_opts, argc, argv);
+    int k;
+    while ((k = opt_next(&p)) >= 0) {
+        switch (k) {
+        case Q_MESSAGES:
+            o->messages = p.v.u;
+            break;
+        case Q_PIPE_MESSAGES:
+            o->pipe_messages = p.v.u;
+            break;
+        case Q_PYTHON_MESSAGES:
+            o->py_messages = p.v.u;
+            break;
+        case Q_RUNS:
+            o->runs = (unsigned)p.v.u;
+            break;
+        case Q_PYTHON_RUNS:
+            o->py_runs = (unsigned)p.v.u;
+            break;
+        case Q_QUICK:
             o->messages = 200000;
             o->pipe_messages = 50000;
             o->py_messages = 20000;
             o->runs = 1;
             o->py_runs = 1;
-        } else if (!strcmp(argv[i], "--no-python")) {
+            break;
+        case Q_NO_PYTHON:
             o->python = false;
-        } else if (!strcmp(argv[i], "--no-pipe")) {
+            break;
+        case Q_NO_PIPE:
             o->pipe = false;
-        } else if (!strcmp(argv[i], "--no-probes")) {
+            break;
+        case Q_NO_PROBES:
             o->probes = false;
-        } else if ((m = cli_opt(CMD, argc, argv, &i, "--messages", &v))) {
-            if (m < 0 || !cli_parse_u64(CMD, "--messages", v, 4, 1ull << 36,
-                                        &o->messages))
-                return -1;
-        } else if ((m = cli_opt(CMD, argc, argv, &i, "--pipe-messages", &v))) {
-            if (m < 0 || !cli_parse_u64(CMD, "--pipe-messages", v, 4,
-                                        1ull << 36, &o->pipe_messages))
-                return -1;
-        } else if ((m = cli_opt(CMD, argc, argv, &i, "--python-messages",
-                                &v))) {
-            if (m < 0 || !cli_parse_u64(CMD, "--python-messages", v, 4,
-                                        1ull << 32, &o->py_messages))
-                return -1;
-        } else if ((m = cli_opt(CMD, argc, argv, &i, "--runs", &v))) {
-            if (m < 0 || !cli_parse_u64(CMD, "--runs", v, 1, MAX_RUNS, &x))
-                return -1;
-            o->runs = (unsigned)x;
-        } else if ((m = cli_opt(CMD, argc, argv, &i, "--python-runs", &v))) {
-            if (m < 0 ||
-                !cli_parse_u64(CMD, "--python-runs", v, 1, MAX_RUNS, &x))
-                return -1;
-            o->py_runs = (unsigned)x;
-        } else {
-            cli_error(CMD, "unknown option '%s' (see coord queue --help)",
-                      argv[i]);
-            return -1;
+            break;
+        case Q_JSON:
+            o->json = true;
+            break;
         }
     }
-    return 0;
+    return k == OPT_END ? 0 : k == OPT_HELP ? 1 : -1;
 }
 
 int cmd_queue(int argc, char **argv)

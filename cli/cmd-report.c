@@ -105,8 +105,8 @@ int cmd_report(int argc, char **argv)
     }
     if (!timeout_s)
         timeout_s = r.quick ? 60 : 900;
-    bool wanted[report_n_exps];
-    for (size_t i = 0; i < report_n_exps; i++)
+    bool wanted[REPORT_N_EXPS];
+    for (size_t i = 0; i < REPORT_N_EXPS; i++)
         wanted[i] = only == NULL;
     if (only) {
         bool named = false;
@@ -145,9 +145,9 @@ int cmd_report(int argc, char **argv)
     report_adopt_orphans();
     double t0 = report_now_s();
     size_t n_run = 0, idx = 0;
-    for (size_t i = 0; i < report_n_exps; i++)
+    for (size_t i = 0; i < REPORT_N_EXPS; i++)
         n_run += wanted[i] && report_have_command(report_exps[i].name);
-    for (size_t i = 0; i < report_n_exps; i++) {
+    for (size_t i = 0; i < REPORT_N_EXPS; i++) {
         struct exp *e = &report_exps[i];
         if (!wanted[i]) {
             e->state = EXP_SKIPPED;
@@ -177,10 +177,9 @@ int cmd_report(int argc, char **argv)
     if (r.quick)
         rdoc_para(d, "This is the **quick** report: short runs, so the numbers "
                      "are noisier than those of the default `coord report`.");
+    report_load_banner(d, report_exps, REPORT_N_EXPS,
+                       sysconf(_SC_NPROCESSORS_ONLN));
     rdoc_heading(d, RD_H2, "claims", "The lecture's claims, measured");
-    rdoc_para(d, "Verdicts: **holds** (inside the lecture's range), **off by "
-                 "N×** (outside it, by that factor), **depends** (true under "
-                 "some conditions only: see the row).");
     report_claims(&r);
     rdoc_heading(d, RD_H2, "slide9",
                  "Slide 9: which mechanism for which access pattern");
@@ -191,14 +190,14 @@ int cmd_report(int argc, char **argv)
     rdoc_heading(d, RD_H2, "experiments", "Experiments");
     static const char *const eh[] = {"experiment", "status", "seconds", NULL};
     struct rdoc_table *et = rdoc_table(d, eh);
-    for (size_t i = 0; i < report_n_exps; i++) {
+    for (size_t i = 0; i < REPORT_N_EXPS; i++) {
         char secs[32];
         snprintf(secs, sizeof secs, "%.1f", report_exps[i].secs);
         const char *cells[] = {report_exps[i].name, report_exp_state_name(report_exps[i].state),
                                report_exps[i].state >= EXP_FAILED ? secs : "", NULL};
         rdoc_row(d, et, cells);
     }
-    for (size_t i = 0; i < report_n_exps; i++)
+    for (size_t i = 0; i < REPORT_N_EXPS; i++)
         report_section(&r, &report_exps[i]);
     report_add_file(&r, "index.html");
     report_add_file(&r, "report.md");
@@ -228,7 +227,7 @@ int cmd_report(int argc, char **argv)
     if (werr) {
         cli_error(CMD, "cannot write the report in %s: %s", r.out,
                   strerror(werr));
-        for (size_t i = 0; i < report_n_exps; i++)
+        for (size_t i = 0; i < REPORT_N_EXPS; i++)
             json_free(report_exps[i].j);
         return CLI_RUNTIME;
     }
@@ -246,7 +245,7 @@ int cmd_report(int argc, char **argv)
             cli_json_str(stdout, r.files[i]);
         }
         printf("],\"experiments\":[");
-        for (size_t i = 0; i < report_n_exps; i++) {
+        for (size_t i = 0; i < REPORT_N_EXPS; i++) {
             printf("%s{\"name\":\"%s\",\"status\":\"%s\",\"seconds\":%.3f,"
                    "\"why\":",
                    i ? "," : "", report_exps[i].name, report_exp_state_name(report_exps[i].state),
@@ -257,7 +256,7 @@ int cmd_report(int argc, char **argv)
         printf("]}\n");
     } else {
         printf("%-10s %-14s %8s\n", "EXPERIMENT", "STATUS", "SECONDS");
-        for (size_t i = 0; i < report_n_exps; i++) {
+        for (size_t i = 0; i < REPORT_N_EXPS; i++) {
             printf("%-10s %-14s %8.1f%s%s\n", report_exps[i].name,
                    report_exp_state_name(report_exps[i].state), report_exps[i].secs,
                    report_exps[i].state == EXP_FAILED ? "  " : "",
@@ -267,7 +266,7 @@ int cmd_report(int argc, char **argv)
                "plots, %.1f s)\n",
                r.out, r.out, r.n_files, r.plots_drawn, total);
     }
-    for (size_t i = 0; i < report_n_exps; i++)
+    for (size_t i = 0; i < REPORT_N_EXPS; i++)
         json_free(report_exps[i].j);
     return CLI_OK;
 }

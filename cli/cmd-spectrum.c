@@ -12,6 +12,7 @@
 #include "advise-cache.h"
 #include "cli-mpi.h"
 #include "cli.h"
+#include "opts.h"
 #include "datadir.h"
 
 #define MAX_RUNS 201
@@ -524,31 +525,40 @@ struct target {
     bool known;
 };
 
-static void usage(void)
-{
-    printf("usage: coord spectrum [--quick] [--runs N] [--vs-python] "
-           "[--json]\n\n"
-           "Measures the per-access cost of each shared-state mechanism "
-           "(lecture 27, slide 8):\n"
-           "flag check, value get/set, array read/write, raw shared memory, "
-           "flag claims,\n"
-           "queue, pipe and Unix-socket round trips, and the manager (get, "
-           "set, incr,\n"
-           "batch of 100 gets) from another process. Each row: median and "
-           "p99 of the\n"
-           "per-run ns/op over N runs, the ratio to the flag check, the "
-           "lecture's claim\n"
-           "and whether this machine agrees. Reads are measured from a "
-           "forked child too.\n\n"
-           "  --quick      short runs (7 per row, a few seconds in all)\n"
-           "  --runs N     runs per row (3..201; default 21, quick 7)\n"
-           "  --vs-python  run bench/python/spectrum.py in the same run "
-           "(Python's column\n"
-           "               and coord's speed-up); $COORD_PYTHON_DIR overrides "
-           "the folder\n"
-           "  --json       one JSON object; mechanism names are documented "
-           "in docs/spectrum.md\n");
-}
+enum { S_QUICK, S_RUNS, S_VS_PYTHON, S_JSON, S_NOPTS };
+
+static const struct opt spectrum_opts[] = {
+    [S_QUICK] = {.name = "quick", .kind = OPT_FLAG,
+                 .help = "short runs (7 per row, a few seconds in all)"},
+    [S_RUNS] = {.name = "runs", .kind = OPT_UINT, .arg = "N", .min = 3,
+                .max = MAX_RUNS, .def = "21, quick 7",
+                .help = "runs per row"},
+    [S_VS_PYTHON] = {.name = "vs-python", .kind = OPT_FLAG,
+                     .help = "run bench/python/spectrum.py in the same run "
+                             "(Python's column and coord's speed-up); "
+                             "$COORD_PYTHON_DIR overrides the folder"},
+    [S_JSON] = {.name = "json", .kind = OPT_FLAG,
+                .help = "one JSON object; mechanism names are documented in "
+                        "docs/spectrum.md"},
+};
+
+const struct opt_cmd cmd_spectrum_opts = {
+    .name = "spectrum",
+    .about = "Measures the per-access cost of each shared-state mechanism "
+             "(lecture 27, slide 8):\n"
+             "flag check, value get/set, array read/write, raw shared "
+             "memory, flag claims,\n"
+             "queue, pipe and Unix-socket round trips, and the manager (get, "
+             "set, incr,\n"
+             "batch of 100 gets) from another process. Each row: median and "
+             "p99 of the\n"
+             "per-run ns/op over N runs, the ratio to the flag check, the "
+             "lecture's claim\n"
+             "and whether this machine agrees. Reads are measured from a "
+             "forked child too.",
+    .opts = spectrum_opts,
+    .nopts = S_NOPTS,
+};
 
 /* The managers: m[0] with the default wait policy (spin, then sleep), m[1]
  * sleeping at once, reached by a client that does the same. */
@@ -839,28 +849,27 @@ int cmd_spectrum(int argc, char **argv)
 {
     bool quick = false, json = false, vs_python = false;
     uint64_t runs = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int r;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage();
-            return CLI_OK;
-        } else if (!strcmp(argv[i], "--quick")) {
+    struct opt_parser p;
+    opt_parse_init(&p, &cmd_spectrum_opts, argc, argv);
+    int k;
+    while ((k = opt_next(&p)) >= 0) {
+        switch (k) {
+        case S_QUICK:
             quick = true;
-        } else if (!strcmp(argv[i], "--json")) {
-            json = true;
-        } else if (!strcmp(argv[i], "--vs-python")) {
+            break;
+        case S_RUNS:
+            runs = p.v.u;
+            break;
+        case S_VS_PYTHON:
             vs_python = true;
-        } else if ((r = cli_opt("spectrum", argc, argv, &i, "--runs", &v))) {
-            if (r < 0 || !cli_parse_u64("spectrum", "--runs", v, 3, MAX_RUNS,
-                                        &runs))
-                return CLI_USAGE;
-        } else {
-            cli_error("spectrum", "unknown option '%s' (see coord spectrum "
-                                  "--help)", argv[i]);
-            return CLI_USAGE;
+            break;
+        case S_JSON:
+            json = true;
+            break;
         }
     }
+    if (k != OPT_END)
+        return opt_exit_status(k);
     static struct ctx c;
     memset(&c, 0, sizeof c);
     c.runs = runs ? (int)runs : quick ? 7 : 21;

@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "earlyexit.h"
+#include "opts.h"
 
 #define ITEM_BASE 1000000u /* item i is the number ITEM_BASE + i */
 
@@ -24,23 +25,45 @@ static bool probe_item(uint64_t i, void *result, void *arg)
     return p && i == UINT64_MAX; /* never: keeps the test */
 }
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-        "usage: coord waste [OPTIONS]\n\n"
+enum { W_WORKERS, W_ITEMS, W_HIT_AT, W_INTERVAL, W_RUNS, W_QUICK, W_JSON,
+       W_NOPTS };
+
+static const struct opt waste_opts[] = {
+    [W_WORKERS] = {.name = "workers", .kind = OPT_UINT, .arg = "N", .min = 1,
+                   .max = COORD_SEARCH_MAX_WORKERS, .def = "4",
+                   .help = "worker processes"},
+    [W_ITEMS] = {.name = "items", .kind = OPT_UINT, .arg = "N", .min = 1,
+                 .max = 100000000000ull, .def = "100000",
+                 .help = "items per worker"},
+    [W_HIT_AT] = {.name = "hit-at", .kind = OPT_UINT, .arg = "P", .min = 0,
+                  .max = 100000000000ull, .def = "1000",
+                  .help = "position of the hit in worker 0's block"},
+    [W_INTERVAL] = {.name = "interval", .kind = OPT_UINT, .arg = "N|auto",
+                    .min = 1, .max = 100000000000ull, .word = "auto",
+                    .word_value = COORD_CHECK_AUTO, .def = "100",
+                    .help = "check interval with early exit"},
+    [W_RUNS] = {.name = "runs", .kind = OPT_UINT, .arg = "R", .min = 1,
+                .max = EE_MAX_RUNS, .def = "5",
+                .help = "repetitions, medians reported"},
+    [W_QUICK] = {.name = "quick", .kind = OPT_FLAG, .help = "3 runs"},
+    [W_JSON] = {.name = "json", .kind = OPT_FLAG,
+                .help = "one JSON object on stdout"},
+};
+
+const struct opt_cmd cmd_waste_opts = {
+    .name = "waste",
+    .about =
         "Slide 3: four workers each search 100,000 items; the result is at\n"
-        "position 1,000 of worker 0's block. Without early exit the other three\n"
-        "run to the end: 3 x 99,000 = 297,000 wasted iterations by the lecture's\n"
-        "count. This runs it both ways (an item costs one primality test) and\n"
-        "prints the iterations done and wasted after the winning claim.\n\n"
-        "  --workers N        (default 4)\n"
-        "  --items N          items per worker (default 100000)\n"
-        "  --hit-at P         position of the hit in worker 0's block (1000)\n"
-        "  --interval N|auto  check interval with early exit (default 100)\n"
-        "  --runs R           repetitions, medians reported (default 5)\n"
-        "  --quick            3 runs\n"
-        "  --json             one JSON object on stdout\n");
-}
+        "position 1,000 of worker 0's block. Without early exit the other "
+        "three\n"
+        "run to the end: 3 x 99,000 = 297,000 wasted iterations by the "
+        "lecture's\n"
+        "count. This runs it both ways (an item costs one primality test) "
+        "and\n"
+        "prints the iterations done and wasted after the winning claim.",
+    .opts = waste_opts,
+    .nopts = W_NOPTS,
+};
 
 static bool measure(uint32_t workers, uint64_t items, uint64_t hit,
                     uint64_t interval, bool early, int runs,
@@ -79,46 +102,36 @@ int cmd_waste(int argc, char **argv)
     uint64_t workers = 4, items = 100000, hit_at = 1000, runs = 5;
     uint64_t interval = 100;
     bool json = false;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int r;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return CLI_OK;
-        } else if (!strcmp(argv[i], "--json")) {
-            json = true;
-        } else if (!strcmp(argv[i], "--quick")) {
+    struct opt_parser p;
+    opt_parse_init(&p, &cmd_waste_opts, argc, argv);
+    int k;
+    while ((k = opt_next(&p)) >= 0) {
+        switch (k) {
+        case W_WORKERS:
+            workers = p.v.u;
+            break;
+        case W_ITEMS:
+            items = p.v.u;
+            break;
+        case W_HIT_AT:
+            hit_at = p.v.u;
+            break;
+        case W_INTERVAL:
+            interval = p.v.u;
+            break;
+        case W_RUNS:
+            runs = p.v.u;
+            break;
+        case W_QUICK:
             runs = 3;
-        } else if ((r = cli_opt("waste", argc, argv, &i, "--workers", &v))) {
-            if (r < 0 || !cli_parse_u64("waste", "--workers", v, 1,
-                                        COORD_SEARCH_MAX_WORKERS, &workers))
-                return CLI_USAGE;
-        } else if ((r = cli_opt("waste", argc, argv, &i, "--items", &v))) {
-            if (r < 0 || !cli_parse_u64("waste", "--items", v, 1,
-                                        100000000000ull, &items))
-                return CLI_USAGE;
-        } else if ((r = cli_opt("waste", argc, argv, &i, "--hit-at", &v))) {
-            if (r < 0 || !cli_parse_u64("waste", "--hit-at", v, 0,
-                                        100000000000ull, &hit_at))
-                return CLI_USAGE;
-        } else if ((r = cli_opt("waste", argc, argv, &i, "--interval", &v))) {
-            if (r < 0)
-                return CLI_USAGE;
-            if (!strcmp(v, "auto"))
-                interval = COORD_CHECK_AUTO;
-            else if (!cli_parse_u64("waste", "--interval", v, 1,
-                                    100000000000ull, &interval))
-                return CLI_USAGE;
-        } else if ((r = cli_opt("waste", argc, argv, &i, "--runs", &v))) {
-            if (r < 0 || !cli_parse_u64("waste", "--runs", v, 1, EE_MAX_RUNS,
-                                        &runs))
-                return CLI_USAGE;
-        } else {
-            cli_error("waste", "unknown option '%s' (see coord waste --help)",
-                      argv[i]);
-            return CLI_USAGE;
+            break;
+        case W_JSON:
+            json = true;
+            break;
         }
     }
+    if (k != OPT_END)
+        return opt_exit_status(k);
     if (hit_at >= items) {
         cli_error("waste", "--hit-at %llu must be below --items %llu",
                   (unsigned long long)hit_at, (unsigned long long)items);

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* main.c: the coord tool's entry point: --help, --version, dispatch. */
+/* main.c: the coord tool's entry point: --help, --version, `coord help`,
+ * dispatch, and "did you mean" for a mistyped command. */
 #include <string.h>
 
 #include "cli.h"
 #include "commands.h"
+#include "opts.h"
 
 struct command {
     const char *name;
@@ -16,17 +18,63 @@ static const struct command commands[] = {
 #include "commands.def"
 #undef COORD_COMMAND
 };
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
 
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: coord [--help | --version] COMMAND [OPTIONS]\n\n"
+            "usage: coord [--help | --version] COMMAND [OPTIONS]\n"
+            "       coord help [COMMAND]\n\n"
             "Coordination between worker processes, measured on this "
             "machine.\n\ncommands:\n");
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\n'coord COMMAND --help' describes one command. Exit status: "
                "0 success, 1 runtime failure, 2 usage error.\n");
+}
+
+static const struct command *find(const char *name)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (!strcmp(name, commands[i].name))
+            return &commands[i];
+    return NULL;
+}
+
+/* "unknown command 'X'", with the closest command as a hint. */
+static int unknown_command(const char *a)
+{
+    const char *names[NCOMMANDS];
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        names[i] = commands[i].name;
+    int s = opt_suggest(a, names, NCOMMANDS);
+    if (s >= 0)
+        cli_error(NULL, "unknown command '%s'; did you mean '%s'?", a,
+                  names[s]);
+    else
+        cli_error(NULL, "unknown command '%s' (see coord --help)", a);
+    return CLI_USAGE;
+}
+
+/* `coord help`: the tool's usage; `coord help COMMAND`: the command's. */
+static int help(int argc, char **argv)
+{
+    if (argc == 1) {
+        usage(stdout);
+        return CLI_OK;
+    }
+    if (argc > 2) {
+        cli_error("help", "give at most one command, got '%s' and '%s'",
+                  argv[1], argv[2]);
+        return CLI_USAGE;
+    }
+    const struct command *c = find(argv[1]);
+    if (!c)
+        return unknown_command(argv[1]);
+    char name[32], dash_help[] = "--help";
+    snprintf(name, sizeof name, "%s", c->name);
+    char *args[] = {name, dash_help, NULL};
+    return c->run(2, args);
 }
 
 int main(int argc, char **argv)
@@ -36,21 +84,23 @@ int main(int argc, char **argv)
         return CLI_USAGE;
     }
     const char *a = argv[1];
-    if (!strcmp(a, "--help") || !strcmp(a, "-h") || !strcmp(a, "help")) {
+    if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
         usage(stdout);
         return CLI_OK;
     }
+    if (!strcmp(a, "help"))
+        return help(argc - 1, argv + 1);
     if (!strcmp(a, "--version") || !strcmp(a, "-V")) {
         printf("coord %s\n", coord_version_string());
         return CLI_OK;
     }
     cli_json_note_start();
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (!strcmp(a, commands[i].name))
-            return commands[i].run(argc - 1, argv + 1);
-    if (a[0] == '-')
+    const struct command *c = find(a);
+    if (c)
+        return c->run(argc - 1, argv + 1);
+    if (a[0] == '-') {
         cli_error(NULL, "unknown option '%s' (see coord --help)", a);
-    else
-        cli_error(NULL, "unknown command '%s' (see coord --help)", a);
-    return CLI_USAGE;
+        return CLI_USAGE;
+    }
+    return unknown_command(a);
 }

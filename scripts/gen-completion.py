@@ -19,7 +19,8 @@ def main():
     cases = []
     for name, _ in cmds:
         text = coordhelp.run(coord, name, "--help")
-        opts = coordhelp.options(text) + ["--help"]
+        opts = coordhelp.options(text)
+        opts += [] if "--help" in opts else ["--help"]
         vals = coordhelp.values(text)
         takes = [o for o in coordhelp.with_value(text) if o not in vals]
         prev = "".join("            %s) vals='%s' ;;\n" % (o, " ".join(w))

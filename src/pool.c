@@ -217,6 +217,8 @@ int coord_pool_submit(coord_pool *p, const void *task, size_t len,
         return COORD_EINVAL;
     if (p->closed)
         return COORD_ECLOSED;
+    if (p->broken)
+        return p->broken;
     if (len > p->o.max_task)
         return COORD_EMSGSIZE;
     int r = coord__pool_reserve_id(p, p->next_id);
@@ -226,20 +228,53 @@ int coord_pool_submit(coord_pool *p, const void *task, size_t len,
         return r;
     uint64_t deadline = coord__deadline(timeout_ms);
     bool last = false;
-    /* The task that completes a chunk is accepted only when the queue has
-     * room for the chunk (the parent is the queue's only producer, so the
-     * room stays): a task is never left behind in the parent by a submit
-     * that returned, except in a chunk the caller asked for (opts.chunk)
-     * or a map's chunk, both sent by the next call that waits. */
+    /* The task that completes a chunk is accepted only when the chunk goes
+     * out: a task is never left behind in the parent by a submit that
+     * returned, except in a chunk the caller asked for (opts.chunk) or a
+     * map's chunk, both sent by the next call that waits. */
     for (;;) {
+        if (p->broken)
+            return p->broken;
         if (p->live == 0)
             return COORD_EPEERDIED;
         if (p->open_count == 0)
             p->open_k = coord__pool_choose_k(p);
-        if (p->open_count + 1 < p->open_k ||
-            coord_queue_count(p->tasks) <
-                (long)coord_queue_capacity(p->tasks))
-            break;
+        /* The entry goes after the open chunk's, counted only once
+         * accepted (a pump below may send or fail the chunk as it is). */
+        struct task_ent e = {p->next_id, 1, (uint32_t)len};
+        unsigned char *at = p->sbuf + p->open_len;
+        memcpy(at, &e, sizeof e);
+        if (len)
+            memcpy(at + sizeof e, task, len);
+        size_t n = round8(sizeof e + len);
+        if (n > sizeof e + len)
+            memset(at + sizeof e + len, 0, n - sizeof e - len);
+        struct chunk_hdr h = {p->next_seq, p->open_count + 1,
+                              (uint32_t)(p->open_len + n)};
+        memcpy(p->sbuf, &h, sizeof h);
+        bool full = p->open_count + 1 >= p->open_k;
+        /* A try-once put: no count of the queue first (it walks every
+         * queued slot). */
+        int r = full ? coord__pool_send(p, p->sbuf, p->open_len + n) : 0;
+        if (r == 0) {
+            if (full) {
+                p->open_count = 0;
+                p->open_len = coord__pool_chunk_begin(p->sbuf, p->next_seq);
+            } else {
+                p->open_len += n;
+                p->open_count++;
+            }
+            if (id)
+                *id = p->next_id;
+            p->next_id++;
+            p->st.submitted++;
+            return 0;
+        }
+        h.count = p->open_count;
+        h.bytes = (uint32_t)p->open_len;
+        memcpy(p->sbuf, &h, sizeof h);
+        if (r != COORD_EAGAIN)
+            continue; /* broken: said above */
         if (last)
             return timeout_ms == 0 ? COORD_EAGAIN : COORD_ETIMEDOUT;
         /* Full: do the parent's duties (collect results, so that workers
@@ -249,25 +284,6 @@ int coord_pool_submit(coord_pool *p, const void *task, size_t len,
         coord__pool_pump(p, ms);
         last = ms == 0;
     }
-    struct task_ent e = {p->next_id, 1, (uint32_t)len};
-    unsigned char *at = p->sbuf + p->open_len;
-    memcpy(at, &e, sizeof e);
-    if (len)
-        memcpy(at + sizeof e, task, len);
-    size_t n = round8(sizeof e + len);
-    if (n > sizeof e + len)
-        memset(at + sizeof e + len, 0, n - sizeof e - len);
-    p->open_len += n;
-    p->open_count++;
-    struct chunk_hdr h = {p->next_seq, p->open_count, (uint32_t)p->open_len};
-    memcpy(p->sbuf, &h, sizeof h);
-    if (id)
-        *id = p->next_id;
-    p->next_id++;
-    p->st.submitted++;
-    if (p->open_count >= p->open_k)
-        coord__pool_flush_open(p);
-    return 0;
 }
 
 int coord_pool_result(coord_pool *p, coord_task_result *res, void *buf,
@@ -326,6 +342,11 @@ int coord_pool_shutdown(coord_pool *p, int timeout_ms)
         int r = coord_queue_put_pill(p->tasks, 0);
         if (r == 0) {
             p->pills_put++;
+            continue;
+        }
+        if (r != COORD_EAGAIN) {
+            /* Broken: every worker is killed and reaped (live is 0). */
+            coord__pool_break(p, "its task queue is broken");
             continue;
         }
         int ms = coord__pool_left_ms(deadline);

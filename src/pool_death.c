@@ -10,6 +10,7 @@
 
 struct fail_arg {
     coord_pool *p;
+    int status;
     const char *cause;
 };
 
@@ -19,17 +20,19 @@ static void fail_entry(const struct task_ent *e, const unsigned char *ent,
     (void)ent;
     (void)len;
     struct fail_arg *f = arg;
-    coord__pool_fail_task(f->p, e->id, e->attempt - 1, -1, 0, f->cause);
+    coord__pool_fail_task(f->p, e->id, f->status, e->attempt - 1, -1, 0,
+                          f->cause);
 }
 
-/* Nobody is left to run tasks: report every outstanding one as failed. */
-static void fail_outstanding(coord_pool *p, const char *cause)
+/* Nobody is left to run tasks: report every outstanding one as failed
+ * with `status`. */
+static void fail_outstanding(coord_pool *p, int status, const char *cause)
 {
-    struct fail_arg f = {p, cause};
+    struct fail_arg f = {p, status, cause};
     for (size_t i = 0; i < p->retry_n; i++) {
         struct task_ent e;
         memcpy(&e, p->retry[i].ent, sizeof e);
-        coord__pool_fail_task(p, e.id, e.attempt - 1, -1, 0, cause);
+        coord__pool_fail_task(p, e.id, status, e.attempt - 1, -1, 0, cause);
         free(p->retry[i].ent);
     }
     p->retry_n = 0;
@@ -51,7 +54,7 @@ static void fail_outstanding(coord_pool *p, const char *cause)
      * could not show it; it must not stay pending forever. */
     for (uint64_t id = 0; id < p->next_id; id++)
         if (!is_completed(p, id))
-            coord__pool_fail_task(p, id, 0, -1, 0, cause);
+            coord__pool_fail_task(p, id, status, 0, -1, 0, cause);
 }
 
 static bool same_chunk(const void *msg, size_t len, bool pill, void *arg)
@@ -85,7 +88,8 @@ static void settle_entry(const struct task_ent *e, const unsigned char *ent,
         /* Never started: queued again as the same attempt. */
         if (coord__pool_push_retry(p, ent, len) == 0)
             return;
-        coord__pool_fail_task(p, e->id, e->attempt - 1, (int)d->worker, 0,
+        coord__pool_fail_task(p, e->id, COORD_EPEERDIED, e->attempt - 1,
+                              (int)d->worker, 0,
                               "out of memory to queue it again");
         return;
     }
@@ -103,8 +107,30 @@ static void settle_entry(const struct task_ent *e, const unsigned char *ent,
     }
     char cause[64];
     coord__status_text(d->status, cause, sizeof cause);
-    coord__pool_fail_task(p, e->id, e->attempt, (int)d->worker, d->status,
-                          cause);
+    coord__pool_fail_task(p, e->id, COORD_EPEERDIED, e->attempt,
+                          (int)d->worker, d->status, cause);
+}
+
+/* Worker i is dead (its record no longer changes): the results it
+ * finished of the chunk in its record but had not sent go to the parent.
+ * Returns the number of tasks of that chunk (0: none, or malformed);
+ * *nres gets how many of them have their result there. */
+static uint32_t keep_record_results(coord_pool *p, unsigned i, uint32_t *nres)
+{
+    struct wrec *w = rec_of(p, i);
+    uint32_t n = atomic_load_explicit(&w->nres, memory_order_acquire);
+    size_t mlen = w->msg_len;
+    uint32_t count =
+        mlen <= p->tchunk_cap
+            ? coord__pool_chunk_entries(rec_msg(p, w), mlen, NULL, NULL)
+            : 0;
+    if (n > count)
+        n = count;
+    if (n > 0)
+        coord__pool_add_results(p, rec_res(p, w), p->rchunk_cap,
+                                sizeof(struct rchunk_hdr), n, (int)i);
+    *nres = n;
+    return count;
 }
 
 /* Worker i has been reaped: account for it, settle its chunk. */
@@ -128,17 +154,9 @@ static void handle_exit(coord_pool *p, unsigned i)
      * its chunk it finished but had not sent are in its record: read them
      * all first, so that "no result" below really means none. */
     coord__pool_drain_all(p);
-    uint32_t nres = atomic_load_explicit(&w->nres, memory_order_acquire);
     size_t mlen = w->msg_len;
-    uint32_t count =
-        mlen <= p->tchunk_cap
-            ? coord__pool_chunk_entries(msg, mlen, NULL, NULL)
-            : 0;
-    if (nres > count)
-        nres = count;
-    if (nres > 0)
-        coord__pool_add_results(p, rec_res(p, w), p->rchunk_cap,
-                                sizeof(struct rchunk_hdr), nres, (int)i);
+    uint32_t nres;
+    uint32_t count = keep_record_results(p, i, &nres);
     bool inflight = false;
     struct chunk_hdr ch;
     memcpy(&ch, msg, sizeof ch);
@@ -172,14 +190,19 @@ static void handle_exit(coord_pool *p, unsigned i)
     }
     /* Clear the record so a stale copy is never matched again. */
     memset(msg, 0, sizeof ch);
-    if (!p->o.no_replace && !p->closed && coord__pool_spawn_worker(p, i) == 0) {
+    /* It left because a queue failed, not because of a task: every
+     * replacement would fail the same way (and be replaced, forever). */
+    if (atomic_load_explicit(&w->qerr, memory_order_acquire) != 0)
+        coord__pool_break(p, "a worker's queue operation failed");
+    if (!p->o.no_replace && !p->closed && !p->broken &&
+        coord__pool_spawn_worker(p, i) == 0) {
         p->st.restarts++;
         p->slot_restarts[i]++;
     }
     /* No worker left (replacement off, shut down, or fork failing): the
      * outstanding tasks can never run; say so rather than wait. */
     if (p->live == 0)
-        fail_outstanding(p, "no live worker");
+        fail_outstanding(p, COORD_EPEERDIED, "no live worker");
 }
 
 /* Reap every worker that has ended within timeout_ms (one poll() over all
@@ -189,7 +212,8 @@ int coord__pool_reap_some(coord_pool *p, int timeout_ms)
     p->last_poll_ns = coord_clock_ns();
     int n = coord__child_poll(p->kids, p->o.workers, p->pfd, p->ended,
                               timeout_ms);
-    for (int k = 0; k < n; k++)
+    /* After a break every worker is accounted for (see coord__pool_break). */
+    for (int k = 0; k < n && !p->broken; k++)
         handle_exit(p, (unsigned)p->ended[k]);
     return n < 0 ? 0 : n;
 }
@@ -201,3 +225,32 @@ int coord__pool_reap_due(coord_pool *p)
         return 0;
     return coord__pool_reap_some(p, 0);
 }
+
+/*
+ * A shared queue of the pool was found broken (by the parent's own put or
+ * get, or by a worker that exited with POOL_EXIT_QUEUE): nothing more can
+ * go through it, and a replacement worker would fail at its first get. So
+ * the pool stops: every worker is killed and reaped, the results already
+ * in their records are kept, every other outstanding task is reported
+ * with COORD_EPROTO and the cause, and the pool's calls return
+ * COORD_EPROTO from now on (results stay readable, shutdown joins).
+ */
+void coord__pool_break(coord_pool *p, const char *cause)
+{
+    if (p->broken)
+        return;
+    p->broken = COORD_EPROTO;
+    for (unsigned j = 0; j < p->o.workers; j++) {
+        if (p->kids[j].pid <= 0)
+            continue;
+        coord__child_kill(&p->kids[j]);
+        uint32_t nres;
+        (void)keep_record_results(p, j, &nres);
+    }
+    /* Those reaped by a poll but not yet handled are gone too. */
+    p->live = 0;
+    char text[64];
+    snprintf(text, sizeof text, "pool broken: %s", cause);
+    fail_outstanding(p, COORD_EPROTO, text);
+}
+

@@ -174,9 +174,8 @@ int coord__pool_flush_retries(coord_pool *p)
             chunk_add(p->dbuf, &len, p->retry[k].ent, p->retry[k].len);
             k++;
         }
-        if (coord_queue_put(p->tasks, p->dbuf, len, 0) != 0)
+        if (coord__pool_send(p, p->dbuf, len) != 0)
             break;
-        p->next_seq++;
         for (size_t j = sent; j < k; j++)
             free(p->retry[j].ent);
         sent = k;
@@ -196,10 +195,33 @@ int coord__pool_flush_open(coord_pool *p)
 {
     if (p->open_count == 0)
         return 1;
-    if (coord_queue_put(p->tasks, p->sbuf, p->open_len, 0) != 0)
+    if (coord__pool_send(p, p->sbuf, p->open_len) != 0)
         return 0;
-    p->next_seq++;
     p->open_count = 0;
     p->open_len = coord__pool_chunk_begin(p->sbuf, p->next_seq);
     return 1;
+}
+
+/*
+ * Send one task chunk (msg, len bytes) without waiting. Its header gets the
+ * next seq here, so that no two chunks sent carry the same one (a chunk
+ * held open while retries went out was numbered before them). Returns 0,
+ * COORD_EAGAIN (the queue is full), or, when the queue fails otherwise
+ * (found broken), the pool's error after coord__pool_break.
+ */
+int coord__pool_send(coord_pool *p, unsigned char *msg, size_t len)
+{
+    struct chunk_hdr h;
+    memcpy(&h, msg, sizeof h);
+    h.seq = p->next_seq;
+    memcpy(msg, &h, sizeof h);
+    int r = coord_queue_put(p->tasks, msg, len, 0);
+    if (r == 0) {
+        p->next_seq++;
+        return 0;
+    }
+    if (r == COORD_EAGAIN)
+        return r;
+    coord__pool_break(p, "its task queue is broken");
+    return p->broken;
 }

@@ -21,6 +21,10 @@
 /* Worker record states (shared). */
 enum { W_NEW = 0, W_TAKING = 1, W_BUSY = 2, W_EXITED = 3 };
 
+/* A worker's exit status when a queue operation failed (qerr says which):
+ * not a task's doing, and a replacement would fail the same way. */
+#define POOL_EXIT_QUEUE 120
+
 /*
  * A task message is a chunk: a chunk header, then `count` entries, each an
  * entry header and the task's bytes, padded to 8. `seq` names the chunk
@@ -65,6 +69,9 @@ struct wrec {
     _Atomic uint32_t nres;
     _Atomic uint64_t done;
     size_t msg_len;
+    /* Set by the worker before it exits with POOL_EXIT_QUEUE: the code its
+     * queue operation failed with (COORD_EPROTO for a malformed chunk). */
+    _Atomic int32_t qerr;
     alignas(COORD__CACHE_LINE) unsigned char data[]; /* msg, then res */
 };
 
@@ -125,6 +132,8 @@ struct coord_pool {
     uint64_t cost_samples;
     unsigned auto_k;  /* the automatic chunk now */
     bool closed;      /* no more submits; pills go out */
+    int broken;       /* 0, or COORD_EPROTO: a shared queue was found
+                         broken, every worker is gone, calls fail */
     bool joined;      /* every worker reaped after shutdown */
     uint64_t pills_put, pill_exits;
     coord_pool_stats st;
@@ -184,6 +193,7 @@ unsigned coord__pool_choose_k(const coord_pool *p);
 int coord__pool_push_retry(coord_pool *p, const void *ent, size_t len);
 int coord__pool_flush_retries(coord_pool *p);
 int coord__pool_flush_open(coord_pool *p);
+int coord__pool_send(coord_pool *p, unsigned char *msg, size_t len);
 
 /* pool_worker.c: the worker */
 int coord__pool_spawn_worker(coord_pool *p, unsigned i);
@@ -191,8 +201,9 @@ int coord__pool_spawn_worker(coord_pool *p, unsigned i);
 /* pool_results.c: results in the parent */
 int coord__pool_reserve_id(coord_pool *p, uint64_t id);
 int coord__pool_reserve_results(coord_pool *p, size_t extra);
-void coord__pool_fail_task(coord_pool *p, uint64_t id, unsigned attempts,
-                           int worker, int wait_status, const char *cause);
+void coord__pool_fail_task(coord_pool *p, uint64_t id, int status,
+                           unsigned attempts, int worker, int wait_status,
+                           const char *cause);
 uint32_t coord__pool_add_results(coord_pool *p, const unsigned char *msg,
                                  size_t len, size_t off, uint32_t count,
                                  int worker);
@@ -203,5 +214,6 @@ int coord__pool_drain_results(coord_pool *p);
 /* pool_death.c: dead workers */
 int coord__pool_reap_some(coord_pool *p, int timeout_ms);
 int coord__pool_reap_due(coord_pool *p);
+void coord__pool_break(coord_pool *p, const char *cause);
 
 #endif

@@ -3,15 +3,13 @@
 #include "pool_internal.h"
 
 /* Queue a chunk of the map's next tasks (tasks[i..]), as many as
- * coord__pool_choose_k says, when the queue has room. Returns how many
- * went, 0 when full. */
+ * coord__pool_choose_k says. Returns how many were taken, 0 when the queue
+ * is full (or the pool broke). */
 static size_t map_send(coord_pool *p, const unsigned char *tasks, size_t i,
                        size_t n, size_t task_size)
 {
     /* A chunk submit was filling goes first (order of ids). */
     if (!coord__pool_flush_open(p))
-        return 0;
-    if (coord_queue_count(p->tasks) >= (long)coord_queue_capacity(p->tasks))
         return 0;
     p->map_left = n - i;
     size_t k = coord__pool_choose_k(p);
@@ -38,9 +36,9 @@ static size_t map_send(coord_pool *p, const unsigned char *tasks, size_t i,
     p->open_count = (unsigned)k;
     p->open_k = (unsigned)k;
     p->open_len = len;
-    /* The parent is the queue's only producer: the room seen above is
-     * still there. Were it not, the chunk stays open and goes out with
-     * the next coord__pool_pump. */
+    /* A try-once put, no count of the queue first (it walks every queued
+     * slot). When the queue is full the chunk stays open: the next call
+     * sends it first, or the next pump. */
     (void)coord__pool_flush_open(p);
     return k;
 }
@@ -54,6 +52,8 @@ int coord_pool_map(coord_pool *p, const void *tasks, size_t n,
         return COORD_EINVAL;
     if (p->closed)
         return COORD_ECLOSED;
+    if (p->broken)
+        return p->broken;
     if (task_size > p->o.max_task)
         return COORD_EMSGSIZE;
     if (n == 0)
@@ -76,8 +76,8 @@ int coord_pool_map(coord_pool *p, const void *tasks, size_t n,
     size_t i = 0;
     bool last = false;
     while (i < n) {
-        if (p->live == 0) {
-            r = COORD_EPEERDIED;
+        if (p->broken || p->live == 0) {
+            r = p->broken ? p->broken : COORD_EPEERDIED;
             break;
         }
         size_t k = map_send(p, tasks, i, n, task_size);
@@ -104,6 +104,8 @@ int coord_pool_map(coord_pool *p, const void *tasks, size_t n,
             r = expired;
     }
     p->map.on = false;
+    if (r == 0 && p->broken)
+        r = p->broken; /* every task has its outcome, see pool.h */
     if (r)
         return r; /* tasks submitted keep their results: see pool.h */
     return (int)(p->map.failed > INT32_MAX ? INT32_MAX : p->map.failed);

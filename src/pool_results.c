@@ -98,7 +98,8 @@ static void add_result(coord_pool *p, const coord_task_result *r,
         int status = r->status;
         if (status == 0 && r->len > p->map.size)
             status = COORD_ENOBUFS; /* never truncated silently */
-        if (status == 0 && r->len)
+        /* A failed task's bytes too (its reason, pool.h), when they fit. */
+        if (r->len && r->len <= p->map.size)
             memcpy(p->map.out + k * p->map.size, data, r->len);
         if (p->map.info) {
             p->map.info[k] = *r;
@@ -141,13 +142,17 @@ static void add_result(coord_pool *p, const coord_task_result *r,
     p->res_n++;
 }
 
-void coord__pool_fail_task(coord_pool *p, uint64_t id, unsigned attempts,
-                           int worker, int wait_status, const char *cause)
+/* Give task `id` a failed outcome with no result bytes (status
+ * COORD_EPEERDIED: its worker died, or COORD_EPROTO: the pool broke),
+ * unless it has one. */
+void coord__pool_fail_task(coord_pool *p, uint64_t id, int status,
+                           unsigned attempts, int worker, int wait_status,
+                           const char *cause)
 {
     coord_task_result r;
     memset(&r, 0, sizeof r);
     r.id = id;
-    r.status = COORD_EPEERDIED;
+    r.status = status;
     r.worker = worker;
     r.attempts = attempts;
     r.wait_status = wait_status;
@@ -207,8 +212,11 @@ int coord__pool_take_results(coord_pool *p, int timeout_ms)
     size_t len;
     int r = coord_queue_get(p->results, p->rbuf, p->rchunk_cap, &len,
                             timeout_ms);
-    if (r != 0)
+    if (r != 0) {
+        if (r != COORD_EAGAIN && r != COORD_ETIMEDOUT)
+            coord__pool_break(p, "its result queue is broken");
         return r;
+    }
     struct rchunk_hdr h;
     if (len < sizeof h)
         return 0; /* cannot happen: only our workers write here */
@@ -235,9 +243,10 @@ int coord__pool_drain_all(coord_pool *p)
 int coord__pool_drain_results(coord_pool *p)
 {
     int n = 0;
-    /* The count is wait-free: an empty queue costs no locked get. */
-    while (coord_queue_count(p->results) > 0 &&
-           coord__pool_take_results(p, 0) == 0)
+    /* A try-once get of an empty queue is a few loads and no lock; the
+     * queue's count would walk every queued slot (per result: quadratic
+     * when many are queued). */
+    while (coord__pool_take_results(p, 0) == 0)
         n++;
     return n;
 }

@@ -26,8 +26,13 @@ static int worker_main(void *arg)
         }
         uint32_t count =
             r < 0 ? 0 : coord__pool_chunk_entries(msg, w->msg_len, NULL, NULL);
-        if (count == 0 || count > p->chunk_max)
-            return 120;
+        if (count == 0 || count > p->chunk_max) {
+            /* The queue failed (broken), or handed over bytes the parent
+             * did not write: the pool cannot go on (see handle_exit). */
+            atomic_store_explicit(&w->qerr, r < 0 ? r : COORD_EPROTO,
+                                  memory_order_release);
+            return POOL_EXIT_QUEUE;
+        }
         atomic_store_explicit(&w->state, W_BUSY, memory_order_release);
         uint64_t t0 = coord_clock_ns();
         size_t in = sizeof(struct chunk_hdr), out = sizeof(struct rchunk_hdr);
@@ -38,10 +43,14 @@ static int worker_main(void *arg)
             size_t rlen = 0;
             int st = fn(msg + in + sizeof e, e.len, rbytes, max_result,
                         &rlen, fn_arg);
-            if (st == 0 && rlen > max_result)
-                st = COORD_EOVERFLOW;
-            if (st != 0)
+            /* The bytes the callback wrote are its result whatever it
+             * returned: a failing task may say why (pool.h). A length
+             * beyond the buffer is never sent. */
+            if (rlen > max_result) {
+                if (st == 0)
+                    st = COORD_EOVERFLOW;
                 rlen = 0;
+            }
             struct result_ent re = {e.id, st, e.attempt, (uint32_t)rlen, 0};
             memcpy(res + out, &re, sizeof re);
             out += round8(sizeof re + rlen);
@@ -51,8 +60,10 @@ static int worker_main(void *arg)
         struct rchunk_hdr rh = {coord_clock_ns() - t0, count, (int32_t)me};
         memcpy(res, &rh, sizeof rh);
         r = coord_queue_put(p->results, res, out, COORD_FOREVER);
-        if (r < 0)
-            return 121;
+        if (r < 0) {
+            atomic_store_explicit(&w->qerr, r, memory_order_release);
+            return POOL_EXIT_QUEUE;
+        }
         atomic_fetch_add_explicit(&w->done, count, memory_order_relaxed);
     }
 }
@@ -63,6 +74,7 @@ int coord__pool_spawn_worker(coord_pool *p, unsigned i)
     /* A clean record: seq 0 marks "no chunk". */
     memset(rec_msg(p, w), 0, sizeof(struct chunk_hdr));
     w->msg_len = 0;
+    atomic_store_explicit(&w->qerr, 0, memory_order_release);
     atomic_store_explicit(&w->nres, 0, memory_order_release);
     atomic_store_explicit(&w->state, W_NEW, memory_order_release);
     p->spawn_index = i;

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 
 #include "harness.h"
+#include "pool_internal.h"
 
 /* The parent of `pid` and its state letter, from /proc/<pid>/stat (0 when
  * it cannot be read). The command name may hold spaces: parse after ')'. */
@@ -53,7 +54,8 @@ static int count_children(void)
 
 /* What a test task asks its worker to do. */
 enum { DO_SQUARE = 0, DO_HANG = 1, DO_EXIT3 = 2, DO_SEGV = 3, DO_FAIL = 4,
-       DO_DIE_FIRST = 5, DO_SLOW = 6, DO_PACED = 7 };
+       DO_DIE_FIRST = 5, DO_SLOW = 6, DO_PACED = 7, DO_FAIL_SAY = 8,
+       DO_FAIL_LONG = 9, DO_GATE = 10 };
 
 struct task {
     uint32_t what;
@@ -65,6 +67,7 @@ struct ctl {
     _Atomic uint32_t first_runs;
     _Atomic uint32_t runs, kills_done; /* DO_PACED and its killer */
     _Atomic uint32_t ran[16];          /* runs started of tasks x < 16 */
+    _Atomic uint32_t gate, at_gate;    /* DO_GATE: wait for gate != 0 */
 };
 
 /* DO_PACED: kill k (k < PACED_KILLS) is due once PACED_EVERY * (k + 1)
@@ -96,6 +99,24 @@ static int run_task(const void *task, size_t len, void *result, size_t cap,
         break;
     case DO_FAIL:
         return COORD_ERANGE;
+    case DO_FAIL_SAY: {
+        /* Fails, and says why in its result bytes. */
+        uint64_t why = 0xbad0000u + t.x;
+        memcpy(result, &why, sizeof why);
+        *out = sizeof why;
+        return COORD_ERANGE;
+    }
+    case DO_FAIL_LONG:
+        /* Fails, claiming more bytes than its buffer holds. */
+        *out = cap + 1;
+        return COORD_ERANGE;
+    case DO_GATE: {
+        atomic_fetch_add(&c->at_gate, 1);
+        uint64_t dl = coord_clock_ns() + 10000000000ull;
+        while (!atomic_load(&c->gate) && coord_clock_ns() < dl)
+            usleep(100);
+        break;
+    }
     case DO_DIE_FIRST:
         if (atomic_fetch_add(&c->first_runs, 1) == 0)
             raise(SIGKILL);
@@ -941,6 +962,147 @@ TEST(pool_pill_taken_by_killed_worker)
     munmap((void *)in, 4096);
 }
 
+/* The contract for a failing callback: the bytes it wrote are its result
+ * (a task may say why it failed), through coord_pool_result and map; a
+ * length beyond the buffer is never sent. */
+TEST(pool_failed_task_keeps_its_bytes)
+{
+    struct ctl *c = new_ctl();
+    coord_pool *p = start(2, 0, true, c);
+    struct task t[3] = {{DO_FAIL_SAY, 5}, {DO_FAIL_LONG, 6}, {DO_SQUARE, 7}};
+    for (int i = 0; i < 3; i++)
+        ASSERT_OK(coord_pool_submit(p, &t[i], sizeof t[i], NULL, 10000));
+    bool seen[3] = {false, false, false};
+    for (int i = 0; i < 3; i++) {
+        coord_task_result r;
+        uint64_t v = 0;
+        ASSERT_OK(coord_pool_result(p, &r, &v, sizeof v, 10000));
+        ASSERT_LT(r.id, 3);
+        ASSERT_FALSE(seen[r.id]);
+        seen[r.id] = true;
+        if (r.id == 0) {
+            ASSERT_CODE(r.status, COORD_ERANGE);
+            ASSERT_EQ(r.len, sizeof v);
+            ASSERT_EQ(v, 0xbad0000u + 5);
+        } else if (r.id == 1) {
+            ASSERT_CODE(r.status, COORD_ERANGE);
+            ASSERT_EQ(r.len, 0);
+        } else {
+            ASSERT_OK(r.status);
+            ASSERT_EQ(r.len, sizeof v);
+            ASSERT_EQ(v, 49);
+        }
+    }
+    /* The same through map: the reason lands in results[i]. */
+    struct task mt[4] = {{DO_FAIL_SAY, 1}, {DO_SQUARE, 2}, {DO_FAIL_SAY, 3},
+                         {DO_FAIL_LONG, 4}};
+    uint64_t out[4] = {0, 0, 0, 0};
+    coord_task_result info[4];
+    ASSERT_EQ(coord_pool_map(p, mt, 4, sizeof mt[0], out, sizeof out[0],
+                             info, 10000),
+              3);
+    ASSERT_CODE(info[0].status, COORD_ERANGE);
+    ASSERT_EQ(info[0].len, sizeof out[0]);
+    ASSERT_EQ(out[0], 0xbad0000u + 1);
+    ASSERT_OK(info[1].status);
+    ASSERT_EQ(out[1], 4);
+    ASSERT_CODE(info[2].status, COORD_ERANGE);
+    ASSERT_EQ(out[2], 0xbad0000u + 3);
+    ASSERT_CODE(info[3].status, COORD_ERANGE);
+    ASSERT_EQ(info[3].len, 0);
+    ASSERT_EQ(out[3], 0);
+    ASSERT_OK(coord_pool_shutdown(p, 10000));
+    end_with_stats(p, 0, 0, 5);
+    ASSERT_EQ(count_children(), 0);
+}
+
+/* Mark the pool's task queue broken, as a stray write to shared memory
+ * would (its state word: 2, see queue_internal.h). */
+static void break_task_queue(coord_pool *p)
+{
+    struct coord__queue_map m;
+    coord__queue_layout(p->tasks, &m);
+    atomic_store((_Atomic uint32_t *)((unsigned char *)p->shm + m.state_off),
+                 2u);
+}
+
+/* A worker whose queue is broken exits (POOL_EXIT_QUEUE); a replacement
+ * would fail the same way, so the pool stops: no replacement, the results
+ * already made are kept, every other task is reported COORD_EPROTO, calls
+ * say COORD_EPROTO, shutdown joins, no zombie. (It used to replace the
+ * worker forever while the tasks stayed pending.) */
+TEST(pool_broken_queue_stops_replacing)
+{
+    struct ctl *c = new_ctl();
+    coord_pool *p = start(2, 0, true, c);
+    struct task g0 = {DO_GATE, 10}, g1 = {DO_GATE, 11};
+    ASSERT_OK(coord_pool_submit(p, &g0, sizeof g0, NULL, 10000));
+    ASSERT_OK(coord_pool_submit(p, &g1, sizeof g1, NULL, 10000));
+    for (uint32_t x = 2; x < 5; x++) {
+        struct task t = {DO_SQUARE, x};
+        ASSERT_OK(coord_pool_submit(p, &t, sizeof t, NULL, 10000));
+    }
+    /* Both workers inside a gated task, the three others still queued. */
+    uint64_t dl = coord_clock_ns() + 10000000000ull;
+    while (atomic_load(&c->at_gate) < 2 && coord_clock_ns() < dl)
+        usleep(100);
+    ASSERT_EQ(atomic_load(&c->at_gate), 2);
+    break_task_queue(p);
+    atomic_store(&c->gate, 1);
+    unsigned ok = 0, broken = 0;
+    for (int i = 0; i < 5; i++) {
+        coord_task_result r;
+        uint64_t v = 0;
+        ASSERT_OK(coord_pool_result(p, &r, &v, sizeof v, 10000));
+        if (r.id < 2) {
+            ASSERT_OK(r.status);
+            ASSERT_EQ(v, (r.id + 10) * (r.id + 10));
+            ok++;
+        } else {
+            ASSERT_CODE(r.status, COORD_EPROTO);
+            ASSERT_TRUE(strncmp(r.cause, "pool broken", 11) == 0);
+            broken++;
+        }
+    }
+    ASSERT_EQ(ok, 2);
+    ASSERT_EQ(broken, 3);
+    coord_task_result r;
+    ASSERT_CODE(coord_pool_result(p, &r, NULL, 0, 0), COORD_ENODATA);
+    struct task t = {DO_SQUARE, 1};
+    ASSERT_CODE(coord_pool_submit(p, &t, sizeof t, NULL, 1000), COORD_EPROTO);
+    ASSERT_CODE(coord_pool_map(p, &t, 1, sizeof t, NULL, 0, NULL, 1000),
+                COORD_EPROTO);
+    coord_pool_stats st;
+    ASSERT_OK(coord_pool_get_stats(p, &st));
+    ASSERT_EQ(st.restarts, 0);
+    ASSERT_EQ(st.live, 0);
+    ASSERT_EQ(st.pending, 0);
+    ASSERT_OK(coord_pool_shutdown(p, 10000));
+    ASSERT_EQ(count_children(), 0);
+    coord_pool_destroy(p);
+}
+
+/* The parent finds the broken queue itself (its own put): the same stop. */
+TEST(pool_broken_queue_seen_by_submit)
+{
+    struct ctl *c = new_ctl();
+    coord_pool *p = start(3, 0, true, c);
+    map(p, 100, NULL, results);
+    coord_pool_destroy(p);
+    p = start(3, 0, true, c);
+    break_task_queue(p);
+    struct task t = {DO_SQUARE, 3};
+    ASSERT_CODE(coord_pool_submit(p, &t, sizeof t, NULL, 1000), COORD_EPROTO);
+    coord_pool_stats st;
+    ASSERT_OK(coord_pool_get_stats(p, &st));
+    ASSERT_EQ(st.restarts, 0);
+    ASSERT_EQ(st.live, 0);
+    ASSERT_EQ(st.submitted, 0);
+    ASSERT_EQ(count_children(), 0);
+    ASSERT_OK(coord_pool_shutdown(p, 1000));
+    coord_pool_destroy(p);
+}
+
 #define TEST_LIST(X)                                                           \
     X(pool_basic)                                                              \
     X(pool_worker_killed_mid_task)                                             \
@@ -959,6 +1121,9 @@ TEST(pool_pill_taken_by_killed_worker)
     X(pool_destroy_kills_running_workers)                                      \
     X(pool_zeroed_opts_mean_defaults)                                          \
     X(pool_bad_input)                                                          \
-    X(pool_pill_taken_by_killed_worker)
+    X(pool_pill_taken_by_killed_worker)                                        \
+    X(pool_failed_task_keeps_its_bytes)                                        \
+    X(pool_broken_queue_stops_replacing)                                       \
+    X(pool_broken_queue_seen_by_submit)
 #define HELPER_LIST(X)
 TEST_MAIN()

@@ -54,6 +54,14 @@ COORD_BEGIN_DECLS
  * has put its results.) A task that already has a result is never
  * reported again.
  *
+ * Broken queues. Should a shared queue of the pool be found broken (a
+ * stray write into the shared memory: see queue.h, Trust), the pool stops
+ * instead of replacing workers that could only fail again: every worker
+ * is killed and reaped, the results already made are kept, every other
+ * outstanding task is reported with status COORD_EPROTO and a cause
+ * starting "pool broken", submit and map return COORD_EPROTO, results
+ * stay readable and shutdown joins.
+ *
  * Zombies and leaks: every worker is reaped by the pool (shutdown, or
  * destroy, which SIGKILLs what is left); workers die with the parent
  * (PR_SET_PDEATHSIG); the shared segment is anonymous, so nothing is left
@@ -77,10 +85,13 @@ typedef struct coord_pool coord_pool;
 
 /*
  * The worker callback: `task` (task_len bytes) in, up to `result_cap`
- * bytes written to `result` with *result_len set. Return 0 for success or
- * any non-zero value, which becomes the result's status (use a negative
- * COORD_E* code). It runs in a forked worker: it may crash, exit or be
- * killed, and the pool copes.
+ * bytes written to `result` with *result_len set (it starts at 0). Return
+ * 0 for success or any non-zero value, which becomes the result's status
+ * (use a negative COORD_E* code). The bytes are the result whatever the
+ * return value: a failing task may say why in them. A *result_len above
+ * result_cap sends no bytes (and status COORD_EOVERFLOW when it returned
+ * 0). It runs in a forked worker: it may crash, exit or be killed, and the
+ * pool copes.
  */
 typedef int (*coord_task_fn)(const void *task, size_t task_len, void *result,
                              size_t result_cap, size_t *result_len, void *arg);
@@ -108,10 +119,13 @@ typedef struct coord_pool_opts {
 /* The outcome of one task. */
 typedef struct coord_task_result {
     uint64_t id;       /* from coord_pool_submit */
-    int status;        /* 0, the callback's non-zero return,
-                          COORD_EPEERDIED (its worker died), or
-                          COORD_ENOMEM (the parent could not keep a copy
-                          of its result: len 0, see cause) */
+    int status;        /* 0, the callback's non-zero return (its bytes
+                          kept), COORD_EOVERFLOW (it claimed more than
+                          max_result bytes), COORD_EPEERDIED (its worker
+                          died), COORD_EPROTO (the pool broke, see
+                          "Broken queues"), or COORD_ENOMEM (the parent
+                          could not keep a copy of its result: len 0, see
+                          cause) */
     int worker;        /* index of the worker that ran it last, or -1 */
     unsigned attempts; /* runs started (> 1 after retries) */
     int wait_status;   /* raw wait status of the dead worker, else 0; -1
@@ -175,6 +189,7 @@ COORD_EXTERN int coord_pool_start(coord_pool **out, const coord_pool_opts *o,
  * Returns 0, COORD_EMSGSIZE (len > max_task), COORD_EAGAIN,
  * COORD_ETIMEDOUT, COORD_ECLOSED (after shutdown), COORD_EPEERDIED (no live
  * worker left: replacement off, or a replacement could not be forked),
+ * COORD_EPROTO (the pool is broken: see "Broken queues"),
  * COORD_ENOMEM (no room to record the task's outcome; nothing was queued),
  * COORD_EINVAL.
  */
@@ -197,7 +212,9 @@ COORD_EXTERN int coord_pool_result(coord_pool *p, coord_task_result *res,
  * n tasks of task_size bytes (task i at tasks + i * task_size), wait for all
  * results; result i to results + i * result_size (NULL when result_size is
  * 0), its outcome to info[i] (info may be NULL). A result longer than
- * result_size is not copied: status COORD_ENOBUFS. Other tasks' results
+ * result_size is not copied: status COORD_ENOBUFS, or the callback's own
+ * status when it failed (info[i].len > result_size says so); a failed
+ * task's bytes that fit are copied as a good one's. Other tasks' results
  * stay for coord_pool_result. Tasks go out in automatic chunks (see
  * "Chunks"); results are written straight into the arrays as they arrive.
  * Blocking, timeout_ms for the whole map.
@@ -207,7 +224,9 @@ COORD_EXTERN int coord_pool_result(coord_pool *p, coord_task_result *res,
  * info first to tell which, as an entry that arrived has attempts > 0 or a
  * cause; the tasks submitted
  * whose results had not arrived deliver them later to coord_pool_result),
- * COORD_ENOMEM (nothing submitted), COORD_ECLOSED, COORD_EINVAL.
+ * COORD_ENOMEM (nothing submitted), COORD_EPROTO (the pool is broken, or
+ * broke during the map: every task of the map then has its outcome in
+ * results/info), COORD_ECLOSED, COORD_EINVAL.
  */
 COORD_EXTERN int coord_pool_map(coord_pool *p, const void *tasks, size_t n,
                                 size_t task_size, void *results,
