@@ -356,7 +356,7 @@ static struct rdoc_table *wide_table(struct rdoc *d, size_t cols, size_t rows,
     head[cols] = NULL;
     struct rdoc_table *t = rdoc_table(d, head);
     for (size_t r = 0; r < rows; r++) {
-        char cells[32][24];
+        char cells[32][48];
         const char *row[32];
         for (size_t c = 0; c < cols; c++) {
             if (c == 0)
