@@ -223,16 +223,17 @@ static double log_nice(double v, bool up)
 }
 
 /* Ticks of a log axis over [mn, mx] (both > 0), the range ending at 1, 2
- * or 5 times a power of ten: the powers of ten, every few when there are
+ * or 5 times a power of ten (starting at a power of ten with `decade`, so
+ * that bars rising from the axis's foot are never flat): the powers of ten, every few when there are
  * many decades; 2 and 5 times them too over up to two decades, unlabelled
  * minor ticks 2..9 over up to six. */
-static void ticks_log(struct axis *a, double mn, double mx)
+static void ticks_log(struct axis *a, double mn, double mx, bool decade)
 {
     double l0 = floor(log10(mn)), l1 = ceil(log10(mx));
     if (l1 <= l0)
         l1 = l0 + 1;
     double decades = l1 - l0, step = decades <= 8 ? 1 : ceil(decades / 8);
-    a->lo = decades <= 8 ? log_nice(mn, false) : l0;
+    a->lo = decades <= 8 && !decade ? log_nice(mn, false) : l0;
     a->hi = decades <= 8 ? log_nice(mx, true) : l1;
     if (!(a->hi > a->lo))
         a->hi = a->lo + 1;
@@ -250,7 +251,9 @@ static void ticks_log(struct axis *a, double mn, double mx)
     }
 }
 
-/* Builds axis `a` for the values in [mn, mx] (mn > mx: no values). */
+/* Builds axis `a` for the values in [mn, mx] (mn > mx: no values); with
+ * `zero`, bars rise from its foot: a linear axis then includes 0, a log
+ * axis starts at a power of ten. */
 static void axis_build(struct axis *a, bool log, enum rplot_unit unit,
                        double mn, double mx, bool zero)
 {
@@ -259,7 +262,7 @@ static void axis_build(struct axis *a, bool log, enum rplot_unit unit,
     if (log) {
         if (!(mn <= mx))
             mn = 1, mx = 10;
-        ticks_log(a, mn, mx);
+        ticks_log(a, mn, mx, zero);
         return;
     }
     if (!(mn <= mx))
