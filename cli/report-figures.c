@@ -119,20 +119,19 @@ static void plots_interval(struct report *r, const struct exp *e)
     snprintf(cap, sizeof cap,
              "Stop latency, the median time from the claim until the last "
              "worker stopped, against the check interval K (log-log). A "
-             "worker stops only at a check, so the latency is at least about "
-             "K iterations (for K = 10,000: %s cheap, %s heavy). Below that "
-             "it is scheduling: with %.0f workers and the report on %ld "
+             "running worker sees the flag within K iterations: for K = "
+             "1,000 that is up to %s in the cheap loop and %s in the heavy "
+             "one, so only the heavy loop's latency should grow with K. The "
+             "rest is scheduling: with %.0f workers and the report on %ld "
              "cores, a worker that is not running when the flag is set sees "
              "it only when the scheduler runs it again, up to a time slice "
-             "(milliseconds) later. That is why the curve is not monotonic "
-             "in K and moves from run to run; the table above gives each "
+             "(milliseconds) later. That is why the curves are not monotonic "
+             "in K and move from run to run; the table above gives each "
              "point's p99.%s",
              report_fmt_ns(a, sizeof a,
-                           json_num(json_get(j, "cheap_iteration_ps"), NAN) *
-                               10),
+                           json_num(json_get(j, "cheap_iteration_ps"), NAN)),
              report_fmt_ns(b, sizeof b,
-                           json_num(json_get(j, "heavy_iteration_ps"), NAN) *
-                               10),
+                           json_num(json_get(j, "heavy_iteration_ps"), NAN)),
              workers, sysconf(_SC_NPROCESSORS_ONLN),
              load_note(e, ld, sizeof ld));
     draw(r, &q, cap);
