@@ -198,15 +198,18 @@ static void plots_queue(struct report *r, const struct exp *e)
     for (size_t i = 0; i < rows->n; i++) {
         const struct json *row = rows->items[i];
         const char *impl = json_str(json_get(row, "impl"));
-        const char *cs = json_str(json_get(row, "case"));
         double v = json_num(json_get(row, "msgs_per_s"), NAN);
         if (!isfinite(v) || v <= 0)
             continue;
         char label[32];
-        snprintf(label, sizeof label, "%s %.0fB", cs ? cs : "?",
+        snprintf(label, sizeof label, "%.0f->%.0f, %.0f B",
+                 json_num(json_get(row, "producers"), 0),
+                 json_num(json_get(row, "consumers"), 0),
                  json_num(json_get(row, "msg_bytes"), 0));
-        rplot_point(rplot_series_named(&p, impl ? impl : "coord"), (double)i,
-                    v, label);
+        const char *series = !impl                     ? "coord"
+                             : !strcmp(impl, "python") ? "Python"
+                                                       : impl;
+        rplot_point(rplot_series_named(&p, series), (double)i, v, label);
     }
     char cap[1024], ld[160];
     snprintf(cap, sizeof cap,
