@@ -30,9 +30,12 @@
  *   samecpu  block, with both processes pinned to CPU 0: the wake-up is
  *            a context switch on the same CPU, never an idle CPU's.
  * and a ping-pong on a word of shared memory, the way search, rounds and
- * (after its conversion) the queue wait, in three more modes:
+ * the queue wait, in four more modes:
  *   word_policy  coord's one wait policy (src/wait.h): a gated spin of
  *            50 µs that yields once, then a futex sleep;
+ *   word_stream  the same policy in its form for streams (the queue's
+ *            sides): a brief poll of up to 1 µs whatever the load, then
+ *            the gated spin, then the sleep (coord__spin_stream);
  *   word_yield64 the policy loop.h had before wait.h: 50 µs of polls with
  *            a sched_yield every 64, then a futex sleep;
  *   word_sleep   a futex sleep at once.
@@ -197,9 +200,9 @@ out:
 
 /* ---- the shared-word ping-pong ------------------------------------- */
 
-enum { W_POLICY, W_YIELD64, W_SLEEP, NWMODES };
-static const char *const wmode_name[NWMODES] = {"word_policy", "word_yield64",
-                                                "word_sleep"};
+enum { W_POLICY, W_STREAM, W_YIELD64, W_SLEEP, NWMODES };
+static const char *const wmode_name[NWMODES] = {
+    "word_policy", "word_stream", "word_yield64", "word_sleep"};
 
 /* Each direction has its word and its sleepers count on its own line. */
 struct wside {
@@ -239,6 +242,14 @@ static uint32_t wwait(struct wside *w, uint32_t old, int mode,
     uint32_t v;
     if (mode == W_YIELD64)
         return wait_yield64(w, old);
+    if (mode == W_STREAM) {
+        struct coord__word_change c = {&w->word, old};
+        if (!coord__spin_stream(sp, SPIN_NS, coord__word_changed, &c) &&
+            coord__sleep_change(&w->word, old, &w->sleepers, UINT64_MAX,
+                                &v) == 0)
+            return v;
+        return atomic_load_explicit(&w->word, memory_order_acquire);
+    }
     coord__wait_change(sp, mode == W_POLICY ? SPIN_NS : 0, &w->word, old,
                        &w->sleepers, UINT64_MAX, &v);
     return v;

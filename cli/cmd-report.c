@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "json.h"
+#include "opts.h"
 #include "report-parts.h"
 #include "report-run.h"
 
@@ -37,76 +38,78 @@ static int mkdir_p(const char *path)
     return 0;
 }
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: coord report [--quick] [--out DIR] [--only LIST] "
-            "[--no-python] [--timeout S] [--json]\n\n"
-            "Runs the lecture's experiments on this machine (each as `coord "
-            "EXPERIMENT --json`)\nand writes a report: DIR/index.html (one "
-            "self-contained page), DIR/report.md\n(the same in Markdown), "
-            "DIR/plots/ (gnuplot SVG + PNG, with their data and\nscripts) "
-            "and DIR/data/ (each experiment's JSON and log).\n\n"
-            "  --quick        short runs: the whole report in under a minute\n"
-            "  --out DIR      where to write (default: report)\n"
-            "  --only LIST    comma-separated experiments to run (default: "
-            "all of\n                 primes,waste,interval,spectrum,queue,"
-            "fraud)\n"
-            "  --no-python    do not run the Python side of the spectrum\n"
-            "  --timeout S    limit for one experiment (default 60 quick, "
-            "900)\n"
-            "  --json         print {\"out\", \"files\", \"experiments\"} on "
-            "stdout\n\n"
-            "An experiment whose command this build lacks is listed as not "
-            "available; one\nthat fails is reported with its error. Progress "
-            "goes to stderr. Exit status 0\nwhen the report was written (even "
-            "with failed experiments), 1 when it could\nnot be, 2 on a usage "
-            "error.\n");
-}
+enum { R_QUICK, R_OUT, R_ONLY, R_NO_PYTHON, R_TIMEOUT, R_JSON, R_NOPTS };
+
+static const struct opt report_opts[] = {
+    [R_QUICK] = {.name = "quick", .kind = OPT_FLAG,
+                 .help = "short runs: the whole report in under a minute"},
+    [R_OUT] = {.name = "out", .kind = OPT_DIR, .arg = "DIR", .def = "report",
+               .help = "where to write"},
+    [R_ONLY] = {.name = "only", .kind = OPT_STRING, .arg = "LIST",
+                .def = "all of primes,waste,interval,spectrum,queue,fraud",
+                .help = "comma-separated experiments to run"},
+    [R_NO_PYTHON] = {.name = "no-python", .kind = OPT_FLAG,
+                     .help = "do not run the Python side of the spectrum"},
+    [R_TIMEOUT] = {.name = "timeout", .kind = OPT_UINT, .arg = "S", .min = 1,
+                   .max = 86400, .def = "60 quick, 900",
+                   .help = "limit for one experiment in seconds"},
+    [R_JSON] = {.name = "json", .kind = OPT_FLAG,
+                .help = "print {\"out\", \"files\", \"experiments\"} on "
+                        "stdout"},
+};
+
+const struct opt_cmd cmd_report_opts = {
+    .name = "report",
+    .about = "Runs the lecture's experiments on this machine (each as `coord "
+             "EXPERIMENT --json`) and writes a report: DIR/index.html (one "
+             "self-contained page), DIR/report.md (the same in Markdown), "
+             "DIR/plots/ (gnuplot SVG + PNG, with their data and scripts) "
+             "and DIR/data/ (each experiment's JSON and log).",
+    .opts = report_opts,
+    .nopts = R_NOPTS,
+    .epilog = "An experiment whose command this build lacks is listed as not "
+              "available; one that fails is reported with its error. "
+              "Progress goes to stderr. Exit status 0 when the report was "
+              "written (even with failed experiments), 1 when it could not "
+              "be, 2 on a usage error.",
+};
 
 int cmd_report(int argc, char **argv)
 {
     struct report r = {.out = "report", .python = true};
     const char *only = NULL;
     uint64_t timeout_s = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int o;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return CLI_OK;
-        } else if (!strcmp(argv[i], "--quick")) {
+    struct opt_parser p;
+    opt_parse_init(&p, &cmd_report_opts, argc, argv);
+    int k;
+    while ((k = opt_next(&p)) >= 0) {
+        switch (k) {
+        case R_QUICK:
             r.quick = true;
-        } else if (!strcmp(argv[i], "--json")) {
-            r.json = true;
-        } else if (!strcmp(argv[i], "--no-python")) {
+            break;
+        case R_OUT:
+            r.out = p.v.text;
+            break;
+        case R_ONLY:
+            only = p.v.text;
+            break;
+        case R_NO_PYTHON:
             r.python = false;
-        } else if ((o = cli_opt(CMD, argc, argv, &i, "--out", &v)) != 0) {
-            if (o < 0)
-                return CLI_USAGE;
-            if (!*v) {
-                cli_error(CMD, "--out needs a directory");
-                return CLI_USAGE;
-            }
-            r.out = v;
-        } else if ((o = cli_opt(CMD, argc, argv, &i, "--only", &v)) != 0) {
-            if (o < 0)
-                return CLI_USAGE;
-            only = v;
-        } else if ((o = cli_opt(CMD, argc, argv, &i, "--timeout", &v)) != 0) {
-            if (o < 0 || !cli_parse_u64(CMD, "--timeout", v, 1, 86400,
-                                        &timeout_s))
-                return CLI_USAGE;
-        } else {
-            cli_error(CMD, "unknown option '%s' (see coord report --help)",
-                      argv[i]);
-            return CLI_USAGE;
+            break;
+        case R_TIMEOUT:
+            timeout_s = p.v.u;
+            break;
+        case R_JSON:
+            r.json = true;
+            break;
         }
     }
+    if (k != OPT_END)
+        return opt_exit_status(k);
     if (!timeout_s)
         timeout_s = r.quick ? 60 : 900;
-    bool wanted[report_n_exps];
-    for (size_t i = 0; i < report_n_exps; i++)
+    bool wanted[REPORT_N_EXPS];
+    for (size_t i = 0; i < REPORT_N_EXPS; i++)
         wanted[i] = only == NULL;
     if (only) {
         bool named = false;
@@ -145,9 +148,9 @@ int cmd_report(int argc, char **argv)
     report_adopt_orphans();
     double t0 = report_now_s();
     size_t n_run = 0, idx = 0;
-    for (size_t i = 0; i < report_n_exps; i++)
+    for (size_t i = 0; i < REPORT_N_EXPS; i++)
         n_run += wanted[i] && report_have_command(report_exps[i].name);
-    for (size_t i = 0; i < report_n_exps; i++) {
+    for (size_t i = 0; i < REPORT_N_EXPS; i++) {
         struct exp *e = &report_exps[i];
         if (!wanted[i]) {
             e->state = EXP_SKIPPED;
@@ -177,10 +180,9 @@ int cmd_report(int argc, char **argv)
     if (r.quick)
         rdoc_para(d, "This is the **quick** report: short runs, so the numbers "
                      "are noisier than those of the default `coord report`.");
+    report_load_banner(d, report_exps, REPORT_N_EXPS,
+                       sysconf(_SC_NPROCESSORS_ONLN));
     rdoc_heading(d, RD_H2, "claims", "The lecture's claims, measured");
-    rdoc_para(d, "Verdicts: **holds** (inside the lecture's range), **off by "
-                 "N×** (outside it, by that factor), **depends** (true under "
-                 "some conditions only: see the row).");
     report_claims(&r);
     rdoc_heading(d, RD_H2, "slide9",
                  "Slide 9: which mechanism for which access pattern");
@@ -191,14 +193,14 @@ int cmd_report(int argc, char **argv)
     rdoc_heading(d, RD_H2, "experiments", "Experiments");
     static const char *const eh[] = {"experiment", "status", "seconds", NULL};
     struct rdoc_table *et = rdoc_table(d, eh);
-    for (size_t i = 0; i < report_n_exps; i++) {
+    for (size_t i = 0; i < REPORT_N_EXPS; i++) {
         char secs[32];
         snprintf(secs, sizeof secs, "%.1f", report_exps[i].secs);
         const char *cells[] = {report_exps[i].name, report_exp_state_name(report_exps[i].state),
                                report_exps[i].state >= EXP_FAILED ? secs : "", NULL};
         rdoc_row(d, et, cells);
     }
-    for (size_t i = 0; i < report_n_exps; i++)
+    for (size_t i = 0; i < REPORT_N_EXPS; i++)
         report_section(&r, &report_exps[i]);
     report_add_file(&r, "index.html");
     report_add_file(&r, "report.md");
@@ -228,7 +230,7 @@ int cmd_report(int argc, char **argv)
     if (werr) {
         cli_error(CMD, "cannot write the report in %s: %s", r.out,
                   strerror(werr));
-        for (size_t i = 0; i < report_n_exps; i++)
+        for (size_t i = 0; i < REPORT_N_EXPS; i++)
             json_free(report_exps[i].j);
         return CLI_RUNTIME;
     }
@@ -246,7 +248,7 @@ int cmd_report(int argc, char **argv)
             cli_json_str(stdout, r.files[i]);
         }
         printf("],\"experiments\":[");
-        for (size_t i = 0; i < report_n_exps; i++) {
+        for (size_t i = 0; i < REPORT_N_EXPS; i++) {
             printf("%s{\"name\":\"%s\",\"status\":\"%s\",\"seconds\":%.3f,"
                    "\"why\":",
                    i ? "," : "", report_exps[i].name, report_exp_state_name(report_exps[i].state),
@@ -257,7 +259,7 @@ int cmd_report(int argc, char **argv)
         printf("]}\n");
     } else {
         printf("%-10s %-14s %8s\n", "EXPERIMENT", "STATUS", "SECONDS");
-        for (size_t i = 0; i < report_n_exps; i++) {
+        for (size_t i = 0; i < REPORT_N_EXPS; i++) {
             printf("%-10s %-14s %8.1f%s%s\n", report_exps[i].name,
                    report_exp_state_name(report_exps[i].state), report_exps[i].secs,
                    report_exps[i].state == EXP_FAILED ? "  " : "",
@@ -267,7 +269,7 @@ int cmd_report(int argc, char **argv)
                "plots, %.1f s)\n",
                r.out, r.out, r.n_files, r.plots_drawn, total);
     }
-    for (size_t i = 0; i < report_n_exps; i++)
+    for (size_t i = 0; i < REPORT_N_EXPS; i++)
         json_free(report_exps[i].j);
     return CLI_OK;
 }

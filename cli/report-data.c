@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* report-data.c: reading the experiments' JSON for the report, and numbers written for people. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,7 +40,44 @@ const char *report_fmt_ns(char *buf, size_t cap, double ns)
         snprintf(buf, cap, "—");
         return buf;
     }
-    return adv_fmt_ns(buf, cap, ns);
+    /* Rounded to its 3 significant digits first, so that 999.7 ns reads
+     * "1 µs" rather than "1e+03 ns". */
+    char r[32];
+    snprintf(r, sizeof r, "%.3g", ns);
+    return adv_fmt_ns(buf, cap, strtod(r, NULL));
+}
+
+const char *report_fmt_ns_spread(char *buf, size_t cap, double p50,
+                                 double p99)
+{
+    char a[32], b[32];
+    if (!isfinite(p99))
+        return report_fmt_ns(buf, cap, p50);
+    snprintf(buf, cap, "%s (p99 %s)", report_fmt_ns(a, sizeof a, p50),
+             report_fmt_ns(b, sizeof b, p99));
+    return buf;
+}
+
+const char *report_fmt_pct(char *buf, size_t cap, double pct)
+{
+    if (!isfinite(pct))
+        snprintf(buf, cap, "—");
+    else
+        snprintf(buf, cap, fabs(pct) >= 9.95 ? "%.0f %%" : "%.1f %%", pct);
+    return buf;
+}
+
+const char *report_fmt_rate(char *buf, size_t cap, double per_s)
+{
+    if (!isfinite(per_s) || per_s < 0)
+        snprintf(buf, cap, "—");
+    else if (per_s >= 999.5e3)
+        snprintf(buf, cap, "%.3g M/s", per_s / 1e6);
+    else if (per_s >= 999.5)
+        snprintf(buf, cap, "%.3g k/s", per_s / 1e3);
+    else
+        snprintf(buf, cap, "%.3g /s", per_s);
+    return buf;
 }
 
 /* First member named `key` anywhere under `j` (depth first). */
@@ -185,4 +223,42 @@ double report_spectrum_value(const struct json *j, const char *name,
         if (rows[i].python == python && strstr(rows[i].mech, name))
             return rows[i].ns;
     return NAN;
+}
+
+/* The spectrum's mechanisms as a reader calls them. */
+static const char *const mech_labels[][2] = {
+    {"flag_check", "flag check (read)"},
+    {"value_get", "Value read"},
+    {"value_set", "Value write"},
+    {"array_read", "Array element read"},
+    {"array_write", "Array element write"},
+    {"region_read", "shared-memory read"},
+    {"flag_claim_cas", "claim the flag (compare-and-swap)"},
+    {"flag_claim_lock", "claim the flag (lock, check, set)"},
+    {"queue_roundtrip", "queue round trip"},
+    {"pipe_roundtrip", "pipe round trip"},
+    {"unix_socket_roundtrip", "Unix socket round trip"},
+    {"manager_get", "Manager dict get"},
+    {"manager_get_block", "Manager get, blocking client"},
+    {"manager_set", "Manager dict set"},
+    {"manager_incr", "Manager increment"},
+    {"manager_batch100_get", "Manager get, 100 per batch (per item)"},
+    {NULL, NULL}};
+
+const char *report_label(const char *const (*names)[2], const char *name,
+                         char *buf, size_t cap)
+{
+    for (size_t i = 0; name && names && names[i][0]; i++)
+        if (!strcmp(names[i][0], name))
+            return names[i][1];
+    snprintf(buf, cap, "%s", name ? name : "?");
+    for (char *p = buf; *p; p++)
+        if (*p == '_')
+            *p = ' ';
+    return buf;
+}
+
+const char *report_mech_label(const char *mech, char *buf, size_t cap)
+{
+    return report_label(mech_labels, mech, buf, cap);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* report-exp.c: the report's experiments: which exist, running each as `coord NAME --json`, and where its output goes. */
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +40,8 @@ struct exp report_exps[] = {
      "check.",
      NULL},
 };
-const size_t report_n_exps = sizeof report_exps / sizeof report_exps[0];
+_Static_assert(sizeof report_exps / sizeof report_exps[0] == REPORT_N_EXPS,
+               "REPORT_N_EXPS counts report_exps[]");
 
 /* The commands this binary has (the experiments that exist yet). */
 static const char *const have_cmds[] = {
@@ -68,7 +70,7 @@ const char *report_exp_state_name(enum exp_state s)
 
 struct exp *report_exp_by_name(const char *name)
 {
-    for (size_t i = 0; i < report_n_exps; i++)
+    for (size_t i = 0; i < REPORT_N_EXPS; i++)
         if (!strcmp(report_exps[i].name, name))
             return &report_exps[i];
     return NULL;
@@ -174,6 +176,7 @@ void report_run_one(struct report *r, struct exp *e, size_t idx, size_t n,
                     int timeout_s, bool quick)
 {
     char self[4096];
+    e->load_before = e->load_after = NAN;
     ssize_t sl = readlink("/proc/self/exe", self, sizeof self - 1);
     if (sl <= 0) {
         e->state = EXP_FAILED;
@@ -203,12 +206,14 @@ void report_run_one(struct report *r, struct exp *e, size_t idx, size_t n,
     snprintf(out, sizeof out, "%s/data/%s.json", r->out, e->name);
     snprintf(err, sizeof err, "%s/data/%s.log", r->out, e->name);
     fprintf(stderr, "report: [%zu/%zu] %s ...\n", idx, n, e->cmdline);
+    e->load_before = report_loadavg();
     double t0 = report_now_s();
     int st = 0;
     char why[256];
     int rc = report_exec(argv, NULL, out, err, timeout_s * 1000, &st, why,
                          sizeof why);
     e->secs = report_now_s() - t0;
+    e->load_after = report_loadavg();
     if (rc == 0 && st == 2 && quick) {
         /* A usage error: this experiment may not know --quick yet. */
         fprintf(stderr, "report: [%zu/%zu] %s rejected its options; again "

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* report-machine.c: the report's machine section: CPU, cores, memory, kernel, compiler, load, Python. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,11 +36,106 @@ static void proc_field(const char *path, const char *key, char *out, size_t cap)
     fclose(f);
 }
 
+double report_loadavg(void)
+{
+    FILE *f = fopen("/proc/loadavg", "r");
+    double l1 = NAN;
+    if (f) {
+        if (fscanf(f, "%lf", &l1) != 1)
+            l1 = NAN;
+        fclose(f);
+    }
+    return l1;
+}
+
+/* The lowest and highest load sampled around the experiments that ran,
+ * and the first sample (before the first experiment): false when none. */
+static bool load_span(const struct exp *exps, size_t n, double *lo,
+                      double *hi, double *first)
+{
+    *lo = INFINITY, *hi = -INFINITY, *first = NAN;
+    for (size_t i = 0; i < n; i++) {
+        if (exps[i].state < EXP_FAILED)
+            continue; /* not run */
+        const double v[2] = {exps[i].load_before, exps[i].load_after};
+        for (int k = 0; k < 2; k++) {
+            if (!isfinite(v[k]))
+                continue;
+            if (!isfinite(*first))
+                *first = v[k];
+            *lo = v[k] < *lo ? v[k] : *lo;
+            *hi = v[k] > *hi ? v[k] : *hi;
+        }
+    }
+    return isfinite(*first);
+}
+
+/* The load average: during the run (the samples), and now (1, 5, 15). */
+static void load_row(struct report *r, struct rdoc_table *t)
+{
+    char buf[512], now[96] = "unknown";
+    FILE *lf = fopen("/proc/loadavg", "r");
+    if (lf) {
+        double l1, l5, l15;
+        if (fscanf(lf, "%lf %lf %lf", &l1, &l5, &l15) == 3)
+            snprintf(now, sizeof now, "%.2f, %.2f, %.2f", l1, l5, l15);
+        fclose(lf);
+    }
+    double lo, hi, first;
+    if (load_span(report_exps, REPORT_N_EXPS, &lo, &hi, &first))
+        snprintf(buf, sizeof buf, "%.2f before the first experiment, "
+                 "%.2f to %.2f around the experiments (1 min); %s at the "
+                 "end (1, 5, 15 min)", first, lo, hi, now);
+    else
+        snprintf(buf, sizeof buf, "%s at the end (1, 5, 15 min)", now);
+    const char *c[] = {"load average", buf, NULL};
+    rdoc_row(&r->doc, t, c);
+}
+
+size_t report_load_banner(struct rdoc *d, const struct exp *exps, size_t n,
+                          long cores)
+{
+    char names[1024];
+    size_t k = 0, len = 0;
+    names[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        const struct exp *e = &exps[i];
+        double b = e->load_before, a = e->load_after;
+        if (e->state < EXP_FAILED)
+            continue; /* not run */
+        if (!(b > (double)cores) && !(a > (double)cores))
+            continue;
+        k++;
+        if (len < sizeof names)
+            len += (size_t)snprintf(names + len, sizeof names - len,
+                                    "%s%s (%.2f before, %.2f after)",
+                                    k > 1 ? ", " : "", e->name, b, a);
+    }
+    if (k == 0)
+        return 0;
+    double lo, hi, first;
+    load_span(exps, n, &lo, &hi, &first);
+    rdoc_para(d,
+              "**This machine was loaded during the run.** Its load average "
+              "(processes running or waiting for a core, averaged over a "
+              "minute) was above its %ld cores around %zu of the "
+              "experiments: %s. Those experiments shared the cores with "
+              "other work, so their times are longer and noisier than on a "
+              "quiet machine, and a worker may wait a whole scheduler time "
+              "slice (milliseconds) before it runs, which shows in the stop "
+              "latencies. Ratios measured side by side in one run hold up "
+              "better than absolute times. The load average counts the "
+              "experiments' own workers too (up to 4 processes here); "
+              "before the first experiment it was %.2f.",
+              cores, k, names, first);
+    return k;
+}
+
 void report_machine(struct report *r)
 {
     static const char *const kv[] = {"what", "value", NULL};
     struct rdoc_table *t = rdoc_table(&r->doc, kv);
-    char buf[512], cpu[256], mem[64], load[128];
+    char buf[512], cpu[256], mem[64];
     proc_field("/proc/cpuinfo", "model name", cpu, sizeof cpu);
     if (!*cpu)
         proc_field("/proc/cpuinfo", "Hardware", cpu, sizeof cpu);
@@ -73,18 +169,7 @@ void report_machine(struct report *r)
     snprintf(buf, sizeof buf, "coord %s", coord_version_string());
     const char *c5[] = {"coord", buf, NULL};
     rdoc_row(&r->doc, t, c5);
-    FILE *lf = fopen("/proc/loadavg", "r");
-    load[0] = '\0';
-    if (lf) {
-        double l1, l5, l15;
-        if (fscanf(lf, "%lf %lf %lf", &l1, &l5, &l15) == 3)
-            snprintf(load, sizeof load, "%.2f, %.2f, %.2f", l1, l5, l15);
-        fclose(lf);
-    }
-    snprintf(buf, sizeof buf, "%s (1, 5, 15 min, at the start of the report)",
-             *load ? load : "unknown");
-    const char *c6[] = {"load average", buf, NULL};
-    rdoc_row(&r->doc, t, c6);
+    load_row(r, t);
     char py[128] = "";
     char tmp[] = "/tmp/coord-report-py-XXXXXX";
     int fd = mkstemp(tmp);

@@ -36,6 +36,7 @@ struct exp {
     bool partial; /* failed, its partial stdout kept as data/NAME.out.txt */
     double secs;
     char cmdline[256];
+    double load_before, load_after; /* 1-min load average; NAN: unknown */
     struct json *j; /* its --json output when state == EXP_OK */
 };
 
@@ -50,8 +51,8 @@ struct report {
 };
 
 /* The experiments, in the report's order. */
-extern struct exp report_exps[];
-extern const size_t report_n_exps;
+#define REPORT_N_EXPS 6
+extern struct exp report_exps[REPORT_N_EXPS];
 
 /* Does this build have the command `name`? */
 bool report_have_command(const char *name);
@@ -63,8 +64,8 @@ struct exp *report_exp_by_name(const char *name);
  * "not measured (coord NAME failed)" or the like. */
 const struct json *report_exp_json(const char *name, char *why, size_t cap);
 /* Runs experiment `e` (`coord NAME --json ...`, its output in data/) as
- * number idx of n, within timeout_s; sets e->state, e->why, e->secs and
- * e->j. */
+ * number idx of n, within timeout_s; sets e->state, e->why, e->secs,
+ * e->j and the load sampled before and after it. */
 void report_run_one(struct report *r, struct exp *e, size_t idx, size_t n,
                     int timeout_s, bool quick);
 /* Adds a written file (relative to r->out) to the report's list. */
@@ -85,6 +86,15 @@ void report_last_line(const char *path, char *out, size_t cap);
 const char *report_fmt_num(char *buf, size_t cap, double v);
 /* A duration in ns as "85 ns", "12.3 µs", "4.56 ms", "1.23 s", or "—". */
 const char *report_fmt_ns(char *buf, size_t cap, double ns);
+/* A median with its 99th percentile: "1.22 µs (p99 2.16 µs)"; the median
+ * alone when p99 is not finite. */
+const char *report_fmt_ns_spread(char *buf, size_t cap, double p50,
+                                 double p99);
+/* A percentage: "108 %", "10 %", "-3.4 %", "0.1 %", or "—". */
+const char *report_fmt_pct(char *buf, size_t cap, double pct);
+/* A rate as "7.62 M/s", "384 k/s", "73.2 /s" (3 significant digits), or
+ * "—". */
+const char *report_fmt_rate(char *buf, size_t cap, double per_s);
 /* First member named `key` anywhere under `j` (depth first), or NULL. */
 const struct json *report_jfind(const struct json *j, const char *key);
 /* json_num of report_jfind: NAN when absent. */
@@ -108,6 +118,14 @@ struct spec_row {
     bool python;
     double ns, p99; /* p50 (or the only figure) and p99; NAN when absent */
 };
+/* The label of `name` in `names` (pairs: JSON name, label; ended by a
+ * NULL name; may be NULL), else the name with its underscores as spaces,
+ * in buf ("card_testing" -> "card testing"). */
+const char *report_label(const char *const (*names)[2], const char *name,
+                         char *buf, size_t cap);
+/* A spectrum mechanism as a reader calls it ("flag_check" -> "flag check
+ * (read)"); an unknown one with its underscores as spaces, in buf. */
+const char *report_mech_label(const char *mech, char *buf, size_t cap);
 size_t report_spectrum_rows(const struct json *j, struct spec_row *out,
                             size_t cap);
 /* A mechanism's ns: the row named exactly `name` (else the first whose
@@ -117,7 +135,71 @@ double report_spectrum_value(const struct json *j, const char *name,
 
 /* ---- the claims and their verdicts (report-claims.c) ----------------- */
 
-/* The lecture's claims table, with one verdict per measurement. */
+/* A figure the lecture gives for one measurement: the range [lo, hi]
+ * (lo == hi for "~X"); `exact` for arithmetic (slide 3's count), else an
+ * order of magnitude. */
+struct lecture_figure {
+    double lo, hi;
+    bool exact;
+};
+
+enum verdict {
+    VERDICT_NOT_MEASURED,
+    VERDICT_HOLDS,
+    VERDICT_LOWER,
+    VERDICT_HIGHER
+};
+
+/* The one rule every verdict of the report comes from, as printed on the
+ * page: within 3x of an order-of-magnitude figure, within 5 % of an exact
+ * one. */
+extern const char report_verdict_rule[];
+/* Judges `v` against `f`: VERDICT_HOLDS, or LOWER / HIGHER with *factor
+ * (when not NULL) = how many times below lo or above hi; NOT_MEASURED
+ * when v is not finite or f is not a range. */
+enum verdict report_verdict(double v, struct lecture_figure f,
+                            double *factor);
+/* The same as text: "holds", "off by 12.2× (higher here)", "off by 46×
+ * (lower here)", "not measured". Returns buf. */
+const char *report_verdict_text(char *buf, size_t cap, double v,
+                                struct lecture_figure f);
+
+/* What the lecture says about one spectrum mechanism (its Python side). */
+struct lecture_claim {
+    const char *mech;   /* the spectrum's mechanism name */
+    const char *slides; /* "6, 8" */
+    const char *text;   /* the claim in words, with its figure */
+    const char *figure; /* the figure alone: "~10–100 ns (slides 6, 8)" */
+    struct lecture_figure fig;
+};
+/* The lecture's claim about `mechanism`, or NULL when it makes none. */
+const struct lecture_claim *report_lecture_claim(const char *mechanism);
+
+/* Slide 2's tally of a `coord queue --json` result: runs in which every
+ * message arrived exactly once, and the fault probes passed ([0] coord,
+ * [1] Python); skipped rows and probes count neither way. */
+struct queue_tally {
+    size_t runs, once;
+    size_t probes[2], probes_ok[2];
+};
+void report_queue_tally(const struct json *q, struct queue_tally *t);
+/* Slide 3's figure for a `coord waste --json` result: 297,000 for the
+ * lecture's sizes, else the run's own arithmetic (*lecture_setup says
+ * which; may be NULL). */
+struct lecture_figure report_waste_figure(const struct json *w,
+                                          bool *lecture_setup);
+/* Slide 7's figures from interval rows: overhead (%) at K = 10 and K =
+ * 1,000, [0] cheap and [1] heavy work (NAN when absent); true when all
+ * four were found. */
+bool report_interval_overheads(const struct json *rows, double o10[2],
+                               double o1000[2]);
+/* Slide 7's verdict from those figures. Returns buf. */
+const char *report_interval_verdict(char *buf, size_t cap,
+                                    const double o10[2],
+                                    const double o1000[2]);
+
+/* The lecture's claims table, with one verdict per measurement and the
+ * rule above it. */
 void report_claims(struct report *r);
 
 /* ---- the figures (report-figures.c) ---------------------------------- */
@@ -129,6 +211,15 @@ void report_figures(struct report *r, const struct exp *e);
 
 /* The machine table. */
 void report_machine(struct report *r);
+/* The 1-minute load average (/proc/loadavg), NAN when unreadable. */
+double report_loadavg(void);
+/* When the load sampled before or after any of the `n` experiments was
+ * above `cores`, appends to `d` a paragraph (the banner) that says so,
+ * names those experiments with their samples and what it means for the
+ * numbers; returns how many it named (0: no banner). Experiments not run
+ * have NAN samples and never count. */
+size_t report_load_banner(struct rdoc *d, const struct exp *exps, size_t n,
+                          long cores);
 
 /* ---- the sections (report-sections.c) -------------------------------- */
 

@@ -162,7 +162,7 @@ INLINE int put_msgs(struct coord_queue *q, const struct put_src *m,
             break;
         if (r < 0)
             return r;
-        r = coord__queue_wait_turn(q, false, timeout_ms, &deadline);
+        r = coord__queue_wait_turn(q, NULL, 0, timeout_ms, &deadline);
         if (r < 0)
             return r;
     }
@@ -411,7 +411,8 @@ INLINE int get_msgs(struct coord_queue *q, const struct get_dst *d,
                 continue;
             }
         }
-        int r = coord__queue_wait_turn(q, true, timeout_ms, &deadline);
+        int r = coord__queue_wait_turn(q, &sl->word, w, timeout_ms,
+                                       &deadline);
         if (r < 0)
             return r;
     }

@@ -221,10 +221,12 @@ int coord__queue_get_lock(struct coord_queue *q, int timeout_ms, uint64_t *d);
 int coord__queue_put_lock(struct coord_queue *q, int timeout_ms, uint64_t *d);
 
 /* What a blocking call does when it cannot go on: COORD_EAGAIN (timeout
- * 0), or wait on its side (queue_wait.c). Returns 0 to try again, or the
- * code to return. */
-int coord__queue_wait_turn(struct coord_queue *q, bool getter, int timeout_ms,
-                           uint64_t *deadline);
+ * 0), or wait on its side (queue_wait.c): a get passes the word of the
+ * slot at head and the value it saw there (it waits for that to change),
+ * a put NULL (it waits for room). Returns 0 to try again, or the code to
+ * return. */
+int coord__queue_wait_turn(struct coord_queue *q, _Atomic uint64_t *word,
+                           uint64_t seen, int timeout_ms, uint64_t *deadline);
 
 /* The slow half of wake_side: wake the sleepers of one side. */
 void coord__queue_wake_slow(struct coord_queue *q, bool getters);

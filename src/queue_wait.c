@@ -2,21 +2,21 @@
 /* queue_wait.c: how a queue side waits: its side locks, the spin, the sliced futex sleep and the wake-up. */
 #include <errno.h>
 #include <limits.h>
-#include <sched.h>
 #include <time.h>
 
 #include "queue_shm.h"
 #include "wait.h"
 
-/* The spin before a wait sleeps: polls of the other side's progress, then
- * yields. Not wait.h's coord__spin_until, measured side by side (see
- * docs/queue.md, "Waiting"): its load gate and its backoff after a lost
- * CPU make a queue side sleep at once whenever the machine has more
- * runnable processes than CPUs, and then every message of a 1 -> 1 stream
- * pays a futex wake and a scheduling delay (10-20x slower under load on 2
- * cores). A stream needs the handover that a yield gives instead. */
-#define SPIN_POLLS 200
-#define SPIN_YIELDS 4
+/* The spin before a wait sleeps: wait.h's one policy, in its form for
+ * streams (coord__spin_stream: a brief poll whatever the load, then the
+ * gated spin of up to SPIN_NS). The spinner is per thread and per side:
+ * its backoff state is private (wait.h), and a process that both puts and
+ * gets keeps one for each. The queue joins no spinset: a process spinning
+ * on a queue side is load, since with more spinners than CPUs one of them
+ * takes the CPU the other side needs (1 -> 2 on 2 cores). */
+#define SPIN_NS COORD__SPIN_DEFAULT_NS
+static _Thread_local struct coord__spinner side_spinner[2];
+
 /* Polls of a side lock held by another process before blocking on it in
  * the kernel (see side_lock_wait). This is not a wait for the other side
  * (that is wait_side), only for a critical section of a few dozen
@@ -140,19 +140,27 @@ static bool has_msg(struct coord_queue *q)
     return (hw & HEAD_FROZEN) || WORD_SEQ(w) == h + 1;
 }
 
-/* The spin half's conditions: the side can go on, or the state changed. */
-static bool ready_get(const void *ctx)
-{
-    struct coord_queue *q = (struct coord_queue *)ctx;
-    return has_msg(q) ||
-           atomic_load_explicit(&q->s->state, memory_order_relaxed) != ST_OPEN;
-}
+/* What a side polls while it spins. A get watches the word of the slot
+ * at head that it found not filled (`word`, which held `seen`): one cache
+ * line, written only when the put it waits for commits or another get
+ * takes the slot, so spinning consumers neither read head (which other
+ * consumers' CASes keep moving between cores) nor the producers' lines.
+ * A put watches for room (tail and head). Both stop when the state
+ * changes (close, broken). Relaxed: a hint; the caller re-reads. */
+struct watch {
+    struct coord_queue *q;
+    _Atomic uint64_t *word; /* NULL: a put */
+    uint64_t seen;
+};
 
-static bool ready_put(const void *ctx)
+static bool ready_side(const void *ctx)
 {
-    struct coord_queue *q = (struct coord_queue *)ctx;
-    return has_space(q) ||
-           atomic_load_explicit(&q->s->state, memory_order_relaxed) != ST_OPEN;
+    const struct watch *w = ctx;
+    if (atomic_load_explicit(&w->q->s->state, memory_order_relaxed) != ST_OPEN)
+        return true;
+    if (w->word)
+        return atomic_load_explicit(w->word, memory_order_relaxed) != w->seen;
+    return has_space(w->q);
 }
 
 /*
@@ -160,8 +168,7 @@ static bool ready_put(const void *ctx)
  * Returns 0 (re-check), COORD_ETIMEDOUT, or a lock error. This is the
  * queue's one waiting function: every blocking put and get waits here.
  *
- * The spin: SPIN_POLLS polls, then SPIN_YIELDS yields (see above for why
- * not wait.h's). The sleep: a sleeper registers for one slice at a time
+ * The spin: wait.h's policy for streams (see SPIN_NS above). The sleep: a sleeper registers for one slice at a time
  * (so that one killed in its sleep is forgotten after the slice).
  *
  * The sleep protocol (no lost wake-up): the sleeper raises its side's
@@ -174,23 +181,15 @@ static bool ready_put(const void *ctx)
  * sleeper's re-check comes later in the single total order and sees the
  * commit.
  */
-static int wait_side(struct coord_queue *q, bool getter, uint64_t deadline)
+static int wait_side(struct coord_queue *q, bool getter,
+                     const struct watch *w, uint64_t deadline)
 {
     struct qshm *s = q->s;
     bool (*ready)(struct coord_queue *) = getter ? has_msg : has_space;
     struct sleepers *sl = getter ? &s->get_sl : &s->put_sl;
     coord__mutex *other = getter ? &s->plock : &s->clock;
-    bool (*spin_ready)(const void *) = getter ? ready_get : ready_put;
-    for (int i = 0; i < SPIN_POLLS; i++) {
-        if (spin_ready(q))
-            return 0;
-        coord__cpu_relax();
-    }
-    for (int i = 0; i < SPIN_YIELDS; i++) {
-        sched_yield();
-        if (spin_ready(q))
-            return 0;
-    }
+    if (coord__spin_stream(&side_spinner[getter], SPIN_NS, ready_side, w))
+        return 0;
     uint64_t now = coord_clock_ns();
     if (deadline != UINT64_MAX && now >= deadline)
         return COORD_ETIMEDOUT;
@@ -233,16 +232,23 @@ static int wait_side(struct coord_queue *q, bool getter, uint64_t deadline)
 }
 
 /* Under the lock that guards `sl` (see wait_side): are there sleepers to
- * wake? Drops a registration whose every slice has ended. */
+ * wake? Drops the registrations (see below). */
 static bool must_wake(struct sleepers *sl)
 {
     if (atomic_load_explicit(&sl->count, memory_order_relaxed) == 0)
         return false;
-    if (coord_clock_ns() < sl->until)
-        return true;
+    bool live = coord_clock_ns() < sl->until;
+    /* Either way the registrations are dropped (a new gen: the sleepers
+     * do not take themselves off again). Expired, they belong to sleepers
+     * that are awake or dead. Live, every one of them is woken now (the
+     * caller bumps `ev` after this, and each read `ev` before, under this
+     * lock), and one that sleeps again registers again: so a sleeper
+     * costs the other side one wake-up, not one per commit until it has
+     * woken up and taken itself off. */
     atomic_store_explicit(&sl->count, 0, memory_order_relaxed);
     sl->gen++;
-    return false;
+    sl->until = 0;
+    return live;
 }
 
 /* After a commit (a seq_cst store or CAS): wake the sleepers of one side
@@ -270,10 +276,11 @@ void coord__queue_wake_slow(struct coord_queue *q, bool getters)
 /* What a blocking call does when it cannot go on: give up (timeout 0), or
  * wait on its side (the deadline is computed on the first wait only).
  * Returns 0 to try again, or the code to return. */
-int coord__queue_wait_turn(struct coord_queue *q, bool getter, int timeout_ms,
-                     uint64_t *deadline)
+int coord__queue_wait_turn(struct coord_queue *q, _Atomic uint64_t *word,
+                           uint64_t seen, int timeout_ms, uint64_t *deadline)
 {
     if (timeout_ms == 0)
         return COORD_EAGAIN;
-    return wait_side(q, getter, deadline_of(timeout_ms, deadline));
+    struct watch w = {q, word, seen};
+    return wait_side(q, word != NULL, &w, deadline_of(timeout_ms, deadline));
 }

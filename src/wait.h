@@ -19,6 +19,11 @@
  * one policy, measured with `coord_bench wakeup` (docs/results.md, "Wait
  * policy"):
  *
+ * 0. A stream (the queue's sides, where the next item is usually a few
+ *    hundred nanoseconds away) first polls briefly whatever the load, for
+ *    about what a sleep and its wake-up would cost (coord__poll_brief,
+ *    below); then the steps that follow.
+ *
  * 1. Spin first, because on an idle VM waking a sleeping process costs
  *    tens of microseconds while a peer that is running answers in one or
  *    two. A spin polls (with a pause instruction between polls of memory),
@@ -332,6 +337,55 @@ static inline bool coord__spin_until(struct coord__spinner *s,
 out:
     coord__spin_end(s);
     return ok;
+}
+
+/*
+ * The stream poll, for a waiter whose peer usually answers within a few
+ * hundred nanoseconds while it runs (a queue side in a stream: the next
+ * message is one put away). Before the policy's gated spin, poll ready()
+ * for up to COORD__POLL_BRIEF_NS whatever the load: less than a futex
+ * sleep and its wake-up cost the two sides in system calls alone, so
+ * polling that long costs at most what sleeping at once would (spin for
+ * the cost of blocking, then block: the classic 2-competitive rule), and
+ * a peer that is running answers well within it (a put takes tens of
+ * nanoseconds). It is what keeps a stream from sleeping between messages
+ * on a loaded machine, where the gate refuses the spin: without it every
+ * message paid a futex wake and a scheduling delay (measured 5-17x
+ * slower, docs/queue.md "Waiting"). The price is paid by a ping-pong
+ * whose peer shares our CPU: up to COORD__POLL_BRIEF_NS more per wait
+ * (`coord_bench wakeup`, word_stream against word_policy). No gate, no
+ * backoff, no yield, no spinset: too short to matter to anybody else.
+ * True when ready() held.
+ */
+#define COORD__POLL_BRIEF_NS 1000u
+
+static inline bool coord__poll_brief(bool (*ready)(const void *ctx),
+                                     const void *ctx)
+{
+    uint64_t start = 0;
+    for (;;) {
+        for (int i = 0; i < COORD__SPIN_POLLS / 4; i++) {
+            if (ready(ctx))
+                return true;
+            coord__cpu_relax();
+        }
+        uint64_t now = coord_clock_ns();
+        if (start == 0)
+            start = now;
+        else if (now - start >= COORD__POLL_BRIEF_NS)
+            return ready(ctx);
+    }
+}
+
+/* The whole spin half for a stream: the brief poll, then the policy's
+ * gated spin (coord__spin_until). True when ready() held; false: sleep. */
+static inline bool coord__spin_stream(struct coord__spinner *s,
+                                      uint64_t spin_ns,
+                                      bool (*ready)(const void *ctx),
+                                      const void *ctx)
+{
+    return coord__poll_brief(ready, ctx) ||
+           coord__spin_until(s, spin_ns, ready, ctx);
 }
 
 /*

@@ -741,13 +741,21 @@ static int sleeping_getter(void *a)
     return r == 0 && len == 1 && b[0] == 'y' ? 0 : 1;
 }
 
+/* Fork a sleeping_getter and return once it is registered as a sleeper. */
+static pid_t fork_sleeper(coord_queue *q)
+{
+    uint32_t puts, gets;
+    pid_t c = test_fork(sleeping_getter, q);
+    WAIT_FOR((coord__queue_sleepers(q, &puts, &gets), gets == 1), 10000);
+    return c;
+}
+
 TEST(queue_killed_sleeper_expires)
 {
     coord_queue *q;
     uint32_t puts, gets;
     ASSERT_OK(coord_queue_create(&q, 4, 8));
-    pid_t a = test_fork(sleeping_getter, q);
-    WAIT_FOR((coord__queue_sleepers(q, &puts, &gets), gets == 1), 10000);
+    pid_t a = fork_sleeper(q);
     kill(a, SIGKILL);
     test_wait(a, 5000);
     /* Its registration stays until its slice (100 ms) is over; then the
@@ -762,13 +770,33 @@ TEST(queue_killed_sleeper_expires)
     size_t len;
     ASSERT_OK(coord_queue_get(q, b, sizeof b, &len, 0));
     /* A live sleeper is still woken, and takes itself off. */
-    pid_t c = test_fork(sleeping_getter, q);
-    WAIT_FOR((coord__queue_sleepers(q, &puts, &gets), gets == 1), 10000);
+    pid_t c = fork_sleeper(q);
     ASSERT_OK(coord_queue_put(q, "y", 1, 0));
     test_join_ok(c, 10000);
     coord__queue_sleepers(q, &puts, &gets);
     ASSERT_EQ(gets, 0);
     ASSERT_EQ(puts, 0);
+    coord_queue_destroy(q);
+}
+
+/* A wake-up drops the registrations it wakes: the waker, not the woken,
+ * takes them off, so while a woken sleeper gets back to a CPU the other
+ * side's commits do not each make another futex call. Checked at once after
+ * the put: the sleeper cannot have taken itself off yet, since it has not
+ * taken the message (the join below waits for that). */
+TEST(queue_wake_drops_the_registrations)
+{
+    coord_queue *q;
+    uint32_t puts, gets;
+    ASSERT_OK(coord_queue_create(&q, 4, 8));
+    pid_t c = fork_sleeper(q);
+    ASSERT_OK(coord_queue_put(q, "y", 1, 0));
+    coord__queue_sleepers(q, &puts, &gets);
+    ASSERT_EQ(gets, 0);
+    test_join_ok(c, 10000);
+    coord__queue_sleepers(q, &puts, &gets);
+    ASSERT_EQ(gets, 0);
+    ASSERT_EQ(coord_queue_count(q), 0);
     coord_queue_destroy(q);
 }
 
@@ -1041,6 +1069,7 @@ TEST(queue_cli_experiment)
     X(queue_named_unrelated_process)                                           \
     X(queue_consumer_killed_mid_get)                                           \
     X(queue_killed_sleeper_expires)                                            \
+    X(queue_wake_drops_the_registrations)                                      \
     X(queue_sigkill_200_put_get)                                               \
     X(queue_sigkill_2000_slow)                                                 \
     X(queue_cli_experiment)

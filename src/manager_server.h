@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/* manager_server.h: the manager server's parts, shared by its files: the socket path, a connection, the loop's state. */
+#ifndef COORD_MANAGER_SERVER_H
+#define COORD_MANAGER_SERVER_H
+
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/un.h>
+
+#include "manager_internal.h"
+
+/* ---- the socket and its private directory (manager_sock.c) ------------- */
+
+struct coord__mpath {
+    char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    bool made_dir;
+    dev_t dev;
+    ino_t ino; /* of the socket we bound: never unlink someone else's */
+};
+
+/* The COORD_E* code for an errno value of a socket or file call. */
+int coord__merrno(int e);
+/* Prepare the private directory of `path` (NULL: a new one under $TMPDIR),
+ * clear a stale socket left by a crash, bind and listen (mode 0600). Fills
+ * *p and *fd_out. Returns 0, or a COORD_E* code (then nothing is left to
+ * clean up). */
+int coord__mpath_listen(struct coord__mpath *p, const char *path,
+                        int *fd_out);
+/* Remove the socket we bound (by inode), the spinset named after it, and
+ * the directory we made. */
+void coord__mpath_cleanup(struct coord__mpath *p);
+
+/* ---- connections (manager_conn.c) and their handshake (manager_hello.c) */
+
+#define COORD__MCONN_BUF0 16384 /* initial input buffer of a connection */
+
+struct coord__mconn {
+    int in_fd, out_fd; /* the socket, or the client's two pipes */
+    int pend_in, pend_out; /* pipes received with HELLO, not yet in use */
+    uint8_t *in;
+    size_t in_len, in_cap;
+    struct coord__wbuf out;
+    size_t out_off;
+    bool closing;     /* close once `out` is flushed */
+    bool out_armed;   /* EPOLLOUT registered (reading paused) */
+    bool pending;     /* complete frames left for the next turn */
+    bool greeted;     /* a first frame (normally HELLO) was served */
+    uint64_t deadline; /* handshake or stalled frame: closed at this time */
+    struct coord__mconn *next_pending;
+    struct coord__mconn *prev, *next; /* all live connections */
+};
+
+struct coord__msrv {
+    struct coord__mstore s;
+    int ep, lfd, sfd;
+    size_t nconns;
+    struct coord__mconn *pending_head, *pending_tail;
+    struct coord__mconn *all;
+    void *lmark;        /* epoll cookie of the listening socket */
+    bool listen_paused; /* out of descriptors: not accepting for now */
+    uint64_t next_timer; /* earliest connection deadline, or UINT64_MAX */
+    bool stop;
+};
+
+/* Close the connection (freed now, or when the pending list reaches it). */
+void coord__mconn_close(struct coord__msrv *sv, struct coord__mconn *c);
+/* Write what we can of its replies. Returns false when it was closed. */
+bool coord__mconn_flush(struct coord__msrv *sv, struct coord__mconn *c);
+/* Send an ERR frame carrying `code`, then close. */
+void coord__mconn_fail(struct coord__msrv *sv, struct coord__mconn *c,
+                       int code);
+/* Serve its complete frames (one turn). Returns false when it was closed. */
+bool coord__mconn_serve(struct coord__msrv *sv, struct coord__mconn *c);
+/* Read what arrived and serve it (EPOLLIN). */
+void coord__mconn_read(struct coord__msrv *sv, struct coord__mconn *c);
+/* Set the connection's deadline (handshake or stalled frame). */
+void coord__mtimer_arm(struct coord__msrv *sv, struct coord__mconn *c,
+                       uint64_t deadline);
+/* The loop's epoll_wait timeout: `tmo` (0 or -1), shortened to reach the
+ * next deadline; closes the connections whose deadline passed. */
+int coord__mtimer_wait_ms(struct coord__msrv *sv, int tmo);
+
+/* Accept every waiting connection of our own user (manager_hello.c). */
+void coord__maccept(struct coord__msrv *sv);
+/* recvmsg on the socket, taking the two pipes a HELLO carries. Returns the
+ * byte count (0: end of file, -1: errno), or -2 when it closed the
+ * connection. */
+ssize_t coord__mconn_recv_hello(struct coord__msrv *sv,
+                                struct coord__mconn *c);
+/* Move the connection to its pipes once WELCOME is sent. Returns false
+ * when it was closed. */
+bool coord__mconn_upgrade(struct coord__msrv *sv, struct coord__mconn *c,
+                          size_t left);
+
+#endif

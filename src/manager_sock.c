@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: MIT */
+/* manager_sock.c: the manager's socket: a private directory, a stale socket cleared, bound and listened on, removed by inode. */
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "manager_server.h"
+#include "manager_spin.h"
+
+int coord__merrno(int e)
+{
+    switch (e) {
+    case ENOENT:
+        return COORD_ENOENT;
+    case EACCES:
+    case EPERM:
+        return COORD_EACCES;
+    case ENOTDIR:
+        return COORD_ENOTDIR;
+    case ENAMETOOLONG:
+        return COORD_ENAMETOOLONG;
+    case EEXIST:
+    case EADDRINUSE:
+        return COORD_EEXIST;
+    case ENOMEM:
+    case ENOBUFS:
+        return COORD_ENOMEM;
+    case EMFILE:
+    case ENFILE:
+        return COORD_EMFILE;
+    case ECONNREFUSED:
+        return COORD_ECONNREFUSED;
+    case EAGAIN:
+        return COORD_EAGAIN;
+    default:
+        return COORD_EIO;
+    }
+}
+
+/* Fill p->dir and make sure it is private (or create it). */
+static int prepare_dir(struct coord__mpath *p, const char *path)
+{
+    if (path) {
+        if (!*path)
+            return COORD_EINVAL;
+        if (strlen(path) >= sizeof p->path)
+            return COORD_ENAMETOOLONG;
+        strcpy(p->path, path);
+        char tmp[sizeof p->path];
+        strcpy(tmp, path);
+        strcpy(p->dir, dirname(tmp));
+        struct stat st;
+        if (lstat(p->dir, &st) != 0) {
+            if (errno != ENOENT)
+                return coord__merrno(errno);
+            if (mkdir(p->dir, 0700) != 0)
+                return coord__merrno(errno);
+            p->made_dir = true;
+            return 0;
+        }
+        if (!S_ISDIR(st.st_mode))
+            return COORD_ENOTDIR;
+        /* Somebody else's directory, or one that others can enter, would
+         * let them reach (or replace) the socket. */
+        if (st.st_uid != geteuid() || (st.st_mode & 077) != 0)
+            return COORD_EACCES;
+        return 0;
+    }
+    const char *t = getenv("TMPDIR");
+    if (!t || !*t || strlen(t) > sizeof p->dir - 40)
+        t = "/tmp";
+    snprintf(p->dir, sizeof p->dir, "%s/coord-mgr-XXXXXX", t);
+    if (!mkdtemp(p->dir)) /* mode 0700 */
+        return coord__merrno(errno);
+    p->made_dir = true;
+    size_t dl = strlen(p->dir);
+    memcpy(p->path, p->dir, dl);
+    memcpy(p->path + dl, "/manager.sock", sizeof "/manager.sock");
+    return 0;
+}
+
+void coord__mpath_cleanup(struct coord__mpath *p)
+{
+    struct stat st;
+    if (p->ino && lstat(p->path, &st) == 0 && st.st_ino == p->ino &&
+        st.st_dev == p->dev)
+        unlink(p->path);
+    /* A server that was killed left its spinset behind; one that stopped
+     * cleanly removed it already (then this finds nothing). */
+    if (p->ino)
+        coord__mspin_forget(p->dev, p->ino);
+    p->ino = 0;
+    if (p->made_dir)
+        rmdir(p->dir); /* fails harmlessly if the user put files there */
+    p->made_dir = false;
+}
+
+/* A socket file nobody listens on is left over from a crash: reuse it. */
+static int clear_stale(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return errno == ENOENT ? 0 : coord__merrno(errno);
+    if (!S_ISSOCK(st.st_mode))
+        return COORD_EEXIST;
+    /* Non-blocking: a live server whose backlog is full (it is busy or
+     * stopped) says EAGAIN here instead of blocking this call. */
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return coord__merrno(errno);
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    strcpy(a.sun_path, path);
+    int r = connect(fd, (struct sockaddr *)&a, sizeof a);
+    int e = errno;
+    close(fd);
+    if (r == 0 || e == EAGAIN)
+        return COORD_EEXIST; /* a live server */
+    if (e != ECONNREFUSED)
+        return coord__merrno(e);
+    return unlink(path) == 0 ? 0 : coord__merrno(errno);
+}
+
+int coord__mpath_listen(struct coord__mpath *p, const char *path,
+                        int *fd_out)
+{
+    memset(p, 0, sizeof *p);
+    int r = prepare_dir(p, path);
+    if (r)
+        return r;
+    if ((r = clear_stale(p->path))) {
+        coord__mpath_cleanup(p);
+        return r;
+    }
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        r = coord__merrno(errno);
+        coord__mpath_cleanup(p);
+        return r;
+    }
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    strcpy(a.sun_path, p->path);
+    struct stat st;
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        r = coord__merrno(errno);
+        close(fd);
+        coord__mpath_cleanup(p);
+        return r;
+    }
+    /* The directory is already private; 0600 on the socket is the second
+     * fence (a directory that a user loosens later keeps the socket shut). */
+    if (chmod(p->path, 0600) != 0 || lstat(p->path, &st) != 0 ||
+        listen(fd, 128) != 0) {
+        r = coord__merrno(errno);
+        close(fd);
+        unlink(p->path);
+        coord__mpath_cleanup(p);
+        return r;
+    }
+    p->dev = st.st_dev;
+    p->ino = st.st_ino;
+    *fd_out = fd;
+    return 0;
+}
