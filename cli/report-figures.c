@@ -7,22 +7,24 @@
 
 #include "report-parts.h"
 
+/* Draws `p` (plots/NAME.svg by coord itself, .dat, .gp, and the PNG when
+ * gnuplot is installed) and puts it in the document as a figure. */
 static void draw(struct report *r, const struct rplot *p, const char *caption)
 {
     char why[256];
-    if (rplot_draw(p, r->out, why, sizeof why) == 0) {
-        char svg[128];
-        snprintf(svg, sizeof svg, "plots/%s.svg", p->name);
-        rdoc_image(&r->doc, svg, caption);
-        report_add_file(r, "plots/%s.svg", p->name);
-        report_add_file(r, "plots/%s.png", p->name);
-        report_add_file(r, "plots/%s.dat", p->name);
-        report_add_file(r, "plots/%s.gp", p->name);
-        r->plots_drawn++;
-    } else {
+    bool png = false;
+    if (rplot_draw(p, r->out, &png, why, sizeof why) != 0) {
         rdoc_para(&r->doc, "Plot *%s* not drawn: %s.", p->title, why);
         r->plots_failed++;
+        return;
     }
+    rdoc_plot(&r->doc, p, caption, png);
+    report_add_file(r, "plots/%s.svg", p->name);
+    if (png)
+        report_add_file(r, "plots/%s.png", p->name);
+    report_add_file(r, "plots/%s.dat", p->name);
+    report_add_file(r, "plots/%s.gp", p->name);
+    r->plots_drawn++;
 }
 
 /* Names a plot: its file stem and the three texts gnuplot prints. The
