@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "earlyexit.h"
+#include "opts.h"
 
 #define MAX_INTERVALS 16
 #define MAX_PAIRS 400
@@ -42,62 +43,57 @@ struct interval_cfg {
     double run_ns; /* work per worker in one overhead run */
 };
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-        "usage: coord interval [OPTIONS]\n\n"
-        "Example 27.2: the same prime work at several check intervals, for a\n"
-        "cheap iteration (a sieve lookup, ~1-2 ns) and a heavy one (trial\n"
-        "division of n ~ 10^7 by every odd d <= sqrt(n), ~10 us). For each\n"
-        "interval: the overhead of checking against never checking (each worker\n"
-        "alternates ~1 ms chunks with and without checks; median ratio of the\n"
-        "pairs), and the stop latency (claim\n"
-        "to the last other worker leaving its loop, p50/p99 over --stops).\n"
-        "'auto' is COORD_CHECK_AUTO (budget 1 %%, target 100 us).\n\n"
-        "  --workers N        (default: online CPUs, so none waits for a core)\n"
-        "  --intervals LIST   comma list of numbers and auto\n"
-        "                     (default 1,10,100,1000,10000,auto)\n"
-        "  --work cheap|heavy|both  (default both)\n"
-        "  --runs R           overhead: pairs per worker and interval (60)\n"
-        "  --stops S          stops per cell (default 15)\n"
-        "  --quick            20 pairs, 7 stops, a third of the work per stop\n"
-        "  --plot FILE        draw overhead and stop latency against the\n"
-        "                     interval with gnuplot (FILE .png or .svg)\n"
-        "  --vs-python        also run bench/python/interval.py (Python's\n"
-        "                     multiprocessing.Value flag) and print it beside\n"
-        "  --json             one JSON object on stdout\n");
-}
+enum {
+    I_WORKERS, I_INTERVALS, I_WORK, I_RUNS, I_STOPS, I_QUICK, I_PLOT,
+    I_VS_PYTHON, I_JSON, I_NOPTS
+};
 
-static int parse_intervals(const char *v, struct interval_cfg *c)
-{
-    char buf[256];
-    if (strlen(v) >= sizeof buf) {
-        cli_error("interval", "--intervals: list too long");
-        return -1;
-    }
-    strcpy(buf, v);
-    c->nintervals = 0;
-    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t;
-         t = strtok_r(NULL, ",", &save)) {
-        if (c->nintervals == MAX_INTERVALS) {
-            cli_error("interval", "--intervals: at most %d values",
-                      MAX_INTERVALS);
-            return -1;
-        }
-        uint64_t k;
-        if (!strcmp(t, "auto"))
-            k = COORD_CHECK_AUTO;
-        else if (!cli_parse_u64("interval", "--intervals", t, 1,
-                                1000000000ull, &k))
-            return -1;
-        c->intervals[c->nintervals++] = k;
-    }
-    if (c->nintervals == 0) {
-        cli_error("interval", "--intervals: empty list");
-        return -1;
-    }
-    return 0;
-}
+static const char *const work_words[] = {"cheap", "heavy", "both", NULL};
+
+static const struct opt interval_opts[] = {
+    [I_WORKERS] = {.name = "workers", .kind = OPT_UINT, .arg = "N", .min = 2,
+                   .max = 64, .def = "online CPUs, so none waits for a core",
+                   .help = "worker processes"},
+    [I_INTERVALS] = {.name = "intervals", .kind = OPT_UINTS, .arg = "LIST",
+                     .min = 1, .max = 1000000000ull, .word = "auto",
+                     .word_value = COORD_CHECK_AUTO,
+                     .max_items = MAX_INTERVALS,
+                     .def = "1,10,100,1000,10000,auto",
+                     .help = "comma list of numbers and auto"},
+    [I_WORK] = {.name = "work", .kind = OPT_CHOICE, .choices = work_words,
+                .def = "both", .help = "which iteration to measure"},
+    [I_RUNS] = {.name = "runs", .kind = OPT_UINT, .arg = "R", .min = 1,
+                .max = MAX_PAIRS, .def = "60",
+                .help = "overhead: pairs per worker and interval"},
+    [I_STOPS] = {.name = "stops", .kind = OPT_UINT, .arg = "S", .min = 1,
+                 .max = MAX_STOPS, .def = "15", .help = "stops per cell"},
+    [I_QUICK] = {.name = "quick", .kind = OPT_FLAG,
+                 .help = "20 pairs, 7 stops, a third of the work per stop"},
+    [I_PLOT] = {.name = "plot", .kind = OPT_PATH, .arg = "FILE",
+                .help = "draw overhead and stop latency against the "
+                        "interval with gnuplot (FILE .png or .svg)"},
+    [I_VS_PYTHON] = {.name = "vs-python", .kind = OPT_FLAG,
+                     .help = "also run bench/python/interval.py (Python's "
+                             "multiprocessing.Value flag) and print it "
+                             "beside"},
+    [I_JSON] = {.name = "json", .kind = OPT_FLAG,
+                .help = "one JSON object on stdout"},
+};
+
+const struct opt_cmd cmd_interval_opts = {
+    .name = "interval",
+    .about =
+        "Example 27.2: the same prime work at several check intervals, for a "
+        "cheap iteration (a sieve lookup, ~1-2 ns) and a heavy one (trial "
+        "division of n ~ 10^7 by every odd d <= sqrt(n), ~10 us). For each "
+        "interval: the overhead of checking against never checking (each "
+        "worker alternates ~1 ms chunks with and without checks; median "
+        "ratio of the pairs), and the stop latency (claim to the last other "
+        "worker leaving its loop, p50/p99 over --stops). 'auto' is "
+        "COORD_CHECK_AUTO (budget 1 %, target 100 us).",
+    .opts = interval_opts,
+    .nopts = I_NOPTS,
+};
 
 static int parse(int argc, char **argv, struct interval_cfg *c)
 {
@@ -110,66 +106,51 @@ static int parse(int argc, char **argv, struct interval_cfg *c)
                                .nintervals = 6, .run_ns = RUN_NS};
     if (c->workers > 64)
         c->workers = 64;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        uint64_t u;
-        int r;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return -1;
-        } else if (!strcmp(argv[i], "--json")) {
-            c->json = true;
-        } else if (!strcmp(argv[i], "--vs-python")) {
-            c->vs_python = true;
-        } else if (!strcmp(argv[i], "--quick")) {
+    struct opt_parser p;
+    opt_parse_init(&p, &cmd_interval_opts, argc, argv);
+    int k;
+    while ((k = opt_next(&p)) >= 0) {
+        switch (k) {
+        case I_WORKERS:
+            c->workers = (uint32_t)p.v.u;
+            break;
+        case I_INTERVALS:
+            memcpy(c->intervals, p.v.list, p.v.n * sizeof p.v.list[0]);
+            c->nintervals = (int)p.v.n;
+            break;
+        case I_WORK:
+            c->works[CHEAP] = p.v.choice != 1;
+            c->works[HEAVY] = p.v.choice != 0;
+            break;
+        case I_RUNS:
+            c->runs = (int)p.v.u;
+            break;
+        case I_STOPS:
+            c->stops = (int)p.v.u;
+            break;
+        case I_QUICK:
             c->runs = 20;
             c->stops = 7;
             c->run_ns = RUN_NS / 3;
-        } else if ((r = cli_opt("interval", argc, argv, &i, "--workers",
-                                &v))) {
-            if (r < 0 || !cli_parse_u64("interval", "--workers", v, 2, 64, &u))
-                return 2;
-            c->workers = (uint32_t)u;
-        } else if ((r = cli_opt("interval", argc, argv, &i, "--runs", &v))) {
-            if (r < 0 || !cli_parse_u64("interval", "--runs", v, 1, MAX_PAIRS,
-                                        &u))
-                return 2;
-            c->runs = (int)u;
-        } else if ((r = cli_opt("interval", argc, argv, &i, "--stops", &v))) {
-            if (r < 0 || !cli_parse_u64("interval", "--stops", v, 1,
-                                        MAX_STOPS, &u))
-                return 2;
-            c->stops = (int)u;
-        } else if ((r = cli_opt("interval", argc, argv, &i, "--work", &v))) {
-            if (r < 0)
-                return 2;
-            c->works[CHEAP] = !strcmp(v, "cheap") || !strcmp(v, "both");
-            c->works[HEAVY] = !strcmp(v, "heavy") || !strcmp(v, "both");
-            if (!c->works[CHEAP] && !c->works[HEAVY]) {
-                cli_error("interval",
-                          "--work must be cheap, heavy or both, got '%s'", v);
-                return 2;
-            }
-        } else if ((r = cli_opt("interval", argc, argv, &i, "--intervals",
-                                &v))) {
-            if (r < 0 || parse_intervals(v, c))
-                return 2;
-        } else if ((r = cli_opt("interval", argc, argv, &i, "--plot", &v))) {
-            if (r < 0)
-                return 2;
-            if (!ee_plot_ext_ok(v)) {
+            break;
+        case I_PLOT:
+            if (!ee_plot_ext_ok(p.v.text)) {
                 cli_error("interval", "--plot: '%s' must end in .png or .svg",
-                          v);
+                          p.v.text);
                 return 2;
             }
-            c->plot = v;
-        } else {
-            cli_error("interval",
-                      "unknown option '%s' (see coord interval --help)",
-                      argv[i]);
-            return 2;
+            c->plot = p.v.text;
+            break;
+        case I_VS_PYTHON:
+            c->vs_python = true;
+            break;
+        case I_JSON:
+            c->json = true;
+            break;
         }
     }
+    if (k != OPT_END)
+        return k == OPT_HELP ? -1 : 2;
     if (c->workers < 2) {
         cli_error("interval", "stop latency needs at least 2 workers");
         return 2;

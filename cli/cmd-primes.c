@@ -7,6 +7,7 @@
 #include "cli-mpi.h"
 #include "cli.h"
 #include "earlyexit.h"
+#include "opts.h"
 
 struct primes_cfg {
     uint32_t workers;
@@ -51,37 +52,77 @@ static double speedup(const struct row *r)
     return r->vs->fig.wall_ns / r->fig.wall_ns;
 }
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-        "usage: coord primes [OPTIONS]\n\n"
-        "Example 27.1: N workers search their blocks of numbers for a prime; the\n"
-        "first hit claims a shared flag and the others stop at their next check.\n"
-        "Every number gets the lecture's isPrime test (trial division), so the\n"
-        "iterations cost what they cost; the hit is one chosen prime (as in a\n"
-        "preimage search), placed at a chosen position, or with --any the first\n"
-        "prime any worker meets. Runs with and without early exit, and prints\n"
-        "winner, result, wall time, iterations, wasted iterations, stop latency.\n\n"
-        "  --workers N        worker processes (default 4)\n"
-        "  --range N          numbers per worker (default 100000)\n"
-        "  --start N          first number (default 1000000)\n"
-        "  --hit-at P         the target is the first prime at or after position\n"
-        "                     P of the hit worker's block (default 1000)\n"
-        "  --hit-worker W     whose block holds it (default 0)\n"
-        "  --any              any prime wins (the lecture's search)\n"
-        "  --interval N|auto  check the flag every N numbers (default auto)\n"
-        "  --claim cas|lock   claim by one CAS (default) or lock + double check\n"
-        "  --partition blocks|interleaved  (default blocks, the lecture's)\n"
-        "  --no-early-exit    only the run-to-completion baseline\n"
-        "  --early-exit       only the early-exit search\n"
-        "  --runs R           repetitions, medians reported (default 5)\n"
-        "  --quick            3 runs\n"
-        "  --vs-python        also run bench/python/primes.py (multiprocessing.Value\n"
-        "                     flag, lock + double check) and print both\n"
-        "  --json             one JSON object on stdout\n"
-        "  --mpi              under mpirun: the ranks are the workers\n"
-        "                     (coord_mpi_search; see docs/mpi.md)\n");
-}
+enum {
+    P_WORKERS, P_RANGE, P_START, P_HIT_AT, P_HIT_WORKER, P_ANY, P_INTERVAL,
+    P_CLAIM, P_PARTITION, P_NO_EARLY_EXIT, P_EARLY_EXIT, P_RUNS, P_QUICK,
+    P_VS_PYTHON, P_JSON, P_MPI, P_NOPTS
+};
+
+static const char *const claim_words[] = {"cas", "lock", NULL};
+static const char *const partition_words[] = {"blocks", "interleaved", NULL};
+
+static const struct opt primes_opts[] = {
+    [P_WORKERS] = {.name = "workers", .kind = OPT_UINT, .arg = "N", .min = 1,
+                   .max = COORD_SEARCH_MAX_WORKERS, .def = "4",
+                   .help = "worker processes"},
+    [P_RANGE] = {.name = "range", .kind = OPT_UINT, .arg = "N", .min = 1,
+                 .max = 1000000000000ull, .def = "100000",
+                 .help = "numbers per worker"},
+    [P_START] = {.name = "start", .kind = OPT_UINT, .arg = "N", .min = 0,
+                 .max = 1ull << 62, .def = "1000000", .help = "first number"},
+    [P_HIT_AT] = {.name = "hit-at", .kind = OPT_UINT, .arg = "P", .min = 0,
+                  .max = 1000000000000ull, .def = "1000",
+                  .help = "the target is the first prime at or after "
+                          "position P of the hit worker's block"},
+    [P_HIT_WORKER] = {.name = "hit-worker", .kind = OPT_UINT, .arg = "W",
+                      .min = 0, .max = COORD_SEARCH_MAX_WORKERS - 1,
+                      .def = "0", .help = "whose block holds it"},
+    [P_ANY] = {.name = "any", .kind = OPT_FLAG,
+               .help = "any prime wins (the lecture's search)"},
+    [P_INTERVAL] = {.name = "interval", .kind = OPT_UINT, .arg = "N|auto",
+                    .min = 1, .max = 1000000000000ull, .word = "auto",
+                    .word_value = COORD_CHECK_AUTO, .def = "auto",
+                    .help = "check the flag every N numbers"},
+    [P_CLAIM] = {.name = "claim", .kind = OPT_CHOICE, .choices = claim_words,
+                 .def = "cas",
+                 .help = "claim by one CAS or lock + double check"},
+    [P_PARTITION] = {.name = "partition", .kind = OPT_CHOICE,
+                     .choices = partition_words, .def = "blocks, the "
+                     "lecture's",
+                     .help = "how the numbers are dealt to the workers"},
+    [P_NO_EARLY_EXIT] = {.name = "no-early-exit", .kind = OPT_FLAG,
+                         .help = "only the run-to-completion baseline"},
+    [P_EARLY_EXIT] = {.name = "early-exit", .kind = OPT_FLAG,
+                      .help = "only the early-exit search"},
+    [P_RUNS] = {.name = "runs", .kind = OPT_UINT, .arg = "R", .min = 1,
+                .max = EE_MAX_RUNS, .def = "5",
+                .help = "repetitions, medians reported"},
+    [P_QUICK] = {.name = "quick", .kind = OPT_FLAG, .help = "3 runs"},
+    [P_VS_PYTHON] = {.name = "vs-python", .kind = OPT_FLAG,
+                     .help = "also run bench/python/primes.py "
+                             "(multiprocessing.Value flag, lock + double "
+                             "check) and print both"},
+    [P_JSON] = {.name = "json", .kind = OPT_FLAG,
+                .help = "one JSON object on stdout"},
+    [P_MPI] = {.name = "mpi", .kind = OPT_FLAG,
+               .help = "under mpirun: the ranks are the workers "
+                       "(coord_mpi_search; see docs/mpi.md)"},
+};
+
+const struct opt_cmd cmd_primes_opts = {
+    .name = "primes",
+    .about =
+        "Example 27.1: N workers search their blocks of numbers for a prime; "
+        "the first hit claims a shared flag and the others stop at their "
+        "next check. Every number gets the lecture's isPrime test (trial "
+        "division), so the iterations cost what they cost; the hit is one "
+        "chosen prime (as in a preimage search), placed at a chosen "
+        "position, or with --any the first prime any worker meets. Runs with "
+        "and without early exit, and prints winner, result, wall time, "
+        "iterations, wasted iterations, stop latency.",
+    .opts = primes_opts,
+    .nopts = P_NOPTS,
+};
 
 static int parse(int argc, char **argv, struct primes_cfg *c)
 {
@@ -89,95 +130,64 @@ static int parse(int argc, char **argv, struct primes_cfg *c)
                              .hit_at = 1000, .interval = COORD_CHECK_AUTO,
                              .partition = COORD_PARTITION_BLOCKS, .modes = 3,
                              .runs = 5};
-    for (int i = 1; i < argc; i++) {
-        const char *v = NULL;
-        uint64_t u;
-        int r;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return -1;
-        } else if (!strcmp(argv[i], "--json")) {
-            c->json = true;
-        } else if (!strcmp(argv[i], "--quick")) {
-            c->runs = 3;
-        } else if (!strcmp(argv[i], "--any")) {
+    struct opt_parser p;
+    opt_parse_init(&p, &cmd_primes_opts, argc, argv);
+    int k;
+    while ((k = opt_next(&p)) >= 0) {
+        switch (k) {
+        case P_WORKERS:
+            c->workers = (uint32_t)p.v.u;
+            break;
+        case P_RANGE:
+            c->range = p.v.u;
+            break;
+        case P_START:
+            c->start = p.v.u;
+            break;
+        case P_HIT_AT:
+            c->hit_at = p.v.u;
+            break;
+        case P_HIT_WORKER:
+            c->hit_worker = p.v.u;
+            break;
+        case P_ANY:
             c->any = true;
-        } else if (!strcmp(argv[i], "--vs-python")) {
-            c->vs_python = true;
-        } else if (!strcmp(argv[i], "--mpi")) {
-            c->mpi = true;
-        } else if (!strcmp(argv[i], "--no-early-exit")) {
+            break;
+        case P_INTERVAL:
+            c->interval = p.v.u;
+            break;
+        case P_CLAIM:
+            c->claim = p.v.choice ? COORD_CLAIM_LOCK : COORD_CLAIM_CAS;
+            break;
+        case P_PARTITION:
+            c->partition = p.v.choice ? COORD_PARTITION_INTERLEAVED
+                                      : COORD_PARTITION_BLOCKS;
+            break;
+        case P_NO_EARLY_EXIT:
             c->modes = 2;
-        } else if (!strcmp(argv[i], "--early-exit")) {
+            break;
+        case P_EARLY_EXIT:
             c->modes = 1;
-        } else if ((r = cli_opt("primes", argc, argv, &i, "--workers", &v))) {
-            if (r < 0 || !cli_parse_u64("primes", "--workers", v, 1,
-                                        COORD_SEARCH_MAX_WORKERS, &u))
-                return 2;
-            c->workers = (uint32_t)u;
-        } else if ((r = cli_opt("primes", argc, argv, &i, "--range", &v))) {
-            if (r < 0 || !cli_parse_u64("primes", "--range", v, 1,
-                                        1000000000000ull, &c->range))
-                return 2;
-        } else if ((r = cli_opt("primes", argc, argv, &i, "--start", &v))) {
-            if (r < 0 || !cli_parse_u64("primes", "--start", v, 0,
-                                        1ull << 62, &c->start))
-                return 2;
-        } else if ((r = cli_opt("primes", argc, argv, &i, "--hit-at", &v))) {
-            if (r < 0 || !cli_parse_u64("primes", "--hit-at", v, 0,
-                                        1000000000000ull, &c->hit_at))
-                return 2;
-        } else if ((r = cli_opt("primes", argc, argv, &i, "--hit-worker",
-                                &v))) {
-            if (r < 0 || !cli_parse_u64("primes", "--hit-worker", v, 0,
-                                        COORD_SEARCH_MAX_WORKERS - 1,
-                                        &c->hit_worker))
-                return 2;
-        } else if ((r = cli_opt("primes", argc, argv, &i, "--interval",
-                                &v))) {
-            if (r < 0)
-                return 2;
-            if (!strcmp(v, "auto"))
-                c->interval = COORD_CHECK_AUTO;
-            else if (!cli_parse_u64("primes", "--interval", v, 1,
-                                    1000000000000ull, &c->interval))
-                return 2;
-        } else if ((r = cli_opt("primes", argc, argv, &i, "--claim", &v))) {
-            if (r < 0)
-                return 2;
-            if (!strcmp(v, "cas"))
-                c->claim = COORD_CLAIM_CAS;
-            else if (!strcmp(v, "lock"))
-                c->claim = COORD_CLAIM_LOCK;
-            else {
-                cli_error("primes", "--claim must be cas or lock, got '%s'", v);
-                return 2;
-            }
-        } else if ((r = cli_opt("primes", argc, argv, &i, "--partition",
-                                &v))) {
-            if (r < 0)
-                return 2;
-            if (!strcmp(v, "blocks"))
-                c->partition = COORD_PARTITION_BLOCKS;
-            else if (!strcmp(v, "interleaved"))
-                c->partition = COORD_PARTITION_INTERLEAVED;
-            else {
-                cli_error("primes",
-                          "--partition must be blocks or interleaved, got '%s'",
-                          v);
-                return 2;
-            }
-        } else if ((r = cli_opt("primes", argc, argv, &i, "--runs", &v))) {
-            if (r < 0 || !cli_parse_u64("primes", "--runs", v, 1, EE_MAX_RUNS,
-                                        &u))
-                return 2;
-            c->runs = (int)u;
-        } else {
-            cli_error("primes", "unknown option '%s' (see coord primes --help)",
-                      argv[i]);
-            return 2;
+            break;
+        case P_RUNS:
+            c->runs = (int)p.v.u;
+            break;
+        case P_QUICK:
+            c->runs = 3;
+            break;
+        case P_VS_PYTHON:
+            c->vs_python = true;
+            break;
+        case P_JSON:
+            c->json = true;
+            break;
+        case P_MPI:
+            c->mpi = true;
+            break;
         }
     }
+    if (k != OPT_END)
+        return k == OPT_HELP ? -1 : 2;
     if (c->mpi && primes_mpi_begin(&c->workers, c->vs_python) != 0)
         return 2;
     if (c->hit_worker >= c->workers) {
