@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* cli.h: option parsing, errors and JSON helpers shared by the subcommands. */
+/* cli.h: errors, progress and JSON helpers shared by the subcommands
+ * (their options: opts.h). */
 #ifndef COORD_CLI_H
 #define COORD_CLI_H
 
@@ -18,24 +19,6 @@
 void cli_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Parse a whole unsigned decimal (with optional k/M/G suffix: 10^3, 10^6,
- * 10^9) in [min, max]. Prints a usage error and returns false otherwise. */
-bool cli_parse_u64(const char *cmd, const char *opt, const char *text,
-                   uint64_t min, uint64_t max, uint64_t *out);
-
-/* For options "--name=value" or "--name value": when argv[*i] is option
- * `name`, sets *value (advancing *i past a separate value) and returns 1;
- * returns 0 when it is another option; -1 (after a usage error) when the
- * value is missing. */
-int cli_opt(const char *cmd, int argc, char **argv, int *i, const char *name,
-            const char **value);
-
-/* True when stderr is a terminal (progress lines are shown then). */
-bool cli_progress_enabled(void);
-/* "\r<cmd>: <text>" on stderr when progress is enabled. */
-void cli_progress(const char *cmd, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-void cli_progress_done(void);
 
 /* Write `s` as a JSON string literal (with quotes) to `f`. */
 void cli_json_str(FILE *f, const char *s);

@@ -10,67 +10,76 @@
 #include "advise-cache.h"
 #include "advise-model.h"
 #include "cli.h"
+#include "opts.h"
 
-static void usage(void)
-{
-    printf(
-        "usage: coord advise --shape flag|counter|scalar|array|dict|list|"
-        "messages\n"
+enum {
+    A_SHAPE, A_PER_ITERATION, A_PER_TASK, A_TASK_US, A_PROCESSES, A_WRITERS,
+    A_SIZE, A_UNRELATED, A_MACHINES, A_CALIBRATION, A_JSON, A_NOPTS
+};
+
+/* The words of enum adv_shape (read back through adv_shape_parse). */
+static const char *const shape_words[] = {
+    "flag", "counter", "scalar", "array", "dict", "list", "messages", NULL};
+
+#define ACCESSES(id, nm, text)                                                 \
+    [id] = {.name = nm, .kind = OPT_REAL, .arg = "N", .rmin = 0,               \
+            .rmax = 1e15, .open_min = true, .help = text}
+
+static const struct opt advise_opts[] = {
+    [A_SHAPE] = {.name = "shape", .kind = OPT_CHOICE, .arg = "S",
+                 .choices = shape_words, .required = true,
+                 .help = "the shared data"},
+    ACCESSES(A_PER_ITERATION, "per-iteration",
+             "accesses per loop iteration (may be a fraction: 0.01 = once "
+             "every 100 iterations)"),
+    ACCESSES(A_PER_TASK, "per-task", "accesses per task"),
+    [A_TASK_US] = {.name = "task-us", .kind = OPT_REAL, .arg = "T",
+                   .rmin = 0, .rmax = 1e15, .open_min = true,
+                   .help = "the task's own time in µs (gives each cost's "
+                           "share)"},
+    [A_PROCESSES] = {.name = "processes", .kind = OPT_UINT, .arg = "P",
+                     .min = 1, .max = 65536, .required = true,
+                     .help = "processes that share it (1..65536)"},
+    [A_WRITERS] = {.name = "writers", .kind = OPT_UINT, .arg = "W", .min = 0,
+                   .max = 65536,
+                   .def = "1 for a flag, P for a counter, array or messages, "
+                          "else 0",
+                   .help = "how many of them write (0..P)"},
+    [A_SIZE] = {.name = "size", .kind = OPT_UINT, .arg = "N", .min = 1,
+                .max = 1ull << 40, .help = "the array's length (array only)"},
+    [A_UNRELATED] = {.name = "unrelated", .kind = OPT_FLAG,
+                     .help = "the processes are not forked from one parent"},
+    [A_MACHINES] = {.name = "machines", .kind = OPT_UINT, .arg = "M",
+                    .min = 1, .max = 100000, .def = "1",
+                    .help = "machines the processes run on"},
+    [A_CALIBRATION] = {.name = "calibration", .kind = OPT_PATH,
+                       .arg = "FILE",
+                       .help = "price from this spectrum result (`coord "
+                               "spectrum --json` output or a cache file) "
+                               "instead of the cache"},
+    [A_JSON] = {.name = "json", .kind = OPT_FLAG,
+                .help = "one JSON object (schema coord.advise/1, "
+                        "docs/advise.md)"},
+};
+
+const struct opt_cmd cmd_advise_opts = {
+    .name = "advise",
+    .synopsis =
+        "--shape flag|counter|scalar|array|dict|list|messages\n"
         "                    (--per-iteration N | --per-task N [--task-us T])"
         "\n"
         "                    --processes P [--writers W] [--size N] "
         "[--unrelated]\n"
-        "                    [--machines M] [--calibration FILE] [--json]\n\n"
-        "Which mechanism for this access pattern (lecture 27, slide 9), "
-        "from the\n"
-        "per-access costs `coord spectrum` measured on this machine (its "
-        "cache, or a\n"
-        "quick calibration of a few seconds). Mechanisms are ranked by "
-        "coordination\n"
-        "cost per task (or per iteration), with the lecture's rule of thumb "
-        "and the\n"
-        "reason; those that cannot serve the pattern are listed as excluded."
-        "\n\n"
-        "  --shape S           the shared data: flag, counter, scalar, array, "
-        "dict,\n"
-        "                      list or messages\n"
-        "  --per-iteration N   accesses per loop iteration (may be a "
-        "fraction: 0.01 =\n"
-        "                      once every 100 iterations)\n"
-        "  --per-task N        accesses per task\n"
-        "  --task-us T         the task's own time in µs (gives each cost's "
-        "share)\n"
-        "  --processes P       processes that share it (1..65536)\n"
-        "  --writers W         how many of them write (0..P; default: 1 for "
-        "a flag,\n"
-        "                      P for a counter, array or messages, else 0)\n"
-        "  --size N            the array's length (array only)\n"
-        "  --unrelated         the processes are not forked from one parent\n"
-        "  --machines M        machines the processes run on (default 1)\n"
-        "  --calibration FILE  price from this spectrum result (`coord "
-        "spectrum --json`\n"
-        "                      output or a cache file) instead of the cache\n"
-        "  --json              one JSON object (schema coord.advise/1, "
-        "docs/advise.md)\n");
-}
-
-/* A positive finite decimal (a fraction allowed). */
-static bool parse_pos(const char *opt, const char *text, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = text && *text && *text != '-' && *text != '+'
-                   ? strtod(text, &end)
-                   : NAN;
-    if (!text || !*text || isnan(v) || errno || *end || !isfinite(v) ||
-        v <= 0 || v > 1e15) {
-        cli_error("advise", "%s needs a positive number, got '%s'", opt,
-                  text ? text : "");
-        return false;
-    }
-    *out = v;
-    return true;
-}
+        "                    [--machines M] [--calibration FILE] [--json]",
+    .about = "Which mechanism for this access pattern (lecture 27, slide 9), "
+             "from the per-access costs `coord spectrum` measured on this "
+             "machine (its cache, or a quick calibration of a few seconds). "
+             "Mechanisms are ranked by coordination cost per task (or per "
+             "iteration), with the lecture's rule of thumb and the reason; "
+             "those that cannot serve the pattern are listed as excluded.",
+    .opts = advise_opts,
+    .nopts = A_NOPTS,
+};
 
 struct calib {
     const char *source; /* "cache" | "calibrated" | "file" */
@@ -226,73 +235,51 @@ int cmd_advise(int argc, char **argv)
     struct adv_input in = {.writers = -1, .machines = 1};
     bool json = false, have_shape = false, per_it = false, per_task = false;
     const char *calib = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        uint64_t u;
-        int r;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage();
-            return CLI_OK;
-        } else if (!strcmp(argv[i], "--json")) {
-            json = true;
-        } else if (!strcmp(argv[i], "--unrelated")) {
-            in.unrelated = true;
-        } else if ((r = cli_opt("advise", argc, argv, &i, "--shape", &v))) {
-            int s = r > 0 ? adv_shape_parse(v) : -1;
-            if (r > 0 && s < 0)
-                cli_error("advise", "unknown shape '%s' (flag, counter, "
-                          "scalar, array, dict, list, messages)", v);
-            if (s < 0)
-                return CLI_USAGE;
-            in.shape = (enum adv_shape)s;
+    struct opt_parser p;
+    opt_parse_init(&p, &cmd_advise_opts, argc, argv);
+    int o;
+    while ((o = opt_next(&p)) >= 0) {
+        switch (o) {
+        case A_SHAPE:
+            in.shape = (enum adv_shape)adv_shape_parse(p.v.text);
             have_shape = true;
-        } else if ((r = cli_opt("advise", argc, argv, &i, "--per-iteration",
-                                &v))) {
-            if (r < 0 || !parse_pos("--per-iteration", v, &in.accesses))
-                return CLI_USAGE;
+            break;
+        case A_PER_ITERATION:
+            in.accesses = p.v.real;
             per_it = in.per_iteration = true;
-        } else if ((r = cli_opt("advise", argc, argv, &i, "--per-task",
-                                &v))) {
-            if (r < 0 || !parse_pos("--per-task", v, &in.accesses))
-                return CLI_USAGE;
+            break;
+        case A_PER_TASK:
+            in.accesses = p.v.real;
             per_task = true;
-        } else if ((r = cli_opt("advise", argc, argv, &i, "--task-us", &v))) {
-            if (r < 0 || !parse_pos("--task-us", v, &in.task_ns))
-                return CLI_USAGE;
-            in.task_ns *= 1000;
-        } else if ((r = cli_opt("advise", argc, argv, &i, "--processes",
-                                &v))) {
-            if (r < 0 ||
-                !cli_parse_u64("advise", "--processes", v, 1, 65536, &u))
-                return CLI_USAGE;
-            in.processes = (unsigned)u;
-        } else if ((r = cli_opt("advise", argc, argv, &i, "--writers", &v))) {
-            if (r < 0 ||
-                !cli_parse_u64("advise", "--writers", v, 0, 65536, &u))
-                return CLI_USAGE;
-            in.writers = (int)u;
-        } else if ((r = cli_opt("advise", argc, argv, &i, "--size", &v))) {
-            if (r < 0 || !cli_parse_u64("advise", "--size", v, 1,
-                                        1ull << 40, &u))
-                return CLI_USAGE;
-            in.size = (unsigned long)u;
-        } else if ((r = cli_opt("advise", argc, argv, &i, "--machines",
-                                &v))) {
-            if (r < 0 ||
-                !cli_parse_u64("advise", "--machines", v, 1, 100000, &u))
-                return CLI_USAGE;
-            in.machines = (unsigned)u;
-        } else if ((r = cli_opt("advise", argc, argv, &i, "--calibration",
-                                &v))) {
-            if (r < 0)
-                return CLI_USAGE;
-            calib = v;
-        } else {
-            cli_error("advise", "unknown option '%s' (see coord advise "
-                                "--help)", argv[i]);
-            return CLI_USAGE;
+            break;
+        case A_TASK_US:
+            in.task_ns = p.v.real * 1000;
+            break;
+        case A_PROCESSES:
+            in.processes = (unsigned)p.v.u;
+            break;
+        case A_WRITERS:
+            in.writers = (int)p.v.u;
+            break;
+        case A_SIZE:
+            in.size = (unsigned long)p.v.u;
+            break;
+        case A_UNRELATED:
+            in.unrelated = true;
+            break;
+        case A_MACHINES:
+            in.machines = (unsigned)p.v.u;
+            break;
+        case A_CALIBRATION:
+            calib = p.v.text;
+            break;
+        case A_JSON:
+            json = true;
+            break;
         }
     }
+    if (o != OPT_END)
+        return opt_exit_status(o);
     const char *bad = NULL;
     if (!have_shape)
         bad = "--shape is required";

@@ -11,57 +11,87 @@
 
 #include "cli.h"
 #include "fraud.h"
+#include "progress.h"
+#include "opts.h"
 
 #define CMD "fraud"
 #define MAX_RUNS 16
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-        "usage: coord fraud [--quick] [--transactions N] [--warmup N] "
-        "[--seed S]\n"
-        "                   [--rate R] [--accounts N] [--merchants N] "
-        "[--depth N]\n"
-        "                   [--intervals LIST] [--csv FILE [--strict]] "
-        "[--write-csv FILE] [--json]\n\n"
+enum {
+    F_QUICK, F_TRANSACTIONS, F_WARMUP, F_SEED, F_RATE, F_ACCOUNTS,
+    F_MERCHANTS, F_DEPTH, F_INTERVALS, F_CLAIM, F_TARGET_US, F_CSV, F_STRICT,
+    F_WRITE_CSV, F_JSON, F_NOPTS
+};
+
+static const char *const claim_words[] = {"cas", "lock", NULL};
+
+static const struct opt fraud_opts[] = {
+    [F_QUICK] = {.name = "quick", .kind = OPT_FLAG,
+                 .help = "fewer transactions and a shorter warm-up"},
+    [F_TRANSACTIONS] = {.name = "transactions", .kind = OPT_UINT, .arg = "N",
+                        .min = 1, .max = 10000000, .def = "5000; --quick 3000",
+                        .help = "transactions screened"},
+    [F_WARMUP] = {.name = "warmup", .kind = OPT_UINT, .arg = "N", .min = 0,
+                  .max = 100000000,
+                  .def = "40000; --quick 12000; with --csv: 0",
+                  .help = "earlier transactions that only fill the history"},
+    [F_SEED] = {.name = "seed", .kind = OPT_UINT, .arg = "S", .min = 0,
+                .max = UINT64_MAX, .def = "1", .help = "generator seed"},
+    [F_RATE] = {.name = "rate", .kind = OPT_REAL, .arg = "R", .rmin = 0,
+                .rmax = 0.5, .def = "0.02",
+                .help = "fraction of injected fraud, 0..0.5"},
+    [F_ACCOUNTS] = {.name = "accounts", .kind = OPT_UINT, .arg = "N",
+                    .min = 1, .max = 10000000, .def = "100",
+                    .help = "accounts in the generated stream"},
+    [F_MERCHANTS] = {.name = "merchants", .kind = OPT_UINT, .arg = "N",
+                     .min = 1, .max = 10000000, .def = "120",
+                     .help = "merchants in the generated stream"},
+    [F_DEPTH] = {.name = "depth", .kind = OPT_UINT, .arg = "N", .min = 1,
+                 .max = 65536, .def = "512",
+                 .help = "history events kept per account and merchant"},
+    [F_INTERVALS] = {.name = "intervals", .kind = OPT_UINTS, .arg = "LIST",
+                     .min = 1, .max = 1u << 30, .word = "auto",
+                     .word_value = COORD_CHECK_AUTO, .max_items = MAX_RUNS - 1,
+                     .def = "1,10,100,1000,auto",
+                     .help = "check intervals (history look-ups between "
+                             "checks), numbers and auto"},
+    [F_CLAIM] = {.name = "claim", .kind = OPT_CHOICE, .choices = claim_words,
+                 .def = "cas",
+                 .help = "how the first flag claims a transaction: one "
+                         "compare-and-swap or the lecture's lock, check, set "
+                         "(slide 5)"},
+    [F_TARGET_US] = {.name = "target-us", .kind = OPT_UINT, .arg = "T",
+                     .min = 1, .max = 10000000,
+                     .def = "10: a transaction's analysis takes tens of µs",
+                     .help = "auto interval: stop-latency target in µs"},
+    [F_CSV] = {.name = "csv", .kind = OPT_PATH, .arg = "FILE",
+               .help = "screen transactions from FILE (columns: "
+                       "docs/fraud.md); malformed lines are reported with "
+                       "their number and skipped"},
+    [F_STRICT] = {.name = "strict", .kind = OPT_FLAG,
+                  .help = "with --csv: reject the file at its first "
+                          "malformed line"},
+    [F_WRITE_CSV] = {.name = "write-csv", .kind = OPT_PATH, .arg = "FILE",
+                     .help = "also write the generated stream to FILE"},
+    [F_JSON] = {.name = "json", .kind = OPT_FLAG,
+                .help = "one JSON object on stdout"},
+};
+
+const struct opt_cmd cmd_fraud_opts = {
+    .name = "fraud",
+    .about =
         "Slide 10: four workers screen every transaction in parallel, one "
-        "detector each\n(velocity, impossible travel, amount anomaly, card "
-        "testing), each looking the\naccount's (and merchant's) history up. "
-        "The first detector that flags a\ntransaction claims it; the others "
-        "abandon it at their next flag check, and\nall move to the next one "
-        "(persistent workers, one round per transaction).\nRun for each check "
-        "interval (history look-ups between checks), for the\nautomatic one, "
-        "and without early exit; verdicts are compared with a one-process\n"
-        "reference and against the injected truth.\n\n"
-        "  --transactions N  transactions screened (default 5000; --quick "
-        "3000)\n"
-        "  --warmup N        earlier transactions that only fill the history "
-        "(default\n"
-        "                    40000; --quick 12000; with --csv: 0)\n"
-        "  --seed S          generator seed (default 1)\n"
-        "  --rate R          fraction of injected fraud, 0..0.5 (default "
-        "0.02)\n"
-        "  --accounts N, --merchants N  (default 100, 120)\n"
-        "  --depth N         history events kept per account and merchant "
-        "(default 512)\n"
-        "  --intervals LIST  check intervals, e.g. 1,10,100,1000,auto "
-        "(the default)\n"
-        "  --claim cas|lock  how the first flag claims a transaction: one "
-        "compare-and-swap\n"
-        "                    (default) or the lecture's lock, check, set "
-        "(slide 5)\n"
-        "  --target-us T     auto interval: stop-latency target in µs "
-        "(default 10: a\n"
-        "                    transaction's analysis takes tens of µs)\n"
-        "  --csv FILE        screen transactions from FILE (columns: "
-        "docs/fraud.md);\n"
-        "                    malformed lines are reported with their number "
-        "and skipped\n"
-        "  --strict          with --csv: reject the file at its first "
-        "malformed line\n"
-        "  --write-csv FILE  also write the generated stream to FILE\n"
-        "  --json            one JSON object on stdout\n");
-}
+        "detector each (velocity, impossible travel, amount anomaly, card "
+        "testing), each looking the account's (and merchant's) history up. "
+        "The first detector that flags a transaction claims it; the others "
+        "abandon it at their next flag check, and all move to the next one "
+        "(persistent workers, one round per transaction). Run for each check "
+        "interval (history look-ups between checks), for the automatic one, "
+        "and without early exit; verdicts are compared with a one-process "
+        "reference and against the injected truth.",
+    .opts = fraud_opts,
+    .nopts = F_NOPTS,
+};
 
 struct run {
     char label[16];
@@ -72,36 +102,21 @@ struct run {
     bool same;
 };
 
-static bool parse_intervals(const char *text, struct run *runs, size_t *n)
+/* One early-exit run per check interval (COORD_CHECK_AUTO: "auto"). */
+static size_t interval_runs(const uint64_t *every, size_t n, struct run *runs)
 {
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", text);
-    *n = 0;
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
-         tok = strtok_r(NULL, ",", &save)) {
-        if (*n == MAX_RUNS - 1) {
-            cli_error(CMD, "--intervals: at most %d intervals", MAX_RUNS - 1);
-            return false;
-        }
-        struct run *r = &runs[(*n)++];
+    for (size_t i = 0; i < n; i++) {
+        struct run *r = &runs[i];
         memset(r, 0, sizeof *r);
         r->early_exit = true;
-        if (!strcmp(tok, "auto")) {
-            r->every = COORD_CHECK_AUTO;
+        r->every = every[i];
+        if (every[i] == COORD_CHECK_AUTO)
             snprintf(r->label, sizeof r->label, "auto");
-        } else if (cli_parse_u64(CMD, "--intervals", tok, 1, 1u << 30,
-                                 &r->every)) {
-            snprintf(r->label, sizeof r->label, "%llu",
-                     (unsigned long long)r->every);
-        } else {
-            return false;
-        }
+        else
+            snprintf(r->label, sizeof r->label, "%u", /* <= 2^30 */
+                     (unsigned)every[i]);
     }
-    if (*n == 0) {
-        cli_error(CMD, "--intervals: give at least one interval");
-        return false;
-    }
-    return true;
+    return n;
 }
 
 static void json_num(const char *key, double v, bool comma)
@@ -149,85 +164,67 @@ int cmd_fraud(int argc, char **argv)
     struct fraud_gen_opts g;
     fraud_gen_defaults(&g);
     bool quick = false, json = false, strict = false, locked = false;
-    const char *csv = NULL, *write_csv = NULL, *intervals = "1,10,100,1000,auto";
-    uint64_t tx = 0, warm = UINT64_MAX, depth = 512, target_us = 10, u;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int o;
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            return CLI_OK;
-        } else if (!strcmp(a, "--quick")) {
+    const char *csv = NULL, *write_csv = NULL;
+    uint64_t tx = 0, warm = UINT64_MAX, depth = 512, target_us = 10;
+    uint64_t every[OPT_LIST_MAX] = {1, 10, 100, 1000, COORD_CHECK_AUTO};
+    size_t n_every = 5;
+    struct opt_parser p;
+    opt_parse_init(&p, &cmd_fraud_opts, argc, argv);
+    int k;
+    while ((k = opt_next(&p)) >= 0) {
+        switch (k) {
+        case F_QUICK:
             quick = true;
-        } else if (!strcmp(a, "--json")) {
-            json = true;
-        } else if (!strcmp(a, "--strict")) {
+            break;
+        case F_TRANSACTIONS:
+            tx = p.v.u;
+            break;
+        case F_WARMUP:
+            warm = p.v.u;
+            break;
+        case F_SEED:
+            g.seed = p.v.u;
+            break;
+        case F_RATE:
+            g.fraud_rate = p.v.real;
+            break;
+        case F_ACCOUNTS:
+            g.accounts = (uint32_t)p.v.u;
+            break;
+        case F_MERCHANTS:
+            g.merchants = (uint32_t)p.v.u;
+            break;
+        case F_DEPTH:
+            depth = p.v.u;
+            break;
+        case F_INTERVALS:
+            memcpy(every, p.v.list, p.v.n * sizeof p.v.list[0]);
+            n_every = p.v.n;
+            break;
+        case F_CLAIM:
+            locked = p.v.choice == 1;
+            break;
+        case F_TARGET_US:
+            target_us = p.v.u;
+            break;
+        case F_CSV:
+            csv = p.v.text;
+            break;
+        case F_STRICT:
             strict = true;
-        } else if ((o = cli_opt(CMD, argc, argv, &i, "--transactions", &v))) {
-            if (o < 0 || !cli_parse_u64(CMD, a, v, 1, 10000000, &tx))
-                return CLI_USAGE;
-        } else if ((o = cli_opt(CMD, argc, argv, &i, "--warmup", &v))) {
-            if (o < 0 || !cli_parse_u64(CMD, a, v, 0, 100000000, &warm))
-                return CLI_USAGE;
-        } else if ((o = cli_opt(CMD, argc, argv, &i, "--seed", &v))) {
-            if (o < 0 || !cli_parse_u64(CMD, a, v, 0, UINT64_MAX, &g.seed))
-                return CLI_USAGE;
-        } else if ((o = cli_opt(CMD, argc, argv, &i, "--accounts", &v))) {
-            if (o < 0 || !cli_parse_u64(CMD, a, v, 1, 10000000, &u))
-                return CLI_USAGE;
-            g.accounts = (uint32_t)u;
-        } else if ((o = cli_opt(CMD, argc, argv, &i, "--merchants", &v))) {
-            if (o < 0 || !cli_parse_u64(CMD, a, v, 1, 10000000, &u))
-                return CLI_USAGE;
-            g.merchants = (uint32_t)u;
-        } else if ((o = cli_opt(CMD, argc, argv, &i, "--claim", &v))) {
-            if (o < 0)
-                return CLI_USAGE;
-            if (strcmp(v, "cas") && strcmp(v, "lock")) {
-                cli_error(CMD, "--claim is cas or lock, got '%s'", v);
-                return CLI_USAGE;
-            }
-            locked = !strcmp(v, "lock");
-        } else if ((o = cli_opt(CMD, argc, argv, &i, "--target-us", &v))) {
-            if (o < 0 || !cli_parse_u64(CMD, a, v, 1, 10000000, &target_us))
-                return CLI_USAGE;
-        } else if ((o = cli_opt(CMD, argc, argv, &i, "--depth", &v))) {
-            if (o < 0 || !cli_parse_u64(CMD, a, v, 1, 65536, &depth))
-                return CLI_USAGE;
-        } else if ((o = cli_opt(CMD, argc, argv, &i, "--rate", &v))) {
-            char *end;
-            if (o < 0)
-                return CLI_USAGE;
-            errno = 0;
-            double r = strtod(v, &end);
-            if (errno || end == v || *end || !(r >= 0 && r <= 0.5)) {
-                cli_error(CMD, "--rate must be a number in [0, 0.5], got "
-                               "'%s'", v);
-                return CLI_USAGE;
-            }
-            g.fraud_rate = r;
-        } else if ((o = cli_opt(CMD, argc, argv, &i, "--intervals", &v))) {
-            if (o < 0)
-                return CLI_USAGE;
-            intervals = v;
-        } else if ((o = cli_opt(CMD, argc, argv, &i, "--csv", &v))) {
-            if (o < 0)
-                return CLI_USAGE;
-            csv = v;
-        } else if ((o = cli_opt(CMD, argc, argv, &i, "--write-csv", &v))) {
-            if (o < 0)
-                return CLI_USAGE;
-            write_csv = v;
-        } else {
-            cli_error(CMD, "unknown option '%s' (see coord fraud --help)", a);
-            return CLI_USAGE;
+            break;
+        case F_WRITE_CSV:
+            write_csv = p.v.text;
+            break;
+        case F_JSON:
+            json = true;
+            break;
         }
     }
+    if (k != OPT_END)
+        return opt_exit_status(k);
     struct run runs[MAX_RUNS];
-    size_t n_runs = 0;
-    if (!parse_intervals(intervals, runs, &n_runs))
-        return CLI_USAGE;
+    size_t n_runs = interval_runs(every, n_every, runs);
     if (strict && !csv) {
         cli_error(CMD, "--strict goes with --csv");
         return CLI_USAGE;
@@ -351,7 +348,7 @@ int cmd_fraud(int argc, char **argv)
 
     for (size_t k = 0; k < n_runs; k++) {
         struct run *r = &runs[k];
-        cli_progress(CMD, "check every %s%s (%zu/%zu)", r->label,
+        progress_show(CMD, "check every %s%s (%zu/%zu)", r->label,
                      r->early_exit ? "" : " (no early exit)", k + 1, n_runs);
         struct fraud_screen_opts so = {r->every, r->early_exit, 10000,
                                        target_us * 1000, locked};
@@ -360,14 +357,14 @@ int cmd_fraud(int argc, char **argv)
         rc = fraud_screen_rounds(t, n, first, &h, &so, flagged, &r->st, why,
                                  sizeof why);
         if (rc) {
-            cli_progress_done();
+            progress_done();
             cli_error(CMD, "interval %s: %s", r->label, why);
             goto fail;
         }
         fraud_quality_of(t + first, m, flagged + first, &r->q);
         r->same = memcmp(flagged + first, ref + first, m) == 0;
     }
-    cli_progress_done();
+    progress_done();
 
     bool all_same = true;
     for (size_t k = 0; k < n_runs; k++)

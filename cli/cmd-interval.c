@@ -10,7 +10,13 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "earlyexit.h"
+#include "ee-work.h"
+#include "fmt.h"
+#include "gnuplot.h"
+#include "json.h"
+#include "launch.h"
+#include "progress.h"
+#include "opts.h"
 
 #define MAX_INTERVALS 16
 #define MAX_PAIRS 400
@@ -42,62 +48,57 @@ struct interval_cfg {
     double run_ns; /* work per worker in one overhead run */
 };
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-        "usage: coord interval [OPTIONS]\n\n"
-        "Example 27.2: the same prime work at several check intervals, for a\n"
-        "cheap iteration (a sieve lookup, ~1-2 ns) and a heavy one (trial\n"
-        "division of n ~ 10^7 by every odd d <= sqrt(n), ~10 us). For each\n"
-        "interval: the overhead of checking against never checking (each worker\n"
-        "alternates ~1 ms chunks with and without checks; median ratio of the\n"
-        "pairs), and the stop latency (claim\n"
-        "to the last other worker leaving its loop, p50/p99 over --stops).\n"
-        "'auto' is COORD_CHECK_AUTO (budget 1 %%, target 100 us).\n\n"
-        "  --workers N        (default: online CPUs, so none waits for a core)\n"
-        "  --intervals LIST   comma list of numbers and auto\n"
-        "                     (default 1,10,100,1000,10000,auto)\n"
-        "  --work cheap|heavy|both  (default both)\n"
-        "  --runs R           overhead: pairs per worker and interval (60)\n"
-        "  --stops S          stops per cell (default 15)\n"
-        "  --quick            20 pairs, 7 stops, a third of the work per stop\n"
-        "  --plot FILE        draw overhead and stop latency against the\n"
-        "                     interval with gnuplot (FILE .png or .svg)\n"
-        "  --vs-python        also run bench/python/interval.py (Python's\n"
-        "                     multiprocessing.Value flag) and print it beside\n"
-        "  --json             one JSON object on stdout\n");
-}
+enum {
+    I_WORKERS, I_INTERVALS, I_WORK, I_RUNS, I_STOPS, I_QUICK, I_PLOT,
+    I_VS_PYTHON, I_JSON, I_NOPTS
+};
 
-static int parse_intervals(const char *v, struct interval_cfg *c)
-{
-    char buf[256];
-    if (strlen(v) >= sizeof buf) {
-        cli_error("interval", "--intervals: list too long");
-        return -1;
-    }
-    strcpy(buf, v);
-    c->nintervals = 0;
-    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t;
-         t = strtok_r(NULL, ",", &save)) {
-        if (c->nintervals == MAX_INTERVALS) {
-            cli_error("interval", "--intervals: at most %d values",
-                      MAX_INTERVALS);
-            return -1;
-        }
-        uint64_t k;
-        if (!strcmp(t, "auto"))
-            k = COORD_CHECK_AUTO;
-        else if (!cli_parse_u64("interval", "--intervals", t, 1,
-                                1000000000ull, &k))
-            return -1;
-        c->intervals[c->nintervals++] = k;
-    }
-    if (c->nintervals == 0) {
-        cli_error("interval", "--intervals: empty list");
-        return -1;
-    }
-    return 0;
-}
+static const char *const work_words[] = {"cheap", "heavy", "both", NULL};
+
+static const struct opt interval_opts[] = {
+    [I_WORKERS] = {.name = "workers", .kind = OPT_UINT, .arg = "N", .min = 2,
+                   .max = 64, .def = "online CPUs, so none waits for a core",
+                   .help = "worker processes"},
+    [I_INTERVALS] = {.name = "intervals", .kind = OPT_UINTS, .arg = "LIST",
+                     .min = 1, .max = 1000000000ull, .word = "auto",
+                     .word_value = COORD_CHECK_AUTO,
+                     .max_items = MAX_INTERVALS,
+                     .def = "1,10,100,1000,10000,auto",
+                     .help = "comma list of numbers and auto"},
+    [I_WORK] = {.name = "work", .kind = OPT_CHOICE, .choices = work_words,
+                .def = "both", .help = "which iteration to measure"},
+    [I_RUNS] = {.name = "runs", .kind = OPT_UINT, .arg = "R", .min = 1,
+                .max = MAX_PAIRS, .def = "60",
+                .help = "overhead: pairs per worker and interval"},
+    [I_STOPS] = {.name = "stops", .kind = OPT_UINT, .arg = "S", .min = 1,
+                 .max = MAX_STOPS, .def = "15", .help = "stops per cell"},
+    [I_QUICK] = {.name = "quick", .kind = OPT_FLAG,
+                 .help = "20 pairs, 7 stops, a third of the work per stop"},
+    [I_PLOT] = {.name = "plot", .kind = OPT_PATH, .arg = "FILE",
+                .help = "draw overhead and stop latency against the "
+                        "interval with gnuplot (FILE .png or .svg)"},
+    [I_VS_PYTHON] = {.name = "vs-python", .kind = OPT_FLAG,
+                     .help = "also run bench/python/interval.py (Python's "
+                             "multiprocessing.Value flag) and print it "
+                             "beside"},
+    [I_JSON] = {.name = "json", .kind = OPT_FLAG,
+                .help = "one JSON object on stdout"},
+};
+
+const struct opt_cmd cmd_interval_opts = {
+    .name = "interval",
+    .about =
+        "Example 27.2: the same prime work at several check intervals, for a "
+        "cheap iteration (a sieve lookup, ~1-2 ns) and a heavy one (trial "
+        "division of n ~ 10^7 by every odd d <= sqrt(n), ~10 us). For each "
+        "interval: the overhead of checking against never checking (each "
+        "worker alternates ~1 ms chunks with and without checks; median "
+        "ratio of the pairs), and the stop latency (claim to the last other "
+        "worker leaving its loop, p50/p99 over --stops). 'auto' is "
+        "COORD_CHECK_AUTO (budget 1 %, target 100 us).",
+    .opts = interval_opts,
+    .nopts = I_NOPTS,
+};
 
 static int parse(int argc, char **argv, struct interval_cfg *c)
 {
@@ -110,66 +111,51 @@ static int parse(int argc, char **argv, struct interval_cfg *c)
                                .nintervals = 6, .run_ns = RUN_NS};
     if (c->workers > 64)
         c->workers = 64;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        uint64_t u;
-        int r;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return -1;
-        } else if (!strcmp(argv[i], "--json")) {
-            c->json = true;
-        } else if (!strcmp(argv[i], "--vs-python")) {
-            c->vs_python = true;
-        } else if (!strcmp(argv[i], "--quick")) {
+    struct opt_parser p;
+    opt_parse_init(&p, &cmd_interval_opts, argc, argv);
+    int k;
+    while ((k = opt_next(&p)) >= 0) {
+        switch (k) {
+        case I_WORKERS:
+            c->workers = (uint32_t)p.v.u;
+            break;
+        case I_INTERVALS:
+            memcpy(c->intervals, p.v.list, p.v.n * sizeof p.v.list[0]);
+            c->nintervals = (int)p.v.n;
+            break;
+        case I_WORK:
+            c->works[CHEAP] = p.v.choice != 1;
+            c->works[HEAVY] = p.v.choice != 0;
+            break;
+        case I_RUNS:
+            c->runs = (int)p.v.u;
+            break;
+        case I_STOPS:
+            c->stops = (int)p.v.u;
+            break;
+        case I_QUICK:
             c->runs = 20;
             c->stops = 7;
             c->run_ns = RUN_NS / 3;
-        } else if ((r = cli_opt("interval", argc, argv, &i, "--workers",
-                                &v))) {
-            if (r < 0 || !cli_parse_u64("interval", "--workers", v, 2, 64, &u))
-                return 2;
-            c->workers = (uint32_t)u;
-        } else if ((r = cli_opt("interval", argc, argv, &i, "--runs", &v))) {
-            if (r < 0 || !cli_parse_u64("interval", "--runs", v, 1, MAX_PAIRS,
-                                        &u))
-                return 2;
-            c->runs = (int)u;
-        } else if ((r = cli_opt("interval", argc, argv, &i, "--stops", &v))) {
-            if (r < 0 || !cli_parse_u64("interval", "--stops", v, 1,
-                                        MAX_STOPS, &u))
-                return 2;
-            c->stops = (int)u;
-        } else if ((r = cli_opt("interval", argc, argv, &i, "--work", &v))) {
-            if (r < 0)
-                return 2;
-            c->works[CHEAP] = !strcmp(v, "cheap") || !strcmp(v, "both");
-            c->works[HEAVY] = !strcmp(v, "heavy") || !strcmp(v, "both");
-            if (!c->works[CHEAP] && !c->works[HEAVY]) {
-                cli_error("interval",
-                          "--work must be cheap, heavy or both, got '%s'", v);
-                return 2;
-            }
-        } else if ((r = cli_opt("interval", argc, argv, &i, "--intervals",
-                                &v))) {
-            if (r < 0 || parse_intervals(v, c))
-                return 2;
-        } else if ((r = cli_opt("interval", argc, argv, &i, "--plot", &v))) {
-            if (r < 0)
-                return 2;
-            if (!ee_plot_ext_ok(v)) {
+            break;
+        case I_PLOT:
+            if (!gnuplot_ext_ok(p.v.text)) {
                 cli_error("interval", "--plot: '%s' must end in .png or .svg",
-                          v);
+                          p.v.text);
                 return 2;
             }
-            c->plot = v;
-        } else {
-            cli_error("interval",
-                      "unknown option '%s' (see coord interval --help)",
-                      argv[i]);
-            return 2;
+            c->plot = p.v.text;
+            break;
+        case I_VS_PYTHON:
+            c->vs_python = true;
+            break;
+        case I_JSON:
+            c->json = true;
+            break;
         }
     }
+    if (k != OPT_END)
+        return k == OPT_HELP ? -1 : 2;
     if (c->workers < 2) {
         cli_error("interval", "stop latency needs at least 2 workers");
         return 2;
@@ -209,7 +195,7 @@ static int one(const struct interval_cfg *c, coord_probe_fn fn,
     uint64_t res;
     int rc = coord_search(&o, fn, w, &res, sizeof res, st);
     if (rc < 0) {
-        cli_progress_done();
+        progress_done();
         cli_error("interval", "search failed: %s", coord_strerror(rc));
     }
     return rc;
@@ -319,7 +305,7 @@ static int measure_overhead(const struct interval_cfg *c, int work,
     j.chunk = (uint64_t)(CHUNK_NS / (cost > 0.1 ? cost : 0.1));
     if (j.chunk < 20)
         j.chunk = 20;
-    cli_progress("interval", "%s overhead: %u workers x %d pairs x %d "
+    progress_show("interval", "%s overhead: %u workers x %d pairs x %d "
                  "intervals", work_name[work], c->workers, j.pairs,
                  c->nintervals);
     pid_t pids[64];
@@ -358,7 +344,7 @@ static int measure_overhead(const struct interval_cfg *c, int work,
                 cells[i].every = (double)every / c->workers;
         }
     } else {
-        cli_progress_done();
+        progress_done();
         cli_error("interval", "an overhead worker failed");
     }
     coord_flag_destroy(flag);
@@ -385,7 +371,7 @@ static int measure_stops(const struct interval_cfg *c, int work,
          * got to the hit; such a run has nothing to stop. Up to three tries
          * per wanted stop. */
         for (int s = 0; s < 3 * c->stops && got < c->stops; s++) {
-            cli_progress("interval", "%s stop latency, interval %d/%d, "
+            progress_show("interval", "%s stop latency, interval %d/%d, "
                          "stop %d/%d", work_name[work], i + 1, c->nintervals,
                          got + 1, c->stops);
             seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
@@ -440,28 +426,31 @@ static int run_python(const struct interval_cfg *c, struct py_row *rows,
     const char *args[] = {"--workers", workers, "--intervals", list,
                           "--runs",    runs,    "--stops",     stops,
                           "--work",    work,    NULL};
-    static char out[65536];
-    cli_progress("interval", "Python (bench/python/interval.py) ...");
-    int rc = ee_python("interval.py", args, out, sizeof out, why, why_cap);
-    cli_progress_done();
+    progress_show("interval", "Python (bench/python/interval.py)");
+    struct json *j;
+    int rc = launch_python_json("interval.py", args, LAUNCH_PYTHON_TIMEOUT_MS,
+                                NULL, &j, why, why_cap);
+    progress_done();
     if (rc != 0)
         return rc;
-    ee_json_num(out, "cheap_iteration_ns", &cost[CHEAP]);
-    ee_json_num(out, "heavy_iteration_ns", &cost[HEAVY]);
+    cost[CHEAP] = json_num(json_get(j, "cheap_iteration_ns"), cost[CHEAP]);
+    cost[HEAVY] = json_num(json_get(j, "heavy_iteration_ns"), cost[HEAVY]);
     *nrows = 0;
-    for (char *save = NULL, *line = strtok_r(out, "\n", &save); line;
-         line = strtok_r(NULL, "\n", &save)) {
-        double iv;
-        if (!strstr(line, "\"work\"") || *nrows == 2 * MAX_INTERVALS ||
-            !ee_json_num(line, "interval", &iv))
+    const struct json *row, *jrows = json_get(j, "rows");
+    for (size_t i = 0; (row = json_at(jrows, i)) && *nrows < 2 * MAX_INTERVALS;
+         i++) {
+        const struct json *iv = json_get(row, "interval");
+        if (!iv || iv->type != JSON_NUMBER)
             continue;
         struct py_row *r = &rows[(*nrows)++];
-        r->work = strstr(line, "\"heavy\"") ? HEAVY : CHEAP;
-        r->interval = (uint64_t)iv;
-        ee_json_num(line, "overhead_pct", &r->overhead_pct);
-        ee_json_num(line, "stop_latency_p50_ns", &r->stop_p50);
-        ee_json_num(line, "stop_latency_p99_ns", &r->stop_p99);
+        const char *work = json_str(json_get(row, "work"));
+        r->work = work && !strcmp(work, "heavy") ? HEAVY : CHEAP;
+        r->interval = (uint64_t)iv->num;
+        r->overhead_pct = json_num(json_get(row, "overhead_pct"), 0);
+        r->stop_p50 = json_num(json_get(row, "stop_latency_p50_ns"), 0);
+        r->stop_p99 = json_num(json_get(row, "stop_latency_p99_ns"), 0);
     }
+    json_free(j);
     if (*nrows == 0) {
         snprintf(why, why_cap, "interval.py printed no rows");
         return -1;
@@ -548,7 +537,7 @@ static int plot(const struct interval_cfg *c, const struct cell *cells,
              both ? ", '' index 1 using 0:($3/1000):xtic(1) title 'heavy' "
                     "lw 2 pt 5"
                   : "");
-    int rc = ee_gnuplot("interval", c->plot, script);
+    int rc = gnuplot_draw("interval", c->plot, script);
     unlink(path);
     return rc;
 }
@@ -566,7 +555,7 @@ int cmd_interval(int argc, char **argv)
             load = 0;
         fclose(lf);
     }
-    if (c.plot && !ee_have("gnuplot")) {
+    if (c.plot && !launch_have("gnuplot")) {
         cli_error("interval", "--plot needs gnuplot, which is not installed "
                               "(scripts/deps.sh installs gnuplot-nox)");
         return CLI_RUNTIME;
@@ -602,7 +591,7 @@ int cmd_interval(int argc, char **argv)
         }
         ncells += c.nintervals;
     }
-    cli_progress_done();
+    progress_done();
     free(sieve);
 
     struct py_row py[2 * MAX_INTERVALS];
@@ -691,10 +680,10 @@ int cmd_interval(int argc, char **argv)
         printf("coord interval (Example 27.2): %u workers", c.workers);
         if (c.works[CHEAP])
             printf("; cheap = sieve lookup (%s/iteration)",
-                   ee_dur(cost[CHEAP], a, sizeof a));
+                   fmt_dur(cost[CHEAP], a, sizeof a));
         if (c.works[HEAVY])
             printf("; heavy = trial division of n ~ 10^7 (%s/iteration)",
-                   ee_dur(cost[HEAVY], b, sizeof b));
+                   fmt_dur(cost[HEAVY], b, sizeof b));
         printf("\n");
         printf("overhead: ~1 ms chunks with checks against the same without, "
                "alternating in each worker, median of %d pairs x %u workers; "
@@ -714,12 +703,12 @@ int cmd_interval(int argc, char **argv)
             char label[48], p50[32], p99[32];
             interval_label(x, label, sizeof label);
             printf("%-6s %-18s %+9.2f%% %12s %12s", work_name[x->work], label,
-                   x->overhead_pct, ee_dur(x->stop_p50, p50, sizeof p50),
-                   ee_dur(x->stop_p99, p99, sizeof p99));
+                   x->overhead_pct, fmt_dur(x->stop_p50, p50, sizeof p50),
+                   fmt_dur(x->stop_p99, p99, sizeof p99));
             for (int j = 0; pyrc == 0 && j < npy; j++)
                 if (py[j].work == x->work && py[j].interval == x->interval)
                     printf("   | %-8s %+11.2f%% %12s", "", py[j].overhead_pct,
-                           ee_dur(py[j].stop_p50, p50, sizeof p50));
+                           fmt_dur(py[j].stop_p50, p50, sizeof p50));
             printf("\n");
         }
         if ((auto_cheap && auto_cheap->latency_won) ||
@@ -734,14 +723,14 @@ int cmd_interval(int argc, char **argv)
         if (auto_heavy)
             printf("target: auto stop latency p50 on the heavy iteration <= "
                    "100 us: %s (%s)\n",
-                   ee_dur(auto_heavy->stop_p50, a, sizeof a),
+                   fmt_dur(auto_heavy->stop_p50, a, sizeof a),
                    heavy_target_met(auto_heavy) ? "met" : "NOT met");
         if (c.vs_python) {
             if (pyrc == 0)
                 printf("python: cheap %s/iteration, heavy %s/iteration; no "
                        "auto interval in Python\n",
-                       ee_dur(pycost[CHEAP], a, sizeof a),
-                       ee_dur(pycost[HEAVY], b, sizeof b));
+                       fmt_dur(pycost[CHEAP], a, sizeof a),
+                       fmt_dur(pycost[HEAVY], b, sizeof b));
             else
                 printf("python: %s%s\n", pyrc == 1 ? "skipped: " : "", why);
         }

@@ -1,12 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /* cmd-primes.c: `coord primes`: Example 27.1, the cooperative prime search, with and without early exit. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli-mpi.h"
 #include "cli.h"
-#include "earlyexit.h"
+#include "ee-figures.h"
+#include "ee-work.h"
+#include "fmt.h"
+#include "json.h"
+#include "launch.h"
+#include "progress.h"
+#include "opts.h"
 
 struct primes_cfg {
     uint32_t workers;
@@ -51,37 +58,77 @@ static double speedup(const struct row *r)
     return r->vs->fig.wall_ns / r->fig.wall_ns;
 }
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-        "usage: coord primes [OPTIONS]\n\n"
-        "Example 27.1: N workers search their blocks of numbers for a prime; the\n"
-        "first hit claims a shared flag and the others stop at their next check.\n"
-        "Every number gets the lecture's isPrime test (trial division), so the\n"
-        "iterations cost what they cost; the hit is one chosen prime (as in a\n"
-        "preimage search), placed at a chosen position, or with --any the first\n"
-        "prime any worker meets. Runs with and without early exit, and prints\n"
-        "winner, result, wall time, iterations, wasted iterations, stop latency.\n\n"
-        "  --workers N        worker processes (default 4)\n"
-        "  --range N          numbers per worker (default 100000)\n"
-        "  --start N          first number (default 1000000)\n"
-        "  --hit-at P         the target is the first prime at or after position\n"
-        "                     P of the hit worker's block (default 1000)\n"
-        "  --hit-worker W     whose block holds it (default 0)\n"
-        "  --any              any prime wins (the lecture's search)\n"
-        "  --interval N|auto  check the flag every N numbers (default auto)\n"
-        "  --claim cas|lock   claim by one CAS (default) or lock + double check\n"
-        "  --partition blocks|interleaved  (default blocks, the lecture's)\n"
-        "  --no-early-exit    only the run-to-completion baseline\n"
-        "  --early-exit       only the early-exit search\n"
-        "  --runs R           repetitions, medians reported (default 5)\n"
-        "  --quick            3 runs\n"
-        "  --vs-python        also run bench/python/primes.py (multiprocessing.Value\n"
-        "                     flag, lock + double check) and print both\n"
-        "  --json             one JSON object on stdout\n"
-        "  --mpi              under mpirun: the ranks are the workers\n"
-        "                     (coord_mpi_search; see docs/mpi.md)\n");
-}
+enum {
+    P_WORKERS, P_RANGE, P_START, P_HIT_AT, P_HIT_WORKER, P_ANY, P_INTERVAL,
+    P_CLAIM, P_PARTITION, P_NO_EARLY_EXIT, P_EARLY_EXIT, P_RUNS, P_QUICK,
+    P_VS_PYTHON, P_JSON, P_MPI, P_NOPTS
+};
+
+static const char *const claim_words[] = {"cas", "lock", NULL};
+static const char *const partition_words[] = {"blocks", "interleaved", NULL};
+
+static const struct opt primes_opts[] = {
+    [P_WORKERS] = {.name = "workers", .kind = OPT_UINT, .arg = "N", .min = 1,
+                   .max = COORD_SEARCH_MAX_WORKERS, .def = "4",
+                   .help = "worker processes"},
+    [P_RANGE] = {.name = "range", .kind = OPT_UINT, .arg = "N", .min = 1,
+                 .max = 1000000000000ull, .def = "100000",
+                 .help = "numbers per worker"},
+    [P_START] = {.name = "start", .kind = OPT_UINT, .arg = "N", .min = 0,
+                 .max = 1ull << 62, .def = "1000000", .help = "first number"},
+    [P_HIT_AT] = {.name = "hit-at", .kind = OPT_UINT, .arg = "P", .min = 0,
+                  .max = 1000000000000ull, .def = "1000",
+                  .help = "the target is the first prime at or after "
+                          "position P of the hit worker's block"},
+    [P_HIT_WORKER] = {.name = "hit-worker", .kind = OPT_UINT, .arg = "W",
+                      .min = 0, .max = COORD_SEARCH_MAX_WORKERS - 1,
+                      .def = "0", .help = "whose block holds it"},
+    [P_ANY] = {.name = "any", .kind = OPT_FLAG,
+               .help = "any prime wins (the lecture's search)"},
+    [P_INTERVAL] = {.name = "interval", .kind = OPT_UINT, .arg = "N|auto",
+                    .min = 1, .max = 1000000000000ull, .word = "auto",
+                    .word_value = COORD_CHECK_AUTO, .def = "auto",
+                    .help = "check the flag every N numbers"},
+    [P_CLAIM] = {.name = "claim", .kind = OPT_CHOICE, .choices = claim_words,
+                 .def = "cas",
+                 .help = "claim by one CAS or lock + double check"},
+    [P_PARTITION] = {.name = "partition", .kind = OPT_CHOICE,
+                     .choices = partition_words, .def = "blocks, the "
+                     "lecture's",
+                     .help = "how the numbers are dealt to the workers"},
+    [P_NO_EARLY_EXIT] = {.name = "no-early-exit", .kind = OPT_FLAG,
+                         .help = "only the run-to-completion baseline"},
+    [P_EARLY_EXIT] = {.name = "early-exit", .kind = OPT_FLAG,
+                      .help = "only the early-exit search"},
+    [P_RUNS] = {.name = "runs", .kind = OPT_UINT, .arg = "R", .min = 1,
+                .max = EE_MAX_RUNS, .def = "5",
+                .help = "repetitions, medians reported"},
+    [P_QUICK] = {.name = "quick", .kind = OPT_FLAG, .help = "3 runs"},
+    [P_VS_PYTHON] = {.name = "vs-python", .kind = OPT_FLAG,
+                     .help = "also run bench/python/primes.py "
+                             "(multiprocessing.Value flag, lock + double "
+                             "check) and print both"},
+    [P_JSON] = {.name = "json", .kind = OPT_FLAG,
+                .help = "one JSON object on stdout"},
+    [P_MPI] = {.name = "mpi", .kind = OPT_FLAG,
+               .help = "under mpirun: the ranks are the workers "
+                       "(coord_mpi_search; see docs/mpi.md)"},
+};
+
+const struct opt_cmd cmd_primes_opts = {
+    .name = "primes",
+    .about =
+        "Example 27.1: N workers search their blocks of numbers for a prime; "
+        "the first hit claims a shared flag and the others stop at their "
+        "next check. Every number gets the lecture's isPrime test (trial "
+        "division), so the iterations cost what they cost; the hit is one "
+        "chosen prime (as in a preimage search), placed at a chosen "
+        "position, or with --any the first prime any worker meets. Runs with "
+        "and without early exit, and prints winner, result, wall time, "
+        "iterations, wasted iterations, stop latency.",
+    .opts = primes_opts,
+    .nopts = P_NOPTS,
+};
 
 static int parse(int argc, char **argv, struct primes_cfg *c)
 {
@@ -89,95 +136,64 @@ static int parse(int argc, char **argv, struct primes_cfg *c)
                              .hit_at = 1000, .interval = COORD_CHECK_AUTO,
                              .partition = COORD_PARTITION_BLOCKS, .modes = 3,
                              .runs = 5};
-    for (int i = 1; i < argc; i++) {
-        const char *v = NULL;
-        uint64_t u;
-        int r;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return -1;
-        } else if (!strcmp(argv[i], "--json")) {
-            c->json = true;
-        } else if (!strcmp(argv[i], "--quick")) {
-            c->runs = 3;
-        } else if (!strcmp(argv[i], "--any")) {
+    struct opt_parser p;
+    opt_parse_init(&p, &cmd_primes_opts, argc, argv);
+    int k;
+    while ((k = opt_next(&p)) >= 0) {
+        switch (k) {
+        case P_WORKERS:
+            c->workers = (uint32_t)p.v.u;
+            break;
+        case P_RANGE:
+            c->range = p.v.u;
+            break;
+        case P_START:
+            c->start = p.v.u;
+            break;
+        case P_HIT_AT:
+            c->hit_at = p.v.u;
+            break;
+        case P_HIT_WORKER:
+            c->hit_worker = p.v.u;
+            break;
+        case P_ANY:
             c->any = true;
-        } else if (!strcmp(argv[i], "--vs-python")) {
-            c->vs_python = true;
-        } else if (!strcmp(argv[i], "--mpi")) {
-            c->mpi = true;
-        } else if (!strcmp(argv[i], "--no-early-exit")) {
+            break;
+        case P_INTERVAL:
+            c->interval = p.v.u;
+            break;
+        case P_CLAIM:
+            c->claim = p.v.choice ? COORD_CLAIM_LOCK : COORD_CLAIM_CAS;
+            break;
+        case P_PARTITION:
+            c->partition = p.v.choice ? COORD_PARTITION_INTERLEAVED
+                                      : COORD_PARTITION_BLOCKS;
+            break;
+        case P_NO_EARLY_EXIT:
             c->modes = 2;
-        } else if (!strcmp(argv[i], "--early-exit")) {
+            break;
+        case P_EARLY_EXIT:
             c->modes = 1;
-        } else if ((r = cli_opt("primes", argc, argv, &i, "--workers", &v))) {
-            if (r < 0 || !cli_parse_u64("primes", "--workers", v, 1,
-                                        COORD_SEARCH_MAX_WORKERS, &u))
-                return 2;
-            c->workers = (uint32_t)u;
-        } else if ((r = cli_opt("primes", argc, argv, &i, "--range", &v))) {
-            if (r < 0 || !cli_parse_u64("primes", "--range", v, 1,
-                                        1000000000000ull, &c->range))
-                return 2;
-        } else if ((r = cli_opt("primes", argc, argv, &i, "--start", &v))) {
-            if (r < 0 || !cli_parse_u64("primes", "--start", v, 0,
-                                        1ull << 62, &c->start))
-                return 2;
-        } else if ((r = cli_opt("primes", argc, argv, &i, "--hit-at", &v))) {
-            if (r < 0 || !cli_parse_u64("primes", "--hit-at", v, 0,
-                                        1000000000000ull, &c->hit_at))
-                return 2;
-        } else if ((r = cli_opt("primes", argc, argv, &i, "--hit-worker",
-                                &v))) {
-            if (r < 0 || !cli_parse_u64("primes", "--hit-worker", v, 0,
-                                        COORD_SEARCH_MAX_WORKERS - 1,
-                                        &c->hit_worker))
-                return 2;
-        } else if ((r = cli_opt("primes", argc, argv, &i, "--interval",
-                                &v))) {
-            if (r < 0)
-                return 2;
-            if (!strcmp(v, "auto"))
-                c->interval = COORD_CHECK_AUTO;
-            else if (!cli_parse_u64("primes", "--interval", v, 1,
-                                    1000000000000ull, &c->interval))
-                return 2;
-        } else if ((r = cli_opt("primes", argc, argv, &i, "--claim", &v))) {
-            if (r < 0)
-                return 2;
-            if (!strcmp(v, "cas"))
-                c->claim = COORD_CLAIM_CAS;
-            else if (!strcmp(v, "lock"))
-                c->claim = COORD_CLAIM_LOCK;
-            else {
-                cli_error("primes", "--claim must be cas or lock, got '%s'", v);
-                return 2;
-            }
-        } else if ((r = cli_opt("primes", argc, argv, &i, "--partition",
-                                &v))) {
-            if (r < 0)
-                return 2;
-            if (!strcmp(v, "blocks"))
-                c->partition = COORD_PARTITION_BLOCKS;
-            else if (!strcmp(v, "interleaved"))
-                c->partition = COORD_PARTITION_INTERLEAVED;
-            else {
-                cli_error("primes",
-                          "--partition must be blocks or interleaved, got '%s'",
-                          v);
-                return 2;
-            }
-        } else if ((r = cli_opt("primes", argc, argv, &i, "--runs", &v))) {
-            if (r < 0 || !cli_parse_u64("primes", "--runs", v, 1, EE_MAX_RUNS,
-                                        &u))
-                return 2;
-            c->runs = (int)u;
-        } else {
-            cli_error("primes", "unknown option '%s' (see coord primes --help)",
-                      argv[i]);
-            return 2;
+            break;
+        case P_RUNS:
+            c->runs = (int)p.v.u;
+            break;
+        case P_QUICK:
+            c->runs = 3;
+            break;
+        case P_VS_PYTHON:
+            c->vs_python = true;
+            break;
+        case P_JSON:
+            c->json = true;
+            break;
+        case P_MPI:
+            c->mpi = true;
+            break;
         }
     }
+    if (k != OPT_END)
+        return k == OPT_HELP ? -1 : 2;
     if (c->mpi && primes_mpi_begin(&c->workers, c->vs_python) != 0)
         return 2;
     if (c->hit_worker >= c->workers) {
@@ -224,7 +240,7 @@ static coord_search_opts search_opts(const struct primes_cfg *c, bool early)
 
 static void search_failed(int rc, const coord_search_stats *st)
 {
-    cli_progress_done();
+    progress_done();
     if (rc == COORD_EPEERDIED)
         cli_error("primes", "worker %d died (status 0x%x)", st->failed_worker,
                   st->failed_status);
@@ -251,7 +267,7 @@ static void run_c_persistent(const struct primes_cfg *c, struct row *out)
         return;
     }
     for (int r = 0; r < c->runs; r++) {
-        cli_progress("primes", "C, early exit, persistent, run %d/%d", r + 1,
+        progress_show("primes", "C, early exit, persistent, run %d/%d", r + 1,
                      c->runs);
         coord_search_stats st;
         uint64_t res = 0;
@@ -267,7 +283,7 @@ static void run_c_persistent(const struct primes_cfg *c, struct row *out)
         out->latency_won |= st.latency_won;
         ee_runs_add(&samples, &st);
     }
-    cli_progress_done();
+    progress_done();
     rc = coord_team_destroy(t);
     if (rc) {
         cli_error("primes", "stopping the workers: %s", coord_strerror(rc));
@@ -285,7 +301,7 @@ static void run_c(const struct primes_cfg *c, bool early, struct row *out)
                                                    : "no early exit",
                         .winner = -1};
     for (int r = 0; r < c->runs; r++) {
-        cli_progress("primes", "C, %s, run %d/%d", out->mode, r + 1, c->runs);
+        progress_show("primes", "C, %s, run %d/%d", out->mode, r + 1, c->runs);
         coord_search_opts o = search_opts(c, early);
         coord_search_stats st;
         uint64_t res = 0;
@@ -304,7 +320,7 @@ static void run_c(const struct primes_cfg *c, bool early, struct row *out)
         out->latency_won |= st.latency_won;
         ee_runs_add(&samples, &st);
     }
-    cli_progress_done();
+    progress_done();
     out->fig = ee_runs_median(&samples);
     out->ok = true;
 }
@@ -339,28 +355,29 @@ static void run_python(const struct primes_cfg *c, bool early, struct row *out,
     args[n++] = c->claim == COORD_CLAIM_LOCK ? "lock" : "cas";
     args[n++] = early ? "--early-exit" : "--no-early-exit";
     args[n] = NULL;
-    char buf[8192];
     *out = (struct row){.lang = "Python", .mode = early ? "early exit"
                                                         : "no early exit",
                         .winner = -1};
-    cli_progress("primes", "Python, %s (%d runs)", out->mode, c->runs);
-    int rc = ee_python("primes.py", args, buf, sizeof buf, why, why_cap);
-    cli_progress_done();
+    progress_show("primes", "Python, %s (%d runs)", out->mode, c->runs);
+    struct json *j;
+    int rc = launch_python_json("primes.py", args, LAUNCH_PYTHON_TIMEOUT_MS, NULL, &j,
+                                why, why_cap);
+    progress_done();
     if (rc != 0)
         return;
-    double v;
-    if (!ee_json_num(buf, "wall_ns", &out->fig.wall_ns) ||
-        !ee_json_num(buf, "iterations", &out->fig.iterations)) {
+    out->fig.wall_ns = json_num(json_get(j, "wall_ns"), NAN);
+    out->fig.iterations = json_num(json_get(j, "iterations"), NAN);
+    if (!isfinite(out->fig.wall_ns) || !isfinite(out->fig.iterations)) {
         snprintf(why, why_cap, "primes.py printed no result");
+        json_free(j);
         return;
     }
-    ee_json_num(buf, "wasted", &out->fig.wasted);
-    ee_json_num(buf, "stop_latency_ns", &out->fig.stop_ns);
-    ee_json_num(buf, "check_every", &out->fig.every);
-    if (ee_json_num(buf, "result", &v))
-        out->result = (uint64_t)v;
-    if (ee_json_num(buf, "winner", &v))
-        out->winner = (int)v;
+    out->fig.wasted = json_num(json_get(j, "wasted"), 0);
+    out->fig.stop_ns = json_num(json_get(j, "stop_latency_ns"), 0);
+    out->fig.every = json_num(json_get(j, "check_every"), 0);
+    out->result = (uint64_t)json_num(json_get(j, "result"), 0);
+    out->winner = (int)json_num(json_get(j, "winner"), -1);
+    json_free(j);
     out->found = out->winner >= 0;
     out->ok = true;
 }
@@ -380,11 +397,11 @@ static void print_row(const struct row *r, uint64_t interval)
     snprintf(mode, sizeof mode, "%s%s", r->mode,
              r->persistent ? ", persistent" : "");
     printf("%-7s %-24s %-12s %6d  %10s  %11s  %9s%s  %12s  %s\n", r->lang,
-           mode, r->found ? ee_commas(r->result, a, sizeof a) : "-",
-           r->winner, ee_dur(r->fig.wall_ns, b, sizeof b),
-           ee_commas((uint64_t)r->fig.iterations, d, sizeof d),
-           ee_commas((uint64_t)r->fig.wasted, e, sizeof e),
-           r->estimated ? "~" : " ", ee_dur(r->fig.stop_ns, f, sizeof f),
+           mode, r->found ? fmt_commas(r->result, a, sizeof a) : "-",
+           r->winner, fmt_dur(r->fig.wall_ns, b, sizeof b),
+           fmt_commas((uint64_t)r->fig.iterations, d, sizeof d),
+           fmt_commas((uint64_t)r->fig.wasted, e, sizeof e),
+           r->estimated ? "~" : " ", fmt_dur(r->fig.stop_ns, f, sizeof f),
            every);
 }
 
@@ -490,8 +507,8 @@ int cmd_primes(int argc, char **argv)
     }
     char a[32], b[32];
     printf("coord primes: %u workers x %s numbers from %s (%s), claim %s\n",
-           c.workers, ee_commas(c.range, a, sizeof a),
-           ee_commas(c.start, b, sizeof b),
+           c.workers, fmt_commas(c.range, a, sizeof a),
+           fmt_commas(c.start, b, sizeof b),
            c.partition == COORD_PARTITION_BLOCKS ? "contiguous blocks"
                                                  : "interleaved chunks",
            c.claim == COORD_CLAIM_LOCK ? "lock + double check" : "CAS");
@@ -501,7 +518,7 @@ int cmd_primes(int argc, char **argv)
         printf("hit: the first prime any worker meets (--any)\n");
     else
         printf("hit: the prime %s, position %llu of worker %llu's block\n",
-               ee_commas(c.target, a, sizeof a),
+               fmt_commas(c.target, a, sizeof a),
                (unsigned long long)(c.target - c.start -
                                     c.hit_worker * c.range),
                (unsigned long long)c.hit_worker);
@@ -514,7 +531,7 @@ int cmd_primes(int argc, char **argv)
             printf("persistent: the same search on workers forked once "
                    "(coord_team; start-up %s, not in WALL): wall = wake-up "
                    "to the last worker back\n",
-                   ee_dur(rows[i].startup_ns, su, sizeof su));
+                   fmt_dur(rows[i].startup_ns, su, sizeof su));
         }
     printf("\n%-7s %-24s %-12s %6s  %10s  %11s  %10s  %12s  %s\n", "LANG", "MODE",
            "RESULT", "WINNER", "WALL", "ITERATIONS", "WASTED", "STOP LATENCY",

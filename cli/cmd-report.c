@@ -15,8 +15,9 @@
 #include "cli.h"
 #include "commands.h"
 #include "json.h"
+#include "opts.h"
 #include "report-parts.h"
-#include "report-run.h"
+#include "launch.h"
 
 #define CMD "report"
 
@@ -37,72 +38,74 @@ static int mkdir_p(const char *path)
     return 0;
 }
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: coord report [--quick] [--out DIR] [--only LIST] "
-            "[--no-python] [--timeout S] [--json]\n\n"
-            "Runs the lecture's experiments on this machine (each as `coord "
-            "EXPERIMENT --json`)\nand writes a report: DIR/index.html (one "
-            "self-contained page), DIR/report.md\n(the same in Markdown), "
-            "DIR/plots/ (gnuplot SVG + PNG, with their data and\nscripts) "
-            "and DIR/data/ (each experiment's JSON and log).\n\n"
-            "  --quick        short runs: the whole report in under a minute\n"
-            "  --out DIR      where to write (default: report)\n"
-            "  --only LIST    comma-separated experiments to run (default: "
-            "all of\n                 primes,waste,interval,spectrum,queue,"
-            "fraud)\n"
-            "  --no-python    do not run the Python side of the spectrum\n"
-            "  --timeout S    limit for one experiment (default 60 quick, "
-            "900)\n"
-            "  --json         print {\"out\", \"files\", \"experiments\"} on "
-            "stdout\n\n"
-            "An experiment whose command this build lacks is listed as not "
-            "available; one\nthat fails is reported with its error. Progress "
-            "goes to stderr. Exit status 0\nwhen the report was written (even "
-            "with failed experiments), 1 when it could\nnot be, 2 on a usage "
-            "error.\n");
-}
+enum { R_QUICK, R_OUT, R_ONLY, R_NO_PYTHON, R_TIMEOUT, R_JSON, R_NOPTS };
+
+static const struct opt report_opts[] = {
+    [R_QUICK] = {.name = "quick", .kind = OPT_FLAG,
+                 .help = "short runs: the whole report in under a minute"},
+    [R_OUT] = {.name = "out", .kind = OPT_DIR, .arg = "DIR", .def = "report",
+               .help = "where to write"},
+    [R_ONLY] = {.name = "only", .kind = OPT_STRING, .arg = "LIST",
+                .def = "all of primes,waste,interval,spectrum,queue,fraud",
+                .help = "comma-separated experiments to run"},
+    [R_NO_PYTHON] = {.name = "no-python", .kind = OPT_FLAG,
+                     .help = "do not run the Python side of the spectrum"},
+    [R_TIMEOUT] = {.name = "timeout", .kind = OPT_UINT, .arg = "S", .min = 1,
+                   .max = 86400, .def = "60 quick, 900",
+                   .help = "limit for one experiment in seconds"},
+    [R_JSON] = {.name = "json", .kind = OPT_FLAG,
+                .help = "print {\"out\", \"files\", \"experiments\"} on "
+                        "stdout"},
+};
+
+const struct opt_cmd cmd_report_opts = {
+    .name = "report",
+    .about = "Runs the lecture's experiments on this machine (each as `coord "
+             "EXPERIMENT --json`) and writes a report: DIR/index.html (one "
+             "self-contained page), DIR/report.md (the same in Markdown), "
+             "DIR/plots/ (gnuplot SVG + PNG, with their data and scripts) "
+             "and DIR/data/ (each experiment's JSON and log).",
+    .opts = report_opts,
+    .nopts = R_NOPTS,
+    .epilog = "An experiment whose command this build lacks is listed as not "
+              "available; one that fails is reported with its error. "
+              "Progress goes to stderr. Exit status 0 when the report was "
+              "written (even with failed experiments), 1 when it could not "
+              "be, 2 on a usage error.",
+};
 
 int cmd_report(int argc, char **argv)
 {
     struct report r = {.out = "report", .python = true};
     const char *only = NULL;
     uint64_t timeout_s = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int o;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return CLI_OK;
-        } else if (!strcmp(argv[i], "--quick")) {
+    struct opt_parser p;
+    opt_parse_init(&p, &cmd_report_opts, argc, argv);
+    int k;
+    while ((k = opt_next(&p)) >= 0) {
+        switch (k) {
+        case R_QUICK:
             r.quick = true;
-        } else if (!strcmp(argv[i], "--json")) {
-            r.json = true;
-        } else if (!strcmp(argv[i], "--no-python")) {
+            break;
+        case R_OUT:
+            r.out = p.v.text;
+            break;
+        case R_ONLY:
+            only = p.v.text;
+            break;
+        case R_NO_PYTHON:
             r.python = false;
-        } else if ((o = cli_opt(CMD, argc, argv, &i, "--out", &v)) != 0) {
-            if (o < 0)
-                return CLI_USAGE;
-            if (!*v) {
-                cli_error(CMD, "--out needs a directory");
-                return CLI_USAGE;
-            }
-            r.out = v;
-        } else if ((o = cli_opt(CMD, argc, argv, &i, "--only", &v)) != 0) {
-            if (o < 0)
-                return CLI_USAGE;
-            only = v;
-        } else if ((o = cli_opt(CMD, argc, argv, &i, "--timeout", &v)) != 0) {
-            if (o < 0 || !cli_parse_u64(CMD, "--timeout", v, 1, 86400,
-                                        &timeout_s))
-                return CLI_USAGE;
-        } else {
-            cli_error(CMD, "unknown option '%s' (see coord report --help)",
-                      argv[i]);
-            return CLI_USAGE;
+            break;
+        case R_TIMEOUT:
+            timeout_s = p.v.u;
+            break;
+        case R_JSON:
+            r.json = true;
+            break;
         }
     }
+    if (k != OPT_END)
+        return opt_exit_status(k);
     if (!timeout_s)
         timeout_s = r.quick ? 60 : 900;
     bool wanted[REPORT_N_EXPS];
@@ -142,7 +145,7 @@ int cmd_report(int argc, char **argv)
         cli_error(CMD, "cannot create %s: %s", r.out, strerror(-rc));
         return CLI_RUNTIME;
     }
-    report_adopt_orphans();
+    launch_adopt_orphans();
     double t0 = report_now_s();
     size_t n_run = 0, idx = 0;
     for (size_t i = 0; i < REPORT_N_EXPS; i++)

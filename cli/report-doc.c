@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* report-doc.c: the report's blocks, written as Markdown and as a self-contained HTML page. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -58,8 +59,8 @@ void rdoc_free(struct rdoc *d)
 {
     for (size_t i = 0; i < d->n; i++) {
         free(d->b[i].text);
-        free(d->b[i].href);
         free(d->b[i].id);
+        free(d->b[i].plot);
         table_free(d->b[i].t);
     }
     free(d->b);
@@ -92,15 +93,19 @@ void rdoc_code(struct rdoc *d, const char *text)
         d->oom = true;
 }
 
-void rdoc_image(struct rdoc *d, const char *svg_path, const char *caption)
+void rdoc_plot(struct rdoc *d, const struct rplot *p, const char *caption,
+               bool png)
 {
-    struct rdoc_block *b = add(d, RD_IMG);
+    struct rdoc_block *b = add(d, RD_PLOT);
     if (!b)
         return;
-    b->href = strdup(svg_path);
+    b->plot = malloc(sizeof *b->plot);
     b->text = strdup(caption);
-    if (!b->href || !b->text)
+    b->png = png;
+    if (!b->plot || !b->text)
         d->oom = true;
+    else
+        memcpy(b->plot, p, sizeof *p);
 }
 
 struct rdoc_table *rdoc_table(struct rdoc *d, const char *const *header)
@@ -149,26 +154,309 @@ void rdoc_row(struct rdoc *d, struct rdoc_table *t, const char *const *cells)
     t->rows++;
 }
 
-/* ---- Markdown --------------------------------------------------------- */
+/* ---- escaping ---------------------------------------------------------- */
 
-/* The length of an image path without its extension: both writers link
- * the PNG that sits beside the SVG. */
-static int href_stem(const char *href)
+/* The length of the valid UTF-8 character at s[0..n), or 0 when invalid
+ * (a stray continuation byte, a cut or overlong sequence, a surrogate, or
+ * U+FFFE/U+FFFF, which XML does not allow). */
+static size_t utf8_len(const unsigned char *s, size_t n)
 {
-    const char *dot = strrchr(href, '.');
-    return dot ? (int)(dot - href) : (int)strlen(href);
+    unsigned c = s[0];
+    size_t len = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2
+               : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    if (len == 0 || len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] >= 0xa0) ||
+        (c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] >= 0x90) ||
+        (c == 0xef && s[1] == 0xbf && s[2] >= 0xbe))
+        return 0;
+    return len;
 }
 
+void rdoc_escape(FILE *f, const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < n && u[i];) {
+        size_t len = utf8_len(u + i, n - i);
+        if (len == 0) {
+            fputs("\xef\xbf\xbd", f); /* U+FFFD */
+            i++;
+            continue;
+        }
+        switch (u[i]) {
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '&': fputs("&amp;", f); break;
+        case '"': fputs("&quot;", f); break;
+        case '\'': fputs("&#39;", f); break;
+        default:
+            if (u[i] < 0x20 && u[i] != '\n' && u[i] != '\t')
+                fputc(' ', f);
+            else
+                fwrite(u + i, 1, len, f);
+        }
+        i += len;
+    }
+}
+
+static void html_text(FILE *f, const char *s)
+{
+    rdoc_escape(f, s, strlen(s));
+}
+
+/* ---- tables laid out for a 1280 px page --------------------------------- */
+
+/* The page's text column at 1280 px is 1,100 px less its padding; a column
+ * wants its longest cell, text wrapping at about 16 characters (never
+ * inside a word), numbers never wrapping; a glyph of the tables' 14 px
+ * font is about 7.6 px, a cell's padding and border 18 px. */
+#define PAGE_TEXT_PX 1060.0
+#define TABLE_MAX_COLS 7
+#define TABLE_WRAP_CHARS 16
+#define TABLE_LONG_WORD 40
+#define TABLE_CHAR_PX 7.6
+#define TABLE_PAD_PX 18.0
+/* A table this short is transposed rather than split. */
+#define TABLE_TRANSPOSE_ROWS 3
+
+/* Is the cell a number, with perhaps a sign and a short unit ("19,301,902",
+ * "-2.5", "213 ns", "12%", "2.13×")? Such columns are right-aligned. */
+static bool numeric(const char *s)
+{
+    if (*s == '-' || *s == '+' || *s == '~')
+        s++;
+    else if (!strncmp(s, "\xe2\x89\x88", 3)) /* ≈ */
+        s += 3;
+    if (!isdigit((unsigned char)*s))
+        return false;
+    while (isdigit((unsigned char)*s) || *s == ',' || *s == '.')
+        s++;
+    if ((*s == 'e' || *s == 'E') &&
+        (isdigit((unsigned char)s[1]) ||
+         ((s[1] == '-' || s[1] == '+') && isdigit((unsigned char)s[2])))) {
+        s += 2;
+        while (isdigit((unsigned char)*s))
+            s++;
+    }
+    if (*s == ' ')
+        s++;
+    return strlen(s) <= 6 && !strchr(s, ' ');
+}
+
+/* Characters (not bytes) in s[0..n). */
+static size_t chars(const char *s, size_t n)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < n && s[i]; i++)
+        c += ((unsigned char)s[i] & 0xc0) != 0x80;
+    return c;
+}
+
+/* The longest word of s, in characters (where a browser may break a line:
+ * spaces, hyphens, slashes). */
+static size_t longest_word(const char *s)
+{
+    size_t word = 0;
+    for (const char *w = s; *w;) {
+        size_t n = strcspn(w, " -/");
+        size_t c = chars(w, n);
+        word = c > word ? c : word;
+        w += n + (w[n] != '\0');
+    }
+    return word;
+}
+
+/* The width a cell asks for, in characters. A word longer than
+ * TABLE_LONG_WORD (a path, a hash) may break anywhere (class "long"). */
+static size_t cell_chars(const char *s)
+{
+    size_t all = chars(s, strlen(s));
+    if (all <= TABLE_WRAP_CHARS || numeric(s))
+        return all;
+    size_t word = longest_word(s);
+    if (word > TABLE_LONG_WORD)
+        word = TABLE_LONG_WORD;
+    return word > TABLE_WRAP_CHARS ? word : TABLE_WRAP_CHARS;
+}
+
+static double col_px(const struct rdoc_table *t, size_t c)
+{
+    size_t want = 0;
+    for (size_t r = 0; r <= t->rows; r++) {
+        size_t w = cell_chars(t->cell[r * t->cols + c]);
+        want = w > want ? w : want;
+    }
+    return (double)want * TABLE_CHAR_PX + TABLE_PAD_PX;
+}
+
+/* A table as written: some of its columns, or all of it transposed. */
+struct tview {
+    const struct rdoc_table *t;
+    bool transposed;
+    size_t ncols, nrows;         /* nrows: data rows, the header excluded */
+    size_t col[TABLE_MAX_COLS];  /* not transposed: the table's columns */
+    size_t keys;                 /* leading columns every part repeats */
+    size_t part, parts;          /* 1-based, of a split table */
+};
+
+static const char *vcell(const struct tview *v, size_t r, size_t c)
+{
+    const struct rdoc_table *t = v->t;
+    return v->transposed ? t->cell[c * t->cols + r]
+                         : t->cell[r * t->cols + v->col[c]];
+}
+
+/* A cell that says there is no value. */
+static bool blank(const char *s)
+{
+    static const char *const none[] = {"", "-", "\xe2\x80\x94", "null", "n/a"};
+    for (size_t i = 0; i < sizeof none / sizeof none[0]; i++)
+        if (!strcmp(s, none[i]))
+            return true;
+    return false;
+}
+
+/* Right-aligned: every data cell of the column that has a value is a
+ * number. */
+static bool view_numeric(const struct tview *v, size_t c)
+{
+    size_t n = 0;
+    for (size_t r = 1; r <= v->nrows; r++) {
+        const char *s = vcell(v, r, c);
+        if (blank(s))
+            continue;
+        if (!numeric(s))
+            return false;
+        n++;
+    }
+    return n > 0;
+}
+
+/* A verdict cell: in a "verdict" column, or a "verdict" row once
+ * transposed. */
+static bool view_verdict(const struct tview *v, size_t r, size_t c)
+{
+    return !strcmp(vcell(v, 0, c), "verdict") ||
+           (v->transposed && c > 0 && !strcmp(vcell(v, r, 0), "verdict"));
+}
+
+typedef void (*view_fn)(FILE *f, const struct tview *v);
+
+/* How many leading columns name a row: the first, or the first two when
+ * the first repeats (mechanism + impl), so that every part of a split table
+ * can be read on its own. */
+static size_t key_cols(const struct rdoc_table *t)
+{
+    if (t->cols < 4)
+        return 1;
+    for (size_t a = 1; a <= t->rows; a++)
+        for (size_t b = a + 1; b <= t->rows; b++)
+            if (!strcmp(t->cell[a * t->cols], t->cell[b * t->cols]))
+                return 2;
+    return 1;
+}
+
+/* The columns of the part that starts at column `from` after the `keys`
+ * key columns: *to is one past its last. Returns its column count. */
+static size_t part_cols(const struct rdoc_table *t, size_t keys, size_t from,
+                        size_t *to)
+{
+    double w = 0;
+    for (size_t k = 0; k < keys; k++)
+        w += col_px(t, k);
+    size_t n = keys, c = from;
+    while (c < t->cols && n < TABLE_MAX_COLS) {
+        double wc = col_px(t, c);
+        if (n > keys && w + wc > PAGE_TEXT_PX)
+            break;
+        w += wc;
+        n++;
+        c++;
+    }
+    *to = c;
+    return n;
+}
+
+/* Writes `t` through `fn` as it fits the page: whole; transposed when it
+ * has few rows; else in parts of at most TABLE_MAX_COLS columns that fit
+ * side by side, each beginning with the table's key columns. */
+static void table_write(FILE *f, const struct rdoc_table *t, view_fn fn)
+{
+    struct tview v = {.t = t, .nrows = t->rows, .part = 1, .parts = 1};
+    double w = 0;
+    for (size_t c = 0; c < t->cols; c++)
+        w += col_px(t, c);
+    if (t->cols <= TABLE_MAX_COLS && w <= PAGE_TEXT_PX) {
+        v.ncols = t->cols;
+        for (size_t c = 0; c < t->cols; c++)
+            v.col[c] = c;
+        fn(f, &v);
+        return;
+    }
+    if (t->rows <= TABLE_TRANSPOSE_ROWS) {
+        v.transposed = true;
+        v.ncols = t->rows + 1;
+        v.nrows = t->cols - 1;
+        fn(f, &v);
+        return;
+    }
+    /* As many parts as a greedy fill needs, the columns then shared out
+     * evenly (no part of one lonely column after a full one). */
+    size_t to;
+    v.keys = key_cols(t);
+    v.parts = 0;
+    for (size_t from = v.keys; from < t->cols; from = to) {
+        part_cols(t, v.keys, from, &to);
+        v.parts++;
+    }
+    size_t rest = t->cols - v.keys;
+    for (size_t from = v.keys; from < t->cols; from += rest, v.part++) {
+        size_t left = v.parts - v.part + 1;
+        rest = (t->cols - from + left - 1) / left;
+        v.ncols = v.keys + rest;
+        for (size_t c = 0; c < v.ncols; c++)
+            v.col[c] = c < v.keys ? c : from + c - v.keys;
+        fn(f, &v);
+    }
+}
+
+/* ---- Markdown --------------------------------------------------------- */
+
+/* Text inside a table cell or an image's alt text: | [ ] escaped, lines
+ * joined. */
 static void md_cell(FILE *f, const char *s)
 {
     for (; *s; s++) {
-        if (*s == '|')
-            fputs("\\|", f);
-        else if (*s == '\n')
-            fputc(' ', f);
-        else
-            fputc(*s, f);
+        if (*s == '|' || *s == '[' || *s == ']')
+            fputc('\\', f);
+        fputc(*s == '\n' ? ' ' : *s, f);
     }
+}
+
+static void md_table(FILE *f, const struct tview *v)
+{
+    if (v->parts > 1)
+        fprintf(f, "*Part %zu of %zu%s:*\n\n", v->part, v->parts,
+                v->part > 1 ? " (continued)" : "");
+    for (size_t r = 0; r <= v->nrows; r++) {
+        fputc('|', f);
+        for (size_t c = 0; c < v->ncols; c++) {
+            fputc(' ', f);
+            md_cell(f, vcell(v, r, c));
+            fputs(" |", f);
+        }
+        fputc('\n', f);
+        if (r == 0) {
+            fputc('|', f);
+            for (size_t c = 0; c < v->ncols; c++)
+                fputs(view_numeric(v, c) ? "---:|" : "---|", f);
+            fputc('\n', f);
+        }
+    }
+    fputc('\n', f);
 }
 
 int rdoc_write_md(const struct rdoc *d, FILE *f)
@@ -190,31 +478,20 @@ int rdoc_write_md(const struct rdoc *d, FILE *f)
         case RD_CODE:
             fprintf(f, "```\n%s\n```\n\n", b->text);
             break;
-        case RD_IMG:
-            /* The Markdown shows the PNG (viewers handle it everywhere). */
-            fprintf(f, "![%s](%.*s.png)\n\n*%s* ([SVG](%s))\n\n", b->text,
-                    href_stem(b->href), b->href, b->text, b->href);
-            break;
-        case RD_TABLE: {
-            const struct rdoc_table *t = b->t;
-            for (size_t r = 0; r <= t->rows; r++) {
-                fputc('|', f);
-                for (size_t c = 0; c < t->cols; c++) {
-                    fputc(' ', f);
-                    md_cell(f, t->cell[r * t->cols + c]);
-                    fputs(" |", f);
-                }
-                fputc('\n', f);
-                if (r == 0) {
-                    fputc('|', f);
-                    for (size_t c = 0; c < t->cols; c++)
-                        fputs("---|", f);
-                    fputc('\n', f);
-                }
-            }
-            fputc('\n', f);
+        case RD_PLOT: {
+            /* The PNG where gnuplot drew one (every viewer shows it),
+             * else our SVG. */
+            const char *name = b->plot->name;
+            fputs("![", f);
+            md_cell(f, b->text);
+            fprintf(f, "](plots/%s.%s)\n\n*%s* ([SVG](plots/%s.svg), "
+                       "[data](plots/%s.dat))\n\n",
+                    name, b->png ? "png" : "svg", b->text, name, name);
             break;
         }
+        case RD_TABLE:
+            table_write(f, b->t, md_table);
+            break;
         }
     }
     return ferror(f) ? -EIO : 0;
@@ -222,35 +499,26 @@ int rdoc_write_md(const struct rdoc *d, FILE *f)
 
 /* ---- HTML ------------------------------------------------------------- */
 
-static void html_text(FILE *f, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '&': fputs("&amp;", f); break;
-        case '"': fputs("&quot;", f); break;
-        default: fputc(*s, f);
-        }
-    }
-}
-
 /* Inline `code` spans and **bold** in paragraphs (the Markdown subset the
  * report itself writes), everything else escaped. */
 static void html_inline(FILE *f, const char *s)
 {
     bool code = false, bold = false;
-    for (; *s; s++) {
+    while (*s) {
+        size_t run = strcspn(s, "`*");
+        rdoc_escape(f, s, run);
+        s += run;
         if (*s == '`') {
             fputs(code ? "</code>" : "<code>", f);
             code = !code;
-        } else if (!code && s[0] == '*' && s[1] == '*') {
+            s++;
+        } else if (*s == '*' && s[1] == '*' && !code) {
             fputs(bold ? "</strong>" : "<strong>", f);
             bold = !bold;
+            s += 2;
+        } else if (*s) {
+            fputc('*', f);
             s++;
-        } else {
-            char one[2] = {*s, 0};
-            html_text(f, one);
         }
     }
     if (code)
@@ -273,55 +541,137 @@ static const char *verdict_class(const char *s)
     return NULL;
 }
 
-static const char html_head[] =
-    "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-    "<title>%s</title>\n<style>\n"
+static void html_table(FILE *f, const struct tview *v)
+{
+    /* A view has at most TABLE_MAX_COLS columns (a transposed one at most
+     * TABLE_TRANSPOSE_ROWS + 1). */
+    bool num[TABLE_MAX_COLS] = {false};
+    size_t nnum = v->ncols < TABLE_MAX_COLS ? v->ncols : TABLE_MAX_COLS;
+    for (size_t c = 0; c < nnum; c++)
+        num[c] = !v->transposed && view_numeric(v, c);
+    fputs("<table>", f);
+    if (v->parts > 1)
+        fprintf(f, "<caption>Part %zu of %zu%s</caption>", v->part, v->parts,
+                v->part == 1 ? ""
+                : v->keys > 1 ? " (continued; the first two columns repeat)"
+                              : " (continued; the first column repeats)");
+    fputs("\n<tr>", f);
+    for (size_t c = 0; c < v->ncols; c++) {
+        fputs(c < nnum && num[c] ? "<th class=\"num\">" : "<th>", f);
+        html_text(f, vcell(v, 0, c));
+        fputs("</th>", f);
+    }
+    fputs("</tr>\n", f);
+    for (size_t r = 1; r <= v->nrows; r++) {
+        fputs("<tr>", f);
+        for (size_t c = 0; c < v->ncols; c++) {
+            const char *s = vcell(v, r, c);
+            const char *cls = view_verdict(v, r, c) ? verdict_class(s) : NULL;
+            if (!cls && c < nnum && num[c])
+                cls = "num";
+            if (v->transposed && c == 0)
+                cls = "key";
+            if (!cls && longest_word(s) > TABLE_LONG_WORD)
+                cls = "long";
+            if (cls)
+                fprintf(f, "<td class=\"%s\">", cls);
+            else
+                fputs("<td>", f);
+            html_inline(f, s);
+            fputs("</td>", f);
+        }
+        fputs("</tr>\n", f);
+    }
+    fputs("</table>\n", f);
+}
+
+static const char html_style[] =
     "body{font:15px/1.5 system-ui,-apple-system,'Segoe UI',sans-serif;"
     "max-width:1100px;margin:2em auto;padding:0 1em;color:#1d1f21}\n"
     "h1{font-size:1.8em;border-bottom:2px solid #ccd}h2{margin-top:2em;"
     "border-bottom:1px solid #dde}\n"
     "table{border-collapse:collapse;margin:0.5em 0 1.2em;font-size:0.92em;"
-    "display:block;overflow-x:auto;max-width:100%%}\n"
+    "max-width:100%}\n"
+    "caption{text-align:left;color:#666;font-size:0.92em;padding-bottom:2px}\n"
     "th,td{border:1px solid #ccd;padding:3px 8px;text-align:left;"
-    "vertical-align:top}th{background:#eef}\n"
+    "vertical-align:top;overflow-wrap:break-word}th{background:#eef}\n"
+    "td.long{overflow-wrap:anywhere}\n"
+    "td.num,th.num{text-align:right;white-space:nowrap;"
+    "font-variant-numeric:tabular-nums}td.key{font-weight:600}\n"
     "tr:nth-child(even) td{background:#fafaff}\n"
     "td.ok{background:#dff5df!important}td.off{background:#fde2e2!important}"
     "td.dep{background:#fff3cf!important}td.na{color:#888}\n"
     "code,pre{font-family:ui-monospace,Menlo,Consolas,monospace;"
-    "font-size:0.9em;background:#f4f4f8}pre{padding:0.6em;overflow-x:auto}\n"
-    "figure{margin:1em 0}figure img{max-width:100%%;border:1px solid #dde;"
-    "background:#fff}figcaption{color:#555;font-size:0.9em}\n"
-    "#selfcheck{color:#666;font-size:0.85em;margin-top:3em}\n"
-    "</style>\n<script>\n"
-    "/* Self-check: counts page errors and images that did not load. */\n"
+    "font-size:0.9em;background:#f4f4f8}pre{padding:0.6em;"
+    "white-space:pre-wrap;overflow-wrap:anywhere}\n"
+    "figure{margin:1.2em 0}figure svg{display:block;box-sizing:border-box;"
+    "width:100%;height:auto;border:1px solid #dde;background:#fff}\n"
+    "figcaption{color:#444;font-size:0.9em;margin-top:0.3em}"
+    "figcaption .files{color:#777}\n"
+    "#selfcheck{color:#666;font-size:0.85em;margin-top:3em}\n";
+
+/* The self-check (see rdoc_write_html in report.h). */
+static const char html_script[] =
     "var coordErrors=[];\n"
     "window.addEventListener('error',function(e){coordErrors.push(String("
     "e.message||(e.target&&(e.target.src||e.target.href))||'error'));},true);\n"
-    "window.addEventListener('load',function(){var im=document.images,bad=0;"
-    "for(var i=0;i<im.length;i++)if(!im[i].complete||im[i].naturalWidth==0)"
-    "bad++;var s=document.getElementById('selfcheck');"
-    "s.setAttribute('data-images',im.length);"
-    "s.setAttribute('data-broken',bad);"
-    "s.setAttribute('data-errors',coordErrors.length);"
-    "s.setAttribute('data-status',bad||coordErrors.length?'fail':'ok');"
-    "s.textContent='Self-check: '+(im.length-bad)+' of '+im.length+"
-    "' plots loaded, '+coordErrors.length+' page errors'+"
-    "(coordErrors.length?': '+coordErrors.join('; '):'')+'.';});\n"
-    "</script>\n</head>\n<body>\n";
+    "window.addEventListener('load',function(){var i,r,bad=0,drawn=0,over=0,"
+    "im=document.images,fg=document.querySelectorAll('figure.plot');\n"
+    "for(i=0;i<im.length;i++)if(!im[i].complete||im[i].naturalWidth==0)bad++;\n"
+    "for(i=0;i<fg.length;i++){var sv=fg[i].querySelector('svg');"
+    "r=sv instanceof SVGSVGElement?sv.getBoundingClientRect():null;"
+    "if(r&&r.width>0&&r.height>0)drawn++;else bad++;}\n"
+    "var el=document.querySelectorAll('table,figure,pre');\n"
+    "for(i=0;i<el.length;i++){var p=el[i].parentElement,cs=getComputedStyle(p),"
+    "right=p.getBoundingClientRect().right-parseFloat(cs.paddingRight)-"
+    "parseFloat(cs.borderRightWidth);"
+    "if(el[i].getBoundingClientRect().right>right+1||"
+    "el[i].scrollWidth>el[i].clientWidth+1)over++;}\n"
+    "var de=document.documentElement;if(de.scrollWidth>de.clientWidth)over++;\n"
+    "var s=document.getElementById('selfcheck'),e=coordErrors.length;\n"
+    "s.setAttribute('data-plots',fg.length);"
+    "s.setAttribute('data-figures',drawn);"
+    "s.setAttribute('data-broken',bad);s.setAttribute('data-errors',e);"
+    "s.setAttribute('data-overflow',over);"
+    "s.setAttribute('data-status',bad||e||over?'fail':'ok');\n"
+    "s.textContent='Self-check: '+drawn+' of '+fg.length+' plots drawn, '+e+"
+    "' page errors, '+over+' elements wider than the page'+"
+    "(e?': '+coordErrors.join('; '):'')+'.';});\n";
+
+static void html_plot(FILE *f, const struct rdoc_block *b)
+{
+    const char *name = b->plot->name;
+    fputs("<figure class=\"plot\" id=\"plot-", f);
+    html_text(f, name);
+    fputs("\">\n", f);
+    rplot_svg(b->plot, f);
+    fputs("<figcaption>", f);
+    html_inline(f, b->text);
+    fputs(" <span class=\"files\">(files: <a href=\"plots/", f);
+    html_text(f, name);
+    fputs(".svg\">SVG</a>", f);
+    if (b->png) {
+        fputs(", <a href=\"plots/", f);
+        html_text(f, name);
+        fputs(".png\">PNG</a>", f);
+    }
+    fputs(", <a href=\"plots/", f);
+    html_text(f, name);
+    fputs(".dat\">data</a>)</span></figcaption>\n</figure>\n", f);
+}
 
 int rdoc_write_html(const struct rdoc *d, FILE *f, const char *title)
 {
     if (d->oom)
         return -ENOMEM;
-    char head[sizeof html_head + 256];
-    char esc_title[256];
-    size_t k = 0;
-    for (const char *s = title; *s && k + 6 < sizeof esc_title; s++)
-        esc_title[k++] = *s == '<' || *s == '>' || *s == '&' ? ' ' : *s;
-    esc_title[k] = '\0';
-    snprintf(head, sizeof head, html_head, esc_title);
-    fputs(head, f);
+    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">"
+          "\n<meta name=\"viewport\" content=\"width=device-width, "
+          "initial-scale=1\">\n<title>",
+          f);
+    html_text(f, title);
+    fprintf(f, "</title>\n<style>\n%s</style>\n<script>\n%s</script>\n"
+               "</head>\n<body>\n",
+            html_style, html_script);
     for (size_t i = 0; i < d->n; i++) {
         const struct rdoc_block *b = &d->b[i];
         switch (b->kind) {
@@ -350,46 +700,12 @@ int rdoc_write_html(const struct rdoc *d, FILE *f, const char *title)
             html_text(f, b->text);
             fputs("</pre>\n", f);
             break;
-        case RD_IMG:
-            fputs("<figure><img src=\"", f);
-            html_text(f, b->href);
-            fputs("\" alt=\"", f);
-            html_text(f, b->text);
-            fputs("\"><figcaption>", f);
-            html_text(f, b->text);
-            fprintf(f, " (<a href=\"%.*s.png\">PNG</a>, <a href=\"",
-                    href_stem(b->href), b->href);
-            html_text(f, b->href);
-            fputs("\">SVG</a>)</figcaption></figure>\n", f);
+        case RD_PLOT:
+            html_plot(f, b);
             break;
-        case RD_TABLE: {
-            const struct rdoc_table *t = b->t;
-            fputs("<table>\n<tr>", f);
-            for (size_t c = 0; c < t->cols; c++) {
-                fputs("<th>", f);
-                html_text(f, t->cell[c]);
-                fputs("</th>", f);
-            }
-            fputs("</tr>\n", f);
-            for (size_t r = 1; r <= t->rows; r++) {
-                fputs("<tr>", f);
-                for (size_t c = 0; c < t->cols; c++) {
-                    const char *s = t->cell[r * t->cols + c];
-                    const char *cls = !strcmp(t->cell[c], "verdict")
-                                          ? verdict_class(s)
-                                          : NULL;
-                    if (cls)
-                        fprintf(f, "<td class=\"%s\">", cls);
-                    else
-                        fputs("<td>", f);
-                    html_inline(f, s);
-                    fputs("</td>", f);
-                }
-                fputs("</tr>\n", f);
-            }
-            fputs("</table>\n", f);
+        case RD_TABLE:
+            table_write(f, b->t, html_table);
             break;
-        }
         }
     }
     fputs("<p id=\"selfcheck\" data-status=\"pending\">Self-check needs "

@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: MIT */
+/* report-plotfiles.c: a plot's files: our SVG, its data, and the gnuplot script that draws its PNG. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "report.h"
+#include "launch.h"
+
+bool rplot_available(char *why, size_t cap)
+{
+    static int cached = -1;
+    static char reason[128];
+    if (cached < 0) {
+        const char *argv[] = {"gnuplot", "--version", NULL};
+        struct launch l = {.argv = argv, .timeout_ms = 10000};
+        int rc = launch_run(&l, reason, sizeof reason);
+        cached = rc == 0 && l.status == 0;
+        if (!cached)
+            snprintf(reason, sizeof reason,
+                     "gnuplot is not installed (make deps installs it)");
+    }
+    if (!cached && why)
+        snprintf(why, cap, "%s", reason);
+    return cached == 1;
+}
+
+/* gnuplot string literal: single quotes, a quote doubled. */
+static void gp_str(FILE *f, const char *s)
+{
+    fputc('\'', f);
+    for (; *s; s++) {
+        if (*s == '\'')
+            fputc('\'', f);
+        fputc(*s, f);
+    }
+    fputc('\'', f);
+}
+
+static void put_num(FILE *f, double v)
+{
+    if (isfinite(v))
+        fprintf(f, " %.9g", v);
+    else
+        fputs(" -", f); /* missing */
+}
+
+/* Closes a file this module wrote: 0, or -EIO when a write failed, or
+ * fclose's -errno (a buffered write can first fail there). */
+static int close_written(FILE *f)
+{
+    int rc = ferror(f) ? -EIO : 0;
+    if (fclose(f) != 0 && rc == 0)
+        rc = -errno;
+    return rc;
+}
+
+/* Does any point of `p` carry a spread (an error bar)? */
+static bool has_spread(const struct rplot *p)
+{
+    for (size_t k = 0; k < p->n_series; k++)
+        for (size_t i = 0; i < p->s[k].n; i++)
+            if (isfinite(p->s[k].ylo[i]) && isfinite(p->s[k].yhi[i]))
+                return true;
+    return false;
+}
+
+/* A point's y and its spread: the spread's ends are y itself when the
+ * point has none (a bar of no length), so gnuplot's error-bar styles can
+ * read every row. */
+static void put_point(FILE *f, const struct rplot_series *s, size_t i,
+                      bool spread)
+{
+    put_num(f, s->y[i]);
+    if (!spread)
+        return;
+    bool has = isfinite(s->ylo[i]) && isfinite(s->yhi[i]);
+    put_num(f, has ? s->ylo[i] : s->y[i]);
+    put_num(f, has ? s->yhi[i] : s->y[i]);
+}
+
+static int write_data(const struct rplot *p, const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -errno;
+    bool spread = has_spread(p);
+    fprintf(f, "# %s\n", p->title);
+    if (p->bars) {
+        /* One row per label of the first series, one column (or y, low,
+         * high) per series. */
+        const struct rplot_series *s0 = &p->s[0];
+        fprintf(f, "# label, then per series: y%s:", spread ? " low high" : "");
+        for (size_t k = 0; k < p->n_series; k++)
+            fprintf(f, " \"%s\"", p->s[k].name);
+        fputc('\n', f);
+        for (size_t i = 0; i < s0->n; i++) {
+            fputc('"', f);
+            for (const char *c = s0->label[i]; *c; c++)
+                fputc(*c == '"' ? '\'' : *c, f);
+            fputc('"', f);
+            for (size_t k = 0; k < p->n_series; k++) {
+                const struct rplot_series *s = &p->s[k];
+                size_t j = 0;
+                while (j < s->n && strcmp(s->label[j], s0->label[i]))
+                    j++;
+                if (j < s->n)
+                    put_point(f, s, j, spread);
+                else
+                    fputs(spread ? " - - -" : " -", f);
+            }
+            fputc('\n', f);
+        }
+    } else {
+        for (size_t k = 0; k < p->n_series; k++) {
+            const struct rplot_series *s = &p->s[k];
+            /* Lines join the points in x order (an automatic interval's
+             * point lands between the fixed ones). */
+            size_t ord[RPLOT_MAX_POINTS];
+            for (size_t i = 0; i < s->n; i++) {
+                size_t j = i;
+                for (; j > 0 && s->x[ord[j - 1]] > s->x[i]; j--)
+                    ord[j] = ord[j - 1];
+                ord[j] = i;
+            }
+            fprintf(f, "# series %zu: %s (x y%s)\n", k, s->name,
+                    spread ? " low high" : "");
+            for (size_t i = 0; i < s->n; i++) {
+                put_num(f, s->x[ord[i]]);
+                put_point(f, s, ord[i], spread);
+                fprintf(f, " # %s\n", s->label[ord[i]]);
+            }
+            fputs("\n\n", f);
+        }
+    }
+    return close_written(f);
+}
+
+static void write_plot_cmd(FILE *f, const struct rplot *p, const char *dat,
+                           bool spread)
+{
+    fputs("plot ", f);
+    for (size_t k = 0; k < p->n_series; k++) {
+        if (k)
+            fputs(", \\\n     ", f);
+        gp_str(f, dat);
+        if (p->bars && spread)
+            fprintf(f, " using %zu:%zu:%zu:xtic(1)", 2 + 3 * k, 3 + 3 * k,
+                    4 + 3 * k);
+        else if (p->bars)
+            fprintf(f, " using %zu:xtic(1)", k + 2);
+        else if (spread)
+            fprintf(f, " index %zu using 1:2:3:4 with yerrorlines lw 2 pt 7",
+                    k);
+        else
+            fprintf(f, " index %zu using 1:2 with linespoints lw 2 pt 7", k);
+        fprintf(f, " lc rgb '%s' title ", rplot_colour[k]);
+        gp_str(f, p->s[k].name);
+    }
+    fputc('\n', f);
+}
+
+static int write_script(const struct rplot *p, const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -errno;
+    bool spread = has_spread(p);
+    char dat[80], png[80];
+    snprintf(dat, sizeof dat, "%s.dat", p->name);
+    snprintf(png, sizeof png, "%s.png", p->name);
+    fprintf(f, "# %s: gnuplot %s.gp (in this directory) redraws %s.png\n"
+               "# (%s.svg is drawn by coord itself, from the same data).\n",
+            p->title, p->name, p->name, p->name);
+    fputs("set datafile missing '-'\nset grid\nset key below noenhanced\n"
+          "set xtics noenhanced\n"
+          "set border lw 1\n",
+          f);
+    fputs("set title ", f);
+    gp_str(f, p->title);
+    fputs("\nset xlabel ", f);
+    gp_str(f, p->xlabel);
+    fputs("\nset ylabel ", f);
+    gp_str(f, p->ylabel);
+    fputc('\n', f);
+    if (p->logx && !p->bars)
+        fputs("set logscale x\n", f);
+    /* Name the automatic interval where it settled (first series only). */
+    for (size_t i = 0; !p->bars && p->n_series && i < p->s[0].n; i++)
+        if (!strcmp(p->s[0].label[i], "auto") && isfinite(p->s[0].y[i]))
+            fprintf(f, "set label 'auto' at %.9g,%.9g offset 0.6,0.8\n",
+                    p->s[0].x[i], p->s[0].y[i]);
+    if (p->logy)
+        fputs("set logscale y\nset format y '10^{%L}'\n", f);
+    else if (p->yzero)
+        fputs("set yrange [0:*]\n", f);
+    if (p->bars)
+        fprintf(f, "set style data histograms\nset style histogram %s "
+                   "gap 1\nset style fill solid 0.85 border -1\n"
+                   "set xtics rotate by -30 left\nset yrange [*:*]\n"
+                   "set rmargin 12\n",
+                spread ? "errorbars lw 1" : "clustered");
+    fputs("set terminal pngcairo size 900,500 enhanced font 'sans,10' "
+          "background rgb 'white'\nset output ",
+          f);
+    gp_str(f, png);
+    fputc('\n', f);
+    write_plot_cmd(f, p, dat, spread);
+    fputs("set output\n", f);
+    return close_written(f);
+}
+
+static bool non_empty(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && st.st_size > 0;
+}
+
+static int write_svg(const struct rplot *p, const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -errno;
+    fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
+    int rc = rplot_svg(p, f);
+    int crc = close_written(f);
+    return rc ? rc : crc;
+}
+
+int rplot_draw(const struct rplot *p, const char *dir, bool *png, char *why,
+               size_t cap)
+{
+    *png = false;
+    if (rplot_points(p) == 0) {
+        snprintf(why, cap, "no data to plot");
+        return -EINVAL;
+    }
+    char pdir[4096], path[4200], log[4200];
+    snprintf(pdir, sizeof pdir, "%s/plots", dir);
+    if (mkdir(pdir, 0755) != 0 && errno != EEXIST) {
+        int rc = -errno;
+        snprintf(why, cap, "cannot create %s: %s", pdir, strerror(-rc));
+        return rc;
+    }
+    static const char *const ext[] = {"svg", "dat", "gp"};
+    int (*const writer[])(const struct rplot *, const char *) = {
+        write_svg, write_data, write_script};
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s.%s", pdir, p->name, ext[i]);
+        int rc = writer[i](p, path);
+        if (rc != 0) {
+            snprintf(why, cap, "cannot write %s: %s", path, strerror(-rc));
+            return rc;
+        }
+    }
+    if (!rplot_available(why, cap))
+        return 0;
+    char script[80];
+    snprintf(script, sizeof script, "%s.gp", p->name);
+    snprintf(log, sizeof log, "%s/%s.log", pdir, p->name);
+    const char *argv[] = {"gnuplot", script, NULL};
+    struct launch l = {.argv = argv, .cwd = pdir, .timeout_ms = 30000,
+                       .err = {.to = LAUNCH_FILE, .path = log}};
+    if (launch_run(&l, why, cap) != 0)
+        return 0;
+    if (l.status != 0) {
+        snprintf(why, cap, "gnuplot failed (see plots/%s.log)", p->name);
+        return 0;
+    }
+    remove(log);
+    snprintf(path, sizeof path, "%s/%s.png", pdir, p->name);
+    if (!non_empty(path)) {
+        snprintf(why, cap, "gnuplot wrote no %s", path);
+        return 0;
+    }
+    *png = true;
+    return 0;
+}
