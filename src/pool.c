@@ -4,7 +4,6 @@
 
 #include "pool_internal.h"
 
-#define POOL_MAX_WORKERS 1024u
 #define POOL_MAX_BYTES (1u << 24) /* per task and per result */
 /* How long a waiting pool call sleeps before it looks for dead workers
  * again: the bound on death detection while results are awaited. */
@@ -73,13 +72,25 @@ void coord__pool_pump(coord_pool *p, int wait_ms)
 {
     int did = coord__pool_flush_retries(p) + coord__pool_drain_results(p) +
               coord__pool_reap_due(p);
-    if (p->open_count &&
-        (wait_ms > 0 || coord_queue_count(p->tasks) < (long)p->live))
+    /* Chunks still queued (the workers' count lags: errs high), without
+     * walking the queue. */
+    uint64_t queued =
+        p->sent - atomic_load_explicit(&p->ctl->taken, memory_order_relaxed);
+    if (p->open_count && (wait_ms > 0 || queued < p->live))
         (void)coord__pool_flush_open(p);
     if (did || wait_ms <= 0)
         return;
     if (wait_ms > POOL_SLICE_MS)
         wait_ms = POOL_SLICE_MS;
+    /* About to sleep: make sure queued chunks have a worker coming. When
+     * none was taken since the last such look (the poller's chunk, short
+     * by the measured cost, turned out long, or a chosen worker died),
+     * wake one whatever the rule says: a task never waits behind another
+     * more than a slice while the caller is in a pool call. */
+    uint64_t taken = atomic_load_explicit(&p->ctl->taken, memory_order_relaxed);
+    bool stalled = p->sent != taken && taken == p->stall_taken;
+    p->stall_taken = taken;
+    coord__pool_wake_if_needed(p, stalled, 0);
     if (pending(p) == 0 || p->live == 0) {
         coord__pool_reap_some(p, wait_ms);
         return;
@@ -169,7 +180,8 @@ int coord_pool_start(coord_pool **out, const coord_pool_opts *opts,
         free(p);
         return COORD_EINVAL;
     }
-    size_t total = tq + rq + (size_t)o->workers * p->rec_size;
+    size_t ctl = round64(sizeof(struct pool_ctl));
+    size_t total = tq + rq + ctl + (size_t)o->workers * p->rec_size;
     int r = coord__seg_create(NULL, COORD__KIND_POOL, total, &p->shm);
     if (r) {
         free(p);
@@ -180,7 +192,8 @@ int coord_pool_start(coord_pool **out, const coord_pool_opts *opts,
     if (!r)
         r = coord_queue_init(base + tq, rq, o->queue_capacity, p->rchunk_cap,
                              &p->results);
-    p->recs = base + tq + rq;
+    p->ctl = (struct pool_ctl *)(base + tq + rq);
+    p->recs = base + tq + rq + ctl;
     p->kids = calloc(o->workers, sizeof *p->kids);
     p->pfd = calloc(o->workers, sizeof *p->pfd);
     p->ended = calloc(o->workers, sizeof *p->ended);
@@ -342,6 +355,8 @@ int coord_pool_shutdown(coord_pool *p, int timeout_ms)
         int r = coord_queue_put_pill(p->tasks, 0);
         if (r == 0) {
             p->pills_put++;
+            p->sent++;
+            coord__pool_wake_if_needed(p, true, 0);
             continue;
         }
         if (r != COORD_EAGAIN) {
@@ -360,8 +375,10 @@ int coord_pool_shutdown(coord_pool *p, int timeout_ms)
      * keep at least one queued per live worker (a spare pill is harmless,
      * a missing one leaves a worker waiting forever). */
     while (p->live > 0) {
-        if (coord_queue_count(p->tasks) < (long)p->live)
-            (void)coord_queue_put_pill(p->tasks, 0);
+        if (coord_queue_count(p->tasks) < (long)p->live &&
+            coord_queue_put_pill(p->tasks, 0) == 0)
+            p->sent++;
+        coord__pool_wake_if_needed(p, true, 0);
         int ms = coord__pool_left_ms(deadline);
         if (ms == 0)
             return expired;

@@ -190,6 +190,7 @@ static void handle_exit(coord_pool *p, unsigned i)
     }
     /* Clear the record so a stale copy is never matched again. */
     memset(msg, 0, sizeof ch);
+    coord__pool_forget_worker(p, i);
     /* It left because a queue failed, not because of a task: every
      * replacement would fail the same way (and be replaced, forever). */
     if (atomic_load_explicit(&w->qerr, memory_order_acquire) != 0)

@@ -84,12 +84,15 @@ static void chunk_add(unsigned char *buf, size_t *len, const void *ent,
 }
 
 /* Fold a worker's measurement (ns for count tasks) into the cost average
- * and choose the automatic chunk from it. */
+ * and, unless the caller set opts.chunk, choose the automatic chunk from
+ * it. (The average also tells the dispatch whether a chunk can wait for
+ * the worker that polls the queue: see coord__pool_wake_if_needed.) */
 void coord__pool_learn_cost(coord_pool *p, uint64_t ns, uint32_t count)
 {
-    if (p->o.chunk || count == 0)
+    if (count == 0)
         return;
     double c = (double)ns / count;
+    p->last_cost_ns = c;
     if (c < 0.5)
         c = 0.5; /* below the clock's resolution: "nearly free" */
     if (p->cost_ns <= 0) {
@@ -102,6 +105,8 @@ void coord__pool_learn_cost(coord_pool *p, uint64_t ns, uint32_t count)
         double wgt = c > p->cost_ns ? UP_WEIGHT : DOWN_WEIGHT;
         p->cost_ns += wgt * (c - p->cost_ns);
     }
+    if (p->o.chunk)
+        return;
     /* Choosing k again costs more than the average: at the largest chunk
      * with a cost that still allows it, keep it; otherwise choose again
      * at every 8th sample once past the first chunk size. */
@@ -218,6 +223,8 @@ int coord__pool_send(coord_pool *p, unsigned char *msg, size_t len)
     int r = coord_queue_put(p->tasks, msg, len, 0);
     if (r == 0) {
         p->next_seq++;
+        p->sent++;
+        coord__pool_wake_if_needed(p, false, h.count);
         return 0;
     }
     if (r == COORD_EAGAIN)

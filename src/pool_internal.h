@@ -18,6 +18,8 @@
  * chunk, replacing them).
  */
 
+#define POOL_MAX_WORKERS 1024u
+
 /* Worker record states (shared). */
 enum { W_NEW = 0, W_TAKING = 1, W_BUSY = 2, W_EXITED = 3 };
 
@@ -72,7 +74,39 @@ struct wrec {
     /* Set by the worker before it exits with POOL_EXIT_QUEUE: the code its
      * queue operation failed with (COORD_EPROTO for a malformed chunk). */
     _Atomic int32_t qerr;
+    /* The futex word an idle worker sleeps on; the parent adds 1 to wake
+     * it (see struct pool_ctl). */
+    _Atomic uint32_t wake;
     alignas(COORD__CACHE_LINE) unsigned char data[]; /* msg, then res */
+};
+
+/*
+ * How workers wait for the next chunk (pool_worker.c), in shared memory
+ * after the queues. Workers never sleep inside the task queue, whose put
+ * wakes every sleeper (with 15 idle workers, 15 wake-ups and 14 futile
+ * gets per task). Instead: a worker that finds the queue empty polls it
+ * only when no other worker does (`spinner`, the poller's index + 1);
+ * otherwise, or once its poll runs out, it sets its bit in `idle` and
+ * sleeps on its record's `wake`. After each put the parent wakes one idle
+ * worker (clears its bit, bumps its wake word), and only when nobody is
+ * polling or more chunks wait than the poller takes (`taken`, counted by
+ * the workers, against the parent's private count of chunks sent). So a
+ * stream of small tasks is served by one polling worker however many
+ * sleep, and a backlog wakes one more worker per chunk.
+ *
+ * No wake-up is lost: a worker sets its bit (seq_cst), fences, then tries
+ * the queue once more before it sleeps; the parent's put comes before a
+ * seq_cst fence and its reads of `idle` and `spinner`. Either the worker
+ * finds the chunk, or the parent sees the bit (and, if it saw a poller,
+ * that poller ends its poll by the same steps). The values are untrusted:
+ * a wrong one costs a futile wake-up or a sleep until the worker's nap
+ * ends (POOL_NAP_NS), never a lost task. A worker that dies while idle or
+ * polling is struck off both when it is reaped.
+ */
+struct pool_ctl {
+    alignas(COORD__CACHE_LINE) _Atomic uint32_t spinner;
+    _Atomic uint64_t taken; /* chunks and pills taken off the task queue */
+    alignas(COORD__CACHE_LINE) _Atomic uint64_t idle[POOL_MAX_WORKERS / 64];
 };
 
 /* A result not yet read: its record, and its bytes at `off` in the arena. */
@@ -93,6 +127,9 @@ struct coord_pool {
     void *arg;
     void *shm;
     coord_queue *tasks, *results;
+    struct pool_ctl *ctl;
+    uint64_t sent; /* chunks and pills put on the task queue */
+    uint64_t stall_taken; /* ctl->taken at the pump's last wait */
     unsigned char *recs;
     size_t rec_size, task_ent_max, result_ent_max, tchunk_cap, rchunk_cap;
     unsigned chunk_max; /* tasks per chunk at most */
@@ -129,6 +166,7 @@ struct coord_pool {
         coord_task_result *info;
     } map;
     double cost_ns;   /* moving average of one task's run time, 0: none */
+    double last_cost_ns; /* the same in the last result chunk alone */
     uint64_t cost_samples;
     unsigned auto_k;  /* the automatic chunk now */
     bool closed;      /* no more submits; pills go out */
@@ -197,6 +235,8 @@ int coord__pool_send(coord_pool *p, unsigned char *msg, size_t len);
 
 /* pool_worker.c: the worker */
 int coord__pool_spawn_worker(coord_pool *p, unsigned i);
+void coord__pool_wake_if_needed(coord_pool *p, bool always, uint32_t tasks);
+void coord__pool_forget_worker(coord_pool *p, unsigned i);
 
 /* pool_results.c: results in the parent */
 int coord__pool_reserve_id(coord_pool *p, uint64_t id);

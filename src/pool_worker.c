@@ -1,6 +1,107 @@
 /* SPDX-License-Identifier: MIT */
 /* pool_worker.c: the pool's worker process: take a chunk into its record, run the callback on each task, send the results back. */
+#include <sched.h>
+
 #include "pool_internal.h"
+#include "wait.h"
+
+/* The poll of the one polling worker (see struct pool_ctl): as the queue's
+ * own wait, polls with a pause between them, then a few yields (a stream
+ * needs the handover a yield gives when the machine has more runnable
+ * processes than CPUs; docs/queue.md, "Waiting"). */
+#define POOL_SPIN_POLLS 200
+#define POOL_SPIN_YIELDS 4
+/* The longest an idle worker sleeps before it looks at the queue itself:
+ * bounds how long a chunk waits when nobody calls into the pool, for a
+ * worker that died after the parent chose it, or for a poller whose
+ * chunk, short by the measured cost, turned out long (as the queue's own
+ * sleep slice). */
+#define POOL_NAP_NS 100000000ull
+/* A chunk of at most this much work (by the measured task cost) may wait
+ * for the poller to finish the chunk it runs: less than a sleeping
+ * worker takes to wake up. */
+#define POOL_SHORT_NS 10000.0
+/* Beyond this much queued work a worker is woken however busy the
+ * machine is. */
+#define POOL_BACKLOG_NS 100000.0
+/* What a chunk costs the poller beyond its tasks (a get, a put, cache
+ * misses; a generous bound, as it errs towards waking a worker). */
+#define POOL_CHUNK_HANDOFF_NS 2000.0
+
+/* Poll the task queue for a chunk (the polling worker). True: one is
+ * there (or the queue is closed or broken: the get will say). */
+static bool poll_for_chunk(coord_pool *p)
+{
+    for (int i = 0; i < POOL_SPIN_POLLS; i++) {
+        if (coord_queue_count(p->tasks) != 0 || coord_queue_is_closed(p->tasks))
+            return true;
+        coord__cpu_relax();
+    }
+    for (int i = 0; i < POOL_SPIN_YIELDS; i++) {
+        sched_yield();
+        if (coord_queue_count(p->tasks) != 0 || coord_queue_is_closed(p->tasks))
+            return true;
+    }
+    return false;
+}
+
+/* One try of the task queue into the record; a chunk or pill taken is
+ * counted in ctl->taken (what the parent's dispatch reads). */
+static int try_take(coord_pool *p, struct wrec *w, unsigned char *msg)
+{
+    int r = coord_queue_get(p->tasks, msg, p->tchunk_cap, &w->msg_len, 0);
+    if (r == 0 || r == COORD_PILL)
+        atomic_fetch_add_explicit(&p->ctl->taken, 1, memory_order_relaxed);
+    return r;
+}
+
+/* Worker `me` waits for its next chunk (see struct pool_ctl). Returns the
+ * get's code: 0 (a chunk in the record), COORD_PILL, COORD_ECLOSED, or an
+ * error. */
+static int take_chunk(coord_pool *p, unsigned me, struct wrec *w,
+                      unsigned char *msg)
+{
+    struct pool_ctl *c = p->ctl;
+    _Atomic uint64_t *word = &c->idle[me / 64];
+    const uint64_t bit = 1ull << (me % 64);
+    for (;;) {
+        int r = try_take(p, w, msg);
+        if (r != COORD_EAGAIN)
+            return r;
+        /* Empty: poll, if we are the poller (we keep the role while we
+         * run what we took) or nobody is. */
+        uint32_t who = atomic_load_explicit(&c->spinner, memory_order_relaxed);
+        if (who == me + 1 ||
+            (who == 0 && atomic_compare_exchange_strong_explicit(
+                             &c->spinner, &who, me + 1, memory_order_seq_cst,
+                             memory_order_relaxed))) {
+            if (poll_for_chunk(p))
+                continue;
+            /* Nothing came: give the role up before sleeping (seq_cst:
+             * a parent that still saw us as the poller put its chunk
+             * before this, and the last look below finds it). */
+            uint32_t mine = me + 1;
+            atomic_compare_exchange_strong_explicit(
+                &c->spinner, &mine, 0, memory_order_seq_cst,
+                memory_order_relaxed);
+        }
+        /* Sleep until the parent wakes us. The wake word is read before
+         * the bit is set, so a wake-up after that is never slept through;
+         * the fence orders the bit before the last look at the queue. */
+        uint32_t v = atomic_load_explicit(&w->wake, memory_order_acquire);
+        atomic_fetch_or_explicit(word, bit, memory_order_seq_cst);
+        atomic_thread_fence(memory_order_seq_cst);
+        r = try_take(p, w, msg);
+        if (r == COORD_EAGAIN)
+            (void)coord__futex_wait(&w->wake, v,
+                                    coord_clock_ns() + POOL_NAP_NS);
+        /* Awake (or not asleep after all): off the idle set, if the
+         * parent has not taken us off already. */
+        atomic_fetch_and_explicit(word, ~bit, memory_order_relaxed);
+        if (r != COORD_EAGAIN)
+            return r;
+    }
+}
 
 static int worker_main(void *arg)
 {
@@ -18,8 +119,7 @@ static int worker_main(void *arg)
          * new chunk: entries below nres always belong to the chunk in msg. */
         atomic_store_explicit(&w->nres, 0, memory_order_release);
         atomic_store_explicit(&w->state, W_TAKING, memory_order_release);
-        int r = coord_queue_get(p->tasks, msg, p->tchunk_cap, &w->msg_len,
-                                COORD_FOREVER);
+        int r = take_chunk(p, me, w, msg);
         if (r == COORD_PILL || r == COORD_ECLOSED) {
             atomic_store_explicit(&w->state, W_EXITED, memory_order_release);
             return 0;
@@ -83,3 +183,89 @@ int coord__pool_spawn_worker(coord_pool *p, unsigned i)
         p->live++;
     return r;
 }
+
+/* Do the chunks queued need a sleeping worker (`tasks`: in the chunk
+ * just put)? Not when none is queued, nor when there is a poller and the
+ * chunks queued are short work: the poller takes them, now or when it
+ * has finished the short chunk it runs, sooner than a sleeper would wake.
+ * Nor, up to POOL_BACKLOG_NS of work, while every CPU is taken (sampled
+ * as wait.h's spin gate does): a woken worker would only take turns with
+ * the poller and the parent. */
+static bool need_worker(const coord_pool *p, uint32_t tasks)
+{
+    /* `taken` lags (a worker counts after its get), so this errs towards
+     * a wake-up; 0 means every chunk sent has been taken. */
+    uint64_t taken = atomic_load_explicit(&p->ctl->taken, memory_order_relaxed);
+    uint64_t queued = p->sent - taken;
+    if (queued == 0)
+        return false;
+    uint32_t s = atomic_load_explicit(&p->ctl->spinner, memory_order_relaxed);
+    if (s == 0 || s > p->o.workers)
+        return true;
+    /* Short: by the average and by the last chunk, each chunk with its
+     * hand-off (a cost not yet measured is not short). */
+    double cost = p->cost_ns > p->last_cost_ns ? p->cost_ns : p->last_cost_ns;
+    double chunk = cost * (tasks ? tasks : 1) + POOL_CHUNK_HANDOFF_NS;
+    if (cost <= 0)
+        return true;
+    double work = (double)queued * chunk;
+    if (work <= POOL_SHORT_NS)
+        return false;
+    if (work > POOL_BACKLOG_NS)
+        return true;
+    int cpus;
+    int run = coord__load_sample(coord_clock_ns(), &cpus);
+    return run < 0 || run < cpus;
+}
+
+/*
+ * The parent's half of the protocol in struct pool_ctl: after a put of a
+ * chunk of `tasks` tasks (or with 0 whenever chunks may wait), wake one
+ * idle worker if the queued chunks need one (`always`: whenever one
+ * sleeps, as pills do).
+ */
+void coord__pool_wake_if_needed(coord_pool *p, bool always, uint32_t tasks)
+{
+    struct pool_ctl *c = p->ctl;
+    /* The put's commit before the reads of idle, spinner and taken: pairs
+     * with the worker's fence between setting its bit and its last look. */
+    atomic_thread_fence(memory_order_seq_cst);
+    unsigned words = (p->o.workers + 63) / 64;
+    for (unsigned k = 0; k < words; k++) {
+        uint64_t m = atomic_load_explicit(&c->idle[k], memory_order_relaxed);
+        if (m == 0)
+            continue;
+        if (!always && !need_worker(p, tasks))
+            return;
+        while (m) {
+            unsigned b = (unsigned)__builtin_ctzll(m);
+            uint64_t bit = 1ull << b;
+            uint64_t old = atomic_fetch_and_explicit(&c->idle[k], ~bit,
+                                                     memory_order_relaxed);
+            unsigned i = k * 64 + b;
+            if ((old & bit) && i < p->o.workers) {
+                /* Ours to wake: it cleared no bit of its own meanwhile. */
+                struct wrec *w = rec_of(p, i);
+                atomic_fetch_add_explicit(&w->wake, 1, memory_order_release);
+                coord__futex_wake(&w->wake, 1);
+                return;
+            }
+            m = old & ~bit;
+        }
+    }
+}
+
+/* Worker i is dead: off the idle set and the poller's role, so that no
+ * chunk waits for it; then another is woken if chunks wait. */
+void coord__pool_forget_worker(coord_pool *p, unsigned i)
+{
+    struct pool_ctl *c = p->ctl;
+    atomic_fetch_and_explicit(&c->idle[i / 64], ~(1ull << (i % 64)),
+                              memory_order_relaxed);
+    uint32_t mine = i + 1;
+    atomic_compare_exchange_strong_explicit(&c->spinner, &mine, 0,
+                                            memory_order_seq_cst,
+                                            memory_order_relaxed);
+    coord__pool_wake_if_needed(p, false, 0);
+}
+

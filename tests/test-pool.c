@@ -1103,6 +1103,40 @@ TEST(pool_broken_queue_seen_by_submit)
     coord_pool_destroy(p);
 }
 
+/* After many tiny tasks (the measured cost says a chunk is short, so a
+ * chunk may wait for the polling worker), a task that runs long must not
+ * hold back the next: two tasks that wait for each other (a barrier) both
+ * start on a 2-worker pool, without the test calling into the pool. */
+TEST(pool_long_task_does_not_hold_back_the_next)
+{
+    struct ctl *c = new_ctl();
+    coord_pool *p = start(2, 0, true, c);
+    for (uint32_t x = 0; x < 2000; x++) {
+        struct task t = {DO_SQUARE, x};
+        ASSERT_OK(coord_pool_submit(p, &t, sizeof t, NULL, 10000));
+        coord_task_result r;
+        uint64_t v;
+        while (coord_pool_result(p, &r, &v, sizeof v, 0) == 0)
+            ASSERT_OK(r.status);
+    }
+    coord_pool_stats st;
+    ASSERT_OK(coord_pool_get_stats(p, &st));
+    ASSERT_GT(st.task_ns, 0);
+    struct task g0 = {DO_GATE, 20}, g1 = {DO_GATE, 21};
+    ASSERT_OK(coord_pool_submit(p, &g0, sizeof g0, NULL, 10000));
+    ASSERT_OK(coord_pool_submit(p, &g1, sizeof g1, NULL, 10000));
+    uint64_t dl = coord_clock_ns() + 10000000000ull;
+    while (atomic_load(&c->at_gate) < 2 && coord_clock_ns() < dl)
+        usleep(100);
+    ASSERT_EQ(atomic_load(&c->at_gate), 2);
+    atomic_store(&c->gate, 1);
+    ASSERT_OK(coord_pool_shutdown(p, 10000));
+    ASSERT_OK(coord_pool_get_stats(p, &st));
+    ASSERT_EQ(st.succeeded, 2002);
+    coord_pool_destroy(p);
+    ASSERT_EQ(count_children(), 0);
+}
+
 #define TEST_LIST(X)                                                           \
     X(pool_basic)                                                              \
     X(pool_worker_killed_mid_task)                                             \
@@ -1124,6 +1158,7 @@ TEST(pool_broken_queue_seen_by_submit)
     X(pool_pill_taken_by_killed_worker)                                        \
     X(pool_failed_task_keeps_its_bytes)                                        \
     X(pool_broken_queue_stops_replacing)                                       \
-    X(pool_broken_queue_seen_by_submit)
+    X(pool_broken_queue_seen_by_submit)                                        \
+    X(pool_long_task_does_not_hold_back_the_next)
 #define HELPER_LIST(X)
 TEST_MAIN()

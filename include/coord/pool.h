@@ -28,6 +28,19 @@ COORD_BEGIN_DECLS
  * (result, map, shutdown) or finds fewer chunks queued than live workers.
  * coord_pool_get_stats tells the k in use and the measured task cost.
  *
+ * Waiting workers. Idle workers do not all wait on the task queue: one
+ * of them polls it (and stays the poller while it runs the chunk it
+ * took), the others sleep, each on its own word, and the parent wakes
+ * one of them per chunk only when the chunks queued need it: nobody
+ * polls, or the queued work (by the measured task cost; any when the cost
+ * is not known yet) is more than about 10 µs for the poller while a CPU
+ * is free for another worker, or more than 100 µs. So a stream of small
+ * tasks costs the same with 1 or 15 workers (no wake-up per task, no
+ * crowd of pollers on the queue), and a backlog wakes workers one per
+ * chunk. A task whose chunk waits for the poller and the poller's chunk
+ * turns out long starts on a sleeping worker within one 5 ms slice of a
+ * pool call that waits, and within 100 ms in any case.
+ *
  * Deaths. The parent watches its workers through pidfds (coord's process
  * layer), never through heartbeats: one poll() over all of them, at most
  * once per millisecond while the pool is busy, so a worker that dies (a
@@ -150,7 +163,7 @@ typedef struct coord_pool_stats {
                            automatic chunk a map uses (a submit without
                            opts.chunk sends 1) */
     double task_ns;     /* average run time of one task as the workers
-                           measure it (automatic chunks), else 0 */
+                           measure it (0 before the first result) */
 } coord_pool_stats;
 
 typedef struct coord_pool_worker_stats {
