@@ -7,10 +7,10 @@
 # Each is exported (git archive) and built (RelWithDebInfo, the default) under
 # OUTDIR (default /tmp/manager-ab), with peer-bench's mgrlat
 # (PEER_BENCH=, default /work/shared/peer-bench). Then, ROUNDS times, BASE then
-# NEW, each under `timeout`:
+# NEW, each under `timeout`, with nothing added beside them (pass "plain"):
 #   mgrlat --clients $CLIENTS --secs $SECS        p50 per get and aggregate gets/s
 #   coord_bench manager --clients $CLIENTS ...    aggregate ns per get, spin and _block
-# and, with two busy loops (`yes > /dev/null`, twice) beside them, ROUNDS times:
+# and with two busy loops (`yes > /dev/null`, twice) beside them (pass "busy"):
 #   mgrlat --clients 1,2 (spinning) and mgrlat --block (both ends sleep at once)
 #   coord_bench manager --clients 1,2             its _block rows are the sleeping case
 # Every line of output is tagged with the version, the round and the load
@@ -55,7 +55,7 @@ run() {
 measure() { # measure PASS ROUND
     for tag in base new; do
         local b=$out/$tag/build
-        if [ "$1" = idle ]; then
+        if [ "$1" = plain ]; then
             run $tag "$2" "$1" "$b/peer-bench/mgrlat" --clients "$clients" --secs "$secs"
             run $tag "$2" "$1" "$b/coord_bench" manager --clients "$clients" --seconds "$bsecs" --runs "$bruns"
         else
@@ -66,7 +66,7 @@ measure() { # measure PASS ROUND
     done
 }
 
-for r in $(seq 1 "$rounds"); do measure idle "$r"; done
+for r in $(seq 1 "$rounds"); do measure plain "$r"; done
 
 if [ "$busy" = 1 ]; then
     pids=()

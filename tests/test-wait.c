@@ -391,6 +391,58 @@ TEST(wait_members_spin_at_most_one_per_cpu)
     census_check(&r);
 }
 
+struct held_slot {
+    struct coord__spinset *set;
+    _Atomic int32_t holding; /* 1: the child is in its spin */
+};
+
+/* A member that starts a spin of a second and never ends it. */
+static int slot_holder(void *arg)
+{
+    struct held_slot *h = arg;
+    struct coord__spinner s = unsampled();
+    coord__spinner_join_as(&s, h->set, COORD__SPIN_MEMBER);
+    if (!coord__spin_begin(&s, COORD__SPIN_MAX_NS))
+        return 3;
+    atomic_store(&h->holding, 1);
+    for (;;)
+        pause(); /* SIGKILLed here */
+}
+
+/* A member SIGKILLed in its spin keeps its slot until its window ends,
+ * then the slot is free again: nothing to clean up. */
+TEST(wait_member_killed_in_a_spin_frees_its_slot)
+{
+    if (coord__spin_cpus() < 2)
+        SKIP("one CPU: no member slot");
+    struct held_slot *h = mmap(NULL, sizeof *h, PROT_READ | PROT_WRITE,
+                               MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ASSERT_TRUE(h != MAP_FAILED);
+    h->set = anon_spinset();
+    atomic_store(&h->holding, 0);
+    pid_t pid = test_fork(slot_holder, h);
+    WAIT_FOR(atomic_load(&h->holding) == 1, 20000);
+    ASSERT_EQ(kill(pid, SIGKILL), 0);
+    int st = test_wait(pid, 30000);
+    ASSERT_TRUE(WIFSIGNALED(st));
+    uint64_t until = atomic_load(&h->set->slot[1].until);
+    ASSERT_TRUE(until != 0);
+    /* Taken up to the end of its window (on 2 CPUs, the only member slot),
+     * free from then on. */
+    ASSERT_EQ(coord__spinset_claim(h->set, 2, until - 1, until + 1), 0);
+    ASSERT_EQ(coord__spinset_count(h->set, until - 1), 1);
+    ASSERT_EQ(coord__spinset_count(h->set, until), 0);
+    WAIT_FOR(coord_clock_ns() >= until, 20000);
+    struct coord__spinner s = unsampled();
+    coord__spinner_join_as(&s, h->set, COORD__SPIN_MEMBER);
+    ASSERT_TRUE(coord__spin_begin(&s, COORD__SPIN_DEFAULT_NS));
+    ASSERT_EQ(s.slot, 2);
+    coord__spin_end(&s);
+    ASSERT_EQ(atomic_load(&h->set->slot[1].until), 0);
+    munmap(h->set, sizeof *h->set);
+    munmap(h, sizeof *h);
+}
+
 struct shared_word {
     _Atomic uint32_t word, sleepers;
 };
@@ -548,6 +600,7 @@ TEST(wait_manager_spins_at_most_one_per_cpu)
     X(wait_gate_decision_is_pure)                                              \
     X(wait_member_slots_cap_at_cpus)                                           \
     X(wait_members_spin_at_most_one_per_cpu)                                   \
+    X(wait_member_killed_in_a_spin_frees_its_slot)                             \
     X(wait_change_sleeps_until_woken_by_another_process)                       \
     X(wait_change_ends_at_its_deadline)                                        \
     X(wait_manager_shares_its_spinset)                                         \
