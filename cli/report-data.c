@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "advise-model.h"
-#include "earlyexit.h"
+#include "fmt.h"
 #include "report-parts.h"
 
 /* "12.3", "1,234", "0.0123": a number for a table, 3-4 significant digits. */
@@ -20,7 +20,7 @@ const char *report_fmt_num(char *buf, size_t cap, double v)
         size_t k = 0;
         if (v < 0 && cap > 1)
             buf[k++] = '-';
-        ee_commas((uint64_t)fabs(v), buf + k, cap - k);
+        fmt_commas((uint64_t)fabs(v), buf + k, cap - k);
     } else if (fabs(v) >= 100)
         snprintf(buf, cap, "%.0f", v);
     else if (fabs(v) >= 10)
@@ -225,7 +225,8 @@ double report_spectrum_value(const struct json *j, const char *name,
     return NAN;
 }
 
-/* The spectrum's mechanisms as a reader calls them. */
+/* The spectrum's mechanisms as a reader calls them (under 32 bytes: they
+ * label a plot's bars too). */
 static const char *const mech_labels[][2] = {
     {"flag_check", "flag check (read)"},
     {"value_get", "Value read"},
@@ -233,8 +234,8 @@ static const char *const mech_labels[][2] = {
     {"array_read", "Array element read"},
     {"array_write", "Array element write"},
     {"region_read", "shared-memory read"},
-    {"flag_claim_cas", "claim the flag (compare-and-swap)"},
-    {"flag_claim_lock", "claim the flag (lock, check, set)"},
+    {"flag_claim_cas", "claim the flag (CAS)"},
+    {"flag_claim_lock", "claim the flag (lock)"},
     {"queue_roundtrip", "queue round trip"},
     {"pipe_roundtrip", "pipe round trip"},
     {"unix_socket_roundtrip", "Unix socket round trip"},
@@ -242,7 +243,7 @@ static const char *const mech_labels[][2] = {
     {"manager_get_block", "Manager get, blocking client"},
     {"manager_set", "Manager dict set"},
     {"manager_incr", "Manager increment"},
-    {"manager_batch100_get", "Manager get, 100 per batch (per item)"},
+    {"manager_batch100_get", "Manager batched get (per item)"},
     {NULL, NULL}};
 
 const char *report_label(const char *const (*names)[2], const char *name,

@@ -38,17 +38,19 @@ static void plot_titles(struct rplot *p, const char *name, const char *title,
     snprintf(p->ylabel, sizeof p->ylabel, "%s", ylabel);
 }
 
-/* Series over the interval from the rows of `arr`: y from `ykey`, grouped
- * by `group` (e.g. the workload), at most RPLOT_MAX_SERIES groups. */
+/* Series over the interval from the rows of `arr`: y from `ykey` with an
+ * error bar up to `hikey` (NULL: none), grouped by `group` (e.g. the
+ * workload), at most RPLOT_MAX_SERIES groups. */
 static void interval_series(struct rplot *p, const struct json *arr,
                             const char *group, const char *ykey,
-                            const char *name_suffix, double scale)
+                            const char *hikey, const char *name_suffix)
 {
     for (size_t i = 0; arr && i < arr->n; i++) {
         const struct json *row = arr->items[i];
         char lb[32];
         const char *label = report_interval_label(row, lb, sizeof lb);
-        double y = json_num(json_get(row, ykey), NAN) * scale;
+        double y = json_num(json_get(row, ykey), NAN);
+        double hi = hikey ? json_num(json_get(row, hikey), NAN) : NAN;
         if (!label || !isfinite(y))
             continue;
         double x = report_interval_x(row, label);
@@ -57,7 +59,7 @@ static void interval_series(struct rplot *p, const struct json *arr,
         const char *g = group ? json_str(json_get(row, group)) : NULL;
         char name[64];
         snprintf(name, sizeof name, "%s%s", g ? g : "", name_suffix);
-        rplot_point(rplot_series_named(p, name), x, y, label);
+        rplot_point_range(rplot_series_named(p, name), x, y, y, hi, label);
     }
 }
 
@@ -94,13 +96,14 @@ static void plots_interval(struct report *r, const struct exp *e)
     const struct json *py = json_path(j, "python.rows");
     if (py && !report_array_of_objects(py))
         py = NULL;
-    struct rplot p = {.logx = true};
+    struct rplot p = {.logx = true, .yunit = RPLOT_PCT};
     plot_titles(&p, "interval-overhead", "Check overhead against the interval",
                 "check every K iterations", "overhead (%)");
-    interval_series(&p, rows, report_work_key(rows), "overhead_pct", " (C)", 1.0);
+    interval_series(&p, rows, report_work_key(rows), "overhead_pct", NULL,
+                    " (C)");
     if (py)
-        interval_series(&p, py, report_work_key(py), "overhead_pct", " (Python)",
-                        1.0);
+        interval_series(&p, py, report_work_key(py), "overhead_pct", NULL,
+                        " (Python)");
     char cap[1024], ld[160], a[32], b[32];
     draw(r, &p, "Overhead of the flag checks against the check interval K: "
                 "the extra time against the same loop without checks. A "
@@ -109,32 +112,31 @@ static void plots_interval(struct report *r, const struct exp *e)
                 "(small K). Values a few percent either side of zero (below "
                 "zero: the checked loop ran faster than its baseline) are "
                 "noise.");
-    struct rplot q = {.logx = true, .logy = true};
+    struct rplot q = {.logx = true, .logy = true, .yunit = RPLOT_NS};
     plot_titles(&q, "interval-latency", "Stop latency against the interval",
-                "check every K iterations", "stop latency, median (µs)");
-    interval_series(&q, rows, report_work_key(rows), "stop_latency_p50_ns", " (C)",
-                    1e-3);
+                "check every K iterations", "stop latency, p50 to p99");
+    interval_series(&q, rows, report_work_key(rows), "stop_latency_p50_ns",
+                    "stop_latency_p99_ns", " (C)");
     if (py)
         interval_series(&q, py, report_work_key(py), "stop_latency_p50_ns",
-                        " (Python)", 1e-3);
+                        "stop_latency_p99_ns", " (Python)");
     double workers = json_num(json_get(j, "workers"), NAN);
     snprintf(cap, sizeof cap,
              "Stop latency, the median time from the claim until the last "
              "worker stopped, against the check interval K (log-log). A "
-             "worker stops only at a check, so the latency is at least about "
-             "K iterations (for K = 10,000: %s cheap, %s heavy). Below that "
-             "it is scheduling: with %.0f workers and the report on %ld "
+             "running worker sees the flag within K iterations: for K = "
+             "1,000 that is up to %s in the cheap loop and %s in the heavy "
+             "one, so only the heavy loop's latency should grow with K. The "
+             "rest is scheduling: with %.0f workers and the report on %ld "
              "cores, a worker that is not running when the flag is set sees "
              "it only when the scheduler runs it again, up to a time slice "
-             "(milliseconds) later. That is why the curve is not monotonic "
-             "in K and moves from run to run; the table above gives each "
-             "point's p99.%s",
+             "(milliseconds) later. That is why the curves are not monotonic "
+             "in K and move from run to run; each point is a median, its "
+             "bar reaches the p99.%s",
              report_fmt_ns(a, sizeof a,
-                           json_num(json_get(j, "cheap_iteration_ps"), NAN) *
-                               10),
+                           json_num(json_get(j, "cheap_iteration_ps"), NAN)),
              report_fmt_ns(b, sizeof b,
-                           json_num(json_get(j, "heavy_iteration_ps"), NAN) *
-                               10),
+                           json_num(json_get(j, "heavy_iteration_ps"), NAN)),
              workers, sysconf(_SC_NPROCESSORS_ONLN),
              load_note(e, ld, sizeof ld));
     draw(r, &q, cap);
@@ -150,10 +152,10 @@ static void plots_spectrum(struct report *r, const struct exp *e)
                            "in the JSON: no plot.");
         return;
     }
-    struct rplot p = {.bars = true, .logy = true};
+    struct rplot p = {.bars = true, .logy = true, .yunit = RPLOT_NS};
     plot_titles(&p, "spectrum",
                 "Cost of one access, by mechanism (log scale)", "mechanism",
-                "ns per operation (median)");
+                "one access: p50 to p99");
     /* Bars follow the C rows' order; Python-only mechanisms come after. */
     struct rplot_series *c = rplot_series(&p, "coord (C)");
     struct rplot_series *py = rplot_series(&p, "Python multiprocessing");
@@ -170,14 +172,16 @@ static void plots_spectrum(struct report *r, const struct exp *e)
             const char *label = report_mech_label(rows[i].mech, lb, sizeof lb);
             if (pass == 1 && !in_c)
                 rplot_point(c, (double)c->n, NAN, label);
-            rplot_point(pass ? py : c, (double)i, rows[i].ns, label);
+            rplot_point_range(pass ? py : c, (double)i, rows[i].ns,
+                              rows[i].ns, rows[i].p99, label);
         }
     if (py->n == 0)
         p.n_series = 1;
     char cap[1024], ld[160];
     snprintf(cap, sizeof cap,
-             "The cost of one access, median, on a log scale: each step of "
-             "the axis is a factor of 10. coord's C figure stands beside "
+             "The cost of one access on a log scale (each step of the axis "
+             "is a factor of 10): the bar is the median, its whisker reaches "
+             "the p99. coord's C figure stands beside "
              "Python's multiprocessing. Reads in a tight loop cost under a "
              "nanosecond because the processor overlaps them; anything that "
              "crosses to another process (a queue, a pipe, a socket, the "
@@ -201,15 +205,18 @@ static void plots_queue(struct report *r, const struct exp *e)
     for (size_t i = 0; i < rows->n; i++) {
         const struct json *row = rows->items[i];
         const char *impl = json_str(json_get(row, "impl"));
-        const char *cs = json_str(json_get(row, "case"));
         double v = json_num(json_get(row, "msgs_per_s"), NAN);
         if (!isfinite(v) || v <= 0)
             continue;
         char label[32];
-        snprintf(label, sizeof label, "%s %.0fB", cs ? cs : "?",
+        snprintf(label, sizeof label, "%.0f->%.0f, %.0f B",
+                 json_num(json_get(row, "producers"), 0),
+                 json_num(json_get(row, "consumers"), 0),
                  json_num(json_get(row, "msg_bytes"), 0));
-        rplot_point(rplot_series_named(&p, impl ? impl : "coord"), (double)i,
-                    v, label);
+        const char *series = !impl                     ? "coord"
+                             : !strcmp(impl, "python") ? "Python"
+                                                       : impl;
+        rplot_point(rplot_series_named(&p, series), (double)i, v, label);
     }
     char cap[1024], ld[160];
     snprintf(cap, sizeof cap,
@@ -229,14 +236,14 @@ static void plots_fraud(struct report *r, const struct exp *e)
     const struct json *rows = plot_rows(r, j, "fraud", "latency_p50_us");
     if (!rows)
         return;
-    struct rplot p = {.logx = true, .logy = true};
+    struct rplot p = {.logx = true, .logy = true, .yunit = RPLOT_US};
     plot_titles(&p, "fraud-latency",
                 "Fraud screening: response latency and loser waste",
-                "check every K history look-ups", "µs");
+                "check every K history look-ups", "time");
     /* Only the early-exit rows go on the interval axis. */
-    struct rplot_series *p50 = rplot_series(&p, "response p50");
-    struct rplot_series *p99 = rplot_series(&p, "response p99");
-    struct rplot_series *w = rplot_series(&p, "loser time after a claim (mean)");
+    struct rplot_series *p50 = rplot_series(&p, "response, p50 to p99");
+    struct rplot_series *w =
+        rplot_series(&p, "losers after a claim, mean to p99");
     for (size_t i = 0; i < rows->n; i++) {
         const struct json *row = rows->items[i];
         if (!json_true(json_get(row, "early_exit")))
@@ -248,19 +255,22 @@ static void plots_fraud(struct report *r, const struct exp *e)
         double x = report_interval_x(row, label);
         if (!isfinite(x) || x <= 0)
             continue;
-        rplot_point(p50, x, json_num(json_get(row, "latency_p50_us"), NAN),
-                    label);
-        rplot_point(p99, x, json_num(json_get(row, "latency_p99_us"), NAN),
-                    label);
+        double y = json_num(json_get(row, "latency_p50_us"), NAN);
+        rplot_point_range(p50, x, y, y,
+                          json_num(json_get(row, "latency_p99_us"), NAN),
+                          label);
         double wv = json_num(json_get(row, "stop_latency_mean_us"), NAN);
         if (isfinite(wv) && wv > 0)
-            rplot_point(w, x, wv, label);
+            rplot_point_range(
+                w, x, wv, wv,
+                json_num(json_get(row, "stop_latency_p99_us"), NAN), label);
     }
     char cap[1024], ld[160], a[32];
     snprintf(cap, sizeof cap,
-             "Response latency of a transaction (p50 and p99) and the mean "
-             "time the losing detectors go on after a claim, against the "
-             "check interval K (log-log). Losers stop only at a check, so "
+             "Response latency of a transaction (the point is the p50, its "
+             "bar reaches the p99) and the time the losing detectors go on "
+             "after a claim (mean, bar to the p99), against the check "
+             "interval K (log-log). Losers stop only at a check, so "
              "their time grows with K once K look-ups (about %s each) take "
              "longer than waiting to be scheduled; below that the points "
              "are scheduling noise.%s",
@@ -301,8 +311,10 @@ static void plots_fraud(struct report *r, const struct exp *e)
              "Transactions per second against the check interval K; the "
              "flat line is the same screen without early exit. A check is "
              "one read of the flag, far cheaper than a history look-up "
-             "(about %s), so even K = 1 costs little; on a loaded machine, "
-             "differences under about 15 %% are within the noise.%s",
+             "(about %s), so frequent checks should cost little throughput; "
+             "on a loaded machine the rate swings from run to run (the line, "
+             "with no checks at all, is a yardstick), so a difference that "
+             "repeated runs do not show is noise.%s",
              a, load_note(e, ld, sizeof ld));
     draw(r, &q, cap);
 }

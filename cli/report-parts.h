@@ -172,7 +172,9 @@ struct lecture_claim {
     const char *figure; /* the figure alone: "~10–100 ns (slides 6, 8)" */
     struct lecture_figure fig;
 };
-/* The lecture's claim about `mechanism`, or NULL when it makes none. */
+/* The lecture's claim about `mechanism` (or "manager_over_value", slide
+ * 8's ratio of a Manager get to a Value read), or NULL when it makes
+ * none. */
 const struct lecture_claim *report_lecture_claim(const char *mechanism);
 
 /* Slide 2's tally of a `coord queue --json` result: runs in which every
