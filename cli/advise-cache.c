@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,8 +17,11 @@
 
 #include "cli.h"
 #include "json.h"
+#include "launch.h"
 
 #define CACHE_MAX (1 << 20)
+/* A quick spectrum takes seconds; only a hung one is killed. */
+#define CALIBRATE_TIMEOUT_MS (5 * 60 * 1000)
 
 bool adv_cache_path(char *buf, size_t cap)
 {
@@ -184,47 +186,24 @@ bool adv_calibrate(struct adv_costs *costs, char *why, size_t cap)
         return false;
     }
     self[k] = '\0';
-    int p[2];
-    if (pipe(p) != 0) {
-        snprintf(why, cap, "pipe: %s", strerror(errno));
-        return false;
-    }
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(p[0]);
-        close(p[1]);
-        snprintf(why, cap, "fork: %s", strerror(errno));
-        return false;
-    }
-    if (pid == 0) {
-        dup2(p[1], STDOUT_FILENO);
-        close(p[0]);
-        close(p[1]);
-        execl(self, "coord", "spectrum", "--quick", "--json", (char *)NULL);
-        _exit(127);
-    }
-    close(p[1]);
-    size_t capb = CACHE_MAX, got = 0;
-    char *buf = malloc(capb + 1);
-    while (buf && got < capb) {
-        ssize_t r = read(p[0], buf + got, capb - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        got += (size_t)r;
-    }
-    close(p[0]);
-    int st = 0;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-        ;
+    size_t capb = CACHE_MAX + 1;
+    char *buf = malloc(capb);
+    int rc = -ENOMEM;
+    const char *argv[] = {self, "spectrum", "--quick", "--json", NULL};
+    struct launch l = {.argv = argv, .timeout_ms = CALIBRATE_TIMEOUT_MS,
+                       .out = {.to = LAUNCH_CAPTURE, .buf = buf, .cap = capb},
+                       /* its own progress and errors show as they come */
+                       .err = {.to = LAUNCH_INHERIT}};
+    char lwhy[200] = "out of memory";
+    if (buf)
+        rc = launch_run(&l, lwhy, sizeof lwhy);
+    size_t got = l.out.len;
+    int st = l.status;
     bool ok = false;
-    if (!buf) {
-        snprintf(why, cap, "out of memory");
-    } else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-        snprintf(why, cap, "coord spectrum --quick failed (status %d)",
-                 WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    if (rc != 0) {
+        snprintf(why, cap, "coord spectrum --quick: %s", lwhy);
+    } else if (st != 0) {
+        snprintf(why, cap, "coord spectrum --quick failed (status %d)", st);
     } else {
         struct json *j = NULL;
         char err[160];

@@ -2,7 +2,6 @@
 /* cli.c: shared helpers of the subcommands. */
 #include <stdarg.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include "cli.h"
 
@@ -14,29 +13,6 @@ void cli_error(const char *cmd, const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
-}
-
-bool cli_progress_enabled(void)
-{
-    return isatty(STDERR_FILENO) == 1;
-}
-
-void cli_progress(const char *cmd, const char *fmt, ...)
-{
-    if (!cli_progress_enabled())
-        return;
-    va_list ap;
-    fprintf(stderr, "\r\033[K%s: ", cmd);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fflush(stderr);
-}
-
-void cli_progress_done(void)
-{
-    if (cli_progress_enabled())
-        fputs("\r\033[K", stderr);
 }
 
 void cli_json_str(FILE *f, const char *s)

@@ -19,12 +19,6 @@
 void cli_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* True when stderr is a terminal (progress lines are shown then). */
-bool cli_progress_enabled(void);
-/* "\r<cmd>: <text>" on stderr when progress is enabled. */
-void cli_progress(const char *cmd, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-void cli_progress_done(void);
 
 /* Write `s` as a JSON string literal (with quotes) to `f`. */
 void cli_json_str(FILE *f, const char *s);

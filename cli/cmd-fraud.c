@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "fraud.h"
+#include "progress.h"
 #include "opts.h"
 
 #define CMD "fraud"
@@ -347,7 +348,7 @@ int cmd_fraud(int argc, char **argv)
 
     for (size_t k = 0; k < n_runs; k++) {
         struct run *r = &runs[k];
-        cli_progress(CMD, "check every %s%s (%zu/%zu)", r->label,
+        progress_show(CMD, "check every %s%s (%zu/%zu)", r->label,
                      r->early_exit ? "" : " (no early exit)", k + 1, n_runs);
         struct fraud_screen_opts so = {r->every, r->early_exit, 10000,
                                        target_us * 1000, locked};
@@ -356,14 +357,14 @@ int cmd_fraud(int argc, char **argv)
         rc = fraud_screen_rounds(t, n, first, &h, &so, flagged, &r->st, why,
                                  sizeof why);
         if (rc) {
-            cli_progress_done();
+            progress_done();
             cli_error(CMD, "interval %s: %s", r->label, why);
             goto fail;
         }
         fraud_quality_of(t + first, m, flagged + first, &r->q);
         r->same = memcmp(flagged + first, ref + first, m) == 0;
     }
-    cli_progress_done();
+    progress_done();
 
     bool all_same = true;
     for (size_t k = 0; k < n_runs; k++)

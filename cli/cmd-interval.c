@@ -10,7 +10,12 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "earlyexit.h"
+#include "ee-work.h"
+#include "fmt.h"
+#include "gnuplot.h"
+#include "json.h"
+#include "launch.h"
+#include "progress.h"
 #include "opts.h"
 
 #define MAX_INTERVALS 16
@@ -134,7 +139,7 @@ static int parse(int argc, char **argv, struct interval_cfg *c)
             c->run_ns = RUN_NS / 3;
             break;
         case I_PLOT:
-            if (!ee_plot_ext_ok(p.v.text)) {
+            if (!gnuplot_ext_ok(p.v.text)) {
                 cli_error("interval", "--plot: '%s' must end in .png or .svg",
                           p.v.text);
                 return 2;
@@ -190,7 +195,7 @@ static int one(const struct interval_cfg *c, coord_probe_fn fn,
     uint64_t res;
     int rc = coord_search(&o, fn, w, &res, sizeof res, st);
     if (rc < 0) {
-        cli_progress_done();
+        progress_done();
         cli_error("interval", "search failed: %s", coord_strerror(rc));
     }
     return rc;
@@ -300,7 +305,7 @@ static int measure_overhead(const struct interval_cfg *c, int work,
     j.chunk = (uint64_t)(CHUNK_NS / (cost > 0.1 ? cost : 0.1));
     if (j.chunk < 20)
         j.chunk = 20;
-    cli_progress("interval", "%s overhead: %u workers x %d pairs x %d "
+    progress_show("interval", "%s overhead: %u workers x %d pairs x %d "
                  "intervals", work_name[work], c->workers, j.pairs,
                  c->nintervals);
     pid_t pids[64];
@@ -339,7 +344,7 @@ static int measure_overhead(const struct interval_cfg *c, int work,
                 cells[i].every = (double)every / c->workers;
         }
     } else {
-        cli_progress_done();
+        progress_done();
         cli_error("interval", "an overhead worker failed");
     }
     coord_flag_destroy(flag);
@@ -366,7 +371,7 @@ static int measure_stops(const struct interval_cfg *c, int work,
          * got to the hit; such a run has nothing to stop. Up to three tries
          * per wanted stop. */
         for (int s = 0; s < 3 * c->stops && got < c->stops; s++) {
-            cli_progress("interval", "%s stop latency, interval %d/%d, "
+            progress_show("interval", "%s stop latency, interval %d/%d, "
                          "stop %d/%d", work_name[work], i + 1, c->nintervals,
                          got + 1, c->stops);
             seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
@@ -421,28 +426,31 @@ static int run_python(const struct interval_cfg *c, struct py_row *rows,
     const char *args[] = {"--workers", workers, "--intervals", list,
                           "--runs",    runs,    "--stops",     stops,
                           "--work",    work,    NULL};
-    static char out[65536];
-    cli_progress("interval", "Python (bench/python/interval.py) ...");
-    int rc = ee_python("interval.py", args, out, sizeof out, why, why_cap);
-    cli_progress_done();
+    progress_show("interval", "Python (bench/python/interval.py)");
+    struct json *j;
+    int rc = launch_python_json("interval.py", args, LAUNCH_PYTHON_TIMEOUT_MS,
+                                NULL, &j, why, why_cap);
+    progress_done();
     if (rc != 0)
         return rc;
-    ee_json_num(out, "cheap_iteration_ns", &cost[CHEAP]);
-    ee_json_num(out, "heavy_iteration_ns", &cost[HEAVY]);
+    cost[CHEAP] = json_num(json_get(j, "cheap_iteration_ns"), cost[CHEAP]);
+    cost[HEAVY] = json_num(json_get(j, "heavy_iteration_ns"), cost[HEAVY]);
     *nrows = 0;
-    for (char *save = NULL, *line = strtok_r(out, "\n", &save); line;
-         line = strtok_r(NULL, "\n", &save)) {
-        double iv;
-        if (!strstr(line, "\"work\"") || *nrows == 2 * MAX_INTERVALS ||
-            !ee_json_num(line, "interval", &iv))
+    const struct json *row, *jrows = json_get(j, "rows");
+    for (size_t i = 0; (row = json_at(jrows, i)) && *nrows < 2 * MAX_INTERVALS;
+         i++) {
+        const struct json *iv = json_get(row, "interval");
+        if (!iv || iv->type != JSON_NUMBER)
             continue;
         struct py_row *r = &rows[(*nrows)++];
-        r->work = strstr(line, "\"heavy\"") ? HEAVY : CHEAP;
-        r->interval = (uint64_t)iv;
-        ee_json_num(line, "overhead_pct", &r->overhead_pct);
-        ee_json_num(line, "stop_latency_p50_ns", &r->stop_p50);
-        ee_json_num(line, "stop_latency_p99_ns", &r->stop_p99);
+        const char *work = json_str(json_get(row, "work"));
+        r->work = work && !strcmp(work, "heavy") ? HEAVY : CHEAP;
+        r->interval = (uint64_t)iv->num;
+        r->overhead_pct = json_num(json_get(row, "overhead_pct"), 0);
+        r->stop_p50 = json_num(json_get(row, "stop_latency_p50_ns"), 0);
+        r->stop_p99 = json_num(json_get(row, "stop_latency_p99_ns"), 0);
     }
+    json_free(j);
     if (*nrows == 0) {
         snprintf(why, why_cap, "interval.py printed no rows");
         return -1;
@@ -529,7 +537,7 @@ static int plot(const struct interval_cfg *c, const struct cell *cells,
              both ? ", '' index 1 using 0:($3/1000):xtic(1) title 'heavy' "
                     "lw 2 pt 5"
                   : "");
-    int rc = ee_gnuplot("interval", c->plot, script);
+    int rc = gnuplot_draw("interval", c->plot, script);
     unlink(path);
     return rc;
 }
@@ -547,7 +555,7 @@ int cmd_interval(int argc, char **argv)
             load = 0;
         fclose(lf);
     }
-    if (c.plot && !ee_have("gnuplot")) {
+    if (c.plot && !launch_have("gnuplot")) {
         cli_error("interval", "--plot needs gnuplot, which is not installed "
                               "(scripts/deps.sh installs gnuplot-nox)");
         return CLI_RUNTIME;
@@ -583,7 +591,7 @@ int cmd_interval(int argc, char **argv)
         }
         ncells += c.nintervals;
     }
-    cli_progress_done();
+    progress_done();
     free(sieve);
 
     struct py_row py[2 * MAX_INTERVALS];
@@ -672,10 +680,10 @@ int cmd_interval(int argc, char **argv)
         printf("coord interval (Example 27.2): %u workers", c.workers);
         if (c.works[CHEAP])
             printf("; cheap = sieve lookup (%s/iteration)",
-                   ee_dur(cost[CHEAP], a, sizeof a));
+                   fmt_dur(cost[CHEAP], a, sizeof a));
         if (c.works[HEAVY])
             printf("; heavy = trial division of n ~ 10^7 (%s/iteration)",
-                   ee_dur(cost[HEAVY], b, sizeof b));
+                   fmt_dur(cost[HEAVY], b, sizeof b));
         printf("\n");
         printf("overhead: ~1 ms chunks with checks against the same without, "
                "alternating in each worker, median of %d pairs x %u workers; "
@@ -695,12 +703,12 @@ int cmd_interval(int argc, char **argv)
             char label[48], p50[32], p99[32];
             interval_label(x, label, sizeof label);
             printf("%-6s %-18s %+9.2f%% %12s %12s", work_name[x->work], label,
-                   x->overhead_pct, ee_dur(x->stop_p50, p50, sizeof p50),
-                   ee_dur(x->stop_p99, p99, sizeof p99));
+                   x->overhead_pct, fmt_dur(x->stop_p50, p50, sizeof p50),
+                   fmt_dur(x->stop_p99, p99, sizeof p99));
             for (int j = 0; pyrc == 0 && j < npy; j++)
                 if (py[j].work == x->work && py[j].interval == x->interval)
                     printf("   | %-8s %+11.2f%% %12s", "", py[j].overhead_pct,
-                           ee_dur(py[j].stop_p50, p50, sizeof p50));
+                           fmt_dur(py[j].stop_p50, p50, sizeof p50));
             printf("\n");
         }
         if ((auto_cheap && auto_cheap->latency_won) ||
@@ -715,14 +723,14 @@ int cmd_interval(int argc, char **argv)
         if (auto_heavy)
             printf("target: auto stop latency p50 on the heavy iteration <= "
                    "100 us: %s (%s)\n",
-                   ee_dur(auto_heavy->stop_p50, a, sizeof a),
+                   fmt_dur(auto_heavy->stop_p50, a, sizeof a),
                    heavy_target_met(auto_heavy) ? "met" : "NOT met");
         if (c.vs_python) {
             if (pyrc == 0)
                 printf("python: cheap %s/iteration, heavy %s/iteration; no "
                        "auto interval in Python\n",
-                       ee_dur(pycost[CHEAP], a, sizeof a),
-                       ee_dur(pycost[HEAVY], b, sizeof b));
+                       fmt_dur(pycost[CHEAP], a, sizeof a),
+                       fmt_dur(pycost[HEAVY], b, sizeof b));
             else
                 printf("python: %s%s\n", pyrc == 1 ? "skipped: " : "", why);
         }

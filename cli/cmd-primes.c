@@ -1,12 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /* cmd-primes.c: `coord primes`: Example 27.1, the cooperative prime search, with and without early exit. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli-mpi.h"
 #include "cli.h"
-#include "earlyexit.h"
+#include "ee-figures.h"
+#include "ee-work.h"
+#include "fmt.h"
+#include "json.h"
+#include "launch.h"
+#include "progress.h"
 #include "opts.h"
 
 struct primes_cfg {
@@ -234,7 +240,7 @@ static coord_search_opts search_opts(const struct primes_cfg *c, bool early)
 
 static void search_failed(int rc, const coord_search_stats *st)
 {
-    cli_progress_done();
+    progress_done();
     if (rc == COORD_EPEERDIED)
         cli_error("primes", "worker %d died (status 0x%x)", st->failed_worker,
                   st->failed_status);
@@ -261,7 +267,7 @@ static void run_c_persistent(const struct primes_cfg *c, struct row *out)
         return;
     }
     for (int r = 0; r < c->runs; r++) {
-        cli_progress("primes", "C, early exit, persistent, run %d/%d", r + 1,
+        progress_show("primes", "C, early exit, persistent, run %d/%d", r + 1,
                      c->runs);
         coord_search_stats st;
         uint64_t res = 0;
@@ -277,7 +283,7 @@ static void run_c_persistent(const struct primes_cfg *c, struct row *out)
         out->latency_won |= st.latency_won;
         ee_runs_add(&samples, &st);
     }
-    cli_progress_done();
+    progress_done();
     rc = coord_team_destroy(t);
     if (rc) {
         cli_error("primes", "stopping the workers: %s", coord_strerror(rc));
@@ -295,7 +301,7 @@ static void run_c(const struct primes_cfg *c, bool early, struct row *out)
                                                    : "no early exit",
                         .winner = -1};
     for (int r = 0; r < c->runs; r++) {
-        cli_progress("primes", "C, %s, run %d/%d", out->mode, r + 1, c->runs);
+        progress_show("primes", "C, %s, run %d/%d", out->mode, r + 1, c->runs);
         coord_search_opts o = search_opts(c, early);
         coord_search_stats st;
         uint64_t res = 0;
@@ -314,7 +320,7 @@ static void run_c(const struct primes_cfg *c, bool early, struct row *out)
         out->latency_won |= st.latency_won;
         ee_runs_add(&samples, &st);
     }
-    cli_progress_done();
+    progress_done();
     out->fig = ee_runs_median(&samples);
     out->ok = true;
 }
@@ -349,28 +355,29 @@ static void run_python(const struct primes_cfg *c, bool early, struct row *out,
     args[n++] = c->claim == COORD_CLAIM_LOCK ? "lock" : "cas";
     args[n++] = early ? "--early-exit" : "--no-early-exit";
     args[n] = NULL;
-    char buf[8192];
     *out = (struct row){.lang = "Python", .mode = early ? "early exit"
                                                         : "no early exit",
                         .winner = -1};
-    cli_progress("primes", "Python, %s (%d runs)", out->mode, c->runs);
-    int rc = ee_python("primes.py", args, buf, sizeof buf, why, why_cap);
-    cli_progress_done();
+    progress_show("primes", "Python, %s (%d runs)", out->mode, c->runs);
+    struct json *j;
+    int rc = launch_python_json("primes.py", args, LAUNCH_PYTHON_TIMEOUT_MS, NULL, &j,
+                                why, why_cap);
+    progress_done();
     if (rc != 0)
         return;
-    double v;
-    if (!ee_json_num(buf, "wall_ns", &out->fig.wall_ns) ||
-        !ee_json_num(buf, "iterations", &out->fig.iterations)) {
+    out->fig.wall_ns = json_num(json_get(j, "wall_ns"), NAN);
+    out->fig.iterations = json_num(json_get(j, "iterations"), NAN);
+    if (!isfinite(out->fig.wall_ns) || !isfinite(out->fig.iterations)) {
         snprintf(why, why_cap, "primes.py printed no result");
+        json_free(j);
         return;
     }
-    ee_json_num(buf, "wasted", &out->fig.wasted);
-    ee_json_num(buf, "stop_latency_ns", &out->fig.stop_ns);
-    ee_json_num(buf, "check_every", &out->fig.every);
-    if (ee_json_num(buf, "result", &v))
-        out->result = (uint64_t)v;
-    if (ee_json_num(buf, "winner", &v))
-        out->winner = (int)v;
+    out->fig.wasted = json_num(json_get(j, "wasted"), 0);
+    out->fig.stop_ns = json_num(json_get(j, "stop_latency_ns"), 0);
+    out->fig.every = json_num(json_get(j, "check_every"), 0);
+    out->result = (uint64_t)json_num(json_get(j, "result"), 0);
+    out->winner = (int)json_num(json_get(j, "winner"), -1);
+    json_free(j);
     out->found = out->winner >= 0;
     out->ok = true;
 }
@@ -390,11 +397,11 @@ static void print_row(const struct row *r, uint64_t interval)
     snprintf(mode, sizeof mode, "%s%s", r->mode,
              r->persistent ? ", persistent" : "");
     printf("%-7s %-24s %-12s %6d  %10s  %11s  %9s%s  %12s  %s\n", r->lang,
-           mode, r->found ? ee_commas(r->result, a, sizeof a) : "-",
-           r->winner, ee_dur(r->fig.wall_ns, b, sizeof b),
-           ee_commas((uint64_t)r->fig.iterations, d, sizeof d),
-           ee_commas((uint64_t)r->fig.wasted, e, sizeof e),
-           r->estimated ? "~" : " ", ee_dur(r->fig.stop_ns, f, sizeof f),
+           mode, r->found ? fmt_commas(r->result, a, sizeof a) : "-",
+           r->winner, fmt_dur(r->fig.wall_ns, b, sizeof b),
+           fmt_commas((uint64_t)r->fig.iterations, d, sizeof d),
+           fmt_commas((uint64_t)r->fig.wasted, e, sizeof e),
+           r->estimated ? "~" : " ", fmt_dur(r->fig.stop_ns, f, sizeof f),
            every);
 }
 
@@ -500,8 +507,8 @@ int cmd_primes(int argc, char **argv)
     }
     char a[32], b[32];
     printf("coord primes: %u workers x %s numbers from %s (%s), claim %s\n",
-           c.workers, ee_commas(c.range, a, sizeof a),
-           ee_commas(c.start, b, sizeof b),
+           c.workers, fmt_commas(c.range, a, sizeof a),
+           fmt_commas(c.start, b, sizeof b),
            c.partition == COORD_PARTITION_BLOCKS ? "contiguous blocks"
                                                  : "interleaved chunks",
            c.claim == COORD_CLAIM_LOCK ? "lock + double check" : "CAS");
@@ -511,7 +518,7 @@ int cmd_primes(int argc, char **argv)
         printf("hit: the first prime any worker meets (--any)\n");
     else
         printf("hit: the prime %s, position %llu of worker %llu's block\n",
-               ee_commas(c.target, a, sizeof a),
+               fmt_commas(c.target, a, sizeof a),
                (unsigned long long)(c.target - c.start -
                                     c.hit_worker * c.range),
                (unsigned long long)c.hit_worker);
@@ -524,7 +531,7 @@ int cmd_primes(int argc, char **argv)
             printf("persistent: the same search on workers forked once "
                    "(coord_team; start-up %s, not in WALL): wall = wake-up "
                    "to the last worker back\n",
-                   ee_dur(rows[i].startup_ns, su, sizeof su));
+                   fmt_dur(rows[i].startup_ns, su, sizeof su));
         }
     printf("\n%-7s %-24s %-12s %6s  %10s  %11s  %10s  %12s  %s\n", "LANG", "MODE",
            "RESULT", "WINNER", "WALL", "ITERATIONS", "WASTED", "STOP LATENCY",

@@ -13,6 +13,9 @@
 #include "cli.h"
 #include "opts.h"
 #include "datadir.h"
+#include "json.h"
+#include "launch.h"
+#include "progress.h"
 
 #define CMD "queue"
 #define MAX_RUNS 50
@@ -256,62 +259,13 @@ static int run_once(enum impl impl, const struct scase *c, size_t msg,
 
 /* ---- Python ------------------------------------------------------------- */
 
-static char py_dir[4096];
-
-static bool python_available(void)
+/* Runs a script from bench/python with `args`; its JSON document into *j
+ * (free with json_free). False (with the reason in why) when it failed. */
+static bool run_python(const char *script, const char *const *args,
+                       struct json **j, char *why, size_t cap)
 {
-    snprintf(py_dir, sizeof py_dir, "%s", cli_python_dir());
-    return system("python3 -c '' >/dev/null 2>&1") == 0;
-}
-
-/* Run a script from py_dir with `args`; its one JSON line into buf. */
-static bool run_python(const char *script, const char *args, char *buf,
-                       size_t cap)
-{
-    char cmd[8192];
-    /* Single-quote the path; a quote inside it would break the command. */
-    if (strchr(py_dir, '\''))
-        return false;
-    snprintf(cmd, sizeof cmd, "python3 '%s/%s' %s 2>/dev/null", py_dir, script,
-             args);
-    fflush(NULL);
-    FILE *f = popen(cmd, "r");
-    if (!f)
-        return false;
-    size_t n = fread(buf, 1, cap - 1, f);
-    buf[n] = 0;
-    int st = pclose(f);
-    return n > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
-}
-
-static bool json_bool(const char *j, const char *key)
-{
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\": true", key);
-    return strstr(j, pat) != NULL;
-}
-
-static double json_num(const char *j, const char *key)
-{
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\": ", key);
-    const char *p = strstr(j, pat);
-    return p ? strtod(p + strlen(pat), NULL) : -1;
-}
-
-static void json_text(const char *j, const char *key, char *out, size_t cap)
-{
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\": \"", key);
-    const char *p = strstr(j, pat);
-    out[0] = 0;
-    if (!p)
-        return;
-    p += strlen(pat);
-    size_t i = 0;
-    while (*p && *p != '"' && i + 1 < cap)
-        out[i++] = *p++;
-    out[i] = 0;
+    return launch_python_json(script, args, LAUNCH_PYTHON_TIMEOUT_MS, NULL, j,
+                              why, cap) == 0;
 }
 
 /* ---- rows --------------------------------------------------------------- */
@@ -346,18 +300,23 @@ static void measure(const struct opts *o, enum impl impl, const struct scase *c,
             row->skipped = o->py_skip;
             return;
         }
-        char args[256], out[1024];
-        snprintf(args, sizeof args,
-                 "--producers %u --consumers %u --messages %llu "
-                 "--msg-bytes %zu --runs %u",
-                 c->producers, c->consumers,
-                 (unsigned long long)o->py_messages, msg, o->py_runs);
-        if (!run_python("queue_throughput.py", args, out, sizeof out)) {
+        char np[16], nc[16], nm[32], nb[32], nr[16], why[256];
+        snprintf(np, sizeof np, "%u", c->producers);
+        snprintf(nc, sizeof nc, "%u", c->consumers);
+        snprintf(nm, sizeof nm, "%llu", (unsigned long long)o->py_messages);
+        snprintf(nb, sizeof nb, "%zu", msg);
+        snprintf(nr, sizeof nr, "%u", o->py_runs);
+        const char *args[] = {"--producers", np, "--consumers", nc,
+                              "--messages",  nm, "--msg-bytes", nb,
+                              "--runs",      nr, NULL};
+        struct json *j;
+        if (!run_python("queue_throughput.py", args, &j, why, sizeof why)) {
             row->skipped = "python run failed";
             return;
         }
-        row->msgs_per_s = json_num(out, "msgs_per_s");
-        row->exactly_once = json_bool(out, "exactly_once");
+        row->msgs_per_s = json_num(json_get(j, "msgs_per_s"), -1);
+        row->exactly_once = json_true(json_get(j, "exactly_once"));
+        json_free(j);
         return;
     }
     row->messages = impl == IMPL_COORD ? o->messages : o->pipe_messages;
@@ -365,7 +324,7 @@ static void measure(const struct opts *o, enum impl impl, const struct scase *c,
     double rates[MAX_RUNS];
     for (unsigned r = 0; r < o->runs; r++) {
         struct outcome oc;
-        cli_progress(CMD, "%s %s %zu B run %u/%u", impl_name[impl], c->name,
+        progress_show(CMD, "%s %s %zu B run %u/%u", impl_name[impl], c->name,
                      msg, r + 1, o->runs);
         if (run_once(impl, c, msg, row->messages, &oc) != 0) {
             row->exactly_once = false;
@@ -507,13 +466,16 @@ static void python_probe(const struct opts *o, const char *script,
         pr->skipped = o->py_skip;
         return;
     }
-    char out[1024];
-    if (!run_python(script, "", out, sizeof out)) {
+    struct json *j;
+    char why[256];
+    if (!run_python(script, NULL, &j, why, sizeof why)) {
         pr->skipped = "python run failed";
         return;
     }
-    pr->ok = json_bool(out, "ok");
-    json_text(out, "detail", pr->detail, sizeof pr->detail);
+    pr->ok = json_true(json_get(j, "ok"));
+    const char *detail = json_str(json_get(j, "detail"));
+    snprintf(pr->detail, sizeof pr->detail, "%s", detail ? detail : "");
+    json_free(j);
 }
 
 /* ---- output ------------------------------------------------------------- */
@@ -705,7 +667,7 @@ int cmd_queue(int argc, char **argv)
     int r = parse(argc, argv, &o);
     if (r)
         return r > 0 ? CLI_OK : CLI_USAGE;
-    if (o.python && !python_available()) {
+    if (o.python && !launch_have("python3")) {
         o.python = false;
         o.py_skip = "no python3";
     }
@@ -718,7 +680,7 @@ int cmd_queue(int argc, char **argv)
             measure(&o, IMPL_COORD, &cases[c], sizes[s], &rows[n++]);
             if (o.pipe)
                 measure(&o, IMPL_PIPE, &cases[c], sizes[s], &rows[n++]);
-            cli_progress(CMD, "python %s %zu B", cases[c].name, sizes[s]);
+            progress_show(CMD, "python %s %zu B", cases[c].name, sizes[s]);
             struct row *py = &rows[n];
             measure(&o, IMPL_PYTHON, &cases[c], sizes[s], &rows[n++]);
             if (!py->skipped && py->msgs_per_s > 0)
@@ -739,7 +701,7 @@ int cmd_queue(int argc, char **argv)
         void (*const ours[3])(struct probe *) = {
             probe_pool, probe_exit_after_put, probe_kill_get};
         for (int k = 0; k < 3; k++) {
-            cli_progress(CMD, "probe %s", names[k]);
+            progress_show(CMD, "probe %s", names[k]);
             pr[np] = (struct probe){names[k], IMPL_COORD, false, NULL, ""};
             ours[k](&pr[np]);
             probes_ok = probes_ok && pr[np].ok;
@@ -749,7 +711,7 @@ int cmd_queue(int argc, char **argv)
             np++;
         }
     }
-    cli_progress_done();
+    progress_done();
     if (o.json)
         print_json(rows, n, pr, np);
     else

@@ -17,7 +17,7 @@
 #include "json.h"
 #include "opts.h"
 #include "report-parts.h"
-#include "report-run.h"
+#include "launch.h"
 
 #define CMD "report"
 
@@ -145,7 +145,7 @@ int cmd_report(int argc, char **argv)
         cli_error(CMD, "cannot create %s: %s", r.out, strerror(-rc));
         return CLI_RUNTIME;
     }
-    report_adopt_orphans();
+    launch_adopt_orphans();
     double t0 = report_now_s();
     size_t n_run = 0, idx = 0;
     for (size_t i = 0; i < REPORT_N_EXPS; i++)

@@ -14,6 +14,8 @@
 #include "cli.h"
 #include "opts.h"
 #include "datadir.h"
+#include "launch.h"
+#include "progress.h"
 
 #define MAX_RUNS 201
 #define RT_TIMEOUT 10000 /* ms: a round trip this slow means a dead peer */
@@ -374,7 +376,7 @@ static bool measure_all(struct ctx *c, const uint64_t *n, const bool *want,
         if ((!want || want[r]) && loops[r](c, n[r] < 100 ? n[r] : n[r] / 10) == 0)
             return false;
     for (int k = 0; k < c->runs; k++) {
-        cli_progress("spectrum", "run %d of %d", k + 1, c->runs);
+        progress_show("spectrum", "run %d of %d", k + 1, c->runs);
         for (size_t r = 0; r < NROWS; r++)
             if ((!want || want[r]) && !run_once(c, r, n[r], &v[r][k]))
                 return false;
@@ -430,41 +432,40 @@ static pid_t start_echo(struct ctx *c, int which)
 
 /* ---- Python ------------------------------------------------------------ */
 
-static const char *python_dir(void)
-{
-    return cli_python_dir();
-}
-
 /* Runs spectrum.py; fills the python columns. Returns NULL or the reason
  * it was skipped (static or in `why`). */
 static const char *run_python(struct result *res, bool quick, int runs,
                               char *why, size_t cap)
 {
-    const char *dir = python_dir();
-    if (system("command -v python3 >/dev/null 2>&1") != 0)
-        return "skipped: no python3";
-    char script[1024];
-    snprintf(script, sizeof script, "%s/spectrum.py", dir);
-    if (access(script, R_OK) != 0 || strchr(script, '\'')) {
-        snprintf(why, cap, "skipped: %.200s not found", script);
-        return why;
-    }
     const char *pkg = cli_build_python_pkg();
     if (pkg)
         setenv("COORD_BUILD_PYTHON", pkg, 1);
-    char cmd[1200];
-    snprintf(cmd, sizeof cmd, "python3 '%s' --tsv --runs %d%s 2>&1", script,
-             runs, quick ? " --quick" : "");
-    fflush(NULL);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return "skipped: cannot start python3";
+    char nruns[16];
+    snprintf(nruns, sizeof nruns, "%d", runs);
+    const char *args[] = {"--tsv", "--runs", nruns,
+                          quick ? "--quick" : NULL, NULL};
+    static char text[1 << 16];
+    char whyl[256];
+    struct launch l = {.timeout_ms = LAUNCH_PYTHON_TIMEOUT_MS,
+                       .out = {.to = LAUNCH_CAPTURE, .buf = text,
+                               .cap = sizeof text},
+                       .err = {.to = LAUNCH_STDOUT}};
+    int lrc = launch_python(&l, "spectrum.py", args, whyl, sizeof whyl);
+    if (lrc == 1) {
+        snprintf(why, cap, "skipped: %s", whyl);
+        return why;
+    }
+    if (lrc != 0) {
+        snprintf(why, cap, "failed: python3 spectrum.py: %s", whyl);
+        return why;
+    }
     char line[512], last[200] = "";
     int got = 0;
-    while (fgets(line, sizeof line, p)) {
+    for (char *save = NULL, *tok = strtok_r(text, "\n", &save); tok;
+         tok = strtok_r(NULL, "\n", &save)) {
         char mech[64], detail[200] = "";
         double p50, p99;
-        line[strcspn(line, "\n")] = '\0';
+        snprintf(line, sizeof line, "%s", tok);
         if (sscanf(line, "%63[^\t]\t%lf\t%lf\t%199[^\n]", mech, &p50, &p99,
                    detail) >= 3) {
             /* "coord:<mech>": the same row done with `import coord`. */
@@ -490,11 +491,9 @@ static const char *run_python(struct result *res, bool quick, int runs,
             snprintf(last, sizeof last, "%.190s", line);
         }
     }
-    int st = pclose(p);
-    if (st != 0 || got == 0) {
+    if (l.status != 0 || got == 0) {
         snprintf(why, cap, "failed: python3 spectrum.py exited %d%s%s",
-                 WIFEXITED(st) ? WEXITSTATUS(st) : -1, *last ? ": " : "",
-                 last);
+                 l.status, *last ? ": " : "", last);
         return why;
     }
     return NULL;
@@ -905,7 +904,7 @@ int cmd_spectrum(int argc, char **argv)
     uint64_t n[NROWS];
     static double v[NROWS][MAX_RUNS];
     for (size_t i = 0; i < NROWS && rc == CLI_OK; i++) {
-        cli_progress("spectrum", "sizing %-24s (%zu/%zu)", rows_def[i].mech,
+        progress_show("spectrum", "sizing %-24s (%zu/%zu)", rows_def[i].mech,
                      i + 1, NROWS);
         n[i] = calibrate(&c, i);
         if (n[i] == 0) {
@@ -926,22 +925,22 @@ int cmd_spectrum(int argc, char **argv)
             res[i].p99 = res[i].p50;
     }
     if (rc == CLI_OK) {
-        cli_progress("spectrum", "measuring reads from a child process");
+        progress_show("spectrum", "measuring reads from a child process");
         if (!child_reads(&c, n, res)) {
             cli_error("spectrum", "the child process's reads failed");
             rc = CLI_RUNTIME;
         }
     }
     teardown(&c, m, echo);
-    cli_progress_done();
+    progress_done();
     if (rc != CLI_OK)
         return rc;
     const char *py_skip = NULL;
     char why[300];
     if (vs_python) {
-        cli_progress("spectrum", "running bench/python/spectrum.py");
+        progress_show("spectrum", "running bench/python/spectrum.py");
         py_skip = run_python(res, quick, c.runs, why, sizeof why);
-        cli_progress_done();
+        progress_done();
     }
     store_cache(res, quick, c.runs);
     double ratio_c = res[R_MGET].p50 / res[R_VGET].p50;

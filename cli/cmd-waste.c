@@ -4,7 +4,10 @@
 #include <string.h>
 
 #include "cli.h"
-#include "earlyexit.h"
+#include "ee-figures.h"
+#include "ee-work.h"
+#include "fmt.h"
+#include "progress.h"
 #include "opts.h"
 
 #define ITEM_BASE 1000000u /* item i is the number ITEM_BASE + i */
@@ -72,7 +75,7 @@ static bool measure(uint32_t workers, uint64_t items, uint64_t hit,
     struct ee_runs samples = {0};
     struct item_search s = {.hit = hit};
     for (int r = 0; r < runs; r++) {
-        cli_progress("waste", "%s early exit, run %d/%d",
+        progress_show("waste", "%s early exit, run %d/%d",
                      early ? "with" : "without", r + 1, runs);
         coord_search_opts o = COORD_SEARCH_OPTS_INIT;
         o.workers = workers;
@@ -85,14 +88,14 @@ static bool measure(uint32_t workers, uint64_t items, uint64_t hit,
         uint64_t res;
         int rc = coord_search(&o, probe_item, &s, &res, sizeof res, &st);
         if (rc != 1) {
-            cli_progress_done();
+            progress_done();
             cli_error("waste", "search failed: %s",
                       rc == 0 ? "the hit was not found" : coord_strerror(rc));
             return false;
         }
         ee_runs_add(&samples, &st);
     }
-    cli_progress_done();
+    progress_done();
     *out = ee_runs_median(&samples);
     return true;
 }
@@ -177,16 +180,16 @@ int cmd_waste(int argc, char **argv)
     char a[32], b[32], c[32], d[32], e[32], f[32];
     printf("coord waste (slide 3): %llu workers x %s items, the hit at "
            "position %s of worker 0's block; medians of %llu runs\n\n",
-           (unsigned long long)workers, ee_commas(items, a, sizeof a),
-           ee_commas(hit_at, b, sizeof b), (unsigned long long)runs);
+           (unsigned long long)workers, fmt_commas(items, a, sizeof a),
+           fmt_commas(hit_at, b, sizeof b), (unsigned long long)runs);
     printf("%-26s %11s %11s %10s %13s   %s\n", "", "ITERATIONS", "WASTED",
            "WALL", "STOP LATENCY", "LECTURE");
     printf("%-26s %11s %11s %10s %13s   %s = %llu x %s\n",
-           "without early exit", ee_commas((uint64_t)without.iterations, a, 32),
-           ee_commas((uint64_t)without.wasted, b, 32),
-           ee_dur(without.wall_ns, c, 32), ee_dur(without.stop_ns, d, 32),
-           ee_commas(lecture, e, 32), (unsigned long long)(workers - 1),
-           ee_commas(items - hit_at, f, 32));
+           "without early exit", fmt_commas((uint64_t)without.iterations, a, 32),
+           fmt_commas((uint64_t)without.wasted, b, 32),
+           fmt_dur(without.wall_ns, c, 32), fmt_dur(without.stop_ns, d, 32),
+           fmt_commas(lecture, e, 32), (unsigned long long)(workers - 1),
+           fmt_commas(items - hit_at, f, 32));
     char label[48];
     if (interval == COORD_CHECK_AUTO)
         snprintf(label, sizeof label, "with early exit (auto K~%.0f)",
@@ -194,18 +197,18 @@ int cmd_waste(int argc, char **argv)
     else
         snprintf(label, sizeof label, "with early exit (K=%.0f)", with.every);
     printf("%-26s %11s %11s %10s %13s   0 ideally; at most %s = %llu x K\n",
-           label, ee_commas((uint64_t)with.iterations, a, 32),
-           ee_commas((uint64_t)with.wasted, b, 32),
-           ee_dur(with.wall_ns, c, 32), ee_dur(with.stop_ns, d, 32),
-           ee_commas((uint64_t)bound, e, 32),
+           label, fmt_commas((uint64_t)with.iterations, a, 32),
+           fmt_commas((uint64_t)with.wasted, b, 32),
+           fmt_dur(with.wall_ns, c, 32), fmt_dur(with.stop_ns, d, 32),
+           fmt_commas((uint64_t)bound, e, 32),
            (unsigned long long)(workers - 1));
     double saved = without.iterations - with.iterations;
     printf("\nearly exit saved %s iterations (%.1f %%); wasted is what the "
            "other workers did after their last check that saw the flag clear\n"
            "(the lecture assumes they were at position %s too; here they "
            "start together but run at the scheduler's pace)\n",
-           ee_commas(saved > 0 ? (uint64_t)saved : 0, a, 32),
+           fmt_commas(saved > 0 ? (uint64_t)saved : 0, a, 32),
            without.iterations > 0 ? saved / without.iterations * 100 : 0.0,
-           ee_commas(hit_at, b, 32));
+           fmt_commas(hit_at, b, 32));
     return CLI_OK;
 }

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "advise-model.h"
-#include "earlyexit.h"
+#include "fmt.h"
 #include "report-parts.h"
 
 /* "12.3", "1,234", "0.0123": a number for a table, 3-4 significant digits. */
@@ -20,7 +20,7 @@ const char *report_fmt_num(char *buf, size_t cap, double v)
         size_t k = 0;
         if (v < 0 && cap > 1)
             buf[k++] = '-';
-        ee_commas((uint64_t)fabs(v), buf + k, cap - k);
+        fmt_commas((uint64_t)fabs(v), buf + k, cap - k);
     } else if (fabs(v) >= 100)
         snprintf(buf, cap, "%.0f", v);
     else if (fabs(v) >= 10)

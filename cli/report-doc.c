@@ -210,12 +210,12 @@ static void html_text(FILE *f, const char *s)
 /* ---- tables laid out for a 1280 px page --------------------------------- */
 
 /* The page's text column at 1280 px is 1,100 px less its padding; a column
- * wants its longest cell, text wrapping at about 22 characters (never
+ * wants its longest cell, text wrapping at about 16 characters (never
  * inside a word), numbers never wrapping; a glyph of the tables' 14 px
  * font is about 7.6 px, a cell's padding and border 18 px. */
 #define PAGE_TEXT_PX 1060.0
 #define TABLE_MAX_COLS 7
-#define TABLE_WRAP_CHARS 22
+#define TABLE_WRAP_CHARS 16
 #define TABLE_LONG_WORD 40
 #define TABLE_CHAR_PX 7.6
 #define TABLE_PAD_PX 18.0
@@ -403,6 +403,8 @@ static void table_write(FILE *f, const struct rdoc_table *t, view_fn fn)
         fn(f, &v);
         return;
     }
+    /* As many parts as a greedy fill needs, the columns then shared out
+     * evenly (no part of one lonely column after a full one). */
     size_t to;
     v.keys = key_cols(t);
     v.parts = 0;
@@ -410,8 +412,11 @@ static void table_write(FILE *f, const struct rdoc_table *t, view_fn fn)
         part_cols(t, v.keys, from, &to);
         v.parts++;
     }
-    for (size_t from = v.keys; from < t->cols; from = to, v.part++) {
-        v.ncols = part_cols(t, v.keys, from, &to);
+    size_t rest = t->cols - v.keys;
+    for (size_t from = v.keys; from < t->cols; from += rest, v.part++) {
+        size_t left = v.parts - v.part + 1;
+        rest = (t->cols - from + left - 1) / left;
+        v.ncols = v.keys + rest;
         for (size_t c = 0; c < v.ncols; c++)
             v.col[c] = c < v.keys ? c : from + c - v.keys;
         fn(f, &v);

@@ -10,7 +10,7 @@
 
 #include "cli.h"
 #include "report-parts.h"
-#include "report-run.h"
+#include "launch.h"
 
 struct exp report_exps[] = {
     {"primes", "Example 27.1: cooperative prime search",
@@ -208,10 +208,14 @@ void report_run_one(struct report *r, struct exp *e, size_t idx, size_t n,
     fprintf(stderr, "report: [%zu/%zu] %s ...\n", idx, n, e->cmdline);
     e->load_before = report_loadavg();
     double t0 = report_now_s();
-    int st = 0;
-    char why[256];
-    int rc = report_exec(argv, NULL, out, err, timeout_s * 1000, &st, why,
-                         sizeof why);
+    char why[256], label[80];
+    snprintf(label, sizeof label, "report: %s", e->name);
+    struct launch l = {.argv = argv, .timeout_ms = timeout_s * 1000,
+                       .out = {.to = LAUNCH_FILE, .path = out},
+                       .err = {.to = LAUNCH_FILE, .path = err},
+                       .progress = label};
+    int rc = launch_run(&l, why, sizeof why);
+    int st = l.status;
     e->secs = report_now_s() - t0;
     e->load_after = report_loadavg();
     if (rc == 0 && st == 2 && quick) {

@@ -10,7 +10,7 @@
 #include <coord.h>
 
 #include "report-parts.h"
-#include "report-run.h"
+#include "launch.h"
 
 static void proc_field(const char *path, const char *key, char *out, size_t cap)
 {
@@ -171,19 +171,15 @@ void report_machine(struct report *r)
     rdoc_row(&r->doc, t, c5);
     load_row(r, t);
     char py[128] = "";
-    char tmp[] = "/tmp/coord-report-py-XXXXXX";
-    int fd = mkstemp(tmp);
-    if (fd >= 0) {
-        close(fd);
-        const char *argv[] = {"python3", "--version", NULL};
-        int st = 0;
-        char why[128];
-        if (report_exec(argv, NULL, tmp, tmp, 10000, &st, why, sizeof why) ==
-                0 &&
-            st == 0)
-            report_last_line(tmp, py, sizeof py);
-        unlink(tmp);
-    }
+    const char *argv[] = {"python3", "--version", NULL};
+    char why[128];
+    struct launch l = {.argv = argv, .timeout_ms = 10000,
+                       .out = {.to = LAUNCH_CAPTURE, .buf = py,
+                               .cap = sizeof py},
+                       .err = {.to = LAUNCH_STDOUT}};
+    if (launch_run(&l, why, sizeof why) != 0 || l.status != 0)
+        py[0] = '\0';
+    py[strcspn(py, "\n")] = '\0';
     const char *c7[] = {"python3", *py ? py : "not found (Python columns "
                                               "are skipped)", NULL};
     rdoc_row(&r->doc, t, c7);

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 
 #include "report.h"
-#include "report-run.h"
+#include "launch.h"
 
 bool rplot_available(char *why, size_t cap)
 {
@@ -15,10 +15,9 @@ bool rplot_available(char *why, size_t cap)
     static char reason[128];
     if (cached < 0) {
         const char *argv[] = {"gnuplot", "--version", NULL};
-        int st = 0;
-        int rc = report_exec(argv, NULL, "/dev/null", "/dev/null", 10000, &st,
-                             reason, sizeof reason);
-        cached = rc == 0 && st == 0;
+        struct launch l = {.argv = argv, .timeout_ms = 10000};
+        int rc = launch_run(&l, reason, sizeof reason);
+        cached = rc == 0 && l.status == 0;
         if (!cached)
             snprintf(reason, sizeof reason,
                      "gnuplot is not installed (make deps installs it)");
@@ -262,10 +261,11 @@ int rplot_draw(const struct rplot *p, const char *dir, bool *png, char *why,
     snprintf(script, sizeof script, "%s.gp", p->name);
     snprintf(log, sizeof log, "%s/%s.log", pdir, p->name);
     const char *argv[] = {"gnuplot", script, NULL};
-    int st = 0;
-    if (report_exec(argv, pdir, "/dev/null", log, 30000, &st, why, cap) != 0)
+    struct launch l = {.argv = argv, .cwd = pdir, .timeout_ms = 30000,
+                       .err = {.to = LAUNCH_FILE, .path = log}};
+    if (launch_run(&l, why, cap) != 0)
         return 0;
-    if (st != 0) {
+    if (l.status != 0) {
         snprintf(why, cap, "gnuplot failed (see plots/%s.log)", p->name);
         return 0;
     }

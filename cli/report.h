@@ -116,7 +116,7 @@ struct rplot_series {
     /* The spread around y (a p99, a min–max): drawn as an error bar from
      * ylo to yhi; NaN in either: no bar. */
     double ylo[RPLOT_MAX_POINTS], yhi[RPLOT_MAX_POINTS];
-    char label[RPLOT_MAX_POINTS][32]; /* bar charts: one label per point */
+    char label[RPLOT_MAX_POINTS][48]; /* bar charts: one label per point */
 };
 
 /*
@@ -143,7 +143,7 @@ struct rplot_series *rplot_series(struct rplot *p, const char *name);
 /* rplot_series_named: the series named `name` in `p`, added when there is
  * none yet (NULL when full): rows that arrive in any order, grouped by name. */
 struct rplot_series *rplot_series_named(struct rplot *p, const char *name);
-/* rplot_point: appends (x, y) with `label` (NULL: none; copied, cut to 31
+/* rplot_point: appends (x, y) with `label` (NULL: none; copied, cut to 47
  * bytes) and no error bar. Does nothing when `s` is NULL or full. */
 void rplot_point(struct rplot_series *s, double x, double y,
                  const char *label);

@@ -291,6 +291,8 @@ TEST(svg_bars_group_by_label_and_are_deterministic)
     ASSERT_TRUE(strstr(a, "(spread 800 ps") == NULL);
     ASSERT_TRUE(strstr(a, "(spread 0.8 ns to 1.5 ns)") != NULL);
     ASSERT_TRUE(strstr(a, ">5 ms<") != NULL);
+    /* Bars on a log axis rise from a power of ten below the smallest. */
+    ASSERT_TRUE(strstr(a, ">0.1 ns</text>") != NULL);
     /* Same plot, same bytes; a copy too. */
     char *b = svg_of(&p);
     ASSERT_STR_EQ(a, b);
@@ -356,7 +358,7 @@ static struct rdoc_table *wide_table(struct rdoc *d, size_t cols, size_t rows,
     head[cols] = NULL;
     struct rdoc_table *t = rdoc_table(d, head);
     for (size_t r = 0; r < rows; r++) {
-        char cells[32][24];
+        char cells[32][48];
         const char *row[32];
         for (size_t c = 0; c < cols; c++) {
             if (c == 0)

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/* launch.h: the one place the tool runs another program (an experiment, python3, gnuplot, coord itself). */
+#ifndef COORD_CLI_LAUNCH_H
+#define COORD_CLI_LAUNCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Where one of the program's output streams goes. */
+enum launch_sink {
+    LAUNCH_DISCARD = 0, /* /dev/null (the zero value) */
+    LAUNCH_FILE,        /* the file `path`, created or truncated (0644) */
+    LAUNCH_CAPTURE,     /* into `buf` (see struct launch_out) */
+    LAUNCH_INHERIT,     /* this process's own stream */
+    LAUNCH_STDOUT       /* stderr only: wherever stdout goes (2>&1) */
+};
+
+struct launch_out {
+    enum launch_sink to;
+    const char *path; /* LAUNCH_FILE */
+    /* LAUNCH_CAPTURE: up to cap-1 bytes are kept in buf and NUL-
+     * terminated; what does not fit is read and dropped (the program never
+     * blocks on a full pipe) and `truncated` is set. Out: len, truncated. */
+    char *buf;
+    size_t cap;
+    size_t len;
+    bool truncated;
+};
+
+/*
+ * One run. Zero it, fill the inputs, call launch_run. A zeroed struct with
+ * only argv and timeout_ms set runs the program with stdin, stdout and
+ * stderr on /dev/null.
+ */
+struct launch {
+    const char *const *argv; /* argv[0] searched in PATH unless it has '/' */
+    const char *cwd;         /* NULL: this process's directory */
+    const char *input;       /* written to its stdin, then closed; NULL:
+                                stdin is /dev/null */
+    struct launch_out out, err;
+    int timeout_ms; /* > 0: the whole process group is killed after it */
+    /* Shown on a terminal's stderr after 2 s, "coord <progress> ... 12 s"
+     * (progress.h); NULL: nothing is shown. */
+    const char *progress;
+    int status;        /* out: exit code, 128 + n when killed by signal n,
+                          127 when the program could not be started */
+    long long wall_ms; /* out: from the fork to the end of the run */
+};
+
+/*
+ * launch_run: runs l->argv in its own process group with the streams
+ * described in `l`, waits for it and returns when it ended, or kills the
+ * whole group with SIGKILL at the deadline. When it ends on its own, what
+ * it left running in its group (its workers) is killed too; and the
+ * program gets SIGKILL if this process dies first (PR_SET_PDEATHSIG).
+ * After launch_adopt_orphans, the killed group's orphans are reaped here
+ * (bounded wait), so no zombie outlives a run.
+ * Concurrency: one run at a time per process (it waits for its own child
+ * only, except for the orphans above). Blocking: up to timeout_ms (plus a
+ * bounded reap); stdio is flushed before the fork.
+ * Ownership: everything in `l` is borrowed; capture buffers are the
+ * caller's.
+ * Returns 0 with l->status set (also 127 when it could not be started:
+ * `why` then says why, e.g. "cannot run gnuplot: No such file or
+ * directory"); -ETIMEDOUT when killed at the deadline (l->status is
+ * 128 + SIGKILL, captured output so far is kept); -EINVAL for a missing
+ * argv, a timeout <= 0, LAUNCH_STDOUT for stdout, LAUNCH_FILE without a
+ * path or LAUNCH_CAPTURE without a buffer; or -errno when a file, pipe or
+ * fork failed. Every failure writes a one-line reason to why[cap].
+ */
+int launch_run(struct launch *l, char *why, size_t cap);
+
+/* launch_adopt_orphans: makes this process the subreaper of what it runs
+ * (PR_SET_CHILD_SUBREAPER), so that processes of a killed program (its
+ * workers) are reaped by launch_run, not left as zombies of init or of a
+ * test runner. Call it once, in a process that has no other children it
+ * waits for. */
+void launch_adopt_orphans(void);
+
+/* launch_have: true when program `name` would be found on $PATH (an
+ * executable file; "/usr/bin:/bin" when PATH is unset). */
+bool launch_have(const char *name);
+
+/*
+ * launch_python: runs "python3 <dir>/<script> <args...>" like launch_run,
+ * where <dir> is cli_python_dir() (datadir.h) and `args` is NULL-
+ * terminated (at most 60). l->argv is set here (and reset on return); the
+ * rest of `l` is the caller's as for launch_run.
+ * Returns 1 (why says "no python3" or "<script> not found") when python3
+ * or the script is missing (the caller reports the Python column as
+ * skipped); otherwise what launch_run returns.
+ */
+int launch_python(struct launch *l, const char *script,
+                  const char *const *args, char *why, size_t cap);
+
+/* The deadline of a command's Python comparison run: generous (a full
+ * run takes seconds to a minute on a loaded machine), so only a hung
+ * interpreter is killed. */
+#define LAUNCH_PYTHON_TIMEOUT_MS (10 * 60 * 1000)
+
+struct json;
+/*
+ * launch_python_json: runs a Python script as launch_python does (stdin
+ * and stdout as described there, stdout captured, stderr kept for the
+ * message) and parses its stdout as one JSON document (json.h) into *out
+ * (free with json_free). `progress` labels the ticking line (NULL: none).
+ * Returns 0 with *out; 1 when python3 or the script is missing (why says
+ * which); -ETIMEDOUT after timeout_ms; -EIO when it exited non-zero (why:
+ * its status and last line of stderr); -EINVAL when stdout was not one
+ * JSON document; -ENOMEM; or what launch_run returns.
+ */
+int launch_python_json(const char *script, const char *const *args,
+                       int timeout_ms, const char *progress,
+                       struct json **out, char *why, size_t cap);
+
+#endif

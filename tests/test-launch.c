@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: MIT */
+/* test-launch.c: the CLI's launcher (cli/launch.c) and progress line (cli/progress.c): status, capture, deadlines, process groups, no progress off a terminal. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "harness.h"
+#include "launch.h"
+#include "progress.h"
+
+static char out[1 << 16], err[1 << 14], why[256];
+
+static int sh(const char *script, int timeout_ms, struct launch *l)
+{
+    static const char *argv[4];
+    argv[0] = "/bin/sh", argv[1] = "-c", argv[2] = script, argv[3] = NULL;
+    l->argv = argv;
+    l->timeout_ms = timeout_ms;
+    return launch_run(l, why, sizeof why);
+}
+
+/* True once `pid` is gone: neither running nor a zombie of ours. */
+static bool gone(pid_t pid)
+{
+    return kill(pid, 0) != 0 && errno == ESRCH;
+}
+
+TEST(launch_exit_status_and_signal)
+{
+    struct launch l = {0};
+    ASSERT_OK(sh("exit 7", 10000, &l));
+    ASSERT_EQ(l.status, 7);
+    ASSERT_OK(sh("kill -TERM $$", 10000, &l));
+    ASSERT_EQ(l.status, 128 + SIGTERM);
+    ASSERT_OK(sh("true", 10000, &l));
+    ASSERT_EQ(l.status, 0);
+    ASSERT_GE(l.wall_ms, 0);
+}
+
+TEST(launch_missing_program_is_127_with_reason)
+{
+    const char *argv[] = {"coord-test-no-such-program", "x", NULL};
+    struct launch l = {.argv = argv, .timeout_ms = 10000};
+    ASSERT_OK(launch_run(&l, why, sizeof why));
+    ASSERT_EQ(l.status, 127);
+    ASSERT_TRUE(strstr(why, "cannot run coord-test-no-such-program") != NULL);
+    ASSERT_FALSE(launch_have("coord-test-no-such-program"));
+    ASSERT_TRUE(launch_have("sh"));
+    /* A directory that does not exist: 127 too, and says so. */
+    const char *pwd[] = {"pwd", NULL};
+    struct launch m = {.argv = pwd, .cwd = "/nonexistent/coord-test",
+                       .timeout_ms = 10000};
+    ASSERT_OK(launch_run(&m, why, sizeof why));
+    ASSERT_EQ(m.status, 127);
+    ASSERT_TRUE(strstr(why, "cannot enter /nonexistent/coord-test") != NULL);
+}
+
+TEST(launch_captures_both_streams_and_feeds_stdin)
+{
+    struct launch l = {.input = "hello\nworld\n",
+                       .out = {.to = LAUNCH_CAPTURE, .buf = out,
+                               .cap = sizeof out},
+                       .err = {.to = LAUNCH_CAPTURE, .buf = err,
+                               .cap = sizeof err}};
+    ASSERT_OK(sh("cat; echo oops >&2; exit 3", 10000, &l));
+    ASSERT_EQ(l.status, 3);
+    ASSERT_STR_EQ(out, "hello\nworld\n");
+    ASSERT_EQ(l.out.len, 12);
+    ASSERT_STR_EQ(err, "oops\n");
+    ASSERT_FALSE(l.out.truncated);
+    /* 2>&1 into the same capture. */
+    struct launch m = {.out = {.to = LAUNCH_CAPTURE, .buf = out,
+                               .cap = sizeof out},
+                       .err = {.to = LAUNCH_STDOUT}};
+    ASSERT_OK(sh("echo a; echo b >&2", 10000, &m));
+    ASSERT_STR_EQ(out, "a\nb\n");
+}
+
+TEST(launch_capture_truncates_without_blocking_the_program)
+{
+    char small[100];
+    struct launch l = {.out = {.to = LAUNCH_CAPTURE, .buf = small,
+                               .cap = sizeof small}};
+    /* 1 MB: far more than a pipe holds, so a reader that stopped reading
+     * would block the program until the deadline. */
+    ASSERT_OK(sh("head -c 1000000 /dev/zero | tr '\\000' x", 60000, &l));
+    ASSERT_EQ(l.status, 0);
+    ASSERT_EQ(l.out.len, sizeof small - 1);
+    ASSERT_TRUE(l.out.truncated);
+    ASSERT_EQ(strlen(small), sizeof small - 1);
+    ASSERT_EQ(small[0], 'x');
+    /* A program that ignores its stdin: no SIGPIPE for us. */
+    static char big[1 << 18];
+    memset(big, 'y', sizeof big - 1);
+    struct launch m = {.input = big};
+    ASSERT_OK(sh("exit 0", 10000, &m));
+    ASSERT_EQ(m.status, 0);
+}
+
+TEST(launch_deadline_kills_the_whole_group)
+{
+    launch_adopt_orphans();
+    struct launch l = {.out = {.to = LAUNCH_CAPTURE, .buf = out,
+                               .cap = sizeof out}};
+    /* A worker in the background (it holds the stdout pipe too) and a
+     * parent that waits for it: both must go at the deadline. */
+    ASSERT_CODE(sh("sleep 60 & echo $!; wait", 300, &l), -ETIMEDOUT);
+    ASSERT_EQ(l.status, 128 + SIGKILL);
+    ASSERT_TRUE(strstr(why, "time limit") != NULL);
+    pid_t worker = (pid_t)atol(out);
+    ASSERT_GT(worker, 1);
+    ASSERT_TRUE(gone(worker));
+    pid_t kids[4];
+    ASSERT_EQ(test_children(kids, 4), 0);
+}
+
+TEST(launch_workers_left_behind_are_killed_and_reaped)
+{
+    launch_adopt_orphans();
+    struct launch l = {.out = {.to = LAUNCH_CAPTURE, .buf = out,
+                               .cap = sizeof out}};
+    /* The program exits at once and leaves a worker running. */
+    ASSERT_OK(sh("sleep 60 & echo $!", 10000, &l));
+    ASSERT_EQ(l.status, 0);
+    pid_t worker = (pid_t)atol(out);
+    ASSERT_GT(worker, 1);
+    ASSERT_TRUE(gone(worker));
+    pid_t kids[4];
+    ASSERT_EQ(test_children(kids, 4), 0);
+}
+
+TEST(launch_files_and_directory)
+{
+    char dir[] = "/tmp/coord-launch-XXXXXX", path[128], text[256] = "";
+    ASSERT_TRUE(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof path, "%s/out.txt", dir);
+    const char *argv[] = {"pwd", NULL};
+    struct launch l = {.argv = argv, .cwd = dir, .timeout_ms = 10000,
+                       .out = {.to = LAUNCH_FILE, .path = path}};
+    int rc = launch_run(&l, why, sizeof why);
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
+    text[n] = '\0';
+    if (f)
+        fclose(f);
+    unlink(path);
+    rmdir(dir);
+    ASSERT_OK(rc);
+    ASSERT_EQ(l.status, 0);
+    ASSERT_TRUE(strncmp(text, dir, strlen(dir)) == 0);
+    /* A file that cannot be created: an error before anything runs. */
+    struct launch m = {.argv = argv, .timeout_ms = 10000,
+                       .out = {.to = LAUNCH_FILE,
+                               .path = "/nonexistent/coord/x"}};
+    ASSERT_CODE(launch_run(&m, why, sizeof why), -ENOENT);
+    ASSERT_TRUE(strstr(why, "cannot create /nonexistent/coord/x") != NULL);
+}
+
+TEST(launch_rejects_bad_arguments)
+{
+    const char *argv[] = {"true", NULL};
+    struct launch l = {.argv = argv};
+    ASSERT_CODE(launch_run(&l, why, sizeof why), -EINVAL); /* no deadline */
+    l.timeout_ms = 1000;
+    l.out.to = LAUNCH_STDOUT;
+    ASSERT_CODE(launch_run(&l, why, sizeof why), -EINVAL);
+    l.out.to = LAUNCH_CAPTURE; /* without a buffer */
+    ASSERT_CODE(launch_run(&l, why, sizeof why), -EINVAL);
+    l.out.to = LAUNCH_FILE; /* without a path */
+    ASSERT_CODE(launch_run(&l, why, sizeof why), -EINVAL);
+    struct launch z = {.timeout_ms = 1000};
+    ASSERT_CODE(launch_run(&z, why, sizeof why), -EINVAL);
+}
+
+/* Points stderr at a fresh file; returns the file's path. */
+static void stderr_to_file(char *path, size_t cap)
+{
+    snprintf(path, cap, "/tmp/coord-progress-XXXXXX");
+    int fd = mkstemp(path);
+    ASSERT_GE(fd, 0);
+    ASSERT_GE(dup2(fd, STDERR_FILENO), 0);
+    close(fd);
+}
+
+static long file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+TEST(progress_silent_when_stderr_is_not_a_terminal)
+{
+    char path[64];
+    int saved = dup(STDERR_FILENO);
+    ASSERT_GE(saved, 0);
+    stderr_to_file(path, sizeof path);
+    bool tty = progress_enabled();
+    progress_show("test", "step %d", 1);
+    progress_done();
+    /* A run long enough for the ticker (over PROGRESS_QUIET_MS). */
+    struct launch l = {.progress = "test: sleeping"};
+    int rc = sh("sleep 2.5", 20000, &l);
+    long size = file_size(path);
+    unlink(path);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    ASSERT_FALSE(tty);
+    ASSERT_OK(rc);
+    ASSERT_EQ(l.status, 0);
+    ASSERT_GE(l.wall_ms, PROGRESS_QUIET_MS);
+    ASSERT_EQ(size, 0);
+}
+
+TEST(progress_ticks_with_elapsed_time_on_a_terminal)
+{
+    int master = posix_openpt(O_RDWR | O_NOCTTY);
+    if (master < 0)
+        SKIP("no pseudo-terminal (posix_openpt failed)");
+    ASSERT_OK(grantpt(master));
+    ASSERT_OK(unlockpt(master));
+    int slave = open(ptsname(master), O_RDWR | O_NOCTTY);
+    ASSERT_GE(slave, 0);
+    int saved = dup(STDERR_FILENO);
+    ASSERT_GE(saved, 0);
+    ASSERT_GE(dup2(slave, STDERR_FILENO), 0);
+    close(slave);
+    bool tty = progress_enabled();
+    struct launch l = {.progress = "test: sleeping"};
+    int rc = sh("sleep 3.2", 20000, &l);
+    progress_show("test", "phase %d", 2);
+    progress_done();
+    dup2(saved, STDERR_FILENO); /* failures are reported on the real one */
+    close(saved);
+    ASSERT_TRUE(tty);
+    ASSERT_OK(rc);
+    ASSERT_EQ(l.status, 0);
+    /* The terminal holds what was drawn (far less than its buffer); the
+     * pty hands it over asynchronously: read until the last line drawn
+     * is there (bounded). */
+    char text[4096];
+    size_t n = 0;
+    text[0] = '\0';
+    uint64_t deadline = coord_clock_ns() + 10000000000ull;
+    while (!strstr(text, "phase 2") && n + 1 < sizeof text &&
+           coord_clock_ns() < deadline) {
+        struct pollfd pf = {master, POLLIN, 0};
+        if (poll(&pf, 1, 100) <= 0)
+            continue;
+        ssize_t r = read(master, text + n, sizeof text - 1 - n);
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+        text[n] = '\0';
+    }
+    ASSERT_GT(n, 0);
+    /* Silent before 2 s, then whole seconds (a loaded machine may skip
+     * one, never show one early). */
+    const char *tick = strstr(text, "coord test: sleeping ... ");
+    ASSERT_TRUE(tick != NULL);
+    ASSERT_GE(atoi(tick + strlen("coord test: sleeping ... ")), 2);
+    ASSERT_TRUE(strstr(text, "sleeping ... 0 s") == NULL);
+    ASSERT_TRUE(strstr(text, "sleeping ... 1 s") == NULL);
+    ASSERT_TRUE(strstr(text, "coord test: phase 2") != NULL);
+    ASSERT_TRUE(strstr(text, "\r\033[K") != NULL);
+    close(master);
+}
+
+/* The CLI itself: a command with progress lines run with stderr on a
+ * pipe writes none of them. */
+TEST(cli_progress_absent_when_stderr_is_a_pipe)
+{
+    const char *argv[] = {COORD_CLI_PATH, "waste", "--quick", NULL};
+    int st = test_run(argv, out, sizeof out, err, sizeof err, 100000);
+    ASSERT_TRUE(WIFEXITED(st));
+    ASSERT_EQ(WEXITSTATUS(st), 0);
+    ASSERT_TRUE(strchr(err, '\r') == NULL);
+    ASSERT_TRUE(strchr(out, '\r') == NULL);
+    ASSERT_TRUE(strstr(err, "\033[K") == NULL);
+}
+
+#define TEST_LIST(X)                                                           \
+    X(launch_exit_status_and_signal)                                           \
+    X(launch_missing_program_is_127_with_reason)                               \
+    X(launch_captures_both_streams_and_feeds_stdin)                            \
+    X(launch_capture_truncates_without_blocking_the_program)                   \
+    X(launch_deadline_kills_the_whole_group)                                   \
+    X(launch_workers_left_behind_are_killed_and_reaped)                        \
+    X(launch_files_and_directory)                                              \
+    X(launch_rejects_bad_arguments)                                            \
+    X(progress_silent_when_stderr_is_not_a_terminal)                           \
+    X(progress_ticks_with_elapsed_time_on_a_terminal)                          \
+    X(cli_progress_absent_when_stderr_is_a_pipe)
+#define HELPER_LIST(X)
+TEST_MAIN()
