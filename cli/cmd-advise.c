@@ -39,7 +39,7 @@ static const struct opt advise_opts[] = {
                            "share)"},
     [A_PROCESSES] = {.name = "processes", .kind = OPT_UINT, .arg = "P",
                      .min = 1, .max = 65536, .required = true,
-                     .help = "processes that share it (1..65536)"},
+                     .help = "processes that share it"},
     [A_WRITERS] = {.name = "writers", .kind = OPT_UINT, .arg = "W", .min = 0,
                    .max = 65536,
                    .def = "1 for a flag, P for a counter, array or messages, "

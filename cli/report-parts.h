@@ -173,7 +173,7 @@ struct lecture_claim {
     const char *mech;   /* the spectrum's mechanism name */
     const char *slides; /* "6, 8" */
     const char *text;   /* the claim in words, with its figure */
-    const char *figure; /* the figure alone: "~10–100 ns (slides 6, 8)" */
+    const char *figure; /* the figure alone, short: "~10–100 ns" */
     struct lecture_figure fig;
 };
 /* The lecture's claim about `mechanism` (or "manager_over_value", slide

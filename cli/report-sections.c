@@ -124,14 +124,19 @@ static void section_primes(struct report *r, const struct json *j)
     const struct json *rows = report_rows_with(j, "mode");
     const struct json *on = row_where(rows, "mode", "early_exit", "coord");
     const struct json *off = row_where(rows, "mode", "no_early_exit", "coord");
+    const char *claim = json_str(json_get(j, "claim"));
     rdoc_para(&r->doc,
               "%s workers searched %s numbers each, from %s on, for the "
               "prime %s, %s numbers into worker %s's block; the first to "
-              "find it claims the shared flag (lock, check again, set) and "
-              "the others stop at their next check.",
+              "find it claims the shared flag (%s) and the others stop at "
+              "their next check.",
               NUM(&f, num(j, "workers")), NUM(&f, num(j, "range")),
               NUM(&f, num(j, "start")), NUM(&f, num(j, "target")),
-              NUM(&f, num(j, "hit_at")), NUM(&f, num(j, "hit_worker")));
+              NUM(&f, num(j, "hit_at")), NUM(&f, num(j, "hit_worker")),
+              claim && !strcmp(claim, "cas")
+                  ? "one compare-and-swap, which does the lecture's lock, "
+                    "check again, set in one instruction"
+                  : "the lecture's lock, check again, set");
     if (on && off) {
         double ton = num(on, "wall_p50_ns"), toff = num(off, "wall_p50_ns");
         rdoc_para(&r->doc,
@@ -179,14 +184,21 @@ static void section_waste(struct report *r, const struct json *j)
               "%s: %s workers × %s items, the hit at item %s. The "
               "arithmetic: the %s other workers each go on through their "
               "remaining %s items, %s wasted iterations. Measured without "
-              "early exit: %s wasted (verdict: %s).",
+              "early exit, counting from the moment of the find: %s wasted "
+              "(verdict: %s).%s",
               lect ? "Slide 3's setup" : "This run's setup (not the "
                                          "lecture's)",
               NUM(&f, num(j, "workers")), NUM(&f, num(j, "items")),
               NUM(&f, num(j, "hit_at")), NUM(&f, num(j, "workers") - 1),
               NUM(&f, num(j, "items") - num(j, "hit_at")), NUM(&f, fig.lo),
               NUM(&f, num(off, "wasted")),
-              report_verdict_text(v, sizeof v, num(off, "wasted"), fig));
+              report_verdict_text(v, sizeof v, num(off, "wasted"), fig),
+              report_verdict(num(off, "wasted"), fig, NULL) == VERDICT_LOWER
+                  ? " Fewer than the arithmetic: the count starts at the "
+                    "find, and when the winner reaches its hit late "
+                    "(waiting for a core on a loaded machine) the others "
+                    "have already done part of their work."
+                  : "");
     rdoc_para(&r->doc,
               "With a check every %s items, the losers wasted %s iterations "
               "(at most %s: one interval each) and the run took %s instead "
@@ -359,7 +371,7 @@ static void section_spectrum(struct report *r, const struct json *j)
     if (lo && hi)
         rdoc_para(&r->doc,
                   "The cost of one access to shared state, mechanism by "
-                  "mechanism (median of %s runs; p99 in brackets): from %s "
+                  "mechanism (median of %s runs): from %s "
                   "for %s's %s to %s for %s's %s, %s× apart.",
                   NUM(&f, num(j, "runs")), NS(&f, op_ns(lo, "p50")),
                   impl_label(lo),
@@ -387,13 +399,16 @@ static void section_spectrum(struct report *r, const struct json *j)
                   NS(&f, m), report_verdict_text(vm, sizeof vm, m, cm->fig),
                   NUM(&f, sig3(m / v)),
                   report_verdict_text(vr, sizeof vr, m / v, cr->fig));
+        rdoc_para(&r->doc, "In the table, the lecture's figure and the "
+                           "verdict are for Python's multiprocessing (the "
+                           "lecture's language); p99 in brackets.");
     } else {
         rdoc_para(&r->doc, "Python's side did not run (`--no-python`, or no "
                            "python3): only coord's figures.");
     }
     static const char *const hdr[] = {
         "access", "coord (C)", "Python multiprocessing", "coord from Python",
-        "the lecture (Python)", "verdict", NULL};
+        "the lecture", "verdict", NULL};
     struct rdoc_table *t = rdoc_table(&r->doc, hdr);
     /* One line per mechanism, in the order of the rows. */
     for (size_t i = 0; i < rows->n; i++) {

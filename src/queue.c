@@ -21,7 +21,14 @@ static uint64_t layout(size_t capacity, size_t max_msg, uint32_t *ring,
     if (capacity == 0 || max_msg == 0 || capacity > COORD_QUEUE_MAX_CAPACITY ||
         max_msg > COORD_QUEUE_MAX_MSG)
         return 0;
-    uint64_t ss = SLOT_HDR + (((uint64_t)max_msg + 7) & ~(uint64_t)7);
+    /* Whole cache lines per slot: a put filling slot t + 1 then never
+     * shares a line with the get copying out and freeing slot t, nor with
+     * the gets spinning on slot t + 1's word while the put writes the
+     * payload of t + 2 (with 24-byte slots for 8-byte messages, 2.7 slots
+     * shared each line, and each message moved it between the cores
+     * several times). */
+    uint64_t ss = (SLOT_HDR + (uint64_t)max_msg + COORD__CACHE_LINE - 1) &
+                  ~(uint64_t)(COORD__CACHE_LINE - 1);
     uint64_t rs = ring_size_for(capacity);
     uint64_t bytes = sizeof(struct qshm) + rs * ss;
     /* Both factors are below 2^31, so the product fits in 64 bits; refuse

@@ -317,8 +317,12 @@ INLINE int take_slots(struct coord_queue *q, uint64_t hw, uint64_t w,
     }
     /* The commit. A CAS that succeeds proves that nobody took these
      * positions meanwhile, so the slots held what we copied (a slot is
-     * reused only after head passed it). */
-    if (!atomic_compare_exchange_strong_explicit(
+     * reused only after head passed it). A plain load first: a get that
+     * can already see that another took the message gives up without
+     * taking head's cache line from the winner (the CAS would fail and
+     * still need the line exclusively). */
+    if (atomic_load_explicit(&s->head, memory_order_relaxed) != hw ||
+        !atomic_compare_exchange_strong_explicit(
             &s->head, &hw, (uint64_t)(h + k), memory_order_seq_cst,
             memory_order_relaxed))
         return TAKE_RETRY;

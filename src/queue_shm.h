@@ -63,7 +63,8 @@
  *          head in the same cache line.
  *  line 3: sleeping producers (consumers wake them).
  *  line 4: sleeping consumers (producers wake them).
- * The slots follow at `slots_off`, each SLOT_HDR + payload rounded to 8.
+ * The slots follow at `slots_off`, each SLOT_HDR + payload rounded up to
+ * whole cache lines (see layout).
  *
  * Trust. Every process that maps the queue can write all of it, and a
  * named queue's file can be written by anything its owner runs. So the
