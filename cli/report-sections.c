@@ -39,6 +39,20 @@ static double num(const struct json *o, const char *key)
     return json_num(json_get(o, key), NAN);
 }
 
+/* A spectrum row's cost per operation in ns, quantile `q` ("p50", "p99"):
+ * per_op_<q>_ps (integer picoseconds, coord.spectrum/2), else the older
+ * ns_per_op_<q>. */
+static double op_ns(const struct json *row, const char *q)
+{
+    char key[32];
+    snprintf(key, sizeof key, "per_op_%s_ps", q);
+    double v = num(row, key) / 1e3;
+    if (isfinite(v))
+        return v;
+    snprintf(key, sizeof key, "ns_per_op_%s", q);
+    return num(row, key);
+}
+
 /* The implementation of a row ("coord" when it does not say). */
 static const char *impl_of(const struct json *row)
 {
@@ -328,7 +342,7 @@ static const char *spectrum_cell(struct fmt *f, const struct json *row)
 {
     if (!row)
         return "—";
-    return NS2(f, num(row, "ns_per_op_p50"), num(row, "ns_per_op_p99"));
+    return NS2(f, op_ns(row, "p50"), op_ns(row, "p99"));
 }
 
 static void section_spectrum(struct report *r, const struct json *j)
@@ -342,13 +356,13 @@ static void section_spectrum(struct report *r, const struct json *j)
     /* The cheapest and dearest access measured, of any implementation. */
     const struct json *lo = NULL, *hi = NULL;
     for (size_t i = 0; i < rows->n; i++) {
-        double v = num(rows->items[i], "ns_per_op_p50");
+        double v = op_ns(rows->items[i], "p50");
         const char *im = impl_of(rows->items[i]);
         if (!(v > 0) || (strcmp(im, "coord") && strcmp(im, "python")))
             continue; /* (coord from Python: its own section of docs) */
-        if (!lo || v < num(lo, "ns_per_op_p50"))
+        if (!lo || v < op_ns(lo, "p50"))
             lo = rows->items[i];
-        if (!hi || v > num(hi, "ns_per_op_p50"))
+        if (!hi || v > op_ns(hi, "p50"))
             hi = rows->items[i];
     }
     const struct json *pv = row_where(rows, "mechanism", "flag_check", "python");
@@ -359,17 +373,17 @@ static void section_spectrum(struct report *r, const struct json *j)
                   "The cost of one access to shared state, mechanism by "
                   "mechanism (median of %s runs): from %s "
                   "for %s's %s to %s for %s's %s, %s× apart.",
-                  NUM(&f, num(j, "runs")), NS(&f, num(lo, "ns_per_op_p50")),
+                  NUM(&f, num(j, "runs")), NS(&f, op_ns(lo, "p50")),
                   impl_label(lo),
                   report_mech_label(json_str(json_get(lo, "mechanism")), l1,
                                     sizeof l1),
-                  NS(&f, num(hi, "ns_per_op_p50")), impl_label(hi),
+                  NS(&f, op_ns(hi, "p50")), impl_label(hi),
                   report_mech_label(json_str(json_get(hi, "mechanism")), l2,
                                     sizeof l2),
-                  NUM(&f, sig3(num(hi, "ns_per_op_p50") /
-                               num(lo, "ns_per_op_p50"))));
+                  NUM(&f, sig3(op_ns(hi, "p50") /
+                               op_ns(lo, "p50"))));
     if (pv && pm) {
-        double v = num(pv, "ns_per_op_p50"), m = num(pm, "ns_per_op_p50");
+        double v = op_ns(pv, "p50"), m = op_ns(pm, "p50");
         const struct lecture_claim *cv = report_lecture_claim("flag_check");
         const struct lecture_claim *cm = report_lecture_claim("manager_get");
         const struct lecture_claim *cr =
@@ -412,7 +426,7 @@ static void section_spectrum(struct report *r, const struct json *j)
                 spectrum_cell(&f, c), spectrum_cell(&f, p),
                 spectrum_cell(&f, pc), lc ? lc->figure : "",
                 lc && p ? report_verdict_text(v, sizeof v,
-                                              num(p, "ns_per_op_p50"),
+                                              op_ns(p, "p50"),
                                               lc->fig)
                         : "",
                 NULL);
@@ -591,7 +605,7 @@ static void section_fraud(struct report *r, const struct json *j)
 {
     struct fmt f = {0};
     fraud_lede(r, j);
-    const struct json *rows = report_rows_with(j, "latency_p50_us");
+    const struct json *rows = report_rows_with(j, "tx_per_s");
     if (!rows) {
         rdoc_para(&r->doc, "The JSON has no fraud rows.");
         return;
@@ -609,8 +623,8 @@ static void section_fraud(struct report *r, const struct json *j)
             k1000 = row;
     }
     if (k1 && k1000 && off) {
-        double s1 = num(k1, "stop_latency_mean_us"),
-               s1000 = num(k1000, "stop_latency_mean_us");
+        double s1 = report_us(k1, "stop_latency_mean"),
+               s1000 = report_us(k1000, "stop_latency_mean");
         double t1 = num(k1, "tx_per_s"), t1000 = num(k1000, "tx_per_s");
         rdoc_para(&r->doc,
                   "Checking at every look-up (K = 1), the losers stopped %s "
@@ -642,10 +656,10 @@ static void section_fraud(struct report *r, const struct json *j)
         else
             snprintf(k, sizeof k, "%s", label ? NUM(&f, atof(label)) : "?");
         row_put(r, t, k, RATE(&f, num(row, "tx_per_s")),
-                NS2(&f, num(row, "latency_p50_us") * 1e3,
-                    num(row, "latency_p99_us") * 1e3),
-                NS2(&f, num(row, "stop_latency_mean_us") * 1e3,
-                    num(row, "stop_latency_p99_us") * 1e3),
+                NS2(&f, report_us(row, "latency_p50") * 1e3,
+                    report_us(row, "latency_p99") * 1e3),
+                NS2(&f, report_us(row, "stop_latency_mean") * 1e3,
+                    report_us(row, "stop_latency_p99") * 1e3),
                 NUM(&f, num(row, "wasted_per_claim")), NULL, NULL);
     }
 }
