@@ -62,9 +62,10 @@ const struct opt_cmd cmd_report_opts = {
     .name = "report",
     .about = "Runs the lecture's experiments on this machine (each as `coord "
              "EXPERIMENT --json`) and writes a report: DIR/index.html (one "
-             "self-contained page), DIR/report.md (the same in Markdown), "
-             "DIR/plots/ (gnuplot SVG + PNG, with their data and scripts) "
-             "and DIR/data/ (each experiment's JSON and log).",
+             "self-contained page, its plots inline), DIR/report.md (the same "
+             "in Markdown), DIR/plots/ (each plot as SVG, and as PNG when "
+             "gnuplot is installed, with its data and gnuplot script) and "
+             "DIR/data/ (each experiment's JSON and log).",
     .opts = report_opts,
     .nopts = R_NOPTS,
     .epilog = "An experiment whose command this build lacks is listed as not "
