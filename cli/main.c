@@ -11,10 +11,12 @@ struct command {
     const char *name;
     const char *summary;
     int (*run)(int argc, char **argv);
+    const struct opt_cmd *opts;
 };
 
 static const struct command commands[] = {
-#define COORD_COMMAND(name, summary) {#name, summary, cmd_##name},
+#define COORD_COMMAND(name, summary)                                           \
+    {#name, summary, cmd_##name, &cmd_##name##_opts},
 #include "commands.def"
 #undef COORD_COMMAND
 };
@@ -56,25 +58,47 @@ static int unknown_command(const char *a)
     return CLI_USAGE;
 }
 
-/* `coord help`: the tool's usage; `coord help COMMAND`: the command's. */
+/* Every command's option table as one JSON object (docs/cli.md), read by
+ * scripts/gen-man.py and scripts/gen-completion.py. */
+static int options_json(void)
+{
+    printf("{\"schema\":\"coord.options/1\",\"coord_version\":");
+    cli_json_str(stdout, coord_version_string());
+    printf(",\"commands\":[");
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        if (i)
+            putchar(',');
+        opt_dump_json(commands[i].opts, commands[i].summary, stdout);
+    }
+    printf("]}\n");
+    return CLI_OK;
+}
+
+/* `coord help`: the tool's usage; `coord help COMMAND`: the command's;
+ * `coord help --options-json`: every table, for the build's generators. */
 static int help(int argc, char **argv)
 {
     if (argc == 1) {
         usage(stdout);
         return CLI_OK;
     }
+    if (argc == 2 && !strcmp(argv[1], "--options-json"))
+        return options_json();
     if (argc > 2) {
         cli_error("help", "give at most one command, got '%s' and '%s'",
                   argv[1], argv[2]);
         return CLI_USAGE;
     }
     const struct command *c = find(argv[1]);
+    if (!c && argv[1][0] == '-') {
+        cli_error("help", "unknown option '%s' (coord help [COMMAND])",
+                  argv[1]);
+        return CLI_USAGE;
+    }
     if (!c)
         return unknown_command(argv[1]);
-    char name[32], dash_help[] = "--help";
-    snprintf(name, sizeof name, "%s", c->name);
-    char *args[] = {name, dash_help, NULL};
-    return c->run(2, args);
+    opt_usage(c->opts, stdout);
+    return CLI_OK;
 }
 
 int main(int argc, char **argv)

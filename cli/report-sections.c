@@ -39,6 +39,20 @@ static double num(const struct json *o, const char *key)
     return json_num(json_get(o, key), NAN);
 }
 
+/* A spectrum row's cost per operation in ns, quantile `q` ("p50", "p99"):
+ * per_op_<q>_ps (integer picoseconds, coord.spectrum/2), else the older
+ * ns_per_op_<q>. */
+static double op_ns(const struct json *row, const char *q)
+{
+    char key[32];
+    snprintf(key, sizeof key, "per_op_%s_ps", q);
+    double v = num(row, key) / 1e3;
+    if (isfinite(v))
+        return v;
+    snprintf(key, sizeof key, "ns_per_op_%s", q);
+    return num(row, key);
+}
+
 /* The implementation of a row ("coord" when it does not say). */
 static const char *impl_of(const struct json *row)
 {
@@ -110,14 +124,19 @@ static void section_primes(struct report *r, const struct json *j)
     const struct json *rows = report_rows_with(j, "mode");
     const struct json *on = row_where(rows, "mode", "early_exit", "coord");
     const struct json *off = row_where(rows, "mode", "no_early_exit", "coord");
+    const char *claim = json_str(json_get(j, "claim"));
     rdoc_para(&r->doc,
               "%s workers searched %s numbers each, from %s on, for the "
               "prime %s, %s numbers into worker %s's block; the first to "
-              "find it claims the shared flag (lock, check again, set) and "
-              "the others stop at their next check.",
+              "find it claims the shared flag (%s) and the others stop at "
+              "their next check.",
               NUM(&f, num(j, "workers")), NUM(&f, num(j, "range")),
               NUM(&f, num(j, "start")), NUM(&f, num(j, "target")),
-              NUM(&f, num(j, "hit_at")), NUM(&f, num(j, "hit_worker")));
+              NUM(&f, num(j, "hit_at")), NUM(&f, num(j, "hit_worker")),
+              claim && !strcmp(claim, "cas")
+                  ? "one compare-and-swap, which does the lecture's lock, "
+                    "check again, set in one instruction"
+                  : "the lecture's lock, check again, set");
     if (on && off) {
         double ton = num(on, "wall_p50_ns"), toff = num(off, "wall_p50_ns");
         rdoc_para(&r->doc,
@@ -165,14 +184,21 @@ static void section_waste(struct report *r, const struct json *j)
               "%s: %s workers × %s items, the hit at item %s. The "
               "arithmetic: the %s other workers each go on through their "
               "remaining %s items, %s wasted iterations. Measured without "
-              "early exit: %s wasted (verdict: %s).",
+              "early exit, counting from the moment of the find: %s wasted "
+              "(verdict: %s).%s",
               lect ? "Slide 3's setup" : "This run's setup (not the "
                                          "lecture's)",
               NUM(&f, num(j, "workers")), NUM(&f, num(j, "items")),
               NUM(&f, num(j, "hit_at")), NUM(&f, num(j, "workers") - 1),
               NUM(&f, num(j, "items") - num(j, "hit_at")), NUM(&f, fig.lo),
               NUM(&f, num(off, "wasted")),
-              report_verdict_text(v, sizeof v, num(off, "wasted"), fig));
+              report_verdict_text(v, sizeof v, num(off, "wasted"), fig),
+              report_verdict(num(off, "wasted"), fig, NULL) == VERDICT_LOWER
+                  ? " Fewer than the arithmetic: the count starts at the "
+                    "find, and when the winner reaches its hit late "
+                    "(waiting for a core on a loaded machine) the others "
+                    "have already done part of their work."
+                  : "");
     rdoc_para(&r->doc,
               "With a check every %s items, the losers wasted %s iterations "
               "(at most %s: one interval each) and the run took %s instead "
@@ -316,7 +342,7 @@ static const char *spectrum_cell(struct fmt *f, const struct json *row)
 {
     if (!row)
         return "—";
-    return NS2(f, num(row, "ns_per_op_p50"), num(row, "ns_per_op_p99"));
+    return NS2(f, op_ns(row, "p50"), op_ns(row, "p99"));
 }
 
 static void section_spectrum(struct report *r, const struct json *j)
@@ -330,13 +356,13 @@ static void section_spectrum(struct report *r, const struct json *j)
     /* The cheapest and dearest access measured, of any implementation. */
     const struct json *lo = NULL, *hi = NULL;
     for (size_t i = 0; i < rows->n; i++) {
-        double v = num(rows->items[i], "ns_per_op_p50");
+        double v = op_ns(rows->items[i], "p50");
         const char *im = impl_of(rows->items[i]);
         if (!(v > 0) || (strcmp(im, "coord") && strcmp(im, "python")))
             continue; /* (coord from Python: its own section of docs) */
-        if (!lo || v < num(lo, "ns_per_op_p50"))
+        if (!lo || v < op_ns(lo, "p50"))
             lo = rows->items[i];
-        if (!hi || v > num(hi, "ns_per_op_p50"))
+        if (!hi || v > op_ns(hi, "p50"))
             hi = rows->items[i];
     }
     const struct json *pv = row_where(rows, "mechanism", "flag_check", "python");
@@ -345,19 +371,19 @@ static void section_spectrum(struct report *r, const struct json *j)
     if (lo && hi)
         rdoc_para(&r->doc,
                   "The cost of one access to shared state, mechanism by "
-                  "mechanism (median of %s runs; p99 in brackets): from %s "
+                  "mechanism (median of %s runs): from %s "
                   "for %s's %s to %s for %s's %s, %s× apart.",
-                  NUM(&f, num(j, "runs")), NS(&f, num(lo, "ns_per_op_p50")),
+                  NUM(&f, num(j, "runs")), NS(&f, op_ns(lo, "p50")),
                   impl_label(lo),
                   report_mech_label(json_str(json_get(lo, "mechanism")), l1,
                                     sizeof l1),
-                  NS(&f, num(hi, "ns_per_op_p50")), impl_label(hi),
+                  NS(&f, op_ns(hi, "p50")), impl_label(hi),
                   report_mech_label(json_str(json_get(hi, "mechanism")), l2,
                                     sizeof l2),
-                  NUM(&f, sig3(num(hi, "ns_per_op_p50") /
-                               num(lo, "ns_per_op_p50"))));
+                  NUM(&f, sig3(op_ns(hi, "p50") /
+                               op_ns(lo, "p50"))));
     if (pv && pm) {
-        double v = num(pv, "ns_per_op_p50"), m = num(pm, "ns_per_op_p50");
+        double v = op_ns(pv, "p50"), m = op_ns(pm, "p50");
         const struct lecture_claim *cv = report_lecture_claim("flag_check");
         const struct lecture_claim *cm = report_lecture_claim("manager_get");
         const struct lecture_claim *cr =
@@ -373,13 +399,16 @@ static void section_spectrum(struct report *r, const struct json *j)
                   NS(&f, m), report_verdict_text(vm, sizeof vm, m, cm->fig),
                   NUM(&f, sig3(m / v)),
                   report_verdict_text(vr, sizeof vr, m / v, cr->fig));
+        rdoc_para(&r->doc, "In the table, the lecture's figure and the "
+                           "verdict are for Python's multiprocessing (the "
+                           "lecture's language); p99 in brackets.");
     } else {
         rdoc_para(&r->doc, "Python's side did not run (`--no-python`, or no "
                            "python3): only coord's figures.");
     }
     static const char *const hdr[] = {
         "access", "coord (C)", "Python multiprocessing", "coord from Python",
-        "the lecture (Python)", "verdict", NULL};
+        "the lecture", "verdict", NULL};
     struct rdoc_table *t = rdoc_table(&r->doc, hdr);
     /* One line per mechanism, in the order of the rows. */
     for (size_t i = 0; i < rows->n; i++) {
@@ -397,7 +426,7 @@ static void section_spectrum(struct report *r, const struct json *j)
                 spectrum_cell(&f, c), spectrum_cell(&f, p),
                 spectrum_cell(&f, pc), lc ? lc->figure : "",
                 lc && p ? report_verdict_text(v, sizeof v,
-                                              num(p, "ns_per_op_p50"),
+                                              op_ns(p, "p50"),
                                               lc->fig)
                         : "",
                 NULL);
@@ -576,7 +605,7 @@ static void section_fraud(struct report *r, const struct json *j)
 {
     struct fmt f = {0};
     fraud_lede(r, j);
-    const struct json *rows = report_rows_with(j, "latency_p50_us");
+    const struct json *rows = report_rows_with(j, "tx_per_s");
     if (!rows) {
         rdoc_para(&r->doc, "The JSON has no fraud rows.");
         return;
@@ -594,8 +623,8 @@ static void section_fraud(struct report *r, const struct json *j)
             k1000 = row;
     }
     if (k1 && k1000 && off) {
-        double s1 = num(k1, "stop_latency_mean_us"),
-               s1000 = num(k1000, "stop_latency_mean_us");
+        double s1 = report_us(k1, "stop_latency_mean"),
+               s1000 = report_us(k1000, "stop_latency_mean");
         double t1 = num(k1, "tx_per_s"), t1000 = num(k1000, "tx_per_s");
         rdoc_para(&r->doc,
                   "Checking at every look-up (K = 1), the losers stopped %s "
@@ -627,10 +656,10 @@ static void section_fraud(struct report *r, const struct json *j)
         else
             snprintf(k, sizeof k, "%s", label ? NUM(&f, atof(label)) : "?");
         row_put(r, t, k, RATE(&f, num(row, "tx_per_s")),
-                NS2(&f, num(row, "latency_p50_us") * 1e3,
-                    num(row, "latency_p99_us") * 1e3),
-                NS2(&f, num(row, "stop_latency_mean_us") * 1e3,
-                    num(row, "stop_latency_p99_us") * 1e3),
+                NS2(&f, report_us(row, "latency_p50") * 1e3,
+                    report_us(row, "latency_p99") * 1e3),
+                NS2(&f, report_us(row, "stop_latency_mean") * 1e3,
+                    report_us(row, "stop_latency_p99") * 1e3),
                 NUM(&f, num(row, "wasted_per_claim")), NULL, NULL);
     }
 }

@@ -31,7 +31,7 @@ const char *const rplot_colour[RPLOT_MAX_SERIES] = {
 struct axis {
     bool log;
     enum rplot_unit unit;
-    double lo, hi;   /* the range, in axis space (log10 of values on a log axis) */
+    double lo, hi;   /* the range, in axis space (log10 on a log axis) */
     double p0, p1;   /* drawing positions of lo and hi */
     size_t n;
     double tick[MAX_TICKS]; /* in axis space */
@@ -224,9 +224,10 @@ static double log_nice(double v, bool up)
 
 /* Ticks of a log axis over [mn, mx] (both > 0), the range ending at 1, 2
  * or 5 times a power of ten (starting at a power of ten with `decade`, so
- * that bars rising from the axis's foot are never flat): the powers of ten, every few when there are
- * many decades; 2 and 5 times them too over up to two decades, unlabelled
- * minor ticks 2..9 over up to six. */
+ * that bars rising from the axis's foot are never flat): the powers of
+ * ten, every few when there are many decades; 2 and 5 times them too over
+ * up to two decades, unlabelled minor ticks 2..9 over up to six, and the
+ * axis's ends when no label is near them. */
 static void ticks_log(struct axis *a, double mn, double mx, bool decade)
 {
     double l0 = floor(log10(mn)), l1 = ceil(log10(mx));
@@ -248,6 +249,17 @@ static void ticks_log(struct axis *a, double mn, double mx, bool decade)
             a->label[a->n] = m == 1 || (decades <= 2 && (m == 2 || m == 5));
             a->tick[a->n++] = t;
         }
+    }
+    /* An axis that ends between powers of ten says where (2 µs, 5,000),
+     * unless a label is already near. */
+    for (size_t end = 0; end < 2 && a->n > 1; end++) {
+        size_t i = end ? a->n - 1 : 0;
+        bool near = false;
+        for (size_t j = 0; j < a->n; j++)
+            near |= a->label[j] && j != i &&
+                    fabs(a->tick[j] - a->tick[i]) < 0.12 * (a->hi - a->lo);
+        if (fabs(a->tick[i] - (end ? a->hi : a->lo)) < 1e-9 && !near)
+            a->label[i] = true;
     }
 }
 
@@ -406,7 +418,8 @@ static void draw_lines(FILE *f, const struct rplot *p, const struct axis *ax,
         }
         if (n == 0)
             continue;
-        fprintf(f, "<g stroke=\"%s\" fill=\"%s\">\n", rplot_colour[k], rplot_colour[k]);
+        fprintf(f, "<g stroke=\"%s\" fill=\"%s\">\n", rplot_colour[k],
+                rplot_colour[k]);
         for (size_t j = 0; j < n; j++) {
             size_t i = ord[j];
             double lo, hi;
@@ -554,7 +567,8 @@ static void legend_draw(FILE *f, const struct rplot *p,
 {
     for (size_t k = 0; k < p->n_series; k++) {
         double x = lg->x_of[k], y = y0 + 22 * (double)lg->row_of[k];
-        fprintf(f, "<g stroke=\"%s\" fill=\"%s\">", rplot_colour[k], rplot_colour[k]);
+        fprintf(f, "<g stroke=\"%s\" fill=\"%s\">", rplot_colour[k],
+                rplot_colour[k]);
         if (p->bars)
             fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"22\" "
                        "height=\"12\" stroke=\"none\"/>",
@@ -635,10 +649,13 @@ int rplot_svg(const struct rplot *p, FILE *f)
     double legend_y = xlab_y + 28;
     double h = legend ? legend_y + 22 * (double)(lg.rows - 1) + 12
                       : xlab_y + 14;
-    ax.p0 = left;
-    ax.p1 = left + pw;
-    ay.p0 = y0;
-    ay.p1 = top;
+    /* A line chart's points keep clear of the frame (a marker or an error
+     * bar at the end of an axis would sit on it); bars stand on it. */
+    double inset = p->bars ? 0 : 10;
+    ax.p0 = left + inset;
+    ax.p1 = left + pw - inset;
+    ay.p0 = y0 - inset;
+    ay.p1 = top + inset;
 
     fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"rplot\" "
                "viewBox=\"0 0 %.0f %.0f\" width=\"100%%\" role=\"img\" "

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 # The man pages coord(1) and libcoord(3) and the bash completion, generated
-# at build time from the built tool's own --help texts, README.md's library
+# at build time from the built tool's option tables (coord help
+# --options-json), README.md's library
 # overview and the public headers (scripts/gen-man.py,
 # scripts/gen-completion.py), so they cannot drift from them; installed to
 # share/man and share/bash-completion/completions. scdoc(1) renders the
@@ -28,7 +29,7 @@ add_custom_command(OUTPUT ${coord_gen_dir}/coord.bash
   COMMAND ${COORD_PYTHON3} ${PROJECT_SOURCE_DIR}/scripts/gen-completion.py
     $<TARGET_FILE:coord_cli> ${coord_gen_dir}/coord.bash
   DEPENDS coord_cli ${PROJECT_SOURCE_DIR}/scripts/gen-completion.py ${coord_help_py}
-  COMMENT "Generating the bash completion from coord --help"
+  COMMENT "Generating the bash completion from the option tables"
   VERBATIM)
 add_custom_target(coord_completion ALL DEPENDS ${coord_gen_dir}/coord.bash)
 install(FILES ${coord_gen_dir}/coord.bash

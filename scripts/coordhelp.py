@@ -1,12 +1,11 @@
 # SPDX-License-Identifier: MIT
-"""What the coord tool says about itself: its commands (`coord --help`) and
-each command's usage, text and options (`coord CMD --help`). The man page
-and the bash completion are generated from this at build time, so neither
-can drift from the tool (scripts/gen-man.py, scripts/gen-completion.py)."""
-import re
+"""What the coord tool says about itself: every command's option table,
+as `coord help --options-json` dumps it (cli/opts.c; fields in docs/cli.md),
+and the tool's own `coord --help`. The man page and the bash completion are
+generated from these at build time, so neither can drift from the tool
+(scripts/gen-man.py, scripts/gen-completion.py)."""
+import json
 import subprocess
-
-OPTION = re.compile(r"(?<![\w-])(--[a-z][a-z0-9-]*)")
 
 
 def run(coord, *args):
@@ -16,42 +15,44 @@ def run(coord, *args):
     return out.stdout
 
 
-def commands(coord):
-    """[(name, summary)] in the order `coord --help` lists them."""
-    found, inside = [], False
-    for line in run(coord, "--help").splitlines():
-        if line.strip() == "commands:":
-            inside = True
-        elif inside and not line.strip():
-            break
-        elif inside:
-            name, _, summary = line.strip().partition(" ")
-            found.append((name, summary.strip()))
-    if not found:
-        raise SystemExit("coordhelp: no commands in `coord --help`")
-    return found
+def tables(coord):
+    """[command] in the order `coord --help` lists them; each a dict with
+    name, summary, synopsis, about, epilog and options (each with long,
+    short, kind, arg, help, default, group, choices, ...)."""
+    dump = json.loads(run(coord, "help", "--options-json"))
+    if dump.get("schema") != "coord.options/1" or not dump.get("commands"):
+        raise SystemExit("coordhelp: `coord help --options-json` has no "
+                         "coord.options/1 commands")
+    return dump["commands"]
 
 
-def options(text):
-    """Every --option named in a help text, in order, once each."""
-    seen = []
-    for opt in OPTION.findall(text):
-        if opt not in seen:
-            seen.append(opt)
-    return seen
+def term(opt):
+    """An option as its help shows it: "-h, --help", "--runs R",
+    "--claim cas|lock"."""
+    t = (opt["short"] + ", " if opt["short"] else "") + opt["long"]
+    if opt["kind"] == "flag":
+        return t
+    if opt["kind"] == "choice" and opt["arg"] in (None, "VALUE"):
+        return t + " " + "|".join(opt["choices"])
+    return t + " " + opt["arg"]
 
 
-def values(text):
-    """{option: [words]} for options documented with a choice of lowercase
-    words, such as `--claim cas|lock` or `--interval N|auto`."""
-    found = {}
-    for opt, choice in re.findall(r"(--[a-z][a-z0-9-]*)[ =]([A-Za-z]+(?:\|[A-Za-z]+)+)", text):
-        words = [w for w in choice.split("|") if w.islower()]
-        if words:
-            found.setdefault(opt, words)
-    return found
-
-
-def with_value(text):
-    """Options followed by an argument name (`--out DIR`, `--runs N`)."""
-    return sorted(set(re.findall(r"(--[a-z][a-z0-9-]*)[ =](?:[A-Z][A-Z0-9]*\b|[a-z]+\|)", text)))
+def description(opt):
+    """An option's help line with what the table adds: the choices, the
+    range of a number, the default."""
+    text = opt["help"]
+    if opt["kind"] == "choice":
+        text += "; one of: " + ", ".join(opt["choices"])
+    if opt["kind"] in ("uint", "uints") and opt["max"] < 2**64 - 1:
+        text += "; %s from %d to %d" % (
+            "numbers" if opt["kind"] == "uints" else "a number",
+            opt["min"], opt["max"])
+        if opt.get("word"):
+            text += " or " + opt["word"]
+    if opt["default"]:
+        text += " (default " + opt["default"] + ")"
+    if opt["repeatable"]:
+        text += " (may be repeated)"
+    if opt["required"]:
+        text += " (required)"
+    return text

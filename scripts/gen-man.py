@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: MIT
 """Writes the scdoc sources of the man pages at build time, from the one
 place each fact lives, so the pages cannot drift:
-  coord(1): `coord --help` and every `coord COMMAND --help` (the tool's own
-    text, from cli/), laid out as NAME, SYNOPSIS, one section per command
-    with its usage, description and every option.
+  coord(1): `coord --help` and the tool's option tables (`coord help
+    --options-json`, from cli/), laid out as NAME, SYNOPSIS, one section
+    per command with its usage, description and every option.
   libcoord(3): the library overview of README.md ("## The library": error
     convention, the objects, sharing, crashes) and, per public header in
     include/coord/, every function's prototype and its documented contract
@@ -98,6 +98,25 @@ def help_body(text):
     return "\n".join(out)
 
 
+def synopsis_lines(name, synopsis, width=78):
+    """`coord NAME SYNOPSIS` wrapped at `width`, never inside a bracket."""
+    lead = "coord %s " % name
+    if "\n" in synopsis:  # laid out by hand for "usage: coord NAME "
+        first, *rest = synopsis.split("\n")
+        cut = len("usage: ")
+        return [(lead + first).rstrip()] + [
+            (line[cut:] if line[:cut].isspace() else line).rstrip()
+            for line in rest]
+    lines, line = [], lead.rstrip()
+    for item in re.findall(r"\[[^\]]*\]|\([^)]*\)|\S+", synopsis):
+        if len(line) + 1 + len(item) > width and line.strip() != lead.strip():
+            lines.append(line)
+            line = " " * len(lead) + item
+        else:
+            line += " " + item
+    return lines + [line]
+
+
 def coord_page(coord, version):
     top = coordhelp.run(coord, "--help")
     paras = re.split(r"\n\s*\n", top.strip())
@@ -107,23 +126,38 @@ def coord_page(coord, version):
          "# SYNOPSIS\n",
          "*coord* [*--help* | *--version*] _COMMAND_ [_OPTIONS_]\n",
          "*coord* _COMMAND_ *--help*\n",
+         "*coord help* [_COMMAND_]\n",
          "# DESCRIPTION\n", esc(paras[1].strip()) + "\n",
-         "Each command is described below, from its own *--help* text. "
+         "Each command is described below, with every option of its option "
+         "table (the same table parses the command line and writes "
+         "*coord* _COMMAND_ *--help*). Options take their value as "
+         "*--name value* or *--name=value*; *--* ends the options. Numbers "
+         "are whole and may end in k, M or G (10^3, 10^6, 10^9). A mistyped "
+         "command or option is a usage error that names the closest one. "
          "The commands are:\n"]
-    cmds = coordhelp.commands(coord)
-    for name, summary in cmds:
-        s.append("*%s*\n\t%s\n" % (name, esc(summary)))
+    cmds = coordhelp.tables(coord)
+    for c in cmds:
+        s.append("*%s*\n\t%s\n" % (c["name"], esc(c["summary"])))
     s.append("*--help*, *-h*\n\tlist the commands and exit\n")
     s.append("*--version*, *-V*\n\tprint the version and exit\n")
     s.append("# COMMANDS\n")
-    for name, summary in cmds:
-        text = coordhelp.run(coord, name, "--help")
-        head, _, body = text.partition("\n\n")
-        usage = head.replace("usage: ", "", 1).split("\n")
-        s.append("## coord %s\n" % name)
-        s.append(esc(sentence(summary)) + ".\n")
-        s.append("```\n" + "\n".join(u.rstrip() for u in usage) + "\n```\n")
-        s.append(help_body(body))
+    for c in cmds:
+        s.append("## coord %s\n" % c["name"])
+        s.append(esc(sentence(c["summary"])) + ".\n")
+        s.append("```\n" + "\n".join(synopsis_lines(c["name"], c["synopsis"]))
+                 + "\n```\n")
+        if c["about"]:
+            s.append(help_body(c["about"]))
+        group = None
+        s.append("Options:\n")
+        for o in c["options"]:
+            if o["group"] and o["group"] != group:
+                s.append(esc(sentence(o["group"])) + ":\n")
+            group = o["group"]
+            s.append(term(coordhelp.term(o)) + "\n\t"
+                     + esc(coordhelp.description(o)) + "\n")
+        if c["epilog"]:
+            s.append(help_body(c["epilog"]))
     s.append("# EXIT STATUS\n")
     s.append(esc(paras[-1].split("Exit status:", 1)[-1].strip()) + "\n")
     s.append("# SEE ALSO\n")

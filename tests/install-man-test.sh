@@ -3,8 +3,10 @@
 # The installed man pages: coord(1) and libcoord(3) land in share/man,
 # `man -l` renders them with every groff warning on and prints none (in the
 # C locale and in UTF-8), and they say everything the sources say: coord(1)
-# names every command of `coord --help` and every option of each
-# `coord CMD --help`; libcoord(3) every function the public headers declare.
+# names every command of `coord --help` and, in that command's section,
+# every option of its option table (`coord help --options-json`) with its
+# help text and every choice; libcoord(3) every function the public headers
+# declare.
 # Usage: install-man-test.sh SRC BUILD. Exit 77 = skipped (no scdoc).
 src=$1
 build=$2
@@ -34,19 +36,34 @@ text3=$(LC_ALL=C MANWIDTH=5000 man -l "$man3" 2>/dev/null)
 has() { printf '%s\n' "$1" | grep -qF -- "$2"; }
 cmds=$("$build/coord" --help | awk '/^commands:/ { on = 1; next } on && NF == 0 { exit } on { print $1 }')
 [ -n "$cmds" ] || { echo "FAIL: no commands in coord --help"; exit 1; }
+# One line per option: COMMAND<TAB>--long<TAB>help<TAB>choice choice...
+table=$("$build/coord" help --options-json | python3 -c '
+import json, sys
+for c in json.load(sys.stdin)["commands"]:
+    for o in c["options"]:
+        print("\t".join([c["name"], o["long"], o["help"], " ".join(o["choices"])]))')
 n=0
 for c in $cmds; do
   has "$text1" "coord $c" || { echo "FAIL: coord(1) lacks the command $c"; fail=1; }
-  for o in $("$build/coord" "$c" --help | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u); do
-    has "$text1" "$o" || { echo "FAIL: coord(1) lacks $c $o"; fail=1; }
+  # The command's section: from its heading to the next one.
+  section=$(printf '%s\n' "$text1" | awk -v h="coord $c" '$0 ~ /^   [^ ]/ { on = ($0 == "   " h) } on')
+  [ -n "$section" ] || { echo "FAIL: coord(1) has no section 'coord $c'"; fail=1; continue; }
+  while IFS=$'\t' read -r cmd long help choices; do
+    [ "$cmd" = "$c" ] || continue
+    has "$section" "$long" || { echo "FAIL: coord(1) 'coord $c' lacks $long"; fail=1; }
+    has "$section" "$(printf '%s' "$help" | LC_ALL=C sed 's/\xc2\xb5/u/g')" || { echo "FAIL: coord(1) 'coord $c' lacks the help of $long: $help"; fail=1; }
+    for w in $choices; do
+      has "$section" "$w" || { echo "FAIL: coord(1) 'coord $c' lacks $long's choice $w"; fail=1; }
+    done
     n=$((n + 1))
-  done
+  done <<< "$table"
 done
+[ "$n" -gt 40 ] || { echo "FAIL: found only $n options in the option tables"; fail=1; }
 m=0
 for f in $(sed -n 's/^\(COORD_EXTERN\|static inline\) .*\b\(coord_[a-z0-9_]*\)(.*/\2/p' "$src"/include/coord/*.h); do
   has "$text3" "$f" || { echo "FAIL: libcoord(3) lacks $f"; fail=1; }
   m=$((m + 1))
 done
 [ "$m" -gt 50 ] || { echo "FAIL: found only $m functions in the headers"; fail=1; }
-[ $fail = 0 ] && echo "man pages render without warnings; coord(1) has the $(echo $cmds | wc -w) commands and $n options, libcoord(3) the $m functions"
+[ $fail = 0 ] && echo "man pages render without warnings; coord(1) has the $(echo $cmds | wc -w) commands and their $n options, libcoord(3) the $m functions"
 exit $fail

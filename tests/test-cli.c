@@ -156,6 +156,26 @@ TEST(cli_every_usage_error_is_one_line_exit_2)
         {"spectrum", {"--runs", "2", NULL}, "--runs must be in [3, "},
         {"queue", {"--quick", "--quick", NULL}, "--quick given twice"},
         {"manager", {"--max-key", "7", NULL}, "--socket PATH is required"},
+        {"primes", {"--claim", "lok", NULL}, "did you mean 'lock'?"},
+        {"primes", {"--partition", "zigzag", NULL},
+         "--partition must be blocks or interleaved, got 'zigzag'"},
+        {"interval", {"--intervals", "1,,10", NULL}, "an empty item"},
+        {"interval", {"--intervals", "10,0", NULL}, "must be in [1, "},
+        {"interval", {"--work", "light", NULL}, "cheap, heavy or both"},
+        {"interval", {"--plot", "x.gif", NULL}, "must end in .png or .svg"},
+        {"fraud", {"--rate", "0.7", NULL}, "--rate needs a number in [0, 0.5]"},
+        {"fraud", {"--rate", "nan", NULL}, "--rate needs a number"},
+        {"fraud", {"--rate", "0x0.1", NULL}, "--rate needs a number"},
+        {"fraud", {"--rate", " 0.1", NULL}, "--rate needs a number"},
+        {"help", {"--bogus", NULL}, "unknown option '--bogus'"},
+        {"fraud", {"--intervals", "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16",
+                   NULL}, "at most 15 values"},
+        {"advise", {"--shape", "flg", NULL}, "did you mean 'flag'?"},
+        {"advise", {"--shape", "flag", "--per-task", "0", NULL},
+         "--per-task needs a number in (0, "},
+        {"report", {"--out", "", NULL}, "got an empty one"},
+        {"report", {"--timeout", "1M", NULL}, "--timeout must be in [1, 86400]"},
+        {"help", {"gc", "waste", NULL}, "at most one command"},
         {"manager", {"--socket", "/tmp/x.sock", "--spin-us", "2M", NULL},
          "--spin-us must be in [0, 1000000]"},
     };
@@ -206,6 +226,74 @@ TEST(cli_help_lists_every_option)
     }
 }
 
+/* True when `text` holds `word` followed by a space or a line end. */
+static bool has_word(const char *text, const char *word)
+{
+    size_t n = strlen(word);
+    for (const char *at = strstr(text, word); at; at = strstr(at + 1, word))
+        if (at[n] == ' ' || at[n] == '\n')
+            return true;
+    return false;
+}
+
+/* Lines of a --help's option list: "  --name ..." or "  -x, --name ...". */
+static int option_lines(const char *help)
+{
+    int n = 0;
+    const char *s = strstr(help, "\noptions:\n");
+    for (; s && (s = strchr(s, '\n')) != NULL; s++)
+        n += !strncmp(s + 1, "  --", 4) ||
+             (!strncmp(s + 1, "  -", 3) && !strncmp(s + 5, ", --", 4));
+    return n;
+}
+
+/* The dump (`coord help --options-json`) and every `coord CMD --help` name
+ * the same options: each option of a command's table is a line of its
+ * help's option list, and that list has no other line. */
+TEST(cli_options_dump_matches_help)
+{
+    static char dump[1 << 18];
+    const char *argv[] = {COORD_CLI_PATH, "help", "--options-json", NULL};
+    int st = test_run(argv, dump, sizeof dump, err, sizeof err, 30000);
+    ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    ASSERT_TRUE(strncmp(dump, "{\"schema\":\"coord.options/1\",", 28) == 0);
+    ASSERT_LT(strlen(dump), sizeof dump - 1);
+    int commands = 0, options = 0;
+    for (char *c = strstr(dump, "{\"name\":\""); c;) {
+        char name[32];
+        ASSERT_EQ(sscanf(c, "{\"name\":\"%31[a-z]\"", name), 1);
+        char *next = strstr(c + 1, "{\"name\":\"");
+        ASSERT_EQ(cli(name, "--help", NULL), 0);
+        int n = 0;
+        for (char *o = strstr(c, "{\"long\":\"--"); o && (!next || o < next);
+             o = strstr(o + 1, "{\"long\":\"--")) {
+            char opt[48], want[64], want_short[64];
+            ASSERT_EQ(sscanf(o, "{\"long\":\"%47[a-z0-9-]\"", opt), 1);
+            snprintf(want, sizeof want, "\n  %s", opt);
+            snprintf(want_short, sizeof want_short, ", %s", opt);
+            if (!has_word(out, want) && !has_word(out, want_short))
+                test__fail(__FILE__, __LINE__, "coord %s --help lacks %s",
+                           name, opt);
+            n++;
+        }
+        if (n != option_lines(out))
+            test__fail(__FILE__, __LINE__, "coord %s: %d options in the "
+                       "dump, %d in --help", name, n, option_lines(out));
+        options += n;
+        commands++;
+        c = next;
+    }
+    /* Every command of `coord --help` has its table in the dump. */
+    ASSERT_EQ(cli("--help", NULL, NULL), 0);
+    const char *list = strstr(out, "commands:\n");
+    ASSERT_TRUE(list != NULL);
+    int listed = 0;
+    for (const char *l = list + 10; !strncmp(l, "  ", 2); l = strchr(l, '\n') + 1)
+        listed++;
+    ASSERT_EQ(commands, listed);
+    ASSERT_GT(options, 40);
+}
+
 #define TEST_LIST(X)                                                           \
     X(cli_version_and_help)                                                    \
     X(cli_usage_errors_exit_2_with_one_line)                                   \
@@ -214,6 +302,7 @@ TEST(cli_help_lists_every_option)
     X(cli_did_you_mean_options)                                                \
     X(cli_every_usage_error_is_one_line_exit_2)                                \
     X(cli_double_dash_ends_options)                                            \
-    X(cli_help_lists_every_option)
+    X(cli_help_lists_every_option)                                             \
+    X(cli_options_dump_matches_help)
 #define HELPER_LIST(X)
 TEST_MAIN()
