@@ -145,7 +145,10 @@ static bool check_choice(const struct opt_cmd *cmd, const struct opt *o,
     return false;
 }
 
-int opt_parse_u64(const char *text, uint64_t *out)
+/* A whole unsigned decimal with an optional k/M/G suffix (10^3, 10^6,
+ * 10^9), no sign or space, into *out. Returns 0, -1 when `text` is no such
+ * number, -2 when it does not fit in 64 bits. */
+static int parse_u64(const char *text, uint64_t *out)
 {
     if (*text < '0' || *text > '9')
         return -1; /* strtoull would take a sign or spaces */
@@ -175,7 +178,7 @@ static bool check_uint(const struct opt_cmd *cmd, const struct opt *o,
         *out = o->word_value;
         return true;
     }
-    int r = opt_parse_u64(val, &v);
+    int r = parse_u64(val, &v);
     if (r == -2) {
         cli_error(cmd->name, "%s: '%s' is too large (at most %llu)", shown,
                   val, (unsigned long long)o->max);
