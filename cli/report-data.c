@@ -188,7 +188,8 @@ size_t report_spectrum_rows(const struct json *j, struct spec_row *out,
                                   json_path(j, "python.rows")};
     for (int k = 0; k < 3; k++) {
         const struct json *rows = srcs[k];
-        if (!rows || !report_array_of_objects(rows) || (k == 1 && rows == srcs[0]))
+        if (!rows || !report_array_of_objects(rows) ||
+            (k == 1 && rows == srcs[0]))
             continue;
         for (size_t i = 0; i < rows->n && n < cap; i++) {
             const struct json *row = rows->items[i];
