@@ -79,19 +79,29 @@ int adv_cache_write(const struct adv_cache_row *rows, size_t n, bool quick,
         unlink(tmp);
         return r;
     }
-    fprintf(f, "{\"schema\":\"%s\",\"coord_version\":\"%s\","
-               "\"written_at_s\":%lld,\"boot_time_s\":%lld,\"quick\":%s,"
-               "\"runs\":%d,\"rows\":[",
-            ADV_CACHE_SCHEMA, coord_version_string(), (long long)time(NULL),
-            adv_boot_time(), quick ? "true" : "false", runs);
+    /* The cache keeps its own schema (ADV_CACHE_SCHEMA): a cost per
+     * operation as a fraction of a nanosecond, as adv_costs_from_json
+     * reads it. */
+    struct jw w;
+    jw_init(&w, f);
+    jw_object(&w);
+    jw_kstr(&w, "schema", ADV_CACHE_SCHEMA);
+    jw_kstr(&w, "coord_version", coord_version_string());
+    jw_kint(&w, "written_at_s", (long long)time(NULL));
+    jw_kint(&w, "boot_time_s", adv_boot_time());
+    jw_kbool(&w, "quick", quick);
+    jw_kint(&w, "runs", runs);
+    jw_karray(&w, "rows");
     for (size_t i = 0; i < n; i++) {
-        fprintf(f, "%s{\"mechanism\":", i ? "," : "");
-        cli_json_str(f, rows[i].mechanism);
-        fprintf(f, ",\"impl\":");
-        cli_json_str(f, rows[i].impl);
-        fprintf(f, ",\"ns_per_op_p50\":%.6g}", rows[i].ns_p50);
+        jw_object(&w);
+        jw_kstr(&w, "mechanism", rows[i].mechanism);
+        jw_kstr(&w, "impl", rows[i].impl);
+        jw_knum(&w, "ns_per_op_p50", rows[i].ns_p50);
+        jw_object_end(&w);
     }
-    fprintf(f, "]}\n");
+    jw_array_end(&w);
+    jw_object_end(&w);
+    jw_finish(&w);
     bool ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
     r = ok ? 0 : -errno;
     if (fclose(f) != 0 && ok)

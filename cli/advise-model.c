@@ -27,7 +27,11 @@ bool adv_costs_from_json(const struct json *j, struct adv_costs *out,
         const struct json *row = rows->items[i];
         const char *mech = json_str(json_get(row, "mechanism"));
         const char *impl = json_str(json_get(row, "impl"));
-        double v = json_num(json_get(row, "ns_per_op_p50"), NAN);
+        /* coord.spectrum/2 writes integer picoseconds; the cache file
+         * and /1 documents a fractional ns_per_op_p50. */
+        double v = json_num(json_get(row, "per_op_p50_ps"), NAN) / 1e3;
+        if (!isfinite(v))
+            v = json_num(json_get(row, "ns_per_op_p50"), NAN);
         if (!mech || !impl || !isfinite(v) || v <= 0 || v > 1e10)
             continue;
         bool py = !strcmp(impl, "python");

@@ -39,7 +39,9 @@ struct adv_costs {
 /*
  * adv_costs_from_json: reads the rows of a spectrum result (the object
  * `coord spectrum --json` prints, or the cache file): "rows": [{"mechanism",
- * "impl" ("coord" | "python"), "ns_per_op_p50"}, ...]. Untrusted input:
+ * "impl" ("coord" | "python"), "per_op_p50_ps" (integer picoseconds,
+ * coord.spectrum/2) or "ns_per_op_p50" (the cache file, spectrum/1)}, ...].
+ * Untrusted input:
  * a row with a missing, non-finite, non-positive or absurd (over 10 s)
  * figure is ignored. Returns true when every coord row the model needs is
  * present; false otherwise (with the first missing row's name in *missing).

@@ -9,6 +9,8 @@
 
 #include <coord.h>
 
+#include "json-write.h"
+
 /*
  * `coord primes --mpi`: every rank of mpirun runs the same command; the
  * ranks are the workers and only rank 0 prints.
@@ -26,9 +28,9 @@ int primes_mpi_search(const coord_search_opts *o, coord_probe_fn probe,
                       void *arg, void *result, size_t result_size,
                       coord_search_stats *st);
 
-/* The MPI set-up, for the report: a text line, or with `json` the member
- * ,"mpi":{...} to put inside the command's JSON object. */
-void primes_mpi_describe(FILE *f, bool json);
+/* The MPI set-up, for the report: a text line on `f`, or with a writer
+ * `w` (not NULL) the member "mpi":{...} of the command's open object. */
+void primes_mpi_describe(FILE *f, struct jw *w);
 
 /*
  * `coord spectrum` under mpirun: the MPI rows (the check on a shared
@@ -42,9 +44,10 @@ void primes_mpi_describe(FILE *f, bool json);
  * or built without MPI), or -1 after a one-line error (a row failed).
  */
 int spectrum_mpi_begin(bool quick, int runs);
-/* Print the MPI rows after the others: table lines, or with `json` the
- * row objects, each preceded by a comma. `flag_ns`: the flag_check row's
- * p50, for the "x flag" column. Nothing when there are none. */
-void spectrum_mpi_print(FILE *f, bool json, double flag_ns);
+/* Print the MPI rows after the others: table lines on `f`, or with a
+ * writer `w` (not NULL) the row objects into its open `rows` array.
+ * `flag_ns`: the flag_check row's p50, for the "x flag" column. Nothing
+ * when there are none. */
+void spectrum_mpi_print(FILE *f, struct jw *w, double flag_ns);
 
 #endif

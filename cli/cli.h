@@ -10,6 +10,8 @@
 
 #include <coord.h>
 
+#include "json-write.h"
+
 /* Exit codes of every subcommand. */
 #define CLI_OK 0
 #define CLI_RUNTIME 1
@@ -20,18 +22,20 @@ void cli_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 
-/* Write `s` as a JSON string literal (with quotes) to `f`. */
+/* Writes `s` as a JSON string literal (with quotes) to `f`: the writer's
+ * own escaping (json-write.c), for output that is not one jw document
+ * (the option tables' dump in opts.c). NULL writes "". */
 void cli_json_str(FILE *f, const char *s);
 
 /* Notes the machine's 1-minute load average before a command runs (main()
  * calls it once); cli_json_begin reports it. Not thread-safe. */
 void cli_json_note_start(void);
-/* Writes the envelope every `--json` output starts with (docs/json.md):
- * `{"schema":"coord.<command>/<version>","command":"<command>",
- * "coord_version":...,"machine":{...}` -- the object is left open and
- * without a trailing comma; the caller continues with `,"key":...` and
- * closes it. */
-void cli_json_begin(FILE *f, const char *command, int version);
+/* Opens the document's object on `w` and writes the envelope every
+ * `--json` output starts with (docs/json.md): "schema":
+ * "coord.<command>/<version>", "command", "coord_version", "machine":
+ * {...}. The object is left open: the caller adds its fields with the
+ * jw_k* calls, closes it with jw_object_end and ends with jw_finish. */
+void cli_json_begin(struct jw *w, const char *command, int version);
 /* The machine's boot time (`btime` of /proc/stat), seconds since the
  * epoch, or -1 when it cannot be read. */
 long long cli_boot_time_s(void);

@@ -136,65 +136,56 @@ static bool load_costs(const char *file, struct adv_costs *k,
     return true;
 }
 
-static void json_num_or_null(double v, const char *fmt)
+static void print_entry_json(struct jw *w, const struct adv_entry *e,
+                             bool ranked)
 {
-    if (v >= 0 && isfinite(v))
-        printf(fmt, v);
-    else
-        printf("null");
-}
-
-static void print_entry_json(const struct adv_entry *e, bool ranked)
-{
-    printf("{\"mechanism\":\"%s\",\"impl\":\"%s\",", e->mechanism, e->impl);
+    jw_object(w);
+    jw_kstr(w, "mechanism", e->mechanism);
+    jw_kstr(w, "impl", e->impl);
     if (ranked) {
-        printf("\"ns_per_task\":");
-        json_num_or_null(e->ns, e->ns >= 1000 ? "%.0f" : "%.4g");
-        printf(",\"share_of_task\":");
-        json_num_or_null(e->share, "%.4g");
-        printf(",");
+        jw_knum(w, "ns_per_task", e->ns >= 0 ? e->ns : NAN);
+        jw_knum(w, "share_of_task", e->share >= 0 ? e->share : NAN);
     }
-    printf("\"why\":");
-    cli_json_str(stdout, e->why);
-    printf(",\"rule_of_thumb\":");
-    cli_json_str(stdout, e->rule);
-    printf("}");
+    jw_kstr(w, "why", e->why);
+    jw_kstr(w, "rule_of_thumb", e->rule);
+    jw_object_end(w);
 }
 
 static void print_json(const struct adv_input *in, const struct calib *c,
                        const struct adv_result *res)
 {
-    cli_json_begin(stdout, "advise", 1);
-    printf(",\"calibration\":{\"source\":\"%s\",\"path\":", c->source);
-    if (c->have_path)
-        cli_json_str(stdout, c->path);
-    else
-        printf("null");
-    printf(",\"age_s\":");
-    json_num_or_null(c->age_s >= 0 ? round(c->age_s) : -1, "%.0f");
-    printf("},\"inputs\":{\"shape\":\"%s\",\"unit\":\"%s\","
-           "\"accesses\":%.6g,\"task_ns\":",
-           adv_shape_name(in->shape), in->per_iteration ? "iteration" : "task",
-           in->accesses);
-    json_num_or_null(in->task_ns > 0 ? round(in->task_ns) : -1, "%.0f");
-    printf(",\"processes\":%u,\"writers\":%u,\"size\":", in->processes,
-           adv_writers(in));
+    struct jw w;
+    jw_init(&w, stdout);
+    cli_json_begin(&w, "advise", 1);
+    jw_kobject(&w, "calibration");
+    jw_kstr(&w, "source", c->source);
+    jw_kstr(&w, "path", c->have_path ? c->path : NULL);
+    jw_kcount(&w, "age_s", c->age_s >= 0 ? round(c->age_s) : -1);
+    jw_object_end(&w);
+    jw_kobject(&w, "inputs");
+    jw_kstr(&w, "shape", adv_shape_name(in->shape));
+    jw_kstr(&w, "unit", in->per_iteration ? "iteration" : "task");
+    jw_knum(&w, "accesses", in->accesses);
+    jw_kns(&w, "task_ns", in->task_ns > 0 ? in->task_ns : -1);
+    jw_kuint(&w, "processes", in->processes);
+    jw_kuint(&w, "writers", adv_writers(in));
     if (in->size)
-        printf("%lu", in->size);
+        jw_kuint(&w, "size", in->size);
     else
-        printf("null");
-    printf(",\"unrelated\":%s,\"machines\":%u},\"ranking\":[",
-           in->unrelated ? "true" : "false", in->machines);
-    for (size_t i = 0; i < res->nrank; i++) {
-        printf(i ? "," : "");
-        print_entry_json(&res->rank[i], true);
-    }
-    printf("],\"excluded\":[");
-    for (size_t i = 0; i < res->nexcl; i++) {
-        printf(i ? "," : "");
-        print_entry_json(&res->excl[i], false);
-    }
-    printf("]}\n");
+        jw_knull(&w, "size");
+    jw_kbool(&w, "unrelated", in->unrelated);
+    jw_kuint(&w, "machines", in->machines);
+    jw_object_end(&w);
+    jw_karray(&w, "ranking");
+    for (size_t i = 0; i < res->nrank; i++)
+        print_entry_json(&w, &res->rank[i], true);
+    jw_array_end(&w);
+    jw_karray(&w, "excluded");
+    for (size_t i = 0; i < res->nexcl; i++)
+        print_entry_json(&w, &res->excl[i], false);
+    jw_array_end(&w);
+    jw_object_end(&w);
+    jw_finish(&w);
 }
 
 static void print_text(const struct adv_input *in,

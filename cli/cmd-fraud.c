@@ -119,15 +119,6 @@ static size_t interval_runs(const uint64_t *every, size_t n, struct run *runs)
     return n;
 }
 
-static void json_num(const char *key, double v, bool comma)
-{
-    printf("%s\"%s\":", comma ? "," : "", key);
-    if (isfinite(v))
-        printf("%.6g", v);
-    else
-        printf("null");
-}
-
 /* Opens the CSV for reading, refusing what is not a regular file (a
  * directory, a device such as /dev/zero, a FIFO): it would be read for
  * ever or fail with a misleading message. Returns NULL with the reason. */
@@ -370,90 +361,99 @@ int cmd_fraud(int argc, char **argv)
     for (size_t k = 0; k < n_runs; k++)
         all_same &= runs[k].same;
     if (json) {
-        cli_json_begin(stdout, "fraud", 1);
-        printf(",\"quick\":%s,\"source\":",
-               quick ? "true" : "false");
-        cli_json_str(stdout, csv ? csv : "generated");
+        /* coord.fraud/2: durations in integer ns (were *_us, loser_ms),
+         * the look-up cost in integer ps (was ns_per_lookup). */
+        struct jw w;
+        jw_init(&w, stdout);
+        cli_json_begin(&w, "fraud", 2);
+        jw_kbool(&w, "quick", quick);
+        jw_kstr(&w, "source", csv ? csv : "generated");
         if (csv)
-            printf(",\"seed\":null");
+            jw_knull(&w, "seed");
         else
-            printf(",\"seed\":%llu", (unsigned long long)g.seed);
-        printf(",\"transactions\":%zu,\"warmup\":%zu,"
-               "\"malformed_lines\":%zu,\"labelled\":%s,\"accounts\":%u,"
-               "\"merchants\":%u,\"depth\":%llu,\"target_us\":%llu,"
-               "\"claim\":\"%s\",\"workers\":%d",
-               m, first, bad,
-               labelled ? "true" : "false", na, nm,
-               (unsigned long long)depth, (unsigned long long)target_us,
-               locked ? "lock" : "cas", FRAUD_DET_COUNT);
-        json_num("fraud_rate", csv ? NAN : g.fraud_rate, true);
+            jw_kuint(&w, "seed", g.seed);
+        jw_kuint(&w, "transactions", m);
+        jw_kuint(&w, "warmup", first);
+        jw_kuint(&w, "malformed_lines", bad);
+        jw_kbool(&w, "labelled", labelled);
+        jw_kuint(&w, "accounts", na);
+        jw_kuint(&w, "merchants", nm);
+        jw_kuint(&w, "depth", depth);
+        jw_kuint(&w, "target_ns", target_us * 1000);
+        jw_kstr(&w, "claim", locked ? "lock" : "cas");
+        jw_kint(&w, "workers", FRAUD_DET_COUNT);
+        jw_knum(&w, "fraud_rate", csv ? NAN : g.fraud_rate);
         if (ref_q.tp + ref_q.fp + ref_q.fn + ref_q.tn > 0)
-            printf(",\"injected\":%zu", ref_q.tp + ref_q.fn);
+            jw_kuint(&w, "injected", ref_q.tp + ref_q.fn);
         else
-            printf(",\"injected\":null"); /* no labelled row */
-        printf(",\"detectors\":[");
+            jw_knull(&w, "injected"); /* no labelled row */
+        jw_karray(&w, "detectors");
         for (int d = 0; d < FRAUD_DET_COUNT; d++)
-            printf("%s\"%s\"", d ? "," : "", fraud_detector_name(d));
-        printf("],\"reference\":{\"flagged\":%zu", ref_flagged);
-        json_num("precision", ref_q.precision >= 0 ? ref_q.precision : NAN,
-                 true);
-        json_num("recall", ref_q.recall >= 0 ? ref_q.recall : NAN, true);
-        json_num("us_per_tx", ref_s * 1e6 / (double)m, true);
-        json_num("ns_per_lookup", ns_per_lookup, true);
-        printf(",\"lookups\":%llu},\"by_kind\":[",
-               (unsigned long long)ref_lookups);
-        for (int k = FRAUD_VELOCITY, c = 0; k < FRAUD_KIND_COUNT; k++) {
+            jw_str(&w, fraud_detector_name(d));
+        jw_array_end(&w);
+        jw_kobject(&w, "reference");
+        jw_kuint(&w, "flagged", ref_flagged);
+        jw_knum(&w, "precision", ref_q.precision >= 0 ? ref_q.precision : NAN);
+        jw_knum(&w, "recall", ref_q.recall >= 0 ? ref_q.recall : NAN);
+        jw_kns(&w, "per_tx_ns", ref_s * 1e9 / (double)m);
+        jw_kps(&w, "per_lookup_ps", ns_per_lookup * 1e3);
+        jw_kuint(&w, "lookups", ref_lookups);
+        jw_object_end(&w);
+        jw_karray(&w, "by_kind");
+        for (int k = FRAUD_VELOCITY; k < FRAUD_KIND_COUNT; k++) {
             if (!ref_q.injected[k])
                 continue;
-            printf("%s{\"kind\":\"%s\",\"injected\":%zu,\"caught\":%zu}",
-                   c++ ? "," : "", fraud_kind_name(k), ref_q.injected[k],
-                   ref_q.caught[k]);
+            jw_object(&w);
+            jw_kstr(&w, "kind", fraud_kind_name(k));
+            jw_kuint(&w, "injected", ref_q.injected[k]);
+            jw_kuint(&w, "caught", ref_q.caught[k]);
+            jw_object_end(&w);
         }
-        printf("],\"verdicts_identical\":%s,\"runs\":%zu,\"rows\":[",
-               all_same ? "true" : "false", n_runs);
+        jw_array_end(&w);
+        jw_kbool(&w, "verdicts_identical", all_same);
+        jw_kuint(&w, "runs", n_runs);
+        jw_karray(&w, "rows");
         for (size_t k = 0; k < n_runs; k++) {
             const struct run *r = &runs[k];
             /* check_mode: "off" (no early exit), "auto" or "fixed";
              * check_every: the fixed interval, null otherwise. */
             bool fixed = r->early_exit && strcmp(r->label, "auto") != 0;
-            printf("%s{\"check_mode\":\"%s\",\"check_every\":", k ? "," : "",
-                   fixed ? "fixed" : r->label);
+            jw_object(&w);
+            jw_kstr(&w, "check_mode", fixed ? "fixed" : r->label);
             if (fixed)
-                printf("%llu", (unsigned long long)r->every);
+                jw_kuint(&w, "check_every", r->every);
             else
-                printf("null");
-            printf(",\"early_exit\":%s", r->early_exit ? "true" : "false");
-            json_num("tx_per_s", r->st.tx_per_s, true);
-            json_num("latency_p50_us", r->st.latency_p50_us, true);
-            json_num("latency_p99_us", r->st.latency_p99_us, true);
-            json_num("round_p50_us", r->st.round_p50_us, true);
-            json_num("round_p99_us", r->st.round_p99_us, true);
-            printf(",\"claims\":%llu", (unsigned long long)r->st.claims);
-            json_num("stop_latency_mean_us", r->st.stop_mean_us, true);
-            json_num("stop_latency_p99_us", r->st.stop_p99_us, true);
-            printf(",\"wasted_lookups\":%llu",
-                   (unsigned long long)r->st.wasted);
-            json_num("wasted_per_claim",
-                     r->st.claims ? (double)r->st.wasted / r->st.claims : 0,
-                     true);
-            json_num("loser_ms", (double)r->st.wasted * ns_per_lookup / 1e6,
-                     true);
-            printf(",\"lookups\":%llu", (unsigned long long)r->st.iterations);
-            if (r->every == COORD_CHECK_AUTO && r->early_exit)
-                printf(",\"auto_every\":%llu,\"every_min\":%llu",
-                       (unsigned long long)r->st.every_max,
-                       (unsigned long long)r->st.every_min);
-            json_num("precision", r->q.precision >= 0 ? r->q.precision : NAN,
-                     true);
-            json_num("recall", r->q.recall >= 0 ? r->q.recall : NAN, true);
-            printf(",\"verdicts_match_reference\":%s,\"wins\":{",
-                   r->same ? "true" : "false");
+                jw_knull(&w, "check_every");
+            jw_kbool(&w, "early_exit", r->early_exit);
+            jw_knum(&w, "tx_per_s", r->st.tx_per_s);
+            jw_kns(&w, "latency_p50_ns", r->st.latency_p50_us * 1e3);
+            jw_kns(&w, "latency_p99_ns", r->st.latency_p99_us * 1e3);
+            jw_kns(&w, "round_p50_ns", r->st.round_p50_us * 1e3);
+            jw_kns(&w, "round_p99_ns", r->st.round_p99_us * 1e3);
+            jw_kuint(&w, "claims", r->st.claims);
+            jw_kns(&w, "stop_latency_mean_ns", r->st.stop_mean_us * 1e3);
+            jw_kns(&w, "stop_latency_p99_ns", r->st.stop_p99_us * 1e3);
+            jw_kuint(&w, "wasted_lookups", r->st.wasted);
+            jw_knum(&w, "wasted_per_claim",
+                    r->st.claims ? (double)r->st.wasted / r->st.claims : 0);
+            jw_kns(&w, "loser_ns", (double)r->st.wasted * ns_per_lookup);
+            jw_kuint(&w, "lookups", r->st.iterations);
+            if (r->every == COORD_CHECK_AUTO && r->early_exit) {
+                jw_kuint(&w, "auto_every", r->st.every_max);
+                jw_kuint(&w, "every_min", r->st.every_min);
+            }
+            jw_knum(&w, "precision", r->q.precision >= 0 ? r->q.precision : NAN);
+            jw_knum(&w, "recall", r->q.recall >= 0 ? r->q.recall : NAN);
+            jw_kbool(&w, "verdicts_match_reference", r->same);
+            jw_kobject(&w, "wins");
             for (int d = 0; d < FRAUD_DET_COUNT; d++)
-                printf("%s\"%s\":%llu", d ? "," : "", fraud_detector_name(d),
-                       (unsigned long long)r->st.wins[d]);
-            printf("}}");
+                jw_kuint(&w, fraud_detector_name(d), r->st.wins[d]);
+            jw_object_end(&w);
+            jw_object_end(&w);
         }
-        printf("]}\n");
+        jw_array_end(&w);
+        jw_object_end(&w);
+        jw_finish(&w);
     } else {
         printf("coord fraud: %zu transactions screened (%s, %zu earlier ones "
                "as history), %u accounts, %d detectors, ",

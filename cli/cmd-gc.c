@@ -9,18 +9,22 @@
 struct gc_ctx {
     bool json;
     int rows;
+    struct jw w;
 };
 
 static int print_entry(const coord_gc_entry *e, void *arg)
 {
     struct gc_ctx *c = arg;
     if (c->json) {
-        printf("%s{\"name\":", c->rows ? "," : "");
-        cli_json_str(stdout, e->name);
-        printf(",\"kind\":\"%s\",\"creator_pid\":%d,\"size\":%llu,"
-               "\"state\":\"%s\",\"removed\":%s}",
-               e->kind, e->creator_pid, (unsigned long long)e->size,
-               coord_gc_state_name(e->state), e->removed ? "true" : "false");
+        struct jw *w = &c->w;
+        jw_object(w);
+        jw_kstr(w, "name", e->name);
+        jw_kstr(w, "kind", e->kind);
+        jw_kint(w, "creator_pid", e->creator_pid);
+        jw_kuint(w, "size", e->size);
+        jw_kstr(w, "state", coord_gc_state_name(e->state));
+        jw_kbool(w, "removed", e->removed);
+        jw_object_end(w);
     } else {
         printf("%-40s %-7s %8d %10llu  %s%s\n", e->name, e->kind,
                e->creator_pid, (unsigned long long)e->size,
@@ -68,7 +72,7 @@ const struct opt_cmd cmd_gc_opts = {
 int cmd_gc(int argc, char **argv)
 {
     coord_gc_opts o = {NULL, false, 0};
-    struct gc_ctx c = {false, 0};
+    struct gc_ctx c = {.json = false};
     struct opt_parser p;
     opt_parse_init(&p, &cmd_gc_opts, argc, argv);
     int k;
@@ -91,23 +95,30 @@ int cmd_gc(int argc, char **argv)
     if (k != OPT_END)
         return opt_exit_status(k);
     if (c.json) {
-        cli_json_begin(stdout, "gc", 1);
-        printf(",\"files\":[");
+        jw_init(&c.w, stdout);
+        cli_json_begin(&c.w, "gc", 1);
+        jw_karray(&c.w, "files");
     } else {
         printf("%-40s %-7s %8s %10s  %s\n", "NAME", "KIND", "PID", "BYTES",
                "STATE");
     }
     int r = coord_gc_run(&o, print_entry, &c);
     if (r < 0) {
-        if (c.json)
-            printf("]}\n");
+        if (c.json) {
+            jw_array_end(&c.w);
+            jw_object_end(&c.w);
+            jw_finish(&c.w);
+        }
         cli_error("gc", "cannot scan /dev/shm: %s", coord_strerror(r));
         return CLI_RUNTIME;
     }
-    if (c.json)
-        printf("],\"removable\":%d,\"removed\":%s}\n", r,
-               o.remove ? "true" : "false");
-    else
+    if (c.json) {
+        jw_array_end(&c.w);
+        jw_kint(&c.w, "removable", r);
+        jw_kbool(&c.w, "removed", o.remove);
+        jw_object_end(&c.w);
+        jw_finish(&c.w);
+    } else
         printf("%d file(s), %d removable%s\n", c.rows, r,
                o.remove ? " (dead and abandoned ones removed)"
                         : " (use --remove to delete)");

@@ -613,68 +613,72 @@ int cmd_interval(int argc, char **argv)
                 auto_heavy = &cells[i];
         }
     if (c.json) {
-        cli_json_begin(stdout, "interval", 1);
-        printf(",\"workers\":%u,\"runs\":%d,"
-               "\"stops\":%d,"
-               "\"cheap_iteration_ps\":%.0f,"
-               "\"heavy_iteration_ps\":%.0f,\"rows\":[",
-               c.workers, c.runs, c.stops, cost[CHEAP] * 1000,
-               cost[HEAVY] * 1000);
+        struct jw w;
+        jw_init(&w, stdout);
+        cli_json_begin(&w, "interval", 1);
+        jw_kuint(&w, "workers", c.workers);
+        jw_kint(&w, "runs", c.runs);
+        jw_kint(&w, "stops", c.stops);
+        jw_kps(&w, "cheap_iteration_ps", cost[CHEAP] * 1000);
+        jw_kps(&w, "heavy_iteration_ps", cost[HEAVY] * 1000);
+        jw_karray(&w, "rows");
         for (int i = 0; i < ncells; i++) {
             const struct cell *x = &cells[i];
-            printf("%s{\"work\":\"%s\",\"interval\":", i ? "," : "",
-                   work_name[x->work]);
-            if (x->interval == COORD_CHECK_AUTO)
-                printf("\"auto\",\"auto_k\":%.0f,\"latency_won\":%s",
-                       x->every, x->latency_won ? "true" : "false");
-            else
-                printf("%llu", (unsigned long long)x->interval);
-            printf(",\"overhead_pct\":%.3f,\"stops\":%d", x->overhead_pct,
-                   x->stops);
-            if (x->stops > 0)
-                printf(",\"stop_latency_p50_ns\":%.0f,"
-                       "\"stop_latency_p99_ns\":%.0f}",
-                       x->stop_p50, x->stop_p99);
-            else
-                printf(",\"stop_latency_p50_ns\":null,"
-                       "\"stop_latency_p99_ns\":null}");
+            jw_object(&w);
+            jw_kstr(&w, "work", work_name[x->work]);
+            if (x->interval == COORD_CHECK_AUTO) {
+                jw_kstr(&w, "interval", "auto");
+                jw_kcount(&w, "auto_k", x->every);
+                jw_kbool(&w, "latency_won", x->latency_won);
+            } else {
+                jw_kuint(&w, "interval", x->interval);
+            }
+            jw_knum(&w, "overhead_pct", x->overhead_pct);
+            jw_kint(&w, "stops", x->stops);
+            jw_kns(&w, "stop_latency_p50_ns", x->stops > 0 ? x->stop_p50 : -1);
+            jw_kns(&w, "stop_latency_p99_ns", x->stops > 0 ? x->stop_p99 : -1);
+            jw_object_end(&w);
         }
-        printf("]");
+        jw_array_end(&w);
         if (auto_cheap || auto_heavy) {
-            printf(",\"targets\":{");
-            if (auto_cheap)
-                printf("\"auto_cheap_overhead_pct\":%.3f,"
-                       "\"auto_cheap_overhead_met\":%s",
-                       auto_cheap->overhead_pct,
-                       cheap_target_met(auto_cheap) ? "true" : "false");
-            if (auto_heavy)
-                printf("%s\"auto_heavy_stop_p50_ns\":%.0f,"
-                       "\"auto_heavy_stop_met\":%s",
-                       auto_cheap ? "," : "",
-                       auto_heavy->stops > 0 ? auto_heavy->stop_p50 : -1.0,
-                       heavy_target_met(auto_heavy) ? "true" : "false");
-            printf("}");
+            jw_kobject(&w, "targets");
+            if (auto_cheap) {
+                jw_knum(&w, "auto_cheap_overhead_pct", auto_cheap->overhead_pct);
+                jw_kbool(&w, "auto_cheap_overhead_met",
+                         cheap_target_met(auto_cheap));
+            }
+            if (auto_heavy) {
+                jw_kns(&w, "auto_heavy_stop_p50_ns",
+                       auto_heavy->stops > 0 ? auto_heavy->stop_p50 : -1.0);
+                jw_kbool(&w, "auto_heavy_stop_met",
+                         heavy_target_met(auto_heavy));
+            }
+            jw_object_end(&w);
         }
         if (c.vs_python) {
-            printf(",\"python\":{\"status\":");
+            jw_kobject(&w, "python");
             char status[300];
             snprintf(status, sizeof status, "%s%s",
                      pyrc == 0 ? "ok" : pyrc == 1 ? "skipped: " : "",
                      pyrc == 0 ? "" : why);
-            cli_json_str(stdout, status);
-            printf(",\"cheap_iteration_ps\":%.0f,"
-                   "\"heavy_iteration_ps\":%.0f,\"rows\":[",
-                   pycost[CHEAP] * 1000, pycost[HEAVY] * 1000);
-            for (int i = 0; i < npy; i++)
-                printf("%s{\"work\":\"%s\",\"interval\":%llu,"
-                       "\"overhead_pct\":%.3f,\"stop_latency_p50_ns\":%.0f,"
-                       "\"stop_latency_p99_ns\":%.0f}",
-                       i ? "," : "", work_name[py[i].work],
-                       (unsigned long long)py[i].interval, py[i].overhead_pct,
-                       py[i].stop_p50, py[i].stop_p99);
-            printf("]}");
+            jw_kstr(&w, "status", status);
+            jw_kps(&w, "cheap_iteration_ps", pycost[CHEAP] * 1000);
+            jw_kps(&w, "heavy_iteration_ps", pycost[HEAVY] * 1000);
+            jw_karray(&w, "rows");
+            for (int i = 0; i < npy; i++) {
+                jw_object(&w);
+                jw_kstr(&w, "work", work_name[py[i].work]);
+                jw_kuint(&w, "interval", py[i].interval);
+                jw_knum(&w, "overhead_pct", py[i].overhead_pct);
+                jw_kns(&w, "stop_latency_p50_ns", py[i].stop_p50);
+                jw_kns(&w, "stop_latency_p99_ns", py[i].stop_p99);
+                jw_object_end(&w);
+            }
+            jw_array_end(&w);
+            jw_object_end(&w);
         }
-        printf("}\n");
+        jw_object_end(&w);
+        jw_finish(&w);
     } else {
         char a[32], b[32];
         printf("coord interval (Example 27.2): %u workers", c.workers);

@@ -405,22 +405,25 @@ static void print_row(const struct row *r, uint64_t interval)
            every);
 }
 
-static void json_row(const struct row *r, bool first)
+static void json_row(struct jw *w, const struct row *r)
 {
-    printf("%s{\"impl\":\"%s\",\"mode\":\"%s\",\"found\":%s,"
-           "\"result\":%llu,\"winner\":%d,\"wall_p50_ns\":%.0f,"
-           "\"iterations\":%.0f,\"wasted\":%.0f,\"wasted_estimated\":%s,"
-           "\"stop_latency_p50_ns\":%.0f,\"check_every\":%.0f",
-           first ? "" : ",", !strcmp(r->lang, "C") ? "coord" : "python",
-           mode_key(r),
-           r->found ? "true" : "false", (unsigned long long)r->result,
-           r->winner, r->fig.wall_ns, r->fig.iterations, r->fig.wasted,
-           r->estimated ? "true" : "false", r->fig.stop_ns, r->fig.every);
-    if (r->persistent)
-        printf(",\"startup_ns\":%.0f,\"timing\":\"per search, after the "
-               "workers exist\"",
-               r->startup_ns);
-    printf("}");
+    jw_object(w);
+    jw_kstr(w, "impl", !strcmp(r->lang, "C") ? "coord" : "python");
+    jw_kstr(w, "mode", mode_key(r));
+    jw_kbool(w, "found", r->found);
+    jw_kuint(w, "result", r->result);
+    jw_kint(w, "winner", r->winner);
+    jw_kns(w, "wall_p50_ns", r->fig.wall_ns);
+    jw_kcount(w, "iterations", r->fig.iterations);
+    jw_kcount(w, "wasted", r->fig.wasted);
+    jw_kbool(w, "wasted_estimated", r->estimated);
+    jw_kns(w, "stop_latency_p50_ns", r->fig.stop_ns);
+    jw_kcount(w, "check_every", r->fig.every);
+    if (r->persistent) {
+        jw_kns(w, "startup_ns", r->startup_ns);
+        jw_kstr(w, "timing", "per search, after the workers exist");
+    }
+    jw_object_end(w);
 }
 
 int cmd_primes(int argc, char **argv)
@@ -460,49 +463,44 @@ int cmd_primes(int argc, char **argv)
         }
     }
     if (c.json) {
-        cli_json_begin(stdout, "primes", 1);
-        printf(",\"workers\":%u,\"range\":%llu,"
-               "\"start\":%llu,\"any\":%s,\"target\":%llu,\"hit_at\":%llu,"
-               "\"hit_worker\":%llu,\"claim\":\"%s\",\"partition\":\"%s\","
-               "\"interval\":",
-               c.workers, (unsigned long long)c.range,
-               (unsigned long long)c.start, c.any ? "true" : "false",
-               (unsigned long long)c.target, (unsigned long long)c.hit_at,
-               (unsigned long long)c.hit_worker,
-               c.claim == COORD_CLAIM_LOCK ? "lock" : "cas",
-               c.partition == COORD_PARTITION_BLOCKS ? "blocks"
-                                                     : "interleaved");
+        struct jw w;
+        jw_init(&w, stdout);
+        cli_json_begin(&w, "primes", 1);
+        jw_kuint(&w, "workers", c.workers);
+        jw_kuint(&w, "range", c.range);
+        jw_kuint(&w, "start", c.start);
+        jw_kbool(&w, "any", c.any);
+        jw_kuint(&w, "target", c.target);
+        jw_kuint(&w, "hit_at", c.hit_at);
+        jw_kuint(&w, "hit_worker", c.hit_worker);
+        jw_kstr(&w, "claim", c.claim == COORD_CLAIM_LOCK ? "lock" : "cas");
+        jw_kstr(&w, "partition", c.partition == COORD_PARTITION_BLOCKS
+                                     ? "blocks"
+                                     : "interleaved");
         if (c.interval == COORD_CHECK_AUTO)
-            printf("\"auto\"");
+            jw_kstr(&w, "interval", "auto");
         else
-            printf("%llu", (unsigned long long)c.interval);
-        printf(",\"runs\":%d", c.runs);
+            jw_kuint(&w, "interval", c.interval);
+        jw_kint(&w, "runs", c.runs);
         if (c.mpi)
-            primes_mpi_describe(stdout, true);
-        printf(",\"rows\":[");
-        bool first = true;
+            primes_mpi_describe(stdout, &w);
+        jw_karray(&w, "rows");
         for (int i = 0; i < nrows; i++)
-            if (rows[i].ok) {
-                json_row(&rows[i], first);
-                first = false;
-            }
-        printf("]");
+            if (rows[i].ok)
+                json_row(&w, &rows[i]);
+        jw_array_end(&w);
         if (c.vs_python) {
-            printf(",\"python\":");
-            cli_json_str(stdout, py_skipped ? "skipped: no python3"
-                                 : failed   ? (why[0][0] ? why[0] : why[1])
-                                            : "ok");
-            printf(",\"speedup\":{");
-            bool f2 = true;
+            jw_kstr(&w, "python", py_skipped ? "skipped: no python3"
+                                  : failed   ? (why[0][0] ? why[0] : why[1])
+                                             : "ok");
+            jw_kobject(&w, "speedup");
             for (int i = 0; i < nrows; i++)
-                if (speedup(&rows[i]) > 0) {
-                    printf("%s\"%s\":%.1f", f2 ? "" : ",", mode_key(&rows[i]),
-                           speedup(&rows[i]));
-                    f2 = false;
-                }
-            printf("}");
+                if (speedup(&rows[i]) > 0)
+                    jw_knum(&w, mode_key(&rows[i]), speedup(&rows[i]));
+            jw_object_end(&w);
         }
-        printf("}\n");
+        jw_object_end(&w);
+        jw_finish(&w);
         return failed ? CLI_RUNTIME : CLI_OK;
     }
     char a[32], b[32];
@@ -513,7 +511,7 @@ int cmd_primes(int argc, char **argv)
                                                  : "interleaved chunks",
            c.claim == COORD_CLAIM_LOCK ? "lock + double check" : "CAS");
     if (c.mpi)
-        primes_mpi_describe(stdout, false);
+        primes_mpi_describe(stdout, NULL);
     if (c.any)
         printf("hit: the first prime any worker meets (--any)\n");
     else

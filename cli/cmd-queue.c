@@ -525,41 +525,51 @@ static void print_table(const struct row *rows, size_t n,
 static void print_json(const struct row *rows, size_t n,
                        const struct probe *pr, size_t np)
 {
-    cli_json_begin(stdout, "queue", 1);
-    printf(",\"queue_capacity\":%d,\"rows\":[",
-           QUEUE_CAPACITY);
+    struct jw w;
+    jw_init(&w, stdout);
+    cli_json_begin(&w, "queue", 1);
+    jw_kint(&w, "queue_capacity", QUEUE_CAPACITY);
+    jw_karray(&w, "rows");
     for (size_t i = 0; i < n; i++) {
         const struct row *r = &rows[i];
-        printf("%s{\"case\":\"%s\",\"impl\":\"%s\",\"msg_bytes\":%zu,"
-               "\"producers\":%u,\"consumers\":%u,\"messages\":%llu,"
-               "\"runs\":%u,",
-               i ? "," : "", r->cas, impl_name[r->impl], r->msg, r->producers,
-               r->consumers, (unsigned long long)r->messages, r->runs);
+        jw_object(&w);
+        jw_kstr(&w, "case", r->cas);
+        jw_kstr(&w, "impl", impl_name[r->impl]);
+        jw_kuint(&w, "msg_bytes", r->msg);
+        jw_kuint(&w, "producers", r->producers);
+        jw_kuint(&w, "consumers", r->consumers);
+        jw_kuint(&w, "messages", r->messages);
+        jw_kuint(&w, "runs", r->runs);
         if (r->skipped) {
-            printf("\"msgs_per_s\":null,\"exactly_once\":null,\"skipped\":");
-            cli_json_str(stdout, r->skipped);
+            jw_knull(&w, "msgs_per_s");
+            jw_knull(&w, "exactly_once");
+            jw_kstr(&w, "skipped", r->skipped);
         } else {
-            printf("\"msgs_per_s\":%.1f,\"exactly_once\":%s", r->msgs_per_s,
-                   r->exactly_once ? "true" : "false");
+            jw_knum(&w, "msgs_per_s", r->msgs_per_s);
+            jw_kbool(&w, "exactly_once", r->exactly_once);
         }
         if (r->ratio > 0)
-            printf(",\"ratio_vs_python\":%.2f", r->ratio);
-        printf("}");
+            jw_knum(&w, "ratio_vs_python", r->ratio);
+        jw_object_end(&w);
     }
-    printf("],\"probes\":[");
+    jw_array_end(&w);
+    jw_karray(&w, "probes");
     for (size_t i = 0; i < np; i++) {
-        printf("%s{\"probe\":\"%s\",\"impl\":\"%s\",", i ? "," : "",
-               pr[i].name, impl_name[pr[i].impl]);
+        jw_object(&w);
+        jw_kstr(&w, "probe", pr[i].name);
+        jw_kstr(&w, "impl", impl_name[pr[i].impl]);
         if (pr[i].skipped) {
-            printf("\"ok\":null,\"skipped\":");
-            cli_json_str(stdout, pr[i].skipped);
+            jw_knull(&w, "ok");
+            jw_kstr(&w, "skipped", pr[i].skipped);
         } else {
-            printf("\"ok\":%s,\"detail\":", pr[i].ok ? "true" : "false");
-            cli_json_str(stdout, pr[i].detail);
+            jw_kbool(&w, "ok", pr[i].ok);
+            jw_kstr(&w, "detail", pr[i].detail);
         }
-        printf("}");
+        jw_object_end(&w);
     }
-    printf("]}\n");
+    jw_array_end(&w);
+    jw_object_end(&w);
+    jw_finish(&w);
 }
 
 enum {

@@ -62,9 +62,10 @@ const struct opt_cmd cmd_report_opts = {
     .name = "report",
     .about = "Runs the lecture's experiments on this machine (each as `coord "
              "EXPERIMENT --json`) and writes a report: DIR/index.html (one "
-             "self-contained page), DIR/report.md (the same in Markdown), "
-             "DIR/plots/ (gnuplot SVG + PNG, with their data and scripts) "
-             "and DIR/data/ (each experiment's JSON and log).",
+             "self-contained page, its plots inline), DIR/report.md (the same "
+             "in Markdown), DIR/plots/ (each plot as SVG, and as PNG when "
+             "gnuplot is installed, with its data and gnuplot script) and "
+             "DIR/data/ (each experiment's JSON and log).",
     .opts = report_opts,
     .nopts = R_NOPTS,
     .epilog = "An experiment whose command this build lacks is listed as not "
@@ -235,28 +236,31 @@ int cmd_report(int argc, char **argv)
         return CLI_RUNTIME;
     }
     if (r.json) {
-        cli_json_begin(stdout, "report", 1);
-        printf(",\"out\":");
-        cli_json_str(stdout, r.out);
-        printf(",\"quick\":%s,\"seconds\":%.3f,\"plots\":%zu,"
-               "\"plots_failed\":%zu,\"files\":[",
-               r.quick ? "true" : "false", total, r.plots_drawn,
-               r.plots_failed);
-        for (size_t i = 0; i < r.n_files; i++) {
-            if (i)
-                putchar(',');
-            cli_json_str(stdout, r.files[i]);
-        }
-        printf("],\"experiments\":[");
+        struct jw w;
+        jw_init(&w, stdout);
+        cli_json_begin(&w, "report", 1);
+        jw_kstr(&w, "out", r.out);
+        jw_kbool(&w, "quick", r.quick);
+        jw_knum(&w, "seconds", total);
+        jw_kuint(&w, "plots", r.plots_drawn);
+        jw_kuint(&w, "plots_failed", r.plots_failed);
+        jw_karray(&w, "files");
+        for (size_t i = 0; i < r.n_files; i++)
+            jw_str(&w, r.files[i]);
+        jw_array_end(&w);
+        jw_karray(&w, "experiments");
         for (size_t i = 0; i < REPORT_N_EXPS; i++) {
-            printf("%s{\"name\":\"%s\",\"status\":\"%s\",\"seconds\":%.3f,"
-                   "\"why\":",
-                   i ? "," : "", report_exps[i].name, report_exp_state_name(report_exps[i].state),
-                   report_exps[i].secs);
-            cli_json_str(stdout, report_exps[i].state == EXP_OK ? "" : report_exps[i].why);
-            putchar('}');
+            const struct exp *e = &report_exps[i];
+            jw_object(&w);
+            jw_kstr(&w, "name", e->name);
+            jw_kstr(&w, "status", report_exp_state_name(e->state));
+            jw_knum(&w, "seconds", e->secs);
+            jw_kstr(&w, "why", e->state == EXP_OK ? "" : e->why);
+            jw_object_end(&w);
         }
-        printf("]}\n");
+        jw_array_end(&w);
+        jw_object_end(&w);
+        jw_finish(&w);
     } else {
         printf("%-10s %-14s %8s\n", "EXPERIMENT", "STATUS", "SECONDS");
         for (size_t i = 0; i < REPORT_N_EXPS; i++) {

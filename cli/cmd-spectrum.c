@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* cmd-spectrum.c: `coord spectrum`: the per-access cost of every shared-state mechanism (slide 8), beside Python's. */
+#include <math.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -16,6 +17,10 @@
 #include "datadir.h"
 #include "launch.h"
 #include "progress.h"
+
+/* coord.spectrum/2: per-operation costs in integer picoseconds
+ * (per_op_p50_ps, ...), were fractional ns_per_op_* in /1. */
+#define SPECTRUM_JSON_VERSION 2
 
 #define MAX_RUNS 201
 #define RT_TIMEOUT 10000 /* ms: a round trip this slow means a dead peer */
@@ -666,87 +671,90 @@ static void print_json(const struct ctx *c, const struct result *res,
                        const double *ratio_py)
 {
     char vb[64];
-    cli_json_begin(stdout, "spectrum", 1);
-    printf(",\"runs\":%d,\"rows\":[", c->runs);
+    struct jw w;
+    jw_init(&w, stdout);
+    cli_json_begin(&w, "spectrum", SPECTRUM_JSON_VERSION);
+    jw_kint(&w, "runs", c->runs);
+    jw_karray(&w, "rows");
     double flag = res[R_FLAG].p50, pyflag = res[R_FLAG].py_p50;
+    /* Costs per operation are fractions of a nanosecond at the cheap end:
+     * integer picoseconds (docs/json.md). */
     for (size_t r = 0; r < NROWS; r++) {
         const struct row_def *d = &rows_def[r];
-        printf("%s{\"mechanism\":\"%s\",\"impl\":\"coord\","
-               "\"ns_per_op_p50\":%.4g,\"ns_per_op_p99\":%.4g,"
-               "\"ratio_to_flag_check\":%.4g,",
-               r ? "," : "", d->mech, res[r].p50, res[r].p99,
-               res[r].p50 / flag);
+        jw_object(&w);
+        jw_kstr(&w, "mechanism", d->mech);
+        jw_kstr(&w, "impl", "coord");
+        jw_kps(&w, "per_op_p50_ps", res[r].p50 * 1e3);
+        jw_kps(&w, "per_op_p99_ps", res[r].p99 * 1e3);
+        jw_knum(&w, "ratio_to_flag_check", res[r].p50 / flag);
         if (res[r].have_child)
-            printf("\"child_ns_per_op_p50\":%.4g,", res[r].child_p50);
-        printf("\"what\":");
-        cli_json_str(stdout, d->what);
-        printf(",\"lecture_claim\":");
-        cli_json_str(stdout, d->claim);
-        printf(",\"verdict\":\"%s\"}", verdict(d, res[r].p50, vb, sizeof vb));
+            jw_kps(&w, "child_per_op_p50_ps", res[r].child_p50 * 1e3);
+        jw_kstr(&w, "what", d->what);
+        jw_kstr(&w, "lecture_claim", d->claim);
+        jw_kstr(&w, "verdict", verdict(d, res[r].p50, vb, sizeof vb));
+        jw_object_end(&w);
         if (res[r].have_py) {
-            printf(",{\"mechanism\":\"%s\",\"impl\":\"python\","
-                   "\"ns_per_op_p50\":%.4g,\"ns_per_op_p99\":%.4g,"
-                   "\"ratio_to_flag_check\":%.4g,\"coord_speedup\":%.4g,"
-                   "\"what\":",
-                   d->mech, res[r].py_p50, res[r].py_p99,
-                   pyflag > 0 ? res[r].py_p50 / pyflag : 0,
-                   res[r].py_p50 / res[r].p50);
-            cli_json_str(stdout, res[r].py_detail);
-            printf(",\"lecture_claim\":");
-            cli_json_str(stdout, d->claim);
-            printf(",\"verdict\":\"%s\"}",
-                   verdict(d, res[r].py_p50, vb, sizeof vb));
+            jw_object(&w);
+            jw_kstr(&w, "mechanism", d->mech);
+            jw_kstr(&w, "impl", "python");
+            jw_kps(&w, "per_op_p50_ps", res[r].py_p50 * 1e3);
+            jw_kps(&w, "per_op_p99_ps", res[r].py_p99 * 1e3);
+            jw_knum(&w, "ratio_to_flag_check",
+                    pyflag > 0 ? res[r].py_p50 / pyflag : 0);
+            jw_knum(&w, "coord_speedup", res[r].py_p50 / res[r].p50);
+            jw_kstr(&w, "what", res[r].py_detail);
+            jw_kstr(&w, "lecture_claim", d->claim);
+            jw_kstr(&w, "verdict", verdict(d, res[r].py_p50, vb, sizeof vb));
+            jw_object_end(&w);
         }
         if (res[r].have_pyc) {
-            printf(",{\"mechanism\":\"%s\",\"impl\":\"python_coord\","
-                   "\"ns_per_op_p50\":%.4g,\"ns_per_op_p99\":%.4g,"
-                   "\"speedup_over_python\":",
-                   d->mech, res[r].pyc_p50, res[r].pyc_p99);
-            if (res[r].have_py)
-                printf("%.4g", res[r].py_p50 / res[r].pyc_p50);
-            else
-                printf("null");
-            printf(",\"what\":");
-            cli_json_str(stdout, res[r].pyc_detail);
-            printf("}");
+            jw_object(&w);
+            jw_kstr(&w, "mechanism", d->mech);
+            jw_kstr(&w, "impl", "python_coord");
+            jw_kps(&w, "per_op_p50_ps", res[r].pyc_p50 * 1e3);
+            jw_kps(&w, "per_op_p99_ps", res[r].pyc_p99 * 1e3);
+            jw_knum(&w, "speedup_over_python",
+                    res[r].have_py ? res[r].py_p50 / res[r].pyc_p50 : NAN);
+            jw_kstr(&w, "what", res[r].pyc_detail);
+            jw_object_end(&w);
         }
     }
-    spectrum_mpi_print(stdout, true, flag);
-    printf("],\"python\":");
-    cli_json_str(stdout, !vs_python ? "not requested (--vs-python)"
-                         : py_skip   ? py_skip
-                                     : "ran");
-    printf(",\"manager_over_value\":{\"coord\":%.4g", ratio_c);
+    spectrum_mpi_print(stdout, &w, flag);
+    jw_array_end(&w);
+    jw_kstr(&w, "python", !vs_python ? "not requested (--vs-python)"
+                          : py_skip   ? py_skip
+                                      : "ran");
+    jw_kobject(&w, "manager_over_value");
+    jw_knum(&w, "coord", ratio_c);
     static const char *const pk[2] = {"python", "python_unlocked_value"};
-    for (int i = 0; i < 2; i++) {
-        printf(",\"%s\":", pk[i]);
-        if (ratio_py[i] > 0)
-            printf("%.4g", ratio_py[i]);
-        else
-            printf("null");
-    }
-    printf(",\"lecture_claim\":\"1000-50000\"}");
-    printf(",\"manager_get_block\":{\"over_unix_socket\":%.4g,"
-           "\"python_speedup\":",
-           res[R_MGET_BLOCK].p50 / res[R_SOCK].p50);
-    if (res[R_MGET].have_py)
-        printf("%.4g}", res[R_MGET].py_p50 / res[R_MGET_BLOCK].p50);
-    else
-        printf("null}");
-    printf(",\"targets\":[");
+    for (int i = 0; i < 2; i++)
+        jw_knum(&w, pk[i], ratio_py[i] > 0 ? ratio_py[i] : NAN);
+    jw_kstr(&w, "lecture_claim", "1000-50000");
+    jw_object_end(&w);
+    jw_kobject(&w, "manager_get_block");
+    jw_knum(&w, "over_unix_socket", res[R_MGET_BLOCK].p50 / res[R_SOCK].p50);
+    jw_knum(&w, "python_speedup",
+            res[R_MGET].have_py ? res[R_MGET].py_p50 / res[R_MGET_BLOCK].p50
+                                : NAN);
+    jw_object_end(&w);
+    jw_karray(&w, "targets");
     for (size_t i = 0; i < nt; i++) {
-        printf("%s{\"name\":\"%s\",\"want\":\"%s\",", i ? "," : "", t[i].name,
-               t[i].want);
-        if (t[i].known)
-            printf("\"measured\":%.4g,\"met\":%s}", t[i].measured,
-                   (t[i].at_least ? t[i].measured >= t[i].limit
-                                  : t[i].measured <= t[i].limit)
-                       ? "true"
-                       : "false");
-        else
-            printf("\"measured\":null,\"met\":null}");
+        jw_object(&w);
+        jw_kstr(&w, "name", t[i].name);
+        jw_kstr(&w, "want", t[i].want);
+        if (t[i].known) {
+            jw_knum(&w, "measured", t[i].measured);
+            jw_kbool(&w, "met", t[i].at_least ? t[i].measured >= t[i].limit
+                                              : t[i].measured <= t[i].limit);
+        } else {
+            jw_knull(&w, "measured");
+            jw_knull(&w, "met");
+        }
+        jw_object_end(&w);
     }
-    printf("]}\n");
+    jw_array_end(&w);
+    jw_object_end(&w);
+    jw_finish(&w);
 }
 
 static void print_table(const struct ctx *c, const struct result *res,
@@ -790,7 +798,7 @@ static void print_table(const struct ctx *c, const struct result *res,
             printf("  %-24s %s\n", d->claim, d->hi > 0 ? vb : "");
         }
     }
-    spectrum_mpi_print(stdout, false, res[R_FLAG].p50);
+    spectrum_mpi_print(stdout, NULL, res[R_FLAG].p50);
     printf("\nManager get / Value read: coord %.0fx (value_get)", ratio_c);
     if (ratio_py[0] > 0)
         printf(", python %.0fx (synchronized Value, as in the lecture) and "

@@ -155,26 +155,35 @@ int cmd_waste(int argc, char **argv)
         return CLI_RUNTIME;
     double bound = (double)(workers - 1) * with.every;
     if (json) {
-        cli_json_begin(stdout, "waste", 1);
-        printf(",\"workers\":%llu,\"items\":%llu,"
-               "\"hit_at\":%llu,\"interval\":",
-               (unsigned long long)workers, (unsigned long long)items,
-               (unsigned long long)hit_at);
+        struct jw w;
+        jw_init(&w, stdout);
+        cli_json_begin(&w, "waste", 1);
+        jw_kuint(&w, "workers", workers);
+        jw_kuint(&w, "items", items);
+        jw_kuint(&w, "hit_at", hit_at);
         if (interval == COORD_CHECK_AUTO)
-            printf("\"auto\"");
+            jw_kstr(&w, "interval", "auto");
         else
-            printf("%llu", (unsigned long long)interval);
-        printf(",\"runs\":%llu,\"lecture_wasted\":%llu,"
-               "\"wasted_no_early_exit\":%.0f,\"wasted_early_exit\":%.0f,"
-               "\"without\":{\"iterations\":%.0f,\"wasted\":%.0f,"
-               "\"wall_p50_ns\":%.0f,\"stop_latency_p50_ns\":%.0f},"
-               "\"with\":{\"iterations\":%.0f,\"wasted\":%.0f,"
-               "\"wall_p50_ns\":%.0f,\"stop_latency_p50_ns\":%.0f,"
-               "\"check_every\":%.0f,\"bound\":%.0f}}\n",
-               (unsigned long long)runs, (unsigned long long)lecture,
-               without.wasted, with.wasted, without.iterations, without.wasted, without.wall_ns,
-               without.stop_ns, with.iterations, with.wasted, with.wall_ns,
-               with.stop_ns, with.every, bound);
+            jw_kuint(&w, "interval", interval);
+        jw_kuint(&w, "runs", runs);
+        jw_kuint(&w, "lecture_wasted", lecture);
+        jw_kcount(&w, "wasted_no_early_exit", without.wasted);
+        jw_kcount(&w, "wasted_early_exit", with.wasted);
+        const struct ee_figures *fig[2] = {&without, &with};
+        for (int k = 0; k < 2; k++) {
+            jw_kobject(&w, k ? "with" : "without");
+            jw_kcount(&w, "iterations", fig[k]->iterations);
+            jw_kcount(&w, "wasted", fig[k]->wasted);
+            jw_kns(&w, "wall_p50_ns", fig[k]->wall_ns);
+            jw_kns(&w, "stop_latency_p50_ns", fig[k]->stop_ns);
+            if (k) {
+                jw_kcount(&w, "check_every", with.every);
+                jw_kcount(&w, "bound", bound);
+            }
+            jw_object_end(&w);
+        }
+        jw_object_end(&w);
+        jw_finish(&w);
         return CLI_OK;
     }
     char a[32], b[32], c[32], d[32], e[32], f[32];

@@ -65,37 +65,32 @@ long long cli_boot_time_s(void)
     return bt;
 }
 
-void cli_json_begin(FILE *f, const char *command, int version)
+void cli_json_begin(struct jw *w, const char *command, int version)
 {
-    fprintf(f, "{\"schema\":\"coord.%s/%d\",\"command\":", command, version);
-    cli_json_str(f, command);
-    fprintf(f, ",\"coord_version\":");
-    cli_json_str(f, coord_version_string());
+    char schema[96];
+    snprintf(schema, sizeof schema, "coord.%s/%d", command, version);
+    jw_object(w);
+    jw_kstr(w, "schema", schema);
+    jw_kstr(w, "command", command);
+    jw_kstr(w, "coord_version", coord_version_string());
     double load = start_load >= 0 ? start_load : read_load();
-    fprintf(f, ",\"machine\":{\"cpus\":%ld,\"loadavg_1m\":",
-            sysconf(_SC_NPROCESSORS_ONLN));
+    jw_kobject(w, "machine");
+    jw_kint(w, "cpus", sysconf(_SC_NPROCESSORS_ONLN));
+    jw_key(w, "loadavg_1m");
     if (load >= 0)
-        fprintf(f, "%.2f", load);
+        jw_num(w, load);
     else
-        fprintf(f, "null");
+        jw_null(w);
     struct utsname u;
-    fprintf(f, ",\"kernel\":");
-    if (uname(&u) == 0)
-        cli_json_str(f, u.release);
-    else
-        fprintf(f, "null");
+    jw_kstr(w, "kernel", uname(&u) == 0 ? u.release : NULL);
     char model[256];
     cpu_model(model, sizeof model);
-    fprintf(f, ",\"cpu_model\":");
-    if (model[0])
-        cli_json_str(f, model);
-    else
-        fprintf(f, "null");
+    jw_kstr(w, "cpu_model", model[0] ? model : NULL);
     long long bt = cli_boot_time_s();
-    fprintf(f, ",\"boot_time_s\":");
+    jw_key(w, "boot_time_s");
     if (bt >= 0)
-        fprintf(f, "%lld", bt);
+        jw_int(w, bt);
     else
-        fprintf(f, "null");
-    fprintf(f, "}");
+        jw_null(w);
+    jw_object_end(w);
 }

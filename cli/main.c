@@ -90,6 +90,11 @@ static int help(int argc, char **argv)
         return CLI_USAGE;
     }
     const struct command *c = find(argv[1]);
+    if (!c && argv[1][0] == '-') {
+        cli_error("help", "unknown option '%s' (coord help [COMMAND])",
+                  argv[1]);
+        return CLI_USAGE;
+    }
     if (!c)
         return unknown_command(argv[1]);
     opt_usage(c->opts, stdout);

@@ -20,6 +20,11 @@ static const char *const kind_names[] = {
 void opt_parse_init(struct opt_parser *p, const struct opt_cmd *cmd,
                     int argc, char **argv)
 {
+    if (cmd->nopts >= OPT_MAX) { /* a table too long for p->seen */
+        fprintf(stderr, "%s:%d: coord %s: %zu options, at most %d\n",
+                __FILE__, __LINE__, cmd->name, cmd->nopts, OPT_MAX - 1);
+        abort();
+    }
     memset(p, 0, sizeof *p);
     p->cmd = cmd;
     p->argc = argc;
@@ -140,7 +145,10 @@ static bool check_choice(const struct opt_cmd *cmd, const struct opt *o,
     return false;
 }
 
-int opt_parse_u64(const char *text, uint64_t *out)
+/* A whole unsigned decimal with an optional k/M/G suffix (10^3, 10^6,
+ * 10^9), no sign or space, into *out. Returns 0, -1 when `text` is no such
+ * number, -2 when it does not fit in 64 bits. */
+static int parse_u64(const char *text, uint64_t *out)
 {
     if (*text < '0' || *text > '9')
         return -1; /* strtoull would take a sign or spaces */
@@ -170,7 +178,7 @@ static bool check_uint(const struct opt_cmd *cmd, const struct opt *o,
         *out = o->word_value;
         return true;
     }
-    int r = opt_parse_u64(val, &v);
+    int r = parse_u64(val, &v);
     if (r == -2) {
         cli_error(cmd->name, "%s: '%s' is too large (at most %llu)", shown,
                   val, (unsigned long long)o->max);
@@ -231,8 +239,10 @@ static bool check_real(const struct opt_cmd *cmd, const struct opt *o,
 {
     char *end;
     errno = 0;
-    double r = *val != '+' ? strtod(val, &end) : NAN;
-    bool ok = *val != '+' && !errno && end != val && *end == '\0' &&
+    /* strtod would also take spaces, a '+', hexadecimal and "inf". */
+    bool plain = strspn(val, "-0123456789.eE") == strlen(val);
+    double r = plain ? strtod(val, &end) : NAN;
+    bool ok = plain && !errno && end != val && *end == '\0' &&
               isfinite(r) && r <= o->rmax &&
               (o->open_min ? r > o->rmin : r >= o->rmin);
     if (!ok) {
@@ -479,7 +489,7 @@ static void paragraphs(FILE *f, const char *text)
     for (const char *s = text; *s;) {
         const char *end = strstr(s, "\n\n");
         size_t len = end ? (size_t)(end - s) : strlen(s);
-        char para[2048];
+        char para[4096];
         snprintf(para, sizeof para, "%.*s", (int)len, s);
         fputc('\n', f);
         if (para[0] == ' ' || strstr(para, "\n ")) {

@@ -95,6 +95,8 @@ struct opt_parser {
 /* opt_parse_init: start parsing argv[1..argc-1] (argv[0] is the command's
  * name) against cmd's table.
  * Concurrency: one parser per thread; the table is only read.
+ * Progress: never blocks. A table of OPT_MAX or more options is a broken
+ * invariant: it aborts with file:line.
  * Ownership: p borrows cmd and argv until the parse ends; option values
  * (p->v.text) point into argv. */
 void opt_parse_init(struct opt_parser *p, const struct opt_cmd *cmd,
@@ -117,7 +119,8 @@ int opt_next(struct opt_parser *p);
 
 /* opt_exit_status: the command's exit status for what opt_next() returned
  * when it stopped (OPT_HELP: 0; OPT_ERROR: 2).
- * Returns: CLI_OK or CLI_USAGE. */
+ * Concurrency: any thread; pure.
+ * Returns: CLI_OK for OPT_HELP, CLI_USAGE otherwise. */
 int opt_exit_status(int stopped);
 
 /* opt_usage: write cmd's usage to f: "usage: coord NAME SYNOPSIS", the
@@ -128,7 +131,8 @@ void opt_usage(const struct opt_cmd *cmd, FILE *f);
 
 /* opt_synopsis: the synopsis of cmd (cmd->synopsis or the one generated
  * from the table: "[--flag] [--name ARG] --required ARG ...") into buf,
- * cut at cap - 1 bytes.
+ * cut at cap - 1 bytes (cap >= 1).
+ * Concurrency: any thread; writes buf only.
  * Returns: the length it wanted (as snprintf). */
 size_t opt_synopsis(const struct opt_cmd *cmd, char *buf, size_t cap);
 
@@ -138,17 +142,14 @@ size_t opt_synopsis(const struct opt_cmd *cmd, char *buf, size_t cap);
  * Concurrency: any thread; writes f only. */
 void opt_dump_json(const struct opt_cmd *cmd, const char *summary, FILE *f);
 
-/* opt_parse_u64: a whole unsigned decimal with an optional k/M/G suffix
- * (10^3, 10^6, 10^9), no sign or space, into *out.
- * Returns: 0; -1 when `text` is no such number; -2 when it does not fit in
- *   64 bits. */
-int opt_parse_u64(const char *text, uint64_t *out);
-
 /* opt_suggest: the candidate closest to `typed`: within edit distance 2
  * (an insertion, deletion, substitution or swap of neighbours counts 1)
  * and less than typed's length, or else the only candidate that `typed`
- * is a prefix of.
- * Returns: the index into cands, or -1 when none is close. */
+ * is a prefix of; the first of equally close ones.
+ * Concurrency: any thread; pure. Words over 63 bytes only match as a
+ * prefix.
+ * Returns: the index into cands, or -1 when none is close (or typed is
+ *   empty). */
 int opt_suggest(const char *typed, const char *const *cands, size_t n);
 
 #endif

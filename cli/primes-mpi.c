@@ -71,16 +71,18 @@ int primes_mpi_search(const coord_search_opts *o, coord_probe_fn probe,
                             result_size, st);
 }
 
-void primes_mpi_describe(FILE *f, bool json)
+void primes_mpi_describe(FILE *f, struct jw *w)
 {
     const char *mode = getenv("COORD_MPI_NODE");
     if (!mode || !*mode)
         mode = "shared";
-    if (json) {
-        fprintf(f, ",\"mpi\":{\"ranks\":%d,\"nodes\":%d,\"node_mode\":",
-                ranks, nodes);
-        cli_json_str(f, mode);
-        fprintf(f, ",\"init_ns\":%llu}", (unsigned long long)init_ns);
+    if (w) {
+        jw_kobject(w, "mpi");
+        jw_kint(w, "ranks", ranks);
+        jw_kint(w, "nodes", nodes);
+        jw_kstr(w, "node_mode", mode);
+        jw_kns(w, "init_ns", (double)init_ns);
+        jw_object_end(w);
         return;
     }
     fprintf(f,

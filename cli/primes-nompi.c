@@ -19,7 +19,7 @@ int primes_mpi_search(const coord_search_opts *o, coord_probe_fn probe,
     return COORD_ENOSYS;
 }
 
-void primes_mpi_describe(FILE *f, bool json)
+void primes_mpi_describe(FILE *f, struct jw *w)
 {
-    (void)f, (void)json;
+    (void)f, (void)w;
 }

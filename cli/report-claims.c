@@ -350,14 +350,14 @@ static void claim_fraud(struct report *r, struct rdoc_table *t)
     char m[320] = "—", v[192], a[32], b[32], c[32], d[32], e[32];
     const struct json *f = report_exp_json("fraud", v, sizeof v);
     if (f) {
-        const struct json *rows = report_rows_with(f, "latency_p50_us");
+        const struct json *rows = report_rows_with(f, "tx_per_s");
         double s1 = NAN, s1000 = NAN, t1 = NAN, t1000 = NAN, toff = NAN;
         bool same = true;
         for (size_t i = 0; rows && i < rows->n; i++) {
             const struct json *row = rows->items[i];
             char lb[32];
             const char *label = report_interval_label(row, lb, sizeof lb);
-            double sl = json_num(json_get(row, "stop_latency_mean_us"), NAN);
+            double sl = report_us(row, "stop_latency_mean");
             double tp = json_num(json_get(row, "tx_per_s"), NAN);
             same &= json_true(json_get(row, "verdicts_match_reference"));
             if (!json_true(json_get(row, "early_exit"))) {

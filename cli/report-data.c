@@ -173,17 +173,47 @@ const char *report_work_key(const struct json *rows)
     return json_get(rows->items[0], "work") ? "work" : "workload";
 }
 
+/* (report-parts.h) */
+double report_us(const struct json *row, const char *name)
+{
+    char key[64];
+    snprintf(key, sizeof key, "%s_ns", name);
+    double v = json_num(json_get(row, key), NAN) / 1e3;
+    if (isfinite(v))
+        return v;
+    snprintf(key, sizeof key, "%s_us", name);
+    return json_num(json_get(row, key), NAN);
+}
+
+/* A spectrum row's cost per operation in ns, quantile `q` ("p50",
+ * "p99"): per_op_<q>_ps (integer picoseconds, coord.spectrum/2), else the
+ * older ns_per_op_<q>, else ns_per_op. */
+static double row_ns_q(const struct json *row, const char *q)
+{
+    char key[32];
+    snprintf(key, sizeof key, "per_op_%s_ps", q);
+    double v = json_num(json_get(row, key), NAN) / 1e3;
+    if (isfinite(v))
+        return v;
+    snprintf(key, sizeof key, "ns_per_op_%s", q);
+    v = json_num(json_get(row, key), NAN);
+    return isfinite(v) || strcmp(q, "p50")
+               ? v
+               : json_num(json_get(row, "ns_per_op"), NAN);
+}
+
 static double row_ns(const struct json *row)
 {
-    double v = json_num(json_get(row, "ns_per_op_p50"), NAN);
-    return isfinite(v) ? v : json_num(json_get(row, "ns_per_op"), NAN);
+    return row_ns_q(row, "p50");
 }
 
 size_t report_spectrum_rows(const struct json *j, struct spec_row *out,
                             size_t cap)
 {
     size_t n = 0;
-    const struct json *srcs[3] = {report_rows_with(j, "ns_per_op_p50"),
+    const struct json *now = report_rows_with(j, "per_op_p50_ps");
+    const struct json *srcs[3] = {now ? now
+                                      : report_rows_with(j, "ns_per_op_p50"),
                                   report_rows_with(j, "ns_per_op"),
                                   json_path(j, "python.rows")};
     for (int k = 0; k < 3; k++) {
@@ -204,7 +234,7 @@ size_t report_spectrum_rows(const struct json *j, struct spec_row *out,
                 dup |= out[d].python == py && !strcmp(out[d].mech, mech);
             if (!dup)
                 out[n++] = (struct spec_row){
-                    mech, py, v, json_num(json_get(row, "ns_per_op_p99"), NAN)};
+                    mech, py, v, row_ns_q(row, "p99")};
         }
     }
     return n;

@@ -148,7 +148,7 @@ static void plots_spectrum(struct report *r, const struct exp *e)
     struct spec_row rows[128];
     size_t n = report_spectrum_rows(j, rows, 128);
     if (n == 0) {
-        rdoc_para(&r->doc, "No spectrum rows (`mechanism`, `ns_per_op_p50`) "
+        rdoc_para(&r->doc, "No spectrum rows (`mechanism`, `per_op_p50_ps`) "
                            "in the JSON: no plot.");
         return;
     }
@@ -230,10 +230,20 @@ static void plots_queue(struct report *r, const struct exp *e)
     draw(r, &p, cap);
 }
 
+/* One history look-up in ns: reference.per_lookup_ps (coord.fraud/2),
+ * else the older reference.ns_per_lookup. */
+static double lookup_ns(const struct json *j)
+{
+    double ps = json_num(json_path(j, "reference.per_lookup_ps"), NAN);
+    return isfinite(ps) ? ps / 1e3
+                        : json_num(json_path(j, "reference.ns_per_lookup"),
+                                   NAN);
+}
+
 static void plots_fraud(struct report *r, const struct exp *e)
 {
     const struct json *j = e->j;
-    const struct json *rows = plot_rows(r, j, "fraud", "latency_p50_us");
+    const struct json *rows = plot_rows(r, j, "fraud", "tx_per_s");
     if (!rows)
         return;
     struct rplot p = {.logx = true, .logy = true, .yunit = RPLOT_US};
@@ -255,15 +265,15 @@ static void plots_fraud(struct report *r, const struct exp *e)
         double x = report_interval_x(row, label);
         if (!isfinite(x) || x <= 0)
             continue;
-        double y = json_num(json_get(row, "latency_p50_us"), NAN);
+        double y = report_us(row, "latency_p50");
         rplot_point_range(p50, x, y, y,
-                          json_num(json_get(row, "latency_p99_us"), NAN),
+                          report_us(row, "latency_p99"),
                           label);
-        double wv = json_num(json_get(row, "stop_latency_mean_us"), NAN);
+        double wv = report_us(row, "stop_latency_mean");
         if (isfinite(wv) && wv > 0)
             rplot_point_range(
                 w, x, wv, wv,
-                json_num(json_get(row, "stop_latency_p99_us"), NAN), label);
+                report_us(row, "stop_latency_p99"), label);
     }
     char cap[1024], ld[160], a[32];
     snprintf(cap, sizeof cap,
@@ -275,8 +285,7 @@ static void plots_fraud(struct report *r, const struct exp *e)
              "longer than waiting to be scheduled; below that the points "
              "are scheduling noise.%s",
              report_fmt_ns(a, sizeof a,
-                           json_num(json_path(j, "reference.ns_per_lookup"),
-                                    NAN)),
+                           lookup_ns(j)),
              load_note(e, ld, sizeof ld));
     draw(r, &p, cap);
 

@@ -104,6 +104,10 @@ double report_jnum(const struct json *j, const char *key);
 bool report_array_of_objects(const struct json *v);
 /* The first array of row objects under `j` whose first row has `key`. */
 const struct json *report_rows_with(const struct json *j, const char *key);
+/* A duration of a row in µs: "<name>_ns" / 1000 (integer ns, as fraud's
+ * coord.fraud/2 writes it), else the older "<name>_us"; NaN when neither
+ * is a number. */
+double report_us(const struct json *row, const char *name);
 /* The label of a row's check interval ("auto", "1", "1000"), or NULL. */
 const char *report_interval_label(const struct json *row, char *buf,
                                   size_t cap);

@@ -353,7 +353,7 @@ static void section_fraud(struct report *r, const struct json *j)
 {
     struct fmt f = {0};
     fraud_lede(r, j);
-    const struct json *rows = report_rows_with(j, "latency_p50_us");
+    const struct json *rows = report_rows_with(j, "tx_per_s");
     if (!rows) {
         rdoc_para(&r->doc, "The JSON has no fraud rows.");
         return;
@@ -371,8 +371,8 @@ static void section_fraud(struct report *r, const struct json *j)
             k1000 = row;
     }
     if (k1 && k1000 && off) {
-        double s1 = num(k1, "stop_latency_mean_us"),
-               s1000 = num(k1000, "stop_latency_mean_us");
+        double s1 = report_us(k1, "stop_latency_mean"),
+               s1000 = report_us(k1000, "stop_latency_mean");
         double t1 = num(k1, "tx_per_s"), t1000 = num(k1000, "tx_per_s");
         rdoc_para(&r->doc,
                   "Checking at every look-up (K = 1), the losers stopped %s "
@@ -406,10 +406,10 @@ static void section_fraud(struct report *r, const struct json *j)
         else
             snprintf(k, sizeof k, "%s", label ? NUM(&f, atof(label)) : "?");
         rsec_row(r, t, k, RATE(&f, num(row, "tx_per_s")),
-                NS2(&f, num(row, "latency_p50_us") * 1e3,
-                    num(row, "latency_p99_us") * 1e3),
-                NS2(&f, num(row, "stop_latency_mean_us") * 1e3,
-                    num(row, "stop_latency_p99_us") * 1e3),
+                NS2(&f, report_us(row, "latency_p50") * 1e3,
+                    report_us(row, "latency_p99") * 1e3),
+                NS2(&f, report_us(row, "stop_latency_mean") * 1e3,
+                    report_us(row, "stop_latency_p99") * 1e3),
                 NUM(&f, num(row, "wasted_per_claim")), NULL, NULL);
     }
 }

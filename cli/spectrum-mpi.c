@@ -209,27 +209,29 @@ int spectrum_mpi_begin(bool quick, int runs)
     return M_ROWS;
 }
 
-void spectrum_mpi_print(FILE *f, bool json, double flag_ns)
+void spectrum_mpi_print(FILE *f, struct jw *w, double flag_ns)
 {
     if (ranks == 0)
         return;
     const char *mode = getenv("COORD_MPI_NODE");
     bool over = ranks > cpus;
-    if (!json) {
+    if (!w) {
         fprintf(f, "\nunder mpirun: %d ranks on %d CPUs%s (COORD_MPI_NODE=%s)\n",
                ranks, cpus, over ? ", oversubscribed: MPI calls yield" : "",
                mode ? mode : "shared");
     }
     for (int i = 0; i < M_ROWS; i++) {
-        if (json) {
-            fprintf(f, ",{\"mechanism\":\"%s\",\"impl\":\"coord_mpi\","
-                       "\"ns_per_op_p50\":%.4g,\"ns_per_op_p99\":%.4g,"
-                       "\"ratio_to_flag_check\":%.4g,\"ranks\":%d,"
-                       "\"oversubscribed\":%s,\"what\":",
-                    names[i], p50[i], p99[i], p50[i] / flag_ns, ranks,
-                    over ? "true" : "false");
-            cli_json_str(f, whats[i]);
-            fprintf(f, "}");
+        if (w) {
+            jw_object(w);
+            jw_kstr(w, "mechanism", names[i]);
+            jw_kstr(w, "impl", "coord_mpi");
+            jw_kps(w, "per_op_p50_ps", p50[i] * 1e3);
+            jw_kps(w, "per_op_p99_ps", p99[i] * 1e3);
+            jw_knum(w, "ratio_to_flag_check", p50[i] / flag_ns);
+            jw_kint(w, "ranks", ranks);
+            jw_kbool(w, "oversubscribed", over);
+            jw_kstr(w, "what", whats[i]);
+            jw_object_end(w);
         } else {
             fprintf(f, "%-22s %10.2f %10.2f %9.1f  %s\n", names[i], p50[i],
                     p99[i], p50[i] / flag_ns, whats[i]);

@@ -8,7 +8,7 @@ int spectrum_mpi_begin(bool quick, int runs)
     return 0;
 }
 
-void spectrum_mpi_print(FILE *f, bool json, double flag_ns)
+void spectrum_mpi_print(FILE *f, struct jw *w, double flag_ns)
 {
-    (void)f, (void)json, (void)flag_ns;
+    (void)f, (void)w, (void)flag_ns;
 }

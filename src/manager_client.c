@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* manager_client.c: a manager client: one blocking round trip per call or batch, with deadlines. */
+/* manager_client.c: a manager client's connection: connect and handshake, one blocking round trip per call or batch, with deadlines and the polite spin. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -11,27 +11,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "manager_client.h"
 #include "manager_spin.h"
-#include "wire.h"
-
-struct coord_mclient {
-    int fd;                /* the socket */
-    int in_fd, out_fd;     /* data path: the socket, or the two pipes */
-    int keep_fd;           /* our copy of the request pipe's read end */
-    uint32_t seq;          /* of the request in flight or last sent */
-    struct coord__wbuf out;
-    uint8_t *in;           /* stream buffer: the current reply is at in[0] */
-    size_t in_len, in_cap;
-    size_t consumed;       /* bytes of the reply handed out last time */
-    uint32_t max_key, max_value, max_frame, max_batch;
-    uint64_t spin_ns;      /* poll this long for a reply before sleeping */
-    struct coord__spinner sp;
-    struct coord__spinset *spins; /* the manager's (manager_spin.h) */
-    bool broken;
-    coord_mval *keys;
-    size_t keys_cap;
-};
 
 static void close_fds(coord_mclient *c)
 {
@@ -46,7 +27,7 @@ static void close_fds(coord_mclient *c)
     c->fd = c->in_fd = c->out_fd = c->keep_fd = -1;
 }
 
-static void mark_broken(coord_mclient *c)
+void coord__mcli_broken(coord_mclient *c)
 {
     c->broken = true;
     close_fds(c);
@@ -169,7 +150,7 @@ static int send_all(coord_mclient *c, int timeout_ms, uint64_t deadline)
             struct pollfd p[2] = {{c->out_fd, POLLOUT, 0}, {c->in_fd, 0, 0}};
             int pr = ms == 0 ? 0 : poll(p, sock ? 1 : 2, ms);
             if (pr > 0 && !sock && (p[1].revents & (POLLHUP | POLLERR))) {
-                mark_broken(c);
+                coord__mcli_broken(c);
                 return COORD_EPEERDIED;
             }
             if (pr > 0 || (pr < 0 && errno == EINTR))
@@ -177,11 +158,11 @@ static int send_all(coord_mclient *c, int timeout_ms, uint64_t deadline)
             int code = timeout_ms == 0 ? COORD_EAGAIN : COORD_ETIMEDOUT;
             /* Half a frame on the wire cannot be taken back. */
             if (off > 0)
-                mark_broken(c);
+                coord__mcli_broken(c);
             return code;
         }
         int code = pending_err(c);
-        mark_broken(c);
+        coord__mcli_broken(c);
         return code ? code : COORD_EPEERDIED;
     }
     return 0;
@@ -196,7 +177,7 @@ static int recv_reply(coord_mclient *c, uint32_t seq, int timeout_ms,
     for (;;) {
         int r = coord__wire_header(c->in, c->in_len, c->max_frame, h);
         if (r && r != COORD_EAGAIN) {
-            mark_broken(c);
+            coord__mcli_broken(c);
             /* A server of another protocol version is not garbage. */
             return r == COORD_EVERSION ? COORD_EVERSION : COORD_EPROTO;
         }
@@ -206,7 +187,7 @@ static int recv_reply(coord_mclient *c, uint32_t seq, int timeout_ms,
                 struct coord__rd rd = {c->in + COORD__WIRE_HDR, c->in + total,
                                        false};
                 int code = (int32_t)coord__rd_u32(&rd);
-                mark_broken(c);
+                coord__mcli_broken(c);
                 return code < 0 && !rd.bad ? code : COORD_EPROTO;
             }
             if (h->seq == seq) {
@@ -215,7 +196,7 @@ static int recv_reply(coord_mclient *c, uint32_t seq, int timeout_ms,
             }
             if ((int32_t)(h->seq - seq) > 0 ||
                 (h->kind != COORD__W_REP && h->kind != COORD__W_WELCOME)) {
-                mark_broken(c);
+                coord__mcli_broken(c);
                 return COORD_EPROTO;
             }
             memmove(c->in, c->in + total, c->in_len - total);
@@ -253,14 +234,14 @@ static int recv_reply(coord_mclient *c, uint32_t seq, int timeout_ms,
                 return w;
             continue;
         }
-        mark_broken(c);
+        coord__mcli_broken(c);
         return COORD_EPEERDIED;
     }
 }
 
 /* Drop the reply handed out by the previous call (its bytes stayed valid
  * until now). */
-static void release_reply(coord_mclient *c)
+void coord__mcli_release(coord_mclient *c)
 {
     if (c->consumed) {
         memmove(c->in, c->in + c->consumed, c->in_len - c->consumed);
@@ -269,7 +250,8 @@ static void release_reply(coord_mclient *c)
     }
 }
 
-static int roundtrip(coord_mclient *c, int timeout_ms, struct coord__whdr *h)
+int coord__mcli_roundtrip(coord_mclient *c, int timeout_ms,
+                          struct coord__whdr *h)
 {
     uint64_t deadline = timeout_ms > 0 ? coord__deadline(timeout_ms) : 0;
     int r = send_all(c, timeout_ms, deadline);
@@ -334,7 +316,7 @@ static int hello(coord_mclient *c, int timeout_ms)
         if (h.kind != COORD__W_WELCOME || rd.bad || rd.p != rd.end ||
             c->max_frame < COORD__WIRE_MIN_FRAME)
             r = COORD_EPROTO;
-        release_reply(c);
+        coord__mcli_release(c);
     }
     if (r == 0 && pipes && (flags & COORD__WELCOME_PIPES)) {
         c->in_fd = rp[0];
@@ -469,355 +451,4 @@ void coord_mclient_close(coord_mclient *c)
     free(c->keys);
     coord__wbuf_free(&c->out);
     free(c);
-}
-
-/* ---- encoding ------------------------------------------------------------ */
-
-static bool user_op(int op)
-{
-    return op >= COORD_MOP_GET && op <= COORD_MOP_LIST_POP;
-}
-
-static bool keyed(int op)
-{
-    return op == COORD_MOP_GET || op == COORD_MOP_SET ||
-           op == COORD_MOP_DELETE || op == COORD_MOP_INCR ||
-           op == COORD_MOP_CAS;
-}
-
-static int check_val(const coord_mval *v, bool allow_none)
-{
-    switch (v->type) {
-    case COORD_MNONE:
-        return allow_none ? 0 : COORD_EINVAL;
-    case COORD_MI64:
-    case COORD_MF64:
-        return 0;
-    case COORD_MBYTES:
-    case COORD_MSTR:
-        if (v->len && !v->data)
-            return COORD_EINVAL;
-        if (v->len > UINT32_MAX / 2)
-            return COORD_EMSGSIZE;
-        if (v->type == COORD_MSTR && v->len && memchr(v->data, 0, v->len))
-            return COORD_EINVAL;
-        return 0;
-    default:
-        return COORD_EINVAL;
-    }
-}
-
-static void put_val(struct coord__wbuf *b, const coord_mval *v)
-{
-    coord__wb_val(b, (uint8_t)v->type, v->i, v->f, v->data, v->len);
-}
-
-/* Validate and encode one request. Returns 0 or a code for its status. */
-static int encode_op(struct coord__wbuf *b, const coord_mreq *q, bool internal)
-{
-    int op = (int)q->op;
-    if (!internal && !user_op(op))
-        return COORD_EINVAL;
-    size_t nl = 0, kl = 0;
-    if (op != COORD__WOP_STATS) {
-        if (!q->name || !*q->name)
-            return COORD_EINVAL;
-        nl = strlen(q->name);
-        if (keyed(op)) {
-            if (!q->key)
-                return COORD_EINVAL;
-            kl = strlen(q->key);
-        }
-        if (nl > UINT16_MAX || kl > UINT16_MAX)
-            return COORD_ENAMETOOLONG;
-    }
-    int r = 0;
-    if (op == COORD_MOP_SET || op == COORD_MOP_LIST_APPEND)
-        r = check_val(&q->value, false);
-    else if (op == COORD_MOP_CAS) {
-        r = check_val(&q->expected, true);
-        if (r == 0)
-            r = check_val(&q->value, false);
-    }
-    if (r)
-        return r;
-    coord__wb_u8(b, (uint8_t)op);
-    coord__wb_u8(b, 0);
-    coord__wb_u16(b, (uint16_t)nl);
-    coord__wb_u16(b, (uint16_t)kl);
-    coord__wb_bytes(b, q->name, nl);
-    coord__wb_bytes(b, q->key, kl);
-    switch (op) {
-    case COORD_MOP_SET:
-    case COORD_MOP_LIST_APPEND:
-        put_val(b, &q->value);
-        break;
-    case COORD_MOP_CAS:
-        put_val(b, &q->expected);
-        put_val(b, &q->value);
-        break;
-    case COORD_MOP_INCR:
-    case COORD_MOP_LIST_GET:
-    case COORD_MOP_LIST_POP:
-        coord__wb_i64(b, q->arg);
-        break;
-    default:
-        break;
-    }
-    return 0;
-}
-
-static void to_mval(coord_mval *m, const struct coord__wval *w)
-{
-    m->type = (coord_mtype)w->type;
-    m->i = w->i;
-    m->f = w->f;
-    m->data = w->p;
-    m->len = w->len;
-}
-
-static int decode_keys(coord_mclient *c, struct coord__rd *rd, int32_t n,
-                       coord_mreq *q)
-{
-    if (n < 0)
-        return 0;
-    if ((size_t)n > c->keys_cap) {
-        coord_mval *k = realloc(c->keys, (size_t)n * sizeof *k);
-        if (!k)
-            return COORD_ENOMEM;
-        c->keys = k;
-        c->keys_cap = (size_t)n;
-    }
-    for (int32_t i = 0; i < n; i++) {
-        uint16_t len = coord__rd_u16(rd);
-        const uint8_t *p = coord__rd_bytes(rd, len);
-        if (coord__rd_u8(rd) != 0 || rd->bad)
-            return COORD_EPROTO;
-        c->keys[i] = coord_mval_none();
-        c->keys[i].type = COORD_MSTR;
-        c->keys[i].data = p;
-        c->keys[i].len = len;
-    }
-    q->result = coord_mval_none();
-    q->result.data = c->keys;
-    return 0;
-}
-
-static int batch(coord_mclient *c, coord_mreq *reqs, size_t n, int timeout_ms,
-                 bool internal)
-{
-    if (!c || (!reqs && n) || coord__check_timeout(timeout_ms))
-        return COORD_EINVAL;
-    if (c->broken)
-        return COORD_ENOTCONN;
-    release_reply(c);
-    if (n > c->max_batch || n > UINT16_MAX)
-        return COORD_E2BIG;
-    c->out.len = 0;
-    c->out.oom = false;
-    uint32_t seq = c->seq + 1;
-    size_t f = coord__wb_frame_begin(&c->out, COORD__W_REQ, (uint16_t)n, seq);
-    for (size_t i = 0; i < n; i++) {
-        reqs[i].status = 0;
-        reqs[i].result = coord_mval_none();
-        int r = encode_op(&c->out, &reqs[i], internal);
-        if (r) {
-            reqs[i].status = r;
-            return r;
-        }
-        if (c->out.len - 4 > c->max_frame)
-            return COORD_EMSGSIZE;
-    }
-    coord__wb_frame_end(&c->out, f, (uint16_t)n);
-    if (c->out.oom)
-        return COORD_ENOMEM;
-    c->seq = seq;
-    struct coord__whdr h;
-    int r = roundtrip(c, timeout_ms, &h);
-    if (r)
-        return r;
-    if (h.kind != COORD__W_REP || h.count != n) {
-        mark_broken(c);
-        return COORD_EPROTO;
-    }
-    struct coord__rd rd = {c->in + COORD__WIRE_HDR, c->in + c->consumed, false};
-    for (size_t i = 0; i < n; i++) {
-        int32_t st = (int32_t)coord__rd_u32(&rd);
-        struct coord__wval w;
-        if (rd.bad)
-            break;
-        if (rd.p < rd.end && *rd.p == COORD__WT_KEYS &&
-            reqs[i].op == (coord_mop)COORD__WOP_DICT_KEYS) {
-            rd.p++;
-            if ((r = decode_keys(c, &rd, st, &reqs[i])))
-                break;
-        } else if (coord__wire_val_decode(&rd, &w, true) == 0) {
-            to_mval(&reqs[i].result, &w);
-        } else {
-            rd.bad = true;
-            break;
-        }
-        reqs[i].status = st;
-    }
-    if (r == COORD_ENOMEM)
-        return r;
-    if (r || rd.bad || rd.p != rd.end) {
-        mark_broken(c);
-        return COORD_EPROTO;
-    }
-    return 0;
-}
-
-int coord_mclient_batch(coord_mclient *c, coord_mreq *reqs, size_t n,
-                        int timeout_ms)
-{
-    return batch(c, reqs, n, timeout_ms, false);
-}
-
-/* One operation: the status of the request, or the transport code. */
-static int one(coord_mclient *c, coord_mreq *q, int timeout_ms)
-{
-    int r = batch(c, q, 1, timeout_ms, q->op > COORD_MOP_LIST_POP);
-    return r ? r : q->status;
-}
-
-int coord_mclient_get(coord_mclient *c, const char *dict, const char *key,
-                      coord_mval *out, int timeout_ms)
-{
-    coord_mreq q = {.op = COORD_MOP_GET, .name = dict, .key = key};
-    if (!out)
-        return COORD_EINVAL;
-    int r = one(c, &q, timeout_ms);
-    if (r == 0)
-        *out = q.result;
-    return r;
-}
-
-int coord_mclient_set(coord_mclient *c, const char *dict, const char *key,
-                      const coord_mval *v, int timeout_ms)
-{
-    if (!v)
-        return COORD_EINVAL;
-    coord_mreq q = {.op = COORD_MOP_SET, .name = dict, .key = key, .value = *v};
-    return one(c, &q, timeout_ms);
-}
-
-int coord_mclient_delete(coord_mclient *c, const char *dict, const char *key,
-                         int timeout_ms)
-{
-    coord_mreq q = {.op = COORD_MOP_DELETE, .name = dict, .key = key};
-    return one(c, &q, timeout_ms);
-}
-
-int coord_mclient_incr(coord_mclient *c, const char *dict, const char *key,
-                       int64_t delta, int64_t *out_new, int timeout_ms)
-{
-    coord_mreq q = {.op = COORD_MOP_INCR, .name = dict, .key = key,
-                    .arg = delta};
-    int r = one(c, &q, timeout_ms);
-    if (r == 0 && out_new)
-        *out_new = q.result.i;
-    return r;
-}
-
-int coord_mclient_cas(coord_mclient *c, const char *dict, const char *key,
-                      const coord_mval *expected, const coord_mval *desired,
-                      coord_mval *actual, int timeout_ms)
-{
-    if (!expected || !desired)
-        return COORD_EINVAL;
-    coord_mreq q = {.op = COORD_MOP_CAS, .name = dict, .key = key,
-                    .value = *desired, .expected = *expected};
-    int r = one(c, &q, timeout_ms);
-    if (r >= 0 && actual)
-        *actual = q.result;
-    return r;
-}
-
-int coord_mclient_dict_len(coord_mclient *c, const char *dict, int timeout_ms)
-{
-    coord_mreq q = {.op = COORD_MOP_DICT_LEN, .name = dict};
-    return one(c, &q, timeout_ms);
-}
-
-int coord_mclient_dict_keys(coord_mclient *c, const char *dict,
-                            const coord_mval **keys, int timeout_ms)
-{
-    if (!keys)
-        return COORD_EINVAL;
-    coord_mreq q = {.op = (coord_mop)COORD__WOP_DICT_KEYS, .name = dict};
-    int r = one(c, &q, timeout_ms);
-    *keys = r >= 0 ? c->keys : NULL;
-    return r;
-}
-
-int coord_mclient_list_append(coord_mclient *c, const char *list,
-                              const coord_mval *v, int timeout_ms)
-{
-    if (!v)
-        return COORD_EINVAL;
-    coord_mreq q = {.op = COORD_MOP_LIST_APPEND, .name = list, .value = *v};
-    return one(c, &q, timeout_ms);
-}
-
-int coord_mclient_list_get(coord_mclient *c, const char *list, int64_t index,
-                           coord_mval *out, int timeout_ms)
-{
-    if (!out)
-        return COORD_EINVAL;
-    coord_mreq q = {.op = COORD_MOP_LIST_GET, .name = list, .arg = index};
-    int r = one(c, &q, timeout_ms);
-    if (r == 0)
-        *out = q.result;
-    return r;
-}
-
-int coord_mclient_list_len(coord_mclient *c, const char *list, int timeout_ms)
-{
-    coord_mreq q = {.op = COORD_MOP_LIST_LEN, .name = list};
-    return one(c, &q, timeout_ms);
-}
-
-int coord_mclient_list_pop(coord_mclient *c, const char *list, int64_t index,
-                           coord_mval *out, int timeout_ms)
-{
-    if (!out)
-        return COORD_EINVAL;
-    coord_mreq q = {.op = COORD_MOP_LIST_POP, .name = list, .arg = index};
-    int r = one(c, &q, timeout_ms);
-    if (r == 0)
-        *out = q.result;
-    return r;
-}
-
-int coord_mclient_stats(coord_mclient *c, coord_manager_stats *out,
-                        int timeout_ms)
-{
-    if (!out)
-        return COORD_EINVAL;
-    coord_mreq q = {.op = (coord_mop)COORD__WOP_STATS};
-    int r = one(c, &q, timeout_ms);
-    if (r)
-        return r;
-    if (q.result.type != COORD_MBYTES ||
-        q.result.len != COORD__STATS_WORDS * 8)
-        return COORD_EPROTO;
-    uint64_t w[COORD__STATS_WORDS];
-    struct coord__rd rd = {q.result.data,
-                           (const uint8_t *)q.result.data + q.result.len,
-                           false};
-    for (int i = 0; i < COORD__STATS_WORDS; i++)
-        w[i] = (uint64_t)coord__rd_i64(&rd);
-    out->clients = w[0];
-    out->accepted = w[1];
-    out->refused_uid = w[2];
-    out->refused_full = w[3];
-    out->frames = w[4];
-    out->ops = w[5];
-    out->malformed = w[6];
-    out->limit_errors = w[7];
-    out->entries = w[8];
-    out->bytes = w[9];
-    out->containers = w[10];
-    return 0;
 }

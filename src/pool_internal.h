@@ -104,8 +104,13 @@ struct wrec {
  * polling is struck off both when it is reaped.
  */
 struct pool_ctl {
+    /* Lines apart: `taken` changes with every chunk, while `spinner` and
+     * `idle` stay put in a steady stream, so the parent's reads of them
+     * after each put find them in its cache. */
     alignas(COORD__CACHE_LINE) _Atomic uint32_t spinner;
-    _Atomic uint64_t taken; /* chunks and pills taken off the task queue */
+    alignas(COORD__CACHE_LINE) _Atomic uint64_t taken; /* chunks and pills
+                                                          taken off the
+                                                          task queue */
     alignas(COORD__CACHE_LINE) _Atomic uint64_t idle[POOL_MAX_WORKERS / 64];
 };
 
@@ -129,6 +134,7 @@ struct coord_pool {
     coord_queue *tasks, *results;
     struct pool_ctl *ctl;
     uint64_t sent; /* chunks and pills put on the task queue */
+    uint64_t rchunks; /* result chunks read off the result queue */
     uint64_t stall_taken; /* ctl->taken at the pump's last wait */
     unsigned char *recs;
     size_t rec_size, task_ent_max, result_ent_max, tchunk_cap, rchunk_cap;

@@ -224,6 +224,7 @@ int coord__pool_take_results(coord_pool *p, int timeout_ms)
     uint32_t n =
         coord__pool_add_results(p, p->rbuf, len, sizeof h, h.count, h.worker);
     coord__pool_learn_cost(p, h.ns, n);
+    p->rchunks++;
     return 0;
 }
 

@@ -193,20 +193,25 @@ int coord__pool_spawn_worker(coord_pool *p, unsigned i)
  * the poller and the parent. */
 static bool need_worker(const coord_pool *p, uint32_t tasks)
 {
+    uint32_t s = atomic_load_explicit(&p->ctl->spinner, memory_order_relaxed);
+    bool poller = s != 0 && s <= p->o.workers;
+    /* Short: by the average and by the last chunk, each chunk with its
+     * hand-off (a cost not yet measured is not short). */
+    double cost = p->cost_ns > p->last_cost_ns ? p->cost_ns : p->last_cost_ns;
+    double chunk = cost * (tasks ? tasks : 1) + POOL_CHUNK_HANDOFF_NS;
+    /* The chunks sent whose results have not come back bound the queued
+     * ones from above, from the parent's own counts: when even they are
+     * short work for the poller, no shared counter need be read. */
+    if (poller && cost > 0 &&
+        (double)(p->sent - p->rchunks) * chunk <= POOL_SHORT_NS)
+        return false;
     /* `taken` lags (a worker counts after its get), so this errs towards
      * a wake-up; 0 means every chunk sent has been taken. */
     uint64_t taken = atomic_load_explicit(&p->ctl->taken, memory_order_relaxed);
     uint64_t queued = p->sent - taken;
     if (queued == 0)
         return false;
-    uint32_t s = atomic_load_explicit(&p->ctl->spinner, memory_order_relaxed);
-    if (s == 0 || s > p->o.workers)
-        return true;
-    /* Short: by the average and by the last chunk, each chunk with its
-     * hand-off (a cost not yet measured is not short). */
-    double cost = p->cost_ns > p->last_cost_ns ? p->cost_ns : p->last_cost_ns;
-    double chunk = cost * (tasks ? tasks : 1) + POOL_CHUNK_HANDOFF_NS;
-    if (cost <= 0)
+    if (!poller || cost <= 0)
         return true;
     double work = (double)queued * chunk;
     if (work <= POOL_SHORT_NS)

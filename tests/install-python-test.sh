@@ -38,5 +38,5 @@ py = [r for r in d["rows"] if r.get("impl") == "python"]
 if d.get("python") != "ran" or not py:
     sys.exit("FAIL: no Python rows from the installed copy: python=%r" % d.get("python"))
 print("installed coord ran %d Python rows (e.g. %s: %.1f ns)"
-      % (len(py), py[0]["mechanism"], py[0]["ns_per_op_p50"]))
+      % (len(py), py[0]["mechanism"], py[0]["per_op_p50_ps"] / 1000))
 PY

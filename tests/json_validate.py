@@ -67,8 +67,9 @@ def _check(value, schema, path, errors):
 
 def _vocabulary(value, rules, path, errors):
     """The rules that hold for every field of every command: an `impl` is
-    one of the known implementations, a field named *_ns is an integer
-    (or null), a field named `runs` is an integer."""
+    one of the known implementations, a field named *_ns (nanoseconds) or
+    *_ps (picoseconds) is an integer (or null), a field named `runs` is an
+    integer."""
     if isinstance(value, dict):
         for key, v in value.items():
             p = "%s.%s" % (path, key)
@@ -76,10 +77,10 @@ def _vocabulary(value, rules, path, errors):
                 errors.append("%s: unknown impl %s (known: %s)"
                               % (p, json.dumps(v)[:60],
                                  ", ".join(rules["impl"])))
-            if key.endswith("_ns") and v is not None and not \
-                    _TYPES["integer"](v):
-                errors.append("%s: %s is not an integer number of "
-                              "nanoseconds" % (p, json.dumps(v)[:60]))
+            unit = {"_ns": "nanoseconds", "_ps": "picoseconds"}.get(key[-3:])
+            if unit and v is not None and not _TYPES["integer"](v):
+                errors.append("%s: %s is not an integer number of %s"
+                              % (p, json.dumps(v)[:60], unit))
             if key == "runs" and not _TYPES["integer"](v):
                 errors.append("%s: runs must be an integer (the number of "
                               "runs), got %s" % (p, json.dumps(v)[:60]))

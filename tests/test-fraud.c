@@ -470,7 +470,10 @@ TEST(cli_json_quick_run)
                 NULL);
     ASSERT_TRUE(strstr(out, "\"check_mode\":\"off\",\"check_every\":null,"
                             "\"early_exit\":false") != NULL);
-    ASSERT_TRUE(strstr(out, "\"schema\":\"coord.fraud/1\"") != NULL);
+    ASSERT_TRUE(strstr(out, "\"schema\":\"coord.fraud/2\"") != NULL);
+    /* Durations in integer nanoseconds (coord.fraud/2). */
+    ASSERT_TRUE(strstr(out, "\"latency_p50_ns\":") != NULL);
+    ASSERT_TRUE(strstr(out, "_us\"") == NULL);
     ASSERT_TRUE(strstr(out, "\"verdicts_identical\":true") != NULL);
     ASSERT_TRUE(strchr(out, '\n') == out + strlen(out) - 1); /* one object */
 }

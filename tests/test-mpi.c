@@ -222,7 +222,7 @@ TEST(spectrum_cli)
         char want[96];
         snprintf(want, sizeof want,
                  "{\"mechanism\":\"%s\",\"impl\":\"coord_mpi\","
-                 "\"ns_per_op_p50\":", rows[i]);
+                 "\"per_op_p50_ps\":", rows[i]);
         const char *at = strstr(out, want);
         ASSERT_TRUE(at != NULL);
         ASSERT_TRUE(strtod(at + strlen(want), NULL) > 0);

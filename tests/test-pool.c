@@ -1137,6 +1137,55 @@ TEST(pool_long_task_does_not_hold_back_the_next)
     ASSERT_EQ(count_children(), 0);
 }
 
+/* A worker SIGKILLed while it sleeps in the idle set (its bit set, so
+ * the parent may choose it for the next chunk): the tasks still run, on
+ * another worker or its replacement, nothing fails, no zombie. */
+TEST(pool_idle_worker_killed_then_submit)
+{
+    struct ctl *c = new_ctl();
+    coord_pool *p = start(3, 0, true, c);
+    struct task t = {DO_SQUARE, 9};
+    ASSERT_OK(coord_pool_submit(p, &t, sizeof t, NULL, 10000));
+    coord_task_result r;
+    uint64_t v = 0;
+    ASSERT_OK(coord_pool_result(p, &r, &v, sizeof v, 10000));
+    /* Every worker asleep in the idle set. */
+    uint64_t dl = coord_clock_ns() + 10000000000ull;
+    while (atomic_load(&p->ctl->idle[0]) != 7u && coord_clock_ns() < dl)
+        usleep(100);
+    ASSERT_EQ(atomic_load(&p->ctl->idle[0]), 7u);
+    /* The lowest bit is the one a wake-up chooses first. */
+    ASSERT_EQ(kill(p->kids[0].pid, SIGKILL), 0);
+    /* One task alone (the parent wakes the dead worker's bit: the task
+     * waits until the death is seen), then two more. */
+    uint64_t sum = 0;
+    for (uint32_t x = 0; x < 3; x++) {
+        struct task u = {DO_SQUARE, 30 + x};
+        ASSERT_OK(coord_pool_submit(p, &u, sizeof u, NULL, 10000));
+        if (x == 0) {
+            ASSERT_OK(coord_pool_result(p, &r, &v, sizeof v, 10000));
+            ASSERT_OK(r.status);
+            sum += v;
+        }
+    }
+    for (int i = 0; i < 2; i++) {
+        ASSERT_OK(coord_pool_result(p, &r, &v, sizeof v, 10000));
+        ASSERT_OK(r.status);
+        sum += v;
+    }
+    ASSERT_EQ(sum, 30u * 30 + 31 * 31 + 32 * 32);
+    ASSERT_OK(coord_pool_shutdown(p, 10000));
+    /* Replaced if the death was seen before shutdown, else not. */
+    coord_pool_stats st;
+    ASSERT_OK(coord_pool_get_stats(p, &st));
+    ASSERT_EQ(st.deaths, 1);
+    ASSERT_LE(st.restarts, 1);
+    ASSERT_EQ(st.failed, 0);
+    ASSERT_EQ(st.succeeded, 4);
+    coord_pool_destroy(p);
+    ASSERT_EQ(count_children(), 0);
+}
+
 #define TEST_LIST(X)                                                           \
     X(pool_basic)                                                              \
     X(pool_worker_killed_mid_task)                                             \
@@ -1159,6 +1208,7 @@ TEST(pool_long_task_does_not_hold_back_the_next)
     X(pool_failed_task_keeps_its_bytes)                                        \
     X(pool_broken_queue_stops_replacing)                                       \
     X(pool_broken_queue_seen_by_submit)                                        \
-    X(pool_long_task_does_not_hold_back_the_next)
+    X(pool_long_task_does_not_hold_back_the_next)                              \
+    X(pool_idle_worker_killed_then_submit)
 #define HELPER_LIST(X)
 TEST_MAIN()

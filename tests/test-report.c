@@ -747,8 +747,8 @@ TEST(report_fraud_only_files_json_and_browser)
         ASSERT_TRUE(strstr(md, "| check every K look-ups | transactions "
                                "per second |") != NULL);
         static const char *const raw[] = {
-            "wasted_estimated", "tx_per_s", "latency_p50_us",
-            "stop_latency_mean_us", "check_every", "wasted_per_claim",
+            "wasted_estimated", "tx_per_s", "latency_p50_ns",
+            "stop_latency_mean_ns", "check_every", "wasted_per_claim",
             "verdicts_match_reference", "wall_ns"};
         for (size_t i = 0; i < sizeof raw / sizeof raw[0]; i++)
             if (strstr(md, raw[i]))

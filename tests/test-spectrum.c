@@ -66,16 +66,16 @@ TEST(spectrum_quick_json_has_every_row)
     ASSERT_EQ(out[0], '{');
     ASSERT_TRUE(strchr(out, '\n') == out + strlen(out) - 1);
     for (int i = 0; i < n; i++) {
-        double p50 = row_field(names[i], "coord", "ns_per_op_p50");
+        double p50 = row_field(names[i], "coord", "per_op_p50_ps");
         if (p50 < 0)
             test__fail(__FILE__, __LINE__, "no coord row for %s", names[i]);
         ASSERT_TRUE(p50 > 0);
-        ASSERT_TRUE(row_field(names[i], "coord", "ns_per_op_p99") > 0);
+        ASSERT_TRUE(row_field(names[i], "coord", "per_op_p99_ps") > 0);
         ASSERT_TRUE(row_field(names[i], "coord", "ratio_to_flag_check") > 0);
         /* No Python rows without --vs-python. */
-        ASSERT_TRUE(row_field(names[i], "python", "ns_per_op_p50") < 0);
+        ASSERT_TRUE(row_field(names[i], "python", "per_op_p50_ps") < 0);
     }
-    ASSERT_TRUE(row_field("flag_check", "coord", "child_ns_per_op_p50") > 0);
+    ASSERT_TRUE(row_field("flag_check", "coord", "child_per_op_p50_ps") > 0);
     ASSERT_TRUE(strstr(out, "\"python\":\"not requested") != NULL);
     /* And nothing that is not documented. */
     int rows = 0;
@@ -129,10 +129,10 @@ TEST(spectrum_vs_python_slow)
         "unix_socket_roundtrip", "manager_get", "manager_set",
         "manager_incr"};
     for (size_t i = 0; i < sizeof py / sizeof py[0]; i++) {
-        ASSERT_TRUE(row_field(py[i], "python", "ns_per_op_p50") > 0);
+        ASSERT_TRUE(row_field(py[i], "python", "per_op_p50_ps") > 0);
         ASSERT_TRUE(row_field(py[i], "python", "coord_speedup") > 0);
     }
-    ASSERT_TRUE(row_field("flag_claim_cas", "python", "ns_per_op_p50") < 0);
+    ASSERT_TRUE(row_field("flag_claim_cas", "python", "per_op_p50_ps") < 0);
 }
 
 #define TEST_LIST(X)                                                           \

@@ -84,6 +84,14 @@ class ValidatorTest(unittest.TestCase):
         d["files"][0]["age_ns"] = 15
         self.assertEqual(self.errors(d, "gc"), [])
 
+    def test_non_integer_ps_fails(self):
+        d = copy.deepcopy(GC)
+        d["files"][0]["cost_ps"] = 0.5
+        e = self.errors(d, "gc")
+        self.assertTrue(any("cost_ps" in x and "picoseconds" in x for x in e), e)
+        d["files"][0]["cost_ps"] = 500
+        self.assertEqual(self.errors(d, "gc"), [])
+
     def test_runs_must_be_an_integer(self):
         d = copy.deepcopy(QUEUE)
         d["rows"][0]["runs"] = [{"x": 1}]

@@ -111,9 +111,12 @@ static inline coord_mval coord_mval_none(void)
  * the CPU once after 10 µs, starts only while some CPU is free (more
  * runnable tasks than the machine has CPUs, per /proc/loadavg: it sleeps
  * at once; without /proc it cannot tell and spins), and backs off for 64
- * to 1024 waits after it lost its CPU to another process (src/spin.h). The
- * price is up to spin_ns of CPU time after each burst of requests; a
- * negative value makes the server sleep at once.
+ * to 1024 waits after it lost its CPU to another process (src/wait.h). The
+ * server and its clients do not count each other's spins as load, but at
+ * most one of them per CPU spins at a time: the server always may, and a
+ * client only while fewer than (CPUs - 1) other clients spin (the others
+ * sleep at once). The price is up to spin_ns of CPU time after each burst
+ * of requests; a negative value makes the server sleep at once.
  */
 typedef struct coord_manager_opts {
     size_t max_key;     /* default 256, at most 65535 */
@@ -224,8 +227,9 @@ COORD_EXTERN int coord_mclient_connect(coord_mclient **out, const char *path,
  * coord_mclient_set_spin: how long each call polls for its reply before it
  * sleeps in poll (the client side of the server's spin_ns, see
  * coord_manager_opts): 0 restores the default of 50 µs, a negative value
- * sleeps at once. The polling is polite in the same ways as the server's,
- * and never outlasts the call's deadline. Set both sides to a negative
+ * sleeps at once. The polling is polite in the same ways as the server's
+ * (and capped with it at one spinner per CPU), and never outlasts the
+ * call's deadline. Set both sides to a negative
  * value for the purely
  * blocking round trip (the spectrum's manager_get_block row).
  * Concurrency: like every call on `c`, one thread at a time. Never blocks.

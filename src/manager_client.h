@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/* manager_client.h: a manager client's state, shared by its connection (manager_client.c) and its operations (manager_ops.c). */
+#ifndef COORD_MANAGER_CLIENT_H
+#define COORD_MANAGER_CLIENT_H
+
+#include "internal.h"
+#include "wait.h"
+#include "wire.h"
+
+struct coord_mclient {
+    int fd;                /* the socket */
+    int in_fd, out_fd;     /* data path: the socket, or the two pipes */
+    int keep_fd;           /* our copy of the request pipe's read end */
+    uint32_t seq;          /* of the request in flight or last sent */
+    struct coord__wbuf out;
+    uint8_t *in;           /* stream buffer: the current reply is at in[0] */
+    size_t in_len, in_cap;
+    size_t consumed;       /* bytes of the reply handed out last time */
+    uint32_t max_key, max_value, max_frame, max_batch;
+    uint64_t spin_ns;      /* poll this long for a reply before sleeping */
+    struct coord__spinner sp;
+    struct coord__spinset *spins; /* the manager's (manager_spin.h) */
+    bool broken;
+    coord_mval *keys;
+    size_t keys_cap;
+};
+
+/* The connection is unusable (protocol error, dead server): close its
+ * descriptors; every later call returns COORD_ENOTCONN. */
+void coord__mcli_broken(coord_mclient *c);
+/* Drop the reply handed out by the previous call (its bytes stayed valid
+ * until now). */
+void coord__mcli_release(coord_mclient *c);
+/* Send the request built in c->out and read the reply to c->seq into
+ * c->in (c->consumed bytes), within timeout_ms (0: only what is ready,
+ * then COORD_EAGAIN; negative: no deadline). Returns 0 with *h its header,
+ * or the transport's code (COORD_ETIMEDOUT, COORD_EAGAIN, COORD_EPEERDIED,
+ * COORD_EPROTO, COORD_EVERSION, COORD_ENOMEM, or the server's ERR code). */
+int coord__mcli_roundtrip(coord_mclient *c, int timeout_ms,
+                          struct coord__whdr *h);
+
+#endif
