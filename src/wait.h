@@ -378,14 +378,23 @@ static inline bool coord__poll_brief(bool (*ready)(const void *ctx),
 }
 
 /* The whole spin half for a stream: the brief poll, then the policy's
- * gated spin (coord__spin_until). True when ready() held; false: sleep. */
+ * gated spin (coord__spin_until), then, when the spin was refused or is
+ * over, one yield and a last look. The yield is for the peer that shares
+ * our CPU (the usual case on a loaded machine, where the gate refuses):
+ * it runs now, and fills (or drains) a batch, instead of being made to
+ * pay a futex wake-up per message once we sleep. One per wait, as in the
+ * spin, never between polls (step 1). True when ready() held; false:
+ * sleep. */
 static inline bool coord__spin_stream(struct coord__spinner *s,
                                       uint64_t spin_ns,
                                       bool (*ready)(const void *ctx),
                                       const void *ctx)
 {
-    return coord__poll_brief(ready, ctx) ||
-           coord__spin_until(s, spin_ns, ready, ctx);
+    if (coord__poll_brief(ready, ctx) ||
+        coord__spin_until(s, spin_ns, ready, ctx))
+        return true;
+    sched_yield();
+    return ready(ctx);
 }
 
 /*
