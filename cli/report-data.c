@@ -173,9 +173,7 @@ const char *report_work_key(const struct json *rows)
     return json_get(rows->items[0], "work") ? "work" : "workload";
 }
 
-/* A spectrum row's cost per operation in ns, quantile `q` ("p50",
- * "p99"): per_op_<q>_ps (integer picoseconds, coord.spectrum/2), else the
- * older ns_per_op_<q>, else ns_per_op. */
+/* (report-parts.h) */
 double report_us(const struct json *row, const char *name)
 {
     char key[64];
@@ -187,6 +185,9 @@ double report_us(const struct json *row, const char *name)
     return json_num(json_get(row, key), NAN);
 }
 
+/* A spectrum row's cost per operation in ns, quantile `q` ("p50",
+ * "p99"): per_op_<q>_ps (integer picoseconds, coord.spectrum/2), else the
+ * older ns_per_op_<q>, else ns_per_op. */
 static double row_ns_q(const struct json *row, const char *q)
 {
     char key[32];
@@ -217,7 +218,8 @@ size_t report_spectrum_rows(const struct json *j, struct spec_row *out,
                                   json_path(j, "python.rows")};
     for (int k = 0; k < 3; k++) {
         const struct json *rows = srcs[k];
-        if (!rows || !report_array_of_objects(rows) || (k == 1 && rows == srcs[0]))
+        if (!rows || !report_array_of_objects(rows) ||
+            (k == 1 && rows == srcs[0]))
             continue;
         for (size_t i = 0; i < rows->n && n < cap; i++) {
             const struct json *row = rows->items[i];

@@ -240,7 +240,8 @@ void report_run_one(struct report *r, struct exp *e, size_t idx, size_t n,
         char jerr[160];
         if (!text) {
             e->state = EXP_FAILED;
-            snprintf(e->why, sizeof e->why, "cannot read data/%s.json", e->name);
+            snprintf(e->why, sizeof e->why, "cannot read data/%s.json",
+                     e->name);
         } else if (json_parse(text, len, &e->j, jerr, sizeof jerr) != 0) {
             e->state = EXP_FAILED;
             snprintf(e->why, sizeof e->why, "its --json output is not JSON: "

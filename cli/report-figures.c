@@ -166,8 +166,8 @@ static void plots_spectrum(struct report *r, const struct exp *e)
                 continue;
             bool in_c = false;
             for (size_t k = 0; k < c->n; k++)
-                in_c |= !strcmp(c->label[k],
-                                report_mech_label(rows[i].mech, lb0, sizeof lb0));
+                in_c |= !strcmp(c->label[k], report_mech_label(
+                                                 rows[i].mech, lb0, sizeof lb0));
             char lb[64];
             const char *label = report_mech_label(rows[i].mech, lb, sizeof lb);
             if (pass == 1 && !in_c)

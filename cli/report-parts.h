@@ -18,6 +18,7 @@
  *   report-figures.c   which plots each experiment gets
  *   report-machine.c   the machine section and the load banner
  *   report-sections.c  one section per experiment: sentences and tables
+ *                      (report-sections-state.c: spectrum and queue)
  * None of it is thread-safe: the report is built by one thread.
  */
 

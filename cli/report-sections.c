@@ -1,32 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* report-sections.c: one section of the report per experiment: what ran and what it shows, in sentences computed from the run, a compact table, the plots. */
+/* report-sections.c: one section of the report per experiment (here those of early exit: the prime search, the waste, the check interval, fraud screening): sentences computed from the run, a compact table, the plots. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "report-parts.h"
+#include "report-sections.h"
 
-/* Numbers formatted for one sentence or row: each call takes the next of
- * 16 buffers, so one printf can hold many. */
-struct fmt {
-    char s[16][64];
-    size_t i;
-};
-
-static char *fb(struct fmt *f)
-{
-    return f->s[f->i++ % 16];
-}
-
-#define NUM(f, v) report_fmt_num(fb(f), 64, (v))
-#define NS(f, v) report_fmt_ns(fb(f), 64, (v))
-#define NS2(f, p50, p99) report_fmt_ns_spread(fb(f), 64, (p50), (p99))
-#define PCT(f, v) report_fmt_pct(fb(f), 64, (v))
-#define RATE(f, v) report_fmt_rate(fb(f), 64, (v))
-
-/* One table row of up to 8 cells. */
-static void row_put(struct report *r, struct rdoc_table *t, const char *c0,
+void rsec_row(struct report *r, struct rdoc_table *t, const char *c0,
                     const char *c1, const char *c2, const char *c3,
                     const char *c4, const char *c5, const char *c6)
 {
@@ -34,36 +16,17 @@ static void row_put(struct report *r, struct rdoc_table *t, const char *c0,
     rdoc_row(&r->doc, t, cells);
 }
 
-static double num(const struct json *o, const char *key)
-{
-    return json_num(json_get(o, key), NAN);
-}
-
-/* A spectrum row's cost per operation in ns, quantile `q` ("p50", "p99"):
- * per_op_<q>_ps (integer picoseconds, coord.spectrum/2), else the older
- * ns_per_op_<q>. */
-static double op_ns(const struct json *row, const char *q)
-{
-    char key[32];
-    snprintf(key, sizeof key, "per_op_%s_ps", q);
-    double v = num(row, key) / 1e3;
-    if (isfinite(v))
-        return v;
-    snprintf(key, sizeof key, "ns_per_op_%s", q);
-    return num(row, key);
-}
-
 /* The implementation of a row ("coord" when it does not say). */
-static const char *impl_of(const struct json *row)
+const char *rsec_impl(const struct json *row)
 {
     const char *im = json_str(json_get(row, "impl"));
     return im ? im : "coord";
 }
 
 /* An implementation as a reader calls it. */
-static const char *impl_label(const struct json *row)
+const char *rsec_impl_label(const struct json *row)
 {
-    const char *im = impl_of(row);
+    const char *im = rsec_impl(row);
     if (!strcmp(im, "coord"))
         return "coord";
     if (!strcmp(im, "python"))
@@ -75,7 +38,7 @@ static const char *impl_label(const struct json *row)
 
 /* `v` rounded to 3 significant digits (for "396,000×", "12,200 per
  * second"). */
-static double sig3(double v)
+double rsec_sig3(double v)
 {
     char b[32];
     snprintf(b, sizeof b, "%.3g", v);
@@ -84,13 +47,14 @@ static double sig3(double v)
 
 /* The row of `rows` whose member `key` is the string `val` and whose
  * implementation is `impl`, or NULL. */
-static const struct json *row_where(const struct json *rows, const char *key,
-                                    const char *val, const char *impl)
+const struct json *rsec_where(const struct json *rows,
+                                        const char *key, const char *val,
+                                        const char *impl)
 {
     for (size_t i = 0; rows && i < rows->n; i++) {
         const struct json *row = rows->items[i];
         const char *v = json_str(json_get(row, key));
-        if (v && !strcmp(v, val) && !strcmp(impl_of(row), impl))
+        if (v && !strcmp(v, val) && !strcmp(rsec_impl(row), impl))
             return row;
     }
     return NULL;
@@ -98,7 +62,7 @@ static const struct json *row_where(const struct json *rows, const char *key,
 
 /* Row i's string member `key` when no earlier row has the same value (one
  * table line per distinct value), else NULL. */
-static const char *first_of(const struct json *rows, size_t i,
+const char *rsec_first_of(const struct json *rows, size_t i,
                             const char *key)
 {
     const char *v = json_str(json_get(rows->items[i], key));
@@ -122,8 +86,8 @@ static void section_primes(struct report *r, const struct json *j)
 {
     struct fmt f = {0};
     const struct json *rows = report_rows_with(j, "mode");
-    const struct json *on = row_where(rows, "mode", "early_exit", "coord");
-    const struct json *off = row_where(rows, "mode", "no_early_exit", "coord");
+    const struct json *on = rsec_where(rows, "mode", "early_exit", "coord");
+    const struct json *off = rsec_where(rows, "mode", "no_early_exit", "coord");
     const char *claim = json_str(json_get(j, "claim"));
     rdoc_para(&r->doc,
               "%s workers searched %s numbers each, from %s on, for the "
@@ -159,8 +123,8 @@ static void section_primes(struct report *r, const struct json *j)
         const struct json *row = rows->items[i];
         char m[64];
         f.i = 0;
-        row_put(r, t,
-                strcmp(impl_of(row), "python") ? "coord (C)" : "Python",
+        rsec_row(r, t,
+                strcmp(rsec_impl(row), "python") ? "coord (C)" : "Python",
                 report_label(primes_modes, json_str(json_get(row, "mode")), m,
                          sizeof m),
                 NS(&f, num(row, "wall_p50_ns")),
@@ -210,13 +174,13 @@ static void section_waste(struct report *r, const struct json *j)
                                       "with early exit", NULL};
     struct rdoc_table *t = rdoc_table(&r->doc, hdr);
     f.i = 0;
-    row_put(r, t, "iterations done", NUM(&f, num(off, "iterations")),
+    rsec_row(r, t, "iterations done", NUM(&f, num(off, "iterations")),
             NUM(&f, num(on, "iterations")), NULL, NULL, NULL, NULL);
-    row_put(r, t, "wasted iterations", NUM(&f, num(off, "wasted")),
+    rsec_row(r, t, "wasted iterations", NUM(&f, num(off, "wasted")),
             NUM(&f, num(on, "wasted")), NULL, NULL, NULL, NULL);
-    row_put(r, t, "time (median)", NS(&f, num(off, "wall_p50_ns")),
+    rsec_row(r, t, "time (median)", NS(&f, num(off, "wall_p50_ns")),
             NS(&f, num(on, "wall_p50_ns")), NULL, NULL, NULL, NULL);
-    row_put(r, t, "stop latency (median)",
+    rsec_row(r, t, "stop latency (median)",
             NS(&f, num(off, "stop_latency_p50_ns")),
             NS(&f, num(on, "stop_latency_p50_ns")), NULL, NULL, NULL, NULL);
 }
@@ -262,7 +226,7 @@ static void interval_table(struct report *r, const struct json *rows)
                      NUM(&f, num(row, "auto_k")), NUM(&f, num(h, "auto_k")));
         else
             snprintf(k, sizeof k, "%s", NUM(&f, atof(label)));
-        row_put(r, t, k, PCT(&f, num(row, "overhead_pct")),
+        rsec_row(r, t, k, PCT(&f, num(row, "overhead_pct")),
                 NS2(&f, num(row, "stop_latency_p50_ns"),
                     num(row, "stop_latency_p99_ns")),
                 PCT(&f, num(h, "overhead_pct")),
@@ -335,223 +299,6 @@ static void section_interval(struct report *r, const struct json *j)
     }
 }
 
-/* ---- slide 8: the cost spectrum -------------------------------------------- */
-
-/* A spectrum row's figure as "p50 (p99 x)", or "—". */
-static const char *spectrum_cell(struct fmt *f, const struct json *row)
-{
-    if (!row)
-        return "—";
-    return NS2(f, op_ns(row, "p50"), op_ns(row, "p99"));
-}
-
-static void section_spectrum(struct report *r, const struct json *j)
-{
-    struct fmt f = {0};
-    const struct json *rows = report_rows_with(j, "mechanism");
-    if (!rows) {
-        rdoc_para(&r->doc, "The JSON has no spectrum rows.");
-        return;
-    }
-    /* The cheapest and dearest access measured, of any implementation. */
-    const struct json *lo = NULL, *hi = NULL;
-    for (size_t i = 0; i < rows->n; i++) {
-        double v = op_ns(rows->items[i], "p50");
-        const char *im = impl_of(rows->items[i]);
-        if (!(v > 0) || (strcmp(im, "coord") && strcmp(im, "python")))
-            continue; /* (coord from Python: its own section of docs) */
-        if (!lo || v < op_ns(lo, "p50"))
-            lo = rows->items[i];
-        if (!hi || v > op_ns(hi, "p50"))
-            hi = rows->items[i];
-    }
-    const struct json *pv = row_where(rows, "mechanism", "flag_check", "python");
-    const struct json *pm = row_where(rows, "mechanism", "manager_get", "python");
-    char l1[64], l2[64], vv[96], vm[96];
-    if (lo && hi)
-        rdoc_para(&r->doc,
-                  "The cost of one access to shared state, mechanism by "
-                  "mechanism (median of %s runs): from %s "
-                  "for %s's %s to %s for %s's %s, %s× apart.",
-                  NUM(&f, num(j, "runs")), NS(&f, op_ns(lo, "p50")),
-                  impl_label(lo),
-                  report_mech_label(json_str(json_get(lo, "mechanism")), l1,
-                                    sizeof l1),
-                  NS(&f, op_ns(hi, "p50")), impl_label(hi),
-                  report_mech_label(json_str(json_get(hi, "mechanism")), l2,
-                                    sizeof l2),
-                  NUM(&f, sig3(op_ns(hi, "p50") /
-                               op_ns(lo, "p50"))));
-    if (pv && pm) {
-        double v = op_ns(pv, "p50"), m = op_ns(pm, "p50");
-        const struct lecture_claim *cv = report_lecture_claim("flag_check");
-        const struct lecture_claim *cm = report_lecture_claim("manager_get");
-        const struct lecture_claim *cr =
-            report_lecture_claim("manager_over_value");
-        char vr[96];
-        rdoc_para(&r->doc,
-                  "In Python, a Value read (the flag check) costs %s here, "
-                  "where the lecture says ~10–100 ns: %s. A Manager dict "
-                  "get costs %s, where it says 1–5 ms: %s. That makes the "
-                  "Manager %s× slower than the Value, where it says "
-                  "1,000–50,000×: %s.",
-                  NS(&f, v), report_verdict_text(vv, sizeof vv, v, cv->fig),
-                  NS(&f, m), report_verdict_text(vm, sizeof vm, m, cm->fig),
-                  NUM(&f, sig3(m / v)),
-                  report_verdict_text(vr, sizeof vr, m / v, cr->fig));
-        rdoc_para(&r->doc, "In the table, the lecture's figure and the "
-                           "verdict are for Python's multiprocessing (the "
-                           "lecture's language); p99 in brackets.");
-    } else {
-        rdoc_para(&r->doc, "Python's side did not run (`--no-python`, or no "
-                           "python3): only coord's figures.");
-    }
-    static const char *const hdr[] = {
-        "access", "coord (C)", "Python multiprocessing", "coord from Python",
-        "the lecture", "verdict", NULL};
-    struct rdoc_table *t = rdoc_table(&r->doc, hdr);
-    /* One line per mechanism, in the order of the rows. */
-    for (size_t i = 0; i < rows->n; i++) {
-        const char *mech = first_of(rows, i, "mechanism");
-        if (!mech)
-            continue;
-        const struct json *c = row_where(rows, "mechanism", mech, "coord");
-        const struct json *p = row_where(rows, "mechanism", mech, "python");
-        const struct json *pc =
-            row_where(rows, "mechanism", mech, "python_coord");
-        const struct lecture_claim *lc = report_lecture_claim(mech);
-        char lb[64], v[96];
-        f.i = 0;
-        row_put(r, t, report_mech_label(mech, lb, sizeof lb),
-                spectrum_cell(&f, c), spectrum_cell(&f, p),
-                spectrum_cell(&f, pc), lc ? lc->figure : "",
-                lc && p ? report_verdict_text(v, sizeof v,
-                                              op_ns(p, "p50"),
-                                              lc->fig)
-                        : "",
-                NULL);
-    }
-}
-
-/* ---- slide 2: the queue and its pills ----------------------------------------- */
-
-static const char *const queue_probes[][2] = {
-    {"pool_map_sigkilled_worker", "a pool worker is killed during map"},
-    {"producer_exit_after_put", "a producer exits right after put"},
-    {"consumer_killed_in_get", "a consumer is killed inside get"},
-    {NULL, NULL}};
-
-/* The rate of implementation `impl` for the case of row `like`. */
-static double queue_rate(const struct json *rows, const struct json *like,
-                         const char *impl)
-{
-    const char *cs = json_str(json_get(like, "case"));
-    for (size_t i = 0; cs && i < rows->n; i++) {
-        const struct json *row = rows->items[i];
-        const char *c = json_str(json_get(row, "case"));
-        if (c && !strcmp(c, cs) && !strcmp(impl_of(row), impl) &&
-            num(row, "msg_bytes") == num(like, "msg_bytes"))
-            return num(row, "msgs_per_s");
-    }
-    return NAN;
-}
-
-static void queue_probe_table(struct report *r, const struct json *probes)
-{
-    static const char *const hdr[] = {"what goes wrong", "coord",
-                                      "Python multiprocessing", NULL};
-    struct rdoc_table *t = rdoc_table(&r->doc, hdr);
-    for (size_t i = 0; i < probes->n; i++) {
-        const char *name = first_of(probes, i, "probe");
-        if (!name)
-            continue;
-        char lb[96], cell[2][256];
-        for (int py = 0; py < 2; py++) {
-            const struct json *q =
-                row_where(probes, "probe", name, py ? "python" : "coord");
-            const struct json *ok = json_get(q, "ok");
-            const char *detail = json_str(json_get(q, "detail"));
-            snprintf(cell[py], sizeof cell[py], "%s%s%s",
-                     !ok || ok->type != JSON_BOOL ? "not run"
-                     : ok->b                      ? "passed"
-                                                  : "**failed**",
-                     detail ? ": " : "", detail ? detail : "");
-        }
-        row_put(r, t, report_label(queue_probes, name, lb, sizeof lb), cell[0],
-                cell[1], NULL, NULL, NULL, NULL);
-    }
-}
-
-static void section_queue(struct report *r, const struct json *j)
-{
-    struct fmt f = {0};
-    const struct json *rows = report_rows_with(j, "msgs_per_s");
-    const struct json *probes = report_rows_with(j, "probe");
-    struct queue_tally k;
-    report_queue_tally(j, &k);
-    rdoc_para(&r->doc,
-              "Producers put messages into one bounded queue (capacity %s), "
-              "then one pill per consumer; each consumer stops at its pill. "
-              "In %zu of %zu runs every message arrived exactly once "
-              "(coord's queue, a pipe and Python's multiprocessing.Queue).",
-              NUM(&f, num(j, "queue_capacity")), k.once, k.runs);
-    const struct json *first = rows ? rows->items[0] : NULL;
-    double c = queue_rate(rows, first, "coord");
-    if (first && isfinite(c))
-        rdoc_para(&r->doc,
-                  "From %s producer%s to %s consumer%s with %s-byte "
-                  "messages, coord's queue moved %s messages per second, "
-                  "%s× a pipe and %s× Python's Queue.",
-                  NUM(&f, num(first, "producers")),
-                  num(first, "producers") == 1 ? "" : "s",
-                  NUM(&f, num(first, "consumers")),
-                  num(first, "consumers") == 1 ? "" : "s",
-                  NUM(&f, num(first, "msg_bytes")), NUM(&f, sig3(c)),
-                  NUM(&f, round(c / queue_rate(rows, first, "pipe"))),
-                  NUM(&f, round(c / queue_rate(rows, first, "python"))));
-    if (k.probes[0] + k.probes[1] > 0)
-        rdoc_para(&r->doc,
-                  "Slide 2's pattern assumes nobody dies. When a process is "
-                  "killed mid-way (the fault probes below), coord passed %zu "
-                  "of %zu and Python %zu of %zu.",
-                  k.probes_ok[0], k.probes[0], k.probes_ok[1], k.probes[1]);
-    if (rows) {
-        static const char *const hdr[] = {
-            "producers → consumers", "message", "coord", "pipe",
-            "Python", "every message once", NULL};
-        struct rdoc_table *t = rdoc_table(&r->doc, hdr);
-        for (size_t i = 0; i < rows->n; i++) {
-            const struct json *row = rows->items[i];
-            if (strcmp(impl_of(row), "coord") != 0)
-                continue; /* one line per case, from its coord row */
-            bool once = true, known = false;
-            for (size_t o = 0; o < rows->n; o++) {
-                const struct json *x = rows->items[o];
-                const struct json *eo = json_get(x, "exactly_once");
-                const char *cx = json_str(json_get(x, "case"));
-                const char *cr = json_str(json_get(row, "case"));
-                if (!cx || !cr || strcmp(cx, cr) != 0 ||
-                    num(x, "msg_bytes") != num(row, "msg_bytes") || !eo ||
-                    eo->type != JSON_BOOL)
-                    continue;
-                known = true;
-                once &= eo->b;
-            }
-            char pc[48], sz[32];
-            f.i = 0;
-            snprintf(pc, sizeof pc, "%s → %s", NUM(&f, num(row, "producers")),
-                     NUM(&f, num(row, "consumers")));
-            snprintf(sz, sizeof sz, "%s B", NUM(&f, num(row, "msg_bytes")));
-            row_put(r, t, pc, sz, RATE(&f, num(row, "msgs_per_s")),
-                    RATE(&f, queue_rate(rows, row, "pipe")),
-                    RATE(&f, queue_rate(rows, row, "python")),
-                    !known ? "not run" : once ? "yes" : "**NO**", NULL);
-        }
-    }
-    if (probes)
-        queue_probe_table(r, probes);
-}
-
 /* ---- slide 10: fraud screening ---------------------------------------------- */
 
 static void fraud_lede(struct report *r, const struct json *j)
@@ -562,9 +309,10 @@ static void fraud_lede(struct report *r, const struct json *j)
     size_t nl = 0;
     for (size_t i = 0; det && i < det->n && nl < sizeof names; i++) {
         char w[64];
+        const char *d = json_str(det->items[i]);
         nl += (size_t)snprintf(names + nl, sizeof names - nl, "%s%s",
                                i ? ", " : "",
-                               report_label(NULL, json_str(det->items[i]), w, sizeof w));
+                               report_label(NULL, d, w, sizeof w));
     }
     rdoc_para(&r->doc,
               "%s detectors (%s) screened %s transactions, %s of them "
@@ -582,11 +330,11 @@ static void fraud_lede(struct report *r, const struct json *j)
     for (size_t i = 0; kinds && i < kinds->n && cl < sizeof caught; i++) {
         const struct json *kd = kinds->items[i];
         char w[64];
+        const char *kind = json_str(json_get(kd, "kind"));
         f.i = 0;
         cl += (size_t)snprintf(caught + cl, sizeof caught - cl,
                                "%s%s %s of %s", i ? ", " : "",
-                               report_label(NULL, json_str(json_get(kd, "kind")),
-                                            w, sizeof w),
+                               report_label(NULL, kind, w, sizeof w),
                                NUM(&f, num(kd, "caught")),
                                NUM(&f, num(kd, "injected")));
     }
@@ -630,11 +378,13 @@ static void section_fraud(struct report *r, const struct json *j)
                   "Checking at every look-up (K = 1), the losers stopped %s "
                   "after a claim (mean) and the screen handled %s "
                   "transactions per second; at K = 1,000, %s and %s; "
-                  "without early exit, %s. Slide 10 expects faster abandoning with "
+                  "without early exit, %s. Slide 10 expects faster "
+                  "abandoning with "
                   "frequent checks (here: %s) at some throughput cost "
                   "(here K = 1 ran at %s of K = 1,000's rate).",
-                  NS(&f, s1 * 1e3), NUM(&f, sig3(t1)), NS(&f, s1000 * 1e3),
-                  NUM(&f, sig3(t1000)), NUM(&f, sig3(num(off, "tx_per_s"))),
+                  NS(&f, s1 * 1e3), NUM(&f, rsec_sig3(t1)), NS(&f, s1000 * 1e3),
+                  NUM(&f, rsec_sig3(t1000)),
+                  NUM(&f, rsec_sig3(num(off, "tx_per_s"))),
                   s1 < s1000 ? "yes" : "no, not in this run",
                   PCT(&f, t1 / t1000 * 100));
     }
@@ -655,7 +405,7 @@ static void section_fraud(struct report *r, const struct json *j)
                      NUM(&f, report_interval_x(row, label)));
         else
             snprintf(k, sizeof k, "%s", label ? NUM(&f, atof(label)) : "?");
-        row_put(r, t, k, RATE(&f, num(row, "tx_per_s")),
+        rsec_row(r, t, k, RATE(&f, num(row, "tx_per_s")),
                 NS2(&f, report_us(row, "latency_p50") * 1e3,
                     report_us(row, "latency_p99") * 1e3),
                 NS2(&f, report_us(row, "stop_latency_mean") * 1e3,
@@ -705,8 +455,10 @@ void report_section(struct report *r, struct exp *e)
         const char *name;
         void (*fn)(struct report *, const struct json *);
     } writers[] = {{"primes", section_primes},     {"waste", section_waste},
-                   {"interval", section_interval}, {"spectrum", section_spectrum},
-                   {"queue", section_queue},       {"fraud", section_fraud}};
+                   {"interval", section_interval},
+                   {"spectrum", report_section_spectrum},
+                   {"queue", report_section_queue},
+                   {"fraud", section_fraud}};
     bool written = false;
     for (size_t i = 0; i < sizeof writers / sizeof writers[0]; i++)
         if (!strcmp(writers[i].name, e->name)) {

@@ -420,11 +420,15 @@ static void draw_lines(FILE *f, const struct rplot *p, const struct axis *ax,
             continue;
         fprintf(f, "<g stroke=\"%s\" fill=\"%s\">\n", rplot_colour[k],
                 rplot_colour[k]);
+        /* Error bars of different series at the same x stand a little
+         * apart, so that each stays visible (their markers do not move). */
+        double dodge = 3 * ((double)k - (double)(p->n_series - 1) / 2);
         for (size_t j = 0; j < n; j++) {
             size_t i = ord[j];
             double lo, hi;
             if (spread(s, i, &lo, &hi))
-                error_bar(f, pos(ax, s->x[i]), pos(ay, lo), pos(ay, hi), 4);
+                error_bar(f, r1(pos(ax, s->x[i]) + dodge), pos(ay, lo),
+                          pos(ay, hi), 4);
         }
         if (n > 1) {
             fputs("<polyline fill=\"none\" stroke-width=\"2\" points=\"", f);

@@ -2,12 +2,14 @@
 /* harness.c: runs each case in a forked process group with a deadline. */
 #include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -397,6 +399,37 @@ static int run_case(const struct test_entry *t, int timeout_ms)
     return rc;
 }
 
+/* The CLI's per-user cache (`coord spectrum` writes
+ * $XDG_CACHE_HOME/coord/spectrum.json, `coord advise` reads it): a test run
+ * never touches the real one. The runner points XDG_CACHE_HOME at a fresh
+ * directory that every case and every program it starts inherits (a case
+ * may set its own), and removes it when the run ends. */
+static char cache_home[64];
+
+static int remove_entry(const char *path, const struct stat *sb, int flag,
+                        struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    remove(path); /* best effort: go on with the rest */
+    return 0;
+}
+
+static void remove_cache_home(void)
+{
+    if (cache_home[0])
+        nftw(cache_home, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+static void private_cache_home(void)
+{
+    snprintf(cache_home, sizeof cache_home, "/tmp/coord-test-cache-XXXXXX");
+    if (!mkdtemp(cache_home)) {
+        fprintf(stderr, "mkdtemp %s: %s\n", cache_home, strerror(errno));
+        exit(1);
+    }
+    setenv("XDG_CACHE_HOME", cache_home, 1);
+}
+
 int test__main(int argc, char **argv, const struct test_entry *tests,
                const struct helper_entry *helpers)
 {
@@ -420,6 +453,7 @@ int test__main(int argc, char **argv, const struct test_entry *tests,
     snprintf(buf, sizeof buf, "%d", (int)runner_pid);
     setenv("COORD_TEST_RUNNER_PID", buf, 1);
     prctl(PR_SET_CHILD_SUBREAPER, 1);
+    private_cache_home();
     const char *to = getenv("COORD_TEST_TIMEOUT_MS");
     int timeout_ms = to ? atoi(to) : 120000;
     int pass = 0, fail = 0, skip = 0, ran = 0;
@@ -441,9 +475,11 @@ int test__main(int argc, char **argv, const struct test_entry *tests,
             fail++;
     }
     if (argc >= 2 && ran == 0) {
+        remove_cache_home();
         fprintf(stderr, "no such test: %s\n", argv[1]);
         return 2;
     }
+    remove_cache_home();
     printf("%d passed, %d failed, %d skipped\n", pass, fail, skip);
     if (fail)
         return 1;

@@ -19,6 +19,8 @@ else
   echo "SKIP: cannot make a mount namespace (unshare) to hide the source tree's scripts"; exit 77
 fi
 unset COORD_PYTHON_DIR
+# coord spectrum stores its result in the per-user cache: not the real one.
+export XDG_CACHE_HOME="$scratch/cache"
 coord_install "$scratch/a"
 for f in "$src"/bench/python/*.py; do
   [ -f "$scratch/a/share/coord/python/$(basename "$f")" ] ||

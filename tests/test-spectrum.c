@@ -135,7 +135,23 @@ TEST(spectrum_vs_python_slow)
     ASSERT_TRUE(row_field("flag_claim_cas", "python", "per_op_p50_ps") < 0);
 }
 
+/* The runner gives every test a private XDG_CACHE_HOME (harness.c): the
+ * result spectrum stores for `coord advise` lands there, never in the
+ * user's real ~/.cache. */
+TEST(spectrum_cache_goes_to_the_tests_own_xdg_cache_home)
+{
+    const char *x = getenv("XDG_CACHE_HOME");
+    ASSERT_TRUE(x != NULL);
+    ASSERT_TRUE(strncmp(x, "/tmp/coord-test-cache-", 22) == 0);
+    char path[256];
+    snprintf(path, sizeof path, "%s/coord/spectrum.json", x);
+    unlink(path);
+    ASSERT_EQ(spectrum("--quick", "--json", NULL, NULL), 0);
+    ASSERT_EQ(access(path, R_OK), 0);
+}
+
 #define TEST_LIST(X)                                                           \
+    X(spectrum_cache_goes_to_the_tests_own_xdg_cache_home)                     \
     X(spectrum_quick_json_has_every_row)                                       \
     X(spectrum_table_and_usage)                                                \
     X(spectrum_python_missing_is_skipped)                                      \
