@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* cmd-spectrum.c: `coord spectrum`: the per-access cost of every shared-state mechanism (slide 8), beside Python's. */
-#include <math.h>
+/* cmd-spectrum.c: `coord spectrum`: the per-access cost of every shared-state mechanism (slide 8), measured here: the timed loops, the echo processes, the runs (rows, Python and output in spectrum-*.c). */
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -14,77 +13,13 @@
 #include "cli-mpi.h"
 #include "cli.h"
 #include "opts.h"
-#include "datadir.h"
-#include "launch.h"
 #include "progress.h"
+#include "spectrum.h"
 
-/* coord.spectrum/2: per-operation costs in integer picoseconds
- * (per_op_p50_ps, ...), were fractional ns_per_op_* in /1. */
-#define SPECTRUM_JSON_VERSION 2
 
 #define MAX_RUNS 201
 #define RT_TIMEOUT 10000 /* ms: a round trip this slow means a dead peer */
 #define BATCH 100
-
-/* Slide 8's claims. lo/hi in ns; hi == 0: the lecture makes no claim. */
-struct row_def {
-    const char *mech;
-    const char *what;
-    double lo, hi;
-    const char *claim;
-    bool child; /* a read: measured from a forked child as well */
-};
-
-static const struct row_def rows_def[] = {
-    {"flag_check", "coord_flag_is_set (one acquire load)", 100, 100,
-     "~100 ns (Value)", true},
-    {"value_get", "coord_value_get (lock-free read)", 100, 100,
-     "~100 ns (Value)", true},
-    {"value_set", "coord_value_set (under its robust lock)", 100, 100,
-     "~100 ns (Value)", false},
-    {"array_read", "coord_array_get of element i", 100, 100,
-     "~100 ns/element (Array)", true},
-    {"array_write", "coord_array_set of element i", 100, 100,
-     "~100 ns/element (Array)", false},
-    {"region_read", "load from coord_region_data (raw shared bytes)", 100, 100,
-     "~100 ns (shared_memory)", true},
-    {"flag_claim_cas", "coord_flag_claim: one CAS (reset excluded)", 0, 0, "-",
-     false},
-    {"flag_claim_lock", "coord_flag_claim_locked: lock, check, set", 0, 0,
-     "-", false},
-    {"queue_roundtrip", "coord_queue put + get via an echo process", 0, 0,
-     "-", false},
-    {"pipe_roundtrip", "pipe write + read, 8 bytes, echo process", 0, 0, "-",
-     false},
-    {"unix_socket_roundtrip", "socketpair send + recv, 24 bytes, echo process",
-     0, 0, "-", false},
-    {"manager_get", "coord_mclient_get, server in another process", 1e6, 5e6,
-     "1-5 ms (Manager)", false},
-    {"manager_get_block", "coord_mclient_get, no spinning at either end", 1e6,
-     5e6, "1-5 ms (Manager)", false},
-    {"manager_set", "coord_mclient_set", 1e6, 5e6, "1-5 ms (Manager)", false},
-    {"manager_incr", "coord_mclient_incr (atomic on the server)", 1e6, 5e6,
-     "1-5 ms (Manager)", false},
-    {"manager_batch100_get", "coord_mclient_batch of 100 gets, per get", 1e6,
-     5e6, "1-5 ms/access (Manager)", false},
-};
-#define NROWS (sizeof rows_def / sizeof rows_def[0])
-
-enum {
-    R_FLAG, R_VGET, R_VSET, R_AREAD, R_AWRITE, R_REGION, R_CAS, R_LOCK,
-    R_QUEUE, R_PIPE, R_SOCK, R_MGET, R_MGET_BLOCK, R_MSET, R_MINCR, R_MBATCH
-};
-
-struct result {
-    double p50, p99, child_p50;
-    bool have_child;
-    double py_p50, py_p99;
-    bool have_py;
-    char py_detail[160];
-    double pyc_p50, pyc_p99; /* Python using the coord package */
-    bool have_pyc;
-    char pyc_detail[160];
-};
 
 struct ctx {
     coord_flag *flag, *claim;
@@ -435,100 +370,6 @@ static pid_t start_echo(struct ctx *c, int which)
     _exit(0);
 }
 
-/* ---- Python ------------------------------------------------------------ */
-
-/* Runs spectrum.py; fills the python columns. Returns NULL or the reason
- * it was skipped (static or in `why`). */
-static const char *run_python(struct result *res, bool quick, int runs,
-                              char *why, size_t cap)
-{
-    const char *pkg = cli_build_python_pkg();
-    if (pkg)
-        setenv("COORD_BUILD_PYTHON", pkg, 1);
-    char nruns[16];
-    snprintf(nruns, sizeof nruns, "%d", runs);
-    const char *args[] = {"--tsv", "--runs", nruns,
-                          quick ? "--quick" : NULL, NULL};
-    static char text[1 << 16];
-    char whyl[256];
-    struct launch l = {.timeout_ms = LAUNCH_PYTHON_TIMEOUT_MS,
-                       .out = {.to = LAUNCH_CAPTURE, .buf = text,
-                               .cap = sizeof text},
-                       .err = {.to = LAUNCH_STDOUT}};
-    int lrc = launch_python(&l, "spectrum.py", args, whyl, sizeof whyl);
-    if (lrc == 1) {
-        snprintf(why, cap, "skipped: %s", whyl);
-        return why;
-    }
-    if (lrc != 0) {
-        snprintf(why, cap, "failed: python3 spectrum.py: %s", whyl);
-        return why;
-    }
-    char line[512], last[200] = "";
-    int got = 0;
-    for (char *save = NULL, *tok = strtok_r(text, "\n", &save); tok;
-         tok = strtok_r(NULL, "\n", &save)) {
-        char mech[64], detail[200] = "";
-        double p50, p99;
-        snprintf(line, sizeof line, "%s", tok);
-        if (sscanf(line, "%63[^\t]\t%lf\t%lf\t%199[^\n]", mech, &p50, &p99,
-                   detail) >= 3) {
-            /* "coord:<mech>": the same row done with `import coord`. */
-            bool pyc = !strncmp(mech, "coord:", 6);
-            for (size_t r = 0; pyc && r < NROWS; r++)
-                if (!strcmp(mech + 6, rows_def[r].mech) && p50 > 0) {
-                    res[r].have_pyc = true;
-                    res[r].pyc_p50 = p50;
-                    res[r].pyc_p99 = p99;
-                    snprintf(res[r].pyc_detail, sizeof res[r].pyc_detail,
-                             "%.150s", detail);
-                }
-            for (size_t r = 0; !pyc && r < NROWS; r++)
-                if (!strcmp(mech, rows_def[r].mech) && p50 > 0) {
-                    res[r].have_py = true;
-                    res[r].py_p50 = p50;
-                    res[r].py_p99 = p99;
-                    snprintf(res[r].py_detail, sizeof res[r].py_detail, "%.150s",
-                             detail);
-                    got++;
-                }
-        } else if (*line) {
-            snprintf(last, sizeof last, "%.190s", line);
-        }
-    }
-    if (l.status != 0 || got == 0) {
-        snprintf(why, cap, "failed: python3 spectrum.py exited %d%s%s",
-                 l.status, *last ? ": " : "", last);
-        return why;
-    }
-    return NULL;
-}
-
-/* ---- verdicts ------------------------------------------------------------ */
-
-/* "agrees" within a factor of 3 of the claimed range, else how far off. */
-static const char *verdict(const struct row_def *d, double ns, char *buf,
-                           size_t cap)
-{
-    if (d->hi == 0) {
-        snprintf(buf, cap, "no claim");
-    } else if (ns >= d->lo / 3 && ns <= d->hi * 3) {
-        snprintf(buf, cap, "agrees");
-    } else if (ns < d->lo / 3) {
-        snprintf(buf, cap, "%.0fx faster", d->lo / ns);
-    } else {
-        snprintf(buf, cap, "%.0fx slower", ns / d->hi);
-    }
-    return buf;
-}
-
-struct target {
-    const char *name, *want;
-    double measured, limit;
-    bool at_least; /* measured must be >= limit (else <=) */
-    bool known;
-};
-
 enum { S_QUICK, S_RUNS, S_VS_PYTHON, S_JSON, S_NOPTS };
 
 static const struct opt spectrum_opts[] = {
@@ -665,175 +506,6 @@ static bool child_reads(struct ctx *c, const uint64_t *n, struct result *res)
     return ok;
 }
 
-static void print_json(const struct ctx *c, const struct result *res,
-                       const char *py_skip, bool vs_python,
-                       const struct target *t, size_t nt, double ratio_c,
-                       const double *ratio_py)
-{
-    char vb[64];
-    struct jw w;
-    jw_init(&w, stdout);
-    cli_json_begin(&w, "spectrum", SPECTRUM_JSON_VERSION);
-    jw_kint(&w, "runs", c->runs);
-    jw_karray(&w, "rows");
-    double flag = res[R_FLAG].p50, pyflag = res[R_FLAG].py_p50;
-    /* Costs per operation are fractions of a nanosecond at the cheap end:
-     * integer picoseconds (docs/json.md). */
-    for (size_t r = 0; r < NROWS; r++) {
-        const struct row_def *d = &rows_def[r];
-        jw_object(&w);
-        jw_kstr(&w, "mechanism", d->mech);
-        jw_kstr(&w, "impl", "coord");
-        jw_kps(&w, "per_op_p50_ps", res[r].p50 * 1e3);
-        jw_kps(&w, "per_op_p99_ps", res[r].p99 * 1e3);
-        jw_knum(&w, "ratio_to_flag_check", res[r].p50 / flag);
-        if (res[r].have_child)
-            jw_kps(&w, "child_per_op_p50_ps", res[r].child_p50 * 1e3);
-        jw_kstr(&w, "what", d->what);
-        jw_kstr(&w, "lecture_claim", d->claim);
-        jw_kstr(&w, "verdict", verdict(d, res[r].p50, vb, sizeof vb));
-        jw_object_end(&w);
-        if (res[r].have_py) {
-            jw_object(&w);
-            jw_kstr(&w, "mechanism", d->mech);
-            jw_kstr(&w, "impl", "python");
-            jw_kps(&w, "per_op_p50_ps", res[r].py_p50 * 1e3);
-            jw_kps(&w, "per_op_p99_ps", res[r].py_p99 * 1e3);
-            jw_knum(&w, "ratio_to_flag_check",
-                    pyflag > 0 ? res[r].py_p50 / pyflag : 0);
-            jw_knum(&w, "coord_speedup", res[r].py_p50 / res[r].p50);
-            jw_kstr(&w, "what", res[r].py_detail);
-            jw_kstr(&w, "lecture_claim", d->claim);
-            jw_kstr(&w, "verdict", verdict(d, res[r].py_p50, vb, sizeof vb));
-            jw_object_end(&w);
-        }
-        if (res[r].have_pyc) {
-            jw_object(&w);
-            jw_kstr(&w, "mechanism", d->mech);
-            jw_kstr(&w, "impl", "python_coord");
-            jw_kps(&w, "per_op_p50_ps", res[r].pyc_p50 * 1e3);
-            jw_kps(&w, "per_op_p99_ps", res[r].pyc_p99 * 1e3);
-            jw_knum(&w, "speedup_over_python",
-                    res[r].have_py ? res[r].py_p50 / res[r].pyc_p50 : NAN);
-            jw_kstr(&w, "what", res[r].pyc_detail);
-            jw_object_end(&w);
-        }
-    }
-    spectrum_mpi_print(stdout, &w, flag);
-    jw_array_end(&w);
-    jw_kstr(&w, "python", !vs_python ? "not requested (--vs-python)"
-                          : py_skip   ? py_skip
-                                      : "ran");
-    jw_kobject(&w, "manager_over_value");
-    jw_knum(&w, "coord", ratio_c);
-    static const char *const pk[2] = {"python", "python_unlocked_value"};
-    for (int i = 0; i < 2; i++)
-        jw_knum(&w, pk[i], ratio_py[i] > 0 ? ratio_py[i] : NAN);
-    jw_kstr(&w, "lecture_claim", "1000-50000");
-    jw_object_end(&w);
-    jw_kobject(&w, "manager_get_block");
-    jw_knum(&w, "over_unix_socket", res[R_MGET_BLOCK].p50 / res[R_SOCK].p50);
-    jw_knum(&w, "python_speedup",
-            res[R_MGET].have_py ? res[R_MGET].py_p50 / res[R_MGET_BLOCK].p50
-                                : NAN);
-    jw_object_end(&w);
-    jw_karray(&w, "targets");
-    for (size_t i = 0; i < nt; i++) {
-        jw_object(&w);
-        jw_kstr(&w, "name", t[i].name);
-        jw_kstr(&w, "want", t[i].want);
-        if (t[i].known) {
-            jw_knum(&w, "measured", t[i].measured);
-            jw_kbool(&w, "met", t[i].at_least ? t[i].measured >= t[i].limit
-                                              : t[i].measured <= t[i].limit);
-        } else {
-            jw_knull(&w, "measured");
-            jw_knull(&w, "met");
-        }
-        jw_object_end(&w);
-    }
-    jw_array_end(&w);
-    jw_object_end(&w);
-    jw_finish(&w);
-}
-
-static void print_table(const struct ctx *c, const struct result *res,
-                        const char *py_skip, bool vs_python,
-                        const struct target *t, size_t nt, double ratio_c,
-                        const double *ratio_py)
-{
-    char vb[64], vp[64];
-    printf("coord spectrum: per-access cost on this machine (%ld CPUs), "
-           "ns/op, median and p99 of %d runs\n\n",
-           sysconf(_SC_NPROCESSORS_ONLN), c->runs);
-    printf("%-22s %10s %10s %9s %10s", "mechanism", "coord p50", "p99",
-           "x flag", "child p50");
-    if (vs_python)
-        printf(" %11s %9s %11s", "python p50", "speed-up", "py+coord");
-    printf("  %-24s %s\n", "lecture (slide 8)", "verdict");
-    for (size_t r = 0; r < NROWS; r++) {
-        const struct row_def *d = &rows_def[r];
-        char child[32] = "";
-        if (res[r].have_child)
-            snprintf(child, sizeof child, "%.2f", res[r].child_p50);
-        printf("%-22s %10.2f %10.2f %9.1f %10s", d->mech, res[r].p50,
-               res[r].p99, res[r].p50 / res[R_FLAG].p50, child);
-        if (vs_python) {
-            if (res[r].have_py)
-                printf(" %11.1f %8.0fx", res[r].py_p50,
-                       res[r].py_p50 / res[r].p50);
-            else
-                printf(" %11s %9s", py_skip ? "skipped" : "-", "");
-            /* Python using coord (impl python_coord), same run. */
-            if (res[r].have_pyc)
-                printf(" %11.1f", res[r].pyc_p50);
-            else
-                printf(" %11s", "-");
-        }
-        verdict(d, res[r].p50, vb, sizeof vb);
-        if (res[r].have_py && d->hi > 0) {
-            verdict(d, res[r].py_p50, vp, sizeof vp);
-            printf("  %-24s coord: %s; python: %s\n", d->claim, vb, vp);
-        } else {
-            printf("  %-24s %s\n", d->claim, d->hi > 0 ? vb : "");
-        }
-    }
-    spectrum_mpi_print(stdout, NULL, res[R_FLAG].p50);
-    printf("\nManager get / Value read: coord %.0fx (value_get)", ratio_c);
-    if (ratio_py[0] > 0)
-        printf(", python %.0fx (synchronized Value, as in the lecture) and "
-               "%.0fx (lock=False)",
-               ratio_py[0], ratio_py[1]);
-    printf("; lecture: 1,000-50,000x\n");
-    if (vs_python && py_skip)
-        printf("python: %s\n", py_skip);
-    printf("\ntargets:\n");
-    for (size_t i = 0; i < nt; i++) {
-        if (!t[i].known) {
-            printf("  %-44s %-10s (needs --vs-python)\n", t[i].name,
-                   t[i].want);
-            continue;
-        }
-        bool met = t[i].at_least ? t[i].measured >= t[i].limit
-                                 : t[i].measured <= t[i].limit;
-        printf("  %-44s %-10s measured %8.2f  %s\n", t[i].name, t[i].want,
-               t[i].measured, met ? "met" : "NOT met");
-    }
-    /* The targets hold the default wait policy; this is the manager with
-     * neither end spinning, which pays for every wake-up. */
-    printf("\nwithout spinning (manager_get_block): %.2fx the raw unix socket "
-           "round trip",
-           res[R_MGET_BLOCK].p50 / res[R_SOCK].p50);
-    if (res[R_MGET].have_py)
-        printf(", %.2fx faster than python's Manager dict get",
-               res[R_MGET].py_p50 / res[R_MGET_BLOCK].p50);
-    printf("\n");
-    printf("\nreads from a forked child use the same mappings; round trips "
-           "go through a second process.\n");
-}
-
-/* Stores this run's medians in the per-user cache that `coord advise`
- * prices from (docs/advise.md); a failure costs only a warning. */
 static void store_cache(const struct result *res, bool quick, int runs)
 {
     struct adv_cache_row rows[2 * NROWS];
@@ -947,7 +619,7 @@ int cmd_spectrum(int argc, char **argv)
     char why[300];
     if (vs_python) {
         progress_show("spectrum", "running bench/python/spectrum.py");
-        py_skip = run_python(res, quick, c.runs, why, sizeof why);
+        py_skip = spectrum_run_python(res, quick, c.runs, why, sizeof why);
         progress_done();
     }
     store_cache(res, quick, c.runs);
@@ -973,8 +645,8 @@ int cmd_spectrum(int argc, char **argv)
     };
     size_t nt = sizeof t / sizeof t[0];
     if (json)
-        print_json(&c, res, py_skip, vs_python, t, nt, ratio_c, ratio_py);
+        spectrum_print_json(c.runs, res, py_skip, vs_python, t, nt, ratio_c, ratio_py);
     else
-        print_table(&c, res, py_skip, vs_python, t, nt, ratio_c, ratio_py);
+        spectrum_print_table(c.runs, res, py_skip, vs_python, t, nt, ratio_c, ratio_py);
     return CLI_OK;
 }
