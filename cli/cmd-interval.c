@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* cmd-interval.c: `coord interval`: Example 27.2, overhead and stop latency against the check interval. */
+/* cmd-interval.c: `coord interval`: Example 27.2, overhead and stop latency against the check interval: options, measurement, output (Python and plot in interval-*.c). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,40 +13,19 @@
 #include "ee-work.h"
 #include "fmt.h"
 #include "gnuplot.h"
-#include "json.h"
 #include "launch.h"
 #include "progress.h"
 #include "opts.h"
+#include "interval.h"
 
-#define MAX_INTERVALS 16
+const char *const interval_work_name[2] = {"cheap", "heavy"};
+
 #define MAX_PAIRS 400
 #define MAX_STOPS 201
 #define SIEVE_LEN (1u << 16) /* 64 KiB: stays in L2, so the cheap run is CPU-bound */
 #define HEAVY_BASE 10000000ull
 /* Each stop-latency search gives every worker about this much work. */
 #define RUN_NS 12000000.0
-
-enum { CHEAP = 0, HEAVY = 1 };
-static const char *const work_name[] = {"cheap", "heavy"};
-
-struct cell {
-    int work;
-    uint64_t interval; /* COORD_CHECK_AUTO for auto */
-    double overhead_pct, stop_p50, stop_p99, every;
-    bool latency_won;
-    int stops; /* stop samples measured: none leaves stop_p50/p99 NaN */
-};
-
-struct interval_cfg {
-    uint32_t workers;
-    int runs, stops;
-    bool works[2];
-    uint64_t intervals[MAX_INTERVALS];
-    int nintervals;
-    bool json, vs_python;
-    const char *plot;
-    double run_ns; /* work per worker in one overhead run */
-};
 
 enum {
     I_WORKERS, I_INTERVALS, I_WORK, I_RUNS, I_STOPS, I_QUICK, I_PLOT,
@@ -306,7 +285,7 @@ static int measure_overhead(const struct interval_cfg *c, int work,
     if (j.chunk < 20)
         j.chunk = 20;
     progress_show("interval", "%s overhead: %u workers x %d pairs x %d "
-                 "intervals", work_name[work], c->workers, j.pairs,
+                 "intervals", interval_work_name[work], c->workers, j.pairs,
                  c->nintervals);
     pid_t pids[64];
     uint32_t started = 0;
@@ -372,7 +351,7 @@ static int measure_stops(const struct interval_cfg *c, int work,
          * per wanted stop. */
         for (int s = 0; s < 3 * c->stops && got < c->stops; s++) {
             progress_show("interval", "%s stop latency, interval %d/%d, "
-                         "stop %d/%d", work_name[work], i + 1, c->nintervals,
+                         "stop %d/%d", interval_work_name[work], i + 1, c->nintervals,
                          got + 1, c->stops);
             seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
             /* Between 40 % and 60 % of worker 0's block, at random, so the
@@ -398,66 +377,6 @@ static int measure_stops(const struct interval_cfg *c, int work,
     return 0;
 }
 
-/* ---- Python ------------------------------------------------------------- */
-
-struct py_row {
-    int work;
-    uint64_t interval;
-    double overhead_pct, stop_p50, stop_p99;
-};
-
-static int run_python(const struct interval_cfg *c, struct py_row *rows,
-                      int *nrows, double *cost, char *why, size_t why_cap)
-{
-    char list[256] = "", workers[16], runs[16], stops[16];
-    for (int i = 0; i < c->nintervals; i++) {
-        if (c->intervals[i] == COORD_CHECK_AUTO)
-            continue; /* Python has no automatic interval */
-        size_t l = strlen(list);
-        snprintf(list + l, sizeof list - l, "%s%llu", l ? "," : "",
-                 (unsigned long long)c->intervals[i]);
-    }
-    snprintf(workers, sizeof workers, "%u", c->workers);
-    snprintf(runs, sizeof runs, "%d", c->runs < 3 ? c->runs : 3);
-    snprintf(stops, sizeof stops, "%d", c->stops < 7 ? c->stops : 7);
-    const char *work = c->works[CHEAP] && c->works[HEAVY] ? "both"
-                       : c->works[CHEAP]                  ? "cheap"
-                                                          : "heavy";
-    const char *args[] = {"--workers", workers, "--intervals", list,
-                          "--runs",    runs,    "--stops",     stops,
-                          "--work",    work,    NULL};
-    progress_show("interval", "Python (bench/python/interval.py)");
-    struct json *j;
-    int rc = launch_python_json("interval.py", args, LAUNCH_PYTHON_TIMEOUT_MS,
-                                NULL, &j, why, why_cap);
-    progress_done();
-    if (rc != 0)
-        return rc;
-    cost[CHEAP] = json_num(json_get(j, "cheap_iteration_ns"), cost[CHEAP]);
-    cost[HEAVY] = json_num(json_get(j, "heavy_iteration_ns"), cost[HEAVY]);
-    *nrows = 0;
-    const struct json *row, *jrows = json_get(j, "rows");
-    for (size_t i = 0; (row = json_at(jrows, i)) && *nrows < 2 * MAX_INTERVALS;
-         i++) {
-        const struct json *iv = json_get(row, "interval");
-        if (!iv || iv->type != JSON_NUMBER)
-            continue;
-        struct py_row *r = &rows[(*nrows)++];
-        const char *work = json_str(json_get(row, "work"));
-        r->work = work && !strcmp(work, "heavy") ? HEAVY : CHEAP;
-        r->interval = (uint64_t)iv->num;
-        r->overhead_pct = json_num(json_get(row, "overhead_pct"), 0);
-        r->stop_p50 = json_num(json_get(row, "stop_latency_p50_ns"), 0);
-        r->stop_p99 = json_num(json_get(row, "stop_latency_p99_ns"), 0);
-    }
-    json_free(j);
-    if (*nrows == 0) {
-        snprintf(why, why_cap, "interval.py printed no rows");
-        return -1;
-    }
-    return 0;
-}
-
 /* ---- output ------------------------------------------------------------- */
 
 /* The automatic interval's two targets, judged once for the JSON and the
@@ -471,75 +390,6 @@ static bool cheap_target_met(const struct cell *auto_cheap)
 static bool heavy_target_met(const struct cell *auto_heavy)
 {
     return auto_heavy->stops > 0 && auto_heavy->stop_p50 <= 100000;
-}
-
-static void interval_label(const struct cell *x, char *buf, size_t cap)
-{
-    if (x->interval == COORD_CHECK_AUTO)
-        snprintf(buf, cap, "auto (K~%.0f)%s", x->every,
-                 x->latency_won ? "*" : "");
-    else
-        snprintf(buf, cap, "%llu", (unsigned long long)x->interval);
-}
-
-static int plot(const struct interval_cfg *c, const struct cell *cells,
-                int ncells)
-{
-    char path[] = "/tmp/coord-interval-XXXXXX";
-    int fd = mkstemp(path);
-    if (fd < 0) {
-        cli_error("interval", "--plot: cannot create a temporary file");
-        return 1;
-    }
-    FILE *f = fdopen(fd, "w");
-    /* One block per work (gnuplot index 0, 1): label, overhead, p50. */
-    for (int work = 0; work < 2; work++) {
-        if (!c->works[work])
-            continue;
-        fprintf(f, "# %s\n", work_name[work]);
-        for (int i = 0; i < ncells; i++) {
-            if (cells[i].work != work)
-                continue;
-            char label[48];
-            if (cells[i].interval == COORD_CHECK_AUTO)
-                snprintf(label, sizeof label, "auto");
-            else
-                snprintf(label, sizeof label, "%llu",
-                         (unsigned long long)cells[i].interval);
-            fprintf(f, "\"%s\" %.4f %.1f\n", label, cells[i].overhead_pct,
-                    cells[i].stop_p50 > 1 ? cells[i].stop_p50 : 1);
-        }
-        fprintf(f, "\n\n");
-    }
-    fclose(f);
-    char script[4096];
-    bool both = c->works[CHEAP] && c->works[HEAVY];
-    const char *first = c->works[CHEAP] ? "cheap" : "heavy";
-    snprintf(script, sizeof script,
-             "set multiplot layout 1,2 title 'coord interval (Example 27.2): "
-             "%u workers, this machine'\n"
-             "set grid ytics\nset key top right\nset xlabel 'check interval "
-             "(iterations)'\n"
-             "set style data linespoints\n"
-             "set title 'overhead against never checking'\n"
-             "set ylabel 'overhead (%%)'\n"
-             "plot '%s' index 0 using 0:2:xtic(1) title '%s' lw 2 pt 7%s\n"
-             "set title 'stop latency p50 (claim to last worker out)'\n"
-             "set ylabel 'microseconds'\nset logscale y\nset format y '%%g'\n"
-             "set key top left\n"
-             "plot '%s' index 0 using 0:($3/1000):xtic(1) title '%s' lw 2 "
-             "pt 7%s\n"
-             "unset multiplot\n",
-             c->workers, path, first,
-             both ? ", '' index 1 using 0:2:xtic(1) title 'heavy' lw 2 pt 5"
-                  : "",
-             path, first,
-             both ? ", '' index 1 using 0:($3/1000):xtic(1) title 'heavy' "
-                    "lw 2 pt 5"
-                  : "");
-    int rc = gnuplot_draw("interval", c->plot, script);
-    unlink(path);
-    return rc;
 }
 
 int cmd_interval(int argc, char **argv)
@@ -600,7 +450,7 @@ int cmd_interval(int argc, char **argv)
     char why[256] = "";
     int pyrc = 1;
     if (c.vs_python)
-        pyrc = run_python(&c, py, &npy, pycost, why, sizeof why);
+        pyrc = interval_run_python(&c, py, &npy, pycost, why, sizeof why);
 
     /* Targets: auto keeps the cheap overhead <= 1 % and the heavy p50 stop
      * latency <= 100 us, in the same run. */
@@ -625,7 +475,7 @@ int cmd_interval(int argc, char **argv)
         for (int i = 0; i < ncells; i++) {
             const struct cell *x = &cells[i];
             jw_object(&w);
-            jw_kstr(&w, "work", work_name[x->work]);
+            jw_kstr(&w, "work", interval_work_name[x->work]);
             if (x->interval == COORD_CHECK_AUTO) {
                 jw_kstr(&w, "interval", "auto");
                 jw_kcount(&w, "auto_k", x->every);
@@ -667,7 +517,7 @@ int cmd_interval(int argc, char **argv)
             jw_karray(&w, "rows");
             for (int i = 0; i < npy; i++) {
                 jw_object(&w);
-                jw_kstr(&w, "work", work_name[py[i].work]);
+                jw_kstr(&w, "work", interval_work_name[py[i].work]);
                 jw_kuint(&w, "interval", py[i].interval);
                 jw_knum(&w, "overhead_pct", py[i].overhead_pct);
                 jw_kns(&w, "stop_latency_p50_ns", py[i].stop_p50);
@@ -706,7 +556,7 @@ int cmd_interval(int argc, char **argv)
             const struct cell *x = &cells[i];
             char label[48], p50[32], p99[32];
             interval_label(x, label, sizeof label);
-            printf("%-6s %-18s %+9.2f%% %12s %12s", work_name[x->work], label,
+            printf("%-6s %-18s %+9.2f%% %12s %12s", interval_work_name[x->work], label,
                    x->overhead_pct, fmt_dur(x->stop_p50, p50, sizeof p50),
                    fmt_dur(x->stop_p99, p99, sizeof p99));
             for (int j = 0; pyrc == 0 && j < npy; j++)
@@ -739,7 +589,7 @@ int cmd_interval(int argc, char **argv)
                 printf("python: %s%s\n", pyrc == 1 ? "skipped: " : "", why);
         }
     }
-    if (c.plot && plot(&c, cells, ncells))
+    if (c.plot && interval_plot(&c, cells, ncells))
         return CLI_RUNTIME;
     if (c.plot && !c.json)
         printf("plot: %s\n", c.plot);
