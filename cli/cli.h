@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* cli.h: errors, progress and JSON helpers shared by the subcommands
- * (their options: opts.h). */
+/* cli.h: exit codes, errors, the JSON envelope and percentiles shared by
+ * the subcommands (their options: opts.h; progress: progress.h; running
+ * programs: launch.h; JSON: json-write.h, json.h). */
 #ifndef COORD_CLI_H
 #define COORD_CLI_H
 
@@ -20,7 +21,6 @@
 /* Print "coord CMD: message" on stderr (one line). */
 void cli_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-
 
 /* Writes `s` as a JSON string literal (with quotes) to `f`: the writer's
  * own escaping (json-write.c), for output that is not one jw document
