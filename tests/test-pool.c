@@ -1057,8 +1057,7 @@ TEST(pool_broken_queue_stops_replacing)
         coord_task_result r;
         uint64_t v = 0;
         ASSERT_OK(coord_pool_result(p, &r, &v, sizeof v, 10000));
-        if (r.id < 2) {
-            ASSERT_OK(r.status);
+        if (r.id < 2 && r.status == 0) {
             ASSERT_EQ(v, (r.id + 10) * (r.id + 10));
             ok++;
         } else {
@@ -1067,8 +1066,12 @@ TEST(pool_broken_queue_stops_replacing)
             broken++;
         }
     }
-    ASSERT_EQ(ok, 2);
-    ASSERT_EQ(broken, 3);
+    /* The worker that meets the broken queue first stops the pool, and the
+     * stop kills the other worker: on a loaded machine that one may not have
+     * finished its gated task yet, which then fails as "pool broken" too
+     * (pool.h, "Broken queues"). The first finished before it met it. */
+    ASSERT_TRUE(ok >= 1 && ok <= 2);
+    ASSERT_EQ(ok + broken, 5);
     coord_task_result r;
     ASSERT_CODE(coord_pool_result(p, &r, NULL, 0, 0), COORD_ENODATA);
     struct task t = {DO_SQUARE, 1};
