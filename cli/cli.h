@@ -22,11 +22,6 @@
 void cli_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Writes `s` as a JSON string literal (with quotes) to `f`: the writer's
- * own escaping (json-write.c), for output that is not one jw document
- * (the option tables' dump in opts.c). NULL writes "". */
-void cli_json_str(FILE *f, const char *s);
-
 /* Notes the machine's 1-minute load average before a command runs (main()
  * calls it once); cli_json_begin reports it. Not thread-safe. */
 void cli_json_note_start(void);

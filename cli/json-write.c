@@ -99,11 +99,6 @@ static void put_string(FILE *f, const char *s)
     fputc('"', f);
 }
 
-void cli_json_str(FILE *f, const char *s)
-{
-    put_string(f, s ? s : "");
-}
-
 void jw_key(struct jw *w, const char *key)
 {
     if (w->err)

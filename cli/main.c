@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "json-write.h"
 #include "commands.h"
 #include "opts.h"
 
@@ -62,15 +63,20 @@ static int unknown_command(const char *a)
  * scripts/gen-man.py and scripts/gen-completion.py. */
 static int options_json(void)
 {
-    printf("{\"schema\":\"coord.options/1\",\"coord_version\":");
-    cli_json_str(stdout, coord_version_string());
-    printf(",\"commands\":[");
-    for (size_t i = 0; i < NCOMMANDS; i++) {
-        if (i)
-            putchar(',');
-        opt_dump_json(commands[i].opts, commands[i].summary, stdout);
+    struct jw w;
+    jw_init(&w, stdout);
+    jw_object(&w);
+    jw_kstr(&w, "schema", "coord.options/1");
+    jw_kstr(&w, "coord_version", coord_version_string());
+    jw_karray(&w, "commands");
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        opt_dump_json(commands[i].opts, commands[i].summary, &w);
+    jw_array_end(&w);
+    jw_object_end(&w);
+    if (jw_finish(&w) != 0 || fflush(stdout) != 0) {
+        cli_error("help", "could not write the options");
+        return CLI_RUNTIME;
     }
-    printf("]}\n");
     return CLI_OK;
 }
 

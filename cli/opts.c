@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "opts.h"
+#include "json-write.h"
 
 #define WIDTH 80   /* columns of the help text */
 #define TERM_MAX 26 /* widest option column before its help moves below */
@@ -579,67 +580,58 @@ void opt_usage(const struct opt_cmd *cmd, FILE *f)
         paragraphs(f, cmd->epilog);
 }
 
-static void json_key_str(FILE *f, const char *key, const char *val)
-{
-    fprintf(f, ",\"%s\":", key);
-    if (val)
-        cli_json_str(f, val);
-    else
-        fputs("null", f);
-}
-
-static void dump_option(FILE *f, const struct opt *o)
+static void dump_option(struct jw *w, const struct opt *o)
 {
     char t[80];
+    jw_object(w);
     snprintf(t, sizeof t, "--%s", o->name);
-    fputs("{\"long\":", f);
-    cli_json_str(f, t);
+    jw_kstr(w, "long", t);
     snprintf(t, sizeof t, "-%c", o->short_name);
-    json_key_str(f, "short", o->short_name ? t : NULL);
-    json_key_str(f, "kind", kind_names[o->kind]);
-    json_key_str(f, "arg", o->kind == OPT_FLAG ? NULL : arg_name(o));
-    json_key_str(f, "help", o->help);
-    json_key_str(f, "default", o->def);
-    json_key_str(f, "group", o->group);
+    jw_kstr(w, "short", o->short_name ? t : NULL);
+    jw_kstr(w, "kind", kind_names[o->kind]);
+    jw_kstr(w, "arg", o->kind == OPT_FLAG ? NULL : arg_name(o));
+    jw_kstr(w, "help", o->help);
+    jw_kstr(w, "default", o->def);
+    jw_kstr(w, "group", o->group);
     if (o->kind == OPT_UINT || o->kind == OPT_UINTS) {
-        fprintf(f, ",\"min\":%llu,\"max\":%llu", (unsigned long long)o->min,
-                (unsigned long long)o->max);
-        json_key_str(f, "word", o->word);
+        jw_kuint(w, "min", o->min);
+        jw_kuint(w, "max", o->max);
+        jw_kstr(w, "word", o->word);
     }
     if (o->kind == OPT_UINTS)
-        fprintf(f, ",\"max_items\":%u",
-                o->max_items ? o->max_items : OPT_LIST_MAX);
-    if (o->kind == OPT_REAL)
-        fprintf(f, ",\"min\":%.17g,\"max\":%.17g,\"min_excluded\":%s",
-                o->rmin, o->rmax, o->open_min ? "true" : "false");
-    fputs(",\"choices\":[", f);
-    for (size_t i = 0; o->kind == OPT_CHOICE && o->choices[i]; i++) {
-        if (i)
-            fputc(',', f);
-        cli_json_str(f, o->choices[i]);
+        jw_kuint(w, "max_items", o->max_items ? o->max_items : OPT_LIST_MAX);
+    if (o->kind == OPT_REAL) {
+        jw_knum(w, "min", o->rmin);
+        jw_knum(w, "max", o->rmax);
+        jw_kbool(w, "min_excluded", o->open_min);
     }
-    fprintf(f, "],\"repeatable\":%s,\"required\":%s}",
-            o->repeatable ? "true" : "false", o->required ? "true" : "false");
+    jw_karray(w, "choices");
+    for (size_t i = 0; o->kind == OPT_CHOICE && o->choices[i]; i++)
+        jw_str(w, o->choices[i]);
+    jw_array_end(w);
+    jw_kbool(w, "repeatable", o->repeatable);
+    jw_kbool(w, "required", o->required);
+    jw_object_end(w);
 }
 
-void opt_dump_json(const struct opt_cmd *cmd, const char *summary, FILE *f)
+void opt_dump_json(const struct opt_cmd *cmd, const char *summary,
+                   struct jw *w)
 {
     char syn[2048];
     opt_synopsis(cmd, syn, sizeof syn);
-    fputs("{\"name\":", f);
-    cli_json_str(f, cmd->name);
-    json_key_str(f, "summary", summary);
-    json_key_str(f, "synopsis", syn);
-    json_key_str(f, "about", cmd->about);
-    json_key_str(f, "epilog", cmd->epilog);
-    fputs(",\"options\":[", f);
-    for (size_t k = 0; k < cmd->nopts; k++) {
-        dump_option(f, &cmd->opts[k]);
-        fputc(',', f);
-    }
+    jw_object(w);
+    jw_kstr(w, "name", cmd->name);
+    jw_kstr(w, "summary", summary);
+    jw_kstr(w, "synopsis", syn);
+    jw_kstr(w, "about", cmd->about);
+    jw_kstr(w, "epilog", cmd->epilog);
+    jw_karray(w, "options");
+    for (size_t k = 0; k < cmd->nopts; k++)
+        dump_option(w, &cmd->opts[k]);
     static const struct opt help = {
         .name = "help", .short_name = 'h', .kind = OPT_FLAG,
         .help = "show this help and exit"};
-    dump_option(f, &help);
-    fputs("]}", f);
+    dump_option(w, &help);
+    jw_array_end(w);
+    jw_object_end(w);
 }

@@ -136,11 +136,14 @@ void opt_usage(const struct opt_cmd *cmd, FILE *f);
  * Returns: the length it wanted (as snprintf). */
 size_t opt_synopsis(const struct opt_cmd *cmd, char *buf, size_t cap);
 
-/* opt_dump_json: write cmd's table to f as one JSON object (the element
- * of the `commands` list of `coord help --options-json`; docs/cli.md
- * describes the fields), with `summary` as its one-line summary.
- * Concurrency: any thread; writes f only. */
-void opt_dump_json(const struct opt_cmd *cmd, const char *summary, FILE *f);
+/* opt_dump_json: write cmd's table with `w` as one JSON object (the
+ * element of the `commands` list of `coord help --options-json`;
+ * docs/cli.md describes the fields), with `summary` as its one-line
+ * summary. Errors are kept in `w` and reported by jw_finish.
+ * Concurrency: the thread that owns `w`. */
+struct jw;
+void opt_dump_json(const struct opt_cmd *cmd, const char *summary,
+                   struct jw *w);
 
 /* opt_suggest: the candidate closest to `typed`: within edit distance 2
  * (an insertion, deletion, substitution or swap of neighbours counts 1)
