@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char *const adv_row_names[ADV_NROWS] = {
@@ -206,6 +207,13 @@ static const struct mech catalogue[] = {
 
 const char *adv_fmt_ns(char *buf, size_t cap, double ns)
 {
+    if (ns >= 0) {
+        /* Rounded to 3 significant digits before the unit is chosen, so
+         * that 999.7 ns reads "1 µs", not "1e+03 ns". */
+        char r[32];
+        snprintf(r, sizeof r, "%.3g", ns);
+        ns = strtod(r, NULL);
+    }
     if (!(ns >= 0))
         snprintf(buf, cap, "not measured");
     else if (ns < 1e3)
@@ -216,6 +224,22 @@ const char *adv_fmt_ns(char *buf, size_t cap, double ns)
         snprintf(buf, cap, "%.3g ms", ns / 1e6);
     else
         snprintf(buf, cap, "%.3g s", ns / 1e9);
+    return buf;
+}
+
+const char *adv_fmt_share(char *buf, size_t cap, double share)
+{
+    double pct = share * 100;
+    if (!(pct >= 0))
+        snprintf(buf, cap, "not measured");
+    else if (pct < 9.95)
+        snprintf(buf, cap, "%.2g %% of the task", pct);
+    else if (pct < 999.5)
+        snprintf(buf, cap, "%.0f %% of the task", pct);
+    else if (share < 99.95)
+        snprintf(buf, cap, "%.1f× the task", share);
+    else
+        snprintf(buf, cap, "%.0f× the task", share);
     return buf;
 }
 
@@ -358,8 +382,9 @@ static void price(const struct mech *m, const struct adv_input *in,
         const char *judge = pct < 1    ? "acceptable: under 1 % of the task"
                             : pct < 10 ? "noticeable: 1-10 % of the task"
                                        : "too costly: over 10 % of the task";
-        snprintf(e->why, sizeof e->why, "%s; %s = %s per %s, %.3g %% of the "
-                 "task: %s", m->note, how, a, unit, pct, judge);
+        char sh[48];
+        snprintf(e->why, sizeof e->why, "%s; %s = %s per %s, %s: %s", m->note,
+                 how, a, unit, adv_fmt_share(sh, sizeof sh, e->share), judge);
     } else {
         snprintf(e->why, sizeof e->why, "%s; %s = %s per %s", m->note, how,
                  a, unit);

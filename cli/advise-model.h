@@ -113,8 +113,15 @@ struct adv_result {
 void adv_rank(const struct adv_input *in, const struct adv_costs *costs,
               struct adv_result *out);
 
-/* "12.3 ns", "4.56 µs", "7.89 ms" into buf. */
+/* "12.3 ns", "4.56 µs", "7.89 ms" into buf (3 significant digits, in the
+ * unit the rounded value calls for); "not measured" when ns < 0 or NaN.
+ * Returns buf. */
 const char *adv_fmt_ns(char *buf, size_t cap, double ns);
+
+/* A cost as a share of the task's time, into buf: "0.25 % of the task",
+ * "37 % of the task", and from 10 times the task on "15× the task" (no
+ * exponents). Returns buf. */
+const char *adv_fmt_share(char *buf, size_t cap, double share);
 
 /* Slide 9's common patterns, for the report. */
 struct adv_pattern {

@@ -212,7 +212,7 @@ static void print_text(const struct adv_input *in,
                adv_fmt_ns(t, sizeof t, e->ns),
                in->per_iteration ? "iteration" : "task");
         if (e->share >= 0)
-            printf(" (%.3g %% of the task)", e->share * 100);
+            printf(" (%s)", adv_fmt_share(t, sizeof t, e->share));
         printf("\n   why:  %s\n   rule: %s\n", e->why, e->rule);
     }
     if (res->nexcl)

@@ -40,11 +40,7 @@ const char *report_fmt_ns(char *buf, size_t cap, double ns)
         snprintf(buf, cap, "—");
         return buf;
     }
-    /* Rounded to its 3 significant digits first, so that 999.7 ns reads
-     * "1 µs" rather than "1e+03 ns". */
-    char r[32];
-    snprintf(r, sizeof r, "%.3g", ns);
-    return adv_fmt_ns(buf, cap, strtod(r, NULL));
+    return adv_fmt_ns(buf, cap, ns);
 }
 
 const char *report_fmt_ns_spread(char *buf, size_t cap, double p50,

@@ -95,6 +95,20 @@ static const char *first(const struct json *j)
     return json_str(json_get(e, "mechanism"));
 }
 
+/* The advisor's own words for what it could not measure, and shares of a
+ * task without exponents (the duration units are checked through the
+ * report's formatter, which is this one: report_human_units). */
+TEST(advise_durations_in_human_units)
+{
+    char b[32], s[48];
+    ASSERT_STR_EQ(adv_fmt_ns(b, sizeof b, -1), "not measured");
+    ASSERT_STR_EQ(adv_fmt_ns(b, sizeof b, NAN), "not measured");
+    ASSERT_STR_EQ(adv_fmt_share(s, sizeof s, 0.0025), "0.25 % of the task");
+    ASSERT_STR_EQ(adv_fmt_share(s, sizeof s, 0.37), "37 % of the task");
+    ASSERT_STR_EQ(adv_fmt_share(s, sizeof s, 15.3), "15.3× the task");
+    ASSERT_STR_EQ(adv_fmt_share(s, sizeof s, 1234), "1234× the task");
+}
+
 TEST(advise_dict_read_once_per_10ms_task_manager_acceptable)
 {
     struct json *j = advise("--shape", "dict", "--per-task", "1",
@@ -449,6 +463,7 @@ TEST(advise_help_lists_every_option)
 }
 
 #define TEST_LIST(X)                                                           \
+    X(advise_durations_in_human_units)                                         \
     X(advise_dict_read_once_per_10ms_task_manager_acceptable)                  \
     X(advise_flag_per_iteration_flag_first_never_manager)                      \
     X(advise_counter_eight_writers_atomic_ahead_of_locked_and_manager)         \
