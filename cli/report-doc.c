@@ -499,16 +499,49 @@ int rdoc_write_md(const struct rdoc *d, FILE *f)
 
 /* ---- HTML ------------------------------------------------------------- */
 
-/* Inline `code` spans and **bold** in paragraphs (the Markdown subset the
- * report itself writes), everything else escaped. */
+static void html_inline(FILE *f, const char *s);
+
+/* A Markdown link "[text](href)" at s (s[0] == '['): written as <a> with
+ * its text rendered inline; returns the bytes it took, or 0 when s does
+ * not start a link (the '[' is then plain text). */
+static size_t html_link(FILE *f, const char *s)
+{
+    const char *mid = strstr(s, "](");
+    if (!mid || memchr(s, '\n', (size_t)(mid - s)))
+        return 0;
+    const char *end = strchr(mid + 2, ')');
+    if (!end || end == mid + 2 || memchr(mid, '\n', (size_t)(end - mid)))
+        return 0;
+    char text[512];
+    size_t n = (size_t)(mid - s - 1);
+    if (n >= sizeof text)
+        return 0;
+    memcpy(text, s + 1, n);
+    text[n] = '\0';
+    fputs("<a href=\"", f);
+    rdoc_escape(f, mid + 2, (size_t)(end - mid - 2));
+    fputs("\">", f);
+    html_inline(f, text);
+    fputs("</a>", f);
+    return (size_t)(end - s) + 1;
+}
+
+/* Inline `code` spans, **bold** and [links](href) in paragraphs (the
+ * Markdown subset the report itself writes), everything else escaped. */
 static void html_inline(FILE *f, const char *s)
 {
     bool code = false, bold = false;
     while (*s) {
-        size_t run = strcspn(s, "`*");
+        size_t run = strcspn(s, code ? "`" : "`*[");
         rdoc_escape(f, s, run);
         s += run;
-        if (*s == '`') {
+        size_t took;
+        if (*s == '[' && (took = html_link(f, s)) > 0) {
+            s += took;
+        } else if (*s == '[') {
+            fputc('[', f);
+            s++;
+        } else if (*s == '`') {
             fputs(code ? "</code>" : "<code>", f);
             code = !code;
             s++;

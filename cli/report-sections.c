@@ -468,6 +468,7 @@ void report_section(struct report *r, struct exp *e)
     if (!written)
         rdoc_para(&r->doc, "%s", e->what);
     report_figures(r, e);
-    rdoc_para(&r->doc, "Raw data: `data/%s.json`, from `%s` (%.1f s).",
-              e->name, e->cmdline, e->secs);
+    rdoc_para(&r->doc,
+              "Raw data: [`data/%s.json`](data/%s.json), from `%s` (%.1f s).",
+              e->name, e->name, e->cmdline, e->secs);
 }

@@ -345,6 +345,25 @@ TEST(doc_plots_inline_in_html_linked_in_markdown)
     rdoc_free(&d);
 }
 
+/* Paragraphs: `code`, **bold** and [links](href) become HTML; a '[' that
+ * starts no link stays text; the Markdown keeps the source. */
+TEST(doc_inline_markup_and_links)
+{
+    struct rdoc d = {0};
+    rdoc_para(&d, "Raw data: [`data/fraud.json`](data/fraud.json), "
+                  "**bold** [--flag] a<b [x](y\nz)");
+    char *html = doc_of(&d, true);
+    ASSERT_TRUE(strstr(html, "Raw data: <a href=\"data/fraud.json\">"
+                             "<code>data/fraud.json</code></a>, "
+                             "<strong>bold</strong> [--flag] a&lt;b [x](y")
+                != NULL);
+    free(html);
+    char *md = doc_of(&d, false);
+    ASSERT_TRUE(strstr(md, "[`data/fraud.json`](data/fraud.json)") != NULL);
+    free(md);
+    rdoc_free(&d);
+}
+
 static struct rdoc_table *wide_table(struct rdoc *d, size_t cols, size_t rows,
                                      bool repeat_key)
 {
@@ -435,6 +454,7 @@ TEST(doc_wide_tables_split_or_transposed)
     X(svg_empty_one_point_and_full)                                            \
     X(svg_bars_group_by_label_and_are_deterministic)                           \
     X(doc_plots_inline_in_html_linked_in_markdown)                             \
+    X(doc_inline_markup_and_links)                                             \
     X(doc_wide_tables_split_or_transposed)
 #define HELPER_LIST(X)
 TEST_MAIN()

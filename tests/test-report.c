@@ -362,7 +362,7 @@ TEST(report_sections_read_as_sentences_and_tables)
     ASSERT_TRUE(strstr(md, "| flag check (read) | 0.226 ns (p99 0.257 ns) |") !=
                 NULL);
     ASSERT_TRUE(strstr(md, "| 1 → 1 | 8 B | 3.49 M/s |") != NULL);
-    ASSERT_TRUE(strstr(md, "Raw data: `data/fraud.json`") != NULL);
+    ASSERT_TRUE(strstr(md, "Raw data: [`data/fraud.json`](data/fraud.json)") != NULL);
     free(md);
     rdoc_free(&r.doc);
     rm_rf(dir);
