@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "report.h"
+#include "report-axis.h"
 
 /* The drawing's coordinate system: 960 units wide, scaled to the width of
  * its container (a 1,100 px column on a 1280 px page draws 1 unit as about
@@ -19,7 +20,7 @@
 /* The width of an average glyph as a fraction of the font size in a sans
  * font: used to lay out text (the browser does not tell us). */
 #define GLYPH 0.58
-#define MAX_TICKS 64 /* six decades with their minor ticks: 6 * 9 + 1 */
+#define AXIS_MAX_TICKS 64 /* six decades with their minor ticks: 6 * 9 + 1 */
 #define MAX_CATS (RPLOT_MAX_SERIES * RPLOT_MAX_POINTS)
 
 /* Okabe and Ito's palette, readable by colour-blind readers; the markers'
@@ -27,127 +28,6 @@
 const char *const rplot_colour[RPLOT_MAX_SERIES] = {
     "#0072b2", "#d55e00", "#009e73", "#cc79a7",
     "#e69f00", "#56b4e9", "#000000", "#999999"};
-
-struct axis {
-    bool log;
-    enum rplot_unit unit;
-    double lo, hi;   /* the range, in axis space (log10 on a log axis) */
-    double p0, p1;   /* drawing positions of lo and hi */
-    size_t n;
-    double tick[MAX_TICKS]; /* in axis space */
-    bool label[MAX_TICKS];  /* a labelled (major) tick */
-};
-
-/* Coordinates are written with one decimal; -0.0 is written as 0.0 so
- * that equal drawings are equal bytes. */
-static double r1(double v)
-{
-    v = round(v * 10) / 10;
-    return v == 0 ? 0 : v;
-}
-
-static double to_axis(const struct axis *a, double v)
-{
-    return a->log ? log10(v) : v;
-}
-
-/* The drawing position of value v (already known to fit the axis). */
-static double pos(const struct axis *a, double v)
-{
-    double t = to_axis(a, v);
-    if (a->log && !isfinite(t))
-        t = a->lo; /* at or below zero on a log axis: the axis's end */
-    double f = a->hi > a->lo ? (t - a->lo) / (a->hi - a->lo) : 0.5;
-    if (f < 0)
-        f = 0;
-    if (f > 1)
-        f = 1;
-    return r1(a->p0 + f * (a->p1 - a->p0));
-}
-
-static double tick_value(const struct axis *a, size_t i)
-{
-    return a->log ? pow(10, a->tick[i]) : a->tick[i];
-}
-
-/* "1,000" from "1000": thousands separators in the integer part. */
-static void group_thousands(char *b, size_t cap)
-{
-    char *s = b + (*b == '-');
-    size_t digits = strspn(s, "0123456789");
-    if (digits <= 3 || s[digits] == 'e')
-        return;
-    size_t commas = (digits - 1) / 3;
-    if (strlen(b) + commas + 1 > cap)
-        return;
-    memmove(s + digits + commas, s + digits, strlen(s + digits) + 1);
-    for (size_t i = digits, out = digits + commas; i > 0;) {
-        for (int k = 0; k < 3 && i > 0; k++)
-            s[--out] = s[--i];
-        if (i > 0)
-            s[--out] = ',';
-    }
-}
-
-/* v rounded to `sig` significant digits (so that 999.96 is chosen as 1,000
- * before the unit is). */
-static double round_sig(double v, int sig)
-{
-    if (v == 0 || !isfinite(v))
-        return v;
-    double e = floor(log10(fabs(v))) - (sig - 1);
-    double s = pow(10, e);
-    return round(v / s) * s;
-}
-
-/* A number for people: 0.25, 7, 1,000, 25k, 1.5M; with `sig` digits. */
-static void fmt_plain(char *b, size_t cap, double v, int sig)
-{
-    static const char *const suffix[] = {"k", "M", "G", "T"};
-    v = round_sig(v, sig);
-    double a = fabs(v);
-    if (a >= 1e4 && a < 1e15) {
-        int k = 0;
-        double s = 1e3;
-        while (a >= s * 1e3 && k < 3) {
-            s *= 1e3;
-            k++;
-        }
-        snprintf(b, cap, "%.*g%s", sig, v / s, suffix[k]);
-        return;
-    }
-    snprintf(b, cap, "%.*g", a >= 1 && a < 1e4 ? 6 : sig, v);
-    group_thousands(b, cap);
-}
-
-static void fmt_value(char *b, size_t cap, double v, enum rplot_unit unit,
-                      int sig)
-{
-    static const double to_ns[] = {[RPLOT_NS] = 1, [RPLOT_US] = 1e3,
-                                   [RPLOT_MS] = 1e6, [RPLOT_S] = 1e9};
-    char num[40];
-    if (!isfinite(v)) {
-        snprintf(b, cap, "%s", isnan(v) ? "n/a" : v > 0 ? "∞" : "−∞");
-        return;
-    }
-    if (unit == RPLOT_PLAIN || unit == RPLOT_PCT) {
-        fmt_plain(num, sizeof num, v, sig);
-        snprintf(b, cap, "%s%s", num, unit == RPLOT_PCT ? "%" : "");
-        return;
-    }
-    double ns = round_sig(v * to_ns[unit], sig), a = fabs(ns);
-    static const struct {
-        double scale;
-        const char *name;
-    } u[] = {{1, "ns"}, {1e3, "µs"}, {1e6, "ms"}, {1e9, "s"}};
-    size_t k = 0;
-    while (k < 3 && a >= u[k + 1].scale)
-        k++;
-    if (a == 0)
-        k = unit - RPLOT_NS; /* zero in the axis's own unit */
-    fmt_plain(num, sizeof num, ns / u[k].scale, sig);
-    snprintf(b, cap, "%s %s", num, u[k].name);
-}
 
 /* Layout width of a text of `font` units: its characters (not bytes). */
 static double text_w(const char *s, double font)
@@ -161,131 +41,10 @@ static double text_w(const char *s, double font)
 static void put_text(FILE *f, double x, double y, const char *attrs,
                      const char *text)
 {
-    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\"%s%s>", r1(x), r1(y),
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\"%s%s>", axis_r1(x), axis_r1(y),
             *attrs ? " " : "", attrs);
     rdoc_escape(f, text, strlen(text));
     fputs("</text>\n", f);
-}
-
-/* Ticks of a linear axis over [mn, mx]: 1, 2 or 5 times a power of ten
- * apart, about five to ten of them, the range widened to whole steps. */
-static void ticks_linear(struct axis *a, double mn, double mx)
-{
-    if (!(mx > mn)) {
-        double d = mn == 0 ? 1 : fabs(mn) * 0.1;
-        mn -= mn == 0 ? 0 : d;
-        mx += d;
-    }
-    double raw = (mx - mn) / 5, mag = pow(10, floor(log10(raw)));
-    double nrm = raw / mag;
-    double step = (nrm < 1.5 ? 1 : nrm < 3 ? 2 : nrm < 7 ? 5 : 10) * mag;
-    a->n = 0;
-    if (!isfinite(step) || step <= 0 || !isfinite(mn / step) ||
-        !isfinite(mx / step)) {
-        /* A range too wide to step through: its ends only. */
-        a->lo = mn;
-        a->hi = mx;
-        a->tick[0] = mn;
-        a->tick[1] = mx;
-        a->label[0] = a->label[1] = true;
-        a->n = 2;
-        return;
-    }
-    a->lo = floor(mn / step) * step;
-    a->hi = ceil(mx / step) * step;
-    for (int i = 0; a->n < MAX_TICKS; i++) {
-        double v = a->lo + i * step;
-        if (v > a->hi + step * 1e-6)
-            break;
-        if (fabs(v) < step * 1e-9)
-            v = 0;
-        a->label[a->n] = true;
-        a->tick[a->n++] = v;
-    }
-}
-
-/* The largest 1, 2 or 5 times a power of ten at or below v (up: the
- * smallest at or above), as log10. */
-static double log_nice(double v, bool up)
-{
-    static const double m[] = {1, 2, 5, 10};
-    double e = floor(log10(v));
-    double f = v / pow(10, e);
-    if (up) {
-        for (int i = 0; i < 4; i++)
-            if (m[i] >= f * (1 - 1e-9))
-                return e + log10(m[i]);
-    }
-    for (int i = 3; i >= 0; i--)
-        if (m[i] <= f * (1 + 1e-9))
-            return e + log10(m[i]);
-    return e;
-}
-
-/* Ticks of a log axis over [mn, mx] (both > 0), the range ending at 1, 2
- * or 5 times a power of ten (starting at a power of ten with `decade`, so
- * that bars rising from the axis's foot are never flat): the powers of
- * ten, every few when there are many decades; 2 and 5 times them too over
- * up to two decades, unlabelled minor ticks 2..9 over up to six, and the
- * axis's ends when no label is near them. */
-static void ticks_log(struct axis *a, double mn, double mx, bool decade)
-{
-    double l0 = floor(log10(mn)), l1 = ceil(log10(mx));
-    if (l1 <= l0)
-        l1 = l0 + 1;
-    double decades = l1 - l0, step = decades <= 8 ? 1 : ceil(decades / 8);
-    a->lo = decades <= 8 && !decade ? log_nice(mn, false) : l0;
-    a->hi = decades <= 8 ? log_nice(mx, true) : l1;
-    if (!(a->hi > a->lo))
-        a->hi = a->lo + 1;
-    a->n = 0;
-    for (double e = l0; e <= l1 + 1e-9 && a->n < MAX_TICKS; e += step) {
-        for (int m = 1; m <= 9 && a->n < MAX_TICKS; m++) {
-            if (m > 1 && decades > 6)
-                break;
-            double t = e + log10(m);
-            if (t < a->lo - 1e-9 || t > a->hi + 1e-9)
-                continue;
-            a->label[a->n] = m == 1 || (decades <= 2 && (m == 2 || m == 5));
-            a->tick[a->n++] = t;
-        }
-    }
-    /* An axis that ends between powers of ten says where (2 µs, 5,000),
-     * unless a label is already near. */
-    for (size_t end = 0; end < 2 && a->n > 1; end++) {
-        size_t i = end ? a->n - 1 : 0;
-        bool near = false;
-        for (size_t j = 0; j < a->n; j++)
-            near |= a->label[j] && j != i &&
-                    fabs(a->tick[j] - a->tick[i]) < 0.12 * (a->hi - a->lo);
-        if (fabs(a->tick[i] - (end ? a->hi : a->lo)) < 1e-9 && !near)
-            a->label[i] = true;
-    }
-}
-
-/* Builds axis `a` for the values in [mn, mx] (mn > mx: no values); with
- * `zero`, bars rise from its foot: a linear axis then includes 0, a log
- * axis starts at a power of ten. */
-static void axis_build(struct axis *a, bool log, enum rplot_unit unit,
-                       double mn, double mx, bool zero)
-{
-    a->log = log;
-    a->unit = unit;
-    if (log) {
-        if (!(mn <= mx))
-            mn = 1, mx = 10;
-        ticks_log(a, mn, mx, zero);
-        return;
-    }
-    if (!(mn <= mx))
-        mn = 0, mx = 1;
-    if (zero) {
-        mn = mn < 0 ? mn : 0;
-        mx = mx > 0 ? mx : 0;
-        if (mn == 0 && mx == 0)
-            mx = 1;
-    }
-    ticks_linear(a, mn, mx);
 }
 
 /* Widens [*mn, *mx] by v when v can go on the axis. */
@@ -344,13 +103,13 @@ static void marker(FILE *f, size_t k, double x, double y)
         break;
     case 1:
         fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"7\" height=\"7\">",
-                r1(x - 3.5), r1(y - 3.5));
+                axis_r1(x - 3.5), axis_r1(y - 3.5));
         break;
     case 2:
-        fprintf(f, "<path d=\"M%.1f %.1fl5 5l-5 5l-5-5z\">", x, r1(y - 5));
+        fprintf(f, "<path d=\"M%.1f %.1fl5 5l-5 5l-5-5z\">", x, axis_r1(y - 5));
         break;
     default:
-        fprintf(f, "<path d=\"M%.1f %.1fl4.5 8.5h-9z\">", x, r1(y - 5.5));
+        fprintf(f, "<path d=\"M%.1f %.1fl4.5 8.5h-9z\">", x, axis_r1(y - 5.5));
         break;
     }
 }
@@ -363,15 +122,15 @@ static void point_title(FILE *f, const struct rplot *p,
                         const struct rplot_series *s, size_t i)
 {
     char t[320], v[48], lo[48], hi[48], x[48];
-    fmt_value(v, sizeof v, s->y[i], p->yunit, 3);
+    axis_fmt_value(v, sizeof v, s->y[i], p->yunit, 3);
     if (p->bars || s->label[i][0])
         snprintf(x, sizeof x, "%s", s->label[i]);
     else
-        fmt_value(x, sizeof x, s->x[i], p->xunit, 4);
+        axis_fmt_value(x, sizeof x, s->x[i], p->xunit, 4);
     double a, b;
     if (spread(s, i, &a, &b)) {
-        fmt_value(lo, sizeof lo, a, p->yunit, 3);
-        fmt_value(hi, sizeof hi, b, p->yunit, 3);
+        axis_fmt_value(lo, sizeof lo, a, p->yunit, 3);
+        axis_fmt_value(hi, sizeof hi, b, p->yunit, 3);
         snprintf(t, sizeof t, "%s, %s: %s (spread %s to %s)", s->name, x, v,
                  lo, hi);
     } else {
@@ -385,8 +144,8 @@ static void point_title(FILE *f, const struct rplot *p,
 static void error_bar(FILE *f, double x, double ylo, double yhi, double cap)
 {
     fprintf(f, "<path d=\"M%.1f %.1fV%.1fM%.1f %.1fh%.1fM%.1f %.1fh%.1f\"/>\n",
-            x, ylo, yhi, r1(x - cap), ylo, r1(2 * cap), r1(x - cap), yhi,
-            r1(2 * cap));
+            x, ylo, yhi, axis_r1(x - cap), ylo, axis_r1(2 * cap), axis_r1(x - cap), yhi,
+            axis_r1(2 * cap));
 }
 
 /* Is `s` a number as written in a label ("10", "1e3")? */
@@ -427,19 +186,19 @@ static void draw_lines(FILE *f, const struct rplot *p, const struct axis *ax,
             size_t i = ord[j];
             double lo, hi;
             if (spread(s, i, &lo, &hi))
-                error_bar(f, r1(pos(ax, s->x[i]) + dodge), pos(ay, lo),
-                          pos(ay, hi), 4);
+                error_bar(f, axis_r1(axis_pos(ax, s->x[i]) + dodge), axis_pos(ay, lo),
+                          axis_pos(ay, hi), 4);
         }
         if (n > 1) {
             fputs("<polyline fill=\"none\" stroke-width=\"2\" points=\"", f);
             for (size_t j = 0; j < n; j++)
-                fprintf(f, "%s%.1f,%.1f", j ? " " : "", pos(ax, s->x[ord[j]]),
-                        pos(ay, s->y[ord[j]]));
+                fprintf(f, "%s%.1f,%.1f", j ? " " : "", axis_pos(ax, s->x[ord[j]]),
+                        axis_pos(ay, s->y[ord[j]]));
             fputs("\"/>\n", f);
         }
         for (size_t j = 0; j < n; j++) {
             size_t i = ord[j];
-            marker(f, k, pos(ax, s->x[i]), pos(ay, s->y[i]));
+            marker(f, k, axis_pos(ax, s->x[i]), axis_pos(ay, s->y[i]));
             point_title(f, p, s, i);
             fputs(marker_end[k % 4], f);
         }
@@ -457,13 +216,13 @@ static void draw_lines(FILE *f, const struct rplot *p, const struct axis *ax,
                 continue;
             placed[n_placed++] = s->x[i];
             /* Right of the point, or left of it near the right edge. */
-            double x = pos(ax, s->x[i]);
+            double x = axis_pos(ax, s->x[i]);
             bool left = x + 7 + text_w(s->label[i], TICK_FONT) > SVG_W - 4;
             char attrs[96];
             snprintf(attrs, sizeof attrs,
                      "font-size=\"%.0f\" fill=\"%s\"%s", TICK_FONT,
                      rplot_colour[k], left ? " text-anchor=\"end\"" : "");
-            put_text(f, left ? x - 7 : x + 7, pos(ay, s->y[i]) - 8, attrs,
+            put_text(f, left ? x - 7 : x + 7, axis_pos(ay, s->y[i]) - 8, attrs,
                      s->label[i]);
         }
     }
@@ -473,7 +232,7 @@ static void draw_bars(FILE *f, const struct rplot *p, const struct axis *ay,
                       const char **cat, size_t nc, double x0, double pw)
 {
     double gw = pw / (double)nc, bw = gw * 0.8 / (double)p->n_series;
-    double base = pos(ay, ay->log ? pow(10, ay->lo) : 0);
+    double base = axis_pos(ay, ay->log ? pow(10, ay->lo) : 0);
     for (size_t k = 0; k < p->n_series; k++) {
         const struct rplot_series *s = &p->s[k];
         fprintf(f, "<g fill=\"%s\">\n", rplot_colour[k]);
@@ -482,11 +241,11 @@ static void draw_bars(FILE *f, const struct rplot *p, const struct axis *ay,
             if (i < 0)
                 continue;
             double x = x0 + gw * (double)c + gw * 0.1 + bw * (double)k;
-            double y = pos(ay, s->y[i]);
+            double y = axis_pos(ay, s->y[i]);
             fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
                        "height=\"%.1f\">",
-                    r1(x), y < base ? y : base, r1(bw - 1),
-                    r1(fabs(base - y)));
+                    axis_r1(x), y < base ? y : base, axis_r1(bw - 1),
+                    axis_r1(fabs(base - y)));
             point_title(f, p, s, (size_t)i);
             fputs("</rect>\n", f);
         }
@@ -501,7 +260,7 @@ static void draw_bars(FILE *f, const struct rplot *p, const struct axis *ay,
             char v[48];
             if (i < 0)
                 continue;
-            fmt_value(v, sizeof v, p->s[k].y[i], p->yunit, 3);
+            axis_fmt_value(v, sizeof v, p->s[k].y[i], p->yunit, 3);
             values = text_w(v, 10) <= bw + 2;
         }
     fputs("<g stroke=\"#333\" fill=\"#333\">\n", f);
@@ -512,14 +271,14 @@ static void draw_bars(FILE *f, const struct rplot *p, const struct axis *ay,
             if (i < 0)
                 continue;
             double cx = x0 + gw * (double)c + gw * 0.1 + bw * ((double)k + 0.5);
-            double top = pos(ay, s->y[i]), lo, hi;
+            double top = axis_pos(ay, s->y[i]), lo, hi;
             if (spread(s, (size_t)i, &lo, &hi)) {
                 double cap = bw / 4 < 4 ? bw / 4 : 4;
-                error_bar(f, r1(cx), pos(ay, lo), pos(ay, hi), cap);
-                top = pos(ay, hi) < top ? pos(ay, hi) : top;
+                error_bar(f, axis_r1(cx), axis_pos(ay, lo), axis_pos(ay, hi), cap);
+                top = axis_pos(ay, hi) < top ? axis_pos(ay, hi) : top;
             }
             char v[48];
-            fmt_value(v, sizeof v, s->y[i], p->yunit, 3);
+            axis_fmt_value(v, sizeof v, s->y[i], p->yunit, 3);
             if (values)
                 put_text(f, cx - 0.5, top - 4,
                          "font-size=\"10\" stroke=\"none\" "
@@ -528,16 +287,6 @@ static void draw_bars(FILE *f, const struct rplot *p, const struct axis *ay,
         }
     }
     fputs("</g>\n", f);
-}
-
-/* Labels of the ticks of `a` that carry one, written into lab[]. */
-static void tick_labels(const struct axis *a, char lab[][48])
-{
-    for (size_t i = 0; i < a->n; i++)
-        if (a->label[i])
-            fmt_value(lab[i], sizeof lab[i], tick_value(a, i), a->unit, 4);
-        else
-            lab[i][0] = '\0';
 }
 
 struct legend {
@@ -576,11 +325,11 @@ static void legend_draw(FILE *f, const struct rplot *p,
         if (p->bars)
             fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"22\" "
                        "height=\"12\" stroke=\"none\"/>",
-                    r1(x), r1(y - 11));
+                    axis_r1(x), axis_r1(y - 11));
         else {
             fprintf(f, "<path stroke-width=\"2\" d=\"M%.1f %.1fh22\"/>",
-                    r1(x), r1(y - 5));
-            marker(f, k, r1(x + 11), r1(y - 5));
+                    axis_r1(x), axis_r1(y - 5));
+            marker(f, k, axis_r1(x + 11), axis_r1(y - 5));
             fputs(marker_end[k % 4], f);
         }
         fputs("</g>\n", f);
@@ -616,15 +365,15 @@ int rplot_svg(const struct rplot *p, FILE *f)
     size_t nc = p->bars ? categories(p, cat) : 0;
 
     /* Horizontal layout: y tick labels and the y label on the left. */
-    char ylab[MAX_TICKS][48], xlab[MAX_TICKS][48];
-    tick_labels(&ay, ylab);
+    char ylab[AXIS_MAX_TICKS][48], xlab[AXIS_MAX_TICKS][48];
+    axis_tick_labels(&ay, ylab);
     double yw = 0;
     for (size_t i = 0; i < ay.n; i++)
         if (text_w(ylab[i], TICK_FONT) > yw)
             yw = text_w(ylab[i], TICK_FONT);
     double left = (p->ylabel[0] ? 34 : 10) + yw + 10, right = 24;
     if (!p->bars) {
-        tick_labels(&ax, xlab);
+        axis_tick_labels(&ax, xlab);
         double last = text_w(xlab[ax.n - 1], TICK_FONT) / 2 + 8;
         right = last > right ? last : right;
     }
@@ -687,27 +436,27 @@ int rplot_svg(const struct rplot *p, FILE *f)
     fputs("<g stroke=\"#e3e3ea\" stroke-width=\"1\">\n", f);
     for (size_t i = 0; i < ay.n; i++)
         if (ay.label[i] || !ay.log)
-            fprintf(f, "<path d=\"M%.1f %.1fH%.1f\"/>\n", r1(left),
-                    pos(&ay, tick_value(&ay, i)), r1(left + pw));
+            fprintf(f, "<path d=\"M%.1f %.1fH%.1f\"/>\n", axis_r1(left),
+                    axis_pos(&ay, axis_tick_value(&ay, i)), axis_r1(left + pw));
     for (size_t i = 0; !p->bars && i < ax.n; i++)
         if (ax.label[i] || !ax.log)
             fprintf(f, "<path d=\"M%.1f %.1fV%.1f\"/>\n",
-                    pos(&ax, tick_value(&ax, i)), r1(top), r1(y0));
+                    axis_pos(&ax, axis_tick_value(&ax, i)), axis_r1(top), axis_r1(y0));
     fputs("</g>\n<g stroke=\"#778\">\n", f);
     for (size_t i = 0; i < ay.n; i++)
-        fprintf(f, "<path d=\"M%.1f %.1fh%d\"/>\n", r1(left),
-                pos(&ay, tick_value(&ay, i)), ay.label[i] ? -6 : -3);
+        fprintf(f, "<path d=\"M%.1f %.1fh%d\"/>\n", axis_r1(left),
+                axis_pos(&ay, axis_tick_value(&ay, i)), ay.label[i] ? -6 : -3);
     for (size_t i = 0; !p->bars && i < ax.n; i++)
         fprintf(f, "<path d=\"M%.1f %.1fv%d\"/>\n",
-                pos(&ax, tick_value(&ax, i)), r1(y0), ax.label[i] ? 6 : 3);
+                axis_pos(&ax, axis_tick_value(&ax, i)), axis_r1(y0), ax.label[i] ? 6 : 3);
     fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
                "fill=\"none\"/>\n</g>\n",
-            r1(left), r1(top), r1(pw), r1(PLOT_H));
+            axis_r1(left), axis_r1(top), axis_r1(pw), axis_r1(PLOT_H));
     /* Tick labels: every other one on the x axis when they would touch. */
     fprintf(f, "<g font-size=\"%.0f\">\n", TICK_FONT);
     for (size_t i = 0; i < ay.n; i++)
         if (ylab[i][0])
-            put_text(f, left - 9, pos(&ay, tick_value(&ay, i)) + 4,
+            put_text(f, left - 9, axis_pos(&ay, axis_tick_value(&ay, i)) + 4,
                      "text-anchor=\"end\"", ylab[i]);
     if (!p->bars) {
         size_t labelled = 0;
@@ -722,7 +471,7 @@ int rplot_svg(const struct rplot *p, FILE *f)
                                                                          : 1;
         for (size_t i = 0, j = 0; i < ax.n; i++)
             if (xlab[i][0] && j++ % every == 0)
-                put_text(f, pos(&ax, tick_value(&ax, i)), y0 + 20,
+                put_text(f, axis_pos(&ax, axis_tick_value(&ax, i)), y0 + 20,
                          "text-anchor=\"middle\"", xlab[i]);
     }
     for (size_t c = 0; c < nc; c++) {
@@ -731,7 +480,7 @@ int rplot_svg(const struct rplot *p, FILE *f)
             char attrs[96];
             snprintf(attrs, sizeof attrs, "text-anchor=\"end\" "
                                           "transform=\"rotate(-35 %.1f %.1f)\"",
-                     r1(cx), r1(y0 + 16));
+                     axis_r1(cx), axis_r1(y0 + 16));
             put_text(f, cx, y0 + 16, attrs, cat[c]);
         } else {
             put_text(f, cx, y0 + 20, "text-anchor=\"middle\"", cat[c]);
@@ -747,7 +496,7 @@ int rplot_svg(const struct rplot *p, FILE *f)
         double cy = top + PLOT_H / 2;
         snprintf(attrs, sizeof attrs, "text-anchor=\"middle\" "
                                       "transform=\"rotate(-90 18 %.1f)\"",
-                 r1(cy));
+                 axis_r1(cy));
         put_text(f, 18, cy, attrs, p->ylabel);
     }
     if (empty)
