@@ -227,19 +227,22 @@ const char *adv_fmt_ns(char *buf, size_t cap, double ns)
     return buf;
 }
 
-const char *adv_fmt_share(char *buf, size_t cap, double share)
+const char *adv_fmt_share(char *buf, size_t cap, double share,
+                          const char *of)
 {
     double pct = share * 100;
     if (!(pct >= 0))
         snprintf(buf, cap, "not measured");
+    else if (pct > 0 && pct < 0.01)
+        snprintf(buf, cap, "under 0.01 %% of %s", of);
     else if (pct < 9.95)
-        snprintf(buf, cap, "%.2g %% of the task", pct);
+        snprintf(buf, cap, "%.2g %% of %s", pct, of);
     else if (pct < 999.5)
-        snprintf(buf, cap, "%.0f %% of the task", pct);
+        snprintf(buf, cap, "%.0f %% of %s", pct, of);
     else if (share < 99.95)
-        snprintf(buf, cap, "%.1f× the task", share);
+        snprintf(buf, cap, "%.1f× %s", share, of);
     else
-        snprintf(buf, cap, "%.0f× the task", share);
+        snprintf(buf, cap, "%.0f× %s", share, of);
     return buf;
 }
 
@@ -384,7 +387,7 @@ static void price(const struct mech *m, const struct adv_input *in,
                                        : "too costly: over 10 % of the task";
         char sh[48];
         snprintf(e->why, sizeof e->why, "%s; %s = %s per %s, %s: %s", m->note,
-                 how, a, unit, adv_fmt_share(sh, sizeof sh, e->share), judge);
+                 how, a, unit, adv_fmt_share(sh, sizeof sh, e->share, "the task"), judge);
     } else {
         snprintf(e->why, sizeof e->why, "%s; %s = %s per %s", m->note, how,
                  a, unit);

@@ -118,10 +118,12 @@ void adv_rank(const struct adv_input *in, const struct adv_costs *costs,
  * Returns buf. */
 const char *adv_fmt_ns(char *buf, size_t cap, double ns);
 
-/* A cost as a share of the task's time, into buf: "0.25 % of the task",
- * "37 % of the task", and from 10 times the task on "15× the task" (no
- * exponents). Returns buf. */
-const char *adv_fmt_share(char *buf, size_t cap, double share);
+/* A cost as a share of the task's time, into buf, `of` naming the task:
+ * "0.25 % of the task", "37 % of 10 ms", "under 0.01 % of 1 ms", and from
+ * 10 times the task on "15.3× the task" (never an exponent). Returns
+ * buf. */
+const char *adv_fmt_share(char *buf, size_t cap, double share,
+                          const char *of);
 
 /* Slide 9's common patterns, for the report. */
 struct adv_pattern {

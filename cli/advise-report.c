@@ -6,15 +6,16 @@
 
 #include "advise-model.h"
 
-/* "15.6 µs per task (0.156 % of 10 ms)" or "0.3 ns per iteration". */
+/* "15.6 µs per task (0.16 % of 10 ms)" or "0.3 ns per iteration". */
 static void cost_cell(char *buf, size_t cap, const struct adv_input *in,
                       const struct adv_entry *e)
 {
-    char a[32], b[32];
+    char a[32], b[32], c[64];
     adv_fmt_ns(a, sizeof a, e->ns);
     if (e->share >= 0)
-        snprintf(buf, cap, "%s per task (%.2g %% of %s)", a, e->share * 100,
-                 adv_fmt_ns(b, sizeof b, in->task_ns));
+        snprintf(buf, cap, "%s per task (%s)", a,
+                 adv_fmt_share(c, sizeof c, e->share,
+                               adv_fmt_ns(b, sizeof b, in->task_ns)));
     else
         snprintf(buf, cap, "%s per %s", a,
                  in->per_iteration ? "iteration" : "task");

@@ -191,7 +191,7 @@ static void print_json(const struct adv_input *in, const struct calib *c,
 static void print_text(const struct adv_input *in,
                        const struct adv_result *res)
 {
-    char t[32];
+    char t[48];
     unsigned w = adv_writers(in);
     printf("coord advise: a %s, %g access%s per %s", adv_shape_name(in->shape),
            in->accesses, in->accesses == 1 ? "" : "es",
@@ -212,7 +212,7 @@ static void print_text(const struct adv_input *in,
                adv_fmt_ns(t, sizeof t, e->ns),
                in->per_iteration ? "iteration" : "task");
         if (e->share >= 0)
-            printf(" (%s)", adv_fmt_share(t, sizeof t, e->share));
+            printf(" (%s)", adv_fmt_share(t, sizeof t, e->share, "the task"));
         printf("\n   why:  %s\n   rule: %s\n", e->why, e->rule);
     }
     if (res->nexcl)

@@ -103,10 +103,16 @@ TEST(advise_durations_in_human_units)
     char b[32], s[48];
     ASSERT_STR_EQ(adv_fmt_ns(b, sizeof b, -1), "not measured");
     ASSERT_STR_EQ(adv_fmt_ns(b, sizeof b, NAN), "not measured");
-    ASSERT_STR_EQ(adv_fmt_share(s, sizeof s, 0.0025), "0.25 % of the task");
-    ASSERT_STR_EQ(adv_fmt_share(s, sizeof s, 0.37), "37 % of the task");
-    ASSERT_STR_EQ(adv_fmt_share(s, sizeof s, 15.3), "15.3× the task");
-    ASSERT_STR_EQ(adv_fmt_share(s, sizeof s, 1234), "1234× the task");
+    ASSERT_STR_EQ(adv_fmt_share(s, sizeof s, 0.0025, "the task"),
+                  "0.25 % of the task");
+    ASSERT_STR_EQ(adv_fmt_share(s, sizeof s, 2.8e-7, "1 ms"),
+                  "under 0.01 % of 1 ms");
+    ASSERT_STR_EQ(adv_fmt_share(s, sizeof s, 0, "1 ms"), "0 % of 1 ms");
+    ASSERT_STR_EQ(adv_fmt_share(s, sizeof s, 0.37, "10 ms"), "37 % of 10 ms");
+    ASSERT_STR_EQ(adv_fmt_share(s, sizeof s, 15.3, "the task"),
+                  "15.3× the task");
+    ASSERT_STR_EQ(adv_fmt_share(s, sizeof s, 1234, "the task"),
+                  "1234× the task");
 }
 
 TEST(advise_dict_read_once_per_10ms_task_manager_acceptable)
