@@ -10,7 +10,7 @@
 # leaves out chromium, COORD_NO_MPI=1 Open MPI.
 set -u
 deps=(
-  "gnuplot-nox|gnuplot|the report's plots (make demo)"
+  "gnuplot-nox|gnuplot|the PNG copies of the report's plots (its page draws them itself)"
   "pkg-config|pkg-config|the install test builds a program as a user would"
   "scdoc|scdoc|the man pages coord(1) and libcoord(3)"
   "clang|clang++|the C++ header test also tries clang++"
