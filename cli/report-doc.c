@@ -86,13 +86,6 @@ void rdoc_para(struct rdoc *d, const char *fmt, ...)
     va_end(ap);
 }
 
-void rdoc_code(struct rdoc *d, const char *text)
-{
-    struct rdoc_block *b = add(d, RD_CODE);
-    if (b && !(b->text = strdup(text)))
-        d->oom = true;
-}
-
 void rdoc_plot(struct rdoc *d, const struct rplot *p, const char *caption,
                bool png)
 {
@@ -259,9 +252,6 @@ int rdoc_write_md(const struct rdoc *d, FILE *f)
         case RD_P:
             fprintf(f, "%s\n\n", b->text);
             break;
-        case RD_CODE:
-            fprintf(f, "```\n%s\n```\n\n", b->text);
-            break;
         case RD_PLOT: {
             /* The PNG where gnuplot drew one (every viewer shows it),
              * else our SVG. */
@@ -418,9 +408,8 @@ static const char html_style[] =
     "tr:nth-child(even) td{background:#fafaff}\n"
     "td.ok{background:#dff5df!important}td.off{background:#fde2e2!important}"
     "td.dep{background:#fff3cf!important}td.na{color:#888}\n"
-    "code,pre{font-family:ui-monospace,Menlo,Consolas,monospace;"
-    "font-size:0.9em;background:#f4f4f8}pre{padding:0.6em;"
-    "white-space:pre-wrap;overflow-wrap:anywhere}\n"
+    "code{font-family:ui-monospace,Menlo,Consolas,monospace;"
+    "font-size:0.9em;background:#f4f4f8}\n"
     "figure{margin:1.2em 0}figure svg{display:block;box-sizing:border-box;"
     "width:100%;height:auto;border:1px solid #dde;background:#fff}\n"
     "figcaption{color:#444;font-size:0.9em;margin-top:0.3em}"
@@ -438,7 +427,7 @@ static const char html_script[] =
     "for(i=0;i<fg.length;i++){var sv=fg[i].querySelector('svg');"
     "r=sv instanceof SVGSVGElement?sv.getBoundingClientRect():null;"
     "if(r&&r.width>0&&r.height>0)drawn++;else bad++;}\n"
-    "var el=document.querySelectorAll('table,figure,pre');\n"
+    "var el=document.querySelectorAll('table,figure');\n"
     "for(i=0;i<el.length;i++){var p=el[i].parentElement,cs=getComputedStyle(p),"
     "right=p.getBoundingClientRect().right-parseFloat(cs.paddingRight)-"
     "parseFloat(cs.borderRightWidth);"
@@ -511,11 +500,6 @@ int rdoc_write_html(const struct rdoc *d, FILE *f, const char *title)
             fputs("<p>", f);
             html_inline(f, b->text);
             fputs("</p>\n", f);
-            break;
-        case RD_CODE:
-            fputs("<pre>", f);
-            html_text(f, b->text);
-            fputs("</pre>\n", f);
             break;
         case RD_PLOT:
             html_plot(f, b);

@@ -19,7 +19,7 @@
  * None of these functions is thread-safe on the same document; they
  * neither block nor start processes (rplot_draw runs gnuplot).
  */
-enum rdoc_kind { RD_H1, RD_H2, RD_H3, RD_P, RD_TABLE, RD_PLOT, RD_CODE };
+enum rdoc_kind { RD_H1, RD_H2, RD_H3, RD_P, RD_TABLE, RD_PLOT };
 
 struct rdoc_table {
     size_t cols, rows; /* rows excludes the header row */
@@ -50,12 +50,11 @@ void rdoc_free(struct rdoc *d);
  * allocation failure marks the document (d->oom) instead of returning. */
 void rdoc_heading(struct rdoc *d, enum rdoc_kind level, const char *id,
                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-/* rdoc_para: a paragraph formatted from `fmt`; `code` spans and **bold**
- * are the Markdown the writers understand. Copies; marks d->oom. */
+/* rdoc_para: a paragraph formatted from `fmt`; `code` spans, **bold** and
+ * [text](href) links are the Markdown the writers understand. Copies;
+ * marks d->oom. */
 void rdoc_para(struct rdoc *d, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* rdoc_code: a preformatted block (a command line); copied. */
-void rdoc_code(struct rdoc *d, const char *text);
 /*
  * rdoc_plot: a figure: plot `p` with its `caption`. The document keeps its
  * own copy of `p` (the caller's may go away) and of `caption`. The HTML
