@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* advise-model.c: slide 9's decision as a cost model: the mechanisms that can serve an access pattern, ranked by their measured cost on this machine. */
 #include "advise-model.h"
+#include "fmt.h"
 
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 const char *const adv_row_names[ADV_NROWS] = {
@@ -207,23 +207,10 @@ static const struct mech catalogue[] = {
 
 const char *adv_fmt_ns(char *buf, size_t cap, double ns)
 {
-    if (ns >= 0) {
-        /* Rounded to 3 significant digits before the unit is chosen, so
-         * that 999.7 ns reads "1 µs", not "1e+03 ns". */
-        char r[32];
-        snprintf(r, sizeof r, "%.3g", ns);
-        ns = strtod(r, NULL);
-    }
     if (!(ns >= 0))
         snprintf(buf, cap, "not measured");
-    else if (ns < 1e3)
-        snprintf(buf, cap, "%.3g ns", ns);
-    else if (ns < 1e6)
-        snprintf(buf, cap, "%.3g µs", ns / 1e3);
-    else if (ns < 1e9)
-        snprintf(buf, cap, "%.3g ms", ns / 1e6);
     else
-        snprintf(buf, cap, "%.3g s", ns / 1e9);
+        fmt_sig_ns(ns, 3, buf, cap);
     return buf;
 }
 

@@ -2,9 +2,9 @@
 /* report-axis.c: a plot's axes: range, ticks at 1, 2 and 5 times powers of ten, and tick labels in human units. */
 #include <math.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "report-axis.h"
+#include "fmt.h"
 
 static double to_axis(const struct axis *a, double v)
 {
@@ -30,83 +30,26 @@ double axis_tick_value(const struct axis *a, size_t i)
     return a->log ? pow(10, a->tick[i]) : a->tick[i];
 }
 
-/* "1,000" from "1000": thousands separators in the integer part. */
-static void group_thousands(char *b, size_t cap)
-{
-    char *s = b + (*b == '-');
-    size_t digits = strspn(s, "0123456789");
-    if (digits <= 3 || s[digits] == 'e')
-        return;
-    size_t commas = (digits - 1) / 3;
-    if (strlen(b) + commas + 1 > cap)
-        return;
-    memmove(s + digits + commas, s + digits, strlen(s + digits) + 1);
-    for (size_t i = digits, out = digits + commas; i > 0;) {
-        for (int k = 0; k < 3 && i > 0; k++)
-            s[--out] = s[--i];
-        if (i > 0)
-            s[--out] = ',';
-    }
-}
-
-/* v rounded to `sig` significant digits (so that 999.96 is chosen as 1,000
- * before the unit is). */
-static double round_sig(double v, int sig)
-{
-    if (v == 0 || !isfinite(v))
-        return v;
-    double e = floor(log10(fabs(v))) - (sig - 1);
-    double s = pow(10, e);
-    return round(v / s) * s;
-}
-
-/* A number for people: 0.25, 7, 1,000, 25k, 1.5M; with `sig` digits. */
-static void fmt_plain(char *b, size_t cap, double v, int sig)
-{
-    static const char *const suffix[] = {"k", "M", "G", "T"};
-    v = round_sig(v, sig);
-    double a = fabs(v);
-    if (a >= 1e4 && a < 1e15) {
-        int k = 0;
-        double s = 1e3;
-        while (a >= s * 1e3 && k < 3) {
-            s *= 1e3;
-            k++;
-        }
-        snprintf(b, cap, "%.*g%s", sig, v / s, suffix[k]);
-        return;
-    }
-    snprintf(b, cap, "%.*g", a >= 1 && a < 1e4 ? 6 : sig, v);
-    group_thousands(b, cap);
-}
-
 void axis_fmt_value(char *b, size_t cap, double v, enum rplot_unit unit,
                     int sig)
 {
     static const double to_ns[] = {[RPLOT_NS] = 1, [RPLOT_US] = 1e3,
                                    [RPLOT_MS] = 1e6, [RPLOT_S] = 1e9};
-    char num[40];
+    static const char *const zero[] = {[RPLOT_NS] = "0 ns", [RPLOT_US] = "0 µs",
+                                       [RPLOT_MS] = "0 ms", [RPLOT_S] = "0 s"};
     if (!isfinite(v)) {
         snprintf(b, cap, "%s", isnan(v) ? "n/a" : v > 0 ? "∞" : "−∞");
         return;
     }
     if (unit == RPLOT_PLAIN || unit == RPLOT_PCT) {
-        fmt_plain(num, sizeof num, v, sig);
+        char num[40];
+        fmt_sig(v, sig, num, sizeof num);
         snprintf(b, cap, "%s%s", num, unit == RPLOT_PCT ? "%" : "");
-        return;
+    } else if (v == 0) {
+        snprintf(b, cap, "%s", zero[unit]); /* in the axis's own unit */
+    } else {
+        fmt_sig_ns(v * to_ns[unit], sig, b, cap);
     }
-    double ns = round_sig(v * to_ns[unit], sig), a = fabs(ns);
-    static const struct {
-        double scale;
-        const char *name;
-    } u[] = {{1, "ns"}, {1e3, "µs"}, {1e6, "ms"}, {1e9, "s"}};
-    size_t k = 0;
-    while (k < 3 && a >= u[k + 1].scale)
-        k++;
-    if (a == 0)
-        k = unit - RPLOT_NS; /* zero in the axis's own unit */
-    fmt_plain(num, sizeof num, ns / u[k].scale, sig);
-    snprintf(b, cap, "%s %s", num, u[k].name);
 }
 
 /* Ticks of a linear axis over [mn, mx]: 1, 2 or 5 times a power of ten
