@@ -14,6 +14,7 @@
 #include "manager_spin.h"
 
 #define MAX_EVENTS 64
+#define FAST_POLL_NS 2000u /* mailbox polling between two epoll_waits */
 
 void coord_manager_opts_init(coord_manager_opts *o)
 {
@@ -114,10 +115,30 @@ static int serve(int lfd, int sfd, const coord_manager_opts *o)
             spin_until = 0;
         }
         int tmo = coord__mtimer_wait_ms(&sv, sv.pending_head || spin ? 0 : -1);
-        int n = epoll_wait(sv.ep, evs, MAX_EVENTS, tmo);
+        int served = 0;
+        if (spin && sv.fast_all) {
+            /* Between two looks at the descriptors, poll the mailboxes:
+             * a spinning client's request is seen within a few hundred
+             * nanoseconds instead of an epoll_wait's system call. */
+            uint64_t until = coord_clock_ns() + FAST_POLL_NS;
+            do {
+                served = coord__mfast_serve_all(&sv);
+                for (int i = 0; i < 16 && !served; i++)
+                    coord__cpu_relax();
+            } while (!served && coord_clock_ns() < until);
+        }
+        /* Before sleeping, tell the mailboxes (their clients ring). */
+        bool slept = tmo != 0 && !served;
+        if (slept && !coord__mfast_sleep(&sv)) {
+            slept = false;
+            tmo = 0;
+        }
+        int n = epoll_wait(sv.ep, evs, MAX_EVENTS, served ? 0 : tmo);
+        if (slept)
+            coord__mfast_wake(&sv);
         if (n < 0 && errno != EINTR)
             break;
-        if (n == 0 && spin && !coord__spin_step(&sp)) {
+        if (n == 0 && !served && spin && !coord__spin_step(&sp)) {
             coord__spin_end(&sp); /* the CPU is wanted: sleep (wait.h) */
             spin_until = 0;
         }
@@ -153,7 +174,8 @@ static int serve(int lfd, int sfd, const coord_manager_opts *o)
             else
                 coord__mconn_serve(&sv, c);
         }
-        if (n > 0 && spin_ns)
+        served += coord__mfast_serve_all(&sv);
+        if ((n > 0 || served) && spin_ns)
             spin_until =
                 coord__spin_begin(&sp, spin_ns) ? sp.start + spin_ns : 0;
     }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "manager_client.h"
+#include "manager_fast.h"
 #include "manager_spin.h"
 
 static void close_fds(coord_mclient *c)
@@ -183,6 +184,11 @@ static int recv_reply(coord_mclient *c, uint32_t seq, int timeout_ms,
         }
         size_t total = r == 0 ? (size_t)h->len + 4 : 0;
         if (r == 0 && c->in_len >= total) {
+            if (h->kind == COORD__W_NOP) { /* a stale bell */
+                memmove(c->in, c->in + total, c->in_len - total);
+                c->in_len -= total;
+                continue;
+            }
             if (h->kind == COORD__W_ERR) {
                 struct coord__rd rd = {c->in + COORD__WIRE_HDR, c->in + total,
                                        false};
@@ -250,14 +256,179 @@ void coord__mcli_release(coord_mclient *c)
     }
 }
 
+/* ---- the mailbox (manager_fast.h) ---------------------------------- */
+
+static bool fast_ready(const void *ctx)
+{
+    const struct coord__mfast *f = ctx;
+    uint32_t s = atomic_load_explicit(&f->state, memory_order_acquire);
+    return s == COORD__MF_REPLIED || s == COORD__MF_PIPE;
+}
+
+/* While asleep on the reply pipe during a mailbox request: read what came
+ * (bells, or the server's ERR before it closed) and drop the bells at the
+ * front. Returns 0, or the code that ends the call (the connection is then
+ * broken). */
+static int drain_bells(coord_mclient *c)
+{
+    for (;;) {
+        if (c->in_len == c->in_cap) {
+            uint8_t *p = realloc(c->in, 2 * c->in_cap);
+            if (!p)
+                return COORD_ENOMEM;
+            c->in = p;
+            c->in_cap *= 2;
+        }
+        size_t room = c->in_cap - c->in_len;
+        ssize_t n = read_nb(c);
+        if (n > 0) {
+            c->in_len += (size_t)n;
+            if ((size_t)n < room)
+                break; /* all there was: no second read to learn EAGAIN */
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        coord__mcli_broken(c); /* end of file: the server is gone */
+        return COORD_EPEERDIED;
+    }
+    struct coord__whdr h;
+    while (coord__wire_header(c->in, c->in_len, c->max_frame, &h) == 0 &&
+           c->in_len >= (size_t)h.len + 4) {
+        size_t total = (size_t)h.len + 4;
+        if (h.kind == COORD__W_ERR) {
+            struct coord__rd rd = {c->in + COORD__WIRE_HDR, c->in + total,
+                                   false};
+            int code = (int32_t)coord__rd_u32(&rd);
+            coord__mcli_broken(c);
+            return code < 0 && !rd.bad ? code : COORD_EPROTO;
+        }
+        if (h.kind != COORD__W_NOP)
+            break; /* a reply on the pipe: state says PIPE by now */
+        memmove(c->in, c->in + total, c->in_len - total);
+        c->in_len -= total;
+    }
+    return 0;
+}
+
+/* Sleep until the server answers the mailbox request (state REPLIED or
+ * PIPE), the deadline, or the server's death. Returns 0 or a code. */
+static int fast_sleep(coord_mclient *c, int timeout_ms, uint64_t deadline)
+{
+    struct coord__mfast *f = c->fast;
+    uint32_t want = COORD__MF_REQ_SPIN;
+    if (!atomic_compare_exchange_strong(&f->state, &want,
+                                        COORD__MF_REQ_SLEEP))
+        return 0; /* answered meanwhile */
+    for (;;) {
+        if (fast_ready(f))
+            return 0;
+        int ms = timeout_ms < 0 ? -1 : remaining_ms(deadline);
+        if (ms == 0)
+            return COORD_ETIMEDOUT;
+        struct pollfd p = {c->in_fd, POLLIN, 0};
+        int pr = poll(&p, 1, ms);
+        if (pr < 0 && errno == ENOMEM)
+            return COORD_ENOMEM;
+        /* Take the bell now (it would wake the next call's poll), or the
+         * server's ERR, or its end of file. */
+        if (pr > 0) {
+            int r = drain_bells(c);
+            if (r)
+                return r;
+        }
+    }
+}
+
+/* One round trip through the mailbox: the request in c->out (at most
+ * COORD__MF_CAP bytes), the reply left at c->in[0] (c->consumed bytes). */
+static int fast_roundtrip(coord_mclient *c, int timeout_ms, uint64_t deadline,
+                          struct coord__whdr *h)
+{
+    struct coord__mfast *f = c->fast;
+    memcpy(f->req, c->out.p, c->out.len);
+    atomic_store_explicit(&f->req_len, (uint32_t)c->out.len,
+                          memory_order_relaxed);
+    atomic_store(&f->state, COORD__MF_REQ_SPIN); /* seq_cst: then look */
+    if (atomic_load(&f->srv_sleep)) {
+        /* The server sleeps in epoll_wait: ring. A full pipe (EAGAIN)
+         * wakes it anyway; a dead server shows on the reply pipe. */
+        uint8_t nop[COORD__WIRE_HDR];
+        coord__mfast_nop(nop);
+        ssize_t n;
+        do {
+            n = write(c->out_fd, nop, sizeof nop);
+        } while (n < 0 && errno == EINTR);
+    }
+    /* The spin never outlasts the call's deadline. */
+    uint64_t spin = c->spin_ns, now = coord_clock_ns();
+    if (timeout_ms > 0)
+        spin = now >= deadline ? 0 : spin < deadline - now ? spin
+                                                           : deadline - now;
+    int r = 0;
+    if (!coord__spin_until(&c->sp, spin, fast_ready, f))
+        r = fast_sleep(c, timeout_ms, deadline);
+    if (r) {
+        /* The reply may still come, to the mailbox or the pipe: from now
+         * on this connection uses the pipes, which skip a late reply. */
+        c->fast_off = true;
+        return r;
+    }
+    uint32_t s = atomic_load_explicit(&f->state, memory_order_acquire);
+    if (s == COORD__MF_PIPE) {
+        atomic_store_explicit(&f->state, COORD__MF_IDLE, memory_order_relaxed);
+        r = recv_reply(c, c->seq, timeout_ms, deadline, h);
+        if (r)
+            c->fast_off = true;
+        return r;
+    }
+    /* REPLIED: copy the reply out (the mailbox is untrusted: check it) and
+     * put it in front of whatever the pipe brought meanwhile (bells). */
+    uint32_t len = atomic_load_explicit(&f->rep_len, memory_order_relaxed);
+    if (len < COORD__WIRE_HDR || len > COORD__MF_CAP) {
+        coord__mcli_broken(c);
+        return COORD_EPROTO;
+    }
+    if (c->in_cap - c->in_len < len) {
+        uint8_t *p = realloc(c->in, c->in_len + len);
+        if (!p) {
+            c->fast_off = true; /* the reply is lost with the call */
+            return COORD_ENOMEM;
+        }
+        c->in = p;
+        c->in_cap = c->in_len + len;
+    }
+    memmove(c->in + len, c->in, c->in_len);
+    memcpy(c->in, f->rep, len);
+    c->in_len += len;
+    atomic_store_explicit(&f->state, COORD__MF_IDLE, memory_order_release);
+    r = coord__wire_header(c->in, len, c->max_frame, h);
+    if (r || (size_t)h->len + 4 != len || h->kind != COORD__W_REP ||
+        h->seq != c->seq) {
+        coord__mcli_broken(c);
+        return r == COORD_EVERSION ? COORD_EVERSION : COORD_EPROTO;
+    }
+    c->consumed = len;
+    return 0;
+}
+
 int coord__mcli_roundtrip(coord_mclient *c, int timeout_ms,
                           struct coord__whdr *h)
 {
     uint64_t deadline = timeout_ms > 0 ? coord__deadline(timeout_ms) : 0;
+    /* The mailbox carries one request at a time and none while the pipes
+     * may owe a reply; a call that must not wait (timeout 0) uses them. */
+    if (c->fast && !c->fast_off && timeout_ms != 0 &&
+        c->out.len <= COORD__MF_CAP)
+        return fast_roundtrip(c, timeout_ms, deadline, h);
     int r = send_all(c, timeout_ms, deadline);
+    if (r == 0)
+        r = recv_reply(c, c->seq, timeout_ms, deadline, h);
     if (r)
-        return r;
-    return recv_reply(c, c->seq, timeout_ms, deadline, h);
+        c->fast_off = true;
+    return r;
 }
 
 /* Send HELLO, offering the server a pair of pipes for the data path (its
@@ -270,6 +441,8 @@ static int hello(coord_mclient *c, int timeout_ms)
     uint64_t deadline = timeout_ms > 0 ? coord__deadline(timeout_ms) : 0;
     int rq[2] = {-1, -1}, rp[2] = {-1, -1};
     bool pipes = pipe2(rq, O_CLOEXEC) == 0 && pipe2(rp, O_CLOEXEC) == 0;
+    int mfd = -1;
+    struct coord__mfast *fast = pipes ? coord__mfast_create(&mfd) : NULL;
     uint8_t f[COORD__WIRE_HDR];
     struct coord__wbuf b = {f, 0, sizeof f, false};
     size_t at = coord__wb_frame_begin(&b, COORD__W_HELLO, 0, 0);
@@ -277,24 +450,28 @@ static int hello(coord_mclient *c, int timeout_ms)
     struct iovec iov = {f, sizeof f};
     union {
         struct cmsghdr h;
-        char buf[CMSG_SPACE(2 * sizeof(int))];
+        char buf[CMSG_SPACE(3 * sizeof(int))];
     } cm;
     memset(&cm, 0, sizeof cm);
     struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
     if (pipes) {
+        /* It reads requests, writes replies (and maps the mailbox). */
+        int theirs[3] = {rq[0], rp[1], mfd};
+        size_t nfd = fast ? 3 : 2;
         msg.msg_control = cm.buf;
-        msg.msg_controllen = sizeof cm.buf;
+        msg.msg_controllen = CMSG_SPACE(nfd * sizeof(int));
         struct cmsghdr *h = CMSG_FIRSTHDR(&msg);
         h->cmsg_level = SOL_SOCKET;
         h->cmsg_type = SCM_RIGHTS;
-        h->cmsg_len = CMSG_LEN(2 * sizeof(int));
-        int theirs[2] = {rq[0], rp[1]}; /* it reads requests, writes replies */
-        memcpy(CMSG_DATA(h), theirs, sizeof theirs);
+        h->cmsg_len = CMSG_LEN(nfd * sizeof(int));
+        memcpy(CMSG_DATA(h), theirs, nfd * sizeof(int));
     }
     ssize_t n;
     do {
         n = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
     } while (n < 0 && errno == EINTR);
+    if (mfd >= 0)
+        close(mfd); /* our mapping stays */
     int r = 0;
     if (n != (ssize_t)sizeof f) {
         r = pending_err(c);
@@ -325,8 +502,13 @@ static int hello(coord_mclient *c, int timeout_ms)
         close(rp[1]); /* the server's: its death is end-of-file for us */
         fcntl(rq[1], F_SETFL, O_NONBLOCK);
         fcntl(rp[0], F_SETFL, O_NONBLOCK);
+        if (fast && (flags & COORD__WELCOME_FAST))
+            c->fast = fast;
+        else
+            coord__mfast_unmap(fast);
         return 0;
     }
+    coord__mfast_unmap(fast);
     for (int i = 0; i < 2; i++) {
         if (rq[i] >= 0)
             close(rq[i]);
@@ -446,6 +628,7 @@ void coord_mclient_close(coord_mclient *c)
     if (!c)
         return;
     close_fds(c);
+    coord__mfast_unmap(c->fast);
     coord__mspin_close(c->spins, false);
     free(c->in);
     free(c->keys);

@@ -21,6 +21,8 @@ struct coord_mclient {
     struct coord__spinner sp;
     struct coord__spinset *spins; /* the manager's (manager_spin.h) */
     bool broken;
+    struct coord__mfast *fast; /* the mailbox (manager_fast.h), or NULL */
+    bool fast_off; /* a request may still be owed on the pipes: use them */
     coord_mval *keys;
     size_t keys_cap;
 };

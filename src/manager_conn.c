@@ -30,6 +30,20 @@ void coord__mconn_close(struct coord__msrv *sv, struct coord__mconn *c)
     }
     c->in_fd = c->out_fd = -1;
     close_pending_fds(c);
+    if (c->fast) {
+        if (c->fast_prev)
+            c->fast_prev->fast_next = c->fast_next;
+        else
+            sv->fast_all = c->fast_next;
+        if (c->fast_next)
+            c->fast_next->fast_prev = c->fast_prev;
+    }
+    coord__mfast_unmap(c->fast);
+    coord__mfast_unmap(c->pend_fast);
+    c->fast = c->pend_fast = NULL;
+    free(c->fbuf);
+    c->fbuf = NULL;
+    coord__wbuf_free(&c->fout);
     free(c->in);
     c->in = NULL;
     coord__wbuf_free(&c->out);
@@ -196,6 +210,8 @@ int coord__mtimer_wait_ms(struct coord__msrv *sv, int tmo)
  * Returns false when the connection was closed. */
 bool coord__mconn_serve(struct coord__msrv *sv, struct coord__mconn *c)
 {
+    if (!coord__mfast_serve_posted(sv, c))
+        return false;
     size_t off = 0;
     int served = 0;
     bool more = false;
@@ -232,8 +248,15 @@ bool coord__mconn_serve(struct coord__msrv *sv, struct coord__mconn *c)
             more = true;
             break;
         }
+        if (h.kind == COORD__W_NOP) { /* a mailbox's bell: nothing to do */
+            off += total;
+            continue;
+        }
         bool upgrade = h.kind == COORD__W_HELLO && c->pend_in >= 0;
-        sv->s.welcome_flags = upgrade ? COORD__WELCOME_PIPES : 0;
+        sv->s.welcome_flags =
+            !upgrade ? 0
+            : c->pend_fast ? COORD__WELCOME_PIPES | COORD__WELCOME_FAST
+                           : COORD__WELCOME_PIPES;
         r = coord__mstore_exec(&sv->s, c->in + off, total, &c->out);
         sv->s.welcome_flags = 0;
         off += total;

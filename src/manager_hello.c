@@ -31,6 +31,15 @@ bool coord__mconn_upgrade(struct coord__msrv *sv, struct coord__mconn *c,
     c->in_fd = c->pend_in;
     c->out_fd = c->pend_out;
     c->pend_in = c->pend_out = -1;
+    if (c->pend_fast) {
+        c->fast = c->pend_fast;
+        c->pend_fast = NULL;
+        c->fast_prev = NULL;
+        c->fast_next = sv->fast_all;
+        if (sv->fast_all)
+            sv->fast_all->fast_prev = c;
+        sv->fast_all = c;
+    }
     fcntl(c->in_fd, F_SETFL, O_NONBLOCK);
     fcntl(c->out_fd, F_SETFL, O_NONBLOCK);
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
@@ -43,10 +52,32 @@ fail:
     return false;
 }
 
-/* recvmsg on the socket, taking file descriptors sent along: exactly two
- * pipes (a read end for requests, a write end for replies, of two different
- * pipes), else the frame is refused. Returns the byte count (0: end of
- * file, -1: errno), or -2 when the connection was closed here. */
+/* The mailbox sent as the third descriptor: checked and mapped (with our
+ * buffer for its requests) into c->pend_fast. Returns 0, or COORD_EBADMSG
+ * when it is not a sealed memfd of the mailbox's size. A mailbox that
+ * cannot be mapped (out of memory) is left out: WELCOME says so. */
+static int take_mailbox(struct coord__mconn *c, int fd)
+{
+    int code;
+    struct coord__mfast *f = coord__mfast_take(fd, &code);
+    close(fd); /* the mapping stays */
+    if (!f)
+        return code;
+    c->fbuf = malloc(COORD__MF_CAP);
+    if (!c->fbuf) {
+        coord__mfast_unmap(f);
+        return 0;
+    }
+    coord__wbuf_init(&c->fout);
+    c->pend_fast = f;
+    return 0;
+}
+
+/* recvmsg on the socket, taking file descriptors sent along: two pipes (a
+ * read end for requests, a write end for replies, of two different pipes)
+ * and optionally a mailbox (manager_fast.h), else the frame is refused.
+ * Returns the byte count (0: end of file, -1: errno), or -2 when the
+ * connection was closed here. */
 ssize_t coord__mconn_recv_hello(struct coord__msrv *sv,
                                 struct coord__mconn *c)
 {
@@ -71,7 +102,7 @@ ssize_t coord__mconn_recv_hello(struct coord__msrv *sv,
         int fds[4];
         memcpy(fds, CMSG_DATA(h), (nfd > 4 ? 4 : nfd) * sizeof(int));
         struct stat a, b;
-        if (code == COORD_EMFILE || nfd != 2 || c->pend_in >= 0 ||
+        if (code == COORD_EMFILE || nfd < 2 || nfd > 3 || c->pend_in >= 0 ||
             fstat(fds[0], &a) != 0 ||
             fstat(fds[1], &b) != 0 || !S_ISFIFO(a.st_mode) ||
             !S_ISFIFO(b.st_mode) ||
@@ -88,6 +119,8 @@ ssize_t coord__mconn_recv_hello(struct coord__msrv *sv,
         }
         c->pend_in = fds[0];
         c->pend_out = fds[1];
+        if (nfd == 3 && take_mailbox(c, fds[2]) != 0)
+            code = COORD_EBADMSG;
     }
     if (code) {
         if (code == COORD_EBADMSG)

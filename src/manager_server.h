@@ -7,6 +7,7 @@
 #include <sys/types.h>
 #include <sys/un.h>
 
+#include "manager_fast.h"
 #include "manager_internal.h"
 
 /* ---- the socket and its private directory (manager_sock.c) ------------- */
@@ -49,6 +50,12 @@ struct coord__mconn {
     uint64_t deadline; /* handshake or stalled frame: closed at this time */
     struct coord__mconn *next_pending;
     struct coord__mconn *prev, *next; /* all live connections */
+    /* The mailbox (manager_fast.h): taken with HELLO (pend_fast), in use
+     * from the move to the pipes (fast, on the list fast_all). */
+    struct coord__mfast *fast, *pend_fast;
+    uint8_t *fbuf;           /* our copy of a mailbox request */
+    struct coord__wbuf fout; /* the reply being built for the mailbox */
+    struct coord__mconn *fast_prev, *fast_next;
 };
 
 struct coord__msrv {
@@ -61,6 +68,7 @@ struct coord__msrv {
     bool listen_paused; /* out of descriptors: not accepting for now */
     uint64_t next_timer; /* earliest connection deadline, or UINT64_MAX */
     bool stop;
+    struct coord__mconn *fast_all; /* the connections with a mailbox */
 };
 
 /* Close the connection (freed now, or when the pending list reaches it). */
@@ -92,5 +100,21 @@ ssize_t coord__mconn_recv_hello(struct coord__msrv *sv,
  * when it was closed. */
 bool coord__mconn_upgrade(struct coord__msrv *sv, struct coord__mconn *c,
                           size_t left);
+
+/* ---- the mailboxes (manager_fast.c) ------------------------------------ */
+
+/* Serve the request waiting in c's mailbox, if one is: before any frame
+ * that came on its pipe afterwards (a client that timed out on its
+ * mailbox request sends the next on the pipe, and the two must run in the
+ * order sent). Returns false when the connection was closed. */
+bool coord__mfast_serve_posted(struct coord__msrv *sv, struct coord__mconn *c);
+/* Serve every request waiting in a mailbox. Returns how many. */
+int coord__mfast_serve_all(struct coord__msrv *sv);
+/* Before the loop sleeps: tell every mailbox (srv_sleep), then look once
+ * more. Returns true when it may sleep; false (flags cleared again) when a
+ * request came meanwhile. */
+bool coord__mfast_sleep(struct coord__msrv *sv);
+/* After a sleep: clear srv_sleep in every mailbox. */
+void coord__mfast_wake(struct coord__msrv *sv);
 
 #endif

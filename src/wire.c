@@ -33,7 +33,7 @@ int coord__wire_header(const uint8_t *buf, size_t avail, size_t max_frame,
     h->count = (uint16_t)(buf[6] | buf[7] << 8);
     h->seq = (uint32_t)buf[8] | (uint32_t)buf[9] << 8 |
              (uint32_t)buf[10] << 16 | (uint32_t)buf[11] << 24;
-    if (h->kind < COORD__W_HELLO || h->kind > COORD__W_ERR)
+    if (h->kind < COORD__W_HELLO || h->kind > COORD__W_NOP)
         return COORD_EBADMSG;
     return 0;
 }

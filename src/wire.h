@@ -29,12 +29,16 @@ enum coord__wkind {
                              max_frame, max_batch, flags */
     COORD__W_REQ = 3,     /* count operations */
     COORD__W_REP = 4,     /* count results */
-    COORD__W_ERR = 5      /* i32 code; the server closes the connection */
+    COORD__W_ERR = 5,     /* i32 code; the server closes the connection */
+    COORD__W_NOP = 6      /* no payload: a doorbell of the mailbox
+                             (manager_fast.h), skipped by both ends */
 };
 
 /* WELCOME flags: the server took the pipes sent with HELLO (SCM_RIGHTS)
  * and serves this connection over them from now on. */
 #define COORD__WELCOME_PIPES 1u
+/* ... and mapped the mailbox sent with them (manager_fast.h). */
+#define COORD__WELCOME_FAST 2u
 
 /* Internal opcodes besides coord_mop (1..10). */
 #define COORD__WOP_DICT_KEYS 32

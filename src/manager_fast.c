@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: MIT */
+/* manager_fast.c: the mailbox (manager_fast.h): made by the client, checked and mapped by the server, served by the server's scan. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "manager_fast.h"
+#include "manager_server.h"
+
+#define SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
+
+size_t coord__mfast_size(void)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    if (page == 0 || page > (1u << 20))
+        page = 4096;
+    return (sizeof(struct coord__mfast) + page - 1) / page * page;
+}
+
+struct coord__mfast *coord__mfast_create(int *fd)
+{
+    size_t size = coord__mfast_size();
+    int m = memfd_create("coord-mailbox", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (m < 0)
+        return NULL;
+    void *p = MAP_FAILED;
+    if (ftruncate(m, (off_t)size) == 0 && fcntl(m, F_ADD_SEALS, SEALS) == 0)
+        p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, m, 0);
+    if (p == MAP_FAILED) {
+        close(m);
+        return NULL;
+    }
+    *fd = m;
+    return p; /* a new memfd reads as zeros: state IDLE */
+}
+
+struct coord__mfast *coord__mfast_take(int fd, int *code)
+{
+    struct stat st;
+    size_t size = coord__mfast_size();
+    int seals = fcntl(fd, F_GET_SEALS);
+    /* A file the client could still shrink would fault our reads (SIGBUS);
+     * F_GET_SEALS fails on anything but a memfd. */
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || seals < 0 ||
+        (seals & SEALS) != SEALS || st.st_size != (off_t)size ||
+        (fcntl(fd, F_GETFL) & O_ACCMODE) != O_RDWR) {
+        *code = COORD_EBADMSG;
+        return NULL;
+    }
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    *code = 0;
+    return p == MAP_FAILED ? NULL : p;
+}
+
+void coord__mfast_unmap(struct coord__mfast *f)
+{
+    if (f)
+        munmap(f, coord__mfast_size());
+}
+
+void coord__mfast_nop(uint8_t *frame)
+{
+    struct coord__wbuf b = {frame, 0, COORD__WIRE_HDR, false};
+    size_t at = coord__wb_frame_begin(&b, COORD__W_NOP, 0, 0);
+    coord__wb_frame_end(&b, at, 0);
+}
+
+/* ---- the server's side ---------------------------------------------- */
+
+/* Queue a NOP on the reply pipe (it wakes a client asleep in poll). */
+static void ring_client(struct coord__mconn *c)
+{
+    uint8_t nop[COORD__WIRE_HDR];
+    coord__mfast_nop(nop);
+    coord__wb_bytes(&c->out, nop, sizeof nop);
+}
+
+/* Serve the request waiting in c's mailbox. Returns false when the
+ * connection was closed. */
+static bool serve_one(struct coord__msrv *sv, struct coord__mconn *c)
+{
+    struct coord__mfast *f = c->fast;
+    uint32_t len = atomic_load_explicit(&f->req_len, memory_order_relaxed);
+    if (len < COORD__WIRE_HDR || len > COORD__MF_CAP || !c->fbuf) {
+        atomic_store(&f->state, COORD__MF_PIPE);
+        sv->s.st.malformed++;
+        coord__mconn_fail(sv, c, COORD_EBADMSG);
+        return false;
+    }
+    /* Our own copy: the client may write the mailbox while we parse. */
+    memcpy(c->fbuf, f->req, len);
+    c->fout.len = 0;
+    c->fout.oom = false;
+    int r = coord__mstore_exec(&sv->s, c->fbuf, len, &c->fout);
+    c->greeted = true;
+    if (r == 0 && c->out_off == c->out.len && c->fout.len <= COORD__MF_CAP) {
+        memcpy(f->rep, c->fout.p, c->fout.len);
+        atomic_store_explicit(&f->rep_len, (uint32_t)c->fout.len,
+                              memory_order_relaxed);
+        uint32_t was = atomic_exchange(&f->state, COORD__MF_REPLIED);
+        if (was != COORD__MF_REQ_SLEEP)
+            return true;
+        ring_client(c); /* it sleeps in poll on the reply pipe */
+    } else {
+        /* Too big for the mailbox, an ERR (then close), or replies still
+         * queued on the pipe: this one follows them there. */
+        coord__wb_bytes(&c->out, c->fout.p, c->fout.len);
+        if (c->out.oom) {
+            atomic_store(&f->state, COORD__MF_PIPE);
+            coord__mconn_fail(sv, c, COORD_ENOMEM);
+            return false;
+        }
+        if (r)
+            c->closing = true;
+        atomic_store(&f->state, COORD__MF_PIPE);
+    }
+    if (c->fout.cap > 2 * COORD__MF_CAP) /* do not keep a big reply's */
+        coord__wbuf_free(&c->fout);
+    return coord__mconn_flush(sv, c);
+}
+
+static bool posted(const struct coord__mfast *f)
+{
+    uint32_t s = atomic_load_explicit(&f->state, memory_order_acquire);
+    return s == COORD__MF_REQ_SPIN || s == COORD__MF_REQ_SLEEP;
+}
+
+bool coord__mfast_serve_posted(struct coord__msrv *sv, struct coord__mconn *c)
+{
+    if (!c->fast || c->closing || !posted(c->fast))
+        return true;
+    return serve_one(sv, c);
+}
+
+int coord__mfast_serve_all(struct coord__msrv *sv)
+{
+    int served = 0;
+    for (struct coord__mconn *c = sv->fast_all, *next; c; c = next) {
+        next = c->fast_next;
+        if (c->out_armed || c->closing || !posted(c->fast))
+            continue;
+        served++;
+        serve_one(sv, c);
+    }
+    return served;
+}
+
+bool coord__mfast_sleep(struct coord__msrv *sv)
+{
+    if (!sv->fast_all)
+        return true;
+    for (struct coord__mconn *c = sv->fast_all; c; c = c->fast_next)
+        atomic_store(&c->fast->srv_sleep, 1);
+    /* Against the client's store of state then load of srv_sleep: one of
+     * the two sees the other (seq_cst). */
+    atomic_thread_fence(memory_order_seq_cst);
+    for (struct coord__mconn *c = sv->fast_all; c; c = c->fast_next)
+        if (!c->out_armed && posted(c->fast)) {
+            coord__mfast_wake(sv);
+            return false;
+        }
+    return true;
+}
+
+void coord__mfast_wake(struct coord__msrv *sv)
+{
+    for (struct coord__mconn *c = sv->fast_all; c; c = c->fast_next)
+        atomic_store_explicit(&c->fast->srv_sleep, 0, memory_order_relaxed);
+}
