@@ -328,6 +328,85 @@ TEST(mailbox_client_gone_after_posting)
     stop_ok(m);
 }
 
+/* A client that scribbles over its own mailbox (states, lengths, bytes,
+ * sometimes a good frame) and rings at random, reconnecting whenever the
+ * server closes it: the server stays up, and a well-behaved client beside
+ * it loses no increment. */
+static int scribbler_child(void *p)
+{
+    const char *path = p;
+    signal(SIGPIPE, SIG_IGN); /* a bell after the server closed us */
+    uint64_t x = 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid();
+    uint8_t good[64];
+    const uint8_t get[] = {1, 0, 1, 0, 1, 0, 'd', 'k'};
+    size_t gn = frame(good, 1, COORD__W_REQ, 1, get, sizeof get);
+    uint64_t end = coord_clock_ns() + 1500000000ull;
+    while (coord_clock_ns() < end) {
+        struct raw_mb r = raw_mailbox(path);
+        for (int i = 0; i < 20000; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            switch (x % 6) {
+            case 0:
+                atomic_store(&r.f->state, (uint32_t)(x >> 8) % 7);
+                break;
+            case 1:
+                atomic_store(&r.f->req_len,
+                             (uint32_t)(x >> 8) % (COORD__MF_CAP + 64));
+                break;
+            case 2:
+                memcpy(r.f->req + (x >> 8) % (COORD__MF_CAP - 8), &x, 8);
+                break;
+            case 3:
+                memcpy(r.f->req, good, gn);
+                atomic_store(&r.f->req_len, (uint32_t)gn);
+                atomic_store(&r.f->state, COORD__MF_REQ_SPIN);
+                break;
+            case 4: {
+                uint8_t nop[COORD__WIRE_HDR];
+                coord__mfast_nop(nop);
+                fcntl(r.rq, F_SETFL, O_NONBLOCK);
+                if (write(r.rq, nop, sizeof nop) < 0) {
+                    /* full or closed: either is fine */
+                }
+                break;
+            }
+            default:
+                break;
+            }
+            uint8_t b[4096];
+            fcntl(r.rp, F_SETFL, O_NONBLOCK);
+            ssize_t n = read(r.rp, b, sizeof b);
+            if (n == 0)
+                break; /* closed by the server: connect again */
+        }
+        raw_mailbox_close(&r);
+    }
+    return 0;
+}
+
+TEST(mailbox_scribbled_by_its_client)
+{
+    coord_manager *m = start_spin(0);
+    pid_t pid = test_fork(scribbler_child, (void *)coord_manager_path(m));
+    coord_mclient *c = connect_ok(m);
+    int n = 0;
+    uint64_t end = coord_clock_ns() + 1000000000ull;
+    while (coord_clock_ns() < end || n < 100) {
+        ASSERT_OK(coord_mclient_incr(c, "ok", "n", 1, NULL, T));
+        n++;
+    }
+    coord_mval v;
+    ASSERT_OK(coord_mclient_get(c, "ok", "n", &v, T));
+    ASSERT_EQ(v.i, n);
+    test_join_ok(pid, 30000);
+    coord_manager_stats st;
+    ASSERT_OK(coord_mclient_stats(c, &st, T));
+    ASSERT_GT(st.malformed, 0); /* the scribbles did reach the server */
+    coord_mclient_close(c);
+    assert_healthy(m);
+    stop_ok(m);
+}
+
 struct sleeper_arg {
     const char *path;
     int ready[2], go[2];
@@ -410,6 +489,7 @@ TEST(mailbox_timeout_moves_the_connection_to_the_pipes)
     X(mailbox_only_a_sealed_memfd_of_its_size)                                 \
     X(mailbox_bad_requests_close_only_their_connection)                        \
     X(mailbox_client_gone_after_posting)                                       \
+    X(mailbox_scribbled_by_its_client)                                         \
     X(mailbox_server_killed_while_the_client_sleeps)                           \
     X(mailbox_timeout_moves_the_connection_to_the_pipes)
 #define HELPER_LIST(X)
