@@ -33,8 +33,13 @@ bool adv_costs_from_json(const struct json *j, struct adv_costs *out,
         double v = json_num(json_get(row, "per_op_p50_ps"), NAN) / 1e3;
         if (!isfinite(v))
             v = json_num(json_get(row, "ns_per_op_p50"), NAN);
-        if (!mech || !impl || !isfinite(v) || v <= 0 || v > 1e10)
+        if (!mech || !impl || !isfinite(v) || v < 0 || v > 1e10)
             continue;
+        /* 0: the spectrum measured it at or below its empty loop (a cost
+         * lost in the loop's noise on a loaded machine): priced as 1 ps,
+         * nearly free, rather than failing the whole calibration. */
+        if (v == 0)
+            v = 1e-3;
         bool py = !strcmp(impl, "python");
         if (!py && strcmp(impl, "coord"))
             continue;
