@@ -509,6 +509,32 @@ TEST(wait_change_ends_at_its_deadline)
 /* The manager's server and its clients share one spinset, named after
  * the socket's inode; it exists while the server serves and is gone (no
  * file left in /dev/shm) once the manager has stopped. */
+/* Map the spinset of the manager at `path` (its file `shm`), waiting up
+ * to 20 s for the server to make it; a failure says what was there (seen
+ * once under check-loop's load: no spinset after 20 s). */
+static struct coord__spinset *open_spinset(const char *path, const char *shm,
+                                           coord_manager *m)
+{
+    struct coord__spinset *set;
+    uint64_t dl = coord_clock_ns() + 20000000000ull;
+    while ((set = coord__mspin_open(path)) == NULL) {
+        if (coord_clock_ns() > dl) {
+            struct stat st;
+            int have = stat(shm, &st) == 0;
+            test__fail(__FILE__, __LINE__,
+                       "no spinset for %s after 20 s: %s %s (size %lld, "
+                       "mode %o, uid %d), server %d %s",
+                       path, shm, have ? "exists" : "is absent",
+                       have ? (long long)st.st_size : -1LL,
+                       have ? (unsigned)st.st_mode : 0u,
+                       have ? (int)st.st_uid : -1, (int)coord_manager_pid(m),
+                       kill(coord_manager_pid(m), 0) == 0 ? "alive" : "gone");
+        }
+        usleep(100);
+    }
+    return set;
+}
+
 TEST(wait_manager_shares_its_spinset)
 {
     coord_manager *m;
@@ -519,8 +545,7 @@ TEST(wait_manager_shares_its_spinset)
     char shm[128];
     snprintf(shm, sizeof shm, "/dev/shm/coord.mspin-%llx-%llx",
              (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
-    struct coord__spinset *set = NULL;
-    WAIT_FOR((set = coord__mspin_open(path)) != NULL, 20000);
+    struct coord__spinset *set = open_spinset(path, shm, m);
     coord_mclient *c;
     ASSERT_OK(coord_mclient_connect(&c, path, 10000));
     coord_mval v;
