@@ -419,16 +419,34 @@ int coord__mcli_roundtrip(coord_mclient *c, int timeout_ms,
 {
     uint64_t deadline = timeout_ms > 0 ? coord__deadline(timeout_ms) : 0;
     /* The mailbox carries one request at a time and none while the pipes
-     * may owe a reply; a call that must not wait (timeout 0) uses them. */
+     * may owe a reply (fast_off, from a call that returned without its
+     * reply until one over the pipes completes); a call that must not
+     * wait (timeout 0) uses them. */
     if (c->fast && !c->fast_off && timeout_ms != 0 &&
         c->out.len <= COORD__MF_CAP)
         return fast_roundtrip(c, timeout_ms, deadline, h);
     int r = send_all(c, timeout_ms, deadline);
     if (r == 0)
         r = recv_reply(c, c->seq, timeout_ms, deadline, h);
-    if (r)
+    if (r) {
         c->fast_off = true;
-    return r;
+        return r;
+    }
+    /* This reply came after every earlier one on the pipe (late replies
+     * were skipped), and the server runs a request left in the mailbox
+     * before what comes on the pipe after it: unless the mailbox still
+     * shows a request (a server breaking that order), nothing is owed any
+     * more, and the mailbox is ours again. */
+    if (c->fast && c->fast_off) {
+        uint32_t s = atomic_load_explicit(&c->fast->state,
+                                          memory_order_acquire);
+        if (s != COORD__MF_REQ_SPIN && s != COORD__MF_REQ_SLEEP) {
+            atomic_store_explicit(&c->fast->state, COORD__MF_IDLE,
+                                  memory_order_relaxed);
+            c->fast_off = false;
+        }
+    }
+    return 0;
 }
 
 /* Send HELLO, offering the server a pair of pipes for the data path (its

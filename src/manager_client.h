@@ -22,7 +22,8 @@ struct coord_mclient {
     struct coord__spinset *spins; /* the manager's (manager_spin.h) */
     bool broken;
     struct coord__mfast *fast; /* the mailbox (manager_fast.h), or NULL */
-    bool fast_off; /* a request may still be owed on the pipes: use them */
+    bool fast_off; /* a reply may still be owed: use the pipes until one
+                      completes there */
     coord_mval *keys;
     size_t keys_cap;
 };

@@ -24,9 +24,11 @@
  * pipes would carry; each end copies them out before reading them, so the
  * other end's later writes cannot change what is parsed.
  *
- * One request at a time, with no request of the connection on the pipes
- * (a client that timed out while its request sat in the mailbox uses the
- * pipes from then on):
+ * One request at a time, with no request of the connection owed on the
+ * pipes (a client whose call returned without its reply uses the pipes
+ * until a call there completes: the server runs a request left in the
+ * mailbox before anything that came on the pipe after it, so by then
+ * nothing is owed):
  *
  *   client: copy the frame into req, req_len; state = REQ_SPIN (seq_cst);
  *           if srv_sleep: write a NOP frame to the request pipe (wakes the

@@ -458,8 +458,9 @@ TEST(mailbox_server_killed_while_the_client_sleeps)
 }
 
 /* A call that times out with its request in the mailbox moves the
- * connection to the pipes for good (the late reply may still land in the
- * mailbox); the next calls get their own replies, and run after it. */
+ * connection to the pipes (the late reply may still land in the mailbox)
+ * until a call there completes; the next calls get their own replies, and
+ * run after it. */
 TEST(mailbox_timeout_moves_the_connection_to_the_pipes)
 {
     coord_manager *m = start_spin(0);
@@ -475,7 +476,10 @@ TEST(mailbox_timeout_moves_the_connection_to_the_pipes)
     ASSERT_OK(kill(coord_manager_pid(m), SIGCONT));
     ASSERT_OK(coord_mclient_get(c, "d", "k", &v, T));
     ASSERT_EQ(v.i, 6);
+    /* That call collected everything owed: the mailbox is back. */
+    ASSERT_FALSE(c->fast_off);
     ASSERT_OK(coord_mclient_incr(c, "d", "k", 1, NULL, T));
+    ASSERT_EQ(atomic_load(&c->fast->state), COORD__MF_IDLE);
     ASSERT_OK(coord_mclient_get(c, "d", "k", &v, T));
     ASSERT_EQ(v.i, 7); /* the timed-out +5 was applied late, once */
     coord_mclient_close(c);

@@ -213,12 +213,13 @@ COORD_EXTERN int coord_manager_run_ready(const char *socket_path,
  * coord_mclient_connect: connect to the manager at `path`, exchange the
  * protocol version and learn the server's limits. The socket carries the
  * handshake; with it go a pair of pipes and a mailbox (SCM_RIGHTS), a
- * sealed memfd of about 16 KiB shared with the server. A request and reply
+ * sealed memfd of 20 KiB shared with the server. A request and reply
  * of up to 8 KiB each travel through the mailbox: while both ends are
  * awake a get then costs no system call (0.8 µs against 4.9 µs over the
  * pipes on the 2-CPU VM of docs/results.md, "Manager mailbox"); a sleeping
  * end is woken through its pipe. Larger frames travel over the pipes, and
- * so does every request after a call that timed out. Where memfd or
+ * so does every request after a call that returned without its reply (a
+ * timeout), until one of them completes. Where memfd or
  * sealing is missing the connection uses the pipes only.
  * Concurrency: a client is for one thread at a time; open one per process
  * (a client must not be used from both sides of a fork).
