@@ -9,6 +9,8 @@ Rows (medians over --runs, measured side by side, alternating):
                 if not v.value: v.value = True  (the reset is in both)
   queue_1to1    put + get of small objects (pickled), 1 producer -> 1 consumer, msgs/s
   queue_1to4    the same, 1 producer -> 4 consumers, ended with pills (None for mp)
+  manager_get   coord.Manager().dict('d')['k']  vs  multiprocessing Manager().dict()['k']
+                (each server in its own process: one round trip per get)
 In-memory rows subtract the empty Python loop. Prints a table, or JSON with --json.
 """
 import argparse
@@ -87,6 +89,36 @@ def ns_rows(runs, n):
     return {k: statistics.median(v) for k, v in out.items()}
 
 
+# ---- manager get: one round trip to a server process per get ----
+
+def manager_rows(runs, n):
+    cm = coord.Manager()
+    mm = ctx.Manager()
+    cd, md = cm.dict("d"), mm.dict()
+    cd["k"] = 42
+    md["k"] = 42
+
+    def coord_get(n):
+        d = cd
+        for _ in range(n):
+            d["k"]
+
+    def mp_get(n):
+        d = md
+        for _ in range(n):
+            d["k"]
+
+    out = {"coord": [], "mp": []}
+    try:
+        for _ in range(runs):
+            out["coord"].append(timed(coord_get, n))
+            out["mp"].append(timed(mp_get, max(1, n // 10)))
+    finally:
+        cm.shutdown()
+        mm.shutdown()
+    return {k: statistics.median(v) for k, v in out.items()}
+
+
 # ---- queue throughput: consumers are forked; each run is fresh queues ----
 
 def consume_coord(q, done):
@@ -137,9 +169,11 @@ def main():
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--n", type=int, default=400000, help="in-memory ops per run")
     ap.add_argument("--msgs", type=int, default=20000, help="messages per queue run")
+    ap.add_argument("--gets", type=int, default=20000, help="manager gets per run (mp: a tenth)")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()
     ns = ns_rows(a.runs, a.n)
+    mg = manager_rows(a.runs, a.gets)
     rates = {}
     for consumers in (1, 4):
         for kind in ("coord", "mp"):
@@ -161,6 +195,8 @@ def main():
         {"row": "queue_1to4_msgs_per_s", "coord": med[("coord", 4)],
          "multiprocessing": med[("mp", 4)], "ratio": med[("coord", 4)] / med[("mp", 4)],
          "target": ">= 5x"},
+        {"row": "manager_get_ns", "coord": mg["coord"], "multiprocessing": mg["mp"],
+         "ratio": mg["mp"] / mg["coord"], "target": "(one round trip each)"},
     ]
     if a.json:
         json.dump({"runs": a.runs, "python": sys.version.split()[0], "rows": rows}, sys.stdout)
