@@ -119,11 +119,14 @@ static int serve(int lfd, int sfd, const coord_manager_opts *o)
         if (spin && sv.fast_all) {
             /* Between two looks at the descriptors, poll the mailboxes:
              * a spinning client's request is seen within a few hundred
-             * nanoseconds instead of an epoll_wait's system call. */
+             * nanoseconds instead of an epoll_wait's system call. Two
+             * pauses between scans, not more: a pause costs tens of
+             * nanoseconds here, and 16 of them put a get at 600 ns
+             * against 490 (mgrlat, 1 client, 6 alternations). */
             uint64_t until = coord_clock_ns() + FAST_POLL_NS;
             do {
                 served = coord__mfast_serve_all(&sv);
-                for (int i = 0; i < 16 && !served; i++)
+                for (int i = 0; i < 2 && !served; i++)
                     coord__cpu_relax();
             } while (!served && coord_clock_ns() < until);
         }

@@ -348,7 +348,7 @@ static int fast_roundtrip(coord_mclient *c, int timeout_ms, uint64_t deadline,
                           struct coord__whdr *h)
 {
     struct coord__mfast *f = c->fast;
-    memcpy(f->req, c->out.p, c->out.len);
+    memcpy(coord__mfast_req(f, c->out.len), c->out.p, c->out.len);
     atomic_store_explicit(&f->req_len, (uint32_t)c->out.len,
                           memory_order_relaxed);
     atomic_store(&f->state, COORD__MF_REQ_SPIN); /* seq_cst: then look */
@@ -401,7 +401,7 @@ static int fast_roundtrip(coord_mclient *c, int timeout_ms, uint64_t deadline,
         c->in_cap = c->in_len + len;
     }
     memmove(c->in + len, c->in, c->in_len);
-    memcpy(c->in, f->rep, len);
+    memcpy(c->in, coord__mfast_rep(f, len), len);
     c->in_len += len;
     atomic_store_explicit(&f->state, COORD__MF_IDLE, memory_order_release);
     r = coord__wire_header(c->in, len, c->max_frame, h);

@@ -92,13 +92,13 @@ static bool serve_one(struct coord__msrv *sv, struct coord__mconn *c)
         return false;
     }
     /* Our own copy: the client may write the mailbox while we parse. */
-    memcpy(c->fbuf, f->req, len);
+    memcpy(c->fbuf, coord__mfast_req(f, len), len);
     c->fout.len = 0;
     c->fout.oom = false;
     int r = coord__mstore_exec(&sv->s, c->fbuf, len, &c->fout);
     c->greeted = true;
     if (r == 0 && c->out_off == c->out.len && c->fout.len <= COORD__MF_CAP) {
-        memcpy(f->rep, c->fout.p, c->fout.len);
+        memcpy(coord__mfast_rep(f, c->fout.len), c->fout.p, c->fout.len);
         atomic_store_explicit(&f->rep_len, (uint32_t)c->fout.len,
                               memory_order_relaxed);
         uint32_t was = atomic_exchange(&f->state, COORD__MF_REPLIED);

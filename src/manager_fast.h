@@ -61,15 +61,39 @@ enum {
 };
 
 #define COORD__MF_CAP 8192u /* the largest frame a mailbox carries */
+#define COORD__MF_INLINE 48u /* a frame this short sits beside the state */
 
+/*
+ * A short frame (a get, an incr, a small value: up to COORD__MF_INLINE
+ * bytes) travels in `inl`, in the state word's own cache line: a round trip
+ * then moves that one line to the server and back, instead of the state's,
+ * the request's and the reply's lines each way. The request and its reply
+ * take turns in it (the server copies the request out before it writes the
+ * reply). Longer frames use `req` and `rep`.
+ */
 struct coord__mfast {
     alignas(COORD__CACHE_LINE) _Atomic uint32_t state;
     _Atomic uint32_t req_len;
-    alignas(COORD__CACHE_LINE) _Atomic uint32_t srv_sleep;
     _Atomic uint32_t rep_len;
+    uint32_t reserved;
+    uint8_t inl[COORD__MF_INLINE];
+    alignas(COORD__CACHE_LINE) _Atomic uint32_t srv_sleep;
     alignas(COORD__CACHE_LINE) uint8_t req[COORD__MF_CAP];
     alignas(COORD__CACHE_LINE) uint8_t rep[COORD__MF_CAP];
 };
+_Static_assert(offsetof(struct coord__mfast, inl) + COORD__MF_INLINE ==
+                   COORD__CACHE_LINE,
+               "the inline frame fills the state's cache line");
+
+/* Where a request (or a reply) of `len` bytes sits in the mailbox. */
+static inline uint8_t *coord__mfast_req(struct coord__mfast *f, size_t len)
+{
+    return len <= COORD__MF_INLINE ? f->inl : f->req;
+}
+static inline uint8_t *coord__mfast_rep(struct coord__mfast *f, size_t len)
+{
+    return len <= COORD__MF_INLINE ? f->inl : f->rep;
+}
 
 /* The mailbox file's size (the struct, rounded up to whole pages). */
 size_t coord__mfast_size(void);

@@ -54,6 +54,15 @@ TEST(mailbox_carries_small_calls_and_big_replies_take_the_pipe)
     ASSERT_FALSE(c->fast_off); /* a pipe reply is not a lost one */
     ASSERT_OK(coord_mclient_get(c, "d", "n", &v, T));
     ASSERT_EQ(v.i, 1001);
+    /* Frames around the inline slot's size (a request or reply of up to
+     * COORD__MF_INLINE bytes shares the state's cache line). */
+    for (size_t n = 10; n < 50; n++) {
+        b = coord_mval_bytes(big, n);
+        ASSERT_OK(coord_mclient_set(c, "d", "in", &b, T));
+        ASSERT_OK(coord_mclient_get(c, "d", "in", &v, T));
+        ASSERT_EQ(v.len, n);
+        ASSERT_EQ(memcmp(v.data, big, n), 0);
+    }
     /* A reply of exactly the mailbox's size, then one byte more. */
     uint64_t before = frames_served(c);
     for (size_t n = COORD__MF_CAP - 64; n < COORD__MF_CAP + 64; n++) {
@@ -232,7 +241,7 @@ static void raw_mailbox_close(struct raw_mb *r)
 static void post(struct raw_mb *r, const void *frame_bytes, uint32_t len)
 {
     if (len <= COORD__MF_CAP)
-        memcpy(r->f->req, frame_bytes, len);
+        memcpy(coord__mfast_req(r->f, len), frame_bytes, len);
     atomic_store(&r->f->req_len, len);
     atomic_store(&r->f->state, COORD__MF_REQ_SLEEP);
     uint8_t nop[COORD__WIRE_HDR];
@@ -270,7 +279,7 @@ TEST(mailbox_bad_requests_close_only_their_connection)
     ASSERT_EQ(answered(&r), COORD__MF_REPLIED);
     uint32_t len = atomic_load(&r.f->rep_len);
     ASSERT_EQ(len, 17u); /* header, result code, ENOTFOUND's value type */
-    memcpy(rb, r.f->rep, len);
+    memcpy(rb, coord__mfast_rep(r.f, len), len);
     ASSERT_EQ(rb[5], COORD__W_REP);
     ASSERT_EQ(rb[8], 7); /* the seq frame() wrote, echoed */
     read_exact(r.rp, rb, COORD__WIRE_HDR);
@@ -354,10 +363,14 @@ static int scribbler_child(void *p)
                              (uint32_t)(x >> 8) % (COORD__MF_CAP + 64));
                 break;
             case 2:
-                memcpy(r.f->req + (x >> 8) % (COORD__MF_CAP - 8), &x, 8);
+                if (x & 256)
+                    memcpy(r.f->inl + (x >> 9) % (COORD__MF_INLINE - 7), &x,
+                           8);
+                else
+                    memcpy(r.f->req + (x >> 9) % (COORD__MF_CAP - 8), &x, 8);
                 break;
             case 3:
-                memcpy(r.f->req, good, gn);
+                memcpy(coord__mfast_req(r.f, gn), good, gn);
                 atomic_store(&r.f->req_len, (uint32_t)gn);
                 atomic_store(&r.f->state, COORD__MF_REQ_SPIN);
                 break;
