@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* bench-manager.c: manager round trips (get, set, incr, batches), and aggregate throughput by number of client processes. */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/wait.h>
@@ -53,25 +54,33 @@ static double batches(coord_mclient *c, coord_mreq *q, size_t size, uint64_t n)
 }
 
 /* `nc` client processes each doing `per` gets of one key, started
- * together: ns per get of the whole (aggregate throughput). -1 when one
- * failed or read a wrong value. */
+ * together once all of them are connected (the clock covers the gets, not
+ * the forks and handshakes): ns per get of the whole (aggregate
+ * throughput). -1 when one failed or read a wrong value. */
 static double concurrent_gets(const char *path, unsigned nc, uint64_t per,
                               int64_t spin)
 {
     pid_t pids[256];
-    int go[2];
+    int go[2], ready[2];
     if (nc > 256 || pipe(go) != 0)
         return -1;
+    if (pipe(ready) != 0) {
+        close(go[0]);
+        close(go[1]);
+        return -1;
+    }
     bool ok = true;
     for (unsigned p = 0; p < nc; p++) {
         fflush(NULL);
         pids[p] = fork();
         if (pids[p] == 0) {
             close(go[1]);
+            close(ready[0]);
             coord_mclient *w;
             char b;
             if (coord_mclient_connect(&w, path, T) ||
-                coord_mclient_set_spin(w, spin) || read(go[0], &b, 1) != 0)
+                coord_mclient_set_spin(w, spin) || write(ready[1], "r", 1) != 1 ||
+                read(go[0], &b, 1) != 0)
                 _exit(3);
             for (uint64_t i = 0; i < per; i++) {
                 coord_mval v;
@@ -84,8 +93,20 @@ static double concurrent_gets(const char *path, unsigned nc, uint64_t per,
         ok = ok && pids[p] > 0;
     }
     close(go[0]);
-    /* Every client connected and waits on the pipe: closing it starts all
-     * of them at once (end of file). */
+    close(ready[1]);
+    /* Wait until every client is connected (a client that failed closes
+     * its end without a byte: end of file comes early). */
+    for (unsigned p = 0; p < nc && ok; p++) {
+        char b;
+        ssize_t k;
+        do {
+            k = read(ready[0], &b, 1);
+        } while (k < 0 && errno == EINTR);
+        ok = k == 1;
+    }
+    close(ready[0]);
+    /* Every client waits on the pipe: closing it starts all of them at
+     * once (end of file). */
     uint64_t t0 = coord_clock_ns();
     close(go[1]);
     for (unsigned p = 0; p < nc; p++) {
@@ -174,10 +195,14 @@ int bench_manager(const struct bench_opts *o)
             break;
         /* Size the runs from a probe: the budget is split over 7 cases
          * and the two policies. */
-        double probe = singles(c[p], COORD_MOP_GET, 200);
+        /* The first gets find the server asleep: warm up, then probe. */
+        singles(c[p], COORD_MOP_GET, 200);
+        double probe = singles(c[p], COORD_MOP_GET, 2000);
         double per_run = o->seconds * 1e9 / 7 / NPOL / runs;
         n[p] = probe > 0 ? (uint64_t)(per_run / probe) : 0;
-        n[p] = n[p] < 50 ? 50 : n[p];
+        /* A probe that met a sleeping server would size the runs below
+         * what makes their start negligible. */
+        n[p] = n[p] < 2000 ? 2000 : n[p];
     }
     if (r) {
         fprintf(stderr, "bench manager: %s\n", coord_strerror(r));
