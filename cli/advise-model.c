@@ -19,6 +19,17 @@ static bool python_row(enum adv_row r)
     return r != ADV_CLAIM_CAS && r != ADV_MANAGER_BATCH;
 }
 
+double adv_row_ns(const struct json *row, const char *q)
+{
+    char key[32];
+    snprintf(key, sizeof key, "per_op_%s_ps", q);
+    double v = json_num(json_get(row, key), NAN) / 1e3;
+    if (isfinite(v))
+        return v;
+    snprintf(key, sizeof key, "ns_per_op_%s", q);
+    return json_num(json_get(row, key), NAN);
+}
+
 bool adv_costs_from_json(const struct json *j, struct adv_costs *out,
                          const char **missing)
 {
@@ -30,9 +41,7 @@ bool adv_costs_from_json(const struct json *j, struct adv_costs *out,
         const char *impl = json_str(json_get(row, "impl"));
         /* coord.spectrum/2 writes integer picoseconds; the cache file
          * and /1 documents a fractional ns_per_op_p50. */
-        double v = json_num(json_get(row, "per_op_p50_ps"), NAN) / 1e3;
-        if (!isfinite(v))
-            v = json_num(json_get(row, "ns_per_op_p50"), NAN);
+        double v = adv_row_ns(row, "p50");
         if (!mech || !impl || !isfinite(v) || v < 0 || v > 1e10)
             continue;
         /* 0: the spectrum measured it at or below its empty loop (a cost

@@ -37,13 +37,22 @@ struct adv_costs {
 };
 
 /*
+ * adv_row_ns: a spectrum row's cost per operation in ns at quantile `q`
+ * ("p50", "p99"): per_op_<q>_ps (integer picoseconds, coord.spectrum/2),
+ * else the older fractional ns_per_op_<q>; NAN when it has neither. The
+ * one reader of that figure for the advisor and the report. Pure.
+ */
+double adv_row_ns(const struct json *row, const char *q);
+
+/*
  * adv_costs_from_json: reads the rows of a spectrum result (the object
  * `coord spectrum --json` prints, or the cache file): "rows": [{"mechanism",
  * "impl" ("coord" | "python"), "per_op_p50_ps" (integer picoseconds,
  * coord.spectrum/2) or "ns_per_op_p50" (the cache file, spectrum/1)}, ...].
  * Untrusted input:
- * a row with a missing, non-finite, non-positive or absurd (over 10 s)
- * figure is ignored. Returns true when every coord row the model needs is
+ * a row with a missing, non-finite, negative or absurd (over 10 s)
+ * figure is ignored, and one of 0 (at or below the spectrum's empty loop)
+ * is priced as 1 ps. Returns true when every coord row the model needs is
  * present; false otherwise (with the first missing row's name in *missing).
  */
 bool adv_costs_from_json(const struct json *j, struct adv_costs *out,

@@ -182,17 +182,10 @@ double report_us(const struct json *row, const char *name)
 }
 
 /* A spectrum row's cost per operation in ns, quantile `q` ("p50",
- * "p99"): per_op_<q>_ps (integer picoseconds, coord.spectrum/2), else the
- * older ns_per_op_<q>, else ns_per_op. */
+ * "p99"): adv_row_ns, else (p50) the oldest files' ns_per_op. */
 static double row_ns_q(const struct json *row, const char *q)
 {
-    char key[32];
-    snprintf(key, sizeof key, "per_op_%s_ps", q);
-    double v = json_num(json_get(row, key), NAN) / 1e3;
-    if (isfinite(v))
-        return v;
-    snprintf(key, sizeof key, "ns_per_op_%s", q);
-    v = json_num(json_get(row, key), NAN);
+    double v = adv_row_ns(row, q);
     return isfinite(v) || strcmp(q, "p50")
                ? v
                : json_num(json_get(row, "ns_per_op"), NAN);

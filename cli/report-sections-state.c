@@ -4,31 +4,18 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "advise-model.h"
 #include "report-parts.h"
 #include "report-sections.h"
 
 /* ---- slide 8: the cost spectrum -------------------------------------------- */
-
-/* A spectrum row's cost per operation in ns, quantile `q` ("p50", "p99"):
- * per_op_<q>_ps (integer picoseconds, coord.spectrum/2), else the older
- * ns_per_op_<q>. */
-static double op_ns(const struct json *row, const char *q)
-{
-    char key[32];
-    snprintf(key, sizeof key, "per_op_%s_ps", q);
-    double v = num(row, key) / 1e3;
-    if (isfinite(v))
-        return v;
-    snprintf(key, sizeof key, "ns_per_op_%s", q);
-    return num(row, key);
-}
 
 /* A spectrum row's figure as "p50 (p99 x)", or "—". */
 static const char *spectrum_cell(struct fmt *f, const struct json *row)
 {
     if (!row)
         return "—";
-    return NS2(f, op_ns(row, "p50"), op_ns(row, "p99"));
+    return NS2(f, adv_row_ns(row, "p50"), adv_row_ns(row, "p99"));
 }
 
 void report_section_spectrum(struct report *r, const struct json *j)
@@ -42,13 +29,13 @@ void report_section_spectrum(struct report *r, const struct json *j)
     /* The cheapest and dearest access measured, of any implementation. */
     const struct json *lo = NULL, *hi = NULL;
     for (size_t i = 0; i < rows->n; i++) {
-        double v = op_ns(rows->items[i], "p50");
+        double v = adv_row_ns(rows->items[i], "p50");
         const char *im = rsec_impl(rows->items[i]);
         if (!(v > 0) || (strcmp(im, "coord") && strcmp(im, "python")))
             continue; /* (coord from Python: its own section of docs) */
-        if (!lo || v < op_ns(lo, "p50"))
+        if (!lo || v < adv_row_ns(lo, "p50"))
             lo = rows->items[i];
-        if (!hi || v > op_ns(hi, "p50"))
+        if (!hi || v > adv_row_ns(hi, "p50"))
             hi = rows->items[i];
     }
     const struct json *pv =
@@ -61,17 +48,17 @@ void report_section_spectrum(struct report *r, const struct json *j)
                   "The cost of one access to shared state, mechanism by "
                   "mechanism (median of %s runs): from %s "
                   "for %s's %s to %s for %s's %s, %s× apart.",
-                  NUM(&f, num(j, "runs")), NS(&f, op_ns(lo, "p50")),
+                  NUM(&f, num(j, "runs")), NS(&f, adv_row_ns(lo, "p50")),
                   rsec_impl_label(lo),
                   report_mech_label(json_str(json_get(lo, "mechanism")), l1,
                                     sizeof l1),
-                  NS(&f, op_ns(hi, "p50")), rsec_impl_label(hi),
+                  NS(&f, adv_row_ns(hi, "p50")), rsec_impl_label(hi),
                   report_mech_label(json_str(json_get(hi, "mechanism")), l2,
                                     sizeof l2),
-                  NUM(&f, rsec_sig3(op_ns(hi, "p50") /
-                               op_ns(lo, "p50"))));
+                  NUM(&f, rsec_sig3(adv_row_ns(hi, "p50") /
+                               adv_row_ns(lo, "p50"))));
     if (pv && pm) {
-        double v = op_ns(pv, "p50"), m = op_ns(pm, "p50");
+        double v = adv_row_ns(pv, "p50"), m = adv_row_ns(pm, "p50");
         const struct lecture_claim *cv = report_lecture_claim("flag_check");
         const struct lecture_claim *cm = report_lecture_claim("manager_get");
         const struct lecture_claim *cr =
@@ -114,7 +101,7 @@ void report_section_spectrum(struct report *r, const struct json *j)
                 spectrum_cell(&f, c), spectrum_cell(&f, p),
                 spectrum_cell(&f, pc), lc ? lc->figure : "",
                 lc && p ? report_verdict_text(v, sizeof v,
-                                              op_ns(p, "p50"),
+                                              adv_row_ns(p, "p50"),
                                               lc->fig)
                         : "",
                 NULL);

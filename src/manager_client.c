@@ -105,6 +105,15 @@ static int wait_in(coord_mclient *c, int timeout_ms, uint64_t deadline)
     }
 }
 
+/* The code an ERR frame of `total` bytes carries (a negative COORD_E*),
+ * or COORD_EPROTO when it carries none. */
+static int err_code(const uint8_t *frame, size_t total)
+{
+    struct coord__rd rd = {frame + COORD__WIRE_HDR, frame + total, false};
+    int code = (int32_t)coord__rd_u32(&rd);
+    return code < 0 && !rd.bad ? code : COORD_EPROTO;
+}
+
 /* Is a complete ERR frame waiting? Returns its code, or 0. Used when a
  * send fails: the server may have said why it closed. */
 static int pending_err(coord_mclient *c)
@@ -117,11 +126,8 @@ static int pending_err(coord_mclient *c)
     }
     struct coord__whdr h;
     if (coord__wire_header(c->in, c->in_len, c->max_frame, &h) == 0 &&
-        h.kind == COORD__W_ERR && c->in_len >= COORD__WIRE_HDR + 4) {
-        struct coord__rd r = {c->in + COORD__WIRE_HDR, c->in + c->in_len, 0};
-        int code = (int32_t)coord__rd_u32(&r);
-        return code < 0 ? code : COORD_EPROTO;
-    }
+        h.kind == COORD__W_ERR && c->in_len >= COORD__WIRE_HDR + 4)
+        return err_code(c->in, c->in_len);
     return 0;
 }
 
@@ -190,11 +196,9 @@ static int recv_reply(coord_mclient *c, uint32_t seq, int timeout_ms,
                 continue;
             }
             if (h->kind == COORD__W_ERR) {
-                struct coord__rd rd = {c->in + COORD__WIRE_HDR, c->in + total,
-                                       false};
-                int code = (int32_t)coord__rd_u32(&rd);
+                int code = err_code(c->in, total);
                 coord__mcli_broken(c);
-                return code < 0 && !rd.bad ? code : COORD_EPROTO;
+                return code;
             }
             if (h->seq == seq) {
                 c->consumed = total;
@@ -299,11 +303,9 @@ static int drain_bells(coord_mclient *c)
            c->in_len >= (size_t)h.len + 4) {
         size_t total = (size_t)h.len + 4;
         if (h.kind == COORD__W_ERR) {
-            struct coord__rd rd = {c->in + COORD__WIRE_HDR, c->in + total,
-                                   false};
-            int code = (int32_t)coord__rd_u32(&rd);
+            int code = err_code(c->in, total);
             coord__mcli_broken(c);
-            return code < 0 && !rd.bad ? code : COORD_EPROTO;
+            return code;
         }
         if (h.kind != COORD__W_NOP)
             break; /* a reply on the pipe: state says PIPE by now */

@@ -30,20 +30,7 @@ void coord__mconn_close(struct coord__msrv *sv, struct coord__mconn *c)
     }
     c->in_fd = c->out_fd = -1;
     close_pending_fds(c);
-    if (c->fast) {
-        if (c->fast_prev)
-            c->fast_prev->fast_next = c->fast_next;
-        else
-            sv->fast_all = c->fast_next;
-        if (c->fast_next)
-            c->fast_next->fast_prev = c->fast_prev;
-    }
-    coord__mfast_unmap(c->fast);
-    coord__mfast_unmap(c->pend_fast);
-    c->fast = c->pend_fast = NULL;
-    free(c->fbuf);
-    c->fbuf = NULL;
-    coord__wbuf_free(&c->fout);
+    coord__mfast_detach(sv, c);
     free(c->in);
     c->in = NULL;
     coord__wbuf_free(&c->out);

@@ -71,6 +71,37 @@ void coord__mfast_nop(uint8_t *frame)
 
 /* ---- the server's side ---------------------------------------------- */
 
+void coord__mfast_attach(struct coord__msrv *sv, struct coord__mconn *c)
+{
+    if (!c->pend_fast)
+        return;
+    c->fast = c->pend_fast;
+    c->pend_fast = NULL;
+    c->fast_prev = NULL;
+    c->fast_next = sv->fast_all;
+    if (sv->fast_all)
+        sv->fast_all->fast_prev = c;
+    sv->fast_all = c;
+}
+
+void coord__mfast_detach(struct coord__msrv *sv, struct coord__mconn *c)
+{
+    if (c->fast) {
+        if (c->fast_prev)
+            c->fast_prev->fast_next = c->fast_next;
+        else
+            sv->fast_all = c->fast_next;
+        if (c->fast_next)
+            c->fast_next->fast_prev = c->fast_prev;
+    }
+    coord__mfast_unmap(c->fast);
+    coord__mfast_unmap(c->pend_fast);
+    c->fast = c->pend_fast = NULL;
+    free(c->fbuf);
+    c->fbuf = NULL;
+    coord__wbuf_free(&c->fout);
+}
+
 /* Queue a NOP on the reply pipe (it wakes a client asleep in poll). */
 static void ring_client(struct coord__mconn *c)
 {

@@ -31,15 +31,7 @@ bool coord__mconn_upgrade(struct coord__msrv *sv, struct coord__mconn *c,
     c->in_fd = c->pend_in;
     c->out_fd = c->pend_out;
     c->pend_in = c->pend_out = -1;
-    if (c->pend_fast) {
-        c->fast = c->pend_fast;
-        c->pend_fast = NULL;
-        c->fast_prev = NULL;
-        c->fast_next = sv->fast_all;
-        if (sv->fast_all)
-            sv->fast_all->fast_prev = c;
-        sv->fast_all = c;
-    }
+    coord__mfast_attach(sv, c);
     fcntl(c->in_fd, F_SETFL, O_NONBLOCK);
     fcntl(c->out_fd, F_SETFL, O_NONBLOCK);
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};

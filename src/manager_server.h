@@ -103,6 +103,12 @@ bool coord__mconn_upgrade(struct coord__msrv *sv, struct coord__mconn *c,
 
 /* ---- the mailboxes (manager_fast.c) ------------------------------------ */
 
+/* At the move to the pipes: the mailbox taken with HELLO (pend_fast), if
+ * any, is in use from now on (c joins fast_all). */
+void coord__mfast_attach(struct coord__msrv *sv, struct coord__mconn *c);
+/* At close: leave fast_all, unmap the mailbox (in use or only taken) and
+ * free its buffers. */
+void coord__mfast_detach(struct coord__msrv *sv, struct coord__mconn *c);
 /* Serve the request waiting in c's mailbox, if one is: before any frame
  * that came on its pipe afterwards (a client that timed out on its
  * mailbox request sends the next on the pipe, and the two must run in the
