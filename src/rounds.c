@@ -10,6 +10,12 @@
 #include "loop.h"
 
 #define GRACE_MS 1000
+/* How long coord_rounds_destroy waits for its workers to quit. They are
+ * idle between rounds and leave as soon as they run, so only a loaded
+ * machine makes it take long: there a woken worker may wait for a CPU
+ * behind every runnable task, and a 1 s grace once reported a healthy
+ * worker as failed (`coord fraud` under `make check-loop`). */
+#define QUIT_GRACE_MS 5000
 /* While waiting for a round to end, look at the workers' pidfds this
  * often, so a dead worker is noticed within about a millisecond. */
 #define WATCH_NS 1000000ull
@@ -386,7 +392,7 @@ int coord_rounds_destroy(coord_rounds *r)
         atomic_store_explicit(&r->ctl->quit, 1, memory_order_seq_cst);
         atomic_fetch_add_explicit(&r->ctl->seq, 1, memory_order_seq_cst);
         coord__futex_wake(&r->ctl->seq, INT_MAX);
-        uint64_t deadline = coord__deadline(GRACE_MS);
+        uint64_t deadline = coord__deadline(QUIT_GRACE_MS);
         for (uint32_t w = 0; w < r->n; w++) {
             /* In slices, until the deadline. A worker reaped behind our
              * back (SIGCHLD ignored) quit with a status we cannot know:

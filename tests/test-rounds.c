@@ -209,6 +209,57 @@ TEST(rounds_worker_killed_between_rounds)
     ASSERT_OK(coord_rounds_destroy(r)); /* reaps all: no zombie */
 }
 
+/* A worker that died after the last round is reported by destroy (once:
+ * the others quit cleanly, and every one is reaped). */
+TEST(rounds_destroy_reports_a_worker_dead_since_the_last_round)
+{
+    coord_rounds *r = start_rounds(3);
+    struct round_in in = {.hit = {5, UINT64_MAX, UINT64_MAX}};
+    coord_round_stats st;
+    ASSERT_EQ(coord_rounds_run(r, &in, sizeof in, 0, 100, NULL, &st, 10000), 1);
+    int pid = coord_rounds_worker_pid(r, 2);
+    kill_worker(r, 2);
+    /* Wait for it to die (still our unreaped child: a zombie). */
+    char path[64], buf[256];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    uint64_t until = coord_clock_ns() + 10000000000ull;
+    for (;;) {
+        FILE *f = fopen(path, "r");
+        ASSERT_TRUE(f != NULL);
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[n] = 0;
+        char *e = strrchr(buf, ')');
+        if (e && e[1] == ' ' && e[2] == 'Z')
+            break;
+        ASSERT_TRUE(coord_clock_ns() < until);
+        usleep(1000);
+    }
+    ASSERT_CODE(coord_rounds_destroy(r), COORD_EPEERDIED);
+    pid_t kids[8];
+    ASSERT_EQ_U(test_children(kids, 8), 0);
+}
+
+/* A worker that does not quit (stopped: it cannot run) is killed when the
+ * destroy's grace (5 s) is over, reported, and reaped: destroy returns. */
+TEST(rounds_destroy_kills_a_worker_that_does_not_quit)
+{
+    coord_rounds *r = start_rounds(2);
+    struct round_in in = {.hit = {5, UINT64_MAX, UINT64_MAX}};
+    coord_round_stats st;
+    ASSERT_EQ(coord_rounds_run(r, &in, sizeof in, 0, 100, NULL, &st, 10000), 1);
+    int pid = coord_rounds_worker_pid(r, 1);
+    ASSERT_GT(pid, 0);
+    ASSERT_EQ(kill(pid, SIGSTOP), 0);
+    uint64_t t0 = coord_clock_ns();
+    ASSERT_CODE(coord_rounds_destroy(r), COORD_EPEERDIED);
+    /* It waited the grace, not (much) less: a quick worker is not killed
+     * by a loaded machine's delay (this bounds the wait from below only). */
+    ASSERT_GE(coord_clock_ns() - t0, 4900000000ull);
+    pid_t kids[8];
+    ASSERT_EQ_U(test_children(kids, 8), 0);
+}
+
 struct victim_box {
     _Atomic int32_t pid;
 };
@@ -352,6 +403,8 @@ TEST(rounds_sigchld_ignored_worker_dies)
     X(rounds_empty_round)                                                      \
     X(rounds_worker_killed_between_rounds)                                     \
     X(rounds_worker_killed_mid_round)                                          \
+    X(rounds_destroy_reports_a_worker_dead_since_the_last_round)               \
+    X(rounds_destroy_kills_a_worker_that_does_not_quit)                        \
     X(rounds_timeout_then_next_round)                                          \
     X(rounds_bad_input)                                                        \
     X(rounds_sigchld_ignored_worker_dies)

@@ -168,7 +168,7 @@ COORD_EXTERN int coord_rounds_worker_pid(const coord_rounds *r, uint32_t w);
 
 /*
  * coord_rounds_destroy: tell the workers to quit, join them (killing any
- * that has not left within 1 s), and unmap everything. NULL is ignored.
+ * that has not left within 5 s), and unmap everything. NULL is ignored.
  * Returns 0, or COORD_EPEERDIED when a worker had to be killed or had
  * died with a failure status since the last round (a failure that a round
  * already reported, which broke the object, is not reported again; a

@@ -110,7 +110,7 @@ COORD_EXTERN int coord_team_worker_pid(const coord_team *t, uint32_t w);
 
 /*
  * coord_team_destroy: tell the workers to quit, join them (killing any
- * that has not left within 1 s), and free everything. NULL is ignored.
+ * that has not left within 5 s), and free everything. NULL is ignored.
  * Concurrency: the owner, not during a search. Returns 0, or
  * COORD_EPEERDIED when a worker had to be killed or had died since the
  * last search (a death a search already reported is not reported again).
