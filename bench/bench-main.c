@@ -94,7 +94,8 @@ static void usage(FILE *f)
                "[--workers 1,2,4,...]\n"
                "       coord_bench queue [--producers 1,4,...] "
                "[--consumers 1,4,...] [--size BYTES]\n"
-               "       coord_bench manager [--clients 1,2,4,...]\n"
+               "       coord_bench manager [--clients 1,2,4,...] "
+               "[--idle 64,256,...]\n"
                "       (one row per count, or per producers x consumers)\n"
                "components:");
     for (size_t i = 0; i < NCOMP; i++)
@@ -135,6 +136,13 @@ int main(int argc, char **argv)
             o.nclients = bench_parse_counts(argv[++i], o.clients, 256);
             if (o.nclients < 0) {
                 fprintf(stderr, "coord_bench: bad --clients list '%s'\n",
+                        argv[i]);
+                return 2;
+            }
+        } else if (!strcmp(argv[i], "--idle") && i + 1 < argc) {
+            o.nidle = bench_parse_counts(argv[++i], o.idle, BENCH_MAX_IDLE);
+            if (o.nidle < 0) {
+                fprintf(stderr, "coord_bench: bad --idle list '%s'\n",
                         argv[i]);
                 return 2;
             }

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -162,6 +163,51 @@ static double concurrent(const char *path, uint64_t per, int64_t spin)
     return ok ? ns : -1;
 }
 
+/* Bring the idle connections of one server from *have to `want`: connect
+ * more (each makes one get, so its mailbox has been used) or close the
+ * last ones. Returns 0 or a coord error. */
+static int set_idle(const char *path, coord_mclient **idle, unsigned *have,
+                    unsigned want)
+{
+    while (*have > want)
+        coord_mclient_close(idle[--*have]);
+    while (*have < want) {
+        coord_mclient *w;
+        coord_mval v;
+        int r = coord_mclient_connect(&w, path, T);
+        if (r)
+            return r;
+        if ((r = coord_mclient_get(w, "d", "k", &v, T)) != 0) {
+            coord_mclient_close(w);
+            return r;
+        }
+        idle[(*have)++] = w;
+    }
+    return 0;
+}
+
+/* The descriptors --idle needs (two per connection here, two in the
+ * server, which inherits our limit): raise the soft limit to the hard
+ * one. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+/*
+ * --idle: one client's single get while N other connections stay open and
+ * silent (a program that keeps a client per worker and uses few of them):
+ * what the server's scan of the mailboxes costs the busy one. Rows
+ * idle<N>_get and idle<N>_get_block, after idle0_get as the baseline.
+ */
+static int idle_rows(const struct bench_opts *o, coord_manager **m,
+                     coord_mclient **c, const uint64_t *n, int runs,
+                     double ns[][MAX_RUNS]);
+
 /*
  * Every case runs against two servers side by side, run k of one then run
  * k of the other: the default wait policy (both ends spin for 50 µs before
@@ -184,10 +230,17 @@ int bench_manager(const struct bench_opts *o)
         q[k] = (coord_mreq){.op = COORD_MOP_GET, .name = "d", .key = "k"};
     uint64_t n[NPOL];
     int r = 0;
+    unsigned max_idle = 0;
+    for (int k = 0; k < o->nidle; k++)
+        max_idle = o->idle[k] > max_idle ? o->idle[k] : max_idle;
+    if (max_idle)
+        raise_fd_limit();
     for (int p = 0; p < NPOL && r == 0; p++) {
         coord_manager_opts mo;
         coord_manager_opts_init(&mo);
         mo.spin_ns = pol_spin[p];
+        if (max_idle + 8 > mo.max_clients)
+            mo.max_clients = max_idle + 8;
         if ((r = coord_manager_start(&m[p], NULL, &mo)) ||
             (r = coord_mclient_connect(&c[p], coord_manager_path(m[p]), T)) ||
             (r = coord_mclient_set_spin(c[p], pol_spin[p])) ||
@@ -244,8 +297,11 @@ int bench_manager(const struct bench_opts *o)
             bench_report("manager", name, ns[p], runs);
         }
     }
-    for (size_t k = 0; o->nclients == 0 && k < sizeof cs / sizeof cs[0] &&
-                       rc == 0;
+    if (o->nidle && rc == 0)
+        rc = idle_rows(o, m, c, n, runs, ns);
+    for (size_t k = 0;
+         o->nclients == 0 && o->nidle == 0 && k < sizeof cs / sizeof cs[0] &&
+         rc == 0;
          k++) {
         for (int i = 0; i < runs && rc == 0; i++)
             for (int p = 0; p < NPOL && rc == 0; p++) {
@@ -273,5 +329,41 @@ int bench_manager(const struct bench_opts *o)
         coord_mclient_close(c[p]);
         coord_manager_stop(m[p], T);
     }
+    return rc;
+}
+
+static int idle_rows(const struct bench_opts *o, coord_manager **m,
+                     coord_mclient **c, const uint64_t *n, int runs,
+                     double ns[][MAX_RUNS])
+{
+    static coord_mclient *idle[NPOL][BENCH_MAX_IDLE];
+    unsigned have[NPOL] = {0, 0};
+    int rc = 0;
+    for (int k = -1; k < o->nidle && rc == 0; k++) {
+        unsigned want = k < 0 ? 0 : o->idle[k];
+        for (int p = 0; p < NPOL && rc == 0; p++) {
+            int r = set_idle(coord_manager_path(m[p]), idle[p], &have[p],
+                             want);
+            if (r) {
+                fprintf(stderr, "bench manager: %u idle connections: %s\n",
+                        want, coord_strerror(r));
+                rc = 1;
+            }
+        }
+        for (int i = 0; i < runs && rc == 0; i++)
+            for (int p = 0; p < NPOL && rc == 0; p++)
+                if ((ns[p][i] = singles(c[p], COORD_MOP_GET, n[p])) < 0) {
+                    fprintf(stderr, "bench manager: idle%u_get%s: wrong "
+                                    "result\n", want, pol_suffix[p]);
+                    rc = 1;
+                }
+        for (int p = 0; p < NPOL && rc == 0; p++) {
+            char name[64];
+            snprintf(name, sizeof name, "idle%u_get%s", want, pol_suffix[p]);
+            bench_report("manager", name, ns[p], runs);
+        }
+    }
+    for (int p = 0; p < NPOL; p++)
+        set_idle(NULL, idle[p], &have[p], 0);
     return rc;
 }

@@ -31,7 +31,14 @@ struct bench_opts {
     /* --clients 1,2,4 (manager): one row per count (0: not given) */
     unsigned clients[BENCH_MAX_COUNTS];
     int nclients;
+    /* --idle 64,256,1024 (manager): one get's cost beside that many idle
+     * connections, one row per count after an idle0 row (0: not given) */
+    unsigned idle[BENCH_MAX_COUNTS];
+    int nidle;
 };
+
+/* The most idle connections an --idle row may ask for. */
+#define BENCH_MAX_IDLE 4096
 
 /* The most producers or consumers a queue row may ask for. */
 #define BENCH_MAX_SIDE 64

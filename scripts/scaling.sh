@@ -5,7 +5,7 @@
 # Builds coord (Release, -j$(nproc)) and runs, each step under `timeout`:
 #   queue    producers x consumers 1,2,4,8 x 1,2,4,8, 8-byte and 64-byte messages (1->1 included)
 #   pool     workers 1,2,4,8,15: map and streaming
-#   manager  clients 1,2,4,8,16 (coord_bench, and peer-bench mgrlat when it builds)
+#   manager  clients 1,2,4,8,16 (coord_bench, and peer-bench mgrlat when it builds); 64 and 1,024 idle connections
 #   search   workers 1,2,4,8,15, one-shot and persistent (Example 27.1's shape)
 #   primes   coord primes --vs-python --json (Example 27.1, fork-to-join and persistent)
 #   peers    peer-bench qpeer (coord_queue beside Concurrency Kit's ck_ring) and poolbench
@@ -116,6 +116,8 @@ step pool $((psecs * 4 + 30)) "$out/pool.txt" \
 : > "$out/manager.txt"
 step manager 120 "$out/manager.txt" \
   "$bench" manager --clients "$clients" --seconds "$psecs" --runs "$runs"
+step "manager idle" 60 "$out/manager.txt" \
+  "$bench" manager --idle 64,1024 --seconds 2 --runs "$runs"
 : > "$out/search.txt"
 step search 120 "$out/search.txt" \
   "$bench" search --workers "$workers" --seconds "$psecs" --runs "$runs"

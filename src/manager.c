@@ -115,8 +115,8 @@ static int serve(int lfd, int sfd, const coord_manager_opts *o)
             spin_until = 0;
         }
         int tmo = coord__mtimer_wait_ms(&sv, sv.pending_head || spin ? 0 : -1);
-        int served = 0;
-        if (spin && sv.fast_all) {
+        int served = coord__mfast_cool(&sv);
+        if (spin && sv.fast_all && !served) {
             /* Between two looks at the descriptors, poll the mailboxes:
              * a spinning client's request is seen within a few hundred
              * nanoseconds instead of an epoll_wait's system call. Two

@@ -71,29 +71,44 @@ void coord__mfast_nop(uint8_t *frame)
 
 /* ---- the server's side ---------------------------------------------- */
 
+/* Hot: on fast_all, scanned, srv_sleep clear while the loop is awake. */
+static void heat(struct coord__msrv *sv, struct coord__mconn *c)
+{
+    c->fast_hot = true;
+    c->fast_epoch = sv->fast_epoch;
+    c->fast_prev = NULL;
+    c->fast_next = sv->fast_all;
+    if (sv->fast_all)
+        sv->fast_all->fast_prev = c;
+    sv->fast_all = c;
+    atomic_store_explicit(&c->fast->srv_sleep, 0, memory_order_relaxed);
+}
+
+static void unlink_hot(struct coord__msrv *sv, struct coord__mconn *c)
+{
+    if (c->fast_prev)
+        c->fast_prev->fast_next = c->fast_next;
+    else
+        sv->fast_all = c->fast_next;
+    if (c->fast_next)
+        c->fast_next->fast_prev = c->fast_prev;
+    c->fast_prev = c->fast_next = NULL;
+    c->fast_hot = false;
+}
+
 void coord__mfast_attach(struct coord__msrv *sv, struct coord__mconn *c)
 {
     if (!c->pend_fast)
         return;
     c->fast = c->pend_fast;
     c->pend_fast = NULL;
-    c->fast_prev = NULL;
-    c->fast_next = sv->fast_all;
-    if (sv->fast_all)
-        sv->fast_all->fast_prev = c;
-    sv->fast_all = c;
+    heat(sv, c);
 }
 
 void coord__mfast_detach(struct coord__msrv *sv, struct coord__mconn *c)
 {
-    if (c->fast) {
-        if (c->fast_prev)
-            c->fast_prev->fast_next = c->fast_next;
-        else
-            sv->fast_all = c->fast_next;
-        if (c->fast_next)
-            c->fast_next->fast_prev = c->fast_prev;
-    }
+    if (c->fast && c->fast_hot)
+        unlink_hot(sv, c);
     coord__mfast_unmap(c->fast);
     coord__mfast_unmap(c->pend_fast);
     c->fast = c->pend_fast = NULL;
@@ -124,6 +139,7 @@ static bool serve_one(struct coord__msrv *sv, struct coord__mconn *c)
     }
     /* Our own copy: the client may write the mailbox while we parse. */
     memcpy(c->fbuf, coord__mfast_req(f, len), len);
+    c->fast_epoch = sv->fast_epoch;
     c->fout.len = 0;
     c->fout.oom = false;
     int r = coord__mstore_exec(&sv->s, c->fbuf, len, &c->fout);
@@ -162,7 +178,11 @@ static bool posted(const struct coord__mfast *f)
 
 bool coord__mfast_serve_posted(struct coord__msrv *sv, struct coord__mconn *c)
 {
-    if (!c->fast || c->closing || !posted(c->fast))
+    if (!c->fast || c->closing)
+        return true;
+    if (!c->fast_hot)
+        heat(sv, c);
+    if (!posted(c->fast))
         return true;
     return serve_one(sv, c);
 }
@@ -201,4 +221,51 @@ void coord__mfast_wake(struct coord__msrv *sv)
 {
     for (struct coord__mconn *c = sv->fast_all; c; c = c->fast_next)
         atomic_store_explicit(&c->fast->srv_sleep, 0, memory_order_relaxed);
+}
+
+/*
+ * Idle mailboxes are not scanned. Every scan of the loop (2 µs of polling
+ * between epoll_waits, and once per turn) read every mailbox's state line,
+ * so the connections a program opens and leaves idle slowed everybody's
+ * round trip: one busy client's get took 456 ns alone, 645 ns beside 63
+ * idle connections, 1.6 µs beside 255 and 8.9 µs beside 1,000 (a
+ * throw-away benchmark, docs/results.md "Idle connections"). So a mailbox
+ * its client has not used for a whole sweep period goes cold: off the
+ * list, srv_sleep set for good, the server's sleep protocol for that one
+ * mailbox (manager_fast.h): the next request rings the bell, and the bell
+ * (or any frame on its pipe) makes it hot again (coord__mfast_serve_posted).
+ * A client back after more than COOL_NS pays one bell, as it would have if
+ * the server had slept meanwhile.
+ */
+#define COOL_NS 1000000u
+
+int coord__mfast_cool(struct coord__msrv *sv)
+{
+    if (!sv->fast_all)
+        return 0;
+    uint64_t now = coord_clock_ns();
+    if (now < sv->fast_cool_at)
+        return 0;
+    sv->fast_cool_at = now + COOL_NS;
+    uint32_t e = ++sv->fast_epoch;
+    int served = 0;
+    for (struct coord__mconn *c = sv->fast_all, *next; c; c = next) {
+        next = c->fast_next;
+        /* Used in this period or the last one; or busy with its pipe. */
+        if (e - c->fast_epoch < 2 || c->out_armed || c->closing)
+            continue;
+        atomic_store(&c->fast->srv_sleep, 1);
+        /* Against the client's store of state then load of srv_sleep
+         * (seq_cst): it rings, or we see its request here. */
+        atomic_thread_fence(memory_order_seq_cst);
+        if (posted(c->fast)) {
+            atomic_store_explicit(&c->fast->srv_sleep, 0,
+                                  memory_order_relaxed);
+            served++;
+            serve_one(sv, c); /* it was in use after all: stays hot */
+            continue;
+        }
+        unlink_hot(sv, c);
+    }
+    return served;
 }

@@ -48,7 +48,12 @@
  * Before it sleeps the server stores srv_sleep = 1 in every mailbox
  * (seq_cst) and scans them once more: a client that posted before that
  * scan is served, one that posts after it sees srv_sleep and rings (the
- * futex handshake of wait.h, with a pipe as the bell). Everything in the
+ * futex handshake of wait.h, with a pipe as the bell). The server does
+ * the same for one mailbox whose client has sent nothing for a while
+ * (1-2 ms): it goes cold, is no longer scanned, and its srv_sleep stays
+ * set until the bell (or any frame on its pipe) makes it hot again
+ * (coord__mfast_cool), so idle connections cost a busy server nothing.
+ * Everything in the
  * mailbox is untrusted: a bad length or frame closes the connection, any
  * other value only costs its own client time.
  */

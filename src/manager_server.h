@@ -55,6 +55,11 @@ struct coord__mconn {
     struct coord__mfast *fast, *pend_fast;
     uint8_t *fbuf;           /* our copy of a mailbox request */
     struct coord__wbuf fout; /* the reply being built for the mailbox */
+    /* On fast_all (scanned) while hot: from its attach, and from a bell
+     * until a sweep finds it unused for a whole period (then cold: its
+     * srv_sleep stays set, so its client rings; manager_fast.h). */
+    bool fast_hot;
+    uint32_t fast_epoch; /* the sweep period of its last mailbox request */
     struct coord__mconn *fast_prev, *fast_next;
 };
 
@@ -68,7 +73,9 @@ struct coord__msrv {
     bool listen_paused; /* out of descriptors: not accepting for now */
     uint64_t next_timer; /* earliest connection deadline, or UINT64_MAX */
     bool stop;
-    struct coord__mconn *fast_all; /* the connections with a mailbox */
+    struct coord__mconn *fast_all; /* the connections with a hot mailbox */
+    uint32_t fast_epoch;  /* sweep periods so far */
+    uint64_t fast_cool_at; /* the next sweep (coord__mfast_cool) */
 };
 
 /* Close the connection (freed now, or when the pending list reaches it). */
@@ -104,7 +111,7 @@ bool coord__mconn_upgrade(struct coord__msrv *sv, struct coord__mconn *c,
 /* ---- the mailboxes (manager_fast.c) ------------------------------------ */
 
 /* At the move to the pipes: the mailbox taken with HELLO (pend_fast), if
- * any, is in use from now on (c joins fast_all). */
+ * any, is in use from now on (c joins fast_all, hot). */
 void coord__mfast_attach(struct coord__msrv *sv, struct coord__mconn *c);
 /* At close: leave fast_all, unmap the mailbox (in use or only taken) and
  * free its buffers. */
@@ -112,15 +119,21 @@ void coord__mfast_detach(struct coord__msrv *sv, struct coord__mconn *c);
 /* Serve the request waiting in c's mailbox, if one is: before any frame
  * that came on its pipe afterwards (a client that timed out on its
  * mailbox request sends the next on the pipe, and the two must run in the
- * order sent). Returns false when the connection was closed. */
+ * order sent). A cold mailbox becomes hot first: its client rang, or
+ * sent a frame, so it is in use again. Returns false when the connection
+ * was closed. */
 bool coord__mfast_serve_posted(struct coord__msrv *sv, struct coord__mconn *c);
-/* Serve every request waiting in a mailbox. Returns how many. */
+/* Serve every request waiting in a hot mailbox. Returns how many. */
 int coord__mfast_serve_all(struct coord__msrv *sv);
-/* Before the loop sleeps: tell every mailbox (srv_sleep), then look once
- * more. Returns true when it may sleep; false (flags cleared again) when a
+/* Before the loop sleeps: tell every hot mailbox (srv_sleep; the cold
+ * ones are told already), then look once more. Returns true when it may sleep; false (flags cleared again) when a
  * request came meanwhile. */
 bool coord__mfast_sleep(struct coord__msrv *sv);
-/* After a sleep: clear srv_sleep in every mailbox. */
+/* After a sleep: clear srv_sleep in every hot mailbox. */
 void coord__mfast_wake(struct coord__msrv *sv);
+/* At most once per sweep period: make cold every hot mailbox whose client
+ * sent it nothing for a whole period (a request found while doing so is
+ * served). Returns how many were served. */
+int coord__mfast_cool(struct coord__msrv *sv);
 
 #endif

@@ -420,6 +420,111 @@ TEST(mailbox_scribbled_by_its_client)
     stop_ok(m);
 }
 
+/* ---- idle mailboxes go cold ---------------------------------------------- */
+
+static int busy_child(void *p)
+{
+    coord_mclient *c;
+    if (coord_mclient_connect(&c, p, T))
+        return 3;
+    for (int i = 0; i < 20000; i++)
+        if (coord_mclient_incr(c, "ctr", "busy", 1, NULL, T))
+            return 4;
+    coord_mclient_close(c);
+    return 0;
+}
+
+/* Bursts of 1-4 increments after 0-3 ms of silence, so that the mailbox
+ * often goes cold (unused for a sweep period) and the next call rings. */
+#define BURSTS 150
+static int bursty_child(void *p)
+{
+    coord_mclient *c;
+    if (coord_mclient_connect(&c, p, T))
+        return 3;
+    unsigned seed = (unsigned)getpid();
+    for (int i = 0; i < BURSTS; i++) {
+        usleep((useconds_t)(rand_r(&seed) % 3000));
+        for (int k = 0; k <= i % 4; k++)
+            if (coord_mclient_incr(c, "ctr", "n", 1, NULL, T))
+                return 4;
+    }
+    coord_mclient_close(c);
+    return 0;
+}
+
+/* Four clients that keep falling silent and coming back, beside one that
+ * keeps the server busy (so its sweep, not its sleep, marks them), against
+ * a spinning server and one that never spins: nothing is lost or doubled,
+ * and no call waits for a bell that never comes (each is bounded). */
+TEST(mailbox_clients_back_after_idling_count_exactly)
+{
+    int per = 0;
+    for (int i = 0; i < BURSTS; i++)
+        per += i % 4 + 1;
+    for (int k = 0; k < 2; k++) {
+        coord_manager *m = start_spin(k ? -1 : 0);
+        const char *path = coord_manager_path(m);
+        pid_t busy = test_fork(busy_child, (void *)path);
+        pid_t pid[4];
+        for (int i = 0; i < 4; i++)
+            pid[i] = test_fork(bursty_child, (void *)path);
+        for (int i = 0; i < 4; i++)
+            test_join_ok(pid[i], 60000);
+        test_join_ok(busy, 60000);
+        coord_mclient *c = connect_ok(m);
+        coord_mval v;
+        ASSERT_OK(coord_mclient_get(c, "ctr", "n", &v, T));
+        ASSERT_EQ(v.i, 4 * per);
+        ASSERT_OK(coord_mclient_get(c, "ctr", "busy", &v, T));
+        ASSERT_EQ(v.i, 20000);
+        coord_mclient_close(c);
+        stop_ok(m);
+    }
+}
+
+/* A mailbox left idle is marked (srv_sleep: its client must ring). A
+ * request posted there without ringing is still run before a frame that
+ * comes on the pipe after it: the frame makes the mailbox hot again and
+ * the server looks into it first. */
+TEST(mailbox_cold_request_runs_before_a_later_pipe_frame)
+{
+    coord_manager *m = start_spin(0);
+    const char *p = coord_manager_path(m);
+    struct raw_mb r = raw_mailbox(p);
+    uint8_t fb[64], rb[64];
+    const uint8_t get[] = {1, 0, 1, 0, 1, 0, 'd', 'k'};
+    size_t n = frame(fb, 1, COORD__W_REQ, 1, get, sizeof get);
+    post(&r, fb, (uint32_t)n); /* posts and rings: the mailbox is in use */
+    ASSERT_EQ(answered(&r), COORD__MF_REPLIED);
+    atomic_store(&r.f->state, COORD__MF_IDLE);
+    /* Cold (or the server asleep): bounded wait for the mark. */
+    uint64_t end = coord_clock_ns() + 10000000000ull;
+    while (atomic_load(&r.f->srv_sleep) == 0) {
+        ASSERT_LT(coord_clock_ns(), end);
+        usleep(1000);
+    }
+    /* Post without ringing (as a client would that read srv_sleep too
+     * early), then send the next request on the pipe. */
+    memcpy(coord__mfast_req(r.f, n), fb, n);
+    atomic_store(&r.f->req_len, (uint32_t)n);
+    atomic_store(&r.f->state, COORD__MF_REQ_SPIN);
+    ASSERT_EQ(write(r.rq, fb, n), (ssize_t)n);
+    /* The pipe's reply (bells skipped) comes after the mailbox's. */
+    for (;;) {
+        struct pollfd pf = {r.rp, POLLIN, 0};
+        ASSERT_EQ(poll(&pf, 1, T), 1);
+        read_exact(r.rp, rb, COORD__WIRE_HDR);
+        if (rb[5] != COORD__W_NOP)
+            break;
+    }
+    ASSERT_EQ(rb[5], COORD__W_REP);
+    ASSERT_EQ(atomic_load(&r.f->state), COORD__MF_REPLIED);
+    raw_mailbox_close(&r);
+    assert_healthy(m);
+    stop_ok(m);
+}
+
 struct sleeper_arg {
     const char *path;
     int ready[2], go[2];
@@ -508,7 +613,9 @@ TEST(mailbox_timeout_moves_the_connection_to_the_pipes)
     X(mailbox_client_gone_after_posting)                                       \
     X(mailbox_scribbled_by_its_client)                                         \
     X(mailbox_server_killed_while_the_client_sleeps)                           \
-    X(mailbox_timeout_moves_the_connection_to_the_pipes)
+    X(mailbox_timeout_moves_the_connection_to_the_pipes)                       \
+    X(mailbox_clients_back_after_idling_count_exactly)                         \
+    X(mailbox_cold_request_runs_before_a_later_pipe_frame)
 #define HELPER_LIST(X)
 
 TEST_MAIN()

@@ -217,7 +217,11 @@ COORD_EXTERN int coord_manager_run_ready(const char *socket_path,
  * of up to 8 KiB each travel through the mailbox: while both ends are
  * awake a get then costs no system call (0.47 µs against 4.4 µs over the
  * pipes on the 2-CPU VM of docs/results.md, "Manager mailbox"); a sleeping
- * end is woken through its pipe. Larger frames travel over the pipes, and
+ * end is woken through its pipe. A client idle for a millisecond or two
+ * rings its server's pipe with its next request (the server stops polling
+ * idle mailboxes, so open but silent connections cost the busy ones
+ * nothing: a get beside 1,024 of them 0.45 µs, against 9 µs when every
+ * mailbox was polled). Larger frames travel over the pipes, and
  * so does every request after a call that returned without its reply (a
  * timeout), until one of them completes. Where memfd or
  * sealing is missing the connection uses the pipes only.
