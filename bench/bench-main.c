@@ -90,100 +90,142 @@ int bench_parse_counts(const char *s, unsigned *v, unsigned max)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: coord_bench COMPONENT|all [--seconds S] [--runs N] "
-               "[--workers 1,2,4,...]\n"
+    fprintf(f, "usage: coord_bench COMPONENT|all [--seconds S] [--runs N]\n"
+               "       coord_bench pool|search [--workers 1,2,4,...]\n"
                "       coord_bench queue [--producers 1,4,...] "
                "[--consumers 1,4,...] [--size BYTES]\n"
                "       coord_bench manager [--clients 1,2,4,...] "
                "[--idle 64,256,...]\n"
                "       (one row per count, or per producers x consumers)\n"
+               "--seconds: the time budget of a component (default 5, at "
+               "most 3600); --runs: runs per case (1-64; default per "
+               "component)\n"
                "components:");
     for (size_t i = 0; i < NCOMP; i++)
         fprintf(f, " %s", components[i].name);
     fprintf(f, "\n");
 }
 
+/* Bad input: one line on stderr, exit status 2 (the CLI contract). */
+#define BAD(...)                                                               \
+    do {                                                                       \
+        fprintf(stderr, "coord_bench: " __VA_ARGS__);                          \
+        fprintf(stderr, " (coord_bench --help)\n");                            \
+        return 2;                                                              \
+    } while (0)
+
+/* The options that only some components take, and which. */
+static const struct {
+    const char *opt;
+    const char *takers; /* space-separated component names */
+} only_for[] = {{"--workers", "pool or search"},
+                {"--producers", "queue"},
+                {"--consumers", "queue"},
+                {"--size", "queue"},
+                {"--clients", "manager"},
+                {"--idle", "manager"}};
+#define NONLY (sizeof only_for / sizeof only_for[0])
+
+static bool takes(const char *takers, const char *what)
+{
+    size_t n = strlen(what);
+    /* "pool or search": the names are the words other than "or". */
+    for (const char *p = takers; (p = strstr(p, what)) != NULL; p += n)
+        if ((p == takers || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+            return true;
+    return false;
+}
+
 int main(int argc, char **argv)
 {
     struct bench_opts o = {.seconds = 5, .runs = 0, .json = false};
     const char *what = NULL;
+    bool given[NONLY] = {false};
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--seconds") && i + 1 < argc) {
-            o.seconds = atof(argv[++i]);
-        } else if (!strcmp(argv[i], "--runs") && i + 1 < argc) {
-            o.runs = atoi(argv[++i]);
-        } else if (!strcmp(argv[i], "--workers") && i + 1 < argc) {
-            o.nworkers = bench_parse_counts(argv[++i], o.workers, 1024);
-            if (o.nworkers < 0) {
-                fprintf(stderr, "coord_bench: bad --workers list '%s'\n",
-                        argv[i]);
-                return 2;
-            }
-        } else if ((!strcmp(argv[i], "--producers") ||
-                    !strcmp(argv[i], "--consumers")) &&
-                   i + 1 < argc) {
-            bool prod = argv[i][2] == 'p';
-            int n = bench_parse_counts(argv[++i],
-                                       prod ? o.producers : o.consumers,
-                                       BENCH_MAX_SIDE);
-            if (n < 0) {
-                fprintf(stderr, "coord_bench: bad %s list '%s'\n",
-                        prod ? "--producers" : "--consumers", argv[i]);
-                return 2;
-            }
-            *(prod ? &o.nproducers : &o.nconsumers) = n;
-        } else if (!strcmp(argv[i], "--clients") && i + 1 < argc) {
-            o.nclients = bench_parse_counts(argv[++i], o.clients, 256);
-            if (o.nclients < 0) {
-                fprintf(stderr, "coord_bench: bad --clients list '%s'\n",
-                        argv[i]);
-                return 2;
-            }
-        } else if (!strcmp(argv[i], "--idle") && i + 1 < argc) {
-            o.nidle = bench_parse_counts(argv[++i], o.idle, BENCH_MAX_IDLE);
-            if (o.nidle < 0) {
-                fprintf(stderr, "coord_bench: bad --idle list '%s'\n",
-                        argv[i]);
-                return 2;
-            }
-        } else if (!strcmp(argv[i], "--size") && i + 1 < argc) {
-            char *end;
-            unsigned long v = strtoul(argv[++i], &end, 10);
-            if (*end || argv[i][0] < '0' || argv[i][0] > '9' || v < 1 ||
-                v > 65536) {
-                fprintf(stderr, "coord_bench: bad --size '%s'\n", argv[i]);
-                return 2;
-            }
-            o.size = v;
-        } else if (!strcmp(argv[i], "--help")) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help")) {
             usage(stdout);
             return 0;
-        } else if (argv[i][0] != '-' && !what) {
-            what = argv[i];
-        } else {
-            fprintf(stderr, "coord_bench: bad argument '%s'\n", argv[i]);
-            usage(stderr);
-            return 2;
+        }
+        if (a[0] != '-') {
+            if (what)
+                BAD("one component at a time: '%s' after '%s'", a, what);
+            what = a;
+            continue;
+        }
+        for (size_t k = 0; k < NONLY; k++)
+            if (!strcmp(a, only_for[k].opt))
+                given[k] = true;
+        bool known = !strcmp(a, "--seconds") || !strcmp(a, "--runs");
+        for (size_t k = 0; k < NONLY && !known; k++)
+            known = !strcmp(a, only_for[k].opt);
+        if (!known)
+            BAD("unknown option '%s'", a);
+        if (i + 1 >= argc)
+            BAD("%s needs a value", a);
+        const char *v = argv[++i];
+        char *end;
+        if (!strcmp(a, "--seconds")) {
+            o.seconds = strtod(v, &end);
+            if (end == v || *end || !(o.seconds > 0) || o.seconds > 3600)
+                BAD("bad --seconds '%s': a number of seconds above 0, at "
+                    "most 3600", v);
+        } else if (!strcmp(a, "--runs")) {
+            long r = strtol(v, &end, 10);
+            if (end == v || *end || r < 1 || r > 64)
+                BAD("bad --runs '%s': a whole number from 1 to 64", v);
+            o.runs = (int)r;
+        } else if (!strcmp(a, "--workers")) {
+            o.nworkers = bench_parse_counts(v, o.workers, 1024);
+            if (o.nworkers < 0)
+                BAD("bad --workers list '%s': up to %d counts from 1 to 1024, "
+                    "comma-separated", v, BENCH_MAX_COUNTS);
+        } else if (!strcmp(a, "--producers") || !strcmp(a, "--consumers")) {
+            bool prod = a[2] == 'p';
+            int n = bench_parse_counts(v, prod ? o.producers : o.consumers,
+                                       BENCH_MAX_SIDE);
+            if (n < 0)
+                BAD("bad %s list '%s': up to %d counts from 1 to %d, "
+                    "comma-separated", a, v, BENCH_MAX_COUNTS, BENCH_MAX_SIDE);
+            *(prod ? &o.nproducers : &o.nconsumers) = n;
+        } else if (!strcmp(a, "--clients")) {
+            o.nclients = bench_parse_counts(v, o.clients, 256);
+            if (o.nclients < 0)
+                BAD("bad --clients list '%s': up to %d counts from 1 to 256, "
+                    "comma-separated", v, BENCH_MAX_COUNTS);
+        } else if (!strcmp(a, "--idle")) {
+            o.nidle = bench_parse_counts(v, o.idle, BENCH_MAX_IDLE);
+            if (o.nidle < 0)
+                BAD("bad --idle list '%s': up to %d counts from 1 to %d, "
+                    "comma-separated", v, BENCH_MAX_COUNTS, BENCH_MAX_IDLE);
+        } else { /* --size */
+            unsigned long sz = strtoul(v, &end, 10);
+            if (*end || v[0] < '0' || v[0] > '9' || sz < 1 || sz > 65536)
+                BAD("bad --size '%s': bytes from 1 to 65536", v);
+            o.size = sz;
         }
     }
-    if (!what || o.seconds <= 0 || o.runs < 0) {
-        usage(stderr);
-        return 2;
-    }
-    int found = 0, rc = 0;
+    if (!what)
+        BAD("no component given");
+    bool all = !strcmp(what, "all");
+    int found = all;
+    for (size_t i = 0; i < NCOMP && !found; i++)
+        found = !strcmp(what, components[i].name);
+    if (!found)
+        BAD("unknown component '%s'", what);
+    for (size_t k = 0; k < NONLY; k++)
+        if (given[k] && (all || !takes(only_for[k].takers, what)))
+            BAD("%s is for %s only, not %s", only_for[k].opt,
+                only_for[k].takers, what);
+    int rc = 0;
     for (size_t i = 0; i < NCOMP; i++) {
-        if (strcmp(what, "all") && strcmp(what, components[i].name))
+        if (!all && strcmp(what, components[i].name))
             continue;
-        found = 1;
         struct bench_opts co = o;
-        if (!strcmp(what, "all"))
+        if (all)
             co.seconds = o.seconds / NCOMP;
         if (components[i].run(&co) != 0)
             rc = 1;
-    }
-    if (!found) {
-        fprintf(stderr, "coord_bench: unknown component '%s'\n", what);
-        return 2;
     }
     return rc;
 }

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/* test-bench.c: coord_bench's command line: bad input is one line and exit 2; the manager's --idle rows. */
+#include <string.h>
+#include <sys/wait.h>
+
+#include "harness.h"
+
+#ifndef COORD_BENCH_PATH
+#define COORD_BENCH_PATH NULL
+#endif
+
+static const char *bench_path(void)
+{
+    if (!COORD_BENCH_PATH)
+        test__skip("coord_bench is not built here (COORD_BUILD_BENCH=OFF)");
+    return COORD_BENCH_PATH;
+}
+
+/* Every bad command line: exit 2, nothing on stdout, and one line on
+ * stderr that starts "coord_bench: " and names what is wrong. */
+TEST(bench_bad_arguments_one_line_exit_2)
+{
+    static const struct {
+        const char *args[6];
+        const char *says;
+    } bad[] = {
+        {{NULL}, "no component"},
+        {{"nosuch"}, "unknown component 'nosuch'"},
+        {{"queue", "pool"}, "one component at a time"},
+        {{"queue", "--bogus"}, "unknown option '--bogus'"},
+        {{"queue", "--seconds"}, "--seconds needs a value"},
+        {{"queue", "--seconds", "0"}, "bad --seconds '0'"},
+        {{"queue", "--seconds", "1x"}, "bad --seconds '1x'"},
+        {{"queue", "--seconds", "nan"}, "bad --seconds 'nan'"},
+        {{"queue", "--runs", "0"}, "bad --runs '0'"},
+        {{"queue", "--runs", "65"}, "bad --runs '65'"},
+        {{"queue", "--runs", "3z"}, "bad --runs '3z'"},
+        {{"queue", "--size", "0"}, "bad --size '0'"},
+        {{"queue", "--producers", "1,,2"}, "bad --producers list"},
+        {{"queue", "--consumers", "65"}, "bad --consumers list"},
+        {{"pool", "--workers", "0"}, "bad --workers list"},
+        {{"manager", "--clients", "257"}, "bad --clients list"},
+        {{"manager", "--idle", "0"}, "bad --idle list"},
+        {{"manager", "--idle", "4097"}, "bad --idle list"},
+        {{"queue", "--clients", "2"}, "--clients is for manager only"},
+        {{"manager", "--workers", "2"}, "--workers is for pool or search"},
+        {{"all", "--idle", "2"}, "--idle is for manager only, not all"},
+        {{"flag", "--size", "8"}, "--size is for queue only, not flag"},
+    };
+    const char *bench = bench_path();
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *argv[8] = {bench};
+        for (int k = 0; bad[i].args[k]; k++)
+            argv[k + 1] = bad[i].args[k];
+        char out[256], err[512];
+        int st = test_run(argv, out, sizeof out, err, sizeof err, 20000);
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 2 || out[0] ||
+            strncmp(err, "coord_bench: ", 13) != 0 ||
+            !strstr(err, bad[i].says) || strchr(err, '\n') != strrchr(err, '\n') ||
+            err[strlen(err) - 1] != '\n')
+            test__fail(__FILE__, __LINE__,
+                       "case %zu: status %#x, stdout \"%s\", stderr \"%s\" "
+                       "(want exit 2 and one line saying \"%s\")",
+                       i, st, out, err, bad[i].says);
+    }
+}
+
+/* --idle: the baseline row, then one row per count, each policy; every
+ * get read the right value (a wrong one fails the run). */
+TEST(bench_manager_idle_rows)
+{
+    const char *argv[] = {bench_path(), "manager", "--idle", "3,40",
+                          "--seconds", "0.4", "--runs", "1", NULL};
+    static char out[8192];
+    char err[1024];
+    int st = test_run(argv, out, sizeof out, err, sizeof err, 60000);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        test__fail(__FILE__, __LINE__, "status %#x: %s", st, err);
+    static const char *const rows[] = {"idle0_get", "idle3_get", "idle40_get"};
+    for (size_t i = 0; i < 3; i++) {
+        char want[64];
+        snprintf(want, sizeof want, "case=%s ns_op_p50=", rows[i]);
+        ASSERT_TRUE(strstr(out, want) != NULL);
+        snprintf(want, sizeof want, "case=%s_block ns_op_p50=", rows[i]);
+        ASSERT_TRUE(strstr(out, want) != NULL);
+    }
+    /* Only those rows: the other manager cases are not run with --idle. */
+    ASSERT_TRUE(strstr(out, "case=get ") == NULL);
+    size_t lines = 0;
+    for (const char *p = out; (p = strchr(p, '\n')) != NULL; p++)
+        lines++;
+    ASSERT_EQ_U(lines, 6);
+}
+
+#define TEST_LIST(X)                                                           \
+    X(bench_bad_arguments_one_line_exit_2)                                     \
+    X(bench_manager_idle_rows)
+#define HELPER_LIST(X)
+
+TEST_MAIN()
