@@ -357,11 +357,11 @@ static struct json *value(struct parser *ps, int depth)
 int json_parse(const char *text, size_t len, struct json **out, char *err,
                size_t cap)
 {
-    struct parser ps = {text, text + len, text, err, cap, 0};
     if (err && cap)
         err[0] = '\0';
     if (!text || !out)
         return -EINVAL;
+    struct parser ps = {text, text + len, text, err, cap, 0};
     struct json *j = value(&ps, 0);
     if (j) {
         skip_ws(&ps);

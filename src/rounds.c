@@ -106,8 +106,10 @@ static int rounds_worker(void *p)
         return 4;
     coord_interval iv;
     if (coord_interval_init(&iv, r->o.check_every, r->o.overhead_budget,
-                            r->o.latency_target_ns))
+                            r->o.latency_target_ns)) {
+        free(scratch);
         return 3; /* validated at create: cannot happen */
+    }
     uint32_t seen = 0;
     for (;;) {
         coord__wait_change(&sp, spin, &ctl->seq, seen, &ctl->sleepers,
