@@ -67,6 +67,28 @@ static bool same_chunk(const void *msg, size_t len, bool pill, void *arg)
     return h.seq == *seq;
 }
 
+/* The chunks whose tasks a death has settled (queued again or reported):
+ * another dead worker's record may show the same chunk (a stale copy, or
+ * the holder that took it while the first death was handled), and its
+ * tasks must not be queued a second time. Chunk numbers are never reused
+ * (tasks queued again travel in new chunks), and the records that show a
+ * chunk (its taker's, and those of gets that lost it) die within a few
+ * deaths of each other, so the last POOL_SETTLED_MEMORY settled are
+ * enough: a later duplicate only runs tasks twice, and the first result
+ * of each is kept. */
+static bool was_settled(const coord_pool *p, uint64_t seq)
+{
+    for (unsigned k = 0; k < POOL_SETTLED_MEMORY; k++)
+        if (p->settled[k] == seq)
+            return true;
+    return false;
+}
+
+static void remember_settled(coord_pool *p, uint64_t seq)
+{
+    p->settled[p->settled_at++ % POOL_SETTLED_MEMORY] = seq;
+}
+
 /* What happens to each task of a dead worker's chunk that has no result. */
 struct dead_arg {
     coord_pool *p;
@@ -161,13 +183,22 @@ static void handle_exit(coord_pool *p, unsigned i)
     struct chunk_hdr ch;
     memcpy(&ch, msg, sizeof ch);
     if (state != W_EXITED && count > 0 && ch.seq < p->next_seq &&
-        coord__queue_hold_get(p->tasks) == 0) {
+        !was_settled(p, ch.seq) && coord__queue_hold_get(p->tasks) == 0) {
         /* Holding the consumer lock: no get commits while we look. The
          * dead worker may have copied this chunk and died before its get
          * committed; a live worker then took it, and may have finished it
          * and taken another since the drain above. Drain again now that no
          * record can change: a result put before this point is read here,
-         * and a worker that has not put one still shows the chunk. */
+         * and a worker that has not put one still shows the chunk.
+         *
+         * Only a worker that says W_BUSY holds the chunk in its record: it
+         * set that after its get of the chunk returned. One that says
+         * W_TAKING may show a copy left by a get that lost the chunk to
+         * another (a get copies before its commit, and a loser's copy
+         * stays until its next one: the copy of the dead worker's own
+         * chunk, which then was never run). Its get may also have just
+         * committed (the moment before W_BUSY): then the chunk's tasks
+         * run twice, and the first result of each is kept. */
         coord__pool_drain_all(p);
         inflight = coord__queue_scan_held(p->tasks, same_chunk, &ch.seq) == 0;
         for (unsigned j = 0; inflight && j < p->o.workers; j++) {
@@ -175,13 +206,14 @@ static void handle_exit(coord_pool *p, unsigned i)
                 continue;
             struct wrec *o = rec_of(p, j);
             uint32_t os = atomic_load_explicit(&o->state, memory_order_acquire);
-            if ((os == W_TAKING || os == W_BUSY) &&
+            if (os == W_BUSY &&
                 same_chunk(rec_msg(p, o), o->msg_len, false, &ch.seq))
                 inflight = false;
         }
         coord__queue_release_get(p->tasks);
     }
     if (inflight) {
+        remember_settled(p, ch.seq);
         /* Every task of the chunk without a result: the one running is
          * retried (as attempt + 1) or reported with the cause; the ones
          * not started are queued again as they were. */

@@ -19,6 +19,8 @@
  */
 
 #define POOL_MAX_WORKERS 1024u
+/* How many settled chunks a pool remembers (pool_death.c). */
+#define POOL_SETTLED_MEMORY 64u
 
 /* Worker record states (shared). */
 enum { W_NEW = 0, W_TAKING = 1, W_BUSY = 2, W_EXITED = 3 };
@@ -180,6 +182,10 @@ struct coord_pool {
                          broken, every worker is gone, calls fail */
     bool joined;      /* every worker reaped after shutdown */
     uint64_t pills_put, pill_exits;
+    /* The last chunks a death settled (pool_death.c); 0: none (no chunk
+     * has seq 0). */
+    uint64_t settled[POOL_SETTLED_MEMORY];
+    unsigned settled_at;
     coord_pool_stats st;
 };
 

@@ -55,7 +55,7 @@ static int count_children(void)
 /* What a test task asks its worker to do. */
 enum { DO_SQUARE = 0, DO_HANG = 1, DO_EXIT3 = 2, DO_SEGV = 3, DO_FAIL = 4,
        DO_DIE_FIRST = 5, DO_SLOW = 6, DO_PACED = 7, DO_FAIL_SAY = 8,
-       DO_FAIL_LONG = 9, DO_GATE = 10 };
+       DO_FAIL_LONG = 9, DO_GATE = 10, DO_HANG_FIRST = 11 };
 
 struct task {
     uint32_t what;
@@ -117,6 +117,14 @@ static int run_task(const void *task, size_t len, void *result, size_t cap,
             usleep(100);
         break;
     }
+    case DO_HANG_FIRST:
+        /* The first run: as DO_HANG. Later runs: a square. */
+        if (atomic_fetch_add(&c->first_runs, 1) == 0) {
+            atomic_store(&c->hang_pid, (int)getpid());
+            for (;;)
+                pause();
+        }
+        break;
     case DO_DIE_FIRST:
         if (atomic_fetch_add(&c->first_runs, 1) == 0)
             raise(SIGKILL);
@@ -1192,6 +1200,49 @@ TEST(pool_idle_worker_killed_then_submit)
     ASSERT_EQ(count_children(), 0);
 }
 
+/* A get copies a chunk into the worker's record before its commit, so a
+ * worker whose get lost the chunk to another keeps a copy of it until its
+ * next get. Such a stale copy in an idle worker's record must not pass for
+ * the chunk being held when its taker dies (found by the torture suite:
+ * the dead worker's task was never run again, and shutdown waited for
+ * it). Made here by hand: worker 1 is stopped, given a copy of the chunk
+ * worker 0 runs, and worker 0 is killed. */
+TEST(pool_stale_copy_does_not_hide_a_dead_workers_chunk)
+{
+    struct ctl *c = new_ctl();
+    coord_pool *p = start(2, 1, true, c);
+    /* Both workers idle (asleep in the idle set). */
+    WAIT_FOR(atomic_load(&p->ctl->idle[0]) == 3u, 10000);
+    pid_t w1 = p->kids[1].pid;
+    ASSERT_EQ(kill(w1, SIGSTOP), 0);
+    struct task t = {DO_HANG_FIRST, 7};
+    ASSERT_OK(coord_pool_submit(p, &t, sizeof t, NULL, 10000));
+    /* Worker 0 runs it (worker 1 cannot) and hangs in it. */
+    WAIT_FOR(atomic_load(&c->hang_pid) != 0, 20000);
+    struct wrec *r0 = rec_of(p, 0), *r1 = rec_of(p, 1);
+    ASSERT_EQ(atomic_load(&r0->state), W_BUSY);
+    ASSERT_EQ(atomic_load(&r1->state), W_TAKING);
+    memcpy(rec_msg(p, r1), rec_msg(p, r0), r0->msg_len);
+    r1->msg_len = r0->msg_len;
+    ASSERT_EQ(kill(atomic_load(&c->hang_pid), SIGKILL), 0);
+    ASSERT_EQ(kill(w1, SIGCONT), 0);
+    /* The task runs again (attempt 2) and has its result. */
+    coord_task_result r;
+    uint64_t v = 0;
+    ASSERT_OK(coord_pool_result(p, &r, &v, sizeof v, 20000));
+    ASSERT_OK(r.status);
+    ASSERT_EQ_U(v, 49);
+    ASSERT_EQ(r.attempts, 2);
+    ASSERT_OK(coord_pool_shutdown(p, 20000));
+    coord_pool_stats st;
+    ASSERT_OK(coord_pool_get_stats(p, &st));
+    ASSERT_EQ(st.deaths, 1);
+    ASSERT_EQ(st.retried, 1);
+    ASSERT_EQ(st.succeeded, 1);
+    coord_pool_destroy(p);
+    ASSERT_EQ(count_children(), 0);
+}
+
 #define TEST_LIST(X)                                                           \
     X(pool_basic)                                                              \
     X(pool_worker_killed_mid_task)                                             \
@@ -1215,6 +1266,7 @@ TEST(pool_idle_worker_killed_then_submit)
     X(pool_broken_queue_stops_replacing)                                       \
     X(pool_broken_queue_seen_by_submit)                                        \
     X(pool_long_task_does_not_hold_back_the_next)                              \
-    X(pool_idle_worker_killed_then_submit)
+    X(pool_idle_worker_killed_then_submit)                                     \
+    X(pool_stale_copy_does_not_hide_a_dead_workers_chunk)
 #define HELPER_LIST(X)
 TEST_MAIN()

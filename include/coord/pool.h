@@ -55,17 +55,20 @@ COORD_BEGIN_DECLS
  * worker is left, every outstanding task is reported failed: nothing
  * waits forever.
  *
- * Finding the in-flight chunk is exact, with no window: a worker takes a
- * chunk by coord_queue_get() straight into its own record in shared
- * memory, so the bytes are there before the get's commit, and it counts
- * each finished result in the record. After a death the parent takes the
- * task queue's consumer lock (so no get can commit, and no worker's record
- * change, meanwhile), reads all results already queued, and looks at the
- * dead worker's record: its chunk is in flight only when it is no longer
- * queued and no live worker holds it. (If the get had not committed, the
- * chunk is still queued, or a live worker took it after and holds it or
- * has put its results.) A task that already has a result is never
- * reported again.
+ * Finding the in-flight chunk: a worker takes a chunk by
+ * coord_queue_get() straight into its own record in shared memory, so the
+ * bytes are there before the get's commit, and it counts each finished
+ * result in the record. After a death the parent takes the task queue's
+ * consumer lock (so no get can commit meanwhile), reads all results
+ * already queued, and looks at the dead worker's record: its chunk is in
+ * flight unless it is still queued or another worker is running it (said
+ * so after its get returned). No task is ever lost: a chunk the dead
+ * worker had only copied is still queued, or was taken by a worker that
+ * runs it or has put its results. One narrow case runs tasks twice: when
+ * the dead worker's copy was left by a get that lost the chunk to a
+ * worker whose get committed just before the lock and had not yet said
+ * so. Each task still gets exactly one outcome: a task that already has a
+ * result is never reported again, and a second result is dropped.
  *
  * Broken queues. Should a shared queue of the pool be found broken (a
  * stray write into the shared memory: see queue.h, Trust), the pool stops
