@@ -189,6 +189,12 @@ COORD_EXTERN int coord_queue_put_pill(coord_queue *q, int timeout_ms);
  * short robust lock; sleeps on a futex when empty). Memory ordering:
  * acquire (pairs with put). Ownership: `buf` belongs to the caller; `buf`
  * may be NULL when cap is 0 (then only pills and empty messages fit).
+ * A get copies a message out before it commits, so after any return but 0
+ * the bytes of `buf` (and *len, but for COORD_ENOBUFS and COORD_PILL) are
+ * unspecified: a get that lost the message to another may have left a
+ * copy there. Whoever watches `buf` from another process (a crash record,
+ * as coord_pool's workers keep) must not take such a copy for a message
+ * taken.
  * Returns 0 (a message), COORD_PILL (a pill; *len = 0), COORD_ENOBUFS (the
  * message is longer than cap: *len gets its length and the message stays
  * queued, first in line), COORD_EAGAIN (empty, timeout 0),
@@ -206,7 +212,8 @@ COORD_EXTERN int coord_queue_get(coord_queue *q, void *buf, size_t cap,
  * queued; waits (as coord_queue_get) only while the queue is empty. A pill
  * is taken only alone: first in line, it is returned as COORD_PILL; after
  * data, it ends the batch and stays queued. So does a message longer than
- * `stride`. Concurrency, progress and ordering: as coord_queue_get.
+ * `stride`. Concurrency, progress, ordering and what a failed get leaves
+ * in the buffer: as coord_queue_get.
  * Ownership: buf (max * stride bytes) and lens (max entries) belong to the
  * caller; buf may be NULL when stride is 0.
  * Returns 0 with *got = how many messages were taken, 1 .. max, or with
