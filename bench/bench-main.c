@@ -114,24 +114,22 @@ static void usage(FILE *f)
         return 2;                                                              \
     } while (0)
 
-/* The options that only some components take, and which. */
+/* The options that only some components take, and which (at most two). */
 static const struct {
     const char *opt;
-    const char *takers; /* space-separated component names */
-} only_for[] = {{"--workers", "pool or search"},
-                {"--producers", "queue"},
-                {"--consumers", "queue"},
-                {"--size", "queue"},
-                {"--clients", "manager"},
-                {"--idle", "manager"}};
+    const char *takers[2]; /* the second may be NULL */
+} only_for[] = {{"--workers", {"pool", "search"}},
+                {"--producers", {"queue", NULL}},
+                {"--consumers", {"queue", NULL}},
+                {"--size", {"queue", NULL}},
+                {"--clients", {"manager", NULL}},
+                {"--idle", {"manager", NULL}}};
 #define NONLY (sizeof only_for / sizeof only_for[0])
 
-static bool takes(const char *takers, const char *what)
+static bool takes(size_t k, const char *what)
 {
-    size_t n = strlen(what);
-    /* "pool or search": the names are the words other than "or". */
-    for (const char *p = takers; (p = strstr(p, what)) != NULL; p += n)
-        if ((p == takers || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+    for (int i = 0; i < 2; i++)
+        if (only_for[k].takers[i] && !strcmp(only_for[k].takers[i], what))
             return true;
     return false;
 }
@@ -214,9 +212,10 @@ int main(int argc, char **argv)
     if (!found)
         BAD("unknown component '%s'", what);
     for (size_t k = 0; k < NONLY; k++)
-        if (given[k] && (all || !takes(only_for[k].takers, what)))
-            BAD("%s is for %s only, not %s", only_for[k].opt,
-                only_for[k].takers, what);
+        if (given[k] && (all || !takes(k, what)))
+            BAD("%s is for %s%s%s only, not %s", only_for[k].opt,
+                only_for[k].takers[0], only_for[k].takers[1] ? " or " : "",
+                only_for[k].takers[1] ? only_for[k].takers[1] : "", what);
     int rc = 0;
     for (size_t i = 0; i < NCOMP; i++) {
         if (!all && strcmp(what, components[i].name))

@@ -199,16 +199,6 @@ static void raise_fd_limit(void)
 }
 
 /*
- * --idle: one client's single get while N other connections stay open and
- * silent (a program that keeps a client per worker and uses few of them):
- * what the server's scan of the mailboxes costs the busy one. Rows
- * idle<N>_get and idle<N>_get_block, after idle0_get as the baseline.
- */
-static int idle_rows(const struct bench_opts *o, coord_manager **m,
-                     coord_mclient **c, const uint64_t *n, int runs,
-                     double ns[][MAX_RUNS]);
-
-/*
  * Every case runs against two servers side by side, run k of one then run
  * k of the other: the default wait policy (both ends spin for 50 µs before
  * they sleep) and "_block" (both ends sleep at once, spin_ns = -1), so the
@@ -218,6 +208,48 @@ static int idle_rows(const struct bench_opts *o, coord_manager **m,
 #define NPOL 2
 static const char *const pol_suffix[NPOL] = {"", "_block"};
 static const int64_t pol_spin[NPOL] = {0, -1};
+
+/*
+ * --idle: one client's single get while N other connections stay open and
+ * silent (a program that keeps a client per worker and uses few of them):
+ * what the server's scan of the mailboxes costs the busy one. Rows
+ * idle<N>_get and idle<N>_get_block, after idle0_get as the baseline.
+ */
+static int idle_rows(const struct bench_opts *o, coord_manager **m,
+                     coord_mclient **c, const uint64_t *n, int runs,
+                     double ns[][MAX_RUNS])
+{
+    static coord_mclient *idle[NPOL][BENCH_MAX_IDLE];
+    unsigned have[NPOL] = {0, 0};
+    int rc = 0;
+    for (int k = -1; k < o->nidle && rc == 0; k++) {
+        unsigned want = k < 0 ? 0 : o->idle[k];
+        for (int p = 0; p < NPOL && rc == 0; p++) {
+            int r = set_idle(coord_manager_path(m[p]), idle[p], &have[p],
+                             want);
+            if (r) {
+                fprintf(stderr, "bench manager: %u idle connections: %s\n",
+                        want, coord_strerror(r));
+                rc = 1;
+            }
+        }
+        for (int i = 0; i < runs && rc == 0; i++)
+            for (int p = 0; p < NPOL && rc == 0; p++)
+                if ((ns[p][i] = singles(c[p], COORD_MOP_GET, n[p])) < 0) {
+                    fprintf(stderr, "bench manager: idle%u_get%s: wrong "
+                                    "result\n", want, pol_suffix[p]);
+                    rc = 1;
+                }
+        for (int p = 0; p < NPOL && rc == 0; p++) {
+            char name[64];
+            snprintf(name, sizeof name, "idle%u_get%s", want, pol_suffix[p]);
+            bench_report("manager", name, ns[p], runs);
+        }
+    }
+    for (int p = 0; p < NPOL; p++)
+        set_idle(NULL, idle[p], &have[p], 0);
+    return rc;
+}
 
 int bench_manager(const struct bench_opts *o)
 {
@@ -332,38 +364,3 @@ int bench_manager(const struct bench_opts *o)
     return rc;
 }
 
-static int idle_rows(const struct bench_opts *o, coord_manager **m,
-                     coord_mclient **c, const uint64_t *n, int runs,
-                     double ns[][MAX_RUNS])
-{
-    static coord_mclient *idle[NPOL][BENCH_MAX_IDLE];
-    unsigned have[NPOL] = {0, 0};
-    int rc = 0;
-    for (int k = -1; k < o->nidle && rc == 0; k++) {
-        unsigned want = k < 0 ? 0 : o->idle[k];
-        for (int p = 0; p < NPOL && rc == 0; p++) {
-            int r = set_idle(coord_manager_path(m[p]), idle[p], &have[p],
-                             want);
-            if (r) {
-                fprintf(stderr, "bench manager: %u idle connections: %s\n",
-                        want, coord_strerror(r));
-                rc = 1;
-            }
-        }
-        for (int i = 0; i < runs && rc == 0; i++)
-            for (int p = 0; p < NPOL && rc == 0; p++)
-                if ((ns[p][i] = singles(c[p], COORD_MOP_GET, n[p])) < 0) {
-                    fprintf(stderr, "bench manager: idle%u_get%s: wrong "
-                                    "result\n", want, pol_suffix[p]);
-                    rc = 1;
-                }
-        for (int p = 0; p < NPOL && rc == 0; p++) {
-            char name[64];
-            snprintf(name, sizeof name, "idle%u_get%s", want, pol_suffix[p]);
-            bench_report("manager", name, ns[p], runs);
-        }
-    }
-    for (int p = 0; p < NPOL; p++)
-        set_idle(NULL, idle[p], &have[p], 0);
-    return rc;
-}

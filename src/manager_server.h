@@ -126,8 +126,8 @@ bool coord__mfast_serve_posted(struct coord__msrv *sv, struct coord__mconn *c);
 /* Serve every request waiting in a hot mailbox. Returns how many. */
 int coord__mfast_serve_all(struct coord__msrv *sv);
 /* Before the loop sleeps: tell every hot mailbox (srv_sleep; the cold
- * ones are told already), then look once more. Returns true when it may sleep; false (flags cleared again) when a
- * request came meanwhile. */
+ * ones are told already), then look once more. Returns true when it may
+ * sleep; false (flags cleared again) when a request came meanwhile. */
 bool coord__mfast_sleep(struct coord__msrv *sv);
 /* After a sleep: clear srv_sleep in every hot mailbox. */
 void coord__mfast_wake(struct coord__msrv *sv);
