@@ -63,7 +63,7 @@ static coord_queue *handle_new(struct qshm *s, uint32_t capacity,
     q->ring_mask = ring - 1;
     q->slot_size = slot_size;
     q->ring = ring;
-    q->head_cache = 0;
+    atomic_init(&q->head_cache, 0);
     q->stuck_at = 0;
     q->stuck = 0;
     q->owned = owned;

@@ -51,11 +51,13 @@ INLINE int claim(struct coord_queue *q, uint32_t pid, uint32_t *pos)
 {
     struct qshm *s = q->s;
     uint32_t t = atomic_load_explicit(&s->tail, memory_order_relaxed);
+    uint32_t hc = atomic_load_explicit(&q->head_cache, memory_order_acquire);
     for (;;) {
-        if (t - q->head_cache >= q->capacity) {
+        if (t - hc >= q->capacity) {
             uint32_t h = (uint32_t)atomic_load_explicit(&s->head,
                                                         memory_order_acquire);
-            q->head_cache = h;
+            hc = h;
+            atomic_store_explicit(&q->head_cache, h, memory_order_release);
             int32_t used = (int32_t)(t - h);
             if (used < 0) {
                 /* tail lags behind head: start from head. */
@@ -94,11 +96,18 @@ INLINE int claim(struct coord_queue *q, uint32_t pid, uint32_t *pos)
             continue;
         }
         if (seq == t - q->ring + 1) {
-            /* The lap before: taken by a get that committed (head moved
-             * past it) but has not freed the slot yet, or died before it
-             * did. Free it for the get (the same CAS the get makes). */
-            uint32_t h = (uint32_t)atomic_load_explicit(&s->head,
-                                                        memory_order_acquire);
+            /* The lap before, taken by a get (gets do not free the slots
+             * they take: see take_slots). Free it for t. Head is past it:
+             * the room check above found hc > t - capacity >= t - ring
+             * (hc is a head this handle saw, and head only grows), so no
+             * load of head, the line every get writes, is needed; the
+             * acquire that gave hc orders the get's copy-out before our
+             * writes to the slot. The check stays, with a fresh head,
+             * for a word no correct queue holds. */
+            uint32_t h = hc;
+            if ((int32_t)(h - seq) < 0)
+                h = (uint32_t)atomic_load_explicit(&s->head,
+                                                   memory_order_acquire);
             if ((int32_t)(h - seq) >= 0) {
                 atomic_compare_exchange_strong_explicit(
                     &sl->word, &w, (uint64_t)t, memory_order_release,
@@ -246,7 +255,8 @@ static bool slot_stable(struct coord_queue *q, const struct slot *sl,
 
 /* Free the slots of positions h .. h+k-1 after a get's commit: "free for
  * the position one lap on". A CAS, because a producer may have freed one
- * already (see claim) and refilled it. */
+ * already (see claim) and refilled it. Only a get of a skip frees its
+ * slot (rare); the puts free the slots of messages (see take_slots). */
 static inline void free_slots(struct coord_queue *q, uint32_t h, uint32_t k)
 {
     for (uint32_t i = 0; i < k; i++) {
@@ -320,13 +330,20 @@ INLINE int take_slots(struct coord_queue *q, uint64_t hw, uint64_t w,
      * reused only after head passed it). A plain load first: a get that
      * can already see that another took the message gives up without
      * taking head's cache line from the winner (the CAS would fail and
-     * still need the line exclusively). */
+     * still need the line exclusively).
+     *
+     * The slots are not freed here: the put that reuses a slot a lap
+     * later frees it (claim), so that only puts write a slot's line and a
+     * message costs one line transfer, producer to consumer, instead of a
+     * second one back. On this 2-CPU VM a line transfer costs 35-50 ns at
+     * times and 200-240 ns at others (the host's placement of the vCPUs);
+     * in the slow state this took 1 -> 1 from 130-190 to 85-105 ns per
+     * message (docs/results.md, "The queue's line transfers"). */
     if (atomic_load_explicit(&s->head, memory_order_relaxed) != hw ||
         !atomic_compare_exchange_strong_explicit(
             &s->head, &hw, (uint64_t)(h + k), memory_order_seq_cst,
             memory_order_relaxed))
         return TAKE_RETRY;
-    free_slots(q, h, k);
     return res;
 }
 

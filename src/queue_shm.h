@@ -126,7 +126,11 @@ struct coord_queue {
     uint32_t ring_mask;
     uint32_t slot_size;
     uint32_t ring;       /* ring_mask + 1 */
-    uint32_t head_cache; /* a recent head, this process's copy */
+    /* A recent head, this handle's copy (threads sharing the handle
+     * share it: stored with release after an acquire load of head, loaded
+     * with acquire, so a get's copy-out that the value covers happens
+     * before a put that reuses the slot, whichever thread loaded it). */
+    _Atomic uint32_t head_cache;
     uint32_t stuck_at;   /* the position of a claim a get of ours saw ... */
     uint64_t stuck;      /* ... and its word (see get_msgs) */
     int owned; /* 1: a segment of ours (create/open); 0: caller memory */
