@@ -96,8 +96,8 @@ INLINE int claim(struct coord_queue *q, uint32_t pid, uint32_t *pos)
             continue;
         }
         if (seq == t - q->ring + 1) {
-            /* The lap before, taken by a get (gets do not free the slots
-             * they take: see take_slots). Free it for t. Head is past it:
+            /* The lap before, taken by a get or passed over as a skip
+             * (gets free no slot: see take_slots). Free it for t. Head is past it:
              * the room check above found hc > t - capacity >= t - ring
              * (hc is a head this handle saw, and head only grows), so no
              * load of head, the line every get writes, is needed; the
@@ -253,22 +253,6 @@ static bool slot_stable(struct coord_queue *q, const struct slot *sl,
            atomic_load_explicit(&q->s->head, memory_order_relaxed) == hw;
 }
 
-/* Free the slots of positions h .. h+k-1 after a get's commit: "free for
- * the position one lap on". A CAS, because a producer may have freed one
- * already (see claim) and refilled it. Only a get of a skip frees its
- * slot (rare); the puts free the slots of messages (see take_slots). */
-static inline void free_slots(struct coord_queue *q, uint32_t h, uint32_t k)
-{
-    for (uint32_t i = 0; i < k; i++) {
-        struct slot *sl = slot_at(q, h + i);
-        uint64_t w = atomic_load_explicit(&sl->word, memory_order_relaxed);
-        if (WORD_SEQ(w) == h + i + 1)
-            atomic_compare_exchange_strong_explicit(
-                &sl->word, &w, (uint64_t)(h + i + q->ring),
-                memory_order_release, memory_order_relaxed);
-    }
-}
-
 /* Where get_msgs copies to: up to `max` messages, message i into
  * buf + i * stride (at most `cap` bytes) with its length in lens[i]. */
 struct get_dst {
@@ -367,10 +351,8 @@ INLINE int get_msgs(struct coord_queue *q, const struct get_dst *d,
             if (WORD_OWNER(w) == OWNER_SKIP) {
                 if (atomic_compare_exchange_strong_explicit(
                         &s->head, &hw, (uint64_t)(h + 1),
-                        memory_order_seq_cst, memory_order_relaxed)) {
-                    free_slots(q, h, 1);
-                    wake_side(q, false);
-                }
+                        memory_order_seq_cst, memory_order_relaxed))
+                    wake_side(q, false); /* its slot: freed by the next put */
                 continue;
             }
             int res = take_slots(q, hw, w, d, got);
