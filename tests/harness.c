@@ -334,8 +334,83 @@ static int reap_orphans(pid_t case_pgid)
     }
 }
 
+/* The run's directory, /tmp/coord-test-XXXXXX: cache/ is the CLI's per-user
+ * cache for the run (`coord spectrum` writes $XDG_CACHE_HOME/coord/
+ * spectrum.json, `coord advise` reads it; the runner points XDG_CACHE_HOME
+ * there, so a test run never touches the real one, and every case and every
+ * program it starts inherits it unless a case sets its own), and case/ is
+ * the running case's test_tmpdir(). Removed when the run ends. */
+static char run_dir[40];
+static char case_dir[48];
+
+static int remove_entry(const char *path, const struct stat *sb, int flag,
+                        struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    remove(path); /* best effort: go on with the rest */
+    return 0;
+}
+
+static void remove_tree(const char *path)
+{
+    if (path[0])
+        nftw(path, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+static void make_run_dir(void)
+{
+    char cache[64];
+    snprintf(run_dir, sizeof run_dir, "/tmp/coord-test-XXXXXX");
+    if (!mkdtemp(run_dir) || chmod(run_dir, 0711) != 0) {
+        fprintf(stderr, "mkdtemp %s: %s\n", run_dir, strerror(errno));
+        exit(1);
+    }
+    snprintf(cache, sizeof cache, "%s/cache", run_dir);
+    snprintf(case_dir, sizeof case_dir, "%s/case", run_dir);
+    if (mkdir(cache, 0700) != 0) {
+        fprintf(stderr, "mkdir %s: %s\n", cache, strerror(errno));
+        remove_tree(run_dir);
+        exit(1);
+    }
+    setenv("XDG_CACHE_HOME", cache, 1);
+    /* Helpers (exec'ed by the cases) find the case's directory here. */
+    setenv("COORD_TEST_TMPDIR", case_dir, 1);
+}
+
+/* A fresh, empty case directory (a case killed by its deadline may have
+ * left one behind; run_case removes it after each case anyway). */
+static int make_case_dir(void)
+{
+    remove_tree(case_dir);
+    if (mkdir(case_dir, 0711) != 0 || chmod(case_dir, 0711) != 0) {
+        fprintf(stderr, "mkdir %s: %s\n", case_dir, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+const char *test_tmpdir(void)
+{
+    return case_dir;
+}
+
+char *test_mkdtemp(char *buf, size_t cap, const char *what)
+{
+    int n = snprintf(buf, cap, "%s/%s-XXXXXX", case_dir, what);
+    if (n < 0 || (size_t)n >= cap)
+        test__fail(__FILE__, __LINE__, "test_mkdtemp: %s/%s-XXXXXX is longer "
+                   "than %zu bytes", case_dir, what, cap);
+    if (!mkdtemp(buf))
+        test__fail(__FILE__, __LINE__, "mkdtemp %s: %s", buf, strerror(errno));
+    return buf;
+}
+
 static int run_case(const struct test_entry *t, int timeout_ms)
 {
+    if (make_case_dir() != 0) {
+        printf("not ok %s: no case directory\n", t->name);
+        return 1;
+    }
     fflush(stdout);
     fflush(stderr);
     uint64_t t0 = coord_clock_ns();
@@ -369,6 +444,7 @@ static int run_case(const struct test_entry *t, int timeout_ms)
     }
     int orphans = reap_orphans(pid);
     int leaks = sweep_shm();
+    remove_tree(case_dir);
     double ms = (double)(coord_clock_ns() - t0) / 1e6;
     int rc;
     if (timed_out) {
@@ -399,37 +475,6 @@ static int run_case(const struct test_entry *t, int timeout_ms)
     return rc;
 }
 
-/* The CLI's per-user cache (`coord spectrum` writes
- * $XDG_CACHE_HOME/coord/spectrum.json, `coord advise` reads it): a test run
- * never touches the real one. The runner points XDG_CACHE_HOME at a fresh
- * directory that every case and every program it starts inherits (a case
- * may set its own), and removes it when the run ends. */
-static char cache_home[64];
-
-static int remove_entry(const char *path, const struct stat *sb, int flag,
-                        struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    remove(path); /* best effort: go on with the rest */
-    return 0;
-}
-
-static void remove_cache_home(void)
-{
-    if (cache_home[0])
-        nftw(cache_home, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-}
-
-static void private_cache_home(void)
-{
-    snprintf(cache_home, sizeof cache_home, "/tmp/coord-test-cache-XXXXXX");
-    if (!mkdtemp(cache_home)) {
-        fprintf(stderr, "mkdtemp %s: %s\n", cache_home, strerror(errno));
-        exit(1);
-    }
-    setenv("XDG_CACHE_HOME", cache_home, 1);
-}
-
 int test__main(int argc, char **argv, const struct test_entry *tests,
                const struct helper_entry *helpers)
 {
@@ -437,6 +482,8 @@ int test__main(int argc, char **argv, const struct test_entry *tests,
     const char *rp = getenv("COORD_TEST_RUNNER_PID");
     runner_pid = rp ? (pid_t)atoi(rp) : getpid();
     if (argc >= 3 && strcmp(argv[1], "--helper") == 0) {
+        const char *cd = getenv("COORD_TEST_TMPDIR");
+        snprintf(case_dir, sizeof case_dir, "%s", cd ? cd : "");
         for (const struct helper_entry *h = helpers; h->name; h++)
             if (strcmp(h->name, argv[2]) == 0)
                 return h->fn(argc - 3, argv + 3);
@@ -453,7 +500,7 @@ int test__main(int argc, char **argv, const struct test_entry *tests,
     snprintf(buf, sizeof buf, "%d", (int)runner_pid);
     setenv("COORD_TEST_RUNNER_PID", buf, 1);
     prctl(PR_SET_CHILD_SUBREAPER, 1);
-    private_cache_home();
+    make_run_dir();
     const char *to = getenv("COORD_TEST_TIMEOUT_MS");
     int timeout_ms = to ? atoi(to) : 120000;
     int pass = 0, fail = 0, skip = 0, ran = 0;
@@ -475,11 +522,11 @@ int test__main(int argc, char **argv, const struct test_entry *tests,
             fail++;
     }
     if (argc >= 2 && ran == 0) {
-        remove_cache_home();
+        remove_tree(run_dir);
         fprintf(stderr, "no such test: %s\n", argv[1]);
         return 2;
     }
-    remove_cache_home();
+    remove_tree(run_dir);
     printf("%d passed, %d failed, %d skipped\n", pass, fail, skip);
     if (fail)
         return 1;

@@ -27,6 +27,9 @@
  * expires: a hang fails, it never blocks CTest), reaps every process the
  * case left behind (and fails the case for it: it is a subreaper), and
  * fails the case if it left any /dev/shm/coord.<test prefix>* file.
+ * Files a case needs go in its own directory (test_tmpdir, test_mkdtemp),
+ * which the runner removes after the case whatever its outcome: cases end
+ * with _exit, so atexit handlers never run in them.
  */
 
 typedef void (*test_fn)(void);
@@ -112,6 +115,17 @@ void test__skip(const char *reason) __attribute__((noreturn));
 /* A unique shm name for this run: "t<runner pid>-<suffix>" into buf. The
  * runner fails the case if a /dev/shm/coord.t<pid>-* file outlives it. */
 const char *test_shm_name(char *buf, size_t cap, const char *suffix);
+
+/* This case's own directory (0711, so that a process under another uid
+ * can reach a file the case lets it use): the runner makes it empty before
+ * the case starts and removes it, with everything in it, when the case
+ * ends, however it ends. Its path is shorter than 48 bytes. */
+const char *test_tmpdir(void);
+
+/* A new empty directory "<test_tmpdir()>/<what>-XXXXXX" into buf (cap
+ * bytes); fails the case if it cannot be made. Removed with the case's
+ * directory. Returns buf. */
+char *test_mkdtemp(char *buf, size_t cap, const char *what);
 
 /* Fork a child that runs fn(arg) and _exits with its return value. The
  * child dies with its parent (PR_SET_PDEATHSIG). Fails the test on error. */

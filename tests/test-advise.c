@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /* test-advise.c: `coord advise` and its cost model: rankings on a fixed calibration file, the spectrum cache, bad input. */
-#include <dirent.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -325,32 +324,12 @@ TEST(advise_report_section_slide9_table)
 
 /* ---- the cache ---------------------------------------------------------- */
 
-static char cache_dir[64];
-
-static void rm_cache(void)
-{
-    char p[160];
-    DIR *d;
-    snprintf(p, sizeof p, "%s/coord", cache_dir);
-    if ((d = opendir(p))) {
-        struct dirent *de;
-        while ((de = readdir(d)))
-            if (de->d_name[0] != '.') {
-                char f[512];
-                snprintf(f, sizeof f, "%s/%s", p, de->d_name);
-                unlink(f);
-            }
-        closedir(d);
-    }
-    rmdir(p);
-    rmdir(cache_dir);
-}
+/* The cache of one case: a directory of its own (removed by the runner). */
+static char cache_dir[96];
 
 static void use_temp_cache(void)
 {
-    snprintf(cache_dir, sizeof cache_dir, "/tmp/coord-advise-XXXXXX");
-    ASSERT_TRUE(mkdtemp(cache_dir) != NULL);
-    atexit(rm_cache);
+    test_mkdtemp(cache_dir, sizeof cache_dir, "advise-cache");
     ASSERT_EQ(setenv("XDG_CACHE_HOME", cache_dir, 1), 0);
 }
 

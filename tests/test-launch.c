@@ -134,8 +134,8 @@ TEST(launch_workers_left_behind_are_killed_and_reaped)
 
 TEST(launch_files_and_directory)
 {
-    char dir[] = "/tmp/coord-launch-XXXXXX", path[128], text[256] = "";
-    ASSERT_TRUE(mkdtemp(dir) != NULL);
+    char dir[96], path[160], text[256] = "";
+    test_mkdtemp(dir, sizeof dir, "launch");
     snprintf(path, sizeof path, "%s/out.txt", dir);
     const char *argv[] = {"pwd", NULL};
     struct launch l = {.argv = argv, .cwd = dir, .timeout_ms = 10000,

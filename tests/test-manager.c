@@ -1183,8 +1183,8 @@ TEST(manager_client_refuses_a_server_of_another_user)
 {
     if (geteuid() != 0)
         SKIP("needs root to run a listener under another uid");
-    char dir[] = "/tmp/coord-foreign-XXXXXX";
-    ASSERT_TRUE(mkdtemp(dir) != NULL);
+    char dir[96];
+    test_mkdtemp(dir, sizeof dir, "foreign");
     ASSERT_OK(chown(dir, 65534, 65534));
     struct foreign_srv *f = mmap(NULL, sizeof *f, PROT_READ | PROT_WRITE,
                                  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -1402,11 +1402,10 @@ struct listener {
     int fd;
 };
 
-/* `tmpl` is a mkdtemp template ("/tmp/coord-x-XXXXXX"). */
-static void listener_open(struct listener *l, const char *tmpl)
+/* `what` names the directory (test_mkdtemp). */
+static void listener_open(struct listener *l, const char *what)
 {
-    snprintf(l->dir, sizeof l->dir, "%s", tmpl);
-    ASSERT_TRUE(mkdtemp(l->dir) != NULL);
+    test_mkdtemp(l->dir, sizeof l->dir, what);
     snprintf(l->path, sizeof l->path, "%s/s", l->dir);
     l->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     struct sockaddr_un a = {.sun_family = AF_UNIX};
@@ -1429,7 +1428,7 @@ TEST(manager_call_keeps_its_deadline)
      * it late); waiting for the reply gets only what is left, so the call
      * ends near its deadline, not a whole timeout later. */
     struct listener l;
-    listener_open(&l, "/tmp/coord-slowsrv-XXXXXX");
+    listener_open(&l, "slowsrv");
     struct slow_srv arg = {l.fd, 1800, 0};
     pid_t pid = test_fork(slow_server_child, &arg);
     coord_mclient *c;
@@ -1556,7 +1555,7 @@ TEST(manager_connect_other_version)
     /* A server that speaks another protocol version: COORD_EVERSION, as
      * the header promises, not "garbage" (COORD_EPROTO). */
     struct listener l;
-    listener_open(&l, "/tmp/coord-v2srv-XXXXXX");
+    listener_open(&l, "v2srv");
     struct slow_srv arg = {l.fd, 0, COORD__WIRE_VERSION + 1};
     pid_t pid = test_fork(slow_server_child, &arg);
     coord_mclient *c = NULL;
@@ -1580,8 +1579,8 @@ TEST(manager_start_on_a_stalled_server)
     /* A live server that does not accept (stopped) and whose backlog is
      * full: a second start on its path says COORD_EEXIST at once instead
      * of blocking in connect until the first one accepts. */
-    char dir[] = "/tmp/coord-busy-XXXXXX";
-    ASSERT_TRUE(mkdtemp(dir) != NULL);
+    char dir[96];
+    test_mkdtemp(dir, sizeof dir, "busy");
     char path[108];
     snprintf(path, sizeof path, "%s/s", dir);
     coord_manager *m;

@@ -133,14 +133,6 @@ static char *slurp(const char *path, size_t *len)
     return buf;
 }
 
-static void rm_rf(const char *dir)
-{
-    char cmd[4400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
-}
-
 /* ---- the report's parts, from fixed data ------------------------------ */
 
 /* The Markdown of `d` (caller frees). */
@@ -264,8 +256,8 @@ TEST(report_one_verdict_per_measurement)
                " \"ns_per_op_p50\": 13600},"
                "{\"mechanism\": \"manager_get\", \"impl\": \"python\","
                " \"ns_per_op_p50\": 330000, \"ns_per_op_p99\": 541000}]}");
-    char dir[] = "/tmp/coord-report-test-XXXXXX";
-    ASSERT_TRUE(mkdtemp(dir) != NULL);
+    char dir[96];
+    test_mkdtemp(dir, sizeof dir, "report");
     struct report r = {.out = dir};
     report_claims(&r);
     report_section(&r, report_exp_by_name("spectrum"));
@@ -295,7 +287,6 @@ TEST(report_one_verdict_per_measurement)
     ASSERT_TRUE(strstr(line, "off by 3.03× (lower here)") != NULL);
     free(md);
     rdoc_free(&r.doc);
-    rm_rf(dir);
 }
 
 /* Every JSON key with an underscore under `j`, into keys (at most cap). */
@@ -321,8 +312,8 @@ TEST(report_sections_read_as_sentences_and_tables)
                                         "spectrum", "queue", "fraud"};
     for (size_t i = 0; i < 6; i++)
         use_result(names[i], NULL);
-    char dir[] = "/tmp/coord-report-test-XXXXXX";
-    ASSERT_TRUE(mkdtemp(dir) != NULL);
+    char dir[96];
+    test_mkdtemp(dir, sizeof dir, "report");
     struct report r = {.out = dir};
     report_claims(&r);
     for (size_t i = 0; i < 6; i++)
@@ -365,7 +356,6 @@ TEST(report_sections_read_as_sentences_and_tables)
     ASSERT_TRUE(strstr(md, "Raw data: [`data/fraud.json`](data/fraud.json)") != NULL);
     free(md);
     rdoc_free(&r.doc);
-    rm_rf(dir);
 }
 
 TEST(report_human_units)
@@ -639,8 +629,7 @@ static int selfcheck_num(const char *dom, const char *attr)
  * copy[]): the page must show everything without plots/ or data/. */
 static void copy_page_alone(const char *dir, char *copy, size_t cap)
 {
-    snprintf(copy, cap, "/tmp/coord-report-alone-XXXXXX");
-    ASSERT_TRUE(mkdtemp(copy) != NULL);
+    test_mkdtemp(copy, cap, "alone");
     char from[4400], to[4400];
     snprintf(from, sizeof from, "%s/index.html", dir);
     snprintf(to, sizeof to, "%s/index.html", copy);
@@ -668,9 +657,9 @@ static void browser_check(const char *dir, size_t plots, const char *shot,
         SKIP("chromium is not installed (scripts/deps.sh installs it as "
              "root: apt-get install chromium)");
     ASSERT_EQ(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
-    char profile[] = "/tmp/coord-chromium-XXXXXX";
-    ASSERT_TRUE(mkdtemp(profile) != NULL);
-    char alone[64];
+    char profile[96];
+    test_mkdtemp(profile, sizeof profile, "chromium");
+    char alone[96];
     copy_page_alone(dir, alone, sizeof alone);
     char url[4400], udd[128], shot_arg[4400];
     snprintf(url, sizeof url, "file://%s/index.html", alone);
@@ -716,16 +705,14 @@ static void browser_check(const char *dir, size_t plots, const char *shot,
     ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
     struct stat sb;
     ASSERT_TRUE(stat(shot, &sb) == 0 && sb.st_size > 1000);
-    rm_rf(profile);
-    rm_rf(alone);
 }
 
 /* The fast end-to-end: one experiment (fraud), its plot, the browser. */
 TEST(report_fraud_only_files_json_and_browser)
 {
     struct budget b = budget_start(110000);
-    char dir[] = "/tmp/coord-report-test-XXXXXX";
-    ASSERT_TRUE(mkdtemp(dir) != NULL);
+    char dir[96];
+    test_mkdtemp(dir, sizeof dir, "report");
     size_t plots = 0, killed = 0;
     /* fraud gets 25 s (about 3 s on an idle machine), the report 50 s. */
     struct json *j = run_report(dir, "fraud", 25, &plots, &killed, 50000);
@@ -761,15 +748,14 @@ TEST(report_fraud_only_files_json_and_browser)
     free(md);
     browser_check(dir, plots, COORD_BINARY_DIR "/report-fraud-screenshot.png",
                   &b);
-    rm_rf(dir);
 }
 
 /* The whole quick report, every experiment: under a minute on 2 cores. */
 TEST(report_quick_all_experiments_slow)
 {
     struct budget b = budget_start(112000);
-    char dir[] = "/tmp/coord-report-test-XXXXXX";
-    ASSERT_TRUE(mkdtemp(dir) != NULL);
+    char dir[96];
+    test_mkdtemp(dir, sizeof dir, "report");
     size_t plots = 0, killed = 0;
     uint64_t t0 = coord_clock_ns();
     /* Six experiments of at most 14 s each (three take under a second,
@@ -782,7 +768,6 @@ TEST(report_quick_all_experiments_slow)
             killed);
     json_free(j);
     browser_check(dir, plots, COORD_BINARY_DIR "/report-screenshot.png", &b);
-    rm_rf(dir);
 }
 
 /* An experiment that outlives --timeout is killed with its workers and
@@ -790,8 +775,8 @@ TEST(report_quick_all_experiments_slow)
  * running (the harness fails a case that leaves processes behind). */
 TEST(report_experiment_timeout_is_reported)
 {
-    char dir[] = "/tmp/coord-report-test-XXXXXX";
-    ASSERT_TRUE(mkdtemp(dir) != NULL);
+    char dir[96];
+    test_mkdtemp(dir, sizeof dir, "report");
     static char out[65536];
     char err[8192];
     const char *argv[] = {cli_path, "report", "--only", "interval",
@@ -823,7 +808,6 @@ TEST(report_experiment_timeout_is_reported)
     ASSERT_TRUE(md && strstr(md, "**Failed**") != NULL);
     ASSERT_TRUE(strstr(md, "No data") != NULL);
     free(md);
-    rm_rf(dir);
 }
 
 /* Without python3, Python's rows and probes are skipped: they count
@@ -831,8 +815,8 @@ TEST(report_experiment_timeout_is_reported)
  * and Python's probe tally is 0 of 0. */
 TEST(report_without_python_counts_skips_as_not_run)
 {
-    char dir[] = "/tmp/coord-report-test-XXXXXX";
-    ASSERT_TRUE(mkdtemp(dir) != NULL);
+    char dir[96];
+    test_mkdtemp(dir, sizeof dir, "report");
     char *saved = strdup(getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
     setenv("PATH", "/nonexistent", 1); /* this forked case only */
     static char out[65536];
@@ -861,7 +845,6 @@ TEST(report_without_python_counts_skips_as_not_run)
     if (strstr(line, "does not hold") || !strstr(line, "Python 0 of 0"))
         test__fail(__FILE__, __LINE__, "slide 2 without python3: %s", line);
     free(md);
-    rm_rf(dir);
 }
 
 TEST(report_usage_errors)
