@@ -94,6 +94,7 @@ static void usage(FILE *f)
                "       coord_bench pool|search [--workers 1,2,4,...]\n"
                "       coord_bench queue [--producers 1,4,...] "
                "[--consumers 1,4,...] [--size BYTES]\n"
+               "       coord_bench queue --sleepers 1,4,16,...\n"
                "       coord_bench manager [--clients 1,2,4,...] "
                "[--idle 64,256,...]\n"
                "       (one row per count, or per producers x consumers)\n"
@@ -123,7 +124,8 @@ static const struct {
                 {"--consumers", {"queue", NULL}},
                 {"--size", {"queue", NULL}},
                 {"--clients", {"manager", NULL}},
-                {"--idle", {"manager", NULL}}};
+                {"--idle", {"manager", NULL}},
+                {"--sleepers", {"queue", NULL}}};
 #define NONLY (sizeof only_for / sizeof only_for[0])
 
 static bool takes(size_t k, const char *what)
@@ -196,6 +198,11 @@ int main(int argc, char **argv)
             if (o.nidle < 0)
                 BAD("bad --idle list '%s': up to %d counts from 1 to %d, "
                     "comma-separated", v, BENCH_MAX_COUNTS, BENCH_MAX_IDLE);
+        } else if (!strcmp(a, "--sleepers")) {
+            o.nsleepers = bench_parse_counts(v, o.sleepers, BENCH_MAX_SIDE);
+            if (o.nsleepers < 0)
+                BAD("bad --sleepers list '%s': up to %d counts from 1 to %d, "
+                    "comma-separated", v, BENCH_MAX_COUNTS, BENCH_MAX_SIDE);
         } else { /* --size */
             unsigned long sz = strtoul(v, &end, 10);
             if (*end || v[0] < '0' || v[0] > '9' || sz < 1 || sz > 65536)
@@ -205,6 +212,9 @@ int main(int argc, char **argv)
     }
     if (!what)
         BAD("no component given");
+    if (o.nsleepers && (o.nproducers || o.nconsumers || o.size))
+        BAD("--sleepers rows are on their own: not with --producers, "
+            "--consumers or --size");
     bool all = !strcmp(what, "all");
     int found = all;
     for (size_t i = 0; i < NCOMP && !found; i++)

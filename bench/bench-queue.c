@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -144,6 +146,101 @@ static double run_roundtrip(uint64_t n)
     return ok ? ns : -1;
 }
 
+/* The gap between two messages of a --sleepers row: long enough that every
+ * consumer is asleep in the kernel (past its spin) when the next one
+ * comes. */
+#define SLEEPERS_GAP_NS 200000u
+
+/*
+ * One run of a --sleepers row: nc consumers blocked in coord_queue_get on
+ * an empty queue, and one producer (this process) putting n 8-byte
+ * messages, one every SLEEPERS_GAP_NS. Returns the consumers' CPU time per
+ * message in ns (what a message costs beyond its taker's wake-up: the
+ * sleepers woken for nothing spin and sleep again), and their context
+ * switches per message in *switches; -1 when a message was lost.
+ */
+static double run_sleepers(unsigned nc, uint64_t n, double *switches)
+{
+    struct ctl *c = mmap(NULL, sizeof *c, PROT_READ | PROT_WRITE,
+                         MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    coord_queue *q;
+    if (c == MAP_FAILED || coord_queue_create(&q, 1024, 8) != 0)
+        return -1;
+    pid_t pids[BENCH_MAX_SIDE];
+    fflush(NULL);
+    for (unsigned i = 0; i < nc; i++) {
+        pids[i] = fork();
+        if (pids[i] != 0)
+            continue;
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        uint64_t id, cnt = 0, sum = 0;
+        size_t len;
+        while (coord_queue_get(q, &id, sizeof id, &len, -1) == 0) {
+            cnt++;
+            sum += id;
+        }
+        atomic_fetch_add(&c->count, cnt);
+        atomic_fetch_add(&c->sum, sum);
+        _exit(0);
+    }
+    /* Let them all reach their sleep before the first message. */
+    struct timespec settle = {0, 100000000};
+    nanosleep(&settle, NULL);
+    struct rusage r0, r1;
+    getrusage(RUSAGE_CHILDREN, &r0); /* children already reaped: none */
+    uint64_t next = coord_clock_ns();
+    for (uint64_t k = 0; k < n; k++) {
+        coord_queue_put(q, &k, sizeof k, -1);
+        next += SLEEPERS_GAP_NS;
+        struct timespec ts = {(time_t)(next / 1000000000u),
+                              (long)(next % 1000000000u)};
+        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+    }
+    for (unsigned i = 0; i < nc; i++)
+        coord_queue_put_pill(q, -1);
+    for (unsigned i = 0; i < nc; i++)
+        waitpid(pids[i], NULL, 0);
+    getrusage(RUSAGE_CHILDREN, &r1);
+    double us = (double)(r1.ru_utime.tv_sec - r0.ru_utime.tv_sec) * 1e6 +
+                (double)(r1.ru_utime.tv_usec - r0.ru_utime.tv_usec) +
+                (double)(r1.ru_stime.tv_sec - r0.ru_stime.tv_sec) * 1e6 +
+                (double)(r1.ru_stime.tv_usec - r0.ru_stime.tv_usec);
+    *switches = (double)(r1.ru_nvcsw - r0.ru_nvcsw + r1.ru_nivcsw -
+                         r0.ru_nivcsw) /
+                (double)n;
+    bool ok = atomic_load(&c->count) == n &&
+              atomic_load(&c->sum) == n * (n - 1) / 2;
+    coord_queue_destroy(q);
+    munmap(c, sizeof *c);
+    return ok ? us * 1000.0 / (double)n : -1;
+}
+
+/* --sleepers: one pair of rows per count, sleepers<N>_cpu (consumer CPU ns
+ * per message) and sleepers<N>_switches (context switches per message). */
+static int bench_queue_sleepers(const struct bench_opts *o, int runs)
+{
+    double per_row_ns = o->seconds * 1e9 / o->nsleepers / runs;
+    uint64_t n = (uint64_t)(per_row_ns / SLEEPERS_GAP_NS);
+    n = n < 200 ? 200 : n;
+    for (int i = 0; i < o->nsleepers; i++) {
+        double cpu[MAX_RUNS], sw[MAX_RUNS];
+        for (int r = 0; r < runs; r++) {
+            cpu[r] = run_sleepers(o->sleepers[i], n, &sw[r]);
+            if (cpu[r] < 0) {
+                fprintf(stderr, "bench queue: sleepers%u lost a message\n",
+                        o->sleepers[i]);
+                return 1;
+            }
+        }
+        char name[64];
+        snprintf(name, sizeof name, "sleepers%u_cpu", o->sleepers[i]);
+        bench_report_value("queue", name, "ns_cpu_per_msg", cpu, runs);
+        snprintf(name, sizeof name, "sleepers%u_switches", o->sleepers[i]);
+        bench_report_value("queue", name, "switches_per_msg", sw, runs);
+    }
+    return 0;
+}
+
 /* One case: a probe run sizes n for the per-run budget, then `runs` runs;
  * the median goes out as one row. Returns 0, or 1 when a run lost or
  * duplicated messages. */
@@ -195,6 +292,8 @@ static int bench_queue_grid(const struct bench_opts *o, int runs)
 
 int bench_queue(const struct bench_opts *o)
 {
+    if (o->nsleepers)
+        return bench_queue_sleepers(o, nruns(o, 3));
     int runs = nruns(o, 5);
     if (o->nproducers || o->nconsumers || o->size)
         return bench_queue_grid(o, runs);

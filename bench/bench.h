@@ -35,6 +35,10 @@ struct bench_opts {
      * connections, one row per count after an idle0 row (0: not given) */
     unsigned idle[BENCH_MAX_COUNTS];
     int nidle;
+    /* --sleepers 1,4,16 (queue): consumers blocked on an empty queue fed
+     * one message at a time, one row per count (0: not given) */
+    unsigned sleepers[BENCH_MAX_COUNTS];
+    int nsleepers;
 };
 
 /* The most idle connections an --idle row may ask for. */

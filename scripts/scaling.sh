@@ -3,7 +3,8 @@
 # scaling.sh OUTDIR: the scaling benchmarks of issue 12 on one machine, in one sitting.
 #
 # Builds coord (Release, -j$(nproc)) and runs, each step under `timeout`:
-#   queue    producers x consumers 1,2,4,8 x 1,2,4,8, 8-byte and 64-byte messages (1->1 included)
+#   queue    producers x consumers 1,2,4,8 x 1,2,4,8, 8-byte and 64-byte messages (1->1 included);
+#            1,4,16,64 sleeping consumers fed one message at a time
 #   pool     workers 1,2,4,8,15: map and streaming
 #   manager  clients 1,2,4,8,16 (coord_bench, and peer-bench mgrlat when it builds); 64 and 1,024 idle connections
 #   search   workers 1,2,4,8,15, one-shot and persistent (Example 27.1's shape)
@@ -110,6 +111,8 @@ for s in $sizes; do
     "$bench" queue --producers "$sides" --consumers "$sides" --size "$s" \
     --seconds "$qsecs" --runs "$runs"
 done
+step "queue sleepers" 60 "$out/queue.txt" \
+  "$bench" queue --sleepers 1,4,16,64 --seconds "$qsecs" --runs 3
 : > "$out/pool.txt"
 step pool $((psecs * 4 + 30)) "$out/pool.txt" \
   "$bench" pool --workers "$workers" --seconds "$psecs" --runs "$runs"

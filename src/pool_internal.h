@@ -84,9 +84,10 @@ struct wrec {
 
 /*
  * How workers wait for the next chunk (pool_worker.c), in shared memory
- * after the queues. Workers never sleep inside the task queue, whose put
- * wakes every sleeper (with 15 idle workers, 15 wake-ups and 14 futile
- * gets per task). Instead: a worker that finds the queue empty polls it
+ * after the queues. Workers never sleep inside the task queue: its put
+ * once woke every sleeper (with 15 idle workers, 15 wake-ups and 14 futile
+ * gets per task), and even waking one per chunk would let several workers
+ * poll its lines at once. Instead: a worker that finds the queue empty polls it
  * only when no other worker does (`spinner`, the poller's index + 1);
  * otherwise, or once its poll runs out, it sets its bit in `idle` and
  * sleeps on its record's `wake`. After each put the parent wakes one idle

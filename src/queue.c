@@ -259,6 +259,10 @@ void coord__queue_sleepers(const coord_queue *q, uint32_t *puts,
 
 void coord__queue_layout(const coord_queue *q, struct coord__queue_map *m)
 {
+    m->woken_off[0] = offsetof(struct qshm, put_sl) +
+                      offsetof(struct sleepers, woken);
+    m->woken_off[1] = offsetof(struct qshm, get_sl) +
+                      offsetof(struct sleepers, woken);
     m->lock_off[0] = offsetof(struct qshm, plock);
     m->lock_off[1] = offsetof(struct qshm, clock);
     m->lock_len = sizeof(coord__mutex);

@@ -30,9 +30,11 @@ void coord__queue_sleepers(const coord_queue *q, uint32_t *puts,
  * start), for tests that write it: the producer and consumer locks, the
  * state word (0 open, 1 closed, 2 broken), slot 0 (an 8-byte word: seq
  * and owner; a 4-byte length at info_off; the payload), the size of a
- * slot. */
+ * slot, and the 4-byte count of wake-ups not yet answered of the sleeping
+ * puts (woken_off[0]) and gets (woken_off[1]). */
 struct coord__queue_map {
     size_t lock_off[2], lock_len, state_off, slot0, slot_size, info_off;
+    size_t woken_off[2];
 };
 void coord__queue_layout(const coord_queue *q, struct coord__queue_map *m);
 

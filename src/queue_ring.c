@@ -181,7 +181,7 @@ INLINE int put_msgs(struct coord_queue *q, const struct put_src *m,
         /* Closed (or broken) meanwhile: give the slot up as a skip. */
         atomic_store_explicit(&fs->word, WORD(first + 1, OWNER_SKIP),
                               memory_order_seq_cst);
-        wake_side(q, true);
+        wake_side(q, true, 1); /* a get must pass the skip */
         return state_error(st);
     }
     size_t k = 1;
@@ -198,7 +198,7 @@ INLINE int put_msgs(struct coord_queue *q, const struct put_src *m,
      * acquires this word; seq_cst orders it before the sleeper check. */
     atomic_store_explicit(&fs->word, (uint64_t)(first + 1),
                           memory_order_seq_cst);
-    wake_side(q, true);
+    wake_side(q, true, k);
     *done = k;
     return 0;
 }
@@ -352,14 +352,16 @@ INLINE int get_msgs(struct coord_queue *q, const struct get_dst *d,
                 if (atomic_compare_exchange_strong_explicit(
                         &s->head, &hw, (uint64_t)(h + 1),
                         memory_order_seq_cst, memory_order_relaxed))
-                    wake_side(q, false); /* its slot: freed by the next put */
+                    wake_side(q, false, 1); /* its slot: freed by the next put */
                 continue;
             }
             int res = take_slots(q, hw, w, d, got);
             if (res == TAKE_RETRY)
                 continue;
-            if (res >= 0 || res == COORD_PILL)
-                wake_side(q, false);
+            if (res == 0)
+                wake_side(q, false, *got);
+            else if (res == COORD_PILL)
+                wake_side(q, false, 1);
             return res;
         }
         if (hw != h) {

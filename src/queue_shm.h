@@ -79,8 +79,12 @@
  */
 /*
  * The sleepers of one side (puts waiting for space, or gets waiting for a
- * message). `count`, `gen` and `until` are changed only under the *other*
- * side's lock (see wait_side); `ev` is the futex word they sleep on.
+ * message). `count`, `woken`, `gen` and `until` are changed only under the
+ * *other* side's lock (see wait_side); `ev` is the futex word they sleep
+ * on. `count` is the registered sleepers, `woken` the wake-ups sent to
+ * them that no sleeper has answered yet (by taking itself off): a commit
+ * of k messages wakes at most k of the count - woken sleepers still
+ * waiting, not all of them (see coord__queue_wake_slow).
  * A sleeper sleeps at most until the `until` it registered; so a count
  * whose `until` has passed belongs to sleepers that are awake (and will
  * look again before sleeping) or dead: a committer then drops it (new
@@ -90,6 +94,7 @@
 struct sleepers {
     _Atomic uint32_t ev;
     _Atomic uint32_t count;
+    uint32_t woken;
     uint32_t gen;
     uint64_t until; /* monotonic ns */
 };
@@ -233,18 +238,19 @@ int coord__queue_put_lock(struct coord_queue *q, int timeout_ms, uint64_t *d);
 int coord__queue_wait_turn(struct coord_queue *q, _Atomic uint64_t *word,
                            uint64_t seen, int timeout_ms, uint64_t *deadline);
 
-/* The slow half of wake_side: wake the sleepers of one side. */
-void coord__queue_wake_slow(struct coord_queue *q, bool getters);
+/* The slow half of wake_side: wake up to n sleepers of one side. */
+void coord__queue_wake_slow(struct coord_queue *q, bool getters, size_t n);
 
-/* After a commit (a seq_cst store or CAS): wake the sleepers of one side
- * if there are any. The common case is one seq_cst load of the count; the
- * rest runs only when someone registered. */
-INLINE void wake_side(struct coord_queue *q, bool getters)
+/* After a commit (a seq_cst store or CAS) of n messages (getters) or n
+ * freed positions (putters): wake up to n sleepers of that side if there
+ * are any. The common case is one seq_cst load of the count; the rest
+ * runs only when someone registered. */
+INLINE void wake_side(struct coord_queue *q, bool getters, size_t n)
 {
     struct sleepers *sl = getters ? &q->s->get_sl : &q->s->put_sl;
     if (__builtin_expect(
             atomic_load_explicit(&sl->count, memory_order_seq_cst) != 0, 0))
-        coord__queue_wake_slow(q, getters);
+        coord__queue_wake_slow(q, getters, n);
 }
 
 /* Recovery (queue_repair.c): turn a dead claimer's slots into skips, and

@@ -270,6 +270,29 @@ static int sweep_shm(void)
     return left;
 }
 
+/* /proc/<pid>/stat's state letter and parent pid; false when unreadable. */
+static bool proc_stat(pid_t pid, char *state, int *ppid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    size_t len = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[len] = '\0';
+    /* The command name may hold spaces: parse after the last ')'. */
+    char *p = strrchr(buf, ')');
+    return p && sscanf(p + 1, " %c %d", state, ppid) == 2;
+}
+
+char test_proc_state(pid_t pid)
+{
+    char state = 0;
+    int ppid = 0;
+    return proc_stat(pid, &state, &ppid) ? state : 0;
+}
+
 /* SIGKILL every live child of ours (orphans of the case that left its
  * process group are reparented to us, the subreaper). */
 size_t test_children(pid_t *pids, size_t cap)
@@ -284,20 +307,9 @@ size_t test_children(pid_t *pids, size_t cap)
         int pid = atoi(de->d_name);
         if (pid <= 0)
             continue;
-        char path[64], buf[512];
-        snprintf(path, sizeof path, "/proc/%d/stat", pid);
-        FILE *f = fopen(path, "r");
-        if (!f)
-            continue;
-        size_t len = fread(buf, 1, sizeof buf - 1, f);
-        fclose(f);
-        buf[len] = '\0';
-        /* The command name may hold spaces: parse after the last ')'. */
-        char *p = strrchr(buf, ')');
         int ppid = 0;
         char state = 0;
-        if (p && sscanf(p + 1, " %c %d", &state, &ppid) == 2 &&
-            ppid == self && n < cap)
+        if (proc_stat(pid, &state, &ppid) && ppid == self && n < cap)
             pids[n++] = pid;
     }
     closedir(d);

@@ -157,6 +157,10 @@ void test_cli_usage_error(const char *cli, const char *cmd,
                           const char *const *args, char *err, size_t err_cap,
                           int timeout_ms);
 
+/* A process's state letter from /proc/<pid>/stat ('R', 'S', 'Z', ...), or
+ * 0 when there is no such process. */
+char test_proc_state(pid_t pid);
+
 /* The pids (at most cap) of the calling process's children, alive or
  * zombie, read from /proc: what a subreaper has to wait for. */
 size_t test_children(pid_t *pids, size_t cap);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* test-bench.c: coord_bench's command line: bad input is one line and exit 2; the manager's --idle rows. */
+/* test-bench.c: coord_bench's command line: bad input is one line and exit 2; the manager's --idle and the queue's --sleepers rows. */
 #include <string.h>
 #include <sys/wait.h>
 
@@ -46,6 +46,11 @@ TEST(bench_bad_arguments_one_line_exit_2)
         {{"manager", "--workers", "2"}, "--workers is for pool or search"},
         {{"all", "--idle", "2"}, "--idle is for manager only, not all"},
         {{"flag", "--size", "8"}, "--size is for queue only, not flag"},
+        {{"queue", "--sleepers", "0"}, "bad --sleepers list"},
+        {{"queue", "--sleepers", "65"}, "bad --sleepers list"},
+        {{"pool", "--sleepers", "2"}, "--sleepers is for queue only"},
+        {{"queue", "--sleepers", "2", "--size", "8"},
+         "--sleepers rows are on their own"},
     };
     const char *bench = bench_path();
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -92,9 +97,35 @@ TEST(bench_manager_idle_rows)
     ASSERT_EQ_U(lines, 6);
 }
 
+/* --sleepers: two rows per count (CPU and switches per message), and only
+ * those; a lost or duplicated message fails the run. */
+TEST(bench_queue_sleepers_rows)
+{
+    const char *argv[] = {bench_path(), "queue", "--sleepers", "2,3",
+                          "--seconds", "0.2", "--runs", "1", NULL};
+    static char out[8192];
+    char err[1024];
+    int st = test_run(argv, out, sizeof out, err, sizeof err, 60000);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        test__fail(__FILE__, __LINE__, "status %#x: %s", st, err);
+    static const char *const rows[] = {
+        "case=sleepers2_cpu ns_cpu_per_msg_p50=",
+        "case=sleepers2_switches switches_per_msg_p50=",
+        "case=sleepers3_cpu ns_cpu_per_msg_p50=",
+        "case=sleepers3_switches switches_per_msg_p50="};
+    for (size_t i = 0; i < 4; i++)
+        if (!strstr(out, rows[i]))
+            test__fail(__FILE__, __LINE__, "no \"%s\" in:\n%s", rows[i], out);
+    size_t lines = 0;
+    for (const char *p = out; (p = strchr(p, '\n')) != NULL; p++)
+        lines++;
+    ASSERT_EQ_U(lines, 4);
+}
+
 #define TEST_LIST(X)                                                           \
     X(bench_bad_arguments_one_line_exit_2)                                     \
-    X(bench_manager_idle_rows)
+    X(bench_manager_idle_rows)                                                 \
+    X(bench_queue_sleepers_rows)
 #define HELPER_LIST(X)
 
 TEST_MAIN()

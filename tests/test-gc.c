@@ -192,26 +192,12 @@ static int create_then_exit(void *arg)
     return coord_flag_create_named(&f, arg) == 0 ? 0 : 3;
 }
 
-static bool is_zombie(pid_t pid)
-{
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *fp = fopen(path, "r");
-    if (!fp)
-        return false;
-    size_t n = fread(buf, 1, sizeof buf - 1, fp);
-    fclose(fp);
-    buf[n] = '\0';
-    char *p = strrchr(buf, ')');
-    return p && p[1] == ' ' && p[2] == 'Z';
-}
-
 TEST(gc_zombie_creator_is_dead)
 {
     char name[64];
     test_shm_name(name, sizeof name, "zombie");
     pid_t p = test_fork(create_then_exit, name);
-    WAIT_FOR(is_zombie(p), 20000);
+    WAIT_FOR(test_proc_state(p) == 'Z', 20000);
     struct seen s = judge(name, true, 0);
     ASSERT_EQ(s.state, COORD_GC_DEAD);
     ASSERT_TRUE(s.removed);

@@ -779,25 +779,148 @@ TEST(queue_killed_sleeper_expires)
     coord_queue_destroy(q);
 }
 
-/* A wake-up drops the registrations it wakes: the waker, not the woken,
- * takes them off, so while a woken sleeper gets back to a CPU the other
- * side's commits do not each make another futex call. Checked at once after
- * the put: the sleeper cannot have taken itself off yet, since it has not
- * taken the message (the join below waits for that). */
-TEST(queue_wake_drops_the_registrations)
+/* ---- a commit wakes as many sleepers as it has messages -------------- */
+
+/* A process's field from /proc/<pid>/status ("voluntary_ctxt_switches"),
+ * or -1. */
+static long proc_status_field(pid_t pid, const char *field)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    long v = -1;
+    size_t n = strlen(field);
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, field, n) == 0 && line[n] == ':') {
+            v = atol(line + n + 1);
+            break;
+        }
+    fclose(f);
+    return v;
+}
+
+/* Is the process asleep ('S' in /proc/<pid>/stat)? */
+static bool proc_sleeping(pid_t pid)
+{
+    return test_proc_state(pid) == 'S';
+}
+
+/* Fork a sleeping_getter and return once `want` gets are registered and it
+ * sleeps. */
+static pid_t fork_nth_sleeper(coord_queue *q, uint32_t want)
+{
+    uint32_t puts, gets;
+    pid_t c = test_fork(sleeping_getter, q);
+    WAIT_FOR((coord__queue_sleepers(q, &puts, &gets), gets == want), 10000);
+    WAIT_FOR(proc_sleeping(c), 10000);
+    return c;
+}
+
+/*
+ * One put, four sleeping gets: one of them wakes, the other three sleep on.
+ * Seen from outside: the three do not block again (their voluntary context
+ * switches do not grow), where waking all would make each of them wake,
+ * find nothing and sleep again (one more switch each). A sleeper also wakes
+ * by itself at the end of each 100 ms slice; the four start 25 ms apart, so
+ * a short round sees at most one such wake-up, and a round counts only when
+ * the three slept through it with fewer than three switches among them.
+ * Up to 10 rounds (the taker is replaced each time); waking all fails every
+ * one of them.
+ */
+TEST(queue_put_wakes_one_sleeper_not_all)
 {
     coord_queue *q;
     uint32_t puts, gets;
-    ASSERT_OK(coord_queue_create(&q, 4, 8));
-    pid_t c = fork_sleeper(q);
-    ASSERT_OK(coord_queue_put(q, "y", 1, 0));
-    coord__queue_sleepers(q, &puts, &gets);
-    ASSERT_EQ(gets, 0);
-    test_join_ok(c, 10000);
+    ASSERT_OK(coord_queue_create(&q, 16, 8));
+    pid_t kid[4];
+    for (uint32_t i = 0; i < 4; i++) {
+        kid[i] = fork_nth_sleeper(q, i + 1);
+        usleep(25000); /* spread their slices (see above) */
+    }
+    bool quiet_round = false;
+    for (int round = 0; round < 10 && !quiet_round; round++) {
+        long before[4];
+        for (int i = 0; i < 4; i++) {
+            WAIT_FOR(proc_sleeping(kid[i]), 10000);
+            before[i] = proc_status_field(kid[i], "voluntary_ctxt_switches");
+            ASSERT_GE(before[i], 0);
+        }
+        ASSERT_OK(coord_queue_put(q, "y", 1, 0));
+        /* Exactly one of them takes it and exits. */
+        int taker = -1;
+        uint64_t until = coord_clock_ns() + 10000000000ull;
+        while (taker < 0 && coord_clock_ns() < until) {
+            for (int i = 0; i < 4 && taker < 0; i++) {
+                int st;
+                if (waitpid(kid[i], &st, WNOHANG) == kid[i]) {
+                    ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+                    taker = i;
+                }
+            }
+            if (taker < 0)
+                usleep(200);
+        }
+        ASSERT_GE(taker, 0);
+        long more = 0;
+        for (int i = 0; i < 4; i++) {
+            if (i == taker)
+                continue;
+            WAIT_FOR(proc_sleeping(kid[i]), 10000);
+            long after = proc_status_field(kid[i], "voluntary_ctxt_switches");
+            ASSERT_GE(after, before[i]);
+            more += after - before[i];
+        }
+        quiet_round = more < 3;
+        /* Nobody else took the message or left. */
+        WAIT_FOR((coord__queue_sleepers(q, &puts, &gets), gets == 3), 10000);
+        ASSERT_EQ(coord_queue_count(q), 0);
+        kid[taker] = fork_nth_sleeper(q, 4);
+    }
+    ASSERT_TRUE(quiet_round);
+    /* Four messages at once (put_many): all four wake and take one each. */
+    uint64_t v[4];
+    const void *m[4];
+    size_t lens[4], done = 0;
+    for (int i = 0; i < 4; i++) {
+        v[i] = 'y';
+        m[i] = &v[i];
+        lens[i] = 1;
+    }
+    ASSERT_OK(coord_queue_put_many(q, m, lens, 4, &done, 0));
+    ASSERT_EQ(done, 4);
+    for (int i = 0; i < 4; i++)
+        test_join_ok(kid[i], 10000);
     coord__queue_sleepers(q, &puts, &gets);
     ASSERT_EQ(gets, 0);
     ASSERT_EQ(coord_queue_count(q), 0);
     coord_queue_destroy(q);
+}
+
+/* A wake-up sent to a sleeper that was killed before it answered (here:
+ * forged, the count of wake-ups not yet answered raised by hand) leaves a
+ * message to the live sleeper's own slice: it gets it a slice later, not
+ * never. */
+TEST(queue_unanswered_wake_strands_nothing)
+{
+    size_t need = coord_queue_size(4, 8);
+    unsigned char *base = shared_mem(need);
+    coord_queue *q;
+    uint32_t puts, gets;
+    ASSERT_OK(coord_queue_init(base, need, 4, 8, &q));
+    pid_t c = fork_nth_sleeper(q, 1);
+    struct coord__queue_map map;
+    coord__queue_layout(q, &map);
+    uint32_t forged = 1;
+    memcpy(base + map.woken_off[1], &forged, sizeof forged);
+    ASSERT_OK(coord_queue_put(q, "y", 1, 0));
+    test_join_ok(c, 10000);
+    coord__queue_sleepers(q, &puts, &gets);
+    ASSERT_EQ(gets, 0);
+    ASSERT_EQ(coord_queue_count(q), 0);
+    coord_queue_destroy(q); /* caller memory: releases nothing */
+    munmap(base, need);
 }
 
 /* ---- 200 SIGKILLs at random moments inside put and get ---------------- */
@@ -1069,7 +1192,8 @@ TEST(queue_cli_experiment)
     X(queue_named_unrelated_process)                                           \
     X(queue_consumer_killed_mid_get)                                           \
     X(queue_killed_sleeper_expires)                                            \
-    X(queue_wake_drops_the_registrations)                                      \
+    X(queue_put_wakes_one_sleeper_not_all)                                     \
+    X(queue_unanswered_wake_strands_nothing)                                   \
     X(queue_sigkill_200_put_get)                                               \
     X(queue_sigkill_2000_slow)                                                 \
     X(queue_cli_experiment)

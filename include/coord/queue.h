@@ -62,14 +62,19 @@ COORD_BEGIN_DECLS
  *    killed in its sleep makes the other side issue needless futex wakes
  *    for at most 100 ms (then its registration is dropped), and even a
  *    process killed inside coord_queue_close() delays the others by at
- *    most that.
+ *    most that. A get woken for a message and killed before it takes it
+ *    leaves the message to the next wake-up or to another sleeper's slice
+ *    (at most 100 ms later).
  *
  * Speed: when the queue is neither empty nor full, put and get make no
  * system call and take no lock: a put is a CAS (claim), a copy and a
- * store; a get is a copy, a CAS of head and a CAS that frees the slot. A
- * get never reads the producers' counter (it looks at the slot itself). A
- * caller that finds the queue full or empty spins briefly, then sleeps on
- * a futex.
+ * store (freeing the slot's message of the lap before); a get is a copy
+ * and a CAS of head. A get never reads the producers' counter (it looks at
+ * the slot itself). A caller that finds the queue full or empty spins
+ * briefly, then sleeps on a futex. A put of k messages wakes at most k
+ * sleeping gets, and a get of k messages at most k sleeping puts (not
+ * every sleeper: 16 gets asleep on an empty queue cost a message about
+ * one context switch, not 30); coord_queue_close() wakes them all.
  */
 typedef struct coord_queue coord_queue;
 
