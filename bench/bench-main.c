@@ -93,7 +93,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: coord_bench COMPONENT|all [--seconds S] [--runs N]\n"
                "       coord_bench pool|search [--workers 1,2,4,...]\n"
                "       coord_bench queue [--producers 1,4,...] "
-               "[--consumers 1,4,...] [--size BYTES]\n"
+               "[--consumers 1,4,...] [--size 8,64,...]\n"
                "       coord_bench queue --sleepers 1,4,16,...\n"
                "       coord_bench manager [--clients 1,2,4,...] "
                "[--idle 64,256,...]\n"
@@ -204,15 +204,15 @@ int main(int argc, char **argv)
                 BAD("bad --sleepers list '%s': up to %d counts from 1 to %d, "
                     "comma-separated", v, BENCH_MAX_COUNTS, BENCH_MAX_SIDE);
         } else { /* --size */
-            unsigned long sz = strtoul(v, &end, 10);
-            if (*end || v[0] < '0' || v[0] > '9' || sz < 1 || sz > 65536)
-                BAD("bad --size '%s': bytes from 1 to 65536", v);
-            o.size = sz;
+            o.nsizes = bench_parse_counts(v, o.sizes, 65536);
+            if (o.nsizes < 0)
+                BAD("bad --size list '%s': up to %d sizes in bytes from 1 to "
+                    "65536, comma-separated", v, BENCH_MAX_COUNTS);
         }
     }
     if (!what)
         BAD("no component given");
-    if (o.nsleepers && (o.nproducers || o.nconsumers || o.size))
+    if (o.nsleepers && (o.nproducers || o.nconsumers || o.nsizes))
         BAD("--sleepers rows are on their own: not with --producers, "
             "--consumers or --size");
     bool all = !strcmp(what, "all");

@@ -266,25 +266,28 @@ static int pc_case(const char *name, unsigned np, unsigned nc, size_t msg,
     return 0;
 }
 
-/* --producers / --consumers: every combination, in the order given (put
- * 1 first in both lists for the 1 -> 1 base the others are compared with,
- * in the same run). */
+/* --producers / --consumers / --size: every combination, in the order
+ * given (put 1 first in both lists, and the smallest size first, for the
+ * 1 -> 1 base the others are compared with, in the same run). */
 static int bench_queue_grid(const struct bench_opts *o, int runs)
 {
-    static const unsigned one[1] = {1};
+    static const unsigned one[1] = {1}, eight[1] = {8};
     const unsigned *ps = o->nproducers ? o->producers : one;
     const unsigned *cs = o->nconsumers ? o->consumers : one;
+    const unsigned *ss = o->nsizes ? o->sizes : eight;
     int np = o->nproducers ? o->nproducers : 1;
     int nc = o->nconsumers ? o->nconsumers : 1;
-    size_t msg = o->size ? o->size : 8;
-    double per_run_ns = o->seconds * 1e9 / (double)(np * nc) / runs;
-    for (int i = 0; i < np; i++) {
-        for (int k = 0; k < nc; k++) {
-            char name[64];
-            snprintf(name, sizeof name, "%up_%uc_pills_%zuB", ps[i], cs[k],
-                     msg);
-            if (pc_case(name, ps[i], cs[k], msg, per_run_ns, runs))
-                return 1;
+    int ns = o->nsizes ? o->nsizes : 1;
+    double per_run_ns = o->seconds * 1e9 / (double)(np * nc * ns) / runs;
+    for (int z = 0; z < ns; z++) {
+        for (int i = 0; i < np; i++) {
+            for (int k = 0; k < nc; k++) {
+                char name[64];
+                snprintf(name, sizeof name, "%up_%uc_pills_%uB", ps[i], cs[k],
+                         ss[z]);
+                if (pc_case(name, ps[i], cs[k], ss[z], per_run_ns, runs))
+                    return 1;
+            }
         }
     }
     return 0;
@@ -295,7 +298,7 @@ int bench_queue(const struct bench_opts *o)
     if (o->nsleepers)
         return bench_queue_sleepers(o, nruns(o, 3));
     int runs = nruns(o, 5);
-    if (o->nproducers || o->nconsumers || o->size)
+    if (o->nproducers || o->nconsumers || o->nsizes)
         return bench_queue_grid(o, runs);
     static const struct {
         const char *name;

@@ -27,7 +27,10 @@ struct bench_opts {
      * (nproducers / nconsumers 0: not given) */
     unsigned producers[BENCH_MAX_COUNTS], consumers[BENCH_MAX_COUNTS];
     int nproducers, nconsumers;
-    size_t size; /* --size: message bytes (0: the component's default) */
+    /* --size 8,64,4096 (queue): message bytes, one row per size and
+     * producers x consumers (nsizes 0: 8 bytes) */
+    unsigned sizes[BENCH_MAX_COUNTS];
+    int nsizes;
     /* --clients 1,2,4 (manager): one row per count (0: not given) */
     unsigned clients[BENCH_MAX_COUNTS];
     int nclients;
