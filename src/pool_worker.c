@@ -33,13 +33,13 @@
 static bool poll_for_chunk(coord_pool *p)
 {
     for (int i = 0; i < POOL_SPIN_POLLS; i++) {
-        if (coord_queue_count(p->tasks) != 0 || coord_queue_is_closed(p->tasks))
+        if (!coord_queue_is_empty(p->tasks) || coord_queue_is_closed(p->tasks))
             return true;
         coord__cpu_relax();
     }
     for (int i = 0; i < POOL_SPIN_YIELDS; i++) {
         sched_yield();
-        if (coord_queue_count(p->tasks) != 0 || coord_queue_is_closed(p->tasks))
+        if (!coord_queue_is_empty(p->tasks) || coord_queue_is_closed(p->tasks))
             return true;
     }
     return false;

@@ -240,6 +240,40 @@ long coord_queue_count(const coord_queue *q)
     return n;
 }
 
+bool coord_queue_is_empty(const coord_queue *q)
+{
+    if (!q)
+        return true;
+    struct qshm *s = q->s;
+    uint32_t h = (uint32_t)atomic_load_explicit(&s->head, memory_order_acquire);
+    /* What coord_queue_count walks, up to the first message: skips and
+     * claims at the front are passed over (a claim may sit before filled
+     * slots), so the answer is count() == 0's, usually from one slot. */
+    for (uint32_t i = h; i - h < q->capacity; i++) {
+        uint64_t w = atomic_load_explicit(&slot_at(q, i)->word,
+                                          memory_order_acquire);
+        if (WORD_SEQ(w) == i + 1) {
+            if (WORD_OWNER(w) != OWNER_SKIP)
+                return false;
+        } else if (WORD_SEQ(w) != i || WORD_OWNER(w) == 0) {
+            break;
+        }
+    }
+    return true;
+}
+
+bool coord_queue_is_full(const coord_queue *q)
+{
+    if (!q)
+        return false;
+    struct qshm *s = q->s;
+    uint32_t h = (uint32_t)atomic_load_explicit(&s->head, memory_order_acquire);
+    uint32_t t = atomic_load_explicit(&s->tail, memory_order_acquire);
+    /* The room check of a put (claim), against a fresh head. */
+    int32_t used = (int32_t)(t - h);
+    return used >= 0 && (uint32_t)used >= q->capacity;
+}
+
 size_t coord_queue_capacity(const coord_queue *q)
 {
     return q ? q->capacity : 0;

@@ -369,6 +369,50 @@ static int fifo_consumer(void *a)
     return 0;
 }
 
+/* is_empty answers as count() == 0 does, is_full as a put with timeout 0
+ * would (pills count as messages); a claim left at the front by a killed
+ * producer is passed over by both empty and count. */
+TEST(queue_is_empty_and_is_full)
+{
+    size_t need = coord_queue_size(3, 8);
+    unsigned char *base = shared_mem(need);
+    coord_queue *q;
+    ASSERT_OK(coord_queue_init(base, need, 3, 8, &q));
+    ASSERT_TRUE(coord_queue_is_empty(NULL));
+    ASSERT_FALSE(coord_queue_is_full(NULL));
+    ASSERT_TRUE(coord_queue_is_empty(q));
+    ASSERT_FALSE(coord_queue_is_full(q));
+    ASSERT_OK(coord_queue_put_pill(q, 0));
+    ASSERT_FALSE(coord_queue_is_empty(q));
+    ASSERT_OK(coord_queue_put(q, "a", 1, 0));
+    ASSERT_FALSE(coord_queue_is_full(q));
+    ASSERT_OK(coord_queue_put(q, "b", 1, 0));
+    ASSERT_TRUE(coord_queue_is_full(q));
+    ASSERT_CODE(coord_queue_put(q, "c", 1, 0), COORD_EAGAIN);
+    char buf[8];
+    size_t len;
+    ASSERT_CODE(coord_queue_get(q, buf, sizeof buf, &len, 0), COORD_PILL);
+    ASSERT_FALSE(coord_queue_is_full(q));
+    ASSERT_OK(coord_queue_get(q, buf, sizeof buf, &len, 0));
+    ASSERT_OK(coord_queue_get(q, buf, sizeof buf, &len, 0));
+    ASSERT_TRUE(coord_queue_is_empty(q));
+    ASSERT_EQ(coord_queue_count(q), 0);
+    /* Head is at position 3 now. Forge a claim of position 3 by a process
+     * that does not exist: a put then takes position 4, behind it. */
+    struct coord__queue_map map;
+    coord__queue_layout(q, &map);
+    uint32_t ring = 4; /* capacity 3: the ring rounds up to 4 slots */
+    uint64_t claim = (uint64_t)0x7ffffff0u << 32 | 3u;
+    memcpy(base + map.slot0 + (3 % ring) * map.slot_size, &claim,
+           sizeof claim);
+    ASSERT_TRUE(coord_queue_is_empty(q));
+    ASSERT_OK(coord_queue_put(q, "d", 1, 0));
+    ASSERT_EQ(coord_queue_count(q), 1);
+    ASSERT_FALSE(coord_queue_is_empty(q));
+    coord_queue_destroy(q); /* caller memory: releases nothing */
+    munmap(base, need);
+}
+
 TEST(queue_fifo_4x4_million)
 {
     struct fifo_shared *s = shared_mem(sizeof *s);
@@ -1193,6 +1237,7 @@ TEST(queue_cli_experiment)
     X(queue_consumer_killed_mid_get)                                           \
     X(queue_killed_sleeper_expires)                                            \
     X(queue_put_wakes_one_sleeper_not_all)                                     \
+    X(queue_is_empty_and_is_full)                                              \
     X(queue_unanswered_wake_strands_nothing)                                   \
     X(queue_sigkill_200_put_get)                                               \
     X(queue_sigkill_2000_slow)                                                 \

@@ -250,10 +250,36 @@ COORD_EXTERN bool coord_queue_is_closed(const coord_queue *q);
 
 /*
  * coord_queue_count: messages (pills included) queued at this instant.
+ * It reads the slot of every queued message (at most capacity slots): to
+ * ask whether there is any, use coord_queue_is_empty.
  * Concurrency: any; wait-free; the answer may be stale by the time it is
  * read. Returns the count, or COORD_EINVAL for NULL.
  */
 COORD_EXTERN long coord_queue_count(const coord_queue *q);
+
+/*
+ * coord_queue_is_empty: is no message (nor pill) queued at this instant?
+ * The same answer as coord_queue_count() == 0, but it stops at the first
+ * message: it reads one slot when the queue is empty or a message is next,
+ * where coord_queue_count reads every queued one (a loop that drains a
+ * queue while checking coord_queue_count would cost O(n^2)). Only slots
+ * left by a killed producer at the front are passed over.
+ * Concurrency: any; wait-free; the answer may be stale by the time it is
+ * read. NULL gives true.
+ */
+COORD_EXTERN bool coord_queue_is_empty(const coord_queue *q);
+
+/*
+ * coord_queue_is_full: would a put find no room at this instant (capacity
+ * positions taken from the oldest queued one on, by messages, pills or
+ * puts in progress)? One read of each of the two counters. A hint: right
+ * after a producer was killed between taking its position and moving the
+ * producers' counter it may say false for a full queue, until the next
+ * put moves the counter on (that put then waits for room as usual).
+ * Concurrency: any; wait-free; the answer may be stale by the time it is
+ * read. NULL gives false.
+ */
+COORD_EXTERN bool coord_queue_is_full(const coord_queue *q);
 
 /*
  * coord_queue_capacity / coord_queue_max_msg: the creation parameters

@@ -280,14 +280,13 @@ static PyObject *queue_qsize(pc_queue *self, PyObject *noargs)
 static PyObject *queue_empty(pc_queue *self, PyObject *noargs)
 {
     (void)noargs;
-    return PyBool_FromLong(coord_queue_count(self->q) == 0);
+    return PyBool_FromLong(coord_queue_is_empty(self->q));
 }
 
 static PyObject *queue_full(pc_queue *self, PyObject *noargs)
 {
     (void)noargs;
-    return PyBool_FromLong((size_t)coord_queue_count(self->q) >=
-                           coord_queue_capacity(self->q));
+    return PyBool_FromLong(coord_queue_is_full(self->q));
 }
 
 static PyObject *queue_close(pc_queue *self, PyObject *noargs)

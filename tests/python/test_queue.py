@@ -29,6 +29,30 @@ class QueueBasics(unittest.TestCase):
         self.assertIsNone(q.get())
         self.assertTrue(q.empty())
 
+    def test_empty_and_full_agree_with_qsize(self):
+        q = coord.Queue(3)
+        self.assertTrue(q.empty())
+        self.assertFalse(q.full())
+        q.put_pill()
+        self.assertFalse(q.empty())
+        q.put(1)
+        q.put(2)
+        self.assertTrue(q.full())
+        self.assertEqual(q.qsize(), 3)
+        self.assertIs(q.get(), coord.PILL)
+        self.assertFalse(q.full())
+        # The lecture's drain loop: empty() reads one slot, not every
+        # queued one (docs/python.md).
+        big = coord.Queue(20000, max_msg=16)
+        for i in range(20000):
+            big.put_bytes(i.to_bytes(8, "little"))
+        got = 0
+        while not big.empty():
+            self.assertEqual(int.from_bytes(big.get_bytes(), "little"), got)
+            got += 1
+        self.assertEqual(got, 20000)
+        self.assertEqual(big.qsize(), 0)
+
     def test_nowait_and_timeouts_raise_queue_exceptions(self):
         q = coord.Queue(2)
         q.put(1)
