@@ -218,16 +218,16 @@ bool coord_queue_is_closed(const coord_queue *q)
                      ST_OPEN;
 }
 
-long coord_queue_count(const coord_queue *q)
+/* The messages (pills included) queued from head on, counting at most
+ * `limit`: the filled slots (skips not counted; a claim left by a killed
+ * producer may sit before filled slots and is passed over), at most
+ * capacity of them. */
+static long count_upto(const coord_queue *q, long limit)
 {
-    if (!q)
-        return COORD_EINVAL;
     struct qshm *s = q->s;
     uint32_t h = (uint32_t)atomic_load_explicit(&s->head, memory_order_acquire);
-    /* The filled slots from head on (skips and claims not counted; a claim
-     * may sit before filled slots), at most capacity of them. */
     long n = 0;
-    for (uint32_t i = h; i - h < q->capacity; i++) {
+    for (uint32_t i = h; i - h < q->capacity && n < limit; i++) {
         uint64_t w = atomic_load_explicit(&slot_at(q, i)->word,
                                           memory_order_acquire);
         if (WORD_SEQ(w) == i + 1) {
@@ -240,26 +240,15 @@ long coord_queue_count(const coord_queue *q)
     return n;
 }
 
+long coord_queue_count(const coord_queue *q)
+{
+    return q ? count_upto(q, LONG_MAX) : COORD_EINVAL;
+}
+
+/* count() == 0, from one slot read when a message (or nothing) is next. */
 bool coord_queue_is_empty(const coord_queue *q)
 {
-    if (!q)
-        return true;
-    struct qshm *s = q->s;
-    uint32_t h = (uint32_t)atomic_load_explicit(&s->head, memory_order_acquire);
-    /* What coord_queue_count walks, up to the first message: skips and
-     * claims at the front are passed over (a claim may sit before filled
-     * slots), so the answer is count() == 0's, usually from one slot. */
-    for (uint32_t i = h; i - h < q->capacity; i++) {
-        uint64_t w = atomic_load_explicit(&slot_at(q, i)->word,
-                                          memory_order_acquire);
-        if (WORD_SEQ(w) == i + 1) {
-            if (WORD_OWNER(w) != OWNER_SKIP)
-                return false;
-        } else if (WORD_SEQ(w) != i || WORD_OWNER(w) == 0) {
-            break;
-        }
-    }
-    return true;
+    return !q || count_upto(q, 1) == 0;
 }
 
 bool coord_queue_is_full(const coord_queue *q)
