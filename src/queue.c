@@ -58,6 +58,7 @@ static coord_queue *handle_new(struct qshm *s, uint32_t capacity,
         return NULL;
     q->s = s;
     q->slots = (unsigned char *)s + sizeof *s;
+    atomic_init(&q->streak, 0);
     q->capacity = capacity;
     q->max_msg = max_msg;
     q->ring_mask = ring - 1;

@@ -136,6 +136,10 @@ struct coord_queue {
      * with acquire, so a get's copy-out that the value covers happens
      * before a put that reuses the slot, whichever thread loaded it). */
     _Atomic uint32_t head_cache;
+    /* How many gets in a row found their message committed at the first
+     * look, up to SLIP_STREAK (a hint for get_msgs, see there; threads
+     * sharing the handle share it, relaxed). */
+    _Atomic uint32_t streak;
     uint32_t stuck_at;   /* the position of a claim a get of ours saw ... */
     uint64_t stuck;      /* ... and its word (see get_msgs) */
     int owned; /* 1: a segment of ours (create/open); 0: caller memory */

@@ -199,7 +199,9 @@ COORD_EXTERN int coord_queue_put_pill(coord_queue *q, int timeout_ms);
  * unspecified: a get that lost the message to another may have left a
  * copy there. Whoever watches `buf` from another process (a crash record,
  * as coord_pool's workers keep) must not take such a copy for a message
- * taken.
+ * taken. A get that finds a put writing the next message looks again a
+ * few times over about 2 us before it waits (or, with timeout 0, before
+ * it returns COORD_EAGAIN): the put is about to commit.
  * Returns 0 (a message), COORD_PILL (a pill; *len = 0), COORD_ENOBUFS (the
  * message is longer than cap: *len gets its length and the message stays
  * queued, first in line), COORD_EAGAIN (empty, timeout 0),
