@@ -349,8 +349,8 @@ INLINE int take_slots(struct coord_queue *q, uint64_t hw, uint64_t w,
  * long: the consumer slips a few messages behind and then takes several
  * committed ones without meeting the put (FastForward's "temporal
  * slipping"). A get that finds the queue empty ends the streak, so a
- * request/reply ping-pong never slips. 1 -> 1 on 2 cores: 59 -> 38 ns per
- * message in the host's fast state, 99 -> 85 in the slow one; the
+ * request/reply ping-pong never slips. 1 -> 1 on 2 cores: 60 -> 41 ns per
+ * message in the host's fast state, 100 -> 86 in the slow one; the
  * round trip is unchanged (docs/results.md, "A get that meets a put").
  */
 #define GET_LOOKS 6

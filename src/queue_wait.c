@@ -256,7 +256,7 @@ static int wait_side(struct coord_queue *q, bool getter,
  * takes it leaves that message to the next commit's wake-up or to another
  * sleeper's slice (at most SLEEP_SLICE_NS later); waking all, as the queue
  * did, woke every sleeper for every commit (16 sleeping gets: 30 context
- * switches and 209 us of CPU per message, docs/queue.md).
+ * switches and about 200 us of their CPU per message, docs/queue.md).
  *
  * Registrations whose `until` has passed belong to sleepers that are awake
  * or dead: they are dropped (a new gen: the awake ones do not take
