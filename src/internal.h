@@ -27,6 +27,30 @@ _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics must be lock-free");
         abort();                                                               \
     } while (0)
 
+/* ---- prefetch for writing (src/os/prefetch.c) ------------------------ */
+
+/* Whether this CPU has PREFETCHW: 0 not asked yet, 1 yes, -1 no. */
+extern _Atomic int coord__prefetchw_ok;
+/* Ask the CPU (once; later calls read coord__prefetchw_ok). */
+int coord__prefetchw_probe(void);
+
+/* Ask for the cache line of `p` in the state for writing, ahead of a
+ * write (or CAS) that would otherwise stall while the line is taken from
+ * another CPU's cache. A hint: it changes timing only, never what memory
+ * holds, and it never faults. */
+static inline void coord__prefetch_write(const void *p)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    int ok = atomic_load_explicit(&coord__prefetchw_ok, memory_order_relaxed);
+    if (__builtin_expect(ok == 0, 0))
+        ok = coord__prefetchw_probe();
+    if (ok > 0)
+        __asm__ __volatile__("prefetchw %0" : : "m"(*(const char *)p));
+#else
+    __builtin_prefetch(p, 1, 3);
+#endif
+}
+
 /* ---- clock (src/os/clock.c) ------------------------------------------ */
 
 /* Absolute monotonic deadline for `timeout_ms` (UINT64_MAX for forever). */

@@ -40,7 +40,9 @@ INLINE uint32_t self_pid(void)
 /*
  * Claim the next position for process `pid`: CAS the slot's word from
  * "free for t" to "claimed for t by pid", then help tail past it. Returns
- * 1 (the position in *pos), 0 when the queue is full, or COORD_EPROTO.
+ * 1 (the position in *pos), 2 (the same, and the slot still held the lap
+ * before: no get was waiting at it), 0 when the queue is full, or
+ * COORD_EPROTO.
  *
  * tail is a hint that any producer advances (by CAS, one position at a
  * time, only past a slot it saw claimed), so a producer killed between its
@@ -72,53 +74,60 @@ INLINE int claim(struct coord_queue *q, uint32_t pid, uint32_t *pos)
         }
         struct slot *sl = slot_at(q, t);
         uint64_t w = atomic_load_explicit(&sl->word, memory_order_acquire);
-        if (w == (uint64_t)t) {
-            if (atomic_compare_exchange_weak_explicit(
-                    &sl->word, &w, WORD(t, pid), memory_order_seq_cst,
-                    memory_order_relaxed)) {
+        if (w != (uint64_t)t) {
+            uint32_t seq = WORD_SEQ(w);
+            if ((int32_t)(seq - t) >= 0) {
+                /* Taken for t already (or later): move tail on. */
                 uint32_t e = t;
-                atomic_compare_exchange_strong_explicit(
-                    &s->tail, &e, t + 1, memory_order_relaxed,
-                    memory_order_relaxed);
-                *pos = t;
-                return 1;
+                if (atomic_compare_exchange_strong_explicit(
+                        &s->tail, &e, t + 1, memory_order_relaxed,
+                        memory_order_relaxed))
+                    e = t + 1;
+                t = e;
+                continue;
             }
-            continue;
-        }
-        uint32_t seq = WORD_SEQ(w);
-        if ((int32_t)(seq - t) >= 0) {
-            /* Taken for t already (or later): move tail on. */
-            uint32_t e = t;
-            if (atomic_compare_exchange_strong_explicit(
-                    &s->tail, &e, t + 1, memory_order_relaxed,
-                    memory_order_relaxed))
-                e = t + 1;
-            t = e;
-            continue;
-        }
-        if (seq == t - q->ring + 1) {
+            if (seq != t - q->ring + 1)
+                return 0;
             /* The lap before, taken by a get or passed over as a skip
-             * (gets free no slot: see take_slots). Free it for t. Head is past it:
-             * the room check above found hc > t - capacity >= t - ring
-             * (hc is a head this handle saw, and head only grows), so no
-             * load of head, the line every get writes, is needed; the
-             * acquire that gave hc orders the get's copy-out before our
-             * writes to the slot. The check stays, with a fresh head,
-             * for a word no correct queue holds. */
+             * (gets free no slot: see take_slots): the CAS below frees it
+             * and claims it for t at once. Head is past it: the room
+             * check above found hc > t - capacity >= t - ring (hc is a
+             * head this handle saw, and head only grows), so no load of
+             * head, the line every get writes, is needed; the acquire
+             * that gave hc orders the get's copy-out before our writes to
+             * the slot. The check stays, with a fresh head, for a word no
+             * correct queue holds. */
             uint32_t h = hc;
             if ((int32_t)(h - seq) < 0)
                 h = (uint32_t)atomic_load_explicit(&s->head,
                                                    memory_order_acquire);
-            if ((int32_t)(h - seq) >= 0) {
-                atomic_compare_exchange_strong_explicit(
-                    &sl->word, &w, (uint64_t)t, memory_order_release,
-                    memory_order_relaxed);
-                continue;
-            }
+            if ((int32_t)(h - seq) < 0)
+                return 0;
         }
-        return 0;
+        /* Free for t (or the lap before, freed by this same CAS): claim. */
+        bool freed = w != (uint64_t)t;
+        if (atomic_compare_exchange_weak_explicit(
+                &sl->word, &w, WORD(t, pid), memory_order_seq_cst,
+                memory_order_relaxed)) {
+            uint32_t e = t;
+            atomic_compare_exchange_strong_explicit(
+                &s->tail, &e, t + 1, memory_order_relaxed,
+                memory_order_relaxed);
+            *pos = t;
+            return freed ? 2 : 1;
+        }
     }
 }
+
+/* How many positions ahead of its own a put prefetches the slot line a
+ * later put will claim (see put_msgs). 1 -> 1 on 2 cores: 41 -> 30 ns per
+ * message in the host's fast line-transfer state, 86 -> 31 in the slow one
+ * (docs/results.md, "The put that waits for its line"); 8 ahead did worse
+ * in the slow state. */
+#define PUT_AHEAD 4
+/* ... every line of that slot, up to this many bytes of it (a 64-byte
+ * message's slot is two lines). */
+#define PUT_AHEAD_BYTES 256u
 
 /* The messages a put hands to put_msgs: n of them, message i at msgs[i]
  * with lens[i] bytes (a pill: one message of info PILL_BIT). */
@@ -163,11 +172,12 @@ INLINE int put_msgs(struct coord_queue *q, const struct put_src *m,
     uint64_t deadline = 0;
     uint32_t pid = self_pid();
     uint32_t first = 0;
+    int r;
     for (;;) {
         uint32_t st = atomic_load_explicit(&s->state, memory_order_relaxed);
         if (st != ST_OPEN)
             return state_error(st);
-        int r = claim(q, pid, &first);
+        r = claim(q, pid, &first);
         if (__builtin_expect(r > 0, 1))
             break;
         if (r < 0)
@@ -177,6 +187,19 @@ INLINE int put_msgs(struct coord_queue *q, const struct put_src *m,
             return r;
     }
     struct slot *fs = slot_at(q, first);
+    /* The slot a later put will claim: its line was last read by a
+     * consumer a lap ago, so that claim's CAS would stall while the line is
+     * taken back from the consumer's CPU. Ask for it now, PUT_AHEAD puts
+     * early; but only in a stream (the slot we claimed still held the lap
+     * before, r == 2): when a get was waiting at our slot (it freed it), a
+     * reply is awaited, and the extra line transfer delayed the round trip
+     * (185 -> 235 ns). */
+    if (r == 2) {
+        const char *ahead = (const char *)slot_at(q, first + PUT_AHEAD);
+        for (uint32_t off = 0; off < q->slot_size && off < PUT_AHEAD_BYTES;
+             off += COORD__CACHE_LINE)
+            coord__prefetch_write(ahead + off);
+    }
     uint32_t st = atomic_load_explicit(&s->state, memory_order_seq_cst);
     if (__builtin_expect(st != ST_OPEN, 0)) {
         /* Closed (or broken) meanwhile: give the slot up as a skip. */
