@@ -119,11 +119,11 @@ INLINE int claim(struct coord_queue *q, uint32_t pid, uint32_t *pos)
     }
 }
 
-/* How many positions ahead of its own a put prefetches the slot line a
- * later put will claim (see put_msgs). 1 -> 1 on 2 cores: 41 -> 30 ns per
- * message in the host's fast line-transfer state, 86 -> 31 in the slow one
- * (docs/results.md, "The put that waits for its line"); 8 ahead did worse
- * in the slow state. */
+/* How many positions ahead of its own a put prefetches the slot a later
+ * put will claim (see put_msgs). With the one CAS of claim, 1 -> 1 on 2
+ * cores went from 41 to 23 ns per message in the host's fast line-transfer
+ * state and from 94 to 32 in the slow one (docs/results.md, "The put that
+ * waits for its line"); 8 ahead did worse in the slow state. */
 #define PUT_AHEAD 4
 /* ... every line of that slot, up to this many bytes of it (a 64-byte
  * message's slot is two lines). */
