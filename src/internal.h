@@ -34,20 +34,29 @@ extern _Atomic int coord__prefetchw_ok;
 /* Ask the CPU (once; later calls read coord__prefetchw_ok). */
 int coord__prefetchw_probe(void);
 
-/* Ask for the cache line of `p` in the state for writing, ahead of a
- * write (or CAS) that would otherwise stall while the line is taken from
- * another CPU's cache. A hint: it changes timing only, never what memory
- * holds, and it never faults. */
-static inline void coord__prefetch_write(const void *p)
+/* Ask for the cache lines of the `bytes` bytes at `p` (at least the first
+ * line) in the state for writing, ahead of writes (or a CAS) that would
+ * otherwise stall while each line is taken from another CPU's cache. A
+ * hint: it changes timing only, never what memory holds, and it never
+ * faults. */
+static inline void coord__prefetch_write(const void *p, size_t bytes)
 {
+    const char *c = p;
 #if defined(__x86_64__) || defined(__i386__)
     int ok = atomic_load_explicit(&coord__prefetchw_ok, memory_order_relaxed);
     if (__builtin_expect(ok == 0, 0))
         ok = coord__prefetchw_probe();
-    if (ok > 0)
-        __asm__ __volatile__("prefetchw %0" : : "m"(*(const char *)p));
+    if (ok < 0)
+        return;
+    size_t off = 0;
+    do
+        __asm__ __volatile__("prefetchw %0" : : "m"(c[off]));
+    while ((off += COORD__CACHE_LINE) < bytes);
 #else
-    __builtin_prefetch(p, 1, 3);
+    size_t off = 0;
+    do
+        __builtin_prefetch(c + off, 1, 3);
+    while ((off += COORD__CACHE_LINE) < bytes);
 #endif
 }
 

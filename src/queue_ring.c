@@ -194,12 +194,10 @@ INLINE int put_msgs(struct coord_queue *q, const struct put_src *m,
      * before, r == 2): when a get was waiting at our slot (it freed it), a
      * reply is awaited, and the extra line transfer delayed the round trip
      * (185 -> 235 ns). */
-    if (r == 2) {
-        const char *ahead = (const char *)slot_at(q, first + PUT_AHEAD);
-        for (uint32_t off = 0; off < q->slot_size && off < PUT_AHEAD_BYTES;
-             off += COORD__CACHE_LINE)
-            coord__prefetch_write(ahead + off);
-    }
+    if (r == 2)
+        coord__prefetch_write(slot_at(q, first + PUT_AHEAD),
+                              q->slot_size < PUT_AHEAD_BYTES ? q->slot_size
+                                                              : PUT_AHEAD_BYTES);
     uint32_t st = atomic_load_explicit(&s->state, memory_order_seq_cst);
     if (__builtin_expect(st != ST_OPEN, 0)) {
         /* Closed (or broken) meanwhile: give the slot up as a skip. */
@@ -432,7 +430,9 @@ INLINE int get_msgs(struct coord_queue *q, const struct get_dst *d,
         }
         uint32_t seq = WORD_SEQ(w);
         if (seq == h - q->ring + 1) {
-            /* The lap before, taken but not yet freed: free it. */
+            /* The lap before, taken but not yet freed: free it (which
+             * also tells the put that claims it that a get is waiting:
+             * claim returns 1, and that put prefetches nothing). */
             atomic_compare_exchange_strong_explicit(
                 &sl->word, &w, (uint64_t)h, memory_order_release,
                 memory_order_relaxed);
@@ -457,9 +457,6 @@ INLINE int get_msgs(struct coord_queue *q, const struct get_dst *d,
             looks++;
             continue;
         }
-        looks = GET_LOOKS;
-        if (WORD_OWNER(w) == 0)
-            atomic_store_explicit(&q->streak, 0, memory_order_relaxed);
         if (WORD_OWNER(w) != 0) {
             /* Claimed by a put that has not committed. When a get of
              * this process saw the same claim before (in this call after
@@ -473,6 +470,10 @@ INLINE int get_msgs(struct coord_queue *q, const struct get_dst *d,
             q->stuck = w;
             q->stuck_at = h;
         } else {
+            /* Empty: no stream (see SLIP_STREAK), and whatever this get
+             * takes after its wait was not found at the first look. */
+            atomic_store_explicit(&q->streak, 0, memory_order_relaxed);
+            looks = GET_LOOKS;
             uint32_t st = atomic_load_explicit(&s->state, memory_order_seq_cst);
             if (st != ST_OPEN) {
                 if (st != ST_CLOSED)

@@ -71,6 +71,20 @@ TEST(bench_bad_arguments_one_line_exit_2)
     }
 }
 
+/* Run coord_bench with argv into out (cap bytes); fails the case unless it
+ * exits 0. Returns the number of lines it printed. */
+static size_t bench_rows(const char *const *argv, char *out, size_t cap)
+{
+    char err[1024];
+    int st = test_run(argv, out, cap, err, sizeof err, 60000);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        test__fail(__FILE__, __LINE__, "status %#x: %s", st, err);
+    size_t lines = 0;
+    for (const char *p = out; (p = strchr(p, '\n')) != NULL; p++)
+        lines++;
+    return lines;
+}
+
 /* --idle: the baseline row, then one row per count, each policy; every
  * get read the right value (a wrong one fails the run). */
 TEST(bench_manager_idle_rows)
@@ -78,10 +92,7 @@ TEST(bench_manager_idle_rows)
     const char *argv[] = {bench_path(), "manager", "--idle", "3,40",
                           "--seconds", "0.4", "--runs", "1", NULL};
     static char out[8192];
-    char err[1024];
-    int st = test_run(argv, out, sizeof out, err, sizeof err, 60000);
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-        test__fail(__FILE__, __LINE__, "status %#x: %s", st, err);
+    size_t lines = bench_rows(argv, out, sizeof out);
     static const char *const rows[] = {"idle0_get", "idle3_get", "idle40_get"};
     for (size_t i = 0; i < 3; i++) {
         char want[64];
@@ -92,9 +103,6 @@ TEST(bench_manager_idle_rows)
     }
     /* Only those rows: the other manager cases are not run with --idle. */
     ASSERT_TRUE(strstr(out, "case=get ") == NULL);
-    size_t lines = 0;
-    for (const char *p = out; (p = strchr(p, '\n')) != NULL; p++)
-        lines++;
     ASSERT_EQ_U(lines, 6);
 }
 
@@ -105,10 +113,7 @@ TEST(bench_queue_sleepers_rows)
     const char *argv[] = {bench_path(), "queue", "--sleepers", "2,3",
                           "--seconds", "0.2", "--runs", "1", NULL};
     static char out[8192];
-    char err[1024];
-    int st = test_run(argv, out, sizeof out, err, sizeof err, 60000);
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-        test__fail(__FILE__, __LINE__, "status %#x: %s", st, err);
+    size_t lines = bench_rows(argv, out, sizeof out);
     static const char *const rows[] = {
         "case=sleepers2_cpu ns_cpu_per_msg_p50=",
         "case=sleepers2_switches switches_per_msg_p50=",
@@ -117,9 +122,6 @@ TEST(bench_queue_sleepers_rows)
     for (size_t i = 0; i < 4; i++)
         if (!strstr(out, rows[i]))
             test__fail(__FILE__, __LINE__, "no \"%s\" in:\n%s", rows[i], out);
-    size_t lines = 0;
-    for (const char *p = out; (p = strchr(p, '\n')) != NULL; p++)
-        lines++;
     ASSERT_EQ_U(lines, 4);
 }
 
