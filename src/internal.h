@@ -75,8 +75,9 @@ int coord__check_timeout(int timeout_ms);
  * caller re-checks), COORD_ETIMEDOUT. */
 int coord__futex_wait(_Atomic uint32_t *word, uint32_t expected,
                       uint64_t deadline_ns);
-/* Wake up to `n` waiters (INT32_MAX: all). */
-void coord__futex_wake(_Atomic uint32_t *word, int n);
+/* Wake up to `n` waiters (INT32_MAX: all). Returns how many it woke (0
+ * also when the call failed). */
+int coord__futex_wake(_Atomic uint32_t *word, int n);
 
 /* ---- robust process-shared mutex (src/os/mutex.c) ---------------------- */
 

@@ -102,6 +102,7 @@ static int serve(int lfd, int sfd, const coord_manager_opts *o)
     uint64_t spin_ns = o->spin_ns > 0 ? (uint64_t)o->spin_ns : 0;
     uint64_t spin_until = 0;
     struct coord__spinner sp = {0};
+    uint64_t tend_at = 0;
     /* Spins of our clients are not load for us, nor ours for them. We
      * serve everyone, so slot 0 is ours: the clients share the others. */
     struct coord__spinset *spins = coord__mspin_serve(lfd);
@@ -129,6 +130,12 @@ static int serve(int lfd, int sfd, const coord_manager_opts *o)
                 for (int i = 0; i < 2 && !served; i++)
                     coord__cpu_relax();
             } while (!served && coord_clock_ns() < until);
+        }
+        if (spins) {
+            /* Members waiting for a turn whose slot came free unrung. */
+            coord__turn_tend(spins, coord_clock_ns(), &tend_at);
+            if (tmo != 0 && coord__turn_wanted(spins, coord_clock_ns()))
+                tmo = tmo < 0 || tmo > 1 ? 1 : tmo;
         }
         /* Before sleeping, tell the mailboxes (their clients ring). */
         bool slept = tmo != 0 && !served;

@@ -370,8 +370,11 @@ static int fast_roundtrip(coord_mclient *c, int timeout_ms, uint64_t deadline,
         spin = now >= deadline ? 0 : spin < deadline - now ? spin
                                                            : deadline - now;
     int r = 0;
-    if (!coord__spin_until(&c->sp, spin, fast_ready, f))
+    if (!coord__spin_member(&c->sp, spin, fast_ready, f,
+                            timeout_ms > 0 ? deadline : UINT64_MAX)) {
         r = fast_sleep(c, timeout_ms, deadline);
+        coord__spin_woke(&c->sp);
+    }
     if (r) {
         /* The reply may still come, to the mailbox or the pipe: from now
          * on this connection uses the pipes, which skip a late reply. */
@@ -632,6 +635,7 @@ int coord_mclient_connect(coord_mclient **out, const char *path, int timeout_ms)
      * at most cpus - 1 clients spin at once (a slot each; src/wait.h). */
     c->spins = coord__mspin_open(path);
     coord__spinner_join_as(&c->sp, c->spins, COORD__SPIN_MEMBER);
+    c->sp.turns = c->spins != NULL;
     *out = c;
     return 0;
 }

@@ -59,3 +59,124 @@ uint32_t coord__spinset_claim(struct coord__spinset *set, int cpus,
     }
     return 0;
 }
+
+/* ---- members' turns (wait.h, 5.) ------------------------------------ */
+
+bool coord__turn_wanted(struct coord__spinset *set, uint64_t now)
+{
+    for (uint32_t i = 0; i < COORD__SPINSET_SLOTS; i++)
+        if (atomic_load_explicit(&set->wanted[i], memory_order_seq_cst) > now)
+            return true;
+    return false;
+}
+
+void coord__turn_hand(struct coord__spinset *set, uint32_t i, uint64_t now)
+{
+    uint64_t at = now ? now : 1;
+    atomic_store_explicit(&set->handed, i + 1, memory_order_relaxed);
+    atomic_store_explicit(&set->rung_at, at, memory_order_seq_cst);
+    atomic_fetch_add_explicit(&set->bell, 1, memory_order_seq_cst);
+    if (coord__futex_wake(&set->bell, 1) > 0)
+        return;
+    /* Nobody asleep: undo, unless a waiter on its way took it already. */
+    if (atomic_compare_exchange_strong_explicit(&set->rung_at, &at, 0,
+                                                memory_order_seq_cst,
+                                                memory_order_relaxed)) {
+        uint64_t mine = now + COORD__TURN_RING_NS;
+        atomic_compare_exchange_strong_explicit(&set->slot[i].until, &mine, 0,
+                                                memory_order_seq_cst,
+                                                memory_order_relaxed);
+    }
+}
+
+void coord__turn_scatter(struct coord__spinset *set)
+{
+    atomic_fetch_add_explicit(&set->bell, 1, memory_order_seq_cst);
+    coord__futex_wake(&set->bell, INT32_MAX);
+}
+
+uint32_t coord__turn_take(struct coord__spinset *set, uint64_t now,
+                          uint64_t until)
+{
+    uint64_t at = atomic_load_explicit(&set->rung_at, memory_order_seq_cst);
+    uint32_t i = atomic_load_explicit(&set->handed, memory_order_relaxed);
+    /* Lapsed (its window may be another's now), taken, or not a member
+     * slot (the contents are untrusted). */
+    if (!at || now < at || now - at >= COORD__TURN_RING_NS || i < 2 ||
+        i > COORD__SPINSET_SLOTS)
+        return 0;
+    if (!atomic_compare_exchange_strong_explicit(&set->rung_at, &at, 0,
+                                                 memory_order_seq_cst,
+                                                 memory_order_relaxed))
+        return 0;
+    atomic_store_explicit(&set->slot[i - 1].until, until, memory_order_relaxed);
+    return i;
+}
+
+/* A member slot whose window has ended: its index + 1, or 0. */
+static uint32_t free_slot(struct coord__spinset *set, uint64_t now)
+{
+    int cpus = coord__spin_cpus();
+    uint32_t n = cpus < 1 ? 1
+                 : (uint32_t)cpus > COORD__SPINSET_SLOTS ? COORD__SPINSET_SLOTS
+                                                       : (uint32_t)cpus;
+    for (uint32_t i = 1; i < n; i++)
+        if (atomic_load_explicit(&set->slot[i].until, memory_order_seq_cst) <=
+            now)
+            return i + 1;
+    return 0;
+}
+
+void coord__turn_tend(struct coord__spinset *set, uint64_t now, uint64_t *at)
+{
+    if (now - *at < COORD__TURN_TEND_NS)
+        return;
+    *at = now;
+    if (!coord__turn_wanted(set, now))
+        return;
+    uint32_t i = free_slot(set, now);
+    if (!i)
+        return;
+    _Atomic uint64_t *u = &set->slot[i - 1].until;
+    uint64_t old = atomic_load_explicit(u, memory_order_relaxed);
+    if (old <= now && atomic_compare_exchange_strong_explicit(
+                          u, &old, now + COORD__TURN_RING_NS,
+                          memory_order_seq_cst, memory_order_relaxed))
+        coord__turn_hand(set, i - 1, now);
+}
+
+void coord__turn_wait(struct coord__spinner *s, uint64_t until)
+{
+    struct coord__spinset *set = s->set;
+    uint64_t now = coord_clock_ns();
+    if (now >= until)
+        return;
+    uint32_t bell = atomic_load_explicit(&set->bell, memory_order_seq_cst);
+    /* Announce ourselves: an entry whose wait has ended, from our pid's. */
+    uint32_t first = (uint32_t)getpid() % COORD__SPINSET_SLOTS, mine = 0;
+    for (uint32_t k = 0; k < COORD__SPINSET_SLOTS && !mine; k++) {
+        uint32_t i = (first + k) % COORD__SPINSET_SLOTS;
+        uint64_t old = atomic_load_explicit(&set->wanted[i],
+                                            memory_order_relaxed);
+        if (old <= now && atomic_compare_exchange_strong_explicit(
+                              &set->wanted[i], &old, until,
+                              memory_order_seq_cst, memory_order_relaxed))
+            mine = i + 1;
+    }
+    /* (Every entry taken: we wait unannounced; the others are seen.) */
+    atomic_thread_fence(memory_order_seq_cst);
+    while (!free_slot(set, coord_clock_ns())) {
+        if (coord__futex_wait(&set->bell, bell, until) == COORD_ETIMEDOUT)
+            break;
+        if (atomic_load_explicit(&set->bell, memory_order_seq_cst) != bell) {
+            s->rung = true;
+            break;
+        }
+    }
+    if (mine) {
+        uint64_t v = until;
+        atomic_compare_exchange_strong_explicit(&set->wanted[mine - 1], &v, 0,
+                                                memory_order_relaxed,
+                                                memory_order_relaxed);
+    }
+}

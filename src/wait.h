@@ -67,6 +67,32 @@
  *    two sees the other, so no wake-up is lost. A deadline bounds the
  *    sleep; callers that must watch for a dead peer sleep in slices.
  *
+ * 5. Take turns when members outnumber the slots. A member whose calls
+ *    come back to back (a stream: the previous one ended less than
+ *    COORD__TURN_GAP_NS ago) and finds every member slot taken does not
+ *    sleep the ordinary way (one wake-up per call, 5-10 µs of CPU on a VM,
+ *    which is what made 16 manager clients on 2 CPUs reach a tenth of one
+ *    client's gets per second): it waits asleep for a turn. A member that
+ *    claimed a slot keeps it across its calls (its window covers the gap)
+ *    for a turn of COORD__TURN_NS, renewed while nobody waits; then it
+ *    hands the slot to the longest waiter (a futex wake of one) and waits
+ *    itself. So one member spins on the CPU its slot stands for, the others
+ *    sleep, and each hand-over costs one wake-up per turn instead of one
+ *    per call. While members wait, the load gate does not apply to the
+ *    claim of a slot or to a turn handed on: the spinner replaces a waiting
+ *    member, it does not add one, and our own members cycling through
+ *    ordinary sleeps were all the gate saw as load (each one woken is
+ *    runnable), which kept every member sleeping (a streaming member the
+ *    gate refused announces itself as waiting and looks again, so members
+ *    held back by each other find each other). The backoff of 3. still
+ *    ends a spin that loses its CPU, and a member that backs off hands no
+ *    turn on: it wakes every waiter to sleep their ordinary way. The lead
+ *    hands on a slot that came free without a hand-over (its holder
+ *    stopped calling, or died) within COORD__TURN_TEND_NS. Everything is
+ *    bounded: a wait for a turn by COORD__TURN_WAIT_NS and the caller's
+ *    deadline, a hand-over nobody took by COORD__TURN_RING_NS, a waiter
+ *    SIGKILLed stops counting when its wait would have ended.
+ *
  * A coord__spinner holds one waiting party's backoff state (a client, a
  * server loop, a worker): zero-initialised, private to one process and
  * thread, never in shared memory.
@@ -113,6 +139,13 @@ struct coord__spinset {
     struct {
         alignas(COORD__CACHE_LINE) _Atomic uint64_t until;
     } slot[COORD__SPINSET_SLOTS];
+    /* Members' turns (5. above). */
+    alignas(COORD__CACHE_LINE) _Atomic uint32_t bell; /* + 1 per ring */
+    _Atomic uint32_t handed;  /* the slot (+ 1) the last ring handed on */
+    _Atomic uint64_t rung_at; /* that ring, not taken yet (0: none) */
+
+    /* Members waiting for a turn: the end of each one's wait. */
+    alignas(COORD__CACHE_LINE) _Atomic uint64_t wanted[COORD__SPINSET_SLOTS];
 };
 
 /* Slots of `set` whose window is still open at `now`. */
@@ -152,6 +185,13 @@ struct coord__spinner {
     uint64_t sample_at; /* when to look at the load again */
     uint64_t until;   /* the end of our window in `set` (0: none open) */
     uint8_t role;     /* COORD__SPIN_ANY, _LEAD or _MEMBER */
+    bool turns;       /* a member that keeps its slot for a turn (5.) */
+    bool refused;     /* the last spin_begin found no slot for us */
+    bool gated;       /* ... or found every CPU taken */
+    bool streaming;   /* ... and our previous call was moments ago */
+    bool rung;        /* a ring woke us: the slot it freed is ours */
+    uint64_t asked;   /* clock at the previous spin_begin's look */
+    uint64_t turn_end; /* the end of the turn we hold (0: none) */
     struct coord__spinset *set; /* spinners on the same object, or NULL */
 };
 
@@ -209,23 +249,148 @@ static inline bool coord__spin_gate_taken(struct coord__spinner *s,
     return !coord__spin_gate_open(run, cpus, spinning);
 }
 
+/*
+ * Members' turns (5. above). A member whose turn is over hands its slot to
+ * a waiter: it sets the slot's window to COORD__TURN_RING_NS from now (so
+ * nobody else claims it, and the gate still counts it as a spinner while
+ * the waiter wakes), stores the slot in `handed` and the time in
+ * `rung_at`, moves the bell and wakes one sleeper (futex waiters of one
+ * word wake first come, first served). The woken waiter takes the slot by
+ * clearing rung_at (one compare and swap: one taker) and writing its own
+ * window. When the wake finds nobody asleep the hand-over is undone (a
+ * waiter on its way to sleep sees the bell move and claims a free slot).
+ * A ring not taken (its waiter died) lapses with the window. Giving a slot
+ * back stores it, then looks for waiters; a waiter announces itself, then
+ * looks at the slots (both seq_cst): the releaser hands over, or the waiter
+ * sees the slot free. Waiters announce themselves in `wanted` with the end
+ * of their wait, so one SIGKILLed while waiting stops counting when its
+ * wait would have ended, as a spin slot does.
+ */
+#define COORD__TURN_NS 200000u       /* a turn: back-to-back spinning calls */
+#define COORD__TURN_GAP_NS 50000u    /* calls this close are a stream */
+#define COORD__TURN_RING_NS 2000000u /* a hand-over not taken this long lapses */
+#define COORD__TURN_WAIT_NS 20000000u /* the longest wait for one */
+#define COORD__TURN_TEND_NS 20000u   /* the lead looks this often */
+
+/* Somebody waits for a turn (an open entry in `wanted`). */
+bool coord__turn_wanted(struct coord__spinset *set, uint64_t now);
+/* Hand member slot `i` (0-based, its window set to now +
+ * COORD__TURN_RING_NS by the caller, who held it) to the first waiter. */
+void coord__turn_hand(struct coord__spinset *set, uint32_t i, uint64_t now);
+/* Wake every waiter: no turn to hand on, they sleep their ordinary way. */
+void coord__turn_scatter(struct coord__spinset *set);
+/* The woken waiter's: take the slot handed on. Returns its index + 1, or
+ * 0 (none, or another took it). */
+uint32_t coord__turn_take(struct coord__spinset *set, uint64_t now,
+                          uint64_t until);
+/* The lead's part: hand a member slot that came free without a hand-over
+ * (its holder stopped calling, lost its CPU or died) to a waiter. At most
+ * once per COORD__TURN_TEND_NS; `*at` is the lead's clock of its last look. */
+void coord__turn_tend(struct coord__spinset *set, uint64_t now,
+                      uint64_t *at);
+/* Wait (asleep) for a turn: until a ring, a free member slot, or `until`.
+ * A ring that woke us sets s->rung. */
+void coord__turn_wait(struct coord__spinner *s, uint64_t until);
+
+/* Give our member slot back, or hand it to a waiter for a turn; `busy`:
+ * the CPUs are taken, wake every waiter instead (they sleep their
+ * ordinary way). */
+static inline void coord__member_release(struct coord__spinner *s, bool busy)
+{
+    _Atomic uint64_t *u = &s->set->slot[s->slot - 1].until;
+    uint64_t mine = s->until, now = 0;
+    uint32_t i = s->slot - 1;
+    s->slot = 0;
+    s->until = 0;
+    s->turn_end = 0;
+    if (s->turns) {
+        now = coord_clock_ns();
+        if (busy) {
+            atomic_compare_exchange_strong_explicit(u, &mine, 0,
+                                                    memory_order_seq_cst,
+                                                    memory_order_relaxed);
+            coord__turn_scatter(s->set);
+            return;
+        }
+        if (coord__turn_wanted(s->set, now)) {
+            if (atomic_compare_exchange_strong_explicit(
+                    u, &mine, now + COORD__TURN_RING_NS, memory_order_seq_cst,
+                    memory_order_relaxed))
+                coord__turn_hand(s->set, i, now);
+            return;
+        }
+    }
+    if (atomic_compare_exchange_strong_explicit(u, &mine, 0,
+                                                memory_order_seq_cst,
+                                                memory_order_relaxed) &&
+        s->turns && coord__turn_wanted(s->set, now)) {
+        /* A waiter came meanwhile (see above): hand the slot after all. */
+        uint64_t zero = 0;
+        if (atomic_compare_exchange_strong_explicit(
+                u, &zero, now + COORD__TURN_RING_NS, memory_order_seq_cst,
+                memory_order_relaxed))
+            coord__turn_hand(s->set, i, now);
+    }
+}
+
+/* A spin refused by the backoff or the gate: a member keeps no slot. */
+static inline void coord__member_refused(struct coord__spinner *s)
+{
+    if (s->role == COORD__SPIN_MEMBER && s->set && s->turn_end)
+        coord__member_release(s, true);
+}
+
+/* A member's slot for a window ending at `until`: the one it kept from its
+ * turn, the one handed to it, or a free one. False: none (s->refused):
+ * sleep, or wait for a turn. */
+static inline bool coord__member_announce(struct coord__spinner *s,
+                                          uint64_t now, uint64_t until)
+{
+    struct coord__spinset *set = s->set;
+    if (s->turn_end) {
+        if (now >= s->turn_end && coord__turn_wanted(set, now)) {
+            /* Our turn is over and a member waits: hand it on. */
+            coord__member_release(s, false);
+            s->refused = true;
+            return false;
+        }
+        _Atomic uint64_t *u = &set->slot[s->slot - 1].until;
+        uint64_t mine = s->until;
+        if (atomic_compare_exchange_strong_explicit(u, &mine, until,
+                                                    memory_order_relaxed,
+                                                    memory_order_relaxed)) {
+            if (now >= s->turn_end)
+                s->turn_end = now + COORD__TURN_NS; /* nobody waits */
+            s->until = until;
+            return true;
+        }
+        s->slot = 0; /* it ran out and another member took it */
+        s->turn_end = 0;
+    }
+    s->slot = coord__spinset_claim(set, coord__spin_cpus(), now, until);
+    if (!s->slot) {
+        s->refused = true;
+        return false;
+    }
+    if (s->turns)
+        s->turn_end = now + COORD__TURN_NS;
+    s->until = until;
+    return true;
+}
+
 /* Take our slot in the spinset for a window ending at `until`. False: a
- * member found every member slot taken (sleep at once). */
+ * member found every member slot taken (sleep at once, or wait a turn). */
 static inline bool coord__spinner_announce(struct coord__spinner *s,
                                            uint64_t now, uint64_t until)
 {
-    if (s->role == COORD__SPIN_MEMBER) {
-        s->slot = coord__spinset_claim(s->set, coord__spin_cpus(), now, until);
-        if (!s->slot)
-            return false;
-    } else {
-        if (s->slot == 0)
-            s->slot = s->role == COORD__SPIN_LEAD
-                          ? 1
-                          : (uint32_t)getpid() % COORD__SPINSET_SLOTS + 1;
-        atomic_store_explicit(&s->set->slot[s->slot - 1].until, until,
-                              memory_order_relaxed);
-    }
+    if (s->role == COORD__SPIN_MEMBER)
+        return coord__member_announce(s, now, until);
+    if (s->slot == 0)
+        s->slot = s->role == COORD__SPIN_LEAD
+                      ? 1
+                      : (uint32_t)getpid() % COORD__SPINSET_SLOTS + 1;
+    atomic_store_explicit(&s->set->slot[s->slot - 1].until, until,
+                          memory_order_relaxed);
     s->until = until;
     return true;
 }
@@ -236,19 +401,47 @@ static inline bool coord__spinner_announce(struct coord__spinner *s,
 static inline bool coord__spin_begin(struct coord__spinner *s,
                                      uint64_t spin_ns)
 {
+    s->refused = s->gated = false;
     if (spin_ns == 0)
         return false;
     if (s->skip) {
         s->skip--;
+        coord__member_refused(s);
         return false;
     }
     uint64_t now = coord_clock_ns();
-    if (!s->nogate && now >= s->sample_at) {
+    if (s->turns) {
+        s->streaming = now - s->asked < COORD__TURN_GAP_NS;
+        s->asked = now;
+    }
+    if (s->rung) {
+        /* A turn handed to us: it replaces its giver, or a waiter's
+         * demand, so the gate does not apply (5. above). */
+        s->rung = false;
+        uint32_t i = coord__turn_take(s->set, now, now + spin_ns);
+        if (i) {
+            s->slot = i;
+            s->until = now + spin_ns;
+            s->turn_end = now + COORD__TURN_NS;
+            s->start = s->last = now;
+            s->yielded = false;
+            return true;
+        }
+    }
+    /* A member on its turn passed the gate when the turn began. */
+    bool in_turn = s->turn_end && now < s->turn_end;
+    if (!s->nogate && !in_turn && now >= s->sample_at) {
         s->taken = coord__spin_gate_taken(s, now);
         s->sample_at = now + COORD__SPIN_SAMPLE_NS;
     }
-    if (s->taken)
+    /* While members of ours wait for a turn, a spin replaces one of them
+     * (5. above): the gate does not apply. */
+    if (s->taken && !in_turn &&
+        !(s->turns && coord__turn_wanted(s->set, now))) {
+        coord__member_refused(s);
+        s->gated = true;
         return false;
+    }
     if (s->level && now - s->slow_at >= COORD__SPIN_CALM_NS) {
         uint64_t k = (now - s->slow_at) / COORD__SPIN_CALM_NS;
         s->level = k >= 32 ? 0 : s->level >> k;
@@ -263,21 +456,19 @@ static inline bool coord__spin_begin(struct coord__spinner *s,
 
 /* The spin is over (the wait ended, or it goes to sleep). A member frees
  * its slot only if it still holds it (a window that ran out may have been
- * claimed by another member since). */
+ * claimed by another member since); one on a turn keeps it (its window
+ * covers the gap to its next call) unless it lost its CPU. */
 static inline void coord__spin_end(struct coord__spinner *s)
 {
     if (!s->set || !s->slot || !s->until)
         return;
-    _Atomic uint64_t *u = &s->set->slot[s->slot - 1].until;
     if (s->role == COORD__SPIN_MEMBER) {
-        uint64_t mine = s->until;
-        atomic_compare_exchange_strong_explicit(u, &mine, 0,
-                                                memory_order_relaxed,
-                                                memory_order_relaxed);
-        s->slot = 0;
-    } else {
-        atomic_store_explicit(u, 0, memory_order_relaxed);
+        if (!s->turn_end || s->skip)
+            coord__member_release(s, s->skip != 0);
+        return;
     }
+    atomic_store_explicit(&s->set->slot[s->slot - 1].until, 0,
+                          memory_order_relaxed);
     s->until = 0;
 }
 
@@ -312,15 +503,11 @@ static inline bool coord__spin_step(struct coord__spinner *s)
  * allowed); false: go to sleep. `ready` should be cheap and free of side
  * effects; it is inlined when it is a static function.
  */
-static inline bool coord__spin_until(struct coord__spinner *s,
-                                     uint64_t spin_ns,
-                                     bool (*ready)(const void *ctx),
-                                     const void *ctx)
+/* The polls of a spin that coord__spin_begin started; it ends it. */
+static inline bool coord__spin_poll(struct coord__spinner *s, uint64_t spin_ns,
+                                    bool (*ready)(const void *ctx),
+                                    const void *ctx)
 {
-    if (ready(ctx))
-        return true;
-    if (!coord__spin_begin(s, spin_ns))
-        return false;
     bool ok = false;
     for (;;) {
         for (int i = 0; i < COORD__SPIN_POLLS; i++) {
@@ -337,6 +524,57 @@ static inline bool coord__spin_until(struct coord__spinner *s,
 out:
     coord__spin_end(s);
     return ok;
+}
+
+static inline bool coord__spin_until(struct coord__spinner *s,
+                                     uint64_t spin_ns,
+                                     bool (*ready)(const void *ctx),
+                                     const void *ctx)
+{
+    if (ready(ctx))
+        return true;
+    if (!coord__spin_begin(s, spin_ns))
+        return false;
+    return coord__spin_poll(s, spin_ns, ready, ctx);
+}
+
+/* A member that slept its own way after coord__spin_member said so: its
+ * wait ended now (the gap to its next call, which says whether its calls
+ * stream, is measured from here). */
+static inline void coord__spin_woke(struct coord__spinner *s)
+{
+    if (s->turns)
+        s->asked = coord_clock_ns();
+}
+
+/*
+ * A member's wait with turns (5. above): coord__spin_until, and when that
+ * found every member slot taken while this member's calls come back to
+ * back, wait asleep for a turn (a ring, or up to COORD__TURN_WAIT_NS, or
+ * `give_up`), take the slot and spin. True when ready() held; false: sleep
+ * the caller's own way.
+ */
+static inline bool coord__spin_member(struct coord__spinner *s,
+                                      uint64_t spin_ns,
+                                      bool (*ready)(const void *ctx),
+                                      const void *ctx, uint64_t give_up)
+{
+    if (coord__spin_until(s, spin_ns, ready, ctx))
+        return true;
+    if (!s->turns || !(s->refused || s->gated) || !s->streaming)
+        return false;
+    uint64_t end = s->asked + COORD__TURN_WAIT_NS;
+    if (end > give_up)
+        end = give_up;
+    do {
+        coord__turn_wait(s, end);
+        /* Take the turn even when the reply is there already. */
+        if (coord__spin_begin(s, spin_ns))
+            return coord__spin_poll(s, spin_ns, ready, ctx);
+        /* Refused by the gate with a slot free: the CPUs are busy with
+         * others than us, sleep the ordinary way. */
+    } while (s->refused && coord_clock_ns() < end);
+    return ready(ctx);
 }
 
 /*

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <string.h>
 #include <sys/wait.h>
 
 #include "harness.h"
@@ -629,6 +630,280 @@ TEST(wait_manager_spins_at_most_one_per_cpu)
     census_check(&r);
 }
 
+/* ---- members' turns (wait.h, 5.) ---------------------------------------- */
+
+/* Every member slot but `keep` (an index) taken for good. */
+static void take_members(struct coord__spinset *set, uint32_t keep)
+{
+    int cpus = coord__spin_cpus();
+    uint32_t n = (uint32_t)cpus > COORD__SPINSET_SLOTS ? COORD__SPINSET_SLOTS
+                                                      : (uint32_t)cpus;
+    for (uint32_t i = 1; i < n; i++)
+        if (i != keep)
+            atomic_store(&set->slot[i].until, UINT64_MAX / 2);
+}
+
+static struct coord__spinner turn_member(struct coord__spinset *set)
+{
+    struct coord__spinner s = unsampled();
+    coord__spinner_join_as(&s, set, COORD__SPIN_MEMBER);
+    s.turns = true;
+    return s;
+}
+
+struct turn_box {
+    struct coord__spinset *set;
+    _Atomic uint32_t got;    /* the slot (+ 1) the waiter took */
+    _Atomic int rung;        /* a ring woke it */
+    _Atomic uint64_t took_at; /* when it took it */
+    _Atomic int holding;     /* the holder child has its slot */
+};
+
+/* Every member slot taken: refused, waits for a turn, takes the one
+ * handed to it. */
+static int turn_waiter(void *arg)
+{
+    struct turn_box *b = arg;
+    struct coord__spinner s = turn_member(b->set);
+    if (coord__spin_begin(&s, COORD__SPIN_DEFAULT_NS))
+        return 1;
+    if (!s.refused)
+        return 2;
+    coord__turn_wait(&s, coord_clock_ns() + 20000000000ull);
+    atomic_store(&b->rung, s.rung);
+    if (!coord__spin_begin(&s, COORD__SPIN_MAX_NS))
+        return 3;
+    atomic_store(&b->took_at, coord_clock_ns());
+    atomic_store(&b->got, s.slot);
+    coord__spin_end(&s);
+    return s.slot && s.turn_end ? 0 : 4; /* kept: it is on its turn */
+}
+
+static struct turn_box *turn_box_new(void)
+{
+    struct turn_box *b = mmap(NULL, sizeof *b, PROT_READ | PROT_WRITE,
+                              MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ASSERT_TRUE(b != MAP_FAILED);
+    memset(b, 0, sizeof *b);
+    b->set = anon_spinset();
+    return b;
+}
+
+static void turn_box_free(struct turn_box *b)
+{
+    munmap(b->set, sizeof *b->set);
+    munmap(b, sizeof *b);
+}
+
+/* A member keeps its slot across calls while its turn lasts, even with a
+ * member waiting; when the turn is over it hands the slot to the waiter
+ * (asleep in another process), which takes it without a claim. */
+TEST(wait_turn_kept_across_calls_then_handed_on)
+{
+    if (coord__spin_cpus() < 2)
+        SKIP("one CPU: no member slot");
+    struct turn_box *b = turn_box_new();
+    struct coord__spinner a = turn_member(b->set);
+    ASSERT_TRUE(coord__spin_begin(&a, COORD__SPIN_MAX_NS));
+    ASSERT_EQ(a.slot, 2);
+    coord__spin_end(&a);
+    ASSERT_EQ(a.slot, 2); /* kept over the gap to the next call */
+    ASSERT_TRUE(atomic_load(&b->set->slot[1].until) > coord_clock_ns());
+    take_members(b->set, 1);
+    pid_t pid = test_fork(turn_waiter, b);
+    WAIT_FOR(coord__turn_wanted(b->set, coord_clock_ns()), 20000);
+    /* Its turn is not over (as if called within COORD__TURN_NS): it
+     * keeps the slot. */
+    a.turn_end = coord_clock_ns() + 60000000000ull;
+    ASSERT_TRUE(coord__spin_begin(&a, COORD__SPIN_MAX_NS));
+    ASSERT_EQ(a.slot, 2);
+    coord__spin_end(&a);
+    ASSERT_EQ(atomic_load(&b->got), 0);
+    /* Over (as if COORD__TURN_NS had passed): handed on, not claimed back. */
+    a.turn_end = 1;
+    ASSERT_FALSE(coord__spin_begin(&a, COORD__SPIN_MAX_NS));
+    ASSERT_TRUE(a.refused);
+    ASSERT_EQ(a.slot, 0);
+    int st = test_wait(pid, 30000);
+    ASSERT_TRUE(WIFEXITED(st));
+    ASSERT_EQ(WEXITSTATUS(st), 0);
+    ASSERT_EQ(atomic_load(&b->got), 2);
+    ASSERT_EQ(atomic_load(&b->rung), 1);
+    ASSERT_EQ(atomic_load(&b->set->rung_at), 0); /* taken */
+    ASSERT_FALSE(coord__turn_wanted(b->set, coord_clock_ns()));
+    turn_box_free(b);
+}
+
+/* A hand-over that wakes nobody (the waiter it counted was killed) is
+ * undone: the slot is free at once, nothing stays reserved. */
+TEST(wait_turn_handed_to_nobody_is_undone)
+{
+    if (coord__spin_cpus() < 2)
+        SKIP("one CPU: no member slot");
+    struct turn_box *b = turn_box_new();
+    struct coord__spinner a = turn_member(b->set);
+    ASSERT_TRUE(coord__spin_begin(&a, COORD__SPIN_MAX_NS));
+    coord__spin_end(&a);
+    /* A waiter's entry, but nobody asleep. */
+    atomic_store(&b->set->wanted[7], coord_clock_ns() + 60000000000ull);
+    a.turn_end = 1;
+    ASSERT_FALSE(coord__spin_begin(&a, COORD__SPIN_MAX_NS));
+    ASSERT_EQ(atomic_load(&b->set->slot[1].until), 0);
+    ASSERT_EQ(atomic_load(&b->set->rung_at), 0);
+    /* Any member claims it again. */
+    struct coord__spinner c = turn_member(b->set);
+    ASSERT_TRUE(coord__spin_begin(&c, COORD__SPIN_MAX_NS));
+    ASSERT_EQ(c.slot, 2);
+    turn_box_free(b);
+}
+
+static int turn_sleeper(void *arg)
+{
+    struct turn_box *b = arg;
+    struct coord__spinner s = turn_member(b->set);
+    coord__turn_wait(&s, coord_clock_ns() + 300000000ull);
+    return 0; /* (killed before) */
+}
+
+/* A waiter SIGKILLed in its wait counts until its wait would have ended,
+ * not longer: holders stop handing turns to it. */
+TEST(wait_turn_waiter_killed_stops_counting)
+{
+    if (coord__spin_cpus() < 2)
+        SKIP("one CPU: no member slot");
+    struct turn_box *b = turn_box_new();
+    take_members(b->set, 0);
+    pid_t pid = test_fork(turn_sleeper, b);
+    WAIT_FOR(coord__turn_wanted(b->set, coord_clock_ns()), 20000);
+    ASSERT_EQ(kill(pid, SIGKILL), 0);
+    int st = test_wait(pid, 30000);
+    ASSERT_TRUE(WIFSIGNALED(st));
+    uint64_t end = 0;
+    for (uint32_t i = 0; i < COORD__SPINSET_SLOTS; i++)
+        if (atomic_load(&b->set->wanted[i]))
+            end = atomic_load(&b->set->wanted[i]);
+    ASSERT_TRUE(end != 0);
+    ASSERT_TRUE(coord__turn_wanted(b->set, end - 1));
+    ASSERT_FALSE(coord__turn_wanted(b->set, end));
+    WAIT_FOR(!coord__turn_wanted(b->set, coord_clock_ns()), 20000);
+    turn_box_free(b);
+}
+
+/* Holds its slot on a turn whose window ends in 100 ms, then waits to be
+ * killed. */
+static int turn_holder(void *arg)
+{
+    struct turn_box *b = arg;
+    struct coord__spinner s = turn_member(b->set);
+    if (!coord__spin_begin(&s, 100000000u))
+        return 1;
+    coord__spin_end(&s);
+    atomic_store(&b->holding, 1);
+    for (;;)
+        pause();
+}
+
+/* A holder SIGKILLed on its turn never hands it on; the lead sees its
+ * window end and hands the slot to the waiter. */
+TEST(wait_turn_lead_hands_on_a_dead_holders_slot)
+{
+    if (coord__spin_cpus() < 2)
+        SKIP("one CPU: no member slot");
+    struct turn_box *b = turn_box_new();
+    take_members(b->set, 1);
+    pid_t holder = test_fork(turn_holder, b);
+    WAIT_FOR(atomic_load(&b->holding) == 1, 20000);
+    uint64_t until = atomic_load(&b->set->slot[1].until);
+    ASSERT_TRUE(until > coord_clock_ns());
+    ASSERT_EQ(kill(holder, SIGKILL), 0);
+    int st = test_wait(holder, 30000);
+    ASSERT_TRUE(WIFSIGNALED(st));
+    pid_t waiter = test_fork(turn_waiter, b);
+    uint64_t at = 0, give_up = coord_clock_ns() + 20000000000ull;
+    while (atomic_load(&b->got) == 0 && coord_clock_ns() < give_up) {
+        coord__turn_tend(b->set, coord_clock_ns(), &at);
+        usleep(1000);
+    }
+    st = test_wait(waiter, 30000);
+    ASSERT_TRUE(WIFEXITED(st));
+    ASSERT_EQ(WEXITSTATUS(st), 0);
+    ASSERT_EQ(atomic_load(&b->got), 2);
+    ASSERT_EQ(atomic_load(&b->rung), 1);
+    /* Not before the dead holder's window ended. */
+    ASSERT_TRUE(atomic_load(&b->took_at) >= until);
+    turn_box_free(b);
+}
+
+/* One taker per hand-over; a lapsed one, or one naming a slot that is not
+ * a member's (the contents are untrusted), hands nothing. */
+TEST(wait_turn_take_once_and_only_a_member_slot)
+{
+    struct coord__spinset *set = anon_spinset();
+    uint64_t now = coord_clock_ns();
+    atomic_store(&set->handed, 2);
+    atomic_store(&set->rung_at, now);
+    ASSERT_EQ(coord__turn_take(set, now, now + 1000), 2);
+    ASSERT_EQ(atomic_load(&set->slot[1].until), now + 1000);
+    ASSERT_EQ(coord__turn_take(set, now, now + 1000), 0);
+    atomic_store(&set->rung_at, now);
+    ASSERT_EQ(coord__turn_take(set, now + COORD__TURN_RING_NS, now), 0);
+    uint32_t bad[] = {0, 1, COORD__SPINSET_SLOTS + 1, UINT32_MAX};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        atomic_store(&set->handed, bad[k]);
+        atomic_store(&set->rung_at, now);
+        ASSERT_EQ(coord__turn_take(set, now, now + 1000), 0);
+    }
+    atomic_store(&set->handed, 2);
+    atomic_store(&set->rung_at, now + 5000); /* from the future */
+    ASSERT_EQ(coord__turn_take(set, now, now + 1000), 0);
+    munmap(set, sizeof *set);
+}
+
+static int streaming_client(void *arg)
+{
+    const char *path = arg;
+    coord_mclient *c;
+    if (coord_mclient_connect(&c, path, 20000))
+        return 2;
+    coord_mval v;
+    for (int i = 0; i < 20000; i++)
+        if (coord_mclient_get(c, "d", "k", &v, 20000) || v.i != 42)
+            return 3;
+    coord_mclient_close(c);
+    return 0;
+}
+
+/* More streaming clients than CPUs take turns; one SIGKILLed in the
+ * middle (holding a turn or waiting for one) holds nobody up: every other
+ * client finishes, every get right. */
+TEST(wait_manager_clients_take_turns_one_killed)
+{
+    coord_manager *m;
+    ASSERT_OK(coord_manager_start(&m, NULL, NULL));
+    const char *path = coord_manager_path(m);
+    coord_mclient *c;
+    ASSERT_OK(coord_mclient_connect(&c, path, 20000));
+    coord_mval v = coord_mval_i64(42);
+    ASSERT_OK(coord_mclient_set(c, "d", "k", &v, 20000));
+    coord_mclient_close(c);
+    int n = coord__spin_cpus() + 4;
+    if (n > 20)
+        n = 20;
+    pid_t pids[20] = {0};
+    for (int i = 0; i < n; i++)
+        pids[i] = test_fork(streaming_client, (void *)path);
+    usleep(20000);
+    kill(pids[1], SIGKILL);
+    int failed = 0;
+    for (int i = 0; i < n; i++) {
+        int st = test_wait(pids[i], 120000);
+        if (i != 1)
+            failed += !WIFEXITED(st) || WEXITSTATUS(st) != 0;
+    }
+    ASSERT_OK(coord_manager_stop(m, 10000));
+    ASSERT_EQ(failed, 0);
+}
+
 #define TEST_LIST(X)                                                           \
     X(spin_cpus_taken_reads_the_load)                                          \
     X(spin_slow_step_backs_off)                                                \
@@ -643,6 +918,12 @@ TEST(wait_manager_spins_at_most_one_per_cpu)
     X(wait_change_sleeps_until_woken_by_another_process)                       \
     X(wait_change_ends_at_its_deadline)                                        \
     X(wait_manager_shares_its_spinset)                                         \
-    X(wait_manager_spins_at_most_one_per_cpu)
+    X(wait_manager_spins_at_most_one_per_cpu)                                  \
+    X(wait_turn_kept_across_calls_then_handed_on)                              \
+    X(wait_turn_handed_to_nobody_is_undone)                                    \
+    X(wait_turn_waiter_killed_stops_counting)                                  \
+    X(wait_turn_lead_hands_on_a_dead_holders_slot)                             \
+    X(wait_turn_take_once_and_only_a_member_slot)                              \
+    X(wait_manager_clients_take_turns_one_killed)
 #define HELPER_LIST(X)
 TEST_MAIN()

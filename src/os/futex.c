@@ -34,7 +34,8 @@ int coord__futex_wait(_Atomic uint32_t *word, uint32_t expected,
     return 0;
 }
 
-void coord__futex_wake(_Atomic uint32_t *word, int n)
+int coord__futex_wake(_Atomic uint32_t *word, int n)
 {
-    syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE, n, NULL, NULL, 0);
+    long r = syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE, n, NULL, NULL, 0);
+    return r > 0 ? (int)r : 0;
 }
