@@ -131,10 +131,13 @@ static int serve(int lfd, int sfd, const coord_manager_opts *o)
                     coord__cpu_relax();
             } while (!served && coord_clock_ns() < until);
         }
-        if (spins) {
-            /* Members waiting for a turn whose slot came free unrung. */
-            coord__turn_tend(spins, coord_clock_ns(), &tend_at);
-            if (tmo != 0 && coord__turn_wanted(spins, coord_clock_ns()))
+        if (spins && !served) {
+            /* Idle: clients waiting for a turn (src/wait.h, 5.) whose slot
+             * came free without a hand-over (its holder stopped calling,
+             * or died) get it now; while they wait, sleep 1 ms at most. */
+            uint64_t now = coord_clock_ns();
+            coord__turn_tend(spins, now, &tend_at);
+            if (tmo != 0 && coord__turn_wanted(spins, now))
                 tmo = tmo < 0 || tmo > 1 ? 1 : tmo;
         }
         /* Before sleeping, tell the mailboxes (their clients ring). */
