@@ -119,9 +119,14 @@ static inline coord_mval coord_mval_none(void)
  * to 1024 waits after it lost its CPU to another process (src/wait.h). The
  * server and its clients do not count each other's spins as load, but at
  * most one of them per CPU spins at a time: the server always may, and a
- * client only while fewer than (CPUs - 1) other clients spin (the others
- * sleep at once). The price is up to spin_ns of CPU time after each burst
- * of requests; a negative value makes the server sleep at once.
+ * client only while fewer than (CPUs - 1) other clients spin. When more
+ * clients than that call back to back, they take turns: one keeps its
+ * place for a turn of 200 µs of calls, the others sleep until it hands
+ * the place on (one wake-up per turn instead of one per call; a call may
+ * then wait for the turns ahead of it, about 200 µs for each client in
+ * line). A client that calls now and then sleeps at once instead. The
+ * price is up to spin_ns of CPU time after each burst of requests; a
+ * negative value makes the server sleep at once.
  */
 typedef struct coord_manager_opts {
     size_t max_key;     /* default 256, at most 65535 */
@@ -245,8 +250,9 @@ COORD_EXTERN int coord_mclient_connect(coord_mclient **out, const char *path,
  * pipe (the client side of the server's spin_ns, see
  * coord_manager_opts): 0 restores the default of 50 µs, a negative value
  * sleeps at once. The polling is polite in the same ways as the server's
- * (and capped with it at one spinner per CPU), and never outlasts the
- * call's deadline. Set both sides to a negative
+ * (and capped with it at one spinner per CPU, with turns when clients
+ * outnumber the CPUs, see coord_manager_opts), and neither it nor a wait
+ * for a turn outlasts the call's deadline. Set both sides to a negative
  * value for the purely
  * blocking round trip (the spectrum's manager_get_block row).
  * Concurrency: like every call on `c`, one thread at a time. Never blocks.
