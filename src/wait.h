@@ -266,7 +266,7 @@ static inline bool coord__spin_gate_taken(struct coord__spinner *s,
  * of their wait, so one SIGKILLed while waiting stops counting when its
  * wait would have ended, as a spin slot does.
  */
-#define COORD__TURN_NS 200000u       /* a turn: back-to-back spinning calls */
+#define COORD__TURN_NS 600000u       /* a turn: back-to-back spinning calls */
 #define COORD__TURN_GAP_NS 50000u    /* calls this close are a stream */
 #define COORD__TURN_RING_NS 2000000u /* a hand-over not taken this long lapses */
 #define COORD__TURN_WAIT_NS 20000000u /* the longest wait for one */
