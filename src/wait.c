@@ -89,12 +89,6 @@ void coord__turn_hand(struct coord__spinset *set, uint32_t i, uint64_t now)
     }
 }
 
-void coord__turn_scatter(struct coord__spinset *set)
-{
-    atomic_fetch_add_explicit(&set->bell, 1, memory_order_seq_cst);
-    coord__futex_wake(&set->bell, INT32_MAX);
-}
-
 uint32_t coord__turn_take(struct coord__spinset *set, uint64_t now,
                           uint64_t until)
 {

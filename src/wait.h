@@ -277,8 +277,6 @@ bool coord__turn_wanted(struct coord__spinset *set, uint64_t now);
 /* Hand member slot `i` (0-based, its window set to now +
  * COORD__TURN_RING_NS by the caller, who held it) to the first waiter. */
 void coord__turn_hand(struct coord__spinset *set, uint32_t i, uint64_t now);
-/* Wake every waiter: no turn to hand on, they sleep their ordinary way. */
-void coord__turn_scatter(struct coord__spinset *set);
 /* The woken waiter's: take the slot handed on. Returns its index + 1, or
  * 0 (none, or another took it). */
 uint32_t coord__turn_take(struct coord__spinset *set, uint64_t now,
@@ -292,10 +290,8 @@ void coord__turn_tend(struct coord__spinset *set, uint64_t now,
  * A ring that woke us sets s->rung. */
 void coord__turn_wait(struct coord__spinner *s, uint64_t until);
 
-/* Give our member slot back, or hand it to a waiter for a turn; `busy`:
- * the CPUs are taken, wake every waiter instead (they sleep their
- * ordinary way). */
-static inline void coord__member_release(struct coord__spinner *s, bool busy)
+/* Give our member slot back, or hand it to a waiter for a turn. */
+static inline void coord__member_release(struct coord__spinner *s)
 {
     _Atomic uint64_t *u = &s->set->slot[s->slot - 1].until;
     uint64_t mine = s->until, now = 0;
@@ -305,13 +301,6 @@ static inline void coord__member_release(struct coord__spinner *s, bool busy)
     s->turn_end = 0;
     if (s->turns) {
         now = coord_clock_ns();
-        if (busy) {
-            atomic_compare_exchange_strong_explicit(u, &mine, 0,
-                                                    memory_order_seq_cst,
-                                                    memory_order_relaxed);
-            coord__turn_scatter(s->set);
-            return;
-        }
         if (coord__turn_wanted(s->set, now)) {
             if (atomic_compare_exchange_strong_explicit(
                     u, &mine, now + COORD__TURN_RING_NS, memory_order_seq_cst,
@@ -337,7 +326,7 @@ static inline void coord__member_release(struct coord__spinner *s, bool busy)
 static inline void coord__member_refused(struct coord__spinner *s)
 {
     if (s->role == COORD__SPIN_MEMBER && s->set && s->turn_end)
-        coord__member_release(s, true);
+        coord__member_release(s);
 }
 
 /* A member's slot for a window ending at `until`: the one it kept from its
@@ -350,7 +339,7 @@ static inline bool coord__member_announce(struct coord__spinner *s,
     if (s->turn_end) {
         if (now >= s->turn_end && coord__turn_wanted(set, now)) {
             /* Our turn is over and a member waits: hand it on. */
-            coord__member_release(s, false);
+            coord__member_release(s);
             s->refused = true;
             return false;
         }
@@ -464,7 +453,7 @@ static inline void coord__spin_end(struct coord__spinner *s)
         return;
     if (s->role == COORD__SPIN_MEMBER) {
         if (!s->turn_end || s->skip)
-            coord__member_release(s, s->skip != 0);
+            coord__member_release(s);
         return;
     }
     atomic_store_explicit(&s->set->slot[s->slot - 1].until, 0,
