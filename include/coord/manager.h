@@ -121,9 +121,9 @@ static inline coord_mval coord_mval_none(void)
  * most one of them per CPU spins at a time: the server always may, and a
  * client only while fewer than (CPUs - 1) other clients spin. When more
  * clients than that call back to back, they take turns: one keeps its
- * place for a turn of 200 µs of calls, the others sleep until it hands
+ * place for a turn of 600 µs of calls, the others sleep until it hands
  * the place on (one wake-up per turn instead of one per call; a call may
- * then wait for the turns ahead of it, about 200 µs for each client in
+ * then wait for the turns ahead of it, about 600 µs for each client in
  * line). A client that calls now and then sleeps at once instead. The
  * price is up to spin_ns of CPU time after each burst of requests; a
  * negative value makes the server sleep at once.
