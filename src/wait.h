@@ -89,9 +89,9 @@
  *    turn on like any other (waking every waiter instead made them all
  *    runnable at once, and the preemptions that followed put most of them
  *    into backoff: 16 clients fell back to 0.16 M gets/s in one run of
- *    five). The lead
- *    hands on a slot that came free without a hand-over (its holder
- *    stopped calling, or died) within COORD__TURN_TEND_NS. Everything is
+ *    five). The lead hands on a slot that came free without a hand-over
+ *    (its holder stopped calling, or died) within COORD__TURN_TEND_NS of
+ *    its idle time. Everything is
  *    bounded: a wait for a turn by COORD__TURN_WAIT_NS and the caller's
  *    deadline, a hand-over nobody took by COORD__TURN_RING_NS, a waiter
  *    SIGKILLed stops counting when its wait would have ended.
@@ -335,8 +335,8 @@ static inline void coord__member_refused(struct coord__spinner *s)
 }
 
 /* A member's slot for a window ending at `until`: the one it kept from its
- * turn, the one handed to it, or a free one. False: none (s->refused):
- * sleep, or wait for a turn. */
+ * turn, or a free one (a slot handed on is taken in coord__spin_begin).
+ * False: none (s->refused): sleep, or wait for a turn. */
 static inline bool coord__member_announce(struct coord__spinner *s,
                                           uint64_t now, uint64_t until)
 {
@@ -491,12 +491,6 @@ static inline bool coord__spin_step(struct coord__spinner *s)
     return true;
 }
 
-/*
- * Poll ready(ctx) for up to spin_ns, by the policy above. True when it
- * held (during the spin, or at the one look made when no spin is
- * allowed); false: go to sleep. `ready` should be cheap and free of side
- * effects; it is inlined when it is a static function.
- */
 /* The polls of a spin that coord__spin_begin started; it ends it. */
 static inline bool coord__spin_poll(struct coord__spinner *s, uint64_t spin_ns,
                                     bool (*ready)(const void *ctx),
@@ -520,6 +514,12 @@ out:
     return ok;
 }
 
+/*
+ * Poll ready(ctx) for up to spin_ns, by the policy above. True when it
+ * held (during the spin, or at the one look made when no spin is
+ * allowed); false: go to sleep. `ready` should be cheap and free of side
+ * effects; it is inlined when it is a static function.
+ */
 static inline bool coord__spin_until(struct coord__spinner *s,
                                      uint64_t spin_ns,
                                      bool (*ready)(const void *ctx),
