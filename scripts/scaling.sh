@@ -6,7 +6,7 @@
 #   queue    producers x consumers 1,2,4,8 x 1,2,4,8, 8-byte and 64-byte messages (1->1 included);
 #            1,4,16,64 sleeping consumers fed one message at a time
 #   pool     workers 1,2,4,8,15: map and streaming
-#   manager  clients 1,2,4,8,16 (coord_bench, and peer-bench mgrlat when it builds); 64 and 1,024 idle connections
+#   manager  clients 1,2,4,8,16,32 (32: more clients than member slots, so turns) (coord_bench, and peer-bench mgrlat when it builds); 64 and 1,024 idle connections
 #   search   workers 1,2,4,8,15, one-shot and persistent (Example 27.1's shape)
 #   primes   coord primes --vs-python --json (Example 27.1, fork-to-join and persistent)
 #   peers    peer-bench qpeer (coord_queue beside Concurrency Kit's ck_ring) and poolbench
@@ -75,7 +75,7 @@ if [ "$quick" = 1 ]; then
   sides=1,2; sizes="8"; qsecs=1; workers=1,2; clients=1,2; runs=3; psecs=1; prange=20000
   mgr_secs=0.2; qpeer_cases=1x1,1x2; qpeer_secs=0.1
 else
-  sides=1,2,4,8; sizes="8 64"; qsecs=16; workers=1,2,4,8,15; clients=1,2,4,8,16; runs=5
+  sides=1,2,4,8; sizes="8 64"; qsecs=16; workers=1,2,4,8,15; clients=1,2,4,8,16,32; runs=5
   psecs=8; prange=100000; mgr_secs=1; qpeer_cases=1x1,1x2,1x4,2x2,4x4,8x8; qpeer_secs=0.5
 fi
 
