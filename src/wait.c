@@ -139,12 +139,12 @@ void coord__turn_tend(struct coord__spinset *set, uint64_t now, uint64_t *at)
         coord__turn_hand(set, i - 1, now);
 }
 
-void coord__turn_wait(struct coord__spinner *s, uint64_t until)
+bool coord__turn_wait(struct coord__spinner *s, uint64_t until)
 {
     struct coord__spinset *set = s->set;
     uint64_t now = coord_clock_ns();
     if (now >= until)
-        return;
+        return true;
     uint32_t bell = atomic_load_explicit(&set->bell, memory_order_seq_cst);
     /* Announce ourselves: an entry whose wait has ended, from our pid's. */
     uint32_t first = (uint32_t)getpid() % COORD__SPINSET_SLOTS, mine = 0;
@@ -159,9 +159,14 @@ void coord__turn_wait(struct coord__spinner *s, uint64_t until)
     }
     /* (Every entry taken: we wait unannounced; the others are seen.) */
     atomic_thread_fence(memory_order_seq_cst);
+    bool moved = true;
     while (!free_slot(set, coord_clock_ns())) {
-        if (coord__futex_wait(&set->bell, bell, until) == COORD_ETIMEDOUT)
+        if (coord__futex_wait(&set->bell, bell, until) == COORD_ETIMEDOUT) {
+            /* Others' turns move the bell too (one hand-over, one move). */
+            moved = atomic_load_explicit(&set->bell, memory_order_seq_cst) !=
+                    bell;
             break;
+        }
         if (atomic_load_explicit(&set->bell, memory_order_seq_cst) != bell) {
             s->rung = true;
             break;
@@ -173,4 +178,5 @@ void coord__turn_wait(struct coord__spinner *s, uint64_t until)
                                                 memory_order_relaxed,
                                                 memory_order_relaxed);
     }
+    return moved;
 }

@@ -195,6 +195,7 @@ struct coord__spinner {
     bool rung;        /* a ring woke us: the slot it freed is ours */
     uint64_t asked;   /* clock at the previous spin_begin's look */
     uint64_t turn_end; /* the end of the turn we hold (0: none) */
+    uint64_t shun_until; /* no waits for a turn before this (5.) */
     struct coord__spinset *set; /* spinners on the same object, or NULL */
 };
 
@@ -276,6 +277,11 @@ static inline bool coord__spin_gate_taken(struct coord__spinner *s,
 #define COORD__TURN_RING_NS 2000000u /* a hand-over not taken this long lapses */
 #define COORD__TURN_WAIT_NS 20000000u /* the longest wait for one */
 #define COORD__TURN_TEND_NS 20000u   /* the lead looks this often */
+/* A wait for a turn that saw no turn handed on at all in its
+ * COORD__TURN_WAIT_NS (the slots held for good: a member that never hands
+ * its turn on, or values nobody wrote) makes that member sleep the
+ * ordinary way, without waiting for turns, this long. */
+#define COORD__TURN_SHUN_NS 250000000u
 
 /* Somebody waits for a turn (an open entry in `wanted`). */
 bool coord__turn_wanted(struct coord__spinset *set, uint64_t now);
@@ -292,8 +298,9 @@ uint32_t coord__turn_take(struct coord__spinset *set, uint64_t now,
 void coord__turn_tend(struct coord__spinset *set, uint64_t now,
                       uint64_t *at);
 /* Wait (asleep) for a turn: until a ring, a free member slot, or `until`.
- * A ring that woke us sets s->rung. */
-void coord__turn_wait(struct coord__spinner *s, uint64_t until);
+ * A ring that woke us sets s->rung. Returns false when it waited until
+ * `until` and saw no turn handed on to anybody meanwhile (stuck). */
+bool coord__turn_wait(struct coord__spinner *s, uint64_t until);
 
 /* Give our member slot back, or hand it to a waiter for a turn. */
 static inline void coord__member_release(struct coord__spinner *s)
@@ -555,13 +562,19 @@ static inline bool coord__spin_member(struct coord__spinner *s,
 {
     if (coord__spin_until(s, spin_ns, ready, ctx))
         return true;
-    if (!s->turns || !(s->refused || s->gated) || !s->streaming)
+    if (!s->turns || !(s->refused || s->gated) || !s->streaming ||
+        s->asked < s->shun_until)
         return false;
     uint64_t end = s->asked + COORD__TURN_WAIT_NS;
     if (end > give_up)
         end = give_up;
     do {
-        coord__turn_wait(s, end);
+        if (!coord__turn_wait(s, end) &&
+            end == s->asked + COORD__TURN_WAIT_NS) {
+            /* No turn moved in all that time: stop waiting for them. */
+            s->shun_until = end + COORD__TURN_SHUN_NS;
+            return ready(ctx);
+        }
         /* Take the turn even when the reply is there already. */
         if (coord__spin_begin(s, spin_ns))
             return coord__spin_poll(s, spin_ns, ready, ctx);

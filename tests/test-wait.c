@@ -859,6 +859,61 @@ TEST(wait_turn_take_once_and_only_a_member_slot)
     munmap(set, sizeof *set);
 }
 
+static bool never_ready(const void *ctx)
+{
+    (void)ctx;
+    return false;
+}
+
+static int bell_mover(void *arg)
+{
+    struct turn_box *b = arg;
+    atomic_store(&b->holding, 1);
+    for (int i = 0; i < 600000; i++) { /* others' hand-overs (killed) */
+        atomic_fetch_add(&b->set->bell, 1);
+        usleep(1000);
+    }
+    return 0;
+}
+
+/* Member slots held for good (values nobody wrote, or a holder that never
+ * hands on): a streaming member waits for a turn once, up to its bound,
+ * then stops waiting for turns for COORD__TURN_SHUN_NS; while others'
+ * turns move the bell, a wait that runs out is congestion, not that. */
+TEST(wait_turn_stuck_slots_stop_the_waiting)
+{
+    if (coord__spin_cpus() < 2)
+        SKIP("one CPU: no member slot");
+    struct turn_box *b = turn_box_new();
+    take_members(b->set, 0);
+    struct coord__spinner s = turn_member(b->set);
+    s.asked = coord_clock_ns(); /* its previous call ended just now */
+    uint64_t t0 = coord_clock_ns();
+    ASSERT_FALSE(coord__spin_member(&s, COORD__SPIN_DEFAULT_NS, never_ready,
+                                    NULL, UINT64_MAX));
+    ASSERT_TRUE(coord_clock_ns() - t0 >= COORD__TURN_WAIT_NS);
+    uint64_t shun = s.shun_until;
+    ASSERT_TRUE(shun > coord_clock_ns());
+    /* The next call sleeps the caller's way at once: a second wait that
+     * ran out would have moved shun_until on. */
+    s.asked = coord_clock_ns();
+    ASSERT_FALSE(coord__spin_member(&s, COORD__SPIN_DEFAULT_NS, never_ready,
+                                    NULL, UINT64_MAX));
+    ASSERT_EQ_U(s.shun_until, shun);
+    ASSERT_FALSE(coord__turn_wanted(b->set, coord_clock_ns()));
+    /* Turns moving elsewhere: waiting out the bound is no reason to stop. */
+    struct coord__spinner w = turn_member(b->set);
+    pid_t pid = test_fork(bell_mover, b);
+    WAIT_FOR(atomic_load(&b->holding) == 1, 20000);
+    w.asked = coord_clock_ns();
+    ASSERT_FALSE(coord__spin_member(&w, COORD__SPIN_DEFAULT_NS, never_ready,
+                                    NULL, UINT64_MAX));
+    ASSERT_EQ_U(w.shun_until, 0);
+    ASSERT_EQ(kill(pid, SIGKILL), 0);
+    test_wait(pid, 30000);
+    turn_box_free(b);
+}
+
 static int streaming_client(void *arg)
 {
     const char *path = arg;
@@ -924,6 +979,7 @@ TEST(wait_manager_clients_take_turns_one_killed)
     X(wait_turn_waiter_killed_stops_counting)                                  \
     X(wait_turn_lead_hands_on_a_dead_holders_slot)                             \
     X(wait_turn_take_once_and_only_a_member_slot)                              \
+    X(wait_turn_stuck_slots_stop_the_waiting)                                  \
     X(wait_manager_clients_take_turns_one_killed)
 #define HELPER_LIST(X)
 TEST_MAIN()
