@@ -568,16 +568,26 @@ TEST(wait_manager_shares_its_spinset)
     ASSERT_TRUE(coord__mspin_open("/nonexistent/coord.sock") == NULL);
 }
 
+/* A client getting d/k `n` times back to back: each get must find 42, or
+ * (found false) nothing. */
+struct getter {
+    const char *path;
+    int n;
+    bool found;
+};
+
 static int getter_child(void *arg)
 {
-    const char *path = arg;
+    const struct getter *g = arg;
     coord_mclient *c;
-    if (coord_mclient_connect(&c, path, 20000))
+    if (coord_mclient_connect(&c, g->path, 20000))
         return 2;
     coord_mval v;
-    for (int i = 0; i < 3000; i++)
-        if (coord_mclient_get(c, "d", "k", &v, 20000) != COORD_ENOTFOUND)
+    for (int i = 0; i < g->n; i++) {
+        int r = coord_mclient_get(c, "d", "k", &v, 20000);
+        if (g->found ? r != 0 || v.i != 42 : r != COORD_ENOTFOUND)
             return 3;
+    }
     coord_mclient_close(c);
     return 0;
 }
@@ -597,9 +607,10 @@ TEST(wait_manager_spins_at_most_one_per_cpu)
     int n = 2 * cpus + 2;
     if (n > 34)
         n = 34;
+    struct getter g = {path, 3000, false};
     pid_t pids[34];
     for (int i = 0; i < n; i++)
-        pids[i] = test_fork(getter_child, (void *)path);
+        pids[i] = test_fork(getter_child, &g);
     /* Look until every client is done (each is bounded by its deadlines). */
     uint32_t most = 0, stray = 0;
     int failed = 0;
@@ -914,20 +925,6 @@ TEST(wait_turn_stuck_slots_stop_the_waiting)
     turn_box_free(b);
 }
 
-static int streaming_client(void *arg)
-{
-    const char *path = arg;
-    coord_mclient *c;
-    if (coord_mclient_connect(&c, path, 20000))
-        return 2;
-    coord_mval v;
-    for (int i = 0; i < 20000; i++)
-        if (coord_mclient_get(c, "d", "k", &v, 20000) || v.i != 42)
-            return 3;
-    coord_mclient_close(c);
-    return 0;
-}
-
 /* More streaming clients than CPUs take turns; one SIGKILLed in the
  * middle (holding a turn or waiting for one) holds nobody up: every other
  * client finishes, every get right. */
@@ -944,9 +941,10 @@ TEST(wait_manager_clients_take_turns_one_killed)
     int n = coord__spin_cpus() + 4;
     if (n > 20)
         n = 20;
+    struct getter g = {path, 20000, true};
     pid_t pids[20] = {0};
     for (int i = 0; i < n; i++)
-        pids[i] = test_fork(streaming_client, (void *)path);
+        pids[i] = test_fork(getter_child, &g);
     usleep(20000);
     kill(pids[1], SIGKILL);
     int failed = 0;
