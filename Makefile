@@ -51,7 +51,8 @@ check-loop: build
 	  ctest -j 2 --output-on-failure $(CTEST_FLAGS) || exit 1; done
 
 # The torture suite (tests/torture/): SIGKILLs into a pool and a queue,
-# abuse of a manager; prints its counts as a closing table. TORTURE=short
+# abuse of a manager, then streaming manager clients SIGKILLed while they
+# take turns; prints its counts as a closing table. TORTURE=short
 # for the CI length (about a minute on 2 cores).
 torture: build
 	cd $(BUILD) && COORD_TORTURE=$${TORTURE:-full} ctest -L torture --output-on-failure -V

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* torture-manager.c: garbage, half frames, idle connections and killed clients, while a healthy client keeps getting answers. */
+/* torture-manager.c: garbage, half frames, idle connections and killed clients, then streaming clients killed while they take turns, while a healthy client keeps getting answers. */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -24,6 +24,7 @@
 struct mshared {
     atomic_int stop;
     _Atomic uint64_t garbage, half, idle_closed, refused, killed_clients;
+    _Atomic uint64_t killed_streamers; /* the turns phase's kills */
     _Atomic uint64_t not_closed; /* connections the server kept too long */
 };
 
@@ -190,6 +191,45 @@ static int killer_abuser(void *arg)
     return 0;
 }
 
+/* A client getting back to back through its mailbox (so it takes turns
+ * with the others when they outnumber the CPUs), to be SIGKILLed anywhere:
+ * holding a turn, waiting for one, or handing one on. */
+static int stream_client(void *arg)
+{
+    struct mctx *c = arg;
+    coord_mclient *m;
+    if (coord_mclient_connect(&m, c->path, CALL_MS) != 0)
+        return 0;
+    coord_mval v;
+    for (;;)
+        coord_mclient_get(m, "healthy", "n", &v, CALL_MS);
+}
+
+/* Keeps `STREAMERS` stream clients alive, SIGKILLing one at random every
+ * 0-20 ms and starting another in its place. */
+#define STREAMERS 6
+static int streamer_killer(void *arg)
+{
+    struct mctx *c = arg;
+    uint64_t rnd = c->seed;
+    pid_t live[STREAMERS];
+    for (int i = 0; i < STREAMERS; i++)
+        live[i] = tt_fork(stream_client, c);
+    while (!atomic_load(&c->sh->stop)) {
+        tt_sleep_us((unsigned)(tt_rand(&rnd) % 20000));
+        int i = (int)(tt_rand(&rnd) % STREAMERS);
+        kill(live[i], SIGKILL);
+        if (tt_wait(live[i], 10000) != -1)
+            atomic_fetch_add(&c->sh->killed_streamers, 1);
+        live[i] = tt_fork(stream_client, c);
+    }
+    for (int i = 0; i < STREAMERS; i++) {
+        kill(live[i], SIGKILL);
+        tt_wait(live[i], 10000);
+    }
+    return 0;
+}
+
 /* Connect, retrying while the server refuses, for at most ms. */
 static int connect_within(coord_mclient **out, const char *path, int ms)
 {
@@ -286,6 +326,19 @@ void tt_manager(const struct tt_plan *plan, struct tt_row *r)
     for (int i = 0; i < NA; i++)
         if (tt_wait(pid[i], 30000) == -1)
             r->hangs++;
+    /* Turns (src/wait.h, 5.): the healthy client streams beside STREAMERS
+     * stream clients (more than the member slots on a machine with fewer
+     * than STREAMERS + 2 CPUs), one of them SIGKILLed and replaced every
+     * 0-20 ms; every answer must come, and be right. */
+    atomic_store(&sh->stop, 0);
+    struct mctx sctx = {sh, path, plan->seed ^ 0x5eedu, false};
+    pid_t streamers = tt_fork(streamer_killer, &sctx);
+    end = coord_clock_ns() + (uint64_t)plan->manager_ms * 1000000 / 4;
+    while (coord_clock_ns() < end)
+        healthy_step(c, &expect, r);
+    atomic_store(&sh->stop, 1);
+    if (tt_wait(streamers, 60000) == -1)
+        r->hangs++;
     /* The abuse is over: its connections go (at the deadline at most), and
      * the healthy client is still served. */
     coord_manager_stats st;
@@ -307,19 +360,22 @@ void tt_manager(const struct tt_plan *plan, struct tt_row *r)
     else
         r->wrong++;
     coord_mclient_close(c);
-    r->kills = atomic_load(&sh->killed_clients);
+    r->kills = atomic_load(&sh->killed_clients) +
+               atomic_load(&sh->killed_streamers);
     r->wrong += atomic_load(&sh->not_closed);
     snprintf(r->note, sizeof r->note,
              "max_clients %d, deadlines %d ms: %llu garbage and %llu half "
              "frames closed, %llu idle closed, %llu refusals, fresh clients "
-             "%llu in / %llu kept out 5 s, server saw %llu malformed",
+             "%llu in / %llu kept out 5 s, server saw %llu malformed; "
+             "then %llu streaming clients killed beside the healthy one",
              MAX_CLIENTS, DEADLINE_MS,
              (unsigned long long)atomic_load(&sh->garbage),
              (unsigned long long)atomic_load(&sh->half),
              (unsigned long long)atomic_load(&sh->idle_closed),
              (unsigned long long)atomic_load(&sh->refused),
              (unsigned long long)fresh_ok, (unsigned long long)fresh_late,
-             (unsigned long long)st.malformed);
+             (unsigned long long)st.malformed,
+             (unsigned long long)atomic_load(&sh->killed_streamers));
     rc = coord_manager_stop(m, 10000);
     if (rc) {
         fprintf(stderr, "torture manager: stop: %s\n", coord_err_name(rc));

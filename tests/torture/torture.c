@@ -140,8 +140,9 @@ static void usage(void)
     printf("usage: coord_torture [--short | --full] [--seed N] "
            "[--pass pool|queue|manager]\n\n"
            "SIGKILLs a running pool's workers, a queue's producers and "
-           "consumers, and\nabuses a manager, checking that nothing is lost, "
-           "duplicated or hung and that\nnothing is left behind. "
+           "consumers, and\nabuses a manager (then kills its streaming "
+           "clients while they take turns),\nchecking that nothing is lost, "
+           "duplicated or hung and that nothing is left\nbehind. "
            "COORD_TORTURE=short|full chooses the length when no\nflag does "
            "(short: about a minute on 2 cores; full: >= 1,000 pool kills).\n"
            "Exit status 0 when every count that must be 0 is 0.\n");
