@@ -159,12 +159,10 @@ bool coord__turn_wait(struct coord__spinner *s, uint64_t until)
     }
     /* (Every entry taken: we wait unannounced; the others are seen.) */
     atomic_thread_fence(memory_order_seq_cst);
-    bool moved = true;
+    bool ended = false;
     while (!free_slot(set, coord_clock_ns())) {
         if (coord__futex_wait(&set->bell, bell, until) == COORD_ETIMEDOUT) {
-            /* Others' turns move the bell too (one hand-over, one move). */
-            moved = atomic_load_explicit(&set->bell, memory_order_seq_cst) !=
-                    bell;
+            ended = true;
             break;
         }
         if (atomic_load_explicit(&set->bell, memory_order_seq_cst) != bell) {
@@ -178,5 +176,5 @@ bool coord__turn_wait(struct coord__spinner *s, uint64_t until)
                                                 memory_order_relaxed,
                                                 memory_order_relaxed);
     }
-    return moved;
+    return !ended;
 }

@@ -298,8 +298,8 @@ uint32_t coord__turn_take(struct coord__spinset *set, uint64_t now,
 void coord__turn_tend(struct coord__spinset *set, uint64_t now,
                       uint64_t *at);
 /* Wait (asleep) for a turn: until a ring, a free member slot, or `until`.
- * A ring that woke us sets s->rung. Returns false when it waited until
- * `until` and saw no turn handed on to anybody meanwhile (stuck). */
+ * A ring that woke us sets s->rung. Returns false when it ran to `until`
+ * (whether turns moved meanwhile, the bell says). */
 bool coord__turn_wait(struct coord__spinner *s, uint64_t until);
 
 /* Give our member slot back, or hand it to a waiter for a turn. */
@@ -568,10 +568,14 @@ static inline bool coord__spin_member(struct coord__spinner *s,
     uint64_t end = s->asked + COORD__TURN_WAIT_NS;
     if (end > give_up)
         end = give_up;
+    uint32_t bell = atomic_load_explicit(&s->set->bell, memory_order_relaxed);
     do {
         if (!coord__turn_wait(s, end) &&
-            end == s->asked + COORD__TURN_WAIT_NS) {
-            /* No turn moved in all that time: stop waiting for them. */
+            end == s->asked + COORD__TURN_WAIT_NS &&
+            atomic_load_explicit(&s->set->bell, memory_order_relaxed) ==
+                bell) {
+            /* No turn moved in all that time (one hand-over, one move of
+             * the bell): stop waiting for them. */
             s->shun_until = end + COORD__TURN_SHUN_NS;
             return ready(ctx);
         }
