@@ -24,6 +24,15 @@ int coord__load_sample(uint64_t now, int *cpus)
     return atomic_load_explicit(&sample_run, memory_order_relaxed);
 }
 
+/* One past the last member slot for `cpus` CPUs (slot 0 is the lead's;
+ * members use 1 .. cpus - 1, at most the set's slots). */
+static uint32_t member_end(int cpus)
+{
+    return cpus < 1 ? 1
+           : (uint32_t)cpus > COORD__SPINSET_SLOTS ? COORD__SPINSET_SLOTS
+                                                 : (uint32_t)cpus;
+}
+
 uint32_t coord__spinset_count(struct coord__spinset *set, uint64_t now)
 {
     uint32_t n = 0;
@@ -44,9 +53,7 @@ int coord__spin_cpus(void)
 uint32_t coord__spinset_claim(struct coord__spinset *set, int cpus,
                               uint64_t now, uint64_t until)
 {
-    uint32_t n = cpus < 1 ? 1
-                 : (uint32_t)cpus > COORD__SPINSET_SLOTS ? COORD__SPINSET_SLOTS
-                                                       : (uint32_t)cpus;
+    uint32_t n = member_end(cpus);
     for (uint32_t i = 1; i < n; i++) {
         _Atomic uint64_t *u = &set->slot[i].until;
         uint64_t old = atomic_load_explicit(u, memory_order_relaxed);
@@ -70,8 +77,13 @@ bool coord__turn_wanted(struct coord__spinset *set, uint64_t now)
     return false;
 }
 
-void coord__turn_hand(struct coord__spinset *set, uint32_t i, uint64_t now)
+void coord__turn_hand(struct coord__spinset *set, uint32_t i,
+                      uint64_t expected, uint64_t now)
 {
+    if (!atomic_compare_exchange_strong_explicit(
+            &set->slot[i].until, &expected, now + COORD__TURN_RING_NS,
+            memory_order_seq_cst, memory_order_relaxed))
+        return; /* another member's now */
     uint64_t at = now ? now : 1;
     atomic_store_explicit(&set->handed, i + 1, memory_order_relaxed);
     atomic_store_explicit(&set->rung_at, at, memory_order_seq_cst);
@@ -110,10 +122,7 @@ uint32_t coord__turn_take(struct coord__spinset *set, uint64_t now,
 /* A member slot whose window has ended: its index + 1, or 0. */
 static uint32_t free_slot(struct coord__spinset *set, uint64_t now)
 {
-    int cpus = coord__spin_cpus();
-    uint32_t n = cpus < 1 ? 1
-                 : (uint32_t)cpus > COORD__SPINSET_SLOTS ? COORD__SPINSET_SLOTS
-                                                       : (uint32_t)cpus;
+    uint32_t n = member_end(coord__spin_cpus());
     for (uint32_t i = 1; i < n; i++)
         if (atomic_load_explicit(&set->slot[i].until, memory_order_seq_cst) <=
             now)
@@ -131,12 +140,10 @@ void coord__turn_tend(struct coord__spinset *set, uint64_t now, uint64_t *at)
     uint32_t i = free_slot(set, now);
     if (!i)
         return;
-    _Atomic uint64_t *u = &set->slot[i - 1].until;
-    uint64_t old = atomic_load_explicit(u, memory_order_relaxed);
-    if (old <= now && atomic_compare_exchange_strong_explicit(
-                          u, &old, now + COORD__TURN_RING_NS,
-                          memory_order_seq_cst, memory_order_relaxed))
-        coord__turn_hand(set, i - 1, now);
+    uint64_t old = atomic_load_explicit(&set->slot[i - 1].until,
+                                        memory_order_relaxed);
+    if (old <= now)
+        coord__turn_hand(set, i - 1, old, now);
 }
 
 bool coord__turn_wait(struct coord__spinner *s, uint64_t until)

@@ -285,9 +285,11 @@ static inline bool coord__spin_gate_taken(struct coord__spinner *s,
 
 /* Somebody waits for a turn (an open entry in `wanted`). */
 bool coord__turn_wanted(struct coord__spinset *set, uint64_t now);
-/* Hand member slot `i` (0-based, its window set to now +
- * COORD__TURN_RING_NS by the caller, who held it) to the first waiter. */
-void coord__turn_hand(struct coord__spinset *set, uint32_t i, uint64_t now);
+/* If member slot `i` (0-based) still holds `expected` (the caller's
+ * window, or an ended one), reserve it (its window set to now +
+ * COORD__TURN_RING_NS) and hand it to the first waiter. */
+void coord__turn_hand(struct coord__spinset *set, uint32_t i,
+                      uint64_t expected, uint64_t now);
 /* The woken waiter's: take the slot handed on. Returns its index + 1, or
  * 0 (none, or another took it). */
 uint32_t coord__turn_take(struct coord__spinset *set, uint64_t now,
@@ -306,32 +308,21 @@ bool coord__turn_wait(struct coord__spinner *s, uint64_t until);
 static inline void coord__member_release(struct coord__spinner *s)
 {
     _Atomic uint64_t *u = &s->set->slot[s->slot - 1].until;
-    uint64_t mine = s->until, now = 0;
+    uint64_t mine = s->until, now = s->turns ? coord_clock_ns() : 0;
     uint32_t i = s->slot - 1;
     s->slot = 0;
     s->until = 0;
     s->turn_end = 0;
-    if (s->turns) {
-        now = coord_clock_ns();
-        if (coord__turn_wanted(s->set, now)) {
-            if (atomic_compare_exchange_strong_explicit(
-                    u, &mine, now + COORD__TURN_RING_NS, memory_order_seq_cst,
-                    memory_order_relaxed))
-                coord__turn_hand(s->set, i, now);
-            return;
-        }
+    if (s->turns && coord__turn_wanted(s->set, now)) {
+        coord__turn_hand(s->set, i, mine, now);
+        return;
     }
+    /* A waiter that came meanwhile (see above) gets the slot after all. */
     if (atomic_compare_exchange_strong_explicit(u, &mine, 0,
                                                 memory_order_seq_cst,
                                                 memory_order_relaxed) &&
-        s->turns && coord__turn_wanted(s->set, now)) {
-        /* A waiter came meanwhile (see above): hand the slot after all. */
-        uint64_t zero = 0;
-        if (atomic_compare_exchange_strong_explicit(
-                u, &zero, now + COORD__TURN_RING_NS, memory_order_seq_cst,
-                memory_order_relaxed))
-            coord__turn_hand(s->set, i, now);
-    }
+        s->turns && coord__turn_wanted(s->set, now))
+        coord__turn_hand(s->set, i, 0, now);
 }
 
 /* A spin refused by the backoff or the gate: a member keeps no slot. */

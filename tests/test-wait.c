@@ -706,6 +706,18 @@ static void turn_box_free(struct turn_box *b)
     munmap(b, sizeof *b);
 }
 
+/* A member of b's spinset that took member slot 1 (index + 1 = 2) and
+ * kept it past its call, as one on a turn does. */
+static struct coord__spinner holding_member(struct turn_box *b)
+{
+    struct coord__spinner a = turn_member(b->set);
+    ASSERT_TRUE(coord__spin_begin(&a, COORD__SPIN_MAX_NS));
+    ASSERT_EQ(a.slot, 2);
+    coord__spin_end(&a);
+    ASSERT_EQ(a.slot, 2); /* kept over the gap to the next call */
+    return a;
+}
+
 /* A member keeps its slot across calls while its turn lasts, even with a
  * member waiting; when the turn is over it hands the slot to the waiter
  * (asleep in another process), which takes it without a claim. */
@@ -714,11 +726,7 @@ TEST(wait_turn_kept_across_calls_then_handed_on)
     if (coord__spin_cpus() < 2)
         SKIP("one CPU: no member slot");
     struct turn_box *b = turn_box_new();
-    struct coord__spinner a = turn_member(b->set);
-    ASSERT_TRUE(coord__spin_begin(&a, COORD__SPIN_MAX_NS));
-    ASSERT_EQ(a.slot, 2);
-    coord__spin_end(&a);
-    ASSERT_EQ(a.slot, 2); /* kept over the gap to the next call */
+    struct coord__spinner a = holding_member(b);
     ASSERT_TRUE(atomic_load(&b->set->slot[1].until) > coord_clock_ns());
     take_members(b->set, 1);
     pid_t pid = test_fork(turn_waiter, b);
@@ -756,9 +764,7 @@ TEST(wait_turn_handed_to_nobody_is_undone)
     if (coord__spin_cpus() < 2)
         SKIP("one CPU: no member slot");
     struct turn_box *b = turn_box_new();
-    struct coord__spinner a = turn_member(b->set);
-    ASSERT_TRUE(coord__spin_begin(&a, COORD__SPIN_MAX_NS));
-    coord__spin_end(&a);
+    struct coord__spinner a = holding_member(b);
     /* A waiter's entry, but nobody asleep. */
     atomic_store(&b->set->wanted[7], coord_clock_ns() + 60000000000ull);
     a.turn_end = 1;
