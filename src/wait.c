@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* wait.c: the wait policy's shared parts: the process-wide load sample, the spinset count and a member's slot claim. */
+/* wait.c: the wait policy's shared parts: the process-wide load sample, the spinset count, a member's slot claim, its nap, and turns. */
+#include <time.h>
+
 #include "wait.h"
 
 /* The last sample, shared by every waiting party of this process: one read
@@ -132,6 +134,10 @@ static uint32_t free_slot(struct coord__spinset *set, uint64_t now)
 
 void coord__turn_tend(struct coord__spinset *set, uint64_t now, uint64_t *at)
 {
+    int cpu = sched_getcpu();
+    uint32_t here = cpu < 0 ? 0 : (uint32_t)cpu + 1;
+    if (atomic_load_explicit(&set->lead_cpu, memory_order_relaxed) != here)
+        atomic_store_explicit(&set->lead_cpu, here, memory_order_relaxed);
     if (now - *at < COORD__TURN_TEND_NS)
         return;
     *at = now;
@@ -184,4 +190,19 @@ bool coord__turn_wait(struct coord__spinner *s, uint64_t until)
                                                 memory_order_relaxed);
     }
     return !ended;
+}
+
+bool coord__spin_nap(struct coord__spinner *s, uint64_t now)
+{
+    uint32_t lead = atomic_load_explicit(&s->set->lead_cpu,
+                                         memory_order_relaxed);
+    int cpu = sched_getcpu();
+    if (lead == 0 || cpu < 0 || (uint32_t)cpu + 1 != lead)
+        return false;
+    struct timespec d = {0, COORD__NAP_NS};
+    nanosleep(&d, NULL);
+    s->nap_at = now;
+    /* Our own sleep, not a CPU lost: the next step measures from here. */
+    s->last = coord_clock_ns();
+    return true;
 }

@@ -35,6 +35,17 @@
  *    at once). Not yielding at all would starve a peer sharing our CPU for
  *    the whole spin, so a spin polls alone for COORD__SPIN_SOLO_NS, yields
  *    once (a peer on this CPU runs), then polls to the end of its window.
+ *    A member (below) whose yield would go to its own lead naps instead:
+ *    the scheduler sometimes wakes a member onto the CPU where the lead
+ *    spins while the other CPU idles, and then moves neither (both ran
+ *    moments ago, "cache hot"), so the two took turns on one CPU, one
+ *    yield each per ~15 µs, for whole turns (perf sched: 1,700-3,000 such
+ *    slices per half second of 16 manager clients on 2 CPUs). A short
+ *    sleep instead of the yield (COORD__NAP_NS, ~60 µs with the timer's
+ *    slack) ends it: the wake-up puts the member on an idle CPU when there
+ *    is one. At most once per COORD__NAP_EVERY_NS, so a member pinned to
+ *    its lead's CPU pays a bounded price; the lead publishes its CPU in the
+ *    spinset on its idle passes (a member on its CPU makes it idle).
  *
  * 2. Only while a CPU is free for it. A spin starts only while the
  *    runnable tasks (/proc/loadavg, sampled at most every
@@ -146,6 +157,7 @@ struct coord__spinset {
     alignas(COORD__CACHE_LINE) _Atomic uint32_t bell; /* + 1 per ring */
     _Atomic uint32_t handed;  /* the slot (+ 1) the last ring handed on */
     _Atomic uint64_t rung_at; /* that ring, not taken yet (0: none) */
+    _Atomic uint32_t lead_cpu; /* the CPU the lead last idled on, + 1 (0: unknown) */
 
     /* Members waiting for a turn: the end of each one's wait. */
     alignas(COORD__CACHE_LINE) _Atomic uint64_t wanted[COORD__SPINSET_SLOTS];
@@ -196,6 +208,7 @@ struct coord__spinner {
     uint64_t asked;   /* clock at the previous spin_begin's look */
     uint64_t turn_end; /* the end of the turn we hold (0: none) */
     uint64_t shun_until; /* no waits for a turn before this (5.) */
+    uint64_t nap_at;     /* clock at our last nap (1., a member on the lead's CPU) */
     struct coord__spinset *set; /* spinners on the same object, or NULL */
 };
 
@@ -283,6 +296,13 @@ static inline bool coord__spin_gate_taken(struct coord__spinner *s,
  * ordinary way, without waiting for turns, this long. */
 #define COORD__TURN_SHUN_NS 250000000u
 
+/* A member's nap (1. above): when its CPU is the one its lead last idled
+ * on, sleep COORD__NAP_NS and return true (s->nap_at, s->last: now);
+ * false: not on the lead's CPU (or it is unknown), yield as usual. */
+#define COORD__NAP_NS 1000u
+#define COORD__NAP_EVERY_NS 1000000u
+bool coord__spin_nap(struct coord__spinner *s, uint64_t now);
+
 /* Somebody waits for a turn (an open entry in `wanted`). */
 bool coord__turn_wanted(struct coord__spinset *set, uint64_t now);
 /* If member slot `i` (0-based) still holds `expected` (the caller's
@@ -294,9 +314,10 @@ void coord__turn_hand(struct coord__spinset *set, uint32_t i,
  * 0 (none, or another took it). */
 uint32_t coord__turn_take(struct coord__spinset *set, uint64_t now,
                           uint64_t until);
-/* The lead's part: hand a member slot that came free without a hand-over
- * (its holder stopped calling, lost its CPU or died) to a waiter. At most
- * once per COORD__TURN_TEND_NS; `*at` is the lead's clock of its last look. */
+/* The lead's part, on each of its idle passes: publish its CPU (1. above),
+ * and hand a member slot that came free without a hand-over (its holder
+ * stopped calling, lost its CPU or died) to a waiter, at most once per
+ * COORD__TURN_TEND_NS; `*at` is the lead's clock of its last look. */
 void coord__turn_tend(struct coord__spinset *set, uint64_t now,
                       uint64_t *at);
 /* Wait (asleep) for a turn: until a ring, a free member slot, or `until`.
@@ -426,10 +447,12 @@ static inline bool coord__spin_begin(struct coord__spinner *s,
         s->taken = coord__spin_gate_taken(s, now);
         s->sample_at = now + COORD__SPIN_SAMPLE_NS;
     }
-    /* While members of ours wait for a turn, a spin replaces one of them
+    /* While members of ours wait for a turn, a member's spin replaces one
+     * of them, and the lead's is what the member on its turn waits for
      * (5. above): the gate does not apply. */
     if (s->taken && !in_turn &&
-        !(s->turns && coord__turn_wanted(s->set, now))) {
+        !((s->turns || (s->role == COORD__SPIN_LEAD && s->set)) &&
+          coord__turn_wanted(s->set, now))) {
         coord__member_refused(s);
         s->gated = true;
         return false;
@@ -484,6 +507,9 @@ static inline bool coord__spin_step(struct coord__spinner *s)
     s->last = now; /* the gap the next step measures includes a yield */
     if (!s->yielded && now - s->start >= COORD__SPIN_SOLO_NS) {
         s->yielded = true;
+        if (s->role == COORD__SPIN_MEMBER && s->set &&
+            now - s->nap_at >= COORD__NAP_EVERY_NS && coord__spin_nap(s, now))
+            return true;
         sched_yield();
     }
     return true;

@@ -641,6 +641,107 @@ TEST(wait_manager_spins_at_most_one_per_cpu)
     census_check(&r);
 }
 
+/* The lead (a manager's server) spins past the load gate while members
+ * wait for a turn (wait.h, 5.): the member on its turn waits for it, and
+ * the gate's count was our own members in transit (16 clients on 2 CPUs:
+ * the server slept 5,700 times a second, and every get after one rang). */
+TEST(wait_lead_spins_past_the_gate_while_members_wait)
+{
+    struct coord__spinset *set = anon_spinset();
+    uint64_t far = coord_clock_ns() + 60000000000ull;
+    struct coord__spinner lead = {0}, any = {0}, alone = {0};
+    coord__spinner_join_as(&lead, set, COORD__SPIN_LEAD);
+    coord__spinner_join(&any, set);
+    coord__spinner_join_as(&alone, NULL, COORD__SPIN_LEAD);
+    /* The gate found every CPU taken and will not look again for a minute. */
+    struct coord__spinner *all[] = {&lead, &any, &alone};
+    for (int i = 0; i < 3; i++) {
+        all[i]->taken = true;
+        all[i]->sample_at = far;
+    }
+    ASSERT_FALSE(coord__spin_begin(&lead, COORD__SPIN_DEFAULT_NS));
+    ASSERT_TRUE(lead.gated);
+    /* A member waits for a turn: the lead spins; nobody else is let past. */
+    atomic_store(&set->wanted[5], far);
+    ASSERT_TRUE(coord__spin_begin(&lead, COORD__SPIN_DEFAULT_NS));
+    ASSERT_FALSE(lead.gated);
+    coord__spin_end(&lead);
+    ASSERT_FALSE(coord__spin_begin(&any, COORD__SPIN_DEFAULT_NS));
+    ASSERT_TRUE(any.gated);
+    /* A lead without a spinset (its spin file could not be made) has no
+     * members to wait for it: gated as before. */
+    ASSERT_FALSE(coord__spin_begin(&alone, COORD__SPIN_DEFAULT_NS));
+    ASSERT_TRUE(alone.gated);
+    /* The wait ended (or its member died): gated again. */
+    atomic_store(&set->wanted[5], coord_clock_ns() - 1);
+    ASSERT_FALSE(coord__spin_begin(&lead, COORD__SPIN_DEFAULT_NS));
+    ASSERT_TRUE(lead.gated);
+    munmap(set, sizeof *set);
+}
+
+/* A member whose spin reaches its yield on the CPU its lead last idled on
+ * naps instead (wait.h, 1.), at most once per COORD__NAP_EVERY_NS; on any
+ * other CPU, or with the lead's CPU unknown, it yields as before. */
+TEST(wait_member_on_its_leads_cpu_naps_instead_of_yielding)
+{
+    struct coord__spinset *set = anon_spinset();
+    /* Pinned to the CPU we are on, so the CPU the test reads stays ours. */
+    cpu_set_t was, one;
+    ASSERT_EQ(sched_getaffinity(0, sizeof was, &was), 0);
+    int cpu = sched_getcpu();
+    ASSERT_TRUE(cpu >= 0);
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    ASSERT_EQ(sched_setaffinity(0, sizeof one, &one), 0);
+    /* The lead publishes its CPU on an idle pass. */
+    uint64_t at = 0;
+    coord__turn_tend(set, coord_clock_ns(), &at);
+    ASSERT_EQ(atomic_load(&set->lead_cpu), (uint32_t)cpu + 1);
+    /* lead_cpu as given, a role, a last nap: did the yield step nap? A
+     * step after a lost CPU ends the spin instead (as in
+     * spin_yields_once_after_its_solo_time): tried until one runs clean. */
+    struct {
+        uint32_t lead_cpu;
+        uint8_t role;
+        bool napped_lately, naps;
+    } cases[] = {
+        {(uint32_t)cpu + 1, COORD__SPIN_MEMBER, false, true},
+        {(uint32_t)cpu + 1, COORD__SPIN_MEMBER, true, false},
+        {(uint32_t)cpu + 2, COORD__SPIN_MEMBER, false, false},
+        {0, COORD__SPIN_MEMBER, false, false},
+        {(uint32_t)cpu + 1, COORD__SPIN_ANY, false, false},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        atomic_store(&set->lead_cpu, cases[c].lead_cpu);
+        bool clean = false;
+        for (int attempt = 0; attempt < 200 && !clean; attempt++) {
+            struct coord__spinner s = unsampled();
+            coord__spinner_join_as(&s, set, cases[c].role);
+            ASSERT_TRUE(coord__spin_begin(&s, COORD__SPIN_MAX_NS));
+            uint64_t lately = coord_clock_ns();
+            if (cases[c].napped_lately)
+                s.nap_at = lately;
+            s.start -= COORD__SPIN_SOLO_NS;
+            uint64_t before = coord_clock_ns();
+            bool stepped = coord__spin_step(&s);
+            coord__spin_end(&s);
+            if (!stepped)
+                continue;
+            ASSERT_TRUE(s.yielded);
+            if (cases[c].naps) {
+                ASSERT_TRUE(s.nap_at >= before);
+                ASSERT_TRUE(s.last - before >= COORD__NAP_NS);
+            } else {
+                ASSERT_EQ(s.nap_at, cases[c].napped_lately ? lately : 0);
+            }
+            clean = true;
+        }
+        ASSERT_TRUE(clean);
+    }
+    ASSERT_EQ(sched_setaffinity(0, sizeof was, &was), 0);
+    munmap(set, sizeof *set);
+}
+
 /* ---- members' turns (wait.h, 5.) ---------------------------------------- */
 
 /* Every member slot but `keep` (an index) taken for good. */
@@ -993,6 +1094,8 @@ TEST(wait_manager_clients_take_turns_one_killed)
     X(wait_change_ends_at_its_deadline)                                        \
     X(wait_manager_shares_its_spinset)                                         \
     X(wait_manager_spins_at_most_one_per_cpu)                                  \
+    X(wait_lead_spins_past_the_gate_while_members_wait)                        \
+    X(wait_member_on_its_leads_cpu_naps_instead_of_yielding)                   \
     X(wait_turn_kept_across_calls_then_handed_on)                              \
     X(wait_turn_handed_to_nobody_is_undone)                                    \
     X(wait_turn_waiter_killed_stops_counting)                                  \
