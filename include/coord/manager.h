@@ -124,7 +124,11 @@ static inline coord_mval coord_mval_none(void)
  * place for a turn of 600 µs of calls, the others sleep until it hands
  * the place on (one wake-up per turn instead of one per call; a call may
  * then wait for the turns ahead of it, about 600 µs for each client in
- * line). A client that calls now and then sleeps at once instead. The
+ * line). While clients wait for a turn the server spins whatever the
+ * load (the client on its turn waits for it), and a client that finds
+ * itself put on the server's CPU while spinning naps once (~60 µs) so
+ * that it wakes on a free CPU instead of sharing the server's. A client
+ * that calls now and then sleeps at once instead. The
  * price is up to spin_ns of CPU time after each burst of requests; a
  * negative value makes the server sleep at once.
  */
