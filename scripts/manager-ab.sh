@@ -108,5 +108,24 @@ for k in sorted(rows):
     p50b = med("base", 0) if k[1].startswith("mgrlat") else "-"
     p50n = med("new", 0) if k[1].startswith("mgrlat") else "-"
     print("%-5s %-13s %7d | %12s %12s | %14s %14s" % (k[0], k[1], k[2], p50b, p50n, med("base", 1), med("new", 1)))
+# The steadier measure of how the aggregate holds up with many clients: the
+# most clients' aggregate over 1 client's in the same mgrlat run (the host's
+# state changes between runs more than within one), per round, and its median.
+runs = {}
+for line in open(sys.argv[1]):
+    if "pass=plain" not in line:
+        continue
+    m = re.search(r"^(\w+) round=(\d+) .*coord clients=(\d+) ok=1 .*agg_gets_per_s=(\d+)", line)
+    if m:
+        runs.setdefault((m.group(1), int(m.group(2))), {})[int(m.group(3))] = int(m.group(4))
+for tag in ("base", "new"):
+    rs = []
+    for (t, r), agg in sorted(runs.items()):
+        if t == tag and 1 in agg and len(agg) > 1:
+            rs.append(agg[max(agg)] / agg[1])
+            most = max(agg)
+    if rs:
+        print("%s: %d-client / 1-client aggregate in the same run, per round: %s; median %.2f" %
+              (tag, most, " ".join("%.2f" % x for x in rs), statistics.median(rs)))
 EOF
 cat "$out/summary.txt"

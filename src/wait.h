@@ -39,7 +39,7 @@
  *    the scheduler sometimes wakes a member onto the CPU where the lead
  *    spins while the other CPU idles, and then moves neither (both ran
  *    moments ago, "cache hot"), so the two took turns on one CPU, one
- *    yield each per ~15 µs, for whole turns (perf sched: 1,700-3,000 such
+ *    yield each per ~15 µs, for whole turns (perf sched: 2,800-3,100 such
  *    slices per half second of 16 manager clients on 2 CPUs). A short
  *    sleep instead of the yield (COORD__NAP_NS, ~60 µs with the timer's
  *    slack) ends it: the wake-up puts the member on an idle CPU when there
@@ -90,7 +90,10 @@
  *    itself. So one member spins on the CPU its slot stands for, the others
  *    sleep, and each hand-over costs one wake-up per turn instead of one
  *    per call. While members wait, the load gate does not apply to the
- *    claim of a slot or to a turn handed on: the spinner replaces a waiting
+ *    claim of a slot or to a turn handed on, nor to the lead's spin (the
+ *    member on its turn waits for it: gated, the server slept, and every
+ *    get after that rang its bell; 5,700-7,600 refusals a second in the
+ *    runs of 16 clients that fell): the spinner replaces a waiting
  *    member, it does not add one, and our own members cycling through
  *    ordinary sleeps were all the gate saw as load (each one woken is
  *    runnable), which kept every member sleeping (a streaming member the
