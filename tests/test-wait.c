@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* test-wait.c: the one wait policy (src/wait.h): the load gate and its spinset, backoff, calm decay, the futex sleep across processes. */
+/* test-wait.c: the one wait policy (src/wait.h): the load gate and its spinset, backoff, calm decay, the member's nap, turns, the futex sleep across processes. */
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
