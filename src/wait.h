@@ -149,7 +149,10 @@ static inline int coord__spin_setting(int64_t v, uint64_t *ns)
  * free again) when its window would have ended, so nothing needs cleaning.
  * Two spinners whose pids share a slot count as one (the count errs
  * towards less spinning). The contents are untrusted: any value only
- * changes how many are counted and which slots look free.
+ * changes how many are counted, which slots look free, whether members
+ * wait (then the lead and members spin past the gate, the backoff still
+ * ending a spin that loses its CPU) and where the lead is (a member on that
+ * CPU naps, at most once per COORD__NAP_EVERY_NS).
  */
 #define COORD__SPINSET_SLOTS 64u
 struct coord__spinset {
