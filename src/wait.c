@@ -13,29 +13,31 @@
 static _Atomic uint64_t sample_at, cpus_at;
 static _Atomic int sample_run = -1, sample_cpus = 1;
 
+/* look(), looked up again once `now` reaches *at (then *at moves `every`
+ * ahead), else the value of the last look. */
+static int sampled(uint64_t now, _Atomic uint64_t *at, _Atomic int *val,
+                   uint64_t every, int (*look)(void))
+{
+    if (now >= atomic_load_explicit(at, memory_order_relaxed)) {
+        int v = look();
+        atomic_store_explicit(val, v, memory_order_relaxed);
+        atomic_store_explicit(at, now + every, memory_order_relaxed);
+        return v;
+    }
+    return atomic_load_explicit(val, memory_order_relaxed);
+}
+
 int coord__cpus_now(uint64_t now)
 {
-    if (now >= atomic_load_explicit(&cpus_at, memory_order_relaxed)) {
-        int c = coord__cpus_usable();
-        atomic_store_explicit(&sample_cpus, c, memory_order_relaxed);
-        atomic_store_explicit(&cpus_at, now + COORD__CPUS_SAMPLE_NS,
-                              memory_order_relaxed);
-        return c;
-    }
-    return atomic_load_explicit(&sample_cpus, memory_order_relaxed);
+    return sampled(now, &cpus_at, &sample_cpus, COORD__CPUS_SAMPLE_NS,
+                   coord__cpus_usable);
 }
 
 int coord__load_sample(uint64_t now, int *cpus)
 {
     *cpus = coord__cpus_now(now);
-    if (now >= atomic_load_explicit(&sample_at, memory_order_relaxed)) {
-        int run = coord__cpus_load();
-        atomic_store_explicit(&sample_run, run, memory_order_relaxed);
-        atomic_store_explicit(&sample_at, now + COORD__SPIN_SAMPLE_NS,
-                              memory_order_relaxed);
-        return run;
-    }
-    return atomic_load_explicit(&sample_run, memory_order_relaxed);
+    return sampled(now, &sample_at, &sample_run, COORD__SPIN_SAMPLE_NS,
+                   coord__cpus_load);
 }
 
 /* One past the last member slot for `cpus` CPUs (slot 0 is the lead's;
