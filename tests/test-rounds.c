@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* test-rounds.c: persistent workers over many rounds: one claim per round, epochs, kills, timeouts. */
+#include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -364,6 +365,15 @@ TEST(rounds_bad_input)
     coord_rounds_opts d;
     coord_rounds_opts_init(&d);
     ASSERT_GE(d.workers, 1);
+    /* Pinned to one CPU: one worker (the default counts the affinity). */
+    cpu_set_t was, one;
+    ASSERT_EQ(sched_getaffinity(0, sizeof was, &was), 0);
+    CPU_ZERO(&one);
+    CPU_SET(sched_getcpu() < 0 ? 0 : sched_getcpu(), &one);
+    ASSERT_EQ(sched_setaffinity(0, sizeof one, &one), 0);
+    coord_rounds_opts_init(&d);
+    ASSERT_EQ(sched_setaffinity(0, sizeof was, &was), 0);
+    ASSERT_EQ(d.workers, 1);
     coord_rounds_opts_init(NULL);
 }
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* test-search.c: coord_search across real forked workers: one result, bounds on waste, crashes. */
+#include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -409,7 +410,21 @@ TEST(search_bad_input)
     ASSERT_EQ(coord_search(&o, probe_never, NULL, NULL, 0, NULL), 0);
     coord_search_opts d;
     coord_search_opts_init(&d, 5, 6);
-    ASSERT_GE(d.workers, 1);
+    /* One worker per CPU this process may run on (its affinity). */
+    cpu_set_t was, one;
+    ASSERT_EQ(sched_getaffinity(0, sizeof was, &was), 0);
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    long usable = CPU_COUNT(&was) < online ? CPU_COUNT(&was) : online;
+    ASSERT_EQ(d.workers, (uint32_t)(usable > COORD_SEARCH_MAX_WORKERS
+                                        ? COORD_SEARCH_MAX_WORKERS
+                                        : usable));
+    CPU_ZERO(&one);
+    CPU_SET(sched_getcpu() < 0 ? 0 : sched_getcpu(), &one);
+    ASSERT_EQ(sched_setaffinity(0, sizeof one, &one), 0);
+    coord_search_opts pinned;
+    coord_search_opts_init(&pinned, 5, 6);
+    ASSERT_EQ(sched_setaffinity(0, sizeof was, &was), 0);
+    ASSERT_EQ(pinned.workers, 1);
     ASSERT_EQ_U(d.check_every, COORD_CHECK_AUTO);
     ASSERT_TRUE(d.early_exit);
     coord_search_opts_init(NULL, 0, 0);

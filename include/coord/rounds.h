@@ -112,7 +112,9 @@ typedef struct coord_rounds_totals {
 
 /*
  * coord_rounds_opts_init: defaults (as COORD_ROUNDS_OPTS_INIT) with
- * `workers` = online CPUs. Concurrency: pure. NULL is ignored.
+ * `workers` = the CPUs this process may run on (its affinity, at most the
+ * online CPUs and COORD_SEARCH_MAX_WORKERS). Concurrency: pure. NULL is
+ * ignored.
  */
 COORD_EXTERN void coord_rounds_opts_init(coord_rounds_opts *o);
 

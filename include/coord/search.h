@@ -139,7 +139,9 @@ typedef struct coord_search_stats {
 
 /*
  * coord_search_opts_init: fill `o` with the defaults above, `workers` set
- * to the number of online CPUs, and the range [begin, end).
+ * to the number of CPUs this process may run on (its affinity, which
+ * taskset or a container's cpuset narrows; at most the online CPUs and
+ * COORD_SEARCH_MAX_WORKERS), and the range [begin, end).
  * Concurrency: pure. NULL is ignored.
  */
 COORD_EXTERN void coord_search_opts_init(coord_search_opts *o, uint64_t begin,

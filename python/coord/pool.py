@@ -2,11 +2,11 @@
 """coord.Pool: multiprocessing.Pool's map / imap_unordered / submit over
 coord_pool, where a worker that dies fails (or retries) only its own task."""
 
-import os
 import pickle
 import time
 
 from . import _coord
+from ._cpus import usable_cpus
 
 _VALUE, _EXCEPTION, _TEXT = 0, 1, 2
 _DIED = -4002  # COORD_EPEERDIED
@@ -76,18 +76,19 @@ class Future:
 class Pool:
     """Pool(processes=None, *, retries=0, max_task=65536, max_result=65536)
 
-    Forks `processes` workers (default: os.cpu_count()) once. Functions and
-    arguments are pickled as for multiprocessing (so functions must be
-    importable). A worker that dies fails only its own task with
-    coord.WorkerDied, or reruns it `retries` times; a replacement worker
-    is started; nothing hangs and no zombie is left. The pool is used from
+    Forks `processes` workers (default: the CPUs this process may run on,
+    its affinity, as os.process_cpu_count() gives in Python 3.13) once.
+    Functions and arguments are pickled as for multiprocessing (so
+    functions must be importable). A worker that dies fails only its own
+    task with coord.WorkerDied, or reruns it `retries` times; a replacement
+    worker is started; nothing hangs and no zombie is left. The pool is used from
     the process (and one thread at a time) that created it.
     """
 
     def __init__(self, processes=None, *, retries=0, max_task=65536,
                  max_result=65536, queue_capacity=1024):
         if processes is None:
-            processes = os.cpu_count() or 1
+            processes = usable_cpus()
         if processes < 1:
             raise ValueError("Number of processes must be at least 1")
         self._core = _coord._Pool(processes, retries, max_task, max_result,

@@ -2,9 +2,8 @@
 """coord.search: the lecture's cooperative early-exit search with the loop,
 the block-wise flag check and the claim in C (coord_search)."""
 
-import os
-
 from . import _coord
+from ._cpus import usable_cpus
 
 _AUTO = (1 << 64) - 1  # COORD_CHECK_AUTO
 
@@ -46,9 +45,10 @@ class SearchResult:
 def search(probe, start, stop, *, workers=None, check_every="auto", early_exit=True,
            claim="cas", partition="interleaved", timeout=None, max_result=65536):
     """Call probe(i) for i in range(start, stop) in `workers` forked
-    processes (default: os.cpu_count()) until one returns something other
-    than None; that value comes back (pickled) in the result, and the
-    other workers stop at their next flag check.
+    processes (default: the CPUs this process may run on, its affinity)
+    until one returns something other than None; that value comes back
+    (pickled) in the result, and the other workers stop at their next flag
+    check.
 
     check_every: "auto" (keep the check cost under 1 % and the stop
     latency under 100 us) or a fixed K. early_exit=False runs every worker
@@ -65,7 +65,7 @@ def search(probe, start, stop, *, workers=None, check_every="auto", early_exit=T
     keeps the GIL while it waits (its other threads pause).
     """
     if workers is None:
-        workers = os.cpu_count() or 1
+        workers = usable_cpus()
     if check_every == "auto":
         every = _AUTO
     elif isinstance(check_every, int) and not isinstance(check_every, bool) and check_every > 0:

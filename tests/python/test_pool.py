@@ -58,6 +58,23 @@ def gone(pid):
 
 
 class PoolTest(unittest.TestCase):
+    def test_default_processes_are_the_cpus_we_may_use(self):
+        # Pinned to one CPU (as under taskset or a one-CPU cpuset), the
+        # default is one worker, not one per online CPU; unpinned again,
+        # one per CPU of the affinity.
+        was = os.sched_getaffinity(0)
+        os.sched_setaffinity(0, {min(was)})
+        try:
+            with coord.Pool() as pool:
+                self.assertEqual(pool._processes, 1)
+                self.assertEqual(pool.map(square, range(5)), [0, 1, 4, 9, 16])
+            found = coord.search(lambda i: i if i == 7 else None, 0, 100)
+            self.assertEqual(found.workers, 1)
+        finally:
+            os.sched_setaffinity(0, was)
+        with coord.Pool() as pool:
+            self.assertEqual(pool._processes, len(was))
+
     def test_map_imap_unordered_submit(self):
         with coord.Pool(3) as pool:
             self.assertEqual(pool.map(square, range(50)), [x * x for x in range(50)])
