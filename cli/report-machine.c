@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* report-machine.c: the report's machine section: CPU, cores, memory, kernel, compiler, load, Python. */
 #include <math.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,8 +142,16 @@ void report_machine(struct report *r)
         proc_field("/proc/cpuinfo", "Hardware", cpu, sizeof cpu);
     const char *rows[][2] = {{"CPU", *cpu ? cpu : "unknown"}};
     rdoc_row(&r->doc, t, rows[0]);
-    snprintf(buf, sizeof buf, "%ld online (%ld configured)",
-             sysconf(_SC_NPROCESSORS_ONLN), sysconf(_SC_NPROCESSORS_CONF));
+    int n = snprintf(buf, sizeof buf, "%ld online (%ld configured)",
+                     sysconf(_SC_NPROCESSORS_ONLN),
+                     sysconf(_SC_NPROCESSORS_CONF));
+    /* What coord's wait policy and default worker counts use (taskset or a
+     * container's cpuset narrow it). */
+    cpu_set_t mask;
+    if (n > 0 && (size_t)n < sizeof buf &&
+        sched_getaffinity(0, sizeof mask, &mask) == 0)
+        snprintf(buf + n, sizeof buf - (size_t)n,
+                 "; this process may run on %d", CPU_COUNT(&mask));
     const char *c1[] = {"cores", buf, NULL};
     rdoc_row(&r->doc, t, c1);
     proc_field("/proc/meminfo", "MemTotal", mem, sizeof mem);
