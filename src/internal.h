@@ -212,19 +212,18 @@ int coord__proc_fate(pid_t pid, uint64_t start);
 /* ---- CPU load (src/os/cpuload.c) --------------------------------------- */
 
 /* The number of tasks runnable right now on the machine (the caller
- * included), and in *cpus the CPUs the calling thread may run on (its
- * affinity, at most the online ones; at least 1; set also when the count
- * is unknown). -1 when the count is unknown (no /proc).
- * Costs an open, a read and a close of /proc/loadavg and a
- * sched_getaffinity (about 5 µs here):
- * sample it (coord__load_sample in src/wait.c), do not poll it. */
-int coord__cpus_runnable(int *cpus);
-/* Its two halves: the runnable count (/proc/loadavg; -1 when unknown), and
- * the CPUs the calling thread may run on (sysconf and sched_getaffinity:
- * two system calls and a read of /sys; they change rarely, so sample them
- * less often than the load). */
+ * included), from /proc/loadavg; -1 when unknown (no /proc). An open, a
+ * read and a close (about 4 µs here): sample it (coord__load_sample in
+ * src/wait.c), do not poll it. */
 int coord__cpus_load(void);
+/* The CPUs the calling thread may run on: its affinity, at most the online
+ * ones, at least 1 (sysconf and sched_getaffinity: two system calls and a
+ * read of /sys; they change rarely, so sample them less often than the
+ * load: coord__cpus_now in src/wait.c). */
 int coord__cpus_usable(void);
+/* The default worker count of the engines (coord_search_opts_init,
+ * coord_rounds_opts_init): coord__cpus_usable(), at most `max`. */
+uint32_t coord__cpus_workers(uint32_t max);
 
 /* ---- child processes (src/os/spawn.c) --------------------------------- */
 

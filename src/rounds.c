@@ -87,10 +87,7 @@ void coord_rounds_opts_init(coord_rounds_opts *o)
     if (!o)
         return;
     *o = (coord_rounds_opts)COORD_ROUNDS_OPTS_INIT;
-    long cpus = coord__cpus_usable(); /* this process's CPUs (affinity) */
-    o->workers = cpus < 1 ? 1 : cpus > (long)COORD_SEARCH_MAX_WORKERS
-                                    ? COORD_SEARCH_MAX_WORKERS
-                                    : (uint32_t)cpus;
+    o->workers = coord__cpus_workers(COORD_SEARCH_MAX_WORKERS);
 }
 
 static int rounds_worker(void *p)

@@ -79,10 +79,7 @@ void coord_search_opts_init(coord_search_opts *o, uint64_t begin, uint64_t end)
     if (!o)
         return;
     *o = (coord_search_opts)COORD_SEARCH_OPTS_INIT;
-    long cpus = coord__cpus_usable(); /* this process's CPUs (affinity) */
-    o->workers = cpus < 1 ? 1 : cpus > (long)COORD_SEARCH_MAX_WORKERS
-                                    ? COORD_SEARCH_MAX_WORKERS
-                                    : (uint32_t)cpus;
+    o->workers = coord__cpus_workers(COORD_SEARCH_MAX_WORKERS);
     o->begin = begin;
     o->end = end;
 }

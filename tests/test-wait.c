@@ -40,8 +40,7 @@ static int busy_child(void *arg)
 
 static bool cpus_taken(void)
 {
-    int cpus;
-    return coord__cpus_runnable(&cpus) > cpus;
+    return coord__cpus_load() > coord__cpus_usable();
 }
 
 /* One busy process per online CPU, and us: more runnable tasks than CPUs,
@@ -75,8 +74,8 @@ static void busy_stop(struct busy *b)
 
 TEST(spin_cpus_taken_reads_the_load)
 {
-    int cpus = 0;
-    int r = coord__cpus_runnable(&cpus);
+    int cpus = coord__cpus_usable();
+    int r = coord__cpus_load();
     if (r < 0)
         SKIP("no /proc/loadavg");
     ASSERT_GE(r, 1); /* we are running */
@@ -203,8 +202,7 @@ TEST(wait_spinset_counts_open_windows_only)
 
 TEST(wait_gate_discounts_the_objects_spinners)
 {
-    int cpus;
-    if (coord__cpus_runnable(&cpus) < 0)
+    if (coord__cpus_load() < 0)
         SKIP("no /proc/loadavg");
     struct coord__spinset *set = mmap(NULL, sizeof *set, PROT_READ |
                                       PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
@@ -1078,15 +1076,14 @@ TEST(wait_counts_the_cpus_this_process_may_use)
     cpu_set_t was, one;
     ASSERT_EQ(sched_getaffinity(0, sizeof was, &was), 0);
     int allowed = CPU_COUNT(&was), online = online_cpus();
-    int cpus = 0;
-    coord__cpus_runnable(&cpus);
+    int cpus = coord__cpus_usable();
     ASSERT_EQ(cpus, allowed < online ? allowed : online);
     int cpu = sched_getcpu();
     ASSERT_TRUE(cpu >= 0);
     CPU_ZERO(&one);
     CPU_SET(cpu, &one);
     ASSERT_EQ(sched_setaffinity(0, sizeof one, &one), 0);
-    coord__cpus_runnable(&cpus);
+    cpus = coord__cpus_usable();
     ASSERT_EQ(cpus, 1);
     /* The process's sample (taken at most once per COORD__CPUS_SAMPLE_NS:
      * asked for a later time, it looks again) says so too. */

@@ -37,10 +37,10 @@ int coord__cpus_usable(void)
     return n < 1 ? online : n < online ? n : online;
 }
 
-int coord__cpus_runnable(int *cpus)
+uint32_t coord__cpus_workers(uint32_t max)
 {
-    *cpus = coord__cpus_usable(); /* also when the load cannot be read */
-    return coord__cpus_load();
+    uint32_t n = (uint32_t)coord__cpus_usable(); /* at least 1 */
+    return n < max ? n : max;
 }
 
 int coord__cpus_load(void)
