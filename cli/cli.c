@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* cli.c: shared helpers of the subcommands. */
+#include <sched.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -13,6 +15,19 @@ void cli_error(const char *cmd, const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
+}
+
+int cli_cpus_usable(void)
+{
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    if (online < 1)
+        online = 1;
+    cpu_set_t mask;
+    CPU_ZERO(&mask);
+    if (sched_getaffinity(0, sizeof mask, &mask) != 0)
+        return (int)online;
+    int n = CPU_COUNT(&mask);
+    return n < 1 || n > online ? (int)online : n;
 }
 
 static int cmp_double(const void *a, const void *b)

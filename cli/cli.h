@@ -35,6 +35,12 @@ void cli_json_begin(struct jw *w, const char *command, int version);
  * epoch, or -1 when it cannot be read. */
 long long cli_boot_time_s(void);
 
+/* The CPUs this process may run on: its affinity mask (taskset, a
+ * container's cpuset) within the online CPUs; the online count when the
+ * mask cannot be read. At least 1. What the library's wait policy and
+ * default worker counts use (coord_search_opts_init). */
+int cli_cpus_usable(void);
+
 /* Median and a percentile (0..100) of `n` values; sorts `v` in place. */
 double cli_percentile(double *v, size_t n, double pct);
 

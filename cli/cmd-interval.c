@@ -36,7 +36,7 @@ static const char *const work_words[] = {"cheap", "heavy", "both", NULL};
 
 static const struct opt interval_opts[] = {
     [I_WORKERS] = {.name = "workers", .kind = OPT_UINT, .arg = "N", .min = 2,
-                   .max = 64, .def = "online CPUs, so none waits for a core",
+                   .max = 64, .def = "the CPUs this process may run on (at least 2), so none waits for a core",
                    .help = "worker processes"},
     [I_INTERVALS] = {.name = "intervals", .kind = OPT_UINTS, .arg = "LIST",
                      .min = 1, .max = 1000000000ull, .word = "auto",
@@ -81,8 +81,9 @@ const struct opt_cmd cmd_interval_opts = {
 
 static int parse(int argc, char **argv, struct interval_cfg *c)
 {
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    *c = (struct interval_cfg){.workers = cpus < 1 ? 1 : (uint32_t)cpus,
+    /* The stop latency needs two workers, even on one CPU. */
+    int cpus = cli_cpus_usable();
+    *c = (struct interval_cfg){.workers = cpus < 2 ? 2 : (uint32_t)cpus,
                                .runs = 60, .stops = 15,
                                .works = {true, true},
                                .intervals = {1, 10, 100, 1000, 10000,

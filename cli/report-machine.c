@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* report-machine.c: the report's machine section: CPU, cores, memory, kernel, compiler, load, Python. */
 #include <math.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 
 #include <coord.h>
 
+#include "cli.h"
 #include "report-parts.h"
 #include "launch.h"
 
@@ -147,11 +147,9 @@ void report_machine(struct report *r)
                      sysconf(_SC_NPROCESSORS_CONF));
     /* What coord's wait policy and default worker counts use (taskset or a
      * container's cpuset narrow it). */
-    cpu_set_t mask;
-    if (n > 0 && (size_t)n < sizeof buf &&
-        sched_getaffinity(0, sizeof mask, &mask) == 0)
+    if (n > 0 && (size_t)n < sizeof buf)
         snprintf(buf + n, sizeof buf - (size_t)n,
-                 "; this process may run on %d", CPU_COUNT(&mask));
+                 "; this process may run on %d", cli_cpus_usable());
     const char *c1[] = {"cores", buf, NULL};
     rdoc_row(&r->doc, t, c1);
     proc_field("/proc/meminfo", "MemTotal", mem, sizeof mem);

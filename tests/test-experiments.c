@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* test-experiments.c: `coord primes`, `coord waste`, `coord interval` end to end: tables, JSON, errors. */
+#include <sched.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -100,6 +101,31 @@ TEST(experiments_interval_json_rows)
     ASSERT_TRUE(strstr(out, "\"overhead_pct\":") != NULL);
 }
 
+/* The default worker count is the CPUs this process may run on, and at
+ * least 2 (the stop latency is measured between two workers): pinned to
+ * one CPU it is 2, whatever the machine has online (the count used to be
+ * the online CPUs: 16 workers on a pinned CPU of a 16-CPU machine, and a
+ * usage error on a 1-CPU machine). */
+TEST(experiments_interval_default_workers_follow_affinity)
+{
+    cpu_set_t was, one;
+    ASSERT_OK(sched_getaffinity(0, sizeof was, &was));
+    int first = 0;
+    while (first < CPU_SETSIZE && !CPU_ISSET(first, &was))
+        first++;
+    ASSERT_LT(first, CPU_SETSIZE);
+    CPU_ZERO(&one);
+    CPU_SET(first, &one);
+    ASSERT_OK(sched_setaffinity(0, sizeof one, &one)); /* the child inherits it */
+    const char *a[] = {"interval", "--runs", "1", "--stops", "2",
+                       "--work", "heavy", "--intervals", "10", "--json",
+                       NULL};
+    int rc = coord(a);
+    ASSERT_OK(sched_setaffinity(0, sizeof was, &was));
+    ASSERT_EQ(rc, 0);
+    ASSERT_EQ(num("workers"), 2);
+}
+
 TEST(experiments_interval_plot)
 {
     if (access("/usr/bin/gnuplot", X_OK) != 0)
@@ -153,6 +179,7 @@ TEST(experiments_usage_errors)
     X(experiments_primes_json_and_table)                                       \
     X(experiments_waste_counts)                                                \
     X(experiments_interval_json_rows)                                          \
+    X(experiments_interval_default_workers_follow_affinity)                    \
     X(experiments_interval_plot)                                               \
     X(experiments_usage_errors)
 #define HELPER_LIST(X)
