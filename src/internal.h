@@ -236,10 +236,18 @@ uint32_t coord__cpus_workers(uint32_t max);
  * main thread, in every coord engine).
  */
 typedef struct coord__child {
-    pid_t pid;   /* 0 once reaped */
-    int pidfd;   /* -1 when unavailable or closed */
-    int status;  /* wait status once reaped */
+    pid_t pid;    /* 0 once reaped */
+    int pidfd;    /* -1 when unavailable or closed */
+    int status;   /* wait status once reaped */
+    pid_t parent; /* the process that forked it */
 } coord__child;
+/* Only the parent waits for, reaps or kills a child. A copy of the record
+ * in another process (a fork of the parent, which inherits the handle that
+ * holds it) is not its parent: there the calls below count the child as
+ * not alive (COORD_ECHILD when none is), and coord__child_kill only
+ * forgets it (closes that process's copy of the pidfd). Otherwise a forked
+ * child that frees its copy of a pool would SIGKILL the parent's workers
+ * (the pidfd and the pid reach them from a sibling too). */
 
 /* Fork a child that runs fn(arg) and _exit()s with its return value (a
  * return above 255 is truncated by the kernel: keep it small). The child

@@ -297,6 +297,14 @@ int coord_manager_stop(coord_manager *m, int timeout_ms)
         return COORD_EINVAL;
     if (coord__check_timeout(timeout_ms))
         return COORD_EINVAL; /* nothing done: the caller may retry */
+    if (m->parent != getpid()) {
+        /* A copy of the handle in a fork of its owner: the server, its
+         * socket and its directory are the owner's. Unlinking the socket
+         * here left the owner's server running with no way to reach it. */
+        coord__child_kill(&m->child); /* forgets it only, in a fork */
+        free(m);
+        return COORD_ECHILD;
+    }
     int rc = 0;
     if (m->child.pid > 0) {
         bool already = coord__child_wait(&m->child, 0) == 0;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* pool.c: task mode of coord_pool: start, submit, result, shutdown, destroy, and the parent's pump that serves them while they wait. */
 #include <poll.h>
+#include <unistd.h>
 
 #include "pool_internal.h"
 
@@ -165,6 +166,7 @@ int coord_pool_start(coord_pool **out, const coord_pool_opts *opts,
     if (!p)
         return COORD_ENOMEM;
     p->o = *o;
+    p->owner = getpid();
     p->fn = fn;
     p->arg = arg;
     if (size_chunks(p) != 0) {
@@ -393,7 +395,10 @@ void coord_pool_destroy(coord_pool *p)
 {
     if (!p)
         return;
-    if (p->tasks)
+    /* In a fork of the owner the queues and the workers are the owner's:
+     * closing the task queue would stop its pool (and pool_free's kills
+     * only forget the workers there, see coord__child). */
+    if (p->tasks && p->owner == getpid())
         coord_queue_close(p->tasks);
     pool_free(p);
 }

@@ -131,6 +131,8 @@ struct retry_ent {
 
 struct coord_pool {
     coord_pool_opts o;
+    pid_t owner; /* the process that started it (destroy in a fork of it
+                  * frees that copy only) */
     coord_task_fn fn;
     void *arg;
     void *shm;

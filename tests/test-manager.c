@@ -115,6 +115,32 @@ TEST(manager_dict_ops)
     stop_ok(m);
 }
 
+/* coord_manager_stop in a fork of the owner frees that copy only: it used
+ * to unlink the socket, leaving the owner's server running and unreachable. */
+static int stop_copy(void *arg)
+{
+    return coord_manager_stop(arg, 1000) == COORD_ECHILD ? 0 : 1;
+}
+
+TEST(manager_stop_in_a_forked_child_leaves_the_server)
+{
+    coord_manager *m;
+    ASSERT_OK(coord_manager_start(&m, NULL, NULL));
+    coord_mclient *c = connect_ok(m);
+    coord_mval one = coord_mval_i64(1), v;
+    ASSERT_OK(coord_mclient_set(c, "d", "k", &one, T));
+    test_join_ok(test_fork(stop_copy, m), 20000);
+    struct stat sb;
+    ASSERT_OK(lstat(coord_manager_path(m), &sb));
+    ASSERT_OK(coord_mclient_get(c, "d", "k", &v, T));
+    coord_mclient *c2 = connect_ok(m); /* new clients still reach it */
+    ASSERT_OK(coord_mclient_get(c2, "d", "k", &v, T));
+    ASSERT_EQ(v.i, 1);
+    coord_mclient_close(c2);
+    coord_mclient_close(c);
+    ASSERT_OK(coord_manager_stop(m, 5000));
+}
+
 TEST(manager_list_ops)
 {
     coord_manager *m;
@@ -1904,6 +1930,7 @@ TEST(manager_cli_bad_socket)
 
 #define TEST_LIST(X)                                                           \
     X(manager_dict_ops)                                                        \
+    X(manager_stop_in_a_forked_child_leaves_the_server)                        \
     X(manager_list_ops)                                                        \
     X(manager_batch)                                                           \
     X(manager_bad_input)                                                       \

@@ -261,6 +261,32 @@ TEST(pool_basic)
     ASSERT_EQ(count_children(), 0);
 }
 
+/* A forked child that frees its copy of the pool (a library that cleans up
+ * at exit, a Python object collected in the child) leaves the owner's pool
+ * alone: it used to close the owner's task queue and SIGKILL its workers
+ * (their pidfds and pids reach them from a sibling too). */
+static int destroy_copy(void *arg)
+{
+    coord_pool_destroy(arg);
+    return 0;
+}
+
+TEST(pool_destroy_in_a_forked_child_leaves_the_owners_pool)
+{
+    struct ctl *c = new_ctl();
+    coord_pool *p = start(2, 0, true, c);
+    test_join_ok(test_fork(destroy_copy, p), 20000);
+    coord_pool_stats st;
+    ASSERT_OK(coord_pool_get_stats(p, &st));
+    ASSERT_EQ(st.live, 2);
+    map(p, 100, NULL, results); /* submits, shutdown and every result */
+    ASSERT_OK(coord_pool_get_stats(p, &st));
+    ASSERT_EQ(st.succeeded, 100);
+    ASSERT_EQ(st.deaths, 0);
+    coord_pool_destroy(p);
+    ASSERT_EQ(count_children(), 0);
+}
+
 /* Fault probe (a): a worker SIGKILLed mid-task; the map must return. */
 TEST(pool_worker_killed_mid_task)
 {
@@ -1245,6 +1271,7 @@ TEST(pool_stale_copy_does_not_hide_a_dead_workers_chunk)
 
 #define TEST_LIST(X)                                                           \
     X(pool_basic)                                                              \
+    X(pool_destroy_in_a_forked_child_leaves_the_owners_pool)                   \
     X(pool_worker_killed_mid_task)                                             \
     X(pool_worker_exit3)                                                       \
     X(pool_sigchld_ignored_worker_exit)                                        \

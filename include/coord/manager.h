@@ -185,9 +185,12 @@ COORD_EXTERN int coord_manager_pid(const coord_manager *m);
  * removes its socket and, if it made it, the private directory), wait for
  * it at most timeout_ms (then SIGKILL it and clean up here), and free `m`.
  * Concurrency: once, by the owner. Clients still connected see
- * COORD_EPEERDIED on their next call.
+ * COORD_EPEERDIED on their next call. In a process forked from the owner
+ * (which inherited the handle) it frees that process's copy only: the
+ * server keeps running and its socket stays (COORD_ECHILD).
  * Returns 0 (clean exit), COORD_ETIMEDOUT (had to be killed),
- * COORD_EPEERDIED (the server had died already), COORD_EINVAL (m NULL or
+ * COORD_EPEERDIED (the server had died already), COORD_ECHILD (called in
+ * a fork of the owner: only the copy was freed), COORD_EINVAL (m NULL or
  * timeout_ms < -1: nothing was done, m is still valid).
  */
 COORD_EXTERN int coord_manager_stop(coord_manager *m, int timeout_ms);

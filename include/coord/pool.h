@@ -262,7 +262,10 @@ COORD_EXTERN int coord_pool_shutdown(coord_pool *p, int timeout_ms);
 
 /*
  * coord_pool_destroy: SIGKILL and reap any worker still running, drop
- * unread results, unmap and free everything. NULL is ignored.
+ * unread results, unmap and free everything. NULL is ignored. In a process
+ * forked from the one that started the pool (it inherited the handle) it
+ * frees that process's copy only: the workers and the queues, which are
+ * the starter's, are left alone.
  */
 COORD_EXTERN void coord_pool_destroy(coord_pool *p);
 

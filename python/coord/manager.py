@@ -64,7 +64,8 @@ class Manager:
         return Batch(self)
 
     def shutdown(self):
-        """Stop the server this Manager started (no-op for a client)."""
+        """Stop the server this Manager started (no-op for a client; in a
+        forked child of the starter it lets go of the child's copy only)."""
         self._clients = {}
         if self._server is not None:
             self._server.stop()

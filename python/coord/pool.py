@@ -2,6 +2,7 @@
 """coord.Pool: multiprocessing.Pool's map / imap_unordered / submit over
 coord_pool, where a worker that dies fails (or retries) only its own task."""
 
+import collections
 import pickle
 import time
 
@@ -37,18 +38,26 @@ class TaskError(_coord.Error):
 
 
 class Future:
-    """What Pool.submit returns: result(timeout=None), done(), exception()."""
+    """What Pool.submit and apply_async return: result(timeout=None),
+    done(), exception(); and multiprocessing's AsyncResult names for the
+    same: get(timeout=None), ready(), successful(), wait(timeout=None)."""
 
-    __slots__ = ("_pool", "_id", "_index", "_done", "_ok", "_value")
+    __slots__ = ("_pool", "_id", "_index", "_done", "_ok", "_value",
+                 "_callback", "_error_callback")
 
-    def __init__(self, pool, task_id, index):
+    def __init__(self, pool, task_id, index, callback=None, error_callback=None):
         self._pool, self._id, self._index = pool, task_id, index
         self._done = False
         self._ok = False
         self._value = None
+        self._callback, self._error_callback = callback, error_callback
 
     def _finish(self, ok, value):
         self._done, self._ok, self._value = True, ok, value
+        cb = self._callback if ok else self._error_callback
+        self._callback = self._error_callback = None
+        if cb is not None:
+            cb(value)
 
     def done(self):
         """True once the result (or failure) is here; never blocks."""
@@ -68,9 +77,82 @@ class Future:
         self._pool._wait_for(self, timeout)
         return None if self._ok else self._value
 
+    def get(self, timeout=None):
+        """multiprocessing's AsyncResult.get: result(); a timeout raises
+        multiprocessing.TimeoutError's base, TimeoutError."""
+        return self.result(timeout)
+
+    def ready(self):
+        return self.done()
+
+    def successful(self):
+        """Whether the task returned; ValueError while it has not finished."""
+        if not self.done():
+            raise ValueError("task %s is not ready" % (self._index,))
+        return self._ok
+
+    def wait(self, timeout=None):
+        """Wait until the result is here or `timeout` seconds pass; never raises
+        the task's failure."""
+        try:
+            self._pool._wait_for(self, timeout)
+        except TimeoutError:
+            pass
+
     def __repr__(self):
         return "<coord.Future task %s %s>" % (
             self._index, "done" if self._done else "pending")
+
+
+class MapResult:
+    """What map_async and starmap_async return (multiprocessing's
+    MapResult): get(timeout=None) -> the list of results (raises the first
+    failure), ready(), successful(), wait(timeout=None)."""
+
+    def __init__(self, pool, futs, callback, error_callback):
+        self._pool, self._futs = pool, futs
+        self._callback, self._error_callback = callback, error_callback
+
+    def _wait(self, timeout):
+        limit = _coord.timeout_ms(timeout)
+        deadline = None if limit < 0 else time.monotonic() + limit / 1000.0
+        for f in self._futs:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            self._pool._wait_for(f, left)
+        self._settled()
+
+    def _settled(self):
+        cb, ecb = self._callback, self._error_callback
+        self._callback = self._error_callback = None
+        failed = next((f for f in self._futs if not f._ok), None)
+        if failed is None and cb is not None:
+            cb([f._value for f in self._futs])
+        elif failed is not None and ecb is not None:
+            ecb(failed._value)
+
+    def get(self, timeout=None):
+        self._wait(timeout)
+        for f in self._futs:
+            if not f._ok:
+                raise f._value
+        return [f._value for f in self._futs]
+
+    def ready(self):
+        if all(f.done() for f in self._futs):
+            self._settled()
+            return True
+        return False
+
+    def successful(self):
+        if not self.ready():
+            raise ValueError("the map is not ready")
+        return all(f._ok for f in self._futs)
+
+    def wait(self, timeout=None):
+        try:
+            self._wait(timeout)
+        except TimeoutError:
+            pass
 
 
 class Pool:
@@ -99,12 +181,13 @@ class Pool:
         self._index = 0
 
     # -- task plumbing -------------------------------------------------------
-    def _submit(self, fn, args, kwargs, index):
+    def _submit(self, fn, args, kwargs, index, callback=None, error_callback=None):
         if self._closed:
             raise ValueError("Pool not running")
         task = pickle.dumps((fn, tuple(args), dict(kwargs)), pickle.HIGHEST_PROTOCOL)
         tid = self._core.submit(task)
-        fut = Future(self, tid, tid if index is None else index)
+        fut = Future(self, tid, tid if index is None else index, callback,
+                     error_callback)
         self._pending[tid] = fut
         return fut
 
@@ -115,12 +198,22 @@ class Pool:
             return None
         if status == _DIED:
             fut._finish(False, WorkerDied(fut._index, cause, attempts, wstatus))
-        elif kind == _VALUE and status == 0:
-            fut._finish(True, pickle.loads(payload))
-        elif kind == _EXCEPTION:
-            fut._finish(False, pickle.loads(payload))
         elif kind == _TEXT:
             fut._finish(False, TaskError(payload.decode("utf-8", "replace")))
+        elif (kind == _VALUE and status == 0) or kind == _EXCEPTION:
+            # The payload came from a worker: it may not unpickle here (an
+            # exception class whose __init__ takes other arguments, a class
+            # only the worker imported). That fails this task, not the pool.
+            try:
+                value = pickle.loads(payload)
+            except Exception as e:
+                err = TaskError("task %s: its %s could not be unpickled here: %s: %s" % (
+                    fut._index, "result" if kind == _VALUE else "exception",
+                    type(e).__name__, e))
+                err.__cause__ = e
+                fut._finish(False, err)
+            else:
+                fut._finish(kind == _VALUE, value)
         else:
             fut._finish(False, _coord.errors.get(status, _coord.Error)(
                 "task %s failed: %s" % (fut._index, _coord.strerror(status))))
@@ -136,8 +229,16 @@ class Pool:
         return None if res is None else self._settle(res)
 
     def _wait_for(self, fut, timeout):
-        deadline = None if timeout is None else time.monotonic() + timeout
+        # As Queue.get's timeout: None, inf or more than 24 days wait for
+        # ever; negative or NaN raise ValueError.
+        limit = _coord.timeout_ms(timeout)
+        deadline = None if limit < 0 else time.monotonic() + limit / 1000.0
         while not fut._done:
+            if fut._id not in self._pending:
+                # Nothing can settle it any more (it never fails to be
+                # finished when popped): fail it rather than wait for ever.
+                fut._finish(False, TaskError("task %s: its result was lost" % (fut._index,)))
+                break
             if deadline is None:
                 ms = -1
             else:
@@ -151,8 +252,13 @@ class Pool:
         """Run fn(*args, **kwargs) in a worker; returns a Future."""
         return self._submit(fn, args, kwargs, None)
 
-    def apply_async(self, fn, args=(), kwds=None):
-        return self._submit(fn, args, kwds or {}, None)
+    def apply_async(self, fn, args=(), kwds=None, callback=None, error_callback=None):
+        """Run fn(*args, **kwds) in a worker; returns a Future (an AsyncResult:
+        get, ready, successful, wait). callback(result) or
+        error_callback(exception) runs in this process when the result is
+        collected: by the Future, or by any later call on the pool that
+        waits (join after close collects every one)."""
+        return self._submit(fn, args, kwds or {}, None, callback, error_callback)
 
     def apply(self, fn, args=(), kwds=None):
         return self.apply_async(fn, args, kwds).result()
@@ -173,18 +279,49 @@ class Pool:
         futs = [self._submit(fn, tuple(a), {}, i) for i, a in enumerate(iterable)]
         return [f.result() for f in futs]
 
+    # Tasks imap and imap_unordered keep in flight: they take the iterable
+    # as results come back (an endless generator works, as with
+    # multiprocessing), yet enough at once that the workers never idle.
+    _WINDOW = 256
+
+    def _feed(self, fn, items, inflight, add):
+        """Submit from the iterator `items` until `inflight()` tasks are out;
+        False once it is exhausted."""
+        while inflight() < max(self._WINDOW, 8 * self._processes):
+            try:
+                i, x = next(items)
+            except StopIteration:
+                return False
+            add(self._submit(fn, (x,), {}, i))
+        return True
+
+    def _lost(self, futs):
+        """Fail the Futures that nothing can settle any more (never expected:
+        a settled task's Future is always finished), so no wait spins."""
+        for f in futs:
+            if not f._done and f._id not in self._pending:
+                f._finish(False, TaskError("task %s: its result was lost" % (f._index,)))
+
     def imap_unordered(self, fn, iterable, chunksize=None):
         """Yield fn(x) as workers finish them (completion order); a failed
-        task raises when its turn comes."""
+        task raises when its turn comes. chunksize is accepted and ignored
+        (the pool sizes its own chunks)."""
+        items = enumerate(iterable)
         futs = {}
-        for i, x in enumerate(iterable):
-            f = self._submit(fn, (x,), {}, i)
-            futs[f._id] = f
-        while futs:
+        more = True
+        while True:
+            if more:
+                more = self._feed(fn, items, lambda: len(futs),
+                                  lambda f: futs.__setitem__(f._id, f))
+            if not futs:
+                return
             ready = [tid for tid, f in futs.items() if f._done]
             if not ready:
                 f = self._collect(-1)
-                if f is None or f._id not in futs:
+                if f is None:
+                    self._lost(futs.values())
+                    continue
+                if f._id not in futs:
                     continue
                 ready = [f._id]
             for tid in ready:
@@ -194,20 +331,41 @@ class Pool:
                 yield f._value
 
     def imap(self, fn, iterable, chunksize=None):
+        """Yield fn(x) in the iterable's order, taking the iterable as results
+        come back (see imap_unordered)."""
+        items = enumerate(iterable)
+        window = collections.deque()
+        more = True
+        while True:
+            if more:
+                more = self._feed(fn, items, window.__len__, window.append)
+            if not window:
+                return
+            yield window.popleft().result()
+
+    def map_async(self, fn, iterable, chunksize=None, callback=None,
+                  error_callback=None):
+        """map's tasks, submitted now; returns a MapResult (get, ready,
+        successful, wait) whose get() returns map's list."""
         futs = [self._submit(fn, (x,), {}, i) for i, x in enumerate(iterable)]
-        for f in futs:
-            yield f.result()
+        return MapResult(self, futs, callback, error_callback)
+
+    def starmap_async(self, fn, iterable, chunksize=None, callback=None,
+                      error_callback=None):
+        futs = [self._submit(fn, tuple(a), {}, i) for i, a in enumerate(iterable)]
+        return MapResult(self, futs, callback, error_callback)
 
     def close(self):
         """No more tasks; the workers leave once the queued ones are done."""
         self._closed = True
 
     def join(self, timeout=None):
-        """Wait for every task and every worker (after close())."""
+        """Wait for every task and every worker (after close()); timeout as
+        Future.result's (coord.ETIMEDOUT when it passes first)."""
         if not self._closed:
             raise ValueError("Pool is still running (call close() first)")
-        ms = -1 if timeout is None else int(timeout * 1000)
-        self._core.shutdown(ms)
+        ms = _coord.timeout_ms(timeout)
+        self._core.shutdown(ms if ms != 0 else 1)
         while self._pending and self._collect(0) is not None:
             pass
 

@@ -78,7 +78,9 @@ def search(probe, start, stop, *, workers=None, check_every="auto", early_exit=T
         raise ValueError("partition must be 'interleaved' or 'blocks'")
     if not 0 <= start < stop:
         raise ValueError("need 0 <= start < stop")
-    timeout_ms = -1 if timeout is None else max(1, int(timeout * 1000))
+    # As Queue.get's timeout (ValueError when negative or NaN); 0 expires
+    # at once (a millisecond: coord_search takes no 0).
+    timeout_ms = _coord.timeout_ms(timeout) or 1
     d = _coord._search(probe, start, stop, workers=workers, check_every=every,
                        early_exit=bool(early_exit), claim_lock=claim == "lock",
                        blocks=partition == "blocks", timeout_ms=timeout_ms,

@@ -122,8 +122,17 @@ static PyObject *array_new(PyTypeObject *type, PyObject *args, PyObject *kw)
             return NULL;
         n = PyBytes_Check(seq) ? PyBytes_GET_SIZE(seq) : PySequence_Fast_GET_SIZE(seq);
     }
+    if (n == 0 && cname) {
+        /* The length an opener sees is the segment's, and coord keeps no
+         * empty segment: Array.open and unpickling would find one element. */
+        Py_XDECREF(seq);
+        PyErr_SetString(PyExc_ValueError,
+                        "a named Array needs at least one element");
+        return NULL;
+    }
     coord_array *a;
-    /* coord refuses empty arrays; keep one hidden element and report 0. */
+    /* coord refuses empty arrays; keep one hidden element and report 0
+     * (only this process and its forks see the object). */
     size_t cn = n > 0 ? (size_t)n : 1;
     int r = cname ? coord_array_create_named(&a, t, cn, cname)
                   : coord_array_create(&a, t, cn);

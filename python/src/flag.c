@@ -101,13 +101,13 @@ static PyObject *flag_claim_locked(pc_flag *self, PyObject *noargs)
 
 static PyObject *flag_claim_epoch(pc_flag *self, PyObject *args)
 {
-    unsigned long epoch;
+    uint32_t epoch;
     int locked = 0;
-    if (!PyArg_ParseTuple(args, "k|p:claim_epoch", &epoch, &locked))
+    if (!PyArg_ParseTuple(args, "O&|p:claim_epoch", pc_u32, &epoch, &locked))
         return NULL;
     int r;
     Py_BEGIN_ALLOW_THREADS
-    r = coord_flag_claim_epoch(self->f, (uint32_t)epoch,
+    r = coord_flag_claim_epoch(self->f, epoch,
                                locked ? COORD_CLAIM_LOCK : COORD_CLAIM_CAS);
     Py_END_ALLOW_THREADS
     if (r < 0)

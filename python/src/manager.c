@@ -6,8 +6,14 @@
 
 #define PC_MGR_TIMEOUT_MS 30000 /* a round trip that takes longer is an error */
 
-/* Values that are not int, float, str or bytes travel pickled, as bytes
- * that start with this marker (which no plain bytes value is read as). */
+/* Values that are not int, float, str or bytes (exactly those types: a
+ * subclass such as an IntEnum must come back as itself) travel pickled, as
+ * bytes that start with this marker. A bytes value that starts with the
+ * marker itself travels pickled too, so that every bytes value a Python
+ * client writes reads back as written. (Bytes that a C client writes are
+ * read as pickled when they start with the marker: the manager's socket is
+ * in a directory only its user may enter, the trust multiprocessing's
+ * managers place in their authkey.) */
 static const char pc_pickle_magic[] = "\0coord-pickle\0";
 #define PC_MAGIC_LEN (sizeof pc_pickle_magic - 1)
 
@@ -53,7 +59,9 @@ static PyObject *mserver_stop(pc_mserver *self, PyObject *noargs)
         Py_END_ALLOW_THREADS
         self->m = NULL;
     }
-    if (r < 0 && r != COORD_EPEERDIED && r != COORD_ETIMEDOUT)
+    /* COORD_ECHILD: a fork of the starter let go of its copy only; the
+     * server keeps running for the process that started it. */
+    if (r < 0 && r != COORD_EPEERDIED && r != COORD_ETIMEDOUT && r != COORD_ECHILD)
         return pc_raise(r, "Manager.shutdown");
     Py_RETURN_NONE;
 }
@@ -98,7 +106,7 @@ static PyTypeObject pc_mserver_type = {
 static int mval_from_py(PyObject *o, coord_mval *v, PyObject **keep)
 {
     *keep = NULL;
-    if (PyLong_Check(o) && !PyBool_Check(o)) {
+    if (PyLong_CheckExact(o)) {
         int over = 0;
         long long i = PyLong_AsLongLongAndOverflow(o, &over);
         if (i == -1 && PyErr_Occurred())
@@ -107,10 +115,10 @@ static int mval_from_py(PyObject *o, coord_mval *v, PyObject **keep)
             *v = coord_mval_i64(i);
             return 0;
         }
-    } else if (PyFloat_Check(o)) {
+    } else if (PyFloat_CheckExact(o)) {
         *v = coord_mval_f64(PyFloat_AS_DOUBLE(o));
         return 0;
-    } else if (PyUnicode_Check(o)) {
+    } else if (PyUnicode_CheckExact(o)) {
         Py_ssize_t n;
         const char *s = PyUnicode_AsUTF8AndSize(o, &n);
         if (!s)
@@ -120,7 +128,9 @@ static int mval_from_py(PyObject *o, coord_mval *v, PyObject **keep)
             *keep = Py_NewRef(o);
             return 0;
         }
-    } else if (PyBytes_Check(o)) {
+    } else if (PyBytes_CheckExact(o) &&
+               !(PyBytes_GET_SIZE(o) >= (Py_ssize_t)PC_MAGIC_LEN &&
+                 memcmp(PyBytes_AS_STRING(o), pc_pickle_magic, PC_MAGIC_LEN) == 0)) {
         *v = coord_mval_bytes(PyBytes_AS_STRING(o), (size_t)PyBytes_GET_SIZE(o));
         *keep = Py_NewRef(o);
         return 0;

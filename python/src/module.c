@@ -152,8 +152,70 @@ int pc_name_arg(PyObject *name, const char **out)
         PyErr_SetString(PyExc_TypeError, "name must be a str or None");
         return -1;
     }
-    *out = PyUnicode_AsUTF8(name);
-    return *out ? 0 : -1;
+    Py_ssize_t n;
+    *out = PyUnicode_AsUTF8AndSize(name, &n);
+    if (!*out)
+        return -1;
+    if (strlen(*out) != (size_t)n) {
+        /* The C side would see only the part before it. */
+        *out = NULL;
+        PyErr_SetString(PyExc_ValueError, "name must not contain a NUL character");
+        return -1;
+    }
+    return 0;
+}
+
+/* The unsigned value of o, at most max; 0 with the exception set. */
+static int unsigned_arg(PyObject *o, uint64_t max, uint64_t *v)
+{
+    PyObject *i = PyNumber_Index(o);
+    if (!i)
+        return 0;
+    int over = 0;
+    long long small = PyLong_AsLongLongAndOverflow(i, &over);
+    bool bad = false;
+    unsigned long long u = 0;
+    if (small == -1 && PyErr_Occurred()) {
+        Py_DECREF(i);
+        return 0;
+    }
+    if (over < 0 || (over == 0 && small < 0)) {
+        bad = true;
+    } else if (over == 0) {
+        u = (unsigned long long)small;
+    } else {
+        u = PyLong_AsUnsignedLongLong(i); /* OverflowError past 2**64 - 1 */
+        if (u == (unsigned long long)-1 && PyErr_Occurred()) {
+            if (!PyErr_ExceptionMatches(PyExc_OverflowError)) {
+                Py_DECREF(i);
+                return 0;
+            }
+            PyErr_Clear();
+            bad = true;
+        }
+    }
+    Py_DECREF(i);
+    if (bad || u > max) {
+        PyErr_Format(PyExc_OverflowError, "%R is out of range (0 .. %llu)", o,
+                     (unsigned long long)max);
+        return 0;
+    }
+    *v = u;
+    return 1;
+}
+
+int pc_u32(PyObject *o, void *out)
+{
+    uint64_t v;
+    if (!unsigned_arg(o, UINT32_MAX, &v))
+        return 0;
+    *(uint32_t *)out = (uint32_t)v;
+    return 1;
+}
+
+int pc_u64(PyObject *o, void *out)
+{
+    return unsigned_arg(o, UINT64_MAX, (uint64_t *)out);
 }
 
 PyObject *pc_anon_pickle_error(const char *kind)
@@ -228,10 +290,26 @@ static PyTypeObject pill_type = {
 static PyObject *mod_strerror(PyObject *self, PyObject *arg)
 {
     (void)self;
-    long c = PyLong_AsLong(arg);
+    int overflow = 0;
+    long c = PyLong_AsLongAndOverflow(arg, &overflow);
     if (c == -1 && PyErr_Occurred())
         return NULL;
+    if (overflow || c < INT_MIN || c > INT_MAX) {
+        /* As os.strerror() does: a code is a C int. */
+        PyErr_SetString(PyExc_OverflowError, "the code does not fit a C int");
+        return NULL;
+    }
     return PyUnicode_FromString(coord_strerror((int)c));
+}
+
+/* timeout_ms(seconds): pc_timeout_ms for the Python half of the package. */
+static PyObject *mod_timeout_ms(PyObject *self, PyObject *timeout)
+{
+    (void)self;
+    int ms;
+    if (pc_timeout_ms(1, timeout, &ms) < 0)
+        return NULL;
+    return PyLong_FromLong(ms);
 }
 
 static PyObject *mod_version(PyObject *self, PyObject *noargs)
@@ -243,6 +321,9 @@ static PyObject *mod_version(PyObject *self, PyObject *noargs)
 
 static PyMethodDef mod_methods[] = {
     {"strerror", mod_strerror, METH_O, "strerror(code): the text of a COORD_E* code."},
+    {"timeout_ms", mod_timeout_ms, METH_O,
+     "timeout_ms(seconds): None, inf or more than 2**31 ms -> -1 (no limit), "
+     "else milliseconds rounded up; ValueError for a negative or NaN timeout."},
     {"version", mod_version, METH_NOARGS, "version(): libcoord's version string."},
     {NULL, NULL, 0, NULL}};
 

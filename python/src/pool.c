@@ -101,10 +101,11 @@ static PyObject *pool_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"workers", "retries", "max_task", "max_result",
                              "queue_capacity", NULL};
-    unsigned int workers, retries = 0;
+    uint32_t workers, retries = 0;
     Py_ssize_t max_task = 65536, max_result = 65536, capacity = 1024;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "I|Innn:_Pool", kwlist, &workers,
-                                     &retries, &max_task, &max_result, &capacity))
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O&|O&nnn:_Pool", kwlist, pc_u32,
+                                     &workers, pc_u32, &retries, &max_task,
+                                     &max_result, &capacity))
         return NULL;
     if (max_task < 1 || max_result < 64 || capacity < 1) {
         PyErr_SetString(PyExc_ValueError,

@@ -52,6 +52,16 @@ int pc_wait(pc_wait_fn op, void *arg, int timeout_ms);
 int pc_name_arg(PyObject *name, const char **out);
 
 /*
+ * pc_u32, pc_u64: "O&" converters for unsigned integer arguments. The
+ * object must be an int (or have __index__) in 0 .. UINT32_MAX (pc_u32,
+ * stored into a uint32_t) or 0 .. UINT64_MAX (pc_u64, into a uint64_t).
+ * Out of range raises OverflowError, a non-integer TypeError: a value is
+ * never wrapped (the "I", "k" and "K" formats wrap silently).
+ */
+int pc_u32(PyObject *o, void *out);
+int pc_u64(PyObject *o, void *out);
+
+/*
  * pc_reduce_by_name: __reduce__ of a coord object: (type(self).<method>,
  * args) where args (stolen) starts with the name; the TypeError of
  * pc_anon_pickle_error when `name` is None.

@@ -144,13 +144,14 @@ static PyObject *mod_search(PyObject *self, PyObject *args, PyObject *kw)
                              "early_exit", "claim_lock", "blocks", "timeout_ms",
                              "max_result", NULL};
     PyObject *probe;
-    unsigned long long start, stop, every;
-    unsigned int workers;
+    uint64_t start, stop, every;
+    uint32_t workers;
     int early, lock, blocks, timeout_ms;
     Py_ssize_t max_result;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "OKKIKpppin:_search", kwlist, &probe,
-                                     &start, &stop, &workers, &every, &early,
-                                     &lock, &blocks, &timeout_ms, &max_result))
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OO&O&O&O&pppin:_search", kwlist,
+                                     &probe, pc_u64, &start, pc_u64, &stop, pc_u32,
+                                     &workers, pc_u64, &every, &early, &lock, &blocks,
+                                     &timeout_ms, &max_result))
         return NULL;
     if (!PyCallable_Check(probe)) {
         PyErr_SetString(PyExc_TypeError, "probe must be callable");

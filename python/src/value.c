@@ -95,10 +95,12 @@ static PyObject *value_open(PyObject *cls, PyObject *args, PyObject *kw)
             coord_value_destroy(v);
             return NULL;
         }
-        if (want != coord_value_type(v)) {
-            coord_value_destroy(v);
+        coord_type held = coord_value_type(v);
+        if (want != held) {
+            /* The message first: v is gone after the destroy. */
             PyErr_Format(PyExc_TypeError, "named value %R holds %s, not typecode %R",
-                         name, coord_type_name(coord_value_type(v)), code);
+                         name, coord_type_name(held), code);
+            coord_value_destroy(v);
             return NULL;
         }
     }

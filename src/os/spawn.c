@@ -43,7 +43,24 @@ int coord__spawn(coord__child *c, int (*fn)(void *arg), void *arg)
     c->pid = pid;
     c->pidfd = pidfd_of(pid);
     c->status = 0;
+    c->parent = parent;
     return 0;
+}
+
+/* Forget c without touching the process (see coord__child's comment). */
+static void forget(coord__child *c)
+{
+    c->pid = 0;
+    if (c->pidfd >= 0) {
+        close(c->pidfd);
+        c->pidfd = -1;
+    }
+}
+
+/* Is c a live child of this process (`self`, its getpid())? */
+static bool ours(const coord__child *c, pid_t self)
+{
+    return c->pid > 0 && c->parent == self;
 }
 
 static int reap(coord__child *c, int flags)
@@ -61,11 +78,7 @@ static int reap(coord__child *c, int flags)
      * (SIGCHLD set to SIG_IGN, or a waitpid(-1) elsewhere). It has ended;
      * how is unknown. Its pid is forgotten, as it may be recycled. */
     c->status = r < 0 ? COORD__STATUS_UNKNOWN : st;
-    c->pid = 0;
-    if (c->pidfd >= 0) {
-        close(c->pidfd);
-        c->pidfd = -1;
-    }
+    forget(c);
     return 0;
 }
 
@@ -84,11 +97,12 @@ int coord__child_wait_any(coord__child *c, size_t n, int timeout_ms,
         return COORD_EINVAL;
     uint64_t deadline = coord__deadline(timeout_ms);
     struct pollfd pfd[64];
+    pid_t self = getpid();
     for (;;) {
         size_t live = 0, np = 0;
         bool all_fds = true;
         for (size_t i = 0; i < n; i++) {
-            if (c[i].pid <= 0)
+            if (!ours(&c[i], self))
                 continue;
             live++;
             if (reap(&c[i], WNOHANG) == 0) {
@@ -130,6 +144,7 @@ int coord__child_poll(coord__child *c, size_t n, struct pollfd *pfd,
         coord__check_timeout(timeout_ms))
         return COORD_EINVAL;
     uint64_t deadline = coord__deadline(timeout_ms);
+    pid_t self = getpid();
     for (;;) {
         size_t live = 0;
         bool all_fds = true;
@@ -137,7 +152,7 @@ int coord__child_poll(coord__child *c, size_t n, struct pollfd *pfd,
             pfd[i].fd = -1; /* poll() skips negative descriptors */
             pfd[i].events = POLLIN;
             pfd[i].revents = 0;
-            if (c[i].pid <= 0)
+            if (!ours(&c[i], self))
                 continue;
             live++;
             if (c[i].pidfd >= 0)
@@ -163,7 +178,7 @@ int coord__child_poll(coord__child *c, size_t n, struct pollfd *pfd,
         } while (r < 0 && errno == EINTR && ms == 0);
         size_t k = 0;
         for (size_t i = 0; i < n; i++) {
-            if (c[i].pid <= 0)
+            if (!ours(&c[i], self))
                 continue;
             /* A readable pidfd: the process has ended. No pidfd: ask. */
             if ((pfd[i].fd < 0 || pfd[i].revents != 0) &&
@@ -179,6 +194,10 @@ void coord__child_kill(coord__child *c)
 {
     if (!c || c->pid <= 0)
         return;
+    if (c->parent != getpid()) {
+        forget(c);
+        return;
+    }
     kill(c->pid, SIGKILL);
     reap(c, 0);
 }
