@@ -86,8 +86,18 @@ INLINE int claim(struct coord_queue *q, uint32_t pid, uint32_t *pos)
                 t = e;
                 continue;
             }
-            if (seq != t - q->ring + 1)
-                return 0;
+            if (seq != t - q->ring + 1) {
+                /* The lap before, claimed and not yet filled: full. A
+                 * slot of position p holds p or p + 1 (mod the ring), so
+                 * anything else is a word no queue holds, unless the slot
+                 * moved on since we read it. (Taking it for "full" had a
+                 * put spin for ever: the room count said there was room.) */
+                if (seq == t - q->ring)
+                    return 0;
+                if (atomic_load_explicit(&sl->word, memory_order_acquire) == w)
+                    return coord__queue_broken(q);
+                continue;
+            }
             /* The lap before, taken by a get or passed over as a skip
              * (gets free no slot: see take_slots): the CAS below frees it
              * and claims it for t at once. Head is past it: the room

@@ -188,6 +188,12 @@ static int wait_side(struct coord_queue *q, bool getter,
     bool (*ready)(struct coord_queue *) = getter ? has_msg : has_space;
     struct sleepers *sl = getter ? &s->get_sl : &s->put_sl;
     coord__mutex *other = getter ? &s->plock : &s->clock;
+    /* The deadline first: a caller whose condition looks ready here but
+     * whose operation still cannot proceed (a put that finds room counted
+     * but its slot still held by a put of the lap before) comes back at
+     * once, and must still time out. */
+    if (deadline != UINT64_MAX && coord_clock_ns() >= deadline)
+        return COORD_ETIMEDOUT;
     if (coord__spin_stream(&side_spinner[getter], SPIN_NS, ready_side, w))
         return 0;
     uint64_t now = coord_clock_ns();
