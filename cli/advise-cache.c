@@ -117,7 +117,9 @@ int adv_cache_write(const struct adv_cache_row *rows, size_t n, bool quick,
 static char *slurp(const char *path, bool fixed, size_t *len, char *why,
                    size_t cap)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | (fixed ? 0 : O_NOFOLLOW));
+    /* Non-blocking: a FIFO planted at the path would block the open until
+     * a writer came (it is then refused as not a regular file). */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (fixed ? 0 : O_NOFOLLOW));
     if (fd < 0) {
         snprintf(why, cap, "cannot open %s: %s", path, strerror(errno));
         return NULL;

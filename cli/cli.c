@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* cli.c: shared helpers of the subcommands. */
+#include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -28,6 +32,26 @@ int cli_cpus_usable(void)
         return (int)online;
     int n = CPU_COUNT(&mask);
     return n < 1 || n > online ? (int)online : n;
+}
+
+int cli_create_file(const char *path, char *why, size_t cap)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NONBLOCK,
+                  0644);
+    if (fd < 0) {
+        int e = errno;
+        snprintf(why, cap, "cannot create %s: %s", path,
+                 e == ENXIO ? "a FIFO nobody reads" : strerror(e));
+        return -e;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(why, cap, "cannot write %s: not a regular file", path);
+        close(fd);
+        return -EINVAL;
+    }
+    fcntl(fd, F_SETFL, 0);
+    return fd;
 }
 
 static int cmp_double(const void *a, const void *b)

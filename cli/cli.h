@@ -41,6 +41,14 @@ long long cli_boot_time_s(void);
  * default worker counts use (coord_search_opts_init). */
 int cli_cpus_usable(void);
 
+/* Create (or truncate) `path` for writing, mode 0644, close-on-exec: a
+ * regular file only. The open does not block (a FIFO planted at the path
+ * fails with ENXIO instead of waiting for a reader), and a path that is not
+ * a regular file (a directory, a device) is refused. Returns the fd (in
+ * blocking mode), or -errno (-EINVAL: not a regular file) with a one-line
+ * reason in why[cap]. */
+int cli_create_file(const char *path, char *why, size_t cap);
+
 /* Median and a percentile (0..100) of `n` values; sorts `v` in place. */
 double cli_percentile(double *v, size_t n, double pct);
 

@@ -299,12 +299,19 @@ int cmd_fraud(int argc, char **argv)
         n = g.count;
     }
     if (write_csv) {
-        FILE *f = fopen(write_csv, "w");
-        int rc = f ? fraud_csv_write(f, t, n) : -errno;
+        char why[512];
+        int fd = cli_create_file(write_csv, why, sizeof why);
+        FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+        int rc = f ? fraud_csv_write(f, t, n) : fd < 0 ? fd : -errno;
         if (f && fclose(f) != 0 && rc == 0)
             rc = -errno;
+        else if (!f && fd >= 0)
+            close(fd);
         if (rc) {
-            cli_error(CMD, "cannot write %s: %s", write_csv, strerror(-rc));
+            if (fd >= 0)
+                snprintf(why, sizeof why, "cannot write %s: %s", write_csv,
+                         strerror(-rc));
+            cli_error(CMD, "%s", why);
             free(t);
             return CLI_RUNTIME;
         }

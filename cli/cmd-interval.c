@@ -119,11 +119,8 @@ static int parse(int argc, char **argv, struct interval_cfg *c)
             c->run_ns = RUN_NS / 3;
             break;
         case I_PLOT:
-            if (!gnuplot_ext_ok(p.v.text)) {
-                cli_error("interval", "--plot: '%s' must end in .png or .svg",
-                          p.v.text);
+            if (!gnuplot_path_ok("interval", p.v.text))
                 return 2;
-            }
             c->plot = p.v.text;
             break;
         case I_VS_PYTHON:

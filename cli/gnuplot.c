@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* gnuplot.c: a command's --plot: terminal and output put in front of its script, drawn by gnuplot through the launcher. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "gnuplot.h"
@@ -20,9 +23,55 @@ bool gnuplot_ext_ok(const char *file)
     return !strcmp(e, "png") || !strcmp(e, "svg");
 }
 
-/* The whole program gnuplot reads: terminal, output file (a gnuplot
- * single-quoted literal, a quote doubled), the script, and closing the
- * output. malloc'd; NULL without memory. */
+bool gnuplot_path_ok(const char *cmd, const char *file)
+{
+    if (!gnuplot_ext_ok(file)) {
+        cli_error(cmd, "--plot: '%s' must end in .png or .svg", file);
+        return false;
+    }
+    for (const char *c = file; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+            /* Also keeps the one-line messages below on one line. */
+            cli_error(cmd, "--plot: the file name has a control character");
+            return false;
+        }
+    struct stat st;
+    if (stat(file, &st) == 0) {
+        if (!S_ISREG(st.st_mode)) {
+            cli_error(cmd, "--plot: '%s' is not a regular file", file);
+            return false;
+        }
+        if (access(file, W_OK) != 0) {
+            cli_error(cmd, "--plot: cannot write '%s': %s", file, strerror(errno));
+            return false;
+        }
+        return true;
+    }
+    /* A new file: its directory must take it. */
+    char dir[4096];
+    const char *slash = strrchr(file, '/');
+    size_t n = slash ? (size_t)(slash - file) : 0;
+    if (n >= sizeof dir) {
+        cli_error(cmd, "--plot: the path is too long");
+        return false;
+    }
+    memcpy(dir, file, n);
+    strcpy(dir + n, slash ? (n ? "" : "/") : ".");
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || access(dir, W_OK | X_OK) != 0) {
+        cli_error(cmd, "--plot: cannot create '%s' (its directory '%s' %s)", file, dir,
+                  stat(dir, &st) != 0 ? "does not exist"
+                  : !S_ISDIR(st.st_mode) ? "is not a directory"
+                                         : "is not writable");
+        return false;
+    }
+    return true;
+}
+
+/* The whole program gnuplot reads: the terminal for the file's extension,
+ * the script, and closing the output. The output is gnuplot's stdout,
+ * which the launcher opens on `file`: the file's name never enters the
+ * program (a name with a newline used to add gnuplot commands, `system`
+ * among them). malloc'd; NULL without memory. */
 static char *program(const char *file, const char *script)
 {
     const char *term =
@@ -31,26 +80,17 @@ static char *program(const char *file, const char *script)
             : "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) "
               "{ set terminal pngcairo size 1000,420 font 'sans,10' } "
               "else { set terminal png size 1000,420 }\n";
-    size_t cap = strlen(term) + 2 * strlen(file) + strlen(script) + 64;
+    size_t cap = strlen(term) + strlen(script) + 64;
     char *p = malloc(cap);
-    if (!p)
-        return NULL;
-    size_t n = (size_t)snprintf(p, cap, "%sset output '", term);
-    for (const char *c = file; *c; c++) {
-        if (*c == '\'')
-            p[n++] = '\'';
-        p[n++] = *c;
-    }
-    snprintf(p + n, cap - n, "'\n%s\nset output\n", script);
+    if (p)
+        snprintf(p, cap, "%sset output\n%s\nset output\n", term, script);
     return p;
 }
 
 int gnuplot_draw(const char *cmd, const char *file, const char *script)
 {
-    if (!gnuplot_ext_ok(file)) {
-        cli_error(cmd, "--plot: '%s' must end in .png or .svg", file);
+    if (!gnuplot_path_ok(cmd, file))
         return 1;
-    }
     if (!launch_have("gnuplot")) {
         cli_error(cmd, "--plot needs gnuplot, which is not installed "
                        "(scripts/deps.sh installs gnuplot-nox)");
@@ -62,16 +102,21 @@ int gnuplot_draw(const char *cmd, const char *file, const char *script)
         return 1;
     }
     const char *argv[] = {"gnuplot", NULL};
+    char err[1024] = "";
     struct launch l = {.argv = argv, .input = text,
                        .timeout_ms = GNUPLOT_TIMEOUT_MS,
-                       .err = {.to = LAUNCH_INHERIT}};
+                       .out = {.to = LAUNCH_FILE, .path = file},
+                       .err = {.to = LAUNCH_CAPTURE, .buf = err, .cap = sizeof err}};
     char why[200];
     int rc = launch_run(&l, why, sizeof why);
     free(text);
     if (rc != 0 || l.status != 0) {
-        cli_error(cmd, "gnuplot failed to draw %s%s%s", file,
-                  rc != 0 || l.status == 127 ? ": " : "",
-                  rc != 0 || l.status == 127 ? why : "");
+        /* One line: gnuplot's first complaint, or why it did not run. */
+        char *first = err + strspn(err, " \t\n");
+        first[strcspn(first, "\n")] = '\0';
+        const char *reason = rc != 0 || l.status == 127 ? why : first;
+        cli_error(cmd, "gnuplot failed to draw %s%s%s", file, *reason ? ": " : "",
+                  reason);
         return 1;
     }
     return 0;

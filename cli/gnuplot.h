@@ -7,12 +7,13 @@
 
 /*
  * gnuplot_draw: draws `script` with gnuplot into `file`: "set terminal
- * ...; set output ..." is put in front of it according to the extension
- * of `file` (.png or .svg), and the script is fed on gnuplot's stdin
- * (gnuplot's errors go to this process's stderr). Blocking: until gnuplot
- * ends, at most GNUPLOT_TIMEOUT_MS. Returns 0, or 1 after printing a
- * one-line message as command `cmd` (unknown extension, gnuplot missing,
- * gnuplot failed or was killed at the deadline).
+ * ..." for the extension of `file` (.png or .svg) is put in front of it,
+ * the script is fed on gnuplot's stdin and gnuplot's stdout is `file`
+ * (opened by the launcher, never named in the script). Blocking: until
+ * gnuplot ends, at most GNUPLOT_TIMEOUT_MS. Returns 0, or 1 after printing
+ * a one-line message as command `cmd` (a path gnuplot_path_ok refuses,
+ * gnuplot missing, gnuplot failed: its first line of complaint; or killed
+ * at the deadline).
  */
 #define GNUPLOT_TIMEOUT_MS 60000
 int gnuplot_draw(const char *cmd, const char *file, const char *script);
@@ -20,5 +21,11 @@ int gnuplot_draw(const char *cmd, const char *file, const char *script);
 /* gnuplot_ext_ok: true for a plot file name gnuplot_draw can write (.png,
  * .svg). */
 bool gnuplot_ext_ok(const char *file);
+
+/* gnuplot_path_ok: can `file` be drawn into: a .png or .svg name that is a
+ * writable regular file, or does not exist in a writable directory? Checked
+ * when the option is read, so that a bad path fails before the experiment
+ * runs. False after printing a one-line message as command `cmd`. */
+bool gnuplot_path_ok(const char *cmd, const char *file);
 
 #endif

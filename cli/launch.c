@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "datadir.h"
 #include "json.h"
 #include "launch.h"
@@ -136,12 +137,15 @@ static int open_sink(struct fds *f, int i, const struct launch_out *o,
     switch (o->to) {
     case LAUNCH_DISCARD:
     case LAUNCH_FILE: {
-        const char *path = o->to == LAUNCH_FILE ? o->path : "/dev/null";
-        f->child[i] = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                           0644);
+        if (o->to == LAUNCH_FILE) {
+            /* A regular file only: a FIFO planted there would block. */
+            f->child[i] = cli_create_file(o->path, why, cap);
+            return f->child[i] < 0 ? f->child[i] : 0;
+        }
+        f->child[i] = open("/dev/null", O_WRONLY | O_CLOEXEC);
         if (f->child[i] < 0) {
             rc = -errno;
-            snprintf(why, cap, "cannot create %s: %s", path, strerror(-rc));
+            snprintf(why, cap, "cannot open /dev/null: %s", strerror(-rc));
             return rc;
         }
         return 0;

@@ -148,6 +148,52 @@ TEST(experiments_interval_plot)
     ASSERT_TRUE(strstr(head, "<svg") != NULL || strstr(head, "<?xml") != NULL);
 }
 
+/* One line on stderr, ending in a newline. */
+static void assert_one_error_line(void)
+{
+    size_t n = strlen(err);
+    ASSERT_GT(n, 1);
+    ASSERT_TRUE(strchr(err, '\n') == err + n - 1);
+}
+
+/* Hostile paths (an audit's findings): a --plot name that carries gnuplot
+ * commands after a newline ran them (`system` included); a FIFO planted at
+ * a path the tool writes or reads blocked it for ever. Now: one line and
+ * an exit status, before the experiment runs, and nothing executed. */
+TEST(experiments_hostile_paths_get_one_line)
+{
+    char dir[256], fifo[300], csv[300], marker[300], name[1200];
+    test_mkdtemp(dir, sizeof dir, "paths");
+    snprintf(fifo, sizeof fifo, "%s/f.png", dir);
+    snprintf(csv, sizeof csv, "%s/f.csv", dir);
+    snprintf(marker, sizeof marker, "%s/INJECTED", dir);
+    ASSERT_OK(mkfifo(fifo, 0600));
+    ASSERT_OK(mkfifo(csv, 0600));
+    snprintf(name, sizeof name, "%s/x\nsystem \"touch %s\"\nset output \"%s/y.png",
+             dir, marker, dir);
+    const char *a[] = {"interval", "--runs", "1", "--stops", "1", "--work",
+                       "heavy", "--intervals", "1", "--plot", name, NULL};
+    ASSERT_EQ(coord(a), 2);
+    assert_one_error_line();
+    ASSERT_TRUE(strstr(err, "control character") != NULL);
+    ASSERT_TRUE(access(marker, F_OK) != 0);
+    const char *b[] = {"interval", "--runs", "1", "--stops", "1", "--work",
+                       "heavy", "--intervals", "1", "--plot", fifo, NULL};
+    ASSERT_EQ(coord(b), 2);
+    assert_one_error_line();
+    ASSERT_TRUE(strstr(err, "not a regular file") != NULL);
+    const char *c[] = {"fraud", "--quick", "--transactions", "10", "--warmup",
+                       "0", "--intervals", "1", "--write-csv", csv, NULL};
+    ASSERT_EQ(coord(c), 1);
+    assert_one_error_line();
+    ASSERT_TRUE(strstr(err, "FIFO") != NULL);
+    const char *d[] = {"advise", "--shape", "flag", "--per-iteration", "1",
+                       "--processes", "2", "--calibration", csv, NULL};
+    ASSERT_EQ(coord(d), 2);
+    assert_one_error_line();
+    ASSERT_TRUE(strstr(err, "not a regular file") != NULL);
+}
+
 TEST(experiments_usage_errors)
 {
     const char *cases[][6] = {
@@ -181,6 +227,7 @@ TEST(experiments_usage_errors)
     X(experiments_interval_json_rows)                                          \
     X(experiments_interval_default_workers_follow_affinity)                    \
     X(experiments_interval_plot)                                               \
+    X(experiments_hostile_paths_get_one_line)                                  \
     X(experiments_usage_errors)
 #define HELPER_LIST(X)
 TEST_MAIN()
