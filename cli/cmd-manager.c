@@ -30,7 +30,7 @@ static const struct opt manager_opts[] = {
           "dict entries + list items"),
     LIMIT(M_MAX_BYTES, "max-bytes", 1ull << 40, "256M",
           "bytes of keys and values stored"),
-    LIMIT(M_MAX_FRAME, "max-frame", 1ull << 31, "16M", "bytes of one frame"),
+    LIMIT(M_MAX_FRAME, "max-frame", (1ull << 31) - 1, "16M", "bytes of one frame"),
     LIMIT(M_MAX_BATCH, "max-batch", 65535, "4096", "operations per batch"),
     LIMIT(M_MAX_CLIENTS, "max-clients", 100000, "64", "connections"),
     LIMIT(M_HANDSHAKE_MS, "handshake-ms", 3600000, "2000",

@@ -113,25 +113,32 @@ int cmd_report(int argc, char **argv)
     for (size_t i = 0; i < REPORT_N_EXPS; i++)
         wanted[i] = only == NULL;
     if (only) {
-        bool named = false;
-        char list[512];
-        snprintf(list, sizeof list, "%s", only);
-        for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok;
-             tok = strtok_r(NULL, ",", &save)) {
-            struct exp *e = report_exp_by_name(tok);
+        /* Every item must name an experiment once: an empty item or a
+         * repeat is a usage error, as for the numeric lists (opts.h). */
+        const char *list_help = "(a comma-separated list of primes, waste, "
+                                "interval, spectrum, queue, fraud)";
+        for (const char *item = only;; item++) {
+            size_t n = strcspn(item, ",");
+            char name[32];
+            if (n == 0) {
+                cli_error(CMD, "--only has an empty item %s", list_help);
+                return CLI_USAGE;
+            }
+            snprintf(name, sizeof name, "%.*s", (int)(n < 31 ? n : 31), item);
+            struct exp *e = n < 31 ? report_exp_by_name(name) : NULL;
             if (!e) {
-                cli_error(CMD, "--only: no experiment '%s' (primes, waste, "
-                               "interval, spectrum, queue, fraud)", tok);
+                cli_error(CMD, "--only: no experiment '%.*s' %s",
+                          (int)(n > 64 ? 64 : n), item, list_help);
+                return CLI_USAGE;
+            }
+            if (wanted[e - report_exps]) {
+                cli_error(CMD, "--only names '%s' twice", name);
                 return CLI_USAGE;
             }
             wanted[e - report_exps] = true;
-            named = true;
-        }
-        if (!named) {
-            cli_error(CMD, "--only '%s' names no experiment (a comma-separated "
-                           "list of primes, waste, interval, spectrum, queue, "
-                           "fraud)", only);
-            return CLI_USAGE;
+            item += n;
+            if (!*item)
+                break;
         }
     }
     char dir[4200];

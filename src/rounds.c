@@ -255,8 +255,10 @@ int coord_rounds_run(coord_rounds *r, const void *input, size_t len,
                      uint64_t begin, uint64_t end, void *result,
                      coord_round_stats *st, int timeout_ms)
 {
+    /* timeout 0 ("try once") has no meaning for a round: refused, as
+     * coord_search and coord_team do (it timed every round out). */
     if (!r || end < begin || len > r->o.max_input || (!input && len) ||
-        coord__check_timeout(timeout_ms))
+        timeout_ms == 0 || coord__check_timeout(timeout_ms))
         return COORD_EINVAL;
     if (st) {
         memset(st, 0, sizeof *st);

@@ -156,6 +156,13 @@ TEST(cli_every_usage_error_is_one_line_exit_2)
         {"spectrum", {"--runs", "2", NULL}, "--runs must be in [3, "},
         {"queue", {"--quick", "--quick", NULL}, "--quick given twice"},
         {"manager", {"--max-key", "7", NULL}, "--socket PATH is required"},
+        /* The table's limit is the library's (it said "invalid limits"). */
+        {"manager", {"--socket", "/tmp/coord-no.sock", "--max-frame",
+                     "2147483648", NULL}, "must be in [0, 2147483647]"},
+        {"report", {"--only", "primes,,waste", NULL}, "an empty item"},
+        {"report", {"--only", "primes,", NULL}, "an empty item"},
+        {"report", {"--only", "waste,waste", NULL}, "names 'waste' twice"},
+        {"report", {"--only", "bogus", NULL}, "no experiment 'bogus'"},
         {"primes", {"--claim", "lok", NULL}, "did you mean 'lock'?"},
         {"primes", {"--partition", "zigzag", NULL},
          "--partition must be blocks or interleaved, got 'zigzag'"},

@@ -357,6 +357,9 @@ TEST(rounds_bad_input)
                 COORD_EINVAL);
     ASSERT_CODE(coord_rounds_run(r, buf, 4, 0, 1, NULL, NULL, -3),
                 COORD_EINVAL);
+    /* 0 cannot mean "try once" for a round: refused, not a timed-out round
+     * (which it was, every time). */
+    ASSERT_CODE(coord_rounds_run(r, buf, 4, 0, 1, NULL, NULL, 0), COORD_EINVAL);
     ASSERT_CODE(coord_rounds_worker_pid(r, 99), COORD_EINVAL);
     ASSERT_CODE(coord_rounds_totals_get(r, NULL), COORD_EINVAL);
     ASSERT_EQ(coord_rounds_run(r, buf, 4, 0, 1, NULL, NULL, 10000), 0);

@@ -136,10 +136,11 @@ static inline coord_mval coord_mval_none(void)
  */
 typedef struct coord_manager_opts {
     size_t max_key;     /* default 256, at most 65535 */
-    size_t max_value;   /* default 1 MiB */
+    size_t max_value;   /* default 1 MiB; at most 2^31 - 1 */
     size_t max_entries; /* default 1,000,000 */
     size_t max_bytes;   /* default 256 MiB */
-    size_t max_frame;   /* default 16 MiB; >= max_value + 2 * max_key + 64 */
+    size_t max_frame;   /* default 16 MiB; >= max_value + 2 * max_key + 64,
+                         * at most 2^31 - 1 */
     size_t max_batch;   /* default 4096 operations per frame */
     size_t max_clients; /* default 64 */
     int64_t spin_ns;    /* default 50 µs (0); negative: never; <= 1 s */

@@ -144,7 +144,8 @@ COORD_EXTERN int coord_rounds_create(coord_rounds **out,
  * after the winner published it. Ownership: `result` (result_size bytes,
  * may be NULL) and `st` (may be NULL) are filled.
  * Returns 1 (claimed), 0 (no hit), COORD_EINVAL (NULL r, end < begin,
- * len > max_input, input NULL with len), COORD_ETIMEDOUT, COORD_EPEERDIED
+ * len > max_input, input NULL with len, timeout_ms 0 or below -1: a round
+ * cannot be tried once), COORD_ETIMEDOUT, COORD_EPEERDIED
  * (st names the worker), COORD_ECHILD (a worker ended and was reaped
  * behind the object's back, e.g. SIGCHLD set to SIG_IGN: st names it, its
  * status is unknown (0); the object is broken), COORD_EBROKEN (an earlier
