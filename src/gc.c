@@ -55,11 +55,7 @@ static bool all_zero(const void *p, size_t n)
  * clock that went backwards (mtime in the future) keeps it BUSY. */
 static coord_gc_state by_age(const struct scan *s, const struct stat *st)
 {
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    int64_t age = ((int64_t)now.tv_sec - (int64_t)st->st_mtim.tv_sec) *
-                      1000000000 +
-                  ((int64_t)now.tv_nsec - (int64_t)st->st_mtim.tv_nsec);
+    int64_t age = coord__mtime_age_ns(st);
     return age >= 0 && (uint64_t)age >= s->grace_ns ? COORD_GC_ABANDONED
                                                     : COORD_GC_BUSY;
 }

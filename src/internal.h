@@ -157,7 +157,11 @@ int coord__seg_create(const char *name, uint32_t kind, size_t obj_size,
                       void **obj_out);
 void coord__seg_publish(void *obj);
 /* Open and validate a named segment of `kind`; *obj_size gets the object's
- * size. Returns 0, COORD_ENOENT, COORD_EPROTO, COORD_EVERSION, COORD_EAGAIN,
+ * size. COORD_EAGAIN while its creator may still be initialising it (no
+ * magic yet, the file younger than COORD_GC_GRACE_MS); older than that it
+ * never will be: COORD_EPROTO (a creator killed early, or a file of zeros
+ * planted there; coord gc removes it).
+ * Returns 0, COORD_ENOENT, COORD_EPROTO, COORD_EVERSION, COORD_EAGAIN,
  * COORD_EACCES (not a regular file owned by our euid with mode 0600 or
  * less: another user's file, group/other bits, a symlink or a directory),
  * COORD_EINVAL, COORD_EMFILE, COORD_ENOMEM, COORD_EIO. */
@@ -169,6 +173,10 @@ int coord__seg_open(const char *name, uint32_t kind, void **obj_out,
  * a pointer this process did not map through coord__seg_create/open is
  * left alone (one recorded by coord__seg_track is only forgotten). */
 void coord__seg_release(void *obj, bool unlink_name);
+/* How long ago a file last changed (its mtime), in ns; -1 when in the
+ * future (a clock that went backwards). */
+struct stat;
+int64_t coord__mtime_age_ns(const struct stat *st);
 /* The header of the segment that holds `obj`. */
 coord__seg_hdr *coord__seg_of(void *obj);
 /* The object size (bytes after the header) this process mapped for `obj`,

@@ -83,6 +83,31 @@ TEST(named_second_handle_in_creator_process_keeps_the_name)
     ASSERT_CODE(stat(path, &st), -1);
 }
 
+/* The creator's destroy removes the file it created, not one made under
+ * the same name after its own was removed (coord gc, rm): it used to unlink
+ * by name, taking another process's new object with it. */
+static int create_and_leave(void *name)
+{
+    coord_value *v;
+    return coord_value_create_named(&v, COORD_I64, name) == 0 ? 0 : 1;
+}
+
+TEST(named_destroy_removes_only_the_file_it_created)
+{
+    char name[64], path[128];
+    test_shm_name(name, sizeof name, "reborn");
+    shm_path(path, sizeof path, name);
+    coord_value *v;
+    ASSERT_OK(coord_value_create_named(&v, COORD_I64, name));
+    ASSERT_OK(unlink(path));
+    test_join_ok(test_fork(create_and_leave, name), 20000);
+    struct stat st;
+    ASSERT_OK(stat(path, &st));
+    coord_value_destroy(v);
+    ASSERT_OK(stat(path, &st)); /* the other process's object stays */
+    ASSERT_OK(unlink(path));
+}
+
 TEST(named_exclusive_create)
 {
     char name[64];
@@ -133,6 +158,22 @@ TEST(named_bad_magic_and_version_rejected)
 
     write_file(name, junk, 0); /* a creator between open and truncate */
     ASSERT_CODE(coord_flag_open(&f, name), COORD_EAGAIN);
+    /* ... but not for ever: left so for longer than gc's grace period, it
+     * is no segment (a retry loop on EAGAIN ended only when gc removed it). */
+    char path0[128];
+    shm_path(path0, sizeof path0, name);
+    struct timespec old[2] = {{time(NULL) - 3600, 0}, {time(NULL) - 3600, 0}};
+    ASSERT_OK(utimensat(AT_FDCWD, path0, old, 0));
+    ASSERT_CODE(coord_flag_open(&f, name), COORD_EPROTO);
+    remove_file(name);
+
+    /* A file of zeros (no magic) planted at the name: the same. */
+    char zeros[8192] = {0};
+    write_file(name, zeros, sizeof zeros);
+    coord_value *v;
+    ASSERT_CODE(coord_value_open(&v, name), COORD_EAGAIN);
+    ASSERT_OK(utimensat(AT_FDCWD, path0, old, 0));
+    ASSERT_CODE(coord_value_open(&v, name), COORD_EPROTO);
     remove_file(name);
 
     /* A real flag's header with another ABI version. */
@@ -463,6 +504,7 @@ TEST(gc_removes_only_dead_creators_files)
 #define TEST_LIST(X)                                                           \
     X(named_flag_and_value_between_unrelated_processes)                        \
     X(named_second_handle_in_creator_process_keeps_the_name)                   \
+    X(named_destroy_removes_only_the_file_it_created)                          \
     X(named_exclusive_create)                                                  \
     X(named_bad_magic_and_version_rejected)                                    \
     X(named_region_and_array)                                                  \

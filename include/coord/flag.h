@@ -103,7 +103,11 @@ COORD_EXTERN int coord_flag_create_named(coord_flag **out, const char *name);
  * Returns 0, COORD_EINVAL, COORD_ENOENT (no such name), COORD_EACCES,
  * COORD_EPROTO (not a coord flag: bad magic, kind or size), COORD_EVERSION
  * (other ABI version), COORD_EAGAIN (the creator has not finished
- * initialising it), COORD_EMFILE, COORD_ENOMEM or COORD_EIO.
+ * initialising it: try again; a file left unfinished longer than
+ * COORD_GC_GRACE_MS, by a creator killed early or planted as zeros, is
+ * COORD_EPROTO, so a retry loop ends), COORD_EMFILE, COORD_ENOMEM or
+ * COORD_EIO. The other named objects' opens (value, array, region, queue)
+ * answer the same.
  */
 COORD_EXTERN int coord_flag_open(coord_flag **out, const char *name);
 

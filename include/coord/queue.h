@@ -128,8 +128,9 @@ COORD_EXTERN int coord_queue_create_named(coord_queue **out, const char *name,
  * coord_queue_open: map the queue another process created with `name`.
  * Returns 0, COORD_EINVAL, COORD_ENOENT (no such name), COORD_EPROTO (not a
  * coord queue: bad magic, kind or size, or limits that disagree with the
- * file's size), COORD_EVERSION (other ABI), COORD_EAGAIN (its creator has
- * not finished initialising it), COORD_EACCES or COORD_ENOMEM.
+ * file's size; also a file left unfinished longer than COORD_GC_GRACE_MS),
+ * COORD_EVERSION (other ABI), COORD_EAGAIN (its creator has not finished
+ * initialising it: try again), COORD_EACCES or COORD_ENOMEM.
  */
 COORD_EXTERN int coord_queue_open(coord_queue **out, const char *name);
 

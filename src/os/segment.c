@@ -90,6 +90,8 @@ struct seg_rec {
     size_t total;  /* the mapping's length */
     size_t limit;  /* bytes of the object that may be touched */
     pid_t creator; /* this process when it created a named segment, else 0 */
+    dev_t dev;     /* ... and the file it created: only that file is */
+    ino_t ino;     /*     unlinked at release, not one made since */
     char name[COORD__NAME_MAX + 1];
     struct seg_rec *next;
 };
@@ -116,7 +118,7 @@ static struct seg_rec *rec_find(const void *obj)
 }
 
 static int rec_add(void *obj, void *base, size_t total, size_t limit,
-                   const char *name)
+                   const char *name, const struct stat *file)
 {
     struct seg_rec *r;
     for (r = atomic_load_explicit(&recs, memory_order_acquire); r;
@@ -139,6 +141,8 @@ static int rec_add(void *obj, void *base, size_t total, size_t limit,
     r->total = total;
     r->limit = limit;
     r->creator = name ? getpid() : 0;
+    r->dev = file ? file->st_dev : 0;
+    r->ino = file ? file->st_ino : 0;
     snprintf(r->name, sizeof r->name, "%s", name ? name : "");
     atomic_store_explicit(&r->obj, obj, memory_order_release);
     if (fresh) {
@@ -167,7 +171,7 @@ int coord__seg_track(void *obj, size_t size)
         atomic_fetch_add_explicit(&coord__seg_gen, 1, memory_order_release);
         return 0;
     }
-    return rec_add(obj, NULL, 0, size, NULL);
+    return rec_add(obj, NULL, 0, size, NULL, NULL);
 }
 
 static size_t seg_total(size_t obj_size)
@@ -194,7 +198,7 @@ static void fill_header(coord__seg_hdr *h, uint32_t kind, size_t total,
 }
 
 static int create_named(const char *name, size_t total, uint32_t kind,
-                        void **base_out)
+                        void **base_out, struct stat *file)
 {
     char path[COORD__SEG_HDR + 16];
     coord__name_path(path, sizeof path, name);
@@ -210,7 +214,7 @@ static int create_named(const char *name, size_t total, uint32_t kind,
     fill_header(&h, kind, total, name);
     int r = 0;
     if (pwrite(fd, &h, sizeof h, 0) != (ssize_t)sizeof h ||
-        ftruncate(fd, (off_t)total) != 0)
+        ftruncate(fd, (off_t)total) != 0 || fstat(fd, file) != 0)
         r = coord__seg_errno(errno);
     void *base = MAP_FAILED;
     if (!r) {
@@ -234,10 +238,11 @@ int coord__seg_create(const char *name, uint32_t kind, size_t obj_size,
         return COORD_EINVAL;
     size_t total = seg_total(obj_size);
     void *base = NULL;
+    struct stat file;
     if (name) {
         int r = coord__name_check(name);
         if (!r)
-            r = create_named(name, total, kind, &base);
+            r = create_named(name, total, kind, &base, &file);
         if (r)
             return r;
     } else {
@@ -248,7 +253,8 @@ int coord__seg_create(const char *name, uint32_t kind, size_t obj_size,
         fill_header(base, kind, total, NULL);
     }
     void *obj = (char *)base + COORD__SEG_HDR;
-    if (rec_add(obj, base, total, total - COORD__SEG_HDR, name) != 0) {
+    if (rec_add(obj, base, total, total - COORD__SEG_HDR, name,
+                name ? &file : NULL) != 0) {
         munmap(base, total);
         if (name) {
             char path[COORD__SEG_HDR + 16];
@@ -282,6 +288,25 @@ static int check_file(int fd, struct stat *st)
     return 0;
 }
 
+int64_t coord__mtime_age_ns(const struct stat *st)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int64_t age = ((int64_t)now.tv_sec - (int64_t)st->st_mtim.tv_sec) *
+                      1000000000 +
+                  ((int64_t)now.tv_nsec - (int64_t)st->st_mtim.tv_nsec);
+    return age < 0 ? -1 : age;
+}
+
+/* A segment without its magic yet: EAGAIN while a creator may still be
+ * writing it, EPROTO once that is older than gc's grace period. */
+static int unfinished(const struct stat *st)
+{
+    int64_t age = coord__mtime_age_ns(st);
+    return age >= (int64_t)COORD_GC_GRACE_MS * 1000000 ? COORD_EPROTO
+                                                       : COORD_EAGAIN;
+}
+
 int coord__seg_open(const char *name, uint32_t kind, void **obj_out,
                     size_t *obj_size)
 {
@@ -304,7 +329,7 @@ int coord__seg_open(const char *name, uint32_t kind, void **obj_out,
     if (!r && (size_t)st.st_size < COORD__SEG_HDR)
         /* An empty file may be a creator between shm_open and its first
          * write; a short non-empty one is not a segment. */
-        r = st.st_size == 0 ? COORD_EAGAIN : COORD_EPROTO;
+        r = st.st_size == 0 ? unfinished(&st) : COORD_EPROTO;
     if (r) {
         close(fd);
         return r;
@@ -320,7 +345,7 @@ int coord__seg_open(const char *name, uint32_t kind, void **obj_out,
     uint64_t magic = atomic_load_explicit(&h->magic, memory_order_acquire);
     r = 0;
     if (magic == 0)
-        r = COORD_EAGAIN;
+        r = unfinished(&st);
     else if (magic != COORD__SEG_MAGIC)
         r = COORD_EPROTO;
     else if (h->abi != COORD_ABI_VERSION)
@@ -328,7 +353,7 @@ int coord__seg_open(const char *name, uint32_t kind, void **obj_out,
     else if (h->kind != kind || h->size != total)
         r = COORD_EPROTO;
     else if (rec_add((char *)base + COORD__SEG_HDR, base, total,
-                     total - COORD__SEG_HDR, NULL) != 0)
+                     total - COORD__SEG_HDR, NULL, NULL) != 0)
         r = COORD_ENOMEM;
     if (r) {
         munmap(base, total);
@@ -348,9 +373,17 @@ void coord__seg_release(void *obj, bool unlink_name)
     void *base = r->base; /* NULL: caller memory, only forgotten */
     size_t total = r->total;
     if (unlink_name && r->creator != 0 && r->creator == getpid()) {
+        /* Only the file we created: if the name was removed (coord gc,
+         * rm) and taken by a new object since, that one is not ours. */
         char path[COORD__SEG_HDR + 16];
         coord__name_path(path, sizeof path, r->name);
-        shm_unlink(path);
+        int fd = shm_open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0);
+        struct stat st;
+        if (fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == r->dev &&
+            st.st_ino == r->ino)
+            shm_unlink(path);
+        if (fd >= 0)
+            close(fd);
     }
     if (last_rec == r)
         last_rec = NULL;
