@@ -132,6 +132,11 @@ int cmd_manager(int argc, char **argv)
     }
     if (k != OPT_END)
         return opt_exit_status(k);
+    if (path[strlen(path) - 1] == '/') {
+        cli_error("manager", "--socket %s: names a directory; give the socket "
+                             "file's path (e.g. %ssock)", path, path);
+        return CLI_USAGE;
+    }
     int r = coord_manager_run_ready(path, &o, announce, NULL);
     if (r == COORD_EINVAL) {
         cli_error("manager", "invalid limits (max-frame must hold max-value "

@@ -138,6 +138,8 @@ static int parse(int argc, char **argv, struct primes_cfg *c)
                              .runs = 5};
     struct opt_parser p;
     opt_parse_init(&p, &cmd_primes_opts, argc, argv);
+    const char *hit_given = NULL; /* --hit-at or --hit-worker, given */
+    bool mode_given = false;        /* --early-exit or --no-early-exit, given */
     int k;
     while ((k = opt_next(&p)) >= 0) {
         switch (k) {
@@ -152,9 +154,11 @@ static int parse(int argc, char **argv, struct primes_cfg *c)
             break;
         case P_HIT_AT:
             c->hit_at = p.v.u;
+            hit_given = "--hit-at";
             break;
         case P_HIT_WORKER:
             c->hit_worker = p.v.u;
+            hit_given = "--hit-worker";
             break;
         case P_ANY:
             c->any = true;
@@ -170,10 +174,15 @@ static int parse(int argc, char **argv, struct primes_cfg *c)
                                       : COORD_PARTITION_BLOCKS;
             break;
         case P_NO_EARLY_EXIT:
-            c->modes = 2;
-            break;
         case P_EARLY_EXIT:
-            c->modes = 1;
+            if (mode_given) {
+                /* The two choose one mode each: given both, which one? */
+                cli_error("primes", "--early-exit and --no-early-exit exclude "
+                                    "each other (without either, both run)");
+                return 2;
+            }
+            c->modes = k == P_NO_EARLY_EXIT ? 2 : 1;
+            mode_given = true;
             break;
         case P_RUNS:
             c->runs = (int)p.v.u;
@@ -194,6 +203,12 @@ static int parse(int argc, char **argv, struct primes_cfg *c)
     }
     if (k != OPT_END)
         return k == OPT_HELP ? -1 : 2;
+    if (c->any && hit_given) {
+        cli_error("primes", "%s places the hit; --any takes the first prime "
+                            "any worker meets (give one or the other)",
+                  hit_given);
+        return 2;
+    }
     if (c->mpi && primes_mpi_begin(&c->workers, c->vs_python) != 0)
         return 2;
     if (c->hit_worker >= c->workers) {

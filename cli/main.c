@@ -91,8 +91,12 @@ static int help(int argc, char **argv)
     if (argc == 2 && !strcmp(argv[1], "--options-json"))
         return options_json();
     if (argc > 2) {
-        cli_error("help", "give at most one command, got '%s' and '%s'",
-                  argv[1], argv[2]);
+        if (!strcmp(argv[1], "--options-json"))
+            cli_error("help", "--options-json takes nothing after it, got '%s'",
+                      argv[2]);
+        else
+            cli_error("help", "give at most one command, got '%s' and '%s'",
+                      argv[1], argv[2]);
         return CLI_USAGE;
     }
     const struct command *c = find(argv[1]);
@@ -110,17 +114,26 @@ static int help(int argc, char **argv)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        usage(stderr);
+        /* A usage error is one line; the usage is one option away. */
+        cli_error(NULL, "no command given (coord --help lists them; "
+                        "coord report --quick is the quick tour)");
         return CLI_USAGE;
     }
     const char *a = argv[1];
-    if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+    bool help_opt = !strcmp(a, "--help") || !strcmp(a, "-h");
+    bool version = !strcmp(a, "--version") || !strcmp(a, "-V");
+    if ((help_opt || version) && argc > 2) {
+        cli_error(NULL, "%s takes nothing after it, got '%s' (coord help "
+                        "COMMAND shows a command's usage)", a, argv[2]);
+        return CLI_USAGE;
+    }
+    if (help_opt) {
         usage(stdout);
         return CLI_OK;
     }
     if (!strcmp(a, "help"))
         return help(argc - 1, argv + 1);
-    if (!strcmp(a, "--version") || !strcmp(a, "-V")) {
+    if (version) {
         printf("coord %s\n", coord_version_string());
         return CLI_OK;
     }

@@ -45,7 +45,9 @@ int coord__merrno(int e)
 static int prepare_dir(struct coord__mpath *p, const char *path)
 {
     if (path) {
-        if (!*path)
+        /* A path ending in '/' names a directory, not a socket (and its
+         * dirname would be the directory above, checked instead). */
+        if (!*path || path[strlen(path) - 1] == '/')
             return COORD_EINVAL;
         if (strlen(path) >= sizeof p->path)
             return COORD_ENAMETOOLONG;

@@ -109,6 +109,17 @@ TEST(cli_did_you_mean_commands)
     ASSERT_TRUE(strstr(err, "did you mean 'manager'?") != NULL);
     ASSERT_EQ(cli("xyzzy", NULL, NULL), 2); /* nothing close: no guess */
     ASSERT_EQ(lines(err), 1);
+    /* No command at all, or words after --version / --help: one line too
+     * (no command printed the 18-line usage on stderr; --version x and
+     * --help x ignored the x). */
+    ASSERT_EQ(cli(NULL, NULL, NULL), 2);
+    ASSERT_EQ(lines(err), 1);
+    ASSERT_TRUE(strstr(err, "no command given") != NULL);
+    ASSERT_STR_EQ(out, "");
+    ASSERT_EQ(cli("--version", "x", NULL), 2);
+    ASSERT_EQ(lines(err), 1);
+    ASSERT_EQ(cli("--help", "x", NULL), 2);
+    ASSERT_EQ(lines(err), 1);
     ASSERT_TRUE(strstr(err, "did you mean") == NULL);
     ASSERT_EQ(cli("help", "reprot", NULL), 2);
     ASSERT_TRUE(strstr(err, "did you mean 'report'?") != NULL);
@@ -159,6 +170,10 @@ TEST(cli_every_usage_error_is_one_line_exit_2)
         /* The table's limit is the library's (it said "invalid limits"). */
         {"manager", {"--socket", "/tmp/coord-no.sock", "--max-frame",
                      "2147483648", NULL}, "must be in [0, 2147483647]"},
+        {"manager", {"--socket", "/tmp/", NULL}, "names a directory"},
+        {"help", {"--options-json", "x", NULL}, "takes nothing after it"},
+        {"primes", {"--early-exit", "--no-early-exit", NULL}, "exclude each other"},
+        {"primes", {"--any", "--hit-at", "5", NULL}, "give one or the other"},
         {"report", {"--only", "primes,,waste", NULL}, "an empty item"},
         {"report", {"--only", "primes,", NULL}, "an empty item"},
         {"report", {"--only", "waste,waste", NULL}, "names 'waste' twice"},

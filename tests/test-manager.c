@@ -299,6 +299,11 @@ TEST(manager_bad_input)
     o.max_value = o.max_frame; /* no room for the value in a frame */
     ASSERT_CODE(coord_manager_start(&m, NULL, &o), COORD_EINVAL);
     ASSERT_CODE(coord_manager_start(&m, "", NULL), COORD_EINVAL);
+    /* A directory's name (it used to check the directory above instead,
+     * and say that one was not private). */
+    char slash[256];
+    snprintf(slash, sizeof slash, "%s/", test_tmpdir());
+    ASSERT_CODE(coord_manager_start(&m, slash, NULL), COORD_EINVAL);
     char longp[200];
     memset(longp, 'a', sizeof longp - 1);
     longp[0] = '/';

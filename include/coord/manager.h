@@ -164,7 +164,8 @@ COORD_EXTERN void coord_manager_opts_init(coord_manager_opts *o);
  * defaults. The server dies with its creator (it cleans up on SIGTERM,
  * which it also receives when the creator dies).
  * Concurrency: any thread; the handle is owned by the caller.
- * Returns 0 and *out, COORD_EINVAL (bad options or path), COORD_EACCES
+ * Returns 0 and *out, COORD_EINVAL (bad options, or a path that is empty
+ * or ends in '/'), COORD_EACCES
  * (directory not private), COORD_ENAMETOOLONG (path longer than a socket
  * address), COORD_EEXIST (something already at socket_path), COORD_ENOENT
  * (the directory's parent is missing), COORD_ENOTDIR (a path component is
