@@ -85,9 +85,13 @@ class Manager:
         return "<coord.Manager %s%s>" % (self.address, " (server)" if self._server else "")
 
 
+_MISSING = object()
+
+
 class DictProxy:
     """A shared dict on the manager: d[k], d[k] = v, del d[k], k in d,
-    get, set, incr, cas, keys, len."""
+    get, set, incr, cas, pop, setdefault, update, keys, values, items, len.
+    Keys are str."""
 
     __slots__ = ("_mgr", "name")
 
@@ -126,11 +130,52 @@ class DictProxy:
         """Store new only if the value is `expected` (None: key absent)."""
         return self._mgr._client().cas(self.name, key, expected, new)
 
+    def pop(self, key, default=_MISSING):
+        """Remove key and return its value, in one round trip that no other
+        client's operation splits (a batch); KeyError, or `default`, when
+        it is absent."""
+        with self._mgr.batch() as b:
+            got = b.dict(self.name).get(key)
+            b.dict(self.name).delete(key)
+        try:
+            return got.value
+        except KeyError:
+            if default is _MISSING:
+                raise
+            return default
+
+    def setdefault(self, key, default=None):
+        """d[key] if present, else store `default` (atomically: cas from
+        absent) and return what the dict then holds."""
+        self.cas(key, None, default)
+        return self[key]
+
+    def update(self, other=(), **kw):
+        """d[k] = v for each pair of `other` (a mapping or pairs) and of kw,
+        in one round trip (a batch)."""
+        pairs = other.items() if hasattr(other, "items") else other
+        with self._mgr.batch() as b:
+            bd = b.dict(self.name)
+            for k, v in pairs:
+                bd[k] = v
+            for k, v in kw.items():
+                bd[k] = v
+
     def keys(self):
         return self._mgr._client().keys(self.name)
 
+    def values(self):
+        return [v for _, v in self.items()]
+
     def items(self):
-        return [(k, self[k]) for k in self.keys()]
+        """(key, value) pairs; a key deleted meanwhile by another client is
+        left out."""
+        out = []
+        for k in self.keys():
+            v = self.get(k, _MISSING)
+            if v is not _MISSING:
+                out.append((k, v))
+        return out
 
     def __len__(self):
         return self._mgr._client().dict_len(self.name)

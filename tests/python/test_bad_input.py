@@ -169,6 +169,20 @@ class ManagerBadInput(unittest.TestCase):
             for i, v in enumerate(values):
                 self.assertEqual(d["k%d" % i], v)
 
+    def test_dict_pop_setdefault_update_values(self):
+        with coord.Manager() as m:
+            d = m.dict("d")
+            d.update({"a": 1}, b=2)
+            self.assertEqual(sorted(d.values()), [1, 2])
+            self.assertEqual(d.pop("a"), 1)
+            self.assertNotIn("a", d)
+            with self.assertRaises(KeyError):
+                d.pop("a")
+            self.assertEqual(d.pop("a", "none"), "none")
+            self.assertEqual(d.setdefault("b", 9), 2)
+            self.assertEqual(d.setdefault("c", 3), 3)
+            self.assertEqual(sorted(d.items()), [("b", 2), ("c", 3)])
+
     def test_int_subclasses_keep_their_type(self):
         with coord.Manager() as m:
             d = m.dict("d")
