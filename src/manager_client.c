@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/un.h>
@@ -602,8 +603,15 @@ int coord_mclient_connect(coord_mclient **out, const char *path, int timeout_ms)
             case ENOTDIR:
                 r = COORD_ENOTDIR;
                 break;
-            default:
-                r = COORD_ECONNREFUSED;
+            default: {
+                /* The kernel refuses a path that is no socket (a file, a
+                 * directory, a FIFO) as it refuses a socket nobody serves:
+                 * say which. */
+                struct stat st;
+                r = lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode)
+                        ? COORD_EPROTO
+                        : COORD_ECONNREFUSED;
+            }
             }
         }
     }

@@ -356,6 +356,16 @@ TEST(manager_bad_input)
     ASSERT_CODE(coord_mclient_connect(&c, sock, -2), COORD_EINVAL);
     ASSERT_CODE(coord_mclient_connect(&c, "/tmp/no/such/sock", T),
                 COORD_ENOENT);
+    /* A path that is no socket: said so, not "no server" (a directory, a
+     * regular file). */
+    ASSERT_CODE(coord_mclient_connect(&c, test_tmpdir(), T), COORD_EPROTO);
+    char plain[300];
+    snprintf(plain, sizeof plain, "%s/plain", test_tmpdir());
+    int pfd = open(plain, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    ASSERT_TRUE(pfd >= 0);
+    close(pfd);
+    ASSERT_CODE(coord_mclient_connect(&c, plain, T), COORD_EPROTO);
+    ASSERT_OK(unlink(plain));
     ASSERT_CODE(coord_mclient_connect(&c, longp, T), COORD_ENAMETOOLONG);
     c = connect_ok(m);
     coord_mval v = coord_mval_i64(1);

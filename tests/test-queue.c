@@ -105,6 +105,10 @@ TEST(queue_bad_input)
     ASSERT_CODE(coord_queue_create(&q, 8, (size_t)COORD_QUEUE_MAX_MSG + 1),
                 COORD_EINVAL);
     ASSERT_CODE(coord_queue_create(&q, SIZE_MAX, SIZE_MAX), COORD_EINVAL);
+    /* Within the limits but beyond any memory: ENOMEM, as documented
+     * (it was EINVAL, from the segment's own size cap). */
+    ASSERT_CODE(coord_queue_create(&q, COORD_QUEUE_MAX_CAPACITY, COORD_QUEUE_MAX_MSG),
+                COORD_ENOMEM);
     ASSERT_EQ(coord_queue_size(0, 8), 0);
     ASSERT_EQ(coord_queue_size(8, 0), 0);
     ASSERT_CODE(coord_queue_create_named(&q, NULL, 8, 8), COORD_EINVAL);

@@ -250,7 +250,8 @@ COORD_EXTERN int coord_manager_run_ready(const char *socket_path,
  * COORD_EVERSION, COORD_ETIMEDOUT, COORD_EAGAIN (timeout 0),
  * COORD_EINVAL, COORD_ENAMETOOLONG, COORD_ENOTDIR, COORD_ENOMEM,
  * COORD_EPEERDIED (the server closed without a reason), COORD_EPROTO (it
- * answered garbage).
+ * answered garbage, or `path` is not a socket: a file, directory, FIFO or
+ * symlink to one).
  */
 COORD_EXTERN int coord_mclient_connect(coord_mclient **out, const char *path,
                                        int timeout_ms);

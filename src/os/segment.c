@@ -234,8 +234,10 @@ static int create_named(const char *name, size_t total, uint32_t kind,
 int coord__seg_create(const char *name, uint32_t kind, size_t obj_size,
                       void **obj_out)
 {
-    if (!obj_out || obj_size == 0 || obj_size > ((size_t)1 << 46))
+    if (!obj_out || obj_size == 0)
         return COORD_EINVAL;
+    if (obj_size > ((size_t)1 << 46))
+        return COORD_ENOMEM; /* within the object's own limits, beyond memory */
     size_t total = seg_total(obj_size);
     void *base = NULL;
     struct stat file;
