@@ -18,8 +18,13 @@ struct probe_ctx {
     PyObject *probe;
     pid_t parent;
     int child_ready; /* PyOS_AfterFork_Child done (in this worker) */
-    size_t cap;      /* bytes for data[] */
+    size_t cap;      /* bytes for data[]: at least PC_TEXT_ROOM */
+    size_t limit;    /* max_result: the most a pickled value may take */
 };
+
+/* Room for the message that replaces a value too big or unpicklable (it
+ * was cut to max_result bytes: "the probe's valu" with max_result 16). */
+#define PC_TEXT_ROOM 512
 
 static void hit_text(struct pc_hit *h, size_t cap, const char *text)
 {
@@ -33,10 +38,11 @@ static void hit_text(struct pc_hit *h, size_t cap, const char *text)
 
 /* Pickle `o` into the hit; an object that cannot be pickled, or is too
  * big, is reported by its repr instead (the parent raises with it). */
-static void hit_store(struct pc_hit *h, size_t cap, PyObject *o, uint32_t kind)
+static void hit_store(struct pc_hit *h, size_t cap, size_t limit, PyObject *o,
+                      uint32_t kind)
 {
     PyObject *data = PyObject_CallOneArg(pc_dumps, o);
-    if (data && (size_t)PyBytes_GET_SIZE(data) <= cap) {
+    if (data && (size_t)PyBytes_GET_SIZE(data) <= limit) {
         memcpy(h->data, PyBytes_AS_STRING(data), (size_t)PyBytes_GET_SIZE(data));
         h->kind = kind;
         h->len = (uint32_t)PyBytes_GET_SIZE(data);
@@ -84,13 +90,13 @@ static bool probe_fn(uint64_t i, void *result, void *arg)
         PyObject *t, *v, *tb;
         PyErr_Fetch(&t, &v, &tb);
         PyErr_NormalizeException(&t, &v, &tb);
-        hit_store(h, c->cap, v ? v : Py_None, PC_HIT_EXCEPTION);
+        hit_store(h, c->cap, c->limit, v ? v : Py_None, PC_HIT_EXCEPTION);
         Py_XDECREF(t);
         Py_XDECREF(v);
         Py_XDECREF(tb);
         return true;
     }
-    hit_store(h, c->cap, r, PC_HIT_VALUE);
+    hit_store(h, c->cap, c->limit, r, PC_HIT_VALUE);
     Py_DECREF(r);
     return true;
 }
@@ -178,7 +184,8 @@ static PyObject *mod_search(PyObject *self, PyObject *args, PyObject *kw)
         return NULL;
     }
     coord_search_worker *per = PyMem_Calloc(workers, sizeof *per);
-    size_t size = sizeof(struct pc_hit) + (size_t)max_result;
+    size_t room = (size_t)max_result < PC_TEXT_ROOM ? PC_TEXT_ROOM : (size_t)max_result;
+    size_t size = sizeof(struct pc_hit) + room;
     struct pc_hit *hit = PyMem_Calloc(1, size);
     if (!per || !hit) {
         PyMem_Free(per);
@@ -186,7 +193,7 @@ static PyObject *mod_search(PyObject *self, PyObject *args, PyObject *kw)
         return PyErr_NoMemory();
     }
     o.per_worker = per;
-    struct probe_ctx ctx = {probe, getpid(), 0, (size_t)max_result};
+    struct probe_ctx ctx = {probe, getpid(), 0, room, (size_t)max_result};
     coord_search_stats st;
     memset(&st, 0, sizeof st);
     /* The GIL stays held: each forked worker inherits it and runs the

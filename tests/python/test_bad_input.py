@@ -121,6 +121,12 @@ class SearchBadInput(unittest.TestCase):
             with self.assertRaises(ValueError):
                 coord.search(lambda i: None, 0, 10, workers=1, timeout=bad)
 
+    def test_value_too_big_is_named_in_full(self):
+        # The message was cut to max_result bytes ("the probe's valu").
+        with self.assertRaises(TypeError) as cm:
+            coord.search(lambda i: "x" * 100, 0, 10, workers=1, max_result=16)
+        self.assertIn("pickles to more than max_result bytes", str(cm.exception))
+
 
 class SharedBadInput(NamedTestCase):
     def test_value_open_with_the_wrong_typecode_raises(self):
