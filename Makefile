@@ -21,33 +21,34 @@ deps:
 	@bash scripts/deps.sh
 
 build:
-	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
-	@cmake --build $(BUILD) -j $(JOBS)
+	@cmake -S . -B "$(BUILD)" $(CMAKE_FLAGS) >/dev/null
+	@cmake --build "$(BUILD)" -j $(JOBS)
 
 test: deps build
-	@cd $(BUILD) && ctest --output-on-failure -j 2 $(CTEST_FLAGS)
+	@cd "$(BUILD)" && ctest --output-on-failure -j 2 $(CTEST_FLAGS)
 
 demo: deps build
-	@bash scripts/demo.sh $(BUILD)
+	@bash scripts/demo.sh "$(BUILD)"
 
 bench: build
-	$(BUILD)/coord_bench all --seconds 30
+	"$(BUILD)/coord_bench" all --seconds 30
 
 bench-smoke: build
-	$(BUILD)/coord_bench all --seconds 1
+	"$(BUILD)/coord_bench" all --seconds 1
 
-# As root into a system library directory this also runs ldconfig
+# PREFIX and BUILD may hold spaces; a relative PREFIX is relative to this
+# directory. As root into a system library directory this also runs ldconfig
 # (cmake/ldconfig.cmake); BUILD/install_manifest.txt records every file.
 install: build
-	@cmake --install $(BUILD) --prefix $(PREFIX)
+	@cmake --install "$(BUILD)" --prefix "$(PREFIX)"
 
 # Removes exactly the files of the last install from this build tree.
 uninstall:
-	@cmake --build $(BUILD) --target uninstall
+	@cmake --build "$(BUILD)" --target uninstall
 
 # Hunts races: runs the whole suite again and again until it fails.
 check-loop: build
-	cd $(BUILD) && for i in $$(seq 1 $${N:-20}); do \
+	cd "$(BUILD)" && for i in $$(seq 1 $${N:-20}); do \
 	  ctest -j 2 --output-on-failure $(CTEST_FLAGS) || exit 1; done
 
 # The torture suite (tests/torture/): SIGKILLs into a pool and a queue,
@@ -55,7 +56,7 @@ check-loop: build
 # take turns; prints its counts as a closing table. TORTURE=short
 # for the CI length (about a minute on 2 cores).
 torture: build
-	cd $(BUILD) && COORD_TORTURE=$${TORTURE:-full} ctest -L torture --output-on-failure -V
+	cd "$(BUILD)" && COORD_TORTURE=$${TORTURE:-full} ctest -L torture --output-on-failure -V
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf "$(BUILD)"

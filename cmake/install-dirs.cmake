@@ -5,7 +5,13 @@
 # (cmake/uninstall.cmake) removes exactly the folders the install created,
 # when they are empty again. Installing again into the same place keeps the
 # folders noted the first time.
-set(coord_root "$ENV{DESTDIR}${CMAKE_INSTALL_PREFIX}")
+# A relative prefix (cmake --install BUILD --prefix rel) is relative to where
+# the install runs; uninstall runs in BUILD, so everything is noted absolute.
+set(coord_prefix "${CMAKE_INSTALL_PREFIX}")
+if(NOT IS_ABSOLUTE "${coord_prefix}")
+  get_filename_component(coord_prefix "${coord_prefix}" ABSOLUTE)
+endif()
+set(coord_root "$ENV{DESTDIR}${coord_prefix}")
 set(coord_list "${coord_build_dir}/install_dirs.txt")
 set(coord_new "")
 if(EXISTS "${coord_list}")
@@ -33,7 +39,7 @@ foreach(script ${coord_scripts})
   file(STRINGS "${script}" coord_rules REGEX "file\\(INSTALL DESTINATION \"")
   foreach(rule ${coord_rules})
     string(REGEX REPLACE ".*file\\(INSTALL DESTINATION \"([^\"]*)\".*" "\\1" d "${rule}")
-    string(REPLACE "\${CMAKE_INSTALL_PREFIX}" "${CMAKE_INSTALL_PREFIX}" d "${d}")
+    string(REPLACE "\${CMAKE_INSTALL_PREFIX}" "${coord_prefix}" d "${d}")
     set(d "$ENV{DESTDIR}${d}")
     string(FIND "${d}" "${coord_root}/" at)
     while(at EQUAL 0)
@@ -43,6 +49,12 @@ foreach(script ${coord_scripts})
     endwhile()
   endforeach()
 endforeach()
+# The prefix itself and its parents, when the install makes them.
+set(d "${coord_root}")
+while(NOT EXISTS "${d}" AND NOT d STREQUAL "/" AND NOT d STREQUAL "")
+  list(APPEND coord_paths "${d}")
+  get_filename_component(d "${d}" DIRECTORY)
+endwhile()
 foreach(p ${coord_paths})
   if(NOT EXISTS "${p}")
     list(APPEND coord_new "${p}")

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # C++ users: every public header declares its functions with C linkage
-# (COORD_BEGIN_DECLS ... COORD_END_DECLS), <coord.h> compiles as C++17 and
-# C++20 with -Wall -Wextra -pedantic -Werror, and examples/flag-hello.c built
+# (COORD_BEGIN_DECLS ... COORD_END_DECLS), <coord.h> compiles as C++11, C++17
+# and C++20 (the options macros too) with -Wall -Wextra -pedantic -Werror, and examples/flag-hello.c built
 # as C++ links against libcoord and runs (the inline coord_flag_is_set takes
 # the C++ path). Usage: cxx-test.sh SRC BUILD. Env: COORD_CXX (compilers to
 # try, default "g++ clang++"), EXTRA_CFLAGS (the build's sanitizer flags).
@@ -22,13 +22,39 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 lib=$(find "$build" -maxdepth 1 -name 'libcoord.so.*' | head -n1)
 [ -n "$lib" ] || { echo "FAIL: no libcoord.so in $build"; exit 1; }
+# The options macros of search.h and rounds.h are designated initialisers
+# in C; C++ gets the same values from an inline function (C++11 has no
+# designators, C++20 warns about the members they leave out).
+cat > "$tmp/opts.cc" <<'EOF_CC'
+#include <coord.h>
+#include <cstdio>
+int main()
+{
+    coord_search_opts s = COORD_SEARCH_OPTS_INIT;
+    coord_rounds_opts r = COORD_ROUNDS_OPTS_INIT;
+    bool ok = s.workers == 1 && s.check_every == COORD_CHECK_AUTO && s.early_exit &&
+              s.timeout_ms == -1 && s.begin == 0 && s.end == 0 && s.chunk == 0 &&
+              r.workers == 1 && r.check_every == COORD_CHECK_AUTO && r.early_exit &&
+              r.max_input == 0;
+    std::printf("%s\n", ok ? "opts ok" : "opts WRONG");
+    return ok ? 0 : 1;
+}
+EOF_CC
 ran=0
 for cxx in ${COORD_CXX:-g++ clang++}; do
   if ! command -v "$cxx" >/dev/null 2>&1; then
     echo "note: $cxx not installed, not tried (scripts/deps.sh installs clang)"
     continue
   fi
-  for std in c++17 c++20; do
+  for std in c++11 c++17 c++20; do
+    if ! "$cxx" -std=$std -Wall -Wextra -pedantic -Werror ${EXTRA_CFLAGS:-} \
+        -I"$src/include" "$tmp/opts.cc" -o "$tmp/opts-$cxx-$std" \
+        -L"$build" -lcoord -Wl,-rpath,"$build" -lpthread ||
+       ! timeout 60 "$tmp/opts-$cxx-$std" | grep -qx 'opts ok'; then
+      echo "FAIL: $cxx -std=$std: COORD_SEARCH_OPTS_INIT / COORD_ROUNDS_OPTS_INIT"
+      fail=1
+    fi
+    [ "$std" = c++11 ] && continue # flag-hello.c below needs C++17
     exe="$tmp/hello-$cxx-$std"
     if ! "$cxx" -std=$std -Wall -Wextra -pedantic -Werror ${EXTRA_CFLAGS:-} \
         -I"$src/include" -x c++ "$src/examples/flag-hello.c" -x none \

@@ -93,6 +93,67 @@ fi
 grep 'found coord' "$scratch/proj.log"
 expect_hello "$("$scratch/proj/build/hello" | cat)"
 
+# 6. The MPI search, when the build has it: libcoord_mpi.so finds the
+# libcoord.so beside it ($ORIGIN), so a program that calls only coord_mpi_*
+# runs with its own rpath even when the linker dropped -lcoord (as-needed);
+# and find_package(coord) gives coord::coord_mpi.
+if [ -e "$scratch/b/lib/libcoord_mpi.so" ] || ls "$scratch"/b/lib*/libcoord_mpi.so >/dev/null 2>&1; then
+  mlib=$(dirname "$(find "$scratch/b" -name libcoord_mpi.so | head -n1)")
+  readelf -d "$mlib/libcoord_mpi.so" | grep -q 'R.*PATH.*\$ORIGIN' ||
+    { echo "FAIL: libcoord_mpi.so has no \$ORIGIN run path"; exit 1; }
+  if command -v mpicc >/dev/null; then
+    cat >"$scratch/m.c" <<'MPIC'
+#include <coord/mpi.h>
+#include <stdio.h>
+static bool probe(uint64_t i, void *res, void *arg)
+{
+    (void)arg;
+    if (i != 77)
+        return false;
+    *(uint64_t *)res = i;
+    return true;
+}
+int main(int argc, char **argv)
+{
+    MPI_Init(&argc, &argv);
+    coord_search_opts o = COORD_SEARCH_OPTS_INIT;
+    o.begin = 0;
+    o.end = 1000;
+    uint64_t r = 0;
+    int rc = coord_mpi_search(MPI_COMM_WORLD, &o, probe, NULL, &r, sizeof r, NULL);
+    printf("mpi search %d %llu\n", rc, (unsigned long long)r);
+    MPI_Finalize();
+    return rc == 1 && r == 77 ? 0 : 1;
+}
+MPIC
+    mpicc -std=c11 -Wl,--as-needed -I"$scratch/b/include" "$scratch/m.c" -o "$scratch/m" \
+      -L"$mlib" -Wl,-rpath,"$mlib" -lcoord_mpi -lcoord ||
+      { echo "FAIL: an MPI program could not be built against the install"; exit 1; }
+    out=$(OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 60 "$scratch/m" 2>&1)
+    [ "$out" = "mpi search 1 77" ] ||
+      { echo "FAIL: the installed MPI search, run as a singleton, printed: $out"; exit 1; }
+    mkdir -p "$scratch/mproj"
+    cp "$scratch/m.c" "$scratch/mproj/"
+    cat >"$scratch/mproj/CMakeLists.txt" <<'PROJ'
+cmake_minimum_required(VERSION 3.16)
+project(mconsumer C)
+find_package(coord 0.2 REQUIRED)
+if(NOT TARGET coord::coord_mpi)
+  message(FATAL_ERROR "find_package(coord) gave no coord::coord_mpi")
+endif()
+add_executable(m m.c)
+target_link_libraries(m PRIVATE coord::coord_mpi)
+PROJ
+    if ! cmake -S "$scratch/mproj" -B "$scratch/mproj/build" -DCMAKE_PREFIX_PATH="$scratch/b" \
+        >"$scratch/mproj.log" 2>&1 || ! cmake --build "$scratch/mproj/build" >>"$scratch/mproj.log" 2>&1; then
+      cat "$scratch/mproj.log"; echo "FAIL: the find_package(coord) + coord::coord_mpi project"; exit 1
+    fi
+    echo "mpi: \$ORIGIN run path, a singleton run, coord::coord_mpi"
+  else
+    echo "note: no mpicc, so the installed MPI library was checked only for its run path"
+  fi
+fi
+
 # 5. A system library directory, as root: ldconfig refreshes the cache.
 if [ "$(id -u)" = 0 ]; then
   echo "$scratch/c/lib" >"$scratch/fake/sysdir"

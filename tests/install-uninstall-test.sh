@@ -33,4 +33,21 @@ if ! diff -u "$scratch/before" "$scratch/after"; then
   echo "FAIL: the prefix differs after make uninstall (diff above: - missing, + left over)"
   exit 1
 fi
-echo "make install put $n files in; make uninstall removed them and nothing else"
+# A prefix the install creates, with spaces in its path (the Makefile quotes
+# PREFIX): uninstall removes it again, with the parent the install made.
+q="$scratch/new dir/pre fix"
+if ! make -s --no-print-directory -C "$src" install BUILD="$build" PREFIX="$q" >"$scratch/make.log" 2>&1 ||
+   [ ! -x "$q/bin/coord" ] ||
+   ! make -s --no-print-directory -C "$src" uninstall BUILD="$build" >>"$scratch/make.log" 2>&1; then
+  cat "$scratch/make.log"; echo "FAIL: make install/uninstall with PREFIX='$q'"; exit 1
+fi
+[ ! -e "$scratch/new dir" ] || { find "$scratch/new dir"; echo "FAIL: uninstall left the folders the install made"; exit 1; }
+# A relative prefix, relative to where the install ran; uninstall runs in
+# BUILD and must still find what it made.
+if ! (cd "$scratch" && cmake --install "$build" --prefix rel/p >"$scratch/make.log" 2>&1) ||
+   [ ! -x "$scratch/rel/p/bin/coord" ] ||
+   ! cmake --build "$build" --target uninstall >>"$scratch/make.log" 2>&1; then
+  cat "$scratch/make.log"; echo "FAIL: install/uninstall with a relative prefix"; exit 1
+fi
+[ ! -e "$scratch/rel" ] || { find "$scratch/rel" | head; echo "FAIL: uninstall left the folders of a relative prefix"; exit 1; }
+echo "make install put $n files in; make uninstall removed them and nothing else (also for a new prefix with spaces, and a relative one)"

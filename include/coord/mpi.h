@@ -38,6 +38,14 @@
  * MPI errors are fatal (the call uses MPI_ERRORS_ARE_FATAL on its private
  * duplicate of the communicator).
  */
+/* Only MPI's C API: Open MPI's and MPICH's C++ bindings (gone from the
+ * standard since MPI-3) warn under -Wextra in a C++ user's build. */
+#ifndef OMPI_SKIP_MPICXX
+#define OMPI_SKIP_MPICXX 1
+#endif
+#ifndef MPICH_SKIP_MPICXX
+#define MPICH_SKIP_MPICXX 1
+#endif
 #include <mpi.h>
 
 #include "search.h"

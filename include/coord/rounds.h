@@ -73,9 +73,25 @@ typedef struct coord_rounds_opts {
  * lecture's run-to-completion baseline, as in coord_search_opts. The
  * round's timeout is a parameter of each call, not an option.
  */
+#ifdef __cplusplus
+/* C++ before C++20 has no designated initialisers (and C++20 warns
+ * about the members they leave out): the same values from a function. */
+static inline coord_rounds_opts coord__rounds_opts_defaults(void)
+{
+    coord_rounds_opts o = coord_rounds_opts();
+    o.workers = 1;
+    o.check_every = COORD_CHECK_AUTO;
+    o.early_exit = true;
+    o.claim = COORD_CLAIM_CAS;
+    o.partition = COORD_PARTITION_INTERLEAVED;
+    return o;
+}
+#define COORD_ROUNDS_OPTS_INIT coord__rounds_opts_defaults()
+#else
 #define COORD_ROUNDS_OPTS_INIT                                                 \
     {.workers = 1, .check_every = COORD_CHECK_AUTO, .early_exit = true,        \
      .claim = COORD_CLAIM_CAS, .partition = COORD_PARTITION_INTERLEAVED}
+#endif
 
 typedef struct coord_round_stats {
     int32_t winner;         /* worker that claimed, -1: no hit */

@@ -132,10 +132,27 @@ typedef struct coord_search_stats {
  * the default but the lecture's run-to-completion baseline, a mode the
  * caller asks for (DESIGN.md pins that meaning).
  */
+#ifdef __cplusplus
+/* C++ before C++20 has no designated initialisers (and C++20 warns
+ * about the members they leave out): the same values from a function. */
+static inline coord_search_opts coord__search_opts_defaults(void)
+{
+    coord_search_opts o = coord_search_opts();
+    o.workers = 1;
+    o.check_every = COORD_CHECK_AUTO;
+    o.early_exit = true;
+    o.claim = COORD_CLAIM_CAS;
+    o.partition = COORD_PARTITION_INTERLEAVED;
+    o.timeout_ms = -1;
+    return o;
+}
+#define COORD_SEARCH_OPTS_INIT coord__search_opts_defaults()
+#else
 #define COORD_SEARCH_OPTS_INIT                                                 \
     {.workers = 1, .check_every = COORD_CHECK_AUTO, .early_exit = true,        \
      .claim = COORD_CLAIM_CAS, .partition = COORD_PARTITION_INTERLEAVED,       \
      .timeout_ms = -1}
+#endif
 
 /*
  * coord_search_opts_init: fill `o` with the defaults above, `workers` set
