@@ -99,11 +99,13 @@ static PyObject *flag_claim_locked(pc_flag *self, PyObject *noargs)
     return PyBool_FromLong(won);
 }
 
-static PyObject *flag_claim_epoch(pc_flag *self, PyObject *args)
+static PyObject *flag_claim_epoch(pc_flag *self, PyObject *args, PyObject *kw)
 {
+    static char *kwlist[] = {"epoch", "locked", NULL};
     uint32_t epoch;
     int locked = 0;
-    if (!PyArg_ParseTuple(args, "O&|p:claim_epoch", pc_u32, &epoch, &locked))
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O&|p:claim_epoch", kwlist, pc_u32,
+                                     &epoch, &locked))
         return NULL;
     int r;
     Py_BEGIN_ALLOW_THREADS
@@ -183,7 +185,7 @@ static PyMethodDef flag_methods[] = {
      "claim() -> bool: True for exactly one caller per epoch (one CAS)."},
     {"claim_locked", PC_METH(flag_claim_locked), METH_NOARGS,
      "claim_locked() -> bool: the lecture's lock, check, set."},
-    {"claim_epoch", PC_METH(flag_claim_epoch), METH_VARARGS,
+    {"claim_epoch", PC_METH(flag_claim_epoch), METH_VARARGS | METH_KEYWORDS,
      "claim_epoch(epoch, locked=False) -> bool: claim only while the epoch is `epoch`."},
     {"reset", PC_METH(flag_reset), METH_NOARGS,
      "reset() -> int: clear the flag, start a new epoch and return it."},

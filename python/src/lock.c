@@ -56,6 +56,7 @@ int pc_lock_acquire(pc_lockstate *st, int timeout_ms)
         st->owner = PyThread_get_thread_ident();
         st->count = 1;
         st->gen = pc_fork_gen;
+        st->recovered = r == COORD_RECOVERED;
         return 1;
     }
     if (r == COORD_EAGAIN || r == COORD_ETIMEDOUT)
@@ -153,6 +154,20 @@ static PyObject *lock_repr(pc_lock *self)
                                 pc_lock_held(self->st) ? "yes" : "no");
 }
 
+static PyObject *lock_recovered(pc_lock *self, void *closure)
+{
+    (void)closure;
+    return PyBool_FromLong(self->st->recovered);
+}
+
+static PyGetSetDef lock_getset[] = {
+    {"recovered", (getter)lock_recovered, NULL,
+     "True when the last acquire that took the lock (not a re-entrant one) "
+     "took it over from a process that died holding it: what the lock "
+     "guards may be half-changed, check it (the C library's COORD_RECOVERED)",
+     NULL},
+    {NULL, NULL, NULL, NULL, NULL}};
+
 static PyMethodDef lock_methods[] = {
     {"acquire", PC_METH(lock_acquire), METH_VARARGS | METH_KEYWORDS,
      "acquire(block=True, timeout=None) -> bool (re-entrant; GIL released while waiting)"},
@@ -168,6 +183,7 @@ static PyTypeObject pc_lock_type = {
     .tp_dealloc = (destructor)lock_dealloc,
     .tp_repr = (reprfunc)lock_repr,
     .tp_methods = lock_methods,
+    .tp_getset = lock_getset,
     .tp_doc = "The robust process-shared lock of a coord Value or Array "
               "(re-entrant in a thread, like multiprocessing's RLock; a holder "
               "that dies does not wedge it).",

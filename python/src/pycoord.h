@@ -109,6 +109,8 @@ typedef struct pc_lockstate {
     long count;          /* 0: not held by this process */
     unsigned long gen;   /* pc_fork_gen when taken: a forked child (whose
                             thread may have the same ident) holds nothing */
+    int recovered;       /* the last outermost acquire took the lock over
+                            from a process that died holding it */
 } pc_lockstate;
 
 /* Bumped in every child right after fork (pthread_atfork). */

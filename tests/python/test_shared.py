@@ -64,6 +64,9 @@ class FlagTest(unittest.TestCase):
         self.assertFalse(flag.is_set())
         self.assertFalse(flag.claim_epoch(0))  # a late worker of round 0
         self.assertTrue(flag.claim_epoch(1))
+        e = flag.reset()
+        self.assertTrue(flag.claim_epoch(e, locked=True))  # the documented keyword
+        self.assertFalse(flag.claim_epoch(epoch=e))
 
     def test_wait_wakes_on_set_from_another_process(self):
         flag = coord.Flag()
@@ -149,10 +152,15 @@ class ValueTest(unittest.TestCase):
         status = join(pid)
         self.assertTrue(os.WIFSIGNALED(status))
         lock = v.get_lock()
+        self.assertFalse(lock.recovered)
         self.assertTrue(lock.acquire(timeout=10))
+        # Told that the holder died (what it guarded may be half-changed).
+        self.assertTrue(lock.recovered)
         v.value = 5
         lock.release()
         self.assertEqual(v.value, 5)
+        with lock:
+            self.assertFalse(lock.recovered)  # a clean hand-over
 
     def test_lock_timeout_while_held_elsewhere(self):
         v = coord.Value("i", 0)
