@@ -262,6 +262,15 @@ static int64_t to_i64(coord_type t, coord_scalar s)
 {
     switch (t) {
     case COORD_F64:
+        /* Toward zero, saturating; NaN gives 0. A plain cast of NaN or of
+         * a double beyond int64 is undefined behaviour (the segment fuzzer
+         * planted one). */
+        if (!(s.f == s.f))
+            return 0;
+        if (s.f >= 9223372036854775808.0)
+            return INT64_MAX;
+        if (s.f <= -9223372036854775808.0)
+            return INT64_MIN;
         return (int64_t)s.f;
     case COORD_BOOL:
         return s.b;

@@ -60,6 +60,25 @@ TEST(value_types_wrap)
     ASSERT_OK(coord_value_get_i64(v, &i64));
     ASSERT_EQ(i64, 10);
     coord_value_destroy(v);
+
+    /* A double read as int64: toward zero, saturating, NaN as 0 (a cast
+     * of NaN or of 1e300 was undefined behaviour: UBSan, found by the
+     * segment fuzzer). */
+    ASSERT_OK(coord_value_create(&v, COORD_F64));
+    static const struct {
+        double d;
+        int64_t want;
+    } conv[] = {{-2.9, -2}, {2.9, 2}, {1e300, INT64_MAX}, {-1e300, INT64_MIN},
+                {9223372036854775808.0, INT64_MAX}, {0.0 / 0.0, 0}};
+    for (size_t k = 0; k < sizeof conv / sizeof conv[0]; k++) {
+        coord_scalar f = {.f = conv[k].d};
+        ASSERT_OK(coord_value_set(v, f));
+        ASSERT_OK(coord_value_get_i64(v, &i64));
+        ASSERT_EQ(i64, conv[k].want);
+        ASSERT_OK(coord_value_add_i64(v, 0, &i64)); /* its old value too */
+        ASSERT_EQ(i64, conv[k].want);
+    }
+    coord_value_destroy(v);
 }
 
 static int adder(void *arg)

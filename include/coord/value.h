@@ -86,7 +86,9 @@ COORD_EXTERN int coord_value_add(coord_value *v, coord_scalar delta,
 COORD_EXTERN int coord_value_cas(coord_value *v, coord_scalar expected,
                                  coord_scalar desired, coord_scalar *actual);
 
-/* Conveniences for the common types: convert through coord_scalar.
+/* Conveniences for the common types: convert through coord_scalar. An
+ * F64 value reads as an int64 rounded toward zero, saturating at INT64_MIN
+ * and INT64_MAX; NaN reads as 0.
  * Returns: as coord_value_get / coord_value_set / coord_value_add. */
 COORD_EXTERN int coord_value_get_i64(const coord_value *v, int64_t *out);
 COORD_EXTERN int coord_value_set_i64(coord_value *v, int64_t in);
