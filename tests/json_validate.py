@@ -124,7 +124,11 @@ RUNS = [
     ("waste", ["waste", "--quick", "--json"]),
     ("interval", ["interval", "--quick", "--json"]),
     ("spectrum", ["spectrum", "--quick", "--json"]),
+    # Python's rows have fields of their own (docs/json.md).
+    ("spectrum", ["spectrum", "--quick", "--vs-python", "--json"]),
     ("queue", ["queue", "--quick", "--json"]),
+    # Skipped Python probes: ok null, a `skipped` reason, no detail.
+    ("queue", ["queue", "--quick", "--no-python", "--json"]),
     ("fraud", ["fraud", "--quick", "--json"]),
     ("gc", ["gc", "--prefix", "coord.json-validate-none-", "--json"]),
     ("advise", ["advise", "--shape", "counter", "--processes", "4",
