@@ -197,6 +197,18 @@ int coord__seg_errno(int e);
 
 /* ---- processes (src/os/proc.c) ----------------------------------------- */
 
+/* This process's id, cached (getpid() is a system call) and forgotten in
+ * the child of every fork (an atfork handler), so a forked child never
+ * acts under its parent's pid: claim records (the queue), and the owner
+ * checks of handles a fork inherits (the pool). */
+extern _Atomic uint32_t coord__pid_cache;
+uint32_t coord__self_pid_slow(void);
+static inline uint32_t coord__self_pid(void)
+{
+    uint32_t p = atomic_load_explicit(&coord__pid_cache, memory_order_relaxed);
+    return __builtin_expect(p != 0, 1) ? p : coord__self_pid_slow();
+}
+
 /* Start time of `pid` in clock ticks since boot (field 22 of /proc/PID/stat),
  * or 0 when unknown (no such process, /proc unreadable, or a /proc that
  * belongs to another pid namespace). */

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* pool.c: task mode of coord_pool: start, submit, result, shutdown, destroy, and the parent's pump that serves them while they wait. */
 #include <poll.h>
-#include <unistd.h>
 
 #include "pool_internal.h"
 
@@ -166,7 +165,7 @@ int coord_pool_start(coord_pool **out, const coord_pool_opts *opts,
     if (!p)
         return COORD_ENOMEM;
     p->o = *o;
-    p->owner = getpid();
+    p->owner = (pid_t)coord__self_pid();
     p->fn = fn;
     p->arg = arg;
     if (size_chunks(p) != 0) {
@@ -230,6 +229,8 @@ int coord_pool_submit(coord_pool *p, const void *task, size_t len,
 {
     if (!p || (!task && len) || coord__check_timeout(timeout_ms))
         return COORD_EINVAL;
+    if (!coord__pool_ours(p))
+        return COORD_ECHILD;
     if (p->closed)
         return COORD_ECLOSED;
     if (p->broken)
@@ -306,6 +307,8 @@ int coord_pool_result(coord_pool *p, coord_task_result *res, void *buf,
 {
     if (!p || !res || (!buf && cap) || coord__check_timeout(timeout_ms))
         return COORD_EINVAL;
+    if (!coord__pool_ours(p))
+        return COORD_ECHILD;
     /* A try-once call (the streaming caller's poll) reads no clock. */
     uint64_t deadline = timeout_ms == 0 ? 0 : coord__deadline(timeout_ms);
     for (;;) {
@@ -332,6 +335,8 @@ int coord_pool_shutdown(coord_pool *p, int timeout_ms)
 {
     if (!p || coord__check_timeout(timeout_ms))
         return COORD_EINVAL;
+    if (!coord__pool_ours(p))
+        return COORD_ECHILD;
     if (p->joined)
         return 0;
     int expired = timeout_ms == 0 ? COORD_EAGAIN : COORD_ETIMEDOUT;
@@ -398,7 +403,7 @@ void coord_pool_destroy(coord_pool *p)
     /* In a fork of the owner the queues and the workers are the owner's:
      * closing the task queue would stop its pool (and pool_free's kills
      * only forget the workers there, see coord__child). */
-    if (p->tasks && p->owner == getpid())
+    if (p->tasks && coord__pool_ours(p))
         coord_queue_close(p->tasks);
     pool_free(p);
 }

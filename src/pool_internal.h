@@ -131,8 +131,7 @@ struct retry_ent {
 
 struct coord_pool {
     coord_pool_opts o;
-    pid_t owner; /* the process that started it (destroy in a fork of it
-                  * frees that copy only) */
+    pid_t owner; /* the process that started it (see coord__pool_ours) */
     coord_task_fn fn;
     void *arg;
     void *shm;
@@ -191,6 +190,16 @@ struct coord_pool {
     unsigned settled_at;
     coord_pool_stats st;
 };
+
+/* Is this the process that started the pool? A fork of it inherits the
+ * handle, but the workers, the queues and the results are the starter's:
+ * there submit, result, map and shutdown return COORD_ECHILD (a child's
+ * shutdown used to put pills that ended the starter's workers, and its
+ * results took the starter's), and destroy frees the copy only. */
+static inline bool coord__pool_ours(const coord_pool *p)
+{
+    return p->owner == (pid_t)coord__self_pid();
+}
 
 static inline struct wrec *rec_of(const coord_pool *p, unsigned i)
 {

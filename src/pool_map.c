@@ -50,6 +50,8 @@ int coord_pool_map(coord_pool *p, const void *tasks, size_t n,
     if (!p || (n && task_size && !tasks) || (n && result_size && !results) ||
         coord__check_timeout(timeout_ms))
         return COORD_EINVAL;
+    if (!coord__pool_ours(p))
+        return COORD_ECHILD;
     if (p->closed)
         return COORD_ECLOSED;
     if (p->broken)
@@ -58,6 +60,12 @@ int coord_pool_map(coord_pool *p, const void *tasks, size_t n,
         return COORD_EMSGSIZE;
     if (n == 0)
         return 0;
+    /* Arrays of n tasks and n results that no address space holds, or
+     * ids that would wrap: a count gone negative ((size_t)-1), not work. */
+    if ((task_size && n > SIZE_MAX / task_size) ||
+        (result_size && n > SIZE_MAX / result_size) ||
+        n > UINT64_MAX - p->next_id)
+        return COORD_EINVAL;
     /* Room for every outcome now, as submit reserves it per task. */
     int r = coord__pool_reserve_id(p, p->next_id + n);
     if (r == 0)

@@ -65,8 +65,8 @@ static coord_queue *handle_new(struct qshm *s, uint32_t capacity,
     q->slot_size = slot_size;
     q->ring = ring;
     atomic_init(&q->head_cache, 0);
-    q->stuck_at = 0;
-    q->stuck = 0;
+    atomic_init(&q->stuck_at, 0);
+    atomic_init(&q->stuck, 0);
     q->owned = owned;
     return q;
 }

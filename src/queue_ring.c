@@ -7,36 +7,6 @@
 #include "queue_shm.h"
 #include "wait.h"
 
-/* This process's id, for claim records. Cached, and forgotten in a child
- * of fork() (an atfork handler), so that a forked child never claims
- * slots under its parent's pid. */
-static _Atomic uint32_t self_pid_cache;
-static pthread_once_t self_pid_once = PTHREAD_ONCE_INIT;
-
-static void self_pid_forget(void)
-{
-    atomic_store_explicit(&self_pid_cache, 0, memory_order_relaxed);
-}
-
-static void self_pid_register(void)
-{
-    pthread_atfork(NULL, NULL, self_pid_forget);
-}
-
-static uint32_t self_pid_slow(void)
-{
-    pthread_once(&self_pid_once, self_pid_register);
-    uint32_t p = (uint32_t)getpid();
-    atomic_store_explicit(&self_pid_cache, p, memory_order_relaxed);
-    return p;
-}
-
-INLINE uint32_t self_pid(void)
-{
-    uint32_t p = atomic_load_explicit(&self_pid_cache, memory_order_relaxed);
-    return __builtin_expect(p != 0, 1) ? p : self_pid_slow();
-}
-
 /* A slot of position p holds p or p + 1 (mod the ring): any other word is
  * one no queue holds, unless the slot moved on since `w` was read. Broken
  * (COORD_EPROTO), or 0 to look again. (Taken for "full", it had a put spin
@@ -185,7 +155,7 @@ INLINE int put_msgs(struct coord_queue *q, const struct put_src *m,
 {
     struct qshm *s = q->s;
     uint64_t deadline = 0;
-    uint32_t pid = self_pid();
+    uint32_t pid = coord__self_pid();
     uint32_t first = 0;
     int r;
     for (;;) {
@@ -477,13 +447,14 @@ INLINE int get_msgs(struct coord_queue *q, const struct get_dst *d,
              * this process saw the same claim before (in this call after
              * a wait, or in an earlier call: a poller with timeout 0),
              * look whether its process still lives. */
-            if (q->stuck == w && q->stuck_at == h) {
+            if (atomic_load_explicit(&q->stuck, memory_order_relaxed) == w &&
+                atomic_load_explicit(&q->stuck_at, memory_order_relaxed) == h) {
                 int r = coord__queue_repair_claim(q, h, w);
                 if (r < 0)
                     return r;
             }
-            q->stuck = w;
-            q->stuck_at = h;
+            atomic_store_explicit(&q->stuck, w, memory_order_relaxed);
+            atomic_store_explicit(&q->stuck_at, h, memory_order_relaxed);
         } else {
             /* Empty: no stream (see SLIP_STREAK), and whatever this get
              * takes after its wait was not found at the first look. */

@@ -140,8 +140,12 @@ struct coord_queue {
      * look, up to SLIP_STREAK (a hint for get_msgs, see there; threads
      * sharing the handle share it, relaxed). */
     _Atomic uint32_t streak;
-    uint32_t stuck_at;   /* the position of a claim a get of ours saw ... */
-    uint64_t stuck;      /* ... and its word (see get_msgs) */
+    /* The position of a claim a get of ours saw, and its word (see
+     * get_msgs); threads sharing the handle share them (relaxed: a pair
+     * mixed from two gets only makes the next look check, or not check,
+     * whether the claimer lives, and that check decides by itself). */
+    _Atomic uint32_t stuck_at;
+    _Atomic uint64_t stuck;
     int owned; /* 1: a segment of ours (create/open); 0: caller memory */
 };
 

@@ -228,6 +228,26 @@ static void end_with_stats(coord_pool *p, uint64_t deaths, uint64_t restarts,
     coord_pool_destroy(p);
 }
 
+/* A map of (size_t)-1 tasks (a count gone negative) is refused: it used
+ * to wrap the id reservation and spin for ever doubling the result list. */
+TEST(pool_map_of_a_count_no_memory_holds)
+{
+    struct ctl *c = new_ctl();
+    coord_pool *p = start(1, 0, true, c);
+    struct task t = {DO_SQUARE, 3};
+    uint64_t v = 0;
+    ASSERT_EQ(coord_pool_map(p, &t, 1, sizeof t, &v, sizeof v, NULL, 20000), 0);
+    ASSERT_EQ_U(v, 9);
+    alarm(30); /* a regression fails the case, it does not hang it */
+    ASSERT_CODE(coord_pool_map(p, &t, SIZE_MAX, sizeof t, &v, sizeof v, NULL, 2000),
+                COORD_EINVAL);
+    ASSERT_CODE(coord_pool_map(p, &t, SIZE_MAX / 2, 1, NULL, 0, NULL, 2000),
+                COORD_ENOMEM);
+    alarm(0);
+    ASSERT_EQ(coord_pool_map(p, &t, 1, sizeof t, &v, sizeof v, NULL, 20000), 0);
+    coord_pool_destroy(p);
+}
+
 TEST(pool_basic)
 {
     struct ctl *c = new_ctl();
@@ -267,7 +287,17 @@ TEST(pool_basic)
  * (their pidfds and pids reach them from a sibling too). */
 static int destroy_copy(void *arg)
 {
-    coord_pool_destroy(arg);
+    coord_pool *p = arg;
+    /* The calls that would use the starter's queues are refused here (a
+     * child's shutdown put pills that ended the starter's workers). */
+    struct task t = {DO_SQUARE, 1};
+    coord_task_result r;
+    if (coord_pool_submit(p, &t, sizeof t, NULL, 0) != COORD_ECHILD ||
+        coord_pool_result(p, &r, NULL, 0, 0) != COORD_ECHILD ||
+        coord_pool_map(p, &t, 1, sizeof t, NULL, 0, NULL, 0) != COORD_ECHILD ||
+        coord_pool_shutdown(p, 0) != COORD_ECHILD)
+        return 1;
+    coord_pool_destroy(p);
     return 0;
 }
 
@@ -1271,6 +1301,7 @@ TEST(pool_stale_copy_does_not_hide_a_dead_workers_chunk)
 
 #define TEST_LIST(X)                                                           \
     X(pool_basic)                                                              \
+    X(pool_map_of_a_count_no_memory_holds)                                     \
     X(pool_destroy_in_a_forked_child_leaves_the_owners_pool)                   \
     X(pool_worker_killed_mid_task)                                             \
     X(pool_worker_exit3)                                                       \

@@ -207,7 +207,9 @@ COORD_EXTERN int coord_pool_start(coord_pool **out, const coord_pool_opts *o,
  * worker left: replacement off, or a replacement could not be forked),
  * COORD_EPROTO (the pool is broken: see "Broken queues"),
  * COORD_ENOMEM (no room to record the task's outcome; nothing was queued),
- * COORD_EINVAL.
+ * COORD_ECHILD (called in a fork of the process that started the pool:
+ * its workers and results are the starter's; the same for result, map and
+ * shutdown), COORD_EINVAL.
  */
 COORD_EXTERN int coord_pool_submit(coord_pool *p, const void *task,
                                    size_t len, uint64_t *id, int timeout_ms);
@@ -218,7 +220,8 @@ COORD_EXTERN int coord_pool_submit(coord_pool *p, const void *task,
  * Waits for one while tasks are pending, handling deaths meanwhile.
  * Returns 0, COORD_ENODATA (no result left and nothing pending: done),
  * COORD_ENOBUFS (res->len says the size; the result stays first),
- * COORD_EAGAIN, COORD_ETIMEDOUT, COORD_EINVAL.
+ * COORD_EAGAIN, COORD_ETIMEDOUT, COORD_ECHILD (a fork of the starter),
+ * COORD_EINVAL.
  */
 COORD_EXTERN int coord_pool_result(coord_pool *p, coord_task_result *res,
                                    void *buf, size_t cap, int timeout_ms);
@@ -242,7 +245,9 @@ COORD_EXTERN int coord_pool_result(coord_pool *p, coord_task_result *res,
  * whose results had not arrived deliver them later to coord_pool_result),
  * COORD_ENOMEM (nothing submitted), COORD_EPROTO (the pool is broken, or
  * broke during the map: every task of the map then has its outcome in
- * results/info), COORD_ECLOSED, COORD_EINVAL.
+ * results/info), COORD_ECLOSED, COORD_ECHILD (a fork of the starter),
+ * COORD_EINVAL (also n * task_size or n * result_size beyond SIZE_MAX: a
+ * count gone negative, say).
  */
 COORD_EXTERN int coord_pool_map(coord_pool *p, const void *tasks, size_t n,
                                 size_t task_size, void *results,
@@ -256,7 +261,9 @@ COORD_EXTERN int coord_pool_map(coord_pool *p, const void *tasks, size_t n,
  * COORD_ECLOSED; results stay readable. Calling it again returns 0.
  * Progress: blocking with timeout_ms; on COORD_ETIMEDOUT nothing is lost
  * and the call may be repeated (or destroy kills what is left).
- * Returns 0, COORD_ETIMEDOUT, COORD_EAGAIN (timeout 0), COORD_EINVAL.
+ * Returns 0, COORD_ETIMEDOUT, COORD_EAGAIN (timeout 0), COORD_ECHILD (a
+ * fork of the starter: it would have put pills into the starter's queue),
+ * COORD_EINVAL.
  */
 COORD_EXTERN int coord_pool_shutdown(coord_pool *p, int timeout_ms);
 

@@ -9,6 +9,27 @@
 
 #include "internal.h"
 
+_Atomic uint32_t coord__pid_cache;
+static pthread_once_t pid_once = PTHREAD_ONCE_INIT;
+
+static void pid_forget(void)
+{
+    atomic_store_explicit(&coord__pid_cache, 0, memory_order_relaxed);
+}
+
+static void pid_register(void)
+{
+    pthread_atfork(NULL, NULL, pid_forget);
+}
+
+uint32_t coord__self_pid_slow(void)
+{
+    pthread_once(&pid_once, pid_register);
+    uint32_t p = (uint32_t)getpid();
+    atomic_store_explicit(&coord__pid_cache, p, memory_order_relaxed);
+    return p;
+}
+
 /* What /proc/PID/stat says about one process. */
 struct proc_stat {
     char state;           /* field 3: R, S, D, Z, X, ... */
