@@ -170,8 +170,9 @@ COORD_EXTERN bool coord_flag_claim_locked(coord_flag *f);
 /*
  * coord_flag_claim_epoch: claim the flag for epoch `epoch` only, in `mode`.
  * Returns 1 when this caller won epoch `epoch`, 0 when the flag is already
- * set or the epoch has moved on, COORD_EINVAL (NULL or unknown mode); in
- * COORD_CLAIM_LOCK mode also COORD_EDEADLK (this thread holds the lock) or
+ * set or the epoch has moved on, COORD_EINVAL (NULL, unknown mode, or an
+ * epoch above 2^31 - 1, which no flag reaches: epochs count modulo 2^31);
+ * in COORD_CLAIM_LOCK mode also COORD_EDEADLK (this thread holds the lock) or
  * COORD_EPROTO (the lock's memory was overwritten by another process).
  * Concurrency and progress: as coord_flag_claim / coord_flag_claim_locked.
  */
