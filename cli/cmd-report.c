@@ -5,6 +5,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -151,6 +153,19 @@ int cmd_report(int argc, char **argv)
         rc = mkdir_p(dir);
     if (rc != 0) {
         cli_error(CMD, "cannot create %s: %s", r.out, strerror(-rc));
+        return CLI_RUNTIME;
+    }
+    /* One report at a time per directory: two wrote each other's data/
+     * files (one read the other's half-written JSON, or listed a file the
+     * other had renamed). Held until this process exits. */
+    snprintf(dir, sizeof dir, "%s/.coord-report.lock", r.out);
+    int lock = open(dir, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
+    if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        cli_error(CMD, "%s: %s", r.out,
+                  lock >= 0 && e == EWOULDBLOCK
+                      ? "another coord report is writing into it"
+                      : strerror(e));
         return CLI_RUNTIME;
     }
     launch_adopt_orphans();

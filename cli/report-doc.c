@@ -200,16 +200,83 @@ static void html_text(FILE *f, const char *s)
     rdoc_escape(f, s, strlen(s));
 }
 
+/* The link "[text](href)" at s (s[0] == '['), if it is one whose address
+ * may be followed: *href and *hlen are set and the bytes of the whole link
+ * returned; 0 when s starts no link or an unsafe one (then the '[' is
+ * plain text). Safe: a relative address (the report's own files: no
+ * scheme before the first '/', '?' or '#'), an anchor, http(s). Text from
+ * outside the program (a CPU model, an error message, a path) ends up in
+ * paragraphs too, and "[x](javascript:...)" there was a live link. */
+static size_t md_link_at(const char *s, const char **href, size_t *hlen)
+{
+    const char *mid = strstr(s, "](");
+    if (!mid || memchr(s, '\n', (size_t)(mid - s)))
+        return 0;
+    const char *h = mid + 2;
+    const char *end = strchr(h, ')');
+    if (!end || end == h || memchr(mid, '\n', (size_t)(end - mid)))
+        return 0;
+    size_t n = (size_t)(end - h);
+    size_t scheme = strcspn(h, ":/?#");
+    bool safe = scheme >= n || h[scheme] != ':' ||
+                (scheme == 4 && !strncmp(h, "http", 4)) ||
+                (scheme == 5 && !strncmp(h, "https", 5));
+    if (!safe)
+        return 0;
+    *href = h;
+    *hlen = n;
+    return (size_t)(end - s) + 1;
+}
+
 /* ---- Markdown --------------------------------------------------------- */
 
-/* Text inside a table cell or an image's alt text: | [ ] escaped, lines
- * joined. */
+/* One character of Markdown text: < > & as entities (a Markdown viewer
+ * renders raw HTML; text from outside the program, such as a path or a CPU
+ * model, must not become markup), a line break as a space (it would end
+ * the paragraph, or start a heading). */
+static void md_char(FILE *f, char c)
+{
+    switch (c) {
+    case '<':
+        fputs("&lt;", f);
+        break;
+    case '>':
+        fputs("&gt;", f);
+        break;
+    case '&':
+        fputs("&amp;", f);
+        break;
+    case '\n':
+    case '\r':
+        fputc(' ', f);
+        break;
+    default:
+        fputc(c, f);
+    }
+}
+
+/* Text inside a table cell or an image's alt text: | [ ] escaped (no
+ * links there), lines joined. */
 static void md_cell(FILE *f, const char *s)
 {
     for (; *s; s++) {
         if (*s == '|' || *s == '[' || *s == ']')
             fputc('\\', f);
-        fputc(*s == '\n' ? ' ' : *s, f);
+        md_char(f, *s);
+    }
+}
+
+/* A paragraph: the report's own Markdown (links, `code`, **bold**) as
+ * written, except a link whose address md_link_at refuses (its '[' is
+ * escaped, so no viewer makes it a link). */
+static void md_para(FILE *f, const char *s)
+{
+    const char *href;
+    size_t hlen;
+    for (; *s; s++) {
+        if (*s == '[' && !md_link_at(s, &href, &hlen))
+            fputc('\\', f);
+        md_char(f, *s);
     }
 }
 
@@ -250,7 +317,8 @@ int rdoc_write_md(const struct rdoc *d, FILE *f)
                     b->text);
             break;
         case RD_P:
-            fprintf(f, "%s\n\n", b->text);
+            md_para(f, b->text);
+            fputs("\n\n", f);
             break;
         case RD_PLOT: {
             /* The PNG where gnuplot drew one (every viewer shows it),
@@ -275,17 +343,17 @@ int rdoc_write_md(const struct rdoc *d, FILE *f)
 
 static void html_inline(FILE *f, const char *s);
 
-/* A Markdown link "[text](href)" at s (s[0] == '['): written as <a> with
- * its text rendered inline; returns the bytes it took, or 0 when s does
- * not start a link (the '[' is then plain text). */
+/* A Markdown link at s (s[0] == '['): written as <a> with its text
+ * rendered inline; returns the bytes it took, or 0 when s does not start a
+ * safe link (md_link_at; the '[' is then plain text). */
 static size_t html_link(FILE *f, const char *s)
 {
-    const char *mid = strstr(s, "](");
-    if (!mid || memchr(s, '\n', (size_t)(mid - s)))
+    const char *href;
+    size_t hlen;
+    size_t took = md_link_at(s, &href, &hlen);
+    if (!took)
         return 0;
-    const char *end = strchr(mid + 2, ')');
-    if (!end || end == mid + 2 || memchr(mid, '\n', (size_t)(end - mid)))
-        return 0;
+    const char *mid = href - 2, *end = href + hlen;
     char text[512];
     size_t n = (size_t)(mid - s - 1);
     if (n >= sizeof text)

@@ -164,7 +164,10 @@ static void keep_output(struct report *r, struct exp *e, const char *out)
     char kept[4200];
     snprintf(kept, sizeof kept, "%s/data/%s.out.txt", r->out, e->name);
     unlink(kept);
-    if (stat(out, &sb) == 0 && sb.st_size > 0 && rename(out, kept) == 0) {
+    /* A regular file only: a directory planted at data/NAME.json is no
+     * output of the experiment (its launch failed on it). */
+    if (lstat(out, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0 &&
+        rename(out, kept) == 0) {
         e->partial = true;
         report_add_file(r, "data/%s.out.txt", e->name);
     } else {
@@ -252,7 +255,12 @@ void report_run_one(struct report *r, struct exp *e, size_t idx, size_t n,
         free(text);
     }
     keep_output(r, e, out);
-    report_add_file(r, "data/%s.log", e->name);
+    /* Listed only when there is one (a launch that failed wrote none). */
+    char logpath[4200];
+    struct stat lb;
+    snprintf(logpath, sizeof logpath, "%s/data/%s.log", r->out, e->name);
+    if (lstat(logpath, &lb) == 0 && S_ISREG(lb.st_mode))
+        report_add_file(r, "data/%s.log", e->name);
     fprintf(stderr, "report: [%zu/%zu] %s: %s in %.1f s%s%s\n", idx, n,
             e->name, e->state == EXP_OK ? "done" : "FAILED", e->secs,
             e->state == EXP_OK ? "" : ": ", e->state == EXP_OK ? "" : e->why);

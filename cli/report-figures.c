@@ -14,7 +14,7 @@ static void draw(struct report *r, const struct rplot *p, const char *caption)
     char why[256];
     bool png = false;
     if (rplot_draw(p, r->out, &png, why, sizeof why) != 0) {
-        rdoc_para(&r->doc, "Plot *%s* not drawn: %s.", p->title, why);
+        rdoc_para(&r->doc, "Plot \"%s\" not drawn: %s.", p->title, why);
         r->plots_failed++;
         return;
     }

@@ -78,8 +78,17 @@ void report_section_spectrum(struct report *r, const struct json *j)
                            "verdict are for Python's multiprocessing (the "
                            "lecture's language); p99 in brackets.");
     } else {
-        rdoc_para(&r->doc, "Python's side did not run (`--no-python`, or no "
-                           "python3): only coord's figures.");
+        /* The experiment says why (its JSON's "python"): not asked for,
+         * no python3, or a run that failed (the report used to say "did
+         * not run" for a failure too). */
+        const char *why = json_str(json_get(j, "python"));
+        if (why && !strncmp(why, "failed", 6))
+            rdoc_para(&r->doc, "Python's side failed, so only coord's figures "
+                               "are here: %.300s.", why);
+        else
+            rdoc_para(&r->doc, "Python's side did not run (%s): only coord's "
+                               "figures.",
+                      why && *why ? why : "`--no-python`, or no python3");
     }
     static const char *const hdr[] = {
         "access", "coord (C)", "Python multiprocessing", "coord from Python",

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* test-experiments.c: `coord primes`, `coord waste`, `coord interval` end to end: tables, JSON, errors. */
+#include <fcntl.h>
 #include <sched.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -194,6 +196,29 @@ TEST(experiments_hostile_paths_get_one_line)
     ASSERT_TRUE(strstr(err, "not a regular file") != NULL);
 }
 
+/* Two reports into one directory wrote each other's data/ files (an
+ * audit: 8 of 15 rounds failed reading a half-written JSON): the second
+ * is refused while the first holds the directory's lock. */
+TEST(experiments_report_directory_is_one_report_at_a_time)
+{
+    char dir[256], lockf[300];
+    test_mkdtemp(dir, sizeof dir, "report");
+    snprintf(lockf, sizeof lockf, "%s/.coord-report.lock", dir);
+    int fd = open(lockf, O_RDWR | O_CREAT, 0600);
+    ASSERT_TRUE(fd >= 0);
+    ASSERT_OK(flock(fd, LOCK_EX | LOCK_NB)); /* as a running report holds it */
+    const char *a[] = {"report", "--quick", "--only", "waste", "--no-python",
+                       "--out", dir, NULL};
+    ASSERT_EQ(coord(a), 1);
+    assert_one_error_line();
+    ASSERT_TRUE(strstr(err, "another coord report is writing into it") != NULL);
+    close(fd); /* released: the report runs */
+    ASSERT_EQ(coord(a), 0);
+    char idx[300];
+    snprintf(idx, sizeof idx, "%s/index.html", dir);
+    ASSERT_OK(access(idx, F_OK));
+}
+
 TEST(experiments_usage_errors)
 {
     const char *cases[][6] = {
@@ -228,6 +253,7 @@ TEST(experiments_usage_errors)
     X(experiments_interval_default_workers_follow_affinity)                    \
     X(experiments_interval_plot)                                               \
     X(experiments_hostile_paths_get_one_line)                                  \
+    X(experiments_report_directory_is_one_report_at_a_time)                    \
     X(experiments_usage_errors)
 #define HELPER_LIST(X)
 TEST_MAIN()

@@ -364,6 +364,42 @@ TEST(doc_inline_markup_and_links)
     rdoc_free(&d);
 }
 
+/* Text from outside the program (a CPU model, a python3 version, a path in
+ * an error message) reaches paragraphs and cells: a link it forms to an
+ * address other than a relative one or http(s) stays text in the HTML
+ * ("[x](javascript:...)" was a live link, an audit's finding), and the
+ * Markdown neither makes it a link nor passes HTML through raw. */
+TEST(doc_outside_text_forms_no_unsafe_link_or_markup)
+{
+    struct rdoc d = {0};
+    rdoc_para(&d, "cannot write o<script>alert(1)</script>[l](javascript:location=1)"
+                  "/x: see [the log](data/x.log), [web](https://example.org/a) "
+                  "and [js](JavaScript:alert(2)) [d](data:text/html,x)\n# not a heading");
+    const char *head[] = {"what", "value", NULL};
+    struct rdoc_table *t = rdoc_table(&d, head);
+    const char *row[] = {"python3", "Python 3.99 <b>[x](javascript:alert(3))</b>", NULL};
+    rdoc_row(&d, t, row);
+    char *html = doc_of(&d, true);
+    ASSERT_TRUE(strstr(html, "href=\"javascript") == NULL);
+    ASSERT_TRUE(strstr(html, "href=\"JavaScript") == NULL);
+    ASSERT_TRUE(strstr(html, "href=\"data:") == NULL);
+    ASSERT_TRUE(strstr(html, "<script>alert") == NULL); /* (the page has its own) */
+    ASSERT_TRUE(strstr(html, "&lt;script&gt;alert") != NULL);
+    ASSERT_TRUE(strstr(html, "<a href=\"data/x.log\">the log</a>") != NULL);
+    ASSERT_TRUE(strstr(html, "<a href=\"https://example.org/a\">web</a>") != NULL);
+    free(html);
+    char *md = doc_of(&d, false);
+    ASSERT_TRUE(strstr(md, "<script>") == NULL);
+    ASSERT_TRUE(strstr(md, "<b>") == NULL);
+    ASSERT_TRUE(strstr(md, "&lt;script&gt;") != NULL);
+    ASSERT_TRUE(strstr(md, "\\[l](javascript:") != NULL);
+    ASSERT_TRUE(strstr(md, "\\[js](JavaScript:") != NULL);
+    ASSERT_TRUE(strstr(md, "[the log](data/x.log)") != NULL);
+    ASSERT_TRUE(strstr(md, "\n# not a heading") == NULL);
+    free(md);
+    rdoc_free(&d);
+}
+
 static struct rdoc_table *wide_table(struct rdoc *d, size_t cols, size_t rows,
                                      bool repeat_key)
 {
@@ -455,6 +491,7 @@ TEST(doc_wide_tables_split_or_transposed)
     X(svg_bars_group_by_label_and_are_deterministic)                           \
     X(doc_plots_inline_in_html_linked_in_markdown)                             \
     X(doc_inline_markup_and_links)                                             \
+    X(doc_outside_text_forms_no_unsafe_link_or_markup)                         \
     X(doc_wide_tables_split_or_transposed)
 #define HELPER_LIST(X)
 TEST_MAIN()
