@@ -33,8 +33,10 @@ static const struct opt advise_opts[] = {
              "accesses per loop iteration (may be a fraction: 0.01 = once "
              "every 100 iterations)"),
     ACCESSES(A_PER_TASK, "per-task", "accesses per task"),
+    /* At least a nanosecond: below that the shares are meaningless
+     * numbers of 40 digits (an audit fed it 1e-300). */
     [A_TASK_US] = {.name = "task-us", .kind = OPT_REAL, .arg = "T",
-                   .rmin = 0, .rmax = 1e15, .open_min = true,
+                   .rmin = 0.001, .rmax = 1e15,
                    .help = "the task's own time in µs (gives each cost's "
                            "share)"},
     [A_PROCESSES] = {.name = "processes", .kind = OPT_UINT, .arg = "P",

@@ -201,6 +201,23 @@ static int parse_fixed(const char *s, int dec, int64_t *out)
     return 0;
 }
 
+/* The number in the n decimal digits at s (checked by the caller). */
+static int field_of(const char *s, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++)
+        v = v * 10 + (s[i] - '0');
+    return v;
+}
+
+/* Days in month mo (1-12) of year y (Gregorian). */
+static int days_in(int y, int mo)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return mo == 2 && leap ? 29 : days[mo - 1];
+}
+
 static int parse_time(const char *s, int64_t *ms)
 {
     uint64_t u;
@@ -208,16 +225,26 @@ static int parse_time(const char *s, int64_t *ms)
         *ms = (int64_t)u; /* milliseconds since the epoch */
         return 0;
     }
-    /* ISO 8601 UTC: YYYY-MM-DD[T ]HH:MM:SS[.fff][Z] */
-    int y, mo, d, h, mi, sec, used = 0;
-    if (sscanf(s, "%4d-%2d-%2d%*1[T ]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi,
-               &sec, &used) != 6 ||
-        used != 19)
+    /* ISO 8601 UTC: YYYY-MM-DD[T ]HH:MM:SS[.fff][Z], every field its
+     * exact digits (sscanf's %d took " 1" and "+1" for a month), and a day
+     * the month has (timegm moved February 31 to March 3 without a word). */
+    static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+    for (size_t i = 0; i < sizeof shape - 1; i++) {
+        char c = s[i];
+        bool ok = shape[i] == 'd'   ? isdigit((unsigned char)c)
+                  : shape[i] == 'T' ? c == 'T' || c == ' '
+                                    : c == shape[i];
+        if (!ok)
+            return -1;
+    }
+    int y = field_of(s, 4), mo = field_of(s + 5, 2), d = field_of(s + 8, 2);
+    int h = field_of(s + 11, 2), mi = field_of(s + 14, 2),
+        sec = field_of(s + 17, 2);
+    /* Seconds up to 59: a leap second (60) has no epoch time of its own. */
+    if (mo < 1 || mo > 12 || d < 1 || d > days_in(y, mo) || h > 23 ||
+        mi > 59 || sec > 59 || y < 1970)
         return -1;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
-        sec > 60 || y < 1970)
-        return -1;
-    const char *p = s + used;
+    const char *p = s + sizeof shape - 1;
     int frac = 0;
     if (*p == '.') {
         p++;
@@ -319,15 +346,32 @@ static int parse_line(char *line, const int *pos, int ncols,
 
 /* ---- reading a file ----------------------------------------------------- */
 
+/* Keeps the errors of the lowest line numbers (duplicate ids are found
+ * after the whole file is read, and one on line 3 must not be crowded out
+ * by parse errors after it). Control characters of the input (a CR, an
+ * escape sequence in a field) are shown as '?': the message goes to a
+ * terminal. */
 static void add_error(struct fraud_csv_result *r, size_t line, const char *why)
 {
     r->bad++;
-    if (r->n_errors < sizeof r->errors / sizeof r->errors[0]) {
-        r->errors[r->n_errors].line = line;
-        snprintf(r->errors[r->n_errors].why, sizeof r->errors[0].why, "%s",
-                 why);
+    size_t cap = sizeof r->errors / sizeof r->errors[0], at = r->n_errors;
+    if (at == cap) {
+        size_t worst = 0;
+        for (size_t i = 1; i < cap; i++)
+            if (r->errors[i].line > r->errors[worst].line)
+                worst = i;
+        if (r->errors[worst].line <= line)
+            return;
+        at = worst;
+    } else {
         r->n_errors++;
     }
+    r->errors[at].line = line;
+    char *w = r->errors[at].why;
+    snprintf(w, sizeof r->errors[0].why, "%s", why);
+    for (; *w; w++)
+        if ((unsigned char)*w < 0x20 || *w == 0x7f)
+            *w = '?';
 }
 
 struct keyed {
@@ -391,8 +435,18 @@ static ssize_t read_line(FILE *f, char *line)
     while ((c = getc_unlocked(f)) != EOF) {
         if (c == '\n')
             break;
-        if (n == FRAUD_CSV_MAX_LINE)
+        if (n == FRAUD_CSV_MAX_LINE) {
+            /* The line end is not part of the limit, CRLF's CR neither. */
+            if (c == '\r') {
+                int d = getc_unlocked(f);
+                if (d == '\n' || d == EOF) {
+                    c = d;
+                    break;
+                }
+                ungetc(d, f);
+            }
             return -2;
+        }
         line[n++] = (char)c;
     }
     if (c == EOF && ferror(f))
@@ -406,7 +460,7 @@ static ssize_t read_line(FILE *f, char *line)
 int fraud_csv_read(FILE *f, bool strict, struct fraud_csv_result *r)
 {
     memset(r, 0, sizeof *r);
-    char why[96];
+    char why[sizeof r->errors[0].why];
     size_t cap = 0;
     ssize_t len;
     char *line = malloc(FRAUD_CSV_MAX_LINE + 1);
@@ -414,6 +468,7 @@ int fraud_csv_read(FILE *f, bool strict, struct fraud_csv_result *r)
         return -ENOMEM;
     int pos[C_COUNT] = {0}, ncols = 0, rc = 0;
     bool header = false;
+    bool strict_stop = false; /* --strict stopped at a malformed line */
     size_t *lines = NULL; /* line number of each kept row */
     r->labelled = true;
     flockfile(f);
@@ -442,7 +497,11 @@ int fraud_csv_read(FILE *f, bool strict, struct fraud_csv_result *r)
             }
             continue;
         }
-        char *s = trim(line);
+        char *s = line;
+        /* The UTF-8 byte order mark that Excel's "CSV UTF-8" writes. */
+        if (!header && r->lines == 1 && !strncmp(s, "\xEF\xBB\xBF", 3))
+            s += 3;
+        s = trim(s);
         if (*s == '\0' || *s == '#')
             continue;
         if (!header) {
@@ -459,6 +518,7 @@ int fraud_csv_read(FILE *f, bool strict, struct fraud_csv_result *r)
             add_error(r, r->lines, why);
             if (strict) {
                 rc = -EINVAL;
+                strict_stop = true;
                 break;
             }
             continue;
@@ -489,11 +549,16 @@ int fraud_csv_read(FILE *f, bool strict, struct fraud_csv_result *r)
     struct keyed *k = NULL;
     bool *drop = NULL;
     struct fraud_txn *sorted = NULL;
-    if (rc == 0 && r->n > 0 &&
+    /* Duplicate ids are looked for also when --strict stopped at a bad
+     * line: one before it is the first malformed line. */
+    bool dups = (rc == 0 || strict_stop) && r->n > 0;
+    if (dups &&
         (!(k = malloc(r->n * sizeof *k)) || !(drop = calloc(r->n, 1)) ||
-         !(sorted = malloc(r->n * sizeof *sorted))))
+         !(sorted = malloc(r->n * sizeof *sorted)))) {
         rc = -ENOMEM;
-    if (rc == 0 && r->n > 0) {
+        dups = false;
+    }
+    if (dups) {
         /* Duplicate ids: the first line keeps the id, later ones are the
          * malformed lines. */
         for (size_t i = 0; i < r->n; i++)

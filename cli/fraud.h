@@ -101,7 +101,7 @@ int fraud_csv_write(FILE *f, const struct fraud_txn *t, size_t n);
 /* A malformed line: its number (1 = the header line) and why. */
 struct fraud_csv_error {
     size_t line;
-    char why[96];
+    char why[192]; /* room for the longest message (the header one) */
 };
 
 struct fraud_csv_result {
@@ -109,7 +109,7 @@ struct fraud_csv_result {
     size_t n;
     size_t lines;              /* lines read, header included */
     size_t bad;                /* malformed lines (skipped, or rejected) */
-    struct fraud_csv_error errors[16]; /* the first ones */
+    struct fraud_csv_error errors[16]; /* those of the lowest line numbers */
     size_t n_errors;           /* min(bad, 16) */
     bool labelled;             /* every kept row had a label */
 };

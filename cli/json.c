@@ -215,13 +215,18 @@ static bool number(struct parser *ps, double *v)
         while (q < ps->end && isdigit((unsigned char)*q))
             q++;
     }
-    char buf[64];
+    /* strtod needs a terminated copy; a number of any length is valid
+     * JSON (one of 80 digits was refused as "unexpected character"). */
+    char small[64];
     size_t n = (size_t)(q - ps->p);
-    if (n >= sizeof buf)
+    char *buf = n < sizeof small ? small : malloc(n + 1);
+    if (!buf)
         return false;
     memcpy(buf, ps->p, n);
     buf[n] = '\0';
     *v = strtod(buf, NULL);
+    if (buf != small)
+        free(buf);
     ps->p = q;
     return true;
 }

@@ -431,6 +431,9 @@ TEST(advise_bad_input_exits_2_with_one_line)
         {"--shape", "flag", "--per-task", "0", "--processes", "2"},
         {"--shape", "flag", "--per-task", "1", "--task-us", "-5",
          "--processes", "2"},
+        /* Below a nanosecond the shares were 40-digit nonsense. */
+        {"--shape", "flag", "--per-task", "1", "--task-us", "1e-300",
+         "--processes", "2"},
         {"--shape", "flag", "--per-task", "1", "--processes", "-2"},
         {"--shape", "flag", "--per-task", "1", "--processes", "2", "--size",
          "10"},

@@ -189,6 +189,64 @@ TEST(csv_strict_rejects_at_first_malformed_line)
     ASSERT_EQ_U(r.errors[0].line, 3);
 }
 
+/* Found by fuzzing the parser (session 8): impossible dates were moved by
+ * timegm (February 31 became March 3), a month of " 1" or "+1" was read
+ * as 1; --strict named a later line while a duplicate id came first; the
+ * header message was cut at 96 bytes; a 65,536-byte line ending in CRLF
+ * counted its CR; control characters reached the terminal; a BOM made
+ * the header unreadable. */
+TEST(csv_dates_first_bad_line_and_line_ends)
+{
+    static const char *const bad_times[] = {
+        "2026-02-31T00:00:00Z", "2026- 1-01T00:00:00Z", "2026-+1-01T00:00:00Z",
+        "2026-04-31T23:59:59Z", "2026-04-30T23:59:60Z", "2026-13-01T00:00:00Z",
+        "2025-02-29T00:00:00Z", "2026-01-01X00:00:00Z"};
+    char text[512];
+    struct fraud_csv_result r;
+    for (size_t i = 0; i < sizeof bad_times / sizeof bad_times[0]; i++) {
+        snprintf(text, sizeof text, "id,timestamp,account,merchant,amount,lat,lon,device\n"
+                                    "1,%s,5,7,1.00,0,0,1\n", bad_times[i]);
+        ASSERT_CODE(read_text(text, true, &r), -EINVAL);
+        ASSERT_EQ(r.errors[0].line, 2);
+        fraud_csv_free(&r);
+    }
+    /* A leap day and the space the parser takes for 'T' are dates. */
+    ASSERT_OK(read_text("id,timestamp,account,merchant,amount,lat,lon,device\n"
+                        "1,2024-02-29 23:59:59.5Z,5,7,1.00,0,0,1\n", true, &r));
+    ASSERT_EQ(r.n, 1);
+    ASSERT_EQ(r.txns[0].ts_ms, 1709251199500);
+    fraud_csv_free(&r);
+    /* --strict: the duplicate id on line 3 is the first malformed line. */
+    ASSERT_CODE(read_text("id,timestamp,account,merchant,amount,lat,lon,device\n"
+                          "1,1000,1,1,1,0,0,1\n1,2000,1,1,1,0,0,1\n"
+                          "3,3000,1,1,x,0,0,1\n", true, &r), -EINVAL);
+    ASSERT_EQ(r.errors[0].line, 3);
+    ASSERT_TRUE(strstr(r.errors[0].why, "duplicate id 1") != NULL);
+    fraud_csv_free(&r);
+    /* The header's message whole; control characters shown as '?'. */
+    ASSERT_CODE(read_text("id,when\n", false, &r), -EINVAL);
+    ASSERT_TRUE(strstr(r.errors[0].why, "label optional)") != NULL);
+    fraud_csv_free(&r);
+    ASSERT_OK(read_text("\xEF\xBB\xBFid,timestamp,account,merchant,amount,lat,lon,device\n"
+                        "1,1000,1,1,1\x1b[2J,0,0,1\n2,2000,1,1,1,0,0,1\n", false, &r));
+    ASSERT_EQ(r.n, 1);
+    ASSERT_TRUE(strchr(r.errors[0].why, 0x1b) == NULL);
+    ASSERT_TRUE(strstr(r.errors[0].why, "1?[2J") != NULL);
+    fraud_csv_free(&r);
+    /* A line of exactly the limit, CRLF-ended, is read. */
+    size_t max = FRAUD_CSV_MAX_LINE;
+    char *big = malloc(max + 200);
+    ASSERT_TRUE(big != NULL);
+    int h = snprintf(big, 200, "id,timestamp,account,merchant,amount,lat,lon,device,note\r\n");
+    int row = snprintf(big + h, 200, "1,1000,1,1,1,0,0,1,");
+    memset(big + h + row, 'x', max - (size_t)row);
+    memcpy(big + h + max, "\r\n", 3);
+    ASSERT_OK(read_text(big, true, &r));
+    ASSERT_EQ(r.n, 1);
+    fraud_csv_free(&r);
+    free(big);
+}
+
 TEST(csv_header_columns_and_formats)
 {
     struct fraud_csv_result r;
@@ -555,6 +613,7 @@ TEST(cli_csv_bad_files_and_rows_screened)
     X(csv_round_trip)                                                          \
     X(csv_malformed_lines_are_skipped_with_line_numbers)                       \
     X(csv_strict_rejects_at_first_malformed_line)                              \
+    X(csv_dates_first_bad_line_and_line_ends)                                  \
     X(csv_header_columns_and_formats)                                          \
     X(csv_garbage_never_crashes)                                               \
     X(detect_quality_on_generated_stream)                                      \

@@ -107,6 +107,12 @@ TEST(json_write_number_formats)
     ASSERT_OK(json_parse(buf, strlen(buf), &j, err, sizeof err));
     ASSERT_EQ_F(json_num(json_get(j, "big"), 0), 1.23457e+07);
     json_free(j);
+    /* A number of any length is JSON (80 digits were refused). */
+    static const char longnum[] =
+        "{\"a\":0.3333333333333333333333333333333333333333333333333333333333333333333333333333333}";
+    ASSERT_OK(json_parse(longnum, strlen(longnum), &j, err, sizeof err));
+    ASSERT_TRUE(fabs(json_num(json_get(j, "a"), 0) - 1.0 / 3) < 1e-15);
+    json_free(j);
 }
 
 static void value_without_key(struct jw *w)
