@@ -400,8 +400,11 @@ int cmd_fraud(int argc, char **argv)
         jw_array_end(&w);
         jw_kobject(&w, "reference");
         jw_kuint(&w, "flagged", ref_flagged);
-        jw_knum(&w, "precision", ref_q.precision >= 0 ? ref_q.precision : NAN);
-        jw_knum(&w, "recall", ref_q.recall >= 0 ? ref_q.recall : NAN);
+        /* null for input not wholly labelled, as documented (a partly
+         * labelled file gave numbers over its labelled rows only). */
+        jw_knum(&w, "precision",
+                labelled && ref_q.precision >= 0 ? ref_q.precision : NAN);
+        jw_knum(&w, "recall", labelled && ref_q.recall >= 0 ? ref_q.recall : NAN);
         jw_kns(&w, "per_tx_ns", ref_s * 1e9 / (double)m);
         jw_kps(&w, "per_lookup_ps", ns_per_lookup * 1e3);
         jw_kuint(&w, "lookups", ref_lookups);
@@ -449,8 +452,9 @@ int cmd_fraud(int argc, char **argv)
                 jw_kuint(&w, "auto_every", r->st.every_max);
                 jw_kuint(&w, "every_min", r->st.every_min);
             }
-            jw_knum(&w, "precision", r->q.precision >= 0 ? r->q.precision : NAN);
-            jw_knum(&w, "recall", r->q.recall >= 0 ? r->q.recall : NAN);
+            jw_knum(&w, "precision",
+                    labelled && r->q.precision >= 0 ? r->q.precision : NAN);
+            jw_knum(&w, "recall", labelled && r->q.recall >= 0 ? r->q.recall : NAN);
             jw_kbool(&w, "verdicts_match_reference", r->same);
             jw_kobject(&w, "wins");
             for (int d = 0; d < FRAUD_DET_COUNT; d++)
@@ -483,9 +487,9 @@ int cmd_fraud(int argc, char **argv)
         for (size_t k = 0; k < n_runs; k++) {
             const struct run *r = &runs[k];
             char prec[16] = "n/a", rec[16] = "n/a";
-            if (r->q.precision >= 0)
+            if (labelled && r->q.precision >= 0)
                 snprintf(prec, sizeof prec, "%.3f", r->q.precision);
-            if (r->q.recall >= 0)
+            if (labelled && r->q.recall >= 0)
                 snprintf(rec, sizeof rec, "%.3f", r->q.recall);
             printf("%-6s %-5s %9.0f %9.1f %9.1f %7llu %10.1f %10.1f %11.0f "
                    "%7s %7s %5s\n",

@@ -491,6 +491,23 @@ TEST(cli_csv_unlabelled)
     ASSERT_TRUE(strstr(out, "\"transactions\":300") != NULL);
     ASSERT_TRUE(strstr(out, "\"verdicts_identical\":true") != NULL);
     unlink(path);
+    /* Partly labelled: not labelled, so no precision or recall anywhere
+     * (they were numbers over the labelled rows alone). */
+    fd = mkstemp(strcpy(path, "/tmp/coord-fraud-test-XXXXXX"));
+    ASSERT_TRUE(fd >= 0);
+    static const char partial[] =
+        "id,timestamp,account,merchant,amount,lat,lon,device,label\n"
+        "1,1000,1,1,1,0,0,1,none\n2,2000,1,1,1,0,0,1,\n3,3000,2,1,5000,0,0,1,amount\n";
+    ASSERT_EQ(write(fd, partial, sizeof partial - 1), (int64_t)(sizeof partial - 1));
+    close(fd);
+    const char *argv2[] = {cli_path, "fraud", "--csv", path, "--json", NULL};
+    st = test_run(argv2, out, sizeof out, err, sizeof err, 60000);
+    ASSERT_EQ(WEXITSTATUS(st), 0);
+    ASSERT_TRUE(strstr(out, "\"labelled\":false") != NULL);
+    ASSERT_TRUE(strstr(out, "\"precision\":0") == NULL);
+    ASSERT_TRUE(strstr(out, "\"precision\":1") == NULL);
+    ASSERT_TRUE(strstr(out, "\"recall\":null") != NULL);
+    unlink(path);
 }
 
 TEST(cli_usage_errors)
