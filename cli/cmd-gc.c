@@ -26,7 +26,16 @@ static int print_entry(const coord_gc_entry *e, void *arg)
         jw_kbool(w, "removed", e->removed);
         jw_object_end(w);
     } else {
-        printf("%-40s %-7s %8d %10llu  %s%s\n", e->name, e->kind,
+        /* Any bytes can name a file: control characters (a newline forged
+         * a row, an escape sequence reached the terminal) show as '?'. */
+        char name[sizeof e->name];
+        size_t i = 0;
+        for (; e->name[i] && i < sizeof name - 1; i++)
+            name[i] = (unsigned char)e->name[i] < 0x20 || e->name[i] == 0x7f
+                          ? '?'
+                          : e->name[i];
+        name[i] = '\0';
+        printf("%-40s %-7s %8d %10llu  %s%s\n", name, e->kind,
                e->creator_pid, (unsigned long long)e->size,
                coord_gc_state_name(e->state), e->removed ? " (removed)" : "");
     }

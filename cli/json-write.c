@@ -78,11 +78,45 @@ void jw_array_end(struct jw *w)
     close_container(w, false);
 }
 
+/* The length of the well-formed UTF-8 sequence at s (1..4), or 0 when
+ * the bytes there are not one (a stray continuation byte, an overlong or
+ * surrogate form, a truncated sequence). */
+static size_t utf8_len(const unsigned char *s)
+{
+    unsigned char c = s[0];
+    size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
+               : (c & 0xf8) == 0xf0                ? 4
+                                                   : 0;
+    if (n == 0 || (n == 2 && c < 0xc2) || (n == 4 && c > 0xf4))
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    if (n == 3 && ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] >= 0xa0)))
+        return 0;
+    if (n == 4 && ((c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] >= 0x90)))
+        return 0;
+    return n;
+}
+
+/* A JSON string: escapes as RFC 8259 asks, and every byte that is not
+ * part of well-formed UTF-8 (a file name in /dev/shm can be any bytes) as
+ * U+FFFD, so the document stays JSON whatever the text. */
 static void put_string(FILE *f, const char *s)
 {
     fputc('"', f);
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
+        if (c >= 0x80) {
+            size_t n = utf8_len((const unsigned char *)s);
+            if (n == 0) {
+                fputs("\\ufffd", f);
+            } else {
+                fwrite(s, 1, n, f);
+                s += n - 1;
+            }
+            continue;
+        }
         if (c == '"' || c == '\\')
             fprintf(f, "\\%c", c);
         else if (c == '\n')

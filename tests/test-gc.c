@@ -294,6 +294,33 @@ TEST(gc_options_zero_means_defaults_negative_grace_rejected)
     remove_name(name);
 }
 
+/* Names coord refuses, and files with group or other permission bits
+ * (coord creates 0600 and opens nothing else), are no segments of ours:
+ * gc judged them by their bytes and removed them (an audit's finding). */
+TEST(gc_keeps_names_and_modes_coord_never_makes)
+{
+    char dead[64], odd[80];
+    test_shm_name(dead, sizeof dead, "mode");
+    dead_flag(dead);
+    char path[300];
+    shm_file(path, sizeof path, dead);
+    ASSERT_OK(chmod(path, 0644));
+    struct seen s = judge(dead, true, 0);
+    ASSERT_EQ(s.state, COORD_GC_FOREIGN);
+    ASSERT_FALSE(s.removed);
+    ASSERT_TRUE(exists(dead));
+    remove_name(dead);
+    /* A leading dot: an old empty file under a name no coord call takes. */
+    snprintf(odd, sizeof odd, ".%s", dead);
+    zero_file(odd, 0);
+    age(odd, 3600);
+    s = judge(odd, true, 0);
+    ASSERT_EQ(s.state, COORD_GC_FOREIGN);
+    ASSERT_FALSE(s.removed);
+    ASSERT_TRUE(exists(odd));
+    remove_name(odd);
+}
+
 /* Can this machine make a pid namespace (root, unshare(1), a kernel that
  * allows it)? */
 static bool can_unshare(const char *const *probe)
@@ -303,6 +330,32 @@ static bool can_unshare(const char *const *probe)
     char out[256], err[256];
     int st = test_run(probe, out, sizeof out, err, sizeof err, 20000);
     return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+/* A reader in another time namespace sees every start time shifted by its
+ * boottime offset: gc there took a live creator for a reused pid and
+ * removed its file (an audit's finding). It cannot tell: unknown, kept. */
+TEST(gc_cli_in_new_time_namespace_removes_nothing)
+{
+    const char *probe[] = {UNSHARE, "--time", "--boottime", "100000", "--fork",
+                           "/bin/true", NULL};
+    if (!can_unshare(probe))
+        SKIP("unshare --time is unavailable here (needs root and Linux 5.6)");
+    char live[64];
+    test_shm_name(live, sizeof live, "timens");
+    coord_flag *f;
+    ASSERT_OK(coord_flag_create_named(&f, live));
+    const char *argv[] = {UNSHARE, "--time", "--boottime", "100000", "--fork",
+                          COORD_CLI_PATH, "gc", "--remove", "--prefix", live, NULL};
+    char out[4096], err[1024];
+    int st = test_run(argv, out, sizeof out, err, sizeof err, 30000);
+    ASSERT_TRUE(WIFEXITED(st));
+    ASSERT_EQ(WEXITSTATUS(st), 0);
+    ASSERT_TRUE(strstr(out, "(removed)") == NULL);
+    ASSERT_TRUE(strstr(out, "unknown") != NULL);
+    ASSERT_TRUE(exists(live));
+    ASSERT_EQ(judge(live, true, 0).state, COORD_GC_LIVE);
+    coord_flag_destroy(f);
 }
 
 TEST(gc_cli_in_new_pid_namespace_removes_nothing)
@@ -416,6 +469,8 @@ TEST(gc_cli_grace_option_and_bad_values)
     X(gc_abandoned_creation_removed_after_grace)                               \
     X(gc_unpublished_header_of_live_creator_busy_forever)                      \
     X(gc_options_zero_means_defaults_negative_grace_rejected)                  \
+    X(gc_keeps_names_and_modes_coord_never_makes)                              \
+    X(gc_cli_in_new_time_namespace_removes_nothing)                            \
     X(gc_cli_in_new_pid_namespace_removes_nothing)                             \
     X(gc_cli_without_proc_removes_nothing)                                     \
     X(gc_cli_grace_option_and_bad_values)

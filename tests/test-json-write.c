@@ -107,6 +107,26 @@ TEST(json_write_number_formats)
     ASSERT_OK(json_parse(buf, strlen(buf), &j, err, sizeof err));
     ASSERT_EQ_F(json_num(json_get(j, "big"), 0), 1.23457e+07);
     json_free(j);
+    /* Bytes that are not UTF-8 (a file name may be any bytes) become
+     * U+FFFD; well-formed UTF-8 stays as it is. */
+    {
+        char *sbuf = NULL;
+        size_t slen = 0;
+        FILE *sf = open_memstream(&sbuf, &slen);
+        ASSERT_TRUE(sf != NULL);
+        struct jw sw;
+        jw_init(&sw, sf);
+        jw_object(&sw);
+        jw_kstr(&sw, "n", "a\xff\xfe b \xc3\xa9 \xe2\x82 \xed\xa0\x80");
+        jw_object_end(&sw);
+        ASSERT_OK(jw_finish(&sw));
+        fclose(sf);
+        ASSERT_STR_EQ(sbuf, "{\"n\":\"a\\ufffd\\ufffd b \xc3\xa9 \\ufffd\\ufffd "
+                            "\\ufffd\\ufffd\\ufffd\"}\n");
+        ASSERT_OK(json_parse(sbuf, strlen(sbuf), &j, err, sizeof err));
+        json_free(j);
+        free(sbuf);
+    }
     /* A number of any length is JSON (80 digits were refused). */
     static const char longnum[] =
         "{\"a\":0.3333333333333333333333333333333333333333333333333333333333333333333333333333333}";

@@ -17,7 +17,10 @@ COORD_BEGIN_DECLS
  *   was reused), or the creator is a finished zombie.
  * - Anything that cannot be proven is UNKNOWN and kept: another pid
  *   namespace (unshare --pid), no /proc or a /proc of another namespace,
- *   no pid namespace recorded, a header of another ABI version.
+ *   no pid namespace recorded, a header of another ABI version, a start
+ *   time that differs while the pid's process is in another time
+ *   namespace than the caller (/proc shifts start times by the reader's
+ *   boottime offset, so the two cannot be compared).
  * - gc never touches another user's file, whoever runs it (root included):
  *   OTHER_USER.
  * - A file whose creator never wrote its header (killed between shm_open
@@ -25,8 +28,16 @@ COORD_BEGIN_DECLS
  *   is ABANDONED, and removable, once its last change is older than the
  *   grace period (coord_gc_opts.grace_ms, 10 s by default); younger, it is
  *   BUSY (a creator may be at work).
- * - Before unlinking, gc checks that the name still refers to the file it
- *   judged (same device and inode).
+ * - A name no coord call takes (coord__name_check's rules: a leading dot,
+ *   characters outside [A-Za-z0-9._-], too long) or a file with group or
+ *   other permission bits (coord creates 0600 and opens nothing else) is
+ *   FOREIGN and kept, whatever it holds. Nothing is opened before its
+ *   type, owner and mode are known (opening a device node can do things).
+ * - A removal moves the file aside under a private name first (an atomic
+ *   rename), checks that what it moved is the file it judged (same device
+ *   and inode) and only then unlinks it; anything else goes back under
+ *   its name. (A look at the name and an unlink by name left a window: a
+ *   live file renamed over a dead one there was removed.)
  */
 
 /* What coord_gc found about one /dev/shm/coord.* file. */
@@ -34,7 +45,8 @@ typedef enum coord_gc_state {
     COORD_GC_LIVE = 0,       /* its creator process still runs: kept */
     COORD_GC_DEAD = 1,       /* its creator is provably gone: removable */
     COORD_GC_FOREIGN = 2,    /* not a coord segment (bad magic, not a
-                                regular file): kept */
+                                regular file, a name or mode coord never
+                                makes): kept */
     COORD_GC_BUSY = 3,       /* being created (header not yet published, or
                                 no header yet and younger than the grace
                                 period): kept */

@@ -106,6 +106,23 @@ int coord__pidns_id(uint64_t *dev, uint64_t *ino)
     return *dev == 0 && *ino == 0 ? COORD_ENOENT : 0;
 }
 
+/* Do we and `pid` see boot time alike? /proc/PID/stat's start time is
+ * shifted by the *reader's* time namespace (its boottime offset), so a
+ * creator in another time namespace than its reader recorded a start time
+ * the reader never sees, alive or not (gc judged such a live creator gone
+ * and removed its file). No time namespaces (a kernel before 5.6): alike.
+ * Unreadable: not alike (the caller then cannot tell). */
+static bool same_time_ns(pid_t pid)
+{
+    struct stat self, other;
+    char path[64];
+    if (stat("/proc/self/ns/time", &self) != 0)
+        return errno == ENOENT;
+    snprintf(path, sizeof path, "/proc/%d/ns/time", (int)pid);
+    return stat(path, &other) == 0 && other.st_dev == self.st_dev &&
+           other.st_ino == self.st_ino;
+}
+
 int coord__proc_fate(pid_t pid, uint64_t start)
 {
     if (pid <= 0)
@@ -122,7 +139,7 @@ int coord__proc_fate(pid_t pid, uint64_t start)
      * process, and the original one is gone. (No start recorded: it cannot
      * be told apart, so the pid's owner counts as the creator.) */
     if (start != 0 && ps.start != start)
-        return COORD__PROC_GONE;
+        return same_time_ns(pid) ? COORD__PROC_GONE : COORD__PROC_UNKNOWN;
     /* A zombie has finished running, unless only its main thread ended and
      * other threads still run (the leader then shows Z with threads > 1). */
     if ((ps.state == 'Z' || ps.state == 'X') && ps.threads <= 1)
