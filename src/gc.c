@@ -10,7 +10,6 @@
 
 #include "internal.h"
 
-#define SHM_DIR "/dev/shm"
 
 static const char *kind_name(uint32_t k)
 {
@@ -139,29 +138,11 @@ static int classify(const struct scan *s, int dfd, const char *file,
     return fd;
 }
 
-/* Unlink `file` only if it is the file judged: a name re-created since
- * (same name, new file) is somebody's live file. A look at the name and an
- * unlink by name left a window between them (a creator renaming a live
- * file over the dead one lost it: 12 of 2,000 in an audit's race), so the
- * file is first moved aside under a name of our own (rename is atomic:
- * what is moved is what is checked), and put back when it is not the one
- * judged. The private name starts with a dot: no gc takes it for coord's. */
+/* Unlink `file` only if it is the file judged (coord__shm_remove_same:
+ * a name re-created since is somebody's live file). */
 static bool remove_same(int dfd, const char *file, const struct stat *judged)
 {
-    static _Atomic unsigned seq;
-    char aside[96];
-    snprintf(aside, sizeof aside, ".coord-gc-%d-%u", (int)getpid(),
-             atomic_fetch_add(&seq, 1));
-    if (renameat2(dfd, file, dfd, aside, RENAME_NOREPLACE) != 0)
-        return false;
-    struct stat now;
-    if (fstatat(dfd, aside, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
-        now.st_dev == judged->st_dev && now.st_ino == judged->st_ino)
-        return unlinkat(dfd, aside, 0) == 0;
-    /* Somebody's file: back under its name (unless the name was taken once
-     * more meanwhile; then it keeps the private name rather than be lost). */
-    renameat2(dfd, aside, dfd, file, RENAME_NOREPLACE);
-    return false;
+    return coord__shm_remove_same(dfd, file, judged->st_dev, judged->st_ino);
 }
 
 const char *coord_gc_state_name(coord_gc_state s)
@@ -199,7 +180,7 @@ int coord_gc_run(const coord_gc_opts *opts, coord_gc_fn fn, void *arg)
     s.ns_known = coord__pidns_id(&s.ns_dev, &s.ns_ino) == 0;
     const char *prefix = o.prefix ? o.prefix : "";
     size_t want = strlen(prefix);
-    DIR *d = opendir(SHM_DIR);
+    DIR *d = opendir(COORD__SHM_DIR);
     if (!d)
         return coord__seg_errno(errno);
     int removable = 0, stop = 0;

@@ -173,6 +173,15 @@ int coord__seg_open(const char *name, uint32_t kind, void **obj_out,
  * a pointer this process did not map through coord__seg_create/open is
  * left alone (one recorded by coord__seg_track is only forgotten). */
 void coord__seg_release(void *obj, bool unlink_name);
+/* Where named segments live (shm_open's directory on Linux). */
+#define COORD__SHM_DIR "/dev/shm"
+/* Remove `file` (in directory dfd) only if it is the file (dev, ino): it is
+ * renamed aside under a private name first (atomic: what is moved is what
+ * is checked), unlinked when it is that file, and put back under its name
+ * otherwise. A look at the name and an unlink by name left a window in
+ * which a live file renamed over the judged one was removed. Returns true
+ * when it removed it. */
+bool coord__shm_remove_same(int dfd, const char *file, dev_t dev, ino_t ino);
 /* How long ago a file last changed (its mtime), in ns; -1 when in the
  * future (a clock that went backwards). */
 struct stat;

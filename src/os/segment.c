@@ -290,6 +290,25 @@ static int check_file(int fd, struct stat *st)
     return 0;
 }
 
+bool coord__shm_remove_same(int dfd, const char *file, dev_t dev, ino_t ino)
+{
+    static _Atomic unsigned seq;
+    char aside[96];
+    /* A leading dot: no gc takes the private name for a segment. */
+    snprintf(aside, sizeof aside, ".coord-gc-%d-%u", (int)getpid(),
+             atomic_fetch_add(&seq, 1));
+    if (renameat2(dfd, file, dfd, aside, RENAME_NOREPLACE) != 0)
+        return false;
+    struct stat now;
+    if (fstatat(dfd, aside, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+        now.st_dev == dev && now.st_ino == ino)
+        return unlinkat(dfd, aside, 0) == 0;
+    /* Somebody's file: back under its name (unless the name was taken once
+     * more meanwhile; then it keeps the private name rather than be lost). */
+    renameat2(dfd, aside, dfd, file, RENAME_NOREPLACE);
+    return false;
+}
+
 int64_t coord__mtime_age_ns(const struct stat *st)
 {
     struct timespec now;
@@ -377,15 +396,13 @@ void coord__seg_release(void *obj, bool unlink_name)
     if (unlink_name && r->creator != 0 && r->creator == getpid()) {
         /* Only the file we created: if the name was removed (coord gc,
          * rm) and taken by a new object since, that one is not ours. */
-        char path[COORD__SEG_HDR + 16];
-        coord__name_path(path, sizeof path, r->name);
-        int fd = shm_open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0);
-        struct stat st;
-        if (fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == r->dev &&
-            st.st_ino == r->ino)
-            shm_unlink(path);
-        if (fd >= 0)
-            close(fd);
+        char file[COORD__NAME_MAX + 16];
+        snprintf(file, sizeof file, COORD__NAME_PREFIX "%s", r->name);
+        int dfd = open(COORD__SHM_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+            coord__shm_remove_same(dfd, file, r->dev, r->ino);
+            close(dfd);
+        }
     }
     if (last_rec == r)
         last_rec = NULL;
