@@ -37,8 +37,8 @@ static const struct opt manager_opts[] = {
           "close a connection whose HELLO is not complete within N ms of "
           "its accept, at most 3600000"),
     LIMIT(M_STALL_MS, "stall-ms", 3600000, "10000",
-          "close a connection that sends no byte of its partial frame for "
-          "N ms, at most 3600000"),
+          "close a connection whose partial frame is not whole N ms after "
+          "its first byte, at most 3600000"),
     [M_SPIN_US] = {.name = "spin-us", .kind = OPT_UINT, .arg = "N", .min = 0,
                    .max = 1000000, .def = "50", .group = "wait policy",
                    .help = "after serving, poll this many microseconds for "

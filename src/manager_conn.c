@@ -137,7 +137,7 @@ void coord__mconn_fail(struct coord__msrv *sv, struct coord__mconn *c,
  * A connection holds a slot (max_clients) and descriptors, so one that
  * does not speak must not hold them for long: until its first frame is
  * served it lives at most handshake_ms from its accept, and afterwards a
- * partial frame that gets no new byte for stall_ms closes it. Replies the
+ * partial frame not whole within stall_ms of its first byte closes it. Replies the
  * client does not read (out_armed) and complete frames waiting for their
  * turn (pending) are the server's wait, not the client's, and never time
  * out. Each connection keeps its own deadline; next_timer is a lower bound
@@ -265,6 +265,7 @@ bool coord__mconn_serve(struct coord__msrv *sv, struct coord__mconn *c)
     if (off) {
         memmove(c->in, c->in + off, c->in_len - off);
         c->in_len -= off;
+        c->in_done += off;
     }
     if (c->in_len == 0 && c->in_cap > (1u << 20)) {
         uint8_t *p = realloc(c->in, COORD__MCONN_BUF0);
@@ -279,11 +280,20 @@ bool coord__mconn_serve(struct coord__msrv *sv, struct coord__mconn *c)
     }
     if (more && !c->out_armed)
         pending_push(sv, c);
-    /* A partial frame left: its clock starts now (new bytes, or the end of
-     * a wait that was ours: backpressure or a pending turn). */
-    if (c->greeted && conn_timed(c))
-        coord__mtimer_arm(sv, c,
-                  coord_clock_ns() + (uint64_t)sv->s.o.stall_ms * 1000000);
+    /* A partial frame left: it must be whole within stall_ms of its first
+     * byte (or of the end of a wait that was ours: backpressure or a
+     * pending turn). Re-armed at every new byte, the deadline let a client
+     * sending one byte every few seconds hold its slot, and a frame buffer
+     * of max_frame, for ever (five such held every slot of a server). */
+    if (c->greeted && conn_timed(c)) {
+        if (c->stall_at != c->in_done + 1) {
+            c->stall_at = c->in_done + 1;
+            coord__mtimer_arm(sv, c,
+                      coord_clock_ns() + (uint64_t)sv->s.o.stall_ms * 1000000);
+        }
+    } else {
+        c->stall_at = 0;
+    }
     return true;
 }
 

@@ -178,7 +178,12 @@ static bool posted(const struct coord__mfast *f)
 
 bool coord__mfast_serve_posted(struct coord__msrv *sv, struct coord__mconn *c)
 {
-    if (!c->fast || c->closing)
+    /* Not while replies wait on the pipe for the client to read them
+     * (out_armed): each served request would add its whole reply to them,
+     * and a client that posted a get of a big value and read a little of
+     * its pipe each time grew the server by a reply per round (about 1 MB
+     * each, without bound). The request stays posted until they drain. */
+    if (!c->fast || c->closing || c->out_armed)
         return true;
     if (!c->fast_hot)
         heat(sv, c);

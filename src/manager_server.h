@@ -48,6 +48,9 @@ struct coord__mconn {
     bool pending;     /* complete frames left for the next turn */
     bool greeted;     /* a first frame (normally HELLO) was served */
     uint64_t deadline; /* handshake or stalled frame: closed at this time */
+    uint64_t in_done;  /* bytes of complete frames consumed so far */
+    uint64_t stall_at; /* in_done + 1 when the partial frame starting there
+                          got its deadline (0: none armed) */
     struct coord__mconn *next_pending;
     struct coord__mconn *prev, *next; /* all live connections */
     /* The mailbox (manager_fast.h): taken with HELLO (pend_fast), in use

@@ -319,6 +319,60 @@ TEST(mailbox_bad_requests_close_only_their_connection)
     stop_ok(m);
 }
 
+/* The server's resident memory, in KiB (VmRSS of /proc/PID/status). */
+static long rss_kib(int pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", pid);
+    FILE *f = fopen(path, "r");
+    ASSERT_TRUE(f != NULL);
+    long kib = -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmRSS: %ld", &kib) == 1)
+            break;
+    fclose(f);
+    ASSERT_GT(kib, 0);
+    return kib;
+}
+
+/* A client that leaves its big replies unread on the pipe and keeps
+ * posting gets of the big value in its mailbox, reading a little of the
+ * pipe each time: the posted requests wait until the pipe drains. They
+ * were served anyway, each adding a whole reply to the pipe's backlog:
+ * the server grew by about a megabyte per round, without bound (an
+ * audit's finding: 3.6 MB to 397 MB in 450 rounds). */
+TEST(mailbox_requests_wait_while_replies_wait_on_the_pipe)
+{
+    coord_manager *m = start_spin(0);
+    const char *p = coord_manager_path(m);
+    coord_mclient *c = connect_ok(m);
+    static char big[1000000];
+    memset(big, 'v', sizeof big);
+    coord_mval v = coord_mval_bytes(big, sizeof big);
+    ASSERT_OK(coord_mclient_set(c, "d", "big", &v, T));
+    struct raw_mb r = raw_mailbox(p);
+    uint8_t fb[64], sink[4096];
+    const uint8_t get[] = {1, 0, 1, 0, 3, 0, 'd', 'b', 'i', 'g'};
+    size_t n = frame(fb, 1, COORD__W_REQ, 1, get, sizeof get);
+    post(&r, fb, (uint32_t)n);
+    ASSERT_EQ(answered(&r), COORD__MF_PIPE); /* too big: its reply took the pipe */
+    long before = rss_kib(coord_manager_pid(m));
+    for (int i = 0; i < 120; i++) {
+        post(&r, fb, (uint32_t)n);
+        struct pollfd pf = {r.rp, POLLIN, 0};
+        if (poll(&pf, 1, 200) == 1)
+            ASSERT_GT(read(r.rp, sink, sizeof sink), 0);
+        usleep(5000); /* the server's turn: room on the pipe, a posted get */
+    }
+    long after = rss_kib(coord_manager_pid(m));
+    /* Bounded: the backlog of one or two replies, not 120 of them. */
+    ASSERT_LT(after - before, 48 * 1024);
+    raw_mailbox_close(&r);
+    assert_healthy(m);
+    coord_mclient_close(c);
+    stop_ok(m);
+}
+
 /* A client that posts and dies (its pipes and mapping gone) costs the
  * server nothing: the reply goes into a mailbox nobody reads and the
  * connection closes on end of file. */
@@ -610,6 +664,7 @@ TEST(mailbox_timeout_moves_the_connection_to_the_pipes)
     X(mailbox_six_processes_count_exactly)                                     \
     X(mailbox_only_a_sealed_memfd_of_its_size)                                 \
     X(mailbox_bad_requests_close_only_their_connection)                        \
+    X(mailbox_requests_wait_while_replies_wait_on_the_pipe)                    \
     X(mailbox_client_gone_after_posting)                                       \
     X(mailbox_scribbled_by_its_client)                                         \
     X(mailbox_server_killed_while_the_client_sleeps)                           \

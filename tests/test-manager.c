@@ -1879,6 +1879,42 @@ TEST(manager_half_frame_stall)
     stop_ok(m);
 }
 
+/* A partial frame must be whole within stall_ms of its first byte: a
+ * client sending a byte every 100 ms re-armed the deadline with each one
+ * and held its slot (and a max_frame buffer) for ever (an audit: five such
+ * held every slot of a server). */
+TEST(manager_slow_frame_closed_at_its_stall_deadline)
+{
+    coord_manager_opts o;
+    coord_manager_opts_init(&o);
+    o.stall_ms = 300;
+    coord_manager *m;
+    ASSERT_OK(coord_manager_start(&m, NULL, &o));
+    int slow = raw_hello(coord_manager_path(m));
+    const uint8_t get[] = {1, 0, 1, 0, 1, 0, 'd', 'k'};
+    uint8_t b[64];
+    size_t n = frame(b, 1, COORD__W_REQ, 1, get, sizeof get);
+    uint64_t t0 = coord_clock_ns();
+    bool closed = false;
+    /* One byte every 100 ms (the frame has n of them: it ends first, so
+     * send only n - 1); bounded: 60 bytes' worth, 6 s. */
+    for (size_t i = 0; i < 60 && !closed; i++) {
+        if (i < n - 1 && send(slow, b + i, 1, MSG_NOSIGNAL) != 1)
+            closed = true;
+        struct pollfd pf = {slow, POLLIN, 0};
+        if (poll(&pf, 1, 100) == 1) {
+            uint8_t x;
+            closed = read(slow, &x, 1) == 0 || closed;
+            if (!closed) /* an ERR frame first: then the end of file */
+                closed = true;
+        }
+    }
+    ASSERT_TRUE(closed);
+    ASSERT_GE((coord_clock_ns() - t0) / 1000000, 250);
+    close(slow);
+    stop_ok(m);
+}
+
 TEST(manager_partial_frame_after_pending_turns)
 {
     /* 20 frames and the start of a 21st in one write: the server serves
@@ -1978,6 +2014,7 @@ TEST(manager_cli_bad_socket)
     X(manager_handshake_deadline)                                              \
     X(manager_half_frame_stall)                                                \
     X(manager_cli_bad_socket)                                                  \
+    X(manager_slow_frame_closed_at_its_stall_deadline)                         \
     X(manager_partial_frame_after_pending_turns)                               \
     X(manager_client_spin_keeps_the_deadline)
 #define HELPER_LIST(X)

@@ -93,9 +93,10 @@ static inline coord_mval coord_mval_none(void)
  * Connections cannot hold their slot without speaking: a connection whose
  * first frame (the HELLO of coord_mclient_connect) is not complete within
  * handshake_ms of its accept is closed, so connections that never speak
- * lock new clients out for at most handshake_ms; and a connection that
- * holds part of a frame and sends no further byte for stall_ms is closed
- * (the half frame is dropped and counted as malformed). An idle client
+ * lock new clients out for at most handshake_ms; and a connection whose
+ * partial frame is not whole within stall_ms of its first byte is closed
+ * (the half frame is dropped and counted as malformed; a byte now and then
+ * does not keep it: slow clients cannot hold every slot). An idle client
  * between requests, and one whose replies wait for it to read them, keep
  * their connection. A HELLO whose first two descriptors are not the read
  * end of one pipe and the write end of another (a file, a socket, the
