@@ -21,6 +21,24 @@ static inline bool path_exists(const char *p)
     return lstat(p, &st) == 0;
 }
 
+/* A memory figure of process `pid` from /proc/PID/status, in KiB: field
+ * "VmRSS" (resident now) or "VmHWM" (its peak). */
+static inline long status_kib(pid_t pid, const char *field)
+{
+    char path[64], line[256], fmt[32];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    snprintf(fmt, sizeof fmt, "%s: %%ld kB", field);
+    FILE *f = fopen(path, "r");
+    ASSERT_TRUE(f != NULL);
+    long kib = -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, fmt, &kib) == 1)
+            break;
+    fclose(f);
+    ASSERT_GE(kib, 0);
+    return kib;
+}
+
 static inline coord_mclient *connect_ok(coord_manager *m)
 {
     coord_mclient *c = NULL;

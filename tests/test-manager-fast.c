@@ -319,22 +319,6 @@ TEST(mailbox_bad_requests_close_only_their_connection)
     stop_ok(m);
 }
 
-/* The server's resident memory, in KiB (VmRSS of /proc/PID/status). */
-static long rss_kib(int pid)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", pid);
-    FILE *f = fopen(path, "r");
-    ASSERT_TRUE(f != NULL);
-    long kib = -1;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "VmRSS: %ld", &kib) == 1)
-            break;
-    fclose(f);
-    ASSERT_GT(kib, 0);
-    return kib;
-}
-
 /* A client that leaves its big replies unread on the pipe and keeps
  * posting gets of the big value in its mailbox, reading a little of the
  * pipe each time: the posted requests wait until the pipe drains. They
@@ -356,7 +340,7 @@ TEST(mailbox_requests_wait_while_replies_wait_on_the_pipe)
     size_t n = frame(fb, 1, COORD__W_REQ, 1, get, sizeof get);
     post(&r, fb, (uint32_t)n);
     ASSERT_EQ(answered(&r), COORD__MF_PIPE); /* too big: its reply took the pipe */
-    long before = rss_kib(coord_manager_pid(m));
+    long before = status_kib(coord_manager_pid(m), "VmRSS");
     for (int i = 0; i < 120; i++) {
         post(&r, fb, (uint32_t)n);
         struct pollfd pf = {r.rp, POLLIN, 0};
@@ -364,7 +348,7 @@ TEST(mailbox_requests_wait_while_replies_wait_on_the_pipe)
             ASSERT_GT(read(r.rp, sink, sizeof sink), 0);
         usleep(5000); /* the server's turn: room on the pipe, a posted get */
     }
-    long after = rss_kib(coord_manager_pid(m));
+    long after = status_kib(coord_manager_pid(m), "VmRSS");
     /* Bounded: the backlog of one or two replies, not 120 of them. */
     ASSERT_LT(after - before, 48 * 1024);
     raw_mailbox_close(&r);

@@ -1489,22 +1489,6 @@ TEST(manager_call_keeps_its_deadline)
     listener_close(&l);
 }
 
-/* Peak resident memory of `pid` in KiB (VmHWM). */
-static long peak_kib(pid_t pid)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    ASSERT_TRUE(f != NULL);
-    long kib = -1;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "VmHWM: %ld kB", &kib) == 1)
-            break;
-    fclose(f);
-    ASSERT_GE(kib, 0);
-    return kib;
-}
-
 TEST(manager_unread_replies_stay_bounded)
 {
     /* A client pipelines frames whose replies are large (15 GETs of a
@@ -1520,7 +1504,7 @@ TEST(manager_unread_replies_stay_bounded)
     coord_mval bv = coord_mval_bytes(big, vn);
     ASSERT_OK(coord_mclient_set(c, "d", "k", &bv, T));
     free(big);
-    long base = peak_kib(coord_manager_pid(m));
+    long base = status_kib(coord_manager_pid(m), "VmHWM");
     int fd = raw_connect(coord_manager_path(m));
     enum { G = 15, F = 8 };
     const uint8_t get[] = {1, 0, 1, 0, 1, 0, 'd', 'k'};
@@ -1534,7 +1518,7 @@ TEST(manager_unread_replies_stay_bounded)
     /* The first reply fills our receive queue; the server then waits. */
     usleep(500000);
     ASSERT_OK(coord_mclient_get(c, "d", "k", &bv, T));
-    long grew = peak_kib(coord_manager_pid(m)) - base;
+    long grew = status_kib(coord_manager_pid(m), "VmHWM") - base;
     /* One reply is 15 MiB; eight would be 120 MiB (more under ASan,
      * whose quarantine keeps the buffers that growth replaced). */
     ASSERT_LT(grew, 80 * 1024);
