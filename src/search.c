@@ -97,6 +97,8 @@ const char *coord_search_outcome_name(coord_search_outcome o)
         return "stopped";
     case COORD_OUTCOME_CRASHED:
         return "crashed";
+    case COORD_OUTCOME_KILLED:
+        return "killed";
     }
     return "?";
 }
@@ -154,7 +156,7 @@ static int search_worker(void *p)
     slot->iterations = L.iterations;
     slot->checks = L.checks;
     slot->wasted = L.wasted;
-    slot->every = iv.every;
+    slot->every = iv.mode == 2 ? COORD_CHECK_NEVER : iv.every; /* NEVER, not a huge K */
     slot->conflicts = iv.conflicts;
     slot->cost = iv.cost_ns;
     slot->t_left = L.t_left;
@@ -204,10 +206,13 @@ static int wait_ready(struct ctl *ctl, coord__child *ch, uint32_t n,
                              coord_clock_ns() + READY_TIMEOUT_NS, which);
 }
 
+/* t_kill: when the search killed the workers still running (its timeout's
+ * grace ran out, or another worker failed), else 0: those are KILLED, not
+ * CRASHED, and the run lasted until then (it read 0 when nobody finished). */
 static void fill_stats(const struct ctl *ctl, struct slot *slots,
                        const coord__child *ch, uint32_t n,
                        const coord_search_opts *o, uint64_t go_ns,
-                       coord_search_stats *st)
+                       uint64_t t_kill, coord_search_stats *st)
 {
     bool found = atomic_load_explicit(&ctl->win.published,
                                       memory_order_acquire);
@@ -222,8 +227,12 @@ static void fill_stats(const struct ctl *ctl, struct slot *slots,
         bool done = atomic_load_explicit(&s->done, memory_order_acquire);
         coord_search_worker pw = {.left_after_claim_ns = -1};
         if (!done) {
-            pw.outcome = COORD_OUTCOME_CRASHED;
+            bool failed = st->failed_worker == (int32_t)w;
+            pw.outcome = t_kill && !failed ? COORD_OUTCOME_KILLED
+                                           : COORD_OUTCOME_CRASHED;
             pw.status = ch[w].status;
+            if (t_kill && t_kill > last_left)
+                last_left = t_kill;
         } else {
             pw.iterations = s->iterations;
             pw.checks = s->checks;
@@ -359,6 +368,7 @@ int coord_search(const coord_search_opts *opts, coord_probe_fn probe,
     uint64_t deadline = coord__deadline(opts->timeout_ms);
     uint64_t grace = UINT64_MAX;
     bool timed_out = false;
+    uint64_t t_kill = 0;
     uint32_t alive = n;
     int result_code = 0;
     while (alive > 0) {
@@ -369,6 +379,7 @@ int coord_search(const coord_search_opts *opts, coord_probe_fn probe,
             grace = now + GRACE_MS * 1000000ull;
         }
         if (timed_out && now >= grace) {
+            t_kill = coord_clock_ns();
             kill_all(ch, n);
             break;
         }
@@ -397,12 +408,13 @@ int coord_search(const coord_search_opts *opts, coord_probe_fn probe,
             st->failed_worker = (int32_t)which;
             st->failed_status = s;
             result_code = COORD_EPEERDIED;
+            t_kill = coord_clock_ns();
             kill_all(ch, n);
             break;
         }
     }
     uint64_t t_end = coord_clock_ns();
-    fill_stats(ctl, slots, ch, n, opts, go_ns, st);
+    fill_stats(ctl, slots, ch, n, opts, go_ns, t_kill, st);
     uint64_t last_left = go_ns + st->run_ns;
     st->join_ns = t_end > last_left ? t_end - last_left : 0;
     /* A claim made before the deadline still counts (the flag set at the

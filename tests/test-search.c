@@ -342,11 +342,27 @@ TEST(search_timeout_stops_workers)
      * after a claim that never happened. */
     ASSERT_EQ_U(st.wasted, 0);
     ASSERT_EQ_U(st.stop_latency_ns, 0);
-    /* Without early exit they do not look: killed after the grace. */
+    /* Without early exit they do not look: killed after the grace. Said
+     * so (KILLED, not CRASHED; no failed worker), and the run lasted until
+     * then (it read 0), and a worker's K under NEVER reads NEVER (it read
+     * the AUTO sentinel). */
+    coord_search_worker pw[2];
+    o.per_worker = pw;
     o.early_exit = false;
     o.check_every = COORD_CHECK_NEVER;
     ASSERT_CODE(coord_search(&o, probe_never, NULL, NULL, 0, &st),
                 COORD_ETIMEDOUT);
+    for (int w = 0; w < 2; w++) {
+        ASSERT_EQ(pw[w].outcome, COORD_OUTCOME_KILLED);
+        ASSERT_STR_EQ(coord_search_outcome_name(pw[w].outcome), "killed");
+    }
+    ASSERT_EQ(st.failed_worker, -1);
+    ASSERT_GE(st.run_ns, 50000000);
+    o.timeout_ms = -1;
+    o.end = 100000;
+    ASSERT_EQ(coord_search(&o, probe_never, NULL, NULL, 0, &st), 0);
+    ASSERT_EQ_U(pw[0].every, COORD_CHECK_NEVER);
+    ASSERT_EQ_U(st.check_every, COORD_CHECK_NEVER);
 }
 
 TEST(search_bad_input)
@@ -455,6 +471,30 @@ TEST(search_stop_latency_measured)
     ASSERT_GT(pw[1].cpu_ns, 0);
 }
 
+/* A worker the claim stopped left after the claim, always: its stop
+ * latency is positive. The claim's time was read after the claim (past its
+ * unlock and wake-ups), later than some stopped workers' exits: with K = 1
+ * and the lock claim an audit saw 20 of 35 runs report such a worker as
+ * having left before the claim, and a stop latency of 0. */
+TEST(search_stopped_worker_left_after_the_claim)
+{
+    for (int run = 0; run < 30; run++) {
+        coord_search_worker pw[2];
+        coord_search_opts o = blocks_of(2, 2000000, pw);
+        o.check_every = 1;
+        o.claim = run % 2 ? COORD_CLAIM_LOCK : COORD_CLAIM_CAS;
+        struct hits h = {.n = 1, .idx = {2000}, .spin = 5};
+        struct res r;
+        coord_search_stats st;
+        ASSERT_EQ(coord_search(&o, probe_hits, &h, &r, sizeof r, &st), 1);
+        ASSERT_EQ(st.winner, 0);
+        if (pw[1].outcome != COORD_OUTCOME_STOPPED)
+            continue; /* it had finished first: nothing to say */
+        ASSERT_GT(pw[1].left_after_claim_ns, 0);
+        ASSERT_GT(st.stop_latency_ns, 0);
+    }
+}
+
 /* SIGCHLD ignored: the kernel reaps the workers itself, behind the call's
  * back. The header promises COORD_ECHILD; it must not wait forever (here:
  * until the timeout) for children that no longer exist. */
@@ -522,6 +562,7 @@ TEST(search_zeroed_opts_are_rejected_not_a_trap)
     X(search_timeout_stops_workers)                                            \
     X(search_bad_input)                                                        \
     X(search_stop_latency_measured)                                            \
+    X(search_stopped_worker_left_after_the_claim)                                            \
     X(search_sigchld_ignored_echild)
 #define HELPER_LIST(X)
 TEST_MAIN()

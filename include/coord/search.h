@@ -51,7 +51,12 @@ typedef enum coord_search_outcome {
     COORD_OUTCOME_WON = 1,      /* hit and claimed: the winner */
     COORD_OUTCOME_LOST = 2,     /* hit, but another worker had claimed */
     COORD_OUTCOME_STOPPED = 3,  /* saw the flag at a check and left */
-    COORD_OUTCOME_CRASHED = 4   /* died (signal or exit code) */
+    COORD_OUTCOME_CRASHED = 4,  /* died (signal or exit code) */
+    COORD_OUTCOME_KILLED = 5    /* killed by the search while it still ran:
+                                   the timeout's grace ran out (a worker
+                                   without early exit does not stop at the
+                                   flag), or another worker failed; its
+                                   counts are unknown (0) */
 } coord_search_outcome;
 
 /* Per-worker statistics (opts.per_worker, optional). */
@@ -190,7 +195,7 @@ COORD_EXTERN int coord_search(const coord_search_opts *opts,
 
 /*
  * coord_search_outcome_name: "finished", "won", "lost", "stopped",
- * "crashed", or "?" for an unknown value. Concurrency: pure.
+ * "crashed", "killed", or "?" for an unknown value. Concurrency: pure.
  */
 COORD_EXTERN const char *coord_search_outcome_name(coord_search_outcome o);
 
