@@ -297,7 +297,7 @@ int coord_manager_stop(coord_manager *m, int timeout_ms)
         return COORD_EINVAL;
     if (coord__check_timeout(timeout_ms))
         return COORD_EINVAL; /* nothing done: the caller may retry */
-    if (m->parent != getpid()) {
+    if (m->parent != (pid_t)coord__self_pid()) {
         /* A copy of the handle in a fork of its owner: the server, its
          * socket and its directory are the owner's. Unlinking the socket
          * here left the owner's server running with no way to reach it. */

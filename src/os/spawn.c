@@ -57,7 +57,7 @@ static void forget(coord__child *c)
     }
 }
 
-/* Is c a live child of this process (`self`, its getpid())? */
+/* Is c a live child of this process (`self`, coord__self_pid())? */
 static bool ours(const coord__child *c, pid_t self)
 {
     return c->pid > 0 && c->parent == self;
@@ -97,7 +97,7 @@ int coord__child_wait_any(coord__child *c, size_t n, int timeout_ms,
         return COORD_EINVAL;
     uint64_t deadline = coord__deadline(timeout_ms);
     struct pollfd pfd[64];
-    pid_t self = getpid();
+    pid_t self = (pid_t)coord__self_pid();
     for (;;) {
         size_t live = 0, np = 0;
         bool all_fds = true;
@@ -144,7 +144,7 @@ int coord__child_poll(coord__child *c, size_t n, struct pollfd *pfd,
         coord__check_timeout(timeout_ms))
         return COORD_EINVAL;
     uint64_t deadline = coord__deadline(timeout_ms);
-    pid_t self = getpid();
+    pid_t self = (pid_t)coord__self_pid();
     for (;;) {
         size_t live = 0;
         bool all_fds = true;
@@ -194,7 +194,7 @@ void coord__child_kill(coord__child *c)
 {
     if (!c || c->pid <= 0)
         return;
-    if (c->parent != getpid()) {
+    if (c->parent != (pid_t)coord__self_pid()) {
         forget(c);
         return;
     }
