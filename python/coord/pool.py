@@ -3,6 +3,7 @@
 coord_pool, where a worker that dies fails (or retries) only its own task."""
 
 import collections
+import multiprocessing
 import pickle
 import time
 
@@ -30,6 +31,12 @@ class WorkerDied(_coord.EPEERDIED):
 
     def __reduce__(self):
         return (WorkerDied, (self.index, self.cause, self.attempts, self.wait_status))
+
+
+class ResultTimeout(multiprocessing.TimeoutError, TimeoutError):
+    """No result within the timeout: both multiprocessing.TimeoutError (what
+    AsyncResult.get raises there) and the builtin TimeoutError (what
+    concurrent.futures raises), so either except clause catches it."""
 
 
 class TaskError(_coord.Error):
@@ -78,8 +85,8 @@ class Future:
         return None if self._ok else self._value
 
     def get(self, timeout=None):
-        """multiprocessing's AsyncResult.get: result(); a timeout raises
-        multiprocessing.TimeoutError's base, TimeoutError."""
+        """multiprocessing's AsyncResult.get: result() (a timeout raises
+        ResultTimeout, a multiprocessing.TimeoutError and a TimeoutError)."""
         return self.result(timeout)
 
     def ready(self):
@@ -245,7 +252,7 @@ class Pool:
                 ms = int(max(0.0, deadline - time.monotonic()) * 1000)
             if self._collect(ms) is None and not fut._done:
                 if deadline is not None and time.monotonic() >= deadline:
-                    raise TimeoutError("task %s: no result in %s s" % (fut._index, timeout))
+                    raise ResultTimeout("task %s: no result in %s s" % (fut._index, timeout))
 
     # -- the multiprocessing.Pool API ----------------------------------------
     def submit(self, fn, *args, **kwargs):

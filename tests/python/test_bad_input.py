@@ -37,6 +37,11 @@ def die(code):
     os._exit(code)
 
 
+def time_sleep(s):
+    import time
+    time.sleep(s)
+
+
 class Color(enum.IntEnum):
     RED = 1
 
@@ -99,6 +104,15 @@ class PoolBadInput(unittest.TestCase):
         self.assertEqual(got, [25, [x * x for x in range(10)]])
         self.assertEqual(len(errs), 1)
         self.assertIsInstance(errs[0], coord.WorkerDied)
+
+    def test_a_result_timeout_is_both_timeout_errors(self):
+        import multiprocessing
+        with coord.Pool(1) as p:
+            f = p.submit(time_sleep, 5)
+            with self.assertRaises(multiprocessing.TimeoutError):
+                f.get(timeout=0.05)  # as multiprocessing's AsyncResult.get
+            with self.assertRaises(TimeoutError):
+                f.result(timeout=0.05)  # as concurrent.futures
 
     def test_imap_takes_an_endless_iterable(self):
         with coord.Pool(2) as p:
