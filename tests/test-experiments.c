@@ -88,6 +88,15 @@ TEST(experiments_waste_counts)
     const char *t[] = {"waste", "--runs", "1", NULL};
     ASSERT_EQ(coord(t), 0);
     ASSERT_TRUE(strstr(out, "297,000 = 3 x 99,000") != NULL);
+    /* (workers - 1) x K bounds the waste for a fixed K only; the automatic
+     * K's mean gives its size (an abrupt cost change was measured past it). */
+    const char *fixed[] = {"waste", "--runs", "1", "--interval", "10", NULL};
+    ASSERT_EQ(coord(fixed), 0);
+    ASSERT_TRUE(strstr(out, "at most 30 = 3 x K") != NULL);
+    const char *autok[] = {"waste", "--runs", "1", "--interval", "auto", NULL};
+    ASSERT_EQ(coord(autok), 0);
+    ASSERT_TRUE(strstr(out, "= 3 x mean final K") != NULL);
+    ASSERT_TRUE(strstr(out, "at most") == NULL);
 }
 
 TEST(experiments_interval_json_rows)
