@@ -2,7 +2,6 @@
 /* cli.c: shared helpers of the subcommands. */
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,15 +22,19 @@ void cli_error(const char *cmd, const char *fmt, ...)
 
 int cli_cpus_usable(void)
 {
-    long online = sysconf(_SC_NPROCESSORS_ONLN);
-    if (online < 1)
-        online = 1;
-    cpu_set_t mask;
-    CPU_ZERO(&mask);
-    if (sched_getaffinity(0, sizeof mask, &mask) != 0)
-        return (int)online;
-    int n = CPU_COUNT(&mask);
-    return n < 1 || n > online ? (int)online : n;
+    /* The library's own count (what its wait policy and default worker
+     * counts use), through its public API: coord_search_opts_init sets
+     * the workers to it (at most COORD_SEARCH_MAX_WORKERS). */
+    coord_search_opts o;
+    coord_search_opts_init(&o, 0, 1);
+    return o.workers > 0 ? (int)o.workers : 1;
+}
+
+void cli_printable(char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            *s = '?';
 }
 
 int cli_create_file(const char *path, char *why, size_t cap)

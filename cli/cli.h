@@ -36,10 +36,16 @@ void cli_json_begin(struct jw *w, const char *command, int version);
 long long cli_boot_time_s(void);
 
 /* The CPUs this process may run on: its affinity mask (taskset, a
- * container's cpuset) within the online CPUs; the online count when the
- * mask cannot be read. At least 1. What the library's wait policy and
- * default worker counts use (coord_search_opts_init). */
+ * container's cpuset) within the online CPUs, as the library counts them
+ * for its wait policy and default worker counts (coord_search_opts_init's
+ * workers; at most COORD_SEARCH_MAX_WORKERS). At least 1. */
 int cli_cpus_usable(void);
+
+/* Replace every control character of `s` (below 0x20, and 0x7f) by '?',
+ * in place: text from outside the program (a file name, a CSV field) on a
+ * terminal, where a newline would forge a line and an escape sequence
+ * would reach the terminal. */
+void cli_printable(char *s);
 
 /* Create (or truncate) `path` for writing, mode 0644, close-on-exec: a
  * regular file only. The open does not block (a FIFO planted at the path

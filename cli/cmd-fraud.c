@@ -150,6 +150,17 @@ static FILE *open_csv(const char *path, char *why, size_t cap)
     return f;
 }
 
+/* fraud_quality_of, with no precision or recall (-1) for input not wholly
+ * labelled: computed over its labelled rows alone they would describe
+ * another input (the JSON says null, the table n/a, as documented). */
+static void quality_of(const struct fraud_txn *t, size_t m, const uint8_t *flags,
+                       bool labelled, struct fraud_quality *q)
+{
+    fraud_quality_of(t, m, flags, q);
+    if (!labelled)
+        q->precision = q->recall = -1;
+}
+
 int cmd_fraud(int argc, char **argv)
 {
     struct fraud_gen_opts g;
@@ -300,17 +311,23 @@ int cmd_fraud(int argc, char **argv)
     }
     if (write_csv) {
         char why[512];
-        int fd = cli_create_file(write_csv, why, sizeof why);
-        FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-        int rc = f ? fraud_csv_write(f, t, n) : fd < 0 ? fd : -errno;
-        if (f && fclose(f) != 0 && rc == 0)
-            rc = -errno;
-        else if (!f && fd >= 0)
-            close(fd);
-        if (rc) {
-            if (fd >= 0)
+        int rc = cli_create_file(write_csv, why, sizeof why);
+        if (rc >= 0) {
+            FILE *f = fdopen(rc, "w");
+            if (!f) {
+                int e = errno;
+                close(rc);
+                rc = -e;
+            } else {
+                rc = fraud_csv_write(f, t, n);
+                if (fclose(f) != 0 && rc == 0)
+                    rc = -errno;
+            }
+            if (rc)
                 snprintf(why, sizeof why, "cannot write %s: %s", write_csv,
                          strerror(-rc));
+        }
+        if (rc < 0) {
             cli_error(CMD, "%s", why);
             free(t);
             return CLI_RUNTIME;
@@ -338,7 +355,7 @@ int cmd_fraud(int argc, char **argv)
      * the warm-up history, which is cheap next to the detectors. */
     size_t m = n - first;
     struct fraud_quality ref_q;
-    fraud_quality_of(t + first, m, ref + first, &ref_q);
+    quality_of(t + first, m, ref + first, labelled, &ref_q);
     double ns_per_lookup = ref_lookups ? ref_s * 1e9 / (double)ref_lookups : 0;
     size_t ref_flagged = 0;
     for (size_t i = first; i < n; i++)
@@ -359,7 +376,7 @@ int cmd_fraud(int argc, char **argv)
             cli_error(CMD, "interval %s: %s", r->label, why);
             goto fail;
         }
-        fraud_quality_of(t + first, m, flagged + first, &r->q);
+        quality_of(t + first, m, flagged + first, labelled, &r->q);
         r->same = memcmp(flagged + first, ref + first, m) == 0;
     }
     progress_done();
@@ -400,11 +417,8 @@ int cmd_fraud(int argc, char **argv)
         jw_array_end(&w);
         jw_kobject(&w, "reference");
         jw_kuint(&w, "flagged", ref_flagged);
-        /* null for input not wholly labelled, as documented (a partly
-         * labelled file gave numbers over its labelled rows only). */
-        jw_knum(&w, "precision",
-                labelled && ref_q.precision >= 0 ? ref_q.precision : NAN);
-        jw_knum(&w, "recall", labelled && ref_q.recall >= 0 ? ref_q.recall : NAN);
+        jw_knum(&w, "precision", ref_q.precision >= 0 ? ref_q.precision : NAN);
+        jw_knum(&w, "recall", ref_q.recall >= 0 ? ref_q.recall : NAN);
         jw_kns(&w, "per_tx_ns", ref_s * 1e9 / (double)m);
         jw_kps(&w, "per_lookup_ps", ns_per_lookup * 1e3);
         jw_kuint(&w, "lookups", ref_lookups);
@@ -452,9 +466,8 @@ int cmd_fraud(int argc, char **argv)
                 jw_kuint(&w, "auto_every", r->st.every_max);
                 jw_kuint(&w, "every_min", r->st.every_min);
             }
-            jw_knum(&w, "precision",
-                    labelled && r->q.precision >= 0 ? r->q.precision : NAN);
-            jw_knum(&w, "recall", labelled && r->q.recall >= 0 ? r->q.recall : NAN);
+            jw_knum(&w, "precision", r->q.precision >= 0 ? r->q.precision : NAN);
+            jw_knum(&w, "recall", r->q.recall >= 0 ? r->q.recall : NAN);
             jw_kbool(&w, "verdicts_match_reference", r->same);
             jw_kobject(&w, "wins");
             for (int d = 0; d < FRAUD_DET_COUNT; d++)
@@ -487,9 +500,9 @@ int cmd_fraud(int argc, char **argv)
         for (size_t k = 0; k < n_runs; k++) {
             const struct run *r = &runs[k];
             char prec[16] = "n/a", rec[16] = "n/a";
-            if (labelled && r->q.precision >= 0)
+            if (r->q.precision >= 0)
                 snprintf(prec, sizeof prec, "%.3f", r->q.precision);
-            if (labelled && r->q.recall >= 0)
+            if (r->q.recall >= 0)
                 snprintf(rec, sizeof rec, "%.3f", r->q.recall);
             printf("%-6s %-5s %9.0f %9.1f %9.1f %7llu %10.1f %10.1f %11.0f "
                    "%7s %7s %5s\n",

@@ -29,12 +29,8 @@ static int print_entry(const coord_gc_entry *e, void *arg)
         /* Any bytes can name a file: control characters (a newline forged
          * a row, an escape sequence reached the terminal) show as '?'. */
         char name[sizeof e->name];
-        size_t i = 0;
-        for (; e->name[i] && i < sizeof name - 1; i++)
-            name[i] = (unsigned char)e->name[i] < 0x20 || e->name[i] == 0x7f
-                          ? '?'
-                          : e->name[i];
-        name[i] = '\0';
+        snprintf(name, sizeof name, "%s", e->name);
+        cli_printable(name);
         printf("%-40s %-7s %8d %10llu  %s%s\n", name, e->kind,
                e->creator_pid, (unsigned long long)e->size,
                coord_gc_state_name(e->state), e->removed ? " (removed)" : "");

@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "cli.h"
 #include "fraud.h"
 
 static const char *const kind_names[FRAUD_KIND_COUNT] = {
@@ -367,11 +368,8 @@ static void add_error(struct fraud_csv_result *r, size_t line, const char *why)
         r->n_errors++;
     }
     r->errors[at].line = line;
-    char *w = r->errors[at].why;
-    snprintf(w, sizeof r->errors[0].why, "%s", why);
-    for (; *w; w++)
-        if ((unsigned char)*w < 0x20 || *w == 0x7f)
-            *w = '?';
+    snprintf(r->errors[at].why, sizeof r->errors[0].why, "%s", why);
+    cli_printable(r->errors[at].why);
 }
 
 struct keyed {

@@ -242,9 +242,7 @@ class Pool:
         deadline = None if limit < 0 else time.monotonic() + limit / 1000.0
         while not fut._done:
             if fut._id not in self._pending:
-                # Nothing can settle it any more (it never fails to be
-                # finished when popped): fail it rather than wait for ever.
-                fut._finish(False, TaskError("task %s: its result was lost" % (fut._index,)))
+                self._lost((fut,))  # nothing can settle it any more
                 break
             if deadline is None:
                 ms = -1
