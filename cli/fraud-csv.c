@@ -92,26 +92,40 @@ enum col {
 static const char *const col_names[C_COUNT] = {
     "id", "timestamp", "account", "merchant", "amount",
     "lat", "lon", "device", "label"};
+#define NO_COL SIZE_MAX /* a column the header does not have */
 
-#define MAX_FIELDS 64
+/* The fields of one line, grown as a line needs them: a CSV export may
+ * have any number of columns (bank exports have 80 to 150), and the only
+ * bound is the line's length (FRAUD_CSV_MAX_LINE bytes hold at most
+ * FRAUD_CSV_MAX_LINE + 1 fields). */
+struct fields {
+    char **f;
+    size_t n, cap;
+};
 
-/* Splits `line` in place into fields (RFC 4180 quotes: "a,b" and "" for a
- * quote). Returns the field count, or -1 (unterminated quote or too many
- * fields). */
-static int split(char *line, char **field)
+/* Splits `line` in place into fs (RFC 4180 quotes: "a,b" and "" for a
+ * quote). Returns 0, -EINVAL (an unterminated quote, or text after a
+ * closing quote) or -ENOMEM. */
+static int split(char *line, struct fields *fs)
 {
-    int n = 0;
+    fs->n = 0;
     char *p = line;
     for (;;) {
-        if (n == MAX_FIELDS)
-            return -1;
+        if (fs->n == fs->cap) {
+            size_t nc = fs->cap ? fs->cap * 2 : 64;
+            char **nf = realloc(fs->f, nc * sizeof *nf);
+            if (!nf)
+                return -ENOMEM;
+            fs->f = nf;
+            fs->cap = nc;
+        }
         char *out = p;
-        field[n++] = p;
+        fs->f[fs->n++] = p;
         if (*p == '"') {
             char *q = p + 1;
             for (;;) {
                 if (*q == '\0')
-                    return -1;
+                    return -EINVAL;
                 if (*q == '"' && q[1] == '"') {
                     *out++ = '"';
                     q += 2;
@@ -123,16 +137,16 @@ static int split(char *line, char **field)
                 }
             }
             if (*q != ',' && *q != '\0')
-                return -1;
+                return -EINVAL;
             char end = *q;
             *out = '\0';
             if (end == '\0')
-                return n;
+                return 0;
             p = q + 1;
         } else {
             char *c = strchr(p, ',');
             if (!c)
-                return n;
+                return 0;
             *c = '\0';
             p = c + 1;
         }
@@ -287,18 +301,22 @@ static int why_set(char *why, size_t cap, const char *fmt, ...)
     return -EINVAL;
 }
 
-/* Parses one data line with the column positions `pos` (-1: absent). */
-static int parse_line(char *line, const int *pos, int ncols,
-                      struct fraud_txn *t, char *why, size_t cap)
+/* Parses one data line with the column positions `pos` (-1: absent) into
+ * *t, its fields in fs. Returns 0, -EINVAL (`why` says why) or -ENOMEM. */
+static int parse_line(char *line, struct fields *fs, const size_t *pos,
+                      size_t ncols, struct fraud_txn *t, char *why,
+                      size_t cap)
 {
-    char *f[MAX_FIELDS];
-    int n = split(line, f);
-    if (n < 0)
-        return why_set(why, cap, "unterminated quote or more than %d fields",
-                       MAX_FIELDS);
-    if (n != ncols)
-        return why_set(why, cap, "%d fields, the header has %d", n, ncols);
-    for (int i = 0; i < n; i++)
+    int rc = split(line, fs);
+    if (rc == -ENOMEM)
+        return rc;
+    if (rc != 0)
+        return why_set(why, cap, "unterminated quote");
+    if (fs->n != ncols)
+        return why_set(why, cap, "%zu fields, the header has %zu", fs->n,
+                       ncols);
+    char **f = fs->f;
+    for (size_t i = 0; i < fs->n; i++)
         f[i] = trim(f[i]);
     memset(t, 0, sizeof *t);
     uint64_t u;
@@ -335,7 +353,7 @@ static int parse_line(char *line, const int *pos, int ncols,
                        f[pos[C_DEVICE]]);
     t->device = (uint32_t)u;
     t->label = FRAUD_UNLABELED;
-    if (pos[C_LABEL] >= 0 && *f[pos[C_LABEL]]) {
+    if (pos[C_LABEL] != NO_COL && *f[pos[C_LABEL]]) {
         int k = fraud_kind_parse(f[pos[C_LABEL]]);
         if (k < 0)
             return why_set(why, cap, "label '%.32s' is not a known kind",
@@ -391,41 +409,48 @@ static int by_line(const void *pa, const void *pb)
     return (a->line > b->line) - (a->line < b->line);
 }
 
-static int read_header(char *line, int *pos, int *ncols, char *why, size_t cap)
+/* Reads the header line into the column positions `pos` and the field
+ * count *ncols (fs is scratch). Returns 0, -EINVAL (`why` says why) or
+ * -ENOMEM. */
+static int read_header(char *line, struct fields *fs, size_t *pos,
+                       size_t *ncols, char *why, size_t cap)
 {
-    char *f[MAX_FIELDS];
-    int n = split(line, f);
-    if (n < 0)
-        return why_set(why, cap, "header: unterminated quote or too many "
-                                 "fields");
+    int rc = split(line, fs);
+    if (rc == -ENOMEM)
+        return rc;
+    if (rc != 0)
+        return why_set(why, cap, "header: unterminated quote");
     for (int c = 0; c < C_COUNT; c++)
-        pos[c] = -1;
-    for (int i = 0; i < n; i++) {
-        char *name = trim(f[i]);
+        pos[c] = NO_COL;
+    for (size_t i = 0; i < fs->n; i++) {
+        char *name = trim(fs->f[i]);
         for (int c = 0; c < C_COUNT; c++) {
             if (strcasecmp(name, col_names[c]))
                 continue;
-            if (pos[c] >= 0)
+            if (pos[c] != NO_COL)
                 return why_set(why, cap, "header: column '%s' twice",
                                col_names[c]);
             pos[c] = i;
         }
     }
     for (int c = 0; c < C_LABEL; c++)
-        if (pos[c] < 0)
+        if (pos[c] == NO_COL)
             return why_set(why, cap,
                            "header: no '%s' column (need " FRAUD_CSV_HEADER
                            ", label optional)",
                            col_names[c]);
-    *ncols = n;
+    *ncols = fs->n;
     return 0;
 }
 
-/* Reads one line into `line` (at most FRAUD_CSV_MAX_LINE bytes and a NUL;
- * the '\n' is dropped). Returns its length (NUL bytes inside count), -1 at
- * the end of the input, -2 for a longer line (what was read of it is
- * lost), or -3 for a read error (errno says why). The bound keeps an
- * endless line (/dev/zero, a binary file) from growing the memory. */
+/* Reads one line into `line` (at most FRAUD_CSV_MAX_LINE bytes and a NUL).
+ * A line ends at '\n' (Unix), "\r\n" (Windows) or a '\r' alone (old Mac
+ * exports, some spreadsheets), or at the end of the input; the line end is
+ * dropped and is not part of the limit. Returns the line's length (NUL
+ * bytes inside count), -1 at the end of the input, -2 for a longer line
+ * (what was read of it is lost), or -3 for a read error (errno says why).
+ * The bound keeps an endless line (/dev/zero, a binary file) from growing
+ * the memory. */
 static ssize_t read_line(FILE *f, char *line)
 {
     size_t n = 0;
@@ -433,18 +458,20 @@ static ssize_t read_line(FILE *f, char *line)
     while ((c = getc_unlocked(f)) != EOF) {
         if (c == '\n')
             break;
-        if (n == FRAUD_CSV_MAX_LINE) {
-            /* The line end is not part of the limit, CRLF's CR neither. */
-            if (c == '\r') {
-                int d = getc_unlocked(f);
-                if (d == '\n' || d == EOF) {
-                    c = d;
-                    break;
-                }
-                ungetc(d, f);
-            }
-            return -2;
+        if (c == '\r') {
+            /* A '\n' right after is the same line end. The byte after
+             * the '\r' may lie past stdio's buffer: getc refills it, and
+             * the one byte of push-back stdio guarantees returns a byte
+             * that begins the next line. */
+            int d = getc_unlocked(f);
+            if (d == EOF && ferror(f))
+                return -3;
+            if (d != '\n' && d != EOF && ungetc(d, f) == EOF)
+                return -3;
+            break;
         }
+        if (n == FRAUD_CSV_MAX_LINE)
+            return -2;
         line[n++] = (char)c;
     }
     if (c == EOF && ferror(f))
@@ -464,7 +491,9 @@ int fraud_csv_read(FILE *f, bool strict, struct fraud_csv_result *r)
     char *line = malloc(FRAUD_CSV_MAX_LINE + 1);
     if (!line)
         return -ENOMEM;
-    int pos[C_COUNT] = {0}, ncols = 0, rc = 0;
+    struct fields fs = {0};
+    size_t pos[C_COUNT] = {0}, ncols = 0;
+    int rc = 0;
     bool header = false;
     bool strict_stop = false; /* --strict stopped at a malformed line */
     size_t *lines = NULL; /* line number of each kept row */
@@ -485,8 +514,6 @@ int fraud_csv_read(FILE *f, bool strict, struct fraud_csv_result *r)
             rc = -EINVAL;
             break;
         }
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-            line[--len] = '\0';
         if ((size_t)len != strlen(line)) {
             add_error(r, r->lines, "NUL byte in the line");
             if (strict || !header) {
@@ -503,16 +530,21 @@ int fraud_csv_read(FILE *f, bool strict, struct fraud_csv_result *r)
         if (*s == '\0' || *s == '#')
             continue;
         if (!header) {
-            if (read_header(s, pos, &ncols, why, sizeof why)) {
+            rc = read_header(s, &fs, pos, &ncols, why, sizeof why);
+            if (rc == -EINVAL)
                 add_error(r, r->lines, why);
-                rc = -EINVAL;
+            if (rc != 0)
                 break;
-            }
             header = true;
             continue;
         }
         struct fraud_txn t;
-        if (parse_line(s, pos, ncols, &t, why, sizeof why)) {
+        int prc = parse_line(s, &fs, pos, ncols, &t, why, sizeof why);
+        if (prc == -ENOMEM) {
+            rc = prc;
+            break;
+        }
+        if (prc != 0) {
             add_error(r, r->lines, why);
             if (strict) {
                 rc = -EINVAL;
@@ -540,6 +572,7 @@ int fraud_csv_read(FILE *f, bool strict, struct fraud_csv_result *r)
     }
     funlockfile(f);
     free(line);
+    free(fs.f);
     if (rc == 0 && !header) {
         add_error(r, r->lines + 1, "no header line (empty input)");
         rc = -EINVAL;

@@ -88,14 +88,17 @@ size_t fraud_expected(const struct fraud_gen_opts *o);
 /* ---- fraud-csv.c ------------------------------------------------------ */
 
 /* The header line fraud_csv_write writes. fraud_csv_read takes these
- * columns in any order, the label column optional, other columns ignored. */
+ * columns in any order, the label column optional, other columns ignored
+ * (as many as a line of FRAUD_CSV_MAX_LINE bytes holds). */
 #define FRAUD_CSV_HEADER                                                       \
     "id,timestamp,account,merchant,amount,lat,lon,device,label"
 
 /* Writes the header and one line per transaction. Returns 0 or -EIO. */
 int fraud_csv_write(FILE *f, const struct fraud_txn *t, size_t n);
 
-/* The longest line fraud_csv_read takes, in bytes (its '\n' excluded). */
+/* The longest line fraud_csv_read takes, in bytes (its line end
+ * excluded). It bounds the memory a line takes (an endless line, a binary
+ * file) and the number of fields, which is otherwise free. */
 #define FRAUD_CSV_MAX_LINE 65536
 
 /* A malformed line: its number (1 = the header line) and why. */
@@ -122,8 +125,12 @@ struct fraud_csv_result {
  * whole file is rejected (-EINVAL) after the first one. A missing or wrong
  * header, and a line longer than FRAUD_CSV_MAX_LINE, are always -EINVAL
  * (r->errors says why, with the line number). A read error stops it with
- * -errno (EISDIR for a directory, EIO, ...; also in r->errors). Blank
- * lines and lines starting with '#' are ignored. Returns 0 (r->txns owned
+ * -errno (EISDIR for a directory, EIO, ...; also in r->errors). A line
+ * ends at "\n", "\r\n" or a "\r" alone, in any mix: each is one line end,
+ * so line numbers count the same in every style. Blank lines and lines
+ * starting with '#' are ignored. It holds f's stdio lock while it reads
+ * (another thread's use of `f` waits) and blocks while `f` does. Returns
+ * 0 (r->txns owned
  * by the caller, freed with fraud_csv_free), -EINVAL, -ENOMEM or -errno.
  */
 int fraud_csv_read(FILE *f, bool strict, struct fraud_csv_result *r);

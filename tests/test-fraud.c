@@ -623,6 +623,227 @@ TEST(cli_csv_bad_files_and_rows_screened)
         test__fail(__FILE__, __LINE__, "no rows-screened note in: %s", err);
 }
 
+/* A bank export with 200 columns, the ones fraud reads at the end (the
+ * reader took 64 fields at most and refused every such line). Fields are
+ * bounded only by the line's length: 9,000 columns read too, and a line
+ * past FRAUD_CSV_MAX_LINE is refused, named by its number and the limit. */
+TEST(csv_many_columns_needed_ones_last)
+{
+    static const char need[] =
+        "id,timestamp,account,merchant,amount,lat,lon,device,label";
+    size_t cap = 1 << 20, len = 0;
+    char *text = malloc(cap);
+    ASSERT_TRUE(text != NULL);
+    for (int c = 0; c < 191; c++)
+        len += (size_t)sprintf(text + len, "extra %d,", c);
+    len += (size_t)sprintf(text + len, "%s\n", need);
+    for (int row = 1; row <= 3; row++) {
+        for (int c = 0; c < 191; c++)
+            len += (size_t)sprintf(text + len, c % 50 ? "v%d," : "\"a,%d\",",
+                                   c);
+        len += (size_t)sprintf(text + len, "%d,%d000,%d,7,%d.25,48.5,2.25,9,%s\n",
+                               row, row, 10 + row, row, row == 2 ? "amount" : "none");
+    }
+    struct fraud_csv_result r;
+    ASSERT_OK(read_text(text, true, &r));
+    ASSERT_EQ_U(r.n, 3);
+    ASSERT_EQ_U(r.bad, 0);
+    ASSERT_TRUE(r.labelled);
+    for (int i = 0; i < 3; i++) {
+        ASSERT_EQ_U(r.txns[i].id, (uint64_t)i + 1);
+        ASSERT_EQ(r.txns[i].ts_ms, (i + 1) * 1000);
+        ASSERT_EQ_U(r.txns[i].account, 11 + (unsigned)i);
+        ASSERT_EQ(r.txns[i].cents, (i + 1) * 100 + 25);
+        ASSERT_EQ(r.txns[i].lon_e5, 225000);
+        ASSERT_EQ_U(r.txns[i].device, 9);
+    }
+    ASSERT_EQ(r.txns[1].label, FRAUD_AMOUNT);
+    fraud_csv_free(&r);
+    /* A row short of one field names the header's 200. */
+    strcpy(text + len, "4,4000,1,7,1.00,0,0,9\n");
+    ASSERT_OK(read_text(text, false, &r));
+    ASSERT_EQ_U(r.n, 3);
+    ASSERT_EQ_U(r.errors[0].line, 5);
+    ASSERT_TRUE(strstr(r.errors[0].why, "8 fields, the header has 200"));
+    fraud_csv_free(&r);
+    /* 9,000 columns in a line just under the limit. */
+    len = 0;
+    for (int c = 0; c < 9000; c++)
+        len += (size_t)sprintf(text + len, "c%d,", c);
+    ASSERT_LT(len + sizeof need, FRAUD_CSV_MAX_LINE);
+    len += (size_t)sprintf(text + len, "%s\n", need);
+    memset(text + len, ',', 9000);
+    len += 9000;
+    len += (size_t)sprintf(text + len, "5,5000,1,7,1.00,0,0,9,\n");
+    ASSERT_OK(read_text(text, true, &r));
+    ASSERT_EQ_U(r.n, 1);
+    ASSERT_EQ_U(r.txns[0].id, 5);
+    fraud_csv_free(&r);
+    /* Past the line limit (here 70,001 fields on line 3): the one bound
+     * left, with its line and the limit. */
+    memset(text + len, ',', 70000);
+    strcpy(text + len + 70000, "\n6,6000,1,7,1.00,0,0,9,\n");
+    ASSERT_EQ(read_text(text, false, &r), -EINVAL);
+    ASSERT_EQ_U(r.n_errors, 1);
+    ASSERT_EQ_U(r.errors[0].line, 3);
+    char want[64];
+    snprintf(want, sizeof want, "longer than %d bytes", FRAUD_CSV_MAX_LINE);
+    ASSERT_TRUE(strstr(r.errors[0].why, want) != NULL);
+    free(text);
+}
+
+/* The same lines ended by LF, CRLF, a CR alone (old Mac exports) and a
+ * mix: the same rows, the same malformed lines under the same numbers (a
+ * CR alone made the whole file one line; CRLF counted as one end). */
+TEST(csv_line_ends_lf_crlf_cr_and_mixed)
+{
+    static const char *const lines[] = {
+        "id,timestamp,account,merchant,amount,lat,lon,device,label", /* 1 */
+        "1,1000,5,7,1.00,0,0,1,none",                                /* 2 */
+        "",                                                          /* 3 */
+        "2,2000,5,7,1.00,0,0",                          /* 4: 7 fields */
+        "3,3000,5,7,2.00,0,0,1,velocity",                            /* 5 */
+        "# a comment",                                               /* 6 */
+        "4,4000,5,7,-1,0,0,1,none",                     /* 7: amount */
+        "",                                                          /* 8 */
+        "",                                                          /* 9 */
+        "5,5000,5,7,3.00,0,0,1,none",                                /* 10 */
+    };
+    static const char *const ends[] = {"\n", "\r\n", "\r"};
+    size_t nl = sizeof lines / sizeof lines[0];
+    /* style 0-2: one line end throughout; 3 and 4: the three in turn (a
+     * CR after a CRLF, a CR after an LF). Never a CR before an empty line
+     * ended by LF: that is a CRLF. */
+    for (int style = 0; style < 5; style++) {
+        for (int last = 0; last < 2; last++) {
+            char text[1024];
+            size_t len = 0;
+            for (size_t i = 0; i < nl; i++) {
+                const char *e = style < 3    ? ends[style]
+                                : style == 3 ? ends[i % 3]
+                                             : ends[(2 * i + 1) % 3];
+                bool end = i + 1 < nl || last;
+                len += (size_t)snprintf(text + len, sizeof text - len, "%s%s",
+                                        lines[i], end ? e : "");
+            }
+            struct fraud_csv_result r;
+            ASSERT_OK(read_text(text, false, &r));
+            if (r.lines != nl || r.n != 3 || r.n_errors != 2 ||
+                r.errors[0].line != 4 || r.errors[1].line != 7)
+                test__fail(__FILE__, __LINE__,
+                           "style %d%s: %zu lines, %zu rows, %zu errors "
+                           "(first on line %zu)", style,
+                           last ? " ended" : "", r.lines, r.n, r.n_errors,
+                           r.n_errors ? r.errors[0].line : 0);
+            ASSERT_EQ_U(r.txns[2].id, 5);
+            ASSERT_EQ(r.txns[1].label, FRAUD_VELOCITY);
+            fraud_csv_free(&r);
+        }
+    }
+}
+
+/* A row of `len` bytes with id `id`, its note column padded with 'x', and
+ * the line end `end` at text + at. Returns the bytes written. */
+static size_t padded_row(char *at, size_t len, int id, const char *end)
+{
+    int k = sprintf(at, "%d,%d,1,1,1.00,0,0,1,", id, id * 1000);
+    memset(at + k, 'x', len - (size_t)k);
+    strcpy(at + len, end);
+    return len + strlen(end);
+}
+
+/* CRLF pairs that straddle stdio's read buffer: every row's CR is the last
+ * byte of a 4,096-byte block (glibc reads a regular file in blocks of
+ * st_blksize, 4,096 here, at most BUFSIZ), then again under buffers of 1 to
+ * 4,097 bytes set with setvbuf. Each pair is one line end, and a
+ * malformed line after them (ended by a CR alone) has its own number. */
+TEST(csv_crlf_across_the_read_buffer)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/straddle.csv", test_tmpdir());
+    size_t blocks = 24, len = 0;
+    char *text = malloc(4096 * (blocks + 2));
+    ASSERT_TRUE(text != NULL);
+    len += (size_t)sprintf(text, "id,timestamp,account,merchant,amount,lat,"
+                                 "lon,device,note\r\n");
+    for (size_t b = 1; b <= blocks; b++) /* the CR at 4096 * b - 1 */
+        len += padded_row(text + len, 4096 * b - 1 - len, (int)b, "\r\n");
+    len += (size_t)sprintf(text + len, "bad\r");          /* line 26 */
+    len += padded_row(text + len, 100, 99, "\r\n");       /* line 27 */
+    ASSERT_GT(len, 64 * 1024);
+    FILE *f = fopen(path, "w");
+    ASSERT_TRUE(f != NULL);
+    ASSERT_EQ_U(fwrite(text, 1, len, f), len);
+    ASSERT_EQ(fclose(f), 0);
+    for (size_t i = 1; i < len; i++)
+        if (i % 4096 == 4095 && i < 4096 * blocks)
+            ASSERT_TRUE(text[i] == '\r' && text[i + 1] == '\n');
+    free(text);
+    static const size_t bufs[] = {0, 1, 2, 3, 7, 4095, 4096, 4097};
+    static char vbuf[4097];
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) {
+        f = fopen(path, "r");
+        ASSERT_TRUE(f != NULL);
+        if (bufs[i])
+            ASSERT_EQ(setvbuf(f, vbuf, _IOFBF, bufs[i]), 0);
+        struct fraud_csv_result r;
+        ASSERT_OK(fraud_csv_read(f, false, &r));
+        fclose(f);
+        if (r.lines != 27 || r.n != blocks + 1 || r.n_errors != 1 ||
+            r.errors[0].line != 26)
+            test__fail(__FILE__, __LINE__,
+                       "buffer %zu: %zu lines, %zu rows, %zu errors (first "
+                       "on line %zu)", bufs[i], r.lines, r.n, r.n_errors,
+                       r.n_errors ? r.errors[0].line : 0);
+        ASSERT_EQ_U(r.txns[blocks].id, 99);
+        fraud_csv_free(&r);
+    }
+    unlink(path);
+}
+
+/* The CLI: a 200-column CSV, its columns at the end, is screened; a line
+ * past the limit is one line naming the file, the line and the limit. */
+TEST(cli_csv_many_columns_and_line_limit)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/wide.csv", test_tmpdir());
+    FILE *f = fopen(path, "w");
+    ASSERT_TRUE(f != NULL);
+    for (int c = 0; c < 191; c++)
+        fprintf(f, "extra %d,", c);
+    fputs(FRAUD_CSV_HEADER "\r", f);
+    for (int row = 1; row <= 40; row++) {
+        for (int c = 0; c < 191; c++)
+            fprintf(f, "%d,", c);
+        fprintf(f, "%d,%d000,%d,7,1.50,0,0,1,none\r", row, row, row % 4);
+    }
+    ASSERT_EQ(fclose(f), 0);
+    static char out[16384];
+    char err[4096];
+    const char *argv[] = {cli_path, "fraud", "--csv", path, "--strict",
+                          "--intervals", "10", "--json", NULL};
+    int st = test_run(argv, out, sizeof out, err, sizeof err, 60000);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        test__fail(__FILE__, __LINE__, "status %d: %s", st, err);
+    ASSERT_TRUE(strstr(out, "\"transactions\":40") != NULL);
+    ASSERT_TRUE(strstr(out, "\"malformed_lines\":0") != NULL);
+    f = fopen(path, "a");
+    ASSERT_TRUE(f != NULL);
+    for (int i = 0; i <= FRAUD_CSV_MAX_LINE; i++)
+        fputc(',', f);
+    fputs("\r", f);
+    ASSERT_EQ(fclose(f), 0);
+    const char *again[] = {cli_path, "fraud", "--csv", path, NULL};
+    test_cli_usage_error(cli_path, "fraud", again + 2, err, sizeof err,
+                         60000);
+    char want[4400];
+    snprintf(want, sizeof want, "coord fraud: %s:42: longer than %d bytes",
+             path, FRAUD_CSV_MAX_LINE);
+    if (!strstr(err, want))
+        test__fail(__FILE__, __LINE__, "'%s' not in: %s", want, err);
+    unlink(path);
+}
+
 #define TEST_LIST(X)                                                           \
     X(gen_same_seed_same_stream)                                               \
     X(gen_injected_count_matches_rate)                                         \
@@ -641,6 +862,10 @@ TEST(cli_csv_bad_files_and_rows_screened)
     X(cli_usage_errors)                                                       \
     X(cli_json_quick_run)                                                     \
     X(csv_overlong_line_and_read_errors)                                      \
-    X(cli_csv_bad_files_and_rows_screened)
+    X(cli_csv_bad_files_and_rows_screened)                                     \
+    X(csv_many_columns_needed_ones_last)                                       \
+    X(csv_line_ends_lf_crlf_cr_and_mixed)                                      \
+    X(csv_crlf_across_the_read_buffer)                                         \
+    X(cli_csv_many_columns_and_line_limit)
 #define HELPER_LIST(X)
 TEST_MAIN()
