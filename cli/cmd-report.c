@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* cmd-report.c: `coord report`: runs the experiments, writes Markdown + HTML with plots and verdicts. */
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -56,8 +57,8 @@ static const struct opt report_opts[] = {
                    .max = 86400, .def = "60 quick, 900",
                    .help = "limit for one experiment in seconds"},
     [R_JSON] = {.name = "json", .kind = OPT_FLAG,
-                .help = "print {\"out\", \"files\", \"experiments\"} on "
-                        "stdout"},
+                .help = "print {\"out\", \"options\", \"files\", "
+                        "\"experiments\"} on stdout"},
 };
 
 const struct opt_cmd cmd_report_opts = {
@@ -76,6 +77,56 @@ const struct opt_cmd cmd_report_opts = {
               "written (even with failed experiments), 1 when it could not "
               "be, 2 on a usage error.",
 };
+
+/* The options that shaped this report, said at its top so that a reader
+ * knows what it covers: the mode, the experiments (--only: a partial
+ * report, and which were not run), Python's side and the time limit. */
+static void options_para(struct report *r, const bool *wanted)
+{
+    char not_run[160] = "";
+    size_t nl = 0, n_not = 0;
+    for (size_t i = 0; i < REPORT_N_EXPS; i++)
+        if (!wanted[i])
+            n_not++;
+    for (size_t i = 0, k = 0; i < REPORT_N_EXPS; i++) {
+        if (wanted[i])
+            continue;
+        k++;
+        nl += (size_t)snprintf(not_run + nl, sizeof not_run - nl, "%s%s",
+                               k == 1 ? "" : k == n_not ? " and " : ", ",
+                               report_exps[i].name);
+        if (nl >= sizeof not_run)
+            break;
+    }
+    if (n_not == 0)
+        snprintf(not_run, sizeof not_run, "none");
+    char only[256] = "all six experiments";
+    if (r->only)
+        snprintf(only, sizeof only, "**only %s** (`--only %s`; not run: %s)",
+                 r->only, r->only, not_run);
+    rdoc_para(&r->doc,
+              "Options: %s mode (%s); experiments: %s; Python's side %s; "
+              "time limit %" PRIu64 " s per experiment (`--timeout %" PRIu64
+              "`).",
+              r->quick ? "**quick**" : "full",
+              r->quick ? "`--quick`: short runs" : "default runs",
+              only, r->python ? "run" : "**left out** (`--no-python`)",
+              r->timeout_s, r->timeout_s);
+    if (r->only)
+        rdoc_para(&r->doc, "This report is **partial**: it was made with "
+                           "`--only %s`, so the claims of the experiments "
+                           "not run read \"not measured\".", r->only);
+}
+
+/* `coord report` with the options that shape the report (not --out or
+ * --json): "coord report --quick --only fraud --timeout 60". */
+static void command_line(const struct report *r, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "coord report%s%s%s%s --timeout %" PRIu64,
+             r->quick ? " --quick" : "", r->only ? " --only " : "",
+             r->only ? r->only : "", r->python ? "" : " --no-python",
+             r->timeout_s);
+}
 
 int cmd_report(int argc, char **argv)
 {
@@ -111,6 +162,8 @@ int cmd_report(int argc, char **argv)
         return opt_exit_status(k);
     if (!timeout_s)
         timeout_s = r.quick ? 60 : 900;
+    r.only = only;
+    r.timeout_s = timeout_s;
     bool wanted[REPORT_N_EXPS];
     for (size_t i = 0; i < REPORT_N_EXPS; i++)
         wanted[i] = only == NULL;
@@ -195,11 +248,14 @@ int cmd_report(int argc, char **argv)
     strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", &tm);
     struct rdoc *d = &r.doc;
     rdoc_heading(d, RD_H1, NULL, "coord report: lecture 27 on this machine");
-    rdoc_para(d, "Generated %s by `coord report%s` in %.1f s. Every number "
+    char cmdline[512];
+    command_line(&r, cmdline, sizeof cmdline);
+    rdoc_para(d, "Generated %s by `%s` in %.1f s. Every number "
                  "below was measured during that run on the machine described "
                  "next; the raw JSON of each experiment is in `data/`, and each "
                  "plot's data and gnuplot script are in `plots/`.",
-              date, r.quick ? " --quick" : "", total);
+              date, cmdline, total);
+    options_para(&r, wanted);
     if (r.quick)
         rdoc_para(d, "This is the **quick** report: short runs, so the numbers "
                      "are noisier than those of the default `coord report`.");
@@ -263,6 +319,21 @@ int cmd_report(int argc, char **argv)
         cli_json_begin(&w, "report", 1);
         jw_kstr(&w, "out", r.out);
         jw_kbool(&w, "quick", r.quick);
+        jw_kobject(&w, "options");
+        jw_kstr(&w, "mode", r.quick ? "quick" : "full");
+        if (only) {
+            jw_karray(&w, "only");
+            for (size_t i = 0; i < REPORT_N_EXPS; i++)
+                if (wanted[i])
+                    jw_str(&w, report_exps[i].name);
+            jw_array_end(&w);
+        } else {
+            jw_knull(&w, "only");
+        }
+        jw_kbool(&w, "python", r.python);
+        jw_kuint(&w, "timeout_s", r.timeout_s);
+        jw_kstr(&w, "command_line", cmdline);
+        jw_object_end(&w);
         jw_knum(&w, "seconds", total);
         jw_kuint(&w, "plots", r.plots_drawn);
         jw_kuint(&w, "plots_failed", r.plots_failed);

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "json.h"
 #include "report.h"
@@ -45,6 +46,8 @@ struct exp {
 struct report {
     const char *out;
     bool quick, python, json;
+    const char *only;   /* --only as given, or NULL */
+    uint64_t timeout_s; /* the limit of one experiment */
     struct rdoc doc;
     char files[96][160]; /* written files, relative to out */
     size_t n_files;

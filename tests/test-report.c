@@ -847,6 +847,63 @@ TEST(report_without_python_counts_skips_as_not_run)
     free(md);
 }
 
+/* The report's top (report.md, index.html) and its JSON say the options
+ * it was made with: --only (a partial report), the mode, Python's side,
+ * the time limit. */
+TEST(report_header_states_its_options)
+{
+    char dir[96];
+    test_mkdtemp(dir, sizeof dir, "report");
+    static char out[65536];
+    char err[8192];
+    /* waste alone takes 0.1 s, full or quick. */
+    const char *argv[] = {cli_path, "report", "--only", "waste",
+                          "--no-python", "--timeout", "30", "--out", dir,
+                          "--json", NULL};
+    int st = test_run(argv, out, sizeof out, err, sizeof err, 60000);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        test__fail(__FILE__, __LINE__, "coord report failed: %s", err);
+    static const struct {
+        const char *file, *end, *want[4];
+    } tops[] = {
+        {"report.md", "\n## ",
+         {"`coord report --only waste --no-python --timeout 30`",
+          "**only waste** (`--only waste`; not run: primes, interval, "
+          "spectrum, queue and fraud)",
+          "This report is **partial**", "full mode"}},
+        {"index.html", "<h2",
+         {"<code>coord report --only waste --no-python --timeout 30</code>",
+          "<strong>only waste</strong> (<code>--only waste</code>",
+          "This report is <strong>partial</strong>", "full mode"}},
+    };
+    for (size_t i = 0; i < 2; i++) {
+        char path[4400];
+        size_t len = 0;
+        snprintf(path, sizeof path, "%s/%s", dir, tops[i].file);
+        char *text = slurp(path, &len);
+        ASSERT_TRUE(text != NULL);
+        char *end = strstr(text, tops[i].end); /* the top: before it */
+        ASSERT_TRUE(end != NULL);
+        *end = '\0';
+        for (size_t k = 0; k < 4; k++)
+            if (!strstr(text, tops[i].want[k]))
+                test__fail(__FILE__, __LINE__, "%s: no '%s' at its top",
+                           tops[i].file, tops[i].want[k]);
+        free(text);
+    }
+    struct json *j = parse_ok(out);
+    const struct json *o = json_get(j, "options");
+    ASSERT_TRUE(o != NULL);
+    ASSERT_STR_EQ(json_str(json_get(o, "mode")), "full");
+    const struct json *only = json_get(o, "only");
+    ASSERT_TRUE(only && only->type == JSON_ARRAY && only->n == 1);
+    ASSERT_STR_EQ(json_str(only->items[0]), "waste");
+    ASSERT_EQ(json_num(json_get(o, "timeout_s"), 0), 30);
+    ASSERT_STR_EQ(json_str(json_get(o, "command_line")),
+                  "coord report --only waste --no-python --timeout 30");
+    json_free(j);
+}
+
 TEST(report_usage_errors)
 {
     static const char *const bad[][3] = {
@@ -881,6 +938,7 @@ TEST(report_usage_errors)
     X(report_without_python_counts_skips_as_not_run) X(report_usage_errors) \
     X(report_verdict_one_rule) X(report_one_verdict_per_measurement)          \
     X(report_sections_read_as_sentences_and_tables) X(report_human_units)    \
-    X(report_load_banner_names_loaded_experiments)
+    X(report_load_banner_names_loaded_experiments)                            \
+    X(report_header_states_its_options)
 #define HELPER_LIST(X)
 TEST_MAIN()
