@@ -47,7 +47,8 @@ static const struct opt report_opts[] = {
     [R_QUICK] = {.name = "quick", .kind = OPT_FLAG,
                  .help = "short runs: the whole report in under a minute"},
     [R_OUT] = {.name = "out", .kind = OPT_DIR, .arg = "DIR", .def = "report",
-               .help = "where to write"},
+               .help = "where to write (an earlier report's files there "
+                       "that this one does not write are removed)"},
     [R_ONLY] = {.name = "only", .kind = OPT_STRING, .arg = "LIST",
                 .def = "all of primes,waste,interval,spectrum,queue,fraud",
                 .help = "comma-separated experiments to run"},
@@ -58,7 +59,7 @@ static const struct opt report_opts[] = {
                    .help = "limit for one experiment in seconds"},
     [R_JSON] = {.name = "json", .kind = OPT_FLAG,
                 .help = "print {\"out\", \"options\", \"files\", "
-                        "\"experiments\"} on stdout"},
+                        "\"removed\", \"experiments\"} on stdout"},
 };
 
 const struct opt_cmd cmd_report_opts = {
@@ -221,6 +222,14 @@ int cmd_report(int argc, char **argv)
                       : strerror(e));
         return CLI_RUNTIME;
     }
+    /* Before anything is written: the earlier report's files, and the
+     * manifest that records this one's as they come. */
+    char mwhy[4400];
+    if (report_manifest_begin(&r, mwhy, sizeof mwhy) != 0) {
+        cli_error(CMD, "cannot record the report's files: %s", mwhy);
+        free(r.old);
+        return CLI_RUNTIME;
+    }
     launch_adopt_orphans();
     double t0 = report_now_s();
     size_t n_run = 0, idx = 0;
@@ -306,9 +315,23 @@ int cmd_report(int argc, char **argv)
     if (f && fclose(f) != 0)
         werr = errno;
     rdoc_free(d);
+    /* The earlier report's files go only once this one is written. */
     if (werr) {
+        if (r.notes)
+            fclose(r.notes);
+        free(r.old);
+    } else if (report_manifest_finish(&r, mwhy, sizeof mwhy) != 0) {
+        cli_error(CMD, "cannot record the report's files: %s", mwhy);
+        werr = -1;
+    }
+    if (r.n_removed)
+        fprintf(stderr, "report: removed %zu file%s of an earlier report "
+                        "that this one does not have\n",
+                r.n_removed, r.n_removed == 1 ? "" : "s");
+    if (werr > 0)
         cli_error(CMD, "cannot write the report in %s: %s", r.out,
                   strerror(werr));
+    if (werr) {
         for (size_t i = 0; i < REPORT_N_EXPS; i++)
             json_free(report_exps[i].j);
         return CLI_RUNTIME;
@@ -340,6 +363,10 @@ int cmd_report(int argc, char **argv)
         jw_karray(&w, "files");
         for (size_t i = 0; i < r.n_files; i++)
             jw_str(&w, r.files[i]);
+        jw_array_end(&w);
+        jw_karray(&w, "removed");
+        for (size_t i = 0; i < r.n_removed; i++)
+            jw_str(&w, r.removed[i]);
         jw_array_end(&w);
         jw_karray(&w, "experiments");
         for (size_t i = 0; i < REPORT_N_EXPS; i++) {

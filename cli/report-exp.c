@@ -137,6 +137,7 @@ void report_add_file(struct report *r, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(r->files[r->n_files++], sizeof r->files[0], fmt, ap);
     va_end(ap);
+    report_manifest_note(r, r->files[r->n_files - 1]);
 }
 
 const struct json *report_exp_json(const char *name, char *why, size_t cap)

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "report-parts.h"
@@ -24,6 +25,12 @@ static void draw(struct report *r, const struct rplot *p, const char *caption)
         report_add_file(r, "plots/%s.png", p->name);
     report_add_file(r, "plots/%s.dat", p->name);
     report_add_file(r, "plots/%s.gp", p->name);
+    /* gnuplot's messages, kept when it failed (`why` names the file). */
+    char log[4400];
+    struct stat sb;
+    snprintf(log, sizeof log, "%s/plots/%s.log", r->out, p->name);
+    if (!png && lstat(log, &sb) == 0 && S_ISREG(sb.st_mode))
+        report_add_file(r, "plots/%s.log", p->name);
     r->plots_drawn++;
 }
 

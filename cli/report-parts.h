@@ -13,6 +13,7 @@
 /*
  * `coord report` in parts, one concept per file:
  *   cmd-report.c       the command: options, the order of the page, files
+ *   report-manifest.c  which files of the directory coord wrote (reuse)
  *   report-exp.c       the experiments: which exist, running them, loads
  *   report-data.c      reading their JSON, and numbers for people
  *   report-claims.c    the lecture's claims and the one verdict rule
@@ -42,6 +43,16 @@ struct exp {
     struct json *j; /* its --json output when state == EXP_OK */
 };
 
+/* A file of the report directory as its manifest records it
+ * (report-manifest.c): its path relative to the directory and what it was
+ * when coord had written it. */
+#define REPORT_PATH_MAX 160
+struct report_file {
+    char path[REPORT_PATH_MAX];
+    uint64_t dev, ino, size;
+    int64_t mtime_ns;
+};
+
 /* The report being built: its options, document and the files written. */
 struct report {
     const char *out;
@@ -49,9 +60,17 @@ struct report {
     const char *only;   /* --only as given, or NULL */
     uint64_t timeout_s; /* the limit of one experiment */
     struct rdoc doc;
-    char files[96][160]; /* written files, relative to out */
+    char files[96][REPORT_PATH_MAX]; /* written files, relative to out */
     size_t n_files;
     size_t plots_drawn, plots_failed;
+    /* report-manifest.c: the files earlier reports wrote here (malloc'ed),
+     * the manifest open for appending while this one runs, and the earlier
+     * files it removed (the first 96 of them). */
+    struct report_file *old;
+    size_t n_old;
+    FILE *notes;
+    char removed[96][REPORT_PATH_MAX];
+    size_t n_removed;
 };
 
 /* The experiments, in the report's order. */
@@ -72,7 +91,8 @@ const struct json *report_exp_json(const char *name, char *why, size_t cap);
  * e->j and the load sampled before and after it. */
 void report_run_one(struct report *r, struct exp *e, size_t idx, size_t n,
                     int timeout_s, bool quick);
-/* Adds a written file (relative to r->out) to the report's list. */
+/* Adds a written file (relative to r->out) to the report's list, and
+ * to the directory's manifest (report_manifest_note). */
 void report_add_file(struct report *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Seconds of the monotonic clock. */
@@ -83,6 +103,39 @@ char *report_read_file(const char *path, size_t *len);
 /* The last non-empty line of a file (an experiment's error message); ""
  * when there is none. */
 void report_last_line(const char *path, char *out, size_t cap);
+
+/* ---- the directory's manifest (report-manifest.c) -------------------- */
+
+/*
+ * What keeps a reused --out directory from mixing reports: DIR/.coord-
+ * report-files lists every file a report wrote there, each with its
+ * identity (device, inode, size, modification time). Call begin once the
+ * directory is locked, before anything is written; finish after index.html
+ * and report.md are.
+ *
+ * report_manifest_begin: reads the earlier reports' files (r->old; none
+ * when DIR has no manifest: a directory coord never reported into, or
+ * into before manifests, is written into and nothing in it is removed),
+ * writes the manifest back and keeps it open for appending (r->notes), so
+ * that each file this report lists is recorded as it is written. Returns
+ * 0, or -errno with `why` naming the manifest.
+ *
+ * report_manifest_note: records r->out/rel in the manifest when it is a
+ * regular file (report_add_file calls it).
+ *
+ * report_manifest_finish: removes each file of the earlier reports that
+ * this one does not list, when it is still the file coord wrote (a file
+ * changed or replaced since is kept, and stderr says so; a path outside
+ * index.html, report.md, data/ and plots/ is never taken from a manifest),
+ * recording them in r->removed; then writes the manifest of this report's
+ * files alone and frees r->old. Returns 0, or -errno with `why` naming the
+ * manifest.
+ *
+ * One thread; they block on the file system only.
+ */
+int report_manifest_begin(struct report *r, char *why, size_t cap);
+void report_manifest_note(struct report *r, const char *rel);
+int report_manifest_finish(struct report *r, char *why, size_t cap);
 
 /* ---- reading the data, numbers for people (report-data.c) ------------ */
 

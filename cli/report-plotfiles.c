@@ -255,11 +255,13 @@ int rplot_draw(const struct rplot *p, const char *dir, bool *png, char *why,
             return rc;
         }
     }
+    /* gnuplot's messages of an earlier drawing are not this one's. */
+    snprintf(log, sizeof log, "%s/%s.log", pdir, p->name);
+    remove(log);
     if (!rplot_available(why, cap))
         return 0;
     char script[80];
     snprintf(script, sizeof script, "%s.gp", p->name);
-    snprintf(log, sizeof log, "%s/%s.log", pdir, p->name);
     const char *argv[] = {"gnuplot", script, NULL};
     struct launch l = {.argv = argv, .cwd = pdir, .timeout_ms = 30000,
                        .err = {.to = LAUNCH_FILE, .path = log}};

@@ -181,7 +181,8 @@ bool rplot_available(char *why, size_t cap);
  * <name>.png, with error bars), creating plots/ if needed, then runs
  * gnuplot on the script when it is installed (at most 30 s). *png is set
  * to whether <name>.png was drawn; when not, `why` says why (gnuplot
- * missing or failed) and the call still succeeds. Blocks while gnuplot
+ * missing or failed: its messages are then in <name>.log, which is
+ * removed otherwise) and the call still succeeds. Blocks while gnuplot
  * runs. Returns 0, -EINVAL when `p` has no point to draw, or -errno when a
  * file cannot be written (`why` says which).
  */

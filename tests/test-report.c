@@ -847,6 +847,127 @@ TEST(report_without_python_counts_skips_as_not_run)
     free(md);
 }
 
+/* The regular files under `dir` (recursively), as paths relative to it,
+ * into names[] (at most cap); returns how many. */
+static size_t list_files(const char *dir, const char *rel, char (*names)[256],
+                         size_t n, size_t cap)
+{
+    char path[4400];
+    snprintf(path, sizeof path, "%s%s%s", dir, *rel ? "/" : "", rel);
+    DIR *d = opendir(path);
+    ASSERT_TRUE(d != NULL);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        char sub[600], full[4700];
+        snprintf(sub, sizeof sub, "%s%s%s", rel, *rel ? "/" : "", e->d_name);
+        snprintf(full, sizeof full, "%s/%s", dir, sub);
+        struct stat sb;
+        ASSERT_EQ(lstat(full, &sb), 0);
+        if (S_ISDIR(sb.st_mode)) {
+            n = list_files(dir, sub, names, n, cap);
+        } else {
+            ASSERT_LT(n, cap);
+            ASSERT_LT(strlen(sub), 256);
+            memcpy(names[n++], sub, strlen(sub) + 1);
+        }
+    }
+    closedir(d);
+    return n;
+}
+
+/* Is `name` one of the strings of JSON array `a`? */
+static bool in_array(const struct json *a, const char *name)
+{
+    for (size_t i = 0; a && i < a->n; i++)
+        if (!strcmp(json_str(a->items[i]), name))
+            return true;
+    return false;
+}
+
+static void write_text(const char *dir, const char *rel, const char *text,
+                       const char *mode)
+{
+    char path[4400];
+    snprintf(path, sizeof path, "%s/%s", dir, rel);
+    FILE *f = fopen(path, mode);
+    ASSERT_TRUE(f != NULL);
+    fputs(text, f);
+    ASSERT_EQ(fclose(f), 0);
+}
+
+/* A report into a DIR an earlier one wrote, with fewer experiments: the
+ * earlier report's files that the new one does not write are removed (DIR
+ * held both reports' files, the new index describing only some of them),
+ * and nothing else is: files put there by someone else, and a file of the
+ * earlier report changed since, stay. */
+TEST(report_reused_out_dir_holds_only_the_new_report)
+{
+    char dir[96];
+    test_mkdtemp(dir, sizeof dir, "report");
+    size_t plots = 0, killed = 0;
+    /* fraud gets 25 s (about 3 s on an idle machine), waste 0.1 s. */
+    struct json *j1 = run_report(dir, "waste,fraud", 25, &plots, &killed,
+                                 50000);
+    const struct json *f1 = json_get(j1, "files");
+    ASSERT_TRUE(in_array(f1, "data/fraud.log"));
+    ASSERT_EQ(plots, killed ? 0 : 2);
+    /* Someone's files, one with the name of a file coord may write. */
+    static const char *const theirs[] = {"notes.txt", "data/mine.csv",
+                                         "plots/queue-throughput.svg",
+                                         "data/fraud.log"};
+    write_text(dir, "notes.txt", "mine\n", "w");
+    write_text(dir, "data/mine.csv", "a,b\n", "w");
+    write_text(dir, "plots/queue-throughput.svg", "<svg/>\n", "w");
+    write_text(dir, "data/fraud.log", "my note\n", "a"); /* changed */
+    size_t plots2 = 0, killed2 = 0;
+    struct json *j2 = run_report(dir, "waste", 25, &plots2, &killed2, 30000);
+    const struct json *f2 = json_get(j2, "files");
+    const struct json *removed = json_get(j2, "removed");
+    /* The directory holds exactly the new report's files, the manifest
+     * and the lock, and someone else's files. */
+    static char names[128][256];
+    size_t n = list_files(dir, "", names, 0, 128);
+    for (size_t i = 0; i < n; i++) {
+        bool known = in_array(f2, names[i]) ||
+                     !strcmp(names[i], ".coord-report-files") ||
+                     !strcmp(names[i], ".coord-report.lock");
+        for (size_t t = 0; t < sizeof theirs / sizeof theirs[0]; t++)
+            known |= !strcmp(names[i], theirs[t]);
+        if (!known)
+            test__fail(__FILE__, __LINE__, "%s/%s: of the earlier report",
+                       dir, names[i]);
+        ASSERT_FALSE(in_array(removed, names[i]));
+    }
+    ASSERT_EQ_U(n, f2->n + 2 + sizeof theirs / sizeof theirs[0]);
+    /* What went is what the first report wrote and the second did not
+     * (--json lists it). */
+    ASSERT_TRUE(removed && removed->type == JSON_ARRAY);
+    for (size_t i = 0; i < f1->n; i++) {
+        const char *f = json_str(f1->items[i]);
+        bool gone = !in_array(f2, f) && strcmp(f, "data/fraud.log") != 0;
+        ASSERT_EQ(in_array(removed, f), gone);
+    }
+    if (!killed) {
+        ASSERT_TRUE(in_array(removed, "data/fraud.json"));
+        ASSERT_TRUE(in_array(removed, "plots/fraud-latency.svg"));
+    }
+    /* The new index says what it was made with. */
+    char path[4400];
+    size_t len = 0;
+    snprintf(path, sizeof path, "%s/report.md", dir);
+    char *md = slurp(path, &len);
+    ASSERT_TRUE(md != NULL && strstr(md, "\n## ") != NULL);
+    *strstr(md, "\n## ") = '\0';
+    ASSERT_TRUE(strstr(md, "`coord report --quick --only waste --timeout "
+                           "25`") != NULL);
+    ASSERT_TRUE(strstr(md, "**quick** mode") != NULL);
+    free(md);
+    json_free(j1);
+    json_free(j2);
+}
+
 /* The report's top (report.md, index.html) and its JSON say the options
  * it was made with: --only (a partial report), the mode, Python's side,
  * the time limit. */
@@ -939,6 +1060,7 @@ TEST(report_usage_errors)
     X(report_verdict_one_rule) X(report_one_verdict_per_measurement)          \
     X(report_sections_read_as_sentences_and_tables) X(report_human_units)    \
     X(report_load_banner_names_loaded_experiments)                            \
+    X(report_reused_out_dir_holds_only_the_new_report)                        \
     X(report_header_states_its_options)
 #define HELPER_LIST(X)
 TEST_MAIN()
