@@ -968,6 +968,71 @@ TEST(report_reused_out_dir_holds_only_the_new_report)
     json_free(j2);
 }
 
+/* A manifest is a file in a directory anyone may write: a line naming a
+ * path outside index.html, report.md, data/ and plots/ removes nothing,
+ * even with the identity of a real file; a line that is no manifest's
+ * removes nothing either. */
+TEST(report_manifest_names_only_report_files)
+{
+    char dir[96], other[96], path[4400];
+    test_mkdtemp(dir, sizeof dir, "report");
+    test_mkdtemp(other, sizeof other, "other");
+    snprintf(path, sizeof path, "%s/data", dir);
+    ASSERT_EQ(mkdir(path, 0755), 0);
+    write_text(other, "precious.txt", "keep me\n", "w");
+    write_text(dir, "notes.txt", "mine\n", "w");
+    write_text(dir, "data/.hidden", "mine\n", "w");
+    write_text(dir, "data/old.json", "{}\n", "w");
+    /* Each line's path, and the file it reaches from dir. */
+    char line[6][4400], target[6][4400];
+    snprintf(line[0], sizeof line[0], "../%s/precious.txt",
+             strrchr(other, '/') + 1); /* both are in one directory */
+    snprintf(line[1], sizeof line[1], "%s/precious.txt", other);
+    snprintf(target[0], sizeof target[0], "%s/precious.txt", other);
+    snprintf(target[1], sizeof target[1], "%s/precious.txt", other);
+    static const char *const inside[][2] = {{"notes.txt", "notes.txt"},
+                                            {"data/.hidden", "data/.hidden"},
+                                            {"data/../notes.txt", "notes.txt"},
+                                            {"data/old.json", "data/old.json"}};
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(line[i + 2], sizeof line[0], "%s", inside[i][0]);
+        snprintf(target[i + 2], sizeof target[0], "%s/%s", dir, inside[i][1]);
+    }
+    snprintf(path, sizeof path, "%s/.coord-report-files", dir);
+    FILE *m = fopen(path, "w");
+    ASSERT_TRUE(m != NULL);
+    fputs("coord-report-files 1\n", m);
+    for (size_t i = 0; i < 6; i++) {
+        struct stat sb; /* the file's identity: only the path can refuse */
+        ASSERT_EQ(lstat(target[i], &sb), 0);
+        fprintf(m, "%llu %llu %llu %lld %s\n", (unsigned long long)sb.st_dev,
+                (unsigned long long)sb.st_ino, (unsigned long long)sb.st_size,
+                (long long)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec,
+                line[i]);
+    }
+    fputs("not a line of a manifest\n", m);
+    ASSERT_EQ(fclose(m), 0);
+    static char out[65536];
+    char err[8192];
+    const char *argv[] = {cli_path, "report", "--quick", "--only", "waste",
+                          "--out", dir, "--json", NULL};
+    int st = test_run(argv, out, sizeof out, err, sizeof err, 60000);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        test__fail(__FILE__, __LINE__, "coord report failed: %s", err);
+    struct stat sb;
+    for (size_t i = 0; i < 5; i++)
+        if (lstat(target[i], &sb) != 0)
+            test__fail(__FILE__, __LINE__, "%s was removed (line '%s')",
+                       target[i], line[i]);
+    /* The one line that names a report's file, still that file: gone. */
+    ASSERT_TRUE(lstat(target[5], &sb) != 0);
+    struct json *j = parse_ok(out);
+    const struct json *removed = json_get(j, "removed");
+    ASSERT_TRUE(removed && removed->n == 1);
+    ASSERT_STR_EQ(json_str(removed->items[0]), "data/old.json");
+    json_free(j);
+}
+
 /* The report's top (report.md, index.html) and its JSON say the options
  * it was made with: --only (a partial report), the mode, Python's side,
  * the time limit. */
@@ -1061,6 +1126,7 @@ TEST(report_usage_errors)
     X(report_sections_read_as_sentences_and_tables) X(report_human_units)    \
     X(report_load_banner_names_loaded_experiments)                            \
     X(report_reused_out_dir_holds_only_the_new_report)                        \
+    X(report_manifest_names_only_report_files)                                \
     X(report_header_states_its_options)
 #define HELPER_LIST(X)
 TEST_MAIN()
