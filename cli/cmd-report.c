@@ -209,6 +209,25 @@ int cmd_report(int argc, char **argv)
         cli_error(CMD, "cannot create %s: %s", r.out, strerror(-rc));
         return CLI_RUNTIME;
     }
+    /* data/ and plots/ are written and cleaned by name: a symbolic link or
+     * another user's directory there (planted in a directory others can
+     * write) would take our files, and the removal of an earlier report's,
+     * somewhere else. */
+    static const char *const subdirs[] = {"data", "plots"};
+    for (size_t i = 0; i < 2; i++) {
+        struct stat sb;
+        snprintf(dir, sizeof dir, "%s/%s", r.out, subdirs[i]);
+        if (lstat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode) ||
+            sb.st_uid != geteuid()) {
+            cli_error(CMD, "%s is %s: a report writes only into its own "
+                           "directories",
+                      dir, lstat(dir, &sb) != 0 ? "gone"
+                           : S_ISLNK(sb.st_mode) ? "a symbolic link"
+                           : !S_ISDIR(sb.st_mode) ? "no directory"
+                                                   : "another user's");
+            return CLI_USAGE;
+        }
+    }
     /* One report at a time per directory: two wrote each other's data/
      * files (one read the other's half-written JSON, or listed a file the
      * other had renamed). Held until this process exits. */

@@ -80,6 +80,16 @@ static int read_old(struct report *r)
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         return errno == ENOENT ? 0 : -errno;
+    /* Only a list we wrote ourselves says what we may remove: one written
+     * by another user (into a directory it can write) could name a file of
+     * ours in its place. */
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_uid != geteuid()) {
+        fprintf(stderr, "report: %s is not a list this user wrote; no "
+                        "earlier file is removed\n", path);
+        close(fd);
+        return 0;
+    }
     FILE *f = fdopen(fd, "r");
     if (!f) {
         int e = errno;

@@ -972,6 +972,62 @@ TEST(report_reused_out_dir_holds_only_the_new_report)
  * path outside index.html, report.md, data/ and plots/ removes nothing,
  * even with the identity of a real file; a line that is no manifest's
  * removes nothing either. */
+/* Planted by another user in a report directory it can write: a data/
+ * that is a link to a directory of ours, and a manifest naming one of our
+ * files with its true identity. The link is refused (exit 2, nothing
+ * written or removed there); the other user's manifest removes nothing. */
+TEST(report_planted_dirs_and_manifest_remove_nothing)
+{
+    if (geteuid() != 0)
+        SKIP("needs root to give a file to another user (uid 65534)");
+    char dir[96], other[96], path[4400], link[4400];
+    test_mkdtemp(dir, sizeof dir, "report");
+    test_mkdtemp(other, sizeof other, "other");
+    write_text(other, "precious.json", "{}\n", "w");
+    snprintf(link, sizeof link, "%s/data", dir);
+    ASSERT_OK(symlink(other, link));
+    static char out[65536];
+    char err[8192];
+    const char *argv[] = {cli_path, "report", "--quick", "--only", "waste",
+                          "--out", dir, "--json", NULL};
+    int st = test_run(argv, out, sizeof out, err, sizeof err, 60000);
+    ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+    ASSERT_TRUE(strstr(err, "symbolic link") != NULL);
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/precious.json", other);
+    ASSERT_EQ(lstat(path, &sb), 0);
+    snprintf(path, sizeof path, "%s/waste.json", other);
+    ASSERT_TRUE(lstat(path, &sb) != 0); /* nothing written through it */
+    /* data/ another user's directory: refused the same way. */
+    ASSERT_OK(unlink(link));
+    ASSERT_OK(mkdir(link, 0777));
+    ASSERT_OK(chown(link, 65534, 65534));
+    st = test_run(argv, out, sizeof out, err, sizeof err, 60000);
+    ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+    ASSERT_TRUE(strstr(err, "another user's") != NULL);
+    /* Our own data/, and another user's manifest naming a file in it. */
+    ASSERT_OK(rmdir(link));
+    ASSERT_OK(mkdir(link, 0755));
+    write_text(dir, "data/old.json", "{}\n", "w");
+    snprintf(path, sizeof path, "%s/data/old.json", dir);
+    ASSERT_EQ(lstat(path, &sb), 0);
+    char manifest[4400];
+    snprintf(manifest, sizeof manifest, "%s/.coord-report-files", dir);
+    FILE *m = fopen(manifest, "w");
+    ASSERT_TRUE(m != NULL);
+    fprintf(m, "coord-report-files 1\n%llu %llu %llu %lld data/old.json\n",
+            (unsigned long long)sb.st_dev, (unsigned long long)sb.st_ino,
+            (unsigned long long)sb.st_size,
+            (long long)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec);
+    ASSERT_EQ(fclose(m), 0);
+    ASSERT_OK(chown(manifest, 65534, 65534));
+    st = test_run(argv, out, sizeof out, err, sizeof err, 60000);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        test__fail(__FILE__, __LINE__, "coord report failed: %s", err);
+    ASSERT_EQ(lstat(path, &sb), 0);
+    ASSERT_TRUE(strstr(err, "not a list this user wrote") != NULL);
+}
+
 TEST(report_manifest_names_only_report_files)
 {
     char dir[96], other[96], path[4400];
@@ -1127,6 +1183,7 @@ TEST(report_usage_errors)
     X(report_load_banner_names_loaded_experiments)                            \
     X(report_reused_out_dir_holds_only_the_new_report)                        \
     X(report_manifest_names_only_report_files)                                \
+    X(report_planted_dirs_and_manifest_remove_nothing)                        \
     X(report_header_states_its_options)
 #define HELPER_LIST(X)
 TEST_MAIN()
