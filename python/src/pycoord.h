@@ -26,6 +26,10 @@ extern PyObject *pc_dumps, *pc_loads;            /* pickle.dumps, pickle.loads *
  */
 PyObject *pc_raise(int code, const char *what);
 
+/* pc_raise_as: pc_raise with the class given (a subclass of code's class,
+ * such as coord.ManagerLost for COORD_EPEERDIED). */
+PyObject *pc_raise_as(PyObject *cls, int code, const char *what);
+
 /* pc_error_class: the exception class for `code` (borrowed). */
 PyObject *pc_error_class(int code);
 
