@@ -259,8 +259,9 @@ static int check_local(const coord_search_opts *o, coord_probe_fn probe,
         (o->claim != COORD_CLAIM_CAS && o->claim != COORD_CLAIM_LOCK) ||
         (o->partition != COORD_PARTITION_INTERLEAVED &&
          o->partition != COORD_PARTITION_BLOCKS) ||
-        o->timeout_ms != -1 || result_size > COORD_SEARCH_MAX_RESULT ||
-        (!result && result_size) || node_mode < 0)
+        o->timeout_ms != -1 || o->poll ||
+        result_size > COORD_SEARCH_MAX_RESULT || (!result && result_size) ||
+        node_mode < 0)
         return COORD_EINVAL;
     return 0; /* the budget: coord_interval_init checks it */
 }

@@ -40,9 +40,10 @@ struct view {
  * 0xff for the values that are no type. A table and a shift: the check runs
  * on every access, and a division or two calls would cost more than the
  * access itself. */
-static const unsigned char elem_shift[] = {0xff, 0, 0, 1, 1, 2, 2, 3, 3, 3, 0};
+static const unsigned char elem_shift[] = {0xff, 0, 0, 1, 1, 2, 2, 3, 3, 3, 0, 0};
 _Static_assert(COORD_I8 == 1 && COORD_BOOL == 10 && COORD_I16 == 3 &&
-                   COORD_I32 == 5 && COORD_I64 == 7 && COORD_F64 == 9,
+                   COORD_I32 == 5 && COORD_I64 == 7 && COORD_F64 == 9 &&
+                   COORD_CHAR == 11 && COORD__TYPE_LAST == COORD_CHAR,
                "elem_shift follows coord_type");
 
 /* The last (array, type, length) this thread found valid, in generation
@@ -232,6 +233,7 @@ int coord_array_get(const coord_array *a, size_t index, coord_scalar *out)
         s.i = (int8_t)__atomic_load_n((const uint8_t *)p, __ATOMIC_ACQUIRE);
         break;
     case COORD_U8:
+    case COORD_CHAR:
         s.u = __atomic_load_n((const uint8_t *)p, __ATOMIC_ACQUIRE);
         break;
     case COORD_BOOL:
@@ -275,6 +277,7 @@ int coord_array_set(coord_array *a, size_t index, coord_scalar in)
     switch (t) {
     case COORD_I8:
     case COORD_U8:
+    case COORD_CHAR:
         __atomic_store_n((uint8_t *)p, (uint8_t)in.u, __ATOMIC_RELEASE);
         break;
     case COORD_BOOL:

@@ -327,5 +327,7 @@ coord_scalar coord__scalar_norm(coord_type type, coord_scalar v);
 coord_scalar coord__scalar_add(coord_type type, coord_scalar v, coord_scalar d);
 bool coord__scalar_eq(coord_type type, coord_scalar a, coord_scalar b);
 bool coord__type_valid(coord_type type);
+/* The last coord_type: the valid ones are COORD_I8 .. COORD__TYPE_LAST. */
+#define COORD__TYPE_LAST COORD_CHAR
 
 #endif

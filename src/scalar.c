@@ -6,7 +6,7 @@
 
 bool coord__type_valid(coord_type type)
 {
-    return type >= COORD_I8 && type <= COORD_BOOL;
+    return type >= COORD_I8 && type <= COORD__TYPE_LAST;
 }
 
 size_t coord_type_size(coord_type type)
@@ -15,6 +15,7 @@ size_t coord_type_size(coord_type type)
     case COORD_I8:
     case COORD_U8:
     case COORD_BOOL:
+    case COORD_CHAR:
         return 1;
     case COORD_I16:
     case COORD_U16:
@@ -34,7 +35,7 @@ const char *coord_type_name(coord_type type)
 {
     static const char *const names[] = {NULL,  "i8",  "u8",  "i16",
                                         "u16", "i32", "u32", "i64",
-                                        "u64", "f64", "bool"};
+                                        "u64", "f64", "bool", "char"};
     return coord__type_valid(type) ? names[type] : NULL;
 }
 
@@ -58,6 +59,7 @@ coord_scalar coord__scalar_norm(coord_type type, coord_scalar v)
         r.i = (int8_t)(uint8_t)v.u; /* two's complement wrap */
         break;
     case COORD_U8:
+    case COORD_CHAR:
         r.u = (uint8_t)v.u;
         break;
     case COORD_I16:

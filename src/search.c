@@ -14,6 +14,7 @@
  * a timeout it lets them stop by themselves before killing them. */
 #define READY_TIMEOUT_NS 10000000000ull
 #define GRACE_MS 1000
+#define POLL_NS (COORD_SEARCH_POLL_MS * 1000000ull)
 /* How long waits spin (wait.h) before they sleep on a futex. */
 #define SPIN_NS COORD__SPIN_DEFAULT_NS
 
@@ -194,16 +195,30 @@ static void kill_all(coord__child *ch, uint32_t n)
 }
 
 /* Wait until `ready` reaches n, watching for a worker that dies first
- * (coord__wait_count, in slices of a millisecond). Returns 0,
- * COORD_EPEERDIED or COORD_ECHILD with *which, or COORD_ETIMEDOUT. */
+ * (coord__wait_count, in slices of a millisecond); with opts->poll, in
+ * pieces of COORD_SEARCH_POLL_MS, each after a call of it. Returns 0,
+ * COORD_EPEERDIED or COORD_ECHILD with *which, COORD_ETIMEDOUT, or
+ * COORD_EINTR (the poll said stop). */
 static int wait_ready(struct ctl *ctl, coord__child *ch, uint32_t n,
-                      size_t *which)
+                      const coord_search_opts *o, size_t *which)
 {
-    struct coord__spinner sp = {0};
-    coord__spinner_join(&sp, &ctl->spinners);
-    return coord__wait_count(&sp, &ctl->ready, n, &ctl->parent_sleeping, ch,
-                             SPIN_NS, 1000000ull,
-                             coord_clock_ns() + READY_TIMEOUT_NS, which);
+    uint64_t deadline = coord_clock_ns() + READY_TIMEOUT_NS;
+    for (;;) {
+        uint64_t until = deadline;
+        if (o->poll) {
+            if (o->poll(o->poll_arg))
+                return COORD_EINTR;
+            uint64_t next = coord_clock_ns() + POLL_NS;
+            if (next < until)
+                until = next;
+        }
+        struct coord__spinner sp = {0};
+        coord__spinner_join(&sp, &ctl->spinners);
+        int r = coord__wait_count(&sp, &ctl->ready, n, &ctl->parent_sleeping,
+                                  ch, SPIN_NS, 1000000ull, until, which);
+        if (r != COORD_ETIMEDOUT || until == deadline)
+            return r;
+    }
 }
 
 /* t_kill: when the search killed the workers still running (its timeout's
@@ -346,7 +361,7 @@ int coord_search(const coord_search_opts *opts, coord_probe_fn probe,
     }
     size_t which = 0;
     if (r == 0)
-        r = wait_ready(ctl, ch, n, &which);
+        r = wait_ready(ctl, ch, n, opts, &which);
     if (r) {
         if (r == COORD_EPEERDIED) {
             st->failed_worker = (int32_t)which;
@@ -371,8 +386,21 @@ int coord_search(const coord_search_opts *opts, coord_probe_fn probe,
     uint64_t t_kill = 0;
     uint32_t alive = n;
     int result_code = 0;
+    /* The poll, at most once per interval: workers that end together
+     * cost one call, not one each. */
+    uint64_t next_poll = opts->poll ? coord_clock_ns() + POLL_NS : UINT64_MAX;
     while (alive > 0) {
         uint64_t now = coord_clock_ns();
+        if (now >= next_poll) {
+            if (opts->poll(opts->poll_arg)) {
+                result_code = COORD_EINTR;
+                t_kill = coord_clock_ns();
+                kill_all(ch, n);
+                break;
+            }
+            now = coord_clock_ns();
+            next_poll = now + POLL_NS;
+        }
         if (!timed_out && now >= deadline) {
             timed_out = true;
             coord_flag_set(flag); /* stop at the next check */
@@ -384,6 +412,8 @@ int coord_search(const coord_search_opts *opts, coord_probe_fn probe,
             break;
         }
         uint64_t until = timed_out ? grace : deadline;
+        if (next_poll < until)
+            until = next_poll;
         int slice = 100;
         if (until != UINT64_MAX) {
             uint64_t left = until > now ? (until - now + 999999) / 1000000 : 0;

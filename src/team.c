@@ -25,7 +25,7 @@ static bool team_round(uint64_t i, const void *input, size_t len,
 int coord_team_create(coord_team **out, const coord_search_opts *o,
                       coord_probe_fn probe, void *arg, size_t result_size)
 {
-    if (!out || !o || !probe || o->per_worker ||
+    if (!out || !o || !probe || o->per_worker || o->poll ||
         result_size > COORD_SEARCH_MAX_RESULT)
         return COORD_EINVAL;
     /* The rest is checked by coord_rounds_create (workers, interval,

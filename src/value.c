@@ -49,7 +49,7 @@ static int type_of(const struct coord_value *v, coord_type *t)
     if (magic != VALUE_MAGIC)
         return COORD_EPROTO;
     /* The range test of coord__type_valid, inline: this runs on every get. */
-    if ((uint32_t)*t - COORD_I8 > (uint32_t)(COORD_BOOL - COORD_I8)) {
+    if ((uint32_t)*t - COORD_I8 > (uint32_t)(COORD__TYPE_LAST - COORD_I8)) {
         __atomic_store_n(&w->magic, VALUE_BROKEN, __ATOMIC_RELAXED);
         return COORD_EPROTO;
     }

@@ -54,6 +54,10 @@ TEST(types)
     ASSERT_EQ(coord_type_size(COORD_I32), 4);
     ASSERT_EQ(coord_type_size(COORD_F64), 8);
     ASSERT_EQ(coord_type_size(COORD_BOOL), 1);
+    ASSERT_EQ(coord_type_size(COORD_CHAR), 1);
+    ASSERT_STR_EQ(coord_type_name(COORD_CHAR), "char");
+    ASSERT_EQ(coord_type_size((coord_type)(COORD_CHAR + 1)), 0);
+    ASSERT_TRUE(coord_type_name((coord_type)(COORD_CHAR + 1)) == NULL);
     ASSERT_EQ(coord_type_size((coord_type)0), 0);
     ASSERT_EQ(coord_type_size((coord_type)99), 0);
     ASSERT_STR_EQ(coord_type_name(COORD_U64), "u64");

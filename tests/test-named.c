@@ -412,6 +412,42 @@ TEST(named_value_corrupt_type_is_eproto)
     coord_value_destroy(v);
 }
 
+/* A char value or array opens as char (Python's 'c' reads bytes there,
+ * where the u8 it was stored as read ints) and behaves as a u8. */
+TEST(named_char_value_and_array_open_as_char)
+{
+    coord_value *v, *w;
+    coord_array *a, *b;
+    coord_scalar s;
+    memset(&s, 0, sizeof s);
+    char name[64], aname[80];
+    test_shm_name(name, sizeof name, "chr");
+    ASSERT_OK(coord_value_create_named(&v, COORD_CHAR, name));
+    snprintf(aname, sizeof aname, "%s-a", name);
+    ASSERT_OK(coord_array_create_named(&a, COORD_CHAR, 3, aname));
+    ASSERT_OK(coord_value_open(&w, name));
+    ASSERT_OK(coord_array_open(&b, aname));
+    ASSERT_EQ(coord_value_type(w), COORD_CHAR);
+    ASSERT_EQ(coord_array_type(b), COORD_CHAR);
+    s.u = 'x';
+    ASSERT_OK(coord_value_set(v, s));
+    s.u = 1;
+    coord_scalar old;
+    ASSERT_OK(coord_value_add(w, s, &old));
+    ASSERT_EQ_U(old.u, 'x');
+    ASSERT_OK(coord_value_get(v, &s));
+    ASSERT_EQ_U(s.u, 'y');
+    s.u = 0x1ff; /* wraps to one byte, as a u8 does */
+    ASSERT_OK(coord_array_set(a, 2, s));
+    ASSERT_OK(coord_array_get(b, 2, &s));
+    ASSERT_EQ_U(s.u, 0xff);
+    ASSERT_EQ(((unsigned char *)coord_array_data(b))[2], 0xff);
+    coord_array_destroy(b);
+    coord_array_destroy(a);
+    coord_value_destroy(w);
+    coord_value_destroy(v);
+}
+
 TEST(named_region_corrupt_length_reads_as_broken)
 {
     char name[64];
@@ -515,6 +551,7 @@ TEST(gc_removes_only_dead_creators_files)
     X(named_every_errno_maps_to_a_documented_code)                             \
     X(named_array_corrupt_length_or_type_is_eproto_never_a_crash)              \
     X(named_value_corrupt_type_is_eproto)                                      \
+    X(named_char_value_and_array_open_as_char)                                 \
     X(named_region_corrupt_length_reads_as_broken)
 #define HELPER_LIST(X) X(named_peer) X(create_and_die)
 TEST_MAIN()

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* test-search.c: coord_search across real forked workers: one result, bounds on waste, crashes. */
+#include <limits.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -365,6 +366,56 @@ TEST(search_timeout_stops_workers)
     ASSERT_EQ_U(st.check_every, COORD_CHECK_NEVER);
 }
 
+/* opts.poll, counting its calls; nonzero (stop) from call `stop_at` on. */
+struct poll_count {
+    int calls;
+    int stop_at;
+};
+
+static int poll_counting(void *arg)
+{
+    struct poll_count *p = arg;
+    return ++p->calls >= p->stop_at;
+}
+
+/* opts.poll is called while the parent waits (first once the workers are
+ * forked) and its nonzero return stops the search at once, COORD_EINTR,
+ * every worker killed and reaped: the hook behind Ctrl-C in coord.search.
+ * A poll that says go on changes nothing. */
+TEST(search_poll_is_called_and_stops_it)
+{
+    coord_search_worker pw[2];
+    /* Without the poll heeded these would run into the timeout. */
+    coord_search_opts o = blocks_of(2, UINT64_MAX / 2, pw);
+    o.timeout_ms = 60000;
+    o.poll = poll_counting;
+    coord_search_stats st;
+    pid_t kids[4];
+    /* 1: stop before the start signal (the ready wait); 5: in the join. */
+    static const int stops[] = {1, 5};
+    for (size_t k = 0; k < sizeof stops / sizeof stops[0]; k++) {
+        struct poll_count p = {0, stops[k]};
+        o.poll_arg = &p;
+        ASSERT_CODE(coord_search(&o, probe_never, NULL, NULL, 0, &st),
+                    COORD_EINTR);
+        ASSERT_EQ(p.calls, stops[k]);
+        ASSERT_EQ(st.winner, -1);
+        ASSERT_EQ(test_children(kids, 4), 0);
+    }
+    ASSERT_EQ(pw[0].outcome, COORD_OUTCOME_KILLED);
+    ASSERT_EQ(pw[1].outcome, COORD_OUTCOME_KILLED);
+
+    struct poll_count go_on = {0, INT_MAX};
+    o.poll_arg = &go_on;
+    o.end = 200000;
+    o.timeout_ms = -1;
+    struct hits h = {.n = 1, .idx = {150000}, .spin = 200};
+    struct res r = {0};
+    ASSERT_EQ(coord_search(&o, probe_hits, &h, &r, sizeof r, &st), 1);
+    ASSERT_EQ_U(r.index, 150000);
+    ASSERT_GE(go_on.calls, 1);
+}
+
 TEST(search_bad_input)
 {
     coord_search_opts o = COORD_SEARCH_OPTS_INIT;
@@ -563,6 +614,7 @@ TEST(search_zeroed_opts_are_rejected_not_a_trap)
     X(search_bad_input)                                                        \
     X(search_stop_latency_measured)                                            \
     X(search_stopped_worker_left_after_the_claim)                                            \
-    X(search_sigchld_ignored_echild)
+    X(search_sigchld_ignored_echild)                                           \
+    X(search_poll_is_called_and_stops_it)
 #define HELPER_LIST(X)
 TEST_MAIN()

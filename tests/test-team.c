@@ -34,6 +34,13 @@ static bool probe_board(uint64_t i, void *result, void *arg)
     return false;
 }
 
+/* A search poll that never stops it: a team refuses any. */
+static int test_poll_never(void *arg)
+{
+    (void)arg;
+    return 0;
+}
+
 static struct board *board_new(void)
 {
     struct board *b = mmap(NULL, sizeof *b, PROT_READ | PROT_WRITE,
@@ -204,6 +211,9 @@ TEST(team_bad_input)
     coord_search_worker pw[2];
     coord_search_opts x = o;
     x.per_worker = pw;
+    ASSERT_CODE(coord_team_create(&t, &x, probe_board, b, 0), COORD_EINVAL);
+    x = o;
+    x.poll = test_poll_never;
     ASSERT_CODE(coord_team_create(&t, &x, probe_board, b, 0), COORD_EINVAL);
     x = o;
     x.check_every = COORD_CHECK_NEVER;

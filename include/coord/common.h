@@ -47,13 +47,18 @@ typedef enum coord_type {
     COORD_I64,
     COORD_U64,
     COORD_F64,
-    COORD_BOOL
+    COORD_BOOL,
+    /* A byte of text (C's char, Python's typecode 'c'): stored, compared
+     * and added as COORD_U8 is; a type of its own so that a process that
+     * opens a named value or array knows its creator meant characters. */
+    COORD_CHAR
 } coord_type;
 
 /*
  * A scalar of any coord_type. Signed integer types use `i`, unsigned ones
- * `u`, COORD_F64 uses `f`, COORD_BOOL uses `b`. Narrow types wrap on store
- * (an i8 holding 127 plus 1 is -128), as C's conversions do.
+ * and COORD_CHAR `u`, COORD_F64 uses `f`, COORD_BOOL uses `b`. Narrow
+ * types wrap on store (an i8 holding 127 plus 1 is -128), as C's
+ * conversions do.
  */
 typedef union coord_scalar {
     int64_t i;
@@ -70,7 +75,8 @@ typedef union coord_scalar {
 COORD_EXTERN size_t coord_type_size(coord_type type);
 
 /*
- * coord_type_name: "i8", "u8", ... "f64", "bool", or NULL for an unknown type.
+ * coord_type_name: "i8", "u8", ... "f64", "bool", "char", or NULL for an
+ * unknown type.
  * Concurrency: pure function; the string is static.
  */
 COORD_EXTERN const char *coord_type_name(coord_type type);

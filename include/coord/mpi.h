@@ -61,8 +61,9 @@ COORD_BEGIN_DECLS
  * thread level; only the calling thread makes MPI calls).
  *
  * opts: as for coord_search, except `workers` (ignored: the ranks are the
- * workers), `timeout_ms` (must be -1: bound a job with mpirun --timeout)
- * and `per_worker` (NULL, or ONE entry: this rank's own figures).
+ * workers), `timeout_ms` (must be -1: bound a job with mpirun --timeout),
+ * `per_worker` (NULL, or ONE entry: this rank's own figures) and `poll`
+ * (must be NULL).
  * The probe receives a private buffer, a copy of this rank's `result`, to
  * fill before returning true; the winner's is broadcast to every rank.
  *
@@ -96,9 +97,9 @@ COORD_BEGIN_DECLS
  * Returns, the same on every rank: 1 found, 0 not found, COORD_EINVAL (on
  * any rank: NULL opts or probe, empty range, check_every 0,
  * COORD_CHECK_NEVER with early exit, bad budget, claim mode or partition,
- * timeout_ms not -1, result_size too big or result NULL with a size, a bad
- * COORD_MPI_NODE, or the ranks disagree on the options above), COORD_ENOMEM
- * (on any rank: no memory for the private result buffer).
+ * timeout_ms not -1, poll set, result_size too big or result NULL with a
+ * size, a bad COORD_MPI_NODE, or the ranks disagree on the options above),
+ * COORD_ENOMEM (on any rank: no memory for the private result buffer).
  */
 COORD_EXTERN int coord_mpi_search(MPI_Comm comm,
                                   const coord_search_opts *opts,

@@ -44,6 +44,8 @@ typedef enum coord_partition {
 #define COORD_SEARCH_MAX_WORKERS 1024u
 #define COORD_SEARCH_CHUNK 256u
 #define COORD_SEARCH_MAX_RESULT (1u << 20)
+/* The longest a search goes without calling opts.poll (when set). */
+#define COORD_SEARCH_POLL_MS 10u
 
 /* How one worker's loop ended. */
 typedef enum coord_search_outcome {
@@ -92,6 +94,16 @@ typedef struct coord_search_opts {
     int timeout_ms;         /* -1: none; > 0: stop and fail after it;
                                0 (try-once, meaningless here): EINVAL */
     coord_search_worker *per_worker; /* NULL, or `workers` entries out */
+    /* NULL: none. Called in the calling thread while it waits for the
+     * workers: once they are all forked, then every COORD_SEARCH_POLL_MS
+     * or sooner until they are all joined. 0 goes on; anything else
+     * stops the search (COORD_EINTR). After its first call the search
+     * forks nothing more and runs no probe in this process, so the hook
+     * may let go of what the children had to inherit held (Python's
+     * GIL) and take it back in each call. coord_search only: team and
+     * MPI searches refuse it. */
+    int (*poll)(void *poll_arg);
+    void *poll_arg;
 } coord_search_opts;
 
 typedef struct coord_search_stats {
@@ -133,9 +145,9 @@ typedef struct coord_search_stats {
  * a search cannot "try once", and a zero left there used to make every
  * search time out after a few ms. The zeros of claim (CAS), partition
  * (interleaved), chunk, overhead_budget and latency_target_ns are their
- * defaults; per_worker NULL means none. early_exit's zero (false) is not
- * the default but the lecture's run-to-completion baseline, a mode the
- * caller asks for (DESIGN.md pins that meaning).
+ * defaults; per_worker and poll NULL mean none. early_exit's zero (false)
+ * is not the default but the lecture's run-to-completion baseline, a mode
+ * the caller asks for (DESIGN.md pins that meaning).
  */
 #ifdef __cplusplus
 /* C++ before C++20 has no designated initialisers (and C++20 warns
@@ -187,7 +199,9 @@ COORD_EXTERN void coord_search_opts_init(coord_search_opts *o, uint64_t begin,
  * failed_status name it; the others were killed and reaped),
  * COORD_ENOMEM / COORD_EAGAIN (cannot map or fork), COORD_ECHILD (the
  * workers were reaped behind the call's back, e.g. SIGCHLD set to
- * SIG_IGN; the search's outcome is unknown, the others are killed).
+ * SIG_IGN; the search's outcome is unknown, the others are killed),
+ * COORD_EINTR (opts->poll returned nonzero: the workers still running
+ * were killed and reaped, even after a claim; stats say what was known).
  */
 COORD_EXTERN int coord_search(const coord_search_opts *opts,
                               coord_probe_fn probe, void *arg, void *result,

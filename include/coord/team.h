@@ -55,7 +55,8 @@ typedef struct coord_team coord_team;
  * coord_team_create: fork opts->workers workers that will run `probe`.
  * The options are coord_search's (search.h), and their zero values mean
  * the same, with these differences: begin, end and timeout_ms are ignored
- * (each search gives its range and timeout), per_worker must be NULL, and
+ * (each search gives its range and timeout), per_worker and poll must be
+ * NULL, and
  * COORD_CHECK_NEVER is not accepted (a persistent worker must see the flag
  * to leave a search). Every worker is forked even when a later search has
  * fewer indexes than workers (those find nothing to do).
@@ -64,7 +65,7 @@ typedef struct coord_team coord_team;
  * coord_team_destroy.
  * Returns 0, COORD_EINVAL (NULL out, opts or probe, workers 0 or too many,
  * check_every 0 or NEVER, bad budget, claim mode or partition, per_worker
- * not NULL, result_size above COORD_SEARCH_MAX_RESULT), COORD_ENOMEM,
+ * or poll not NULL, result_size above COORD_SEARCH_MAX_RESULT), COORD_ENOMEM,
  * COORD_EAGAIN (fork failed; nothing is left behind).
  */
 COORD_EXTERN int coord_team_create(coord_team **out,

@@ -13,13 +13,16 @@ Objects made with name="..." can be opened by unrelated processes
 (coord.Queue.open(name)) and pickle by name, so spawn and forkserver
 children can use them. Errors are coord.Error subclasses named after the
 COORD_E* code (coord.ETIMEDOUT, ...), which also derive from the standard
-exception Python users expect (TimeoutError, ValueError, ...).
+exception Python users expect (TimeoutError, ValueError, ...). A peer that
+died is coord.EPEERDIED; its subclasses say which: coord.ManagerLost (the
+manager's server, also a ConnectionError) and coord.WorkerDied (a pool
+worker running the task; no ConnectionError).
 """
 
 from . import _coord
-from ._coord import Error, Flag, Lock, PILL, Queue, errors, gc, strerror
+from ._coord import Error, Flag, Lock, ManagerLost, PILL, Queue, errors, gc, strerror
 
-__all__ = ["Error", "Flag", "Lock", "PILL", "Queue", "Value", "RawValue",
+__all__ = ["Error", "Flag", "Lock", "ManagerLost", "PILL", "Queue", "Value", "RawValue",
            "Array", "RawArray", "errors", "gc", "strerror"]
 
 # coord.ETIMEDOUT, coord.ECLOSED, ...: one class per COORD_E* code.

@@ -18,7 +18,9 @@ class WorkerDied(_coord.EPEERDIED):
     """The worker running a task died (signal, os._exit, crash) and the
     task was not retried (or ran out of retries). .index is the task's
     index (its position in map's iterable, or submit's task id), .cause
-    says how ("signal 9 (Killed)", "exit 3"), .attempts how often it ran."""
+    says how ("signal 9 (Killed)", "exit 3"), .attempts how often it ran.
+    A coord.EPEERDIED, but no ConnectionError (coord.ManagerLost is that
+    EPEERDIED): a worker that died is not a lost connection."""
 
     def __init__(self, index, cause, attempts=1, wait_status=0):
         super().__init__("task %s: its worker died (%s)" % (index, cause))

@@ -61,8 +61,11 @@ def search(probe, start, stop, *, workers=None, check_every="auto", early_exit=T
     coord.ETIMEDOUT (a TimeoutError).
 
     The probe runs in forked children: what it changes in their memory is
-    lost; only the winner's return value comes back. The calling process
-    keeps the GIL while it waits (its other threads pause).
+    lost; only the winner's return value comes back. The calling thread
+    holds the GIL while it forks the workers and lets it go while it waits
+    for them (its other threads run), taking it back every 10 ms to run
+    signal handlers: KeyboardInterrupt (Ctrl-C), or any exception a
+    handler raises, kills and reaps the workers and is raised here.
     """
     if workers is None:
         workers = usable_cpus()

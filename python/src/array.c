@@ -167,17 +167,10 @@ static PyObject *array_open(PyObject *cls, PyObject *args, PyObject *kw)
     int r = coord_array_open(&a, cname);
     if (r < 0)
         return pc_raise(r, "Array.open");
-    char tc = pc_scalar_default_tc(coord_array_type(a));
-    if (code != Py_None) {
-        coord_type want;
-        if (pc_scalar_typecode(code, &want, &tc) < 0 ||
-            want != coord_array_type(a)) {
-            if (!PyErr_Occurred())
-                PyErr_Format(PyExc_TypeError, "named array %R holds %s, not typecode %R",
-                             name, coord_type_name(coord_array_type(a)), code);
-            coord_array_destroy(a);
-            return NULL;
-        }
+    char tc;
+    if (pc_scalar_open_tc(name, code, coord_array_type(a), "array", &tc) < 0) {
+        coord_array_destroy(a);
+        return NULL;
     }
     return array_wrap((PyTypeObject *)cls, a, tc, locked, name);
 }

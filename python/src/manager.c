@@ -17,6 +17,20 @@
 static const char pc_pickle_magic[] = "\0coord-pickle\0";
 #define PC_MAGIC_LEN (sizeof pc_pickle_magic - 1)
 
+/* coord.ManagerLost: COORD_EPEERDIED from the manager (the server died or
+ * closed the connection). It is a coord.EPEERDIED, as before, and a
+ * ConnectionError, as a lost multiprocessing manager is; a pool's
+ * WorkerDied, the other EPEERDIED, is no connection error. */
+static PyObject *pc_manager_lost;
+
+/* pc_raise for the manager's calls: ManagerLost for COORD_EPEERDIED. */
+static PyObject *mgr_raise(int r, const char *what)
+{
+    if (r == COORD_EPEERDIED)
+        return pc_raise_as(pc_manager_lost, r, what);
+    return pc_raise(r, what);
+}
+
 /* ---- the server -------------------------------------------------------- */
 
 typedef struct {
@@ -37,7 +51,7 @@ static PyObject *mserver_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     if (r < 0) {
         self->m = NULL;
         Py_DECREF(self);
-        return pc_raise(r, "Manager");
+        return mgr_raise(r, "Manager");
     }
     return (PyObject *)self;
 }
@@ -62,7 +76,7 @@ static PyObject *mserver_stop(pc_mserver *self, PyObject *noargs)
     /* COORD_ECHILD: a fork of the starter let go of its copy only; the
      * server keeps running for the process that started it. */
     if (r < 0 && r != COORD_EPEERDIED && r != COORD_ETIMEDOUT && r != COORD_ECHILD)
-        return pc_raise(r, "Manager.shutdown");
+        return mgr_raise(r, "Manager.shutdown");
     Py_RETURN_NONE;
 }
 
@@ -203,7 +217,7 @@ static PyObject *mclient_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     if (r < 0) {
         self->c = NULL;
         Py_DECREF(self);
-        return pc_raise(r, "Manager: connect");
+        return mgr_raise(r, "Manager: connect");
     }
     return (PyObject *)self;
 }
@@ -234,7 +248,7 @@ static PyObject *mc_get(pc_mclient *self, PyObject *args)
         return NULL;
     }
     if (r < 0)
-        return pc_raise(r, "Manager get");
+        return mgr_raise(r, "Manager get");
     return mval_to_py(&v);
 }
 
@@ -249,7 +263,7 @@ static PyObject *mc_set(pc_mclient *self, PyObject *args)
     MCALL(r, coord_mclient_set(self->c, d, k, &v, PC_MGR_TIMEOUT_MS));
     Py_XDECREF(keep);
     if (r < 0)
-        return pc_raise(r, "Manager set");
+        return mgr_raise(r, "Manager set");
     Py_RETURN_NONE;
 }
 
@@ -265,7 +279,7 @@ static PyObject *mc_delete(pc_mclient *self, PyObject *args)
         return NULL;
     }
     if (r < 0)
-        return pc_raise(r, "Manager delete");
+        return mgr_raise(r, "Manager delete");
     Py_RETURN_NONE;
 }
 
@@ -279,7 +293,7 @@ static PyObject *mc_incr(pc_mclient *self, PyObject *args)
         return NULL;
     MCALL(r, coord_mclient_incr(self->c, d, k, delta, &out, PC_MGR_TIMEOUT_MS));
     if (r < 0)
-        return pc_raise(r, "Manager incr");
+        return mgr_raise(r, "Manager incr");
     return PyLong_FromLongLong(out);
 }
 
@@ -299,7 +313,7 @@ static PyObject *mc_cas(pc_mclient *self, PyObject *args)
     Py_XDECREF(ke);
     Py_XDECREF(kn);
     if (r < 0)
-        return pc_raise(r, "Manager cas");
+        return mgr_raise(r, "Manager cas");
     return PyBool_FromLong(r);
 }
 
@@ -314,7 +328,7 @@ static PyObject *mc_count(pc_mclient *self, PyObject *args, int list)
     else
         MCALL(r, coord_mclient_dict_len(self->c, d, PC_MGR_TIMEOUT_MS));
     if (r < 0)
-        return pc_raise(r, "Manager len");
+        return mgr_raise(r, "Manager len");
     return PyLong_FromLong(r);
 }
 
@@ -337,7 +351,7 @@ static PyObject *mc_keys(pc_mclient *self, PyObject *args)
         return NULL;
     MCALL(r, coord_mclient_dict_keys(self->c, d, &keys, PC_MGR_TIMEOUT_MS));
     if (r < 0)
-        return pc_raise(r, "Manager keys");
+        return mgr_raise(r, "Manager keys");
     PyObject *list = PyList_New(r);
     for (int k = 0; list && k < r; k++) {
         PyObject *o = mval_to_py(&keys[k]);
@@ -361,7 +375,7 @@ static PyObject *mc_append(pc_mclient *self, PyObject *args)
     MCALL(r, coord_mclient_list_append(self->c, l, &v, PC_MGR_TIMEOUT_MS));
     Py_XDECREF(keep);
     if (r < 0)
-        return pc_raise(r, "Manager append");
+        return mgr_raise(r, "Manager append");
     return PyLong_FromLong(r);
 }
 
@@ -383,7 +397,7 @@ static PyObject *mc_list_item(pc_mclient *self, PyObject *args, int pop)
         return NULL;
     }
     if (r < 0)
-        return pc_raise(r, "Manager list");
+        return mgr_raise(r, "Manager list");
     return mval_to_py(&v);
 }
 
@@ -437,7 +451,7 @@ static PyObject *mc_batch(pc_mclient *self, PyObject *ops)
     int r;
     MCALL(r, coord_mclient_batch(self->c, reqs, (size_t)n, PC_MGR_TIMEOUT_MS));
     if (r < 0) {
-        pc_raise(r, "Manager batch");
+        mgr_raise(r, "Manager batch");
         goto done;
     }
     out = PyList_New(n);
@@ -495,6 +509,20 @@ static PyTypeObject pc_mclient_type = {
 int pc_manager_add(PyObject *m)
 {
     if (PyType_Ready(&pc_mserver_type) < 0 || PyType_Ready(&pc_mclient_type) < 0)
+        return -1;
+    PyObject *bases = PyTuple_Pack(2, pc_error_class(COORD_EPEERDIED),
+                                   PyExc_ConnectionError);
+    if (!bases)
+        return -1;
+    pc_manager_lost = PyErr_NewExceptionWithDoc(
+        "coord.ManagerLost",
+        "The manager was lost: its server died or closed the connection "
+        "(COORD_EPEERDIED). Both a coord.EPEERDIED and a ConnectionError; "
+        "the next call on that connection raises coord.ENOTCONN.",
+        bases, NULL);
+    Py_DECREF(bases);
+    if (!pc_manager_lost ||
+        PyModule_AddObjectRef(m, "ManagerLost", pc_manager_lost) < 0)
         return -1;
     if (PyModule_AddObjectRef(m, "_MServer", (PyObject *)&pc_mserver_type) < 0 ||
         PyModule_AddObjectRef(m, "_MClient", (PyObject *)&pc_mclient_type) < 0)

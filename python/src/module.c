@@ -67,7 +67,11 @@ PyObject *pc_error_class(int code)
 
 PyObject *pc_raise(int code, const char *what)
 {
-    PyObject *cls = pc_error_class(code);
+    return pc_raise_as(pc_error_class(code), code, what);
+}
+
+PyObject *pc_raise_as(PyObject *cls, int code, const char *what)
+{
     PyObject *msg = what ? PyUnicode_FromFormat("%s: %s (%s)", what,
                                                 coord_strerror(code),
                                                 coord_err_name(code))

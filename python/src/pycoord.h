@@ -26,6 +26,10 @@ extern PyObject *pc_dumps, *pc_loads;            /* pickle.dumps, pickle.loads *
  */
 PyObject *pc_raise(int code, const char *what);
 
+/* pc_raise_as: pc_raise with the class given (a subclass of code's class,
+ * such as coord.ManagerLost for COORD_EPEERDIED). */
+PyObject *pc_raise_as(PyObject *cls, int code, const char *what);
+
 /* pc_error_class: the exception class for `code` (borrowed). */
 PyObject *pc_error_class(int code);
 
@@ -82,7 +86,15 @@ int pc_flag_add(PyObject *m);
 int pc_scalar_typecode(PyObject *code, coord_type *type, char *tc);
 PyObject *pc_scalar_to_py(coord_type type, char tc, coord_scalar s);
 int pc_scalar_from_py(coord_type type, char tc, PyObject *o, coord_scalar *s);
-char pc_scalar_default_tc(coord_type type);
+/*
+ * pc_scalar_open_tc: the typecode (*tc) of a named object of `kind`
+ * ("value", "array") whose segment holds `held`, opened with typecode
+ * `code` (None: the creator's, 'q'/'Q' for 'l'/'L'). 0, or -1 with
+ * TypeError when `code` asks for another type (u8 and char read each
+ * other: bytes as 'c', ints as 'B'), or the error of a bad typecode.
+ */
+int pc_scalar_open_tc(PyObject *name, PyObject *code, coord_type held,
+                      const char *kind, char *tc);
 coord_scalar pc_scalar_add(coord_type type, coord_scalar a, coord_scalar b);
 int pc_scalar_equal(coord_type type, coord_scalar a, coord_scalar b);
 int pc_lock_add(PyObject *m);

@@ -5,7 +5,8 @@
 #include <limits.h>
 
 /* The typecodes multiprocessing and the array module use, on LP64 Linux
- * ('l'/'L' are 64-bit there). 'c' is a one-byte bytes object, '?' a bool.
+ * ('l'/'L' are 64-bit there). 'c' is a one-byte bytes object (COORD_CHAR,
+ * so that an opener reads bytes too), '?' a bool.
  * coord has no 32-bit float, so 'f' is refused rather than widened. */
 static const struct {
     char tc;
@@ -14,7 +15,7 @@ static const struct {
     {'b', COORD_I8},  {'B', COORD_U8},  {'h', COORD_I16}, {'H', COORD_U16},
     {'i', COORD_I32}, {'I', COORD_U32}, {'l', COORD_I64}, {'L', COORD_U64},
     {'q', COORD_I64}, {'Q', COORD_U64}, {'d', COORD_F64}, {'?', COORD_BOOL},
-    {'c', COORD_U8},
+    {'c', COORD_CHAR},
 };
 
 int pc_scalar_typecode(PyObject *code, coord_type *type, char *tc)
@@ -48,6 +49,7 @@ PyObject *pc_scalar_to_py(coord_type type, char tc, coord_scalar s)
     case COORD_I64:
         return PyLong_FromLongLong(s.i);
     case COORD_U8:
+    case COORD_CHAR:
         if (tc == 'c') {
             char ch = (char)s.u;
             return PyBytes_FromStringAndSize(&ch, 1);
@@ -103,8 +105,8 @@ int pc_scalar_from_py(coord_type type, char tc, PyObject *o, coord_scalar *s)
                      tc, o);
         return -1;
     }
-    if (type == COORD_U8 || type == COORD_U16 || type == COORD_U32 ||
-        type == COORD_U64) {
+    if (type == COORD_U8 || type == COORD_CHAR || type == COORD_U16 ||
+        type == COORD_U32 || type == COORD_U64) {
         unsigned long long v = PyLong_AsUnsignedLongLong(o);
         if (v == (unsigned long long)-1 && PyErr_Occurred()) {
             if (PyErr_ExceptionMatches(PyExc_OverflowError)) {
@@ -113,7 +115,7 @@ int pc_scalar_from_py(coord_type type, char tc, PyObject *o, coord_scalar *s)
             }
             return -1;
         }
-        unsigned long long max = type == COORD_U8 ? UCHAR_MAX
+        unsigned long long max = type == COORD_U8 || type == COORD_CHAR ? UCHAR_MAX
                                  : type == COORD_U16 ? USHRT_MAX
                                  : type == COORD_U32 ? UINT_MAX
                                                      : ULLONG_MAX;
@@ -136,11 +138,29 @@ int pc_scalar_from_py(coord_type type, char tc, PyObject *o, coord_scalar *s)
     return 0;
 }
 
-/* The typecode an object opened by name reports when none is given. */
-char pc_scalar_default_tc(coord_type t)
+int pc_scalar_open_tc(PyObject *name, PyObject *code, coord_type held,
+                      const char *kind, char *tc)
 {
-    static const char tcs[] = {0, 'b', 'B', 'h', 'H', 'i', 'I', 'q', 'Q', 'd', '?'};
-    return t >= COORD_I8 && t <= COORD_BOOL ? tcs[t] : 0;
+    /* The creator's typecode, but for 'l'/'L', which read as 'q'/'Q' do. */
+    static const char tcs[] = {0,   'b', 'B', 'h', 'H', 'i',
+                               'I', 'q', 'Q', 'd', '?', 'c'};
+    *tc = held >= COORD_I8 && held <= COORD_CHAR ? tcs[held] : 0;
+    if (code == Py_None)
+        return 0;
+    coord_type want;
+    if (pc_scalar_typecode(code, &want, tc) < 0)
+        return -1;
+    /* 'c' and 'B' may read each other's bytes: a u8 array a C program
+     * made reads as bytes with 'c', a 'c' one as ints with 'B'. */
+    bool bytes = (want == COORD_U8 || want == COORD_CHAR) &&
+                 (held == COORD_U8 || held == COORD_CHAR);
+    if (want != held && !bytes) {
+        const char *what = coord_type_name(held); /* NULL once broken */
+        PyErr_Format(PyExc_TypeError, "named %s %R holds %s, not typecode %R",
+                     kind, name, what ? what : "no valid type", code);
+        return -1;
+    }
+    return 0;
 }
 
 /* Sum wrapping in the type, as coord_value_add does (used while this
@@ -163,6 +183,7 @@ coord_scalar pc_scalar_add(coord_type type, coord_scalar a, coord_scalar b)
         r.i = (int64_t)((uint64_t)a.i + (uint64_t)b.i);
         break;
     case COORD_U8:
+    case COORD_CHAR:
         r.u = (uint8_t)(a.u + b.u);
         break;
     case COORD_U16:

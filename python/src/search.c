@@ -101,6 +101,29 @@ static bool probe_fn(uint64_t i, void *result, void *arg)
     return true;
 }
 
+/*
+ * coord_search's poll (opts.poll) in the parent. The parent forks the
+ * workers holding the GIL (each child's interpreter must find it held by
+ * its one thread), but once they are forked it needs the GIL only to look
+ * for signals: the first call lets it go, and each call takes it back,
+ * runs the signal handlers (Ctrl-C's KeyboardInterrupt, ...) and lets it
+ * go again, so other threads run while the search does. An exception
+ * from a handler stops the search (COORD_EINTR) and is raised.
+ */
+struct gil_poll {
+    PyThreadState *saved; /* the parent's thread state while released */
+};
+
+static int search_poll(void *arg)
+{
+    struct gil_poll *g = arg;
+    if (g->saved)
+        PyEval_RestoreThread(g->saved);
+    int stop = PyErr_CheckSignals() < 0;
+    g->saved = PyEval_SaveThread();
+    return stop;
+}
+
 static PyObject *per_worker_list(const coord_search_worker *w, uint32_t n)
 {
     PyObject *list = PyList_New(n);
@@ -196,11 +219,18 @@ static PyObject *mod_search(PyObject *self, PyObject *args, PyObject *kw)
     struct probe_ctx ctx = {probe, getpid(), 0, room, (size_t)max_result};
     coord_search_stats st;
     memset(&st, 0, sizeof st);
-    /* The GIL stays held: each forked worker inherits it and runs the
-     * Python probe with it; the parent only waits in C meanwhile. */
+    /* Each forked worker inherits the GIL held and runs the Python probe
+     * with it; the parent lets it go while it waits (search_poll). */
+    struct gil_poll gp = {NULL};
+    o.poll = search_poll;
+    o.poll_arg = &gp;
     int r = coord_search(&o, probe_fn, &ctx, hit, size, &st);
+    if (gp.saved)
+        PyEval_RestoreThread(gp.saved);
     PyObject *res = NULL;
-    if (PyErr_CheckSignals() < 0)
+    /* A handler's exception (r is COORD_EINTR), or a signal that came
+     * after the last poll. */
+    if (PyErr_Occurred() || PyErr_CheckSignals() < 0)
         goto out;
     if (r == COORD_EPEERDIED) {
         char what[160];

@@ -88,21 +88,10 @@ static PyObject *value_open(PyObject *cls, PyObject *args, PyObject *kw)
     int r = coord_value_open(&v, cname);
     if (r < 0)
         return pc_raise(r, "Value.open");
-    char tc = pc_scalar_default_tc(coord_value_type(v));
-    if (code != Py_None) {
-        coord_type want;
-        if (pc_scalar_typecode(code, &want, &tc) < 0) {
-            coord_value_destroy(v);
-            return NULL;
-        }
-        coord_type held = coord_value_type(v);
-        if (want != held) {
-            /* The message first: v is gone after the destroy. */
-            PyErr_Format(PyExc_TypeError, "named value %R holds %s, not typecode %R",
-                         name, coord_type_name(held), code);
-            coord_value_destroy(v);
-            return NULL;
-        }
+    char tc;
+    if (pc_scalar_open_tc(name, code, coord_value_type(v), "value", &tc) < 0) {
+        coord_value_destroy(v);
+        return NULL;
     }
     return value_wrap((PyTypeObject *)cls, v, tc, locked, name);
 }

@@ -4,10 +4,25 @@ children (forked and spawned) sharing them."""
 
 import multiprocessing
 import os
+import pickle
+import signal
+import time
 import unittest
 
 import coord
 from helpers import fork, join_ok
+
+
+def wait_dead(pid, timeout=60.0):
+    """Wait (bounded) until `pid`, a child not reaped yet, is a zombie: dead,
+    its files (its end of every socket) closed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open("/proc/%d/stat" % pid) as f:
+            if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                return
+        time.sleep(0.01)
+    raise AssertionError("process %d still alive after %.0f s" % (pid, timeout))
 
 
 def spawn_incr(d, lst):
@@ -129,6 +144,42 @@ class ManagerTest(unittest.TestCase):
         self.assertFalse(os.path.exists(path))
         with self.assertRaises(coord.Error):
             coord.Manager(path).dict("z")["a"]
+
+    def test_a_lost_manager_is_a_connection_error(self):
+        m = coord.Manager()
+        self.addCleanup(m.shutdown)
+        d = m.dict("lost")
+        d["a"] = 1
+        pid = m._server.pid
+        os.kill(pid, signal.SIGKILL)
+        wait_dead(pid)
+        with self.assertRaises(ConnectionError) as cm:
+            d["a"]
+        e = cm.exception
+        self.assertIs(type(e), coord.ManagerLost)
+        # What caught it before still does.
+        self.assertIsInstance(e, coord.EPEERDIED)
+        self.assertIsInstance(e, coord.Error)
+        self.assertEqual((e.code, e.name), (-4002, "COORD_EPEERDIED"))
+        self.assertIn("Manager get", str(e))
+        # The connection is gone: the next call fails too, as a
+        # ConnectionError (coord.ENOTCONN), never a hang.
+        with self.assertRaises(ConnectionError):
+            d["a"]
+        # A pool task that meets it sends it back pickled.
+        back = pickle.loads(pickle.dumps(e))
+        self.assertIs(type(back), coord.ManagerLost)
+        self.assertEqual((str(back), back.code), (str(e), e.code))
+
+    def test_peer_died_hierarchy(self):
+        self.assertTrue(issubclass(coord.ManagerLost, coord.EPEERDIED))
+        self.assertTrue(issubclass(coord.ManagerLost, ConnectionError))
+        # A pool worker that dies is a peer that died, not a lost connection.
+        self.assertTrue(issubclass(coord.WorkerDied, coord.EPEERDIED))
+        self.assertFalse(issubclass(coord.WorkerDied, ConnectionError))
+        self.assertFalse(issubclass(coord.EPEERDIED, ConnectionError))
+        self.assertFalse(issubclass(coord.ManagerLost, coord.WorkerDied))
+        self.assertIs(coord.errors[-4002], coord.EPEERDIED)
 
 
 if __name__ == "__main__":

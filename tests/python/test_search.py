@@ -4,9 +4,33 @@ claim in C; results, wasted work bounds, errors and dead workers."""
 
 import os
 import signal
+import threading
+import time
 import unittest
 
 import coord
+
+# The bound on every wait below: what a search whose parent did not heed a
+# signal (or kept the GIL) runs into, and then fails the test.
+WAIT = 20.0
+
+
+def children():
+    """This process's child processes (any thread's), zombies included."""
+    pids = []
+    for tid in os.listdir("/proc/self/task"):
+        with open("/proc/self/task/%s/children" % tid) as f:
+            pids += [int(p) for p in f.read().split()]
+    return pids
+
+
+def coord_files(pids):
+    """The /dev/shm/coord.* files whose creator is one of `pids`."""
+    return [e["name"] for e in coord.gc() if e["creator_pid"] in pids]
+
+
+class Stop(Exception):
+    """What the test's SIGUSR1 handler raises."""
 
 
 def is_prime(n):
@@ -78,6 +102,90 @@ class SearchTest(unittest.TestCase):
         with self.assertRaises(coord.EPEERDIED) as cm:
             coord.search(probe, 0, 100000, workers=2, check_every=10)
         self.assertIn("signal 9", str(cm.exception))
+
+    def test_other_threads_run_while_it_waits(self):
+        started, progressed = coord.Flag(), coord.Flag()
+
+        def probe(i):
+            started.set()
+            progressed.wait(WAIT)
+            return "progressed" if progressed.is_set() else "stalled"
+
+        def python_work():
+            if started.wait(WAIT):
+                total = 0
+                for k in range(100000):  # Python bytecode: needs the GIL
+                    total += k
+                progressed.set()
+
+        t = threading.Thread(target=python_work)
+        t.start()
+        try:
+            r = coord.search(probe, 0, 1, workers=1)
+        finally:
+            t.join(WAIT)
+        self.assertFalse(t.is_alive())
+        self.assertEqual(r.value, "progressed")
+
+    def _interrupted(self, signum, handler, exc, running, send=None):
+        """A search of two workers, each in a probe that sets `running` and
+        runs until killed (or WAIT passes); `send`(parent pid), called in a
+        worker, or else someone watching `running`, sends signal `signum`
+        (handled by `handler`) to this process. `exc` must come out of the
+        search while the probes still run, and nothing of the search may
+        be left."""
+        pids = coord.Array("q", 2)
+        finished = coord.Value("i", 0)
+        before = coord_files([os.getpid()])
+
+        def probe(i):
+            pids[i] = os.getpid()
+            running.set()
+            if i == 0 and send:
+                send(os.getppid())
+            time.sleep(WAIT)
+            finished.add(1)
+
+        old = signal.signal(signum, handler)
+        try:
+            with self.assertRaises(exc):
+                coord.search(probe, 0, 2, workers=2, partition="blocks")
+        finally:
+            signal.signal(signum, old)
+        self.assertNotEqual(list(pids), [0, 0])  # the probes did run
+        # Stopped while the probes ran: neither finished its sleep.
+        self.assertEqual(finished.value, 0)
+        self.assertEqual(children(), [])
+        for pid in pids:
+            if pid:
+                with self.assertRaises(ProcessLookupError):
+                    os.kill(pid, 0)
+        self.assertEqual(coord_files([os.getpid()] + list(pids)), before)
+
+    def test_sigint_raises_keyboardinterrupt_and_stops_the_workers(self):
+        # From a child (a worker), as a terminal's Ctrl-C reaches a parent.
+        self._interrupted(signal.SIGINT, signal.default_int_handler,
+                          KeyboardInterrupt, coord.Flag(),
+                          lambda parent: os.kill(parent, signal.SIGINT))
+
+    def test_an_exception_from_any_signal_handler_stops_it(self):
+        # From a thread of the parent, which must run meanwhile.
+        running = coord.Flag()
+
+        def timer():
+            if running.wait(WAIT):
+                os.kill(os.getpid(), signal.SIGUSR1)
+
+        def stop(signum, frame):
+            raise Stop("signal %d" % signum)
+
+        t = threading.Thread(target=timer)
+        t.start()
+        try:
+            self._interrupted(signal.SIGUSR1, stop, Stop, running)
+        finally:
+            t.join(WAIT)
+        self.assertFalse(t.is_alive())
 
     def test_bad_arguments(self):
         with self.assertRaises(ValueError):

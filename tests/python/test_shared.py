@@ -292,6 +292,48 @@ class NamedTest(NamedTestCase):
         with self.assertRaises(coord.EEXIST):
             coord.Value("i", name=name)
 
+    # A value of every typecode coord takes, and a second one to write.
+    SAMPLES = {"b": (-5, 7), "B": (200, 1), "h": (-300, 9), "H": (60000, 2),
+               "i": (-70000, 3), "I": (4000000000, 4), "l": (-2 ** 40, 5),
+               "L": (2 ** 63, 6), "q": (-2 ** 62, 8), "Q": (2 ** 64 - 1, 0),
+               "d": (2.5, -0.25), "?": (True, False), "c": (b"\xff", b"z")}
+
+    def test_every_typecode_opens_as_its_creator_made_it(self):
+        self.assertEqual(sorted(self.SAMPLES), sorted("bBhHiIlLqQd?c"))
+        for k, (tc, (x, y)) in enumerate(self.SAMPLES.items()):
+            with self.subTest(typecode=tc):
+                # What multiprocessing's creator gives is what coord's
+                # creator gives, and an opener gives the same again.
+                mp_tc = ctypes.c_bool if tc == "?" else tc  # it has no '?'
+                want = type(multiprocessing.RawValue(mp_tc, x).value)
+                v = coord.Value(tc, x, name=self.name("v%d" % k))
+                a = coord.Array(tc, [x, y], name=self.name("a%d" % k))
+                v2 = coord.Value.open(v.name)
+                a2 = coord.Array.open(a.name)
+                for got in (v.value, v2.value, a[0], a2[0], list(a2)[0]):
+                    self.assertIs(type(got), want)
+                    self.assertEqual(got, x)
+                self.assertEqual(a2[:], a[:])  # bytes for 'c', as ctypes
+                # 'l' and 'L' are 'q' and 'Q' (64-bit) for an opener.
+                opened_tc = {"l": "q", "L": "Q"}.get(tc, tc)
+                self.assertEqual((v2.typecode, a2.typecode), (opened_tc, opened_tc))
+                v2.value = y
+                a2[0] = y
+                self.assertEqual((v.value, a[0]), (y, y))
+                self.assertIs(type(v.value), want)
+
+    def test_c_and_B_read_each_others_bytes(self):
+        c = coord.Array("c", b"hi", name=self.name("c"))
+        u = coord.Array("B", [104, 105], name=self.name("u"))
+        self.assertEqual(list(coord.Array.open(c.name)), [b"h", b"i"])
+        self.assertEqual(coord.Array.open(c.name).value, b"hi")
+        self.assertEqual(coord.Array.open(c.name, "B")[:], [104, 105])
+        self.assertEqual(coord.Array.open(u.name, "c").raw, b"hi")
+        v = coord.Value("c", b"x", name=self.name("v"))
+        self.assertEqual(coord.Value.open(v.name, "B").value, 120)
+        with self.assertRaisesRegex(TypeError, "holds char, not typecode 'b'"):
+            coord.Array.open(c.name, "b")
+
     def test_pickles_by_name(self):
         f = coord.Flag(name=self.name("f"))
         v = coord.Value("c", b"q", name=self.name("v"))
