@@ -170,7 +170,9 @@ static void *q_consumer(void *arg)
 {
     struct qthread *t = arg;
     coord_queue *q = t->sh->q;
-    int64_t last[QP] = {-1, -1, -1};
+    int64_t last[QP];
+    for (int p = 0; p < QP; p++)
+        last[p] = -1;
     pthread_barrier_wait(&t->sh->go);
     struct qmsg m[8];
     size_t lens[8];
@@ -256,7 +258,7 @@ TEST(threads_queue_one_handle)
 struct fshared {
     coord_flag *f;
     pthread_barrier_t round; /* FT threads + the main thread */
-    _Atomic int winners[FROUNDS];
+    _Atomic int winners[FROUNDS]; /* claim winners, or setters: 1 each */
     /* Written plainly by the round's setter before coord_flag_set and read
      * plainly by the waiters after coord_flag_wait: the flag's release and
      * acquire are all that orders them (TSan reports a race otherwise). */
