@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# Installation: library, headers, pkg-config file, CMake package, the
+# Installation: library, headers, pkg-config files, CMake package, the
 # ldconfig step for system prefixes, man pages and bash completion
 # (cmake/docs.cmake) and the uninstall target. Included from the top-level CMakeLists.txt.
 install(TARGETS coord coord_static EXPORT coordTargets
@@ -42,6 +42,13 @@ endif()
 configure_file(coord.pc.in ${CMAKE_CURRENT_BINARY_DIR}/coord.pc @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/coord.pc
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+# coord_mpi.pc, with the MPI library only: the same prefix, coord and MPI
+# as requirements (cmake/mpi.cmake says how MPI is named).
+if(coord_have_mpi)
+  configure_file(mpi/coord_mpi.pc.in ${CMAKE_CURRENT_BINARY_DIR}/coord_mpi.pc @ONLY)
+  install(FILES ${CMAKE_CURRENT_BINARY_DIR}/coord_mpi.pc
+    DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+endif()
 
 # As root, installing into a directory the dynamic linker searches
 # (/usr/local/lib, ...) refreshes its cache, or programs would not find

@@ -92,6 +92,12 @@ int coord__mutex_init(coord__mutex *m);
  * COORD_ETIMEDOUT, COORD_EDEADLK (this thread holds it), COORD_EINVAL,
  * COORD_EPROTO (the mutex's kind word was overwritten in shared memory). */
 int coord__mutex_lock(coord__mutex *m, int timeout_ms);
+/* Lock `m`, waiting until `deadline` (ns of coord_clock_ns) at most: the
+ * timed wait under coord__mutex_lock and the queue's side locks.
+ * pthread_mutex_clocklock on CLOCK_MONOTONIC (in a COORD_TSAN build a
+ * timedlock ThreadSanitizer sees, see mutex.c). Returns what that returns:
+ * 0, EOWNERDEAD, ETIMEDOUT or another errno value. */
+int coord__mutex_lock_until(coord__mutex *m, uint64_t deadline);
 /* Returns 0, COORD_EPERM when the caller does not hold the mutex, or
  * COORD_EPROTO (kind word overwritten). */
 int coord__mutex_unlock(coord__mutex *m);

@@ -99,7 +99,7 @@ static int queue_setup(void *mem, size_t capacity, size_t max_msg, int owned,
     for (uint32_t i = 0; i < ring; i++) {
         atomic_store_explicit(&slot_at(q, i)->word, (uint64_t)i,
                               memory_order_relaxed);
-        slot_at(q, i)->info = 0;
+        atomic_store_explicit(&slot_at(q, i)->info, 0, memory_order_relaxed);
     }
     /* Release: a process that sees the magic sees the fields above. */
     atomic_thread_fence(memory_order_release);

@@ -99,7 +99,8 @@ int coord__queue_scan_held(coord_queue *q,
             break;
         if (WORD_OWNER(w) == OWNER_SKIP)
             continue;
-        long n = info_len(q, s->info);
+        long n = info_len(q, atomic_load_explicit(&s->info,
+                                                  memory_order_relaxed));
         if (n < -1)
             return coord__queue_broken(q);
         if (fn(s->data, n < 0 ? 0 : (size_t)n, n < 0, arg))

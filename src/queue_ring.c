@@ -129,9 +129,10 @@ INLINE void fill_slot(struct coord_queue *q, uint32_t p,
 {
     struct slot *s = slot_at(q, p);
     if (m->pill) {
-        s->info = PILL_BIT;
+        atomic_store_explicit(&s->info, PILL_BIT, memory_order_relaxed);
     } else {
-        s->info = (uint32_t)m->lens[i];
+        atomic_store_explicit(&s->info, (uint32_t)m->lens[i],
+                              memory_order_relaxed);
         if (m->lens[i])
             copy_msg(s->data, m->msgs[i], m->lens[i]);
     }
@@ -281,7 +282,8 @@ INLINE int take_slots(struct coord_queue *q, uint64_t hw, uint64_t w,
     struct qshm *s = q->s;
     uint32_t h = (uint32_t)hw;
     struct slot *first = slot_at(q, h);
-    long n = info_len(q, first->info);
+    long n = info_len(q, atomic_load_explicit(&first->info,
+                                              memory_order_relaxed));
     int res = 0;
     uint32_t k = 1;
     if (__builtin_expect(n < -1, 0))
@@ -307,7 +309,8 @@ INLINE int take_slots(struct coord_queue *q, uint64_t hw, uint64_t w,
             uint64_t v = atomic_load_explicit(&sl->word, memory_order_acquire);
             if (WORD_SEQ(v) != h + k + 1 || WORD_OWNER(v) == OWNER_SKIP)
                 break;
-            long m = info_len(q, sl->info);
+            long m = info_len(q, atomic_load_explicit(&sl->info,
+                                                      memory_order_relaxed));
             if (m < 0 || (size_t)m > d->cap)
                 break;
             if (m)

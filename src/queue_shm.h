@@ -153,11 +153,18 @@ struct coord_queue {
  * and its owner (high 32 bits): for position p, (p, 0) is free, (p, pid)
  * claimed by a put of process pid, (p + 1, 0 or pid) filled, (p + 1,
  * OWNER_SKIP) a skip (a put that never committed), (p + ring, 0) free for
- * the next lap. `info` is plain: written before the word's store
- * (release) and read after the matching acquire load. */
+ * the next lap. `info` is written before the word's store (release) and
+ * read after the matching acquire load, so relaxed accesses suffice; it
+ * is atomic all the same because a get reads it before it knows the
+ * message is its own (take_slots): a get that loses the message to
+ * another may read the slot while the put of the next lap rewrites it.
+ * Its copy is thrown away when its head CAS fails, but a plain read there
+ * is a data race, and the compiler could load the length twice, once for
+ * the bound check and once for the copy (found by TSan, tests/
+ * test-threads.c). A relaxed load is one plain move. */
 struct slot {
     _Atomic uint64_t word;
-    uint32_t info; /* length, | PILL_BIT for a pill */
+    _Atomic uint32_t info; /* length, | PILL_BIT for a pill */
     uint32_t pad;
     unsigned char data[];
 };

@@ -2,7 +2,6 @@
 /* queue_wait.c: how a queue side waits: its side locks, the spin, the sliced futex sleep and the wake-up. */
 #include <errno.h>
 #include <limits.h>
-#include <time.h>
 
 #include "queue_shm.h"
 #include "wait.h"
@@ -62,10 +61,7 @@ static int side_lock_wait(struct coord_queue *q, coord__mutex *m,
             if (timeout_ms <= 0) {
                 r = pthread_mutex_lock(&m->m);
             } else {
-                uint64_t dl = deadline_of(timeout_ms, d);
-                struct timespec ts = {(time_t)(dl / 1000000000ull),
-                                      (long)(dl % 1000000000ull)};
-                r = pthread_mutex_clocklock(&m->m, CLOCK_MONOTONIC, &ts);
+                r = coord__mutex_lock_until(m, deadline_of(timeout_ms, d));
             }
         }
     }

@@ -8,8 +8,11 @@
 # throw-away CMake project with find_package(coord 0.2) + coord::coord;
 # find_package(coord 0.1) and (coord 0.3) must reject 0.2; the installed
 # tools run with an empty environment; ldconfig runs only for a library
-# directory the dynamic linker searches. Usage: install-test.sh SRC BUILD.
-# Env: CC, EXTRA_CFLAGS (the build's sanitizer flags). Exit 77 = skipped.
+# directory the dynamic linker searches; with the MPI backend, coord_mpi.pc,
+# mpicc and coord::coord_mpi build a program that runs (part 6). Usage:
+# install-test.sh SRC BUILD. Env: CC, EXTRA_CFLAGS (the build's sanitizer
+# flags), COORD_HAVE_MPI (ON when the build has the MPI backend). Exit 77 =
+# skipped.
 src=$1
 build=$2
 . "$src/tests/install-lib.sh"
@@ -93,16 +96,31 @@ fi
 grep 'found coord' "$scratch/proj.log"
 expect_hello "$("$scratch/proj/build/hello" | cat)"
 
-# 6. The MPI search, when the build has it: libcoord_mpi.so finds the
-# libcoord.so beside it ($ORIGIN), so a program that calls only coord_mpi_*
-# runs with its own rpath even when the linker dropped -lcoord (as-needed);
-# and find_package(coord) gives coord::coord_mpi.
-if [ -e "$scratch/b/lib/libcoord_mpi.so" ] || ls "$scratch"/b/lib*/libcoord_mpi.so >/dev/null 2>&1; then
-  mlib=$(dirname "$(find "$scratch/b" -name libcoord_mpi.so | head -n1)")
-  readelf -d "$mlib/libcoord_mpi.so" | grep -q 'R.*PATH.*\$ORIGIN' ||
+# 6. The MPI search, when the build has it (COORD_HAVE_MPI, from CMake):
+# coord_mpi.pc is installed, and a program built with plain pkg-config
+# (`pkg-config --cflags --libs coord_mpi`: coord and the MPI come with it)
+# runs from the moved tree; libcoord_mpi.so finds the libcoord.so beside
+# it ($ORIGIN), so a program that calls only coord_mpi_* runs with its own
+# rpath even when the linker dropped -lcoord (as-needed); and
+# find_package(coord) gives coord::coord_mpi. Without MPI, no coord_mpi.pc.
+# run_mpi EXE HOW: run an MPI search program as a singleton.
+run_mpi() {
+  # (ASan would report Open MPI's own leaks, as in tests/test-mpi.c.)
+  local out
+  out=$(ASAN_OPTIONS=detect_leaks=0 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
+    timeout 60 "$1" 2>&1) || true
+  [ "$out" = "mpi search 1 77" ] ||
+    { echo "FAIL: the installed MPI search built with $2, run as a singleton, printed: $out"; exit 1; }
+}
+mpc=$(find "$scratch/b" -name coord_mpi.pc | head -n1)
+if [ "${COORD_HAVE_MPI:-OFF}" = ON ]; then
+  [ -n "$mpc" ] || { echo "FAIL: coord_mpi.pc was not installed"; exit 1; }
+  mso=$(find "$scratch/b" -name libcoord_mpi.so | head -n1)
+  [ -n "$mso" ] || { echo "FAIL: libcoord_mpi.so was not installed"; exit 1; }
+  mlib=$(dirname "$mso")
+  readelf -d "$mso" | grep -q 'R.*PATH.*\$ORIGIN' ||
     { echo "FAIL: libcoord_mpi.so has no \$ORIGIN run path"; exit 1; }
-  if command -v mpicc >/dev/null; then
-    cat >"$scratch/m.c" <<'MPIC'
+  cat >"$scratch/m.c" <<'MPIC'
 #include <coord/mpi.h>
 #include <stdio.h>
 static bool probe(uint64_t i, void *res, void *arg)
@@ -126,15 +144,19 @@ int main(int argc, char **argv)
     return rc == 1 && r == 77 ? 0 : 1;
 }
 MPIC
+  mflags=$(PKG_CONFIG_PATH=$(dirname "$mpc") pkg-config --cflags --libs coord_mpi) ||
+    { echo "FAIL: pkg-config --cflags --libs coord_mpi"; exit 1; }
+  echo "pkg-config coord_mpi: $mflags"
+  # shellcheck disable=SC2086
+  "$cc" -std=c11 -Wall -Wextra -Werror ${EXTRA_CFLAGS:-} "$scratch/m.c" -o "$scratch/m-pc" $mflags ||
+    { echo "FAIL: an MPI program could not be built with pkg-config coord_mpi"; exit 1; }
+  run_mpi "$scratch/m-pc" "pkg-config coord_mpi"
+  if command -v mpicc >/dev/null; then
     # shellcheck disable=SC2086
     mpicc -std=c11 ${EXTRA_CFLAGS:-} -Wl,--as-needed -I"$scratch/b/include" "$scratch/m.c" \
       -o "$scratch/m" -L"$mlib" -Wl,-rpath,"$mlib" -lcoord_mpi -lcoord ||
       { echo "FAIL: an MPI program could not be built against the install"; exit 1; }
-    # (ASan would report Open MPI's own leaks, as in tests/test-mpi.c.)
-    out=$(ASAN_OPTIONS=detect_leaks=0 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
-      timeout 60 "$scratch/m" 2>&1) || true
-    [ "$out" = "mpi search 1 77" ] ||
-      { echo "FAIL: the installed MPI search, run as a singleton, printed: $out"; exit 1; }
+    run_mpi "$scratch/m" "mpicc"
     mkdir -p "$scratch/mproj"
     cp "$scratch/m.c" "$scratch/mproj/"
     cat >"$scratch/mproj/CMakeLists.txt" <<'PROJ'
@@ -153,10 +175,13 @@ PROJ
        ! cmake --build "$scratch/mproj/build" >>"$scratch/mproj.log" 2>&1; then
       cat "$scratch/mproj.log"; echo "FAIL: the find_package(coord) + coord::coord_mpi project"; exit 1
     fi
-    echo "mpi: \$ORIGIN run path, a singleton run, coord::coord_mpi"
+    echo "mpi: coord_mpi.pc, \$ORIGIN run path, mpicc, coord::coord_mpi"
   else
-    echo "note: no mpicc, so the installed MPI library was checked only for its run path"
+    echo "note: no mpicc, so the MPI library was checked through pkg-config coord_mpi only"
   fi
+else
+  [ -z "$mpc" ] || { echo "FAIL: coord_mpi.pc installed by a build without the MPI backend"; exit 1; }
+  echo "skip (MPI part): this build has no MPI backend (COORD_MPI=OFF, or CMake found no MPI)"
 fi
 
 # 5. A system library directory, as root: ldconfig refreshes the cache.

@@ -16,7 +16,7 @@ function(coord_script_test name script)
 endfunction()
 
 coord_script_test(install.pkg_config install-test.sh
-  CC=${CMAKE_C_COMPILER} "EXTRA_CFLAGS=${coord_san_cflags}")
+  CC=${CMAKE_C_COMPILER} "EXTRA_CFLAGS=${coord_san_cflags}" COORD_HAVE_MPI=${coord_have_mpi})
 coord_script_test(install.python_data install-python-test.sh)
 coord_script_test(install.uninstall install-uninstall-test.sh)
 coord_script_test(install.man install-man-test.sh)
