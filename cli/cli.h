@@ -50,10 +50,28 @@ void cli_printable(char *s);
 /* Create (or truncate) `path` for writing, mode 0644, close-on-exec: a
  * regular file only. The open does not block (a FIFO planted at the path
  * fails with ENXIO instead of waiting for a reader), and a path that is not
- * a regular file (a directory, a device) is refused. Returns the fd (in
- * blocking mode), or -errno (-EINVAL: not a regular file) with a one-line
- * reason in why[cap]. */
+ * a regular file (a directory, a device) is refused. A symlink at the last
+ * component is followed only when the caller or root owns it (at most
+ * CLI_OUTPUT_LINKS of them in a row): one that another user owns may have
+ * been planted (in /tmp, say) to make us write into their victim's file,
+ * and is refused without touching its target. Returns the fd (in blocking
+ * mode), or -errno with a one-line reason in why[cap]: -EPERM for a refused
+ * symlink or a file the file system will not let us write (immutable):
+ * callers exit 2, the path must change, as for a bad argument; -EINVAL for
+ * a file that is not regular. */
+#define CLI_OUTPUT_LINKS 8
 int cli_create_file(const char *path, char *why, size_t cap);
+
+/* cli_create_file's file as a stdio stream ("w"; fclose it). NULL with
+ * cli_create_file's -errno in *err and the reason in why[cap]. */
+FILE *cli_create_stream(const char *path, int *err, char *why, size_t cap);
+
+/* False, with a one-line reason in why[cap], when the last component of
+ * `path` is a symlink that cli_create_file would refuse (owned by neither
+ * the caller nor root); true otherwise (also when `path` does not exist).
+ * For a check when the option is read, before the work that ends in the
+ * write; cli_create_file checks again when it opens. */
+bool cli_output_link_ok(const char *path, char *why, size_t cap);
 
 /* Median and a percentile (0..100) of `n` values; sorts `v` in place. */
 double cli_percentile(double *v, size_t n, double pct);

@@ -215,9 +215,15 @@ int cmd_fraud(int argc, char **argv)
         case F_STRICT:
             strict = true;
             break;
-        case F_WRITE_CSV:
+        case F_WRITE_CSV: {
+            char why[512];
             write_csv = p.v.text;
+            if (!cli_output_link_ok(write_csv, why, sizeof why)) {
+                cli_error(CMD, "--write-csv: %s", why);
+                return CLI_USAGE;
+            }
             break;
+        }
         case F_JSON:
             json = true;
             break;
@@ -311,18 +317,12 @@ int cmd_fraud(int argc, char **argv)
     }
     if (write_csv) {
         char why[512];
-        int rc = cli_create_file(write_csv, why, sizeof why);
-        if (rc >= 0) {
-            FILE *f = fdopen(rc, "w");
-            if (!f) {
-                int e = errno;
-                close(rc);
-                rc = -e;
-            } else {
-                rc = fraud_csv_write(f, t, n);
-                if (fclose(f) != 0 && rc == 0)
-                    rc = -errno;
-            }
+        int rc;
+        FILE *f = cli_create_stream(write_csv, &rc, why, sizeof why);
+        if (f) {
+            rc = fraud_csv_write(f, t, n);
+            if (fclose(f) != 0 && rc == 0)
+                rc = -errno;
             if (rc)
                 snprintf(why, sizeof why, "cannot write %s: %s", write_csv,
                          strerror(-rc));
@@ -330,7 +330,10 @@ int cmd_fraud(int argc, char **argv)
         if (rc < 0) {
             cli_error(CMD, "%s", why);
             free(t);
-            return CLI_RUNTIME;
+            /* A symlink another user planted there (after the check when
+             * the option was read): the path must change, as for a bad
+             * argument. */
+            return rc == -EPERM ? CLI_USAGE : CLI_RUNTIME;
         }
     }
     uint32_t na, nm;

@@ -8,9 +8,29 @@
 
 struct gc_ctx {
     bool json;
-    int rows;
+    int rows, removed;
     struct jw w;
 };
+
+/* What the table adds after a state for what --remove did. */
+static const char *outcome_note(coord_gc_outcome o)
+{
+    switch (o) {
+    case COORD_GC_NOT_TRIED:
+        return "";
+    case COORD_GC_REMOVED:
+        return " (removed)";
+    case COORD_GC_RECREATED:
+        return " (kept: re-created since judged)";
+    case COORD_GC_GONE:
+        return " (gone before removal)";
+    case COORD_GC_STRANDED:
+        return " (kept as /dev/shm/.coord-gc-*: name re-created twice)";
+    case COORD_GC_FAILED:
+        return " (kept: removal failed)";
+    }
+    return "";
+}
 
 static int print_entry(const coord_gc_entry *e, void *arg)
 {
@@ -24,6 +44,7 @@ static int print_entry(const coord_gc_entry *e, void *arg)
         jw_kuint(w, "size", e->size);
         jw_kstr(w, "state", coord_gc_state_name(e->state));
         jw_kbool(w, "removed", e->removed);
+        jw_kstr(w, "outcome", coord_gc_outcome_name(e->outcome));
         jw_object_end(w);
     } else {
         /* Any bytes can name a file: control characters (a newline forged
@@ -33,9 +54,10 @@ static int print_entry(const coord_gc_entry *e, void *arg)
         cli_printable(name);
         printf("%-40s %-7s %8d %10llu  %s%s\n", name, e->kind,
                e->creator_pid, (unsigned long long)e->size,
-               coord_gc_state_name(e->state), e->removed ? " (removed)" : "");
+               coord_gc_state_name(e->state), outcome_note(e->outcome));
     }
     c->rows++;
+    c->removed += e->removed;
     return 0;
 }
 
@@ -47,9 +69,11 @@ static const struct opt gc_opts[] = {
     [GC_PREFIX] = {.name = "prefix", .kind = OPT_STRING, .arg = "P",
                    .help = "only the names that start with P"},
     [GC_GRACE] = {.name = "grace", .kind = OPT_UINT, .arg = "MS",
-                  .min = 1, .max = INT32_MAX, .def = "10000",
+                  .min = COORD_GC_GRACE_MIN_MS, .max = INT32_MAX,
+                  .def = "10000",
                   .help = "age after which a file without a header is "
-                          "abandoned"},
+                          "abandoned (at least 5000: a creator preempted "
+                          "before its header keeps its file)"},
     [GC_JSON] = {.name = "json", .kind = OPT_FLAG,
                  .help = "one JSON object on stdout"},
 };
@@ -67,9 +91,14 @@ const struct opt_cmd cmd_gc_opts = {
         "  busy        being created (kept)\n"
         "  unknown     creator's fate cannot be proven: another pid "
         "namespace,\n"
-        "              no /proc, another ABI (kept)\n"
+        "              no /proc, another ABI, no header and a last change "
+        "in the\n"
+        "              future (kept)\n"
         "  other-user  another user's file (kept, even by root)\n"
-        "  foreign     named coord.* but not a coord segment (kept)",
+        "  foreign     named coord.* but not a coord segment (kept)\n"
+        "With --remove, a name that holds another file by the time of the "
+        "removal\n"
+        "(created anew since it was judged) is kept and shown so.",
     .opts = gc_opts,
     .nopts = GC_NOPTS,
 };
@@ -121,11 +150,13 @@ int cmd_gc(int argc, char **argv)
         jw_array_end(&c.w);
         jw_kint(&c.w, "removable", r);
         jw_kbool(&c.w, "removed", o.remove);
+        jw_kint(&c.w, "removed_files", c.removed);
         jw_object_end(&c.w);
         jw_finish(&c.w);
-    } else
-        printf("%d file(s), %d removable%s\n", c.rows, r,
-               o.remove ? " (dead and abandoned ones removed)"
-                        : " (use --remove to delete)");
+    } else if (o.remove)
+        printf("%d file(s), %d removable, %d removed\n", c.rows, r, c.removed);
+    else
+        printf("%d file(s), %d removable (use --remove to delete)\n", c.rows,
+               r);
     return CLI_OK;
 }

@@ -129,6 +129,9 @@ static void command_line(const struct report *r, char *buf, size_t cap)
              r->timeout_s);
 }
 
+/* The report's documents, written in this order into --out. */
+static const char *const report_docs[] = {"report.md", "index.html"};
+
 int cmd_report(int argc, char **argv)
 {
     struct report r = {.out = "report", .python = true};
@@ -228,6 +231,17 @@ int cmd_report(int argc, char **argv)
             return CLI_USAGE;
         }
     }
+    /* The two documents are written last, after every experiment: a
+     * symlink of another user's at their names is refused now, not after
+     * the run (cli_create_file refuses it again when they are written). */
+    for (size_t i = 0; i < 2; i++) {
+        char why[4400];
+        snprintf(dir, sizeof dir, "%s/%s", r.out, report_docs[i]);
+        if (!cli_output_link_ok(dir, why, sizeof why)) {
+            cli_error(CMD, "%s", why);
+            return CLI_USAGE;
+        }
+    }
     /* One report at a time per directory: two wrote each other's data/
      * files (one read the other's half-written JSON, or listed a file the
      * other had renamed). Held until this process exits. */
@@ -319,20 +333,25 @@ int cmd_report(int argc, char **argv)
         rdoc_row(d, ft, cells);
     }
 
-    char path[4200];
+    /* Opened as every output file is: a symlink another user planted at
+     * their names is refused, not written through. */
+    char path[4200], why[4400];
     int werr = 0;
-    snprintf(path, sizeof path, "%s/report.md", r.out);
-    FILE *f = fopen(path, "w");
-    if (!f || rdoc_write_md(d, f) != 0)
-        werr = errno ? errno : EIO;
-    if (f && fclose(f) != 0)
-        werr = errno;
-    snprintf(path, sizeof path, "%s/index.html", r.out);
-    f = werr ? NULL : fopen(path, "w");
-    if (!werr && (!f || rdoc_write_html(d, f, "coord report") != 0))
-        werr = errno ? errno : EIO;
-    if (f && fclose(f) != 0)
-        werr = errno;
+    for (int i = 0; i < 2 && !werr; i++) {
+        snprintf(path, sizeof path, "%s/%s", r.out, report_docs[i]);
+        int wrc;
+        FILE *f = cli_create_stream(path, &wrc, why, sizeof why);
+        if (f) {
+            wrc = i ? rdoc_write_html(d, f, "coord report")
+                    : rdoc_write_md(d, f);
+            if (fclose(f) != 0 && wrc == 0)
+                wrc = -errno;
+            if (wrc)
+                snprintf(why, sizeof why, "cannot write %s: %s", path,
+                         strerror(-wrc));
+        }
+        werr = -wrc;
+    }
     rdoc_free(d);
     /* The earlier report's files go only once this one is written. */
     if (werr) {
@@ -348,12 +367,12 @@ int cmd_report(int argc, char **argv)
                         "that this one does not have\n",
                 r.n_removed, r.n_removed == 1 ? "" : "s");
     if (werr > 0)
-        cli_error(CMD, "cannot write the report in %s: %s", r.out,
-                  strerror(werr));
+        cli_error(CMD, "%s", why);
     if (werr) {
         for (size_t i = 0; i < REPORT_N_EXPS; i++)
             json_free(report_exps[i].j);
-        return CLI_RUNTIME;
+        /* A symlink planted since the check at the start: the path. */
+        return werr == EPERM ? CLI_USAGE : CLI_RUNTIME;
     }
     if (r.json) {
         struct jw w;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* gnuplot.c: a command's --plot: terminal and output put in front of its script, drawn by gnuplot through the launcher. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,11 @@ bool gnuplot_path_ok(const char *cmd, const char *file)
             cli_error(cmd, "--plot: the file name has a control character");
             return false;
         }
+    char why[PATH_MAX + 128];
+    if (!cli_output_link_ok(file, why, sizeof why)) {
+        cli_error(cmd, "--plot: %s", why);
+        return false;
+    }
     struct stat st;
     if (stat(file, &st) == 0) {
         if (!S_ISREG(st.st_mode)) {

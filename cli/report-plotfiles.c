@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli.h"
 #include "report.h"
 #include "launch.h"
 
@@ -81,11 +82,8 @@ static void put_point(FILE *f, const struct rplot_series *s, size_t i,
     put_num(f, has ? s->yhi[i] : s->y[i]);
 }
 
-static int write_data(const struct rplot *p, const char *path)
+static int write_data(const struct rplot *p, FILE *f)
 {
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return -errno;
     bool spread = has_spread(p);
     fprintf(f, "# %s\n", p->title);
     if (p->bars) {
@@ -162,11 +160,8 @@ static void write_plot_cmd(FILE *f, const struct rplot *p, const char *dat,
     fputc('\n', f);
 }
 
-static int write_script(const struct rplot *p, const char *path)
+static int write_script(const struct rplot *p, FILE *f)
 {
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return -errno;
     bool spread = has_spread(p);
     char dat[80], png[80];
     snprintf(dat, sizeof dat, "%s.dat", p->name);
@@ -218,11 +213,8 @@ static bool non_empty(const char *path)
     return stat(path, &st) == 0 && st.st_size > 0;
 }
 
-static int write_svg(const struct rplot *p, const char *path)
+static int write_svg(const struct rplot *p, FILE *f)
 {
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return -errno;
     fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
     int rc = rplot_svg(p, f);
     int crc = close_written(f);
@@ -245,11 +237,17 @@ int rplot_draw(const struct rplot *p, const char *dir, bool *png, char *why,
         return rc;
     }
     static const char *const ext[] = {"svg", "dat", "gp"};
-    int (*const writer[])(const struct rplot *, const char *) = {
+    int (*const writer[])(const struct rplot *, FILE *) = {
         write_svg, write_data, write_script};
     for (int i = 0; i < 3; i++) {
         snprintf(path, sizeof path, "%s/%s.%s", pdir, p->name, ext[i]);
-        int rc = writer[i](p, path);
+        /* Opened as every output file is (a symlink another user planted
+         * in the directory is refused, not written through). */
+        int rc;
+        FILE *f = cli_create_stream(path, &rc, why, cap);
+        if (!f)
+            return rc;
+        rc = writer[i](p, f);
         if (rc != 0) {
             snprintf(why, cap, "cannot write %s: %s", path, strerror(-rc));
             return rc;

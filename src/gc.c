@@ -50,13 +50,18 @@ static bool all_zero(const void *p, size_t n)
 }
 
 /* A file with no header yet: BUSY while a creator may still be writing
- * it, ABANDONED once its last change is older than the grace period. A
- * clock that went backwards (mtime in the future) keeps it BUSY. */
+ * it, ABANDONED once its last change is older than the grace period. An
+ * mtime more than the grace ahead is not believed (its ctime decides, see
+ * coord__change_age_ns); when the ctime is that far ahead too, the clock
+ * went back since and the age cannot be told: UNKNOWN, kept (as BUSY it
+ * stayed "being created" for as long as the clock took to catch up, for
+ * ever with a planted mtime). */
 static coord_gc_state by_age(const struct scan *s, const struct stat *st)
 {
-    int64_t age = coord__mtime_age_ns(st);
-    return age >= 0 && (uint64_t)age >= s->grace_ns ? COORD_GC_ABANDONED
-                                                    : COORD_GC_BUSY;
+    int64_t age = coord__change_age_ns(st, s->grace_ns);
+    if (age < 0)
+        return COORD_GC_UNKNOWN;
+    return (uint64_t)age >= s->grace_ns ? COORD_GC_ABANDONED : COORD_GC_BUSY;
 }
 
 /* Judge a header that names its creator. */
@@ -138,13 +143,6 @@ static int classify(const struct scan *s, int dfd, const char *file,
     return fd;
 }
 
-/* Unlink `file` only if it is the file judged (coord__shm_remove_same:
- * a name re-created since is somebody's live file). */
-static bool remove_same(int dfd, const char *file, const struct stat *judged)
-{
-    return coord__shm_remove_same(dfd, file, judged->st_dev, judged->st_ino);
-}
-
 const char *coord_gc_state_name(coord_gc_state s)
 {
     switch (s) {
@@ -166,12 +164,34 @@ const char *coord_gc_state_name(coord_gc_state s)
     return "?";
 }
 
+const char *coord_gc_outcome_name(coord_gc_outcome o)
+{
+    switch (o) {
+    case COORD_GC_NOT_TRIED:
+        return "not-tried";
+    case COORD_GC_REMOVED:
+        return "removed";
+    case COORD_GC_RECREATED:
+        return "re-created";
+    case COORD_GC_GONE:
+        return "gone";
+    case COORD_GC_STRANDED:
+        return "stranded";
+    case COORD_GC_FAILED:
+        return "failed";
+    }
+    return "?";
+}
+
 int coord_gc_run(const coord_gc_opts *opts, coord_gc_fn fn, void *arg)
 {
     coord_gc_opts o = {NULL, false, 0};
     if (opts)
         o = *opts;
-    if (o.grace_ms < 0)
+    /* A grace shorter than the floor removes the file of a creator that
+     * is merely preempted between shm_open and its header. */
+    if (o.grace_ms < 0 ||
+        (o.grace_ms > 0 && o.grace_ms < COORD_GC_GRACE_MIN_MS))
         return COORD_EINVAL;
     struct scan s;
     memset(&s, 0, sizeof s);
@@ -197,8 +217,13 @@ int coord_gc_run(const coord_gc_opts *opts, coord_gc_fn fn, void *arg)
         int fd = classify(&s, dirfd(d), de->d_name, &e, &st);
         if (e.state == COORD_GC_DEAD || e.state == COORD_GC_ABANDONED) {
             removable++;
-            if (o.remove)
-                e.removed = remove_same(dirfd(d), de->d_name, &st);
+            /* Only the file judged goes: a name re-created since is
+             * somebody's live file, kept and reported so. */
+            if (o.remove) {
+                e.outcome = coord__shm_remove_same(dirfd(d), de->d_name,
+                                                   st.st_dev, st.st_ino);
+                e.removed = e.outcome == COORD_GC_REMOVED;
+            }
         }
         if (fd >= 0)
             close(fd);

@@ -185,13 +185,26 @@ void coord__seg_release(void *obj, bool unlink_name);
  * renamed aside under a private name first (atomic: what is moved is what
  * is checked), unlinked when it is that file, and put back under its name
  * otherwise. A look at the name and an unlink by name left a window in
- * which a live file renamed over the judged one was removed. Returns true
- * when it removed it. */
-bool coord__shm_remove_same(int dfd, const char *file, dev_t dev, ino_t ino);
-/* How long ago a file last changed (its mtime), in ns; -1 when in the
- * future (a clock that went backwards). */
+ * which a live file renamed over the judged one was removed. Returns what
+ * happened: COORD_GC_REMOVED, COORD_GC_RECREATED (another file was at the
+ * name: put back), COORD_GC_GONE (nothing at the name), COORD_GC_STRANDED
+ * (another file, and the name taken again before it could go back: it
+ * keeps the private name) or COORD_GC_FAILED. */
+coord_gc_outcome coord__shm_remove_same(int dfd, const char *file, dev_t dev,
+                                        ino_t ino);
+/* Tests only (NULL otherwise): called by coord__shm_remove_same with step 0
+ * before it renames `file` aside and with step 1 right after, so that a
+ * test can re-create the name exactly inside those windows. */
+extern void (*coord__remove_hook)(int step, int dfd, const char *file);
+/* How long ago a file without a header last changed by the wall clock, in
+ * ns: now - mtime, counting an mtime up to `slack_ns` in the future as
+ * now (0). An mtime further in the future was set by hand (utimensat) or
+ * the clock went back since: then the ctime decides, by the same rule (no
+ * call sets it; the utimensat that planted the mtime set it to its own
+ * time); -1 when it too lies further than `slack_ns` ahead (the clock went
+ * back since the file last changed: its age cannot be told). */
 struct stat;
-int64_t coord__mtime_age_ns(const struct stat *st);
+int64_t coord__change_age_ns(const struct stat *st, uint64_t slack_ns);
 /* The header of the segment that holds `obj`. */
 coord__seg_hdr *coord__seg_of(void *obj);
 /* The object size (bytes after the header) this process mapped for `obj`,

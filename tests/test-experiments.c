@@ -255,6 +255,97 @@ TEST(experiments_usage_errors)
     ASSERT_TRUE(strstr(out, "usage: coord interval") != NULL);
 }
 
+
+/* `path`'s whole content is `want`. */
+static void assert_content(const char *path, const char *want)
+{
+    char buf[256];
+    int fd = open(path, O_RDONLY);
+    ASSERT_TRUE(fd >= 0);
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    ASSERT_TRUE(n >= 0);
+    buf[n] = '\0';
+    ASSERT_STR_EQ(buf, want);
+}
+
+/* A symlink at `link` to `target`, owned by `uid` (lchown). */
+static void symlink_of(const char *target, const char *link, uid_t uid)
+{
+    ASSERT_OK(symlink(target, link));
+    ASSERT_OK(lchown(link, uid, (gid_t)-1));
+}
+
+/* An output path that is a symlink another user planted (in /tmp, say)
+ * made coord write through it into the file it names, a victim's file
+ * that user cannot write (an audit's finding). Now such a link is
+ * refused with one line and exit 2, its target untouched; a link the
+ * caller (or root) owns is followed as before. */
+TEST(experiments_output_symlink_of_another_user_refused)
+{
+    if (geteuid() != 0)
+        SKIP("needs root to plant a symlink owned by another user "
+             "(uid 65534)");
+    char dir[256], victim[300], theirs[300], mine[300], chain[300];
+    char png[300], rep[300], idx[320];
+    test_mkdtemp(dir, sizeof dir, "links");
+    snprintf(victim, sizeof victim, "%s/victim", dir);
+    snprintf(theirs, sizeof theirs, "%s/theirs.csv", dir);
+    snprintf(mine, sizeof mine, "%s/mine.csv", dir);
+    snprintf(chain, sizeof chain, "%s/chain.csv", dir);
+    snprintf(png, sizeof png, "%s/theirs.png", dir);
+    snprintf(rep, sizeof rep, "%s/report", dir);
+    snprintf(idx, sizeof idx, "%s/index.html", rep);
+    int fd = open(victim, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    ASSERT_TRUE(fd >= 0);
+    ASSERT_EQ(write(fd, "precious\n", 9), 9);
+    close(fd);
+    symlink_of(victim, theirs, 65534);
+    symlink_of("victim", png, 65534);
+    /* Ours, but leading to theirs: refused when the file is opened. */
+    symlink_of("theirs.csv", chain, 0);
+    symlink_of("victim", mine, 0);
+    const char *a[] = {"fraud", "--quick", "--transactions", "10", "--warmup",
+                       "0", "--intervals", "1", "--write-csv", theirs, NULL};
+    ASSERT_EQ(coord(a), 2);
+    assert_one_error_line();
+    ASSERT_TRUE(strstr(err, "refusing to write") != NULL);
+    ASSERT_TRUE(strstr(err, theirs) != NULL);
+    ASSERT_TRUE(strstr(err, "uid 65534") != NULL);
+    assert_content(victim, "precious\n");
+    a[9] = chain;
+    ASSERT_EQ(coord(a), 2);
+    assert_one_error_line();
+    ASSERT_TRUE(strstr(err, chain) != NULL);
+    assert_content(victim, "precious\n");
+    const char *b[] = {"interval", "--runs", "1", "--stops", "1", "--work",
+                       "heavy", "--intervals", "1", "--plot", png, NULL};
+    ASSERT_EQ(coord(b), 2);
+    assert_one_error_line();
+    ASSERT_TRUE(strstr(err, png) != NULL);
+    assert_content(victim, "precious\n");
+    ASSERT_OK(mkdir(rep, 0755));
+    symlink_of(victim, idx, 65534);
+    const char *c[] = {"report", "--quick", "--only", "waste", "--no-python",
+                       "--out", rep, NULL};
+    ASSERT_EQ(coord(c), 2);
+    assert_one_error_line();
+    ASSERT_TRUE(strstr(err, idx) != NULL);
+    assert_content(victim, "precious\n");
+    /* The caller's own link is followed: the CSV lands in the victim. */
+    a[9] = mine;
+    ASSERT_EQ(coord(a), 0);
+    char head[3] = {0};
+    fd = open(victim, O_RDONLY);
+    ASSERT_TRUE(fd >= 0);
+    ASSERT_EQ(read(fd, head, 2), 2);
+    close(fd);
+    ASSERT_STR_EQ(head, "id");
+    struct stat st;
+    ASSERT_OK(lstat(mine, &st));
+    ASSERT_TRUE(S_ISLNK(st.st_mode));
+}
+
 #define TEST_LIST(X)                                                           \
     X(experiments_primes_json_and_table)                                       \
     X(experiments_waste_counts)                                                \
@@ -262,6 +353,7 @@ TEST(experiments_usage_errors)
     X(experiments_interval_default_workers_follow_affinity)                    \
     X(experiments_interval_plot)                                               \
     X(experiments_hostile_paths_get_one_line)                                  \
+    X(experiments_output_symlink_of_another_user_refused)                      \
     X(experiments_report_directory_is_one_report_at_a_time)                    \
     X(experiments_usage_errors)
 #define HELPER_LIST(X)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* test-gc.c: gc removes only what is provably garbage, and keeps the rest. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stddef.h>
@@ -241,12 +242,12 @@ TEST(gc_abandoned_creation_removed_after_grace)
     ASSERT_EQ(judge(zero, true, 0).state, COORD_GC_BUSY);
     ASSERT_EQ(judge(empty, true, 0).state, COORD_GC_BUSY);
     ASSERT_TRUE(exists(zero) && exists(empty));
-    /* Five seconds old: still within the default grace (10 s), past a
-     * grace of 1 s. */
-    age(zero, 5);
+    /* Seven seconds old: still within the default grace (10 s), past the
+     * shortest grace (5 s). */
+    age(zero, 7);
     ASSERT_EQ(judge(zero, true, 0).state, COORD_GC_BUSY);
     ASSERT_TRUE(exists(zero));
-    struct seen s = judge(zero, true, 1000);
+    struct seen s = judge(zero, true, COORD_GC_GRACE_MIN_MS);
     ASSERT_EQ(s.state, COORD_GC_ABANDONED);
     ASSERT_TRUE(s.removed);
     ASSERT_FALSE(exists(zero));
@@ -282,6 +283,15 @@ TEST(gc_options_zero_means_defaults_negative_grace_rejected)
 {
     coord_gc_opts o = {NULL, false, -1};
     ASSERT_CODE(coord_gc_run(&o, NULL, NULL), COORD_EINVAL);
+    /* Below the floor: a creator preempted between shm_open and its header
+     * lost its file to a grace of 1 ms. */
+    int small[] = {1, 1000, COORD_GC_GRACE_MIN_MS - 1};
+    for (size_t i = 0; i < sizeof small / sizeof small[0]; i++) {
+        o.grace_ms = small[i];
+        ASSERT_CODE(coord_gc_run(&o, NULL, NULL), COORD_EINVAL);
+    }
+    o.grace_ms = COORD_GC_GRACE_MIN_MS;
+    ASSERT_GE(coord_gc_run(&o, NULL, NULL), 0);
     /* NULL and zeroed options list everything without removing. */
     char name[64];
     test_shm_name(name, sizeof name, "zopt");
@@ -446,18 +456,281 @@ TEST(gc_cli_grace_option_and_bad_values)
     test_cli_usage_error(COORD_CLI_PATH, "gc", zero, err, sizeof err, 20000);
     const char *word[] = {"--grace", "soon", NULL};
     test_cli_usage_error(COORD_CLI_PATH, "gc", word, err, sizeof err, 20000);
+    /* Below the floor (5000 ms): refused, and nothing is removed. */
     char name[64];
     test_shm_name(name, sizeof name, "cligrace");
     zero_file(name, 4096);
-    age(name, 5);
+    age(name, 7);
+    const char *one[] = {"--remove", "--prefix", name, "--grace", "1", NULL};
+    test_cli_usage_error(COORD_CLI_PATH, "gc", one, err, sizeof err, 20000);
+    ASSERT_TRUE(strstr(err, "--grace must be in [5000,") != NULL);
+    const char *under[] = {"--remove", "--prefix", name, "--grace", "4999",
+                           NULL};
+    test_cli_usage_error(COORD_CLI_PATH, "gc", under, err, sizeof err, 20000);
+    ASSERT_TRUE(exists(name));
     const char *argv[] = {COORD_CLI_PATH, "gc",     "--remove", "--prefix",
-                          name,           "--grace", "1000",    NULL};
+                          name,           "--grace", "5000",    NULL};
     char out[4096];
     int st = test_run(argv, out, sizeof out, err, sizeof err, 20000);
     ASSERT_TRUE(WIFEXITED(st));
     ASSERT_EQ(WEXITSTATUS(st), 0);
     ASSERT_TRUE(strstr(out, "abandoned (removed)") != NULL);
+    ASSERT_TRUE(strstr(out, "1 file(s), 1 removable, 1 removed") != NULL);
     ASSERT_FALSE(exists(name));
+    /* --json says what the removal did, per file and in all. */
+    zero_file(name, 4096);
+    age(name, 7);
+    const char *json[] = {COORD_CLI_PATH, "gc",      "--remove", "--prefix",
+                          name,           "--grace", "5000",     "--json",
+                          NULL};
+    st = test_run(json, out, sizeof out, err, sizeof err, 20000);
+    ASSERT_TRUE(WIFEXITED(st));
+    ASSERT_EQ(WEXITSTATUS(st), 0);
+    ASSERT_TRUE(strstr(out, "\"state\":\"abandoned\",\"removed\":true,"
+                            "\"outcome\":\"removed\"") != NULL);
+    ASSERT_TRUE(strstr(out, "\"removed_files\":1}") != NULL);
+    ASSERT_FALSE(exists(name));
+}
+
+
+/* Set the file's mtime `secs` seconds into the future (the ctime becomes
+ * now: only the kernel sets it). */
+static void future(const char *name, int secs)
+{
+    age(name, -secs);
+}
+
+/* A stat whose mtime and ctime lie `m` and `c` seconds from now. */
+static struct stat times_from_now(int m, int c)
+{
+    struct stat st;
+    struct timespec now;
+    memset(&st, 0, sizeof st);
+    clock_gettime(CLOCK_REALTIME, &now);
+    st.st_mtim = now;
+    st.st_mtim.tv_sec += m;
+    st.st_ctim = now;
+    st.st_ctim.tv_sec += c;
+    return st;
+}
+
+/* The age of a file without a header, when a clock or a hand moved its
+ * times: an mtime more than the slack ahead is not believed (the ctime
+ * decides); both that far ahead, the age is unknown (-1). */
+TEST(gc_change_age_distrusts_an_mtime_in_the_future)
+{
+    const uint64_t slack = (uint64_t)COORD_GC_GRACE_MIN_MS * 1000000u;
+    const int64_t s = 1000000000;
+    struct stat st = times_from_now(-60, -60);
+    int64_t a = coord__change_age_ns(&st, slack);
+    ASSERT_GE(a, 60 * s);
+    ASSERT_LT(a, 3600 * s);
+    /* Planted: mtime an hour ahead, ctime (the planting) an hour ago. */
+    st = times_from_now(3600, -3600);
+    a = coord__change_age_ns(&st, slack);
+    ASSERT_GE(a, 3600 * s);
+    ASSERT_LT(a, 7200 * s);
+    /* Within the slack: just changed. */
+    st = times_from_now(2, 2);
+    ASSERT_EQ(coord__change_age_ns(&st, slack), 0);
+    /* The clock went back an hour since: no age to tell. */
+    st = times_from_now(3600, 3600);
+    ASSERT_EQ(coord__change_age_ns(&st, slack), -1);
+}
+
+/* A headerless file whose mtime was set into the future (by hand, or a
+ * clock set back) stayed BUSY for ever ("being created"). Its ctime, set
+ * when the mtime was planted, now starts the grace period: BUSY for one
+ * grace period, then ABANDONED. (The test waits out the shortest grace,
+ * 5 s, as nothing can set a ctime into the past.) */
+TEST(gc_future_mtime_is_not_busy_for_ever)
+{
+    char name[64];
+    test_shm_name(name, sizeof name, "future");
+    zero_file(name, 0);
+    future(name, 10 * 365 * 24 * 3600); /* ten years ahead */
+    struct seen s = judge(name, true, COORD_GC_GRACE_MIN_MS);
+    ASSERT_EQ(s.state, COORD_GC_BUSY); /* planted just now */
+    ASSERT_TRUE(exists(name));
+    WAIT_FOR(judge(name, false, COORD_GC_GRACE_MIN_MS).state ==
+                 COORD_GC_ABANDONED,
+             60000);
+    s = judge(name, true, COORD_GC_GRACE_MIN_MS);
+    ASSERT_EQ(s.state, COORD_GC_ABANDONED);
+    ASSERT_TRUE(s.removed);
+    ASSERT_FALSE(exists(name));
+}
+
+/* What one scan said about every entry under one name (a name re-created
+ * during the scan may be listed twice). */
+struct seen_all {
+    const char *name;
+    int n;
+    coord_gc_entry e[4];
+};
+
+static int find_all(const coord_gc_entry *e, void *arg)
+{
+    struct seen_all *s = arg;
+    if (strcmp(e->name, s->name) == 0 && s->n < 4)
+        s->e[s->n++] = *e;
+    return 0;
+}
+
+/* The entry of `a` whose state is `state`; fails unless exactly one. */
+static const coord_gc_entry *only(const struct seen_all *a,
+                                  coord_gc_state state)
+{
+    const coord_gc_entry *hit = NULL;
+    int n = 0;
+    for (int i = 0; i < a->n; i++)
+        if (a->e[i].state == state) {
+            hit = &a->e[i];
+            n++;
+        }
+    ASSERT_EQ(n, 1);
+    return hit;
+}
+
+/* Run gc over `name` (its own prefix) with `hook` as coord__remove_hook;
+ * what it said about the name goes into a. Returns coord_gc_run's code. */
+static int gc_hooked(const char *name, bool remove,
+                     void (*hook)(int, int, const char *),
+                     struct seen_all *a)
+{
+    a->name = name;
+    a->n = 0;
+    coord_gc_opts o = {name, remove, 0};
+    coord__remove_hook = hook;
+    int r = coord_gc_run(&o, find_all, a);
+    coord__remove_hook = NULL;
+    return r;
+}
+
+/* The remove hook's script: at step 0 (gc has judged the dead file and is
+ * about to move it aside) the dead file goes and a live flag of ours takes
+ * the name, as another process's create would; with `twice`, at step 1
+ * (the re-created file is aside) a second live flag takes the name. */
+static struct {
+    const char *name;
+    bool twice;
+    int fired;
+    coord_flag *first, *second;
+} script;
+
+static void recreate(int step, int dfd, const char *file)
+{
+    if (step == 0 && script.fired == 0) {
+        script.fired = 1;
+        ASSERT_OK(unlinkat(dfd, file, 0));
+        ASSERT_OK(coord_flag_create_named(&script.first, script.name));
+    } else if (step == 1 && script.fired == 1 && script.twice) {
+        script.fired = 2;
+        ASSERT_OK(coord_flag_create_named(&script.second, script.name));
+    }
+}
+
+/* A dead file whose name is re-created between gc's verdict and its
+ * removal: gc keeps the new file (it always did) but reported the entry
+ * as if the dead file were handled; now the entry says re-created, not
+ * removed. */
+TEST(gc_name_recreated_before_removal_is_kept_and_reported)
+{
+    char name[64];
+    test_shm_name(name, sizeof name, "reborn");
+    dead_flag(name);
+    script.name = name;
+    struct seen_all a;
+    int r = gc_hooked(name, true, recreate, &a);
+    ASSERT_EQ(script.fired, 1);
+    ASSERT_GE(r, 1);
+    const coord_gc_entry *e = only(&a, COORD_GC_DEAD);
+    ASSERT_EQ(e->outcome, COORD_GC_RECREATED);
+    ASSERT_FALSE(e->removed);
+    ASSERT_STR_EQ(coord_gc_outcome_name(e->outcome), "re-created");
+    /* The new file is the one under the name, alive and working. */
+    ASSERT_TRUE(exists(name));
+    coord_flag *g;
+    ASSERT_OK(coord_flag_open(&g, name));
+    ASSERT_TRUE(coord_flag_claim(g));
+    ASSERT_FALSE(coord_flag_claim(script.first));
+    coord_flag_destroy(g);
+    ASSERT_EQ(judge(name, true, 0).state, COORD_GC_LIVE);
+    coord_flag_destroy(script.first);
+    ASSERT_FALSE(exists(name));
+}
+
+/* Is there a /dev/shm/.coord-gc-<our pid>-* file? Removes it when found. */
+static bool stranded_found_and_removed(void)
+{
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, ".coord-gc-%d-", (int)getpid());
+    DIR *d = opendir("/dev/shm");
+    ASSERT_TRUE(d != NULL);
+    bool found = false;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL)
+        if (strncmp(de->d_name, prefix, strlen(prefix)) == 0) {
+            found = true;
+            ASSERT_OK(unlinkat(dirfd(d), de->d_name, 0));
+        }
+    closedir(d);
+    return found;
+}
+
+/* The re-created file is aside when the name is taken once more: it cannot
+ * go back, keeps the private name, and the entry says so. */
+TEST(gc_name_recreated_twice_reports_stranded)
+{
+    char name[64];
+    test_shm_name(name, sizeof name, "twice");
+    dead_flag(name);
+    script.name = name;
+    script.twice = true;
+    struct seen_all a;
+    int r = gc_hooked(name, true, recreate, &a);
+    /* Clean up before any check can fail: the stranded file is not under
+     * the test's names, which the harness sweeps. */
+    bool stranded = stranded_found_and_removed();
+    ASSERT_EQ(script.fired, 2);
+    coord_flag_destroy(script.second);
+    ASSERT_FALSE(exists(name));
+    coord_flag_destroy(script.first);
+    ASSERT_GE(r, 1);
+    const coord_gc_entry *e = only(&a, COORD_GC_DEAD);
+    ASSERT_EQ(e->outcome, COORD_GC_STRANDED);
+    ASSERT_FALSE(e->removed);
+    ASSERT_TRUE(stranded);
+}
+
+/* The plain cases: removed, gone (someone else removed it first), not
+ * tried (no --remove), and the names the tool prints. */
+static void remove_first(int step, int dfd, const char *file)
+{
+    if (step == 0 && script.fired++ == 0)
+        ASSERT_OK(unlinkat(dfd, file, 0));
+}
+
+TEST(gc_outcomes_removed_gone_not_tried)
+{
+    char name[64];
+    test_shm_name(name, sizeof name, "outcome");
+    dead_flag(name);
+    struct seen_all a;
+    ASSERT_EQ(gc_hooked(name, false, NULL, &a), 1);
+    ASSERT_EQ(only(&a, COORD_GC_DEAD)->outcome, COORD_GC_NOT_TRIED);
+    ASSERT_EQ(gc_hooked(name, true, remove_first, &a), 1);
+    ASSERT_EQ(only(&a, COORD_GC_DEAD)->outcome, COORD_GC_GONE);
+    ASSERT_FALSE(only(&a, COORD_GC_DEAD)->removed);
+    dead_flag(name);
+    ASSERT_EQ(gc_hooked(name, true, NULL, &a), 1);
+    ASSERT_EQ(only(&a, COORD_GC_DEAD)->outcome, COORD_GC_REMOVED);
+    ASSERT_TRUE(only(&a, COORD_GC_DEAD)->removed);
+    ASSERT_FALSE(exists(name));
+    ASSERT_STR_EQ(coord_gc_outcome_name(COORD_GC_NOT_TRIED), "not-tried");
+    ASSERT_STR_EQ(coord_gc_outcome_name(COORD_GC_GONE), "gone");
+    ASSERT_STR_EQ(coord_gc_outcome_name(COORD_GC_STRANDED), "stranded");
+    ASSERT_STR_EQ(coord_gc_outcome_name((coord_gc_outcome)99), "?");
 }
 
 #define TEST_LIST(X)                                                           \
@@ -473,6 +746,11 @@ TEST(gc_cli_grace_option_and_bad_values)
     X(gc_cli_in_new_time_namespace_removes_nothing)                            \
     X(gc_cli_in_new_pid_namespace_removes_nothing)                             \
     X(gc_cli_without_proc_removes_nothing)                                     \
-    X(gc_cli_grace_option_and_bad_values)
+    X(gc_cli_grace_option_and_bad_values)                                     \
+    X(gc_change_age_distrusts_an_mtime_in_the_future)                          \
+    X(gc_future_mtime_is_not_busy_for_ever)                                    \
+    X(gc_name_recreated_before_removal_is_kept_and_reported)                   \
+    X(gc_name_recreated_twice_reports_stranded)                                \
+    X(gc_outcomes_removed_gone_not_tried)
 #define HELPER_LIST(X) X(create_and_exit)
 TEST_MAIN()

@@ -26,8 +26,13 @@ COORD_BEGIN_DECLS
  * - A file whose creator never wrote its header (killed between shm_open
  *   and its first write: empty or all zero, so no header matches its size)
  *   is ABANDONED, and removable, once its last change is older than the
- *   grace period (coord_gc_opts.grace_ms, 10 s by default); younger, it is
- *   BUSY (a creator may be at work).
+ *   grace period (coord_gc_opts.grace_ms, 10 s by default, at least
+ *   COORD_GC_GRACE_MIN_MS); younger, it is BUSY (a creator may be at work).
+ *   Its last change is its mtime, unless that lies more than the grace
+ *   period in the future (set by hand, or the clock went back): then its
+ *   ctime, which no call can set; when that too lies more than the grace
+ *   period in the future (the clock went back since), its age cannot be
+ *   told and it is UNKNOWN, kept.
  * - A name no coord call takes (coord__name_check's rules: a leading dot,
  *   characters outside [A-Za-z0-9._-], too long) or a file with group or
  *   other permission bits (coord creates 0600 and opens nothing else) is
@@ -37,7 +42,9 @@ COORD_BEGIN_DECLS
  *   rename), checks that what it moved is the file it judged (same device
  *   and inode) and only then unlinks it; anything else goes back under
  *   its name. (A look at the name and an unlink by name left a window: a
- *   live file renamed over a dead one there was removed.)
+ *   live file renamed over a dead one there was removed.) What happened is
+ *   the entry's `outcome`: a name that holds another file by then (created
+ *   anew since it was judged) is COORD_GC_RECREATED and kept.
  */
 
 /* What coord_gc found about one /dev/shm/coord.* file. */
@@ -51,8 +58,9 @@ typedef enum coord_gc_state {
                                 no header yet and younger than the grace
                                 period): kept */
     COORD_GC_UNKNOWN = 4,    /* the creator's fate cannot be proven (other
-                                pid namespace, no usable /proc, other ABI):
-                                kept */
+                                pid namespace, no usable /proc, other ABI;
+                                no header and a last change more than the
+                                grace period in the future): kept */
     COORD_GC_ABANDONED = 5,  /* no header was ever written, older than the
                                 grace period: removable */
     COORD_GC_OTHER_USER = 6  /* owned by another user: kept, even by root */
@@ -67,13 +75,45 @@ typedef enum coord_gc_state {
  */
 COORD_EXTERN const char *coord_gc_state_name(coord_gc_state s);
 
+/* What a removal did to one DEAD or ABANDONED file (coord_gc_entry). */
+typedef enum coord_gc_outcome {
+    COORD_GC_NOT_TRIED = 0, /* not removable, or opts.remove not set */
+    COORD_GC_REMOVED = 1,   /* this call unlinked the very file it judged */
+    COORD_GC_RECREATED = 2, /* the name held another file by the time of the
+                               removal (created, or renamed there, since the
+                               file was judged): that file was put back
+                               under the name and kept; the judged one had
+                               left the name already */
+    COORD_GC_GONE = 3,      /* the name was gone by the time of the removal
+                               (its owner, or another gc, removed it) */
+    COORD_GC_STRANDED = 4,  /* the name held another file, and was taken
+                               once more before that file could be put
+                               back: it is kept, as /dev/shm/.coord-gc-
+                               <gc's pid>-<n> (no gc touches dot names) */
+    COORD_GC_FAILED = 5     /* the rename aside or the unlink failed (a
+                               read-only or busy file system): kept */
+} coord_gc_outcome;
+
+/*
+ * coord_gc_outcome_name: the outcome's name as the tool and its --json
+ * print it ("not-tried", "removed", "re-created", "gone", "stranded",
+ * "failed"), or "?" for a value outside the enum.
+ * Concurrency: any thread or process; wait-free. Ownership: a static
+ * string, never freed. Returns: never NULL.
+ */
+COORD_EXTERN const char *coord_gc_outcome_name(coord_gc_outcome o);
+
 typedef struct coord_gc_entry {
     char name[256];      /* the name given at create (file minus "coord.") */
     int creator_pid;     /* 0 when unknown */
     uint64_t size;       /* file size in bytes */
     const char *kind;    /* "flag", "value", "array", "region", "queue", ... */
-    coord_gc_state state;
-    bool removed;        /* true when this call removed it */
+    coord_gc_state state;   /* the verdict on the file as it was judged */
+    bool removed;        /* true when this call removed it (outcome is
+                            COORD_GC_REMOVED) */
+    coord_gc_outcome outcome; /* what --remove did (COORD_GC_NOT_TRIED
+                                 unless state is DEAD or ABANDONED and
+                                 opts.remove is set) */
 } coord_gc_entry;
 
 /* Called once per file; a non-zero return stops the scan and is returned. */
@@ -81,6 +121,14 @@ typedef int (*coord_gc_fn)(const coord_gc_entry *e, void *arg);
 
 /* Default grace period for files without a header (coord_gc_opts). */
 #define COORD_GC_GRACE_MS 10000
+/* The shortest grace period coord_gc_run accepts. A creator writes its
+ * header microseconds after shm_open, unless it is preempted, swapped out
+ * or stopped there: on a loaded machine that can last whole scheduler
+ * periods, or seconds under memory pressure. A grace below a few seconds
+ * would remove such a creator's file under it; 5 s is over a thousand
+ * times the scheduling delay of a busy machine, and short enough for a
+ * test or a clean-up script to wait. */
+#define COORD_GC_GRACE_MIN_MS 5000
 
 /*
  * Options of coord_gc_run. The zero value (or NULL) means: every name, list
@@ -91,7 +139,8 @@ typedef struct coord_gc_opts {
     bool remove;        /* unlink the DEAD and ABANDONED files found */
     int grace_ms;       /* age (since the file's last change) after which a
                            file without a header is ABANDONED; 0: the
-                           default COORD_GC_GRACE_MS; negative: EINVAL */
+                           default COORD_GC_GRACE_MS; negative or below
+                           COORD_GC_GRACE_MIN_MS: COORD_EINVAL */
 } coord_gc_opts;
 
 /*
@@ -101,8 +150,12 @@ typedef struct coord_gc_opts {
  * Concurrency: any process; races with creators are safe (a file being
  * created is BUSY or LIVE; a name re-created between judging and
  * unlinking is seen and kept). Blocking: file-system calls only.
+ * Each entry's `outcome` says what the removal did (a DEAD file whose
+ * name was re-created meanwhile is reported DEAD with COORD_GC_RECREATED,
+ * not removed).
  * Returns the number of removable (DEAD + ABANDONED) files found, removed
- * or not; `fn`'s non-zero return; COORD_EINVAL (negative grace_ms); or a
+ * or not; `fn`'s non-zero return; COORD_EINVAL (grace_ms negative, or
+ * from 1 to COORD_GC_GRACE_MIN_MS - 1), before anything is read; or a
  * negative error opening /dev/shm (COORD_ENOENT, COORD_EACCES, ...).
  */
 COORD_EXTERN int coord_gc_run(const coord_gc_opts *opts, coord_gc_fn fn,

@@ -4,11 +4,12 @@
 
 static int gc_entry(const coord_gc_entry *e, void *arg)
 {
-    PyObject *d = Py_BuildValue("{sssisKsssssO}", "name", e->name, "creator_pid",
+    PyObject *d = Py_BuildValue("{sssisKsssssOss}", "name", e->name, "creator_pid",
                                 e->creator_pid, "size", (unsigned long long)e->size,
                                 "kind", e->kind ? e->kind : "?", "state",
                                 coord_gc_state_name(e->state), "removed",
-                                e->removed ? Py_True : Py_False);
+                                e->removed ? Py_True : Py_False, "outcome",
+                                coord_gc_outcome_name(e->outcome));
     if (!d)
         return 1;
     int r = PyList_Append(arg, d);
@@ -38,8 +39,9 @@ static PyObject *mod_gc(PyObject *self, PyObject *args, PyObject *kw)
 static PyMethodDef gc_methods[] = {
     {"gc", PC_METH(mod_gc), METH_VARARGS | METH_KEYWORDS,
      "gc(remove=False, *, prefix=None) -> list of dicts (name, creator_pid, size, "
-     "kind, state, removed): the coord segments in /dev/shm; with remove=True "
-     "those whose creator is dead are unlinked."},
+     "kind, state, removed, outcome): the coord segments in /dev/shm; with "
+     "remove=True those whose creator is dead are unlinked (outcome: what the "
+     "removal did, as coord gc --json says it)."},
     {NULL, NULL, 0, NULL}};
 
 int pc_gc_add(PyObject *m)

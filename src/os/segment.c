@@ -290,42 +290,72 @@ static int check_file(int fd, struct stat *st)
     return 0;
 }
 
-bool coord__shm_remove_same(int dfd, const char *file, dev_t dev, ino_t ino)
+void (*coord__remove_hook)(int step, int dfd, const char *file);
+
+coord_gc_outcome coord__shm_remove_same(int dfd, const char *file, dev_t dev,
+                                        ino_t ino)
 {
     static _Atomic unsigned seq;
     char aside[96];
     /* A leading dot: no gc takes the private name for a segment. */
     snprintf(aside, sizeof aside, ".coord-gc-%d-%u", (int)getpid(),
              atomic_fetch_add(&seq, 1));
+    if (coord__remove_hook)
+        coord__remove_hook(0, dfd, file);
     if (renameat2(dfd, file, dfd, aside, RENAME_NOREPLACE) != 0)
-        return false;
+        return errno == ENOENT ? COORD_GC_GONE : COORD_GC_FAILED;
+    if (coord__remove_hook)
+        coord__remove_hook(1, dfd, file);
     struct stat now;
     if (fstatat(dfd, aside, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
-        now.st_dev == dev && now.st_ino == ino)
-        return unlinkat(dfd, aside, 0) == 0;
+        now.st_dev == dev && now.st_ino == ino) {
+        if (unlinkat(dfd, aside, 0) == 0)
+            return COORD_GC_REMOVED;
+        /* Not unlinked (EIO, EBUSY): back under its name if it can be,
+         * rather than left hidden. */
+        renameat2(dfd, aside, dfd, file, RENAME_NOREPLACE);
+        return COORD_GC_FAILED;
+    }
     /* Somebody's file: back under its name (unless the name was taken once
      * more meanwhile; then it keeps the private name rather than be lost). */
-    renameat2(dfd, aside, dfd, file, RENAME_NOREPLACE);
-    return false;
+    return renameat2(dfd, aside, dfd, file, RENAME_NOREPLACE) == 0
+               ? COORD_GC_RECREATED
+               : COORD_GC_STRANDED;
 }
 
-int64_t coord__mtime_age_ns(const struct stat *st)
+/* now - t in ns, for a file time t. */
+static int64_t since_ns(const struct timespec *now, const struct timespec *t)
+{
+    return ((int64_t)now->tv_sec - (int64_t)t->tv_sec) * 1000000000 +
+           ((int64_t)now->tv_nsec - (int64_t)t->tv_nsec);
+}
+
+int64_t coord__change_age_ns(const struct stat *st, uint64_t slack_ns)
 {
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
-    int64_t age = ((int64_t)now.tv_sec - (int64_t)st->st_mtim.tv_sec) *
-                      1000000000 +
-                  ((int64_t)now.tv_nsec - (int64_t)st->st_mtim.tv_nsec);
-    return age < 0 ? -1 : age;
+    int64_t slack = slack_ns > INT64_MAX ? INT64_MAX : (int64_t)slack_ns;
+    int64_t age = since_ns(&now, &st->st_mtim);
+    /* An mtime far ahead proves nothing about when the file last changed
+     * (anyone who may write the file may set it): the ctime, set by the
+     * kernel at every change (that utimensat's included), is never later
+     * than the last real change by the clock of the moment. */
+    if (age < -slack)
+        age = since_ns(&now, &st->st_ctim);
+    if (age < -slack)
+        return -1;
+    return age < 0 ? 0 : age;
 }
 
 /* A segment without its magic yet: EAGAIN while a creator may still be
  * writing it, EPROTO once that is older than gc's grace period. */
 static int unfinished(const struct stat *st)
 {
-    int64_t age = coord__mtime_age_ns(st);
-    return age >= (int64_t)COORD_GC_GRACE_MS * 1000000 ? COORD_EPROTO
-                                                       : COORD_EAGAIN;
+    /* An age that cannot be told (the clock went back since): EAGAIN, as
+     * for a young file; the clock catches up with the file in time. */
+    const uint64_t grace = (uint64_t)COORD_GC_GRACE_MS * 1000000;
+    int64_t age = coord__change_age_ns(st, grace);
+    return age >= 0 && (uint64_t)age >= grace ? COORD_EPROTO : COORD_EAGAIN;
 }
 
 int coord__seg_open(const char *name, uint32_t kind, void **obj_out,

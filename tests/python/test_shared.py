@@ -395,8 +395,10 @@ class NamedTest(NamedTestCase):
         self.assertEqual(len(found), 1)
         self.assertEqual((found[0]["state"], found[0]["kind"]), ("dead", "flag"))
         self.assertFalse(found[0]["removed"])
+        self.assertEqual(found[0]["outcome"], "not-tried")
         removed = coord.gc(True, prefix=self.prefix)
-        self.assertTrue(any(e["name"] == name and e["removed"] for e in removed))
+        self.assertTrue(any(e["name"] == name and e["removed"]
+                            and e["outcome"] == "removed" for e in removed))
         self.assertEqual(coord.gc(prefix=self.prefix), [])
         with self.assertRaises(FileNotFoundError):
             coord.Flag.open(name)
