@@ -11,7 +11,7 @@
 
 /* One line per benchmark component: X(name). Each is implemented in
  * bench/bench-<name>.c as int bench_<name>(const struct bench_opts *). */
-#define BENCH_LIST(X) X(flag) X(search) X(queue) X(manager) X(wakeup) X(pool)
+#define BENCH_LIST(X) X(flag) X(search) X(queue) X(manager) X(wakeup) X(handover) X(pool)
 
 #define BENCH_MAX_COUNTS 32
 
