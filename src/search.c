@@ -368,6 +368,18 @@ int coord_search(const coord_search_opts *opts, coord_probe_fn probe,
             st->failed_status = ch[which].status;
         }
         kill_all(ch, started);
+        /* No worker ran its loop: the one that died crashed, the others
+         * were killed (or never started), with nothing counted. */
+        if (opts->per_worker)
+            for (uint32_t w = 0; w < opts->workers; w++)
+                opts->per_worker[w] = (coord_search_worker){
+                    .left_after_claim_ns = -1,
+                    .outcome = r == COORD_EPEERDIED && w == which
+                                   ? COORD_OUTCOME_CRASHED
+                                   : COORD_OUTCOME_KILLED,
+                    .status = r == COORD_EPEERDIED && w == which
+                                  ? ch[which].status
+                                  : -1};
         free(ch);
         coord__seg_release(base, true);
         st->wall_ns = coord_clock_ns() - t0;

@@ -396,14 +396,19 @@ TEST(search_poll_is_called_and_stops_it)
     for (size_t k = 0; k < sizeof stops / sizeof stops[0]; k++) {
         struct poll_count p = {0, stops[k]};
         o.poll_arg = &p;
+        memset(pw, 0x5a, sizeof pw); /* every entry is written, each stop */
         ASSERT_CODE(coord_search(&o, probe_never, NULL, NULL, 0, &st),
                     COORD_EINTR);
         ASSERT_EQ(p.calls, stops[k]);
         ASSERT_EQ(st.winner, -1);
         ASSERT_EQ(test_children(kids, 4), 0);
+        for (int w = 0; w < 2; w++) {
+            ASSERT_EQ(pw[w].outcome, COORD_OUTCOME_KILLED);
+            ASSERT_EQ(pw[w].left_after_claim_ns, -1);
+            if (k == 0) /* stopped before any loop ran */
+                ASSERT_EQ_U(pw[w].iterations, 0);
+        }
     }
-    ASSERT_EQ(pw[0].outcome, COORD_OUTCOME_KILLED);
-    ASSERT_EQ(pw[1].outcome, COORD_OUTCOME_KILLED);
 
     struct poll_count go_on = {0, INT_MAX};
     o.poll_arg = &go_on;

@@ -190,7 +190,10 @@ COORD_EXTERN void coord_search_opts_init(coord_search_opts *o, uint64_t begin,
  * deadline the flag is set and workers stop at their next check; any still
  * running 1 s later, e.g. all of them without early_exit, are killed).
  * Ownership: `result` (result_size bytes, may be NULL with 0) receives the
- * winner's result; `stats` (may be NULL) and opts->per_worker are filled.
+ * winner's result; `stats` (may be NULL) and opts->per_worker are filled
+ * (every entry, whatever the return but COORD_EINVAL: a search that ended
+ * before the start signal reports its workers KILLED, or CRASHED for the
+ * one that died, with nothing counted).
  * Returns 1 found, 0 not found, COORD_EINVAL (NULL opts or probe, workers
  * 0 or too many, empty range, check_every 0, COORD_CHECK_NEVER with early
  * exit, bad budget, claim mode or partition, result_size too big or
