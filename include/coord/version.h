@@ -15,7 +15,7 @@ COORD_BEGIN_DECLS
      COORD_VERSION_PATCH)
 
 /* ABI version stamped into every shared segment; bumped on layout changes. */
-#define COORD_ABI_VERSION 2
+#define COORD_ABI_VERSION 3
 
 /*
  * coord_version: COORD_VERSION_HEX of the library actually linked.
