@@ -24,6 +24,66 @@
 
 #define CMD "report"
 
+/* Why a directory of the report, as `sb` describes it, is not one only we
+ * can change; NULL when it is. `shared_ok` (the report's own directory):
+ * root's will do, and so will one that others may write when it is ours
+ * and sticky, as /tmp is (nobody else may rename or remove our entries
+ * there). data/ and plots/ must be ours, and only ours to write: names
+ * that others could add there would be opened by name (gnuplot's PNGs). */
+static const char *not_ours(const struct stat *sb, bool shared_ok)
+{
+    bool mine = sb->st_uid == geteuid();
+    if (S_ISLNK(sb->st_mode))
+        return "a symbolic link";
+    if (!S_ISDIR(sb->st_mode))
+        return "no directory";
+    if (!mine && !(shared_ok && sb->st_uid == 0))
+        return "another user's";
+    if ((sb->st_mode & (S_IWGRP | S_IWOTH)) &&
+        !(shared_ok && mine && (sb->st_mode & S_ISVTX)))
+        return "writable by other users";
+    return NULL;
+}
+
+/*
+ * May a report be written into `out`? Its files are written, renamed and
+ * removed in out, out/data and out/plots by name, so a user who could
+ * change what those names reach could make us write over, or remove,
+ * files of ours elsewhere (an audit did both: a data/ swapped for a link
+ * mid-run in a directory of the attacker's, a link planted in a plots/ of
+ * mode 1777 that gnuplot wrote its PNG through). So: out reached through
+ * no link another user owns (cli_output_link_ok), itself a directory as
+ * not_ours says, and data/ and plots/ real directories of ours that only
+ * we may write. False with a one-line reason in why[cap].
+ */
+static bool report_dirs_ours(const char *out, char *why, size_t cap)
+{
+    if (!cli_output_link_ok(out, why, cap))
+        return false;
+    struct stat sb;
+    /* out itself may be a link of ours (or root's), to a directory. */
+    const char *bad = stat(out, &sb) != 0 ? strerror(errno) : not_ours(&sb, true);
+    if (bad) {
+        snprintf(why, cap, "%s is %s: a report is written only into a "
+                           "directory no other user can change",
+                 out, bad);
+        return false;
+    }
+    static const char *const subdirs[] = {"data", "plots"};
+    for (size_t i = 0; i < 2; i++) {
+        char sub[4200];
+        snprintf(sub, sizeof sub, "%s/%s", out, subdirs[i]);
+        bad = lstat(sub, &sb) != 0 ? strerror(errno) : not_ours(&sb, false);
+        if (bad) {
+            snprintf(why, cap, "%s is %s: a report writes only into its own "
+                               "directories",
+                     sub, bad);
+            return false;
+        }
+    }
+    return true;
+}
+
 static int mkdir_p(const char *path)
 {
     char buf[4096];
@@ -212,24 +272,13 @@ int cmd_report(int argc, char **argv)
         cli_error(CMD, "cannot create %s: %s", r.out, strerror(-rc));
         return CLI_RUNTIME;
     }
-    /* data/ and plots/ are written and cleaned by name: a symbolic link or
-     * another user's directory there (planted in a directory others can
-     * write) would take our files, and the removal of an earlier report's,
-     * somewhere else. */
-    static const char *const subdirs[] = {"data", "plots"};
-    for (size_t i = 0; i < 2; i++) {
-        struct stat sb;
-        snprintf(dir, sizeof dir, "%s/%s", r.out, subdirs[i]);
-        if (lstat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode) ||
-            sb.st_uid != geteuid()) {
-            cli_error(CMD, "%s is %s: a report writes only into its own "
-                           "directories",
-                      dir, lstat(dir, &sb) != 0 ? "gone"
-                           : S_ISLNK(sb.st_mode) ? "a symbolic link"
-                           : !S_ISDIR(sb.st_mode) ? "no directory"
-                                                   : "another user's");
-            return CLI_USAGE;
-        }
+    /* Files are written, renamed and removed in DIR, data/ and plots/ by
+     * name, so nobody else may be able to change what those names reach
+     * (report_dirs_ours). */
+    char dwhy[4400];
+    if (!report_dirs_ours(r.out, dwhy, sizeof dwhy)) {
+        cli_error(CMD, "%s", dwhy);
+        return CLI_USAGE;
     }
     /* The two documents are written last, after every experiment: a
      * symlink of another user's at their names is refused now, not after

@@ -77,7 +77,8 @@ static int read_old(struct report *r)
 {
     char path[4400];
     snprintf(path, sizeof path, "%s/%s", r->out, MANIFEST);
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO planted at the name must not hang us here. */
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return errno == ENOENT ? 0 : -errno;
     /* Only a list we wrote ourselves says what we may remove: one written
@@ -143,8 +144,15 @@ static int write_manifest(const struct report *r, size_t keep)
     char tmp[4400], path[4400];
     snprintf(tmp, sizeof tmp, "%s/%s", r->out, MANIFEST_TMP);
     snprintf(path, sizeof path, "%s/%s", r->out, MANIFEST);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-                  0644);
+    /* A new file of ours, never one found at the name (a FIFO there would
+     * block the open, another user's file would take our list): an old
+     * one of ours (a report killed between this open and the rename) goes
+     * first; what we cannot remove (another user's, in a sticky
+     * directory) fails the report. */
+    const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+    int fd = open(tmp, flags, 0644);
+    if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
+        fd = open(tmp, flags, 0644);
     if (fd < 0)
         return -errno;
     FILE *f = fdopen(fd, "w");
@@ -180,7 +188,8 @@ int report_manifest_begin(struct report *r, char *why, size_t cap)
     if (rc == 0)
         rc = write_manifest(r, r->n_old);
     if (rc == 0) {
-        int fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+        int fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC |
+                           O_NONBLOCK);
         if (fd < 0 || !(r->notes = fdopen(fd, "a"))) {
             rc = -errno;
             if (fd >= 0)

@@ -1026,6 +1026,45 @@ TEST(report_planted_dirs_and_manifest_remove_nothing)
         test__fail(__FILE__, __LINE__, "coord report failed: %s", err);
     ASSERT_EQ(lstat(path, &sb), 0);
     ASSERT_TRUE(strstr(err, "not a list this user wrote") != NULL);
+
+    /* Directories others could change under the report (an audit swapped
+     * data/ for a link mid-run in a directory of its own, and planted a
+     * link in a plots/ of mode 1777 for gnuplot's PNG): refused before
+     * anything runs. */
+    static const struct {
+        const char *sub; /* "" for the report's directory itself */
+        mode_t mode;
+        uid_t owner;
+        const char *says;
+    } bad[] = {{"", 0755, 65534, "another user's"},
+               {"", 0777, 0, "writable by other users"},
+               {"plots", 01777, 0, "writable by other users"},
+               {"data", 0775, 0, "writable by other users"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(path, sizeof path, "%s%s%s", dir, *bad[i].sub ? "/" : "",
+                 bad[i].sub);
+        ASSERT_OK(chown(path, bad[i].owner, bad[i].owner));
+        ASSERT_OK(chmod(path, bad[i].mode));
+        st = test_run(argv, out, sizeof out, err, sizeof err, 60000);
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 2 ||
+            !strstr(err, bad[i].says))
+            test__fail(__FILE__, __LINE__, "%s mode %o uid %u: status %d, %s",
+                       path, (unsigned)bad[i].mode, (unsigned)bad[i].owner,
+                       st, err);
+        ASSERT_OK(chown(path, 0, 0));
+        ASSERT_OK(chmod(path, 0755));
+    }
+    /* Ours and sticky, as /tmp is: written into; a FIFO another user
+     * planted at the manifest's name neither hangs the report nor counts
+     * as a list (bounded by test_run's limit). */
+    ASSERT_OK(chmod(dir, 01777));
+    ASSERT_OK(unlink(manifest));
+    ASSERT_OK(mkfifo(manifest, 0666));
+    ASSERT_OK(chown(manifest, 65534, 65534));
+    st = test_run(argv, out, sizeof out, err, sizeof err, 60000);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        test__fail(__FILE__, __LINE__, "sticky directory: %d, %s", st, err);
+    ASSERT_TRUE(lstat(manifest, &sb) == 0 && S_ISREG(sb.st_mode));
 }
 
 TEST(report_manifest_names_only_report_files)
