@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -38,12 +39,14 @@ void cli_printable(char *s)
             *s = '?';
 }
 
-/* May a symlink owned by `owner` be followed to an output file? Only when
- * the caller or root owns it: anyone else may have planted it (in /tmp, or
- * any directory they may write) to make the caller write over a file they
- * cannot write themselves. The kernel's fs.protected_symlinks asks the
- * same of links in sticky world-writable directories, but only there. */
-static bool link_trusted(uid_t owner)
+/* May a symlink, or an existing file in a directory others can write,
+ * owned by `owner` be followed or written into? Only when the caller or
+ * root owns it: anyone else may have planted it (in /tmp, or any directory
+ * they may write) to make the caller write over a file they cannot write
+ * themselves, or to read what the caller writes. The kernel's
+ * fs.protected_symlinks and fs.protected_regular ask much the same in
+ * sticky world-writable directories, but only when they are switched on. */
+static bool owner_trusted(uid_t owner)
 {
     return owner == geteuid() || owner == 0;
 }
@@ -58,109 +61,219 @@ static void refusal(char *why, size_t cap, const char *path, int hops,
              path, hops ? "it leads to" : "it is", (unsigned)owner);
 }
 
-bool cli_output_link_ok(const char *path, char *why, size_t cap)
+/* Linux's null device (character device 1, 3), whatever its name: writing
+ * there loses nothing that was asked to be kept, never blocks and has no
+ * other effect, so `--write-csv /dev/null` is allowed (any other device is
+ * refused, and never opened for writing). */
+static bool is_dev_null(const struct stat *st)
 {
-    struct stat st;
-    if (lstat(path, &st) != 0 || !S_ISLNK(st.st_mode) ||
-        link_trusted(st.st_uid))
-        return true;
-    refusal(why, cap, path, 0, st.st_uid);
-    return false;
+    return S_ISCHR(st->st_mode) && major(st->st_rdev) == 1 &&
+           minor(st->st_rdev) == 3;
 }
 
-/* The last component of `name` (relative to *dfd) is a symlink (an open
- * with O_NOFOLLOW said ELOOP): if the caller or root owns it, put its
- * target in `name` and the link's directory, where a relative target
- * starts, in *dfd. The link itself is opened (O_PATH) and its owner and
- * target are read from that descriptor, so both are that one link's even
- * if the name is replaced meanwhile. Returns 0 or an errno: EPERM with
- * *owner when the link is refused, ELOOP when the last component is no
- * link (a loop on the way). */
-static int follow_link(int *dfd, char *name, size_t cap, uid_t *owner)
+/* May the existing file `st` in directory `dir` (an O_PATH descriptor) be
+ * written as `path`? 0, or a refusal in why[cap]: -EINVAL for anything but
+ * a regular file or the null device, -EPERM for a file of another user
+ * (neither the caller nor root) in a sticky directory that others may
+ * write (group or world): they may have made it in advance to read, or
+ * later swap, what we write (the rule of fs.protected_regular=2, applied
+ * whatever that setting says). A file of another user elsewhere, in a
+ * directory they could not plant it in without our leave, is written. */
+static int check_existing(const struct stat *st, int dir, const char *path,
+                          int hops, char *why, size_t cap)
+{
+    if (is_dev_null(st))
+        return 0;
+    if (!S_ISREG(st->st_mode)) {
+        snprintf(why, cap, "cannot write %s: not a regular file (%s)", path,
+                 S_ISFIFO(st->st_mode)  ? "a FIFO"
+                 : S_ISDIR(st->st_mode) ? "a directory"
+                 : S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode)
+                     ? "a device"
+                     : "a socket");
+        return -EINVAL;
+    }
+    if (owner_trusted(st->st_uid))
+        return 0;
+    struct stat ds;
+    if (fstat(dir, &ds) != 0) {
+        int e = errno;
+        snprintf(why, cap, "cannot write %s: %s", path, strerror(e));
+        return -e;
+    }
+    if (!(ds.st_mode & S_ISVTX) || !(ds.st_mode & (S_IWGRP | S_IWOTH)))
+        return 0;
+    snprintf(why, cap,
+             "refusing to write %s: %s a file owned by uid %u, neither you "
+             "nor root, in a sticky directory others can write",
+             path, hops ? "it leads to" : "it is", (unsigned)st->st_uid);
+    return -EPERM;
+}
+
+/* Opens, O_PATH, the directory that the last component of `name` is in
+ * (relative to dfd) and leaves only that component in `name` ("." for a
+ * name ending in '/', which then names the directory itself). */
+static int open_parent(int dfd, char *name)
 {
     char *slash = strrchr(name, '/');
     const char *base = slash ? slash + 1 : name;
+    if (!*base)
+        base = ".";
     if (slash)
         *slash = '\0';
-    int dir = openat(*dfd, !slash ? "." : slash == name ? "/" : name,
+    int dir = openat(dfd, !slash ? "." : slash == name ? "/" : name,
                      O_PATH | O_DIRECTORY | O_CLOEXEC);
-    int lfd = dir >= 0 && *base
-                  ? openat(dir, base, O_PATH | O_NOFOLLOW | O_CLOEXEC)
-                  : -1;
+    memmove(name, base, strlen(base) + 1);
+    return dir;
+}
+
+void (*cli__output_hook)(int dir, const char *name);
+
+/* How often a name that changed between the look and the open (created,
+ * replaced by a link or a FIFO, removed) is looked at again. */
+#define OUTPUT_TRIES 4
+
+/* cli_create_file's work; with `create` false, only its checks: 0 when
+ * `path` may be created or written (nothing is opened for writing, made or
+ * truncated). Each step stands on a descriptor: the last component is
+ * looked at through an O_PATH descriptor of its directory, without
+ * following a link (a link is followed by owner_trusted's rule: its owner
+ * and target read from the link itself, its target starting in the link's
+ * directory); what is there is checked (check_existing) before it is
+ * opened for writing, so a FIFO or a device is never opened, and again on
+ * the descriptor that was opened, before anything is truncated. */
+static int output_open(const char *path, bool create, char *why, size_t cap)
+{
+    char name[PATH_MAX];
+    size_t len = strlen(path);
+    int dfd = AT_FDCWD, fd = -1, rc = 0, hops = 0, tries = 0;
+    bool said = false;
     struct stat st;
-    ssize_t n = -1;
-    int e = 0;
-    if (lfd < 0 || fstat(lfd, &st) != 0 || !S_ISLNK(st.st_mode))
-        e = ELOOP;
-    else if (!link_trusted(st.st_uid)) {
-        *owner = st.st_uid;
-        e = EPERM;
-    } else if ((n = readlinkat(lfd, "", name, cap)) < 0)
-        e = errno;
-    else if ((size_t)n >= cap)
-        e = ENAMETOOLONG;
-    if (lfd >= 0)
-        close(lfd);
-    if (e) {
-        if (dir >= 0)
-            close(dir);
-        return e;
+    if (len >= sizeof name)
+        rc = -ENAMETOOLONG;
+    else
+        memcpy(name, path, len + 1);
+    while (rc == 0) {
+        int dir = open_parent(dfd, name);
+        if (dfd != AT_FDCWD)
+            close(dfd);
+        dfd = dir;
+        if (dir < 0) {
+            rc = -errno;
+            break;
+        }
+        int pfd = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (pfd < 0) {
+            rc = -errno;
+            if (rc != -ENOENT || !create) {
+                rc = rc == -ENOENT ? 0 : rc; /* nothing there yet: fine */
+                break;
+            }
+            fd = openat(dir, name,
+                        O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                        0644);
+            rc = fd >= 0 ? 0 : -errno;
+            if (rc == -EEXIST && ++tries < OUTPUT_TRIES)
+                rc = 0; /* made meanwhile: look at it */
+            else
+                break;
+            continue;
+        }
+        if (fstat(pfd, &st) != 0) {
+            rc = -errno;
+        } else if (S_ISLNK(st.st_mode)) {
+            ssize_t n = -1;
+            if (!owner_trusted(st.st_uid)) {
+                refusal(why, cap, path, hops, st.st_uid);
+                said = true;
+                rc = -EPERM;
+            } else if (hops == CLI_OUTPUT_LINKS) {
+                rc = -ELOOP;
+            } else if ((n = readlinkat(pfd, "", name, sizeof name)) < 0) {
+                rc = -errno;
+            } else if ((size_t)n >= sizeof name) {
+                rc = -ENAMETOOLONG;
+            } else {
+                name[n] = '\0';
+                hops++;
+            }
+            close(pfd);
+            continue; /* the target, from the link's directory */
+        } else {
+            rc = check_existing(&st, dir, path, hops, why, cap);
+            said = rc != 0;
+        }
+        close(pfd);
+        if (rc != 0 || !create)
+            break;
+        if (cli__output_hook)
+            cli__output_hook(dir, name);
+        /* Non-blocking: a FIFO put there since the look fails (ENXIO)
+         * instead of waiting for a reader. No O_TRUNC: a file put there
+         * since the look is checked before anything is cut. */
+        fd = openat(dir, name, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0) {
+            rc = -errno;
+            if ((rc == -ELOOP || rc == -ENXIO || rc == -ENOENT) &&
+                ++tries < OUTPUT_TRIES)
+                rc = 0; /* replaced since the look: look again */
+            else
+                break;
+            continue;
+        }
+        /* What was opened decides, not what was looked at. */
+        rc = fstat(fd, &st) != 0 ? -errno
+                                 : check_existing(&st, dir, path, hops, why,
+                                                  cap);
+        said = rc != 0;
+        if (rc == 0 && S_ISREG(st.st_mode) && ftruncate(fd, 0) != 0) {
+            rc = -errno;
+            said = false;
+        }
+        if (rc == 0)
+            fcntl(fd, F_SETFL, 0);
+        break;
     }
-    name[n] = '\0';
-    if (*dfd != AT_FDCWD)
-        close(*dfd);
-    *dfd = dir;
-    return 0;
+    if (dfd != AT_FDCWD && dfd >= 0)
+        close(dfd);
+    if (rc < 0) {
+        if (fd >= 0)
+            close(fd);
+        if (!said)
+            snprintf(why, cap, "cannot create %s: %s", path, strerror(-rc));
+        return rc;
+    }
+    return create ? fd : 0;
 }
 
 int cli_create_file(const char *path, char *why, size_t cap)
 {
-    /* O_NOFOLLOW: a symlink at the last component is followed only by
-     * follow_link's rule, never by the open itself. */
-    const int flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NONBLOCK |
-                      O_NOFOLLOW;
-    char name[PATH_MAX];
-    const char *at = path;
-    int dfd = AT_FDCWD, fd, e = 0;
-    uid_t owner = (uid_t)-1;
-    int links;
-    for (links = 0;; links++) {
-        fd = openat(dfd, at, flags, 0644);
-        if (fd >= 0)
-            break;
-        e = errno;
-        if (e != ELOOP || links == CLI_OUTPUT_LINKS)
-            break;
-        if (at == path) {
-            size_t len = strlen(path);
-            if (len >= sizeof name) {
-                e = ENAMETOOLONG;
-                break;
-            }
-            memcpy(name, path, len + 1);
-            at = name;
-        }
-        if ((e = follow_link(&dfd, name, sizeof name, &owner)) != 0)
-            break;
+    return output_open(path, true, why, cap);
+}
+
+int cli_output_check(const char *path, char *why, size_t cap)
+{
+    return output_open(path, false, why, cap);
+}
+
+int cli_output_status(int rc)
+{
+    switch (-rc) {
+    case EPERM:
+    case EINVAL:
+    case EACCES:
+    case ENOENT:
+    case ENOTDIR:
+    case EISDIR:
+    case ELOOP:
+    case ENAMETOOLONG:
+    case EROFS:
+    case ENXIO:
+    case ETXTBSY:
+        return CLI_USAGE;
+    default:
+        return CLI_RUNTIME;
     }
-    if (dfd != AT_FDCWD)
-        close(dfd);
-    if (fd < 0) {
-        if (owner != (uid_t)-1)
-            refusal(why, cap, path, links, owner);
-        else
-            snprintf(why, cap, "cannot create %s: %s", path,
-                     e == ENXIO ? "a FIFO nobody reads" : strerror(e));
-        return -e;
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        snprintf(why, cap, "cannot write %s: not a regular file", path);
-        close(fd);
-        return -EINVAL;
-    }
-    fcntl(fd, F_SETFL, 0);
-    return fd;
 }
 
 FILE *cli_create_stream(const char *path, int *err, char *why, size_t cap)

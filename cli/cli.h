@@ -48,30 +48,56 @@ int cli_cpus_usable(void);
 void cli_printable(char *s);
 
 /* Create (or truncate) `path` for writing, mode 0644, close-on-exec: a
- * regular file only. The open does not block (a FIFO planted at the path
- * fails with ENXIO instead of waiting for a reader), and a path that is not
- * a regular file (a directory, a device) is refused. A symlink at the last
- * component is followed only when the caller or root owns it (at most
+ * regular file, or the null device (character device 1, 3: /dev/null, for
+ * output nobody wants; not truncated). Anything else there (a FIFO, a
+ * directory, another device, a socket) is refused without being opened for
+ * writing, so nothing blocks and no device is touched. A symlink at the
+ * last component is followed only when the caller or root owns it (at most
  * CLI_OUTPUT_LINKS of them in a row): one that another user owns may have
  * been planted (in /tmp, say) to make us write into their victim's file,
- * and is refused without touching its target. Returns the fd (in blocking
- * mode), or -errno with a one-line reason in why[cap]: -EPERM for a refused
- * symlink or a file the file system will not let us write (immutable):
- * callers exit 2, the path must change, as for a bad argument; -EINVAL for
- * a file that is not regular. */
+ * and is refused without touching its target. An existing regular file
+ * owned by neither the caller nor root, in a sticky directory that others
+ * (group or world) may write, is refused too: its owner may have made it
+ * in advance to read what we write into it (the kernel's
+ * fs.protected_regular rule, kept whatever that setting is). The checks are
+ * made on the descriptor that was opened (fstat), before the file is
+ * truncated: a refused file is left as it was, content and mtime.
+ * Returns the fd (in blocking mode), or -errno with a one-line reason in
+ * why[cap] naming `path`: -EPERM for a refused symlink or file (the reason
+ * names its owner's uid) or a file the file system will not let us write
+ * (immutable); -EINVAL for what is not a regular file; another -errno when
+ * the open failed (ENOENT for a missing directory, EACCES, ...).
+ * cli_output_status gives the exit status. Any thread may call it; it
+ * blocks only on the file system. */
 #define CLI_OUTPUT_LINKS 8
 int cli_create_file(const char *path, char *why, size_t cap);
+
+/* Tests only (NULL otherwise): called by cli_create_file after it looked
+ * at an existing file `name` in directory `dir` (an O_PATH descriptor) and
+ * before it opens it for writing, so that a test can replace the file in
+ * that window. */
+extern void (*cli__output_hook)(int dir, const char *name);
 
 /* cli_create_file's file as a stdio stream ("w"; fclose it). NULL with
  * cli_create_file's -errno in *err and the reason in why[cap]. */
 FILE *cli_create_stream(const char *path, int *err, char *why, size_t cap);
 
-/* False, with a one-line reason in why[cap], when the last component of
- * `path` is a symlink that cli_create_file would refuse (owned by neither
- * the caller nor root); true otherwise (also when `path` does not exist).
- * For a check when the option is read, before the work that ends in the
- * write; cli_create_file checks again when it opens. */
-bool cli_output_link_ok(const char *path, char *why, size_t cap);
+/* cli_create_file's checks without creating, opening for writing or
+ * truncating anything: 0 when `path` does not exist in an existing
+ * directory, or is what cli_create_file would write; else its -errno and
+ * one-line reason in why[cap] (a refused symlink or file, not a regular
+ * file, a missing directory). For a check when an option is read, before
+ * the work that ends in the write; cli_create_file checks again when it
+ * opens. */
+int cli_output_check(const char *path, char *why, size_t cap);
+
+/* The exit status for cli_create_file's or cli_output_check's failure `rc`
+ * (a negative errno): CLI_USAGE when another path would do (a refusal, not
+ * a regular file, a missing or unwritable directory, a read-only file
+ * system: EPERM, EINVAL, EACCES, ENOENT, ENOTDIR, EISDIR, ELOOP,
+ * ENAMETOOLONG, EROFS, ENXIO, ETXTBSY), CLI_RUNTIME otherwise (out of
+ * descriptors or memory, an I/O error). */
+int cli_output_status(int rc);
 
 /* Median and a percentile (0..100) of `n` values; sorts `v` in place. */
 double cli_percentile(double *v, size_t n, double pct);

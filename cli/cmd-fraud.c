@@ -218,9 +218,10 @@ int cmd_fraud(int argc, char **argv)
         case F_WRITE_CSV: {
             char why[512];
             write_csv = p.v.text;
-            if (!cli_output_link_ok(write_csv, why, sizeof why)) {
+            int rc = cli_output_check(write_csv, why, sizeof why);
+            if (rc != 0) {
                 cli_error(CMD, "--write-csv: %s", why);
-                return CLI_USAGE;
+                return cli_output_status(rc);
             }
             break;
         }
@@ -319,6 +320,10 @@ int cmd_fraud(int argc, char **argv)
         char why[512];
         int rc;
         FILE *f = cli_create_stream(write_csv, &rc, why, sizeof why);
+        /* Refused at the open (planted after the check when the option was
+         * read): the path must change, as for a bad argument. A failed
+         * write is the run's. */
+        int status = f ? CLI_RUNTIME : cli_output_status(rc);
         if (f) {
             rc = fraud_csv_write(f, t, n);
             if (fclose(f) != 0 && rc == 0)
@@ -330,10 +335,7 @@ int cmd_fraud(int argc, char **argv)
         if (rc < 0) {
             cli_error(CMD, "%s", why);
             free(t);
-            /* A symlink another user planted there (after the check when
-             * the option was read): the path must change, as for a bad
-             * argument. */
-            return rc == -EPERM ? CLI_USAGE : CLI_RUNTIME;
+            return status;
         }
     }
     uint32_t na, nm;

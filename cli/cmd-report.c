@@ -280,15 +280,17 @@ int cmd_report(int argc, char **argv)
         cli_error(CMD, "%s", dwhy);
         return CLI_USAGE;
     }
-    /* The two documents are written last, after every experiment: a
-     * symlink of another user's at their names is refused now, not after
-     * the run (cli_create_file refuses it again when they are written). */
+    /* The two documents are written last, after every experiment: what
+     * cli_create_file would refuse at their names (another user's symlink
+     * or file, a FIFO, a directory) is refused now, not after the run (and
+     * again when they are written). */
     for (size_t i = 0; i < 2; i++) {
         char why[4400];
         snprintf(dir, sizeof dir, "%s/%s", r.out, report_docs[i]);
-        if (!cli_output_link_ok(dir, why, sizeof why)) {
+        int crc = cli_output_check(dir, why, sizeof why);
+        if (crc != 0) {
             cli_error(CMD, "%s", why);
-            return CLI_USAGE;
+            return cli_output_status(crc);
         }
     }
     /* One report at a time per directory: two wrote each other's data/
@@ -382,14 +384,16 @@ int cmd_report(int argc, char **argv)
         rdoc_row(d, ft, cells);
     }
 
-    /* Opened as every output file is: a symlink another user planted at
-     * their names is refused, not written through. */
+    /* Opened as every output file is: a symlink or file another user
+     * planted at their names is refused, not written through. */
     char path[4200], why[4400];
-    int werr = 0;
+    int werr = 0, status = CLI_RUNTIME;
     for (int i = 0; i < 2 && !werr; i++) {
         snprintf(path, sizeof path, "%s/%s", r.out, report_docs[i]);
         int wrc;
         FILE *f = cli_create_stream(path, &wrc, why, sizeof why);
+        if (!f)
+            status = cli_output_status(wrc);
         if (f) {
             wrc = i ? rdoc_write_html(d, f, "coord report")
                     : rdoc_write_md(d, f);
@@ -420,8 +424,9 @@ int cmd_report(int argc, char **argv)
     if (werr) {
         for (size_t i = 0; i < REPORT_N_EXPS; i++)
             json_free(report_exps[i].j);
-        /* A symlink planted since the check at the start: the path. */
-        return werr == EPERM ? CLI_USAGE : CLI_RUNTIME;
+        /* Refused at the open (planted since the check at the start): the
+         * path must change; a failed write is the run's. */
+        return status;
     }
     if (r.json) {
         struct jw w;

@@ -36,17 +36,17 @@ bool gnuplot_path_ok(const char *cmd, const char *file)
             cli_error(cmd, "--plot: the file name has a control character");
             return false;
         }
+    /* What cli_create_file would refuse (another user's symlink or file,
+     * a FIFO, a directory, a device) is refused now, before the run; a
+     * missing directory is named below. */
     char why[PATH_MAX + 128];
-    if (!cli_output_link_ok(file, why, sizeof why)) {
+    int rc = cli_output_check(file, why, sizeof why);
+    if (rc == -EPERM || rc == -EINVAL) {
         cli_error(cmd, "--plot: %s", why);
         return false;
     }
     struct stat st;
     if (stat(file, &st) == 0) {
-        if (!S_ISREG(st.st_mode)) {
-            cli_error(cmd, "--plot: '%s' is not a regular file", file);
-            return false;
-        }
         if (access(file, W_OK) != 0) {
             cli_error(cmd, "--plot: cannot write '%s': %s", file, strerror(errno));
             return false;

@@ -2,6 +2,7 @@
 /* harness.c: runs each case in a forked process group with a deadline. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <poll.h>
 #include <signal.h>
@@ -83,6 +84,36 @@ uint64_t test_rand(uint64_t *state)
     x ^= x >> 7;
     x ^= x << 17;
     return *state = x;
+}
+
+void test_plant_victim(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    ASSERT_TRUE(fd >= 0);
+    ASSERT_EQ(write(fd, "precious\n", 9), 9);
+    ASSERT_OK(fchown(fd, 65534, 65534));
+    ASSERT_OK(fchmod(fd, 0666));
+    struct timespec t[2] = {{TEST_VICTIM_MTIME, 0}, {TEST_VICTIM_MTIME, 0}};
+    ASSERT_OK(futimens(fd, t));
+    close(fd);
+}
+
+void test_assert_victim(const char *path)
+{
+    char buf[64];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ASSERT_TRUE(fd >= 0);
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    struct stat st;
+    int rc = fstat(fd, &st);
+    close(fd);
+    ASSERT_TRUE(n >= 0);
+    buf[n] = '\0';
+    ASSERT_STR_EQ(buf, "precious\n");
+    ASSERT_OK(rc);
+    ASSERT_EQ(st.st_mtim.tv_sec, TEST_VICTIM_MTIME);
+    ASSERT_EQ(st.st_mtim.tv_nsec, 0);
+    ASSERT_EQ(st.st_uid, 65534);
 }
 
 int test_kill_published(void *arg)

@@ -176,6 +176,17 @@ int test_kill_published(void *arg);
  * draws the same sequence, so a failing run can be replayed. */
 uint64_t test_rand(uint64_t *state);
 
+/* A victim for tests of output paths: a regular file of another user (uid
+ * 65534; the caller must be root) at `path`, mode 0666, holding
+ * "precious\n", its mtime TEST_VICTIM_MTIME (a truncation would set it to
+ * now). Fails the case if it cannot be made. */
+#define TEST_VICTIM_MTIME 1000000000 /* 2001-09-09 */
+void test_plant_victim(const char *path);
+
+/* Fails the case unless `path` is test_plant_victim's file as it was
+ * planted: its content, mtime and owner. */
+void test_assert_victim(const char *path);
+
 /* Poll `cond` every 100 µs until it holds or timeout_ms passes. */
 #define WAIT_FOR(cond, timeout_ms)                                             \
     do {                                                                       \

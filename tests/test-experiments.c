@@ -195,9 +195,10 @@ TEST(experiments_hostile_paths_get_one_line)
     ASSERT_TRUE(strstr(err, "not a regular file") != NULL);
     const char *c[] = {"fraud", "--quick", "--transactions", "10", "--warmup",
                        "0", "--intervals", "1", "--write-csv", csv, NULL};
-    ASSERT_EQ(coord(c), 1);
+    ASSERT_EQ(coord(c), 2); /* a bad path, as every refused output path */
     assert_one_error_line();
     ASSERT_TRUE(strstr(err, "FIFO") != NULL);
+    ASSERT_TRUE(strstr(err, csv) != NULL);
     const char *d[] = {"advise", "--shape", "flag", "--per-iteration", "1",
                        "--processes", "2", "--calibration", csv, NULL};
     ASSERT_EQ(coord(d), 2);
@@ -346,6 +347,137 @@ TEST(experiments_output_symlink_of_another_user_refused)
     ASSERT_TRUE(S_ISLNK(st.st_mode));
 }
 
+/* A file another user made in advance at an output path in a sticky
+ * directory others can write (/tmp): coord wrote into it, a file they own
+ * and can read (fs.protected_regular, off here, would refuse the open).
+ * Now it is refused, one line naming the path and the owner, exit 2, the
+ * file as it was (content and mtime: it is not truncated before the
+ * check). Elsewhere (a directory that is not sticky) it is written. */
+TEST(experiments_output_file_of_another_user_refused)
+{
+    if (geteuid() != 0)
+        SKIP("needs root to make a file owned by another user (uid 65534)");
+    char dir[256], csv[300], svg[300], rep[300], idx[320], mine[300];
+    test_mkdtemp(dir, sizeof dir, "sticky");
+    ASSERT_OK(chmod(dir, 01777));
+    snprintf(csv, sizeof csv, "%s/out.csv", dir);
+    snprintf(svg, sizeof svg, "%s/out.svg", dir);
+    snprintf(rep, sizeof rep, "%s/report", dir);
+    snprintf(idx, sizeof idx, "%s/index.html", rep);
+    test_plant_victim(csv);
+    test_plant_victim(svg);
+    const char *a[] = {"fraud", "--quick", "--transactions", "10", "--warmup",
+                       "0", "--intervals", "1", "--write-csv", csv, NULL};
+    ASSERT_EQ(coord(a), 2);
+    assert_one_error_line();
+    ASSERT_TRUE(strstr(err, "refusing to write") != NULL);
+    ASSERT_TRUE(strstr(err, csv) != NULL);
+    ASSERT_TRUE(strstr(err, "uid 65534") != NULL);
+    test_assert_victim(csv);
+    /* Group-writable is others too. */
+    ASSERT_OK(chmod(dir, 01770));
+    ASSERT_EQ(coord(a), 2);
+    test_assert_victim(csv);
+    ASSERT_OK(chmod(dir, 01777));
+    /* Our own link to it, from a directory of ours: the file decides. */
+    test_mkdtemp(mine, sizeof mine, "mine");
+    strcat(mine, "/link.csv");
+    symlink_of(csv, mine, 0);
+    a[9] = mine;
+    ASSERT_EQ(coord(a), 2);
+    assert_one_error_line();
+    ASSERT_TRUE(strstr(err, "it leads to a file owned by uid 65534") != NULL);
+    test_assert_victim(csv);
+    const char *b[] = {"interval", "--runs", "1", "--stops", "1", "--work",
+                       "heavy", "--intervals", "1", "--plot", svg, NULL};
+    ASSERT_EQ(coord(b), 2);
+    assert_one_error_line();
+    ASSERT_TRUE(strstr(err, svg) != NULL);
+    ASSERT_TRUE(strstr(err, "uid 65534") != NULL);
+    test_assert_victim(svg);
+    /* report --out into a sticky directory others can write. */
+    ASSERT_OK(mkdir(rep, 01777));
+    ASSERT_OK(chmod(rep, 01777));
+    test_plant_victim(idx);
+    const char *c[] = {"report", "--quick", "--only", "waste", "--no-python",
+                       "--out", rep, NULL};
+    ASSERT_EQ(coord(c), 2);
+    assert_one_error_line();
+    ASSERT_TRUE(strstr(err, idx) != NULL);
+    ASSERT_TRUE(strstr(err, "uid 65534") != NULL);
+    test_assert_victim(idx);
+    /* Not sticky: another user's file there is theirs to offer (a shared
+     * directory the caller chose), and is written as before. */
+    ASSERT_OK(chmod(dir, 0777));
+    a[9] = csv;
+    ASSERT_EQ(coord(a), 0);
+    char head[3] = {0};
+    int fd = open(csv, O_RDONLY);
+    ASSERT_TRUE(fd >= 0);
+    ASSERT_EQ(read(fd, head, 2), 2);
+    close(fd);
+    ASSERT_STR_EQ(head, "id");
+}
+
+/* Whatever is at an output path that is no regular file gets one line and
+ * exit 2, as a bad argument, before the work (fraud --write-csv at a FIFO
+ * exited 1; at a directory or a device, and report's documents at any of
+ * them, after the whole run). /dev/null is taken as the place for output
+ * nobody wants. */
+TEST(experiments_output_not_a_regular_file_is_a_usage_error)
+{
+    char dir[256], fifo[300], sub[300], dev[300], rep[300], path[320];
+    test_mkdtemp(dir, sizeof dir, "kinds");
+    snprintf(fifo, sizeof fifo, "%s/fifo.svg", dir);
+    snprintf(sub, sizeof sub, "%s/dir.svg", dir);
+    snprintf(dev, sizeof dev, "%s/zero.svg", dir); /* ours, to /dev/zero */
+    ASSERT_OK(mkfifo(fifo, 0600));
+    ASSERT_OK(mkdir(sub, 0700));
+    ASSERT_OK(symlink("/dev/zero", dev));
+    const char *kinds[][2] = {{fifo, "a FIFO"}, {sub, "a directory"},
+                              {dev, "a device"}, {"/dev/zero", "a device"}};
+    const char *a[] = {"fraud", "--quick", "--transactions", "10", "--warmup",
+                       "0", "--intervals", "1", "--write-csv", NULL, NULL};
+    const char *b[] = {"interval", "--runs", "1", "--stops", "1", "--work",
+                       "heavy", "--intervals", "1", "--plot", NULL, NULL};
+    for (size_t i = 0; i < 4; i++) {
+        a[9] = kinds[i][0];
+        ASSERT_EQ(coord(a), 2);
+        assert_one_error_line();
+        ASSERT_TRUE(strstr(err, kinds[i][0]) != NULL);
+        ASSERT_TRUE(strstr(err, "not a regular file") != NULL);
+        ASSERT_TRUE(strstr(err, kinds[i][1]) != NULL);
+        if (i == 3)
+            break; /* no .svg */
+        b[10] = kinds[i][0];
+        ASSERT_EQ(coord(b), 2);
+        assert_one_error_line();
+        ASSERT_TRUE(strstr(err, "not a regular file") != NULL);
+    }
+    a[9] = "/dev/null";
+    ASSERT_EQ(coord(a), 0);
+    ASSERT_STR_EQ(err, "");
+    /* The report's documents: refused before any experiment runs. */
+    static const char *const doc[] = {"index.html", "report.md"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(rep, sizeof rep, "%s/report%zu", dir, i);
+        ASSERT_OK(mkdir(rep, 0700));
+        snprintf(path, sizeof path, "%s/%s", rep, doc[i % 2]);
+        if (i == 0)
+            ASSERT_OK(mkfifo(path, 0600));
+        else if (i == 1)
+            ASSERT_OK(mkdir(path, 0700));
+        else
+            ASSERT_OK(symlink("/dev/zero", path));
+        const char *c[] = {"report", "--quick", "--only", "waste",
+                           "--no-python", "--out", rep, NULL};
+        ASSERT_EQ(coord(c), 2);
+        assert_one_error_line();
+        ASSERT_TRUE(strstr(err, path) != NULL);
+        ASSERT_TRUE(strstr(err, kinds[i][1]) != NULL);
+    }
+}
+
 #define TEST_LIST(X)                                                           \
     X(experiments_primes_json_and_table)                                       \
     X(experiments_waste_counts)                                                \
@@ -354,6 +486,8 @@ TEST(experiments_output_symlink_of_another_user_refused)
     X(experiments_interval_plot)                                               \
     X(experiments_hostile_paths_get_one_line)                                  \
     X(experiments_output_symlink_of_another_user_refused)                      \
+    X(experiments_output_file_of_another_user_refused)                         \
+    X(experiments_output_not_a_regular_file_is_a_usage_error)                  \
     X(experiments_report_directory_is_one_report_at_a_time)                    \
     X(experiments_usage_errors)
 #define HELPER_LIST(X)

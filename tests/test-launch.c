@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* test-launch.c: the CLI's launcher (cli/launch.c) and progress line (cli/progress.c): status, capture, deadlines, process groups, no progress off a terminal. */
+/* test-launch.c: the CLI's launcher (cli/launch.c), the output-file helper its file sinks open with (cli/cli.c), and progress line (cli/progress.c): status, capture, deadlines, process groups, refused output paths, no progress off a terminal. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "cli.h"
 #include "harness.h"
 #include "launch.h"
 #include "progress.h"
@@ -159,6 +160,141 @@ TEST(launch_files_and_directory)
     ASSERT_TRUE(strstr(why, "cannot create /nonexistent/coord/x") != NULL);
 }
 
+/* A program's output file is opened as every output file (cli_create_file):
+ * what is no regular file is refused before the program runs, never opened
+ * for writing (a FIFO gave ENXIO, a device was opened, truncated, then
+ * refused); /dev/null is taken; a file that is taken is truncated only
+ * after the checks, and is then the program's output alone. */
+TEST(launch_file_sink_takes_regular_files_and_dev_null)
+{
+    char dir[96], path[160], fifo[160], text[64] = "";
+    test_mkdtemp(dir, sizeof dir, "sink");
+    snprintf(path, sizeof path, "%s/out.txt", dir);
+    snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+    ASSERT_OK(mkfifo(fifo, 0600));
+    struct launch l = {.out = {.to = LAUNCH_FILE, .path = fifo}};
+    ASSERT_CODE(sh("echo ran", 10000, &l), -EINVAL);
+    ASSERT_TRUE(strstr(why, "not a regular file (a FIFO)") != NULL);
+    l.out.path = dir;
+    ASSERT_CODE(sh("echo ran", 10000, &l), -EINVAL);
+    ASSERT_TRUE(strstr(why, "(a directory)") != NULL);
+    l.out.path = "/dev/zero";
+    ASSERT_CODE(sh("echo ran", 10000, &l), -EINVAL);
+    ASSERT_TRUE(strstr(why, "(a device)") != NULL);
+    l.out.path = "/dev/null";
+    ASSERT_OK(sh("echo ran", 10000, &l));
+    ASSERT_EQ(l.status, 0);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    ASSERT_TRUE(fd >= 0);
+    ASSERT_EQ(write(fd, "an earlier, longer text\n", 24), 24);
+    close(fd);
+    l.out.path = path;
+    ASSERT_OK(sh("echo ran", 10000, &l));
+    fd = open(path, O_RDONLY);
+    ASSERT_TRUE(fd >= 0);
+    ASSERT_EQ(read(fd, text, sizeof text - 1), 4);
+    close(fd);
+    ASSERT_STR_EQ(text, "ran\n");
+}
+
+/* A new directory of mode 1777 (as /tmp) into dir[dcap], and its out.txt
+ * into path[pcap]; the case is skipped unless it runs as root, which the
+ * cases need to make files of another user (uid 65534). */
+static void sticky_dir_as_root(char *dir, size_t dcap, char *path,
+                               size_t pcap)
+{
+    if (geteuid() != 0)
+        SKIP("needs root to make a file owned by another user (uid 65534)");
+    test_mkdtemp(dir, dcap, "sticky");
+    ASSERT_OK(chmod(dir, 01777));
+    snprintf(path, pcap, "%s/out.txt", dir);
+}
+
+/* A file another user made in advance at the path, in a sticky directory
+ * others may write (/tmp): refused at the open itself (-EPERM, its owner
+ * named), before the program runs, the file as it was: content and mtime,
+ * not truncated before the check. In a directory that is not sticky it is
+ * written, as before. */
+TEST(launch_file_sink_refuses_another_users_file_in_sticky_directory)
+{
+    char dir[96], path[160], marker[160], script[200];
+    sticky_dir_as_root(dir, sizeof dir, path, sizeof path);
+    snprintf(marker, sizeof marker, "%s/ran", dir);
+    snprintf(script, sizeof script, "touch %s", marker);
+    test_plant_victim(path);
+    struct launch l = {.out = {.to = LAUNCH_FILE, .path = path}};
+    ASSERT_CODE(sh(script, 10000, &l), -EPERM);
+    ASSERT_TRUE(strstr(why, path) != NULL);
+    ASSERT_TRUE(strstr(why, "uid 65534") != NULL);
+    ASSERT_TRUE(access(marker, F_OK) != 0);
+    test_assert_victim(path);
+    char w[256];
+    ASSERT_CODE(cli_create_file(path, w, sizeof w), -EPERM);
+    ASSERT_CODE(cli_output_check(path, w, sizeof w), -EPERM);
+    ASSERT_EQ(cli_output_status(-EPERM), 2);
+    test_assert_victim(path);
+    ASSERT_OK(chmod(dir, 0777));
+    ASSERT_OK(sh(script, 10000, &l));
+    ASSERT_OK(access(marker, F_OK));
+    struct stat st;
+    ASSERT_OK(stat(path, &st));
+    ASSERT_EQ(st.st_size, 0);
+}
+
+/* What cli__output_hook puts at the name, once, in the window between
+ * cli_create_file's look and its open: the file "victim" of the same
+ * directory (renamed over it), a FIFO, or a symlink of uid 65534. */
+static enum { SWAP_NONE, SWAP_VICTIM, SWAP_FIFO, SWAP_LINK } swap;
+
+static void swap_in(int dir, const char *name)
+{
+    int was = swap;
+    swap = SWAP_NONE;
+    if (was == SWAP_FIFO)
+        ASSERT_OK(mkfifoat(dir, "victim", 0600));
+    if (was == SWAP_LINK) {
+        ASSERT_OK(symlinkat("/dev/zero", dir, "victim"));
+        ASSERT_OK(fchownat(dir, "victim", 65534, 65534, AT_SYMLINK_NOFOLLOW));
+    }
+    if (was != SWAP_NONE)
+        ASSERT_OK(renameat(dir, "victim", dir, name));
+}
+
+/* cli_create_file checks the file it opened, not the one it looked at,
+ * and cuts nothing before: a victim file of another user, a FIFO or
+ * another user's symlink put at the name between the look and the open
+ * (a sticky directory others write) is refused, the victim as it was
+ * (content and mtime: the open has no O_TRUNC) and nothing blocks. */
+TEST(launch_output_file_swapped_after_the_look_is_checked_again)
+{
+    char dir[96], path[160], victim[160], w[256];
+    sticky_dir_as_root(dir, sizeof dir, path, sizeof path);
+    snprintf(victim, sizeof victim, "%s/victim", dir);
+    cli__output_hook = swap_in;
+    static const struct {
+        int swap, code;
+        const char *says;
+    } cases[] = {{SWAP_VICTIM, -EPERM, "a file owned by uid 65534"},
+                 {SWAP_FIFO, -EINVAL, "not a regular file (a FIFO)"},
+                 {SWAP_LINK, -EPERM, "a symlink owned by uid 65534"}};
+    for (size_t i = 0; i < 3; i++) {
+        unlink(path);
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+        ASSERT_TRUE(fd >= 0);
+        close(fd);
+        if (cases[i].swap == SWAP_VICTIM)
+            test_plant_victim(victim);
+        swap = cases[i].swap;
+        ASSERT_CODE(cli_create_file(path, w, sizeof w), cases[i].code);
+        ASSERT_EQ(swap, SWAP_NONE); /* the window was reached */
+        ASSERT_TRUE(strstr(w, path) != NULL);
+        ASSERT_TRUE(strstr(w, cases[i].says) != NULL);
+        if (cases[i].swap == SWAP_VICTIM)
+            test_assert_victim(path);
+    }
+    cli__output_hook = NULL;
+}
+
 TEST(launch_rejects_bad_arguments)
 {
     const char *argv[] = {"true", NULL};
@@ -289,6 +425,9 @@ TEST(cli_progress_absent_when_stderr_is_a_pipe)
     X(launch_deadline_kills_the_whole_group)                                   \
     X(launch_workers_left_behind_are_killed_and_reaped)                        \
     X(launch_files_and_directory)                                              \
+    X(launch_file_sink_takes_regular_files_and_dev_null)                       \
+    X(launch_file_sink_refuses_another_users_file_in_sticky_directory)         \
+    X(launch_output_file_swapped_after_the_look_is_checked_again)              \
     X(launch_rejects_bad_arguments)                                            \
     X(progress_silent_when_stderr_is_not_a_terminal)                           \
     X(progress_ticks_with_elapsed_time_on_a_terminal)                          \
