@@ -110,10 +110,103 @@ static int check_existing(const struct stat *st, int dir, const char *path,
     return -EPERM;
 }
 
+/* Most links one path may pass through (the kernel's own limit). */
+#define PATH_LINKS 40
+
+/*
+ * Opens, O_PATH, the directory `dirpath` names (relative to dfd; "/" and
+ * absolute paths from the root), one component at a time and following a
+ * link only by owner_trusted's rule, its owner and target read from the
+ * link itself: a directory on the way that another user made a link (in a
+ * directory they may write) would otherwise take our file, or a report's
+ * files, into a directory of theirs or of a victim's. Returns the
+ * descriptor, or -errno: -EPERM with *owner set for a refused link,
+ * -ENOTDIR, -ELOOP (more than PATH_LINKS links), -ENAMETOOLONG, or the
+ * error of an open.
+ */
+static int open_dir_walk(int dfd, const char *dirpath, uid_t *owner)
+{
+    char rest[PATH_MAX], comp[NAME_MAX + 1];
+    size_t len = strlen(dirpath);
+    if (len >= sizeof rest)
+        return -ENAMETOOLONG;
+    memcpy(rest, dirpath, len + 1);
+    int cur = openat(rest[0] == '/' ? AT_FDCWD : dfd,
+                     rest[0] == '/' ? "/" : ".",
+                     O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (cur < 0)
+        return -errno;
+    int links = 0, rc = 0;
+    const char *p = rest;
+    for (;;) {
+        while (*p == '/')
+            p++;
+        if (!*p)
+            break;
+        size_t n = strcspn(p, "/");
+        if (n >= sizeof comp) {
+            rc = -ENAMETOOLONG;
+            break;
+        }
+        memcpy(comp, p, n);
+        comp[n] = '\0';
+        p += n;
+        int next = openat(cur, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        struct stat st;
+        if (next < 0 || fstat(next, &st) != 0) {
+            rc = -errno;
+            if (next >= 0)
+                close(next);
+            break;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            close(cur);
+            cur = next;
+            continue;
+        }
+        if (!S_ISLNK(st.st_mode)) {
+            close(next);
+            rc = -ENOTDIR;
+            break;
+        }
+        /* A link: its target, then what was left, from here on. */
+        char target[PATH_MAX];
+        ssize_t t = -1;
+        if (!owner_trusted(st.st_uid)) {
+            *owner = st.st_uid;
+            rc = -EPERM;
+        } else if (++links > PATH_LINKS)
+            rc = -ELOOP;
+        else if ((t = readlinkat(next, "", target, sizeof target)) < 0)
+            rc = -errno;
+        else if ((size_t)t + 1 + strlen(p) >= sizeof target)
+            rc = -ENAMETOOLONG;
+        close(next);
+        if (rc)
+            break;
+        target[t] = '\0';
+        memcpy(target + t, p, strlen(p) + 1); /* p starts at '/' or is "" */
+        memcpy(rest, target, strlen(target) + 1);
+        p = rest;
+        if (rest[0] == '/') {
+            close(cur);
+            if ((cur = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+                return -errno;
+        }
+    }
+    if (rc) {
+        close(cur);
+        return rc;
+    }
+    return cur;
+}
+
 /* Opens, O_PATH, the directory that the last component of `name` is in
- * (relative to dfd) and leaves only that component in `name` ("." for a
- * name ending in '/', which then names the directory itself). */
-static int open_parent(int dfd, char *name)
+ * (relative to dfd, through open_dir_walk) and leaves only that component
+ * in `name` ("." for a name ending in '/', which then names the directory
+ * itself). Returns the descriptor or -errno (-EPERM with *owner: a link
+ * on the way refused). */
+static int open_parent(int dfd, char *name, uid_t *owner)
 {
     char *slash = strrchr(name, '/');
     const char *base = slash ? slash + 1 : name;
@@ -121,10 +214,28 @@ static int open_parent(int dfd, char *name)
         base = ".";
     if (slash)
         *slash = '\0';
-    int dir = openat(dfd, !slash ? "." : slash == name ? "/" : name,
-                     O_PATH | O_DIRECTORY | O_CLOEXEC);
+    int dir = open_dir_walk(dfd, !slash ? "." : slash == name ? "/" : name,
+                            owner);
     memmove(name, base, strlen(base) + 1);
     return dir;
+}
+
+int cli_dir_check(const char *path, char *why, size_t cap)
+{
+    uid_t owner = (uid_t)-1;
+    int fd = open_dir_walk(AT_FDCWD, path, &owner);
+    if (fd >= 0) {
+        close(fd);
+        return 0;
+    }
+    if (fd == -EPERM && owner != (uid_t)-1)
+        snprintf(why, cap,
+                 "refusing to write into %s: a symlink on its way is owned "
+                 "by uid %u, neither you nor root",
+                 path, (unsigned)owner);
+    else
+        snprintf(why, cap, "cannot write into %s: %s", path, strerror(-fd));
+    return fd;
 }
 
 void (*cli__output_hook)(int dir, const char *name);
@@ -154,12 +265,20 @@ static int output_open(const char *path, bool create, char *why, size_t cap)
     else
         memcpy(name, path, len + 1);
     while (rc == 0) {
-        int dir = open_parent(dfd, name);
+        uid_t owner = (uid_t)-1;
+        int dir = open_parent(dfd, name, &owner);
         if (dfd != AT_FDCWD)
             close(dfd);
         dfd = dir;
         if (dir < 0) {
-            rc = -errno;
+            rc = dir;
+            if (rc == -EPERM && owner != (uid_t)-1) {
+                snprintf(why, cap,
+                         "refusing to write %s: a symlink on its way is "
+                         "owned by uid %u, neither you nor root",
+                         path, (unsigned)owner);
+                said = true;
+            }
             break;
         }
         int pfd = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);

@@ -91,6 +91,14 @@ FILE *cli_create_stream(const char *path, int *err, char *why, size_t cap);
  * opens. */
 int cli_output_check(const char *path, char *why, size_t cap);
 
+/* Is `path` a directory reached through no symbolic link that another
+ * user owns (neither the caller nor root), at any component? 0, or -errno
+ * with a one-line reason in why[cap] (-EPERM: such a link; -ENOTDIR,
+ * -ENOENT, ...). cli_create_file and cli_output_check walk the directories
+ * of their paths the same way. For a directory the caller will write files
+ * into by name (a report's --out). */
+int cli_dir_check(const char *path, char *why, size_t cap);
+
 /* The exit status for cli_create_file's or cli_output_check's failure `rc`
  * (a negative errno): CLI_USAGE when another path would do (a refusal, not
  * a regular file, a missing or unwritable directory, a read-only file

@@ -52,13 +52,13 @@ static const char *not_ours(const struct stat *sb, bool shared_ok)
  * files of ours elsewhere (an audit did both: a data/ swapped for a link
  * mid-run in a directory of the attacker's, a link planted in a plots/ of
  * mode 1777 that gnuplot wrote its PNG through). So: out reached through
- * no link another user owns (cli_output_link_ok), itself a directory as
+ * no link another user owns (cli_dir_check), itself a directory as
  * not_ours says, and data/ and plots/ real directories of ours that only
  * we may write. False with a one-line reason in why[cap].
  */
 static bool report_dirs_ours(const char *out, char *why, size_t cap)
 {
-    if (!cli_output_link_ok(out, why, cap))
+    if (cli_dir_check(out, why, cap) != 0)
         return false;
     struct stat sb;
     /* out itself may be a link of ours (or root's), to a directory. */
@@ -261,6 +261,24 @@ int cmd_report(int argc, char **argv)
         }
     }
     char dir[4200];
+    /* Before anything is made: the part of the path that exists already,
+     * walked as cli_dir_check does (mkdir_p would follow a link another
+     * user put there and make data/ and plots/ at its target). */
+    snprintf(dir, sizeof dir, "%s", r.out);
+    struct stat ds;
+    char *cut;
+    while (lstat(dir, &ds) != 0 && errno == ENOENT &&
+           (cut = strrchr(dir, '/')) != NULL) {
+        if (cut == dir)
+            cut++; /* "/name": the root */
+        *cut = '\0';
+    }
+    char dwhy[4400];
+    if (cli_dir_check(lstat(dir, &ds) == 0 ? dir : ".", dwhy, sizeof dwhy) !=
+        0) {
+        cli_error(CMD, "%s", dwhy);
+        return CLI_USAGE;
+    }
     int rc = mkdir_p(r.out);
     snprintf(dir, sizeof dir, "%s/data", r.out);
     if (rc == 0)
@@ -275,7 +293,6 @@ int cmd_report(int argc, char **argv)
     /* Files are written, renamed and removed in DIR, data/ and plots/ by
      * name, so nobody else may be able to change what those names reach
      * (report_dirs_ours). */
-    char dwhy[4400];
     if (!report_dirs_ours(r.out, dwhy, sizeof dwhy)) {
         cli_error(CMD, "%s", dwhy);
         return CLI_USAGE;

@@ -347,6 +347,66 @@ TEST(experiments_output_symlink_of_another_user_refused)
     ASSERT_TRUE(S_ISLNK(st.st_mode));
 }
 
+/* A directory on the way to an output file that is a link another user
+ * owns (an audit: their link to a victim's directory took --write-csv's
+ * file, and report --out's index.html, data/ and plots/, into it):
+ * refused, one line, exit 2, nothing written or made there; the caller's
+ * own link on the way is followed. */
+TEST(experiments_output_dir_link_of_another_user_refused)
+{
+    if (geteuid() != 0)
+        SKIP("needs root to plant a symlink owned by another user "
+             "(uid 65534)");
+    char dir[256], vdir[300], theirs[300], mine[300], csv[340], out[340];
+    char probe[400];
+    test_mkdtemp(dir, sizeof dir, "dirlinks");
+    snprintf(vdir, sizeof vdir, "%s/victim", dir);
+    snprintf(theirs, sizeof theirs, "%s/theirs", dir);
+    snprintf(mine, sizeof mine, "%s/mine", dir);
+    ASSERT_OK(mkdir(vdir, 0755));
+    snprintf(probe, sizeof probe, "%s/tx.csv", vdir);
+    int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    ASSERT_TRUE(fd >= 0);
+    ASSERT_EQ(write(fd, "precious\n", 9), 9);
+    close(fd);
+    symlink_of("victim", theirs, 65534);
+    symlink_of("victim", mine, 0);
+    snprintf(csv, sizeof csv, "%s/tx.csv", theirs);
+    const char *a[] = {"fraud", "--quick", "--transactions", "10", "--warmup",
+                       "0", "--intervals", "1", "--write-csv", csv, NULL};
+    ASSERT_EQ(coord(a), 2);
+    assert_one_error_line();
+    ASSERT_TRUE(strstr(err, "uid 65534") != NULL);
+    assert_content(probe, "precious\n");
+    /* A report into the victim's directory through their link, and into a
+     * new directory below it: refused before anything is made. */
+    static const char *const tails[] = {"", "/new/report"};
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(out, sizeof out, "%s%s", theirs, tails[i]);
+        const char *c[] = {"report", "--quick", "--only", "waste",
+                           "--no-python", "--out", out, NULL};
+        ASSERT_EQ(coord(c), 2);
+        assert_one_error_line();
+        ASSERT_TRUE(strstr(err, "uid 65534") != NULL);
+        struct stat st;
+        snprintf(probe, sizeof probe, "%s/data", vdir);
+        ASSERT_TRUE(lstat(probe, &st) != 0);
+        snprintf(probe, sizeof probe, "%s/new", vdir);
+        ASSERT_TRUE(lstat(probe, &st) != 0);
+    }
+    /* Our own link on the way: followed. */
+    snprintf(csv, sizeof csv, "%s/tx.csv", mine);
+    a[9] = csv;
+    ASSERT_EQ(coord(a), 0);
+    snprintf(probe, sizeof probe, "%s/tx.csv", vdir);
+    char head[3] = {0};
+    fd = open(probe, O_RDONLY);
+    ASSERT_TRUE(fd >= 0);
+    ASSERT_EQ(read(fd, head, 2), 2);
+    close(fd);
+    ASSERT_STR_EQ(head, "id");
+}
+
 /* A file another user made in advance at an output path in a sticky
  * directory others can write (/tmp): coord wrote into it, a file they own
  * and can read (fs.protected_regular, off here, would refuse the open).
@@ -485,7 +545,8 @@ TEST(experiments_output_not_a_regular_file_is_a_usage_error)
     X(experiments_interval_default_workers_follow_affinity)                    \
     X(experiments_interval_plot)                                               \
     X(experiments_hostile_paths_get_one_line)                                  \
-    X(experiments_output_symlink_of_another_user_refused)                      \
+    X(experiments_output_symlink_of_another_user_refused)                     \
+    X(experiments_output_dir_link_of_another_user_refused)                    \
     X(experiments_output_file_of_another_user_refused)                         \
     X(experiments_output_not_a_regular_file_is_a_usage_error)                  \
     X(experiments_report_directory_is_one_report_at_a_time)                    \
