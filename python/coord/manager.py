@@ -39,6 +39,7 @@ class Manager:
             socket = self._server.path
         self.address = os.fspath(socket)
         self._clients = {}
+        self._anon = 0
 
     def _client(self):
         pid = os.getpid()
@@ -48,13 +49,52 @@ class Manager:
             c = self._clients[pid]
         return c
 
-    def dict(self, name):
-        """The shared dict `name` (created on first write)."""
-        return DictProxy(self, name)
+    def _new_name(self, kind):
+        """A name no other dict or list of this manager has: the one a
+        multiprocessing-style mgr.dict() / mgr.list() without a name gets."""
+        self._anon += 1
+        return "_%s.%d.%d.%s" % (kind, os.getpid(), self._anon,
+                                 os.urandom(4).hex())
 
-    def list(self, name):
-        """The shared list `name` (created on first append)."""
-        return ListProxy(self, name)
+    def dict(self, *args, name=None, **kw):
+        """The shared dict `name` (created on first write).
+
+        mgr.dict("counts") names it (every process that asks for "counts"
+        shares it). As multiprocessing's Manager().dict(), mgr.dict(),
+        mgr.dict(mapping_or_pairs) and mgr.dict(**kw) make a new dict under
+        a name of its own (the proxy's .name; the proxy pickles to
+        children), filled in one round trip. A str first argument is a
+        name, not content: a dict cannot be made from a str anyway.
+        """
+        if len(args) > 1:
+            raise TypeError("dict expected at most 1 argument, got %d" % len(args))
+        if args and isinstance(args[0], str):
+            if name is not None:
+                raise TypeError("dict: the name given twice")
+            name, args = args[0], ()
+        d = DictProxy(self, self._new_name("dict") if name is None else name)
+        if args or kw:
+            d.update(*args, **kw)
+        return d
+
+    def list(self, *args, name=None):
+        """The shared list `name` (created on first append).
+
+        mgr.list("jobs") names it. As multiprocessing's Manager().list(),
+        mgr.list() and mgr.list(iterable) make a new list under a name of
+        its own (.name), filled in one round trip. A str first argument is
+        a name (multiprocessing's Manager().list("abc") would hold three
+        characters: pass list("abc") for that)."""
+        if len(args) > 1:
+            raise TypeError("list expected at most 1 argument, got %d" % len(args))
+        if args and isinstance(args[0], str):
+            if name is not None:
+                raise TypeError("list: the name given twice")
+            name, args = args[0], ()
+        lst = ListProxy(self, self._new_name("list") if name is None else name)
+        if args:
+            lst.extend(args[0])
+        return lst
 
     def batch(self):
         """`with mgr.batch() as b:` queue operations (b.dict(name)[k] = v,
@@ -90,8 +130,8 @@ _MISSING = object()
 
 class DictProxy:
     """A shared dict on the manager: d[k], d[k] = v, del d[k], k in d,
-    get, set, incr, cas, pop, setdefault, update, keys, values, items, len.
-    Keys are str."""
+    get, set, incr, cas, pop, popitem, setdefault, update, clear, copy,
+    keys, values, items, len. Keys are str."""
 
     __slots__ = ("_mgr", "name")
 
@@ -161,6 +201,30 @@ class DictProxy:
             for k, v in kw.items():
                 bd[k] = v
 
+    def clear(self):
+        """Delete every key seen by one keys() call, in one round trip (a
+        key another client adds meanwhile stays)."""
+        keys = self.keys()
+        if keys:
+            with self._mgr.batch() as b:
+                bd = b.dict(self.name)
+                for k in keys:
+                    bd.delete(k)
+
+    def copy(self):
+        """A plain dict of the items now (a snapshot, not shared)."""
+        return dict(self.items())
+
+    def popitem(self):
+        """Remove and return some (key, value) pair (the last of keys());
+        KeyError when the dict is empty. The get and the delete are one
+        round trip; a key another client deleted meanwhile is skipped."""
+        for k in reversed(self.keys()):
+            v = self.pop(k, _MISSING)
+            if v is not _MISSING:
+                return (k, v)
+        raise KeyError("popitem(): dictionary is empty")
+
     def keys(self):
         return self._mgr._client().keys(self.name)
 
@@ -191,7 +255,7 @@ class DictProxy:
 
 
 class ListProxy:
-    """A shared list on the manager: append, l[i], pop, len."""
+    """A shared list on the manager: append, extend, l[i], pop, len."""
 
     __slots__ = ("_mgr", "name")
 
@@ -200,6 +264,16 @@ class ListProxy:
 
     def append(self, value):
         return self._mgr._client().append(self.name, value)
+
+    def extend(self, values):
+        """append() each of `values`, in one round trip (a batch): no other
+        client's element lands between them."""
+        values = list(values)
+        if values:
+            with self._mgr.batch() as b:
+                bl = b.list(self.name)
+                for v in values:
+                    bl.append(v)
 
     def __getitem__(self, index):
         return self._mgr._client().list_get(self.name, index)

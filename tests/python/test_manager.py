@@ -62,6 +62,42 @@ class ManagerTest(unittest.TestCase):
         del d["s"]
         self.assertNotIn("s", d)
 
+    def test_made_as_multiprocessing_makes_them(self):
+        # multiprocessing's Manager().dict() / .dict(mapping) / .list(seq):
+        # a new object of its own, filled; a str still names a shared one.
+        a, b = self.mgr.dict(), self.mgr.dict()
+        self.assertNotEqual(a.name, b.name)
+        a["k"] = 1
+        self.assertNotIn("k", b)
+        d = self.mgr.dict({"x": 1, "y": "two"}, z=3)
+        self.assertEqual(sorted(d.items()), [("x", 1), ("y", "two"), ("z", 3)])
+        self.assertEqual(dict(self.mgr.dict([("p", 1)])), {"p": 1})
+        self.assertEqual(self.mgr.dict("shared").name, "shared")
+        self.assertEqual(self.mgr.dict(name="shared").name, "shared")
+        with self.assertRaises(TypeError):
+            self.mgr.dict({}, {})
+        with self.assertRaises(TypeError):
+            self.mgr.dict("n", name="m")
+        lst = self.mgr.list(range(3))
+        self.assertEqual(list(lst), [0, 1, 2])
+        lst.extend(["a", b"b"])
+        self.assertEqual(list(lst), [0, 1, 2, "a", b"b"])
+        self.assertEqual(len(self.mgr.list()), 0)
+        # The rest of dict's methods a drop-in user reaches for.
+        self.assertEqual(d.copy(), {"x": 1, "y": "two", "z": 3})
+        k, v = d.popitem()
+        self.assertEqual(d.copy(), {kk: vv for kk, vv in
+                                    [("x", 1), ("y", "two"), ("z", 3)] if kk != k})
+        d.clear()
+        self.assertEqual(len(d), 0)
+        with self.assertRaises(KeyError):
+            d.popitem()
+        # A child (forked) sees the unnamed dict through the proxy.
+        def child():
+            a.incr("k", 41)
+        join_ok(self, fork(child))
+        self.assertEqual(a["k"], 42)
+
     def test_list_operations(self):
         lst = self.mgr.list("l")
         self.assertEqual(len(lst), 0)
