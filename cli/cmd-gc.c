@@ -12,10 +12,13 @@ struct gc_ctx {
     struct jw w;
 };
 
-/* What the table adds after a state for what --remove did. */
-static const char *outcome_note(coord_gc_outcome o)
+/* What the table adds after a state for what --remove did, and where a
+ * file that stays hidden is (into buf). A private name is digits and
+ * dashes only (coord__aside_pid's rule), so it prints as it is. */
+static const char *outcome_note(const coord_gc_entry *e, char *buf,
+                                size_t cap)
 {
-    switch (o) {
+    switch (e->outcome) {
     case COORD_GC_NOT_TRIED:
         return "";
     case COORD_GC_REMOVED:
@@ -25,9 +28,21 @@ static const char *outcome_note(coord_gc_outcome o)
     case COORD_GC_GONE:
         return " (gone before removal)";
     case COORD_GC_STRANDED:
-        return " (kept as /dev/shm/.coord-gc-*: name re-created twice)";
+        snprintf(buf, cap, " (kept as /dev/shm/%s: name re-created twice)",
+                 e->aside);
+        return buf;
     case COORD_GC_FAILED:
-        return " (kept: removal failed)";
+        if (!e->aside[0])
+            return " (kept: removal failed)";
+        snprintf(buf, cap, " (kept as /dev/shm/%s: removal failed)",
+                 e->aside);
+        return buf;
+    case COORD_GC_RESTORED:
+        return " (restored to its name)";
+    case COORD_GC_NAME_TAKEN:
+        snprintf(buf, cap, " (kept as /dev/shm/%s: its name is taken)",
+                 e->aside);
+        return buf;
     }
     return "";
 }
@@ -45,16 +60,23 @@ static int print_entry(const coord_gc_entry *e, void *arg)
         jw_kstr(w, "state", coord_gc_state_name(e->state));
         jw_kbool(w, "removed", e->removed);
         jw_kstr(w, "outcome", coord_gc_outcome_name(e->outcome));
+        jw_kstr(w, "found_aside", e->found_aside[0] ? e->found_aside : NULL);
+        jw_kstr(w, "aside", e->aside[0] ? e->aside : NULL);
         jw_object_end(w);
     } else {
         /* Any bytes can name a file: control characters (a newline forged
          * a row, an escape sequence reached the terminal) show as '?'. */
-        char name[sizeof e->name];
-        snprintf(name, sizeof name, "%s", e->name);
+        char name[sizeof e->name], note[128], where[sizeof e->found_aside + 32];
+        snprintf(name, sizeof name, "%s", e->name[0] ? e->name : "-");
         cli_printable(name);
-        printf("%-40s %-7s %8d %10llu  %s%s\n", name, e->kind,
+        where[0] = '\0';
+        if (e->found_aside[0])
+            snprintf(where, sizeof where, " [found as /dev/shm/%s]",
+                     e->found_aside);
+        printf("%-40s %-7s %8d %10llu  %s%s%s\n", name, e->kind,
                e->creator_pid, (unsigned long long)e->size,
-               coord_gc_state_name(e->state), outcome_note(e->outcome));
+               coord_gc_state_name(e->state),
+               outcome_note(e, note, sizeof note), where);
     }
     c->rows++;
     c->removed += e->removed;
@@ -98,7 +120,15 @@ const struct opt_cmd cmd_gc_opts = {
         "  foreign     named coord.* but not a coord segment (kept)\n"
         "With --remove, a name that holds another file by the time of the "
         "removal\n"
-        "(created anew since it was judged) is kept and shown so.",
+        "(created anew since it was judged) is kept and shown so.\n"
+        "A file a killed gc left under its private name "
+        "(/dev/shm/.coord-gc-PID-N,\n"
+        "PID no longer running, the caller's file) is listed by the name "
+        "its header\n"
+        "records, marked [found as ...]; --remove removes it when dead or "
+        "abandoned,\n"
+        "and otherwise renames it back to coord.NAME when that name is "
+        "free.",
     .opts = gc_opts,
     .nopts = GC_NOPTS,
 };

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -88,10 +89,12 @@ static coord_gc_state by_creator(const struct scan *s, const coord__seg_hdr *h,
 }
 
 /* Read the header of one file without mapping it (a pread cannot fault).
- * Returns the open file (for the identity check before an unlink) or -1,
- * with *st filled when it returns a descriptor. */
+ * `aside`: the file is under a private name (found_aside), so its name is
+ * the one its header records, checked by create's rules. Returns the open
+ * file (for the identity check before an unlink) or -1, with *st filled
+ * when it returns a descriptor. */
 static int classify(const struct scan *s, int dfd, const char *file,
-                    coord_gc_entry *e, struct stat *st)
+                    bool aside, coord_gc_entry *e, struct stat *st)
 {
     e->state = COORD_GC_FOREIGN;
     e->kind = "unknown";
@@ -108,7 +111,7 @@ static int classify(const struct scan *s, int dfd, const char *file,
     /* A name coord refuses, or group or other permission bits (coord
      * creates 0600 and refuses to open anything else): not a segment of
      * ours, whatever it holds. */
-    if (coord__name_check(file + strlen(COORD__NAME_PREFIX)) != 0 ||
+    if ((!aside && coord__name_check(file + strlen(COORD__NAME_PREFIX)) != 0) ||
         (st->st_mode & 077) != 0)
         return -1;
     int fd = openat(dfd, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
@@ -137,10 +140,72 @@ static int classify(const struct scan *s, int dfd, const char *file,
         return fd;
     if (h.creator_pid <= 0)
         return fd; /* a header that names no creator is not one of ours */
+    if (aside && h.abi == COORD_ABI_VERSION) {
+        /* Its name is the header's: one no create takes (or no name, an
+         * anonymous segment's) makes it no segment of ours. (Another
+         * layout's name cannot be read: UNKNOWN below, nameless, kept.) */
+        h.name[sizeof h.name - 1] = '\0';
+        if (coord__name_check(h.name) != 0)
+            return fd;
+        snprintf(e->name, sizeof e->name, "%s", h.name);
+    }
     e->creator_pid = h.creator_pid;
     e->kind = kind_name(h.kind);
     e->state = by_creator(s, &h, magic == COORD__SEG_MAGIC);
     return fd;
+}
+
+/* A file under a private name (.coord-gc-<pid>-<n>) whose mover no longer
+ * runs: a gc (or a creator's release) killed between its rename aside and
+ * the unlink or the way back. It is judged like any file, by its header;
+ * with opts.remove a removable one goes, any other with a name goes back
+ * under it when that name is free. Fills `e` and returns true when the
+ * file is to be reported; false for a name that is not a private one, one
+ * whose mover may be at work, or (with a prefix) a file whose recorded
+ * name does not start with it. */
+static bool found_aside(const struct scan *s, int dfd, const char *file,
+                        const char *prefix, const coord_gc_opts *o,
+                        coord_gc_entry *e)
+{
+    pid_t mover = coord__aside_pid(file);
+    if (mover <= 0)
+        return false;
+    /* Alive (EPERM too: another user's process): its gc may be between
+     * the rename and the unlink right now, or the pid was reused since;
+     * either way the file is not ours to take. */
+    if (kill(mover, 0) == 0 || errno != ESRCH)
+        return false;
+    /* coord__aside_pid took at most 31 bytes. */
+    snprintf(e->found_aside, sizeof e->found_aside, "%.63s", file);
+    struct stat st;
+    int fd = classify(s, dfd, file, true, e, &st);
+    if (fd >= 0)
+        close(fd);
+    /* A prefix picks names: a file whose name could not be read (another
+     * user's, headerless) has none to match. */
+    if (strncmp(e->name, prefix, strlen(prefix)) != 0)
+        return false;
+    coord_gc_outcome out = COORD_GC_NOT_TRIED;
+    char *left = e->aside;
+    if (o->remove &&
+        (e->state == COORD_GC_DEAD || e->state == COORD_GC_ABANDONED)) {
+        out = coord__shm_remove_same(dfd, file, st.st_dev, st.st_ino, left,
+                                     sizeof e->aside);
+    } else if (o->remove && e->name[0] &&
+               (e->state == COORD_GC_LIVE || e->state == COORD_GC_BUSY ||
+                e->state == COORD_GC_UNKNOWN)) {
+        char to[sizeof e->name + 16];
+        snprintf(to, sizeof to, COORD__NAME_PREFIX "%s", e->name);
+        out = coord__shm_restore_same(dfd, file, st.st_dev, st.st_ino, to,
+                                      left, sizeof e->aside);
+    }
+    e->outcome = out;
+    /* Where the file stays, when it stays hidden: the private name this
+     * call left it under, or where it was found. */
+    if (!left[0] && (out == COORD_GC_NOT_TRIED || out == COORD_GC_FAILED ||
+                     out == COORD_GC_NAME_TAKEN))
+        snprintf(e->aside, sizeof e->aside, "%.63s", file);
+    return true;
 }
 
 const char *coord_gc_state_name(coord_gc_state s)
@@ -179,6 +244,10 @@ const char *coord_gc_outcome_name(coord_gc_outcome o)
         return "stranded";
     case COORD_GC_FAILED:
         return "failed";
+    case COORD_GC_RESTORED:
+        return "restored";
+    case COORD_GC_NAME_TAKEN:
+        return "name-taken";
     }
     return "?";
 }
@@ -207,24 +276,28 @@ int coord_gc_run(const coord_gc_opts *opts, coord_gc_fn fn, void *arg)
     size_t plen = strlen(COORD__NAME_PREFIX);
     struct dirent *de;
     while (!stop && (de = readdir(d)) != NULL) {
-        if (strncmp(de->d_name, COORD__NAME_PREFIX, plen) != 0 ||
-            strncmp(de->d_name + plen, prefix, want) != 0)
-            continue;
         coord_gc_entry e;
         struct stat st;
         memset(&e, 0, sizeof e);
-        snprintf(e.name, sizeof e.name, "%s", de->d_name + plen);
-        int fd = classify(&s, dirfd(d), de->d_name, &e, &st);
-        if (e.state == COORD_GC_DEAD || e.state == COORD_GC_ABANDONED) {
-            removable++;
-            /* Only the file judged goes: a name re-created since is
-             * somebody's live file, kept and reported so. */
-            if (o.remove) {
+        int fd = -1;
+        if (strncmp(de->d_name, COORD__NAME_PREFIX, plen) == 0) {
+            if (strncmp(de->d_name + plen, prefix, want) != 0)
+                continue;
+            snprintf(e.name, sizeof e.name, "%s", de->d_name + plen);
+            fd = classify(&s, dirfd(d), de->d_name, false, &e, &st);
+            if (o.remove &&
+                (e.state == COORD_GC_DEAD || e.state == COORD_GC_ABANDONED))
+                /* Only the file judged goes: a name re-created since is
+                 * somebody's live file, kept and reported so. */
                 e.outcome = coord__shm_remove_same(dirfd(d), de->d_name,
-                                                   st.st_dev, st.st_ino);
-                e.removed = e.outcome == COORD_GC_REMOVED;
-            }
+                                                   st.st_dev, st.st_ino,
+                                                   e.aside, sizeof e.aside);
+        } else if (!found_aside(&s, dirfd(d), de->d_name, prefix, &o, &e)) {
+            continue;
         }
+        if (e.state == COORD_GC_DEAD || e.state == COORD_GC_ABANDONED)
+            removable++;
+        e.removed = e.outcome == COORD_GC_REMOVED;
         if (fd >= 0)
             close(fd);
         if (fn)

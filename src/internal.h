@@ -181,20 +181,48 @@ int coord__seg_open(const char *name, uint32_t kind, void **obj_out,
 void coord__seg_release(void *obj, bool unlink_name);
 /* Where named segments live (shm_open's directory on Linux). */
 #define COORD__SHM_DIR "/dev/shm"
+/* The private names a removal moves a file aside to:
+ * ".coord-gc-<mover's pid>-<n>". A leading dot, so no gc takes one for a
+ * segment; the pid tells a later gc whether the mover still runs (gc.c
+ * recovers the files of a mover that was killed before it finished). */
+#define COORD__ASIDE_PREFIX ".coord-gc-"
+/* The mover's pid in a private name, or 0 when `file` is not exactly
+ * COORD__ASIDE_PREFIX, 1 to 10 digits (a pid from 1 to INT_MAX), '-' and
+ * 1 to 10 digits (so it is at most 31 bytes long). */
+pid_t coord__aside_pid(const char *file);
 /* Remove `file` (in directory dfd) only if it is the file (dev, ino): it is
  * renamed aside under a private name first (atomic: what is moved is what
  * is checked), unlinked when it is that file, and put back under its name
  * otherwise. A look at the name and an unlink by name left a window in
- * which a live file renamed over the judged one was removed. Returns what
- * happened: COORD_GC_REMOVED, COORD_GC_RECREATED (another file was at the
- * name: put back), COORD_GC_GONE (nothing at the name), COORD_GC_STRANDED
- * (another file, and the name taken again before it could go back: it
- * keeps the private name) or COORD_GC_FAILED. */
+ * which a live file renamed over the judged one was removed. A private
+ * name already taken (left by a killed process whose pid this one now
+ * has) is skipped for the next. Returns what happened: COORD_GC_REMOVED,
+ * COORD_GC_RECREATED (another file was at the name: put back),
+ * COORD_GC_GONE (nothing at the name), COORD_GC_STRANDED (another file,
+ * and the name taken again before it could go back: it keeps the private
+ * name) or COORD_GC_FAILED. `left` (cap bytes, may be NULL) gets the
+ * private name under which a file this call moved stays (STRANDED, or
+ * FAILED when neither the unlink nor the way back worked), "" otherwise. */
 coord_gc_outcome coord__shm_remove_same(int dfd, const char *file, dev_t dev,
-                                        ino_t ino);
+                                        ino_t ino, char *left, size_t cap);
+/* Put `hidden`, a file found under another process's private name, back
+ * under `file` when it is the file (dev, ino) and `file` is free: claimed
+ * first by a rename to a private name of this process (two gcs never both
+ * act on it, and what is moved is what is checked), then renamed to
+ * `file` without replacing anything. Returns COORD_GC_RESTORED,
+ * COORD_GC_NAME_TAKEN (`file` holds another file: it went back under
+ * `hidden`), COORD_GC_GONE (nothing at `hidden`), COORD_GC_RECREATED
+ * (`hidden` held another file: put back there), COORD_GC_STRANDED (that
+ * file could not go back) or COORD_GC_FAILED (a rename failed otherwise;
+ * the file is back under `hidden`). `left` as coord__shm_remove_same's. */
+coord_gc_outcome coord__shm_restore_same(int dfd, const char *hidden,
+                                         dev_t dev, ino_t ino,
+                                         const char *file, char *left,
+                                         size_t cap);
 /* Tests only (NULL otherwise): called by coord__shm_remove_same with step 0
  * before it renames `file` aside and with step 1 right after, so that a
- * test can re-create the name exactly inside those windows. */
+ * test can re-create the name exactly inside those windows (or kill the
+ * remover there). */
 extern void (*coord__remove_hook)(int step, int dfd, const char *file);
 /* How long ago a file without a header last changed by the wall clock, in
  * ns: now - mtime, counting an mtime up to `slack_ns` in the future as

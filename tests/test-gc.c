@@ -2,6 +2,7 @@
 /* test-gc.c: gc removes only what is provably garbage, and keeps the rest. */
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stddef.h>
 #include <sys/mman.h>
@@ -660,26 +661,59 @@ TEST(gc_name_recreated_before_removal_is_kept_and_reported)
     ASSERT_FALSE(exists(name));
 }
 
-/* Is there a /dev/shm/.coord-gc-<our pid>-* file? Removes it when found. */
-static bool stranded_found_and_removed(void)
+/* Remove every /dev/shm/.coord-gc-<pid>-* file; the first one's name goes
+ * into `first` (cap bytes; "" when there was none). Returns how many. The
+ * harness sweeps only the test's coord.* names: the tests clean up the
+ * private names themselves, before any check can fail. */
+static int remove_aside_of(pid_t pid, char *first, size_t cap)
 {
     char prefix[64];
-    snprintf(prefix, sizeof prefix, ".coord-gc-%d-", (int)getpid());
+    snprintf(prefix, sizeof prefix, ".coord-gc-%d-", (int)pid);
+    if (first && cap)
+        first[0] = '\0';
+    DIR *d = opendir("/dev/shm");
+    ASSERT_TRUE(d != NULL);
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL)
+        if (strncmp(de->d_name, prefix, strlen(prefix)) == 0) {
+            if (n++ == 0 && first)
+                snprintf(first, cap, "%.63s", de->d_name);
+            ASSERT_OK(unlinkat(dirfd(d), de->d_name, 0));
+        }
+    closedir(d);
+    return n;
+}
+
+/* The first /dev/shm/.coord-gc-<pid>-* file's name into buf, or false. */
+static bool aside_of(pid_t pid, char *buf, size_t cap)
+{
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, ".coord-gc-%d-", (int)pid);
     DIR *d = opendir("/dev/shm");
     ASSERT_TRUE(d != NULL);
     bool found = false;
     struct dirent *de;
-    while ((de = readdir(d)) != NULL)
+    while (!found && (de = readdir(d)) != NULL)
         if (strncmp(de->d_name, prefix, strlen(prefix)) == 0) {
+            snprintf(buf, cap, "%.63s", de->d_name);
             found = true;
-            ASSERT_OK(unlinkat(dirfd(d), de->d_name, 0));
         }
     closedir(d);
     return found;
 }
 
+static bool hidden_exists(const char *hidden)
+{
+    char path[300];
+    struct stat st;
+    snprintf(path, sizeof path, "/dev/shm/%s", hidden);
+    return lstat(path, &st) == 0;
+}
+
 /* The re-created file is aside when the name is taken once more: it cannot
- * go back, keeps the private name, and the entry says so. */
+ * go back, keeps the private name, and the entry says which (it said
+ * "somewhere under .coord-gc-*", and gc never looked there again). */
 TEST(gc_name_recreated_twice_reports_stranded)
 {
     char name[64];
@@ -691,7 +725,8 @@ TEST(gc_name_recreated_twice_reports_stranded)
     int r = gc_hooked(name, true, recreate, &a);
     /* Clean up before any check can fail: the stranded file is not under
      * the test's names, which the harness sweeps. */
-    bool stranded = stranded_found_and_removed();
+    char stranded[64];
+    int n = remove_aside_of(getpid(), stranded, sizeof stranded);
     ASSERT_EQ(script.fired, 2);
     coord_flag_destroy(script.second);
     ASSERT_FALSE(exists(name));
@@ -700,7 +735,330 @@ TEST(gc_name_recreated_twice_reports_stranded)
     const coord_gc_entry *e = only(&a, COORD_GC_DEAD);
     ASSERT_EQ(e->outcome, COORD_GC_STRANDED);
     ASSERT_FALSE(e->removed);
-    ASSERT_TRUE(stranded);
+    ASSERT_EQ(n, 1);
+    ASSERT_STR_EQ(e->aside, stranded);
+    ASSERT_STR_EQ(e->found_aside, "");
+}
+
+/* ---- files a killed gc left under its private name ---------------------- */
+
+/* The hook's script for a gc that dies in its removal: with `stash` set,
+ * at step 0 the file there (a live flag's, stashed under a dot name no gc
+ * reads) replaces the dead file gc judged, as a create of the name would;
+ * at step 1 (the file is aside) the gc is SIGKILLed. */
+static struct {
+    const char *stash;
+} dying;
+
+static void die_aside(int step, int dfd, const char *file)
+{
+    if (step == 0 && dying.stash)
+        ASSERT_OK(renameat(dfd, dying.stash, dfd, file));
+    if (step == 1)
+        raise(SIGKILL);
+}
+
+/* A test_fork body: gc --remove over `arg` with die_aside as the hook. */
+static int gc_killed_in_removal(void *arg)
+{
+    coord_gc_opts o = {arg, true, 0};
+    coord__remove_hook = die_aside;
+    coord_gc_run(&o, NULL, NULL);
+    return 5; /* the hook did not fire */
+}
+
+/* Fork a gc over `name` that is SIGKILLed right after its rename aside;
+ * returns its (reaped) pid, and the private name it left into hidden. */
+static pid_t gc_killed_aside(const char *name, char *hidden, size_t cap)
+{
+    pid_t p = test_fork(gc_killed_in_removal, (void *)name);
+    int st = test_wait(p, 20000);
+    bool left = aside_of(p, hidden, cap);
+    if (!(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL) || !left)
+        remove_aside_of(p, NULL, 0);
+    ASSERT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+    ASSERT_TRUE(left);
+    ASSERT_FALSE(exists(name));
+    return p;
+}
+
+/* A dead file that a gc killed mid-removal left under its private name
+ * stayed there for ever (no gc reads dot names). The next gc finds it (its
+ * mover is gone), judges it by its header and removes it. */
+TEST(gc_killed_in_removal_dead_file_removed_by_next_gc)
+{
+    char name[64], hidden[64], cmd[128];
+    test_shm_name(name, sizeof name, "killed");
+    dead_flag(name);
+    dying.stash = NULL;
+    pid_t p = gc_killed_aside(name, hidden, sizeof hidden);
+    /* Listed (not touched) without --remove, by the tool as well. */
+    struct seen_all a;
+    int listed = gc_hooked(name, false, NULL, &a);
+    const char *json[] = {COORD_CLI_PATH, "gc",   "--prefix", name,
+                          "--json",       NULL};
+    char out[4096], err[1024], want[256];
+    int st = test_run(json, out, sizeof out, err, sizeof err, 20000);
+    bool still = hidden_exists(hidden);
+    /* Then removed, by the tool. */
+    const char *rm[] = {COORD_CLI_PATH, "gc", "--remove", "--prefix", name,
+                        NULL};
+    char out2[4096];
+    int st2 = test_run(rm, out2, sizeof out2, err, sizeof err, 20000);
+    bool after = hidden_exists(hidden);
+    int ours = remove_aside_of(getpid(), NULL, 0) + remove_aside_of(p, NULL, 0);
+    ASSERT_EQ(ours, 0);
+    ASSERT_EQ(listed, 1);
+    const coord_gc_entry *e = only(&a, COORD_GC_DEAD);
+    ASSERT_STR_EQ(e->found_aside, hidden);
+    ASSERT_STR_EQ(e->aside, hidden);
+    ASSERT_EQ(e->outcome, COORD_GC_NOT_TRIED);
+    ASSERT_STR_EQ(e->kind, "flag");
+    ASSERT_TRUE(still);
+    ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    snprintf(want, sizeof want,
+             "\"state\":\"dead\",\"removed\":false,\"outcome\":\"not-tried\","
+             "\"found_aside\":\"%s\",\"aside\":\"%s\"}",
+             hidden, hidden);
+    ASSERT_TRUE(strstr(out, want) != NULL);
+    ASSERT_TRUE(WIFEXITED(st2) && WEXITSTATUS(st2) == 0);
+    snprintf(cmd, sizeof cmd, "dead (removed) [found as /dev/shm/%s]", hidden);
+    ASSERT_TRUE(strstr(out2, cmd) != NULL);
+    ASSERT_TRUE(strstr(out2, "1 file(s), 1 removable, 1 removed") != NULL);
+    ASSERT_FALSE(after);
+    ASSERT_FALSE(exists(name));
+}
+
+/* A live file (a segment this process holds, re-created under the name
+ * after gc judged the dead one) that a gc killed mid-check left aside: its
+ * owner's name was gone for good. The next gc puts it back under the name
+ * its header records; while another file holds that name it is kept and
+ * reported so, and put back by a gc after that name is free again. */
+TEST(gc_killed_in_removal_live_file_renamed_back)
+{
+    char name[64], hidden[64], stash[96], path[300];
+    test_shm_name(name, sizeof name, "killedlive");
+    coord_flag *live, *other;
+    ASSERT_OK(coord_flag_create_named(&live, name));
+    snprintf(stash, sizeof stash, ".%s-stash", name);
+    shm_file(path, sizeof path, name);
+    char stash_path[300];
+    snprintf(stash_path, sizeof stash_path, "/dev/shm/%s", stash);
+    ASSERT_OK(rename(path, stash_path));
+    dead_flag(name);
+    dying.stash = stash;
+    pid_t p = gc_killed_aside(name, hidden, sizeof hidden);
+    /* The name is taken by another file first: kept aside, said so. */
+    ASSERT_OK(coord_flag_create_named(&other, name));
+    struct seen_all a, b;
+    int r1 = gc_hooked(name, true, NULL, &a);
+    bool kept = hidden_exists(hidden);
+    coord_flag_destroy(other);
+    int r2 = gc_hooked(name, true, NULL, &b);
+    bool back = exists(name), gone = !hidden_exists(hidden);
+    int strays = remove_aside_of(p, NULL, 0) + remove_aside_of(getpid(), NULL, 0);
+    unlink(stash_path);
+    ASSERT_EQ(strays, 0);
+    ASSERT_EQ(r1, 0);
+    ASSERT_EQ(r2, 0);
+    /* The other flag's own entry, and the one found aside. */
+    ASSERT_EQ(a.n, 2);
+    const coord_gc_entry *e = NULL;
+    for (int i = 0; i < a.n; i++)
+        if (a.e[i].found_aside[0])
+            e = &a.e[i];
+    ASSERT_TRUE(e != NULL);
+    ASSERT_STR_EQ(e->found_aside, hidden);
+    ASSERT_EQ(e->state, COORD_GC_LIVE);
+    ASSERT_EQ(e->creator_pid, (int)getpid());
+    ASSERT_EQ(e->outcome, COORD_GC_NAME_TAKEN);
+    ASSERT_STR_EQ(e->aside, hidden);
+    ASSERT_STR_EQ(coord_gc_outcome_name(e->outcome), "name-taken");
+    ASSERT_TRUE(kept);
+    e = only(&b, COORD_GC_LIVE);
+    ASSERT_STR_EQ(e->found_aside, hidden);
+    ASSERT_EQ(e->outcome, COORD_GC_RESTORED);
+    ASSERT_STR_EQ(e->aside, "");
+    ASSERT_STR_EQ(coord_gc_outcome_name(e->outcome), "restored");
+    ASSERT_TRUE(back && gone);
+    /* It is our flag, working under its name again. */
+    coord_flag *g;
+    ASSERT_OK(coord_flag_open(&g, name));
+    ASSERT_TRUE(coord_flag_claim(g));
+    ASSERT_FALSE(coord_flag_claim(live));
+    coord_flag_destroy(g);
+    coord_flag_destroy(live);
+    ASSERT_FALSE(exists(name));
+}
+
+/* A gc at work between its rename aside and the unlink: a pipe holds it
+ * there until the test lets it go. */
+struct at_work {
+    const char *name;
+    int ready[2], go[2];
+};
+static struct at_work *work;
+
+static void hold_aside(int step, int dfd, const char *file)
+{
+    (void)dfd;
+    (void)file;
+    if (step != 1)
+        return;
+    char c = 'x';
+    ASSERT_EQ(write(work->ready[1], &c, 1), 1);
+    struct pollfd pfd = {work->go[0], POLLIN, 0};
+    ASSERT_EQ(poll(&pfd, 1, 30000), 1);
+}
+
+static int outcome_of(const coord_gc_entry *e, void *arg)
+{
+    *(coord_gc_outcome *)arg = e->outcome;
+    return 0;
+}
+
+/* A test_fork body: gc --remove over the name, held by hold_aside; exits
+ * 0 when its removal went through. */
+static int gc_held_aside(void *arg)
+{
+    work = arg;
+    coord_gc_opts o = {work->name, true, 0};
+    coord_gc_outcome out = COORD_GC_NOT_TRIED;
+    coord__remove_hook = hold_aside;
+    coord_gc_run(&o, outcome_of, &out);
+    return out == COORD_GC_REMOVED ? 0 : 6;
+}
+
+/* A private name whose gc still runs is that gc's work in progress: another
+ * gc leaves it alone (and does not list it), so the first one's removal
+ * goes through as it would have alone. */
+TEST(gc_leaves_aside_file_of_a_running_gc_alone)
+{
+    char name[64], hidden[64];
+    test_shm_name(name, sizeof name, "atwork");
+    dead_flag(name);
+    struct at_work w = {name, {-1, -1}, {-1, -1}};
+    ASSERT_OK(pipe(w.ready));
+    ASSERT_OK(pipe(w.go));
+    pid_t p = test_fork(gc_held_aside, &w);
+    struct pollfd pfd = {w.ready[0], POLLIN, 0};
+    int ready = poll(&pfd, 1, 20000);
+    struct seen_all a;
+    bool held = aside_of(p, hidden, sizeof hidden);
+    int r = gc_hooked(name, true, NULL, &a);
+    bool still = held && hidden_exists(hidden);
+    char c = 'g';
+    ASSERT_EQ(write(w.go[1], &c, 1), 1);
+    int st = test_wait(p, 20000);
+    int strays = remove_aside_of(p, NULL, 0) + remove_aside_of(getpid(), NULL, 0);
+    ASSERT_EQ(ready, 1);
+    ASSERT_TRUE(held);
+    ASSERT_EQ(r, 0);
+    ASSERT_EQ(a.n, 0);
+    ASSERT_TRUE(still);
+    ASSERT_TRUE(WIFEXITED(st));
+    ASSERT_EQ(WEXITSTATUS(st), 0); /* its own removal: REMOVED */
+    ASSERT_EQ(strays, 0);
+    ASSERT_FALSE(exists(name));
+    for (int i = 0; i < 2; i++) {
+        close(w.ready[i]);
+        close(w.go[i]);
+    }
+}
+
+static int exit_now(void *arg)
+{
+    (void)arg;
+    return 0;
+}
+
+static int find_aside(const coord_gc_entry *e, void *arg)
+{
+    struct seen_all *s = arg;
+    if (strcmp(e->found_aside, s->name) == 0 && s->n < 4)
+        s->e[s->n++] = *e;
+    return 0;
+}
+
+/* Another user's file under a private name of a gone gc: never opened,
+ * never moved, whoever runs gc (root included); a gc without a prefix
+ * lists it as another user's. */
+TEST(gc_leaves_another_users_aside_file_alone)
+{
+    if (geteuid() != 0)
+        SKIP("needs root to give a file to another user (uid 65534)");
+    char name[64], hidden[64], path[300], hpath[300];
+    test_shm_name(name, sizeof name, "asidenobody");
+    dead_flag(name);
+    pid_t gone = test_fork(exit_now, NULL);
+    test_join_ok(gone, 20000);
+    snprintf(hidden, sizeof hidden, ".coord-gc-%d-0", (int)gone);
+    shm_file(path, sizeof path, name);
+    snprintf(hpath, sizeof hpath, "/dev/shm/%s", hidden);
+    ASSERT_OK(rename(path, hpath));
+    if (chown(hpath, 65534, 65534) != 0) {
+        unlink(hpath);
+        ASSERT_TRUE(false);
+    }
+    struct seen_all a, all = {hidden, 0, {{{0}}}};
+    int r = gc_hooked(name, true, NULL, &a);
+    coord_gc_opts o = {NULL, false, 0};
+    int listed = coord_gc_run(&o, find_aside, &all);
+    struct stat st;
+    bool kept = lstat(hpath, &st) == 0 && st.st_uid == 65534;
+    unlink(hpath);
+    ASSERT_EQ(r, 0);
+    ASSERT_EQ(a.n, 0);
+    ASSERT_GE(listed, 0);
+    ASSERT_EQ(all.n, 1);
+    ASSERT_EQ(all.e[0].state, COORD_GC_OTHER_USER);
+    ASSERT_EQ(all.e[0].outcome, COORD_GC_NOT_TRIED);
+    ASSERT_STR_EQ(all.e[0].name, "");
+    ASSERT_STR_EQ(all.e[0].aside, hidden);
+    ASSERT_TRUE(kept);
+    ASSERT_FALSE(exists(name));
+}
+
+/* Where this process's removals put files aside (a hook at step 1). */
+static char seen_aside[64];
+static void note_aside(int step, int dfd, const char *file)
+{
+    (void)dfd;
+    (void)file;
+    if (step == 1)
+        ASSERT_TRUE(aside_of(getpid(), seen_aside, sizeof seen_aside));
+}
+
+/* A private name taken already (a killed process that had this pid left
+ * it) made every removal that drew it fail: the next name is taken. */
+TEST(gc_private_name_taken_already_is_skipped)
+{
+    char first[64], second[64];
+    test_shm_name(first, sizeof first, "taken1");
+    test_shm_name(second, sizeof second, "taken2");
+    dead_flag(first);
+    dead_flag(second);
+    struct seen_all a;
+    ASSERT_EQ(gc_hooked(first, true, note_aside, &a), 1);
+    ASSERT_EQ(only(&a, COORD_GC_DEAD)->outcome, COORD_GC_REMOVED);
+    /* The next private names this process would draw. */
+    char pre[64];
+    snprintf(pre, sizeof pre, ".coord-gc-%d-", (int)getpid());
+    ASSERT_TRUE(strncmp(seen_aside, pre, strlen(pre)) == 0);
+    unsigned n = (unsigned)strtoul(seen_aside + strlen(pre), NULL, 10);
+    for (unsigned k = n + 1; k <= n + 3; k++) {
+        char path[300];
+        snprintf(path, sizeof path, "/dev/shm/%s%u", pre, k);
+        int fd = open(path, O_CREAT | O_EXCL | O_WRONLY, 0600);
+        ASSERT_TRUE(fd >= 0);
+        close(fd);
+    }
+    int r = gc_hooked(second, true, NULL, &a);
+    int left = remove_aside_of(getpid(), NULL, 0);
+    ASSERT_EQ(r, 1);
+    ASSERT_EQ(only(&a, COORD_GC_DEAD)->outcome, COORD_GC_REMOVED);
+    ASSERT_FALSE(exists(second));
+    ASSERT_EQ(left, 3);
 }
 
 /* The plain cases: removed, gone (someone else removed it first), not
@@ -751,6 +1109,11 @@ TEST(gc_outcomes_removed_gone_not_tried)
     X(gc_future_mtime_is_not_busy_for_ever)                                    \
     X(gc_name_recreated_before_removal_is_kept_and_reported)                   \
     X(gc_name_recreated_twice_reports_stranded)                                \
+    X(gc_killed_in_removal_dead_file_removed_by_next_gc)                       \
+    X(gc_killed_in_removal_live_file_renamed_back)                             \
+    X(gc_leaves_aside_file_of_a_running_gc_alone)                              \
+    X(gc_leaves_another_users_aside_file_alone)                                \
+    X(gc_private_name_taken_already_is_skipped)                                \
     X(gc_outcomes_removed_gone_not_tried)
 #define HELPER_LIST(X) X(create_and_exit)
 TEST_MAIN()

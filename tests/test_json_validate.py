@@ -39,6 +39,14 @@ class ValidatorTest(unittest.TestCase):
         self.assertEqual(self.errors(GC, "gc"), [])
         self.assertEqual(self.errors(QUEUE, "queue"), [])
 
+    def test_gc_file_found_aside(self):
+        d = copy.deepcopy(GC)
+        d["files"][0].update(outcome="restored", found_aside=".coord-gc-7-0",
+                             aside=None)
+        self.assertEqual(self.errors(d, "gc"), [])
+        d["files"][0]["aside"] = 0  # a string or null
+        self.assertTrue(self.errors(d, "gc"))
+
     def test_wrong_type_fails(self):
         d = copy.deepcopy(QUEUE)
         d["rows"][0]["messages"] = "10"

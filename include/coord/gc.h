@@ -45,6 +45,23 @@ COORD_BEGIN_DECLS
  *   live file renamed over a dead one there was removed.) What happened is
  *   the entry's `outcome`: a name that holds another file by then (created
  *   anew since it was judged) is COORD_GC_RECREATED and kept.
+ * - A gc (or a creator's release, which removes the same way) killed
+ *   between its rename aside and the unlink or the way back leaves the
+ *   file under its private name, /dev/shm/.coord-gc-<its pid>-<n>. gc
+ *   recovers those files: one whose mover no longer runs (kill(pid, 0)
+ *   says ESRCH) and that is the caller's (another user's is OTHER_USER,
+ *   never opened) is judged by its header like any file, under the name
+ *   its header records (checked as coord__name_check checks a create's;
+ *   an invalid one: FOREIGN). With opts.remove, a DEAD or ABANDONED one
+ *   is removed; any other with a name is renamed back to coord.<name>
+ *   when that name is free (COORD_GC_RESTORED), and kept where it is when
+ *   it is taken (COORD_GC_NAME_TAKEN). A private name whose pid runs is
+ *   left alone and not listed: its gc may be at work on it; a pid reused
+ *   since keeps the file there until that process ends. The entry's
+ *   found_aside names where such a file was found; with a prefix, only
+ *   files whose recorded name starts with it are looked at (a file
+ *   without a readable name, another user's or headerless, only by a gc
+ *   without one).
  */
 
 /* What coord_gc found about one /dev/shm/coord.* file. */
@@ -75,7 +92,9 @@ typedef enum coord_gc_state {
  */
 COORD_EXTERN const char *coord_gc_state_name(coord_gc_state s);
 
-/* What a removal did to one DEAD or ABANDONED file (coord_gc_entry). */
+/* What a removal did to one DEAD or ABANDONED file, or to a file found
+ * aside (coord_gc_entry). For a file found aside, the names below are its
+ * private name's: "re-created" says that name held another file by then. */
 typedef enum coord_gc_outcome {
     COORD_GC_NOT_TRIED = 0, /* not removable, or opts.remove not set */
     COORD_GC_REMOVED = 1,   /* this call unlinked the very file it judged */
@@ -88,16 +107,23 @@ typedef enum coord_gc_outcome {
                                (its owner, or another gc, removed it) */
     COORD_GC_STRANDED = 4,  /* the name held another file, and was taken
                                once more before that file could be put
-                               back: it is kept, as /dev/shm/.coord-gc-
-                               <gc's pid>-<n> (no gc touches dot names) */
-    COORD_GC_FAILED = 5     /* the rename aside or the unlink failed (a
+                               back: it is kept under the private name
+                               the entry's `aside` gives (/dev/shm/
+                               .coord-gc-<gc's pid>-<n>) */
+    COORD_GC_FAILED = 5,    /* the rename aside or the unlink failed (a
                                read-only or busy file system): kept */
+    COORD_GC_RESTORED = 6,  /* found aside (found_aside) and not removable:
+                               renamed back to coord.<name> */
+    COORD_GC_NAME_TAKEN = 7 /* found aside and not removable, but
+                               coord.<name> holds another file: kept under
+                               its private name (aside) */
 } coord_gc_outcome;
 
 /*
  * coord_gc_outcome_name: the outcome's name as the tool and its --json
  * print it ("not-tried", "removed", "re-created", "gone", "stranded",
- * "failed"), or "?" for a value outside the enum.
+ * "failed", "restored", "name-taken"), or "?" for a value outside the
+ * enum.
  * Concurrency: any thread or process; wait-free. Ownership: a static
  * string, never freed. Returns: never NULL.
  */
@@ -112,8 +138,20 @@ typedef struct coord_gc_entry {
     bool removed;        /* true when this call removed it (outcome is
                             COORD_GC_REMOVED) */
     coord_gc_outcome outcome; /* what --remove did (COORD_GC_NOT_TRIED
-                                 unless state is DEAD or ABANDONED and
-                                 opts.remove is set) */
+                                 unless opts.remove is set and state is
+                                 DEAD or ABANDONED, or the file was found
+                                 aside with a name to go back to) */
+    char found_aside[64]; /* the private name (.coord-gc-<pid>-<n>) the file
+                             was found under, left by a gc killed in a
+                             removal; "" for a file under coord.<name>.
+                             name is then the one its header records ("" if
+                             none could be read) */
+    char aside[64];      /* the private name under which a file stays after
+                            this call: the one a COORD_GC_STRANDED file
+                            keeps (or a COORD_GC_FAILED one that could not
+                            go back); for a file found aside and neither
+                            removed nor restored, where it is kept
+                            (usually found_aside); "" otherwise */
 } coord_gc_entry;
 
 /* Called once per file; a non-zero return stops the scan and is returned. */
@@ -153,8 +191,10 @@ typedef struct coord_gc_opts {
  * Each entry's `outcome` says what the removal did (a DEAD file whose
  * name was re-created meanwhile is reported DEAD with COORD_GC_RECREATED,
  * not removed).
- * Returns the number of removable (DEAD + ABANDONED) files found, removed
- * or not; `fn`'s non-zero return; COORD_EINVAL (grace_ms negative, or
+ * Files found aside (the rules above) are reported too, with found_aside
+ * set; with opts.remove the live ones go back under their names.
+ * Returns the number of removable (DEAD + ABANDONED) files found (those
+ * found aside included), removed or not; `fn`'s non-zero return; COORD_EINVAL (grace_ms negative, or
  * from 1 to COORD_GC_GRACE_MIN_MS - 1), before anything is read; or a
  * negative error opening /dev/shm (COORD_ENOENT, COORD_EACCES, ...).
  */

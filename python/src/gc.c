@@ -4,12 +4,15 @@
 
 static int gc_entry(const coord_gc_entry *e, void *arg)
 {
-    PyObject *d = Py_BuildValue("{sssisKsssssOss}", "name", e->name, "creator_pid",
-                                e->creator_pid, "size", (unsigned long long)e->size,
-                                "kind", e->kind ? e->kind : "?", "state",
-                                coord_gc_state_name(e->state), "removed",
-                                e->removed ? Py_True : Py_False, "outcome",
-                                coord_gc_outcome_name(e->outcome));
+    /* "z": None for a file not found aside / not kept aside. */
+    PyObject *d = Py_BuildValue(
+        "{sssisKsssssOssszsz}", "name", e->name, "creator_pid", e->creator_pid,
+        "size", (unsigned long long)e->size, "kind", e->kind ? e->kind : "?",
+        "state", coord_gc_state_name(e->state), "removed",
+        e->removed ? Py_True : Py_False, "outcome",
+        coord_gc_outcome_name(e->outcome), "found_aside",
+        e->found_aside[0] ? e->found_aside : NULL, "aside",
+        e->aside[0] ? e->aside : NULL);
     if (!d)
         return 1;
     int r = PyList_Append(arg, d);
@@ -39,9 +42,12 @@ static PyObject *mod_gc(PyObject *self, PyObject *args, PyObject *kw)
 static PyMethodDef gc_methods[] = {
     {"gc", PC_METH(mod_gc), METH_VARARGS | METH_KEYWORDS,
      "gc(remove=False, *, prefix=None) -> list of dicts (name, creator_pid, size, "
-     "kind, state, removed, outcome): the coord segments in /dev/shm; with "
-     "remove=True those whose creator is dead are unlinked (outcome: what the "
-     "removal did, as coord gc --json says it)."},
+     "kind, state, removed, outcome, found_aside, aside): the coord segments in "
+     "/dev/shm; with remove=True those whose creator is dead are unlinked "
+     "(outcome: what the removal did, as coord gc --json says it). found_aside: "
+     "the private name a killed gc left the file under (None if none); with "
+     "remove=True such a file goes back under its name unless removable. "
+     "aside: the private name the file stays under, or None."},
     {NULL, NULL, 0, NULL}};
 
 int pc_gc_add(PyObject *m)

@@ -2,6 +2,7 @@
 /* segment.c: anonymous and named shared mappings with a validated header. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -292,35 +293,116 @@ static int check_file(int fd, struct stat *st)
 
 void (*coord__remove_hook)(int step, int dfd, const char *file);
 
-coord_gc_outcome coord__shm_remove_same(int dfd, const char *file, dev_t dev,
-                                        ino_t ino)
+pid_t coord__aside_pid(const char *file)
+{
+    size_t n = strlen(COORD__ASIDE_PREFIX);
+    if (strncmp(file, COORD__ASIDE_PREFIX, n) != 0)
+        return 0;
+    const char *p = file + n;
+    long long pid = 0;
+    int digits = 0;
+    for (; *p >= '0' && *p <= '9'; p++, digits++) {
+        if (digits == 10)
+            return 0;
+        pid = pid * 10 + (*p - '0');
+    }
+    if (digits == 0 || pid <= 0 || pid > INT_MAX || *p++ != '-')
+        return 0;
+    for (digits = 0; *p >= '0' && *p <= '9'; p++, digits++)
+        if (digits == 10)
+            return 0;
+    return digits > 0 && *p == '\0' ? (pid_t)pid : 0;
+}
+
+/* Rename `from` to a fresh private name of this process (into `aside`),
+ * never over a file: a name taken already (left by a killed process that
+ * had our pid) is skipped for the next. Returns 0 or the errno. */
+static int move_aside(int dfd, const char *from, char *aside, size_t cap)
 {
     static _Atomic unsigned seq;
-    char aside[96];
-    /* A leading dot: no gc takes the private name for a segment. */
-    snprintf(aside, sizeof aside, ".coord-gc-%d-%u", (int)getpid(),
-             atomic_fetch_add(&seq, 1));
+    for (int tries = 0;; tries++) {
+        snprintf(aside, cap, COORD__ASIDE_PREFIX "%d-%u", (int)getpid(),
+                 atomic_fetch_add(&seq, 1));
+        if (renameat2(dfd, from, dfd, aside, RENAME_NOREPLACE) == 0)
+            return 0;
+        /* A bound: each try costs a system call, and more than a few
+         * leftovers under one pid means something else is at work. */
+        if (errno != EEXIST || tries == 15)
+            return errno;
+    }
+}
+
+/* Is the file at `name` the file (dev, ino)? */
+static bool same_file(int dfd, const char *name, dev_t dev, ino_t ino)
+{
+    struct stat now;
+    return fstatat(dfd, name, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+           now.st_dev == dev && now.st_ino == ino;
+}
+
+/* Put the file this call moved to `aside` back under `name` without
+ * replacing anything; when that fails it stays aside, named in `left`.
+ * Returns whether it went back. */
+static bool put_back(int dfd, const char *aside, const char *name,
+                     char *left, size_t cap)
+{
+    if (renameat2(dfd, aside, dfd, name, RENAME_NOREPLACE) == 0)
+        return true;
+    if (left)
+        snprintf(left, cap, "%s", aside);
+    return false;
+}
+
+coord_gc_outcome coord__shm_remove_same(int dfd, const char *file, dev_t dev,
+                                        ino_t ino, char *left, size_t cap)
+{
+    char aside[64];
+    if (left && cap)
+        left[0] = '\0';
     if (coord__remove_hook)
         coord__remove_hook(0, dfd, file);
-    if (renameat2(dfd, file, dfd, aside, RENAME_NOREPLACE) != 0)
-        return errno == ENOENT ? COORD_GC_GONE : COORD_GC_FAILED;
+    int e = move_aside(dfd, file, aside, sizeof aside);
+    if (e)
+        return e == ENOENT ? COORD_GC_GONE : COORD_GC_FAILED;
     if (coord__remove_hook)
         coord__remove_hook(1, dfd, file);
-    struct stat now;
-    if (fstatat(dfd, aside, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
-        now.st_dev == dev && now.st_ino == ino) {
+    if (same_file(dfd, aside, dev, ino)) {
         if (unlinkat(dfd, aside, 0) == 0)
             return COORD_GC_REMOVED;
         /* Not unlinked (EIO, EBUSY): back under its name if it can be,
          * rather than left hidden. */
-        renameat2(dfd, aside, dfd, file, RENAME_NOREPLACE);
+        put_back(dfd, aside, file, left, cap);
         return COORD_GC_FAILED;
     }
     /* Somebody's file: back under its name (unless the name was taken once
      * more meanwhile; then it keeps the private name rather than be lost). */
-    return renameat2(dfd, aside, dfd, file, RENAME_NOREPLACE) == 0
-               ? COORD_GC_RECREATED
-               : COORD_GC_STRANDED;
+    return put_back(dfd, aside, file, left, cap) ? COORD_GC_RECREATED
+                                                 : COORD_GC_STRANDED;
+}
+
+coord_gc_outcome coord__shm_restore_same(int dfd, const char *hidden,
+                                         dev_t dev, ino_t ino,
+                                         const char *file, char *left,
+                                         size_t cap)
+{
+    char aside[64];
+    if (left && cap)
+        left[0] = '\0';
+    /* Claim it: from here no other gc acts on it (the private name is of
+     * a live process), and what is checked is what was moved. */
+    int e = move_aside(dfd, hidden, aside, sizeof aside);
+    if (e)
+        return e == ENOENT ? COORD_GC_GONE : COORD_GC_FAILED;
+    if (!same_file(dfd, aside, dev, ino))
+        return put_back(dfd, aside, hidden, left, cap) ? COORD_GC_RECREATED
+                                                       : COORD_GC_STRANDED;
+    if (renameat2(dfd, aside, dfd, file, RENAME_NOREPLACE) == 0)
+        return COORD_GC_RESTORED;
+    e = errno;
+    /* Not under its name: where it was found, for a later gc to try
+     * again (or ours, should that name have been taken meanwhile). */
+    put_back(dfd, aside, hidden, left, cap);
+    return e == EEXIST ? COORD_GC_NAME_TAKEN : COORD_GC_FAILED;
 }
 
 /* now - t in ns, for a file time t. */
@@ -430,7 +512,7 @@ void coord__seg_release(void *obj, bool unlink_name)
         snprintf(file, sizeof file, COORD__NAME_PREFIX "%s", r->name);
         int dfd = open(COORD__SHM_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd >= 0) {
-            coord__shm_remove_same(dfd, file, r->dev, r->ino);
+            coord__shm_remove_same(dfd, file, r->dev, r->ino, NULL, 0);
             close(dfd);
         }
     }

@@ -403,6 +403,42 @@ class NamedTest(NamedTestCase):
         with self.assertRaises(FileNotFoundError):
             coord.Flag.open(name)
 
+    def test_gc_reports_and_removes_a_file_a_killed_gc_left_aside(self):
+        name = self.name("aside")
+
+        def child():
+            kept = coord.Flag(name=name)
+            os.kill(os.getpid(), signal.SIGKILL)
+            return kept
+        pid = fork(child)
+        self.assertTrue(os.WIFSIGNALED(join(pid)))
+        # As a gc (pid `pid`, gone) killed between its rename aside and
+        # the unlink leaves it.
+        hidden = ".coord-gc-%d-0" % pid
+        os.rename("/dev/shm/coord." + name, "/dev/shm/" + hidden)
+        try:
+            found = [e for e in coord.gc(prefix=self.prefix) if e["name"] == name]
+            self.assertEqual(len(found), 1)
+            self.assertEqual((found[0]["state"], found[0]["outcome"]),
+                             ("dead", "not-tried"))
+            self.assertEqual((found[0]["found_aside"], found[0]["aside"]),
+                             (hidden, hidden))
+            removed = coord.gc(True, prefix=self.prefix)
+            self.assertEqual([(e["found_aside"], e["aside"], e["outcome"])
+                              for e in removed], [(hidden, None, "removed")])
+            self.assertFalse(os.path.exists("/dev/shm/" + hidden))
+        finally:
+            try:
+                os.unlink("/dev/shm/" + hidden)
+            except FileNotFoundError:
+                pass
+        # A file under its own name has neither.
+        flag = coord.Flag(name=name)
+        listed = coord.gc(prefix=self.prefix)
+        self.assertEqual([(e["found_aside"], e["aside"]) for e in listed],
+                         [(None, None)])
+        del flag
+
 
 if __name__ == "__main__":
     unittest.main()
