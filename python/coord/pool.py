@@ -187,6 +187,7 @@ class Pool:
         self._processes = processes
         self._pending = {}    # task id -> Future
         self._closed = False
+        self._terminated = False
         self._index = 0
 
     # -- task plumbing -------------------------------------------------------
@@ -371,14 +372,18 @@ class Pool:
         Future.result's (coord.ETIMEDOUT when it passes first)."""
         if not self._closed:
             raise ValueError("Pool is still running (call close() first)")
+        if self._terminated:
+            return  # terminate() reaped every worker (multiprocessing's idiom)
         ms = _coord.timeout_ms(timeout)
         self._core.shutdown(ms if ms != 0 else 1)
         while self._pending and self._collect(0) is not None:
             pass
 
     def terminate(self):
-        """SIGKILL and reap every worker now; pending tasks are dropped."""
+        """SIGKILL and reap every worker now; pending tasks are dropped.
+        join() afterwards returns at once."""
         self._closed = True
+        self._terminated = True
         self._core.destroy()
         for fut in self._pending.values():
             fut._finish(False, _coord.ECLOSED("Pool terminated"))
@@ -394,6 +399,10 @@ class Pool:
         return self._core.pids()
 
     def __enter__(self):
+        # As multiprocessing (bpo-35477): a closed or terminated pool
+        # cannot be entered again.
+        if self._closed:
+            raise ValueError("Pool not running")
         return self
 
     def __exit__(self, *exc):
