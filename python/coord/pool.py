@@ -69,9 +69,9 @@ class Future:
             cb(value)
 
     def done(self):
-        """True once the result (or failure) is here; never blocks."""
-        if not self._done:
-            self._pool._collect(0)
+        """True once the result (or failure) is here; never blocks. Collects
+        every result already here (their callbacks run now)."""
+        self._pool._drain()
         return self._done
 
     def result(self, timeout=None):
@@ -107,6 +107,7 @@ class Future:
             self._pool._wait_for(self, timeout)
         except TimeoutError:
             pass
+        self._pool._drain()
 
     def __repr__(self):
         return "<coord.Future task %s %s>" % (
@@ -147,7 +148,8 @@ class MapResult:
         return [f._value for f in self._futs]
 
     def ready(self):
-        if all(f.done() for f in self._futs):
+        self._pool._drain()
+        if all(f._done for f in self._futs):
             self._settled()
             return True
         return False
@@ -162,6 +164,7 @@ class MapResult:
             self._wait(timeout)
         except TimeoutError:
             pass
+        self._pool._drain()
 
 
 class Pool:
@@ -238,6 +241,18 @@ class Pool:
             return None
         return None if res is None else self._settle(res)
 
+    def _drain(self):
+        """Collect every result already here without blocking, so ready()
+        sees all finished tasks and their callbacks run now."""
+        while self._pending:
+            try:
+                res = self._core.result(0)
+            except _coord.ETIMEDOUT:
+                return
+            if res is None:
+                return
+            self._settle(res)
+
     def _wait_for(self, fut, timeout):
         # As Queue.get's timeout: None, inf or more than 24 days wait for
         # ever; negative or NaN raise ValueError.
@@ -265,7 +280,9 @@ class Pool:
         get, ready, successful, wait). callback(result) or
         error_callback(exception) runs in this process when the result is
         collected: by the Future, or by any later call on the pool that
-        waits (join after close collects every one)."""
+        waits or submits (join after close collects every one); there is
+        no result thread."""
+        self._drain()
         return self._submit(fn, args, kwds or {}, None, callback, error_callback)
 
     def apply(self, fn, args=(), kwds=None):
@@ -355,11 +372,13 @@ class Pool:
                   error_callback=None):
         """map's tasks, submitted now; returns a MapResult (get, ready,
         successful, wait) whose get() returns map's list."""
+        self._drain()
         futs = [self._submit(fn, (x,), {}, i) for i, x in enumerate(iterable)]
         return MapResult(self, futs, callback, error_callback)
 
     def starmap_async(self, fn, iterable, chunksize=None, callback=None,
                       error_callback=None):
+        self._drain()
         futs = [self._submit(fn, tuple(a), {}, i) for i, a in enumerate(iterable)]
         return MapResult(self, futs, callback, error_callback)
 
@@ -376,8 +395,7 @@ class Pool:
             return  # terminate() reaped every worker (multiprocessing's idiom)
         ms = _coord.timeout_ms(timeout)
         self._core.shutdown(ms if ms != 0 else 1)
-        while self._pending and self._collect(0) is not None:
-            pass
+        self._drain()
 
     def terminate(self):
         """SIGKILL and reap every worker now; pending tasks are dropped.

@@ -10,8 +10,25 @@ import coord
 LIMIT = 60.0  # seconds any bounded wait below may take on a loaded machine
 
 
+COUNT = None  # a coord.Value made before the pool forks (workers inherit it)
+
+
 def square(x):
     return x * x
+
+
+def count(x):
+    COUNT.value += 1  # one worker: no lock needed
+    return x
+
+
+def wait_count(n):
+    """Wait (bounded) until the workers have run n tasks."""
+    deadline = time.monotonic() + LIMIT
+    while COUNT.value < n:
+        if time.monotonic() > deadline:
+            raise AssertionError("the workers ran %d of %d tasks" % (COUNT.value, n))
+        time.sleep(0.01)
 
 
 class PoolIdiomTest(unittest.TestCase):
@@ -33,6 +50,26 @@ class PoolIdiomTest(unittest.TestCase):
         with self.assertRaises(ValueError):
             with pool:
                 pass
+
+    def test_ready_sees_every_finished_task_and_runs_callbacks(self):
+        # multiprocessing's result thread collects results as they come:
+        # tasks that finished long ago are ready() and their callbacks ran.
+        # coord has no such thread; one ready() must collect them all.
+        global COUNT
+        COUNT = coord.Value("i", 0)
+        with coord.Pool(1) as pool:
+            seen = []
+            rs = [pool.apply_async(count, (i,), callback=seen.append)
+                  for i in range(4)]
+            wait_count(4)
+            # One worker sends a chunk's results before it takes the next
+            # chunk: once this task ran, the 4 results are all here.
+            pool.apply_async(count, (4,))
+            wait_count(5)
+            self.assertTrue(rs[3].ready())
+            self.assertEqual(sorted(seen), [0, 1, 2, 3])
+            self.assertTrue(all(r.ready() for r in rs))
+            self.assertTrue(rs[2].successful())
 
 
 if __name__ == "__main__":
