@@ -72,5 +72,35 @@ class PoolIdiomTest(unittest.TestCase):
             self.assertTrue(rs[2].successful())
 
 
+class Index:
+    """An integer by __index__ only, as numpy's integer scalars are."""
+
+    def __init__(self, v):
+        self.v = v
+
+    def __index__(self):
+        return self.v
+
+
+class SharedSetterTest(unittest.TestCase):
+    def test_index_integers_are_taken_by_integer_typecodes(self):
+        # ctypes (so multiprocessing) takes numpy.int64(5) for 'i'.
+        v = coord.Value("i", Index(5))
+        self.assertEqual(v.value, 5)
+        v.value = Index(-7)
+        self.assertEqual(v.value, -7)
+        a = coord.Array("Q", 3)
+        a[0] = Index(2**64 - 1)
+        a[1:3] = [Index(1), Index(2)]
+        self.assertEqual(list(a), [2**64 - 1, 1, 2])
+        with self.assertRaises(OverflowError):
+            a[0] = Index(-1)
+        with self.assertRaises(TypeError):
+            v.value = 1.5  # floats keep their rule: refused for integers
+        w = coord.Value("d", 0.0)
+        w.value = 2  # and an int still goes to a double
+        self.assertEqual(w.value, 2.0)
+
+
 if __name__ == "__main__":
     unittest.main()
