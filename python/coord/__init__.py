@@ -96,6 +96,16 @@ class RawValue(_coord._Value):
                                      lock=False, name=name)
 
 
+def _bytes_like(data):
+    """data's bytes; TypeError for what is not bytes-like (bytes(5) would be
+    five zero bytes, and ctypes refuses an int)."""
+    try:
+        return memoryview(data).tobytes()
+    except TypeError:
+        raise TypeError("a bytes-like object is required, not %r"
+                        % type(data).__name__) from None
+
+
 class _CharArray:
     """.value and .raw of a 'c' array, as ctypes char arrays have them."""
     __slots__ = ()
@@ -110,9 +120,10 @@ class _CharArray:
     def raw(self, data):
         if self.typecode != "c":
             raise AttributeError("raw is only for typecode 'c'")
+        data = _bytes_like(data)
         if len(data) > len(self):
             raise ValueError("byte string too long")
-        self[:len(data)] = bytes(data)
+        self[:len(data)] = data
 
     @property
     def value(self):
@@ -124,7 +135,7 @@ class _CharArray:
     def value(self, data):
         if self.typecode != "c":
             raise AttributeError("value is only for typecode 'c'")
-        data = bytes(data)
+        data = _bytes_like(data)
         if len(data) > len(self):
             raise ValueError("byte string too long")
         if len(data) < len(self):

@@ -101,6 +101,22 @@ class SharedSetterTest(unittest.TestCase):
         w.value = 2  # and an int still goes to a double
         self.assertEqual(w.value, 2.0)
 
+    def test_char_array_takes_bytes_like_and_refuses_an_int(self):
+        # ctypes: c.value = 5 raises TypeError (bytes(5) would be five
+        # zero bytes); Array('c', bytearray(...)) is b'xy'.
+        a = coord.Array("c", bytearray(b"xy"))
+        self.assertEqual(a.raw, b"xy")
+        with self.assertRaises(TypeError):
+            a.value = 5
+        with self.assertRaises(TypeError):
+            a.raw = 2
+        self.assertEqual(a.raw, b"xy")
+        a.raw = bytearray(b"z")
+        self.assertEqual(a.raw, b"zy")
+        a.value = b"q"
+        self.assertEqual(a.raw, b"q\0")
+        self.assertEqual(coord.RawArray("c", memoryview(b"abc")).value, b"abc")
+
 
 if __name__ == "__main__":
     unittest.main()
