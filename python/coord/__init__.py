@@ -20,10 +20,12 @@ worker running the task; no ConnectionError).
 """
 
 from . import _coord
-from ._coord import Error, Flag, Lock, ManagerLost, PILL, Queue, errors, gc, strerror
+from ._coord import Error, Flag, ManagerLost, PILL, Queue, errors, gc, strerror
 
-__all__ = ["Error", "Flag", "Lock", "ManagerLost", "PILL", "Queue", "Value", "RawValue",
-           "Array", "RawArray", "errors", "gc", "strerror"]
+# The lock type (_coord.Lock) is not exported: its locks live beside a
+# Value's or Array's data (get_lock()), and RLock() makes a standalone one.
+__all__ = ["Error", "Flag", "ManagerLost", "PILL", "Queue", "Value", "RawValue",
+           "Array", "RawArray", "RLock", "errors", "gc", "strerror"]
 
 # coord.ETIMEDOUT, coord.ECLOSED, ...: one class per COORD_E* code.
 for _cls in errors.values():
@@ -94,6 +96,16 @@ class RawValue(_coord._Value):
     def __new__(cls, typecode_or_type, *args, name=None):
         return _coord._Value.__new__(cls, _typecode(typecode_or_type), *args,
                                      lock=False, name=name)
+
+
+def RLock():
+    """A standalone robust, re-entrant, process-shared lock, as
+    multiprocessing.RLock: the lock of a one-byte anonymous Value of its
+    own (get_lock()). Children forked afterwards share it; it cannot be
+    pickled to spawn children. There is no non-re-entrant coord Lock: a
+    coord lock is released by the thread that holds it, never by another
+    process, so it is no drop-in for multiprocessing.Lock used as a signal."""
+    return Value("B", 0).get_lock()
 
 
 def _bytes_like(data):

@@ -6,6 +6,7 @@ import time
 import unittest
 
 import coord
+from helpers import fork, join_ok
 
 LIMIT = 60.0  # seconds any bounded wait below may take on a loaded machine
 
@@ -116,6 +117,30 @@ class SharedSetterTest(unittest.TestCase):
         a.value = b"q"
         self.assertEqual(a.raw, b"q\0")
         self.assertEqual(coord.RawArray("c", memoryview(b"abc")).value, b"abc")
+
+
+class LockTest(unittest.TestCase):
+    def test_no_public_lock_type_that_cannot_be_made(self):
+        # coord.Lock() raised "cannot create 'coord.Lock' instances": the
+        # name is gone; RLock() makes a standalone lock.
+        self.assertFalse(hasattr(coord, "Lock"))
+        self.assertNotIn("Lock", coord.__all__)
+        lock = coord.RLock()
+        self.assertTrue(lock.acquire())
+        self.assertTrue(lock.acquire(False))  # re-entrant, as an RLock
+
+        def child():
+            return not lock.acquire(timeout=0.05)  # the parent holds it
+
+        join_ok(self, fork(child))
+        lock.release()
+        lock.release()
+
+        def child_takes():
+            with lock:
+                return True
+
+        join_ok(self, fork(child_takes))
 
 
 if __name__ == "__main__":
