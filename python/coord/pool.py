@@ -6,6 +6,8 @@ import collections
 import multiprocessing
 import pickle
 import time
+import traceback
+from multiprocessing.pool import RemoteTraceback
 
 from . import _coord
 from ._cpus import usable_cpus
@@ -44,6 +46,34 @@ class ResultTimeout(multiprocessing.TimeoutError, TimeoutError):
 class TaskError(_coord.Error):
     """A task's result or exception could not be sent back (not picklable,
     or larger than max_result); the message says which."""
+
+
+class _RaisedWithTraceback(Exception):
+    """What _run raises in a worker in place of the task's exception: it
+    pickles as that exception with the worker's formatted traceback as its
+    __cause__ (a multiprocessing.pool.RemoteTraceback), as multiprocessing
+    sends a task's exception back."""
+
+    def __reduce__(self):
+        return (_rebuild_exc, self.args)
+
+    def __repr__(self):
+        return repr(self.args[0])
+
+
+def _rebuild_exc(exc, tb):
+    exc.__cause__ = RemoteTraceback(tb)
+    return exc
+
+
+def _run(fn, args, kwargs):
+    """Every task's call, in the worker: fn(*args, **kwargs), its exception
+    carrying its traceback text to the parent."""
+    try:
+        return fn(*args, **kwargs)
+    except Exception as e:
+        tb = "".join(traceback.format_exception(type(e), e, e.__traceback__))
+        raise _RaisedWithTraceback(e, '\n"""\n%s"""' % tb) from None
 
 
 class Future:
@@ -197,7 +227,8 @@ class Pool:
     def _submit(self, fn, args, kwargs, index, callback=None, error_callback=None):
         if self._closed:
             raise ValueError("Pool not running")
-        task = pickle.dumps((fn, tuple(args), dict(kwargs)), pickle.HIGHEST_PROTOCOL)
+        task = pickle.dumps((_run, (fn, tuple(args), dict(kwargs)), {}),
+                            pickle.HIGHEST_PROTOCOL)
         tid = self._core.submit(task)
         fut = Future(self, tid, tid if index is None else index, callback,
                      error_callback)

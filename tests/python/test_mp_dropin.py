@@ -18,6 +18,10 @@ def square(x):
     return x * x
 
 
+def fail_in_worker(x):
+    raise ValueError("bad %d" % x)
+
+
 def count(x):
     COUNT.value += 1  # one worker: no lock needed
     return x
@@ -71,6 +75,23 @@ class PoolIdiomTest(unittest.TestCase):
             self.assertEqual(sorted(seen), [0, 1, 2, 3])
             self.assertTrue(all(r.ready() for r in rs))
             self.assertTrue(rs[2].successful())
+
+    def test_a_workers_exception_carries_its_traceback(self):
+        # multiprocessing: the re-raised exception's __cause__ is a
+        # RemoteTraceback whose str is the worker's formatted traceback.
+        from multiprocessing.pool import RemoteTraceback
+        with coord.Pool(1) as pool:
+            with self.assertRaises(ValueError) as cm:
+                pool.apply(fail_in_worker, (7,))
+            self.assertEqual(str(cm.exception), "bad 7")
+            cause = cm.exception.__cause__
+            self.assertIsInstance(cause, RemoteTraceback)
+            self.assertIn("in fail_in_worker", str(cause))
+            self.assertIn('raise ValueError("bad %d" % x)', str(cause))
+            self.assertIn("ValueError: bad 7", str(cause))
+            with self.assertRaises(ValueError) as cm:
+                pool.map(fail_in_worker, [3])
+            self.assertIsInstance(cm.exception.__cause__, RemoteTraceback)
 
 
 class Index:
