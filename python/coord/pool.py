@@ -66,14 +66,22 @@ def _rebuild_exc(exc, tb):
     return exc
 
 
-def _run(fn, args, kwargs):
+def _run(fn, args, kwargs, room):
     """Every task's call, in the worker: fn(*args, **kwargs), its exception
-    carrying its traceback text to the parent."""
+    carrying its traceback text to the parent when that fits in `room`
+    bytes (max_result's: a long traceback must not cost the exception)."""
     try:
         return fn(*args, **kwargs)
     except Exception as e:
         tb = "".join(traceback.format_exception(type(e), e, e.__traceback__))
-        raise _RaisedWithTraceback(e, '\n"""\n%s"""' % tb) from None
+        wrapped = _RaisedWithTraceback(e, '\n"""\n%s"""' % tb)
+        try:
+            fits = len(pickle.dumps(wrapped, pickle.HIGHEST_PROTOCOL)) <= room
+        except Exception:
+            fits = False  # e does not pickle: the pool says so
+        if not fits:
+            raise
+        raise wrapped from None
 
 
 class Future:
@@ -218,6 +226,7 @@ class Pool:
         self._core = _coord._Pool(processes, retries, max_task, max_result,
                                   queue_capacity)
         self._processes = processes
+        self._room = max_result - 1  # a result's first byte says its kind
         self._pending = {}    # task id -> Future
         self._closed = False
         self._terminated = False
@@ -227,7 +236,7 @@ class Pool:
     def _submit(self, fn, args, kwargs, index, callback=None, error_callback=None):
         if self._closed:
             raise ValueError("Pool not running")
-        task = pickle.dumps((_run, (fn, tuple(args), dict(kwargs)), {}),
+        task = pickle.dumps((_run, (fn, tuple(args), dict(kwargs), self._room), {}),
                             pickle.HIGHEST_PROTOCOL)
         tid = self._core.submit(task)
         fut = Future(self, tid, tid if index is None else index, callback,

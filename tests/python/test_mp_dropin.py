@@ -92,6 +92,11 @@ class PoolIdiomTest(unittest.TestCase):
             with self.assertRaises(ValueError) as cm:
                 pool.map(fail_in_worker, [3])
             self.assertIsInstance(cm.exception.__cause__, RemoteTraceback)
+        # A traceback that does not fit max_result leaves the exception bare.
+        with coord.Pool(1, max_result=200) as pool:
+            with self.assertRaises(ValueError) as cm:
+                pool.apply(fail_in_worker, (8,))
+            self.assertIsNone(cm.exception.__cause__)
 
 
 class Index:
