@@ -252,7 +252,8 @@ class Pool:
         if status == _DIED:
             fut._finish(False, WorkerDied(fut._index, cause, attempts, wstatus))
         elif kind == _TEXT:
-            fut._finish(False, TaskError(payload.decode("utf-8", "replace")))
+            fut._finish(False, TaskError("task %s: %s" % (
+                fut._index, payload.decode("utf-8", "replace"))))
         elif (kind == _VALUE and status == 0) or kind == _EXCEPTION:
             # The payload came from a worker: it may not unpickle here (an
             # exception class whose __init__ takes other arguments, a class

@@ -142,7 +142,7 @@ static PyObject *array_new(PyTypeObject *type, PyObject *args, PyObject *kw)
                   : coord_array_create(&a, t, cn);
     if (r < 0) {
         Py_XDECREF(seq);
-        return pc_raise(r, "Array");
+        return pc_raise_create(r, "Array", cname);
     }
     pc_array *self = (pc_array *)array_wrap(type, a, tc, locked, name);
     if (self)

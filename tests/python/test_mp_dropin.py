@@ -6,7 +6,7 @@ import time
 import unittest
 
 import coord
-from helpers import fork, join_ok
+from helpers import NamedTestCase, fork, join_ok
 
 LIMIT = 60.0  # seconds any bounded wait below may take on a loaded machine
 
@@ -20,6 +20,10 @@ def square(x):
 
 def fail_in_worker(x):
     raise ValueError("bad %d" % x)
+
+
+def big_result(n):
+    return b"x" * n
 
 
 def count(x):
@@ -167,6 +171,38 @@ class LockTest(unittest.TestCase):
                 return True
 
         join_ok(self, fork(child_takes))
+
+
+class MessageTest(NamedTestCase):
+    def test_eexist_names_the_object_and_the_remedy(self):
+        # It said "Value: object already exists" and nothing else.
+        name = self.name("x")
+        keep = [coord.Value("i", name=name)]
+        for make in (lambda: coord.Value("i", name=name),
+                     lambda: coord.Array("i", 2, name=name),
+                     lambda: coord.Queue(name=name),
+                     lambda: coord.Flag(name=name)):
+            with self.assertRaises(coord.EEXIST) as cm:
+                keep.append(make())
+            self.assertIn("/dev/shm/coord." + name, str(cm.exception))
+            self.assertIn("coord.gc(remove=True)", str(cm.exception))
+            self.assertEqual(cm.exception.name, "COORD_EEXIST")
+
+    def test_size_limits_say_the_size_the_limit_and_the_option(self):
+        q = coord.Queue(max_msg=100)
+        with self.assertRaises(coord.EMSGSIZE) as cm:
+            q.put_bytes(b"y" * 150)
+        for part in ("150 bytes", "max_msg of 100", "Queue(max_msg=...)"):
+            self.assertIn(part, str(cm.exception))
+        with coord.Pool(1, max_task=200, max_result=100) as pool:
+            with self.assertRaises(coord.EMSGSIZE) as cm:
+                pool.apply(square, (b"z" * 300,))
+            for part in ("max_task of 200", "Pool(max_task=...)"):
+                self.assertIn(part, str(cm.exception))
+            with self.assertRaises(coord.TaskError) as cm:
+                pool.apply(big_result, (500,))
+            for part in ("518 bytes", "Pool(max_result=100)"):
+                self.assertIn(part, str(cm.exception))
 
 
 if __name__ == "__main__":
