@@ -4,6 +4,7 @@ coord_pool, where a worker that dies fails (or retries) only its own task."""
 
 import collections
 import multiprocessing
+import os
 import pickle
 import time
 import traceback
@@ -226,6 +227,7 @@ class Pool:
         self._core = _coord._Pool(processes, retries, max_task, max_result,
                                   queue_capacity)
         self._processes = processes
+        self._pid = os.getpid()
         self._room = max_result - 1  # a result's first byte says its kind
         self._pending = {}    # task id -> Future
         self._closed = False
@@ -284,8 +286,9 @@ class Pool:
 
     def _drain(self):
         """Collect every result already here without blocking, so ready()
-        sees all finished tasks and their callbacks run now."""
-        while self._pending:
+        sees all finished tasks and their callbacks run now. A forked copy
+        of the pool collects nothing (a settled Future still reads done)."""
+        while self._pending and self._pid == os.getpid():
             try:
                 res = self._core.result(0)
             except _coord.ETIMEDOUT:

@@ -79,6 +79,10 @@ class PoolIdiomTest(unittest.TestCase):
             self.assertEqual(sorted(seen), [0, 1, 2, 3])
             self.assertTrue(all(r.ready() for r in rs))
             self.assertTrue(rs[2].successful())
+            # A forked child sees what was settled; it collects nothing.
+            pending = pool.apply_async(count, (5,))
+            join_ok(self, fork(lambda: rs[0].ready() and rs[0].successful()))
+            pending.wait(LIMIT)
 
     def test_a_workers_exception_carries_its_traceback(self):
         # multiprocessing: the re-raised exception's __cause__ is a
