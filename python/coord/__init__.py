@@ -20,10 +20,12 @@ worker running the task; no ConnectionError).
 """
 
 from . import _coord
-from ._coord import Error, Flag, Lock, ManagerLost, PILL, Queue, errors, gc, strerror
+from ._coord import Error, Flag, ManagerLost, PILL, Queue, errors, gc, strerror
 
-__all__ = ["Error", "Flag", "Lock", "ManagerLost", "PILL", "Queue", "Value", "RawValue",
-           "Array", "RawArray", "errors", "gc", "strerror"]
+# The lock type (_coord.Lock) is not exported: its locks live beside a
+# Value's or Array's data (get_lock()), and RLock() makes a standalone one.
+__all__ = ["Error", "Flag", "ManagerLost", "PILL", "Queue", "Value", "RawValue",
+           "Array", "RawArray", "RLock", "errors", "gc", "strerror"]
 
 # coord.ETIMEDOUT, coord.ECLOSED, ...: one class per COORD_E* code.
 for _cls in errors.values():
@@ -96,6 +98,26 @@ class RawValue(_coord._Value):
                                      lock=False, name=name)
 
 
+def RLock():
+    """A standalone robust, re-entrant, process-shared lock, as
+    multiprocessing.RLock: the lock of a one-byte anonymous Value of its
+    own (get_lock()). Children forked afterwards share it; it cannot be
+    pickled to spawn children. There is no non-re-entrant coord Lock: a
+    coord lock is released by the thread that holds it, never by another
+    process, so it is no drop-in for multiprocessing.Lock used as a signal."""
+    return Value("B", 0).get_lock()
+
+
+def _bytes_like(data):
+    """data's bytes; TypeError for what is not bytes-like (bytes(5) would be
+    five zero bytes, and ctypes refuses an int)."""
+    try:
+        return memoryview(data).tobytes()
+    except TypeError:
+        raise TypeError("a bytes-like object is required, not %r"
+                        % type(data).__name__) from None
+
+
 class _CharArray:
     """.value and .raw of a 'c' array, as ctypes char arrays have them."""
     __slots__ = ()
@@ -110,9 +132,10 @@ class _CharArray:
     def raw(self, data):
         if self.typecode != "c":
             raise AttributeError("raw is only for typecode 'c'")
+        data = _bytes_like(data)
         if len(data) > len(self):
             raise ValueError("byte string too long")
-        self[:len(data)] = bytes(data)
+        self[:len(data)] = data
 
     @property
     def value(self):
@@ -124,7 +147,7 @@ class _CharArray:
     def value(self, data):
         if self.typecode != "c":
             raise AttributeError("value is only for typecode 'c'")
-        data = bytes(data)
+        data = _bytes_like(data)
         if len(data) > len(self):
             raise ValueError("byte string too long")
         if len(data) < len(self):

@@ -4,8 +4,11 @@ coord_pool, where a worker that dies fails (or retries) only its own task."""
 
 import collections
 import multiprocessing
+import os
 import pickle
 import time
+import traceback
+from multiprocessing.pool import RemoteTraceback
 
 from . import _coord
 from ._cpus import usable_cpus
@@ -46,6 +49,42 @@ class TaskError(_coord.Error):
     or larger than max_result); the message says which."""
 
 
+class _RaisedWithTraceback(Exception):
+    """What _run raises in a worker in place of the task's exception: it
+    pickles as that exception with the worker's formatted traceback as its
+    __cause__ (a multiprocessing.pool.RemoteTraceback), as multiprocessing
+    sends a task's exception back."""
+
+    def __reduce__(self):
+        return (_rebuild_exc, self.args)
+
+    def __repr__(self):
+        return repr(self.args[0])
+
+
+def _rebuild_exc(exc, tb):
+    exc.__cause__ = RemoteTraceback(tb)
+    return exc
+
+
+def _run(fn, args, kwargs, room):
+    """Every task's call, in the worker: fn(*args, **kwargs), its exception
+    carrying its traceback text to the parent when that fits in `room`
+    bytes (max_result's: a long traceback must not cost the exception)."""
+    try:
+        return fn(*args, **kwargs)
+    except Exception as e:
+        tb = "".join(traceback.format_exception(type(e), e, e.__traceback__))
+        wrapped = _RaisedWithTraceback(e, '\n"""\n%s"""' % tb)
+        try:
+            fits = len(pickle.dumps(wrapped, pickle.HIGHEST_PROTOCOL)) <= room
+        except Exception:
+            fits = False  # e does not pickle: the pool says so
+        if not fits:
+            raise
+        raise wrapped from None
+
+
 class Future:
     """What Pool.submit and apply_async return: result(timeout=None),
     done(), exception(); and multiprocessing's AsyncResult names for the
@@ -69,9 +108,9 @@ class Future:
             cb(value)
 
     def done(self):
-        """True once the result (or failure) is here; never blocks."""
-        if not self._done:
-            self._pool._collect(0)
+        """True once the result (or failure) is here; never blocks. Collects
+        every result already here (their callbacks run now)."""
+        self._pool._drain()
         return self._done
 
     def result(self, timeout=None):
@@ -107,6 +146,7 @@ class Future:
             self._pool._wait_for(self, timeout)
         except TimeoutError:
             pass
+        self._pool._drain()
 
     def __repr__(self):
         return "<coord.Future task %s %s>" % (
@@ -147,7 +187,8 @@ class MapResult:
         return [f._value for f in self._futs]
 
     def ready(self):
-        if all(f.done() for f in self._futs):
+        self._pool._drain()
+        if all(f._done for f in self._futs):
             self._settled()
             return True
         return False
@@ -162,6 +203,7 @@ class MapResult:
             self._wait(timeout)
         except TimeoutError:
             pass
+        self._pool._drain()
 
 
 class Pool:
@@ -185,15 +227,19 @@ class Pool:
         self._core = _coord._Pool(processes, retries, max_task, max_result,
                                   queue_capacity)
         self._processes = processes
+        self._pid = os.getpid()
+        self._room = max_result - 1  # a result's first byte says its kind
         self._pending = {}    # task id -> Future
         self._closed = False
+        self._terminated = False
         self._index = 0
 
     # -- task plumbing -------------------------------------------------------
     def _submit(self, fn, args, kwargs, index, callback=None, error_callback=None):
         if self._closed:
             raise ValueError("Pool not running")
-        task = pickle.dumps((fn, tuple(args), dict(kwargs)), pickle.HIGHEST_PROTOCOL)
+        task = pickle.dumps((_run, (fn, tuple(args), dict(kwargs), self._room), {}),
+                            pickle.HIGHEST_PROTOCOL)
         tid = self._core.submit(task)
         fut = Future(self, tid, tid if index is None else index, callback,
                      error_callback)
@@ -208,7 +254,8 @@ class Pool:
         if status == _DIED:
             fut._finish(False, WorkerDied(fut._index, cause, attempts, wstatus))
         elif kind == _TEXT:
-            fut._finish(False, TaskError(payload.decode("utf-8", "replace")))
+            fut._finish(False, TaskError("task %s: %s" % (
+                fut._index, payload.decode("utf-8", "replace"))))
         elif (kind == _VALUE and status == 0) or kind == _EXCEPTION:
             # The payload came from a worker: it may not unpickle here (an
             # exception class whose __init__ takes other arguments, a class
@@ -237,6 +284,19 @@ class Pool:
             return None
         return None if res is None else self._settle(res)
 
+    def _drain(self):
+        """Collect every result already here without blocking, so ready()
+        sees all finished tasks and their callbacks run now. A forked copy
+        of the pool collects nothing (a settled Future still reads done)."""
+        while self._pending and self._pid == os.getpid():
+            try:
+                res = self._core.result(0)
+            except _coord.ETIMEDOUT:
+                return
+            if res is None:
+                return
+            self._settle(res)
+
     def _wait_for(self, fut, timeout):
         # As Queue.get's timeout: None, inf or more than 24 days wait for
         # ever; negative or NaN raise ValueError.
@@ -264,7 +324,9 @@ class Pool:
         get, ready, successful, wait). callback(result) or
         error_callback(exception) runs in this process when the result is
         collected: by the Future, or by any later call on the pool that
-        waits (join after close collects every one)."""
+        waits or submits (join after close collects every one); there is
+        no result thread."""
+        self._drain()
         return self._submit(fn, args, kwds or {}, None, callback, error_callback)
 
     def apply(self, fn, args=(), kwds=None):
@@ -354,11 +416,13 @@ class Pool:
                   error_callback=None):
         """map's tasks, submitted now; returns a MapResult (get, ready,
         successful, wait) whose get() returns map's list."""
+        self._drain()
         futs = [self._submit(fn, (x,), {}, i) for i, x in enumerate(iterable)]
         return MapResult(self, futs, callback, error_callback)
 
     def starmap_async(self, fn, iterable, chunksize=None, callback=None,
                       error_callback=None):
+        self._drain()
         futs = [self._submit(fn, tuple(a), {}, i) for i, a in enumerate(iterable)]
         return MapResult(self, futs, callback, error_callback)
 
@@ -371,14 +435,17 @@ class Pool:
         Future.result's (coord.ETIMEDOUT when it passes first)."""
         if not self._closed:
             raise ValueError("Pool is still running (call close() first)")
+        if self._terminated:
+            return  # terminate() reaped every worker (multiprocessing's idiom)
         ms = _coord.timeout_ms(timeout)
         self._core.shutdown(ms if ms != 0 else 1)
-        while self._pending and self._collect(0) is not None:
-            pass
+        self._drain()
 
     def terminate(self):
-        """SIGKILL and reap every worker now; pending tasks are dropped."""
+        """SIGKILL and reap every worker now; pending tasks are dropped.
+        join() afterwards returns at once."""
         self._closed = True
+        self._terminated = True
         self._core.destroy()
         for fut in self._pending.values():
             fut._finish(False, _coord.ECLOSED("Pool terminated"))
@@ -394,6 +461,10 @@ class Pool:
         return self._core.pids()
 
     def __enter__(self):
+        # As multiprocessing (bpo-35477): a closed or terminated pool
+        # cannot be entered again.
+        if self._closed:
+            raise ValueError("Pool not running")
         return self
 
     def __exit__(self, *exc):

@@ -118,7 +118,11 @@ static PyObject *array_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     } else {
         if (tc == 'c' && PyBytes_Check(init))
             seq = Py_NewRef(init);
-        else if (!(seq = PySequence_Fast(init, "Array: size or sequence expected")))
+        else if (tc == 'c' && PyObject_CheckBuffer(init)) {
+            /* bytearray, memoryview: their bytes, as ctypes takes them */
+            if (!(seq = PyBytes_FromObject(init)))
+                return NULL;
+        } else if (!(seq = PySequence_Fast(init, "Array: size or sequence expected")))
             return NULL;
         n = PyBytes_Check(seq) ? PyBytes_GET_SIZE(seq) : PySequence_Fast_GET_SIZE(seq);
     }
@@ -138,7 +142,7 @@ static PyObject *array_new(PyTypeObject *type, PyObject *args, PyObject *kw)
                   : coord_array_create(&a, t, cn);
     if (r < 0) {
         Py_XDECREF(seq);
-        return pc_raise(r, "Array");
+        return pc_raise_create(r, "Array", cname);
     }
     pc_array *self = (pc_array *)array_wrap(type, a, tc, locked, name);
     if (self)

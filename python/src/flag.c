@@ -33,7 +33,7 @@ static PyObject *flag_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     coord_flag *f;
     int r = cname ? coord_flag_create_named(&f, cname) : coord_flag_create(&f);
     if (r < 0)
-        return pc_raise(r, "Flag");
+        return pc_raise_create(r, "Flag", cname);
     return flag_wrap(type, f, name);
 }
 

@@ -3,6 +3,7 @@
 #include "pycoord.h"
 
 #include <math.h>
+#include <stdarg.h>
 
 PyObject *pc_error;
 PyObject *pc_pill;
@@ -70,13 +71,9 @@ PyObject *pc_raise(int code, const char *what)
     return pc_raise_as(pc_error_class(code), code, what);
 }
 
-PyObject *pc_raise_as(PyObject *cls, int code, const char *what)
+/* Raise cls(msg) with .code and .name; steals msg (may be NULL). */
+static PyObject *raise_msg(PyObject *cls, int code, PyObject *msg)
 {
-    PyObject *msg = what ? PyUnicode_FromFormat("%s: %s (%s)", what,
-                                                coord_strerror(code),
-                                                coord_err_name(code))
-                         : PyUnicode_FromFormat("%s (%s)", coord_strerror(code),
-                                                coord_err_name(code));
     if (!msg)
         return NULL;
     PyObject *exc = PyObject_CallOneArg(cls, msg);
@@ -92,6 +89,36 @@ PyObject *pc_raise_as(PyObject *cls, int code, const char *what)
     Py_XDECREF(n);
     Py_DECREF(exc);
     return NULL;
+}
+
+PyObject *pc_raise_as(PyObject *cls, int code, const char *what)
+{
+    return raise_msg(cls, code,
+                     what ? PyUnicode_FromFormat("%s: %s (%s)", what,
+                                                 coord_strerror(code),
+                                                 coord_err_name(code))
+                          : PyUnicode_FromFormat("%s (%s)", coord_strerror(code),
+                                                 coord_err_name(code)));
+}
+
+PyObject *pc_raise_fmt(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    PyObject *msg = PyUnicode_FromFormatV(fmt, ap);
+    va_end(ap);
+    return raise_msg(pc_error_class(code), code, msg);
+}
+
+PyObject *pc_raise_create(int code, const char *kind, const char *name)
+{
+    if (code == COORD_EEXIST && name)
+        return pc_raise_fmt(code,
+                            "%s(name='%s'): /dev/shm/coord.%s already exists (COORD_EEXIST): "
+                            "a live object has that name, or a crashed run left it "
+                            "(coord.gc(remove=True) removes those whose creator is dead)",
+                            kind, name, name);
+    return pc_raise(code, kind);
 }
 
 int pc_timeout_ms(int block, PyObject *timeout, int *ms)

@@ -12,7 +12,7 @@ typedef struct {
     PyObject_HEAD
     coord_pool *p;
     pid_t creator;
-    size_t max_result;
+    size_t max_task, max_result; /* the pool's limits, for messages */
     int shut; /* coord_pool_shutdown returned 0 */
 } pc_pool;
 
@@ -35,16 +35,19 @@ static int result_store(PyObject *o, int kind, char *out, size_t cap, size_t *le
         Py_DECREF(data);
         return 0;
     }
-    int too_big = data != NULL;
+    Py_ssize_t size = data ? PyBytes_GET_SIZE(data) : -1;
     Py_XDECREF(data);
     PyErr_Clear();
     PyObject *r = PyObject_Repr(o);
     const char *txt = r ? PyUnicode_AsUTF8(r) : NULL;
-    int n = snprintf(out + 1, cap - 1, "the task's %s %.300s %s",
-                     kind == PC_RES_EXCEPTION ? "exception" : "result",
-                     txt ? txt : "?",
-                     too_big ? "pickles to more than max_result bytes"
-                             : "cannot be pickled");
+    const char *what = kind == PC_RES_EXCEPTION ? "exception" : "result";
+    int n = size < 0
+                ? snprintf(out + 1, cap - 1, "the task's %s %.300s cannot be pickled",
+                           what, txt ? txt : "?")
+                : snprintf(out + 1, cap - 1, /* short, the repr last: cap may be 64 */
+                           "%s pickles to %zd bytes, over the %zu that "
+                           "Pool(max_result=%zu) holds: %.300s",
+                           what, size, cap - 1, cap, txt ? txt : "?");
     PyErr_Clear();
     Py_XDECREF(r);
     out[0] = PC_RES_TEXT;
@@ -124,6 +127,7 @@ static PyObject *pool_new(PyTypeObject *type, PyObject *args, PyObject *kw)
         return NULL;
     self->creator = getpid();
     self->max_result = (size_t)max_result;
+    self->max_task = (size_t)max_task;
     pc_pool_ready_pid = getpid();
     int r = coord_pool_start(&self->p, &o, pool_task, NULL);
     if (r < 0) {
@@ -211,11 +215,11 @@ static PyObject *pool_submit(pc_pool *self, PyObject *args)
     PyBuffer_Release(&buf);
     if (r == PC_SIGNALLED)
         return NULL;
-    if (r == COORD_EMSGSIZE) {
-        PyErr_SetString(pc_error_class(r),
-                        "the pickled task is larger than the pool's max_task");
-        return NULL;
-    }
+    if (r == COORD_EMSGSIZE)
+        return pc_raise_fmt(r, "the pickled task is %zu bytes, over the pool's max_task "
+                               "of %zu (COORD_EMSGSIZE): make the pool with a larger "
+                               "Pool(max_task=...)",
+                            a.len, self->max_task);
     if (r < 0)
         return pc_raise(r, "Pool.submit");
     return PyLong_FromUnsignedLongLong(a.id);

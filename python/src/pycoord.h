@@ -30,6 +30,16 @@ PyObject *pc_raise(int code, const char *what);
  * such as coord.ManagerLost for COORD_EPEERDIED). */
 PyObject *pc_raise_as(PyObject *cls, int code, const char *what);
 
+/* pc_raise_fmt: pc_raise with the whole message formatted as
+ * PyUnicode_FromFormat formats it (for messages that say the sizes, the
+ * limit and the option that raises it). Returns NULL. */
+PyObject *pc_raise_fmt(int code, const char *fmt, ...);
+
+/* pc_raise_create: pc_raise for a failed create of `kind` ("Value", ...);
+ * COORD_EEXIST on a named one (`name` non-NULL) names the object and the
+ * remedy for a crashed run's leftover (coord.gc(remove=True)). */
+PyObject *pc_raise_create(int code, const char *kind, const char *name);
+
 /* pc_error_class: the exception class for `code` (borrowed). */
 PyObject *pc_error_class(int code);
 

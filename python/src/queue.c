@@ -48,7 +48,7 @@ static PyObject *queue_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     int r = cname ? coord_queue_create_named(&q, cname, cap, (size_t)max_msg)
                   : coord_queue_create(&q, cap, (size_t)max_msg);
     if (r < 0)
-        return pc_raise(r, "Queue");
+        return pc_raise_create(r, "Queue", cname);
     return queue_wrap(type, q, name);
 }
 
@@ -120,6 +120,11 @@ static PyObject *put_raw(pc_queue *self, const void *msg, size_t len, int pill,
     int r = put_op(&o, 0);
     if (r == COORD_EAGAIN && ms != 0)
         r = pc_wait(put_op, &o, ms);
+    if (r == COORD_EMSGSIZE)
+        return pc_raise_fmt(r, "Queue.put: the message is %zu bytes, over the queue's "
+                               "max_msg of %zu (COORD_EMSGSIZE): make the queue with "
+                               "a larger Queue(max_msg=...)",
+                            len, coord_queue_max_msg(self->q));
     return put_result(r);
 }
 

@@ -74,6 +74,8 @@ static int range_error(PyObject *o, char tc)
     return -1;
 }
 
+static int scalar_from_int(coord_type type, char tc, PyObject *o, coord_scalar *s);
+
 int pc_scalar_from_py(coord_type type, char tc, PyObject *o, coord_scalar *s)
 {
     s->u = 0;
@@ -100,11 +102,24 @@ int pc_scalar_from_py(coord_type type, char tc, PyObject *o, coord_scalar *s)
         s->u = (unsigned char)PyBytes_AS_STRING(o)[0];
         return 0;
     }
-    if (!PyLong_Check(o)) {
+    /* Integers are anything with __index__ (numpy's too, as ctypes takes
+     * them); a float or a str is refused. */
+    if (!PyIndex_Check(o)) {
         PyErr_Format(PyExc_TypeError, "an integer is required for typecode '%c', not %R",
                      tc, o);
         return -1;
     }
+    PyObject *n = PyNumber_Index(o);
+    if (!n)
+        return -1;
+    int r = scalar_from_int(type, tc, n, s);
+    Py_DECREF(n);
+    return r;
+}
+
+/* pc_scalar_from_py for the integer types: `o` is an int. */
+static int scalar_from_int(coord_type type, char tc, PyObject *o, coord_scalar *s)
+{
     if (type == COORD_U8 || type == COORD_CHAR || type == COORD_U16 ||
         type == COORD_U32 || type == COORD_U64) {
         unsigned long long v = PyLong_AsUnsignedLongLong(o);

@@ -62,7 +62,7 @@ static PyObject *value_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     int r = cname ? coord_value_create_named(&v, t, cname)
                   : coord_value_create(&v, t);
     if (r < 0)
-        return pc_raise(r, "Value");
+        return pc_raise_create(r, "Value", cname);
     if (init && (r = coord_value_store(v, s)) < 0) {
         coord_value_destroy(v);
         return pc_raise(r, "Value");

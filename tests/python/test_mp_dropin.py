@@ -1,0 +1,213 @@
+# SPDX-License-Identifier: MIT
+"""coord as a drop-in for multiprocessing: the idioms an audit found
+behaving differently (each test states what multiprocessing does)."""
+
+import time
+import unittest
+
+import coord
+from helpers import NamedTestCase, fork, join_ok
+
+LIMIT = 60.0  # seconds any bounded wait below may take on a loaded machine
+
+
+COUNT = None  # a coord.Value made before the pool forks (workers inherit it)
+
+
+def square(x):
+    return x * x
+
+
+def fail_in_worker(x):
+    raise ValueError("bad %d" % x)
+
+
+def big_result(n):
+    return b"x" * n
+
+
+def count(x):
+    COUNT.value += 1  # one worker: no lock needed
+    return x
+
+
+def wait_count(n):
+    """Wait (bounded) until the workers have run n tasks."""
+    deadline = time.monotonic() + LIMIT
+    while COUNT.value < n:
+        if time.monotonic() > deadline:
+            raise AssertionError("the workers ran %d of %d tasks" % (COUNT.value, n))
+        time.sleep(0.01)
+
+
+class PoolIdiomTest(unittest.TestCase):
+    def test_join_after_terminate_returns_none(self):
+        # multiprocessing's clean-up idiom: terminate() (or leaving a
+        # with block), then join(), which returns None.
+        pool = coord.Pool(2)
+        self.assertEqual(pool.map(square, range(4)), [0, 1, 4, 9])
+        pool.terminate()
+        self.assertIsNone(pool.join())
+        with coord.Pool(2) as pool:
+            self.assertEqual(pool.apply(square, (3,)), 9)
+        self.assertIsNone(pool.join())
+
+    def test_with_on_a_terminated_pool_raises(self):
+        # bpo-35477: entering a pool that is not running raises ValueError.
+        pool = coord.Pool(1)
+        pool.terminate()
+        with self.assertRaises(ValueError):
+            with pool:
+                pass
+
+    def test_ready_sees_every_finished_task_and_runs_callbacks(self):
+        # multiprocessing's result thread collects results as they come:
+        # tasks that finished long ago are ready() and their callbacks ran.
+        # coord has no such thread; one ready() must collect them all.
+        global COUNT
+        COUNT = coord.Value("i", 0)
+        with coord.Pool(1) as pool:
+            seen = []
+            rs = [pool.apply_async(count, (i,), callback=seen.append)
+                  for i in range(4)]
+            wait_count(4)
+            # One worker sends a chunk's results before it takes the next
+            # chunk: once this task ran, the 4 results are all here.
+            pool.apply_async(count, (4,))
+            wait_count(5)
+            self.assertTrue(rs[3].ready())
+            self.assertEqual(sorted(seen), [0, 1, 2, 3])
+            self.assertTrue(all(r.ready() for r in rs))
+            self.assertTrue(rs[2].successful())
+            # A forked child sees what was settled; it collects nothing.
+            pending = pool.apply_async(count, (5,))
+            join_ok(self, fork(lambda: rs[0].ready() and rs[0].successful()))
+            pending.wait(LIMIT)
+
+    def test_a_workers_exception_carries_its_traceback(self):
+        # multiprocessing: the re-raised exception's __cause__ is a
+        # RemoteTraceback whose str is the worker's formatted traceback.
+        from multiprocessing.pool import RemoteTraceback
+        with coord.Pool(1) as pool:
+            with self.assertRaises(ValueError) as cm:
+                pool.apply(fail_in_worker, (7,))
+            self.assertEqual(str(cm.exception), "bad 7")
+            cause = cm.exception.__cause__
+            self.assertIsInstance(cause, RemoteTraceback)
+            self.assertIn("in fail_in_worker", str(cause))
+            self.assertIn('raise ValueError("bad %d" % x)', str(cause))
+            self.assertIn("ValueError: bad 7", str(cause))
+            with self.assertRaises(ValueError) as cm:
+                pool.map(fail_in_worker, [3])
+            self.assertIsInstance(cm.exception.__cause__, RemoteTraceback)
+        # A traceback that does not fit max_result leaves the exception bare.
+        with coord.Pool(1, max_result=200) as pool:
+            with self.assertRaises(ValueError) as cm:
+                pool.apply(fail_in_worker, (8,))
+            self.assertIsNone(cm.exception.__cause__)
+
+
+class Index:
+    """An integer by __index__ only, as numpy's integer scalars are."""
+
+    def __init__(self, v):
+        self.v = v
+
+    def __index__(self):
+        return self.v
+
+
+class SharedSetterTest(unittest.TestCase):
+    def test_index_integers_are_taken_by_integer_typecodes(self):
+        # ctypes (so multiprocessing) takes numpy.int64(5) for 'i'.
+        v = coord.Value("i", Index(5))
+        self.assertEqual(v.value, 5)
+        v.value = Index(-7)
+        self.assertEqual(v.value, -7)
+        a = coord.Array("Q", 3)
+        a[0] = Index(2**64 - 1)
+        a[1:3] = [Index(1), Index(2)]
+        self.assertEqual(list(a), [2**64 - 1, 1, 2])
+        with self.assertRaises(OverflowError):
+            a[0] = Index(-1)
+        with self.assertRaises(TypeError):
+            v.value = 1.5  # floats keep their rule: refused for integers
+        w = coord.Value("d", 0.0)
+        w.value = 2  # and an int still goes to a double
+        self.assertEqual(w.value, 2.0)
+
+    def test_char_array_takes_bytes_like_and_refuses_an_int(self):
+        # ctypes: c.value = 5 raises TypeError (bytes(5) would be five
+        # zero bytes); Array('c', bytearray(...)) is b'xy'.
+        a = coord.Array("c", bytearray(b"xy"))
+        self.assertEqual(a.raw, b"xy")
+        with self.assertRaises(TypeError):
+            a.value = 5
+        with self.assertRaises(TypeError):
+            a.raw = 2
+        self.assertEqual(a.raw, b"xy")
+        a.raw = bytearray(b"z")
+        self.assertEqual(a.raw, b"zy")
+        a.value = b"q"
+        self.assertEqual(a.raw, b"q\0")
+        self.assertEqual(coord.RawArray("c", memoryview(b"abc")).value, b"abc")
+
+
+class LockTest(unittest.TestCase):
+    def test_no_public_lock_type_that_cannot_be_made(self):
+        # coord.Lock() raised "cannot create 'coord.Lock' instances": the
+        # name is gone; RLock() makes a standalone lock.
+        self.assertFalse(hasattr(coord, "Lock"))
+        self.assertNotIn("Lock", coord.__all__)
+        lock = coord.RLock()
+        self.assertTrue(lock.acquire())
+        self.assertTrue(lock.acquire(False))  # re-entrant, as an RLock
+
+        def child():
+            return not lock.acquire(timeout=0.05)  # the parent holds it
+
+        join_ok(self, fork(child))
+        lock.release()
+        lock.release()
+
+        def child_takes():
+            with lock:
+                return True
+
+        join_ok(self, fork(child_takes))
+
+
+class MessageTest(NamedTestCase):
+    def test_eexist_names_the_object_and_the_remedy(self):
+        # It said "Value: object already exists" and nothing else.
+        name = self.name("x")
+        keep = [coord.Value("i", name=name)]
+        for make in (lambda: coord.Value("i", name=name),
+                     lambda: coord.Array("i", 2, name=name),
+                     lambda: coord.Queue(name=name),
+                     lambda: coord.Flag(name=name)):
+            with self.assertRaises(coord.EEXIST) as cm:
+                keep.append(make())
+            self.assertIn("/dev/shm/coord." + name, str(cm.exception))
+            self.assertIn("coord.gc(remove=True)", str(cm.exception))
+            self.assertEqual(cm.exception.name, "COORD_EEXIST")
+
+    def test_size_limits_say_the_size_the_limit_and_the_option(self):
+        q = coord.Queue(max_msg=100)
+        with self.assertRaises(coord.EMSGSIZE) as cm:
+            q.put_bytes(b"y" * 150)
+        for part in ("150 bytes", "max_msg of 100", "Queue(max_msg=...)"):
+            self.assertIn(part, str(cm.exception))
+        with coord.Pool(1, max_task=200, max_result=100) as pool:
+            with self.assertRaises(coord.EMSGSIZE) as cm:
+                pool.apply(square, (b"z" * 300,))
+            for part in ("max_task of 200", "Pool(max_task=...)"):
+                self.assertIn(part, str(cm.exception))
+            with self.assertRaises(coord.TaskError) as cm:
+                pool.apply(big_result, (500,))
+            for part in ("518 bytes", "Pool(max_result=100)"):
+                self.assertIn(part, str(cm.exception))
+
+
+if __name__ == "__main__":
+    unittest.main()
