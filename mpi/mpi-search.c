@@ -640,6 +640,26 @@ static int finish(struct ctx *x, void *result, size_t result_size,
     return winner >= 0 ? 1 : 0;
 }
 
+/*
+ * Can this call use `comm` at all: MPI initialised and not yet finalised
+ * (before, MPI_Comm_create_keyval and the rest abort the job), a
+ * communicator (MPI_COMM_NULL makes MPI_Comm_get_attr fail, fatally) and
+ * an intracommunicator (an intercommunicator has no node split: MPI_Comm_
+ * split_type crashed on one)? Local, with no communication: the ranks of
+ * one misuse all see it, and each returns alone. The two MPI_Init* queries
+ * may be called at any time.
+ */
+static int comm_usable(MPI_Comm comm)
+{
+    int init = 0, fini = 0, inter = 0;
+    MPI_Initialized(&init);
+    MPI_Finalized(&fini);
+    if (!init || fini || comm == MPI_COMM_NULL)
+        return COORD_EINVAL;
+    MPI_Comm_test_inter(comm, &inter);
+    return inter ? COORD_EINVAL : 0;
+}
+
 int coord_mpi_search(MPI_Comm comm, const coord_search_opts *opts,
                      coord_probe_fn probe, void *arg, void *result,
                      size_t result_size, coord_search_stats *stats)
@@ -650,6 +670,10 @@ int coord_mpi_search(MPI_Comm comm, const coord_search_opts *opts,
     memset(st, 0, sizeof *st);
     st->winner = -1;
     st->failed_worker = -1;
+    if (comm_usable(comm) != 0) {
+        st->wall_ns = coord_clock_ns() - t0;
+        return COORD_EINVAL;
+    }
 
     struct ctx x = {.o = opts, .probe = probe, .arg = arg};
     bool fresh;

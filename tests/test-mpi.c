@@ -185,6 +185,18 @@ TEST(claim_time)
     expect_ok_n("2", c, false, "claim_time: 60 searches");
 }
 
+/* Calls MPI cannot serve: before MPI_Init, after MPI_Finalize, on
+ * MPI_COMM_NULL and on an intercommunicator: COORD_EINVAL, where they
+ * aborted the job (an intercommunicator of two halves of 4 ranks crashed
+ * it in MPI_Comm_split_type). */
+TEST(misuse)
+{
+    need_mpi();
+    unsetenv("COORD_MPI_NODE");
+    static const char *const c[] = {"misuse", NULL};
+    expect_ok(c, false, "refused before MPI_Init and after");
+}
+
 /* A rank SIGKILLed mid-search: mpirun ends the job with a non-zero exit
  * within 10 s, and no rank is left running. */
 TEST(dead_rank)
@@ -284,6 +296,7 @@ TEST(primes_cli_usage)
     X(one_winner_shared)                                                       \
     X(one_winner_tcp)                                                          \
     X(claim_time)                                                              \
+    X(misuse)                                                                  \
     X(dead_rank)                                                               \
     X(primes_cli)                                                              \
     X(spectrum_cli)                                                            \

@@ -20,6 +20,8 @@
  *   wasted_bound   wasted <= 2 K (N - 1) with a fixed K
  *   invalid        bad or disagreeing options: COORD_EINVAL on every rank
  *   dead_rank      rank 2 SIGKILLs itself mid-search (mpirun must end it)
+ *   misuse         (alone) a call before MPI_Init, on MPI_COMM_NULL, on an
+ *                  intercommunicator and after MPI_Finalize: COORD_EINVAL
  *   claim_time N   N searches, K = 1, lock claim, the hit at the start of
  *                  the last rank's block: no STOPPED rank left before the
  *                  claim, and the stop latency is > 0 when one stopped
@@ -394,6 +396,38 @@ static void case_claim_time(int rounds)
                "the claim\n", rounds, stopped_runs);
 }
 
+/* A search on `c` that would find index 5 (for the misuse cases). */
+static int search_on(MPI_Comm c)
+{
+    coord_search_opts o = COORD_SEARCH_OPTS_INIT;
+    o.begin = 0;
+    o.end = 1000;
+    uint64_t hit = 5;
+    return coord_mpi_search(c, &o, probe_tiny, &hit, NULL, 0, NULL);
+}
+
+/* Misuse between MPI_Init and MPI_Finalize: MPI_COMM_NULL and an
+ * intercommunicator (the two halves of the world, with equal options)
+ * are refused on every rank, and a good search still works. (main makes
+ * the calls before MPI_Init and after MPI_Finalize.) */
+static void case_misuse(void)
+{
+    CHECK_EQ(search_on(MPI_COMM_NULL), COORD_EINVAL);
+    if (nranks >= 2) {
+        MPI_Comm half, inter;
+        MPI_Comm_split(MPI_COMM_WORLD, rank % 2, rank, &half);
+        /* The leaders: world ranks 0 and 1, each the other's remote. */
+        MPI_Intercomm_create(half, 0, MPI_COMM_WORLD, rank % 2 ? 0 : 1, 31,
+                             &inter);
+        CHECK_EQ(search_on(inter), COORD_EINVAL);
+        MPI_Comm_free(&inter);
+        MPI_Comm_free(&half);
+    }
+    CHECK_EQ(search_on(MPI_COMM_WORLD), 1);
+    if (rank == 0 && !failures)
+        printf("misuse: MPI_COMM_NULL and an intercommunicator refused\n");
+}
+
 static void case_dead_rank(void)
 {
     coord_search_opts o = COORD_SEARCH_OPTS_INIT;
@@ -416,6 +450,10 @@ static void case_dead_rank(void)
 
 int main(int argc, char **argv)
 {
+    /* misuse: the calls that MPI is not there for. */
+    bool misuse = argc == 2 && !strcmp(argv[1], "misuse");
+    if (misuse)
+        CHECK_EQ(search_on(MPI_COMM_WORLD), COORD_EINVAL); /* no MPI_Init */
     MPI_Init(&argc, &argv);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &nranks);
@@ -439,6 +477,8 @@ int main(int argc, char **argv)
             case_claim_time(atoi(argv[++i]));
         else if (!strcmp(argv[i], "dead_rank"))
             case_dead_rank();
+        else if (misuse)
+            case_misuse();
         else {
             if (rank == 0)
                 fprintf(stderr, "mpi-cases: unknown case '%s'\n", argv[i]);
@@ -447,6 +487,14 @@ int main(int argc, char **argv)
         bad = sum_all(failures) > 0;
     }
     MPI_Finalize();
+    if (misuse) {
+        int before = failures;
+        CHECK_EQ(search_on(MPI_COMM_WORLD), COORD_EINVAL); /* finalized */
+        bad |= failures > before;
+        if (rank == 0 && !bad)
+            printf("misuse: refused before MPI_Init and after "
+                   "MPI_Finalize too\n");
+    }
     if (bad && rank == 0)
         fprintf(stderr, "mpi-cases: FAILED\n");
     return bad ? 1 : 0;
