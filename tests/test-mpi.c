@@ -197,6 +197,20 @@ TEST(misuse)
     expect_ok(c, false, "refused before MPI_Init and after");
 }
 
+/* Threads searching at once on communicators of their own, which are left
+ * to MPI_Finalize: it frees their cached state in one order on every rank
+ * and returns (it hung, freeing windows in each rank's own order). Five
+ * runs, each ended by mpirun after 30 s (MPIEXEC_TIMEOUT, as --timeout). */
+TEST(threads_finalize)
+{
+    need_mpi();
+    unsetenv("COORD_MPI_NODE");
+    setenv("MPIEXEC_TIMEOUT", "30", 1);
+    static const char *const c[] = {"threads", NULL};
+    for (int run = 0; run < 5; run++)
+        expect_ok_n("2", c, false, "threads: 3 threads made their first");
+}
+
 /* A rank SIGKILLed mid-search: mpirun ends the job with a non-zero exit
  * within 10 s, and no rank is left running. */
 TEST(dead_rank)
@@ -297,6 +311,7 @@ TEST(primes_cli_usage)
     X(one_winner_tcp)                                                          \
     X(claim_time)                                                              \
     X(misuse)                                                                  \
+    X(threads_finalize)                                                        \
     X(dead_rank)                                                               \
     X(primes_cli)                                                              \
     X(spectrum_cli)                                                            \

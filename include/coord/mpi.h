@@ -90,8 +90,12 @@ COORD_BEGIN_DECLS
  * The first call on a communicator duplicates it (our messages never meet
  * the caller's), splits it into nodes and allocates the windows, and
  * caches all that on the communicator (an MPI attribute): later calls
- * reuse it; it is freed with the communicator, or at MPI_Finalize. Calls
- * on one communicator must not overlap (e.g. from two threads).
+ * reuse it; it is freed with the communicator (collectively, inside
+ * MPI_Comm_free), or at MPI_Finalize for communicators still alive, in
+ * an order that every rank agreed on when it first used each one.
+ * Concurrency: calls on one communicator must not overlap (e.g. from two
+ * threads); with MPI_THREAD_MULTIPLE, threads may search at once on
+ * different communicators (the library's own state is locked).
  * Progress: blocking until every rank has left its loop (no timeout).
  * Ownership: `result` (result_size bytes, NULL with 0) receives the
  * winner's bytes on every rank when found, and is untouched otherwise.

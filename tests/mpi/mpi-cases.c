@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* mpi-cases.c: the MPI program that tests/test-mpi.c runs under mpirun: coord_mpi_search's cases. */
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,9 @@
  *   dead_rank      rank 2 SIGKILLs itself mid-search (mpirun must end it)
  *   misuse         (alone) a call before MPI_Init, on MPI_COMM_NULL, on an
  *                  intercommunicator and after MPI_Finalize: COORD_EINVAL
+ *   threads        (alone; MPI_THREAD_MULTIPLE) two threads, each searching
+ *                  on communicators of its own, which are left to
+ *                  MPI_Finalize: it must not hang (mpirun --timeout)
  *   claim_time N   N searches, K = 1, lock claim, the hit at the start of
  *                  the last rank's block: no STOPPED rank left before the
  *                  claim, and the stop latency is > 0 when one stopped
@@ -428,6 +432,79 @@ static void case_misuse(void)
         printf("misuse: MPI_COMM_NULL and an intercommunicator refused\n");
 }
 
+/*
+ * threads: T_THREADS threads, each with communicators of its own, make
+ * their first search on one of them at the same moment, round after round
+ * (the main thread's MPI_Barrier starts every round on every rank at
+ * once): so each rank builds the communicators' cached state in an order
+ * of its own. The communicators are then left to MPI_Finalize, which
+ * frees that state (MPI_Win_free, MPI_Comm_free: collective). Each
+ * thread's errors are its own (CHECK counts in a global).
+ */
+#define T_THREADS 3
+#define T_ROUNDS 4
+struct searcher {
+    pthread_t id;
+    MPI_Comm comm[T_ROUNDS];
+    int errors;
+};
+static pthread_barrier_t round_go, round_done;
+
+static void *searcher_main(void *arg)
+{
+    struct searcher *t = arg;
+    for (int i = 0; i < T_ROUNDS; i++) {
+        pthread_barrier_wait(&round_go);
+        coord_search_opts o = COORD_SEARCH_OPTS_INIT;
+        o.begin = 0;
+        o.end = (uint64_t)nranks * 1000;
+        o.check_every = 8;
+        uint64_t hit = (uint64_t)(nranks - 1) * 1000 + 7;
+        int rc = coord_mpi_search(t->comm[i], &o, probe_tiny, &hit, NULL, 0,
+                                  NULL);
+        if (rc != 1) {
+            fprintf(stderr, "rank %d: a thread's search returned %d\n",
+                    rank, rc);
+            t->errors++;
+        }
+        pthread_barrier_wait(&round_done);
+    }
+    return NULL;
+}
+
+/* Different orders on different ranks made MPI_Finalize hang: 4 runs of 6
+ * in an audit's (two threads), 16 of 16 here (three threads, 2 or 4
+ * ranks). */
+static void case_threads(void)
+{
+    struct searcher t[T_THREADS] = {0};
+    for (int i = 0; i < T_THREADS; i++)
+        for (int j = 0; j < T_ROUNDS; j++)
+            MPI_Comm_dup(MPI_COMM_WORLD, &t[i].comm[j]);
+    pthread_barrier_init(&round_go, NULL, T_THREADS + 1);
+    pthread_barrier_init(&round_done, NULL, T_THREADS + 1);
+    for (int i = 0; i < T_THREADS; i++)
+        if (pthread_create(&t[i].id, NULL, searcher_main, &t[i]) != 0) {
+            fprintf(stderr, "rank %d: cannot start a thread\n", rank);
+            MPI_Abort(MPI_COMM_WORLD, 1); /* the others wait at round_go */
+        }
+    for (int j = 0; j < T_ROUNDS; j++) {
+        MPI_Barrier(MPI_COMM_WORLD);
+        pthread_barrier_wait(&round_go);
+        pthread_barrier_wait(&round_done);
+    }
+    for (int i = 0; i < T_THREADS; i++) {
+        pthread_join(t[i].id, NULL);
+        CHECK_EQ(t[i].errors, 0);
+    }
+    pthread_barrier_destroy(&round_go);
+    pthread_barrier_destroy(&round_done);
+    if (rank == 0 && !failures)
+        printf("threads: %d threads made their first search on %d "
+               "communicators each at once\n", T_THREADS, T_ROUNDS);
+    fflush(stdout); /* said even if MPI_Finalize hangs */
+}
+
 static void case_dead_rank(void)
 {
     coord_search_opts o = COORD_SEARCH_OPTS_INIT;
@@ -452,9 +529,14 @@ int main(int argc, char **argv)
 {
     /* misuse: the calls that MPI is not there for. */
     bool misuse = argc == 2 && !strcmp(argv[1], "misuse");
+    bool threads = argc == 2 && !strcmp(argv[1], "threads");
     if (misuse)
         CHECK_EQ(search_on(MPI_COMM_WORLD), COORD_EINVAL); /* no MPI_Init */
-    MPI_Init(&argc, &argv);
+    int level = MPI_THREAD_SINGLE;
+    if (threads)
+        MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &level);
+    else
+        MPI_Init(&argc, &argv);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &nranks);
     int bad = 0;
@@ -479,6 +561,14 @@ int main(int argc, char **argv)
             case_dead_rank();
         else if (misuse)
             case_misuse();
+        else if (threads && level == MPI_THREAD_MULTIPLE)
+            case_threads();
+        else if (threads) {
+            if (rank == 0)
+                fprintf(stderr, "mpi-cases: this MPI has no "
+                                "MPI_THREAD_MULTIPLE (%d)\n", level);
+            failures++;
+        }
         else {
             if (rank == 0)
                 fprintf(stderr, "mpi-cases: unknown case '%s'\n", argv[i]);
