@@ -19,7 +19,7 @@
  * *workers = the number of ranks, stdout and stderr of ranks other than 0
  * sent to /dev/null, MPI_Finalize at exit. Returns 0, or 2 after a
  * one-line usage error (--vs-python with --mpi, said before MPI_Init; a
- * build without MPI).
+ * build without MPI), said by the first rank only (cli_mpirun_first_rank).
  */
 int primes_mpi_begin(uint32_t *workers, bool vs_python);
 

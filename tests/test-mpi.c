@@ -284,6 +284,73 @@ TEST(spectrum_cli)
     ASSERT_TRUE(strchr(out, '\n') == out + strlen(out) - 1);
 }
 
+/* How many lines of `text` start with `prefix`. */
+static int lines_starting(const char *text, const char *prefix)
+{
+    int n = 0;
+    size_t len = strlen(prefix);
+    for (const char *l = text; *l;) {
+        n += !strncmp(l, prefix, len);
+        const char *nl = strchr(l, '\n');
+        if (!nl)
+            break;
+        l = nl + 1;
+    }
+    return n;
+}
+
+/*
+ * `coord args...` under mpirun with 2 ranks must exit with `status`, its
+ * lines starting with `prefix` said once (by the first rank alone) on
+ * `stream` (1 stdout, 2 stderr), one of them holding `want`. (Open MPI
+ * adds its own banner on stderr after a non-zero exit: not ours, not
+ * counted.)
+ */
+static void said_once(const char *const *args, int status, int stream,
+                      const char *prefix, const char *want)
+{
+    static char out[65536], err[16384];
+    int st = run_mpi_n("2", COORD_CLI_PATH, args, false, out, sizeof out, err,
+                       sizeof err, RUN_MS);
+    const char *text = stream == 1 ? out : err;
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != status ||
+        lines_starting(text, prefix) != 1 || !strstr(text, want))
+        test__fail(__FILE__, __LINE__, "coord %s %s: wait status %#x, want "
+                   "exit %d and one '%s' line with '%s'\nstdout:\n%s\n"
+                   "stderr:\n%s", args[0], args[1], st, status, prefix, want,
+                   out, err);
+    ASSERT_EQ(lines_starting(stream == 1 ? err : out, "coord "), 0);
+}
+
+/* Usage errors found before MPI_Init (every rank runs the same command
+ * line) and --help: said by the first rank only, where each of the 2
+ * ranks said them; the others exit 2 (0 for --help) in silence. */
+TEST(cli_usage_once)
+{
+    need_mpi();
+    unsetenv("COORD_MPI_NODE");
+    static const char *const bogus[] = {"primes", "--mpi", "--bogus", NULL};
+    said_once(bogus, 2, 2, "coord primes: ", "unknown option '--bogus'");
+    static const char *const any[] = {"primes", "--mpi", "--any", "--hit-at",
+                                      "5", NULL};
+    said_once(any, 2, 2, "coord primes: ", "--any");
+    static const char *const modes[] = {"primes", "--mpi", "--early-exit",
+                                        "--no-early-exit", NULL};
+    said_once(modes, 2, 2, "coord primes: ", "exclude each other");
+    static const char *const range[] = {"primes", "--mpi", "--range", "0",
+                                        NULL};
+    said_once(range, 2, 2, "coord primes: ", "--range");
+    static const char *const every[] = {"primes", "--mpi", "--interval", "0",
+                                        NULL};
+    said_once(every, 2, 2, "coord primes: ", "--interval");
+    static const char *const help[] = {"primes", "--mpi", "--help", NULL};
+    said_once(help, 0, 1, "usage: coord primes", "--mpi");
+    static const char *const spectrum[] = {"spectrum", "--bogus", NULL};
+    said_once(spectrum, 2, 2, "coord spectrum: ", "unknown option");
+    static const char *const shelp[] = {"spectrum", "--help", NULL};
+    said_once(shelp, 0, 1, "usage: coord spectrum", "--quick");
+}
+
 /* Usage errors: --mpi with --vs-python (MPI built: a singleton run), or
  * --mpi in a coord built without MPI. */
 TEST(primes_cli_usage)
@@ -315,6 +382,7 @@ TEST(primes_cli_usage)
     X(dead_rank)                                                               \
     X(primes_cli)                                                              \
     X(spectrum_cli)                                                            \
-    X(primes_cli_usage)
+    X(primes_cli_usage)                                                        \
+    X(cli_usage_once)
 #define HELPER_LIST(X)
 TEST_MAIN()
