@@ -571,8 +571,9 @@ int cmd_spectrum(int argc, char **argv)
     c.runs = runs ? (int)runs : quick ? 7 : 21;
     /* Under mpirun: the MPI rows first, every rank measuring; only rank 0
      * comes back (see cli-mpi.h). */
-    if (spectrum_mpi_begin(quick, c.runs) < 0)
-        return CLI_RUNTIME;
+    int mpi_rows = spectrum_mpi_begin(quick, c.runs);
+    if (mpi_rows < 0)
+        return -mpi_rows;
     c.target_ns = quick ? 2e6 : 10e6;
     c.trips = quick ? 300 : 2000;
     c.pipe_to[0] = c.pipe_to[1] = c.pipe_back[0] = c.pipe_back[1] = -1;

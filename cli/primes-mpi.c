@@ -29,6 +29,8 @@ int primes_mpi_begin(uint32_t *workers, bool vs_python)
             cli_error("primes", "--mpi and --vs-python do not go together");
         return CLI_USAGE;
     }
+    if (cli_mpi_node_check("primes") != 0)
+        return CLI_USAGE;
     uint64_t t0 = coord_clock_ns();
     MPI_Init(NULL, NULL);
     init_ns = coord_clock_ns() - t0;

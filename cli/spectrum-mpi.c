@@ -89,6 +89,8 @@ int spectrum_mpi_begin(bool quick, int runs)
 {
     if (!getenv("OMPI_COMM_WORLD_SIZE") && !getenv("PMI_SIZE"))
         return 0; /* not started by mpirun */
+    if (cli_mpi_node_check("spectrum") != 0)
+        return -CLI_USAGE;
     if (runs > MAX_RUNS)
         runs = MAX_RUNS;
     MPI_Init(NULL, NULL);
@@ -202,7 +204,7 @@ int spectrum_mpi_begin(bool quick, int runs)
         exit(all_ok ? 0 : 1);
     if (!all_ok) {
         cli_error("spectrum", "an MPI row failed to measure");
-        return -1;
+        return -CLI_RUNTIME;
     }
     for (int i = 0; i < M_ROWS; i++)
         keep(i, v[i], runs);

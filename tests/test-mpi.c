@@ -351,6 +351,21 @@ TEST(cli_usage_once)
     said_once(shelp, 0, 1, "usage: coord spectrum", "--quick");
 }
 
+/* A COORD_MPI_NODE that is neither shared nor rank: one line naming the
+ * variable, exit 2, before anything runs (it was taken for shared, said
+ * in the report, then refused by the library: partial output, exit 1). */
+TEST(cli_bad_node_mode)
+{
+    need_mpi();
+    setenv("COORD_MPI_NODE", "bogus", 1);
+    static const char *const primes[] = {"primes", "--mpi", "--quick",
+                                         "--range", "2000", NULL};
+    said_once(primes, 2, 2, "coord primes: ", "COORD_MPI_NODE");
+    static const char *const spectrum[] = {"spectrum", "--quick", "--runs",
+                                           "3", NULL};
+    said_once(spectrum, 2, 2, "coord spectrum: ", "COORD_MPI_NODE");
+}
+
 /* Usage errors: --mpi with --vs-python (MPI built: a singleton run), or
  * --mpi in a coord built without MPI. */
 TEST(primes_cli_usage)
@@ -383,6 +398,7 @@ TEST(primes_cli_usage)
     X(primes_cli)                                                              \
     X(spectrum_cli)                                                            \
     X(primes_cli_usage)                                                        \
-    X(cli_usage_once)
+    X(cli_usage_once)                                                          \
+    X(cli_bad_node_mode)
 #define HELPER_LIST(X)
 TEST_MAIN()
