@@ -22,6 +22,11 @@ static const char *launcher_rank(void)
     return NULL;
 }
 
+bool cli_mpirun_launched(void)
+{
+    return launcher_rank() != NULL;
+}
+
 bool cli_mpirun_first_rank(void)
 {
     const char *v = launcher_rank();

@@ -14,6 +14,11 @@
  * them; they only read the environment.
  */
 
+/* Did a launcher start this process as a rank of an MPI job? Without one,
+ * MPI_Init makes a singleton, which starts a helper daemon (and, with no
+ * ssh agent, fails with pages of run-time errors). */
+bool cli_mpirun_launched(void);
+
 /* Is this process the first rank of its job (rank 0), or not started by
  * a launcher at all: the one process that should speak? */
 bool cli_mpirun_first_rank(void);

@@ -29,6 +29,13 @@ int primes_mpi_begin(uint32_t *workers, bool vs_python)
             cli_error("primes", "--mpi and --vs-python do not go together");
         return CLI_USAGE;
     }
+    if (!cli_mpirun_launched()) {
+        /* One process: there is no other rank to keep quiet. */
+        cli_error("primes", "--mpi runs under an MPI launcher, one worker "
+                            "per rank: mpirun -np N coord primes --mpi "
+                            "(no launcher started this process)");
+        return CLI_USAGE;
+    }
     if (cli_mpi_node_check("primes") != 0)
         return CLI_USAGE;
     uint64_t t0 = coord_clock_ns();

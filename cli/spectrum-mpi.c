@@ -8,6 +8,7 @@
 
 #include "cli-mpi.h"
 #include "cli.h"
+#include "mpirun.h"
 #include "node-mpi.h"
 
 #define MAX_RUNS 101
@@ -87,7 +88,7 @@ static bool probe_spin(uint64_t i, void *result, void *arg)
 
 int spectrum_mpi_begin(bool quick, int runs)
 {
-    if (!getenv("OMPI_COMM_WORLD_SIZE") && !getenv("PMI_SIZE"))
+    if (!cli_mpirun_launched())
         return 0; /* not started by mpirun */
     if (cli_mpi_node_check("spectrum") != 0)
         return -CLI_USAGE;

@@ -366,6 +366,29 @@ TEST(cli_bad_node_mode)
     said_once(spectrum, 2, 2, "coord spectrum: ", "COORD_MPI_NODE");
 }
 
+/* coord primes --mpi that no launcher started: one line, exit 2 (it
+ * started an MPI singleton: without an ssh agent, 38 lines of Open MPI's
+ * run-time errors). */
+TEST(primes_cli_without_mpirun)
+{
+    need_mpi();
+    static const char *const vars[] = {"OMPI_COMM_WORLD_RANK",
+                                       "OMPI_COMM_WORLD_SIZE", "PMIX_RANK",
+                                       "PMI_RANK", "PMI_SIZE",
+                                       "MV2_COMM_WORLD_RANK"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+        unsetenv(vars[i]);
+    unsetenv("COORD_MPI_NODE");
+    mpi_env();
+    static const char *const a[] = {"--mpi", "--quick", "--range", "2000",
+                                    NULL};
+    char err[4096];
+    test_cli_usage_error(COORD_CLI_PATH, "primes", a, err, sizeof err,
+                         RUN_MS);
+    ASSERT_TRUE(strstr(err, "mpirun") != NULL);
+    ASSERT_EQ(lines_starting(err, ""), 1);
+}
+
 /* Usage errors: --mpi with --vs-python (MPI built: a singleton run), or
  * --mpi in a coord built without MPI. */
 TEST(primes_cli_usage)
@@ -399,6 +422,7 @@ TEST(primes_cli_usage)
     X(spectrum_cli)                                                            \
     X(primes_cli_usage)                                                        \
     X(cli_usage_once)                                                          \
-    X(cli_bad_node_mode)
+    X(cli_bad_node_mode)                                                       \
+    X(primes_cli_without_mpirun)
 #define HELPER_LIST(X)
 TEST_MAIN()
