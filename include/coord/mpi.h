@@ -96,7 +96,10 @@ COORD_BEGIN_DECLS
  * Concurrency: calls on one communicator must not overlap (e.g. from two
  * threads); with MPI_THREAD_MULTIPLE, threads may search at once on
  * different communicators (the library's own state is locked).
- * Progress: blocking until every rank has left its loop (no timeout).
+ * Progress: blocking until every rank has left its loop (no timeout): a
+ * probe that never returns, or a rank that never makes the call (or makes
+ * it fewer times), blocks every rank for ever; bound the job with mpirun
+ * --timeout (docs/mpi.md).
  * Ownership: `result` (result_size bytes, NULL with 0) receives the
  * winner's bytes on every rank when found, and is untouched otherwise.
  * Returns, the same on every rank: 1 found, 0 not found, COORD_EINVAL
