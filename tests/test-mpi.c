@@ -24,6 +24,7 @@ static void need_mpi(void)
 }
 #else
 #define COORD_MPI_CASES ""
+#define COORD_MPI_CAS_FAILS ""
 #define COORD_MPIEXEC ""
 #define COORD_MPIEXEC_OMPI 0
 static void need_mpi(void)
@@ -284,6 +285,30 @@ TEST(spectrum_cli)
     ASSERT_TRUE(strchr(out, '\n') == out + strlen(out) - 1);
 }
 
+/* coord spectrum whose MPI claim row fails (an LD_PRELOAD shim's
+ * MPI_Compare_and_swap never swaps): one line, exit 1, no figure printed
+ * (the failed runs counted -1 and the row printed a negative figure, exit
+ * 0). */
+TEST(spectrum_cli_claim_fails)
+{
+    need_mpi();
+    unsetenv("COORD_MPI_NODE");
+    mpi_env();
+    setenv("LD_PRELOAD", COORD_MPI_CAS_FAILS, 1);
+    /* An ASan build's runtime would want to come first. */
+    setenv("ASAN_OPTIONS", "detect_leaks=0:verify_asan_link_order=0", 1);
+    static const char *const a[] = {"spectrum", "--quick", "--json", "--runs",
+                                    "3", NULL};
+    static char out[65536], err[8192];
+    int st = run_mpi_n("2", COORD_CLI_PATH, a, false, out, sizeof out, err,
+                       sizeof err, RUN_MS);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 1 ||
+        !strstr(err, "coord spectrum: an MPI row failed to measure"))
+        test__fail(__FILE__, __LINE__, "status %#x\nstdout:\n%s\nstderr:\n"
+                   "%s", st, out, err);
+    ASSERT_EQ(strlen(out), 0);
+}
+
 /* How many lines of `text` start with `prefix`. */
 static int lines_starting(const char *text, const char *prefix)
 {
@@ -420,6 +445,7 @@ TEST(primes_cli_usage)
     X(dead_rank)                                                               \
     X(primes_cli)                                                              \
     X(spectrum_cli)                                                            \
+    X(spectrum_cli_claim_fails)                                                \
     X(primes_cli_usage)                                                        \
     X(cli_usage_once)                                                          \
     X(cli_bad_node_mode)                                                       \
