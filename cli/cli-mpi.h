@@ -18,8 +18,10 @@
  * primes_mpi_begin: MPI_Init (timed: reported apart from the runs),
  * *workers = the number of ranks, stdout and stderr of ranks other than 0
  * sent to /dev/null, MPI_Finalize at exit. Returns 0, or 2 after a
- * one-line usage error (--vs-python with --mpi, said before MPI_Init; a
- * build without MPI).
+ * one-line usage error (--vs-python with --mpi, no launcher started this
+ * process (cli_mpirun_launched: no MPI singleton), or COORD_MPI_NODE
+ * neither shared nor rank, said before MPI_Init; a build without MPI),
+ * said by the first rank only (cli_mpirun_first_rank).
  */
 int primes_mpi_begin(uint32_t *workers, bool vs_python);
 
@@ -37,11 +39,13 @@ void primes_mpi_describe(FILE *f, struct jw *w);
  * window, a leader's check with MPI_Test, the MPI claim, the search's stop
  * latency), measured with every rank running.
  * spectrum_mpi_begin: when mpirun started this process (its environment
- * says so): MPI_Init, the measurements (`runs` repetitions, fewer
+ * says so, cli_mpirun_launched): MPI_Init, the measurements (`runs` repetitions, fewer
  * operations when `quick`), MPI_Finalize; ranks other than 0 then exit
  * (0, or 1 when a row failed), and rank 0 goes on alone with the
  * fork-based rows. Returns the number of MPI rows (0: not under mpirun,
- * or built without MPI), or -1 after a one-line error (a row failed).
+ * or built without MPI), or minus the exit status after a one-line error:
+ * -CLI_USAGE (COORD_MPI_NODE neither shared nor rank; said before MPI_Init
+ * by the first rank only), -CLI_RUNTIME (a row failed).
  */
 int spectrum_mpi_begin(bool quick, int runs);
 /* Print the MPI rows after the others: table lines on `f`, or with a

@@ -12,6 +12,7 @@
 #include "fmt.h"
 #include "json.h"
 #include "launch.h"
+#include "mpirun.h"
 #include "progress.h"
 #include "opts.h"
 
@@ -130,7 +131,9 @@ const struct opt_cmd cmd_primes_opts = {
     .nopts = P_NOPTS,
 };
 
-static int parse(int argc, char **argv, struct primes_cfg *c)
+/* The options and the checks that need no MPI; 0, -1 after --help, or 2
+ * after a one-line usage error. */
+static int parse_options(int argc, char **argv, struct primes_cfg *c)
 {
     *c = (struct primes_cfg){.workers = 4, .range = 100000, .start = 1000000,
                              .hit_at = 1000, .interval = COORD_CHECK_AUTO,
@@ -209,8 +212,12 @@ static int parse(int argc, char **argv, struct primes_cfg *c)
                   hit_given);
         return 2;
     }
-    if (c->mpi && primes_mpi_begin(&c->workers, c->vs_python) != 0)
-        return 2;
+    return 0;
+}
+
+/* The checks that need the number of workers (with --mpi: of ranks). */
+static int check_target(struct primes_cfg *c)
+{
     if (c->hit_worker >= c->workers) {
         cli_error("primes", "--hit-worker %llu is not one of the %u workers",
                   (unsigned long long)c->hit_worker, c->workers);
@@ -238,6 +245,27 @@ static int parse(int argc, char **argv, struct primes_cfg *c)
         }
     }
     return 0;
+}
+
+/*
+ * Under mpirun every rank reads the same command line: until MPI runs
+ * (where ranks other than 0 print nothing), the first rank alone says
+ * what is wrong with it, or prints --help; every rank exits with the same
+ * status.
+ */
+static int parse(int argc, char **argv, struct primes_cfg *c)
+{
+    struct cli_quiet q;
+    cli_mpirun_quiet(&q);
+    int pr = parse_options(argc, argv, c);
+    if (pr == 0 && !c->mpi)
+        pr = check_target(c);
+    cli_mpirun_loud(&q);
+    if (pr || !c->mpi)
+        return pr;
+    if (primes_mpi_begin(&c->workers, c->vs_python) != 0)
+        return 2;
+    return check_target(c);
 }
 
 static coord_search_opts search_opts(const struct primes_cfg *c, bool early)

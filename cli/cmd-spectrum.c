@@ -11,6 +11,7 @@
 
 #include "advise-cache.h"
 #include "cli-mpi.h"
+#include "mpirun.h"
 #include "cli.h"
 #include "opts.h"
 #include "progress.h"
@@ -540,6 +541,10 @@ int cmd_spectrum(int argc, char **argv)
     bool quick = false, json = false, vs_python = false;
     uint64_t runs = 0;
     struct opt_parser p;
+    /* Under mpirun every rank reads the same command line: the first
+     * alone says what is wrong with it (or prints --help). */
+    struct cli_quiet q;
+    cli_mpirun_quiet(&q);
     opt_parse_init(&p, &cmd_spectrum_opts, argc, argv);
     int k;
     while ((k = opt_next(&p)) >= 0) {
@@ -558,6 +563,7 @@ int cmd_spectrum(int argc, char **argv)
             break;
         }
     }
+    cli_mpirun_loud(&q);
     if (k != OPT_END)
         return opt_exit_status(k);
     static struct ctx c;
@@ -565,8 +571,9 @@ int cmd_spectrum(int argc, char **argv)
     c.runs = runs ? (int)runs : quick ? 7 : 21;
     /* Under mpirun: the MPI rows first, every rank measuring; only rank 0
      * comes back (see cli-mpi.h). */
-    if (spectrum_mpi_begin(quick, c.runs) < 0)
-        return CLI_RUNTIME;
+    int mpi_rows = spectrum_mpi_begin(quick, c.runs);
+    if (mpi_rows < 0)
+        return -mpi_rows;
     c.target_ns = quick ? 2e6 : 10e6;
     c.trips = quick ? 300 : 2000;
     c.pipe_to[0] = c.pipe_to[1] = c.pipe_back[0] = c.pipe_back[1] = -1;

@@ -7,6 +7,7 @@
 
 #include "cli-mpi.h"
 #include "cli.h"
+#include "mpirun.h"
 #include "node-mpi.h"
 
 static int ranks, nodes, rank;
@@ -20,24 +21,23 @@ static void finalize(void)
         MPI_Finalize();
 }
 
-/* Before MPI_Init: is this rank 0 of its job (or not under mpirun)? Read
- * from the launchers' environment (Open MPI, then PMI: MPICH, Slurm). */
-static bool first_rank(void)
-{
-    const char *v = getenv("OMPI_COMM_WORLD_RANK");
-    if (!v)
-        v = getenv("PMI_RANK");
-    return !v || !strcmp(v, "0");
-}
-
 int primes_mpi_begin(uint32_t *workers, bool vs_python)
 {
     if (vs_python) {
         /* Said before MPI starts (a usage error needs no MPI), once. */
-        if (first_rank())
+        if (cli_mpirun_first_rank())
             cli_error("primes", "--mpi and --vs-python do not go together");
         return CLI_USAGE;
     }
+    if (!cli_mpirun_launched()) {
+        /* One process: there is no other rank to keep quiet. */
+        cli_error("primes", "--mpi runs under an MPI launcher, one worker "
+                            "per rank: mpirun -np N coord primes --mpi "
+                            "(no launcher started this process)");
+        return CLI_USAGE;
+    }
+    if (cli_mpi_node_check("primes") != 0)
+        return CLI_USAGE;
     uint64_t t0 = coord_clock_ns();
     MPI_Init(NULL, NULL);
     init_ns = coord_clock_ns() - t0;

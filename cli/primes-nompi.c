@@ -2,12 +2,15 @@
 /* primes-nompi.c: `coord primes --mpi` in a coord built without MPI: says so. */
 #include "cli-mpi.h"
 #include "cli.h"
+#include "mpirun.h"
 
 int primes_mpi_begin(uint32_t *workers, bool vs_python)
 {
     (void)workers, (void)vs_python;
-    cli_error("primes", "--mpi: this coord was built without MPI (install "
-                        "openmpi-bin libopenmpi-dev, then cmake -DCOORD_MPI=ON)");
+    if (cli_mpirun_first_rank()) /* said once under mpirun */
+        cli_error("primes", "--mpi: this coord was built without MPI (install "
+                            "openmpi-bin libopenmpi-dev, then cmake "
+                            "-DCOORD_MPI=ON)");
     return CLI_USAGE;
 }
 

@@ -8,6 +8,7 @@
 
 #include "cli-mpi.h"
 #include "cli.h"
+#include "mpirun.h"
 #include "node-mpi.h"
 
 #define MAX_RUNS 101
@@ -85,10 +86,22 @@ static bool probe_spin(uint64_t i, void *result, void *arg)
     return i == *(const uint64_t *)arg;
 }
 
+/* Is `ok` true on every rank? Collective (an allreduce, which also lines
+ * the ranks up as a barrier would): a loop of collective calls that stops
+ * on a failure must stop at the same run on every rank. */
+static bool agreed(bool ok)
+{
+    int mine = ok, all = 0;
+    MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    return all != 0;
+}
+
 int spectrum_mpi_begin(bool quick, int runs)
 {
-    if (!getenv("OMPI_COMM_WORLD_SIZE") && !getenv("PMI_SIZE"))
+    if (!cli_mpirun_launched())
         return 0; /* not started by mpirun */
+    if (cli_mpi_node_check("spectrum") != 0)
+        return -CLI_USAGE;
     if (runs > MAX_RUNS)
         runs = MAX_RUNS;
     MPI_Init(NULL, NULL);
@@ -133,16 +146,14 @@ int spectrum_mpi_begin(bool quick, int runs)
             ok = false;
     }
     uint64_t n = quick ? 200000 : 1000000;
-    for (int r = 0; r < runs && ok; r++) {
-        MPI_Barrier(MPI_COMM_WORLD);
+    for (int r = 0; r < runs && (ok = agreed(ok)); r++) {
         v[M_CHECK][r] = run_checks(f, n);
         ok = v[M_CHECK][r] > 0;
     }
     /* A leader's check: a receive nobody matches, tested at each check. */
     MPI_Request req;
     MPI_Irecv(NULL, 0, MPI_BYTE, MPI_ANY_SOURCE, 27, MPI_COMM_WORLD, &req);
-    for (int r = 0; r < runs && ok; r++) {
-        MPI_Barrier(MPI_COMM_WORLD);
+    for (int r = 0; r < runs && (ok = agreed(ok)); r++) {
         v[M_LEADER][r] = run_leader(f, &req, n / 10);
         ok = v[M_LEADER][r] > 0;
     }
@@ -171,8 +182,10 @@ int spectrum_mpi_begin(bool quick, int runs)
         claim[r] = 0;
         if (rank == ranks - 1) {
             claim[r] = run_claims(gwin, quick ? 200 : 1000);
-            if (claim[r] <= 0)
+            if (claim[r] <= 0) {
                 claim[r] = -1;
+                ok = false; /* the row failed: never printed */
+            }
         }
         MPI_Barrier(MPI_COMM_WORLD);
     }
@@ -181,7 +194,9 @@ int spectrum_mpi_begin(bool quick, int runs)
     MPI_Reduce(claim, v[M_CLAIM], runs, MPI_DOUBLE, MPI_SUM, 0,
                MPI_COMM_WORLD);
 
-    /* Stop latency of the real search: a hit in the last rank's share. */
+    /* Stop latency of the real search: a hit in the last rank's share
+     * (every rank gets the same return and index: ok stays agreed). */
+    ok = agreed(ok);
     for (int r = 0; r < runs && ok; r++) {
         coord_search_opts o = COORD_SEARCH_OPTS_INIT;
         o.begin = 0;
@@ -195,14 +210,13 @@ int spectrum_mpi_begin(bool quick, int runs)
         ok = rc == 1 && st.index == hit;
         v[M_STOP][r] = (double)st.stop_latency_ns;
     }
-    int all_ok = 0, mine_ok = ok;
-    MPI_Allreduce(&mine_ok, &all_ok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    bool all_ok = agreed(ok);
     MPI_Finalize();
     if (rank != 0)
         exit(all_ok ? 0 : 1);
     if (!all_ok) {
         cli_error("spectrum", "an MPI row failed to measure");
-        return -1;
+        return -CLI_RUNTIME;
     }
     for (int i = 0; i < M_ROWS; i++)
         keep(i, v[i], runs);

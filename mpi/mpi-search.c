@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* mpi-search.c: coord_mpi_search: the early-exit search over MPI ranks, on libcoord's public API. */
 #include <math.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdalign.h>
 #include <stdatomic.h>
@@ -74,7 +75,8 @@ static bool share_first(struct share *s, const coord_search_opts *o,
  * What the calls on one communicator share, built by the first call and
  * cached on the communicator (an MPI attribute): the private duplicate,
  * the node split, the leaders, the windows and the flag. It is freed when
- * the communicator is freed, or at MPI_Finalize (see net_delete_all).
+ * the communicator is freed, or at MPI_Finalize (see net_delete_all), in
+ * the order of `order`, a key that every member rank agreed on.
  */
 struct net {
     MPI_Comm user;           /* the caller's communicator (the key) */
@@ -92,6 +94,8 @@ struct net {
     struct node_ctl *nctl;
     uint32_t round;          /* calls so far (the same on every rank) */
     uint32_t last_claimed;   /* the claim word's value: the last round won */
+    uint32_t seq;            /* this process's count of nets, at this one */
+    int64_t order;           /* the agreed key: see net_order */
     struct net *next;        /* the list of live nets (for MPI_Finalize) */
 };
 
@@ -218,10 +222,18 @@ static void run_loop(struct ctx *x, struct share *s)
         }
     }
     if (hit) {
+        /* The claim's time is read before the claim, as coord_search's
+         * loop does (src/loop.h): a rank the claim stops sees the node's
+         * flag after it is claimed, or a stop the winner sends after its
+         * global claim, so its exit is stamped after this. (Read after
+         * the claim, past the lock claim's unlock, the stamp came later
+         * than some stopped ranks' exits: left before the claim, stop
+         * latency 0; 13 of 100 two-rank runs with K = 1, an audit found.) */
+        uint64_t t = coord_clock_ns();
         x->outcome = COORD_OUTCOME_LOST;
         if (coord_flag_claim_epoch(x->m->flag, x->epoch, x->o->claim) == 1 &&
             claim_global(x)) {
-            x->t_claim = coord_clock_ns();
+            x->t_claim = t;
             x->outcome = COORD_OUTCOME_WON;
         }
     }
@@ -401,17 +413,40 @@ static void net_unbuild(struct net *m)
     m->built = false;
 }
 
+/*
+ * The process's nets and keyvals, shared by its threads: with
+ * MPI_THREAD_MULTIPLE several threads may search at once, each on its own
+ * communicator. `lock` guards the list, the count and the keyvals' one-time
+ * creation; it is never held across an MPI call that waits for another
+ * rank (a rank holding it there could stall a thread of its own that
+ * another rank waits for).
+ */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int net_keyval = MPI_KEYVAL_INVALID;
 static int self_keyval = MPI_KEYVAL_INVALID;
 static struct net *nets; /* live nets, newest first */
+static uint32_t nets_made;
+
+static void locked(void)
+{
+    if (pthread_mutex_lock(&lock) != 0)
+        abort(); /* a default mutex, locked by no one twice: cannot fail */
+}
+
+static void unlocked(void)
+{
+    pthread_mutex_unlock(&lock);
+}
 
 static void net_free(struct net *m)
 {
+    locked();
     for (struct net **pp = &nets; *pp; pp = &(*pp)->next)
         if (*pp == m) {
             *pp = m->next;
             break;
         }
+    unlocked();
     net_unbuild(m);
     MPI_Comm_free(&m->comm);
     free(m->leader_of);
@@ -431,20 +466,58 @@ static int net_delete(MPI_Comm comm, int keyval, void *attr, void *extra)
     return MPI_SUCCESS;
 }
 
-/* MPI_Finalize deletes MPI_COMM_SELF's attributes first, while MPI still
- * works (MPI-3.1 8.7.1): we then free every net still cached, oldest first
- * (the order in which every rank built them), so that the windows are
- * freed collectively before MPI goes. */
+/* The live net with the smallest key, or NULL. */
+static struct net *net_first(void)
+{
+    locked();
+    struct net *first = NULL;
+    for (struct net *m = nets; m; m = m->next)
+        if (!first || m->order < first->order)
+            first = m;
+    unlocked();
+    return first;
+}
+
+/*
+ * MPI_Finalize deletes MPI_COMM_SELF's attributes first, while MPI still
+ * works (MPI-3.1 8.7.1): we then free every net still cached, so that the
+ * windows are freed (collectively) before MPI goes. Freeing a net waits
+ * for its other ranks, so every rank must free the nets they share in the
+ * same order: the order in which this process built them will not do
+ * (threads that build theirs at once list them in different orders on
+ * different ranks: MPI_Finalize hung), the agreed keys will. Each rank
+ * frees its nets by increasing key; the net with the smallest key of all
+ * is then the first of each of its ranks, so it is freed, and so on.
+ * Only the thread that finalises makes MPI calls now (MPI's rule).
+ */
 static int net_delete_all(MPI_Comm comm, int keyval, void *attr, void *extra)
 {
     (void)comm, (void)keyval, (void)attr, (void)extra;
-    while (nets) {
-        struct net *m = nets;
-        while (m->next)
-            m = m->next;
-        MPI_Comm_delete_attr(m->user, net_keyval); /* calls net_delete */
+    struct net *m;
+    while ((m = net_first()) != NULL) {
+        void *cached;
+        int has = 0;
+        MPI_Comm_get_attr(m->user, net_keyval, &cached, &has);
+        if (has)
+            MPI_Comm_delete_attr(m->user, net_keyval); /* net_delete */
+        else
+            net_free(m); /* cannot happen: a listed net is attached */
     }
     return MPI_SUCCESS;
+}
+
+/* The keyvals, made once per process (MPI cannot be initialised twice). */
+static void keyvals_make(void)
+{
+    locked();
+    if (net_keyval == MPI_KEYVAL_INVALID) {
+        MPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, net_delete,
+                               &net_keyval, NULL);
+        MPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, net_delete_all,
+                               &self_keyval, NULL);
+        MPI_Comm_set_attr(MPI_COMM_SELF, self_keyval, NULL);
+    }
+    unlocked();
 }
 
 /* This communicator's net, or a new one (not yet built: the caller agrees
@@ -454,13 +527,7 @@ static struct net *net_get(MPI_Comm comm, bool *fresh, MPI_Comm *orphan)
 {
     *fresh = false;
     *orphan = MPI_COMM_NULL;
-    if (net_keyval == MPI_KEYVAL_INVALID) {
-        MPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, net_delete,
-                               &net_keyval, NULL);
-        MPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, net_delete_all,
-                               &self_keyval, NULL);
-        MPI_Comm_set_attr(MPI_COMM_SELF, self_keyval, NULL);
-    }
+    keyvals_make();
     void *attr;
     int has = 0;
     MPI_Comm_get_attr(comm, net_keyval, &attr, &has);
@@ -485,7 +552,31 @@ static struct net *net_get(MPI_Comm comm, bool *fresh, MPI_Comm *orphan)
     m->sends = malloc((size_t)m->n * sizeof *m->sends);
     m->own_seg = malloc(own_seg_size());
     m->rows = malloc((size_t)m->n * R_FIELDS * sizeof *m->rows);
+    locked();
+    m->seq = ++nets_made; /* 2^32 communicators per process: not a worry */
+    unlocked();
     return m;
+}
+
+/*
+ * A new net's key, the same on all its ranks and unique in the job: the
+ * largest over its ranks of (rank in MPI_COMM_WORLD, that process's count
+ * of nets at this one). The rank holding the largest world rank numbered
+ * each of its nets differently, so no two nets share a key. (Processes of
+ * different worlds, after MPI_Comm_spawn, share world ranks: their keys
+ * may tie, and ties go in an order of each process's own.) Collective on the
+ * net's duplicate; then the net is listed for MPI_Finalize.
+ */
+static void net_order(struct net *m)
+{
+    int world;
+    MPI_Comm_rank(MPI_COMM_WORLD, &world);
+    int64_t mine = (int64_t)world << 32 | (int64_t)m->seq;
+    MPI_Allreduce(&mine, &m->order, 1, MPI_INT64_T, MPI_MAX, m->comm);
+    locked();
+    m->next = nets;
+    nets = m;
+    unlocked();
 }
 
 /* Ready this call: a new epoch of the node's flag and the running count
@@ -632,6 +723,26 @@ static int finish(struct ctx *x, void *result, size_t result_size,
     return winner >= 0 ? 1 : 0;
 }
 
+/*
+ * Can this call use `comm` at all: MPI initialised and not yet finalised
+ * (before, MPI_Comm_create_keyval and the rest abort the job), a
+ * communicator (MPI_COMM_NULL makes MPI_Comm_get_attr fail, fatally) and
+ * an intracommunicator (an intercommunicator has no node split: MPI_Comm_
+ * split_type crashed on one)? Local, with no communication: the ranks of
+ * one misuse all see it, and each returns alone. The two MPI_Init* queries
+ * may be called at any time.
+ */
+static int comm_usable(MPI_Comm comm)
+{
+    int init = 0, fini = 0, inter = 0;
+    MPI_Initialized(&init);
+    MPI_Finalized(&fini);
+    if (!init || fini || comm == MPI_COMM_NULL)
+        return COORD_EINVAL;
+    MPI_Comm_test_inter(comm, &inter);
+    return inter ? COORD_EINVAL : 0;
+}
+
 int coord_mpi_search(MPI_Comm comm, const coord_search_opts *opts,
                      coord_probe_fn probe, void *arg, void *result,
                      size_t result_size, coord_search_stats *stats)
@@ -642,6 +753,10 @@ int coord_mpi_search(MPI_Comm comm, const coord_search_opts *opts,
     memset(st, 0, sizeof *st);
     st->winner = -1;
     st->failed_worker = -1;
+    if (comm_usable(comm) != 0) {
+        st->wall_ns = coord_clock_ns() - t0;
+        return COORD_EINVAL;
+    }
 
     struct ctx x = {.o = opts, .probe = probe, .arg = arg};
     bool fresh;
@@ -675,8 +790,7 @@ int coord_mpi_search(MPI_Comm comm, const coord_search_opts *opts,
         return err;
     }
     if (fresh) {
-        m->next = nets;
-        nets = m;
+        net_order(m);
         MPI_Comm_set_attr(comm, net_keyval, m);
     }
     if (m->built && m->mode != node_mode)

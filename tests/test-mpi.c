@@ -24,6 +24,7 @@ static void need_mpi(void)
 }
 #else
 #define COORD_MPI_CASES ""
+#define COORD_MPI_CAS_FAILS ""
 #define COORD_MPIEXEC ""
 #define COORD_MPIEXEC_OMPI 0
 static void need_mpi(void)
@@ -68,13 +69,14 @@ static void reap_ranks(void)
 }
 
 /*
- * Run `prog args...` (args NULL-terminated) under mpirun; `tcp` adds the
+ * Run `prog args...` (args NULL-terminated) under mpirun with `ranks`
+ * ranks; `tcp` adds the
  * TCP transport and the point-to-point one-sided component. Returns the
  * wait status; out/err hold the output. Fails the case if a rank is left.
  */
-static int run_mpi(const char *prog, const char *const *args, bool tcp,
-                   char *out, size_t out_cap, char *err, size_t err_cap,
-                   int limit_ms)
+static int run_mpi_n(const char *ranks, const char *prog,
+                     const char *const *args, bool tcp, char *out,
+                     size_t out_cap, char *err, size_t err_cap, int limit_ms)
 {
     mpi_env();
     prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -82,7 +84,7 @@ static int run_mpi(const char *prog, const char *const *args, bool tcp,
     int n = 0;
     argv[n++] = COORD_MPIEXEC;
     argv[n++] = "-np";
-    argv[n++] = RANKS;
+    argv[n++] = ranks;
     if (COORD_MPIEXEC_OMPI)
         argv[n++] = "--oversubscribe";
     if (tcp) {
@@ -98,16 +100,31 @@ static int run_mpi(const char *prog, const char *const *args, bool tcp,
     return st;
 }
 
-static void expect_ok(const char *const *cases, bool tcp, const char *want)
+/* The same with RANKS ranks. */
+static int run_mpi(const char *prog, const char *const *args, bool tcp,
+                   char *out, size_t out_cap, char *err, size_t err_cap,
+                   int limit_ms)
+{
+    return run_mpi_n(RANKS, prog, args, tcp, out, out_cap, err, err_cap,
+                     limit_ms);
+}
+
+static void expect_ok_n(const char *ranks, const char *const *cases,
+                        bool tcp, const char *want)
 {
     char out[8192], err[8192];
-    int st = run_mpi(COORD_MPI_CASES, cases, tcp, out, sizeof out, err,
-                     sizeof err, RUN_MS);
+    int st = run_mpi_n(ranks, COORD_MPI_CASES, cases, tcp, out, sizeof out,
+                       err, sizeof err, RUN_MS);
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
         test__fail(__FILE__, __LINE__, "mpirun: wait status %#x\nstdout:\n%s"
                    "\nstderr:\n%s", st, out, err);
     printf("%s", out);
     ASSERT_TRUE(strstr(out, want) != NULL);
+}
+
+static void expect_ok(const char *const *cases, bool tcp, const char *want)
+{
+    expect_ok_n(RANKS, cases, tcp, want);
 }
 
 static const char *const functional[] = {
@@ -156,6 +173,43 @@ TEST(one_winner_tcp)
         SKIP("the TCP case uses Open MPI's --mca options");
     setenv("COORD_MPI_NODE", "rank", 1);
     expect_ok(rounds, true, "1000 rounds, exactly one winner each");
+}
+
+/* The winning claim's time, read before the claim: no rank it stopped is
+ * reported as gone before it, and the stop latency is never 0 when a rank
+ * stopped (2 ranks, K = 1, the lock claim: 13 of 100 runs were before). */
+TEST(claim_time)
+{
+    need_mpi();
+    unsetenv("COORD_MPI_NODE");
+    static const char *const c[] = {"claim_time", "60", NULL};
+    expect_ok_n("2", c, false, "claim_time: 60 searches");
+}
+
+/* Calls MPI cannot serve: before MPI_Init, after MPI_Finalize, on
+ * MPI_COMM_NULL and on an intercommunicator: COORD_EINVAL, where they
+ * aborted the job (an intercommunicator of two halves of 4 ranks crashed
+ * it in MPI_Comm_split_type). */
+TEST(misuse)
+{
+    need_mpi();
+    unsetenv("COORD_MPI_NODE");
+    static const char *const c[] = {"misuse", NULL};
+    expect_ok(c, false, "refused before MPI_Init and after");
+}
+
+/* Threads searching at once on communicators of their own, which are left
+ * to MPI_Finalize: it frees their cached state in one order on every rank
+ * and returns (it hung, freeing windows in each rank's own order). Five
+ * runs, each ended by mpirun after 30 s (MPIEXEC_TIMEOUT, as --timeout). */
+TEST(threads_finalize)
+{
+    need_mpi();
+    unsetenv("COORD_MPI_NODE");
+    setenv("MPIEXEC_TIMEOUT", "30", 1);
+    static const char *const c[] = {"threads", NULL};
+    for (int run = 0; run < 5; run++)
+        expect_ok_n("2", c, false, "threads: 3 threads made their first");
 }
 
 /* A rank SIGKILLed mid-search: mpirun ends the job with a non-zero exit
@@ -231,6 +285,135 @@ TEST(spectrum_cli)
     ASSERT_TRUE(strchr(out, '\n') == out + strlen(out) - 1);
 }
 
+/* coord spectrum whose MPI claim row fails (an LD_PRELOAD shim's
+ * MPI_Compare_and_swap never swaps): one line, exit 1, no figure printed
+ * (the failed runs counted -1 and the row printed a negative figure, exit
+ * 0). */
+TEST(spectrum_cli_claim_fails)
+{
+    need_mpi();
+    unsetenv("COORD_MPI_NODE");
+    mpi_env();
+    setenv("LD_PRELOAD", COORD_MPI_CAS_FAILS, 1);
+    /* An ASan build's runtime would want to come first. */
+    setenv("ASAN_OPTIONS", "detect_leaks=0:verify_asan_link_order=0", 1);
+    static const char *const a[] = {"spectrum", "--quick", "--json", "--runs",
+                                    "3", NULL};
+    static char out[65536], err[8192];
+    int st = run_mpi_n("2", COORD_CLI_PATH, a, false, out, sizeof out, err,
+                       sizeof err, RUN_MS);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 1 ||
+        !strstr(err, "coord spectrum: an MPI row failed to measure"))
+        test__fail(__FILE__, __LINE__, "status %#x\nstdout:\n%s\nstderr:\n"
+                   "%s", st, out, err);
+    ASSERT_EQ(strlen(out), 0);
+}
+
+/* How many lines of `text` start with `prefix`. */
+static int lines_starting(const char *text, const char *prefix)
+{
+    int n = 0;
+    size_t len = strlen(prefix);
+    for (const char *l = text; *l;) {
+        n += !strncmp(l, prefix, len);
+        const char *nl = strchr(l, '\n');
+        if (!nl)
+            break;
+        l = nl + 1;
+    }
+    return n;
+}
+
+/*
+ * `coord args...` under mpirun with 2 ranks must exit with `status`, its
+ * lines starting with `prefix` said once (by the first rank alone) on
+ * `stream` (1 stdout, 2 stderr), one of them holding `want`. (Open MPI
+ * adds its own banner on stderr after a non-zero exit: not ours, not
+ * counted.)
+ */
+static void said_once(const char *const *args, int status, int stream,
+                      const char *prefix, const char *want)
+{
+    static char out[65536], err[16384];
+    int st = run_mpi_n("2", COORD_CLI_PATH, args, false, out, sizeof out, err,
+                       sizeof err, RUN_MS);
+    const char *text = stream == 1 ? out : err;
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != status ||
+        lines_starting(text, prefix) != 1 || !strstr(text, want))
+        test__fail(__FILE__, __LINE__, "coord %s %s: wait status %#x, want "
+                   "exit %d and one '%s' line with '%s'\nstdout:\n%s\n"
+                   "stderr:\n%s", args[0], args[1], st, status, prefix, want,
+                   out, err);
+    ASSERT_EQ(lines_starting(stream == 1 ? err : out, "coord "), 0);
+}
+
+/* Usage errors found before MPI_Init (every rank runs the same command
+ * line) and --help: said by the first rank only, where each of the 2
+ * ranks said them; the others exit 2 (0 for --help) in silence. */
+TEST(cli_usage_once)
+{
+    need_mpi();
+    unsetenv("COORD_MPI_NODE");
+    static const char *const bogus[] = {"primes", "--mpi", "--bogus", NULL};
+    said_once(bogus, 2, 2, "coord primes: ", "unknown option '--bogus'");
+    static const char *const any[] = {"primes", "--mpi", "--any", "--hit-at",
+                                      "5", NULL};
+    said_once(any, 2, 2, "coord primes: ", "--any");
+    static const char *const modes[] = {"primes", "--mpi", "--early-exit",
+                                        "--no-early-exit", NULL};
+    said_once(modes, 2, 2, "coord primes: ", "exclude each other");
+    static const char *const range[] = {"primes", "--mpi", "--range", "0",
+                                        NULL};
+    said_once(range, 2, 2, "coord primes: ", "--range");
+    static const char *const every[] = {"primes", "--mpi", "--interval", "0",
+                                        NULL};
+    said_once(every, 2, 2, "coord primes: ", "--interval");
+    static const char *const help[] = {"primes", "--mpi", "--help", NULL};
+    said_once(help, 0, 1, "usage: coord primes", "--mpi");
+    static const char *const spectrum[] = {"spectrum", "--bogus", NULL};
+    said_once(spectrum, 2, 2, "coord spectrum: ", "unknown option");
+    static const char *const shelp[] = {"spectrum", "--help", NULL};
+    said_once(shelp, 0, 1, "usage: coord spectrum", "--quick");
+}
+
+/* A COORD_MPI_NODE that is neither shared nor rank: one line naming the
+ * variable, exit 2, before anything runs (it was taken for shared, said
+ * in the report, then refused by the library: partial output, exit 1). */
+TEST(cli_bad_node_mode)
+{
+    need_mpi();
+    setenv("COORD_MPI_NODE", "bogus", 1);
+    static const char *const primes[] = {"primes", "--mpi", "--quick",
+                                         "--range", "2000", NULL};
+    said_once(primes, 2, 2, "coord primes: ", "COORD_MPI_NODE");
+    static const char *const spectrum[] = {"spectrum", "--quick", "--runs",
+                                           "3", NULL};
+    said_once(spectrum, 2, 2, "coord spectrum: ", "COORD_MPI_NODE");
+}
+
+/* coord primes --mpi that no launcher started: one line, exit 2 (it
+ * started an MPI singleton: without an ssh agent, 38 lines of Open MPI's
+ * run-time errors). */
+TEST(primes_cli_without_mpirun)
+{
+    need_mpi();
+    static const char *const vars[] = {"OMPI_COMM_WORLD_RANK",
+                                       "OMPI_COMM_WORLD_SIZE", "PMIX_RANK",
+                                       "PMI_RANK", "PMI_SIZE",
+                                       "MV2_COMM_WORLD_RANK"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+        unsetenv(vars[i]);
+    unsetenv("COORD_MPI_NODE");
+    mpi_env();
+    static const char *const a[] = {"--mpi", "--quick", "--range", "2000",
+                                    NULL};
+    char err[4096];
+    test_cli_usage_error(COORD_CLI_PATH, "primes", a, err, sizeof err,
+                         RUN_MS);
+    ASSERT_TRUE(strstr(err, "mpirun") != NULL);
+    ASSERT_EQ(lines_starting(err, ""), 1);
+}
+
 /* Usage errors: --mpi with --vs-python (MPI built: a singleton run), or
  * --mpi in a coord built without MPI. */
 TEST(primes_cli_usage)
@@ -256,9 +439,16 @@ TEST(primes_cli_usage)
     X(search_cases_tcp)                                                        \
     X(one_winner_shared)                                                       \
     X(one_winner_tcp)                                                          \
+    X(claim_time)                                                              \
+    X(misuse)                                                                  \
+    X(threads_finalize)                                                        \
     X(dead_rank)                                                               \
     X(primes_cli)                                                              \
     X(spectrum_cli)                                                            \
-    X(primes_cli_usage)
+    X(spectrum_cli_claim_fails)                                                \
+    X(primes_cli_usage)                                                        \
+    X(cli_usage_once)                                                          \
+    X(cli_bad_node_mode)                                                       \
+    X(primes_cli_without_mpirun)
 #define HELPER_LIST(X)
 TEST_MAIN()

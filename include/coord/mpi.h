@@ -57,8 +57,9 @@ COORD_BEGIN_DECLS
  * Collective: every rank of `comm` calls it with the same range, interval,
  * early_exit, claim mode, partition, chunk, result_size and COORD_MPI_NODE
  * (a mismatch is detected and every rank returns COORD_EINVAL). The probe,
- * `arg` and `result` are each rank's own. MPI must be initialised (any
- * thread level; only the calling thread makes MPI calls).
+ * `arg` and `result` are each rank's own. MPI must be initialised and not
+ * yet finalised (any thread level; only the calling thread makes MPI
+ * calls), and `comm` an intracommunicator.
  *
  * opts: as for coord_search, except `workers` (ignored: the ranks are the
  * workers), `timeout_ms` (must be -1: bound a job with mpirun --timeout),
@@ -89,17 +90,28 @@ COORD_BEGIN_DECLS
  * The first call on a communicator duplicates it (our messages never meet
  * the caller's), splits it into nodes and allocates the windows, and
  * caches all that on the communicator (an MPI attribute): later calls
- * reuse it; it is freed with the communicator, or at MPI_Finalize. Calls
- * on one communicator must not overlap (e.g. from two threads).
- * Progress: blocking until every rank has left its loop (no timeout).
+ * reuse it; it is freed with the communicator (collectively, inside
+ * MPI_Comm_free), or at MPI_Finalize for communicators still alive, in
+ * an order that every rank agreed on when it first used each one.
+ * Concurrency: calls on one communicator must not overlap (e.g. from two
+ * threads); with MPI_THREAD_MULTIPLE, threads may search at once on
+ * different communicators (the library's own state is locked).
+ * Progress: blocking until every rank has left its loop (no timeout): a
+ * probe that never returns, or a rank that never makes the call (or makes
+ * it fewer times), blocks every rank for ever; bound the job with mpirun
+ * --timeout (docs/mpi.md).
  * Ownership: `result` (result_size bytes, NULL with 0) receives the
  * winner's bytes on every rank when found, and is untouched otherwise.
- * Returns, the same on every rank: 1 found, 0 not found, COORD_EINVAL (on
- * any rank: NULL opts or probe, empty range, check_every 0,
- * COORD_CHECK_NEVER with early exit, bad budget, claim mode or partition,
- * timeout_ms not -1, poll set, result_size too big or result NULL with a
- * size, a bad COORD_MPI_NODE, or the ranks disagree on the options above),
- * COORD_ENOMEM (on any rank: no memory for the private result buffer).
+ * Returns, the same on every rank: 1 found, 0 not found, COORD_EINVAL
+ * (each rank alone, with no communication, so that no rank waits for
+ * another: MPI not initialised (MPI_Initialized) or already finalised
+ * (MPI_Finalized), comm MPI_COMM_NULL, or comm an intercommunicator
+ * (MPI_Comm_test_inter); then on any rank, agreed by all: NULL opts or
+ * probe, empty range, check_every 0, COORD_CHECK_NEVER with early exit,
+ * bad budget, claim mode or partition, timeout_ms not -1, poll set,
+ * result_size too big or result NULL with a size, a bad COORD_MPI_NODE,
+ * or the ranks disagree on the options above), COORD_ENOMEM (on any rank:
+ * no memory for the private result buffer).
  */
 COORD_EXTERN int coord_mpi_search(MPI_Comm comm,
                                   const coord_search_opts *opts,

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* mpi-cases.c: the MPI program that tests/test-mpi.c runs under mpirun: coord_mpi_search's cases. */
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,14 @@
  *   wasted_bound   wasted <= 2 K (N - 1) with a fixed K
  *   invalid        bad or disagreeing options: COORD_EINVAL on every rank
  *   dead_rank      rank 2 SIGKILLs itself mid-search (mpirun must end it)
+ *   misuse         (alone) a call before MPI_Init, on MPI_COMM_NULL, on an
+ *                  intercommunicator and after MPI_Finalize: COORD_EINVAL
+ *   threads        (alone; MPI_THREAD_MULTIPLE) two threads, each searching
+ *                  on communicators of its own, which are left to
+ *                  MPI_Finalize: it must not hang (mpirun --timeout)
+ *   claim_time N   N searches, K = 1, lock claim, the hit at the start of
+ *                  the last rank's block: no STOPPED rank left before the
+ *                  claim, and the stop latency is > 0 when one stopped
  */
 
 static int rank, nranks;
@@ -341,6 +350,161 @@ static void case_invalid(void)
         printf("invalid: COORD_EINVAL on every rank, then a good search\n");
 }
 
+/* Probe: index `arg` only, no work (so that a rank's checks come as fast
+ * as they can, and its exit lands as close to the claim as it can). */
+static bool probe_tiny(uint64_t i, void *result, void *arg)
+{
+    (void)result;
+    return i == *(const uint64_t *)arg;
+}
+
+/* The winning claim's time is read before the claim: every rank that the
+ * claim stopped left after it. (Read after the lock claim's unlock, it
+ * came after some stopped ranks' exits: 13 of 100 two-rank runs, an audit
+ * found, reported a STOPPED rank as gone before the claim and a stop
+ * latency of 0.) */
+static void case_claim_time(int rounds)
+{
+    const uint64_t share = 1u << 22; /* far more than a stop takes */
+    int stopped_runs = 0;
+    for (int round = 0; round < rounds && !failures; round++) {
+        coord_search_opts o = COORD_SEARCH_OPTS_INIT;
+        coord_search_worker me;
+        o.begin = 0;
+        o.end = share * (uint64_t)nranks;
+        o.partition = COORD_PARTITION_BLOCKS;
+        o.check_every = 1;
+        o.claim = COORD_CLAIM_LOCK;
+        o.per_worker = &me;
+        uint64_t hit = share * (uint64_t)(nranks - 1) + 3;
+        coord_search_stats st;
+        int rc = coord_mpi_search(MPI_COMM_WORLD, &o, probe_tiny, &hit, NULL,
+                                  0, &st);
+        CHECK_EQ(rc, 1);
+        CHECK_EQ(st.winner, nranks - 1);
+        if (me.outcome == COORD_OUTCOME_STOPPED)
+            CHECK(me.left_after_claim_ns >= 0);
+        int64_t stopped = sum_all(me.outcome == COORD_OUTCOME_STOPPED);
+        if (stopped > 0) {
+            stopped_runs++;
+            CHECK(st.stop_latency_ns > 0);
+        }
+        if (failures)
+            fprintf(stderr, "rank %d: round %d: outcome %d, left after the "
+                    "claim %" PRId64 " ns, stop latency %" PRIu64 " ns\n",
+                    rank, round, (int)me.outcome, me.left_after_claim_ns,
+                    st.stop_latency_ns);
+    }
+    if (rank == 0 && !failures)
+        printf("claim_time: %d searches, ranks stopped in %d, none before "
+               "the claim\n", rounds, stopped_runs);
+}
+
+/* A search on `c` that would find index 5 (for the misuse cases). */
+static int search_on(MPI_Comm c)
+{
+    coord_search_opts o = COORD_SEARCH_OPTS_INIT;
+    o.begin = 0;
+    o.end = 1000;
+    uint64_t hit = 5;
+    return coord_mpi_search(c, &o, probe_tiny, &hit, NULL, 0, NULL);
+}
+
+/* Misuse between MPI_Init and MPI_Finalize: MPI_COMM_NULL and an
+ * intercommunicator (the two halves of the world, with equal options)
+ * are refused on every rank, and a good search still works. (main makes
+ * the calls before MPI_Init and after MPI_Finalize.) */
+static void case_misuse(void)
+{
+    CHECK_EQ(search_on(MPI_COMM_NULL), COORD_EINVAL);
+    if (nranks >= 2) {
+        MPI_Comm half, inter;
+        MPI_Comm_split(MPI_COMM_WORLD, rank % 2, rank, &half);
+        /* The leaders: world ranks 0 and 1, each the other's remote. */
+        MPI_Intercomm_create(half, 0, MPI_COMM_WORLD, rank % 2 ? 0 : 1, 31,
+                             &inter);
+        CHECK_EQ(search_on(inter), COORD_EINVAL);
+        MPI_Comm_free(&inter);
+        MPI_Comm_free(&half);
+    }
+    CHECK_EQ(search_on(MPI_COMM_WORLD), 1);
+    if (rank == 0 && !failures)
+        printf("misuse: MPI_COMM_NULL and an intercommunicator refused\n");
+}
+
+/*
+ * threads: T_THREADS threads, each with communicators of its own, make
+ * their first search on one of them at the same moment, round after round
+ * (the main thread's MPI_Barrier starts every round on every rank at
+ * once): so each rank builds the communicators' cached state in an order
+ * of its own. The communicators are then left to MPI_Finalize, which
+ * frees that state (MPI_Win_free, MPI_Comm_free: collective). Each
+ * thread's errors are its own (CHECK counts in a global).
+ */
+#define T_THREADS 3
+#define T_ROUNDS 4
+struct searcher {
+    pthread_t id;
+    MPI_Comm comm[T_ROUNDS];
+    int errors;
+};
+static pthread_barrier_t round_go, round_done;
+
+static void *searcher_main(void *arg)
+{
+    struct searcher *t = arg;
+    for (int i = 0; i < T_ROUNDS; i++) {
+        pthread_barrier_wait(&round_go);
+        coord_search_opts o = COORD_SEARCH_OPTS_INIT;
+        o.begin = 0;
+        o.end = (uint64_t)nranks * 1000;
+        o.check_every = 8;
+        uint64_t hit = (uint64_t)(nranks - 1) * 1000 + 7;
+        int rc = coord_mpi_search(t->comm[i], &o, probe_tiny, &hit, NULL, 0,
+                                  NULL);
+        if (rc != 1) {
+            fprintf(stderr, "rank %d: a thread's search returned %d\n",
+                    rank, rc);
+            t->errors++;
+        }
+        pthread_barrier_wait(&round_done);
+    }
+    return NULL;
+}
+
+/* Different orders on different ranks made MPI_Finalize hang: 4 runs of 6
+ * in an audit's (two threads), 16 of 16 here (three threads, 2 or 4
+ * ranks). */
+static void case_threads(void)
+{
+    struct searcher t[T_THREADS] = {0};
+    for (int i = 0; i < T_THREADS; i++)
+        for (int j = 0; j < T_ROUNDS; j++)
+            MPI_Comm_dup(MPI_COMM_WORLD, &t[i].comm[j]);
+    pthread_barrier_init(&round_go, NULL, T_THREADS + 1);
+    pthread_barrier_init(&round_done, NULL, T_THREADS + 1);
+    for (int i = 0; i < T_THREADS; i++)
+        if (pthread_create(&t[i].id, NULL, searcher_main, &t[i]) != 0) {
+            fprintf(stderr, "rank %d: cannot start a thread\n", rank);
+            MPI_Abort(MPI_COMM_WORLD, 1); /* the others wait at round_go */
+        }
+    for (int j = 0; j < T_ROUNDS; j++) {
+        MPI_Barrier(MPI_COMM_WORLD);
+        pthread_barrier_wait(&round_go);
+        pthread_barrier_wait(&round_done);
+    }
+    for (int i = 0; i < T_THREADS; i++) {
+        pthread_join(t[i].id, NULL);
+        CHECK_EQ(t[i].errors, 0);
+    }
+    pthread_barrier_destroy(&round_go);
+    pthread_barrier_destroy(&round_done);
+    if (rank == 0 && !failures)
+        printf("threads: %d threads made their first search on %d "
+               "communicators each at once\n", T_THREADS, T_ROUNDS);
+    fflush(stdout); /* said even if MPI_Finalize hangs */
+}
+
 static void case_dead_rank(void)
 {
     coord_search_opts o = COORD_SEARCH_OPTS_INIT;
@@ -363,7 +527,16 @@ static void case_dead_rank(void)
 
 int main(int argc, char **argv)
 {
-    MPI_Init(&argc, &argv);
+    /* misuse: the calls that MPI is not there for. */
+    bool misuse = argc == 2 && !strcmp(argv[1], "misuse");
+    bool threads = argc == 2 && !strcmp(argv[1], "threads");
+    if (misuse)
+        CHECK_EQ(search_on(MPI_COMM_WORLD), COORD_EINVAL); /* no MPI_Init */
+    int level = MPI_THREAD_SINGLE;
+    if (threads)
+        MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &level);
+    else
+        MPI_Init(&argc, &argv);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &nranks);
     int bad = 0;
@@ -382,8 +555,20 @@ int main(int argc, char **argv)
             case_wasted_bound();
         else if (!strcmp(argv[i], "invalid"))
             case_invalid();
+        else if (!strcmp(argv[i], "claim_time") && i + 1 < argc)
+            case_claim_time(atoi(argv[++i]));
         else if (!strcmp(argv[i], "dead_rank"))
             case_dead_rank();
+        else if (misuse)
+            case_misuse();
+        else if (threads && level == MPI_THREAD_MULTIPLE)
+            case_threads();
+        else if (threads) {
+            if (rank == 0)
+                fprintf(stderr, "mpi-cases: this MPI has no "
+                                "MPI_THREAD_MULTIPLE (%d)\n", level);
+            failures++;
+        }
         else {
             if (rank == 0)
                 fprintf(stderr, "mpi-cases: unknown case '%s'\n", argv[i]);
@@ -392,6 +577,14 @@ int main(int argc, char **argv)
         bad = sum_all(failures) > 0;
     }
     MPI_Finalize();
+    if (misuse) {
+        int before = failures;
+        CHECK_EQ(search_on(MPI_COMM_WORLD), COORD_EINVAL); /* finalized */
+        bad |= failures > before;
+        if (rank == 0 && !bad)
+            printf("misuse: refused before MPI_Init and after "
+                   "MPI_Finalize too\n");
+    }
     if (bad && rank == 0)
         fprintf(stderr, "mpi-cases: FAILED\n");
     return bad ? 1 : 0;

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/* mpirun.c: what an MPI launcher's environment says about this process, read before MPI_Init (in every build). */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mpirun.h"
+
+/* The rank a launcher gave this process, as its variable spells it, or
+ * NULL when no launcher started it. */
+static const char *launcher_rank(void)
+{
+    static const char *const vars[] = {"OMPI_COMM_WORLD_RANK", "PMIX_RANK",
+                                       "PMI_RANK", "MV2_COMM_WORLD_RANK"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        const char *v = getenv(vars[i]);
+        if (v)
+            return v;
+    }
+    return NULL;
+}
+
+bool cli_mpirun_launched(void)
+{
+    return launcher_rank() != NULL;
+}
+
+bool cli_mpirun_first_rank(void)
+{
+    const char *v = launcher_rank();
+    return !v || !strcmp(v, "0");
+}
+
+/* Save descriptor `fd` above the standard three and point it at `null`;
+ * -1 (and `fd` left as it was) when it cannot be saved. */
+static int silence(int fd, int null)
+{
+    int saved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    if (saved >= 0 && dup2(null, fd) < 0) {
+        close(saved);
+        saved = -1;
+    }
+    return saved;
+}
+
+static void restore(int fd, int *saved)
+{
+    if (*saved < 0)
+        return;
+    dup2(*saved, fd);
+    close(*saved);
+    *saved = -1;
+}
+
+void cli_mpirun_quiet(struct cli_quiet *q)
+{
+    q->out = q->err = -1;
+    if (cli_mpirun_first_rank())
+        return;
+    int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (null <= STDERR_FILENO) {
+        /* None, or it took the place of a closed standard stream: every
+         * rank speaks (noisy, no harm). */
+        if (null >= 0)
+            close(null);
+        return;
+    }
+    fflush(stdout);
+    fflush(stderr);
+    q->out = silence(STDOUT_FILENO, null);
+    q->err = silence(STDERR_FILENO, null);
+    close(null);
+}
+
+void cli_mpirun_loud(struct cli_quiet *q)
+{
+    fflush(stdout);
+    fflush(stderr);
+    restore(STDOUT_FILENO, &q->out);
+    restore(STDERR_FILENO, &q->err);
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/* mpirun.h: what an MPI launcher's environment says about this process, read before MPI_Init (in every build). */
+#ifndef COORD_CLI_MPIRUN_H
+#define COORD_CLI_MPIRUN_H
+
+#include <stdbool.h>
+
+/*
+ * mpirun starts the same command line on every rank, so a message said
+ * before MPI_Init (a usage error, --help) would be said once per rank.
+ * These read the launchers' variables: OMPI_COMM_WORLD_RANK (Open MPI),
+ * PMIX_RANK (PMIx launchers), PMI_RANK (MPICH's Hydra, PMI-1/2),
+ * MV2_COMM_WORLD_RANK (MVAPICH), the first one set. Any thread may call
+ * them; they only read the environment.
+ */
+
+/* Did a launcher start this process as a rank of an MPI job? Without one,
+ * MPI_Init makes a singleton, which starts a helper daemon (and, with no
+ * ssh agent, fails with pages of run-time errors). */
+bool cli_mpirun_launched(void);
+
+/* Is this process the first rank of its job (rank 0), or not started by
+ * a launcher at all: the one process that should speak? */
+bool cli_mpirun_first_rank(void);
+
+/* A command's quiet stretch on the ranks that are not the first (see
+ * cli_mpirun_quiet). */
+struct cli_quiet {
+    int out, err; /* the saved stdout and stderr descriptors, or -1 */
+};
+
+/*
+ * cli_mpirun_quiet: on a rank that is not the first, point stdout and
+ * stderr (the descriptors 1 and 2, so every writer is covered) at
+ * /dev/null until cli_mpirun_loud; on the first rank, or outside a
+ * launcher, do nothing. For the option parsing and the usage checks of a
+ * command that may run under mpirun: the first rank says what is wrong
+ * once, every rank exits with the same status. Not thread-safe (it
+ * changes the process's descriptors). Without /dev/null, or a descriptor
+ * to save the streams in, nothing is silenced.
+ */
+void cli_mpirun_quiet(struct cli_quiet *q);
+
+/* cli_mpirun_loud: flush stdout and stderr (what was said while quiet is
+ * dropped) and give them back their descriptors. Safe after a quiet that
+ * did nothing. */
+void cli_mpirun_loud(struct cli_quiet *q);
+
+#endif
