@@ -49,12 +49,23 @@ class Manager:
             c = self._clients[pid]
         return c
 
-    def _new_name(self, kind):
-        """A name no other dict or list of this manager has: the one a
-        multiprocessing-style mgr.dict() / mgr.list() without a name gets."""
-        self._anon += 1
-        return "_%s.%d.%d.%s" % (kind, os.getpid(), self._anon,
-                                 os.urandom(4).hex())
+    def _name_and_content(self, kind, args, name):
+        """dict()'s and list()'s arguments: (the name, a tuple of the
+        content argument or nothing). A str first argument is a name; no
+        name at all gets one no other object of this manager has (as a
+        multiprocessing-style mgr.dict() / mgr.list() makes a new one)."""
+        if len(args) > 1:
+            raise TypeError("%s expected at most 1 argument, got %d"
+                            % (kind, len(args)))
+        if args and isinstance(args[0], str):
+            if name is not None:
+                raise TypeError("%s: the name given twice" % kind)
+            name, args = args[0], ()
+        if name is None:
+            self._anon += 1
+            name = "_%s.%d.%d.%s" % (kind, os.getpid(), self._anon,
+                                     os.urandom(4).hex())
+        return name, args
 
     def dict(self, *args, name=None, **kw):
         """The shared dict `name` (created on first write).
@@ -66,13 +77,8 @@ class Manager:
         children), filled in one round trip. A str first argument is a
         name, not content: a dict cannot be made from a str anyway.
         """
-        if len(args) > 1:
-            raise TypeError("dict expected at most 1 argument, got %d" % len(args))
-        if args and isinstance(args[0], str):
-            if name is not None:
-                raise TypeError("dict: the name given twice")
-            name, args = args[0], ()
-        d = DictProxy(self, self._new_name("dict") if name is None else name)
+        name, args = self._name_and_content("dict", args, name)
+        d = DictProxy(self, name)
         if args or kw:
             d.update(*args, **kw)
         return d
@@ -85,13 +91,8 @@ class Manager:
         its own (.name), filled in one round trip. A str first argument is
         a name (multiprocessing's Manager().list("abc") would hold three
         characters: pass list("abc") for that)."""
-        if len(args) > 1:
-            raise TypeError("list expected at most 1 argument, got %d" % len(args))
-        if args and isinstance(args[0], str):
-            if name is not None:
-                raise TypeError("list: the name given twice")
-            name, args = args[0], ()
-        lst = ListProxy(self, self._new_name("list") if name is None else name)
+        name, args = self._name_and_content("list", args, name)
+        lst = ListProxy(self, name)
         if args:
             lst.extend(args[0])
         return lst
