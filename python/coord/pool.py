@@ -50,7 +50,7 @@ class TaskError(_coord.Error):
 
 
 class _RaisedWithTraceback(Exception):
-    """What _run raises in a worker in place of the task's exception: it
+    """What a worker sends in place of a task's exception (_with_traceback): it
     pickles as that exception with the worker's formatted traceback as its
     __cause__ (a multiprocessing.pool.RemoteTraceback), as multiprocessing
     sends a task's exception back."""
@@ -67,22 +67,21 @@ def _rebuild_exc(exc, tb):
     return exc
 
 
-def _run(fn, args, kwargs, room):
-    """Every task's call, in the worker: fn(*args, **kwargs), its exception
-    carrying its traceback text to the parent when that fits in `room`
-    bytes (max_result's: a long traceback must not cost the exception)."""
+def _with_traceback(e, room):
+    """Called by a worker (python/src/pool.c) when a task raised `e`: `e`
+    carrying the worker's formatted traceback, when that pickles within
+    `room` bytes (max_result's: a long traceback must not cost the
+    exception), else `e` itself. Only the failure path pays for it: a task
+    that returns goes through no Python wrapper (one cost 1 µs a task)."""
+    if not isinstance(e, Exception):
+        return e  # SystemExit, KeyboardInterrupt: as they are
+    tb = "".join(traceback.format_exception(type(e), e, e.__traceback__))
+    wrapped = _RaisedWithTraceback(e, '\n"""\n%s"""' % tb)
     try:
-        return fn(*args, **kwargs)
-    except Exception as e:
-        tb = "".join(traceback.format_exception(type(e), e, e.__traceback__))
-        wrapped = _RaisedWithTraceback(e, '\n"""\n%s"""' % tb)
-        try:
-            fits = len(pickle.dumps(wrapped, pickle.HIGHEST_PROTOCOL)) <= room
-        except Exception:
-            fits = False  # e does not pickle: the pool says so
-        if not fits:
-            raise
-        raise wrapped from None
+        fits = len(pickle.dumps(wrapped, pickle.HIGHEST_PROTOCOL)) <= room
+    except Exception:
+        fits = False  # e does not pickle: the pool says so
+    return wrapped if fits else e
 
 
 class Future:
@@ -228,7 +227,6 @@ class Pool:
                                   queue_capacity)
         self._processes = processes
         self._pid = os.getpid()
-        self._room = max_result - 1  # a result's first byte says its kind
         self._pending = {}    # task id -> Future
         self._closed = False
         self._terminated = False
@@ -238,8 +236,7 @@ class Pool:
     def _submit(self, fn, args, kwargs, index, callback=None, error_callback=None):
         if self._closed:
             raise ValueError("Pool not running")
-        task = pickle.dumps((_run, (fn, tuple(args), dict(kwargs), self._room), {}),
-                            pickle.HIGHEST_PROTOCOL)
+        task = pickle.dumps((fn, tuple(args), dict(kwargs)), pickle.HIGHEST_PROTOCOL)
         tid = self._core.submit(task)
         fut = Future(self, tid, tid if index is None else index, callback,
                      error_callback)

@@ -55,6 +55,24 @@ static int result_store(PyObject *o, int kind, char *out, size_t cap, size_t *le
     return 0;
 }
 
+/* coord.pool._with_traceback(exc, room): the task's exception `exc` with
+ * the worker's traceback attached, or NULL (then send it as it is). Looked
+ * up once per worker, on its first failing task. */
+static PyObject *with_traceback(PyObject *exc, size_t room)
+{
+    static PyObject *fn;
+    if (!fn) {
+        PyObject *m = PyImport_ImportModule("coord.pool");
+        fn = m ? PyObject_GetAttrString(m, "_with_traceback") : NULL;
+        Py_XDECREF(m);
+    }
+    PyObject *w = fn ? PyObject_CallFunction(fn, "On", exc, (Py_ssize_t)room)
+                     : NULL;
+    if (!w)
+        PyErr_Clear();
+    return w;
+}
+
 /*
  * The worker callback: the task is pickle((fn, args, kwargs)). Runs in a
  * forked worker that holds the GIL (the parent holds it across every pool
@@ -86,16 +104,24 @@ static int pool_task(const void *task, size_t task_len, void *result,
         PyErr_NormalizeException(&t, &v, &tb);
         if (v && tb)
             PyException_SetTraceback(v, tb);
-        rc = result_store(v ? v : Py_None, PC_RES_EXCEPTION, result, result_cap,
-                          result_len);
+        /* With the worker's traceback, as multiprocessing sends it. */
+        PyObject *w = v ? with_traceback(v, result_cap - 1) : NULL;
+        rc = result_store(w ? w : v ? v : Py_None, PC_RES_EXCEPTION, result,
+                          result_cap, result_len);
+        Py_XDECREF(w);
         Py_XDECREF(t);
         Py_XDECREF(v);
         Py_XDECREF(tb);
     }
-    /* What the task printed must not wait for an exit that never flushes. */
-    PyObject *r = PyRun_String("import sys\nsys.stdout.flush()\nsys.stderr.flush()\n",
-                               Py_file_input, PyEval_GetBuiltins(), NULL);
-    Py_XDECREF(r);
+    /* What the task printed must not wait for an exit that never flushes
+     * (through sys's streams as they are now: a task may replace them). */
+    static const char *const streams[] = {"stdout", "stderr"};
+    for (int i = 0; i < 2; i++) {
+        PyObject *f = PySys_GetObject(streams[i]); /* borrowed */
+        PyObject *r = f && f != Py_None ? PyObject_CallMethod(f, "flush", NULL)
+                                        : NULL;
+        Py_XDECREF(r);
+    }
     PyErr_Clear();
     return rc;
 }
