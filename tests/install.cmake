@@ -23,6 +23,10 @@ coord_script_test(install.man install-man-test.sh)
 coord_script_test(install.completion install-completion-test.sh)
 set_tests_properties(install.pkg_config install.python_data install.uninstall
   install.man install.completion PROPERTIES RESOURCE_LOCK coord_install_manifest)
+# Its MPI part starts MPI singletons: not beside the mpi tests' mpiruns
+# (tests/CMakeLists.txt, ompi_session).
+set_tests_properties(install.pkg_config PROPERTIES
+  RESOURCE_LOCK "coord_install_manifest;ompi_session")
 
 # Sanitizer runtimes of g++ and clang++ do not mix: an instrumented build
 # is tried with the C++ compiler of its own C compiler only.
