@@ -51,14 +51,15 @@ static bool owner_trusted(uid_t owner)
     return owner == geteuid() || owner == 0;
 }
 
-/* `hops`: how many trusted links led to the refused one. */
-static void refusal(char *why, size_t cap, const char *path, int hops,
+/* The one line for a symlink another user owns: `link` says where it is
+ * ("it is a symlink", "it leads to a symlink", "a symlink on its way
+ * is"). */
+static void refusal(char *why, size_t cap, const char *path, const char *link,
                     uid_t owner)
 {
     snprintf(why, cap,
-             "refusing to write %s: %s a symlink owned by uid %u, neither "
-             "you nor root",
-             path, hops ? "it leads to" : "it is", (unsigned)owner);
+             "refusing to write %s: %s owned by uid %u, neither you nor root",
+             path, link, (unsigned)owner);
 }
 
 /* Linux's null device (character device 1, 3), whatever its name: writing
@@ -229,10 +230,7 @@ int cli_dir_check(const char *path, char *why, size_t cap)
         return 0;
     }
     if (fd == -EPERM && owner != (uid_t)-1)
-        snprintf(why, cap,
-                 "refusing to write into %s: a symlink on its way is owned "
-                 "by uid %u, neither you nor root",
-                 path, (unsigned)owner);
+        refusal(why, cap, path, "a symlink on its way is", owner);
     else
         snprintf(why, cap, "cannot write into %s: %s", path, strerror(-fd));
     return fd;
@@ -273,10 +271,7 @@ static int output_open(const char *path, bool create, char *why, size_t cap)
         if (dir < 0) {
             rc = dir;
             if (rc == -EPERM && owner != (uid_t)-1) {
-                snprintf(why, cap,
-                         "refusing to write %s: a symlink on its way is "
-                         "owned by uid %u, neither you nor root",
-                         path, (unsigned)owner);
+                refusal(why, cap, path, "a symlink on its way is", owner);
                 said = true;
             }
             break;
@@ -303,7 +298,9 @@ static int output_open(const char *path, bool create, char *why, size_t cap)
         } else if (S_ISLNK(st.st_mode)) {
             ssize_t n = -1;
             if (!owner_trusted(st.st_uid)) {
-                refusal(why, cap, path, hops, st.st_uid);
+                refusal(why, cap, path,
+                        hops ? "it leads to a symlink" : "it is a symlink",
+                        st.st_uid);
                 said = true;
                 rc = -EPERM;
             } else if (hops == CLI_OUTPUT_LINKS) {

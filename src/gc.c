@@ -155,6 +155,13 @@ static int classify(const struct scan *s, int dfd, const char *file,
     return fd;
 }
 
+/* DEAD and ABANDONED files are the removable ones (counted, and unlinked
+ * with opts.remove). */
+static bool is_removable(coord_gc_state st)
+{
+    return st == COORD_GC_DEAD || st == COORD_GC_ABANDONED;
+}
+
 /* A file under a private name (.coord-gc-<pid>-<n>) whose mover no longer
  * runs: a gc (or a creator's release) killed between its rename aside and
  * the unlink or the way back. It is judged like any file, by its header;
@@ -187,8 +194,7 @@ static bool found_aside(const struct scan *s, int dfd, const char *file,
         return false;
     coord_gc_outcome out = COORD_GC_NOT_TRIED;
     char *left = e->aside;
-    if (o->remove &&
-        (e->state == COORD_GC_DEAD || e->state == COORD_GC_ABANDONED)) {
+    if (o->remove && is_removable(e->state)) {
         out = coord__shm_remove_same(dfd, file, st.st_dev, st.st_ino, left,
                                      sizeof e->aside);
     } else if (o->remove && e->name[0] &&
@@ -285,8 +291,7 @@ int coord_gc_run(const coord_gc_opts *opts, coord_gc_fn fn, void *arg)
                 continue;
             snprintf(e.name, sizeof e.name, "%s", de->d_name + plen);
             fd = classify(&s, dirfd(d), de->d_name, false, &e, &st);
-            if (o.remove &&
-                (e.state == COORD_GC_DEAD || e.state == COORD_GC_ABANDONED))
+            if (o.remove && is_removable(e.state))
                 /* Only the file judged goes: a name re-created since is
                  * somebody's live file, kept and reported so. */
                 e.outcome = coord__shm_remove_same(dirfd(d), de->d_name,
@@ -295,7 +300,7 @@ int coord_gc_run(const coord_gc_opts *opts, coord_gc_fn fn, void *arg)
         } else if (!found_aside(&s, dirfd(d), de->d_name, prefix, &o, &e)) {
             continue;
         }
-        if (e.state == COORD_GC_DEAD || e.state == COORD_GC_ABANDONED)
+        if (is_removable(e.state))
             removable++;
         e.removed = e.outcome == COORD_GC_REMOVED;
         if (fd >= 0)
