@@ -123,9 +123,12 @@ static int check_existing(const struct stat *st, int dir, const char *path,
  * files, into a directory of theirs or of a victim's. Returns the
  * descriptor, or -errno: -EPERM with *owner set for a refused link,
  * -ENOTDIR, -ELOOP (more than PATH_LINKS links), -ENAMETOOLONG, or the
- * error of an open.
+ * error of an open. With `make`, a missing component is made (mode 0755,
+ * mkdirat in the directory the walk holds) and then walked as any other:
+ * mkdir -p by name would follow the links this walk refuses.
  */
-static int open_dir_walk(int dfd, const char *dirpath, uid_t *owner)
+static int open_dir_walk(int dfd, const char *dirpath, bool make,
+                         uid_t *owner)
 {
     char rest[PATH_MAX], comp[NAME_MAX + 1];
     size_t len = strlen(dirpath);
@@ -153,6 +156,9 @@ static int open_dir_walk(int dfd, const char *dirpath, uid_t *owner)
         comp[n] = '\0';
         p += n;
         int next = openat(cur, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (next < 0 && errno == ENOENT && make &&
+            (mkdirat(cur, comp, 0755) == 0 || errno == EEXIST))
+            next = openat(cur, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         struct stat st;
         if (next < 0 || fstat(next, &st) != 0) {
             rc = -errno;
@@ -216,23 +222,22 @@ static int open_parent(int dfd, char *name, uid_t *owner)
     if (slash)
         *slash = '\0';
     int dir = open_dir_walk(dfd, !slash ? "." : slash == name ? "/" : name,
-                            owner);
+                            false, owner);
     memmove(name, base, strlen(base) + 1);
     return dir;
 }
 
-int cli_dir_check(const char *path, char *why, size_t cap)
+int cli_dir_open(const char *path, bool make, char *why, size_t cap)
 {
     uid_t owner = (uid_t)-1;
-    int fd = open_dir_walk(AT_FDCWD, path, &owner);
-    if (fd >= 0) {
-        close(fd);
-        return 0;
-    }
+    int fd = open_dir_walk(AT_FDCWD, path, make, &owner);
+    if (fd >= 0)
+        return fd;
     if (fd == -EPERM && owner != (uid_t)-1)
         refusal(why, cap, path, "a symlink on its way is", owner);
     else
-        snprintf(why, cap, "cannot write into %s: %s", path, strerror(-fd));
+        snprintf(why, cap, "cannot %s %s: %s", make ? "create" : "write into",
+                 path, strerror(-fd));
     return fd;
 }
 
@@ -242,30 +247,32 @@ void (*cli__output_hook)(int dir, const char *name);
  * replaced by a link or a FIFO, removed) is looked at again. */
 #define OUTPUT_TRIES 4
 
-/* cli_create_file's work; with `create` false, only its checks: 0 when
- * `path` may be created or written (nothing is opened for writing, made or
- * truncated). Each step stands on a descriptor: the last component is
- * looked at through an O_PATH descriptor of its directory, without
- * following a link (a link is followed by owner_trusted's rule: its owner
- * and target read from the link itself, its target starting in the link's
- * directory); what is there is checked (check_existing) before it is
- * opened for writing, so a FIFO or a device is never opened, and again on
- * the descriptor that was opened, before anything is truncated. */
-static int output_open(const char *path, bool create, char *why, size_t cap)
+/* cli_create_file_at's work; with `create` false, only its checks: 0 when
+ * `rel` (relative to `base`, shown as `path`) may be created or written
+ * (nothing is opened for writing, made or truncated). Each step stands on
+ * a descriptor: the last component is looked at through an O_PATH
+ * descriptor of its directory, without following a link (a link is
+ * followed by owner_trusted's rule: its owner and target read from the
+ * link itself, its target starting in the link's directory); what is
+ * there is checked (check_existing) before it is opened for writing, so a
+ * FIFO or a device is never opened, and again on the descriptor that was
+ * opened, before anything is truncated. */
+static int output_open(int base, const char *rel, const char *path,
+                       bool create, char *why, size_t cap)
 {
     char name[PATH_MAX];
-    size_t len = strlen(path);
-    int dfd = AT_FDCWD, fd = -1, rc = 0, hops = 0, tries = 0;
+    size_t len = strlen(rel);
+    int dfd = base, fd = -1, rc = 0, hops = 0, tries = 0;
     bool said = false;
     struct stat st;
     if (len >= sizeof name)
         rc = -ENAMETOOLONG;
     else
-        memcpy(name, path, len + 1);
+        memcpy(name, rel, len + 1);
     while (rc == 0) {
         uid_t owner = (uid_t)-1;
         int dir = open_parent(dfd, name, &owner);
-        if (dfd != AT_FDCWD)
+        if (dfd != base)
             close(dfd);
         dfd = dir;
         if (dir < 0) {
@@ -350,7 +357,7 @@ static int output_open(const char *path, bool create, char *why, size_t cap)
             fcntl(fd, F_SETFL, 0);
         break;
     }
-    if (dfd != AT_FDCWD && dfd >= 0)
+    if (dfd != base && dfd >= 0)
         close(dfd);
     if (rc < 0) {
         if (fd >= 0)
@@ -362,14 +369,41 @@ static int output_open(const char *path, bool create, char *why, size_t cap)
     return create ? fd : 0;
 }
 
+/* `dir_path`/`name` into buf[cap] (`name` alone when dir_path is NULL):
+ * the path the messages name. */
+static const char *shown(char *buf, size_t cap, const char *dir_path,
+                         const char *name)
+{
+    if (!dir_path)
+        return name;
+    snprintf(buf, cap, "%s/%s", dir_path, name);
+    return buf;
+}
+
+int cli_create_file_at(int dir, const char *dir_path, const char *name,
+                       char *why, size_t cap)
+{
+    char path[PATH_MAX + NAME_MAX + 2];
+    return output_open(dir, name, shown(path, sizeof path, dir_path, name),
+                       true, why, cap);
+}
+
+int cli_output_check_at(int dir, const char *dir_path, const char *name,
+                        char *why, size_t cap)
+{
+    char path[PATH_MAX + NAME_MAX + 2];
+    return output_open(dir, name, shown(path, sizeof path, dir_path, name),
+                       false, why, cap);
+}
+
 int cli_create_file(const char *path, char *why, size_t cap)
 {
-    return output_open(path, true, why, cap);
+    return cli_create_file_at(AT_FDCWD, NULL, path, why, cap);
 }
 
 int cli_output_check(const char *path, char *why, size_t cap)
 {
-    return output_open(path, false, why, cap);
+    return cli_output_check_at(AT_FDCWD, NULL, path, why, cap);
 }
 
 int cli_output_status(int rc)
@@ -392,20 +426,28 @@ int cli_output_status(int rc)
     }
 }
 
-FILE *cli_create_stream(const char *path, int *err, char *why, size_t cap)
+FILE *cli_create_stream_at(int dir, const char *dir_path, const char *name,
+                           int *err, char *why, size_t cap)
 {
-    int fd = cli_create_file(path, why, cap);
+    int fd = cli_create_file_at(dir, dir_path, name, why, cap);
     if (fd < 0) {
         *err = fd;
         return NULL;
     }
     FILE *f = fdopen(fd, "w");
     if (!f) {
+        char path[PATH_MAX + NAME_MAX + 2];
         *err = -errno;
-        snprintf(why, cap, "cannot write %s: %s", path, strerror(-*err));
+        snprintf(why, cap, "cannot write %s: %s",
+                 shown(path, sizeof path, dir_path, name), strerror(-*err));
         close(fd);
     }
     return f;
+}
+
+FILE *cli_create_stream(const char *path, int *err, char *why, size_t cap)
+{
+    return cli_create_stream_at(AT_FDCWD, NULL, path, err, why, cap);
 }
 
 static int cmp_double(const void *a, const void *b)

@@ -307,6 +307,9 @@ TEST(launch_rejects_bad_arguments)
     ASSERT_CODE(launch_run(&l, why, sizeof why), -EINVAL);
     l.out.to = LAUNCH_FILE; /* without a path */
     ASSERT_CODE(launch_run(&l, why, sizeof why), -EINVAL);
+    l.out.to = LAUNCH_FD; /* without a descriptor */
+    l.out.fd = -1;
+    ASSERT_CODE(launch_run(&l, why, sizeof why), -EINVAL);
     struct launch z = {.timeout_ms = 1000};
     ASSERT_CODE(launch_run(&z, why, sizeof why), -EINVAL);
 }
@@ -427,7 +430,7 @@ TEST(cli_progress_absent_when_stderr_is_a_pipe)
     X(launch_files_and_directory)                                              \
     X(launch_file_sink_takes_regular_files_and_dev_null)                       \
     X(launch_file_sink_refuses_another_users_file_in_sticky_directory)         \
-    X(launch_output_file_swapped_after_the_look_is_checked_again)              \
+    X(launch_output_file_swapped_after_the_look_is_checked_again)             \
     X(launch_rejects_bad_arguments)                                            \
     X(progress_silent_when_stderr_is_not_a_terminal)                           \
     X(progress_ticks_with_elapsed_time_on_a_terminal)                          \
