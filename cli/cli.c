@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -72,14 +73,30 @@ static bool is_dev_null(const struct stat *st)
            minor(st->st_rdev) == 3;
 }
 
+/* May others (neither the caller nor root) add or replace names in the
+ * directory `ds` describes? Its owner, when that is another user, and its
+ * group or the world, when its mode lets them write it. */
+static bool others_may_write(const struct stat *ds)
+{
+    return !owner_trusted(ds->st_uid) || (ds->st_mode & (S_IWGRP | S_IWOTH));
+}
+
 /* May the existing file `st` in directory `dir` (an O_PATH descriptor) be
  * written as `path`? 0, or a refusal in why[cap]: -EINVAL for anything but
- * a regular file or the null device, -EPERM for a file of another user
+ * a regular file or the null device; -EPERM for a file of another user
  * (neither the caller nor root) in a sticky directory that others may
  * write (group or world): they may have made it in advance to read, or
  * later swap, what we write (the rule of fs.protected_regular=2, applied
- * whatever that setting says). A file of another user elsewhere, in a
- * directory they could not plant it in without our leave, is written. */
+ * whatever that setting says); -EPERM too for a file with more than one
+ * link in a directory others may write (others_may_write, sticky or
+ * not): its other name may be a file of ours elsewhere (~/.bashrc, linked
+ * into /tmp by someone who may not write it: the case of
+ * fs.protected_hardlinks, applied whatever that setting says), which the
+ * write would cut. A file of another user elsewhere, in a directory they
+ * could not plant it in without our leave, is written; so is a file with
+ * several links in a directory only we (or root) may change: only we
+ * could have made that name, so the other names are ours to keep in step
+ * (as the shell's `>` does). */
 static int check_existing(const struct stat *st, int dir, const char *path,
                           int hops, char *why, size_t cap)
 {
@@ -94,7 +111,7 @@ static int check_existing(const struct stat *st, int dir, const char *path,
                      : "a socket");
         return -EINVAL;
     }
-    if (owner_trusted(st->st_uid))
+    if (owner_trusted(st->st_uid) && st->st_nlink <= 1)
         return 0;
     struct stat ds;
     if (fstat(dir, &ds) != 0) {
@@ -102,13 +119,24 @@ static int check_existing(const struct stat *st, int dir, const char *path,
         snprintf(why, cap, "cannot write %s: %s", path, strerror(e));
         return -e;
     }
-    if (!(ds.st_mode & S_ISVTX) || !(ds.st_mode & (S_IWGRP | S_IWOTH)))
-        return 0;
-    snprintf(why, cap,
-             "refusing to write %s: %s a file owned by uid %u, neither you "
-             "nor root, in a sticky directory others can write",
-             path, hops ? "it leads to" : "it is", (unsigned)st->st_uid);
-    return -EPERM;
+    const char *is = hops ? "it leads to" : "it is";
+    if (!owner_trusted(st->st_uid) && (ds.st_mode & S_ISVTX) &&
+        (ds.st_mode & (S_IWGRP | S_IWOTH))) {
+        snprintf(why, cap,
+                 "refusing to write %s: %s a file owned by uid %u, neither "
+                 "you nor root, in a sticky directory others can write",
+                 path, is, (unsigned)st->st_uid);
+        return -EPERM;
+    }
+    if (st->st_nlink > 1 && others_may_write(&ds)) {
+        snprintf(why, cap,
+                 "refusing to write %s: %s a file with %ju hard links, in a "
+                 "directory others can write (another name of it may be a "
+                 "file of yours)",
+                 path, is, (uintmax_t)st->st_nlink);
+        return -EPERM;
+    }
+    return 0;
 }
 
 /* Most links one path may pass through (the kernel's own limit). */
@@ -242,10 +270,24 @@ int cli_dir_open(const char *path, bool make, char *why, size_t cap)
 }
 
 void (*cli__output_hook)(int dir, const char *name);
+void (*cli__opened_hook)(int dir, const char *name);
 
 /* How often a name that changed between the look and the open (created,
- * replaced by a link or a FIFO, removed) is looked at again. */
+ * replaced by a link or a FIFO, removed), or between the open and the
+ * check of its links, is looked at again. */
 #define OUTPUT_TRIES 4
+
+/* Is the file open at `fd` (st: its fstat) still the one `name` names in
+ * `dir`? Its link count is then read from that name (*now): a file whose
+ * other name was removed between the open and this look reads 1 link on
+ * the descriptor but is not at `name` any more, so it is not ours to
+ * write. */
+static bool still_named(int dir, const char *name, const struct stat *st,
+                        struct stat *now)
+{
+    return fstatat(dir, name, now, AT_SYMLINK_NOFOLLOW) == 0 &&
+           now->st_dev == st->st_dev && now->st_ino == st->st_ino;
+}
 
 /* cli_create_file_at's work; with `create` false, only its checks: 0 when
  * `rel` (relative to `base`, shown as `path`) may be created or written
@@ -256,7 +298,8 @@ void (*cli__output_hook)(int dir, const char *name);
  * link itself, its target starting in the link's directory); what is
  * there is checked (check_existing) before it is opened for writing, so a
  * FIFO or a device is never opened, and again on the descriptor that was
- * opened, before anything is truncated. */
+ * opened, its links counted at its name (still_named), before anything is
+ * truncated. */
 static int output_open(int base, const char *rel, const char *path,
                        bool create, char *why, size_t cap)
 {
@@ -264,7 +307,7 @@ static int output_open(int base, const char *rel, const char *path,
     size_t len = strlen(rel);
     int dfd = base, fd = -1, rc = 0, hops = 0, tries = 0;
     bool said = false;
-    struct stat st;
+    struct stat st, now;
     if (len >= sizeof name)
         rc = -ENAMETOOLONG;
     else
@@ -344,11 +387,23 @@ static int output_open(int base, const char *rel, const char *path,
                 break;
             continue;
         }
-        /* What was opened decides, not what was looked at. */
-        rc = fstat(fd, &st) != 0 ? -errno
-                                 : check_existing(&st, dir, path, hops, why,
-                                                  cap);
-        said = rc != 0;
+        if (cli__opened_hook)
+            cli__opened_hook(dir, name);
+        /* What was opened decides, not what was looked at; a regular file
+         * is judged as it is at its name now, which must still be it. */
+        if (fstat(fd, &st) != 0) {
+            rc = -errno;
+        } else if (S_ISREG(st.st_mode) && !still_named(dir, name, &st, &now)) {
+            close(fd);
+            fd = -1;
+            rc = ++tries < OUTPUT_TRIES ? 0 : -EAGAIN;
+            if (rc == 0)
+                continue; /* moved or removed since the open: look again */
+        } else {
+            rc = check_existing(S_ISREG(st.st_mode) ? &now : &st, dir, path,
+                                hops, why, cap);
+            said = rc != 0;
+        }
         if (rc == 0 && S_ISREG(st.st_mode) && ftruncate(fd, 0) != 0) {
             rc = -errno;
             said = false;

@@ -59,16 +59,27 @@ void cli_printable(char *s);
  * owned by neither the caller nor root, in a sticky directory that others
  * (group or world) may write, is refused too: its owner may have made it
  * in advance to read what we write into it (the kernel's
- * fs.protected_regular rule, kept whatever that setting is). The checks are
- * made on the descriptor that was opened (fstat), before the file is
- * truncated: a refused file is left as it was, content and mtime.
+ * fs.protected_regular rule, kept whatever that setting is). So is an
+ * existing regular file with more than one link (whoever owns it) in a
+ * directory others may write (its owner is another user, or its group or
+ * the world may write it; sticky or not): another of its names may be a
+ * file of ours (or, for root, any file) that someone linked there to have
+ * it cut (the kernel's fs.protected_hardlinks case, kept whatever that
+ * setting is). Its links are counted at its name after the open, and the
+ * name must still be the file that was opened (a link removed between the
+ * open and the count is not missed). In a directory only the caller or
+ * root may change, a file with several links is written: only they could
+ * have made it. The checks are made on the descriptor that was opened
+ * (fstat), before the file is truncated: a refused file is left as it
+ * was, content and mtime.
  * Returns the fd (in blocking mode), or -errno with a one-line reason in
  * why[cap] naming `path`: -EPERM for a refused symlink or file (the reason
- * names its owner's uid) or a file the file system will not let us write
- * (immutable); -EINVAL for what is not a regular file; another -errno when
- * the open failed (ENOENT for a missing directory, EACCES, ...).
- * cli_output_status gives the exit status. Any thread may call it; it
- * blocks only on the file system. */
+ * names its owner's uid, or its count of links) or a file the file system
+ * will not let us write (immutable); -EINVAL for what is not a regular
+ * file; -EAGAIN when the name was replaced after each of a few opens;
+ * another -errno when the open failed (ENOENT for a missing directory,
+ * EACCES, ...). cli_output_status gives the exit status. Any thread may
+ * call it; it blocks only on the file system. */
 #define CLI_OUTPUT_LINKS 8
 int cli_create_file(const char *path, char *why, size_t cap);
 
@@ -85,11 +96,13 @@ int cli_create_file(const char *path, char *why, size_t cap);
 int cli_create_file_at(int dir, const char *dir_path, const char *name,
                        char *why, size_t cap);
 
-/* Tests only (NULL otherwise): called by cli_create_file after it looked
- * at an existing file `name` in directory `dir` (an O_PATH descriptor) and
- * before it opens it for writing, so that a test can replace the file in
- * that window. */
+/* Tests only (NULL otherwise): cli__output_hook is called by
+ * cli_create_file after it looked at an existing file `name` in directory
+ * `dir` (an O_PATH descriptor) and before it opens it for writing;
+ * cli__opened_hook after that open, before the descriptor is checked: a
+ * test can replace the file, or remove a link to it, in either window. */
 extern void (*cli__output_hook)(int dir, const char *name);
+extern void (*cli__opened_hook)(int dir, const char *name);
 
 /* cli_create_file's file as a stdio stream ("w"; fclose it). NULL with
  * cli_create_file's -errno in *err and the reason in why[cap].
