@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -72,14 +73,30 @@ static bool is_dev_null(const struct stat *st)
            minor(st->st_rdev) == 3;
 }
 
+/* May others (neither the caller nor root) add or replace names in the
+ * directory `ds` describes? Its owner, when that is another user, and its
+ * group or the world, when its mode lets them write it. */
+static bool others_may_write(const struct stat *ds)
+{
+    return !owner_trusted(ds->st_uid) || (ds->st_mode & (S_IWGRP | S_IWOTH));
+}
+
 /* May the existing file `st` in directory `dir` (an O_PATH descriptor) be
  * written as `path`? 0, or a refusal in why[cap]: -EINVAL for anything but
- * a regular file or the null device, -EPERM for a file of another user
+ * a regular file or the null device; -EPERM for a file of another user
  * (neither the caller nor root) in a sticky directory that others may
  * write (group or world): they may have made it in advance to read, or
  * later swap, what we write (the rule of fs.protected_regular=2, applied
- * whatever that setting says). A file of another user elsewhere, in a
- * directory they could not plant it in without our leave, is written. */
+ * whatever that setting says); -EPERM too for a file with more than one
+ * link in a directory others may write (others_may_write, sticky or
+ * not): its other name may be a file of ours elsewhere (~/.bashrc, linked
+ * into /tmp by someone who may not write it: the case of
+ * fs.protected_hardlinks, applied whatever that setting says), which the
+ * write would cut. A file of another user elsewhere, in a directory they
+ * could not plant it in without our leave, is written; so is a file with
+ * several links in a directory only we (or root) may change: only we
+ * could have made that name, so the other names are ours to keep in step
+ * (as the shell's `>` does). */
 static int check_existing(const struct stat *st, int dir, const char *path,
                           int hops, char *why, size_t cap)
 {
@@ -94,7 +111,7 @@ static int check_existing(const struct stat *st, int dir, const char *path,
                      : "a socket");
         return -EINVAL;
     }
-    if (owner_trusted(st->st_uid))
+    if (owner_trusted(st->st_uid) && st->st_nlink <= 1)
         return 0;
     struct stat ds;
     if (fstat(dir, &ds) != 0) {
@@ -102,13 +119,24 @@ static int check_existing(const struct stat *st, int dir, const char *path,
         snprintf(why, cap, "cannot write %s: %s", path, strerror(e));
         return -e;
     }
-    if (!(ds.st_mode & S_ISVTX) || !(ds.st_mode & (S_IWGRP | S_IWOTH)))
-        return 0;
-    snprintf(why, cap,
-             "refusing to write %s: %s a file owned by uid %u, neither you "
-             "nor root, in a sticky directory others can write",
-             path, hops ? "it leads to" : "it is", (unsigned)st->st_uid);
-    return -EPERM;
+    const char *is = hops ? "it leads to" : "it is";
+    if (!owner_trusted(st->st_uid) && (ds.st_mode & S_ISVTX) &&
+        (ds.st_mode & (S_IWGRP | S_IWOTH))) {
+        snprintf(why, cap,
+                 "refusing to write %s: %s a file owned by uid %u, neither "
+                 "you nor root, in a sticky directory others can write",
+                 path, is, (unsigned)st->st_uid);
+        return -EPERM;
+    }
+    if (st->st_nlink > 1 && others_may_write(&ds)) {
+        snprintf(why, cap,
+                 "refusing to write %s: %s a file with %ju hard links, in a "
+                 "directory others can write (another name of it may be a "
+                 "file of yours)",
+                 path, is, (uintmax_t)st->st_nlink);
+        return -EPERM;
+    }
+    return 0;
 }
 
 /* Most links one path may pass through (the kernel's own limit). */
@@ -123,9 +151,12 @@ static int check_existing(const struct stat *st, int dir, const char *path,
  * files, into a directory of theirs or of a victim's. Returns the
  * descriptor, or -errno: -EPERM with *owner set for a refused link,
  * -ENOTDIR, -ELOOP (more than PATH_LINKS links), -ENAMETOOLONG, or the
- * error of an open.
+ * error of an open. With `make`, a missing component is made (mode 0755,
+ * mkdirat in the directory the walk holds) and then walked as any other:
+ * mkdir -p by name would follow the links this walk refuses.
  */
-static int open_dir_walk(int dfd, const char *dirpath, uid_t *owner)
+static int open_dir_walk(int dfd, const char *dirpath, bool make,
+                         uid_t *owner)
 {
     char rest[PATH_MAX], comp[NAME_MAX + 1];
     size_t len = strlen(dirpath);
@@ -153,6 +184,9 @@ static int open_dir_walk(int dfd, const char *dirpath, uid_t *owner)
         comp[n] = '\0';
         p += n;
         int next = openat(cur, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (next < 0 && errno == ENOENT && make &&
+            (mkdirat(cur, comp, 0755) == 0 || errno == EEXIST))
+            next = openat(cur, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         struct stat st;
         if (next < 0 || fstat(next, &st) != 0) {
             rc = -errno;
@@ -216,56 +250,72 @@ static int open_parent(int dfd, char *name, uid_t *owner)
     if (slash)
         *slash = '\0';
     int dir = open_dir_walk(dfd, !slash ? "." : slash == name ? "/" : name,
-                            owner);
+                            false, owner);
     memmove(name, base, strlen(base) + 1);
     return dir;
 }
 
-int cli_dir_check(const char *path, char *why, size_t cap)
+int cli_dir_open(const char *path, bool make, char *why, size_t cap)
 {
     uid_t owner = (uid_t)-1;
-    int fd = open_dir_walk(AT_FDCWD, path, &owner);
-    if (fd >= 0) {
-        close(fd);
-        return 0;
-    }
+    int fd = open_dir_walk(AT_FDCWD, path, make, &owner);
+    if (fd >= 0)
+        return fd;
     if (fd == -EPERM && owner != (uid_t)-1)
         refusal(why, cap, path, "a symlink on its way is", owner);
     else
-        snprintf(why, cap, "cannot write into %s: %s", path, strerror(-fd));
+        snprintf(why, cap, "cannot %s %s: %s", make ? "create" : "write into",
+                 path, strerror(-fd));
     return fd;
 }
 
 void (*cli__output_hook)(int dir, const char *name);
+void (*cli__opened_hook)(int dir, const char *name);
 
 /* How often a name that changed between the look and the open (created,
- * replaced by a link or a FIFO, removed) is looked at again. */
+ * replaced by a link or a FIFO, removed), or between the open and the
+ * check of its links, is looked at again. */
 #define OUTPUT_TRIES 4
 
-/* cli_create_file's work; with `create` false, only its checks: 0 when
- * `path` may be created or written (nothing is opened for writing, made or
- * truncated). Each step stands on a descriptor: the last component is
- * looked at through an O_PATH descriptor of its directory, without
- * following a link (a link is followed by owner_trusted's rule: its owner
- * and target read from the link itself, its target starting in the link's
- * directory); what is there is checked (check_existing) before it is
- * opened for writing, so a FIFO or a device is never opened, and again on
- * the descriptor that was opened, before anything is truncated. */
-static int output_open(const char *path, bool create, char *why, size_t cap)
+/* Is the file open at `fd` (st: its fstat) still the one `name` names in
+ * `dir`? Its link count is then read from that name (*now): a file whose
+ * other name was removed between the open and this look reads 1 link on
+ * the descriptor but is not at `name` any more, so it is not ours to
+ * write. */
+static bool still_named(int dir, const char *name, const struct stat *st,
+                        struct stat *now)
+{
+    return fstatat(dir, name, now, AT_SYMLINK_NOFOLLOW) == 0 &&
+           now->st_dev == st->st_dev && now->st_ino == st->st_ino;
+}
+
+/* cli_create_file_at's work; with `create` false, only its checks: 0 when
+ * `rel` (relative to `base`, shown as `path`) may be created or written
+ * (nothing is opened for writing, made or truncated). Each step stands on
+ * a descriptor: the last component is looked at through an O_PATH
+ * descriptor of its directory, without following a link (a link is
+ * followed by owner_trusted's rule: its owner and target read from the
+ * link itself, its target starting in the link's directory); what is
+ * there is checked (check_existing) before it is opened for writing, so a
+ * FIFO or a device is never opened, and again on the descriptor that was
+ * opened, its links counted at its name (still_named), before anything is
+ * truncated. */
+static int output_open(int base, const char *rel, const char *path,
+                       bool create, char *why, size_t cap)
 {
     char name[PATH_MAX];
-    size_t len = strlen(path);
-    int dfd = AT_FDCWD, fd = -1, rc = 0, hops = 0, tries = 0;
+    size_t len = strlen(rel);
+    int dfd = base, fd = -1, rc = 0, hops = 0, tries = 0;
     bool said = false;
-    struct stat st;
+    struct stat st, now;
     if (len >= sizeof name)
         rc = -ENAMETOOLONG;
     else
-        memcpy(name, path, len + 1);
+        memcpy(name, rel, len + 1);
     while (rc == 0) {
         uid_t owner = (uid_t)-1;
         int dir = open_parent(dfd, name, &owner);
-        if (dfd != AT_FDCWD)
+        if (dfd != base)
             close(dfd);
         dfd = dir;
         if (dir < 0) {
@@ -337,11 +387,23 @@ static int output_open(const char *path, bool create, char *why, size_t cap)
                 break;
             continue;
         }
-        /* What was opened decides, not what was looked at. */
-        rc = fstat(fd, &st) != 0 ? -errno
-                                 : check_existing(&st, dir, path, hops, why,
-                                                  cap);
-        said = rc != 0;
+        if (cli__opened_hook)
+            cli__opened_hook(dir, name);
+        /* What was opened decides, not what was looked at; a regular file
+         * is judged as it is at its name now, which must still be it. */
+        if (fstat(fd, &st) != 0) {
+            rc = -errno;
+        } else if (S_ISREG(st.st_mode) && !still_named(dir, name, &st, &now)) {
+            close(fd);
+            fd = -1;
+            rc = ++tries < OUTPUT_TRIES ? 0 : -EAGAIN;
+            if (rc == 0)
+                continue; /* moved or removed since the open: look again */
+        } else {
+            rc = check_existing(S_ISREG(st.st_mode) ? &now : &st, dir, path,
+                                hops, why, cap);
+            said = rc != 0;
+        }
         if (rc == 0 && S_ISREG(st.st_mode) && ftruncate(fd, 0) != 0) {
             rc = -errno;
             said = false;
@@ -350,7 +412,7 @@ static int output_open(const char *path, bool create, char *why, size_t cap)
             fcntl(fd, F_SETFL, 0);
         break;
     }
-    if (dfd != AT_FDCWD && dfd >= 0)
+    if (dfd != base && dfd >= 0)
         close(dfd);
     if (rc < 0) {
         if (fd >= 0)
@@ -362,14 +424,41 @@ static int output_open(const char *path, bool create, char *why, size_t cap)
     return create ? fd : 0;
 }
 
+/* `dir_path`/`name` into buf[cap] (`name` alone when dir_path is NULL):
+ * the path the messages name. */
+static const char *shown(char *buf, size_t cap, const char *dir_path,
+                         const char *name)
+{
+    if (!dir_path)
+        return name;
+    snprintf(buf, cap, "%s/%s", dir_path, name);
+    return buf;
+}
+
+int cli_create_file_at(int dir, const char *dir_path, const char *name,
+                       char *why, size_t cap)
+{
+    char path[PATH_MAX + NAME_MAX + 2];
+    return output_open(dir, name, shown(path, sizeof path, dir_path, name),
+                       true, why, cap);
+}
+
+int cli_output_check_at(int dir, const char *dir_path, const char *name,
+                        char *why, size_t cap)
+{
+    char path[PATH_MAX + NAME_MAX + 2];
+    return output_open(dir, name, shown(path, sizeof path, dir_path, name),
+                       false, why, cap);
+}
+
 int cli_create_file(const char *path, char *why, size_t cap)
 {
-    return output_open(path, true, why, cap);
+    return cli_create_file_at(AT_FDCWD, NULL, path, why, cap);
 }
 
 int cli_output_check(const char *path, char *why, size_t cap)
 {
-    return output_open(path, false, why, cap);
+    return cli_output_check_at(AT_FDCWD, NULL, path, why, cap);
 }
 
 int cli_output_status(int rc)
@@ -392,20 +481,28 @@ int cli_output_status(int rc)
     }
 }
 
-FILE *cli_create_stream(const char *path, int *err, char *why, size_t cap)
+FILE *cli_create_stream_at(int dir, const char *dir_path, const char *name,
+                           int *err, char *why, size_t cap)
 {
-    int fd = cli_create_file(path, why, cap);
+    int fd = cli_create_file_at(dir, dir_path, name, why, cap);
     if (fd < 0) {
         *err = fd;
         return NULL;
     }
     FILE *f = fdopen(fd, "w");
     if (!f) {
+        char path[PATH_MAX + NAME_MAX + 2];
         *err = -errno;
-        snprintf(why, cap, "cannot write %s: %s", path, strerror(-*err));
+        snprintf(why, cap, "cannot write %s: %s",
+                 shown(path, sizeof path, dir_path, name), strerror(-*err));
         close(fd);
     }
     return f;
+}
+
+FILE *cli_create_stream(const char *path, int *err, char *why, size_t cap)
+{
+    return cli_create_stream_at(AT_FDCWD, NULL, path, err, why, cap);
 }
 
 static int cmp_double(const void *a, const void *b)

@@ -59,28 +59,57 @@ void cli_printable(char *s);
  * owned by neither the caller nor root, in a sticky directory that others
  * (group or world) may write, is refused too: its owner may have made it
  * in advance to read what we write into it (the kernel's
- * fs.protected_regular rule, kept whatever that setting is). The checks are
- * made on the descriptor that was opened (fstat), before the file is
- * truncated: a refused file is left as it was, content and mtime.
+ * fs.protected_regular rule, kept whatever that setting is). So is an
+ * existing regular file with more than one link (whoever owns it) in a
+ * directory others may write (its owner is another user, or its group or
+ * the world may write it; sticky or not): another of its names may be a
+ * file of ours (or, for root, any file) that someone linked there to have
+ * it cut (the kernel's fs.protected_hardlinks case, kept whatever that
+ * setting is). Its links are counted at its name after the open, and the
+ * name must still be the file that was opened (a link removed between the
+ * open and the count is not missed). In a directory only the caller or
+ * root may change, a file with several links is written: only they could
+ * have made it. The checks are made on the descriptor that was opened
+ * (fstat), before the file is truncated: a refused file is left as it
+ * was, content and mtime.
  * Returns the fd (in blocking mode), or -errno with a one-line reason in
  * why[cap] naming `path`: -EPERM for a refused symlink or file (the reason
- * names its owner's uid) or a file the file system will not let us write
- * (immutable); -EINVAL for what is not a regular file; another -errno when
- * the open failed (ENOENT for a missing directory, EACCES, ...).
- * cli_output_status gives the exit status. Any thread may call it; it
- * blocks only on the file system. */
+ * names its owner's uid, or its count of links) or a file the file system
+ * will not let us write (immutable); -EINVAL for what is not a regular
+ * file; -EAGAIN when the name was replaced after each of a few opens;
+ * another -errno when the open failed (ENOENT for a missing directory,
+ * EACCES, ...). cli_output_status gives the exit status. Any thread may
+ * call it; it blocks only on the file system. */
 #define CLI_OUTPUT_LINKS 8
 int cli_create_file(const char *path, char *why, size_t cap);
 
-/* Tests only (NULL otherwise): called by cli_create_file after it looked
- * at an existing file `name` in directory `dir` (an O_PATH descriptor) and
- * before it opens it for writing, so that a test can replace the file in
- * that window. */
+/*
+ * cli_create_file_at: cli_create_file for `name` relative to the directory
+ * descriptor `dir` (an O_PATH one from cli_dir_open will do; AT_FDCWD: the
+ * working directory): every lookup starts at `dir` (openat, O_NOFOLLOW on
+ * each component, links followed by the rules above), so a directory
+ * above `dir` renamed or replaced since `dir` was opened does not change
+ * where the file goes. Messages name `dir_path`/`name` (`name` alone when
+ * dir_path is NULL). `dir` is borrowed, never closed. Returns and blocks
+ * as cli_create_file; any thread may call it.
+ */
+int cli_create_file_at(int dir, const char *dir_path, const char *name,
+                       char *why, size_t cap);
+
+/* Tests only (NULL otherwise): cli__output_hook is called by
+ * cli_create_file after it looked at an existing file `name` in directory
+ * `dir` (an O_PATH descriptor) and before it opens it for writing;
+ * cli__opened_hook after that open, before the descriptor is checked: a
+ * test can replace the file, or remove a link to it, in either window. */
 extern void (*cli__output_hook)(int dir, const char *name);
+extern void (*cli__opened_hook)(int dir, const char *name);
 
 /* cli_create_file's file as a stdio stream ("w"; fclose it). NULL with
- * cli_create_file's -errno in *err and the reason in why[cap]. */
+ * cli_create_file's -errno in *err and the reason in why[cap].
+ * cli_create_stream_at: the same for cli_create_file_at's file. */
 FILE *cli_create_stream(const char *path, int *err, char *why, size_t cap);
+FILE *cli_create_stream_at(int dir, const char *dir_path, const char *name,
+                           int *err, char *why, size_t cap);
 
 /* cli_create_file's checks without creating, opening for writing or
  * truncating anything: 0 when `path` does not exist in an existing
@@ -88,16 +117,29 @@ FILE *cli_create_stream(const char *path, int *err, char *why, size_t cap);
  * one-line reason in why[cap] (a refused symlink or file, not a regular
  * file, a missing directory). For a check when an option is read, before
  * the work that ends in the write; cli_create_file checks again when it
- * opens. */
+ * opens. cli_output_check_at: the same relative to `dir`, as
+ * cli_create_file_at. */
 int cli_output_check(const char *path, char *why, size_t cap);
+int cli_output_check_at(int dir, const char *dir_path, const char *name,
+                        char *why, size_t cap);
 
-/* Is `path` a directory reached through no symbolic link that another
- * user owns (neither the caller nor root), at any component? 0, or -errno
- * with a one-line reason in why[cap] (-EPERM: such a link; -ENOTDIR,
- * -ENOENT, ...). cli_create_file and cli_output_check walk the directories
- * of their paths the same way. For a directory the caller will write files
- * into by name (a report's --out). */
-int cli_dir_check(const char *path, char *why, size_t cap);
+/*
+ * cli_dir_open: opens (O_PATH, close-on-exec) the directory `path`,
+ * walked one component at a time from the working directory (or the root)
+ * as cli_create_file walks the directories of its paths: a symbolic link
+ * another user owns (neither the caller nor root) at any component is
+ * refused, one of the caller's or root's is followed. With `make`, a
+ * missing component is made on the way (mode 0755, in the directory the
+ * walk holds: mkdir -p without following a refused link). For a directory
+ * the caller writes several files into (a report's --out): open them with
+ * cli_create_file_at and the other *at calls on the descriptor, which
+ * stays the directory that was checked whatever is renamed above it.
+ * Returns the descriptor (the caller closes it), or -errno with a one-line
+ * reason in why[cap]: -EPERM for such a link (its owner's uid named),
+ * -ENOTDIR, -ENOENT (without `make`), -EACCES, ...; cli_output_status
+ * gives the exit status. Any thread; blocks only on the file system.
+ */
+int cli_dir_open(const char *path, bool make, char *why, size_t cap);
 
 /* The exit status for cli_create_file's or cli_output_check's failure `rc`
  * (a negative errno): CLI_USAGE when another path would do (a refusal, not

@@ -72,7 +72,11 @@ static const struct opt fraud_opts[] = {
                   .help = "with --csv: reject the file at its first "
                           "malformed line"},
     [F_WRITE_CSV] = {.name = "write-csv", .kind = OPT_PATH, .arg = "FILE",
-                     .help = "also write the generated stream to FILE"},
+                     .help = "also write the generated stream to FILE "
+                             "(refused, exit 2, where another user may have "
+                             "planted it: their symlink, their file in a "
+                             "sticky directory, a hard link in a directory "
+                             "others may write; docs/cli.md, Paths)"},
     [F_JSON] = {.name = "json", .kind = OPT_FLAG,
                 .help = "one JSON object on stdout"},
 };

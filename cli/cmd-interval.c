@@ -55,7 +55,8 @@ static const struct opt interval_opts[] = {
                  .help = "20 pairs, 7 stops, a third of the work per stop"},
     [I_PLOT] = {.name = "plot", .kind = OPT_PATH, .arg = "FILE",
                 .help = "draw overhead and stop latency against the "
-                        "interval with gnuplot (FILE .png or .svg)"},
+                        "interval with gnuplot (FILE .png or .svg; refused "
+                        "as fraud --write-csv's FILE is)"},
     [I_VS_PYTHON] = {.name = "vs-python", .kind = OPT_FLAG,
                      .help = "also run bench/python/interval.py (Python's "
                              "multiprocessing.Value flag) and print it "

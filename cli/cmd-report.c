@@ -8,7 +8,6 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/file.h>
-#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,83 +22,6 @@
 #include "launch.h"
 
 #define CMD "report"
-
-/* Why a directory of the report, as `sb` describes it, is not one only we
- * can change; NULL when it is. `shared_ok` (the report's own directory):
- * root's will do, and so will one that others may write when it is ours
- * and sticky, as /tmp is (nobody else may rename or remove our entries
- * there). data/ and plots/ must be ours, and only ours to write: names
- * that others could add there would be opened by name (gnuplot's PNGs). */
-static const char *not_ours(const struct stat *sb, bool shared_ok)
-{
-    bool mine = sb->st_uid == geteuid();
-    if (S_ISLNK(sb->st_mode))
-        return "a symbolic link";
-    if (!S_ISDIR(sb->st_mode))
-        return "no directory";
-    if (!mine && !(shared_ok && sb->st_uid == 0))
-        return "another user's";
-    if ((sb->st_mode & (S_IWGRP | S_IWOTH)) &&
-        !(shared_ok && mine && (sb->st_mode & S_ISVTX)))
-        return "writable by other users";
-    return NULL;
-}
-
-/*
- * May a report be written into `out`? Its files are written, renamed and
- * removed in out, out/data and out/plots by name, so a user who could
- * change what those names reach could make us write over, or remove,
- * files of ours elsewhere (an audit did both: a data/ swapped for a link
- * mid-run in a directory of the attacker's, a link planted in a plots/ of
- * mode 1777 that gnuplot wrote its PNG through). So: out reached through
- * no link another user owns (cli_dir_check), itself a directory as
- * not_ours says, and data/ and plots/ real directories of ours that only
- * we may write. False with a one-line reason in why[cap].
- */
-static bool report_dirs_ours(const char *out, char *why, size_t cap)
-{
-    if (cli_dir_check(out, why, cap) != 0)
-        return false;
-    struct stat sb;
-    /* out itself may be a link of ours (or root's), to a directory. */
-    const char *bad = stat(out, &sb) != 0 ? strerror(errno) : not_ours(&sb, true);
-    if (bad) {
-        snprintf(why, cap, "%s is %s: a report is written only into a "
-                           "directory no other user can change",
-                 out, bad);
-        return false;
-    }
-    static const char *const subdirs[] = {"data", "plots"};
-    for (size_t i = 0; i < 2; i++) {
-        char sub[4200];
-        snprintf(sub, sizeof sub, "%s/%s", out, subdirs[i]);
-        bad = lstat(sub, &sb) != 0 ? strerror(errno) : not_ours(&sb, false);
-        if (bad) {
-            snprintf(why, cap, "%s is %s: a report writes only into its own "
-                               "directories",
-                     sub, bad);
-            return false;
-        }
-    }
-    return true;
-}
-
-static int mkdir_p(const char *path)
-{
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-            return -errno;
-        *p = '/';
-    }
-    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-        return -errno;
-    return 0;
-}
 
 enum { R_QUICK, R_OUT, R_ONLY, R_NO_PYTHON, R_TIMEOUT, R_JSON, R_NOPTS };
 
@@ -134,9 +56,18 @@ const struct opt_cmd cmd_report_opts = {
     .nopts = R_NOPTS,
     .epilog = "An experiment whose command this build lacks is listed as not "
               "available; one that fails is reported with its error. "
-              "Progress goes to stderr. Exit status 0 when the report was "
-              "written (even with failed experiments), 1 when it could not "
-              "be, 2 on a usage error.",
+              "Progress goes to stderr. DIR, DIR/data and DIR/plots are "
+              "checked and opened once, and every file is written, renamed "
+              "and removed through them: a directory renamed or replaced "
+              "above them meanwhile moves no file. DIR must be yours (or "
+              "root's) and writable by nobody else unless it is yours and "
+              "sticky; data/ and plots/ yours and writable by you alone; "
+              "another user's symlink on the way, or at a file's name, and a "
+              "file that is a hard link in a DIR others may write, are "
+              "refused (docs/cli.md, Paths). Exit status 0 when the report "
+              "was written (even with failed experiments), 1 when it could "
+              "not be, 2 on a usage error (a refused DIR or file among "
+              "them).",
 };
 
 /* The options that shaped this report, said at its top so that a reader
@@ -194,7 +125,8 @@ static const char *const report_docs[] = {"report.md", "index.html"};
 
 int cmd_report(int argc, char **argv)
 {
-    struct report r = {.out = "report", .python = true};
+    struct report r = {.out = "report", .python = true, .dir = -1,
+                       .data = -1, .plots = -1};
     const char *only = NULL;
     uint64_t timeout_s = 0;
     struct opt_parser p;
@@ -260,42 +192,19 @@ int cmd_report(int argc, char **argv)
                 break;
         }
     }
-    char dir[4200];
-    /* Before anything is made: the part of the path that exists already,
-     * walked as cli_dir_check does (mkdir_p would follow a link another
-     * user put there and make data/ and plots/ at its target). */
-    snprintf(dir, sizeof dir, "%s", r.out);
-    struct stat ds;
-    char *cut;
-    while (lstat(dir, &ds) != 0 && errno == ENOENT &&
-           (cut = strrchr(dir, '/')) != NULL) {
-        if (cut == dir)
-            cut++; /* "/name": the root */
-        *cut = '\0';
-    }
+    /* Made, checked and opened once: every file of the report is reached
+     * through these descriptors (report_dirs_open), whatever is renamed
+     * above them meanwhile. */
     char dwhy[4400];
-    if (cli_dir_check(lstat(dir, &ds) == 0 ? dir : ".", dwhy, sizeof dwhy) !=
-        0) {
+    int drc = report_dirs_open(&r, dwhy, sizeof dwhy);
+    if (drc != 0) {
+        /* A refused directory, or a path that names none, is the
+         * argument's fault; one that cannot be made is the run's. */
         cli_error(CMD, "%s", dwhy);
-        return CLI_USAGE;
-    }
-    int rc = mkdir_p(r.out);
-    snprintf(dir, sizeof dir, "%s/data", r.out);
-    if (rc == 0)
-        rc = mkdir_p(dir);
-    snprintf(dir, sizeof dir, "%s/plots", r.out);
-    if (rc == 0)
-        rc = mkdir_p(dir);
-    if (rc != 0) {
-        cli_error(CMD, "cannot create %s: %s", r.out, strerror(-rc));
-        return CLI_RUNTIME;
-    }
-    /* Files are written, renamed and removed in DIR, data/ and plots/ by
-     * name, so nobody else may be able to change what those names reach
-     * (report_dirs_ours). */
-    if (!report_dirs_ours(r.out, dwhy, sizeof dwhy)) {
-        cli_error(CMD, "%s", dwhy);
-        return CLI_USAGE;
+        return drc == -EPERM || drc == -ENOTDIR || drc == -ELOOP ||
+                       drc == -ENAMETOOLONG
+                   ? CLI_USAGE
+                   : CLI_RUNTIME;
     }
     /* The two documents are written last, after every experiment: what
      * cli_create_file would refuse at their names (another user's symlink
@@ -303,24 +212,27 @@ int cmd_report(int argc, char **argv)
      * again when they are written). */
     for (size_t i = 0; i < 2; i++) {
         char why[4400];
-        snprintf(dir, sizeof dir, "%s/%s", r.out, report_docs[i]);
-        int crc = cli_output_check(dir, why, sizeof why);
+        int crc = cli_output_check_at(r.dir, r.out, report_docs[i], why,
+                                      sizeof why);
         if (crc != 0) {
             cli_error(CMD, "%s", why);
+            report_dirs_close(&r);
             return cli_output_status(crc);
         }
     }
     /* One report at a time per directory: two wrote each other's data/
      * files (one read the other's half-written JSON, or listed a file the
      * other had renamed). Held until this process exits. */
-    snprintf(dir, sizeof dir, "%s/.coord-report.lock", r.out);
-    int lock = open(dir, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
+    int lock = openat(r.dir, ".coord-report.lock",
+                      O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
+                      0600);
     if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) != 0) {
         int e = errno;
         cli_error(CMD, "%s: %s", r.out,
                   lock >= 0 && e == EWOULDBLOCK
                       ? "another coord report is writing into it"
                       : strerror(e));
+        report_dirs_close(&r);
         return CLI_RUNTIME;
     }
     /* Before anything is written: the earlier report's files, and the
@@ -329,6 +241,7 @@ int cmd_report(int argc, char **argv)
     if (report_manifest_begin(&r, mwhy, sizeof mwhy) != 0) {
         cli_error(CMD, "cannot record the report's files: %s", mwhy);
         free(r.old);
+        report_dirs_close(&r);
         return CLI_RUNTIME;
     }
     launch_adopt_orphans();
@@ -401,14 +314,16 @@ int cmd_report(int argc, char **argv)
         rdoc_row(d, ft, cells);
     }
 
-    /* Opened as every output file is: a symlink or file another user
-     * planted at their names is refused, not written through. */
+    /* Opened as every output file is, in the directory the report
+     * checked: a symlink or file another user planted at their names is
+     * refused, not written through. */
     char path[4200], why[4400];
     int werr = 0, status = CLI_RUNTIME;
     for (int i = 0; i < 2 && !werr; i++) {
         snprintf(path, sizeof path, "%s/%s", r.out, report_docs[i]);
         int wrc;
-        FILE *f = cli_create_stream(path, &wrc, why, sizeof why);
+        FILE *f = cli_create_stream_at(r.dir, r.out, report_docs[i], &wrc,
+                                       why, sizeof why);
         if (!f)
             status = cli_output_status(wrc);
         if (f) {
@@ -432,6 +347,7 @@ int cmd_report(int argc, char **argv)
         cli_error(CMD, "cannot record the report's files: %s", mwhy);
         werr = -1;
     }
+    report_dirs_close(&r);
     if (r.n_removed)
         fprintf(stderr, "report: removed %zu file%s of an earlier report "
                         "that this one does not have\n",

@@ -150,6 +150,16 @@ static int open_sink(struct fds *f, int i, const struct launch_out *o,
         }
         return 0;
     }
+    case LAUNCH_FD:
+        /* A copy, so that closing the run's descriptors leaves the
+         * caller's open. */
+        if ((f->child[i] = fcntl(o->fd, F_DUPFD_CLOEXEC, 3)) < 0) {
+            rc = -errno;
+            snprintf(why, cap, "cannot pass descriptor %d: %s", o->fd,
+                     strerror(-rc));
+            return rc;
+        }
+        return 0;
     case LAUNCH_CAPTURE:
         if ((rc = cloexec_pipe(p)) != 0) {
             snprintf(why, cap, "pipe: %s", strerror(-rc));
@@ -173,6 +183,8 @@ static bool valid_out(const struct launch_out *o, bool is_stderr)
         return true;
     case LAUNCH_FILE:
         return o->path != NULL;
+    case LAUNCH_FD:
+        return o->fd >= 0;
     case LAUNCH_CAPTURE:
         return o->buf != NULL && o->cap > 0;
     case LAUNCH_STDOUT:

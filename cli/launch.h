@@ -12,12 +12,17 @@ enum launch_sink {
     LAUNCH_FILE,        /* the file `path`, created or truncated (0644) */
     LAUNCH_CAPTURE,     /* into `buf` (see struct launch_out) */
     LAUNCH_INHERIT,     /* this process's own stream */
-    LAUNCH_STDOUT       /* stderr only: wherever stdout goes (2>&1) */
+    LAUNCH_STDOUT,      /* stderr only: wherever stdout goes (2>&1) */
+    LAUNCH_FD           /* the descriptor `fd`, opened by the caller (a
+                           file made through a checked directory's
+                           descriptor: cli_create_file_at) */
 };
 
 struct launch_out {
     enum launch_sink to;
     const char *path; /* LAUNCH_FILE */
+    int fd;           /* LAUNCH_FD: borrowed (the program gets a copy;
+                         the caller closes it) */
     /* LAUNCH_CAPTURE: up to cap-1 bytes are kept in buf and NUL-
      * terminated; what does not fit is read and dropped (the program never
      * blocks on a full pipe) and `truncated` is set. Out: len, truncated. */
@@ -65,7 +70,8 @@ struct launch {
  * directory"); -ETIMEDOUT when killed at the deadline (l->status is
  * 128 + SIGKILL, captured output so far is kept); -EINVAL for a missing
  * argv, a timeout <= 0, LAUNCH_STDOUT for stdout, LAUNCH_FILE without a
- * path or LAUNCH_CAPTURE without a buffer; or -errno when a file, pipe or
+ * path, LAUNCH_FD with a negative fd or LAUNCH_CAPTURE without a buffer;
+ * or -errno when a file, pipe or
  * fork failed. Every failure writes a one-line reason to why[cap].
  */
 int launch_run(struct launch *l, char *why, size_t cap);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* report-exp.c: the report's experiments: which exist, running each as `coord NAME --json`, and where its output goes. */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -81,11 +82,19 @@ double report_now_s(void)
     return (double)coord_clock_ns() / 1e9;
 }
 
-char *report_read_file(const char *path, size_t *len)
+char *report_read_file(int dir, const char *name, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    /* Non-blocking: a FIFO at the name is refused, not waited on. */
+    int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    struct stat sb;
+    FILE *f = NULL;
+    if (fd >= 0 && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode))
+        f = fdopen(fd, "rb");
+    if (!f) {
+        if (fd >= 0)
+            close(fd);
         return NULL;
+    }
     size_t cap = 4096, n = 0;
     char *buf = malloc(cap);
     while (buf) {
@@ -113,10 +122,10 @@ char *report_read_file(const char *path, size_t *len)
 }
 
 /* The last non-empty line of a file (an experiment's error message). */
-void report_last_line(const char *path, char *out, size_t cap)
+void report_last_line(int dir, const char *name, char *out, size_t cap)
 {
     size_t len = 0;
-    char *s = report_read_file(path, &len);
+    char *s = report_read_file(dir, name, &len);
     out[0] = '\0';
     if (!s)
         return;
@@ -162,18 +171,29 @@ static void keep_output(struct report *r, struct exp *e, const char *out)
         return;
     }
     struct stat sb;
-    char kept[4200];
-    snprintf(kept, sizeof kept, "%s/data/%s.out.txt", r->out, e->name);
-    unlink(kept);
+    char kept[128];
+    snprintf(kept, sizeof kept, "%s.out.txt", e->name);
+    unlinkat(r->data, kept, 0);
     /* A regular file only: a directory planted at data/NAME.json is no
      * output of the experiment (its launch failed on it). */
-    if (lstat(out, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0 &&
-        rename(out, kept) == 0) {
+    if (fstatat(r->data, out, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+        S_ISREG(sb.st_mode) && sb.st_size > 0 &&
+        renameat(r->data, out, r->data, kept) == 0) {
         e->partial = true;
         report_add_file(r, "data/%s.out.txt", e->name);
     } else {
-        unlink(out);
+        unlinkat(r->data, out, 0);
     }
+}
+
+/* Opens data/<name> for an experiment's stream (cli_create_file_at on
+ * r->data): the descriptor, or -errno with why. */
+static int data_file(const struct report *r, const char *name, char *why,
+                     size_t cap)
+{
+    char shown[4200];
+    snprintf(shown, sizeof shown, "%s/data", r->out);
+    return cli_create_file_at(r->data, shown, name, why, cap);
 }
 
 void report_run_one(struct report *r, struct exp *e, size_t idx, size_t n,
@@ -206,20 +226,28 @@ void report_run_one(struct report *r, struct exp *e, size_t idx, size_t n,
     for (size_t i = 1; i < k && cl < sizeof e->cmdline; i++)
         cl += (size_t)snprintf(e->cmdline + cl, sizeof e->cmdline - cl, " %s",
                                argv[i]);
-    char out[4200], err[4200];
-    snprintf(out, sizeof out, "%s/data/%s.json", r->out, e->name);
-    snprintf(err, sizeof err, "%s/data/%s.log", r->out, e->name);
+    char out[128], err[128];
+    snprintf(out, sizeof out, "%s.json", e->name);
+    snprintf(err, sizeof err, "%s.log", e->name);
     fprintf(stderr, "report: [%zu/%zu] %s ...\n", idx, n, e->cmdline);
     e->load_before = report_loadavg();
     double t0 = report_now_s();
     char why[256], label[80];
     snprintf(label, sizeof label, "report: %s", e->name);
-    struct launch l = {.argv = argv, .timeout_ms = timeout_s * 1000,
-                       .out = {.to = LAUNCH_FILE, .path = out},
-                       .err = {.to = LAUNCH_FILE, .path = err},
-                       .progress = label};
-    int rc = launch_run(&l, why, sizeof why);
-    int st = l.status;
+    /* Its streams are files opened here, through data/'s descriptor. */
+    int ofd = data_file(r, out, why, sizeof why), efd = -1, rc = ofd, st = 0;
+    if (ofd >= 0 && (efd = rc = data_file(r, err, why, sizeof why)) >= 0) {
+        struct launch l = {.argv = argv, .timeout_ms = timeout_s * 1000,
+                           .out = {.to = LAUNCH_FD, .fd = ofd},
+                           .err = {.to = LAUNCH_FD, .fd = efd},
+                           .progress = label};
+        rc = launch_run(&l, why, sizeof why);
+        st = l.status;
+    }
+    if (ofd >= 0)
+        close(ofd);
+    if (efd >= 0)
+        close(efd);
     e->secs = report_now_s() - t0;
     e->load_after = report_loadavg();
     if (rc == 0 && st == 2 && quick) {
@@ -234,13 +262,13 @@ void report_run_one(struct report *r, struct exp *e, size_t idx, size_t n,
         snprintf(e->why, sizeof e->why, "%s", why);
     } else if (st != 0) {
         char line[200];
-        report_last_line(err, line, sizeof line);
+        report_last_line(r->data, err, line, sizeof line);
         e->state = EXP_FAILED;
         snprintf(e->why, sizeof e->why, "exit status %d%s%s", st,
                  *line ? ": " : "", line);
     } else {
         size_t len = 0;
-        char *text = report_read_file(out, &len);
+        char *text = report_read_file(r->data, out, &len);
         char jerr[160];
         if (!text) {
             e->state = EXP_FAILED;
@@ -257,10 +285,9 @@ void report_run_one(struct report *r, struct exp *e, size_t idx, size_t n,
     }
     keep_output(r, e, out);
     /* Listed only when there is one (a launch that failed wrote none). */
-    char logpath[4200];
     struct stat lb;
-    snprintf(logpath, sizeof logpath, "%s/data/%s.log", r->out, e->name);
-    if (lstat(logpath, &lb) == 0 && S_ISREG(lb.st_mode))
+    if (fstatat(r->data, err, &lb, AT_SYMLINK_NOFOLLOW) == 0 &&
+        S_ISREG(lb.st_mode))
         report_add_file(r, "data/%s.log", e->name);
     fprintf(stderr, "report: [%zu/%zu] %s: %s in %.1f s%s%s\n", idx, n,
             e->name, e->state == EXP_OK ? "done" : "FAILED", e->secs,

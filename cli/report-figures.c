@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* report-figures.c: which plots each experiment of the report gets, drawn from its JSON. */
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,9 +13,10 @@
  * gnuplot is installed) and puts it in the document as a figure. */
 static void draw(struct report *r, const struct rplot *p, const char *caption)
 {
-    char why[256];
+    char why[256], plots[4200];
     bool png = false;
-    if (rplot_draw(p, r->out, &png, why, sizeof why) != 0) {
+    snprintf(plots, sizeof plots, "%s/plots", r->out);
+    if (rplot_draw(p, r->plots, plots, &png, why, sizeof why) != 0) {
         rdoc_para(&r->doc, "Plot \"%s\" not drawn: %s.", p->title, why);
         r->plots_failed++;
         return;
@@ -26,10 +28,11 @@ static void draw(struct report *r, const struct rplot *p, const char *caption)
     report_add_file(r, "plots/%s.dat", p->name);
     report_add_file(r, "plots/%s.gp", p->name);
     /* gnuplot's messages, kept when it failed (`why` names the file). */
-    char log[4400];
+    char log[80];
     struct stat sb;
-    snprintf(log, sizeof log, "%s/plots/%s.log", r->out, p->name);
-    if (!png && lstat(log, &sb) == 0 && S_ISREG(sb.st_mode))
+    snprintf(log, sizeof log, "%s.log", p->name);
+    if (!png && fstatat(r->plots, log, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+        S_ISREG(sb.st_mode))
         report_add_file(r, "plots/%s.log", p->name);
     r->plots_drawn++;
 }

@@ -47,14 +47,16 @@ static bool report_path(const char *p)
     return true;
 }
 
-/* The identity of r->out/rel into *f; false when it is no regular file. */
+/* The identity of r->out/rel (through the report's directory
+ * descriptors) into *f; false when it is no regular file. */
 static bool identify(const struct report *r, const char *rel,
                      struct report_file *f)
 {
-    char path[4400];
+    const char *name;
+    int dir = report_dir_of(r, rel, &name, NULL, 0);
     struct stat sb;
-    snprintf(path, sizeof path, "%s/%s", r->out, rel);
-    if (lstat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+    if (fstatat(dir, name, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
+        !S_ISREG(sb.st_mode))
         return false;
     snprintf(f->path, sizeof f->path, "%s", rel);
     f->dev = (uint64_t)sb.st_dev;
@@ -78,7 +80,8 @@ static int read_old(struct report *r)
     char path[4400];
     snprintf(path, sizeof path, "%s/%s", r->out, MANIFEST);
     /* O_NONBLOCK: a FIFO planted at the name must not hang us here. */
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    int fd = openat(r->dir, MANIFEST,
+                    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return errno == ENOENT ? 0 : -errno;
     /* Only a list we wrote ourselves says what we may remove: one written
@@ -138,28 +141,29 @@ static int read_old(struct report *r)
 
 /* Writes r->out's manifest anew (through a file renamed over it, so that
  * it is never half-written): `keep` entries of r->old, then each of
- * r->files that is a regular file. Returns 0 or -errno. */
-static int write_manifest(const struct report *r, size_t keep)
+ * r->files that is a regular file. With `keep_open`, the file stays open
+ * in *kept, positioned at its end, for report_manifest_note's lines (the
+ * file renamed into place, never one opened again by name). Returns 0 or
+ * -errno. */
+static int write_manifest(const struct report *r, size_t keep,
+                          FILE **kept)
 {
-    char tmp[4400], path[4400];
-    snprintf(tmp, sizeof tmp, "%s/%s", r->out, MANIFEST_TMP);
-    snprintf(path, sizeof path, "%s/%s", r->out, MANIFEST);
     /* A new file of ours, never one found at the name (a FIFO there would
      * block the open, another user's file would take our list): an old
      * one of ours (a report killed between this open and the rename) goes
      * first; what we cannot remove (another user's, in a sticky
      * directory) fails the report. */
     const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
-    int fd = open(tmp, flags, 0644);
-    if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
-        fd = open(tmp, flags, 0644);
+    int fd = openat(r->dir, MANIFEST_TMP, flags, 0644);
+    if (fd < 0 && errno == EEXIST && unlinkat(r->dir, MANIFEST_TMP, 0) == 0)
+        fd = openat(r->dir, MANIFEST_TMP, flags, 0644);
     if (fd < 0)
         return -errno;
     FILE *f = fdopen(fd, "w");
     if (!f) {
         int e = errno;
         close(fd);
-        unlink(tmp);
+        unlinkat(r->dir, MANIFEST_TMP, 0);
         return -e;
     }
     fputs(MAGIC, f);
@@ -170,34 +174,27 @@ static int write_manifest(const struct report *r, size_t keep)
         if (identify(r, r->files[i], &e))
             put(f, &e);
     }
-    int rc = ferror(f) ? -EIO : 0;
-    if (fclose(f) != 0 && rc == 0)
-        rc = -errno;
-    if (rc == 0 && rename(tmp, path) != 0)
+    int rc = fflush(f) != 0 || ferror(f) ? -EIO : 0;
+    if (rc == 0 && renameat(r->dir, MANIFEST_TMP, r->dir, MANIFEST) != 0)
         rc = -errno;
     if (rc != 0)
-        unlink(tmp);
+        unlinkat(r->dir, MANIFEST_TMP, 0);
+    if (rc == 0 && kept) {
+        *kept = f;
+        return 0;
+    }
+    if (fclose(f) != 0 && rc == 0)
+        rc = -errno;
     return rc;
 }
 
 int report_manifest_begin(struct report *r, char *why, size_t cap)
 {
-    char path[4400];
-    snprintf(path, sizeof path, "%s/%s", r->out, MANIFEST);
     int rc = read_old(r);
     if (rc == 0)
-        rc = write_manifest(r, r->n_old);
-    if (rc == 0) {
-        int fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC |
-                           O_NONBLOCK);
-        if (fd < 0 || !(r->notes = fdopen(fd, "a"))) {
-            rc = -errno;
-            if (fd >= 0)
-                close(fd);
-        }
-    }
+        rc = write_manifest(r, r->n_old, &r->notes);
     if (rc != 0)
-        snprintf(why, cap, "%s: %s", path, strerror(-rc));
+        snprintf(why, cap, "%s/%s: %s", r->out, MANIFEST, strerror(-rc));
     return rc;
 }
 
@@ -247,7 +244,9 @@ int report_manifest_finish(struct report *r, char *why, size_t cap)
                             "wrote it\n", path);
             continue;
         }
-        if (unlink(path) != 0) {
+        const char *name;
+        int dir = report_dir_of(r, rel, &name, NULL, 0);
+        if (unlinkat(dir, name, 0) != 0) {
             fprintf(stderr, "report: cannot remove %s (of an earlier "
                             "report): %s\n", path, strerror(errno));
             continue;
@@ -256,7 +255,7 @@ int report_manifest_finish(struct report *r, char *why, size_t cap)
             snprintf(r->removed[r->n_removed++], sizeof r->removed[0], "%s",
                      rel);
     }
-    int rc = write_manifest(r, 0);
+    int rc = write_manifest(r, 0, NULL);
     if (rc != 0)
         snprintf(why, cap, "%s/%s: %s", r->out, MANIFEST, strerror(-rc));
     free(r->old);

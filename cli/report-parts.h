@@ -13,6 +13,7 @@
 /*
  * `coord report` in parts, one concept per file:
  *   cmd-report.c       the command: options, the order of the page, files
+ *   report-dirs.c      its directories, checked and opened once
  *   report-manifest.c  which files of the directory coord wrote (reuse)
  *   report-exp.c       the experiments: which exist, running them, loads
  *   report-data.c      reading their JSON, and numbers for people
@@ -56,6 +57,9 @@ struct report_file {
 /* The report being built: its options, document and the files written. */
 struct report {
     const char *out;
+    /* report-dirs.c: O_PATH descriptors of out, out/data and out/plots
+     * (-1 until report_dirs_open), through which every file is reached. */
+    int dir, data, plots;
     bool quick, python, json;
     const char *only;   /* --only as given, or NULL */
     uint64_t timeout_s; /* the limit of one experiment */
@@ -97,12 +101,45 @@ void report_add_file(struct report *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Seconds of the monotonic clock. */
 double report_now_s(void);
-/* The whole file at `path`, NUL-terminated (caller frees), its length in
- * *len; NULL when it cannot be read. */
-char *report_read_file(const char *path, size_t *len);
-/* The last non-empty line of a file (an experiment's error message); ""
- * when there is none. */
-void report_last_line(const char *path, char *out, size_t cap);
+/* The whole regular file `name` in directory `dir` (a descriptor; not
+ * following a link at the name), NUL-terminated (caller frees), its
+ * length in *len; NULL when it cannot be read. */
+char *report_read_file(int dir, const char *name, size_t *len);
+/* The last non-empty line of that file (an experiment's error message);
+ * "" when there is none. */
+void report_last_line(int dir, const char *name, char *out, size_t cap);
+
+/* ---- the directories (report-dirs.c) ---------------------------------- */
+
+/*
+ * Files of a report are written, renamed and removed in r->out, data/ and
+ * plots/; each of these is opened once, here, and every file is reached
+ * from its descriptor (openat, renameat, unlinkat; never by a path from
+ * the working directory), so a directory above them renamed or swapped
+ * by someone who may write it, once they were checked, cannot take a
+ * file elsewhere.
+ *
+ * report_dirs_open: opens r->out into r->dir, made with its missing
+ * parents (cli_dir_open: no link of another user on the way), and data/
+ * and plots/ in it (made when missing) into r->data and r->plots. Each is
+ * checked on its descriptor: r->out must be ours or root's and writable
+ * by nobody else unless it is ours and sticky (as /tmp); data/ and plots/
+ * must be real directories of ours that only we may write. Returns 0, or
+ * -errno with a one-line reason in why[cap] (every descriptor -1 then):
+ * -EPERM for a directory refused (a link, another user's, writable by
+ * others), else what cli_dir_open or mkdirat failed with.
+ *
+ * report_dirs_close: closes them (-1 after; closing twice is harmless).
+ *
+ * report_dir_of: the descriptor that holds report path `rel`
+ * ("index.html", "data/NAME", "plots/NAME"), the name in it in *name
+ * (inside `rel`), and that directory as messages name it in shown[cap]
+ * ("DIR/data"; shown may be NULL).
+ */
+int report_dirs_open(struct report *r, char *why, size_t cap);
+void report_dirs_close(struct report *r);
+int report_dir_of(const struct report *r, const char *rel, const char **name,
+                  char *shown, size_t cap);
 
 /* ---- the directory's manifest (report-manifest.c) -------------------- */
 

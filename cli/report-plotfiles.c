@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* report-plotfiles.c: a plot's files: our SVG, its data, and the gnuplot script that draws its PNG. */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "report.h"
@@ -28,14 +30,22 @@ bool rplot_available(char *why, size_t cap)
     return cached == 1;
 }
 
-/* gnuplot string literal: single quotes, a quote doubled. */
+/* `c`, or a space for a control character: a text written into a
+ * gnuplot script or its data stays on its line (a newline would end a
+ * string literal, and the line, and so start a command). */
+static int plain(char c)
+{
+    return (unsigned char)c < 0x20 || c == 0x7f ? ' ' : c;
+}
+
+/* gnuplot string literal: single quotes, a quote doubled (plain). */
 static void gp_str(FILE *f, const char *s)
 {
     fputc('\'', f);
     for (; *s; s++) {
         if (*s == '\'')
             fputc('\'', f);
-        fputc(*s, f);
+        fputc(plain(*s), f);
     }
     fputc('\'', f);
 }
@@ -46,6 +56,16 @@ static void put_num(FILE *f, double v)
         fprintf(f, " %.9g", v);
     else
         fputs(" -", f); /* missing */
+}
+
+/* Text in the data file (a title, a series' name, a label), plain: every
+ * line of the data then starts with '#', '"', ' ' or is empty, so none
+ * can end the datablock that carries the same data to gnuplot
+ * (rplot_draw) or read as a command. */
+static void put_text(FILE *f, const char *s)
+{
+    for (; *s; s++)
+        fputc(plain(*s), f);
 }
 
 /* Closes a file this module wrote: 0, or -EIO when a write failed, or
@@ -82,22 +102,29 @@ static void put_point(FILE *f, const struct rplot_series *s, size_t i,
     put_num(f, has ? s->yhi[i] : s->y[i]);
 }
 
-static int write_data(const struct rplot *p, FILE *f)
+/* The plot's data, as the .dat file has it (gnuplot's `index` blocks for
+ * lines, one row per label for bars). */
+static void write_data(const struct rplot *p, FILE *f)
 {
     bool spread = has_spread(p);
-    fprintf(f, "# %s\n", p->title);
+    fputs("# ", f);
+    put_text(f, p->title);
+    fputc('\n', f);
     if (p->bars) {
         /* One row per label of the first series, one column (or y, low,
          * high) per series. */
         const struct rplot_series *s0 = &p->s[0];
         fprintf(f, "# label, then per series: y%s:", spread ? " low high" : "");
-        for (size_t k = 0; k < p->n_series; k++)
-            fprintf(f, " \"%s\"", p->s[k].name);
+        for (size_t k = 0; k < p->n_series; k++) {
+            fputs(" \"", f);
+            put_text(f, p->s[k].name);
+            fputc('"', f);
+        }
         fputc('\n', f);
         for (size_t i = 0; i < s0->n; i++) {
             fputc('"', f);
             for (const char *c = s0->label[i]; *c; c++)
-                fputc(*c == '"' ? '\'' : *c, f);
+                fputc(*c == '"' ? '\'' : plain(*c), f);
             fputc('"', f);
             for (size_t k = 0; k < p->n_series; k++) {
                 const struct rplot_series *s = &p->s[k];
@@ -123,19 +150,33 @@ static int write_data(const struct rplot *p, FILE *f)
                     ord[j] = ord[j - 1];
                 ord[j] = i;
             }
-            fprintf(f, "# series %zu: %s (x y%s)\n", k, s->name,
-                    spread ? " low high" : "");
+            fprintf(f, "# series %zu: ", k);
+            put_text(f, s->name);
+            fprintf(f, " (x y%s)\n", spread ? " low high" : "");
             for (size_t i = 0; i < s->n; i++) {
                 put_num(f, s->x[ord[i]]);
                 put_point(f, s, ord[i], spread);
-                fprintf(f, " # %s\n", s->label[ord[i]]);
+                fputs(" # ", f);
+                put_text(f, s->label[ord[i]]);
+                fputc('\n', f);
             }
             fputs("\n\n", f);
         }
     }
+}
+
+static int write_data_file(const struct rplot *p, FILE *f)
+{
+    write_data(p, f);
     return close_written(f);
 }
 
+/* The datablock that carries a plot's data in gnuplot's program
+ * (rplot_draw), where the script names its .dat file. */
+#define DATABLOCK "$coord_data"
+
+/* `plot ...` of every series, reading `dat` (a file's name, quoted) or,
+ * when NULL, DATABLOCK. */
 static void write_plot_cmd(FILE *f, const struct rplot *p, const char *dat,
                            bool spread)
 {
@@ -143,7 +184,10 @@ static void write_plot_cmd(FILE *f, const struct rplot *p, const char *dat,
     for (size_t k = 0; k < p->n_series; k++) {
         if (k)
             fputs(", \\\n     ", f);
-        gp_str(f, dat);
+        if (dat)
+            gp_str(f, dat);
+        else
+            fputs(DATABLOCK, f);
         if (p->bars && spread)
             fprintf(f, " using %zu:%zu:%zu:xtic(1)", 2 + 3 * k, 3 + 3 * k,
                     4 + 3 * k);
@@ -160,15 +204,21 @@ static void write_plot_cmd(FILE *f, const struct rplot *p, const char *dat,
     fputc('\n', f);
 }
 
-static int write_script(const struct rplot *p, FILE *f)
+/* The gnuplot script: with `to_files`, the one saved as NAME.gp, which
+ * reads NAME.dat and writes NAME.png in its directory; without, the
+ * program coord feeds gnuplot, which reads DATABLOCK and writes its
+ * stdout. */
+static void write_script(const struct rplot *p, FILE *f, bool to_files)
 {
     bool spread = has_spread(p);
     char dat[80], png[80];
     snprintf(dat, sizeof dat, "%s.dat", p->name);
     snprintf(png, sizeof png, "%s.png", p->name);
-    fprintf(f, "# %s: gnuplot %s.gp (in this directory) redraws %s.png\n"
+    fputs("# ", f);
+    put_text(f, p->title);
+    fprintf(f, ": gnuplot %s.gp (in this directory) redraws %s.png\n"
                "# (%s.svg is drawn by coord itself, from the same data).\n",
-            p->title, p->name, p->name, p->name);
+            p->name, p->name, p->name);
     fputs("set datafile missing '-'\nset grid\nset key below noenhanced\n"
           "set xtics noenhanced\n"
           "set border lw 1\n",
@@ -198,19 +248,43 @@ static int write_script(const struct rplot *p, FILE *f)
                    "set rmargin 12\n",
                 spread ? "errorbars lw 1" : "clustered");
     fputs("set terminal pngcairo size 900,500 enhanced font 'sans,10' "
-          "background rgb 'white'\nset output ",
+          "background rgb 'white'\nset output",
           f);
-    gp_str(f, png);
+    if (to_files) {
+        fputc(' ', f);
+        gp_str(f, png);
+    }
     fputc('\n', f);
-    write_plot_cmd(f, p, dat, spread);
+    write_plot_cmd(f, p, to_files ? dat : NULL, spread);
     fputs("set output\n", f);
+}
+
+static int write_script_file(const struct rplot *p, FILE *f)
+{
+    write_script(p, f, true);
     return close_written(f);
 }
 
-static bool non_empty(const char *path)
+/* gnuplot's whole program, malloc'ed (NULL without memory): the data as
+ * DATABLOCK, then the script that draws it on stdout. No file is named
+ * in it: gnuplot reads its stdin and writes its stdout, both opened by
+ * coord, so no name it would look up can be redirected. */
+static char *gnuplot_program(const struct rplot *p)
 {
-    struct stat st;
-    return stat(path, &st) == 0 && st.st_size > 0;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f)
+        return NULL;
+    fputs(DATABLOCK " << EOD\n", f);
+    write_data(p, f);
+    fputs("EOD\n", f);
+    write_script(p, f, false);
+    if (fclose(f) != 0 || !text) {
+        free(text);
+        return NULL;
+    }
+    return text;
 }
 
 static int write_svg(const struct rplot *p, FILE *f)
@@ -221,60 +295,88 @@ static int write_svg(const struct rplot *p, FILE *f)
     return rc ? rc : crc;
 }
 
-int rplot_draw(const struct rplot *p, const char *dir, bool *png, char *why,
-               size_t cap)
+/* gnuplot's complaint `err` into NAME.log in `dir` (shown as dir_path),
+ * for the reader of the report. */
+static void write_log(int dir, const char *dir_path, const char *name,
+                      const char *err)
+{
+    int rc;
+    char why[256];
+    FILE *f = cli_create_stream_at(dir, dir_path, name, &rc, why, sizeof why);
+    if (f) {
+        fputs(err, f);
+        fclose(f);
+    }
+}
+
+int rplot_draw(const struct rplot *p, int dir, const char *dir_path,
+               bool *png, char *why, size_t cap)
 {
     *png = false;
     if (rplot_points(p) == 0) {
         snprintf(why, cap, "no data to plot");
         return -EINVAL;
     }
-    char pdir[4096], path[4200], log[4200];
-    snprintf(pdir, sizeof pdir, "%s/plots", dir);
-    if (mkdir(pdir, 0755) != 0 && errno != EEXIST) {
-        int rc = -errno;
-        snprintf(why, cap, "cannot create %s: %s", pdir, strerror(-rc));
-        return rc;
-    }
+    char name[80];
     static const char *const ext[] = {"svg", "dat", "gp"};
     int (*const writer[])(const struct rplot *, FILE *) = {
-        write_svg, write_data, write_script};
+        write_svg, write_data_file, write_script_file};
     for (int i = 0; i < 3; i++) {
-        snprintf(path, sizeof path, "%s/%s.%s", pdir, p->name, ext[i]);
+        snprintf(name, sizeof name, "%s.%s", p->name, ext[i]);
         /* Opened as every output file is (a symlink another user planted
-         * in the directory is refused, not written through). */
+         * in the directory is refused, not written through), from the
+         * directory's descriptor. */
         int rc;
-        FILE *f = cli_create_stream(path, &rc, why, cap);
+        FILE *f = cli_create_stream_at(dir, dir_path, name, &rc, why, cap);
         if (!f)
             return rc;
         rc = writer[i](p, f);
         if (rc != 0) {
-            snprintf(why, cap, "cannot write %s: %s", path, strerror(-rc));
+            snprintf(why, cap, "cannot write %s/%s: %s", dir_path, name,
+                     strerror(-rc));
             return rc;
         }
     }
     /* gnuplot's messages of an earlier drawing are not this one's. */
-    snprintf(log, sizeof log, "%s/%s.log", pdir, p->name);
-    remove(log);
+    char log[80];
+    snprintf(log, sizeof log, "%s.log", p->name);
+    unlinkat(dir, log, 0);
     if (!rplot_available(why, cap))
         return 0;
-    char script[80];
-    snprintf(script, sizeof script, "%s.gp", p->name);
-    const char *argv[] = {"gnuplot", script, NULL};
-    struct launch l = {.argv = argv, .cwd = pdir, .timeout_ms = 30000,
-                       .err = {.to = LAUNCH_FILE, .path = log}};
-    if (launch_run(&l, why, cap) != 0)
-        return 0;
-    if (l.status != 0) {
-        snprintf(why, cap, "gnuplot failed (see plots/%s.log)", p->name);
+    char *text = gnuplot_program(p);
+    if (!text) {
+        snprintf(why, cap, "out of memory");
         return 0;
     }
-    remove(log);
-    snprintf(path, sizeof path, "%s/%s.png", pdir, p->name);
-    if (!non_empty(path)) {
-        snprintf(why, cap, "gnuplot wrote no %s", path);
+    snprintf(name, sizeof name, "%s.png", p->name);
+    int fd = cli_create_file_at(dir, dir_path, name, why, cap);
+    if (fd < 0) {
+        free(text);
         return 0;
     }
-    *png = true;
+    char err[4096] = "";
+    const char *argv[] = {"gnuplot", NULL};
+    struct launch l = {.argv = argv, .input = text, .timeout_ms = 30000,
+                       .out = {.to = LAUNCH_FD, .fd = fd},
+                       .err = {.to = LAUNCH_CAPTURE, .buf = err,
+                               .cap = sizeof err}};
+    int rc = launch_run(&l, why, cap);
+    free(text);
+    struct stat st;
+    bool drawn = rc == 0 && l.status == 0 && fstat(fd, &st) == 0 &&
+                 st.st_size > 0;
+    close(fd);
+    if (drawn) {
+        *png = true;
+        return 0;
+    }
+    /* No half-drawn picture is left at the name. */
+    unlinkat(dir, name, 0);
+    if (rc == 0 && l.status != 0) {
+        write_log(dir, dir_path, log, err);
+        snprintf(why, cap, "gnuplot failed (see plots/%s)", log);
+    } else if (rc == 0) {
+        snprintf(why, cap, "gnuplot wrote no %s/%s", dir_path, name);
+    }
     return 0;
 }

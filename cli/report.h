@@ -176,17 +176,21 @@ extern const char *const rplot_colour[RPLOT_MAX_SERIES];
 bool rplot_available(char *why, size_t cap);
 
 /*
- * rplot_draw: writes <dir>/plots/<name>.svg (rplot_svg, with an XML
- * prolog), .dat (the data) and .gp (a gnuplot script that draws
- * <name>.png, with error bars), creating plots/ if needed, then runs
- * gnuplot on the script when it is installed (at most 30 s). *png is set
- * to whether <name>.png was drawn; when not, `why` says why (gnuplot
- * missing or failed: its messages are then in <name>.log, which is
- * removed otherwise) and the call still succeeds. Blocks while gnuplot
- * runs. Returns 0, -EINVAL when `p` has no point to draw, or -errno when a
- * file cannot be written (`why` says which).
+ * rplot_draw: writes <name>.svg (rplot_svg, with an XML prolog), .dat (the
+ * data) and .gp (a gnuplot script that draws <name>.png from them, with
+ * error bars) into the directory `dir` (a descriptor: the report's plots/,
+ * which messages call `dir_path`), each opened there as cli_create_file_at
+ * opens; then, when gnuplot is installed, draws <name>.png (at most 30 s).
+ * gnuplot names no file: it reads the data and script from its stdin (the
+ * data as a datablock) and writes the picture to its stdout, a file opened
+ * here through `dir`. *png is set to whether <name>.png was drawn; when
+ * not, `why` says why (gnuplot missing or failed: its messages are then in
+ * <name>.log, which is removed otherwise; a picture not drawn is removed)
+ * and the call still succeeds. Blocks while gnuplot runs. `dir` is
+ * borrowed. Returns 0, -EINVAL when `p` has no point to draw, or -errno
+ * when a file cannot be written (`why` says which).
  */
-int rplot_draw(const struct rplot *p, const char *dir, bool *png, char *why,
-               size_t cap);
+int rplot_draw(const struct rplot *p, int dir, const char *dir_path,
+               bool *png, char *why, size_t cap);
 
 #endif

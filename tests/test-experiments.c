@@ -167,6 +167,34 @@ static void assert_one_error_line(void)
     ASSERT_TRUE(strchr(err, '\n') == err + n - 1);
 }
 
+/* coord `args` is refused as a bad path: exit 2, one line on stderr that
+ * names `path` and says `says`. */
+static void assert_refused(const char *const *args, const char *path,
+                           const char *says)
+{
+    ASSERT_EQ(coord(args), 2);
+    assert_one_error_line();
+    ASSERT_TRUE(strstr(err, path) != NULL);
+    ASSERT_TRUE(strstr(err, says) != NULL);
+}
+
+/* interval --plot `svg` is refused as assert_refused says. */
+static void assert_plot_refused(const char *svg, const char *says)
+{
+    const char *b[] = {"interval", "--runs", "1", "--stops", "1", "--work",
+                       "heavy", "--intervals", "1", "--plot", svg, NULL};
+    assert_refused(b, svg, says);
+}
+
+/* report --out `rep` is refused for its document `doc`, before the run. */
+static void assert_report_refused(const char *rep, const char *doc,
+                                  const char *says)
+{
+    const char *c[] = {"report", "--quick", "--only", "waste", "--no-python",
+                       "--out", rep, NULL};
+    assert_refused(c, doc, says);
+}
+
 /* Hostile paths (an audit's findings): a --plot name that carries gnuplot
  * commands after a newline ran them (`system` included); a FIFO planted at
  * a path the tool writes or reads blocked it for ever. Now: one line and
@@ -270,6 +298,17 @@ static void assert_content(const char *path, const char *want)
     ASSERT_STR_EQ(buf, want);
 }
 
+/* `path` holds a CSV that --write-csv wrote (its header starts "id"). */
+static void assert_csv_written(const char *path)
+{
+    char head[3] = {0};
+    int fd = open(path, O_RDONLY);
+    ASSERT_TRUE(fd >= 0);
+    ASSERT_EQ(read(fd, head, 2), 2);
+    close(fd);
+    ASSERT_STR_EQ(head, "id");
+}
+
 /* A symlink at `link` to `target`, owned by `uid` (lchown). */
 static void symlink_of(const char *target, const char *link, uid_t uid)
 {
@@ -336,12 +375,7 @@ TEST(experiments_output_symlink_of_another_user_refused)
     /* The caller's own link is followed: the CSV lands in the victim. */
     a[9] = mine;
     ASSERT_EQ(coord(a), 0);
-    char head[3] = {0};
-    fd = open(victim, O_RDONLY);
-    ASSERT_TRUE(fd >= 0);
-    ASSERT_EQ(read(fd, head, 2), 2);
-    close(fd);
-    ASSERT_STR_EQ(head, "id");
+    assert_csv_written(victim);
     struct stat st;
     ASSERT_OK(lstat(mine, &st));
     ASSERT_TRUE(S_ISLNK(st.st_mode));
@@ -399,12 +433,7 @@ TEST(experiments_output_dir_link_of_another_user_refused)
     a[9] = csv;
     ASSERT_EQ(coord(a), 0);
     snprintf(probe, sizeof probe, "%s/tx.csv", vdir);
-    char head[3] = {0};
-    fd = open(probe, O_RDONLY);
-    ASSERT_TRUE(fd >= 0);
-    ASSERT_EQ(read(fd, head, 2), 2);
-    close(fd);
-    ASSERT_STR_EQ(head, "id");
+    assert_csv_written(probe);
 }
 
 /* A file another user made in advance at an output path in a sticky
@@ -448,35 +477,98 @@ TEST(experiments_output_file_of_another_user_refused)
     assert_one_error_line();
     ASSERT_TRUE(strstr(err, "it leads to a file owned by uid 65534") != NULL);
     test_assert_victim(csv);
-    const char *b[] = {"interval", "--runs", "1", "--stops", "1", "--work",
-                       "heavy", "--intervals", "1", "--plot", svg, NULL};
-    ASSERT_EQ(coord(b), 2);
-    assert_one_error_line();
-    ASSERT_TRUE(strstr(err, svg) != NULL);
-    ASSERT_TRUE(strstr(err, "uid 65534") != NULL);
+    assert_plot_refused(svg, "uid 65534");
     test_assert_victim(svg);
     /* report --out into a sticky directory others can write. */
     ASSERT_OK(mkdir(rep, 01777));
     ASSERT_OK(chmod(rep, 01777));
     test_plant_victim(idx);
-    const char *c[] = {"report", "--quick", "--only", "waste", "--no-python",
-                       "--out", rep, NULL};
-    ASSERT_EQ(coord(c), 2);
-    assert_one_error_line();
-    ASSERT_TRUE(strstr(err, idx) != NULL);
-    ASSERT_TRUE(strstr(err, "uid 65534") != NULL);
+    assert_report_refused(rep, idx, "uid 65534");
     test_assert_victim(idx);
     /* Not sticky: another user's file there is theirs to offer (a shared
      * directory the caller chose), and is written as before. */
     ASSERT_OK(chmod(dir, 0777));
     a[9] = csv;
     ASSERT_EQ(coord(a), 0);
-    char head[3] = {0};
-    int fd = open(csv, O_RDONLY);
+    assert_csv_written(csv);
+}
+
+/* A file of the caller's ("precious\n", its mtime TEST_VICTIM_MTIME) at
+ * `path`, and `other` a second name of it (a hard link). */
+static void own_file_linked(const char *path, const char *other)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     ASSERT_TRUE(fd >= 0);
-    ASSERT_EQ(read(fd, head, 2), 2);
+    ASSERT_EQ(write(fd, "precious\n", 9), 9);
+    struct timespec t[2] = {{TEST_VICTIM_MTIME, 0}, {TEST_VICTIM_MTIME, 0}};
+    ASSERT_OK(futimens(fd, t));
     close(fd);
-    ASSERT_STR_EQ(head, "id");
+    ASSERT_OK(link(path, other));
+}
+
+/* `path` is own_file_linked's file as it was made: content and mtime. */
+static void assert_own_file(const char *path)
+{
+    assert_content(path, "precious\n");
+    struct stat st;
+    ASSERT_OK(stat(path, &st));
+    ASSERT_EQ(st.st_mtim.tv_sec, TEST_VICTIM_MTIME);
+}
+
+/* A hard link to a file of the caller's (~/.bashrc, say), made by another
+ * user at an output path in a directory they may write: coord cut the
+ * file and wrote its output into it (whoever may link a file there: its
+ * owner, or anyone when fs.protected_hardlinks is 0; here root makes the
+ * link, for them). Now an existing file with more than one link is
+ * refused, one line naming the path and the count, exit 2, the file as it
+ * was, in any directory others may write: sticky (as /tmp) or not, group-
+ * or world-writable, or another user's. In a directory only the caller
+ * may change, the caller made the link, and it is written through. */
+TEST(experiments_output_hard_link_in_a_shared_directory_refused)
+{
+    if (geteuid() != 0)
+        SKIP("needs root to give a directory to another user (uid 65534)");
+    char home[256], rc[300], dir[256], csv[300], svg[300], rep[300];
+    char idx[320];
+    test_mkdtemp(home, sizeof home, "home");
+    snprintf(rc, sizeof rc, "%s/rc", home);
+    test_mkdtemp(dir, sizeof dir, "shared");
+    ASSERT_OK(chmod(dir, 01777));
+    snprintf(csv, sizeof csv, "%s/out.csv", dir);
+    snprintf(svg, sizeof svg, "%s/out.svg", dir);
+    snprintf(rep, sizeof rep, "%s/report", dir);
+    snprintf(idx, sizeof idx, "%s/index.html", rep);
+    own_file_linked(rc, csv);
+    ASSERT_OK(link(rc, svg));
+    const char *a[] = {"fraud", "--quick", "--transactions", "10", "--warmup",
+                       "0", "--intervals", "1", "--write-csv", csv, NULL};
+    static const struct {
+        mode_t mode;
+        uid_t owner;
+    } shared[] = {{01777, 0}, {0777, 0}, {0770, 0}, {0755, 65534}};
+    for (size_t i = 0; i < sizeof shared / sizeof shared[0]; i++) {
+        ASSERT_OK(chown(dir, shared[i].owner, 0));
+        ASSERT_OK(chmod(dir, shared[i].mode));
+        assert_refused(a, csv, "refusing to write");
+        ASSERT_TRUE(strstr(err, "it is a file with 3 hard links") != NULL);
+        assert_own_file(rc);
+    }
+    ASSERT_OK(chown(dir, 0, 0));
+    ASSERT_OK(chmod(dir, 01777));
+    assert_plot_refused(svg, "hard links");
+    assert_own_file(rc);
+    /* A report's document, in a report directory of ours that is sticky
+     * and others may write (as /tmp): refused before the run. */
+    ASSERT_OK(mkdir(rep, 01777));
+    ASSERT_OK(chmod(rep, 01777));
+    ASSERT_OK(link(rc, idx));
+    assert_report_refused(rep, idx, "hard links");
+    assert_own_file(rc);
+    /* Only the caller may change the directory: the link is theirs, and
+     * the file is written through it (its other names see the output). */
+    ASSERT_OK(chmod(dir, 0755));
+    ASSERT_EQ(coord(a), 0);
+    assert_csv_written(rc);
 }
 
 /* Whatever is at an output path that is no regular file gets one line and
@@ -548,6 +640,7 @@ TEST(experiments_output_not_a_regular_file_is_a_usage_error)
     X(experiments_output_symlink_of_another_user_refused)                     \
     X(experiments_output_dir_link_of_another_user_refused)                    \
     X(experiments_output_file_of_another_user_refused)                         \
+    X(experiments_output_hard_link_in_a_shared_directory_refused)              \
     X(experiments_output_not_a_regular_file_is_a_usage_error)                  \
     X(experiments_report_directory_is_one_report_at_a_time)                    \
     X(experiments_usage_errors)

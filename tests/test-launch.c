@@ -295,6 +295,80 @@ TEST(launch_output_file_swapped_after_the_look_is_checked_again)
     cli__output_hook = NULL;
 }
 
+/* The file a hook links in at the output's name (a file of the caller's
+ * elsewhere), and whether the second hook then removes that name. */
+static const char *link_target;
+
+static void link_in(int dir, const char *name)
+{
+    ASSERT_OK(linkat(AT_FDCWD, link_target, dir, "planted", 0));
+    ASSERT_OK(renameat(dir, "planted", dir, name));
+}
+
+static void unlink_after_open(int dir, const char *name)
+{
+    ASSERT_OK(unlinkat(dir, name, 0));
+    cli__opened_hook = NULL;
+}
+
+/* A hard link to a file of the caller's put at the output's name, in a
+ * directory others may write (mode 0777, not sticky: anyone may replace
+ * the caller's own file there), between cli_create_file's look (a file of
+ * the caller's, one link) and its open; then, once coord has it open, the
+ * name removed again, so that the file it holds has one link when its
+ * descriptor is checked. Its links are counted at its name, which must
+ * still be it: the name is gone, so the output is made anew there, and
+ * the caller's file is left as it was (content and mtime). Without the
+ * second hook, the link is seen and refused. */
+TEST(launch_output_hard_link_swapped_in_is_never_written)
+{
+    if (geteuid() != 0)
+        SKIP("runs as root: to link a file in another's place, as anyone "
+             "may when fs.protected_hardlinks is 0");
+    static char rc[160]; /* link_target */
+    char dir[96], home[96], path[160], w[256];
+    test_mkdtemp(dir, sizeof dir, "shared");
+    ASSERT_OK(chmod(dir, 0777));
+    test_mkdtemp(home, sizeof home, "home");
+    snprintf(path, sizeof path, "%s/out.txt", dir);
+    snprintf(rc, sizeof rc, "%s/rc", home);
+    int fd = open(rc, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    ASSERT_TRUE(fd >= 0);
+    ASSERT_EQ(write(fd, "precious\n", 9), 9);
+    struct timespec t[2] = {{TEST_VICTIM_MTIME, 0}, {TEST_VICTIM_MTIME, 0}};
+    ASSERT_OK(futimens(fd, t));
+    close(fd);
+    link_target = rc;
+    for (int unlinked = 1; unlinked >= 0; unlinked--) {
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644); /* ours */
+        ASSERT_TRUE(fd >= 0);
+        close(fd);
+        cli__output_hook = link_in;
+        cli__opened_hook = unlinked ? unlink_after_open : NULL;
+        fd = cli_create_file(path, w, sizeof w);
+        bool reached = cli__opened_hook == NULL;
+        cli__output_hook = cli__opened_hook = NULL;
+        struct stat st, sr;
+        ASSERT_OK(stat(rc, &sr));
+        ASSERT_EQ(sr.st_mtim.tv_sec, TEST_VICTIM_MTIME);
+        ASSERT_EQ(sr.st_size, 9);
+        if (unlinked) {
+            ASSERT_TRUE(reached);
+            ASSERT_GE(fd, 0); /* a new file at the name */
+            ASSERT_OK(fstat(fd, &st));
+            ASSERT_TRUE(st.st_ino != sr.st_ino);
+            ASSERT_EQ(st.st_nlink, 1);
+            close(fd);
+            ASSERT_EQ(sr.st_nlink, 1);
+        } else {
+            ASSERT_CODE(fd, -EPERM);
+            ASSERT_TRUE(strstr(w, path) != NULL);
+            ASSERT_TRUE(strstr(w, "a file with 2 hard links") != NULL);
+            ASSERT_OK(unlink(path));
+        }
+    }
+}
+
 TEST(launch_rejects_bad_arguments)
 {
     const char *argv[] = {"true", NULL};
@@ -306,6 +380,9 @@ TEST(launch_rejects_bad_arguments)
     l.out.to = LAUNCH_CAPTURE; /* without a buffer */
     ASSERT_CODE(launch_run(&l, why, sizeof why), -EINVAL);
     l.out.to = LAUNCH_FILE; /* without a path */
+    ASSERT_CODE(launch_run(&l, why, sizeof why), -EINVAL);
+    l.out.to = LAUNCH_FD; /* without a descriptor */
+    l.out.fd = -1;
     ASSERT_CODE(launch_run(&l, why, sizeof why), -EINVAL);
     struct launch z = {.timeout_ms = 1000};
     ASSERT_CODE(launch_run(&z, why, sizeof why), -EINVAL);
@@ -427,7 +504,8 @@ TEST(cli_progress_absent_when_stderr_is_a_pipe)
     X(launch_files_and_directory)                                              \
     X(launch_file_sink_takes_regular_files_and_dev_null)                       \
     X(launch_file_sink_refuses_another_users_file_in_sticky_directory)         \
-    X(launch_output_file_swapped_after_the_look_is_checked_again)              \
+    X(launch_output_file_swapped_after_the_look_is_checked_again)             \
+    X(launch_output_hard_link_swapped_in_is_never_written)                     \
     X(launch_rejects_bad_arguments)                                            \
     X(progress_silent_when_stderr_is_not_a_terminal)                           \
     X(progress_ticks_with_elapsed_time_on_a_terminal)                          \

@@ -259,6 +259,8 @@ TEST(report_one_verdict_per_measurement)
     char dir[96];
     test_mkdtemp(dir, sizeof dir, "report");
     struct report r = {.out = dir};
+    char dwhy[256];
+    ASSERT_OK(report_dirs_open(&r, dwhy, sizeof dwhy));
     report_claims(&r);
     report_section(&r, report_exp_by_name("spectrum"));
     char *md = doc_md(&r.doc);
@@ -287,6 +289,7 @@ TEST(report_one_verdict_per_measurement)
     ASSERT_TRUE(strstr(line, "off by 3.03× (lower here)") != NULL);
     free(md);
     rdoc_free(&r.doc);
+    report_dirs_close(&r);
 }
 
 /* Every JSON key with an underscore under `j`, into keys (at most cap). */
@@ -315,6 +318,8 @@ TEST(report_sections_read_as_sentences_and_tables)
     char dir[96];
     test_mkdtemp(dir, sizeof dir, "report");
     struct report r = {.out = dir};
+    char dwhy[256];
+    ASSERT_OK(report_dirs_open(&r, dwhy, sizeof dwhy));
     report_claims(&r);
     for (size_t i = 0; i < 6; i++)
         report_section(&r, report_exp_by_name(names[i]));
@@ -324,6 +329,8 @@ TEST(report_sections_read_as_sentences_and_tables)
     for (size_t i = 0; i < 6; i++)
         nk = json_keys(report_exp_by_name(names[i])->j, keys, nk, 512);
     ASSERT_GT(nk, 40);
+    /* Every plot was drawn, through the report's plots/ descriptor. */
+    ASSERT_TRUE(strstr(md, "not drawn") == NULL);
     for (size_t i = 0; i < nk; i++)
         if (strstr(md, keys[i]))
             test__fail(__FILE__, __LINE__, "the key %s is on the page",
@@ -356,6 +363,7 @@ TEST(report_sections_read_as_sentences_and_tables)
     ASSERT_TRUE(strstr(md, "Raw data: [`data/fraud.json`](data/fraud.json)") != NULL);
     free(md);
     rdoc_free(&r.doc);
+    report_dirs_close(&r);
 }
 
 TEST(report_human_units)
@@ -1067,6 +1075,157 @@ TEST(report_planted_dirs_and_manifest_remove_nothing)
     ASSERT_TRUE(lstat(manifest, &sb) == 0 && S_ISREG(sb.st_mode));
 }
 
+/* The report's directory moved away mid-run, and another directory put at
+ * its name, by someone who may write its parent (an audit's hole: the
+ * report wrote its files by name, through each path walked afresh, so a
+ * directory swapped between the walk at the start and a later write took
+ * the plots, the documents and the manifest). The swap is made at a fixed
+ * point: the report asks `python3 --version` after its experiments and
+ * before the plots, documents and manifest are written, and the python3
+ * it finds first on PATH is this case's script, which swaps the directory
+ * and answers. Every file still goes into the directory that was checked
+ * (now DIR.moved, through its descriptors), nothing into the new one. */
+TEST(report_writes_into_its_directory_when_it_is_moved)
+{
+    char parent[96], dir[160], moved[176], bin[160], script[200];
+    test_mkdtemp(parent, sizeof parent, "parent");
+    snprintf(dir, sizeof dir, "%s/rep", parent);
+    snprintf(moved, sizeof moved, "%s.moved", dir);
+    snprintf(bin, sizeof bin, "%s/bin", parent);
+    ASSERT_OK(mkdir(bin, 0755));
+    snprintf(script, sizeof script, "%s/python3", bin);
+    FILE *f = fopen(script, "w");
+    ASSERT_TRUE(f != NULL);
+    fprintf(f, "#!/bin/sh\n[ \"$1\" = --version ] || exit 1\n"
+               "mv '%s' '%s' && mkdir '%s' '%s/data' '%s/plots' || exit 1\n"
+               "echo 'Python 3 (the swapping one)'\n",
+            dir, moved, dir, dir, dir);
+    ASSERT_EQ(fclose(f), 0);
+    ASSERT_OK(chmod(script, 0755));
+    char *saved = strdup(getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+    char path[4400];
+    snprintf(path, sizeof path, "%s:%s", bin, saved);
+    setenv("PATH", path, 1); /* this forked case only */
+    static char out[65536];
+    char err[8192];
+    const char *argv[] = {cli_path, "report", "--quick", "--only", "fraud",
+                          "--no-python", "--timeout", "60", "--out", dir,
+                          "--json", NULL};
+    int st = test_run(argv, out, sizeof out, err, sizeof err, 100000);
+    setenv("PATH", saved, 1);
+    free(saved);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        test__fail(__FILE__, __LINE__, "coord report: %d, %s", st, err);
+    struct stat sb;
+    ASSERT_OK(lstat(moved, &sb)); /* the swap was made */
+    /* Nothing in the directory put at the name. */
+    static char names[128][256];
+    size_t n = list_files(dir, "", names, 0, 128);
+    if (n)
+        test__fail(__FILE__, __LINE__, "%s got %s (and %zu more)", dir,
+                   names[0], n - 1);
+    /* The documents were written after the swap: they name its python3. */
+    size_t len = 0;
+    snprintf(path, sizeof path, "%s/report.md", moved);
+    char *md = slurp(path, &len);
+    ASSERT_TRUE(md != NULL && strstr(md, "the swapping one") != NULL);
+    free(md);
+    /* Every file the report lists is in the one it checked, and so is its
+     * manifest, which lists them. */
+    struct json *j = parse_ok(out);
+    const struct json *files = json_get(j, "files");
+    ASSERT_TRUE(files && files->n >= 3);
+    snprintf(path, sizeof path, "%s/.coord-report-files", moved);
+    char *manifest = slurp(path, &len);
+    ASSERT_TRUE(manifest != NULL);
+    bool plotted = false;
+    for (size_t i = 0; i < files->n; i++) {
+        const char *rel = json_str(files->items[i]);
+        snprintf(path, sizeof path, "%s/%s", moved, rel);
+        if (lstat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+            test__fail(__FILE__, __LINE__, "%s is not there", path);
+        ASSERT_TRUE(strstr(manifest, rel) != NULL);
+        plotted |= !strncmp(rel, "plots/", 6);
+    }
+    /* The plots are drawn after the swap (unless fraud ran out of time). */
+    ASSERT_EQ(plotted, json_num(json_get(j, "plots"), -1) > 0);
+    ASSERT_TRUE(in_array(files, "index.html") && in_array(files, "report.md"));
+    free(manifest);
+    json_free(j);
+}
+
+/* `bin`/gnuplot, a script that answers --version and otherwise runs
+ * `body` (sh). */
+static void fake_gnuplot(const char *bin, const char *body)
+{
+    char path[200];
+    snprintf(path, sizeof path, "%s/gnuplot", bin);
+    FILE *f = fopen(path, "w");
+    ASSERT_TRUE(f != NULL);
+    fprintf(f, "#!/bin/sh\n[ \"$1\" = --version ] && exit 0\n%s\n", body);
+    ASSERT_EQ(fclose(f), 0);
+    ASSERT_OK(chmod(path, 0755));
+}
+
+/* gnuplot is given no file name to open (it wrote plots/NAME.png by name
+ * in a directory it was started in by name): its program comes on stdin,
+ * the data in it as a datablock, and its stdout is the PNG, opened through
+ * plots/'s descriptor. Here gnuplot is a script run with no argument that
+ * copies its program to its stdout: NAME.png holds the program. When
+ * gnuplot fails, its complaint is kept in NAME.log and no picture stays. */
+TEST(report_plot_gnuplot_opens_no_file)
+{
+    char dir[96], bin[120], path[4400];
+    test_mkdtemp(dir, sizeof dir, "report");
+    snprintf(bin, sizeof bin, "%s/bin", dir);
+    ASSERT_OK(mkdir(bin, 0755));
+    fake_gnuplot(bin, "[ $# -eq 0 ] || exit 3\ncat");
+    char *saved = strdup(getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+    snprintf(path, sizeof path, "%s:%s", bin, saved);
+    setenv("PATH", path, 1); /* this forked case only */
+    free(saved);
+    struct report r = {.out = dir};
+    char why[256];
+    ASSERT_OK(report_dirs_open(&r, why, sizeof why));
+    static struct rplot p = {.name = "fake", .title = "a fake plot"};
+    struct rplot_series *s = rplot_series(&p, "one");
+    rplot_point(s, 1, 2, "x");
+    rplot_point(s, 2, 3, "y");
+    bool png = false;
+    ASSERT_OK(rplot_draw(&p, r.plots, "plots", &png, why, sizeof why));
+    if (!png)
+        test__fail(__FILE__, __LINE__, "not drawn: %s", why);
+    size_t len = 0;
+    snprintf(path, sizeof path, "%s/plots/fake.png", dir);
+    char *prog = slurp(path, &len);
+    ASSERT_TRUE(prog != NULL);
+    ASSERT_TRUE(strstr(prog, "$coord_data << EOD\n# a fake plot\n") != NULL);
+    ASSERT_TRUE(strstr(prog, "\nset output\nplot $coord_data index 0") !=
+                NULL);
+    ASSERT_TRUE(strstr(prog, "fake.dat") == NULL);
+    ASSERT_TRUE(strstr(prog, "set output '") == NULL);
+    free(prog);
+    /* The saved script, for redrawing by hand, names its files. */
+    snprintf(path, sizeof path, "%s/plots/fake.gp", dir);
+    prog = slurp(path, &len);
+    ASSERT_TRUE(prog && strstr(prog, "set output 'fake.png'\nplot "
+                                     "'fake.dat' index 0") != NULL);
+    free(prog);
+    fake_gnuplot(bin, "cat >/dev/null\necho 'line 9: bad plot' >&2\nexit 1");
+    ASSERT_OK(rplot_draw(&p, r.plots, "plots", &png, why, sizeof why));
+    ASSERT_FALSE(png);
+    ASSERT_TRUE(strstr(why, "gnuplot failed (see plots/fake.log)") != NULL);
+    snprintf(path, sizeof path, "%s/plots/fake.log", dir);
+    prog = slurp(path, &len);
+    ASSERT_TRUE(prog != NULL);
+    ASSERT_STR_EQ(prog, "line 9: bad plot\n");
+    free(prog);
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/plots/fake.png", dir);
+    ASSERT_TRUE(lstat(path, &sb) != 0);
+    report_dirs_close(&r);
+}
+
 TEST(report_manifest_names_only_report_files)
 {
     char dir[96], other[96], path[4400];
@@ -1221,6 +1380,8 @@ TEST(report_usage_errors)
     X(report_sections_read_as_sentences_and_tables) X(report_human_units)    \
     X(report_load_banner_names_loaded_experiments)                            \
     X(report_reused_out_dir_holds_only_the_new_report)                        \
+    X(report_writes_into_its_directory_when_it_is_moved)                      \
+    X(report_plot_gnuplot_opens_no_file)                                      \
     X(report_manifest_names_only_report_files)                                \
     X(report_planted_dirs_and_manifest_remove_nothing)                        \
     X(report_header_states_its_options)
