@@ -412,7 +412,7 @@ class Pool:
     def _chunk_reply(self, chunk, payload):
         """A worker's reply to a chunk's message: its results, then maybe
         the failure of the next item; the items after go again."""
-        first = chunk._index
+        first, had = chunk._index, len(chunk._values)
         try:
             status, count, frames = _HEAD.unpack_from(payload)
             view, off = memoryview(payload), _HEAD.size
@@ -420,6 +420,12 @@ class Pool:
                 (n,) = _FRAME.unpack_from(payload, off)
                 chunk._values += _loads(view[off + 4:off + 4 + n])
                 off += 4 + n
+            # Each reply but a failure's carries a result at least: the
+            # items left always get fewer.
+            if len(chunk._values) - had != count or \
+                    (count == 0 and status != _CHUNK_FAILED):
+                raise ValueError("%d results for %d items" % (
+                    len(chunk._values) - had, count))
         except Exception as e:
             err = TaskError("task %s: its chunk's results could not be unpickled "
                             "here: %s: %s" % (first, type(e).__name__, e))
