@@ -408,6 +408,19 @@ void coord_pool_destroy(coord_pool *p)
     pool_free(p);
 }
 
+int coord_pool_set_fork_hooks(coord_pool *p, void (*before)(void *arg),
+                              void (*after)(void *arg), void *arg)
+{
+    if (!p || !before != !after)
+        return COORD_EINVAL;
+    if (!coord__pool_ours(p))
+        return COORD_ECHILD;
+    p->before_fork = before;
+    p->after_fork = after;
+    p->fork_arg = arg;
+    return 0;
+}
+
 int coord_pool_get_stats(const coord_pool *p, coord_pool_stats *st)
 {
     if (!p || !st)

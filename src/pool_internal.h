@@ -149,6 +149,10 @@ struct coord_pool {
     uint64_t *slot_restarts;
     unsigned live;
     unsigned spawn_index; /* read by a freshly forked worker */
+    /* coord_pool_set_fork_hooks: called around each replacement's fork */
+    void (*before_fork)(void *arg);
+    void (*after_fork)(void *arg);
+    void *fork_arg;
     uint64_t next_id, next_seq;
     uint64_t last_poll_ns;
     uint8_t *completed; /* bitmap by task id */

@@ -178,7 +178,13 @@ int coord__pool_spawn_worker(coord_pool *p, unsigned i)
     atomic_store_explicit(&w->nres, 0, memory_order_release);
     atomic_store_explicit(&w->state, W_NEW, memory_order_release);
     p->spawn_index = i;
+    /* Unset while coord_pool_start forks the first workers (see
+     * coord_pool_set_fork_hooks). */
+    if (p->before_fork)
+        p->before_fork(p->fork_arg);
     int r = coord__spawn(&p->kids[i], worker_main, p);
+    if (p->after_fork)
+        p->after_fork(p->fork_arg);
     if (r == 0)
         p->live++;
     return r;

@@ -68,6 +68,7 @@ struct ctl {
     _Atomic uint32_t runs, kills_done; /* DO_PACED and its killer */
     _Atomic uint32_t ran[16];          /* runs started of tasks x < 16 */
     _Atomic uint32_t gate, at_gate;    /* DO_GATE: wait for gate != 0 */
+    _Atomic int hook_elsewhere;        /* fork hooks run in a worker */
 };
 
 /* DO_PACED: kill k (k < PACED_KILLS) is due once PACED_EVERY * (k + 1)
@@ -358,6 +359,98 @@ TEST(pool_worker_killed_mid_task)
     ASSERT_EQ(st.restarts, 1);
     ASSERT_EQ(st.failed, 1);
     ASSERT_EQ(st.succeeded, 299);
+    coord_pool_destroy(p);
+}
+
+/* coord_pool_set_fork_hooks: what the hooks saw (the test's process). */
+static struct {
+    pid_t self;
+    int before, after, depth, children_before, children_after;
+    _Atomic int *elsewhere; /* shared: calls in any other process */
+} hooks;
+
+/* Each call: in the test's process, with before and after alternating;
+ * the children counted (the dead worker reaped, the replacement not yet
+ * forked or forked). */
+static void hook_note(void *arg, int after)
+{
+    if (getpid() != hooks.self) {
+        atomic_fetch_add(hooks.elsewhere, 1);
+        return;
+    }
+    ASSERT_TRUE(arg == &hooks);
+    ASSERT_EQ(hooks.depth, after);
+    hooks.depth = !after;
+    *(after ? &hooks.after : &hooks.before) += 1;
+    *(after ? &hooks.children_after : &hooks.children_before) = count_children();
+}
+
+static void hook_before(void *arg)
+{
+    hook_note(arg, 0);
+}
+
+static void hook_after(void *arg)
+{
+    hook_note(arg, 1);
+}
+
+/* Kill the worker running a DO_HANG task and wait for its result. */
+static void kill_hanging(coord_pool *p, struct ctl *c, uint32_t x)
+{
+    atomic_store(&c->hang_pid, 0);
+    struct task t = {DO_HANG, x};
+    ASSERT_OK(coord_pool_submit(p, &t, sizeof t, NULL, 20000));
+    WAIT_FOR(atomic_load(&c->hang_pid) != 0, 20000);
+    ASSERT_OK(kill(atomic_load(&c->hang_pid), SIGKILL));
+    coord_task_result r;
+    uint64_t v;
+    ASSERT_OK(coord_pool_result(p, &r, &v, sizeof v, 20000));
+    ASSERT_CODE(r.status, COORD_EPEERDIED);
+}
+
+TEST(pool_fork_hooks_bracket_each_replacement)
+{
+    struct ctl *c = new_ctl();
+    hooks.self = getpid();
+    hooks.elsewhere = &c->hook_elsewhere;
+    coord_pool *p = start(2, 0, true, c);
+    ASSERT_CODE(coord_pool_set_fork_hooks(NULL, hook_before, hook_after, &hooks),
+                COORD_EINVAL);
+    ASSERT_CODE(coord_pool_set_fork_hooks(p, hook_before, NULL, &hooks),
+                COORD_EINVAL);
+    ASSERT_CODE(coord_pool_set_fork_hooks(p, NULL, hook_after, &hooks),
+                COORD_EINVAL);
+    ASSERT_OK(coord_pool_set_fork_hooks(p, hook_before, hook_after, &hooks));
+    ASSERT_EQ(hooks.before, 0); /* start's forks came first */
+    kill_hanging(p, c, 1);
+    /* One replacement, forked between the two calls: before it the dead
+     * worker was reaped and one worker was left, after it two. */
+    ASSERT_EQ(hooks.before, 1);
+    ASSERT_EQ(hooks.after, 1);
+    ASSERT_EQ(hooks.children_before, 1);
+    ASSERT_EQ(hooks.children_after, 2);
+    /* Removed: the next replacement calls nothing. */
+    ASSERT_OK(coord_pool_set_fork_hooks(p, NULL, NULL, NULL));
+    kill_hanging(p, c, 2);
+    ASSERT_OK(coord_pool_shutdown(p, 30000));
+    ASSERT_EQ(hooks.before, 1);
+    ASSERT_EQ(hooks.after, 1);
+    ASSERT_EQ(atomic_load(hooks.elsewhere), 0);
+    coord_pool_stats st;
+    ASSERT_OK(coord_pool_get_stats(p, &st));
+    ASSERT_EQ(st.restarts, 2);
+    /* In a fork of the starter the hooks are not the child's to set. */
+    pid_t pid = fork();
+    ASSERT_TRUE(pid >= 0);
+    if (pid == 0)
+        _exit(coord_pool_set_fork_hooks(p, hook_before, hook_after, &hooks) ==
+                      COORD_ECHILD
+                  ? 0
+                  : 1);
+    int status;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     coord_pool_destroy(p);
 }
 
@@ -1304,6 +1397,7 @@ TEST(pool_stale_copy_does_not_hide_a_dead_workers_chunk)
     X(pool_map_of_a_count_no_memory_holds)                                     \
     X(pool_destroy_in_a_forked_child_leaves_the_owners_pool)                   \
     X(pool_worker_killed_mid_task)                                             \
+    X(pool_fork_hooks_bracket_each_replacement)                                \
     X(pool_worker_exit3)                                                       \
     X(pool_sigchld_ignored_worker_exit)                                        \
     X(pool_result_without_memory_is_reported)                                  \

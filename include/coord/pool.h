@@ -277,6 +277,28 @@ COORD_EXTERN int coord_pool_shutdown(coord_pool *p, int timeout_ms);
 COORD_EXTERN void coord_pool_destroy(coord_pool *p);
 
 /*
+ * coord_pool_set_fork_hooks: from now on, call before(arg) just before the
+ * pool forks a replacement for a dead worker and after(arg) just after
+ * (whether or not the fork succeeded), in the process that started the
+ * pool only: the new worker runs neither. They run inside the pool call
+ * that found the death (submit, result, map or shutdown), in its thread.
+ * For a caller that lets go of a lock while those calls wait but must
+ * hold it across a fork, as the Python binding holds the interpreter's
+ * GIL. The workers coord_pool_start forks come before the hooks can be
+ * set: a caller that needs them there brackets that call itself. A hook
+ * must not call into the pool. before and after both NULL remove them.
+ * Concurrency: as the other pool calls (the starter, one thread at a time).
+ * Progress: does not block; the hooks block as long as they do.
+ * Ownership: arg is borrowed; it must stay valid while the hooks are set.
+ * Returns 0, COORD_EINVAL (p NULL, or only one of before and after NULL),
+ * COORD_ECHILD (a fork of the starter).
+ */
+COORD_EXTERN int coord_pool_set_fork_hooks(coord_pool *p,
+                                           void (*before)(void *arg),
+                                           void (*after)(void *arg),
+                                           void *arg);
+
+/*
  * coord_pool_get_stats / coord_pool_get_worker_stats: counters as of now (worker
  * `index` < opts.workers). Returns 0 or COORD_EINVAL.
  */

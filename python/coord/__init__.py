@@ -36,11 +36,12 @@ del _cls
 __version__ = _coord.version()
 
 from .search import SearchResult, search  # noqa: E402
-from .pool import Future, MapResult, Pool, ResultTimeout, TaskError, WorkerDied  # noqa: E402
+from .pool import (Future, InitializerError, MapResult, Pool, ResultTimeout,  # noqa: E402
+                   TaskError, WorkerDied)
 from .manager import Manager  # noqa: E402
 
-__all__ += ["SearchResult", "search", "Future", "MapResult", "Pool", "ResultTimeout",
-            "TaskError", "WorkerDied", "Manager"]
+__all__ += ["SearchResult", "search", "Future", "InitializerError", "MapResult", "Pool",
+            "ResultTimeout", "TaskError", "WorkerDied", "Manager"]
 
 
 def _typecode(typecode_or_type):

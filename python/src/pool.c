@@ -1,12 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* pool.c: coord.Pool's core: coord_pool running pickled Python calls in forked workers. */
+/* pool.c: coord.Pool's core in the parent: coord_pool running pickled Python calls and chunks in forked workers (pool_worker.c), its waits letting the GIL go. */
 #include "pycoord.h"
 
 #include <string.h>
 #include <unistd.h>
-
-/* First byte of a result: how the call ended. */
-enum { PC_RES_VALUE = 0, PC_RES_EXCEPTION = 1, PC_RES_TEXT = 2 };
 
 typedef struct {
     PyObject_HEAD
@@ -14,131 +11,62 @@ typedef struct {
     pid_t creator;
     size_t max_task, max_result; /* the pool's limits, for messages */
     int shut; /* coord_pool_shutdown returned 0 */
+    pc_pool_init init; /* inherited by every worker */
+    char *rbuf;        /* max_result bytes: result() reads into it */
+    /* One thread at a time in coord_pool: the lock, and who holds it. */
+    PyThread_type_lock lock;
+    unsigned long holder;
+    /* The holder's thread state while its wait has let the GIL go (see
+     * fork_before), else NULL. */
+    PyThreadState *released;
 } pc_pool;
 
 static PyTypeObject pc_pool_type;
 
-/* Per process: the worker's interpreter must be told it was forked. */
-static pid_t pc_pool_ready_pid;
-
-/* Write `kind` + the pickle of `o` (or a message when it cannot be
- * pickled or does not fit) into the result. The callback then returns 0
- * whatever happened: coord_pool keeps result bytes only for status 0, and
- * the first byte tells the parent how the call ended. */
-static int result_store(PyObject *o, int kind, char *out, size_t cap, size_t *len)
-{
-    PyObject *data = PyObject_CallOneArg(pc_dumps, o);
-    if (data && (size_t)PyBytes_GET_SIZE(data) + 1 <= cap) {
-        out[0] = (char)kind;
-        memcpy(out + 1, PyBytes_AS_STRING(data), (size_t)PyBytes_GET_SIZE(data));
-        *len = 1 + (size_t)PyBytes_GET_SIZE(data);
-        Py_DECREF(data);
-        return 0;
-    }
-    Py_ssize_t size = data ? PyBytes_GET_SIZE(data) : -1;
-    Py_XDECREF(data);
-    PyErr_Clear();
-    PyObject *r = PyObject_Repr(o);
-    const char *txt = r ? PyUnicode_AsUTF8(r) : NULL;
-    const char *what = kind == PC_RES_EXCEPTION ? "exception" : "result";
-    int n = size < 0
-                ? snprintf(out + 1, cap - 1, "the task's %s %.300s cannot be pickled",
-                           what, txt ? txt : "?")
-                : snprintf(out + 1, cap - 1, /* short, the repr last: cap may be 64 */
-                           "%s pickles to %zd bytes, over the %zu that "
-                           "Pool(max_result=%zu) holds: %.300s",
-                           what, size, cap - 1, cap, txt ? txt : "?");
-    PyErr_Clear();
-    Py_XDECREF(r);
-    out[0] = PC_RES_TEXT;
-    *len = 1 + (n < 0 ? 0 : (size_t)n >= cap - 1 ? cap - 2 : (size_t)n);
-    return 0;
-}
-
-/* coord.pool._with_traceback(exc, room): the task's exception `exc` with
- * the worker's traceback attached, or NULL (then send it as it is). Looked
- * up once per worker, on its first failing task. */
-static PyObject *with_traceback(PyObject *exc, size_t room)
-{
-    static PyObject *fn;
-    if (!fn) {
-        PyObject *m = PyImport_ImportModule("coord.pool");
-        fn = m ? PyObject_GetAttrString(m, "_with_traceback") : NULL;
-        Py_XDECREF(m);
-    }
-    PyObject *w = fn ? PyObject_CallFunction(fn, "On", exc, (Py_ssize_t)room)
-                     : NULL;
-    if (!w)
-        PyErr_Clear();
-    return w;
-}
-
 /*
- * The worker callback: the task is pickle((fn, args, kwargs)). Runs in a
- * forked worker that holds the GIL (the parent holds it across every pool
- * call that may fork).
+ * The GIL and fork. A forked child must inherit an interpreter whose GIL
+ * is held by the forking thread (the child's one thread), and a pool call
+ * may fork a replacement worker at any point of its wait. So a wait lets
+ * the GIL go (pool_wait), and coord_pool calls these hooks around each
+ * replacement's fork: take the GIL back, and fork as os.fork() does
+ * (PyOS_BeforeFork: the at-fork handlers, the import lock; the child
+ * calls PyOS_AfterFork_Child at its first task), then let it go again.
  */
-static int pool_task(const void *task, size_t task_len, void *result,
-                     size_t result_cap, size_t *result_len, void *arg)
+static void fork_before(void *arg)
 {
-    (void)arg;
-    if (pc_pool_ready_pid != getpid()) {
-        pc_pool_ready_pid = getpid();
-        PyOS_AfterFork_Child();
-    }
-    PyObject *mv = PyMemoryView_FromMemory((char *)task, (Py_ssize_t)task_len, PyBUF_READ);
-    PyObject *call = mv ? PyObject_CallOneArg(pc_loads, mv) : NULL;
-    Py_XDECREF(mv);
-    PyObject *fn, *args, *kwargs, *res = NULL;
-    if (call && PyArg_ParseTuple(call, "OO!O!", &fn, &PyTuple_Type, &args,
-                                 &PyDict_Type, &kwargs))
-        res = PyObject_Call(fn, args, kwargs);
-    Py_XDECREF(call);
-    int rc = 0;
-    if (res) {
-        rc = result_store(res, PC_RES_VALUE, result, result_cap, result_len);
-        Py_DECREF(res);
-    } else {
-        PyObject *t, *v, *tb;
-        PyErr_Fetch(&t, &v, &tb);
-        PyErr_NormalizeException(&t, &v, &tb);
-        if (v && tb)
-            PyException_SetTraceback(v, tb);
-        /* With the worker's traceback, as multiprocessing sends it. */
-        PyObject *w = v ? with_traceback(v, result_cap - 1) : NULL;
-        rc = result_store(w ? w : v ? v : Py_None, PC_RES_EXCEPTION, result,
-                          result_cap, result_len);
-        Py_XDECREF(w);
-        Py_XDECREF(t);
-        Py_XDECREF(v);
-        Py_XDECREF(tb);
-    }
-    /* What the task printed must not wait for an exit that never flushes
-     * (through sys's streams as they are now: a task may replace them). */
-    static const char *const streams[] = {"stdout", "stderr"};
-    for (int i = 0; i < 2; i++) {
-        PyObject *f = PySys_GetObject(streams[i]); /* borrowed */
-        PyObject *r = f && f != Py_None ? PyObject_CallMethod(f, "flush", NULL)
-                                        : NULL;
-        Py_XDECREF(r);
-    }
-    PyErr_Clear();
-    return rc;
+    pc_pool *self = arg;
+    if (self->released)
+        PyEval_RestoreThread(self->released);
+    PyOS_BeforeFork();
+}
+
+static void fork_after(void *arg)
+{
+    pc_pool *self = arg;
+    PyOS_AfterFork_Parent();
+    if (self->released)
+        self->released = PyEval_SaveThread();
 }
 
 static PyObject *pool_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"workers", "retries", "max_task", "max_result",
-                             "queue_capacity", NULL};
+                             "queue_capacity", "initializer", "initargs", NULL};
     uint32_t workers, retries = 0;
     Py_ssize_t max_task = 65536, max_result = 65536, capacity = 1024;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O&|O&nnn:_Pool", kwlist, pc_u32,
+    PyObject *initializer = Py_None, *initargs = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O&|O&nnnOO!:_Pool", kwlist, pc_u32,
                                      &workers, pc_u32, &retries, &max_task,
-                                     &max_result, &capacity))
+                                     &max_result, &capacity, &initializer,
+                                     &PyTuple_Type, &initargs))
         return NULL;
     if (max_task < 1 || max_result < 64 || capacity < 1) {
         PyErr_SetString(PyExc_ValueError,
                         "max_task >= 1, max_result >= 64 and queue_capacity >= 1");
+        return NULL;
+    }
+    if (initializer != Py_None && !PyCallable_Check(initializer)) {
+        PyErr_SetString(PyExc_TypeError, "initializer must be a callable");
         return NULL;
     }
     coord_pool_opts o;
@@ -154,8 +82,22 @@ static PyObject *pool_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     self->creator = getpid();
     self->max_result = (size_t)max_result;
     self->max_task = (size_t)max_task;
-    pc_pool_ready_pid = getpid();
-    int r = coord_pool_start(&self->p, &o, pool_task, NULL);
+    if (initializer != Py_None) {
+        self->init.fn = Py_NewRef(initializer);
+        self->init.args = initargs ? Py_NewRef(initargs) : PyTuple_New(0);
+    }
+    self->rbuf = PyMem_Malloc((size_t)max_result);
+    self->lock = PyThread_allocate_lock();
+    if (!self->rbuf || !self->lock || (self->init.fn && !self->init.args)) {
+        Py_DECREF(self);
+        return PyErr_NoMemory();
+    }
+    /* The first workers fork here, with the GIL held, as os.fork() forks. */
+    PyOS_BeforeFork();
+    int r = coord_pool_start(&self->p, &o, pc_pool_task, &self->init);
+    PyOS_AfterFork_Parent();
+    if (r == 0)
+        r = coord_pool_set_fork_hooks(self->p, fork_before, fork_after, self);
     if (r < 0) {
         Py_DECREF(self);
         return pc_raise(r, "Pool");
@@ -169,53 +111,129 @@ static void pool_dealloc(pc_pool *self)
      * forked copy of this object just forgets it. */
     if (self->p && self->creator == getpid())
         coord_pool_destroy(self->p);
+    Py_XDECREF(self->init.fn);
+    Py_XDECREF(self->init.args);
+    PyMem_Free(self->rbuf);
+    if (self->lock)
+        PyThread_free_lock(self->lock);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-static int pool_check(pc_pool *self)
+/*
+ * Take the pool for this thread: coord_pool is used by one thread at a
+ * time, and a wait lets the GIL go, so another thread could otherwise
+ * call in meanwhile. The lock is awaited without the GIL, in slices that
+ * look for signals. A call from the thread that holds it (an at-fork
+ * handler run from inside a pool call) is refused. 0, or -1 with the
+ * exception set.
+ */
+static int pool_enter(pc_pool *self)
 {
-    if (!self->p) {
-        PyErr_SetString(PyExc_ValueError, "Pool not running");
+    unsigned long me = PyThread_get_thread_ident();
+    if (self->holder == me) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "coord.Pool called from inside one of its own calls "
+                        "(an os.register_at_fork handler?)");
         return -1;
     }
-    if (self->creator != getpid()) {
+    if (!PyThread_acquire_lock(self->lock, NOWAIT_LOCK)) {
+        for (;;) {
+            PyLockStatus st;
+            Py_BEGIN_ALLOW_THREADS
+            st = PyThread_acquire_lock_timed(self->lock, 100000, 0);
+            Py_END_ALLOW_THREADS
+            if (st == PY_LOCK_ACQUIRED)
+                break;
+            if (PyErr_CheckSignals() < 0)
+                return -1;
+        }
+    }
+    self->holder = me;
+    return 0;
+}
+
+/* Give the pool back, if this thread holds it. */
+static void pool_leave(pc_pool *self)
+{
+    if (self->holder == PyThread_get_thread_ident()) {
+        self->holder = 0;
+        PyThread_release_lock(self->lock);
+    }
+}
+
+/* Can this call use the pool? Then it holds it (pool_leave afterwards).
+ * 0, or -1 with the exception set. */
+static int pool_check(pc_pool *self)
+{
+    if (self->p && self->creator != getpid()) {
         PyErr_SetString(PyExc_RuntimeError,
                         "a coord.Pool can only be used by the process that created it");
+        return -1;
+    }
+    if (self->p && pool_enter(self) < 0)
+        return -1;
+    if (!self->p) { /* terminated, maybe while we waited for it */
+        pool_leave(self);
+        PyErr_SetString(PyExc_ValueError, "Pool not running");
         return -1;
     }
     return 0;
 }
 
 /*
- * Blocking pool calls keep the GIL (a replacement worker forked inside
- * them must inherit a consistent interpreter), so they wait in slices of
- * 100 ms and look for signals between them. Returns the call's result,
- * COORD_ETIMEDOUT at the deadline, or PC_SIGNALLED.
+ * A blocking pool call: op(self, arg, ms) tried once with the GIL held
+ * (the common case: room in the queue, a result there), then in slices of
+ * at most 100 ms with the GIL released, so that the caller's other
+ * threads run (a fork in a slice takes the GIL back: fork_before). Between
+ * slices the pool is let go (another thread's call may come in) and
+ * signals are looked for (Ctrl-C). The caller holds the pool (pool_check)
+ * and lets it go afterwards (pool_leave: it may have been let go here).
+ * Returns the call's result, COORD_ETIMEDOUT at the deadline,
+ * PC_SIGNALLED (exception set), or PC_GONE (terminated meanwhile).
  */
 typedef int (*pool_op)(pc_pool *self, void *arg, int ms);
+#define PC_GONE (PC_SIGNALLED - 1)
 
 static int pool_wait(pc_pool *self, pool_op op, void *arg, int timeout_ms)
 {
+    int r = op(self, arg, 0);
+    if ((r != COORD_ETIMEDOUT && r != COORD_EAGAIN) || timeout_ms == 0)
+        return r;
     uint64_t deadline = timeout_ms > 0
                             ? coord_clock_ns() + (uint64_t)timeout_ms * 1000000u
                             : 0;
     for (;;) {
-        int slice = timeout_ms == 0 ? 0 : 100;
+        int slice = 100;
         if (timeout_ms > 0) {
             uint64_t now = coord_clock_ns();
             uint64_t left = now >= deadline ? 0 : (deadline - now + 999999u) / 1000000u;
             if (left < (uint64_t)slice)
                 slice = (int)left;
         }
-        int r = op(self, arg, slice);
-        if ((r != COORD_ETIMEDOUT && r != COORD_EAGAIN) || timeout_ms == 0 ||
-            slice == 0)
-            return r;
+        if (slice > 0) {
+            self->released = PyEval_SaveThread();
+            r = op(self, arg, slice);
+            PyEval_RestoreThread(self->released);
+            self->released = NULL;
+            if (r != COORD_ETIMEDOUT && r != COORD_EAGAIN)
+                return r;
+        }
         if (timeout_ms > 0 && coord_clock_ns() >= deadline)
             return COORD_ETIMEDOUT;
-        if (PyErr_CheckSignals() < 0)
+        pool_leave(self);
+        if (PyErr_CheckSignals() < 0 || pool_enter(self) < 0)
             return PC_SIGNALLED;
+        if (!self->p)
+            return PC_GONE;
     }
+}
+
+/* What pool_wait's PC_SIGNALLED and PC_GONE raise; NULL. */
+static PyObject *wait_error(int r)
+{
+    if (r == PC_GONE)
+        PyErr_SetString(PyExc_ValueError, "Pool not running (terminated meanwhile)");
+    return NULL;
 }
 
 struct submit_arg {
@@ -234,13 +252,18 @@ static PyObject *pool_submit(pc_pool *self, PyObject *args)
 {
     Py_buffer buf;
     int timeout_ms = -1;
-    if (pool_check(self) < 0 || !PyArg_ParseTuple(args, "y*|i:submit", &buf, &timeout_ms))
+    if (!PyArg_ParseTuple(args, "y*|i:submit", &buf, &timeout_ms))
         return NULL;
+    if (pool_check(self) < 0) {
+        PyBuffer_Release(&buf);
+        return NULL;
+    }
     struct submit_arg a = {buf.buf, (size_t)buf.len, 0};
     int r = pool_wait(self, submit_op, &a, timeout_ms);
+    pool_leave(self);
     PyBuffer_Release(&buf);
-    if (r == PC_SIGNALLED)
-        return NULL;
+    if (r == PC_SIGNALLED || r == PC_GONE)
+        return wait_error(r);
     if (r == COORD_EMSGSIZE)
         return pc_raise_fmt(r, "the pickled task is %zu bytes, over the pool's max_task "
                                "of %zu (COORD_EMSGSIZE): make the pool with a larger "
@@ -253,14 +276,12 @@ static PyObject *pool_submit(pc_pool *self, PyObject *args)
 
 struct result_arg {
     coord_task_result res;
-    char *buf;
-    size_t cap;
 };
 
 static int result_op(pc_pool *self, void *arg, int ms)
 {
     struct result_arg *a = arg;
-    return coord_pool_result(self->p, &a->res, a->buf, a->cap, ms);
+    return coord_pool_result(self->p, &a->res, self->rbuf, self->max_result, ms);
 }
 
 /* result(timeout_ms) -> (id, status, kind, payload, cause, worker,
@@ -268,30 +289,29 @@ static int result_op(pc_pool *self, void *arg, int ms)
 static PyObject *pool_result(pc_pool *self, PyObject *args)
 {
     int timeout_ms = -1;
-    if (pool_check(self) < 0 || !PyArg_ParseTuple(args, "|i:result", &timeout_ms))
+    if (!PyArg_ParseTuple(args, "|i:result", &timeout_ms) || pool_check(self) < 0)
         return NULL;
     struct result_arg a;
     memset(&a, 0, sizeof a);
-    a.cap = self->max_result;
-    a.buf = PyMem_Malloc(a.cap);
-    if (!a.buf)
-        return PyErr_NoMemory();
     int r = pool_wait(self, result_op, &a, timeout_ms);
     PyObject *out = NULL;
     if (r == COORD_ENODATA) {
         out = Py_NewRef(Py_None);
     } else if (r == 0) {
-        int kind = a.res.len > 0 ? (unsigned char)a.buf[0] : -1;
+        const char *buf = self->rbuf;
+        int kind = a.res.len > 0 ? (unsigned char)buf[0] : -1;
         Py_ssize_t n = a.res.len > 0 ? (Py_ssize_t)a.res.len - 1 : 0;
         out = Py_BuildValue("(Kiiy#siIi)", (unsigned long long)a.res.id, a.res.status,
-                            kind, a.res.len > 0 ? a.buf + 1 : a.buf, n, a.res.cause,
+                            kind, a.res.len > 0 ? buf + 1 : buf, n, a.res.cause,
                             a.res.worker, a.res.attempts, a.res.wait_status);
     } else if (r == COORD_ETIMEDOUT || r == COORD_EAGAIN) {
         PyErr_SetString(pc_error_class(COORD_ETIMEDOUT), "Pool: no result in time");
-    } else if (r != PC_SIGNALLED) {
+    } else if (r == PC_SIGNALLED || r == PC_GONE) {
+        wait_error(r);
+    } else {
         pc_raise(r, "Pool.result");
     }
-    PyMem_Free(a.buf);
+    pool_leave(self);
     return out;
 }
 
@@ -304,11 +324,12 @@ static int shutdown_op(pc_pool *self, void *arg, int ms)
 static PyObject *pool_shutdown(pc_pool *self, PyObject *args)
 {
     int timeout_ms = -1;
-    if (pool_check(self) < 0 || !PyArg_ParseTuple(args, "|i:shutdown", &timeout_ms))
+    if (!PyArg_ParseTuple(args, "|i:shutdown", &timeout_ms) || pool_check(self) < 0)
         return NULL;
     int r = pool_wait(self, shutdown_op, NULL, timeout_ms);
-    if (r == PC_SIGNALLED)
-        return NULL;
+    pool_leave(self);
+    if (r == PC_SIGNALLED || r == PC_GONE)
+        return wait_error(r);
     if (r < 0)
         return pc_raise(r, "Pool.join");
     self->shut = 1;
@@ -318,9 +339,15 @@ static PyObject *pool_shutdown(pc_pool *self, PyObject *args)
 static PyObject *pool_destroy(pc_pool *self, PyObject *noargs)
 {
     (void)noargs;
-    if (self->p && self->creator == getpid())
+    if (!self->p)
+        Py_RETURN_NONE;
+    if (self->creator == getpid()) {
+        if (pool_enter(self) < 0)
+            return NULL;
         coord_pool_destroy(self->p);
+    }
     self->p = NULL;
+    pool_leave(self);
     Py_RETURN_NONE;
 }
 
@@ -331,6 +358,7 @@ static PyObject *pool_stats(pc_pool *self, PyObject *noargs)
     if (pool_check(self) < 0)
         return NULL;
     int r = coord_pool_get_stats(self->p, &st);
+    pool_leave(self);
     if (r < 0)
         return pc_raise(r, "Pool.stats");
     return Py_BuildValue("{sIsIsKsKsKsKsKsKsK}", "workers", st.workers, "live", st.live,
@@ -360,6 +388,7 @@ static PyObject *pool_pids(pc_pool *self, PyObject *noargs)
             Py_XDECREF(pid);
         }
     }
+    pool_leave(self);
     return list;
 }
 

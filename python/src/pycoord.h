@@ -91,6 +91,25 @@ PyObject *pc_reopen(PyObject *cls, PyObject *args,
 /* pc_unpickle_anon: the TypeError for pickling an object made without a name. */
 PyObject *pc_anon_pickle_error(const char *kind);
 
+/*
+ * coord.Pool's worker (pool_worker.c). The first byte of a result says how
+ * the task ended: its value, its exception, a text saying why neither
+ * could be sent, a chunk reply (see pool_worker.c), or the exception of
+ * the pool's initializer in that worker.
+ */
+enum { PC_RES_VALUE = 0, PC_RES_EXCEPTION = 1, PC_RES_TEXT = 2, PC_RES_CHUNK = 3,
+       PC_RES_INIT = 4 };
+
+/* The pool's initializer and its arguments (a tuple); fn NULL: none. */
+typedef struct pc_pool_init {
+    PyObject *fn, *args;
+} pc_pool_init;
+
+/* pc_pool_task: the coord_task_fn of coord.Pool's workers; `arg` is the
+ * pool's pc_pool_init, as the worker inherited it. */
+int pc_pool_task(const void *task, size_t task_len, void *result,
+                 size_t result_cap, size_t *result_len, void *arg);
+
 /* The types, and their registration (each adds itself to the module). */
 int pc_flag_add(PyObject *m);
 int pc_scalar_typecode(PyObject *code, coord_type *type, char *tc);

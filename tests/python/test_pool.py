@@ -1,17 +1,25 @@
 # SPDX-License-Identifier: MIT
 """coord.Pool: map, imap_unordered, submit futures, and workers that die
 (SIGKILL, os._exit, segfault) failing or retrying only their own task,
-never hanging and leaving no zombie."""
+never hanging and leaving no zombie; the initializer; blocking calls that
+let other threads run and Ctrl-C through."""
 
 import ctypes
+import multiprocessing
 import os
 import signal
+import threading
+import time
 import unittest
 
 import coord
 
+LIMIT = 60.0  # seconds any bounded wait below may take on a loaded machine
+
 RETRY_FLAG = None  # set before the pool forks (workers inherit it)
 GATE = None
+INIT = None  # what the initializer set, in a worker
+FORKS = None  # os.register_at_fork's calls, while a test records them
 
 
 def square(x):
@@ -47,6 +55,33 @@ def wait_gate(x):
 
 def pid_of(_):
     return os.getpid()
+
+
+def init(tag, n):
+    global INIT
+    INIT = (tag, n, os.getpid())
+
+
+def init_seen(_):
+    return INIT
+
+
+def init_fails():
+    raise KeyError("no config")
+
+
+def wait_gate_result(x):
+    """True when the gate opened, False when it timed out."""
+    return GATE.wait(LIMIT / 2)
+
+
+def _at_fork(what):
+    if FORKS is not None:
+        FORKS.append((what, threading.get_ident()))
+
+
+os.register_at_fork(before=lambda: _at_fork("before"),
+                    after_in_parent=lambda: _at_fork("parent"))
 
 
 def gone(pid):
@@ -158,6 +193,158 @@ class PoolTest(unittest.TestCase):
             self.assertTrue(gone(pid), "worker %d not reaped" % pid)
         with self.assertRaises(coord.ECLOSED):
             fut.result(timeout=1)
+
+
+class InitializerTest(unittest.TestCase):
+    def test_initializer_runs_in_every_worker_replacements_too(self):
+        # Positional, as multiprocessing.Pool(processes, initializer, initargs).
+        with coord.Pool(2, init, ("x", 7)) as pool:
+            seen = pool.map(init_seen, range(20), chunksize=1)
+            self.assertTrue(all(s is not None and s[:2] == ("x", 7) for s in seen))
+            self.assertEqual({s[2] for s in seen} - set(pool.worker_pids()), set())
+            # Both killed: every task after runs in a replacement.
+            old = set(pool.worker_pids())
+            for pid in old:
+                os.kill(pid, signal.SIGKILL)
+            deadline = time.monotonic() + LIMIT
+            while old & set(pool.worker_pids()):  # a call that waits reaps them
+                self.assertLess(time.monotonic(), deadline, "workers never reaped")
+                pool.submit(square, 1).wait(LIMIT)
+            seen = pool.map(init_seen, range(20), chunksize=1)
+            self.assertTrue(all(s is not None and s[:2] == ("x", 7) for s in seen))
+            self.assertTrue({s[2] for s in seen} <= set(pool.worker_pids()) - old)
+            self.assertEqual(pool.stats()["restarts"], 2)
+
+    def test_an_initializer_that_raises_fails_the_calls_not_the_pool(self):
+        # multiprocessing forks a new worker, which raises again, for ever,
+        # and map never returns. Here the tasks fail with InitializerError,
+        # the pool's later calls raise it at once, and close + join works.
+        from multiprocessing.pool import RemoteTraceback
+        pool = coord.Pool(2, init_fails)
+        try:
+            with self.assertRaises(coord.InitializerError) as cm:
+                pool.map(square, range(10))
+            self.assertIn("init_fails", str(cm.exception))
+            self.assertIn("KeyError: 'no config'", str(cm.exception))
+            self.assertIsInstance(cm.exception.__cause__, KeyError)
+            self.assertIsInstance(cm.exception.__cause__.__cause__, RemoteTraceback)
+            self.assertIsInstance(cm.exception, coord.Error)
+            for call in (lambda: pool.apply(square, (2,)),
+                         lambda: pool.submit(square, 2),
+                         lambda: pool.imap(square, range(3)),
+                         lambda: pool.map_async(square, range(3))):
+                with self.assertRaises(coord.InitializerError):
+                    call()
+            self.assertEqual(pool.stats()["deaths"], 0)
+            pool.close()
+            pool.join(LIMIT)
+        finally:
+            pool.terminate()
+
+    def test_pool_arguments_multiprocessing_takes(self):
+        with self.assertRaisesRegex(TypeError, "initializer must be a callable"):
+            coord.Pool(1, initializer=1)
+        with self.assertRaisesRegex(NotImplementedError, "maxtasksperchild"):
+            coord.Pool(1, maxtasksperchild=10)
+        with self.assertRaisesRegex(ValueError, "forks its workers"):
+            coord.Pool(1, context=multiprocessing.get_context("spawn"))
+        with coord.Pool(1, None, (), None, multiprocessing.get_context("fork")) as pool:
+            self.assertEqual(pool.apply(square, (5,)), 25)
+
+
+class WaitTest(unittest.TestCase):
+    """The blocking calls let the GIL go while they wait, and take it back
+    for each fork of a replacement worker."""
+
+    def test_another_thread_runs_while_a_result_is_awaited(self):
+        # The other thread opens the gate after it has taken the GIL back
+        # 50 times, 10 ms apart; with the GIL kept by the waiting call it
+        # stopped there, and the task came back when its wait timed out,
+        # False.
+        global GATE
+        GATE = coord.Flag()
+        with coord.Pool(1) as pool:
+            fut = pool.submit(wait_gate_result, 1)
+            ran = []
+
+            def other():
+                for i in range(50):
+                    time.sleep(0.01)
+                    ran.append(i)
+                GATE.set()
+
+            t = threading.Thread(target=other)
+            t.start()
+            self.assertTrue(fut.result(timeout=LIMIT))
+            t.join(LIMIT)
+            self.assertEqual(len(ran), 50)
+
+    def test_sigint_during_map_raises_keyboardinterrupt(self):
+        global GATE
+        GATE = coord.Flag()
+        pool = coord.Pool(2)
+        pids = pool.worker_pids()
+        # From a thread of this process: it runs only while map waits
+        # without the GIL.
+        timer = threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT))
+        start = time.monotonic()
+        try:
+            with self.assertRaises(KeyboardInterrupt):
+                timer.start()
+                pool.map(wait_gate_result, range(8), chunksize=1)
+            # Well before the tasks could end (their gate waits LIMIT / 2).
+            self.assertLess(time.monotonic() - start, LIMIT / 2)
+        finally:
+            timer.join(LIMIT)
+            pool.terminate()
+        for pid in pids:
+            self.assertTrue(gone(pid), "worker %d not reaped" % pid)
+        mine = set(pids) | {os.getpid()}
+        self.assertEqual([e["name"] for e in coord.gc() if e["creator_pid"] in mine], [])
+
+    def test_a_replacement_is_forked_as_os_fork_forks(self):
+        # The at-fork handlers run around every fork of a worker, in the
+        # thread that forks, with the GIL (they are Python code): at start
+        # and for a replacement forked while a call waits.
+        global FORKS
+        FORKS = []
+        try:
+            with coord.Pool(2) as pool:
+                me = threading.get_ident()
+                self.assertEqual(FORKS, [("before", me), ("parent", me)])
+                with self.assertRaises(coord.WorkerDied):
+                    pool.apply(die, ("kill",))
+                self.assertEqual(pool.apply(square, (4,)), 16)
+                self.assertEqual(FORKS, [("before", me), ("parent", me)] * 2)
+        finally:
+            FORKS = None
+
+    def test_threads_may_share_a_pool(self):
+        with coord.Pool(2) as pool:
+            got = {}
+
+            def user(k):
+                got[k] = pool.map(square, range(k * 100, k * 100 + 60), chunksize=3)
+
+            ts = [threading.Thread(target=user, args=(k,)) for k in range(4)]
+            for t in ts:
+                t.start()
+            for t in ts:
+                t.join(LIMIT)
+            self.assertEqual(got, {k: [x * x for x in range(k * 100, k * 100 + 60)]
+                                   for k in range(4)})
+
+    def test_join_collects_every_result_and_runs_callbacks(self):
+        # multiprocessing's idiom: map_async with a callback, close, join.
+        got = []
+        pool = coord.Pool(2)
+        try:
+            pool.map_async(square, range(100), callback=got.append)
+            pool.close()
+            pool.join(LIMIT)
+        finally:
+            pool.terminate()
+        self.assertEqual(got, [[x * x for x in range(100)]])
 
 
 if __name__ == "__main__":

@@ -1,0 +1,381 @@
+/* SPDX-License-Identifier: MIT */
+/* pool_worker.c: what a coord.Pool worker runs: the pool's initializer once, then pickled calls and chunks of map items, each answered with one result message. */
+#include "pycoord.h"
+
+#include <string.h>
+#include <unistd.h>
+
+/* A chunk reply: the kind byte (PC_RES_CHUNK), the status (enum below),
+ * the number of items whose results follow (u32), the number of frames
+ * (u32); then the frames, each a u32 length and the pickle of a list of
+ * results, in item order; then, for CHUNK_FAILED, the outcome of the
+ * item after the last result as result_store writes it (an exception,
+ * or a text saying why its result could not be sent). */
+enum { CHUNK_DONE = 0, CHUNK_ROOM = 1, CHUNK_FAILED = 2 };
+#define CHUNK_HEAD 10
+/* What a frame costs beside its results (at most): its length, and the
+ * pickle's header, list and stop opcodes. */
+#define FRAME_COST 32u
+
+/* Per worker process: PyOS_AfterFork_Child and the initializer ran. */
+static pid_t pc_ready_pid;
+/* The initializer's exception in this worker (what every task answers
+ * with), or NULL. */
+static PyObject *pc_init_failure;
+
+/* Write `kind` + the pickle of `o` (or a message when it cannot be
+ * pickled or does not fit) into the result. The callback then returns 0
+ * whatever happened: coord_pool keeps result bytes only for status 0, and
+ * the first byte tells the parent how the call ended. */
+static void result_store(PyObject *o, int kind, char *out, size_t cap, size_t *len)
+{
+    PyObject *data = PyObject_CallOneArg(pc_dumps, o);
+    if (data && (size_t)PyBytes_GET_SIZE(data) + 1 <= cap) {
+        out[0] = (char)kind;
+        memcpy(out + 1, PyBytes_AS_STRING(data), (size_t)PyBytes_GET_SIZE(data));
+        *len = 1 + (size_t)PyBytes_GET_SIZE(data);
+        Py_DECREF(data);
+        return;
+    }
+    Py_ssize_t size = data ? PyBytes_GET_SIZE(data) : -1;
+    Py_XDECREF(data);
+    PyErr_Clear();
+    PyObject *r = PyObject_Repr(o);
+    const char *txt = r ? PyUnicode_AsUTF8(r) : NULL;
+    const char *what = kind == PC_RES_EXCEPTION ? "exception" : "result";
+    int n = size < 0
+                ? snprintf(out + 1, cap - 1, "the task's %s %.300s cannot be pickled",
+                           what, txt ? txt : "?")
+                : snprintf(out + 1, cap - 1, /* short, the repr last: cap may be 64 */
+                           "%s pickles to %zd bytes, over the %zu that "
+                           "Pool(max_result=%zu) holds: %.300s",
+                           what, size, cap - 1, cap, txt ? txt : "?");
+    PyErr_Clear();
+    Py_XDECREF(r);
+    out[0] = PC_RES_TEXT;
+    *len = 1 + (n < 0 ? 0 : (size_t)n >= cap - 1 ? cap - 2 : (size_t)n);
+}
+
+/* coord.pool._with_traceback(exc, room): the task's exception `exc` with
+ * the worker's traceback attached, or NULL (then send it as it is). Looked
+ * up once per worker, on its first failing task. */
+static PyObject *with_traceback(PyObject *exc, size_t room)
+{
+    static PyObject *fn;
+    if (!fn) {
+        PyObject *m = PyImport_ImportModule("coord.pool");
+        fn = m ? PyObject_GetAttrString(m, "_with_traceback") : NULL;
+        Py_XDECREF(m);
+    }
+    PyObject *w = fn ? PyObject_CallFunction(fn, "On", exc, (Py_ssize_t)room)
+                     : NULL;
+    if (!w)
+        PyErr_Clear();
+    return w;
+}
+
+/* The exception being raised, normalised and carrying its traceback (a
+ * new reference; None if there was none). */
+static PyObject *take_exception(void)
+{
+    PyObject *t, *v, *tb;
+    PyErr_Fetch(&t, &v, &tb);
+    PyErr_NormalizeException(&t, &v, &tb);
+    if (v && tb)
+        PyException_SetTraceback(v, tb);
+    Py_XDECREF(t);
+    Py_XDECREF(tb);
+    return v ? v : Py_NewRef(Py_None);
+}
+
+/* A task's exception `v` into the result, with the worker's traceback as
+ * multiprocessing sends it when that fits. */
+static void exception_store(PyObject *v, char *out, size_t cap, size_t *len)
+{
+    PyObject *w = v != Py_None ? with_traceback(v, cap - 1) : NULL;
+    result_store(w ? w : v, PC_RES_EXCEPTION, out, cap, len);
+    Py_XDECREF(w);
+}
+
+/*
+ * First task in a new worker: tell the interpreter it was forked, then run
+ * the initializer. Its exception (with the traceback, when that pickles
+ * within `cap`; else bare; else a RuntimeError naming it) is what every
+ * task of this worker answers with: the parent raises it as
+ * coord.InitializerError, and the worker is not made to exit, which would
+ * fork a replacement that fails the same way, for ever.
+ */
+static void worker_start(const pc_pool_init *init, size_t cap)
+{
+    pc_ready_pid = getpid();
+    PyOS_AfterFork_Child();
+    Py_CLEAR(pc_init_failure);
+    if (!init->fn)
+        return;
+    PyObject *r = PyObject_Call(init->fn, init->args, NULL);
+    if (r) {
+        Py_DECREF(r);
+        return;
+    }
+    PyObject *v = take_exception();
+    PyObject *w = v != Py_None ? with_traceback(v, cap - 1) : NULL;
+    PyObject *keep = w ? w : Py_NewRef(v);
+    PyObject *data = PyObject_CallOneArg(pc_dumps, keep);
+    if (!data || (size_t)PyBytes_GET_SIZE(data) + 1 > cap) {
+        PyErr_Clear();
+        Py_DECREF(keep);
+        keep = PyObject_CallFunction(PyExc_RuntimeError, "s",
+                                     "the initializer's exception could not be "
+                                     "pickled within max_result");
+        if (!keep)
+            PyErr_Clear();
+    }
+    Py_XDECREF(data);
+    Py_DECREF(v);
+    pc_init_failure = keep ? keep : Py_NewRef(Py_None);
+}
+
+/* Where a chunk reply is being written. */
+struct chunk_out {
+    char *out;
+    size_t cap;
+    size_t off;      /* bytes written, the header included */
+    size_t end;      /* frames stop here: the rest is kept for a failure */
+    uint32_t done;   /* items whose results are in frames */
+    uint32_t frames;
+};
+
+/* Append `vals` (a list) as one frame. 1: written; 0: it does not fit,
+ * or does not pickle. */
+static int frame_put(struct chunk_out *c, PyObject *vals)
+{
+    PyObject *data = PyObject_CallOneArg(pc_dumps, vals);
+    if (!data) {
+        PyErr_Clear();
+        return 0;
+    }
+    size_t n = (size_t)PyBytes_GET_SIZE(data);
+    int ok = 4 + n <= c->end - c->off;
+    if (ok) {
+        uint32_t len = (uint32_t)n;
+        memcpy(c->out + c->off, &len, 4);
+        memcpy(c->out + c->off + 4, PyBytes_AS_STRING(data), n);
+        c->off += 4 + n;
+        c->frames++;
+        c->done += (uint32_t)PyList_GET_SIZE(vals);
+    }
+    Py_DECREF(data);
+    return ok;
+}
+
+/* `vals` did not go as one frame: put as many of its first results as go
+ * (frames of halving length). Returns how many went. The failure path
+ * only: a few pickles more do not matter there. */
+static Py_ssize_t frame_put_prefix(struct chunk_out *c, PyObject *vals)
+{
+    Py_ssize_t n = PyList_GET_SIZE(vals), at = 0, step = n / 2;
+    while (at < n && step > 0) {
+        PyObject *part = PyList_GetSlice(vals, at, at + step);
+        if (part && frame_put(c, part))
+            at += step;
+        else
+            step /= 2;
+        Py_XDECREF(part);
+        PyErr_Clear();
+        if (step > n - at)
+            step = n - at;
+    }
+    return at;
+}
+
+/* Why the result `v`, whose item ran, cannot go back with its chunk: the
+ * text after the frames (the item fails with it, as a result too big
+ * fails a single task). */
+static void unsent_store(struct chunk_out *c, PyObject *v)
+{
+    size_t room = c->cap - c->off, max_result = c->cap;
+    char *t = c->out + c->off;
+    PyObject *data = PyObject_CallOneArg(pc_dumps, v);
+    Py_ssize_t size = data ? PyBytes_GET_SIZE(data) : -1;
+    Py_XDECREF(data);
+    PyErr_Clear();
+    PyObject *r = PyObject_Repr(v);
+    const char *txt = r ? PyUnicode_AsUTF8(r) : NULL;
+    if (!txt)
+        txt = "?";
+    int n;
+    if (size < 0)
+        n = snprintf(t + 1, room - 1, "the task's result %.300s cannot be pickled", txt);
+    else if ((size_t)size + CHUNK_HEAD + 8 > c->end)
+        n = snprintf(t + 1, room - 1,
+                     "result pickles to %zd bytes, over the %zu that "
+                     "Pool(max_result=%zu) holds for a chunk's results: %.300s",
+                     size, c->end - CHUNK_HEAD, max_result, txt);
+    else
+        n = snprintf(t + 1, room - 1,
+                     "result pickles to %zd bytes, more than the %zu of "
+                     "Pool(max_result=%zu) that its chunk's message had left "
+                     "after the %u results before it: a smaller chunksize, or "
+                     "a larger max_result, helps: %.300s",
+                     size, c->end - c->off, max_result, c->done, txt);
+    PyErr_Clear();
+    Py_XDECREF(r);
+    t[0] = PC_RES_TEXT;
+    c->off += 1 + (n < 0 ? 0 : (size_t)n >= room - 1 ? room - 2 : (size_t)n);
+}
+
+/* fn(*x), as itertools.starmap calls it. */
+static PyObject *call_star(PyObject *fn, PyObject *x)
+{
+    if (PyTuple_CheckExact(x))
+        return PyObject_Call(fn, x, NULL);
+    PyObject *args = PySequence_Tuple(x);
+    PyObject *r = args ? PyObject_Call(fn, args, NULL) : NULL;
+    Py_XDECREF(args);
+    return r;
+}
+
+/*
+ * A chunk: fn(x) (or fn(*x)) for each item, in order, the results sent
+ * back in one message. Results are pickled in blocks as they come (1
+ * item, then at most 4 times the items done so far), and a block is run
+ * only when, at the bytes per result so far (the larger of the average
+ * and the last block's), it takes at most half of the room left. When
+ * the next block would not fit, the reply stops there (CHUNK_ROOM) and
+ * the parent sends the items left again, in a message of their own. A
+ * result more than twice the estimate can still overrun the room: its
+ * item has run, so it fails (a text that says so and that a smaller
+ * chunksize helps) rather than run again. The first exception ends the
+ * chunk (CHUNK_FAILED):
+ * the results before it come back, then the exception.
+ */
+static void run_chunk(PyObject *fn, PyObject *items, int star, char *out,
+                      size_t cap, size_t *len)
+{
+    size_t reserve = cap >= 1024 ? 256 : cap / 4;
+    struct chunk_out c = {out, cap, CHUNK_HEAD, cap - reserve, 0, 0};
+    int status = CHUNK_DONE;
+    PyObject *exc = NULL, *unsent = NULL;
+    PyObject *seq = PySequence_Fast(items, "a chunk's items must be a sequence");
+    Py_ssize_t k = seq ? PySequence_Fast_GET_SIZE(seq) : 0, b = 1;
+    if (!seq)
+        exc = take_exception();
+    PyObject **it = seq ? PySequence_Fast_ITEMS(seq) : NULL;
+    while (!exc && (Py_ssize_t)c.done < k) {
+        PyObject *vals = PyList_New(b);
+        Py_ssize_t n = 0;
+        for (; vals && n < b; n++) {
+            PyObject *x = it[c.done + n];
+            PyObject *r = star ? call_star(fn, x) : PyObject_CallOneArg(fn, x);
+            if (!r)
+                break;
+            PyList_SET_ITEM(vals, n, r);
+        }
+        PyObject *got = !vals ? NULL : n < b ? PyList_GetSlice(vals, 0, n)
+                                             : Py_NewRef(vals);
+        if (!vals || n < b || !got)
+            exc = take_exception();
+        Py_XDECREF(vals);
+        size_t before = c.off;
+        if (got && n > 0 && !frame_put(&c, got)) {
+            /* An earlier item than the exception's (if any) fails. */
+            Py_ssize_t put = frame_put_prefix(&c, got);
+            unsent = Py_NewRef(PyList_GET_ITEM(got, put));
+            Py_CLEAR(exc);
+        }
+        Py_XDECREF(got);
+        if (exc || unsent)
+            break;
+        /* Bytes per result: the larger of the average so far and the
+         * last block's (results that grow, as a map's squares do). */
+        Py_ssize_t left = k - (Py_ssize_t)c.done;
+        double per = (double)(c.off - CHUNK_HEAD) / c.done;
+        double last = (double)(c.off - before) / (double)n;
+        if (last > per)
+            per = last;
+        size_t room = c.end - c.off;
+        double fit = room > FRAME_COST ? (double)(room - FRAME_COST) / (2.0 * per) : 0;
+        b = 4 * (Py_ssize_t)c.done;
+        if (b > left)
+            b = left;
+        if ((double)b > fit)
+            b = (Py_ssize_t)fit;
+        if (b < 1 && left > 0) {
+            status = CHUNK_ROOM;
+            break;
+        }
+    }
+    Py_XDECREF(seq);
+    if (exc || unsent) {
+        size_t tail = 0;
+        status = CHUNK_FAILED;
+        if (unsent)
+            unsent_store(&c, unsent);
+        else
+            exception_store(exc, out + c.off, cap - c.off, &tail);
+        c.off += tail;
+        Py_XDECREF(exc);
+        Py_XDECREF(unsent);
+    }
+    out[0] = PC_RES_CHUNK;
+    out[1] = (char)status;
+    memcpy(out + 2, &c.done, 4);
+    memcpy(out + 6, &c.frames, 4);
+    *len = c.off;
+}
+
+/*
+ * The worker callback. A task is the pickle of (fn, args, kwargs), a call
+ * (apply, submit), or of (fn, items, star), a chunk (map, imap, starmap).
+ * Runs in a forked worker that holds the GIL: the parent holds it across
+ * every fork (python/src/pool.c).
+ */
+int pc_pool_task(const void *task, size_t task_len, void *result,
+                 size_t result_cap, size_t *result_len, void *arg)
+{
+    if (pc_ready_pid != getpid())
+        worker_start(arg, result_cap);
+    if (pc_init_failure) {
+        result_store(pc_init_failure, PC_RES_INIT, result, result_cap, result_len);
+        return 0;
+    }
+    PyObject *mv = PyMemoryView_FromMemory((char *)task, (Py_ssize_t)task_len, PyBUF_READ);
+    PyObject *call = mv ? PyObject_CallOneArg(pc_loads, mv) : NULL;
+    Py_XDECREF(mv);
+    PyObject *res = NULL;
+    int chunk = 0;
+    if (call && PyTuple_Check(call) && PyTuple_GET_SIZE(call) == 3) {
+        PyObject *fn = PyTuple_GET_ITEM(call, 0), *a = PyTuple_GET_ITEM(call, 1),
+                 *b = PyTuple_GET_ITEM(call, 2);
+        if (PyBool_Check(b)) {
+            chunk = 1;
+            run_chunk(fn, a, b == Py_True, result, result_cap, result_len);
+        } else if (PyTuple_Check(a) && PyDict_Check(b)) {
+            res = PyObject_Call(fn, a, b);
+        } else {
+            PyErr_SetString(PyExc_TypeError, "coord.Pool: a malformed task");
+        }
+    } else if (call) {
+        PyErr_SetString(PyExc_TypeError, "coord.Pool: a malformed task");
+    }
+    Py_XDECREF(call);
+    if (res) {
+        result_store(res, PC_RES_VALUE, result, result_cap, result_len);
+        Py_DECREF(res);
+    } else if (!chunk) {
+        PyObject *v = take_exception();
+        exception_store(v, result, result_cap, result_len);
+        Py_DECREF(v);
+    }
+    /* What the task printed must not wait for an exit that never flushes
+     * (through sys's streams as they are now: a task may replace them). */
+    static const char *const streams[] = {"stdout", "stderr"};
+    for (int i = 0; i < 2; i++) {
+        PyObject *f = PySys_GetObject(streams[i]); /* borrowed */
+        PyObject *r = f && f != Py_None ? PyObject_CallMethod(f, "flush", NULL)
+                                        : NULL;
+        Py_XDECREF(r);
+    }
+    PyErr_Clear();
+    return 0;
+}

@@ -1,0 +1,227 @@
+# SPDX-License-Identifier: MIT
+"""coord.Pool's chunks: map, starmap, imap and imap_unordered send
+`chunksize` items to a task message (map's automatic size as
+multiprocessing chooses it); results in order, the first failing item's
+exception, a worker SIGKILLed mid-chunk, and chunks too big for
+max_task/max_result."""
+
+import itertools
+import os
+import signal
+import unittest
+
+import coord
+
+LIMIT = 60.0  # seconds any bounded wait below may take on a loaded machine
+
+FLAG = None   # made before a pool forks (its workers inherit them)
+GATE = None
+PARKED = None
+RUNS = None
+
+
+def square(x):
+    return x * x
+
+
+def fail_on_3_and_7(x):
+    if x in (3, 7):
+        raise ValueError("item %d" % x)
+    return x
+
+
+def kill_at_37(x):
+    if x == 37:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return x
+
+
+def kill_at_37_once(x):
+    RUNS[x] += 1
+    if x == 37 and FLAG.claim():  # the first run only
+        os.kill(os.getpid(), signal.SIGKILL)
+    return x
+
+
+def park_at_25(x):
+    """Item 25 says which worker runs it, then waits to be killed."""
+    if x == 25:
+        PARKED.value = os.getpid()
+        GATE.wait(LIMIT)
+    return x
+
+
+def counted_bytes(x):
+    """A distinct 100-byte result (pickle's memo cannot share it), counted."""
+    with RUNS.get_lock():
+        RUNS[x] += 1
+    return x.to_bytes(4, "little") * 25
+
+
+def big_at_9(x):
+    return os.urandom(3700) if x == 9 else os.urandom(50)
+
+
+def submitted(pool):
+    return pool.stats()["submitted"]
+
+
+class ChunkTest(unittest.TestCase):
+    def test_map_sends_chunks_of_the_size_multiprocessing_picks(self):
+        # multiprocessing's Pool._map_async: divmod(len, processes * 4),
+        # one more when there is a remainder; a chunk is one task message.
+        with coord.Pool(2) as pool:
+            for n, chunks in ((1000, 8), (1001, 8), (5, 5), (9, 5), (0, 0)):
+                with self.subTest(n=n):
+                    before = submitted(pool)
+                    self.assertEqual(pool.map(square, range(n)),
+                                     [x * x for x in range(n)])
+                    self.assertEqual(submitted(pool) - before, chunks)
+            before = submitted(pool)
+            self.assertEqual(pool.map(square, list(range(100)), chunksize=30),
+                             [x * x for x in range(100)])
+            self.assertEqual(pool.starmap(pow, [(2, k) for k in range(10)], 4),
+                             [2 ** k for k in range(10)])
+            self.assertEqual(pool.map_async(square, iter(range(10)), 5).get(LIMIT),
+                             [x * x for x in range(10)])
+            self.assertEqual(pool.starmap_async(pow, [(3, 2)] * 3).get(LIMIT), [9] * 3)
+            self.assertEqual(submitted(pool) - before, 4 + 3 + 2 + 3)
+            # A mapping or a set is iterated, as multiprocessing does.
+            self.assertEqual(pool.map(square, {1: "a", 2: "b"}), [1, 4])
+
+    def test_imap_sends_chunksize_items_a_message(self):
+        with coord.Pool(2) as pool:
+            before = submitted(pool)
+            self.assertEqual(list(pool.imap(square, range(10))),
+                             [x * x for x in range(10)])
+            self.assertEqual(submitted(pool) - before, 10)  # default 1
+            before = submitted(pool)
+            self.assertEqual(list(pool.imap(square, range(10), chunksize=4)),
+                             [x * x for x in range(10)])
+            self.assertEqual(sorted(pool.imap_unordered(square, range(10), 3)),
+                             sorted(x * x for x in range(10)))
+            self.assertEqual(submitted(pool) - before, 3 + 4)
+
+    def test_imap_keeps_a_window_of_chunks_over_an_endless_iterable(self):
+        taken = itertools.count()
+        items = (next(taken) for _ in itertools.count())
+        with coord.Pool(2) as pool:
+            got = list(itertools.islice(pool.imap(square, items, chunksize=5), 12))
+            self.assertEqual(got, [x * x for x in range(12)])
+            # 256 chunks in flight (8 per worker, when more), one being
+            # filled: the iterable is taken as results come back.
+            self.assertLessEqual(next(taken), (256 + 2) * 5)
+
+    def test_chunksize_below_one_raises_valueerror(self):
+        with coord.Pool(1) as pool:
+            for bad in (0, -1):
+                for call in (pool.map, pool.starmap, pool.map_async,
+                             pool.starmap_async, pool.imap, pool.imap_unordered):
+                    with self.subTest(call=call.__name__, chunksize=bad):
+                        with self.assertRaisesRegex(ValueError, "Chunksize must be 1"):
+                            call(square, [(1,)], bad)  # imap too: at the call
+            with self.assertRaises(TypeError):
+                pool.map(square, range(3), 1.5)
+
+    def test_the_first_failing_item_fails_the_map(self):
+        from multiprocessing.pool import RemoteTraceback
+        with coord.Pool(2) as pool:
+            for chunksize in (1, 2, 4, 10):
+                with self.subTest(chunksize=chunksize):
+                    with self.assertRaisesRegex(ValueError, "^item 3$") as cm:
+                        pool.map(fail_on_3_and_7, range(10), chunksize)
+                    self.assertIsInstance(cm.exception.__cause__, RemoteTraceback)
+                    # imap yields every result before the failing item.
+                    got = []
+                    with self.assertRaisesRegex(ValueError, "^item 3$"):
+                        for x in pool.imap(fail_on_3_and_7, range(10), chunksize):
+                            got.append(x)
+                    self.assertEqual(got, [0, 1, 2])
+            # The pool goes on.
+            self.assertEqual(pool.map(square, range(10), 3), [x * x for x in range(10)])
+
+    def test_a_worker_killed_mid_chunk_fails_the_map_with_workerdied(self):
+        with coord.Pool(2) as pool:
+            with self.assertRaises(coord.WorkerDied) as cm:
+                pool.map(kill_at_37, range(100), chunksize=10)
+            self.assertEqual(cm.exception.index, 30)
+            self.assertEqual(cm.exception.chunk, (30, 40))
+            self.assertIn("signal 9", cm.exception.cause)
+            self.assertIn("tasks 30..39", str(cm.exception))
+            with self.assertRaises(coord.WorkerDied) as cm:
+                list(pool.imap(kill_at_37, range(100), chunksize=10))
+            self.assertEqual(cm.exception.chunk, (30, 40))
+            self.assertEqual(pool.map(square, range(50)), [x * x for x in range(50)])
+            self.assertEqual(pool.stats()["deaths"], 2)
+            self.assertEqual(len(pool.worker_pids()), 2)
+
+    def test_a_worker_killed_from_outside_mid_chunk(self):
+        global GATE, PARKED
+        GATE, PARKED = coord.Flag(), coord.Value("q", 0)
+        with coord.Pool(2) as pool:
+            result = pool.map_async(park_at_25, range(40), chunksize=10)
+            deadline = itertools.count()
+            while PARKED.value == 0:  # bounded: the gate lets it go in LIMIT s
+                self.assertLess(next(deadline), LIMIT * 100, "item 25 never ran")
+                result.wait(0.01)
+            os.kill(PARKED.value, signal.SIGKILL)
+            with self.assertRaises(coord.WorkerDied) as cm:
+                result.get(LIMIT)
+            self.assertEqual(cm.exception.chunk, (20, 30))
+            self.assertEqual(cm.exception.index, 20)
+            self.assertFalse(result.successful())
+
+    def test_retries_rerun_a_chunk_whose_worker_died(self):
+        global FLAG, RUNS
+        FLAG, RUNS = coord.Flag(), coord.Array("i", 100)
+        with coord.Pool(2, retries=1) as pool:
+            self.assertEqual(pool.map(kill_at_37_once, range(100), chunksize=10),
+                             list(range(100)))
+            self.assertEqual(pool.stats()["retried"], 1)
+        # The chunk ran again from its first item: 30..37 twice.
+        self.assertEqual([RUNS[x] for x in range(100)],
+                         [2 if 30 <= x <= 37 else 1 for x in range(100)])
+
+    def test_results_over_max_result_go_back_in_several_messages(self):
+        # 400 results of ~110 pickled bytes in chunks of 200: a message of
+        # 4096 bytes holds about 30; the worker stops before the room runs
+        # out, the items left go again. Each item runs once.
+        global RUNS
+        RUNS = coord.Array("i", 400)
+        with coord.Pool(2, max_result=4096) as pool:
+            before = submitted(pool)
+            got = pool.map(counted_bytes, range(400), chunksize=200)
+            self.assertEqual(got, [x.to_bytes(4, "little") * 25 for x in range(400)])
+            self.assertGreater(submitted(pool) - before, 2)
+            self.assertEqual(list(RUNS), [1] * 400)
+            got = list(pool.imap(counted_bytes, range(400), chunksize=200))
+            self.assertEqual(len(got), 400)
+            self.assertEqual(list(RUNS), [2] * 400)
+
+    def test_tasks_over_max_task_go_in_several_messages(self):
+        items = [os.urandom(300) for _ in range(100)]
+        with coord.Pool(2, max_task=2048) as pool:
+            before = submitted(pool)
+            self.assertEqual(pool.map(len, items, chunksize=100), [300] * 100)
+            self.assertGreaterEqual(submitted(pool) - before, 100 * 300 // 2048)
+            # One item that does not fit alone: its size, the limit, the option.
+            with self.assertRaises(coord.EMSGSIZE) as cm:
+                pool.map(len, [b"a", os.urandom(3000)])
+            for part in ("max_task of 2048", "Pool(max_task=...)"):
+                self.assertIn(part, str(cm.exception))
+
+    def test_a_result_that_overruns_its_chunks_room_says_chunksize(self):
+        # Item 9's result (3.7 KB) fits a message alone, not after eight
+        # small ones in a block the worker sized by them: it has run, so
+        # it fails (rather than run twice), saying what helps.
+        with coord.Pool(1, max_result=4096) as pool:
+            with self.assertRaises(coord.TaskError) as cm:
+                pool.map(big_at_9, range(10), chunksize=10)
+            for part in ("task 9:", "3718 bytes", "Pool(max_result=4096)",
+                         "smaller chunksize"):
+                self.assertIn(part, str(cm.exception))
+            self.assertEqual(len(pool.map(big_at_9, range(10), chunksize=1)), 10)
+
+
+if __name__ == "__main__":
+    unittest.main()
