@@ -135,14 +135,17 @@ int coord_array_init(void *mem, size_t size, coord_type type, size_t length,
     return 0;
 }
 
+/* A new array: named (`name`), in a memfd whose descriptor goes to *fd
+ * (`fd` non-NULL), or in an anonymous mapping. */
 static int create(coord_array **out, coord_type type, size_t length,
-                  const char *name)
+                  const char *name, int *fd)
 {
     size_t need = coord_array_size(type, length);
     if (!out || need == 0)
         return COORD_EINVAL;
     void *mem;
-    int r = coord__seg_create(name, COORD__KIND_ARRAY, need, &mem);
+    int r = fd ? coord__seg_create_fd(COORD__KIND_ARRAY, need, &mem)
+               : coord__seg_create(name, COORD__KIND_ARRAY, need, &mem);
     if (r)
         return r;
     /* Fresh mappings are zero-filled: the elements need no memset. */
@@ -151,14 +154,16 @@ static int create(coord_array **out, coord_type type, size_t length,
         coord__seg_release(mem, true);
         return r;
     }
-    coord__seg_publish(mem);
+    int d = coord__seg_publish(mem);
+    if (fd)
+        *fd = d;
     *out = mem;
     return 0;
 }
 
 int coord_array_create(coord_array **out, coord_type type, size_t length)
 {
-    return create(out, type, length, NULL);
+    return create(out, type, length, NULL, NULL);
 }
 
 int coord_array_create_named(coord_array **out, coord_type type,
@@ -166,16 +171,26 @@ int coord_array_create_named(coord_array **out, coord_type type,
 {
     if (!name)
         return COORD_EINVAL;
-    return create(out, type, length, name);
+    return create(out, type, length, name, NULL);
 }
 
-int coord_array_open(coord_array **out, const char *name)
+int coord_array_create_fd(coord_array **out, coord_type type, size_t length,
+                          int *fd)
+{
+    if (!fd)
+        return COORD_EINVAL;
+    return create(out, type, length, NULL, fd);
+}
+
+/* Map the array named `name`, or (name NULL) the one behind `fd`. */
+static int open_seg(coord_array **out, const char *name, int fd)
 {
     void *mem;
     size_t size;
     if (!out)
         return COORD_EINVAL;
-    int r = coord__seg_open(name, COORD__KIND_ARRAY, &mem, &size);
+    int r = name ? coord__seg_open(name, COORD__KIND_ARRAY, &mem, &size)
+                 : coord__seg_open_fd(fd, COORD__KIND_ARRAY, &mem, &size);
     if (r)
         return r;
     struct view v;
@@ -185,6 +200,16 @@ int coord_array_open(coord_array **out, const char *name)
     }
     *out = mem;
     return 0;
+}
+
+int coord_array_open(coord_array **out, const char *name)
+{
+    return name ? open_seg(out, name, -1) : COORD_EINVAL;
+}
+
+int coord_array_open_fd(coord_array **out, int fd)
+{
+    return open_seg(out, NULL, fd);
 }
 
 void coord_array_destroy(coord_array *a)

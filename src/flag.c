@@ -79,13 +79,16 @@ int coord_flag_attach(void *mem, size_t size, coord_flag **out)
     return 0;
 }
 
-static int flag_create(coord_flag **out, const char *name)
+/* A new flag: named (`name`), in a memfd whose descriptor goes to *fd
+ * (`fd` non-NULL), or in an anonymous mapping. */
+static int flag_create(coord_flag **out, const char *name, int *fd)
 {
     if (!out)
         return COORD_EINVAL;
     void *mem;
-    int r = coord__seg_create(name, COORD__KIND_FLAG, sizeof(struct coord_flag),
-                              &mem);
+    size_t size = sizeof(struct coord_flag);
+    int r = fd ? coord__seg_create_fd(COORD__KIND_FLAG, size, &mem)
+               : coord__seg_create(name, COORD__KIND_FLAG, size, &mem);
     if (r)
         return r;
     r = flag_setup(mem, 1);
@@ -93,30 +96,41 @@ static int flag_create(coord_flag **out, const char *name)
         coord__seg_release(mem, true);
         return r;
     }
-    coord__seg_publish(mem);
+    int d = coord__seg_publish(mem);
+    if (fd)
+        *fd = d;
     *out = mem;
     return 0;
 }
 
 int coord_flag_create(coord_flag **out)
 {
-    return flag_create(out, NULL);
+    return flag_create(out, NULL, NULL);
 }
 
 int coord_flag_create_named(coord_flag **out, const char *name)
 {
     if (!name)
         return COORD_EINVAL;
-    return flag_create(out, name);
+    return flag_create(out, name, NULL);
 }
 
-int coord_flag_open(coord_flag **out, const char *name)
+int coord_flag_create_fd(coord_flag **out, int *fd)
+{
+    if (!fd)
+        return COORD_EINVAL;
+    return flag_create(out, NULL, fd);
+}
+
+/* Map the flag named `name`, or (name NULL) the one behind `fd`. */
+static int flag_open(coord_flag **out, const char *name, int fd)
 {
     void *mem;
     size_t size;
     if (!out)
         return COORD_EINVAL;
-    int r = coord__seg_open(name, COORD__KIND_FLAG, &mem, &size);
+    int r = name ? coord__seg_open(name, COORD__KIND_FLAG, &mem, &size)
+                 : coord__seg_open_fd(fd, COORD__KIND_FLAG, &mem, &size);
     if (r)
         return r;
     struct coord_flag *f = mem;
@@ -126,6 +140,16 @@ int coord_flag_open(coord_flag **out, const char *name)
     }
     *out = f;
     return 0;
+}
+
+int coord_flag_open(coord_flag **out, const char *name)
+{
+    return name ? flag_open(out, name, -1) : COORD_EINVAL;
+}
+
+int coord_flag_open_fd(coord_flag **out, int fd)
+{
+    return flag_open(out, NULL, fd);
 }
 
 void coord_flag_destroy(coord_flag *f)

@@ -161,7 +161,18 @@ void coord__name_path(char *buf, size_t cap, const char *name);
  * COORD_EIO (any other system error). */
 int coord__seg_create(const char *name, uint32_t kind, size_t obj_size,
                       void **obj_out);
-void coord__seg_publish(void *obj);
+/* coord__seg_create for an anonymous segment in a sealed memfd
+ * (coord__memfd_create), so that other processes can open it from its
+ * descriptor (coord__seg_open_fd). The process's record of the mapping
+ * holds the descriptor until coord__seg_publish hands it to the caller
+ * (coord__seg_release closes it when the object fails before that).
+ * Returns 0, COORD_EINVAL, COORD_EMFILE, COORD_ENOMEM, COORD_ENOSYS (no
+ * memfd_create), COORD_EIO. */
+int coord__seg_create_fd(uint32_t kind, size_t obj_size, void **obj_out);
+/* Publish the magic (the object is initialised). Returns the descriptor of
+ * a segment from coord__seg_create_fd, which the caller owns from then
+ * on; -1 for every other segment. */
+int coord__seg_publish(void *obj);
 /* Open and validate a named segment of `kind`; *obj_size gets the object's
  * size. COORD_EAGAIN while its creator may still be initialising it (no
  * magic yet, the file younger than COORD_GC_GRACE_MS); older than that it
@@ -173,6 +184,29 @@ void coord__seg_publish(void *obj);
  * COORD_EINVAL, COORD_EMFILE, COORD_ENOMEM, COORD_EIO. */
 int coord__seg_open(const char *name, uint32_t kind, void **obj_out,
                     size_t *obj_size);
+/* Open and validate the segment behind descriptor `fd`, of `kind`: the
+ * descriptor must pass coord__memfd_check, then the header is checked as
+ * coord__seg_open checks it (no magic: COORD_EPROTO, since a descriptor is
+ * handed out only after publish). `fd` stays the caller's; the mapping
+ * does not keep it. Returns 0, COORD_EINVAL, COORD_EBADF, COORD_EPROTO,
+ * COORD_EVERSION, COORD_EACCES (a read-only or write-sealed descriptor),
+ * COORD_ENOMEM, COORD_EIO. */
+int coord__seg_open_fd(int fd, uint32_t kind, void **obj_out,
+                       size_t *obj_size);
+/* A memfd (close-on-exec) of `size` bytes sealed against shrinking,
+ * growing and further seals (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL):
+ * whoever it is passed to can neither fault the others' mappings by
+ * shrinking it nor make it read-only. `label` names it in /proc/PID/fd.
+ * Returns 0 and *fd_out, COORD_EMFILE, COORD_ENOMEM, COORD_ENOSYS (no
+ * memfd_create here: an old kernel, or a seccomp filter refuses it),
+ * COORD_EIO. */
+int coord__memfd_create(const char *label, size_t size, int *fd_out);
+/* Is `fd` what coord__memfd_create makes: a memfd with all three seals?
+ * *st gets its fstat. Returns 0, COORD_EBADF (not an open descriptor) or
+ * COORD_EPROTO (any other file: a pipe, a socket, a file on disk, an
+ * unsealed memfd). Its size and contents are the caller's to check. */
+struct stat;
+int coord__memfd_check(int fd, struct stat *st);
 /* Unmap the segment holding `obj`; the creator of a named segment also
  * unlinks the name (when `unlink_name` is true). Uses this process's own
  * record of the mapping (see coord__seg_limit), never the shared header:

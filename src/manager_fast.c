@@ -11,8 +11,6 @@
 #include "manager_fast.h"
 #include "manager_server.h"
 
-#define SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
-
 size_t coord__mfast_size(void)
 {
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
@@ -24,12 +22,10 @@ size_t coord__mfast_size(void)
 struct coord__mfast *coord__mfast_create(int *fd)
 {
     size_t size = coord__mfast_size();
-    int m = memfd_create("coord-mailbox", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-    if (m < 0)
+    int m;
+    if (coord__memfd_create("coord-mailbox", size, &m) != 0)
         return NULL;
-    void *p = MAP_FAILED;
-    if (ftruncate(m, (off_t)size) == 0 && fcntl(m, F_ADD_SEALS, SEALS) == 0)
-        p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, m, 0);
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, m, 0);
     if (p == MAP_FAILED) {
         close(m);
         return NULL;
@@ -42,11 +38,9 @@ struct coord__mfast *coord__mfast_take(int fd, int *code)
 {
     struct stat st;
     size_t size = coord__mfast_size();
-    int seals = fcntl(fd, F_GET_SEALS);
-    /* A file the client could still shrink would fault our reads (SIGBUS);
-     * F_GET_SEALS fails on anything but a memfd. */
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || seals < 0 ||
-        (seals & SEALS) != SEALS || st.st_size != (off_t)size ||
+    /* A file the client could still shrink would fault our reads (SIGBUS):
+     * only a sealed memfd of the mailbox's size, open for writing. */
+    if (coord__memfd_check(fd, &st) != 0 || st.st_size != (off_t)size ||
         (fcntl(fd, F_GETFL) & O_ACCMODE) != O_RDWR) {
         *code = COORD_EBADMSG;
         return NULL;

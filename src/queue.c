@@ -118,14 +118,17 @@ int coord_queue_init(void *mem, size_t size, size_t capacity, size_t max_msg,
     return queue_setup(mem, capacity, max_msg, 0, out);
 }
 
-static int queue_create(coord_queue **out, const char *name, size_t capacity,
-                        size_t max_msg)
+/* A new queue: named (`name`), in a memfd whose descriptor goes to *fd
+ * (`fd` non-NULL), or in an anonymous mapping. */
+static int queue_create(coord_queue **out, const char *name, int *fd,
+                        size_t capacity, size_t max_msg)
 {
     size_t need = coord_queue_size(capacity, max_msg);
     if (!out || need == 0)
         return COORD_EINVAL;
     void *mem;
-    int r = coord__seg_create(name, COORD__KIND_QUEUE, need, &mem);
+    int r = fd ? coord__seg_create_fd(COORD__KIND_QUEUE, need, &mem)
+               : coord__seg_create(name, COORD__KIND_QUEUE, need, &mem);
     if (r)
         return r;
     r = queue_setup(mem, capacity, max_msg, 1, out);
@@ -133,13 +136,15 @@ static int queue_create(coord_queue **out, const char *name, size_t capacity,
         coord__seg_release(mem, true);
         return r;
     }
-    coord__seg_publish(mem);
+    int d = coord__seg_publish(mem);
+    if (fd)
+        *fd = d;
     return 0;
 }
 
 int coord_queue_create(coord_queue **out, size_t capacity, size_t max_msg)
 {
-    return queue_create(out, NULL, capacity, max_msg);
+    return queue_create(out, NULL, NULL, capacity, max_msg);
 }
 
 int coord_queue_create_named(coord_queue **out, const char *name,
@@ -147,16 +152,26 @@ int coord_queue_create_named(coord_queue **out, const char *name,
 {
     if (!name)
         return COORD_EINVAL;
-    return queue_create(out, name, capacity, max_msg);
+    return queue_create(out, name, NULL, capacity, max_msg);
 }
 
-int coord_queue_open(coord_queue **out, const char *name)
+int coord_queue_create_fd(coord_queue **out, size_t capacity, size_t max_msg,
+                          int *fd)
 {
-    if (!out || !name)
+    if (!fd)
+        return COORD_EINVAL;
+    return queue_create(out, NULL, fd, capacity, max_msg);
+}
+
+/* Map the queue named `name`, or (name NULL) the one behind `fd`. */
+static int queue_open(coord_queue **out, const char *name, int fd)
+{
+    if (!out)
         return COORD_EINVAL;
     void *mem;
     size_t size;
-    int r = coord__seg_open(name, COORD__KIND_QUEUE, &mem, &size);
+    int r = name ? coord__seg_open(name, COORD__KIND_QUEUE, &mem, &size)
+                 : coord__seg_open_fd(fd, COORD__KIND_QUEUE, &mem, &size);
     if (r)
         return r;
     struct qshm *s = mem;
@@ -182,6 +197,16 @@ int coord_queue_open(coord_queue **out, const char *name)
         return COORD_ENOMEM;
     }
     return 0;
+}
+
+int coord_queue_open(coord_queue **out, const char *name)
+{
+    return name ? queue_open(out, name, -1) : COORD_EINVAL;
+}
+
+int coord_queue_open_fd(coord_queue **out, int fd)
+{
+    return queue_open(out, NULL, fd);
 }
 
 void coord_queue_destroy(coord_queue *q)

@@ -36,26 +36,31 @@ static size_t region_len(const struct coord_region *g)
     return (size_t)len;
 }
 
-static int create(coord_region **out, size_t size, const char *name)
+/* A new region: named (`name`), in a memfd whose descriptor goes to *fd
+ * (`fd` non-NULL), or in an anonymous mapping. */
+static int create(coord_region **out, size_t size, const char *name, int *fd)
 {
     if (!out || size == 0 || size > REGION_MAX)
         return COORD_EINVAL;
     void *mem;
-    int r = coord__seg_create(name, COORD__KIND_REGION,
-                              sizeof(struct coord_region) + size, &mem);
+    size_t need = sizeof(struct coord_region) + size;
+    int r = fd ? coord__seg_create_fd(COORD__KIND_REGION, need, &mem)
+               : coord__seg_create(name, COORD__KIND_REGION, need, &mem);
     if (r)
         return r;
     struct coord_region *g = mem;
     g->magic = REGION_MAGIC;
     g->len = size;
-    coord__seg_publish(mem);
+    int d = coord__seg_publish(mem);
+    if (fd)
+        *fd = d;
     *out = g;
     return 0;
 }
 
 int coord_region_create(coord_region **out, size_t size)
 {
-    return create(out, size, NULL);
+    return create(out, size, NULL, NULL);
 }
 
 int coord_region_create_named(coord_region **out, size_t size,
@@ -63,16 +68,25 @@ int coord_region_create_named(coord_region **out, size_t size,
 {
     if (!name)
         return COORD_EINVAL;
-    return create(out, size, name);
+    return create(out, size, name, NULL);
 }
 
-int coord_region_open(coord_region **out, const char *name)
+int coord_region_create_fd(coord_region **out, size_t size, int *fd)
+{
+    if (!fd)
+        return COORD_EINVAL;
+    return create(out, size, NULL, fd);
+}
+
+/* Map the region named `name`, or (name NULL) the one behind `fd`. */
+static int open_seg(coord_region **out, const char *name, int fd)
 {
     void *mem;
     size_t size;
     if (!out)
         return COORD_EINVAL;
-    int r = coord__seg_open(name, COORD__KIND_REGION, &mem, &size);
+    int r = name ? coord__seg_open(name, COORD__KIND_REGION, &mem, &size)
+                 : coord__seg_open_fd(fd, COORD__KIND_REGION, &mem, &size);
     if (r)
         return r;
     if (size < sizeof(struct coord_region) || region_len(mem) == 0) {
@@ -81,6 +95,16 @@ int coord_region_open(coord_region **out, const char *name)
     }
     *out = mem;
     return 0;
+}
+
+int coord_region_open(coord_region **out, const char *name)
+{
+    return name ? open_seg(out, name, -1) : COORD_EINVAL;
+}
+
+int coord_region_open_fd(coord_region **out, int fd)
+{
+    return open_seg(out, NULL, fd);
 }
 
 void coord_region_destroy(coord_region *r)

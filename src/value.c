@@ -97,13 +97,17 @@ int coord_value_init(void *mem, size_t size, coord_type type,
     return r;
 }
 
-static int create(coord_value **out, coord_type type, const char *name)
+/* A new value: named (`name`), in a memfd whose descriptor goes to *fd
+ * (`fd` non-NULL), or in an anonymous mapping. */
+static int create(coord_value **out, coord_type type, const char *name,
+                  int *fd)
 {
     if (!out || !coord__type_valid(type))
         return COORD_EINVAL;
     void *mem;
-    int r = coord__seg_create(name, COORD__KIND_VALUE,
-                              sizeof(struct coord_value), &mem);
+    size_t size = sizeof(struct coord_value);
+    int r = fd ? coord__seg_create_fd(COORD__KIND_VALUE, size, &mem)
+               : coord__seg_create(name, COORD__KIND_VALUE, size, &mem);
     if (r)
         return r;
     r = setup(mem, type, 1);
@@ -111,14 +115,16 @@ static int create(coord_value **out, coord_type type, const char *name)
         coord__seg_release(mem, true);
         return r;
     }
-    coord__seg_publish(mem);
+    int d = coord__seg_publish(mem);
+    if (fd)
+        *fd = d;
     *out = mem;
     return 0;
 }
 
 int coord_value_create(coord_value **out, coord_type type)
 {
-    return create(out, type, NULL);
+    return create(out, type, NULL, NULL);
 }
 
 int coord_value_create_named(coord_value **out, coord_type type,
@@ -126,16 +132,25 @@ int coord_value_create_named(coord_value **out, coord_type type,
 {
     if (!name)
         return COORD_EINVAL;
-    return create(out, type, name);
+    return create(out, type, name, NULL);
 }
 
-int coord_value_open(coord_value **out, const char *name)
+int coord_value_create_fd(coord_value **out, coord_type type, int *fd)
+{
+    if (!fd)
+        return COORD_EINVAL;
+    return create(out, type, NULL, fd);
+}
+
+/* Map the value named `name`, or (name NULL) the one behind `fd`. */
+static int open_seg(coord_value **out, const char *name, int fd)
 {
     void *mem;
     size_t size;
     if (!out)
         return COORD_EINVAL;
-    int r = coord__seg_open(name, COORD__KIND_VALUE, &mem, &size);
+    int r = name ? coord__seg_open(name, COORD__KIND_VALUE, &mem, &size)
+                 : coord__seg_open_fd(fd, COORD__KIND_VALUE, &mem, &size);
     if (r)
         return r;
     coord_type t;
@@ -145,6 +160,16 @@ int coord_value_open(coord_value **out, const char *name)
     }
     *out = mem;
     return 0;
+}
+
+int coord_value_open(coord_value **out, const char *name)
+{
+    return name ? open_seg(out, name, -1) : COORD_EINVAL;
+}
+
+int coord_value_open_fd(coord_value **out, int fd)
+{
+    return open_seg(out, NULL, fd);
 }
 
 void coord_value_destroy(coord_value *v)

@@ -54,6 +54,20 @@ COORD_EXTERN int coord_array_create_named(coord_array **out, coord_type type,
                                           size_t length, const char *name);
 COORD_EXTERN int coord_array_open(coord_array **out, const char *name);
 
+/*
+ * coord_array_create_fd: coord_array_create backed by a sealed memfd, its
+ * descriptor in *fd (the caller's, close-on-exec; the array keeps none).
+ * coord_array_open_fd: map the array behind such a descriptor, given to
+ * this process by inheritance or SCM_RIGHTS (`fd` borrowed; checked as a
+ * named file is, then as coord_array_open checks the array).
+ * Ownership, concurrency and every return code: as coord_flag_create_fd
+ * and coord_flag_open_fd (flag.h); create_fd also COORD_EINVAL for what
+ * coord_array_create refuses.
+ */
+COORD_EXTERN int coord_array_create_fd(coord_array **out, coord_type type,
+                                       size_t length, int *fd);
+COORD_EXTERN int coord_array_open_fd(coord_array **out, int fd);
+
 /* coord_array_destroy: release this process's handle (the creator of a
  * named array also removes the name; an array placed by init releases
  * nothing but this process's record of its size). NULL is ignored. */

@@ -17,7 +17,8 @@ COORD_BEGIN_DECLS
  * claiming it is one compare-and-swap. A second cache line holds a robust
  * process-shared mutex for the lecture's lock-based claim. The flag is shared
  * with every child forked after it is created; a named flag can also be
- * opened by an unrelated process.
+ * opened by an unrelated process, and so can one made with
+ * coord_flag_create_fd by a process given its descriptor.
  *
  * Epochs: coord_flag_reset() clears the flag and starts a new epoch. A claim
  * made with coord_flag_claim_epoch(f, e) only succeeds while the epoch is
@@ -112,8 +113,41 @@ COORD_EXTERN int coord_flag_create_named(coord_flag **out, const char *name);
 COORD_EXTERN int coord_flag_open(coord_flag **out, const char *name);
 
 /*
+ * coord_flag_create_fd: like coord_flag_create (forked children share it),
+ * backed by a memfd sealed at its size, and *fd gets its descriptor: any
+ * process given it (inherited across exec, or sent over a Unix socket with
+ * SCM_RIGHTS) opens the flag with coord_flag_open_fd().
+ * Ownership: *fd is the caller's (close-on-exec); the flag neither keeps
+ * nor needs it, so close it once no process needs to be given the flag;
+ * the memory lives while any process maps it. No flag keeps a descriptor,
+ * so only one made by this call can be passed so: choose at creation, as
+ * for a name. Concurrency: as coord_flag_create.
+ * Returns 0, COORD_EINVAL (out or fd NULL), COORD_EMFILE (out of file
+ * descriptors), COORD_ENOMEM, COORD_ENOSYS (no memfd_create: an old kernel
+ * or a seccomp filter) or COORD_EIO;
+ * the create_fd of value, array, region and queue answer the same.
+ */
+COORD_EXTERN int coord_flag_create_fd(coord_flag **out, int *fd);
+
+/*
+ * coord_flag_open_fd: map the flag behind `fd`, a descriptor that
+ * coord_flag_create_fd made (in any process). Untrusted as a named file
+ * is: only a memfd with coord's seals is taken (a pipe, a file on disk, an
+ * unsealed memfd, a named segment's file: COORD_EPROTO), then its header
+ * and the flag are checked as coord_flag_open checks them.
+ * Ownership: `fd` is borrowed (close it when you like); the mapping keeps
+ * no descriptor and lasts until coord_flag_destroy.
+ * Returns 0, COORD_EINVAL (out NULL), COORD_EBADF (not an open
+ * descriptor), COORD_EPROTO (no sealed memfd, or no flag: bad magic, kind
+ * or size, shorter than a header), COORD_EVERSION (other ABI version),
+ * COORD_EACCES (not open for writing, or write-sealed), COORD_ENOMEM or
+ * COORD_EIO; the open_fd of value, array, region and queue answer the same.
+ */
+COORD_EXTERN int coord_flag_open_fd(coord_flag **out, int fd);
+
+/*
  * coord_flag_destroy: release this process's handle. For a flag from
- * coord_flag_create, coord_flag_create_named or coord_flag_open this unmaps
+ * coord_flag_create, _create_named, _create_fd, _open or _open_fd this unmaps
  * it (as this process recorded the mapping, whatever the shared words
  * say); the creator process of a named flag also removes its name. Other processes that still map it may
  * keep using it. NULL is ignored. Concurrency: no other thread of this
@@ -123,8 +157,8 @@ COORD_EXTERN void coord_flag_destroy(coord_flag *f);
 
 /*
  * coord_flag_is_set: is the flag set in its current epoch?
- * `f` must be a valid flag (from coord_flag_create, _create_named, _open or
- * _init, not yet destroyed): there is no NULL check, so that the check in a
+ * `f` must be a valid flag (from coord_flag_create, _create_named,
+ * _create_fd, _open, _open_fd or _init, not yet destroyed): there is no NULL check, so that the check in a
  * hot loop is one load and one test (on x86-64 a mov and a fused and+jump;
  * a NULL test here would add a test and a branch to every check). NULL or
  * a destroyed flag is undefined behaviour (in practice a crash).

@@ -135,6 +135,20 @@ COORD_EXTERN int coord_queue_create_named(coord_queue **out, const char *name,
 COORD_EXTERN int coord_queue_open(coord_queue **out, const char *name);
 
 /*
+ * coord_queue_create_fd: coord_queue_create backed by a sealed memfd, its
+ * descriptor in *fd (the caller's, close-on-exec; the queue keeps none).
+ * coord_queue_open_fd: map the queue behind such a descriptor, given to
+ * this process by inheritance or SCM_RIGHTS (`fd` borrowed; checked as a
+ * named file is, then its limits as coord_queue_open checks them).
+ * Ownership, concurrency and every return code: as coord_flag_create_fd
+ * and coord_flag_open_fd (flag.h); create_fd also COORD_EINVAL for the
+ * capacity or max_msg coord_queue_create refuses.
+ */
+COORD_EXTERN int coord_queue_create_fd(coord_queue **out, size_t capacity,
+                                       size_t max_msg, int *fd);
+COORD_EXTERN int coord_queue_open_fd(coord_queue **out, int fd);
+
+/*
  * coord_queue_destroy: release this process's handle (free it and unmap;
  * the creator of a named queue also removes the name; a queue placed with
  * coord_queue_init is left in its memory). Messages still queued are dropped

@@ -30,6 +30,19 @@ COORD_EXTERN int coord_region_create_named(coord_region **out, size_t size,
                                            const char *name);
 COORD_EXTERN int coord_region_open(coord_region **out, const char *name);
 
+/*
+ * coord_region_create_fd: coord_region_create backed by a sealed memfd,
+ * its descriptor in *fd (the caller's, close-on-exec; the region keeps
+ * none). coord_region_open_fd: map the region behind such a descriptor
+ * (`fd` borrowed; checked as a named file is).
+ * Ownership, concurrency and every return code: as coord_flag_create_fd
+ * and coord_flag_open_fd (flag.h); create_fd also COORD_EINVAL for size 0
+ * or > 2^40.
+ */
+COORD_EXTERN int coord_region_create_fd(coord_region **out, size_t size,
+                                        int *fd);
+COORD_EXTERN int coord_region_open_fd(coord_region **out, int fd);
+
 /* coord_region_destroy: release this process's handle (the creator of a
  * named region also removes the name). NULL is ignored. */
 COORD_EXTERN void coord_region_destroy(coord_region *r);

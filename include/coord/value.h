@@ -55,6 +55,20 @@ COORD_EXTERN int coord_value_create_named(coord_value **out, coord_type type,
 COORD_EXTERN int coord_value_open(coord_value **out, const char *name);
 
 /*
+ * coord_value_create_fd: coord_value_create backed by a sealed memfd, its
+ * descriptor in *fd (the caller's, close-on-exec; the value keeps none).
+ * coord_value_open_fd: map the value behind such a descriptor, given to
+ * this process by inheritance or SCM_RIGHTS (`fd` borrowed; checked as a
+ * named file is, then as coord_value_open checks the value).
+ * Ownership, concurrency and every return code: as coord_flag_create_fd
+ * and coord_flag_open_fd (flag.h); create_fd also COORD_EINVAL for an
+ * unknown type.
+ */
+COORD_EXTERN int coord_value_create_fd(coord_value **out, coord_type type,
+                                       int *fd);
+COORD_EXTERN int coord_value_open_fd(coord_value **out, int fd);
+
+/*
  * coord_value_destroy: release this process's handle (the creator of a
  * named value also removes the name). NULL is ignored.
  */

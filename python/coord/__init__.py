@@ -11,7 +11,9 @@ docs/python.md).
 
 Objects made with name="..." can be opened by unrelated processes
 (coord.Queue.open(name)) and pickle by name, so spawn and forkserver
-children can use them. Errors are coord.Error subclasses named after the
+children can use them; anonymous ones reach the children multiprocessing
+starts (Process arguments, Pool initargs) with any start method, by
+descriptor, as multiprocessing's own Value does. Errors are coord.Error subclasses named after the
 COORD_E* code (coord.ETIMEDOUT, ...), which also derive from the standard
 exception Python users expect (TimeoutError, ValueError, ...). A peer that
 died is coord.EPEERDIED; its subclasses say which: coord.ManagerLost (the
@@ -102,8 +104,9 @@ class RawValue(_coord._Value):
 def RLock():
     """A standalone robust, re-entrant, process-shared lock, as
     multiprocessing.RLock: the lock of a one-byte anonymous Value of its
-    own (get_lock()). Children forked afterwards share it; it cannot be
-    pickled to spawn children. There is no non-re-entrant coord Lock: a
+    own (get_lock()). Children forked afterwards share it, and so do
+    spawn and forkserver children given it at their start (it pickles as
+    its Value does). There is no non-re-entrant coord Lock: a
     coord lock is released by the thread that holds it, never by another
     process, so it is no drop-in for multiprocessing.Lock used as a signal."""
     return Value("B", 0).get_lock()

@@ -14,6 +14,8 @@ typedef struct {
     Py_ssize_t shape[1];  /* length, for the buffer protocol */
     Py_ssize_t strides[1];
     PyObject *name;
+    int fd; /* an anonymous array's descriptor (coord_array_create_fd, or
+               passed to this process), -1 when none */
     pc_lockstate lk;
 } pc_array;
 
@@ -29,14 +31,18 @@ static int array_unlock(void *a)
     return coord_array_unlock(a);
 }
 
+/* The object over `a`; it owns `fd` (-1: none) from here, even on error. */
 static PyObject *array_wrap(PyTypeObject *type, coord_array *a, char tc,
-                            int locked, PyObject *name)
+                            int locked, PyObject *name, int fd)
 {
     pc_array *self = (pc_array *)type->tp_alloc(type, 0);
     if (!self) {
         coord_array_destroy(a);
+        if (fd >= 0)
+            close(fd);
         return NULL;
     }
+    self->fd = fd;
     self->a = a;
     self->type = coord_array_type(a);
     self->tc = tc;
@@ -136,15 +142,19 @@ static PyObject *array_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     }
     coord_array *a;
     /* coord refuses empty arrays; keep one hidden element and report 0
-     * (only this process and its forks see the object). */
+     * (only this process, its forks and the children it is passed to by
+     * descriptor, which are told the length, see the object). */
     size_t cn = n > 0 ? (size_t)n : 1;
+    int fd = -1;
     int r = cname ? coord_array_create_named(&a, t, cn, cname)
-                  : coord_array_create(&a, t, cn);
+                  : coord_array_create_fd(&a, t, cn, &fd);
+    if (!cname && pc_no_fd(r))
+        r = coord_array_create(&a, t, cn);
     if (r < 0) {
         Py_XDECREF(seq);
         return pc_raise_create(r, "Array", cname);
     }
-    pc_array *self = (pc_array *)array_wrap(type, a, tc, locked, name);
+    pc_array *self = (pc_array *)array_wrap(type, a, tc, locked, name, fd);
     if (self)
         self->shape[0] = n;
     if (self && seq && array_fill(self, seq) < 0)
@@ -176,7 +186,44 @@ static PyObject *array_open(PyObject *cls, PyObject *args, PyObject *kw)
         coord_array_destroy(a);
         return NULL;
     }
-    return array_wrap((PyTypeObject *)cls, a, tc, locked, name);
+    return array_wrap((PyTypeObject *)cls, a, tc, locked, name, -1);
+}
+
+/* Array._from_fd(dupfd, typecode, locked, length): the anonymous array
+ * that pc_reduce_by_fd sent. `length` is what its creator shows (an empty
+ * array keeps one hidden element). */
+static PyObject *array_from_fd(PyObject *cls, PyObject *args)
+{
+    PyObject *dup, *code;
+    int locked, fd;
+    Py_ssize_t n;
+    if (!PyArg_ParseTuple(args, "OUpn:_from_fd", &dup, &code, &locked, &n) ||
+        (fd = pc_fd_detach(dup)) < 0)
+        return NULL;
+    coord_array *a;
+    int r = coord_array_open_fd(&a, fd);
+    if (r < 0) {
+        close(fd);
+        return pc_raise(r, "Array passed by descriptor");
+    }
+    char tc;
+    if (pc_scalar_open_tc(Py_None, code, coord_array_type(a), "array", &tc) <
+        0) {
+        coord_array_destroy(a);
+        close(fd);
+        return NULL;
+    }
+    pc_array *self = (pc_array *)array_wrap((PyTypeObject *)cls, a, tc,
+                                            locked, Py_None, fd);
+    if (self && (n < 0 || (size_t)n > coord_array_length(a))) {
+        Py_CLEAR(self);
+        PyErr_Format(PyExc_ValueError,
+                     "Array passed by descriptor: length %zd, but it holds %zu",
+                     n, coord_array_length(a));
+    }
+    if (self)
+        self->shape[0] = n;
+    return (PyObject *)self;
 }
 
 static PyObject *array_reopen(PyObject *cls, PyObject *args)
@@ -187,6 +234,8 @@ static PyObject *array_reopen(PyObject *cls, PyObject *args)
 static void array_dealloc(pc_array *self)
 {
     coord_array_destroy(self->a);
+    if (self->fd >= 0)
+        close(self->fd);
     Py_XDECREF(self->name);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -322,6 +371,10 @@ static PyObject *array_lockobj(pc_array *self, PyObject *noargs)
 static PyObject *array_reduce(pc_array *self, PyObject *noargs)
 {
     (void)noargs;
+    if (self->name == Py_None)
+        return pc_reduce_by_fd((PyObject *)self, "Array", self->fd,
+                               Py_BuildValue("(Cin)", (int)self->tc,
+                                             self->locked, self->shape[0]));
     return pc_reduce_by_name((PyObject *)self, "Array", self->name, "_reopen",
                              Py_BuildValue("(OCi)", self->name, (int)self->tc,
                                            self->locked));
@@ -350,6 +403,7 @@ static PyMethodDef array_methods[] = {
     {"open", PC_METH(array_open), METH_VARARGS | METH_KEYWORDS | METH_CLASS,
      "Array.open(name, typecode=None, *, lock=True): the named array another process created."},
     {"_reopen", PC_METH(array_reopen), METH_VARARGS | METH_CLASS, NULL},
+    {"_from_fd", PC_METH(array_from_fd), METH_VARARGS | METH_CLASS, NULL},
     {"__reduce__", PC_METH(array_reduce), METH_NOARGS, NULL},
     {NULL, NULL, 0, NULL}};
 

@@ -6,19 +6,26 @@ typedef struct {
     PyObject_HEAD
     coord_flag *f;
     PyObject *name; /* str, or None for an anonymous flag */
+    int fd;         /* an anonymous flag's descriptor (coord_flag_create_fd,
+                       or passed to this process), -1 when none */
 } pc_flag;
 
 static PyTypeObject pc_flag_type;
 
-static PyObject *flag_wrap(PyTypeObject *type, coord_flag *f, PyObject *name)
+/* The object over `f`; it owns `fd` (-1: none) from here, even on error. */
+static PyObject *flag_wrap(PyTypeObject *type, coord_flag *f, PyObject *name,
+                           int fd)
 {
     pc_flag *self = (pc_flag *)type->tp_alloc(type, 0);
     if (!self) {
         coord_flag_destroy(f);
+        if (fd >= 0)
+            close(fd);
         return NULL;
     }
     self->f = f;
     self->name = Py_NewRef(name ? name : Py_None);
+    self->fd = fd;
     return (PyObject *)self;
 }
 
@@ -31,10 +38,14 @@ static PyObject *flag_new(PyTypeObject *type, PyObject *args, PyObject *kw)
         pc_name_arg(name, &cname) < 0)
         return NULL;
     coord_flag *f;
-    int r = cname ? coord_flag_create_named(&f, cname) : coord_flag_create(&f);
+    int fd = -1;
+    int r = cname ? coord_flag_create_named(&f, cname)
+                  : coord_flag_create_fd(&f, &fd);
+    if (!cname && pc_no_fd(r))
+        r = coord_flag_create(&f);
     if (r < 0)
         return pc_raise_create(r, "Flag", cname);
-    return flag_wrap(type, f, name);
+    return flag_wrap(type, f, name, fd);
 }
 
 static PyObject *flag_open(PyObject *cls, PyObject *name)
@@ -50,12 +61,29 @@ static PyObject *flag_open(PyObject *cls, PyObject *name)
     int r = coord_flag_open(&f, cname);
     if (r < 0)
         return pc_raise(r, "Flag.open");
-    return flag_wrap((PyTypeObject *)cls, f, name);
+    return flag_wrap((PyTypeObject *)cls, f, name, -1);
+}
+
+/* Flag._from_fd(dupfd): the anonymous flag pc_reduce_by_fd sent. */
+static PyObject *flag_from_fd(PyObject *cls, PyObject *dup)
+{
+    int fd = pc_fd_detach(dup);
+    if (fd < 0)
+        return NULL;
+    coord_flag *f;
+    int r = coord_flag_open_fd(&f, fd);
+    if (r < 0) {
+        close(fd);
+        return pc_raise(r, "Flag passed by descriptor");
+    }
+    return flag_wrap((PyTypeObject *)cls, f, Py_None, fd);
 }
 
 static void flag_dealloc(pc_flag *self)
 {
     coord_flag_destroy(self->f);
+    if (self->fd >= 0)
+        close(self->fd);
     Py_XDECREF(self->name);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -164,6 +192,9 @@ static PyObject *flag_name(pc_flag *self, void *closure)
 static PyObject *flag_reduce(pc_flag *self, PyObject *noargs)
 {
     (void)noargs;
+    if (self->name == Py_None)
+        return pc_reduce_by_fd((PyObject *)self, "Flag", self->fd,
+                               PyTuple_New(0));
     return pc_reduce_by_name((PyObject *)self, "Flag", self->name, "open",
                              Py_BuildValue("(O)", self->name));
 }
@@ -193,6 +224,7 @@ static PyMethodDef flag_methods[] = {
      "wait(timeout=None) -> bool: sleep (GIL released) until set; False on timeout."},
     {"open", PC_METH(flag_open), METH_O | METH_CLASS,
      "Flag.open(name): the named flag another process created."},
+    {"_from_fd", PC_METH(flag_from_fd), METH_O | METH_CLASS, NULL},
     {"__reduce__", PC_METH(flag_reduce), METH_NOARGS, NULL},
     {NULL, NULL, 0, NULL}};
 

@@ -147,6 +147,22 @@ static PyObject *lock_exit(pc_lock *self, PyObject *args)
     Py_RETURN_FALSE;
 }
 
+/* A lock pickles as its owner's: (operator.methodcaller("_lock"),
+ * (owner,)), so it reaches whoever the owner reaches (by name, or by
+ * descriptor for a child multiprocessing starts), and the owner's reduce
+ * says why when it cannot. */
+static PyObject *lock_reduce(pc_lock *self, PyObject *noargs)
+{
+    (void)noargs;
+    PyObject *op = PyImport_ImportModule("operator");
+    PyObject *fn = op ? PyObject_CallMethod(op, "methodcaller", "s", "_lock")
+                      : NULL;
+    Py_XDECREF(op);
+    if (!fn)
+        return NULL;
+    return Py_BuildValue("(N(O))", fn, self->owner);
+}
+
 static PyObject *lock_repr(pc_lock *self)
 {
     return PyUnicode_FromFormat("<coord.Lock of %R, held by this thread: %s>",
@@ -174,6 +190,7 @@ static PyMethodDef lock_methods[] = {
     {"release", PC_METH(lock_release), METH_NOARGS, "release()"},
     {"__enter__", PC_METH(lock_enter), METH_NOARGS, NULL},
     {"__exit__", PC_METH(lock_exit), METH_VARARGS, NULL},
+    {"__reduce__", PC_METH(lock_reduce), METH_NOARGS, NULL},
     {NULL, NULL, 0, NULL}};
 
 static PyTypeObject pc_lock_type = {

@@ -252,11 +252,83 @@ int pc_u64(PyObject *o, void *out)
 PyObject *pc_anon_pickle_error(const char *kind)
 {
     PyErr_Format(PyExc_TypeError,
-                 "this coord.%s has no name, so it can only be inherited by "
-                 "fork; to pass it to a spawn or forkserver child (or pickle "
-                 "it), create it with a name: coord.%s(..., name=\"...\")",
+                 "this coord.%s has no name: fork children inherit it and a "
+                 "child that multiprocessing starts (Process arguments, Pool "
+                 "initargs) is given it with any start method, but it cannot "
+                 "be pickled otherwise (pickle.dumps, a queue, a pool task); "
+                 "for that, create it with a name: coord.%s(..., name=\"...\")",
                  kind, kind);
     return NULL;
+}
+
+/* Is multiprocessing pickling for a child it is starting (in this thread)?
+ * 1, 0, or -1 with the exception set. */
+static int spawning(void)
+{
+    PyObject *ctx = PyImport_ImportModule("multiprocessing.context");
+    if (!ctx)
+        return -1;
+    PyObject *popen = PyObject_CallMethod(ctx, "get_spawning_popen", NULL);
+    Py_DECREF(ctx);
+    if (!popen)
+        return -1;
+    int yes = popen != Py_None;
+    Py_DECREF(popen);
+    return yes;
+}
+
+PyObject *pc_reduce_by_fd(PyObject *self, const char *kind, int fd,
+                          PyObject *rest)
+{
+    if (!rest)
+        return NULL;
+    PyObject *dup = NULL, *fn = NULL, *args = NULL;
+    int yes = spawning();
+    if (yes == 0)
+        pc_anon_pickle_error(kind);
+    else if (yes > 0 && fd < 0)
+        PyErr_Format(PyExc_TypeError,
+                     "this coord.%s was made without a file descriptor (none "
+                     "was free: RLIMIT_NOFILE, ulimit -n; or memfd_create is "
+                     "refused here), so it has none to give a spawn or "
+                     "forkserver child: only fork children can have it; "
+                     "create it with a name: coord.%s(..., name=\"...\")",
+                     kind, kind);
+    else if (yes > 0) {
+        /* multiprocessing sends the descriptor with the child's start
+         * (spawn: inherited; forkserver: SCM_RIGHTS); ours stays open. */
+        PyObject *red = PyImport_ImportModule("multiprocessing.reduction");
+        dup = red ? PyObject_CallMethod(red, "DupFd", "i", fd) : NULL;
+        Py_XDECREF(red);
+        fn = dup ? PyObject_GetAttrString((PyObject *)Py_TYPE(self), "_from_fd")
+                 : NULL;
+        PyObject *head = fn ? PyTuple_Pack(1, dup) : NULL;
+        args = head ? PySequence_Concat(head, rest) : NULL;
+        Py_XDECREF(head);
+    }
+    Py_DECREF(rest);
+    Py_XDECREF(dup);
+    if (!args) {
+        Py_XDECREF(fn);
+        return NULL;
+    }
+    return Py_BuildValue("(NN)", fn, args);
+}
+
+int pc_fd_detach(PyObject *dup)
+{
+    PyObject *r = PyObject_CallMethod(dup, "detach", NULL);
+    if (!r)
+        return -1;
+    long fd = PyLong_AsLong(r);
+    Py_DECREF(r);
+    if (fd == -1 && PyErr_Occurred())
+        return -1;
+    if (fd < 0 || fd > INT_MAX) {
+        PyErr_Format(PyExc_ValueError, "not a file descriptor: %ld", fd);
+        return -1;
+    }
+    return (int)fd;
 }
 
 PyObject *pc_reduce_by_name(PyObject *self, const char *kind, PyObject *name,

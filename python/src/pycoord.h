@@ -88,7 +88,8 @@ PyObject *pc_reduce_by_name(PyObject *self, const char *kind, PyObject *name,
 PyObject *pc_reopen(PyObject *cls, PyObject *args,
                     PyObject *(*open)(PyObject *, PyObject *, PyObject *));
 
-/* pc_unpickle_anon: the TypeError for pickling an object made without a name. */
+/* pc_anon_pickle_error: the TypeError for pickling an object made without
+ * a name, outside the start of a multiprocessing child. */
 PyObject *pc_anon_pickle_error(const char *kind);
 
 /*
@@ -110,6 +111,33 @@ typedef struct pc_pool_init {
 int pc_pool_task(const void *task, size_t task_len, void *result,
                  size_t result_cap, size_t *result_len, void *arg);
 
+/*
+ * pc_reduce_by_fd: __reduce__ of an anonymous coord object of `kind`
+ * ("Value"): while multiprocessing pickles for a child it is starting
+ * (multiprocessing.context.get_spawning_popen() is not None: a Process's
+ * arguments, a Pool's initargs, any start method), (type(self)._from_fd,
+ * (multiprocessing.reduction.DupFd(fd),) + rest), which sends the
+ * descriptor `fd` (the object's, from coord_x_create_fd) with the child's
+ * start; otherwise the TypeError of pc_anon_pickle_error, or one that says
+ * the object has no descriptor (fd -1). `rest` (a tuple) is stolen.
+ */
+PyObject *pc_reduce_by_fd(PyObject *self, const char *kind, int fd,
+                          PyObject *rest);
+
+/* pc_fd_detach: the descriptor that pc_reduce_by_fd's DupFd carried into
+ * this process (its detach()), which the caller owns from then on; -1
+ * with the exception set. */
+int pc_fd_detach(PyObject *dup);
+
+/* pc_no_fd: did an anonymous create_fd fail for want of a descriptor (none
+ * free: COORD_EMFILE; no memfd here: COORD_ENOSYS)? The binding then makes
+ * the object with the plain create: it works, but only fork children can
+ * have it (pc_reduce_by_fd says why). */
+static inline int pc_no_fd(int r)
+{
+    return r == COORD_EMFILE || r == COORD_ENOSYS;
+}
+
 /* The types, and their registration (each adds itself to the module). */
 int pc_flag_add(PyObject *m);
 int pc_scalar_typecode(PyObject *code, coord_type *type, char *tc);
@@ -117,7 +145,8 @@ PyObject *pc_scalar_to_py(coord_type type, char tc, coord_scalar s);
 int pc_scalar_from_py(coord_type type, char tc, PyObject *o, coord_scalar *s);
 /*
  * pc_scalar_open_tc: the typecode (*tc) of a named object of `kind`
- * ("value", "array") whose segment holds `held`, opened with typecode
+ * ("value", "array"; `name` None: one passed by descriptor) whose segment
+ * holds `held`, opened with typecode
  * `code` (None: the creator's, 'q'/'Q' for 'l'/'L'). 0, or -1 with
  * TypeError when `code` asks for another type (u8 and char read each
  * other: bytes as 'c', ints as 'B'), or the error of a bad typecode.

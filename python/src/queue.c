@@ -12,20 +12,27 @@ typedef struct {
     PyObject_HEAD
     coord_queue *q;
     PyObject *name;
+    int fd; /* an anonymous queue's descriptor (coord_queue_create_fd, or
+               passed to this process), -1 when none */
 } pc_queue;
 
 static PyTypeObject pc_queue_type;
 static PyObject *pc_protocol; /* pickle.HIGHEST_PROTOCOL */
 
-static PyObject *queue_wrap(PyTypeObject *type, coord_queue *q, PyObject *name)
+/* The object over `q`; it owns `fd` (-1: none) from here, even on error. */
+static PyObject *queue_wrap(PyTypeObject *type, coord_queue *q, PyObject *name,
+                            int fd)
 {
     pc_queue *self = (pc_queue *)type->tp_alloc(type, 0);
     if (!self) {
         coord_queue_destroy(q);
+        if (fd >= 0)
+            close(fd);
         return NULL;
     }
     self->q = q;
     self->name = Py_NewRef(name ? name : Py_None);
+    self->fd = fd;
     return (PyObject *)self;
 }
 
@@ -45,11 +52,14 @@ static PyObject *queue_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     }
     size_t cap = maxsize > 0 ? (size_t)maxsize : PC_QUEUE_CAPACITY;
     coord_queue *q;
+    int fd = -1;
     int r = cname ? coord_queue_create_named(&q, cname, cap, (size_t)max_msg)
-                  : coord_queue_create(&q, cap, (size_t)max_msg);
+                  : coord_queue_create_fd(&q, cap, (size_t)max_msg, &fd);
+    if (!cname && pc_no_fd(r))
+        r = coord_queue_create(&q, cap, (size_t)max_msg);
     if (r < 0)
         return pc_raise_create(r, "Queue", cname);
-    return queue_wrap(type, q, name);
+    return queue_wrap(type, q, name, fd);
 }
 
 static PyObject *queue_open(PyObject *cls, PyObject *name)
@@ -65,12 +75,29 @@ static PyObject *queue_open(PyObject *cls, PyObject *name)
     int r = coord_queue_open(&q, cname);
     if (r < 0)
         return pc_raise(r, "Queue.open");
-    return queue_wrap((PyTypeObject *)cls, q, name);
+    return queue_wrap((PyTypeObject *)cls, q, name, -1);
+}
+
+/* Queue._from_fd(dupfd): the anonymous queue pc_reduce_by_fd sent. */
+static PyObject *queue_from_fd(PyObject *cls, PyObject *dup)
+{
+    int fd = pc_fd_detach(dup);
+    if (fd < 0)
+        return NULL;
+    coord_queue *q;
+    int r = coord_queue_open_fd(&q, fd);
+    if (r < 0) {
+        close(fd);
+        return pc_raise(r, "Queue passed by descriptor");
+    }
+    return queue_wrap((PyTypeObject *)cls, q, Py_None, fd);
 }
 
 static void queue_dealloc(pc_queue *self)
 {
     coord_queue_destroy(self->q);
+    if (self->fd >= 0)
+        close(self->fd);
     Py_XDECREF(self->name);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -311,6 +338,9 @@ static PyObject *queue_nothing(pc_queue *self, PyObject *noargs)
 static PyObject *queue_reduce(pc_queue *self, PyObject *noargs)
 {
     (void)noargs;
+    if (self->name == Py_None)
+        return pc_reduce_by_fd((PyObject *)self, "Queue", self->fd,
+                               PyTuple_New(0));
     return pc_reduce_by_name((PyObject *)self, "Queue", self->name, "open",
                              Py_BuildValue("(O)", self->name));
 }
@@ -373,6 +403,7 @@ static PyMethodDef queue_methods[] = {
      "cancel_join_thread(): does nothing (coord has no feeder thread)."},
     {"open", PC_METH(queue_open), METH_O | METH_CLASS,
      "Queue.open(name): the named queue another process created."},
+    {"_from_fd", PC_METH(queue_from_fd), METH_O | METH_CLASS, NULL},
     {"__reduce__", PC_METH(queue_reduce), METH_NOARGS, NULL},
     {NULL, NULL, 0, NULL}};
 

@@ -171,8 +171,14 @@ int pc_scalar_open_tc(PyObject *name, PyObject *code, coord_type held,
                  (held == COORD_U8 || held == COORD_CHAR);
     if (want != held && !bytes) {
         const char *what = coord_type_name(held); /* NULL once broken */
-        PyErr_Format(PyExc_TypeError, "named %s %R holds %s, not typecode %R",
-                     kind, name, what ? what : "no valid type", code);
+        if (name == Py_None)
+            PyErr_Format(PyExc_TypeError,
+                         "the %s passed by descriptor holds %s, not typecode %R",
+                         kind, what ? what : "no valid type", code);
+        else
+            PyErr_Format(PyExc_TypeError,
+                         "named %s %R holds %s, not typecode %R", kind, name,
+                         what ? what : "no valid type", code);
         return -1;
     }
     return 0;

@@ -9,6 +9,8 @@ typedef struct {
     char tc;
     int locked; /* writes through .value take the lock (multiprocessing's lock=True) */
     PyObject *name;
+    int fd; /* an anonymous value's descriptor (coord_value_create_fd, or
+               passed to this process), -1 when none */
     pc_lockstate lk;
 } pc_value;
 
@@ -24,14 +26,18 @@ static int value_unlock(void *v)
     return coord_value_unlock(v);
 }
 
+/* The object over `v`; it owns `fd` (-1: none) from here, even on error. */
 static PyObject *value_wrap(PyTypeObject *type, coord_value *v, char tc,
-                            int locked, PyObject *name)
+                            int locked, PyObject *name, int fd)
 {
     pc_value *self = (pc_value *)type->tp_alloc(type, 0);
     if (!self) {
         coord_value_destroy(v);
+        if (fd >= 0)
+            close(fd);
         return NULL;
     }
+    self->fd = fd;
     self->v = v;
     self->type = coord_value_type(v);
     self->tc = tc;
@@ -59,15 +65,20 @@ static PyObject *value_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     if (init && pc_scalar_from_py(t, tc, init, &s) < 0)
         return NULL;
     coord_value *v;
+    int fd = -1;
     int r = cname ? coord_value_create_named(&v, t, cname)
-                  : coord_value_create(&v, t);
+                  : coord_value_create_fd(&v, t, &fd);
+    if (!cname && pc_no_fd(r))
+        r = coord_value_create(&v, t);
     if (r < 0)
         return pc_raise_create(r, "Value", cname);
     if (init && (r = coord_value_store(v, s)) < 0) {
         coord_value_destroy(v);
+        if (fd >= 0)
+            close(fd);
         return pc_raise(r, "Value");
     }
-    return value_wrap(type, v, tc, locked, name);
+    return value_wrap(type, v, tc, locked, name, fd);
 }
 
 static PyObject *value_open(PyObject *cls, PyObject *args, PyObject *kw)
@@ -93,12 +104,39 @@ static PyObject *value_open(PyObject *cls, PyObject *args, PyObject *kw)
         coord_value_destroy(v);
         return NULL;
     }
-    return value_wrap((PyTypeObject *)cls, v, tc, locked, name);
+    return value_wrap((PyTypeObject *)cls, v, tc, locked, name, -1);
+}
+
+/* Value._from_fd(dupfd, typecode, locked): the anonymous value that
+ * pc_reduce_by_fd sent. */
+static PyObject *value_from_fd(PyObject *cls, PyObject *args)
+{
+    PyObject *dup, *code;
+    int locked, fd;
+    if (!PyArg_ParseTuple(args, "OUp:_from_fd", &dup, &code, &locked) ||
+        (fd = pc_fd_detach(dup)) < 0)
+        return NULL;
+    coord_value *v;
+    int r = coord_value_open_fd(&v, fd);
+    if (r < 0) {
+        close(fd);
+        return pc_raise(r, "Value passed by descriptor");
+    }
+    char tc;
+    if (pc_scalar_open_tc(Py_None, code, coord_value_type(v), "value", &tc) <
+        0) {
+        coord_value_destroy(v);
+        close(fd);
+        return NULL;
+    }
+    return value_wrap((PyTypeObject *)cls, v, tc, locked, Py_None, fd);
 }
 
 static void value_dealloc(pc_value *self)
 {
     coord_value_destroy(self->v);
+    if (self->fd >= 0)
+        close(self->fd);
     Py_XDECREF(self->name);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -172,6 +210,10 @@ static PyObject *value_lockobj(pc_value *self, PyObject *noargs)
 static PyObject *value_reduce(pc_value *self, PyObject *noargs)
 {
     (void)noargs;
+    if (self->name == Py_None)
+        return pc_reduce_by_fd((PyObject *)self, "Value", self->fd,
+                               Py_BuildValue("(Ci)", (int)self->tc,
+                                             self->locked));
     return pc_reduce_by_name((PyObject *)self, "Value", self->name, "_reopen",
                              Py_BuildValue("(OCi)", self->name, (int)self->tc,
                                            self->locked));
@@ -214,6 +256,7 @@ static PyMethodDef value_methods[] = {
     {"open", PC_METH(value_open), METH_VARARGS | METH_KEYWORDS | METH_CLASS,
      "Value.open(name, typecode=None, *, lock=True): the named value another process created."},
     {"_reopen", PC_METH(value_reopen), METH_VARARGS | METH_CLASS, NULL},
+    {"_from_fd", PC_METH(value_from_fd), METH_VARARGS | METH_CLASS, NULL},
     {"__reduce__", PC_METH(value_reduce), METH_NOARGS, NULL},
     {NULL, NULL, 0, NULL}};
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* segment.c: anonymous and named shared mappings with a validated header. */
+/* segment.c: anonymous, named and descriptor-passed shared mappings with a validated header. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -93,6 +93,8 @@ struct seg_rec {
     pid_t creator; /* this process when it created a named segment, else 0 */
     dev_t dev;     /* ... and the file it created: only that file is */
     ino_t ino;     /*     unlinked at release, not one made since */
+    int fd;        /* coord__seg_create_fd's memfd until publish hands it
+                      over, else -1 */
     char name[COORD__NAME_MAX + 1];
     struct seg_rec *next;
 };
@@ -119,7 +121,7 @@ static struct seg_rec *rec_find(const void *obj)
 }
 
 static int rec_add(void *obj, void *base, size_t total, size_t limit,
-                   const char *name, const struct stat *file)
+                   const char *name, const struct stat *file, int fd)
 {
     struct seg_rec *r;
     for (r = atomic_load_explicit(&recs, memory_order_acquire); r;
@@ -144,6 +146,7 @@ static int rec_add(void *obj, void *base, size_t total, size_t limit,
     r->creator = name ? getpid() : 0;
     r->dev = file ? file->st_dev : 0;
     r->ino = file ? file->st_ino : 0;
+    r->fd = fd;
     snprintf(r->name, sizeof r->name, "%s", name ? name : "");
     atomic_store_explicit(&r->obj, obj, memory_order_release);
     if (fresh) {
@@ -172,7 +175,7 @@ int coord__seg_track(void *obj, size_t size)
         atomic_fetch_add_explicit(&coord__seg_gen, 1, memory_order_release);
         return 0;
     }
-    return rec_add(obj, NULL, 0, size, NULL, NULL);
+    return rec_add(obj, NULL, 0, size, NULL, NULL, -1);
 }
 
 static size_t seg_total(size_t obj_size)
@@ -232,8 +235,66 @@ static int create_named(const char *name, size_t total, uint32_t kind,
     return 0;
 }
 
-int coord__seg_create(const char *name, uint32_t kind, size_t obj_size,
-                      void **obj_out)
+/* The seals of every memfd coord hands out: neither its size nor its seals
+ * can change (F_SEAL_SEAL: nobody can add a write seal later either). */
+#define MEMFD_SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
+
+int coord__memfd_create(const char *label, size_t size, int *fd_out)
+{
+    int fd = memfd_create(label, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    /* ENOSYS: an old kernel; EPERM: a seccomp filter refuses the call. */
+    if (fd < 0)
+        return errno == ENOSYS || errno == EPERM ? COORD_ENOSYS
+                                                 : coord__seg_errno(errno);
+    /* Sealed at its size: a process given the descriptor cannot shrink
+     * the file under the others' mappings (they would fault, SIGBUS). */
+    if (ftruncate(fd, (off_t)size) != 0 ||
+        fcntl(fd, F_ADD_SEALS, MEMFD_SEALS) != 0) {
+        int r = coord__seg_errno(errno);
+        close(fd);
+        return r;
+    }
+    *fd_out = fd;
+    return 0;
+}
+
+int coord__memfd_check(int fd, struct stat *st)
+{
+    if (fd < 0 || fstat(fd, st) != 0)
+        return COORD_EBADF;
+    /* F_GET_SEALS fails on anything but a memfd (a pipe, a socket, a file
+     * on disk), and a tmpfs file not made by memfd_create reports
+     * F_SEAL_SEAL alone. */
+    int seals = fcntl(fd, F_GET_SEALS);
+    if (!S_ISREG(st->st_mode) || seals < 0 ||
+        (seals & MEMFD_SEALS) != MEMFD_SEALS)
+        return COORD_EPROTO;
+    return 0;
+}
+
+/* A sealed memfd of `total` bytes, mapped: an anonymous segment that can
+ * be passed on by its descriptor (*fd_out). */
+static int create_memfd(size_t total, void **base_out, int *fd_out)
+{
+    int fd;
+    int r = coord__memfd_create("coord", total, &fd);
+    if (r)
+        return r;
+    void *base = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (base == MAP_FAILED) {
+        r = coord__seg_errno(errno);
+        close(fd);
+        return r;
+    }
+    *base_out = base;
+    *fd_out = fd;
+    return 0;
+}
+
+/* A new segment: named (`name`), a memfd (`with_fd`) or an anonymous
+ * shared mapping. */
+static int seg_create(const char *name, bool with_fd, uint32_t kind,
+                      size_t obj_size, void **obj_out)
 {
     if (!obj_out || obj_size == 0)
         return COORD_EINVAL;
@@ -242,40 +303,63 @@ int coord__seg_create(const char *name, uint32_t kind, size_t obj_size,
     size_t total = seg_total(obj_size);
     void *base = NULL;
     struct stat file;
+    int fd = -1, r = 0;
     if (name) {
-        int r = coord__name_check(name);
+        r = coord__name_check(name);
         if (!r)
             r = create_named(name, total, kind, &base, &file);
-        if (r)
-            return r;
+    } else if (with_fd) {
+        r = create_memfd(total, &base, &fd);
     } else {
         base = mmap(NULL, total, PROT_READ | PROT_WRITE,
                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
         if (base == MAP_FAILED)
-            return COORD_ENOMEM;
-        fill_header(base, kind, total, NULL);
+            r = COORD_ENOMEM;
     }
+    if (r)
+        return r;
+    if (!name)
+        fill_header(base, kind, total, NULL);
     void *obj = (char *)base + COORD__SEG_HDR;
     if (rec_add(obj, base, total, total - COORD__SEG_HDR, name,
-                name ? &file : NULL) != 0) {
+                name ? &file : NULL, fd) != 0) {
         munmap(base, total);
         if (name) {
             char path[COORD__SEG_HDR + 16];
             coord__name_path(path, sizeof path, name);
             shm_unlink(path);
         }
+        if (fd >= 0)
+            close(fd);
         return COORD_ENOMEM;
     }
     *obj_out = obj;
     return 0;
 }
 
-void coord__seg_publish(void *obj)
+int coord__seg_create(const char *name, uint32_t kind, size_t obj_size,
+                      void **obj_out)
+{
+    return seg_create(name, false, kind, obj_size, obj_out);
+}
+
+int coord__seg_create_fd(uint32_t kind, size_t obj_size, void **obj_out)
+{
+    return seg_create(NULL, true, kind, obj_size, obj_out);
+}
+
+int coord__seg_publish(void *obj)
 {
     /* Release: an opener that sees the magic also sees the initialised
      * object behind it. */
     atomic_store_explicit(&coord__seg_of(obj)->magic, COORD__SEG_MAGIC,
                           memory_order_release);
+    /* The creator's thread alone knows the object yet: a plain hand-over. */
+    struct seg_rec *r = rec_find(obj);
+    int fd = r ? r->fd : -1;
+    if (r)
+        r->fd = -1;
+    return fd;
 }
 
 /* The file behind a name must be ours alone: a regular file of our euid
@@ -440,6 +524,47 @@ static int unfinished(const struct stat *st)
     return age >= 0 && (uint64_t)age >= grace ? COORD_EPROTO : COORD_EAGAIN;
 }
 
+/* Map the segment in the file `fd` (st: its fstat) and check its header:
+ * magic, ABI version, kind and size. `named`: a file at a name, which a
+ * creator may still be writing (no header or no magic yet: COORD_EAGAIN
+ * while that is young); a descriptor is handed out only once its segment
+ * is published, so there a missing magic is no segment (COORD_EPROTO). */
+static int seg_map(int fd, const struct stat *st, bool named, uint32_t kind,
+                   void **obj_out, size_t *obj_size)
+{
+    if ((size_t)st->st_size < COORD__SEG_HDR)
+        /* An empty named file may be a creator between shm_open and its
+         * first write; a short non-empty one is not a segment. */
+        return named && st->st_size == 0 ? unfinished(st) : COORD_EPROTO;
+    size_t total = (size_t)st->st_size;
+    void *base =
+        mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (base == MAP_FAILED)
+        return coord__seg_errno(errno);
+    coord__seg_hdr *h = base;
+    uint64_t magic = atomic_load_explicit(&h->magic, memory_order_acquire);
+    int r = 0;
+    if (magic == 0)
+        r = named ? unfinished(st) : COORD_EPROTO;
+    else if (magic != COORD__SEG_MAGIC)
+        r = COORD_EPROTO;
+    else if (h->abi != COORD_ABI_VERSION)
+        r = COORD_EVERSION;
+    else if (h->kind != kind || h->size != total)
+        r = COORD_EPROTO;
+    else if (rec_add((char *)base + COORD__SEG_HDR, base, total,
+                     total - COORD__SEG_HDR, NULL, NULL, -1) != 0)
+        r = COORD_ENOMEM;
+    if (r) {
+        munmap(base, total);
+        return r;
+    }
+    *obj_out = (char *)base + COORD__SEG_HDR;
+    if (obj_size)
+        *obj_size = total - COORD__SEG_HDR;
+    return 0;
+}
+
 int coord__seg_open(const char *name, uint32_t kind, void **obj_out,
                     size_t *obj_size)
 {
@@ -459,43 +584,20 @@ int coord__seg_open(const char *name, uint32_t kind, void **obj_out,
         return errno == EINVAL ? COORD_EACCES : coord__seg_errno(errno);
     struct stat st;
     r = check_file(fd, &st);
-    if (!r && (size_t)st.st_size < COORD__SEG_HDR)
-        /* An empty file may be a creator between shm_open and its first
-         * write; a short non-empty one is not a segment. */
-        r = st.st_size == 0 ? unfinished(&st) : COORD_EPROTO;
-    if (r) {
-        close(fd);
-        return r;
-    }
-    size_t total = (size_t)st.st_size;
-    void *base =
-        mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    int e = errno;
+    if (!r)
+        r = seg_map(fd, &st, true, kind, obj_out, obj_size);
     close(fd);
-    if (base == MAP_FAILED)
-        return coord__seg_errno(e);
-    coord__seg_hdr *h = base;
-    uint64_t magic = atomic_load_explicit(&h->magic, memory_order_acquire);
-    r = 0;
-    if (magic == 0)
-        r = unfinished(&st);
-    else if (magic != COORD__SEG_MAGIC)
-        r = COORD_EPROTO;
-    else if (h->abi != COORD_ABI_VERSION)
-        r = COORD_EVERSION;
-    else if (h->kind != kind || h->size != total)
-        r = COORD_EPROTO;
-    else if (rec_add((char *)base + COORD__SEG_HDR, base, total,
-                     total - COORD__SEG_HDR, NULL, NULL) != 0)
-        r = COORD_ENOMEM;
-    if (r) {
-        munmap(base, total);
-        return r;
-    }
-    *obj_out = (char *)base + COORD__SEG_HDR;
-    if (obj_size)
-        *obj_size = total - COORD__SEG_HDR;
-    return 0;
+    return r;
+}
+
+int coord__seg_open_fd(int fd, uint32_t kind, void **obj_out,
+                       size_t *obj_size)
+{
+    if (!obj_out)
+        return COORD_EINVAL;
+    struct stat st;
+    int r = coord__memfd_check(fd, &st);
+    return r ? r : seg_map(fd, &st, false, kind, obj_out, obj_size);
 }
 
 void coord__seg_release(void *obj, bool unlink_name)
@@ -515,6 +617,11 @@ void coord__seg_release(void *obj, bool unlink_name)
             coord__shm_remove_same(dfd, file, r->dev, r->ino, NULL, 0);
             close(dfd);
         }
+    }
+    if (r->fd >= 0) {
+        /* A create_fd whose object failed before publish: nobody has it. */
+        close(r->fd);
+        r->fd = -1;
     }
     if (last_rec == r)
         last_rec = NULL;

@@ -375,13 +375,6 @@ class NamedTest(NamedTestCase):
     def test_forkserver_child_uses_named_objects(self):
         self._children("forkserver")
 
-    def test_anonymous_object_to_spawn_child_says_give_it_a_name(self):
-        ctx = multiprocessing.get_context("spawn")
-        for obj in (coord.Flag(), coord.Value("i"), coord.Array("i", 1), coord.Queue()):
-            p = ctx.Process(target=print, args=(obj,))
-            with self.assertRaisesRegex(TypeError, "create it with a name"):
-                p.start()
-
     def test_gc_finds_and_removes_dead_creators_segments(self):
         name = self.name("orphan")
 
