@@ -11,6 +11,10 @@ Rows (medians over --runs, measured side by side, alternating):
   queue_1to4    the same, 1 producer -> 4 consumers, ended with pills (None for mp)
   manager_get   coord.Manager().dict('d')['k']  vs  multiprocessing Manager().dict()['k']
                 (each server in its own process: one round trip per get)
+  pool_map      Pool(2).map(noop, range(--tasks)), both with their automatic chunks, ns a task
+  pool_imap     list(Pool(2).imap(noop, range(--tasks // 10))), chunksize 1 (both defaults)
+  pool_apply    apply_async(noop, (i,)) --tasks // 20 times, then every get(), ns a task
+                (one pool of each per run, started before the clock; runs alternate)
 In-memory rows subtract the empty Python loop. Prints a table, or JSON with --json.
 """
 import argparse
@@ -119,6 +123,47 @@ def manager_rows(runs, n):
     return {k: statistics.median(v) for k, v in out.items()}
 
 
+# ---- pools: tiny tasks on 2 workers, the fixed cost per task ----
+
+def noop(x):
+    return x
+
+
+def pool_rows(runs, n):
+    def one(kind):
+        pool = coord.Pool(2) if kind == "coord" else ctx.Pool(2)
+        try:
+            t = {}
+            t0 = now()
+            r = pool.map(noop, range(n))
+            t["map"] = (now() - t0) / n
+            if r != list(range(n)):
+                raise SystemExit("%s map: wrong results" % kind)
+            k = max(1, n // 10)
+            t0 = now()
+            r = list(pool.imap(noop, range(k)))
+            t["imap"] = (now() - t0) / k
+            if r != list(range(k)):
+                raise SystemExit("%s imap: wrong results" % kind)
+            k = max(1, n // 20)
+            t0 = now()
+            rs = [pool.apply_async(noop, (i,)) for i in range(k)]
+            if [x.get(60) for x in rs] != list(range(k)):
+                raise SystemExit("%s apply_async: wrong results" % kind)
+            t["apply"] = (now() - t0) / k
+            return t
+        finally:
+            pool.terminate()
+            pool.join()
+
+    out = {(kind, row): [] for kind in ("coord", "mp") for row in ("map", "imap", "apply")}
+    for _ in range(runs):
+        for kind in ("coord", "mp"):
+            for row, v in one(kind).items():
+                out[(kind, row)].append(v)
+    return {k: statistics.median(v) for k, v in out.items()}
+
+
 # ---- queue throughput: consumers are forked; each run is fresh queues ----
 
 def consume_coord(q, done):
@@ -170,10 +215,12 @@ def main():
     ap.add_argument("--n", type=int, default=400000, help="in-memory ops per run")
     ap.add_argument("--msgs", type=int, default=20000, help="messages per queue run")
     ap.add_argument("--gets", type=int, default=20000, help="manager gets per run (mp: a tenth)")
+    ap.add_argument("--tasks", type=int, default=20000, help="pool map tasks per run")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()
     ns = ns_rows(a.runs, a.n)
     mg = manager_rows(a.runs, a.gets)
+    pl = pool_rows(a.runs, a.tasks)
     rates = {}
     for consumers in (1, 4):
         for kind in ("coord", "mp"):
@@ -198,6 +245,11 @@ def main():
         {"row": "manager_get_ns", "coord": mg["coord"], "multiprocessing": mg["mp"],
          "ratio": mg["mp"] / mg["coord"], "target": "(one round trip each)"},
     ]
+    for row, what in (("map", "(automatic chunks both)"), ("imap", "(chunksize 1 both)"),
+                      ("apply", "(apply_async + get)")):
+        rows.append({"row": "pool_%s_ns_per_task" % row, "coord": pl[("coord", row)],
+                     "multiprocessing": pl[("mp", row)],
+                     "ratio": pl[("mp", row)] / pl[("coord", row)], "target": what})
     if a.json:
         json.dump({"runs": a.runs, "python": sys.version.split()[0], "rows": rows}, sys.stdout)
         print()
