@@ -2,6 +2,9 @@
 /* mpi-net.c: what coord_mpi_search caches on a communicator (duplicate, node split, windows, flag), and its release in one agreed order at MPI_Finalize. */
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "mpi-net.h"
 
@@ -109,7 +112,8 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int net_keyval = MPI_KEYVAL_INVALID;
 static int self_keyval = MPI_KEYVAL_INVALID;
 static coord__mpi_net *nets; /* live nets, newest first */
-static uint32_t nets_made;
+static int64_t nets_made;
+static int64_t proc_name[2]; /* see net_order; made with the keyvals */
 
 static void locked(void)
 {
@@ -156,13 +160,22 @@ static int net_delete(MPI_Comm comm, int keyval, void *attr, void *extra)
     return MPI_SUCCESS;
 }
 
+/* Keys in lexicographic order. */
+static bool key_less(const int64_t a[3], const int64_t b[3])
+{
+    for (int i = 0; i < 3; i++)
+        if (a[i] != b[i])
+            return a[i] < b[i];
+    return false;
+}
+
 /* The live net with the smallest key, or NULL. */
 static coord__mpi_net *net_first(void)
 {
     locked();
     coord__mpi_net *first = NULL;
     for (coord__mpi_net *m = nets; m; m = m->next)
-        if (!first || m->order < first->order)
+        if (!first || key_less(m->order, first->order))
             first = m;
     unlocked();
     return first;
@@ -177,7 +190,8 @@ static coord__mpi_net *net_first(void)
  * (threads that build theirs at once list them in different orders on
  * different ranks: MPI_Finalize hung), the agreed keys will. Each rank
  * frees its nets by increasing key; the net with the smallest key of all
- * is then the first of each of its ranks, so it is freed, and so on.
+ * is then the first of each of its ranks (none holds two nets with one
+ * key: see net_order), so it is freed, and so on.
  * Only the thread that finalises makes MPI calls now (MPI's rule).
  */
 static int net_delete_all(MPI_Comm comm, int keyval, void *attr, void *extra)
@@ -196,7 +210,35 @@ static int net_delete_all(MPI_Comm comm, int keyval, void *attr, void *extra)
     return MPI_SUCCESS;
 }
 
-/* The keyvals, made once per process (MPI cannot be initialised twice). */
+/* splitmix64's finaliser: every input bit moves every output bit. */
+static uint64_t mix(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+}
+
+/* This process's name for the keys (see net_order): 128 bits from the
+ * kernel's random source. Without one (getentropy fails: a kernel before
+ * 3.17, or a filter that refuses the call), the pid and the clocks, mixed:
+ * distinct between live processes in practice, though no longer a draw. */
+static void proc_name_make(int64_t name[2])
+{
+    uint64_t v[2];
+    if (getentropy(v, sizeof v) != 0) {
+        struct timespec wall, mono;
+        clock_gettime(CLOCK_REALTIME, &wall);
+        clock_gettime(CLOCK_MONOTONIC, &mono);
+        v[0] = mix((uint64_t)wall.tv_sec * 1000000000u +
+                   (uint64_t)wall.tv_nsec) ^ (uint64_t)getpid();
+        v[1] = mix(((uint64_t)mono.tv_sec * 1000000000u +
+                    (uint64_t)mono.tv_nsec) ^ (uint64_t)(uintptr_t)&wall);
+    }
+    memcpy(name, v, sizeof v);
+}
+
+/* The keyvals, made once per process (MPI cannot be initialised twice),
+ * and the process's name. */
 static void keyvals_make(void)
 {
     locked();
@@ -206,6 +248,7 @@ static void keyvals_make(void)
         MPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, net_delete_all,
                                &self_keyval, NULL);
         MPI_Comm_set_attr(MPI_COMM_SELF, self_keyval, NULL);
+        proc_name_make(proc_name);
     }
     unlocked();
 }
@@ -247,25 +290,43 @@ coord__mpi_net *coord__mpi_net_get(MPI_Comm comm, size_t row_len,
         return NULL;
     }
     locked();
-    m->seq = ++nets_made; /* 2^32 communicators per process: not a worry */
+    m->seq = ++nets_made;
     unlocked();
     return m;
 }
+
 /*
- * A new net's key, the same on all its ranks and unique in the job: the
- * largest over its ranks of (rank in MPI_COMM_WORLD, that process's count
- * of nets at this one). The rank holding the largest world rank numbered
- * each of its nets differently, so no two nets share a key. (Processes of
- * different worlds, after MPI_Comm_spawn, share world ranks: their keys
- * may tie, and ties go in an order of each process's own.) Collective on the
- * net's duplicate; then the net is listed for MPI_Finalize.
+ * A new net's key: the name of the process that is its rank 0 and that
+ * process's count of nets at this one, which rank 0 broadcasts (collective
+ * on the net's duplicate); then the net is listed for MPI_Finalize.
+ *
+ * What the key must do (see net_delete_all): every rank of the net holds
+ * the same key, and no two nets that a process holds have the same one.
+ * Both hold: the key is rank 0's, sent to all; two nets with one key have
+ * the same process as rank 0 (the same name) and that process counted
+ * them the same, so they are one net.
+ *
+ * The name is a 128-bit random draw, unique among the processes of a job
+ * unless two draws collide (about n^2 / 2^129 for n processes). The rank
+ * in MPI_COMM_WORLD (the key was the largest over the ranks of it and the
+ * count) is no name once MPI_Comm_spawn (or MPI_Comm_connect) brings
+ * several worlds into one communicator: each has its rank 0, and a parent
+ * and its spawned child that searched from threads got one key for two
+ * nets, which they freed in opposite orders (MPI_Finalize hung; test
+ * mpi.spawn_finalize). A
+ * number the ranks agree on without names cannot do it either: threads
+ * that agree on several nets at once (the largest of the ranks' counts,
+ * say) can get one number for two nets from two other processes; and
+ * three single-process worlds joined in a ring by three nets that they
+ * build at once are the dining philosophers, whom no deterministic
+ * symmetric rule serves (Lehmann and Rabin, 1981): a random draw breaks
+ * the symmetry.
  */
 static void net_order(coord__mpi_net *m)
 {
-    int world;
-    MPI_Comm_rank(MPI_COMM_WORLD, &world);
-    int64_t mine = (int64_t)world << 32 | (int64_t)m->seq;
-    MPI_Allreduce(&mine, &m->order, 1, MPI_INT64_T, MPI_MAX, m->comm);
+    int64_t key[3] = {proc_name[0], proc_name[1], m->seq};
+    MPI_Bcast(key, 3, MPI_INT64_T, 0, m->comm);
+    memcpy(m->order, key, sizeof key);
     locked();
     m->next = nets;
     nets = m;

@@ -48,8 +48,8 @@ struct coord__mpi_net {
     struct coord__mpi_node_ctl *nctl;
     uint32_t round;          /* calls so far (the same on every rank) */
     uint32_t last_claimed;   /* the claim word's value: the last round won */
-    uint32_t seq;            /* this process's count of nets, at this one */
-    int64_t order;           /* the agreed key: see net_order */
+    int64_t seq;             /* this process's count of nets, at this one */
+    int64_t order[3];        /* the agreed key: see net_order */
     coord__mpi_net *next;     /* the live nets (for MPI_Finalize) */
 };
 

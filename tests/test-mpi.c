@@ -215,6 +215,23 @@ TEST(threads_finalize)
         expect_ok_n("2", c, false, "threads: 3 threads made their first");
 }
 
+/* A process and the child it spawns (MPI_Comm_spawn: a world of its own,
+ * where it is rank 0 too) search from three threads each on copies of
+ * their merged communicator and leave them to MPI_Finalize, which frees
+ * the cached state in the agreed order. The key was the largest of (world
+ * rank, the process's count): the world ranks tied, and two communicators
+ * could share a key, freed in opposite orders by the two processes (it
+ * hung). Five runs, each ended by mpirun after 30 s. */
+TEST(spawn_finalize)
+{
+    need_mpi();
+    unsetenv("COORD_MPI_NODE");
+    setenv("MPIEXEC_TIMEOUT", "30", 1);
+    static const char *const c[] = {"spawn", NULL};
+    for (int run = 0; run < 5; run++)
+        expect_ok_n("1", c, false, "spawn: a parent and its spawned child");
+}
+
 /* A rank SIGKILLed mid-search: mpirun ends the job with a non-zero exit
  * within 10 s, and no rank is left running. */
 TEST(dead_rank)
@@ -443,6 +460,7 @@ TEST(primes_cli_usage)
     X(claim_time)                                                              \
     X(misuse)                                                                  \
     X(threads_finalize)                                                        \
+    X(spawn_finalize)                                                          \
     X(dead_rank)                                                               \
     X(primes_cli)                                                              \
     X(spectrum_cli)                                                            \
