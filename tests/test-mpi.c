@@ -386,6 +386,11 @@ TEST(cli_usage_once)
     static const char *const every[] = {"primes", "--mpi", "--interval", "0",
                                         NULL};
     said_once(every, 2, 2, "coord primes: ", "--interval");
+    /* The ranks are the workers: --workers was ignored (2 workers, exit
+     * 0). */
+    static const char *const workers[] = {"primes", "--mpi", "--workers",
+                                          "8", NULL};
+    said_once(workers, 2, 2, "coord primes: ", "--workers");
     static const char *const help[] = {"primes", "--mpi", "--help", NULL};
     said_once(help, 0, 1, "usage: coord primes", "--mpi");
     static const char *const spectrum[] = {"spectrum", "--bogus", NULL};
