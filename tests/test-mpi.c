@@ -217,18 +217,18 @@ TEST(threads_finalize)
 
 /* A process and the child it spawns (MPI_Comm_spawn: a world of its own,
  * where it is rank 0 too) search from three threads each on copies of
- * their merged communicator and leave them to MPI_Finalize, which frees
- * the cached state in the agreed order. The key was the largest of (world
- * rank, the process's count): the world ranks tied, and two communicators
- * could share a key, freed in opposite orders by the two processes (it
- * hung). Five runs, each ended by mpirun after 30 s. */
+ * their merged communicator, and MPI_Finalize frees the cached state in
+ * the agreed order. The key was the largest of (world rank, the process's
+ * count): the world ranks tied, and two communicators could share a key,
+ * freed in opposite orders by the two processes: it hung in 10 of 12 runs.
+ * Eight runs, each ended by mpirun after 30 s. */
 TEST(spawn_finalize)
 {
     need_mpi();
     unsetenv("COORD_MPI_NODE");
     setenv("MPIEXEC_TIMEOUT", "30", 1);
     static const char *const c[] = {"spawn", NULL};
-    for (int run = 0; run < 5; run++)
+    for (int run = 0; run < 8; run++)
         expect_ok_n("1", c, false, "spawn: a parent and its spawned child");
 }
 

@@ -443,14 +443,19 @@ static void case_misuse(void)
  * cached state in an order of its own. The communicators are then left to
  * MPI_Finalize, which frees that state (MPI_Win_free, MPI_Comm_free:
  * collective). Each thread's errors are its own (CHECK counts in a
- * global).
+ * global). `made` (NULL, or T_THREADS x T_ROUNDS) receives the copies.
+ * `stagger` (0, 1 or -1): thread i spins 0.2 ms times i (times T_THREADS
+ * - 1 - i with -1) before each search, so that two processes given 1 and
+ * -1 start them in opposite orders (not to order anything: to make the
+ * orders in which the ranks build their state differ more often).
  */
 #define T_THREADS 3
-#define T_ROUNDS 4
+#define T_ROUNDS 8
 struct searcher {
     pthread_t id;
     MPI_Comm comm[T_ROUNDS];
-    int n; /* ranks in each */
+    int n;               /* ranks in each */
+    uint64_t stagger_ns; /* spun before each first search */
     int errors;
 };
 static pthread_barrier_t round_go, round_done;
@@ -460,6 +465,9 @@ static void *searcher_main(void *arg)
     struct searcher *t = arg;
     for (int i = 0; i < T_ROUNDS; i++) {
         pthread_barrier_wait(&round_go);
+        uint64_t until = coord_clock_ns() + t->stagger_ns;
+        while (coord_clock_ns() < until)
+            ;
         coord_search_opts o = COORD_SEARCH_OPTS_INIT;
         o.begin = 0;
         o.end = (uint64_t)t->n * 1000;
@@ -480,10 +488,12 @@ static void *searcher_main(void *arg)
 /* Different orders on different ranks made MPI_Finalize hang: 4 runs of 6
  * in an audit's (two threads), 16 of 16 here (three threads, 2 or 4
  * ranks). */
-static void case_threads(MPI_Comm base)
+static void case_threads(MPI_Comm base, MPI_Comm *made, int stagger)
 {
     struct searcher t[T_THREADS] = {0};
     for (int i = 0; i < T_THREADS; i++) {
+        int step = stagger > 0 ? i : stagger < 0 ? T_THREADS - 1 - i : 0;
+        t[i].stagger_ns = (uint64_t)step * 200000u;
         MPI_Comm_size(base, &t[i].n);
         for (int j = 0; j < T_ROUNDS; j++)
             MPI_Comm_dup(base, &t[i].comm[j]);
@@ -503,9 +513,36 @@ static void case_threads(MPI_Comm base)
     for (int i = 0; i < T_THREADS; i++) {
         pthread_join(t[i].id, NULL);
         CHECK_EQ(t[i].errors, 0);
+        for (int j = 0; made && j < T_ROUNDS; j++)
+            made[i * T_ROUNDS + j] = t[i].comm[j];
     }
     pthread_barrier_destroy(&round_go);
     pthread_barrier_destroy(&round_done);
+}
+
+/* The spawn case's communicators that join the two worlds: the copies
+ * of the merged one, the merged one and the spawn's intercommunicator. */
+static MPI_Comm joined[T_THREADS * T_ROUNDS + 2];
+
+/*
+ * The delete callback of the spawn case's attribute on MPI_COMM_SELF,
+ * which it sets before its first search, so before coord_mpi_search sets
+ * its own: MPI_Finalize deletes them in the reverse order (MPI-3.1 8.7.1),
+ * so coord's first, which frees coord's state on the copies in its agreed
+ * order (what the case tests), then this one, which frees the
+ * communicators that join the worlds, in one order on both sides, while
+ * MPI still works. Left to MPI_Finalize itself, they made Open MPI 4.1's
+ * child exit non-zero in most runs, without coord too (a program that
+ * spawns, merges and copies the merged communicator 12 times).
+ */
+static int joined_free(MPI_Comm c, int keyval, void *attr, void *extra)
+{
+    (void)c, (void)keyval, (void)attr, (void)extra;
+    size_t n = sizeof joined / sizeof joined[0];
+    for (size_t i = 0; i + 1 < n; i++)
+        MPI_Comm_free(&joined[i]);
+    MPI_Comm_disconnect(&joined[n - 1]);
+    return MPI_SUCCESS;
 }
 
 /*
@@ -520,6 +557,10 @@ static void case_threads(MPI_Comm base)
  */
 static void case_spawn(const char *self, MPI_Comm parent)
 {
+    int keyval;
+    MPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, joined_free, &keyval,
+                           NULL);
+    MPI_Comm_set_attr(MPI_COMM_SELF, keyval, NULL);
     MPI_Comm inter = parent, merged;
     if (parent == MPI_COMM_NULL) {
         char *child_argv[] = {"spawn", NULL};
@@ -532,7 +573,9 @@ static void case_spawn(const char *self, MPI_Comm parent)
     int world_rank;
     MPI_Comm_rank(MPI_COMM_WORLD, &world_rank);
     CHECK_EQ(world_rank, 0); /* both: the tie the old key had */
-    case_threads(merged);
+    case_threads(merged, joined, parent == MPI_COMM_NULL ? 1 : -1);
+    joined[T_THREADS * T_ROUNDS] = merged;
+    joined[T_THREADS * T_ROUNDS + 1] = inter;
     int mine = failures, all = 0;
     MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_SUM, merged);
     if (parent == MPI_COMM_NULL)
@@ -597,7 +640,7 @@ int main(int argc, char **argv)
         else if (misuse)
             case_misuse();
         else if (threads && level == MPI_THREAD_MULTIPLE) {
-            case_threads(MPI_COMM_WORLD);
+            case_threads(MPI_COMM_WORLD, NULL, 0);
             if (rank == 0 && !failures)
                 printf("threads: %d threads made their first search on %d "
                        "communicators each at once\n", T_THREADS, T_ROUNDS);
