@@ -20,8 +20,9 @@
  * sent to /dev/null, MPI_Finalize at exit. Returns 0, or 2 after a
  * one-line usage error (--vs-python with --mpi, no launcher started this
  * process (cli_mpirun_launched: no MPI singleton), or COORD_MPI_NODE
- * neither shared nor rank, said before MPI_Init; a build without MPI),
- * said by the first rank only (cli_mpirun_first_rank).
+ * neither shared nor rank, said before MPI_Init; a build without MPI;
+ * after MPI_Init, COORD_MPI_NODE not the same on every rank), said by
+ * the first rank only (cli_mpirun_first_rank, then rank 0).
  */
 int primes_mpi_begin(uint32_t *workers, bool vs_python);
 
@@ -44,8 +45,9 @@ void primes_mpi_describe(FILE *f, struct jw *w);
  * (0, or 1 when a row failed), and rank 0 goes on alone with the
  * fork-based rows. Returns the number of MPI rows (0: not under mpirun,
  * or built without MPI), or minus the exit status after a one-line error:
- * -CLI_USAGE (COORD_MPI_NODE neither shared nor rank; said before MPI_Init
- * by the first rank only), -CLI_RUNTIME (a row failed).
+ * -CLI_USAGE (COORD_MPI_NODE neither shared nor rank, said before MPI_Init
+ * by the first rank only; or not the same on every rank, said by rank 0
+ * after MPI_Init, the other ranks exiting 2), -CLI_RUNTIME (a row failed).
  */
 int spectrum_mpi_begin(bool quick, int runs);
 /* Print the MPI rows after the others: table lines on `f`, or with a

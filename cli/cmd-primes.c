@@ -71,7 +71,8 @@ static const char *const partition_words[] = {"blocks", "interleaved", NULL};
 static const struct opt primes_opts[] = {
     [P_WORKERS] = {.name = "workers", .kind = OPT_UINT, .arg = "N", .min = 1,
                    .max = COORD_SEARCH_MAX_WORKERS, .def = "4",
-                   .help = "worker processes"},
+                   .help = "worker processes (not with --mpi: the ranks "
+                           "are the workers)"},
     [P_RANGE] = {.name = "range", .kind = OPT_UINT, .arg = "N", .min = 1,
                  .max = 1000000000000ull, .def = "100000",
                  .help = "numbers per worker"},
@@ -142,12 +143,14 @@ static int parse_options(int argc, char **argv, struct primes_cfg *c)
     struct opt_parser p;
     opt_parse_init(&p, &cmd_primes_opts, argc, argv);
     const char *hit_given = NULL; /* --hit-at or --hit-worker, given */
+    bool workers_given = false;
     bool mode_given = false;        /* --early-exit or --no-early-exit, given */
     int k;
     while ((k = opt_next(&p)) >= 0) {
         switch (k) {
         case P_WORKERS:
             c->workers = (uint32_t)p.v.u;
+            workers_given = true;
             break;
         case P_RANGE:
             c->range = p.v.u;
@@ -206,6 +209,11 @@ static int parse_options(int argc, char **argv, struct primes_cfg *c)
     }
     if (k != OPT_END)
         return k == OPT_HELP ? -1 : 2;
+    if (c->mpi && workers_given) {
+        cli_error("primes", "--workers and --mpi do not go together: under "
+                            "mpirun the ranks are the workers (mpirun -np N)");
+        return 2;
+    }
     if (c->any && hit_given) {
         cli_error("primes", "%s places the hit; --any takes the first prime "
                             "any worker meets (give one or the other)",

@@ -24,16 +24,26 @@ int cli_mpi_node_check(const char *cmd)
     return CLI_USAGE;
 }
 
-MPI_Comm cli_mpi_node(void)
+int cli_mpi_node(const char *cmd, MPI_Comm *node)
 {
     int rank;
-    MPI_Comm node;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     const char *mode = getenv("COORD_MPI_NODE");
-    if (mode && !strcmp(mode, "rank"))
-        MPI_Comm_split(MPI_COMM_WORLD, rank, 0, &node);
+    int by_rank = mode && !strcmp(mode, "rank");
+    /* The largest of by_rank and of its negation: all the same? */
+    int in[2] = {by_rank, -by_rank}, out[2];
+    MPI_Allreduce(in, out, 2, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    if (out[0] != -out[1]) {
+        if (rank == 0)
+            cli_error(cmd, "COORD_MPI_NODE differs between the ranks (rank "
+                           "on some, shared or unset on others): give every "
+                           "rank the same");
+        return CLI_USAGE;
+    }
+    if (by_rank)
+        MPI_Comm_split(MPI_COMM_WORLD, rank, 0, node);
     else
         MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank,
-                            MPI_INFO_NULL, &node);
-    return node;
+                            MPI_INFO_NULL, node);
+    return 0;
 }

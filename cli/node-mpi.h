@@ -11,9 +11,15 @@
  * only (every rank checks the same environment). */
 int cli_mpi_node_check(const char *cmd);
 
-/* This rank's node in MPI_COMM_WORLD: the ranks sharing its memory, or
- * with COORD_MPI_NODE=rank itself alone. Collective; the caller frees the
- * communicator (MPI_Comm_free). */
-MPI_Comm cli_mpi_node(void);
+/*
+ * This rank's node in MPI_COMM_WORLD: the ranks sharing its memory, or
+ * with COORD_MPI_NODE=rank itself alone. Collective on MPI_COMM_WORLD:
+ * first the ranks compare their COORD_MPI_NODE (each rank's launcher may
+ * set its own environment), since ranks that split by different rules
+ * would call different collectives and wait for ever. Returns 0 and
+ * *node, which the caller frees (MPI_Comm_free), or CLI_USAGE on every
+ * rank, after one line said as `cmd` by rank 0, when they differ.
+ */
+int cli_mpi_node(const char *cmd, MPI_Comm *node);
 
 #endif

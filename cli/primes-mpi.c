@@ -52,7 +52,9 @@ int primes_mpi_begin(uint32_t *workers, bool vs_python)
         (void)o, (void)e;
     }
     /* The nodes as coord_mpi_search will see them (for the report). */
-    MPI_Comm node = cli_mpi_node();
+    MPI_Comm node;
+    if (cli_mpi_node("primes", &node) != 0)
+        return CLI_USAGE;
     int node_rank, leaders;
     MPI_Comm_rank(node, &node_rank);
     int leader = node_rank == 0;

@@ -115,7 +115,13 @@ int spectrum_mpi_begin(bool quick, int runs)
     /* The node's flag in a shared window, as coord_mpi_search places it
      * (a node of one, e.g. COORD_MPI_NODE=rank, keeps it in private
      * memory: osc pt2pt has no shared windows). */
-    MPI_Comm node = cli_mpi_node();
+    MPI_Comm node;
+    if (cli_mpi_node("spectrum", &node) != 0) {
+        MPI_Finalize();
+        if (rank != 0)
+            exit(CLI_USAGE);
+        return -CLI_USAGE;
+    }
     int node_rank, node_size;
     MPI_Comm_rank(node, &node_rank);
     MPI_Comm_size(node, &node_size);

@@ -1,33 +1,20 @@
 /* SPDX-License-Identifier: MIT */
-/* mpi-search.c: coord_mpi_search: the early-exit search over MPI ranks, on libcoord's public API. */
+/* mpi-search.c: coord_mpi_search: the early-exit search over MPI ranks, on libcoord's public API (what it caches on each communicator: mpi-net.c). */
 #include <math.h>
-#include <pthread.h>
 #include <sched.h>
-#include <stdalign.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include <coord.h>
-#include <coord/mpi.h>
+#include "mpi-net.h"
 
 /* The tag of the stop message on our private duplicate communicator. */
 #define TAG_STOP 2701
-#define LINE 64u
-
-enum node_mode { NODE_SHARED = 0, NODE_RANK = 1 };
 
 /* What every rank tells every other at the end (one MPI_Allgather):
  * signed 64-bit throughout (see agree). */
 enum { R_WON, R_HIT, R_CLAIM, R_START, R_LEFT, R_ITER, R_CHECKS, R_WASTED,
        R_EVERY, R_COST_PS, R_CONFLICTS, R_FIELDS };
-
-/* After the node's flag, on a line of its own: how many of the node's
- * ranks are still in their loop (the leader relays stops until 0). */
-struct node_ctl {
-    alignas(LINE) _Atomic uint32_t running;
-};
 
 /* This rank's share of [begin, end): the same cut as coord_search's, with
  * worker w = rank w of n. */
@@ -71,37 +58,9 @@ static bool share_first(struct share *s, const coord_search_opts *o,
     return size > 0;
 }
 
-/*
- * What the calls on one communicator share, built by the first call and
- * cached on the communicator (an MPI attribute): the private duplicate,
- * the node split, the leaders, the windows and the flag. It is freed when
- * the communicator is freed, or at MPI_Finalize (see net_delete_all), in
- * the order of `order`, a key that every member rank agreed on.
- */
-struct net {
-    MPI_Comm user;           /* the caller's communicator (the key) */
-    MPI_Comm comm, node;     /* our duplicate of it; this rank's node */
-    int rank, n, node_rank, node_size, nodes, mode;
-    bool built;              /* node split and windows exist (for mode) */
-    int *leader_of;          /* rank -> its node's leader (lowest rank) */
-    MPI_Request *sends;      /* the winner's stops, one per other leader */
-    int64_t *rows;           /* n rows of R_FIELDS: the end's allgather */
-    MPI_Win swin, gwin;      /* node window (node_size > 1); claim word at
-                                rank 0 (nodes > 1) */
-    void *own_seg;           /* the flag's memory when node_size == 1 */
-    int32_t *claim_word;     /* rank 0's local claim word */
-    coord_flag *flag;        /* this node's stop flag */
-    struct node_ctl *nctl;
-    uint32_t round;          /* calls so far (the same on every rank) */
-    uint32_t last_claimed;   /* the claim word's value: the last round won */
-    uint32_t seq;            /* this process's count of nets, at this one */
-    int64_t order;           /* the agreed key: see net_order */
-    struct net *next;        /* the list of live nets (for MPI_Finalize) */
-};
-
 /* This call: the net, this rank's loop and its outcome. */
 struct ctx {
-    struct net *m;
+    coord__mpi_net *m;
     uint32_t epoch;          /* the node flag's epoch for this call */
     MPI_Request stop;        /* a leader's posted receive */
     bool stop_posted, stop_done;
@@ -154,7 +113,7 @@ static bool stop_seen(struct ctx *x)
  * node's flag already decided: no MPI call. */
 static bool claim_global(struct ctx *x)
 {
-    struct net *m = x->m;
+    coord__mpi_net *m = x->m;
     if (m->nodes == 1)
         return true;
     int32_t want = (int32_t)m->round, had = (int32_t)m->last_claimed;
@@ -168,7 +127,7 @@ static bool claim_global(struct ctx *x)
  * ranks already see the flag it claimed). */
 static void send_stops(struct ctx *x)
 {
-    struct net *m = x->m;
+    coord__mpi_net *m = x->m;
     if (m->nodes == 1 || x->never)
         return;
     int j = 0, mine = m->leader_of[m->rank];
@@ -282,8 +241,8 @@ static int node_mode_env(void)
 {
     const char *v = getenv("COORD_MPI_NODE");
     if (!v || !*v || !strcmp(v, "shared"))
-        return NODE_SHARED;
-    return !strcmp(v, "rank") ? NODE_RANK : -1;
+        return COORD__MPI_NODE_SHARED;
+    return !strcmp(v, "rank") ? COORD__MPI_NODE_RANK : -1;
 }
 
 /*
@@ -323,267 +282,12 @@ static int agree(MPI_Comm c, int err, const coord_search_opts *o,
     return 0;
 }
 
-/* The node segment: a line of slack, the flag, the node_ctl line. */
-static size_t own_seg_size(void)
-{
-    return LINE + (coord_flag_size() + LINE - 1) / LINE * LINE +
-           sizeof(struct node_ctl);
-}
-
-/* Split the ranks into nodes (by `mode`), find the leaders, place the
- * node's flag (in a shared window when the node has several ranks) and,
- * with several nodes, the claim word at rank 0. */
-static void net_build(struct net *m, int mode)
-{
-    if (mode == NODE_RANK)
-        MPI_Comm_split(m->comm, m->rank, 0, &m->node);
-    else
-        MPI_Comm_split_type(m->comm, MPI_COMM_TYPE_SHARED, m->rank,
-                            MPI_INFO_NULL, &m->node);
-    MPI_Comm_rank(m->node, &m->node_rank);
-    MPI_Comm_size(m->node, &m->node_size);
-    int leader = m->rank; /* key = rank: node rank 0 is the lowest rank */
-    MPI_Bcast(&leader, 1, MPI_INT, 0, m->node);
-    MPI_Allgather(&leader, 1, MPI_INT, m->leader_of, 1, MPI_INT, m->comm);
-    m->nodes = 0;
-    for (int r = 0; r < m->n; r++)
-        m->nodes += m->leader_of[r] == r;
-
-    /* One line of slack: we align the flag ourselves. Every process maps
-     * a shared segment page-aligned, so the offset is the same in all. */
-    size_t flag_bytes = (coord_flag_size() + LINE - 1) / LINE * LINE;
-    void *base = m->own_seg; /* a node of one: private memory serves */
-    if (m->node_size > 1) {
-        void *mine;
-        MPI_Aint qsize;
-        int qdisp;
-        MPI_Win_allocate_shared(m->node_rank == 0 ? (MPI_Aint)own_seg_size()
-                                                  : 0,
-                                1, MPI_INFO_NULL, m->node, &mine, &m->swin);
-        MPI_Win_shared_query(m->swin, 0, &qsize, &qdisp, &base);
-    }
-    uintptr_t p = ((uintptr_t)base + LINE - 1) & ~(uintptr_t)(LINE - 1);
-    m->nctl = (struct node_ctl *)(p + flag_bytes);
-    if (m->node_rank == 0 &&
-        coord_flag_init((void *)p, flag_bytes, &m->flag) != 0)
-        /* Cannot happen: the memory is aligned and large enough, and a
-         * process-shared mutex init does not fail on Linux. */
-        MPI_Abort(m->comm, 70);
-    if (m->node_size > 1) {
-        /* MPI-3's idiom for shared windows: sync, barrier, sync orders the
-         * initialiser's stores before the others' loads. */
-        MPI_Win_lock_all(MPI_MODE_NOCHECK, m->swin);
-        MPI_Win_sync(m->swin);
-        MPI_Barrier(m->node);
-        MPI_Win_sync(m->swin);
-        if (m->node_rank != 0 &&
-            coord_flag_attach((void *)p, flag_bytes, &m->flag) != 0)
-            MPI_Abort(m->comm, 70); /* the same broken invariant */
-    }
-    if (m->nodes > 1) {
-        void *word;
-        MPI_Win_allocate(m->rank == 0 ? (MPI_Aint)sizeof(int32_t) : 0,
-                         sizeof(int32_t), MPI_INFO_NULL, m->comm, &word,
-                         &m->gwin);
-        m->claim_word = word;
-        if (m->rank == 0)
-            *m->claim_word = 0;
-        m->round = 0;
-        m->last_claimed = 0;
-        MPI_Win_lock_all(MPI_MODE_NOCHECK, m->gwin);
-        MPI_Win_sync(m->gwin); /* the 0 before any CAS (after the start) */
-    }
-    m->mode = mode;
-    m->built = true;
-}
-
-static void net_unbuild(struct net *m)
-{
-    if (!m->built)
-        return;
-    if (m->nodes > 1) {
-        MPI_Win_unlock_all(m->gwin);
-        MPI_Win_free(&m->gwin);
-    }
-    if (m->node_size > 1) {
-        MPI_Win_unlock_all(m->swin);
-        MPI_Win_free(&m->swin);
-    }
-    MPI_Comm_free(&m->node);
-    m->built = false;
-}
-
-/*
- * The process's nets and keyvals, shared by its threads: with
- * MPI_THREAD_MULTIPLE several threads may search at once, each on its own
- * communicator. `lock` guards the list, the count and the keyvals' one-time
- * creation; it is never held across an MPI call that waits for another
- * rank (a rank holding it there could stall a thread of its own that
- * another rank waits for).
- */
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static int net_keyval = MPI_KEYVAL_INVALID;
-static int self_keyval = MPI_KEYVAL_INVALID;
-static struct net *nets; /* live nets, newest first */
-static uint32_t nets_made;
-
-static void locked(void)
-{
-    if (pthread_mutex_lock(&lock) != 0)
-        abort(); /* a default mutex, locked by no one twice: cannot fail */
-}
-
-static void unlocked(void)
-{
-    pthread_mutex_unlock(&lock);
-}
-
-static void net_free(struct net *m)
-{
-    locked();
-    for (struct net **pp = &nets; *pp; pp = &(*pp)->next)
-        if (*pp == m) {
-            *pp = m->next;
-            break;
-        }
-    unlocked();
-    net_unbuild(m);
-    MPI_Comm_free(&m->comm);
-    free(m->leader_of);
-    free(m->sends);
-    free(m->own_seg);
-    free(m->rows);
-    free(m);
-}
-
-/* The attribute's delete callback: the user's communicator is freed (or
- * MPI is finalising, see below): free what we cached on it. Collective,
- * as freeing the communicator is. */
-static int net_delete(MPI_Comm comm, int keyval, void *attr, void *extra)
-{
-    (void)comm, (void)keyval, (void)extra;
-    net_free(attr);
-    return MPI_SUCCESS;
-}
-
-/* The live net with the smallest key, or NULL. */
-static struct net *net_first(void)
-{
-    locked();
-    struct net *first = NULL;
-    for (struct net *m = nets; m; m = m->next)
-        if (!first || m->order < first->order)
-            first = m;
-    unlocked();
-    return first;
-}
-
-/*
- * MPI_Finalize deletes MPI_COMM_SELF's attributes first, while MPI still
- * works (MPI-3.1 8.7.1): we then free every net still cached, so that the
- * windows are freed (collectively) before MPI goes. Freeing a net waits
- * for its other ranks, so every rank must free the nets they share in the
- * same order: the order in which this process built them will not do
- * (threads that build theirs at once list them in different orders on
- * different ranks: MPI_Finalize hung), the agreed keys will. Each rank
- * frees its nets by increasing key; the net with the smallest key of all
- * is then the first of each of its ranks, so it is freed, and so on.
- * Only the thread that finalises makes MPI calls now (MPI's rule).
- */
-static int net_delete_all(MPI_Comm comm, int keyval, void *attr, void *extra)
-{
-    (void)comm, (void)keyval, (void)attr, (void)extra;
-    struct net *m;
-    while ((m = net_first()) != NULL) {
-        void *cached;
-        int has = 0;
-        MPI_Comm_get_attr(m->user, net_keyval, &cached, &has);
-        if (has)
-            MPI_Comm_delete_attr(m->user, net_keyval); /* net_delete */
-        else
-            net_free(m); /* cannot happen: a listed net is attached */
-    }
-    return MPI_SUCCESS;
-}
-
-/* The keyvals, made once per process (MPI cannot be initialised twice). */
-static void keyvals_make(void)
-{
-    locked();
-    if (net_keyval == MPI_KEYVAL_INVALID) {
-        MPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, net_delete,
-                               &net_keyval, NULL);
-        MPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, net_delete_all,
-                               &self_keyval, NULL);
-        MPI_Comm_set_attr(MPI_COMM_SELF, self_keyval, NULL);
-    }
-    unlocked();
-}
-
-/* This communicator's net, or a new one (not yet built: the caller agrees
- * on the options first). NULL when memory ran out: *orphan is then the
- * duplicate to agree on (and free). */
-static struct net *net_get(MPI_Comm comm, bool *fresh, MPI_Comm *orphan)
-{
-    *fresh = false;
-    *orphan = MPI_COMM_NULL;
-    keyvals_make();
-    void *attr;
-    int has = 0;
-    MPI_Comm_get_attr(comm, net_keyval, &attr, &has);
-    if (has)
-        return attr;
-    *fresh = true;
-    struct net *m = calloc(1, sizeof *m);
-    MPI_Comm c;
-    /* Every rank duplicates, whether or not its memory ran out, so that
-     * they can agree on the outcome on the duplicate. */
-    MPI_Comm_dup(comm, &c);
-    MPI_Comm_set_errhandler(c, MPI_ERRORS_ARE_FATAL);
-    if (!m) {
-        *orphan = c;
-        return NULL;
-    }
-    m->user = comm;
-    m->comm = c;
-    MPI_Comm_rank(c, &m->rank);
-    MPI_Comm_size(c, &m->n);
-    m->leader_of = malloc((size_t)m->n * sizeof *m->leader_of);
-    m->sends = malloc((size_t)m->n * sizeof *m->sends);
-    m->own_seg = malloc(own_seg_size());
-    m->rows = malloc((size_t)m->n * R_FIELDS * sizeof *m->rows);
-    locked();
-    m->seq = ++nets_made; /* 2^32 communicators per process: not a worry */
-    unlocked();
-    return m;
-}
-
-/*
- * A new net's key, the same on all its ranks and unique in the job: the
- * largest over its ranks of (rank in MPI_COMM_WORLD, that process's count
- * of nets at this one). The rank holding the largest world rank numbered
- * each of its nets differently, so no two nets share a key. (Processes of
- * different worlds, after MPI_Comm_spawn, share world ranks: their keys
- * may tie, and ties go in an order of each process's own.) Collective on the
- * net's duplicate; then the net is listed for MPI_Finalize.
- */
-static void net_order(struct net *m)
-{
-    int world;
-    MPI_Comm_rank(MPI_COMM_WORLD, &world);
-    int64_t mine = (int64_t)world << 32 | (int64_t)m->seq;
-    MPI_Allreduce(&mine, &m->order, 1, MPI_INT64_T, MPI_MAX, m->comm);
-    locked();
-    m->next = nets;
-    nets = m;
-    unlocked();
-}
 
 /* Ready this call: a new epoch of the node's flag and the running count
  * (node rank 0), the leaders' stop receives, then the start barrier. */
 static void start(struct ctx *x)
 {
-    struct net *m = x->m;
+    coord__mpi_net *m = x->m;
     m->round++;
     if (m->node_rank == 0) {
         coord_flag_reset(m->flag);
@@ -628,7 +332,7 @@ static uint64_t row_wasted(const int64_t *r, bool never, bool is_winner,
 static int finish(struct ctx *x, void *result, size_t result_size,
                   coord_search_stats *st)
 {
-    struct net *m = x->m;
+    coord__mpi_net *m = x->m;
     double cost = x->iv.cost_ns > 0 ? x->iv.cost_ns
                   : x->iterations
                       ? (double)(x->t_left - x->t_start) /
@@ -761,7 +465,7 @@ int coord_mpi_search(MPI_Comm comm, const coord_search_opts *opts,
     struct ctx x = {.o = opts, .probe = probe, .arg = arg};
     bool fresh;
     MPI_Comm orphan;
-    struct net *m = net_get(comm, &fresh, &orphan);
+    coord__mpi_net *m = coord__mpi_net_get(comm, R_FIELDS, &fresh, &orphan);
     int node_mode = node_mode_env();
     int err = check_local(opts, probe, result, result_size, node_mode);
     if (err == 0) {
@@ -770,7 +474,7 @@ int coord_mpi_search(MPI_Comm comm, const coord_search_opts *opts,
                                   opts->latency_target_ns);
         x.never = opts->check_every == COORD_CHECK_NEVER;
     }
-    if (!m || !m->leader_of || !m->sends || !m->own_seg || !m->rows)
+    if (!m)
         err = COORD_ENOMEM;
     if (err == 0) {
         x.buf = malloc(result_size ? result_size : 1);
@@ -785,18 +489,13 @@ int coord_mpi_search(MPI_Comm comm, const coord_search_opts *opts,
         if (!m)
             MPI_Comm_free(&orphan);
         else if (fresh)
-            net_free(m);
+            coord__mpi_net_free(m);
         st->wall_ns = coord_clock_ns() - t0;
         return err;
     }
-    if (fresh) {
-        net_order(m);
-        MPI_Comm_set_attr(comm, net_keyval, m);
-    }
-    if (m->built && m->mode != node_mode)
-        net_unbuild(m);
-    if (!m->built)
-        net_build(m, node_mode);
+    if (fresh)
+        coord__mpi_net_keep(m);
+    coord__mpi_net_ready(m, node_mode);
     x.m = m;
     if (opts->check_every == COORD_CHECK_AUTO)
         coord_interval_check_ns(); /* measured now, not in the first block */

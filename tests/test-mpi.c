@@ -215,6 +215,23 @@ TEST(threads_finalize)
         expect_ok_n("2", c, false, "threads: 3 threads made their first");
 }
 
+/* A process and the child it spawns (MPI_Comm_spawn: a world of its own,
+ * where it is rank 0 too) search from three threads each on copies of
+ * their merged communicator, and MPI_Finalize frees the cached state in
+ * the agreed order. The key was the largest of (world rank, the process's
+ * count): the world ranks tied, and two communicators could share a key,
+ * freed in opposite orders by the two processes: it hung in 10 of 12 runs.
+ * Eight runs, each ended by mpirun after 30 s. */
+TEST(spawn_finalize)
+{
+    need_mpi();
+    unsetenv("COORD_MPI_NODE");
+    setenv("MPIEXEC_TIMEOUT", "30", 1);
+    static const char *const c[] = {"spawn", NULL};
+    for (int run = 0; run < 8; run++)
+        expect_ok_n("1", c, false, "spawn: a parent and its spawned child");
+}
+
 /* A rank SIGKILLed mid-search: mpirun ends the job with a non-zero exit
  * within 10 s, and no rank is left running. */
 TEST(dead_rank)
@@ -369,6 +386,11 @@ TEST(cli_usage_once)
     static const char *const every[] = {"primes", "--mpi", "--interval", "0",
                                         NULL};
     said_once(every, 2, 2, "coord primes: ", "--interval");
+    /* The ranks are the workers: --workers was ignored (2 workers, exit
+     * 0). */
+    static const char *const workers[] = {"primes", "--mpi", "--workers",
+                                          "8", NULL};
+    said_once(workers, 2, 2, "coord primes: ", "--workers");
     static const char *const help[] = {"primes", "--mpi", "--help", NULL};
     said_once(help, 0, 1, "usage: coord primes", "--mpi");
     static const char *const spectrum[] = {"spectrum", "--bogus", NULL};
@@ -390,6 +412,53 @@ TEST(cli_bad_node_mode)
     static const char *const spectrum[] = {"spectrum", "--quick", "--runs",
                                            "3", NULL};
     said_once(spectrum, 2, 2, "coord spectrum: ", "COORD_MPI_NODE");
+}
+
+/* `coord cmd...` with COORD_MPI_NODE=rank on the first rank and unset on
+ * the second (two app contexts, the first run through env(1)): exit 2 and
+ * one line from rank 0 naming the variable. */
+static void node_modes_differ(const char *const *cmd, const char *prefix)
+{
+    const char *args[32];
+    int n = 0;
+    args[n++] = "COORD_MPI_NODE=rank";
+    args[n++] = COORD_CLI_PATH;
+    for (const char *const *a = cmd; *a; a++)
+        args[n++] = *a;
+    args[n++] = ":", args[n++] = "-np", args[n++] = "1";
+    args[n++] = COORD_CLI_PATH;
+    for (const char *const *a = cmd; *a; a++)
+        args[n++] = *a;
+    args[n] = NULL;
+    static char out[65536], err[16384];
+    int st = run_mpi_n("1", "env", args, false, out, sizeof out, err,
+                       sizeof err, RUN_MS);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 2 ||
+        lines_starting(err, prefix) != 1 ||
+        !strstr(err, "COORD_MPI_NODE differs"))
+        test__fail(__FILE__, __LINE__, "coord %s: wait status %#x, want exit "
+                   "2 and one '%s' line\nstdout:\n%s\nstderr:\n%s", cmd[0],
+                   st, prefix, out, err);
+    ASSERT_EQ(lines_starting(out, "coord "), 0);
+}
+
+/* Ranks whose COORD_MPI_NODE differ (rank on one, unset on the other):
+ * the CLI split them into nodes by different rules, two different
+ * collectives, and waited for ever (mpirun ended it after MPIEXEC_TIMEOUT,
+ * exit 110); now one line and exit 2 on every rank. */
+TEST(cli_node_modes_differ)
+{
+    need_mpi();
+    if (!COORD_MPIEXEC_OMPI)
+        SKIP("two app contexts with Open MPI's mpirun");
+    unsetenv("COORD_MPI_NODE");
+    setenv("MPIEXEC_TIMEOUT", "60", 1);
+    static const char *const primes[] = {"primes", "--mpi", "--quick",
+                                         "--range", "2000", NULL};
+    node_modes_differ(primes, "coord primes: ");
+    static const char *const spectrum[] = {"spectrum", "--quick", "--runs",
+                                           "3", NULL};
+    node_modes_differ(spectrum, "coord spectrum: ");
 }
 
 /* coord primes --mpi that no launcher started: one line, exit 2 (it
@@ -443,6 +512,7 @@ TEST(primes_cli_usage)
     X(claim_time)                                                              \
     X(misuse)                                                                  \
     X(threads_finalize)                                                        \
+    X(spawn_finalize)                                                          \
     X(dead_rank)                                                               \
     X(primes_cli)                                                              \
     X(spectrum_cli)                                                            \
@@ -450,6 +520,7 @@ TEST(primes_cli_usage)
     X(primes_cli_usage)                                                        \
     X(cli_usage_once)                                                          \
     X(cli_bad_node_mode)                                                       \
+    X(cli_node_modes_differ)                                                   \
     X(primes_cli_without_mpirun)
 #define HELPER_LIST(X)
 TEST_MAIN()

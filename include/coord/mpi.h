@@ -24,9 +24,9 @@
  *    block end; on a stop it sets its node's flag, so that its node stops
  *    at the next check. A leader whose own share ends first keeps relaying
  *    until its node's ranks are done.
- *  - When every rank has left its loop, one broadcast from the winner gives
- *    every rank the winner, the index and the result bytes, and one
- *    reduction gives the totals.
+ *  - When every rank has left its loop, one allgather of every rank's
+ *    figures gives every rank the winner, the index and the totals, and
+ *    one broadcast from the winner the result bytes.
  *
  * The environment variable COORD_MPI_NODE=rank makes every rank its own
  * node (every rank a leader), so that the across-nodes path runs on one
@@ -111,7 +111,8 @@ COORD_BEGIN_DECLS
  * bad budget, claim mode or partition, timeout_ms not -1, poll set,
  * result_size too big or result NULL with a size, a bad COORD_MPI_NODE,
  * or the ranks disagree on the options above), COORD_ENOMEM (on any rank:
- * no memory for the private result buffer).
+ * no memory for the private result buffer or, in the first call on a
+ * communicator, for what is cached on it).
  */
 COORD_EXTERN int coord_mpi_search(MPI_Comm comm,
                                   const coord_search_opts *opts,

@@ -26,6 +26,9 @@
  *   threads        (alone; MPI_THREAD_MULTIPLE) two threads, each searching
  *                  on communicators of its own, which are left to
  *                  MPI_Finalize: it must not hang (mpirun --timeout)
+ *   spawn          (alone, one rank; MPI_THREAD_MULTIPLE) spawns a child
+ *                  (another world, where it is rank 0 too) and runs
+ *                  threads with it on their merged communicator
  *   claim_time N   N searches, K = 1, lock claim, the hit at the start of
  *                  the last rank's block: no STOPPED rank left before the
  *                  claim, and the stop latency is > 0 when one stopped
@@ -433,19 +436,26 @@ static void case_misuse(void)
 }
 
 /*
- * threads: T_THREADS threads, each with communicators of its own, make
- * their first search on one of them at the same moment, round after round
- * (the main thread's MPI_Barrier starts every round on every rank at
- * once): so each rank builds the communicators' cached state in an order
- * of its own. The communicators are then left to MPI_Finalize, which
- * frees that state (MPI_Win_free, MPI_Comm_free: collective). Each
- * thread's errors are its own (CHECK counts in a global).
+ * threads: T_THREADS threads, each with communicators of its own (copies
+ * of `base`), make their first search on one of them at the same moment,
+ * round after round (the main thread's MPI_Barrier on `base` starts every
+ * round on every rank at once): so each rank builds the communicators'
+ * cached state in an order of its own. The communicators are then left to
+ * MPI_Finalize, which frees that state (MPI_Win_free, MPI_Comm_free:
+ * collective). Each thread's errors are its own (CHECK counts in a
+ * global). `made` (NULL, or T_THREADS x T_ROUNDS) receives the copies.
+ * `stagger` (0, 1 or -1): thread i spins 0.2 ms times i (times T_THREADS
+ * - 1 - i with -1) before each search, so that two processes given 1 and
+ * -1 start them in opposite orders (not to order anything: to make the
+ * orders in which the ranks build their state differ more often).
  */
 #define T_THREADS 3
-#define T_ROUNDS 4
+#define T_ROUNDS 8
 struct searcher {
     pthread_t id;
     MPI_Comm comm[T_ROUNDS];
+    int n;               /* ranks in each */
+    uint64_t stagger_ns; /* spun before each first search */
     int errors;
 };
 static pthread_barrier_t round_go, round_done;
@@ -455,11 +465,14 @@ static void *searcher_main(void *arg)
     struct searcher *t = arg;
     for (int i = 0; i < T_ROUNDS; i++) {
         pthread_barrier_wait(&round_go);
+        uint64_t until = coord_clock_ns() + t->stagger_ns;
+        while (coord_clock_ns() < until)
+            ;
         coord_search_opts o = COORD_SEARCH_OPTS_INIT;
         o.begin = 0;
-        o.end = (uint64_t)nranks * 1000;
+        o.end = (uint64_t)t->n * 1000;
         o.check_every = 8;
-        uint64_t hit = (uint64_t)(nranks - 1) * 1000 + 7;
+        uint64_t hit = (uint64_t)(t->n - 1) * 1000 + 7;
         int rc = coord_mpi_search(t->comm[i], &o, probe_tiny, &hit, NULL, 0,
                                   NULL);
         if (rc != 1) {
@@ -475,34 +488,98 @@ static void *searcher_main(void *arg)
 /* Different orders on different ranks made MPI_Finalize hang: 4 runs of 6
  * in an audit's (two threads), 16 of 16 here (three threads, 2 or 4
  * ranks). */
-static void case_threads(void)
+static void case_threads(MPI_Comm base, MPI_Comm *made, int stagger)
 {
     struct searcher t[T_THREADS] = {0};
-    for (int i = 0; i < T_THREADS; i++)
+    for (int i = 0; i < T_THREADS; i++) {
+        int step = stagger > 0 ? i : stagger < 0 ? T_THREADS - 1 - i : 0;
+        t[i].stagger_ns = (uint64_t)step * 200000u;
+        MPI_Comm_size(base, &t[i].n);
         for (int j = 0; j < T_ROUNDS; j++)
-            MPI_Comm_dup(MPI_COMM_WORLD, &t[i].comm[j]);
+            MPI_Comm_dup(base, &t[i].comm[j]);
+    }
     pthread_barrier_init(&round_go, NULL, T_THREADS + 1);
     pthread_barrier_init(&round_done, NULL, T_THREADS + 1);
     for (int i = 0; i < T_THREADS; i++)
         if (pthread_create(&t[i].id, NULL, searcher_main, &t[i]) != 0) {
             fprintf(stderr, "rank %d: cannot start a thread\n", rank);
-            MPI_Abort(MPI_COMM_WORLD, 1); /* the others wait at round_go */
+            MPI_Abort(base, 1); /* the others wait at round_go */
         }
     for (int j = 0; j < T_ROUNDS; j++) {
-        MPI_Barrier(MPI_COMM_WORLD);
+        MPI_Barrier(base);
         pthread_barrier_wait(&round_go);
         pthread_barrier_wait(&round_done);
     }
     for (int i = 0; i < T_THREADS; i++) {
         pthread_join(t[i].id, NULL);
         CHECK_EQ(t[i].errors, 0);
+        for (int j = 0; made && j < T_ROUNDS; j++)
+            made[i * T_ROUNDS + j] = t[i].comm[j];
     }
     pthread_barrier_destroy(&round_go);
     pthread_barrier_destroy(&round_done);
-    if (rank == 0 && !failures)
-        printf("threads: %d threads made their first search on %d "
-               "communicators each at once\n", T_THREADS, T_ROUNDS);
-    fflush(stdout); /* said even if MPI_Finalize hangs */
+}
+
+/* The spawn case's communicators that join the two worlds: the copies
+ * of the merged one, the merged one and the spawn's intercommunicator. */
+static MPI_Comm joined[T_THREADS * T_ROUNDS + 2];
+
+/*
+ * The delete callback of the spawn case's attribute on MPI_COMM_SELF,
+ * which it sets before its first search, so before coord_mpi_search sets
+ * its own: MPI_Finalize deletes them in the reverse order (MPI-3.1 8.7.1),
+ * so coord's first, which frees coord's state on the copies in its agreed
+ * order (what the case tests), then this one, which frees the
+ * communicators that join the worlds, in one order on both sides, while
+ * MPI still works. Left to MPI_Finalize itself, they made Open MPI 4.1's
+ * child exit non-zero in most runs, without coord too (a program that
+ * spawns, merges and copies the merged communicator 12 times).
+ */
+static int joined_free(MPI_Comm c, int keyval, void *attr, void *extra)
+{
+    (void)c, (void)keyval, (void)attr, (void)extra;
+    size_t n = sizeof joined / sizeof joined[0];
+    for (size_t i = 0; i + 1 < n; i++)
+        MPI_Comm_free(&joined[i]);
+    MPI_Comm_disconnect(&joined[n - 1]);
+    return MPI_SUCCESS;
+}
+
+/*
+ * spawn: this process (one rank) spawns one child, a world of its own in
+ * which it is rank 0 too, and the two run `threads` on their merged
+ * communicator; the child's failures come back to the parent. The keys
+ * that order the cached state at MPI_Finalize were the largest of (world
+ * rank, the process's count): here the world ranks tie, the counts
+ * raced, and two communicators could get one key, which the two
+ * processes then freed in opposite orders (MPI_Finalize hung). `parent`:
+ * MPI_COMM_NULL in the parent, the intercommunicator in the child.
+ */
+static void case_spawn(const char *self, MPI_Comm parent)
+{
+    int keyval;
+    MPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, joined_free, &keyval,
+                           NULL);
+    MPI_Comm_set_attr(MPI_COMM_SELF, keyval, NULL);
+    MPI_Comm inter = parent, merged;
+    if (parent == MPI_COMM_NULL) {
+        char *child_argv[] = {"spawn", NULL};
+        int spawn_err = MPI_SUCCESS;
+        MPI_Comm_spawn(self, child_argv, 1, MPI_INFO_NULL, 0, MPI_COMM_SELF,
+                       &inter, &spawn_err);
+        CHECK_EQ(spawn_err, MPI_SUCCESS);
+    }
+    MPI_Intercomm_merge(inter, parent != MPI_COMM_NULL, &merged);
+    int world_rank;
+    MPI_Comm_rank(MPI_COMM_WORLD, &world_rank);
+    CHECK_EQ(world_rank, 0); /* both: the tie the old key had */
+    case_threads(merged, joined, parent == MPI_COMM_NULL ? 1 : -1);
+    joined[T_THREADS * T_ROUNDS] = merged;
+    joined[T_THREADS * T_ROUNDS + 1] = inter;
+    int mine = failures, all = 0;
+    MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_SUM, merged);
+    if (parent == MPI_COMM_NULL)
+        failures = all; /* the child's come back as the parent's */
 }
 
 static void case_dead_rank(void)
@@ -530,10 +607,11 @@ int main(int argc, char **argv)
     /* misuse: the calls that MPI is not there for. */
     bool misuse = argc == 2 && !strcmp(argv[1], "misuse");
     bool threads = argc == 2 && !strcmp(argv[1], "threads");
+    bool spawn = argc == 2 && !strcmp(argv[1], "spawn");
     if (misuse)
         CHECK_EQ(search_on(MPI_COMM_WORLD), COORD_EINVAL); /* no MPI_Init */
     int level = MPI_THREAD_SINGLE;
-    if (threads)
+    if (threads || spawn)
         MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &level);
     else
         MPI_Init(&argc, &argv);
@@ -561,15 +639,28 @@ int main(int argc, char **argv)
             case_dead_rank();
         else if (misuse)
             case_misuse();
-        else if (threads && level == MPI_THREAD_MULTIPLE)
-            case_threads();
-        else if (threads) {
+        else if (threads && level == MPI_THREAD_MULTIPLE) {
+            case_threads(MPI_COMM_WORLD, NULL, 0);
+            if (rank == 0 && !failures)
+                printf("threads: %d threads made their first search on %d "
+                       "communicators each at once\n", T_THREADS, T_ROUNDS);
+            fflush(stdout); /* said even if MPI_Finalize hangs */
+        } else if (spawn && level == MPI_THREAD_MULTIPLE) {
+            MPI_Comm parent;
+            MPI_Comm_get_parent(&parent);
+            case_spawn(argv[0], parent);
+            if (parent == MPI_COMM_NULL && !failures)
+                printf("spawn: a parent and its spawned child (both world "
+                       "rank 0), %d threads each, made their first search on "
+                       "%d communicators each at once\n", T_THREADS,
+                       T_ROUNDS);
+            fflush(stdout); /* said even if MPI_Finalize hangs */
+        } else if (threads || spawn) {
             if (rank == 0)
                 fprintf(stderr, "mpi-cases: this MPI has no "
                                 "MPI_THREAD_MULTIPLE (%d)\n", level);
             failures++;
-        }
-        else {
+        } else {
             if (rank == 0)
                 fprintf(stderr, "mpi-cases: unknown case '%s'\n", argv[i]);
             failures++;
