@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* wait.c: the wait policy's shared parts: the process-wide load sample, the spinset count, a member's slot claim, its nap, and turns. */
+/* wait.c: the wait policy's shared parts: the process-wide load sample, the spinset count, a member's slot claim, its move off the lead's CPU, and turns. */
 #include <time.h>
 
 #include "wait.h"
@@ -214,6 +214,27 @@ bool coord__turn_wait(struct coord__spinner *s, uint64_t until)
     return !ended;
 }
 
+/* Move the calling thread off CPU `cpu`: narrow its affinity to the CPUs
+ * it may use but that one (the kernel migrates it at once), then give it
+ * back its own mask (which leaves it where it now is). False when it
+ * cannot: no other CPU is allowed, or the mask cannot be read or set
+ * (more CPUs than a cpu_set_t holds). Between the two calls (a few µs) a
+ * mask another thread or process sets for us would be undone by the
+ * second: coord__spin_move says so in wait.h. */
+static bool move_off(int cpu)
+{
+    cpu_set_t was, away;
+    if (cpu < 0 || cpu >= CPU_SETSIZE ||
+        sched_getaffinity(0, sizeof was, &was) != 0 || !CPU_ISSET(cpu, &was))
+        return false;
+    away = was;
+    CPU_CLR(cpu, &away);
+    if (CPU_COUNT(&away) == 0 || sched_setaffinity(0, sizeof away, &away) != 0)
+        return false;
+    (void)sched_setaffinity(0, sizeof was, &was);
+    return true;
+}
+
 bool coord__spin_nap(struct coord__spinner *s, uint64_t now)
 {
     uint32_t lead = atomic_load_explicit(&s->set->lead_cpu,
@@ -221,10 +242,12 @@ bool coord__spin_nap(struct coord__spinner *s, uint64_t now)
     int cpu = sched_getcpu();
     if (lead == 0 || cpu < 0 || (uint32_t)cpu + 1 != lead)
         return false;
-    struct timespec d = {0, COORD__NAP_NS};
-    nanosleep(&d, NULL);
+    if (!move_off(cpu)) {
+        struct timespec d = {0, COORD__NAP_NS};
+        nanosleep(&d, NULL);
+    }
     s->nap_at = now;
-    /* Our own sleep, not a CPU lost: the next step measures from here. */
+    /* Our own move, not a CPU lost: the next step measures from here. */
     s->last = coord_clock_ns();
     return true;
 }

@@ -35,17 +35,28 @@
  *    at once). Not yielding at all would starve a peer sharing our CPU for
  *    the whole spin, so a spin polls alone for COORD__SPIN_SOLO_NS, yields
  *    once (a peer on this CPU runs), then polls to the end of its window.
- *    A member (below) whose yield would go to its own lead naps instead:
+ *    A member (below) whose yield would go to its own lead moves instead:
  *    the scheduler sometimes wakes a member onto the CPU where the lead
- *    spins while the other CPU idles, and then moves neither (both ran
- *    moments ago, "cache hot"), so the two took turns on one CPU, one
- *    yield each per ~15 µs, for whole turns (perf sched: 2,800-3,100 such
- *    slices per half second of 16 manager clients on 2 CPUs). A short
- *    sleep instead of the yield (COORD__NAP_NS, ~60 µs with the timer's
- *    slack) ends it: the wake-up puts the member on an idle CPU when there
- *    is one. At most once per COORD__NAP_EVERY_NS, so a member pinned to
- *    its lead's CPU pays a bounded price; the lead publishes its CPU in the
- *    spinset on its idle passes (a member on its CPU makes it idle).
+ *    spins while the other CPU idles, and then moves neither, so the two
+ *    took turns on one CPU, one yield each per ~15 µs, for whole turns
+ *    (perf sched: 2,800-3,100 such slices per half second of 16 manager
+ *    clients on 2 CPUs). A wake-up does not look for an idle CPU when the
+ *    CPUs are nearly all busy (the kernel's idle scan is cut to nothing
+ *    at high utilisation), so neither a yield nor a short sleep moved it:
+ *    a member woken onto its lead's CPU there stayed, slept there and was
+ *    woken there again, once per round of turns (perf sched, session 10:
+ *    the clients' CPU idle 5.5 % of the time and clients on the server's
+ *    CPU 2.1 %, 16 clients on 2 CPUs). So the member moves itself
+ *    (coord__spin_nap): it narrows its affinity to the CPUs it may use
+ *    but the lead's, which migrates it at once, and sets its own mask
+ *    back (the idle 0.7 % and 0.0 % after). It does so when it takes a
+ *    turn and instead of the yield, at most once per COORD__NAP_EVERY_NS;
+ *    where it cannot (its mask allows the lead's CPU alone, or is larger
+ *    than a cpu_set_t) it sleeps COORD__NAP_NS (~60 µs with the timer's
+ *    slack) instead. A mask set on the thread from outside in the few µs
+ *    between the two changes is undone by the second. The lead publishes
+ *    its CPU in the spinset on its idle passes (a member on its CPU makes
+ *    it idle).
  *
  * 2. Only while a CPU is free for it. A spin starts only while the
  *    runnable tasks (/proc/loadavg, sampled at most every
@@ -156,7 +167,7 @@ static inline int coord__spin_setting(int64_t v, uint64_t *ns)
  * changes how many are counted, which slots look free, whether members
  * wait (then the lead and members spin past the gate, the backoff still
  * ending a spin that loses its CPU) and where the lead is (a member on that
- * CPU naps, at most once per COORD__NAP_EVERY_NS).
+ * CPU moves off it, at most once per COORD__NAP_EVERY_NS).
  */
 #define COORD__SPINSET_SLOTS 64u
 struct coord__spinset {
@@ -312,9 +323,11 @@ static inline bool coord__spin_gate_taken(struct coord__spinner *s,
  * ordinary way, without waiting for turns, this long. */
 #define COORD__TURN_SHUN_NS 250000000u
 
-/* A member's nap (1. above): when its CPU is the one its lead last idled
- * on, sleep COORD__NAP_NS and return true (s->nap_at, s->last: now);
- * false: not on the lead's CPU (or it is unknown), yield as usual. */
+/* A member's move (1. above): when its CPU is the one its lead last idled
+ * on, move to another CPU it may use (or, where it cannot, sleep
+ * COORD__NAP_NS) and return true (s->nap_at: now, s->last: after the
+ * move); false: not on the lead's CPU (or it is unknown), yield as usual.
+ * Affects the calling thread only; its affinity mask is left as it was. */
 #define COORD__NAP_NS 1000u
 #define COORD__NAP_EVERY_NS 1000000u
 bool coord__spin_nap(struct coord__spinner *s, uint64_t now);
@@ -454,6 +467,10 @@ static inline bool coord__spin_begin(struct coord__spinner *s,
             s->turn_end = now + COORD__TURN_NS;
             s->start = s->last = now;
             s->yielded = false;
+            /* Woken onto the lead's CPU: leave it before the turn. */
+            if (now - s->nap_at >= COORD__NAP_EVERY_NS &&
+                coord__spin_nap(s, now))
+                s->start = s->last;
             return true;
         }
     }
