@@ -242,7 +242,13 @@ bool coord__spin_nap(struct coord__spinner *s, uint64_t now)
     int cpu = sched_getcpu();
     if (lead == 0 || cpu < 0 || (uint32_t)cpu + 1 != lead)
         return false;
-    if (!move_off(cpu)) {
+    bool room = s->nogate;
+    if (!room) {
+        int cpus;
+        int run = coord__load_sample(now, &cpus);
+        room = coord__spin_room(run, cpus, coord__spinset_count(s->set, now));
+    }
+    if (!room || !move_off(cpu)) {
         struct timespec d = {0, COORD__NAP_NS};
         nanosleep(&d, NULL);
     }

@@ -238,6 +238,15 @@ TEST(wait_gate_decision_is_pure)
     ASSERT_TRUE(coord__spin_gate_open(2, 2, 0));
     /* Two busy loops beside us: every CPU is taken, whatever we are. */
     ASSERT_FALSE(coord__spin_gate_open(3, 2, 0));
+    /* Room to move a member off its lead's CPU: a CPU each for the two,
+     * free of others (wait.h, 1.); an unknown load is none. */
+    ASSERT_TRUE(coord__spin_room(2, 2, 2));  /* the lead and the member */
+    ASSERT_TRUE(coord__spin_room(1, 2, 2));  /* a window still open */
+    ASSERT_FALSE(coord__spin_room(3, 2, 2)); /* one busy process */
+    ASSERT_FALSE(coord__spin_room(4, 2, 2)); /* two busy processes */
+    ASSERT_TRUE(coord__spin_room(16, 16, 2));
+    ASSERT_FALSE(coord__spin_room(17, 16, 2));
+    ASSERT_FALSE(coord__spin_room(-1, 2, 0));
     /* ... unless they are the object's spinners (a server and a client,
      * which give their CPU back at once). */
     ASSERT_TRUE(coord__spin_gate_open(3, 2, 2));
