@@ -220,7 +220,7 @@ bool coord__turn_wait(struct coord__spinner *s, uint64_t until)
  * cannot: no other CPU is allowed, or the mask cannot be read or set
  * (more CPUs than a cpu_set_t holds). Between the two calls (a few µs) a
  * mask another thread or process sets for us would be undone by the
- * second: coord__spin_move says so in wait.h. */
+ * second (wait.h, 1., says so). */
 static bool move_off(int cpu)
 {
     cpu_set_t was, away;
