@@ -8,7 +8,7 @@ place each fact lives, so the pages cannot drift:
   libcoord(3): the library overview of README.md ("## The library": error
     convention, the objects, sharing, crashes) and, per public header in
     include/coord/, every function's prototype and its documented contract
-    (the comment above it).
+    (the comment above it); ERRORS lists every code of errno.h's table.
 scdoc(1) turns them into man(7) pages (cmake/man.cmake).
 Usage: gen-man.py COORD SRC OUTDIR VERSION"""
 import os
@@ -288,8 +288,30 @@ def libcoord_page(src, version):
                         s.append("\t" + block + "\n")
             else:
                 s.append("\tSee the function above.\n")
+    s.append(errors_section(src))
     s.append("# SEE ALSO\n")
     s.append("*coord*(1); the headers in _include/coord/_ of the installation.\n")
+    return "\n".join(s)
+
+
+ERRNO_ROW = re.compile(r'^\s*X\((\w+),\s*(-?\w+),\s*"([^"]*)"\)', re.M)
+
+
+def errors_section(src):
+    """ERRORS: every code of errno.h's COORD_ERRNO_MAP, the table that
+    makes the enum, coord_strerror() and coord_err_name(), so the codes the
+    contracts above name are all explained here."""
+    text = open(os.path.join(src, "include", "coord", "errno.h"), encoding="utf-8").read()
+    rows = ERRNO_ROW.findall(text)
+    if not rows:
+        raise SystemExit("gen-man: include/coord/errno.h has no COORD_ERRNO_MAP rows")
+    s = ["# ERRORS\n",
+         "The negative codes coord functions return (*coord\\_strerror()* gives the text "
+         "below, *coord\\_err\\_name()* the name): system errors are the negated errno "
+         "value, coord's own codes lie below -4000. *COORD\\_PILL* (1) and "
+         "*COORD\\_RECOVERED* (2) are results, not errors (see <coord/errno.h> above).\n"]
+    for name, value, what in rows:
+        s.append("*%s* (%s)\n\t%s\n" % (esc("COORD_" + name), esc(value), esc(what)))
     return "\n".join(s)
 
 

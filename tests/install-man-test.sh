@@ -6,7 +6,7 @@
 # names every command of `coord --help` and, in that command's section,
 # every option of its option table (`coord help --options-json`) with its
 # help text and every choice; libcoord(3) every function the public headers
-# declare.
+# declare, and in ERRORS every code of errno.h's table with its text.
 # Usage: install-man-test.sh SRC BUILD. Exit 77 = skipped (no scdoc).
 src=$1
 build=$2
@@ -65,5 +65,17 @@ for f in $(sed -n 's/^\(COORD_EXTERN\|static inline\) .*\b\(coord_[a-z0-9_]*\)(.
   m=$((m + 1))
 done
 [ "$m" -gt 50 ] || { echo "FAIL: found only $m functions in the headers"; fail=1; }
-[ $fail = 0 ] && echo "man pages render without warnings; coord(1) has the $(echo $cmds | wc -w) commands and their $n options, libcoord(3) the $m functions"
+# libcoord(3)'s ERRORS: every code of errno.h's COORD_ERRNO_MAP with its
+# text, so each code a contract names is explained in the page.
+errors=$(printf '%s\n' "$text3" | awk '/^[A-Z]/ { on = ($0 == "ERRORS") } on')
+[ -n "$errors" ] || { echo "FAIL: libcoord(3) has no ERRORS section"; fail=1; }
+e=0
+while IFS=$'\t' read -r code what; do
+  printf '%s\n' "$errors" | grep -qE "^ +COORD_$code \(" ||
+    { echo "FAIL: libcoord(3)'s ERRORS lacks COORD_$code"; fail=1; }
+  has "$errors" "$what" || { echo "FAIL: libcoord(3)'s ERRORS lacks the text of COORD_$code: $what"; fail=1; }
+  e=$((e + 1))
+done < <(sed -n 's/^ *X(\([A-Z0-9]*\), *[-A-Z0-9]*, *"\([^"]*\)").*/\1\t\2/p' "$src/include/coord/errno.h")
+[ "$e" -gt 30 ] || { echo "FAIL: found only $e codes in errno.h's table"; fail=1; }
+[ $fail = 0 ] && echo "man pages render without warnings; coord(1) has the $(echo $cmds | wc -w) commands and their $n options, libcoord(3) the $m functions and the $e error codes"
 exit $fail

@@ -6,7 +6,8 @@
 # through a pipe; the same after moving the install tree elsewhere
 # (coord.pc derives its prefix from ${pcfiledir}); the same through a
 # throw-away CMake project with find_package(coord 0.3) + coord::coord;
-# find_package(coord 0.2) and (coord 0.4) must reject 0.3; the installed
+# find_package(coord 0.2) and (coord 0.4) must reject 0.3, and README's
+# patch-level request takes it (the next patch is refused); the installed
 # tools run with an empty environment; ldconfig runs only for a library
 # directory the dynamic linker searches; with the MPI backend, coord_mpi.pc,
 # mpicc and coord::coord_mpi build a program that runs (part 6). Usage:
@@ -95,6 +96,42 @@ if ! cmake -S "$scratch/proj" -B "$scratch/proj/build" -DCMAKE_PREFIX_PATH="$scr
 fi
 grep 'found coord' "$scratch/proj.log"
 expect_hello "$("$scratch/proj/build/hello" | cat)"
+
+# 4b. README's patch-level request ("a program that calls the new ones asks
+# for find_package(coord X.Y.Z) / pkg-config --atleast-version=X.Y.Z
+# coord"): both take this install and both refuse the next patch level;
+# and a patch release keeps the soname libcoord.so.MAJOR.MINOR, as README
+# says programs built against the .0 release rely on.
+ver=$(sed -n 's/^project(coord VERSION \([0-9.]*\).*/\1/p' "$src/CMakeLists.txt")
+asked=$(sed -n 's/.*asks for `find_package(coord \([0-9.]*\))` \/ `pkg-config --atleast-version=\([0-9.]*\) coord`.*/\1 \2/p' "$src/README.md")
+read -r asked_cmake asked_pc <<<"$asked"
+[ -n "$asked_cmake" ] && [ "$asked_cmake" = "$asked_pc" ] ||
+  { echo "FAIL: README.md names no patch-level find_package / pkg-config request (found '$asked')"; exit 1; }
+next=${ver%.*}.$((${ver##*.} + 1))
+pcdir=$(dirname "$(find "$scratch/b" -name coord.pc | head -n1)")
+PKG_CONFIG_PATH="$pcdir" pkg-config --atleast-version="$asked_pc" coord ||
+  { echo "FAIL: pkg-config --atleast-version=$asked_pc coord refuses $ver"; exit 1; }
+! PKG_CONFIG_PATH="$pcdir" pkg-config --atleast-version="$next" coord ||
+  { echo "FAIL: pkg-config --atleast-version=$next coord accepts $ver"; exit 1; }
+mkdir -p "$scratch/patch"
+cat >"$scratch/patch/CMakeLists.txt" <<PROJ
+cmake_minimum_required(VERSION 3.16)
+project(patchlevel C)
+find_package(coord $next QUIET)
+if(coord_FOUND)
+  message(FATAL_ERROR "find_package(coord $next) accepted \${coord_VERSION}")
+endif()
+unset(coord_DIR CACHE)
+find_package(coord $asked_cmake REQUIRED)
+PROJ
+cmake -S "$scratch/patch" -B "$scratch/patch/build" -DCMAKE_PREFIX_PATH="$scratch/b" -DCMAKE_C_COMPILER="$cc" \
+    >"$scratch/patch.log" 2>&1 ||
+  { cat "$scratch/patch.log"; echo "FAIL: find_package(coord $asked_cmake) with $ver installed"; exit 1; }
+so=$(find "$scratch/b" -name "libcoord.so.$ver" | head -n1)
+[ -n "$so" ] || { echo "FAIL: no libcoord.so.$ver installed"; exit 1; }
+readelf -d "$so" | grep -q "SONAME.*\[libcoord\.so\.${ver%.*}\]" ||
+  { echo "FAIL: libcoord.so.$ver's soname is not libcoord.so.${ver%.*}"; readelf -d "$so" | grep SONAME; exit 1; }
+echo "patch level: find_package and pkg-config take $asked_cmake, refuse $next; soname libcoord.so.${ver%.*}"
 
 # 6. The MPI search, when the build has it (COORD_HAVE_MPI, from CMake):
 # coord_mpi.pc is installed, and a program built with plain pkg-config

@@ -117,11 +117,13 @@ COORD_EXTERN int coord_flag_open(coord_flag **out, const char *name);
  * backed by a memfd sealed at its size, and *fd gets its descriptor: any
  * process given it (inherited across exec, or sent over a Unix socket with
  * SCM_RIGHTS) opens the flag with coord_flag_open_fd().
- * Ownership: *fd is the caller's (close-on-exec); the flag neither keeps
- * nor needs it, so close it once no process needs to be given the flag;
- * the memory lives while any process maps it. No flag keeps a descriptor,
+ * Ownership: *fd is the caller's (close-on-exec: clear FD_CLOEXEC, or
+ * dup it, to pass it across exec); the flag neither keeps nor needs it,
+ * so close it once no process needs to be given the flag; the memory
+ * lives while any process maps it. No flag keeps a descriptor,
  * so only one made by this call can be passed so: choose at creation, as
- * for a name. Concurrency: as coord_flag_create.
+ * for a name. Concurrency: any thread. Progress: system calls only, no
+ * wait for another process.
  * Returns 0, COORD_EINVAL (out or fd NULL), COORD_EMFILE (out of file
  * descriptors), COORD_ENOMEM, COORD_ENOSYS (no memfd_create: an old kernel
  * or a seccomp filter) or COORD_EIO;
@@ -137,11 +139,14 @@ COORD_EXTERN int coord_flag_create_fd(coord_flag **out, int *fd);
  * and the flag are checked as coord_flag_open checks them.
  * Ownership: `fd` is borrowed (close it when you like); the mapping keeps
  * no descriptor and lasts until coord_flag_destroy.
+ * Concurrency: any thread, while the creator and other openers use the
+ * flag. Progress: system calls only, no wait for another process.
  * Returns 0, COORD_EINVAL (out NULL), COORD_EBADF (not an open
  * descriptor), COORD_EPROTO (no sealed memfd, or no flag: bad magic, kind
  * or size, shorter than a header), COORD_EVERSION (other ABI version),
- * COORD_EACCES (not open for writing, or write-sealed), COORD_ENOMEM or
- * COORD_EIO; the open_fd of value, array, region and queue answer the same.
+ * COORD_EACCES (not open for reading and writing, or write-sealed),
+ * COORD_ENOMEM or COORD_EIO; the open_fd of value, array, region and
+ * queue answer the same.
  */
 COORD_EXTERN int coord_flag_open_fd(coord_flag **out, int fd);
 

@@ -129,8 +129,12 @@ static inline coord_mval coord_mval_none(void)
  * then wait for the turns ahead of it, about 600 µs for each client in
  * line). While clients wait for a turn the server spins whatever the
  * load (the client on its turn waits for it), and a client that finds
- * itself put on the server's CPU while spinning naps once (~60 µs) so
- * that it wakes on a free CPU instead of sharing the server's. A client
+ * itself on the server's CPU while spinning or when its turn starts
+ * moves off it, at most once a millisecond: while the load leaves the
+ * server and it a CPU each, its calling thread narrows its own affinity
+ * mask to the other CPUs it may use and at once sets the mask back (a
+ * mask set on that thread from elsewhere in those few µs is undone);
+ * otherwise it naps once (~60 µs). A client
  * that calls now and then sleeps at once instead. The
  * price is up to spin_ns of CPU time after each burst of requests; a
  * negative value makes the server sleep at once.

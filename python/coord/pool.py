@@ -604,8 +604,9 @@ class Pool:
         """[fn(x) for x in iterable], computed by the workers, in order, in
         chunks of `chunksize` items (None: about 4 chunks per worker, as
         multiprocessing chooses). The first failure (the exception of the
-        first item that raised, or WorkerDied, whose .index is its chunk's
-        first item) is raised after every chunk has finished."""
+        first item that raised, or WorkerDied, whose .index is the first
+        item of its chunk without a result) is raised after every chunk
+        has finished."""
         self._drain()
         return self._map_async(fn, iterable, chunksize, False, None, None).get()
 
