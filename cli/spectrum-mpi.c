@@ -217,13 +217,19 @@ int spectrum_mpi_begin(bool quick, int runs)
         v[M_STOP][r] = (double)st.stop_latency_ns;
     }
     bool all_ok = agreed(ok);
+    if (!all_ok) {
+        /* Said before any rank may exit: mpirun ends the job at the first
+         * non-zero exit, which came before rank 0 wrote this when it wrote
+         * it after MPI_Finalize (half of the runs under load). */
+        if (rank == 0)
+            cli_error("spectrum", "an MPI row failed to measure");
+        MPI_Barrier(MPI_COMM_WORLD);
+    }
     MPI_Finalize();
     if (rank != 0)
         exit(all_ok ? 0 : 1);
-    if (!all_ok) {
-        cli_error("spectrum", "an MPI row failed to measure");
+    if (!all_ok)
         return -CLI_RUNTIME;
-    }
     for (int i = 0; i < M_ROWS; i++)
         keep(i, v[i], runs);
     return M_ROWS;
