@@ -251,13 +251,20 @@ int pc_u64(PyObject *o, void *out)
 
 PyObject *pc_anon_pickle_error(const char *kind)
 {
+    /* A lock (get_lock(), coord.RLock()) pickles as the Value that owns
+     * it, so its message is the Value's: say where the lock came from. */
+    bool value = !strcmp(kind, "Value");
     PyErr_Format(PyExc_TypeError,
                  "this coord.%s has no name: fork children inherit it and a "
                  "child that multiprocessing starts (Process arguments, Pool "
                  "initargs) is given it with any start method, but it cannot "
                  "be pickled otherwise (pickle.dumps, a queue, a pool task); "
-                 "for that, create it with a name: coord.%s(..., name=\"...\")",
-                 kind, kind);
+                 "for that, create it with a name: coord.%s(..., name=\"...\")%s",
+                 kind, kind,
+                 value ? " (a lock from get_lock() or coord.RLock() pickles as "
+                         "its Value: for a named lock, use coord.Value(\"B\", 0, "
+                         "name=\"...\").get_lock())"
+                       : "");
     return NULL;
 }
 

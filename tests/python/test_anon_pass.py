@@ -154,6 +154,12 @@ class AnonymousToChildren(NamedTestCase):
             with self.assertRaisesRegex(TypeError, "create it with a name"):
                 q.put(obj)
         self.assertTrue(q.empty())
+        # A lock's refusal says where a named lock comes from (it pickles
+        # as its Value, and coord.RLock() takes no name).
+        for lock in (coord.RLock(), coord.Value("i").get_lock()):
+            with self.assertRaisesRegex(TypeError, r'coord\.RLock\(\) pickles as its Value.*'
+                                        r'coord\.Value\("B", 0, name="\.\.\."\)\.get_lock\(\)'):
+                pickle.dumps(lock)
 
     def test_named_lock_pickles_by_name(self):
         v = coord.Value("i", 0, name=self.name("v"))
