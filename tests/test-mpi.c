@@ -277,19 +277,25 @@ TEST(primes_cli)
                             "\"result\":1040503,\"winner\":2") != NULL);
 }
 
-/* coord spectrum under mpirun: the MPI rows join the JSON rows, measured. */
-TEST(spectrum_cli)
+/* coord spectrum --quick --json --runs `runs` under mpirun with `ranks`
+ * ranks: exit 0, one JSON object on one line (rank 0 alone prints), whose
+ * four MPI rows are measured (p50 > 0) from `runs` runs each. */
+static void spectrum_rows(const char *ranks, const char *runs)
 {
     need_mpi();
     unsetenv("COORD_MPI_NODE");
-    static const char *const a[] = {"spectrum", "--quick", "--json", "--runs",
-                                    "3", NULL};
+    const char *const a[] = {"spectrum", "--quick", "--json", "--runs", runs,
+                             NULL};
     static char out[65536], err[8192];
-    int st = run_mpi(COORD_CLI_PATH, a, false, out, sizeof out, err,
-                     sizeof err, RUN_MS);
+    int st = run_mpi_n(ranks, COORD_CLI_PATH, a, false, out, sizeof out, err,
+                       sizeof err, RUN_MS);
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
         test__fail(__FILE__, __LINE__, "status %#x\nstdout:\n%s\nstderr:\n%s",
                    st, out, err);
+    long want_runs = strtol(runs, NULL, 10);
+    char key[64];
+    snprintf(key, sizeof key, ",\"runs\":%ld,\"rows\":[", want_runs);
+    ASSERT_TRUE(strstr(out, key) != NULL);
     static const char *const rows[] = {"mpi_window_check", "mpi_leader_check",
                                        "mpi_claim_cas", "mpi_stop_latency"};
     for (size_t i = 0; i < 4; i++) {
@@ -300,9 +306,28 @@ TEST(spectrum_cli)
         const char *at = strstr(out, want);
         ASSERT_TRUE(at != NULL);
         ASSERT_TRUE(strtod(at + strlen(want), NULL) > 0);
+        /* The runs behind this row's figures, in its own object. */
+        const char *end = strchr(at, '}');
+        const char *n = strstr(at, "\"runs\":");
+        ASSERT_TRUE(n != NULL && end != NULL && n < end);
+        ASSERT_EQ(strtol(n + 7, NULL, 10), want_runs);
     }
-    /* Rank 0 alone printed: one object, one line. */
     ASSERT_TRUE(strchr(out, '\n') == out + strlen(out) - 1);
+}
+
+/* coord spectrum under mpirun: the MPI rows join the JSON rows, measured. */
+TEST(spectrum_cli)
+{
+    spectrum_rows(RANKS, "3");
+}
+
+/* coord spectrum --runs above 101 under mpirun: the MPI rows measure every
+ * run asked for and say how many (they kept 101 of --runs' 3..201 and
+ * printed them as the whole count's). 2 ranks: the stop-latency row's
+ * runs search further each time. */
+TEST(spectrum_cli_every_run)
+{
+    spectrum_rows("2", "102");
 }
 
 /* coord spectrum whose MPI claim row fails (an LD_PRELOAD shim's
@@ -517,6 +542,7 @@ TEST(primes_cli_usage)
     X(primes_cli)                                                              \
     X(spectrum_cli)                                                            \
     X(spectrum_cli_claim_fails)                                                \
+    X(spectrum_cli_every_run)                                                  \
     X(primes_cli_usage)                                                        \
     X(cli_usage_once)                                                          \
     X(cli_bad_node_mode)                                                       \
