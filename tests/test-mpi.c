@@ -6,6 +6,8 @@
 
 #include "harness.h"
 
+#include "../mpi/mpi-claim.h"
+
 /*
  * Each case runs `mpirun -np 4 --oversubscribe mpi-cases CASES...` (4 ranks
  * on however many cores) and checks its exit status and its report. Built
@@ -249,6 +251,60 @@ TEST(dead_rank)
     ASSERT_TRUE(strstr(out, "dead_rank: rank 2 kills itself") != NULL);
     ASSERT_FALSE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
     ASSERT_TRUE(strstr(err, "the search returned despite") == NULL);
+}
+
+/* One call of the global claim on a simulated word at rank 0: the first
+ * `claimants` of `n` ranks, each with its own count of wins, try the
+ * compare-and-swap in turn (as the flushes order them); then every rank
+ * counts the win, as the end's allgather tells them. Returns the number
+ * of ranks whose swap succeeded. */
+static int claim_call(int32_t *word, uint32_t *won, int n, int claimants)
+{
+    int winners = 0;
+    for (int r = 0; r < claimants; r++) {
+        int32_t had = coord__mpi_claim_wire(won[r]);
+        int32_t want = coord__mpi_claim_wire(coord__mpi_claim_next(won[r]));
+        int32_t old = *word;
+        if (old == had)
+            *word = want;
+        winners += old == had;
+    }
+    for (int r = 0; winners > 0 && r < n; r++)
+        won[r] = coord__mpi_claim_next(won[r]);
+    return winners;
+}
+
+/* The claim word's arithmetic is defined for any number of calls and
+ * keeps one winner a call across its wraps: the count of wins passes
+ * 2^31 (where a signed `had + 1` overflowed) and 2^32 (where a 32-bit
+ * round counter came back to the last round won, and a swap from the
+ * word's value to the same value let every claimant win); calls nobody
+ * wins leave it. No MPI: mpi-claim.h is plain arithmetic. */
+TEST(claim_word_wraps)
+{
+    ASSERT_EQ(coord__mpi_claim_next(UINT32_MAX), 0);
+    ASSERT_EQ(coord__mpi_claim_next(INT32_MAX), (uint32_t)INT32_MAX + 1);
+    ASSERT_EQ(coord__mpi_claim_wire((uint32_t)INT32_MAX + 1), INT32_MIN);
+    ASSERT_EQ(coord__mpi_claim_wire(UINT32_MAX), -1);
+    static const uint32_t starts[] = {0, (uint32_t)INT32_MAX - 2,
+                                      UINT32_MAX - 2};
+    enum { N = 4, CALLS = 24 };
+    for (size_t s = 0; s < sizeof starts / sizeof starts[0]; s++) {
+        uint32_t won[N], wins = 0;
+        for (int r = 0; r < N; r++)
+            won[r] = starts[s];
+        int32_t word = coord__mpi_claim_wire(starts[s]);
+        for (int call = 0; call < CALLS; call++) {
+            int claimants = call % (N + 1); /* 0 (nobody won) .. N */
+            ASSERT_EQ(claim_call(&word, won, N, claimants),
+                      claimants > 0 ? 1 : 0);
+            wins += claimants > 0;
+            for (int r = 0; r < N; r++)
+                ASSERT_EQ(won[r], won[0]);
+            ASSERT_EQ(word, coord__mpi_claim_wire(won[0]));
+        }
+        ASSERT_EQ(won[0], starts[s] + wins); /* modulo 2^32 */
+    }
 }
 
 /* coord primes --mpi under mpirun: the known hit in rank 2's block. */
@@ -529,6 +585,7 @@ TEST(primes_cli_usage)
 }
 
 #define TEST_LIST(X)                                                           \
+    X(claim_word_wraps)                                                        \
     X(search_cases_shared)                                                     \
     X(search_cases_rank_nodes)                                                 \
     X(search_cases_tcp)                                                        \
