@@ -113,6 +113,36 @@ TEST(experiments_interval_json_rows)
     ASSERT_TRUE(strstr(out, "\"overhead_pct\":") != NULL);
 }
 
+/* interval --vs-python: Python makes at most 3 runs and 7 stops a cell
+ * whatever --runs and --stops say, and its part of the output says how
+ * many it made (it said nothing, beside "runs":5,"stops":9 of coord's). */
+TEST(experiments_interval_python_says_its_counts)
+{
+    const char *a[] = {"interval", "--runs", "5", "--stops", "9",
+                       "--work", "heavy", "--intervals", "1,10",
+                       "--vs-python", "--json", NULL};
+    if (coord(a) != 0)
+        test__fail(__FILE__, __LINE__, "interval: %s%s", out, err);
+    assert_one_json_object();
+    if (strstr(out, "\"status\":\"skipped: no python3\""))
+        SKIP("python3 is not installed");
+    const char *py = strstr(out, "\"python\":{\"status\":\"ok\",");
+    if (!py)
+        test__fail(__FILE__, __LINE__, "no Python run: %s", out);
+    const char *runs = strstr(py, "\"runs\":");
+    ASSERT_TRUE(runs != NULL);
+    ASSERT_EQ(strtol(runs + 7, NULL, 10), 3);
+    int rows = 0;
+    for (const char *r = py; (r = strstr(r, "{\"work\":\"heavy\"")); r++) {
+        const char *end = strchr(r, '}'), *st = strstr(r, "\"stops\":");
+        ASSERT_TRUE(st != NULL && st < end);
+        long n = strtol(st + 8, NULL, 10);
+        ASSERT_TRUE(n >= 1 && n <= 7);
+        rows++;
+    }
+    ASSERT_EQ(rows, 2);
+}
+
 /* The default worker count is the CPUs this process may run on, and at
  * least 2 (the stop latency is measured between two workers): pinned to
  * one CPU it is 2, whatever the machine has online (the count used to be
@@ -701,6 +731,7 @@ TEST(experiments_output_not_a_regular_file_is_a_usage_error)
     X(experiments_primes_json_and_table)                                       \
     X(experiments_waste_counts)                                                \
     X(experiments_interval_json_rows)                                          \
+    X(experiments_interval_python_says_its_counts)                             \
     X(experiments_interval_default_workers_follow_affinity)                    \
     X(experiments_interval_plot)                                               \
     X(experiments_interval_plot_makes_no_temporary_file)                       \
