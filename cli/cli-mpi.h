@@ -40,18 +40,21 @@ void primes_mpi_describe(FILE *f, struct jw *w);
  * window, a leader's check with MPI_Test, the MPI claim, the search's stop
  * latency), measured with every rank running.
  * spectrum_mpi_begin: when mpirun started this process (its environment
- * says so, cli_mpirun_launched): MPI_Init, the measurements (`runs` repetitions, fewer
- * operations when `quick`), MPI_Finalize; ranks other than 0 then exit
- * (0, or 1 when a row failed), and rank 0 goes on alone with the
- * fork-based rows. Returns the number of MPI rows (0: not under mpirun,
- * or built without MPI), or minus the exit status after a one-line error:
- * -CLI_USAGE (COORD_MPI_NODE neither shared nor rank, said before MPI_Init
- * by the first rank only; or not the same on every rank, said by rank 0
- * after MPI_Init, the other ranks exiting 2), -CLI_RUNTIME (a row failed).
+ * says so, cli_mpirun_launched): MPI_Init, the measurements (`runs`
+ * repetitions, every one of them: 1 to SPECTRUM_MAX_RUNS, as --runs
+ * accepts; fewer operations when `quick`), MPI_Finalize; ranks other than
+ * 0 then exit (0, or 1 when a row failed), and rank 0 goes on alone with
+ * the fork-based rows. Returns the number of MPI rows (0: not under
+ * mpirun, or built without MPI), or minus the exit status after a
+ * one-line error: -CLI_USAGE (`runs` out of that range, or COORD_MPI_NODE
+ * neither shared nor rank, said before MPI_Init by the first rank only;
+ * or COORD_MPI_NODE not the same on every rank, said by rank 0 after
+ * MPI_Init, the other ranks exiting 2), -CLI_RUNTIME (a row failed).
  */
 int spectrum_mpi_begin(bool quick, int runs);
 /* Print the MPI rows after the others: table lines on `f`, or with a
- * writer `w` (not NULL) the row objects into its open `rows` array.
+ * writer `w` (not NULL) the row objects into its open `rows` array, each
+ * with the count of runs its figures summarise (`runs`).
  * `flag_ns`: the flag_check row's p50, for the "x flag" column. Nothing
  * when there are none. */
 void spectrum_mpi_print(FILE *f, struct jw *w, double flag_ns);

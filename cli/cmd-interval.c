@@ -20,6 +20,10 @@
 
 const char *const interval_work_name[2] = {"cheap", "heavy"};
 
+/* A number macro as a string, for the help text. */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
 #define MAX_PAIRS 400
 #define MAX_STOPS 201
 #define SIEVE_LEN (1u << 16) /* 64 KiB: stays in L2, so the cheap run is CPU-bound */
@@ -60,7 +64,9 @@ static const struct opt interval_opts[] = {
     [I_VS_PYTHON] = {.name = "vs-python", .kind = OPT_FLAG,
                      .help = "also run bench/python/interval.py (Python's "
                              "multiprocessing.Value flag) and print it "
-                             "beside"},
+                             "beside: at most " STR(INTERVAL_PY_MAX_RUNS)
+                             " runs and " STR(INTERVAL_PY_MAX_STOPS)
+                             " stops per cell, said in the output"},
     [I_JSON] = {.name = "json", .kind = OPT_FLAG,
                 .help = "one JSON object on stdout"},
 };
@@ -447,9 +453,10 @@ int cmd_interval(int argc, char **argv)
     int npy = 0;
     double pycost[2] = {0, 0};
     char why[256] = "";
-    int pyrc = 1;
+    int pyrc = 1, pyruns = 0;
     if (c.vs_python)
-        pyrc = interval_run_python(&c, py, &npy, pycost, why, sizeof why);
+        pyrc = interval_run_python(&c, py, &npy, &pyruns, pycost, why,
+                                   sizeof why);
 
     /* Targets: auto keeps the cheap overhead <= 1 % and the heavy p50 stop
      * latency <= 100 us, in the same run. */
@@ -513,12 +520,15 @@ int cmd_interval(int argc, char **argv)
             jw_kstr(&w, "status", status);
             jw_kps(&w, "cheap_iteration_ps", pycost[CHEAP] * 1000);
             jw_kps(&w, "heavy_iteration_ps", pycost[HEAVY] * 1000);
+            if (pyrc == 0)
+                jw_kint(&w, "runs", pyruns);
             jw_karray(&w, "rows");
             for (int i = 0; i < npy; i++) {
                 jw_object(&w);
                 jw_kstr(&w, "work", interval_work_name[py[i].work]);
                 jw_kuint(&w, "interval", py[i].interval);
                 jw_knum(&w, "overhead_pct", py[i].overhead_pct);
+                jw_kint(&w, "stops", py[i].stops);
                 jw_kns(&w, "stop_latency_p50_ns", py[i].stop_p50);
                 jw_kns(&w, "stop_latency_p99_ns", py[i].stop_p99);
                 jw_object_end(&w);
@@ -579,11 +589,20 @@ int cmd_interval(int argc, char **argv)
                    fmt_dur(auto_heavy->stop_p50, a, sizeof a),
                    heavy_target_met(auto_heavy) ? "met" : "NOT met");
         if (c.vs_python) {
+            /* Python's own counts (INTERVAL_PY_MAX_*), not the options'. */
+            int lo = npy ? py[0].stops : 0, hi = lo;
+            for (int j = 1; j < npy; j++) {
+                lo = py[j].stops < lo ? py[j].stops : lo;
+                hi = py[j].stops > hi ? py[j].stops : hi;
+            }
+            char stops[32];
+            snprintf(stops, sizeof stops, hi > lo ? "%d-%d" : "%d", lo, hi);
             if (pyrc == 0)
-                printf("python: cheap %s/iteration, heavy %s/iteration; no "
-                       "auto interval in Python\n",
+                printf("python: cheap %s/iteration, heavy %s/iteration; "
+                       "overhead over %d runs, stop latency over %s stops; "
+                       "no auto interval in Python\n",
                        fmt_dur(pycost[CHEAP], a, sizeof a),
-                       fmt_dur(pycost[HEAVY], b, sizeof b));
+                       fmt_dur(pycost[HEAVY], b, sizeof b), pyruns, stops);
             else
                 printf("python: %s%s\n", pyrc == 1 ? "skipped: " : "", why);
         }

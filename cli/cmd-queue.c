@@ -178,8 +178,18 @@ static void consumer(struct shared *s, struct transport *t)
 struct outcome {
     double msgs_per_s;
     bool exactly_once;
-    uint64_t count;
+    uint64_t count; /* messages the consumers received */
 };
+
+/* Producer p's part of `messages`: an even split, the first producers one
+ * more each while a remainder lasts, so that the producers put exactly
+ * `messages` (a split that dropped the remainder put 8 of --messages 10
+ * in the 4 -> 4 case, and the row said 10). */
+static uint64_t producer_share(uint64_t messages, unsigned producers,
+                               unsigned p)
+{
+    return messages / producers + (p < messages % producers);
+}
 
 /* Fork consumers and producers, start them together, join the producers,
  * one pill per consumer, join the consumers. The clock runs from the start
@@ -199,7 +209,6 @@ static int run_once(enum impl impl, const struct scase *c, size_t msg,
         munmap(s, sizeof *s);
         return -1;
     }
-    uint64_t per = messages / c->producers;
     pid_t pids[8];
     unsigned np = 0;
     fflush(NULL);
@@ -208,7 +217,9 @@ static int run_once(enum impl impl, const struct scase *c, size_t msg,
         if (pid == 0) {
             if (i < c->consumers)
                 consumer(s, &t);
-            producer(s, &t, i - c->consumers, per);
+            producer(s, &t, i - c->consumers,
+                     producer_share(messages, c->producers,
+                                    i - c->consumers));
         }
         if (pid < 0)
             break;
@@ -239,13 +250,13 @@ static int run_once(enum impl impl, const struct scase *c, size_t msg,
     double dt = (double)(coord_clock_ns() - t0) / 1e9;
     uint64_t want = 0;
     for (unsigned p = 0; p < c->producers; p++)
-        for (uint64_t i = 0; i < per; i++)
+        for (uint64_t i = 0; i < producer_share(messages, c->producers, p);
+             i++)
             want += mix((uint64_t)p << 40 | i);
-    uint64_t total = per * c->producers;
     out->count = atomic_load(&s->count);
     out->exactly_once = ok && atomic_load(&s->bad) == 0 &&
-                        out->count == total && atomic_load(&s->sum) == want;
-    out->msgs_per_s = dt > 0 ? (double)total / dt : 0;
+                        out->count == messages && atomic_load(&s->sum) == want;
+    out->msgs_per_s = dt > 0 ? (double)messages / dt : 0;
     if (impl == IMPL_COORD)
         coord_queue_destroy(t.q);
     else {
@@ -274,7 +285,8 @@ struct row {
     enum impl impl;
     size_t msg;
     unsigned producers, consumers;
-    uint64_t messages;
+    uint64_t messages;  /* asked of each run */
+    uint64_t delivered; /* received, in the run that received the fewest */
     unsigned runs;
     double msgs_per_s; /* median */
     bool exactly_once;
@@ -315,21 +327,26 @@ static void measure(const struct opts *o, enum impl impl, const struct scase *c,
         }
         row->msgs_per_s = json_num(json_get(j, "msgs_per_s"), -1);
         row->exactly_once = json_true(json_get(j, "exactly_once"));
+        row->delivered = (uint64_t)json_num(json_get(j, "delivered"), 0);
         json_free(j);
         return;
     }
     row->messages = impl == IMPL_COORD ? o->messages : o->pipe_messages;
     row->runs = o->runs;
     double rates[MAX_RUNS];
+    row->delivered = UINT64_MAX;
     for (unsigned r = 0; r < o->runs; r++) {
         struct outcome oc;
         progress_show(CMD, "%s %s %zu B run %u/%u", impl_name[impl], c->name,
                      msg, r + 1, o->runs);
         if (run_once(impl, c, msg, row->messages, &oc) != 0) {
             row->exactly_once = false;
+            row->delivered = 0;
             rates[r] = 0;
             continue;
         }
+        if (oc.count < row->delivered)
+            row->delivered = oc.count;
         rates[r] = oc.msgs_per_s;
         row->exactly_once = row->exactly_once && oc.exactly_once;
     }
@@ -401,10 +418,12 @@ static void print_json(const struct row *rows, size_t n,
         if (r->skipped) {
             jw_knull(&w, "msgs_per_s");
             jw_knull(&w, "exactly_once");
+            jw_knull(&w, "delivered");
             jw_kstr(&w, "skipped", r->skipped);
         } else {
             jw_knum(&w, "msgs_per_s", r->msgs_per_s);
             jw_kbool(&w, "exactly_once", r->exactly_once);
+            jw_kuint(&w, "delivered", r->delivered);
         }
         if (r->ratio > 0)
             jw_knum(&w, "ratio_vs_python", r->ratio);

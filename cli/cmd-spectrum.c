@@ -18,7 +18,7 @@
 #include "spectrum.h"
 
 
-#define MAX_RUNS 201
+#define MAX_RUNS SPECTRUM_MAX_RUNS
 #define RT_TIMEOUT 10000 /* ms: a round trip this slow means a dead peer */
 #define BATCH 100
 
@@ -389,7 +389,7 @@ static const struct opt spectrum_opts[] = {
                  .help = "short runs (7 per row, a few seconds in all)"},
     [S_RUNS] = {.name = "runs", .kind = OPT_UINT, .arg = "N", .min = 3,
                 .max = MAX_RUNS, .def = "21, quick 7",
-                .help = "runs per row"},
+                .help = "runs per row (the MPI rows under mpirun too)"},
     [S_VS_PYTHON] = {.name = "vs-python", .kind = OPT_FLAG,
                      .help = "run bench/python/spectrum.py in the same run "
                              "(Python's column and coord's speed-up); "

@@ -73,12 +73,26 @@ bool gnuplot_path_ok(const char *cmd, const char *file)
     return true;
 }
 
-/* The whole program gnuplot reads: the terminal for the file's extension,
- * the script, and closing the output. The output is gnuplot's stdout,
- * which the launcher opens on `file`: the file's name never enters the
- * program (a name with a newline used to add gnuplot commands, `system`
- * among them). malloc'd; NULL without memory. */
-static char *program(const char *file, const char *script)
+/* Does a line of `data` start with "EOD"? gnuplot ends a datablock at
+ * such a line (it compares the line's start only). */
+static bool ends_block(const char *data)
+{
+    for (const char *l = data;;) {
+        if (!strncmp(l, "EOD", 3))
+            return true;
+        if (!(l = strchr(l, '\n')))
+            return false;
+        l++;
+    }
+}
+
+/* The whole program gnuplot reads: the data as a datablock, the terminal
+ * for the file's extension, the script, and closing the output. The
+ * output is gnuplot's stdout, which the launcher opens on `file`: the
+ * file's name never enters the program (a name with a newline used to add
+ * gnuplot commands, `system` among them). malloc'd; NULL without
+ * memory. */
+static char *program(const char *file, const char *data, const char *script)
 {
     const char *term =
         !strcmp(ext_of(file), "svg")
@@ -86,23 +100,33 @@ static char *program(const char *file, const char *script)
             : "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) "
               "{ set terminal pngcairo size 1000,420 font 'sans,10' } "
               "else { set terminal png size 1000,420 }\n";
-    size_t cap = strlen(term) + strlen(script) + 64;
+    size_t dlen = data ? strlen(data) : 0;
+    bool nl = dlen && data[dlen - 1] != '\n';
+    size_t cap = dlen + strlen(term) + strlen(script) + 64;
     char *p = malloc(cap);
     if (p)
-        snprintf(p, cap, "%sset output\n%s\nset output\n", term, script);
+        snprintf(p, cap, "%s%s%s%s%sset output\n%s\nset output\n",
+                 data ? GNUPLOT_DATABLOCK_OPEN : "", data ? data : "",
+                 nl ? "\n" : "", data ? GNUPLOT_DATABLOCK_CLOSE : "", term,
+                 script);
     return p;
 }
 
-int gnuplot_draw(const char *cmd, const char *file, const char *script)
+int gnuplot_draw(const char *cmd, const char *file, const char *data,
+                 const char *script)
 {
     if (!gnuplot_path_ok(cmd, file))
         return 1;
+    if (data && ends_block(data)) {
+        cli_error(cmd, "--plot: a line of the data starts with 'EOD'");
+        return 1;
+    }
     if (!launch_have("gnuplot")) {
         cli_error(cmd, "--plot needs gnuplot, which is not installed "
                        "(scripts/deps.sh installs gnuplot-nox)");
         return 1;
     }
-    char *text = program(file, script);
+    char *text = program(file, data, script);
     if (!text) {
         cli_error(cmd, "out of memory");
         return 1;

@@ -6,17 +6,33 @@
 #include <stdbool.h>
 
 /*
+ * The datablock that carries a plot's data inside gnuplot's program, so
+ * that gnuplot opens no data file (a temporary file's name could be
+ * replaced before gnuplot reads it): GNUPLOT_DATABLOCK_OPEN, the data,
+ * GNUPLOT_DATABLOCK_CLOSE; a script then reads GNUPLOT_DATABLOCK where it
+ * would name a file (`plot $coord_data index 0 ...`). No line of the data
+ * may start with "EOD", which would end the block early and make the rest
+ * commands.
+ */
+#define GNUPLOT_DATABLOCK "$coord_data"
+#define GNUPLOT_DATABLOCK_OPEN GNUPLOT_DATABLOCK " << EOD\n"
+#define GNUPLOT_DATABLOCK_CLOSE "EOD\n"
+
+/*
  * gnuplot_draw: draws `script` with gnuplot into `file`: "set terminal
  * ..." for the extension of `file` (.png or .svg) is put in front of it,
- * the script is fed on gnuplot's stdin and gnuplot's stdout is `file`
- * (opened by the launcher, never named in the script). Blocking: until
- * gnuplot ends, at most GNUPLOT_TIMEOUT_MS. Returns 0, or 1 after printing
- * a one-line message as command `cmd` (a path gnuplot_path_ok refuses,
- * gnuplot missing, gnuplot failed: its first line of complaint; or killed
- * at the deadline).
+ * and in front of that `data` (NULL: none) as GNUPLOT_DATABLOCK; the
+ * whole program is fed on gnuplot's stdin and gnuplot's stdout is `file`
+ * (opened by the launcher, never named in the script): gnuplot opens no
+ * file, and none is made for it. Blocking: until gnuplot ends, at most
+ * GNUPLOT_TIMEOUT_MS. Returns 0, or 1 after printing a one-line message
+ * as command `cmd` (a path gnuplot_path_ok refuses, a line of `data` that
+ * starts with "EOD", gnuplot missing, gnuplot failed: its first line of
+ * complaint; or killed at the deadline).
  */
 #define GNUPLOT_TIMEOUT_MS 60000
-int gnuplot_draw(const char *cmd, const char *file, const char *script);
+int gnuplot_draw(const char *cmd, const char *file, const char *data,
+                 const char *script);
 
 /* gnuplot_ext_ok: true for a plot file name gnuplot_draw can write (.png,
  * .svg). */

@@ -2,7 +2,6 @@
 /* interval-plot.c: `coord interval --plot`: labels of the intervals and the gnuplot figure of overhead and stop latency. */
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "gnuplot.h"
@@ -20,14 +19,17 @@ void interval_label(const struct cell *x, char *buf, size_t cap)
 int interval_plot(const struct interval_cfg *c, const struct cell *cells,
                   int ncells)
 {
-    char path[] = "/tmp/coord-interval-XXXXXX";
-    int fd = mkstemp(path);
-    if (fd < 0) {
-        cli_error("interval", "--plot: cannot create a temporary file");
+    /* The data goes into gnuplot's program (gnuplot.h's datablock): no
+     * temporary file, whose name gnuplot would open after us. */
+    char *data = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&data, &len);
+    if (!f) {
+        cli_error("interval", "out of memory");
         return 1;
     }
-    FILE *f = fdopen(fd, "w");
-    /* One block per work (gnuplot index 0, 1): label, overhead, p50. */
+    /* One block per work (gnuplot index 0, 1): label, overhead, p50. Every
+     * line starts with '#' or '"', none with "EOD". */
     for (int work = 0; work < 2; work++) {
         if (!c->works[work])
             continue;
@@ -46,10 +48,15 @@ int interval_plot(const struct interval_cfg *c, const struct cell *cells,
         }
         fprintf(f, "\n\n");
     }
-    fclose(f);
+    if (fclose(f) != 0 || !data) {
+        free(data);
+        cli_error("interval", "out of memory");
+        return 1;
+    }
     char script[4096];
     bool both = c->works[CHEAP] && c->works[HEAVY];
     const char *first = c->works[CHEAP] ? "cheap" : "heavy";
+    const char *d = GNUPLOT_DATABLOCK;
     snprintf(script, sizeof script,
              "set multiplot layout 1,2 title 'coord interval (Example 27.2): "
              "%u workers, this machine'\n"
@@ -58,21 +65,20 @@ int interval_plot(const struct interval_cfg *c, const struct cell *cells,
              "set style data linespoints\n"
              "set title 'overhead against never checking'\n"
              "set ylabel 'overhead (%%)'\n"
-             "plot '%s' index 0 using 0:2:xtic(1) title '%s' lw 2 pt 7%s\n"
+             "plot %s index 0 using 0:2:xtic(1) title '%s' lw 2 pt 7%s%s%s\n"
              "set title 'stop latency p50 (claim to last worker out)'\n"
              "set ylabel 'microseconds'\nset logscale y\nset format y '%%g'\n"
              "set key top left\n"
-             "plot '%s' index 0 using 0:($3/1000):xtic(1) title '%s' lw 2 "
-             "pt 7%s\n"
+             "plot %s index 0 using 0:($3/1000):xtic(1) title '%s' lw 2 "
+             "pt 7%s%s%s\n"
              "unset multiplot\n",
-             c->workers, path, first,
-             both ? ", '' index 1 using 0:2:xtic(1) title 'heavy' lw 2 pt 5"
-                  : "",
-             path, first,
-             both ? ", '' index 1 using 0:($3/1000):xtic(1) title 'heavy' "
-                    "lw 2 pt 5"
+             c->workers, d, first, both ? ", " : "", both ? d : "",
+             both ? " index 1 using 0:2:xtic(1) title 'heavy' lw 2 pt 5" : "",
+             d, first, both ? ", " : "", both ? d : "",
+             both ? " index 1 using 0:($3/1000):xtic(1) title 'heavy' lw 2 "
+                    "pt 5"
                   : "");
-    int rc = gnuplot_draw("interval", c->plot, script);
-    unlink(path);
+    int rc = gnuplot_draw("interval", c->plot, data, script);
+    free(data);
     return rc;
 }

@@ -9,7 +9,8 @@
 #include "progress.h"
 
 int interval_run_python(const struct interval_cfg *c, struct py_row *rows,
-                        int *nrows, double *cost, char *why, size_t why_cap)
+                        int *nrows, int *runs_made, double *cost, char *why,
+                        size_t why_cap)
 {
     char list[256] = "", workers[16], runs[16], stops[16];
     for (int i = 0; i < c->nintervals; i++) {
@@ -20,8 +21,11 @@ int interval_run_python(const struct interval_cfg *c, struct py_row *rows,
                  (unsigned long long)c->intervals[i]);
     }
     snprintf(workers, sizeof workers, "%u", c->workers);
-    snprintf(runs, sizeof runs, "%d", c->runs < 3 ? c->runs : 3);
-    snprintf(stops, sizeof stops, "%d", c->stops < 7 ? c->stops : 7);
+    snprintf(runs, sizeof runs, "%d",
+             c->runs < INTERVAL_PY_MAX_RUNS ? c->runs : INTERVAL_PY_MAX_RUNS);
+    snprintf(stops, sizeof stops, "%d",
+             c->stops < INTERVAL_PY_MAX_STOPS ? c->stops
+                                              : INTERVAL_PY_MAX_STOPS);
     const char *work = c->works[CHEAP] && c->works[HEAVY] ? "both"
                        : c->works[CHEAP]                  ? "cheap"
                                                           : "heavy";
@@ -37,6 +41,7 @@ int interval_run_python(const struct interval_cfg *c, struct py_row *rows,
         return rc;
     cost[CHEAP] = json_num(json_get(j, "cheap_iteration_ns"), cost[CHEAP]);
     cost[HEAVY] = json_num(json_get(j, "heavy_iteration_ns"), cost[HEAVY]);
+    *runs_made = (int)json_num(json_get(j, "runs"), 0);
     *nrows = 0;
     const struct json *row, *jrows = json_get(j, "rows");
     for (size_t i = 0; (row = json_at(jrows, i)) && *nrows < 2 * MAX_INTERVALS;
@@ -51,6 +56,7 @@ int interval_run_python(const struct interval_cfg *c, struct py_row *rows,
         r->overhead_pct = json_num(json_get(row, "overhead_pct"), 0);
         r->stop_p50 = json_num(json_get(row, "stop_latency_p50_ns"), 0);
         r->stop_p99 = json_num(json_get(row, "stop_latency_p99_ns"), 0);
+        r->stops = (int)json_num(json_get(row, "stops"), 0);
     }
     json_free(j);
     if (*nrows == 0) {

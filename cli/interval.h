@@ -46,15 +46,25 @@ struct py_row {
     int work;
     uint64_t interval;
     double overhead_pct, stop_p50, stop_p99;
+    int stops; /* stop samples behind stop_p50/p99 */
 };
 
+/* Python's runs and stops per cell are c->runs and c->stops up to these:
+ * each of its runs and stops starts the workers afresh (a process each),
+ * and its effects are large enough for a few. The output says how many it
+ * made (--help, docs/early-exit.md). */
+#define INTERVAL_PY_MAX_RUNS 3
+#define INTERVAL_PY_MAX_STOPS 7
+
 /* interval_run_python: runs bench/python/interval.py with c's settings
- * (launch.h); its rows into rows[] (at most 2 * MAX_INTERVALS), *nrows, and
- * its per-iteration costs in ns into cost[CHEAP], cost[HEAVY]. Returns 0;
- * 1 when python3 or the script is missing (why says which); negative when
- * it failed (why says why). */
+ * (launch.h; at most INTERVAL_PY_MAX_RUNS runs and INTERVAL_PY_MAX_STOPS
+ * stops); its rows into rows[] (at most 2 * MAX_INTERVALS), *nrows, the
+ * runs it made into *runs, and its per-iteration costs in ns into
+ * cost[CHEAP], cost[HEAVY]. Returns 0; 1 when python3 or the script is
+ * missing (why says which); negative when it failed (why says why). */
 int interval_run_python(const struct interval_cfg *c, struct py_row *rows,
-                        int *nrows, double *cost, char *why, size_t why_cap);
+                        int *nrows, int *runs, double *cost, char *why,
+                        size_t why_cap);
 
 /* interval_label: a cell's interval for people: "100", "auto (K~37)*"
  * (* when the latency target won), into buf[cap]. */

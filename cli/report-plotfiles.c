@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "gnuplot.h"
 #include "report.h"
 #include "launch.h"
 
@@ -172,8 +173,8 @@ static int write_data_file(const struct rplot *p, FILE *f)
 }
 
 /* The datablock that carries a plot's data in gnuplot's program
- * (rplot_draw), where the script names its .dat file. */
-#define DATABLOCK "$coord_data"
+ * (rplot_draw), where the script names its .dat file: gnuplot.h's. */
+#define DATABLOCK GNUPLOT_DATABLOCK
 
 /* `plot ...` of every series, reading `dat` (a file's name, quoted) or,
  * when NULL, DATABLOCK. */
@@ -276,9 +277,9 @@ static char *gnuplot_program(const struct rplot *p)
     FILE *f = open_memstream(&text, &len);
     if (!f)
         return NULL;
-    fputs(DATABLOCK " << EOD\n", f);
+    fputs(GNUPLOT_DATABLOCK_OPEN, f);
     write_data(p, f);
-    fputs("EOD\n", f);
+    fputs(GNUPLOT_DATABLOCK_CLOSE, f);
     write_script(p, f, false);
     if (fclose(f) != 0 || !text) {
         free(text);

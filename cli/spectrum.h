@@ -10,6 +10,10 @@
  * (per_op_p50_ps, ...), were fractional ns_per_op_* in /1. */
 #define SPECTRUM_JSON_VERSION 2
 
+/* The most runs per row --runs accepts: the fork-based rows and the MPI
+ * rows (spectrum-mpi.c) both keep this many. */
+#define SPECTRUM_MAX_RUNS 201
+
 /* Slide 8's claims. lo/hi in ns; hi == 0: the lecture makes no claim. */
 struct row_def {
     const char *mech;

@@ -75,8 +75,7 @@ static void net_build(coord__mpi_net *m, int mode)
         m->claim_word = word;
         if (m->rank == 0)
             *m->claim_word = 0;
-        m->round = 0;
-        m->last_claimed = 0;
+        m->won = 0;
         MPI_Win_lock_all(MPI_MODE_NOCHECK, m->gwin);
         MPI_Win_sync(m->gwin); /* the 0 before any CAS (after the start) */
     }

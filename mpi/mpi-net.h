@@ -46,8 +46,8 @@ struct coord__mpi_net {
     int32_t *claim_word;     /* rank 0's local claim word */
     coord_flag *flag;        /* this node's stop flag */
     struct coord__mpi_node_ctl *nctl;
-    uint32_t round;          /* calls so far (the same on every rank) */
-    uint32_t last_claimed;   /* the claim word's value: the last round won */
+    uint32_t won;            /* the claim word's value: searches won,
+                                modulo 2^32 (mpi-claim.h) */
     int64_t seq;             /* this process's count of nets, at this one */
     int64_t order[3];        /* the agreed key: see net_order */
     coord__mpi_net *next;     /* the live nets (for MPI_Finalize) */

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "mpi-claim.h"
 #include "mpi-net.h"
 
 /* The tag of the stop message on our private duplicate communicator. */
@@ -106,18 +107,20 @@ static bool stop_seen(struct ctx *x)
 }
 
 /* The global claim: one 32-bit compare-and-swap on the word at rank 0,
- * from the last round anybody won to this round (so the word needs no
- * reset between calls; every rank knows both numbers). 32-bit: Open MPI
- * 4.1's default one-sided component crashes on a 64-bit one. The flush
- * completes it, so `old` is the value we replaced. With one node the
- * node's flag already decided: no MPI call. */
+ * from the count of searches won on this communicator to that count + 1,
+ * modulo 2^32 (mpi-claim.h: the word needs no reset between calls, every
+ * rank knows the count, and the two values always differ). 32-bit: Open
+ * MPI 4.1's default one-sided component crashes on a 64-bit one. The
+ * flush completes it, so `old` is the value we replaced. With one node
+ * the node's flag already decided: no MPI call. */
 static bool claim_global(struct ctx *x)
 {
     coord__mpi_net *m = x->m;
     if (m->nodes == 1)
         return true;
-    int32_t want = (int32_t)m->round, had = (int32_t)m->last_claimed;
-    int32_t old = had + 1; /* anything but `had` */
+    int32_t had = coord__mpi_claim_wire(m->won);
+    int32_t want = coord__mpi_claim_wire(coord__mpi_claim_next(m->won));
+    int32_t old = want; /* anything but `had` */
     MPI_Compare_and_swap(&want, &had, &old, MPI_INT32_T, 0, 0, m->gwin);
     MPI_Win_flush(0, m->gwin);
     return old == had;
@@ -288,7 +291,6 @@ static int agree(MPI_Comm c, int err, const coord_search_opts *o,
 static void start(struct ctx *x)
 {
     coord__mpi_net *m = x->m;
-    m->round++;
     if (m->node_rank == 0) {
         coord_flag_reset(m->flag);
         atomic_store_explicit(&m->nctl->running, (uint32_t)m->node_size,
@@ -422,8 +424,8 @@ static int finish(struct ctx *x, void *result, size_t result_size,
         }
         x->o->per_worker[0] = pw;
     }
-    if (winner >= 0)
-        m->last_claimed = m->round; /* what the claim word now holds */
+    if (winner >= 0 && m->nodes > 1)
+        m->won = coord__mpi_claim_next(m->won); /* what the word now holds */
     return winner >= 0 ? 1 : 0;
 }
 

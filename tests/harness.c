@@ -116,6 +116,26 @@ void test_assert_victim(const char *path)
     ASSERT_EQ(st.st_uid, 65534);
 }
 
+void test_fake_program(const char *dir, const char *name, const char *body)
+{
+    char path[4400];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    ASSERT_TRUE(f != NULL);
+    fprintf(f, "#!/bin/sh\n%s\n", body);
+    ASSERT_EQ(fclose(f), 0);
+    ASSERT_OK(chmod(path, 0755));
+    const char *was = getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin";
+    size_t n = strlen(dir);
+    if (!strncmp(was, dir, n) && (was[n] == ':' || was[n] == '\0'))
+        return;
+    char *now = malloc(n + strlen(was) + 2);
+    ASSERT_TRUE(now != NULL);
+    sprintf(now, "%s:%s", dir, was);
+    ASSERT_OK(setenv("PATH", now, 1));
+    free(now);
+}
+
 int test_kill_published(void *arg)
 {
     _Atomic int32_t *pid = arg;

@@ -187,6 +187,12 @@ void test_plant_victim(const char *path);
  * planted: its content, mtime and owner. */
 void test_assert_victim(const char *path);
 
+/* A stand-in for a program the CLI runs: `dir`/`name`, an executable sh
+ * script that runs `body`, with `dir` put first on PATH unless it already
+ * is (for the rest of the calling forked case). Fails the case if it
+ * cannot be made. */
+void test_fake_program(const char *dir, const char *name, const char *body);
+
 /* Poll `cond` every 100 µs until it holds or timeout_ms passes. */
 #define WAIT_FOR(cond, timeout_ms)                                             \
     do {                                                                       \

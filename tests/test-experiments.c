@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* test-experiments.c: `coord primes`, `coord waste`, `coord interval` end to end: tables, JSON, errors. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/file.h>
@@ -112,6 +113,36 @@ TEST(experiments_interval_json_rows)
     ASSERT_TRUE(strstr(out, "\"overhead_pct\":") != NULL);
 }
 
+/* interval --vs-python: Python makes at most 3 runs and 7 stops a cell
+ * whatever --runs and --stops say, and its part of the output says how
+ * many it made (it said nothing, beside "runs":5,"stops":9 of coord's). */
+TEST(experiments_interval_python_says_its_counts)
+{
+    const char *a[] = {"interval", "--runs", "5", "--stops", "9",
+                       "--work", "heavy", "--intervals", "1,10",
+                       "--vs-python", "--json", NULL};
+    if (coord(a) != 0)
+        test__fail(__FILE__, __LINE__, "interval: %s%s", out, err);
+    assert_one_json_object();
+    if (strstr(out, "\"status\":\"skipped: no python3\""))
+        SKIP("python3 is not installed");
+    const char *py = strstr(out, "\"python\":{\"status\":\"ok\",");
+    if (!py)
+        test__fail(__FILE__, __LINE__, "no Python run: %s", out);
+    const char *runs = strstr(py, "\"runs\":");
+    ASSERT_TRUE(runs != NULL);
+    ASSERT_EQ(strtol(runs + 7, NULL, 10), 3);
+    int rows = 0;
+    for (const char *r = py; (r = strstr(r, "{\"work\":\"heavy\"")); r++) {
+        const char *end = strchr(r, '}'), *st = strstr(r, "\"stops\":");
+        ASSERT_TRUE(st != NULL && st < end);
+        long n = strtol(st + 8, NULL, 10);
+        ASSERT_TRUE(n >= 1 && n <= 7);
+        rows++;
+    }
+    ASSERT_EQ(rows, 2);
+}
+
 /* The default worker count is the CPUs this process may run on, and at
  * least 2 (the stop latency is measured between two workers): pinned to
  * one CPU it is 2, whatever the machine has online (the count used to be
@@ -137,12 +168,46 @@ TEST(experiments_interval_default_workers_follow_affinity)
     ASSERT_EQ(num("workers"), 2);
 }
 
+/* How many entries `dir` holds (. and .. aside). */
+static int entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    ASSERT_TRUE(d != NULL);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+    closedir(d);
+    return n;
+}
+
+/* The first bytes of `path` into head[cap] (NUL-terminated). */
+static void read_head(const char *path, char *head, size_t cap)
+{
+    FILE *f = fopen(path, "r");
+    ASSERT_TRUE(f != NULL);
+    size_t n = fread(head, 1, cap - 1, f);
+    fclose(f);
+    head[n] = '\0';
+}
+
+/* A new directory for a plot case in dir[96]: dir/tmp, made, is TMPDIR
+ * (for this forked case only) and the plot goes to dir/`name`. */
+static void plot_dirs(char *dir, char *tmp, char *plot, const char *name)
+{
+    test_mkdtemp(dir, 96, "plot");
+    snprintf(tmp, 128, "%s/tmp", dir);
+    ASSERT_OK(mkdir(tmp, 0700));
+    ASSERT_OK(setenv("TMPDIR", tmp, 1));
+    snprintf(plot, 128, "%s/%s", dir, name);
+}
+
+/* The plot is drawn (with TMPDIR empty, before and after). */
 TEST(experiments_interval_plot)
 {
     if (access("/usr/bin/gnuplot", X_OK) != 0)
         SKIP("gnuplot is not installed");
-    char path[128];
-    snprintf(path, sizeof path, "/tmp/coord-test-%d.svg", (int)getpid());
+    char dir[96], tmp[128], path[128], head[256];
+    plot_dirs(dir, tmp, path, "out.svg");
     const char *a[] = {"interval", "--runs", "1", "--stops", "1",
                        "--work", "heavy", "--intervals", "1,auto",
                        "--plot", path, NULL};
@@ -150,13 +215,45 @@ TEST(experiments_interval_plot)
     struct stat sb;
     ASSERT_OK(stat(path, &sb));
     ASSERT_GT(sb.st_size, 500);
-    FILE *f = fopen(path, "r");
-    char head[256] = "";
-    ASSERT_TRUE(f != NULL);
-    ASSERT_TRUE(fread(head, 1, sizeof head - 1, f) > 0);
-    fclose(f);
-    unlink(path);
+    read_head(path, head, sizeof head);
     ASSERT_TRUE(strstr(head, "<svg") != NULL || strstr(head, "<?xml") != NULL);
+    ASSERT_EQ(entries(tmp), 0);
+}
+
+/* interval --plot makes no file but the plot, and gnuplot opens none: its
+ * data comes inside its program on stdin (a datablock), and its stdout is
+ * the plot (the data went into a mkstemp file in /tmp, which gnuplot then
+ * opened by name). Here gnuplot is a script that must be run with no
+ * argument, fails if TMPDIR holds anything while it runs, and copies its
+ * program to its stdout: the plot file holds the program. */
+TEST(experiments_interval_plot_makes_no_temporary_file)
+{
+    char dir[96], tmp[128], path[128], bin[128];
+    plot_dirs(dir, tmp, path, "out.png");
+    snprintf(bin, sizeof bin, "%s/bin", dir);
+    ASSERT_OK(mkdir(bin, 0755));
+    test_fake_program(bin, "gnuplot",
+                      "[ $# -eq 0 ] || exit 3\n"
+                      "[ -z \"$(ls -A \"$TMPDIR\")\" ] || exit 4\ncat");
+    const char *a[] = {"interval", "--runs", "1", "--stops", "1",
+                       "--intervals", "1,auto", "--plot", path, NULL};
+    if (coord(a) != 0)
+        test__fail(__FILE__, __LINE__, "interval --plot: %s", err);
+    ASSERT_EQ(entries(tmp), 0);
+    static char prog[16384];
+    read_head(path, prog, sizeof prog);
+    /* The data first, both works in it; the plots read it, and name no
+     * file (a quoted name after `plot`, or '' for the last one). */
+    static const char first[] = "$coord_data << EOD\n# cheap\n\"1\" ";
+    ASSERT_TRUE(!strncmp(prog, first, sizeof first - 1));
+    ASSERT_TRUE(strstr(prog, "\n# heavy\n\"1\" ") != NULL);
+    ASSERT_TRUE(strstr(prog, "\nEOD\n") != NULL);
+    ASSERT_TRUE(strstr(prog, "plot $coord_data index 0 using 0:2:") != NULL);
+    ASSERT_TRUE(strstr(prog, ", $coord_data index 1 using 0:($3/1000)") !=
+                NULL);
+    ASSERT_TRUE(strstr(prog, "plot '") == NULL);
+    ASSERT_TRUE(strstr(prog, "''") == NULL);
+    ASSERT_TRUE(strstr(prog, "/tmp") == NULL);
 }
 
 /* One line on stderr, ending in a newline. */
@@ -634,8 +731,10 @@ TEST(experiments_output_not_a_regular_file_is_a_usage_error)
     X(experiments_primes_json_and_table)                                       \
     X(experiments_waste_counts)                                                \
     X(experiments_interval_json_rows)                                          \
+    X(experiments_interval_python_says_its_counts)                             \
     X(experiments_interval_default_workers_follow_affinity)                    \
     X(experiments_interval_plot)                                               \
+    X(experiments_interval_plot_makes_no_temporary_file)                       \
     X(experiments_hostile_paths_get_one_line)                                  \
     X(experiments_output_symlink_of_another_user_refused)                     \
     X(experiments_output_dir_link_of_another_user_refused)                    \

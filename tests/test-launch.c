@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 
 #include "cli.h"
+#include "gnuplot.h"
 #include "harness.h"
 #include "launch.h"
 #include "progress.h"
@@ -404,6 +405,47 @@ static long file_size(const char *path)
     return stat(path, &st) == 0 ? (long)st.st_size : -1;
 }
 
+/* gnuplot_draw's program: the data as a datablock in front of the
+ * terminal and the script, no file named; data with a line that starts
+ * with "EOD" (which would end the block and make the rest commands) is
+ * refused before gnuplot runs. gnuplot here copies its program to its
+ * stdout, the plot file. */
+TEST(gnuplot_data_goes_in_as_a_datablock)
+{
+    char dir[96], bin[128], svg[128];
+    test_mkdtemp(dir, sizeof dir, "gp");
+    snprintf(bin, sizeof bin, "%s/bin", dir);
+    snprintf(svg, sizeof svg, "%s/a.svg", dir);
+    ASSERT_OK(mkdir(bin, 0755));
+    test_fake_program(bin, "gnuplot", "[ $# -eq 0 ] || exit 3\ncat");
+    static const struct {
+        const char *data, *starts;
+    } ok[] = {
+        {"# x\n1 2\n", "$coord_data << EOD\n# x\n1 2\nEOD\nset terminal svg"},
+        {"1 2", "$coord_data << EOD\n1 2\nEOD\nset terminal svg"},
+        {NULL, "set terminal svg"},
+    };
+    char prog[4096];
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        ASSERT_EQ(gnuplot_draw("t", svg, ok[i].data, "plot $coord_data"), 0);
+        int fd = open(svg, O_RDONLY);
+        ASSERT_TRUE(fd >= 0);
+        ssize_t n = read(fd, prog, sizeof prog - 1);
+        close(fd);
+        ASSERT_GT(n, 0);
+        prog[n] = '\0';
+        ASSERT_TRUE(!strncmp(prog, ok[i].starts, strlen(ok[i].starts)));
+        ASSERT_TRUE(strstr(prog, "\nplot $coord_data\nset output\n") != NULL);
+        ASSERT_TRUE(strstr(prog, "a.svg") == NULL);
+        ASSERT_OK(unlink(svg));
+    }
+    static const char *const bad[] = {"EOD\n", "1 2\nEODx 3\n", "1 2\nEOD"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ASSERT_EQ(gnuplot_draw("t", svg, bad[i], "plot $coord_data"), 1);
+        ASSERT_TRUE(access(svg, F_OK) != 0);
+    }
+}
+
 TEST(progress_silent_when_stderr_is_not_a_terminal)
 {
     char path[64];
@@ -507,6 +549,7 @@ TEST(cli_progress_absent_when_stderr_is_a_pipe)
     X(launch_output_file_swapped_after_the_look_is_checked_again)             \
     X(launch_output_hard_link_swapped_in_is_never_written)                     \
     X(launch_rejects_bad_arguments)                                            \
+    X(gnuplot_data_goes_in_as_a_datablock)                                     \
     X(progress_silent_when_stderr_is_not_a_terminal)                           \
     X(progress_ticks_with_elapsed_time_on_a_terminal)                          \
     X(cli_progress_absent_when_stderr_is_a_pipe)

@@ -6,6 +6,8 @@
 
 #include "harness.h"
 
+#include "../mpi/mpi-claim.h"
+
 /*
  * Each case runs `mpirun -np 4 --oversubscribe mpi-cases CASES...` (4 ranks
  * on however many cores) and checks its exit status and its report. Built
@@ -251,6 +253,60 @@ TEST(dead_rank)
     ASSERT_TRUE(strstr(err, "the search returned despite") == NULL);
 }
 
+/* One call of the global claim on a simulated word at rank 0: the first
+ * `claimants` of `n` ranks, each with its own count of wins, try the
+ * compare-and-swap in turn (as the flushes order them); then every rank
+ * counts the win, as the end's allgather tells them. Returns the number
+ * of ranks whose swap succeeded. */
+static int claim_call(int32_t *word, uint32_t *won, int n, int claimants)
+{
+    int winners = 0;
+    for (int r = 0; r < claimants; r++) {
+        int32_t had = coord__mpi_claim_wire(won[r]);
+        int32_t want = coord__mpi_claim_wire(coord__mpi_claim_next(won[r]));
+        int32_t old = *word;
+        if (old == had)
+            *word = want;
+        winners += old == had;
+    }
+    for (int r = 0; winners > 0 && r < n; r++)
+        won[r] = coord__mpi_claim_next(won[r]);
+    return winners;
+}
+
+/* The claim word's arithmetic is defined for any number of calls and
+ * keeps one winner a call across its wraps: the count of wins passes
+ * 2^31 (where a signed `had + 1` overflowed) and 2^32 (where a 32-bit
+ * round counter came back to the last round won, and a swap from the
+ * word's value to the same value let every claimant win); calls nobody
+ * wins leave it. No MPI: mpi-claim.h is plain arithmetic. */
+TEST(claim_word_wraps)
+{
+    ASSERT_EQ(coord__mpi_claim_next(UINT32_MAX), 0);
+    ASSERT_EQ(coord__mpi_claim_next(INT32_MAX), (uint32_t)INT32_MAX + 1);
+    ASSERT_EQ(coord__mpi_claim_wire((uint32_t)INT32_MAX + 1), INT32_MIN);
+    ASSERT_EQ(coord__mpi_claim_wire(UINT32_MAX), -1);
+    static const uint32_t starts[] = {0, (uint32_t)INT32_MAX - 2,
+                                      UINT32_MAX - 2};
+    enum { N = 4, CALLS = 24 };
+    for (size_t s = 0; s < sizeof starts / sizeof starts[0]; s++) {
+        uint32_t won[N], wins = 0;
+        for (int r = 0; r < N; r++)
+            won[r] = starts[s];
+        int32_t word = coord__mpi_claim_wire(starts[s]);
+        for (int call = 0; call < CALLS; call++) {
+            int claimants = call % (N + 1); /* 0 (nobody won) .. N */
+            ASSERT_EQ(claim_call(&word, won, N, claimants),
+                      claimants > 0 ? 1 : 0);
+            wins += claimants > 0;
+            for (int r = 0; r < N; r++)
+                ASSERT_EQ(won[r], won[0]);
+            ASSERT_EQ(word, coord__mpi_claim_wire(won[0]));
+        }
+        ASSERT_EQ(won[0], starts[s] + wins); /* modulo 2^32 */
+    }
+}
+
 /* coord primes --mpi under mpirun: the known hit in rank 2's block. */
 TEST(primes_cli)
 {
@@ -277,19 +333,25 @@ TEST(primes_cli)
                             "\"result\":1040503,\"winner\":2") != NULL);
 }
 
-/* coord spectrum under mpirun: the MPI rows join the JSON rows, measured. */
-TEST(spectrum_cli)
+/* coord spectrum --quick --json --runs `runs` under mpirun with `ranks`
+ * ranks: exit 0, one JSON object on one line (rank 0 alone prints), whose
+ * four MPI rows are measured (p50 > 0) from `runs` runs each. */
+static void spectrum_rows(const char *ranks, const char *runs)
 {
     need_mpi();
     unsetenv("COORD_MPI_NODE");
-    static const char *const a[] = {"spectrum", "--quick", "--json", "--runs",
-                                    "3", NULL};
+    const char *const a[] = {"spectrum", "--quick", "--json", "--runs", runs,
+                             NULL};
     static char out[65536], err[8192];
-    int st = run_mpi(COORD_CLI_PATH, a, false, out, sizeof out, err,
-                     sizeof err, RUN_MS);
+    int st = run_mpi_n(ranks, COORD_CLI_PATH, a, false, out, sizeof out, err,
+                       sizeof err, RUN_MS);
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
         test__fail(__FILE__, __LINE__, "status %#x\nstdout:\n%s\nstderr:\n%s",
                    st, out, err);
+    long want_runs = strtol(runs, NULL, 10);
+    char key[64];
+    snprintf(key, sizeof key, ",\"runs\":%ld,\"rows\":[", want_runs);
+    ASSERT_TRUE(strstr(out, key) != NULL);
     static const char *const rows[] = {"mpi_window_check", "mpi_leader_check",
                                        "mpi_claim_cas", "mpi_stop_latency"};
     for (size_t i = 0; i < 4; i++) {
@@ -300,9 +362,28 @@ TEST(spectrum_cli)
         const char *at = strstr(out, want);
         ASSERT_TRUE(at != NULL);
         ASSERT_TRUE(strtod(at + strlen(want), NULL) > 0);
+        /* The runs behind this row's figures, in its own object. */
+        const char *end = strchr(at, '}');
+        const char *n = strstr(at, "\"runs\":");
+        ASSERT_TRUE(n != NULL && end != NULL && n < end);
+        ASSERT_EQ(strtol(n + 7, NULL, 10), want_runs);
     }
-    /* Rank 0 alone printed: one object, one line. */
     ASSERT_TRUE(strchr(out, '\n') == out + strlen(out) - 1);
+}
+
+/* coord spectrum under mpirun: the MPI rows join the JSON rows, measured. */
+TEST(spectrum_cli)
+{
+    spectrum_rows(RANKS, "3");
+}
+
+/* coord spectrum --runs above 101 under mpirun: the MPI rows measure every
+ * run asked for and say how many (they kept 101 of --runs' 3..201 and
+ * printed them as the whole count's). 2 ranks: the stop-latency row's
+ * runs search further each time. */
+TEST(spectrum_cli_every_run)
+{
+    spectrum_rows("2", "102");
 }
 
 /* coord spectrum whose MPI claim row fails (an LD_PRELOAD shim's
@@ -504,6 +585,7 @@ TEST(primes_cli_usage)
 }
 
 #define TEST_LIST(X)                                                           \
+    X(claim_word_wraps)                                                        \
     X(search_cases_shared)                                                     \
     X(search_cases_rank_nodes)                                                 \
     X(search_cases_tcp)                                                        \
@@ -517,6 +599,7 @@ TEST(primes_cli_usage)
     X(primes_cli)                                                              \
     X(spectrum_cli)                                                            \
     X(spectrum_cli_claim_fails)                                                \
+    X(spectrum_cli_every_run)                                                  \
     X(primes_cli_usage)                                                        \
     X(cli_usage_once)                                                          \
     X(cli_bad_node_mode)                                                       \

@@ -1154,17 +1154,13 @@ TEST(report_writes_into_its_directory_when_it_is_moved)
     json_free(j);
 }
 
-/* `bin`/gnuplot, a script that answers --version and otherwise runs
- * `body` (sh). */
+/* `bin`/gnuplot, first on PATH: a script that answers --version and
+ * otherwise runs `body` (sh). */
 static void fake_gnuplot(const char *bin, const char *body)
 {
-    char path[200];
-    snprintf(path, sizeof path, "%s/gnuplot", bin);
-    FILE *f = fopen(path, "w");
-    ASSERT_TRUE(f != NULL);
-    fprintf(f, "#!/bin/sh\n[ \"$1\" = --version ] && exit 0\n%s\n", body);
-    ASSERT_EQ(fclose(f), 0);
-    ASSERT_OK(chmod(path, 0755));
+    char text[1024];
+    snprintf(text, sizeof text, "[ \"$1\" = --version ] && exit 0\n%s", body);
+    test_fake_program(bin, "gnuplot", text);
 }
 
 /* gnuplot is given no file name to open (it wrote plots/NAME.png by name
@@ -1180,10 +1176,6 @@ TEST(report_plot_gnuplot_opens_no_file)
     snprintf(bin, sizeof bin, "%s/bin", dir);
     ASSERT_OK(mkdir(bin, 0755));
     fake_gnuplot(bin, "[ $# -eq 0 ] || exit 3\ncat");
-    char *saved = strdup(getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
-    snprintf(path, sizeof path, "%s:%s", bin, saved);
-    setenv("PATH", path, 1); /* this forked case only */
-    free(saved);
     struct report r = {.out = dir};
     char why[256];
     ASSERT_OK(report_dirs_open(&r, why, sizeof why));

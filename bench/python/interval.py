@@ -175,6 +175,7 @@ def main():
                     lat.append(stop)
             rows.append({"work": work, "interval": k,
                          "overhead_pct": (min(times[k]) - base) / base * 100,
+                         "stops": len(lat),
                          "stop_latency_p50_ns": statistics.median(lat),
                          "stop_latency_p99_ns": pct(lat, 99)})
     print("{\"lang\":\"python\",\"workers\":%d,\"runs\":%d,\"stops\":%d,"
@@ -184,8 +185,10 @@ def main():
     print("\"rows\":[")
     for n, row in enumerate(rows):
         print("{\"work\":\"%s\",\"interval\":%d,\"overhead_pct\":%.3f,"
+              "\"stops\":%d,"
               "\"stop_latency_p50_ns\":%.0f,\"stop_latency_p99_ns\":%.0f}%s"
               % (row["work"], row["interval"], row["overhead_pct"],
+                 row["stops"],
                  row["stop_latency_p50_ns"], row["stop_latency_p99_ns"],
                  "," if n + 1 < len(rows) else ""))
     print("]}")
