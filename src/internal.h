@@ -339,17 +339,19 @@ uint32_t coord__cpus_workers(uint32_t max);
 
 /*
  * A forked child with a pidfd (when the kernel has pidfd_open; else -1 and
- * waitpid polling). Children get PR_SET_PDEATHSIG(SIGKILL), so a parent
- * that dies takes its workers with it: no orphans spinning forever.
- * Caveat: Linux delivers that signal when the *thread* that forked exits,
- * not the process; spawn from a thread that outlives the children (the
- * main thread, in every coord engine).
+ * waitpid polling). Children hold the parent's lifeline (below), so a
+ * parent process that dies takes its workers with it (SIGKILL), whatever
+ * they are doing: no orphans spinning forever. A thread of the parent
+ * that exits, the one that forked included, kills none: any thread may
+ * spawn (a pool replaces a dead worker in whichever thread's call saw the
+ * death).
  */
 typedef struct coord__child {
-    pid_t pid;    /* 0 once reaped */
-    int pidfd;    /* -1 when unavailable or closed */
-    int status;   /* wait status once reaped */
-    pid_t parent; /* the process that forked it */
+    pid_t pid;     /* 0 once reaped */
+    int pidfd;     /* -1 when unavailable or closed */
+    int status;    /* wait status once reaped */
+    pid_t parent;  /* the process that forked it */
+    bool lifeline; /* counted by the lifeline until reaped */
 } coord__child;
 /* Only the parent waits for, reaps or kills a child. A copy of the record
  * in another process (a fork of the parent, which inherits the handle that
@@ -361,8 +363,50 @@ typedef struct coord__child {
 
 /* Fork a child that runs fn(arg) and _exit()s with its return value (a
  * return above 255 is truncated by the kernel: keep it small). The child
- * never returns into the caller. Returns 0, COORD_EAGAIN, COORD_ENOMEM. */
+ * never returns into the caller; it holds the lifeline (SIGKILL when this
+ * process dies or execs). Any thread may call it. Returns 0, COORD_EAGAIN,
+ * COORD_ENOMEM. */
 int coord__spawn(coord__child *c, int (*fn)(void *arg), void *arg);
+
+/* ---- the parent's lifeline (src/os/lifeline.c) -------------------------
+ *
+ * A pipe whose write end only this process holds; each child of
+ * coord__spawn has a read end of its own in signal-driven mode, so the
+ * kernel sends the child SIGKILL when the write end closes: when this
+ * process dies or execs, never when one of its threads exits (which is
+ * when PR_SET_PDEATHSIG fires). The write end is closed in the child of
+ * every fork() (an atfork handler) and at exec (O_CLOEXEC), and while no
+ * child holds it (it is made again for the next). A program that closes
+ * it under coord (close_range over descriptors it did not open) kills the
+ * children, as its own death would. A process made by a bare clone() or
+ * vfork() that does not exec keeps it, and with it the children, alive.
+ * Where /proc is not mounted, or no descriptor is free, a child falls
+ * back to PR_SET_PDEATHSIG(SIGKILL), which follows the forking thread.
+ * See lifeline.c for why this design.
+ */
+
+/* Parent, before a fork: a read end of the lifeline for the child to hold
+ * (O_NONBLOCK | O_CLOEXEC), counted as one child more; or -1 (none can be
+ * had: the child falls back to PR_SET_PDEATHSIG). Any thread; a short
+ * critical section. */
+int coord__lifeline_take(void);
+/* Parent, after the fork: close `rfd` (-1: nothing to do), and uncount it
+ * if the fork failed. */
+void coord__lifeline_forked(int rfd, bool forked);
+/* Parent: a counted child has been reaped; the last one closes the write
+ * end. */
+void coord__lifeline_drop(void);
+/* Child, first thing after the fork: hold `rfd` (take's; -1: tie by
+ * PR_SET_PDEATHSIG instead) with SIGKILL as the signal. Returns false when
+ * the parent process `parent` is gone already (the child should leave). */
+bool coord__lifeline_hold(int rfd, pid_t parent);
+/* Child: the descriptor it holds the lifeline by (-1 if none), for code
+ * that closes descriptors it did not open: keep this one open. */
+int coord__lifeline_fd(void);
+/* Child: the parent's death sends `sig` instead of SIGKILL (the manager
+ * server: SIGTERM, to clean up). Returns false when the parent `parent`
+ * is gone already. */
+bool coord__lifeline_signal(int sig, pid_t parent);
 
 /* Reap `c` if it has ended, waiting at most timeout_ms (0: poll once,
  * -1: forever). Returns 0 (reaped, or found reaped elsewhere; c->status

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -218,17 +217,30 @@ struct coord_manager {
     pid_t parent;
 };
 
+/* Close every descriptor from 3 up but `a` and `b` (-1: none). */
+static void close_all_but(int a, int b)
+{
+    int keep[2] = {a < b ? a : b, a < b ? b : a};
+    unsigned from = 3;
+    for (int k = 0; k < 2; k++) {
+        if (keep[k] < (int)from)
+            continue;
+        if ((unsigned)keep[k] > from)
+            close_range(from, (unsigned)keep[k] - 1, 0);
+        from = (unsigned)keep[k] + 1;
+    }
+    close_range(from, ~0u, 0);
+}
+
 static int server_main(void *arg)
 {
     struct coord_manager *m = arg;
     /* The fork copied every descriptor of the creator, among them the
      * pipes of its clients (of other managers): holding a client's request
      * pipe would keep that client's connection open after it closed. Keep
-     * only stdio and the listening socket. */
-    unsigned lfd = (unsigned)m->lfd;
-    if (lfd > 3)
-        close_range(3, lfd - 1, 0);
-    close_range(lfd + 1, ~0u, 0);
+     * only stdio, the listening socket and our end of the owner's lifeline
+     * (closing it would let us outlive the owner). */
+    close_all_but(m->lfd, coord__lifeline_fd());
     /* Ctrl-C in the terminal reaches the whole process group: the server
      * keeps serving (its owner decides when to stop, as Python's does). */
     signal(SIGINT, SIG_IGN);
@@ -240,9 +252,9 @@ static int server_main(void *arg)
     int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
     if (sfd < 0)
         return 3;
-    /* Die with the owner, but through SIGTERM so the socket is removed. */
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (getppid() != m->parent) {
+    /* Die with the owner, but through SIGTERM (blocked above, read from
+     * sfd) so the socket is removed. */
+    if (!coord__lifeline_signal(SIGTERM, m->parent)) {
         coord__mpath_cleanup(&m->p);
         return 0;
     }

@@ -135,7 +135,8 @@ static int search_worker(void *p)
      * The last one to be ready wakes the parent if it sleeps: our seq_cst
      * increment then load of parent_sleeping pairs with its seq_cst store
      * of parent_sleeping then load of ready, so one of us sees the other.
-     * (A parent that dies makes the kernel kill us: PR_SET_PDEATHSIG.) */
+     * (A parent process that dies makes the kernel kill us: we hold its
+     * lifeline, see coord__spawn.) */
     uint32_t ready = atomic_fetch_add_explicit(&ctl->ready, 1,
                                                memory_order_seq_cst) + 1;
     if (ready == c->n)

@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -335,6 +336,18 @@ static bool proc_stat(pid_t pid, char *state, int *ppid)
     /* The command name may hold spaces: parse after the last ')'. */
     char *p = strrchr(buf, ')');
     return p && sscanf(p + 1, " %c %d", state, ppid) == 2;
+}
+
+pid_t test_gettid(void)
+{
+    return (pid_t)syscall(SYS_gettid);
+}
+
+void test_wait_thread_gone(pid_t tid, int timeout_ms)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d", (int)tid);
+    WAIT_FOR(access(path, F_OK) != 0, timeout_ms);
 }
 
 char test_proc_state(pid_t pid)

@@ -161,6 +161,15 @@ void test_cli_usage_error(const char *cli, const char *cmd,
  * 0 when there is no such process. */
 char test_proc_state(pid_t pid);
 
+/* The calling thread's id (gettid). */
+pid_t test_gettid(void);
+
+/* Wait until thread `tid` of this process has left /proc/self/task (at
+ * most timeout_ms; fails the case after that): the kernel is then done
+ * with the thread's exit, and has sent the children the thread forked
+ * their PR_SET_PDEATHSIG signal, if they asked for one. */
+void test_wait_thread_gone(pid_t tid, int timeout_ms);
+
 /* The pids (at most cap) of the calling process's children, alive or
  * zombie, read from /proc: what a subreaper has to wait for. */
 size_t test_children(pid_t *pids, size_t cap);

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -1624,6 +1625,87 @@ TEST(manager_start_on_a_stalled_server)
     ASSERT_OK(rmdir(dir));
 }
 
+/* A manager started by a thread of its owner, which then exits. */
+struct starter {
+    coord_manager *m;
+    int rc, served;
+    pid_t tid;
+};
+
+static void *start_and_exit(void *arg)
+{
+    struct starter *s = arg;
+    s->tid = test_gettid();
+    s->rc = coord_manager_start(&s->m, NULL, NULL);
+    if (s->rc == 0) {
+        /* Served once: the server is tied to its owner by now. */
+        coord_mclient *c = connect_ok(s->m);
+        coord_mval one = coord_mval_i64(1);
+        s->served = coord_mclient_set(c, "d", "k", &one, T) == 0;
+        coord_mclient_close(c);
+    }
+    return NULL;
+}
+
+/* What the owner tells the case: its server's pid and socket path. */
+struct mgr_owner {
+    _Atomic int ready;
+    _Atomic int server;
+    char path[128];
+};
+
+/* The owner: starts its manager from a thread that exits, checks that the
+ * server still serves once the thread is gone, then waits to be killed. */
+static int own_a_manager(void *arg)
+{
+    struct mgr_owner *o = arg;
+    struct starter s = {0};
+    pthread_t th;
+    ASSERT_EQ(pthread_create(&th, NULL, start_and_exit, &s), 0);
+    ASSERT_EQ(pthread_join(th, NULL), 0);
+    ASSERT_OK(s.rc);
+    ASSERT_TRUE(s.served);
+    test_wait_thread_gone(s.tid, 20000);
+    coord_mclient *c = connect_ok(s.m);
+    coord_mval v;
+    ASSERT_OK(coord_mclient_get(c, "d", "k", &v, T));
+    ASSERT_EQ(v.i, 1);
+    coord_mclient_close(c);
+    snprintf(o->path, sizeof o->path, "%s", coord_manager_path(s.m));
+    atomic_store(&o->server, coord_manager_pid(s.m));
+    atomic_store(&o->ready, 1);
+    for (;;)
+        pause();
+}
+
+/* A manager server lives as long as the process that started it, not as
+ * long as the thread: it was sent SIGTERM (PR_SET_PDEATHSIG) when the
+ * starting thread exited, and left (a Python Manager made in a thread
+ * stopped serving with it). When its owner process dies it still gets
+ * SIGTERM, and removes its socket and directory on the way out. */
+TEST(manager_server_outlives_its_starting_thread_not_its_owner)
+{
+    ASSERT_OK(prctl(PR_SET_CHILD_SUBREAPER, 1)); /* the server becomes ours */
+    struct mgr_owner *o = mmap(NULL, sizeof *o, PROT_READ | PROT_WRITE,
+                               MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ASSERT_TRUE(o != MAP_FAILED);
+    pid_t owner = test_fork(own_a_manager, o);
+    WAIT_FOR(atomic_load(&o->ready) || test_proc_state(owner) == 'Z', 30000);
+    ASSERT_TRUE(atomic_load(&o->ready)); /* else the owner failed */
+    char dir[128];
+    snprintf(dir, sizeof dir, "%s", o->path);
+    *strrchr(dir, '/') = '\0';
+    ASSERT_TRUE(path_exists(o->path));
+    ASSERT_OK(kill(owner, SIGKILL));
+    int st = test_wait(owner, T);
+    ASSERT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+    st = test_wait(atomic_load(&o->server), 20000);
+    ASSERT_TRUE(WIFEXITED(st));
+    ASSERT_EQ(WEXITSTATUS(st), 0);
+    ASSERT_FALSE(path_exists(o->path));
+    ASSERT_FALSE(path_exists(dir));
+}
+
 TEST(manager_second_server_holds_no_client_pipes)
 {
     /* A server forked after a client of another manager was opened must
@@ -2000,6 +2082,7 @@ TEST(manager_cli_bad_socket)
     X(manager_cli_bad_socket)                                                  \
     X(manager_slow_frame_closed_at_its_stall_deadline)                         \
     X(manager_partial_frame_after_pending_turns)                               \
-    X(manager_client_spin_keeps_the_deadline)
+    X(manager_client_spin_keeps_the_deadline)                                  \
+    X(manager_server_outlives_its_starting_thread_not_its_owner)
 #define HELPER_LIST(X)
 TEST_MAIN()

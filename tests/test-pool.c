@@ -55,7 +55,7 @@ static int count_children(void)
 /* What a test task asks its worker to do. */
 enum { DO_SQUARE = 0, DO_HANG = 1, DO_EXIT3 = 2, DO_SEGV = 3, DO_FAIL = 4,
        DO_DIE_FIRST = 5, DO_SLOW = 6, DO_PACED = 7, DO_FAIL_SAY = 8,
-       DO_FAIL_LONG = 9, DO_GATE = 10, DO_HANG_FIRST = 11 };
+       DO_FAIL_LONG = 9, DO_GATE = 10, DO_HANG_FIRST = 11, DO_SPIN = 12 };
 
 struct task {
     uint32_t what;
@@ -69,6 +69,7 @@ struct ctl {
     _Atomic uint32_t ran[16];          /* runs started of tasks x < 16 */
     _Atomic uint32_t gate, at_gate;    /* DO_GATE: wait for gate != 0 */
     _Atomic int hook_elsewhere;        /* fork hooks run in a worker */
+    _Atomic int spinning;              /* DO_SPIN: workers spinning */
 };
 
 /* DO_PACED: kill k (k < PACED_KILLS) is due once PACED_EVERY * (k + 1)
@@ -116,6 +117,15 @@ static int run_task(const void *task, size_t len, void *result, size_t cap,
         uint64_t dl = coord_clock_ns() + 10000000000ull;
         while (!atomic_load(&c->gate) && coord_clock_ns() < dl)
             usleep(100);
+        break;
+    }
+    case DO_SPIN: {
+        /* Busy in user code, no system call, until killed (30 s at most:
+         * a worker left behind by a failing test does not spin for ever). */
+        atomic_fetch_add(&c->spinning, 1);
+        uint64_t dl = coord_clock_ns() + 30000000000ull;
+        while (coord_clock_ns() < dl)
+            ;
         break;
     }
     case DO_HANG_FIRST:
@@ -452,6 +462,159 @@ TEST(pool_fork_hooks_bracket_each_replacement)
     ASSERT_EQ(waitpid(pid, &status, 0), pid);
     ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     coord_pool_destroy(p);
+}
+
+/* Pool calls made by a thread: the result it collected (a dead worker's
+ * task), then a task run by the replacement (so that the replacement has
+ * started before the thread exits), and the thread's id. */
+struct thread_call {
+    coord_pool *p;
+    coord_task_result dead, next;
+    int rc_dead, rc_submit, rc_next;
+    uint64_t v;
+    pid_t tid;
+};
+
+static void *results_in_a_thread(void *arg)
+{
+    struct thread_call *t = arg;
+    t->tid = test_gettid();
+    t->rc_dead = coord_pool_result(t->p, &t->dead, &t->v, sizeof t->v, 20000);
+    struct task sq = {DO_SQUARE, 7};
+    t->rc_submit = coord_pool_submit(t->p, &sq, sizeof sq, NULL, 20000);
+    t->rc_next = coord_pool_result(t->p, &t->next, &t->v, sizeof t->v, 20000);
+    return NULL;
+}
+
+/* SIGKILL a worker mid-task (the pool's only task outstanding), then let
+ * a thread see the death, fork the replacement and run a task (7) in it,
+ * and exit; returns once the kernel is done with the thread's exit. */
+static void replace_in_a_thread(coord_pool *p, struct ctl *c)
+{
+    struct task t = {DO_HANG, 1};
+    ASSERT_OK(coord_pool_submit(p, &t, sizeof t, NULL, 20000));
+    WAIT_FOR(atomic_load(&c->hang_pid) != 0, 20000);
+    ASSERT_OK(kill(atomic_load(&c->hang_pid), SIGKILL));
+    struct thread_call call = {.p = p};
+    pthread_t th;
+    ASSERT_EQ(pthread_create(&th, NULL, results_in_a_thread, &call), 0);
+    ASSERT_EQ(pthread_join(th, NULL), 0);
+    ASSERT_OK(call.rc_dead);
+    ASSERT_CODE(call.dead.status, COORD_EPEERDIED);
+    ASSERT_OK(call.rc_submit);
+    ASSERT_OK(call.rc_next);
+    ASSERT_OK(call.next.status);
+    ASSERT_EQ_U(call.v, 49);
+    test_wait_thread_gone(call.tid, 20000);
+}
+
+/* A replacement worker forked by a pool call in a thread that then exits
+ * lives on: workers were tied to the forking thread (PR_SET_PDEATHSIG,
+ * which Linux fires when that thread exits), so the replacement was
+ * SIGKILLed as the thread ended and the pool saw a second death (a task
+ * failed for nothing, and another replacement). */
+TEST(pool_replacement_outlives_the_thread_that_forked_it)
+{
+    struct ctl *c = new_ctl();
+    coord_pool *p = start(1, 0, true, c);
+    replace_in_a_thread(p, c);
+    coord_pool_stats st;
+    ASSERT_OK(coord_pool_get_stats(p, &st));
+    ASSERT_EQ(st.restarts, 1);
+    coord_pool_worker_stats ws;
+    ASSERT_OK(coord_pool_get_worker_stats(p, 0, &ws));
+    ASSERT_TRUE(ws.alive);
+    /* Tasks run in the replacement; shutdown joins it, so a death of it
+     * is counted below. */
+    for (uint32_t i = 0; i < 100; i++) {
+        struct task sq = {DO_SQUARE, i};
+        ASSERT_OK(coord_pool_submit(p, &sq, sizeof sq, NULL, 20000));
+    }
+    ASSERT_OK(coord_pool_shutdown(p, 30000));
+    for (uint32_t i = 0; i < 100; i++) {
+        coord_task_result r;
+        uint64_t v;
+        ASSERT_OK(coord_pool_result(p, &r, &v, sizeof v, 0));
+        ASSERT_OK(r.status);
+        ASSERT_EQ(r.attempts, 1);
+    }
+    end_with_stats(p, 1, 1, 1);
+}
+
+/* What the owner of a pool (a child of the case) tells the case. */
+struct owner_report {
+    struct ctl *c;
+    _Atomic int ready;
+    _Atomic int worker[2];
+    _Atomic int bystander;
+};
+
+/* The owner: two workers, one of them a replacement forked by a thread
+ * that has exited since, both spinning in a task; and a bystander, a plain
+ * fork() of the owner that outlives it. Then it waits to be killed. */
+static int own_a_pool(void *arg)
+{
+    struct owner_report *rep = arg;
+    struct ctl *c = rep->c;
+    coord_pool *p = start(2, 0, true, c);
+    replace_in_a_thread(p, c);
+    for (uint32_t i = 0; i < 2; i++) {
+        struct task spin = {DO_SPIN, 2 + i};
+        ASSERT_OK(coord_pool_submit(p, &spin, sizeof spin, NULL, 20000));
+    }
+    WAIT_FOR(atomic_load(&c->spinning) == 2, 20000);
+    coord_pool_stats st;
+    ASSERT_OK(coord_pool_get_stats(p, &st));
+    ASSERT_EQ(st.deaths, 1);
+    for (unsigned i = 0; i < 2; i++) {
+        coord_pool_worker_stats ws;
+        ASSERT_OK(coord_pool_get_worker_stats(p, i, &ws));
+        ASSERT_TRUE(ws.alive);
+        atomic_store(&rep->worker[i], ws.pid);
+    }
+    pid_t by = fork();
+    ASSERT_TRUE(by >= 0);
+    if (by == 0) {
+        /* Lives until the case ends it (60 s at most). */
+        for (int k = 0; k < 600; k++)
+            usleep(100000);
+        _exit(0);
+    }
+    atomic_store(&rep->bystander, by);
+    atomic_store(&rep->ready, 1);
+    for (;;)
+        pause();
+}
+
+/* Workers die with the process that started them (SIGKILL), busy in a
+ * task or not, and whichever of its threads forked them; a plain fork()
+ * of that process, still alive, does not keep them alive (it would if it
+ * had kept a copy of what ties them to their parent). */
+TEST(pool_workers_die_with_their_process_not_its_threads)
+{
+    /* The workers, orphaned, become ours to wait for. */
+    ASSERT_OK(prctl(PR_SET_CHILD_SUBREAPER, 1));
+    struct owner_report *rep = mmap(NULL, sizeof *rep, PROT_READ | PROT_WRITE,
+                                    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ASSERT_TRUE(rep != MAP_FAILED);
+    rep->c = new_ctl();
+    pid_t owner = test_fork(own_a_pool, rep);
+    WAIT_FOR(atomic_load(&rep->ready) || test_proc_state(owner) == 'Z', 30000);
+    ASSERT_TRUE(atomic_load(&rep->ready)); /* else the owner failed */
+    ASSERT_OK(kill(owner, SIGKILL));
+    int st = test_wait(owner, 20000);
+    ASSERT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+    for (int i = 0; i < 2; i++) {
+        st = test_wait(atomic_load(&rep->worker[i]), 20000);
+        ASSERT_TRUE(WIFSIGNALED(st));
+        ASSERT_EQ(WTERMSIG(st), SIGKILL);
+    }
+    pid_t by = atomic_load(&rep->bystander);
+    char state = test_proc_state(by);
+    ASSERT_TRUE(state == 'S' || state == 'R');
+    ASSERT_OK(kill(by, SIGKILL));
+    st = test_wait(by, 20000);
+    ASSERT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
 }
 
 TEST(pool_worker_exit3)
@@ -1398,6 +1561,8 @@ TEST(pool_stale_copy_does_not_hide_a_dead_workers_chunk)
     X(pool_destroy_in_a_forked_child_leaves_the_owners_pool)                   \
     X(pool_worker_killed_mid_task)                                             \
     X(pool_fork_hooks_bracket_each_replacement)                                \
+    X(pool_replacement_outlives_the_thread_that_forked_it)                     \
+    X(pool_workers_die_with_their_process_not_its_threads)                     \
     X(pool_worker_exit3)                                                       \
     X(pool_sigchld_ignored_worker_exit)                                        \
     X(pool_result_without_memory_is_reported)                                  \

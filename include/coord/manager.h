@@ -167,7 +167,9 @@ COORD_EXTERN void coord_manager_opts_init(coord_manager_opts *o);
  * or not exist yet (it is then created with mode 0700). The socket is bound
  * before this call returns, so clients may connect at once. opts NULL: the
  * defaults. The server dies with its creator (it cleans up on SIGTERM,
- * which it also receives when the creator dies).
+ * which it also receives when the creator process dies or execs, and not
+ * when the thread that started it exits: docs/queue.md, "Worker
+ * lifetime").
  * Concurrency: any thread; the handle is owned by the caller.
  * Returns 0 and *out, COORD_EINVAL (bad options, or a path that is empty
  * or ends in '/'), COORD_EACCES

@@ -79,9 +79,14 @@ COORD_BEGIN_DECLS
  * stay readable and shutdown joins.
  *
  * Zombies and leaks: every worker is reaped by the pool (shutdown, or
- * destroy, which SIGKILLs what is left); workers die with the parent
- * (PR_SET_PDEATHSIG); the shared segment is anonymous, so nothing is left
- * in /dev/shm.
+ * destroy, which SIGKILLs what is left); workers die (SIGKILL) when the
+ * process that started the pool dies or execs, busy or not, and not when
+ * one of its threads exits (the one that forked them included): each
+ * holds a read end of a pipe whose write end only that process holds
+ * (docs/queue.md, "Worker lifetime"). So the process has one descriptor
+ * more while workers run: do not close descriptors you did not open
+ * (that kills the workers). The shared segment is anonymous, so nothing
+ * is left in /dev/shm.
  *
  * Results are moved from the shared result queue into the parent's memory
  * whenever a pool call waits, so workers never block on a full result
@@ -95,7 +100,9 @@ COORD_BEGIN_DECLS
  * two chunks per worker.
  *
  * Concurrency: a pool is used by the process that started it, from one
- * thread at a time. Workers run only the callback.
+ * thread at a time (any of its threads: one that made a call that forked
+ * a replacement may exit, the worker lives on). Workers run only the
+ * callback.
  */
 typedef struct coord_pool coord_pool;
 

@@ -4,7 +4,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -29,21 +28,26 @@ int coord__spawn(coord__child *c, int (*fn)(void *arg), void *arg)
     /* Flush stdio so buffered output is not written twice (by both). */
     fflush(NULL);
     pid_t parent = getpid();
+    /* Not PR_SET_PDEATHSIG: it fires when the forking thread exits (see
+     * lifeline.c), and this may be any thread of the process. */
+    int rfd = coord__lifeline_take();
     pid_t pid = fork();
-    if (pid < 0)
-        return errno == ENOMEM ? COORD_ENOMEM : COORD_EAGAIN;
     if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        /* The parent may have died between fork and prctl. */
-        if (getppid() != parent)
+        /* The parent may have died since the fork: then leave. */
+        if (!coord__lifeline_hold(rfd, parent))
             _exit(127);
         int r = fn(arg);
         _exit(r & 0xff);
     }
+    int e = errno;
+    coord__lifeline_forked(rfd, pid > 0);
+    if (pid < 0)
+        return e == ENOMEM ? COORD_ENOMEM : COORD_EAGAIN;
     c->pid = pid;
     c->pidfd = pidfd_of(pid);
     c->status = 0;
     c->parent = parent;
+    c->lifeline = rfd >= 0;
     return 0;
 }
 
@@ -51,6 +55,7 @@ int coord__spawn(coord__child *c, int (*fn)(void *arg), void *arg)
 static void forget(coord__child *c)
 {
     c->pid = 0;
+    c->lifeline = false;
     if (c->pidfd >= 0) {
         close(c->pidfd);
         c->pidfd = -1;
@@ -78,7 +83,10 @@ static int reap(coord__child *c, int flags)
      * (SIGCHLD set to SIG_IGN, or a waitpid(-1) elsewhere). It has ended;
      * how is unknown. Its pid is forgotten, as it may be recycled. */
     c->status = r < 0 ? COORD__STATUS_UNKNOWN : st;
+    bool counted = c->lifeline;
     forget(c);
+    if (counted)
+        coord__lifeline_drop();
     return 0;
 }
 

@@ -319,6 +319,37 @@ class WaitTest(unittest.TestCase):
         finally:
             FORKS = None
 
+    def test_a_replacement_outlives_the_thread_that_forked_it(self):
+        # A replacement is forked by the thread whose call saw the death. It
+        # was tied to that thread (PR_SET_PDEATHSIG follows the forking
+        # thread) and SIGKILLed when the thread ended: one more death, a
+        # task failed for nothing.
+        with coord.Pool(1) as pool:
+            seen = {}
+
+            def user():
+                seen["tid"] = threading.get_native_id()
+                with self.assertRaises(coord.WorkerDied):
+                    pool.apply(die, ("kill",))
+                # Run by the replacement: it has started by now.
+                seen["pid"] = pool.apply(pid_of, (0,))
+
+            t = threading.Thread(target=user)
+            t.start()
+            t.join(LIMIT)
+            self.assertFalse(t.is_alive())
+            self.assertIn("pid", seen)
+            # Gone from /proc: the kernel is done with the thread's exit,
+            # which is when a child tied to it is signalled.
+            task = "/proc/self/task/%d" % seen["tid"]
+            deadline = time.monotonic() + LIMIT
+            while os.path.exists(task):
+                self.assertLess(time.monotonic(), deadline)
+                time.sleep(0.001)
+            self.assertEqual(pool.map(pid_of, range(20), chunksize=1),
+                             [seen["pid"]] * 20)
+            self.assertEqual(pool.stats()["deaths"], 1)
+
     def test_threads_may_share_a_pool(self):
         with coord.Pool(2) as pool:
             got = {}

@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: MIT */
+/* test-spawn.c: the child processes of src/os/spawn.c and the lifeline that ties them to their parent process (src/os/lifeline.c). */
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "harness.h"
+#include "internal.h"
+
+/* Shared between the case and its children. */
+struct shared {
+    _Atomic int armed;   /* children that have started fn */
+    _Atomic int stop;    /* set: children return */
+    _Atomic int kid;     /* a grandchild's pid */
+    _Atomic int checked; /* a child's own checks: 1 passed, 2 failed */
+};
+
+static struct shared *new_shared(void)
+{
+    struct shared *sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE,
+                             MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ASSERT_TRUE(sh != MAP_FAILED);
+    return sh;
+}
+
+/* A child's fn: say it runs, then wait for stop (30 s at most). */
+static int wait_for_stop(void *arg)
+{
+    struct shared *sh = arg;
+    atomic_fetch_add(&sh->armed, 1);
+    uint64_t dl = coord_clock_ns() + 30000000000ull;
+    while (!atomic_load(&sh->stop) && coord_clock_ns() < dl)
+        usleep(100);
+    return atomic_load(&sh->stop) ? 0 : 3;
+}
+
+struct spawner {
+    struct shared *sh;
+    coord__child c;
+    int rc;
+    pid_t tid;
+};
+
+/* A thread that spawns a child, waits until the child runs fn (it is tied
+ * to its parent by then) and exits. */
+static void *spawn_and_exit(void *arg)
+{
+    struct spawner *s = arg;
+    s->tid = test_gettid();
+    s->rc = coord__spawn(&s->c, wait_for_stop, s->sh);
+    if (s->rc == 0) {
+        uint64_t dl = coord_clock_ns() + 20000000000ull;
+        while (!atomic_load(&s->sh->armed) && coord_clock_ns() < dl)
+            usleep(100);
+    }
+    return NULL;
+}
+
+/* A child lives on when the thread that forked it exits: it was forked
+ * with PR_SET_PDEATHSIG(SIGKILL), which Linux fires when the forking
+ * *thread* exits, so every user of coord__spawn (a pool's replacement, a
+ * search, rounds, a manager server) lost its children to a short-lived
+ * thread. */
+TEST(spawn_child_outlives_the_thread_that_forked_it)
+{
+    struct shared *sh = new_shared();
+    struct spawner s = {.sh = sh};
+    pthread_t th;
+    ASSERT_EQ(pthread_create(&th, NULL, spawn_and_exit, &s), 0);
+    ASSERT_EQ(pthread_join(th, NULL), 0);
+    ASSERT_OK(s.rc);
+    ASSERT_EQ(atomic_load(&sh->armed), 1);
+    test_wait_thread_gone(s.tid, 20000);
+    atomic_store(&sh->stop, 1);
+    ASSERT_OK(coord__child_wait(&s.c, 20000));
+    char buf[64];
+    ASSERT_STR_EQ(coord__status_text(s.c.status, buf, sizeof buf), "exit 0");
+}
+
+/* The parent's half (a child of the case): take a read end of the
+ * lifeline, fork (a plain fork(): the atfork handler drops the write end
+ * in the grandchild, as in coord__spawn's children) and exit at once; the
+ * grandchild waits until its parent has died, then holds the read end. */
+static int take_fork_and_die(void *arg)
+{
+    struct shared *sh = arg;
+    pid_t parent = getpid();
+    int rfd = coord__lifeline_take();
+    if (rfd < 0)
+        return 3;
+    pid_t kid = fork();
+    if (kid < 0)
+        return 4;
+    if (kid == 0) {
+        uint64_t dl = coord_clock_ns() + 20000000000ull;
+        while (getppid() == parent && coord_clock_ns() < dl)
+            usleep(100);
+        _exit(coord__lifeline_hold(rfd, parent) ? 10 : 11);
+    }
+    coord__lifeline_forked(rfd, true);
+    atomic_store(&sh->kid, kid);
+    return 0;
+}
+
+/* A child whose parent process died before the child held the lifeline
+ * (between the fork and the arming of the signal: the kernel signals
+ * readers when the last write end closes, and it closed before) sees that
+ * its parent is gone and leaves, rather than run orphaned. */
+TEST(spawn_child_whose_parent_died_before_it_held_leaves)
+{
+    ASSERT_OK(prctl(PR_SET_CHILD_SUBREAPER, 1)); /* the grandchild is ours */
+    struct shared *sh = new_shared();
+    test_join_ok(test_fork(take_fork_and_die, sh), 20000);
+    int st = test_wait(atomic_load(&sh->kid), 30000);
+    ASSERT_TRUE(WIFEXITED(st));
+    ASSERT_EQ(WEXITSTATUS(st), 11);
+}
+
+/* The descriptors this process has open. */
+static int count_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    ASSERT_TRUE(d != NULL);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n - 1; /* the directory's own descriptor */
+}
+
+/* A child's fn: it holds one read end of the lifeline, armed (read only,
+ * signal-driven, owned by itself, SIGKILL), and no other descriptor of
+ * that pipe (no write end: it would keep its siblings alive after their
+ * parent died). Then as wait_for_stop. */
+static int check_held(void *arg)
+{
+    struct shared *sh = arg;
+    int fd = coord__lifeline_fd();
+    struct stat held, st;
+    int fl = fd >= 0 ? fcntl(fd, F_GETFL) : -1;
+    bool ok = fd >= 0 && fstat(fd, &held) == 0 && S_ISFIFO(held.st_mode) &&
+              fl >= 0 && (fl & O_ACCMODE) == O_RDONLY && (fl & O_ASYNC) &&
+              fcntl(fd, F_GETOWN) == getpid() &&
+              fcntl(fd, F_GETSIG) == SIGKILL &&
+              (fcntl(fd, F_GETFD) & FD_CLOEXEC);
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *e;
+    while (ok && d && (e = readdir(d))) {
+        int other = atoi(e->d_name);
+        if (e->d_name[0] != '.' && other != fd && other != dirfd(d) &&
+            fstat(other, &st) == 0 && st.st_dev == held.st_dev &&
+            st.st_ino == held.st_ino)
+            ok = false;
+    }
+    if (d)
+        closedir(d);
+    atomic_store(&sh->checked, ok ? 1 : 2);
+    return wait_for_stop(arg);
+}
+
+/* The parent keeps one write end while it has children and none once they
+ * are reaped (a program that uses a pool now and then keeps no descriptor
+ * in between); each child holds its own read end, armed. */
+TEST(spawn_keeps_no_descriptor_once_its_children_are_reaped)
+{
+    struct shared *sh = new_shared();
+    int before = count_fds();
+    coord__child c[2];
+    for (int round = 0; round < 2; round++) {
+        atomic_store(&sh->stop, 0);
+        atomic_store(&sh->armed, 0);
+        for (int i = 0; i < 2; i++) {
+            atomic_store(&sh->checked, 0);
+            ASSERT_OK(coord__spawn(&c[i], check_held, sh));
+            WAIT_FOR(atomic_load(&sh->checked) != 0, 20000);
+            ASSERT_EQ(atomic_load(&sh->checked), 1);
+        }
+        /* The write end, and a pidfd per child where the kernel has them. */
+        int pidfds = (c[0].pidfd >= 0) + (c[1].pidfd >= 0);
+        ASSERT_EQ(count_fds(), before + 1 + pidfds);
+        atomic_store(&sh->stop, 1);
+        for (int i = 0; i < 2; i++) {
+            ASSERT_OK(coord__child_wait(&c[i], 20000));
+            ASSERT_TRUE(WIFEXITED(c[i].status));
+            ASSERT_EQ(WEXITSTATUS(c[i].status), 0);
+        }
+        ASSERT_EQ(count_fds(), before);
+    }
+}
+
+#define TEST_LIST(X)                                                           \
+    X(spawn_child_outlives_the_thread_that_forked_it)                          \
+    X(spawn_child_whose_parent_died_before_it_held_leaves)                     \
+    X(spawn_keeps_no_descriptor_once_its_children_are_reaped)
+#define HELPER_LIST(X)
+TEST_MAIN()
