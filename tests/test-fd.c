@@ -14,32 +14,6 @@
 #include "harness.h"
 #include "internal.h"
 
-/* Open descriptors of this process (/proc/self/fd, minus the one that
- * reads it). */
-static int fd_count(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    ASSERT_TRUE(d != NULL);
-    int n = 0;
-    for (struct dirent *e; (e = readdir(d));)
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n - 1;
-}
-
-/* Lines of /proc/self/maps: how many mappings this process has. */
-static int map_count(void)
-{
-    FILE *f = fopen("/proc/self/maps", "r");
-    ASSERT_TRUE(f != NULL);
-    int n = 0, c;
-    while ((c = fgetc(f)) != EOF)
-        n += c == '\n';
-    fclose(f);
-    return n;
-}
-
 /* A one-byte message with room for 8 descriptors (SCM_RIGHTS). */
 struct fd_msg {
     char byte;
@@ -309,7 +283,7 @@ TEST(fd_wrong_garbage_or_truncated_descriptors_refused)
     unsigned char *seg = malloc(total);
     ASSERT_TRUE(seg != NULL);
     ASSERT_EQ(pread(ffd, seg, total, 0), (int64_t)total);
-    int fds0 = fd_count(), maps0 = map_count();
+    int fds0 = test_fd_count(), maps0 = test_map_count();
 
     /* Not descriptors. */
     open_fd_all_kinds(-1, COORD_EBADF);
@@ -400,8 +374,8 @@ TEST(fd_wrong_garbage_or_truncated_descriptors_refused)
     ASSERT_CODE(coord_flag_open_fd(&g, ro), COORD_EACCES);
     close(ro);
     /* Nothing mapped or open was left behind by a refusal. */
-    ASSERT_EQ(fd_count(), fds0);
-    ASSERT_EQ(map_count(), maps0);
+    ASSERT_EQ(test_fd_count(), fds0);
+    ASSERT_EQ(test_map_count(), maps0);
     /* And the real one opens. */
     ASSERT_OK(coord_flag_open_fd(&g, ffd));
     coord_flag_set(g);
@@ -417,23 +391,23 @@ TEST(fd_wrong_garbage_or_truncated_descriptors_refused)
  * open_fd and plain create none, destroy closes nothing of the caller's. */
 TEST(fd_objects_keep_no_descriptor)
 {
-    int n0 = fd_count();
+    int n0 = test_fd_count();
     coord_value *v, *w, *plain;
     int fd;
     ASSERT_OK(coord_value_create_fd(&v, COORD_I64, &fd));
-    ASSERT_EQ(fd_count(), n0 + 1);
+    ASSERT_EQ(test_fd_count(), n0 + 1);
     ASSERT_OK(coord_value_open_fd(&w, fd));
-    ASSERT_EQ(fd_count(), n0 + 1);
+    ASSERT_EQ(test_fd_count(), n0 + 1);
     close(fd);
-    ASSERT_EQ(fd_count(), n0);
+    ASSERT_EQ(test_fd_count(), n0);
     ASSERT_OK(coord_value_set_i64(v, 7));
     expect_i64(w, 7);
     ASSERT_OK(coord_value_create(&plain, COORD_I64));
-    ASSERT_EQ(fd_count(), n0);
+    ASSERT_EQ(test_fd_count(), n0);
     coord_value_destroy(plain);
     coord_value_destroy(w);
     coord_value_destroy(v);
-    ASSERT_EQ(fd_count(), n0);
+    ASSERT_EQ(test_fd_count(), n0);
 }
 
 /* With no descriptor free: create_fd says COORD_EMFILE (nothing left
@@ -441,7 +415,7 @@ TEST(fd_objects_keep_no_descriptor)
 static int out_of_descriptors(void *arg)
 {
     (void)arg;
-    int maps0 = map_count();
+    int maps0 = test_map_count();
     /* The limit at the lowest free number: every new descriptor fails. */
     int lowest = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (lowest < 0)
@@ -468,7 +442,7 @@ static int out_of_descriptors(void *arg)
     if (plain != 0)
         return 8;
     coord_flag_destroy(f);
-    if (map_count() != maps0)
+    if (test_map_count() != maps0)
         return 9;
     return 0;
 }
