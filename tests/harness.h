@@ -166,7 +166,9 @@ char test_proc_state(pid_t pid);
 size_t test_children(pid_t *pids, size_t cap);
 
 /* Open descriptors of the calling process (/proc/self/fd, minus the one
- * that reads it), and its mappings (lines of /proc/self/maps): what a
+ * that reads it), and its shared mappings (lines of /proc/self/maps whose
+ * permissions end in 's': every segment coord maps; malloc's own mappings,
+ * which a sanitizer's allocator adds as it grows, are private): what a
  * call that leaves nothing behind leaves as it found. */
 int test_fd_count(void);
 int test_map_count(void);
