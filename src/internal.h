@@ -101,6 +101,10 @@ int coord__mutex_lock_until(coord__mutex *m, uint64_t deadline);
 /* Returns 0, COORD_EPERM when the caller does not hold the mutex, or
  * COORD_EPROTO (kind word overwritten). */
 int coord__mutex_unlock(coord__mutex *m);
+/* Is the mutex's kind word (glibc's; other C libraries: always true) the
+ * one coord__mutex_init writes? The check coord__mutex_lock and _unlock
+ * make first, for the queue's side locks, which call pthread directly. */
+bool coord__mutex_kind_ok(const coord__mutex *m);
 
 /* The flag's claim mutex (for tests that kill a holder inside it). */
 struct coord_flag;

@@ -47,7 +47,19 @@ INLINE int claim(struct coord_queue *q, uint32_t pid, uint32_t *pos)
             atomic_store_explicit(&q->head_cache, h, memory_order_release);
             int32_t used = (int32_t)(t - h);
             if (used < 0) {
-                /* tail lags behind head: start from head. */
+                /* tail lags behind head (a producer killed between its
+                 * claim and its CAS of tail, whose slot a get then passed
+                 * as a skip; or a word rewritten): move it up to head,
+                 * which any producer may do (every position before head
+                 * was claimed and taken), and start from there. Started
+                 * from head with tail left behind, a claim that found
+                 * head's slot taken went back to tail from its failed CAS
+                 * below, then to head again, for ever: a put spinning
+                 * whatever its timeout until a get moved head. */
+                uint32_t e = t;
+                atomic_compare_exchange_strong_explicit(
+                    &s->tail, &e, h, memory_order_relaxed,
+                    memory_order_relaxed);
                 t = h;
                 continue;
             }

@@ -75,7 +75,8 @@
  * against the handle's max_msg before it is used. A check that fails
  * marks the queue broken (`state`, so that every process stops) and the
  * call returns COORD_EPROTO. The robust mutexes are the one exception:
- * glibc trusts their words (see docs/queue.md).
+ * glibc trusts their words; only the kind word is checked, before each
+ * side lock (see docs/queue.md).
  */
 /*
  * The sleepers of one side (puts waiting for space, or gets waiting for a

@@ -76,10 +76,17 @@ static int side_lock_wait(struct coord_queue *q, coord__mutex *m,
     return coord__queue_broken(q);
 }
 
-/* The fast path of side_lock_wait, inlined into every caller: one trylock. */
+/* The fast path of side_lock_wait, inlined into every caller: one trylock.
+ * The kind word first: glibc trusts it, and one rewritten in shared memory
+ * (a queue passed by descriptor holds what its sender wrote) can make
+ * pthread_mutex_trylock fail an assertion and abort (os/mutex.c). The
+ * side locks are off the put and get fast path, so the check costs them
+ * nothing. */
 INLINE int side_lock(struct coord_queue *q, coord__mutex *m, int timeout_ms,
                      uint64_t *d)
 {
+    if (!coord__mutex_kind_ok(m))
+        return coord__queue_broken(q);
     int r = pthread_mutex_trylock(&m->m);
     if (__builtin_expect(r == 0, 1))
         return 0;

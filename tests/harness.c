@@ -78,6 +78,36 @@ pid_t test_fork(int (*fn)(void *), void *arg)
     return pid;
 }
 
+int test_fd_count(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    ASSERT_TRUE(d != NULL);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n - 1;
+}
+
+int test_map_count(void)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    ASSERT_TRUE(f != NULL);
+    int n = 0;
+    char *line = NULL;
+    size_t cap = 0;
+    /* "start-end perms ...", perms rwxs (shared) or rwxp (private). */
+    while (getline(&line, &cap, f) > 0) {
+        const char *p = strchr(line, ' ');
+        if (p && strlen(p) > 4 && p[4] == 's')
+            n++;
+    }
+    free(line);
+    fclose(f);
+    return n;
+}
+
 uint64_t test_rand(uint64_t *state)
 {
     uint64_t x = *state;

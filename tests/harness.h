@@ -174,6 +174,14 @@ void test_wait_thread_gone(pid_t tid, int timeout_ms);
  * zombie, read from /proc: what a subreaper has to wait for. */
 size_t test_children(pid_t *pids, size_t cap);
 
+/* Open descriptors of the calling process (/proc/self/fd, minus the one
+ * that reads it), and its shared mappings (lines of /proc/self/maps whose
+ * permissions end in 's': every segment coord maps; malloc's own mappings,
+ * which a sanitizer's allocator adds as it grows, are private): what a
+ * call that leaves nothing behind leaves as it found. */
+int test_fd_count(void);
+int test_map_count(void);
+
 /* A test_fork() body: waits (at most 20 s) until the shared
  * `_Atomic int32_t` at `arg` holds a pid, then SIGKILLs that process (a
  * victim publishes its own pid at the moment it should die). Returns 0,

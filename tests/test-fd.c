@@ -1,44 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /* test-fd.c: objects passed by descriptor (create_fd/open_fd): between processes, refusals, kills. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "harness.h"
 #include "internal.h"
-
-/* Open descriptors of this process (/proc/self/fd, minus the one that
- * reads it). */
-static int fd_count(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    ASSERT_TRUE(d != NULL);
-    int n = 0;
-    for (struct dirent *e; (e = readdir(d));)
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n - 1;
-}
-
-/* Lines of /proc/self/maps: how many mappings this process has. */
-static int map_count(void)
-{
-    FILE *f = fopen("/proc/self/maps", "r");
-    ASSERT_TRUE(f != NULL);
-    int n = 0, c;
-    while ((c = fgetc(f)) != EOF)
-        n += c == '\n';
-    fclose(f);
-    return n;
-}
 
 /* A one-byte message with room for 8 descriptors (SCM_RIGHTS). */
 struct fd_msg {
@@ -309,7 +288,7 @@ TEST(fd_wrong_garbage_or_truncated_descriptors_refused)
     unsigned char *seg = malloc(total);
     ASSERT_TRUE(seg != NULL);
     ASSERT_EQ(pread(ffd, seg, total, 0), (int64_t)total);
-    int fds0 = fd_count(), maps0 = map_count();
+    int fds0 = test_fd_count(), maps0 = test_map_count();
 
     /* Not descriptors. */
     open_fd_all_kinds(-1, COORD_EBADF);
@@ -400,8 +379,8 @@ TEST(fd_wrong_garbage_or_truncated_descriptors_refused)
     ASSERT_CODE(coord_flag_open_fd(&g, ro), COORD_EACCES);
     close(ro);
     /* Nothing mapped or open was left behind by a refusal. */
-    ASSERT_EQ(fd_count(), fds0);
-    ASSERT_EQ(map_count(), maps0);
+    ASSERT_EQ(test_fd_count(), fds0);
+    ASSERT_EQ(test_map_count(), maps0);
     /* And the real one opens. */
     ASSERT_OK(coord_flag_open_fd(&g, ffd));
     coord_flag_set(g);
@@ -417,23 +396,23 @@ TEST(fd_wrong_garbage_or_truncated_descriptors_refused)
  * open_fd and plain create none, destroy closes nothing of the caller's. */
 TEST(fd_objects_keep_no_descriptor)
 {
-    int n0 = fd_count();
+    int n0 = test_fd_count();
     coord_value *v, *w, *plain;
     int fd;
     ASSERT_OK(coord_value_create_fd(&v, COORD_I64, &fd));
-    ASSERT_EQ(fd_count(), n0 + 1);
+    ASSERT_EQ(test_fd_count(), n0 + 1);
     ASSERT_OK(coord_value_open_fd(&w, fd));
-    ASSERT_EQ(fd_count(), n0 + 1);
+    ASSERT_EQ(test_fd_count(), n0 + 1);
     close(fd);
-    ASSERT_EQ(fd_count(), n0);
+    ASSERT_EQ(test_fd_count(), n0);
     ASSERT_OK(coord_value_set_i64(v, 7));
     expect_i64(w, 7);
     ASSERT_OK(coord_value_create(&plain, COORD_I64));
-    ASSERT_EQ(fd_count(), n0);
+    ASSERT_EQ(test_fd_count(), n0);
     coord_value_destroy(plain);
     coord_value_destroy(w);
     coord_value_destroy(v);
-    ASSERT_EQ(fd_count(), n0);
+    ASSERT_EQ(test_fd_count(), n0);
 }
 
 /* With no descriptor free: create_fd says COORD_EMFILE (nothing left
@@ -441,7 +420,7 @@ TEST(fd_objects_keep_no_descriptor)
 static int out_of_descriptors(void *arg)
 {
     (void)arg;
-    int maps0 = map_count();
+    int maps0 = test_map_count();
     /* The limit at the lowest free number: every new descriptor fails. */
     int lowest = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (lowest < 0)
@@ -468,7 +447,7 @@ static int out_of_descriptors(void *arg)
     if (plain != 0)
         return 8;
     coord_flag_destroy(f);
-    if (map_count() != maps0)
+    if (test_map_count() != maps0)
         return 9;
     return 0;
 }
@@ -476,6 +455,106 @@ static int out_of_descriptors(void *arg)
 TEST(fd_out_of_descriptors)
 {
     test_join_ok(test_fork(out_of_descriptors, NULL), 20000);
+}
+
+/* The audit architecture of this build's system calls, for the seccomp
+ * filter below (a filter must check it: a number means another call under
+ * another ABI). */
+#if defined(__x86_64__)
+#define FD_AUDIT_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define FD_AUDIT_ARCH AUDIT_ARCH_AARCH64
+#elif defined(__i386__)
+#define FD_AUDIT_ARCH AUDIT_ARCH_I386
+#endif
+
+#ifdef FD_AUDIT_ARCH
+/* Make memfd_create fail with `err` in this process and its children from
+ * now on, as a container's seccomp policy does; every other call (and any
+ * call under another ABI) goes through. Returns 0 or -1 (errno). */
+static int refuse_memfd(int err)
+{
+    struct sock_filter prog[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, FD_AUDIT_ARCH, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_memfd_create, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K,
+                 SECCOMP_RET_ERRNO | ((uint32_t)err & SECCOMP_RET_DATA)),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog fp = {(unsigned short)(sizeof prog / sizeof prog[0]),
+                            prog};
+    /* No new privileges: what lets a process without CAP_SYS_ADMIN
+     * install a filter. */
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+        return -1;
+    return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fp);
+}
+
+static int add_one(void *arg)
+{
+    return coord_value_add_i64(arg, 1, NULL) == 0 ? 0 : 1;
+}
+
+/* In a child whose memfd_create fails with *arg (ENOSYS: a kernel without
+ * it, or a filter that says so; EPERM: a filter's usual answer): every
+ * create_fd says COORD_ENOSYS, leaves *fd, opens and maps nothing; the
+ * plain create still works, for this process and a forked child. */
+static int without_memfd(void *arg)
+{
+    int err = *(int *)arg;
+    int fds0 = test_fd_count(), maps0 = test_map_count();
+    if (refuse_memfd(err) != 0)
+        return 3;
+    errno = 0;
+    if (memfd_create("probe", MFD_CLOEXEC) != -1 || errno != err)
+        return 4; /* the filter is in force */
+    int fd = -7;
+    coord_flag *f;
+    coord_value *v;
+    coord_array *a;
+    coord_region *r;
+    coord_queue *q;
+    if (coord_flag_create_fd(&f, &fd) != COORD_ENOSYS ||
+        coord_value_create_fd(&v, COORD_I64, &fd) != COORD_ENOSYS ||
+        coord_array_create_fd(&a, COORD_U8, 16, &fd) != COORD_ENOSYS ||
+        coord_region_create_fd(&r, 100, &fd) != COORD_ENOSYS ||
+        coord_queue_create_fd(&q, 4, 8, &fd) != COORD_ENOSYS)
+        return 5;
+    if (fd != -7)
+        return 6;
+    if (test_fd_count() != fds0 || test_map_count() != maps0)
+        return 7;
+    if (coord_value_create(&v, COORD_I64) || coord_value_set_i64(v, 41) ||
+        coord_queue_create(&q, 4, 8) || coord_queue_put(q, "x", 1, 0))
+        return 8;
+    pid_t c = test_fork(add_one, v);
+    if (test_wait(c, 20000) != 0)
+        return 9;
+    int64_t x = 0;
+    char b[8];
+    size_t len = 0;
+    if (coord_value_get_i64(v, &x) || x != 42 ||
+        coord_queue_get(q, b, sizeof b, &len, 0) || len != 1 || b[0] != 'x')
+        return 10;
+    coord_queue_destroy(q);
+    coord_value_destroy(v);
+    return test_fd_count() == fds0 && test_map_count() == maps0 ? 0 : 11;
+}
+#endif
+
+/* memfd_create refused by a seccomp filter, with either answer. */
+TEST(fd_memfd_refused_by_seccomp)
+{
+#ifdef FD_AUDIT_ARCH
+    int errs[2] = {ENOSYS, EPERM};
+    for (int i = 0; i < 2; i++)
+        test_join_ok(test_fork(without_memfd, &errs[i]), 20000);
+#else
+    SKIP("no seccomp audit architecture known for this CPU (test-fd.c)");
+#endif
 }
 
 TEST(fd_bad_input)
@@ -576,6 +655,7 @@ TEST(fd_creator_killed_holding_the_lock)
     X(fd_wrong_garbage_or_truncated_descriptors_refused)                       \
     X(fd_objects_keep_no_descriptor)                                           \
     X(fd_out_of_descriptors)                                                   \
+    X(fd_memfd_refused_by_seccomp)                                             \
     X(fd_bad_input)                                                            \
     X(fd_creator_killed_holding_the_lock)
 #define HELPER_LIST(X) X(fd_peer)

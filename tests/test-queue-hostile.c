@@ -235,6 +235,46 @@ TEST(queue_put_meets_a_word_no_queue_holds)
     coord_queue_destroy(q);
 }
 
+/* glibc trusts a mutex's kind word: rewritten (here to priority inherit,
+ * not robust, with a lock word taken), pthread_mutex_trylock fails an
+ * assertion and aborts the caller. A queue passed by descriptor holds
+ * whatever its sender wrote, so a side lock compares the kind with coord's
+ * first, as the flag's, value's and array's locks do: a get waiting on the
+ * producer lock, and a put waiting on the consumer lock, find the queue
+ * broken (found by tests/fuzz/fuzz-fd.c). */
+TEST(queue_lock_kind_rewritten_is_eproto)
+{
+    for (int side = 0; side < 2; side++) {
+        char name[64];
+        coord_queue *q;
+        test_shm_name(name, sizeof name, side ? "kindc" : "kindp");
+        ASSERT_OK(coord_queue_create_named(&q, name, 1, 8));
+        struct coord__queue_map map;
+        coord__queue_layout(q, &map);
+        size_t size;
+        unsigned char *f = map_file(name, &size);
+        pthread_mutex_t *m =
+            (pthread_mutex_t *)(void *)(f + COORD__SEG_HDR + map.lock_off[side]);
+        m->__data.__kind = 0xa0; /* PTHREAD_MUTEX_PRIO_INHERIT_NP | pshared */
+        m->__data.__lock = 0x7ff80000;
+        char b[8];
+        size_t len;
+        if (side == 0) {
+            /* Empty: the get registers as a sleeper under the producer
+             * lock. */
+            ASSERT_CODE(coord_queue_get(q, b, sizeof b, &len, 100),
+                        COORD_EPROTO);
+        } else {
+            /* Full: the put registers under the consumer lock. */
+            ASSERT_OK(coord_queue_put(q, "a", 1, 0));
+            ASSERT_CODE(coord_queue_put(q, "b", 1, 100), COORD_EPROTO);
+        }
+        ASSERT_TRUE(coord_queue_is_closed(q)); /* broken for everyone */
+        munmap(f, size);
+        coord_queue_destroy(q);
+    }
+}
+
 TEST(queue_mutated_while_used)
 {
     char name[64];
@@ -309,6 +349,7 @@ TEST(queue_mutated_while_used)
 #define TEST_LIST(X)                                                           \
     X(queue_planted_length_is_eproto)                                          \
     X(queue_put_meets_a_word_no_queue_holds)                                   \
+    X(queue_lock_kind_rewritten_is_eproto)                                     \
     X(queue_mutated_while_used)
 #define HELPER_LIST(X)
 TEST_MAIN()

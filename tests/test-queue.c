@@ -8,6 +8,7 @@
 
 #include "harness.h"
 #include "queue_internal.h"
+#include "queue_shm.h"
 
 static void *shared_mem(size_t bytes)
 {
@@ -778,6 +779,59 @@ TEST(queue_consumer_killed_mid_get)
     coord_queue_destroy(q);
 }
 
+/* What a producer SIGKILLed between its claim (the slot's CAS) and its
+ * move of tail leaves, and a get then passes as a skip: tail behind head.
+ * Two puts follow with nothing taken between them; the second, which finds
+ * head's slot taken, must be put (there is room), not spin. Returns 0, or
+ * the step that went wrong; the caller bounds it (a spin never returns). */
+static int puts_after_a_stale_tail(void *arg)
+{
+    pid_t dead = *(pid_t *)arg;
+    coord_queue *q;
+    char b[8];
+    size_t len;
+    if (coord_queue_create(&q, 2, 8))
+        return 1;
+    /* Two puts and two gets: tail and head at 2; this handle's cached
+     * head is still 0. */
+    for (int i = 0; i < 2; i++)
+        if (coord_queue_put(q, "a", 1, 0))
+            return 2;
+    for (int i = 0; i < 2; i++)
+        if (coord_queue_get(q, b, sizeof b, &len, 0))
+            return 3;
+    /* The killed producer's claim of position 2; tail stays at 2. */
+    atomic_store(&slot_at(q, 2)->word, WORD(2, dead));
+    /* A get finds the claimer gone and passes its slot (head 3). */
+    if (coord_queue_get(q, b, sizeof b, &len, 1000) != COORD_ETIMEDOUT ||
+        atomic_load(&q->s->head) != 3 || atomic_load(&q->s->tail) != 2)
+        return 4;
+    /* Two puts: room for both (capacity 2, the queue empty). */
+    if (coord_queue_put(q, "c", 1, 0) || coord_queue_put(q, "d", 1, 0))
+        return 5;
+    if (coord_queue_put(q, "e", 1, 0) != COORD_EAGAIN)
+        return 6;
+    if (coord_queue_get(q, b, sizeof b, &len, 0) || b[0] != 'c' ||
+        coord_queue_get(q, b, sizeof b, &len, 0) || b[0] != 'd')
+        return 7;
+    coord_queue_destroy(q);
+    return 0;
+}
+
+static int exit_now(void *arg)
+{
+    (void)arg;
+    return 0;
+}
+
+TEST(queue_producer_killed_before_moving_tail)
+{
+    /* A pid that is gone: a child that exited and was reaped. */
+    pid_t dead = test_fork(exit_now, NULL);
+    test_join_ok(dead, 20000);
+    test_join_ok(test_fork(puts_after_a_stale_tail, &dead), 20000);
+}
+
 /* ---- a process killed in its sleep costs nothing for long --------------- */
 
 static int sleeping_getter(void *a)
@@ -1288,6 +1342,7 @@ TEST(queue_cli_every_message)
     X(queue_producer_exit_loses_nothing)                                       \
     X(queue_named_unrelated_process)                                           \
     X(queue_consumer_killed_mid_get)                                           \
+    X(queue_producer_killed_before_moving_tail)                                \
     X(queue_killed_sleeper_expires)                                            \
     X(queue_put_wakes_one_sleeper_not_all)                                     \
     X(queue_is_empty_and_is_full)                                              \

@@ -3,6 +3,7 @@
 #include <stdatomic.h>
 #include <sys/wait.h>
 
+#include "fuzz/fd-exercise.h"
 #include "fuzz/seg-exercise.h"
 #include "harness.h"
 
@@ -32,7 +33,8 @@ TEST(segfuzz_mutations_fixed_seed)
         if (e) {
             segx_destroy(&x);
             test__fail(__FILE__, __LINE__,
-                       "round %d: undocumented result at seg-exercise.h:%d",
+                       "round %d: undocumented result at line %d of "
+                       "seg-exercise.h or seg-use.h",
                        round, e);
         }
     }
@@ -91,7 +93,8 @@ TEST(segfuzz_concurrent_reader_fixed_seed)
             segx_destroy(&x);
             test__fail(__FILE__, __LINE__,
                        "reader ended early: status 0x%x (exit code = the "
-                       "seg-exercise.h line of an undocumented result)",
+                       "line of an undocumented result in seg-exercise.h or "
+                       "seg-use.h)",
                        (unsigned)st);
         }
     }
@@ -103,8 +106,112 @@ TEST(segfuzz_concurrent_reader_fixed_seed)
     munmap(shared, 4096);
 }
 
+/* ---- descriptors: tests/fuzz/fuzz-fd.c's checks ------------------------ */
+
+#define FD_ROUNDS 2000
+
+/* Run fdx_run on `n` bytes in a child bounded in time (a spin fails the
+ * case, it does not hang it); the child exits with the failed check's
+ * line (mod 256, 255 for a multiple of 256), or 0. */
+struct fd_job {
+    const uint8_t *d;
+    size_t n;
+};
+
+static int fd_job_run(void *arg)
+{
+    const struct fd_job *j = arg;
+    int e = fdx_run(j->d, j->n);
+    return e ? (e % 256 ? e % 256 : 255) : 0;
+}
+
+/* The inputs fuzz-fd found. A queue whose tail word lies far behind its
+ * head, with head's slot taken: put_many with timeout 0 spun for ever
+ * (tail left behind by a producer killed before it moved it does the
+ * same: test-queue.c, queue_producer_killed_before_moving_tail). */
+static const uint8_t fd_found_stale_tail[] = {
+    0x64, 0xbb, 0xa1, 0x44, 0x09, 0x2c, 0x9d, 0x2e, 0x01, 0x9d,
+    0x09, 0x64, 0x44, 0xa1, 0xbb, 0x01, 0x2c, 0x2e, 0x01};
+
+TEST(segfuzz_fd_found_inputs)
+{
+    struct fd_job j = {fd_found_stale_tail, sizeof fd_found_stale_tail};
+    test_join_ok(test_fork(fd_job_run, &j), 30000);
+}
+
+/* One input in fuzz-fd's format (fd-exercise.h), drawn from *rng: mostly
+ * files sealed as coord seals them, of their base's size or near it,
+ * patched where the header and the objects' first words are. */
+static size_t fd_draw(uint64_t *rng, uint8_t *d, size_t cap)
+{
+    uint64_t x = test_rand(rng), y = test_rand(rng);
+    d[0] = (uint8_t)x;
+    if ((x >> 8) % 4 != 0)
+        d[0] &= (uint8_t)~(0x38u | 0x80u); /* coord's seals, writable */
+    d[1] = (uint8_t)(x >> 16);
+    uint32_t w = (uint32_t)(y >> 8);
+    switch (y % 8) {
+    case 0: case 1: case 2: case 3: w = 0; break;
+    case 4: case 5: w = (1u << 30) | (w & 0xffffu); break;
+    case 6: w = (2u << 30) | (w & 0x3fu); break;
+    default: w = (3u << 30) | (w & 0x3u);
+    }
+    memcpy(d + 2, &w, 4);
+    size_t n = 6;
+    int k = (int)(test_rand(rng) % 5);
+    for (int i = 0; i < k && n + 11 <= cap; i++) {
+        uint64_t r = test_rand(rng);
+        unsigned len = 1 + (unsigned)(r % 8);
+        /* Offsets under 1 KiB (the header and the object's first lines)
+         * unless a control bit moves them. */
+        d[n++] = (uint8_t)((r >> 8) & 0xe0u) | (uint8_t)(len - 1);
+        d[n++] = (uint8_t)(r >> 16);
+        d[n++] = (uint8_t)((r >> 24) & 3u);
+        uint64_t v = test_rand(rng);
+        memcpy(d + n, &v, len);
+        n += len;
+    }
+    return n;
+}
+
+static int fd_rounds(void *arg)
+{
+    (void)arg;
+    uint64_t rng = SEED ^ 0xfdu;
+    uint8_t d[64];
+    int fds0 = test_fd_count(), maps0 = test_map_count();
+    for (int round = 0; round < FD_ROUNDS; round++) {
+        size_t n = fd_draw(&rng, d, sizeof d);
+        int e = fdx_run(d, n);
+        if (e) {
+            fprintf(stderr, "round %d: check at line %d failed; input:",
+                    round, e);
+            for (size_t i = 0; i < n; i++)
+                fprintf(stderr, " %02x", d[i]);
+            fprintf(stderr, "\n");
+            return 1;
+        }
+    }
+    /* Nothing left open or mapped; every kind opened and was used. */
+    if (test_fd_count() != fds0 || test_map_count() != maps0)
+        return 2;
+    for (int k = 0; k < FDX_KINDS; k++)
+        if (fdx_opened[k] < FD_ROUNDS / 100)
+            return 3 + k;
+    return 0;
+}
+
+/* Files of any bytes, size and seals opened by descriptor as every kind,
+ * and used: only the codes the headers document, no crash, no spin. */
+TEST(segfuzz_fd_fixed_seed)
+{
+    test_join_ok(test_fork(fd_rounds, NULL), 90000);
+}
+
 #define TEST_LIST(X)                                                           \
     X(segfuzz_mutations_fixed_seed)                                            \
-    X(segfuzz_concurrent_reader_fixed_seed)
+    X(segfuzz_concurrent_reader_fixed_seed)                                    \
+    X(segfuzz_fd_found_inputs)                                                 \
+    X(segfuzz_fd_fixed_seed)
 #define HELPER_LIST(X)
 TEST_MAIN()

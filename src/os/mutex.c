@@ -22,13 +22,13 @@ static int mutex_setup(coord__mutex *m);
 #ifdef __GLIBC__
 static _Atomic int our_kind = -1;
 
-static int kind_ok(const coord__mutex *m)
+bool coord__mutex_kind_ok(const coord__mutex *m)
 {
     int k = atomic_load_explicit(&our_kind, memory_order_relaxed);
     if (k < 0) {
         coord__mutex probe;
         if (mutex_setup(&probe) != 0)
-            return 1; /* cannot learn it: leave the check to glibc */
+            return true; /* cannot learn it: leave the check to glibc */
         k = probe.m.__data.__kind;
         pthread_mutex_destroy(&probe.m);
         /* Relaxed: every thread computes the same value. */
@@ -37,10 +37,10 @@ static int kind_ok(const coord__mutex *m)
     return __atomic_load_n(&m->m.__data.__kind, __ATOMIC_RELAXED) == k;
 }
 #else
-static int kind_ok(const coord__mutex *m)
+bool coord__mutex_kind_ok(const coord__mutex *m)
 {
     (void)m;
-    return 1;
+    return true;
 }
 #endif
 
@@ -75,7 +75,7 @@ int coord__mutex_lock(coord__mutex *m, int timeout_ms)
     int r;
     if (coord__check_timeout(timeout_ms))
         return COORD_EINVAL;
-    if (!kind_ok(m))
+    if (!coord__mutex_kind_ok(m))
         return COORD_EPROTO;
     if (timeout_ms < 0) {
         r = pthread_mutex_lock(&m->m);
@@ -127,7 +127,7 @@ int coord__mutex_lock_until(coord__mutex *m, uint64_t deadline)
 
 int coord__mutex_unlock(coord__mutex *m)
 {
-    if (!kind_ok(m))
+    if (!coord__mutex_kind_ok(m))
         return COORD_EPROTO;
     return -pthread_mutex_unlock(&m->m);
 }

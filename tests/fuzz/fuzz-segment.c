@@ -68,8 +68,8 @@ static void check_reader(void)
     int st;
     if (waitpid(reader, &st, WNOHANG) == reader) {
         fprintf(stderr,
-                "fuzz-segment: the concurrent reader %s (seg-exercise.h "
-                "line %llu)\n",
+                "fuzz-segment: the concurrent reader %s (line %llu of "
+                "seg-exercise.h or seg-use.h)\n",
                 WIFSIGNALED(st) ? "crashed" : "got an undocumented code",
                 (unsigned long long)reader_state[1]);
         reader = -1;
@@ -97,7 +97,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         e = segx_read_handles(&segs, 1);
     if (e) {
         fprintf(stderr,
-                "fuzz-segment: undocumented result at seg-exercise.h:%d\n", e);
+                "fuzz-segment: undocumented result at line %d of "
+                "seg-exercise.h or seg-use.h\n",
+                e);
         abort();
     }
     return 0;

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Builds the libFuzzer targets with clang (+ ASan, UBSan) and runs each for
-# a share of a bounded time: tests/fuzz/fuzz-frame.c (the manager's frame
-# parser, half) and tests/fuzz/fuzz-segment.c (corrupted named flag, value,
-# array and region segments read by this process and a racing reader, the
-# other half). Skips (exit 0, with a message) when clang or its fuzzer
-# runtime is missing; tests/test-segfuzz.c runs the segment checks with a
-# fixed seed without clang. Usage: run.sh [BUILD_DIR] [SECONDS (total)]
+# a third of a bounded time: tests/fuzz/fuzz-frame.c (the manager's frame
+# parser), tests/fuzz/fuzz-segment.c (corrupted named flag, value, array
+# and region segments read by this process and a racing reader) and
+# tests/fuzz/fuzz-fd.c (any bytes in a memfd of any size and seals, opened
+# with each kind's _open_fd and used). Skips (exit 0, with a message) when
+# clang or its fuzzer runtime is missing; tests/test-segfuzz.c runs the
+# segment and descriptor checks with fixed seeds without clang.
+# Usage: run.sh [BUILD_DIR] [SECONDS (total)]
 set -euo pipefail
 src="$(cd "$(dirname "$0")/../.." && pwd)"
 build="${1:-build}"
@@ -38,9 +40,16 @@ cflags=(-g -O1 -std=c11 -D_GNU_SOURCE -D_DEFAULT_SOURCE -DCOORD_BUILDING
   "$src"/src/{flag,value,array,region,scalar,errno}.c \
   "$src"/src/os/{segment,proc,mutex,futex,clock}.c \
   -lpthread -lm -o "$out/fuzz-segment"
-frame_secs=$(( (secs + 1) / 2 ))
-seg_secs=$(( secs - frame_secs ))
+# The descriptor target adds the queue (and the waits it spins in).
+"$cc" "${cflags[@]}" "$src/tests/fuzz/fuzz-fd.c" \
+  "$src"/src/{flag,value,array,region,scalar,errno,queue,queue_ring,queue_wait,queue_repair,wait}.c \
+  "$src"/src/os/{segment,proc,mutex,futex,clock,cpuload,prefetch}.c \
+  -lpthread -lm -o "$out/fuzz-fd"
+frame_secs=$(( (secs + 2) / 3 ))
+seg_secs=$(( (secs - frame_secs + 1) / 2 ))
+fd_secs=$(( secs - frame_secs - seg_secs ))
 [ "$seg_secs" -ge 1 ] || seg_secs=1
+[ "$fd_secs" -ge 1 ] || fd_secs=1
 
 # Seeds: a few valid frames (HELLO, a SET, a GET, a batch, STATS) so that
 # the fuzzer starts from the grammar instead of from nothing.
@@ -93,4 +102,25 @@ if [ "$status" -ne 0 ]; then
   tail -40 "$out/fuzz-segment.log"; echo "fuzz: FAILED (the input is saved in $out/)"; exit 1
 fi
 grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb)" "$out/fuzz-segment.log" || true
+
+# Descriptors: seeds of each kind's own segment (fd-exercise.h: byte 0
+# the base, byte 1 its parameter, 4 bytes of size: its own), raw zeros,
+# and the inputs found before (a queue whose tail lies behind head: a put
+# with timeout 0 spun for ever; one whose lock names a live owner). Each
+# input makes its own memfd: nothing is left behind.
+echo "fuzz: opening descriptors for $fd_secs s"
+fdcorpus="$out/fdcorpus"
+mkdir -p "$fdcorpus"
+for k in 0 1 2 3 4; do printf "\\x0$k\\x05\\x00\\x00\\x00\\x00" >"$fdcorpus/kind$k"; done
+printf '\x07\x00\x00\x00\x00\x00' >"$fdcorpus/raw"
+printf '\x64\xbb\xa1\x44\x09\x2c\x9d\x2e\x01\x9d\x09\x64\x44\xa1\xbb\x01\x2c\x2e\x01' \
+  >"$fdcorpus/queue-stale-tail"
+printf '\x44\x02\xb1\xb1\xb1\x10\x00\x78\x00\x00\x00\x04\x02\x2c\x9d\x2e\x01\x33\xd3\xff\x8e' \
+  >"$fdcorpus/queue-lock-owner"
+ASAN_OPTIONS="${ASAN_OPTIONS:-quarantine_size_mb=64}" \
+  "$out/fuzz-fd" -max_total_time="$fd_secs" -rss_limit_mb=1024 -max_len=512 \
+  -timeout=10 -artifact_prefix="$out/fd-" -print_final_stats=1 \
+  "$fdcorpus" 2>"$out/fuzz-fd.log" || {
+  tail -40 "$out/fuzz-fd.log"; echo "fuzz: FAILED (the input is saved in $out/)"; exit 1; }
+grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb)" "$out/fuzz-fd.log" || true
 echo "fuzz: ok"

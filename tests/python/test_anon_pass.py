@@ -4,10 +4,13 @@ by descriptor, as multiprocessing gives them its own Value and Array: the
 children change them and the parent sees it; plain pickling still refuses
 them; nothing is left in /dev/shm or open in the parent."""
 
+import ctypes
+import errno
 import gc
 import multiprocessing
 import os
 import pickle
+import platform
 import resource
 import unittest
 
@@ -29,6 +32,57 @@ def shm_files(*pids):
 
 def noop():
     pass
+
+
+# seccomp, for the tests that refuse memfd_create (ctypes calls prctl; the
+# BPF program is the one tests/test-fd.c installs). Per machine: the
+# audit architecture and memfd_create's number.
+_SECCOMP_ARCH = {"x86_64": (0xC000003E, 319), "aarch64": (0xC00000B7, 279)}
+
+
+class _SockFilter(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte),
+                ("jf", ctypes.c_ubyte), ("k", ctypes.c_uint32)]
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort),
+                ("filter", ctypes.POINTER(_SockFilter))]
+
+
+def refuse_memfd(err):
+    """From now on memfd_create fails with `err` in this process and its
+    children, as under a container's seccomp policy; every other system
+    call (and any call under another ABI) goes through."""
+    arch, nr = _SECCOMP_ARCH[platform.machine()]
+    ld_abs_w, jeq_k, ret_k = 0x20, 0x15, 0x06  # BPF_LD|W|ABS, JMP|JEQ|K, RET|K
+    allow, ret_errno = 0x7FFF0000, 0x00050000  # SECCOMP_RET_ALLOW, _ERRNO
+    prog = (_SockFilter * 7)(
+        _SockFilter(ld_abs_w, 0, 0, 4),       # seccomp_data.arch
+        _SockFilter(jeq_k, 1, 0, arch),
+        _SockFilter(ret_k, 0, 0, allow),
+        _SockFilter(ld_abs_w, 0, 0, 0),       # seccomp_data.nr
+        _SockFilter(jeq_k, 0, 1, nr),
+        _SockFilter(ret_k, 0, 0, ret_errno | err),
+        _SockFilter(ret_k, 0, 0, allow))
+    fprog = _SockFprog(len(prog), prog)
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p,
+                           ctypes.c_ulong, ctypes.c_ulong]
+    # PR_SET_NO_NEW_PRIVS (38), then PR_SET_SECCOMP (22), SECCOMP_MODE_FILTER (2)
+    if (libc.prctl(38, 1, None, 0, 0) != 0 or
+            libc.prctl(22, 2, ctypes.addressof(fprog), 0, 0) != 0):
+        e = ctypes.get_errno()
+        raise OSError(e, "prctl: " + os.strerror(e))
+
+
+def change_fallbacks(flag, value, arr, queue, lock):
+    """A fork child's turn with objects made without a descriptor."""
+    with lock:
+        value.value += 1
+    arr[1] = 7.0
+    queue.put("from child")
+    flag.set()
 
 
 def change_all(flag, value, raw, arr, chars, queue, lock, held, go):
@@ -168,26 +222,64 @@ class AnonymousToChildren(NamedTestCase):
             # The same lock: a forked child cannot take it meanwhile.
             join_ok(self, fork(lambda: v.get_lock().acquire(block=False) is False))
 
+    def _fallbacks(self, make):
+        """Objects that make() creates without a descriptor (it returns
+        them as Flag, Value, Array, Queue, RLock): they hold none, work,
+        reach a fork child, and a spawn child's start says why it cannot
+        have them (the resource tracker, which spawn starts first, is
+        running already)."""
+        fds = open_fds()
+        flag, value, arr, queue, lock = objects = make()
+        self.assertEqual(open_fds(), fds)  # made the old way: no memfd
+        self.assertEqual((value.value, arr[:], queue.empty()), (3, [0.0] * 3, True))
+        join_ok(self, fork(change_fallbacks, *objects))
+        self.assertTrue(flag.is_set())
+        self.assertEqual((value.value, arr[1]), (4, 7.0))
+        self.assertEqual(queue.get(timeout=10), "from child")
+        ctx = multiprocessing.get_context("spawn")
+        self._warm(ctx)
+        for obj in objects:
+            p = ctx.Process(target=noop, args=(obj,))
+            with self.assertRaisesRegex(
+                    TypeError, "made without a file descriptor .*memfd_create "
+                    "is refused here.*has none to give a spawn or forkserver "
+                    "child: only fork children can have it"):
+                p.start()
+        self.assertEqual(open_fds(), fds)  # a refused start left nothing
+
     def test_made_without_a_free_descriptor_says_so(self):
-        """Out of descriptors, an anonymous object is still made (for fork
-        children), and a spawn child start says why it cannot have it."""
-        def child():
+        """Out of descriptors (COORD_EMFILE), an anonymous object is still
+        made, for fork children, and a spawn child's start says why it
+        cannot have it."""
+        def make():
             soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
             lowest = os.open("/dev/null", os.O_RDONLY)
             os.close(lowest)
             resource.setrlimit(resource.RLIMIT_NOFILE, (lowest, hard))
             try:
-                v = coord.Value("i", 3)
-                q = coord.Queue()
+                return (coord.Flag(), coord.Value("i", 3), coord.Array("d", 3),
+                        coord.Queue(), coord.RLock())
             finally:
                 resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
-            self.assertEqual((v.value, q.empty()), (3, True))
-            ctx = multiprocessing.get_context("spawn")
-            for obj in (v, q):
-                p = ctx.Process(target=noop, args=(obj,))
-                with self.assertRaisesRegex(TypeError, "made without a file descriptor"):
-                    p.start()
-        join_ok(self, fork(child))
+        join_ok(self, fork(self._fallbacks, make))
+
+    def _refused(self, err):
+        refuse_memfd(err)
+        with self.assertRaises(OSError) as cm:
+            os.memfd_create("probe")  # the filter is in force
+        self.assertEqual(cm.exception.errno, err)
+        self._fallbacks(lambda: (coord.Flag(), coord.Value("i", 3),
+                                 coord.Array("d", 3), coord.Queue(),
+                                 coord.RLock()))
+
+    @unittest.skipUnless(platform.machine() in _SECCOMP_ARCH,
+                         "no seccomp numbers for this machine in the test")
+    def test_memfd_refused_by_seccomp(self):
+        """memfd_create refused (COORD_ENOSYS: a filter's ENOSYS, as on a
+        kernel without it, or its usual EPERM), in a child: the objects are
+        made the old way."""
+        for err in (errno.ENOSYS, errno.EPERM):
+            join_ok(self, fork(self._refused, err))
 
 
 if __name__ == "__main__":
