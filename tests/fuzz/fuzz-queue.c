@@ -17,12 +17,8 @@
  * queue's memory. The deterministic CTest form of this, across two
  * processes, is tests/test-queue-hostile.c.
  *
- * Build (clang with its fuzzer runtime; from the project root, after a
- * cmake configure of build/):
- *   clang -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
- *     -Iinclude -Isrc -Ibuild tests/fuzz/fuzz-queue.c src/queue.c \
- *     src/errno.c src/os/{segment,proc,mutex,futex,clock}.c -lpthread \
- *     -o build/fuzz/fuzz-queue && build/fuzz/fuzz-queue -max_total_time=60
+ * tests/fuzz/run.sh builds and runs it (a quarter of its time), with the
+ * other targets.
  */
 #define CAP 8
 #define MSG 24

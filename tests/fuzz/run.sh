@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Builds the libFuzzer targets with clang (+ ASan, UBSan) and runs each for
-# a third of a bounded time: tests/fuzz/fuzz-frame.c (the manager's frame
+# a quarter of a bounded time: tests/fuzz/fuzz-frame.c (the manager's frame
 # parser), tests/fuzz/fuzz-segment.c (corrupted named flag, value, array
-# and region segments read by this process and a racing reader) and
+# and region segments read by this process and a racing reader),
 # tests/fuzz/fuzz-fd.c (any bytes in a memfd of any size and seals, opened
-# with each kind's _open_fd and used). Skips (exit 0, with a message) when
+# with each kind's _open_fd and used) and tests/fuzz/fuzz-queue.c (a live
+# queue's bytes overwritten between calls with timeout 0). Skips (exit 0, with a message) when
 # clang or its fuzzer runtime is missing; tests/test-segfuzz.c runs the
 # segment and descriptor checks with fixed seeds without clang.
 # Usage: run.sh [BUILD_DIR] [SECONDS (total)]
@@ -45,11 +46,18 @@ cflags=(-g -O1 -std=c11 -D_GNU_SOURCE -D_DEFAULT_SOURCE -DCOORD_BUILDING
   "$src"/src/{flag,value,array,region,scalar,errno,queue,queue_ring,queue_wait,queue_repair,wait}.c \
   "$src"/src/os/{segment,proc,mutex,futex,clock,cpuload,prefetch}.c \
   -lpthread -lm -o "$out/fuzz-fd"
-frame_secs=$(( (secs + 2) / 3 ))
-seg_secs=$(( (secs - frame_secs + 1) / 2 ))
-fd_secs=$(( secs - frame_secs - seg_secs ))
+# The queue target: the queue's code over a queue in this process's memory.
+"$cc" "${cflags[@]}" "$src/tests/fuzz/fuzz-queue.c" \
+  "$src"/src/{queue,queue_ring,queue_wait,queue_repair,wait,scalar,errno}.c \
+  "$src"/src/os/{segment,proc,mutex,futex,clock,cpuload,prefetch}.c \
+  -lpthread -lm -o "$out/fuzz-queue"
+frame_secs=$(( (secs + 3) / 4 ))
+seg_secs=$(( (secs - frame_secs + 2) / 3 ))
+fd_secs=$(( (secs - frame_secs - seg_secs + 1) / 2 ))
+queue_secs=$(( secs - frame_secs - seg_secs - fd_secs ))
 [ "$seg_secs" -ge 1 ] || seg_secs=1
 [ "$fd_secs" -ge 1 ] || fd_secs=1
+[ "$queue_secs" -ge 1 ] || queue_secs=1
 
 # Seeds: a few valid frames (HELLO, a SET, a GET, a batch, STATS) so that
 # the fuzzer starts from the grammar instead of from nothing.
@@ -123,4 +131,17 @@ ASAN_OPTIONS="${ASAN_OPTIONS:-quarantine_size_mb=64}" \
   "$fdcorpus" 2>"$out/fuzz-fd.log" || {
   tail -40 "$out/fuzz-fd.log"; echo "fuzz: FAILED (the input is saved in $out/)"; exit 1; }
 grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb)" "$out/fuzz-fd.log" || true
+
+# A live queue's bytes overwritten (not its locks: glibc trusts those) and
+# calls with timeout 0: only documented codes, lengths that fit, no bad
+# read; -timeout catches a call that spins.
+echo "fuzz: overwriting a live queue for $queue_secs s"
+qcorpus="$out/qcorpus"
+mkdir -p "$qcorpus"
+ASAN_OPTIONS="${ASAN_OPTIONS:-quarantine_size_mb=64}" \
+  "$out/fuzz-queue" -max_total_time="$queue_secs" -rss_limit_mb=1024 -max_len=512 \
+  -timeout=10 -artifact_prefix="$out/queue-" -print_final_stats=1 \
+  "$qcorpus" 2>"$out/fuzz-queue.log" || {
+  tail -40 "$out/fuzz-queue.log"; echo "fuzz: FAILED (the input is saved in $out/)"; exit 1; }
+grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb)" "$out/fuzz-queue.log" || true
 echo "fuzz: ok"
