@@ -87,29 +87,39 @@ for name, data in seeds.items():
     open(os.path.join(d, name), "wb").write(data)
 PY
 fi
+# fuzz TARGET SECONDS CORPUS MAX_LEN [libFuzzer options...]: runs $out/TARGET
+# for SECONDS over CORPUS (made if missing), its log in $out/TARGET.log and
+# a failing input saved as $out/TARGET-*; returns its status.
+fuzz() {
+  local target=$1 seconds=$2 corp=$3 len=$4
+  shift 4
+  mkdir -p "$corp"
+  ASAN_OPTIONS="${ASAN_OPTIONS:-quarantine_size_mb=64}" \
+    "$out/$target" -max_total_time="$seconds" -rss_limit_mb=1024 -max_len="$len" \
+    -artifact_prefix="$out/$target-" -print_final_stats=1 "$@" "$corp" \
+    2>"$out/$target.log"
+}
+# passed TARGET STATUS: the run's figures, or its log's end and exit 1.
+passed() {
+  if [ "$2" -ne 0 ]; then
+    tail -40 "$out/$1.log"; echo "fuzz: FAILED (the input is saved in $out/)"; exit 1
+  fi
+  grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb)" "$out/$1.log" || true
+}
+
 echo "fuzz: running the frame parser for $frame_secs s"
-ASAN_OPTIONS="${ASAN_OPTIONS:-quarantine_size_mb=64}" \
-  "$out/fuzz-frame" -max_total_time="$frame_secs" -rss_limit_mb=1024 -max_len=8192 \
-  -artifact_prefix="$out/" -print_final_stats=1 "$corpus" 2>"$out/fuzz.log" || {
-  tail -40 "$out/fuzz.log"; echo "fuzz: FAILED (the input is saved in $out/)"; exit 1; }
-grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb)" "$out/fuzz.log" || true
+status=0
+fuzz fuzz-frame "$frame_secs" "$corpus" 8192 || status=$?
+passed fuzz-frame "$status"
 
 # Segments: inputs are lists of 12-byte mutations; -timeout catches a hang
 # (a reader stuck in a call). The names are coord.fz<pid>-*, removed at
 # exit; a crashed run's files are removed here.
 echo "fuzz: corrupting named segments for $seg_secs s"
-segcorpus="$out/segcorpus"
-mkdir -p "$segcorpus"
 status=0
-ASAN_OPTIONS="${ASAN_OPTIONS:-quarantine_size_mb=64}" \
-  "$out/fuzz-segment" -max_total_time="$seg_secs" -rss_limit_mb=1024 \
-  -max_len=240 -timeout=10 -artifact_prefix="$out/seg-" -print_final_stats=1 \
-  "$segcorpus" 2>"$out/fuzz-segment.log" || status=$?
+fuzz fuzz-segment "$seg_secs" "$out/segcorpus" 240 -timeout=10 || status=$?
 find /dev/shm -maxdepth 1 -name 'coord.fz[0-9]*-*' -user "$(id -u)" -delete 2>/dev/null || true
-if [ "$status" -ne 0 ]; then
-  tail -40 "$out/fuzz-segment.log"; echo "fuzz: FAILED (the input is saved in $out/)"; exit 1
-fi
-grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb)" "$out/fuzz-segment.log" || true
+passed fuzz-segment "$status"
 
 # Descriptors: seeds of each kind's own segment (fd-exercise.h: byte 0
 # the base, byte 1 its parameter, 4 bytes of size: its own), raw zeros,
@@ -125,23 +135,15 @@ printf '\x64\xbb\xa1\x44\x09\x2c\x9d\x2e\x01\x9d\x09\x64\x44\xa1\xbb\x01\x2c\x2e
   >"$fdcorpus/queue-stale-tail"
 printf '\x44\x02\xb1\xb1\xb1\x10\x00\x78\x00\x00\x00\x04\x02\x2c\x9d\x2e\x01\x33\xd3\xff\x8e' \
   >"$fdcorpus/queue-lock-owner"
-ASAN_OPTIONS="${ASAN_OPTIONS:-quarantine_size_mb=64}" \
-  "$out/fuzz-fd" -max_total_time="$fd_secs" -rss_limit_mb=1024 -max_len=512 \
-  -timeout=10 -artifact_prefix="$out/fd-" -print_final_stats=1 \
-  "$fdcorpus" 2>"$out/fuzz-fd.log" || {
-  tail -40 "$out/fuzz-fd.log"; echo "fuzz: FAILED (the input is saved in $out/)"; exit 1; }
-grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb)" "$out/fuzz-fd.log" || true
+status=0
+fuzz fuzz-fd "$fd_secs" "$fdcorpus" 512 -timeout=10 || status=$?
+passed fuzz-fd "$status"
 
 # A live queue's bytes overwritten (not its locks: glibc trusts those) and
 # calls with timeout 0: only documented codes, lengths that fit, no bad
 # read; -timeout catches a call that spins.
 echo "fuzz: overwriting a live queue for $queue_secs s"
-qcorpus="$out/qcorpus"
-mkdir -p "$qcorpus"
-ASAN_OPTIONS="${ASAN_OPTIONS:-quarantine_size_mb=64}" \
-  "$out/fuzz-queue" -max_total_time="$queue_secs" -rss_limit_mb=1024 -max_len=512 \
-  -timeout=10 -artifact_prefix="$out/queue-" -print_final_stats=1 \
-  "$qcorpus" 2>"$out/fuzz-queue.log" || {
-  tail -40 "$out/fuzz-queue.log"; echo "fuzz: FAILED (the input is saved in $out/)"; exit 1; }
-grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb)" "$out/fuzz-queue.log" || true
+status=0
+fuzz fuzz-queue "$queue_secs" "$out/qcorpus" 512 -timeout=10 || status=$?
+passed fuzz-queue "$status"
 echo "fuzz: ok"
