@@ -95,7 +95,7 @@ static void usage(FILE *f)
                "       coord_bench queue [--producers 1,4,...] "
                "[--consumers 1,4,...] [--size 8,64,...]\n"
                "       coord_bench queue --sleepers 1,4,16,...\n"
-               "       coord_bench manager [--clients 1,2,4,...] "
+               "       coord_bench manager [--clients 1,2,4,... [--stalls]] "
                "[--idle 64,256,...]\n"
                "       (one row per count, or per producers x consumers)\n"
                "--seconds: the time budget of a component (default 5, at "
@@ -125,6 +125,7 @@ static const struct {
                 {"--size", {"queue", NULL}},
                 {"--clients", {"manager", NULL}},
                 {"--idle", {"manager", NULL}},
+                {"--stalls", {"manager", NULL}},
                 {"--sleepers", {"queue", NULL}}};
 #define NONLY (sizeof only_for / sizeof only_for[0])
 
@@ -156,6 +157,10 @@ int main(int argc, char **argv)
         for (size_t k = 0; k < NONLY; k++)
             if (!strcmp(a, only_for[k].opt))
                 given[k] = true;
+        if (!strcmp(a, "--stalls")) { /* a switch: no value */
+            o.stalls = true;
+            continue;
+        }
         bool known = !strcmp(a, "--seconds") || !strcmp(a, "--runs");
         for (size_t k = 0; k < NONLY && !known; k++)
             known = !strcmp(a, only_for[k].opt);
@@ -226,6 +231,8 @@ int main(int argc, char **argv)
             BAD("%s is for %s%s%s only, not %s", only_for[k].opt,
                 only_for[k].takers[0], only_for[k].takers[1] ? " or " : "",
                 only_for[k].takers[1] ? only_for[k].takers[1] : "", what);
+    if (o.stalls && !o.nclients)
+        BAD("--stalls adds rows to --clients: give --clients too");
     int rc = 0;
     for (size_t i = 0; i < NCOMP; i++) {
         if (!all && strcmp(what, components[i].name))

@@ -3,6 +3,9 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -54,12 +57,73 @@ static double batches(coord_mclient *c, coord_mreq *q, size_t size, uint64_t n)
     return (double)(coord_clock_ns() - t0) / (double)(n * size);
 }
 
+/*
+ * --stalls: where an aggregate loses time. Each client notes the spans in
+ * which its gets came back to back (a get shorter than STALL_NS that began
+ * within STALL_NS of the previous one's end); the parent lays every
+ * client's spans on one line, and a stall is a stretch of at least
+ * STALL_NS in which no client completed a get: a turn handed from one
+ * client to the next (src/wait.h, 5.), a process that lost its CPU, a
+ * server that slept. One client has stalls too (its own preemptions), so
+ * the rows compare a count's stall ns per get with one client's: their
+ * difference is what the count adds. The two clock reads per get this
+ * needs are in every run of that invocation, one client's included.
+ */
+#define STALL_NS 20000u
+
+struct span {
+    uint64_t from, to;
+};
+
+/* A client's spans: at most one per get (each get starts or extends one),
+ * so `cap` = per + 1 never runs out. */
+struct spans {
+    uint64_t n;
+    struct span s[];
+};
+
+static void note_get(struct spans *sp, uint64_t a, uint64_t b)
+{
+    struct span *last = sp->n ? &sp->s[sp->n - 1] : NULL;
+    if (last && b - a < STALL_NS && a - last->to < STALL_NS) {
+        last->to = b;
+        return;
+    }
+    /* A long get ends a span and starts the next at its end. */
+    sp->s[sp->n++] = (struct span){b - a < STALL_NS ? a : b, b};
+}
+
+static int span_cmp(const void *x, const void *y)
+{
+    const struct span *a = x, *b = y;
+    return a->from < b->from ? -1 : a->from > b->from;
+}
+
+/* Stall ns (gaps of STALL_NS or more between the union of all spans) and
+ * their number. */
+static void stalls_of(struct span *all, size_t n, double *ns, double *count)
+{
+    qsort(all, n, sizeof *all, span_cmp);
+    uint64_t hi = 0, gap = 0, k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (hi && all[i].from > hi && all[i].from - hi >= STALL_NS) {
+            gap += all[i].from - hi;
+            k++;
+        }
+        if (all[i].to > hi)
+            hi = all[i].to;
+    }
+    *ns = (double)gap;
+    *count = (double)k;
+}
+
 /* `nc` client processes each doing `per` gets of one key, started
  * together once all of them are connected (the clock covers the gets, not
  * the forks and handshakes): ns per get of the whole (aggregate
- * throughput). -1 when one failed or read a wrong value. */
+ * throughput). -1 when one failed or read a wrong value. With `stall`
+ * (--stalls, above): also the stall ns per get and stalls per 1000 gets. */
 static double concurrent_gets(const char *path, unsigned nc, uint64_t per,
-                              int64_t spin)
+                              int64_t spin, double stall[2])
 {
     pid_t pids[256];
     int go[2], ready[2];
@@ -69,6 +133,21 @@ static double concurrent_gets(const char *path, unsigned nc, uint64_t per,
         close(go[0]);
         close(go[1]);
         return -1;
+    }
+    /* One block of spans per client, shared with the children. */
+    size_t one = sizeof(struct spans) + (per + 1) * sizeof(struct span);
+    one = (one + 63) / 64 * 64;
+    uint8_t *sh = NULL;
+    if (stall) {
+        sh = mmap(NULL, one * nc, PROT_READ | PROT_WRITE,
+                  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (sh == MAP_FAILED) {
+            close(go[0]);
+            close(go[1]);
+            close(ready[0]);
+            close(ready[1]);
+            return -1;
+        }
     }
     bool ok = true;
     for (unsigned p = 0; p < nc; p++) {
@@ -83,10 +162,14 @@ static double concurrent_gets(const char *path, unsigned nc, uint64_t per,
                 coord_mclient_set_spin(w, spin) || write(ready[1], "r", 1) != 1 ||
                 read(go[0], &b, 1) != 0)
                 _exit(3);
+            struct spans *sp = sh ? (struct spans *)(sh + one * p) : NULL;
             for (uint64_t i = 0; i < per; i++) {
                 coord_mval v;
+                uint64_t a = sp ? coord_clock_ns() : 0;
                 if (coord_mclient_get(w, "d", "k", &v, T) || v.i != 7)
                     _exit(4);
+                if (sp)
+                    note_get(sp, a, coord_clock_ns());
             }
             coord_mclient_close(w);
             _exit(0);
@@ -117,6 +200,31 @@ static double concurrent_gets(const char *path, unsigned nc, uint64_t per,
             ok = false;
     }
     double ns = (double)(coord_clock_ns() - t0) / (double)(nc * per);
+    if (sh) {
+        size_t total = 0;
+        for (unsigned p = 0; p < nc && ok; p++) {
+            uint64_t n = ((struct spans *)(sh + one * p))->n;
+            ok = n <= per + 1; /* what a child wrote: checked */
+            total += ok ? n : 0;
+        }
+        struct span *all = ok ? malloc((total ? total : 1) * sizeof *all) : NULL;
+        if (all) {
+            size_t k = 0;
+            for (unsigned p = 0; p < nc; p++) {
+                struct spans *sp = (struct spans *)(sh + one * p);
+                memcpy(all + k, sp->s, sp->n * sizeof *all);
+                k += sp->n;
+            }
+            double gap, count;
+            stalls_of(all, total, &gap, &count);
+            stall[0] = gap / (double)(nc * per);
+            stall[1] = count * 1000 / (double)(nc * per);
+            free(all);
+        } else {
+            ok = false;
+        }
+        munmap(sh, one * nc);
+    }
     return ok ? ns : -1;
 }
 
@@ -308,6 +416,7 @@ int bench_manager(const struct bench_opts *o)
               {"batch1000_get", COORD_MOP_GET, 1000},
               {"4clients_incr_aggregate", COORD_MOP_INCR, SIZE_MAX}};
     static double ns[NPOL][MAX_RUNS];
+    static double st[NPOL][MAX_RUNS][2];
     int rc = 0;
     /* --clients: only the scaling rows, one per count and policy: ns per
      * get of all clients together (ops_s is the aggregate gets/s). */
@@ -315,9 +424,9 @@ int bench_manager(const struct bench_opts *o)
         unsigned nc = o->clients[k];
         for (int i = 0; i < runs && rc == 0; i++)
             for (int p = 0; p < NPOL && rc == 0; p++)
-                if ((ns[p][i] = concurrent_gets(coord_manager_path(m[p]), nc,
-                                                n[p] / nc + 10,
-                                                pol_spin[p])) < 0) {
+                if ((ns[p][i] = concurrent_gets(
+                         coord_manager_path(m[p]), nc, n[p] / nc + 10,
+                         pol_spin[p], o->stalls ? st[p][i] : NULL)) < 0) {
                     fprintf(stderr, "bench manager: %u clients%s: failed\n",
                             nc, pol_suffix[p]);
                     rc = 1;
@@ -327,6 +436,18 @@ int bench_manager(const struct bench_opts *o)
             snprintf(name, sizeof name, "clients%u_get_aggregate%s", nc,
                      pol_suffix[p]);
             bench_report("manager", name, ns[p], runs);
+            if (!o->stalls)
+                continue;
+            double v[2][MAX_RUNS];
+            for (int i = 0; i < runs; i++) {
+                v[0][i] = st[p][i][0];
+                v[1][i] = st[p][i][1];
+            }
+            snprintf(name, sizeof name, "clients%u_stall%s", nc, pol_suffix[p]);
+            bench_report_value("manager", name, "stall_ns_per_get", v[0], runs);
+            snprintf(name, sizeof name, "clients%u_stalls%s", nc,
+                     pol_suffix[p]);
+            bench_report_value("manager", name, "stalls_per_kget", v[1], runs);
         }
     }
     if (o->nidle && rc == 0)

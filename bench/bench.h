@@ -38,6 +38,8 @@ struct bench_opts {
      * connections, one row per count after an idle0 row (0: not given) */
     unsigned idle[BENCH_MAX_COUNTS];
     int nidle;
+    /* --stalls (manager, with --clients): also the stall rows (bench-manager.c) */
+    bool stalls;
     /* --sleepers 1,4,16 (queue): consumers blocked on an empty queue fed
      * one message at a time, one row per count (0: not given) */
     unsigned sleepers[BENCH_MAX_COUNTS];

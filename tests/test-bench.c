@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* test-bench.c: coord_bench's command line: bad input is one line and exit 2; the manager's --idle and the queue's --sleepers rows. */
+/* test-bench.c: coord_bench's command line: bad input is one line and exit 2; the manager's --idle and --stalls rows and the queue's --sleepers rows. */
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -52,6 +53,8 @@ TEST(bench_bad_arguments_one_line_exit_2)
         {{"pool", "--sleepers", "2"}, "--sleepers is for queue only"},
         {{"queue", "--sleepers", "2", "--size", "8"},
          "--sleepers rows are on their own"},
+        {{"manager", "--stalls"}, "--stalls adds rows to --clients"},
+        {{"queue", "--stalls"}, "--stalls is for manager only"},
     };
     const char *bench = bench_path();
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -106,6 +109,41 @@ TEST(bench_manager_idle_rows)
     ASSERT_EQ_U(lines, 6);
 }
 
+/* The first number after `key` in `out` (-1 when absent). */
+static double row_value(const char *out, const char *row, const char *key)
+{
+    const char *p = strstr(out, row);
+    if (!p || !(p = strstr(p, key)))
+        return -1;
+    return strtod(p + strlen(key), NULL);
+}
+
+/* --stalls: with each --clients row, the stall rows; the stall time of a
+ * run is part of its wall time, so per get it cannot exceed the aggregate
+ * ns per get of the same run (runs 1: the p50 is that run's). */
+TEST(bench_manager_stall_rows)
+{
+    const char *argv[] = {bench_path(), "manager", "--clients", "3",
+                          "--stalls", "--seconds", "0.4", "--runs", "1", NULL};
+    static char out[8192];
+    size_t lines = bench_rows(argv, out, sizeof out);
+    ASSERT_EQ_U(lines, 6);
+    static const char *const sfx[] = {"", "_block"};
+    for (int k = 0; k < 2; k++) {
+        char agg[64], stall[64], count[64];
+        snprintf(agg, sizeof agg, "case=clients3_get_aggregate%s ", sfx[k]);
+        snprintf(stall, sizeof stall, "case=clients3_stall%s ", sfx[k]);
+        snprintf(count, sizeof count, "case=clients3_stalls%s ", sfx[k]);
+        double a = row_value(out, agg, "ns_op_p50=");
+        double s = row_value(out, stall, "stall_ns_per_get_p50=");
+        double c = row_value(out, count, "stalls_per_kget_p50=");
+        if (!(a > 0) || !(s >= 0) || !(s <= a) || !(c >= 0) || !(c <= 1000))
+            test__fail(__FILE__, __LINE__,
+                       "%s: aggregate %g ns/get, stall %g ns/get, %g stalls "
+                       "per 1000 gets:\n%s", sfx[k], a, s, c, out);
+    }
+}
+
 /* --sleepers: two rows per count (CPU and switches per message), and only
  * those; a lost or duplicated message fails the run. */
 TEST(bench_queue_sleepers_rows)
@@ -151,6 +189,7 @@ TEST(bench_handover_rows)
 #define TEST_LIST(X)                                                           \
     X(bench_bad_arguments_one_line_exit_2)                                     \
     X(bench_manager_idle_rows)                                                 \
+    X(bench_manager_stall_rows)                                                \
     X(bench_queue_sleepers_rows)                                               \
     X(bench_handover_rows)
 #define HELPER_LIST(X)
