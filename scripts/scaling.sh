@@ -6,7 +6,8 @@
 #   queue    producers x consumers 1,2,4,8 x 1,2,4,8, 8-byte and 64-byte messages (1->1 included);
 #            1,4,16,64 sleeping consumers fed one message at a time
 #   pool     workers 1,2,4,8,15: map and streaming
-#   manager  clients 1,2,4,8,16,32 (32: more clients than member slots, so turns) (coord_bench, and peer-bench mgrlat when it builds); 64 and 1,024 idle connections
+#   manager  clients 1,2,4,8,16,32 (32: more clients than member slots, so turns) (coord_bench, with
+#            its stall rows, and peer-bench mgrlat when it builds); 64 and 1,024 idle connections
 #   search   workers 1,2,4,8,15, one-shot and persistent (Example 27.1's shape)
 #   primes   coord primes --vs-python --json (Example 27.1, fork-to-join and persistent)
 #   peers    peer-bench qpeer (coord_queue beside Concurrency Kit's ck_ring) and poolbench
@@ -118,7 +119,7 @@ step pool $((psecs * 4 + 30)) "$out/pool.txt" \
   "$bench" pool --workers "$workers" --seconds "$psecs" --runs "$runs"
 : > "$out/manager.txt"
 step manager 120 "$out/manager.txt" \
-  "$bench" manager --clients "$clients" --seconds "$psecs" --runs "$runs"
+  "$bench" manager --clients "$clients" --stalls --seconds "$psecs" --runs "$runs"
 step "manager idle" 60 "$out/manager.txt" \
   "$bench" manager --idle 64,1024 --seconds 2 --runs "$runs"
 : > "$out/search.txt"
