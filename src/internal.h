@@ -201,9 +201,9 @@ int coord__seg_open_fd(int fd, uint32_t kind, void **obj_out,
  * growing and further seals (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL):
  * whoever it is passed to can neither fault the others' mappings by
  * shrinking it nor make it read-only. `label` names it in /proc/PID/fd.
- * Returns 0 and *fd_out, COORD_EMFILE, COORD_ENOMEM, COORD_ENOSYS (no
- * memfd_create here: an old kernel, or a seccomp filter refuses it),
- * COORD_EIO. */
+ * Returns 0 and *fd_out, COORD_EMFILE (EMFILE, ENFILE), COORD_ENOMEM,
+ * COORD_ENOSYS (memfd_create refused with any other errno: an old kernel,
+ * a seccomp filter or security module, whatever it answers), COORD_EIO. */
 int coord__memfd_create(const char *label, size_t size, int *fd_out);
 /* Is `fd` what coord__memfd_create makes: a memfd with all three seals?
  * *st gets its fstat. Returns 0, COORD_EBADF (not an open descriptor) or

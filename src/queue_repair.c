@@ -19,19 +19,19 @@ int coord__queue_broken(struct coord_queue *q)
 }
 
 /* The get at hw waits on a slot claimed (word w) by a process that may be
- * dead. Under the producer lock, if the claimer is gone: every slot it
- * still claims or has stamped ahead of this one (the rest of its
- * put_many, which never committed) becomes a skip, then this one. A skip
- * is passed over by gets: the put never returned 0, so nothing fully put
- * is lost. Returns 0 or a lock error. */
-int coord__queue_repair_claim(struct coord_queue *q, uint32_t h, uint64_t w)
+ * dead. Under the producer lock (waited for as the get's timeout_ms says),
+ * if the claimer is gone: every slot it still claims or has stamped ahead
+ * of this one (the rest of its put_many, which never committed) becomes a
+ * skip, then this one. A skip is passed over by gets: the put never
+ * returned 0, so nothing fully put is lost. Returns 0 or a lock error. */
+int coord__queue_repair_claim(struct coord_queue *q, uint32_t h, uint64_t w,
+                              int timeout_ms, uint64_t *d)
 {
     uint32_t pid = WORD_OWNER(w);
     if (pid == OWNER_SKIP || pid == 0 || pid > INT_MAX ||
         coord__proc_fate((pid_t)pid, 0) != COORD__PROC_GONE)
         return 0;
-    uint64_t d = 0;
-    int r = coord__queue_put_lock(q, -1, &d);
+    int r = coord__queue_put_lock(q, timeout_ms, d);
     if (r < 0)
         return r;
     struct slot *sl = slot_at(q, h);

@@ -464,7 +464,8 @@ INLINE int get_msgs(struct coord_queue *q, const struct get_dst *d,
              * look whether its process still lives. */
             if (atomic_load_explicit(&q->stuck, memory_order_relaxed) == w &&
                 atomic_load_explicit(&q->stuck_at, memory_order_relaxed) == h) {
-                int r = coord__queue_repair_claim(q, h, w);
+                int r = coord__queue_repair_claim(q, h, w, timeout_ms,
+                                                  &deadline);
                 if (r < 0)
                     return r;
             }

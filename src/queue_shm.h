@@ -221,8 +221,8 @@ static inline long info_len(const struct coord_queue *q, uint32_t info)
 
 /* The caller's deadline for timeout_ms, computed on first need into *d
  * (0: not yet). Waiting for a side lock is bounded by it when timeout_ms
- * > 0; with 0 (try once: the queue is full or empty) and -1 a lock is
- * waited for as long as its holder keeps it. */
+ * > 0; with 0 by a short bound of its own (LOCK_TRY_NS, queue_wait.c);
+ * with -1 a lock is waited for as long as its holder keeps it. */
 static inline uint64_t deadline_of(int timeout_ms, uint64_t *d)
 {
     if (!*d)
@@ -270,8 +270,11 @@ INLINE void wake_side(struct coord_queue *q, bool getters, size_t n)
 }
 
 /* Recovery (queue_repair.c): turn a dead claimer's slots into skips, and
- * wait for a frozen head to thaw. Return 0 or a lock error. */
-int coord__queue_repair_claim(struct coord_queue *q, uint32_t h, uint64_t w);
+ * wait for a frozen head to thaw, each waiting for its lock as the
+ * caller's timeout_ms says (deadline in *d, see deadline_of). Return 0 or
+ * a lock error (COORD_EAGAIN with timeout 0, COORD_ETIMEDOUT). */
+int coord__queue_repair_claim(struct coord_queue *q, uint32_t h, uint64_t w,
+                              int timeout_ms, uint64_t *d);
 int coord__queue_wait_thaw(struct coord_queue *q, int timeout_ms, uint64_t *d);
 
 #endif

@@ -22,6 +22,29 @@ static _Thread_local struct coord__spinner side_spinner[2];
  * nanoseconds, as glibc's adaptive mutexes poll (robust ones do not). */
 #define LOCK_POLLS 128
 
+/*
+ * How long a call with timeout 0 waits for a side lock that another thread
+ * holds, after the polls, before it gives up with COORD_EAGAIN (a call
+ * that would block: common.h). A side lock is held for a copy and a
+ * store; the pool holds the consumer lock a little longer, while it looks
+ * into the queue after a worker's death (coord__queue_hold_get). Only a
+ * holder that lost its CPU inside keeps it for long, until it runs again:
+ * within a few of the scheduler's slices (3 ms each by default on 8 CPUs
+ * or more, less on fewer) unless the machine is far overloaded. 10 ms
+ * covers that, so a legitimate holder makes a timeout-0 call wait, as it
+ * always did, and almost never fail; a holder that keeps the lock longer
+ * is stopped, or is no holder at all: a robust mutex's owner word naming
+ * a live thread (a queue passed by descriptor holds whatever its sender
+ * wrote there), which glibc waits for as for a real holder. Without the
+ * bound such a word made a call with timeout 0 wait for ever. A call
+ * with a timeout > 0 waits until its deadline, one with -1 without limit
+ * (a live owner word cannot be told from a holder). The waits that follow
+ * a caller's operation or sleep (the wake-up after a commit, a sleeper
+ * taking itself off) are bounded by LOCK_TRY_NS too, but for a sleeper
+ * without a deadline (see wake_slow and wait_side).
+ */
+#define LOCK_TRY_NS 10000000ull
+
 /* Does the lock word look free? Reads glibc's lock word (0 when free) so
  * that a poll does not take the cache line away from the holder. */
 static inline bool lock_looks_free(coord__mutex *m)
@@ -38,8 +61,9 @@ static inline bool lock_looks_free(coord__mutex *m)
 /*
  * Lock one side. Returns 0, 1 when the previous holder died holding it
  * (EOWNERDEAD; the mutex is consistent again and we hold it), or a
- * negative error (COORD_ETIMEDOUT at the deadline, COORD_EPROTO for a lock
- * word no correct queue holds).
+ * negative error (COORD_EAGAIN with timeout 0 after LOCK_TRY_NS,
+ * COORD_ETIMEDOUT at the deadline, COORD_EPROTO for a lock word no
+ * correct queue holds).
  *
  * A side lock is held for a copy and a store, tens of nanoseconds, so a
  * caller that finds it taken polls it (reading only) up to LOCK_POLLS
@@ -58,8 +82,12 @@ static int side_lock_wait(struct coord_queue *q, coord__mutex *m,
                 r = pthread_mutex_trylock(&m->m);
         }
         if (r == EBUSY) {
-            if (timeout_ms <= 0) {
+            if (timeout_ms < 0) {
                 r = pthread_mutex_lock(&m->m);
+            } else if (timeout_ms == 0) {
+                r = coord__mutex_lock_until(m, coord_clock_ns() + LOCK_TRY_NS);
+                if (r == ETIMEDOUT)
+                    return COORD_EAGAIN;
             } else {
                 r = coord__mutex_lock_until(m, deadline_of(timeout_ms, d));
             }
@@ -229,9 +257,15 @@ static int wait_side(struct coord_queue *q, bool getter,
     }
     /* Take ourselves off, unless a committer already dropped the count
      * as expired (then gen has moved on). A process killed before this
-     * point leaves its count to expire at `until`. The lock is taken
-     * without a deadline: it is held only for short critical sections. */
-    int lr = sleep_lock(q, getter, -1, &d);
+     * point leaves its count to expire at `until`. The lock is held only
+     * for short critical sections: a caller without a deadline waits for
+     * it as long as it takes; one with a deadline (which may have passed)
+     * as a call with timeout 0 does, and past that leaves its count to
+     * expire as a killed sleeper's does (a holder that never lets go, a
+     * forged owner word, held it past its deadline without limit). */
+    int lr = sleep_lock(q, getter, deadline == UINT64_MAX ? -1 : 0, &d);
+    if (lr == COORD_EAGAIN)
+        return r;
     if (lr < 0)
         return lr;
     if (sl->gen == gen) {
@@ -291,18 +325,29 @@ static size_t wake_count(struct sleepers *sl, size_t n)
     return k;
 }
 
-/* After a commit (a seq_cst store or CAS) of n: wake up to n sleepers of
- * one side (wake_count). */
+/*
+ * After a commit (a seq_cst store or CAS) of n: wake up to n sleepers of
+ * one side (wake_count). The caller's operation is done, so whatever its
+ * timeout this waits for the lock only as a call with timeout 0 does
+ * (LOCK_TRY_NS): past that it wakes every sleeper of the side without the
+ * lock, as close() does. That loses no wake-up (each sleeper registered
+ * before the bump of `ev` is woken or finds `ev` changed), and costs only
+ * the sleepers' needless wakes and a `woken` that counts too few (see
+ * wake_count: futex wakes that find nobody later, never a missed one).
+ */
 void coord__queue_wake_slow(struct coord_queue *q, bool getters, size_t n)
 {
     struct qshm *s = q->s;
     struct sleepers *sl = getters ? &s->get_sl : &s->put_sl;
     uint64_t d = 0;
-    int r = sleep_lock(q, getters, -1, &d);
-    if (r < 0)
-        return;
-    size_t k = wake_count(sl, n);
-    side_unlock(getters ? &s->plock : &s->clock);
+    size_t k = INT_MAX;
+    int r = sleep_lock(q, getters, 0, &d);
+    if (r < 0 && r != COORD_EAGAIN)
+        return; /* broken: every sleeper was woken */
+    if (r == 0) {
+        k = wake_count(sl, n);
+        side_unlock(getters ? &s->plock : &s->clock);
+    }
     if (k) {
         atomic_fetch_add_explicit(&sl->ev, 1, memory_order_seq_cst);
         coord__futex_wake(&sl->ev, k < INT_MAX ? (int)k : INT_MAX);

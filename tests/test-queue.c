@@ -1025,6 +1025,289 @@ TEST(queue_unanswered_wake_strands_nothing)
     munmap(base, need);
 }
 
+/* ---- a side lock never let go: calls with a timeout still return ------- */
+
+/* The side locks a holder (side_holder) takes: the consumer lock with head
+ * frozen (the pool's look into the queue, coord__queue_hold_get), the
+ * consumer lock alone, the producer lock. */
+enum { HOLD_FROZEN = 1, HOLD_CLOCK = 2, HOLD_PLOCK = 4 };
+
+/* In shared memory: a holder's orders and its answer. */
+struct side_hold {
+    coord_queue *q;
+    int how;
+    bool want_gets, want_puts; /* take them while such a sleeper is counted */
+    pid_t pid;                 /* the holder's */
+    _Atomic int held, release;
+};
+
+/* Take what h->how names. Returns 0, or the step that failed. */
+static int side_take(struct side_hold *h)
+{
+    uint64_t d = 0;
+    int r = 0;
+    if (h->how & HOLD_FROZEN)
+        r = coord__queue_hold_get(h->q);
+    else if (h->how & HOLD_CLOCK)
+        r = coord__queue_get_lock(h->q, -1, &d);
+    if (r)
+        return 2;
+    if ((h->how & HOLD_PLOCK) && coord__queue_put_lock(h->q, -1, &d))
+        return 3;
+    return 0;
+}
+
+static void side_release(struct side_hold *h)
+{
+    if (h->how & HOLD_PLOCK)
+        side_unlock(&h->q->s->plock);
+    if (h->how & HOLD_FROZEN)
+        coord__queue_release_get(h->q);
+    else if (h->how & HOLD_CLOCK)
+        side_unlock(&h->q->s->clock);
+}
+
+/* A holder child: takes the side locks h->how names, at a moment when the
+ * sleepers h wants are counted (a sleeper leaves the count for a few
+ * microseconds between its 100 ms slices: then it lets go and tries again;
+ * once held, the counts cannot change, since sleepers register and leave
+ * under the other side's lock), says so, and keeps them until told (at
+ * most 60 s). To the other processes it is a holder that never lets go, as
+ * a robust mutex's owner word naming a live thread (a forged queue's) is.
+ * Returns 0, or the step that failed. */
+static int side_holder(void *arg)
+{
+    struct side_hold *h = arg;
+    uint64_t end = coord_clock_ns() + 60000000000ull;
+    for (;;) {
+        if (coord_clock_ns() > end)
+            return 1;
+        int r = side_take(h);
+        if (r)
+            return r;
+        uint32_t puts, gets;
+        coord__queue_sleepers(h->q, &puts, &gets);
+        if ((!h->want_gets || gets) && (!h->want_puts || puts))
+            break;
+        side_release(h);
+        usleep(1000);
+    }
+    atomic_store(&h->held, 1);
+    while (!atomic_load(&h->release)) {
+        if (coord_clock_ns() > end)
+            return 4;
+        usleep(1000);
+    }
+    side_release(h);
+    return 0;
+}
+
+/* Start a side_holder that holds what `hold` says; returns once it holds
+ * (its control block, shared, for hold_end). */
+static struct side_hold *hold_start(const struct side_hold *hold)
+{
+    struct side_hold *h = shared_mem(sizeof *h);
+    *h = *hold;
+    h->pid = test_fork(side_holder, h);
+    WAIT_FOR(atomic_load(&h->held), 20000);
+    return h;
+}
+
+/* Let the holder go, and reap it. */
+static void hold_end(struct side_hold *h)
+{
+    atomic_store(&h->release, 1);
+    test_join_ok(h->pid, 20000);
+    munmap(h, sizeof *h);
+}
+
+/* Fork fn(q), a put (puts) or a get that will sleep, and return once it
+ * is counted as a sleeper. */
+static pid_t fork_counted(int (*fn)(void *), coord_queue *q, bool puts)
+{
+    uint32_t n[2];
+    pid_t c = test_fork(fn, q);
+    WAIT_FOR((coord__queue_sleepers(q, &n[0], &n[1]), n[puts ? 0 : 1] == 1),
+             10000);
+    return c;
+}
+
+/* The calls under test run in a child while the holder holds: they must
+ * end in bounded time. A child that has not ended 10 s later fails the
+ * case (where a call waited for the holder, it would end only after the
+ * release). */
+#define HELD_CALLS_MS 10000
+
+/* Run `calls` on q in a child while a side_holder holds what `hold` says,
+ * then let the holder go. */
+static void calls_while_held(coord_queue *q, const struct side_hold *hold,
+                             int (*calls)(void *))
+{
+    struct side_hold *h = hold_start(hold);
+    test_join_ok(test_fork(calls, q), HELD_CALLS_MS);
+    hold_end(h);
+}
+
+/* The queue works: gets with timeout 0 take the one-byte messages `want`
+ * in order, then find it empty. */
+static void gets_take(coord_queue *q, const char *want)
+{
+    char b[8];
+    size_t len = 0;
+    for (; *want; want++) {
+        ASSERT_OK(coord_queue_get(q, b, sizeof b, &len, 0));
+        ASSERT_EQ(len, 1);
+        ASSERT_EQ(b[0], *want);
+    }
+    ASSERT_CODE(coord_queue_get(q, b, sizeof b, &len, 0), COORD_EAGAIN);
+}
+
+/* Timeout 0 with head frozen (the consumer lock held): a get cannot commit,
+ * and says so; a timeout > 0 waits out its deadline. */
+static int gets_at_a_frozen_head(void *arg)
+{
+    coord_queue *q = arg;
+    char b[8];
+    size_t len, lens[2], got = 9;
+    if (coord_queue_get(q, b, sizeof b, &len, 0) != COORD_EAGAIN)
+        return 1;
+    if (coord_queue_get_many(q, b, 4, 2, lens, &got, 0) != COORD_EAGAIN ||
+        got != 0)
+        return 2;
+    if (coord_queue_get(q, b, sizeof b, &len, 20) != COORD_ETIMEDOUT)
+        return 3;
+    return coord_queue_put(q, "b", 1, 0) == 0 ? 0 : 4;
+}
+
+/* A get with timeout 0 whose consumer lock is held for good (the frozen
+ * head of coord__queue_hold_get) returns COORD_EAGAIN: it waited for the
+ * holder without limit. The queue works once the holder lets go. */
+TEST(queue_timeout_0_gives_up_on_a_held_consumer_lock)
+{
+    coord_queue *q;
+    ASSERT_OK(coord_queue_create(&q, 4, 8));
+    ASSERT_OK(coord_queue_put(q, "a", 1, 0));
+    calls_while_held(q, &(struct side_hold){.q = q, .how = HOLD_FROZEN},
+                     gets_at_a_frozen_head);
+    gets_take(q, "ab");
+    coord_queue_destroy(q);
+}
+
+/* A getter that sleeps until it takes "x" (60 s at most). */
+static int getter_of_x(void *arg)
+{
+    char b[8];
+    size_t len = 0;
+    int r = coord_queue_get(arg, b, sizeof b, &len, 60000);
+    return r == 0 && len == 1 && b[0] == 'x' ? 0 : 1;
+}
+
+/* With the producer lock held for good: a get with timeout 0 that meets a
+ * dead producer's claim a second time (the repair takes the producer lock)
+ * returns COORD_EAGAIN, and a put with timeout 0 that finds a get asleep
+ * (its wake-up takes the producer lock) puts its message and returns. */
+static int calls_past_a_held_producer_lock(void *arg)
+{
+    coord_queue *q = arg;
+    char b[8];
+    size_t len;
+    for (int i = 0; i < 2; i++)
+        if (coord_queue_get(q, b, sizeof b, &len, 0) != COORD_EAGAIN)
+            return 1 + i;
+    return coord_queue_put(q, "x", 1, 0) == 0 ? 0 : 3;
+}
+
+TEST(queue_timeout_0_gives_up_on_a_held_producer_lock)
+{
+    coord_queue *q;
+    uint32_t puts, gets;
+    ASSERT_OK(coord_queue_create(&q, 4, 8));
+    pid_t getter = fork_counted(getter_of_x, q, false);
+    pid_t dead = test_fork(exit_now, NULL);
+    test_join_ok(dead, 20000);
+    struct side_hold *h = hold_start(
+        &(struct side_hold){.q = q, .how = HOLD_PLOCK, .want_gets = true});
+    /* A producer that died between its claim and its commit, at head (the
+     * sleeping getter cannot repair it: that takes the producer lock). */
+    atomic_store(&slot_at(q, 0)->word, WORD(0, (uint32_t)dead));
+    test_join_ok(test_fork(calls_past_a_held_producer_lock, q),
+                 HELD_CALLS_MS);
+    hold_end(h);
+    /* The getter repairs the claim and takes "x". */
+    test_join_ok(getter, 20000);
+    ASSERT_OK(coord_queue_put(q, "y", 1, 0));
+    gets_take(q, "y");
+    coord__queue_sleepers(q, &puts, &gets);
+    ASSERT_EQ(puts + gets, 0);
+    coord_queue_destroy(q);
+}
+
+/* A putter that sleeps until its "p" is in (60 s at most). */
+static int putter_of_p(void *arg)
+{
+    return coord_queue_put(arg, "p", 1, 60000) == 0 ? 0 : 1;
+}
+
+/* With the consumer lock held for good: a get with timeout 0 that finds a
+ * put asleep (its wake-up takes the consumer lock) takes its message and
+ * returns. */
+static int get_past_a_held_consumer_lock(void *arg)
+{
+    char b[8];
+    size_t len = 0;
+    int r = coord_queue_get(arg, b, sizeof b, &len, 0);
+    return r == 0 && len == 1 && b[0] == 'a' ? 0 : 1;
+}
+
+TEST(queue_timeout_0_get_wakes_past_a_held_consumer_lock)
+{
+    coord_queue *q;
+    ASSERT_OK(coord_queue_create(&q, 2, 8));
+    ASSERT_OK(coord_queue_put(q, "a", 1, 0));
+    ASSERT_OK(coord_queue_put(q, "b", 1, 0));
+    pid_t putter = fork_counted(putter_of_p, q, true);
+    calls_while_held(
+        q, &(struct side_hold){.q = q, .how = HOLD_CLOCK, .want_puts = true},
+        get_past_a_held_consumer_lock);
+    test_join_ok(putter, 20000);
+    /* (The putter, woken while the lock was held, may have left its
+     * registration to expire: no count is checked here.) */
+    gets_take(q, "bp");
+    coord_queue_destroy(q);
+}
+
+/* A get with a deadline (3 s), asleep on an empty queue when the producer
+ * lock is taken for good: it can neither take itself off the sleepers nor
+ * register again, and returns COORD_ETIMEDOUT at its deadline (it waited
+ * for the holder without limit to take itself off). */
+static int get_with_a_deadline(void *arg)
+{
+    char b[8];
+    size_t len;
+    return coord_queue_get(arg, b, sizeof b, &len, 3000) == COORD_ETIMEDOUT
+               ? 0
+               : 1;
+}
+
+TEST(queue_timeout_gives_up_on_a_held_lock_at_its_deadline)
+{
+    coord_queue *q;
+    uint32_t puts, gets;
+    ASSERT_OK(coord_queue_create(&q, 4, 8));
+    pid_t getter = fork_counted(get_with_a_deadline, q, false);
+    struct side_hold *h = hold_start(
+        &(struct side_hold){.q = q, .how = HOLD_PLOCK, .want_gets = true});
+    test_join_ok(getter, HELD_CALLS_MS);
+    hold_end(h);
+    /* The getter's registration was left to expire (its slice ended before
+     * its deadline): the next put drops it. */
+    ASSERT_OK(coord_queue_put(q, "z", 1, 0));
+    coord__queue_sleepers(q, &puts, &gets);
+    ASSERT_EQ(puts + gets, 0);
+    gets_take(q, "z");
+    coord_queue_destroy(q);
+}
+
 /* ---- 200 SIGKILLs at random moments inside put and get ---------------- */
 
 #define KILL_IDS 3072 /* producer and consumer lives, kills included */
@@ -1347,6 +1630,10 @@ TEST(queue_cli_every_message)
     X(queue_put_wakes_one_sleeper_not_all)                                     \
     X(queue_is_empty_and_is_full)                                              \
     X(queue_unanswered_wake_strands_nothing)                                   \
+    X(queue_timeout_0_gives_up_on_a_held_consumer_lock)                        \
+    X(queue_timeout_0_gives_up_on_a_held_producer_lock)                        \
+    X(queue_timeout_0_get_wakes_past_a_held_consumer_lock)                     \
+    X(queue_timeout_gives_up_on_a_held_lock_at_its_deadline)                   \
     X(queue_sigkill_200_put_get)                                               \
     X(queue_sigkill_2000_slow)                                                 \
     X(queue_cli_experiment)                                                    \

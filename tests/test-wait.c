@@ -693,12 +693,15 @@ TEST(wait_lead_spins_past_the_gate_while_members_wait)
 }
 
 /* A member whose spin reaches its yield on the CPU its lead last idled on
- * naps instead (wait.h, 1.), at most once per COORD__NAP_EVERY_NS; on any
- * other CPU, or with the lead's CPU unknown, it yields as before. (Not
- * pinned to one CPU: there a member never spins at all, see
- * wait_counts_the_cpus_this_process_may_use. A look whose CPU changed
- * under it is tried again.) */
-TEST(wait_member_on_its_leads_cpu_naps_instead_of_yielding)
+ * leaves that CPU instead (wait.h, 1.: coord__spin_nap, which moves it off
+ * by its affinity, or naps where it cannot; s.nap_at records either), at
+ * most once per COORD__NAP_EVERY_NS; on any other CPU, or with the lead's
+ * CPU unknown, it yields as before; a spinner of another role never
+ * leaves. wait_member_moves_off_its_leads_cpu_by_its_affinity checks the
+ * move itself. (Not pinned to one CPU: there a member never spins at
+ * all, see wait_counts_the_cpus_this_process_may_use. A look whose CPU
+ * changed under it is tried again.) */
+TEST(wait_member_on_its_leads_cpu_leaves_it_instead_of_yielding)
 {
     if (coord__spin_cpus() < 2)
         SKIP("one CPU: no member slot, so no member spins");
@@ -714,9 +717,10 @@ TEST(wait_member_on_its_leads_cpu_naps_instead_of_yielding)
                     atomic_load(&set->lead_cpu) == (uint32_t)before + 1;
     }
     ASSERT_TRUE(published);
-    /* Where the lead is (relative to us), a role, a recent nap: did the
-     * yield step nap? A step after a lost CPU ends the spin instead (as
-     * in spin_yields_once_after_its_solo_time): tried again too. */
+    /* Where the lead is (relative to us), a role, a recent move: did the
+     * yield step leave the CPU (a move, or a nap)? A step after a lost CPU
+     * ends the spin instead (as in spin_yields_once_after_its_solo_time):
+     * tried again too. */
     enum { LEAD_HERE, LEAD_ELSEWHERE, LEAD_UNKNOWN };
     struct {
         int lead;
@@ -752,8 +756,8 @@ TEST(wait_member_on_its_leads_cpu_naps_instead_of_yielding)
                 continue;
             ASSERT_TRUE(s.yielded);
             bool napped = s.nap_at != (cases[c].napped_lately ? lately : 0);
-            /* Only a look from the CPU we were on counts; but a nap moves
-             * us (that is what it is for). */
+            /* Only a look from the CPU we were on counts; but leaving
+             * moves us (that is what it is for). */
             if (sched_getcpu() != here && !(cases[c].naps && napped))
                 continue;
             ASSERT_EQ(napped, cases[c].naps);
@@ -1266,7 +1270,7 @@ TEST(wait_manager_clients_take_turns_one_killed)
     X(wait_manager_shares_its_spinset)                                         \
     X(wait_manager_spins_at_most_one_per_cpu)                                  \
     X(wait_lead_spins_past_the_gate_while_members_wait)                        \
-    X(wait_member_on_its_leads_cpu_naps_instead_of_yielding)                   \
+    X(wait_member_on_its_leads_cpu_leaves_it_instead_of_yielding)              \
     X(wait_member_moves_off_its_leads_cpu_by_its_affinity)                     \
     X(wait_turn_kept_across_calls_then_handed_on)                              \
     X(wait_turn_handed_to_nobody_is_undone)                                    \

@@ -125,8 +125,10 @@ COORD_EXTERN int coord_flag_open(coord_flag **out, const char *name);
  * for a name. Concurrency: any thread. Progress: system calls only, no
  * wait for another process.
  * Returns 0, COORD_EINVAL (out or fd NULL), COORD_EMFILE (out of file
- * descriptors), COORD_ENOMEM, COORD_ENOSYS (no memfd_create: an old kernel
- * or a seccomp filter) or COORD_EIO;
+ * descriptors), COORD_ENOMEM, COORD_ENOSYS (memfd_create refused: an old
+ * kernel without it, or a seccomp filter or security module, whatever
+ * errno it answers but EMFILE, ENFILE and ENOMEM; coord_flag_create works
+ * there) or COORD_EIO;
  * the create_fd of value, array, region and queue answer the same.
  */
 COORD_EXTERN int coord_flag_create_fd(coord_flag **out, int *fd);

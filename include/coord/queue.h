@@ -75,6 +75,18 @@ COORD_BEGIN_DECLS
  * sleeping gets, and a get of k messages at most k sleeping puts (not
  * every sleeper: 16 gets asleep on an empty queue cost a message about
  * one context switch, not 30); coord_queue_close() wakes them all.
+ *
+ * Side locks: two short robust locks, one per side, guard the sleepers'
+ * registrations and the repairs (a dead put's claim, the pool's look into
+ * the queue); each is held for a copy and a store. A call that finds one
+ * taken waits as its timeout says: -1 as long as the holder keeps it, > 0
+ * until its deadline (COORD_ETIMEDOUT), 0 at most about 10 ms
+ * (COORD_EAGAIN: the holder lost its CPU for that long, is stopped, or is
+ * an owner word naming a live thread that never lets go, which a queue
+ * passed by descriptor may hold: docs/queue.md, Trust). After its commit a
+ * call wakes the other side's sleepers under that side's lock, and waits
+ * for it at most about 10 ms whatever its timeout: then it wakes them all
+ * without it, and returns as it would have.
  */
 typedef struct coord_queue coord_queue;
 
@@ -163,9 +175,11 @@ COORD_EXTERN void coord_queue_destroy(coord_queue *q);
  * it is full (timeout_ms: -1 forever, 0 try once, > 0 deadline).
  * Concurrency: any number of threads and processes, with gets and other
  * puts. Progress: blocking (a short robust lock; sleeps on a futex when
- * full). Memory ordering: release; a get that returns this message sees
- * everything the producer wrote before put. Ownership: `msg` is borrowed
- * and copied; `msg` may be NULL when len is 0.
+ * full); with timeout 0 it waits for no lock before its commit, and for
+ * the wake-up after it at most about 10 ms (see Side locks above). Memory
+ * ordering: release; a get that returns this message sees everything the
+ * producer wrote before put. Ownership: `msg` is borrowed and copied;
+ * `msg` may be NULL when len is 0.
  * Returns 0 (the message is in shared memory), COORD_EMSGSIZE (len above
  * max_msg; nothing queued), COORD_EAGAIN (full, timeout 0),
  * COORD_ETIMEDOUT, COORD_ECLOSED, COORD_EPROTO (the queue is broken: see
@@ -206,9 +220,10 @@ COORD_EXTERN int coord_queue_put_pill(coord_queue *q, int timeout_ms);
  * coord_queue_get: take the oldest message, copying it into `buf` (`cap`
  * bytes) and its length into *len, waiting while the queue is empty.
  * Concurrency: any number of threads and processes. Progress: blocking (a
- * short robust lock; sleeps on a futex when empty). Memory ordering:
- * acquire (pairs with put). Ownership: `buf` belongs to the caller; `buf`
- * may be NULL when cap is 0 (then only pills and empty messages fit).
+ * short robust lock, waited for as Side locks above says; sleeps on a
+ * futex when empty). Memory ordering: acquire (pairs with put).
+ * Ownership: `buf` belongs to the caller; `buf` may be NULL when cap is 0
+ * (then only pills and empty messages fit).
  * A get copies a message out before it commits, so after any return but 0
  * the bytes of `buf` (and *len, but for COORD_ENOBUFS and COORD_PILL) are
  * unspecified: a get that lost the message to another may have left a
@@ -219,10 +234,12 @@ COORD_EXTERN int coord_queue_put_pill(coord_queue *q, int timeout_ms);
  * it returns COORD_EAGAIN): the put is about to commit.
  * Returns 0 (a message), COORD_PILL (a pill; *len = 0), COORD_ENOBUFS (the
  * message is longer than cap: *len gets its length and the message stays
- * queued, first in line), COORD_EAGAIN (empty, timeout 0),
- * COORD_ETIMEDOUT, COORD_ECLOSED (closed and empty), COORD_EPROTO (the
- * queue is broken: see Trust), COORD_EINVAL (q or len NULL, buf NULL with
- * cap > 0, timeout < -1).
+ * queued, first in line), COORD_EAGAIN (timeout 0: empty, or a side lock
+ * the get needs, to pass a dead put's claim or a head the pool holds,
+ * held past about 10 ms; see Side locks above), COORD_ETIMEDOUT,
+ * COORD_ECLOSED (closed and empty), COORD_EPROTO (the queue is broken:
+ * see Trust), COORD_EINVAL (q or len NULL, buf NULL with cap > 0,
+ * timeout < -1).
  */
 COORD_EXTERN int coord_queue_get(coord_queue *q, void *buf, size_t cap,
                                  size_t *len, int timeout_ms);

@@ -130,9 +130,11 @@ PyObject *pc_reduce_by_fd(PyObject *self, const char *kind, int fd,
 int pc_fd_detach(PyObject *dup);
 
 /* pc_no_fd: did an anonymous create_fd fail for want of a descriptor (none
- * free: COORD_EMFILE; no memfd here: COORD_ENOSYS)? The binding then makes
- * the object with the plain create: it works, but only fork children can
- * have it (pc_reduce_by_fd says why). */
+ * free: COORD_EMFILE; no memfd here: COORD_ENOSYS, which is every refusal
+ * of memfd_create, whatever errno a kernel or seccomp filter gave, but
+ * out of memory)? The binding then makes the object with the plain
+ * create: it works, but only fork children can have it (pc_reduce_by_fd
+ * says why). COORD_ENOMEM is raised. */
 static inline int pc_no_fd(int r)
 {
     return r == COORD_EMFILE || r == COORD_ENOSYS;

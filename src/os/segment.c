@@ -242,10 +242,19 @@ static int create_named(const char *name, size_t total, uint32_t kind,
 int coord__memfd_create(const char *label, size_t size, int *fd_out)
 {
     int fd = memfd_create(label, MFD_CLOEXEC | MFD_ALLOW_SEALING);
-    /* ENOSYS: an old kernel; EPERM: a seccomp filter refuses the call. */
+    /* EMFILE, ENFILE and ENOMEM: this process or the system is out of
+     * something, which the caller must hear of. Any other failure is a
+     * refusal of memfd_create itself, and our label and flags are valid:
+     * ENOSYS (an old kernel), or whatever a seccomp filter or security
+     * module answers (EPERM usually; EACCES, which also answers a
+     * vm.memfd_noexec of 2 that wants MFD_NOEXEC_SEAL; EINVAL, which a
+     * kernel that knew no MFD_ALLOW_SEALING would give; any errno a filter
+     * picks). All of them say "no memfd here", on which callers fall back
+     * to a plain shared mapping (the Python binding does). */
     if (fd < 0)
-        return errno == ENOSYS || errno == EPERM ? COORD_ENOSYS
-                                                 : coord__seg_errno(errno);
+        return errno == EMFILE || errno == ENFILE || errno == ENOMEM
+                   ? coord__seg_errno(errno)
+                   : COORD_ENOSYS;
     /* Sealed at its size: a process given the descriptor cannot shrink
      * the file under the others' mappings (they would fault, SIGBUS). */
     if (ftruncate(fd, (off_t)size) != 0 ||

@@ -276,10 +276,26 @@ class AnonymousToChildren(NamedTestCase):
                          "no seccomp numbers for this machine in the test")
     def test_memfd_refused_by_seccomp(self):
         """memfd_create refused (COORD_ENOSYS: a filter's ENOSYS, as on a
-        kernel without it, or its usual EPERM), in a child: the objects are
-        made the old way."""
-        for err in (errno.ENOSYS, errno.EPERM):
+        kernel without it, its usual EPERM, or any other answer but a
+        resource's: EACCES, EINVAL, ENOTSUP raised before), in a child: the
+        objects are made the old way."""
+        for err in (errno.ENOSYS, errno.EPERM, errno.EACCES, errno.EINVAL,
+                    errno.ENOTSUP):
             join_ok(self, fork(self._refused, err))
+
+    def _out_of_memory(self):
+        refuse_memfd(errno.ENOMEM)
+        for make in (coord.Flag, lambda: coord.Value("i"),
+                     lambda: coord.Array("d", 3), coord.Queue, coord.RLock):
+            with self.assertRaises(MemoryError):
+                make()
+
+    @unittest.skipUnless(platform.machine() in _SECCOMP_ARCH,
+                         "no seccomp numbers for this machine in the test")
+    def test_memfd_out_of_memory_raises(self):
+        """memfd_create failing with ENOMEM is no refusal: the user hears
+        of it (MemoryError), no object is made the old way."""
+        join_ok(self, fork(self._out_of_memory))
 
 
 if __name__ == "__main__":
