@@ -330,13 +330,19 @@ int coord__proc_fate(pid_t pid, uint64_t start);
  * read and a close (about 4 µs here): sample it (coord__load_sample in
  * src/wait.c), do not poll it. */
 int coord__cpus_load(void);
-/* The CPUs the calling thread may run on: its affinity, at most the online
- * ones, at least 1 (sysconf and sched_getaffinity: two system calls and a
- * read of /sys; they change rarely, so sample them less often than the
- * load: coord__cpus_now in src/wait.c). */
+/* The CPUs the calling thread may keep busy all the time, what the wait
+ * policy counts: its affinity, at most the online ones and the whole CPUs
+ * of its cgroup's quota (rounded down: 1.5 CPUs of quota run one spinner
+ * continuously, not two), at least 1 (sysconf, sched_getaffinity and
+ * coord__cpuquota_self: a few system calls and small reads; they change
+ * rarely, so sample them less often than the load: coord__cpus_now in
+ * src/wait.c). */
 int coord__cpus_usable(void);
 /* The default worker count of the engines (coord_search_opts_init,
- * coord_rounds_opts_init): coord__cpus_usable(), at most `max`. */
+ * coord_rounds_opts_init, the Python Pool's through
+ * coord_search_opts_init): the affinity, at most the online CPUs, the
+ * quota rounded up (2 workers under 1.5 CPUs of quota use it all) and
+ * `max`; at least 1. */
 uint32_t coord__cpus_workers(uint32_t max);
 
 /* ---- CPU quota (src/os/cpuquota.c) ------------------------------------ */

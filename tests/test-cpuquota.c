@@ -517,6 +517,35 @@ TEST(cpuquota_finds_the_cgroup_through_proc_files)
               COORD__QUOTA_NONE);
 }
 
+/* This process's own quota, whatever the machine: never a crash, never
+ * under 1 CPU counted; and the counts built on it agree with it. */
+TEST(cpuquota_counts_stay_within_the_affinity)
+{
+    struct coord__cpuquota q;
+    int r = coord__cpuquota_self(&q);
+    ASSERT_TRUE(r == COORD__QUOTA_NONE || r == COORD__QUOTA_SET);
+    cpu_set_t mask;
+    ASSERT_EQ(sched_getaffinity(0, sizeof mask, &mask), 0);
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    int affinity = CPU_COUNT(&mask) < online ? CPU_COUNT(&mask) : (int)online;
+    int usable = coord__cpus_usable();
+    uint32_t workers = coord__cpus_workers(COORD_SEARCH_MAX_WORKERS);
+    ASSERT_GE(usable, 1);
+    ASSERT_LE(usable, affinity);
+    ASSERT_GE(workers, (uint32_t)usable);
+    ASSERT_LE(workers, (uint32_t)affinity);
+    if (r == COORD__QUOTA_SET && affinity > 1) {
+        uint64_t f = q.floor < 1 ? 1 : q.floor;
+        ASSERT_EQ_U(usable, f < (uint64_t)affinity ? f : (uint64_t)affinity);
+        ASSERT_EQ_U(workers, q.ceil < (uint64_t)affinity ? q.ceil
+                                                         : (uint64_t)affinity);
+    } else {
+        ASSERT_EQ(usable, affinity);
+        ASSERT_EQ(workers, affinity);
+    }
+    ASSERT_EQ(coord__cpus_workers(1), 1);
+}
+
 #define TEST_LIST(X)                                                           \
     X(cpuquota_parses_cpu_max)                                                 \
     X(cpuquota_parses_cfs_quota_and_period)                                    \
@@ -524,6 +553,7 @@ TEST(cpuquota_finds_the_cgroup_through_proc_files)
     X(cpuquota_reads_mountinfo_lines)                                          \
     X(cpuquota_strips_the_mount_root)                                          \
     X(cpuquota_least_quota_over_the_ancestors)                                 \
-    X(cpuquota_finds_the_cgroup_through_proc_files)
+    X(cpuquota_finds_the_cgroup_through_proc_files)                            \
+    X(cpuquota_counts_stay_within_the_affinity)
 #define HELPER_LIST(X)
 TEST_MAIN()
