@@ -36,9 +36,10 @@ void cli_json_begin(struct jw *w, const char *command, int version);
 long long cli_boot_time_s(void);
 
 /* The CPUs this process may run on: its affinity mask (taskset, a
- * container's cpuset) within the online CPUs, as the library counts them
- * for its wait policy and default worker counts (coord_search_opts_init's
- * workers; at most COORD_SEARCH_MAX_WORKERS). At least 1. */
+ * container's cpuset) within the online CPUs and its cgroup's CPU quota
+ * rounded up, as the library counts them for its default worker counts
+ * (coord_search_opts_init's workers; at most COORD_SEARCH_MAX_WORKERS; the
+ * wait policy rounds the quota down). At least 1. */
 int cli_cpus_usable(void);
 
 /* Replace every control character of `s` (below 0x20, and 0x7f) by '?',

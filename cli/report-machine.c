@@ -145,8 +145,8 @@ void report_machine(struct report *r)
     int n = snprintf(buf, sizeof buf, "%ld online (%ld configured)",
                      sysconf(_SC_NPROCESSORS_ONLN),
                      sysconf(_SC_NPROCESSORS_CONF));
-    /* What coord's wait policy and default worker counts use (taskset or a
-     * container's cpuset narrow it). */
+    /* What coord's default worker counts use (taskset, a container's cpuset
+     * and a cgroup CPU quota, rounded up, narrow it). */
     if (n > 0 && (size_t)n < sizeof buf)
         snprintf(buf + n, sizeof buf - (size_t)n,
                  "; this process may run on %d", cli_cpus_usable());

@@ -330,14 +330,82 @@ int coord__proc_fate(pid_t pid, uint64_t start);
  * read and a close (about 4 µs here): sample it (coord__load_sample in
  * src/wait.c), do not poll it. */
 int coord__cpus_load(void);
-/* The CPUs the calling thread may run on: its affinity, at most the online
- * ones, at least 1 (sysconf and sched_getaffinity: two system calls and a
- * read of /sys; they change rarely, so sample them less often than the
- * load: coord__cpus_now in src/wait.c). */
+/* The CPUs the calling thread may keep busy all the time, what the wait
+ * policy counts: its affinity, at most the online ones and the whole CPUs
+ * of its cgroup's quota (rounded down: 1.5 CPUs of quota run one spinner
+ * continuously, not two), at least 1 (sysconf, sched_getaffinity and
+ * coord__cpuquota_self: a few system calls and small reads; they change
+ * rarely, so sample them less often than the load: coord__cpus_now in
+ * src/wait.c). */
 int coord__cpus_usable(void);
 /* The default worker count of the engines (coord_search_opts_init,
- * coord_rounds_opts_init): coord__cpus_usable(), at most `max`. */
+ * coord_rounds_opts_init, the Python Pool's through
+ * coord_search_opts_init): the affinity, at most the online CPUs, the
+ * quota rounded up (2 workers under 1.5 CPUs of quota use it all) and
+ * `max`; at least 1. */
 uint32_t coord__cpus_workers(uint32_t max);
+
+/* ---- CPU quota (src/os/cpuquota.c) ------------------------------------ */
+
+/* A CPU quota in whole CPUs, both ways: `floor` it runs continuously (0:
+ * under one CPU), `ceil` it reaches into (at least 1). */
+struct coord__cpuquota {
+    uint64_t floor, ceil;
+};
+enum {
+    COORD__QUOTA_BAD = -1, /* malformed: no quota known */
+    COORD__QUOTA_NONE = 0, /* no quota ("max", -1), or none found */
+    COORD__QUOTA_SET = 1   /* a quota, in the struct */
+};
+/* Hierarchies, as coord__cgroup_line tells them. */
+enum { COORD__CGROUP_V1 = 1, COORD__CGROUP_V2 = 2 };
+/* The longest cgroup directory path looked at (longer: no quota known). */
+#define COORD__CGROUP_PATH_MAX 1024
+
+/* The quota of this process's cgroup and its ancestors up to the
+ * hierarchy's mount point (the least of them): cgroup v2 cpu.max, or v1
+ * cpu.cfs_quota_us / cpu.cfs_period_us where a v1 hierarchy holds the cpu
+ * controller, located through /proc/self/cgroup and /proc/self/mountinfo
+ * (cpuquota.c says how, and what it costs). Returns COORD__QUOTA_SET and
+ * *q, or COORD__QUOTA_NONE (no quota, or none could be read: anything
+ * missing or malformed). Any thread; reads files, never blocks long. */
+int coord__cpuquota_self(struct coord__cpuquota *q);
+/* The same from the files at `cgroup` and `mountinfo` (tests give their
+ * own). */
+int coord__cpuquota_find(const char *cgroup, const char *mountinfo,
+                         struct coord__cpuquota *q);
+/* The least quota set in directory `dir` and each directory above it up
+ * to `top` (included): `kind` says which files (COORD__CGROUP_V2: cpu.max;
+ * _V1: cpu.cfs_quota_us and cpu.cfs_period_us). A level whose file is
+ * missing or malformed adds nothing. COORD__QUOTA_NONE when `dir` does not
+ * exist or is not `top` or below it. Returns COORD__QUOTA_SET or _NONE. */
+int coord__cpuquota_walk(const char *top, const char *dir, int kind,
+                         struct coord__cpuquota *q);
+
+/* The pure parts, for tests. cgroup v2's cpu.max text ("max 100000",
+ * "150000 100000"), or v1's cpu.cfs_quota_us text ("-1": none) with
+ * cpu.cfs_period_us's (only read for a quota: NULL gives
+ * COORD__QUOTA_BAD for one): COORD__QUOTA_SET and *q, _NONE, or _BAD
+ * (anything else: negative, zero, out of int64_t, trailing words). */
+int coord__cpuquota_parse_max(const char *text, struct coord__cpuquota *q);
+int coord__cpuquota_parse_cfs(const char *quota, const char *period,
+                              struct coord__cpuquota *q);
+/* One line of /proc/self/cgroup: COORD__CGROUP_V2 for "0::PATH",
+ * COORD__CGROUP_V1 for a v1 hierarchy whose controllers include "cpu"
+ * ("4:cpu,cpuacct:PATH"), with *path pointing at PATH in `line`; 0 for
+ * any other line (cpuset, cpuacct alone, name=systemd, malformed). */
+int coord__cgroup_line(const char *line, const char **path);
+/* One line of /proc/self/mountinfo, parsed in place (`line` is changed):
+ * true when it mounts the hierarchy of `kind` (cgroup2; cgroup with "cpu"
+ * among its super options), with *root (the cgroup shown at the mount
+ * point) and *point unescaped, pointing into `line`. */
+bool coord__cgroup_mount(char *line, int kind, char **root, char **point);
+/* The directory of cgroup `path` under a mount at `point` showing `root`:
+ * the mount root stripped from the path. Returns its length, written into
+ * out (cap bytes), or -1 when the path is not below the root, climbs with
+ * "..", or does not fit. */
+int coord__cgroup_dir(const char *point, const char *root, const char *path,
+                      char *out, size_t cap);
 
 /* ---- child processes (src/os/spawn.c) --------------------------------- */
 

@@ -70,7 +70,19 @@
  *    not exceed the CPUs this process may run on (coord__spin_gate_open;
  *    its affinity, which taskset or a container's cpuset narrows: a server
  *    and its client confined to one CPU took turns there through their
- *    yields, 3x slower than sleeping at once). When every CPU
+ *    yields, 3x slower than sleeping at once), at most the whole CPUs of
+ *    its cgroup's CPU quota (cgroup v2 cpu.max or v1 cpu.cfs_quota_us, the
+ *    least over its cgroup and their ancestors: Docker's --cpus, a
+ *    Kubernetes CPU limit; src/os/cpuquota.c), rounded down and at least
+ *    1: a container on a big host runs on all its CPUs for only so much
+ *    CPU time per period, and spinners on more CPUs than that burn the
+ *    period's quota early and leave the whole cgroup throttled for the
+ *    rest of it (tens of ms), which the backoff only sees afterwards; 1.5
+ *    CPUs of quota run one spinner continuously, not two. (Default worker
+ *    counts round it up instead: coord__cpus_workers.) The runnable count
+ *    is the whole machine's (a container's /proc/loadavg is its host's),
+ *    so under a quota a busy host closes the gate sooner than the cgroup's
+ *    own load would: that errs towards sleeping. When every CPU
  *    is taken a wake-up is cheap anyway (no CPU is idle) and a spinner only
  *    takes turns with the busy processes. When the load cannot be read (no
  *    /proc) the spin goes ahead and only the backoff below protects it.
@@ -206,8 +218,9 @@ int coord__spin_cpus(void);
 int coord__cpus_now(uint64_t now);
 
 /* The machine's runnable tasks and the CPUs this process may use, sampled
- * (/proc/loadavg, the affinity mask) at most once per COORD__SPIN_SAMPLE_NS
- * per process (src/wait.c). Returns the runnable count (the caller
+ * (/proc/loadavg at most once per COORD__SPIN_SAMPLE_NS; the affinity mask
+ * and the cgroup's CPU quota, coord__cpus_usable, once per
+ * COORD__CPUS_SAMPLE_NS) per process (src/wait.c). Returns the runnable count (the caller
  * included) and *cpus, or -1 when unknown. */
 int coord__load_sample(uint64_t now, int *cpus);
 

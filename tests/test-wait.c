@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* test-wait.c: the one wait policy (src/wait.h): the load gate and its spinset, backoff, calm decay, the member's move off its lead's CPU, turns, the futex sleep across processes. */
+#include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -36,6 +38,20 @@ static int busy_child(void *arg)
            coord_clock_ns() < end) {
     }
     return 0;
+}
+
+/* The CPUs the policy should count: the affinity within the online CPUs,
+ * at most the whole CPUs of a quota (test-cpuquota.c checks how that is
+ * read; wait_counts_the_cpu_quota_of_its_cgroup, that it is used). */
+static int expected_cpus(void)
+{
+    cpu_set_t mask;
+    ASSERT_EQ(sched_getaffinity(0, sizeof mask, &mask), 0);
+    int n = CPU_COUNT(&mask) < online_cpus() ? CPU_COUNT(&mask) : online_cpus();
+    struct coord__cpuquota q;
+    if (n > 1 && coord__cpuquota_self(&q) == COORD__QUOTA_SET)
+        n = q.floor < 1 ? 1 : q.floor < (uint64_t)n ? (int)q.floor : n;
+    return n;
 }
 
 static bool cpus_taken(void)
@@ -80,10 +96,7 @@ TEST(spin_cpus_taken_reads_the_load)
         SKIP("no /proc/loadavg");
     ASSERT_GE(r, 1); /* we are running */
     /* The CPUs we may run on (wait_counts_the_cpus_this_process_may_use). */
-    cpu_set_t mask;
-    ASSERT_EQ(sched_getaffinity(0, sizeof mask, &mask), 0);
-    ASSERT_EQ(cpus, CPU_COUNT(&mask) < online_cpus() ? CPU_COUNT(&mask)
-                                                     : online_cpus());
+    ASSERT_EQ(cpus, expected_cpus());
     /* One busy process per online CPU, and us: more runnable tasks than
      * CPUs, so every CPU is taken, and no spin may start. */
     struct busy b;
@@ -1176,9 +1189,8 @@ TEST(wait_counts_the_cpus_this_process_may_use)
 {
     cpu_set_t was, one;
     ASSERT_EQ(sched_getaffinity(0, sizeof was, &was), 0);
-    int allowed = CPU_COUNT(&was), online = online_cpus();
     int cpus = coord__cpus_usable();
-    ASSERT_EQ(cpus, allowed < online ? allowed : online);
+    ASSERT_EQ(cpus, expected_cpus());
     int cpu = sched_getcpu();
     ASSERT_TRUE(cpu >= 0);
     CPU_ZERO(&one);
@@ -1254,6 +1266,235 @@ TEST(wait_manager_clients_take_turns_one_killed)
     ASSERT_EQ(failed, 0);
 }
 
+/* ---- a cgroup with a CPU quota -------------------------------------- */
+
+/* A cgroup made for a test below this process's own cgroup of the
+ * hierarchy holding the cpu controller, with a child `leaf` for the
+ * process under test. */
+struct quota_cgroup {
+    int kind; /* COORD__CGROUP_V1 or _V2 */
+    char base[COORD__CGROUP_PATH_MAX], leaf[COORD__CGROUP_PATH_MAX + 8];
+};
+
+/* Write `text` into `dir`/`name`. Returns 0 or an errno. */
+static int cg_write(const char *dir, const char *name, const char *text)
+{
+    char path[COORD__CGROUP_PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno;
+    ssize_t n = write(fd, text, strlen(text));
+    int err = n == (ssize_t)strlen(text) ? 0 : n < 0 ? errno : EIO;
+    close(fd);
+    return err;
+}
+
+/* Set a quota of `quota` µs per 100 ms in `dir`. Returns 0 or an errno. */
+static int cg_quota(const struct quota_cgroup *g, const char *dir,
+                    long quota)
+{
+    char text[64];
+    if (g->kind == COORD__CGROUP_V2) {
+        snprintf(text, sizeof text, "%ld 100000", quota);
+        return cg_write(dir, "cpu.max", text);
+    }
+    int err = cg_write(dir, "cpu.cfs_period_us", "100000");
+    snprintf(text, sizeof text, "%ld", quota);
+    return err ? err : cg_write(dir, "cpu.cfs_quota_us", text);
+}
+
+/* SIGKILL whatever is left in `dir` (a failed check's manager, say) and
+ * remove it: bounded, and quiet (the caller checks with access()). */
+static void cg_remove(const char *dir)
+{
+    char path[COORD__CGROUP_PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/cgroup.procs", dir);
+    uint64_t end = coord_clock_ns() + 10000000000ull;
+    while (rmdir(dir) != 0 && errno == EBUSY && coord_clock_ns() < end) {
+        FILE *f = fopen(path, "r");
+        for (long pid; f && fscanf(f, "%ld", &pid) == 1;)
+            kill((pid_t)pid, SIGKILL);
+        if (f)
+            fclose(f);
+        usleep(1000);
+    }
+}
+
+/* Make base (this process's cgroup + "/coord-test-PID") and base/leaf,
+ * or skip, saying why, where this process may not. */
+static void cg_make(struct quota_cgroup *g)
+{
+    if (geteuid() != 0)
+        SKIP("not root: cannot make a cgroup to set a CPU quota in");
+    /* Our cgroup in the hierarchy with the cpu controller, found as the
+     * library finds it (test-cpuquota.c checks the pieces). */
+    char path[COORD__CGROUP_PATH_MAX] = "", dir[COORD__CGROUP_PATH_MAX];
+    char *line = NULL;
+    size_t cap = 0;
+    g->kind = 0;
+    FILE *f = fopen("/proc/self/cgroup", "r");
+    while (f && getline(&line, &cap, f) > 0) {
+        line[strcspn(line, "\n")] = '\0';
+        const char *p;
+        int k = coord__cgroup_line(line, &p);
+        if (k && (k == COORD__CGROUP_V1 || g->kind == 0)) {
+            snprintf(path, sizeof path, "%s", p);
+            g->kind = k;
+        }
+    }
+    if (f)
+        fclose(f);
+    bool found = false;
+    f = g->kind ? fopen("/proc/self/mountinfo", "r") : NULL;
+    while (f && !found && getline(&line, &cap, f) > 0) {
+        line[strcspn(line, "\n")] = '\0';
+        char *root, *point;
+        found = coord__cgroup_mount(line, g->kind, &root, &point) &&
+                coord__cgroup_dir(point, root, path, dir, sizeof dir) >= 0;
+    }
+    if (f)
+        fclose(f);
+    free(line);
+    if (!found)
+        SKIP("no cgroup hierarchy with the cpu controller is mounted");
+    snprintf(g->base, sizeof g->base, "%.900s/coord-test-%d", dir,
+             (int)getpid());
+    snprintf(g->leaf, sizeof g->leaf, "%s/leaf", g->base);
+    if (mkdir(g->base, 0755) != 0) {
+        static char why[COORD__CGROUP_PATH_MAX + 64];
+        snprintf(why, sizeof why, "cannot make cgroup %s: %s", g->base,
+                 strerror(errno));
+        if (errno == EACCES || errno == EPERM || errno == EROFS ||
+            errno == ENOENT || errno == ENOSPC)
+            SKIP(why);
+        test__fail(__FILE__, __LINE__, "%s", why);
+    }
+    char probe[COORD__CGROUP_PATH_MAX + 32];
+    snprintf(probe, sizeof probe, "%s/%s", g->base,
+             g->kind == COORD__CGROUP_V2 ? "cpu.max" : "cpu.cfs_quota_us");
+    if (access(probe, F_OK) != 0) {
+        cg_remove(g->base);
+        SKIP("cgroup v2 without the cpu controller enabled for our "
+             "cgroup's children (cgroup.subtree_control)");
+    }
+    if (mkdir(g->leaf, 0755) != 0) {
+        int err = errno;
+        cg_remove(g->base);
+        test__fail(__FILE__, __LINE__, "mkdir %s: %s", g->leaf,
+                   strerror(err));
+    }
+}
+
+struct quota_run {
+    const struct quota_cgroup *g;
+    int affinity; /* the parent's CPUs, with no quota */
+};
+
+/* In the cgroup of 1.5 CPUs of quota (its leaf has none of its own). */
+static int quota_child(void *arg)
+{
+    const struct quota_run *r = arg;
+    char pid[32];
+    snprintf(pid, sizeof pid, "%d", (int)getpid());
+    if (cg_write(r->g->leaf, "cgroup.procs", pid) != 0)
+        return 2;
+    /* The quota's whole CPUs for the policy (rounded down: 1.5 CPUs run
+     * one spinner continuously), rounded up for worker counts. */
+    ASSERT_EQ(coord__cpus_usable(), 1);
+    ASSERT_EQ(coord__cpus_workers(COORD_SEARCH_MAX_WORKERS),
+              r->affinity < 2 ? r->affinity : 2);
+    coord_search_opts so;
+    coord_search_opts_init(&so, 0, 1);
+    ASSERT_EQ(so.workers, r->affinity < 2 ? r->affinity : 2);
+    /* The process's sample, looked at again, says so. */
+    ASSERT_EQ(coord__cpus_now(coord_clock_ns() + 2ull * COORD__CPUS_SAMPLE_NS),
+              1);
+    ASSERT_EQ(coord__spin_cpus(), 1);
+    int cpus;
+    coord__load_sample(coord_clock_ns(), &cpus);
+    ASSERT_EQ(cpus, 1);
+    /* So a member gets no slot (one CPU's worth), and a lead spins only
+     * for members spinning elsewhere, whatever the load. */
+    struct coord__spinset *set = anon_spinset();
+    struct coord__spinner member = unsampled(), lead = unsampled();
+    coord__spinner_join_as(&member, set, COORD__SPIN_MEMBER);
+    coord__spinner_join_as(&lead, set, COORD__SPIN_LEAD);
+    ASSERT_FALSE(coord__spin_begin(&member, COORD__SPIN_DEFAULT_NS));
+    ASSERT_TRUE(member.refused);
+    ASSERT_FALSE(coord__spin_begin(&lead, COORD__SPIN_DEFAULT_NS));
+    ASSERT_TRUE(lead.gated);
+    munmap(set, sizeof *set);
+    /* A manager and clients in the cgroup: no member slot ever opens. */
+    coord_manager *m;
+    ASSERT_OK(coord_manager_start(&m, NULL, NULL));
+    const char *path = coord_manager_path(m);
+    struct coord__spinset *ms = NULL;
+    WAIT_FOR((ms = coord__mspin_open(path)) != NULL, 20000);
+    struct getter g = {path, 1000, false};
+    pid_t pids[3];
+    for (int i = 0; i < 3; i++)
+        pids[i] = test_fork(getter_child, &g);
+    uint32_t stray = 0;
+    int failed = 0;
+    for (int done = 0; done < 3;) {
+        uint64_t now = coord_clock_ns();
+        for (uint32_t i = 1; i < COORD__SPINSET_SLOTS; i++)
+            stray += atomic_load(&ms->slot[i].until) > now;
+        done = 0;
+        for (int i = 0; i < 3; i++) {
+            int st;
+            if (pids[i] && waitpid(pids[i], &st, WNOHANG) == pids[i]) {
+                failed += !WIFEXITED(st) || WEXITSTATUS(st) != 0;
+                pids[i] = 0;
+            }
+            done += pids[i] == 0;
+        }
+    }
+    coord__mspin_close(ms, false);
+    ASSERT_OK(coord_manager_stop(m, 10000));
+    ASSERT_EQ(failed, 0);
+    ASSERT_EQ(stray, 0);
+    /* Half a CPU of quota below: still one CPU counted, never none, and
+     * one worker. */
+    ASSERT_EQ(cg_quota(r->g, r->g->leaf, 50000), 0);
+    ASSERT_EQ(coord__cpus_usable(), 1);
+    ASSERT_EQ(coord__cpus_workers(COORD_SEARCH_MAX_WORKERS), 1);
+    return 0;
+}
+
+/* A CPU quota (Docker's --cpus, a Kubernetes limit) bounds the CPUs the
+ * policy counts, whatever the affinity (wait.h, 2.): a container on a big
+ * host may run on all its CPUs for 2 CPUs' worth of each period, and
+ * spinners on more burn the quota early and leave the whole cgroup
+ * throttled. In a real cgroup of ours (v1 or v2, whichever holds the cpu
+ * controller; skipped, saying why, where this process may not make one). */
+TEST(wait_counts_the_cpu_quota_of_its_cgroup)
+{
+    struct quota_cgroup g;
+    struct quota_run r = {&g, expected_cpus()};
+    cg_make(&g);
+    int err = cg_quota(&g, g.base, 150000);
+    pid_t pid = err ? 0 : test_fork(quota_child, &r);
+    int status = 0;
+    bool ended = !pid;
+    for (uint64_t end = coord_clock_ns() + 60000000000ull;
+         pid && !ended && coord_clock_ns() < end; usleep(1000))
+        ended = waitpid(pid, &status, WNOHANG) == pid;
+    if (!ended) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+    }
+    /* Removed before any assertion: a failure leaves no cgroup behind. */
+    cg_remove(g.leaf);
+    cg_remove(g.base);
+    ASSERT_NE(access(g.base, F_OK), 0);
+    ASSERT_EQ(err, 0);
+    ASSERT_TRUE(ended);
+    ASSERT_TRUE(WIFEXITED(status));
+    ASSERT_EQ(WEXITSTATUS(status), 0);
+}
+
 #define TEST_LIST(X)                                                           \
     X(spin_cpus_taken_reads_the_load)                                          \
     X(spin_slow_step_backs_off)                                                \
@@ -1279,6 +1520,7 @@ TEST(wait_manager_clients_take_turns_one_killed)
     X(wait_turn_take_once_and_only_a_member_slot)                              \
     X(wait_turn_stuck_slots_stop_the_waiting)                                  \
     X(wait_counts_the_cpus_this_process_may_use)                               \
-    X(wait_manager_clients_take_turns_one_killed)
+    X(wait_manager_clients_take_turns_one_killed)                              \
+    X(wait_counts_the_cpu_quota_of_its_cgroup)
 #define HELPER_LIST(X)
 TEST_MAIN()

@@ -129,8 +129,10 @@ typedef struct coord_rounds_totals {
 /*
  * coord_rounds_opts_init: defaults (as COORD_ROUNDS_OPTS_INIT) with
  * `workers` = the CPUs this process may run on (its affinity, at most the
- * online CPUs and COORD_SEARCH_MAX_WORKERS). Concurrency: pure. NULL is
- * ignored.
+ * online CPUs, the CPU quota of its cgroup rounded up, and
+ * COORD_SEARCH_MAX_WORKERS; as coord_search_opts_init). Concurrency: any
+ * thread (it reads the affinity and a few /proc and cgroup files). NULL
+ * is ignored.
  */
 COORD_EXTERN void coord_rounds_opts_init(coord_rounds_opts *o);
 

@@ -174,9 +174,12 @@ static inline coord_search_opts coord__search_opts_defaults(void)
 /*
  * coord_search_opts_init: fill `o` with the defaults above, `workers` set
  * to the number of CPUs this process may run on (its affinity, which
- * taskset or a container's cpuset narrows; at most the online CPUs and
+ * taskset or a container's cpuset narrows; at most the online CPUs, the
+ * CPU quota of its cgroup and its ancestors rounded up, so Docker's
+ * --cpus=1.5 or a Kubernetes limit of 1500m gives 2, and
  * COORD_SEARCH_MAX_WORKERS), and the range [begin, end).
- * Concurrency: pure. NULL is ignored.
+ * Concurrency: any thread (it reads the affinity and a few /proc and
+ * cgroup files). NULL is ignored.
  */
 COORD_EXTERN void coord_search_opts_init(coord_search_opts *o, uint64_t begin,
                                          uint64_t end);

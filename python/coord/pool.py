@@ -321,7 +321,8 @@ class Pool:
     max_result=65536, queue_capacity=1024)
 
     Forks `processes` workers (default: the CPUs this process may run on,
-    its affinity, as os.process_cpu_count() gives in Python 3.13) once.
+    its affinity, as os.process_cpu_count() gives in Python 3.13, at most
+    its cgroup's CPU quota rounded up) once.
     Functions and arguments are pickled as for multiprocessing (so
     functions must be importable). A worker that dies fails only its own
     task (or chunk) with coord.WorkerDied, or reruns it `retries` times; a

@@ -45,10 +45,10 @@ class SearchResult:
 def search(probe, start, stop, *, workers=None, check_every="auto", early_exit=True,
            claim="cas", partition="interleaved", timeout=None, max_result=65536):
     """Call probe(i) for i in range(start, stop) in `workers` forked
-    processes (default: the CPUs this process may run on, its affinity)
-    until one returns something other than None; that value comes back
-    (pickled) in the result, and the other workers stop at their next flag
-    check.
+    processes (default: the CPUs this process may run on, its affinity,
+    at most its cgroup's CPU quota rounded up) until one returns something
+    other than None; that value comes back (pickled) in the result, and
+    the other workers stop at their next flag check.
 
     check_every: "auto" (keep the check cost under 1 % and the stop
     latency under 100 us) or a fixed K. early_exit=False runs every worker

@@ -429,12 +429,27 @@ static PyObject *mod_version(PyObject *self, PyObject *noargs)
     return PyUnicode_FromString(coord_version_string());
 }
 
+/* default_workers(): what coord_search_opts_init chooses, the count
+ * coord.Pool() and coord.search() start without one. */
+static PyObject *mod_default_workers(PyObject *self, PyObject *noargs)
+{
+    (void)self;
+    (void)noargs;
+    coord_search_opts o;
+    coord_search_opts_init(&o, 0, 1);
+    return PyLong_FromUnsignedLong(o.workers);
+}
+
 static PyMethodDef mod_methods[] = {
     {"strerror", mod_strerror, METH_O, "strerror(code): the text of a COORD_E* code."},
     {"timeout_ms", mod_timeout_ms, METH_O,
      "timeout_ms(seconds): None, inf or more than 2**31 ms -> -1 (no limit), "
      "else milliseconds rounded up; ValueError for a negative or NaN timeout."},
     {"version", mod_version, METH_NOARGS, "version(): libcoord's version string."},
+    {"default_workers", mod_default_workers, METH_NOARGS,
+     "default_workers(): the CPUs this process may use, as libcoord counts "
+     "them for its default worker counts (affinity, online CPUs, the "
+     "cgroup's CPU quota rounded up; at least 1)."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef mod_def = {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* cpuload.c: how many tasks are runnable, and how many CPUs this thread may use (from /proc/loadavg, sysconf and its affinity) */
+/* cpuload.c: how many tasks are runnable, and how many CPUs this thread may use (from /proc/loadavg, sysconf, its affinity and its cgroup's CPU quota) */
 #include <fcntl.h>
 #include <sched.h>
 #include <stdint.h>
@@ -24,9 +24,8 @@ static int online_cpus(void)
  * against 106k sleeping at once (mgrlat under `taskset -c 0`,
  * docs/results.md "Spinning on CPUs we may not use"). The runnable count
  * stays the whole machine's, so load on CPUs we may not use counts too:
- * that errs towards sleeping. CPU quotas (cgroup cpu.max) are not seen;
- * the backoff covers them. */
-int coord__cpus_usable(void)
+ * that errs towards sleeping. */
+static int affinity_cpus(void)
 {
     int online = online_cpus();
     cpu_set_t set;
@@ -37,10 +36,40 @@ int coord__cpus_usable(void)
     return n < 1 ? online : n < online ? n : online;
 }
 
+/* The affinity's CPUs, at most `quota` (0: under one CPU, counted as 1). */
+static uint64_t at_most(uint64_t cpus, uint64_t quota)
+{
+    return quota < 1 ? 1 : quota < cpus ? quota : cpus;
+}
+
+/* A CPU quota (cgroup cpu.max, v1's cfs_quota_us: Docker's --cpus, a
+ * Kubernetes CPU limit) also bounds what we may use, whatever the
+ * affinity: a container on a big host may run on all its CPUs but for 2
+ * CPUs' worth of each period, and spinners on more than that burn the
+ * period's quota early and leave the whole cgroup throttled for the rest
+ * of it (tens of ms), which the backoff sees only afterwards. The wait
+ * policy counts the whole CPUs of the quota (rounded down, at least 1):
+ * 1.5 CPUs run one spinner continuously, two would be throttled. Nothing
+ * is read when the affinity allows one CPU already. */
+int coord__cpus_usable(void)
+{
+    int n = affinity_cpus();
+    struct coord__cpuquota q;
+    if (n > 1 && coord__cpuquota_self(&q) == COORD__QUOTA_SET)
+        n = (int)at_most((uint64_t)n, q.floor);
+    return n;
+}
+
+/* Default worker counts round the quota up: under 1.5 CPUs of quota two
+ * workers use it all, where one would leave half a CPU unused; the
+ * throttling that costs a spinner its CPU only delays a worker's task. */
 uint32_t coord__cpus_workers(uint32_t max)
 {
-    uint32_t n = (uint32_t)coord__cpus_usable(); /* at least 1 */
-    return n < max ? n : max;
+    uint64_t n = (uint64_t)affinity_cpus(); /* at least 1 */
+    struct coord__cpuquota q;
+    if (n > 1 && coord__cpuquota_self(&q) == COORD__QUOTA_SET)
+        n = at_most(n, q.ceil);
+    return n < max ? (uint32_t)n : max;
 }
 
 int coord__cpus_load(void)

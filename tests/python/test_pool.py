@@ -8,6 +8,8 @@ import ctypes
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 import unittest
@@ -15,6 +17,7 @@ import unittest
 import coord
 
 LIMIT = 60.0  # seconds any bounded wait below may take on a loaded machine
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 RETRY_FLAG = None  # set before the pool forks (workers inherit it)
 GATE = None
@@ -109,6 +112,29 @@ class PoolTest(unittest.TestCase):
             os.sched_setaffinity(0, was)
         with coord.Pool() as pool:
             self.assertEqual(pool._processes, len(was))
+
+    def test_default_processes_follow_the_cpu_quota(self):
+        # Under a CPU quota (Docker's --cpus, a Kubernetes CPU limit) the
+        # default is the quota's CPUs rounded up, not the affinity's (all
+        # of a big host's): 1 under 1 CPU of quota, 2 under 1.5 (two
+        # workers use 1.5 CPUs), never more than the affinity. Run in a
+        # cgroup of its own by scripts/quota-demo.sh (77: it cannot make
+        # one here, and says why).
+        code = ("import coord\n"
+                "r = coord.search(lambda i: i if i == 3 else None, 0, 100,\n"
+                "                 partition='blocks')\n"
+                "with coord.Pool() as p:\n"
+                "    print(p._processes, r.workers)\n")
+        affinity = len(os.sched_getaffinity(0))
+        for cpus, want in (("1", 1), ("1.5", min(2, affinity))):
+            res = subprocess.run(
+                [os.path.join(ROOT, "scripts", "quota-demo.sh"), "-t", "60",
+                 cpus, sys.executable, "-c", code],
+                capture_output=True, text=True, timeout=LIMIT + 30)
+            if res.returncode == 77:
+                self.skipTest(res.stderr.strip())
+            self.assertEqual(res.returncode, 0, res.stderr)
+            self.assertEqual(res.stdout.split(), [str(want)] * 2, cpus)
 
     def test_map_imap_unordered_submit(self):
         with coord.Pool(3) as pool:
