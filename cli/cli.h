@@ -39,7 +39,8 @@ long long cli_boot_time_s(void);
  * container's cpuset) within the online CPUs and its cgroup's CPU quota
  * rounded up, as the library counts them for its default worker counts
  * (coord_search_opts_init's workers; at most COORD_SEARCH_MAX_WORKERS; the
- * wait policy rounds the quota down). At least 1. */
+ * wait policy's member slots count the quota's whole CPUs, at least 2).
+ * At least 1. */
 int cli_cpus_usable(void);
 
 /* Replace every control character of `s` (below 0x20, and 0x7f) by '?',

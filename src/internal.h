@@ -330,14 +330,19 @@ int coord__proc_fate(pid_t pid, uint64_t start);
  * read and a close (about 4 µs here): sample it (coord__load_sample in
  * src/wait.c), do not poll it. */
 int coord__cpus_load(void);
-/* The CPUs the calling thread may keep busy all the time, what the wait
- * policy counts: its affinity, at most the online ones and the whole CPUs
- * of its cgroup's quota (rounded down: 1.5 CPUs of quota run one spinner
- * continuously, not two), at least 1 (sysconf, sched_getaffinity and
- * coord__cpuquota_self: a few system calls and small reads; they change
- * rarely, so sample them less often than the load: coord__cpus_now in
- * src/wait.c). */
+/* The CPUs the calling thread may run on, what the wait policy's load gate
+ * counts: its affinity, at most the online ones, at least 1 (sysconf and
+ * sched_getaffinity; they change rarely, so sample them less often than
+ * the load: coord__cpus_now in src/wait.c). */
 int coord__cpus_usable(void);
+/* The member slots' CPU count (src/wait.h, 2. and 5.) for `cpus` usable
+ * CPUs: at most the whole CPUs of the cgroup's CPU quota `q` (NULL: none),
+ * never below 2 nor above `cpus` (cpuload.c says why). Pure. */
+struct coord__cpuquota;
+int coord__cpus_spin_cap(int cpus, const struct coord__cpuquota *q);
+/* The same with this process's quota (coord__cpuquota_self: a few small
+ * reads, none when cpus <= 2); sampled with the CPUs in src/wait.c. */
+int coord__cpus_slots(int cpus);
 /* The default worker count of the engines (coord_search_opts_init,
  * coord_rounds_opts_init, the Python Pool's through
  * coord_search_opts_init): the affinity, at most the online CPUs, the

@@ -9,13 +9,22 @@
  * the CPUs we may use per COORD__CPUS_SAMPLE_NS, whoever asks. (Both at
  * once cost ~10 µs here: with 16 processes on one CPU, each sampling every
  * millisecond took 15 % of it. The look at the CPUs now reads the cgroup's
- * quota too: 25-45 µs with a few small files, once a second, where the
- * affinity allows more than one CPU.) Racy by design between threads: a
+ * quota too, for the member slots: 25-45 µs with a few small files, once a
+ * second, where the affinity allows more than two CPUs.) Racy by design between threads: a
  * stale or doubled sample is harmless. A forked child starts from its
  * parent's sample, so a child moved to another cgroup sees its quota
  * within COORD__CPUS_SAMPLE_NS. */
 static _Atomic uint64_t sample_at, cpus_at;
-static _Atomic int sample_run = -1, sample_cpus = 1;
+static _Atomic int sample_run = -1, sample_cpus = 1, sample_slots = 1;
+
+/* The CPUs, and with them the member slots' count under a CPU quota. */
+static int look_cpus(void)
+{
+    int n = coord__cpus_usable();
+    atomic_store_explicit(&sample_slots, coord__cpus_slots(n),
+                          memory_order_relaxed);
+    return n;
+}
 
 /* look(), looked up again once `now` reaches *at (then *at moves `every`
  * ahead), else the value of the last look. */
@@ -34,7 +43,7 @@ static int sampled(uint64_t now, _Atomic uint64_t *at, _Atomic int *val,
 int coord__cpus_now(uint64_t now)
 {
     return sampled(now, &cpus_at, &sample_cpus, COORD__CPUS_SAMPLE_NS,
-                   coord__cpus_usable);
+                   look_cpus);
 }
 
 int coord__load_sample(uint64_t now, int *cpus)
@@ -76,6 +85,13 @@ int coord__spin_cpus(void)
     if (atomic_load_explicit(&cpus_at, memory_order_relaxed) == 0)
         return coord__cpus_now(coord_clock_ns()); /* the first look */
     return atomic_load_explicit(&sample_cpus, memory_order_relaxed);
+}
+
+int coord__spin_slot_cpus(void)
+{
+    if (atomic_load_explicit(&cpus_at, memory_order_relaxed) == 0)
+        coord__cpus_now(coord_clock_ns()); /* the first look */
+    return atomic_load_explicit(&sample_slots, memory_order_relaxed);
 }
 
 uint32_t coord__spinset_claim(struct coord__spinset *set, int cpus,
@@ -150,7 +166,7 @@ uint32_t coord__turn_take(struct coord__spinset *set, uint64_t now,
 /* A member slot whose window has ended: its index + 1, or 0. */
 static uint32_t free_slot(struct coord__spinset *set, uint64_t now)
 {
-    uint32_t n = member_end(coord__spin_cpus());
+    uint32_t n = member_end(coord__spin_slot_cpus());
     for (uint32_t i = 1; i < n; i++)
         if (atomic_load_explicit(&set->slot[i].until, memory_order_seq_cst) <=
             now)

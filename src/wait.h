@@ -70,19 +70,7 @@
  *    not exceed the CPUs this process may run on (coord__spin_gate_open;
  *    its affinity, which taskset or a container's cpuset narrows: a server
  *    and its client confined to one CPU took turns there through their
- *    yields, 3x slower than sleeping at once), at most the whole CPUs of
- *    its cgroup's CPU quota (cgroup v2 cpu.max or v1 cpu.cfs_quota_us, the
- *    least over its cgroup and their ancestors: Docker's --cpus, a
- *    Kubernetes CPU limit; src/os/cpuquota.c), rounded down and at least
- *    1: a container on a big host runs on all its CPUs for only so much
- *    CPU time per period, and spinners on more CPUs than that burn the
- *    period's quota early and leave the whole cgroup throttled for the
- *    rest of it (tens of ms), which the backoff only sees afterwards; 1.5
- *    CPUs of quota run one spinner continuously, not two. (Default worker
- *    counts round it up instead: coord__cpus_workers.) The runnable count
- *    is the whole machine's (a container's /proc/loadavg is its host's),
- *    so under a quota a busy host closes the gate sooner than the cgroup's
- *    own load would: that errs towards sleeping. When every CPU
+ *    yields, 3x slower than sleeping at once). When every CPU
  *    is taken a wake-up is cheap anyway (no CPU is idle) and a spinner only
  *    takes turns with the busy processes. When the load cannot be read (no
  *    /proc) the spin goes ahead and only the backoff below protects it.
@@ -93,7 +81,22 @@
  *    a slot: the lead party (the server, which everyone waits for) owns
  *    slot 0, the members claim one of slots 1 .. cpus-1 (a compare and swap
  *    on a slot whose window has ended) and sleep at once when none is
- *    free, so at most `cpus` of them spin at the same time.
+ *    free, so at most `cpus` of them spin at the same time. Under a
+ *    cgroup CPU quota (cgroup v2 cpu.max or v1 cpu.cfs_quota_us, the least
+ *    over its cgroup and their ancestors: Docker's --cpus, a Kubernetes CPU
+ *    limit; src/os/cpuquota.c) the slots count at most the quota's whole
+ *    CPUs, never fewer than 2 (coord__cpus_slots): a container on a big
+ *    host runs on all its CPUs for only so much CPU time per period, and
+ *    16 clients spinning on 63 slots would burn the period's quota early
+ *    and leave the cgroup throttled for the rest of it, where the server
+ *    and one member fit 2 CPUs of quota and the others take turns (5.).
+ *    Not fewer than 2, and not in the gate: spinning through the
+ *    throttling still beat sleeping at once under 1 CPU of quota on 2
+ *    CPUs (a wake-up costs tens of µs on a VM; cpuload.c has the
+ *    figures), and the host's runnable count (a container's /proc/loadavg
+ *    is its host's) held against a quota's few CPUs would close the gate
+ *    on any busy host. (Default worker counts use the quota rounded up:
+ *    coord__cpus_workers.)
  *
  * 3. Back off after a lost CPU. Every step checks how long it has been
  *    since the previous one. A gap of COORD__SLOW_STEP_NS or more means the
@@ -214,12 +217,15 @@ uint32_t coord__spinset_claim(struct coord__spinset *set, int cpus,
 
 /* The CPUs this process may run on, as last sampled (coord__cpus_now). */
 int coord__spin_cpus(void);
+/* The member slots' CPU count, sampled with them: the same, at most the
+ * whole CPUs of a cgroup CPU quota, never below 2 (coord__cpus_slots). */
+int coord__spin_slot_cpus(void);
 /* The same, looked up again when COORD__CPUS_SAMPLE_NS have passed. */
 int coord__cpus_now(uint64_t now);
 
 /* The machine's runnable tasks and the CPUs this process may use, sampled
- * (/proc/loadavg at most once per COORD__SPIN_SAMPLE_NS; the affinity mask
- * and the cgroup's CPU quota, coord__cpus_usable, once per
+ * (/proc/loadavg at most once per COORD__SPIN_SAMPLE_NS; the affinity mask,
+ * coord__cpus_usable, and the cgroup's CPU quota for the slots, once per
  * COORD__CPUS_SAMPLE_NS) per process (src/wait.c). Returns the runnable count (the caller
  * included) and *cpus, or -1 when unknown. */
 int coord__load_sample(uint64_t now, int *cpus);
@@ -438,7 +444,7 @@ static inline bool coord__member_announce(struct coord__spinner *s,
         s->slot = 0; /* it ran out and another member took it */
         s->turn_end = 0;
     }
-    s->slot = coord__spinset_claim(set, coord__spin_cpus(), now, until);
+    s->slot = coord__spinset_claim(set, coord__spin_slot_cpus(), now, until);
     if (!s->slot) {
         s->refused = true;
         return false;

@@ -519,6 +519,32 @@ TEST(cpuquota_finds_the_cgroup_through_proc_files)
 
 /* This process's own quota, whatever the machine: never a crash, never
  * under 1 CPU counted; and the counts built on it agree with it. */
+/* The member slots' count under a quota: its whole CPUs, never fewer
+ * than 2 nor more than the usable CPUs; no quota, or 2 CPUs or fewer:
+ * the usable CPUs. */
+TEST(cpuquota_caps_the_slots_at_its_whole_cpus_and_at_least_two)
+{
+    struct coord__cpuquota q = {0};
+    static const struct {
+        int cpus;
+        uint64_t floor;
+        int want;
+    } cases[] = {{64, 4, 4},  {64, 2, 2}, {64, 1, 2}, {64, 0, 2},
+                 {64, 100, 64}, {3, 1, 2}, {3, 3, 3}, {2, 1, 2},
+                 {2, 0, 2},   {1, 0, 1},  {1, 8, 1}, {16, 15, 15}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        q.floor = cases[i].floor;
+        q.ceil = cases[i].floor + 1;
+        int got = coord__cpus_spin_cap(cases[i].cpus, &q);
+        if (got != cases[i].want)
+            test__fail(__FILE__, __LINE__, "%d CPUs, quota floor %llu: %d, "
+                       "want %d", cases[i].cpus,
+                       (unsigned long long)cases[i].floor, got, cases[i].want);
+    }
+    ASSERT_EQ(coord__cpus_spin_cap(64, NULL), 64);
+    ASSERT_EQ(coord__cpus_spin_cap(2, NULL), 2);
+}
+
 TEST(cpuquota_counts_stay_within_the_affinity)
 {
     struct coord__cpuquota q;
@@ -529,18 +555,20 @@ TEST(cpuquota_counts_stay_within_the_affinity)
     long online = sysconf(_SC_NPROCESSORS_ONLN);
     int affinity = CPU_COUNT(&mask) < online ? CPU_COUNT(&mask) : (int)online;
     int usable = coord__cpus_usable();
+    int slots = coord__cpus_slots(usable);
     uint32_t workers = coord__cpus_workers(COORD_SEARCH_MAX_WORKERS);
-    ASSERT_GE(usable, 1);
-    ASSERT_LE(usable, affinity);
-    ASSERT_GE(workers, (uint32_t)usable);
+    ASSERT_EQ(usable, affinity); /* the gate's count: no quota in it */
+    ASSERT_GE(slots, usable < 2 ? usable : 2);
+    ASSERT_LE(slots, usable);
+    ASSERT_GE(workers, 1);
     ASSERT_LE(workers, (uint32_t)affinity);
     if (r == COORD__QUOTA_SET && affinity > 1) {
-        uint64_t f = q.floor < 1 ? 1 : q.floor;
-        ASSERT_EQ_U(usable, f < (uint64_t)affinity ? f : (uint64_t)affinity);
-        ASSERT_EQ_U(workers, q.ceil < (uint64_t)affinity ? q.ceil
-                                                         : (uint64_t)affinity);
+        ASSERT_EQ(slots, coord__cpus_spin_cap(affinity, &q));
+        ASSERT_EQ_U(workers, q.ceil < 1 ? 1
+                             : q.ceil < (uint64_t)affinity ? q.ceil
+                                                           : (uint64_t)affinity);
     } else {
-        ASSERT_EQ(usable, affinity);
+        ASSERT_EQ(slots, affinity);
         ASSERT_EQ(workers, affinity);
     }
     ASSERT_EQ(coord__cpus_workers(1), 1);
@@ -554,6 +582,7 @@ TEST(cpuquota_counts_stay_within_the_affinity)
     X(cpuquota_strips_the_mount_root)                                          \
     X(cpuquota_least_quota_over_the_ancestors)                                 \
     X(cpuquota_finds_the_cgroup_through_proc_files)                            \
+    X(cpuquota_caps_the_slots_at_its_whole_cpus_and_at_least_two)              \
     X(cpuquota_counts_stay_within_the_affinity)
 #define HELPER_LIST(X)
 TEST_MAIN()

@@ -115,14 +115,16 @@ static inline coord_mval coord_mval_none(void)
  * a round trip when the CPUs are idle (about 45 µs on the VM of
  * docs/results.md, against 1-2 µs awake). The spin is polite: it yields
  * the CPU once after 10 µs, starts only while some CPU is free (more
- * runnable tasks than the CPUs this process may run on, per /proc/loadavg,
- * its affinity and its cgroup's CPU quota in whole CPUs: it sleeps at once; without /proc it cannot tell and
+ * runnable tasks than the CPUs this process may run on, per /proc/loadavg
+ * and its affinity: it sleeps at once; without /proc it cannot tell and
  * spins; confined to one CPU, the server spins only for clients spinning
  * on other CPUs and a client never spins), and backs off for 64
  * to 1024 waits after it lost its CPU to another process (src/wait.h). The
  * server and its clients do not count each other's spins as load, but at
  * most one of them per CPU spins at a time: the server always may, and a
- * client only while fewer than (CPUs - 1) other clients spin. When more
+ * client only while fewer than (CPUs - 1) other clients spin (under a
+ * cgroup CPU quota, Docker's --cpus or a Kubernetes limit, CPUs counts at
+ * most the quota's whole CPUs here, never fewer than 2). When more
  * clients than that call back to back, they take turns: one keeps its
  * place for a turn of 600 µs of calls, the others sleep until it hands
  * the place on (one wake-up per turn instead of one per call; a call may

@@ -36,28 +36,42 @@ static int affinity_cpus(void)
     return n < 1 ? online : n < online ? n : online;
 }
 
-/* The affinity's CPUs, at most `quota` (0: under one CPU, counted as 1). */
-static uint64_t at_most(uint64_t cpus, uint64_t quota)
-{
-    return quota < 1 ? 1 : quota < cpus ? quota : cpus;
-}
-
-/* A CPU quota (cgroup cpu.max, v1's cfs_quota_us: Docker's --cpus, a
- * Kubernetes CPU limit) also bounds what we may use, whatever the
- * affinity: a container on a big host may run on all its CPUs but for 2
- * CPUs' worth of each period, and spinners on more than that burn the
- * period's quota early and leave the whole cgroup throttled for the rest
- * of it (tens of ms), which the backoff sees only afterwards. The wait
- * policy counts the whole CPUs of the quota (rounded down, at least 1):
- * 1.5 CPUs run one spinner continuously, two would be throttled. Nothing
- * is read when the affinity allows one CPU already. */
 int coord__cpus_usable(void)
 {
-    int n = affinity_cpus();
+    return affinity_cpus();
+}
+
+/*
+ * A CPU quota (cgroup cpu.max, v1's cfs_quota_us: Docker's --cpus, a
+ * Kubernetes CPU limit) bounds the CPU time a container gets per period
+ * whatever its affinity. It caps the manager's member slots (wait.h, 2.
+ * and 5.), not the load gate: on a 64-CPU host under 2 CPUs of quota, 16
+ * clients could otherwise spin on 63 slots beside the server, burn the
+ * period's quota in a few ms and leave the cgroup throttled for the rest
+ * of it, where one spinning member and the server fit it and the rest
+ * take turns. Never below 2 (the server and one member): spinning through
+ * the throttling still beat sleeping at once here, 0.94-1.09 M gets/s
+ * against 15-278k under 1 CPU of quota and 97-257k against 35-100k under
+ * 0.25 (mgrlat --clients 1,4,16 under scripts/quota-demo.sh on 2 CPUs;
+ * docs/results.md "Session 11"), because a wake-up costs tens of µs on a
+ * VM. The gate keeps the affinity: it asks whether a CPU is free, and
+ * the host's runnable count (a container's /proc/loadavg is its host's)
+ * measured against a quota's few CPUs would close it on any busy host.
+ */
+int coord__cpus_spin_cap(int cpus, const struct coord__cpuquota *q)
+{
+    if (cpus <= 2 || !q)
+        return cpus;
+    uint64_t f = q->floor < 2 ? 2 : q->floor;
+    return f < (uint64_t)cpus ? (int)f : cpus;
+}
+
+int coord__cpus_slots(int cpus)
+{
     struct coord__cpuquota q;
-    if (n > 1 && coord__cpuquota_self(&q) == COORD__QUOTA_SET)
-        n = (int)at_most((uint64_t)n, q.floor);
-    return n;
+    if (cpus <= 2 || coord__cpuquota_self(&q) != COORD__QUOTA_SET)
+        return cpus;
+    return coord__cpus_spin_cap(cpus, &q);
 }
 
 /* Default worker counts round the quota up: under 1.5 CPUs of quota two
@@ -68,7 +82,7 @@ uint32_t coord__cpus_workers(uint32_t max)
     uint64_t n = (uint64_t)affinity_cpus(); /* at least 1 */
     struct coord__cpuquota q;
     if (n > 1 && coord__cpuquota_self(&q) == COORD__QUOTA_SET)
-        n = at_most(n, q.ceil);
+        n = q.ceil < 1 ? 1 : q.ceil < n ? q.ceil : n;
     return n < max ? (uint32_t)n : max;
 }
 
