@@ -217,6 +217,8 @@ static int open_dir_walk(int dfd, const char *dirpath, bool make,
         else if ((size_t)t + 1 + strlen(p) >= sizeof target)
             rc = -ENAMETOOLONG;
         close(next);
+        if (!rc && t < 0)
+            rc = -EIO; /* cannot happen; says so to the compiler too */
         if (rc)
             break;
         target[t] = '\0';
