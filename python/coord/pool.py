@@ -694,15 +694,18 @@ class Pool:
                     self._wake()
         finally:
             self._role.release()
-            self._after_role()
+            if self._sleepers or self._cb_unsettled:
+                self._after_role()
         return n
 
     def _wait_job(self, job, timeout):
         """Wait until job (a Future or _Chunk) is done and its callback has
         run; ResultTimeout when `timeout` seconds pass first."""
         deadline = _deadline(timeout)
-        if not (self._wait_for(job, deadline) and self._wait_callback(job, deadline)):
-            raise ResultTimeout("task %s: no result in %s s" % (job._index, timeout))
+        if (job._done or self._await(lambda: job._done, deadline)) and \
+                (not job._cb or self._wait_callback(job, deadline)):
+            return
+        raise ResultTimeout("task %s: no result in %s s" % (job._index, timeout))
 
     def _wait_for(self, job, deadline):
         """Wait until job has its outcome (its callback may still be owed);
@@ -714,45 +717,42 @@ class Pool:
         as the role's holder, or asleep while another thread holds it.
         False at the deadline (None: none)."""
         while not ready():
-            if self._role.acquire(False):
-                try:
-                    done = self._collect_until(ready, deadline)
-                finally:
-                    self._role.release()
-                    self._after_role()
-                if done is not None:
-                    return done
-                # The core has nothing pending and ready() is still false:
-                # the last result is being settled by a thread that is
-                # registering its id (_register), which wakes us.
-                nap = time.monotonic() + 0.01
-                if self._sleep(lambda: not ready(), nap if deadline is None
-                               else min(nap, deadline)):
-                    return True
-            elif not self._sleep(lambda: not ready() and self._role.locked(), deadline):
-                return ready()
-            if deadline is not None and time.monotonic() >= deadline:
-                return ready()
-        return True
-
-    def _collect_until(self, ready, deadline):
-        """The role's loop: settle results until ready(). True, False at the
-        deadline, None when the core has nothing pending first."""
-        result = self._core.result
-        while not ready():
-            ms = -1 if deadline is None else int(max(0.0, deadline - time.monotonic()) * 1000)
-            try:
-                res = result(ms)  # lets the GIL go while it waits
-            except _coord.ETIMEDOUT:
-                if deadline is not None and time.monotonic() >= deadline:
+            if not self._role.acquire(False):
+                if not self._sleep(lambda: not ready() and self._role.locked(), deadline):
                     return ready()
                 continue
-            if res is None:
-                self._lost()
-                return True if ready() else None
-            self._settle(res)
-            if self._sleepers:
-                self._wake()
+            try:
+                result = self._core.result
+                while not ready():
+                    ms = -1 if deadline is None else \
+                        int(max(0.0, deadline - time.monotonic()) * 1000)
+                    try:
+                        res = result(ms)  # lets the GIL go while it waits
+                    except _coord.ETIMEDOUT:
+                        if deadline is not None and time.monotonic() >= deadline:
+                            return ready()
+                        continue
+                    if res is None:  # nothing pending in the core
+                        self._lost()
+                        break
+                    self._settle(res)
+                    if self._sleepers:
+                        self._wake()
+                else:
+                    return True
+            finally:
+                self._role.release()
+                if self._sleepers or self._cb_unsettled:
+                    self._after_role()
+            # The core had nothing pending and ready() is still false: the
+            # last result is being settled by a thread that is registering
+            # its id (_register), which wakes us.
+            nap = time.monotonic() + 0.01
+            if self._sleep(lambda: not ready(), nap if deadline is None
+                           else min(nap, deadline)):
+                return True
+            if deadline is not None and time.monotonic() >= deadline:
+                return ready()
         return True
 
     def _after_role(self):

@@ -222,6 +222,27 @@ class CallbackTest(unittest.TestCase):
         finally:
             pool.terminate()
 
+    def test_a_call_that_fails_to_submit_owes_no_callback(self):
+        # The callbacks of a call that raised are off: close + join does
+        # not wait for them, and the thread ends.
+        pool = coord.Pool(1, max_task=1000)
+        try:
+            got = []
+            with self.assertRaises(ValueError):  # coord.EMSGSIZE
+                pool.apply_async(len, (b"x" * 5000,), callback=got.append)
+            with self.assertRaises(ValueError):  # its second chunk is too big
+                pool.map_async(len, [b"x", b"x" * 5000], chunksize=1,
+                               callback=got.append, error_callback=got.append)
+            with self.assertRaises(TypeError):   # does not pickle
+                pool.apply_async(len, (threading.Lock(),), callback=got.append)
+            self.assertEqual(pool.apply_async(len, (b"xy",), callback=got.append).get(LIMIT), 2)
+            pool.close()
+            pool.join(LIMIT)
+            self.assertEqual(got, [2])
+            self.assertEqual(result_threads(), [])
+        finally:
+            pool.terminate()
+
     def test_a_callback_may_wait_for_other_results(self):
         # multiprocessing's result handler would wait for itself here.
         with coord.Pool(2) as pool:
