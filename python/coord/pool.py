@@ -390,10 +390,12 @@ def _result_thread(ref, bell):
     and only a weak reference while it lingers."""
     seen = bell.read()
     expired = rang = False
+    pool = None
     while True:
-        pool = ref()
         if pool is None:
-            return
+            pool = ref()
+            if pool is None:
+                return
         mode, got = pool._serve(expired)
         if mode == _STOP:
             return
@@ -410,7 +412,6 @@ def _result_thread(ref, bell):
         expired = mode == _IDLE and ev == seen
         rang = (ev ^ seen) & 0xFFFF != 0
         seen = ev
-        pool = None
 
 
 class Pool:

@@ -6,6 +6,7 @@ terminate() stops them; a replacement worker is forked by that thread; a
 pool left open does not hold the interpreter at exit; the calls without
 callbacks start no thread."""
 
+import gc
 import os
 import signal
 import subprocess
@@ -242,6 +243,27 @@ class CallbackTest(unittest.TestCase):
             self.assertEqual(result_threads(), [])
         finally:
             pool.terminate()
+
+    def test_a_pool_dropped_unclosed_still_delivers_its_callbacks(self):
+        # The result thread keeps the pool while it owes callbacks, then
+        # lets it go: the pool is freed (its workers killed) and the
+        # thread ends.
+        got, pids = [], []
+
+        def start():
+            pool = coord.Pool(2)
+            pids.extend(pool.worker_pids())
+            for x in range(20):
+                pool.apply_async(square, (x,), callback=got.append)
+
+        start()
+        gc.collect()
+        sleep_until(lambda: len(got) == 20, "the callbacks")
+        self.assertEqual(sorted(got), [x * x for x in range(20)])
+        sleep_until(lambda: gc.collect() is not None and not result_threads(),
+                    "the thread's end")
+        for pid in pids:
+            self.assertFalse(os.path.exists("/proc/%d" % pid), "worker %d left" % pid)
 
     def test_a_callback_may_wait_for_other_results(self):
         # multiprocessing's result handler would wait for itself here.
