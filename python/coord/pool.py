@@ -1,8 +1,11 @@
 # SPDX-License-Identifier: MIT
 """coord.Pool: multiprocessing.Pool's map / imap / apply / submit over
 coord_pool, where a worker that dies fails (or retries) only its own task
-or chunk."""
+or chunk. Callbacks run in a result thread of the pool's, as
+multiprocessing's do; a callback that raises is reported and the others
+go on (see "Callbacks" in Pool)."""
 
+import atexit
 import collections
 import itertools
 import multiprocessing
@@ -10,8 +13,11 @@ import operator
 import os
 import pickle
 import struct
+import sys
+import threading
 import time
 import traceback
+import weakref
 from multiprocessing.pool import RemoteTraceback
 
 from . import _coord
@@ -131,44 +137,55 @@ def _chunksize(chunksize):
 class Future:
     """What Pool.submit and apply_async return: result(timeout=None),
     done(), exception(); and multiprocessing's AsyncResult names for the
-    same: get(timeout=None), ready(), successful(), wait(timeout=None)."""
+    same: get(timeout=None), ready(), successful(), wait(timeout=None).
+    With a callback, the Future is done once the callback has run (in the
+    pool's result thread), as an AsyncResult is ready."""
 
     __slots__ = ("_pool", "_id", "_index", "_done", "_ok", "_value",
-                 "_callback", "_error_callback")
+                 "_callback", "_error_callback", "_cb")
 
     def __init__(self, pool, task_id, index, callback=None, error_callback=None):
         self._pool, self._id, self._index = pool, task_id, index
-        self._done = False
+        self._done = False  # the outcome is here (_ok, _value) ...
+        self._cb = False    # ... but its callback is still to run
         self._ok = False
         self._value = None
         self._callback, self._error_callback = callback, error_callback
 
     def _finish(self, ok, value):
-        self._done, self._ok, self._value = True, ok, value
+        self._ok, self._value = ok, value
+        if self._callback is None and self._error_callback is None:
+            self._done = True
+            return
         cb = self._callback if ok else self._error_callback
         self._callback = self._error_callback = None
-        if cb is not None:
-            cb(value)
+        # Owed before done: no thread sees it done ahead of its callback.
+        self._cb = True
+        self._done = True
+        self._pool._callback_due(self, cb, value)
 
     def _span(self):
         return None  # one task, no chunk
 
     def done(self):
-        """True once the result (or failure) is here; never blocks. Collects
-        every result already here (their callbacks run now)."""
-        self._pool._drain()
-        return self._done
+        """True once the result (or failure) is here and its callback (if
+        any) has run; never blocks. Collects every result already here."""
+        if not self._done:
+            self._pool._drain()
+        return self._done and not self._cb
 
     def result(self, timeout=None):
         """The task's return value; raises its exception, WorkerDied, or
         TimeoutError when `timeout` seconds pass first."""
-        self._pool._wait_for(self, timeout)
+        if not self._done or self._cb:
+            self._pool._wait_job(self, timeout)
         if self._ok:
             return self._value
         raise self._value
 
     def exception(self, timeout=None):
-        self._pool._wait_for(self, timeout)
+        if not self._done or self._cb:
+            self._pool._wait_job(self, timeout)
         return None if self._ok else self._value
 
     def get(self, timeout=None):
@@ -186,17 +203,16 @@ class Future:
         return self._ok
 
     def wait(self, timeout=None):
-        """Wait until the result is here or `timeout` seconds pass; never raises
-        the task's failure."""
+        """Wait until the result is here (and its callback has run) or
+        `timeout` seconds pass; never raises the task's failure."""
         try:
-            self._pool._wait_for(self, timeout)
+            self._pool._wait_job(self, timeout)
         except TimeoutError:
             pass
-        self._pool._drain()
 
     def __repr__(self):
         return "<coord.Future task %s %s>" % (
-            self._index, "done" if self._done else "pending")
+            self._index, "done" if self._done and not self._cb else "pending")
 
 
 class _Chunk:
@@ -243,13 +259,15 @@ class MapResult:
     """What map_async and starmap_async return (multiprocessing's
     MapResult): get(timeout=None) -> the list of results (raises the first
     failure), ready(), successful(), wait(timeout=None). callback(list) or
-    error_callback(first failure) runs when the last chunk is collected."""
+    error_callback(first failure) runs in the pool's result thread once the
+    last chunk is in; the MapResult is ready after it has run."""
 
     def __init__(self, pool, callback, error_callback):
         self._pool, self._chunks = pool, ()
         # Chunks finished, counted by next(): one call, so threads that
         # collect two chunks at once count both.
         self._count, self._finished = itertools.count(1), False
+        self._cb = False  # finished, but the callback is still to run
         self._callback, self._error_callback = callback, error_callback
         self._list = None
 
@@ -275,21 +293,26 @@ class MapResult:
         return self._list
 
     def _settled(self):
-        self._finished = True
         cb, ecb = self._callback, self._error_callback
+        if cb is None and ecb is None:
+            self._finished = True
+            return
         self._callback = self._error_callback = None
         failed = self._failed()
-        if failed is None and cb is not None:
-            cb(self._values())
-        elif failed is not None and ecb is not None:
-            ecb(failed._value)
+        self._cb = True  # owed before finished, as Future._finish
+        self._finished = True
+        if failed is None:
+            self._pool._callback_due(self, cb, self._values())
+        else:
+            self._pool._callback_due(self, ecb, failed._value)
 
     def _wait(self, timeout):
-        limit = _coord.timeout_ms(timeout)
-        deadline = None if limit < 0 else time.monotonic() + limit / 1000.0
+        pool, deadline = self._pool, _deadline(timeout)
         for c in self._chunks:
-            left = None if deadline is None else max(0.0, deadline - time.monotonic())
-            self._pool._wait_for(c, left)
+            if not pool._wait_for(c, deadline):
+                raise ResultTimeout("task %s: no result in %s s" % (c._index, timeout))
+        if not pool._wait_callback(self, deadline):
+            raise ResultTimeout("map: its callback has not run in %s s" % (timeout,))
 
     def get(self, timeout=None):
         self._wait(timeout)
@@ -299,8 +322,9 @@ class MapResult:
         return self._values()
 
     def ready(self):
-        self._pool._drain()
-        return self._finished
+        if not self._finished:
+            self._pool._drain()
+        return self._finished and not self._cb
 
     def successful(self):
         if not self.ready():
@@ -312,7 +336,82 @@ class MapResult:
             self._wait(timeout)
         except TimeoutError:
             pass
-        self._pool._drain()
+
+
+def _deadline(timeout):
+    """The monotonic time a wait of `timeout` seconds ends, None for no
+    end. As Queue.get's timeout: None, inf or more than 24 days wait for
+    ever; negative or NaN raise ValueError."""
+    limit = _coord.timeout_ms(timeout)
+    return None if limit < 0 else time.monotonic() + limit / 1000.0
+
+
+def _report(exc):
+    """Hand a callback's exception to threading.excepthook, as one that
+    ends a thread is (by default printed to stderr with its traceback),
+    and go on. In multiprocessing it ends the pool's result thread, after
+    which no result is handled and every get() waits for ever."""
+    try:
+        threading.excepthook(threading.ExceptHookArgs(
+            (type(exc), exc, exc.__traceback__, threading.current_thread())))
+    except BaseException as hook_failed:  # a broken hook: as threading does
+        try:
+            sys.__excepthook__(type(hook_failed), hook_failed, hook_failed.__traceback__)
+        except BaseException:
+            pass
+
+
+# How the result thread sleeps after a round (Pool._serve).
+_STOP, _AGAIN, _WATCH, _BUSY, _IDLE = range(5)
+_TICK_MS = 10      # while callbacks wait for results: a look every tick (deaths)
+_LOOK_MS = 1       # after a ring that found no result yet
+_LINGER_MS = 1000  # with nothing owed: how long it waits for more before it ends
+
+
+# Every pool of this process: those still open at exit are terminated
+# then, as multiprocessing terminates its own (_at_exit).
+_pools = weakref.WeakSet()
+
+
+@atexit.register
+def _at_exit():
+    # Not waiting for a callback still running: the result thread is a
+    # daemon. Nothing else kills and reaps the workers of a pool that thread
+    # keeps alive (it owes callbacks): they would die with the process
+    # (docs/queue.md, "Worker lifetime") but be left unreaped.
+    for pool in list(_pools):
+        if not pool._terminated:
+            pool._terminate(False)
+
+
+def _result_thread(ref, bell):
+    """A pool's result thread (see "Callbacks" in Pool). It holds the pool
+    while it owes callbacks (a pool dropped unclosed still delivers them),
+    and only a weak reference while it lingers."""
+    seen = bell.read()
+    expired = rang = False
+    pool = None
+    while True:
+        if pool is None:
+            pool = ref()
+            if pool is None:
+                return
+        mode, got = pool._serve(expired)
+        if mode == _STOP:
+            return
+        if mode == _AGAIN:
+            continue
+        if mode == _IDLE:
+            pool, ms = None, _LINGER_MS
+        elif mode == _WATCH and rang and got == 0:
+            # A worker rings just before it puts its result: look again soon.
+            ms = _LOOK_MS
+        else:
+            ms = _TICK_MS
+        ev = bell.wait(seen, ms, mode == _WATCH)
+        expired = mode == _IDLE and ev == seen
+        rang = (ev ^ seen) & 0xFFFF != 0
+        seen = ev
 
 
 class Pool:
@@ -331,7 +430,45 @@ class Pool:
     replacements included. maxtasksperchild is refused (NotImplementedError)
     and context must be None or a fork context. The pool is used from the
     process that created it; its blocking calls let other threads run.
+    Callbacks run in the pool's result thread, one at a time, in the order
+    their results came, whatever the program does meanwhile.
     """
+
+    # Collecting. One thread at a time takes results from the core and
+    # settles their jobs: the holder of _role. A thread that waits for a
+    # result takes the role if it is free and collects every result until
+    # its own is in (the fast path: no other thread, no hop); a thread that
+    # finds the role taken sleeps on _cv until the holder settles something
+    # or lets go (the holder wakes it only when _sleepers says someone
+    # sleeps). So threads sharing a pool are served by whichever of them
+    # collects, without waiting for a turn at the core.
+    #
+    # Callbacks. multiprocessing runs them in a result-handler thread that
+    # reads every result as it comes. Here the result thread runs only
+    # while callbacks are owed (and lingers _LINGER_MS after), so map, imap,
+    # apply and result() without callbacks never start it and never pay a
+    # thread hop. It does not collect while sleeping: the core is used by
+    # one thread at a time, so a thread asleep in the core would hold it,
+    # and every apply_async of the program would wait for the next result.
+    # It sleeps on the pool's bell (python/src/bell.c) instead, holding
+    # nothing: workers ring it as they finish a task while it watches, and
+    # the pool pokes it when a callback is queued. Woken, it takes the role
+    # only if it is free and collects what is in without blocking (try-once
+    # core calls), so a user thread waits for it at most that long. Every
+    # _TICK_MS it looks anyway: a dead worker rings nothing, and its task's
+    # error_callback waits at most that tick (and replacements are forked
+    # by this thread then, holding the GIL as every fork of the pool does).
+    # Whoever settles a job with a callback queues the call (_calls); only
+    # the result thread runs callbacks, and a job is done (ready(), get()
+    # returns) once its callback has run, as in multiprocessing. A callback
+    # that raises goes to threading.excepthook and the next ones run (in
+    # multiprocessing it kills the result thread and the pool hangs).
+    # terminate() drops the calls not yet run and waits for a running one:
+    # none runs after it returns. The thread is a daemon and holds no lock
+    # while it sleeps, so a pool left open at exit neither keeps the
+    # interpreter alive nor wedges it (_at_exit terminates it, as
+    # multiprocessing does, so that its workers are reaped), and a fork of a
+    # replacement by another thread never waits for it.
 
     def __init__(self, processes=None, initializer=None, initargs=(),
                  maxtasksperchild=None, context=None, *, retries=0, max_task=65536,
@@ -356,17 +493,30 @@ class Pool:
                     "multiprocessing.get_context('fork')" % (context, method))
         if initializer is not None and not callable(initializer):
             raise TypeError("initializer must be a callable")
+        self._bell = _coord._Bell()  # before the first fork: workers share it
         self._core = _coord._Pool(processes, retries, max_task, max_result,
-                                  queue_capacity, initializer, tuple(initargs))
+                                  queue_capacity, initializer, tuple(initargs),
+                                  self._bell)
         self._processes = processes
         self._max_task = max_task
         self._initializer = initializer
         self._init_error = None  # (message, the initializer's exception)
         self._pid = os.getpid()
-        self._pending = {}    # task id -> Future or _Chunk
-        self._orphans = {}    # task id -> a result that came before its id was known
+        # task id -> its Future or _Chunk, or the result that came before
+        # the id was registered (_register)
+        self._jobs = {}
+        self._role = threading.Lock()
+        self._cv = threading.Condition(threading.Lock())
+        self._sleepers = 0           # threads asleep on _cv
+        self._calls = collections.deque()  # (job, callback, argument)
+        self._cb_unsettled = 0       # jobs with callbacks whose result is not in
+        self._cb_owed = 0            # ... plus callbacks queued or running
+        self._thread = None          # the last result thread started
+        self._serving = False        # ... and it has not decided to end
+        self._stopped = False        # terminate(): no callback runs any more
         self._closed = False
         self._terminated = False
+        _pools.add(self)
 
     # -- task plumbing -------------------------------------------------------
     def _check_running(self):
@@ -377,18 +527,27 @@ class Pool:
             raise InitializerError(message) from cause
 
     def _register(self, tid, job):
-        self._pending[tid] = job
-        # Another thread may have collected its result before the id came
-        # back here (the pool lets the GIL go while it waits).
-        if self._orphans:
-            res = self._orphans.pop(tid, None)
-            if res is not None:
-                self._settle(res)
+        # One setdefault (atomic under the GIL) decides between this and
+        # _settle: another thread may have collected the result before the
+        # id came back here (the pool lets the GIL go while it waits).
+        got = self._jobs.setdefault(tid, job)
+        if got is not job and self._jobs.pop(tid, None) is got:
+            self._settle_job(job, got)
+            if self._sleepers:
+                self._wake()
 
     def _submit(self, fn, args, kwargs, callback=None, error_callback=None):
         self._check_running()
         task = _dumps((fn, tuple(args), dict(kwargs)), _PROTOCOL)
-        tid = self._core.submit(task)
+        if callback is None and error_callback is None:
+            tid = self._core.submit(task)
+        else:
+            self._expect_callback()
+            try:
+                tid = self._core.submit(task)
+            except BaseException:
+                self._callback_cancelled()
+                raise
         fut = Future(self, tid, tid, callback, error_callback)
         self._register(tid, fut)
         return fut
@@ -483,11 +642,17 @@ class Pool:
             "task %s failed: %s" % (index, _coord.strerror(status)))
 
     def _settle(self, res):
+        """Settle the task or chunk that result `res` is for (the role's
+        holder: see "Collecting")."""
+        tid = res[0]
+        job = self._jobs.setdefault(tid, res)
+        if job is res:
+            return  # its id is not registered yet: _register settles it
+        if self._jobs.pop(tid, None) is job:  # else terminate() took it
+            self._settle_job(job, res)
+
+    def _settle_job(self, job, res):
         tid, status, kind, payload, cause, worker, attempts, wstatus = res
-        job = self._pending.pop(tid, None)
-        if job is None:
-            self._orphans[tid] = res  # see _register
-            return None
         if status == 0 and kind == _CHUNK:
             self._chunk_reply(job, payload)
         elif status == 0 and kind == _VALUE:
@@ -503,61 +668,256 @@ class Pool:
         else:
             job._finish(False, self._failure(job, status, kind, payload, cause,
                                              attempts, wstatus))
-        return job
 
-    def _collect(self, timeout_ms):
-        """Take one result (waiting up to timeout_ms; the GIL is let go
-        while it waits); the task or chunk it settled, or None when none
-        came in time."""
-        try:
-            res = self._core.result(timeout_ms)
-        except _coord.ETIMEDOUT:
-            return None
-        if res is None:
-            # The pool has nothing pending: whatever is waited for here is
-            # lost (never expected); fail it rather than wait for ever.
-            self._lost(list(self._pending.values()))
-            return None
-        return self._settle(res)
-
+    # -- collecting (see "Collecting" above) ---------------------------------
     def _drain(self):
-        """Collect every result already here without blocking, so ready()
-        sees all finished tasks and their callbacks run now. A forked copy
-        of the pool collects nothing (a settled Future still reads done)."""
-        while self._pending and self._pid == os.getpid():
+        """Collect every result already in, without blocking: how many, or
+        -1 when another thread holds the role (it collects them). A forked
+        copy of the pool collects nothing (a settled Future still reads
+        done)."""
+        if not self._jobs or self._pid != os.getpid():
+            return 0
+        if not self._role.acquire(False):
+            return -1
+        n = 0
+        try:
+            result = self._core.result
+            while self._jobs:
+                try:
+                    res = result(0)
+                except _coord.ETIMEDOUT:
+                    break
+                if res is None:
+                    break
+                self._settle(res)
+                n += 1
+                if self._sleepers:
+                    self._wake()
+        finally:
+            self._role.release()
+            if self._sleepers or self._cb_unsettled:
+                self._after_role()
+        return n
+
+    def _wait_job(self, job, timeout):
+        """Wait until job (a Future or _Chunk) is done and its callback has
+        run; ResultTimeout when `timeout` seconds pass first."""
+        deadline = _deadline(timeout)
+        if (job._done or self._await(lambda: job._done, deadline)) and \
+                (not job._cb or self._wait_callback(job, deadline)):
+            return
+        raise ResultTimeout("task %s: no result in %s s" % (job._index, timeout))
+
+    def _wait_for(self, job, deadline):
+        """Wait until job has its outcome (its callback may still be owed);
+        False at the deadline."""
+        return job._done or self._await(lambda: job._done, deadline)
+
+    def _await(self, ready, deadline):
+        """Wait until ready() (read under the GIL) holds, collecting results
+        as the role's holder, or asleep while another thread holds it.
+        False at the deadline (None: none)."""
+        while not ready():
+            if not self._role.acquire(False):
+                if not self._sleep(lambda: not ready() and self._role.locked(), deadline):
+                    return ready()
+                continue
             try:
-                res = self._core.result(0)
-            except _coord.ETIMEDOUT:
-                return
-            if res is None:
-                return
-            self._settle(res)
+                result = self._core.result
+                while not ready():
+                    ms = -1 if deadline is None else \
+                        int(max(0.0, deadline - time.monotonic()) * 1000)
+                    try:
+                        res = result(ms)  # lets the GIL go while it waits
+                    except _coord.ETIMEDOUT:
+                        if deadline is not None and time.monotonic() >= deadline:
+                            return ready()
+                        continue
+                    if res is None:  # nothing pending in the core
+                        self._lost()
+                        break
+                    self._settle(res)
+                    if self._sleepers:
+                        self._wake()
+                else:
+                    return True
+            finally:
+                self._role.release()
+                if self._sleepers or self._cb_unsettled:
+                    self._after_role()
+            # The core had nothing pending and ready() is still false: the
+            # last result is being settled by a thread that is registering
+            # its id (_register), which wakes us.
+            nap = time.monotonic() + 0.01
+            if self._sleep(lambda: not ready(), nap if deadline is None
+                           else min(nap, deadline)):
+                return True
+            if deadline is not None and time.monotonic() >= deadline:
+                return ready()
+        return True
 
-    def _wait_for(self, job, timeout):
-        # As Queue.get's timeout: None, inf or more than 24 days wait for
-        # ever; negative or NaN raise ValueError.
-        limit = _coord.timeout_ms(timeout)
-        deadline = None if limit < 0 else time.monotonic() + limit / 1000.0
-        while not job._done:
-            if job._id not in self._pending:
-                self._lost((job,))  # nothing can settle it any more
-                break
-            if deadline is None:
-                ms = -1
-            else:
-                ms = int(max(0.0, deadline - time.monotonic()) * 1000)
-            if self._collect(ms) is None and not job._done:
-                if deadline is not None and time.monotonic() >= deadline:
-                    raise ResultTimeout("task %s: no result in %s s" % (job._index, timeout))
+    def _after_role(self):
+        """The role was let go: wake its sleepers, and the result thread,
+        which does not watch the workers while another thread collects."""
+        if self._sleepers:
+            self._wake()
+        if self._cb_unsettled and threading.current_thread() is not self._thread:
+            self._bell.poke()
 
-    def _lost(self, jobs):
-        """Fail the tasks that nothing can settle any more (never expected:
-        a settled task is always finished), so no wait spins."""
-        for job in jobs:
-            if not job._done:
-                if self._pending.get(job._id) is job:
-                    del self._pending[job._id]
+    def _sleep(self, blocked, deadline):
+        """Sleep on _cv while blocked() holds (read under its lock, so that
+        a wake-up after the change cannot be missed), until the deadline
+        (None: none), in slices of at most 100 ms; False at the deadline.
+        A forked copy of the pool raises: nobody there would wake it."""
+        if self._pid != os.getpid():
+            raise RuntimeError("a coord.Pool can only be used by the process that "
+                               "created it")
+        cv = self._cv
+        with cv:
+            self._sleepers += 1
+            try:
+                while blocked():
+                    t = 0.1
+                    if deadline is not None:
+                        t = min(t, deadline - time.monotonic())
+                        if t <= 0:
+                            return False
+                    cv.wait(t)
+            finally:
+                self._sleepers -= 1
+        return True
+
+    def _wake(self):
+        with self._cv:
+            self._cv.notify_all()
+
+    def _lost(self):
+        """The core has nothing pending: fail every task or chunk still
+        registered (never expected: each result settles its job), so that
+        no wait spins. Results whose ids are not registered yet stay."""
+        for tid, job in list(self._jobs.items()):
+            if not isinstance(job, tuple) and self._jobs.pop(tid, None) is job:
                 job._finish(False, TaskError("task %s: its result was lost" % (job._index,)))
+
+    # -- callbacks (see "Callbacks" above) ------------------------------------
+    def _expect_callback(self):
+        """A job with callbacks is about to be submitted: count it, and have
+        the result thread running (started, or woken from its linger)."""
+        if self._pid != os.getpid():
+            raise RuntimeError("a coord.Pool can only be used by the process that "
+                               "created it")
+        with self._cv:
+            self._cb_unsettled += 1
+            self._cb_owed += 1
+            thread, first = None, self._cb_unsettled == 1
+            if not self._serving:
+                bell = self._bell
+                ref = weakref.ref(self, lambda _, bell=bell: bell.poke())
+                thread = self._thread = threading.Thread(
+                    target=_result_thread, args=(ref, bell),
+                    name="coord.Pool-results", daemon=True)
+                self._serving = True
+        if thread is None:
+            if first:
+                self._bell.poke()  # it may linger, watching nothing
+            return
+        try:
+            thread.start()
+        except BaseException:
+            with self._cv:
+                if self._thread is thread:
+                    self._serving = False
+            self._callback_cancelled()
+            raise
+
+    def _callback_cancelled(self):
+        """The job counted by _expect_callback was not submitted."""
+        with self._cv:
+            self._cb_unsettled -= 1
+            self._cb_owed -= 1
+            if self._sleepers:
+                self._cv.notify_all()
+
+    def _callback_due(self, job, fn, arg):
+        """job's outcome is in: queue fn(arg) for the result thread. With fn
+        None (only the other callback was given), or after terminate(),
+        nothing is owed any more."""
+        with self._cv:
+            self._cb_unsettled -= 1
+            if fn is not None and not self._stopped:
+                self._calls.append((job, fn, arg))
+            else:
+                job._cb = False
+                self._cb_owed -= 1
+                if self._sleepers:
+                    self._cv.notify_all()
+                return
+        if threading.current_thread() is not self._thread:
+            self._bell.poke()
+
+    def _serve(self, expired):
+        """One round of the result thread: run the callbacks queued, collect
+        what is in (unless another thread holds the role: it collects, and
+        pokes as it lets go), run their callbacks. Returns how the thread
+        sleeps next (_STOP: it ends) and how many results it collected (-1:
+        the role was taken). `expired`: it lingered _LINGER_MS for nothing."""
+        got = 0
+        try:
+            self._run_callbacks()
+            if self._cb_unsettled:
+                got = self._drain()
+                self._run_callbacks()
+        except BaseException as e:  # the core is gone (terminate), or a result
+            if not self._terminated:  # unpickled into an exit
+                _report(e)
+        with self._cv:
+            if self._thread is not threading.current_thread():
+                return _STOP, got
+            if self._calls and not self._stopped:
+                return _AGAIN, got
+            if self._cb_unsettled and not self._stopped:
+                return (_WATCH if got >= 0 else _BUSY), got
+            if self._stopped or not self._cb_owed and (self._closed or expired):
+                self._serving = False
+                return _STOP, got
+            return _IDLE, got
+
+    def _run_callbacks(self):
+        while self._run_one():
+            pass
+
+    def _run_one(self):
+        """Run the first callback queued (the result thread); False when
+        none is, or after terminate()."""
+        cv = self._cv
+        with cv:
+            if not self._calls or self._stopped:
+                return False
+            job, fn, arg = self._calls.popleft()
+        try:
+            fn(arg)
+        except BaseException as e:
+            _report(e)
+        with cv:
+            job._cb = False
+            self._cb_owed -= 1
+            if self._sleepers:
+                cv.notify_all()
+        return True
+
+    def _wait_callback(self, job, deadline):
+        """Wait until job's callback (if owed) has run; False at the
+        deadline."""
+        if not job._cb:
+            return True
+        if threading.current_thread() is self._thread:
+            # A callback waits for another job: run the callbacks queued
+            # before that job's here. One that is not queued is running (the
+            # caller's own): its outcome is all there is to wait for.
+            while job._cb and self._run_one():
+                pass
+            return True
+        return self._sleep(lambda: job._cb and not self._stopped, deadline)
 
     # -- the multiprocessing.Pool API ----------------------------------------
     def submit(self, fn, *args, **kwargs):
@@ -567,11 +927,9 @@ class Pool:
     def apply_async(self, fn, args=(), kwds=None, callback=None, error_callback=None):
         """Run fn(*args, **kwds) in a worker; returns a Future (an AsyncResult:
         get, ready, successful, wait). callback(result) or
-        error_callback(exception) runs in this process when the result is
-        collected: by the Future, or by any later call on the pool that
-        waits or submits (join after close collects every one); there is
-        no result thread."""
-        self._drain()
+        error_callback(exception) runs in the pool's result thread as soon
+        as the result is in, whatever the program does meanwhile; the
+        Future is ready once it has run."""
         return self._submit(fn, args, kwds or {}, callback, error_callback)
 
     def apply(self, fn, args=(), kwds=None):
@@ -596,9 +954,20 @@ class Pool:
         result = MapResult(self, callback, error_callback)
         chunks = [_Chunk(self, fn, items[i:i + chunksize], star, i, result._chunk_done)
                   for i in range(0, n, chunksize or 1)]
-        result._start(chunks)
-        for c in chunks:
-            self._send(c)
+        owed = callback is not None or error_callback is not None
+        if owed:
+            self._expect_callback()
+        try:
+            result._start(chunks)
+            for c in chunks:
+                self._send(c)
+        except BaseException:
+            # The map is not returned: its callbacks are off (the chunks
+            # sent are collected and dropped; those not sent never finish).
+            if owed and not result._finished:
+                result._callback = result._error_callback = None
+                self._callback_cancelled()
+            raise
         return result
 
     def map(self, fn, iterable, chunksize=None):
@@ -608,24 +977,21 @@ class Pool:
         first item that raised, or WorkerDied, whose .index is the first
         item of its chunk without a result) is raised after every chunk
         has finished."""
-        self._drain()
         return self._map_async(fn, iterable, chunksize, False, None, None).get()
 
     def starmap(self, fn, iterable, chunksize=None):
         """map with fn(*args) for each args of the iterable."""
-        self._drain()
         return self._map_async(fn, iterable, chunksize, True, None, None).get()
 
     def map_async(self, fn, iterable, chunksize=None, callback=None,
                   error_callback=None):
         """map's chunks, sent now; returns a MapResult (get, ready,
-        successful, wait) whose get() returns map's list."""
-        self._drain()
+        successful, wait) whose get() returns map's list. callback(list) or
+        error_callback(first failure) runs in the pool's result thread."""
         return self._map_async(fn, iterable, chunksize, False, callback, error_callback)
 
     def starmap_async(self, fn, iterable, chunksize=None, callback=None,
                       error_callback=None):
-        self._drain()
         return self._map_async(fn, iterable, chunksize, True, callback, error_callback)
 
     # Chunks imap and imap_unordered keep in flight: they take the iterable
@@ -674,7 +1040,7 @@ class Pool:
             if not window:
                 return
             chunk = window.popleft()
-            self._wait_for(chunk, None)
+            self._wait_for(chunk, None)  # no deadline: True
             yield from chunk._values
             if not chunk._ok:
                 raise chunk._value
@@ -698,8 +1064,8 @@ class Pool:
                     inflight += 1
             if not inflight:
                 return
-            while not done:
-                self._collect(-1)
+            if not done:
+                self._await(lambda: done, None)
             chunk = done.popleft()
             inflight -= 1
             yield from chunk._values
@@ -709,42 +1075,77 @@ class Pool:
     def close(self):
         """No more tasks; the workers leave once the queued ones are done."""
         self._closed = True
+        if self._serving:
+            self._bell.poke()  # a lingering result thread ends now
 
     def join(self, timeout=None):
-        """Wait for every task and every worker (after close()); timeout as
-        Future.result's (coord.ETIMEDOUT when it passes first). Every result
-        is collected here (callbacks run)."""
+        """Wait for every task, every callback and every worker (after
+        close()); timeout as Future.result's (coord.ETIMEDOUT when it passes
+        first). The result thread has ended when it returns."""
         if not self._closed:
             raise ValueError("Pool is still running (call close() first)")
         if self._terminated:
             return  # terminate() reaped every worker (multiprocessing's idiom)
-        limit = _coord.timeout_ms(timeout)
-        deadline = None if limit < 0 else time.monotonic() + limit / 1000.0
-        ms = limit
+        thread = self._thread
+        if thread is not None and thread is threading.current_thread():
+            raise RuntimeError("Pool.join() called from one of the pool's callbacks: "
+                               "it would wait for the thread that runs them")
+        deadline = _deadline(timeout)
+        ours = self._pid == os.getpid()
         # Every result first: a chunk's items may have to go again.
-        while self._pending and self._pid == os.getpid():
-            if deadline is not None:
-                ms = int(max(0.0, deadline - time.monotonic()) * 1000)
-            if self._collect(ms) is None and self._pending and \
-                    deadline is not None and time.monotonic() >= deadline:
-                raise _coord_error(_coord.ETIMEDOUT, "Pool.join: %d tasks still "
-                                   "running after %s s" % (len(self._pending), timeout))
-        if deadline is not None:
-            ms = int(max(0.0, deadline - time.monotonic()) * 1000)
+        if ours and not self._await(self._no_jobs, deadline):
+            raise _coord_error(_coord.ETIMEDOUT, "Pool.join: %d tasks still "
+                               "running after %s s" % (len(self._jobs), timeout))
+        ms = -1 if deadline is None else int(max(0.0, deadline - time.monotonic()) * 1000)
         self._core.shutdown(ms if ms != 0 else 1)
         self._drain()
+        if not ours:
+            return
+        # Then their callbacks, in the result thread, which then ends.
+        if thread is None:
+            return
+        self._bell.poke()
+        if not self._sleep(lambda: self._cb_owed and not self._stopped, deadline):
+            raise _coord_error(_coord.ETIMEDOUT, "Pool.join: %d callbacks still to "
+                               "run after %s s" % (self._cb_owed, timeout))
+        thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+
+    def _no_jobs(self):
+        # Only results whose ids are being registered (a submit racing
+        # close) may stay: their registration settles them.
+        return not any(not isinstance(j, tuple) for j in self._jobs.values())
 
     def terminate(self):
-        """SIGKILL and reap every worker now; pending tasks are dropped.
-        join() afterwards returns at once."""
+        """SIGKILL and reap every worker now; pending tasks are dropped (they
+        fail with coord.ECLOSED, their callbacks not run), and so are the
+        callbacks not yet run: none runs once this returns (one running
+        now is waited for, unless a callback calls terminate()). join()
+        afterwards returns at once."""
+        self._terminate(True)
+
+    def _terminate(self, wait):
         self._closed = True
         self._terminated = True
+        if self._pid != os.getpid():  # a forked copy: forget the pool
+            self._core.destroy()
+            self._jobs.clear()
+            return
+        with self._cv:
+            self._stopped = True
+            for job, _, _ in self._calls:
+                job._cb = False
+            self._cb_owed -= len(self._calls)
+            self._calls.clear()
+            thread = self._thread
         self._core.destroy()
-        pending = list(self._pending.values())
-        self._pending.clear()
-        self._orphans.clear()
-        for job in pending:
-            job._finish(False, _coord.ECLOSED("Pool terminated"))
+        for tid in list(self._jobs):
+            job = self._jobs.pop(tid, None)
+            if job is not None and not isinstance(job, tuple):
+                job._finish(False, _coord.ECLOSED("Pool terminated"))
+        self._bell.poke()
+        self._wake()
+        if wait and thread is not None and thread is not threading.current_thread():
+            thread.join()
 
     def stats(self):
         """Counters: workers, live, submitted, succeeded, failed, deaths,

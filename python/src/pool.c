@@ -12,6 +12,7 @@ typedef struct {
     size_t max_task, max_result; /* the pool's limits, for messages */
     int shut; /* coord_pool_shutdown returned 0 */
     pc_pool_init init; /* inherited by every worker */
+    PyObject *bell;    /* the coord._Bell whose page init.bell is, or NULL */
     char *rbuf;        /* max_result bytes: result() reads into it */
     /* One thread at a time in coord_pool: the lock, and who holds it. */
     PyThread_type_lock lock;
@@ -51,14 +52,17 @@ static void fork_after(void *arg)
 static PyObject *pool_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"workers", "retries", "max_task", "max_result",
-                             "queue_capacity", "initializer", "initargs", NULL};
+                             "queue_capacity", "initializer", "initargs", "bell", NULL};
     uint32_t workers, retries = 0;
     Py_ssize_t max_task = 65536, max_result = 65536, capacity = 1024;
-    PyObject *initializer = Py_None, *initargs = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O&|O&nnnOO!:_Pool", kwlist, pc_u32,
+    PyObject *initializer = Py_None, *initargs = NULL, *bell = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O&|O&nnnOO!O:_Pool", kwlist, pc_u32,
                                      &workers, pc_u32, &retries, &max_task,
                                      &max_result, &capacity, &initializer,
-                                     &PyTuple_Type, &initargs))
+                                     &PyTuple_Type, &initargs, &bell))
+        return NULL;
+    struct pc_bell *b = bell == Py_None ? NULL : pc_bell_of(bell);
+    if (bell != Py_None && !b)
         return NULL;
     if (max_task < 1 || max_result < 64 || capacity < 1) {
         PyErr_SetString(PyExc_ValueError,
@@ -86,6 +90,10 @@ static PyObject *pool_new(PyTypeObject *type, PyObject *args, PyObject *kw)
         self->init.fn = Py_NewRef(initializer);
         self->init.args = initargs ? Py_NewRef(initargs) : PyTuple_New(0);
     }
+    /* The workers ring its page (inherited by fork); the object keeps it
+     * mapped here while the pool may fork replacements. */
+    self->init.bell = b;
+    self->bell = b ? Py_NewRef(bell) : NULL;
     self->rbuf = PyMem_Malloc((size_t)max_result);
     self->lock = PyThread_allocate_lock();
     if (!self->rbuf || !self->lock || (self->init.fn && !self->init.args)) {
@@ -113,6 +121,7 @@ static void pool_dealloc(pc_pool *self)
         coord_pool_destroy(self->p);
     Py_XDECREF(self->init.fn);
     Py_XDECREF(self->init.args);
+    Py_XDECREF(self->bell);
     PyMem_Free(self->rbuf);
     if (self->lock)
         PyThread_free_lock(self->lock);

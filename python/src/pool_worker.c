@@ -330,14 +330,14 @@ static void run_chunk(PyObject *fn, PyObject *items, int star, char *out,
  * Runs in a forked worker that holds the GIL: the parent holds it across
  * every fork (python/src/pool.c).
  */
-int pc_pool_task(const void *task, size_t task_len, void *result,
-                 size_t result_cap, size_t *result_len, void *arg)
+static void task_run(const void *task, size_t task_len, void *result,
+                     size_t result_cap, size_t *result_len, void *arg)
 {
     if (pc_ready_pid != getpid())
         worker_start(arg, result_cap);
     if (pc_init_failure) {
         result_store(pc_init_failure, PC_RES_INIT, result, result_cap, result_len);
-        return 0;
+        return;
     }
     PyObject *mv = PyMemoryView_FromMemory((char *)task, (Py_ssize_t)task_len, PyBUF_READ);
     PyObject *call = mv ? PyObject_CallOneArg(pc_loads, mv) : NULL;
@@ -377,5 +377,14 @@ int pc_pool_task(const void *task, size_t task_len, void *result,
         Py_XDECREF(r);
     }
     PyErr_Clear();
+}
+
+int pc_pool_task(const void *task, size_t task_len, void *result,
+                 size_t result_cap, size_t *result_len, void *arg)
+{
+    task_run(task, task_len, result, result_cap, result_len, arg);
+    /* The result goes into the result queue as this returns: a pool with
+     * callbacks waiting has its result thread look (bell.c). */
+    pc_bell_ring(((const pc_pool_init *)arg)->bell);
     return 0;
 }

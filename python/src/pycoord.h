@@ -101,9 +101,22 @@ PyObject *pc_anon_pickle_error(const char *kind);
 enum { PC_RES_VALUE = 0, PC_RES_EXCEPTION = 1, PC_RES_TEXT = 2, PC_RES_CHUNK = 3,
        PC_RES_INIT = 4 };
 
-/* The pool's initializer and its arguments (a tuple); fn NULL: none. */
+/* coord.Pool's doorbell (bell.c): a futex word in shared memory that the
+ * workers ring and the pool's result thread sleeps on. */
+struct pc_bell;
+/* pc_bell_ring: a worker finished a task (its result is about to be put):
+ * wake the result thread if it watches. Any process, any thread; b may be
+ * NULL. Never blocks. */
+void pc_bell_ring(struct pc_bell *b);
+/* pc_bell_of: the bell of a coord._Bell object (borrowed), or NULL with
+ * TypeError set. */
+struct pc_bell *pc_bell_of(PyObject *o);
+
+/* The pool's initializer and its arguments (a tuple; fn NULL: none), and
+ * the bell the workers ring (NULL: none). */
 typedef struct pc_pool_init {
     PyObject *fn, *args;
+    struct pc_bell *bell;
 } pc_pool_init;
 
 /* pc_pool_task: the coord_task_fn of coord.Pool's workers; `arg` is the
@@ -163,6 +176,7 @@ int pc_array_add(PyObject *m);
 int pc_queue_add(PyObject *m);
 int pc_search_add(PyObject *m);
 int pc_pool_add(PyObject *m);
+int pc_bell_add(PyObject *m);
 int pc_manager_add(PyObject *m);
 int pc_gc_add(PyObject *m);
 

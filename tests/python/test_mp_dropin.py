@@ -62,8 +62,8 @@ class PoolIdiomTest(unittest.TestCase):
 
     def test_ready_sees_every_finished_task_and_runs_callbacks(self):
         # multiprocessing's result thread collects results as they come:
-        # tasks that finished long ago are ready() and their callbacks ran.
-        # coord has no such thread; one ready() must collect them all.
+        # tasks that finished long ago are ready() and their callbacks ran,
+        # without a call into the pool. coord's result thread does the same.
         global COUNT
         COUNT = coord.Value("i", 0)
         with coord.Pool(1) as pool:
@@ -71,16 +71,22 @@ class PoolIdiomTest(unittest.TestCase):
             rs = [pool.apply_async(count, (i,), callback=seen.append)
                   for i in range(4)]
             wait_count(4)
-            # One worker sends a chunk's results before it takes the next
-            # chunk: once this task ran, the 4 results are all here.
-            pool.apply_async(count, (4,))
-            wait_count(5)
-            self.assertTrue(rs[3].ready())
+            deadline = time.monotonic() + LIMIT
+            while len(seen) < 4:  # no call into the pool
+                self.assertLess(time.monotonic(), deadline, "callbacks never ran")
+                time.sleep(0.01)
             self.assertEqual(sorted(seen), [0, 1, 2, 3])
             self.assertTrue(all(r.ready() for r in rs))
             self.assertTrue(rs[2].successful())
+            # Without a callback, ready() collects what is in. One worker
+            # sends a task's result before it takes the next task: once the
+            # next one ran, the first's result is here.
+            plain = pool.apply_async(count, (4,))
+            pool.apply_async(count, (5,))
+            wait_count(6)
+            self.assertTrue(plain.ready())
             # A forked child sees what was settled; it collects nothing.
-            pending = pool.apply_async(count, (5,))
+            pending = pool.apply_async(count, (6,))
             join_ok(self, fork(lambda: rs[0].ready() and rs[0].successful()))
             pending.wait(LIMIT)
 
