@@ -6,6 +6,9 @@
 
 #include "bench.h"
 
+#ifdef COORD_GIT_HEADER
+#include "coord_git.h" /* written at each build: cmake/git-commit.cmake */
+#endif
 #ifndef COORD_GIT_COMMIT
 #define COORD_GIT_COMMIT "unknown"
 #endif
