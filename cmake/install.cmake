@@ -14,7 +14,7 @@ else()
     PATTERN mpi.h EXCLUDE)
 endif()
 
-# CMake package: find_package(coord 0.3) + coord::coord. While the version
+# CMake package: find_package(coord 0.4) + coord::coord. While the version
 # is 0.x every minor release may change the ABI (it is in the soname), so a
 # request for 0.1 must not accept 0.2: SameMinorVersion.
 install(EXPORT coordTargets NAMESPACE coord::

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* pool.c: task mode of coord_pool: start, submit, result, shutdown, destroy, and the parent's pump that serves them while they wait. */
+#include <limits.h>
 #include <poll.h>
 
 #include "pool_internal.h"
@@ -24,6 +25,7 @@ void coord_pool_opts_init(coord_pool_opts *o)
     o->retries = 0;
     o->no_replace = false;
     o->chunk = 0;
+    o->retire_after = 0;
 }
 
 /* The options with every zero field replaced by its default. */
@@ -72,6 +74,10 @@ void coord__pool_pump(coord_pool *p, int wait_ms)
 {
     int did = coord__pool_flush_retries(p) + coord__pool_drain_results(p) +
               coord__pool_reap_due(p);
+    /* A worker whose last result is in (opts.retire_after) is exiting:
+     * reap it now, so that its replacement comes at once. */
+    if (p->leaving)
+        did += coord__pool_reap_some(p, 0);
     /* Chunks still queued (the workers' count lags: errs high), without
      * walking the queue. */
     uint64_t queued =
@@ -91,7 +97,9 @@ void coord__pool_pump(coord_pool *p, int wait_ms)
     bool stalled = p->sent != taken && taken == p->stall_taken;
     p->stall_taken = taken;
     coord__pool_wake_if_needed(p, stalled, 0);
-    if (pending(p) == 0 || p->live == 0) {
+    /* Wait for a death, or for an exit when every live worker is
+     * retiring (no result can come before a replacement does). */
+    if (pending(p) == 0 || p->live == 0 || p->leaving >= p->live) {
         coord__pool_reap_some(p, wait_ms);
         return;
     }
@@ -119,6 +127,7 @@ static void pool_free(coord_pool *p)
     free(p->pfd);
     free(p->ended);
     free(p->slot_restarts);
+    free(p->slot_ran);
     free(p->sbuf);
     free(p->rbuf);
     free(p->dbuf);
@@ -144,6 +153,13 @@ static int size_chunks(coord_pool *p)
     }
     if (k > POOL_MAX_CHUNK || k * ent > (size_t)4 * POOL_MAX_BYTES)
         return COORD_EINVAL;
+    /* No chunk holds more tasks than a worker runs in its life: the
+     * tasks beyond would only be queued again (pool.h, "Retirement"). */
+    if (o->retire_after && k > o->retire_after) {
+        k = o->retire_after;
+        if (p->o.chunk)
+            p->o.chunk = o->retire_after;
+    }
     p->chunk_max = (unsigned)k;
     p->tchunk_cap = round64(sizeof(struct chunk_hdr) + k * p->task_ent_max);
     p->rchunk_cap = round64(sizeof(struct rchunk_hdr) + k * p->result_ent_max);
@@ -159,7 +175,8 @@ int coord_pool_start(coord_pool **out, const coord_pool_opts *opts,
     const coord_pool_opts *o = &ro;
     if (o->workers > POOL_MAX_WORKERS || o->max_task > POOL_MAX_BYTES ||
         o->max_result > POOL_MAX_BYTES ||
-        o->queue_capacity > COORD_QUEUE_MAX_CAPACITY)
+        o->queue_capacity > COORD_QUEUE_MAX_CAPACITY ||
+        o->retire_after > INT_MAX)
         return COORD_EINVAL;
     coord_pool *p = calloc(1, sizeof *p);
     if (!p)
@@ -199,10 +216,12 @@ int coord_pool_start(coord_pool **out, const coord_pool_opts *opts,
     p->pfd = calloc(o->workers, sizeof *p->pfd);
     p->ended = calloc(o->workers, sizeof *p->ended);
     p->slot_restarts = calloc(o->workers, sizeof *p->slot_restarts);
+    p->slot_ran = calloc(o->workers, sizeof *p->slot_ran);
     p->sbuf = malloc(p->tchunk_cap);
     p->rbuf = malloc(p->rchunk_cap);
     p->dbuf = malloc(p->tchunk_cap);
     if (!r && (!p->kids || !p->pfd || !p->ended || !p->slot_restarts ||
+               !p->slot_ran ||
                !p->sbuf || !p->rbuf || !p->dbuf ||
                coord__pool_reserve_id(p, 0) < 0))
         r = COORD_ENOMEM;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* pool_death.c: dead pool workers: one poll() over their pidfds, each task of a dead worker's chunk settled exactly once, replacement. */
+/* pool_death.c: pool workers that end, dead or retired: one poll() over their pidfds, each task of an ended worker's chunk settled exactly once, replacement. */
 #include <sys/wait.h>
 
 #include "pool_internal.h"
@@ -155,23 +155,60 @@ static uint32_t keep_record_results(coord_pool *p, unsigned i, uint32_t *nres)
     return count;
 }
 
-/* Worker i has been reaped: account for it, settle its chunk. */
-static void handle_exit(coord_pool *p, unsigned i)
+/*
+ * With opts.retire_after: `n` more results came from worker slot `worker`
+ * (a result chunk's word, untrusted). Once its worker has sent its last
+ * one it is exiting, and the pump reaps it at once instead of at the next
+ * death poll (a burst in which every worker retires would otherwise wait
+ * a slice for each generation). A wrong count only costs such a poll.
+ * Results read while the slot has no worker (its worker reaped before
+ * they were: the exit handler reads them, before the replacement starts)
+ * are an ended worker's, and count for nobody.
+ */
+void coord__pool_note_ran(coord_pool *p, int worker, uint32_t n)
 {
-    int status = p->kids[i].status;
+    if (worker < 0 || (unsigned)worker >= p->o.workers ||
+        p->kids[worker].pid <= 0)
+        return;
+    uint64_t *ran = &p->slot_ran[worker];
+    if (*ran < p->o.retire_after && *ran + n >= p->o.retire_after)
+        p->leaving++;
+    *ran += n;
+}
+
+/*
+ * Worker i said W_RETIRING: it ran its last task, and its results are in
+ * the result queue or, when it ended before its put committed (killed),
+ * in its record; no task of its chunk was running. The chunk in its
+ * record is its own (its get returned it, it ran it). Read every result
+ * (each is kept once: a repeat is dropped), then queue the tasks it left
+ * for lack of tasks to run (pool.h, "Retirement") again as they were.
+ */
+static void settle_retired(coord_pool *p, unsigned i)
+{
     struct wrec *w = rec_of(p, i);
     unsigned char *msg = rec_msg(p, w);
-    uint32_t state = atomic_load_explicit(&w->state, memory_order_acquire);
-    p->live--;
-    /* A clean exit after a pill. Reaped elsewhere (SIGCHLD ignored), its
-     * status is unknown; having said W_EXITED, it had finished its work. */
-    if (state == W_EXITED &&
-        (status == COORD__STATUS_UNKNOWN ||
-         (WIFEXITED(status) && WEXITSTATUS(status) == 0))) {
-        p->pill_exits++;
-        return;
+    /* The queue first: no result of this worker may be read after its
+     * slot's count starts again for the replacement. */
+    coord__pool_drain_all(p);
+    uint32_t nres;
+    uint32_t count = keep_record_results(p, i, &nres);
+    struct chunk_hdr ch;
+    memcpy(&ch, msg, sizeof ch);
+    if (nres < count && ch.seq < p->next_seq && !was_settled(p, ch.seq)) {
+        remember_settled(p, ch.seq);
+        /* Not busy: every task without a result goes again unchanged. */
+        struct dead_arg d = {p, i, 0, 0, 0, false};
+        coord__pool_chunk_entries(msg, w->msg_len, settle_entry, &d);
     }
-    p->st.deaths++;
+}
+
+/* Worker i died (its record says `state`, its wait status `status`):
+ * settle its chunk. */
+static void settle_dead(coord_pool *p, unsigned i, uint32_t state, int status)
+{
+    struct wrec *w = rec_of(p, i);
+    unsigned char *msg = rec_msg(p, w);
     /* Results the dead worker committed are in the queue, and those of
      * its chunk it finished but had not sent are in its record: read them
      * all first, so that "no result" below really means none. */
@@ -191,14 +228,15 @@ static void handle_exit(coord_pool *p, unsigned i)
          * record can change: a result put before this point is read here,
          * and a worker that has not put one still shows the chunk.
          *
-         * Only a worker that says W_BUSY holds the chunk in its record: it
-         * set that after its get of the chunk returned. One that says
-         * W_TAKING may show a copy left by a get that lost the chunk to
-         * another (a get copies before its commit, and a loser's copy
-         * stays until its next one: the copy of the dead worker's own
-         * chunk, which then was never run). Its get may also have just
-         * committed (the moment before W_BUSY): then the chunk's tasks
-         * run twice, and the first result of each is kept. */
+         * Only a worker that says W_BUSY (or W_RETIRING, which follows
+         * it) holds the chunk in its record: it set that after its get of
+         * the chunk returned. One that says W_TAKING may show a copy left
+         * by a get that lost the chunk to another (a get copies before its
+         * commit, and a loser's copy stays until its next one: the copy of
+         * the dead worker's own chunk, which then was never run). Its get
+         * may also have just committed (the moment before W_BUSY): then
+         * the chunk's tasks run twice, and the first result of each is
+         * kept. */
         coord__pool_drain_all(p);
         inflight = coord__queue_scan_held(p->tasks, same_chunk, &ch.seq) == 0;
         for (unsigned j = 0; inflight && j < p->o.workers; j++) {
@@ -206,7 +244,7 @@ static void handle_exit(coord_pool *p, unsigned i)
                 continue;
             struct wrec *o = rec_of(p, j);
             uint32_t os = atomic_load_explicit(&o->state, memory_order_acquire);
-            if (os == W_BUSY &&
+            if ((os == W_BUSY || os == W_RETIRING) &&
                 same_chunk(rec_msg(p, o), o->msg_len, false, &ch.seq))
                 inflight = false;
         }
@@ -220,14 +258,48 @@ static void handle_exit(coord_pool *p, unsigned i)
         struct dead_arg d = {p, i, status, 0, nres, state == W_BUSY};
         coord__pool_chunk_entries(msg, mlen, settle_entry, &d);
     }
+}
+
+/* Worker i has been reaped: account for it, settle its chunk, replace it. */
+static void handle_exit(coord_pool *p, unsigned i)
+{
+    int status = p->kids[i].status;
+    struct wrec *w = rec_of(p, i);
+    uint32_t state = atomic_load_explicit(&w->state, memory_order_acquire);
+    p->live--;
+    if (p->o.retire_after && p->slot_ran[i] >= p->o.retire_after)
+        p->leaving--;
+    p->slot_ran[i] = 0;
+    /* Reaped elsewhere (SIGCHLD ignored), its status is unknown; having
+     * said W_EXITED or W_RETIRING, it had finished its work. */
+    bool clean = status == COORD__STATUS_UNKNOWN ||
+                 (WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    /* A clean exit after a pill. */
+    if (state == W_EXITED && clean) {
+        p->pill_exits++;
+        return;
+    }
+    /* Retired: exited after its last task; one killed while it retired is
+     * a death, but no task of it was running either. */
+    bool retired = state == W_RETIRING && clean;
+    if (retired)
+        p->st.retired++;
+    else
+        p->st.deaths++;
+    if (state == W_RETIRING)
+        settle_retired(p, i);
+    else
+        settle_dead(p, i, state, status);
     /* Clear the record so a stale copy is never matched again. */
-    memset(msg, 0, sizeof ch);
+    memset(rec_msg(p, w), 0, sizeof(struct chunk_hdr));
     coord__pool_forget_worker(p, i);
     /* It left because a queue failed, not because of a task: every
      * replacement would fail the same way (and be replaced, forever). */
     if (atomic_load_explicit(&w->qerr, memory_order_acquire) != 0)
         coord__pool_break(p, "a worker's queue operation failed");
-    if (!p->o.no_replace && !p->closed && !p->broken &&
+    /* A retired worker is replaced whatever no_replace says: that option
+     * is about deaths, and without replacements the pool would dwindle. */
+    if ((retired || !p->o.no_replace) && !p->closed && !p->broken &&
         coord__pool_spawn_worker(p, i) == 0) {
         p->st.restarts++;
         p->slot_restarts[i]++;
@@ -282,6 +354,7 @@ void coord__pool_break(coord_pool *p, const char *cause)
     }
     /* Those reaped by a poll but not yet handled are gone too. */
     p->live = 0;
+    p->leaving = 0;
     char text[64];
     snprintf(text, sizeof text, "pool broken: %s", cause);
     fail_outstanding(p, COORD_EPROTO, text);

@@ -14,16 +14,18 @@
  * the parent's pump), pool_map.c (coord_pool_map), pool_dispatch.c (chunks:
  * their layout, the automatic chunk size, sending chunks and retries),
  * pool_worker.c (the worker process), pool_results.c (results in the
- * parent's memory), pool_death.c (dead workers: reaping, settling their
- * chunk, replacing them).
+ * parent's memory), pool_death.c (workers that end, by death or
+ * retirement: reaping, settling their chunk, replacing them).
  */
 
 #define POOL_MAX_WORKERS 1024u
 /* How many settled chunks a pool remembers (pool_death.c). */
 #define POOL_SETTLED_MEMORY 64u
 
-/* Worker record states (shared). */
-enum { W_NEW = 0, W_TAKING = 1, W_BUSY = 2, W_EXITED = 3 };
+/* Worker record states (shared). W_RETIRING: the worker ran its last
+ * task (opts.retire_after) and is sending its results, then exits; the
+ * chunk in its record is its own, and none of its tasks is running. */
+enum { W_NEW = 0, W_TAKING = 1, W_BUSY = 2, W_EXITED = 3, W_RETIRING = 4 };
 
 /* A worker's exit status when a queue operation failed (qerr says which):
  * not a task's doing, and a replacement would fail the same way. */
@@ -147,6 +149,11 @@ struct coord_pool {
     struct pollfd *pfd; /* scratch for coord__child_poll */
     size_t *ended;
     uint64_t *slot_restarts;
+    /* With opts.retire_after: the tasks whose results came from each
+     * slot's current worker, and how many slots have a worker whose last
+     * result is in (it is exiting: pool_death.c reaps it at once). */
+    uint64_t *slot_ran;
+    unsigned leaving;
     unsigned live;
     unsigned spawn_index; /* read by a freshly forked worker */
     /* coord_pool_set_fork_hooks: called around each replacement's fork */
@@ -279,9 +286,10 @@ int coord__pool_take_results(coord_pool *p, int timeout_ms);
 int coord__pool_drain_all(coord_pool *p);
 int coord__pool_drain_results(coord_pool *p);
 
-/* pool_death.c: dead workers */
+/* pool_death.c: workers that end (deaths, retirements) */
 int coord__pool_reap_some(coord_pool *p, int timeout_ms);
 int coord__pool_reap_due(coord_pool *p);
+void coord__pool_note_ran(coord_pool *p, int worker, uint32_t n);
 void coord__pool_break(coord_pool *p, const char *cause);
 
 #endif

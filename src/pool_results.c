@@ -233,6 +233,8 @@ int coord__pool_take_results(coord_pool *p, int timeout_ms)
     memcpy(&h, p->rbuf, sizeof h);
     uint32_t n =
         coord__pool_add_results(p, p->rbuf, len, sizeof h, h.count, h.worker);
+    if (p->o.retire_after)
+        coord__pool_note_ran(p, h.worker, n);
     coord__pool_learn_cost(p, h.ns, n);
     p->rchunks++;
     return 0;

@@ -114,6 +114,10 @@ static int worker_main(void *arg)
     const coord_task_fn fn = p->fn;
     void *const fn_arg = p->arg;
     const size_t max_result = p->o.max_result;
+    /* Tasks this worker may still run (opts.retire_after), counted down
+     * per chunk; without the option more than any worker runs, so the one
+     * compare per chunk below never retires it. */
+    uint64_t left = p->o.retire_after ? p->o.retire_after : UINT64_MAX;
     for (;;) {
         /* Forget the last chunk's results before the record can hold a
          * new chunk: entries below nres always belong to the chunk in msg. */
@@ -134,9 +138,12 @@ static int worker_main(void *arg)
             return POOL_EXIT_QUEUE;
         }
         atomic_store_explicit(&w->state, W_BUSY, memory_order_release);
+        /* A chunk holds at most opts.retire_after tasks, but fewer may be
+         * left: those run, the parent queues the rest again (pool.h). */
+        uint32_t run = left < count ? (uint32_t)left : count;
         uint64_t t0 = coord_clock_ns();
         size_t in = sizeof(struct chunk_hdr), out = sizeof(struct rchunk_hdr);
-        for (uint32_t i = 0; i < count; i++) {
+        for (uint32_t i = 0; i < run; i++) {
             struct task_ent e;
             memcpy(&e, msg + in, sizeof e);
             unsigned char *rbytes = res + out + sizeof(struct result_ent);
@@ -157,14 +164,31 @@ static int worker_main(void *arg)
             in += round8(sizeof e + e.len);
             atomic_store_explicit(&w->nres, i + 1, memory_order_release);
         }
-        struct rchunk_hdr rh = {coord_clock_ns() - t0, count, (int32_t)me};
+        struct rchunk_hdr rh = {coord_clock_ns() - t0, run, (int32_t)me};
         memcpy(res, &rh, sizeof rh);
+        left -= run;
+        if (left == 0)
+            /* Retiring: said before the put (release: after the last
+             * nres), so that a parent that finds us ended from here on
+             * knows no task was running, whether or not the put
+             * committed (pool_death.c, settle_retired). */
+            atomic_store_explicit(&w->state, W_RETIRING, memory_order_release);
         r = coord_queue_put(p->results, res, out, COORD_FOREVER);
         if (r < 0) {
             atomic_store_explicit(&w->qerr, r, memory_order_release);
             return POOL_EXIT_QUEUE;
         }
-        atomic_fetch_add_explicit(&w->done, count, memory_order_relaxed);
+        atomic_fetch_add_explicit(&w->done, run, memory_order_relaxed);
+        if (left == 0) {
+            /* Leave the poller's role now rather than when the parent
+             * reaps us: a chunk queued meanwhile must not wait for a
+             * poller that is gone (seq_cst, as take_chunk gives it up). */
+            uint32_t mine = me + 1;
+            atomic_compare_exchange_strong_explicit(
+                &p->ctl->spinner, &mine, 0, memory_order_seq_cst,
+                memory_order_relaxed);
+            return 0;
+        }
     }
 }
 
@@ -178,6 +202,7 @@ int coord__pool_spawn_worker(coord_pool *p, unsigned i)
     atomic_store_explicit(&w->nres, 0, memory_order_release);
     atomic_store_explicit(&w->state, W_NEW, memory_order_release);
     p->spawn_index = i;
+    p->slot_ran[i] = 0;
     /* Unset while coord_pool_start forks the first workers (see
      * coord_pool_set_fork_hooks). */
     if (p->before_fork)

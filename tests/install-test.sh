@@ -5,8 +5,8 @@
 # pkg-config (only PKG_CONFIG_PATH set) and run it without LD_LIBRARY_PATH
 # through a pipe; the same after moving the install tree elsewhere
 # (coord.pc derives its prefix from ${pcfiledir}); the same through a
-# throw-away CMake project with find_package(coord 0.3) + coord::coord;
-# find_package(coord 0.2) and (coord 0.4) must reject 0.3, and README's
+# throw-away CMake project with find_package(coord 0.4) + coord::coord;
+# find_package(coord 0.3) and (coord 0.5) must reject 0.4, and README's
 # patch-level request takes it (the next patch is refused); the installed
 # tools run with an empty environment; ldconfig runs only for a library
 # directory the dynamic linker searches; with the MPI backend, coord_mpi.pc,
@@ -70,20 +70,20 @@ v=$(env -i "$scratch/b/bin/coord" --version)
 env -i "$scratch/b/bin/coord_bench" --help >/dev/null 2>&1 ||
   [ $? -eq 2 ] || { echo "FAIL: installed coord_bench does not run"; exit 1; }
 
-# 4. CMake: find_package(coord 0.3) + coord::coord; 0.2 and 0.4 rejected.
+# 4. CMake: find_package(coord 0.4) + coord::coord; 0.3 and 0.5 rejected.
 mkdir -p "$scratch/proj"
 cp "$src/examples/flag-hello.c" "$scratch/proj/"
 cat >"$scratch/proj/CMakeLists.txt" <<'PROJ'
 cmake_minimum_required(VERSION 3.16)
 project(consumer C)
-foreach(v 0.2 0.4)
+foreach(v 0.3 0.5)
   find_package(coord ${v} QUIET)
   if(coord_FOUND)
     message(FATAL_ERROR "find_package(coord ${v}) accepted ${coord_VERSION}")
   endif()
   unset(coord_DIR CACHE)
 endforeach()
-find_package(coord 0.3 REQUIRED)
+find_package(coord 0.4 REQUIRED)
 message(STATUS "found coord ${coord_VERSION}")
 add_executable(hello flag-hello.c)
 target_link_libraries(hello PRIVATE coord::coord)
@@ -199,7 +199,7 @@ MPIC
     cat >"$scratch/mproj/CMakeLists.txt" <<'PROJ'
 cmake_minimum_required(VERSION 3.16)
 project(mconsumer C)
-find_package(coord 0.3 REQUIRED)
+find_package(coord 0.4 REQUIRED)
 if(NOT TARGET coord::coord_mpi)
   message(FATAL_ERROR "find_package(coord) gave no coord::coord_mpi")
 endif()

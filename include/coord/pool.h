@@ -55,6 +55,28 @@ COORD_BEGIN_DECLS
  * worker is left, every outstanding task is reported failed: nothing
  * waits forever.
  *
+ * Retirement (opts.retire_after = N > 0, multiprocessing's
+ * maxtasksperchild): a worker that has run N tasks sends their results
+ * and exits (status 0), and the parent forks a replacement as for a dead
+ * worker, whatever opts.no_replace says (a retirement is not a death), so
+ * what a task leaks in its worker (memory, globals) lasts at most N tasks.
+ * No task fails or runs again for it, and stats.retired counts it, not
+ * stats.deaths. A worker never runs more than N tasks: no chunk holds more
+ * (opts.chunk and the automatic chunk are capped at N), and a worker with
+ * fewer tasks left than its chunk holds runs those, sends their results,
+ * and the parent queues the rest again as they were when it reaps the
+ * worker. The worker marks its record as retiring before its last put, so
+ * a parent that finds it ended knows no task was running: its last
+ * results are read off the result queue or, when it was killed before the
+ * put committed, out of its record, each exactly once. A worker killed
+ * while it retires counts as a death (no task fails; it is replaced unless
+ * opts.no_replace). The parent reaps a retiring worker as soon as its last
+ * result is in (at the next pool call), so a replacement starts within a
+ * fork's time when every worker retires at once. With N = 0 (the default:
+ * workers never retire) a worker compares one local count per chunk and
+ * writes nothing more. Once shutdown has every result (its pills go
+ * out), a worker that retires is not replaced.
+ *
  * Finding the in-flight chunk: a worker takes a chunk by
  * coord_queue_get() straight into its own record in shared memory, so the
  * bytes are there before the get's commit, and it counts each finished
@@ -137,6 +159,10 @@ typedef struct coord_pool_opts {
                               (false, the default: it is) */
     unsigned chunk;        /* tasks per queue message, 1 .. 1024; 0: chosen
                               automatically (see "Chunks" above) */
+    unsigned retire_after; /* tasks a worker runs before it exits and is
+                              replaced, 1 .. INT_MAX (a larger value is a
+                              negative count converted); 0: never (see
+                              "Retirement" above) */
 } coord_pool_opts;
 
 /* The outcome of one task. */
@@ -165,8 +191,11 @@ typedef struct coord_pool_stats {
     uint64_t submitted; /* tasks accepted by submit */
     uint64_t succeeded; /* results with status 0 */
     uint64_t failed;    /* results with another status */
-    uint64_t deaths;    /* workers that died (not by a pill) */
-    uint64_t restarts;  /* replacement workers started */
+    uint64_t deaths;    /* workers that died (not by a pill, nor retired) */
+    uint64_t retired;   /* workers that exited after opts.retire_after
+                           tasks (see "Retirement") */
+    uint64_t restarts;  /* replacement workers started (for deaths and
+                           retirements) */
     uint64_t retried;   /* tasks submitted again after a death */
     uint64_t pending;   /* submitted tasks without a result yet */
     unsigned chunk;     /* tasks per chunk now: opts.chunk, or the
@@ -180,13 +209,15 @@ typedef struct coord_pool_worker_stats {
     int pid;            /* current process, 0 when none */
     bool alive;
     uint64_t done;      /* tasks finished in this slot (all incarnations) */
-    uint64_t restarts;  /* times this slot got a replacement */
+    uint64_t restarts;  /* times this slot got a replacement (after a
+                           death or a retirement) */
 } coord_pool_worker_stats;
 
 /*
  * coord_pool_opts_init: the defaults: 4 workers, 256-byte tasks and
- * results, queue capacity 1024, no retries, replacement on (the same as
- * an all-zero struct). NULL ignored.
+ * results, queue capacity 1024, no retries, replacement on, automatic
+ * chunks, workers never retire (the same as an all-zero struct). NULL
+ * ignored. Concurrency: any thread. Progress: does not block.
  */
 COORD_EXTERN void coord_pool_opts_init(coord_pool_opts *o);
 
@@ -197,7 +228,8 @@ COORD_EXTERN void coord_pool_opts_init(coord_pool_opts *o);
  * Concurrency: the caller's thread; do not fork elsewhere meanwhile.
  * Ownership: the caller owns *out and must coord_pool_destroy() it.
  * Returns 0, COORD_EINVAL (out, o or fn NULL; a field above its limit,
- * or a chunk of opts.chunk tasks above 64 MiB),
+ * opts.retire_after above INT_MAX included, or a chunk of opts.chunk
+ * tasks above 64 MiB),
  * COORD_ENOMEM, COORD_EAGAIN (fork failed; nothing is left running).
  */
 COORD_EXTERN int coord_pool_start(coord_pool **out, const coord_pool_opts *o,

@@ -31,6 +31,7 @@ _HEAD = struct.Struct("=BII")
 _FRAME = struct.Struct("=I")
 _DIED = -4002  # COORD_EPEERDIED
 _dumps, _loads, _PROTOCOL = pickle.dumps, pickle.loads, pickle.HIGHEST_PROTOCOL
+_MAX_TASKS_PER_CHILD = 2**31 - 1  # coord_pool_opts.retire_after's limit
 
 
 class WorkerDied(_coord.EPEERDIED):
@@ -427,9 +428,14 @@ class Pool:
     task (or chunk) with coord.WorkerDied, or reruns it `retries` times; a
     replacement worker is started; nothing hangs and no zombie is left.
     initializer(*initargs) runs in each worker before its first task,
-    replacements included. maxtasksperchild is refused (NotImplementedError)
-    and context must be None or a fork context. The pool is used from the
-    process that created it; its blocking calls let other threads run.
+    replacements included. With maxtasksperchild=N a worker exits after N
+    tasks (an apply or submit is one, a chunk of map items one) and a
+    fresh one is forked from this process in its place, as multiprocessing
+    does: what tasks leak in a worker (memory, module globals) lasts N
+    tasks. No task fails for it, and stats() counts it as "retired", not
+    in "deaths". context must be None or a fork context. The pool is used
+    from the process that created it; its blocking calls let other threads
+    run.
     Callbacks run in the pool's result thread, one at a time, in the order
     their results came, whatever the program does meanwhile.
     """
@@ -478,12 +484,14 @@ class Pool:
         if processes < 1:
             raise ValueError("Number of processes must be at least 1")
         if maxtasksperchild is not None:
-            raise NotImplementedError(
-                "coord.Pool has no maxtasksperchild: its workers are replaced "
-                "only when they die (the C pool counts any other exit as a "
-                "death), never retired between tasks; to bound what a worker "
-                "accumulates, terminate the pool and start another every so "
-                "many tasks")
+            # multiprocessing's check and message (a bool is an int there too)
+            if not isinstance(maxtasksperchild, int) or maxtasksperchild <= 0:
+                raise ValueError("maxtasksperchild must be a positive int or None")
+            if maxtasksperchild > _MAX_TASKS_PER_CHILD:
+                raise ValueError(
+                    "maxtasksperchild is at most %d in coord.Pool (the C pool "
+                    "counts a worker's tasks in an int), not %d"
+                    % (_MAX_TASKS_PER_CHILD, maxtasksperchild))
         if context is not None:
             method = getattr(context, "get_start_method", lambda: None)()
             if method != "fork":
@@ -496,7 +504,7 @@ class Pool:
         self._bell = _coord._Bell()  # before the first fork: workers share it
         self._core = _coord._Pool(processes, retries, max_task, max_result,
                                   queue_capacity, initializer, tuple(initargs),
-                                  self._bell)
+                                  self._bell, maxtasksperchild or 0)
         self._processes = processes
         self._max_task = max_task
         self._initializer = initializer
@@ -1149,7 +1157,9 @@ class Pool:
 
     def stats(self):
         """Counters: workers, live, submitted, succeeded, failed, deaths,
-        restarts, retried, pending (of task messages: a chunk is one)."""
+        retired (workers that exited after maxtasksperchild tasks), restarts
+        (replacements, after deaths and retirements), retried, pending (of
+        task messages: a chunk is one)."""
         return self._core.stats()
 
     def worker_pids(self):

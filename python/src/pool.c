@@ -52,14 +52,16 @@ static void fork_after(void *arg)
 static PyObject *pool_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"workers", "retries", "max_task", "max_result",
-                             "queue_capacity", "initializer", "initargs", "bell", NULL};
-    uint32_t workers, retries = 0;
+                             "queue_capacity", "initializer", "initargs", "bell",
+                             "retire_after", NULL};
+    uint32_t workers, retries = 0, retire_after = 0;
     Py_ssize_t max_task = 65536, max_result = 65536, capacity = 1024;
     PyObject *initializer = Py_None, *initargs = NULL, *bell = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O&|O&nnnOO!O:_Pool", kwlist, pc_u32,
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O&|O&nnnOO!OO&:_Pool", kwlist, pc_u32,
                                      &workers, pc_u32, &retries, &max_task,
                                      &max_result, &capacity, &initializer,
-                                     &PyTuple_Type, &initargs, &bell))
+                                     &PyTuple_Type, &initargs, &bell, pc_u32,
+                                     &retire_after))
         return NULL;
     struct pc_bell *b = bell == Py_None ? NULL : pc_bell_of(bell);
     if (bell != Py_None && !b)
@@ -80,6 +82,9 @@ static PyObject *pool_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     o.max_task = (size_t)max_task;
     o.max_result = (size_t)max_result;
     o.queue_capacity = (size_t)capacity;
+    /* One task of the core is one pickled call or one chunk's message:
+     * a task as multiprocessing's maxtasksperchild counts them. */
+    o.retire_after = retire_after;
     pc_pool *self = (pc_pool *)type->tp_alloc(type, 0);
     if (!self)
         return NULL;
@@ -370,11 +375,12 @@ static PyObject *pool_stats(pc_pool *self, PyObject *noargs)
     pool_leave(self);
     if (r < 0)
         return pc_raise(r, "Pool.stats");
-    return Py_BuildValue("{sIsIsKsKsKsKsKsKsK}", "workers", st.workers, "live", st.live,
+    return Py_BuildValue("{sIsIsKsKsKsKsKsKsKsK}", "workers", st.workers, "live", st.live,
                          "submitted", (unsigned long long)st.submitted, "succeeded",
                          (unsigned long long)st.succeeded, "failed",
                          (unsigned long long)st.failed, "deaths",
-                         (unsigned long long)st.deaths, "restarts",
+                         (unsigned long long)st.deaths, "retired",
+                         (unsigned long long)st.retired, "restarts",
                          (unsigned long long)st.restarts, "retried",
                          (unsigned long long)st.retried, "pending",
                          (unsigned long long)st.pending);

@@ -270,11 +270,13 @@ class InitializerTest(unittest.TestCase):
     def test_pool_arguments_multiprocessing_takes(self):
         with self.assertRaisesRegex(TypeError, "initializer must be a callable"):
             coord.Pool(1, initializer=1)
-        with self.assertRaisesRegex(NotImplementedError, "maxtasksperchild"):
-            coord.Pool(1, maxtasksperchild=10)
+        with self.assertRaisesRegex(ValueError, "maxtasksperchild must be"):
+            coord.Pool(1, maxtasksperchild=0)
         with self.assertRaisesRegex(ValueError, "forks its workers"):
             coord.Pool(1, context=multiprocessing.get_context("spawn"))
         with coord.Pool(1, None, (), None, multiprocessing.get_context("fork")) as pool:
+            self.assertEqual(pool.apply(square, (5,)), 25)
+        with coord.Pool(1, None, (), 10, None) as pool:  # test_pool_retire.py
             self.assertEqual(pool.apply(square, (5,)), 25)
 
 
