@@ -44,12 +44,12 @@ cflags=(-g -O1 -std=c11 -D_GNU_SOURCE -D_DEFAULT_SOURCE -DCOORD_BUILDING
 # The descriptor target adds the queue (and the waits it spins in).
 "$cc" "${cflags[@]}" "$src/tests/fuzz/fuzz-fd.c" \
   "$src"/src/{flag,value,array,region,scalar,errno,queue,queue_ring,queue_wait,queue_repair,wait}.c \
-  "$src"/src/os/{segment,proc,mutex,futex,clock,cpuload,prefetch}.c \
+  "$src"/src/os/{segment,proc,mutex,futex,clock,cpuload,cpuquota,prefetch}.c \
   -lpthread -lm -o "$out/fuzz-fd"
 # The queue target: the queue's code over a queue in this process's memory.
 "$cc" "${cflags[@]}" "$src/tests/fuzz/fuzz-queue.c" \
   "$src"/src/{queue,queue_ring,queue_wait,queue_repair,wait,scalar,errno}.c \
-  "$src"/src/os/{segment,proc,mutex,futex,clock,cpuload,prefetch}.c \
+  "$src"/src/os/{segment,proc,mutex,futex,clock,cpuload,cpuquota,prefetch}.c \
   -lpthread -lm -o "$out/fuzz-queue"
 frame_secs=$(( (secs + 3) / 4 ))
 seg_secs=$(( (secs - frame_secs + 2) / 3 ))
