@@ -201,11 +201,20 @@ int coord__seg_open_fd(int fd, uint32_t kind, void **obj_out,
  * growing and further seals (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL):
  * whoever it is passed to can neither fault the others' mappings by
  * shrinking it nor make it read-only. `label` names it in /proc/PID/fd.
+ * memfd_create refused with EACCES or EINVAL is tried once more with
+ * MFD_NOEXEC_SEAL (Linux 6.3 to 6.5 with vm.memfd_noexec = 2 want it).
  * Returns 0 and *fd_out, COORD_EMFILE (EMFILE, ENFILE), COORD_ENOMEM,
  * COORD_ENOSYS (memfd_create refused with any other errno: an old kernel,
  * a seccomp filter or security module, whatever it answers), COORD_EIO. */
 int coord__memfd_create(const char *label, size_t size, int *fd_out);
-/* Is `fd` what coord__memfd_create makes: a memfd with all three seals?
+/* Linux 6.3's memfd_create flag MFD_NOEXEC_SEAL (not executable, and
+ * sealed so), and that seal, F_SEAL_EXEC, by value: older C library
+ * headers lack them. coord__memfd_create's memfd has the seal where the
+ * kernel wanted the flag (vm.memfd_noexec = 2) or adds it by itself. */
+#define COORD__MFD_NOEXEC_SEAL 0x0008U
+#define COORD__F_SEAL_EXEC 0x0020
+/* Is `fd` what coord__memfd_create makes: a memfd with all three seals
+ * (and maybe F_SEAL_EXEC)?
  * *st gets its fstat. Returns 0, COORD_EBADF (not an open descriptor) or
  * COORD_EPROTO (any other file: a pipe, a socket, a file on disk, an
  * unsealed memfd). Its size and contents are the caller's to check. */

@@ -61,9 +61,12 @@ static inline bool lock_looks_free(coord__mutex *m)
 /*
  * Lock one side. Returns 0, 1 when the previous holder died holding it
  * (EOWNERDEAD; the mutex is consistent again and we hold it), or a
- * negative error (COORD_EAGAIN with timeout 0 after LOCK_TRY_NS,
- * COORD_ETIMEDOUT at the deadline, COORD_EPROTO for a lock word no
- * correct queue holds).
+ * negative error (COORD_EAGAIN with timeout 0 at *d, which the first wait
+ * sets LOCK_TRY_NS ahead, COORD_ETIMEDOUT at the deadline, COORD_EPROTO
+ * for a lock word no correct queue holds). *d is the caller's: with
+ * timeout 0 every wait of one call passes the same, so that the call waits
+ * LOCK_TRY_NS in all, not that long for each lock it meets (a get passes a
+ * run of skips, waking the puts after each).
  *
  * A side lock is held for a copy and a store, tens of nanoseconds, so a
  * caller that finds it taken polls it (reading only) up to LOCK_POLLS
@@ -76,6 +79,9 @@ static int side_lock_wait(struct coord_queue *q, coord__mutex *m,
                           int timeout_ms, uint64_t *d, int r)
 {
     if (r == EBUSY) {
+        /* A call with timeout 0 whose budget is spent tries once. */
+        if (timeout_ms == 0 && *d && coord_clock_ns() >= *d)
+            return COORD_EAGAIN;
         for (int i = 0; i < LOCK_POLLS && r == EBUSY; i++) {
             coord__cpu_relax();
             if (lock_looks_free(m))
@@ -85,7 +91,11 @@ static int side_lock_wait(struct coord_queue *q, coord__mutex *m,
             if (timeout_ms < 0) {
                 r = pthread_mutex_lock(&m->m);
             } else if (timeout_ms == 0) {
-                r = coord__mutex_lock_until(m, coord_clock_ns() + LOCK_TRY_NS);
+                /* One budget for all the waits of a call (*d: its end,
+                 * set by the first), however many locks it meets. */
+                if (!*d)
+                    *d = coord_clock_ns() + LOCK_TRY_NS;
+                r = coord__mutex_lock_until(m, *d);
                 if (r == ETIMEDOUT)
                     return COORD_EAGAIN;
             } else {
@@ -263,7 +273,8 @@ static int wait_side(struct coord_queue *q, bool getter,
      * as a call with timeout 0 does, and past that leaves its count to
      * expire as a killed sleeper's does (a holder that never lets go, a
      * forged owner word, held it past its deadline without limit). */
-    int lr = sleep_lock(q, getter, deadline == UINT64_MAX ? -1 : 0, &d);
+    uint64_t off = 0; /* a budget of its own (not the deadline: see above) */
+    int lr = sleep_lock(q, getter, deadline == UINT64_MAX ? -1 : 0, &off);
     if (lr == COORD_EAGAIN)
         return r;
     if (lr < 0)
@@ -329,19 +340,23 @@ static size_t wake_count(struct sleepers *sl, size_t n)
  * After a commit (a seq_cst store or CAS) of n: wake up to n sleepers of
  * one side (wake_count). The caller's operation is done, so whatever its
  * timeout this waits for the lock only as a call with timeout 0 does
- * (LOCK_TRY_NS): past that it wakes every sleeper of the side without the
- * lock, as close() does. That loses no wake-up (each sleeper registered
+ * (LOCK_TRY_NS, from the call's *budget: all the wake-ups of one call
+ * share it): past that it wakes every sleeper of the side without the
+ * lock, as close() does. (With a budget per wake-up, a get with timeout 0
+ * that passed a run of skips, waking the puts after each, waited 10 ms a
+ * skip for a holder that never lets go: for ever, for a forged ring of
+ * 2^30 skips.) That loses no wake-up (each sleeper registered
  * before the bump of `ev` is woken or finds `ev` changed), and costs only
  * the sleepers' needless wakes and a `woken` that counts too few (see
  * wake_count: futex wakes that find nobody later, never a missed one).
  */
-void coord__queue_wake_slow(struct coord_queue *q, bool getters, size_t n)
+void coord__queue_wake_slow(struct coord_queue *q, bool getters, size_t n,
+                           uint64_t *budget)
 {
     struct qshm *s = q->s;
     struct sleepers *sl = getters ? &s->get_sl : &s->put_sl;
-    uint64_t d = 0;
     size_t k = INT_MAX;
-    int r = sleep_lock(q, getters, 0, &d);
+    int r = sleep_lock(q, getters, 0, budget);
     if (r < 0 && r != COORD_EAGAIN)
         return; /* broken: every sleeper was woken */
     if (r == 0) {

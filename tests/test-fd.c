@@ -18,6 +18,7 @@
 
 #include "harness.h"
 #include "internal.h"
+#include "manager_fast.h"
 
 /* A one-byte message with room for 8 descriptors (SCM_RIGHTS). */
 struct fd_msg {
@@ -135,7 +136,11 @@ HELPER(fd_peer)
     return 0;
 }
 
-TEST(fd_every_kind_between_unrelated_processes)
+/* One object of each kind made by its create_fd, sealed with coord's
+ * three seals, maybe F_SEAL_EXEC (which Linux 6.3 and later add where
+ * vm.memfd_noexec asks) and the seals of `must`, passed to an unrelated
+ * program (fd_peer, exec'd) by descriptor, and used by both. */
+static void every_kind_with_an_unrelated_process(int must)
 {
     coord_flag *f;
     coord_value *v;
@@ -153,6 +158,10 @@ TEST(fd_every_kind_between_unrelated_processes)
     const char *argv[6];
     int pass[5];
     for (int i = 0; i < 5; i++) {
+        int seals = fcntl(fd[i], F_GET_SEALS);
+        ASSERT_EQ(seals & ~COORD__F_SEAL_EXEC,
+                  F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
+        ASSERT_EQ(seals & must, must);
         ASSERT_EQ(fcntl(fd[i], F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
         pass[i] = fcntl(fd[i], F_DUPFD, 0);
         ASSERT_TRUE(pass[i] >= 0);
@@ -182,6 +191,11 @@ TEST(fd_every_kind_between_unrelated_processes)
     coord_array_destroy(a);
     coord_value_destroy(v);
     coord_flag_destroy(f);
+}
+
+TEST(fd_every_kind_between_unrelated_processes)
+{
+    every_kind_with_an_unrelated_process(0);
 }
 
 struct sock_child {
@@ -469,17 +483,29 @@ TEST(fd_out_of_descriptors)
 #endif
 
 #ifdef FD_AUDIT_ARCH
+/* Where the low 32 bits of a system call's second argument (memfd_create's
+ * flags) lie in struct seccomp_data. */
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define FD_ARG1_LOW (offsetof(struct seccomp_data, args) + 8 + 4)
+#else
+#define FD_ARG1_LOW (offsetof(struct seccomp_data, args) + 8)
+#endif
+
 /* Make memfd_create fail with `err` in this process and its children from
- * now on, as a container's seccomp policy does; every other call (and any
- * call under another ABI) goes through. Returns 0 or -1 (errno). */
-static int refuse_memfd(int err)
+ * now on, as a container's seccomp policy does, but for calls whose flags
+ * hold a bit of `unless` (0: none; MFD_NOEXEC_SEAL: as Linux 6.3 to 6.5
+ * with vm.memfd_noexec = 2 answer); every other call (and any call under
+ * another ABI) goes through. Returns 0 or -1 (errno). */
+static int refuse_memfd(int err, uint32_t unless)
 {
     struct sock_filter prog[] = {
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
         BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, FD_AUDIT_ARCH, 1, 0),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_memfd_create, 0, 1),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_memfd_create, 0, 3),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, FD_ARG1_LOW),
+        BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, unless, 1, 0),
         BPF_STMT(BPF_RET | BPF_K,
                  SECCOMP_RET_ERRNO | ((uint32_t)err & SECCOMP_RET_DATA)),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
@@ -524,7 +550,7 @@ static int without_memfd(void *arg)
 {
     int err = *(int *)arg, want = code_for_memfd_errno(err);
     int fds0 = test_fd_count(), maps0 = test_map_count();
-    if (refuse_memfd(err) != 0)
+    if (refuse_memfd(err, 0) != 0)
         return 3;
     errno = 0;
     if (memfd_create("probe", MFD_CLOEXEC) != -1 || errno != err)
@@ -577,6 +603,64 @@ TEST(fd_memfd_refused_by_seccomp)
         if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
             test__fail(__FILE__, __LINE__, "memfd_create failing with %s: "
                        "child status %#x", strerror(errs[i]), st);
+    }
+#else
+    SKIP("no seccomp audit architecture known for this CPU (test-fd.c)");
+#endif
+}
+
+#ifdef FD_AUDIT_ARCH
+/* In a child whose memfd_create refuses, with *arg (EACCES: Linux 6.3 to
+ * 6.5 with vm.memfd_noexec = 2; EINVAL: a filter's other answer), every
+ * call without MFD_NOEXEC_SEAL: each create_fd makes a sealed memfd all
+ * the same, with F_SEAL_EXEC too, which an exec'd program opens by
+ * descriptor, and so does a manager client's mailbox, which the server's
+ * coord__mfast_take accepts. */
+static int noexec_seal_wanted(void *arg)
+{
+    int err = *(int *)arg;
+    if (refuse_memfd(err, COORD__MFD_NOEXEC_SEAL) != 0)
+        return 3;
+    errno = 0;
+    if (memfd_create("probe", MFD_CLOEXEC | MFD_ALLOW_SEALING) != -1 ||
+        errno != err)
+        return 4; /* the filter is in force */
+    every_kind_with_an_unrelated_process(COORD__F_SEAL_EXEC);
+    int fd = -1, code = -1;
+    struct coord__mfast *mine = coord__mfast_create(&fd);
+    if (!mine)
+        return 5;
+    if ((fcntl(fd, F_GET_SEALS) & COORD__F_SEAL_EXEC) == 0)
+        return 6;
+    struct coord__mfast *theirs = coord__mfast_take(fd, &code);
+    if (!theirs || code != 0)
+        return 7;
+    coord__mfast_unmap(theirs);
+    coord__mfast_unmap(mine);
+    close(fd);
+    return 0;
+}
+#endif
+
+/* A memfd_create that wants MFD_NOEXEC_SEAL (EACCES without it) gave
+ * COORD_ENOSYS: the Python binding fell back to a plain mapping that
+ * spawn and forkserver children cannot be given. Now coord asks again
+ * with the flag. */
+TEST(fd_memfd_that_wants_noexec_seal)
+{
+#ifdef FD_AUDIT_ARCH
+    int probe = memfd_create("probe", MFD_CLOEXEC | COORD__MFD_NOEXEC_SEAL);
+    if (probe < 0 && errno == EINVAL)
+        SKIP("this kernel knows no MFD_NOEXEC_SEAL (Linux before 6.3)");
+    ASSERT_TRUE(probe >= 0);
+    close(probe);
+    int errs[] = {EACCES, EINVAL};
+    for (size_t i = 0; i < sizeof errs / sizeof errs[0]; i++) {
+        int st = test_wait(test_fork(noexec_seal_wanted, &errs[i]), 30000);
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+            test__fail(__FILE__, __LINE__, "memfd_create refused with %s "
+                       "without MFD_NOEXEC_SEAL: child status %#x",
+                       strerror(errs[i]), st);
     }
 #else
     SKIP("no seccomp audit architecture known for this CPU (test-fd.c)");
@@ -682,6 +766,7 @@ TEST(fd_creator_killed_holding_the_lock)
     X(fd_objects_keep_no_descriptor)                                           \
     X(fd_out_of_descriptors)                                                   \
     X(fd_memfd_refused_by_seccomp)                                             \
+    X(fd_memfd_that_wants_noexec_seal)                                         \
     X(fd_bad_input)                                                            \
     X(fd_creator_killed_holding_the_lock)
 #define HELPER_LIST(X) X(fd_peer)

@@ -8,9 +8,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sys/syscall.h>
+
 #include "harness.h"
 #include "internal.h"
 #include "queue_internal.h"
+#include "queue_shm.h"
+#include "fuzz/robust-list.h"
 
 /* The whole file of named queue `name`, mapped writable as any process of
  * its owner could; *size gets its length. */
@@ -275,6 +279,155 @@ TEST(queue_lock_kind_rewritten_is_eproto)
     }
 }
 
+/* ---- forged mutex words: tests/fuzz/fuzz-queue.c's, fixed ------------ */
+
+/* The forgeries of a side lock's words (glibc's; the kind word is
+ * queue_lock_kind_rewritten_is_eproto's), written while nobody holds it
+ * (a peer writing while this process holds it is out of reach: glibc's
+ * unlock writes through the list words, docs/queue.md, Trust). */
+enum forgery {
+    FORGE_LIVE,       /* the lock word names a live thread: a holder */
+    FORGE_LIVE_WAITS, /* the same, with FUTEX_WAITERS */
+    FORGE_SELF,       /* names this thread (glibc: EDEADLK) */
+    FORGE_DIED,       /* a holder that died (FUTEX_OWNER_DIED) */
+    FORGE_OWNER,      /* owner "not recoverable", the lock free */
+    FORGE_COUNTS,     /* owner, count and users of this thread */
+    FORGE_LIST,       /* list words pointing nowhere */
+    FORGERIES
+};
+
+static void forge(pthread_mutex_t *m, enum forgery f)
+{
+    int self = (int)syscall(SYS_gettid), other = (int)getppid();
+    switch (f) {
+    case FORGE_LIVE: m->__data.__lock = other; break;
+    case FORGE_LIVE_WAITS:
+        m->__data.__lock = (int)(0x80000000u | (unsigned)other);
+        break;
+    case FORGE_SELF: m->__data.__lock = self; break;
+    case FORGE_DIED:
+        m->__data.__lock = (int)(0x40000000u | (unsigned)other);
+        break;
+    case FORGE_OWNER: m->__data.__owner = 0x7fffffff; break;
+    case FORGE_COUNTS:
+        m->__data.__owner = self;
+        m->__data.__count = 7;
+        m->__data.__nusers = 99;
+        break;
+    default:
+        m->__data.__list.__prev = (void *)8;
+        m->__data.__list.__next = (void *)16;
+    }
+}
+
+#define FORGE_SKIPS 3000
+#define FORGE_CAP (FORGE_SKIPS + 8)
+
+struct forge_case {
+    int side; /* 0: the producer lock, 1: the consumer lock */
+    enum forgery f;
+    pid_t dead; /* a process gone and reaped */
+};
+
+/* One call's code: `want` where the forgery leaves the queue working;
+ * where it names this thread the queue may be found broken instead (the
+ * first lock glibc refuses breaks it), so COORD_EPROTO from then on. */
+#define FORGED_CALL(call, want)                                                    do {                                                                               int r_ = (call);                                                               if (!(r_ == (want) || (c->f == FORGE_SELF && r_ == COORD_EPROTO)))                 test__fail(__FILE__, __LINE__, "%s (forgery %d, side %d): %s",                            #call, (int)c->f, c->side, coord_err_name(r_));                 ASSERT_TRUE(robust_list_empty());                                     } while (0)
+
+/* In a child, bounded in time: a queue in this process's memory, with a
+ * run of skips at head, a sleeper of each side counted (so every commit's
+ * wake-up takes the other side's lock) and c's forgery in one lock; calls
+ * with timeout 0. */
+static int forged_calls(void *arg)
+{
+    const struct forge_case *c = arg;
+    size_t size = coord_queue_size(FORGE_CAP, 8), len = 0, got = 0;
+    void *mem = aligned_alloc(COORD__CACHE_LINE, size);
+    coord_queue *q;
+    ASSERT_TRUE(mem != NULL);
+    ASSERT_OK(coord_queue_init(mem, size, FORGE_CAP, 8, &q));
+    for (uint32_t i = 0; i < FORGE_SKIPS; i++)
+        atomic_store(&slot_at(q, i)->word, WORD(i + 1, OWNER_SKIP));
+    atomic_store(&q->s->tail, FORGE_SKIPS);
+    ASSERT_OK(coord_queue_put(q, "a", 1, 0));
+    ASSERT_OK(coord_queue_put(q, "b", 1, 0));
+    struct sleepers *sl[2] = {&q->s->put_sl, &q->s->get_sl};
+    for (int i = 0; i < 2; i++) {
+        atomic_store(&sl[i]->count, 1);
+        sl[i]->until = UINT64_MAX;
+    }
+    coord__mutex *lock = c->side ? &q->s->clock : &q->s->plock;
+    forge(&lock->m, c->f);
+    /* Held for good by a live thread, as far as glibc can tell. */
+    bool held = c->f == FORGE_LIVE || c->f == FORGE_LIVE_WAITS;
+    char b[4][8];
+    size_t lens[4];
+    const void *m[2] = {"c", "d"};
+    size_t ml[2] = {1, 1};
+    /* A get passes the skips, waking the puts after each (the consumer
+     * lock), and takes "a"; a put wakes the gets (the producer lock). */
+    FORGED_CALL(coord_queue_get(q, b[0], 8, &len, 0), 0);
+    ASSERT_TRUE(c->f == FORGE_SELF || (len == 1 && b[0][0] == 'a'));
+    FORGED_CALL(coord_queue_put(q, "e", 1, 0), 0);
+    FORGED_CALL(coord_queue_put_many(q, m, ml, 2, &got, 0), 0);
+    FORGED_CALL(coord_queue_get_many(q, b, 8, 4, lens, &got, 0), 0);
+    ASSERT_TRUE(c->f == FORGE_SELF || got == 4);
+    FORGED_CALL(coord_queue_put_pill(q, 0), 0);
+    FORGED_CALL(coord_queue_get(q, b[0], 8, &len, 0), COORD_PILL);
+    /* A head left frozen: a get thaws it under the consumer lock. */
+    FORGED_CALL(coord_queue_put(q, "f", 1, 0), 0);
+    atomic_fetch_or(&q->s->head, HEAD_FROZEN);
+    FORGED_CALL(coord_queue_get(q, b[0], 8, &len, 0),
+                held && c->side == 1 ? COORD_EAGAIN : 0);
+    atomic_fetch_and(&q->s->head, ~HEAD_FROZEN);
+    if (held && c->side == 1)
+        FORGED_CALL(coord_queue_get(q, b[0], 8, &len, 0), 0);
+    /* A dead put's claim at head, "g" behind it: the second get that
+     * meets it turns it into a skip under the producer lock, and the
+     * next takes "g". */
+    uint32_t h = (uint32_t)atomic_load(&q->s->head);
+    atomic_store(&slot_at(q, h)->word, WORD(h, (uint32_t)c->dead));
+    atomic_store(&q->s->tail, h + 1);
+    FORGED_CALL(coord_queue_put(q, "g", 1, 0), 0);
+    FORGED_CALL(coord_queue_get(q, b[0], 8, &len, 0), COORD_EAGAIN);
+    FORGED_CALL(coord_queue_get(q, b[0], 8, &len, 0), COORD_EAGAIN);
+    FORGED_CALL(coord_queue_get(q, b[0], 8, &len, 0),
+                held && c->side == 0 ? COORD_EAGAIN : 0);
+    ASSERT_TRUE(held || c->f == FORGE_SELF || b[0][0] == 'g');
+    coord_queue_destroy(q);
+    free(mem);
+    return 0;
+}
+
+static int exit_at_once(void *arg)
+{
+    (void)arg;
+    return 0;
+}
+
+/* A queue passed by descriptor holds whatever its sender wrote, its
+ * mutexes' lock, owner, count and list words included (glibc trusts
+ * them). With each forgery in each lock, calls with timeout 0 return what
+ * they would (a lock word naming another thread only makes them wait 10
+ * ms: the ones that need that lock before their operation give
+ * COORD_EAGAIN, the wake-ups after it wake without it; one naming this
+ * thread breaks the queue), leave no mutex on this thread's robust list,
+ * and end: a get passes FORGE_SKIPS skips, waking the puts after each, so
+ * 10 ms a wake-up would take 30 s (the child has 20 s; before session 11
+ * a timeout-0 call waited for ever for a live owner). fuzz-queue.c does
+ * this with any bytes. */
+TEST(queue_forged_owner_words_with_timeout_0)
+{
+    pid_t dead = test_fork(exit_at_once, NULL);
+    test_join_ok(dead, 20000);
+    for (int side = 0; side < 2; side++) {
+        for (int f = 0; f < FORGERIES; f++) {
+            struct forge_case c = {side, (enum forgery)f, dead};
+            test_join_ok(test_fork(forged_calls, &c), 20000);
+        }
+    }
+}
+
 TEST(queue_mutated_while_used)
 {
     char name[64];
@@ -350,6 +503,7 @@ TEST(queue_mutated_while_used)
     X(queue_planted_length_is_eproto)                                          \
     X(queue_put_meets_a_word_no_queue_holds)                                   \
     X(queue_lock_kind_rewritten_is_eproto)                                     \
+    X(queue_forged_owner_words_with_timeout_0)                                 \
     X(queue_mutated_while_used)
 #define HELPER_LIST(X)
 TEST_MAIN()

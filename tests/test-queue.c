@@ -1276,6 +1276,33 @@ TEST(queue_timeout_0_get_wakes_past_a_held_consumer_lock)
     coord_queue_destroy(q);
 }
 
+/* The wake-ups of one call share one wait for a side lock (10 ms): a get
+ * with timeout 0 wakes the sleeping puts after each skip it passes, and
+ * waited 10 ms for each (SKIP_RUN of them: 41 s, past HELD_CALLS_MS; a
+ * forged ring of 2^30 skips with a forged owner word: for ever). With the
+ * consumer lock held for good and a put asleep, it passes them and takes
+ * the message behind. */
+#define SKIP_RUN 4095
+TEST(queue_timeout_0_get_past_skips_waits_for_a_held_lock_once)
+{
+    coord_queue *q;
+    ASSERT_OK(coord_queue_create(&q, SKIP_RUN + 1, 8));
+    /* Skips (puts that never committed) at 0 .. SKIP_RUN - 1, then "a":
+     * the queue is full. */
+    for (uint32_t i = 0; i < SKIP_RUN; i++)
+        atomic_store(&slot_at(q, i)->word, WORD(i + 1, OWNER_SKIP));
+    atomic_store(&q->s->tail, SKIP_RUN);
+    ASSERT_OK(coord_queue_put(q, "a", 1, 0));
+    ASSERT_TRUE(coord_queue_is_full(q));
+    pid_t putter = fork_counted(putter_of_p, q, true);
+    calls_while_held(
+        q, &(struct side_hold){.q = q, .how = HOLD_CLOCK, .want_puts = true},
+        get_past_a_held_consumer_lock);
+    test_join_ok(putter, 20000);
+    gets_take(q, "p");
+    coord_queue_destroy(q);
+}
+
 /* A get with a deadline (3 s), asleep on an empty queue when the producer
  * lock is taken for good: it can neither take itself off the sleepers nor
  * register again, and returns COORD_ETIMEDOUT at its deadline (it waited
@@ -1633,6 +1660,7 @@ TEST(queue_cli_every_message)
     X(queue_timeout_0_gives_up_on_a_held_consumer_lock)                        \
     X(queue_timeout_0_gives_up_on_a_held_producer_lock)                        \
     X(queue_timeout_0_get_wakes_past_a_held_consumer_lock)                     \
+    X(queue_timeout_0_get_past_skips_waits_for_a_held_lock_once)              \
     X(queue_timeout_gives_up_on_a_held_lock_at_its_deadline)                   \
     X(queue_sigkill_200_put_get)                                               \
     X(queue_sigkill_2000_slow)                                                 \

@@ -141,7 +141,9 @@ TEST(segfuzz_fd_found_inputs)
 
 /* One input in fuzz-fd's format (fd-exercise.h), drawn from *rng: mostly
  * files sealed as coord seals them, of their base's size or near it,
- * patched where the header and the objects' first words are. */
+ * patched where the header and the objects' first words are (a queue's
+ * mutexes among them: half the inputs keep what the patches wrote
+ * there). */
 static size_t fd_draw(uint64_t *rng, uint8_t *d, size_t cap)
 {
     uint64_t x = test_rand(rng), y = test_rand(rng);
@@ -156,6 +158,8 @@ static size_t fd_draw(uint64_t *rng, uint8_t *d, size_t cap)
     case 6: w = (2u << 30) | (w & 0x3fu); break;
     default: w = (3u << 30) | (w & 0x3u);
     }
+    if ((y >> 40) % 2)
+        w |= FDX_OWNERS; /* a queue's mutex words as the patches leave them */
     memcpy(d + 2, &w, 4);
     size_t n = 6;
     int k = (int)(test_rand(rng) % 5);

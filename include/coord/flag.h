@@ -128,7 +128,9 @@ COORD_EXTERN int coord_flag_open(coord_flag **out, const char *name);
  * descriptors), COORD_ENOMEM, COORD_ENOSYS (memfd_create refused: an old
  * kernel without it, or a seccomp filter or security module, whatever
  * errno it answers but EMFILE, ENFILE and ENOMEM; coord_flag_create works
- * there) or COORD_EIO;
+ * there; a refusal with EACCES or EINVAL is first tried again with
+ * MFD_NOEXEC_SEAL, which Linux 6.3 to 6.5 want where vm.memfd_noexec is
+ * 2: that memfd is sealed with F_SEAL_EXEC too) or COORD_EIO;
  * the create_fd of value, array, region and queue answer the same.
  */
 COORD_EXTERN int coord_flag_create_fd(coord_flag **out, int *fd);

@@ -80,12 +80,13 @@ COORD_BEGIN_DECLS
  * registrations and the repairs (a dead put's claim, the pool's look into
  * the queue); each is held for a copy and a store. A call that finds one
  * taken waits as its timeout says: -1 as long as the holder keeps it, > 0
- * until its deadline (COORD_ETIMEDOUT), 0 at most about 10 ms
+ * until its deadline (COORD_ETIMEDOUT), 0 at most about 10 ms in all
  * (COORD_EAGAIN: the holder lost its CPU for that long, is stopped, or is
  * an owner word naming a live thread that never lets go, which a queue
  * passed by descriptor may hold: docs/queue.md, Trust). After its commit a
  * call wakes the other side's sleepers under that side's lock, and waits
- * for it at most about 10 ms whatever its timeout: then it wakes them all
+ * for it at most about 10 ms whatever its timeout (its wake-ups in all: a
+ * get wakes the puts after each skip it passes): then it wakes them all
  * without it, and returns as it would have.
  */
 typedef struct coord_queue coord_queue;

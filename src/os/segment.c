@@ -236,21 +236,44 @@ static int create_named(const char *name, size_t total, uint32_t kind,
 }
 
 /* The seals of every memfd coord hands out: neither its size nor its seals
- * can change (F_SEAL_SEAL: nobody can add a write seal later either). */
+ * can change (F_SEAL_SEAL: nobody can add a write seal later either). A
+ * memfd made with MFD_NOEXEC_SEAL also has F_SEAL_EXEC, which the checks
+ * accept: they ask for these three, not for these alone. */
 #define MEMFD_SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
+
+#ifdef MFD_NOEXEC_SEAL
+_Static_assert(MFD_NOEXEC_SEAL == COORD__MFD_NOEXEC_SEAL, "Linux's value");
+#endif
+#ifdef F_SEAL_EXEC
+_Static_assert(F_SEAL_EXEC == COORD__F_SEAL_EXEC, "Linux's value");
+#endif
 
 int coord__memfd_create(const char *label, size_t size, int *fd_out)
 {
     int fd = memfd_create(label, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    /* Linux 6.3 to 6.5 with the sysctl vm.memfd_noexec = 2 refuse a memfd
+     * made without MFD_NOEXEC_SEAL with EACCES (later kernels add the flag
+     * themselves), and a seccomp filter or security module may want it
+     * too (EACCES, EINVAL): such a refusal is tried once more with the
+     * flag, which coord can always give (it never executes a segment).
+     * Not the first time: a kernel older than 6.3 knows no such flag
+     * (EINVAL). Where the retry fails too, its errno is answered: the
+     * rules below make that COORD_ENOSYS, as the first one's was (a
+     * filter that refuses every memfd, a kernel without the flag), but
+     * where it ran out of a resource, which is then what stands in the
+     * way. */
+    if (fd < 0 && (errno == EACCES || errno == EINVAL))
+        fd = memfd_create(label, MFD_CLOEXEC | MFD_ALLOW_SEALING |
+                                     COORD__MFD_NOEXEC_SEAL);
     /* EMFILE, ENFILE and ENOMEM: this process or the system is out of
      * something, which the caller must hear of. Any other failure is a
      * refusal of memfd_create itself, and our label and flags are valid:
      * ENOSYS (an old kernel), or whatever a seccomp filter or security
-     * module answers (EPERM usually; EACCES, which also answers a
-     * vm.memfd_noexec of 2 that wants MFD_NOEXEC_SEAL; EINVAL, which a
-     * kernel that knew no MFD_ALLOW_SEALING would give; any errno a filter
-     * picks). All of them say "no memfd here", on which callers fall back
-     * to a plain shared mapping (the Python binding does). */
+     * module answers (EPERM usually; EACCES; EINVAL, which a kernel that
+     * knew no MFD_ALLOW_SEALING would give, or one older than 6.3 to the
+     * retry; any errno a filter picks). All of them say "no memfd here",
+     * on which callers fall back to a plain shared mapping (the Python
+     * binding does). */
     if (fd < 0)
         return errno == EMFILE || errno == ENFILE || errno == ENOMEM
                    ? coord__seg_errno(errno)

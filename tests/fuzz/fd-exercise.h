@@ -25,7 +25,10 @@
  *   bytes 2-5, a little-endian word w, the file's size: by w >> 30,
  *     0: the base's own size (a page for zeros and raw bytes), 1: w & 0xffff
  *     bytes, 2: (w & 0xfff) + 1 pages, 3: ((w & 0x3ff) + 1) << 26 bytes (up
- *     to 64 GiB, of which only the pages written or read are allocated).
+ *     to 64 GiB, of which only the pages written or read are allocated);
+ *     and bit 29 (FDX_OWNERS), which no size uses: a queue that opens keeps
+ *     its two robust mutexes' lock, owner and list words as the file has
+ *     them, else they are put back as coord_queue_init leaves them.
  *   the rest (bases 0..6): patches, each a control byte c, a 16-bit
  *     little-endian offset o and (c & 31) + 1 bytes written there; bit 5
  *     counts o back from the file's end, bit 6 counts it in pages, bit 7
@@ -33,12 +36,15 @@
  *     outside the file is dropped.
  *
  * Not covered, on purpose (tests/fuzz/seg-exercise.h says why for the
- * others): calls that wait for a lock without a timeout, and the owner and
- * list words of a queue's two robust mutexes, which glibc trusts (one that
- * names a live thread makes a side lock wait for it, even in a call with
- * timeout 0: docs/queue.md, Trust): after a queue opens, they are put back
- * as coord_queue_init leaves them (its kind words are left as they are)
- * before it is used.
+ * others): calls that wait for a lock without a timeout. A queue's mutex
+ * words are the file's only in the inputs with FDX_OWNERS: a lock word
+ * naming another thread, which glibc waits for as for a holder, costs each
+ * queue call up to 20 ms (10 before its operation, 10 for its wake-ups:
+ * docs/queue.md, Waiting for a side lock), so the other inputs keep the
+ * fuzzer's rate. Their kind words are always the file's. The time the
+ * queue's calls took, in all, is left in fdx_queue_ns for the fuzzer to
+ * bound. After every use no robust mutex may be left on this thread's
+ * robust list (robust-list.h).
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -50,11 +56,16 @@
 
 #include "internal.h"
 #include "queue_internal.h"
+#include "robust-list.h"
 #include "seg-use.h"
 
 enum { FDX_FLAG, FDX_VALUE, FDX_ARRAY, FDX_REGION, FDX_QUEUE, FDX_KINDS };
 
 #define FDX_SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
+#define FDX_OWNERS (1u << 29)
+
+/* Nanoseconds the last input's queue calls took, in all (fdx_use_queue). */
+static uint64_t fdx_queue_ns;
 
 /* How many opens of each kind succeeded (a test that opened none of a kind
  * tested its uses not at all). */
@@ -139,6 +150,7 @@ struct fdx_file {
     size_t size;
     bool sealed;   /* coord's three seals (and maybe more) */
     bool writable; /* open for writing and not write-sealed */
+    bool owners;   /* a queue keeps the file's mutex words (FDX_OWNERS) */
 };
 
 /* The patches of an input (see above) applied to the file. */
@@ -182,6 +194,7 @@ static int fdx_make(const uint8_t *d, size_t n, struct fdx_file *f)
     uint32_t w = (uint32_t)d[2] | (uint32_t)d[3] << 8 | (uint32_t)d[4] << 16 |
                  (uint32_t)d[5] << 24;
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    f->owners = (w & FDX_OWNERS) != 0;
     switch (w >> 30) {
     case 0: f->size = img ? img_len : page; break;
     case 1: f->size = w & 0xffff; break;
@@ -297,9 +310,9 @@ static int fdx_use_queue(coord_queue *q)
 }
 
 /* The queue's two robust mutexes as coord_queue_init leaves them but for
- * their kind words, which stay as the file has them (a side lock checks
- * the kind, but glibc trusts the owner and list words: docs/queue.md,
- * Trust). Written through the file, which the open mapped shared. */
+ * their kind words, which stay as the file has them (the inputs without
+ * FDX_OWNERS: see above). Written through the file, which the open
+ * mapped shared. */
 static void fdx_queue_fresh_locks(const struct fdx_file *f, coord_queue *q)
 {
     struct coord__queue_map map;
@@ -378,11 +391,16 @@ static int fdx_open_use(const struct fdx_file *f, int k,
         e = segx_use_region(obj);
         coord_region_destroy(obj);
         break;
-    default:
-        fdx_queue_fresh_locks(f, obj);
+    default: {
+        if (!f->owners)
+            fdx_queue_fresh_locks(f, obj);
+        uint64_t t0 = coord_clock_ns();
         e = fdx_use_queue(obj);
+        fdx_queue_ns = coord_clock_ns() - t0;
         coord_queue_destroy(obj);
     }
+    }
+    SEGX_CHECK(e || robust_list_empty());
     return e;
 }
 
@@ -402,6 +420,7 @@ static int fdx_run(const uint8_t *d, size_t n)
     if (pread(f.fd, &h, sizeof h, 0) < 0)
         memset(&h, 0, sizeof h);
     int e = 0;
+    fdx_queue_ns = 0;
     for (int k = 0; k < FDX_KINDS && !e; k++)
         e = fdx_open_use(&f, k, &h);
     close(f.fd);

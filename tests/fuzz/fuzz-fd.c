@@ -11,9 +11,11 @@
  * otherwise, maybe read-only. It is opened with the open_fd of all five
  * kinds; each object that opens is used (reads, non-blocking locks, queue
  * calls with timeout 0). A code the header does not document for that
- * file, a crash, a sanitizer report, a hang (-timeout) or a descriptor
- * left open is a failure. tests/test-segfuzz.c runs the same checks over
- * fixed inputs without clang; tests/fuzz/run.sh builds and runs this.
+ * file, a crash, a sanitizer report, a hang (-timeout), queue calls that
+ * take more than QUEUE_SLOW_NS, a robust mutex left locked or a
+ * descriptor left open is a failure. tests/test-segfuzz.c runs the same
+ * checks over fixed inputs without clang (the time's excepted);
+ * tests/fuzz/run.sh builds and runs this.
  */
 
 /* Open descriptors of this process; `say`: list them on stderr. */
@@ -39,10 +41,27 @@ static int fd_count(bool say)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* A queue's calls wait at most 20 ms each for side locks (10 ms before
+ * the operation, 10 ms for the wake-ups), and fdx_use_queue makes about a
+ * dozen: an input whose queue calls took longer than this in all is run
+ * again, SLOW_RUNS times in all, and fails only if they do each time (a
+ * descheduled moment is not a finding). */
+#define QUEUE_SLOW_NS 1000000000ull
+#define SLOW_RUNS 3
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     int fds0 = fd_count(false);
     int e = fdx_run(data, size);
+    for (int k = 1; !e && fdx_queue_ns > QUEUE_SLOW_NS; k++) {
+        if (k == SLOW_RUNS) {
+            fprintf(stderr, "fuzz-fd: the queue's calls took %.1f ms in "
+                    "all, in each of %d runs\n",
+                    (double)fdx_queue_ns / 1e6, SLOW_RUNS);
+            abort();
+        }
+        e = fdx_run(data, size);
+    }
     if (e) {
         fprintf(stderr,
                 "fuzz-fd: a check failed at line %d of fd-exercise.h or "

@@ -6,7 +6,8 @@
 # and region segments read by this process and a racing reader),
 # tests/fuzz/fuzz-fd.c (any bytes in a memfd of any size and seals, opened
 # with each kind's _open_fd and used) and tests/fuzz/fuzz-queue.c (a live
-# queue's bytes overwritten between calls with timeout 0). Skips (exit 0, with a message) when
+# queue's bytes, its mutexes' words included, overwritten between calls
+# with timeout 0). Skips (exit 0, with a message) when
 # clang or its fuzzer runtime is missing; tests/test-segfuzz.c runs the
 # segment and descriptor checks with fixed seeds without clang.
 # Usage: run.sh [BUILD_DIR] [SECONDS (total)]
@@ -122,7 +123,8 @@ find /dev/shm -maxdepth 1 -name 'coord.fz[0-9]*-*' -user "$(id -u)" -delete 2>/d
 passed fuzz-segment "$status"
 
 # Descriptors: seeds of each kind's own segment (fd-exercise.h: byte 0
-# the base, byte 1 its parameter, 4 bytes of size: its own), raw zeros,
+# the base, byte 1 its parameter, 4 bytes of size: its own), a queue that
+# keeps its mutexes' words as the file has them (FDX_OWNERS), raw zeros,
 # and the inputs found before (a queue whose tail lies behind head: a put
 # with timeout 0 spun for ever; one whose lock names a live owner). Each
 # input makes its own memfd: nothing is left behind.
@@ -130,6 +132,7 @@ echo "fuzz: opening descriptors for $fd_secs s"
 fdcorpus="$out/fdcorpus"
 mkdir -p "$fdcorpus"
 for k in 0 1 2 3 4; do printf "\\x0$k\\x05\\x00\\x00\\x00\\x00" >"$fdcorpus/kind$k"; done
+printf '\x04\x05\x00\x00\x00\x20' >"$fdcorpus/queue-owners"
 printf '\x07\x00\x00\x00\x00\x00' >"$fdcorpus/raw"
 printf '\x64\xbb\xa1\x44\x09\x2c\x9d\x2e\x01\x9d\x09\x64\x44\xa1\xbb\x01\x2c\x2e\x01' \
   >"$fdcorpus/queue-stale-tail"
@@ -139,11 +142,18 @@ status=0
 fuzz fuzz-fd "$fd_secs" "$fdcorpus" 512 -timeout=10 || status=$?
 passed fuzz-fd "$status"
 
-# A live queue's bytes overwritten (not its locks: glibc trusts those) and
-# calls with timeout 0: only documented codes, lengths that fit, no bad
-# read; -timeout catches a call that spins.
+# A live queue's bytes overwritten (its mutexes' words too, in the inputs
+# whose first byte is odd: fuzz-queue.c) and calls with timeout 0: only
+# documented codes, lengths that fit, no bad read, no call slower than
+# 60 ms in 3 runs, no robust mutex left locked; -timeout catches a call that
+# spins. Seeds: no writes, and a consumer lock that names another thread
+# with a put asleep (a get's wake-up gives up on it after 10 ms).
 echo "fuzz: overwriting a live queue for $queue_secs s"
+qcorpus="$out/qcorpus"
+mkdir -p "$qcorpus"
+printf '\x00\xff\x00\x02\x01\x03\x04\x05' >"$qcorpus/calls"
+printf '\x01\x81\x00\x10\xc4\x00\x01\xd7\x00\x7f\xff\x00\x00\x01\x02' >"$qcorpus/owner"
 status=0
-fuzz fuzz-queue "$queue_secs" "$out/qcorpus" 512 -timeout=10 || status=$?
+fuzz fuzz-queue "$queue_secs" "$qcorpus" 512 -timeout=10 || status=$?
 passed fuzz-queue "$status"
 echo "fuzz: ok"
