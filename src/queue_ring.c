@@ -167,7 +167,7 @@ INLINE int put_msgs(struct coord_queue *q, const struct put_src *m,
                     size_t *done, int timeout_ms)
 {
     struct qshm *s = q->s;
-    uint64_t deadline = 0, wake_budget = 0; /* see deadline_of, wake_side */
+    uint64_t deadline = 0;
     uint32_t pid = coord__self_pid();
     uint32_t first = 0;
     int r;
@@ -201,7 +201,7 @@ INLINE int put_msgs(struct coord_queue *q, const struct put_src *m,
         /* Closed (or broken) meanwhile: give the slot up as a skip. */
         atomic_store_explicit(&fs->word, WORD(first + 1, OWNER_SKIP),
                               memory_order_seq_cst);
-        wake_side(q, true, 1, &wake_budget); /* a get must pass the skip */
+        wake_side(q, true, 1); /* a get must pass the skip */
         return state_error(st);
     }
     size_t k = 1;
@@ -218,7 +218,7 @@ INLINE int put_msgs(struct coord_queue *q, const struct put_src *m,
      * acquires this word; seq_cst orders it before the sleeper check. */
     atomic_store_explicit(&fs->word, (uint64_t)(first + 1),
                           memory_order_seq_cst);
-    wake_side(q, true, k, &wake_budget);
+    wake_side(q, true, k);
     *done = k;
     return 0;
 }
@@ -384,7 +384,7 @@ INLINE int get_msgs(struct coord_queue *q, const struct get_dst *d,
                     size_t *got, int timeout_ms)
 {
     struct qshm *s = q->s;
-    uint64_t deadline = 0, wake_budget = 0; /* see deadline_of, wake_side */
+    uint64_t deadline = 0;
     unsigned looks = 0; /* at a claim (see GET_LOOKS) */
     if (__builtin_expect(atomic_load_explicit(&s->state, memory_order_relaxed) >
                              ST_CLOSED,
@@ -400,8 +400,7 @@ INLINE int get_msgs(struct coord_queue *q, const struct get_dst *d,
                 if (atomic_compare_exchange_strong_explicit(
                         &s->head, &hw, (uint64_t)(h + 1),
                         memory_order_seq_cst, memory_order_relaxed))
-                    /* its slot: freed by the next put */
-                    wake_side(q, false, 1, &wake_budget);
+                    wake_side(q, false, 1); /* its slot: freed by the next put */
                 continue;
             }
             int res = take_slots(q, hw, w, d, got);
@@ -415,9 +414,9 @@ INLINE int get_msgs(struct coord_queue *q, const struct get_dst *d,
                                           memory_order_relaxed);
             }
             if (res == 0)
-                wake_side(q, false, *got, &wake_budget);
+                wake_side(q, false, *got);
             else if (res == COORD_PILL)
-                wake_side(q, false, 1, &wake_budget);
+                wake_side(q, false, 1);
             return res;
         }
         if (hw != h) {

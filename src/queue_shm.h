@@ -255,22 +255,19 @@ int coord__queue_wait_turn(struct coord_queue *q, _Atomic uint64_t *word,
                            uint64_t seen, int timeout_ms, uint64_t *deadline);
 
 /* The slow half of wake_side: wake up to n sleepers of one side. */
-void coord__queue_wake_slow(struct coord_queue *q, bool getters, size_t n,
-                           uint64_t *budget);
+void coord__queue_wake_slow(struct coord_queue *q, bool getters, size_t n);
 
 /* After a commit (a seq_cst store or CAS) of n messages (getters) or n
  * freed positions (putters): wake up to n sleepers of that side if there
  * are any. The common case is one seq_cst load of the count; the rest
- * runs only when someone registered. *budget (0 at the start of each
- * call, the same for all its wake-ups) ends the time the call's wake-ups
- * wait for a side lock in all (queue_wait.c, coord__queue_wake_slow). */
-INLINE void wake_side(struct coord_queue *q, bool getters, size_t n,
-                      uint64_t *budget)
+ * runs only when someone registered (how long it waits for a side lock:
+ * queue_wait.c, coord__queue_wake_slow). */
+INLINE void wake_side(struct coord_queue *q, bool getters, size_t n)
 {
     struct sleepers *sl = getters ? &q->s->get_sl : &q->s->put_sl;
     if (__builtin_expect(
             atomic_load_explicit(&sl->count, memory_order_seq_cst) != 0, 0))
-        coord__queue_wake_slow(q, getters, n, budget);
+        coord__queue_wake_slow(q, getters, n);
 }
 
 /* Recovery (queue_repair.c): turn a dead claimer's slots into skips, and

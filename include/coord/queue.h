@@ -85,9 +85,12 @@ COORD_BEGIN_DECLS
  * an owner word naming a live thread that never lets go, which a queue
  * passed by descriptor may hold: docs/queue.md, Trust). After its commit a
  * call wakes the other side's sleepers under that side's lock, and waits
- * for it at most about 10 ms whatever its timeout (its wake-ups in all: a
- * get wakes the puts after each skip it passes): then it wakes them all
- * without it, and returns as it would have.
+ * for it at most about 10 ms whatever its timeout: then it wakes them all
+ * without it, and returns as it would have; a thread whose wake-up found
+ * the lock held that long then tries it once, without waiting, until
+ * 10 ms pass without a wake-up that failed (a get wakes the puts after
+ * each skip it passes: a run of skips behind a forged owner word costs
+ * about 10 ms, not 10 ms a skip).
  */
 typedef struct coord_queue coord_queue;
 
