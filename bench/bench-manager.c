@@ -76,9 +76,10 @@ struct span {
 };
 
 /* A client's spans: at most one per get (each get starts or extends one),
- * so `cap` = per + 1 never runs out. */
+ * so `cap` = per + 1 never runs out; and when it did its last get. */
 struct spans {
     uint64_t n;
+    uint64_t done; /* coord_clock_ns() after its last get */
     struct span s[];
 };
 
@@ -121,9 +122,13 @@ static void stalls_of(struct span *all, size_t n, double *ns, double *count)
  * together once all of them are connected (the clock covers the gets, not
  * the forks and handshakes): ns per get of the whole (aggregate
  * throughput). -1 when one failed or read a wrong value. With `stall`
- * (--stalls, above): also the stall ns per get and stalls per 1000 gets. */
+ * (--stalls, above): also the stall ns per get, stalls per 1000 gets, and
+ * the first client's finish over the last one's (from the start: 1 when
+ * all finish together; 0.2 when the first was done at a fifth of the run,
+ * the others held back meanwhile; the run's ns per get is the last one's,
+ * so an unfair run reads slow however fast its quickest client went). */
 static double concurrent_gets(const char *path, unsigned nc, uint64_t per,
-                              int64_t spin, double stall[2])
+                              int64_t spin, double stall[3])
 {
     pid_t pids[256];
     int go[2], ready[2];
@@ -171,6 +176,8 @@ static double concurrent_gets(const char *path, unsigned nc, uint64_t per,
                 if (sp)
                     note_get(sp, a, coord_clock_ns());
             }
+            if (sp)
+                sp->done = coord_clock_ns();
             coord_mclient_close(w);
             _exit(0);
         }
@@ -199,14 +206,23 @@ static double concurrent_gets(const char *path, unsigned nc, uint64_t per,
             WEXITSTATUS(st) != 0)
             ok = false;
     }
-    double ns = (double)(coord_clock_ns() - t0) / (double)(nc * per);
+    uint64_t t1 = coord_clock_ns();
+    double ns = (double)(t1 - t0) / (double)(nc * per);
     if (sh) {
         size_t total = 0;
+        uint64_t first = UINT64_MAX, last = 0;
         for (unsigned p = 0; p < nc && ok; p++) {
-            uint64_t n = ((struct spans *)(sh + one * p))->n;
-            ok = n <= per + 1; /* what a child wrote: checked */
+            const struct spans *sp = (const struct spans *)(sh + one * p);
+            uint64_t n = sp->n, done = sp->done;
+            /* what a child wrote: checked */
+            ok = n <= per + 1 && done >= t0 && done <= t1;
             total += ok ? n : 0;
+            first = done < first ? done : first;
+            last = done > last ? done : last;
         }
+        if (ok)
+            stall[2] = last > t0 ? (double)(first - t0) / (double)(last - t0)
+                                 : 1;
         struct span *all = ok ? malloc((total ? total : 1) * sizeof *all) : NULL;
         if (all) {
             size_t k = 0;
@@ -416,7 +432,7 @@ int bench_manager(const struct bench_opts *o)
               {"batch1000_get", COORD_MOP_GET, 1000},
               {"4clients_incr_aggregate", COORD_MOP_INCR, SIZE_MAX}};
     static double ns[NPOL][MAX_RUNS];
-    static double st[NPOL][MAX_RUNS][2];
+    static double st[NPOL][MAX_RUNS][3];
     int rc = 0;
     /* --clients: only the scaling rows, one per count and policy: ns per
      * get of all clients together (ops_s is the aggregate gets/s). */
@@ -438,16 +454,18 @@ int bench_manager(const struct bench_opts *o)
             bench_report("manager", name, ns[p], runs);
             if (!o->stalls)
                 continue;
-            double v[2][MAX_RUNS];
-            for (int i = 0; i < runs; i++) {
-                v[0][i] = st[p][i][0];
-                v[1][i] = st[p][i][1];
-            }
+            double v[3][MAX_RUNS];
+            for (int i = 0; i < runs; i++)
+                for (int j = 0; j < 3; j++)
+                    v[j][i] = st[p][i][j];
             snprintf(name, sizeof name, "clients%u_stall%s", nc, pol_suffix[p]);
             bench_report_value("manager", name, "stall_ns_per_get", v[0], runs);
             snprintf(name, sizeof name, "clients%u_stalls%s", nc,
                      pol_suffix[p]);
             bench_report_value("manager", name, "stalls_per_kget", v[1], runs);
+            snprintf(name, sizeof name, "clients%u_fair%s", nc, pol_suffix[p]);
+            bench_report_value("manager", name, "first_over_last_finish",
+                               v[2], runs);
         }
     }
     if (o->nidle && rc == 0)

@@ -120,27 +120,32 @@ static double row_value(const char *out, const char *row, const char *key)
 
 /* --stalls: with each --clients row, the stall rows; the stall time of a
  * run is part of its wall time, so per get it cannot exceed the aggregate
- * ns per get of the same run (runs 1: the p50 is that run's). */
+ * ns per get of the same run (runs 1: the p50 is that run's); the first
+ * client's finish over the last one's is in (0, 1]. */
 TEST(bench_manager_stall_rows)
 {
     const char *argv[] = {bench_path(), "manager", "--clients", "3",
                           "--stalls", "--seconds", "0.4", "--runs", "1", NULL};
     static char out[8192];
     size_t lines = bench_rows(argv, out, sizeof out);
-    ASSERT_EQ_U(lines, 6);
+    ASSERT_EQ_U(lines, 8);
     static const char *const sfx[] = {"", "_block"};
     for (int k = 0; k < 2; k++) {
-        char agg[64], stall[64], count[64];
+        char agg[64], stall[64], count[64], fair[64];
         snprintf(agg, sizeof agg, "case=clients3_get_aggregate%s ", sfx[k]);
         snprintf(stall, sizeof stall, "case=clients3_stall%s ", sfx[k]);
         snprintf(count, sizeof count, "case=clients3_stalls%s ", sfx[k]);
+        snprintf(fair, sizeof fair, "case=clients3_fair%s ", sfx[k]);
         double a = row_value(out, agg, "ns_op_p50=");
         double s = row_value(out, stall, "stall_ns_per_get_p50=");
         double c = row_value(out, count, "stalls_per_kget_p50=");
-        if (!(a > 0) || !(s >= 0) || !(s <= a) || !(c >= 0) || !(c <= 1000))
+        double f = row_value(out, fair, "first_over_last_finish_p50=");
+        if (!(a > 0) || !(s >= 0) || !(s <= a) || !(c >= 0) || !(c <= 1000) ||
+            !(f > 0) || !(f <= 1))
             test__fail(__FILE__, __LINE__,
                        "%s: aggregate %g ns/get, stall %g ns/get, %g stalls "
-                       "per 1000 gets:\n%s", sfx[k], a, s, c, out);
+                       "per 1000 gets, first/last finish %g:\n%s", sfx[k], a,
+                       s, c, f, out);
     }
 }
 
