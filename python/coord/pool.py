@@ -339,6 +339,18 @@ class MapResult:
             pass
 
 
+class _Until:
+    """A condition for Pool._await that is not a job's being done."""
+    __slots__ = ("_fn",)
+
+    def __init__(self, fn):
+        self._fn = fn
+
+    @property
+    def _done(self):
+        return self._fn()
+
+
 def _deadline(timeout):
     """The monotonic time a wait of `timeout` seconds ends, None for no
     end. As Queue.get's timeout: None, inf or more than 24 days wait for
@@ -652,11 +664,18 @@ class Pool:
     def _settle(self, res):
         """Settle the task or chunk that result `res` is for (the role's
         holder: see "Collecting")."""
-        tid = res[0]
-        job = self._jobs.setdefault(tid, res)
-        if job is res:
-            return  # its id is not registered yet: _register settles it
-        if self._jobs.pop(tid, None) is job:  # else terminate() took it
+        tid, jobs = res[0], self._jobs
+        job = jobs.pop(tid, None)
+        if job is None:
+            # Its id is not registered yet (then _register settles it), or
+            # terminate() took the job. One setdefault decides with a
+            # _register that runs meanwhile.
+            job = jobs.setdefault(tid, res)
+            if job is res or jobs.pop(tid, None) is not job:
+                return
+        if res[1] == 0 and res[2] == _CHUNK:  # a chunk's results: the most
+            self._chunk_reply(job, res[3])    # common, one call less
+        else:
             self._settle_job(job, res)
 
     def _settle_job(self, job, res):
@@ -711,7 +730,7 @@ class Pool:
         """Wait until job (a Future or _Chunk) is done and its callback has
         run; ResultTimeout when `timeout` seconds pass first."""
         deadline = _deadline(timeout)
-        if (job._done or self._await(lambda: job._done, deadline)) and \
+        if (job._done or self._await(job, deadline)) and \
                 (not job._cb or self._wait_callback(job, deadline)):
             return
         raise ResultTimeout("task %s: no result in %s s" % (job._index, timeout))
@@ -719,27 +738,29 @@ class Pool:
     def _wait_for(self, job, deadline):
         """Wait until job has its outcome (its callback may still be owed);
         False at the deadline."""
-        return job._done or self._await(lambda: job._done, deadline)
+        return job._done or self._await(job, deadline)
 
-    def _await(self, ready, deadline):
-        """Wait until ready() (read under the GIL) holds, collecting results
-        as the role's holder, or asleep while another thread holds it.
-        False at the deadline (None: none)."""
-        while not ready():
+    def _await(self, job, deadline):
+        """Wait until job._done (a Future's, a chunk's, or an _Until's; read
+        under the GIL) holds, collecting results as the role's holder, or
+        asleep while another thread holds it. False at the deadline (None:
+        none). An attribute, not a function: this runs once per imap item."""
+        while not job._done:
             if not self._role.acquire(False):
-                if not self._sleep(lambda: not ready() and self._role.locked(), deadline):
-                    return ready()
+                if not self._sleep(lambda: not job._done and self._role.locked(),
+                                   deadline):
+                    return job._done
                 continue
             try:
                 result = self._core.result
-                while not ready():
+                while not job._done:
                     ms = -1 if deadline is None else \
                         int(max(0.0, deadline - time.monotonic()) * 1000)
                     try:
                         res = result(ms)  # lets the GIL go while it waits
                     except _coord.ETIMEDOUT:
                         if deadline is not None and time.monotonic() >= deadline:
-                            return ready()
+                            return job._done
                         continue
                     if res is None:  # nothing pending in the core
                         self._lost()
@@ -757,11 +778,11 @@ class Pool:
             # last result is being settled by a thread that is registering
             # its id (_register), which wakes us.
             nap = time.monotonic() + 0.01
-            if self._sleep(lambda: not ready(), nap if deadline is None
+            if self._sleep(lambda: not job._done, nap if deadline is None
                            else min(nap, deadline)):
                 return True
             if deadline is not None and time.monotonic() >= deadline:
-                return ready()
+                return job._done
         return True
 
     def _after_role(self):
@@ -1048,7 +1069,8 @@ class Pool:
             if not window:
                 return
             chunk = window.popleft()
-            self._wait_for(chunk, None)  # no deadline: True
+            if not chunk._done:
+                self._await(chunk, None)  # no deadline: True
             yield from chunk._values
             if not chunk._ok:
                 raise chunk._value
@@ -1073,7 +1095,7 @@ class Pool:
             if not inflight:
                 return
             if not done:
-                self._await(lambda: done, None)
+                self._await(_Until(lambda: done), None)
             chunk = done.popleft()
             inflight -= 1
             yield from chunk._values
@@ -1101,7 +1123,7 @@ class Pool:
         deadline = _deadline(timeout)
         ours = self._pid == os.getpid()
         # Every result first: a chunk's items may have to go again.
-        if ours and not self._await(self._no_jobs, deadline):
+        if ours and not self._await(_Until(self._no_jobs), deadline):
             raise _coord_error(_coord.ETIMEDOUT, "Pool.join: %d tasks still "
                                "running after %s s" % (len(self._jobs), timeout))
         ms = -1 if deadline is None else int(max(0.0, deadline - time.monotonic()) * 1000)

@@ -307,6 +307,32 @@ class WaitTest(unittest.TestCase):
             t.join(LIMIT)
             self.assertEqual(len(ran), 50)
 
+    def test_a_result_collected_before_its_id_is_registered(self):
+        # Another thread may collect a result while the submitting thread
+        # has not yet registered the id submit returned (the GIL is let go
+        # in submit). Made deterministic: registration waits until the
+        # result has been collected (it is kept for _register), for a
+        # submit and for an imap chunk. Losing it left get() waiting:
+        # ResultTimeout.
+        with coord.Pool(1) as pool:
+            real = pool._register
+
+            def late(tid, job):
+                # What the role's holder does in another thread (_drain
+                # collects only while ids are registered).
+                res = pool._core.result(int(LIMIT * 1000))
+                self.assertEqual(res[0], tid)
+                pool._settle(res)
+                self.assertIs(pool._jobs.get(tid), res)  # kept for us
+                real(tid, job)
+
+            pool._register = late
+            self.assertEqual(pool.submit(square, 7).result(timeout=LIMIT), 49)
+            self.assertEqual(list(pool.imap(square, range(3))), [0, 1, 4])
+            del pool._register
+            self.assertEqual(pool._jobs, {})
+            self.assertEqual(pool.map(square, range(5)), [0, 1, 4, 9, 16])
+
     def test_sigint_during_map_raises_keyboardinterrupt(self):
         global GATE
         GATE = coord.Flag()
