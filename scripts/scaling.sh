@@ -24,8 +24,8 @@
 #                     Kit's headers are installed), used when qpeer cannot be built here
 #   MGRLAT=PATH, POOLBENCH=PATH  the same for mgrlat and poolbench
 #   Without these, statically linked copies in build-peer/ of the checkout (an ignored folder,
-#   made where peer-bench builds) are used when present; their coord side is that of the commit
-#   they were linked against, which run.log names.
+#   made where peer-bench builds, by scripts/peer-link.sh) are used when present; their coord
+#   side is that of the commit they were linked against, which run.log names.
 # The budget: about 6-8 minutes on a 16-core machine (build included); every step has its own
 # timeout, and a step that fails or times out is reported in run.log and the rest go on.
 set -u
