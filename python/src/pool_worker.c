@@ -324,9 +324,21 @@ static void run_chunk(PyObject *fn, PyObject *items, int star, char *out,
     *len = c.off;
 }
 
+/* pickle.loads of `len` bytes at `p`; NULL with the exception set. */
+static PyObject *loads_part(const char *p, size_t len)
+{
+    PyObject *mv = PyMemoryView_FromMemory((char *)p, (Py_ssize_t)len, PyBUF_READ);
+    PyObject *v = mv ? PyObject_CallOneArg(pc_loads, mv) : NULL;
+    Py_XDECREF(mv);
+    return v;
+}
+
 /*
- * The worker callback. A task is the pickle of (fn, args, kwargs), a call
- * (apply, submit), or of (fn, items, star), a chunk (map, imap, starmap).
+ * The worker callback. A task is fn's pickle, with its length in front (4
+ * bytes, native order), then the pickle of (args, kwargs), a call (apply,
+ * submit), or of (items, star), a chunk (map, imap, starmap): the parent
+ * keeps a plain function's pickle and sends it again (coord/pool.py,
+ * Pool._fn_part), where pickling it anew cost more than a small task.
  * Runs in a forked worker that holds the GIL: the parent holds it across
  * every fork (python/src/pool.c).
  */
@@ -339,14 +351,22 @@ static void task_run(const void *task, size_t task_len, void *result,
         result_store(pc_init_failure, PC_RES_INIT, result, result_cap, result_len);
         return;
     }
-    PyObject *mv = PyMemoryView_FromMemory((char *)task, (Py_ssize_t)task_len, PyBUF_READ);
-    PyObject *call = mv ? PyObject_CallOneArg(pc_loads, mv) : NULL;
-    Py_XDECREF(mv);
+    PyObject *fn = NULL, *call = NULL;
+    uint32_t fn_len = 0;
+    if (task_len >= 4)
+        memcpy(&fn_len, task, 4);
+    if (task_len < 4 || fn_len > task_len - 4) {
+        PyErr_SetString(PyExc_TypeError, "coord.Pool: a malformed task");
+    } else {
+        fn = loads_part((const char *)task + 4, fn_len);
+        call = fn ? loads_part((const char *)task + 4 + fn_len,
+                               task_len - 4 - fn_len)
+                  : NULL;
+    }
     PyObject *res = NULL;
     int chunk = 0;
-    if (call && PyTuple_Check(call) && PyTuple_GET_SIZE(call) == 3) {
-        PyObject *fn = PyTuple_GET_ITEM(call, 0), *a = PyTuple_GET_ITEM(call, 1),
-                 *b = PyTuple_GET_ITEM(call, 2);
+    if (call && PyTuple_Check(call) && PyTuple_GET_SIZE(call) == 2) {
+        PyObject *a = PyTuple_GET_ITEM(call, 0), *b = PyTuple_GET_ITEM(call, 1);
         if (PyBool_Check(b)) {
             chunk = 1;
             run_chunk(fn, a, b == Py_True, result, result_cap, result_len);
@@ -358,6 +378,7 @@ static void task_run(const void *task, size_t task_len, void *result,
     } else if (call) {
         PyErr_SetString(PyExc_TypeError, "coord.Pool: a malformed task");
     }
+    Py_XDECREF(fn);
     Py_XDECREF(call);
     if (res) {
         result_store(res, PC_RES_VALUE, result, result_cap, result_len);

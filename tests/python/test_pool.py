@@ -5,9 +5,12 @@ never hanging and leaving no zombie; the initializer; blocking calls that
 let other threads run and Ctrl-C through."""
 
 import ctypes
+import functools
 import multiprocessing
 import os
+import pickle
 import signal
+import struct
 import subprocess
 import sys
 import threading
@@ -85,6 +88,32 @@ def _at_fork(what):
 
 os.register_at_fork(before=lambda: _at_fork("before"),
                     after_in_parent=lambda: _at_fork("parent"))
+
+
+class Adder:
+    """A callable object: pickled by value, with its state as it is."""
+
+    def __init__(self, k):
+        self.k = k
+
+    def __call__(self, x):
+        return x + self.k
+
+
+def add_all(extra, x):
+    return x + sum(extra)
+
+
+def _numbered(i):
+    def f(x):
+        return (i, x)
+    f.__name__ = f.__qualname__ = "numbered_%d" % i
+    return f
+
+
+# Module-level functions, pickled by name (the workers find them by it).
+for _i in range(300):
+    globals()["numbered_%d" % _i] = _numbered(_i)
 
 
 def gone(pid):
@@ -430,6 +459,59 @@ class WaitTest(unittest.TestCase):
         finally:
             pool.terminate()
         self.assertEqual(got, [[x * x for x in range(100)]])
+
+
+class TaskMessageTest(unittest.TestCase):
+    """A task message is the function's pickle, then the call's or the
+    chunk's; a plain function's pickle is kept by the pool and sent again."""
+
+    def test_a_callable_object_goes_as_it_is_at_each_call(self):
+        # Pickled by value: kept, the second call would run with k = 1.
+        add = Adder(1)
+        extra = [1]
+        part = functools.partial(add_all, extra)
+        with coord.Pool(1) as pool:
+            self.assertEqual(pool.apply(add, (1,)), 2)
+            self.assertEqual(pool.apply(part, (1,)), 2)
+            add.k = 10
+            extra.append(5)
+            self.assertEqual(pool.apply(add, (1,)), 11)
+            self.assertEqual(pool.map(add, [1, 2]), [11, 12])
+            self.assertEqual(list(pool.imap(part, [1, 2])), [7, 8])
+            self.assertEqual(pool.submit(part, 0).result(LIMIT), 6)
+            self.assertEqual(pool._fns, {})  # neither was kept
+
+    def test_plain_functions_are_kept_up_to_a_bound(self):
+        with coord.Pool(1) as pool:
+            for i in range(300):
+                f = globals()["numbered_%d" % i]
+                self.assertEqual(pool.apply(f, (i,)), (i, i))
+                self.assertEqual(list(pool.imap(f, [i + 1])), [(i, i + 1)])
+                self.assertIn(f, pool._fns)
+                self.assertLessEqual(len(pool._fns), coord.pool._FN_KEEP)
+            self.assertEqual(pool.map(len, ["ab", "c"]), [2, 1])  # built-in
+            self.assertIn(len, pool._fns)
+
+    def test_a_malformed_task_fails_only_itself(self):
+        # What the worker does with bytes that are not a task message
+        # (a length past the end, a pickle that is not one, a body that is
+        # not a call's or a chunk's): the task fails, the worker goes on.
+        fn = pickle.dumps(square, pickle.HIGHEST_PROTOCOL)
+        head = struct.pack("=I", len(fn))
+        bad = [b"", b"\x01\x00", struct.pack("=I", 5) + b"abc",
+               struct.pack("=I", 3) + b"abc" + pickle.dumps(((1,), {})),
+               head + fn, head + fn + pickle.dumps((1, 2, 3)),
+               head + fn + pickle.dumps(("x", {}))]
+        with coord.Pool(1) as pool:
+            pid = pool.worker_pids()
+            for b in bad:
+                tid = pool._core.submit(b)
+                fut = coord.pool.Future(pool, tid, tid)
+                pool._register(tid, fut)
+                self.assertIsNotNone(fut.exception(LIMIT), b)
+            self.assertEqual(pool.apply(square, (3,)), 9)
+            self.assertEqual(pool.worker_pids(), pid)
+            self.assertEqual(pool.stats()["deaths"], 0)
 
 
 if __name__ == "__main__":
