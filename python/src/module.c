@@ -2,6 +2,8 @@
 /* module.c: the _coord module: exception classes for COORD_E* codes, timeouts, sliced waits, PILL. */
 #include "pycoord.h"
 
+#include <pthread.h>
+
 #include <math.h>
 #include <stdarg.h>
 
@@ -9,6 +11,12 @@ PyObject *pc_error;
 PyObject *pc_pill;
 PyObject *pc_queue_empty, *pc_queue_full;
 PyObject *pc_dumps, *pc_loads;
+_Atomic int pc_pid_cache;
+
+static void pid_forget(void)
+{
+    atomic_store_explicit(&pc_pid_cache, 0, memory_order_relaxed);
+}
 
 /* One class per code of COORD_ERRNO_MAP, indexed in table order. */
 static const struct {
@@ -520,6 +528,10 @@ PyMODINIT_FUNC PyInit__coord(void)
     pc_pill = PyObject_New(PyObject, &pill_type);
     if (!pc_pill || PyModule_AddObjectRef(m, "PILL", pc_pill) < 0)
         goto fail;
+    if (pthread_atfork(NULL, NULL, pid_forget) != 0) {
+        PyErr_SetString(PyExc_OSError, "pthread_atfork failed");
+        goto fail;
+    }
     if (add_errors(m) < 0 || import_helpers() < 0 || pc_lock_add(m) < 0 ||
         pc_flag_add(m) < 0 || pc_value_add(m) < 0 || pc_array_add(m) < 0 ||
         pc_queue_add(m) < 0 || pc_search_add(m) < 0 || pc_pool_add(m) < 0 ||

@@ -88,7 +88,7 @@ static PyObject *pool_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     pc_pool *self = (pc_pool *)type->tp_alloc(type, 0);
     if (!self)
         return NULL;
-    self->creator = getpid();
+    self->creator = pc_self_pid();
     self->max_result = (size_t)max_result;
     self->max_task = (size_t)max_task;
     if (initializer != Py_None) {
@@ -122,7 +122,7 @@ static void pool_dealloc(pc_pool *self)
 {
     /* Only the process that started the pool may reap its workers; a
      * forked copy of this object just forgets it. */
-    if (self->p && self->creator == getpid())
+    if (self->p && self->creator == pc_self_pid())
         coord_pool_destroy(self->p);
     Py_XDECREF(self->init.fn);
     Py_XDECREF(self->init.args);
@@ -179,7 +179,7 @@ static void pool_leave(pc_pool *self)
  * 0, or -1 with the exception set. */
 static int pool_check(pc_pool *self)
 {
-    if (self->p && self->creator != getpid()) {
+    if (self->p && self->creator != pc_self_pid()) {
         PyErr_SetString(PyExc_RuntimeError,
                         "a coord.Pool can only be used by the process that created it");
         return -1;
@@ -355,7 +355,7 @@ static PyObject *pool_destroy(pc_pool *self, PyObject *noargs)
     (void)noargs;
     if (!self->p)
         Py_RETURN_NONE;
-    if (self->creator == getpid()) {
+    if (self->creator == pc_self_pid()) {
         if (pool_enter(self) < 0)
             return NULL;
         coord_pool_destroy(self->p);

@@ -107,7 +107,7 @@ static void exception_store(PyObject *v, char *out, size_t cap, size_t *len)
  */
 static void worker_start(const pc_pool_init *init, size_t cap)
 {
-    pc_ready_pid = getpid();
+    pc_ready_pid = pc_self_pid();
     PyOS_AfterFork_Child();
     Py_CLEAR(pc_init_failure);
     if (!init->fn)
@@ -345,7 +345,7 @@ static PyObject *loads_part(const char *p, size_t len)
 static void task_run(const void *task, size_t task_len, void *result,
                      size_t result_cap, size_t *result_len, void *arg)
 {
-    if (pc_ready_pid != getpid())
+    if (pc_ready_pid != pc_self_pid())
         worker_start(arg, result_cap);
     if (pc_init_failure) {
         result_store(pc_init_failure, PC_RES_INIT, result, result_cap, result_len);

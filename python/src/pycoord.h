@@ -7,6 +7,8 @@
 #include <Python.h>
 
 #include <coord.h>
+#include <stdatomic.h>
+#include <unistd.h>
 
 /* PyMethodDef wants a PyCFunction; the double cast keeps -Wcast-function-type quiet. */
 #define PC_METH(fn) ((PyCFunction)(void (*)(void))(fn))
@@ -16,6 +18,22 @@ extern PyObject *pc_error;      /* coord.Error */
 extern PyObject *pc_pill;       /* coord.PILL */
 extern PyObject *pc_queue_empty, *pc_queue_full; /* queue.Empty, queue.Full */
 extern PyObject *pc_dumps, *pc_loads;            /* pickle.dumps, pickle.loads */
+
+/* This process's id, cached: getpid() is a system call, and a pool asked
+ * it on every submit and result call and in the worker for every task.
+ * Forgotten in the child of every fork (a pthread_atfork handler, made
+ * when the module loads; os.fork and libcoord's own forks run it), so a
+ * child never answers with its parent's pid. Any thread may call it. */
+extern _Atomic int pc_pid_cache;
+static inline pid_t pc_self_pid(void)
+{
+    int p = atomic_load_explicit(&pc_pid_cache, memory_order_relaxed);
+    if (__builtin_expect(p == 0, 0)) {
+        p = (int)getpid();
+        atomic_store_explicit(&pc_pid_cache, p, memory_order_relaxed);
+    }
+    return (pid_t)p;
+}
 
 /*
  * pc_raise: set the Python exception for coord error `code` (negative) and

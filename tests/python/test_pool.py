@@ -237,6 +237,33 @@ class PoolTest(unittest.TestCase):
         for pid in pids:
             self.assertTrue(gone(pid), "worker %d not reaped" % pid)
 
+    def test_a_forked_child_cannot_use_the_pool(self):
+        # The C pool's owner check reads a cached pid (python/src/pycoord.h),
+        # which every fork must forget: with the parent's pid still cached,
+        # the child's submit went into the parent's pool.
+        with coord.Pool(1) as pool:
+            self.assertEqual(pool.apply(square, (3,)), 9)  # the pid is cached
+            pid = os.fork()
+            if pid == 0:
+                code = 1
+                try:
+                    try:
+                        pool._core.submit(b"x")
+                    except RuntimeError as e:
+                        code = 0 if "created it" in str(e) else 2
+                finally:
+                    os._exit(code)
+            end = time.monotonic() + LIMIT
+            while True:
+                got, status = os.waitpid(pid, os.WNOHANG)
+                if got:
+                    break
+                self.assertLess(time.monotonic(), end, "the child hangs")
+                time.sleep(0.01)
+            self.assertEqual(os.waitstatus_to_exitcode(status), 0)
+            self.assertEqual(pool.stats()["submitted"], 1)
+            self.assertEqual(pool.apply(square, (4,)), 16)
+
     def test_terminate_kills_and_reaps(self):
         global GATE
         GATE = coord.Flag()
