@@ -202,7 +202,7 @@ bool coord__turn_wait(struct coord__spinner *s, uint64_t until)
         return true;
     uint32_t bell = atomic_load_explicit(&set->bell, memory_order_seq_cst);
     /* Announce ourselves: an entry whose wait has ended, from our pid's. */
-    uint32_t first = (uint32_t)getpid() % COORD__SPINSET_SLOTS, mine = 0;
+    uint32_t first = coord__self_pid() % COORD__SPINSET_SLOTS, mine = 0;
     for (uint32_t k = 0; k < COORD__SPINSET_SLOTS && !mine; k++) {
         uint32_t i = (first + k) % COORD__SPINSET_SLOTS;
         uint64_t old = atomic_load_explicit(&set->wanted[i],

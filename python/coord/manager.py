@@ -8,6 +8,7 @@ import os
 from . import _coord
 
 _OK = 0
+_self_pid = _coord.self_pid
 
 
 def _check(status, what, key=None):
@@ -42,7 +43,7 @@ class Manager:
         self._anon = 0
 
     def _client(self):
-        pid = os.getpid()
+        pid = _self_pid()  # each process its own connection (after a fork too)
         c = self._clients.get(pid)
         if c is None:
             self._clients = {pid: _coord._MClient(self.address)}

@@ -735,7 +735,7 @@ class Pool:
         -1 when another thread holds the role (it collects them). A forked
         copy of the pool collects nothing (a settled Future still reads
         done)."""
-        if not self._jobs or self._pid != os.getpid():
+        if not self._jobs or self._pid != _coord.self_pid():
             return 0
         if not self._role.acquire(False):
             return -1
@@ -831,7 +831,7 @@ class Pool:
         a wake-up after the change cannot be missed), until the deadline
         (None: none), in slices of at most 100 ms; False at the deadline.
         A forked copy of the pool raises: nobody there would wake it."""
-        if self._pid != os.getpid():
+        if self._pid != _coord.self_pid():
             raise RuntimeError("a coord.Pool can only be used by the process that "
                                "created it")
         cv = self._cv
@@ -865,7 +865,7 @@ class Pool:
     def _expect_callback(self):
         """A job with callbacks is about to be submitted: count it, and have
         the result thread running (started, or woken from its linger)."""
-        if self._pid != os.getpid():
+        if self._pid != _coord.self_pid():
             raise RuntimeError("a coord.Pool can only be used by the process that "
                                "created it")
         with self._cv:
@@ -1154,7 +1154,7 @@ class Pool:
             raise RuntimeError("Pool.join() called from one of the pool's callbacks: "
                                "it would wait for the thread that runs them")
         deadline = _deadline(timeout)
-        ours = self._pid == os.getpid()
+        ours = self._pid == _coord.self_pid()
         # Every result first: a chunk's items may have to go again.
         if ours and not self._await(_Until(self._no_jobs), deadline):
             raise _coord_error(_coord.ETIMEDOUT, "Pool.join: %d tasks still "
@@ -1189,7 +1189,7 @@ class Pool:
     def _terminate(self, wait):
         self._closed = True
         self._terminated = True
-        if self._pid != os.getpid():  # a forked copy: forget the pool
+        if self._pid != _coord.self_pid():  # a forked copy: forget the pool
             self._core.destroy()
             self._jobs.clear()
             return

@@ -448,12 +448,23 @@ static PyObject *mod_default_workers(PyObject *self, PyObject *noargs)
     return PyLong_FromUnsignedLong(o.workers);
 }
 
+/* self_pid(): os.getpid() without its system call (pc_self_pid). */
+static PyObject *mod_self_pid(PyObject *self, PyObject *noargs)
+{
+    (void)self;
+    (void)noargs;
+    return PyLong_FromLong((long)pc_self_pid());
+}
+
 static PyMethodDef mod_methods[] = {
     {"strerror", mod_strerror, METH_O, "strerror(code): the text of a COORD_E* code."},
     {"timeout_ms", mod_timeout_ms, METH_O,
      "timeout_ms(seconds): None, inf or more than 2**31 ms -> -1 (no limit), "
      "else milliseconds rounded up; ValueError for a negative or NaN timeout."},
     {"version", mod_version, METH_NOARGS, "version(): libcoord's version string."},
+    {"self_pid", mod_self_pid, METH_NOARGS,
+     "self_pid(): this process's id, as os.getpid() but cached (forgotten in "
+     "every fork's child): no system call."},
     {"default_workers", mod_default_workers, METH_NOARGS,
      "default_workers(): the CPUs this process may use, as libcoord counts "
      "them for its default worker counts (affinity, online CPUs, the "
