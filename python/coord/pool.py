@@ -385,7 +385,8 @@ def _report(exc):
 
 # How the result thread sleeps after a round (Pool._serve).
 _STOP, _AGAIN, _WATCH, _BUSY, _IDLE = range(5)
-_TICK_MS = 10      # while callbacks wait for results: a look every tick (deaths)
+_TICK_MS = 10      # while callbacks wait for results: a look every tick (deaths),
+_TICK_MAX_MS = 100  # ... each one that found nothing twice the last, up to this
 _LOOK_MS = 1       # after a ring that found no result yet
 _LINGER_MS = 1000  # with nothing owed: how long it waits for more before it ends
 
@@ -413,6 +414,7 @@ def _result_thread(ref, bell):
     seen = bell.read()
     expired = rang = False
     pool = None
+    tick = _TICK_MS
     while True:
         if pool is None:
             pool = ref()
@@ -429,8 +431,16 @@ def _result_thread(ref, bell):
             # A worker rings just before it puts its result: look again soon.
             ms = _LOOK_MS
         else:
-            ms = _TICK_MS
+            ms = tick
         ev = bell.wait(seen, ms, mode == _WATCH)
+        # A tick that found nothing (no result collected, nothing rang or
+        # poked since): the next is twice as long, up to _TICK_MAX_MS, so a
+        # callback waiting on a long task costs 10 wake-ups a second, not
+        # 100. Anything else starts again at _TICK_MS.
+        if mode == _WATCH and ms == tick and got == 0 and ev == seen:
+            tick = min(2 * tick, _TICK_MAX_MS)
+        else:
+            tick = _TICK_MS
         expired = mode == _IDLE and ev == seen
         rang = (ev ^ seen) & 0xFFFF != 0
         seen = ev
@@ -482,9 +492,11 @@ class Pool:
     # the pool pokes it when a callback is queued. Woken, it takes the role
     # only if it is free and collects what is in without blocking (try-once
     # core calls), so a user thread waits for it at most that long. Every
-    # _TICK_MS it looks anyway: a dead worker rings nothing, and its task's
-    # error_callback waits at most that tick (and replacements are forked
-    # by this thread then, holding the GIL as every fork of the pool does).
+    # _TICK_MS it looks anyway, and twice as long after each look that found
+    # nothing, up to _TICK_MAX_MS: a dead worker rings nothing, and its
+    # task's error_callback waits at most that tick (and replacements are
+    # forked by this thread then, holding the GIL as every fork of the pool
+    # does).
     # Whoever settles a job with a callback queues the call (_calls); only
     # the result thread runs callbacks, and a job is done (ready(), get()
     # returns) once its callback has run, as in multiprocessing. A callback

@@ -297,6 +297,32 @@ class CallbackTest(unittest.TestCase):
             pool.terminate()
         self.assertEqual(caught, [RuntimeError])
 
+    def test_a_callback_waiting_on_a_long_task_wakes_the_thread_seldom(self):
+        # While its callback waits on a long task, the result thread looks
+        # for dead workers on a tick that doubles after each look that
+        # found nothing, up to 100 ms: about a dozen rounds in the first
+        # second, where a fixed 10 ms tick made about a hundred. (A loaded
+        # machine makes fewer rounds, never more.)
+        global GATE
+        GATE = coord.Flag()
+        with coord.Pool(1) as pool:
+            rounds = []
+            real = pool._serve
+
+            def counted(expired):
+                rounds.append(time.monotonic())
+                return real(expired)
+
+            pool._serve = counted  # the thread starts below, and reads it
+            got = []
+            pool.apply_async(wait_gate, (1,), callback=got.append)
+            time.sleep(1.0)
+            n = len(rounds)
+            GATE.set()
+            sleep_until(lambda: got == [1], "the callback")
+        self.assertGreater(n, 0)
+        self.assertLess(n, 40, "%d rounds of the result thread in a second" % n)
+
     def test_the_calls_without_callbacks_start_no_thread(self):
         # Their results are collected by the thread that waits: no hop.
         with coord.Pool(2) as pool:
