@@ -22,6 +22,8 @@ static pid_t pc_ready_pid;
 /* The initializer's exception in this worker (what every task answers
  * with), or NULL. */
 static PyObject *pc_init_failure;
+/* The functions this worker loaded (load_fn, below): dict bytes -> tuple. */
+static PyObject *fn_kept;
 
 /* Write `kind` + the pickle of `o` (or a message when it cannot be
  * pickled or does not fit) into the result. The callback then returns 0
@@ -109,6 +111,7 @@ static void worker_start(const pc_pool_init *init, size_t cap)
 {
     pc_ready_pid = pc_self_pid();
     PyOS_AfterFork_Child();
+    Py_CLEAR(fn_kept);
     Py_CLEAR(pc_init_failure);
     if (!init->fn)
         return;
@@ -334,6 +337,95 @@ static PyObject *loads_part(const char *p, size_t len)
 }
 
 /*
+ * The functions this worker loaded, by the bytes of their pickle: a plain
+ * or built-in function pickles by name, and unpickling it (the import
+ * machinery's lookup of module and name) took about 0.9 µs, more than the
+ * rest of a small task. Each entry is (module's name, the qualified
+ * name's parts, the function). On every task the name is looked up again
+ * as pickle would (sys.modules[module], then each attribute): while that
+ * finds the same object it is used, so a function rebound meanwhile (by a
+ * task, by the initializer) is loaded afresh, as multiprocessing would.
+ * At most FN_KEEP entries (emptied when full); cleared in a new worker.
+ */
+#define FN_KEEP 256
+
+/* module.qualname as pickle's find_class resolves it, without importing
+ * anything: a new reference, or NULL (no exception) when it fails. */
+static PyObject *fn_resolve(PyObject *module, PyObject *parts)
+{
+    PyObject *m = PyDict_GetItemWithError(PyImport_GetModuleDict(), module);
+    if (!m) {
+        PyErr_Clear();
+        return NULL;
+    }
+    PyObject *o = Py_NewRef(m);
+    for (Py_ssize_t i = 0; o && i < PyTuple_GET_SIZE(parts); i++) {
+        PyObject *next = PyObject_GetAttr(o, PyTuple_GET_ITEM(parts, i));
+        Py_DECREF(o);
+        o = next;
+    }
+    if (!o)
+        PyErr_Clear();
+    return o;
+}
+
+/* Keep fn (just loaded from `key`) when it is a function pickled by name. */
+static void fn_keep(PyObject *key, PyObject *fn)
+{
+    if (!PyFunction_Check(fn) && !PyCFunction_Check(fn))
+        return;
+    PyObject *module = PyObject_GetAttrString(fn, "__module__");
+    PyObject *qual = PyObject_GetAttrString(fn, "__qualname__");
+    PyObject *dot = PyUnicode_FromString(".");
+    PyObject *list = module && qual && dot && PyUnicode_Check(module) &&
+                             PyUnicode_Check(qual)
+                         ? PyUnicode_Split(qual, dot, -1)
+                         : NULL;
+    PyObject *parts = list ? PyList_AsTuple(list) : NULL;
+    PyObject *entry = parts ? PyTuple_Pack(3, module, parts, fn) : NULL;
+    if (entry && !fn_kept)
+        fn_kept = PyDict_New();
+    if (entry && fn_kept) {
+        if (PyDict_GET_SIZE(fn_kept) >= FN_KEEP)
+            PyDict_Clear(fn_kept);
+        (void)PyDict_SetItem(fn_kept, key, entry);
+    }
+    Py_XDECREF(entry);
+    Py_XDECREF(parts);
+    Py_XDECREF(list);
+    Py_XDECREF(dot);
+    Py_XDECREF(qual);
+    Py_XDECREF(module);
+    PyErr_Clear(); /* keeping is an optimisation: a failure loses nothing */
+}
+
+/* The task's function from the `len` bytes of its pickle at `p`: the one
+ * kept for those bytes while its name still finds it, else unpickled
+ * (and kept). NULL with the exception set. */
+static PyObject *load_fn(const char *p, size_t len)
+{
+    PyObject *key = PyBytes_FromStringAndSize(p, (Py_ssize_t)len);
+    if (!key)
+        return NULL;
+    PyObject *entry = fn_kept ? PyDict_GetItemWithError(fn_kept, key) : NULL;
+    if (entry) {
+        PyObject *now = fn_resolve(PyTuple_GET_ITEM(entry, 0),
+                                   PyTuple_GET_ITEM(entry, 1));
+        if (now && now == PyTuple_GET_ITEM(entry, 2)) {
+            Py_DECREF(key);
+            return now;
+        }
+        Py_XDECREF(now);
+    }
+    PyErr_Clear();
+    PyObject *fn = loads_part(p, len);
+    if (fn)
+        fn_keep(key, fn);
+    Py_DECREF(key);
+    return fn;
+}
+
+/*
  * The worker callback. A task is fn's pickle, with its length in front (4
  * bytes, native order), then the pickle of (args, kwargs), a call (apply,
  * submit), or of (items, star), a chunk (map, imap, starmap): the parent
@@ -358,7 +450,7 @@ static void task_run(const void *task, size_t task_len, void *result,
     if (task_len < 4 || fn_len > task_len - 4) {
         PyErr_SetString(PyExc_TypeError, "coord.Pool: a malformed task");
     } else {
-        fn = loads_part((const char *)task + 4, fn_len);
+        fn = load_fn((const char *)task + 4, fn_len);
         call = fn ? loads_part((const char *)task + 4 + fn_len,
                                task_len - 4 - fn_len)
                   : NULL;

@@ -104,6 +104,20 @@ def add_all(extra, x):
     return x + sum(extra)
 
 
+def which():
+    return "first"
+
+
+def _second():
+    return "second"
+
+
+def rebind_which():
+    """Run in a worker: its module's `which` is another function from now on."""
+    globals()["which"] = _second
+    return True
+
+
 def _numbered(i):
     def f(x):
         return (i, x)
@@ -518,6 +532,19 @@ class TaskMessageTest(unittest.TestCase):
                 self.assertLessEqual(len(pool._fns), coord.pool._FN_KEEP)
             self.assertEqual(pool.map(len, ["ab", "c"]), [2, 1])  # built-in
             self.assertIn(len, pool._fns)
+
+    def test_a_function_rebound_in_the_worker_is_looked_up_again(self):
+        # The worker keeps the functions it unpickled, but looks each one up
+        # by its name on every task, as unpickling would: a task that
+        # rebinds the name makes the next call run the new function (as in
+        # multiprocessing). Kept without the look-up, it ran "first".
+        with coord.Pool(1) as pool:
+            self.assertEqual(pool.apply(which), "first")
+            self.assertEqual(pool.apply(which), "first")  # the kept one
+            self.assertTrue(pool.apply(rebind_which))
+            self.assertEqual(pool.apply(which), "second")
+            self.assertEqual(list(pool.imap(square, [2])), [4])
+        self.assertEqual(which(), "first")  # the parent's is unchanged
 
     def test_a_malformed_task_fails_only_itself(self):
         # What the worker does with bytes that are not a task message
