@@ -602,19 +602,19 @@ class Pool:
         as long as its name is the same). Anything else (a partial, a bound
         method, an object with __call__) pickles by value, its state as it
         is now: every time."""
-        if type(fn) in _BY_NAME:
+        by_name = type(fn) in _BY_NAME
+        if by_name:
             kept = self._fns.get(fn)
             if kept is not None and kept[0] == fn.__module__ and \
                     kept[1] == fn.__qualname__:
                 return kept[2]
-            part = _dumps(fn, _PROTOCOL)
-            part = _FN_LEN.pack(len(part)) + part
+        part = _dumps(fn, _PROTOCOL)
+        part = _FN_LEN.pack(len(part)) + part
+        if by_name:
             if len(self._fns) >= _FN_KEEP:
                 self._fns.clear()
             self._fns[fn] = (fn.__module__, fn.__qualname__, part)
-            return part
-        part = _dumps(fn, _PROTOCOL)
-        return _FN_LEN.pack(len(part)) + part
+        return part
 
     def _send(self, chunk):
         """Submit chunk's items without a result: all in one task message,
