@@ -7,6 +7,7 @@ go on (see "Callbacks" in Pool)."""
 
 import atexit
 import collections
+import copyreg
 import itertools
 import multiprocessing
 import operator
@@ -37,10 +38,7 @@ _MAX_TASKS_PER_CHILD = 2**31 - 1  # coord_pool_opts.retire_after's limit
 # pickle, the pickle, then the pickle of (args, kwargs) for a call or of
 # (items, star) for a chunk.
 _FN_LEN = struct.Struct("=I")
-# Functions pickled by name (module and qualified name, nothing of their
-# state): the same bytes every time, so Pool keeps them (_fn_part).
-_BY_NAME = (types.FunctionType, types.BuiltinFunctionType)
-_FN_KEEP = 256  # the most a pool keeps
+_FN_KEEP = 256  # the most functions a pool keeps (_fn_part)
 
 
 class WorkerDied(_coord.EPEERDIED):
@@ -348,6 +346,19 @@ class MapResult:
             pass
 
 
+def _by_name(fn):
+    """Does fn pickle by name (module and qualified name, nothing of its
+    state), to the same bytes every time? A plain function, or a built-in
+    one of a module (len, math.sqrt), unless copyreg says otherwise; not a
+    built-in method bound to an object (lst.count pickles the list)."""
+    t = type(fn)
+    if t is types.FunctionType:
+        return t not in copyreg.dispatch_table
+    return t is types.BuiltinFunctionType and \
+        isinstance(fn.__self__, types.ModuleType) and \
+        t not in copyreg.dispatch_table
+
+
 class _Until:
     """A condition for Pool._await that is not a job's being done."""
     __slots__ = ("_fn",)
@@ -601,8 +612,8 @@ class Pool:
         rest of a small task: they are kept (up to _FN_KEEP functions, for
         as long as its name is the same). Anything else (a partial, a bound
         method, an object with __call__) pickles by value, its state as it
-        is now: every time."""
-        by_name = type(fn) in _BY_NAME
+        is now: every time (_by_name)."""
+        by_name = _by_name(fn)
         if by_name:
             kept = self._fns.get(fn)
             if kept is not None and kept[0] == fn.__module__ and \

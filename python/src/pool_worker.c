@@ -372,7 +372,11 @@ static PyObject *fn_resolve(PyObject *module, PyObject *parts)
 /* Keep fn (just loaded from `key`) when it is a function pickled by name. */
 static void fn_keep(PyObject *key, PyObject *fn)
 {
-    if (!PyFunction_Check(fn) && !PyCFunction_Check(fn))
+    /* A plain function, or a built-in one of a module: not a built-in
+     * method bound to an object (a new one comes with every look-up). */
+    PyObject *self = PyCFunction_Check(fn) ? PyCFunction_GET_SELF(fn) : NULL;
+    if (!PyFunction_Check(fn) &&
+        !(PyCFunction_Check(fn) && (!self || PyModule_Check(self))))
         return;
     PyObject *module = PyObject_GetAttrString(fn, "__module__");
     PyObject *qual = PyObject_GetAttrString(fn, "__qualname__");

@@ -520,7 +520,13 @@ class TaskMessageTest(unittest.TestCase):
             self.assertEqual(pool.map(add, [1, 2]), [11, 12])
             self.assertEqual(list(pool.imap(part, [1, 2])), [7, 8])
             self.assertEqual(pool.submit(part, 0).result(LIMIT), 6)
-            self.assertEqual(pool._fns, {})  # neither was kept
+            # A built-in method bound to an object pickles the object too.
+            ones = [1]
+            count = ones.count
+            self.assertEqual(pool.apply(count, (1,)), 1)
+            ones.append(1)
+            self.assertEqual(pool.apply(count, (1,)), 2)
+            self.assertEqual(pool._fns, {})  # none was kept
 
     def test_plain_functions_are_kept_up_to_a_bound(self):
         with coord.Pool(1) as pool:
