@@ -648,7 +648,7 @@ class Pool:
     def _chunk_reply(self, chunk, payload):
         """A worker's reply to a chunk's message: its results, then maybe
         the failure of the next item; the items after go again."""
-        first, had = chunk._index, len(chunk._values)
+        had = len(chunk._values)
         try:
             status, count, frames = _HEAD.unpack_from(payload)
             view, off = memoryview(payload), _HEAD.size
@@ -664,7 +664,7 @@ class Pool:
                     len(chunk._values) - had, count))
         except Exception as e:
             err = TaskError("task %s: its chunk's results could not be unpickled "
-                            "here: %s: %s" % (first, type(e).__name__, e))
+                            "here: %s: %s" % (chunk._index, type(e).__name__, e))
             err.__cause__ = e
             chunk._finish(False, err)
             return
