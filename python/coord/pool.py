@@ -234,16 +234,15 @@ class _Chunk:
     message runs again). Done once every item has its result (_values), or
     at its first failure (_value), when `sink(self)` is called."""
 
-    __slots__ = ("_pool", "_id", "_fn", "_items", "_star", "_base", "_at",
-                 "_part", "_values", "_done", "_ok", "_value", "_sink")
+    __slots__ = ("_fn", "_items", "_star", "_base", "_at", "_part", "_values",
+                 "_done", "_ok", "_value", "_sink")
 
-    def __init__(self, pool, fn, items, star, base, sink=None):
-        self._pool, self._fn, self._items, self._star = pool, fn, items, star
+    def __init__(self, fn, items, star, base, sink=None):
+        self._fn, self._items, self._star = fn, items, star
         self._base = base         # the position of items[0] in the iterable
         self._at = 0              # items[:_at] have their results
         self._part = len(items)   # items per message
         self._values = []
-        self._id = None
         self._done = self._ok = False
         self._value = None
         self._sink = sink
@@ -627,13 +626,27 @@ class Pool:
             self._fns[fn] = (fn.__module__, fn.__qualname__, part)
         return part
 
-    def _send(self, chunk):
+    def _fn_parts(self, fn):
+        """The function's part of the messages of one map or imap: made
+        once when it is kept (_fn_part's by-name functions), and None
+        otherwise, when each message pickles it anew, its state then."""
+        return self._fn_part(fn) if _by_name(fn) else None
+
+    def _send(self, chunk, fn=None):
         """Submit chunk's items without a result: all in one task message,
         or as many as fit max_task (fewer, by the bytes per item, until
-        they fit; one item that does not fit raises coord.EMSGSIZE)."""
+        they fit; one item that does not fit raises coord.EMSGSIZE). fn:
+        the function's part of the message, when the caller has it
+        (_fn_parts)."""
+        if fn is None:
+            fn = self._fn_part(chunk._fn)
         items, at = chunk._items, chunk._at
+        if not at and chunk._part == len(items):  # the first send: all of them
+            task = fn + _dumps((items, chunk._star), _PROTOCOL)
+            if len(task) <= self._max_task:
+                self._register(self._core.submit(task), chunk)
+                return
         part = min(chunk._part, len(items) - at)
-        fn = self._fn_part(chunk._fn)
         while True:
             piece = items if part == len(items) else items[at:at + part]
             task = fn + _dumps((piece, chunk._star), _PROTOCOL)
@@ -641,9 +654,7 @@ class Pool:
                 break
             part = max(1, min(part // 2, part * self._max_task // len(task)))
             chunk._part = part
-        tid = self._core.submit(task)
-        chunk._id = tid
-        self._register(tid, chunk)
+        self._register(self._core.submit(task), chunk)
 
     def _chunk_reply(self, chunk, payload):
         """A worker's reply to a chunk's message: its results, then maybe
@@ -651,7 +662,9 @@ class Pool:
         had = len(chunk._values)
         try:
             status, count, frames = _HEAD.unpack_from(payload)
-            view, off = memoryview(payload), _HEAD.size
+            # Slices of a small reply are copied: cheaper than a memoryview.
+            view = payload if len(payload) <= 4096 else memoryview(payload)
+            off = _HEAD.size
             for _ in range(frames):
                 (n,) = _FRAME.unpack_from(payload, off)
                 chunk._values += _loads(view[off + 4:off + 4 + n])
@@ -1037,15 +1050,16 @@ class Pool:
         # pickles as a range); anything else (a dict, a set) is listed.
         items = iterable if type(iterable) in (list, tuple, range) else list(iterable)
         result = MapResult(self, callback, error_callback)
-        chunks = [_Chunk(self, fn, items[i:i + chunksize], star, i, result._chunk_done)
+        chunks = [_Chunk(fn, items[i:i + chunksize], star, i, result._chunk_done)
                   for i in range(0, n, chunksize or 1)]
         owed = callback is not None or error_callback is not None
         if owed:
             self._expect_callback()
         try:
             result._start(chunks)
+            part = self._fn_parts(fn)
             for c in chunks:
-                self._send(c)
+                self._send(c, part)
         except BaseException:
             # The map is not returned: its callbacks are off (the chunks
             # sent are collected and dropped; those not sent never finish).
@@ -1087,20 +1101,21 @@ class Pool:
     def _chunks(self, fn, items, chunksize, sink=None):
         """Chunks of `chunksize` items taken from the iterator `items`, each
         sent as it is made."""
+        part = self._fn_parts(fn)
         if chunksize == 1:
             for base, x in enumerate(items):
-                chunk = _Chunk(self, fn, [x], False, base, sink)
-                self._send(chunk)
+                chunk = _Chunk(fn, [x], False, base, sink)
+                self._send(chunk, part)
                 yield chunk
             return
         base = 0
         while True:
-            part = list(itertools.islice(items, chunksize))
-            if not part:
+            piece = list(itertools.islice(items, chunksize))
+            if not piece:
                 return
-            chunk = _Chunk(self, fn, part, False, base, sink)
-            base += len(part)
-            self._send(chunk)
+            chunk = _Chunk(fn, piece, False, base, sink)
+            base += len(piece)
+            self._send(chunk, part)
             yield chunk
 
     def imap(self, fn, iterable, chunksize=1):

@@ -528,6 +528,23 @@ class TaskMessageTest(unittest.TestCase):
             self.assertEqual(pool.apply(count, (1,)), 2)
             self.assertEqual(pool._fns, {})  # none was kept
 
+    def test_an_imap_sends_a_callable_object_as_it_is_at_each_chunk(self):
+        # A map or imap makes a kept function's part of the message once;
+        # a callable object is pickled again for each chunk, as the
+        # iterable reaches it (made once, the second chunk ran with k = 1).
+        add = Adder(1)
+
+        def items():
+            yield 1
+            add.k = 10
+            yield 2
+
+        with coord.Pool(1) as pool:
+            self.assertEqual(list(pool.imap(add, items())), [2, 12])
+            add.k = 1
+            self.assertEqual(list(pool.imap(add, items(), chunksize=1)), [2, 12])
+            self.assertEqual(pool._fns, {})
+
     def test_plain_functions_are_kept_up_to_a_bound(self):
         with coord.Pool(1) as pool:
             for i in range(300):

@@ -58,6 +58,11 @@ def counted_bytes(x):
     return x.to_bytes(4, "little") * 25
 
 
+def sized(n):
+    """n bytes that name n (a reply's size decides how the parent reads it)."""
+    return n.to_bytes(4, "little") * (n // 4) + bytes(n % 4)
+
+
 def big_at_9(x):
     return os.urandom(3700) if x == 9 else os.urandom(50)
 
@@ -197,6 +202,19 @@ class ChunkTest(unittest.TestCase):
             got = list(pool.imap(counted_bytes, range(400), chunksize=200))
             self.assertEqual(len(got), 400)
             self.assertEqual(list(RUNS), [2] * 400)
+
+    def test_replies_of_every_size_come_back_whole(self):
+        # A chunk's reply up to 4 KB is read by copying its slices, a larger
+        # one through a memoryview (Pool._chunk_reply): both, and the
+        # sizes around the switch, in one frame and in several.
+        sizes = [0, 1, 4000, 4070, 4080, 4090, 4100, 5000, 20000, 60000]
+        with coord.Pool(2) as pool:
+            self.assertEqual(list(pool.imap(sized, sizes)), [sized(n) for n in sizes])
+            self.assertEqual(pool.map(sized, sizes, chunksize=3), [sized(n) for n in sizes])
+            # Several replies per chunk (the worker stops for room).
+            many = [n for n in sizes if n <= 5000] * 4
+            self.assertEqual(pool.map(sized, many, chunksize=len(many)),
+                             [sized(n) for n in many])
 
     def test_tasks_over_max_task_go_in_several_messages(self):
         items = [os.urandom(300) for _ in range(100)]
