@@ -168,8 +168,13 @@ static int mval_from_py(PyObject *o, coord_mval *v, PyObject **keep)
     return 0;
 }
 
-static PyObject *mval_to_py(const coord_mval *v)
+/* v as a Python object, its bytes copied (they belong to the client only
+ * until its next call). A pickled value comes back as the pickle's bytes,
+ * with *pickled set: mval_load unpickles it once the client is let go
+ * (unpickling runs any code, which may call the manager). */
+static PyObject *mval_copy(const coord_mval *v, int *pickled)
 {
+    *pickled = 0;
     switch (v->type) {
     case COORD_MNONE:
         Py_RETURN_NONE;
@@ -181,12 +186,9 @@ static PyObject *mval_to_py(const coord_mval *v)
         return PyUnicode_DecodeUTF8(v->data, (Py_ssize_t)v->len, "replace");
     case COORD_MBYTES:
         if (v->len >= PC_MAGIC_LEN && memcmp(v->data, pc_pickle_magic, PC_MAGIC_LEN) == 0) {
-            PyObject *mv = PyMemoryView_FromMemory(
-                (char *)v->data + PC_MAGIC_LEN, (Py_ssize_t)(v->len - PC_MAGIC_LEN),
-                PyBUF_READ);
-            PyObject *o = mv ? PyObject_CallOneArg(pc_loads, mv) : NULL;
-            Py_XDECREF(mv);
-            return o;
+            *pickled = 1;
+            return PyBytes_FromStringAndSize((const char *)v->data + PC_MAGIC_LEN,
+                                             (Py_ssize_t)(v->len - PC_MAGIC_LEN));
         }
         return PyBytes_FromStringAndSize(v->data, (Py_ssize_t)v->len);
     }
@@ -194,12 +196,50 @@ static PyObject *mval_to_py(const coord_mval *v)
     return NULL;
 }
 
+/* mval_copy's object as the value: o unpickled when `pickled` (steals o). */
+static PyObject *mval_load(PyObject *o, int pickled)
+{
+    if (!o || !pickled)
+        return o;
+    PyObject *v = PyObject_CallOneArg(pc_loads, o);
+    Py_DECREF(o);
+    return v;
+}
+
 /* ---- the client -------------------------------------------------------- */
 
 typedef struct {
     PyObject_HEAD
     coord_mclient *c;
+    /* A coord_mclient is for one thread at a time, and a Manager shares
+     * one per process among its threads: a call holds this from its
+     * request until it has copied what the reply points to. */
+    PyThread_type_lock lock;
 } pc_mclient;
+
+/* Take the client for this call: first a try that keeps the GIL, then
+ * waits without it, in slices that look for signals. 0, or -1 with the
+ * exception set. */
+static int mc_enter(pc_mclient *self)
+{
+    if (PyThread_acquire_lock(self->lock, NOWAIT_LOCK))
+        return 0;
+    for (;;) {
+        PyLockStatus st;
+        Py_BEGIN_ALLOW_THREADS
+        st = PyThread_acquire_lock_timed(self->lock, 100000, 0);
+        Py_END_ALLOW_THREADS
+        if (st == PY_LOCK_ACQUIRED)
+            return 0;
+        if (PyErr_CheckSignals() < 0)
+            return -1;
+    }
+}
+
+static void mc_leave(pc_mclient *self)
+{
+    PyThread_release_lock(self->lock);
+}
 
 static PyObject *mclient_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 {
@@ -210,6 +250,11 @@ static PyObject *mclient_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     pc_mclient *self = (pc_mclient *)type->tp_alloc(type, 0);
     if (!self)
         return NULL;
+    self->lock = PyThread_allocate_lock();
+    if (!self->lock) {
+        Py_DECREF(self);
+        return PyErr_NoMemory();
+    }
     int r;
     Py_BEGIN_ALLOW_THREADS
     r = coord_mclient_connect(&self->c, path, PC_MGR_TIMEOUT_MS);
@@ -225,14 +270,26 @@ static PyObject *mclient_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 static void mclient_dealloc(pc_mclient *self)
 {
     coord_mclient_close(self->c);
+    if (self->lock)
+        PyThread_free_lock(self->lock);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-/* Every call: one round trip with the GIL released. */
-#define MCALL(r, expr)                                                         \
+/* Every call: one round trip with the GIL released, holding the client
+ * (MCALL_HELD: still held afterwards, for copying the reply; the caller
+ * lets it go with mc_leave). An exception from the wait for the client:
+ * return NULL. */
+#define MCALL_HELD(r, expr)                                                    \
     do {                                                                       \
+        if (mc_enter(self) < 0)                                                \
+            return NULL;                                                       \
         Py_BEGIN_ALLOW_THREADS(r) = (expr);                                    \
         Py_END_ALLOW_THREADS                                                   \
+    } while (0)
+#define MCALL(r, expr)                                                         \
+    do {                                                                       \
+        MCALL_HELD(r, expr);                                                   \
+        mc_leave(self);                                                        \
     } while (0)
 
 static PyObject *mc_get(pc_mclient *self, PyObject *args)
@@ -242,14 +299,17 @@ static PyObject *mc_get(pc_mclient *self, PyObject *args)
     int r;
     if (!PyArg_ParseTuple(args, "ss:get", &d, &k))
         return NULL;
-    MCALL(r, coord_mclient_get(self->c, d, k, &v, PC_MGR_TIMEOUT_MS));
+    MCALL_HELD(r, coord_mclient_get(self->c, d, k, &v, PC_MGR_TIMEOUT_MS));
+    int pickled = 0;
+    PyObject *o = r < 0 ? NULL : mval_copy(&v, &pickled);
+    mc_leave(self);
     if (r == COORD_ENOTFOUND) {
         PyErr_SetObject(PyExc_KeyError, PyTuple_GET_ITEM(args, 1));
         return NULL;
     }
     if (r < 0)
         return mgr_raise(r, "Manager get");
-    return mval_to_py(&v);
+    return mval_load(o, pickled);
 }
 
 static PyObject *mc_set(pc_mclient *self, PyObject *args)
@@ -260,7 +320,14 @@ static PyObject *mc_set(pc_mclient *self, PyObject *args)
     int r;
     if (!PyArg_ParseTuple(args, "ssO:set", &d, &k, &o) || mval_from_py(o, &v, &keep) < 0)
         return NULL;
-    MCALL(r, coord_mclient_set(self->c, d, k, &v, PC_MGR_TIMEOUT_MS));
+    if (mc_enter(self) < 0) {
+        Py_XDECREF(keep);
+        return NULL;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    r = coord_mclient_set(self->c, d, k, &v, PC_MGR_TIMEOUT_MS);
+    Py_END_ALLOW_THREADS
+    mc_leave(self);
     Py_XDECREF(keep);
     if (r < 0)
         return mgr_raise(r, "Manager set");
@@ -309,7 +376,15 @@ static PyObject *mc_cas(pc_mclient *self, PyObject *args)
         Py_XDECREF(ke);
         return NULL;
     }
-    MCALL(r, coord_mclient_cas(self->c, d, k, &e, &n, &actual, PC_MGR_TIMEOUT_MS));
+    if (mc_enter(self) < 0) {
+        Py_XDECREF(ke);
+        Py_XDECREF(kn);
+        return NULL;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    r = coord_mclient_cas(self->c, d, k, &e, &n, &actual, PC_MGR_TIMEOUT_MS);
+    Py_END_ALLOW_THREADS
+    mc_leave(self);
     Py_XDECREF(ke);
     Py_XDECREF(kn);
     if (r < 0)
@@ -349,18 +424,39 @@ static PyObject *mc_keys(pc_mclient *self, PyObject *args)
     int r;
     if (!PyArg_ParseTuple(args, "s:keys", &d))
         return NULL;
-    MCALL(r, coord_mclient_dict_keys(self->c, d, &keys, PC_MGR_TIMEOUT_MS));
-    if (r < 0)
+    MCALL_HELD(r, coord_mclient_dict_keys(self->c, d, &keys, PC_MGR_TIMEOUT_MS));
+    if (r < 0) {
+        mc_leave(self);
         return mgr_raise(r, "Manager keys");
+    }
     PyObject *list = PyList_New(r);
+    char *pickled = list ? PyMem_Calloc(r ? (size_t)r : 1, 1) : NULL;
+    if (list && !pickled) {
+        Py_CLEAR(list);
+        PyErr_NoMemory();
+    }
     for (int k = 0; list && k < r; k++) {
-        PyObject *o = mval_to_py(&keys[k]);
+        int p;
+        PyObject *o = mval_copy(&keys[k], &p);
         if (!o) {
             Py_CLEAR(list);
             break;
         }
+        pickled[k] = (char)p;
         PyList_SET_ITEM(list, k, o);
     }
+    mc_leave(self);
+    for (int k = 0; list && k < r; k++) {
+        if (!pickled[k])
+            continue;
+        PyObject *o = mval_load(Py_NewRef(PyList_GET_ITEM(list, k)), 1);
+        if (!o) {
+            Py_CLEAR(list);
+            break;
+        }
+        PyList_SetItem(list, k, o);
+    }
+    PyMem_Free(pickled);
     return list;
 }
 
@@ -372,7 +468,14 @@ static PyObject *mc_append(pc_mclient *self, PyObject *args)
     int r;
     if (!PyArg_ParseTuple(args, "sO:append", &l, &o) || mval_from_py(o, &v, &keep) < 0)
         return NULL;
-    MCALL(r, coord_mclient_list_append(self->c, l, &v, PC_MGR_TIMEOUT_MS));
+    if (mc_enter(self) < 0) {
+        Py_XDECREF(keep);
+        return NULL;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    r = coord_mclient_list_append(self->c, l, &v, PC_MGR_TIMEOUT_MS);
+    Py_END_ALLOW_THREADS
+    mc_leave(self);
     Py_XDECREF(keep);
     if (r < 0)
         return mgr_raise(r, "Manager append");
@@ -388,9 +491,12 @@ static PyObject *mc_list_item(pc_mclient *self, PyObject *args, int pop)
     if (!PyArg_ParseTuple(args, "sL", &l, &index))
         return NULL;
     if (pop)
-        MCALL(r, coord_mclient_list_pop(self->c, l, index, &v, PC_MGR_TIMEOUT_MS));
+        MCALL_HELD(r, coord_mclient_list_pop(self->c, l, index, &v, PC_MGR_TIMEOUT_MS));
     else
-        MCALL(r, coord_mclient_list_get(self->c, l, index, &v, PC_MGR_TIMEOUT_MS));
+        MCALL_HELD(r, coord_mclient_list_get(self->c, l, index, &v, PC_MGR_TIMEOUT_MS));
+    int pickled = 0;
+    PyObject *o = r < 0 ? NULL : mval_copy(&v, &pickled);
+    mc_leave(self);
     if (r == COORD_ERANGE || r == COORD_ENODATA) {
         PyErr_SetString(PyExc_IndexError, pop ? "pop from empty list or bad index"
                                                : "list index out of range");
@@ -398,7 +504,7 @@ static PyObject *mc_list_item(pc_mclient *self, PyObject *args, int pop)
     }
     if (r < 0)
         return mgr_raise(r, "Manager list");
-    return mval_to_py(&v);
+    return mval_load(o, pickled);
 }
 
 static PyObject *mc_list_get(pc_mclient *self, PyObject *args)
@@ -424,8 +530,9 @@ static PyObject *mc_batch(pc_mclient *self, PyObject *ops)
     Py_ssize_t n = PySequence_Fast_GET_SIZE(fast);
     coord_mreq *reqs = PyMem_Calloc(n ? (size_t)n : 1, sizeof *reqs);
     PyObject **keep = PyMem_Calloc(n ? (size_t)n * 2 : 1, sizeof *keep);
+    char *pickled = PyMem_Calloc(n ? (size_t)n : 1, 1);
     PyObject *out = NULL;
-    if (!reqs || !keep) {
+    if (!reqs || !keep || !pickled) {
         PyErr_NoMemory();
         goto done;
     }
@@ -449,20 +556,28 @@ static PyObject *mc_batch(pc_mclient *self, PyObject *ops)
             goto done;
     }
     int r;
-    MCALL(r, coord_mclient_batch(self->c, reqs, (size_t)n, PC_MGR_TIMEOUT_MS));
+    if (mc_enter(self) < 0)
+        goto done;
+    Py_BEGIN_ALLOW_THREADS
+    r = coord_mclient_batch(self->c, reqs, (size_t)n, PC_MGR_TIMEOUT_MS);
+    Py_END_ALLOW_THREADS
     if (r < 0) {
+        mc_leave(self);
         mgr_raise(r, "Manager batch");
         goto done;
     }
+    /* Copied while the client is held (the results point into its
+     * buffer); the pickled ones are loaded after it is let go. */
     out = PyList_New(n);
     for (Py_ssize_t i = 0; out && i < n; i++) {
         PyObject *res;
+        int p = 0;
         if (reqs[i].op == COORD_MOP_INCR && reqs[i].status == 0)
             res = PyLong_FromLongLong(reqs[i].result.i);
         else if (reqs[i].status >= 0 &&
                  (reqs[i].op == COORD_MOP_GET || reqs[i].op == COORD_MOP_LIST_GET ||
                   reqs[i].op == COORD_MOP_LIST_POP || reqs[i].op == COORD_MOP_CAS))
-            res = mval_to_py(&reqs[i].result);
+            res = mval_copy(&reqs[i].result, &p);
         else
             res = Py_NewRef(Py_None);
         PyObject *t = res ? Py_BuildValue("(iN)", reqs[i].status, res) : NULL;
@@ -470,12 +585,27 @@ static PyObject *mc_batch(pc_mclient *self, PyObject *ops)
             Py_CLEAR(out);
             break;
         }
+        pickled[i] = (char)p;
         PyList_SET_ITEM(out, i, t);
+    }
+    mc_leave(self);
+    for (Py_ssize_t i = 0; out && i < n; i++) {
+        if (!pickled[i])
+            continue;
+        PyObject *t = PyList_GET_ITEM(out, i);
+        PyObject *res = mval_load(Py_NewRef(PyTuple_GET_ITEM(t, 1)), 1);
+        PyObject *nt = res ? Py_BuildValue("(ON)", PyTuple_GET_ITEM(t, 0), res) : NULL;
+        if (!nt) {
+            Py_CLEAR(out);
+            break;
+        }
+        PyList_SetItem(out, i, nt);
     }
 done:
     for (Py_ssize_t i = 0; keep && i < 2 * n; i++)
         Py_XDECREF(keep[i]);
     PyMem_Free(keep);
+    PyMem_Free(pickled);
     PyMem_Free(reqs);
     Py_DECREF(fast);
     return out;

@@ -6,6 +6,7 @@ import multiprocessing
 import os
 import pickle
 import signal
+import threading
 import time
 import unittest
 
@@ -61,6 +62,34 @@ class ManagerTest(unittest.TestCase):
         self.assertIn("s", d)
         del d["s"]
         self.assertNotIn("s", d)
+
+    def test_threads_share_the_connection(self):
+        # A process's threads share one connection, and each call lets the
+        # GIL go for its round trip: calls must take turns at it (a thread
+        # read another's reply), and a reply be copied before the next.
+        d, lst = self.mgr.dict("t"), self.mgr.list("tl")
+        for t in range(4):
+            d["k%d" % t] = "v%d" % t * 50
+            d["o%d" % t] = ("obj", t)  # travels pickled
+        wrong = []
+
+        def work(t):
+            try:
+                for i in range(2000):
+                    got = (d["k%d" % t], d["o%d" % t])
+                    if got != ("v%d" % t * 50, ("obj", t)):
+                        wrong.append((t, i, got))
+                        return
+                    lst.append(t)
+            except Exception as e:  # noqa: BLE001 (reported below)
+                wrong.append((t, repr(e)))
+        threads = [threading.Thread(target=work, args=(t,)) for t in range(4)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(120)
+        self.assertEqual(wrong, [])
+        self.assertEqual(len(lst), 8000)
 
     def test_made_as_multiprocessing_makes_them(self):
         # multiprocessing's Manager().dict() / .dict(mapping) / .list(seq):
