@@ -332,6 +332,14 @@ static int array_ass_subscript(pc_array *self, PyObject *key, PyObject *val)
         return 0;
     }
     PyObject *fast = PySequence_Fast(val, "can only assign a sequence to a slice");
+    if (fast && PyList_CheckExact(fast)) {
+        /* A tuple of its own: an item's __index__ may change the caller's
+         * list meanwhile (its size is checked once, its items read after
+         * each store). */
+        PyObject *t = PyList_AsTuple(fast);
+        Py_DECREF(fast);
+        fast = t;
+    }
     if (!fast)
         return -1;
     int r = 0;

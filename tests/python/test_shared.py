@@ -222,6 +222,22 @@ class ArrayTest(unittest.TestCase):
         self.assertEqual(list(coord.Array("d", 3)), [0.0, 0.0, 0.0])
         self.assertEqual(len(coord.Array("i", 0)), 0)
 
+    def test_slice_assignment_from_a_list_an_item_empties(self):
+        # An item's __index__ empties the list being assigned: its items
+        # were read after each store (a crash); now a copy is assigned.
+        vals = []
+
+        class Empties:
+            def __index__(self):
+                vals.clear()
+                return 1
+        vals.extend([Empties(), 2, 3, 4])
+        a = coord.Array("i", 4)
+        a[0:4] = vals
+        self.assertEqual(list(a), [1, 2, 3, 4])
+        a[1:3] = iter([7, 8])  # any iterable, as before
+        self.assertEqual(list(a), [1, 7, 8, 4])
+
     def test_buffer_is_writable_and_shared(self):
         a = coord.Array("d", 4)
         m = memoryview(a)
