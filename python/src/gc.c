@@ -4,9 +4,15 @@
 
 static int gc_entry(const coord_gc_entry *e, void *arg)
 {
+    /* The name is a file's (or a header's) bytes, anything but '/' and
+     * NUL: decoded as os.listdir() decodes names (surrogateescape), not
+     * as UTF-8, which one stray file would make every gc() call fail. */
+    PyObject *name = PyUnicode_DecodeFSDefault(e->name);
+    if (!name)
+        return 1;
     /* "z": None for a file not found aside / not kept aside. */
     PyObject *d = Py_BuildValue(
-        "{sssisKsssssOssszsz}", "name", e->name, "creator_pid", e->creator_pid,
+        "{sNsisKsssssOssszsz}", "name", name, "creator_pid", e->creator_pid,
         "size", (unsigned long long)e->size, "kind", e->kind ? e->kind : "?",
         "state", coord_gc_state_name(e->state), "removed",
         e->removed ? Py_True : Py_False, "outcome",

@@ -412,6 +412,19 @@ class NamedTest(NamedTestCase):
         with self.assertRaises(FileNotFoundError):
             coord.Flag.open(name)
 
+    def test_gc_lists_a_name_that_is_not_utf8(self):
+        # Anyone may create /dev/shm/coord.<bytes>: such a name made every
+        # gc() raise UnicodeDecodeError. It reads as os.listdir() reads it.
+        path = os.fsencode("/dev/shm/coord." + self.prefix) + b"stray\xff"
+        with open(path, "wb") as f:
+            f.write(bytes(64))
+        try:
+            names = [e["name"] for e in coord.gc(prefix=self.prefix)]
+        finally:
+            os.unlink(path)
+        self.assertEqual(names, [self.prefix + "stray\udcff"])
+        self.assertEqual(os.fsencode(names[0]), path[len(b"/dev/shm/coord."):])
+
     def test_gc_reports_and_removes_a_file_a_killed_gc_left_aside(self):
         name = self.name("aside")
 
