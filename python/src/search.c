@@ -112,6 +112,7 @@ static bool probe_fn(uint64_t i, void *result, void *arg)
  */
 struct gil_poll {
     PyThreadState *saved; /* the parent's thread state while released */
+    int forking;          /* PyOS_BeforeFork ran, PyOS_AfterFork_Parent not */
 };
 
 static int search_poll(void *arg)
@@ -119,6 +120,11 @@ static int search_poll(void *arg)
     struct gil_poll *g = arg;
     if (g->saved)
         PyEval_RestoreThread(g->saved);
+    /* The first call: every worker is forked. */
+    if (g->forking) {
+        g->forking = 0;
+        PyOS_AfterFork_Parent();
+    }
     int stop = PyErr_CheckSignals() < 0;
     g->saved = PyEval_SaveThread();
     return stop;
@@ -221,12 +227,17 @@ static PyObject *mod_search(PyObject *self, PyObject *args, PyObject *kw)
     memset(&st, 0, sizeof st);
     /* Each forked worker inherits the GIL held and runs the Python probe
      * with it; the parent lets it go while it waits (search_poll). */
-    struct gil_poll gp = {NULL};
+    /* They fork as os.fork() forks: os.register_at_fork's handlers (the
+     * child's run in its first probe call), the import lock. */
+    struct gil_poll gp = {NULL, 1};
     o.poll = search_poll;
     o.poll_arg = &gp;
+    PyOS_BeforeFork();
     int r = coord_search(&o, probe_fn, &ctx, hit, size, &st);
     if (gp.saved)
         PyEval_RestoreThread(gp.saved);
+    if (gp.forking) /* it failed before its first poll */
+        PyOS_AfterFork_Parent();
     PyObject *res = NULL;
     /* A handler's exception (r is COORD_EINTR), or a signal that came
      * after the last poll. */

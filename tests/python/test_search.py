@@ -15,6 +15,18 @@ import coord
 WAIT = 20.0
 
 
+FORKS = None  # os.register_at_fork's calls here, while a test records them
+
+
+def _at_fork(what):
+    if FORKS is not None:
+        FORKS.append(what)
+
+
+os.register_at_fork(before=lambda: _at_fork("before"),
+                    after_in_parent=lambda: _at_fork("parent"))
+
+
 def children():
     """This process's child processes (any thread's), zombies included."""
     pids = []
@@ -94,6 +106,19 @@ class SearchTest(unittest.TestCase):
     def test_unpicklable_value_is_reported(self):
         with self.assertRaisesRegex(TypeError, "cannot be pickled"):
             coord.search(lambda n: (lambda: n) if n == 3 else None, 0, 100, workers=1)
+
+    def test_workers_fork_as_os_fork_does(self):
+        # PyOS_BeforeFork / PyOS_AfterFork_Parent around the forks, as
+        # coord.Pool and os.fork() do: the workers ran the children's
+        # at-fork handlers, but the parent ran neither of its own.
+        global FORKS
+        FORKS = []
+        try:
+            r = coord.search(lambda i: i if i == 3 else None, 0, 10, workers=2)
+        finally:
+            calls, FORKS = FORKS, None
+        self.assertEqual(r.value, 3)
+        self.assertEqual(calls, ["before", "parent"])
 
     def test_dead_worker_raises_peerdied(self):
         def probe(n):
