@@ -524,10 +524,12 @@ static PyObject *mc_list_pop(pc_mclient *self, PyObject *args)
  */
 static PyObject *mc_batch(pc_mclient *self, PyObject *ops)
 {
-    PyObject *fast = PySequence_Fast(ops, "batch: a sequence of operations");
+    /* A tuple of its own: pickling a value runs any code, which could
+     * change a list of ops while `name` and `key` point into its items. */
+    PyObject *fast = PySequence_Tuple(ops);
     if (!fast)
         return NULL;
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(fast);
+    Py_ssize_t n = PyTuple_GET_SIZE(fast);
     coord_mreq *reqs = PyMem_Calloc(n ? (size_t)n : 1, sizeof *reqs);
     PyObject **keep = PyMem_Calloc(n ? (size_t)n * 2 : 1, sizeof *keep);
     char *pickled = PyMem_Calloc(n ? (size_t)n : 1, 1);
@@ -541,7 +543,7 @@ static PyObject *mc_batch(pc_mclient *self, PyObject *ops)
         const char *name, *key;
         PyObject *val, *exp;
         long long arg;
-        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(fast, i), "iszOOL", &op, &name,
+        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(fast, i), "iszOOL", &op, &name,
                               &key, &val, &exp, &arg))
             goto done;
         reqs[i].op = (coord_mop)op;

@@ -157,6 +157,25 @@ class ManagerTest(unittest.TestCase):
             missing.value
         self.assertEqual(self.mgr.dict("bd")["1"], 100)
 
+    def test_a_batch_whose_value_empties_its_list_of_ops(self):
+        # The batch call reads each op's name and key in place while it
+        # pickles the values, and pickling runs any code: a value that
+        # empties the (internal) list of ops freed them under it. The call
+        # works on a copy: every op runs as given.
+        ops = []
+
+        class Empties:
+            def __reduce__(self):
+                ops.clear()
+                return (str, ("emptied",))
+
+        names = ["bx%d" % i * 40 for i in range(4)]
+        ops.extend((coord.manager._coord.MOP_SET, n, "k", Empties() if i == 0 else i,
+                    None, 0) for i, n in enumerate(names))
+        got = self.mgr._client().batch(ops)
+        self.assertEqual([status for status, _ in got], [0, 0, 0, 0])
+        self.assertEqual([self.mgr.dict(n)["k"] for n in names], ["emptied", 1, 2, 3])
+
     def test_forked_and_spawned_children_share_it(self):
         d, lst = self.mgr.dict("c"), self.mgr.list("cl")
 
