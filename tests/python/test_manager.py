@@ -91,6 +91,33 @@ class ManagerTest(unittest.TestCase):
         self.assertEqual(wrong, [])
         self.assertEqual(len(lst), 8000)
 
+    def test_a_thread_calling_in_a_loop_lets_another_in(self):
+        # A call that ends while another thread waits hands the connection
+        # on: the looping thread, which gets the GIL back first, cannot
+        # take it again ahead of the waiter (it did, about every time).
+        d = self.mgr.dict("loop")
+        d["a"] = 1
+        done, counts = threading.Event(), [0, 0]  # calls: looping, and during other
+
+        def looping():
+            while not done.is_set() and counts[0] < 200000:
+                d["a"]
+                counts[0] += 1
+
+        def other():
+            counts[1] = -counts[0]  # the looping thread's calls from here on
+            for _ in range(200):
+                d["a"]
+            counts[1] += counts[0]
+            done.set()
+        threads = [threading.Thread(target=looping), threading.Thread(target=other)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(120)
+        self.assertTrue(done.is_set())
+        self.assertLess(counts[1], 2000)  # about one call per call of the other
+
     def test_made_as_multiprocessing_makes_them(self):
         # multiprocessing's Manager().dict() / .dict(mapping) / .list(seq):
         # a new object of its own, filled; a str still names a shared one.
