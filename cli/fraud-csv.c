@@ -638,6 +638,14 @@ int fraud_csv_read(FILE *f, bool strict, struct fraud_csv_result *r)
         r->n = 0;
     }
     qsort(r->errors, r->n_errors, sizeof r->errors[0], by_line);
+    if (strict && rc == -EINVAL && r->n_errors > 1) {
+        /* --strict rejects the file at its first malformed line, and
+         * names that line alone: the duplicate ids found after the
+         * reading stopped (every later copy of an id) listed up to 16
+         * lines and "N more malformed lines" for one refusal. */
+        r->n_errors = 1;
+        r->bad = 1;
+    }
     return rc;
 }
 

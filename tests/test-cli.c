@@ -323,6 +323,34 @@ TEST(cli_options_dump_matches_help)
     ASSERT_GT(options, 40);
 }
 
+/* fraud --csv FILE --strict rejects FILE at its first malformed line and
+ * names that line alone (with the line saying FILE was rejected): a file
+ * whose ids repeat listed 16 duplicate lines and "N more malformed lines",
+ * 18 lines on stderr for one usage error. */
+TEST(cli_fraud_strict_names_the_first_line_only)
+{
+    char path[] = "/tmp/coord-cli-strict-XXXXXX";
+    int fd = mkstemp(path);
+    ASSERT_TRUE(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    ASSERT_TRUE(f != NULL);
+    fprintf(f, "id,timestamp,account,merchant,amount,lat,lon,device\n");
+    for (int i = 0; i < 40; i++)
+        fprintf(f, "1,%d000,1,1,1.00,0,0,1\n", i + 1);
+    ASSERT_EQ(fclose(f), 0);
+    const char *args[] = {"--csv", path, "--strict", NULL};
+    test_cli_usage_error(COORD_CLI_PATH, "fraud", args, err, sizeof err,
+                         30000);
+    unlink(path);
+    char want[128];
+    snprintf(want, sizeof want, "coord fraud: %s:3: duplicate id 1 (first "
+             "on line 2)\n", path);
+    if (strncmp(err, want, strlen(want)) != 0 || lines(err) != 2)
+        test__fail(__FILE__, __LINE__, "want the line and the rejection, "
+                   "got: %s", err);
+    ASSERT_TRUE(strstr(err, "rejected (--strict") != NULL);
+}
+
 #define TEST_LIST(X)                                                           \
     X(cli_version_and_help)                                                    \
     X(cli_usage_errors_exit_2_with_one_line)                                   \
@@ -332,6 +360,7 @@ TEST(cli_options_dump_matches_help)
     X(cli_every_usage_error_is_one_line_exit_2)                                \
     X(cli_double_dash_ends_options)                                            \
     X(cli_help_lists_every_option)                                             \
-    X(cli_options_dump_matches_help)
+    X(cli_options_dump_matches_help)                                           \
+    X(cli_fraud_strict_names_the_first_line_only)
 #define HELPER_LIST(X)
 TEST_MAIN()

@@ -222,6 +222,9 @@ TEST(csv_dates_first_bad_line_and_line_ends)
                           "3,3000,1,1,x,0,0,1\n", true, &r), -EINVAL);
     ASSERT_EQ(r.errors[0].line, 3);
     ASSERT_TRUE(strstr(r.errors[0].why, "duplicate id 1") != NULL);
+    /* That line alone: not line 4's error after it too. */
+    ASSERT_EQ_U(r.n_errors, 1);
+    ASSERT_EQ_U(r.bad, 1);
     fraud_csv_free(&r);
     /* The header's message whole; control characters shown as '?'. */
     ASSERT_CODE(read_text("id,when\n", false, &r), -EINVAL);
