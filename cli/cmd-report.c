@@ -198,13 +198,13 @@ int cmd_report(int argc, char **argv)
     char dwhy[4400];
     int drc = report_dirs_open(&r, dwhy, sizeof dwhy);
     if (drc != 0) {
-        /* A refused directory, or a path that names none, is the
-         * argument's fault; one that cannot be made is the run's. */
+        /* A refused directory, a path that names none, or one that
+         * cannot be made there (a missing or unwritable parent, a
+         * read-only file system) is the argument's fault, as for every
+         * output path (docs/cli.md, Paths); a failure of the machine (no
+         * descriptors, a full disk) is the run's. */
         cli_error(CMD, "%s", dwhy);
-        return drc == -EPERM || drc == -ENOTDIR || drc == -ELOOP ||
-                       drc == -ENAMETOOLONG
-                   ? CLI_USAGE
-                   : CLI_RUNTIME;
+        return cli_output_status(drc);
     }
     /* The two documents are written last, after every experiment: what
      * cli_create_file would refuse at their names (another user's symlink

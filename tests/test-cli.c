@@ -196,6 +196,10 @@ TEST(cli_every_usage_error_is_one_line_exit_2)
         {"advise", {"--shape", "flag", "--per-task", "0", NULL},
          "--per-task needs a number in (0, "},
         {"report", {"--out", "", NULL}, "got an empty one"},
+        /* A DIR that cannot be made there is the argument's, as for every
+         * output path (it exited 1). */
+        {"report", {"--out", "/proc/coord-no-such-dir/report", NULL},
+         "cannot create /proc/coord-no-such-dir"},
         {"report", {"--timeout", "1M", NULL}, "--timeout must be in [1, 86400]"},
         {"help", {"gc", "waste", NULL}, "at most one command"},
         {"manager", {"--socket", "/tmp/x.sock", "--spin-us", "2M", NULL},
