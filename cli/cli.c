@@ -15,12 +15,27 @@
 
 void cli_error(const char *cmd, const char *fmt, ...)
 {
-    va_list ap;
-    fprintf(stderr, "coord%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+    /* One line whatever the arguments hold: a newline or an escape
+     * sequence in a word the message quotes (an unknown command or
+     * option, a bad value, a path) is shown as '?', as cli_printable
+     * shows the input's (it split the line, or reached the terminal). */
+    char small[1024], *msg = small;
+    va_list ap, again;
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    va_copy(again, ap);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    if (n >= (int)sizeof small && (msg = malloc((size_t)n + 1)) != NULL)
+        vsnprintf(msg, (size_t)n + 1, fmt, again);
+    va_end(again);
+    if (!msg)
+        msg = small; /* cut short rather than not said */
+    if (n < 0)
+        small[0] = '\0';
+    cli_printable(msg);
+    fprintf(stderr, "coord%s%s: %s\n", cmd ? " " : "", cmd ? cmd : "", msg);
+    if (msg != small)
+        free(msg);
 }
 
 int cli_cpus_usable(void)

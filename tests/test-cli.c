@@ -56,6 +56,10 @@ TEST(cli_usage_errors_exit_2_with_one_line)
     const char *argv[] = {COORD_CLI_PATH, NULL};
     int st = test_run(argv, out, sizeof out, err, sizeof err, 30000);
     ASSERT_EQ(WEXITSTATUS(st), 2);
+    /* A newline in the unknown word: still one line. */
+    ASSERT_EQ(cli("foo\nbar", NULL, NULL), 2);
+    ASSERT_STR_EQ(err, "coord: unknown command 'foo?bar' (see coord "
+                       "--help)\n");
 }
 
 TEST(cli_gc_lists_and_removes)
@@ -202,6 +206,12 @@ TEST(cli_every_usage_error_is_one_line_exit_2)
          "cannot create /proc/coord-no-such-dir"},
         {"report", {"--timeout", "1M", NULL}, "--timeout must be in [1, 86400]"},
         {"help", {"gc", "waste", NULL}, "at most one command"},
+        /* A control character in a quoted word is shown as '?': a newline
+         * split the line, an escape sequence reached the terminal. */
+        {"gc", {"--grace", "5\nx", NULL}, "got '5?x'"},
+        {"waste", {"--ru\nns", NULL}, "unknown option '--ru?ns'"},
+        {"gc", {"--x\x1b[2J", NULL}, "unknown option '--x?[2J'"},
+        {"report", {"--only", "waste\n", NULL}, "no experiment 'waste?'"},
         {"manager", {"--socket", "/tmp/x.sock", "--spin-us", "2M", NULL},
          "--spin-us must be in [0, 1000000]"},
     };
