@@ -152,7 +152,12 @@ int cmd_manager(int argc, char **argv)
     }
     if (r < 0) {
         cli_error("manager", "cannot serve %s: %s", path, why_not(r));
-        return CLI_RUNTIME;
+        /* The path's fault, as for every path an option names (docs/cli.md,
+         * Paths): exit 2; the machine's (descriptors, memory, a fork): 1. */
+        return r == COORD_EACCES || r == COORD_EEXIST || r == COORD_ENOENT ||
+                       r == COORD_ENOTDIR
+                   ? CLI_USAGE
+                   : CLI_RUNTIME;
     }
     fprintf(stderr, "coord manager: stopped, %s removed\n", path);
     return CLI_OK;

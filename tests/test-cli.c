@@ -175,6 +175,13 @@ TEST(cli_every_usage_error_is_one_line_exit_2)
         {"manager", {"--socket", "/tmp/coord-no.sock", "--max-frame",
                      "2147483648", NULL}, "must be in [0, 2147483647]"},
         {"manager", {"--socket", "/tmp/", NULL}, "names a directory"},
+        /* A path that cannot be served is the argument's (it exited 1). */
+        {"manager", {"--socket", "/tmp/coord-cli-test.sock", NULL},
+         "its directory is not private"},
+        {"manager", {"--socket", "/coord-no-such-dir/d/s.sock", NULL},
+         "the directory's parent does not exist"},
+        {"manager", {"--socket", "/etc/passwd/s.sock", NULL},
+         "a component of the path is not a directory"},
         {"help", {"--options-json", "x", NULL}, "takes nothing after it"},
         {"primes", {"--early-exit", "--no-early-exit", NULL}, "exclude each other"},
         {"primes", {"--any", "--hit-at", "5", NULL}, "give one or the other"},
