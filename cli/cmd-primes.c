@@ -376,8 +376,10 @@ static void run_c(const struct primes_cfg *c, bool early, struct row *out)
     out->ok = true;
 }
 
-/* Python: one invocation per mode; its one JSON line holds the medians. */
-static void run_python(const struct primes_cfg *c, bool early, struct row *out,
+/* Python: one invocation per mode; its one JSON line holds the medians.
+ * Returns true when it was skipped (python3 or the script missing: why
+ * says which), as every command's Python column is. */
+static bool run_python(const struct primes_cfg *c, bool early, struct row *out,
                        char *why, size_t why_cap)
 {
     char w[32], rg[32], st[32], tg[32], iv[32], runs[16];
@@ -415,13 +417,13 @@ static void run_python(const struct primes_cfg *c, bool early, struct row *out,
                                 why, why_cap);
     progress_done();
     if (rc != 0)
-        return;
+        return rc == 1;
     out->fig.wall_ns = json_num(json_get(j, "wall_ns"), NAN);
     out->fig.iterations = json_num(json_get(j, "iterations"), NAN);
     if (!isfinite(out->fig.wall_ns) || !isfinite(out->fig.iterations)) {
         snprintf(why, why_cap, "primes.py printed no result");
         json_free(j);
-        return;
+        return false;
     }
     out->fig.wasted = json_num(json_get(j, "wasted"), 0);
     out->fig.stop_ns = json_num(json_get(j, "stop_latency_ns"), 0);
@@ -431,6 +433,7 @@ static void run_python(const struct primes_cfg *c, bool early, struct row *out,
     json_free(j);
     out->found = out->winner >= 0;
     out->ok = true;
+    return false;
 }
 
 static void print_row(const struct row *r, uint64_t interval)
@@ -503,8 +506,7 @@ int cmd_primes(int argc, char **argv)
             nrows++;
         }
         if (c.vs_python) {
-            run_python(&c, early, &rows[nrows], why[m], sizeof why[m]);
-            if (!rows[nrows].ok && !strcmp(why[m], "no python3"))
+            if (run_python(&c, early, &rows[nrows], why[m], sizeof why[m]))
                 py_skipped = true;
             else if (!rows[nrows].ok)
                 failed = true;
@@ -541,7 +543,9 @@ int cmd_primes(int argc, char **argv)
                 json_row(&w, &rows[i]);
         jw_array_end(&w);
         if (c.vs_python) {
-            jw_kstr(&w, "python", py_skipped ? "skipped: no python3"
+            char said[300];
+            snprintf(said, sizeof said, "skipped: %s", why[0][0] ? why[0] : why[1]);
+            jw_kstr(&w, "python", py_skipped ? said
                                   : failed   ? (why[0][0] ? why[0] : why[1])
                                              : "ok");
             jw_kobject(&w, "speedup");
@@ -599,11 +603,10 @@ int cmd_primes(int argc, char **argv)
             break;
         }
     if (c.vs_python) {
-        if (py_skipped)
-            printf("\npython: skipped: no python3\n");
+        /* Each mode's reason, once when both say the same. */
         for (int m = 0; m < 2; m++)
-            if (why[m][0] && strcmp(why[m], "no python3"))
-                printf("\npython: %s\n", why[m]);
+            if (why[m][0] && (m == 0 || strcmp(why[0], why[1])))
+                printf("\npython: %s%s\n", py_skipped ? "skipped: " : "", why[m]);
         bool first = true;
         for (int i = 0; i < nrows; i++)
             if (speedup(&rows[i]) > 0) {

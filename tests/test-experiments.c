@@ -73,6 +73,32 @@ TEST(experiments_primes_json_and_table)
     ASSERT_TRUE(strstr(out, "\"found\":true") != NULL);
 }
 
+/* --vs-python without the scripts: the Python rows are skipped, said once,
+ * and the run succeeds, as every command's Python column (it exited 1 and
+ * printed the reason twice, once per mode). */
+TEST(experiments_primes_python_missing_is_skipped)
+{
+    setenv("COORD_PYTHON_DIR", "/nonexistent/coord-python", 1);
+    const char *a[] = {"primes", "--runs", "1", "--range", "20000",
+                       "--vs-python", NULL};
+    int rc = coord(a);
+    unsetenv("COORD_PYTHON_DIR");
+    ASSERT_EQ(rc, 0);
+    const char *say = "python: skipped: /nonexistent/coord-python/primes.py not found\n";
+    const char *at = strstr(out, say);
+    ASSERT_TRUE(at != NULL);
+    ASSERT_TRUE(strstr(at + 1, "python: ") == NULL);
+    setenv("COORD_PYTHON_DIR", "/nonexistent/coord-python", 1);
+    const char *b[] = {"primes", "--runs", "1", "--range", "20000",
+                       "--vs-python", "--json", NULL};
+    rc = coord(b);
+    unsetenv("COORD_PYTHON_DIR");
+    ASSERT_EQ(rc, 0);
+    assert_one_json_object();
+    ASSERT_TRUE(strstr(out, "\"python\":\"skipped: /nonexistent/coord-python/"
+                            "primes.py not found\"") != NULL);
+}
+
 TEST(experiments_waste_counts)
 {
     const char *a[] = {"waste", "--runs", "1", "--interval", "10", "--json",
@@ -729,6 +755,7 @@ TEST(experiments_output_not_a_regular_file_is_a_usage_error)
 
 #define TEST_LIST(X)                                                           \
     X(experiments_primes_json_and_table)                                       \
+    X(experiments_primes_python_missing_is_skipped)                            \
     X(experiments_waste_counts)                                                \
     X(experiments_interval_json_rows)                                          \
     X(experiments_interval_python_says_its_counts)                             \
