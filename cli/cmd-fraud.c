@@ -264,6 +264,13 @@ int cmd_fraud(int argc, char **argv)
         struct fraud_csv_result cr;
         int rc = fraud_csv_read(f, strict, &cr);
         fclose(f);
+        if (rc != 0 && rc != -EINVAL && rc != -ENOMEM) {
+            /* A read that failed: that alone, once (the lines listed
+             * before it, and the same failure as a line's, are moot). */
+            cli_error(CMD, "cannot read %s (line %zu): %s", csv, cr.lines,
+                      strerror(-rc));
+            return CLI_USAGE;
+        }
         for (size_t i = 0; i < cr.n_errors; i++)
             fprintf(stderr, "coord fraud: %s:%zu: %s%s\n", csv,
                     cr.errors[i].line, cr.errors[i].why,
@@ -274,10 +281,6 @@ int cmd_fraud(int argc, char **argv)
         if (rc == -ENOMEM) {
             cli_error(CMD, "out of memory reading %s", csv);
             return CLI_RUNTIME;
-        }
-        if (rc != 0 && rc != -EINVAL) {
-            cli_error(CMD, "cannot read %s: %s", csv, strerror(-rc));
-            return CLI_USAGE;
         }
         if (rc != 0) {
             /* The line and its reason were printed above. */

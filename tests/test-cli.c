@@ -212,6 +212,9 @@ TEST(cli_every_usage_error_is_one_line_exit_2)
         {"report", {"--out", "/proc/coord-no-such-dir/report", NULL},
          "cannot create /proc/coord-no-such-dir"},
         {"report", {"--timeout", "1M", NULL}, "--timeout must be in [1, 86400]"},
+        /* A file that cannot be read: once (it printed two lines). */
+        {"fraud", {"--csv", "/proc/self/mem", NULL},
+         "cannot read /proc/self/mem (line 1): Input/output error"},
         {"help", {"gc", "waste", NULL}, "at most one command"},
         /* A control character in a quoted word is shown as '?': a newline
          * split the line, an escape sequence reached the terminal. */
