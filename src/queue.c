@@ -68,7 +68,37 @@ static coord_queue *handle_new(struct qshm *s, uint32_t capacity,
     atomic_init(&q->stuck_at, 0);
     atomic_init(&q->stuck, 0);
     q->owned = owned;
+    q->ns_known = false;
+    q->ns_dev = q->ns_ino = 0;
+    atomic_init(&q->owner_cache, 0);
     return q;
+}
+
+/* The handle's pid namespace: the one the segment header records (the
+ * creator's), or (`hdr` NULL: caller memory) this process's. */
+static void handle_ns(struct coord_queue *q, const coord__seg_hdr *hdr)
+{
+    uint64_t dev = 0, ino = 0;
+    if (hdr) {
+        dev = hdr->pidns_dev;
+        ino = hdr->pidns_ino;
+    } else if (coord__pidns_id(&dev, &ino) != 0) {
+        dev = ino = 0;
+    }
+    q->ns_known = dev != 0 || ino != 0;
+    q->ns_dev = dev;
+    q->ns_ino = ino;
+}
+
+uint32_t coord__queue_owner_slow(struct coord_queue *q, uint32_t pid)
+{
+    uint64_t dev, ino;
+    bool same = q->ns_known && coord__pidns_id(&dev, &ino) == 0 &&
+                dev == q->ns_dev && ino == q->ns_ino;
+    uint32_t owner = same ? pid : (pid | OWNER_FOREIGN);
+    atomic_store_explicit(&q->owner_cache, (uint64_t)owner << 32 | pid,
+                          memory_order_relaxed);
+    return owner;
 }
 
 /* Place a new queue in `mem` and make a handle for it. */
@@ -88,6 +118,7 @@ static int queue_setup(void *mem, size_t capacity, size_t max_msg, int owned,
                                        (uint32_t)max_msg, ring, ss, owned);
     if (!q)
         return COORD_ENOMEM;
+    handle_ns(q, owned ? coord__seg_of(s) : NULL);
     s->capacity = (uint32_t)capacity;
     s->max_msg = (uint32_t)max_msg;
     s->ring_mask = ring - 1;
@@ -196,6 +227,7 @@ static int queue_open(coord_queue **out, const char *name, int fd)
         coord__seg_release(mem, false);
         return COORD_ENOMEM;
     }
+    handle_ns(*out, coord__seg_of(mem));
     return 0;
 }
 

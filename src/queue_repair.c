@@ -28,7 +28,13 @@ int coord__queue_repair_claim(struct coord_queue *q, uint32_t h, uint64_t w,
                               int timeout_ms, uint64_t *d)
 {
     uint32_t pid = WORD_OWNER(w);
+    /* A bare pid proves a death only in the namespace that counted it:
+     * the claimer's (a claim marked OWNER_FOREIGN, > INT_MAX, was made
+     * outside the queue's namespace) and ours (outside it, a live
+     * claimer's pid names another process here, or none: ESRCH) must both
+     * be the queue's. Otherwise the claim is waited for, as a live one. */
     if (pid == OWNER_SKIP || pid == 0 || pid > INT_MAX ||
+        (claim_owner(q) & OWNER_FOREIGN) ||
         coord__proc_fate((pid_t)pid, 0) != COORD__PROC_GONE)
         return 0;
     int r = coord__queue_put_lock(q, timeout_ms, d);

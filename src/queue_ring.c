@@ -168,7 +168,7 @@ INLINE int put_msgs(struct coord_queue *q, const struct put_src *m,
 {
     struct qshm *s = q->s;
     uint64_t deadline = 0;
-    uint32_t pid = coord__self_pid();
+    uint32_t pid = claim_owner(q);
     uint32_t first = 0;
     int r;
     for (;;) {

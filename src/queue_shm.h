@@ -148,7 +148,39 @@ struct coord_queue {
     _Atomic uint32_t stuck_at;
     _Atomic uint64_t stuck;
     int owned; /* 1: a segment of ours (create/open); 0: caller memory */
+    /* The pid namespace the queue's claims are counted in: its creator's
+     * (the segment header's; for coord_queue_init, the initialiser's),
+     * ns_known false when it could not be read. A claim records a bare
+     * pid, which names another process (or none) in another namespace. */
+    bool ns_known;
+    uint64_t ns_dev, ns_ino;
+    /* What this process writes as a claim's owner (see claim_owner in
+     * queue_ring.c): low 32 bits the pid it was computed for, high 32 bits
+     * the owner word. Threads sharing the handle share it (relaxed: each
+     * computes the same value); a forked child has another pid, and
+     * computes its own. */
+    _Atomic uint64_t owner_cache;
 };
+
+/* An owner word's mark for a claim made by a process outside the queue's
+ * pid namespace (or whose namespace could not be told): its pid means
+ * nothing to the others, so no repair judges it by that pid (pids are
+ * below 2^22 on Linux: the mark never meets OWNER_SKIP's pattern nor a
+ * pid). */
+#define OWNER_FOREIGN 0x80000000u
+
+/* The owner word for this process's claims, computed once per process
+ * and handle (queue.c). */
+uint32_t coord__queue_owner_slow(struct coord_queue *q, uint32_t pid);
+static inline __attribute__((always_inline)) uint32_t
+claim_owner(struct coord_queue *q)
+{
+    uint32_t pid = coord__self_pid();
+    uint64_t c = atomic_load_explicit(&q->owner_cache, memory_order_relaxed);
+    if (__builtin_expect((uint32_t)c == pid, 1))
+        return (uint32_t)(c >> 32);
+    return coord__queue_owner_slow(q, pid);
+}
 
 /* A slot's header. `word` holds the slot's sequence number (low 32 bits)
  * and its owner (high 32 bits): for position p, (p, 0) is free, (p, pid)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* test-queue.c: the queue across real processes: FIFO, pills, close, bad input, SIGKILL mid-operation. */
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
@@ -832,6 +833,104 @@ TEST(queue_producer_killed_before_moving_tail)
     test_join_ok(test_fork(puts_after_a_stale_tail, &dead), 20000);
 }
 
+/* ---- a live claimer in another pid namespace -------------------------- */
+
+/* The putter stalls inside its put, between its claim and its commit: its
+ * message lies in a page it cannot read yet, and the SIGSEGV handler
+ * (which says so in *ns_stalled) waits 1.5 s before making it readable.
+ * Alive all along, as a preempted or stopped putter is. */
+static char *ns_page;
+static _Atomic int *ns_stalled;
+static _Atomic int *ns_got; /* the getter got the message after all */
+
+static void ns_stall(int sig)
+{
+    (void)sig;
+    atomic_store(ns_stalled, 1);
+    usleep(1500000);
+    mprotect(ns_page, 4096, PROT_READ | PROT_WRITE);
+}
+
+static int ns_putter(void *arg)
+{
+    coord_queue *q;
+    if (coord_queue_open(&q, arg) != 0)
+        return 2;
+    ns_page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    memcpy(ns_page, "late", 4);
+    mprotect(ns_page, 4096, PROT_NONE);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = ns_stall;
+    sigaction(SIGSEGV, &sa, NULL);
+    int r = coord_queue_put(q, ns_page, 4, -1);
+    coord_queue_destroy(q);
+    return r == 0 ? 0 : 1;
+}
+
+/* In a new pid namespace: the putter's pid names nothing here (ESRCH).
+ * It waits 500 ms; on a loaded machine the putter may have committed by
+ * then, and the message is this get's (ns_got). */
+static int ns_getter(void *arg)
+{
+    coord_queue *q;
+    char b[8];
+    size_t len = 0;
+    if (coord_queue_open(&q, arg) != 0)
+        return 2;
+    int r = coord_queue_get(q, b, sizeof b, &len, 500);
+    coord_queue_destroy(q);
+    if (r == 0 && len == 4 && memcmp(b, "late", 4) == 0) {
+        atomic_store(ns_got, 1);
+        return 0;
+    }
+    return r == COORD_ETIMEDOUT ? 0 : 1;
+}
+
+/* A get in another pid namespace than a stalled putter took the live
+ * putter for dead (kill(pid, 0) = ESRCH there) and made its slot a skip;
+ * the put then committed behind head and returned 0: the message was
+ * never delivered. */
+TEST(queue_live_claimer_in_another_pid_namespace_is_not_repaired)
+{
+    char name[64];
+    coord_queue *q;
+    test_shm_name(name, sizeof name, "pidns");
+    ASSERT_OK(coord_queue_create_named(&q, name, 4, 8));
+    ns_stalled = shared_mem(sizeof *ns_stalled);
+    ns_got = shared_mem(sizeof *ns_got);
+    pid_t putter = test_fork(ns_putter, name);
+    WAIT_FOR(atomic_load(ns_stalled), 10000);
+    if (unshare(CLONE_NEWPID) != 0) {
+        kill(putter, SIGKILL);
+        test_wait(putter, 10000);
+        coord_queue_destroy(q);
+        SKIP("no new pid namespace here (unshare: not permitted)");
+    }
+    /* A plain fork: test_fork's child checks getppid(), which is 0 in a
+     * new pid namespace. The case's deadline still bounds it (the harness
+     * kills the case's process group). */
+    fflush(stdout);
+    pid_t getter = fork();
+    ASSERT_TRUE(getter >= 0);
+    if (getter == 0)
+        _exit(ns_getter(name));
+    test_join_ok(getter, 20000);
+    test_join_ok(putter, 20000);
+    /* The message once: the getter's, or here now. */
+    char b[8];
+    size_t len = 0;
+    if (atomic_load(ns_got)) {
+        ASSERT_CODE(coord_queue_get(q, b, sizeof b, &len, 0), COORD_EAGAIN);
+    } else {
+        ASSERT_OK(coord_queue_get(q, b, sizeof b, &len, 2000));
+        ASSERT_EQ(len, 4);
+        ASSERT_TRUE(memcmp(b, "late", 4) == 0);
+    }
+    coord_queue_destroy(q);
+}
+
 /* ---- a process killed in its sleep costs nothing for long --------------- */
 
 static int sleeping_getter(void *a)
@@ -1653,6 +1752,7 @@ TEST(queue_cli_every_message)
     X(queue_named_unrelated_process)                                           \
     X(queue_consumer_killed_mid_get)                                           \
     X(queue_producer_killed_before_moving_tail)                                \
+    X(queue_live_claimer_in_another_pid_namespace_is_not_repaired)            \
     X(queue_killed_sleeper_expires)                                            \
     X(queue_put_wakes_one_sleeper_not_all)                                     \
     X(queue_is_empty_and_is_full)                                              \

@@ -42,7 +42,10 @@ COORD_BEGIN_DECLS
  *    on); a get killed after its commit leaves a slot that the next put
  *    needing it frees. A dead sleeper holds nothing. (A claimer's pid
  *    reused by a new process before the repair delays it until that
- *    process exits.)
+ *    process exits. Pids are the queue creator's pid namespace's: a claim
+ *    made outside it, and any claim seen by a get outside it, is never
+ *    judged by its pid, only waited for, so a dead claimer there holds its
+ *    slot; see docs/queue.md.)
  *  - Nothing fully put is lost or duplicated. A put writes the slot's
  *    payload first and commits with one store of the slot's word (filled
  *    for its position), which is what gets look at. A get copies the slot
