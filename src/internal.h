@@ -90,7 +90,9 @@ int coord__mutex_init(coord__mutex *m);
  * holding it and the mutex was made consistent: the caller decides whether
  * the guarded data is intact), COORD_EAGAIN (timeout 0, busy),
  * COORD_ETIMEDOUT, COORD_EDEADLK (this thread holds it), COORD_EINVAL,
- * COORD_EPROTO (the mutex's kind word was overwritten in shared memory). */
+ * COORD_EPROTO (the mutex's words were overwritten in shared memory: its
+ * kind word, or a state glibc answers with another error, such as the
+ * owner word set to its "not recoverable" mark). */
 int coord__mutex_lock(coord__mutex *m, int timeout_ms);
 /* Lock `m`, waiting until `deadline` (ns of coord_clock_ns) at most: the
  * timed wait under coord__mutex_lock and the queue's side locks.

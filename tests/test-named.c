@@ -412,6 +412,44 @@ TEST(named_value_corrupt_type_is_eproto)
     coord_value_destroy(v);
 }
 
+/* The robust mutex of a value, an array and a flag sits at offset 64 of
+ * the object (its own cache line: value.c, array.c, flag.c), after the
+ * segment header. glibc's owner word set to its "not recoverable" mark
+ * (by any process that maps the file) makes every lock fail with
+ * ENOTRECOVERABLE, for ever: the calls returned COORD_ENOTRECOVERABLE,
+ * which no header documents for them, where a rewritten lock is
+ * COORD_EPROTO (as the queue's are). */
+#ifdef __GLIBC__
+TEST(named_lock_marked_not_recoverable_is_eproto)
+{
+    char vn[64], an[64], fn[64];
+    test_shm_name(vn, sizeof vn, "nrv");
+    test_shm_name(an, sizeof an, "nra");
+    test_shm_name(fn, sizeof fn, "nrf");
+    coord_value *v;
+    coord_array *a;
+    coord_flag *f;
+    ASSERT_OK(coord_value_create_named(&v, COORD_I64, vn));
+    ASSERT_OK(coord_array_create_named(&a, COORD_I64, 4, an));
+    ASSERT_OK(coord_flag_create_named(&f, fn));
+    int32_t mark = 0x7ffffffe; /* glibc's PTHREAD_MUTEX_NOTRECOVERABLE */
+    size_t off = 64 + offsetof(pthread_mutex_t, __data.__owner);
+    poke(vn, off, &mark, sizeof mark);
+    poke(an, off, &mark, sizeof mark);
+    poke(fn, off, &mark, sizeof mark);
+    coord_scalar s = {.i = 1};
+    ASSERT_CODE(coord_value_set(v, s), COORD_EPROTO);
+    ASSERT_CODE(coord_value_add_i64(v, 1, NULL), COORD_EPROTO);
+    ASSERT_CODE(coord_value_lock(v, 100), COORD_EPROTO);
+    ASSERT_CODE(coord_array_lock(a, -1), COORD_EPROTO);
+    ASSERT_CODE(coord_flag_claim_epoch(f, 0, COORD_CLAIM_LOCK), COORD_EPROTO);
+    ASSERT_CODE(coord_value_lock(v, 0), COORD_EPROTO);
+    coord_flag_destroy(f);
+    coord_array_destroy(a);
+    coord_value_destroy(v);
+}
+#endif
+
 /* A char value or array opens as char (Python's 'c' reads bytes there,
  * where the u8 it was stored as read ints) and behaves as a u8. */
 TEST(named_char_value_and_array_open_as_char)
@@ -552,6 +590,12 @@ TEST(gc_removes_only_dead_creators_files)
     X(named_array_corrupt_length_or_type_is_eproto_never_a_crash)              \
     X(named_value_corrupt_type_is_eproto)                                      \
     X(named_char_value_and_array_open_as_char)                                 \
-    X(named_region_corrupt_length_reads_as_broken)
+    X(named_region_corrupt_length_reads_as_broken)                             \
+    NR_TEST(X)
+#ifdef __GLIBC__
+#define NR_TEST(X) X(named_lock_marked_not_recoverable_is_eproto)
+#else
+#define NR_TEST(X)
+#endif
 #define HELPER_LIST(X) X(named_peer) X(create_and_die)
 TEST_MAIN()

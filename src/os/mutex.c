@@ -97,7 +97,13 @@ int coord__mutex_lock(coord__mutex *m, int timeout_ms)
     }
     if (r == ETIMEDOUT)
         return COORD_ETIMEDOUT;
-    return -r;
+    if (r == EDEADLK)
+        return COORD_EDEADLK;
+    /* Anything else comes of words no lock of ours holds (its owner word
+     * rewritten to glibc's "not recoverable" mark gives ENOTRECOVERABLE,
+     * for ever): the mutex's memory was overwritten in shared memory, as
+     * a rewritten kind word is. */
+    return COORD_EPROTO;
 }
 
 int coord__mutex_lock_until(coord__mutex *m, uint64_t deadline)
