@@ -2,6 +2,7 @@
 /* manager_hello.c: the manager's handshake: accept (our own user, a free slot), the HELLO's two pipes checked and taken, the move to them. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -65,6 +66,26 @@ static int take_mailbox(struct coord__mconn *c, int fd)
     return 0;
 }
 
+/* A descriptor of the pipe `fd` is an end of, opened anew (non-blocking,
+ * close-on-exec) through /proc: a file description of our own. Returns it,
+ * or -1 (no /proc, out of descriptors, or no reader on a write end). */
+static int reopen_private(int fd, int mode)
+{
+    char p[64];
+    snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
+    int r;
+    do {
+        r = open(p, mode | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    } while (r < 0 && errno == EINTR);
+    struct stat a, b;
+    if (r >= 0 && (fstat(fd, &a) != 0 || fstat(r, &b) != 0 ||
+                   a.st_dev != b.st_dev || a.st_ino != b.st_ino)) {
+        close(r);
+        r = -1;
+    }
+    return r;
+}
+
 /* recvmsg on the socket, taking file descriptors sent along: two pipes (a
  * read end for requests, a write end for replies, of two different pipes)
  * and optionally a mailbox (manager_fast.h), else the frame is refused.
@@ -109,8 +130,24 @@ ssize_t coord__mconn_recv_hello(struct coord__msrv *sv,
                 code = COORD_EBADMSG;
             continue;
         }
-        c->pend_in = fds[0];
-        c->pend_out = fds[1];
+        /* Our own open file descriptions of the two pipes: the client
+         * holds the ones it sent (their file status flags are shared), so
+         * it could clear O_NONBLOCK on them and block the server in a
+         * read or write. Without them, serve the connection on the
+         * socket (WELCOME says so). */
+        int pin = reopen_private(fds[0], O_RDONLY);
+        int pout = pin >= 0 ? reopen_private(fds[1], O_WRONLY) : -1;
+        close(fds[0]);
+        close(fds[1]);
+        if (pin < 0 || pout < 0) {
+            if (pin >= 0)
+                close(pin);
+            if (nfd == 3)
+                close(fds[2]);
+            continue;
+        }
+        c->pend_in = pin;
+        c->pend_out = pout;
         if (nfd == 3 && take_mailbox(c, fds[2]) != 0)
             code = COORD_EBADMSG;
     }

@@ -864,6 +864,53 @@ TEST(manager_pipe_handshake)
     stop_ok(m);
 }
 
+/* The pipes a client hands over are ends it may keep a descriptor of, and
+ * a pipe's file status flags belong to the open file description: a client
+ * that cleared O_NONBLOCK on the reply pipe it sent, then left a big reply
+ * unread, blocked the server in write() for good (every client hung, and
+ * stop had to SIGKILL it). */
+TEST(manager_client_cannot_make_its_pipes_blocking)
+{
+    coord_manager *m;
+    ASSERT_OK(coord_manager_start(&m, NULL, NULL));
+    const char *p = coord_manager_path(m);
+    coord_mclient *c = connect_ok(m);
+    static char big[1000000];
+    memset(big, 'v', sizeof big);
+    coord_mval bv = coord_mval_bytes(big, sizeof big);
+    ASSERT_OK(coord_mclient_set(c, "d", "big", &bv, T));
+    coord_mclient_close(c);
+    int rq[2], rp[2];
+    ASSERT_OK(pipe(rq));
+    ASSERT_OK(pipe(rp));
+    int good[2] = {rq[0], rp[1]};
+    int s = hello_with_fds(p, good, 2, NULL, 0);
+    uint8_t b[64];
+    read_exact(s, b, 32);
+    ASSERT_EQ(b[28], COORD__WELCOME_PIPES);
+    const uint8_t get[] = {1, 0, 1, 0, 1, 0, 'd', 'k'};
+    size_t one = frame(b, 1, COORD__W_REQ, 1, get, sizeof get);
+    ASSERT_EQ(write(rq[1], b, one), (ssize_t)one);
+    read_exact(rp[0], b, 17); /* the server serves the pipes now */
+    /* Our descriptors of the ends we sent: blocking again. */
+    ASSERT_OK(fcntl(rp[1], F_SETFL, fcntl(rp[1], F_GETFL) & ~O_NONBLOCK));
+    ASSERT_OK(fcntl(rq[0], F_SETFL, fcntl(rq[0], F_GETFL) & ~O_NONBLOCK));
+    const uint8_t getbig[] = {1, 0, 1, 0, 3, 0, 'd', 'b', 'i', 'g'};
+    one = frame(b, 1, COORD__W_REQ, 1, getbig, sizeof getbig);
+    ASSERT_EQ(write(rq[1], b, one), (ssize_t)one); /* 1 MB into 64 KB */
+    usleep(100000);
+    coord_mclient *v = NULL;
+    ASSERT_OK(coord_mclient_connect(&v, p, 3000));
+    ASSERT_OK(coord_mclient_incr(v, "x", "n", 1, NULL, 3000));
+    coord_mclient_close(v);
+    close(rq[0]);
+    close(rq[1]);
+    close(rp[0]);
+    close(rp[1]);
+    close(s);
+    stop_ok(m);
+}
+
 /* ---- a client SIGKILLed in the middle of a request ---------------------- */
 
 struct killed_arg {
@@ -2055,6 +2102,7 @@ TEST(manager_cli_bad_socket)
     X(manager_incr_8_processes)                                                \
     X(manager_malformed_frames)                                                \
     X(manager_pipe_handshake)                                                  \
+    X(manager_client_cannot_make_its_pipes_blocking)                           \
     X(manager_client_killed_mid_request)                                       \
     X(manager_16_clients_and_a_flooder)                                        \
     X(manager_timeout_and_late_reply)                                          \
