@@ -42,6 +42,7 @@ enum { COORD__CONT_DICT = 1, COORD__CONT_LIST = 2 };
 struct coord__cont {
     uint8_t kind;
     struct coord__hmap d;
+    size_t d_klen; /* the dict's key bytes: a KEYS reply's size at once */
     struct coord__list l;
 };
 
