@@ -222,6 +222,10 @@ static int recv_reply(coord_mclient *c, uint32_t seq, int timeout_ms,
             c->in = p;
             c->in_cap = want;
         }
+        /* A server that never stops sending (bells, late replies) never
+         * lets a read say EAGAIN: the deadline is checked here too. */
+        if (timeout_ms > 0 && coord_clock_ns() >= deadline)
+            return COORD_ETIMEDOUT;
         /* Read what is there; when nothing is, wait (spin, then sleep)
          * for what is left of the call's deadline (sending may have used
          * part of it). */
@@ -276,33 +280,47 @@ static bool fast_ready(const void *ctx)
  * broken). */
 static int drain_bells(coord_mclient *c)
 {
-    for (;;) {
-        if (c->in_len == c->in_cap) {
-            uint8_t *p = realloc(c->in, 2 * c->in_cap);
-            if (!p)
-                return COORD_ENOMEM;
-            c->in = p;
-            c->in_cap *= 2;
-        }
-        size_t room = c->in_cap - c->in_len;
-        ssize_t n = read_nb(c);
+    /* One read per wake-up, into the room there is: read until EAGAIN,
+     * doubling the buffer, a server that kept writing grew the client
+     * without bound (2 GB in 4 s) and held it past its deadline. Only
+     * bells and an ERR may come here (nothing is owed on the pipe while
+     * the mailbox is in use): the caller's loop checks the deadline. */
+    if (c->in_len < c->in_cap) {
+        ssize_t n;
+        do {
+            n = read_nb(c);
+        } while (n < 0 && errno == EINTR);
         if (n > 0) {
             c->in_len += (size_t)n;
-            if ((size_t)n < room)
-                break; /* all there was: no second read to learn EAGAIN */
-            continue;
+        } else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+            coord__mcli_broken(c); /* end of file: the server is gone */
+            return COORD_EPEERDIED;
         }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            break;
-        coord__mcli_broken(c); /* end of file: the server is gone */
-        return COORD_EPEERDIED;
     }
     struct coord__whdr h;
-    while (coord__wire_header(c->in, c->in_len, c->max_frame, &h) == 0 &&
-           c->in_len >= (size_t)h.len + 4) {
+    for (;;) {
+        int r = coord__wire_header(c->in, c->in_len, c->max_frame, &h);
+        if (r == COORD_EAGAIN)
+            break;
+        if (r) {
+            coord__mcli_broken(c);
+            return r == COORD_EVERSION ? COORD_EVERSION : COORD_EPROTO;
+        }
         size_t total = (size_t)h.len + 4;
+        if (c->in_len < total) {
+            /* A bell or an ERR longer than the buffer: room for it, or
+             * the next wake-up would find the pipe readable and no room
+             * to read into, for ever (a reply waits for recv_reply). */
+            if (total > c->in_cap &&
+                (h.kind == COORD__W_NOP || h.kind == COORD__W_ERR)) {
+                uint8_t *p = realloc(c->in, total);
+                if (!p)
+                    return COORD_ENOMEM;
+                c->in = p;
+                c->in_cap = total;
+            }
+            break;
+        }
         if (h.kind == COORD__W_ERR) {
             int code = err_code(c->in, total);
             coord__mcli_broken(c);

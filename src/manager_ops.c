@@ -113,6 +113,10 @@ static int decode_keys(coord_mclient *c, struct coord__rd *rd, int32_t n,
 {
     if (n < 0)
         return 0;
+    /* Each key takes 3 bytes at least: a count the reply cannot hold is
+     * garbage, not an allocation to try. */
+    if ((size_t)n > (size_t)(rd->end - rd->p) / 3)
+        return COORD_EPROTO;
     if ((size_t)n > c->keys_cap) {
         coord_mval *k = realloc(c->keys, (size_t)n * sizeof *k);
         if (!k)
@@ -183,6 +187,11 @@ static int batch(coord_mclient *c, coord_mreq *reqs, size_t n, int timeout_ms,
             rd.p++;
             if ((r = decode_keys(c, &rd, st, &reqs[i])))
                 break;
+        } else if (reqs[i].op == (coord_mop)COORD__WOP_DICT_KEYS && st >= 0) {
+            /* A count without its keys: dict_keys would hand out c->keys
+             * (NULL, or a shorter array of an earlier call) as `st` keys. */
+            rd.bad = true;
+            break;
         } else if (coord__wire_val_decode(&rd, &w, true) == 0) {
             to_mval(&reqs[i].result, &w);
         } else {

@@ -1036,6 +1036,131 @@ TEST(manager_emptied_containers_give_memory_back_slow)
     stop_ok(m);
 }
 
+/* A hostile server: WELCOME (socket only), then to the first request a
+ * REP of one result, status 5 and no keys. */
+static int keys_liar_child(void *p)
+{
+    int l = *(int *)p;
+    int s = accept(l, NULL, NULL);
+    uint8_t b[256];
+    if (s < 0 || recv(s, b, sizeof b, 0) < 12)
+        return 3;
+    const uint32_t lim[5] = {256, 1u << 20, 16u << 20, 4096, 0};
+    size_t n = frame(b, 1, COORD__W_WELCOME, 0, lim, sizeof lim);
+    b[8] = 0; /* seq 0 */
+    if (send(s, b, n, MSG_NOSIGNAL) != (ssize_t)n)
+        return 4;
+    if (recv(s, b, sizeof b, 0) < 12)
+        return 5;
+    uint32_t seq;
+    memcpy(&seq, b + 8, 4);
+    const uint8_t res[5] = {5, 0, 0, 0, COORD_MNONE};
+    n = frame(b, 1, COORD__W_REP, 1, res, sizeof res);
+    memcpy(b + 8, &seq, 4);
+    if (send(s, b, n, MSG_NOSIGNAL) != (ssize_t)n)
+        return 6;
+    recv(s, b, sizeof b, 0); /* until the client closes */
+    close(s);
+    return 0;
+}
+
+TEST(manager_client_keys_without_keys_is_a_protocol_error)
+{
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    ASSERT_LT(strlen(test_tmpdir()) + 11, sizeof a.sun_path);
+    snprintf(a.sun_path, sizeof a.sun_path, "%.96s/liar.sock", test_tmpdir());
+    const char *path = a.sun_path;
+    int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_OK(bind(l, (struct sockaddr *)&a, sizeof a));
+    ASSERT_OK(listen(l, 4));
+    pid_t pid = test_fork(keys_liar_child, &l);
+    coord_mclient *c = NULL;
+    ASSERT_OK(coord_mclient_connect(&c, path, T));
+    const coord_mval *keys = NULL;
+    /* It returned 5 with keys NULL: the caller's keys[0] crashed. */
+    ASSERT_CODE(coord_mclient_dict_keys(c, "d", &keys, T), COORD_EPROTO);
+    ASSERT_TRUE(keys == NULL);
+    coord_mclient_close(c);
+    test_join_ok(pid, T);
+    close(l);
+    unlink(path);
+}
+
+/* A hostile server that takes the pipes and the mailbox, never answers,
+ * and floods the reply pipe: with bells (NOPs) or with bytes that are no
+ * frame (`garbage`). */
+static int flooder_child(void *p)
+{
+    int l = ((int *)p)[0], garbage = ((int *)p)[1];
+    int s = accept(l, NULL, NULL);
+    uint8_t b[256];
+    char cm[CMSG_SPACE(4 * sizeof(int))];
+    struct iovec iov = {b, 12};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm,
+                         .msg_controllen = sizeof cm};
+    if (s < 0 || recvmsg(s, &msg, 0) < 12)
+        return 3;
+    int fds[4] = {-1, -1, -1, -1};
+    struct cmsghdr *h = CMSG_FIRSTHDR(&msg);
+    if (!h || h->cmsg_len < CMSG_LEN(2 * sizeof(int)))
+        return 4;
+    memcpy(fds, CMSG_DATA(h), h->cmsg_len - CMSG_LEN(0));
+    const uint32_t lim[5] = {256, 1u << 20, 16u << 20, 4096,
+                             COORD__WELCOME_PIPES | COORD__WELCOME_FAST};
+    size_t n = frame(b, 1, COORD__W_WELCOME, 0, lim, sizeof lim);
+    b[8] = 0; /* seq 0 */
+    if (send(s, b, n, MSG_NOSIGNAL) != (ssize_t)n)
+        return 5;
+    static uint8_t g[65536];
+    if (garbage) {
+        memset(g, 0xAB, sizeof g);
+    } else {
+        for (size_t i = 0; i + 12 <= sizeof g; i += 12)
+            frame(g + i, 1, COORD__W_NOP, 0, NULL, 0);
+    }
+    /* Until the client goes (EPIPE: SIGPIPE is ignored by the harness, or
+     * kills this child, either ends it). */
+    while (write(fds[1], g, sizeof g - sizeof g % 12) > 0 ||
+           errno == EAGAIN || errno == EINTR)
+        ;
+    return 0;
+}
+
+/* A server that floods the reply pipe while the call waits for the
+ * mailbox: the client read until EAGAIN, which a flood never says,
+ * doubling its buffer (2 GB in 4 s) past the call's deadline. Now one
+ * read per wake-up, the deadline kept, and bytes that are no frame are
+ * the protocol error they are. */
+TEST(manager_client_flooded_by_its_server_keeps_its_deadline)
+{
+    for (int garbage = 0; garbage < 2; garbage++) {
+        struct sockaddr_un a = {.sun_family = AF_UNIX};
+        ASSERT_LT(strlen(test_tmpdir()) + 13, sizeof a.sun_path);
+        snprintf(a.sun_path, sizeof a.sun_path, "%.96s/flood.sock", test_tmpdir());
+        unlink(a.sun_path);
+        int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        ASSERT_OK(bind(l, (struct sockaddr *)&a, sizeof a));
+        ASSERT_OK(listen(l, 4));
+        int arg[2] = {l, garbage};
+        pid_t pid = test_fork(flooder_child, arg);
+        coord_mclient *c = NULL;
+        ASSERT_OK(coord_mclient_connect(&c, a.sun_path, T));
+        long before = status_kib(getpid(), "VmRSS");
+        int64_t v;
+        int r = coord_mclient_incr(c, "d", "k", 1, &v, 300);
+        if (garbage)
+            ASSERT_TRUE(r == COORD_EPROTO || r == COORD_EVERSION);
+        else
+            ASSERT_CODE(r, COORD_ETIMEDOUT);
+        ASSERT_LT(status_kib(getpid(), "VmRSS") - before, 64 * 1024);
+        coord_mclient_close(c);
+        kill(pid, SIGKILL);
+        test_wait(pid, T);
+        close(l);
+        unlink(a.sun_path);
+    }
+}
+
 /* ---- a client SIGKILLed in the middle of a request ---------------------- */
 
 struct killed_arg {
@@ -2230,6 +2355,8 @@ TEST(manager_cli_bad_socket)
     X(manager_client_cannot_make_its_pipes_blocking)                           \
     X(manager_keys_batch_refused_before_sorting)                               \
     X(manager_emptied_containers_give_memory_back_slow)                        \
+    X(manager_client_keys_without_keys_is_a_protocol_error)                    \
+    X(manager_client_flooded_by_its_server_keeps_its_deadline)                 \
     X(manager_client_killed_mid_request)                                       \
     X(manager_16_clients_and_a_flooder)                                        \
     X(manager_timeout_and_late_reply)                                          \
