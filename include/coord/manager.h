@@ -301,7 +301,8 @@ COORD_EXTERN void coord_mclient_close(coord_mclient *c);
  * reply is discarded by the next call; COORD_EPEERDIED (the server died or
  * closed the connection), COORD_ENOTCONN (the connection was lost before:
  * reconnect), COORD_EPROTO (the server sent garbage; the connection is
- * closed).
+ * closed), COORD_EVERSION (a frame of another protocol version; the
+ * connection is closed).
  */
 
 /* coord_mclient_get: copy-free read of dict[key] into *out (see coord_mval
