@@ -20,6 +20,9 @@ typedef struct {
     /* The holder's thread state while its wait has let the GIL go (see
      * fork_before), else NULL. */
     PyThreadState *released;
+    /* A result taken from the core when a signal's handler raised right
+     * after (pool_result): the next result() returns it. */
+    PyObject *stash;
 } pc_pool;
 
 static PyTypeObject pc_pool_type;
@@ -127,6 +130,7 @@ static void pool_dealloc(pc_pool *self)
     Py_XDECREF(self->init.fn);
     Py_XDECREF(self->init.args);
     Py_XDECREF(self->bell);
+    Py_XDECREF(self->stash);
     PyMem_Free(self->rbuf);
     if (self->lock)
         PyThread_free_lock(self->lock);
@@ -305,6 +309,12 @@ static PyObject *pool_result(pc_pool *self, PyObject *args)
     int timeout_ms = -1;
     if (!PyArg_ParseTuple(args, "|i:result", &timeout_ms) || pool_check(self) < 0)
         return NULL;
+    if (self->stash) {
+        PyObject *kept = self->stash;
+        self->stash = NULL;
+        pool_leave(self);
+        return kept;
+    }
     struct result_arg a;
     memset(&a, 0, sizeof a);
     int r = pool_wait(self, result_op, &a, timeout_ms);
@@ -318,6 +328,14 @@ static PyObject *pool_result(pc_pool *self, PyObject *args)
         out = Py_BuildValue("(Kiiy#siIi)", (unsigned long long)a.res.id, a.res.status,
                             kind, a.res.len > 0 ? buf + 1 : buf, n, a.res.cause,
                             a.res.worker, a.res.attempts, a.res.wait_status);
+        /* A signal that came while the wait had let the GIL go (Ctrl-C) has
+         * its handler run here, not as this returns: a KeyboardInterrupt
+         * raised then would drop the result taken from the core, and its
+         * task could never be collected. It is kept for the next call. */
+        if (out && PyErr_CheckSignals() < 0) {
+            self->stash = out;
+            out = NULL;
+        }
     } else if (r == COORD_ETIMEDOUT || r == COORD_EAGAIN) {
         PyErr_SetString(pc_error_class(COORD_ETIMEDOUT), "Pool: no result in time");
     } else if (r == PC_SIGNALLED || r == PC_GONE) {
@@ -361,6 +379,7 @@ static PyObject *pool_destroy(pc_pool *self, PyObject *noargs)
         coord_pool_destroy(self->p);
     }
     self->p = NULL;
+    Py_CLEAR(self->stash);
     pool_leave(self);
     Py_RETURN_NONE;
 }

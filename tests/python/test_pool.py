@@ -32,6 +32,15 @@ def square(x):
     return x * x
 
 
+def interrupt_parent_then_return(x):
+    # A Ctrl-C that reaches the parent while this task's result comes in
+    # (the parent waits in get() by then).
+    time.sleep(0.3)
+    os.kill(os.getppid(), signal.SIGINT)
+    time.sleep(0.001)
+    return x * 10
+
+
 def fail_on(x):
     if x == 3:
         raise ValueError("three")
@@ -425,6 +434,20 @@ class WaitTest(unittest.TestCase):
             self.assertTrue(gone(pid), "worker %d not reaped" % pid)
         mine = set(pids) | {os.getpid()}
         self.assertEqual([e["name"] for e in coord.gc() if e["creator_pid"] in mine], [])
+
+    def test_a_ctrl_c_as_a_result_comes_in_loses_no_result(self):
+        # The KeyboardInterrupt is raised from get(); the result that came
+        # meanwhile stays the task's: get() again returns it, as
+        # multiprocessing's does (it was dropped: "its result was lost").
+        with coord.Pool(2) as pool:
+            for i in range(5):
+                fut = pool.apply_async(interrupt_parent_then_return, (i,))
+                try:
+                    fut.get(LIMIT)
+                except KeyboardInterrupt:
+                    pass
+                self.assertEqual(fut.get(LIMIT), i * 10)
+            self.assertEqual(pool.map(square, range(4)), [0, 1, 4, 9])
 
     def test_a_replacement_is_forked_as_os_fork_forks(self):
         # The at-fork handlers run around every fork of a worker, in the
