@@ -451,7 +451,21 @@ static void task_run(const void *task, size_t task_len, void *result,
     uint32_t fn_len = 0;
     if (task_len >= 4)
         memcpy(&fn_len, task, 4);
-    if (task_len < 4 || fn_len > task_len - 4) {
+    /* Signals that came while this worker waited for the task (a Ctrl-C at
+     * a terminal reaches the whole process group) have their handlers run
+     * now. The KeyboardInterrupt of one interrupts no task, so it is
+     * dropped: raised at the task's first line it failed this task, and
+     * the pool's next call raised KeyboardInterrupt (multiprocessing's idle
+     * worker dies of it and a new one takes its place). Another exception
+     * of a handler fails the task. */
+    int signalled = PyErr_CheckSignals() < 0;
+    if (signalled && PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) {
+        PyErr_Clear();
+        signalled = 0;
+    }
+    if (signalled) {
+        /* fails with the handler's exception, below */
+    } else if (task_len < 4 || fn_len > task_len - 4) {
         PyErr_SetString(PyExc_TypeError, "coord.Pool: a malformed task");
     } else {
         fn = load_fn((const char *)task + 4, fn_len);

@@ -466,6 +466,21 @@ class WaitTest(unittest.TestCase):
         finally:
             FORKS = None
 
+    def test_a_ctrl_c_that_reaches_idle_workers_fails_no_later_task(self):
+        # A Ctrl-C at a terminal reaches the whole process group, the idle
+        # workers too (here: SIGINT to each). Their KeyboardInterrupt
+        # interrupts no task; it failed each worker's next task, so the
+        # next map raised KeyboardInterrupt in the parent (multiprocessing
+        # replaces the workers it killed and the map runs).
+        with coord.Pool(2) as pool:
+            self.assertEqual(pool.map(square, range(4), chunksize=1), [0, 1, 4, 9])
+            for pid in pool.worker_pids():
+                os.kill(pid, signal.SIGINT)
+            time.sleep(0.2)
+            for _ in range(3):
+                self.assertEqual(pool.map(square, range(4), chunksize=1), [0, 1, 4, 9])
+            self.assertEqual(pool.stats()["deaths"], 0)
+
     def test_a_replacement_outlives_the_thread_that_forked_it(self):
         # A replacement is forked by the thread whose call saw the death. It
         # was tied to that thread (PR_SET_PDEATHSIG follows the forking
