@@ -358,6 +358,14 @@ def _by_name(fn):
         t not in copyreg.dispatch_table
 
 
+# What imap and imap_unordered return: _ImapIter(generator) raises a failed
+# item's exception at its turn (the generator yields _Failed(exc) in its
+# place), and with chunksize 1 the next call goes on with the items after
+# it, as multiprocessing's IMapIterator does (a chunked one ends there, as
+# multiprocessing's does). In C: it runs once per item (python/src/imap.c).
+_Failed, _Imap = _coord._Failed, _coord._ImapIter
+
+
 class _Until:
     """A condition for Pool._await that is not a job's being done."""
     __slots__ = ("_fn",)
@@ -1100,30 +1108,55 @@ class Pool:
 
     def _chunks(self, fn, items, chunksize, sink=None):
         """Chunks of `chunksize` items taken from the iterator `items`, each
-        sent as it is made."""
+        sent as it is made. One that cannot be sent (an item that does not
+        pickle, or over max_task) comes failed with why; when the iterable
+        raises, a chunk failed with its exception comes last (multiprocessing
+        fails the items so, at their turn, after the results before them)."""
         part = self._fn_parts(fn)
-        if chunksize == 1:
-            for base, x in enumerate(items):
-                chunk = _Chunk(fn, [x], False, base, sink)
-                self._send(chunk, part)
-                yield chunk
-            return
         base = 0
-        while True:
-            piece = list(itertools.islice(items, chunksize))
-            if not piece:
+        try:
+            if chunksize == 1:
+                for x in items:
+                    chunk = _Chunk(fn, [x], False, base, sink)
+                    base += 1
+                    try:
+                        self._send(chunk, part)
+                    except Exception as e:
+                        self._unsent(chunk, e)
+                    yield chunk
                 return
-            chunk = _Chunk(fn, piece, False, base, sink)
-            base += len(piece)
-            self._send(chunk, part)
+            while True:
+                piece = list(itertools.islice(items, chunksize))
+                if not piece:
+                    return
+                chunk = _Chunk(fn, piece, False, base, sink)
+                base += len(piece)
+                try:
+                    self._send(chunk, part)
+                except Exception as e:
+                    self._unsent(chunk, e)
+                yield chunk
+        except Exception as e:  # the iterable raised (or the pool is gone):
+            # no sink, it comes last
+            chunk = _Chunk(fn, [], False, base)
+            chunk._finish(False, e)
             yield chunk
+
+    def _unsent(self, chunk, e):
+        """chunk could not be sent: it fails with why (an item that does not
+        pickle, or over max_task), unless the pool takes no more work
+        (joined, terminated, or a forked copy): then that ends the imap."""
+        if self._terminated or isinstance(e, _coord.ECLOSED) or \
+                self._pid != _coord.self_pid():
+            raise e
+        chunk._finish(False, e)
 
     def imap(self, fn, iterable, chunksize=1):
         """Yield fn(x) in the iterable's order, taking the iterable as results
         come back, `chunksize` items to a task message; a failed item
         raises when its turn comes."""
         self._check_running()
-        return self._imap(fn, iter(iterable), _chunksize(chunksize))
+        return _Imap(self._imap(fn, iter(iterable), _chunksize(chunksize)))
 
     def _imap(self, fn, items, chunksize):
         chunks = self._chunks(fn, items, chunksize)
@@ -1144,26 +1177,33 @@ class Pool:
                 self._await(chunk, None)  # no deadline: True
             yield from chunk._values
             if not chunk._ok:
-                raise chunk._value
+                if chunksize != 1:
+                    raise chunk._value
+                yield _Failed(chunk._value)
 
     def imap_unordered(self, fn, iterable, chunksize=1):
         """Yield fn(x) as workers finish them (chunk by chunk, in the order
         the chunks finish); a failed item raises when its turn comes."""
         self._check_running()
-        return self._imap_unordered(fn, iter(iterable), _chunksize(chunksize))
+        return _Imap(self._imap_unordered(fn, iter(iterable), _chunksize(chunksize)))
 
     def _imap_unordered(self, fn, items, chunksize):
         done = collections.deque()
         chunks = self._chunks(fn, items, chunksize, done.append)
         limit = max(self._WINDOW, 8 * self._processes)
-        inflight, more = 0, True
+        inflight, more, last = 0, True, None
         while True:
             while more and inflight < limit:
-                if next(chunks, None) is None:
+                chunk = next(chunks, None)
+                if chunk is None:
                     more = False
+                elif chunk._sink is None:  # the iterable raised (_chunks)
+                    more, last = False, chunk
                 else:
                     inflight += 1
             if not inflight:
+                if last is not None:
+                    raise last._value
                 return
             if not done:
                 self._await(_Until(lambda: done), None)
@@ -1171,7 +1211,9 @@ class Pool:
             inflight -= 1
             yield from chunk._values
             if not chunk._ok:
-                raise chunk._value
+                if chunksize != 1:
+                    raise chunk._value
+                yield _Failed(chunk._value)
 
     def close(self):
         """No more tasks; the workers leave once the queued ones are done."""

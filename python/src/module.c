@@ -546,7 +546,8 @@ PyMODINIT_FUNC PyInit__coord(void)
     if (add_errors(m) < 0 || import_helpers() < 0 || pc_lock_add(m) < 0 ||
         pc_flag_add(m) < 0 || pc_value_add(m) < 0 || pc_array_add(m) < 0 ||
         pc_queue_add(m) < 0 || pc_search_add(m) < 0 || pc_pool_add(m) < 0 ||
-        pc_bell_add(m) < 0 || pc_manager_add(m) < 0 || pc_gc_add(m) < 0)
+        pc_bell_add(m) < 0 || pc_manager_add(m) < 0 || pc_gc_add(m) < 0 ||
+        pc_imap_add(m) < 0)
         goto fail;
     if (PyModule_AddIntConstant(m, "FOREVER", COORD_FOREVER) < 0)
         goto fail;

@@ -197,6 +197,7 @@ int pc_pool_add(PyObject *m);
 int pc_bell_add(PyObject *m);
 int pc_manager_add(PyObject *m);
 int pc_gc_add(PyObject *m);
+int pc_imap_add(PyObject *m);
 
 /*
  * The re-entrant, process-shared lock behind Value.get_lock() and

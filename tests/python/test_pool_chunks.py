@@ -30,6 +30,29 @@ def fail_on_3_and_7(x):
     return x
 
 
+def breaks_after(n):
+    """An iterable that raises after n items."""
+    yield from range(n)
+    raise RuntimeError("the iterable broke")
+
+
+def drained(it):
+    """Every outcome of an imap, as a program that logs an item's failure
+    and goes on gets them: values, and ('E', message) for failures."""
+    out = []
+    while True:
+        try:
+            out.append(next(it))
+        except StopIteration:
+            return out
+        except Exception as e:
+            out.append(("E", str(e)))
+
+
+def len_or_id(x):
+    return len(x) if isinstance(x, bytes) else x
+
+
 def kill_at_37(x):
     if x == 37:
         os.kill(os.getpid(), signal.SIGKILL)
@@ -116,6 +139,97 @@ class ChunkTest(unittest.TestCase):
             # 256 chunks in flight (8 per worker, when more), one being
             # filled: the iterable is taken as results come back.
             self.assertLessEqual(next(taken), (256 + 2) * 5)
+
+    def test_imap_goes_on_after_a_failed_item_as_multiprocessing(self):
+        # With chunksize 1 a failed item raises at its turn and the next
+        # call yields the items after it (multiprocessing's IMapIterator);
+        # a chunked imap ends at the failure, as multiprocessing's does.
+        # Before, the imap ended at the first failure: 6 results lost.
+        with coord.Pool(2) as pool:
+            self.assertEqual(drained(pool.imap(fail_on_3_and_7, range(10))),
+                             [0, 1, 2, ("E", "item 3"), 4, 5, 6, ("E", "item 7"), 8, 9])
+            self.assertEqual(
+                sorted(drained(pool.imap_unordered(fail_on_3_and_7, range(10))), key=str),
+                sorted([0, 1, 2, 4, 5, 6, 8, 9, ("E", "item 3"), ("E", "item 7")], key=str))
+            self.assertEqual(drained(pool.imap(fail_on_3_and_7, range(10), 2)),
+                             [0, 1, 2, ("E", "item 3")])
+
+    def test_the_imap_iterator_raises_a_failed_item_and_goes_on(self):
+        # python/src/imap.c: _Failed(exc) in a generator's output raises exc
+        # (its own traceback kept) and the next call goes on; bad arguments
+        # are TypeErrors.
+        Failed, ImapIter = coord.pool._Failed, coord.pool._Imap
+        try:
+            raise KeyError("k")
+        except KeyError as e:
+            raised = e
+
+        def gen():
+            yield 1
+            yield Failed(raised)
+            yield 2
+        it = ImapIter(gen())
+        self.assertIs(iter(it), it)
+        self.assertEqual(next(it), 1)
+        try:
+            next(it)
+        except KeyError as e:
+            self.assertIs(e, raised)
+            # The frame that raised it first is still in its traceback.
+            self.assertIn("test_the_imap_iterator", "".join(
+                __import__("traceback").format_tb(e.__traceback__)))
+        else:
+            self.fail("no KeyError")
+        self.assertEqual(list(it), [2])
+        with self.assertRaises(StopIteration):
+            next(it)
+        for bad in ((1,), (), ("x", "y")):
+            with self.assertRaises(TypeError):
+                Failed(*bad)
+        for bad in ((1,), ([1, 2],), ()):
+            with self.assertRaises(TypeError):
+                ImapIter(*bad)
+        with self.assertRaises(TypeError):
+            ImapIter(gen(), x=1)
+
+    def test_imap_yields_the_results_before_an_iterable_that_raises(self):
+        # The iterable's exception is raised after the results of the items
+        # it gave (multiprocessing's order); it was raised as the window
+        # was filled, the results before it lost.
+        with coord.Pool(2) as pool:
+            # With chunksize 2 the items of the chunk it broke in (item 4)
+            # are lost, as multiprocessing loses them.
+            for size, given in ((1, [0, 1, 4, 9, 16]), (2, [0, 1, 4, 9])):
+                out = drained(pool.imap(square, breaks_after(5), size))
+                self.assertEqual(out, given + [("E", "the iterable broke")])
+                out = drained(pool.imap_unordered(square, breaks_after(5), size))
+                self.assertEqual(out[-1], ("E", "the iterable broke"))
+                self.assertEqual(sorted(out[:-1]), given)
+            self.assertEqual(pool.map(square, range(3)), [0, 1, 4])
+
+    def test_imap_fails_an_item_that_cannot_be_sent_at_its_turn(self):
+        # An item that does not pickle, or over max_task, fails at its turn
+        # and the others come (multiprocessing fails only that item).
+        with coord.Pool(2, max_task=4096) as pool:
+            items = [1, lambda: 0, 2, b"x" * 8192, 3]
+            out = drained(pool.imap(len_or_id, items))
+            self.assertEqual([o if not isinstance(o, tuple) else "E" for o in out],
+                             [1, "E", 2, "E", 3])
+
+    def test_an_imap_of_a_pool_that_takes_no_more_work_ends(self):
+        # A failed item does not end an imap, but a pool that cannot take
+        # its next items (joined, terminated) does: an endless one ends.
+        for end in ("join", "terminate"):
+            pool = coord.Pool(2)
+            it = pool.imap(square, itertools.count())
+            self.assertEqual(next(it), 0)
+            if end == "join":
+                pool.close()
+                pool.join()
+            else:
+                pool.terminate()
+            self.assertLess(len(drained(it)), 10000)
+            pool.terminate()
 
     def test_chunksize_below_one_raises_valueerror(self):
         with coord.Pool(1) as pool:
