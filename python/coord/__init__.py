@@ -38,12 +38,12 @@ del _cls
 __version__ = _coord.version()
 
 from .search import SearchResult, search  # noqa: E402
-from .pool import (Future, InitializerError, MapResult, Pool, ResultTimeout,  # noqa: E402
-                   TaskError, WorkerDied)
+from .pool import (Future, InitializerError, MapResult, Pool, ResultEncodingError,  # noqa: E402
+                   ResultTimeout, TaskError, WorkerDied)
 from .manager import Manager  # noqa: E402
 
 __all__ += ["SearchResult", "search", "Future", "InitializerError", "MapResult", "Pool",
-            "ResultTimeout", "TaskError", "WorkerDied", "Manager"]
+            "ResultEncodingError", "ResultTimeout", "TaskError", "WorkerDied", "Manager"]
 
 
 def _typecode(typecode_or_type):

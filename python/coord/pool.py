@@ -20,14 +20,14 @@ import time
 import traceback
 import types
 import weakref
-from multiprocessing.pool import RemoteTraceback
+from multiprocessing.pool import MaybeEncodingError, RemoteTraceback
 
 from . import _coord
 from ._cpus import usable_cpus
 
 # The first byte of a result (python/src/pycoord.h), and a chunk reply's
 # status and header (python/src/pool_worker.c).
-_VALUE, _EXCEPTION, _TEXT, _CHUNK, _INIT = 0, 1, 2, 3, 4
+_VALUE, _EXCEPTION, _TEXT, _CHUNK, _INIT, _ENCODING = 0, 1, 2, 3, 4, 5
 _CHUNK_DONE, _CHUNK_ROOM, _CHUNK_FAILED = 0, 1, 2
 _HEAD = struct.Struct("=BII")
 _FRAME = struct.Struct("=I")
@@ -81,6 +81,23 @@ class ResultTimeout(multiprocessing.TimeoutError, TimeoutError):
 class TaskError(_coord.Error):
     """A task's result or exception could not be sent back (not picklable,
     or larger than max_result); the message says which."""
+
+
+class ResultEncodingError(TaskError, MaybeEncodingError):
+    """A task's result (or exception) does not pickle in the worker. Also a
+    multiprocessing.pool.MaybeEncodingError, what multiprocessing raises
+    then, with its .exc (why, a str) and .value (the result's repr, a str),
+    each cut to 300 characters."""
+
+    def __init__(self, message, exc, value):
+        Exception.__init__(self, message)
+        self.exc, self.value = exc, value
+
+    def __str__(self):
+        return self.args[0]
+
+    def __reduce__(self):
+        return (type(self), (self.args[0], self.exc, self.value))
 
 
 class InitializerError(_coord.Error):
@@ -722,6 +739,19 @@ class Pool:
             return WorkerDied(index, cause, attempts, wstatus, job._span())
         if kind == _TEXT:
             return TaskError("task %s: %s" % (index, payload.decode("utf-8", "replace")))
+        if kind == _ENCODING:
+            try:
+                why, value = _loads(payload)
+                if type(why) is not str or type(value) is not str:
+                    raise TypeError("not two strs")
+                return ResultEncodingError(
+                    "task %s: its result %s could not be pickled in the worker: %s"
+                    % (index, value, why), why, value)
+            except Exception as e:
+                err = TaskError("task %s: a malformed failure: %s: %s" % (
+                    index, type(e).__name__, e))
+                err.__cause__ = e
+                return err
         if kind == _INIT:
             return self._initializer_failed(payload)
         if kind == _EXCEPTION:

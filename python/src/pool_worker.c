@@ -25,6 +25,53 @@ static PyObject *pc_init_failure;
 /* The functions this worker loaded (load_fn, below): dict bytes -> tuple. */
 static PyObject *fn_kept;
 
+/* A result (or exception) `o` that does not pickle, why in the error set
+ * by pickling it (cleared here): PC_RES_ENCODING + the pickle of (why,
+ * repr(o)), each cut to `keep` characters, into out[cap], as multiprocessing
+ * sends a MaybeEncodingError (coord/pool.py raises ResultEncodingError).
+ * Returns its length, or 0 when even that does not fit (then the caller
+ * writes a text). */
+static size_t encoding_store(PyObject *o, char *out, size_t cap)
+{
+    PyObject *et, *ev, *tb;
+    PyErr_Fetch(&et, &ev, &tb);
+    PyErr_NormalizeException(&et, &ev, &tb);
+    PyObject *why = ev ? PyObject_Str(ev) : NULL;
+    if (why && et) {
+        PyObject *name = PyObject_GetAttrString(et, "__name__");
+        PyObject *both = name ? PyUnicode_FromFormat("%U: %U", name, why) : NULL;
+        Py_XDECREF(name);
+        if (both)
+            Py_SETREF(why, both);
+    }
+    Py_XDECREF(et);
+    Py_XDECREF(ev);
+    Py_XDECREF(tb);
+    PyErr_Clear();
+    PyObject *what = PyObject_Repr(o);
+    PyErr_Clear();
+    size_t n = 0;
+    for (Py_ssize_t keep = 300; keep >= 10 && !n; keep /= 4) {
+        PyObject *w = why ? PyUnicode_Substring(why, 0, keep) : PyUnicode_FromString("?");
+        PyObject *r = what ? PyUnicode_Substring(what, 0, keep) : PyUnicode_FromString("?");
+        PyObject *t = w && r ? PyTuple_Pack(2, w, r) : NULL;
+        PyObject *data = t ? PyObject_CallOneArg(pc_dumps, t) : NULL;
+        if (data && (size_t)PyBytes_GET_SIZE(data) + 1 <= cap) {
+            out[0] = PC_RES_ENCODING;
+            memcpy(out + 1, PyBytes_AS_STRING(data), (size_t)PyBytes_GET_SIZE(data));
+            n = 1 + (size_t)PyBytes_GET_SIZE(data);
+        }
+        Py_XDECREF(w);
+        Py_XDECREF(r);
+        Py_XDECREF(t);
+        Py_XDECREF(data);
+        PyErr_Clear();
+    }
+    Py_XDECREF(why);
+    Py_XDECREF(what);
+    return n;
+}
+
 /* Write `kind` + the pickle of `o` (or a message when it cannot be
  * pickled or does not fit) into the result. The callback then returns 0
  * whatever happened: coord_pool keeps result bytes only for status 0, and
@@ -41,6 +88,8 @@ static void result_store(PyObject *o, int kind, char *out, size_t cap, size_t *l
     }
     Py_ssize_t size = data ? PyBytes_GET_SIZE(data) : -1;
     Py_XDECREF(data);
+    if (size < 0 && (*len = encoding_store(o, out, cap)) > 0)
+        return;
     PyErr_Clear();
     PyObject *r = PyObject_Repr(o);
     const char *txt = r ? PyUnicode_AsUTF8(r) : NULL;
@@ -201,6 +250,11 @@ static void unsent_store(struct chunk_out *c, PyObject *v)
     PyObject *data = PyObject_CallOneArg(pc_dumps, v);
     Py_ssize_t size = data ? PyBytes_GET_SIZE(data) : -1;
     Py_XDECREF(data);
+    size_t enc = size < 0 ? encoding_store(v, t, room) : 0;
+    if (enc) {
+        c->off += enc;
+        return;
+    }
     PyErr_Clear();
     PyObject *r = PyObject_Repr(v);
     const char *txt = r ? PyUnicode_AsUTF8(r) : NULL;

@@ -117,7 +117,7 @@ PyObject *pc_anon_pickle_error(const char *kind);
  * the pool's initializer in that worker.
  */
 enum { PC_RES_VALUE = 0, PC_RES_EXCEPTION = 1, PC_RES_TEXT = 2, PC_RES_CHUNK = 3,
-       PC_RES_INIT = 4 };
+       PC_RES_INIT = 4, PC_RES_ENCODING = 5 };
 
 /* coord.Pool's doorbell (bell.c): a futex word in shared memory that the
  * workers ring and the pool's result thread sleeps on. */

@@ -2,8 +2,11 @@
 """coord as a drop-in for multiprocessing: the idioms an audit found
 behaving differently (each test states what multiprocessing does)."""
 
+import pickle
+import threading
 import time
 import unittest
+from multiprocessing.pool import MaybeEncodingError
 
 import coord
 from helpers import NamedTestCase, fork, join_ok
@@ -24,6 +27,20 @@ def fail_in_worker(x):
 
 def big_result(n):
     return b"x" * n
+
+
+def a_lock(x):
+    """A result that does not pickle."""
+    return threading.Lock() if x == 2 else x
+
+
+class Unpicklable(Exception):
+    def __reduce__(self):
+        raise TypeError("no reduce")
+
+
+def raise_unpicklable(x):
+    raise Unpicklable("boom")
 
 
 def count(x):
@@ -111,6 +128,36 @@ class PoolIdiomTest(unittest.TestCase):
             with self.assertRaises(ValueError) as cm:
                 pool.apply(fail_in_worker, (8,))
             self.assertIsNone(cm.exception.__cause__)
+
+
+class EncodingTest(unittest.TestCase):
+    def test_a_result_that_does_not_pickle_is_a_maybeencodingerror(self):
+        # multiprocessing raises MaybeEncodingError (.exc, .value: why, and
+        # the result's repr); coord raised a TaskError only, which an
+        # `except MaybeEncodingError` missed. Now both, with the reason.
+        with coord.Pool(2) as pool:
+            calls = (lambda: pool.apply(a_lock, (2,)),
+                     lambda: pool.map(a_lock, range(5), chunksize=5),
+                     lambda: list(pool.imap(a_lock, range(5))),
+                     lambda: pool.apply(raise_unpicklable, (1,)))
+            for call in calls:
+                with self.assertRaises(MaybeEncodingError) as cm:
+                    call()
+                e = cm.exception
+                self.assertIsInstance(e, coord.TaskError)
+                self.assertIn("could not be pickled in the worker", str(e))
+                self.assertIn("TypeError", e.exc)
+                self.assertTrue(e.value.startswith(("<unlocked _thread.lock", "Unpicklable(")),
+                                e.value)
+                back = pickle.loads(pickle.dumps(e))
+                self.assertEqual((type(back), str(back), back.exc, back.value),
+                                 (type(e), str(e), e.exc, e.value))
+            self.assertEqual(pool.map(square, range(3)), [0, 1, 4])  # still works
+        # Where even the reason does not fit max_result, a TaskError says so.
+        with coord.Pool(1, max_result=64) as pool:
+            with self.assertRaises(coord.TaskError) as cm:
+                pool.apply(a_lock, (2,))
+            self.assertIn("pickle", str(cm.exception))
 
 
 class Index:
