@@ -34,6 +34,11 @@ def a_lock(x):
     return threading.Lock() if x == 2 else x
 
 
+def exits(x):
+    import sys
+    sys.exit(3)
+
+
 class Unpicklable(Exception):
     def __reduce__(self):
         raise TypeError("no reduce")
@@ -158,6 +163,19 @@ class EncodingTest(unittest.TestCase):
             with self.assertRaises(coord.TaskError) as cm:
                 pool.apply(a_lock, (2,))
             self.assertIn("pickle", str(cm.exception))
+
+
+class SystemExitTest(unittest.TestCase):
+    def test_a_task_that_calls_sys_exit_raises_systemexit_in_the_parent(self):
+        # As concurrent.futures does (a multiprocessing worker exits and the
+        # pool waits for ever): the task fails with its SystemExit, the
+        # worker goes on.
+        with coord.Pool(1) as pool:
+            with self.assertRaises(SystemExit) as cm:
+                pool.map(exits, range(2))
+            self.assertEqual(cm.exception.code, 3)
+            self.assertEqual(pool.map(square, range(3)), [0, 1, 4])
+            self.assertEqual(pool.stats()["deaths"], 0)
 
 
 class Index:
