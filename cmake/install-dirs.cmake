@@ -7,6 +7,11 @@
 # folders noted the first time.
 # A relative prefix (cmake --install BUILD --prefix rel) is relative to where
 # the install runs; uninstall runs in BUILD, so everything is noted absolute.
+# The install script sets no policies: CMP0007 NEW keeps list() from
+# warning about the empty line an earlier version wrote after the prefix
+# when the install created no folder.
+cmake_policy(PUSH)
+cmake_policy(SET CMP0007 NEW)
 set(coord_prefix "${CMAKE_INSTALL_PREFIX}")
 if(NOT IS_ABSOLUTE "${coord_prefix}")
   get_filename_component(coord_prefix "${coord_prefix}" ABSOLUTE)
@@ -61,5 +66,10 @@ foreach(p ${coord_paths})
   endif()
 endforeach()
 list(REMOVE_DUPLICATES coord_new)
-string(REPLACE ";" "\n" coord_text "${coord_root};${coord_new}")
+list(REMOVE_ITEM coord_new "")
+# The prefix, then one created folder a line (none when the install
+# created none: no empty line).
+set(coord_lines "${coord_root}" ${coord_new})
+string(REPLACE ";" "\n" coord_text "${coord_lines}")
 file(WRITE "${coord_list}" "${coord_text}\n")
+cmake_policy(POP)

@@ -6,6 +6,9 @@
 # BUILD/install_dirs.txt) when they are empty again; folders that were
 # there before stay.
 # Run with -DCOORD_BINARY_DIR=BUILD.
+# A script sets no policies: CMP0007 NEW keeps list() quiet when the
+# install created no folder (a record of the prefix alone).
+cmake_policy(SET CMP0007 NEW)
 set(manifest "${COORD_BINARY_DIR}/install_manifest.txt")
 if(NOT EXISTS "${manifest}")
   message(FATAL_ERROR "uninstall: ${manifest} does not exist (nothing was installed from this build tree)")
@@ -29,6 +32,7 @@ set(dirs_list "${COORD_BINARY_DIR}/install_dirs.txt")
 if(EXISTS "${dirs_list}")
   file(STRINGS "${dirs_list}" coord_dirs)
   list(REMOVE_AT coord_dirs 0)
+  list(REMOVE_ITEM coord_dirs "")
   list(SORT coord_dirs)
   list(REVERSE coord_dirs)
   foreach(d ${coord_dirs})

@@ -50,4 +50,32 @@ if ! (cd "$scratch" && cmake --install "$build" --prefix rel/p >"$scratch/make.l
   cat "$scratch/make.log"; echo "FAIL: install/uninstall with a relative prefix"; exit 1
 fi
 [ ! -e "$scratch/rel" ] || { find "$scratch/rel" | head; echo "FAIL: uninstall left the folders of a relative prefix"; exit 1; }
-echo "make install put $n files in; make uninstall removed them and nothing else (also for a new prefix with spaces, and a relative one)"
+# A prefix that already has every folder coord installs into (an earlier
+# install from another build tree, or /usr/local): the install creates no
+# folder, and installing twice and uninstalling must say no CMake warning
+# (CMP0007 on the record of the prefix alone) and leave the folders.
+r="$scratch/all there"
+(cd "$p" && find . -type d) >"$scratch/dirs"
+cmake --install "$build" --prefix "$scratch/skeleton" >"$scratch/make.log" 2>&1
+(cd "$scratch/skeleton" && find . -type d) >>"$scratch/dirs"
+while IFS= read -r d; do mkdir -p "$r/$d"; done <"$scratch/dirs"
+rm -rf "$scratch/skeleton"
+listr() { (cd "$r" && find . -print | LC_ALL=C sort); }
+listr >"$scratch/before-r"
+: >"$scratch/make.log"
+for step in install install uninstall; do
+  if [ $step = install ]; then set -- PREFIX="$r"; else set --; fi
+  if ! make --no-print-directory -C "$src" $step BUILD="$build" "$@" >>"$scratch/make.log" 2>&1; then
+    cat "$scratch/make.log"; echo "FAIL: make $step into a prefix whose folders all exist"; exit 1
+  fi
+done
+if grep -q 'CMake Warning' "$scratch/make.log"; then
+  grep -A6 'CMake Warning' "$scratch/make.log"
+  echo "FAIL: make install/uninstall into a prefix whose folders all exist warns (above)"; exit 1
+fi
+listr >"$scratch/after-r"
+if ! diff -u "$scratch/before-r" "$scratch/after-r"; then
+  echo "FAIL: a prefix whose folders all existed differs after make uninstall (diff above)"
+  exit 1
+fi
+echo "make install put $n files in; make uninstall removed them and nothing else (also for a new prefix with spaces, a relative one, and one whose folders all exist)"
