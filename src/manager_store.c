@@ -107,29 +107,33 @@ static struct coord__hent *hmap_find(struct coord__hmap *m, const uint8_t *k,
     return pp ? *pp : NULL;
 }
 
+/* Move m's entries into a table of `nb` buckets (a power of 2). Returns
+ * false, the table as it was, when it cannot be allocated. */
+static bool hmap_rehash(struct coord__hmap *m, size_t nb)
+{
+    struct coord__hent **b = calloc(nb, sizeof *b);
+    if (!b)
+        return false;
+    for (size_t i = 0; i < m->nb; i++) {
+        struct coord__hent *x = m->b[i], *next;
+        for (; x; x = next) {
+            next = x->next;
+            x->next = b[x->hash & (nb - 1)];
+            b[x->hash & (nb - 1)] = x;
+        }
+    }
+    free(m->b);
+    m->b = b;
+    m->nb = nb;
+    return true;
+}
+
 /* Insert `e` (not present). Grows to keep chains short; a failed growth
  * only makes chains longer, it never fails the insert. */
 static int hmap_insert(struct coord__hmap *m, struct coord__hent *e)
 {
-    if (m->n + 1 > m->nb) {
-        size_t nb = m->nb ? m->nb * 2 : 8;
-        struct coord__hent **b = calloc(nb, sizeof *b);
-        if (b) {
-            for (size_t i = 0; i < m->nb; i++) {
-                struct coord__hent *x = m->b[i], *next;
-                for (; x; x = next) {
-                    next = x->next;
-                    x->next = b[x->hash & (nb - 1)];
-                    b[x->hash & (nb - 1)] = x;
-                }
-            }
-            free(m->b);
-            m->b = b;
-            m->nb = nb;
-        } else if (m->nb == 0) {
-            return COORD_ENOMEM;
-        }
-    }
+    if (m->n + 1 > m->nb && !hmap_rehash(m, m->nb ? m->nb * 2 : 8) && m->nb == 0)
+        return COORD_ENOMEM;
     struct coord__hent **head = &m->b[e->hash & (m->nb - 1)];
     e->next = *head;
     *head = e;
@@ -144,23 +148,8 @@ static int hmap_insert(struct coord__hmap *m, struct coord__hent *e)
  * without bound. A failed allocation keeps the bigger table. */
 static void hmap_shrink(struct coord__hmap *m)
 {
-    if (m->nb <= 8 || m->n > m->nb / 4)
-        return;
-    size_t nb = m->nb / 2;
-    struct coord__hent **b = calloc(nb, sizeof *b);
-    if (!b)
-        return;
-    for (size_t i = 0; i < m->nb; i++) {
-        struct coord__hent *x = m->b[i], *next;
-        for (; x; x = next) {
-            next = x->next;
-            x->next = b[x->hash & (nb - 1)];
-            b[x->hash & (nb - 1)] = x;
-        }
-    }
-    free(m->b);
-    m->b = b;
-    m->nb = nb;
+    if (m->nb > 8 && m->n <= m->nb / 4)
+        (void)hmap_rehash(m, m->nb / 2);
 }
 
 static struct coord__hent *hent_new(const uint8_t *k, size_t n, uint64_t h)
