@@ -7,6 +7,9 @@
 /* Dead workers are looked for (one poll() over every pidfd) at most this
  * often while the pool is busy. */
 #define POOL_DEATH_POLL_NS 1000000ull
+/* The longest the parent waits for the task queue's consumer lock after a
+ * death (a get holds it for a copy; see settle_dead). */
+#define POOL_HOLD_MS 2000
 
 struct fail_arg {
     coord_pool *p;
@@ -155,6 +158,98 @@ static uint32_t keep_record_results(coord_pool *p, unsigned i, uint32_t *nres)
     return count;
 }
 
+/* The ids found somewhere (fail_orphans): one bit per id, as
+ * `completed`; ids from untrusted bytes beyond it are no task's. */
+struct seen_set {
+    uint8_t *bits;
+    size_t bytes;
+};
+
+static void mark_id(struct seen_set *s, uint64_t id)
+{
+    if (id / 8 < s->bytes)
+        s->bits[id / 8] |= (uint8_t)(1u << (id % 8));
+}
+
+static void mark_entry(const struct task_ent *e, const unsigned char *ent,
+                       size_t len, void *arg)
+{
+    (void)ent;
+    (void)len;
+    mark_id(arg, e->id);
+}
+
+/* Mark the ids of a task chunk (untrusted: a malformed one marks none). */
+static void mark_chunk(const coord_pool *p, const unsigned char *msg,
+                       size_t len, struct seen_set *s)
+{
+    if (len <= p->tchunk_cap)
+        coord__pool_chunk_entries(msg, len, mark_entry, s);
+}
+
+struct mark_arg {
+    const coord_pool *p;
+    struct seen_set *s;
+};
+
+static bool mark_queued(const void *msg, size_t len, bool pill, void *arg)
+{
+    struct mark_arg *m = arg;
+    if (!pill)
+        mark_chunk(m->p, msg, len, m->s);
+    return false;
+}
+
+/*
+ * Worker i ended and its record shows no chunk it could have run: none
+ * (killed before its first), or one it scribbled on (a task may write
+ * any shared page it reaches: the state, the header, an entry). Its chunk
+ * cannot be told from its record, so find what no longer is anywhere:
+ * with the consumer lock held (no get commits), every task without a
+ * result that is neither queued, nor in a record (any other worker's,
+ * whatever its state: it may run it), nor waiting in the parent (retries,
+ * the open chunk) was the dead worker's, and is reported failed: never
+ * left pending for ever. Records are read before the results are drained:
+ * a chunk gone from a record was put before.
+ */
+static void fail_orphans(coord_pool *p, unsigned i, int status)
+{
+    if (pending(p) == 0 || p->broken)
+        return;
+    struct seen_set s = {calloc(p->completed_bytes, 1), p->completed_bytes};
+    if (!s.bits)
+        return;
+    if (coord__queue_hold_get_for(p->tasks, POOL_HOLD_MS) != 0) {
+        free(s.bits);
+        coord__pool_break(p, "its task queue's lock is stuck");
+        return;
+    }
+    struct mark_arg m = {p, &s};
+    (void)coord__queue_scan_held(p->tasks, mark_queued, &m);
+    for (unsigned j = 0; j < p->o.workers; j++) {
+        if (j == i)
+            continue;
+        struct wrec *o = rec_of(p, j);
+        mark_chunk(p, rec_msg(p, o), o->msg_len, &s);
+    }
+    coord__pool_drain_all(p);
+    coord__queue_release_get(p->tasks);
+    for (size_t k = 0; k < p->retry_n; k++) {
+        struct task_ent e;
+        memcpy(&e, p->retry[k].ent, sizeof e);
+        mark_id(&s, e.id);
+    }
+    if (p->open_count)
+        mark_chunk(p, p->sbuf, p->open_len, &s);
+    char cause[64];
+    coord__status_text(status, cause, sizeof cause);
+    for (uint64_t id = 0; id < p->next_id; id++)
+        if (!is_completed(p, id) && !(s.bits[id / 8] >> (id % 8) & 1u))
+            coord__pool_fail_task(p, id, COORD_EPEERDIED, 1, (int)i, status,
+                                  cause);
+    free(s.bits);
+}
+
 /*
  * With opts.retire_after: `n` more results came from worker slot `worker`
  * (a result chunk's word, untrusted). Once its worker has sent its last
@@ -184,7 +279,7 @@ void coord__pool_note_ran(coord_pool *p, int worker, uint32_t n)
  * (each is kept once: a repeat is dropped), then queue the tasks it left
  * for lack of tasks to run (pool.h, "Retirement") again as they were.
  */
-static void settle_retired(coord_pool *p, unsigned i)
+static void settle_retired(coord_pool *p, unsigned i, int status)
 {
     struct wrec *w = rec_of(p, i);
     unsigned char *msg = rec_msg(p, w);
@@ -193,6 +288,10 @@ static void settle_retired(coord_pool *p, unsigned i)
     coord__pool_drain_all(p);
     uint32_t nres;
     uint32_t count = keep_record_results(p, i, &nres);
+    if (count == 0) {
+        fail_orphans(p, i, status); /* its record was scribbled on */
+        return;
+    }
     struct chunk_hdr ch;
     memcpy(&ch, msg, sizeof ch);
     if (nres < count && ch.seq < p->next_seq && !was_settled(p, ch.seq)) {
@@ -216,11 +315,27 @@ static void settle_dead(coord_pool *p, unsigned i, uint32_t state, int status)
     size_t mlen = w->msg_len;
     uint32_t nres;
     uint32_t count = keep_record_results(p, i, &nres);
+    if (count == 0) {
+        /* No chunk in its record: none yet, or one it scribbled on. */
+        fail_orphans(p, i, status);
+        return;
+    }
     bool inflight = false;
     struct chunk_hdr ch;
     memcpy(&ch, msg, sizeof ch);
-    if (state != W_EXITED && count > 0 && ch.seq < p->next_seq &&
-        !was_settled(p, ch.seq) && coord__queue_hold_get(p->tasks) == 0) {
+    bool look = state != W_EXITED && count > 0 && ch.seq < p->next_seq &&
+                !was_settled(p, ch.seq);
+    int held = look ? coord__queue_hold_get_for(p->tasks, POOL_HOLD_MS) : -1;
+    if (look && held != 0) {
+        /* The consumer lock is held by a live process that does not let
+         * go (a worker stuck or scribbling on the queue: it is held for a
+         * copy otherwise), or is broken: the chunk cannot be found, and
+         * waiting without bound would hang the caller whatever its
+         * timeout. The pool stops as for a broken queue (pool.h). */
+        coord__pool_break(p, "its task queue's lock is stuck");
+        return;
+    }
+    if (look) {
         /* Holding the consumer lock: no get commits while we look. The
          * dead worker may have copied this chunk and died before its get
          * committed; a live worker then took it, and may have finished it
@@ -266,6 +381,14 @@ static void handle_exit(coord_pool *p, unsigned i)
     int status = p->kids[i].status;
     struct wrec *w = rec_of(p, i);
     uint32_t state = atomic_load_explicit(&w->state, memory_order_acquire);
+    /* The record is the worker's, and its task may have written any value
+     * there: a state is believed only where it can be true. A pill exit
+     * needs pills out (after shutdown has every result), a retirement
+     * opts.retire_after; anything else, or a value no worker writes, is a
+     * worker that was running a task. */
+    if ((state == W_EXITED && !p->closed) ||
+        (state == W_RETIRING && !p->o.retire_after) || state > W_RETIRING)
+        state = W_BUSY;
     p->live--;
     if (p->o.retire_after && p->slot_ran[i] >= p->o.retire_after)
         p->leaving--;
@@ -287,7 +410,7 @@ static void handle_exit(coord_pool *p, unsigned i)
     else
         p->st.deaths++;
     if (state == W_RETIRING)
-        settle_retired(p, i);
+        settle_retired(p, i, status);
     else
         settle_dead(p, i, state, status);
     /* Clear the record so a stale copy is never matched again. */

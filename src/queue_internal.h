@@ -16,6 +16,9 @@ int coord__queue_scan(coord_queue *q,
 /* Take the consumer lock and freeze head (no get can commit until
  * release), and scan while holding it. hold returns 0 or a lock error. */
 int coord__queue_hold_get(coord_queue *q);
+/* The same, waiting for the lock at most timeout_ms (COORD_ETIMEDOUT, or
+ * COORD_EAGAIN with 0): its holder may be a process that never lets go. */
+int coord__queue_hold_get_for(coord_queue *q, int timeout_ms);
 void coord__queue_release_get(coord_queue *q);
 int coord__queue_scan_held(coord_queue *q,
                            bool (*fn)(const void *msg, size_t len, bool pill,

@@ -73,8 +73,13 @@ int coord__queue_wait_thaw(struct coord_queue *q, int timeout_ms, uint64_t *d)
 
 int coord__queue_hold_get(coord_queue *q)
 {
+    return coord__queue_hold_get_for(q, -1);
+}
+
+int coord__queue_hold_get_for(coord_queue *q, int timeout_ms)
+{
     uint64_t d = 0;
-    int r = coord__queue_get_lock(q, -1, &d);
+    int r = coord__queue_get_lock(q, timeout_ms, &d);
     if (r < 0)
         return r;
     /* Freeze head: every get's commit is a CAS that expects it unfrozen,

@@ -2019,6 +2019,144 @@ TEST(pool_retire_after_bad_values)
     coord_pool_destroy(p);
 }
 
+/* Shared with the workers of the tests below (mmap'd). */
+struct evil {
+    pthread_mutex_t *qlock; /* the task queue's consumer lock */
+    _Atomic int holding;
+};
+
+/* Task 1: take the task queue's consumer lock (as a get does) and keep it
+ * for ever; task 2: die; else square. */
+static int stuck_lock_task(const void *task, size_t len, void *result,
+                           size_t cap, size_t *out, void *arg)
+{
+    struct evil *ev = arg;
+    uint64_t x;
+    (void)cap;
+    if (len != sizeof x)
+        return COORD_EINVAL;
+    memcpy(&x, task, sizeof x);
+    if (x == 1) {
+        pthread_mutex_lock(ev->qlock);
+        atomic_store(&ev->holding, 1);
+        for (;;)
+            pause();
+    }
+    if (x == 2)
+        raise(SIGKILL);
+    x *= x;
+    memcpy(result, &x, sizeof x);
+    *out = sizeof x;
+    return 0;
+}
+
+/* A worker that holds the task queue's consumer lock for ever (stuck, or
+ * a task that scribbled on the queue) while another dies: the death's look
+ * into the queue must not wait without bound, and shutdown with a timeout
+ * returns (the pool stops as for a broken queue). */
+TEST(pool_stuck_queue_lock_does_not_hang_a_death)
+{
+    struct evil *ev = mmap(NULL, sizeof *ev, PROT_READ | PROT_WRITE,
+                           MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ASSERT_TRUE(ev != MAP_FAILED);
+    coord_pool_opts o;
+    memset(&o, 0, sizeof o);
+    o.workers = 2;
+    coord_pool *p;
+    ASSERT_OK(coord_pool_start(&p, &o, stuck_lock_task, ev));
+    struct coord__queue_map m;
+    coord__queue_layout(p->tasks, &m);
+    ev->qlock = (pthread_mutex_t *)((unsigned char *)p->shm + m.lock_off[1]);
+    uint64_t x = 1;
+    ASSERT_OK(coord_pool_submit(p, &x, sizeof x, NULL, 5000));
+    WAIT_FOR(atomic_load(&ev->holding) != 0, 20000);
+    x = 2;
+    ASSERT_OK(coord_pool_submit(p, &x, sizeof x, NULL, 5000));
+    int r = coord_pool_shutdown(p, 3000);
+    ASSERT_TRUE(r == 0 || r == COORD_ETIMEDOUT);
+    coord_pool_destroy(p);
+    ASSERT_EQ(count_children(), 0);
+}
+
+/* Tasks that scribble on their worker's record before dying: x == 1 says
+ * W_EXITED (a pill exit) and exits 0, x == 2 zeroes its chunk's seq, x ==
+ * 3 writes a state no worker writes, x == 4 zeroes its entry's attempt;
+ * else square. Each runs first in its chunk (k = 1), so its record lies
+ * just before its bytes. */
+static int scribble_task(const void *task, size_t len, void *result,
+                         size_t cap, size_t *out, void *arg)
+{
+    uint64_t x;
+    (void)cap;
+    (void)arg;
+    if (len != sizeof x)
+        return COORD_EINVAL;
+    memcpy(&x, task, sizeof x);
+    unsigned char *msg = (unsigned char *)task - sizeof(struct task_ent) -
+                         sizeof(struct chunk_hdr);
+    struct wrec *w = (struct wrec *)(msg - offsetof(struct wrec, data));
+    switch (x) {
+    case 1:
+        atomic_store(&w->state, W_EXITED);
+        _exit(0);
+    case 2:
+        memset(msg, 0, sizeof(uint64_t));
+        raise(SIGKILL);
+        break;
+    case 3:
+        atomic_store(&w->state, 99);
+        raise(SIGKILL);
+        break;
+    case 4: {
+        struct task_ent *e = (struct task_ent *)(msg + sizeof(struct chunk_hdr));
+        e->attempt = 0;
+        raise(SIGKILL);
+        break;
+    }
+    }
+    x *= x;
+    memcpy(result, &x, sizeof x);
+    *out = sizeof x;
+    return 0;
+}
+
+/* The parent trusts nothing a worker wrote in its record: a task that
+ * says its worker left on a pill, or mangles its chunk there, then dies,
+ * still gets exactly one outcome (its worker died), its worker is
+ * replaced, and shutdown returns: no task is lost, none runs for ever. */
+TEST(pool_scribbled_record_loses_no_task)
+{
+    for (unsigned workers = 1; workers <= 2; workers++) {
+        coord_pool_opts o;
+        memset(&o, 0, sizeof o);
+        o.workers = workers;
+        coord_pool *p;
+        ASSERT_OK(coord_pool_start(&p, &o, scribble_task, NULL));
+        for (uint64_t i = 0; i < 40; i++) {
+            uint64_t x = i % 10 == 5 ? i / 10 + 1 : i + 10;
+            ASSERT_OK(coord_pool_submit(p, &x, sizeof x, NULL, 10000));
+        }
+        ASSERT_OK(coord_pool_shutdown(p, 20000));
+        ASSERT_EQ(count_children(), 0);
+        static bool seen[40];
+        memset(seen, 0, sizeof seen);
+        coord_task_result r;
+        uint64_t v;
+        for (unsigned k = 0; k < 40; k++) {
+            ASSERT_OK(coord_pool_result(p, &r, &v, sizeof v, 0));
+            ASSERT_LT(r.id, 40);
+            ASSERT_FALSE(seen[r.id]);
+            seen[r.id] = true;
+            if (r.id % 10 == 5)
+                ASSERT_CODE(r.status, COORD_EPEERDIED);
+            else
+                ASSERT_EQ_U(v, (r.id + 10) * (r.id + 10));
+        }
+        ASSERT_CODE(coord_pool_result(p, &r, NULL, 0, 0), COORD_ENODATA);
+        end_with_stats(p, 4, 4, 4);
+    }
+}
+
 #define TEST_LIST(X)                                                           \
     X(pool_basic)                                                              \
     X(pool_map_of_a_count_no_memory_holds)                                     \
@@ -2058,6 +2196,8 @@ TEST(pool_retire_after_bad_values)
     X(pool_retirement_during_shutdown_and_destroy)                             \
     X(pool_stale_copy_of_a_retiring_workers_chunk)                             \
     X(pool_retirement_with_retries_and_deaths)                                 \
-    X(pool_retire_after_bad_values)
+    X(pool_retire_after_bad_values)                                            \
+    X(pool_stuck_queue_lock_does_not_hang_a_death)                             \
+    X(pool_scribbled_record_loses_no_task)
 #define HELPER_LIST(X)
 TEST_MAIN()
