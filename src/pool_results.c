@@ -228,11 +228,22 @@ int coord__pool_take_results(coord_pool *p, int timeout_ms)
         return r;
     }
     struct rchunk_hdr h;
-    if (len < sizeof h)
-        return 0; /* cannot happen: only our workers write here */
+    if (len < sizeof h) {
+        coord__pool_break(p, "a worker's result chunk was malformed");
+        return COORD_EPROTO;
+    }
     memcpy(&h, p->rbuf, sizeof h);
     uint32_t n =
         coord__pool_add_results(p, p->rbuf, len, sizeof h, h.count, h.worker);
+    if (n < h.count) {
+        /* Only our workers write here, whole chunks: a short one was
+         * written over (a task may scribble on any shared page it
+         * reaches). Its missing tasks cannot be named from it, and its
+         * worker lives on: the pool stops as for a broken queue, and those
+         * tasks get an outcome (they were left pending for ever). */
+        coord__pool_break(p, "a worker's result chunk was malformed");
+        return COORD_EPROTO;
+    }
     if (p->o.retire_after)
         coord__pool_note_ran(p, h.worker, n);
     coord__pool_learn_cost(p, h.ns, n);

@@ -2157,6 +2157,68 @@ TEST(pool_scribbled_record_loses_no_task)
     }
 }
 
+/* In a chunk of 4 (opts.chunk), the third task writes over the first
+ * task's result entry (already in its worker's record: its length past
+ * max_result), then returns; no worker dies. */
+static int result_scribble_task(const void *task, size_t len, void *result,
+                                size_t cap, size_t *out, void *arg)
+{
+    uint64_t x;
+    (void)cap;
+    (void)arg;
+    if (len != sizeof x)
+        return COORD_EINVAL;
+    memcpy(&x, task, sizeof x);
+    if (x == 1000) {
+        size_t ent = round8(sizeof(struct result_ent) + sizeof x);
+        struct result_ent *first =
+            (struct result_ent *)((unsigned char *)result -
+                                  sizeof(struct result_ent) - 2 * ent);
+        first->len = 0xffffffffu;
+    }
+    x *= x;
+    memcpy(result, &x, sizeof x);
+    *out = sizeof x;
+    return 0;
+}
+
+/* A result chunk whose entries were written over parsed short, and the
+ * tasks after the bad entry were dropped: pending for ever, shutdown timed
+ * out. The pool now stops as for a broken queue: every task one outcome. */
+TEST(pool_malformed_result_chunk_breaks_the_pool)
+{
+    coord_pool_opts o;
+    memset(&o, 0, sizeof o);
+    o.workers = 2;
+    o.chunk = 4;
+    coord_pool *p;
+    ASSERT_OK(coord_pool_start(&p, &o, result_scribble_task, NULL));
+    const uint64_t xs[4] = {2, 3, 1000, 5}; /* one chunk: the third scribbles */
+    for (int i = 0; i < 4; i++)
+        ASSERT_OK(coord_pool_submit(p, &xs[i], sizeof xs[i], NULL, 10000));
+    int r = coord_pool_shutdown(p, 20000);
+    ASSERT_TRUE(r == 0 || r == COORD_EPROTO);
+    ASSERT_EQ(count_children(), 0);
+    bool seen[4] = {false, false, false, false};
+    coord_task_result res;
+    uint64_t v;
+    for (int k = 0; k < 4; k++) {
+        ASSERT_OK(coord_pool_result(p, &res, &v, sizeof v, 0));
+        ASSERT_LT(res.id, 4);
+        ASSERT_FALSE(seen[res.id]);
+        seen[res.id] = true;
+        if (res.status == 0)
+            ASSERT_EQ_U(v, xs[res.id] * xs[res.id]);
+        else
+            ASSERT_CODE(res.status, COORD_EPROTO);
+    }
+    ASSERT_CODE(coord_pool_result(p, &res, NULL, 0, 0), COORD_ENODATA);
+    coord_pool_stats st;
+    ASSERT_OK(coord_pool_get_stats(p, &st));
+    ASSERT_EQ_U(st.pending, 0);
+    coord_pool_destroy(p);
+}
+
 #define TEST_LIST(X)                                                           \
     X(pool_basic)                                                              \
     X(pool_map_of_a_count_no_memory_holds)                                     \
@@ -2184,6 +2246,7 @@ TEST(pool_scribbled_record_loses_no_task)
     X(pool_failed_task_keeps_its_bytes)                                        \
     X(pool_broken_queue_stops_replacing)                                       \
     X(pool_broken_queue_seen_by_submit)                                        \
+    X(pool_malformed_result_chunk_breaks_the_pool)                             \
     X(pool_long_task_does_not_hold_back_the_next)                              \
     X(pool_idle_worker_killed_then_submit)                                     \
     X(pool_stale_copy_does_not_hide_a_dead_workers_chunk)                      \

@@ -93,7 +93,8 @@ COORD_BEGIN_DECLS
  * result is never reported again, and a second result is dropped.
  *
  * Broken queues. Should a shared queue of the pool be found broken (a
- * stray write into the shared memory: see queue.h, Trust), the pool stops
+ * stray write into the shared memory: see queue.h, Trust), or a worker's
+ * chunk of results malformed (a task wrote over it), the pool stops
  * instead of replacing workers that could only fail again: every worker
  * is killed and reaped, the results already made are kept, every other
  * outstanding task is reported with status COORD_EPROTO and a cause
