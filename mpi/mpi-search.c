@@ -377,7 +377,7 @@ static int finish(struct ctx *x, void *result, size_t result_size,
         }
     }
     uint64_t first = UINT64_MAX, last = 0, every = 0, cost_ps = 0;
-    uint32_t cost_n = 0;
+    uint32_t cost_n = 0, every_n = 0;
     for (int r = 0; r < m->n; r++) {
         const int64_t *q = m->rows + (size_t)r * R_FIELDS;
         uint64_t t0 = (uint64_t)q[R_START], t1 = (uint64_t)q[R_LEFT];
@@ -390,7 +390,15 @@ static int finish(struct ctx *x, void *result, size_t result_size,
         st->checks += (uint64_t)q[R_CHECKS];
         if (winner >= 0)
             st->wasted += row_wasted(q, x->never, r == winner, claim_ns);
-        every += (uint64_t)q[R_EVERY];
+        /* The mean K of the ranks that had indexes, as coord_search's
+         * of its workers (it forks none without): a rank with none never
+         * used its K (the auto start value; 4 ranks on 1 index: 28
+         * instead of the one rank's 64). A share, never empty, makes at
+         * least one probe. */
+        if (q[R_ITER] > 0) {
+            every += (uint64_t)q[R_EVERY];
+            every_n++;
+        }
         if (q[R_COST_PS] > 0) {
             cost_ps += (uint64_t)q[R_COST_PS];
             cost_n++;
@@ -402,7 +410,7 @@ static int finish(struct ctx *x, void *result, size_t result_size,
     st->run_ns = last - first;
     st->wasted_estimated = x->never && winner >= 0;
     st->check_every = x->o->check_every == COORD_CHECK_AUTO
-                          ? (every + (uint64_t)m->n / 2) / (uint64_t)m->n
+                          ? (every_n ? (every + every_n / 2) / every_n : 0)
                           : x->o->check_every;
     st->iteration_ns = cost_n ? (double)cost_ps / 1000.0 / cost_n : 0;
     st->workers = (uint32_t)m->n;

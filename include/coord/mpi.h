@@ -78,7 +78,8 @@ COORD_BEGIN_DECLS
  *                   loop (the ranks' CLOCK_MONOTONIC: exact on one machine,
  *                   off by the clocks' offset across machines)
  *   run_ns          the first rank's start to the last rank leaving
- *   check_every     fixed K, or for auto the mean of the ranks' final K
+ *   check_every     fixed K, or for auto the mean of the final K of the
+ *                   ranks that had indexes (as coord_search's workers)
  *   iteration_ns    the mean of the ranks' iteration cost; latency_won:
  *                   some rank's auto interval could not meet both limits
  *   workers         the number of ranks

@@ -258,6 +258,13 @@ static void case_small_range(void)
             CHECK_EQ(st.iterations, 2);
         }
         CHECK_EQ(me.iterations, rank < 2 ? 1 : 0); /* indexes 50 and 51 */
+        /* Auto K: the mean of the two ranks that had an index, as
+         * coord_search's of its two workers (it averaged in the unused
+         * start K of the ranks without one). */
+        int64_t used = me.iterations > 0, ks = used ? (int64_t)me.every : 0;
+        int64_t nk = sum_all(used), sk = sum_all(ks);
+        CHECK_EQ(nk, 2);
+        CHECK_EQ(st.check_every, (sk + nk / 2) / nk);
     }
     if (rank == 0 && !failures)
         printf("small_range: 2 indexes over %d ranks\n", nranks);
