@@ -26,6 +26,14 @@
  */
 int primes_mpi_begin(uint32_t *workers, bool vs_python);
 
+/* primes_mpi_same: after primes_mpi_begin, do all ranks hold the same `n`
+ * values (n <= 16: what each parsed from its command line, which mpirun
+ * may give each rank apart: mpirun -np 1 coord ... : -np 1 coord ...)?
+ * Collective on MPI_COMM_WORLD (one allreduce); true without MPI. Ranks
+ * that differ in the number of searches (--runs, the modes) waited for
+ * each other for ever. */
+bool primes_mpi_same(const int64_t *v, int n);
+
 /* coord_mpi_search over MPI_COMM_WORLD (COORD_ENOSYS without MPI). */
 int primes_mpi_search(const coord_search_opts *o, coord_probe_fn probe,
                       void *arg, void *result, size_t result_size,

@@ -273,6 +273,19 @@ static int parse(int argc, char **argv, struct primes_cfg *c)
         return pr;
     if (primes_mpi_begin(&c->workers, c->vs_python) != 0)
         return 2;
+    /* mpirun may give each rank its own command line: ranks that search a
+     * different number of times (--runs, the modes), or of which some
+     * fail check_target, waited for each other for ever. */
+    const int64_t v[] = {(int64_t)c->range, (int64_t)c->start,
+                         (int64_t)c->hit_at, (int64_t)c->hit_worker, c->any,
+                         (int64_t)c->interval, c->claim, c->partition,
+                         c->modes, c->runs};
+    if (!primes_mpi_same(v, (int)(sizeof v / sizeof v[0]))) {
+        /* Said by rank 0: the others' stderr is /dev/null by now. */
+        cli_error("primes", "the ranks' command lines differ (give every "
+                            "rank the same options)");
+        return 2;
+    }
     return check_target(c);
 }
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* node-mpi.c: the CLI's view of MPI nodes, as coord_mpi_search splits them. */
+/* node-mpi.c: what the ranks must agree on: their nodes, as coord_mpi_search splits them, and their options. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,10 +30,8 @@ int cli_mpi_node(const char *cmd, MPI_Comm *node)
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     const char *mode = getenv("COORD_MPI_NODE");
     int by_rank = mode && !strcmp(mode, "rank");
-    /* The largest of by_rank and of its negation: all the same? */
-    int in[2] = {by_rank, -by_rank}, out[2];
-    MPI_Allreduce(in, out, 2, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-    if (out[0] != -out[1]) {
+    const int64_t mine = by_rank;
+    if (!cli_mpi_same(&mine, 1)) {
         if (rank == 0)
             cli_error(cmd, "COORD_MPI_NODE differs between the ranks (rank "
                            "on some, shared or unset on others): give every "
@@ -46,4 +44,22 @@ int cli_mpi_node(const char *cmd, MPI_Comm *node)
         MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank,
                             MPI_INFO_NULL, node);
     return 0;
+}
+
+bool cli_mpi_same(const int64_t *v, int n)
+{
+    /* The largest of each value and of its complement: the smallest is
+     * the complement of the latter, so all are the same when both are. */
+    int64_t in[32] = {0}, out[32];
+    if (n < 0 || n > 16)
+        return false;
+    for (int i = 0; i < n; i++) {
+        in[i] = v[i];
+        in[n + i] = ~v[i];
+    }
+    MPI_Allreduce(in, out, 2 * n, MPI_INT64_T, MPI_MAX, MPI_COMM_WORLD);
+    for (int i = 0; i < n; i++)
+        if (out[i] != in[i] || out[n + i] != in[n + i])
+            return false;
+    return true;
 }

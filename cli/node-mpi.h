@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* node-mpi.h: the CLI's view of MPI nodes, as coord_mpi_search splits them (MPI builds only). */
+/* node-mpi.h: what the ranks must agree on: their nodes, as coord_mpi_search splits them, and their options (MPI builds only). */
 #ifndef COORD_CLI_NODE_MPI_H
 #define COORD_CLI_NODE_MPI_H
 
 #include <mpi.h>
+#include <stdbool.h>
+#include <stdint.h>
 
 /* Before MPI_Init: is COORD_MPI_NODE one that coord_mpi_search takes
  * (unset, empty, "shared" or "rank")? 0, or CLI_USAGE after one line
@@ -21,5 +23,14 @@ int cli_mpi_node_check(const char *cmd);
  * rank, after one line said as `cmd` by rank 0, when they differ.
  */
 int cli_mpi_node(const char *cmd, MPI_Comm *node);
+
+/*
+ * Do all ranks hold the same n values (n <= 16)? mpirun may give each rank
+ * its own command line (mpirun -np 1 coord ... : -np 1 coord ...), and
+ * ranks that disagree on how many collective calls they make wait for
+ * each other for ever. Collective on MPI_COMM_WORLD (one allreduce): every
+ * rank gets the same answer. n out of range: false, on every rank alike.
+ */
+bool cli_mpi_same(const int64_t *v, int n);
 
 #endif

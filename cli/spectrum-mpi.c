@@ -130,6 +130,19 @@ int spectrum_mpi_begin(bool quick, int runs)
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &ranks);
     cpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    /* mpirun may give each rank its own command line: ranks with another
+     * --runs or --quick made different numbers of collective calls below
+     * and waited for each other for ever. */
+    const int64_t mine[2] = {quick, runs};
+    if (!cli_mpi_same(mine, 2)) {
+        if (rank == 0)
+            cli_error("spectrum", "the ranks' command lines differ (--quick, "
+                                  "--runs): give every rank the same options");
+        MPI_Finalize();
+        if (rank != 0)
+            exit(CLI_USAGE);
+        return -CLI_USAGE;
+    }
     static double v[M_ROWS][MAX_RUNS];
     bool ok = true;
 

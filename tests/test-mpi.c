@@ -446,6 +446,33 @@ static void said_once(const char *const *args, int status, int stream,
     ASSERT_EQ(lines_starting(stream == 1 ? err : out, "coord "), 0);
 }
 
+/* `coord spectrum` with --runs 3 on rank 0 and --runs 5 on rank 1 (two
+ * app contexts): the ranks made different numbers of collective calls and
+ * waited for ever (mpirun ended them at MPIEXEC_TIMEOUT, exit 110); now
+ * one line from rank 0 and exit 2 on every rank. */
+TEST(spectrum_cli_runs_differ)
+{
+    need_mpi();
+    if (!COORD_MPIEXEC_OMPI)
+        SKIP("two app contexts with Open MPI's mpirun");
+    unsetenv("COORD_MPI_NODE");
+    setenv("MPIEXEC_TIMEOUT", "60", 1);
+    static const char *const args[] = {"spectrum", "--quick", "--runs", "3",
+                                       ":", "-np", "1", COORD_CLI_PATH,
+                                       "spectrum", "--quick", "--runs", "5",
+                                       NULL};
+    static char out[65536], err[16384];
+    int st = run_mpi_n("1", COORD_CLI_PATH, args, false, out, sizeof out,
+                       err, sizeof err, RUN_MS);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 2 ||
+        lines_starting(err, "coord spectrum: ") != 1 ||
+        !strstr(err, "command lines differ"))
+        test__fail(__FILE__, __LINE__, "wait status %#x, want exit 2 and "
+                   "one 'coord spectrum:' line\nstdout:\n%s\nstderr:\n%s",
+                   st, out, err);
+    ASSERT_EQ(lines_starting(out, "coord "), 0);
+}
+
 /* Usage errors found before MPI_Init (every rank runs the same command
  * line) and --help: said by the first rank only, where each of the 2
  * ranks said them; the others exit 2 (0 for --help) in silence. */
@@ -542,6 +569,58 @@ TEST(cli_node_modes_differ)
     node_modes_differ(spectrum, "coord spectrum: ");
 }
 
+/* `coord primes --mpi` with a different command line per rank (two app
+ * contexts): `a` on rank 0, `b` on rank 1. Exit 2 and one line from rank
+ * 0, within MPIEXEC_TIMEOUT (60 s). */
+static void primes_args_differ(const char *const *a, const char *const *b)
+{
+    const char *args[40];
+    int n = 0;
+    for (; *a; a++)
+        args[n++] = *a;
+    args[n++] = ":", args[n++] = "-np", args[n++] = "1";
+    args[n++] = COORD_CLI_PATH;
+    for (; *b; b++)
+        args[n++] = *b;
+    args[n] = NULL;
+    static char out[65536], err[16384];
+    int st = run_mpi_n("1", COORD_CLI_PATH, args, false, out, sizeof out,
+                       err, sizeof err, RUN_MS);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 2 ||
+        lines_starting(err, "coord primes: ") != 1 ||
+        !strstr(err, "command lines differ"))
+        test__fail(__FILE__, __LINE__, "wait status %#x, want exit 2 and "
+                   "one 'coord primes:' line\nstdout:\n%s\nstderr:\n%s", st,
+                   out, err);
+    ASSERT_EQ(lines_starting(out, "coord "), 0);
+}
+
+/* Ranks given different options: with another --runs one rank searched
+ * again after the other had gone to MPI_Finalize, and a --hit-at that
+ * failed check_target on rank 1 only left rank 0 in its first search:
+ * both waited for ever, silent (mpirun ended them at MPIEXEC_TIMEOUT, exit
+ * 110). Now one line from rank 0 and exit 2 on every rank. */
+TEST(primes_cli_options_differ)
+{
+    need_mpi();
+    if (!COORD_MPIEXEC_OMPI)
+        SKIP("two app contexts with Open MPI's mpirun");
+    unsetenv("COORD_MPI_NODE");
+    setenv("MPIEXEC_TIMEOUT", "60", 1);
+    static const char *const r1[] = {"primes", "--mpi", "--early-exit",
+                                     "--runs", "1", "--range", "2000",
+                                     "--hit-at", "10", NULL};
+    static const char *const r2[] = {"primes", "--mpi", "--early-exit",
+                                     "--runs", "2", "--range", "2000",
+                                     "--hit-at", "10", NULL};
+    primes_args_differ(r1, r2);
+    static const char *const h[] = {"primes", "--mpi", "--quick", "--range",
+                                    "2000", "--hit-at", "5000", NULL};
+    static const char *const ok[] = {"primes", "--mpi", "--quick", "--range",
+                                     "2000", "--hit-at", "10", NULL};
+    primes_args_differ(ok, h);
+}
+
 /* coord primes --mpi that no launcher started: one line, exit 2 (it
  * started an MPI singleton: without an ssh agent, 38 lines of Open MPI's
  * run-time errors). */
@@ -600,10 +679,12 @@ TEST(primes_cli_usage)
     X(spectrum_cli)                                                            \
     X(spectrum_cli_claim_fails)                                                \
     X(spectrum_cli_every_run)                                                  \
+    X(spectrum_cli_runs_differ)                                                \
     X(primes_cli_usage)                                                        \
     X(cli_usage_once)                                                          \
     X(cli_bad_node_mode)                                                       \
     X(cli_node_modes_differ)                                                   \
+    X(primes_cli_options_differ)                                               \
     X(primes_cli_without_mpirun)
 #define HELPER_LIST(X)
 TEST_MAIN()
