@@ -122,6 +122,7 @@ static void pool_free(coord_pool *p)
     free(p->res);
     free(p->arena);
     free(p->retry);
+    free(p->requeued);
     free(p->completed);
     free(p->kids);
     free(p->pfd);

@@ -101,6 +101,42 @@ struct dead_arg {
     bool busy;               /* the worker had started the chunk */
 };
 
+/* Deaths a task may outlive beyond its opts.retries, queued again as "not
+ * started" (a chunk's later tasks, each time an earlier one kills its
+ * worker). */
+#define POOL_REQUEUE_SLACK 32u
+
+/* May task `id` go again after a death? The parent counts it: the attempt
+ * in the worker's record, and its state, are the worker's to write (a
+ * task that reset its attempt, or said its worker had not started, was
+ * queued again at every death, for ever). False past opts.retries + 1 +
+ * POOL_REQUEUE_SLACK, or without memory for the count. */
+static bool requeue_ok(coord_pool *p, uint64_t id)
+{
+    for (size_t k = 0; k < p->requeued_n; k++)
+        if (p->requeued[k].id == id)
+            return ++p->requeued[k].n <=
+                   (uint64_t)p->o.retries + 1 + POOL_REQUEUE_SLACK;
+    if (p->requeued_n == p->requeued_cap) {
+        /* Forget the tasks that have their outcome since. */
+        size_t kept = 0;
+        for (size_t k = 0; k < p->requeued_n; k++)
+            if (!is_completed(p, p->requeued[k].id))
+                p->requeued[kept++] = p->requeued[k];
+        p->requeued_n = kept;
+    }
+    if (p->requeued_n == p->requeued_cap) {
+        size_t cap = p->requeued_cap ? 2 * p->requeued_cap : 16;
+        struct requeue *v = realloc(p->requeued, cap * sizeof *v);
+        if (!v)
+            return false;
+        p->requeued = v;
+        p->requeued_cap = cap;
+    }
+    p->requeued[p->requeued_n++] = (struct requeue){id, 1};
+    return true;
+}
+
 static void settle_entry(const struct task_ent *e, const unsigned char *ent,
                          size_t len, void *arg)
 {
@@ -109,6 +145,14 @@ static void settle_entry(const struct task_ent *e, const unsigned char *ent,
     uint32_t i = d->index++;
     if (e->id >= p->next_id || is_completed(p, e->id))
         return;
+    if (!requeue_ok(p, e->id)) {
+        char cause[64];
+        snprintf(cause, sizeof cause, "its worker died %u times with it",
+                 p->o.retries + 2 + POOL_REQUEUE_SLACK);
+        coord__pool_fail_task(p, e->id, COORD_EPEERDIED, e->attempt,
+                              (int)d->worker, d->status, cause);
+        return;
+    }
     if (!d->busy || i != d->running) {
         /* Never started: queued again as the same attempt. */
         if (coord__pool_push_retry(p, ent, len) == 0)

@@ -170,6 +170,11 @@ struct coord_pool {
     size_t arena_n, arena_cap;
     struct retry_ent *retry;
     size_t retry_n, retry_cap;
+    /* Tasks queued again after a death, with how many times (pool_death.c,
+     * requeue_ok): the parent's own count, a bound that no worker's record
+     * (a task may write over it) can lift. Only tasks deaths touched. */
+    struct requeue { uint64_t id; uint32_t n; } *requeued;
+    size_t requeued_n, requeued_cap;
     /* the chunk being filled by submit (sbuf: open_count entries, open_len
      * bytes; it holds at most open_k); the result chunk drain buffer; the
      * dead-task drain buffer */

@@ -2113,6 +2113,16 @@ static int scribble_task(const void *task, size_t len, void *result,
         raise(SIGKILL);
         break;
     }
+    case 5: /* "not started yet": its chunk went again as it was */
+        atomic_store(&w->state, W_TAKING);
+        raise(SIGKILL);
+        break;
+    case 6: { /* a first attempt for ever: retried without end */
+        struct task_ent *e = (struct task_ent *)(msg + sizeof(struct chunk_hdr));
+        e->attempt = 1;
+        raise(SIGKILL);
+        break;
+    }
     }
     x *= x;
     memcpy(result, &x, sizeof x);
@@ -2219,6 +2229,49 @@ TEST(pool_malformed_result_chunk_breaks_the_pool)
     coord_pool_destroy(p);
 }
 
+/* Records that look right and lie: a task that says its worker had not
+ * started (W_TAKING), or that its run is always the first attempt, then
+ * dies, had its chunk queued again at every death, for ever (a death and
+ * a fork each time). The parent counts a task's requeues itself: past
+ * opts.retries + 1 + 32 deaths it is reported. */
+TEST(pool_forged_record_requeues_a_bounded_number_of_times)
+{
+    for (uint64_t x = 5; x <= 6; x++) {
+        coord_pool_opts o;
+        memset(&o, 0, sizeof o);
+        o.workers = 1;
+        o.retries = 2;
+        coord_pool *p;
+        ASSERT_OK(coord_pool_start(&p, &o, scribble_task, NULL));
+        uint64_t good = 20;
+        ASSERT_OK(coord_pool_submit(p, &x, sizeof x, NULL, 10000));
+        ASSERT_OK(coord_pool_submit(p, &good, sizeof good, NULL, 10000));
+        ASSERT_OK(coord_pool_shutdown(p, 60000));
+        ASSERT_EQ(count_children(), 0);
+        coord_task_result r;
+        uint64_t v = 0;
+        bool seen[2] = {false, false};
+        for (int k = 0; k < 2; k++) {
+            ASSERT_OK(coord_pool_result(p, &r, &v, sizeof v, 0));
+            ASSERT_LT(r.id, 2);
+            ASSERT_FALSE(seen[r.id]);
+            seen[r.id] = true;
+            if (r.id == 0) {
+                ASSERT_CODE(r.status, COORD_EPEERDIED);
+                ASSERT_TRUE(strstr(r.cause, "died") != NULL);
+            } else {
+                ASSERT_OK(r.status);
+                ASSERT_EQ_U(v, 400);
+            }
+        }
+        coord_pool_stats st;
+        ASSERT_OK(coord_pool_get_stats(p, &st));
+        ASSERT_LE(st.deaths, o.retries + 2 + 32);
+        ASSERT_EQ_U(st.pending, 0);
+        coord_pool_destroy(p);
+    }
+}
+
 #define TEST_LIST(X)                                                           \
     X(pool_basic)                                                              \
     X(pool_map_of_a_count_no_memory_holds)                                     \
@@ -2247,6 +2300,7 @@ TEST(pool_malformed_result_chunk_breaks_the_pool)
     X(pool_broken_queue_stops_replacing)                                       \
     X(pool_broken_queue_seen_by_submit)                                        \
     X(pool_malformed_result_chunk_breaks_the_pool)                             \
+    X(pool_forged_record_requeues_a_bounded_number_of_times)                   \
     X(pool_long_task_does_not_hold_back_the_next)                              \
     X(pool_idle_worker_killed_then_submit)                                     \
     X(pool_stale_copy_does_not_hide_a_dead_workers_chunk)                      \

@@ -51,7 +51,12 @@ COORD_BEGIN_DECLS
  * is either submitted again (opts.retries times at most) or reported as a
  * failed result with its id, status COORD_EPEERDIED and the cause ("signal
  * 9 (Killed)", "exit 3"): every task of the chunk gets exactly one outcome.
- * A replacement worker is started unless opts.no_replace is set. If no
+ * The record is the worker's, and a task may write over it: the parent
+ * believes a state only where it can be true, finds the tasks of a record
+ * it cannot read by elimination, and counts each task's deaths itself (a
+ * task whose worker died with it opts.retries + 34 times, queued again
+ * each time, is reported with the cause "its worker died N times with
+ * it"). A replacement worker is started unless opts.no_replace is set. If no
  * worker is left, every outstanding task is reported failed: nothing
  * waits forever.
  *
