@@ -129,6 +129,26 @@ class CallbackTest(unittest.TestCase):
             self.assertTrue(thread.daemon)
             self.assertEqual(thread.name, "coord.Pool-results")
 
+    def test_get_without_a_timeout_waits_for_a_slow_callback(self):
+        # get() and result() with no timeout take a shorter path when no
+        # callback is owed; with one owed (the result in, the callback still
+        # running) they still wait for it.
+        with coord.Pool(1) as pool:
+            for call in ("get", "result"):
+                ran = []
+
+                def slow(r):
+                    time.sleep(0.2)
+                    ran.append(r)
+
+                fut = pool.apply_async(square, (7,), callback=slow)
+                deadline = time.monotonic() + LIMIT
+                while not fut._done:  # the result in, its callback owed
+                    self.assertLess(time.monotonic(), deadline)
+                    time.sleep(0.001)
+                self.assertEqual(getattr(fut, call)(), 49)
+                self.assertEqual(ran, [49])
+
     def test_a_callback_that_raises_is_reported_and_the_others_run(self):
         # multiprocessing: the exception ends its result handler thread, and
         # every later result (and get()) waits for ever.
