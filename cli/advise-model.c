@@ -332,7 +332,8 @@ static void price(const struct mech *m, const struct adv_input *in,
     } else if (in->shape != ADV_SHAPE_FLAG && w > 0) {
         op = "update";
         row = m->write;
-        contended = w > 1 && !m->slices;
+        /* Slices are the array's: a scalar's writers share its bytes. */
+        contended = w > 1 && !(m->slices && in->shape == ADV_SHAPE_ARRAY);
     } else {
         op = "read";
         row = m->read;
@@ -416,12 +417,16 @@ void adv_rank(const struct adv_input *in, const struct adv_costs *costs,
         struct adv_entry e;
         memset(&e, 0, sizeof e);
         price(m, in, w, costs, &e);
-        /* Insert in order: cheapest first, unmeasured last, stable. */
+        /* Insert in order: cheapest first, unmeasured last, stable: before
+         * the first one that costs more than ADV_TIE times as much (or is
+         * not measured), after all the others. Ties are not transitive
+         * (1.2, 1 and 0.85 are each within ADV_TIE of the next): scanning
+         * back only to the first tie left 0.85 behind 1.2. */
         size_t at = out->nrank;
-        while (at > 0 && e.ns >= 0 &&
-               (out->rank[at - 1].ns < 0 ||
-                out->rank[at - 1].ns > e.ns * ADV_TIE))
-            at--;
+        if (e.ns >= 0)
+            for (at = 0; at < out->nrank; at++)
+                if (out->rank[at].ns < 0 || out->rank[at].ns > e.ns * ADV_TIE)
+                    break;
         memmove(&out->rank[at + 1], &out->rank[at],
                 (out->nrank - at) * sizeof out->rank[0]);
         out->rank[at] = e;
