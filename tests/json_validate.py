@@ -130,6 +130,9 @@ RUNS = [
     # Skipped Python probes: ok null, a `skipped` reason, no detail.
     ("queue", ["queue", "--quick", "--no-python", "--json"]),
     ("fraud", ["fraud", "--quick", "--json"]),
+    # A CSV without labels: no fraud_rate, no injected count (both null).
+    ("fraud", ["fraud", "--csv", "{data}/fraud-unlabelled.csv",
+               "--intervals", "1", "--json"]),
     ("gc", ["gc", "--prefix", "coord.json-validate-none-", "--json"]),
     ("advise", ["advise", "--shape", "counter", "--processes", "4",
                 "--per-task", "1000", "--calibration",
