@@ -526,7 +526,8 @@ int cmd_fraud(int argc, char **argv)
                    prec, rec, r->same ? "yes" : "NO");
         }
         printf("\nSTOP: claim to the last loser out (mean); WASTE/CLAIM: "
-               "look-ups losers made after the claim.\n");
+               "slots losers ran after the claim (a look-up or an empty "
+               "one each: at most that many look-ups).\n");
         if (!labelled)
             printf("(unlabelled input: precision and recall are not "
                    "defined)\n");

@@ -391,7 +391,7 @@ static void section_fraud(struct report *r, const struct json *j)
     static const char *const hdr[] = {
         "check every K look-ups", "transactions per second",
         "response p50 (p99)", "losers stop after a claim: mean (p99)",
-        "wasted look-ups per claim", NULL};
+        "wasted slots per claim (look-ups at most)", NULL};
     struct rdoc_table *t = rdoc_table(&r->doc, hdr);
     for (size_t i = 0; i < rows->n; i++) {
         const struct json *row = rows->items[i];
