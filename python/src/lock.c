@@ -111,8 +111,10 @@ static PyObject *lock_acquire(pc_lock *self, PyObject *args, PyObject *kw)
         double t = PyFloat_AsDouble(timeout);
         if (t == -1.0 && PyErr_Occurred())
             return NULL;
-        if (t < 0) /* multiprocessing: a negative timeout means none */
-            timeout = Py_None;
+        /* multiprocessing's SemLock.acquire: a negative timeout is 0 (one
+         * try, False when another holds it), not "wait for ever". */
+        if (t < 0)
+            block = 0;
     }
     if (pc_timeout_ms(block, timeout, &ms) < 0)
         return NULL;

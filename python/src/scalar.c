@@ -94,13 +94,22 @@ int pc_scalar_from_py(coord_type type, char tc, PyObject *o, coord_scalar *s)
         return 0;
     }
     if (tc == 'c') {
-        if (!PyBytes_Check(o) || PyBytes_GET_SIZE(o) != 1) {
-            PyErr_Format(PyExc_TypeError,
-                         "typecode 'c' takes a bytes object of length 1, not %R", o);
-            return -1;
+        /* As ctypes' c_char takes them: one byte of bytes or bytearray,
+         * or an int (0..255, the byte's value). */
+        if (PyBytes_Check(o) && PyBytes_GET_SIZE(o) == 1) {
+            s->u = (unsigned char)PyBytes_AS_STRING(o)[0];
+            return 0;
         }
-        s->u = (unsigned char)PyBytes_AS_STRING(o)[0];
-        return 0;
+        if (PyByteArray_Check(o) && PyByteArray_GET_SIZE(o) == 1) {
+            s->u = (unsigned char)PyByteArray_AS_STRING(o)[0];
+            return 0;
+        }
+        if (PyLong_Check(o))
+            return scalar_from_int(COORD_U8, tc, o, s);
+        PyErr_Format(PyExc_TypeError,
+                     "typecode 'c' takes one byte (bytes or bytearray of length 1, "
+                     "or an int 0..255), not %R", o);
+        return -1;
     }
     /* Integers are anything with __index__ (numpy's too, as ctypes takes
      * them); a float or a str is refused. */

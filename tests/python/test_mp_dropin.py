@@ -224,6 +224,35 @@ class SharedSetterTest(unittest.TestCase):
         self.assertEqual(coord.RawArray("c", memoryview(b"abc")).value, b"abc")
 
 
+    def test_a_char_element_takes_an_int_or_a_bytearray_byte(self):
+        # ctypes' c_char (so multiprocessing's Value('c') and Array('c'))
+        # takes b"A", bytearray(b"A") or 65 for one element; coord took
+        # bytes alone.
+        v = coord.Value("c", 65)
+        self.assertEqual(v.value, b"A")
+        v.value = bytearray(b"B")
+        self.assertEqual(v.value, b"B")
+        v.value = 0
+        self.assertEqual(v.value, b"\0")
+        a = coord.Array("c", [65, b"b", bytearray(b"c")])
+        self.assertEqual(a.raw, b"Abc")
+        a[0] = 120
+        a[1:3] = bytearray(b"yz")
+        self.assertEqual(a.raw, b"xyz")
+        a[::2] = [49, 50]
+        self.assertEqual(a.raw, b"1y2")
+        with self.assertRaises(OverflowError):
+            a[0] = 256
+        with self.assertRaises(OverflowError):
+            v.value = -1
+        with self.assertRaises(TypeError):
+            v.value = b"ab"
+        with self.assertRaises(TypeError):
+            v.value = 1.0
+        self.assertEqual(a.raw, b"1y2")
+        self.assertEqual(v.value, b"\0")
+
+
 class LockTest(unittest.TestCase):
     def test_no_public_lock_type_that_cannot_be_made(self):
         # coord.Lock() raised "cannot create 'coord.Lock' instances": the
@@ -246,6 +275,36 @@ class LockTest(unittest.TestCase):
                 return True
 
         join_ok(self, fork(child_takes))
+
+
+    def test_a_negative_timeout_is_one_try(self):
+        # multiprocessing's SemLock.acquire takes a negative timeout as 0:
+        # False at once while another thread holds the lock. coord waited
+        # until the holder let go (for ever, if it never did).
+        lock = coord.RLock()
+        held, done = threading.Event(), threading.Event()
+
+        def holder():
+            with lock:
+                held.set()
+                done.wait(10)  # without the fix, acquire returns then
+
+        th = threading.Thread(target=holder)
+        th.start()
+        try:
+            self.assertTrue(held.wait(LIMIT))
+            t0 = time.monotonic()
+            got = lock.acquire(timeout=-1)
+            if got:
+                lock.release()
+            self.assertFalse(got)
+            self.assertFalse(lock.acquire(True, -0.5))
+            self.assertLess(time.monotonic() - t0, 5)
+        finally:
+            done.set()
+            th.join()
+        self.assertTrue(lock.acquire(timeout=-1))  # free: the one try takes it
+        lock.release()
 
 
 class MessageTest(NamedTestCase):
