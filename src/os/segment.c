@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -220,6 +221,16 @@ static int create_named(const char *name, size_t total, uint32_t kind,
     if (pwrite(fd, &h, sizeof h, 0) != (ssize_t)sizeof h ||
         ftruncate(fd, (off_t)total) != 0 || fstat(fd, file) != 0)
         r = coord__seg_errno(errno);
+    /* The file is sparse: a /dev/shm too small for it (Docker's is 64 MiB)
+     * would raise SIGBUS at the first store past its room (a queue's
+     * create stores into every slot), killing the process and leaving
+     * the file. Refuse it here, as multiprocessing's heap checks the room
+     * before it makes an arena. */
+    struct statvfs vfs;
+    if (!r && fstatvfs(fd, &vfs) == 0 && vfs.f_blocks != 0 &&
+        (uint64_t)vfs.f_bavail * vfs.f_frsize + (uint64_t)file->st_blocks * 512 <
+            (uint64_t)total)
+        r = COORD_ENOMEM;
     void *base = MAP_FAILED;
     if (!r) {
         base = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);

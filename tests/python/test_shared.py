@@ -308,6 +308,35 @@ class NamedTest(NamedTestCase):
         with self.assertRaises(coord.EEXIST):
             coord.Value("i", name=name)
 
+    def test_a_named_object_too_big_for_dev_shm_raises_not_sigbus(self):
+        # Docker's /dev/shm is 64 MiB. A named Queue(20000) (one page
+        # touched per slot at its create) or a filled named Array of 80 MB
+        # died of SIGBUS there and left its file; multiprocessing's Array
+        # checks the room first. Here: an 8 MiB tmpfs in a mount namespace
+        # of its own (root only).
+        import shutil
+        if os.geteuid() != 0 or not shutil.which("unshare"):
+            self.skipTest("needs root and unshare(1) for a small /dev/shm")
+        code = (
+            "import os, coord\n"
+            "for make in (lambda: coord.Queue(20000, name='big-q'),\n"
+            "             lambda: coord.Array('d', [1.0] * 2000000, name='big-a')):\n"
+            "    try:\n"
+            "        make()\n"
+            "        raise SystemExit('made')\n"
+            "    except MemoryError:\n"
+            "        pass\n"
+            "left = [f for f in os.listdir('/dev/shm') if f.startswith('coord.')]\n"
+            "assert not left, left\n"
+            "coord.Queue(4, name='small-q').put(1)\n")
+        shell = ("mount -t tmpfs -o size=8m tmpfs /dev/shm || exit 77; "
+                 "exec \"$0\" -c \"$1\"")
+        r = subprocess.run(["unshare", "-m", "sh", "-c", shell, sys.executable, code],
+                           capture_output=True, text=True, timeout=120)
+        if r.returncode == 77:
+            self.skipTest("no mount namespace here: " + r.stderr.strip())
+        self.assertEqual(r.returncode, 0, r.stderr)
+
     # A value of every typecode coord takes, and a second one to write.
     SAMPLES = {"b": (-5, 7), "B": (200, 1), "h": (-300, 9), "H": (60000, 2),
                "i": (-70000, 3), "I": (4000000000, 4), "l": (-2 ** 40, 5),
