@@ -447,7 +447,12 @@ int coord_search(const coord_search_opts *opts, coord_probe_fn probe,
         }
         alive--;
         int s = ch[which].status;
-        if (!WIFEXITED(s) || WEXITSTATUS(s) != 0) {
+        /* A worker that exits 0 without having filled its slot (the probe
+         * called exit(0)) left its share unsearched: that is a death too,
+         * not a worker that ran out of indexes. */
+        if (!WIFEXITED(s) || WEXITSTATUS(s) != 0 ||
+            !atomic_load_explicit(&slots[which].done,
+                                  memory_order_acquire)) {
             st->failed_worker = (int32_t)which;
             st->failed_status = s;
             result_code = COORD_EPEERDIED;

@@ -287,6 +287,45 @@ TEST(search_worker_killed_reports_it)
     /* No zombie: the harness fails the case for any unreaped child. */
 }
 
+static bool probe_exit0(uint64_t i, void *result, void *arg)
+{
+    (void)result;
+    (void)arg;
+    if (i == 50)
+        exit(0); /* a clean exit, but its share is left unsearched */
+    return i == 250; /* in another worker's share: must not be "not found" */
+}
+
+TEST(search_worker_exit0_mid_search_is_a_death)
+{
+    for (int part = 0; part < 2; part++) {
+        coord_search_worker pw[3];
+        coord_search_opts o = blocks_of(3, 300, pw);
+        o.partition = part ? COORD_PARTITION_BLOCKS
+                           : COORD_PARTITION_INTERLEAVED;
+        o.chunk = 10;
+        o.check_every = 4;
+        o.early_exit = false; /* every other worker runs to its end */
+        coord_search_stats st;
+        uint32_t victim = part ? 0 : 2; /* 50 is in chunk 5: worker 2 */
+        /* Without early exit the victim reaches index 50 whatever the
+         * others find: its exit is always a death, never "found" or a
+         * silent "not found" with a third of the range skipped. */
+        ASSERT_CODE(coord_search(&o, probe_exit0, NULL, NULL, 0, &st),
+                    COORD_EPEERDIED);
+        ASSERT_EQ(st.failed_worker, (int32_t)victim);
+        ASSERT_TRUE(WIFEXITED(st.failed_status));
+        ASSERT_EQ(pw[victim].outcome, COORD_OUTCOME_CRASHED);
+    }
+    /* No hit anywhere: the exit must be reported, not "not found". */
+    coord_search_opts o = blocks_of(3, 200, NULL);
+    o.check_every = 4;
+    coord_search_stats st;
+    ASSERT_CODE(coord_search(&o, probe_exit0, NULL, NULL, 0, &st),
+                COORD_EPEERDIED);
+    ASSERT_EQ(st.failed_worker, 0);
+}
+
 /* The same from outside: another process SIGKILLs a worker mid-search. */
 struct victim_box {
     _Atomic int32_t pid;
@@ -614,6 +653,7 @@ TEST(search_zeroed_opts_are_rejected_not_a_trap)
     X(search_no_early_exit_iterates_all)                                       \
     X(search_wasted_bounded_by_interval)                                       \
     X(search_worker_killed_reports_it)                                         \
+    X(search_worker_exit0_mid_search_is_a_death)                               \
     X(search_worker_killed_from_outside)                                       \
     X(search_timeout_stops_workers)                                            \
     X(search_bad_input)                                                        \
