@@ -235,7 +235,7 @@ static void fill_stats(const struct ctl *ctl, struct slot *slots,
     bool never = o->check_every == COORD_CHECK_NEVER;
     uint64_t last_left = go_ns, every_sum = 0;
     double cost_sum = 0;
-    uint32_t cost_n = 0;
+    uint32_t cost_n = 0, every_n = 0; /* workers that reported their K */
     st->winner = found ? ctl->win.winner : -1;
     st->index = found ? ctl->win.index : 0;
     for (uint32_t w = 0; w < n; w++) {
@@ -288,6 +288,7 @@ static void fill_stats(const struct ctl *ctl, struct slot *slots,
             st->checks += pw.checks;
             st->wasted += pw.wasted;
             every_sum += pw.every;
+            every_n++;
             if (pw.conflicts)
                 st->latency_won = true;
             if (pw.iteration_ns > 0) {
@@ -304,7 +305,8 @@ static void fill_stats(const struct ctl *ctl, struct slot *slots,
     st->wasted_estimated = never && found;
     st->run_ns = last_left - go_ns;
     if (o->check_every == COORD_CHECK_AUTO)
-        st->check_every = n ? (every_sum + n / 2) / n : 0;
+        st->check_every =
+            every_n ? (every_sum + every_n / 2) / every_n : 0;
     else
         st->check_every = o->check_every;
     st->iteration_ns = cost_n ? cost_sum / cost_n : 0;

@@ -326,6 +326,42 @@ TEST(search_worker_exit0_mid_search_is_a_death)
     ASSERT_EQ(st.failed_worker, 0);
 }
 
+static bool probe_late_suicide(uint64_t i, void *result, void *arg)
+{
+    (void)result;
+    (void)arg;
+    if (i == 5999) { /* the last index of worker 2's block, after a wait */
+        usleep(200000);
+        raise(SIGKILL);
+    }
+    volatile int x = 0;
+    for (int k = 0; k < 50; k++)
+        x += k;
+    return false;
+}
+
+TEST(search_auto_every_is_the_mean_of_the_workers_that_reported)
+{
+    coord_search_worker pw[3];
+    coord_search_opts o = blocks_of(3, 6000, pw);
+    coord_search_stats st;
+    ASSERT_CODE(coord_search(&o, probe_late_suicide, NULL, NULL, 0, &st),
+                COORD_EPEERDIED);
+    ASSERT_EQ(st.failed_worker, 2);
+    ASSERT_EQ_U(pw[2].every, 0); /* unknown: it never reported */
+    /* The mean of the final K of those that reported (0 and 1 finish in
+     * well under the victim's 200 ms wait), not a number no worker had
+     * (the crashed one's unknown K counted as 0). */
+    uint64_t sum = 0, k = 0;
+    for (int w = 0; w < 2; w++)
+        if (pw[w].outcome == COORD_OUTCOME_FINISHED) {
+            sum += pw[w].every;
+            k++;
+        }
+    ASSERT_TRUE(k > 0);
+    ASSERT_EQ_U(st.check_every, (sum + k / 2) / k);
+}
+
 /* The same from outside: another process SIGKILLs a worker mid-search. */
 struct victim_box {
     _Atomic int32_t pid;
@@ -654,6 +690,7 @@ TEST(search_zeroed_opts_are_rejected_not_a_trap)
     X(search_wasted_bounded_by_interval)                                       \
     X(search_worker_killed_reports_it)                                         \
     X(search_worker_exit0_mid_search_is_a_death)                               \
+    X(search_auto_every_is_the_mean_of_the_workers_that_reported)              \
     X(search_worker_killed_from_outside)                                       \
     X(search_timeout_stops_workers)                                            \
     X(search_bad_input)                                                        \
