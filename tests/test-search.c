@@ -222,6 +222,33 @@ TEST(search_no_early_exit_iterates_all)
 
 /* The lecture's bound: after the claim, each other worker finishes at most
  * the block it is in, so wasted <= (workers - 1) * interval. */
+/* A probe of 1 ms: the automatic interval's first blocks must not run
+ * past the latency target before it knows the cost (K started at 16: the
+ * losers ran up to 16 ms, 11 probes, after the claim). */
+static bool probe_slow_hit5(uint64_t i, void *result, void *arg)
+{
+    (void)arg;
+    usleep(1000);
+    if (i != 5)
+        return false;
+    memcpy(result, &i, sizeof i);
+    return true;
+}
+
+TEST(search_auto_first_blocks_of_a_slow_probe_are_short)
+{
+    coord_search_worker pw[2];
+    coord_search_opts o = blocks_of(2, 200, pw);
+    o.check_every = COORD_CHECK_AUTO;
+    uint64_t r = 0;
+    coord_search_stats st;
+    ASSERT_EQ(coord_search(&o, probe_slow_hit5, NULL, &r, sizeof r, &st), 1);
+    ASSERT_EQ_U(r, 5);
+    /* One probe in flight at the claim, and one more at most if the
+     * claim lands between its flag check and its next block. */
+    ASSERT_LE(pw[1].wasted, 2);
+}
+
 TEST(search_wasted_bounded_by_interval)
 {
     static const uint64_t ks[] = {1, 10, 100, 1000};
@@ -687,6 +714,7 @@ TEST(search_zeroed_opts_are_rejected_not_a_trap)
     X(search_first_and_last_index)                                             \
     X(search_range_smaller_than_workers)                                       \
     X(search_no_early_exit_iterates_all)                                       \
+    X(search_auto_first_blocks_of_a_slow_probe_are_short)                      \
     X(search_wasted_bounded_by_interval)                                       \
     X(search_worker_killed_reports_it)                                         \
     X(search_worker_exit0_mid_search_is_a_death)                               \

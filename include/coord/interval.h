@@ -39,9 +39,11 @@ COORD_BEGIN_DECLS
  *   while a real drift (a primality test gets slower as n grows) is
  *   followed block by block: K is recomputed after every block. The first
  *   three blocks only keep the smallest sample (nothing to judge them by
- *   yet, and preemption only ever makes a block look slower). K starts at 16 and grows
- *   at most 4x per block, so the first blocks cannot overshoot the latency
- *   target before c is known. See docs/early-exit.md.
+ *   yet, and preemption only ever makes a block look slower). K starts at 1 and grows
+ *   at most 4x per block, so no block is longer than one iteration before
+ *   c is known (starting at 16, the first block of a 1 ms probe took 16 ms
+ *   against a 100 µs target); a cheap loop reaches its K a block or two
+ *   later. See docs/early-exit.md.
  *
  * A coord_interval is private to one worker (one process, one thread): no
  * sharing, no atomics.
@@ -64,7 +66,7 @@ COORD_BEGIN_DECLS
 #define COORD_INTERVAL_BUDGET 0.01
 #define COORD_INTERVAL_TARGET_NS 100000u
 /* Bounds of an automatic interval. */
-#define COORD_INTERVAL_START 16u
+#define COORD_INTERVAL_START 1u
 #define COORD_INTERVAL_MAX (UINT64_C(1) << 32)
 
 typedef struct coord_interval {
