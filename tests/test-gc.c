@@ -539,6 +539,35 @@ TEST(gc_change_age_distrusts_an_mtime_in_the_future)
     ASSERT_EQ(coord__change_age_ns(&st, slack), -1);
 }
 
+/* An mtime 292 years or more ahead (touch -d 2400-01-01) overflowed the
+ * age in nanoseconds (signed overflow; it wrapped to a large positive
+ * age): such a headerless file, planted just now, was ABANDONED and
+ * removed at once instead of BUSY for one grace period, and an open said
+ * COORD_EPROTO instead of COORD_EAGAIN. The age saturates now. */
+TEST(gc_mtime_centuries_ahead_is_busy_not_abandoned)
+{
+    const uint64_t slack = (uint64_t)COORD_GC_GRACE_MIN_MS * 1000000u;
+    struct stat st = times_from_now(0, 0);
+    st.st_mtim.tv_sec = 13569465600; /* 2400-01-01 */
+    int64_t a = coord__change_age_ns(&st, slack); /* the ctime: just now */
+    ASSERT_GE(a, 0);
+    ASSERT_LT(a, (int64_t)1000000000);
+    st.st_ctim.tv_sec = 13569465600;
+    ASSERT_EQ(coord__change_age_ns(&st, slack), -1); /* no age to tell */
+    char name[64], path[300];
+    test_shm_name(name, sizeof name, "y2400");
+    zero_file(name, 0);
+    shm_file(path, sizeof path, name);
+    struct timespec ts[2] = {{13569465600, 0}, {13569465600, 0}};
+    ASSERT_OK(utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW));
+    coord_flag *f;
+    ASSERT_EQ(coord_flag_open(&f, name), COORD_EAGAIN);
+    struct seen s = judge(name, true, COORD_GC_GRACE_MIN_MS);
+    ASSERT_EQ(s.state, COORD_GC_BUSY);
+    ASSERT_TRUE(exists(name));
+    remove_name(name);
+}
+
 /* A headerless file whose mtime was set into the future (by hand, or a
  * clock set back) stayed BUSY for ever ("being created"). Its ctime, set
  * when the mtime was planted, now starts the grace period: BUSY for one
@@ -1107,6 +1136,7 @@ TEST(gc_outcomes_removed_gone_not_tried)
     X(gc_cli_grace_option_and_bad_values)                                     \
     X(gc_change_age_distrusts_an_mtime_in_the_future)                          \
     X(gc_future_mtime_is_not_busy_for_ever)                                    \
+    X(gc_mtime_centuries_ahead_is_busy_not_abandoned)                          \
     X(gc_name_recreated_before_removal_is_kept_and_reported)                   \
     X(gc_name_recreated_twice_reports_stranded)                                \
     X(gc_killed_in_removal_dead_file_removed_by_next_gc)                       \

@@ -532,11 +532,21 @@ coord_gc_outcome coord__shm_restore_same(int dfd, const char *hidden,
     return e == EEXIST ? COORD_GC_NAME_TAKEN : COORD_GC_FAILED;
 }
 
-/* now - t in ns, for a file time t. */
+/* now - t in ns, for a file time t, saturated at INT64_MIN / INT64_MAX: a
+ * file time may be anything a filesystem stores (touch -d 2400-01-01), and
+ * 292 years or more away the product overflowed (undefined; it wrapped to
+ * a large positive age, so a planted future mtime made a file ABANDONED
+ * at once instead of BUSY for one grace period). */
 static int64_t since_ns(const struct timespec *now, const struct timespec *t)
 {
-    return ((int64_t)now->tv_sec - (int64_t)t->tv_sec) * 1000000000 +
-           ((int64_t)now->tv_nsec - (int64_t)t->tv_nsec);
+    int64_t secs, ns;
+    if (__builtin_sub_overflow((int64_t)now->tv_sec, (int64_t)t->tv_sec, &secs))
+        return (int64_t)t->tv_sec > 0 ? INT64_MIN : INT64_MAX;
+    if (__builtin_mul_overflow(secs, (int64_t)1000000000, &ns) ||
+        __builtin_add_overflow(ns, (int64_t)now->tv_nsec - (int64_t)t->tv_nsec,
+                               &ns))
+        return secs < 0 ? INT64_MIN : INT64_MAX;
+    return ns;
 }
 
 int64_t coord__change_age_ns(const struct stat *st, uint64_t slack_ns)
