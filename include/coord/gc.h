@@ -20,7 +20,10 @@ COORD_BEGIN_DECLS
  *   no pid namespace recorded, a header of another ABI version, a start
  *   time that differs while the pid's process is in another time
  *   namespace than the caller (/proc shifts start times by the reader's
- *   boottime offset, so the two cannot be compared).
+ *   boottime offset, so the two cannot be compared), or while its time
+ *   namespace cannot be read (/proc/<pid>/ns/time of another user's
+ *   process, for a caller that is not root: a pid reused by another
+ *   user's process keeps the file until that process ends).
  * - gc never touches another user's file, whoever runs it (root included):
  *   OTHER_USER.
  * - A file whose creator never wrote its header (killed between shm_open
