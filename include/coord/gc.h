@@ -25,7 +25,13 @@ COORD_BEGIN_DECLS
  *   process, for a caller that is not root: a pid reused by another
  *   user's process keeps the file until that process ends).
  * - gc never touches another user's file, whoever runs it (root included):
- *   OTHER_USER.
+ *   OTHER_USER. One race is the exception, for a gc run by root: another
+ *   user re-creates the name between root's judgement of its own dead file
+ *   and the rename that claims it (the sticky /dev/shm stops any other
+ *   caller's rename). The new file is then moved aside and back at once
+ *   (RECREATED), or, were the name taken once more meanwhile, left under
+ *   the private name (STRANDED), whence that user's next gc restores it:
+ *   moved, never removed.
  * - A file whose creator never wrote its header (killed between shm_open
  *   and its first write: empty or all zero, so no header matches its size)
  *   is ABANDONED, and removable, once its last change is older than the
