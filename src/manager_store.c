@@ -347,22 +347,28 @@ static void dict_remove(struct coord__mstore *s, struct coord__cont *c,
         hmap_shrink(&c->d);
 }
 
-static int list_grow(struct coord__list *l)
+/* Move the list's items into a ring of `cap` slots (a power of 2, at
+ * least its length), oldest first. Returns false, the ring as it was,
+ * when it cannot be allocated. */
+static bool list_resize(struct coord__list *l, size_t cap)
 {
-    if (l->n < l->cap)
-        return 0;
-    size_t cap = l->cap ? l->cap * 2 : 8;
     struct coord__sval *a = malloc(cap * sizeof *a);
     if (!a)
-        return COORD_ENOMEM;
-    /* Unwrap the ring into the new array, oldest first. */
+        return false;
     for (size_t i = 0; i < l->n; i++)
         a[i] = l->a[(l->head + i) & (l->cap - 1)];
     free(l->a);
     l->a = a;
     l->cap = cap;
     l->head = 0;
-    return 0;
+    return true;
+}
+
+static int list_grow(struct coord__list *l)
+{
+    if (l->n < l->cap || list_resize(l, l->cap ? l->cap * 2 : 8))
+        return 0;
+    return COORD_ENOMEM;
 }
 
 /* After a pop: halve the ring once a quarter of it is used (the same
@@ -370,18 +376,8 @@ static int list_grow(struct coord__list *l)
  * popped down to one). A failed allocation keeps the bigger ring. */
 static void list_shrink(struct coord__list *l)
 {
-    if (l->cap <= 8 || l->n > l->cap / 4)
-        return;
-    size_t cap = l->cap / 2;
-    struct coord__sval *a = malloc(cap * sizeof *a);
-    if (!a)
-        return;
-    for (size_t i = 0; i < l->n; i++)
-        a[i] = l->a[(l->head + i) & (l->cap - 1)];
-    free(l->a);
-    l->a = a;
-    l->cap = cap;
-    l->head = 0;
+    if (l->cap > 8 && l->n <= l->cap / 4)
+        (void)list_resize(l, l->cap / 2);
 }
 
 static struct coord__sval *list_at(struct coord__list *l, size_t i)
