@@ -58,11 +58,12 @@ def _typecode(typecode_or_type):
 
 
 def _locked(lock):
-    """multiprocessing's lock= argument: True/None lock, False does not."""
-    if lock is True or lock is None:
-        return True
+    """multiprocessing's lock= argument, read as it reads it: False does
+    not lock, and anything equal to True (1 too) or None does."""
     if lock is False:
         return False
+    if lock in (True, None):
+        return True
     if not hasattr(lock, "acquire"):
         raise AttributeError("%r has no method 'acquire'" % (lock,))
     raise TypeError("coord keeps its lock in shared memory beside the data: "

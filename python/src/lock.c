@@ -14,6 +14,10 @@ typedef struct {
 
 static PyTypeObject pc_lock_type;
 
+/* coord.LockNotOwned: a RuntimeError and an AssertionError (release of a
+ * lock this thread does not hold). */
+static PyObject *pc_not_owned;
+
 unsigned long pc_fork_gen;
 
 static void lock_after_fork(void)
@@ -68,8 +72,9 @@ int pc_lock_acquire(pc_lockstate *st, int timeout_ms)
 int pc_lock_release(pc_lockstate *st)
 {
     if (!pc_lock_held(st)) {
-        PyErr_SetString(PyExc_RuntimeError,
-                        "cannot release un-acquired lock");
+        /* Both what threading's RLock raises and what multiprocessing's
+         * does (AssertionError). */
+        PyErr_SetString(pc_not_owned, "cannot release un-acquired lock");
         return -1;
     }
     if (--st->count > 0)
@@ -85,16 +90,22 @@ int pc_lock_release(pc_lockstate *st)
 
 PyObject *pc_lock_new(pc_lockstate *st, PyObject *owner)
 {
+    if (st->wrapper)
+        return Py_NewRef(st->wrapper);
     pc_lock *self = PyObject_New(pc_lock, &pc_lock_type);
     if (!self)
         return NULL;
     self->st = st;
     self->owner = Py_NewRef(owner);
+    st->wrapper = (PyObject *)self;
     return (PyObject *)self;
 }
 
 static void lock_dealloc(pc_lock *self)
 {
+    /* The owner (which holds st) lives until the decref below. */
+    if (self->st && self->st->wrapper == (PyObject *)self)
+        self->st->wrapper = NULL;
     Py_XDECREF(self->owner);
     PyObject_Free(self);
 }
@@ -215,6 +226,17 @@ int pc_lock_add(PyObject *m)
         return -1;
     }
     if (PyType_Ready(&pc_lock_type) < 0)
+        return -1;
+    PyObject *bases = PyTuple_Pack(2, PyExc_RuntimeError, PyExc_AssertionError);
+    pc_not_owned = bases ? PyErr_NewExceptionWithDoc(
+                               "coord.LockNotOwned",
+                               "release() of a lock this thread does not hold: "
+                               "a RuntimeError (as threading's RLock raises) and "
+                               "an AssertionError (as multiprocessing's)",
+                               bases, NULL)
+                         : NULL;
+    Py_XDECREF(bases);
+    if (!pc_not_owned || PyModule_AddObjectRef(m, "LockNotOwned", pc_not_owned) < 0)
         return -1;
     return PyModule_AddObjectRef(m, "Lock", (PyObject *)&pc_lock_type);
 }

@@ -216,6 +216,9 @@ typedef struct pc_lockstate {
                             thread may have the same ident) holds nothing */
     int recovered;       /* the last outermost acquire took the lock over
                             from a process that died holding it */
+    PyObject *wrapper;   /* the coord.Lock over this state while one lives
+                            (borrowed: the Lock clears it as it goes), so
+                            get_lock() is get_lock(), as multiprocessing's */
 } pc_lockstate;
 
 /* Bumped in every child right after fork (pthread_atfork). */

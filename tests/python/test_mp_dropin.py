@@ -254,6 +254,30 @@ class SharedSetterTest(unittest.TestCase):
 
 
 class LockTest(unittest.TestCase):
+    def test_lock_arguments_and_identity_as_multiprocessing(self):
+        # lock=1 is lock=True there (`lock in (True, None)`); get_lock()
+        # is the same object each time; releasing an unheld lock raises
+        # AssertionError there (RuntimeError in threading): both here.
+        v = coord.Value("i", 1, lock=1)
+        self.assertIsInstance(v, coord.Value)
+        self.assertNotIsInstance(v, coord.RawValue)
+        self.assertIs(v.get_lock(), v.get_lock())
+        a = coord.Array("i", 3)
+        self.assertIs(a.get_lock(), a.get_lock())
+        lk = v.get_lock()
+        with self.assertRaises(AssertionError):
+            lk.release()
+        with self.assertRaises(RuntimeError):
+            lk.release()
+        with lk:
+            v.value += 1
+        del lk
+        self.assertTrue(v.get_lock().acquire(timeout=1))  # a new one after the last went
+        v.get_lock().release()
+        self.assertEqual(v.value, 2)
+        with self.assertRaises(AttributeError):
+            coord.Value("i", 1, lock=0)  # as multiprocessing: 0 has no acquire
+
     def test_no_public_lock_type_that_cannot_be_made(self):
         # coord.Lock() raised "cannot create 'coord.Lock' instances": the
         # name is gone; RLock() makes a standalone lock.
