@@ -190,8 +190,21 @@ static PyObject *queue_put(pc_queue *self, PyObject *args, PyObject *kw)
     return res;
 }
 
-static PyObject *queue_put_nowait(pc_queue *self, PyObject *obj)
+static PyObject *queue_put_nowait(pc_queue *self, PyObject *const *args,
+                                  Py_ssize_t nargs, PyObject *kwnames)
 {
+    /* put_nowait(obj), obj by position or keyword, as multiprocessing's;
+     * parsed by hand: this is a fast path. */
+    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    if (nargs + nkw != 1 ||
+        (nkw && !PyUnicode_Check(PyTuple_GET_ITEM(kwnames, 0))) ||
+        (nkw && PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(kwnames, 0),
+                                                 "obj") != 0)) {
+        PyErr_SetString(PyExc_TypeError,
+                        "put_nowait() takes exactly one argument (obj)");
+        return NULL;
+    }
+    PyObject *obj = args[0];
     PyObject *argv[2] = {obj, pc_protocol};
     PyObject *data = PyObject_Vectorcall(pc_dumps, argv, 2, NULL);
     if (!data)
@@ -382,7 +395,8 @@ static PyMethodDef queue_methods[] = {
     {"put", PC_METH(queue_put), KW,
      "put(obj, block=True, timeout=None): pickle obj and copy it into shared memory; "
      "queue.Full when full past the timeout."},
-    {"put_nowait", PC_METH(queue_put_nowait), METH_O, "put_nowait(obj): put(obj, False)."},
+    {"put_nowait", PC_METH(queue_put_nowait), METH_FASTCALL | METH_KEYWORDS,
+     "put_nowait(obj): put(obj, False)."},
     {"put_bytes", PC_METH(queue_put_bytes), KW,
      "put_bytes(data, block=True, timeout=None): put bytes without pickling."},
     {"put_pill", PC_METH(queue_put_pill), KW,

@@ -53,6 +53,16 @@ class QueueBasics(unittest.TestCase):
         self.assertEqual(got, 20000)
         self.assertEqual(big.qsize(), 0)
 
+    def test_put_nowait_takes_obj_by_keyword(self):
+        # multiprocessing's put_nowait(obj): the keyword was refused.
+        q = coord.Queue(2)
+        q.put_nowait(obj="k")
+        self.assertEqual(q.get_nowait(), "k")
+        for args, kw in (((), {}), ((1, 2), {}), ((), {"x": 1}), ((1,), {"obj": 2})):
+            with self.assertRaises(TypeError):
+                q.put_nowait(*args, **kw)
+        self.assertTrue(q.empty())
+
     def test_nowait_and_timeouts_raise_queue_exceptions(self):
         q = coord.Queue(2)
         q.put(1)
