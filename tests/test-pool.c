@@ -2019,6 +2019,23 @@ TEST(pool_retire_after_bad_values)
     coord_pool_destroy(p);
 }
 
+/* The tasks below: an 8-byte x in, x * x out. */
+static bool task_x(const void *task, size_t len, uint64_t *x)
+{
+    if (len != sizeof *x)
+        return false;
+    memcpy(x, task, sizeof *x);
+    return true;
+}
+
+static int squared(uint64_t x, void *result, size_t *out)
+{
+    x *= x;
+    memcpy(result, &x, sizeof x);
+    *out = sizeof x;
+    return 0;
+}
+
 /* Shared with the workers of the tests below (mmap'd). */
 struct evil {
     pthread_mutex_t *qlock; /* the task queue's consumer lock */
@@ -2033,9 +2050,8 @@ static int stuck_lock_task(const void *task, size_t len, void *result,
     struct evil *ev = arg;
     uint64_t x;
     (void)cap;
-    if (len != sizeof x)
+    if (!task_x(task, len, &x))
         return COORD_EINVAL;
-    memcpy(&x, task, sizeof x);
     if (x == 1) {
         pthread_mutex_lock(ev->qlock);
         atomic_store(&ev->holding, 1);
@@ -2044,10 +2060,7 @@ static int stuck_lock_task(const void *task, size_t len, void *result,
     }
     if (x == 2)
         raise(SIGKILL);
-    x *= x;
-    memcpy(result, &x, sizeof x);
-    *out = sizeof x;
-    return 0;
+    return squared(x, result, out);
 }
 
 /* A worker that holds the task queue's consumer lock for ever (stuck, or
@@ -2089,9 +2102,8 @@ static int scribble_task(const void *task, size_t len, void *result,
     uint64_t x;
     (void)cap;
     (void)arg;
-    if (len != sizeof x)
+    if (!task_x(task, len, &x))
         return COORD_EINVAL;
-    memcpy(&x, task, sizeof x);
     unsigned char *msg = (unsigned char *)task - sizeof(struct task_ent) -
                          sizeof(struct chunk_hdr);
     struct wrec *w = (struct wrec *)(msg - offsetof(struct wrec, data));
@@ -2124,10 +2136,7 @@ static int scribble_task(const void *task, size_t len, void *result,
         break;
     }
     }
-    x *= x;
-    memcpy(result, &x, sizeof x);
-    *out = sizeof x;
-    return 0;
+    return squared(x, result, out);
 }
 
 /* The parent trusts nothing a worker wrote in its record: a task that
@@ -2176,9 +2185,8 @@ static int result_scribble_task(const void *task, size_t len, void *result,
     uint64_t x;
     (void)cap;
     (void)arg;
-    if (len != sizeof x)
+    if (!task_x(task, len, &x))
         return COORD_EINVAL;
-    memcpy(&x, task, sizeof x);
     if (x == 1000) {
         size_t ent = round8(sizeof(struct result_ent) + sizeof x);
         struct result_ent *first =
@@ -2186,10 +2194,7 @@ static int result_scribble_task(const void *task, size_t len, void *result,
                                   sizeof(struct result_ent) - 2 * ent);
         first->len = 0xffffffffu;
     }
-    x *= x;
-    memcpy(result, &x, sizeof x);
-    *out = sizeof x;
-    return 0;
+    return squared(x, result, out);
 }
 
 /* A result chunk whose entries were written over parsed short, and the
