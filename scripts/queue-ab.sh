@@ -13,6 +13,9 @@
 #   AB_ARGS="..."    the coord_bench arguments (default: the 2-core regression check,
 #                    queue --producers 1,2,4 --consumers 1,2,4 --size 8 --seconds 2 --runs 3)
 #   AB_CALLGRIND=0   skip the instruction count (it needs valgrind)
+#   AB_IR=batch      count a manager batch of 100 gets instead of a queue put + get: the
+#                    client's and the server's instructions per get, each process apart
+#                    (with AB_ARGS="manager --seconds 2 --runs 3" for the timings)
 #   AB_REUSE=1       reuse the two builds already in $AB_DIR (run the rounds again)
 # Output: the per-round rows in $AB_DIR/rounds.txt, and on stdout the load before and after, the
 # instructions per put + get of each, and one line per case:
@@ -59,7 +62,8 @@ echo "load before: $(cat /proc/loadavg)"
 
 # Instructions per put + get: N pairs with timeout 0 in one process, linked statically; the
 # difference between N = 20,000 and N = 10,000, over 10,000, removes start-up and setup.
-if [ "${AB_CALLGRIND:-1}" != 0 ] && command -v valgrind > /dev/null; then
+if [ "${AB_CALLGRIND:-1}" != 0 ] && command -v valgrind > /dev/null &&
+  [ "${AB_IR:-queue}" = queue ]; then
   cat > "$dir/cg.c" << 'EOF'
 #include <stdlib.h>
 #include <coord.h>
@@ -90,6 +94,56 @@ EOF
     a=$(ir 10000)
     b=$(ir 20000)
     echo "callgrind $v: $(( (b - a) / 10000 )) instructions per put + get"
+  done
+fi
+
+if [ "${AB_CALLGRIND:-1}" != 0 ] && command -v valgrind > /dev/null &&
+  [ "${AB_IR:-queue}" = batch ]; then
+  # N batches of 100 gets of one key, client and server in their own processes; the
+  # difference between N = 2,200 and N = 200, over 200,000 gets, removes start-up and setup.
+  cat > "$dir/cgb.c" << 'EOF'
+#include <stdlib.h>
+#include <coord.h>
+int main(int argc, char **argv)
+{
+    long n = atol(argv[1]);
+    coord_manager *m;
+    coord_mclient *c;
+    coord_mval seven = coord_mval_i64(7);
+    coord_mreq q[100] = {{0}};
+    if (coord_manager_start(&m, NULL, NULL) != 0 ||
+        coord_mclient_connect(&c, coord_manager_path(m), 5000) != 0 ||
+        coord_mclient_set(c, "d", "k", &seven, 5000) != 0)
+        return 1;
+    for (int k = 0; k < 100; k++) {
+        q[k].op = COORD_MOP_GET;
+        q[k].name = "d";
+        q[k].key = "k";
+    }
+    for (long i = 0; i < n; i++)
+        if (coord_mclient_batch(c, q, 100, 5000) != 0 || q[99].result.i != 7)
+            return 1;
+    coord_mclient_close(c);
+    return coord_manager_stop(m, 5000) != 0;
+}
+EOF
+  for v in base new; do
+    cc -O2 -I"$dir/$v/src/include" -I"$dir/$v/build/include" "$dir/cgb.c" \
+      "$dir/$v/build/libcoord.a" -lpthread -o "$dir/$v/cgb"
+    # The client's total, then the server's (the client has the lower pid).
+    irb() {
+      rm -rf "$dir/$v/cgout"
+      mkdir -p "$dir/$v/cgout"
+      valgrind --tool=callgrind --trace-children=yes \
+        --callgrind-out-file="$dir/$v/cgout/%p" "$dir/$v/cgb" "$1" > /dev/null 2>&1
+      for f in $(ls "$dir/$v/cgout" | sort -n); do
+        awk '/^(summary|totals):/ {print $2; exit}' "$dir/$v/cgout/$f"
+      done
+    }
+    read -r ca sa <<< "$(irb 200 | tr '\n' ' ')"
+    read -r cb sb <<< "$(irb 2200 | tr '\n' ' ')"
+    echo "callgrind $v: a batched get: client $(( (cb - ca) / 200000 )), server" \
+      "$(( (sb - sa) / 200000 )) instructions"
   done
 fi
 

@@ -49,11 +49,14 @@ struct coord__cont {
 struct coord__mstore {
     coord_manager_opts o;
     struct coord__hmap conts;
+    struct coord__hent *last; /* the container found or made last */
     uint64_t entries, bytes;
     coord_manager_stats st; /* counters; entries/bytes/containers unused */
     size_t rep_at;          /* offset of the reply frame being built */
     size_t reserve;         /* bytes kept for the results still to come */
     uint32_t welcome_flags; /* set by the server loop for a HELLO */
+    struct coord__wop *ops; /* the frame's operations, decoded once */
+    size_t ops_cap;
 };
 
 void coord__mstore_init(struct coord__mstore *s, const coord_manager_opts *o);

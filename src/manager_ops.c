@@ -73,12 +73,19 @@ static int encode_op(struct coord__wbuf *b, const coord_mreq *q, bool internal)
     }
     if (r)
         return r;
-    coord__wb_u8(b, (uint8_t)op);
-    coord__wb_u8(b, 0);
-    coord__wb_u16(b, (uint16_t)nl);
-    coord__wb_u16(b, (uint16_t)kl);
-    coord__wb_bytes(b, q->name, nl);
-    coord__wb_bytes(b, q->key, kl);
+    /* The op's head, name and key: one room check. */
+    uint8_t *w = coord__wb_room(b, 6 + nl + kl);
+    if (!w)
+        return 0; /* `oom` is set: the caller reports it */
+    w[0] = (uint8_t)op;
+    w[1] = 0;
+    coord__le16(w + 2, (uint16_t)nl);
+    coord__le16(w + 4, (uint16_t)kl);
+    if (nl)
+        memcpy(w + 6, q->name, nl);
+    if (kl)
+        memcpy(w + 6 + nl, q->key, kl);
+    b->len += 6 + nl + kl;
     switch (op) {
     case COORD_MOP_SET:
     case COORD_MOP_LIST_APPEND:
@@ -178,6 +185,15 @@ static int batch(coord_mclient *c, coord_mreq *reqs, size_t n, int timeout_ms,
     }
     struct coord__rd rd = {c->in + COORD__WIRE_HDR, c->in + c->consumed, false};
     for (size_t i = 0; i < n; i++) {
+        /* The common result first: a status and an i64. */
+        if (rd.end - rd.p >= 13 && rd.p[4] == COORD_MI64 &&
+            reqs[i].op != (coord_mop)COORD__WOP_DICT_KEYS) {
+            reqs[i].result.type = COORD_MI64;
+            reqs[i].result.i = (int64_t)coord__ld64(rd.p + 5);
+            reqs[i].status = (int32_t)coord__ld32(rd.p);
+            rd.p += 13;
+            continue;
+        }
         int32_t st = (int32_t)coord__rd_u32(&rd);
         struct coord__wval w;
         if (rd.bad)

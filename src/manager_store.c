@@ -88,6 +88,19 @@ static uint64_t hash_bytes(const uint8_t *p, size_t n)
     return h;
 }
 
+/* Are a[0..n) and b[0..n) equal? (Names and keys are short: a loop beats
+ * a call.) */
+static bool bytes_eq(const void *x, const void *y, size_t n)
+{
+    const uint8_t *a = x, *b = y;
+    if (n > 16)
+        return memcmp(a, b, n) == 0;
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return false;
+    return true;
+}
+
 static struct coord__hent **hmap_slot(struct coord__hmap *m, const uint8_t *k,
                                       size_t n, uint64_t h)
 {
@@ -95,7 +108,7 @@ static struct coord__hent **hmap_slot(struct coord__hmap *m, const uint8_t *k,
         return NULL;
     struct coord__hent **pp = &m->b[h & (m->nb - 1)];
     for (; *pp; pp = &(*pp)->next)
-        if ((*pp)->hash == h && (*pp)->klen == n && !memcmp((*pp)->key, k, n))
+        if ((*pp)->hash == h && (*pp)->klen == n && bytes_eq((*pp)->key, k, n))
             return pp;
     return NULL;
 }
@@ -202,6 +215,8 @@ static void store_drop_cont(struct coord__mstore *s, const struct coord__wop *op
         return;
     struct coord__hent *e = *pp;
     *pp = e->next;
+    if (s->last == e)
+        s->last = NULL;
     s->conts.n--;
     s->bytes -= e->klen;
     cont_free(s, e->obj);
@@ -210,15 +225,25 @@ static void store_drop_cont(struct coord__mstore *s, const struct coord__wop *op
 }
 
 /* Find the container `op` names; with `create`, make it (of `kind`) when
- * missing. Returns 0 and *out (NULL when missing and not created),
- * COORD_EINVAL (the name holds the other kind), COORD_ENOSPC, COORD_ENOMEM. */
+ * missing. Sets *h to the name's hash. Returns 0 and *out (NULL when
+ * missing and not created), COORD_EINVAL (the name holds the other kind),
+ * COORD_ENOSPC, COORD_ENOMEM. The container found or made last is tried
+ * first: a batch mostly names one. */
 static int store_cont(struct coord__mstore *s, const struct coord__wop *op,
-                      uint8_t kind, bool create, uint64_t h,
+                      uint8_t kind, bool create, uint64_t *h,
                       struct coord__cont **out)
 {
     *out = NULL;
-    struct coord__hent *e = hmap_find(&s->conts, op->name, op->name_len, h);
+    struct coord__hent *e = s->last;
+    if (e && e->klen == op->name_len &&
+        bytes_eq(e->key, op->name, op->name_len)) {
+        *h = e->hash;
+    } else {
+        *h = hash_bytes(op->name, op->name_len);
+        e = hmap_find(&s->conts, op->name, op->name_len, *h);
+    }
     if (e) {
+        s->last = e;
         struct coord__cont *c = e->obj;
         if (c->kind != kind)
             return COORD_EINVAL;
@@ -229,7 +254,7 @@ static int store_cont(struct coord__mstore *s, const struct coord__wop *op,
         return 0;
     if (s->bytes + op->name_len > s->o.max_bytes)
         return COORD_ENOSPC;
-    e = hent_new(op->name, op->name_len, h);
+    e = hent_new(op->name, op->name_len, *h);
     struct coord__cont *c = calloc(1, sizeof *c);
     if (!e || !c || hmap_insert(&s->conts, e) != 0) {
         free(e);
@@ -239,6 +264,7 @@ static int store_cont(struct coord__mstore *s, const struct coord__wop *op,
     c->kind = kind;
     e->obj = c;
     s->bytes += op->name_len;
+    s->last = e;
     *out = c;
     return 0;
 }
@@ -412,10 +438,11 @@ static int keys_cmp(const void *a, const void *b)
 }
 
 static void op_keys(struct coord__mstore *s, const struct coord__wop *op,
-                    uint64_t h, struct coord__wbuf *rep)
+                    struct coord__wbuf *rep)
 {
     struct coord__cont *c;
-    int r = store_cont(s, op, COORD__CONT_DICT, false, h, &c);
+    uint64_t h;
+    int r = store_cont(s, op, COORD__CONT_DICT, false, &h, &c);
     if (r) {
         result_none(rep, r);
         return;
@@ -495,7 +522,7 @@ static void exec_op(struct coord__mstore *s, const struct coord__wop *op,
         result_none(rep, r);
         return;
     }
-    uint64_t h = hash_bytes(op->name, op->name_len);
+    uint64_t h;
     uint64_t kh = hash_bytes(op->key, op->key_len);
     struct coord__cont *c = NULL;
     struct coord__hent *e = NULL;
@@ -505,7 +532,7 @@ static void exec_op(struct coord__mstore *s, const struct coord__wop *op,
                     op->op <= COORD_MOP_LIST_POP)
                        ? COORD__CONT_LIST
                        : COORD__CONT_DICT;
-    r = store_cont(s, op, kind, writes, h, &c);
+    r = store_cont(s, op, kind, writes, &h, &c);
     if (r) {
         if (r == COORD_ENOSPC)
             s->st.limit_errors++;
@@ -587,7 +614,7 @@ static void exec_op(struct coord__mstore *s, const struct coord__wop *op,
         result_none(rep, c ? (int32_t)c->d.n : 0);
         break;
     case COORD__WOP_DICT_KEYS:
-        op_keys(s, op, h, rep);
+        op_keys(s, op, rep);
         break;
     case COORD_MOP_LIST_APPEND:
         if (c->l.n >= INT32_MAX - 1) {
@@ -689,7 +716,11 @@ void coord__mstore_free(struct coord__mstore *s)
     }
     free(s->conts.b);
     memset(&s->conts, 0, sizeof s->conts);
+    s->last = NULL;
     s->bytes = 0;
+    free(s->ops);
+    s->ops = NULL;
+    s->ops_cap = 0;
 }
 
 static int frame_error(struct coord__mstore *s, struct coord__wbuf *rep,
@@ -733,14 +764,23 @@ int coord__mstore_exec(struct coord__mstore *s, const uint8_t *frame,
         return frame_error(s, rep, at, h.seq, COORD_EBADMSG);
     if (h.count > s->o.max_batch)
         return frame_error(s, rep, at, h.seq, COORD_E2BIG);
-    /* Validate the whole frame before running any of it: a malformed
-     * frame changes nothing. */
-    struct coord__wop op;
+    /* Decode and validate the whole frame before running any of it: a
+     * malformed frame changes nothing. */
+    if (h.count > s->ops_cap) {
+        size_t cap = s->ops_cap ? s->ops_cap : 16;
+        while (cap < h.count)
+            cap *= 2;
+        struct coord__wop *ops = realloc(s->ops, cap * sizeof *ops);
+        if (!ops)
+            return frame_error(s, rep, at, h.seq, COORD_ENOMEM);
+        s->ops = ops;
+        s->ops_cap = cap;
+    }
     size_t left = 0; /* the results every operation writes unchecked */
     for (uint16_t i = 0; i < h.count; i++) {
-        if (coord__wire_op_decode(&rd, &op) != 0)
+        if (coord__wire_op_decode(&rd, &s->ops[i]) != 0)
             return frame_error(s, rep, at, h.seq, COORD_EBADMSG);
-        left += op_min_result(&op);
+        left += op_min_result(&s->ops[i]);
     }
     if (rd.p != rd.end)
         return frame_error(s, rep, at, h.seq, COORD_EBADMSG);
@@ -748,14 +788,12 @@ int coord__mstore_exec(struct coord__mstore *s, const uint8_t *frame,
      * results are no longer than their requests. */
     if (COORD__WIRE_HDR - 4 + left > s->o.max_frame)
         return frame_error(s, rep, at, h.seq, COORD_EMSGSIZE);
-    rd.p = frame + COORD__WIRE_HDR;
     size_t f = coord__wb_frame_begin(rep, COORD__W_REP, h.count, h.seq);
     s->rep_at = f;
     for (uint16_t i = 0; i < h.count; i++) {
-        coord__wire_op_decode(&rd, &op);
-        left -= op_min_result(&op);
+        left -= op_min_result(&s->ops[i]);
         s->reserve = left;
-        exec_op(s, &op, rep);
+        exec_op(s, &s->ops[i], rep);
         if (rep->oom)
             return frame_error(s, rep, at, h.seq, COORD_ENOMEM);
     }

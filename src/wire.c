@@ -79,11 +79,13 @@ int coord__wire_op_decode(struct coord__rd *r, struct coord__wop *op)
      * value, expected value or argument of the kinds that carry one. */
     op->v.type = op->exp.type = COORD_MNONE;
     op->arg = 0;
-    op->op = coord__rd_u8(r);
-    if (coord__rd_u8(r) != 0) /* reserved, must be 0 */
+    /* op, a reserved 0, the name's and the key's lengths: one check. */
+    const uint8_t *h = coord__rd_bytes(r, 6);
+    if (!h || h[1] != 0)
         return COORD_EBADMSG;
-    op->name_len = coord__rd_u16(r);
-    op->key_len = coord__rd_u16(r);
+    op->op = h[0];
+    op->name_len = (uint16_t)(h[2] | h[3] << 8);
+    op->key_len = (uint16_t)(h[4] | h[5] << 8);
     op->name = coord__rd_bytes(r, op->name_len);
     op->key = coord__rd_bytes(r, op->key_len);
     if (r->bad)
@@ -202,29 +204,22 @@ void coord__wb_frame_end(struct coord__wbuf *b, size_t at, uint16_t count)
     p[7] = (uint8_t)(count >> 8);
 }
 
-void coord__wb_val(struct coord__wbuf *b, uint8_t type, int64_t i, double f,
-                   const void *p, size_t len)
+void coord__wb_blob(struct coord__wbuf *b, uint8_t type, const void *p,
+                    size_t len)
 {
-    coord__wb_u8(b, type);
-    switch (type) {
-    case COORD_MI64:
-        coord__wb_i64(b, i);
-        break;
-    case COORD_MF64: {
-        int64_t bits;
-        memcpy(&bits, &f, sizeof bits);
-        coord__wb_i64(b, bits);
-        break;
+    uint8_t *w;
+    if (len > SIZE_MAX - 6) {
+        b->oom = true;
+        return;
     }
-    case COORD_MBYTES:
-    case COORD_MSTR:
-        coord__wb_u32(b, (uint32_t)len);
-        coord__wb_bytes(b, p, len);
-        coord__wb_u8(b, 0);
-        break;
-    default:
-        break;
-    }
+    if (!(w = coord__wb_room(b, 1 + 4 + len + 1)))
+        return;
+    w[0] = type;
+    coord__le32(w + 1, (uint32_t)len);
+    if (len)
+        memcpy(w + 5, p, len);
+    w[5 + len] = 0;
+    b->len += 1 + 4 + len + 1;
 }
 
 size_t coord__wire_val_size(uint8_t type, size_t len)

@@ -98,8 +98,9 @@ int coord__wire_header(const uint8_t *buf, size_t avail, size_t max_frame,
 
 /* The readers and writers below are inline: a batch of 100 gets runs
  * them several hundred times per round trip on each side. The wire is
- * little endian; bytes are assembled explicitly, so the code does not
- * depend on the host's byte order or on alignment. */
+ * little endian; bytes are assembled explicitly (8-byte fields with one
+ * unaligned memcpy on a little-endian host), so the code does not depend
+ * on the host's byte order or on alignment. */
 
 /* n bytes at the read position, or NULL (and `bad`) when fewer are left. */
 static inline const uint8_t *coord__rd_bytes(struct coord__rd *r, size_t n)
@@ -112,6 +113,25 @@ static inline const uint8_t *coord__rd_bytes(struct coord__rd *r, size_t n)
     const uint8_t *p = r->p;
     r->p += n;
     return p;
+}
+
+/* Little-endian loads of 4 and 8 bytes at p (the caller checked them). */
+static inline uint32_t coord__ld32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+           (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t coord__ld64(const uint8_t *p)
+{
+    uint64_t x = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(&x, p, 8);
+#else
+    for (int i = 7; i >= 0; i--)
+        x = x << 8 | p[i];
+#endif
+    return x;
 }
 
 static inline uint8_t coord__rd_u8(struct coord__rd *r)
@@ -129,20 +149,13 @@ static inline uint16_t coord__rd_u16(struct coord__rd *r)
 static inline uint32_t coord__rd_u32(struct coord__rd *r)
 {
     const uint8_t *p = coord__rd_bytes(r, 4);
-    return p ? (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-                   (uint32_t)p[3] << 24
-             : 0;
+    return p ? coord__ld32(p) : 0;
 }
 
 static inline int64_t coord__rd_i64(struct coord__rd *r)
 {
     const uint8_t *p = coord__rd_bytes(r, 8);
-    if (!p)
-        return 0;
-    uint64_t x = 0;
-    for (int i = 7; i >= 0; i--)
-        x = x << 8 | p[i];
-    return (int64_t)x;
+    return p ? (int64_t)coord__ld64(p) : 0;
 }
 
 /* Does p[0..n) hold a NUL byte? (Keys are short: a loop beats a call.) */
@@ -171,51 +184,119 @@ void coord__wbuf_free(struct coord__wbuf *b);
 /* Make room for n more bytes; false (and oom) on failure. */
 bool coord__wbuf_reserve(struct coord__wbuf *b, size_t n);
 
+/* Little-endian stores of 2, 4 and 8 bytes at p (the compiler merges the
+ * byte stores into one where the host allows). */
+static inline void coord__le16(uint8_t *p, uint16_t x)
+{
+    p[0] = (uint8_t)x;
+    p[1] = (uint8_t)(x >> 8);
+}
+
+static inline void coord__le32(uint8_t *p, uint32_t x)
+{
+    p[0] = (uint8_t)x;
+    p[1] = (uint8_t)(x >> 8);
+    p[2] = (uint8_t)(x >> 16);
+    p[3] = (uint8_t)(x >> 24);
+}
+
+static inline void coord__le64(uint8_t *p, uint64_t x)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(p, &x, 8); /* one store: GCC -O2 does not merge the loop */
+#else
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(x >> (8 * i));
+#endif
+}
+
+/* Room for n more bytes: where to write them (the caller then adds n to
+ * len), or NULL once `oom` is set. One check for a whole field group. */
+static inline uint8_t *coord__wb_room(struct coord__wbuf *b, size_t n)
+{
+    if ((b->cap - b->len < n && !coord__wbuf_reserve(b, n)) || b->oom)
+        return NULL;
+    return b->p + b->len;
+}
+
 /* Append n bytes (nothing once `oom` is set). */
 static inline void coord__wb_bytes(struct coord__wbuf *b, const void *p,
                                    size_t n)
 {
-    if (n == 0 || (b->cap - b->len < n && !coord__wbuf_reserve(b, n)) ||
-        b->oom)
+    uint8_t *w;
+    if (n == 0 || !(w = coord__wb_room(b, n)))
         return;
-    memcpy(b->p + b->len, p, n);
+    memcpy(w, p, n);
     b->len += n;
 }
 
 static inline void coord__wb_u8(struct coord__wbuf *b, uint8_t x)
 {
-    coord__wb_bytes(b, &x, 1);
+    uint8_t *w = coord__wb_room(b, 1);
+    if (w) {
+        w[0] = x;
+        b->len += 1;
+    }
 }
 
 static inline void coord__wb_u16(struct coord__wbuf *b, uint16_t x)
 {
-    uint8_t t[2] = {(uint8_t)x, (uint8_t)(x >> 8)};
-    coord__wb_bytes(b, t, 2);
+    uint8_t *w = coord__wb_room(b, 2);
+    if (w) {
+        coord__le16(w, x);
+        b->len += 2;
+    }
 }
 
 static inline void coord__wb_u32(struct coord__wbuf *b, uint32_t x)
 {
-    uint8_t t[4] = {(uint8_t)x, (uint8_t)(x >> 8), (uint8_t)(x >> 16),
-                    (uint8_t)(x >> 24)};
-    coord__wb_bytes(b, t, 4);
+    uint8_t *w = coord__wb_room(b, 4);
+    if (w) {
+        coord__le32(w, x);
+        b->len += 4;
+    }
 }
 
 static inline void coord__wb_i64(struct coord__wbuf *b, int64_t v)
 {
-    uint64_t x = (uint64_t)v;
-    uint8_t t[8];
-    for (int i = 0; i < 8; i++)
-        t[i] = (uint8_t)(x >> (8 * i));
-    coord__wb_bytes(b, t, 8);
+    uint8_t *w = coord__wb_room(b, 8);
+    if (w) {
+        coord__le64(w, (uint64_t)v);
+        b->len += 8;
+    }
+}
+
+/* A string or bytes value: type, u32 length, the bytes, a NUL. */
+void coord__wb_blob(struct coord__wbuf *b, uint8_t type, const void *p,
+                    size_t len);
+
+/* Append a value: type byte and payload (bytes get a NUL terminator). */
+static inline void coord__wb_val(struct coord__wbuf *b, uint8_t type,
+                                 int64_t i, double f, const void *p,
+                                 size_t len)
+{
+    if (type == COORD_MBYTES || type == COORD_MSTR) {
+        coord__wb_blob(b, type, p, len);
+        return;
+    }
+    bool num = type == COORD_MI64 || type == COORD_MF64;
+    uint8_t *w = coord__wb_room(b, num ? 9 : 1);
+    if (!w)
+        return;
+    w[0] = type;
+    if (num) {
+        uint64_t x = (uint64_t)i;
+        if (type == COORD_MF64)
+            memcpy(&x, &f, sizeof x);
+        coord__le64(w + 1, x);
+    }
+    b->len += num ? 9 : 1;
 }
 /* Start a frame: writes the header with len 0; returns its offset. */
 size_t coord__wb_frame_begin(struct coord__wbuf *b, uint8_t kind,
                              uint16_t count, uint32_t seq);
 /* Patch the length (and count) of the frame that starts at `at`. */
 void coord__wb_frame_end(struct coord__wbuf *b, size_t at, uint16_t count);
-/* Append a value: type byte and payload (bytes get a NUL terminator). */
-void coord__wb_val(struct coord__wbuf *b, uint8_t type, int64_t i, double f,
-                   const void *p, size_t len);
 /* Bytes a value takes on the wire. */
 size_t coord__wire_val_size(uint8_t type, size_t len);
 
