@@ -64,7 +64,7 @@ static bool sval_eq_wire(const struct coord__sval *s, const struct coord__wval *
     }
 }
 
-static void put_sval(struct coord__wbuf *b, const struct coord__sval *v)
+static inline void put_sval(struct coord__wbuf *b, const struct coord__sval *v)
 {
     coord__wb_val(b, v->type, v->u.i, v->u.f, is_blob(v->type) ? v->u.p : NULL,
                   v->len);

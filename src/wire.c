@@ -221,17 +221,3 @@ void coord__wb_blob(struct coord__wbuf *b, uint8_t type, const void *p,
     w[5 + len] = 0;
     b->len += 1 + 4 + len + 1;
 }
-
-size_t coord__wire_val_size(uint8_t type, size_t len)
-{
-    switch (type) {
-    case COORD_MI64:
-    case COORD_MF64:
-        return 9;
-    case COORD_MBYTES:
-    case COORD_MSTR:
-        return 1 + 4 + len + 1;
-    default:
-        return 1;
-    }
-}

@@ -298,6 +298,13 @@ size_t coord__wb_frame_begin(struct coord__wbuf *b, uint8_t kind,
 /* Patch the length (and count) of the frame that starts at `at`. */
 void coord__wb_frame_end(struct coord__wbuf *b, size_t at, uint16_t count);
 /* Bytes a value takes on the wire. */
-size_t coord__wire_val_size(uint8_t type, size_t len);
+static inline size_t coord__wire_val_size(uint8_t type, size_t len)
+{
+    if (type == COORD_MI64 || type == COORD_MF64)
+        return 9;
+    if (type == COORD_MBYTES || type == COORD_MSTR)
+        return 1 + 4 + len + 1;
+    return 1;
+}
 
 #endif
