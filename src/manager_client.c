@@ -182,6 +182,7 @@ static int recv_reply(coord_mclient *c, uint32_t seq, int timeout_ms,
                       uint64_t deadline, struct coord__whdr *h)
 {
     bool spun = false;
+    uint64_t zero_end = 0;
     for (;;) {
         int r = coord__wire_header(c->in, c->in_len, c->max_frame, h);
         if (r && r != COORD_EAGAIN) {
@@ -223,9 +224,18 @@ static int recv_reply(coord_mclient *c, uint32_t seq, int timeout_ms,
             c->in_cap = want;
         }
         /* A server that never stops sending (bells, late replies) never
-         * lets a read say EAGAIN: the deadline is checked here too. */
+         * lets a read say EAGAIN: the deadline is checked here too. A call
+         * that may not wait (timeout 0) reads such a stream for at most
+         * COORD__MCLI_ZERO_NS, then says EAGAIN as if nothing had come. */
         if (timeout_ms > 0 && coord_clock_ns() >= deadline)
             return COORD_ETIMEDOUT;
+        if (timeout_ms == 0) {
+            uint64_t now = coord_clock_ns();
+            if (!zero_end)
+                zero_end = now + COORD__MCLI_ZERO_NS;
+            else if (now >= zero_end)
+                return COORD_EAGAIN;
+        }
         /* Read what is there; when nothing is, wait (spin, then sleep)
          * for what is left of the call's deadline (sending may have used
          * part of it). */

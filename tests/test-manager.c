@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -1159,6 +1160,91 @@ TEST(manager_client_flooded_by_its_server_keeps_its_deadline)
         close(l);
         unlink(a.sun_path);
     }
+}
+
+/* A server that takes the pipes, never answers, and fills the reply pipe
+ * (made 1 MiB) with bells; then, at each byte on `ctl`, says how many
+ * bytes the pipe still holds. */
+static int filler_child(void *p)
+{
+    int l = ((int *)p)[0], ctl = ((int *)p)[1];
+    int s = accept(l, NULL, NULL);
+    uint8_t b[256];
+    char cm[CMSG_SPACE(4 * sizeof(int))];
+    struct iovec iov = {b, 12};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm,
+                         .msg_controllen = sizeof cm};
+    if (s < 0 || recvmsg(s, &msg, 0) < 12)
+        return 3;
+    int fds[4] = {-1, -1, -1, -1};
+    struct cmsghdr *h = CMSG_FIRSTHDR(&msg);
+    if (!h || h->cmsg_len < CMSG_LEN(2 * sizeof(int)))
+        return 4;
+    memcpy(fds, CMSG_DATA(h), h->cmsg_len - CMSG_LEN(0));
+    const uint32_t lim[5] = {256, 1u << 20, 16u << 20, 4096,
+                             COORD__WELCOME_PIPES};
+    size_t n = frame(b, 1, COORD__W_WELCOME, 0, lim, sizeof lim);
+    b[8] = 0; /* seq 0 */
+    if (send(s, b, n, MSG_NOSIGNAL) != (ssize_t)n)
+        return 5;
+    (void)fcntl(fds[1], F_SETPIPE_SZ, 1 << 20);
+    fcntl(fds[1], F_SETFL, fcntl(fds[1], F_GETFL) | O_NONBLOCK);
+    static uint8_t g[12 * 1024];
+    for (size_t i = 0; i < sizeof g; i += 12)
+        frame(g + i, 1, COORD__W_NOP, 0, NULL, 0);
+    size_t filled = 0;
+    for (ssize_t w; (w = write(fds[1], g, sizeof g)) > 0 || errno == EINTR;)
+        filled += w > 0 ? (size_t)w : 0;
+    /* A partial write may have cut a bell: top it up to whole ones. */
+    if (filled % 12 && write(fds[1], g, 12 - filled % 12) > 0)
+        filled += 12 - filled % 12;
+    int left = (int)filled;
+    if (write(ctl, &left, sizeof left) != sizeof left)
+        return 6;
+    char x;
+    while (read(ctl, &x, 1) == 1) {
+        if (ioctl(fds[1], FIONREAD, &left) != 0 ||
+            write(ctl, &left, sizeof left) != sizeof left)
+            return 7;
+    }
+    return 0;
+}
+
+/* A call with timeout 0 read a stream that never says EAGAIN (bells,
+ * late replies) for as long as it lasted: a server that keeps sending
+ * held it for ever. It now reads for at most 1 ms (COORD__MCLI_ZERO_NS),
+ * then says EAGAIN. The pipe is filled with a mebibyte of bells: reading
+ * half of them within the budget would take 43 bells a microsecond. */
+TEST(manager_client_timeout_0_stops_reading_a_flood)
+{
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    ASSERT_LT(strlen(test_tmpdir()) + 13, sizeof a.sun_path);
+    snprintf(a.sun_path, sizeof a.sun_path, "%.96s/fill.sock", test_tmpdir());
+    unlink(a.sun_path);
+    int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_OK(bind(l, (struct sockaddr *)&a, sizeof a));
+    ASSERT_OK(listen(l, 4));
+    int sp[2];
+    ASSERT_OK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp));
+    int arg[2] = {l, sp[1]};
+    pid_t pid = test_fork(filler_child, arg);
+    close(sp[1]);
+    coord_mclient *c = NULL;
+    ASSERT_OK(coord_mclient_connect(&c, a.sun_path, T));
+    int filled = 0, left = 0;
+    ASSERT_EQ(read(sp[0], &filled, sizeof filled), (ssize_t)sizeof filled);
+    ASSERT_GT(filled, 64 * 1024);
+    int64_t v;
+    ASSERT_CODE(coord_mclient_incr(c, "d", "k", 1, &v, 0), COORD_EAGAIN);
+    ASSERT_EQ(write(sp[0], "?", 1), 1);
+    ASSERT_EQ(read(sp[0], &left, sizeof left), (ssize_t)sizeof left);
+    ASSERT_GT(left, filled / 2);
+    coord_mclient_close(c);
+    close(sp[0]);
+    kill(pid, SIGKILL);
+    test_wait(pid, T);
+    close(l);
+    unlink(a.sun_path);
 }
 
 /* ---- a client SIGKILLed in the middle of a request ---------------------- */
@@ -2357,6 +2443,7 @@ TEST(manager_cli_bad_socket)
     X(manager_emptied_containers_give_memory_back_slow)                        \
     X(manager_client_keys_without_keys_is_a_protocol_error)                    \
     X(manager_client_flooded_by_its_server_keeps_its_deadline)                 \
+    X(manager_client_timeout_0_stops_reading_a_flood)                          \
     X(manager_client_killed_mid_request)                                       \
     X(manager_16_clients_and_a_flooder)                                        \
     X(manager_timeout_and_late_reply)                                          \

@@ -290,7 +290,9 @@ COORD_EXTERN void coord_mclient_close(coord_mclient *c);
  * any number of processes at once. The server runs one operation at a
  * time, so each is atomic (incr and cas included) and a batch runs without
  * other clients' operations in between.
- * Progress: blocking, bounded by timeout_ms.
+ * Progress: blocking, bounded by timeout_ms; timeout 0 sends and takes
+ * only a reply already there (it reads a server that keeps sending, late
+ * replies or garbage bells, for at most 1 ms, then says COORD_EAGAIN).
  * Ownership: names, keys and values are copied into the request; returned
  * bytes and key lists belong to the client until its next call.
  * Codes common to all of them: COORD_EINVAL (NULL or bad argument, or the
