@@ -8,6 +8,9 @@
 
 #define FLAG_MAGIC 0x464c4147u /* "FLAG" */
 #define SET_BIT 1u
+/* coord_flag_wait sleeps at most this long before it looks at the state
+ * again (see there). */
+#define WAIT_SLICE_NS 100000000ull
 
 /*
  * Line 0 holds what the hot loop reads (state) and what is written rarely
@@ -294,11 +297,23 @@ int coord_flag_wait(coord_flag *f, int timeout_ms)
         s = atomic_load_explicit(&f->state, memory_order_seq_cst);
         if (s != start) /* set, or a reset moved the epoch on */
             break;
-        r = coord__futex_wait(&f->state, s, deadline);
+        /* In slices: `waiters` is shared memory that any process mapping
+         * the flag can rewrite, and a setter that reads it as 0 wakes
+         * nobody. The slice bounds such a lost wake-up (as the queue's
+         * sleeps are bounded); an idle waiter pays one wake-up a slice. */
+        uint64_t now = coord_clock_ns();
+        uint64_t until = now + WAIT_SLICE_NS < deadline ? now + WAIT_SLICE_NS
+                                                       : deadline;
+        r = coord__futex_wait(&f->state, s, until);
         if (r == COORD_ETIMEDOUT) {
             s = atomic_load_explicit(&f->state, memory_order_acquire);
-            r = s != start ? 0 : COORD_ETIMEDOUT;
-            break;
+            if (s != start) {
+                r = 0;
+                break;
+            }
+            if (until == deadline)
+                break;
+            r = 0; /* the end of a slice, not of the caller's wait */
         }
     }
     atomic_fetch_sub_explicit(&f->waiters, 1, memory_order_relaxed);

@@ -207,6 +207,41 @@ static int sleep_until_reset(void *arg)
     return coord_flag_wait(f, 20000) == 0 && coord_flag_epoch(f) >= 1 ? 0 : 6;
 }
 
+static int wait_forever_until_set(void *arg)
+{
+    return coord_flag_wait(arg, -1) == 0 && coord_flag_is_set(arg) ? 0 : 7;
+}
+
+/* A hostile peer: rewrite the sleepers' count (offset 4, docs/segments.md)
+ * to 0 and die. */
+static int zero_waiters(void *arg)
+{
+    atomic_store((_Atomic uint32_t *)arg + 1, 0);
+    return 0;
+}
+
+TEST(flag_wait_survives_a_zeroed_waiter_count)
+{
+    /* The setter wakes the futex only when it reads waiters != 0. A peer
+     * that zeroed the word under a sleeping waiter made that waiter (with
+     * no timeout) sleep for ever after the set: it must look again within
+     * a slice. */
+    coord_flag *f;
+    ASSERT_OK(coord_flag_create(&f));
+    pid_t p = test_fork(wait_forever_until_set, f);
+    _Atomic uint32_t *waiters = (_Atomic uint32_t *)f + 1;
+    uint64_t end = coord_clock_ns() + 20000ull * 1000000ull;
+    while (atomic_load(waiters) == 0 || test_proc_state(p) != 'S') {
+        ASSERT_TRUE(coord_clock_ns() < end);
+        usleep(1000);
+    }
+    test_join_ok(test_fork(zero_waiters, f), 10000);
+    ASSERT_EQ(atomic_load(waiters), 0);
+    coord_flag_set(f);
+    test_join_ok(p, 3000);
+    coord_flag_destroy(f);
+}
+
 TEST(flag_wait_wakes_on_reset)
 {
     coord_flag *f;
@@ -374,6 +409,7 @@ TEST(flag_attach_second_mapping)
     X(flag_visible_to_spinning_child)                                          \
     X(flag_wait_wakes_on_set)                                                  \
     X(flag_wait_wakes_on_reset)                                                \
+    X(flag_wait_survives_a_zeroed_waiter_count)                                \
     X(flag_wait_timeout)                                                       \
     X(flag_lock_claim_after_holder_killed)                                     \
     X(flag_lock_claim_survives_killed_claimers)                                \

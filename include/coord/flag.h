@@ -240,7 +240,9 @@ COORD_EXTERN int coord_flag_reset(coord_flag *f);
 /*
  * coord_flag_wait: sleep until the flag is set or its epoch changes.
  * Concurrency: any number of waiters in any processes. Progress: blocking
- * (futex), bounded by `timeout_ms` (see common.h).
+ * (futex), bounded by `timeout_ms` (see common.h); the waiter looks at the
+ * flag at least every 100 ms, so a set whose wake-up was lost (the shared
+ * count of waiters rewritten by another process) is seen within that.
  * Returns 0 when set (or the epoch moved on), COORD_ETIMEDOUT,
  * COORD_EAGAIN (timeout 0 and not set), COORD_EINVAL.
  */
