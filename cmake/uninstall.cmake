@@ -25,6 +25,25 @@ foreach(f ${coord_files})
   else()
     message(STATUS "Not there (already removed): ${p}")
   endif()
+  # An installed module's bytecode: the first `import coord` (or a script
+  # run from share/coord/python that imports its neighbour) writes
+  # __pycache__/NAME.cpython-3X.pyc beside it. It is the install's doing,
+  # not the user's: removed with its source, and __pycache__ once empty,
+  # so that the folders the install created are empty again.
+  if(p MATCHES "\\.py$")
+    get_filename_component(dir "${p}" DIRECTORY)
+    get_filename_component(stem "${p}" NAME_WE)
+    file(GLOB pycs "${dir}/__pycache__/${stem}.*.pyc")
+    foreach(pyc ${pycs})
+      message(STATUS "Removing: ${pyc}")
+      file(REMOVE "${pyc}")
+    endforeach()
+    file(GLOB left "${dir}/__pycache__/*" "${dir}/__pycache__/.*")
+    if(IS_DIRECTORY "${dir}/__pycache__" AND NOT left)
+      message(STATUS "Removing empty directory: ${dir}/__pycache__")
+      file(REMOVE_RECURSE "${dir}/__pycache__")
+    endif()
+  endif()
 endforeach()
 # The folders the install created (cmake/install-dirs.cmake), deepest
 # first, when they are empty again.

@@ -25,6 +25,21 @@ n=$(wc -l <"$build/install_manifest.txt")
 for f in bin/coord include/coord.h lib/pkgconfig/coord.pc share/coord/python/spectrum.py; do
   [ -e "$p/$f" ] || { echo "FAIL: $f was not installed"; exit 1; }
 done
+# A user imports the installed package (Python writes its bytecode beside
+# it, in __pycache__) and runs an installed comparison script that imports
+# its neighbour: uninstall must take those .pyc files too, or the package
+# folder stays behind as an empty namespace package that `import coord`
+# still finds.
+site=$(cd "$p" && ls -d lib/python3*/site-packages 2>/dev/null | head -1)
+if [ -n "$site" ] && [ -d "$p/$site/coord" ] && command -v python3 >/dev/null; then
+  if ! (cd "$scratch" && env -u PYTHONDONTWRITEBYTECODE PYTHONPATH="$p/$site" python3 -c \
+        'import coord, sys; sys.path.insert(0, sys.argv[1]); import primes' \
+        "$p/share/coord/python"); then
+    echo "FAIL: the installed package does not import"; exit 1
+  fi
+  [ -d "$p/$site/coord/__pycache__" ] ||
+    { echo "FAIL: python3 wrote no bytecode (the test needs it)"; exit 1; }
+fi
 if ! make -s --no-print-directory -C "$src" uninstall BUILD="$build" >"$scratch/make.log" 2>&1; then
   cat "$scratch/make.log"; echo "FAIL: make uninstall"; exit 1
 fi
