@@ -38,8 +38,17 @@ if [ "$(id -u)" = 0 ] && command -v "$apt" >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive
   if ! "$apt" install -y -qq --no-install-recommends "${want[@]}" >"$log" 2>&1; then
     "$apt" update -qq >>"$log" 2>&1
-    "$apt" install -y -qq --no-install-recommends "${want[@]}" >>"$log" 2>&1 ||
-      echo "deps: could not install ${want[*]} (see $log); the steps that need them are skipped" >&2
+    if ! "$apt" install -y -qq --no-install-recommends "${want[@]}" >>"$log" 2>&1; then
+      # One package this distribution does not have (chromium is not a
+      # Debian package everywhere) makes apt-get install none of them:
+      # try them one at a time, so the others still come.
+      failed=()
+      for pkg in "${want[@]}"; do
+        "$apt" install -y -qq --no-install-recommends "$pkg" >>"$log" 2>&1 || failed+=("$pkg")
+      done
+      [ ${#failed[@]} -eq 0 ] ||
+        echo "deps: could not install ${failed[*]} (see $log); the steps that need them are skipped" >&2
+    fi
   fi
 else
   echo "deps: install them with: sudo apt-get install ${want[*]} (the steps that need them are skipped meanwhile)" >&2

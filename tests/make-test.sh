@@ -48,6 +48,25 @@ for pkg in gnuplot-nox pkg-config scdoc; do
   printf '%s\n' "$deps_out" | grep -q "^APT-GET install .*\b$pkg\b" ||
     { echo "FAIL: $pkg not passed to apt-get"; fail=1; }
 done
+# A distribution without one of the packages (no chromium): apt-get refuses
+# a list that names it, and takes the rest when asked one by one. The others
+# must still be installed, and the message must name only the missing one.
+mkdir "$scratch/bin2"
+cp "$scratch/bin/id" "$scratch/bin2/id"
+cat >"$scratch/bin2/apt-get" <<EOF2
+#!/bin/sh
+[ "\$1" = update ] && exit 0
+for a in "\$@"; do [ "\$a" = chromium ] && exit 100; done
+for a in "\$@"; do case "\$a" in -*|install) ;; *) echo "\$a" >>"$scratch/installed";; esac; done
+EOF2
+chmod +x "$scratch/bin2/apt-get"
+partial=$(TMPDIR="$scratch" PATH="$scratch/bin2" COORD_NO_BROWSER=0 /bin/bash "$src/scripts/deps.sh" 2>&1)
+for pkg in gnuplot-nox pkg-config scdoc clang; do
+  grep -qx "$pkg" "$scratch/installed" 2>/dev/null ||
+    { printf '%s\n' "$partial"; echo "FAIL: deps.sh did not install $pkg when chromium was unavailable"; fail=1; }
+done
+printf '%s\n' "$partial" | grep -q '^deps: could not install chromium (' ||
+  { printf '%s\n' "$partial"; echo "FAIL: deps.sh did not name chromium alone as not installed"; fail=1; }
 skip_out=$(COORD_NO_DEPS=1 PATH="$scratch/bin" /bin/bash "$src/scripts/deps.sh" 2>&1)
 if [ "$skip_out" != "deps: skipped (COORD_NO_DEPS=1)" ]; then
   echo "FAIL: COORD_NO_DEPS=1 printed: $skip_out"; fail=1
