@@ -35,7 +35,8 @@ static const struct opt report_opts[] = {
                 .def = "all of primes,waste,interval,spectrum,queue,fraud",
                 .help = "comma-separated experiments to run"},
     [R_NO_PYTHON] = {.name = "no-python", .kind = OPT_FLAG,
-                     .help = "do not run the Python side of the spectrum"},
+                     .help = "leave out the Python sides (spectrum, "
+                             "interval, queue and its probes)"},
     [R_TIMEOUT] = {.name = "timeout", .kind = OPT_UINT, .arg = "S", .min = 1,
                    .max = 86400, .def = "60 quick, 900",
                    .help = "limit for one experiment in seconds"},

@@ -34,7 +34,7 @@ struct exp report_exps[] = {
     {"queue", "Slide 2: poison-pill shutdown",
      "Producers and consumers on the bounded queue; one pill per worker "
      "ends them; every task is delivered exactly once.",
-     NULL},
+     NULL, NULL, "--no-python"},
     {"fraud", "Slide 10: fraud screening with early termination",
      "Four detectors screen each transaction in parallel rounds; the first "
      "flag claims the transaction and the others abandon it at their next "
@@ -221,6 +221,8 @@ void report_run_one(struct report *r, struct exp *e, size_t idx, size_t n,
     if (e->extra_full && !r->quick &&
         (r->python || strcmp(e->extra_full, "--vs-python") != 0))
         argv[k++] = e->extra_full;
+    if (!r->python && e->no_python) /* queue runs Python unless told not to */
+        argv[k++] = e->no_python;
     argv[k] = NULL;
     size_t cl = (size_t)snprintf(e->cmdline, sizeof e->cmdline, "coord");
     for (size_t i = 1; i < k && cl < sizeof e->cmdline; i++)

@@ -35,6 +35,8 @@ struct exp {
     const char *what;  /* one sentence: what the experiment does */
     const char *extra; /* one more argument, or NULL */
     const char *extra_full; /* one more, in the default (not quick) run */
+    const char *no_python;  /* the argument that leaves its Python side out
+                             * (report --no-python), or NULL */
     enum exp_state state;
     char why[256];
     bool partial; /* failed, its partial stdout kept as data/NAME.out.txt */

@@ -1336,6 +1336,33 @@ TEST(report_header_states_its_options)
     json_free(j);
 }
 
+/* --no-python left the queue's Python side in (an audit): `coord report
+ * --no-python` said "Python's side left out" above a queue section and a
+ * claims row measured with multiprocessing.Queue and its fault probes. */
+TEST(report_no_python_reaches_the_queue)
+{
+    char dir[96], path[4400];
+    test_mkdtemp(dir, sizeof dir, "report");
+    static char out[65536];
+    char err[8192];
+    const char *argv[] = {cli_path, "report", "--quick", "--only", "queue",
+                          "--no-python", "--timeout", "60", "--out", dir,
+                          "--json", NULL};
+    int st = test_run(argv, out, sizeof out, err, sizeof err, 100000);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        test__fail(__FILE__, __LINE__, "coord report failed: %s", err);
+    if (!strstr(err, "coord queue --json --quick --no-python"))
+        test__fail(__FILE__, __LINE__, "queue not run without Python: %s", err);
+    size_t len = 0;
+    snprintf(path, sizeof path, "%s/data/queue.json", dir);
+    char *q = slurp(path, &len);
+    ASSERT_TRUE(q != NULL);
+    /* Python's rows are there, each saying why it was not run. */
+    if (!strstr(q, "\"skipped\":\"--no-python\""))
+        test__fail(__FILE__, __LINE__, "data/queue.json: Python was run");
+    free(q);
+}
+
 TEST(report_usage_errors)
 {
     static const char *const bad[][3] = {
@@ -1369,6 +1396,7 @@ TEST(report_usage_errors)
     X(report_quick_all_experiments_slow)                                      \
     X(report_experiment_timeout_is_reported)                                  \
     X(report_without_python_counts_skips_as_not_run) X(report_usage_errors) \
+    X(report_no_python_reaches_the_queue)                                     \
     X(report_verdict_one_rule) X(report_one_verdict_per_measurement)          \
     X(report_sections_read_as_sentences_and_tables) X(report_human_units)    \
     X(report_load_banner_names_loaded_experiments)                            \
