@@ -285,6 +285,65 @@ TEST(manager_batch)
     stop_ok(m);
 }
 
+/* Every range manager.h gives its options holds at its bound and one
+ * past it: the code checks more than the header used to say (a frame of
+ * at least 4096 bytes and 5 per batch operation, a batch of at most
+ * 65535, at most 100,000 clients and 2^31 - 3 entries). */
+TEST(manager_opts_ranges_as_documented)
+{
+    coord_manager *m = NULL;
+    coord_manager_opts o;
+    memset(&o, 0, sizeof o);
+    o.max_value = 1000;
+    o.max_key = 16;
+    o.max_batch = 806; /* 5 * 806 + 64 = 4094 */
+    o.max_frame = 4096;
+    ASSERT_OK(coord_manager_start(&m, NULL, &o));
+    stop_ok(m);
+    o.max_frame = 4095;
+    ASSERT_CODE(coord_manager_start(&m, NULL, &o), COORD_EINVAL);
+    o.max_frame = 4096;
+    o.max_batch = 807; /* 5 * 807 + 64 = 4099 > max_frame */
+    ASSERT_CODE(coord_manager_start(&m, NULL, &o), COORD_EINVAL);
+    memset(&o, 0, sizeof o);
+    o.max_batch = 65535;
+    ASSERT_OK(coord_manager_start(&m, NULL, &o));
+    stop_ok(m);
+    o.max_batch = 65536;
+    ASSERT_CODE(coord_manager_start(&m, NULL, &o), COORD_EINVAL);
+    memset(&o, 0, sizeof o);
+    o.max_clients = 100000;
+    ASSERT_OK(coord_manager_start(&m, NULL, &o));
+    stop_ok(m);
+    o.max_clients = 100001;
+    ASSERT_CODE(coord_manager_start(&m, NULL, &o), COORD_EINVAL);
+    memset(&o, 0, sizeof o);
+    o.max_entries = ((size_t)1 << 31) - 3;
+    ASSERT_OK(coord_manager_start(&m, NULL, &o));
+    stop_ok(m);
+    o.max_entries = ((size_t)1 << 31) - 2;
+    ASSERT_CODE(coord_manager_start(&m, NULL, &o), COORD_EINVAL);
+}
+
+static void never_ready(void *arg, const char *path)
+{
+    (void)path;
+    *(int *)arg = 1;
+}
+
+/* coord_manager_run takes no NULL path (coord_manager_start makes a
+ * private directory for one; run does not), and says so before it calls
+ * ready, as manager.h says. */
+TEST(manager_run_refuses_a_null_path)
+{
+    int called = 0;
+    ASSERT_CODE(coord_manager_run_ready(NULL, NULL, never_ready, &called),
+                COORD_EINVAL);
+    ASSERT_CODE(coord_manager_run_ready("", NULL, never_ready, &called),
+                COORD_EINVAL);
+    ASSERT_EQ(called, 0);
+}
+
 TEST(manager_bad_input)
 {
     coord_manager *m = NULL;
@@ -2433,6 +2492,8 @@ TEST(manager_cli_bad_socket)
     X(manager_list_ops)                                                        \
     X(manager_batch)                                                           \
     X(manager_bad_input)                                                       \
+    X(manager_opts_ranges_as_documented)                                       \
+    X(manager_run_refuses_a_null_path)                                         \
     X(manager_limits)                                                          \
     X(manager_out_of_descriptors)                                              \
     X(manager_incr_8_processes)                                                \

@@ -4,7 +4,9 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include "harness.h"
@@ -1738,6 +1740,49 @@ TEST(queue_cli_every_message)
         printf("python3 missing: Python's rows not checked\n");
 }
 
+/* With no descriptor free, the named create and open say COORD_EMFILE
+ * (queue.h lists it, as flag.h does for every named object), and the
+ * failed create leaves no file behind. */
+static int named_out_of_descriptors(void *arg)
+{
+    const char *name = arg;
+    char other[96];
+    snprintf(other, sizeof other, "%s-2", name);
+    coord_queue *q, *again, *q2;
+    if (coord_queue_create_named(&q, name, 4, 8) != 0)
+        return 3;
+    int lowest = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (lowest < 0)
+        return 4;
+    close(lowest);
+    struct rlimit rl, low;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 5;
+    low = rl;
+    low.rlim_cur = (rlim_t)lowest;
+    if (setrlimit(RLIMIT_NOFILE, &low) != 0)
+        return 6;
+    int r1 = coord_queue_open(&again, name);
+    int r2 = coord_queue_create_named(&q2, other, 4, 8);
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 7;
+    coord_queue_destroy(q);
+    if (r1 != COORD_EMFILE)
+        return 8;
+    if (r2 != COORD_EMFILE)
+        return 9;
+    if (coord_queue_open(&again, other) != COORD_ENOENT)
+        return 10;
+    return 0;
+}
+
+TEST(queue_named_out_of_descriptors)
+{
+    char name[64];
+    test_shm_name(name, sizeof name, "qfd");
+    test_join_ok(test_fork(named_out_of_descriptors, name), 20000);
+}
+
 #define TEST_LIST(X)                                                           \
     X(queue_basic)                                                             \
     X(queue_pill_is_not_data)                                                  \
@@ -1750,6 +1795,7 @@ TEST(queue_cli_every_message)
     X(queue_close_during_put_loses_nothing)                                    \
     X(queue_producer_exit_loses_nothing)                                       \
     X(queue_named_unrelated_process)                                           \
+    X(queue_named_out_of_descriptors)                                          \
     X(queue_consumer_killed_mid_get)                                           \
     X(queue_producer_killed_before_moving_tail)                                \
     X(queue_live_claimer_in_another_pid_namespace_is_not_repaired)            \

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* test-value.c: shared typed scalars: arithmetic, locking, a killed holder. */
+#include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -210,7 +211,35 @@ TEST(value_bad_input)
     coord_value_destroy(v);
 }
 
+/* The lock's memory lives in shared memory: a rewritten mutex type word
+ * (another process of the same user scribbling) gives COORD_EPROTO from
+ * unlock as from lock, as value.h and array.h say, never a glibc abort. */
+TEST(value_unlock_of_a_rewritten_lock)
+{
+    coord_value *v;
+    coord_array *a;
+    ASSERT_OK(coord_value_create(&v, COORD_I64));
+    ASSERT_OK(coord_array_create(&a, COORD_I64, 4));
+    ASSERT_OK(coord_value_lock(v, -1));
+    ASSERT_OK(coord_array_lock(a, -1));
+    /* Both locks sit on the object's second cache line. */
+    pthread_mutex_t *vm = (pthread_mutex_t *)((char *)v + 64);
+    pthread_mutex_t *am = (pthread_mutex_t *)((char *)a + 64);
+    int vk = vm->__data.__kind, ak = am->__data.__kind;
+    vm->__data.__kind = 0x55;
+    am->__data.__kind = 0x55;
+    ASSERT_CODE(coord_value_unlock(v), COORD_EPROTO);
+    ASSERT_CODE(coord_array_unlock(a), COORD_EPROTO);
+    vm->__data.__kind = vk;
+    am->__data.__kind = ak;
+    ASSERT_OK(coord_value_unlock(v));
+    ASSERT_OK(coord_array_unlock(a));
+    coord_value_destroy(v);
+    coord_array_destroy(a);
+}
+
 #define TEST_LIST(X)                                                           \
+    X(value_unlock_of_a_rewritten_lock)                                        \
     X(value_types_wrap)                                                        \
     X(value_concurrent_adds_sum_exactly)                                       \
     X(value_holder_killed_is_recovered)                                        \

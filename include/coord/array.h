@@ -114,7 +114,9 @@ COORD_EXTERN int coord_array_slice(const coord_array *a, unsigned worker,
  * coord_value_lock / coord_value_unlock (COORD_RECOVERED when the previous
  * holder died: elements are never torn, but a multi-element update it was
  * making may be half done); lock also returns COORD_EPROTO for a broken
- * array.
+ * array. unlock releases the lock of a broken array too; both return
+ * COORD_EPROTO when the lock's own memory was overwritten by another
+ * process.
  */
 COORD_EXTERN int coord_array_lock(coord_array *a, int timeout_ms);
 COORD_EXTERN int coord_array_unlock(coord_array *a);

@@ -88,7 +88,8 @@ COORD_EXTERN int coord_flag_create(coord_flag **out);
  * shared-memory file /dev/shm/coord.<name> (mode 0600, O_EXCL) so that
  * unrelated processes can coord_flag_open() it. `name` is 1..200 characters
  * of [A-Za-z0-9._-]. Returns 0, COORD_EINVAL (bad name), COORD_EEXIST (name
- * taken, by any kind of file), COORD_EACCES, COORD_EMFILE (out of file
+ * taken, by any kind of file), COORD_EACCES, COORD_ENOENT (no /dev/shm, as
+ * in a container without one), COORD_EMFILE (out of file
  * descriptors), COORD_ENOMEM (out of memory or shared-memory space) or
  * COORD_EIO (any other system error).
  */

@@ -144,12 +144,14 @@ static inline coord_mval coord_mval_none(void)
 typedef struct coord_manager_opts {
     size_t max_key;     /* default 256, at most 65535 */
     size_t max_value;   /* default 1 MiB; at most 2^31 - 1 */
-    size_t max_entries; /* default 1,000,000 */
+    size_t max_entries; /* default 1,000,000; at most 2^31 - 3 */
     size_t max_bytes;   /* default 256 MiB */
-    size_t max_frame;   /* default 16 MiB; >= max_value + 2 * max_key + 64,
-                         * at most 2^31 - 1 */
-    size_t max_batch;   /* default 4096 operations per frame */
-    size_t max_clients; /* default 64 */
+    size_t max_frame;   /* default 16 MiB; at least 4096,
+                         * >= max_value + 2 * max_key + 64 and
+                         * >= 5 * max_batch + 64, at most 2^31 - 1 */
+    size_t max_batch;   /* default 4096 operations per frame; at most
+                         * 65535 */
+    size_t max_clients; /* default 64; at most 100,000 */
     int64_t spin_ns;    /* default 50 µs (0); negative: never; <= 1 s */
     int handshake_ms;   /* default 2000; 1 .. 3600000 (one hour) */
     int stall_ms;       /* default 10000; 1 .. 3600000 */
@@ -176,7 +178,9 @@ COORD_EXTERN void coord_manager_opts_init(coord_manager_opts *o);
  * Returns 0 and *out, COORD_EINVAL (bad options, or a path that is empty
  * or ends in '/'), COORD_EACCES
  * (directory not private), COORD_ENAMETOOLONG (path longer than a socket
- * address), COORD_EEXIST (something already at socket_path), COORD_ENOENT
+ * address), COORD_EEXIST (something already at socket_path: a file, or
+ * a socket a server listens on; a socket nobody listens on, a crashed
+ * server's, is removed and reused), COORD_ENOENT
  * (the directory's parent is missing), COORD_ENOTDIR (a path component is
  * not a directory), COORD_EMFILE, COORD_ENOMEM, COORD_EIO (another system
  * error), COORD_EAGAIN (fork failed).
@@ -210,7 +214,8 @@ COORD_EXTERN int coord_manager_stop(coord_manager *m, int timeout_ms);
  * coord_manager_run: serve `socket_path` in the calling process until
  * SIGINT or SIGTERM (`coord manager --socket PATH`). The signals are
  * blocked in the calling thread and taken through a signalfd; the mask is
- * restored on return. Same path rules as coord_manager_start; the socket
+ * restored on return. Same path rules as coord_manager_start, but for
+ * NULL: socket_path is required here (NULL is COORD_EINVAL); the socket
  * is removed on return. Returns 0 after a signal, or the codes of
  * coord_manager_start.
  */
@@ -225,8 +230,8 @@ COORD_EXTERN int coord_manager_run(const char *socket_path,
  * calling thread with SIGINT and SIGTERM blocked; clients wait in the
  * backlog while it runs, so it should return soon.
  * Returns the codes of coord_manager_run. When it fails before listening
- * (COORD_EINVAL for bad options or an empty path, and the path codes of
- * coord_manager_start), ready is not called.
+ * (COORD_EINVAL for bad options or a NULL or empty path, and the path
+ * codes of coord_manager_start), ready is not called.
  */
 COORD_EXTERN int coord_manager_run_ready(const char *socket_path,
                                          const coord_manager_opts *opts,

@@ -137,8 +137,10 @@ COORD_EXTERN int coord_queue_create(coord_queue **out, size_t capacity,
  * /dev/shm/coord.<name> (mode 0600, O_EXCL) so that unrelated processes can
  * coord_queue_open() it; `name` is 1..200 characters of [A-Za-z0-9._-].
  * The creator's destroy removes the name; `coord gc` removes it after a
- * crash. Returns 0, COORD_EINVAL, COORD_EEXIST (name taken), COORD_EACCES
- * or COORD_ENOMEM.
+ * crash. Returns 0, COORD_EINVAL, COORD_EEXIST (name taken), COORD_EACCES,
+ * COORD_ENOENT (no /dev/shm), COORD_EMFILE (out of file descriptors),
+ * COORD_ENOMEM or COORD_EIO (any other system error), as
+ * coord_flag_create_named.
  */
 COORD_EXTERN int coord_queue_create_named(coord_queue **out, const char *name,
                                           size_t capacity, size_t max_msg);
@@ -149,7 +151,9 @@ COORD_EXTERN int coord_queue_create_named(coord_queue **out, const char *name,
  * coord queue: bad magic, kind or size, or limits that disagree with the
  * file's size; also a file left unfinished longer than COORD_GC_GRACE_MS),
  * COORD_EVERSION (other ABI), COORD_EAGAIN (its creator has not finished
- * initialising it: try again), COORD_EACCES or COORD_ENOMEM.
+ * initialising it: try again), COORD_EACCES, COORD_EMFILE (out of file
+ * descriptors), COORD_ENOMEM or COORD_EIO (any other system error), as
+ * coord_flag_open.
  */
 COORD_EXTERN int coord_queue_open(coord_queue **out, const char *name);
 

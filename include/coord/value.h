@@ -116,8 +116,9 @@ COORD_EXTERN int coord_value_add_i64(coord_value *v, int64_t delta,
  * the value is intact, since stores are atomic, but the caller's compound
  * invariant may not be), COORD_EAGAIN, COORD_ETIMEDOUT, COORD_EDEADLK,
  * COORD_EINVAL, COORD_EPROTO (broken).
- * coord_value_unlock: release it; only the holder may call it (others get
- * COORD_EPERM).
+ * coord_value_unlock: release it; only the holder may call it. Returns 0,
+ * COORD_EPERM (the caller does not hold it), COORD_EINVAL (NULL) or
+ * COORD_EPROTO (the lock's memory was overwritten by another process).
  * coord_value_store: write while holding the lock (no locking inside).
  * Returns 0, COORD_EINVAL or COORD_EPROTO (broken).
  */
