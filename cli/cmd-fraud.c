@@ -171,6 +171,8 @@ int cmd_fraud(int argc, char **argv)
     fraud_gen_defaults(&g);
     bool quick = false, json = false, strict = false, locked = false;
     const char *csv = NULL, *write_csv = NULL;
+    /* The first option that only the generator reads (NULL: none). */
+    const char *gen_only = NULL;
     uint64_t tx = 0, warm = UINT64_MAX, depth = 512, target_us = 10;
     uint64_t every[OPT_LIST_MAX] = {1, 10, 100, 1000, COORD_CHECK_AUTO};
     size_t n_every = 5;
@@ -189,15 +191,19 @@ int cmd_fraud(int argc, char **argv)
             warm = p.v.u;
             break;
         case F_SEED:
+            gen_only = gen_only ? gen_only : "--seed";
             g.seed = p.v.u;
             break;
         case F_RATE:
+            gen_only = gen_only ? gen_only : "--rate";
             g.fraud_rate = p.v.real;
             break;
         case F_ACCOUNTS:
+            gen_only = gen_only ? gen_only : "--accounts";
             g.accounts = (uint32_t)p.v.u;
             break;
         case F_MERCHANTS:
+            gen_only = gen_only ? gen_only : "--merchants";
             g.merchants = (uint32_t)p.v.u;
             break;
         case F_DEPTH:
@@ -222,6 +228,7 @@ int cmd_fraud(int argc, char **argv)
         case F_WRITE_CSV: {
             char why[512];
             write_csv = p.v.text;
+            gen_only = gen_only ? gen_only : "--write-csv";
             int rc = cli_output_check(write_csv, why, sizeof why);
             if (rc != 0) {
                 cli_error(CMD, "--write-csv: %s", why);
@@ -240,6 +247,15 @@ int cmd_fraud(int argc, char **argv)
     size_t n_runs = interval_runs(every, n_every, runs);
     if (strict && !csv) {
         cli_error(CMD, "--strict goes with --csv");
+        return CLI_USAGE;
+    }
+    if (csv && gen_only) {
+        /* With --csv nothing is generated: the option would be ignored,
+         * and --write-csv would write the rows read (sorted, without the
+         * skipped lines and those past --transactions) over FILE, which
+         * may be the --csv file itself. */
+        cli_error(CMD, "%s is for the generated stream; not with --csv",
+                  gen_only);
         return CLI_USAGE;
     }
     /* The baseline: no early exit (every detector finishes). */

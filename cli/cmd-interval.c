@@ -100,6 +100,7 @@ static int parse(int argc, char **argv, struct interval_cfg *c)
         c->workers = 64;
     struct opt_parser p;
     opt_parse_init(&p, &cmd_interval_opts, argc, argv);
+    bool quick = false, runs_given = false, stops_given = false;
     int k;
     while ((k = opt_next(&p)) >= 0) {
         switch (k) {
@@ -116,13 +117,14 @@ static int parse(int argc, char **argv, struct interval_cfg *c)
             break;
         case I_RUNS:
             c->runs = (int)p.v.u;
+            runs_given = true;
             break;
         case I_STOPS:
             c->stops = (int)p.v.u;
+            stops_given = true;
             break;
         case I_QUICK:
-            c->runs = 20;
-            c->stops = 7;
+            quick = true;
             c->run_ns = RUN_NS / 3;
             break;
         case I_PLOT:
@@ -140,9 +142,25 @@ static int parse(int argc, char **argv, struct interval_cfg *c)
     }
     if (k != OPT_END)
         return k == OPT_HELP ? -1 : 2;
+    /* --quick sets what was not given, before or after it. */
+    if (quick && !runs_given)
+        c->runs = 20;
+    if (quick && !stops_given)
+        c->stops = 7;
     if (c->workers < 2) {
         cli_error("interval", "stop latency needs at least 2 workers");
         return 2;
+    }
+    if (c->vs_python) {
+        /* Python has no automatic interval: it is given the numbers. */
+        bool number = false;
+        for (int i = 0; i < c->nintervals; i++)
+            number = number || c->intervals[i] != COORD_CHECK_AUTO;
+        if (!number) {
+            cli_error("interval", "--vs-python needs a number in --intervals "
+                                  "(Python has no auto interval)");
+            return 2;
+        }
     }
     return 0;
 }

@@ -62,8 +62,12 @@ const struct opt_cmd cmd_manager_opts = {
 static void announce(void *arg, const char *path)
 {
     (void)arg;
+    /* One line whatever the name holds (cli_printable), as cli_error. */
+    char shown[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    snprintf(shown, sizeof shown, "%s", path);
+    cli_printable(shown);
     fprintf(stderr, "coord manager: serving %s (pid %d); stop with Ctrl-C or "
-                    "SIGTERM\n", path, (int)getpid());
+                    "SIGTERM\n", shown, (int)getpid());
 }
 
 /* The reason a socket path cannot be served, in the user's terms. */
@@ -159,6 +163,9 @@ int cmd_manager(int argc, char **argv)
                    ? CLI_USAGE
                    : CLI_RUNTIME;
     }
-    fprintf(stderr, "coord manager: stopped, %s removed\n", path);
+    char shown[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    snprintf(shown, sizeof shown, "%s", path);
+    cli_printable(shown);
+    fprintf(stderr, "coord manager: stopped, %s removed\n", shown);
     return CLI_OK;
 }

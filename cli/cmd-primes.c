@@ -145,6 +145,7 @@ static int parse_options(int argc, char **argv, struct primes_cfg *c)
     const char *hit_given = NULL; /* --hit-at or --hit-worker, given */
     bool workers_given = false;
     bool mode_given = false;        /* --early-exit or --no-early-exit, given */
+    bool quick = false, runs_given = false;
     int k;
     while ((k = opt_next(&p)) >= 0) {
         switch (k) {
@@ -192,9 +193,10 @@ static int parse_options(int argc, char **argv, struct primes_cfg *c)
             break;
         case P_RUNS:
             c->runs = (int)p.v.u;
+            runs_given = true;
             break;
         case P_QUICK:
-            c->runs = 3;
+            quick = true;
             break;
         case P_VS_PYTHON:
             c->vs_python = true;
@@ -209,6 +211,8 @@ static int parse_options(int argc, char **argv, struct primes_cfg *c)
     }
     if (k != OPT_END)
         return k == OPT_HELP ? -1 : 2;
+    if (quick && !runs_given) /* a --runs given, before or after, stays */
+        c->runs = 3;
     if (c->mpi && workers_given) {
         cli_error("primes", "--workers and --mpi do not go together: under "
                             "mpirun the ranks are the workers (mpirun -np N)");

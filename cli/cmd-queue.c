@@ -506,8 +506,10 @@ static int parse(int argc, char **argv, struct opts *o)
                        false,   true,   true,   true, "--no-python"};
     struct opt_parser p;
     opt_parse_init(&p, &cmd_queue_opts, argc, argv);
+    bool quick = false, given[Q_NOPTS] = {false};
     int k;
     while ((k = opt_next(&p)) >= 0) {
+        given[k] = true;
         switch (k) {
         case Q_MESSAGES:
             o->messages = p.v.u;
@@ -525,11 +527,7 @@ static int parse(int argc, char **argv, struct opts *o)
             o->py_runs = (unsigned)p.v.u;
             break;
         case Q_QUICK:
-            o->messages = 200000;
-            o->pipe_messages = 50000;
-            o->py_messages = 20000;
-            o->runs = 1;
-            o->py_runs = 1;
+            quick = true;
             break;
         case Q_NO_PYTHON:
             o->python = false;
@@ -544,6 +542,18 @@ static int parse(int argc, char **argv, struct opts *o)
             o->json = true;
             break;
         }
+    }
+    if (quick) { /* the counts not given, before or after --quick */
+        if (!given[Q_MESSAGES])
+            o->messages = 200000;
+        if (!given[Q_PIPE_MESSAGES])
+            o->pipe_messages = 50000;
+        if (!given[Q_PYTHON_MESSAGES])
+            o->py_messages = 20000;
+        if (!given[Q_RUNS])
+            o->runs = 1;
+        if (!given[Q_PYTHON_RUNS])
+            o->py_runs = 1;
     }
     return k == OPT_END ? 0 : k == OPT_HELP ? 1 : -1;
 }

@@ -104,7 +104,7 @@ int cmd_waste(int argc, char **argv)
 {
     uint64_t workers = 4, items = 100000, hit_at = 1000, runs = 5;
     uint64_t interval = 100;
-    bool json = false;
+    bool json = false, quick = false, runs_given = false;
     struct opt_parser p;
     opt_parse_init(&p, &cmd_waste_opts, argc, argv);
     int k;
@@ -124,15 +124,18 @@ int cmd_waste(int argc, char **argv)
             break;
         case W_RUNS:
             runs = p.v.u;
+            runs_given = true;
             break;
         case W_QUICK:
-            runs = 3;
+            quick = true;
             break;
         case W_JSON:
             json = true;
             break;
         }
     }
+    if (quick && !runs_given) /* a --runs given, before or after, stays */
+        runs = 3;
     if (k != OPT_END)
         return opt_exit_status(k);
     if (hit_at >= items) {

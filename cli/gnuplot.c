@@ -12,6 +12,9 @@
 #include "gnuplot.h"
 #include "launch.h"
 
+#define STR__(x) #x
+#define STR_(x) STR__(x)
+
 static const char *ext_of(const char *file)
 {
     const char *dot = file ? strrchr(file, '.') : NULL;
@@ -133,20 +136,51 @@ int gnuplot_draw(const char *cmd, const char *file, const char *data,
     }
     const char *argv[] = {"gnuplot", NULL};
     char err[1024] = "";
+    /* gnuplot draws into memory; `file` is made only once it succeeded, so
+     * a failed draw leaves no empty file and an earlier plot as it was. */
+    char *img = malloc(GNUPLOT_MAX_BYTES + 1);
+    if (!img) {
+        free(text);
+        cli_error(cmd, "out of memory");
+        return 1;
+    }
     struct launch l = {.argv = argv, .input = text,
                        .timeout_ms = GNUPLOT_TIMEOUT_MS,
-                       .out = {.to = LAUNCH_FILE, .path = file},
+                       .out = {.to = LAUNCH_CAPTURE, .buf = img,
+                               .cap = GNUPLOT_MAX_BYTES + 1},
                        .err = {.to = LAUNCH_CAPTURE, .buf = err, .cap = sizeof err}};
-    char why[200];
+    char why[PATH_MAX + 128];
     int rc = launch_run(&l, why, sizeof why);
     free(text);
-    if (rc != 0 || l.status != 0) {
+    if (rc != 0 || l.status != 0 || l.out.truncated) {
         /* One line: gnuplot's first complaint, or why it did not run. */
         char *first = err + strspn(err, " \t\n");
         first[strcspn(first, "\n")] = '\0';
-        const char *reason = rc != 0 || l.status == 127 ? why : first;
+        const char *reason = rc != 0 || l.status == 127 ? why
+                             : l.status == 0 ? "the plot is over "
+                                               STR_(GNUPLOT_MAX_BYTES) " bytes"
+                                             : first;
         cli_error(cmd, "gnuplot failed to draw %s%s%s", file, *reason ? ": " : "",
                   reason);
+        free(img);
+        return 1;
+    }
+    int fd = cli_create_file(file, why, sizeof why);
+    int werr = 0;
+    for (size_t done = 0; fd >= 0 && !werr && done < l.out.len;) {
+        ssize_t w = write(fd, img + done, l.out.len - done);
+        if (w > 0)
+            done += (size_t)w;
+        else if (w < 0 && errno != EINTR)
+            werr = errno;
+    }
+    if (fd >= 0 && close(fd) != 0 && !werr)
+        werr = errno;
+    if (werr)
+        snprintf(why, sizeof why, "cannot write %s: %s", file, strerror(werr));
+    free(img);
+    if (fd < 0 || werr) {
+        cli_error(cmd, "%s", why);
         return 1;
     }
     return 0;

@@ -22,15 +22,19 @@
  * gnuplot_draw: draws `script` with gnuplot into `file`: "set terminal
  * ..." for the extension of `file` (.png or .svg) is put in front of it,
  * and in front of that `data` (NULL: none) as GNUPLOT_DATABLOCK; the
- * whole program is fed on gnuplot's stdin and gnuplot's stdout is `file`
- * (opened by the launcher, never named in the script): gnuplot opens no
- * file, and none is made for it. Blocking: until gnuplot ends, at most
- * GNUPLOT_TIMEOUT_MS. Returns 0, or 1 after printing a one-line message
+ * whole program is fed on gnuplot's stdin and gnuplot's stdout (at most
+ * GNUPLOT_MAX_BYTES) is written into `file` (cli_create_file, never named
+ * in the script) once gnuplot has succeeded, so a failed draw leaves
+ * `file` as it was: gnuplot opens no file, and none is made for it.
+ * Blocking: until gnuplot ends, at most GNUPLOT_TIMEOUT_MS. Returns 0, or 1 after printing a one-line message
  * as command `cmd` (a path gnuplot_path_ok refuses, a line of `data` that
  * starts with "EOD", gnuplot missing, gnuplot failed: its first line of
- * complaint; or killed at the deadline).
+ * complaint; killed at the deadline; a plot over GNUPLOT_MAX_BYTES; `file`
+ * refused or not written by cli_create_file).
  */
 #define GNUPLOT_TIMEOUT_MS 60000
+/* The largest plot gnuplot_draw writes (it is drawn in memory first). */
+#define GNUPLOT_MAX_BYTES 33554432
 int gnuplot_draw(const char *cmd, const char *file, const char *data,
                  const char *script);
 

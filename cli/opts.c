@@ -357,6 +357,13 @@ int opt_next(struct opt_parser *p)
         opt_usage(cmd, stdout);
         return OPT_HELP;
     }
+    if (!strncmp(a, "--help=", 7) || (a[1] == 'h' && a[2])) {
+        /* The implicit --help is a flag too (it was "unknown option
+         * '--help'; did you mean '--help'?"). */
+        cli_error(cmd->name, "%s takes no value, got '%s'",
+                  a[1] == 'h' ? "-h" : "--help", a[1] == 'h' ? a + 2 : a + 7);
+        return OPT_ERROR;
+    }
     int k;
     const char *val = NULL;
     if (a[1] == '-') {
@@ -376,8 +383,10 @@ int opt_next(struct opt_parser *p)
     char shown[72];
     snprintf(shown, sizeof shown, "--%s", o->name);
     if (p->seen[k] && !o->repeatable) {
-        cli_error(cmd->name, "%s given twice (it takes one value; see coord "
-                  "%s --help)", shown, cmd->name);
+        cli_error(cmd->name, "%s given twice (%s; see coord %s --help)",
+                  shown, o->kind == OPT_FLAG ? "once is enough"
+                                             : "it takes one value",
+                  cmd->name);
         return OPT_ERROR;
     }
     p->seen[k] = 1;

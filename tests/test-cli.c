@@ -166,6 +166,14 @@ TEST(cli_every_usage_error_is_one_line_exit_2)
         {"waste", {"--interval", "sometimes", NULL}, "or auto"},
         {"waste", {"--runs", "3", "--runs=4", NULL}, "--runs given twice"},
         {"waste", {"--json=yes", NULL}, "--json takes no value"},
+        /* --help is a flag as well (it was "unknown option '--help'; did
+         * you mean '--help'?", and -hx "unknown option '-h'"). */
+        {"waste", {"--help=1", NULL}, "coord waste: --help takes no value, "
+                                      "got '1'\n"},
+        {"waste", {"-hx", NULL}, "coord waste: -h takes no value, got 'x'\n"},
+        /* A flag takes no value at all ("it takes one value"). */
+        {"waste", {"--json", "--json", NULL}, "--json given twice (once is "
+                                              "enough;"},
         {"waste", {"extra", NULL}, "unexpected argument 'extra'"},
         {"waste", {"--", "--json", NULL}, "unexpected argument '--json'"},
         {"spectrum", {"--runs", "2", NULL}, "--runs must be in [3, "},
@@ -196,6 +204,10 @@ TEST(cli_every_usage_error_is_one_line_exit_2)
         {"interval", {"--intervals", "10,0", NULL}, "must be in [1, "},
         {"interval", {"--work", "light", NULL}, "cheap, heavy or both"},
         {"interval", {"--plot", "x.gif", NULL}, "must end in .png or .svg"},
+        /* Python measures numbers only: it was given none, and the
+         * command exited 1 after the whole experiment ran. */
+        {"interval", {"--intervals", "auto", "--vs-python", NULL},
+         "--vs-python needs a number in --intervals"},
         {"fraud", {"--rate", "0.7", NULL}, "--rate needs a number in [0, 0.5]"},
         {"fraud", {"--rate", "nan", NULL}, "--rate needs a number"},
         {"fraud", {"--rate", "0x0.1", NULL}, "--rate needs a number"},
@@ -347,6 +359,41 @@ TEST(cli_options_dump_matches_help)
     ASSERT_GT(options, 40);
 }
 
+/* --quick sets the counts that were not given, wherever it stands: after
+ * an explicit --runs (or --messages, --stops) it replaced them, so
+ * `coord primes --runs 1 --quick` ran 3 times, and queue --messages 8
+ * --quick sent 200,000 messages. */
+TEST(cli_quick_keeps_given_counts)
+{
+    static const struct {
+        const char *args[16], *want[3];
+    } cases[] = {
+        {{"primes", "--range", "2000", "--runs", "1", "--quick", "--json",
+          NULL}, {"\"runs\":1,", NULL}},
+        {{"waste", "--items", "200", "--hit-at", "5", "--runs", "1",
+          "--quick", "--json", NULL}, {"\"runs\":1,", NULL}},
+        {{"interval", "--workers", "2", "--intervals", "1", "--work", "cheap",
+          "--runs", "1", "--stops", "1", "--quick", "--json", NULL},
+         {"\"runs\":1,", "\"stops\":1,", NULL}},
+        {{"queue", "--no-python", "--no-pipe", "--no-probes", "--messages",
+          "8", "--runs", "2", "--quick", "--json", NULL},
+         {"\"messages\":8,", "\"runs\":2,", NULL}},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *argv[18] = {COORD_CLI_PATH};
+        for (size_t j = 0; cases[i].args[j]; j++)
+            argv[j + 1] = cases[i].args[j];
+        int st = test_run(argv, out, sizeof out, err, sizeof err, 60000);
+        ASSERT_TRUE(WIFEXITED(st));
+        ASSERT_EQ(WEXITSTATUS(st), 0);
+        for (size_t j = 0; cases[i].want[j]; j++)
+            if (!strstr(out, cases[i].want[j]))
+                test__fail(__FILE__, __LINE__, "coord %s ... --quick: %s "
+                           "not in: %.300s", cases[i].args[0],
+                           cases[i].want[j], out);
+    }
+}
+
 /* fraud --csv FILE --strict rejects FILE at its first malformed line and
  * names that line alone (with the line saying FILE was rejected): a file
  * whose ids repeat listed 16 duplicate lines and "N more malformed lines",
@@ -385,6 +432,7 @@ TEST(cli_fraud_strict_names_the_first_line_only)
     X(cli_double_dash_ends_options)                                            \
     X(cli_help_lists_every_option)                                             \
     X(cli_options_dump_matches_help)                                           \
-    X(cli_fraud_strict_names_the_first_line_only)
+    X(cli_fraud_strict_names_the_first_line_only)                              \
+    X(cli_quick_keeps_given_counts)
 #define HELPER_LIST(X)
 TEST_MAIN()

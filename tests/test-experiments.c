@@ -282,6 +282,36 @@ TEST(experiments_interval_plot_makes_no_temporary_file)
     ASSERT_TRUE(strstr(prog, "/tmp") == NULL);
 }
 
+/* A gnuplot that fails leaves the --plot file as it was: no empty file
+ * where there was none, an earlier plot not cut to 0 bytes (the launcher
+ * opened the file, truncating it, before gnuplot ran). */
+TEST(experiments_interval_plot_failed_leaves_no_file)
+{
+    char dir[96], tmp[128], path[128], bin[128], old[160];
+    plot_dirs(dir, tmp, path, "new.svg");
+    snprintf(bin, sizeof bin, "%s/bin", dir);
+    ASSERT_OK(mkdir(bin, 0755));
+    test_fake_program(bin, "gnuplot",
+                      "cat >/dev/null\necho 'gnuplot: no terminal' >&2\n"
+                      "exit 1");
+    const char *a[] = {"interval", "--runs", "1", "--stops", "1", "--work",
+                       "heavy", "--intervals", "1", "--plot", path, NULL};
+    ASSERT_EQ(coord(a), 1);
+    ASSERT_TRUE(strstr(err, "gnuplot failed to draw") != NULL);
+    ASSERT_TRUE(access(path, F_OK) != 0);
+    snprintf(old, sizeof old, "%s/old.svg", dir);
+    FILE *f = fopen(old, "w");
+    ASSERT_TRUE(f != NULL);
+    fputs("<svg>the plot of yesterday</svg>\n", f);
+    ASSERT_EQ(fclose(f), 0);
+    const char *b[] = {"interval", "--runs", "1", "--stops", "1", "--work",
+                       "heavy", "--intervals", "1", "--plot", old, NULL};
+    ASSERT_EQ(coord(b), 1);
+    char head[128];
+    read_head(old, head, sizeof head);
+    ASSERT_STR_EQ(head, "<svg>the plot of yesterday</svg>\n");
+}
+
 /* One line on stderr, ending in a newline. */
 static void assert_one_error_line(void)
 {
@@ -762,6 +792,7 @@ TEST(experiments_output_not_a_regular_file_is_a_usage_error)
     X(experiments_interval_default_workers_follow_affinity)                    \
     X(experiments_interval_plot)                                               \
     X(experiments_interval_plot_makes_no_temporary_file)                       \
+    X(experiments_interval_plot_failed_leaves_no_file)                         \
     X(experiments_hostile_paths_get_one_line)                                  \
     X(experiments_output_symlink_of_another_user_refused)                     \
     X(experiments_output_dir_link_of_another_user_refused)                    \

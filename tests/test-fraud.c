@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* test-fraud.c: the transaction generator, CSV, detectors and parallel screening. */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <sys/wait.h>
@@ -534,6 +535,46 @@ TEST(cli_usage_errors)
     }
 }
 
+/* With --csv nothing is generated: --write-csv wrote the rows it read
+ * (sorted, the skipped lines and those past --transactions dropped) over
+ * its FILE, the --csv file itself when named twice, and --seed, --rate,
+ * --accounts and --merchants were silently ignored. Usage errors now, the
+ * file left as it was. */
+TEST(cli_csv_with_generator_options_is_a_usage_error)
+{
+    char path[] = "/tmp/coord-fraud-test-XXXXXX";
+    int fd = mkstemp(path);
+    ASSERT_TRUE(fd >= 0);
+    static const char rows[] =
+        "# notes\n"
+        "id,timestamp,account,merchant,amount,lat,lon,device,label\n"
+        "1,1000,1,1,1,0,0,1,none\n2,2000,1,1,1,0,0,1,none\n"
+        "3,3000,1,1,1,0,0,1,none\n4,oops\n";
+    ASSERT_EQ(write(fd, rows, sizeof rows - 1), (int64_t)(sizeof rows - 1));
+    close(fd);
+    static const char *const gen_opts[][2] = {
+        {"--write-csv", NULL}, {"--seed", "3"}, {"--rate", "0.1"},
+        {"--accounts", "5"}, {"--merchants", "5"},
+    };
+    for (size_t i = 0; i < sizeof gen_opts / sizeof gen_opts[0]; i++) {
+        const char *args[] = {"--csv", path, "--transactions", "1",
+                              gen_opts[i][0],
+                              gen_opts[i][1] ? gen_opts[i][1] : path, NULL};
+        char err[1024];
+        test_cli_usage_error(cli_path, "fraud", args, err, sizeof err, 30000);
+        ASSERT_TRUE(strchr(err, '\n') == err + strlen(err) - 1);
+        ASSERT_TRUE(strstr(err, "not with --csv") != NULL);
+    }
+    char back[sizeof rows + 16];
+    fd = open(path, O_RDONLY);
+    ASSERT_TRUE(fd >= 0);
+    ssize_t got = read(fd, back, sizeof back);
+    close(fd);
+    unlink(path);
+    ASSERT_EQ(got, (int64_t)(sizeof rows - 1));
+    ASSERT_TRUE(memcmp(back, rows, sizeof rows - 1) == 0);
+}
+
 TEST(cli_json_quick_run)
 {
     static char out[65536];
@@ -863,6 +904,7 @@ TEST(cli_csv_many_columns_and_line_limit)
     X(cli_csv_malformed_lines_reported_and_skipped)                           \
     X(cli_csv_unlabelled)                                                     \
     X(cli_usage_errors)                                                       \
+    X(cli_csv_with_generator_options_is_a_usage_error)                        \
     X(cli_json_quick_run)                                                     \
     X(csv_overlong_line_and_read_errors)                                      \
     X(cli_csv_bad_files_and_rows_screened)                                     \

@@ -1749,6 +1749,47 @@ TEST(manager_cli_server)
     ASSERT_FALSE(path_exists(dir));
 }
 
+/* The server's two status lines show a control character of --socket as
+ * '?', as cli_error does: a newline in the name forged a third line. */
+TEST(manager_cli_status_lines_are_printable)
+{
+    char dir[64], sock[96];
+    snprintf(dir, sizeof dir, "/tmp/coord-cli-nl-%d", (int)getpid());
+    snprintf(sock, sizeof sock, "%s/a\nb\x1b[2J", dir);
+    int pe[2];
+    ASSERT_OK(pipe(pe));
+    pid_t pid = fork();
+    ASSERT_TRUE(pid >= 0);
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        dup2(pe[1], 2);
+        close(pe[0]);
+        execl(COORD_CLI_PATH, "coord", "manager", "--socket", sock,
+              (char *)NULL);
+        _exit(127);
+    }
+    close(pe[1]);
+    WAIT_FOR(path_exists(sock), 10000);
+    kill(pid, SIGTERM);
+    int status = test_wait(pid, T);
+    ASSERT_TRUE(WIFEXITED(status));
+    ASSERT_EQ(WEXITSTATUS(status), 0);
+    char err[1024];
+    ssize_t n = 0, r;
+    while ((r = read(pe[0], err + n, sizeof err - 1 - (size_t)n)) > 0)
+        n += r;
+    close(pe[0]);
+    err[n] = '\0';
+    int lines = 0;
+    for (char *s = err; *s; s++)
+        lines += *s == '\n';
+    if (lines != 2 || strchr(err, '\x1b') || !strstr(err, "/a?b?[2J removed"))
+        test__fail(__FILE__, __LINE__, "want two lines, the name's control "
+                   "characters as '?', got: %s", err);
+    ASSERT_FALSE(path_exists(sock));
+    ASSERT_FALSE(path_exists(dir));
+}
+
 /* ---- review: replies within max_frame, empty containers, spinning ------- */
 
 TEST(manager_reply_within_max_frame)
@@ -2514,6 +2555,7 @@ TEST(manager_cli_bad_socket)
     X(manager_client_refuses_a_server_of_another_user)                         \
     X(manager_stop_with_sigchld_ignored)                                       \
     X(manager_cli_server)                                                      \
+    X(manager_cli_status_lines_are_printable)                                  \
     X(manager_reply_within_max_frame)                                          \
     X(manager_cas_miss_leaves_no_container)                                    \
     X(manager_no_spin_on_unread_replies)                                       \
