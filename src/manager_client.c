@@ -182,7 +182,7 @@ static int recv_reply(coord_mclient *c, uint32_t seq, int timeout_ms,
                       uint64_t deadline, struct coord__whdr *h)
 {
     bool spun = false;
-    uint64_t zero_end = 0;
+    uint64_t got = 0; /* bytes read by this call */
     for (;;) {
         int r = coord__wire_header(c->in, c->in_len, c->max_frame, h);
         if (r && r != COORD_EAGAIN) {
@@ -225,17 +225,13 @@ static int recv_reply(coord_mclient *c, uint32_t seq, int timeout_ms,
         }
         /* A server that never stops sending (bells, late replies) never
          * lets a read say EAGAIN: the deadline is checked here too. A call
-         * that may not wait (timeout 0) reads such a stream for at most
-         * COORD__MCLI_ZERO_NS, then says EAGAIN as if nothing had come. */
+         * that may not wait (timeout 0) reads at most two of the largest
+         * frames (a late reply and its own) of such a stream, then says
+         * EAGAIN as if its reply had not come yet. */
         if (timeout_ms > 0 && coord_clock_ns() >= deadline)
             return COORD_ETIMEDOUT;
-        if (timeout_ms == 0) {
-            uint64_t now = coord_clock_ns();
-            if (!zero_end)
-                zero_end = now + COORD__MCLI_ZERO_NS;
-            else if (now >= zero_end)
-                return COORD_EAGAIN;
-        }
+        if (timeout_ms == 0 && got >= 2 * (uint64_t)c->max_frame)
+            return COORD_EAGAIN;
         /* Read what is there; when nothing is, wait (spin, then sleep)
          * for what is left of the call's deadline (sending may have used
          * part of it). */
@@ -247,6 +243,7 @@ static int recv_reply(coord_mclient *c, uint32_t seq, int timeout_ms,
         }
         if (n > 0) {
             c->in_len += (size_t)n;
+            got += (uint64_t)n;
             continue;
         }
         if (n < 0 && errno == EINTR)

@@ -28,10 +28,6 @@ struct coord_mclient {
     size_t keys_cap;
 };
 
-/* A call with timeout 0 reads a server that keeps sending (bells, late
- * replies: a stream that never says EAGAIN) for at most this long. */
-#define COORD__MCLI_ZERO_NS 1000000ull
-
 /* The connection is unusable (protocol error, dead server): close its
  * descriptors; every later call returns COORD_ENOTCONN. */
 void coord__mcli_broken(coord_mclient *c);
@@ -40,7 +36,7 @@ void coord__mcli_broken(coord_mclient *c);
 void coord__mcli_release(coord_mclient *c);
 /* Send the request built in c->out and read the reply to c->seq into
  * c->in (c->consumed bytes), within timeout_ms (0: only what is ready,
- * read for at most COORD__MCLI_ZERO_NS, then COORD_EAGAIN; negative: no
+ * at most 2 * max_frame bytes of it, then COORD_EAGAIN; negative: no
  * deadline). Returns 0 with *h its header,
  * or the transport's code (COORD_ETIMEDOUT, COORD_EAGAIN, COORD_EPEERDIED,
  * COORD_EPROTO, COORD_EVERSION, COORD_ENOMEM, or the server's ERR code). */

@@ -296,8 +296,9 @@ COORD_EXTERN void coord_mclient_close(coord_mclient *c);
  * time, so each is atomic (incr and cas included) and a batch runs without
  * other clients' operations in between.
  * Progress: blocking, bounded by timeout_ms; timeout 0 sends and takes
- * only a reply already there (it reads a server that keeps sending, late
- * replies or garbage bells, for at most 1 ms, then says COORD_EAGAIN).
+ * only a reply already there (of a server that keeps sending, late replies
+ * or bells, it reads at most twice the server's max_frame, then says
+ * COORD_EAGAIN).
  * Ownership: names, keys and values are copied into the request; returned
  * bytes and key lists belong to the client until its next call.
  * Codes common to all of them: COORD_EINVAL (NULL or bad argument, or the
