@@ -130,20 +130,27 @@ EOF
   for v in base new; do
     cc -O2 -I"$dir/$v/src/include" -I"$dir/$v/build/include" "$dir/cgb.c" \
       "$dir/$v/build/libcoord.a" -lpthread -o "$dir/$v/cgb"
-    # The client's total, then the server's (the client has the lower pid).
+    # The client's own work (coord_mclient_batch less the round trip's
+    # waiting) and the server's (coord__mstore_exec), each inclusive: the
+    # processes' totals would count their spins too, which vary.
     irb() {
       rm -rf "$dir/$v/cgout"
       mkdir -p "$dir/$v/cgout"
       valgrind --tool=callgrind --trace-children=yes \
         --callgrind-out-file="$dir/$v/cgout/%p" "$dir/$v/cgb" "$1" > /dev/null 2>&1
-      for f in $(ls "$dir/$v/cgout" | sort -n); do
-        awk '/^(summary|totals):/ {print $2; exit}' "$dir/$v/cgout/$f"
-      done
+      for f in "$dir/$v/cgout"/*; do
+        callgrind_annotate --inclusive=yes "$f" 2> /dev/null
+      done | awk '{ gsub(",", "", $1) }
+        / [^ ]*:coord_mclient_batch / { b = $1 }
+        / [^ ]*:coord__mcli_roundtrip / { t = $1 }
+        / [^ ]*:coord__mstore_exec / { s = $1 }
+        END { print b - t, s }'
     }
-    read -r ca sa <<< "$(irb 200 | tr '\n' ' ')"
-    read -r cb sb <<< "$(irb 2200 | tr '\n' ' ')"
+    read -r ca sa <<< "$(irb 200)"
+    read -r cb sb <<< "$(irb 2200)"
     echo "callgrind $v: a batched get: client $(( (cb - ca) / 200000 )), server" \
-      "$(( (sb - sa) / 200000 )) instructions"
+      "$(( (sb - sa) / 200000 )) instructions (coord_mclient_batch less its" \
+      "round trip; coord__mstore_exec)"
   done
 fi
 
