@@ -5,7 +5,7 @@
 
 #include "pool_internal.h"
 
-#define POOL_MAX_BYTES (1u << 24) /* per task and per result */
+#define POOL_MAX_BYTES COORD_POOL_MAX_BYTES /* per task and per result */
 /* How long a waiting pool call sleeps before it looks for dead workers
  * again: the bound on death detection while results are awaited. */
 #define POOL_SLICE_MS 5

@@ -18,7 +18,7 @@
  * retirement: reaping, settling their chunk, replacing them).
  */
 
-#define POOL_MAX_WORKERS 1024u
+#define POOL_MAX_WORKERS COORD_POOL_MAX_WORKERS
 /* How many settled chunks a pool remembers (pool_death.c). */
 #define POOL_SETTLED_MEMORY 64u
 

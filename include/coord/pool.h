@@ -154,6 +154,9 @@ typedef int (*coord_task_fn)(const void *task, size_t task_len, void *result,
  * silently turns a guarantee off (replacement is on unless no_replace is
  * set). Values outside the limits are rejected with COORD_EINVAL.
  */
+#define COORD_POOL_MAX_WORKERS 1024u          /* opts.workers at most */
+#define COORD_POOL_MAX_BYTES ((size_t)1 << 24) /* max_task, max_result */
+
 typedef struct coord_pool_opts {
     unsigned workers;      /* 1 .. 1024; 0: 4 */
     size_t max_task;       /* bytes per task, <= 16 MiB; 0: 256 */

@@ -3,6 +3,7 @@
 ints, floats, str, bytes, or pickled objects), one round trip per call or
 many in one batch."""
 
+import errno
 import os
 
 from . import _coord
@@ -194,21 +195,25 @@ class DictProxy:
 
     def update(self, other=(), **kw):
         """d[k] = v for each pair of `other` (a mapping or pairs) and of kw,
-        in one round trip (a batch)."""
+        in one round trip (a batch); more pairs than one batch may hold go
+        in several (see ListProxy.extend)."""
         pairs = other.items() if hasattr(other, "items") else other
-        with self._mgr.batch() as b:
+        with Batch(self._mgr, split=True) as b:
             bd = b.dict(self.name)
-            for k, v in pairs:
-                bd[k] = v
-            for k, v in kw.items():
-                bd[k] = v
+            done = [bd.set(k, v) for k, v in pairs]
+            done += [bd.set(k, v) for k, v in kw.items()]
+        # A pair the server refused (a value over its max_value, a dict
+        # full by max_entries or max_bytes) raises its error, as d[k] = v
+        # does; the other pairs of the batch are stored.
+        for p in done:
+            p.value
 
     def clear(self):
         """Delete every key seen by one keys() call, in one round trip (a
         key another client adds meanwhile stays)."""
         keys = self.keys()
         if keys:
-            with self._mgr.batch() as b:
+            with Batch(self._mgr, split=True) as b:
                 bd = b.dict(self.name)
                 for k in keys:
                     bd.delete(k)
@@ -269,13 +274,18 @@ class ListProxy:
 
     def extend(self, values):
         """append() each of `values`, in one round trip (a batch): no other
-        client's element lands between them."""
+        client's element lands between them. More values than one batch
+        may hold (the server's max_batch, 4096 by default, or max_frame)
+        go in several batches, each of them atomic."""
         values = list(values)
         if values:
-            with self._mgr.batch() as b:
+            with Batch(self._mgr, split=True) as b:
                 bl = b.list(self.name)
-                for v in values:
-                    bl.append(v)
+                done = [bl.append(v) for v in values]
+            # A value the server refused raises its error, as append does
+            # (the others of the batch are appended).
+            for p in done:
+                p.value
 
     def __getitem__(self, index):
         return self._mgr._client().list_get(self.name, index)
@@ -367,10 +377,39 @@ class _BatchList:
 class Batch:
     """See Manager.batch()."""
 
-    def __init__(self, mgr):
+    # With split (extend, update, clear, and the content of mgr.dict(...)
+    # and mgr.list(...)), the operations go in batches of at most this
+    # many (the server's default max_batch), and a batch the client
+    # refuses as too large for this server (COORD_E2BIG: more than its
+    # max_batch; COORD_EMSGSIZE: a frame over its max_frame; nothing was
+    # sent) is sent again in halves. A batch of the user's own
+    # (Manager.batch()) is never split: it is one round trip or an error.
+    _SPLIT_OPS = 4096
+
+    def __init__(self, mgr, split=False):
         self._mgr = mgr
         self._ops = []
         self._pending = []
+        self._split = split
+
+    def _send(self, ops):
+        client = self._mgr._client()
+        if not self._split:
+            return client.batch(ops)
+        out = []
+        step = self._SPLIT_OPS
+        i = 0
+        while i < len(ops):
+            part = ops[i:i + step]
+            try:
+                out.extend(client.batch(part))
+            except (_coord.errors[-errno.E2BIG], _coord.errors[-errno.EMSGSIZE]):
+                if len(part) == 1:
+                    raise
+                step = (len(part) + 1) // 2
+                continue
+            i += len(part)
+        return out
 
     def dict(self, name):
         return _BatchDict(self, name)
@@ -391,7 +430,7 @@ class Batch:
         if not ops:
             return []
         counts = (_coord.MOP_DICT_LEN, _coord.MOP_LIST_LEN, _coord.MOP_LIST_APPEND)
-        for p, op, (status, result) in zip(pending, ops, self._mgr._client().batch(ops)):
+        for p, op, (status, result) in zip(pending, ops, self._send(ops)):
             p._status, p._done = status, True
             if status < 0:
                 p._value = None

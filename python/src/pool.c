@@ -74,6 +74,19 @@ static PyObject *pool_new(PyTypeObject *type, PyObject *args, PyObject *kw)
                         "max_task >= 1, max_result >= 64 and queue_capacity >= 1");
         return NULL;
     }
+    /* coord_pool_opts' limit (pool.h), checked before the result buffer
+     * of max_result bytes is allocated: a value too large is a bad
+     * argument, not a MemoryError (nor an allocation of gigabytes). */
+    if (workers > COORD_POOL_MAX_WORKERS)
+        return pc_raise_fmt(COORD_EINVAL,
+                            "Pool: at most %u processes, not %u (COORD_EINVAL)",
+                            (unsigned)COORD_POOL_MAX_WORKERS, (unsigned)workers);
+    if ((size_t)max_task > COORD_POOL_MAX_BYTES ||
+        (size_t)max_result > COORD_POOL_MAX_BYTES)
+        return pc_raise_fmt(COORD_EINVAL,
+                            "Pool: max_task and max_result are at most %zu "
+                            "bytes (16 MiB), not %zd and %zd (COORD_EINVAL)",
+                            (size_t)COORD_POOL_MAX_BYTES, max_task, max_result);
     if (initializer != Py_None && !PyCallable_Check(initializer)) {
         PyErr_SetString(PyExc_TypeError, "initializer must be a callable");
         return NULL;

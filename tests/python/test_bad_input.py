@@ -71,6 +71,22 @@ class PoolBadInput(unittest.TestCase):
         with self.assertRaises(TypeError):
             coord.Pool(2.5)
 
+    def test_sizes_over_the_limit_are_bad_arguments_not_memory_errors(self):
+        # max_result sized a buffer before the C pool checked its 16 MiB
+        # limit: 2**40 raised a bare MemoryError (and 2**30 allocated 1 GiB).
+        for kw in ({"max_result": 2 ** 40}, {"max_result": 2 ** 63 - 1},
+                   {"max_result": 2 ** 24 + 1}, {"max_task": 2 ** 40}):
+            with self.assertRaises(coord.EINVAL) as cm:
+                coord.Pool(1, **kw)
+            self.assertIsInstance(cm.exception, ValueError)
+            self.assertIn("16 MiB", str(cm.exception))
+        with self.assertRaises(coord.EINVAL) as cm:
+            coord.Pool(1025)
+        self.assertIn("at most 1024 processes", str(cm.exception))
+        with coord.Pool(1, max_task=2 ** 24, max_result=2 ** 24,
+                        queue_capacity=1) as p:
+            self.assertEqual(p.apply(square, (3,)), 9)
+
     def test_timeouts_follow_the_queues_rules(self):
         with coord.Pool(1) as p:
             f = p.submit(square, 4)

@@ -37,6 +37,51 @@ class ManagerTest(unittest.TestCase):
         self.mgr = coord.Manager()
         self.addCleanup(self.mgr.shutdown)
 
+    def test_bulk_methods_past_one_batch(self):
+        # extend, update, clear and the content of mgr.dict(...)/list(...)
+        # are batches: past the server's max_batch (4096 operations) or
+        # max_frame (16 MiB) they raised coord.E2BIG / EMSGSIZE, where
+        # multiprocessing's take any size.
+        n = 10000
+        lst = self.mgr.list(range(n))
+        self.assertEqual(len(lst), n)
+        lst.extend(range(n, 2 * n))
+        self.assertEqual(len(lst), 2 * n)
+        self.assertEqual((lst[0], lst[n], lst[-1]), (0, n, 2 * n - 1))
+        d = self.mgr.dict({str(i): i for i in range(n)})
+        self.assertEqual(len(d), n)
+        d.update((str(i), i) for i in range(n, 2 * n))
+        self.assertEqual(len(d), 2 * n)
+        self.assertEqual(d["12345"], 12345)
+        d.clear()
+        self.assertEqual(len(d), 0)
+        # 24 values of 1 MiB: each fits max_value, together not max_frame.
+        big = self.mgr.list([bytes([i]) * ((1 << 20) - 64) for i in range(24)])
+        self.assertEqual(len(big), 24)
+        self.assertEqual(big[23][:1], b"\x17")
+        # A batch of the user's own stays one round trip or an error.
+        with self.assertRaises(coord.E2BIG):
+            with self.mgr.batch() as b:
+                for i in range(5000):
+                    b.list("own").append(i)
+        self.assertEqual(len(self.mgr.list("own")), 0)
+    def test_bulk_methods_raise_what_the_server_refused(self):
+        # extend and update ignored each operation's status: a value over
+        # the server's max_value (1 MiB) vanished while the call returned.
+        big = b"x" * (2 << 20)
+        lst = self.mgr.list("refused")
+        with self.assertRaises(coord.EMSGSIZE):
+            lst.extend([1, big, 3])
+        self.assertEqual(list(lst), [1, 3])
+        d = self.mgr.dict("refused_d")
+        with self.assertRaises(coord.EMSGSIZE):
+            d.update({"a": 1, "b": big})
+        self.assertEqual(d.keys(), ["a"])
+        with self.assertRaises(coord.EMSGSIZE):
+            self.mgr.dict(c=big)
+        with self.assertRaises(coord.EMSGSIZE):
+            self.mgr.list([big])
+
     def test_dict_operations(self):
         d = self.mgr.dict("d")
         d["i"] = 5
