@@ -87,6 +87,11 @@ static PyObject *pool_new(PyTypeObject *type, PyObject *args, PyObject *kw)
                             "Pool: max_task and max_result are at most %zu "
                             "bytes (16 MiB), not %zd and %zd (COORD_EINVAL)",
                             (size_t)COORD_POOL_MAX_BYTES, max_task, max_result);
+    if ((size_t)capacity > COORD_QUEUE_MAX_CAPACITY)
+        return pc_raise_fmt(COORD_EINVAL,
+                            "Pool: queue_capacity is at most %u, not %zd "
+                            "(COORD_EINVAL)",
+                            (unsigned)COORD_QUEUE_MAX_CAPACITY, capacity);
     if (initializer != Py_None && !PyCallable_Check(initializer)) {
         PyErr_SetString(PyExc_TypeError, "initializer must be a callable");
         return NULL;
@@ -298,7 +303,8 @@ static PyObject *pool_submit(pc_pool *self, PyObject *args)
     if (r == COORD_EMSGSIZE)
         return pc_raise_fmt(r, "the pickled task is %zu bytes, over the pool's max_task "
                                "of %zu (COORD_EMSGSIZE): make the pool with a larger "
-                               "Pool(max_task=...)",
+                               "Pool(max_task=...) (at most 16 MiB), or pass the data "
+                               "another way (a named coord.Array, a file)",
                             a.len, self->max_task);
     if (r < 0)
         return pc_raise(r, "Pool.submit");

@@ -87,6 +87,13 @@ class PoolBadInput(unittest.TestCase):
                         queue_capacity=1) as p:
             self.assertEqual(p.apply(square, (3,)), 9)
 
+    def test_queue_capacity_limit_names_it(self):
+        # 2**30 queued chunks is the queue's limit (COORD_QUEUE_MAX_CAPACITY):
+        # said with the argument's name, as a ValueError.
+        with self.assertRaises(ValueError) as cm:
+            coord.Pool(1, queue_capacity=2 ** 30 + 1)
+        self.assertIn("queue_capacity is at most", str(cm.exception))
+
     def test_timeouts_follow_the_queues_rules(self):
         with coord.Pool(1) as p:
             f = p.submit(square, 4)
