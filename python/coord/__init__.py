@@ -91,6 +91,22 @@ class Value(_coord._Value):
         """The value's lock: re-entrant, process-shared, robust."""
         return self._lock()
 
+    # As multiprocessing's synchronized wrappers: `with v:` and
+    # v.acquire()/v.release() take the object's own lock.
+    def __enter__(self):
+        return self._lock().__enter__()
+
+    def __exit__(self, *exc):
+        return self._lock().__exit__(*exc)
+
+    def acquire(self, block=True, timeout=None):
+        """get_lock().acquire(block, timeout), as multiprocessing's Value."""
+        return self._lock().acquire(block, timeout)
+
+    def release(self):
+        """get_lock().release(), as multiprocessing's Value."""
+        return self._lock().release()
+
 
 class RawValue(_coord._Value):
     """RawValue(typecode_or_type, value=0, *, name=None): a Value whose
@@ -181,6 +197,22 @@ class Array(_CharArray, _coord._Array):
     def get_lock(self):
         """The array's lock: re-entrant, process-shared, robust."""
         return self._lock()
+
+    # As multiprocessing's synchronized wrappers: `with a:` and
+    # a.acquire()/a.release() take the object's own lock.
+    def __enter__(self):
+        return self._lock().__enter__()
+
+    def __exit__(self, *exc):
+        return self._lock().__exit__(*exc)
+
+    def acquire(self, block=True, timeout=None):
+        """get_lock().acquire(block, timeout), as multiprocessing's Array."""
+        return self._lock().acquire(block, timeout)
+
+    def release(self):
+        """get_lock().release(), as multiprocessing's Array."""
+        return self._lock().release()
 
 
 class RawArray(_CharArray, _coord._Array):
