@@ -1191,9 +1191,27 @@ class Pool:
         come back, `chunksize` items to a task message; a failed item
         raises when its turn comes."""
         self._check_running()
-        return _Imap(self._imap(fn, iter(iterable), _chunksize(chunksize)))
+        box = [None]
+        return _Imap(self._imap(fn, iter(iterable), _chunksize(chunksize), box), box)
 
-    def _imap(self, fn, items, chunksize):
+    def _next_waited(self, job, box):
+        """Wait for job (a chunk, or an _Until) within the timeout that the
+        iterator's next(timeout) put in box (None: no limit). None when it
+        is done, else the _Failed to yield in the result's place: the
+        generator yields it and waits for the same result next time."""
+        timeout = box[0]
+        if timeout is None:
+            self._await(job, None)  # no deadline: True
+            return None
+        try:
+            deadline = _deadline(timeout)
+        except (TypeError, ValueError) as e:
+            return _Failed(e)
+        if self._await(job, deadline):
+            return None
+        return _Failed(ResultTimeout("imap: no result in %s s" % (timeout,)))
+
+    def _imap(self, fn, items, chunksize, box):
         chunks = self._chunks(fn, items, chunksize)
         window = collections.deque()
         limit = max(self._WINDOW, 8 * self._processes)
@@ -1207,9 +1225,16 @@ class Pool:
                     window.append(chunk)
             if not window:
                 return
-            chunk = window.popleft()
+            chunk = window[0]
             if not chunk._done:
-                self._await(chunk, None)  # no deadline: True
+                if box[0] is None:  # next(it), or next(timeout=None)
+                    self._await(chunk, None)  # no deadline: True
+                else:
+                    late = self._next_waited(chunk, box)
+                    if late is not None:
+                        yield late
+                        continue
+            window.popleft()
             yield from chunk._values
             if not chunk._ok:
                 if chunksize != 1:
@@ -1220,9 +1245,11 @@ class Pool:
         """Yield fn(x) as workers finish them (chunk by chunk, in the order
         the chunks finish); a failed item raises when its turn comes."""
         self._check_running()
-        return _Imap(self._imap_unordered(fn, iter(iterable), _chunksize(chunksize)))
+        box = [None]
+        return _Imap(self._imap_unordered(fn, iter(iterable), _chunksize(chunksize), box),
+                     box)
 
-    def _imap_unordered(self, fn, items, chunksize):
+    def _imap_unordered(self, fn, items, chunksize, box):
         done = collections.deque()
         chunks = self._chunks(fn, items, chunksize, done.append)
         limit = max(self._WINDOW, 8 * self._processes)
@@ -1241,7 +1268,10 @@ class Pool:
                     raise last._value
                 return
             if not done:
-                self._await(_Until(lambda: done), None)
+                late = self._next_waited(_Until(lambda: done), box)
+                if late is not None:
+                    yield late
+                    continue
             chunk = done.popleft()
             inflight -= 1
             yield from chunk._values

@@ -70,7 +70,9 @@ static PyTypeObject pc_failed_type = {
 
 typedef struct {
     PyObject_HEAD
-    PyObject *it; /* the generator (any iterator) */
+    PyObject *it;  /* the generator (any iterator) */
+    PyObject *box; /* a one-item list the generator reads next()'s timeout
+                      from while it waits (None: no limit), or NULL */
 } pc_imap_iter;
 
 static PyObject *imap_iter_new(PyTypeObject *type, PyObject *args, PyObject *kw)
@@ -80,17 +82,23 @@ static PyObject *imap_iter_new(PyTypeObject *type, PyObject *args, PyObject *kw)
         PyErr_SetString(PyExc_TypeError, "_ImapIter takes no keyword arguments");
         return NULL;
     }
-    if (!PyArg_ParseTuple(args, "O:_ImapIter", &it))
+    PyObject *box = NULL;
+    if (!PyArg_ParseTuple(args, "O|O!:_ImapIter", &it, &PyList_Type, &box))
         return NULL;
     if (!PyIter_Check(it)) {
         PyErr_Format(PyExc_TypeError, "_ImapIter needs an iterator, not %.100s",
                      Py_TYPE(it)->tp_name);
         return NULL;
     }
+    if (box && PyList_GET_SIZE(box) != 1) {
+        PyErr_SetString(PyExc_TypeError, "_ImapIter's box is a one-item list");
+        return NULL;
+    }
     pc_imap_iter *self = (pc_imap_iter *)type->tp_alloc(type, 0);
     if (!self)
         return NULL;
     self->it = Py_NewRef(it);
+    self->box = box ? Py_NewRef(box) : NULL;
     return (PyObject *)self;
 }
 
@@ -106,15 +114,49 @@ static PyObject *imap_iter_next(pc_imap_iter *self)
     return NULL;
 }
 
+/* next(timeout=None): multiprocessing's IMapIterator.next. The generator
+ * reads the timeout from the box while it waits for the next result and,
+ * when it passes, yields a _Failed(ResultTimeout) in its place without
+ * moving on: a later call waits for the same result. */
+static PyObject *imap_iter_next_meth(pc_imap_iter *self, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"timeout", NULL};
+    PyObject *timeout = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|O:next", kwlist, &timeout))
+        return NULL;
+    if (!self->it) {
+        PyErr_SetNone(PyExc_StopIteration);
+        return NULL;
+    }
+    PyObject *box = timeout != Py_None ? self->box : NULL;
+    if (box && PyList_GET_SIZE(box) == 1)
+        PyList_SetItem(box, 0, Py_NewRef(timeout));
+    PyObject *v = imap_iter_next(self);
+    if (box && PyList_GET_SIZE(box) == 1)
+        PyList_SetItem(box, 0, Py_NewRef(Py_None)); /* keeps a raised error */
+    if (!v && !PyErr_Occurred())
+        PyErr_SetNone(PyExc_StopIteration);
+    return v;
+}
+
+static PyMethodDef imap_iter_methods[] = {
+    {"next", PC_METH(imap_iter_next_meth), METH_VARARGS | METH_KEYWORDS,
+     "next(timeout=None): the next result, as next(it); multiprocessing."
+     "TimeoutError (coord.ResultTimeout) when `timeout` seconds pass first."},
+    {NULL, NULL, 0, NULL},
+};
+
 static int imap_iter_traverse(pc_imap_iter *self, visitproc visit, void *arg)
 {
     Py_VISIT(self->it);
+    Py_VISIT(self->box);
     return 0;
 }
 
 static int imap_iter_clear(pc_imap_iter *self)
 {
     Py_CLEAR(self->it);
+    Py_CLEAR(self->box);
     return 0;
 }
 
@@ -135,6 +177,7 @@ static PyTypeObject pc_imap_iter_type = {
     .tp_dealloc = (destructor)imap_iter_dealloc,
     .tp_iter = PyObject_SelfIter,
     .tp_iternext = (iternextfunc)imap_iter_next,
+    .tp_methods = imap_iter_methods,
     .tp_doc = "_ImapIter(generator): Pool.imap's iterator (python/src/imap.c).",
 };
 

@@ -2,6 +2,7 @@
 """coord as a drop-in for multiprocessing: the idioms an audit found
 behaving differently (each test states what multiprocessing does)."""
 
+import os
 import pickle
 import threading
 import time
@@ -9,7 +10,7 @@ import unittest
 from multiprocessing.pool import MaybeEncodingError
 
 import coord
-from helpers import NamedTestCase, fork, join_ok
+from helpers import NamedTestCase, fork, join, join_ok
 
 LIMIT = 60.0  # seconds any bounded wait below may take on a loaded machine
 
@@ -62,6 +63,16 @@ def wait_count(n):
         time.sleep(0.01)
 
 
+GATE = None  # a coord.Flag made before the pool forks (workers inherit it)
+
+
+def wait_gate(x):
+    """x, once GATE is set (bounded)."""
+    if not GATE.wait(LIMIT):
+        raise AssertionError("the gate was never set")
+    return x
+
+
 class PoolIdiomTest(unittest.TestCase):
     def test_join_after_terminate_returns_none(self):
         # multiprocessing's clean-up idiom: terminate() (or leaving a
@@ -73,6 +84,30 @@ class PoolIdiomTest(unittest.TestCase):
         with coord.Pool(2) as pool:
             self.assertEqual(pool.apply(square, (3,)), 9)
         self.assertIsNone(pool.join())
+
+    def test_imap_next_takes_a_timeout(self):
+        # multiprocessing's IMapIterator.next(timeout): TimeoutError when
+        # the next result is not in within it, and the iterator goes on
+        # (a later call waits for the same result). Here the iterators had
+        # no next method (AttributeError).
+        import multiprocessing
+        global GATE
+        GATE = coord.Flag()
+        for which in ("imap", "imap_unordered"):
+            GATE.reset()
+            with coord.Pool(2) as pool:
+                it = getattr(pool, which)(wait_gate, [0, 1], 2)
+                with self.assertRaises(multiprocessing.TimeoutError):
+                    it.next(timeout=0.05)
+                with self.assertRaises(multiprocessing.TimeoutError):
+                    it.next(0)
+                with self.assertRaises(ValueError):
+                    it.next(timeout=-1)
+                GATE.set()
+                self.assertEqual(it.next(timeout=LIMIT), 0)
+                self.assertEqual(it.next(), 1)
+                with self.assertRaises(StopIteration):
+                    it.next(timeout=LIMIT)
 
     def test_with_on_a_terminated_pool_raises(self):
         # bpo-35477: entering a pool that is not running raises ValueError.
@@ -277,6 +312,32 @@ class LockTest(unittest.TestCase):
         self.assertEqual(v.value, 2)
         with self.assertRaises(AttributeError):
             coord.Value("i", 1, lock=0)  # as multiprocessing: 0 has no acquire
+
+    def test_with_and_acquire_on_the_object_as_multiprocessing(self):
+        # multiprocessing's Value and Array (synchronized wrappers) are
+        # context managers and have acquire()/release() for their lock
+        # (`with counter: counter.value += 1`); here they raised TypeError
+        # and AttributeError. Raw ones have neither, there and here.
+        def child_takes(obj):
+            return obj.acquire(timeout=0.05)
+
+        for obj in (coord.Value("i", 0), coord.Array("i", 3)):
+            with obj:
+                status = join(fork(child_takes, obj), LIMIT)
+                self.assertEqual(os.waitstatus_to_exitcode(status), 1)  # held here
+            join_ok(self, fork(child_takes, obj))                       # free again
+            self.assertTrue(obj.acquire())
+            self.assertTrue(obj.acquire(False))  # re-entrant
+            self.assertTrue(obj.acquire(timeout=1))
+            for _ in range(3):
+                obj.release()
+            with self.assertRaises(AssertionError):
+                obj.release()  # not held
+        for raw in (coord.RawValue("i", 0), coord.RawArray("i", 3)):
+            self.assertFalse(hasattr(raw, "acquire"))
+            with self.assertRaises((TypeError, AttributeError)):
+                with raw:
+                    pass
 
     def test_no_public_lock_type_that_cannot_be_made(self):
         # coord.Lock() raised "cannot create 'coord.Lock' instances": the
