@@ -197,13 +197,19 @@ static void kill_all(coord__child *ch, uint32_t n)
 
 /* Wait until `ready` reaches n, watching for a worker that dies first
  * (coord__wait_count, in slices of a millisecond); with opts->poll, in
- * pieces of COORD_SEARCH_POLL_MS, each after a call of it. Returns 0,
+ * pieces of COORD_SEARCH_POLL_MS, each after a call of it. At most
+ * READY_TIMEOUT_NS, and never past the search's own deadline `limit`
+ * (UINT64_MAX: none): a worker that cannot start (stopped, or starved of
+ * CPU) must not hold a search with a 100 ms timeout for 10 s. Returns 0,
  * COORD_EPEERDIED or COORD_ECHILD with *which, COORD_ETIMEDOUT, or
  * COORD_EINTR (the poll said stop). */
 static int wait_ready(struct ctl *ctl, coord__child *ch, uint32_t n,
-                      const coord_search_opts *o, size_t *which)
+                      const coord_search_opts *o, uint64_t limit,
+                      size_t *which)
 {
     uint64_t deadline = coord_clock_ns() + READY_TIMEOUT_NS;
+    if (limit < deadline)
+        deadline = limit;
     for (;;) {
         uint64_t until = deadline;
         if (o->poll) {
@@ -325,6 +331,8 @@ int coord_search(const coord_search_opts *opts, coord_probe_fn probe,
     st->winner = -1;
     st->failed_worker = -1;
     uint64_t t0 = coord_clock_ns();
+    /* The timeout bounds the whole call, the forks and the start included. */
+    uint64_t deadline = coord__deadline(opts->timeout_ms);
     uint64_t chunk = opts->chunk ? opts->chunk : COORD_SEARCH_CHUNK;
     uint32_t n = coord__share_workers(opts->workers, opts->end - opts->begin,
                                       opts->partition, chunk);
@@ -364,7 +372,7 @@ int coord_search(const coord_search_opts *opts, coord_probe_fn probe,
     }
     size_t which = 0;
     if (r == 0)
-        r = wait_ready(ctl, ch, n, opts, &which);
+        r = wait_ready(ctl, ch, n, opts, deadline, &which);
     if (r) {
         if (r == COORD_EPEERDIED) {
             st->failed_worker = (int32_t)which;
@@ -395,7 +403,6 @@ int coord_search(const coord_search_opts *opts, coord_probe_fn probe,
 
     /* Join: reap workers as they end. A failure status ends the search:
      * the rest are killed (their shares are incomplete anyway). */
-    uint64_t deadline = coord__deadline(opts->timeout_ms);
     uint64_t grace = UINT64_MAX;
     bool timed_out = false;
     uint64_t t_kill = 0;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* test-search.c: coord_search across real forked workers: one result, bounds on waste, crashes. */
 #include <limits.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -707,6 +708,44 @@ TEST(search_zeroed_opts_are_rejected_not_a_trap)
     ASSERT_EQ_U(r.check, 900000ull * 3 + 7);
 }
 
+/* A worker that cannot start (stopped by SIGSTOP before it is ready:
+ * here by an atfork handler in the first child; the same as one starved
+ * of CPU): the search's timeout bounds the call, forks and start
+ * included. The wait for the start signal ignored it and waited 10 s
+ * (READY_TIMEOUT_NS) for a search with a 100 ms timeout. */
+static int stop_forks; /* forks seen by the parent */
+static void stop_fork_parent(void)
+{
+    stop_forks++;
+}
+static void stop_fork_child(void)
+{
+    if (stop_forks == 0)
+        raise(SIGSTOP); /* the first child only, for ever */
+}
+
+TEST(search_timeout_bounds_a_worker_stopped_before_the_start)
+{
+    ASSERT_EQ(pthread_atfork(NULL, stop_fork_parent, stop_fork_child), 0);
+    coord_search_worker pw[2];
+    coord_search_opts o = blocks_of(2, 1000000, pw);
+    o.timeout_ms = 100;
+    coord_search_stats st;
+    struct hits h = {.n = 1, .idx = {900000}};
+    struct res r = {0};
+    uint64_t t0 = coord_clock_ns();
+    ASSERT_CODE(coord_search(&o, probe_hits, &h, &r, sizeof r, &st),
+                COORD_ETIMEDOUT);
+    uint64_t took = coord_clock_ns() - t0;
+    /* The timeout, plus the 1 s grace at most: not 10 s. */
+    ASSERT_LT((int64_t)took, 2000000000);
+    ASSERT_EQ(st.winner, -1);
+    ASSERT_EQ(pw[0].outcome, COORD_OUTCOME_KILLED);
+    ASSERT_EQ(pw[1].outcome, COORD_OUTCOME_KILLED);
+    pid_t kids[8];
+    ASSERT_EQ(test_children(kids, 8), 0); /* the stopped one was reaped */
+}
+
 #define TEST_LIST(X)                                                           \
     X(search_zeroed_opts_are_rejected_not_a_trap)                              \
     X(search_thousand_random_hits_one_result)                                  \
@@ -725,6 +764,7 @@ TEST(search_zeroed_opts_are_rejected_not_a_trap)
     X(search_stop_latency_measured)                                            \
     X(search_stopped_worker_left_after_the_claim)                                            \
     X(search_sigchld_ignored_echild)                                           \
-    X(search_poll_is_called_and_stops_it)
+    X(search_poll_is_called_and_stops_it)                                      \
+    X(search_timeout_bounds_a_worker_stopped_before_the_start)
 #define HELPER_LIST(X)
 TEST_MAIN()

@@ -189,9 +189,10 @@ COORD_EXTERN void coord_search_opts_init(coord_search_opts *o, uint64_t begin,
  * Concurrency: any thread may call it; it forks (so the usual fork rules
  * apply to a multi-threaded caller: the probe may only use what is safe in
  * a child) and reaps only the children it forked. Progress: blocking until
- * every worker is joined; bounded by opts->timeout_ms when set (at the
- * deadline the flag is set and workers stop at their next check; any still
- * running 1 s later, e.g. all of them without early_exit, are killed).
+ * every worker is joined; bounded by opts->timeout_ms when set, counted
+ * from the call, forks included (at the deadline the flag is set and
+ * workers stop at their next check; any still running 1 s later, e.g.
+ * all of them without early_exit, are killed).
  * Ownership: `result` (result_size bytes, may be NULL with 0) receives the
  * winner's result; `stats` (may be NULL) and opts->per_worker are filled
  * (every entry, whatever the return but COORD_EINVAL: a search that ended
@@ -201,7 +202,10 @@ COORD_EXTERN void coord_search_opts_init(coord_search_opts *o, uint64_t begin,
  * 0 or too many, empty range, check_every 0, COORD_CHECK_NEVER with early
  * exit, bad budget, claim mode or partition, result_size too big or
  * result NULL with a size, timeout_ms 0 or below -1), COORD_ETIMEDOUT (workers stopped or killed at
- * the deadline), COORD_EPEERDIED (a worker died: stats->failed_worker and
+ * the deadline; or the workers were not all ready to start by then, or,
+ * whatever the timeout, within 10 s of their fork: one stopped or
+ * starved of CPU; then none ran a probe and all were killed),
+ * COORD_EPEERDIED (a worker died: stats->failed_worker and
  * failed_status name it; the others were killed and reaped),
  * COORD_ENOMEM / COORD_EAGAIN (cannot map or fork), COORD_ECHILD (the
  * workers were reaped behind the call's back, e.g. SIGCHLD set to
