@@ -123,6 +123,12 @@ static int clear_stale(const char *path)
         return COORD_EEXIST; /* a live server */
     if (e != ECONNREFUSED)
         return coord__merrno(e);
+    /* The server that made it was killed (SIGKILL, OOM) before its
+     * cleanup: its spinset, named after this socket's inode, is left in
+     * /dev/shm too. The new socket gets another inode wherever inode
+     * numbers are not reused at once (tmpfs: $XDG_RUNTIME_DIR), and
+     * nobody would remove that file: each crash and restart leaked one. */
+    coord__mspin_forget(st.st_dev, st.st_ino);
     return unlink(path) == 0 ? 0 : coord__merrno(errno);
 }
 

@@ -2527,6 +2527,47 @@ TEST(manager_cli_bad_socket)
     ASSERT_TRUE(strstr(err, "does not exist") != NULL);
 }
 
+/* A server killed before its cleanup (SIGKILL, the OOM killer) leaves its
+ * socket and its spinset (/dev/shm/coord.mspin-<dev>-<ino>, named after
+ * the socket's inode). A new server on the same path clears the stale
+ * socket; it must clear that spinset too: its own socket has another
+ * inode wherever inode numbers are not reused at once (tmpfs, e.g.
+ * $XDG_RUNTIME_DIR; here a second link keeps the old one), and nothing
+ * else would ever remove the old file. */
+static int run_manager_at(void *arg)
+{
+    return coord_manager_run(arg, NULL) == 0 ? 0 : 1;
+}
+
+TEST(manager_restart_after_a_kill_clears_the_old_spinset)
+{
+    char dir[96];
+    test_mkdtemp(dir, sizeof dir, "crash");
+    char path[108], pin[112], shm[128];
+    snprintf(path, sizeof path, "%s/s", dir);
+    snprintf(pin, sizeof pin, "%s/pin", dir);
+    pid_t srv = test_fork(run_manager_at, path);
+    struct stat st;
+    WAIT_FOR(lstat(path, &st) == 0, 20000);
+    snprintf(shm, sizeof shm, "/dev/shm/coord.mspin-%llx-%llx",
+             (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
+    WAIT_FOR(access(shm, F_OK) == 0, 20000);
+    ASSERT_EQ(kill(srv, SIGKILL), 0);
+    int ws = test_wait(srv, 20000);
+    ASSERT_TRUE(WIFSIGNALED(ws));
+    ASSERT_TRUE(path_exists(path)); /* stale, nobody listens */
+    ASSERT_EQ(link(path, pin), 0);  /* its inode stays taken */
+    coord_manager *m;
+    ASSERT_OK(coord_manager_start(&m, path, NULL));
+    bool left = access(shm, F_OK) == 0;
+    if (left)
+        unlink(shm); /* not left behind by a failing case */
+    ASSERT_OK(coord_manager_stop(m, T));
+    ASSERT_FALSE(left);
+    ASSERT_OK(unlink(pin));
+    ASSERT_OK(rmdir(dir));
+}
+
 #define TEST_LIST(X)                                                           \
     X(manager_dict_ops)                                                        \
     X(manager_stop_in_a_forked_child_leaves_the_server)                        \
@@ -2564,6 +2605,7 @@ TEST(manager_cli_bad_socket)
     X(manager_no_spin_when_reply_reader_gone)                                  \
     X(manager_connect_other_version)                                           \
     X(manager_start_on_a_stalled_server)                                       \
+    X(manager_restart_after_a_kill_clears_the_old_spinset)                     \
     X(manager_second_server_holds_no_client_pipes)                             \
     X(manager_spin_policy_bad_input)                                           \
     X(manager_spin_policies_serve_alike)                                       \
