@@ -397,6 +397,7 @@ TEST(rounds_sigchld_ignored_worker_dies)
     ASSERT_CODE(coord_rounds_run(r, &in, sizeof in, 0, 100, NULL, &st, 5000),
                 COORD_ECHILD);
     ASSERT_EQ(st.failed_worker, 1);
+    ASSERT_EQ(st.failed_status, -1); /* unknown, as documented */
     ASSERT_CODE(coord_rounds_run(r, &in, sizeof in, 0, 100, NULL, &st, 30000),
                 COORD_EBROKEN);
     coord_rounds_destroy(r);

@@ -166,8 +166,8 @@ COORD_EXTERN int coord_rounds_create(coord_rounds **out,
  * cannot be tried once), COORD_ETIMEDOUT, COORD_EPEERDIED
  * (st names the worker), COORD_ECHILD (a worker ended and was reaped
  * behind the object's back, e.g. SIGCHLD set to SIG_IGN: st names it, its
- * status is unknown (0); the object is broken), COORD_EBROKEN (an earlier
- * failure).
+ * status is unknown (st->failed_status is -1); the object is broken),
+ * COORD_EBROKEN (an earlier failure).
  */
 COORD_EXTERN int coord_rounds_run(coord_rounds *r, const void *input,
                                   size_t len, uint64_t begin, uint64_t end,
