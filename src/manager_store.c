@@ -101,8 +101,9 @@ static bool bytes_eq(const void *x, const void *y, size_t n)
     return true;
 }
 
-static struct coord__hent **hmap_slot(struct coord__hmap *m, const uint8_t *k,
-                                      size_t n, uint64_t h)
+static inline struct coord__hent **hmap_slot(struct coord__hmap *m,
+                                             const uint8_t *k, size_t n,
+                                             uint64_t h)
 {
     if (m->nb == 0)
         return NULL;
@@ -229,9 +230,10 @@ static void store_drop_cont(struct coord__mstore *s, const struct coord__wop *op
  * missing and not created), COORD_EINVAL (the name holds the other kind),
  * COORD_ENOSPC, COORD_ENOMEM. The container found or made last is tried
  * first: a batch mostly names one. */
-static int store_cont(struct coord__mstore *s, const struct coord__wop *op,
-                      uint8_t kind, bool create, uint64_t *h,
-                      struct coord__cont **out)
+static inline int store_cont(struct coord__mstore *s,
+                             const struct coord__wop *op, uint8_t kind,
+                             bool create, uint64_t *h,
+                             struct coord__cont **out)
 {
     *out = NULL;
     struct coord__hent *e = s->last;
@@ -296,13 +298,14 @@ static void result_i64(struct coord__wbuf *rep, int32_t status, int64_t x)
     coord__wb_val(rep, COORD_MI64, x, 0, NULL, 0);
 }
 
-/* Limits on the names and the value that an operation would store. */
-static int check_sizes(struct coord__mstore *s, const struct coord__wop *op,
-                       const struct coord__wval *v)
+/* Limits on the names and the values (a CAS's expected one too) that an
+ * operation carries. */
+static int check_sizes(struct coord__mstore *s, const struct coord__wop *op)
 {
     if (op->name_len > s->o.max_key || op->key_len > s->o.max_key)
         return COORD_ENAMETOOLONG;
-    if (v && is_blob(v->type) && v->len > s->o.max_value)
+    if ((is_blob(op->v.type) && op->v.len > s->o.max_value) ||
+        (is_blob(op->exp.type) && op->exp.len > s->o.max_value))
         return COORD_EMSGSIZE;
     return 0;
 }
@@ -514,9 +517,7 @@ static void exec_op(struct coord__mstore *s, const struct coord__wop *op,
         op_stats(s, rep);
         return;
     }
-    int r = check_sizes(s, op, op->op == COORD_MOP_CAS ? &op->exp : NULL);
-    if (r == 0)
-        r = check_sizes(s, op, &op->v);
+    int r = check_sizes(s, op);
     if (r) {
         s->st.limit_errors++;
         result_none(rep, r);
