@@ -1146,12 +1146,13 @@ TEST(manager_client_keys_without_keys_is_a_protocol_error)
     unlink(path);
 }
 
-/* A hostile server that takes the pipes and the mailbox, never answers,
- * and floods the reply pipe: with bells (NOPs) or with bytes that are no
- * frame (`garbage`). */
-static int flooder_child(void *p)
+/* A hostile server's handshake: accept a client on `l`, take the pipes
+ * (and mailbox) its HELLO hands over into fds[] (the request pipe's read
+ * end, the reply pipe's write end, the mailbox), and WELCOME it with the
+ * limits `lim` (max_key, max_value, max_frame, max_batch, flags). Returns
+ * 0, or an exit status for the child that failed at it. */
+static int hostile_welcome(int l, const uint32_t lim[5], int fds[4])
 {
-    int l = ((int *)p)[0], garbage = ((int *)p)[1];
     int s = accept(l, NULL, NULL);
     uint8_t b[256];
     char cm[CMSG_SPACE(4 * sizeof(int))];
@@ -1160,17 +1161,49 @@ static int flooder_child(void *p)
                          .msg_controllen = sizeof cm};
     if (s < 0 || recvmsg(s, &msg, 0) < 12)
         return 3;
-    int fds[4] = {-1, -1, -1, -1};
     struct cmsghdr *h = CMSG_FIRSTHDR(&msg);
     if (!h || h->cmsg_len < CMSG_LEN(2 * sizeof(int)))
         return 4;
     memcpy(fds, CMSG_DATA(h), h->cmsg_len - CMSG_LEN(0));
-    const uint32_t lim[5] = {256, 1u << 20, 16u << 20, 4096,
-                             COORD__WELCOME_PIPES | COORD__WELCOME_FAST};
-    size_t n = frame(b, 1, COORD__W_WELCOME, 0, lim, sizeof lim);
+    size_t n = frame(b, 1, COORD__W_WELCOME, 0, lim, 5 * sizeof *lim);
     b[8] = 0; /* seq 0 */
     if (send(s, b, n, MSG_NOSIGNAL) != (ssize_t)n)
         return 5;
+    return 0;
+}
+
+/* A socket listening at test_tmpdir()/name (removed first); -1 when the
+ * path does not fit. */
+static int hostile_listen(const char *name, struct sockaddr_un *a)
+{
+    memset(a, 0, sizeof *a);
+    a->sun_family = AF_UNIX;
+    if (strlen(test_tmpdir()) + 1 + strlen(name) >= sizeof a->sun_path)
+        return -1;
+    snprintf(a->sun_path, sizeof a->sun_path, "%s/%s", test_tmpdir(), name);
+    unlink(a->sun_path);
+    int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (l < 0 || bind(l, (struct sockaddr *)a, sizeof *a) != 0 ||
+        listen(l, 4) != 0) {
+        if (l >= 0)
+            close(l);
+        return -1;
+    }
+    return l;
+}
+
+/* A hostile server that takes the pipes and the mailbox, never answers,
+ * and floods the reply pipe: with bells (NOPs) or with bytes that are no
+ * frame (`garbage`). */
+static int flooder_child(void *p)
+{
+    int l = ((int *)p)[0], garbage = ((int *)p)[1];
+    int fds[4] = {-1, -1, -1, -1};
+    const uint32_t lim[5] = {256, 1u << 20, 16u << 20, 4096,
+                             COORD__WELCOME_PIPES | COORD__WELCOME_FAST};
+    int rc = hostile_welcome(l, lim, fds);
+    if (rc)
+        return rc;
     static uint8_t g[65536];
     if (garbage) {
         memset(g, 0xAB, sizeof g);
@@ -1194,13 +1227,9 @@ static int flooder_child(void *p)
 TEST(manager_client_flooded_by_its_server_keeps_its_deadline)
 {
     for (int garbage = 0; garbage < 2; garbage++) {
-        struct sockaddr_un a = {.sun_family = AF_UNIX};
-        ASSERT_LT(strlen(test_tmpdir()) + 13, sizeof a.sun_path);
-        snprintf(a.sun_path, sizeof a.sun_path, "%.96s/flood.sock", test_tmpdir());
-        unlink(a.sun_path);
-        int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        ASSERT_OK(bind(l, (struct sockaddr *)&a, sizeof a));
-        ASSERT_OK(listen(l, 4));
+        struct sockaddr_un a;
+        int l = hostile_listen("flood.sock", &a);
+        ASSERT_TRUE(l >= 0);
         int arg[2] = {l, garbage};
         pid_t pid = test_fork(flooder_child, arg);
         coord_mclient *c = NULL;
@@ -1227,25 +1256,12 @@ TEST(manager_client_flooded_by_its_server_keeps_its_deadline)
 static int filler_child(void *p)
 {
     int l = ((int *)p)[0], ctl = ((int *)p)[1];
-    int s = accept(l, NULL, NULL);
-    uint8_t b[256];
-    char cm[CMSG_SPACE(4 * sizeof(int))];
-    struct iovec iov = {b, 12};
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm,
-                         .msg_controllen = sizeof cm};
-    if (s < 0 || recvmsg(s, &msg, 0) < 12)
-        return 3;
     int fds[4] = {-1, -1, -1, -1};
-    struct cmsghdr *h = CMSG_FIRSTHDR(&msg);
-    if (!h || h->cmsg_len < CMSG_LEN(2 * sizeof(int)))
-        return 4;
-    memcpy(fds, CMSG_DATA(h), h->cmsg_len - CMSG_LEN(0));
     /* Frames of at most 4096 bytes (the least a server may say). */
     const uint32_t lim[5] = {256, 1024, 4096, 16, COORD__WELCOME_PIPES};
-    size_t n = frame(b, 1, COORD__W_WELCOME, 0, lim, sizeof lim);
-    b[8] = 0; /* seq 0 */
-    if (send(s, b, n, MSG_NOSIGNAL) != (ssize_t)n)
-        return 5;
+    int rc = hostile_welcome(l, lim, fds);
+    if (rc)
+        return rc;
     (void)fcntl(fds[1], F_SETPIPE_SZ, 1 << 20);
     fcntl(fds[1], F_SETFL, fcntl(fds[1], F_GETFL) | O_NONBLOCK);
     static uint8_t g[12 * 1024];
@@ -1276,13 +1292,9 @@ static int filler_child(void *p)
  * (64 KiB or more), nearly all must be left. */
 TEST(manager_client_timeout_0_stops_reading_a_flood)
 {
-    struct sockaddr_un a = {.sun_family = AF_UNIX};
-    ASSERT_LT(strlen(test_tmpdir()) + 13, sizeof a.sun_path);
-    snprintf(a.sun_path, sizeof a.sun_path, "%.96s/fill.sock", test_tmpdir());
-    unlink(a.sun_path);
-    int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    ASSERT_OK(bind(l, (struct sockaddr *)&a, sizeof a));
-    ASSERT_OK(listen(l, 4));
+    struct sockaddr_un a;
+    int l = hostile_listen("fill.sock", &a);
+    ASSERT_TRUE(l >= 0);
     int sp[2];
     ASSERT_OK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp));
     int arg[2] = {l, sp[1]};
