@@ -70,7 +70,33 @@ def _locked(lock):
                     "lock= takes True or False, not a lock object")
 
 
-class Value(_coord._Value):
+class _Synchronized:
+    """The lock methods of a locked Value or Array, as multiprocessing's
+    synchronized wrappers have them: get_lock(), `with obj:`,
+    obj.acquire() and obj.release() take the object's own lock (robust,
+    re-entrant, process-shared, beside the data)."""
+    __slots__ = ()
+
+    def get_lock(self):
+        """The object's lock: re-entrant, process-shared, robust."""
+        return self._lock()
+
+    def __enter__(self):
+        return self._lock().__enter__()
+
+    def __exit__(self, *exc):
+        return self._lock().__exit__(*exc)
+
+    def acquire(self, block=True, timeout=None):
+        """get_lock().acquire(block, timeout)."""
+        return self._lock().acquire(block, timeout)
+
+    def release(self):
+        """get_lock().release()."""
+        return self._lock().release()
+
+
+class Value(_Synchronized, _coord._Value):
     """Value(typecode_or_type, value=0, *, lock=True, name=None)
 
     A shared scalar: .value reads with one atomic load (no lock); writes
@@ -87,25 +113,6 @@ class Value(_coord._Value):
         return _coord._Value.__new__(cls, _typecode(typecode_or_type), *args,
                                      lock=cls is not RawValue, name=name)
 
-    def get_lock(self):
-        """The value's lock: re-entrant, process-shared, robust."""
-        return self._lock()
-
-    # As multiprocessing's synchronized wrappers: `with v:` and
-    # v.acquire()/v.release() take the object's own lock.
-    def __enter__(self):
-        return self._lock().__enter__()
-
-    def __exit__(self, *exc):
-        return self._lock().__exit__(*exc)
-
-    def acquire(self, block=True, timeout=None):
-        """get_lock().acquire(block, timeout), as multiprocessing's Value."""
-        return self._lock().acquire(block, timeout)
-
-    def release(self):
-        """get_lock().release(), as multiprocessing's Value."""
-        return self._lock().release()
 
 
 class RawValue(_coord._Value):
@@ -176,7 +183,7 @@ class _CharArray:
         self[:len(data)] = data
 
 
-class Array(_CharArray, _coord._Array):
+class Array(_Synchronized, _CharArray, _coord._Array):
     """Array(typecode_or_type, size_or_initializer, *, lock=True, name=None)
 
     A fixed-size shared array: indexing and slices (each element one
@@ -194,25 +201,6 @@ class Array(_CharArray, _coord._Array):
                                      size_or_initializer,
                                      lock=cls is not RawArray, name=name)
 
-    def get_lock(self):
-        """The array's lock: re-entrant, process-shared, robust."""
-        return self._lock()
-
-    # As multiprocessing's synchronized wrappers: `with a:` and
-    # a.acquire()/a.release() take the object's own lock.
-    def __enter__(self):
-        return self._lock().__enter__()
-
-    def __exit__(self, *exc):
-        return self._lock().__exit__(*exc)
-
-    def acquire(self, block=True, timeout=None):
-        """get_lock().acquire(block, timeout), as multiprocessing's Array."""
-        return self._lock().acquire(block, timeout)
-
-    def release(self):
-        """get_lock().release(), as multiprocessing's Array."""
-        return self._lock().release()
 
 
 class RawArray(_CharArray, _coord._Array):
