@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "manager_internal.h"
+#include "manager_hmap.h"
 
 /* ---- values ------------------------------------------------------------ */
 
@@ -75,111 +75,6 @@ static size_t sval_wire_size(const struct coord__sval *v)
     return coord__wire_val_size(v->type, v->len);
 }
 
-/* ---- hash maps (chained; used for containers and for dict entries) ----- */
-
-static uint64_t hash_bytes(const uint8_t *p, size_t n)
-{
-    /* FNV-1a: short keys, no adversary beyond our own user. */
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 1099511628211ull;
-    }
-    return h;
-}
-
-/* Are a[0..n) and b[0..n) equal? (Names and keys are short: a loop beats
- * a call.) */
-static bool bytes_eq(const void *x, const void *y, size_t n)
-{
-    const uint8_t *a = x, *b = y;
-    if (n > 16)
-        return memcmp(a, b, n) == 0;
-    for (size_t i = 0; i < n; i++)
-        if (a[i] != b[i])
-            return false;
-    return true;
-}
-
-static inline struct coord__hent **hmap_slot(struct coord__hmap *m,
-                                             const uint8_t *k, size_t n,
-                                             uint64_t h)
-{
-    if (m->nb == 0)
-        return NULL;
-    struct coord__hent **pp = &m->b[h & (m->nb - 1)];
-    for (; *pp; pp = &(*pp)->next)
-        if ((*pp)->hash == h && (*pp)->klen == n && bytes_eq((*pp)->key, k, n))
-            return pp;
-    return NULL;
-}
-
-static struct coord__hent *hmap_find(struct coord__hmap *m, const uint8_t *k,
-                                     size_t n, uint64_t h)
-{
-    struct coord__hent **pp = hmap_slot(m, k, n, h);
-    return pp ? *pp : NULL;
-}
-
-/* Move m's entries into a table of `nb` buckets (a power of 2). Returns
- * false, the table as it was, when it cannot be allocated. */
-static bool hmap_rehash(struct coord__hmap *m, size_t nb)
-{
-    struct coord__hent **b = calloc(nb, sizeof *b);
-    if (!b)
-        return false;
-    for (size_t i = 0; i < m->nb; i++) {
-        struct coord__hent *x = m->b[i], *next;
-        for (; x; x = next) {
-            next = x->next;
-            x->next = b[x->hash & (nb - 1)];
-            b[x->hash & (nb - 1)] = x;
-        }
-    }
-    free(m->b);
-    m->b = b;
-    m->nb = nb;
-    return true;
-}
-
-/* Insert `e` (not present). Grows to keep chains short; a failed growth
- * only makes chains longer, it never fails the insert. */
-static int hmap_insert(struct coord__hmap *m, struct coord__hent *e)
-{
-    if (m->n + 1 > m->nb && !hmap_rehash(m, m->nb ? m->nb * 2 : 8) && m->nb == 0)
-        return COORD_ENOMEM;
-    struct coord__hent **head = &m->b[e->hash & (m->nb - 1)];
-    e->next = *head;
-    *head = e;
-    m->n++;
-    return 0;
-}
-
-/* After a removal: halve the buckets once a quarter of them is used. The
- * tables never shrank, so a client that filled a dict and emptied it but
- * for one key, then did the same with another, kept 8 MB per dict of a
- * million keys while the limits counted one entry each: memory grew
- * without bound. A failed allocation keeps the bigger table. */
-static void hmap_shrink(struct coord__hmap *m)
-{
-    if (m->nb > 8 && m->n <= m->nb / 4)
-        (void)hmap_rehash(m, m->nb / 2);
-}
-
-static struct coord__hent *hent_new(const uint8_t *k, size_t n, uint64_t h)
-{
-    struct coord__hent *e = malloc(sizeof *e + n + 1);
-    if (!e)
-        return NULL;
-    memset(e, 0, sizeof *e);
-    e->hash = h;
-    e->klen = (uint32_t)n;
-    if (n)
-        memcpy(e->key, k, n);
-    e->key[n] = '\0';
-    return e;
-}
-
 /* ---- containers -------------------------------------------------------- */
 
 static void cont_free(struct coord__mstore *s, struct coord__cont *c)
@@ -211,7 +106,7 @@ static void cont_free(struct coord__mstore *s, struct coord__cont *c)
 static void store_drop_cont(struct coord__mstore *s, const struct coord__wop *op,
                             uint64_t h)
 {
-    struct coord__hent **pp = hmap_slot(&s->conts, op->name, op->name_len, h);
+    struct coord__hent **pp = coord__hmap_slot(&s->conts, op->name, op->name_len, h);
     if (!pp)
         return;
     struct coord__hent *e = *pp;
@@ -222,7 +117,7 @@ static void store_drop_cont(struct coord__mstore *s, const struct coord__wop *op
     s->bytes -= e->klen;
     cont_free(s, e->obj);
     free(e);
-    hmap_shrink(&s->conts);
+    coord__hmap_shrink(&s->conts);
 }
 
 /* Find the container `op` names; with `create`, make it (of `kind`) when
@@ -238,11 +133,11 @@ static inline int store_cont(struct coord__mstore *s,
     *out = NULL;
     struct coord__hent *e = s->last;
     if (e && e->klen == op->name_len &&
-        bytes_eq(e->key, op->name, op->name_len)) {
+        coord__bytes_eq(e->key, op->name, op->name_len)) {
         *h = e->hash;
     } else {
-        *h = hash_bytes(op->name, op->name_len);
-        e = hmap_find(&s->conts, op->name, op->name_len, *h);
+        *h = coord__hash_bytes(op->name, op->name_len);
+        e = coord__hmap_find(&s->conts, op->name, op->name_len, *h);
     }
     if (e) {
         s->last = e;
@@ -256,9 +151,9 @@ static inline int store_cont(struct coord__mstore *s,
         return 0;
     if (s->bytes + op->name_len > s->o.max_bytes)
         return COORD_ENOSPC;
-    e = hent_new(op->name, op->name_len, *h);
+    e = coord__hent_new(op->name, op->name_len, *h);
     struct coord__cont *c = calloc(1, sizeof *c);
-    if (!e || !c || hmap_insert(&s->conts, e) != 0) {
+    if (!e || !c || coord__hmap_insert(&s->conts, e) != 0) {
         free(e);
         free(c);
         return COORD_ENOMEM;
@@ -343,8 +238,8 @@ static int dict_put(struct coord__mstore *s, struct coord__cont *c,
         s->bytes += nb;
         return 0;
     }
-    e = hent_new(op->key, op->key_len, kh);
-    if (!e || hmap_insert(&c->d, e) != 0) {
+    e = coord__hent_new(op->key, op->key_len, kh);
+    if (!e || coord__hmap_insert(&c->d, e) != 0) {
         free(e);
         sval_free(&v);
         return COORD_ENOMEM;
@@ -359,7 +254,7 @@ static int dict_put(struct coord__mstore *s, struct coord__cont *c,
 static void dict_remove(struct coord__mstore *s, struct coord__cont *c,
                         const struct coord__wop *op, uint64_t h, uint64_t kh)
 {
-    struct coord__hent **pp = hmap_slot(&c->d, op->key, op->key_len, kh);
+    struct coord__hent **pp = coord__hmap_slot(&c->d, op->key, op->key_len, kh);
     if (!pp)
         return;
     struct coord__hent *e = *pp;
@@ -373,7 +268,7 @@ static void dict_remove(struct coord__mstore *s, struct coord__cont *c,
     if (c->d.n == 0)
         store_drop_cont(s, op, h);
     else
-        hmap_shrink(&c->d);
+        coord__hmap_shrink(&c->d);
 }
 
 /* Move the list's items into a ring of `cap` slots (a power of 2, at
@@ -524,7 +419,7 @@ static void exec_op(struct coord__mstore *s, const struct coord__wop *op,
         return;
     }
     uint64_t h;
-    uint64_t kh = hash_bytes(op->key, op->key_len);
+    uint64_t kh = coord__hash_bytes(op->key, op->key_len);
     struct coord__cont *c = NULL;
     struct coord__hent *e = NULL;
     bool writes = op->op == COORD_MOP_SET || op->op == COORD_MOP_INCR ||
@@ -541,7 +436,7 @@ static void exec_op(struct coord__mstore *s, const struct coord__wop *op,
         return;
     }
     if (c && kind == COORD__CONT_DICT)
-        e = hmap_find(&c->d, op->key, op->key_len, kh);
+        e = coord__hmap_find(&c->d, op->key, op->key_len, kh);
     switch (op->op) {
     case COORD_MOP_GET:
         if (!e) {

@@ -34,9 +34,8 @@ fi
 cflags=(-g -O1 -std=c11 -D_GNU_SOURCE -D_DEFAULT_SOURCE -DCOORD_BUILDING
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
   -I"$src/include" -I"$src/src" -I"$build")
-"$cc" "${cflags[@]}" \
-  "$src/tests/fuzz/fuzz-frame.c" "$src/src/wire.c" "$src/src/manager_store.c" \
-  -o "$out/fuzz-frame"
+"$cc" "${cflags[@]}" "$src/tests/fuzz/fuzz-frame.c" \
+  "$src"/src/{wire,manager_store,manager_hmap}.c -o "$out/fuzz-frame"
 # The segment target links the shared-state layer and the platform below it.
 "$cc" "${cflags[@]}" "$src/tests/fuzz/fuzz-segment.c" \
   "$src"/src/{flag,value,array,region,scalar,errno}.c \
