@@ -251,7 +251,9 @@ pid_t coord__aside_pid(const char *file);
  * and the name taken again before it could go back: it keeps the private
  * name) or COORD_GC_FAILED. `left` (cap bytes, may be NULL) gets the
  * private name under which a file this call moved stays (STRANDED, or
- * FAILED when neither the unlink nor the way back worked), "" otherwise. */
+ * FAILED when neither the unlink nor the way back worked), "" otherwise.
+ * `dfd` may be AT_FDCWD with `file` a full path in COORD__SHM_DIR (a
+ * process with no descriptor free); the private name is then one too. */
 coord_gc_outcome coord__shm_remove_same(int dfd, const char *file, dev_t dev,
                                         ino_t ino, char *left, size_t cap);
 /* Put `hidden`, a file found under another process's private name, back

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -106,6 +107,35 @@ TEST(named_destroy_removes_only_the_file_it_created)
     coord_value_destroy(v);
     ASSERT_OK(stat(path, &st)); /* the other process's object stays */
     ASSERT_OK(unlink(path));
+}
+
+TEST(named_destroy_out_of_descriptors_still_removes_the_name)
+{
+    /* The creator's destroy removes the name even when the process has no
+     * descriptor free (the release opens none then). */
+    char name[64], path[128];
+    test_shm_name(name, sizeof name, "nofd");
+    shm_path(path, sizeof path, name);
+    coord_flag *f;
+    ASSERT_OK(coord_flag_create_named(&f, name));
+    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(fd, 0);
+    struct rlimit old, low;
+    ASSERT_OK(getrlimit(RLIMIT_NOFILE, &old));
+    /* fd is the lowest free number: with the limit there, none is left. */
+    low = (struct rlimit){(rlim_t)fd, old.rlim_max};
+    close(fd);
+    ASSERT_OK(setrlimit(RLIMIT_NOFILE, &low));
+    errno = 0;
+    int probe = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    int e = errno;
+    coord_flag_destroy(f);
+    ASSERT_OK(setrlimit(RLIMIT_NOFILE, &old));
+    ASSERT_EQ(probe, -1);
+    ASSERT_EQ(e, EMFILE);
+    struct stat st;
+    ASSERT_EQ(stat(path, &st), -1); /* not left behind for coord gc */
+    ASSERT_EQ(errno, ENOENT);
 }
 
 TEST(named_exclusive_create)
@@ -579,6 +609,7 @@ TEST(gc_removes_only_dead_creators_files)
     X(named_flag_and_value_between_unrelated_processes)                        \
     X(named_second_handle_in_creator_process_keeps_the_name)                   \
     X(named_destroy_removes_only_the_file_it_created)                          \
+    X(named_destroy_out_of_descriptors_still_removes_the_name)                 \
     X(named_exclusive_create)                                                  \
     X(named_bad_magic_and_version_rejected)                                    \
     X(named_region_and_array)                                                  \

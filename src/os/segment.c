@@ -443,13 +443,16 @@ pid_t coord__aside_pid(const char *file)
 
 /* Rename `from` to a fresh private name of this process (into `aside`),
  * never over a file: a name taken already (left by a killed process that
- * had our pid) is skipped for the next. Returns 0 or the errno. */
+ * had our pid) is skipped for the next. With dfd AT_FDCWD (no descriptor
+ * of the directory: `from` is a full path) the private name is a full
+ * path in COORD__SHM_DIR too. Returns 0 or the errno. */
 static int move_aside(int dfd, const char *from, char *aside, size_t cap)
 {
     static _Atomic unsigned seq;
+    const char *dir = dfd == AT_FDCWD ? COORD__SHM_DIR "/" : "";
     for (int tries = 0;; tries++) {
-        snprintf(aside, cap, COORD__ASIDE_PREFIX "%d-%u", (int)getpid(),
-                 atomic_fetch_add(&seq, 1));
+        snprintf(aside, cap, "%s" COORD__ASIDE_PREFIX "%d-%u", dir,
+                 (int)getpid(), atomic_fetch_add(&seq, 1));
         if (renameat2(dfd, from, dfd, aside, RENAME_NOREPLACE) == 0)
             return 0;
         /* A bound: each try costs a system call, and more than a few
@@ -669,6 +672,12 @@ void coord__seg_release(void *obj, bool unlink_name)
         if (dfd >= 0) {
             coord__shm_remove_same(dfd, file, r->dev, r->ino, NULL, 0);
             close(dfd);
+        } else {
+            /* No descriptor free (EMFILE): the same steps by full paths,
+             * rather than leave the name for coord gc. */
+            char full[sizeof COORD__SHM_DIR + sizeof file];
+            snprintf(full, sizeof full, COORD__SHM_DIR "/%s", file);
+            coord__shm_remove_same(AT_FDCWD, full, r->dev, r->ino, NULL, 0);
         }
     }
     if (r->fd >= 0) {
