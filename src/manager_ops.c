@@ -168,6 +168,11 @@ static int batch(coord_mclient *c, coord_mreq *reqs, size_t n, int timeout_ms,
             reqs[i].status = r;
             return r;
         }
+        /* Out of memory first: the buffer may then hold less than the
+         * 4-byte length word (its first reserve failed), and len - 4
+         * would wrap to a "too long" frame. */
+        if (c->out.oom)
+            return COORD_ENOMEM;
         if (c->out.len - 4 > c->max_frame)
             return COORD_EMSGSIZE;
     }
