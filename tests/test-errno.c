@@ -13,6 +13,9 @@ TEST(errno_names_and_texts)
     ASSERT_STR_EQ(coord_err_name(COORD_RECOVERED), "COORD_RECOVERED");
     ASSERT_STR_EQ(coord_err_name(-123456), "COORD_EUNKNOWN");
     ASSERT_STR_EQ(coord_strerror(COORD_ETIMEDOUT), "timed out");
+    /* COORD_EAGAIN is also a fork that failed (pool, search, team, rounds,
+     * manager start): its text must not say only "would block". */
+    ASSERT_TRUE(strstr(coord_strerror(COORD_EAGAIN), "fork") != NULL);
     ASSERT_STR_EQ(coord_strerror(-123456), "unknown error");
     ASSERT_STR_EQ(coord_strerror(0), "success");
 }

@@ -25,7 +25,7 @@ COORD_BEGIN_DECLS
     X(E2BIG, -E2BIG, "argument list too long")                                 \
     X(EBADF, -EBADF, "bad file descriptor")                                    \
     X(ECHILD, -ECHILD, "no child process")                                     \
-    X(EAGAIN, -EAGAIN, "would block (try-once call)")                          \
+    X(EAGAIN, -EAGAIN, "try again (would block, or fork failed)")              \
     X(ENOMEM, -ENOMEM, "out of memory")                                        \
     X(EACCES, -EACCES, "permission denied")                                    \
     X(EBUSY, -EBUSY, "resource busy")                                          \
