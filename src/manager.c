@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* manager.c: the manager server: options, the epoll loop and its spin, start and stop. */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,8 +78,24 @@ int coord__mopts_fix(const coord_manager_opts *in, coord_manager_opts *out)
     return 0;
 }
 
+/* How long coord_manager_start waits for the server to say how its setup
+ * went (a few system calls; generous for a loaded machine). */
+#define READY_MS 10000
+
+/* Tell coord_manager_start how the server's setup went (0 or a code), once;
+ * ready_fd -1: nobody waits (coord_manager_run). */
+static void tell_ready(int *ready_fd, int code)
+{
+    if (*ready_fd < 0)
+        return;
+    ssize_t w = write(*ready_fd, &code, sizeof code);
+    (void)w; /* the starter sees end of file if this failed */
+    close(*ready_fd);
+    *ready_fd = -1;
+}
+
 /* The loop. Returns when the signalfd fires. */
-static int serve(int lfd, int sfd, const coord_manager_opts *o)
+static int serve(int lfd, int sfd, const coord_manager_opts *o, int ready_fd)
 {
     struct coord__msrv sv;
     memset(&sv, 0, sizeof sv);
@@ -86,14 +104,18 @@ static int serve(int lfd, int sfd, const coord_manager_opts *o)
     sv.lfd = lfd;
     sv.sfd = sfd;
     sv.ep = epoll_create1(EPOLL_CLOEXEC);
-    if (sv.ep < 0)
-        return coord__merrno(errno);
+    if (sv.ep < 0) {
+        int r = coord__merrno(errno);
+        tell_ready(&ready_fd, r);
+        return r;
+    }
     static char lmark, smark; /* epoll cookies of the two special fds */
     sv.lmark = &lmark;
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &lmark};
     epoll_ctl(sv.ep, EPOLL_CTL_ADD, lfd, &ev);
     ev.data.ptr = &smark;
     epoll_ctl(sv.ep, EPOLL_CTL_ADD, sfd, &ev);
+    tell_ready(&ready_fd, 0);
     struct epoll_event evs[MAX_EVENTS];
     /* After serving, poll until spin_until before sleeping (spin_ns in
      * manager.h, src/wait.h). The window opens when the serving is done,
@@ -115,6 +137,7 @@ static int serve(int lfd, int sfd, const coord_manager_opts *o)
             spin_until = 0;
         }
         int tmo = coord__mtimer_wait_ms(&sv, sv.pending_head || spin ? 0 : -1);
+        tmo = coord__mlisten_wait_ms(&sv, tmo);
         int served = coord__mfast_cool(&sv);
         if (spin && sv.fast_all && !served) {
             /* Between two looks at the descriptors, poll the mailboxes:
@@ -214,15 +237,23 @@ struct coord_manager {
     coord__child child;
     coord_manager_opts o;
     int lfd;
+    int ready_w; /* the server's end of the pipe start waits on */
     pid_t parent;
 };
 
-/* Close every descriptor from 3 up but `a` and `b` (-1: none). */
-static void close_all_but(int a, int b)
+/* Close every descriptor from 3 up but `a`, `b` and `c` (-1: none). */
+static void close_all_but(int a, int b, int c)
 {
-    int keep[2] = {a < b ? a : b, a < b ? b : a};
+    int keep[3] = {a, b, c};
+    for (int i = 0; i < 2; i++) /* sort the three */
+        for (int j = 0; j < 2 - i; j++)
+            if (keep[j] > keep[j + 1]) {
+                int t = keep[j];
+                keep[j] = keep[j + 1];
+                keep[j + 1] = t;
+            }
     unsigned from = 3;
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < 3; k++) {
         if (keep[k] < (int)from)
             continue;
         if ((unsigned)keep[k] > from)
@@ -240,7 +271,7 @@ static int server_main(void *arg)
      * pipe would keep that client's connection open after it closed. Keep
      * only stdio, the listening socket and our end of the owner's lifeline
      * (closing it would let us outlive the owner). */
-    close_all_but(m->lfd, coord__lifeline_fd());
+    close_all_but(m->lfd, coord__lifeline_fd(), m->ready_w);
     /* Ctrl-C in the terminal reaches the whole process group: the server
      * keeps serving (its owner decides when to stop, as Python's does). */
     signal(SIGINT, SIG_IGN);
@@ -250,15 +281,17 @@ static int server_main(void *arg)
     sigaddset(&set, SIGTERM);
     sigprocmask(SIG_BLOCK, &set, NULL);
     int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-    if (sfd < 0)
+    if (sfd < 0) {
+        tell_ready(&m->ready_w, coord__merrno(errno));
         return 3;
+    }
     /* Die with the owner, but through SIGTERM (blocked above, read from
      * sfd) so the socket is removed. */
     if (!coord__lifeline_signal(SIGTERM, m->parent)) {
         coord__mpath_cleanup(&m->p);
         return 0;
     }
-    int r = serve(m->lfd, sfd, &m->o);
+    int r = serve(m->lfd, sfd, &m->o, m->ready_w);
     close(m->lfd);
     coord__mpath_cleanup(&m->p);
     return r ? 4 : 0;
@@ -281,8 +314,49 @@ int coord_manager_start(coord_manager **out, const char *socket_path,
         return r;
     }
     m->parent = getpid();
+    /* The server says whether it could set up (its signalfd and epoll:
+     * descriptors, memory) before we return: a server that died there
+     * left clients nothing to connect to. */
+    int ready[2];
+    if (pipe2(ready, O_CLOEXEC) != 0) {
+        r = coord__merrno(errno);
+        close(m->lfd);
+        unlink(m->p.path);
+        coord__mpath_cleanup(&m->p);
+        free(m);
+        return r;
+    }
+    m->ready_w = ready[1];
     r = coord__spawn(&m->child, server_main, m);
     close(m->lfd);
+    close(ready[1]);
+    if (r == 0) {
+        /* EOF: it died without a word; nothing within READY_MS: it was
+         * stopped (SIGSTOP) before it could tell. Either way no server. */
+        int code = COORD_EIO;
+        ssize_t n = -1;
+        uint64_t end = coord__deadline(READY_MS);
+        for (;;) {
+            uint64_t now = coord_clock_ns();
+            struct pollfd pf = {.fd = ready[0], .events = POLLIN};
+            int ms = now >= end ? 0 : (int)((end - now + 999999) / 1000000);
+            int pr = poll(&pf, 1, ms);
+            if (pr < 0 && errno == EINTR)
+                continue;
+            if (pr > 0)
+                while ((n = read(ready[0], &code, sizeof code)) < 0 &&
+                       errno == EINTR)
+                    ;
+            break;
+        }
+        if (n != (ssize_t)sizeof code)
+            code = COORD_EIO;
+        if (code != 0) {
+            coord__child_kill(&m->child); /* and reaps it */
+            r = code < 0 ? code : COORD_EIO;
+        }
+    }
+    close(ready[0]);
     if (r) {
         unlink(m->p.path);
         coord__mpath_cleanup(&m->p);
@@ -378,7 +452,7 @@ int coord_manager_run_ready(const char *socket_path,
     if (r == 0) {
         if (ready)
             ready(arg, p.path);
-        r = serve(lfd, sfd, &o);
+        r = serve(lfd, sfd, &o, -1);
         close(lfd);
         coord__mpath_cleanup(&p);
     }

@@ -42,11 +42,7 @@ void coord__mconn_close(struct coord__msrv *sv, struct coord__mconn *c)
         c->next->prev = c->prev;
     sv->nconns--;
     sv->s.st.clients = sv->nconns;
-    if (sv->listen_paused) {
-        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = sv->lmark};
-        if (epoll_ctl(sv->ep, EPOLL_CTL_ADD, sv->lfd, &ev) == 0)
-            sv->listen_paused = false;
-    }
+    coord__mlisten_resume(sv);
     /* A pending connection is freed when the pending list reaches it. */
     if (!c->pending)
         free(c);

@@ -160,6 +160,36 @@ ssize_t coord__mconn_recv_hello(struct coord__msrv *sv,
     return n;
 }
 
+/* How long a paused listener waits for a close before it tries again. */
+#define LISTEN_RETRY_NS 100000000ull /* 100 ms */
+
+void coord__mlisten_resume(struct coord__msrv *sv)
+{
+    if (!sv->listen_paused)
+        return;
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = sv->lmark};
+    if (epoll_ctl(sv->ep, EPOLL_CTL_ADD, sv->lfd, &ev) == 0)
+        sv->listen_paused = false;
+    else
+        sv->listen_retry_at = coord_clock_ns() + LISTEN_RETRY_NS;
+}
+
+int coord__mlisten_wait_ms(struct coord__msrv *sv, int tmo)
+{
+    if (!sv->listen_paused)
+        return tmo;
+    uint64_t now = coord_clock_ns();
+    if (now >= sv->listen_retry_at) {
+        coord__mlisten_resume(sv);
+        if (!sv->listen_paused)
+            return tmo;
+    }
+    if (tmo == 0)
+        return 0;
+    uint64_t ms = (sv->listen_retry_at - now + 999999) / 1000000;
+    return tmo < 0 || (uint64_t)tmo > ms ? (int)ms : tmo;
+}
+
 void coord__maccept(struct coord__msrv *sv)
 {
     for (;;) {
@@ -171,6 +201,10 @@ void coord__maccept(struct coord__msrv *sv)
              * readable. */
             epoll_ctl(sv->ep, EPOLL_CTL_DEL, sv->lfd, NULL);
             sv->listen_paused = true;
+            /* A close resumes it; so does the retry, for the pause that
+             * no close would end (no connection, or a passing shortage
+             * of memory): see coord__mlisten_wait_ms. */
+            sv->listen_retry_at = coord_clock_ns() + LISTEN_RETRY_NS;
             return;
         }
         if (fd < 0)

@@ -74,6 +74,7 @@ struct coord__msrv {
     struct coord__mconn *all;
     void *lmark;        /* epoll cookie of the listening socket */
     bool listen_paused; /* out of descriptors: not accepting for now */
+    uint64_t listen_retry_at; /* while paused: when to listen again anyway */
     uint64_t next_timer; /* earliest connection deadline, or UINT64_MAX */
     bool stop;
     struct coord__mconn *fast_all; /* the connections with a hot mailbox */
@@ -101,6 +102,12 @@ int coord__mtimer_wait_ms(struct coord__msrv *sv, int tmo);
 
 /* Accept every waiting connection of our own user (manager_hello.c). */
 void coord__maccept(struct coord__msrv *sv);
+/* Listen again after a pause (a connection closed, or the retry is due). */
+void coord__mlisten_resume(struct coord__msrv *sv);
+/* The loop's epoll_wait timeout `tmo`, shortened to reach the listener's
+ * retry while it is paused (resumed here when that is due): a pause with
+ * no connection left to close would otherwise last forever. */
+int coord__mlisten_wait_ms(struct coord__msrv *sv, int tmo);
 /* recvmsg on the socket, taking the two pipes a HELLO carries. Returns the
  * byte count (0: end of file, -1: errno), or -2 when it closed the
  * connection. */

@@ -640,6 +640,92 @@ TEST(manager_out_of_descriptors)
     stop_ok(m);
 }
 
+/* The lowest descriptor number `pid` has free (its next accept's). */
+static int lowest_free_fd(pid_t pid)
+{
+    static bool used[4096];
+    memset(used, 0, sizeof used);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
+    DIR *d = opendir(path);
+    ASSERT_TRUE(d != NULL);
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        if (e->d_name[0] != '.' && atoi(e->d_name) < 4096)
+            used[atoi(e->d_name)] = true;
+    closedir(d);
+    int n = 0;
+    while (n < 4096 && used[n])
+        n++;
+    return n;
+}
+
+TEST(manager_listener_resumes_without_connections)
+{
+    /* An accept that fails for want of descriptors (or memory) while the
+     * server has no connection pauses the listener; no connection is left
+     * whose close would resume it, so the server must retry by itself
+     * once descriptors are free again. */
+    coord_manager *m;
+    ASSERT_OK(coord_manager_start(&m, NULL, NULL));
+    pid_t pid = (pid_t)coord_manager_pid(m);
+    /* Let the server's own setup finish (its first loop turn). */
+    coord_mclient *c;
+    ASSERT_OK(coord_mclient_connect(&c, coord_manager_path(m), T));
+    coord_mclient_close(c);
+    usleep(100000);
+    struct rlimit old, low;
+    ASSERT_OK(prlimit(pid, RLIMIT_NOFILE, NULL, &old));
+    low = (struct rlimit){(rlim_t)lowest_free_fd(pid), old.rlim_max};
+    ASSERT_OK(prlimit(pid, RLIMIT_NOFILE, &low, NULL));
+    int r = coord_mclient_connect(&c, coord_manager_path(m), 300);
+    if (r != COORD_EMFILE)
+        ASSERT_CODE(r, COORD_ETIMEDOUT);
+    ASSERT_OK(prlimit(pid, RLIMIT_NOFILE, &old, NULL));
+    /* Descriptors are free again: a client gets in within a second or
+     * two (the one still in the backlog timed out and left). */
+    ASSERT_OK(coord_mclient_connect(&c, coord_manager_path(m), 3000));
+    coord_mval v = coord_mval_i64(7);
+    ASSERT_OK(coord_mclient_set(c, "d", "k", &v, T));
+    coord_mclient_close(c);
+    stop_ok(m);
+}
+
+/* In a process with descriptors 0-2 only and a limit of 6: the socket
+ * and the lifeline fit, the server's own epoll does not (the server keeps
+ * 0-2, the socket and its end of the lifeline, then needs a signalfd and
+ * an epoll). Start must say so, or start a server that serves. */
+static int start_low_limit(void *arg)
+{
+    (void)arg;
+    close_range(3, ~0u, 0);
+    struct rlimit old, low;
+    if (getrlimit(RLIMIT_NOFILE, &old))
+        return 10;
+    low = (struct rlimit){6, old.rlim_max};
+    if (setrlimit(RLIMIT_NOFILE, &low))
+        return 11;
+    coord_manager *m;
+    int r = coord_manager_start(&m, NULL, NULL);
+    if (setrlimit(RLIMIT_NOFILE, &old))
+        return 12;
+    if (r == COORD_EMFILE)
+        return 0; /* said so */
+    if (r)
+        return 13;
+    coord_mclient *c;
+    r = coord_mclient_connect(&c, coord_manager_path(m), T);
+    if (r == 0)
+        coord_mclient_close(c);
+    coord_manager_stop(m, T);
+    /* 0 from start, then a server that is not there: */
+    return r == 0 ? 0 : 20;
+}
+
+TEST(manager_start_reports_a_server_that_cannot_set_up)
+{
+    test_join_ok(test_fork(start_low_limit, NULL), 20000);
+}
+
 /* ---- 8 processes incrementing one counter ------------------------------ */
 
 struct incr_arg {
@@ -2590,6 +2676,8 @@ TEST(manager_restart_after_a_kill_clears_the_old_spinset)
     X(manager_run_refuses_a_null_path)                                         \
     X(manager_limits)                                                          \
     X(manager_out_of_descriptors)                                              \
+    X(manager_listener_resumes_without_connections)                            \
+    X(manager_start_reports_a_server_that_cannot_set_up)                       \
     X(manager_incr_8_processes)                                                \
     X(manager_malformed_frames)                                                \
     X(manager_pipe_handshake)                                                  \
