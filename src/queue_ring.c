@@ -239,10 +239,13 @@ int coord_queue_put_many(coord_queue *q, const void *const *msgs,
                          const size_t *lens, size_t n, size_t *done,
                          int timeout_ms)
 {
+    /* Every error says *done = 0 (queue.h), the refusals of bad input
+     * included, whenever there is a *done to say it in. */
+    if (done)
+        *done = 0;
     if (!q || !msgs || !lens || n == 0 || !done ||
         coord__check_timeout(timeout_ms))
         return COORD_EINVAL;
-    *done = 0;
     for (size_t i = 0; i < n; i++) {
         if (!msgs[i] && lens[i])
             return COORD_EINVAL;
@@ -511,10 +514,12 @@ int coord_queue_get(coord_queue *q, void *buf, size_t cap, size_t *len,
 int coord_queue_get_many(coord_queue *q, void *buf, size_t stride, size_t max,
                          size_t *lens, size_t *got, int timeout_ms)
 {
+    /* *got = 0 with every error (queue.h), bad input's included. */
+    if (got)
+        *got = 0;
     if (!q || !lens || !got || max == 0 || (!buf && stride) ||
         (stride && max > SIZE_MAX / stride) || coord__check_timeout(timeout_ms))
         return COORD_EINVAL;
-    *got = 0;
     struct get_dst d = {buf, stride, stride,
                         max > UINT32_MAX ? UINT32_MAX : max, lens};
     return get_msgs(q, &d, got, timeout_ms);

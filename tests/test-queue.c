@@ -238,6 +238,30 @@ TEST(queue_many_basic)
     ASSERT_CODE(coord_queue_put_many(q, m, lens, 1, &done, -2), COORD_EINVAL);
     const void *nul[1] = {NULL};
     ASSERT_CODE(coord_queue_put_many(q, nul, lens, 1, &done, 0), COORD_EINVAL);
+    /* Every error says *done = 0 / *got = 0, bad input's too (a caller
+     * that adds *done after any return must not add what was there). */
+    done = 99;
+    ASSERT_CODE(coord_queue_put_many(NULL, m, lens, 1, &done, 0), COORD_EINVAL);
+    ASSERT_EQ(done, 0);
+    done = 99;
+    ASSERT_CODE(coord_queue_put_many(q, m, lens, 0, &done, 0), COORD_EINVAL);
+    ASSERT_EQ(done, 0);
+    done = 99;
+    ASSERT_CODE(coord_queue_put_many(q, m, lens, 1, &done, -2), COORD_EINVAL);
+    ASSERT_EQ(done, 0);
+    done = 99;
+    ASSERT_CODE(coord_queue_put_many(q, NULL, lens, 1, &done, 0), COORD_EINVAL);
+    ASSERT_EQ(done, 0);
+    got = 99;
+    ASSERT_CODE(coord_queue_get_many(NULL, buf, 8, 1, gl, &got, 0),
+                COORD_EINVAL);
+    ASSERT_EQ(got, 0);
+    got = 99;
+    ASSERT_CODE(coord_queue_get_many(q, buf, 8, 0, gl, &got, 0), COORD_EINVAL);
+    ASSERT_EQ(got, 0);
+    got = 99;
+    ASSERT_CODE(coord_queue_get_many(q, buf, 8, 1, gl, &got, -2), COORD_EINVAL);
+    ASSERT_EQ(got, 0);
     ASSERT_CODE(coord_queue_get_many(NULL, buf, 8, 1, gl, &got, 0),
                 COORD_EINVAL);
     ASSERT_CODE(coord_queue_get_many(q, NULL, 8, 1, gl, &got, 0), COORD_EINVAL);
@@ -314,6 +338,85 @@ TEST(queue_many_across_processes)
     ASSERT_EQ(expect, 200000);
     test_join_ok(pid, 20000);
     coord_queue_destroy(q);
+}
+
+/* A live process whose pid a test plants in a claim: the queue must take
+ * its claims for a live producer's (queue_put_many_need_not_be_consecutive,
+ * queue_count_sees_a_put_many_in_progress). */
+static int live_until_killed(void *a)
+{
+    (void)a;
+    pause();
+    return 0;
+}
+
+TEST(queue_put_many_need_not_be_consecutive)
+{
+    size_t need = coord_queue_size(8, 8);
+    unsigned char *base = shared_mem(need);
+    coord_queue *q;
+    ASSERT_OK(coord_queue_init(base, need, 8, 8, &q));
+    pid_t other = test_fork(live_until_killed, NULL);
+    struct coord__queue_map map;
+    coord__queue_layout(q, &map);
+    unsigned char *slot1 = base + map.slot0 + map.slot_size;
+    _Atomic uint64_t *w1 = (_Atomic uint64_t *)slot1;
+    atomic_store(w1, (uint64_t)(uint32_t)other << 32 | 1u); /* (1, pid) */
+    const void *m[3] = {"A0", "A1", "A2"};
+    size_t lens[3] = {2, 2, 2}, done = 0;
+    ASSERT_OK(coord_queue_put_many(q, m, lens, 3, &done, 0));
+    ASSERT_EQ(done, 3);
+    /* The other producer commits position 1. */
+    memcpy(slot1 + SLOT_HDR, "XX", 2);
+    atomic_store((_Atomic uint32_t *)(slot1 + map.info_off), 2u);
+    atomic_store(w1, (uint64_t)2u);
+    const char *want[4] = {"A0", "XX", "A1", "A2"};
+    for (int i = 0; i < 4; i++) {
+        char b[8];
+        size_t len = 0;
+        ASSERT_OK(coord_queue_get(q, b, sizeof b, &len, 0));
+        ASSERT_EQ(len, 2);
+        ASSERT_TRUE(memcmp(b, want[i], 2) == 0);
+    }
+    kill(other, SIGKILL);
+    test_wait(other, 5000);
+    coord_queue_destroy(q);
+    munmap(base, need);
+}
+
+TEST(queue_count_sees_a_put_many_in_progress)
+{
+    size_t need = coord_queue_size(4, 8);
+    unsigned char *base = shared_mem(need);
+    coord_queue *q;
+    ASSERT_OK(coord_queue_init(base, need, 4, 8, &q));
+    pid_t putter = test_fork(live_until_killed, NULL);
+    struct coord__queue_map map;
+    coord__queue_layout(q, &map);
+    uint64_t owner = (uint64_t)(uint32_t)putter << 32;
+    unsigned char *s0 = base + map.slot0, *s1 = s0 + map.slot_size;
+    memcpy(s1 + SLOT_HDR, "B", 1);
+    atomic_store((_Atomic uint32_t *)(s1 + map.info_off), 1u);
+    atomic_store((_Atomic uint64_t *)s1, owner | 2u); /* stamped (2, pid) */
+    atomic_store((_Atomic uint64_t *)s0, owner | 0u); /* claimed (0, pid) */
+    ASSERT_EQ(coord_queue_count(q), 1);
+    ASSERT_FALSE(coord_queue_is_empty(q));
+    char b[8];
+    size_t len;
+    ASSERT_CODE(coord_queue_get(q, b, sizeof b, &len, 0), COORD_EAGAIN);
+    /* Its commit: the first slot's word, filled. */
+    memcpy(s0 + SLOT_HDR, "A", 1);
+    atomic_store((_Atomic uint32_t *)(s0 + map.info_off), 1u);
+    atomic_store((_Atomic uint64_t *)s0, (uint64_t)1u);
+    ASSERT_EQ(coord_queue_count(q), 2);
+    ASSERT_OK(coord_queue_get(q, b, sizeof b, &len, 0));
+    ASSERT_TRUE(len == 1 && b[0] == 'A');
+    ASSERT_OK(coord_queue_get(q, b, sizeof b, &len, 0));
+    ASSERT_TRUE(len == 1 && b[0] == 'B');
+    kill(putter, SIGKILL);
+    test_wait(putter, 5000);
+    coord_queue_destroy(q);
+    munmap(base, need);
 }
 
 /* ---- 4 producers x 4 consumers, 1,000,000 messages -------------------- */
@@ -1789,6 +1892,7 @@ TEST(queue_named_out_of_descriptors)
     X(queue_bad_input)                                                         \
     X(queue_many_basic)                                                        \
     X(queue_many_across_processes)                                             \
+    X(queue_put_many_need_not_be_consecutive)                                  \
     X(queue_fifo_4x4_million)                                                  \
     X(queue_pill_ordering)                                                     \
     X(queue_close_wakes_waiters)                                               \
@@ -1802,6 +1906,7 @@ TEST(queue_named_out_of_descriptors)
     X(queue_killed_sleeper_expires)                                            \
     X(queue_put_wakes_one_sleeper_not_all)                                     \
     X(queue_is_empty_and_is_full)                                              \
+    X(queue_count_sees_a_put_many_in_progress)                                 \
     X(queue_unanswered_wake_strands_nothing)                                   \
     X(queue_timeout_0_gives_up_on_a_held_consumer_lock)                        \
     X(queue_timeout_0_gives_up_on_a_held_producer_lock)                        \

@@ -205,8 +205,11 @@ COORD_EXTERN int coord_queue_put(coord_queue *q, const void *msg, size_t len,
  * process killed inside the call has put all of those or none. Waits (as
  * coord_queue_put) only while there is no room for even one.
  * Concurrency, progress and ordering: as coord_queue_put; the messages of
- * one call are consecutive in the queue. Ownership: the arrays and
- * messages are borrowed and copied; msgs[i] may be NULL when lens[i] is 0.
+ * one call keep their order but need not be consecutive in the queue: a
+ * put of another thread or process may claim a position between two of
+ * them, and its message is then delivered between them (docs/queue.md,
+ * Batches). Ownership: the arrays and messages are borrowed and copied;
+ * msgs[i] may be NULL when lens[i] is 0.
  * Returns 0 with *done = how many were put, 1 .. n (put the rest with
  * another call), or an error with *done = 0: COORD_EMSGSIZE (some lens[i]
  * above max_msg; nothing queued), COORD_EAGAIN, COORD_ETIMEDOUT,
@@ -296,7 +299,11 @@ COORD_EXTERN bool coord_queue_is_closed(const coord_queue *q);
 /*
  * coord_queue_count: messages (pills included) queued at this instant.
  * It reads the slot of every queued message (at most capacity slots): to
- * ask whether there is any, use coord_queue_is_empty.
+ * ask whether there is any, use coord_queue_is_empty. A claim (a put in
+ * progress, live or killed) is passed over, not waited for, and a
+ * put_many in progress is counted from its second message on before it
+ * commits: until then a get finds none of them (COORD_EAGAIN with
+ * timeout 0), and if its process dies first they are never delivered.
  * Concurrency: any; wait-free; the answer may be stale by the time it is
  * read. Returns the count, or COORD_EINVAL for NULL.
  */
@@ -307,8 +314,9 @@ COORD_EXTERN long coord_queue_count(const coord_queue *q);
  * The same answer as coord_queue_count() == 0, but it stops at the first
  * message: it reads one slot when the queue is empty or a message is next,
  * where coord_queue_count reads every queued one (a loop that drains a
- * queue while checking coord_queue_count would cost O(n^2)). Only slots
- * left by a killed producer at the front are passed over.
+ * queue while checking coord_queue_count would cost O(n^2)). A claim at
+ * the front, a live put's or a killed one's, is passed over, as
+ * coord_queue_count says (so is a put_many in progress counted).
  * Concurrency: any; wait-free; the answer may be stale by the time it is
  * read. NULL gives true.
  */
