@@ -592,9 +592,11 @@ int cmd_primes(int argc, char **argv)
                (unsigned long long)(c.target - c.start -
                                     c.hit_worker * c.range),
                (unsigned long long)c.hit_worker);
-    printf("medians of %d runs; wall = fork to last join; stop latency = claim "
-           "to the last other worker leaving its loop\n",
-           c.runs);
+    printf("medians of %d runs; wall = %s; stop latency = claim to the last "
+           "other worker leaving its loop\n",
+           c.runs, c.mpi ? "rank 0's coord_mpi_search call (no fork: the "
+                           "ranks are the workers)"
+                         : "fork to last join");
     for (int i = 0; i < nrows; i++)
         if (rows[i].persistent && rows[i].ok) {
             char su[32];

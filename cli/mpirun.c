@@ -27,10 +27,43 @@ bool cli_mpirun_launched(void)
     return launcher_rank() != NULL;
 }
 
+/* Open MPI's mpirun starts one command line per app context (mpirun -np
+ * 1 coord ... : -np 2 coord ...): OMPI_NUM_APP_CTX says how many, and
+ * OMPI_APP_CTX_NUM_PROCS their sizes ("1 2"), in rank order. Is `rank`
+ * the first of its context? False when the launcher says none of this. */
+static bool first_of_app_context(long rank)
+{
+    const char *n = getenv("OMPI_NUM_APP_CTX");
+    const char *sizes = getenv("OMPI_APP_CTX_NUM_PROCS");
+    if (!n || !sizes || strtol(n, NULL, 10) < 2)
+        return false;
+    long first = 0;
+    for (const char *p = sizes; *p;) {
+        char *end;
+        long size = strtol(p, &end, 10);
+        if (end == p || size < 1)
+            return false;
+        if (rank == first)
+            return true;
+        first += size;
+        if (rank < first)
+            return false;
+        p = end;
+    }
+    return false;
+}
+
 bool cli_mpirun_first_rank(void)
 {
     const char *v = launcher_rank();
-    return !v || !strcmp(v, "0");
+    if (!v || !strcmp(v, "0"))
+        return true;
+    /* Another command line (app context) than rank 0's may hold a usage
+     * error that rank 0's has not: its first rank says it (it was said by
+     * nobody: mpirun's banner alone, exit 2). */
+    char *end;
+    long rank = strtol(v, &end, 10);
+    return end != v && *end == '\0' && first_of_app_context(rank);
 }
 
 /* Save descriptor `fd` above the standard three and point it at `null`;

@@ -20,7 +20,9 @@
 bool cli_mpirun_launched(void);
 
 /* Is this process the first rank of its job (rank 0), or not started by
- * a launcher at all: the one process that should speak? */
+ * a launcher at all, or (Open MPI, mpirun ... : ...) the first rank of an
+ * app context (its own command line): the one process of its command
+ * line that should speak? */
 bool cli_mpirun_first_rank(void);
 
 /* A command's quiet stretch on the ranks that are not the first (see

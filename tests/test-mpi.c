@@ -333,6 +333,26 @@ TEST(primes_cli)
                             "\"result\":1040503,\"winner\":2") != NULL);
 }
 
+/* coord primes --mpi's text report: the wall time it gives is rank 0's
+ * coord_mpi_search call; it said "wall = fork to last join", which no
+ * MPI run does. */
+TEST(primes_cli_text)
+{
+    need_mpi();
+    unsetenv("COORD_MPI_NODE");
+    static const char *const a[] = {"primes", "--mpi", "--early-exit",
+                                    "--runs", "1", "--range", "2000", NULL};
+    char out[8192], err[8192];
+    int st = run_mpi_n("2", COORD_CLI_PATH, a, false, out, sizeof out, err,
+                       sizeof err, RUN_MS);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        test__fail(__FILE__, __LINE__, "status %#x\nstdout:\n%s\nstderr:\n%s",
+                   st, out, err);
+    printf("%s", out);
+    ASSERT_TRUE(strstr(out, "wall = rank 0's coord_mpi_search call") != NULL);
+    ASSERT_TRUE(strstr(out, "fork to last join") == NULL);
+}
+
 /* coord spectrum --quick --json --runs `runs` under mpirun with `ranks`
  * ranks: exit 0, one JSON object on one line (rank 0 alone prints), whose
  * four MPI rows are measured (p50 > 0) from `runs` runs each. */
@@ -507,6 +527,32 @@ TEST(cli_usage_once)
     said_once(shelp, 0, 1, "usage: coord spectrum", "--quick");
 }
 
+/* Two command lines (app contexts), the usage error in the second only
+ * (rank 1's): rank 1 stayed silent as "not the first rank", rank 0 went
+ * into MPI_Init, and mpirun ended the job with its banner alone and no
+ * line from coord. Now the first rank of each command line speaks: one
+ * line naming the option. */
+TEST(cli_usage_other_command_line)
+{
+    need_mpi();
+    if (!COORD_MPIEXEC_OMPI)
+        SKIP("two app contexts with Open MPI's mpirun");
+    unsetenv("COORD_MPI_NODE");
+    setenv("MPIEXEC_TIMEOUT", "60", 1);
+    static const char *const args[] = {"primes", "--mpi", "--quick", ":",
+                                       "-np", "1", COORD_CLI_PATH, "primes",
+                                       "--mpi", "--quick", "--bogus", NULL};
+    static char out[65536], err[16384];
+    int st = run_mpi_n("1", COORD_CLI_PATH, args, false, out, sizeof out,
+                       err, sizeof err, RUN_MS);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) == 0 ||
+        lines_starting(err, "coord primes: ") != 1 ||
+        !strstr(err, "unknown option '--bogus'"))
+        test__fail(__FILE__, __LINE__, "wait status %#x, want a non-zero "
+                   "exit and one 'coord primes:' line naming --bogus\n"
+                   "stdout:\n%s\nstderr:\n%s", st, out, err);
+}
+
 /* A COORD_MPI_NODE that is neither shared nor rank: one line naming the
  * variable, exit 2, before anything runs (it was taken for shared, said
  * in the report, then refused by the library: partial output, exit 1). */
@@ -676,12 +722,14 @@ TEST(primes_cli_usage)
     X(spawn_finalize)                                                          \
     X(dead_rank)                                                               \
     X(primes_cli)                                                              \
+    X(primes_cli_text)                                                         \
     X(spectrum_cli)                                                            \
     X(spectrum_cli_claim_fails)                                                \
     X(spectrum_cli_every_run)                                                  \
     X(spectrum_cli_runs_differ)                                                \
     X(primes_cli_usage)                                                        \
     X(cli_usage_once)                                                          \
+    X(cli_usage_other_command_line)                                            \
     X(cli_bad_node_mode)                                                       \
     X(cli_node_modes_differ)                                                   \
     X(primes_cli_options_differ)                                               \

@@ -73,7 +73,9 @@ COORD_BEGIN_DECLS
  *   index           the hit (valid when winner >= 0)
  *   iterations, checks, wasted  totals of all ranks (wasted: as coord_search
  *                   counts it, per rank: iterations after its last check
- *                   that saw its node's flag clear)
+ *                   that saw its node's flag clear; on other nodes than the
+ *                   winner's, the iterations made while the claim and the
+ *                   stop travelled are not counted: docs/mpi.md)
  *   stop_latency_ns the winning claim to the last other rank leaving its
  *                   loop (the ranks' CLOCK_MONOTONIC: exact on one machine,
  *                   off by the clocks' offset across machines)

@@ -18,7 +18,7 @@
  *   no_hit         nothing found, reported as such on every rank
  *   small_range    a range smaller than the number of ranks
  *   no_early_exit  every rank runs its whole share
- *   wasted_bound   wasted <= 2 K (N - 1) with a fixed K
+ *   wasted_bound   wasted <= K (N - 1) with a fixed K
  *   invalid        bad or disagreeing options: COORD_EINVAL on every rank
  *   dead_rank      rank 2 SIGKILLs itself mid-search (mpirun must end it)
  *   misuse         (alone) a call before MPI_Init, on MPI_COMM_NULL, on an
@@ -318,13 +318,16 @@ static void case_wasted_bound(void)
                                   sizeof res, &st);
         CHECK_EQ(rc, 1);
         CHECK_EQ(st.index, t.target);
-        CHECK(st.wasted <= 2 * k * (uint64_t)(nranks - 1));
+        /* At most one block per rank (docs/mpi.md): the checks a rank
+         * makes while the claim and the stop travel find its node's flag
+         * clear, so that time is never counted. */
+        CHECK(st.wasted <= k * (uint64_t)(nranks - 1));
         if (st.wasted > worst)
             worst = st.wasted;
     }
     if (rank == 0 && !failures)
-        printf("wasted_bound: worst wasted %" PRIu64 " <= 2 K (N-1) = %" PRIu64
-               "\n", worst, 2 * k * (uint64_t)(nranks - 1));
+        printf("wasted_bound: worst wasted %" PRIu64 " <= K (N-1) = %" PRIu64
+               "\n", worst, k * (uint64_t)(nranks - 1));
 }
 
 static void case_invalid(void)
