@@ -297,9 +297,17 @@ int cmd_report(int argc, char **argv)
     static const char *const eh[] = {"experiment", "status", "seconds", NULL};
     struct rdoc_table *et = rdoc_table(d, eh);
     for (size_t i = 0; i < REPORT_N_EXPS; i++) {
-        char secs[32];
+        char secs[32], st[300];
         snprintf(secs, sizeof secs, "%.1f", report_exps[i].secs);
-        const char *cells[] = {report_exps[i].name, report_exp_state_name(report_exps[i].state),
+        /* ok with a why: a whole result that ended with status 1 */
+        snprintf(st, sizeof st, "%s%s%s%s",
+                 report_exp_state_name(report_exps[i].state),
+                 report_exps[i].state == EXP_OK && *report_exps[i].why ? " ("
+                                                                      : "",
+                 report_exps[i].state == EXP_OK ? report_exps[i].why : "",
+                 report_exps[i].state == EXP_OK && *report_exps[i].why ? ")"
+                                                                      : "");
+        const char *cells[] = {report_exps[i].name, st,
                                report_exps[i].state >= EXP_FAILED ? secs : "", NULL};
         rdoc_row(d, et, cells);
     }
@@ -401,7 +409,7 @@ int cmd_report(int argc, char **argv)
             jw_kstr(&w, "name", e->name);
             jw_kstr(&w, "status", report_exp_state_name(e->state));
             jw_knum(&w, "seconds", e->secs);
-            jw_kstr(&w, "why", e->state == EXP_OK ? "" : e->why);
+            jw_kstr(&w, "why", e->why);
             jw_object_end(&w);
         }
         jw_array_end(&w);
@@ -412,8 +420,7 @@ int cmd_report(int argc, char **argv)
         for (size_t i = 0; i < REPORT_N_EXPS; i++) {
             printf("%-10s %-14s %8.1f%s%s\n", report_exps[i].name,
                    report_exp_state_name(report_exps[i].state), report_exps[i].secs,
-                   report_exps[i].state == EXP_FAILED ? "  " : "",
-                   report_exps[i].state == EXP_FAILED ? report_exps[i].why : "");
+                   *report_exps[i].why ? "  " : "", report_exps[i].why);
         }
         printf("\nreport: %s/index.html and %s/report.md (%zu files, %zu "
                "plots, %.1f s)\n",

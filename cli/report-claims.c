@@ -121,6 +121,8 @@ void report_queue_tally(const struct json *q, struct queue_tally *t)
             continue;
         t->runs++;
         t->once += eo->b;
+        const char *impl = json_str(json_get(rows->items[i], "impl"));
+        t->py_runs += impl && !strcmp(impl, "python");
     }
     for (size_t i = 0; probes && i < probes->n; i++) {
         const char *impl = json_str(json_get(probes->items[i], "impl"));
@@ -205,16 +207,22 @@ static void claim_queue(struct report *r, struct rdoc_table *t)
     if (q) {
         struct queue_tally k;
         report_queue_tally(q, &k);
+        /* Name only the implementations that ran (no Python when its
+         * side was left out or failed). */
         snprintf(m, sizeof m, "every message exactly once in %zu of %zu "
-                 "runs (coord, pipe, Python); fault probes passed: coord "
+                 "runs (coord, pipe%s); fault probes passed: coord "
                  "%zu of %zu, Python %zu of %zu",
-                 k.once, k.runs, k.probes_ok[0], k.probes[0], k.probes_ok[1],
-                 k.probes[1]);
+                 k.once, k.runs, k.py_runs ? ", Python" : "", k.probes_ok[0],
+                 k.probes[0], k.probes_ok[1], k.probes[1]);
         if (k.runs == 0)
             snprintf(v, sizeof v, "not measured (no exactly_once rows)");
         else if (k.once < k.runs)
             snprintf(v, sizeof v, "does not hold: %zu runs lost or "
                      "duplicated messages", k.runs - k.once);
+        else if (k.probes_ok[0] < k.probes[0])
+            snprintf(v, sizeof v, "does not hold: coord's queue failed %zu "
+                     "of %zu fault probes", k.probes[0] - k.probes_ok[0],
+                     k.probes[0]);
         else if (k.probes_ok[1] < k.probes[1])
             snprintf(v, sizeof v, "depends: holds while nothing crashes; "
                      "when a process dies mid-way Python's Queue failed %zu "
@@ -269,6 +277,20 @@ static void claim_waste(struct report *r, struct rdoc_table *t)
               m, v);
 }
 
+/* Why a spectrum that ran has no Python figure: its JSON's "python"
+ * says (left out by --no-python, no python3, or a run that failed). */
+static void python_missing(char *v, size_t cap, const struct json *s)
+{
+    const char *why = json_str(json_get(s, "python"));
+    if (!why || !*why || !strcmp(why, "ran"))
+        snprintf(v, cap, "not measured (no Python figure)");
+    else if (!strncmp(why, "not requested", 13))
+        snprintf(v, cap, "not measured (Python's side left out: "
+                         "--no-python)");
+    else
+        snprintf(v, cap, "not measured (Python's side %.120s)", why);
+}
+
 /* One row for a Python mechanism of the spectrum, judged by its one
  * lecture figure; coord's figure beside it. */
 static void claim_mechanism(struct report *r, struct rdoc_table *t,
@@ -283,7 +305,10 @@ static void claim_mechanism(struct report *r, struct rdoc_table *t,
         snprintf(m, sizeof m, "Python %s: %s; coord: %s", label,
                  report_fmt_ns(a, sizeof a, pv),
                  report_fmt_ns(b, sizeof b, cv));
-        report_verdict_text(v, sizeof v, pv, lc->fig);
+        if (isfinite(pv))
+            report_verdict_text(v, sizeof v, pv, lc->fig);
+        else
+            python_missing(v, sizeof v, s);
     } else {
         snprintf(v, sizeof v, "%s", why);
     }
@@ -300,11 +325,18 @@ static void claim_ratio(struct report *r, struct rdoc_table *t,
                        report_spectrum_value(s, "flag_check", true);
         double cratio = report_spectrum_value(s, "manager_get", false) /
                         report_spectrum_value(s, "value_get", false);
-        snprintf(m, sizeof m, "Python: %s× (Manager dict get over Value "
-                 "read); coord: %s× (manager get over value get)",
-                 report_fmt_num(a, sizeof a, round(ratio)),
-                 report_fmt_num(b, sizeof b, round(cratio)));
-        report_verdict_text(v, sizeof v, ratio, lc->fig);
+        if (isfinite(ratio)) {
+            snprintf(m, sizeof m, "Python: %s× (Manager dict get over "
+                     "Value read); coord: %s× (manager get over value get)",
+                     report_fmt_num(a, sizeof a, round(ratio)),
+                     report_fmt_num(b, sizeof b, round(cratio)));
+            report_verdict_text(v, sizeof v, ratio, lc->fig);
+        } else {
+            /* No "—×": Python's side gave no figures. */
+            snprintf(m, sizeof m, "Python: —; coord: %s× (manager get over "
+                     "value get)", report_fmt_num(b, sizeof b, round(cratio)));
+            python_missing(v, sizeof v, s);
+        }
     } else {
         snprintf(v, sizeof v, "%s", why);
     }

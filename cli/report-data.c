@@ -249,7 +249,9 @@ double report_spectrum_value(const struct json *j, const char *name,
  * label a plot's bars too). */
 static const char *const mech_labels[][2] = {
     {"flag_check", "flag check (read)"},
-    {"value_get", "Value read"},
+    /* lock-free in every column (Python's is Value(lock=False)); the
+     * synchronized Value read is the flag check's row */
+    {"value_get", "Value read (no lock)"},
     {"value_set", "Value write"},
     {"array_read", "Array element read"},
     {"array_write", "Array element write"},

@@ -97,6 +97,13 @@ const struct json *report_exp_json(const char *name, char *why, size_t cap);
  * e->j and the load sampled before and after it. */
 void report_run_one(struct report *r, struct exp *e, size_t idx, size_t n,
                     int timeout_s, bool quick);
+/* Sets e->state, e->why and e->j from how the experiment's launch ended
+ * (rc: the launcher's result, why its reason; st: the exit status) and its
+ * data/NAME.json: EXP_OK for status 0, and for status 1 after a whole
+ * JSON result of that command (a failure it measured; e->why says the
+ * status); EXP_FAILED otherwise. */
+void report_exp_classify(struct report *r, struct exp *e, int rc, int st,
+                         const char *why);
 /* Adds a written file (relative to r->out) to the report's list, and
  * to the directory's manifest (report_manifest_note). */
 void report_add_file(struct report *r, const char *fmt, ...)
@@ -282,6 +289,7 @@ const struct lecture_claim *report_lecture_claim(const char *mechanism);
  * [1] Python); skipped rows and probes count neither way. */
 struct queue_tally {
     size_t runs, once;
+    size_t py_runs; /* of runs, Python's (0: its side did not run) */
     size_t probes[2], probes_ok[2];
 };
 void report_queue_tally(const struct json *q, struct queue_tally *t);

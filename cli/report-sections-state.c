@@ -85,6 +85,11 @@ void report_section_spectrum(struct report *r, const struct json *j)
         if (why && !strncmp(why, "failed", 6))
             rdoc_para(&r->doc, "Python's side failed, so only coord's figures "
                                "are here: %.300s.", why);
+        else if (why && !strncmp(why, "not requested", 13))
+            /* The report leaves out --vs-python only for --no-python:
+             * name the option its reader gave, not the spectrum's. */
+            rdoc_para(&r->doc, "Python's side was left out (`--no-python`): "
+                               "only coord's figures.");
         else
             rdoc_para(&r->doc, "Python's side did not run (%s): only coord's "
                                "figures.",
@@ -155,6 +160,8 @@ static void queue_probe_table(struct report *r, const struct json *probes)
                 rsec_where(probes, "probe", name, py ? "python" : "coord");
             const struct json *ok = json_get(q, "ok");
             const char *detail = json_str(json_get(q, "detail"));
+            if (!detail) /* a skipped probe says why ("python run failed") */
+                detail = json_str(json_get(q, "skipped"));
             snprintf(cell[py], sizeof cell[py], "%s%s%s",
                      !ok || ok->type != JSON_BOOL ? "not run"
                      : ok->b                      ? "passed"
@@ -173,32 +180,49 @@ void report_section_queue(struct report *r, const struct json *j)
     const struct json *probes = report_rows_with(j, "probe");
     struct queue_tally k;
     report_queue_tally(j, &k);
+    /* Python's side may have been left out (--no-python) or have failed:
+     * its rows then say null, and the sentences name only what ran. */
     rdoc_para(&r->doc,
               "Producers put messages into one bounded queue (capacity %s), "
               "then one pill per consumer; each consumer stops at its pill. "
               "In %zu of %zu runs every message arrived exactly once "
-              "(coord's queue, a pipe and Python's multiprocessing.Queue).",
-              NUM(&f, num(j, "queue_capacity")), k.once, k.runs);
+              "(coord's queue and a pipe%s).",
+              NUM(&f, num(j, "queue_capacity")), k.once, k.runs,
+              k.py_runs ? " and Python's multiprocessing.Queue"
+                        : "; Python's multiprocessing.Queue did not run");
     const struct json *first = rows ? rows->items[0] : NULL;
     double c = queue_rate(rows, first, "coord");
+    double py = queue_rate(rows, first, "python");
+    char vs_py[96] = "";
+    if (isfinite(py) && py > 0)
+        snprintf(vs_py, sizeof vs_py, " and %s× Python's Queue",
+                 NUM(&f, rsec_sig3(c / py)));
     if (first && isfinite(c))
         rdoc_para(&r->doc,
                   "From %s producer%s to %s consumer%s with %s-byte "
                   "messages, coord's queue moved %s messages per second, "
-                  "%s× a pipe and %s× Python's Queue.",
+                  "%s× a pipe%s.",
                   NUM(&f, num(first, "producers")),
                   num(first, "producers") == 1 ? "" : "s",
                   NUM(&f, num(first, "consumers")),
                   num(first, "consumers") == 1 ? "" : "s",
                   NUM(&f, num(first, "msg_bytes")), NUM(&f, rsec_sig3(c)),
-                  NUM(&f, round(c / queue_rate(rows, first, "pipe"))),
-                  NUM(&f, round(c / queue_rate(rows, first, "python"))));
-    if (k.probes[0] + k.probes[1] > 0)
+                  /* 3 significant digits, not whole numbers: a queue
+                   * slower than the pipe reads 0.908×, not 1× (or 0×). */
+                  NUM(&f, rsec_sig3(c / queue_rate(rows, first, "pipe"))),
+                  vs_py);
+    if (k.probes[0] > 0 && k.probes[1] > 0)
         rdoc_para(&r->doc,
                   "Slide 2's pattern assumes nobody dies. When a process is "
                   "killed mid-way (the fault probes below), coord passed %zu "
                   "of %zu and Python %zu of %zu.",
                   k.probes_ok[0], k.probes[0], k.probes_ok[1], k.probes[1]);
+    else if (k.probes[0] > 0)
+        rdoc_para(&r->doc,
+                  "Slide 2's pattern assumes nobody dies. When a process is "
+                  "killed mid-way (the fault probes below), coord passed %zu "
+                  "of %zu; Python's probes did not run.",
+                  k.probes_ok[0], k.probes[0]);
     if (rows) {
         static const char *const hdr[] = {
             "producers → consumers", "message", "coord", "pipe",

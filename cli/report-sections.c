@@ -459,6 +459,11 @@ void report_section(struct report *r, struct exp *e)
                    {"spectrum", report_section_spectrum},
                    {"queue", report_section_queue},
                    {"fraud", section_fraud}};
+    if (*e->why)
+        rdoc_para(&r->doc, "`%s` ended with **%s**: a check it makes on "
+                           "its own results failed; its results follow, and "
+                           "its messages are in `data/%s.log`.",
+                  e->cmdline, e->why, e->name);
     bool written = false;
     for (size_t i = 0; i < sizeof writers / sizeof writers[0]; i++)
         if (!strcmp(writers[i].name, e->name)) {

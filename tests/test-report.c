@@ -292,6 +292,279 @@ TEST(report_one_verdict_per_measurement)
     report_dirs_close(&r);
 }
 
+/* Python's side of the queue left out or failed (--no-python, or a
+ * python3 that fails): its rows say null and its probes "skipped". The
+ * section and the claim must not say that Python's Queue ran, nor print
+ * "—×" for its missing rate, and a skipped probe says why. */
+TEST(report_queue_without_python_names_what_ran)
+{
+    use_result("queue",
+               "{\"queue_capacity\": 1024, \"rows\": ["
+               "{\"case\": \"1p1c\", \"impl\": \"coord\", \"msg_bytes\": 8,"
+               " \"producers\": 1, \"consumers\": 1, \"msgs_per_s\": 2000000,"
+               " \"exactly_once\": true},"
+               "{\"case\": \"1p1c\", \"impl\": \"pipe\", \"msg_bytes\": 8,"
+               " \"producers\": 1, \"consumers\": 1, \"msgs_per_s\": 1000000,"
+               " \"exactly_once\": true},"
+               "{\"case\": \"1p1c\", \"impl\": \"python\", \"msg_bytes\": 8,"
+               " \"producers\": 1, \"consumers\": 1, \"msgs_per_s\": null,"
+               " \"exactly_once\": null, \"skipped\": \"python run failed\"}],"
+               " \"probes\": ["
+               "{\"probe\": \"producer_exit_after_put\", \"impl\": \"coord\","
+               " \"ok\": true, \"detail\": \"1000 of 1000 items arrived\"},"
+               "{\"probe\": \"producer_exit_after_put\", \"impl\": \"python\","
+               " \"ok\": null, \"skipped\": \"python run failed\"}]}");
+    char dir[96];
+    test_mkdtemp(dir, sizeof dir, "report");
+    struct report r = {.out = dir};
+    char dwhy[256];
+    ASSERT_OK(report_dirs_open(&r, dwhy, sizeof dwhy));
+    report_claims(&r);
+    report_section(&r, report_exp_by_name("queue"));
+    char *md = doc_md(&r.doc);
+    char line[2048];
+    ASSERT_TRUE(line_of(md, "| 2 |", line, sizeof line));
+    if (strstr(line, "Python)"))
+        test__fail(__FILE__, __LINE__, "slide 2 names Python: %s", line);
+    ASSERT_TRUE(strstr(line, "2 of 2 runs (coord, pipe)") != NULL);
+    ASSERT_TRUE(strstr(md, "(coord's queue and a pipe; Python's "
+                           "multiprocessing.Queue did not run)") != NULL);
+    ASSERT_TRUE(strstr(md, "—×") == NULL);
+    ASSERT_TRUE(strstr(md, "2× a pipe.") != NULL);
+    ASSERT_TRUE(strstr(md, "coord passed 1 of 1; Python's probes did not "
+                           "run.") != NULL);
+    ASSERT_TRUE(strstr(md, "not run: python run failed") != NULL);
+    free(md);
+    rdoc_free(&r.doc);
+    report_dirs_close(&r);
+}
+
+/* The queue's ratio to the pipe and to Python is a ratio, not a count:
+ * a coord queue at 0.4 of the pipe's rate must not read "0× a pipe" (nor
+ * 0.908 of it "1×", as a loaded run printed for 1.28 M/s against 1.41). */
+TEST(report_queue_ratio_below_one_is_not_rounded_away)
+{
+    use_result("queue",
+               "{\"queue_capacity\": 1024, \"rows\": ["
+               "{\"case\": \"1p1c\", \"impl\": \"coord\", \"msg_bytes\": 8,"
+               " \"producers\": 1, \"consumers\": 1, \"msgs_per_s\": 1000000,"
+               " \"exactly_once\": true},"
+               "{\"case\": \"1p1c\", \"impl\": \"pipe\", \"msg_bytes\": 8,"
+               " \"producers\": 1, \"consumers\": 1, \"msgs_per_s\": 2500000,"
+               " \"exactly_once\": true},"
+               "{\"case\": \"1p1c\", \"impl\": \"python\", \"msg_bytes\": 8,"
+               " \"producers\": 1, \"consumers\": 1, \"msgs_per_s\": 60000,"
+               " \"exactly_once\": true}]}");
+    char dir[96];
+    test_mkdtemp(dir, sizeof dir, "report");
+    struct report r = {.out = dir};
+    char dwhy[256];
+    ASSERT_OK(report_dirs_open(&r, dwhy, sizeof dwhy));
+    report_section(&r, report_exp_by_name("queue"));
+    char *md = doc_md(&r.doc);
+    char line[2048];
+    ASSERT_TRUE(line_of(md, "messages per second", line, sizeof line));
+    if (!strstr(line, "0.4× a pipe and 16.7× Python's Queue"))
+        test__fail(__FILE__, __LINE__, "the ratios: %s", line);
+    free(md);
+    rdoc_free(&r.doc);
+    report_dirs_close(&r);
+}
+
+/* A spectrum whose Python side failed (or was left out): its claims say
+ * why they are not measured, as the rows of experiments not run do, and
+ * no ratio reads "—×". */
+TEST(report_claims_say_why_python_is_not_measured)
+{
+    static const char *const why[][2] = {
+        {"failed: python3 spectrum.py exited 3: boom",
+         "not measured (Python's side failed: python3 spectrum.py exited 3: "
+         "boom)"},
+        {"not requested (--vs-python)",
+         "not measured (Python's side left out: --no-python)"}};
+    for (size_t w = 0; w < 2; w++) {
+        char text[1024];
+        snprintf(text, sizeof text,
+                 "{\"runs\": 3, \"python\": \"%s\", \"rows\": ["
+                 "{\"mechanism\": \"flag_check\", \"impl\": \"coord\","
+                 " \"per_op_p50_ps\": 220},"
+                 "{\"mechanism\": \"value_get\", \"impl\": \"coord\","
+                 " \"per_op_p50_ps\": 2200},"
+                 "{\"mechanism\": \"manager_get\", \"impl\": \"coord\","
+                 " \"per_op_p50_ps\": 13600000}]}",
+                 why[w][0]);
+        use_result("spectrum", text);
+        char dir[96];
+        test_mkdtemp(dir, sizeof dir, "report");
+        struct report r = {.out = dir};
+        char dwhy[256];
+        ASSERT_OK(report_dirs_open(&r, dwhy, sizeof dwhy));
+        report_claims(&r);
+        char *md = doc_md(&r.doc);
+        char line[2048];
+        ASSERT_TRUE(line_of(md, "| 6, 8 |", line, sizeof line));
+        if (!strstr(line, why[w][1]))
+            test__fail(__FILE__, __LINE__, "the flag check's claim: %s",
+                       line);
+        ASSERT_TRUE(line_of(md, "1,000–50,000×", line, sizeof line));
+        if (!strstr(line, why[w][1]) || strstr(line, "—×"))
+            test__fail(__FILE__, __LINE__, "the ratio's claim: %s", line);
+        free(md);
+        rdoc_free(&r.doc);
+        report_dirs_close(&r);
+        json_free(report_exp_by_name("spectrum")->j);
+        report_exp_by_name("spectrum")->j = NULL;
+    }
+}
+
+/* The spectrum section says "a Value read (the flag check) costs 177 ns"
+ * (Python's synchronized Value) and judges it "holds"; its table must not
+ * also have a row called just "Value read" with another figure and
+ * another verdict: that row is the lock=False read. */
+TEST(report_spectrum_names_the_unlocked_value_read)
+{
+    use_result("spectrum", NULL);
+    char dir[96];
+    test_mkdtemp(dir, sizeof dir, "report");
+    struct report r = {.out = dir};
+    char dwhy[256];
+    ASSERT_OK(report_dirs_open(&r, dwhy, sizeof dwhy));
+    report_section(&r, report_exp_by_name("spectrum"));
+    char *md = doc_md(&r.doc);
+    ASSERT_TRUE(strstr(md, "In Python, a Value read (the flag check)") != NULL);
+    ASSERT_EQ(lines_with(md, "| Value read |"), 0);
+    ASSERT_EQ(lines_with(md, "| Value read (no lock) |"), 1);
+    free(md);
+    rdoc_free(&r.doc);
+    report_dirs_close(&r);
+}
+
+/* `coord report --no-python` runs the spectrum without --vs-python, whose
+ * JSON then says "not requested (--vs-python)": the section names the
+ * report's own option, not one its reader never typed. */
+TEST(report_spectrum_without_python_names_no_python)
+{
+    use_result("spectrum",
+               "{\"runs\": 3, \"python\": \"not requested (--vs-python)\","
+               " \"rows\": [{\"mechanism\": \"flag_check\","
+               " \"impl\": \"coord\", \"per_op_p50_ps\": 220}]}");
+    char dir[96];
+    test_mkdtemp(dir, sizeof dir, "report");
+    struct report r = {.out = dir};
+    char dwhy[256];
+    ASSERT_OK(report_dirs_open(&r, dwhy, sizeof dwhy));
+    report_section(&r, report_exp_by_name("spectrum"));
+    char *md = doc_md(&r.doc);
+    ASSERT_TRUE(strstr(md, "--vs-python") == NULL);
+    ASSERT_TRUE(strstr(md, "Python's side was left out (`--no-python`)") !=
+                NULL);
+    free(md);
+    rdoc_free(&r.doc);
+    report_dirs_close(&r);
+}
+
+/* A queue result in which coord's own fault probe failed is not "holds"
+ * (the claim looked at Python's probes only). */
+TEST(report_queue_coord_probe_failure_does_not_hold)
+{
+    use_result("queue",
+               "{\"queue_capacity\": 1024, \"rows\": ["
+               "{\"case\": \"1p1c\", \"impl\": \"coord\", \"msg_bytes\": 8,"
+               " \"producers\": 1, \"consumers\": 1, \"msgs_per_s\": 1000000,"
+               " \"exactly_once\": true}], \"probes\": ["
+               "{\"probe\": \"pool_map_sigkilled_worker\", \"impl\": \"coord\","
+               " \"ok\": false, \"detail\": \"map returned\"},"
+               "{\"probe\": \"pool_map_sigkilled_worker\", \"impl\": \"python\","
+               " \"ok\": true, \"detail\": \"map returned\"}]}");
+    char dir[96];
+    test_mkdtemp(dir, sizeof dir, "report");
+    struct report r = {.out = dir};
+    char dwhy[256];
+    ASSERT_OK(report_dirs_open(&r, dwhy, sizeof dwhy));
+    report_claims(&r);
+    char *md = doc_md(&r.doc);
+    char line[2048];
+    ASSERT_TRUE(line_of(md, "| 2 |", line, sizeof line));
+    if (!strstr(line, "does not hold: coord's queue failed 1 of 1 fault "
+                      "probes"))
+        test__fail(__FILE__, __LINE__, "slide 2: %s", line);
+    free(md);
+    rdoc_free(&r.doc);
+    report_dirs_close(&r);
+}
+
+/* Writes `text` as data/NAME of the report `r` (through its descriptor). */
+static void data_put(const struct report *r, const char *name, const char *text)
+{
+    int fd = openat(r->data, name, O_CREAT | O_WRONLY | O_TRUNC, 0600);
+    ASSERT_TRUE(fd >= 0);
+    ASSERT_EQ((long)write(fd, text, strlen(text)), (long)strlen(text));
+    close(fd);
+}
+
+/* `coord queue` exits 1 after its whole JSON when a coord message was lost
+ * or a coord fault probe failed, and `coord fraud` when its verdicts differ
+ * from the reference: a measured failure. The report used to list it as
+ * failed with "No data", so slide 2's and slide 10's "does not hold" could
+ * never be shown for coord; it keeps the result and says the status. */
+TEST(report_exit_status_one_with_its_json_is_a_result)
+{
+    char dir[96];
+    test_mkdtemp(dir, sizeof dir, "report");
+    struct report r = {.out = dir};
+    char dwhy[256];
+    ASSERT_OK(report_dirs_open(&r, dwhy, sizeof dwhy));
+    struct exp *e = report_exp_by_name("queue");
+    ASSERT_TRUE(e != NULL);
+    static const char q[] =
+        "{\"command\": \"queue\", \"queue_capacity\": 1024, \"rows\": ["
+        "{\"case\": \"1p1c\", \"impl\": \"coord\", \"msg_bytes\": 8,"
+        " \"producers\": 1, \"consumers\": 1, \"msgs_per_s\": 1000000,"
+        " \"exactly_once\": true}], \"probes\": ["
+        "{\"probe\": \"pool_map_sigkilled_worker\", \"impl\": \"coord\","
+        " \"ok\": false, \"detail\": \"map returned\"}]}";
+    data_put(&r, "queue.json", q);
+    data_put(&r, "queue.log", "");
+    report_exp_classify(&r, e, 0, 1, "");
+    ASSERT_EQ(e->state, EXP_OK);
+    ASSERT_TRUE(strstr(e->why, "exit status 1") != NULL);
+    /* The claim is judged from it: coord failed a fault probe. */
+    report_claims(&r);
+    report_section(&r, e);
+    char *md = doc_md(&r.doc);
+    char line[2048];
+    ASSERT_TRUE(line_of(md, "| 2 |", line, sizeof line));
+    if (!strstr(line, "does not hold: coord's queue failed 1 of 1 fault "
+                      "probes"))
+        test__fail(__FILE__, __LINE__, "slide 2: %s", line);
+    ASSERT_TRUE(strstr(md, "No data") == NULL);
+    ASSERT_TRUE(strstr(md, "ended with **exit status 1**") != NULL);
+    free(md);
+    json_free(e->j);
+    e->j = NULL;
+    /* Not a result: another status, another command's JSON, or a
+     * truncated one. */
+    report_exp_classify(&r, e, 0, 3, "");
+    ASSERT_EQ(e->state, EXP_FAILED);
+    data_put(&r, "queue.json", "{\"command\": \"fraud\"}");
+    report_exp_classify(&r, e, 0, 1, "");
+    ASSERT_EQ(e->state, EXP_FAILED);
+    ASSERT_TRUE(e->j == NULL);
+    data_put(&r, "queue.json", "{\"command\": \"queue\", \"rows\": [");
+    report_exp_classify(&r, e, 0, 1, "");
+    ASSERT_EQ(e->state, EXP_FAILED);
+    ASSERT_TRUE(strstr(e->why, "exit status 1") != NULL);
+    /* Status 0 is unchanged: a result, no status to say. */
+    data_put(&r, "queue.json", q);
+    report_exp_classify(&r, e, 0, 0, "");
+    ASSERT_EQ(e->state, EXP_OK);
+    ASSERT_EQ(e->why[0], '\0');
+    json_free(e->j);
+    e->j = NULL;
+    rdoc_free(&r.doc);
+    report_dirs_close(&r);
+}
+
 /* Every JSON key with an underscore under `j`, into keys (at most cap). */
 static size_t json_keys(const struct json *j, const char **keys, size_t n,
                         size_t cap)
@@ -1397,6 +1670,13 @@ TEST(report_usage_errors)
     X(report_experiment_timeout_is_reported)                                  \
     X(report_without_python_counts_skips_as_not_run) X(report_usage_errors) \
     X(report_no_python_reaches_the_queue)                                     \
+    X(report_queue_without_python_names_what_ran)                             \
+    X(report_queue_ratio_below_one_is_not_rounded_away)                       \
+    X(report_claims_say_why_python_is_not_measured)                           \
+    X(report_spectrum_names_the_unlocked_value_read)                          \
+    X(report_spectrum_without_python_names_no_python)                         \
+    X(report_exit_status_one_with_its_json_is_a_result)                       \
+    X(report_queue_coord_probe_failure_does_not_hold)                         \
     X(report_verdict_one_rule) X(report_one_verdict_per_measurement)          \
     X(report_sections_read_as_sentences_and_tables) X(report_human_units)    \
     X(report_load_banner_names_loaded_experiments)                            \

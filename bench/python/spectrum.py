@@ -41,7 +41,10 @@ def pct(values, p):
 
 
 def runs_of(fn, n, runs, base=None):
-    """ns per op of fn(n) over `runs` runs; minus the empty loop if given."""
+    """ns per op of fn(n) over `runs` runs; minus the empty loop if given.
+    A run may then be at or below zero (the access was cheaper than the
+    noise of the loop it is measured in): it is kept as measured, never
+    raised to a floor that would read as a figure."""
     out = []
     for r in range(runs):
         t0 = now()
@@ -49,8 +52,25 @@ def runs_of(fn, n, runs, base=None):
         dt = (now() - t0) / n
         if base is not None:
             dt -= base[r % len(base)]
-        out.append(max(dt, 0.01))
+        out.append(dt)
     return out
+
+
+def make_row(mech, samples, detail, impl="python"):
+    """The row of `samples` (median and p99), or None when the median is
+    not above zero: the empty loop's noise swallowed the access, so there
+    is no figure to give (a row of 0.01 ns used to stand in for one)."""
+    p50 = statistics.median(samples)
+    if not p50 > 0:
+        print("spectrum.py: %s%s: no figure: under the empty loop's noise "
+              "(median %.2f ns after subtracting it)"
+              % ("coord:" if impl == "python_coord" else "", mech, p50),
+              file=sys.stderr)
+        return None
+    return {"mechanism": mech, "impl": impl,
+            "ns_per_op_p50": round(p50, 2),
+            "ns_per_op_p99": round(pct(samples, 99), 2),
+            "detail": detail}
 
 
 def empty_loop(n):
@@ -201,10 +221,9 @@ def main():
     rows = []
 
     def add(mech, samples, detail):
-        rows.append({"mechanism": mech, "impl": "python",
-                     "ns_per_op_p50": round(statistics.median(samples), 2),
-                     "ns_per_op_p99": round(pct(samples, 99), 2),
-                     "detail": detail})
+        row = make_row(mech, samples, detail)
+        if row is not None:
+            rows.append(row)
 
     n0 = calibrate(empty_loop, target)
     base = runs_of(empty_loop, n0, runs)
@@ -389,8 +408,10 @@ def main():
         def as_coord(fn):
             """Run a row maker; label the row it added python_coord."""
             def run(*args):
+                had = len(rows)
                 fn(*args)
-                rows[-1]["impl"] = "python_coord"
+                if len(rows) > had:  # (make_row may have given none)
+                    rows[-1]["impl"] = "python_coord"
             return run
         coord_rows(coord, as_coord(in_memory), as_coord(add), as_coord(echo_row),
                    ctx, runs, target, mtrips)
