@@ -254,7 +254,12 @@ static const char *exclusion(const struct mech *m,
                              size_t cap)
 {
     if (!(m->shapes & (1u << in->shape))) {
-        snprintf(buf, cap, "cannot hold a %s", adv_shape_name(in->shape));
+        /* "a dict", "an array", "messages" */
+        static const char *const held[ADV_NSHAPES] = {
+            "a flag", "a counter", "a scalar", "an array",
+            "a dict", "a list",   "messages"};
+        snprintf(buf, cap, "cannot hold %s",
+                 (unsigned)in->shape < ADV_NSHAPES ? held[in->shape] : "it");
         return buf;
     }
     if (in->machines > 1 && !m->machines)

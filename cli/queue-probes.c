@@ -63,10 +63,17 @@ void queue_probe_pool(struct probe *pr)
     coord_pool_destroy(p);
     pr->ok = r == 0 && done == 8 && failed == 1 && right &&
              info[3].status == COORD_EPEERDIED;
+    /* Say what happened to task 3, not what should have. */
+    char t3[96];
+    if (failed < 0)
+        snprintf(t3, sizeof t3, "map failed: %s", coord_strerror(failed));
+    else if (info[3].status != 0)
+        snprintf(t3, sizeof t3, "task 3 failed (%s)", cause);
+    else
+        snprintf(t3, sizeof t3, "task 3 did not fail");
     snprintf(pr->detail, sizeof pr->detail,
-             "map returned in %.0f ms: %d results, task 3 failed (%s), "
-             "workers joined",
-             ms, done, cause);
+             "map returned in %.0f ms: %d results, %.80s, workers %s", ms,
+             done, t3, r == 0 ? "joined" : "not joined");
 }
 
 void queue_probe_exit_after_put(struct probe *pr)

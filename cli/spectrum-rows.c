@@ -47,10 +47,13 @@ const char *spectrum_verdict(const struct row_def *d, double ns, char *buf,
         snprintf(buf, cap, "no claim");
     } else if (ns >= d->lo / 3 && ns <= d->hi * 3) {
         snprintf(buf, cap, "agrees");
-    } else if (ns < d->lo / 3) {
-        snprintf(buf, cap, "%.0fx faster", d->lo / ns);
     } else {
-        snprintf(buf, cap, "%.0fx slower", ns / d->hi);
+        /* Beyond the 3x that agrees: one decimal below 10x, so that 3.07x
+         * does not read "3x", which would have agreed. */
+        bool fast = ns < d->lo / 3;
+        double x = fast ? d->lo / ns : ns / d->hi;
+        snprintf(buf, cap, x < 10 ? "%.1fx %s" : "%.0fx %s", x,
+                 fast ? "faster" : "slower");
     }
     return buf;
 }

@@ -221,6 +221,21 @@ TEST(advise_two_machines_only_what_crosses)
     json_free(j);
 }
 
+/* Exclusions read as English: "cannot hold an array", "cannot hold
+ * messages" (it said "a array", "a messages"). */
+TEST(advise_exclusions_read_as_english)
+{
+    struct json *j = advise("--shape", "array", "--per-task", "1",
+                            "--processes", "4", NULL);
+    ASSERT_TRUE(strstr(out, "cannot hold an array") != NULL);
+    ASSERT_TRUE(strstr(out, "cannot hold a array") == NULL);
+    json_free(j);
+    j = advise("--shape", "messages", "--per-task", "1", "--processes", "4",
+               NULL);
+    ASSERT_TRUE(strstr(out, "cannot hold messages") != NULL);
+    json_free(j);
+}
+
 TEST(advise_unrelated_excludes_inherited_only)
 {
     struct json *j = advise("--shape", "messages", "--per-task", "1",
@@ -519,6 +534,7 @@ TEST(advise_help_lists_every_option)
 
 #define TEST_LIST(X)                                                           \
     X(advise_durations_in_human_units)                                         \
+    X(advise_exclusions_read_as_english)                                       \
     X(advise_dict_read_once_per_10ms_task_manager_acceptable)                  \
     X(advise_flag_per_iteration_flag_first_never_manager)                      \
     X(advise_counter_eight_writers_atomic_ahead_of_locked_and_manager)         \

@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 
 #include "harness.h"
+#include "spectrum.h"
 
 static char out[1 << 17], err[1 << 16];
 
@@ -54,6 +55,22 @@ static double row_field(const char *mech, const char *impl, const char *field)
         test__fail(__FILE__, __LINE__, "%s/%s: %s is not a number", mech,
                    impl, field);
     return v;
+}
+
+/* Beyond the factor of 3 that agrees, the verdict says how far off with
+ * one decimal below 10x: 3.07x slower read "3x slower", which would have
+ * agreed (a review found it). */
+TEST(spectrum_verdict_never_rounds_into_agreement)
+{
+    struct row_def d = {"m", "what", 100, 100, "~100 ns", false};
+    char b[64];
+    ASSERT_STR_EQ(spectrum_verdict(&d, 300, b, sizeof b), "agrees");
+    ASSERT_STR_EQ(spectrum_verdict(&d, 307, b, sizeof b), "3.1x slower");
+    ASSERT_STR_EQ(spectrum_verdict(&d, 30, b, sizeof b), "3.3x faster");
+    ASSERT_STR_EQ(spectrum_verdict(&d, 2000, b, sizeof b), "20x slower");
+    ASSERT_STR_EQ(spectrum_verdict(&d, 0.5, b, sizeof b), "200x faster");
+    d.hi = 0;
+    ASSERT_STR_EQ(spectrum_verdict(&d, 1, b, sizeof b), "no claim");
 }
 
 TEST(spectrum_quick_json_has_every_row)
@@ -160,6 +177,7 @@ TEST(spectrum_cache_goes_to_the_tests_own_xdg_cache_home)
 
 #define TEST_LIST(X)                                                           \
     X(spectrum_cache_goes_to_the_tests_own_xdg_cache_home)                     \
+    X(spectrum_verdict_never_rounds_into_agreement)                            \
     X(spectrum_quick_json_has_every_row)                                       \
     X(spectrum_table_and_usage)                                                \
     X(spectrum_python_missing_is_skipped)                                      \
