@@ -82,20 +82,33 @@ int coord__mopts_fix(const coord_manager_opts *in, coord_manager_opts *out)
  * went (a few system calls; generous for a loaded machine). */
 #define READY_MS 10000
 
-/* Tell coord_manager_start how the server's setup went (0 or a code), once;
- * ready_fd -1: nobody waits (coord_manager_run). */
-static void tell_ready(int *ready_fd, int code)
+/* Who hears how the server's setup went, once: coord_manager_start over
+ * its pipe (fd; the code, 0 or an error), or coord_manager_run_ready's
+ * callback (fn, called only when the server is set up and about to serve;
+ * an error is run_ready's return value). */
+struct ready_note {
+    int fd;                                  /* -1: none */
+    void (*fn)(void *arg, const char *path); /* NULL: none */
+    void *arg;
+    const char *path;
+};
+
+static void tell_ready(struct ready_note *n, int code)
 {
-    if (*ready_fd < 0)
-        return;
-    ssize_t w = write(*ready_fd, &code, sizeof code);
-    (void)w; /* the starter sees end of file if this failed */
-    close(*ready_fd);
-    *ready_fd = -1;
+    if (n->fd >= 0) {
+        ssize_t w = write(n->fd, &code, sizeof code);
+        (void)w; /* the starter sees end of file if this failed */
+        close(n->fd);
+        n->fd = -1;
+    }
+    if (n->fn && code == 0)
+        n->fn(n->arg, n->path);
+    n->fn = NULL;
 }
 
 /* The loop. Returns when the signalfd fires. */
-static int serve(int lfd, int sfd, const coord_manager_opts *o, int ready_fd)
+static int serve(int lfd, int sfd, const coord_manager_opts *o,
+                 struct ready_note *ready)
 {
     struct coord__msrv sv;
     memset(&sv, 0, sizeof sv);
@@ -106,7 +119,7 @@ static int serve(int lfd, int sfd, const coord_manager_opts *o, int ready_fd)
     sv.ep = epoll_create1(EPOLL_CLOEXEC);
     if (sv.ep < 0) {
         int r = coord__merrno(errno);
-        tell_ready(&ready_fd, r);
+        tell_ready(ready, r);
         return r;
     }
     static char lmark, smark; /* epoll cookies of the two special fds */
@@ -115,7 +128,7 @@ static int serve(int lfd, int sfd, const coord_manager_opts *o, int ready_fd)
     epoll_ctl(sv.ep, EPOLL_CTL_ADD, lfd, &ev);
     ev.data.ptr = &smark;
     epoll_ctl(sv.ep, EPOLL_CTL_ADD, sfd, &ev);
-    tell_ready(&ready_fd, 0);
+    tell_ready(ready, 0);
     struct epoll_event evs[MAX_EVENTS];
     /* After serving, poll until spin_until before sleeping (spin_ns in
      * manager.h, src/wait.h). The window opens when the serving is done,
@@ -280,9 +293,10 @@ static int server_main(void *arg)
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigprocmask(SIG_BLOCK, &set, NULL);
+    struct ready_note note = {.fd = m->ready_w};
     int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
     if (sfd < 0) {
-        tell_ready(&m->ready_w, coord__merrno(errno));
+        tell_ready(&note, coord__merrno(errno));
         return 3;
     }
     /* Die with the owner, but through SIGTERM (blocked above, read from
@@ -291,7 +305,7 @@ static int server_main(void *arg)
         coord__mpath_cleanup(&m->p);
         return 0;
     }
-    int r = serve(m->lfd, sfd, &m->o, m->ready_w);
+    int r = serve(m->lfd, sfd, &m->o, &note);
     close(m->lfd);
     coord__mpath_cleanup(&m->p);
     return r ? 4 : 0;
@@ -450,9 +464,10 @@ int coord_manager_run_ready(const char *socket_path,
     int lfd;
     r = coord__mpath_listen(&p, socket_path, &lfd);
     if (r == 0) {
-        if (ready)
-            ready(arg, p.path);
-        r = serve(lfd, sfd, &o, -1);
+        /* `ready` hears of it once the server is set up, not before: a
+         * setup that fails (out of descriptors) is only run_ready's code. */
+        struct ready_note note = {-1, ready, arg, p.path};
+        r = serve(lfd, sfd, &o, &note);
         close(lfd);
         coord__mpath_cleanup(&p);
     }

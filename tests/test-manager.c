@@ -2625,6 +2625,41 @@ TEST(manager_cli_bad_socket)
     ASSERT_TRUE(strstr(err, "does not exist") != NULL);
 }
 
+/* run_ready's callback is for a server that is set up: with descriptors
+ * for the signalfd and the socket but not for the epoll, it said ready
+ * ("serving", in the CLI), then the run failed. */
+static void ready_called(void *arg, const char *path)
+{
+    (void)path;
+    *(int *)arg = 1;
+}
+
+static int run_ready_low_limit(void *arg)
+{
+    const char *path = arg;
+    close_range(3, ~0u, 0);
+    struct rlimit old, low;
+    if (getrlimit(RLIMIT_NOFILE, &old))
+        return 10;
+    low = (struct rlimit){5, old.rlim_max}; /* 0-2, signalfd, socket */
+    if (setrlimit(RLIMIT_NOFILE, &low))
+        return 11;
+    int called = 0;
+    int r = coord_manager_run_ready(path, NULL, ready_called, &called);
+    if (r != COORD_EMFILE)
+        return 12;
+    return called ? 13 : 0;
+}
+
+TEST(manager_run_ready_not_called_for_a_server_that_cannot_set_up)
+{
+    char dir[96], path[112];
+    test_mkdtemp(dir, sizeof dir, "rr");
+    snprintf(path, sizeof path, "%s/s", dir);
+    test_join_ok(test_fork(run_ready_low_limit, path), 20000);
+    ASSERT_FALSE(path_exists(path)); /* removed on the way out */
+}
+
 /* A server killed before its cleanup (SIGKILL, the OOM killer) leaves its
  * socket and its spinset (/dev/shm/coord.mspin-<dev>-<ino>, named after
  * the socket's inode). A new server on the same path clears the stale
@@ -2713,6 +2748,7 @@ TEST(manager_restart_after_a_kill_clears_the_old_spinset)
     X(manager_handshake_deadline)                                              \
     X(manager_half_frame_stall)                                                \
     X(manager_cli_bad_socket)                                                  \
+    X(manager_run_ready_not_called_for_a_server_that_cannot_set_up)            \
     X(manager_slow_frame_closed_at_its_stall_deadline)                         \
     X(manager_partial_frame_after_pending_turns)                               \
     X(manager_client_spin_keeps_the_deadline)                                  \
