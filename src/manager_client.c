@@ -106,13 +106,26 @@ static int wait_in(coord_mclient *c, int timeout_ms, uint64_t deadline)
     }
 }
 
+bool coord__mcli_code_ok(int code)
+{
+    switch (code) {
+#define COORD__ERRNO_CASE(name, value, text) case (value):
+        COORD_ERRNO_MAP(COORD__ERRNO_CASE)
+#undef COORD__ERRNO_CASE
+        return true;
+    default:
+        return false;
+    }
+}
+
 /* The code an ERR frame of `total` bytes carries (a negative COORD_E*),
- * or COORD_EPROTO when it carries none. */
+ * or COORD_EPROTO when it carries none (or one coord_strerror does not
+ * know: no call may return an undocumented code). */
 static int err_code(const uint8_t *frame, size_t total)
 {
     struct coord__rd rd = {frame + COORD__WIRE_HDR, frame + total, false};
     int code = (int32_t)coord__rd_u32(&rd);
-    return code < 0 && !rd.bad ? code : COORD_EPROTO;
+    return !rd.bad && coord__mcli_code_ok(code) ? code : COORD_EPROTO;
 }
 
 /* Is a complete ERR frame waiting? Returns its code, or 0. Used when a

@@ -34,6 +34,9 @@ void coord__mcli_broken(coord_mclient *c);
 /* Drop the reply handed out by the previous call (its bytes stayed valid
  * until now). */
 void coord__mcli_release(coord_mclient *c);
+/* Is `code` a negative code coord_strerror knows (one a server's status
+ * or ERR frame may carry)? Anything else from the server is garbage. */
+bool coord__mcli_code_ok(int code);
 /* Send the request built in c->out and read the reply to c->seq into
  * c->in (c->consumed bytes), within timeout_ms (0: only what is ready,
  * at most 2 * max_frame bytes of it, then COORD_EAGAIN; negative: no

@@ -106,6 +106,32 @@ static int encode_op(struct coord__wbuf *b, const coord_mreq *q, bool internal)
     return 0;
 }
 
+/* May the server answer `op` with status `st`? A count (>= 0) for the
+ * counting operations, a new length (>= 1) for list_append, 1 or 0 for
+ * cas, 0 for the others, or a negative code coord_strerror knows. Anything
+ * else is garbage: handed out, a positive status of get or list_pop read
+ * as success with *out never set (the binding copied an uninitialized
+ * value), and an unknown negative one is no documented code. */
+static inline bool status_ok(int op, int32_t st)
+{
+    if (st == 0) /* the common answer first */
+        return op != COORD_MOP_LIST_APPEND;
+    if (st < 0)
+        return coord__mcli_code_ok(st);
+    switch (op) {
+    case COORD_MOP_DICT_LEN:
+    case COORD_MOP_LIST_LEN:
+    case COORD__WOP_DICT_KEYS:
+        return true;
+    case COORD_MOP_LIST_APPEND:
+        return st >= 1;
+    case COORD_MOP_CAS:
+        return st <= 1;
+    default:
+        return st == 0;
+    }
+}
+
 static void to_mval(coord_mval *m, const struct coord__wval *w)
 {
     m->type = (coord_mtype)w->type;
@@ -134,7 +160,9 @@ static int decode_keys(coord_mclient *c, struct coord__rd *rd, int32_t n,
     for (int32_t i = 0; i < n; i++) {
         uint16_t len = coord__rd_u16(rd);
         const uint8_t *p = coord__rd_bytes(rd, len);
-        if (coord__rd_u8(rd) != 0 || rd->bad)
+        /* A key is a string: a NUL inside is garbage, as in a value
+         * (coord__wire_val_decode); the caller would read a shorter key. */
+        if (coord__rd_u8(rd) != 0 || rd->bad || coord__has_nul(p, len))
             return COORD_EPROTO;
         c->keys[i] = coord_mval_none();
         c->keys[i].type = COORD_MSTR;
@@ -193,16 +221,23 @@ static int batch(coord_mclient *c, coord_mreq *reqs, size_t n, int timeout_ms,
         /* The common result first: a status and an i64. */
         if (rd.end - rd.p >= 13 && rd.p[4] == COORD_MI64 &&
             reqs[i].op != (coord_mop)COORD__WOP_DICT_KEYS) {
+            int32_t st = (int32_t)coord__ld32(rd.p);
+            if (!status_ok(reqs[i].op, st)) {
+                rd.bad = true;
+                break;
+            }
             reqs[i].result.type = COORD_MI64;
             reqs[i].result.i = (int64_t)coord__ld64(rd.p + 5);
-            reqs[i].status = (int32_t)coord__ld32(rd.p);
+            reqs[i].status = st;
             rd.p += 13;
             continue;
         }
         int32_t st = (int32_t)coord__rd_u32(&rd);
         struct coord__wval w;
-        if (rd.bad)
+        if (rd.bad || !status_ok(reqs[i].op, st)) {
+            rd.bad = true;
             break;
+        }
         if (rd.p < rd.end && *rd.p == COORD__WT_KEYS &&
             reqs[i].op == (coord_mop)COORD__WOP_DICT_KEYS) {
             rd.p++;

@@ -1232,6 +1232,111 @@ TEST(manager_client_keys_without_keys_is_a_protocol_error)
     unlink(path);
 }
 
+/* A hostile server: WELCOME (socket only), then to the first request a
+ * REP of one result (status `st`, an i64 7; with `err` 2, no value; with
+ * `err` 3, a key list of one key holding a NUL) or, with `err` 1, an ERR
+ * frame of code `st`. */
+struct status_liar {
+    int l, err;
+    int32_t st;
+};
+
+static int status_liar_child(void *p)
+{
+    const struct status_liar *a = p;
+    int s = accept(a->l, NULL, NULL);
+    uint8_t b[256];
+    if (s < 0 || recv(s, b, sizeof b, 0) < 12)
+        return 3;
+    const uint32_t lim[5] = {256, 1u << 20, 16u << 20, 4096, 0};
+    size_t n = frame(b, 1, COORD__W_WELCOME, 0, lim, sizeof lim);
+    b[8] = 0; /* seq 0 */
+    if (send(s, b, n, MSG_NOSIGNAL) != (ssize_t)n)
+        return 4;
+    if (recv(s, b, sizeof b, 0) < 12)
+        return 5;
+    uint32_t seq;
+    memcpy(&seq, b + 8, 4);
+    uint8_t res[13] = {0, 0, 0, 0, COORD_MI64, 7};
+    memcpy(res, &a->st, 4);
+    if (a->err == 1)
+        n = frame(b, 1, COORD__W_ERR, 0, res, 4);
+    else if (a->err == 2) /* a result of type NONE */
+        n = frame(b, 1, COORD__W_REP, 1, (res[4] = COORD_MNONE, res), 5);
+    else if (a->err == 3) { /* one key, "a\0b" */
+        const uint8_t keys[] = {1, 0, 0, 0, COORD__WT_KEYS, 3, 0, 'a', 0, 'b', 0};
+        n = frame(b, 1, COORD__W_REP, 1, keys, sizeof keys);
+    }
+    else
+        n = frame(b, 1, COORD__W_REP, 1, res, sizeof res);
+    memcpy(b + 8, &seq, 4);
+    if (send(s, b, n, MSG_NOSIGNAL) != (ssize_t)n)
+        return 6;
+    recv(s, b, sizeof b, 0); /* until the client closes */
+    close(s);
+    return 0;
+}
+
+/* The call that the liar answers with `st`: get, set, incr, list_pop,
+ * cas, dict_len or dict_keys (`which`, 0-6); its return code. */
+static int lied_to(int which, int32_t st, int err)
+{
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    ASSERT_LT(strlen(test_tmpdir()) + 11, sizeof a.sun_path);
+    snprintf(a.sun_path, sizeof a.sun_path, "%.96s/liar.sock", test_tmpdir());
+    int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_OK(bind(l, (struct sockaddr *)&a, sizeof a));
+    ASSERT_OK(listen(l, 4));
+    struct status_liar arg = {l, err, st};
+    pid_t pid = test_fork(status_liar_child, &arg);
+    coord_mclient *c = NULL;
+    ASSERT_OK(coord_mclient_connect(&c, a.sun_path, T));
+    coord_mval v = coord_mval_i64(1), out = coord_mval_none();
+    int64_t i = 0;
+    int r;
+    switch (which) {
+    case 0: r = coord_mclient_get(c, "d", "k", &out, T); break;
+    case 1: r = coord_mclient_set(c, "d", "k", &v, T); break;
+    case 2: r = coord_mclient_incr(c, "d", "k", 1, &i, T); break;
+    case 3: r = coord_mclient_list_pop(c, "l", 0, &out, T); break;
+    case 4: r = coord_mclient_cas(c, "d", "k", &v, &v, &out, T); break;
+    case 5: r = coord_mclient_dict_len(c, "d", T); break;
+    default: {
+        const coord_mval *keys = NULL;
+        r = coord_mclient_dict_keys(c, "d", &keys, T);
+        break;
+    }
+    }
+    coord_mclient_close(c);
+    test_join_ok(pid, T);
+    close(l);
+    unlink(a.sun_path);
+    return r;
+}
+
+TEST(manager_client_refuses_a_status_its_call_cannot_return)
+{
+    /* get and list_pop returned 512 with *out never set (the Python
+     * binding copied that uninitialized value); set returned 1, incr 2,
+     * cas 7, and every call any negative number as its code. */
+    ASSERT_CODE(lied_to(0, 512, 0), COORD_EPROTO);
+    ASSERT_CODE(lied_to(0, 512, 2), COORD_EPROTO);
+    ASSERT_CODE(lied_to(1, 1, 0), COORD_EPROTO);
+    ASSERT_CODE(lied_to(2, 2, 0), COORD_EPROTO);
+    ASSERT_CODE(lied_to(3, 512, 0), COORD_EPROTO);
+    ASSERT_CODE(lied_to(4, 7, 0), COORD_EPROTO);
+    ASSERT_CODE(lied_to(1, -12345, 0), COORD_EPROTO);
+    ASSERT_CODE(lied_to(1, -12345, 1), COORD_EPROTO);
+    /* dict_keys handed out the key "a\0b" as a string of 3 bytes. */
+    ASSERT_CODE(lied_to(6, 1, 3), COORD_EPROTO);
+    /* What a server may answer still passes. */
+    ASSERT_CODE(lied_to(0, COORD_ENOTFOUND, 0), COORD_ENOTFOUND);
+    ASSERT_CODE(lied_to(1, COORD_ENOSPC, 1), COORD_ENOSPC);
+    ASSERT_EQ(lied_to(4, 1, 0), 1);
+    ASSERT_EQ(lied_to(5, 512, 0), 512);
+    ASSERT_EQ(lied_to(2, 0, 0), 0);
+}
+
 /* A hostile server's handshake: accept a client on `l`, take the pipes
  * (and mailbox) its HELLO hands over into fds[] (the request pipe's read
  * end, the reply pipe's write end, the mailbox), and WELCOME it with the
@@ -2720,6 +2825,7 @@ TEST(manager_restart_after_a_kill_clears_the_old_spinset)
     X(manager_keys_batch_refused_before_sorting)                               \
     X(manager_emptied_containers_give_memory_back_slow)                        \
     X(manager_client_keys_without_keys_is_a_protocol_error)                    \
+    X(manager_client_refuses_a_status_its_call_cannot_return)                  \
     X(manager_client_flooded_by_its_server_keeps_its_deadline)                 \
     X(manager_client_timeout_0_stops_reading_a_flood)                          \
     X(manager_client_killed_mid_request)                                       \
