@@ -233,13 +233,20 @@ static int days_in(int y, int mo)
     return mo == 2 && leap ? 29 : days[mo - 1];
 }
 
+/* 9999-12-31T23:59:59.999Z: the last time the ISO form (four digits of
+ * year) can say, and so the last that fraud_csv_write writes readably. */
+#define TIME_MAX_MS 253402300799999ull
+
 static int parse_time(const char *s, int64_t *ms)
 {
     uint64_t u;
-    if (parse_u64(s, (uint64_t)INT64_MAX, &u) == 0) {
+    if (parse_u64(s, TIME_MAX_MS, &u) == 0) {
         *ms = (int64_t)u; /* milliseconds since the epoch */
         return 0;
     }
+    if (parse_u64(s, UINT64_MAX, &u) == 0)
+        return -1; /* later than any ISO date: --write-csv could not
+                      write it back */
     /* ISO 8601 UTC: YYYY-MM-DD[T ]HH:MM:SS[.fff][Z], every field its
      * exact digits (sscanf's %d took " 1" and "+1" for a month), and a day
      * the month has (timegm moved February 31 to March 3 without a word). */
@@ -326,8 +333,8 @@ static int parse_line(char *line, struct fields *fs, const size_t *pos,
                        f[pos[C_ID]]);
     if (parse_time(f[pos[C_TS]], &t->ts_ms))
         return why_set(why, cap,
-                       "timestamp '%.32s' is neither milliseconds nor "
-                       "YYYY-MM-DDTHH:MM:SS[.fff]Z",
+                       "timestamp '%.32s' is neither milliseconds (up to "
+                       "year 9999) nor YYYY-MM-DDTHH:MM:SS[.fff]Z",
                        f[pos[C_TS]]);
     if (parse_u64(f[pos[C_ACCOUNT]], UINT32_MAX, &u))
         return why_set(why, cap, "account '%.32s' is not a 32-bit id",

@@ -141,6 +141,39 @@ static int read_text(const char *text, bool strict, struct fraud_csv_result *r)
     return rc;
 }
 
+/* What --csv reads, --write-csv writes readably: a millisecond time past
+ * year 9999 was read, then written as "10000-01-01T..." (or a year of 9
+ * digits), which --csv refused. It is a malformed line now. */
+TEST(csv_times_past_year_9999_are_malformed)
+{
+    static const char text[] =
+        "id,timestamp,account,merchant,amount,lat,lon,device\n"
+        "1,253402300799999,1,2,3.00,0,0,4\n"  /* 9999-12-31T23:59:59.999Z */
+        "2,253402300800000,1,2,3.00,0,0,4\n"  /* 10000-01-01T00:00:00Z */
+        "3,9223372036854775807,1,2,3.00,0,0,4\n";
+    struct fraud_csv_result r;
+    ASSERT_OK(read_text(text, false, &r));
+    ASSERT_EQ_U(r.n, 1);
+    ASSERT_EQ_U(r.bad, 2);
+    ASSERT_EQ_U(r.errors[0].line, 3);
+    ASSERT_EQ_U(r.errors[1].line, 4);
+    ASSERT_TRUE(strstr(r.errors[0].why, "timestamp") != NULL);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    ASSERT_TRUE(f != NULL);
+    ASSERT_OK(fraud_csv_write(f, r.txns, r.n));
+    fclose(f);
+    ASSERT_TRUE(strstr(buf, "9999-12-31T23:59:59.999Z") != NULL);
+    struct fraud_csv_result back;
+    ASSERT_OK(read_text(buf, true, &back));
+    ASSERT_EQ_U(back.n, 1);
+    ASSERT_EQ(back.txns[0].ts_ms, r.txns[0].ts_ms);
+    fraud_csv_free(&back);
+    fraud_csv_free(&r);
+    free(buf);
+}
+
 static const char malformed[] =
     "id,timestamp,account,merchant,amount,lat,lon,device,label\n" /* 1 */
     "1,2026-01-01T00:00:00Z,5,7,12.50,48.85,2.35,100,none\n"      /* 2 ok */
@@ -893,6 +926,7 @@ TEST(cli_csv_many_columns_and_line_limit)
     X(gen_injected_count_matches_rate)                                         \
     X(gen_stream_is_well_formed)                                               \
     X(csv_round_trip)                                                          \
+    X(csv_times_past_year_9999_are_malformed)                                  \
     X(csv_malformed_lines_are_skipped_with_line_numbers)                       \
     X(csv_strict_rejects_at_first_malformed_line)                              \
     X(csv_dates_first_bad_line_and_line_ends)                                  \
