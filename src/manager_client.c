@@ -553,7 +553,8 @@ static int hello(coord_mclient *c, int timeout_ms)
         c->max_batch = coord__rd_u32(&rd);
         flags = coord__rd_u32(&rd);
         if (h.kind != COORD__W_WELCOME || rd.bad || rd.p != rd.end ||
-            c->max_frame < COORD__WIRE_MIN_FRAME)
+            c->max_frame < COORD__WIRE_MIN_FRAME ||
+            c->max_frame > UINT32_MAX / 2) /* no server says more */
             r = COORD_EPROTO;
         coord__mcli_release(c);
     }

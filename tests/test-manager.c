@@ -1441,6 +1441,35 @@ TEST(manager_client_flooded_by_its_server_keeps_its_deadline)
     }
 }
 
+/* A hostile server that says its frames may reach 4 GiB (no server says
+ * more than 2 GiB): the client would buffer a frame that big. */
+static int huge_frames_child(void *p)
+{
+    int l = *(int *)p, fds[4] = {-1, -1, -1, -1};
+    const uint32_t lim[5] = {256, 1u << 20, UINT32_MAX, 4096,
+                             COORD__WELCOME_PIPES};
+    int rc = hostile_welcome(l, lim, fds);
+    if (rc)
+        return rc;
+    pause(); /* until killed */
+    return 0;
+}
+
+TEST(manager_client_refuses_a_server_of_4_gib_frames)
+{
+    struct sockaddr_un a;
+    int l = hostile_listen("huge.sock", &a);
+    ASSERT_TRUE(l >= 0);
+    pid_t pid = test_fork(huge_frames_child, &l);
+    coord_mclient *c = NULL;
+    ASSERT_CODE(coord_mclient_connect(&c, a.sun_path, T), COORD_EPROTO);
+    ASSERT_TRUE(c == NULL);
+    kill(pid, SIGKILL);
+    test_wait(pid, T);
+    close(l);
+    unlink(a.sun_path);
+}
+
 /* A server that takes the pipes, never answers, and fills the reply pipe
  * (made 1 MiB) with bells; then, at each byte on `ctl`, says how many
  * bytes the pipe still holds. */
@@ -2828,6 +2857,7 @@ TEST(manager_restart_after_a_kill_clears_the_old_spinset)
     X(manager_client_refuses_a_status_its_call_cannot_return)                  \
     X(manager_client_flooded_by_its_server_keeps_its_deadline)                 \
     X(manager_client_timeout_0_stops_reading_a_flood)                          \
+    X(manager_client_refuses_a_server_of_4_gib_frames)                         \
     X(manager_client_killed_mid_request)                                       \
     X(manager_16_clients_and_a_flooder)                                        \
     X(manager_timeout_and_late_reply)                                          \
