@@ -1039,13 +1039,13 @@ TEST(wait_turn_waiter_killed_stops_counting)
     turn_box_free(b);
 }
 
-/* Holds its slot on a turn whose window ends in 100 ms, then waits to be
- * killed. */
+/* Holds its slot on a turn whose window ends in an hour (the test ends it
+ * when it is ready), then waits to be killed. */
 static int turn_holder(void *arg)
 {
     struct turn_box *b = arg;
     struct coord__spinner s = turn_member(b->set);
-    if (!coord__spin_begin(&s, 100000000u))
+    if (!coord__spin_begin(&s, 3600000000000ull))
         return 1;
     coord__spin_end(&s);
     atomic_store(&b->holding, 1);
@@ -1069,7 +1069,19 @@ TEST(wait_turn_lead_hands_on_a_dead_holders_slot)
     int st = test_wait(holder, 30000);
     ASSERT_TRUE(WIFSIGNALED(st));
     pid_t waiter = test_fork(turn_waiter, b);
-    uint64_t at = 0, give_up = coord_clock_ns() + 20000000000ull;
+    /* The waiter finds the dead holder's window open (however long this
+     * machine took to get here) and waits for a turn; the lead hands
+     * nothing on while the window lasts. */
+    WAIT_FOR(coord__turn_wanted(b->set, coord_clock_ns()), 20000);
+    uint64_t at = 0;
+    coord__turn_tend(b->set, coord_clock_ns(), &at);
+    ASSERT_EQ(atomic_load(&b->set->slot[1].until), until);
+    ASSERT_EQ(atomic_load(&b->got), 0);
+    /* Its window ends (as the hour would, made now). */
+    until = coord_clock_ns();
+    atomic_store(&b->set->slot[1].until, until);
+    uint64_t give_up = coord_clock_ns() + 20000000000ull;
+    at = 0;
     while (atomic_load(&b->got) == 0 && coord_clock_ns() < give_up) {
         coord__turn_tend(b->set, coord_clock_ns(), &at);
         usleep(1000);
