@@ -240,6 +240,26 @@ static void use_result(const char *name, const char *text)
     free(owned);
 }
 
+/* The Markdown of a report made of the results use_result() planted:
+ * its claims (with `claims`), then the section of experiment `name` (NULL:
+ * none). The caller frees it. */
+static char *render_md(bool claims, const char *name)
+{
+    char dir[96];
+    test_mkdtemp(dir, sizeof dir, "report");
+    struct report r = {.out = dir};
+    char dwhy[256];
+    ASSERT_OK(report_dirs_open(&r, dwhy, sizeof dwhy));
+    if (claims)
+        report_claims(&r);
+    if (name)
+        report_section(&r, report_exp_by_name(name));
+    char *md = doc_md(&r.doc);
+    rdoc_free(&r.doc);
+    report_dirs_close(&r);
+    return md;
+}
+
 /* The issue's case: Python's Value read measured at 213 ns is judged once
  * by one rule, so every place that shows it says the same. */
 TEST(report_one_verdict_per_measurement)
@@ -256,14 +276,7 @@ TEST(report_one_verdict_per_measurement)
                " \"ns_per_op_p50\": 13600},"
                "{\"mechanism\": \"manager_get\", \"impl\": \"python\","
                " \"ns_per_op_p50\": 330000, \"ns_per_op_p99\": 541000}]}");
-    char dir[96];
-    test_mkdtemp(dir, sizeof dir, "report");
-    struct report r = {.out = dir};
-    char dwhy[256];
-    ASSERT_OK(report_dirs_open(&r, dwhy, sizeof dwhy));
-    report_claims(&r);
-    report_section(&r, report_exp_by_name("spectrum"));
-    char *md = doc_md(&r.doc);
+    char *md = render_md(true, "spectrum");
     /* The claims row (slides 6 and 8 together), the section's sentence
      * and its table all show it, each with the same verdict. */
     ASSERT_GE(lines_with(md, "213 ns"), 3);
@@ -288,8 +301,6 @@ TEST(report_one_verdict_per_measurement)
     ASSERT_TRUE(line_of(md, "| Manager dict get |", line, sizeof line));
     ASSERT_TRUE(strstr(line, "off by 3.03× (lower here)") != NULL);
     free(md);
-    rdoc_free(&r.doc);
-    report_dirs_close(&r);
 }
 
 /* Python's side of the queue left out or failed (--no-python, or a
@@ -314,14 +325,7 @@ TEST(report_queue_without_python_names_what_ran)
                " \"ok\": true, \"detail\": \"1000 of 1000 items arrived\"},"
                "{\"probe\": \"producer_exit_after_put\", \"impl\": \"python\","
                " \"ok\": null, \"skipped\": \"python run failed\"}]}");
-    char dir[96];
-    test_mkdtemp(dir, sizeof dir, "report");
-    struct report r = {.out = dir};
-    char dwhy[256];
-    ASSERT_OK(report_dirs_open(&r, dwhy, sizeof dwhy));
-    report_claims(&r);
-    report_section(&r, report_exp_by_name("queue"));
-    char *md = doc_md(&r.doc);
+    char *md = render_md(true, "queue");
     char line[2048];
     ASSERT_TRUE(line_of(md, "| 2 |", line, sizeof line));
     if (strstr(line, "Python)"))
@@ -335,8 +339,6 @@ TEST(report_queue_without_python_names_what_ran)
                            "run.") != NULL);
     ASSERT_TRUE(strstr(md, "not run: python run failed") != NULL);
     free(md);
-    rdoc_free(&r.doc);
-    report_dirs_close(&r);
 }
 
 /* The queue's ratio to the pipe and to Python is a ratio, not a count:
@@ -355,20 +357,12 @@ TEST(report_queue_ratio_below_one_is_not_rounded_away)
                "{\"case\": \"1p1c\", \"impl\": \"python\", \"msg_bytes\": 8,"
                " \"producers\": 1, \"consumers\": 1, \"msgs_per_s\": 60000,"
                " \"exactly_once\": true}]}");
-    char dir[96];
-    test_mkdtemp(dir, sizeof dir, "report");
-    struct report r = {.out = dir};
-    char dwhy[256];
-    ASSERT_OK(report_dirs_open(&r, dwhy, sizeof dwhy));
-    report_section(&r, report_exp_by_name("queue"));
-    char *md = doc_md(&r.doc);
+    char *md = render_md(false, "queue");
     char line[2048];
     ASSERT_TRUE(line_of(md, "messages per second", line, sizeof line));
     if (!strstr(line, "0.4× a pipe and 16.7× Python's Queue"))
         test__fail(__FILE__, __LINE__, "the ratios: %s", line);
     free(md);
-    rdoc_free(&r.doc);
-    report_dirs_close(&r);
 }
 
 /* A spectrum whose Python side failed (or was left out): its claims say
@@ -394,13 +388,7 @@ TEST(report_claims_say_why_python_is_not_measured)
                  " \"per_op_p50_ps\": 13600000}]}",
                  why[w][0]);
         use_result("spectrum", text);
-        char dir[96];
-        test_mkdtemp(dir, sizeof dir, "report");
-        struct report r = {.out = dir};
-        char dwhy[256];
-        ASSERT_OK(report_dirs_open(&r, dwhy, sizeof dwhy));
-        report_claims(&r);
-        char *md = doc_md(&r.doc);
+        char *md = render_md(true, NULL);
         char line[2048];
         ASSERT_TRUE(line_of(md, "| 6, 8 |", line, sizeof line));
         if (!strstr(line, why[w][1]))
@@ -410,8 +398,6 @@ TEST(report_claims_say_why_python_is_not_measured)
         if (!strstr(line, why[w][1]) || strstr(line, "—×"))
             test__fail(__FILE__, __LINE__, "the ratio's claim: %s", line);
         free(md);
-        rdoc_free(&r.doc);
-        report_dirs_close(&r);
         json_free(report_exp_by_name("spectrum")->j);
         report_exp_by_name("spectrum")->j = NULL;
     }
@@ -424,19 +410,11 @@ TEST(report_claims_say_why_python_is_not_measured)
 TEST(report_spectrum_names_the_unlocked_value_read)
 {
     use_result("spectrum", NULL);
-    char dir[96];
-    test_mkdtemp(dir, sizeof dir, "report");
-    struct report r = {.out = dir};
-    char dwhy[256];
-    ASSERT_OK(report_dirs_open(&r, dwhy, sizeof dwhy));
-    report_section(&r, report_exp_by_name("spectrum"));
-    char *md = doc_md(&r.doc);
+    char *md = render_md(false, "spectrum");
     ASSERT_TRUE(strstr(md, "In Python, a Value read (the flag check)") != NULL);
     ASSERT_EQ(lines_with(md, "| Value read |"), 0);
     ASSERT_EQ(lines_with(md, "| Value read (no lock) |"), 1);
     free(md);
-    rdoc_free(&r.doc);
-    report_dirs_close(&r);
 }
 
 /* `coord report --no-python` runs the spectrum without --vs-python, whose
@@ -448,19 +426,11 @@ TEST(report_spectrum_without_python_names_no_python)
                "{\"runs\": 3, \"python\": \"not requested (--vs-python)\","
                " \"rows\": [{\"mechanism\": \"flag_check\","
                " \"impl\": \"coord\", \"per_op_p50_ps\": 220}]}");
-    char dir[96];
-    test_mkdtemp(dir, sizeof dir, "report");
-    struct report r = {.out = dir};
-    char dwhy[256];
-    ASSERT_OK(report_dirs_open(&r, dwhy, sizeof dwhy));
-    report_section(&r, report_exp_by_name("spectrum"));
-    char *md = doc_md(&r.doc);
+    char *md = render_md(false, "spectrum");
     ASSERT_TRUE(strstr(md, "--vs-python") == NULL);
     ASSERT_TRUE(strstr(md, "Python's side was left out (`--no-python`)") !=
                 NULL);
     free(md);
-    rdoc_free(&r.doc);
-    report_dirs_close(&r);
 }
 
 /* A queue result in which coord's own fault probe failed is not "holds"
@@ -476,21 +446,13 @@ TEST(report_queue_coord_probe_failure_does_not_hold)
                " \"ok\": false, \"detail\": \"map returned\"},"
                "{\"probe\": \"pool_map_sigkilled_worker\", \"impl\": \"python\","
                " \"ok\": true, \"detail\": \"map returned\"}]}");
-    char dir[96];
-    test_mkdtemp(dir, sizeof dir, "report");
-    struct report r = {.out = dir};
-    char dwhy[256];
-    ASSERT_OK(report_dirs_open(&r, dwhy, sizeof dwhy));
-    report_claims(&r);
-    char *md = doc_md(&r.doc);
+    char *md = render_md(true, NULL);
     char line[2048];
     ASSERT_TRUE(line_of(md, "| 2 |", line, sizeof line));
     if (!strstr(line, "does not hold: coord's queue failed 1 of 1 fault "
                       "probes"))
         test__fail(__FILE__, __LINE__, "slide 2: %s", line);
     free(md);
-    rdoc_free(&r.doc);
-    report_dirs_close(&r);
 }
 
 /* Writes `text` as data/NAME of the report `r` (through its descriptor). */
