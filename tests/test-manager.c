@@ -1207,24 +1207,35 @@ TEST(manager_emptied_containers_give_memory_back_slow)
 
 /* A hostile server: WELCOME (socket only), then to the first request a
  * REP of one result, status 5 and no keys. */
-static int keys_liar_child(void *p)
+/* A hostile server's first steps on the socket alone (it takes no pipes):
+ * accept on `l`, WELCOME the HELLO, read the first request. Returns the
+ * connection, *seq the request's number; or minus an exit status. */
+static int liar_first_request(int l, uint32_t *seq)
 {
-    int l = *(int *)p;
     int s = accept(l, NULL, NULL);
     uint8_t b[256];
     if (s < 0 || recv(s, b, sizeof b, 0) < 12)
-        return 3;
+        return -3;
     const uint32_t lim[5] = {256, 1u << 20, 16u << 20, 4096, 0};
     size_t n = frame(b, 1, COORD__W_WELCOME, 0, lim, sizeof lim);
     b[8] = 0; /* seq 0 */
     if (send(s, b, n, MSG_NOSIGNAL) != (ssize_t)n)
-        return 4;
+        return -4;
     if (recv(s, b, sizeof b, 0) < 12)
-        return 5;
+        return -5;
+    memcpy(seq, b + 8, 4);
+    return s;
+}
+
+static int keys_liar_child(void *p)
+{
     uint32_t seq;
-    memcpy(&seq, b + 8, 4);
+    int s = liar_first_request(*(int *)p, &seq);
+    if (s < 0)
+        return -s;
+    uint8_t b[256];
     const uint8_t res[5] = {5, 0, 0, 0, COORD_MNONE};
-    n = frame(b, 1, COORD__W_REP, 1, res, sizeof res);
+    size_t n = frame(b, 1, COORD__W_REP, 1, res, sizeof res);
     memcpy(b + 8, &seq, 4);
     if (send(s, b, n, MSG_NOSIGNAL) != (ssize_t)n)
         return 6;
@@ -1267,31 +1278,26 @@ struct status_liar {
 static int status_liar_child(void *p)
 {
     const struct status_liar *a = p;
-    int s = accept(a->l, NULL, NULL);
-    uint8_t b[256];
-    if (s < 0 || recv(s, b, sizeof b, 0) < 12)
-        return 3;
-    const uint32_t lim[5] = {256, 1u << 20, 16u << 20, 4096, 0};
-    size_t n = frame(b, 1, COORD__W_WELCOME, 0, lim, sizeof lim);
-    b[8] = 0; /* seq 0 */
-    if (send(s, b, n, MSG_NOSIGNAL) != (ssize_t)n)
-        return 4;
-    if (recv(s, b, sizeof b, 0) < 12)
-        return 5;
     uint32_t seq;
-    memcpy(&seq, b + 8, 4);
+    int s = liar_first_request(a->l, &seq);
+    if (s < 0)
+        return -s;
+    uint8_t b[256];
+    size_t n;
     uint8_t res[13] = {0, 0, 0, 0, COORD_MI64, 7};
     memcpy(res, &a->st, 4);
-    if (a->err == 1)
+    if (a->err == 1) {
         n = frame(b, 1, COORD__W_ERR, 0, res, 4);
-    else if (a->err == 2) /* a result of type NONE */
-        n = frame(b, 1, COORD__W_REP, 1, (res[4] = COORD_MNONE, res), 5);
-    else if (a->err == 3) { /* one key, "a\0b" */
-        const uint8_t keys[] = {1, 0, 0, 0, COORD__WT_KEYS, 3, 0, 'a', 0, 'b', 0};
+    } else if (a->err == 2) { /* a result of type NONE */
+        res[4] = COORD_MNONE;
+        n = frame(b, 1, COORD__W_REP, 1, res, 5);
+    } else if (a->err == 3) { /* one key, "a\0b" */
+        const uint8_t keys[] = {1, 0, 0,   0, COORD__WT_KEYS, 3,
+                                0, 'a', 0, 'b', 0};
         n = frame(b, 1, COORD__W_REP, 1, keys, sizeof keys);
-    }
-    else
+    } else {
         n = frame(b, 1, COORD__W_REP, 1, res, sizeof res);
+    }
     memcpy(b + 8, &seq, 4);
     if (send(s, b, n, MSG_NOSIGNAL) != (ssize_t)n)
         return 6;
