@@ -138,6 +138,12 @@ passed() {
   fi
   grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb)" "$out/$1.log" || true
 }
+# fuzz_passed TARGET SECONDS CORPUS MAX_LEN [options...]: fuzz, then passed.
+fuzz_passed() {
+  local st=0
+  fuzz "$@" || st=$?
+  passed "$1" "$st"
+}
 
 echo "fuzz: running the frame parser for $frame_secs s"
 status=0
@@ -238,9 +244,7 @@ mkdir -p "$jcorpus"
 cp "$src"/tests/data/report/*.json "$jcorpus/" 2>/dev/null || true
 printf '{"a":{"b":[1,2,{"c":"\\ud83d\\ude00\\u00e9\\n"}]},"x":-1.5e-3,"t":true,"n":null}' \
   >"$jcorpus/escapes"
-status=0
-fuzz fuzz-json "$parse_secs" "$jcorpus" 4096 || status=$?
-passed fuzz-json "$status"
+fuzz_passed fuzz-json "$parse_secs" "$jcorpus" 4096
 
 # Byte 0 of a CSV input: bit 0 is --strict.
 echo "fuzz: the fraud CSV reader for $parse_secs s"
@@ -249,9 +253,7 @@ mkdir -p "$ccorpus"
 { printf '\0'; head -5 "$src/tests/data/fraud-unlabelled.csv"; } >"$ccorpus/unlabelled"
 printf '\1id,timestamp,account,merchant,amount,lat,lon,device,label\n1,2026-01-01T00:00:00.5Z,1,2,3.456,-90,180.0,4,fraud\r\n"2",1700000000000,1,2,"1,0",0,0,4,velocity\r3,2026-02-29 00:00:00,1,2,1,0,0,4,\n' \
   >"$ccorpus/labelled"
-status=0
-fuzz fuzz-csv "$parse_secs" "$ccorpus" 2048 || status=$?
-passed fuzz-csv "$status"
+fuzz_passed fuzz-csv "$parse_secs" "$ccorpus" 2048
 
 # Arguments separated by NUL bytes, against fuzz-opts.c's table.
 echo "fuzz: the option parser for $parse_secs s"
@@ -261,7 +263,5 @@ printf -- '--seed\0005\000-n\000auto\000--sizes=1,2k,3M\000--rate\0000.5\000-mfa
   >"$ocorpus/all"
 printf -- '--seed=1\000--name\000x\000-o\000f\000--dir\000d\000--\000' >"$ocorpus/ends"
 printf -- '--wokers\0003\000--help' >"$ocorpus/hint"
-status=0
-fuzz fuzz-opts "$parse_secs" "$ocorpus" 1024 || status=$?
-passed fuzz-opts "$status"
+fuzz_passed fuzz-opts "$parse_secs" "$ocorpus" 1024
 echo "fuzz: ok"
