@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -305,24 +306,23 @@ TEST(manager_opts_ranges_as_documented)
     o.max_frame = 4096;
     o.max_batch = 807; /* 5 * 807 + 64 = 4099 > max_frame */
     ASSERT_CODE(coord_manager_start(&m, NULL, &o), COORD_EINVAL);
-    memset(&o, 0, sizeof o);
-    o.max_batch = 65535;
-    ASSERT_OK(coord_manager_start(&m, NULL, &o));
-    stop_ok(m);
-    o.max_batch = 65536;
-    ASSERT_CODE(coord_manager_start(&m, NULL, &o), COORD_EINVAL);
-    memset(&o, 0, sizeof o);
-    o.max_clients = 100000;
-    ASSERT_OK(coord_manager_start(&m, NULL, &o));
-    stop_ok(m);
-    o.max_clients = 100001;
-    ASSERT_CODE(coord_manager_start(&m, NULL, &o), COORD_EINVAL);
-    memset(&o, 0, sizeof o);
-    o.max_entries = ((size_t)1 << 31) - 3;
-    ASSERT_OK(coord_manager_start(&m, NULL, &o));
-    stop_ok(m);
-    o.max_entries = ((size_t)1 << 31) - 2;
-    ASSERT_CODE(coord_manager_start(&m, NULL, &o), COORD_EINVAL);
+    /* Each field alone at its largest, then one past it. */
+    static const struct {
+        size_t off, most;
+    } top[] = {
+        {offsetof(coord_manager_opts, max_batch), 65535},
+        {offsetof(coord_manager_opts, max_clients), 100000},
+        {offsetof(coord_manager_opts, max_entries), ((size_t)1 << 31) - 3},
+    };
+    for (size_t i = 0; i < sizeof top / sizeof top[0]; i++) {
+        memset(&o, 0, sizeof o);
+        size_t *f = (size_t *)((char *)&o + top[i].off);
+        *f = top[i].most;
+        ASSERT_OK(coord_manager_start(&m, NULL, &o));
+        stop_ok(m);
+        *f = top[i].most + 1;
+        ASSERT_CODE(coord_manager_start(&m, NULL, &o), COORD_EINVAL);
+    }
 }
 
 static void never_ready(void *arg, const char *path)
