@@ -32,7 +32,20 @@ done
 # still finds.
 site=$(cd "$p" && ls -d lib/python3*/site-packages 2>/dev/null | head -1)
 if [ -n "$site" ] && [ -d "$p/$site/coord" ] && command -v python3 >/dev/null; then
-  if ! (cd "$scratch" && env -u PYTHONDONTWRITEBYTECODE PYTHONPATH="$p/$site" python3 -c \
+  # An extension built with ASan or UBSan (gcc) loads only with their
+  # runtimes first, as the python.* tests run it (python/CMakeLists.txt).
+  pre=()
+  ext=$(ls "$p/$site"/coord/_coord*.so 2>/dev/null | head -1)
+  for rt in asan ubsan; do
+    if [ -n "$ext" ] && readelf -d "$ext" 2>/dev/null | grep -q "lib$rt\.so"; then
+      pre+=("$(${CC:-cc} -print-file-name=lib$rt.so)")
+    fi
+  done
+  san=()
+  [ ${#pre[@]} -eq 0 ] ||
+    san=("LD_PRELOAD=${pre[*]}" PYTHONMALLOC=malloc ASAN_OPTIONS=detect_leaks=0)
+  if ! (cd "$scratch" && env -u PYTHONDONTWRITEBYTECODE PYTHONPATH="$p/$site" \
+        "${san[@]}" python3 -c \
         'import coord, sys; sys.path.insert(0, sys.argv[1]); import primes' \
         "$p/share/coord/python"); then
     echo "FAIL: the installed package does not import"; exit 1
