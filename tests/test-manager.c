@@ -1207,6 +1207,26 @@ TEST(manager_emptied_containers_give_memory_back_slow)
 
 /* A hostile server: WELCOME (socket only), then to the first request a
  * REP of one result, status 5 and no keys. */
+/* A socket listening at test_tmpdir()/name (removed first); -1 when the
+ * path does not fit. */
+static int hostile_listen(const char *name, struct sockaddr_un *a)
+{
+    memset(a, 0, sizeof *a);
+    a->sun_family = AF_UNIX;
+    if (strlen(test_tmpdir()) + 1 + strlen(name) >= sizeof a->sun_path)
+        return -1;
+    snprintf(a->sun_path, sizeof a->sun_path, "%s/%s", test_tmpdir(), name);
+    unlink(a->sun_path);
+    int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (l < 0 || bind(l, (struct sockaddr *)a, sizeof *a) != 0 ||
+        listen(l, 4) != 0) {
+        if (l >= 0)
+            close(l);
+        return -1;
+    }
+    return l;
+}
+
 /* A hostile server's first steps on the socket alone (it takes no pipes):
  * accept on `l`, WELCOME the HELLO, read the first request. Returns the
  * connection, *seq the request's number; or minus an exit status. */
@@ -1227,6 +1247,20 @@ static int liar_first_request(int l, uint32_t *seq)
     return s;
 }
 
+/* Send the reply frame b[0..n) as the answer to request `seq`, then wait
+ * until the client closes. Returns 0, or an exit status. */
+static int liar_reply(int s, uint8_t *b, size_t n, uint32_t seq)
+{
+    memcpy(b + 8, &seq, 4);
+    if (send(s, b, n, MSG_NOSIGNAL) != (ssize_t)n)
+        return 6;
+    char x[256];
+    while (recv(s, x, sizeof x, 0) > 0) /* until the client closes */
+        ;
+    close(s);
+    return 0;
+}
+
 static int keys_liar_child(void *p)
 {
     uint32_t seq;
@@ -1235,24 +1269,16 @@ static int keys_liar_child(void *p)
         return -s;
     uint8_t b[256];
     const uint8_t res[5] = {5, 0, 0, 0, COORD_MNONE};
-    size_t n = frame(b, 1, COORD__W_REP, 1, res, sizeof res);
-    memcpy(b + 8, &seq, 4);
-    if (send(s, b, n, MSG_NOSIGNAL) != (ssize_t)n)
-        return 6;
-    recv(s, b, sizeof b, 0); /* until the client closes */
-    close(s);
-    return 0;
+    return liar_reply(s, b, frame(b, 1, COORD__W_REP, 1, res, sizeof res),
+                      seq);
 }
 
 TEST(manager_client_keys_without_keys_is_a_protocol_error)
 {
-    struct sockaddr_un a = {.sun_family = AF_UNIX};
-    ASSERT_LT(strlen(test_tmpdir()) + 11, sizeof a.sun_path);
-    snprintf(a.sun_path, sizeof a.sun_path, "%.96s/liar.sock", test_tmpdir());
+    struct sockaddr_un a;
+    int l = hostile_listen("liar.sock", &a);
+    ASSERT_TRUE(l >= 0);
     const char *path = a.sun_path;
-    int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    ASSERT_OK(bind(l, (struct sockaddr *)&a, sizeof a));
-    ASSERT_OK(listen(l, 4));
     pid_t pid = test_fork(keys_liar_child, &l);
     coord_mclient *c = NULL;
     ASSERT_OK(coord_mclient_connect(&c, path, T));
@@ -1298,24 +1324,16 @@ static int status_liar_child(void *p)
     } else {
         n = frame(b, 1, COORD__W_REP, 1, res, sizeof res);
     }
-    memcpy(b + 8, &seq, 4);
-    if (send(s, b, n, MSG_NOSIGNAL) != (ssize_t)n)
-        return 6;
-    recv(s, b, sizeof b, 0); /* until the client closes */
-    close(s);
-    return 0;
+    return liar_reply(s, b, n, seq);
 }
 
 /* The call that the liar answers with `st`: get, set, incr, list_pop,
  * cas, dict_len or dict_keys (`which`, 0-6); its return code. */
 static int lied_to(int which, int32_t st, int err)
 {
-    struct sockaddr_un a = {.sun_family = AF_UNIX};
-    ASSERT_LT(strlen(test_tmpdir()) + 11, sizeof a.sun_path);
-    snprintf(a.sun_path, sizeof a.sun_path, "%.96s/liar.sock", test_tmpdir());
-    int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    ASSERT_OK(bind(l, (struct sockaddr *)&a, sizeof a));
-    ASSERT_OK(listen(l, 4));
+    struct sockaddr_un a;
+    int l = hostile_listen("liar.sock", &a);
+    ASSERT_TRUE(l >= 0);
     struct status_liar arg = {l, err, st};
     pid_t pid = test_fork(status_liar_child, &arg);
     coord_mclient *c = NULL;
@@ -1390,26 +1408,6 @@ static int hostile_welcome(int l, const uint32_t lim[5], int fds[4])
     if (send(s, b, n, MSG_NOSIGNAL) != (ssize_t)n)
         return 5;
     return 0;
-}
-
-/* A socket listening at test_tmpdir()/name (removed first); -1 when the
- * path does not fit. */
-static int hostile_listen(const char *name, struct sockaddr_un *a)
-{
-    memset(a, 0, sizeof *a);
-    a->sun_family = AF_UNIX;
-    if (strlen(test_tmpdir()) + 1 + strlen(name) >= sizeof a->sun_path)
-        return -1;
-    snprintf(a->sun_path, sizeof a->sun_path, "%s/%s", test_tmpdir(), name);
-    unlink(a->sun_path);
-    int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (l < 0 || bind(l, (struct sockaddr *)a, sizeof *a) != 0 ||
-        listen(l, 4) != 0) {
-        if (l >= 0)
-            close(l);
-        return -1;
-    }
-    return l;
 }
 
 /* A hostile server that takes the pipes and the mailbox, never answers,
