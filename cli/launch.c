@@ -35,6 +35,60 @@ static long long now_ms(void)
 
 static bool adopted;
 
+/* The process group of the program running now (0: none), for the handler
+ * below. */
+static volatile sig_atomic_t running_group;
+/* The signals whose default action ends this process, and which a user
+ * sends to end it: Ctrl-C (SIGINT), Ctrl-\ (SIGQUIT), a closed terminal
+ * (SIGHUP), kill (SIGTERM). */
+static const int ending_signals[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM};
+#define N_ENDING (int)(sizeof ending_signals / sizeof ending_signals[0])
+
+/* This process is being ended by a signal it leaves at its default: the
+ * program's whole group goes too (PR_SET_PDEATHSIG reaches the program
+ * only, not the workers it started: a Ctrl-C during `coord queue` left
+ * Python's queue workers running for ever), then this process ends as the
+ * signal would have ended it (the signal is blocked while this runs, so
+ * the raise takes effect when the handler returns). */
+static void end_with_group(int sig)
+{
+    int e = errno;
+    pid_t g = (pid_t)running_group;
+    if (g > 0)
+        kill(-g, SIGKILL);
+    signal(sig, SIG_DFL);
+    raise(sig);
+    errno = e;
+}
+
+/* What launch_run changed: the ending signals it took (each was at its
+ * default before). */
+struct ending {
+    bool taken[N_ENDING];
+};
+
+/* Installs end_with_group for each ending signal still at its default (one
+ * the caller ignores or handles is left alone). */
+static void take_ending_signals(struct ending *e)
+{
+    struct sigaction end = {.sa_handler = end_with_group};
+    sigemptyset(&end.sa_mask);
+    for (int i = 0; i < N_ENDING; i++) {
+        struct sigaction cur;
+        e->taken[i] = sigaction(ending_signals[i], NULL, &cur) == 0 &&
+                      !(cur.sa_flags & SA_SIGINFO) &&
+                      cur.sa_handler == SIG_DFL &&
+                      sigaction(ending_signals[i], &end, NULL) == 0;
+    }
+}
+
+static void give_back_ending_signals(const struct ending *e)
+{
+    for (int i = 0; i < N_ENDING; i++)
+        if (e->taken[i])
+            signal(ending_signals[i], SIG_DFL);
+}
+
 void launch_adopt_orphans(void)
 {
     adopted = prctl(PR_SET_CHILD_SUBREAPER, 1) == 0;
@@ -204,7 +258,7 @@ static int child_dup(const struct fds *f, int i, enum launch_sink to)
 }
 
 static _Noreturn void child(const struct launch *l, struct fds *f,
-                            pid_t parent)
+                            pid_t parent, const sigset_t *mask)
 {
     /* Own group (so a deadline kills the program's workers too), and gone
      * with us if we die. */
@@ -216,6 +270,10 @@ static _Noreturn void child(const struct launch *l, struct fds *f,
     /* Ignored signals stay ignored across exec: the program gets SIGPIPE
      * back (this process ignores it while it feeds stdin). */
     signal(SIGPIPE, SIG_DFL);
+    /* The ending signals were blocked across the fork (see launch_run);
+     * the program starts with the caller's mask, and the handler this
+     * process installed for them is reset to the default by exec. */
+    sigprocmask(SIG_SETMASK, mask, NULL);
     if (dup2(f->child[0], 0) < 0 || child_dup(f, 1, l->out.to) != 0 ||
         child_dup(f, 2, l->err.to) != 0) {
         e = errno;
@@ -278,6 +336,7 @@ static int supervise(struct launch *l, struct fds *f, pid_t pid, int *st,
             exited = true;
             /* What it left running in its group goes too. */
             kill(-pid, SIGKILL);
+            running_group = 0;
             drain_until = now_ms() + DRAIN_MS;
         }
         long long now = now_ms();
@@ -286,6 +345,7 @@ static int supervise(struct launch *l, struct fds *f, pid_t pid, int *st,
             kill(pid, SIGKILL);
             while (waitpid(pid, st, 0) < 0 && errno == EINTR)
                 ;
+            running_group = 0;
             exited = timed_out = true;
             drain_until = now + DRAIN_MS;
         }
@@ -394,24 +454,40 @@ int launch_run(struct launch *l, char *why, size_t cap)
     struct sigaction ign = {.sa_handler = SIG_IGN}, old;
     sigemptyset(&ign.sa_mask);
     sigaction(SIGPIPE, &ign, &old);
+    /* Ended by a signal while the program runs, this process takes the
+     * program's group with it. The signals are blocked from the fork until
+     * the group is known, so none comes between. */
+    struct ending taken;
+    take_ending_signals(&taken);
+    sigset_t ending, mask;
+    sigemptyset(&ending);
+    for (int i = 0; i < N_ENDING; i++)
+        sigaddset(&ending, ending_signals[i]);
+    sigprocmask(SIG_BLOCK, &ending, &mask);
     pid_t parent = getpid();
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
         rc = -errno;
         snprintf(why, cap, "fork: %s", strerror(-rc));
+        sigprocmask(SIG_SETMASK, &mask, NULL);
+        give_back_ending_signals(&taken);
         sigaction(SIGPIPE, &old, NULL);
         close_all(&f);
         return rc;
     }
     if (pid == 0)
-        child(l, &f, parent);
+        child(l, &f, parent, &mask);
     setpgid(pid, pid); /* also here: no race with a kill at the deadline */
+    running_group = pid;
+    sigprocmask(SIG_SETMASK, &mask, NULL);
     for (int i = 0; i < 3; i++)
         close_fd(&f.child[i]);
     close_fd(&f.exec_err[1]);
     int st = 0, msg[2] = {-1, 0};
     rc = supervise(l, &f, pid, &st, msg);
+    running_group = 0;
+    give_back_ending_signals(&taken);
     close_all(&f);
     sigaction(SIGPIPE, &old, NULL);
     reap_orphans();

@@ -58,6 +58,13 @@ struct launch {
  * whole group with SIGKILL at the deadline. When it ends on its own, what
  * it left running in its group (its workers) is killed too; and the
  * program gets SIGKILL if this process dies first (PR_SET_PDEATHSIG).
+ * While it runs, SIGHUP, SIGINT, SIGQUIT and SIGTERM, where this process
+ * leaves them at their default, SIGKILL the program's whole group before
+ * they end this process as before (a Ctrl-C takes the program's workers
+ * with it); one the caller ignores or handles is left alone. A SIGKILL of
+ * this process reaches the program only: workers it started outlive it
+ * unless they die with their parent (bench/python's scripts do:
+ * die_with_parent.py).
  * After launch_adopt_orphans, the killed group's orphans are reaped here
  * (bounded wait), so no zombie outlives a run.
  * Concurrency: one run at a time per process (it waits for its own child

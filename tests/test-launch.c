@@ -4,8 +4,10 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "cli.h"
 #include "gnuplot.h"
@@ -132,6 +134,113 @@ TEST(launch_workers_left_behind_are_killed_and_reaped)
     ASSERT_TRUE(gone(worker));
     pid_t kids[4];
     ASSERT_EQ(test_children(kids, 4), 0);
+}
+
+/* A test_fork() body: the CLI's side. It runs a program that starts a
+ * worker, writes the worker's pid to the file `arg`, and waits; then it is
+ * ended from outside by a signal left at its default. */
+static int launch_and_wait_to_be_ended(void *arg)
+{
+    char script[256];
+    snprintf(script, sizeof script, "sleep 60 & echo $! > %s.tmp; "
+             "mv %s.tmp %s; wait", (const char *)arg, (const char *)arg,
+             (const char *)arg);
+    struct launch l = {0};
+    sh(script, 30000, &l);
+    return 1; /* the signal should have ended it first */
+}
+
+/* Reads the pid the program wrote, waiting at most 10 s; 0 if none came. */
+static pid_t read_pid_file(const char *path)
+{
+    for (int i = 0; i < 1000; i++) {
+        FILE *f = fopen(path, "r");
+        long v = 0;
+        if (f) {
+            int n = fscanf(f, "%ld", &v);
+            fclose(f);
+            if (n == 1 && v > 1)
+                return (pid_t)v;
+        }
+        struct timespec ts = {0, 10 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
+/* True once `pid` is dead, waiting at most 10 s: gone, or a zombie (of
+ * ours, reaped here, or an orphan's whose reaper is not this process). */
+static bool dead_soon(pid_t pid)
+{
+    for (int i = 0; i < 1000; i++) {
+        waitpid(pid, NULL, WNOHANG);
+        char state = test_proc_state(pid);
+        if (state == 0 || state == 'Z')
+            return true;
+        struct timespec ts = {0, 10 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+    return false;
+}
+
+TEST(launch_ended_by_a_signal_takes_the_programs_group)
+{
+    /* Ctrl-C (or kill) to the CLI while it ran a program: the program got
+     * SIGKILL from PR_SET_PDEATHSIG, but the workers it had started were
+     * left running for ever (Python's queue workers under `coord queue`). */
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    char dir[96], path[160];
+    ASSERT_OK(prctl(PR_SET_CHILD_SUBREAPER, 1)); /* the orphans are ours */
+    test_mkdtemp(dir, sizeof dir, "ended");
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        snprintf(path, sizeof path, "%s/worker%zu", dir, i);
+        signal(sigs[i], SIG_DFL); /* as in a shell's foreground job */
+        pid_t cli = test_fork(launch_and_wait_to_be_ended, path);
+        pid_t worker = read_pid_file(path);
+        ASSERT_GT(worker, 1);
+        ASSERT_OK(kill(cli, sigs[i]));
+        int st = test_wait(cli, 10000);
+        /* Ended by that signal, as without the launcher's handler. */
+        ASSERT_TRUE(WIFSIGNALED(st));
+        ASSERT_EQ(WTERMSIG(st), sigs[i]);
+        bool went = dead_soon(worker);
+        if (!went)
+            kill(worker, SIGKILL);
+        ASSERT_TRUE(went);
+    }
+    /* The killed program and worker are our zombies now: reap them (they
+     * are dead; bounded anyway). */
+    pid_t kids[8];
+    for (int i = 0; i < 1000 && test_children(kids, 8) > 0; i++) {
+        while (waitpid(-1, NULL, WNOHANG) > 0)
+            ;
+        struct timespec ts = {0, 10 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+    ASSERT_EQ(test_children(kids, 8), 0);
+}
+
+TEST(launch_leaves_a_signal_the_caller_handles_alone)
+{
+    /* A handler of the caller's (or SIG_IGN) stays as it was, during the
+     * run and after it; a signal at its default is at its default again
+     * after the run. */
+    struct sigaction ign = {.sa_handler = SIG_IGN}, cur;
+    sigemptyset(&ign.sa_mask);
+    ASSERT_OK(sigaction(SIGHUP, &ign, NULL));
+    signal(SIGTERM, SIG_DFL);
+    struct launch l = {.out = {.to = LAUNCH_CAPTURE, .buf = out,
+                               .cap = sizeof out}};
+    /* The program sends its parent (the launcher) SIGHUP, which must stay
+     * ignored. */
+    ASSERT_OK(sh("kill -HUP $PPID; echo sent", 10000, &l));
+    ASSERT_EQ(l.status, 0);
+    ASSERT_TRUE(strstr(out, "sent") != NULL);
+    ASSERT_OK(sigaction(SIGHUP, NULL, &cur));
+    ASSERT_TRUE(cur.sa_handler == SIG_IGN);
+    ASSERT_OK(sigaction(SIGTERM, NULL, &cur));
+    ASSERT_TRUE(cur.sa_handler == SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
 }
 
 TEST(launch_files_and_directory)
@@ -543,6 +652,8 @@ TEST(cli_progress_absent_when_stderr_is_a_pipe)
     X(launch_capture_truncates_without_blocking_the_program)                   \
     X(launch_deadline_kills_the_whole_group)                                   \
     X(launch_workers_left_behind_are_killed_and_reaped)                        \
+    X(launch_ended_by_a_signal_takes_the_programs_group)                       \
+    X(launch_leaves_a_signal_the_caller_handles_alone)                         \
     X(launch_files_and_directory)                                              \
     X(launch_file_sink_takes_regular_files_and_dev_null)                       \
     X(launch_file_sink_refuses_another_users_file_in_sticky_directory)         \

@@ -23,6 +23,8 @@ import random
 import statistics
 import time
 
+import die_with_parent  # noqa: F401  (its workers die with it: a SIGKILLed coord leaves none)
+
 SIEVE_BITS = 22
 SIEVE_LEN = 1 << SIEVE_BITS
 MASK = SIEVE_LEN - 1

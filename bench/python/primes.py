@@ -21,6 +21,8 @@ import multiprocessing as mp
 import statistics
 import time
 
+import die_with_parent  # noqa: F401  (its workers die with it: a SIGKILLed coord leaves none)
+
 
 def is_prime(n):
     if n < 4:

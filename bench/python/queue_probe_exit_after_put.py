@@ -13,6 +13,8 @@ import multiprocessing as mp
 import os
 import queue
 
+import die_with_parent  # noqa: F401  (its workers die with it: a SIGKILLed coord leaves none)
+
 
 def child(q, n):
     for i in range(n):

@@ -15,6 +15,8 @@ import queue
 import signal
 import time
 
+import die_with_parent  # noqa: F401  (its workers die with it: a SIGKILLed coord leaves none)
+
 
 def blocked_getter(q, ready):
     ready.set()

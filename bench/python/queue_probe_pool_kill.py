@@ -14,6 +14,8 @@ import os
 import signal
 import time
 
+import die_with_parent  # noqa: F401  (its workers die with it: a SIGKILLed coord leaves none)
+
 
 def task(x):
     if x == 3:

@@ -12,6 +12,8 @@ import json
 import multiprocessing as mp
 import time
 
+import die_with_parent  # noqa: F401  (its workers die with it: a SIGKILLed coord leaves none)
+
 
 def producer(q, pid, count, msg_bytes, go):
     go.wait()

@@ -26,6 +26,8 @@ import sys
 import time
 from multiprocessing import resource_tracker, shared_memory
 
+import die_with_parent  # noqa: F401  (its workers die with it: a SIGKILLed coord leaves none)
+
 now = time.perf_counter_ns
 
 

@@ -15,6 +15,11 @@ PATH = os.path.join(HERE, "..", "..", "bench", "python", "spectrum.py")
 
 
 def load():
+    # The script imports its neighbours (die_with_parent), as it does when
+    # run from its own directory.
+    import sys
+    if os.path.dirname(PATH) not in sys.path:
+        sys.path.insert(0, os.path.dirname(PATH))
     spec = importlib.util.spec_from_file_location("coord_bench_spectrum", PATH)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
