@@ -458,6 +458,17 @@ typedef struct coord__child {
  * COORD_ENOMEM. */
 int coord__spawn(coord__child *c, int (*fn)(void *arg), void *arg);
 
+/* A descriptor coord keeps beyond the call that opened it (a lifeline end,
+ * a pidfd, a manager client's socket and pipes, a memfd) must not sit at
+ * 0, 1 or 2 when the program started with those closed: its next printf
+ * or fprintf(stderr) would write into it (into the lifeline: SIGKILL for
+ * every child; into a manager's request pipe: a garbled request; into a
+ * memfd: over a shared segment's header). Moves `fd` to the lowest free
+ * descriptor from 3 up (close-on-exec) and closes the old one; returns the
+ * descriptor to use (`fd` itself when it is not 0-2, negative, or no
+ * descriptor above 2 is free). (src/os/lifeline.c) */
+int coord__fd_above_stdio(int fd);
+
 /* ---- the parent's lifeline (src/os/lifeline.c) -------------------------
  *
  * A pipe whose write end only this process holds; each child of

@@ -503,6 +503,13 @@ static int hello(coord_mclient *c, int timeout_ms)
     uint64_t deadline = timeout_ms > 0 ? coord__deadline(timeout_ms) : 0;
     int rq[2] = {-1, -1}, rp[2] = {-1, -1};
     bool pipes = pipe2(rq, O_CLOEXEC) == 0 && pipe2(rp, O_CLOEXEC) == 0;
+    /* Ours for the connection's life: not at 0-2, where the program's
+     * printf or fprintf(stderr) would write into the request stream. */
+    if (pipes) {
+        rq[0] = coord__fd_above_stdio(rq[0]);
+        rq[1] = coord__fd_above_stdio(rq[1]);
+        rp[0] = coord__fd_above_stdio(rp[0]);
+    }
     int mfd = -1;
     struct coord__mfast *fast = pipes ? coord__mfast_create(&mfd) : NULL;
     uint8_t f[COORD__WIRE_HDR];
@@ -598,7 +605,8 @@ int coord_mclient_connect(coord_mclient **out, const char *path, int timeout_ms)
     c->in = malloc(c->in_cap);
     c->max_frame = COORD__WIRE_MIN_FRAME;
     c->spin_ns = COORD__SPIN_DEFAULT_NS;
-    c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    c->fd = coord__fd_above_stdio(
+        socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     c->in_fd = c->out_fd = c->fd;
     c->keep_fd = -1;
     coord__wbuf_init(&c->out);

@@ -2862,8 +2862,47 @@ TEST(manager_restart_after_a_kill_clears_the_old_spinset)
     ASSERT_OK(rmdir(dir));
 }
 
+/* A program started with stdin, stdout and stderr closed still prints
+ * (its writes fail, harmlessly). The client's socket and request pipe
+ * took descriptors 0-2, so an fprintf(stderr) went into the request
+ * stream: the next get returned COORD_EMSGSIZE (the garbage's "length"),
+ * and a crafted one could have been a request. */
+TEST(manager_client_with_stdio_closed_at_start)
+{
+    coord_manager *m;
+    ASSERT_OK(coord_manager_start(&m, NULL, NULL));
+    int saved[3];
+    for (int i = 0; i < 3; i++) {
+        saved[i] = fcntl(i, F_DUPFD_CLOEXEC, 10);
+        close(i);
+    }
+    coord_mclient *c = NULL;
+    int rc = coord_mclient_connect(&c, coord_manager_path(m), T);
+    int set = -1, get = -1, landed = 0;
+    coord_mval v = coord_mval_i64(7), g = {0};
+    if (rc == 0) {
+        set = coord_mclient_set(c, "d", "k", &v, T);
+        /* What the program's printf, fprintf(stderr) would do. */
+        for (int i = 0; i < 3; i++)
+            landed += write(i, "warning: it went wrong\n", 23) == 23;
+        get = coord_mclient_get(c, "d", "k", &g, T);
+        coord_mclient_close(c);
+    }
+    for (int i = 0; i < 3; i++) {
+        dup2(saved[i], i);
+        close(saved[i]);
+    }
+    ASSERT_OK(rc);
+    ASSERT_OK(set);
+    ASSERT_EQ(landed, 0);
+    ASSERT_OK(get);
+    ASSERT_EQ(g.i, 7);
+    ASSERT_OK(coord_manager_stop(m, T));
+}
+
 #define TEST_LIST(X)                                                           \
     X(manager_dict_ops)                                                        \
+    X(manager_client_with_stdio_closed_at_start)                               \
     X(manager_stop_in_a_forked_child_leaves_the_server)                        \
     X(manager_list_ops)                                                        \
     X(manager_batch)                                                           \

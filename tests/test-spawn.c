@@ -195,8 +195,54 @@ TEST(spawn_keeps_no_descriptor_once_its_children_are_reaped)
     }
 }
 
+/* A program started with stdin, stdout and stderr closed (prog <&- >&-
+ * 2>&-, a daemon) still prints: its writes to 0-2 fail and are harmless.
+ * The lifeline's write end took descriptor 1 (the pipe's two ends were 0
+ * and 1, the read end closed at once), so the program's next printf went
+ * into the lifeline: every child was SIGKILLed, and every child forked
+ * later left at once (its check for end of file saw the data). */
+TEST(spawn_children_survive_printf_with_stdio_closed_at_start)
+{
+    struct shared *sh = new_shared();
+    int saved[3];
+    for (int i = 0; i < 3; i++) {
+        saved[i] = fcntl(i, F_DUPFD_CLOEXEC, 10);
+        close(i);
+    }
+    coord__child c[2];
+    int rc[2];
+    for (int i = 0; i < 2; i++)
+        rc[i] = coord__spawn(&c[i], wait_for_stop, sh);
+    uint64_t dl = coord_clock_ns() + 20000000000ull;
+    while (atomic_load(&sh->armed) < 2 && coord_clock_ns() < dl)
+        usleep(100);
+    /* What the program's printf, puts(stderr) would do. */
+    int landed = 0;
+    for (int i = 0; i < 3; i++)
+        landed += write(i, "x\n", 2) == 2;
+    usleep(100000);
+    atomic_store(&sh->stop, 1);
+    int w[2] = {-1, -1};
+    for (int i = 0; i < 2; i++)
+        if (rc[i] == 0)
+            w[i] = coord__child_wait(&c[i], 20000);
+    for (int i = 0; i < 3; i++) {
+        dup2(saved[i], i);
+        close(saved[i]);
+    }
+    for (int i = 0; i < 2; i++) {
+        ASSERT_OK(rc[i]);
+        ASSERT_OK(w[i]);
+        ASSERT_FALSE(WIFSIGNALED(c[i].status)); /* SIGKILL: the printf */
+        ASSERT_TRUE(WIFEXITED(c[i].status));
+        ASSERT_EQ(WEXITSTATUS(c[i].status), 0);
+    }
+    ASSERT_EQ(landed, 0);
+}
+
 #define TEST_LIST(X)                                                           \
     X(spawn_child_outlives_the_thread_that_forked_it)                          \
+    X(spawn_children_survive_printf_with_stdio_closed_at_start)                \
     X(spawn_child_whose_parent_died_before_it_held_leaves)                     \
     X(spawn_keeps_no_descriptor_once_its_children_are_reaped)
 #define HELPER_LIST(X)

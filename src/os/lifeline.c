@@ -127,7 +127,22 @@ static bool wfd_ours(void)
            st.st_dev == wdev && st.st_ino == wino;
 }
 
-/* Make the write end (under the lock). Returns 0 or -1. */
+int coord__fd_above_stdio(int fd)
+{
+    if (fd < 0 || fd > 2)
+        return fd;
+    int moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    if (moved < 0)
+        return fd;
+    close(fd);
+    return moved;
+}
+
+/* Make the write end (under the lock). Returns 0 or -1. A write end at 1
+ * or 2 (a program started with stdio closed) would take the program's
+ * next printf: data in the pipe makes every child's read end readable,
+ * which is SIGKILL for each, and for every child forked later (its check
+ * for end of file sees the data). */
 static int wfd_make(void)
 {
     int p[2];
@@ -135,6 +150,7 @@ static int wfd_make(void)
     if (pipe2(p, O_CLOEXEC) != 0)
         return -1;
     close(p[0]);
+    p[1] = coord__fd_above_stdio(p[1]);
     if (fstat(p[1], &st) != 0) {
         close(p[1]);
         return -1;
@@ -162,7 +178,8 @@ int coord__lifeline_take(void)
     snprintf(path, sizeof path, "/proc/self/fd/%d", wfd);
     /* Nothing ever reads it; O_NONBLOCK so that a read by mistake (a
      * worker's code reading a descriptor it did not open) cannot hang. */
-    int rfd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    int rfd = coord__fd_above_stdio(
+        open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC));
     if (rfd >= 0) {
         holders++;
     } else if (holders == 0) {

@@ -289,6 +289,9 @@ int coord__memfd_create(const char *label, size_t size, int *fd_out)
         return errno == EMFILE || errno == ENFILE || errno == ENOMEM
                    ? coord__seg_errno(errno)
                    : COORD_ENOSYS;
+    /* The caller keeps it (the Python binding, for the object's life):
+     * at 1 or 2 a printf would write over the segment's header. */
+    fd = coord__fd_above_stdio(fd);
     /* Sealed at its size: a process given the descriptor cannot shrink
      * the file under the others' mappings (they would fault, SIGBUS). */
     if (ftruncate(fd, (off_t)size) != 0 ||

@@ -14,7 +14,7 @@ static int pidfd_of(pid_t pid)
 {
 #if COORD_HAVE_PIDFD
     long fd = syscall(SYS_pidfd_open, pid, 0);
-    return fd < 0 ? -1 : (int)fd;
+    return fd < 0 ? -1 : coord__fd_above_stdio((int)fd);
 #else
     (void)pid;
     return -1;
