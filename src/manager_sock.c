@@ -41,6 +41,18 @@ int coord__merrno(int e)
     }
 }
 
+/* The directory we just made gets 0700 whatever the umask; removed again
+ * when that fails. Returns 0 or a COORD_E* code. */
+static int chmod_made_dir(struct coord__mpath *p)
+{
+    if (chmod(p->dir, 0700) == 0)
+        return 0;
+    int r = coord__merrno(errno);
+    rmdir(p->dir);
+    p->made_dir = false;
+    return r;
+}
+
 /* Fill p->dir and make sure it is private (or create it). */
 static int prepare_dir(struct coord__mpath *p, const char *path)
 {
@@ -62,7 +74,9 @@ static int prepare_dir(struct coord__mpath *p, const char *path)
             if (mkdir(p->dir, 0700) != 0)
                 return coord__merrno(errno);
             p->made_dir = true;
-            return 0;
+            /* 0700 whatever the umask (0777 made it 0000: the bind that
+             * follows failed, COORD_EACCES, in a directory we made). */
+            return chmod_made_dir(p);
         }
         if (!S_ISDIR(st.st_mode))
             return COORD_ENOTDIR;
@@ -76,13 +90,13 @@ static int prepare_dir(struct coord__mpath *p, const char *path)
     if (!t || !*t || strlen(t) > sizeof p->dir - 40)
         t = "/tmp";
     snprintf(p->dir, sizeof p->dir, "%s/coord-mgr-XXXXXX", t);
-    if (!mkdtemp(p->dir)) /* mode 0700 */
+    if (!mkdtemp(p->dir)) /* mode 0700, less the umask: */
         return coord__merrno(errno);
     p->made_dir = true;
     size_t dl = strlen(p->dir);
     memcpy(p->path, p->dir, dl);
     memcpy(p->path + dl, "/manager.sock", sizeof "/manager.sock");
-    return 0;
+    return chmod_made_dir(p);
 }
 
 void coord__mpath_cleanup(struct coord__mpath *p)

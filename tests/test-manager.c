@@ -2900,9 +2900,40 @@ TEST(manager_client_with_stdio_closed_at_start)
     ASSERT_OK(coord_manager_stop(m, T));
 }
 
+/* The directory the manager makes for its socket is 0700 whatever the
+ * umask: under umask 0777 it was 0000, and anyone but root got
+ * COORD_EACCES ("directory not private") from coord_manager_start, with
+ * its own directory, made for it, or given as a path to make. */
+TEST(manager_private_dir_is_0700_whatever_the_umask)
+{
+    char dir[512], path[600];
+    snprintf(dir, sizeof dir, "%s", test_tmpdir());
+    snprintf(path, sizeof path, "%s/made/m.sock", dir);
+    for (int k = 0; k < 2; k++) {
+        mode_t old = umask(0777);
+        coord_manager *m = NULL;
+        int rc = coord_manager_start(&m, k ? path : NULL, NULL);
+        umask(old);
+        ASSERT_OK(rc);
+        char d[600];
+        snprintf(d, sizeof d, "%s", coord_manager_path(m));
+        *strrchr(d, '/') = '\0';
+        struct stat st;
+        int sr = stat(d, &st);
+        coord_mclient *c = NULL;
+        int cr = coord_mclient_connect(&c, coord_manager_path(m), T);
+        coord_mclient_close(c);
+        ASSERT_OK(coord_manager_stop(m, T));
+        ASSERT_OK(sr);
+        ASSERT_EQ(st.st_mode & 07777, 0700);
+        ASSERT_OK(cr);
+    }
+}
+
 #define TEST_LIST(X)                                                           \
     X(manager_dict_ops)                                                        \
     X(manager_client_with_stdio_closed_at_start)                               \
+    X(manager_private_dir_is_0700_whatever_the_umask)                          \
     X(manager_stop_in_a_forked_child_leaves_the_server)                        \
     X(manager_list_ops)                                                        \
     X(manager_batch)                                                           \

@@ -605,8 +605,33 @@ TEST(gc_removes_only_dead_creators_files)
     remove_file(foreign);
 }
 
+/* A named object's file is 0600 whatever the umask: under umask 0277 or
+ * 0777 it was 0400 or 0000, so the other processes of the same user
+ * (anyone but root) got COORD_EACCES from every open, and the headers say
+ * "mode 0600". */
+TEST(named_file_is_0600_whatever_the_umask)
+{
+    static const mode_t masks[] = {0077, 0277, 0777};
+    for (size_t k = 0; k < sizeof masks / sizeof masks[0]; k++) {
+        char name[64], path[128];
+        test_shm_name(name, sizeof name, "umask");
+        shm_path(path, sizeof path, name);
+        mode_t old = umask(masks[k]);
+        coord_queue *q;
+        int rc = coord_queue_create_named(&q, name, 4, 8);
+        umask(old);
+        ASSERT_OK(rc);
+        struct stat st;
+        int sr = stat(path, &st);
+        coord_queue_destroy(q);
+        ASSERT_OK(sr);
+        ASSERT_EQ(st.st_mode & 07777, 0600);
+    }
+}
+
 #define TEST_LIST(X)                                                           \
     X(named_flag_and_value_between_unrelated_processes)                        \
+    X(named_file_is_0600_whatever_the_umask)                                   \
     X(named_second_handle_in_creator_process_keeps_the_name)                   \
     X(named_destroy_removes_only_the_file_it_created)                          \
     X(named_destroy_out_of_descriptors_still_removes_the_name)                 \

@@ -211,6 +211,15 @@ static int create_named(const char *name, size_t total, uint32_t kind,
     int fd = shm_open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
         return coord__seg_errno(errno);
+    /* 0600 whatever the umask: under a umask that takes the owner's write
+     * bit (0277, 0777) the file was made 0400 or 0000, which no process of
+     * ours but root could open (COORD_EACCES), against "mode 0600". */
+    if (fchmod(fd, 0600) != 0) {
+        int r = coord__seg_errno(errno);
+        close(fd);
+        shm_unlink(path);
+        return r;
+    }
     /* The header (without the magic) goes in before the file grows: a
      * creator killed from here on leaves a file that names it, which gc
      * can judge. Only a kill between shm_open and this write leaves an
