@@ -160,8 +160,11 @@ void coord_interval_feed(coord_interval *iv, uint64_t elapsed_ns,
      * looks like a huge iteration cost): conflicts count after them. */
     if (r == 1 && iv->blocks > WARMUP_BLOCKS)
         iv->conflicts++;
-    /* Grow gradually: the average of the first blocks is still rough. */
-    if (k / GROWTH > iv->every)
+    /* Grow gradually: the average of the first blocks is still rough.
+     * (Compared as k > every * GROWTH: k / GROWTH > every, in integers,
+     * let K = 1 become 7, 2 become 11.) every <= COORD_INTERVAL_MAX, so
+     * the product cannot wrap. */
+    if (k > iv->every * GROWTH)
         k = iv->every * GROWTH;
     if (k != iv->every) {
         iv->every = k;

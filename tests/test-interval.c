@@ -134,6 +134,26 @@ TEST(interval_preempted_first_block)
     ASSERT_EQ_U(iv.every, want);
 }
 
+/* K grows at most GROWTH = 4x a block (interval.h): a cost whose K_lo is
+ * 4K + 3 gives 4K, not 4K + 3 (K = 1 became 7: k / 4 > K in integers). */
+TEST(interval_growth_at_most_4x)
+{
+    for (uint64_t start = 1; start <= 64; start *= 2) {
+        coord_interval iv;
+        ASSERT_OK(coord_interval_init(&iv, COORD_CHECK_AUTO, 0.01, 100000));
+        iv.check_ns = 10; /* known h: K_lo = ceil(2000 / c) */
+        iv.every = start;
+        double want = 4.0 * (double)start + 3;
+        double c = 2000.0 / (want - 0.5);
+        coord_interval_feed(&iv, (uint64_t)llround(c * (double)start + 10),
+                            start);
+        uint64_t k;
+        ASSERT_EQ(coord_interval_choose(iv.cost_ns, 10, 0.01, 100000, &k), 0);
+        ASSERT_GT(k, start * 4); /* the rule alone would grow more */
+        ASSERT_EQ_U(iv.every, start * 4);
+    }
+}
+
 TEST(interval_latency_wins_and_says_so)
 {
     coord_interval iv;
@@ -232,6 +252,7 @@ TEST(interval_zero_value_means_defaults)
     X(interval_retunes_on_drift)                                               \
     X(interval_outlier_is_damped)                                              \
     X(interval_preempted_first_block)                                          \
+    X(interval_growth_at_most_4x)                                              \
     X(interval_latency_wins_and_says_so)                                       \
     X(interval_fixed_and_never)                                                \
     X(interval_real_loop)                                                      \
