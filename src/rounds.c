@@ -309,16 +309,25 @@ int coord_rounds_run(coord_rounds *r, const void *input, size_t len,
     bool won = atomic_load_explicit(&ctl->win.published, memory_order_acquire);
     coord_round_stats s = {.winner = -1, .failed_worker = -1,
                            .epoch = (uint32_t)e};
-    uint64_t last_left = t_start, every_sum = 0;
+    /* K and the iteration cost are averaged over the workers that ran
+     * this round, as coord_search averages over its workers (it forks no
+     * idle one): a worker whose share was empty reports the K and cost
+     * left from an earlier round, or COORD_INTERVAL_START in a fresh
+     * object. A round nobody ran gives the mean of every worker's K. */
+    uint64_t last_left = t_start, every_sum = 0, every_all = 0;
     double cost_sum = 0;
-    uint32_t cost_n = 0;
+    uint32_t cost_n = 0, every_n = 0;
     for (uint32_t w = 0; w < r->n; w++) {
         struct rslot *sl = &r->slots[w];
         s.iterations += sl->iterations;
         s.checks += sl->checks;
-        every_sum += sl->every;
+        every_all += sl->every;
+        if (sl->iterations) {
+            every_sum += sl->every;
+            every_n++;
+        }
         s.latency_won |= sl->conflicts > 0;
-        if (sl->cost > 0) {
+        if (sl->iterations && sl->cost > 0) {
             cost_sum += sl->cost;
             cost_n++;
         }
@@ -342,8 +351,12 @@ int coord_rounds_run(coord_rounds *r, const void *input, size_t len,
     }
     s.round_ns = t_back - t_start;
     s.run_ns = last_left - t_start;
+    if (!every_n) {
+        every_sum = every_all;
+        every_n = r->n;
+    }
     s.check_every = r->o.check_every == COORD_CHECK_AUTO
-                        ? (every_sum + r->n / 2) / r->n
+                        ? (every_sum + every_n / 2) / every_n
                         : r->o.check_every;
     s.iteration_ns = cost_n ? cost_sum / cost_n : 0;
     r->t.rounds++;

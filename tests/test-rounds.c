@@ -193,6 +193,33 @@ TEST(rounds_empty_round)
     ASSERT_OK(coord_rounds_destroy(r));
 }
 
+/* The auto stats.check_every is the mean K of the workers that had
+ * indexes this round, as coord_search's (which forks no idle worker): a
+ * round of one index on 4 fresh workers ran worker 0 alone, whose K is
+ * the only one that moved from COORD_INTERVAL_START (every_max); the
+ * three idle ones' 1s pulled the mean down (4 -> 2). */
+TEST(rounds_auto_interval_averages_the_workers_that_ran)
+{
+    for (int trial = 0; trial < 3; trial++) {
+        coord_rounds_opts o = COORD_ROUNDS_OPTS_INIT;
+        o.workers = 4;
+        o.partition = COORD_PARTITION_BLOCKS;
+        o.max_input = sizeof(struct round_in);
+        coord_rounds *r;
+        ASSERT_OK(coord_rounds_create(&r, &o, round_fn, NULL));
+        struct round_in in = {.hit = {UINT64_MAX, UINT64_MAX, UINT64_MAX}};
+        coord_round_stats st;
+        ASSERT_EQ(coord_rounds_run(r, &in, sizeof in, 0, 1, NULL, &st, 10000),
+                  0);
+        ASSERT_EQ_U(st.iterations, 1);
+        coord_rounds_totals t;
+        ASSERT_OK(coord_rounds_totals_get(r, &t));
+        ASSERT_EQ_U(t.every_min, COORD_INTERVAL_START);
+        ASSERT_EQ_U(st.check_every, t.every_max);
+        ASSERT_OK(coord_rounds_destroy(r));
+    }
+}
+
 TEST(rounds_worker_killed_between_rounds)
 {
     coord_rounds *r = start_rounds(3);
@@ -415,6 +442,7 @@ TEST(rounds_sigchld_ignored_worker_dies)
     X(rounds_ten_thousand_random_winners_lock_auto)                            \
     X(rounds_others_abandon_at_next_check)                                     \
     X(rounds_empty_round)                                                      \
+    X(rounds_auto_interval_averages_the_workers_that_ran)                      \
     X(rounds_worker_killed_between_rounds)                                     \
     X(rounds_worker_killed_mid_round)                                          \
     X(rounds_destroy_reports_a_worker_dead_since_the_last_round)               \

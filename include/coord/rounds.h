@@ -107,8 +107,11 @@ typedef struct coord_round_stats {
                                loop (round_ns less the owner's wake-up) */
     uint64_t checks;        /* flag loads, all workers */
     uint64_t check_every;   /* the interval: fixed, or for auto the mean
-                               of the workers' K at the round's end */
-    double iteration_ns;    /* auto: mean iteration cost the workers saw */
+                               of the workers' K at the round's end, over
+                               the workers that had indexes this round
+                               (all of them in a round with none) */
+    double iteration_ns;    /* auto: mean iteration cost the workers that
+                               had indexes this round saw */
     bool latency_won;       /* auto: a block of this round could not meet
                                both the budget and the target */
     int32_t failed_worker;  /* COORD_EPEERDIED: which worker, else -1 */
