@@ -298,7 +298,25 @@ int coord_rounds_run(coord_rounds *r, const void *input, size_t len,
             for (uint32_t i = 0; i < r->n; i++)
                 coord__child_kill(&r->ch[i]);
             r->broken = true;
-            return COORD_ETIMEDOUT;
+            /* A claim made before the deadline still counts, as in
+             * coord_search (the flag set at the deadline fails every
+             * later claim): its result is complete once published. The
+             * killed workers' counts are unknown (0). */
+            if (!atomic_load_explicit(&ctl->win.published,
+                                      memory_order_acquire))
+                return COORD_ETIMEDOUT;
+            if (st) {
+                st->winner = ctl->win.winner;
+                st->index = ctl->win.index;
+                st->epoch = (uint32_t)e;
+                st->response_ns = ctl->win.claim_ns > t_start
+                                      ? ctl->win.claim_ns - t_start
+                                      : 0;
+                st->round_ns = coord_clock_ns() - t_start;
+            }
+            if (result && r->o.result_size)
+                memcpy(result, r->base + r->l.result, r->o.result_size);
+            return 1;
         }
     }
     if (rc == COORD_EPEERDIED || rc == COORD_ECHILD) {

@@ -192,6 +192,54 @@ TEST(team_timeout_then_next_search)
     munmap(b, sizeof *b);
 }
 
+/* A probe that hits at index 0 and sleeps 3 s at index 10. */
+static bool probe_hit_then_stall(uint64_t i, void *result, void *arg)
+{
+    (void)arg;
+    if (i == 0) {
+        struct res *r = result;
+        r->index = 0;
+        r->check = 1;
+        return true;
+    }
+    if (i == 10)
+        sleep(3);
+    return false;
+}
+
+/* Worker 0 claims at once; worker 1 is inside a 3 s probe, so at the
+ * deadline (200 ms) and its 1 s grace it is killed. The claim came before
+ * the deadline: the search found (1, the result), as coord_search says of
+ * the same search; it returned COORD_ETIMEDOUT and dropped the result.
+ * The team is broken after the kill. */
+TEST(team_claim_before_the_deadline_counts_when_a_worker_is_killed)
+{
+    coord_search_opts o = COORD_SEARCH_OPTS_INIT;
+    o.workers = 2;
+    o.partition = COORD_PARTITION_BLOCKS;
+    o.check_every = 1;
+    coord_team *t;
+    ASSERT_OK(coord_team_create(&t, &o, probe_hit_then_stall, NULL,
+                                sizeof(struct res)));
+    struct res r = {UINT64_MAX, 0};
+    coord_search_stats st;
+    ASSERT_EQ(coord_team_search(t, 0, 20, &r, &st, 200), 1);
+    ASSERT_EQ(st.winner, 0);
+    ASSERT_EQ_U(st.index, 0);
+    ASSERT_EQ_U(r.index, 0);
+    ASSERT_EQ_U(r.check, 1);
+    /* The same search through coord_search. */
+    o.begin = 0;
+    o.end = 20;
+    o.timeout_ms = 200;
+    r.index = UINT64_MAX;
+    ASSERT_EQ(coord_search(&o, probe_hit_then_stall, NULL, &r, sizeof r, &st),
+              1);
+    ASSERT_EQ_U(r.index, 0);
+    ASSERT_CODE(coord_team_search(t, 0, 20, &r, &st, 200), COORD_EBROKEN);
+    ASSERT_OK(coord_team_destroy(t));
+}
+
 TEST(team_bad_input)
 {
     struct board *b = board_new();
@@ -242,6 +290,7 @@ TEST(team_bad_input)
     X(team_worker_killed_mid_search)                                           \
     X(team_worker_killed_between_searches)                                     \
     X(team_timeout_then_next_search)                                           \
+    X(team_claim_before_the_deadline_counts_when_a_worker_is_killed)           \
     X(team_bad_input)
 #define HELPER_LIST(X)
 TEST_MAIN()

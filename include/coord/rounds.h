@@ -164,6 +164,9 @@ COORD_EXTERN int coord_rounds_create(coord_rounds **out,
  * Memory ordering: the round's input is visible to fn; the result is copied
  * after the winner published it. Ownership: `result` (result_size bytes,
  * may be NULL) and `st` (may be NULL) are filled.
+ * A claim made before the deadline counts (1, its result copied) even
+ * when a worker had to be killed after it (the object is broken then;
+ * `st` has the winner, index, epoch, response and round time only).
  * Returns 1 (claimed), 0 (no hit), COORD_EINVAL (NULL r, end < begin,
  * len > max_input, input NULL with len, timeout_ms 0 or below -1: a round
  * cannot be tried once), COORD_ETIMEDOUT, COORD_EPEERDIED

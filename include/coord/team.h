@@ -82,7 +82,10 @@ COORD_EXTERN int coord_team_create(coord_team **out,
  * set and workers leave at their next check; a worker still inside 1 s
  * later is killed and the team is broken (without early_exit the workers
  * do not leave at the flag, so a search with more than 1 s of work left at
- * its deadline breaks the team).
+ * its deadline breaks the team). A claim made before the deadline still
+ * counts, as in coord_search: 1 and its result, even when a worker had to
+ * be killed (the team is broken then; the killed workers' counts are
+ * unknown: 0).
  * Memory ordering: the winner's result is copied after it was published.
  * Ownership: `result` (result_size bytes; may be NULL, then nothing is
  * copied) and `stats` (may be NULL) are filled. In stats, wall_ns is the
