@@ -18,7 +18,10 @@ class SearchResult:
     iterations   probe calls, all workers
     wasted       iterations run after the winning claim (each other
                  worker's iterations after its last check that saw the
-                 flag clear): at most (workers - 1) * check_every
+                 flag clear): with early exit and a fixed check_every at
+                 most (workers - 1) * check_every (with "auto" that product
+                 is its size, not a bound); without early exit the other
+                 workers' whole rest of their shares
     stop_latency_ns  claim to the last other worker leaving its loop
     check_every  the check interval K (for "auto", the workers' mean)
     workers, checks, wall_ns, run_ns, iteration_ns, per_worker: details

@@ -96,6 +96,31 @@ class SearchTest(unittest.TestCase):
         # The lecture's baseline: the hitter returns, the other runs on.
         self.assertEqual(r.iterations, 11 + 2000)
 
+    def test_without_early_exit_wasted_is_not_bounded_by_the_interval(self):
+        # SearchResult's docstring bounded wasted by (workers - 1) *
+        # check_every whatever early_exit said. Worker 1 ([2000, 4000))
+        # waits at its first index for worker 0's hit, so it has no check
+        # that saw the flag clear: all its 2,000 iterations are wasted.
+        hit = coord.Value("i", 0)
+
+        def probe(n):
+            if n == 10:
+                hit.value = 1
+                return n
+            if n == 2000:
+                deadline = time.monotonic() + WAIT
+                while not hit.value and time.monotonic() < deadline:
+                    pass
+                time.sleep(0.05)  # the claim follows the probe's return
+            return None
+
+        r = coord.search(probe, 0, 4000, workers=2, early_exit=False,
+                         check_every=100, partition="blocks")
+        self.assertEqual((r.found, r.index), (True, 10))
+        self.assertEqual(r.wasted, 2000)
+        self.assertGreater(r.wasted, (r.workers - 1) * r.check_every)
+        self.assertIn("without early exit", coord.SearchResult.__doc__)
+
     def test_exception_in_probe_is_raised_here(self):
         def probe(n):
             if n == 777:
