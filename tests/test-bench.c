@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* test-bench.c: coord_bench's command line: bad input is one line and exit 2; the manager's --idle and --stalls rows and the queue's --sleepers rows. */
+#include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #include "harness.h"
@@ -191,12 +194,62 @@ TEST(bench_handover_rows)
     ASSERT_EQ_U(lines, 8);
 }
 
+/* flag: a claim's cost is reset + claim less a reset timed apart, so a
+ * preemption inside the reset-only loop made it negative (claim_cas
+ * ns_op_min=-43.5, claim_lock ns_op_p50=-16.5 with ops_s=0). Made likely
+ * here: coord_bench shares one CPU with a busy loop, three times; no claim
+ * row may read 0 or less, nor its ops_s. */
+TEST(bench_flag_claim_rows_never_negative)
+{
+    const char *argv[] = {bench_path(), "flag", "--seconds", "0.3", "--runs",
+                          "11", NULL};
+    cpu_set_t old, one;
+    ASSERT_EQ(sched_getaffinity(0, sizeof old, &old), 0);
+    int cpu = 0;
+    while (cpu < CPU_SETSIZE && !CPU_ISSET(cpu, &old))
+        cpu++;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    ASSERT_EQ(sched_setaffinity(0, sizeof one, &one), 0);
+    pid_t busy = fork();
+    if (busy == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        alarm(60);
+        for (;;)
+            __asm__ volatile("");
+    }
+    static char out[8192];
+    char bad[512] = "";
+    for (int k = 0; k < 3 && busy > 0 && !bad[0]; k++) {
+        bench_rows(argv, out, sizeof out);
+        static const char *const rows[] = {"case=claim_cas ",
+                                           "case=claim_lock "};
+        for (int i = 0; i < 2 && !bad[0]; i++) {
+            double min = row_value(out, rows[i], "ns_op_min=");
+            double p50 = row_value(out, rows[i], "ns_op_p50=");
+            double ops = row_value(out, rows[i], "ops_s=");
+            if (!(min > 0) || !(p50 > 0) || !(ops > 0))
+                snprintf(bad, sizeof bad, "run %d: %sns_op_min=%g "
+                         "ns_op_p50=%g ops_s=%g", k, rows[i], min, p50, ops);
+        }
+    }
+    if (busy > 0) {
+        kill(busy, SIGKILL);
+        waitpid(busy, NULL, 0);
+    }
+    sched_setaffinity(0, sizeof old, &old);
+    ASSERT_TRUE(busy > 0);
+    if (bad[0])
+        test__fail(__FILE__, __LINE__, "%s:\n%s", bad, out);
+}
+
 #define TEST_LIST(X)                                                           \
     X(bench_bad_arguments_one_line_exit_2)                                     \
     X(bench_manager_idle_rows)                                                 \
     X(bench_manager_stall_rows)                                                \
     X(bench_queue_sleepers_rows)                                               \
-    X(bench_handover_rows)
+    X(bench_handover_rows)                                                     \
+    X(bench_flag_claim_rows_never_negative)
 #define HELPER_LIST(X)
 
 TEST_MAIN()
