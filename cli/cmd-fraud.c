@@ -527,17 +527,21 @@ int cmd_fraud(int argc, char **argv)
                "SAME");
         for (size_t k = 0; k < n_runs; k++) {
             const struct run *r = &runs[k];
-            char prec[16] = "n/a", rec[16] = "n/a";
+            char prec[16] = "n/a", rec[16] = "n/a", stop[16] = "-",
+                 stop99[16] = "-";
+            if (isfinite(r->st.stop_mean_us))
+                snprintf(stop, sizeof stop, "%.1f", r->st.stop_mean_us);
+            if (isfinite(r->st.stop_p99_us))
+                snprintf(stop99, sizeof stop99, "%.1f", r->st.stop_p99_us);
             if (r->q.precision >= 0)
                 snprintf(prec, sizeof prec, "%.3f", r->q.precision);
             if (r->q.recall >= 0)
                 snprintf(rec, sizeof rec, "%.3f", r->q.recall);
-            printf("%-6s %-5s %9.0f %9.1f %9.1f %7llu %10.1f %10.1f %11.0f "
+            printf("%-6s %-5s %9.0f %9.1f %9.1f %7llu %10s %10s %11.0f "
                    "%7s %7s %5s\n",
                    r->label, r->early_exit ? "yes" : "no", r->st.tx_per_s,
                    r->st.latency_p50_us, r->st.latency_p99_us,
-                   (unsigned long long)r->st.claims, r->st.stop_mean_us,
-                   r->st.stop_p99_us,
+                   (unsigned long long)r->st.claims, stop, stop99,
                    r->st.claims ? (double)r->st.wasted / r->st.claims : 0.0,
                    prec, rec, r->same ? "yes" : "NO");
         }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* fraud-screen.c: screening transactions in rounds: four detectors race, the first flag wins. */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -188,8 +189,10 @@ int fraud_screen_rounds(const struct fraud_txn *t, size_t n, size_t first,
     double sum = 0;
     for (size_t i = 0; i < n_stop; i++)
         sum += stop[i];
-    st->stop_mean_us = n_stop ? sum / (double)n_stop : 0;
-    st->stop_p99_us = cli_percentile(stop, n_stop, 99);
+    /* No claim, no stop: not measured (NAN: null in the JSON, "-" in the
+     * table), not a stop latency of 0. */
+    st->stop_mean_us = n_stop ? sum / (double)n_stop : NAN;
+    st->stop_p99_us = n_stop ? cli_percentile(stop, n_stop, 99) : NAN;
 out:
     free(acc);
     free(mer);

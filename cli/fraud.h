@@ -290,7 +290,8 @@ struct fraud_screen_stats {
     double latency_p50_us, latency_p99_us; /* dispatch to verdict */
     double round_p50_us, round_p99_us;     /* dispatch to all back */
     uint64_t claims;           /* transactions flagged */
-    double stop_mean_us, stop_p99_us; /* claim to the last loser out */
+    double stop_mean_us, stop_p99_us; /* claim to the last loser out
+                                         (NAN when there was no claim) */
     uint64_t iterations;       /* look-ups, all workers */
     uint64_t wasted;           /* look-ups by losers after a claim */
     uint64_t wins[FRAUD_DET_COUNT]; /* claims per detector */

@@ -630,6 +630,33 @@ TEST(cli_json_quick_run)
     ASSERT_TRUE(strchr(out, '\n') == out + strlen(out) - 1); /* one object */
 }
 
+/* A run without any claim measured no stop: its stop latencies are null
+ * in the JSON (docs/json.md: null when not measured) and "-" in the table,
+ * not 0 ns (they read "stop_latency_mean_ns":0,"stop_latency_p99_ns":0). */
+TEST(cli_no_claim_no_stop_latency)
+{
+    static char out[65536];
+    char err[4096];
+    const char *argv[] = {cli_path, "fraud", "--transactions", "200",
+                          "--warmup", "500", "--rate", "0", "--intervals",
+                          "10", "--json", NULL};
+    int st = test_run(argv, out, sizeof out, err, sizeof err, 60000);
+    ASSERT_EQ(WEXITSTATUS(st), 0);
+    ASSERT_TRUE(strstr(out, "\"flagged\":0,") != NULL); /* no claim to make */
+    size_t rows = 0;
+    for (const char *p = out; (p = strstr(p, "\"claims\":")) != NULL; p++) {
+        rows++;
+        ASSERT_TRUE(strncmp(p, "\"claims\":0,\"stop_latency_mean_ns\":null,"
+                               "\"stop_latency_p99_ns\":null,", 66) == 0);
+    }
+    ASSERT_EQ_U(rows, 2); /* K = 10 and no early exit */
+    argv[10] = NULL; /* the table */
+    st = test_run(argv, out, sizeof out, err, sizeof err, 60000);
+    ASSERT_EQ(WEXITSTATUS(st), 0);
+    ASSERT_TRUE(strstr(out, "nan") == NULL);
+    ASSERT_TRUE(strstr(out, "       0.0        0.0") == NULL);
+}
+
 /* A line longer than FRAUD_CSV_MAX_LINE stops the read at once, named by
  * its number, skipped or not: an endless line (/dev/zero) must not grow
  * the memory. A read error is reported with its errno. */
@@ -939,7 +966,8 @@ TEST(cli_csv_many_columns_and_line_limit)
     X(cli_csv_unlabelled)                                                     \
     X(cli_usage_errors)                                                       \
     X(cli_csv_with_generator_options_is_a_usage_error)                        \
-    X(cli_json_quick_run)                                                     \
+    X(cli_json_quick_run)                                                      \
+    X(cli_no_claim_no_stop_latency)                                            \
     X(csv_overlong_line_and_read_errors)                                      \
     X(cli_csv_bad_files_and_rows_screened)                                     \
     X(csv_many_columns_needed_ones_last)                                       \
