@@ -415,6 +415,14 @@ static bool heavy_target_met(const struct cell *auto_heavy)
     return auto_heavy->stops > 0 && auto_heavy->stop_p50 <= 100000;
 }
 
+/* An iteration's cost in ps for the JSON: a workload not measured (--work
+ * left it out, or Python did not run it) has cost 0, which is written as
+ * null (docs/json.md: null when not measured), not as 0 ps. */
+static double measured_ps(double ns)
+{
+    return ns > 0 ? ns * 1000 : -1;
+}
+
 int cmd_interval(int argc, char **argv)
 {
     struct interval_cfg c;
@@ -493,8 +501,8 @@ int cmd_interval(int argc, char **argv)
         jw_kuint(&w, "workers", c.workers);
         jw_kint(&w, "runs", c.runs);
         jw_kint(&w, "stops", c.stops);
-        jw_kps(&w, "cheap_iteration_ps", cost[CHEAP] * 1000);
-        jw_kps(&w, "heavy_iteration_ps", cost[HEAVY] * 1000);
+        jw_kps(&w, "cheap_iteration_ps", measured_ps(cost[CHEAP]));
+        jw_kps(&w, "heavy_iteration_ps", measured_ps(cost[HEAVY]));
         jw_karray(&w, "rows");
         for (int i = 0; i < ncells; i++) {
             const struct cell *x = &cells[i];
@@ -536,8 +544,8 @@ int cmd_interval(int argc, char **argv)
                      pyrc == 0 ? "ok" : pyrc == 1 ? "skipped: " : "",
                      pyrc == 0 ? "" : why);
             jw_kstr(&w, "status", status);
-            jw_kps(&w, "cheap_iteration_ps", pycost[CHEAP] * 1000);
-            jw_kps(&w, "heavy_iteration_ps", pycost[HEAVY] * 1000);
+            jw_kps(&w, "cheap_iteration_ps", measured_ps(pycost[CHEAP]));
+            jw_kps(&w, "heavy_iteration_ps", measured_ps(pycost[HEAVY]));
             if (pyrc == 0)
                 jw_kint(&w, "runs", pyruns);
             jw_karray(&w, "rows");

@@ -137,6 +137,9 @@ TEST(experiments_interval_json_rows)
     ASSERT_TRUE(strstr(out, "{\"work\":\"heavy\",\"interval\":\"auto\"") != NULL);
     ASSERT_TRUE(strstr(out, "\"stop_latency_p50_ns\":") != NULL);
     ASSERT_TRUE(strstr(out, "\"overhead_pct\":") != NULL);
+    /* The cheap iteration was not measured (--work heavy): null, not 0 ps. */
+    ASSERT_TRUE(strstr(out, "\"cheap_iteration_ps\":null,") != NULL);
+    ASSERT_GT(num("heavy_iteration_ps"), 0);
 }
 
 /* interval --vs-python: Python makes at most 3 runs and 7 stops a cell
