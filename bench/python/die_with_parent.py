@@ -10,20 +10,24 @@ the multiprocessing workers it forked ran on as orphans, some for ever
 (a consumer waiting for a pill). Here every forked child asks the kernel
 for SIGKILL when its parent dies, so the whole tree goes, top down.
 
-Linux ties that signal to the thread that forked: a child forked by a
-thread that ends before it gets the signal then. multiprocessing forks its
-processes from the thread that starts them (the main thread here) and
-Pool's replacement workers from its handler thread, which lives until the
-pool is closed, so only workers that are ending anyway can meet it.
+Linux ties that signal to the thread that forked, not the process: a child
+forked by a thread that ends before it would get the signal then. Pool's
+handler thread forks the replacement for a dead worker and ends at
+terminate(), while that worker may hold the task queue's lock, which
+terminate() then waits for: the pool would hang. So only children forked by
+the main thread (which ends with the process) ask for the signal; a child
+forked by another thread behaves as before.
 
 Without ctypes (a Python built without it) nothing changes: the workers
 behave as they did before.
 """
 import os
 import signal
+import threading
 
 _PR_SET_PDEATHSIG = 1
 _parent = 0
+_from_main_thread = False
 
 try:
     import ctypes
@@ -37,11 +41,14 @@ except (ImportError, OSError, AttributeError):
 
 
 def _before_fork():
-    global _parent
+    global _parent, _from_main_thread
     _parent = os.getpid()
+    _from_main_thread = threading.current_thread() is threading.main_thread()
 
 
 def _in_child():
+    if not _from_main_thread:
+        return
     if _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
         return
     # The parent may have died before the request: then no signal comes.

@@ -115,6 +115,18 @@ class DieWithParentTest(unittest.TestCase):
         time.sleep(0.2)
         self.assertFalse(all(dead(x) for x in pids))
 
+    def test_a_pool_whose_worker_died_still_terminates(self):
+        # Pool's handler thread forks the replacement worker. Had that
+        # worker asked for the signal, the handler thread's end at
+        # terminate() would kill it, perhaps holding the task queue's lock,
+        # which terminate() then waits for: the probe hung for ever.
+        for _ in range(3):
+            p = subprocess.run([sys.executable, os.path.join(
+                BENCH, "queue_probe_pool_kill.py"), "--timeout", "0.5"],
+                capture_output=True, text=True, timeout=60)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn('"probe": "pool_map_sigkilled_worker"', p.stdout)
+
     def test_every_script_the_cli_runs_imports_it(self):
         names = set()
         for src in glob.glob(os.path.join(ROOT, "cli", "*.c")):
