@@ -107,6 +107,14 @@ TEST(advise_durations_in_human_units)
     ASSERT_STR_EQ(adv_fmt_share(s, sizeof s, 2.8e-7, "1 ms"),
                   "under 0.01 % of 1 ms");
     ASSERT_STR_EQ(adv_fmt_share(s, sizeof s, 0, "1 ms"), "0 % of 1 ms");
+    /* Under 1 % never reads "1 %" (the verdict beside it says "under
+     * 1 %": "1 % of the task: acceptable: under 1 % of the task"). */
+    ASSERT_STR_EQ(adv_fmt_share(s, sizeof s, 0.00996, "the task"),
+                  "0.99 % of the task");
+    ASSERT_STR_EQ(adv_fmt_share(s, sizeof s, 0.0099, "the task"),
+                  "0.99 % of the task");
+    ASSERT_STR_EQ(adv_fmt_share(s, sizeof s, 0.01, "the task"),
+                  "1 % of the task");
     ASSERT_STR_EQ(adv_fmt_share(s, sizeof s, 0.37, "10 ms"), "37 % of 10 ms");
     ASSERT_STR_EQ(adv_fmt_share(s, sizeof s, 15.3, "the task"),
                   "15.3× the task");

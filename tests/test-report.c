@@ -1623,6 +1623,26 @@ TEST(report_usage_errors)
     test_cli_usage_error(cli_path, "report", argv, err, sizeof err, 30000);
 }
 
+/* The fraud section's share of fraud is the screened transactions' (55 of
+ * 3,000: 1.8 %), not the generator's --rate (it read "55 of them
+ * fraudulent (2 %)"); a labelled CSV, whose fraud_rate is null, has one
+ * too (it read "(— %)"). */
+TEST(report_fraud_share_is_of_the_screened_transactions)
+{
+    use_result("fraud", NULL);
+    char *md = render_md(false, "fraud");
+    ASSERT_TRUE(strstr(md, "3,000 transactions, 55 of them fraudulent "
+                           "(1.8 %)") != NULL);
+    free(md);
+    use_result("fraud", "{\"transactions\": 400, \"injected\": 12,"
+                        " \"fraud_rate\": null, \"workers\": 4,"
+                        " \"detectors\": [\"velocity\"], \"rows\": []}");
+    md = render_md(false, "fraud");
+    ASSERT_TRUE(strstr(md, "400 transactions, 12 of them fraudulent "
+                           "(3.0 %)") != NULL);
+    free(md);
+}
+
 #define TEST_LIST(X)                                                           \
     X(json_values)                                                             \
     X(json_errors_have_positions)                                              \
@@ -1647,6 +1667,7 @@ TEST(report_usage_errors)
     X(report_plot_gnuplot_opens_no_file)                                      \
     X(report_manifest_names_only_report_files)                                \
     X(report_planted_dirs_and_manifest_remove_nothing)                        \
-    X(report_header_states_its_options)
+    X(report_header_states_its_options)                                       \
+    X(report_fraud_share_is_of_the_screened_transactions)
 #define HELPER_LIST(X)
 TEST_MAIN()

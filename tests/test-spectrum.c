@@ -66,6 +66,10 @@ TEST(spectrum_verdict_never_rounds_into_agreement)
     char b[64];
     ASSERT_STR_EQ(spectrum_verdict(&d, 300, b, sizeof b), "agrees");
     ASSERT_STR_EQ(spectrum_verdict(&d, 307, b, sizeof b), "3.1x slower");
+    /* Just past the band: not "3.0x", which reads as inside it. */
+    ASSERT_STR_EQ(spectrum_verdict(&d, 301, b, sizeof b), "3.01x slower");
+    ASSERT_STR_EQ(spectrum_verdict(&d, 300.01, b, sizeof b), "3.01x slower");
+    ASSERT_STR_EQ(spectrum_verdict(&d, 33.2, b, sizeof b), "3.02x faster");
     ASSERT_STR_EQ(spectrum_verdict(&d, 30, b, sizeof b), "3.3x faster");
     ASSERT_STR_EQ(spectrum_verdict(&d, 2000, b, sizeof b), "20x slower");
     ASSERT_STR_EQ(spectrum_verdict(&d, 0.5, b, sizeof b), "200x faster");
