@@ -316,13 +316,17 @@ static void fraud_lede(struct report *r, const struct json *j)
     }
     rdoc_para(&r->doc,
               "%s detectors (%s) screened %s transactions, %s of them "
-              "fraudulent (%s %%), with %s workers. Each transaction is "
+              "fraudulent (%s), with %s workers. Each transaction is "
               "screened by all detectors at once; the first to flag it "
               "claims it and the others abandon it at their next check of "
               "the flag, K history look-ups later.",
               NUM(&f, det ? (double)det->n : NAN), names,
               NUM(&f, num(j, "transactions")), NUM(&f, num(j, "injected")),
-              NUM(&f, num(j, "fraud_rate") * 100), NUM(&f, num(j, "workers")));
+              /* The share of the screened transactions, as the sentence
+               * says: the generator's --rate (fraud_rate) applies to the
+               * warm-up too, and a CSV has none (null). */
+              PCT(&f, num(j, "injected") / num(j, "transactions") * 100),
+              NUM(&f, num(j, "workers")));
     const struct json *ref = json_get(j, "reference");
     const struct json *kinds = json_get(j, "by_kind");
     char caught[512] = "";
