@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* spectrum-rows.c: the mechanisms `coord spectrum` measures, what each does, slide 8's claim for it, and the verdict against it. */
+#include <math.h>
 #include <stdio.h>
 
 #include "spectrum.h"
@@ -49,11 +50,16 @@ const char *spectrum_verdict(const struct row_def *d, double ns, char *buf,
         snprintf(buf, cap, "agrees");
     } else {
         /* Beyond the 3x that agrees: one decimal below 10x, so that 3.07x
-         * does not read "3x", which would have agreed. */
+         * does not read "3x", which would have agreed; just past 3x two
+         * decimals, rounded up, so that 3.01x does not read "3.0x". */
         bool fast = ns < d->lo / 3;
         double x = fast ? d->lo / ns : ns / d->hi;
-        snprintf(buf, cap, x < 10 ? "%.1fx %s" : "%.0fx %s", x,
-                 fast ? "faster" : "slower");
+        const char *fmt = x < 10 ? "%.1fx %s" : "%.0fx %s";
+        if (x < 3.05) {
+            x = ceil(x * 100) / 100;
+            fmt = "%.2fx %s";
+        }
+        snprintf(buf, cap, fmt, x, fast ? "faster" : "slower");
     }
     return buf;
 }
