@@ -236,6 +236,10 @@ const char *adv_fmt_share(char *buf, size_t cap, double share,
         snprintf(buf, cap, "not measured");
     else if (pct > 0 && pct < 0.01)
         snprintf(buf, cap, "under 0.01 %% of %s", of);
+    else if (pct < 1 && pct >= 0.995)
+        /* Two digits would round it to "1 %", beside the verdict "under
+         * 1 % of the task" that the exact share earns. */
+        snprintf(buf, cap, "0.99 %% of %s", of);
     else if (pct < 9.95)
         snprintf(buf, cap, "%.2g %% of %s", pct, of);
     else if (pct < 999.5)
