@@ -118,6 +118,9 @@ static int worker_main(void *arg)
      * per chunk; without the option more than any worker runs, so the one
      * compare per chunk below never retires it. */
     uint64_t left = p->o.retire_after ? p->o.retire_after : UINT64_MAX;
+    /* This worker's pid (cached, forgotten in a fork's child): a fork the
+     * callback made that returns from it is no worker (pool.h). */
+    const uint32_t self = coord__self_pid();
     for (;;) {
         /* Forget the last chunk's results before the record can hold a
          * new chunk: entries below nres always belong to the chunk in msg. */
@@ -150,6 +153,13 @@ static int worker_main(void *arg)
             size_t rlen = 0;
             int st = fn(msg + in + sizeof e, e.len, rbytes, max_result,
                         &rlen, fn_arg);
+            /* A fork the callback made returned: it leaves now, writing
+             * nothing more, rather than run on as a second worker in this
+             * slot that the parent does not watch (the tasks it took and
+             * died with were never settled; a pill it took left a worker
+             * running). */
+            if (__builtin_expect(coord__self_pid() != self, 0))
+                _exit(0);
             /* The bytes the callback wrote are its result whatever it
              * returned: a failing task may say why (pool.h). A length
              * beyond the buffer is never sent. */

@@ -2277,6 +2277,73 @@ TEST(pool_forged_record_requeues_a_bounded_number_of_times)
     }
 }
 
+/* Task 3 forks, and the fork returns from the callback as the worker does
+ * (a task whose child path raised past its _exit, say); a task that runs
+ * in such a fork dies. */
+static int forking_task(const void *task, size_t len, void *result,
+                        size_t cap, size_t *out, void *arg)
+{
+    _Atomic int *forked = arg;
+    uint64_t x;
+    (void)cap;
+    if (!task_x(task, len, &x))
+        return COORD_EINVAL;
+    if ((int)getpid() == atomic_load(forked))
+        raise(SIGKILL);
+    if (x == 3) {
+        pid_t k = fork();
+        if (k == 0)
+            atomic_store(forked, (int)getpid());
+        else if (k < 0)
+            return COORD_EAGAIN;
+    }
+    usleep(5000); /* a backlog: the fork, napping, would find some */
+    return squared(x, result, out);
+}
+
+/* A fork the callback made and that returns is not a worker: it leaves
+ * at once, writes nothing, takes no task and no pill. It ran on as a second
+ * worker in the same slot, which the parent does not watch: the tasks it
+ * took and died with were never settled (shutdown timed out, a wait for
+ * them hung), and a pill it took left a worker running. */
+TEST(pool_task_that_forks_loses_no_task)
+{
+    prctl(PR_SET_CHILD_SUBREAPER, 1); /* the forks, orphaned, come here */
+    _Atomic int *forked = mmap(NULL, sizeof *forked, PROT_READ | PROT_WRITE,
+                               MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ASSERT_TRUE(forked != MAP_FAILED);
+    coord_pool_opts o;
+    memset(&o, 0, sizeof o);
+    o.workers = 2;
+    o.chunk = 1;
+    coord_pool *p;
+    ASSERT_OK(coord_pool_start(&p, &o, forking_task, (void *)forked));
+    enum { N = 60 };
+    for (uint64_t x = 0; x < N; x++) {
+        ASSERT_OK(coord_pool_submit(p, &x, sizeof x, NULL, 10000));
+        if (x == 3)
+            usleep(50000); /* the fork is out before the rest go */
+    }
+    ASSERT_OK(coord_pool_shutdown(p, 10000));
+    bool seen[N] = {false};
+    for (int k = 0; k < N; k++) {
+        coord_task_result r;
+        uint64_t v = 0;
+        ASSERT_OK(coord_pool_result(p, &r, &v, sizeof v, 0));
+        ASSERT_LT(r.id, N);
+        ASSERT_FALSE(seen[r.id]);
+        seen[r.id] = true;
+        ASSERT_OK(r.status);
+        ASSERT_EQ_U(v, r.id * r.id);
+    }
+    coord_pool_stats st;
+    ASSERT_OK(coord_pool_get_stats(p, &st));
+    ASSERT_EQ_U(st.deaths, 0);
+    coord_pool_destroy(p);
+    while (waitpid(-1, NULL, 0) > 0)
+        ;
+}
+
 #define TEST_LIST(X)                                                           \
     X(pool_basic)                                                              \
     X(pool_map_of_a_count_no_memory_holds)                                     \
@@ -2320,6 +2387,7 @@ TEST(pool_forged_record_requeues_a_bounded_number_of_times)
     X(pool_retirement_with_retries_and_deaths)                                 \
     X(pool_retire_after_bad_values)                                            \
     X(pool_stuck_queue_lock_does_not_hang_a_death)                             \
-    X(pool_scribbled_record_loses_no_task)
+    X(pool_scribbled_record_loses_no_task)                                     \
+    X(pool_task_that_forks_loses_no_task)
 #define HELPER_LIST(X)
 TEST_MAIN()

@@ -142,7 +142,10 @@ typedef struct coord_pool coord_pool;
  * return value: a failing task may say why in them. A *result_len above
  * result_cap sends no bytes (and status COORD_EOVERFLOW when it returned
  * 0). It runs in a forked worker: it may crash, exit or be killed, and the
- * pool copes.
+ * pool copes. It may fork; a fork of it that returns from the callback
+ * (rather than _exit) leaves there, status 0, and takes no task: the
+ * worker's own outcome is the task's (though result bytes the fork wrote
+ * may be mixed into the worker's).
  */
 typedef int (*coord_task_fn)(const void *task, size_t task_len, void *result,
                              size_t result_cap, size_t *result_len, void *arg);

@@ -57,6 +57,22 @@ def die(how):
     return how
 
 
+FORKED = None  # the pid of a fork a task made that returned (fork_in_task)
+
+
+def fork_in_task(x):
+    # Task 3 forks, and the fork returns from the task, as when its path
+    # raised before its os._exit; a task run in such a fork dies.
+    global FORKED
+    if FORKED == os.getpid():
+        os.kill(os.getpid(), signal.SIGKILL)
+    if x == 3 and os.fork() == 0:
+        FORKED = os.getpid()
+        return "fork"
+    time.sleep(0.005)
+    return x
+
+
 def die_first_time(x):
     if RETRY_FLAG.claim():  # only the first attempt wins the flag
         os.kill(os.getpid(), signal.SIGKILL)
@@ -222,6 +238,14 @@ class PoolTest(unittest.TestCase):
                     self.assertEqual([f.result(timeout=60) for f in futs],
                                      [i * i for i in range(10)])
             self.assertGreaterEqual(pool.stats()["deaths"], 3)
+
+    def test_a_fork_that_returns_from_a_task_takes_no_task(self):
+        # It ran on as a second worker that the pool does not watch: the
+        # task it took and died with had no outcome, and the map hung.
+        with coord.Pool(2) as pool:
+            got = pool.map_async(fork_in_task, range(40), chunksize=1).get(timeout=LIMIT)
+            self.assertEqual(got[:3] + got[4:], [x for x in range(40) if x != 3])
+            self.assertEqual(pool.stats()["deaths"], 0)
 
     def test_map_reports_the_dead_tasks_index(self):
         with coord.Pool(2) as pool:
