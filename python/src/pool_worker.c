@@ -263,11 +263,11 @@ static void unsent_store(struct chunk_out *c, PyObject *v)
     int n;
     if (size < 0)
         n = snprintf(t + 1, room - 1, "the task's result %.300s cannot be pickled", txt);
-    else if ((size_t)size + CHUNK_HEAD + 8 > c->end)
+    else if (c->done == 0 || (size_t)size + CHUNK_HEAD + 8 > c->cap)
         n = snprintf(t + 1, room - 1,
                      "result pickles to %zd bytes, over the %zu that "
                      "Pool(max_result=%zu) holds for a chunk's results: %.300s",
-                     size, c->end - CHUNK_HEAD, max_result, txt);
+                     size, c->cap - CHUNK_HEAD - 8, max_result, txt);
     else
         n = snprintf(t + 1, room - 1,
                      "result pickles to %zd bytes, more than the %zu of "
@@ -335,10 +335,20 @@ static void run_chunk(PyObject *fn, PyObject *items, int star, char *out,
         Py_XDECREF(vals);
         size_t before = c.off;
         if (got && n > 0 && !frame_put(&c, got)) {
-            /* An earlier item than the exception's (if any) fails. */
-            Py_ssize_t put = frame_put_prefix(&c, got);
-            unsent = Py_NewRef(PyList_GET_ITEM(got, put));
-            Py_CLEAR(exc);
+            /* The chunk's first result, alone (no exception after it:
+             * the items left, if any, go again): the room kept for a
+             * failure's text is its too, as a single task's result has
+             * all of max_result. */
+            size_t end = c.end;
+            c.end = c.cap;
+            int alone = c.done == 0 && !exc && frame_put(&c, got);
+            c.end = end;
+            if (!alone) {
+                /* An earlier item than the exception's (if any) fails. */
+                Py_ssize_t put = frame_put_prefix(&c, got);
+                unsent = Py_NewRef(PyList_GET_ITEM(got, put));
+                Py_CLEAR(exc);
+            }
         }
         Py_XDECREF(got);
         if (exc || unsent)
@@ -350,7 +360,7 @@ static void run_chunk(PyObject *fn, PyObject *items, int star, char *out,
         double last = (double)(c.off - before) / (double)n;
         if (last > per)
             per = last;
-        size_t room = c.end - c.off;
+        size_t room = c.end > c.off ? c.end - c.off : 0;
         double fit = room > FRAME_COST ? (double)(room - FRAME_COST) / (2.0 * per) : 0;
         b = 4 * (Py_ssize_t)c.done;
         if (b > left)

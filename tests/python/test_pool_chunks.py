@@ -354,6 +354,22 @@ class ChunkTest(unittest.TestCase):
                 self.assertIn(part, str(cm.exception))
             self.assertEqual(len(pool.map(big_at_9, range(10), chunksize=1)), 10)
 
+    def test_a_map_items_result_alone_has_what_an_apply_has(self):
+        # 4,000 bytes fit one message of max_result=4096 (an apply's do):
+        # a map's item alone in its chunk, or first in it, failed for the
+        # 256 bytes a chunk keeps for a failure's text after its results.
+        with coord.Pool(1, max_result=4096) as pool:
+            self.assertEqual(len(pool.apply(sized, (4000,))), 4000)
+            self.assertEqual(pool.map(sized, [4000], chunksize=1), [sized(4000)])
+            self.assertEqual(list(pool.imap(sized, [4000, 8])), [sized(4000), sized(8)])
+            # First of a chunk: it goes alone, the items after it go again.
+            self.assertEqual(pool.map(sized, [4000, 8, 12], chunksize=3),
+                             [sized(4000), sized(8), sized(12)])
+            # Over what a message holds: the size and the limit, as before.
+            with self.assertRaises(coord.TaskError) as cm:
+                pool.map(sized, [4090], chunksize=1)
+            self.assertIn("Pool(max_result=4096) holds", str(cm.exception))
+
 
 if __name__ == "__main__":
     unittest.main()
