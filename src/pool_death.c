@@ -99,6 +99,7 @@ struct dead_arg {
     int status;
     uint32_t index, running; /* entry being walked; the one that ran */
     bool busy;               /* the worker had started the chunk */
+    bool charged;            /* the death was counted to the one that ran */
 };
 
 /* Deaths a task may outlive beyond its opts.retries, queued again as "not
@@ -145,7 +146,15 @@ static void settle_entry(const struct task_ent *e, const unsigned char *ent,
     uint32_t i = d->index++;
     if (e->id >= p->next_id || is_completed(p, e->id))
         return;
-    if (!requeue_ok(p, e->id)) {
+    bool ran = d->busy && i == d->running;
+    /* A task after the one that ran did not start: this death is that
+     * one's, counted to it, and not this one's (a chunk of 34 or more
+     * tasks after a run of tasks that each killed their worker failed
+     * them all, unrun). Counted when nothing was: the record may lie. */
+    bool count = ran || !d->charged;
+    if (ran)
+        d->charged = true;
+    if (count && !requeue_ok(p, e->id)) {
         char cause[64];
         snprintf(cause, sizeof cause, "its worker died %u times with it",
                  p->o.retries + 2 + POOL_REQUEUE_SLACK);
@@ -153,7 +162,7 @@ static void settle_entry(const struct task_ent *e, const unsigned char *ent,
                               (int)d->worker, d->status, cause);
         return;
     }
-    if (!d->busy || i != d->running) {
+    if (!ran) {
         /* Never started: queued again as the same attempt. */
         if (coord__pool_push_retry(p, ent, len) == 0)
             return;

@@ -2344,6 +2344,55 @@ TEST(pool_task_that_forks_loses_no_task)
         ;
 }
 
+/* Tasks x < 50 kill their worker, the rest square. */
+static int die_below_50(const void *task, size_t len, void *result,
+                        size_t cap, size_t *out, void *arg)
+{
+    uint64_t x;
+    (void)cap, (void)arg;
+    if (!task_x(task, len, &x))
+        return COORD_EINVAL;
+    if (x < 50)
+        raise(SIGKILL);
+    return squared(x, result, out);
+}
+
+/* A death counts to the task that was running, not to the tasks behind it
+ * in its chunk, which had not started: 50 tasks that each kill their
+ * worker, then 50 good ones, in one chunk of 100. Past 34 deaths the rest
+ * of the chunk (17 killers and the 50 good tasks) failed unrun, 'its
+ * worker died 34 times with it'. */
+TEST(pool_deaths_in_a_chunk_count_to_the_task_that_ran)
+{
+    coord_pool_opts o;
+    memset(&o, 0, sizeof o);
+    o.workers = 1;
+    o.chunk = 100;
+    coord_pool *p;
+    ASSERT_OK(coord_pool_start(&p, &o, die_below_50, NULL));
+    uint64_t tasks[100], res[100];
+    for (uint64_t x = 0; x < 100; x++)
+        tasks[x] = x;
+    static coord_task_result info[100];
+    ASSERT_EQ(coord_pool_map(p, tasks, 100, sizeof tasks[0], res, sizeof res[0],
+                             info, 60000),
+              50);
+    for (uint64_t x = 0; x < 100; x++) {
+        if (x < 50) {
+            ASSERT_CODE(info[x].status, COORD_EPEERDIED);
+            ASSERT_STR_EQ(info[x].cause, "signal 9 (Killed)");
+            ASSERT_EQ_U(info[x].attempts, 1);
+        } else {
+            ASSERT_OK(info[x].status);
+            ASSERT_EQ_U(res[x], x * x);
+        }
+    }
+    coord_pool_stats st;
+    ASSERT_OK(coord_pool_get_stats(p, &st));
+    ASSERT_EQ_U(st.deaths, 50);
+    coord_pool_destroy(p);
+}
+
 #define TEST_LIST(X)                                                           \
     X(pool_basic)                                                              \
     X(pool_map_of_a_count_no_memory_holds)                                     \
@@ -2388,6 +2437,7 @@ TEST(pool_task_that_forks_loses_no_task)
     X(pool_retire_after_bad_values)                                            \
     X(pool_stuck_queue_lock_does_not_hang_a_death)                             \
     X(pool_scribbled_record_loses_no_task)                                     \
-    X(pool_task_that_forks_loses_no_task)
+    X(pool_task_that_forks_loses_no_task)                                      \
+    X(pool_deaths_in_a_chunk_count_to_the_task_that_ran)
 #define HELPER_LIST(X)
 TEST_MAIN()

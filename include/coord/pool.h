@@ -53,10 +53,12 @@ COORD_BEGIN_DECLS
  * 9 (Killed)", "exit 3"): every task of the chunk gets exactly one outcome.
  * The record is the worker's, and a task may write over it: the parent
  * believes a state only where it can be true, finds the tasks of a record
- * it cannot read by elimination, and counts each task's deaths itself (a
- * task whose worker died with it opts.retries + 34 times, queued again
- * each time, is reported with the cause "its worker died N times with
- * it"). A replacement worker is started unless opts.no_replace is set. If no
+ * it cannot read by elimination, and counts each task's deaths itself: a
+ * death counts to the task that was running, or to every task of the
+ * chunk when the record does not say which (a task whose worker died
+ * with it opts.retries + 34 times, queued again each time, is reported
+ * with the cause "its worker died N times with it"); the tasks behind
+ * the one that ran had not started, and the death is not theirs. A replacement worker is started unless opts.no_replace is set. If no
  * worker is left, every outstanding task is reported failed: nothing
  * waits forever.
  *
