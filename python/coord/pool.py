@@ -874,6 +874,13 @@ class Pool:
                         if deadline is not None and time.monotonic() >= deadline:
                             return job._done
                         continue
+                    except ValueError:
+                        # terminate() in another thread (between two of
+                        # the wait's slices): it fails the job with
+                        # ECLOSED, which the nap below waits for.
+                        if not self._terminated:
+                            raise
+                        break
                     if res is None:  # nothing pending in the core
                         self._lost()
                         break

@@ -410,6 +410,64 @@ class WaitTest(unittest.TestCase):
             t.join(LIMIT)
             self.assertEqual(len(ran), 50)
 
+    def test_a_waiting_thread_lets_another_threads_calls_in(self):
+        # One thread waits for a task that does not end soon; another
+        # thread's submit, then terminate(), come in between two of the
+        # wait's slices (the pool goes to the threads waiting for it in
+        # turn). With one shared lock the waiting thread took the pool back
+        # at once after each slice: the submit waited for the slow task's
+        # result, and terminate() for ever. The waiting get() then fails
+        # with ECLOSED, as terminate() says.
+        pool = coord.Pool(1)
+        try:
+            slow = pool.apply_async(time.sleep, (LIMIT * 10,))
+            seen = []
+
+            def waiter():
+                try:
+                    seen.append(slow.get(timeout=LIMIT))
+                except BaseException as e:
+                    seen.append(e)
+
+            t = threading.Thread(target=waiter)
+            t.start()
+            time.sleep(0.3)  # the waiter is in the core, in its slices
+            t0 = time.monotonic()
+            fut = pool.submit(square, 3)
+            self.assertLess(time.monotonic() - t0, 5.0)
+            ended = threading.Event()
+
+            def stop():
+                pool.terminate()
+                ended.set()
+
+            threading.Thread(target=stop, daemon=True).start()
+            self.assertTrue(ended.wait(10.0))
+            t.join(LIMIT)
+            self.assertFalse(t.is_alive())
+            self.assertEqual(len(seen), 1)
+            self.assertIsInstance(seen[0], coord.ECLOSED)
+            with self.assertRaises(coord.ECLOSED):
+                fut.result(timeout=LIMIT)
+        finally:
+            pool.terminate()
+
+    def test_exit_while_a_daemon_thread_waits_on_the_pool(self):
+        # At exit the pool left open is terminated (as multiprocessing's);
+        # a daemon thread waiting in apply() for a task that does not end
+        # took the pool back after each slice of its wait, and the exit
+        # waited with it (25 s to over a minute here).
+        code = ("import threading, time, coord\n"
+                "p = coord.Pool(1)\n"
+                "threading.Thread(target=p.apply, args=(time.sleep, (1000,)),\n"
+                "                 daemon=True).start()\n"
+                "time.sleep(0.3)\n")
+        start = time.monotonic()
+        res = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                             text=True, timeout=LIMIT)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertLess(time.monotonic() - start, 10.0)
+
     def test_a_result_collected_before_its_id_is_registered(self):
         # Another thread may collect a result while the submitting thread
         # has not yet registered the id submit returned (the GIL is let go
