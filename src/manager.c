@@ -446,11 +446,21 @@ int coord_manager_run_ready(const char *socket_path,
         return r;
     if (!socket_path)
         return COORD_EINVAL;
-    sigset_t set, old;
+    sigset_t set, blocked, pipe_set, old;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
-    if (pthread_sigmask(SIG_BLOCK, &set, &old) != 0)
+    /* A write to a client's pipe whose reader is gone raises SIGPIPE in
+     * the writing thread: blocked here, it stays pending on this thread
+     * (and is dropped below) instead of killing the process. Not by
+     * ignoring it process-wide: another thread's run, started or ended
+     * meanwhile, would restore the default under this one, and the
+     * caller's other threads would lose their own SIGPIPE. */
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    blocked = set;
+    sigaddset(&blocked, SIGPIPE);
+    if (pthread_sigmask(SIG_BLOCK, &blocked, &old) != 0)
         return COORD_EINVAL;
     int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
     if (sfd < 0) {
@@ -458,8 +468,6 @@ int coord_manager_run_ready(const char *socket_path,
         pthread_sigmask(SIG_SETMASK, &old, NULL);
         return r;
     }
-    struct sigaction sa_old, sa = {.sa_handler = SIG_IGN};
-    sigaction(SIGPIPE, &sa, &sa_old);
     struct coord__mpath p;
     int lfd;
     r = coord__mpath_listen(&p, socket_path, &lfd);
@@ -477,7 +485,11 @@ int coord_manager_run_ready(const char *socket_path,
     struct timespec zero = {0, 0};
     while (sigtimedwait(&set, NULL, &zero) > 0) {
     }
-    sigaction(SIGPIPE, &sa_old, NULL);
+    /* Nor the SIGPIPEs the writes to gone clients raised, unless the
+     * caller had SIGPIPE blocked already (then they are its own). */
+    if (!sigismember(&old, SIGPIPE))
+        while (sigtimedwait(&pipe_set, NULL, &zero) > 0) {
+        }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     return r;
 }

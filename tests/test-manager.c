@@ -2930,6 +2930,83 @@ TEST(manager_private_dir_is_0700_whatever_the_umask)
     }
 }
 
+/* Two servers run by two threads of one process (coord_manager_run; its
+ * header allows any thread). Each ignored SIGPIPE process-wide while it
+ * served and put back what it found on return: the first to end put the
+ * default back under the second, whose next write to a client that had
+ * gone (a reply of 512 KiB, more than its pipe holds, to a client that
+ * asked with a 1 ms timeout and exited) killed the whole process with
+ * SIGPIPE, its socket left behind. */
+static void *run_in_thread(void *arg)
+{
+    return (void *)(intptr_t)coord_manager_run(arg, NULL);
+}
+
+static int two_servers_in_threads(void *arg)
+{
+    const char *dir = arg;
+    char pa[128], pb[128];
+    snprintf(pa, sizeof pa, "%s/a", dir);
+    snprintf(pb, sizeof pb, "%s/b", dir);
+    pthread_t a, b;
+    ASSERT_EQ(pthread_create(&a, NULL, run_in_thread, pa), 0);
+    WAIT_FOR(path_exists(pa), 20000);
+    ASSERT_EQ(pthread_create(&b, NULL, run_in_thread, pb), 0);
+    WAIT_FOR(path_exists(pb), 20000);
+    coord_mclient *c;
+    ASSERT_OK(coord_mclient_connect(&c, pb, T));
+    size_t big = 512 << 10;
+    char *buf = calloc(1, big);
+    ASSERT_TRUE(buf != NULL);
+    coord_mval v = coord_mval_bytes(buf, big);
+    ASSERT_OK(coord_mclient_set(c, "d", "big", &v, T));
+    free(buf);
+    ASSERT_EQ(pthread_kill(a, SIGTERM), 0); /* a stops; b serves on */
+    void *ra;
+    ASSERT_EQ(pthread_join(a, &ra), 0);
+    ASSERT_EQ((intptr_t)ra, 0);
+    for (int i = 0; i < 5; i++) {
+        pid_t k = fork();
+        ASSERT_TRUE(k >= 0);
+        if (k == 0) {
+            coord_mclient *gone;
+            coord_mval out;
+            if (coord_mclient_connect(&gone, pb, T) != 0)
+                _exit(1);
+            (void)coord_mclient_get(gone, "d", "big", &out, 1);
+            _exit(0); /* before reading the reply */
+        }
+        ASSERT_EQ(test_wait(k, 20000), 0);
+        usleep(100 * 1000); /* b writes to the gone client's pipe */
+    }
+    coord_mval got;
+    ASSERT_OK(coord_mclient_get(c, "d", "big", &got, T));
+    ASSERT_EQ_U(got.len, big);
+    coord_mclient_close(c);
+    ASSERT_EQ(pthread_kill(b, SIGTERM), 0);
+    void *rb;
+    ASSERT_EQ(pthread_join(b, &rb), 0);
+    ASSERT_EQ((intptr_t)rb, 0);
+    return 0;
+}
+
+TEST(manager_run_by_two_threads_survives_a_gone_client)
+{
+    char dir[96], pa[128], pb[128];
+    test_mkdtemp(dir, sizeof dir, "two");
+    snprintf(pa, sizeof pa, "%s/a", dir);
+    snprintf(pb, sizeof pb, "%s/b", dir);
+    int ws = test_wait(test_fork(two_servers_in_threads, dir), 60000);
+    bool left = path_exists(pb);
+    if (left)
+        unlink(pb); /* a killed run's socket */
+    ASSERT_FALSE(WIFSIGNALED(ws) && WTERMSIG(ws) == SIGPIPE);
+    ASSERT_EQ(ws, 0);
+    ASSERT_FALSE(left);
+    ASSERT_FALSE(path_exists(pa));
+    ASSERT_OK(rmdir(dir));
+}
+
 #define TEST_LIST(X)                                                           \
     X(manager_dict_ops)                                                        \
     X(manager_client_with_stdio_closed_at_start)                               \
@@ -2974,6 +3051,7 @@ TEST(manager_private_dir_is_0700_whatever_the_umask)
     X(manager_connect_other_version)                                           \
     X(manager_start_on_a_stalled_server)                                       \
     X(manager_restart_after_a_kill_clears_the_old_spinset)                     \
+    X(manager_run_by_two_threads_survives_a_gone_client)                       \
     X(manager_second_server_holds_no_client_pipes)                             \
     X(manager_spin_policy_bad_input)                                           \
     X(manager_spin_policies_serve_alike)                                       \

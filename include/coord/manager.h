@@ -216,11 +216,18 @@ COORD_EXTERN int coord_manager_stop(coord_manager *m, int timeout_ms);
 /*
  * coord_manager_run: serve `socket_path` in the calling process until
  * SIGINT or SIGTERM (`coord manager --socket PATH`). The signals are
- * blocked in the calling thread and taken through a signalfd; the mask is
- * restored on return. Same path rules as coord_manager_start, but for
- * NULL: socket_path is required here (NULL is COORD_EINVAL); the socket
- * is removed on return. Returns 0 after a signal, or the codes of
- * coord_manager_start.
+ * blocked in the calling thread and taken through a signalfd; SIGPIPE is
+ * blocked there too (a write to a client that has gone raises none; the
+ * process's dispositions are left alone), and the SIGPIPEs so raised are
+ * dropped; the mask is restored on return. Same path rules as
+ * coord_manager_start, but for NULL: socket_path is required here (NULL
+ * is COORD_EINVAL); the socket is removed on return.
+ * Concurrency: any thread; threads may each run a server on a path of its
+ * own at once. A SIGINT or SIGTERM sent to the process goes to a thread
+ * that does not block it (its default action ends the process, the socket
+ * left behind): in a process with other threads, block both in those
+ * threads too, or send them to the serving thread (pthread_kill, tgkill).
+ * Returns 0 after a signal, or the codes of coord_manager_start.
  */
 COORD_EXTERN int coord_manager_run(const char *socket_path,
                                    const coord_manager_opts *opts);
@@ -231,7 +238,7 @@ COORD_EXTERN int coord_manager_run(const char *socket_path,
  * made), before any client is served (the CLI prints "serving" there, so
  * it never announces a server that failed to start, out of descriptors
  * included). ready NULL: the same as coord_manager_run. ready runs in the
- * calling thread with SIGINT and SIGTERM blocked; clients wait in the
+ * calling thread with SIGINT, SIGTERM and SIGPIPE blocked; clients wait in the
  * backlog while it runs, so it should return soon.
  * Returns the codes of coord_manager_run. When it fails before listening
  * (COORD_EINVAL for bad options or a NULL or empty path, and the path
