@@ -595,7 +595,13 @@ static PyObject *mc_batch(pc_mclient *self, PyObject *ops)
         reqs[i].arg = arg;
         reqs[i].value = coord_mval_none();
         reqs[i].expected = coord_mval_none();
-        if (val != Py_None && mval_from_py(val, &reqs[i].value, &keep[2 * i]) < 0)
+        /* A set's, an append's or a cas's new value is a value even when
+         * it is None (stored pickled, as d[k] = None stores it); for the
+         * other operations None is the absence of one. */
+        int takes_value = op == COORD_MOP_SET || op == COORD_MOP_LIST_APPEND ||
+                          op == COORD_MOP_CAS;
+        if ((takes_value || val != Py_None) &&
+            mval_from_py(val, &reqs[i].value, &keep[2 * i]) < 0)
             goto done;
         if (exp != Py_None && mval_from_py(exp, &reqs[i].expected, &keep[2 * i + 1]) < 0)
             goto done;

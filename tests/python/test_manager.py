@@ -199,6 +199,31 @@ class ManagerTest(unittest.TestCase):
         join_ok(self, fork(child))
         self.assertEqual(a["k"], 42)
 
+    def test_none_values_in_bulk_methods_and_batches(self):
+        # d[k] = None and append(None) store None; the batched forms
+        # (update, extend, the content of mgr.dict()/mgr.list(), a batch's
+        # set, append and cas) raised coord.EINVAL for a None value.
+        d = self.mgr.dict("nones")
+        d.update({"a": None}, b=None)
+        self.assertEqual(d.copy(), {"a": None, "b": None})
+        self.assertEqual(self.mgr.dict({"k": None}).copy(), {"k": None})
+        lst = self.mgr.list("nonel")
+        lst.extend([1, None, 2])
+        self.assertEqual(list(lst), [1, None, 2])
+        self.assertEqual(list(self.mgr.list([None])), [None])
+        with self.mgr.batch() as b:
+            s = b.dict("nb").set("s", None)
+            c = b.dict("nb").cas("c", None, None)
+            a = b.list("nbl").append(None)
+            g = b.dict("nb").get("s")
+        self.assertIsNone(s.value)
+        self.assertTrue(c.value)
+        self.assertEqual(a.value, 1)
+        self.assertIsNone(g.value)
+        self.assertEqual(self.mgr.dict("nb").copy(), {"s": None, "c": None})
+        # None as a cas's expected value still means "absent".
+        self.assertFalse(self.mgr.dict("nb").cas("c", None, 5))
+
     def test_list_operations(self):
         lst = self.mgr.list("l")
         self.assertEqual(len(lst), 0)
