@@ -188,10 +188,16 @@ class DictProxy:
             return default
 
     def setdefault(self, key, default=None):
-        """d[key] if present, else store `default` (atomically: cas from
-        absent) and return what the dict then holds."""
-        self.cas(key, None, default)
-        return self[key]
+        """d[key] if present, else store `default` and return what the
+        dict then holds: a cas from absent and a get in one round trip (a
+        batch) that no other client's operation splits, so a key another
+        client deletes meanwhile cannot make it raise KeyError."""
+        with self._mgr.batch() as b:
+            bd = b.dict(self.name)
+            stored = bd.cas(key, None, default)
+            got = bd.get(key)
+        stored.value  # a default the server refused raises its error
+        return got.value
 
     def update(self, other=(), **kw):
         """d[k] = v for each pair of `other` (a mapping or pairs) and of kw,

@@ -224,6 +224,34 @@ class ManagerTest(unittest.TestCase):
         # None as a cas's expected value still means "absent".
         self.assertFalse(self.mgr.dict("nb").cas("c", None, 5))
 
+    def test_setdefault_is_one_round_trip_beside_a_deleting_client(self):
+        # As multiprocessing's (one call on the server): a client popping
+        # the key between setdefault's store and its read made it raise
+        # KeyError (a cas, then a get in another round trip).
+        d = self.mgr.dict("sd")
+        stop = time.monotonic() + 1.5
+
+        def popper():
+            while time.monotonic() < stop:
+                d.pop("k", None)
+
+        pid = fork(popper)
+        errors = calls = 0
+        while time.monotonic() < stop:
+            calls += 1
+            try:
+                self.assertEqual(d.setdefault("k", 7), 7)
+            except KeyError:
+                errors += 1
+        join_ok(self, pid)
+        self.assertEqual(errors, 0, "%d of %d setdefault calls raised KeyError"
+                         % (errors, calls))
+        self.assertEqual(d.setdefault("k2", 3), 3)
+        self.assertEqual(d.setdefault("k2", 4), 3)
+        self.assertIsNone(d.setdefault("k3"))
+        with self.assertRaises(coord.Error):  # a key over max_key
+            d.setdefault("x" * 300, 1)
+
     def test_list_operations(self):
         lst = self.mgr.list("l")
         self.assertEqual(len(lst), 0)
