@@ -199,11 +199,27 @@ class DictProxy:
         stored.value  # a default the server refused raises its error
         return got.value
 
-    def update(self, other=(), **kw):
-        """d[k] = v for each pair of `other` (a mapping or pairs) and of kw,
-        in one round trip (a batch); more pairs than one batch may hold go
-        in several (see ListProxy.extend)."""
-        pairs = other.items() if hasattr(other, "items") else other
+    def update(self, /, *args, **kw):
+        """d[k] = v for each pair of the argument (a mapping: anything with
+        keys(), as dict.update takes; or pairs) and of kw (any keyword,
+        `other` and `self` too), in one round trip (a batch); more pairs
+        than one batch may hold go in several (see ListProxy.extend)."""
+        if len(args) > 1:
+            raise TypeError("update expected at most 1 argument, got %d"
+                            % len(args))
+        pairs = []
+        if args:
+            other = args[0]
+            if hasattr(other, "keys"):
+                pairs = [(k, other[k]) for k in other.keys()]
+            else:
+                for i, pair in enumerate(other):
+                    pair = tuple(pair)
+                    if len(pair) != 2:
+                        raise ValueError(
+                            "dictionary update sequence element #%d has "
+                            "length %d; 2 is required" % (i, len(pair)))
+                    pairs.append(pair)
         with Batch(self._mgr, split=True) as b:
             bd = b.dict(self.name)
             done = [bd.set(k, v) for k, v in pairs]
@@ -303,7 +319,18 @@ class ListProxy:
         return self._mgr._client().list_len(self.name)
 
     def __iter__(self):
-        return (self[i] for i in range(len(self)))
+        """l[0], l[1], ... until an index past the end, as multiprocessing's
+        proxy iterates (the sequence protocol): a list that another client
+        (or the loop) shortens meanwhile ends the loop early, not with
+        IndexError."""
+        i = 0
+        while True:
+            try:
+                v = self[i]
+            except IndexError:
+                return
+            yield v
+            i += 1
 
     def __reduce__(self):
         return (ListProxy, (self._mgr, self.name))

@@ -252,6 +252,33 @@ class ManagerTest(unittest.TestCase):
         with self.assertRaises(coord.Error):  # a key over max_key
             d.setdefault("x" * 300, 1)
 
+    def test_update_takes_what_dict_update_takes(self):
+        # As dict.update (and multiprocessing's proxy): any keyword is a
+        # key, 'other' and 'self' too (the parameter named other took
+        # other=5 for the content: TypeError), a mapping is anything with
+        # keys(), and a bad pair or a second argument is dict's error.
+        d = self.mgr.dict("upd")
+        d.update(other=5, self=6)
+        self.assertEqual(d.copy(), {"other": 5, "self": 6})
+        self.assertEqual(self.mgr.dict(other=1).copy(), {"other": 1})
+
+        class KeysOnly:
+            def keys(self):
+                return ["a", "b"]
+
+            def __getitem__(self, k):
+                return k * 2
+
+        d.update(KeysOnly())
+        self.assertEqual((d["a"], d["b"]), ("aa", "bb"))
+        d.update([("p", 1), ["q", 2]], r=3)
+        self.assertEqual((d["p"], d["q"], d["r"]), (1, 2, 3))
+        with self.assertRaisesRegex(ValueError, "has length 3; 2 is required"):
+            d.update([("x", 1, 2)])
+        with self.assertRaisesRegex(TypeError, "at most 1 argument, got 2"):
+            d.update({}, {})
+        self.assertNotIn("x", d)
+
     def test_list_operations(self):
         lst = self.mgr.list("l")
         self.assertEqual(len(lst), 0)
@@ -264,6 +291,29 @@ class ManagerTest(unittest.TestCase):
         self.assertEqual(lst.pop(0), 1)
         with self.assertRaises(IndexError):
             lst[5]
+
+    def test_iterating_a_list_that_shrinks_meanwhile_ends_it(self):
+        # multiprocessing's ListProxy iterates by index until IndexError
+        # (the sequence protocol), so a list popped meanwhile (by this
+        # loop, or any other client) ends the loop; iterating over
+        # range(len) fixed at the start raised IndexError instead.
+        lst = self.mgr.list(range(10))
+        seen = []
+        for x in lst:
+            seen.append(x)
+            if x == 2:
+                lst.pop()
+                lst.pop()
+        self.assertEqual(seen, list(range(8)))
+        other = coord.Manager(self.mgr.address).list(lst.name)
+        seen = []
+        for x in lst:
+            seen.append(x)
+            if x == 0:
+                other.pop()
+        self.assertEqual(seen, list(range(7)))
+        self.assertIn(6, lst)
+        self.assertNotIn(7, lst)
 
     def test_batch_is_one_round_trip_of_many(self):
         with self.mgr.batch() as b:
