@@ -87,8 +87,8 @@ static ssize_t spin_read(coord_mclient *c, int timeout_ms, uint64_t deadline)
 }
 
 /* Sleep until the reply path is readable, or the deadline. Returns 0
- * (read again), COORD_ETIMEDOUT or COORD_ENOMEM (poll could not
- * allocate). */
+ * (read again), COORD_ETIMEDOUT, COORD_EINTR (the interrupt function
+ * ended the call) or COORD_ENOMEM (poll could not allocate). */
 static int wait_in(coord_mclient *c, int timeout_ms, uint64_t deadline)
 {
     struct pollfd p = {c->in_fd, POLLIN, 0};
@@ -96,11 +96,13 @@ static int wait_in(coord_mclient *c, int timeout_ms, uint64_t deadline)
         int ms = timeout_ms < 0 ? -1 : remaining_ms(deadline);
         if (ms == 0)
             return COORD_ETIMEDOUT;
-        int pr = poll(&p, 1, ms);
+        int pr = poll(&p, 1, coord__mcli_sleep_ms(c, ms));
         if (pr > 0)
             return 0;
         if (pr < 0 && errno == ENOMEM)
             return COORD_ENOMEM;
+        if (coord__mcli_interrupted(c))
+            return COORD_EINTR;
         /* 0: poll rounds up, so the deadline may not have passed yet;
          * EINTR: wait again for what is left. */
     }
@@ -169,14 +171,23 @@ static int send_all(coord_mclient *c, int timeout_ms, uint64_t deadline)
              * request pipe, a dead server never makes it writable again,
              * but its end of the reply pipe closes (POLLHUP). */
             struct pollfd p[2] = {{c->out_fd, POLLOUT, 0}, {c->in_fd, 0, 0}};
-            int pr = ms == 0 ? 0 : poll(p, sock ? 1 : 2, ms);
+            int pr = ms == 0 ? 0
+                             : poll(p, sock ? 1 : 2, coord__mcli_sleep_ms(c, ms));
             if (pr > 0 && !sock && (p[1].revents & (POLLHUP | POLLERR))) {
                 coord__mcli_broken(c);
                 return COORD_EPEERDIED;
             }
-            if (pr > 0 || (pr < 0 && errno == EINTR))
+            if (pr > 0)
                 continue;
-            int code = timeout_ms == 0 ? COORD_EAGAIN : COORD_ETIMEDOUT;
+            int e = errno;
+            bool stop = ms != 0 && coord__mcli_interrupted(c);
+            /* EINTR, or a sleep cut short for the interrupt function: wait
+             * again for what is left. */
+            if (!stop && ((pr < 0 && e == EINTR) ||
+                          (pr == 0 && ms != coord__mcli_sleep_ms(c, ms))))
+                continue;
+            int code = stop ? COORD_EINTR
+                            : timeout_ms == 0 ? COORD_EAGAIN : COORD_ETIMEDOUT;
             /* Half a frame on the wire cannot be taken back. */
             if (off > 0)
                 coord__mcli_broken(c);
@@ -370,9 +381,11 @@ static int fast_sleep(coord_mclient *c, int timeout_ms, uint64_t deadline)
         if (ms == 0)
             return COORD_ETIMEDOUT;
         struct pollfd p = {c->in_fd, POLLIN, 0};
-        int pr = poll(&p, 1, ms);
+        int pr = poll(&p, 1, coord__mcli_sleep_ms(c, ms));
         if (pr < 0 && errno == ENOMEM)
             return COORD_ENOMEM;
+        if (pr <= 0 && !fast_ready(f) && coord__mcli_interrupted(c))
+            return COORD_EINTR;
         /* Take the bell now (it would wake the next call's poll), or the
          * server's ERR, or its end of file. */
         if (pr > 0) {
@@ -692,6 +705,16 @@ int coord_mclient_connect(coord_mclient **out, const char *path, int timeout_ms)
     coord__spinner_join_as(&c->sp, c->spins, COORD__SPIN_MEMBER);
     c->sp.turns = c->spins != NULL;
     *out = c;
+    return 0;
+}
+
+int coord_mclient_set_interrupt(coord_mclient *c, int (*fn)(void *arg),
+                                void *arg)
+{
+    if (!c)
+        return COORD_EINVAL;
+    c->interrupt = fn;
+    c->interrupt_arg = fn ? arg : NULL;
     return 0;
 }
 

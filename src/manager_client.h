@@ -26,7 +26,26 @@ struct coord_mclient {
                       completes there */
     coord_mval *keys;
     size_t keys_cap;
+    int (*interrupt)(void *arg); /* coord_mclient_set_interrupt, or NULL */
+    void *interrupt_arg;
 };
+
+/* The longest sleep of a call between two runs of its interrupt function. */
+#define COORD__MCLI_INTERRUPT_MS 100
+/* A sleep of a call that may wait `ms` (-1: for ever): at most
+ * COORD__MCLI_INTERRUPT_MS when c has an interrupt function. */
+static inline int coord__mcli_sleep_ms(const coord_mclient *c, int ms)
+{
+    if (c->interrupt && (ms < 0 || ms > COORD__MCLI_INTERRUPT_MS))
+        return COORD__MCLI_INTERRUPT_MS;
+    return ms;
+}
+/* After a sleep that ended without what it waited for (poll said 0 or
+ * EINTR): does the interrupt function end the call? */
+static inline bool coord__mcli_interrupted(const coord_mclient *c)
+{
+    return c->interrupt && c->interrupt(c->interrupt_arg) != 0;
+}
 
 /* The connection is unusable (protocol error, dead server): close its
  * descriptors; every later call returns COORD_ENOTCONN. */

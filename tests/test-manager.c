@@ -2566,6 +2566,51 @@ TEST(manager_client_spin_keeps_the_deadline)
     stop_ok(m);
 }
 
+static int interrupt_calls;
+static int interrupt_after_3(void *arg)
+{
+    (void)arg;
+    return ++interrupt_calls >= 3;
+}
+
+TEST(manager_client_interrupt_ends_a_sleeping_call)
+{
+    /* A stopped server and no deadline: the interrupt function runs every
+     * 100 ms of the sleep and its third nonzero ends the call with
+     * COORD_EINTR (the Python binding raises Ctrl-C's KeyboardInterrupt
+     * there); the late reply is skipped once the server runs again. */
+    coord_manager *m;
+    ASSERT_OK(coord_manager_start(&m, NULL, NULL));
+    coord_mclient *c = connect_ok(m);
+    ASSERT_CODE(coord_mclient_set_interrupt(NULL, interrupt_after_3, NULL),
+                COORD_EINVAL);
+    ASSERT_OK(coord_mclient_set_interrupt(c, interrupt_after_3, NULL));
+    coord_mval v = coord_mval_i64(5), w = coord_mval_str("other");
+    ASSERT_OK(coord_mclient_set(c, "d", "k", &v, T));
+    ASSERT_OK(coord_mclient_set(c, "d", "o", &w, T));
+    for (int round = 0; round < 2; round++) {
+        interrupt_calls = 0;
+        ASSERT_OK(kill(coord_manager_pid(m), SIGSTOP));
+        uint64_t t0 = coord_clock_ns();
+        /* round 0 through the mailbox, round 1 over the pipes (a call
+         * that ended without its reply leaves the mailbox) */
+        ASSERT_CODE(coord_mclient_incr(c, "d", "k", 1, NULL, -1), COORD_EINTR);
+        uint64_t dt = coord_clock_ns() - t0;
+        ASSERT_EQ(interrupt_calls, 3);
+        ASSERT_GE(dt, 150000000u);
+        ASSERT_LT(dt, 20000000000u); /* not for ever: bounded */
+        ASSERT_OK(kill(coord_manager_pid(m), SIGCONT));
+        interrupt_calls = -1000000; /* no more interruptions */
+        ASSERT_OK(coord_mclient_get(c, "d", "o", &w, T));
+        ASSERT_EQ(w.type, COORD_MSTR);
+        ASSERT_OK(coord_mclient_get(c, "d", "k", &v, T));
+        ASSERT_EQ(v.i, 6 + round); /* the interrupted incr, applied late */
+    }
+    ASSERT_OK(coord_mclient_set_interrupt(c, NULL, NULL));
+    coord_mclient_close(c);
+    stop_ok(m);
+}
+
 /* ---- slots cannot be held without speaking ------------------------------ */
 
 /* Wait (at most T) until the server closes `fd`, reading and dropping what
@@ -3063,6 +3108,7 @@ TEST(manager_run_by_two_threads_survives_a_gone_client)
     X(manager_slow_frame_closed_at_its_stall_deadline)                         \
     X(manager_partial_frame_after_pending_turns)                               \
     X(manager_client_spin_keeps_the_deadline)                                  \
+    X(manager_client_interrupt_ends_a_sleeping_call)                           \
     X(manager_server_outlives_its_starting_thread_not_its_owner)
 #define HELPER_LIST(X)
 TEST_MAIN()

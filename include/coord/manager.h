@@ -297,6 +297,23 @@ COORD_EXTERN int coord_mclient_connect(coord_mclient **out, const char *path,
  */
 COORD_EXTERN int coord_mclient_set_spin(coord_mclient *c, int64_t spin_ns);
 
+/*
+ * coord_mclient_set_interrupt: a function every later call of `c` runs
+ * while it sleeps for its reply (or for room to send its request): when a
+ * signal interrupted the sleep, and at least every 100 ms. When fn returns
+ * nonzero the call ends with COORD_EINTR, as a call past its deadline ends
+ * (the request may or may not have been applied; the late reply is
+ * discarded by the next call; a request only partly sent closes the
+ * connection: COORD_ENOTCONN next). fn runs in the calling thread; it must
+ * not use `c`. The Python binding checks for signals there, so Ctrl-C
+ * interrupts a manager call whose server does not answer. fn NULL: none
+ * (the default: signals only make the sleep start again).
+ * Concurrency: like every call on `c`, one thread at a time. Never blocks.
+ * Returns 0, or COORD_EINVAL (c NULL).
+ */
+COORD_EXTERN int coord_mclient_set_interrupt(coord_mclient *c,
+                                             int (*fn)(void *arg), void *arg);
+
 /* coord_mclient_close: close the connection and free `c` (NULL: no-op). */
 COORD_EXTERN void coord_mclient_close(coord_mclient *c);
 
@@ -321,7 +338,9 @@ COORD_EXTERN void coord_mclient_close(coord_mclient *c);
  * closed the connection), COORD_ENOTCONN (the connection was lost before:
  * reconnect), COORD_EPROTO (the server sent garbage; the connection is
  * closed), COORD_EVERSION (a frame of another protocol version; the
- * connection is closed).
+ * connection is closed), COORD_EINTR (the client's interrupt function,
+ * coord_mclient_set_interrupt, ended the wait: as COORD_ETIMEDOUT, the
+ * request may or may not have been applied).
  */
 
 /* coord_mclient_get: copy-free read of dict[key] into *out (see coord_mval

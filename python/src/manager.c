@@ -26,6 +26,10 @@ static PyObject *pc_manager_lost;
 /* pc_raise for the manager's calls: ManagerLost for COORD_EPEERDIED. */
 static PyObject *mgr_raise(int r, const char *what)
 {
+    /* A signal handler raised while the call slept (mc_interrupt): that
+     * exception (Ctrl-C's KeyboardInterrupt) is the call's. */
+    if (r == COORD_EINTR && PyErr_Occurred())
+        return NULL;
     if (r == COORD_EPEERDIED)
         return pc_raise_as(pc_manager_lost, r, what);
     return pc_raise(r, what);
@@ -291,6 +295,22 @@ static void mc_leave(pc_mclient *self)
     PyThread_release_lock(w->lock);
 }
 
+/* The client's interrupt function (coord_mclient_set_interrupt): run
+ * while a call sleeps for its reply, after a signal and every 100 ms, in
+ * the calling thread, which let the GIL go for the call: take it, run the
+ * signal handlers (in the main thread; elsewhere this finds nothing), let
+ * it go. An exception a handler raised ends the call (COORD_EINTR) and
+ * stays set for mgr_raise, as a blocking call of multiprocessing's proxy
+ * raises Ctrl-C's KeyboardInterrupt. */
+static int mc_interrupt(void *arg)
+{
+    (void)arg;
+    PyGILState_STATE g = PyGILState_Ensure();
+    int stop = PyErr_CheckSignals() < 0;
+    PyGILState_Release(g);
+    return stop;
+}
+
 static PyObject *mclient_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"socket", NULL};
@@ -309,6 +329,7 @@ static PyObject *mclient_new(PyTypeObject *type, PyObject *args, PyObject *kw)
         Py_DECREF(self);
         return mgr_raise(r, "Manager: connect");
     }
+    (void)coord_mclient_set_interrupt(self->c, mc_interrupt, NULL);
     return (PyObject *)self;
 }
 

@@ -404,6 +404,33 @@ class ManagerTest(unittest.TestCase):
         with self.assertRaises(coord.Error):
             coord.Manager(path).dict("z")["a"]
 
+    def test_ctrl_c_interrupts_a_call_whose_server_does_not_answer(self):
+        # As a blocking call of multiprocessing's proxy: Ctrl-C raises
+        # KeyboardInterrupt from it at once (python.md, "The GIL": manager
+        # round trips wait in slices of at most 100 ms). The call slept
+        # with the GIL released and no look at signals: the
+        # KeyboardInterrupt came 30 s later, after a coord.ETIMEDOUT.
+        d = self.mgr.dict("intr")
+        d["a"], d["b"] = "A", "B"
+        server = self.mgr._server.pid
+        for call in (lambda: d["a"], lambda: d.incr("n")):
+            os.kill(server, signal.SIGSTOP)
+            try:
+                timer = threading.Timer(
+                    0.3, os.kill, (os.getpid(), signal.SIGINT))
+                timer.start()
+                t0 = time.monotonic()
+                with self.assertRaises(KeyboardInterrupt):
+                    call()
+                    time.sleep(60)  # not reached with the fix
+                self.assertLess(time.monotonic() - t0, 15.0)  # was 30 s
+                timer.join()
+            finally:
+                os.kill(server, signal.SIGCONT)
+            # The next call gets its own reply, not the late one.
+            self.assertEqual(d["b"], "B")
+        self.assertEqual(d["n"], 1)  # the interrupted incr ran late
+
     def test_a_lost_manager_is_a_connection_error(self):
         m = coord.Manager()
         self.addCleanup(m.shutdown)
