@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* cmd-manager.c: `coord manager --socket PATH`: run the manager server in the foreground. */
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -166,6 +167,14 @@ int cmd_manager(int argc, char **argv)
     char shown[sizeof(((struct sockaddr_un *)0)->sun_path)];
     snprintf(shown, sizeof shown, "%s", path);
     cli_printable(shown);
-    fprintf(stderr, "coord manager: stopped, %s removed\n", shown);
+    /* The server removed its socket by inode: something still at the name
+     * was put there by someone else while it served (another server's
+     * socket, after ours was deleted), and was left alone. */
+    struct stat st;
+    if (lstat(path, &st) == 0)
+        fprintf(stderr, "coord manager: stopped; %s is no longer this "
+                        "server's socket and was left in place\n", shown);
+    else
+        fprintf(stderr, "coord manager: stopped, %s removed\n", shown);
     return CLI_OK;
 }

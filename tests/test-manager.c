@@ -2049,6 +2049,52 @@ TEST(manager_cli_status_lines_are_printable)
     ASSERT_FALSE(path_exists(dir));
 }
 
+/* A socket deleted while its CLI server ran, and another server's made at
+ * the name: the first one's stop leaves that one (it removes by inode) and
+ * says so; it said "PATH removed" while the other socket stayed. */
+TEST(manager_cli_stop_says_what_it_left)
+{
+    char dir[64], sock[96];
+    snprintf(dir, sizeof dir, "/tmp/coord-cli-left-%d", (int)getpid());
+    snprintf(sock, sizeof sock, "%s/m.sock", dir);
+    int pe[2];
+    ASSERT_OK(pipe(pe));
+    pid_t pid = fork();
+    ASSERT_TRUE(pid >= 0);
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        dup2(pe[1], 2);
+        close(pe[0]);
+        execl(COORD_CLI_PATH, "coord", "manager", "--socket", sock,
+              (char *)NULL);
+        _exit(127);
+    }
+    close(pe[1]);
+    WAIT_FOR(path_exists(sock), 10000);
+    ASSERT_OK(unlink(sock));
+    coord_manager *m;
+    ASSERT_OK(coord_manager_start(&m, sock, NULL));
+    kill(pid, SIGTERM);
+    int status = test_wait(pid, T);
+    ASSERT_TRUE(WIFEXITED(status));
+    ASSERT_EQ(WEXITSTATUS(status), 0);
+    char err[1024];
+    ssize_t n = 0, r;
+    while ((r = read(pe[0], err + n, sizeof err - 1 - (size_t)n)) > 0)
+        n += r;
+    close(pe[0]);
+    err[n] = '\0';
+    if (strstr(err, "removed") || !strstr(err, "left in place"))
+        test__fail(__FILE__, __LINE__, "want 'left in place', got: %s", err);
+    ASSERT_TRUE(path_exists(sock)); /* the other server's, serving */
+    coord_mclient *c = NULL;
+    ASSERT_OK(coord_mclient_connect(&c, sock, T));
+    coord_mclient_close(c);
+    ASSERT_OK(coord_manager_stop(m, T));
+    ASSERT_FALSE(path_exists(sock));
+    ASSERT_OK(rmdir(dir)); /* made by the CLI server, not by m */
+}
+
 /* ---- review: replies within max_frame, empty containers, spinning ------- */
 
 TEST(manager_reply_within_max_frame)
@@ -3087,6 +3133,7 @@ TEST(manager_run_by_two_threads_survives_a_gone_client)
     X(manager_stop_with_sigchld_ignored)                                       \
     X(manager_cli_server)                                                      \
     X(manager_cli_status_lines_are_printable)                                  \
+    X(manager_cli_stop_says_what_it_left)                                      \
     X(manager_reply_within_max_frame)                                          \
     X(manager_cas_miss_leaves_no_container)                                    \
     X(manager_no_spin_on_unread_replies)                                       \
