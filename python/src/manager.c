@@ -212,87 +212,28 @@ static PyObject *mval_load(PyObject *o, int pickled)
 
 /* ---- the client -------------------------------------------------------- */
 
-/* A thread waiting for the client (mc_enter), on its own lock. */
-struct mc_waiter {
-    PyThread_type_lock lock; /* taken; mc_leave lets it go */
-    int granted;             /* the client is ours now */
-    struct mc_waiter *next;
-};
-
 typedef struct {
     PyObject_HEAD
     coord_mclient *c;
     /* A coord_mclient is for one thread at a time, and a Manager shares
-     * one per process among its threads: a call holds it (busy) from its
-     * request until it has copied what the reply points to. The fields
-     * below are read and written with the GIL held only, so the call of a
-     * thread alone costs one test and one store. A thread that finds the
-     * client busy queues itself; the call that ends hands the client to
-     * the first in the queue (busy stays set) and wakes that one alone, so
-     * a thread calling in a loop, which gets the GIL back first, cannot
-     * take it again ahead of the others. */
-    int busy;
-    struct mc_waiter *head, *tail;
+     * one per process among its threads: a call holds its turn from its
+     * request until it has copied what the reply points to (pc_turns: in
+     * the order the threads asked; a thread alone pays one test and one
+     * store). */
+    pc_turns turns;
 } pc_mclient;
 
-/* Take the client for this call (the GIL held): at once when it is free,
- * or in turn, waiting without the GIL in slices that look for signals. 0,
- * or -1 with the exception set. */
+/* Take the client for this call (the GIL held), in turn. 0, or -1 with
+ * the exception set. */
 static int mc_enter(pc_mclient *self)
 {
-    if (!self->busy) {
-        self->busy = 1;
-        return 0;
-    }
-    struct mc_waiter w = {PyThread_allocate_lock(), 0, NULL};
-    if (!w.lock) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    (void)PyThread_acquire_lock(w.lock, NOWAIT_LOCK);
-    if (self->tail)
-        self->tail->next = &w;
-    else
-        self->head = &w;
-    self->tail = &w;
-    int r = 0;
-    for (;;) {
-        Py_BEGIN_ALLOW_THREADS
-        (void)PyThread_acquire_lock_timed(w.lock, 100000, 0);
-        Py_END_ALLOW_THREADS
-        if (w.granted)
-            break;
-        if (PyErr_CheckSignals() < 0) {
-            /* Out of the queue (still in it: not granted). */
-            struct mc_waiter **pp = &self->head, *prev = NULL;
-            while (*pp != &w) {
-                prev = *pp;
-                pp = &(*pp)->next;
-            }
-            *pp = w.next;
-            if (self->tail == &w)
-                self->tail = prev;
-            r = -1;
-            break;
-        }
-    }
-    PyThread_free_lock(w.lock);
-    return r;
+    return pc_turns_enter(&self->turns);
 }
 
 /* Let the client go (the GIL held), or hand it to the first waiter. */
 static void mc_leave(pc_mclient *self)
 {
-    struct mc_waiter *w = self->head;
-    if (!w) {
-        self->busy = 0;
-        return;
-    }
-    self->head = w->next;
-    if (!self->head)
-        self->tail = NULL;
-    w->granted = 1;
-    PyThread_release_lock(w->lock);
+    pc_turns_leave(&self->turns);
 }
 
 /* The client's interrupt function (coord_mclient_set_interrupt): run

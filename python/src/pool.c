@@ -14,12 +14,10 @@ typedef struct {
     pc_pool_init init; /* inherited by every worker */
     PyObject *bell;    /* the coord._Bell whose page init.bell is, or NULL */
     char *rbuf;        /* max_result bytes: result() reads into it */
-    /* One thread at a time in coord_pool: taken or not, who holds it,
-     * and the threads waiting for it, in order (pool_enter). Read and
-     * written with the GIL held only. */
-    int busy;
+    /* One thread at a time in coord_pool: the turns (pool_enter), and
+     * who holds it. Read and written with the GIL held only. */
+    pc_turns turns;
     unsigned long holder;
-    struct pool_waiter *head, *tail;
     /* The holder's thread state while its wait has let the GIL go (see
      * fork_before), else NULL. */
     PyThreadState *released;
@@ -27,13 +25,6 @@ typedef struct {
      * after (pool_result): the next result() returns it. */
     PyObject *stash;
 } pc_pool;
-
-/* A thread waiting for the pool (pool_enter), on a lock of its own. */
-struct pool_waiter {
-    PyThread_type_lock lock; /* taken; pool_leave lets it go */
-    int granted;             /* the pool is ours now */
-    struct pool_waiter *next;
-};
 
 static PyTypeObject pc_pool_type;
 
@@ -165,12 +156,12 @@ static void pool_dealloc(pc_pool *self)
 /*
  * Take the pool for this thread: coord_pool is used by one thread at a
  * time, and a wait lets the GIL go, so another thread could otherwise
- * call in meanwhile. The threads that find it taken wait in turn, each on
- * a lock of its own, without the GIL and in slices that look for signals;
- * pool_leave hands the pool to the first of them. (A shared lock let the
- * thread that waits for a result in slices take it back between two of
- * them ahead of a waiter: a submit, or terminate(), from another thread
- * waited for that result, for ever for a task that never ends.) A call
+ * call in meanwhile. The threads that find it taken wait in turn
+ * (pc_turns); pool_leave hands the pool to the first of them. (A shared
+ * lock let the thread that waits for a result in slices take it back
+ * between two of them ahead of a waiter: a submit, or terminate(), from
+ * another thread waited for that result, for ever for a task that never
+ * ends.) A call
  * from the thread that holds it (an at-fork handler run from inside a
  * pool call) is refused. 0, or -1 with the exception set.
  */
@@ -183,47 +174,10 @@ static int pool_enter(pc_pool *self)
                         "(an os.register_at_fork handler?)");
         return -1;
     }
-    if (!self->busy) {
-        self->busy = 1;
-        self->holder = me;
-        return 0;
-    }
-    struct pool_waiter w = {PyThread_allocate_lock(), 0, NULL};
-    if (!w.lock) {
-        PyErr_NoMemory();
+    if (pc_turns_enter(&self->turns) < 0)
         return -1;
-    }
-    (void)PyThread_acquire_lock(w.lock, NOWAIT_LOCK);
-    if (self->tail)
-        self->tail->next = &w;
-    else
-        self->head = &w;
-    self->tail = &w;
-    int r = 0;
-    for (;;) {
-        Py_BEGIN_ALLOW_THREADS
-        (void)PyThread_acquire_lock_timed(w.lock, 100000, 0);
-        Py_END_ALLOW_THREADS
-        if (w.granted)
-            break;
-        if (PyErr_CheckSignals() < 0) {
-            /* Out of the queue (still in it: not granted). */
-            struct pool_waiter **pp = &self->head, *prev = NULL;
-            while (*pp != &w) {
-                prev = *pp;
-                pp = &(*pp)->next;
-            }
-            *pp = w.next;
-            if (self->tail == &w)
-                self->tail = prev;
-            r = -1;
-            break;
-        }
-    }
-    PyThread_free_lock(w.lock);
-    if (r == 0)
-        self->holder = me;
-    return r;
+    self->holder = me;
+    return 0;
 }
 
 /* Give the pool back, if this thread holds it: to the first thread
@@ -232,17 +186,8 @@ static void pool_leave(pc_pool *self)
 {
     if (self->holder != PyThread_get_thread_ident())
         return;
-    struct pool_waiter *w = self->head;
     self->holder = 0;
-    if (!w) {
-        self->busy = 0;
-        return;
-    }
-    self->head = w->next;
-    if (!self->head)
-        self->tail = NULL;
-    w->granted = 1; /* busy stays set: the pool is the waiter's */
-    PyThread_release_lock(w->lock);
+    pc_turns_leave(&self->turns);
 }
 
 /* Can this call use the pool? Then it holds it (pool_leave afterwards).

@@ -36,6 +36,30 @@ static inline pid_t pc_self_pid(void)
 }
 
 /*
+ * pc_turns: threads of this process take turns at an object that is for
+ * one thread at a time (a coord_pool, a coord_mclient) while its calls let
+ * the GIL go. Zero it to start (free). Read and written with the GIL held
+ * only, so a thread alone pays one test and one store per call.
+ *
+ * pc_turns_enter takes the object for the calling thread: at once when it
+ * is free; else the thread joins the line and waits, without the GIL, on a
+ * lock of its own, in 100 ms slices that look for signals (a handler's
+ * exception leaves the line: -1 with it set). pc_turns_leave lets the
+ * object go, or hands it to the first thread in line (busy stays set) and
+ * wakes that one alone: a thread calling in a loop, which gets the GIL
+ * back first, cannot take it again ahead of the others (with one shared
+ * lock it did, and a waiter waited as long as that loop ran). Returns 0,
+ * or -1 with the exception set (also MemoryError for the waiter's lock).
+ */
+struct pc_turn_waiter;
+typedef struct {
+    int busy;
+    struct pc_turn_waiter *head, *tail;
+} pc_turns;
+int pc_turns_enter(pc_turns *t);
+void pc_turns_leave(pc_turns *t);
+
+/*
  * pc_raise: set the Python exception for coord error `code` (negative) and
  * return NULL. The class is coord.<NAME> (e.g. coord.ETIMEDOUT), a subclass
  * of coord.Error and, where Python users expect one, of a standard class
