@@ -2008,13 +2008,10 @@ TEST(manager_cli_server)
     ASSERT_FALSE(path_exists(dir));
 }
 
-/* The server's two status lines show a control character of --socket as
- * '?', as cli_error does: a newline in the name forged a third line. */
-TEST(manager_cli_status_lines_are_printable)
+/* `coord manager --socket sock` with its stderr on a pipe: returns its pid
+ * once the socket exists; *err_fd is the pipe's read end. */
+static pid_t cli_server_start(const char *sock, int *err_fd)
 {
-    char dir[64], sock[96];
-    snprintf(dir, sizeof dir, "/tmp/coord-cli-nl-%d", (int)getpid());
-    snprintf(sock, sizeof sock, "%s/a\nb\x1b[2J", dir);
     int pe[2];
     ASSERT_OK(pipe(pe));
     pid_t pid = fork();
@@ -2029,16 +2026,36 @@ TEST(manager_cli_status_lines_are_printable)
     }
     close(pe[1]);
     WAIT_FOR(path_exists(sock), 10000);
+    *err_fd = pe[0];
+    return pid;
+}
+
+/* Stops that server with SIGTERM, checks it exited 0, and reads what it
+ * wrote to stderr into err (cap bytes, NUL-terminated); closes err_fd. */
+static void cli_server_stop(pid_t pid, int err_fd, char *err, size_t cap)
+{
     kill(pid, SIGTERM);
     int status = test_wait(pid, T);
     ASSERT_TRUE(WIFEXITED(status));
     ASSERT_EQ(WEXITSTATUS(status), 0);
-    char err[1024];
-    ssize_t n = 0, r;
-    while ((r = read(pe[0], err + n, sizeof err - 1 - (size_t)n)) > 0)
-        n += r;
-    close(pe[0]);
+    size_t n = 0;
+    ssize_t r;
+    while ((r = read(err_fd, err + n, cap - 1 - n)) > 0)
+        n += (size_t)r;
+    close(err_fd);
     err[n] = '\0';
+}
+
+/* The server's two status lines show a control character of --socket as
+ * '?', as cli_error does: a newline in the name forged a third line. */
+TEST(manager_cli_status_lines_are_printable)
+{
+    char dir[64], sock[96], err[1024];
+    snprintf(dir, sizeof dir, "/tmp/coord-cli-nl-%d", (int)getpid());
+    snprintf(sock, sizeof sock, "%s/a\nb\x1b[2J", dir);
+    int efd;
+    pid_t pid = cli_server_start(sock, &efd);
+    cli_server_stop(pid, efd, err, sizeof err);
     int lines = 0;
     for (char *s = err; *s; s++)
         lines += *s == '\n';
@@ -2054,36 +2071,15 @@ TEST(manager_cli_status_lines_are_printable)
  * says so; it said "PATH removed" while the other socket stayed. */
 TEST(manager_cli_stop_says_what_it_left)
 {
-    char dir[64], sock[96];
+    char dir[64], sock[96], err[1024];
     snprintf(dir, sizeof dir, "/tmp/coord-cli-left-%d", (int)getpid());
     snprintf(sock, sizeof sock, "%s/m.sock", dir);
-    int pe[2];
-    ASSERT_OK(pipe(pe));
-    pid_t pid = fork();
-    ASSERT_TRUE(pid >= 0);
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        dup2(pe[1], 2);
-        close(pe[0]);
-        execl(COORD_CLI_PATH, "coord", "manager", "--socket", sock,
-              (char *)NULL);
-        _exit(127);
-    }
-    close(pe[1]);
-    WAIT_FOR(path_exists(sock), 10000);
+    int efd;
+    pid_t pid = cli_server_start(sock, &efd);
     ASSERT_OK(unlink(sock));
     coord_manager *m;
     ASSERT_OK(coord_manager_start(&m, sock, NULL));
-    kill(pid, SIGTERM);
-    int status = test_wait(pid, T);
-    ASSERT_TRUE(WIFEXITED(status));
-    ASSERT_EQ(WEXITSTATUS(status), 0);
-    char err[1024];
-    ssize_t n = 0, r;
-    while ((r = read(pe[0], err + n, sizeof err - 1 - (size_t)n)) > 0)
-        n += r;
-    close(pe[0]);
-    err[n] = '\0';
+    cli_server_stop(pid, efd, err, sizeof err);
     if (strstr(err, "removed") || !strstr(err, "left in place"))
         test__fail(__FILE__, __LINE__, "want 'left in place', got: %s", err);
     ASSERT_TRUE(path_exists(sock)); /* the other server's, serving */
