@@ -9,7 +9,7 @@ COORD_BEGIN_DECLS
 
 #define COORD_VERSION_MAJOR 0
 #define COORD_VERSION_MINOR 4
-#define COORD_VERSION_PATCH 0
+#define COORD_VERSION_PATCH 1
 #define COORD_VERSION_HEX                                                      \
     ((COORD_VERSION_MAJOR << 16) | (COORD_VERSION_MINOR << 8) |                \
      COORD_VERSION_PATCH)
