@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* main.c: the coord tool's entry point: --help, --version, `coord help`,
  * dispatch, and "did you mean" for a mistyped command. */
+#include <errno.h>
 #include <string.h>
 
 #include "cli.h"
@@ -111,7 +112,7 @@ static int help(int argc, char **argv)
     return CLI_OK;
 }
 
-int main(int argc, char **argv)
+static int dispatch(int argc, char **argv)
 {
     if (argc < 2) {
         /* A usage error is one line; the usage is one option away. */
@@ -146,4 +147,25 @@ int main(int argc, char **argv)
         return CLI_USAGE;
     }
     return unknown_command(a);
+}
+
+/* What a command printed on stdout must have reached it: a write that
+ * failed (a full disk, /dev/full, a closed descriptor) is a runtime
+ * failure, one line, not exit 0 with the output lost. stdio reports it
+ * only at the flush, or through the stream's error flag once a write
+ * mid-run failed (docs/cli.md: a failure of the machine is status 1). */
+int main(int argc, char **argv)
+{
+    int rc = dispatch(argc, argv);
+    errno = 0;
+    bool flushed = fflush(stdout) == 0;
+    int err = errno;
+    /* A command that failed has said why in its own line already. */
+    if (rc == CLI_OK && (!flushed || ferror(stdout))) {
+        const char *cmd = argc >= 2 && find(argv[1]) ? argv[1] : NULL;
+        cli_error(cmd, "cannot write the output: %s",
+                  err ? strerror(err) : "a write to stdout failed");
+        rc = CLI_RUNTIME;
+    }
+    return rc;
 }

@@ -422,6 +422,35 @@ TEST(cli_fraud_strict_names_the_first_line_only)
     ASSERT_TRUE(strstr(err, "rejected (--strict") != NULL);
 }
 
+/* Output that cannot be written (a full disk: /dev/full) is a runtime
+ * failure, one line naming why, not exit 0 with the output lost. */
+TEST(cli_stdout_that_cannot_be_written_is_status_1)
+{
+    if (access("/dev/full", W_OK) != 0)
+        SKIP("no /dev/full here");
+    static const char *const cmds[] = {
+        "exec \"$0\" gc --json >/dev/full",
+        "exec \"$0\" gc >/dev/full",
+        "exec \"$0\" --help >/dev/full",
+        "exec \"$0\" primes --quick --json --range 2000 >/dev/full",
+        "exec \"$0\" gc >&-",
+    };
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        const char *argv[] = {"/bin/sh", "-c", cmds[i], COORD_CLI_PATH, NULL};
+        int st = test_run(argv, out, sizeof out, err, sizeof err, 60000);
+        ASSERT_TRUE(WIFEXITED(st));
+        ASSERT_EQ(WEXITSTATUS(st), 1);
+        ASSERT_EQ(lines(err), 1);
+        ASSERT_TRUE(strstr(err, "cannot write the output") != NULL);
+    }
+    /* A usage error keeps its status and its one line. */
+    const char *argv[] = {"/bin/sh", "-c", "exec \"$0\" gc --bogus >/dev/full",
+                          COORD_CLI_PATH, NULL};
+    int st = test_run(argv, out, sizeof out, err, sizeof err, 30000);
+    ASSERT_EQ(WEXITSTATUS(st), 2);
+    ASSERT_EQ(lines(err), 1);
+}
+
 #define TEST_LIST(X)                                                           \
     X(cli_version_and_help)                                                    \
     X(cli_usage_errors_exit_2_with_one_line)                                   \
@@ -433,6 +462,8 @@ TEST(cli_fraud_strict_names_the_first_line_only)
     X(cli_help_lists_every_option)                                             \
     X(cli_options_dump_matches_help)                                           \
     X(cli_fraud_strict_names_the_first_line_only)                              \
-    X(cli_quick_keeps_given_counts)
+    X(cli_quick_keeps_given_counts)                                            \
+    X(cli_stdout_that_cannot_be_written_is_status_1)
 #define HELPER_LIST(X)
+
 TEST_MAIN()
