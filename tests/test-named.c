@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -629,6 +631,55 @@ TEST(named_file_is_0600_whatever_the_umask)
     }
 }
 
+/* A child in a mount namespace of its own with a 64 KiB tmpfs at /dev/shm:
+ * two named arrays of 40 KiB, each of which fits alone. The first is
+ * created and not yet written (its file sparse: it took no room yet), so
+ * the second's create found the room and both were made; writing both
+ * died of SIGBUS with their files left. Now the first reserves its blocks
+ * and the second is COORD_ENOMEM; the first takes every store, even with
+ * the rest of the file system filled by another file after its create.
+ * 77: no mount namespace here. */
+static int tiny_shm_child(void *arg)
+{
+    (void)arg;
+    if (unshare(CLONE_NEWNS) != 0 ||
+        mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+        mount("tmpfs", "/dev/shm", "tmpfs", 0, "size=64k") != 0)
+        return 77;
+    coord_array *a, *b;
+    if (coord_array_create_named(&a, COORD_U8, 40 << 10, "tiny-a") != 0)
+        return 3;
+    int r = coord_array_create_named(&b, COORD_U8, 40 << 10, "tiny-b");
+    if (r == 0)
+        coord_array_destroy(b);
+    if (r != COORD_ENOMEM)
+        return 4;
+    if (access("/dev/shm/coord.tiny-b", F_OK) == 0)
+        return 5;
+    /* Another file takes whatever room is left. */
+    int fd = open("/dev/shm/filler", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    char page[4096] = {1};
+    while (fd >= 0 && write(fd, page, sizeof page) == (ssize_t)sizeof page)
+        ;
+    if (fd >= 0)
+        close(fd);
+    memset(coord_array_data(a), 7, 40 << 10);
+    coord_array_destroy(a);
+    return access("/dev/shm/coord.tiny-a", F_OK) == 0 ? 6 : 0;
+}
+
+TEST(named_create_reserves_its_room_in_dev_shm)
+{
+    int st = test_wait(test_fork(tiny_shm_child, NULL), 30000);
+    if (WIFEXITED(st) && WEXITSTATUS(st) == 77)
+        SKIP("no mount namespace here (needs root or CAP_SYS_ADMIN)");
+    if (WIFSIGNALED(st))
+        test__fail(__FILE__, __LINE__, "the child died of signal %d",
+                   WTERMSIG(st));
+    ASSERT_TRUE(WIFEXITED(st));
+    ASSERT_EQ(WEXITSTATUS(st), 0);
+}
+
 #define TEST_LIST(X)                                                           \
     X(named_flag_and_value_between_unrelated_processes)                        \
     X(named_file_is_0600_whatever_the_umask)                                   \
@@ -647,6 +698,7 @@ TEST(named_file_is_0600_whatever_the_umask)
     X(named_value_corrupt_type_is_eproto)                                      \
     X(named_char_value_and_array_open_as_char)                                 \
     X(named_region_corrupt_length_reads_as_broken)                             \
+    X(named_create_reserves_its_room_in_dev_shm)                               \
     NR_TEST(X)
 #ifdef __GLIBC__
 #define NR_TEST(X) X(named_lock_marked_not_recoverable_is_eproto)

@@ -90,7 +90,9 @@ COORD_EXTERN int coord_flag_create(coord_flag **out);
  * of [A-Za-z0-9._-]. Returns 0, COORD_EINVAL (bad name), COORD_EEXIST (name
  * taken, by any kind of file), COORD_EACCES, COORD_ENOENT (no /dev/shm, as
  * in a container without one), COORD_EMFILE (out of file
- * descriptors), COORD_ENOMEM (out of memory or shared-memory space) or
+ * descriptors), COORD_ENOMEM (out of memory or shared-memory space: every
+ * named create, of any kind, reserves the whole file's blocks in /dev/shm,
+ * so no store into the object can fault later for want of room) or
  * COORD_EIO (any other system error).
  */
 COORD_EXTERN int coord_flag_create_named(coord_flag **out, const char *name);

@@ -230,13 +230,24 @@ static int create_named(const char *name, size_t total, uint32_t kind,
     if (pwrite(fd, &h, sizeof h, 0) != (ssize_t)sizeof h ||
         ftruncate(fd, (off_t)total) != 0 || fstat(fd, file) != 0)
         r = coord__seg_errno(errno);
-    /* The file is sparse: a /dev/shm too small for it (Docker's is 64 MiB)
-     * would raise SIGBUS at the first store past its room (a queue's
-     * create stores into every slot), killing the process and leaving
-     * the file. Refuse it here, as multiprocessing's heap checks the room
-     * before it makes an arena. */
+    /* The grown file is sparse: a /dev/shm too small for it (Docker's is
+     * 64 MiB) raises SIGBUS at the first store past its room, killing the
+     * process and leaving the file. A check of the room left is not
+     * enough: another sparse file (a second named object of this very
+     * process, say) counts as taking none until it is written. So the
+     * file's blocks are reserved here: where the file system has no room
+     * for all of them this is COORD_ENOMEM (ENOSPC) and no file; where it
+     * had, no store into the segment can fault, whoever fills the file
+     * system afterwards. A file system that cannot reserve (EOPNOTSUPP)
+     * gets the check of the room left, which is not a reservation. */
+    int fa = -1;
+    while (!r && (fa = fallocate(fd, 0, 0, (off_t)total)) != 0 &&
+           errno == EINTR)
+        ;
+    if (!r && fa != 0 && errno != EOPNOTSUPP && errno != ENOSYS)
+        r = coord__seg_errno(errno);
     struct statvfs vfs;
-    if (!r && fstatvfs(fd, &vfs) == 0 && vfs.f_blocks != 0 &&
+    if (!r && fa != 0 && fstatvfs(fd, &vfs) == 0 && vfs.f_blocks != 0 &&
         (uint64_t)vfs.f_bavail * vfs.f_frsize + (uint64_t)file->st_blocks * 512 <
             (uint64_t)total)
         r = COORD_ENOMEM;
