@@ -349,6 +349,15 @@ int cmd_fraud(int argc, char **argv)
         int status = f ? CLI_RUNTIME : cli_output_status(rc);
         if (f) {
             rc = fraud_csv_write(f, t, n);
+            /* The flush says why a write failed (ENOSPC), where the
+             * stream's error flag says only that one did (EIO). */
+            if (fflush(f) != 0 && (rc == 0 || rc == -EIO) && errno)
+                rc = -errno;
+            /* A failed write leaves an empty file, not the first part of
+             * the stream, cut anywhere, that reads as a shorter one. */
+            if (rc && ftruncate(fileno(f), 0) != 0) {
+                /* the null device: nothing to cut */
+            }
             if (fclose(f) != 0 && rc == 0)
                 rc = -errno;
             if (rc)

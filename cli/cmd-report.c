@@ -338,6 +338,15 @@ int cmd_report(int argc, char **argv)
         if (f) {
             wrc = i ? rdoc_write_html(d, f, "coord report")
                     : rdoc_write_md(d, f);
+            /* The flush says why a write failed (ENOSPC), where the
+             * stream's error flag says only that one did (EIO). */
+            if (fflush(f) != 0 && (wrc == 0 || wrc == -EIO) && errno)
+                wrc = -errno;
+            /* A failed write leaves an empty document, not the first
+             * part of one that a browser shows as if whole. */
+            if (wrc && ftruncate(fileno(f), 0) != 0) {
+                /* nothing to cut */
+            }
             if (fclose(f) != 0 && wrc == 0)
                 wrc = -errno;
             if (wrc)

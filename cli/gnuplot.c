@@ -174,6 +174,11 @@ int gnuplot_draw(const char *cmd, const char *file, const char *data,
         else if (w < 0 && errno != EINTR)
             werr = errno;
     }
+    /* A failed write (a full disk) leaves an empty file, not the first
+     * part of the image. */
+    if (fd >= 0 && werr && ftruncate(fd, 0) != 0) {
+        /* the null device: nothing to cut */
+    }
     if (fd >= 0 && close(fd) != 0 && !werr)
         werr = errno;
     if (werr)

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* test-cli.c: the coord tool's contract: help, version, usage errors and
  * their hints, the option tables, gc. */
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "harness.h"
@@ -451,6 +454,52 @@ TEST(cli_stdout_that_cannot_be_written_is_status_1)
     ASSERT_EQ(lines(err), 1);
 }
 
+/* A child in a mount namespace of its own, with a tmpfs of `size` at dir
+ * (arg: "size dir"): fraud --write-csv, then a report, into a file system
+ * too small for them. Each is status 1 naming ENOSPC, and leaves an empty
+ * file, not its first part (a CSV cut mid-line read as a shorter stream;
+ * an index.html of its first 4 KiB). 77: no mount namespace here. */
+static int full_disk_child(void *arg)
+{
+    const char *dir = arg;
+    if (unshare(CLONE_NEWNS) != 0 ||
+        mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+        mount("tmpfs", dir, "tmpfs", 0, "size=24k") != 0)
+        return 77;
+    char csv[4200], rep[4200], html[4300];
+    snprintf(csv, sizeof csv, "%s/t.csv", dir);
+    snprintf(rep, sizeof rep, "%s/r", dir);
+    snprintf(html, sizeof html, "%s/r/index.html", dir);
+    const char *fraud[] = {COORD_CLI_PATH, "fraud", "--quick", "--write-csv",
+                           csv, NULL};
+    const char *report[] = {COORD_CLI_PATH, "report", "--quick", "--only",
+                            "primes", "--no-python", "--out", rep, NULL};
+    const char *const *cmds[] = {fraud, report};
+    const char *files[] = {csv, html};
+    for (int i = 0; i < 2; i++) {
+        int st = test_run(cmds[i], out, sizeof out, err, sizeof err, 60000);
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 1)
+            return 10 + i;
+        if (!strstr(err, "No space left on device"))
+            return 20 + i;
+        struct stat sb;
+        if (stat(files[i], &sb) == 0 && sb.st_size != 0)
+            return 30 + i;
+    }
+    return 0;
+}
+
+TEST(cli_outputs_on_a_full_disk_are_status_1_and_left_empty)
+{
+    char dir[4096];
+    test_mkdtemp(dir, sizeof dir, "full");
+    int st = test_wait(test_fork(full_disk_child, dir), 120000);
+    if (WIFEXITED(st) && WEXITSTATUS(st) == 77)
+        SKIP("no mount namespace here (needs root or CAP_SYS_ADMIN)");
+    ASSERT_TRUE(WIFEXITED(st));
+    ASSERT_EQ(WEXITSTATUS(st), 0);
+}
+
 #define TEST_LIST(X)                                                           \
     X(cli_version_and_help)                                                    \
     X(cli_usage_errors_exit_2_with_one_line)                                   \
@@ -463,7 +512,8 @@ TEST(cli_stdout_that_cannot_be_written_is_status_1)
     X(cli_options_dump_matches_help)                                           \
     X(cli_fraud_strict_names_the_first_line_only)                              \
     X(cli_quick_keeps_given_counts)                                            \
-    X(cli_stdout_that_cannot_be_written_is_status_1)
+    X(cli_stdout_that_cannot_be_written_is_status_1)                           \
+    X(cli_outputs_on_a_full_disk_are_status_1_and_left_empty)
 #define HELPER_LIST(X)
 
 TEST_MAIN()
