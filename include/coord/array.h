@@ -70,7 +70,10 @@ COORD_EXTERN int coord_array_open_fd(coord_array **out, int fd);
 
 /* coord_array_destroy: release this process's handle (the creator of a
  * named array also removes the name; an array placed by init releases
- * nothing but this process's record of its size). NULL is ignored. */
+ * nothing but this process's record of its size). NULL is ignored. Not
+ * while a thread of this process holds the array's lock
+ * (coord_array_lock): as coord_value_destroy says, that thread's next
+ * robust lock or unlock would fault. Unlock first. */
 COORD_EXTERN void coord_array_destroy(coord_array *a);
 
 /* coord_array_length / coord_array_type: as created (0 for NULL or a

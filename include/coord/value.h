@@ -70,7 +70,13 @@ COORD_EXTERN int coord_value_open_fd(coord_value **out, int fd);
 
 /*
  * coord_value_destroy: release this process's handle (the creator of a
- * named value also removes the name). NULL is ignored.
+ * named value also removes the name). NULL is ignored. Not while a thread
+ * of this process holds the value's lock (coord_value_lock): glibc links
+ * a held robust mutex into its thread's robust list, in the mutex's own
+ * memory, so after the unmapping that thread's next robust lock or unlock
+ * (any coord lock, a queue's wait) walks unmapped memory and faults.
+ * Unlock first. (The Python binding does so for the thread that drops the
+ * object, and keeps the mapping while another thread holds the lock.)
  */
 COORD_EXTERN void coord_value_destroy(coord_value *v);
 

@@ -233,7 +233,9 @@ static PyObject *array_reopen(PyObject *cls, PyObject *args)
 
 static void array_dealloc(pc_array *self)
 {
-    coord_array_destroy(self->a);
+    /* A lock another thread of this process holds keeps its mapping. */
+    if (pc_lock_drop(&self->lk))
+        coord_array_destroy(self->a);
     if (self->fd >= 0)
         close(self->fd);
     Py_XDECREF(self->name);

@@ -88,6 +88,23 @@ int pc_lock_release(pc_lockstate *st)
     return 0;
 }
 
+int pc_lock_drop(pc_lockstate *st)
+{
+    if (st->count <= 0 || st->gen != pc_fork_gen)
+        return 1;
+    if (st->owner != PyThread_get_thread_ident())
+        return 0;
+    /* Held by this thread: glibc links a held robust mutex into the
+     * thread's robust list, in the mutex's own memory, so unmapping it
+     * held would make this thread's next robust lock or unlock walk
+     * unmapped memory (SIGSEGV). Release it first, as dropping a held
+     * multiprocessing lock costs nothing. */
+    st->count = 0;
+    st->owner = 0;
+    st->unlock(st->obj);
+    return 1;
+}
+
 PyObject *pc_lock_new(pc_lockstate *st, PyObject *owner)
 {
     if (st->wrapper)

@@ -256,5 +256,10 @@ int pc_lock_held(const pc_lockstate *st);
  * entry). acquire returns 1 taken, 0 not (timeout), -1 error set. */
 int pc_lock_acquire(pc_lockstate *st, int timeout_ms);
 int pc_lock_release(pc_lockstate *st);
+/* pc_lock_drop: before the memory holding the lock is unmapped (the
+ * owner's dealloc). Releases it when the calling thread holds it and
+ * returns 1 (unmap it); returns 0 when another thread of this process
+ * holds it (its robust list links that memory: keep the mapping). */
+int pc_lock_drop(pc_lockstate *st);
 
 #endif

@@ -134,7 +134,9 @@ static PyObject *value_from_fd(PyObject *cls, PyObject *args)
 
 static void value_dealloc(pc_value *self)
 {
-    coord_value_destroy(self->v);
+    /* A lock another thread of this process holds keeps its mapping. */
+    if (pc_lock_drop(&self->lk))
+        coord_value_destroy(self->v);
     if (self->fd >= 0)
         close(self->fd);
     Py_XDECREF(self->name);

@@ -4,6 +4,7 @@ behaving differently (each test states what multiprocessing does)."""
 
 import os
 import pickle
+import queue
 import threading
 import time
 import unittest
@@ -312,6 +313,38 @@ class LockTest(unittest.TestCase):
         self.assertEqual(v.value, 2)
         with self.assertRaises(AttributeError):
             coord.Value("i", 1, lock=0)  # as multiprocessing: 0 has no acquire
+
+    def test_an_object_dropped_while_its_lock_is_held(self):
+        # multiprocessing: a Value, Array or RLock dropped while this
+        # thread holds its lock costs nothing. Here its memory held a
+        # robust mutex on this thread's robust list, and unmapping it held
+        # made the thread's next robust lock (a queue's get with a
+        # timeout) crash with SIGSEGV. Each in a child of its own, and
+        # nothing mapped between the drop and the get (a new mapping at
+        # the freed address would hide the fault).
+        def value():
+            coord.Value("i").get_lock().acquire()
+
+        def array():
+            a = coord.Array("d", 4)
+            a.acquire()
+            a.acquire()  # re-entrant: held twice
+
+        def rlock():
+            coord.RLock().acquire()
+
+        def then_get(drop):
+            q = coord.Queue(1)
+            drop()
+            try:
+                q.get(timeout=0.01)
+            except queue.Empty:
+                return True
+            return False
+
+        for drop in (value, array, rlock):
+            with self.subTest(drop.__name__):
+                join_ok(self, fork(then_get, drop))
 
     def test_with_and_acquire_on_the_object_as_multiprocessing(self):
         # multiprocessing's Value and Array (synchronized wrappers) are
