@@ -244,6 +244,24 @@ TEST(advise_exclusions_read_as_english)
     json_free(j);
 }
 
+/* The text's first line says the shape as English too: "an array",
+ * "messages" (it printed "coord advise: a array, ..." and "a messages"). */
+TEST(advise_text_header_reads_as_english)
+{
+    static const char *const want[][2] = {
+        {"array", "coord advise: an array, 1 access per task"},
+        {"messages", "coord advise: messages, 1 access per task"},
+        {"dict", "coord advise: a dict, 1 access per task"}};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        const char *argv[] = {COORD_CLI_PATH, "advise", "--calibration",
+                              CALIB, "--shape", want[i][0], "--per-task",
+                              "1", "--processes", "4", NULL};
+        int st = test_run(argv, out, sizeof out, err, sizeof err, 60000);
+        ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        ASSERT_TRUE(strstr(out, want[i][1]) != NULL);
+    }
+}
+
 TEST(advise_unrelated_excludes_inherited_only)
 {
     struct json *j = advise("--shape", "messages", "--per-task", "1",
@@ -543,6 +561,7 @@ TEST(advise_help_lists_every_option)
 #define TEST_LIST(X)                                                           \
     X(advise_durations_in_human_units)                                         \
     X(advise_exclusions_read_as_english)                                       \
+    X(advise_text_header_reads_as_english)                                     \
     X(advise_dict_read_once_per_10ms_task_manager_acceptable)                  \
     X(advise_flag_per_iteration_flag_first_never_manager)                      \
     X(advise_counter_eight_writers_atomic_ahead_of_locked_and_manager)         \

@@ -282,6 +282,12 @@ class DictProxy:
     def __repr__(self):
         return "<coord dict %r on %s>" % (self.name, self._mgr.address)
 
+    def __str__(self):
+        """The contents, as multiprocessing's proxies print (their str()
+        is the referent's repr: print(d) shows the dict); repr() stays
+        the proxy's."""
+        return repr(self.copy())
+
 
 class ListProxy:
     """A shared list on the manager: append, extend, l[i], pop, len."""
@@ -337,6 +343,11 @@ class ListProxy:
 
     def __repr__(self):
         return "<coord list %r on %s>" % (self.name, self._mgr.address)
+
+    def __str__(self):
+        """The contents, as multiprocessing's proxies print (print(l)
+        shows the list); repr() stays the proxy's."""
+        return repr(list(self))
 
 
 class Pending:

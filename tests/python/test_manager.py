@@ -82,6 +82,17 @@ class ManagerTest(unittest.TestCase):
         with self.assertRaises(coord.EMSGSIZE):
             self.mgr.list([big])
 
+    def test_str_is_the_contents_as_multiprocessing(self):
+        # multiprocessing's proxies print their referent (BaseProxy.__str__
+        # is the referent's repr): print(shared_dict) shows the dict. Here
+        # str() was the proxy's repr, "<coord dict '_dict...' on ...>".
+        d = self.mgr.dict({"a": 1})
+        lst = self.mgr.list([1, "x"])
+        self.assertEqual(str(d), "{'a': 1}")
+        self.assertEqual(str(lst), "[1, 'x']")
+        self.assertEqual("%s %s" % (d, lst), "{'a': 1} [1, 'x']")
+        self.assertTrue(repr(d).startswith("<coord dict "))
+
     def test_dict_operations(self):
         d = self.mgr.dict("d")
         d["i"] = 5
