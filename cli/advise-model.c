@@ -83,6 +83,14 @@ const char *adv_shape_name(enum adv_shape s)
     return (unsigned)s < ADV_NSHAPES ? shape_names[s] : "?";
 }
 
+const char *adv_shape_phrase(enum adv_shape s)
+{
+    static const char *const phrase[ADV_NSHAPES] = {
+        "a flag", "a counter", "a scalar", "an array",
+        "a dict", "a list",   "messages"};
+    return (unsigned)s < ADV_NSHAPES ? phrase[s] : "?";
+}
+
 unsigned adv_writers(const struct adv_input *in)
 {
     if (in->writers >= 0)
@@ -258,12 +266,10 @@ static const char *exclusion(const struct mech *m,
                              size_t cap)
 {
     if (!(m->shapes & (1u << in->shape))) {
-        /* "a dict", "an array", "messages" */
-        static const char *const held[ADV_NSHAPES] = {
-            "a flag", "a counter", "a scalar", "an array",
-            "a dict", "a list",   "messages"};
         snprintf(buf, cap, "cannot hold %s",
-                 (unsigned)in->shape < ADV_NSHAPES ? held[in->shape] : "it");
+                 (unsigned)in->shape < ADV_NSHAPES
+                     ? adv_shape_phrase(in->shape)
+                     : "it");
         return buf;
     }
     if (in->machines > 1 && !m->machines)

@@ -72,6 +72,9 @@ enum adv_shape {
 /* The shape named `s` ("flag", ...), or -1. */
 int adv_shape_parse(const char *s);
 const char *adv_shape_name(enum adv_shape s);
+/* The shape with its article, as a sentence says it: "a dict", "an array",
+ * "messages" ("?" when unknown). */
+const char *adv_shape_phrase(enum adv_shape s);
 
 /* The question. writers < 0: the shape's default (docs/advise.md). */
 struct adv_input {

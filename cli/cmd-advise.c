@@ -195,7 +195,7 @@ static void print_text(const struct adv_input *in,
 {
     char t[48];
     unsigned w = adv_writers(in);
-    printf("coord advise: a %s, %g access%s per %s", adv_shape_name(in->shape),
+    printf("coord advise: %s, %g access%s per %s", adv_shape_phrase(in->shape),
            in->accesses, in->accesses == 1 ? "" : "es",
            in->per_iteration ? "iteration" : "task");
     if (in->task_ns > 0)
