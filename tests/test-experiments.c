@@ -99,6 +99,29 @@ TEST(experiments_primes_python_missing_is_skipped)
                             "primes.py not found\"") != NULL);
 }
 
+/* The persistent row's ratio is set against Python's one-shot run (Python
+ * runs no persistent version, and forks its workers for every search):
+ * the line says so, and that the team's start-up is not counted. It read
+ * "C is Nx faster than Python", as if like were compared with like. */
+TEST(experiments_primes_persistent_ratio_says_what_it_compares)
+{
+    const char *a[] = {"primes", "--runs", "1", "--range", "20000",
+                       "--vs-python", NULL};
+    ASSERT_EQ(coord(a), 0);
+    if (strstr(out, "python: skipped"))
+        SKIP("no python3: the Python rows were skipped");
+    const char *line = strstr(out, "early exit, persistent workers: C is ");
+    ASSERT_TRUE(line != NULL);
+    const char *end = strchr(line, '\n');
+    ASSERT_TRUE(end != NULL);
+    char l[512];
+    snprintf(l, sizeof l, "%.*s", (int)(end - line), line);
+    if (!strstr(l, "than Python's one-shot run") ||
+        !strstr(l, "start-up not counted"))
+        test__fail(__FILE__, __LINE__, "the persistent ratio does not say "
+                   "what it compares: %s", l);
+}
+
 TEST(experiments_waste_counts)
 {
     const char *a[] = {"waste", "--runs", "1", "--interval", "10", "--json",
@@ -789,6 +812,7 @@ TEST(experiments_output_not_a_regular_file_is_a_usage_error)
 #define TEST_LIST(X)                                                           \
     X(experiments_primes_json_and_table)                                       \
     X(experiments_primes_python_missing_is_skipped)                            \
+    X(experiments_primes_persistent_ratio_says_what_it_compares)               \
     X(experiments_waste_counts)                                                \
     X(experiments_interval_json_rows)                                          \
     X(experiments_interval_python_says_its_counts)                             \
