@@ -114,7 +114,7 @@ static void plots_interval(struct report *r, const struct exp *e)
     if (py)
         interval_series(&p, py, report_work_key(py), "overhead_pct", NULL,
                         " (Python)");
-    char cap[1024], ld[160], a[32], b[32];
+    char cap[1536], ld[160], a[32], b[32];
     draw(r, &p, "Overhead of the flag checks against the check interval K: "
                 "the extra time against the same loop without checks. A "
                 "check costs about as much as a cheap iteration, so it "
@@ -136,8 +136,12 @@ static void plots_interval(struct report *r, const struct exp *e)
              "worker stopped, against the check interval K (log-log). A "
              "running worker sees the flag within K iterations: for K = "
              "1,000 that is up to %s in the cheap loop and %s in the heavy "
-             "one, so only the heavy loop's latency should grow with K. The "
-             "rest is scheduling: with %.0f workers and the report on %ld "
+             "one, so only the heavy loop's latency should grow with K, "
+             "and only while K is shorter than what is left of a worker's "
+             "share of the search: a worker stops at the end of its share "
+             "at the latest, so where K passes it (the quick run's shares "
+             "are short) the heavy curve is flat. The rest is scheduling: "
+             "with %.0f workers and the report on %ld "
              "cores, a worker that is not running when the flag is set sees "
              "it only when the scheduler runs it again, up to a time slice "
              "(milliseconds) later. That is why the curves are not monotonic "

@@ -1627,6 +1627,22 @@ TEST(report_usage_errors)
  * 3,000: 1.8 %), not the generator's --rate (it read "55 of them
  * fraudulent (2 %)"); a labelled CSV, whose fraud_rate is null, has one
  * too (it read "(— %)"). */
+/* The stop-latency figure's caption promised latency growing with K in
+ * the heavy loop ("up to K x iteration") where the curve was flat: a
+ * worker stops at the end of its share at the latest, and the quick run's
+ * shares are shorter than the large K. The caption says so. */
+TEST(report_stop_latency_caption_names_the_share)
+{
+    use_result("interval", NULL);
+    char *md = render_md(false, "interval");
+    ASSERT_TRUE(strstr(md, "Stop latency, the median time from the claim") !=
+                NULL);
+    if (!strstr(md, "a worker stops at the end of its share at the latest"))
+        test__fail(__FILE__, __LINE__, "the caption leaves out the share's "
+                   "end: %s", strstr(md, "Stop latency, the median"));
+    free(md);
+}
+
 TEST(report_fraud_share_is_of_the_screened_transactions)
 {
     use_result("fraud", NULL);
@@ -1668,6 +1684,7 @@ TEST(report_fraud_share_is_of_the_screened_transactions)
     X(report_manifest_names_only_report_files)                                \
     X(report_planted_dirs_and_manifest_remove_nothing)                        \
     X(report_header_states_its_options)                                       \
+    X(report_stop_latency_caption_names_the_share)                             \
     X(report_fraud_share_is_of_the_screened_transactions)
 #define HELPER_LIST(X)
 TEST_MAIN()
