@@ -224,10 +224,15 @@ typedef struct {
 } pc_mclient;
 
 /* Take the client for this call (the GIL held), in turn. 0, or -1 with
- * the exception set. */
+ * the exception set (RuntimeError for a call from inside one of this
+ * thread's own calls: the connection carries one call at a time). */
 static int mc_enter(pc_mclient *self)
 {
-    return pc_turns_enter(&self->turns);
+    return pc_turns_enter(&self->turns,
+                          "coord.Manager called from inside one of its own "
+                          "calls in this thread (a signal handler, or a "
+                          "__del__ run by the garbage collector): the "
+                          "connection is in use");
 }
 
 /* Let the client go (the GIL held), or hand it to the first waiter. */

@@ -14,10 +14,9 @@ typedef struct {
     pc_pool_init init; /* inherited by every worker */
     PyObject *bell;    /* the coord._Bell whose page init.bell is, or NULL */
     char *rbuf;        /* max_result bytes: result() reads into it */
-    /* One thread at a time in coord_pool: the turns (pool_enter), and
-     * who holds it. Read and written with the GIL held only. */
+    /* One thread at a time in coord_pool: the turns (pool_enter). Read
+     * and written with the GIL held only. */
     pc_turns turns;
-    unsigned long holder;
     /* The holder's thread state while its wait has let the GIL go (see
      * fork_before), else NULL. */
     PyThreadState *released;
@@ -167,27 +166,17 @@ static void pool_dealloc(pc_pool *self)
  */
 static int pool_enter(pc_pool *self)
 {
-    unsigned long me = PyThread_get_thread_ident();
-    if (self->holder == me) {
-        PyErr_SetString(PyExc_RuntimeError,
-                        "coord.Pool called from inside one of its own calls "
-                        "(an os.register_at_fork handler?)");
-        return -1;
-    }
-    if (pc_turns_enter(&self->turns) < 0)
-        return -1;
-    self->holder = me;
-    return 0;
+    return pc_turns_enter(&self->turns,
+                          "coord.Pool called from inside one of its own calls "
+                          "(an os.register_at_fork handler?)");
 }
 
 /* Give the pool back, if this thread holds it: to the first thread
  * waiting for it, if any. */
 static void pool_leave(pc_pool *self)
 {
-    if (self->holder != PyThread_get_thread_ident())
-        return;
-    self->holder = 0;
-    pc_turns_leave(&self->turns);
+    if (pc_turns_held(&self->turns))
+        pc_turns_leave(&self->turns);
 }
 
 /* Can this call use the pool? Then it holds it (pool_leave afterwards).

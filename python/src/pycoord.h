@@ -44,19 +44,25 @@ static inline pid_t pc_self_pid(void)
  * pc_turns_enter takes the object for the calling thread: at once when it
  * is free; else the thread joins the line and waits, without the GIL, on a
  * lock of its own, in 100 ms slices that look for signals (a handler's
- * exception leaves the line: -1 with it set). pc_turns_leave lets the
- * object go, or hands it to the first thread in line (busy stays set) and
- * wakes that one alone: a thread calling in a loop, which gets the GIL
- * back first, cannot take it again ahead of the others (with one shared
- * lock it did, and a waiter waited as long as that loop ran). Returns 0,
- * or -1 with the exception set (also MemoryError for the waiter's lock).
+ * exception leaves the line: -1 with it set). A thread that holds it
+ * already (a signal handler run while its call waits, a __del__ the GC ran
+ * in the middle of a call, an at-fork handler) would wait for itself for
+ * ever: RuntimeError(reentered) instead. pc_turns_leave lets the object
+ * go, or hands it to the first thread in line (busy stays set) and wakes
+ * that one alone: a thread calling in a loop, which gets the GIL back
+ * first, cannot take it again ahead of the others (with one shared lock it
+ * did, and a waiter waited as long as that loop ran). pc_turns_held: does
+ * the calling thread hold it? Enter returns 0, or -1 with the exception
+ * set (also MemoryError for the waiter's lock).
  */
 struct pc_turn_waiter;
 typedef struct {
     int busy;
+    unsigned long holder; /* the thread whose turn it is (busy) */
     struct pc_turn_waiter *head, *tail;
 } pc_turns;
-int pc_turns_enter(pc_turns *t);
+int pc_turns_enter(pc_turns *t, const char *reentered);
+int pc_turns_held(const pc_turns *t);
 void pc_turns_leave(pc_turns *t);
 
 /*

@@ -22,10 +22,19 @@ static void unqueue(pc_turns *t, struct pc_turn_waiter *w)
         t->tail = prev;
 }
 
-int pc_turns_enter(pc_turns *t)
+int pc_turns_enter(pc_turns *t, const char *reentered)
 {
+    unsigned long me = PyThread_get_thread_ident();
+    if (t->busy && t->holder == me) {
+        /* In the middle of one of its own calls (a signal handler run while
+         * the call waits, a __del__ the GC ran, an at-fork handler):
+         * waiting for our own turn would wait for ever. */
+        PyErr_SetString(PyExc_RuntimeError, reentered);
+        return -1;
+    }
     if (!t->busy) {
         t->busy = 1;
+        t->holder = me;
         return 0;
     }
     struct pc_turn_waiter w = {PyThread_allocate_lock(), 0, NULL};
@@ -53,12 +62,20 @@ int pc_turns_enter(pc_turns *t)
         }
     }
     PyThread_free_lock(w.lock);
+    if (r == 0)
+        t->holder = me;
     return r;
+}
+
+int pc_turns_held(const pc_turns *t)
+{
+    return t->busy && t->holder == PyThread_get_thread_ident();
 }
 
 void pc_turns_leave(pc_turns *t)
 {
     struct pc_turn_waiter *w = t->head;
+    t->holder = 0;
     if (!w) {
         t->busy = 0;
         return;

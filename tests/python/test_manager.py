@@ -2,6 +2,7 @@
 """coord.Manager: dicts and lists on coord's manager server, batches, and
 children (forked and spawned) sharing them."""
 
+import gc
 import multiprocessing
 import os
 import pickle
@@ -441,6 +442,57 @@ class ManagerTest(unittest.TestCase):
             # The next call gets its own reply, not the late one.
             self.assertEqual(d["b"], "B")
         self.assertEqual(d["n"], 1)  # the interrupted incr ran late
+
+    def test_a_call_from_inside_a_call_of_the_same_thread_raises(self):
+        # A signal handler that runs while a call waits for its reply, or
+        # a __del__ the garbage collector runs while a batch's reply is
+        # copied, calls the manager from the thread that holds the
+        # connection: it waited for itself for ever. Now RuntimeError, as
+        # coord.Pool says for a call from inside its own calls.
+        d = self.mgr.dict("reenter")
+        d.update({"k%d" % i: i for i in range(2000)})
+        server = self.mgr._server.pid
+
+        def from_a_handler():
+            seen = []
+
+            def handler(sig, frame):
+                try:
+                    seen.append(d["k1"])
+                except RuntimeError as e:
+                    seen.append(e)
+            signal.signal(signal.SIGALRM, handler)
+            d["k0"]  # this child's connection, made before the server stops
+            os.kill(server, signal.SIGSTOP)
+            threading.Timer(1.0, os.kill, (server, signal.SIGCONT)).start()
+            signal.setitimer(signal.ITIMER_REAL, 0.3)
+            got = d["k0"]
+            return got == 0 and len(seen) == 1 and isinstance(seen[0], RuntimeError)
+
+        def from_a_finalizer():
+            seen = []
+
+            class Cycle:
+                def __init__(self):
+                    self.me = self
+
+                def __del__(self):
+                    try:
+                        d["freed"] = 1
+                    except RuntimeError as e:
+                        seen.append(e)
+            gc.collect()
+            with self.mgr.batch() as b:
+                bd = b.dict("reenter")
+                got = [bd.get("k%d" % i) for i in range(2000)]
+                for _ in range(3):
+                    Cycle()  # garbage, collected during the batch
+            return (got[1999].value == 1999 and len(seen) == 3 and
+                    all(isinstance(e, RuntimeError) for e in seen))
+
+        for fn in (from_a_handler, from_a_finalizer):
+            join_ok(self, fork(fn), timeout=30)
+        self.assertEqual(d["k1"], 1)  # the connection still works
 
     def test_a_lost_manager_is_a_connection_error(self):
         m = coord.Manager()
