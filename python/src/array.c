@@ -58,6 +58,18 @@ static PyObject *array_wrap(PyTypeObject *type, coord_array *a, char tc,
     return (PyObject *)self;
 }
 
+/* The elements, for the accesses that use them directly (bytes of a 'c'
+ * array, the buffer protocol): NULL with coord.EPROTO set when the
+ * array's words in shared memory fail their check (another process wrote
+ * over them), where coord_array_data returns NULL. */
+static char *array_bytes(pc_array *self)
+{
+    char *d = coord_array_data(self->a);
+    if (!d)
+        pc_raise(COORD_EPROTO, "Array");
+    return d;
+}
+
 static int array_store(pc_array *self, Py_ssize_t i, PyObject *o)
 {
     coord_scalar s;
@@ -85,8 +97,10 @@ static PyObject *array_load(pc_array *self, Py_ssize_t i)
 static int array_fill(pc_array *self, PyObject *seq)
 {
     if (self->tc == 'c' && PyBytes_Check(seq)) {
-        memcpy(coord_array_data(self->a), PyBytes_AS_STRING(seq),
-               (size_t)PyBytes_GET_SIZE(seq));
+        char *d = array_bytes(self);
+        if (!d)
+            return -1;
+        memcpy(d, PyBytes_AS_STRING(seq), (size_t)PyBytes_GET_SIZE(seq));
         return 0;
     }
     PyObject *fast = PySequence_Fast(seq, "Array initializer must be a sequence");
@@ -275,10 +289,12 @@ static PyObject *array_subscript(pc_array *self, PyObject *key)
         return NULL;
     Py_ssize_t n = PySlice_AdjustIndices(self->shape[0], &start, &stop, step);
     if (self->tc == 'c') { /* as ctypes: a slice of chars is bytes */
+        const char *d = array_bytes(self);
+        if (!d)
+            return NULL;
         PyObject *b = PyBytes_FromStringAndSize(NULL, n);
         if (!b)
             return NULL;
-        const char *d = coord_array_data(self->a);
         for (Py_ssize_t k = 0; k < n; k++)
             PyBytes_AS_STRING(b)[k] = d[start + k * step];
         return b;
@@ -328,7 +344,9 @@ static int array_ass_subscript(pc_array *self, PyObject *key, PyObject *val)
             PyErr_SetString(PyExc_ValueError, "Can only assign sequence of same size");
             return -1;
         }
-        char *d = coord_array_data(self->a);
+        char *d = array_bytes(self);
+        if (!d)
+            return -1;
         for (Py_ssize_t k = 0; k < n; k++)
             d[start + k * step] = PyBytes_AS_STRING(val)[k];
         return 0;
@@ -358,7 +376,9 @@ static int array_ass_subscript(pc_array *self, PyObject *key, PyObject *val)
 static int array_getbuffer(pc_array *self, Py_buffer *view, int flags)
 {
     (void)flags;
-    view->buf = coord_array_data(self->a);
+    view->obj = NULL;
+    if (!(view->buf = array_bytes(self)))
+        return -1;
     view->obj = Py_NewRef((PyObject *)self);
     view->len = self->shape[0] * self->strides[0];
     view->readonly = 0;

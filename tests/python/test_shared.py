@@ -8,6 +8,7 @@ import multiprocessing
 import os
 import pickle
 import signal
+import struct
 import subprocess
 import sys
 import unittest
@@ -307,6 +308,25 @@ class NamedTest(NamedTestCase):
         self.assertEqual(a[1], 2.5)
         with self.assertRaises(coord.EEXIST):
             coord.Value("i", name=name)
+
+    def test_an_array_another_process_broke_raises_not_sigsegv(self):
+        # Another process of the user overwrites the array's words in
+        # /dev/shm (untrusted memory): coord_array_data is NULL then, and
+        # a 'c' slice, a slice assignment, .raw and memoryview() used it
+        # as the elements (SIGSEGV). Now coord.EPROTO, as an item is.
+        def child():
+            name = self.name("broken")
+            a = coord.Array("c", 16, name=name)
+            with open("/dev/shm/coord." + name, "r+b") as f:
+                head = f.read(4096)
+                f.seek(head.index(struct.pack("<I", 0x41525259)))  # "ARRY"
+                f.write(b"\0\0\0\0")
+            for use in (lambda: a[0], lambda: a[0:4], lambda: a.raw,
+                        lambda: a.__setitem__(slice(0, 4), b"abcd"),
+                        lambda: memoryview(a)):
+                with self.assertRaises(coord.EPROTO):
+                    use()
+        join_ok(self, fork(child))
 
     def test_a_named_object_too_big_for_dev_shm_raises_not_sigbus(self):
         # Docker's /dev/shm is 64 MiB. A named Queue(20000) (one page
