@@ -147,7 +147,11 @@ static PyObject *value_get(pc_value *self, void *closure)
 {
     (void)closure;
     coord_scalar s;
-    coord_value_get(self->v, &s);
+    /* COORD_EPROTO when another process wrote over the value's words:
+     * s is then unset, not a value to return. */
+    int r = coord_value_get(self->v, &s);
+    if (r < 0)
+        return pc_raise(r, "Value");
     return pc_scalar_to_py(self->type, self->tc, s);
 }
 
@@ -161,15 +165,25 @@ static int value_set(pc_value *self, PyObject *o, void *closure)
     }
     if (pc_scalar_from_py(self->type, self->tc, o, &s) < 0)
         return -1;
+    int r;
     if (!self->locked || pc_lock_held(&self->lk)) {
         /* One atomic store: readers never see half a value. */
-        coord_value_store(self->v, s);
+        if ((r = coord_value_store(self->v, s)) < 0) {
+            pc_raise(r, "Value");
+            return -1;
+        }
         return 0;
     }
     if (pc_lock_acquire(&self->lk, -1) < 0)
         return -1;
-    coord_value_store(self->v, s);
-    return pc_lock_release(&self->lk);
+    r = coord_value_store(self->v, s);
+    if (pc_lock_release(&self->lk) < 0)
+        return -1;
+    if (r < 0) {
+        pc_raise(r, "Value");
+        return -1;
+    }
+    return 0;
 }
 
 static PyObject *value_add(pc_value *self, PyObject *arg)
@@ -178,10 +192,13 @@ static PyObject *value_add(pc_value *self, PyObject *arg)
     if (pc_scalar_from_py(self->type, self->tc, arg, &d) < 0 ||
         pc_lock_acquire(&self->lk, -1) < 0)
         return NULL;
-    coord_value_get(self->v, &old);
-    coord_value_store(self->v, pc_scalar_add(self->type, old, d));
+    int r = coord_value_get(self->v, &old);
+    if (r == 0)
+        r = coord_value_store(self->v, pc_scalar_add(self->type, old, d));
     if (pc_lock_release(&self->lk) < 0)
         return NULL;
+    if (r < 0)
+        return pc_raise(r, "Value.add");
     return pc_scalar_to_py(self->type, self->tc, old);
 }
 
@@ -194,12 +211,13 @@ static PyObject *value_cas(pc_value *self, PyObject *args)
         pc_scalar_from_py(self->type, self->tc, no, &n) < 0 ||
         pc_lock_acquire(&self->lk, -1) < 0)
         return NULL;
-    coord_value_get(self->v, &cur);
-    int swapped = pc_scalar_equal(self->type, cur, e);
-    if (swapped)
-        coord_value_store(self->v, n);
+    int swapped = 0, r = coord_value_get(self->v, &cur);
+    if (r == 0 && (swapped = pc_scalar_equal(self->type, cur, e)))
+        r = coord_value_store(self->v, n);
     if (pc_lock_release(&self->lk) < 0)
         return NULL;
+    if (r < 0)
+        return pc_raise(r, "Value.compare_exchange");
     return PyBool_FromLong(swapped);
 }
 
@@ -240,7 +258,11 @@ static PyObject *value_name(pc_value *self, void *closure)
 
 static PyObject *value_repr(pc_value *self)
 {
-    PyObject *v = value_get(self, NULL);
+    coord_scalar s;
+    if (coord_value_get(self->v, &s) < 0) /* broken: say so, as repr must */
+        return PyUnicode_FromFormat("<coord.Value '%c' broken (COORD_EPROTO) name=%R>",
+                                    self->tc, self->name);
+    PyObject *v = pc_scalar_to_py(self->type, self->tc, s);
     if (!v)
         return NULL;
     PyObject *r = PyUnicode_FromFormat("<coord.Value '%c' %R name=%R>", self->tc,

@@ -328,6 +328,29 @@ class NamedTest(NamedTestCase):
                     use()
         join_ok(self, fork(child))
 
+    def test_a_value_another_process_broke_raises(self):
+        # Another process of the user overwrites the value's words in
+        # /dev/shm (untrusted memory): coord_value_get and _store say
+        # COORD_EPROTO, and .value returned the uninitialized scalar (stack
+        # garbage) and a lock=False write was dropped in silence. Now
+        # coord.EPROTO from each.
+        def child():
+            for cls in (coord.Value, coord.RawValue):
+                name = self.name("broken" + cls.__name__)
+                v = cls("q", 7, name=name)
+                with open("/dev/shm/coord." + name, "r+b") as f:
+                    head = f.read(4096)
+                    f.seek(head.index(struct.pack("<I", 0x56414c55)))  # "VALU"
+                    f.write(b"\0\0\0\0")
+                uses = [lambda: v.value, lambda: setattr(v, "value", 5)]
+                if cls is coord.Value:
+                    uses += [lambda: v.add(1), lambda: v.compare_exchange(7, 9)]
+                for use in uses:
+                    with self.assertRaises(coord.EPROTO):
+                        use()
+                self.assertIn("broken", repr(v))
+        join_ok(self, fork(child))
+
     def test_a_named_object_too_big_for_dev_shm_raises_not_sigbus(self):
         # Docker's /dev/shm is 64 MiB. A named Queue(20000) (one page
         # touched per slot at its create) or a filled named Array of 80 MB
