@@ -308,12 +308,22 @@ int coord__seg_errno(int e);
  * the child of every fork (an atfork handler), so a forked child never
  * acts under its parent's pid: claim records (the queue), and the owner
  * checks of handles a fork inherits (the pool). */
-extern _Atomic uint32_t coord__pid_cache;
+extern __attribute__((visibility("hidden"))) _Atomic uint32_t coord__pid_cache;
 uint32_t coord__self_pid_slow(void);
 static inline uint32_t coord__self_pid(void)
 {
     uint32_t p = atomic_load_explicit(&coord__pid_cache, memory_order_relaxed);
     return __builtin_expect(p != 0, 1) ? p : coord__self_pid_slow();
+}
+
+/* Is this process still the one whose coord__self_pid() was `self`? For
+ * hot loops (the pool worker asks after every task): while the cache holds
+ * `self` it is one load and one compare; a forgotten cache (0, in a fork's
+ * child) or another pid takes the slow path. */
+static inline bool coord__self_pid_is(uint32_t self)
+{
+    uint32_t p = atomic_load_explicit(&coord__pid_cache, memory_order_relaxed);
+    return __builtin_expect(p == self, 1) || coord__self_pid() == self;
 }
 
 /* Start time of `pid` in clock ticks since boot (field 22 of /proc/PID/stat),

@@ -158,7 +158,7 @@ static int worker_main(void *arg)
              * slot that the parent does not watch (the tasks it took and
              * died with were never settled; a pill it took left a worker
              * running). */
-            if (__builtin_expect(coord__self_pid() != self, 0))
+            if (!coord__self_pid_is(self))
                 _exit(0);
             /* The bytes the callback wrote are its result whatever it
              * returned: a failing task may say why (pool.h). A length
