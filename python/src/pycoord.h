@@ -46,8 +46,11 @@ static inline pid_t pc_self_pid(void)
  * lock of its own, in 100 ms slices that look for signals (a handler's
  * exception leaves the line: -1 with it set). A thread that holds it
  * already (a signal handler run while its call waits, a __del__ the GC ran
- * in the middle of a call, an at-fork handler) would wait for itself for
- * ever: RuntimeError(reentered) instead. pc_turns_leave lets the object
+ * in the middle of a call, an at-fork handler), or that waits in the line
+ * already (a signal handler run while it waits for its turn), would wait
+ * for itself for ever: RuntimeError(reentered) instead. A handler's
+ * exception that comes after the object was handed to the waiter passes
+ * the object on. pc_turns_leave lets the object
  * go, or hands it to the first thread in line (busy stays set) and wakes
  * that one alone: a thread calling in a loop, which gets the GIL back
  * first, cannot take it again ahead of the others (with one shared lock it

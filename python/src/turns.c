@@ -6,6 +6,7 @@
 struct pc_turn_waiter {
     PyThread_type_lock lock; /* taken; pc_turns_leave lets it go */
     int granted;             /* the object is this thread's now */
+    unsigned long ident;     /* the waiting thread */
     struct pc_turn_waiter *next;
 };
 
@@ -32,12 +33,20 @@ int pc_turns_enter(pc_turns *t, const char *reentered)
         PyErr_SetString(PyExc_RuntimeError, reentered);
         return -1;
     }
+    /* In line already (a signal handler run while this thread waits for
+     * its turn): a second place behind the first would wait for ever, the
+     * first granted to a thread that waits for the second. */
+    for (struct pc_turn_waiter *q = t->head; q; q = q->next)
+        if (q->ident == me) {
+            PyErr_SetString(PyExc_RuntimeError, reentered);
+            return -1;
+        }
     if (!t->busy) {
         t->busy = 1;
         t->holder = me;
         return 0;
     }
-    struct pc_turn_waiter w = {PyThread_allocate_lock(), 0, NULL};
+    struct pc_turn_waiter w = {PyThread_allocate_lock(), 0, me, NULL};
     if (!w.lock) {
         PyErr_NoMemory();
         return -1;
@@ -56,7 +65,13 @@ int pc_turns_enter(pc_turns *t, const char *reentered)
         if (w.granted)
             break;
         if (PyErr_CheckSignals() < 0) {
-            unqueue(t, &w);
+            /* The handler may have let the GIL go, and the holder handed
+             * the object to this thread meanwhile (out of the line): pass
+             * it on, or it stays taken by nobody. */
+            if (w.granted)
+                pc_turns_leave(t);
+            else
+                unqueue(t, &w);
             r = -1;
             break;
         }
@@ -84,5 +99,6 @@ void pc_turns_leave(pc_turns *t)
     if (!t->head)
         t->tail = NULL;
     w->granted = 1; /* busy stays set: the object is the waiter's */
+    t->holder = w->ident; /* from now: a handler run in its wait is refused */
     PyThread_release_lock(w->lock);
 }

@@ -494,6 +494,58 @@ class ManagerTest(unittest.TestCase):
             join_ok(self, fork(fn), timeout=30)
         self.assertEqual(d["k1"], 1)  # the connection still works
 
+    def test_a_signal_handler_while_waiting_for_the_turn(self):
+        # Thread B's call holds the connection (the server is stopped);
+        # the main thread waits for its turn and a signal handler runs
+        # there. A handler that lets the GIL go and raises, while B hands
+        # the turn over, crashed the process (SIGSEGV: the granted waiter
+        # was taken out of a line it was no longer in) and left the
+        # connection taken by nobody; a handler that calls the manager
+        # waited behind its own thread's place for ever.
+        d = self.mgr.dict("turnwait")
+        d["a"] = 1
+        server = self.mgr._server.pid
+
+        def scenario(handler):
+            seen = []
+            signal.signal(signal.SIGALRM, lambda s, f: handler(seen))
+            d["a"]  # this child's connection, made before the server stops
+            os.kill(server, signal.SIGSTOP)
+            b = threading.Thread(target=lambda: seen.append(("B", d["a"])))
+            b.start()
+            time.sleep(0.3)  # B holds the connection
+            threading.Timer(0.4, os.kill, (server, signal.SIGCONT)).start()
+            signal.setitimer(signal.ITIMER_REAL, 0.15)
+            try:
+                seen.append(("main", d["a"]))
+            except TimeoutError as e:
+                seen.append(e)
+            b.join(30)
+            seen.append(("after", d["a"]))  # the connection still works
+            return seen
+
+        def raising():
+            def h(seen):
+                time.sleep(0.6)  # B finishes and hands over meanwhile
+                raise TimeoutError("alarm")
+            seen = scenario(h)
+            return (("B", 1) in seen and ("after", 1) in seen and
+                    any(isinstance(x, TimeoutError) for x in seen))
+
+        def calling():
+            def h(seen):
+                try:
+                    seen.append(("handler", d["a"]))
+                except RuntimeError as e:
+                    seen.append(e)
+            seen = scenario(h)
+            return (("B", 1) in seen and ("main", 1) in seen and
+                    ("after", 1) in seen and
+                    any(isinstance(x, RuntimeError) for x in seen))
+
+        for fn in (raising, calling):
+            join_ok(self, fork(fn), timeout=30)
+
     def test_a_lost_manager_is_a_connection_error(self):
         m = coord.Manager()
         self.addCleanup(m.shutdown)
