@@ -476,7 +476,7 @@ int coord__spawn(coord__child *c, int (*fn)(void *arg), void *arg);
  * memfd: over a shared segment's header). Moves `fd` to the lowest free
  * descriptor from 3 up (close-on-exec) and closes the old one; returns the
  * descriptor to use (`fd` itself when it is not 0-2, negative, or no
- * descriptor above 2 is free). (src/os/lifeline.c) */
+ * descriptor above 2 is free). (src/os/fd.c) */
 int coord__fd_above_stdio(int fd);
 
 /* ---- the parent's lifeline (src/os/lifeline.c) -------------------------

@@ -127,17 +127,6 @@ static bool wfd_ours(void)
            st.st_dev == wdev && st.st_ino == wino;
 }
 
-int coord__fd_above_stdio(int fd)
-{
-    if (fd < 0 || fd > 2)
-        return fd;
-    int moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-    if (moved < 0)
-        return fd;
-    close(fd);
-    return moved;
-}
-
 /* Make the write end (under the lock). Returns 0 or -1. A write end at 1
  * or 2 (a program started with stdio closed) would take the program's
  * next printf: data in the pipe makes every child's read end readable,
