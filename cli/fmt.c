@@ -24,11 +24,13 @@ const char *fmt_dur(double ns, char *buf, size_t cap)
 {
     if (!isfinite(ns) || ns < 0)
         snprintf(buf, cap, "-");
-    else if (ns < 1000)
+    /* Each unit up to where its rounding would print 1000 of it: 999.6 ns
+     * is "1.0 us", not "1000 ns". */
+    else if (ns < 999.5)
         snprintf(buf, cap, "%.0f ns", ns);
-    else if (ns < 1e6)
+    else if (ns < 999.95e3)
         snprintf(buf, cap, "%.1f us", ns / 1e3);
-    else if (ns < 1e9)
+    else if (ns < 999.995e6)
         snprintf(buf, cap, "%.2f ms", ns / 1e6);
     else
         snprintf(buf, cap, "%.2f s", ns / 1e9);

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "fmt.h"
 #include "harness.h"
 #include "json.h"
 #include "report-parts.h"
@@ -607,6 +608,13 @@ TEST(report_human_units)
     ASSERT_STR_EQ(report_fmt_ns(b, sizeof b, 0.217), "0.217 ns");
     ASSERT_STR_EQ(report_fmt_ns(b, sizeof b, 85), "85 ns");
     ASSERT_STR_EQ(report_fmt_ns(b, sizeof b, 999.7), "1 µs");
+    /* The terminal's durations promote the same way: 999.6 ns printed
+     * "1000 ns", 999.97 us "1000.0 us". */
+    ASSERT_STR_EQ(fmt_dur(999.4, b, sizeof b), "999 ns");
+    ASSERT_STR_EQ(fmt_dur(999.6, b, sizeof b), "1.0 us");
+    ASSERT_STR_EQ(fmt_dur(999.97e3, b, sizeof b), "1.00 ms");
+    ASSERT_STR_EQ(fmt_dur(999.997e6, b, sizeof b), "1.00 s");
+    ASSERT_STR_EQ(fmt_dur(344.7e3, b, sizeof b), "344.7 us");
     ASSERT_STR_EQ(report_fmt_ns(b, sizeof b, 1219), "1.22 µs");
     ASSERT_STR_EQ(report_fmt_ns(b, sizeof b, 4.23e6), "4.23 ms");
     ASSERT_STR_EQ(report_fmt_ns(b, sizeof b, 1.5e9), "1.5 s");
