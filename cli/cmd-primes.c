@@ -470,8 +470,8 @@ static void print_row(const struct row *r, uint64_t interval)
     printf("%-7s %-24s %-12s %6d  %10s  %11s  %9s%s  %12s  %s\n", r->lang,
            mode, r->found ? fmt_commas(r->result, a, sizeof a) : "-",
            r->winner, fmt_dur(r->fig.wall_ns, b, sizeof b),
-           fmt_commas((uint64_t)r->fig.iterations, d, sizeof d),
-           fmt_commas((uint64_t)r->fig.wasted, e, sizeof e),
+           fmt_count(r->fig.iterations, d, sizeof d),
+           fmt_count(r->fig.wasted, e, sizeof e),
            r->estimated ? "~" : " ", fmt_dur(r->fig.stop_ns, f, sizeof f),
            every);
 }

@@ -197,8 +197,8 @@ int cmd_waste(int argc, char **argv)
     printf("%-26s %11s %11s %10s %13s   %s\n", "", "ITERATIONS", "WASTED",
            "WALL", "STOP LATENCY", "LECTURE");
     printf("%-26s %11s %11s %10s %13s   %s = %llu x %s\n",
-           "without early exit", fmt_commas((uint64_t)without.iterations, a, 32),
-           fmt_commas((uint64_t)without.wasted, b, 32),
+           "without early exit", fmt_count(without.iterations, a, 32),
+           fmt_count(without.wasted, b, 32),
            fmt_dur(without.wall_ns, c, 32), fmt_dur(without.stop_ns, d, 32),
            fmt_commas(lecture, e, 32), (unsigned long long)(workers - 1),
            fmt_commas(items - hit_at, f, 32));
@@ -213,10 +213,10 @@ int cmd_waste(int argc, char **argv)
      * mid-share was measured past it). */
     bool autok = interval == COORD_CHECK_AUTO;
     printf("%-26s %11s %11s %10s %13s   0 ideally; %s %s = %llu x %s\n",
-           label, fmt_commas((uint64_t)with.iterations, a, 32),
-           fmt_commas((uint64_t)with.wasted, b, 32),
+           label, fmt_count(with.iterations, a, 32),
+           fmt_count(with.wasted, b, 32),
            fmt_dur(with.wall_ns, c, 32), fmt_dur(with.stop_ns, d, 32),
-           autok ? "about" : "at most", fmt_commas((uint64_t)bound, e, 32),
+           autok ? "about" : "at most", fmt_count(bound, e, 32),
            (unsigned long long)(workers - 1), autok ? "mean final K" : "K");
     double saved = without.iterations - with.iterations;
     printf("\nearly exit saved %s iterations (%.1f %%); wasted is what the "

@@ -20,6 +20,15 @@ const char *fmt_commas(uint64_t v, char *buf, size_t cap)
     return buf;
 }
 
+const char *fmt_count(double v, char *buf, size_t cap)
+{
+    if (!isfinite(v) || v < 0 || v >= 1.8e19) {
+        snprintf(buf, cap, "-");
+        return buf;
+    }
+    return fmt_commas((uint64_t)llround(v), buf, cap);
+}
+
 const char *fmt_dur(double ns, char *buf, size_t cap)
 {
     if (!isfinite(ns) || ns < 0)

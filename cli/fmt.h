@@ -8,6 +8,12 @@
 
 /* fmt_commas: "1,234,567" into buf[cap]; returns buf. */
 const char *fmt_commas(uint64_t v, char *buf, size_t cap);
+
+/* fmt_count: a count held as a double (a median of an even number of runs
+ * may end in .5) rounded to the nearest whole, as the JSON writes it
+ * (llround), with commas; "-" for a negative or non-finite value. Returns
+ * buf. */
+const char *fmt_count(double v, char *buf, size_t cap);
 /* fmt_dur: for the commands' column-aligned terminal tables (fixed
  * decimals, ASCII "us"): a duration in ns as "850 ns", "12.3 us", "4.56 ms", "1.23 s"
  * ("-" when negative or not finite) into buf[cap]; returns buf. */

@@ -615,6 +615,13 @@ TEST(report_human_units)
     ASSERT_STR_EQ(fmt_dur(999.97e3, b, sizeof b), "1.00 ms");
     ASSERT_STR_EQ(fmt_dur(999.997e6, b, sizeof b), "1.00 s");
     ASSERT_STR_EQ(fmt_dur(344.7e3, b, sizeof b), "344.7 us");
+    /* A median count of an even number of runs ends in .5: the table
+     * rounds it as the JSON does (llround), not truncates (50.5 read 50 in
+     * waste's table and 51 in its JSON). */
+    ASSERT_STR_EQ(fmt_count(50.5, b, sizeof b), "51");
+    ASSERT_STR_EQ(fmt_count(1234567.4, b, sizeof b), "1,234,567");
+    ASSERT_STR_EQ(fmt_count(-1, b, sizeof b), "-");
+    ASSERT_STR_EQ(fmt_count(NAN, b, sizeof b), "-");
     ASSERT_STR_EQ(report_fmt_ns(b, sizeof b, 1219), "1.22 µs");
     ASSERT_STR_EQ(report_fmt_ns(b, sizeof b, 4.23e6), "4.23 ms");
     ASSERT_STR_EQ(report_fmt_ns(b, sizeof b, 1.5e9), "1.5 s");
