@@ -2008,8 +2008,15 @@ TEST(manager_cli_server)
     ASSERT_FALSE(path_exists(dir));
 }
 
+/* The "serving" line cli_server_start read from the server's stderr;
+ * cli_server_stop puts it back in front of what it reads. */
+static char cli_serving_line[512];
+
 /* `coord manager --socket sock` with its stderr on a pipe: returns its pid
- * once the socket exists; *err_fd is the pipe's read end. */
+ * once the server says it serves (its socket listens and the server knows
+ * its inode: the file alone exists from bind on, and a test that replaced
+ * it then had its replacement taken for the server's own); *err_fd is the
+ * pipe's read end. */
 static pid_t cli_server_start(const char *sock, int *err_fd)
 {
     int pe[2];
@@ -2025,7 +2032,22 @@ static pid_t cli_server_start(const char *sock, int *err_fd)
         _exit(127);
     }
     close(pe[1]);
-    WAIT_FOR(path_exists(sock), 10000);
+    size_t n = 0;
+    uint64_t end = coord_clock_ns() + 10000 * (uint64_t)1000000;
+    while (n == 0 || cli_serving_line[n - 1] != '\n') {
+        uint64_t now = coord_clock_ns();
+        struct pollfd pf = {.fd = pe[0], .events = POLLIN};
+        if (n + 1 >= sizeof cli_serving_line || now >= end ||
+            poll(&pf, 1, (int)((end - now) / 1000000) + 1) <= 0 ||
+            read(pe[0], cli_serving_line + n, 1) != 1)
+            test__fail(__FILE__, __LINE__, "coord manager did not say it "
+                       "serves %s: %.*s", sock, (int)n, cli_serving_line);
+        n++;
+    }
+    cli_serving_line[n] = '\0';
+    ASSERT_TRUE(strstr(cli_serving_line, "coord manager: serving ") ==
+                cli_serving_line);
+    ASSERT_TRUE(path_exists(sock));
     *err_fd = pe[0];
     return pid;
 }
@@ -2038,7 +2060,9 @@ static void cli_server_stop(pid_t pid, int err_fd, char *err, size_t cap)
     int status = test_wait(pid, T);
     ASSERT_TRUE(WIFEXITED(status));
     ASSERT_EQ(WEXITSTATUS(status), 0);
-    size_t n = 0;
+    size_t n = strlen(cli_serving_line);
+    ASSERT_TRUE(n < cap);
+    memcpy(err, cli_serving_line, n);
     ssize_t r;
     while ((r = read(err_fd, err + n, cap - 1 - n)) > 0)
         n += (size_t)r;
