@@ -3053,6 +3053,27 @@ static void *run_in_thread(void *arg)
     return (void *)(intptr_t)coord_manager_run(arg, NULL);
 }
 
+/* coord_manager_run_ready's note that the server listens: its socket
+ * file exists from bind on, and a connect before listen is refused. */
+static void note_listening(void *arg, const char *path)
+{
+    (void)path;
+    __atomic_store_n((int *)arg, 1, __ATOMIC_RELEASE);
+}
+
+struct ready_server {
+    const char *path;
+    int listening;
+};
+
+static void *run_ready_in_thread(void *arg)
+{
+    struct ready_server *s = arg;
+    return (void *)(intptr_t)coord_manager_run_ready(s->path, NULL,
+                                                     note_listening,
+                                                     &s->listening);
+}
+
 static int two_servers_in_threads(void *arg)
 {
     const char *dir = arg;
@@ -3062,8 +3083,9 @@ static int two_servers_in_threads(void *arg)
     pthread_t a, b;
     ASSERT_EQ(pthread_create(&a, NULL, run_in_thread, pa), 0);
     WAIT_FOR(path_exists(pa), 20000);
-    ASSERT_EQ(pthread_create(&b, NULL, run_in_thread, pb), 0);
-    WAIT_FOR(path_exists(pb), 20000);
+    struct ready_server sb = {pb, 0};
+    ASSERT_EQ(pthread_create(&b, NULL, run_ready_in_thread, &sb), 0);
+    WAIT_FOR(__atomic_load_n(&sb.listening, __ATOMIC_ACQUIRE), 20000);
     coord_mclient *c;
     ASSERT_OK(coord_mclient_connect(&c, pb, T));
     size_t big = 512 << 10;
