@@ -107,8 +107,8 @@ static void tell_ready(struct ready_note *n, int code)
 }
 
 /* The loop. Returns when the signalfd fires. */
-static int serve(int lfd, int sfd, const coord_manager_opts *o,
-                 struct ready_note *ready)
+static int serve(int lfd, const struct coord__mpath *path, int sfd,
+                 const coord_manager_opts *o, struct ready_note *ready)
 {
     struct coord__msrv sv;
     memset(&sv, 0, sizeof sv);
@@ -139,7 +139,7 @@ static int serve(int lfd, int sfd, const coord_manager_opts *o,
     uint64_t tend_at = 0;
     /* Spins of our clients are not load for us, nor ours for them. We
      * serve everyone, so slot 0 is ours: the clients share the others. */
-    struct coord__spinset *spins = coord__mspin_serve(lfd);
+    struct coord__spinset *spins = coord__mspin_serve(path->dev, path->ino);
     coord__spinner_join_as(&sp, spins, COORD__SPIN_LEAD);
     while (!sv.stop) {
         bool spin = false;
@@ -305,7 +305,7 @@ static int server_main(void *arg)
         coord__mpath_cleanup(&m->p);
         return 0;
     }
-    int r = serve(m->lfd, sfd, &m->o, &note);
+    int r = serve(m->lfd, &m->p, sfd, &m->o, &note);
     close(m->lfd);
     coord__mpath_cleanup(&m->p);
     return r ? 4 : 0;
@@ -475,7 +475,7 @@ int coord_manager_run_ready(const char *socket_path,
         /* `ready` hears of it once the server is set up, not before: a
          * setup that fails (out of descriptors) is only run_ready's code. */
         struct ready_note note = {-1, ready, arg, p.path};
-        r = serve(lfd, sfd, &o, &note);
+        r = serve(lfd, &p, sfd, &o, &note);
         close(lfd);
         coord__mpath_cleanup(&p);
     }

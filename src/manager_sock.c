@@ -146,6 +146,68 @@ static int clear_stale(const char *path)
     return unlink(path) == 0 ? 0 : coord__merrno(errno);
 }
 
+/* A socket on fd bound at `name`, mode 0600, listening; *st its file. */
+static int bind_listen(int fd, const char *name, struct stat *st)
+{
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    strcpy(a.sun_path, name);
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0)
+        return coord__merrno(errno);
+    /* The directory is already private; 0600 on the socket is the second
+     * fence (a directory that a user loosens later keeps the socket shut). */
+    if (chmod(name, 0600) != 0 || lstat(name, st) != 0 || listen(fd, 128) != 0) {
+        int r = coord__merrno(errno);
+        unlink(name);
+        return r;
+    }
+    return 0;
+}
+
+/* The socket is bound and listened on under a name of its own beside
+ * path, and its file is then linked at path (which fails if anything is
+ * there): a socket appears at path only once it listens and its inode is
+ * known. Bound at path itself, another server starting at the same path
+ * found it not yet listening, took it for a crashed server's and removed
+ * it (both starts returned 0, one server unreachable), and a file put at
+ * path between the bind and the lstat was taken for this server's own (its
+ * stop removed another server's live socket). Returns 1 when the private
+ * name does not fit a socket address or the file system cannot link a
+ * socket (then the caller binds at path itself). */
+static int listen_then_link(int fd, const char *path, struct stat *st)
+{
+    static unsigned seq;
+    char tmp[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    const char *slash = strrchr(path, '/');
+    int dl = slash ? (int)(slash - path) + 1 : 0;
+    int n = snprintf(tmp, sizeof tmp, "%.*s.coord-%d-%u.sock", dl, path,
+                     (int)getpid(),
+                     __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED));
+    if (n < 0 || (size_t)n >= sizeof tmp)
+        return 1;
+    int r = bind_listen(fd, tmp, st);
+    if (r)
+        return r;
+    for (int tries = 0;; tries++) {
+        if (link(tmp, path) == 0) {
+            unlink(tmp);
+            return 0;
+        }
+        int e = errno;
+        if (e != EEXIST || tries == 3) {
+            unlink(tmp);
+            if (e == EPERM || e == EOPNOTSUPP || e == EXDEV || e == EMLINK)
+                return 2; /* fd is bound: the caller needs a new socket */
+            return coord__merrno(e);
+        }
+        /* Something came at path since clear_stale: a live server's
+         * socket (EEXIST), or a crashed one's (removed; link again). */
+        if ((r = clear_stale(path))) {
+            unlink(tmp);
+            return r;
+        }
+    }
+}
+
 int coord__mpath_listen(struct coord__mpath *p, const char *path,
                         int *fd_out)
 {
@@ -157,28 +219,23 @@ int coord__mpath_listen(struct coord__mpath *p, const char *path,
         coord__mpath_cleanup(p);
         return r;
     }
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0) {
-        r = coord__merrno(errno);
-        coord__mpath_cleanup(p);
-        return r;
-    }
-    struct sockaddr_un a = {.sun_family = AF_UNIX};
-    strcpy(a.sun_path, p->path);
     struct stat st;
-    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-        r = coord__merrno(errno);
-        close(fd);
-        coord__mpath_cleanup(p);
-        return r;
+    int fd = -1;
+    for (int direct = 0; direct < 2; direct++) {
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0) {
+            r = coord__merrno(errno);
+            coord__mpath_cleanup(p);
+            return r;
+        }
+        r = direct ? bind_listen(fd, p->path, &st)
+                   : listen_then_link(fd, p->path, &st);
+        if (r <= 0)
+            break;
+        close(fd); /* no private name: bind at the path itself */
     }
-    /* The directory is already private; 0600 on the socket is the second
-     * fence (a directory that a user loosens later keeps the socket shut). */
-    if (chmod(p->path, 0600) != 0 || lstat(p->path, &st) != 0 ||
-        listen(fd, 128) != 0) {
-        r = coord__merrno(errno);
+    if (r) {
         close(fd);
-        unlink(p->path);
         coord__mpath_cleanup(p);
         return r;
     }

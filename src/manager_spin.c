@@ -46,18 +46,10 @@ static struct coord__spinset *open_named(const char *name)
     return obj;
 }
 
-struct coord__spinset *coord__mspin_serve(int lfd)
+struct coord__spinset *coord__mspin_serve(dev_t dev, ino_t ino)
 {
-    struct sockaddr_un a;
-    socklen_t len = sizeof a;
-    memset(&a, 0, sizeof a);
-    if (getsockname(lfd, (struct sockaddr *)&a, &len) != 0 ||
-        a.sun_family != AF_UNIX || !a.sun_path[0])
-        return NULL;
-    a.sun_path[sizeof a.sun_path - 1] = '\0';
     char name[64];
-    if (!spin_name(a.sun_path, name, sizeof name))
-        return NULL;
+    name_of(dev, ino, name, sizeof name);
     void *obj;
     int r = coord__seg_create(name, COORD__KIND_OTHER,
                               sizeof(struct coord__spinset), &obj);
@@ -66,10 +58,7 @@ struct coord__spinset *coord__mspin_serve(int lfd)
          * now. That server is gone: a live socket keeps its inode, so no
          * two live sockets share (dev, ino). Replace the file rather than
          * adopt it, so that this server's stop removes the name. */
-        struct stat st;
-        if (lstat(a.sun_path, &st) != 0)
-            return NULL;
-        unlink_name(st.st_dev, st.st_ino);
+        unlink_name(dev, ino);
         r = coord__seg_create(name, COORD__KIND_OTHER,
                               sizeof(struct coord__spinset), &obj);
     }

@@ -24,8 +24,10 @@
  */
 
 /* The server's: create (or take over a stale one of a dead server on the
- * same inode) the spinset of the socket bound at `lfd`. NULL when none. */
-struct coord__spinset *coord__mspin_serve(int lfd);
+ * same inode) the spinset of its socket file (dev, ino): known from the
+ * listen on, not looked up by the name the socket was bound at (a private
+ * name, gone once the file was linked at its path). NULL when none. */
+struct coord__spinset *coord__mspin_serve(dev_t dev, ino_t ino);
 /* The client's: map the spinset of the manager at socket `path`. NULL
  * when none. */
 struct coord__spinset *coord__mspin_open(const char *path);

@@ -2115,6 +2115,92 @@ TEST(manager_cli_stop_says_what_it_left)
     ASSERT_OK(rmdir(dir)); /* made by the CLI server, not by m */
 }
 
+/* Servers started at one path at the same moment: one serves it, every
+ * other start says COORD_EEXIST. The socket was bound at the path before
+ * it listened: another start found it refusing connections, took it for a
+ * crashed server's and removed it, and both returned 0 (one serving a
+ * socket nobody could reach; its stop could remove the other's). */
+struct one_path_start {
+    const char *sock;
+    int go[2];   /* one byte each: the start line */
+    int stop[2]; /* EOF: stop the server */
+    int result;  /* write end: {code, reached} */
+};
+
+static int start_at_one_path(void *arg)
+{
+    struct one_path_start *a = arg;
+    char c;
+    close(a->go[1]);
+    close(a->stop[1]);
+    if (read(a->go[0], &c, 1) != 1)
+        return 1;
+    coord_manager *m = NULL;
+    int msg[2] = {coord_manager_start(&m, a->sock, NULL), 0};
+    if (msg[0] == 0) {
+        coord_mclient *cl = NULL;
+        msg[1] = coord_mclient_connect(&cl, a->sock, T) == 0;
+        coord_mclient_close(cl);
+    }
+    if (write(a->result, msg, sizeof msg) != (ssize_t)sizeof msg)
+        return 1;
+    /* hold the server until every start has said how it went */
+    if (read(a->stop[0], &c, 1) != 0)
+        return 1;
+    if (m && coord_manager_stop(m, T) != 0)
+        return 1;
+    return 0;
+}
+
+TEST(manager_starts_at_one_path_at_once_one_serves)
+{
+    enum { STARTERS = 4, ROUNDS = 1000 };
+    char dir[96], sock[128];
+    test_mkdtemp(dir, sizeof dir, "onepath");
+    snprintf(sock, sizeof sock, "%s/m.sock", dir);
+    for (int round = 0; round < ROUNDS; round++) {
+        struct one_path_start a = {.sock = sock};
+        int res[2];
+        ASSERT_OK(pipe(a.go));
+        ASSERT_OK(pipe(a.stop));
+        ASSERT_OK(pipe(res));
+        a.result = res[1];
+        pid_t kids[STARTERS];
+        for (int j = 0; j < STARTERS; j++)
+            kids[j] = test_fork(start_at_one_path, &a);
+        close(a.go[0]);
+        close(a.stop[0]);
+        close(res[1]);
+        char line[STARTERS];
+        memset(line, 'x', sizeof line);
+        ASSERT_EQ(write(a.go[1], line, sizeof line), STARTERS);
+        int served = 0, reached = 0, exists = 0;
+        for (int j = 0; j < STARTERS; j++) {
+            int msg[2];
+            struct pollfd pf = {res[0], POLLIN, 0};
+            ASSERT_EQ(poll(&pf, 1, 2 * T), 1);
+            ASSERT_EQ(read(res[0], msg, sizeof msg), (ssize_t)sizeof msg);
+            if (msg[0] == 0) {
+                served++;
+                reached += msg[1];
+            } else {
+                ASSERT_CODE(msg[0], COORD_EEXIST);
+                exists++;
+            }
+        }
+        close(a.go[1]);
+        close(a.stop[1]); /* the servers stop */
+        close(res[0]);
+        for (int j = 0; j < STARTERS; j++)
+            test_join_ok(kids[j], 2 * T);
+        if (served != 1 || reached != 1)
+            test__fail(__FILE__, __LINE__, "round %d: %d of %d starts at one "
+                       "path returned 0 (%d reached), %d COORD_EEXIST",
+                       round, served, STARTERS, reached, exists);
+        ASSERT_FALSE(path_exists(sock));
+    }
+}
+
 /* ---- review: replies within max_frame, empty containers, spinning ------- */
 
 TEST(manager_reply_within_max_frame)
@@ -3176,6 +3262,7 @@ TEST(manager_run_by_two_threads_survives_a_gone_client)
     X(manager_cli_server)                                                      \
     X(manager_cli_status_lines_are_printable)                                  \
     X(manager_cli_stop_says_what_it_left)                                      \
+    X(manager_starts_at_one_path_at_once_one_serves)                           \
     X(manager_reply_within_max_frame)                                          \
     X(manager_cas_miss_leaves_no_container)                                    \
     X(manager_no_spin_on_unread_replies)                                       \

@@ -169,7 +169,14 @@ COORD_EXTERN void coord_manager_opts_init(coord_manager_opts *o);
  * /tmp), see coord_manager_path(). Otherwise the socket's directory must be
  * owned by this user and closed to others (no group/other permission bits),
  * or not exist yet (it is then created with mode 0700). The socket is bound
- * before this call returns, so clients may connect at once. opts NULL: the
+ * before this call returns, so clients may connect at once: it is bound
+ * and listening under a private name beside the path
+ * (".coord-<pid>-<n>.sock") and then linked at the path, so a socket at
+ * the path always listens, and of two starts at one path exactly one
+ * serves (the other COORD_EEXIST); a process killed between the bind and
+ * the link leaves that private name behind (nothing removes it). Where
+ * the private name would not fit a socket address, or the file system
+ * cannot link a socket, the socket is bound at the path itself. opts NULL: the
  * defaults. The server dies with its creator (it cleans up on SIGTERM,
  * which it also receives when the creator process dies or execs, and not
  * when the thread that started it exits: docs/queue.md, "Worker
