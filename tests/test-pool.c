@@ -261,6 +261,20 @@ static void end_with_stats(coord_pool *p, uint64_t deaths, uint64_t restarts,
 
 /* A map of (size_t)-1 tasks (a count gone negative) is refused: it used
  * to wrap the id reservation and spin for ever doubling the result list. */
+/* A pool started from a zeroed coord_pool_opts with `workers` and `chunk`
+ * set (0: their defaults); fails the case if it does not start. */
+static coord_pool *start_zeroed(unsigned workers, unsigned chunk,
+                                coord_task_fn fn, void *arg)
+{
+    coord_pool_opts o;
+    memset(&o, 0, sizeof o);
+    o.workers = workers;
+    o.chunk = chunk;
+    coord_pool *p = NULL;
+    ASSERT_OK(coord_pool_start(&p, &o, fn, arg));
+    return p;
+}
+
 TEST(pool_map_of_a_count_no_memory_holds)
 {
     struct ctl *c = new_ctl();
@@ -2072,11 +2086,7 @@ TEST(pool_stuck_queue_lock_does_not_hang_a_death)
     struct evil *ev = mmap(NULL, sizeof *ev, PROT_READ | PROT_WRITE,
                            MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     ASSERT_TRUE(ev != MAP_FAILED);
-    coord_pool_opts o;
-    memset(&o, 0, sizeof o);
-    o.workers = 2;
-    coord_pool *p;
-    ASSERT_OK(coord_pool_start(&p, &o, stuck_lock_task, ev));
+    coord_pool *p = start_zeroed(2, 0, stuck_lock_task, ev);
     struct coord__queue_map m;
     coord__queue_layout(p->tasks, &m);
     ev->qlock = (pthread_mutex_t *)((unsigned char *)p->shm + m.lock_off[1]);
@@ -2146,11 +2156,7 @@ static int scribble_task(const void *task, size_t len, void *result,
 TEST(pool_scribbled_record_loses_no_task)
 {
     for (unsigned workers = 1; workers <= 2; workers++) {
-        coord_pool_opts o;
-        memset(&o, 0, sizeof o);
-        o.workers = workers;
-        coord_pool *p;
-        ASSERT_OK(coord_pool_start(&p, &o, scribble_task, NULL));
+        coord_pool *p = start_zeroed(workers, 0, scribble_task, NULL);
         for (uint64_t i = 0; i < 40; i++) {
             uint64_t x = i % 10 == 5 ? i / 10 + 1 : i + 10;
             ASSERT_OK(coord_pool_submit(p, &x, sizeof x, NULL, 10000));
@@ -2202,12 +2208,7 @@ static int result_scribble_task(const void *task, size_t len, void *result,
  * out. The pool now stops as for a broken queue: every task one outcome. */
 TEST(pool_malformed_result_chunk_breaks_the_pool)
 {
-    coord_pool_opts o;
-    memset(&o, 0, sizeof o);
-    o.workers = 2;
-    o.chunk = 4;
-    coord_pool *p;
-    ASSERT_OK(coord_pool_start(&p, &o, result_scribble_task, NULL));
+    coord_pool *p = start_zeroed(2, 4, result_scribble_task, NULL);
     const uint64_t xs[4] = {2, 3, 1000, 5}; /* one chunk: the third scribbles */
     for (int i = 0; i < 4; i++)
         ASSERT_OK(coord_pool_submit(p, &xs[i], sizeof xs[i], NULL, 10000));
@@ -2312,12 +2313,7 @@ TEST(pool_task_that_forks_loses_no_task)
     _Atomic int *forked = mmap(NULL, sizeof *forked, PROT_READ | PROT_WRITE,
                                MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     ASSERT_TRUE(forked != MAP_FAILED);
-    coord_pool_opts o;
-    memset(&o, 0, sizeof o);
-    o.workers = 2;
-    o.chunk = 1;
-    coord_pool *p;
-    ASSERT_OK(coord_pool_start(&p, &o, forking_task, (void *)forked));
+    coord_pool *p = start_zeroed(2, 1, forking_task, (void *)forked);
     enum { N = 60 };
     for (uint64_t x = 0; x < N; x++) {
         ASSERT_OK(coord_pool_submit(p, &x, sizeof x, NULL, 10000));
@@ -2364,12 +2360,7 @@ static int die_below_50(const void *task, size_t len, void *result,
  * worker died 34 times with it'. */
 TEST(pool_deaths_in_a_chunk_count_to_the_task_that_ran)
 {
-    coord_pool_opts o;
-    memset(&o, 0, sizeof o);
-    o.workers = 1;
-    o.chunk = 100;
-    coord_pool *p;
-    ASSERT_OK(coord_pool_start(&p, &o, die_below_50, NULL));
+    coord_pool *p = start_zeroed(1, 100, die_below_50, NULL);
     uint64_t tasks[100], res[100];
     for (uint64_t x = 0; x < 100; x++)
         tasks[x] = x;
