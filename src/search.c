@@ -445,9 +445,14 @@ int coord_search(const coord_search_opts *opts, coord_probe_fn probe,
         r = coord__child_wait_any(ch, n, slice, &which);
         if (r == COORD_ETIMEDOUT)
             continue;
-        /* A worker reaped by someone else (SIGCHLD ignored): its share
-         * and status are unknown; give up with COORD_ECHILD. */
-        if (r == 0 && ch[which].status == COORD__STATUS_UNKNOWN)
+        /* A worker reaped by someone else (SIGCHLD ignored, or a
+         * waitpid(-1) elsewhere): its status is lost. One that filled its
+         * slot had searched its share and was leaving (nothing of the
+         * search runs after that): a clean end. One that had not may have
+         * been killed or may have exited in the probe: the outcome is
+         * unknown, give up with COORD_ECHILD. */
+        if (r == 0 && ch[which].status == COORD__STATUS_UNKNOWN &&
+            !atomic_load_explicit(&slots[which].done, memory_order_acquire))
             r = COORD_ECHILD;
         if (r) {
             /* COORD_ECHILD: someone else reaped them; give up. */
@@ -456,6 +461,8 @@ int coord_search(const coord_search_opts *opts, coord_probe_fn probe,
         }
         alive--;
         int s = ch[which].status;
+        if (s == COORD__STATUS_UNKNOWN)
+            continue; /* reaped by someone else after filling its slot */
         /* A worker that exits 0 without having filled its slot (the probe
          * called exit(0)) left its share unsearched: that is a death too,
          * not a worker that ran out of indexes. */

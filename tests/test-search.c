@@ -655,9 +655,12 @@ TEST(search_stopped_worker_left_after_the_claim)
 }
 
 /* SIGCHLD ignored: the kernel reaps the workers itself, behind the call's
- * back. The header promises COORD_ECHILD; it must not wait forever (here:
- * until the timeout) for children that no longer exist. */
-TEST(search_sigchld_ignored_echild)
+ * back, and their statuses are lost. A worker that filled its slot ended
+ * cleanly whatever its status: the search still finds its hit (it used to
+ * return COORD_ECHILD, so a daemon that ignores SIGCHLD could not search).
+ * A worker killed before it filled its slot leaves the outcome unknown:
+ * COORD_ECHILD, promptly (not at the timeout), and no worker left. */
+TEST(search_sigchld_ignored_finds_or_says_echild)
 {
     struct sigaction ign = {.sa_handler = SIG_IGN}, old;
     sigemptyset(&ign.sa_mask);
@@ -666,12 +669,31 @@ TEST(search_sigchld_ignored_echild)
     o.workers = 2;
     o.begin = 0;
     o.end = 100000;
-    o.timeout_ms = 5000;
-    struct hits h = {.n = 1, .idx = {5000}};
+    o.timeout_ms = 30000;
+    for (int run = 0; run < 20; run++) {
+        struct hits h = {.n = 1, .idx = {5000 + (uint64_t)run * 4000}};
+        struct res r = {0};
+        coord_search_stats st;
+        ASSERT_EQ(coord_search(&o, probe_hits, &h, &r, sizeof r, &st), 1);
+        ASSERT_EQ(r.index, h.idx[0]);
+        ASSERT_EQ(r.check, h.idx[0] * 3 + 7);
+        ASSERT_EQ(st.index, h.idx[0]);
+        ASSERT_TRUE(st.winner == 0 || st.winner == 1);
+        ASSERT_EQ(st.failed_worker, -1);
+        /* Without a hit too: both shares searched to the end. */
+        struct hits none = {.n = 0};
+        ASSERT_EQ(coord_search(&o, probe_hits, &none, &r, sizeof r, &st), 0);
+        ASSERT_EQ(st.iterations, 100000);
+    }
+    uint64_t victim = 70000; /* in worker 1's share */
     struct res r = {0};
     coord_search_stats st;
-    ASSERT_CODE(coord_search(&o, probe_hits, &h, &r, sizeof r, &st),
+    uint64_t t0 = coord_clock_ns();
+    ASSERT_CODE(coord_search(&o, probe_suicide, &victim, &r, sizeof r, &st),
                 COORD_ECHILD);
+    ASSERT_LT(coord_clock_ns() - t0, 20000000000ull); /* not the timeout */
+    ASSERT_EQ(waitpid(-1, NULL, WNOHANG), -1); /* no child of ours left */
+    ASSERT_EQ(errno, ECHILD);
     ASSERT_EQ(sigaction(SIGCHLD, &old, NULL), 0);
 }
 
@@ -763,7 +785,7 @@ TEST(search_timeout_bounds_a_worker_stopped_before_the_start)
     X(search_bad_input)                                                        \
     X(search_stop_latency_measured)                                            \
     X(search_stopped_worker_left_after_the_claim)                                            \
-    X(search_sigchld_ignored_echild)                                           \
+    X(search_sigchld_ignored_finds_or_says_echild)                             \
     X(search_poll_is_called_and_stops_it)                                      \
     X(search_timeout_bounds_a_worker_stopped_before_the_start)
 #define HELPER_LIST(X)

@@ -207,9 +207,13 @@ COORD_EXTERN void coord_search_opts_init(coord_search_opts *o, uint64_t begin,
  * starved of CPU; then none ran a probe and all were killed),
  * COORD_EPEERDIED (a worker died: stats->failed_worker and
  * failed_status name it; the others were killed and reaped),
- * COORD_ENOMEM / COORD_EAGAIN (cannot map or fork), COORD_ECHILD (the
- * workers were reaped behind the call's back, e.g. SIGCHLD set to
- * SIG_IGN; the search's outcome is unknown, the others are killed),
+ * COORD_ENOMEM / COORD_EAGAIN (cannot map or fork), COORD_ECHILD (a
+ * worker was reaped behind the call's back, e.g. with SIGCHLD set to
+ * SIG_IGN or by a waitpid(-1) elsewhere, before it had finished its
+ * share: whether it was killed is unknown, so is the search's outcome;
+ * the others are killed. A worker reaped that way after it finished its
+ * share is no failure: with SIGCHLD ignored a search works, only a
+ * worker's death has no status),
  * COORD_EINTR (opts->poll returned nonzero: the workers still running
  * were killed and reaped, even after a claim; stats say what was known).
  */
