@@ -4,11 +4,14 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -317,12 +320,48 @@ static bool still_named(int dir, const char *name, const struct stat *st,
  * FIFO or a device is never opened, and again on the descriptor that was
  * opened, its links counted at its name (still_named), before anything is
  * truncated. */
+/* A temporary name beside `name` in `dir` for a replacement of it (into
+ * o->tmp), created empty with the mode of the file it replaces (`was`,
+ * NULL: none, 0644 less the umask) and, as far as the system lets us,
+ * its owner and group. Returns the descriptor or -errno. */
+static int make_temp(int dir, const char *name, const struct stat *was,
+                     struct cli_output *o)
+{
+    static _Atomic unsigned serial;
+    int fd = -1, tries = 0;
+    do {
+        unsigned n = atomic_fetch_add(&serial, 1);
+        uint64_t t = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 20) ^
+                     ((uint64_t)n * 0x9e3779b97f4a7c15ull);
+        snprintf(o->tmp, sizeof o->tmp, ".%.200s.%06llx~", name,
+                 (unsigned long long)(t & 0xffffff) ^ (unsigned long long)n);
+        fd = openat(dir, o->tmp,
+                    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                    0644);
+    } while (fd < 0 && errno == EEXIST && ++tries < 100);
+    if (fd < 0)
+        return -errno;
+    if (was) {
+        /* Best effort: a file of root's or another user's we may write
+         * (owner_trusted) stays theirs where we may give it back. */
+        if (fchmod(fd, was->st_mode & 0777) != 0 ||
+            ((was->st_uid != geteuid() || was->st_gid != getegid()) &&
+             fchown(fd, was->st_uid, was->st_gid) != 0)) {
+            /* kept as made: ours, 0644 less the umask */
+        }
+    }
+    return fd;
+}
+
 static int output_open(int base, const char *rel, const char *path,
-                       bool create, char *why, size_t cap)
+                       bool create, struct cli_output *o, char *why,
+                       size_t cap)
 {
     char name[PATH_MAX];
     size_t len = strlen(rel);
     int dfd = base, fd = -1, rc = 0, hops = 0, tries = 0;
+    if (o)
+        *o = (struct cli_output){.fd = -1, .dir = -1};
     bool said = false;
     struct stat st, now;
     if (len >= sizeof name)
@@ -348,6 +387,11 @@ static int output_open(int base, const char *rel, const char *path,
             rc = -errno;
             if (rc != -ENOENT || !create) {
                 rc = rc == -ENOENT ? 0 : rc; /* nothing there yet: fine */
+                break;
+            }
+            if (o) {
+                fd = make_temp(dir, name, NULL, o);
+                rc = fd >= 0 ? 0 : fd;
                 break;
             }
             fd = openat(dir, name,
@@ -389,6 +433,12 @@ static int output_open(int base, const char *rel, const char *path,
         close(pfd);
         if (rc != 0 || !create)
             break;
+        if (o && !is_dev_null(&st)) {
+            /* Never opened: written beside it, renamed over it. */
+            fd = make_temp(dir, name, &st, o);
+            rc = fd >= 0 ? 0 : fd;
+            break;
+        }
         if (cli__output_hook)
             cli__output_hook(dir, name);
         /* Non-blocking: a FIFO put there since the look fails (ENXIO)
@@ -429,11 +479,29 @@ static int output_open(int base, const char *rel, const char *path,
             fcntl(fd, F_SETFL, 0);
         break;
     }
+    if (rc == 0 && o) {
+        /* The directory stays open until cli_output_end: the rename
+         * happens where the temporary was made, whatever moved since. */
+        /* A name that was looked up in dir fits NAME_MAX. */
+        size_t nl = strnlen(name, sizeof o->name);
+        if (nl == sizeof o->name) {
+            rc = -ENAMETOOLONG;
+            if (o->tmp[0])
+                unlinkat(dfd, o->tmp, 0);
+        } else {
+            memcpy(o->name, name, nl + 1);
+            o->fd = fd;
+            o->dir = dfd; /* open_parent's: never `base` */
+            dfd = -1;
+        }
+    }
     if (dfd != base && dfd >= 0)
         close(dfd);
     if (rc < 0) {
         if (fd >= 0)
             close(fd);
+        if (o)
+            *o = (struct cli_output){.fd = -1, .dir = -1};
         if (!said)
             snprintf(why, cap, "cannot create %s: %s", path, strerror(-rc));
         return rc;
@@ -457,7 +525,7 @@ int cli_create_file_at(int dir, const char *dir_path, const char *name,
 {
     char path[PATH_MAX + NAME_MAX + 2];
     return output_open(dir, name, shown(path, sizeof path, dir_path, name),
-                       true, why, cap);
+                       true, NULL, why, cap);
 }
 
 int cli_output_check_at(int dir, const char *dir_path, const char *name,
@@ -465,7 +533,7 @@ int cli_output_check_at(int dir, const char *dir_path, const char *name,
 {
     char path[PATH_MAX + NAME_MAX + 2];
     return output_open(dir, name, shown(path, sizeof path, dir_path, name),
-                       false, why, cap);
+                       false, NULL, why, cap);
 }
 
 int cli_create_file(const char *path, char *why, size_t cap)
@@ -498,28 +566,76 @@ int cli_output_status(int rc)
     }
 }
 
-FILE *cli_create_stream_at(int dir, const char *dir_path, const char *name,
-                           int *err, char *why, size_t cap)
+int cli_output_begin_at(struct cli_output *o, int dir, const char *dir_path,
+                        const char *name, char *why, size_t cap)
 {
-    int fd = cli_create_file_at(dir, dir_path, name, why, cap);
+    char path[PATH_MAX + NAME_MAX + 2];
+    int fd = output_open(dir, name, shown(path, sizeof path, dir_path, name),
+                         true, o, why, cap);
+    snprintf(o->shown, sizeof o->shown, "%s", path);
+    return fd;
+}
+
+int cli_output_begin(struct cli_output *o, const char *path, char *why,
+                     size_t cap)
+{
+    return cli_output_begin_at(o, AT_FDCWD, NULL, path, why, cap);
+}
+
+FILE *cli_output_stream_at(struct cli_output *o, int dir,
+                           const char *dir_path, const char *name, int *err,
+                           char *why, size_t cap)
+{
+    int fd = cli_output_begin_at(o, dir, dir_path, name, why, cap);
     if (fd < 0) {
         *err = fd;
         return NULL;
     }
     FILE *f = fdopen(fd, "w");
     if (!f) {
-        char path[PATH_MAX + NAME_MAX + 2];
         *err = -errno;
-        snprintf(why, cap, "cannot write %s: %s",
-                 shown(path, sizeof path, dir_path, name), strerror(-*err));
+        snprintf(why, cap, "cannot write %s: %s", o->shown, strerror(-*err));
+        o->fd = -1;
         close(fd);
+        cli_output_end(o, NULL, *err, why, cap);
+        return NULL;
     }
     return f;
 }
 
-FILE *cli_create_stream(const char *path, int *err, char *why, size_t cap)
+FILE *cli_output_stream(struct cli_output *o, const char *path, int *err,
+                        char *why, size_t cap)
 {
-    return cli_create_stream_at(AT_FDCWD, NULL, path, err, why, cap);
+    return cli_output_stream_at(o, AT_FDCWD, NULL, path, err, why, cap);
+}
+
+int cli_output_end(struct cli_output *o, FILE *f, int rc, char *why,
+                   size_t cap)
+{
+    if (o->dir < 0)
+        return rc; /* never begun, or ended already */
+    if (f) {
+        /* The flush says why a write failed (ENOSPC), where the stream's
+         * error flag says only that one did (EIO). */
+        if (fflush(f) != 0 && (rc == 0 || rc == -EIO) && errno)
+            rc = -errno;
+        if (fclose(f) != 0 && rc == 0)
+            rc = -errno;
+    } else if (o->fd >= 0 && close(o->fd) != 0 && rc == 0) {
+        rc = -errno;
+    }
+    o->fd = -1;
+    if (o->tmp[0]) {
+        if (rc == 0 && renameat(o->dir, o->tmp, o->dir, o->name) != 0)
+            rc = -errno;
+        if (rc != 0)
+            unlinkat(o->dir, o->tmp, 0);
+    }
+    if (rc != 0)
+        snprintf(why, cap, "cannot write %s: %s", o->shown, strerror(-rc));
+    close(o->dir);
+    o->dir = -1;
+    return rc;
 }
 
 static int cmp_double(const void *a, const void *b)

@@ -5,6 +5,7 @@
 #ifndef COORD_CLI_H
 #define COORD_CLI_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -106,12 +107,52 @@ int cli_create_file_at(int dir, const char *dir_path, const char *name,
 extern void (*cli__output_hook)(int dir, const char *name);
 extern void (*cli__opened_hook)(int dir, const char *name);
 
-/* cli_create_file's file as a stdio stream ("w"; fclose it). NULL with
- * cli_create_file's -errno in *err and the reason in why[cap].
- * cli_create_stream_at: the same for cli_create_file_at's file. */
-FILE *cli_create_stream(const char *path, int *err, char *why, size_t cap);
-FILE *cli_create_stream_at(int dir, const char *dir_path, const char *name,
-                           int *err, char *why, size_t cap);
+/*
+ * An output file replaced whole or not at all (the CLI's --write-csv,
+ * --plot, the report's documents and plots): cli_output_begin runs
+ * cli_create_file's walk and checks on `path` (the same refusals, the
+ * same messages, the same links followed) but never opens what is there
+ * for writing: it creates an empty temporary file beside the target (in
+ * the directory the walk ended in, named "." + the target's name + a
+ * random suffix + "~", with the existing file's mode and, where the
+ * system allows, its owner and group; 0644 less the umask for a new
+ * file) and returns its descriptor. cli_output_end then renames it over
+ * the target (the file a followed link leads to; the link stays) when the
+ * write succeeded, or removes it: a failed or interrupted run leaves the
+ * earlier file whole and no half-written one at its name. A SIGKILL
+ * between the two leaves the temporary (its name says whose it is). What
+ * differs from writing in place: another hard link to the old file keeps
+ * the old contents. The null device is written in place.
+ * cli_output_begin: the descriptor (the caller writes it; cli_output_end
+ * closes it) or -errno with why[cap], as cli_create_file. The _at forms
+ * are relative to `dir` as cli_create_file_at; the stream forms wrap the
+ * descriptor in a stdio stream ("w"), NULL with -errno in *err.
+ * cli_output_end(o, f, rc, ...): `f` the stream (flushed and closed) or
+ * NULL (o's descriptor is closed), `rc` the caller's write result (0 or
+ * -errno); returns 0 when the file is in place, else the first error
+ * (rc, the flush's, the close's, the rename's) with "cannot write PATH:
+ * reason" in why[cap]. Once per begun output; a second call, or one for
+ * an output whose begin failed, returns rc. Any thread may call these for
+ * its own `o`; they block only on the file system.
+ */
+struct cli_output {
+    int fd;                           /* the temporary (or the null device) */
+    int dir;                          /* where it is (O_PATH); -1: none */
+    char name[NAME_MAX + 1];          /* the target, in dir */
+    char tmp[NAME_MAX + 1];           /* the temporary; "": in place */
+    char shown[PATH_MAX + NAME_MAX + 2]; /* the path messages name */
+};
+int cli_output_begin(struct cli_output *o, const char *path, char *why,
+                     size_t cap);
+int cli_output_begin_at(struct cli_output *o, int dir, const char *dir_path,
+                        const char *name, char *why, size_t cap);
+FILE *cli_output_stream(struct cli_output *o, const char *path, int *err,
+                        char *why, size_t cap);
+FILE *cli_output_stream_at(struct cli_output *o, int dir,
+                           const char *dir_path, const char *name, int *err,
+                           char *why, size_t cap);
+int cli_output_end(struct cli_output *o, FILE *f, int rc, char *why,
+                   size_t cap);
 
 /* cli_create_file's checks without creating, opening for writing or
  * truncating anything: 0 when `path` does not exist in an existing

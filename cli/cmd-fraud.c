@@ -342,28 +342,15 @@ int cmd_fraud(int argc, char **argv)
     if (write_csv) {
         char why[512];
         int rc;
-        FILE *f = cli_create_stream(write_csv, &rc, why, sizeof why);
+        struct cli_output out;
+        FILE *f = cli_output_stream(&out, write_csv, &rc, why, sizeof why);
         /* Refused at the open (planted after the check when the option was
          * read): the path must change, as for a bad argument. A failed
-         * write is the run's. */
+         * write is the run's, and leaves the earlier file as it was. */
         int status = f ? CLI_RUNTIME : cli_output_status(rc);
-        if (f) {
-            rc = fraud_csv_write(f, t, n);
-            /* The flush says why a write failed (ENOSPC), where the
-             * stream's error flag says only that one did (EIO). */
-            if (fflush(f) != 0 && (rc == 0 || rc == -EIO) && errno)
-                rc = -errno;
-            /* A failed write leaves an empty file, not the first part of
-             * the stream, cut anywhere, that reads as a shorter one. */
-            if (rc && ftruncate(fileno(f), 0) != 0) {
-                /* the null device: nothing to cut */
-            }
-            if (fclose(f) != 0 && rc == 0)
-                rc = -errno;
-            if (rc)
-                snprintf(why, sizeof why, "cannot write %s: %s", write_csv,
-                         strerror(-rc));
-        }
+        if (f)
+            rc = cli_output_end(&out, f, fraud_csv_write(f, t, n), why,
+                                sizeof why);
         if (rc < 0) {
             cli_error(CMD, "%s", why);
             free(t);

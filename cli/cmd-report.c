@@ -326,33 +326,22 @@ int cmd_report(int argc, char **argv)
     /* Opened as every output file is, in the directory the report
      * checked: a symlink or file another user planted at their names is
      * refused, not written through. */
-    char path[4200], why[4400];
+    char why[4400];
     int werr = 0, status = CLI_RUNTIME;
     for (int i = 0; i < 2 && !werr; i++) {
-        snprintf(path, sizeof path, "%s/%s", r.out, report_docs[i]);
         int wrc;
-        FILE *f = cli_create_stream_at(r.dir, r.out, report_docs[i], &wrc,
-                                       why, sizeof why);
+        struct cli_output out;
+        FILE *f = cli_output_stream_at(&out, r.dir, r.out, report_docs[i],
+                                       &wrc, why, sizeof why);
         if (!f)
             status = cli_output_status(wrc);
-        if (f) {
-            wrc = i ? rdoc_write_html(d, f, "coord report")
-                    : rdoc_write_md(d, f);
-            /* The flush says why a write failed (ENOSPC), where the
-             * stream's error flag says only that one did (EIO). */
-            if (fflush(f) != 0 && (wrc == 0 || wrc == -EIO) && errno)
-                wrc = -errno;
-            /* A failed write leaves an empty document, not the first
-             * part of one that a browser shows as if whole. */
-            if (wrc && ftruncate(fileno(f), 0) != 0) {
-                /* nothing to cut */
-            }
-            if (fclose(f) != 0 && wrc == 0)
-                wrc = -errno;
-            if (wrc)
-                snprintf(why, sizeof why, "cannot write %s: %s", path,
-                         strerror(-wrc));
-        }
+        /* Written whole or not at all: a failed write leaves the earlier
+         * document, not the first part of one a browser shows as whole. */
+        if (f)
+            wrc = cli_output_end(&out, f,
+                                 i ? rdoc_write_html(d, f, "coord report")
+                                   : rdoc_write_md(d, f),
+                                 why, sizeof why);
         werr = -wrc;
     }
     rdoc_free(d);

@@ -165,7 +165,8 @@ int gnuplot_draw(const char *cmd, const char *file, const char *data,
         free(img);
         return 1;
     }
-    int fd = cli_create_file(file, why, sizeof why);
+    struct cli_output out;
+    int fd = cli_output_begin(&out, file, why, sizeof why);
     int werr = 0;
     for (size_t done = 0; fd >= 0 && !werr && done < l.out.len;) {
         ssize_t w = write(fd, img + done, l.out.len - done);
@@ -174,15 +175,9 @@ int gnuplot_draw(const char *cmd, const char *file, const char *data,
         else if (w < 0 && errno != EINTR)
             werr = errno;
     }
-    /* A failed write (a full disk) leaves an empty file, not the first
-     * part of the image. */
-    if (fd >= 0 && werr && ftruncate(fd, 0) != 0) {
-        /* the null device: nothing to cut */
-    }
-    if (fd >= 0 && close(fd) != 0 && !werr)
-        werr = errno;
-    if (werr)
-        snprintf(why, sizeof why, "cannot write %s: %s", file, strerror(werr));
+    /* The image whole, or the earlier file left as it was. */
+    if (fd >= 0)
+        werr = -cli_output_end(&out, NULL, -werr, why, sizeof why);
     free(img);
     if (fd < 0 || werr) {
         cli_error(cmd, "%s", why);

@@ -69,14 +69,11 @@ static void put_text(FILE *f, const char *s)
         fputc(plain(*s), f);
 }
 
-/* Closes a file this module wrote: 0, or -EIO when a write failed, or
- * fclose's -errno (a buffered write can first fail there). */
-static int close_written(FILE *f)
+/* How writing a file of this module went so far: 0, or -EIO when a
+ * write failed (cli_output_end's flush and close say more). */
+static int written(FILE *f)
 {
-    int rc = ferror(f) ? -EIO : 0;
-    if (fclose(f) != 0 && rc == 0)
-        rc = -errno;
-    return rc;
+    return ferror(f) ? -EIO : 0;
 }
 
 /* Does any point of `p` carry a spread (an error bar)? */
@@ -169,7 +166,7 @@ static void write_data(const struct rplot *p, FILE *f)
 static int write_data_file(const struct rplot *p, FILE *f)
 {
     write_data(p, f);
-    return close_written(f);
+    return written(f);
 }
 
 /* The datablock that carries a plot's data in gnuplot's program
@@ -263,7 +260,7 @@ static void write_script(const struct rplot *p, FILE *f, bool to_files)
 static int write_script_file(const struct rplot *p, FILE *f)
 {
     write_script(p, f, true);
-    return close_written(f);
+    return written(f);
 }
 
 /* gnuplot's whole program, malloc'ed (NULL without memory): the data as
@@ -292,8 +289,7 @@ static int write_svg(const struct rplot *p, FILE *f)
 {
     fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
     int rc = rplot_svg(p, f);
-    int crc = close_written(f);
-    return rc ? rc : crc;
+    return rc ? rc : written(f);
 }
 
 /* gnuplot's complaint `err` into NAME.log in `dir` (shown as dir_path),
@@ -303,10 +299,12 @@ static void write_log(int dir, const char *dir_path, const char *name,
 {
     int rc;
     char why[256];
-    FILE *f = cli_create_stream_at(dir, dir_path, name, &rc, why, sizeof why);
+    struct cli_output out;
+    FILE *f = cli_output_stream_at(&out, dir, dir_path, name, &rc, why,
+                                   sizeof why);
     if (f) {
         fputs(err, f);
-        fclose(f);
+        cli_output_end(&out, f, written(f), why, sizeof why);
     }
 }
 
@@ -328,15 +326,14 @@ int rplot_draw(const struct rplot *p, int dir, const char *dir_path,
          * in the directory is refused, not written through), from the
          * directory's descriptor. */
         int rc;
-        FILE *f = cli_create_stream_at(dir, dir_path, name, &rc, why, cap);
+        struct cli_output out;
+        FILE *f = cli_output_stream_at(&out, dir, dir_path, name, &rc, why,
+                                       cap);
         if (!f)
             return rc;
-        rc = writer[i](p, f);
-        if (rc != 0) {
-            snprintf(why, cap, "cannot write %s/%s: %s", dir_path, name,
-                     strerror(-rc));
+        rc = cli_output_end(&out, f, writer[i](p, f), why, cap);
+        if (rc != 0)
             return rc;
-        }
     }
     /* gnuplot's messages of an earlier drawing are not this one's. */
     char log[80];
@@ -350,7 +347,8 @@ int rplot_draw(const struct rplot *p, int dir, const char *dir_path,
         return 0;
     }
     snprintf(name, sizeof name, "%s.png", p->name);
-    int fd = cli_create_file_at(dir, dir_path, name, why, cap);
+    struct cli_output out;
+    int fd = cli_output_begin_at(&out, dir, dir_path, name, why, cap);
     if (fd < 0) {
         free(text);
         return 0;
@@ -366,13 +364,19 @@ int rplot_draw(const struct rplot *p, int dir, const char *dir_path,
     struct stat st;
     bool drawn = rc == 0 && l.status == 0 && fstat(fd, &st) == 0 &&
                  st.st_size > 0;
-    close(fd);
-    if (drawn) {
+    char ewhy[512];
+    if (cli_output_end(&out, NULL, drawn ? 0 : -EIO, ewhy, sizeof ewhy) ==
+        0) {
         *png = true;
         return 0;
     }
-    /* No half-drawn picture is left at the name. */
+    /* No picture of an earlier drawing is left at the name either: it
+     * would not show this report's data. */
     unlinkat(dir, name, 0);
+    if (drawn) {
+        snprintf(why, cap, "%s", ewhy);
+        return 0;
+    }
     if (rc == 0 && l.status != 0) {
         write_log(dir, dir_path, log, err);
         snprintf(why, cap, "gnuplot failed (see plots/%s)", log);

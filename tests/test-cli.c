@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* test-cli.c: the coord tool's contract: help, version, usage errors and
  * their hints, the option tables, gc. */
+#include <dirent.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -454,11 +455,14 @@ TEST(cli_stdout_that_cannot_be_written_is_status_1)
     ASSERT_EQ(lines(err), 1);
 }
 
-/* A child in a mount namespace of its own, with a tmpfs of `size` at dir
- * (arg: "size dir"): fraud --write-csv, then a report, into a file system
- * too small for them. Each is status 1 naming ENOSPC, and leaves an empty
- * file, not its first part (a CSV cut mid-line read as a shorter stream;
- * an index.html of its first 4 KiB). 77: no mount namespace here. */
+/* A child in a mount namespace of its own, with a tmpfs of 24 KiB at dir
+ * (arg): fraud --write-csv over an earlier CSV, then a report, into a
+ * file system too small for them. Each is status 1 naming ENOSPC, and
+ * leaves what was there: the earlier CSV whole with its mode (it was cut
+ * to its first part, a CSV cut mid-line that reads as a shorter stream,
+ * and then to nothing), no index.html where there was none (an
+ * index.html of its first 4 KiB, then an empty one), and no temporary
+ * file. 77: no mount namespace here. */
 static int full_disk_child(void *arg)
 {
     const char *dir = arg;
@@ -476,6 +480,11 @@ static int full_disk_child(void *arg)
                             "primes", "--no-python", "--out", rep, NULL};
     const char *const *cmds[] = {fraud, report};
     const char *files[] = {csv, html};
+    /* An earlier CSV of 8 bytes, with a mode of its own. */
+    FILE *f = fopen(csv, "w");
+    if (!f || fputs("earlier\n", f) < 0 || fclose(f) != 0 ||
+        chmod(csv, 0600) != 0)
+        return 5;
     for (int i = 0; i < 2; i++) {
         int st = test_run(cmds[i], out, sizeof out, err, sizeof err, 60000);
         if (!WIFEXITED(st) || WEXITSTATUS(st) != 1)
@@ -483,13 +492,32 @@ static int full_disk_child(void *arg)
         if (!strstr(err, "No space left on device"))
             return 20 + i;
         struct stat sb;
-        if (stat(files[i], &sb) == 0 && sb.st_size != 0)
-            return 30 + i;
+        if (i == 0) { /* the earlier file as it was */
+            char back[64] = "";
+            FILE *g = fopen(csv, "r");
+            if (!g || !fgets(back, sizeof back, g) ||
+                strcmp(back, "earlier\n") != 0 || stat(csv, &sb) != 0 ||
+                (sb.st_mode & 0777) != 0600)
+                return 30;
+            fclose(g);
+        } else if (stat(files[i], &sb) == 0) { /* none: none */
+            return 31;
+        }
+        /* No temporary left behind. */
+        const char *dirs[] = {dir, rep};
+        for (int k = 0; k < 2; k++) {
+            DIR *d = opendir(dirs[k]);
+            for (struct dirent *e; d && (e = readdir(d)) != NULL;)
+                if (e->d_name[strlen(e->d_name) - 1] == '~')
+                    return 40 + i;
+            if (d)
+                closedir(d);
+        }
     }
     return 0;
 }
 
-TEST(cli_outputs_on_a_full_disk_are_status_1_and_left_empty)
+TEST(cli_outputs_on_a_full_disk_are_status_1_and_left_as_they_were)
 {
     char dir[4096];
     test_mkdtemp(dir, sizeof dir, "full");
@@ -513,7 +541,7 @@ TEST(cli_outputs_on_a_full_disk_are_status_1_and_left_empty)
     X(cli_fraud_strict_names_the_first_line_only)                              \
     X(cli_quick_keeps_given_counts)                                            \
     X(cli_stdout_that_cannot_be_written_is_status_1)                           \
-    X(cli_outputs_on_a_full_disk_are_status_1_and_left_empty)
+    X(cli_outputs_on_a_full_disk_are_status_1_and_left_as_they_were)
 #define HELPER_LIST(X)
 
 TEST_MAIN()

@@ -744,10 +744,50 @@ TEST(experiments_output_hard_link_in_a_shared_directory_refused)
     assert_report_refused(rep, idx, "hard links");
     assert_own_file(rc);
     /* Only the caller may change the directory: the link is theirs, and
-     * the file is written through it (its other names see the output). */
+     * the output replaces the name whole (written beside it and renamed
+     * over it): that name has the output, the file's other names keep
+     * what it held. */
     ASSERT_OK(chmod(dir, 0755));
     ASSERT_EQ(coord(a), 0);
-    assert_csv_written(rc);
+    assert_csv_written(csv);
+    assert_own_file(rc);
+}
+
+/* An output replaces its file whole: written beside it and renamed over
+ * it, so a run that fails leaves the earlier file, and the file keeps its
+ * mode. A symlink of ours at the path still leads there afterwards (the
+ * file it names is replaced, not the link), and no temporary is left. */
+TEST(experiments_output_replaced_whole_keeps_mode_and_link)
+{
+    char dir[256], csv[300], link_path[300];
+    test_mkdtemp(dir, sizeof dir, "replace");
+    snprintf(csv, sizeof csv, "%s/out.csv", dir);
+    snprintf(link_path, sizeof link_path, "%s/latest.csv", dir);
+    int fd = open(csv, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    ASSERT_TRUE(fd >= 0);
+    ASSERT_EQ(write(fd, "earlier\n", 8), 8);
+    close(fd);
+    ASSERT_OK(chmod(csv, 0640));
+    ASSERT_OK(symlink("out.csv", link_path));
+    const char *a[] = {"fraud", "--quick", "--transactions", "10", "--warmup",
+                       "0", "--intervals", "1", "--write-csv", link_path,
+                       NULL};
+    ASSERT_EQ(coord(a), 0);
+    struct stat st;
+    ASSERT_OK(lstat(link_path, &st));
+    ASSERT_TRUE(S_ISLNK(st.st_mode));
+    assert_csv_written(csv);
+    ASSERT_OK(stat(csv, &st));
+    ASSERT_EQ(st.st_mode & 0777, 0640);
+    /* The directory holds the file and the link, nothing else. */
+    DIR *d = opendir(dir);
+    ASSERT_TRUE(d != NULL);
+    int names = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            names++;
+    closedir(d);
+    ASSERT_EQ(names, 2);
 }
 
 /* Whatever is at an output path that is no regular file gets one line and
@@ -825,6 +865,7 @@ TEST(experiments_output_not_a_regular_file_is_a_usage_error)
     X(experiments_output_dir_link_of_another_user_refused)                    \
     X(experiments_output_file_of_another_user_refused)                         \
     X(experiments_output_hard_link_in_a_shared_directory_refused)              \
+    X(experiments_output_replaced_whole_keeps_mode_and_link)                   \
     X(experiments_output_not_a_regular_file_is_a_usage_error)                  \
     X(experiments_report_directory_is_one_report_at_a_time)                    \
     X(experiments_usage_errors)
