@@ -210,6 +210,8 @@ INLINE int put_msgs(struct coord_queue *q, const struct put_src *m,
         if (claim(q, pid, &p) <= 0)
             break;
         fill_slot(q, p, m, k);
+        atomic_store_explicit(&slot_at(q, p)->batch, first,
+                              memory_order_relaxed);
         atomic_store_explicit(&slot_at(q, p)->word, WORD(p + 1, pid),
                               memory_order_release);
     }

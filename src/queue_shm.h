@@ -198,7 +198,12 @@ claim_owner(struct coord_queue *q)
 struct slot {
     _Atomic uint64_t word;
     _Atomic uint32_t info; /* length, | PILL_BIT for a pill */
-    uint32_t pad;
+    /* In a slot a put_many stamped filled (not its first): the position
+     * of that put_many's first slot, whose store commits them all.
+     * Written before the word's store (release), as info; a repair reads
+     * it to tell a dead put_many's uncommitted messages from committed
+     * ones of another call of the same process (another thread's). */
+    _Atomic uint32_t batch;
     unsigned char data[];
 };
 #define WORD(seq, owner) ((uint64_t)(uint32_t)(owner) << 32 | (uint32_t)(seq))

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* test-queue.c: the queue across real processes: FIFO, pills, close, bad input, SIGKILL mid-operation. */
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -1036,6 +1037,82 @@ TEST(queue_live_claimer_in_another_pid_namespace_is_not_repaired)
     coord_queue_destroy(q);
 }
 
+/* ---- a put_many of one thread, a dead claim of another ----------------- */
+
+/* In one process: thread 1 stalls inside its put, between claim and
+ * commit (its message lies in a page it cannot read; the SIGSEGV handler
+ * never returns), and thread 2 then puts three messages with one put_many
+ * at the next positions, which returns 0: fully put. Then the process is
+ * SIGKILLed. */
+static char *mt_page;
+static _Atomic int *mt_stalled;
+static coord_queue *mt_q;
+
+static void mt_stall(int sig)
+{
+    (void)sig;
+    atomic_store(mt_stalled, 1);
+    for (;;)
+        pause();
+}
+
+static void *mt_stalled_put(void *arg)
+{
+    (void)arg;
+    coord_queue_put(mt_q, mt_page, 4, -1);
+    return NULL;
+}
+
+static int mt_putter(void *arg)
+{
+    mt_q = arg;
+    mt_page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    memcpy(mt_page, "dead", 4);
+    mprotect(mt_page, 4096, PROT_NONE);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = mt_stall;
+    sigaction(SIGSEGV, &sa, NULL);
+    pthread_t t;
+    if (pthread_create(&t, NULL, mt_stalled_put, NULL) != 0)
+        return 2;
+    while (!atomic_load(mt_stalled))
+        usleep(1000);
+    const void *msgs[3] = {"m1", "m2", "m3"};
+    size_t lens[3] = {2, 2, 2}, done = 0;
+    if (coord_queue_put_many(mt_q, msgs, lens, 3, &done, 1000) != 0 ||
+        done != 3)
+        return 3;
+    kill(getpid(), SIGKILL);
+    return 4;
+}
+
+/* The repair of thread 1's dead claim turned every later slot still
+ * marked with the process's pid into a skip, thread 2's committed
+ * put_many's second and third messages with it: m1 came, m2 and m3 were
+ * lost although put_many had returned 0 with done = 3. */
+TEST(queue_dead_claim_spares_another_threads_put_many)
+{
+    coord_queue *q;
+    ASSERT_OK(coord_queue_create(&q, 8, 16));
+    mt_stalled = shared_mem(sizeof *mt_stalled);
+    int st = test_wait(test_fork(mt_putter, q), 20000);
+    ASSERT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+    const char *want[3] = {"m1", "m2", "m3"};
+    for (int i = 0; i < 3; i++) {
+        char b[16];
+        size_t len = 0;
+        ASSERT_OK(coord_queue_get(q, b, sizeof b, &len, 2000));
+        ASSERT_EQ(len, 2);
+        ASSERT_TRUE(memcmp(b, want[i], 2) == 0);
+    }
+    char b[16];
+    size_t len;
+    ASSERT_CODE(coord_queue_get(q, b, sizeof b, &len, 0), COORD_EAGAIN);
+    coord_queue_destroy(q);
+}
+
 /* ---- a process killed in its sleep costs nothing for long --------------- */
 
 static int sleeping_getter(void *a)
@@ -1926,6 +2003,7 @@ TEST(queue_named_out_of_descriptors)
     X(queue_consumer_killed_mid_get)                                           \
     X(queue_producer_killed_before_moving_tail)                                \
     X(queue_live_claimer_in_another_pid_namespace_is_not_repaired)            \
+    X(queue_dead_claim_spares_another_threads_put_many)                        \
     X(queue_killed_sleeper_expires)                                            \
     X(queue_put_wakes_one_sleeper_not_all)                                     \
     X(queue_is_empty_and_is_full)                                              \
