@@ -147,10 +147,69 @@ static int pending_err(coord_mclient *c)
     return 0;
 }
 
+/* While a request waits for room: take in what the server sends, and drop
+ * the late replies (to calls that returned without them) and bells at the
+ * front. The server reads no request of a client whose replies it cannot
+ * write (backpressure), so a late reply larger than the pipe, left unread
+ * while a request larger than the pipe is written, held both sides until
+ * the call's deadline (for ever with -1), and the half-sent request then
+ * broke the connection. No reply to the request being sent can come yet.
+ * Returns 0, or the code that ends the call. */
+static int absorb_late(coord_mclient *c)
+{
+    for (;;) {
+        struct coord__whdr h;
+        int r = coord__wire_header(c->in, c->in_len, c->max_frame, &h);
+        if (r && r != COORD_EAGAIN) {
+            coord__mcli_broken(c);
+            return r == COORD_EVERSION ? COORD_EVERSION : COORD_EPROTO;
+        }
+        size_t total = r == 0 ? (size_t)h.len + 4 : 0;
+        if (r == 0 && c->in_len >= total) {
+            if (h.kind == COORD__W_ERR) {
+                int code = err_code(c->in, total);
+                coord__mcli_broken(c);
+                return code;
+            }
+            /* A reply to this call before all of it was sent, to a later
+             * one, or a frame no reply is: garbage, as recv_reply says. */
+            if (h.kind != COORD__W_NOP &&
+                (h.seq == c->seq || (int32_t)(h.seq - c->seq) > 0 ||
+                 (h.kind != COORD__W_REP && h.kind != COORD__W_WELCOME))) {
+                coord__mcli_broken(c);
+                return COORD_EPROTO;
+            }
+            memmove(c->in, c->in + total, c->in_len - total);
+            c->in_len -= total;
+            continue;
+        }
+        size_t want = total > COORD__WIRE_HDR ? total : COORD__WIRE_HDR;
+        if (want > c->in_cap) {
+            uint8_t *p = realloc(c->in, want);
+            if (!p)
+                return COORD_ENOMEM;
+            c->in = p;
+            c->in_cap = want;
+        }
+        ssize_t n = read_nb(c);
+        if (n > 0) {
+            c->in_len += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return 0;
+        coord__mcli_broken(c);
+        return COORD_EPEERDIED;
+    }
+}
+
 /* Write the whole request (the data path is non-blocking: a full pipe or
- * socket is waited for in poll, up to the deadline). A pipe never raises
- * SIGPIPE here: we keep a read end of the request pipe open ourselves, and
- * a dead server shows as end-of-file on the reply path instead. */
+ * socket is waited for in poll, up to the deadline, reading meanwhile what
+ * the server sends: absorb_late). A pipe never raises SIGPIPE here: we keep
+ * a read end of the request pipe open ourselves, and a dead server shows as
+ * end-of-file on the reply path instead. */
 static int send_all(coord_mclient *c, int timeout_ms, uint64_t deadline)
 {
     size_t off = 0;
@@ -170,12 +229,19 @@ static int send_all(coord_mclient *c, int timeout_ms, uint64_t deadline)
             /* Watch the reply path too: since we hold a reader of our own
              * request pipe, a dead server never makes it writable again,
              * but its end of the reply pipe closes (POLLHUP). */
-            struct pollfd p[2] = {{c->out_fd, POLLOUT, 0}, {c->in_fd, 0, 0}};
+            struct pollfd p[2] = {{c->out_fd, sock ? POLLOUT | POLLIN : POLLOUT, 0},
+                                  {c->in_fd, POLLIN, 0}};
             int pr = ms == 0 ? 0
                              : poll(p, sock ? 1 : 2, coord__mcli_sleep_ms(c, ms));
-            if (pr > 0 && !sock && (p[1].revents & (POLLHUP | POLLERR))) {
-                coord__mcli_broken(c);
-                return COORD_EPEERDIED;
+            short in = sock ? p[0].revents : p[1].revents;
+            if (pr > 0 && (in & (POLLIN | POLLHUP | POLLERR))) {
+                /* A dead server: its end of file is read there. */
+                int r = absorb_late(c);
+                if (r) {
+                    if (off > 0 || c->broken)
+                        coord__mcli_broken(c);
+                    return r;
+                }
             }
             if (pr > 0)
                 continue;

@@ -1775,6 +1775,37 @@ TEST(manager_timeout_and_late_reply)
     stop_ok(m);
 }
 
+/* A call that returned without its reply (timeout 0 here; a timeout, an
+ * interrupt or ENOMEM alike) leaves a reply larger than the pipe to the
+ * next call. The server writes no more of it until the client reads, and
+ * reads no request meanwhile (backpressure): a next request larger than
+ * the pipe, written without reading, held both until the call's deadline
+ * (for ever with -1), and its half-sent frame then broke the connection
+ * (COORD_ETIMEDOUT, then COORD_ENOTCONN). */
+TEST(manager_large_request_after_a_large_late_reply)
+{
+    coord_manager *m;
+    ASSERT_OK(coord_manager_start(&m, NULL, NULL));
+    coord_mclient *c = connect_ok(m);
+    static char blob[1 << 20];
+    memset(blob, 'x', sizeof blob);
+    coord_mval big = coord_mval_bytes(blob, sizeof blob), v;
+    ASSERT_OK(coord_mclient_set(c, "d", "big", &big, T));
+    ASSERT_CODE(coord_mclient_get(c, "d", "big", &v, 0), COORD_EAGAIN);
+    uint64_t t0 = coord_clock_ns();
+    ASSERT_OK(coord_mclient_set(c, "d", "big2", &big, 5000));
+    ASSERT_LT(coord_clock_ns() - t0, 4000000000ull);
+    ASSERT_OK(coord_mclient_get(c, "d", "big2", &v, T));
+    ASSERT_EQ(v.len, sizeof blob);
+    /* And with no deadline at all. */
+    ASSERT_CODE(coord_mclient_get(c, "d", "big", &v, 0), COORD_EAGAIN);
+    ASSERT_OK(coord_mclient_set(c, "d", "big3", &big, COORD_FOREVER));
+    ASSERT_OK(coord_mclient_get(c, "d", "big3", &v, T));
+    ASSERT_EQ(v.len, sizeof blob);
+    coord_mclient_close(c);
+    stop_ok(m);
+}
+
 /* ---- the server's death and a clean stop ------------------------------ */
 
 TEST(manager_server_dies)
@@ -3254,6 +3285,7 @@ TEST(manager_run_by_two_threads_survives_a_gone_client)
     X(manager_client_killed_mid_request)                                       \
     X(manager_16_clients_and_a_flooder)                                        \
     X(manager_timeout_and_late_reply)                                          \
+    X(manager_large_request_after_a_large_late_reply)                          \
     X(manager_server_dies)                                                     \
     X(manager_stop_with_clients)                                               \
     X(manager_other_uid_refused)                                               \
