@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* spectrum-mpi.c: `coord spectrum` under mpirun: the MPI rows (window check, leader's MPI_Test, MPI claim, stop latency). */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -267,6 +268,10 @@ int spectrum_mpi_begin(bool quick, int runs)
         return -CLI_RUNTIME;
     for (int i = 0; i < M_ROWS; i++)
         keep(i, v[i], runs);
+    /* One rank: no other rank to stop, so the stop latency measured
+     * nothing (every run's 0 read as a stop that took no time). */
+    if (ranks == 1)
+        p50[M_STOP] = p99[M_STOP] = NAN;
     return M_ROWS;
 }
 
@@ -295,6 +300,10 @@ void spectrum_mpi_print(FILE *f, struct jw *w, double flag_ns)
             jw_kbool(w, "oversubscribed", over);
             jw_kstr(w, "what", whats[i]);
             jw_object_end(w);
+        } else if (!isfinite(p50[i])) {
+            /* Not measured (one rank: nobody to stop). */
+            fprintf(f, "%-22s %10s %10s %9s  %s (one rank: none to stop)\n",
+                    names[i], "-", "-", "-", whats[i]);
         } else {
             fprintf(f, "%-22s %10.2f %10.2f %9.1f  %s\n", names[i], p50[i],
                     p99[i], p50[i] / flag_ns, whats[i]);

@@ -406,6 +406,39 @@ TEST(spectrum_cli_every_run)
     spectrum_rows("2", "102");
 }
 
+/* coord spectrum under mpirun with one rank: the stop-latency row has no
+ * other rank to stop, so it measured nothing: null (it printed 0 ps, and
+ * 0.00 ns in the table, as if a stop took no time); the other three rows
+ * are measured. */
+TEST(spectrum_cli_one_rank)
+{
+    need_mpi();
+    unsetenv("COORD_MPI_NODE");
+    static const char *const a[] = {"spectrum", "--quick", "--json", "--runs",
+                                    "3", NULL};
+    static char out[65536], err[8192];
+    int st = run_mpi_n("1", COORD_CLI_PATH, a, false, out, sizeof out, err,
+                       sizeof err, RUN_MS);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        test__fail(__FILE__, __LINE__, "status %#x\nstdout:\n%s\nstderr:\n%s",
+                   st, out, err);
+    static const char *const rows[] = {"mpi_window_check", "mpi_leader_check",
+                                       "mpi_claim_cas"};
+    for (size_t i = 0; i < 3; i++) {
+        char want[96];
+        snprintf(want, sizeof want,
+                 "{\"mechanism\":\"%s\",\"impl\":\"coord_mpi\","
+                 "\"per_op_p50_ps\":", rows[i]);
+        const char *at = strstr(out, want);
+        ASSERT_TRUE(at != NULL);
+        ASSERT_TRUE(strtod(at + strlen(want), NULL) > 0);
+    }
+    ASSERT_TRUE(strstr(out, "{\"mechanism\":\"mpi_stop_latency\","
+                            "\"impl\":\"coord_mpi\",\"per_op_p50_ps\":null,"
+                            "\"per_op_p99_ps\":null,"
+                            "\"ratio_to_flag_check\":null,") != NULL);
+}
+
 /* coord spectrum whose MPI claim row fails (an LD_PRELOAD shim's
  * MPI_Compare_and_swap never swaps): one line, exit 1, no figure printed
  * (the failed runs counted -1 and the row printed a negative figure, exit
@@ -725,6 +758,7 @@ TEST(primes_cli_usage)
     X(primes_cli_text)                                                         \
     X(spectrum_cli)                                                            \
     X(spectrum_cli_claim_fails)                                                \
+    X(spectrum_cli_one_rank)                                                   \
     X(spectrum_cli_every_run)                                                  \
     X(spectrum_cli_runs_differ)                                                \
     X(primes_cli_usage)                                                        \
