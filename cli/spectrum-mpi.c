@@ -280,12 +280,14 @@ void spectrum_mpi_print(FILE *f, struct jw *w, double flag_ns)
     if (ranks == 0)
         return;
     const char *mode = getenv("COORD_MPI_NODE");
+    if (!mode || !*mode) /* unset or empty: the default (docs/mpi.md) */
+        mode = "shared";
     bool over = ranks > cpus;
     if (!w) {
         fprintf(f, "\nunder mpirun: %d ranks on %d CPUs%s (COORD_MPI_NODE=%s), "
                    "median and p99 of %d runs\n",
                ranks, cpus, over ? ", oversubscribed: MPI calls yield" : "",
-               mode ? mode : "shared", measured);
+               mode, measured);
     }
     for (int i = 0; i < M_ROWS; i++) {
         if (w) {

@@ -439,6 +439,27 @@ TEST(spectrum_cli_one_rank)
                             "\"ratio_to_flag_check\":null,") != NULL);
 }
 
+/* coord spectrum under mpirun with COORD_MPI_NODE set but empty, which
+ * means the default (docs/mpi.md; coord primes --mpi says shared): the
+ * table's line above the MPI rows names the mode (it said
+ * "COORD_MPI_NODE=)"). */
+TEST(spectrum_cli_empty_node_mode)
+{
+    need_mpi();
+    setenv("COORD_MPI_NODE", "", 1);
+    static const char *const a[] = {"spectrum", "--quick", "--runs", "3",
+                                    NULL};
+    static char out[65536], err[8192];
+    int st = run_mpi_n("1", COORD_CLI_PATH, a, false, out, sizeof out, err,
+                       sizeof err, RUN_MS);
+    unsetenv("COORD_MPI_NODE");
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        test__fail(__FILE__, __LINE__, "status %#x\nstdout:\n%s\nstderr:\n%s",
+                   st, out, err);
+    ASSERT_TRUE(strstr(out, "under mpirun: 1 ranks on ") != NULL);
+    ASSERT_TRUE(strstr(out, "(COORD_MPI_NODE=shared)") != NULL);
+}
+
 /* coord spectrum whose MPI claim row fails (an LD_PRELOAD shim's
  * MPI_Compare_and_swap never swaps): one line, exit 1, no figure printed
  * (the failed runs counted -1 and the row printed a negative figure, exit
@@ -759,6 +780,7 @@ TEST(primes_cli_usage)
     X(spectrum_cli)                                                            \
     X(spectrum_cli_claim_fails)                                                \
     X(spectrum_cli_one_rank)                                                   \
+    X(spectrum_cli_empty_node_mode)                                            \
     X(spectrum_cli_every_run)                                                  \
     X(spectrum_cli_runs_differ)                                                \
     X(primes_cli_usage)                                                        \
