@@ -283,7 +283,10 @@ COORD_EXTERN int coord_manager_run_ready(const char *socket_path,
  * COORD_EINVAL, COORD_ENAMETOOLONG, COORD_ENOTDIR, COORD_ENOMEM,
  * COORD_EPEERDIED (the server closed without a reason), COORD_EPROTO (it
  * answered garbage, or `path` is not a socket: a file, directory, FIFO or
- * symlink to one).
+ * symlink to one), COORD_EBADMSG (the server refused the mailbox it was
+ * handed: not a sealed memfd of the mailbox's size as far as it could
+ * tell; our own client always sends one, so this is a server that could
+ * not examine it, its fstat failing).
  */
 COORD_EXTERN int coord_mclient_connect(coord_mclient **out, const char *path,
                                        int timeout_ms);
