@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* manager_sock.c: the manager's socket: a private directory, a stale socket cleared, bound and listened on, removed by inode. */
+#include <dirent.h>
 #include <errno.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,6 +165,35 @@ static int bind_listen(int fd, const char *name, struct stat *st)
     return 0;
 }
 
+/* The private names (listen_then_link) that servers killed between their
+ * bind and their link left in the socket's directory: one whose process
+ * is gone is cleared like a stale socket at the path (when nobody listens
+ * on it: clear_stale). One of a live process stays: a server starting
+ * now has bound it and may not listen yet (removed there, its link
+ * failed). The directory is private to us (prepare_dir), so only our
+ * servers name files there. Best effort: a name that cannot be looked at
+ * stays. */
+static void clear_stale_private(const struct coord__mpath *p)
+{
+    DIR *d = opendir(p->dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        int pid, end = 0;
+        unsigned n;
+        if (sscanf(e->d_name, ".coord-%d-%u.sock%n", &pid, &n, &end) != 2 ||
+            end == 0 || e->d_name[end] != '\0' || pid <= 0 ||
+            kill(pid, 0) == 0 || errno != ESRCH)
+            continue;
+        char full[sizeof p->path];
+        int len = snprintf(full, sizeof full, "%s/%s", p->dir, e->d_name);
+        if (len > 0 && (size_t)len < sizeof full)
+            (void)clear_stale(full);
+    }
+    closedir(d);
+}
+
 /* The socket is bound and listened on under a name of its own beside
  * path, and its file is then linked at path (which fails if anything is
  * there): a socket appears at path only once it listens and its inode is
@@ -219,6 +250,8 @@ int coord__mpath_listen(struct coord__mpath *p, const char *path,
         coord__mpath_cleanup(p);
         return r;
     }
+    if (!p->made_dir)
+        clear_stale_private(p);
     struct stat st;
     int fd = -1;
     for (int direct = 0; direct < 2; direct++) {

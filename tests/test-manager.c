@@ -3090,6 +3090,58 @@ TEST(manager_restart_after_a_kill_clears_the_old_spinset)
     ASSERT_OK(rmdir(dir));
 }
 
+static int exit_zero(void *arg)
+{
+    (void)arg;
+    return 0;
+}
+
+/* A private name a server killed between its bind and its link left
+ * (a socket file nobody listens on, ".coord-<pid>-<n>.sock") stayed in
+ * the directory for ever. The next start there removes it; a private name
+ * of a live process stays (it may be starting a server: bound, not yet
+ * listening), and so does a file whose name only looks alike. */
+TEST(manager_start_clears_private_names_of_killed_servers)
+{
+    char dir[80], dead[108], live[108], other[160], path[128];
+    test_mkdtemp(dir, sizeof dir, "private");
+    pid_t gone = test_fork(exit_zero, NULL);
+    test_join_ok(gone, T);
+    ASSERT_LT(snprintf(dead, sizeof dead, "%s/.coord-%d-7.sock", dir,
+                       (int)gone),
+              (int)sizeof dead);
+    ASSERT_LT(snprintf(live, sizeof live, "%s/.coord-%d-8.sock", dir,
+                       (int)getpid()),
+              (int)sizeof live);
+    snprintf(other, sizeof other, "%s/.coord-1-2.sock.keep", dir);
+    snprintf(path, sizeof path, "%s/m.sock", dir);
+    /* The killed one's: bound, then its process gone (closed). */
+    int d = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    memcpy(a.sun_path, dead, sizeof dead);
+    ASSERT_OK(bind(d, (struct sockaddr *)&a, sizeof a));
+    ASSERT_OK(listen(d, 1));
+    close(d);
+    /* A live one's, listening. */
+    int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    memcpy(a.sun_path, live, sizeof live);
+    ASSERT_OK(bind(l, (struct sockaddr *)&a, sizeof a));
+    ASSERT_OK(listen(l, 1));
+    int o = open(other, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    ASSERT_TRUE(o >= 0);
+    close(o);
+    coord_manager *m;
+    ASSERT_OK(coord_manager_start(&m, path, NULL));
+    ASSERT_FALSE(path_exists(dead));
+    ASSERT_TRUE(path_exists(live));
+    ASSERT_TRUE(path_exists(other));
+    ASSERT_OK(coord_manager_stop(m, T));
+    close(l);
+    ASSERT_OK(unlink(live));
+    ASSERT_OK(unlink(other));
+    ASSERT_OK(rmdir(dir));
+}
+
 /* A program started with stdin, stdout and stderr closed still prints
  * (its writes fail, harmlessly). The client's socket and request pipe
  * took descriptors 0-2, so an fprintf(stderr) went into the request
@@ -3304,6 +3356,7 @@ TEST(manager_run_by_two_threads_survives_a_gone_client)
     X(manager_connect_other_version)                                           \
     X(manager_start_on_a_stalled_server)                                       \
     X(manager_restart_after_a_kill_clears_the_old_spinset)                     \
+    X(manager_start_clears_private_names_of_killed_servers)                    \
     X(manager_run_by_two_threads_survives_a_gone_client)                       \
     X(manager_second_server_holds_no_client_pipes)                             \
     X(manager_spin_policy_bad_input)                                           \

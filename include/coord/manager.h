@@ -174,7 +174,10 @@ COORD_EXTERN void coord_manager_opts_init(coord_manager_opts *o);
  * (".coord-<pid>-<n>.sock") and then linked at the path, so a socket at
  * the path always listens, and of two starts at one path exactly one
  * serves (the other COORD_EEXIST); a process killed between the bind and
- * the link leaves that private name behind (nothing removes it). Where
+ * the link leaves that private name behind until the next start in that
+ * directory, which removes every such name whose process is gone and
+ * that nobody listens on (and the spinset of its socket, as for a stale
+ * socket at the path). Where
  * the private name would not fit a socket address, or the file system
  * cannot link a socket, the socket is bound at the path itself. opts NULL: the
  * defaults. The server dies with its creator (it cleans up on SIGTERM,
