@@ -278,7 +278,12 @@ def libcoord_page(src, version):
         s.append(esc(sentence(summary)) + ".\n")
         if h not in headers:
             s.append("Not included by *<coord.h>*: include it by itself.\n")
-        for name, proto, comment in funcs:
+        for i, (name, proto, comment) in enumerate(funcs):
+            # "See the function above" needs one above in this header (the
+            # page runs every header together: above would be another's).
+            if not comment and not any(c for _, _, c in funcs[:i]):
+                raise SystemExit("gen-man: %s in include/coord/%s has no comment of its "
+                                 "own and no commented function above it" % (name, h))
             s.append("*%s*\n" % esc(proto))
             if comment:
                 for block in comment_text(comment):

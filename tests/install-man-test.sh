@@ -65,6 +65,16 @@ for f in $(sed -n 's/^\(COORD_EXTERN\|static inline\) .*\b\(coord_[a-z0-9_]*\)(.
   m=$((m + 1))
 done
 [ "$m" -gt 50 ] || { echo "FAIL: found only $m functions in the headers"; fail=1; }
+# A function without a comment of its own says "See the function above.":
+# there must be one above it, in its own header's section (the first
+# functions of <coord/manager.h>, coord_mval_*, pointed at
+# coord_queue_max_msg of queue.h, the section before).
+orphans=$(printf '%s\n' "$text3" | awk '
+  /^   <coord\/.*>$/ { section = $1; n = 0; next }
+  /^       [^ ].*coord_[a-z0-9_]+\(.*\)$/ { n++; name = $0; next }
+  /^           See the function above\.$/ && n < 2 { sub(/^ +/, "", name); print section ": " name }')
+[ -z "$orphans" ] ||
+  { echo "FAIL: libcoord(3) says 'See the function above.' with no function above in the header:"; printf '%s\n' "$orphans"; fail=1; }
 # libcoord(3)'s ERRORS: every code of errno.h's COORD_ERRNO_MAP with its
 # text, so each code a contract names is explained in the page.
 errors=$(printf '%s\n' "$text3" | awk '/^[A-Z]/ { on = ($0 == "ERRORS") } on')

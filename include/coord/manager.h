@@ -53,6 +53,17 @@ typedef struct coord_mval {
     size_t len;
 } coord_mval;
 
+/*
+ * coord_mval_i64, coord_mval_f64, coord_mval_bytes, coord_mval_str,
+ * coord_mval_none: a coord_mval of that type, to pass to coord_mclient_set,
+ * coord_mclient_cas, coord_mclient_list_append or a batch operation.
+ * coord_mval_none is the absent value (coord_mclient_cas's "key absent";
+ * a set refuses it). Ownership: bytes and str keep the pointer, not a copy:
+ * `p` / `s` must stay valid until the call the value is given to returns,
+ * which copies them. coord_mval_str takes strlen(s) (NULL: the empty
+ * string); coord_mval_bytes(NULL, len > 0) is refused by that call
+ * (COORD_EINVAL). Concurrency: pure. Never fail.
+ */
 static inline coord_mval coord_mval_i64(int64_t i)
 {
     coord_mval v = {COORD_MI64, i, 0.0, NULL, 0};
