@@ -60,6 +60,21 @@ static int unknown_command(const char *a)
     return CLI_USAGE;
 }
 
+/* "unknown option 'X'" before the command, with --help or --version as
+ * the hint when one is close (docs/cli.md: a mistyped option names the
+ * closest one, these two as much as a command's). */
+static int unknown_option(const char *a)
+{
+    static const char *const names[] = {"--help", "--version"};
+    int s = opt_suggest(a, names, sizeof names / sizeof names[0]);
+    if (s >= 0)
+        cli_error(NULL, "unknown option '%s'; did you mean '%s'?", a,
+                  names[s]);
+    else
+        cli_error(NULL, "unknown option '%s' (see coord --help)", a);
+    return CLI_USAGE;
+}
+
 /* Every command's option table as one JSON object (docs/cli.md), read by
  * scripts/gen-man.py and scripts/gen-completion.py. */
 static int options_json(void)
@@ -142,10 +157,8 @@ static int dispatch(int argc, char **argv)
     const struct command *c = find(a);
     if (c)
         return c->run(argc - 1, argv + 1);
-    if (a[0] == '-') {
-        cli_error(NULL, "unknown option '%s' (see coord --help)", a);
-        return CLI_USAGE;
-    }
+    if (a[0] == '-')
+        return unknown_option(a);
     return unknown_command(a);
 }
 

@@ -132,6 +132,18 @@ TEST(cli_did_you_mean_commands)
     ASSERT_EQ(cli("help", "reprot", NULL), 2);
     ASSERT_TRUE(strstr(err, "did you mean 'report'?") != NULL);
     ASSERT_STR_EQ(out, "");
+    /* The tool's own options get the hint too (they got none). */
+    ASSERT_EQ(cli("--verison", NULL, NULL), 2);
+    ASSERT_STR_EQ(err, "coord: unknown option '--verison'; did you mean "
+                       "'--version'?\n");
+    ASSERT_EQ(cli("--hlep", NULL, NULL), 2);
+    ASSERT_STR_EQ(err, "coord: unknown option '--hlep'; did you mean "
+                       "'--help'?\n");
+    ASSERT_EQ(cli("--vers", NULL, NULL), 2); /* a unique prefix */
+    ASSERT_TRUE(strstr(err, "did you mean '--version'?") != NULL);
+    ASSERT_EQ(cli("-x", NULL, NULL), 2); /* nothing close: no guess */
+    ASSERT_STR_EQ(err, "coord: unknown option '-x' (see coord --help)\n");
+    ASSERT_STR_EQ(out, "");
 }
 
 TEST(cli_did_you_mean_options)
