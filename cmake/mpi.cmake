@@ -4,13 +4,12 @@
 # Sets coord_have_mpi and, when true, COORD_MPIEXEC / COORD_MPIEXEC_OMPI.
 set(COORD_MPI AUTO CACHE STRING "Build the MPI backend coord_mpi: AUTO, ON or OFF")
 set_property(CACHE COORD_MPI PROPERTY STRINGS AUTO ON OFF)
+coord_tristate(COORD_MPI) # off, yes, 0 ... taken as CMake takes them
 set(coord_have_mpi OFF)
 if(COORD_MPI STREQUAL "ON")
   find_package(MPI REQUIRED COMPONENTS C)
 elseif(COORD_MPI STREQUAL "AUTO")
   find_package(MPI QUIET COMPONENTS C)
-elseif(NOT COORD_MPI STREQUAL "OFF")
-  message(FATAL_ERROR "COORD_MPI must be AUTO, ON or OFF, not '${COORD_MPI}'")
 endif()
 if(NOT COORD_MPI STREQUAL "OFF" AND MPI_C_FOUND)
   set(coord_have_mpi ON)

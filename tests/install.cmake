@@ -42,3 +42,4 @@ coord_script_test(install.cxx cxx-test.sh "COORD_CXX=${coord_cxx}"
   "EXTRA_CFLAGS=${coord_san_cflags}")
 coord_script_test(install.readme readme-test.sh)
 coord_script_test(install.make make-test.sh)
+coord_script_test(install.configure configure-test.sh)
