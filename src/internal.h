@@ -275,6 +275,10 @@ coord_gc_outcome coord__shm_restore_same(int dfd, const char *hidden,
  * test can re-create the name exactly inside those windows (or kill the
  * remover there). */
 extern void (*coord__remove_hook)(int step, int dfd, const char *file);
+/* Tests only (NULL otherwise): called by coord__seg_open with the opened
+ * descriptor between its fstat and its mapping, so that a test can finish
+ * a creation exactly inside that window. */
+extern void (*coord__open_hook)(int fd);
 /* How long ago a file without a header last changed by the wall clock, in
  * ns: now - mtime, counting an mtime up to `slack_ns` in the future as
  * now (0). An mtime further in the future was set by hand (utimensat) or

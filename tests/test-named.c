@@ -232,6 +232,55 @@ TEST(named_bad_magic_and_version_rejected)
     coord_flag_destroy(f);
 }
 
+/* What the creator does while the opener of the next test sits between
+ * its fstat and its mapping: grow the file and publish (the bytes of a
+ * published segment of the same kind and size). */
+static const char *grow_bytes;
+static size_t grow_len;
+static void finish_creation(int fd)
+{
+    ASSERT_EQ(pwrite(fd, grow_bytes, grow_len, 0), (int64_t)grow_len);
+}
+
+TEST(named_open_racing_a_creator_that_grows_its_file)
+{
+    char name[64], model[80], path[128];
+    test_shm_name(name, sizeof name, "grow");
+    snprintf(model, sizeof model, "%s-m", name);
+    coord_value *m, *v;
+    ASSERT_OK(coord_value_create_named(&m, COORD_I64, model));
+    ASSERT_OK(coord_value_set_i64(m, 42));
+    shm_path(path, sizeof path, model);
+    int fd = open(path, O_RDONLY);
+    ASSERT_TRUE(fd >= 0);
+    struct stat st;
+    ASSERT_OK(fstat(fd, &st));
+    char *bytes = malloc((size_t)st.st_size);
+    ASSERT_TRUE(bytes != NULL);
+    ASSERT_EQ(pread(fd, bytes, (size_t)st.st_size, 0), (int64_t)st.st_size);
+    close(fd);
+    /* The creator of `name` between its header's pwrite and its ftruncate:
+     * a header-sized file, no magic yet. The opener sees that size; the
+     * creator publishes before the opener reads the magic. */
+    coord__seg_hdr h;
+    memcpy(&h, bytes, sizeof h);
+    h.magic = 0;
+    write_file(name, &h, sizeof h);
+    grow_bytes = bytes;
+    grow_len = (size_t)st.st_size;
+    coord__open_hook = finish_creation;
+    int r = coord_value_open(&v, name);
+    coord__open_hook = NULL;
+    ASSERT_OK(r); /* was COORD_EPROTO: a healthy value called malformed */
+    int64_t x = 0;
+    ASSERT_OK(coord_value_get_i64(v, &x));
+    ASSERT_EQ(x, 42);
+    coord_value_destroy(v);
+    remove_file(name);
+    free(bytes);
+    coord_value_destroy(m);
+}
+
 TEST(named_region_and_array)
 {
     char name[64], aname[80];
@@ -688,6 +737,7 @@ TEST(named_create_reserves_its_room_in_dev_shm)
     X(named_destroy_out_of_descriptors_still_removes_the_name)                 \
     X(named_exclusive_create)                                                  \
     X(named_bad_magic_and_version_rejected)                                    \
+    X(named_open_racing_a_creator_that_grows_its_file)                         \
     X(named_region_and_array)                                                  \
     X(gc_removes_only_dead_creators_files)                                     \
     X(named_open_refuses_another_users_file)                                   \

@@ -442,6 +442,7 @@ static int check_file(int fd, struct stat *st)
 }
 
 void (*coord__remove_hook)(int step, int dfd, const char *file);
+void (*coord__open_hook)(int fd);
 
 pid_t coord__aside_pid(const char *file)
 {
@@ -663,8 +664,24 @@ int coord__seg_open(const char *name, uint32_t kind, void **obj_out,
         return errno == EINVAL ? COORD_EACCES : coord__seg_errno(errno);
     struct stat st;
     r = check_file(fd, &st);
-    if (!r)
+    if (!r && coord__open_hook)
+        coord__open_hook(fd);
+    /* A creator writes its header, then grows the file and publishes: an
+     * opener that saw the header-sized file and reads the magic after the
+     * publication finds a header whose size is not the one it saw. The
+     * file grew meanwhile (a creator grows it once, before publishing):
+     * map it again at its size, rather than call a healthy segment
+     * malformed (COORD_EPROTO, which a caller retrying on COORD_EAGAIN
+     * takes for final). */
+    for (int tries = 0; !r; tries++) {
         r = seg_map(fd, &st, true, kind, obj_out, obj_size);
+        struct stat now;
+        if (r != COORD_EPROTO || tries == 2 || check_file(fd, &now) != 0 ||
+            now.st_size == st.st_size)
+            break;
+        st = now;
+        r = 0;
+    }
     close(fd);
     return r;
 }
