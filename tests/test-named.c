@@ -281,6 +281,50 @@ TEST(named_open_racing_a_creator_that_grows_its_file)
     coord_value_destroy(m);
 }
 
+/* The child of the next test (not root: the owner's bits bind it). */
+static int open_mode_0400_file(void *arg)
+{
+    const char *name = arg;
+    if (geteuid() == 0 && (setresgid(65534, 65534, 65534) != 0 ||
+                           setresuid(65534, 65534, 65534) != 0))
+        return 10;
+    char path[128], full[160];
+    snprintf(path, sizeof path, "/coord.%s", name);
+    snprintf(full, sizeof full, "/dev/shm/coord.%s", name);
+    /* A creator between shm_open and its fchmod under umask 0277. */
+    mode_t old_mask = umask(0277);
+    int fd = shm_open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+    umask(old_mask);
+    if (fd < 0)
+        return 11;
+    close(fd);
+    coord_value *v;
+    int rc = 0;
+    if (coord_value_open(&v, name) != COORD_EAGAIN) /* was COORD_EACCES */
+        rc = 12;
+    /* Left so for longer than the grace period: no creator is at work. */
+    struct timespec old[2] = {{time(NULL) - 3600, 0}, {time(NULL) - 3600, 0}};
+    if (!rc && (utimensat(AT_FDCWD, full, old, 0) != 0 ||
+                coord_value_open(&v, name) != COORD_EPROTO))
+        rc = 13;
+    /* Another user's 0400 file stays COORD_EACCES (checked as root by
+     * named_open_refuses_another_users_file); a non-empty one of ours
+     * that we may not open is no creator at work either. */
+    if (!rc && (chmod(full, 0600) != 0 || truncate(full, 4096) != 0 ||
+                chmod(full, 0400) != 0 ||
+                coord_value_open(&v, name) != COORD_EACCES))
+        rc = 14;
+    shm_unlink(path);
+    return rc;
+}
+
+TEST(named_open_racing_a_creator_under_umask_0277)
+{
+    char name[64];
+    test_shm_name(name, sizeof name, "umask");
+    test_join_ok(test_fork(open_mode_0400_file, name), 10000);
+}
+
 TEST(named_region_and_array)
 {
     char name[64], aname[80];
@@ -738,6 +782,7 @@ TEST(named_create_reserves_its_room_in_dev_shm)
     X(named_exclusive_create)                                                  \
     X(named_bad_magic_and_version_rejected)                                    \
     X(named_open_racing_a_creator_that_grows_its_file)                         \
+    X(named_open_racing_a_creator_under_umask_0277)                            \
     X(named_region_and_array)                                                  \
     X(gc_removes_only_dead_creators_files)                                     \
     X(named_open_refuses_another_users_file)                                   \

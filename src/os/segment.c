@@ -655,14 +655,38 @@ int coord__seg_open(const char *name, uint32_t kind, void **obj_out,
         return r;
     char path[COORD__SEG_HDR + 16];
     coord__name_path(path, sizeof path, name);
-    /* O_NOFOLLOW: a symlink at the name is refused, not followed;
-     * O_NONBLOCK: a FIFO planted there cannot block the open. */
-    int fd = shm_open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0);
+    /* A creator under a umask that takes the owner's bits (0277, 0777)
+     * has its file made 0400 or 0000 and fixes the mode (fchmod) before
+     * it writes anything: until then its empty file refuses our open
+     * (EACCES). An empty file of ours is a creator at work, whatever its
+     * owner bits (COORD_EAGAIN while young, as below), not a file we may
+     * not use; one fixed or removed since the refusal is opened again. */
+    char full[sizeof COORD__SHM_DIR + sizeof path];
+    snprintf(full, sizeof full, COORD__SHM_DIR "%s", path);
+    struct stat st;
+    int fd, e = 0;
+    for (int tries = 0;; tries++) {
+        /* O_NOFOLLOW: a symlink at the name is refused, not followed;
+         * O_NONBLOCK: a FIFO planted there cannot block the open. */
+        fd = shm_open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0);
+        e = errno;
+        if (fd >= 0 || e != EACCES || tries == 3)
+            break;
+        if (lstat(full, &st) != 0)
+            continue; /* gone since: the next open says so */
+        if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+            (st.st_mode & 077) != 0)
+            break;
+        if ((st.st_mode & 0600) == 0600)
+            continue; /* its creator's fchmod came since */
+        if (st.st_size == 0)
+            return unfinished(&st);
+        break;
+    }
     if (fd < 0)
         /* The name is valid (checked above): glibc reports a directory
          * at it as EINVAL. */
-        return errno == EINVAL ? COORD_EACCES : coord__seg_errno(errno);
-    struct stat st;
+        return e == EINVAL ? COORD_EACCES : coord__seg_errno(e);
     r = check_file(fd, &st);
     if (!r && coord__open_hook)
         coord__open_hook(fd);
