@@ -20,13 +20,25 @@ static const struct {
 
 int pc_scalar_typecode(PyObject *code, coord_type *type, char *tc)
 {
-    if (!PyUnicode_Check(code) || PyUnicode_GetLength(code) != 1) {
+    /* A ctypes type (c_int, c_double) stands for its _type_, as the
+     * constructors take it (coord._typecode): Value.open(name, c_int)
+     * raised the TypeError below, whose text offers a ctypes type. */
+    PyObject *own = NULL;
+    if (!PyUnicode_Check(code)) {
+        own = PyObject_GetAttrString(code, "_type_");
+        if (!own)
+            PyErr_Clear();
+    }
+    PyObject *tcode = own && PyUnicode_Check(own) ? own : code;
+    if (!PyUnicode_Check(tcode) || PyUnicode_GetLength(tcode) != 1) {
+        Py_XDECREF(own);
         PyErr_SetString(PyExc_TypeError,
                         "typecode must be a one-character str such as 'i' or 'd'"
                         " (or a ctypes type)");
         return -1;
     }
-    Py_UCS4 c = PyUnicode_ReadChar(code, 0);
+    Py_UCS4 c = PyUnicode_ReadChar(tcode, 0);
+    Py_XDECREF(own);
     for (size_t i = 0; i < sizeof pc_codes / sizeof pc_codes[0]; i++)
         if ((Py_UCS4)pc_codes[i].tc == c) {
             *type = pc_codes[i].type;

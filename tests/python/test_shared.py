@@ -422,6 +422,22 @@ class NamedTest(NamedTestCase):
         with self.assertRaisesRegex(TypeError, "holds char, not typecode 'b'"):
             coord.Array.open(c.name, "b")
 
+    def test_open_takes_a_ctypes_type_as_the_constructors_do(self):
+        # Value(ctypes.c_int, ...) and Array(ctypes.c_double, ...) work;
+        # open(name, ctypes type) raised TypeError "... (or a ctypes type)".
+        v = coord.Value(ctypes.c_int, 7, name=self.name("v"))
+        a = coord.Array(ctypes.c_double, [0.5, 1.5], name=self.name("a"))
+        self.assertEqual(coord.Value.open(v.name, ctypes.c_int).value, 7)
+        self.assertEqual(coord.Value.open(v.name, ctypes.c_int32).typecode, "i")
+        self.assertEqual(coord.Array.open(a.name, ctypes.c_double)[:], [0.5, 1.5])
+        self.assertEqual(coord.Value.open(v.name, "i").value, 7)
+        with self.assertRaisesRegex(TypeError, "holds i32, not typecode"):
+            coord.Value.open(v.name, ctypes.c_double)
+        with self.assertRaisesRegex(TypeError, "one-character str"):
+            coord.Value.open(v.name, 5)
+        with self.assertRaisesRegex(TypeError, "one-character str"):
+            coord.Value.open(v.name, ctypes.Structure)
+
     def test_pickles_by_name(self):
         f = coord.Flag(name=self.name("f"))
         v = coord.Value("c", b"q", name=self.name("v"))
