@@ -434,10 +434,16 @@ static int output_open(int base, const char *rel, const char *path,
         if (rc != 0 || !create)
             break;
         if (o && !is_dev_null(&st)) {
-            /* Never opened: written beside it, renamed over it. */
+            /* Never opened: written beside it, renamed over it. Unless
+             * the directory takes no new name from us (a file we may
+             * write in a directory we may not): then in place, below. */
             fd = make_temp(dir, name, &st, o);
             rc = fd >= 0 ? 0 : fd;
-            break;
+            if (rc != -EACCES && rc != -EPERM)
+                break;
+            o->tmp[0] = '\0';
+            fd = -1;
+            rc = 0;
         }
         if (cli__output_hook)
             cli__output_hook(dir, name);
@@ -614,11 +620,19 @@ int cli_output_end(struct cli_output *o, FILE *f, int rc, char *why,
 {
     if (o->dir < 0)
         return rc; /* never begun, or ended already */
+    /* The flush says why a write failed (ENOSPC), where the stream's
+     * error flag says only that one did (EIO). */
+    if (f && fflush(f) != 0 && (rc == 0 || rc == -EIO) && errno)
+        rc = -errno;
+    else if (f && rc == 0 && ferror(f))
+        rc = -EIO;
+    /* Written in place (no temporary): a failed write leaves the file
+     * empty, not its first part that would read as a shorter one. */
+    int wfd = f ? fileno(f) : o->fd;
+    if (!o->tmp[0] && rc != 0 && wfd >= 0 && ftruncate(wfd, 0) != 0) {
+        /* the null device: nothing to cut */
+    }
     if (f) {
-        /* The flush says why a write failed (ENOSPC), where the stream's
-         * error flag says only that one did (EIO). */
-        if (fflush(f) != 0 && (rc == 0 || rc == -EIO) && errno)
-            rc = -errno;
         if (fclose(f) != 0 && rc == 0)
             rc = -errno;
     } else if (o->fd >= 0 && close(o->fd) != 0 && rc == 0) {

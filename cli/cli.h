@@ -122,7 +122,11 @@ extern void (*cli__opened_hook)(int dir, const char *name);
  * earlier file whole and no half-written one at its name. A SIGKILL
  * between the two leaves the temporary (its name says whose it is). What
  * differs from writing in place: another hard link to the old file keeps
- * the old contents. The null device is written in place.
+ * the old contents. The null device is written in place, and so is an
+ * existing file in a directory that refuses us a new name (EACCES, EPERM:
+ * a file we may write in a directory we may not), which then, as before,
+ * is opened after the checks of cli_create_file and left empty by a
+ * failed write.
  * cli_output_begin: the descriptor (the caller writes it; cli_output_end
  * closes it) or -errno with why[cap], as cli_create_file. The _at forms
  * are relative to `dir` as cli_create_file_at; the stream forms wrap the

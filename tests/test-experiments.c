@@ -790,6 +790,43 @@ TEST(experiments_output_replaced_whole_keeps_mode_and_link)
     ASSERT_EQ(names, 2);
 }
 
+/* The child of the next test: as uid 65534, fraud --write-csv into arg,
+ * a file of its own in a directory of root's it may not add names to. */
+static int write_csv_as_nobody(void *arg)
+{
+    if (setresgid(65534, 65534, 65534) != 0 ||
+        setresuid(65534, 65534, 65534) != 0)
+        return 10;
+    const char *a[] = {COORD_CLI_PATH, "fraud", "--quick", "--transactions",
+                       "10", "--warmup", "0", "--intervals", "1",
+                       "--write-csv", arg, NULL};
+    int st = test_run(a, out, sizeof out, err, sizeof err, 90000);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 20;
+}
+
+/* A file you may write, in a directory you may not add a name to: no
+ * temporary can be made beside it, so it is written in place, as before
+ * outputs were replaced whole (refusing it would have been a regression:
+ * exit 1 after the whole run). */
+TEST(experiments_output_in_a_directory_closed_to_us_is_written_in_place)
+{
+    if (geteuid() != 0)
+        SKIP("needs root to make a directory another user cannot write");
+    char dir[256], csv[300];
+    test_mkdtemp(dir, sizeof dir, "closed");
+    ASSERT_OK(chmod(dir, 0755));
+    snprintf(csv, sizeof csv, "%s/out.csv", dir);
+    int fd = open(csv, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    ASSERT_TRUE(fd >= 0);
+    ASSERT_EQ(write(fd, "earlier\n", 8), 8);
+    close(fd);
+    ASSERT_OK(chown(csv, 65534, 65534));
+    int st = test_wait(test_fork(write_csv_as_nobody, csv), 120000);
+    ASSERT_TRUE(WIFEXITED(st));
+    ASSERT_EQ(WEXITSTATUS(st), 0);
+    assert_csv_written(csv);
+}
+
 /* Whatever is at an output path that is no regular file gets one line and
  * exit 2, as a bad argument, before the work (fraud --write-csv at a FIFO
  * exited 1; at a directory or a device, and report's documents at any of
@@ -866,6 +903,7 @@ TEST(experiments_output_not_a_regular_file_is_a_usage_error)
     X(experiments_output_file_of_another_user_refused)                         \
     X(experiments_output_hard_link_in_a_shared_directory_refused)              \
     X(experiments_output_replaced_whole_keeps_mode_and_link)                   \
+    X(experiments_output_in_a_directory_closed_to_us_is_written_in_place)      \
     X(experiments_output_not_a_regular_file_is_a_usage_error)                  \
     X(experiments_report_directory_is_one_report_at_a_time)                    \
     X(experiments_usage_errors)
