@@ -43,42 +43,31 @@ long long adv_boot_time(void)
     return cli_boot_time_s();
 }
 
-/* mkdir -p of the folders above `path`, each 0700 when created. */
-static int make_parents(const char *path)
-{
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", path);
-    for (char *p = dir + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-            return -errno;
-        *p = '/';
-    }
-    return 0;
-}
-
 int adv_cache_write(const struct adv_cache_row *rows, size_t n, bool quick,
                     int runs)
 {
-    char path[PATH_MAX], tmp[PATH_MAX + 16];
+    char path[PATH_MAX], why[PATH_MAX + 128];
     if (!adv_cache_path(path, sizeof path))
         return -ENOENT;
-    int r = make_parents(path);
-    if (r)
+    /* The folders are walked as every output path's are (cli_dir_open):
+     * made 0700 where missing, and a link on the way that another user
+     * owns is refused. Made and followed by name, a link planted where
+     * $XDG_CACHE_HOME may be written by others (XDG_CACHE_HOME=/tmp, and
+     * /tmp/coord a link to a directory of the victim's) took the file, and
+     * the rename replaced the victim's spectrum.json. The file is then
+     * replaced whole (cli_output_stream_at), as every output file is. */
+    char *slash = strrchr(path, '/');
+    *slash = '\0';
+    int dir = cli_dir_open_mode(path, true, 0700, why, sizeof why);
+    if (dir < 0)
+        return dir;
+    struct cli_output out;
+    int r;
+    FILE *f = cli_output_stream_at(&out, dir, path, "spectrum.json", &r, why,
+                                   sizeof why);
+    close(dir); /* the output holds its own */
+    if (!f)
         return r;
-    snprintf(tmp, sizeof tmp, "%s.XXXXXX", path);
-    int fd = mkstemp(tmp); /* mode 0600 */
-    if (fd < 0)
-        return -errno;
-    FILE *f = fdopen(fd, "w");
-    if (!f) {
-        r = -errno;
-        close(fd);
-        unlink(tmp);
-        return r;
-    }
     /* The cache keeps its own schema (ADV_CACHE_SCHEMA): a cost per
      * operation as a fraction of a nanosecond, as adv_costs_from_json
      * reads it. */
@@ -102,15 +91,13 @@ int adv_cache_write(const struct adv_cache_row *rows, size_t n, bool quick,
     jw_array_end(&w);
     jw_object_end(&w);
     jw_finish(&w);
-    bool ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
-    r = ok ? 0 : -errno;
-    if (fclose(f) != 0 && ok)
-        r = -errno;
-    if (r == 0 && rename(tmp, path) != 0)
-        r = -errno;
-    if (r)
-        unlink(tmp);
-    return r;
+    /* On disk before it replaces the last one: a crash leaves one of the
+     * two whole. */
+    r = fflush(f) == 0 && fchmod(fileno(f), 0600) == 0 &&
+                fsync(fileno(f)) == 0
+            ? 0
+            : -errno;
+    return cli_output_end(&out, f, r, why, sizeof why);
 }
 
 /* The whole file, NUL-terminated (free it), or NULL with why. */

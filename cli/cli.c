@@ -169,12 +169,12 @@ static int check_existing(const struct stat *st, int dir, const char *path,
  * files, into a directory of theirs or of a victim's. Returns the
  * descriptor, or -errno: -EPERM with *owner set for a refused link,
  * -ENOTDIR, -ELOOP (more than PATH_LINKS links), -ENAMETOOLONG, or the
- * error of an open. With `make`, a missing component is made (mode 0755,
+ * error of an open. With `make`, a missing component is made (`mode`,
  * mkdirat in the directory the walk holds) and then walked as any other:
  * mkdir -p by name would follow the links this walk refuses.
  */
 static int open_dir_walk(int dfd, const char *dirpath, bool make,
-                         uid_t *owner)
+                         mode_t mode, uid_t *owner)
 {
     char rest[PATH_MAX], comp[NAME_MAX + 1];
     size_t len = strlen(dirpath);
@@ -203,7 +203,7 @@ static int open_dir_walk(int dfd, const char *dirpath, bool make,
         p += n;
         int next = openat(cur, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         if (next < 0 && errno == ENOENT && make &&
-            (mkdirat(cur, comp, 0755) == 0 || errno == EEXIST))
+            (mkdirat(cur, comp, mode) == 0 || errno == EEXIST))
             next = openat(cur, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         struct stat st;
         if (next < 0 || fstat(next, &st) != 0) {
@@ -270,15 +270,16 @@ static int open_parent(int dfd, char *name, uid_t *owner)
     if (slash)
         *slash = '\0';
     int dir = open_dir_walk(dfd, !slash ? "." : slash == name ? "/" : name,
-                            false, owner);
+                            false, 0, owner);
     memmove(name, base, strlen(base) + 1);
     return dir;
 }
 
-int cli_dir_open(const char *path, bool make, char *why, size_t cap)
+int cli_dir_open_mode(const char *path, bool make, mode_t mode, char *why,
+                      size_t cap)
 {
     uid_t owner = (uid_t)-1;
-    int fd = open_dir_walk(AT_FDCWD, path, make, &owner);
+    int fd = open_dir_walk(AT_FDCWD, path, make, mode, &owner);
     if (fd >= 0)
         return fd;
     if (fd == -EPERM && owner != (uid_t)-1)
@@ -287,6 +288,11 @@ int cli_dir_open(const char *path, bool make, char *why, size_t cap)
         snprintf(why, cap, "cannot %s %s: %s", make ? "create" : "write into",
                  path, strerror(-fd));
     return fd;
+}
+
+int cli_dir_open(const char *path, bool make, char *why, size_t cap)
+{
+    return cli_dir_open_mode(path, make, 0755, why, cap);
 }
 
 void (*cli__output_hook)(int dir, const char *name);

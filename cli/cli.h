@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include <coord.h>
 
@@ -187,6 +188,10 @@ int cli_output_check_at(int dir, const char *dir_path, const char *name,
  * gives the exit status. Any thread; blocks only on the file system.
  */
 int cli_dir_open(const char *path, bool make, char *why, size_t cap);
+/* cli_dir_open_mode: cli_dir_open, the missing components made with
+ * `mode` (less the umask) instead of 0755. */
+int cli_dir_open_mode(const char *path, bool make, mode_t mode, char *why,
+                      size_t cap);
 
 /* The exit status for cli_create_file's or cli_output_check's failure `rc`
  * (a negative errno): CLI_USAGE when another path would do (a refusal, not

@@ -436,6 +436,44 @@ static const char *advise_cached(struct json **j)
     return src;
 }
 
+/* $XDG_CACHE_HOME in a directory others may write (/tmp), and its coord/
+ * a link another user planted to a directory of the caller's: the cache
+ * was made there by name and renamed over that directory's
+ * spectrum.json, a file the planter could not write. The folders are
+ * walked as every output path's (docs/cli.md, Paths): the link is
+ * refused, a warning says so, and the file is left as it was. */
+TEST(advise_cache_refuses_a_link_another_user_planted)
+{
+    if (geteuid() != 0)
+        SKIP("needs root to plant a symlink owned by another user "
+             "(uid 65534)");
+    char shared[96], victim[96], link[160], file[160];
+    test_mkdtemp(shared, sizeof shared, "cache-shared");
+    test_mkdtemp(victim, sizeof victim, "cache-victim");
+    ASSERT_OK(chmod(shared, 01777));
+    snprintf(link, sizeof link, "%s/coord", shared);
+    snprintf(file, sizeof file, "%s/spectrum.json", victim);
+    FILE *f = fopen(file, "w");
+    ASSERT_TRUE(f != NULL);
+    fputs("precious\n", f);
+    fclose(f);
+    ASSERT_OK(symlink(victim, link));
+    ASSERT_OK(lchown(link, 65534, (gid_t)-1));
+    ASSERT_EQ(setenv("XDG_CACHE_HOME", shared, 1), 0);
+    const char *argv[] = {COORD_CLI_PATH, "spectrum", "--quick", "--runs",
+                          "3", NULL};
+    int st = test_run(argv, out, sizeof out, err, sizeof err, 100000);
+    ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    ASSERT_TRUE(strstr(err, "warning: cannot write the cache") != NULL);
+    char buf[64] = {0};
+    f = fopen(file, "r");
+    ASSERT_TRUE(f != NULL);
+    ASSERT_TRUE(fgets(buf, sizeof buf, f) != NULL);
+    fclose(f);
+    ASSERT_STR_EQ(buf, "precious\n");
+    unlink(link);
+}
+
 TEST(advise_uses_the_cache_spectrum_wrote)
 {
     use_temp_cache();
@@ -572,6 +610,7 @@ TEST(advise_help_lists_every_option)
     X(advise_model_report_patterns_and_missing_rows)                           \
     X(advise_tie_never_puts_a_clearly_cheaper_one_behind)                      \
     X(advise_report_section_slide9_table)                                      \
+    X(advise_cache_refuses_a_link_another_user_planted)                        \
     X(advise_uses_the_cache_spectrum_wrote)                                    \
     X(advise_invalid_cache_recalibrates_and_says_so)                           \
     X(advise_bad_input_exits_2_with_one_line)                                  \
