@@ -51,11 +51,49 @@ int cli_cpus_usable(void)
     return o.workers > 0 ? (int)o.workers : 1;
 }
 
+/* The length of the well-formed UTF-8 sequence at s (2..4) that starts
+ * with a byte of 0x80 or more, or 0 when it is none. */
+static size_t utf8_seq(const unsigned char *s)
+{
+    unsigned char c = s[0];
+    size_t n = c >= 0xc2 && c <= 0xdf   ? 2
+               : c >= 0xe0 && c <= 0xef ? 3
+               : c >= 0xf0 && c <= 0xf4 ? 4
+                                        : 0;
+    for (size_t i = 1; i < n; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    return n;
+}
+
 void cli_printable(char *s)
 {
-    for (; *s; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7f)
-            *s = '?';
+    /* C0 controls and DEL; the C1 controls too (U+0080..U+009F: CSI is
+     * U+009B), which a terminal may obey as the escape sequences they
+     * stand for, whether written as UTF-8 (0xC2 0x80..0x9F) or as the
+     * bare byte, which is no UTF-8 at all; so is any other byte that is
+     * not part of well-formed UTF-8. Each byte of them shows as '?', so
+     * the text keeps its length. */
+    unsigned char *p = (unsigned char *)s;
+    while (*p) {
+        if (*p < 0x20 || *p == 0x7f) {
+            *p++ = '?';
+            continue;
+        }
+        if (*p < 0x80) {
+            p++;
+            continue;
+        }
+        size_t n = utf8_seq(p);
+        if (n == 2 && p[0] == 0xc2 && p[1] <= 0x9f) {
+            p[0] = p[1] = '?';
+            p += 2;
+        } else if (n) {
+            p += n;
+        } else {
+            *p++ = '?';
+        }
+    }
 }
 
 /* May a symlink, or an existing file in a directory others can write,

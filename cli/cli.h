@@ -48,7 +48,9 @@ int cli_cpus_usable(void);
 /* Replace every control character of `s` (below 0x20, and 0x7f) by '?',
  * in place: text from outside the program (a file name, a CSV field) on a
  * terminal, where a newline would forge a line and an escape sequence
- * would reach the terminal. */
+ * would reach the terminal. C1 controls (U+0080..U+009F, as UTF-8 or as
+ * bare bytes) and bytes that are no part of well-formed UTF-8 too: each
+ * byte becomes '?' (the length is kept). */
 void cli_printable(char *s);
 
 /* Create (or truncate) `path` for writing, mode 0644, close-on-exec: a

@@ -249,6 +249,11 @@ TEST(cli_every_usage_error_is_one_line_exit_2)
         {"gc", {"--grace", "5\nx", NULL}, "got '5?x'"},
         {"waste", {"--ru\nns", NULL}, "unknown option '--ru?ns'"},
         {"gc", {"--x\x1b[2J", NULL}, "unknown option '--x?[2J'"},
+        /* The C1 controls as well: CSI (U+009B) as UTF-8 and as a bare
+         * byte; other UTF-8 is kept. */
+        {"gc", {"--x\xc2\x9b" "2J", NULL}, "unknown option '--x??2J'"},
+        {"gc", {"--x\x9b" "2J", NULL}, "unknown option '--x?2J'"},
+        {"report", {"--only", "caf\xc3\xa9", NULL}, "no experiment 'caf\xc3\xa9'"},
         {"report", {"--only", "waste\n", NULL}, "no experiment 'waste?'"},
         {"manager", {"--socket", "/tmp/x.sock", "--spin-us", "2M", NULL},
          "--spin-us must be in [0, 1000000]"},
