@@ -54,6 +54,10 @@ bool gnuplot_path_ok(const char *cmd, const char *file)
             cli_error(cmd, "--plot: cannot write '%s': %s", file, strerror(errno));
             return false;
         }
+        if (rc != 0) {
+            cli_error(cmd, "--plot: %s", why);
+            return false;
+        }
         return true;
     }
     /* A new file: its directory must take it. */
@@ -71,6 +75,14 @@ bool gnuplot_path_ok(const char *cmd, const char *file)
                   stat(dir, &st) != 0 ? "does not exist"
                   : !S_ISDIR(st.st_mode) ? "is not a directory"
                                          : "is not writable");
+        return false;
+    }
+    /* The name's own directory takes it, but the file would not be made
+     * there: a link of ours at the name whose target's directory is
+     * missing, or a loop of links. Said now, not after the experiment
+     * (it exited 1 once the run was over). */
+    if (rc != 0) {
+        cli_error(cmd, "--plot: %s", why);
         return false;
     }
     return true;

@@ -262,6 +262,27 @@ TEST(cli_every_usage_error_is_one_line_exit_2)
         usage_error(cases[i].cmd, cases[i].args, cases[i].want);
 }
 
+/* A --plot FILE that is a link of the caller's whose target cannot be
+ * made (its directory missing, or a loop of links) passed the check made
+ * when the option was read: the experiment ran to its end, and then the
+ * command exited 1. It is a usage error, said before the run. */
+TEST(cli_plot_link_that_leads_nowhere_is_a_usage_error)
+{
+    char dir[256], dangling[300], loop[300];
+    test_mkdtemp(dir, sizeof dir, "plot-links");
+    snprintf(dangling, sizeof dangling, "%s/dangling.png", dir);
+    snprintf(loop, sizeof loop, "%s/loop.png", dir);
+    ASSERT_OK(symlink("/coord-no-such-dir/x.png", dangling));
+    ASSERT_OK(symlink("loop.png", loop));
+    const char *a[] = {"--runs", "1", "--stops", "1", "--plot", dangling,
+                       NULL};
+    usage_error("interval", a, "No such file or directory");
+    a[5] = loop;
+    usage_error("interval", a, "Too many levels of symbolic links");
+    unlink(dangling);
+    unlink(loop);
+}
+
 TEST(cli_double_dash_ends_options)
 {
     char name[64];
@@ -548,6 +569,7 @@ TEST(cli_outputs_on_a_full_disk_are_status_1_and_left_as_they_were)
 #define TEST_LIST(X)                                                           \
     X(cli_version_and_help)                                                    \
     X(cli_usage_errors_exit_2_with_one_line)                                   \
+    X(cli_plot_link_that_leads_nowhere_is_a_usage_error)                       \
     X(cli_gc_lists_and_removes)                                                \
     X(cli_did_you_mean_commands)                                               \
     X(cli_did_you_mean_options)                                                \
