@@ -430,7 +430,12 @@ static int output_open(int base, const char *rel, const char *path,
         if (pfd < 0) {
             rc = -errno;
             if (rc != -ENOENT || !create) {
-                rc = rc == -ENOENT ? 0 : rc; /* nothing there yet: fine */
+                /* Nothing there yet: fine where the directory takes a
+                 * new name from us (said now, not after the work). */
+                if (rc == -ENOENT)
+                    rc = faccessat(dir, ".", W_OK | X_OK, AT_EACCESS) == 0
+                             ? 0
+                             : -errno;
                 break;
             }
             if (o) {
@@ -475,6 +480,13 @@ static int output_open(int base, const char *rel, const char *path,
             said = rc != 0;
         }
         close(pfd);
+        /* The check alone: an existing file is replaced through its
+         * directory, or written in place when the directory refuses us
+         * (cli_output_begin): one of the two must let us. */
+        if (rc == 0 && !create && S_ISREG(st.st_mode) &&
+            faccessat(dir, ".", W_OK | X_OK, AT_EACCESS) != 0 &&
+            faccessat(dir, name, W_OK, AT_EACCESS) != 0)
+            rc = -errno;
         if (rc != 0 || !create)
             break;
         if (o && !is_dev_null(&st)) {
