@@ -147,6 +147,56 @@ static int pending_err(coord_mclient *c)
     return 0;
 }
 
+/* The frame at the front of in[]: 1 when it is the whole reply to `seq`
+ * (*h filled, c->consumed set; never while `sending`: no reply to a
+ * request can come before all of it is sent), 0 when a late reply (to a
+ * call that returned without it) or a bell was dropped (look again),
+ * 2 when more bytes are needed (room made for them), or the
+ * code that ends the call: the client is then broken, but for
+ * COORD_ENOMEM, which leaves the stream intact (retry later). A reply to
+ * a later request, or a frame no reply is, is garbage (COORD_EPROTO). */
+static int next_frame(coord_mclient *c, uint32_t seq, bool sending,
+                      struct coord__whdr *h)
+{
+    int r = coord__wire_header(c->in, c->in_len, c->max_frame, h);
+    if (r && r != COORD_EAGAIN) {
+        coord__mcli_broken(c);
+        /* A server of another protocol version is not garbage. */
+        return r == COORD_EVERSION ? COORD_EVERSION : COORD_EPROTO;
+    }
+    size_t total = r == 0 ? (size_t)h->len + 4 : 0;
+    if (r == 0 && c->in_len >= total) {
+        if (h->kind == COORD__W_ERR) {
+            int code = err_code(c->in, total);
+            coord__mcli_broken(c);
+            return code;
+        }
+        if (h->kind != COORD__W_NOP) { /* not a stale bell */
+            if (h->seq == seq && !sending) {
+                c->consumed = total;
+                return 1;
+            }
+            if (h->seq == seq || (int32_t)(h->seq - seq) > 0 ||
+                (h->kind != COORD__W_REP && h->kind != COORD__W_WELCOME)) {
+                coord__mcli_broken(c);
+                return COORD_EPROTO;
+            }
+        }
+        memmove(c->in, c->in + total, c->in_len - total);
+        c->in_len -= total;
+        return 0;
+    }
+    size_t want = total > COORD__WIRE_HDR ? total : COORD__WIRE_HDR;
+    if (want > c->in_cap) {
+        uint8_t *p = realloc(c->in, want);
+        if (!p)
+            return COORD_ENOMEM;
+        c->in = p;
+        c->in_cap = want;
+    }
+    return 2;
+}
+
 /* While a request waits for room: take in what the server sends, and drop
  * the late replies (to calls that returned without them) and bells at the
  * front. The server reads no request of a client whose replies it cannot
@@ -159,38 +209,11 @@ static int absorb_late(coord_mclient *c)
 {
     for (;;) {
         struct coord__whdr h;
-        int r = coord__wire_header(c->in, c->in_len, c->max_frame, &h);
-        if (r && r != COORD_EAGAIN) {
-            coord__mcli_broken(c);
-            return r == COORD_EVERSION ? COORD_EVERSION : COORD_EPROTO;
-        }
-        size_t total = r == 0 ? (size_t)h.len + 4 : 0;
-        if (r == 0 && c->in_len >= total) {
-            if (h.kind == COORD__W_ERR) {
-                int code = err_code(c->in, total);
-                coord__mcli_broken(c);
-                return code;
-            }
-            /* A reply to this call before all of it was sent, to a later
-             * one, or a frame no reply is: garbage, as recv_reply says. */
-            if (h.kind != COORD__W_NOP &&
-                (h.seq == c->seq || (int32_t)(h.seq - c->seq) > 0 ||
-                 (h.kind != COORD__W_REP && h.kind != COORD__W_WELCOME))) {
-                coord__mcli_broken(c);
-                return COORD_EPROTO;
-            }
-            memmove(c->in, c->in + total, c->in_len - total);
-            c->in_len -= total;
+        int r = next_frame(c, c->seq, true, &h);
+        if (r == 0)
             continue;
-        }
-        size_t want = total > COORD__WIRE_HDR ? total : COORD__WIRE_HDR;
-        if (want > c->in_cap) {
-            uint8_t *p = realloc(c->in, want);
-            if (!p)
-                return COORD_ENOMEM;
-            c->in = p;
-            c->in_cap = want;
-        }
+        if (r != 2)
+            return r;
         ssize_t n = read_nb(c);
         if (n > 0) {
             c->in_len += (size_t)n;
@@ -274,45 +297,13 @@ static int recv_reply(coord_mclient *c, uint32_t seq, int timeout_ms,
     bool spun = false;
     uint64_t got = 0; /* bytes read by this call */
     for (;;) {
-        int r = coord__wire_header(c->in, c->in_len, c->max_frame, h);
-        if (r && r != COORD_EAGAIN) {
-            coord__mcli_broken(c);
-            /* A server of another protocol version is not garbage. */
-            return r == COORD_EVERSION ? COORD_EVERSION : COORD_EPROTO;
-        }
-        size_t total = r == 0 ? (size_t)h->len + 4 : 0;
-        if (r == 0 && c->in_len >= total) {
-            if (h->kind == COORD__W_NOP) { /* a stale bell */
-                memmove(c->in, c->in + total, c->in_len - total);
-                c->in_len -= total;
-                continue;
-            }
-            if (h->kind == COORD__W_ERR) {
-                int code = err_code(c->in, total);
-                coord__mcli_broken(c);
-                return code;
-            }
-            if (h->seq == seq) {
-                c->consumed = total;
-                return 0;
-            }
-            if ((int32_t)(h->seq - seq) > 0 ||
-                (h->kind != COORD__W_REP && h->kind != COORD__W_WELCOME)) {
-                coord__mcli_broken(c);
-                return COORD_EPROTO;
-            }
-            memmove(c->in, c->in + total, c->in_len - total);
-            c->in_len -= total;
+        int r = next_frame(c, seq, false, h);
+        if (r == 1)
+            return 0;
+        if (r == 0)
             continue;
-        }
-        size_t want = total > COORD__WIRE_HDR ? total : COORD__WIRE_HDR;
-        if (want > c->in_cap) {
-            uint8_t *p = realloc(c->in, want);
-            if (!p)
-                return COORD_ENOMEM; /* the stream is intact: retry later */
-            c->in = p;
-            c->in_cap = want;
-        }
+        if (r != 2)
+            return r;
         /* A server that never stops sending (bells, late replies) never
          * lets a read say EAGAIN: the deadline is checked here too. A call
          * that may not wait (timeout 0) reads at most two of the largest
