@@ -353,6 +353,19 @@ TEST(primes_cli_text)
     ASSERT_TRUE(strstr(out, "fork to last join") == NULL);
 }
 
+
+/* Where the p50 figure of MPI row `mech` starts in spectrum --json's
+ * output `out`, or NULL when the row is not there. */
+static const char *mpi_row_p50(const char *out, const char *mech)
+{
+    char want[96];
+    snprintf(want, sizeof want,
+             "{\"mechanism\":\"%s\",\"impl\":\"coord_mpi\","
+             "\"per_op_p50_ps\":", mech);
+    const char *at = strstr(out, want);
+    return at ? at + strlen(want) : NULL;
+}
+
 /* coord spectrum --quick --json --runs `runs` under mpirun with `ranks`
  * ranks: exit 0, one JSON object on one line (rank 0 alone prints), whose
  * four MPI rows are measured (p50 > 0) from `runs` runs each. */
@@ -375,13 +388,9 @@ static void spectrum_rows(const char *ranks, const char *runs)
     static const char *const rows[] = {"mpi_window_check", "mpi_leader_check",
                                        "mpi_claim_cas", "mpi_stop_latency"};
     for (size_t i = 0; i < 4; i++) {
-        char want[96];
-        snprintf(want, sizeof want,
-                 "{\"mechanism\":\"%s\",\"impl\":\"coord_mpi\","
-                 "\"per_op_p50_ps\":", rows[i]);
-        const char *at = strstr(out, want);
+        const char *at = mpi_row_p50(out, rows[i]);
         ASSERT_TRUE(at != NULL);
-        ASSERT_TRUE(strtod(at + strlen(want), NULL) > 0);
+        ASSERT_TRUE(strtod(at, NULL) > 0);
         /* The runs behind this row's figures, in its own object. */
         const char *end = strchr(at, '}');
         const char *n = strstr(at, "\"runs\":");
@@ -425,13 +434,9 @@ TEST(spectrum_cli_one_rank)
     static const char *const rows[] = {"mpi_window_check", "mpi_leader_check",
                                        "mpi_claim_cas"};
     for (size_t i = 0; i < 3; i++) {
-        char want[96];
-        snprintf(want, sizeof want,
-                 "{\"mechanism\":\"%s\",\"impl\":\"coord_mpi\","
-                 "\"per_op_p50_ps\":", rows[i]);
-        const char *at = strstr(out, want);
+        const char *at = mpi_row_p50(out, rows[i]);
         ASSERT_TRUE(at != NULL);
-        ASSERT_TRUE(strtod(at + strlen(want), NULL) > 0);
+        ASSERT_TRUE(strtod(at, NULL) > 0);
     }
     ASSERT_TRUE(strstr(out, "{\"mechanism\":\"mpi_stop_latency\","
                             "\"impl\":\"coord_mpi\",\"per_op_p50_ps\":null,"
