@@ -941,6 +941,23 @@ TEST(queue_producer_killed_before_moving_tail)
 
 /* ---- a live claimer in another pid namespace -------------------------- */
 
+
+/* A page holding the 4 bytes `four` that no access may touch, and `stall`
+ * as the SIGSEGV handler: a put of those bytes stops inside the put, after
+ * its claim, in `stall` (which decides how long). */
+static char *stall_page(const char *four, void (*stall)(int))
+{
+    char *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    memcpy(page, four, 4);
+    mprotect(page, 4096, PROT_NONE);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = stall;
+    sigaction(SIGSEGV, &sa, NULL);
+    return page;
+}
+
 /* The putter stalls inside its put, between its claim and its commit: its
  * message lies in a page it cannot read yet, and the SIGSEGV handler
  * (which says so in *ns_stalled) waits 1.5 s before making it readable.
@@ -962,14 +979,7 @@ static int ns_putter(void *arg)
     coord_queue *q;
     if (coord_queue_open(&q, arg) != 0)
         return 2;
-    ns_page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    memcpy(ns_page, "late", 4);
-    mprotect(ns_page, 4096, PROT_NONE);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = ns_stall;
-    sigaction(SIGSEGV, &sa, NULL);
+    ns_page = stall_page("late", ns_stall);
     int r = coord_queue_put(q, ns_page, 4, -1);
     coord_queue_destroy(q);
     return r == 0 ? 0 : 1;
@@ -1066,14 +1076,7 @@ static void *mt_stalled_put(void *arg)
 static int mt_putter(void *arg)
 {
     mt_q = arg;
-    mt_page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    memcpy(mt_page, "dead", 4);
-    mprotect(mt_page, 4096, PROT_NONE);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = mt_stall;
-    sigaction(SIGSEGV, &sa, NULL);
+    mt_page = stall_page("dead", mt_stall);
     pthread_t t;
     if (pthread_create(&t, NULL, mt_stalled_put, NULL) != 0)
         return 2;
