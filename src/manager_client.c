@@ -147,32 +147,48 @@ static int pending_err(coord_mclient *c)
     return 0;
 }
 
-/* The frame at the front of in[]: 1 when it is the whole reply to `seq`
- * (*h filled, c->consumed set; never while `sending`: no reply to a
- * request can come before all of it is sent), 0 when a late reply (to a
- * call that returned without it) or a bell was dropped (look again),
- * 2 when more bytes are needed (room made for them), or the
- * code that ends the call: the client is then broken, but for
- * COORD_ENOMEM, which leaves the stream intact (retry later). A reply to
- * a later request, or a frame no reply is, is garbage (COORD_EPROTO). */
-static int next_frame(coord_mclient *c, uint32_t seq, bool sending,
-                      struct coord__whdr *h)
+/* Drop the frames before in[*at] (the ones next_frame passed over). */
+static void compact(coord_mclient *c, size_t *at)
 {
-    int r = coord__wire_header(c->in, c->in_len, c->max_frame, h);
+    if (*at) {
+        memmove(c->in, c->in + *at, c->in_len - *at);
+        c->in_len -= *at;
+        *at = 0;
+    }
+}
+
+/* The frame at in[*at] (the frames before it are dropped ones, moved out
+ * in one go: one move per frame of a stream of 12-byte bells behind a
+ * large buffer took seconds): 1 when it is the whole reply to `seq` (*h
+ * filled, moved to the front, c->consumed set; never while `sending`: no
+ * reply to a request can come before all of it is sent), 0 when it is a
+ * late reply (to a call that returned without it) or a bell, passed over
+ * (look again), 2 when more bytes are needed (the dropped frames moved
+ * out, room made), or the code that ends the call: the client is then
+ * broken, but for COORD_ENOMEM, which leaves the stream intact (retry
+ * later). A reply to a later request, or a frame no reply is, is garbage
+ * (COORD_EPROTO). */
+static int next_frame(coord_mclient *c, uint32_t seq, bool sending,
+                      struct coord__whdr *h, size_t *at)
+{
+    const uint8_t *f = c->in + *at;
+    size_t have = c->in_len - *at;
+    int r = coord__wire_header(f, have, c->max_frame, h);
     if (r && r != COORD_EAGAIN) {
         coord__mcli_broken(c);
         /* A server of another protocol version is not garbage. */
         return r == COORD_EVERSION ? COORD_EVERSION : COORD_EPROTO;
     }
     size_t total = r == 0 ? (size_t)h->len + 4 : 0;
-    if (r == 0 && c->in_len >= total) {
+    if (r == 0 && have >= total) {
         if (h->kind == COORD__W_ERR) {
-            int code = err_code(c->in, total);
+            int code = err_code(f, total);
             coord__mcli_broken(c);
             return code;
         }
         if (h->kind != COORD__W_NOP) { /* not a stale bell */
             if (h->seq == seq && !sending) {
+                compact(c, at);
                 c->consumed = total;
                 return 1;
             }
@@ -182,10 +198,10 @@ static int next_frame(coord_mclient *c, uint32_t seq, bool sending,
                 return COORD_EPROTO;
             }
         }
-        memmove(c->in, c->in + total, c->in_len - total);
-        c->in_len -= total;
+        *at += total;
         return 0;
     }
+    compact(c, at);
     size_t want = total > COORD__WIRE_HDR ? total : COORD__WIRE_HDR;
     if (want > c->in_cap) {
         uint8_t *p = realloc(c->in, want);
@@ -205,15 +221,21 @@ static int next_frame(coord_mclient *c, uint32_t seq, bool sending,
  * the call's deadline (for ever with -1), and the half-sent request then
  * broke the connection. No reply to the request being sent can come yet.
  * Returns 0, or the code that ends the call. */
-static int absorb_late(coord_mclient *c)
+static int absorb_late(coord_mclient *c, int timeout_ms, uint64_t deadline)
 {
+    size_t at = 0;
     for (;;) {
         struct coord__whdr h;
-        int r = next_frame(c, c->seq, true, &h);
+        int r = next_frame(c, c->seq, true, &h, &at);
         if (r == 0)
             continue;
         if (r != 2)
             return r;
+        /* A server that never stops sending (bells, late replies) never
+         * lets a read say EAGAIN: the deadline is checked between reads
+         * (send_all then ends the call). */
+        if (timeout_ms > 0 && coord_clock_ns() >= deadline)
+            return 0;
         ssize_t n = read_nb(c);
         if (n > 0) {
             c->in_len += (size_t)n;
@@ -259,7 +281,7 @@ static int send_all(coord_mclient *c, int timeout_ms, uint64_t deadline)
             short in = sock ? p[0].revents : p[1].revents;
             if (pr > 0 && (in & (POLLIN | POLLHUP | POLLERR))) {
                 /* A dead server: its end of file is read there. */
-                int r = absorb_late(c);
+                int r = absorb_late(c, timeout_ms, deadline);
                 if (r) {
                     if (off > 0 || c->broken)
                         coord__mcli_broken(c);
@@ -296,8 +318,9 @@ static int recv_reply(coord_mclient *c, uint32_t seq, int timeout_ms,
 {
     bool spun = false;
     uint64_t got = 0; /* bytes read by this call */
+    size_t at = 0;
     for (;;) {
-        int r = next_frame(c, seq, false, h);
+        int r = next_frame(c, seq, false, h, &at);
         if (r == 1)
             return 0;
         if (r == 0)

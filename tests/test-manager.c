@@ -2415,6 +2415,99 @@ TEST(manager_call_keeps_its_deadline)
     listener_close(&l);
 }
 
+/* A fake server that answers HELLO, then reads nothing and sends bells
+ * (NOP frames) without end, as fast as the client takes them. */
+static int flood_server_child(void *p)
+{
+    struct slow_srv *a = p;
+    int fd = accept(a->lfd, NULL, NULL);
+    if (fd < 0)
+        return 1;
+    uint8_t b[COORD__WIRE_HDR];
+    union {
+        struct cmsghdr h;
+        char buf[CMSG_SPACE(4 * sizeof(int))];
+    } cm;
+    struct iovec iov = {b, COORD__WIRE_HDR};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1,
+                         .msg_control = cm.buf,
+                         .msg_controllen = sizeof cm.buf};
+    if (recvmsg(fd, &msg, MSG_WAITALL) != COORD__WIRE_HDR)
+        return 2;
+    uint8_t w[COORD__WIRE_HDR + 20];
+    uint32_t len = 8 + 20, lim[5] = {256, 1u << 22, 1u << 24, 4096, 0};
+    memcpy(w, &len, 4);
+    w[4] = COORD__WIRE_VERSION;
+    w[5] = COORD__W_WELCOME;
+    memset(w + 6, 0, 6);
+    memcpy(w + 12, lim, sizeof lim);
+    if (send(fd, w, sizeof w, MSG_NOSIGNAL) != (ssize_t)sizeof w)
+        return 3;
+    /* First one bell with a payload (as large as a late reply), which
+     * leaves the client's read buffer that large. */
+    static uint8_t big[(1 << 20) + COORD__WIRE_HDR];
+    uint32_t bl = (1 << 20) + 8;
+    memcpy(big, &bl, 4);
+    big[4] = COORD__WIRE_VERSION;
+    big[5] = COORD__W_NOP;
+    for (size_t off = 0; off < sizeof big;) {
+        ssize_t k = send(fd, big + off, sizeof big - off, MSG_NOSIGNAL);
+        if (k <= 0)
+            return 4;
+        off += (size_t)k;
+    }
+    static uint8_t bells[1 << 16];
+    for (size_t off = 0; off + COORD__WIRE_HDR <= sizeof bells;
+         off += COORD__WIRE_HDR) {
+        uint32_t nl = 8;
+        memcpy(bells + off, &nl, 4);
+        bells[off + 4] = COORD__WIRE_VERSION;
+        bells[off + 5] = COORD__W_NOP;
+    }
+    size_t whole = sizeof bells - sizeof bells % COORD__WIRE_HDR;
+    while (send(fd, bells, whole, MSG_NOSIGNAL) > 0) {
+    }
+    return 0;
+}
+
+static int flood_client_child(void *p)
+{
+    const char *path = p;
+    coord_mclient *c;
+    if (coord_mclient_connect(&c, path, 2000) != 0)
+        return 10;
+    size_t n = (size_t)4 << 20; /* far more than a socket buffer holds */
+    uint8_t *big = calloc(1, n);
+    if (!big)
+        return 11;
+    coord_mval v = coord_mval_bytes(big, n - 4096);
+    uint64_t t0 = coord_clock_ns();
+    int r = coord_mclient_set(c, "d", "k", &v, 500);
+    uint64_t dt = coord_clock_ns() - t0;
+    free(big);
+    coord_mclient_close(c);
+    if (r != COORD_ETIMEDOUT)
+        return 12;
+    /* Without the deadline between reads: 2 to 30 s and more. */
+    return dt < 1500000000u ? 0 : 13;
+}
+
+TEST(manager_send_keeps_its_deadline_under_a_flood)
+{
+    /* While a large request waits for room, the client reads what the
+     * server sends (late replies, bells); a server that sends bells
+     * without end must not hold the call past its deadline. */
+    struct listener l;
+    listener_open(&l, "floodsrv");
+    struct slow_srv arg = {l.fd, 0, 0};
+    pid_t srv = test_fork(flood_server_child, &arg);
+    pid_t cli = test_fork(flood_client_child, l.path);
+    test_join_ok(cli, 10000);
+    kill(srv, SIGKILL);
+    test_wait(srv, T);
+    listener_close(&l);
+}
+
 TEST(manager_unread_replies_stay_bounded)
 {
     /* A client pipelines frames whose replies are large (15 GETs of a
@@ -3351,6 +3444,7 @@ TEST(manager_run_by_two_threads_survives_a_gone_client)
     X(manager_cas_miss_leaves_no_container)                                    \
     X(manager_no_spin_on_unread_replies)                                       \
     X(manager_call_keeps_its_deadline)                                         \
+    X(manager_send_keeps_its_deadline_under_a_flood)                           \
     X(manager_unread_replies_stay_bounded)                                     \
     X(manager_no_spin_when_reply_reader_gone)                                  \
     X(manager_connect_other_version)                                           \
