@@ -480,16 +480,23 @@ static int output_open(int base, const char *rel, const char *path,
             said = rc != 0;
         }
         close(pfd);
-        /* The check alone: an existing file is replaced through its
-         * directory, or written in place when the directory refuses us
-         * (cli_output_begin): one of the two must let us. */
+        /* The check alone: an existing file must be one we may write
+         * (cli_output_begin replaces it through its directory, or writes
+         * it in place where the directory refuses us, but never one we
+         * could not have written). */
         if (rc == 0 && !create && S_ISREG(st.st_mode) &&
-            faccessat(dir, ".", W_OK | X_OK, AT_EACCESS) != 0 &&
             faccessat(dir, name, W_OK, AT_EACCESS) != 0)
             rc = -errno;
         if (rc != 0 || !create)
             break;
         if (o && !is_dev_null(&st)) {
+            /* A file we may not write (read-only, another user's) is not
+             * ours to replace either: refused as the open for writing
+             * refused it (EACCES) before outputs were replaced whole. */
+            if (faccessat(dir, name, W_OK, AT_EACCESS) != 0) {
+                rc = -errno;
+                break;
+            }
             /* Never opened: written beside it, renamed over it. Unless
              * the directory takes no new name from us (a file we may
              * write in a directory we may not): then in place, below. */

@@ -164,8 +164,8 @@ int cli_output_end(struct cli_output *o, FILE *f, int rc, char *why,
 /* cli_create_file's checks without creating, opening for writing or
  * truncating anything: 0 when `path` does not exist in an existing
  * directory that takes a new name from us, or is what cli_create_file
- * would write and either its directory or the file itself lets us write
- * (cli_output_begin replaces it, or writes it in place); else its -errno
+ * would write and a file we may write (cli_output_begin replaces it, or
+ * writes it in place); else its -errno
  * and one-line reason in why[cap] (a refused symlink or file, not a
  * regular file, a missing directory, -EACCES or -EROFS where nothing
  * could be written). For a check when an option is read, before

@@ -841,6 +841,68 @@ TEST(experiments_output_in_a_directory_closed_to_us_is_written_in_place)
     ASSERT_TRUE(access(fresh, F_OK) != 0);
 }
 
+/* A file made by root at `path` holding "earlier\n", then given `uid`
+ * and `mode`. */
+static void make_earlier(const char *path, uid_t uid, mode_t mode)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    ASSERT_TRUE(fd >= 0);
+    ASSERT_EQ(write(fd, "earlier\n", 8), 8);
+    close(fd);
+    ASSERT_OK(chown(path, uid, uid));
+    ASSERT_OK(chmod(path, mode));
+}
+
+/* `path` still holds "earlier\n", owned by `uid`. */
+static void assert_earlier(const char *path, uid_t uid)
+{
+    char b[64];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ASSERT_TRUE(fd >= 0);
+    ssize_t n = read(fd, b, sizeof b);
+    close(fd);
+    ASSERT_EQ(n, 8);
+    ASSERT_TRUE(memcmp(b, "earlier\n", 8) == 0);
+    struct stat st;
+    ASSERT_OK(stat(path, &st));
+    ASSERT_EQ(st.st_uid, uid);
+}
+
+/* An output file you may not write (a read-only file of yours, a file of
+ * root's in a directory anyone may add names to) is refused, exit 2, and
+ * left as it was, as when the file was opened for writing: replaced whole
+ * (a new file renamed over it), its contents were lost and root's file
+ * became the writer's. */
+TEST(experiments_output_file_you_may_not_write_is_refused)
+{
+    if (geteuid() != 0)
+        SKIP("needs root to run as another user");
+    char dir[256], ro[300], roots[300];
+    test_mkdtemp(dir, sizeof dir, "nowrite");
+    ASSERT_OK(chmod(dir, 0777)); /* not sticky: anyone may add names */
+    snprintf(ro, sizeof ro, "%s/ro.csv", dir);
+    snprintf(roots, sizeof roots, "%s/roots.csv", dir);
+    make_earlier(ro, 65534, 0444);
+    make_earlier(roots, 0, 0644);
+    int st = test_wait(test_fork(write_csv_as_nobody, ro), 120000);
+    ASSERT_TRUE(WIFEXITED(st));
+    ASSERT_EQ(WEXITSTATUS(st), 2);
+    assert_earlier(ro, 65534);
+    st = test_wait(test_fork(write_csv_as_nobody, roots), 120000);
+    ASSERT_TRUE(WIFEXITED(st));
+    ASSERT_EQ(WEXITSTATUS(st), 2);
+    assert_earlier(roots, 0);
+    /* No temporary is left beside them. */
+    DIR *d = opendir(dir);
+    ASSERT_TRUE(d != NULL);
+    int names = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            names++;
+    closedir(d);
+    ASSERT_EQ(names, 2);
+}
+
 /* Whatever is at an output path that is no regular file gets one line and
  * exit 2, as a bad argument, before the work (fraud --write-csv at a FIFO
  * exited 1; at a directory or a device, and report's documents at any of
@@ -918,6 +980,7 @@ TEST(experiments_output_not_a_regular_file_is_a_usage_error)
     X(experiments_output_hard_link_in_a_shared_directory_refused)              \
     X(experiments_output_replaced_whole_keeps_mode_and_link)                   \
     X(experiments_output_in_a_directory_closed_to_us_is_written_in_place)      \
+    X(experiments_output_file_you_may_not_write_is_refused)                    \
     X(experiments_output_not_a_regular_file_is_a_usage_error)                  \
     X(experiments_report_directory_is_one_report_at_a_time)                    \
     X(experiments_usage_errors)
