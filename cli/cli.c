@@ -489,17 +489,26 @@ static int output_open(int base, const char *rel, const char *path,
             rc = -errno;
         if (rc != 0 || !create)
             break;
-        if (o && !is_dev_null(&st)) {
-            /* A file we may not write (read-only, another user's) is not
-             * ours to replace either: refused as the open for writing
-             * refused it (EACCES) before outputs were replaced whole. */
-            if (faccessat(dir, name, W_OK, AT_EACCESS) != 0) {
-                rc = -errno;
-                break;
-            }
+        /* A file we may not write (read-only, another user's) is not
+         * ours to replace either: refused as the open for writing
+         * refused it (EACCES) before outputs were replaced whole. */
+        if (o && !is_dev_null(&st) &&
+            faccessat(dir, name, W_OK, AT_EACCESS) != 0) {
+            rc = -errno;
+            break;
+        }
+        struct stat ds;
+        if (o && !is_dev_null(&st) &&
+            !(geteuid() != 0 && st.st_uid != geteuid() &&
+              fstat(dir, &ds) == 0 && (ds.st_mode & S_ISVTX) &&
+              ds.st_uid != geteuid())) {
             /* Never opened: written beside it, renamed over it. Unless
              * the directory takes no new name from us (a file we may
-             * write in a directory we may not): then in place, below. */
+             * write in a directory we may not): then in place, below.
+             * So is a file of root's we may write in a sticky directory
+             * that is not ours (/tmp): only the file's owner, the
+             * directory's or root may rename over its name there (the
+             * rename failed, EPERM, once the run was over). */
             fd = make_temp(dir, name, &st, o);
             rc = fd >= 0 ? 0 : fd;
             if (rc != -EACCES && rc != -EPERM)

@@ -903,6 +903,33 @@ TEST(experiments_output_file_you_may_not_write_is_refused)
     ASSERT_EQ(names, 2);
 }
 
+/* A file of root's that anyone may write, in a sticky directory anyone
+ * may write (/tmp): only the file's owner, the directory's or root may
+ * rename over its name there, so it is written in place, as before
+ * outputs were replaced whole (the rename failed with EPERM: exit 1 after
+ * the whole run, "cannot write : Operation not permitted"). */
+TEST(experiments_output_of_roots_in_a_sticky_directory_is_written_in_place)
+{
+    if (geteuid() != 0)
+        SKIP("needs root to run as another user");
+    char dir[256], csv[300];
+    test_mkdtemp(dir, sizeof dir, "sticky");
+    ASSERT_OK(chmod(dir, 01777));
+    snprintf(csv, sizeof csv, "%s/out.csv", dir);
+    int fd = open(csv, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    ASSERT_TRUE(fd >= 0);
+    ASSERT_EQ(write(fd, "earlier\n", 8), 8);
+    close(fd);
+    ASSERT_OK(chmod(csv, 0666));
+    int st = test_wait(test_fork(write_csv_as_nobody, csv), 120000);
+    ASSERT_TRUE(WIFEXITED(st));
+    ASSERT_EQ(WEXITSTATUS(st), 0);
+    assert_csv_written(csv);
+    struct stat sb;
+    ASSERT_OK(stat(csv, &sb));
+    ASSERT_EQ(sb.st_uid, 0);
+}
+
 /* Whatever is at an output path that is no regular file gets one line and
  * exit 2, as a bad argument, before the work (fraud --write-csv at a FIFO
  * exited 1; at a directory or a device, and report's documents at any of
@@ -981,6 +1008,7 @@ TEST(experiments_output_not_a_regular_file_is_a_usage_error)
     X(experiments_output_replaced_whole_keeps_mode_and_link)                   \
     X(experiments_output_in_a_directory_closed_to_us_is_written_in_place)      \
     X(experiments_output_file_you_may_not_write_is_refused)                    \
+    X(experiments_output_of_roots_in_a_sticky_directory_is_written_in_place)   \
     X(experiments_output_not_a_regular_file_is_a_usage_error)                  \
     X(experiments_report_directory_is_one_report_at_a_time)                    \
     X(experiments_usage_errors)
