@@ -647,9 +647,10 @@ int cli_output_status(int rc)
 int cli_output_begin_at(struct cli_output *o, int dir, const char *dir_path,
                         const char *name, char *why, size_t cap)
 {
-    char path[PATH_MAX + NAME_MAX + 2];
-    int fd = output_open(dir, name, shown(path, sizeof path, dir_path, name),
-                         true, o, why, cap);
+    char buf[PATH_MAX + NAME_MAX + 2];
+    /* shown() fills buf only with a dir_path: its result is the path. */
+    const char *path = shown(buf, sizeof buf, dir_path, name);
+    int fd = output_open(dir, name, path, true, o, why, cap);
     snprintf(o->shown, sizeof o->shown, "%s", path);
     return fd;
 }
