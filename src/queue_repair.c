@@ -21,9 +21,10 @@ int coord__queue_broken(struct coord_queue *q)
 /* The get at hw waits on a slot claimed (word w) by a process that may be
  * dead. Under the producer lock (waited for as the get's timeout_ms says),
  * if the claimer is gone: every slot it still claims or has stamped ahead
- * of this one for the put_many whose first slot this is (the rest of that
- * put_many, which never committed; not a put_many of another thread of it
- * that committed) becomes a skip, then this one. A skip is passed over by gets: the put never
+ * of this one for the put_many whose first slot this is or is another of
+ * its claims (the rest of those put_manys, which never committed; not a
+ * put_many of another thread of it that committed) becomes a skip, then
+ * this one. A skip is passed over by gets: the put never
  * returned 0, so nothing fully put is lost. Returns 0 or a lock error. */
 int coord__queue_repair_claim(struct coord_queue *q, uint32_t h, uint64_t w,
                               int timeout_ms, uint64_t *d)
@@ -47,15 +48,23 @@ int coord__queue_repair_claim(struct coord_queue *q, uint32_t h, uint64_t w,
             struct slot *o = slot_at(q, h + i);
             uint64_t v = atomic_load_explicit(&o->word, memory_order_acquire);
             uint32_t seq = WORD_SEQ(v);
-            /* Its claims, and the slots stamped by the put_many whose
-             * first slot is this one (batch == h). A slot it stamped
-             * for a put_many that committed (another thread of the dead
-             * process, whose call returned 0) is a message fully put:
-             * left to the gets. */
-            if (WORD_OWNER(v) == pid &&
-                (seq == h + i ||
-                 (seq == h + i + 1 &&
-                  atomic_load_explicit(&o->batch, memory_order_relaxed) == h)))
+            /* Its claims, and the slots stamped by a put_many that did
+             * not commit: its first slot (batch, between h and here) is
+             * this one or another claim of the dead process, turned into
+             * a skip above (another thread's put_many, stalled too). A
+             * slot it stamped for a put_many that committed (another
+             * thread of the dead process, whose call returned 0) is a
+             * message fully put: left to the gets. */
+            bool stamped_uncommitted = false;
+            if (WORD_OWNER(v) == pid && seq == h + i + 1) {
+                uint32_t b =
+                    atomic_load_explicit(&o->batch, memory_order_relaxed);
+                uint64_t bw = atomic_load_explicit(&slot_at(q, b)->word,
+                                                   memory_order_acquire);
+                stamped_uncommitted =
+                    b - h < i && (b == h || WORD_OWNER(bw) != 0);
+            }
+            if (WORD_OWNER(v) == pid && (seq == h + i || stamped_uncommitted))
                 atomic_compare_exchange_strong_explicit(
                     &o->word, &v, WORD(h + i + 1, OWNER_SKIP),
                     memory_order_release, memory_order_relaxed);

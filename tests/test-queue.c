@@ -1061,7 +1061,7 @@ static coord_queue *mt_q;
 static void mt_stall(int sig)
 {
     (void)sig;
-    atomic_store(mt_stalled, 1);
+    atomic_fetch_add(mt_stalled, 1);
     for (;;)
         pause();
 }
@@ -1113,6 +1113,58 @@ TEST(queue_dead_claim_spares_another_threads_put_many)
     char b[16];
     size_t len;
     ASSERT_CODE(coord_queue_get(q, b, sizeof b, &len, 0), COORD_EAGAIN);
+    coord_queue_destroy(q);
+}
+
+/* Thread 2 of the next test: a put_many of three messages whose third lies
+ * in the page it cannot read: it stalls after claiming its first slot,
+ * stamping the second (m2) and claiming the third, before its commit. */
+static void *mt_stalled_put_many(void *arg)
+{
+    (void)arg;
+    const void *msgs[3] = {"m1", "m2", mt_page};
+    size_t lens[3] = {2, 2, 4}, done = 0;
+    coord_queue_put_many(mt_q, msgs, lens, 3, &done, -1);
+    return NULL;
+}
+
+static int mt_two_stalled_putters(void *arg)
+{
+    mt_q = arg;
+    mt_page = stall_page("dead", mt_stall);
+    pthread_t t1, t2;
+    if (pthread_create(&t1, NULL, mt_stalled_put, NULL) != 0)
+        return 2;
+    while (atomic_load(mt_stalled) < 1)
+        usleep(1000);
+    if (pthread_create(&t2, NULL, mt_stalled_put_many, NULL) != 0)
+        return 3;
+    while (atomic_load(mt_stalled) < 2)
+        usleep(1000);
+    kill(getpid(), SIGKILL);
+    return 4;
+}
+
+/* Two threads of one process die inside their puts: a put (claim at 0)
+ * and a put_many (its first slot claimed at 1, m2 stamped at 2, a claim
+ * at 3). Neither committed, so nothing may be delivered: the repair of the
+ * claim at 0 turned the put_many's first claim into a skip but left m2,
+ * stamped for that put_many (not the one at 0), to the gets: a get
+ * returned m2, one message of a put_many that put none. */
+TEST(queue_dead_claims_of_two_threads_deliver_nothing)
+{
+    coord_queue *q;
+    ASSERT_OK(coord_queue_create(&q, 8, 16));
+    mt_stalled = shared_mem(sizeof *mt_stalled);
+    int st = test_wait(test_fork(mt_two_stalled_putters, q), 20000);
+    ASSERT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+    char b[16];
+    size_t len = 0;
+    ASSERT_CODE(coord_queue_get(q, b, sizeof b, &len, 500), COORD_ETIMEDOUT);
+    ASSERT_OK(coord_queue_put(q, "ok", 2, 1000));
+    ASSERT_OK(coord_queue_get(q, b, sizeof b, &len, 2000));
+    ASSERT_EQ(len, 2);
+    ASSERT_TRUE(memcmp(b, "ok", 2) == 0);
     coord_queue_destroy(q);
 }
 
@@ -2007,6 +2059,7 @@ TEST(queue_named_out_of_descriptors)
     X(queue_producer_killed_before_moving_tail)                                \
     X(queue_live_claimer_in_another_pid_namespace_is_not_repaired)            \
     X(queue_dead_claim_spares_another_threads_put_many)                        \
+    X(queue_dead_claims_of_two_threads_deliver_nothing)                        \
     X(queue_killed_sleeper_expires)                                            \
     X(queue_put_wakes_one_sleeper_not_all)                                     \
     X(queue_is_empty_and_is_full)                                              \
