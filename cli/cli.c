@@ -52,7 +52,10 @@ int cli_cpus_usable(void)
 }
 
 /* The length of the well-formed UTF-8 sequence at s (2..4) that starts
- * with a byte of 0x80 or more, or 0 when it is none. */
+ * with a byte of 0x80 or more, or 0 when it is none. Well-formed as
+ * Unicode's table 3-7 says: the second byte's range shuts out overlong
+ * forms (E0 80..9F, F0 80..8F: E0 82 9B is CSI, U+009B, in three bytes),
+ * surrogates (ED A0..BF) and code points past U+10FFFF (F4 90..BF). */
 static size_t utf8_seq(const unsigned char *s)
 {
     unsigned char c = s[0];
@@ -60,6 +63,10 @@ static size_t utf8_seq(const unsigned char *s)
                : c >= 0xe0 && c <= 0xef ? 3
                : c >= 0xf0 && c <= 0xf4 ? 4
                                         : 0;
+    unsigned char lo = c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80;
+    unsigned char hi = c == 0xed ? 0x9f : c == 0xf4 ? 0x8f : 0xbf;
+    if (n && (s[1] < lo || s[1] > hi))
+        return 0;
     for (size_t i = 1; i < n; i++)
         if ((s[i] & 0xc0) != 0x80)
             return 0;

@@ -253,6 +253,12 @@ TEST(cli_every_usage_error_is_one_line_exit_2)
          * byte; other UTF-8 is kept. */
         {"gc", {"--x\xc2\x9b" "2J", NULL}, "unknown option '--x??2J'"},
         {"gc", {"--x\x9b" "2J", NULL}, "unknown option '--x?2J'"},
+        /* Forms that are no well-formed UTF-8 although their bytes look
+         * it: CSI overlong (E0 82 9B), a surrogate (ED A0 80), a code
+         * point past U+10FFFF (F4 90 80 80). */
+        {"gc", {"--x\xe0\x82\x9b" "2J", NULL}, "unknown option '--x???2J'"},
+        {"gc", {"--x\xed\xa0\x80", NULL}, "unknown option '--x???" "'"},
+        {"gc", {"--x\xf4\x90\x80\x80", NULL}, "unknown option '--x????" "'"},
         {"report", {"--only", "caf\xc3\xa9", NULL}, "no experiment 'caf\xc3\xa9'"},
         {"report", {"--only", "waste\n", NULL}, "no experiment 'waste?'"},
         {"manager", {"--socket", "/tmp/x.sock", "--spin-us", "2M", NULL},
