@@ -138,8 +138,36 @@ static PyObject *pool_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     return (PyObject *)self;
 }
 
+/* The initializer and its arguments are the user's objects: a bound
+ * method of an object that holds the pool (self.pool = coord.Pool(
+ * initializer=self.init)), or initargs that reach the pool, make a cycle
+ * through this object, which the garbage collector must see to free it
+ * (and with it the workers), as it frees any other cycle. */
+static int pool_traverse(pc_pool *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->init.fn);
+    Py_VISIT(self->init.args);
+    Py_VISIT(self->stash);
+    return 0;
+}
+
+static int pool_clear(pc_pool *self)
+{
+    /* Only in an unreachable cycle: no call of the pool comes any more.
+     * The workers go first: a replacement forked later would run no
+     * initializer. */
+    if (self->p && self->creator == pc_self_pid())
+        coord_pool_destroy(self->p);
+    self->p = NULL;
+    Py_CLEAR(self->init.fn);
+    Py_CLEAR(self->init.args);
+    Py_CLEAR(self->stash);
+    return 0;
+}
+
 static void pool_dealloc(pc_pool *self)
 {
+    PyObject_GC_UnTrack(self);
     /* Only the process that started the pool may reap its workers; a
      * forked copy of this object just forgets it. */
     if (self->p && self->creator == pc_self_pid())
@@ -439,9 +467,11 @@ static PyMethodDef pool_methods[] = {
 static PyTypeObject pc_pool_type = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "coord._Pool",
     .tp_basicsize = sizeof(pc_pool),
-    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_new = pool_new,
     .tp_dealloc = (destructor)pool_dealloc,
+    .tp_traverse = (traverseproc)pool_traverse,
+    .tp_clear = (inquiry)pool_clear,
     .tp_methods = pool_methods,
     .tp_doc = "The C core of coord.Pool (use coord.Pool).",
 };

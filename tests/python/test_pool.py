@@ -370,6 +370,41 @@ class InitializerTest(unittest.TestCase):
         finally:
             pool.terminate()
 
+    def test_a_pool_in_a_cycle_through_its_initializer_is_collected(self):
+        # self.pool = coord.Pool(initializer=self.init): the owner holds the
+        # pool, the pool's core holds the bound method, which holds the
+        # owner. The core did not tell the garbage collector what it holds,
+        # so the cycle stayed for ever, and with it the workers (two live
+        # processes per dropped owner until exit). Likewise initargs that
+        # reach the owner.
+        import gc
+        import weakref
+
+        class Owner:
+            def __init__(self, by_args):
+                if by_args:
+                    self.pool = coord.Pool(2, init, (self, 1))
+                else:
+                    self.pool = coord.Pool(2, initializer=self.setup)
+
+            def setup(self):
+                pass
+
+        for by_args in (False, True):
+            owner = Owner(by_args)
+            self.assertEqual(owner.pool.apply(square, (3,)), 9)
+            pids = owner.pool.worker_pids()
+            self.assertEqual(len(pids), 2)
+            ref = weakref.ref(owner)
+            del owner
+            gc.collect()
+            self.assertIsNone(ref(), "the owner's cycle was not collected")
+            deadline = time.monotonic() + LIMIT
+            while not all(gone(pid) for pid in pids):
+                self.assertLess(time.monotonic(), deadline,
+                                "the workers of a collected pool live on")
+                time.sleep(0.01)
+
     def test_pool_arguments_multiprocessing_takes(self):
         with self.assertRaisesRegex(TypeError, "initializer must be a callable"):
             coord.Pool(1, initializer=1)
