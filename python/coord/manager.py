@@ -78,6 +78,9 @@ class Manager:
         a name of its own (the proxy's .name; the proxy pickles to
         children), filled in one round trip. A str first argument is a
         name, not content: a dict cannot be made from a str anyway.
+        Unlike multiprocessing's, the dict stays on the server when its
+        proxies are gone, its entries counted against the server's limits,
+        until it is emptied (clear()): docs/python.md, "Differences".
         """
         name, args = self._name_and_content("dict", args, name)
         d = DictProxy(self, name)
@@ -92,7 +95,9 @@ class Manager:
         mgr.list() and mgr.list(iterable) make a new list under a name of
         its own (.name), filled in one round trip. A str first argument is
         a name (multiprocessing's Manager().list("abc") would hold three
-        characters: pass list("abc") for that)."""
+        characters: pass list("abc") for that). Unlike multiprocessing's,
+        the list stays on the server when its proxies are gone, until it
+        is emptied: docs/python.md, "Differences"."""
         name, args = self._name_and_content("list", args, name)
         lst = ListProxy(self, name)
         if args:
