@@ -270,6 +270,7 @@ static _Noreturn void child(const struct launch *l, struct fds *f,
     /* Ignored signals stay ignored across exec: the program gets SIGPIPE
      * back (this process ignores it while it feeds stdin). */
     signal(SIGPIPE, SIG_DFL);
+    signal(SIGXFSZ, SIG_DFL); /* ignored by coord (main.c) */
     /* The ending signals were blocked across the fork (see launch_run);
      * the program starts with the caller's mask, and the handler this
      * process installed for them is reset to the default by exec. */

@@ -2,6 +2,7 @@
 /* main.c: the coord tool's entry point: --help, --version, `coord help`,
  * dispatch, and "did you mean" for a mistyped command. */
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 
 #include "cli.h"
@@ -169,6 +170,12 @@ static int dispatch(int argc, char **argv)
  * mid-run failed (docs/cli.md: a failure of the machine is status 1). */
 int main(int argc, char **argv)
 {
+    /* A file size limit (ulimit -f) makes a write that outgrows it fail
+     * with EFBIG, said in one line as any failed write, instead of killing
+     * coord mid-write (SIGXFSZ's default: a temporary left, a file written
+     * in place cut to its first part). Programs coord runs get the default
+     * back (launch.c). */
+    signal(SIGXFSZ, SIG_IGN);
     int rc = dispatch(argc, argv);
     errno = 0;
     bool flushed = fflush(stdout) == 0;

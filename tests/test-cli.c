@@ -576,6 +576,54 @@ TEST(cli_outputs_on_a_full_disk_are_status_1_and_left_as_they_were)
     ASSERT_EQ(WEXITSTATUS(st), 0);
 }
 
+/* A file size limit (ulimit -f) that the output outgrows: the write fails
+ * (EFBIG), status 1 with one line naming the file, and the earlier CSV is
+ * left as it was with no temporary beside it; stdout past the limit is
+ * the same status-1 line. (SIGXFSZ's default action killed coord mid-write
+ * instead: exit 153 with no line, a temporary left, and a file written in
+ * place cut to its first part.) */
+TEST(cli_outputs_past_the_file_size_limit_are_status_1)
+{
+    char dir[4096], csv[4200];
+    test_mkdtemp(dir, sizeof dir, "fsize");
+    snprintf(csv, sizeof csv, "%s/t.csv", dir);
+    FILE *f = fopen(csv, "w");
+    ASSERT_TRUE(f != NULL);
+    ASSERT_TRUE(fputs("earlier\n", f) >= 0);
+    ASSERT_EQ(fclose(f), 0);
+    const char *argv[] = {"/bin/sh", "-c",
+                          "ulimit -f 64 && exec \"$0\" fraud --quick "
+                          "--write-csv \"$1\"",
+                          COORD_CLI_PATH, csv, NULL};
+    int st = test_run(argv, out, sizeof out, err, sizeof err, 60000);
+    ASSERT_TRUE(WIFEXITED(st));
+    ASSERT_EQ(WEXITSTATUS(st), 1);
+    ASSERT_EQ(lines(err), 1);
+    ASSERT_TRUE(strstr(err, "File too large") != NULL);
+    ASSERT_TRUE(strstr(err, csv) != NULL);
+    char back[64] = "";
+    f = fopen(csv, "r");
+    ASSERT_TRUE(f != NULL);
+    ASSERT_TRUE(fgets(back, sizeof back, f) != NULL);
+    fclose(f);
+    ASSERT_EQ(strcmp(back, "earlier\n"), 0);
+    DIR *d = opendir(dir);
+    ASSERT_TRUE(d != NULL);
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        ASSERT_TRUE(e->d_name[strlen(e->d_name) - 1] != '~');
+    closedir(d);
+    /* stdout into a file past the limit. */
+    snprintf(csv, sizeof csv, "%s/out.txt", dir);
+    const char *argv2[] = {"/bin/sh", "-c",
+                           "ulimit -f 0 && exec \"$0\" --help >\"$1\"",
+                           COORD_CLI_PATH, csv, NULL};
+    st = test_run(argv2, out, sizeof out, err, sizeof err, 60000);
+    ASSERT_TRUE(WIFEXITED(st));
+    ASSERT_EQ(WEXITSTATUS(st), 1);
+    ASSERT_EQ(lines(err), 1);
+    ASSERT_TRUE(strstr(err, "cannot write the output") != NULL);
+}
+
 #define TEST_LIST(X)                                                           \
     X(cli_version_and_help)                                                    \
     X(cli_usage_errors_exit_2_with_one_line)                                   \
@@ -590,7 +638,8 @@ TEST(cli_outputs_on_a_full_disk_are_status_1_and_left_as_they_were)
     X(cli_fraud_strict_names_the_first_line_only)                              \
     X(cli_quick_keeps_given_counts)                                            \
     X(cli_stdout_that_cannot_be_written_is_status_1)                           \
-    X(cli_outputs_on_a_full_disk_are_status_1_and_left_as_they_were)
+    X(cli_outputs_on_a_full_disk_are_status_1_and_left_as_they_were)           \
+    X(cli_outputs_past_the_file_size_limit_are_status_1)
 #define HELPER_LIST(X)
 
 TEST_MAIN()
