@@ -20,6 +20,7 @@
 #define SKIP_CODE 77
 
 const char *test_self;
+int test_timeout_ms;
 static pid_t runner_pid;
 
 void test__fail(const char *file, int line, const char *fmt, ...)
@@ -609,6 +610,7 @@ int test__main(int argc, char **argv, const struct test_entry *tests,
     make_run_dir();
     const char *to = getenv("COORD_TEST_TIMEOUT_MS");
     int timeout_ms = to ? atoi(to) : 120000;
+    test_timeout_ms = timeout_ms;
     int pass = 0, fail = 0, skip = 0, ran = 0;
     for (const struct test_entry *t = tests; t->name; t++) {
         if (argc >= 2) {

@@ -225,4 +225,8 @@ void test_fake_program(const char *dir, const char *name, const char *body);
 /* Path of this test executable (for exec). */
 extern const char *test_self;
 
+/* The runner's deadline for each case in ms (COORD_TEST_TIMEOUT_MS, or
+ * 120000): a case that waits longer than this is killed first. */
+extern int test_timeout_ms;
+
 #endif

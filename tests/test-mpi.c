@@ -164,6 +164,14 @@ TEST(search_cases_tcp)
 
 static const char *const rounds[] = {"one_winner", "1000", NULL};
 
+/* RUN_MS is what an mpirun may take: the runner must not kill the case
+ * before it (one_winner_tcp beside four busy loops: "TIMEOUT after 120000
+ * ms" at the runner's default, though RUN_MS allowed 150 s). */
+TEST(case_deadline_outlasts_mpirun)
+{
+    ASSERT_GT(test_timeout_ms, RUN_MS + 10000);
+}
+
 TEST(one_winner_shared)
 {
     need_mpi();
@@ -770,6 +778,7 @@ TEST(primes_cli_usage)
 
 #define TEST_LIST(X)                                                           \
     X(claim_word_wraps)                                                        \
+    X(case_deadline_outlasts_mpirun)                                           \
     X(search_cases_shared)                                                     \
     X(search_cases_rank_nodes)                                                 \
     X(search_cases_tcp)                                                        \
