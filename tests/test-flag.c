@@ -88,6 +88,9 @@ TEST(flag_bad_input)
 
 #define RACERS 4
 #define ROUNDS 10000
+#define ROUNDS_AT_LEAST 500
+#define RACE_MS 10000 /* rounds past ROUNDS_AT_LEAST stop after this */
+#define RACE_STOP UINT32_MAX /* *go: no more rounds */
 
 struct race {
     coord_flag *flag;
@@ -104,8 +107,11 @@ static int racer(void *arg)
     for (uint32_t round = 0; round < ROUNDS; round++) {
         /* Spin until the parent opens the round (bounded: the harness
          * deadline kills a stuck child). */
-        while (atomic_load(r->go) <= round)
+        uint32_t go;
+        while ((go = atomic_load(r->go)) <= round)
             sched_yield(); /* 4 racers on 2 cores: let the others run */
+        if (go == RACE_STOP)
+            return 0;
         uint32_t e = coord_flag_epoch(r->flag);
         int c = coord_flag_claim_epoch(r->flag, e, r->mode);
         if (c < 0)
@@ -131,7 +137,16 @@ static void claim_race(coord_claim_mode mode)
         r.id = i;
         pids[i] = test_fork(racer, &r);
     }
+    /* Each round takes every racer a turn on a CPU: beside busy loops a
+     * round costs scheduler slices, and 10,000 of them took 45-65 s of the
+     * 120 s limit (0.1 s when idle). The rounds stop after RACE_MS once
+     * ROUNDS_AT_LEAST are done. */
+    uint64_t race_end = coord_clock_ns() + RACE_MS * 1000000ull;
     for (uint32_t round = 0; round < ROUNDS; round++) {
+        if (round >= ROUNDS_AT_LEAST && coord_clock_ns() > race_end) {
+            atomic_store(r.go, RACE_STOP);
+            break;
+        }
         atomic_store(r.go, round + 1);
         uint64_t dl = coord_clock_ns() + 30ull * 1000000000ull;
         while (atomic_load(&r.arrived[round]) != RACERS) {
