@@ -93,11 +93,6 @@ struct coord__loop {
     void *arg;
     void *scratch;             /* private result buffer */
     coord_interval *iv;
-    /* More workers than CPUs: the count of this search's (or round's)
-     * workers that have started their share, and their number (NULL:
-     * not counted; see coord__loop_run). */
-    _Atomic uint32_t *started;
-    uint32_t workers;
     /* out */
     uint64_t iterations, checks, wasted, hit;
     uint64_t t_claim, t_left;
@@ -118,26 +113,13 @@ static inline bool coord__loop_probe(struct coord__loop *L, uint64_t i)
  * that found the flag clear: when somebody else's claim is found (at a
  * check, or at the very end), those are the wasted ones (the claim happened
  * after that check). Returns with L's outputs filled; claims on a hit.
- *
- * With more workers than CPUs (L->started set), a worker whose first
- * clear check finds a sibling that has not started its share yet yields
- * its CPU, once: the sibling waiting on this CPU starts within one check
- * interval rather than at the scheduler's next tick (4 ms at HZ=250). The
- * kernel runs first the workers that ran least before, so without it a
- * persistent team's winner (who ran most) started last in every other
- * round, and a hit near the start of its share waited a tick: Example
- * 27.1 on 4 workers and 2 CPUs took 0.3 ms or 3.5 ms, alternately
- * (docs/results.md, "Session 16").
  */
 static inline void coord__loop_run(struct coord__loop *L,
                                    struct coord__share *s)
 {
     uint64_t since_clear = 0, it = 0, checks = 0;
     bool seen = false, more = s->cur < s->hi, hit = false;
-    bool yielded = L->started == NULL;
     L->outcome = COORD_OUTCOME_FINISHED;
-    if (L->started)
-        atomic_fetch_add_explicit(L->started, 1, memory_order_relaxed);
     while (more) {
         uint64_t k = coord_interval_begin(L->iv);
         uint64_t done = 0;
@@ -177,12 +159,6 @@ static inline void coord__loop_run(struct coord__loop *L,
             seen = true; /* keep going; stop counting clear checks */
         } else {
             since_clear = 0;
-            if (!yielded) {
-                yielded = true;
-                if (atomic_load_explicit(L->started, memory_order_relaxed) <
-                    L->workers)
-                    sched_yield();
-            }
         }
     }
     if (hit) {

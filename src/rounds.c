@@ -35,7 +35,6 @@ struct rctl {
     alignas(COORD__CACHE_LINE) _Atomic uint32_t sleepers;
     alignas(COORD__CACHE_LINE) _Atomic uint32_t done;
     _Atomic uint32_t parent_sleeping;
-    _Atomic uint32_t started; /* workers into their share (loop.h) */
     struct coord__win win;
     struct coord__spinset spinners; /* who spins on this object */
 };
@@ -131,10 +130,7 @@ static int rounds_worker(void *p)
             .arg = r->arg,
             .scratch = scratch,
             .iv = &iv,
-            .workers = r->n,
         };
-        if (r->n > (uint32_t)coord__cpus_now(coord_clock_ns()))
-            L.started = &ctl->started;
         uint64_t conflicts0 = iv.conflicts;
         coord__loop_run(&L, &s);
         coord__win_publish(&ctl->win, &L, r->base + r->l.result,
@@ -282,7 +278,6 @@ int coord_rounds_run(coord_rounds *r, const void *input, size_t len,
     /* Nobody touches these between rounds: every worker has finished the
      * previous one (done == n) and waits for seq to move. */
     atomic_store_explicit(&ctl->done, 0, memory_order_relaxed);
-    atomic_store_explicit(&ctl->started, 0, memory_order_relaxed);
     atomic_store_explicit(&ctl->win.published, 0, memory_order_relaxed);
     uint64_t t_start = coord_clock_ns();
     uint64_t deadline = coord__deadline(timeout_ms);

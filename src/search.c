@@ -42,7 +42,6 @@ struct ctl {
     _Atomic uint32_t ready;
     _Atomic uint32_t sleepers;        /* workers asleep on `go` */
     _Atomic uint32_t parent_sleeping; /* the parent asleep on `ready` */
-    _Atomic uint32_t started;         /* workers into their share (loop.h) */
     struct coord__win win;
     struct coord__spinset spinners;   /* who spins on this search */
 };
@@ -130,10 +129,7 @@ static int search_worker(void *p)
         /* Our private (copy-on-write) copy of the caller's buffer. */
         .scratch = c->result,
         .iv = &iv,
-        .workers = c->n,
     };
-    if (c->n > (uint32_t)coord__cpus_now(coord_clock_ns()))
-        L.started = &ctl->started;
     /* Ready, then wait until the parent says go: all workers start at
      * once, as the lecture's do, and the forks are not in the loop times.
      * The last one to be ready wakes the parent if it sleeps: our seq_cst
