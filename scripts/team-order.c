@@ -14,7 +14,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define WORKERS 4
+#ifndef WORKERS
+#define WORKERS 4 /* -DWORKERS=2: no more workers than this VM's CPUs */
+#endif
 #define START 1000000ull
 #define RANGE 100000ull  /* numbers per worker, as coord primes */
 #define TARGET 1001003ull /* the first prime at or after position 1000 of worker 0's block */
