@@ -136,10 +136,8 @@ struct put_src {
 };
 
 /* Write message i of `m` into the slot of position p (claimed). */
-INLINE void fill_slot(struct coord_queue *q, uint32_t p,
-                      const struct put_src *m, size_t i)
+INLINE void fill_slot(struct slot *s, const struct put_src *m, size_t i)
 {
-    struct slot *s = slot_at(q, p);
     if (m->pill) {
         atomic_store_explicit(&s->info, PILL_BIT, memory_order_relaxed);
     } else {
@@ -209,13 +207,13 @@ INLINE int put_msgs(struct coord_queue *q, const struct put_src *m,
         uint32_t p = 0;
         if (claim(q, pid, &p) <= 0)
             break;
-        fill_slot(q, p, m, k);
-        atomic_store_explicit(&slot_at(q, p)->batch, first,
-                              memory_order_relaxed);
-        atomic_store_explicit(&slot_at(q, p)->word, WORD(p + 1, pid),
+        struct slot *ps = slot_at(q, p);
+        fill_slot(ps, m, k);
+        atomic_store_explicit(&ps->batch, first, memory_order_relaxed);
+        atomic_store_explicit(&ps->word, WORD(p + 1, pid),
                               memory_order_release);
     }
-    fill_slot(q, first, m, 0);
+    fill_slot(fs, m, 0);
     /* The commit: release publishes the payloads to the get that
      * acquires this word; seq_cst orders it before the sleeper check. */
     atomic_store_explicit(&fs->word, (uint64_t)(first + 1),
