@@ -4,7 +4,7 @@
 # Sets coord_have_mpi and, when true, COORD_MPIEXEC / COORD_MPIEXEC_OMPI.
 set(COORD_MPI AUTO CACHE STRING "Build the MPI backend coord_mpi: AUTO, ON or OFF")
 set_property(CACHE COORD_MPI PROPERTY STRINGS AUTO ON OFF)
-coord_tristate(COORD_MPI) # off, yes, 0 ... taken as CMake takes them
+coord_tristate(COORD_MPI) # on/off, yes/no, true/false, y/n, 1/0, auto
 set(coord_have_mpi OFF)
 if(COORD_MPI STREQUAL "ON")
   find_package(MPI REQUIRED COMPONENTS C)
