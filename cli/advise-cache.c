@@ -61,6 +61,13 @@ int adv_cache_write(const struct adv_cache_row *rows, size_t n, bool quick,
     int dir = cli_dir_open_mode(path, true, 0700, why, sizeof why);
     if (dir < 0)
         return dir;
+    /* The cache is a file, never a link: one of ours at its name is
+     * replaced by the file, not followed (advise reads no link: it
+     * calibrated again at every call). The folder is ours alone. */
+    struct stat lst;
+    if (fstatat(dir, "spectrum.json", &lst, AT_SYMLINK_NOFOLLOW) == 0 &&
+        S_ISLNK(lst.st_mode))
+        unlinkat(dir, "spectrum.json", 0);
     struct cli_output out;
     int r;
     FILE *f = cli_output_stream_at(&out, dir, path, "spectrum.json", &r, why,

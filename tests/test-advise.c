@@ -474,6 +474,40 @@ TEST(advise_cache_refuses_a_link_another_user_planted)
     unlink(link);
 }
 
+/* A link of the user's own at the cache's name (to a file elsewhere): the
+ * cache is written as a file in its place, the link's target untouched
+ * (it was replaced through the link, and advise, which reads no link,
+ * calibrated again at every call). */
+TEST(advise_cache_replaces_a_link_at_its_name)
+{
+    use_temp_cache();
+    char dir[160], path[200], elsewhere[200];
+    snprintf(dir, sizeof dir, "%s/coord", cache_dir);
+    ASSERT_EQ(mkdir(dir, 0700), 0);
+    snprintf(path, sizeof path, "%s/spectrum.json", dir);
+    snprintf(elsewhere, sizeof elsewhere, "%s/mine.json", cache_dir);
+    FILE *f = fopen(elsewhere, "w");
+    ASSERT_TRUE(f != NULL);
+    fputs("mine\n", f);
+    fclose(f);
+    ASSERT_OK(symlink(elsewhere, path));
+    const char *argv[] = {COORD_CLI_PATH, "spectrum", "--quick", NULL};
+    int st = test_run(argv, out, sizeof out, err, sizeof err, 100000);
+    ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    struct stat s;
+    ASSERT_EQ(lstat(path, &s), 0);
+    ASSERT_TRUE(S_ISREG(s.st_mode));
+    char buf[16] = {0};
+    f = fopen(elsewhere, "r");
+    ASSERT_TRUE(f != NULL);
+    ASSERT_TRUE(fgets(buf, sizeof buf, f) != NULL);
+    fclose(f);
+    ASSERT_STR_EQ(buf, "mine\n");
+    struct json *j = NULL;
+    ASSERT_STR_EQ(advise_cached(&j), "cache");
+    json_free(j);
+}
+
 TEST(advise_uses_the_cache_spectrum_wrote)
 {
     use_temp_cache();
@@ -611,6 +645,7 @@ TEST(advise_help_lists_every_option)
     X(advise_tie_never_puts_a_clearly_cheaper_one_behind)                      \
     X(advise_report_section_slide9_table)                                      \
     X(advise_cache_refuses_a_link_another_user_planted)                        \
+    X(advise_cache_replaces_a_link_at_its_name)                                \
     X(advise_uses_the_cache_spectrum_wrote)                                    \
     X(advise_invalid_cache_recalibrates_and_says_so)                           \
     X(advise_bad_input_exits_2_with_one_line)                                  \
