@@ -69,8 +69,12 @@ static coord_gc_state by_age(const struct scan *s, const struct stat *st)
 static coord_gc_state by_creator(const struct scan *s, const coord__seg_hdr *h,
                                  bool published)
 {
-    /* Another layout: its words cannot be read as ours. */
-    if (h->abi != COORD_ABI_VERSION)
+    /* Another header layout: its words cannot be read as ours. The
+     * header is the same since ABI 2 (3 and 4 changed what segments hold,
+     * not their header), so an earlier release's files are judged too:
+     * after an upgrade its dead creators' files are removed, not kept for
+     * ever as UNKNOWN. */
+    if (h->abi < COORD__SEG_HDR_SINCE_ABI || h->abi > COORD_ABI_VERSION)
         return COORD_GC_UNKNOWN;
     /* A pid means something only in the namespace that counted it. */
     if (!s->ns_known || (h->pidns_dev == 0 && h->pidns_ino == 0) ||
@@ -140,7 +144,8 @@ static int classify(const struct scan *s, int dfd, const char *file,
         return fd;
     if (h.creator_pid <= 0)
         return fd; /* a header that names no creator is not one of ours */
-    if (aside && h.abi == COORD_ABI_VERSION) {
+    if (aside && h.abi >= COORD__SEG_HDR_SINCE_ABI &&
+        h.abi <= COORD_ABI_VERSION) {
         /* Its name is the header's: one no create takes (or no name, an
          * anonymous segment's) makes it no segment of ours. (Another
          * layout's name cannot be read: UNKNOWN below, nameless, kept.) */

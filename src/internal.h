@@ -124,6 +124,10 @@ coord__mutex *coord__flag_mutex(struct coord_flag *f);
  * in docs/segments.md.
  */
 #define COORD__SEG_MAGIC 0x474553444f4f43ull /* "COODSEG" */
+/* The first COORD_ABI_VERSION with today's segment header (pid-namespace
+ * fields, a 256-byte name): gc reads the creator of any segment from it up
+ * to COORD_ABI_VERSION; opening one takes COORD_ABI_VERSION only. */
+#define COORD__SEG_HDR_SINCE_ABI 2u
 #define COORD__SEG_HDR 256
 #define COORD__NAME_PREFIX "coord."
 #define COORD__NAME_MAX 200

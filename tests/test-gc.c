@@ -136,6 +136,31 @@ TEST(gc_dead_creator_removed_live_kept)
     coord_flag_destroy(f);
 }
 
+/* A segment of an earlier release (ABI 2 or 3: the same header, other
+ * contents) whose creator is dead was UNKNOWN and kept for ever: after an
+ * upgrade, gc could not remove the old release's garbage. Its creator is
+ * read from the header as any other's; a layout before ABI 2 or after
+ * ours stays UNKNOWN. */
+TEST(gc_judges_an_earlier_releases_segment)
+{
+    char name[64];
+    test_shm_name(name, sizeof name, "oldabi");
+    uint32_t abi = 1;
+    dead_flag(name);
+    patch(name, offsetof(coord__seg_hdr, abi), &abi, 4);
+    ASSERT_EQ(judge(name, true, 0).state, COORD_GC_UNKNOWN);
+    abi = COORD_ABI_VERSION + 1;
+    patch(name, offsetof(coord__seg_hdr, abi), &abi, 4);
+    ASSERT_EQ(judge(name, true, 0).state, COORD_GC_UNKNOWN);
+    ASSERT_TRUE(exists(name));
+    abi = COORD_ABI_VERSION - 1;
+    patch(name, offsetof(coord__seg_hdr, abi), &abi, 4);
+    struct seen s = judge(name, true, 0);
+    ASSERT_EQ(s.state, COORD_GC_DEAD);
+    ASSERT_TRUE(s.removed);
+    ASSERT_FALSE(exists(name));
+}
+
 TEST(gc_other_pid_namespace_header_unknown_and_kept)
 {
     char name[64];
@@ -1122,6 +1147,7 @@ TEST(gc_outcomes_removed_gone_not_tried)
 
 #define TEST_LIST(X)                                                           \
     X(gc_dead_creator_removed_live_kept)                                       \
+    X(gc_judges_an_earlier_releases_segment)                                   \
     X(gc_other_pid_namespace_header_unknown_and_kept)                          \
     X(gc_reused_pid_is_dead_same_start_is_live)                                \
     X(gc_zombie_creator_is_dead)                                               \

@@ -17,7 +17,9 @@ COORD_BEGIN_DECLS
  *   was reused), or the creator is a finished zombie.
  * - Anything that cannot be proven is UNKNOWN and kept: another pid
  *   namespace (unshare --pid), no /proc or a /proc of another namespace,
- *   no pid namespace recorded, a header of another ABI version, a start
+ *   no pid namespace recorded, a header of an ABI version whose header
+ *   layout is not ours (before 2 or after this release's; an earlier
+ *   release's segment since ABI 2 is judged by its creator), a start
  *   time that differs while the pid's process is in another time
  *   namespace than the caller (/proc shifts start times by the reader's
  *   boottime offset, so the two cannot be compared), or while its time
@@ -84,7 +86,8 @@ typedef enum coord_gc_state {
                                 no header yet and younger than the grace
                                 period): kept */
     COORD_GC_UNKNOWN = 4,    /* the creator's fate cannot be proven (other
-                                pid namespace, no usable /proc, other ABI;
+                                pid namespace, no usable /proc, a header
+                                layout before ABI 2 or after ours;
                                 no header and a last change more than the
                                 grace period in the future): kept */
     COORD_GC_ABANDONED = 5,  /* no header was ever written, older than the
