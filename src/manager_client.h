@@ -64,5 +64,14 @@ bool coord__mcli_code_ok(int code);
  * COORD_EPROTO, COORD_EVERSION, COORD_ENOMEM, or the server's ERR code). */
 int coord__mcli_roundtrip(coord_mclient *c, int timeout_ms,
                           struct coord__whdr *h);
+/* What is left of `deadline` in ms, rounded up (0 when past). */
+int coord__mcli_remaining_ms(uint64_t deadline);
+/* The code of an ERR frame the server left before it closed, or 0. */
+int coord__mcli_pending_err(coord_mclient *c);
+/* Read until c->in holds the whole reply to `seq` (late replies and bells
+ * dropped); within timeout_ms as coord__mcli_roundtrip says, `deadline`
+ * its end. Returns 0 with *h, or the transport's code. */
+int coord__mcli_recv_reply(coord_mclient *c, uint32_t seq, int timeout_ms,
+                           uint64_t deadline, struct coord__whdr *h);
 
 #endif

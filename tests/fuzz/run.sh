@@ -63,7 +63,7 @@ clilib=("$src"/src/{search,team,flag,rounds,interval,scalar,errno,wait,region}.c
 # The manager client: its connection, operations and wire, and the server
 # code its files share.
 "$cc" "${cflags[@]}" "$src/tests/fuzz/fuzz-mclient.c" \
-  "$src"/src/{manager_client,manager_ops,manager_fast,manager_spin}.c \
+  "$src"/src/{manager_client,manager_client_connect,manager_ops,manager_fast,manager_spin}.c \
   "$src"/src/{manager_store,manager_hmap,manager_conn,manager_hello}.c \
   "$src"/src/{manager_sock,manager,wire,wait,scalar,errno}.c \
   "$src"/src/os/{segment,fd,proc,mutex,futex,clock,cpuload,cpuquota,prefetch,spawn,lifeline}.c \
