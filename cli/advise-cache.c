@@ -63,10 +63,13 @@ int adv_cache_write(const struct adv_cache_row *rows, size_t n, bool quick,
         return dir;
     /* The cache is a file, never a link: one of ours at its name is
      * replaced by the file, not followed (advise reads no link: it
-     * calibrated again at every call). The folder is ours alone. */
+     * calibrated again at every call). Only one of ours: the folder is
+     * not checked to be ours alone (an existing one is taken as it is),
+     * and another user's link there is theirs, refused below as every
+     * output refuses it, never removed. */
     struct stat lst;
     if (fstatat(dir, "spectrum.json", &lst, AT_SYMLINK_NOFOLLOW) == 0 &&
-        S_ISLNK(lst.st_mode))
+        S_ISLNK(lst.st_mode) && lst.st_uid == geteuid())
         unlinkat(dir, "spectrum.json", 0);
     struct cli_output out;
     int r;

@@ -508,6 +508,38 @@ TEST(advise_cache_replaces_a_link_at_its_name)
     json_free(j);
 }
 
+/* Another user's link at the cache's name, in a cache folder others may
+ * write (an existing folder is taken as it is): refused as every output
+ * refuses it, not removed (the link replacement above unlinked whatever
+ * link was there, whoever owned it). */
+TEST(advise_cache_keeps_another_users_link_at_its_name)
+{
+    if (geteuid() != 0)
+        SKIP("needs root to plant a symlink owned by another user "
+             "(uid 65534)");
+    use_temp_cache();
+    char dir[160], path[200], elsewhere[200];
+    snprintf(dir, sizeof dir, "%s/coord", cache_dir);
+    ASSERT_EQ(mkdir(dir, 0700), 0);
+    ASSERT_OK(chmod(dir, 0777));
+    ASSERT_OK(chown(dir, 65534, (gid_t)-1));
+    snprintf(path, sizeof path, "%s/spectrum.json", dir);
+    snprintf(elsewhere, sizeof elsewhere, "%s/theirs.json", cache_dir);
+    ASSERT_OK(symlink(elsewhere, path));
+    ASSERT_OK(lchown(path, 65534, (gid_t)-1));
+    const char *argv[] = {COORD_CLI_PATH, "spectrum", "--quick", "--runs",
+                          "3", NULL};
+    int st = test_run(argv, out, sizeof out, err, sizeof err, 100000);
+    ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    ASSERT_TRUE(strstr(err, "warning: cannot write the cache") != NULL);
+    struct stat s;
+    ASSERT_EQ(lstat(path, &s), 0);
+    ASSERT_TRUE(S_ISLNK(s.st_mode));
+    ASSERT_EQ(s.st_uid, (uid_t)65534);
+    ASSERT_TRUE(lstat(elsewhere, &s) != 0);
+    unlink(path);
+}
+
 TEST(advise_uses_the_cache_spectrum_wrote)
 {
     use_temp_cache();
@@ -646,6 +678,7 @@ TEST(advise_help_lists_every_option)
     X(advise_report_section_slide9_table)                                      \
     X(advise_cache_refuses_a_link_another_user_planted)                        \
     X(advise_cache_replaces_a_link_at_its_name)                                \
+    X(advise_cache_keeps_another_users_link_at_its_name)                       \
     X(advise_uses_the_cache_spectrum_wrote)                                    \
     X(advise_invalid_cache_recalibrates_and_says_so)                           \
     X(advise_bad_input_exits_2_with_one_line)                                  \
