@@ -810,6 +810,18 @@ static int write_csv_as_nobody(void *arg)
     return WEXITSTATUS(st);
 }
 
+/* A file made by root at `path` holding "earlier\n", then given `uid`
+ * and `mode`. */
+static void make_earlier(const char *path, uid_t uid, mode_t mode)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    ASSERT_TRUE(fd >= 0);
+    ASSERT_EQ(write(fd, "earlier\n", 8), 8);
+    close(fd);
+    ASSERT_OK(chown(path, uid, uid));
+    ASSERT_OK(chmod(path, mode));
+}
+
 /* A file you may write, in a directory you may not add a name to: no
  * temporary can be made beside it, so it is written in place, as before
  * outputs were replaced whole (refusing it would have been a regression:
@@ -822,11 +834,7 @@ TEST(experiments_output_in_a_directory_closed_to_us_is_written_in_place)
     test_mkdtemp(dir, sizeof dir, "closed");
     ASSERT_OK(chmod(dir, 0755));
     snprintf(csv, sizeof csv, "%s/out.csv", dir);
-    int fd = open(csv, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    ASSERT_TRUE(fd >= 0);
-    ASSERT_EQ(write(fd, "earlier\n", 8), 8);
-    close(fd);
-    ASSERT_OK(chown(csv, 65534, 65534));
+    make_earlier(csv, 65534, 0644);
     int st = test_wait(test_fork(write_csv_as_nobody, csv), 120000);
     ASSERT_TRUE(WIFEXITED(st));
     ASSERT_EQ(WEXITSTATUS(st), 0);
@@ -839,18 +847,6 @@ TEST(experiments_output_in_a_directory_closed_to_us_is_written_in_place)
     ASSERT_TRUE(WIFEXITED(st));
     ASSERT_EQ(WEXITSTATUS(st), 2);
     ASSERT_TRUE(access(fresh, F_OK) != 0);
-}
-
-/* A file made by root at `path` holding "earlier\n", then given `uid`
- * and `mode`. */
-static void make_earlier(const char *path, uid_t uid, mode_t mode)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    ASSERT_TRUE(fd >= 0);
-    ASSERT_EQ(write(fd, "earlier\n", 8), 8);
-    close(fd);
-    ASSERT_OK(chown(path, uid, uid));
-    ASSERT_OK(chmod(path, mode));
 }
 
 /* `path` still holds "earlier\n", owned by `uid`. */
@@ -916,11 +912,7 @@ TEST(experiments_output_of_roots_in_a_sticky_directory_is_written_in_place)
     test_mkdtemp(dir, sizeof dir, "sticky");
     ASSERT_OK(chmod(dir, 01777));
     snprintf(csv, sizeof csv, "%s/out.csv", dir);
-    int fd = open(csv, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    ASSERT_TRUE(fd >= 0);
-    ASSERT_EQ(write(fd, "earlier\n", 8), 8);
-    close(fd);
-    ASSERT_OK(chmod(csv, 0666));
+    make_earlier(csv, 0, 0666);
     int st = test_wait(test_fork(write_csv_as_nobody, csv), 120000);
     ASSERT_TRUE(WIFEXITED(st));
     ASSERT_EQ(WEXITSTATUS(st), 0);
