@@ -2329,13 +2329,17 @@ struct slow_srv {
     uint8_t version; /* of the WELCOME; 0: ours */
 };
 
-static int slow_server_child(void *p)
+/* A fake server's side of the handshake: accept one client on `lfd`,
+ * take its HELLO (the descriptors it offers ignored: no pipes, no mailbox)
+ * and answer a WELCOME of wire version `version` (0: ours), so the client
+ * talks over the socket. Returns the connection, or -1, -2, -3 (accept,
+ * HELLO, WELCOME failed). */
+static int fake_welcome(int lfd, uint8_t version)
 {
-    struct slow_srv *a = p;
-    int fd = accept(a->lfd, NULL, NULL);
+    int fd = accept(lfd, NULL, NULL);
     if (fd < 0)
-        return 1;
-    uint8_t b[1 << 16];
+        return -1;
+    uint8_t b[COORD__WIRE_HDR];
     union {
         struct cmsghdr h;
         char buf[CMSG_SPACE(4 * sizeof(int))];
@@ -2345,16 +2349,26 @@ static int slow_server_child(void *p)
                          .msg_control = cm.buf,
                          .msg_controllen = sizeof cm.buf};
     if (recvmsg(fd, &msg, MSG_WAITALL) != COORD__WIRE_HDR)
-        return 2;
+        return -2;
     uint8_t w[COORD__WIRE_HDR + 20];
     uint32_t len = 8 + 20, lim[5] = {256, 1u << 22, 1u << 24, 4096, 0};
     memcpy(w, &len, 4);
-    w[4] = a->version ? a->version : COORD__WIRE_VERSION;
+    w[4] = version ? version : COORD__WIRE_VERSION;
     w[5] = COORD__W_WELCOME;
     memset(w + 6, 0, 6);
     memcpy(w + 12, lim, sizeof lim);
     if (send(fd, w, sizeof w, MSG_NOSIGNAL) != (ssize_t)sizeof w)
-        return 3;
+        return -3;
+    return fd;
+}
+
+static int slow_server_child(void *p)
+{
+    struct slow_srv *a = p;
+    int fd = fake_welcome(a->lfd, a->version);
+    if (fd < 0)
+        return -fd;
+    uint8_t b[1 << 16];
     usleep((useconds_t)a->drain_ms * 1000);
     while (read(fd, b, sizeof b) > 0) {
     }
@@ -2420,29 +2434,9 @@ TEST(manager_call_keeps_its_deadline)
 static int flood_server_child(void *p)
 {
     struct slow_srv *a = p;
-    int fd = accept(a->lfd, NULL, NULL);
+    int fd = fake_welcome(a->lfd, 0);
     if (fd < 0)
-        return 1;
-    uint8_t b[COORD__WIRE_HDR];
-    union {
-        struct cmsghdr h;
-        char buf[CMSG_SPACE(4 * sizeof(int))];
-    } cm;
-    struct iovec iov = {b, COORD__WIRE_HDR};
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1,
-                         .msg_control = cm.buf,
-                         .msg_controllen = sizeof cm.buf};
-    if (recvmsg(fd, &msg, MSG_WAITALL) != COORD__WIRE_HDR)
-        return 2;
-    uint8_t w[COORD__WIRE_HDR + 20];
-    uint32_t len = 8 + 20, lim[5] = {256, 1u << 22, 1u << 24, 4096, 0};
-    memcpy(w, &len, 4);
-    w[4] = COORD__WIRE_VERSION;
-    w[5] = COORD__W_WELCOME;
-    memset(w + 6, 0, 6);
-    memcpy(w + 12, lim, sizeof lim);
-    if (send(fd, w, sizeof w, MSG_NOSIGNAL) != (ssize_t)sizeof w)
-        return 3;
+        return -fd;
     /* First one bell with a payload (as large as a late reply), which
      * leaves the client's read buffer that large. */
     static uint8_t big[(1 << 20) + COORD__WIRE_HDR];
