@@ -436,6 +436,26 @@ static const char *advise_cached(struct json **j)
     return src;
 }
 
+/* `path` made anew holding the one line `line`. */
+static void put_line(const char *path, const char *line)
+{
+    FILE *f = fopen(path, "w");
+    ASSERT_TRUE(f != NULL);
+    ASSERT_TRUE(fputs(line, f) >= 0);
+    ASSERT_EQ(fclose(f), 0);
+}
+
+/* `path`'s first line is `line`. */
+static void assert_line(const char *path, const char *line)
+{
+    char buf[128] = {0};
+    FILE *f = fopen(path, "r");
+    ASSERT_TRUE(f != NULL);
+    ASSERT_TRUE(fgets(buf, sizeof buf, f) != NULL);
+    fclose(f);
+    ASSERT_STR_EQ(buf, line);
+}
+
 /* $XDG_CACHE_HOME in a directory others may write (/tmp), and its coord/
  * a link another user planted to a directory of the caller's: the cache
  * was made there by name and renamed over that directory's
@@ -453,10 +473,7 @@ TEST(advise_cache_refuses_a_link_another_user_planted)
     ASSERT_OK(chmod(shared, 01777));
     snprintf(link, sizeof link, "%s/coord", shared);
     snprintf(file, sizeof file, "%s/spectrum.json", victim);
-    FILE *f = fopen(file, "w");
-    ASSERT_TRUE(f != NULL);
-    fputs("precious\n", f);
-    fclose(f);
+    put_line(file, "precious\n");
     ASSERT_OK(symlink(victim, link));
     ASSERT_OK(lchown(link, 65534, (gid_t)-1));
     ASSERT_EQ(setenv("XDG_CACHE_HOME", shared, 1), 0);
@@ -465,12 +482,7 @@ TEST(advise_cache_refuses_a_link_another_user_planted)
     int st = test_run(argv, out, sizeof out, err, sizeof err, 100000);
     ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
     ASSERT_TRUE(strstr(err, "warning: cannot write the cache") != NULL);
-    char buf[64] = {0};
-    f = fopen(file, "r");
-    ASSERT_TRUE(f != NULL);
-    ASSERT_TRUE(fgets(buf, sizeof buf, f) != NULL);
-    fclose(f);
-    ASSERT_STR_EQ(buf, "precious\n");
+    assert_line(file, "precious\n");
     unlink(link);
 }
 
@@ -486,10 +498,7 @@ TEST(advise_cache_replaces_a_link_at_its_name)
     ASSERT_EQ(mkdir(dir, 0700), 0);
     snprintf(path, sizeof path, "%s/spectrum.json", dir);
     snprintf(elsewhere, sizeof elsewhere, "%s/mine.json", cache_dir);
-    FILE *f = fopen(elsewhere, "w");
-    ASSERT_TRUE(f != NULL);
-    fputs("mine\n", f);
-    fclose(f);
+    put_line(elsewhere, "mine\n");
     ASSERT_OK(symlink(elsewhere, path));
     const char *argv[] = {COORD_CLI_PATH, "spectrum", "--quick", NULL};
     int st = test_run(argv, out, sizeof out, err, sizeof err, 100000);
@@ -497,12 +506,7 @@ TEST(advise_cache_replaces_a_link_at_its_name)
     struct stat s;
     ASSERT_EQ(lstat(path, &s), 0);
     ASSERT_TRUE(S_ISREG(s.st_mode));
-    char buf[16] = {0};
-    f = fopen(elsewhere, "r");
-    ASSERT_TRUE(f != NULL);
-    ASSERT_TRUE(fgets(buf, sizeof buf, f) != NULL);
-    fclose(f);
-    ASSERT_STR_EQ(buf, "mine\n");
+    assert_line(elsewhere, "mine\n");
     struct json *j = NULL;
     ASSERT_STR_EQ(advise_cached(&j), "cache");
     json_free(j);

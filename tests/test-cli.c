@@ -499,6 +499,19 @@ TEST(cli_stdout_that_cannot_be_written_is_status_1)
     ASSERT_EQ(lines(err), 1);
 }
 
+/* How many of the CLI's output temporaries (".NAME.XXXXXX~") `dir` holds
+ * (0 when it cannot be read: a directory never made holds none). */
+static int temporaries_in(const char *dir)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d)) != NULL;)
+        n += e->d_name[strlen(e->d_name) - 1] == '~';
+    if (d)
+        closedir(d);
+    return n;
+}
+
 /* A child in a mount namespace of its own, with a tmpfs of 24 KiB at dir
  * (arg): fraud --write-csv over an earlier CSV, then a report, into a
  * file system too small for them. Each is status 1 naming ENOSPC, and
@@ -552,15 +565,8 @@ static int full_disk_child(void *arg)
             return 31;
         }
         /* No temporary left behind. */
-        const char *dirs[] = {dir, rep};
-        for (int k = 0; k < 2; k++) {
-            DIR *d = opendir(dirs[k]);
-            for (struct dirent *e; d && (e = readdir(d)) != NULL;)
-                if (e->d_name[strlen(e->d_name) - 1] == '~')
-                    return 40 + i;
-            if (d)
-                closedir(d);
-        }
+        if (temporaries_in(dir) || temporaries_in(rep))
+            return 40 + i;
     }
     return 0;
 }
@@ -607,11 +613,7 @@ TEST(cli_outputs_past_the_file_size_limit_are_status_1)
     ASSERT_TRUE(fgets(back, sizeof back, f) != NULL);
     fclose(f);
     ASSERT_EQ(strcmp(back, "earlier\n"), 0);
-    DIR *d = opendir(dir);
-    ASSERT_TRUE(d != NULL);
-    for (struct dirent *e; (e = readdir(d)) != NULL;)
-        ASSERT_TRUE(e->d_name[strlen(e->d_name) - 1] != '~');
-    closedir(d);
+    ASSERT_EQ(temporaries_in(dir), 0);
     /* stdout into a file past the limit. */
     snprintf(csv, sizeof csv, "%s/out.txt", dir);
     const char *argv2[] = {"/bin/sh", "-c",

@@ -780,14 +780,7 @@ TEST(experiments_output_replaced_whole_keeps_mode_and_link)
     ASSERT_OK(stat(csv, &st));
     ASSERT_EQ(st.st_mode & 0777, 0640);
     /* The directory holds the file and the link, nothing else. */
-    DIR *d = opendir(dir);
-    ASSERT_TRUE(d != NULL);
-    int names = 0;
-    for (struct dirent *e; (e = readdir(d)) != NULL;)
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-            names++;
-    closedir(d);
-    ASSERT_EQ(names, 2);
+    ASSERT_EQ(entries(dir), 2);
 }
 
 /* The child of the next test: as uid 65534, fraud --write-csv into arg,
@@ -822,6 +815,23 @@ static void make_earlier(const char *path, uid_t uid, mode_t mode)
     ASSERT_OK(chmod(path, mode));
 }
 
+/* In a fresh directory `what` of mode `dir_mode` (dir[256]), an earlier
+ * out.csv (csv[300]) owned by `owner` with `mode`; fraud --write-csv into
+ * it as uid 65534 must succeed and leave the CSV there. */
+static void written_in_place_as_nobody(const char *what, mode_t dir_mode,
+                                       uid_t owner, mode_t mode, char *dir,
+                                       char *csv)
+{
+    test_mkdtemp(dir, 256, what);
+    ASSERT_OK(chmod(dir, dir_mode));
+    snprintf(csv, 300, "%s/out.csv", dir);
+    make_earlier(csv, owner, mode);
+    int st = test_wait(test_fork(write_csv_as_nobody, csv), 120000);
+    ASSERT_TRUE(WIFEXITED(st));
+    ASSERT_EQ(WEXITSTATUS(st), 0);
+    assert_csv_written(csv);
+}
+
 /* A file you may write, in a directory you may not add a name to: no
  * temporary can be made beside it, so it is written in place, as before
  * outputs were replaced whole (refusing it would have been a regression:
@@ -831,19 +841,12 @@ TEST(experiments_output_in_a_directory_closed_to_us_is_written_in_place)
     if (geteuid() != 0)
         SKIP("needs root to make a directory another user cannot write");
     char dir[256], csv[300];
-    test_mkdtemp(dir, sizeof dir, "closed");
-    ASSERT_OK(chmod(dir, 0755));
-    snprintf(csv, sizeof csv, "%s/out.csv", dir);
-    make_earlier(csv, 65534, 0644);
-    int st = test_wait(test_fork(write_csv_as_nobody, csv), 120000);
-    ASSERT_TRUE(WIFEXITED(st));
-    ASSERT_EQ(WEXITSTATUS(st), 0);
-    assert_csv_written(csv);
+    written_in_place_as_nobody("closed", 0755, 65534, 0644, dir, csv);
     /* A new file there cannot be made at all: a usage error when the
      * option is read (it was exit 2 only after the whole run). */
     char fresh[300];
     snprintf(fresh, sizeof fresh, "%s/new.csv", dir);
-    st = test_wait(test_fork(write_csv_as_nobody, fresh), 120000);
+    int st = test_wait(test_fork(write_csv_as_nobody, fresh), 120000);
     ASSERT_TRUE(WIFEXITED(st));
     ASSERT_EQ(WEXITSTATUS(st), 2);
     ASSERT_TRUE(access(fresh, F_OK) != 0);
@@ -852,13 +855,7 @@ TEST(experiments_output_in_a_directory_closed_to_us_is_written_in_place)
 /* `path` still holds "earlier\n", owned by `uid`. */
 static void assert_earlier(const char *path, uid_t uid)
 {
-    char b[64];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    ASSERT_TRUE(fd >= 0);
-    ssize_t n = read(fd, b, sizeof b);
-    close(fd);
-    ASSERT_EQ(n, 8);
-    ASSERT_TRUE(memcmp(b, "earlier\n", 8) == 0);
+    assert_content(path, "earlier\n");
     struct stat st;
     ASSERT_OK(stat(path, &st));
     ASSERT_EQ(st.st_uid, uid);
@@ -889,14 +886,7 @@ TEST(experiments_output_file_you_may_not_write_is_refused)
     ASSERT_EQ(WEXITSTATUS(st), 2);
     assert_earlier(roots, 0);
     /* No temporary is left beside them. */
-    DIR *d = opendir(dir);
-    ASSERT_TRUE(d != NULL);
-    int names = 0;
-    for (struct dirent *e; (e = readdir(d)) != NULL;)
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-            names++;
-    closedir(d);
-    ASSERT_EQ(names, 2);
+    ASSERT_EQ(entries(dir), 2);
 }
 
 /* A file of root's that anyone may write, in a sticky directory anyone
@@ -909,14 +899,7 @@ TEST(experiments_output_of_roots_in_a_sticky_directory_is_written_in_place)
     if (geteuid() != 0)
         SKIP("needs root to run as another user");
     char dir[256], csv[300];
-    test_mkdtemp(dir, sizeof dir, "sticky");
-    ASSERT_OK(chmod(dir, 01777));
-    snprintf(csv, sizeof csv, "%s/out.csv", dir);
-    make_earlier(csv, 0, 0666);
-    int st = test_wait(test_fork(write_csv_as_nobody, csv), 120000);
-    ASSERT_TRUE(WIFEXITED(st));
-    ASSERT_EQ(WEXITSTATUS(st), 0);
-    assert_csv_written(csv);
+    written_in_place_as_nobody("sticky", 01777, 0, 0666, dir, csv);
     struct stat sb;
     ASSERT_OK(stat(csv, &sb));
     ASSERT_EQ(sb.st_uid, 0);
