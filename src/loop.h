@@ -120,6 +120,15 @@ static inline void coord__loop_run(struct coord__loop *L,
     uint64_t since_clear = 0, it = 0, checks = 0;
     bool seen = false, more = s->cur < s->hi, hit = false;
     L->outcome = COORD_OUTCOME_FINISHED;
+    /* A worker that starts after the claim (it waited for a CPU, or a
+     * persistent worker woke late) leaves before its first block. */
+    if (more && L->early_exit && !L->never) {
+        checks++;
+        if (coord_flag_is_set(L->flag)) {
+            L->outcome = COORD_OUTCOME_STOPPED;
+            more = false;
+        }
+    }
     while (more) {
         uint64_t k = coord_interval_begin(L->iv);
         uint64_t done = 0;

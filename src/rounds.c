@@ -44,7 +44,14 @@ struct rslot {
     uint64_t wasted, t_left, every, checks, conflicts;
     double cost;
     uint32_t outcome;
+    /* Who has round s: ENTERED(s) once the worker took it, SKIPPED(s)
+     * once a sibling leaving a claimed round found it not started and
+     * counted it as done for it (skip_unstarted). One CAS decides. */
+    _Atomic uint64_t gate;
 };
+
+#define ENTERED(s) ((uint64_t)(s) << 1)
+#define SKIPPED(s) (((uint64_t)(s) << 1) | 1u)
 
 struct rlayout {
     size_t flag, ctl, slots, input, result, total;
@@ -90,6 +97,52 @@ void coord_rounds_opts_init(coord_rounds_opts *o)
     o->workers = coord__cpus_workers(COORD_SEARCH_MAX_WORKERS);
 }
 
+/* Enter round s: false when a sibling already counted this worker out of
+ * it (SKIPPED(s)), which the one CAS settles either way. */
+static bool enter_round(struct rslot *slot, uint32_t s)
+{
+    uint64_t g = atomic_load_explicit(&slot->gate, memory_order_acquire);
+    if (g == SKIPPED(s))
+        return false;
+    return atomic_compare_exchange_strong_explicit(
+        &slot->gate, &g, ENTERED(s), memory_order_acq_rel,
+        memory_order_acquire);
+}
+
+/*
+ * A claimed round (or one at its deadline) with early exit: a sibling that
+ * has not started it yet would only start, see the flag and leave. On a
+ * machine with more workers than CPUs it may wait a whole scheduler tick
+ * for a CPU to do that, and the round with it (Example 27.1 with 4 workers
+ * on 2 CPUs: the last worker started 250 us after the claim). So the
+ * workers leaving it count such a sibling out: its slot gets an empty
+ * report and `done` its share; the sibling, when it runs, finds SKIPPED(s)
+ * and waits for the next round. A round's workers cannot all be gone
+ * before this ends (the caller's own `done` comes after), so no later
+ * round can see these stores.
+ */
+static void skip_unstarted(struct coord_rounds *r, uint32_t s)
+{
+    struct rctl *ctl = r->ctl;
+    for (uint32_t w = 0; w < r->n; w++) {
+        struct rslot *sl = &r->slots[w];
+        uint64_t g = atomic_load_explicit(&sl->gate, memory_order_acquire);
+        if (g == ENTERED(s) || g == SKIPPED(s))
+            continue;
+        if (!atomic_compare_exchange_strong_explicit(
+                &sl->gate, &g, SKIPPED(s), memory_order_acq_rel,
+                memory_order_acquire))
+            continue; /* it entered (or another sibling skipped it) */
+        sl->iterations = sl->wasted = sl->t_left = 0;
+        sl->checks = sl->conflicts = 0;
+        sl->outcome = (uint32_t)COORD_OUTCOME_STOPPED;
+        uint32_t d = atomic_fetch_add_explicit(&ctl->done, 1,
+                                               memory_order_seq_cst) + 1;
+        if (d == r->n)
+            coord__wake(&ctl->done, &ctl->parent_sleeping, 1);
+    }
+}
+
 static int rounds_worker(void *p)
 {
     struct coord_rounds *r = p; /* our private copy of the owner's struct */
@@ -113,6 +166,8 @@ static int rounds_worker(void *p)
                            UINT64_MAX, &seen);
         if (atomic_load_explicit(&ctl->quit, memory_order_acquire))
             break;
+        if (!enter_round(slot, seen))
+            continue; /* counted out of a claimed round: wait for the next */
         /* The acquire load of seq in wait_change made the round's
          * parameters and input (written before the seq store) visible. */
         struct coord__share s;
@@ -145,6 +200,8 @@ static int rounds_worker(void *p)
         slot->outcome = (uint32_t)L.outcome;
         /* Waiting for the next round is not iteration time. */
         coord_interval_restart(&iv);
+        if (r->o.early_exit && coord_flag_is_set(r->flag))
+            skip_unstarted(r, seen);
         /* seq_cst: pairs with the owner's sleep (wait.h). The release
          * half publishes the slot. */
         uint32_t d = atomic_fetch_add_explicit(&ctl->done, 1,
@@ -240,6 +297,24 @@ static int wait_done(struct coord_rounds *r, uint64_t deadline, size_t *which)
                              WATCH_NS, deadline, which);
 }
 
+/* The workers round s counted out (skip_unstarted) were not waited for,
+ * so a death among them would go unseen until a round needs them: look
+ * once (a waitpid each). Returns 0, COORD_EPEERDIED or COORD_ECHILD (it
+ * was reaped behind our back) with *which, as wait_done. */
+static int check_skipped(struct coord_rounds *r, uint32_t s, size_t *which)
+{
+    for (uint32_t w = 0; w < r->n; w++) {
+        if (atomic_load_explicit(&r->slots[w].gate, memory_order_relaxed) !=
+                SKIPPED(s) ||
+            coord__child_wait(&r->ch[w], 0) != 0)
+            continue;
+        *which = w;
+        return r->ch[w].status == COORD__STATUS_UNKNOWN ? COORD_ECHILD
+                                                         : COORD_EPEERDIED;
+    }
+    return 0;
+}
+
 static void fail(struct coord_rounds *r, size_t which, coord_round_stats *st)
 {
     if (st) {
@@ -283,7 +358,8 @@ int coord_rounds_run(coord_rounds *r, const void *input, size_t len,
     uint64_t deadline = coord__deadline(timeout_ms);
     /* seq_cst store then seq_cst load of sleepers (wait.h). The store
      * also releases everything written above to the workers. */
-    atomic_fetch_add_explicit(&ctl->seq, 1, memory_order_seq_cst);
+    uint32_t round = atomic_fetch_add_explicit(&ctl->seq, 1,
+                                               memory_order_seq_cst) + 1;
     coord__wake(&ctl->seq, &ctl->sleepers, INT_MAX);
 
     size_t which = 0;
@@ -319,6 +395,8 @@ int coord_rounds_run(coord_rounds *r, const void *input, size_t len,
             return 1;
         }
     }
+    if (rc == 0)
+        rc = check_skipped(r, round, &which);
     if (rc == COORD_EPEERDIED || rc == COORD_ECHILD) {
         fail(r, which, st);
         return rc;

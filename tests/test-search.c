@@ -2,12 +2,14 @@
 /* test-search.c: coord_search across real forked workers: one result, bounds on waste, crashes. */
 #include <limits.h>
 #include <pthread.h>
+#include <stdalign.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 
 #include "harness.h"
+#include "loop.h"
 
 /* A probe whose hits are a small set of indexes. */
 struct hits {
@@ -768,8 +770,61 @@ TEST(search_timeout_bounds_a_worker_stopped_before_the_start)
     ASSERT_EQ(test_children(kids, 8), 0); /* the stopped one was reaped */
 }
 
+/* The worker loop (src/loop.h) started after the claim: it leaves before
+ * its first block, without a probe. It used to run K iterations first: a
+ * whole block of waste, and a persistent worker woken late held its
+ * search back by them. */
+static bool probe_counts(uint64_t i, void *result, void *arg)
+{
+    (void)i;
+    (void)result;
+    (*(uint64_t *)arg)++;
+    return false;
+}
+
+TEST(search_loop_started_after_the_claim_does_no_iteration)
+{
+    alignas(64) static unsigned char mem[4096];
+    ASSERT_TRUE(coord_flag_size() <= sizeof mem);
+    coord_flag *f;
+    ASSERT_OK(coord_flag_init(mem, sizeof mem, &f));
+    coord_interval iv;
+    ASSERT_OK(coord_interval_init(&iv, 1000, 0, 0));
+    uint64_t calls = 0;
+    unsigned char scratch[sizeof(struct res)];
+    for (int set = 0; set < 2; set++) {
+        if (set)
+            coord_flag_set(f);
+        struct coord__share sh;
+        ASSERT_TRUE(coord__share_init(&sh, 0, 5000, 1, 2,
+                                      COORD_PARTITION_BLOCKS, 0));
+        struct coord__loop L = {.flag = f,
+                                .claim = COORD_CLAIM_CAS,
+                                .early_exit = true,
+                                .probe = probe_counts,
+                                .worker = 1,
+                                .arg = &calls,
+                                .scratch = scratch,
+                                .iv = &iv};
+        calls = 0;
+        coord__loop_run(&L, &sh);
+        if (!set) { /* clear flag: the whole share, checked every K */
+            ASSERT_EQ(L.outcome, COORD_OUTCOME_FINISHED);
+            ASSERT_EQ_U(L.iterations, 2500);
+            ASSERT_EQ_U(calls, 2500);
+            continue;
+        }
+        ASSERT_EQ(L.outcome, COORD_OUTCOME_STOPPED);
+        ASSERT_EQ_U(L.iterations, 0);
+        ASSERT_EQ_U(calls, 0);
+        ASSERT_EQ_U(L.wasted, 0);
+        ASSERT_EQ_U(L.checks, 1);
+    }
+}
+
 #define TEST_LIST(X)                                                           \
     X(search_zeroed_opts_are_rejected_not_a_trap)                              \
+    X(search_loop_started_after_the_claim_does_no_iteration)                    \
     X(search_thousand_random_hits_one_result)                                  \
     X(search_not_found)                                                        \
     X(search_first_and_last_index)                                             \

@@ -167,6 +167,10 @@ TEST(team_worker_killed_between_searches)
     int pid = coord_team_worker_pid(t, 2);
     ASSERT_GT(pid, 0);
     ASSERT_EQ(kill(pid, SIGKILL), 0);
+    /* Dead before the search: it may be counted out of a search claimed
+     * before it would have started, and the search looks once whether
+     * such a worker died. */
+    WAIT_FOR(test_proc_state(pid) == 'Z', 10000);
     ASSERT_CODE(coord_team_search(t, 0, 1000, &r, &st, 30000),
                 COORD_EPEERDIED);
     ASSERT_EQ(st.failed_worker, 2);
@@ -192,52 +196,107 @@ TEST(team_timeout_then_next_search)
     munmap(b, sizeof *b);
 }
 
-/* A probe that hits at index 0 and sleeps 3 s at index 10. */
+/* A probe that sleeps 5 s at index 10, and hits at index 0 once the
+ * sleeper has started (at most 1.5 s later): a worker that has not
+ * started when the search is claimed is counted out of it, and this one
+ * must be inside. `arg` is a shared int: the sleeper sets it. */
 static bool probe_hit_then_stall(uint64_t i, void *result, void *arg)
 {
-    (void)arg;
+    _Atomic int *stalling = arg;
     if (i == 0) {
+        uint64_t until = coord_clock_ns() + 1500000000ull;
+        while (!atomic_load(stalling) && coord_clock_ns() < until)
+            usleep(1000);
         struct res *r = result;
         r->index = 0;
         r->check = 1;
         return true;
     }
-    if (i == 10)
-        sleep(3);
+    if (i == 10) {
+        atomic_store(stalling, 1);
+        sleep(5);
+    }
     return false;
 }
 
-/* Worker 0 claims at once; worker 1 is inside a 3 s probe, so at the
- * deadline (200 ms) and its 1 s grace it is killed. The claim came before
- * the deadline: the search found (1, the result), as coord_search says of
- * the same search; it returned COORD_ETIMEDOUT and dropped the result.
- * The team is broken after the kill. */
+/* Worker 0 claims as soon as worker 1 is inside a 5 s probe, so at the
+ * deadline (2 s) and its 1 s grace worker 1 is killed. The claim came
+ * before the deadline: the search found (1, the result), as coord_search
+ * says of the same search; it returned COORD_ETIMEDOUT and dropped the
+ * result. The team is broken after the kill. */
 TEST(team_claim_before_the_deadline_counts_when_a_worker_is_killed)
 {
+    _Atomic int *stalling = mmap(NULL, sizeof *stalling,
+                                 PROT_READ | PROT_WRITE,
+                                 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ASSERT_TRUE(stalling != MAP_FAILED);
+    atomic_store(stalling, 0);
     coord_search_opts o = COORD_SEARCH_OPTS_INIT;
     o.workers = 2;
     o.partition = COORD_PARTITION_BLOCKS;
     o.check_every = 1;
     coord_team *t;
-    ASSERT_OK(coord_team_create(&t, &o, probe_hit_then_stall, NULL,
-                                sizeof(struct res)));
+    ASSERT_OK(coord_team_create(&t, &o, probe_hit_then_stall,
+                                (void *)stalling, sizeof(struct res)));
     struct res r = {UINT64_MAX, 0};
     coord_search_stats st;
-    ASSERT_EQ(coord_team_search(t, 0, 20, &r, &st, 200), 1);
+    ASSERT_EQ(coord_team_search(t, 0, 20, &r, &st, 2000), 1);
     ASSERT_EQ(st.winner, 0);
     ASSERT_EQ_U(st.index, 0);
     ASSERT_EQ_U(r.index, 0);
     ASSERT_EQ_U(r.check, 1);
+    ASSERT_EQ(atomic_load(stalling), 1);
     /* The same search through coord_search. */
+    atomic_store(stalling, 0);
     o.begin = 0;
     o.end = 20;
-    o.timeout_ms = 200;
+    o.timeout_ms = 2000;
     r.index = UINT64_MAX;
-    ASSERT_EQ(coord_search(&o, probe_hit_then_stall, NULL, &r, sizeof r, &st),
+    ASSERT_EQ(coord_search(&o, probe_hit_then_stall, (void *)stalling, &r,
+                           sizeof r, &st),
               1);
     ASSERT_EQ_U(r.index, 0);
+    ASSERT_EQ(atomic_load(stalling), 1);
     ASSERT_CODE(coord_team_search(t, 0, 20, &r, &st, 200), COORD_EBROKEN);
     ASSERT_OK(coord_team_destroy(t));
+    munmap((void *)stalling, sizeof *stalling);
+}
+
+/* A worker that cannot start (stopped here; on a busy machine, one
+ * waiting for a CPU) does not hold back a search the others claim: they
+ * count it out, with no iterations, and the search returns at once where
+ * it used to wait for it (here: to its deadline, then kill it and break
+ * the team). Let go, it takes the next search as usual, and a search
+ * that needs it waits for it. */
+TEST(team_search_claimed_without_a_worker_that_has_not_started)
+{
+    struct board *b = board_new();
+    coord_team *t = team_new(2, COORD_PARTITION_BLOCKS, b);
+    struct res r;
+    coord_search_stats st;
+    b->hit[0] = 10;
+    ASSERT_EQ(coord_team_search(t, 0, 2000000, &r, &st, 30000), 1);
+    int pid = coord_team_worker_pid(t, 1);
+    ASSERT_GT(pid, 0);
+    ASSERT_EQ(kill(pid, SIGSTOP), 0);
+    WAIT_FOR(test_proc_state(pid) == 'T', 10000);
+    for (int k = 0; k < 3; k++) {
+        b->hit[0] = 10 + (uint64_t)k;
+        ASSERT_EQ(coord_team_search(t, 0, 2000000, &r, &st, 2000), 1);
+        ASSERT_EQ(st.winner, 0);
+        ASSERT_EQ_U(r.index, 10 + (uint64_t)k);
+        ASSERT_EQ_U(st.iterations, 11 + (uint64_t)k); /* worker 0's only */
+        ASSERT_EQ_U(st.wasted, 0);
+    }
+    ASSERT_EQ(test_proc_state(pid), 'T'); /* it never ran */
+    ASSERT_EQ(kill(pid, SIGCONT), 0);
+    /* Its own block: the search needs it. */
+    b->hit[0] = 1999990;
+    ASSERT_EQ(coord_team_search(t, 0, 2000000, &r, &st, 30000), 1);
+    ASSERT_EQ(st.winner, 1);
+    ASSERT_EQ_U(r.index, 1999990);
+    ASSERT_OK(coord_team_destroy(t));
+    munmap(b, sizeof *b);
 }
 
 TEST(team_bad_input)
@@ -291,6 +350,7 @@ TEST(team_bad_input)
     X(team_worker_killed_between_searches)                                     \
     X(team_timeout_then_next_search)                                           \
     X(team_claim_before_the_deadline_counts_when_a_worker_is_killed)           \
+    X(team_search_claimed_without_a_worker_that_has_not_started)             \
     X(team_bad_input)
 #define HELPER_LIST(X)
 TEST_MAIN()

@@ -23,9 +23,20 @@ COORD_BEGIN_DECLS
  * chunks or blocks), in blocks of K iterations followed by one flag check.
  * The first true return claims the round (coord_flag_claim_epoch with this
  * round's epoch) and publishes its result; the others abandon the round at
- * their next check. The call returns when every worker has left the round,
- * so rounds never overlap; the epoch makes a late claim of round k fail in
- * round k + 1 even if a worker were slow.
+ * their next check (with early_exit; a worker that starts after the claim
+ * leaves before its first call of fn). The call returns when every worker
+ * has left the round, so rounds never overlap; the epoch makes a late claim
+ * of round k fail in round k + 1 even if a worker were slow.
+ *
+ * A worker that has not started a claimed round (with more workers than
+ * CPUs, one still waiting for a CPU) is not waited for: with early_exit,
+ * the workers that leave the round count it out (one CAS on its slot
+ * settles which of the two came first), with no iterations, and it takes
+ * the next round as usual. Waiting for it to run only to see the flag held
+ * a round up to a scheduler tick (4 ms with HZ=250; docs/scaling.md).
+ * Such a worker's death is looked for once when the round ends (a
+ * waitpid), so a worker dead before the round is still reported by it; one
+ * dying during it is reported by the next round or by destroy.
  *
  * Workers start a round by a spin on the round counter, then a futex
  * sleep (so idle workers cost no CPU); the caller waits for the end of a

@@ -16,7 +16,9 @@ COORD_BEGIN_DECLS
  * (never `i % K`). The first probe that returns true claims the flag (one
  * CAS, or the lecture's lock + double check), copies its result into shared
  * memory and stops; the other workers see the flag at their next check and
- * leave. Every worker is joined before the call returns.
+ * leave (a worker that starts after the claim looks once before its first
+ * probe: it makes no call). Every worker is joined before the call
+ * returns.
  *
  * The probe runs in a child process: what it writes to `arg` or globals is
  * lost when the child exits; only `result` (result_size bytes) of the

@@ -25,9 +25,12 @@ COORD_BEGIN_DECLS
  * each calls probe(i, result, arg) in blocks of K iterations followed by one
  * check of the shared flag, the first true return claims the search (one
  * CAS, or the lecture's lock + double check) and its `result` comes back;
- * the others leave at their next check. The call returns when every worker
+ * the others leave at their next check, and a worker that starts after
+ * the claim before its first probe. The call returns when every worker
  * has left the search, so searches never overlap, and a new flag epoch per
- * search makes a late claim of one search fail in the next. Between
+ * search makes a late claim of one search fail in the next. A worker that
+ * has not started a claimed search is counted out of it by the others
+ * (rounds.h): a search is not held up by a worker waiting for a CPU. Between
  * searches the workers wait by the one wait policy (a short spin, then a
  * futex sleep: idle workers cost no CPU).
  *
