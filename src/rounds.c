@@ -35,6 +35,7 @@ struct rctl {
     alignas(COORD__CACHE_LINE) _Atomic uint32_t sleepers;
     alignas(COORD__CACHE_LINE) _Atomic uint32_t done;
     _Atomic uint32_t parent_sleeping;
+    _Atomic uint32_t swept; /* the last round skip_unstarted went through */
     struct coord__win win;
     struct coord__spinset spinners; /* who spins on this object */
 };
@@ -124,6 +125,11 @@ static bool enter_round(struct rslot *slot, uint32_t s)
 static void skip_unstarted(struct coord_rounds *r, uint32_t s)
 {
     struct rctl *ctl = r->ctl;
+    /* After one whole sweep every gate holds ENTERED(s) or SKIPPED(s):
+     * the workers leaving later need not look again (with 1,024 workers,
+     * a sweep each would be a million loads a round). */
+    if (atomic_load_explicit(&ctl->swept, memory_order_relaxed) == s)
+        return;
     for (uint32_t w = 0; w < r->n; w++) {
         struct rslot *sl = &r->slots[w];
         uint64_t g = atomic_load_explicit(&sl->gate, memory_order_acquire);
@@ -136,11 +142,11 @@ static void skip_unstarted(struct coord_rounds *r, uint32_t s)
         sl->iterations = sl->wasted = sl->t_left = 0;
         sl->checks = sl->conflicts = 0;
         sl->outcome = (uint32_t)COORD_OUTCOME_STOPPED;
-        uint32_t d = atomic_fetch_add_explicit(&ctl->done, 1,
-                                               memory_order_seq_cst) + 1;
-        if (d == r->n)
-            coord__wake(&ctl->done, &ctl->parent_sleeping, 1);
+        /* Never the last share: ours comes after (so no wake here). The
+         * release half publishes the slot's report. */
+        atomic_fetch_add_explicit(&ctl->done, 1, memory_order_seq_cst);
     }
+    atomic_store_explicit(&ctl->swept, s, memory_order_relaxed);
 }
 
 static int rounds_worker(void *p)
