@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "loop.h"
+#include "rounds_gate.h"
 
 #define GRACE_MS 1000
 /* How long coord_rounds_destroy waits for its workers to quit. They are
@@ -51,8 +52,8 @@ struct rslot {
     _Atomic uint64_t gate;
 };
 
-#define ENTERED(s) ((uint64_t)(s) << 1)
-#define SKIPPED(s) (((uint64_t)(s) << 1) | 1u)
+#define ENTERED(s) COORD__ROUND_ENTERED(s)
+#define SKIPPED(s) COORD__ROUND_SKIPPED(s)
 
 struct rlayout {
     size_t flag, ctl, slots, input, result, total;
@@ -99,15 +100,11 @@ void coord_rounds_opts_init(coord_rounds_opts *o)
 }
 
 /* Enter round s: false when a sibling already counted this worker out of
- * it (SKIPPED(s)), which the one CAS settles either way. */
+ * it, or of a later round (s is stale: rounds_gate.h), which the one CAS settles
+ * either way. */
 static bool enter_round(struct rslot *slot, uint32_t s)
 {
-    uint64_t g = atomic_load_explicit(&slot->gate, memory_order_acquire);
-    if (g == SKIPPED(s))
-        return false;
-    return atomic_compare_exchange_strong_explicit(
-        &slot->gate, &g, ENTERED(s), memory_order_acq_rel,
-        memory_order_acquire);
+    return coord__round_enter(&slot->gate, s);
 }
 
 /*

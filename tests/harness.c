@@ -388,6 +388,15 @@ char test_proc_state(pid_t pid)
     return proc_stat(pid, &state, &ppid) ? state : 0;
 }
 
+bool test_child_ended(pid_t pid)
+{
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) != 0)
+        return errno == ECHILD;
+    return si.si_pid == pid;
+}
+
 /* SIGKILL every live child of ours (orphans of the case that left its
  * process group are reparented to us, the subreaper). */
 size_t test_children(pid_t *pids, size_t cap)

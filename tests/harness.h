@@ -161,6 +161,14 @@ void test_cli_usage_error(const char *cli, const char *cmd,
  * 0 when there is no such process. */
 char test_proc_state(pid_t pid);
 
+/* Has child `pid` ended as waitpid sees it (every thread of it gone, so a
+ * waitpid(WNOHANG) would reap it), or been reaped already (SIGCHLD
+ * ignored)? It is not reaped. Its state 'Z' is not enough: that is the
+ * main thread's, and a worker with a second thread (ThreadSanitizer's
+ * runtime starts one in every forked child) is not waitable until that
+ * thread has exited too. */
+bool test_child_ended(pid_t pid);
+
 /* The calling thread's id (gettid). */
 pid_t test_gettid(void);
 

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include "harness.h"
+#include "rounds_gate.h"
 
 /* A round's input: which indexes hit (up to 3; UINT64_MAX: none). */
 struct round_in {
@@ -67,9 +68,9 @@ static coord_rounds *start_rounds(uint32_t workers)
     return r;
 }
 
-/* SIGKILL worker `w` of r between rounds (its pid must be known). */
-/* SIGKILL worker w and wait (at most 10 s) until it is dead: our zombie,
- * or gone when SIGCHLD is ignored. A round may count a worker that has not
+/* SIGKILL worker w and wait (at most 10 s) until it is dead: waitable
+ * (every thread gone, not only the main one: test_child_ended), or gone
+ * when SIGCHLD is ignored. A round may count a worker that has not
  * started out of it (rounds.c: skip_unstarted) and looks once whether
  * such a worker died: one still dying then is seen only by a later round. */
 static void kill_worker(coord_rounds *r, uint32_t w)
@@ -77,8 +78,7 @@ static void kill_worker(coord_rounds *r, uint32_t w)
     int pid = coord_rounds_worker_pid(r, w);
     ASSERT_GT(pid, 0);
     ASSERT_EQ(kill(pid, SIGKILL), 0);
-    WAIT_FOR(test_proc_state(pid) == 'Z' || test_proc_state(pid) == 0,
-             10000);
+    WAIT_FOR(test_child_ended(pid), 10000);
 }
 
 static void ten_thousand_rounds(coord_claim_mode mode, uint64_t every)
@@ -426,6 +426,35 @@ TEST(rounds_sigchld_ignored_worker_dies)
     ASSERT_EQ(sigaction(SIGCHLD, &old, NULL), 0);
 }
 
+/* The gate a worker passes to enter a round (rounds.c, rounds_gate.h). A worker
+ * that read round s from the round counter and then waited for a CPU while
+ * round s and the next were claimed without it (its siblings counted it
+ * out of both) must not enter "round s": that would run the round in
+ * progress under s's name, be counted out of it a second time while it
+ * runs, and count its siblings inside it out for s (the owner returned
+ * while workers were still in the round: a round reported "no hit" with
+ * its hit unsearched). It used to compare with SKIPPED(s) only. */
+TEST(rounds_gate_a_worker_counted_out_of_a_later_round_does_not_enter)
+{
+    _Atomic uint64_t gate = COORD__ROUND_SKIPPED(8);
+    ASSERT_FALSE(coord__round_enter(&gate, 7)); /* stale: read before 8 */
+    ASSERT_FALSE(coord__round_enter(&gate, 6));
+    ASSERT_FALSE(coord__round_enter(&gate, 8)); /* counted out of it */
+    ASSERT_EQ_U(atomic_load(&gate), COORD__ROUND_SKIPPED(8));
+    ASSERT_TRUE(coord__round_enter(&gate, 9)); /* the next: its own */
+    ASSERT_EQ_U(atomic_load(&gate), COORD__ROUND_ENTERED(9));
+    ASSERT_TRUE(coord__round_enter(&gate, 10)); /* after its own round */
+    ASSERT_EQ_U(atomic_load(&gate), COORD__ROUND_ENTERED(10));
+    /* Across the wrap of the 32-bit round counter. */
+    atomic_store(&gate, COORD__ROUND_SKIPPED(1));
+    ASSERT_FALSE(coord__round_enter(&gate, UINT32_MAX));
+    ASSERT_FALSE(coord__round_enter(&gate, 0));
+    ASSERT_TRUE(coord__round_enter(&gate, 2));
+    atomic_store(&gate, COORD__ROUND_SKIPPED(UINT32_MAX));
+    ASSERT_TRUE(coord__round_enter(&gate, 0));
+    ASSERT_EQ_U(atomic_load(&gate), COORD__ROUND_ENTERED(0));
+}
+
 #define TEST_LIST(X)                                                           \
     X(rounds_ten_thousand_random_winners_cas)                                  \
     X(rounds_ten_thousand_random_winners_lock_auto)                            \
@@ -438,6 +467,7 @@ TEST(rounds_sigchld_ignored_worker_dies)
     X(rounds_destroy_kills_a_worker_that_does_not_quit)                        \
     X(rounds_timeout_then_next_round)                                          \
     X(rounds_bad_input)                                                        \
-    X(rounds_sigchld_ignored_worker_dies)
+    X(rounds_sigchld_ignored_worker_dies)                                     \
+    X(rounds_gate_a_worker_counted_out_of_a_later_round_does_not_enter)
 #define HELPER_LIST(X)
 TEST_MAIN()

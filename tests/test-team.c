@@ -170,7 +170,7 @@ TEST(team_worker_killed_between_searches)
     /* Dead before the search: it may be counted out of a search claimed
      * before it would have started, and the search looks once whether
      * such a worker died. */
-    WAIT_FOR(test_proc_state(pid) == 'Z', 10000);
+    WAIT_FOR(test_child_ended(pid), 10000);
     ASSERT_CODE(coord_team_search(t, 0, 1000, &r, &st, 30000),
                 COORD_EPEERDIED);
     ASSERT_EQ(st.failed_worker, 2);
