@@ -66,7 +66,8 @@ typedef enum coord_search_outcome {
 /* Per-worker statistics (opts.per_worker, optional). */
 typedef struct coord_search_worker {
     uint64_t iterations; /* probe calls */
-    uint64_t checks;     /* flag loads at block ends */
+    uint64_t checks;     /* flag loads at block ends, and with early
+                            exit the one before the first block */
     uint64_t wasted;     /* iterations after its last check that saw the
                             flag clear, when someone else claimed */
     uint64_t every;      /* K at the end of its loop */
