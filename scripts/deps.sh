@@ -33,23 +33,34 @@ done
 [ ${#want[@]} -eq 0 ] && exit 0
 apt=apt-get
 if [ "$(id -u)" = 0 ] && command -v "$apt" >/dev/null 2>&1; then
-  log=${TMPDIR:-/tmp}/coord-deps.log
-  echo "deps: installing ${want[*]} with $apt (log: $log; COORD_NO_DEPS=1 skips this)" >&2
+  # apt-get's log is a new file of our own (mktemp), never a fixed name:
+  # root wrote through a link planted at /tmp/coord-deps.log into any file,
+  # and a TMPDIR naming no directory kept apt-get from running at all while
+  # the message said it had failed. Removed when apt-get succeeds; where no
+  # log can be made, apt-get writes to stderr.
+  log=$(mktemp "${TMPDIR:-/tmp}/coord-deps.XXXXXX" 2>/dev/null) ||
+    log=$(mktemp /tmp/coord-deps.XXXXXX 2>/dev/null) || log=
+  apt_run() {
+    if [ -n "$log" ]; then "$apt" "$@" >>"$log" 2>&1; else "$apt" "$@" >&2; fi
+  }
+  echo "deps: installing ${want[*]} with $apt (log: ${log:-stderr}; COORD_NO_DEPS=1 skips this)" >&2
   export DEBIAN_FRONTEND=noninteractive
-  if ! "$apt" install -y -qq --no-install-recommends "${want[@]}" >"$log" 2>&1; then
-    "$apt" update -qq >>"$log" 2>&1
-    if ! "$apt" install -y -qq --no-install-recommends "${want[@]}" >>"$log" 2>&1; then
+  failed=()
+  if ! apt_run install -y -qq --no-install-recommends "${want[@]}"; then
+    apt_run update -qq
+    if ! apt_run install -y -qq --no-install-recommends "${want[@]}"; then
       # One package this distribution does not have (chromium is not a
       # Debian package everywhere) makes apt-get install none of them:
       # try them one at a time, so the others still come.
-      failed=()
       for pkg in "${want[@]}"; do
-        "$apt" install -y -qq --no-install-recommends "$pkg" >>"$log" 2>&1 || failed+=("$pkg")
+        apt_run install -y -qq --no-install-recommends "$pkg" || failed+=("$pkg")
       done
       [ ${#failed[@]} -eq 0 ] ||
-        echo "deps: could not install ${failed[*]} (see $log); the steps that need them are skipped" >&2
+        echo "deps: could not install ${failed[*]} (see ${log:-the messages above}); the steps that need them are skipped" >&2
     fi
   fi
+  # The log is kept only when it tells of a failure.
+  [ -z "$log" ] || [ ${#failed[@]} -ne 0 ] || rm -f "$log"
 else
   echo "deps: install them with: sudo apt-get install ${want[*]} (the steps that need them are skipped meanwhile)" >&2
 fi

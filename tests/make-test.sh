@@ -67,6 +67,32 @@ for pkg in gnuplot-nox pkg-config scdoc clang; do
 done
 printf '%s\n' "$partial" | grep -q '^deps: could not install chromium (' ||
   { printf '%s\n' "$partial"; echo "FAIL: deps.sh did not name chromium alone as not installed"; fail=1; }
+# apt-get's log, which root writes: a link planted in TMPDIR at the name
+# the log used to have (coord-deps.log) must not be written through (the
+# target was truncated and filled with apt-get's output); a TMPDIR naming
+# no directory must not keep apt-get from running (it was never run, and
+# the message said it could not install anything); a log of a run that
+# installed everything is not left behind. mktemp and rm are there as on
+# any machine.
+mkdir "$scratch/bin3" "$scratch/tmp3"
+cp "$scratch/bin/id" "$scratch/bin3/id"
+ln -s "$(command -v mktemp)" "$scratch/bin3/mktemp"
+ln -s "$(command -v rm)" "$scratch/bin3/rm"
+printf '#!/bin/sh\necho "APT-GET $*"\necho "APT-GET $*" >>"%s/trace3"\n' "$scratch" >"$scratch/bin3/apt-get"
+chmod +x "$scratch/bin3/apt-get"
+echo precious >"$scratch/victim"
+ln -s "$scratch/victim" "$scratch/tmp3/coord-deps.log"
+TMPDIR="$scratch/tmp3" PATH="$scratch/bin3" COORD_NO_BROWSER=0 \
+  /bin/bash "$src/scripts/deps.sh" 2>/dev/null
+[ "$(cat "$scratch/victim")" = precious ] ||
+  { echo "FAIL: deps.sh wrote its log through a link at TMPDIR/coord-deps.log"; fail=1; }
+left=$(ls -A "$scratch/tmp3" | grep -vx 'coord-deps.log' || true)
+[ -z "$left" ] || { echo "FAIL: deps.sh left its log of a run that succeeded: $left"; fail=1; }
+rm -f "$scratch/trace3"
+TMPDIR="$scratch/missing" PATH="$scratch/bin3" COORD_NO_BROWSER=0 \
+  /bin/bash "$src/scripts/deps.sh" 2>"$scratch/err3"
+grep -q '^APT-GET install' "$scratch/trace3" 2>/dev/null ||
+  { cat "$scratch/err3"; echo "FAIL: with TMPDIR naming no directory, deps.sh did not run apt-get"; fail=1; }
 skip_out=$(COORD_NO_DEPS=1 PATH="$scratch/bin" /bin/bash "$src/scripts/deps.sh" 2>&1)
 if [ "$skip_out" != "deps: skipped (COORD_NO_DEPS=1)" ]; then
   echo "FAIL: COORD_NO_DEPS=1 printed: $skip_out"; fail=1
