@@ -88,8 +88,14 @@ static int prepare_dir(struct coord__mpath *p, const char *path)
             return COORD_EACCES;
         return 0;
     }
+    /* $TMPDIR as glibc's tmpfile() and Python's tempfile take it: only
+     * when it names a directory, else /tmp (a TMPDIR left naming a removed
+     * directory made every start without a path fail, COORD_ENOENT, which
+     * coord spectrum showed as "setup failed: no such object"). */
     const char *t = getenv("TMPDIR");
-    if (!t || !*t || strlen(t) > sizeof p->dir - 40)
+    struct stat tst;
+    if (!t || !*t || strlen(t) > sizeof p->dir - 40 || stat(t, &tst) != 0 ||
+        !S_ISDIR(tst.st_mode))
         t = "/tmp";
     snprintf(p->dir, sizeof p->dir, "%s/coord-mgr-XXXXXX", t);
     if (!mkdtemp(p->dir)) /* mode 0700, less the umask: */

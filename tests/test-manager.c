@@ -144,6 +144,31 @@ TEST(manager_stop_in_a_forked_child_leaves_the_server)
     ASSERT_OK(coord_manager_stop(m, 5000));
 }
 
+/* A TMPDIR that names no directory (removed since it was set) is passed
+ * over for /tmp, as glibc's tmpfile() and Python's tempfile do: every
+ * start without a path failed with COORD_ENOENT (coord spectrum: "setup
+ * failed: no such object"; Python: coord.Manager() raised ENOENT where
+ * multiprocessing.Manager() works). */
+TEST(manager_start_with_tmpdir_missing_uses_tmp)
+{
+    char dir[96], gone[128];
+    test_mkdtemp(dir, sizeof dir, "tmpdir");
+    snprintf(gone, sizeof gone, "%s/gone", dir);
+    ASSERT_OK(setenv("TMPDIR", gone, 1));
+    coord_manager *m;
+    ASSERT_OK(coord_manager_start(&m, NULL, NULL));
+    ASSERT_TRUE(!strncmp(coord_manager_path(m), "/tmp/coord-mgr-", 15));
+    coord_mclient *c = connect_ok(m);
+    coord_mclient_close(c);
+    char made[128];
+    snprintf(made, sizeof made, "%s", coord_manager_path(m));
+    *strrchr(made, '/') = '\0';
+    ASSERT_OK(coord_manager_stop(m, 5000));
+    struct stat sb;
+    ASSERT_TRUE(stat(made, &sb) != 0); /* its directory is gone again */
+    ASSERT_TRUE(stat(gone, &sb) != 0); /* and TMPDIR was not made */
+}
+
 TEST(manager_list_ops)
 {
     coord_manager *m;
@@ -3458,6 +3483,7 @@ TEST(manager_run_by_two_threads_survives_a_gone_client)
     X(manager_partial_frame_after_pending_turns)                               \
     X(manager_client_spin_keeps_the_deadline)                                  \
     X(manager_client_interrupt_ends_a_sleeping_call)                           \
-    X(manager_server_outlives_its_starting_thread_not_its_owner)
+    X(manager_server_outlives_its_starting_thread_not_its_owner)              \
+    X(manager_start_with_tmpdir_missing_uses_tmp)
 #define HELPER_LIST(X)
 TEST_MAIN()
