@@ -18,9 +18,26 @@ set(coord_gen_dir ${PROJECT_BINARY_DIR}/generated)
 file(MAKE_DIRECTORY ${coord_gen_dir})
 set(coord_help_py ${PROJECT_SOURCE_DIR}/scripts/coordhelp.py)
 
-if(NOT COORD_PYTHON3)
+# A python3 that is there but does not run (a pyenv shim with no version
+# selected, a broken link) or is older than the generators need is passed
+# over as a missing one: the build ran it and failed at the completion.
+set(coord_docs_why "python3 is not installed")
+if(COORD_PYTHON3)
+  execute_process(COMMAND ${COORD_PYTHON3} -c
+    "import sys; sys.exit(0 if sys.version_info >= (3, 7) else 3)"
+    RESULT_VARIABLE coord_docs_rc OUTPUT_QUIET ERROR_QUIET)
+  if(coord_docs_rc EQUAL 0)
+    set(coord_docs_why "")
+  elseif(coord_docs_rc EQUAL 3)
+    set(coord_docs_why "${COORD_PYTHON3} is older than Python 3.7")
+  else()
+    set(coord_docs_why "${COORD_PYTHON3} does not run (${coord_docs_rc})")
+  endif()
+endif()
+if(coord_docs_why)
+  message(STATUS "coord: man pages and bash completion skipped: ${coord_docs_why}")
   add_custom_target(coord_docs ALL COMMAND ${CMAKE_COMMAND} -E echo
-    "coord: man pages and bash completion skipped: python3 is not installed"
+    "coord: man pages and bash completion skipped: ${coord_docs_why}"
     VERBATIM)
   return()
 endif()

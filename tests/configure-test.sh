@@ -45,5 +45,41 @@ if command -v python3-config >/dev/null && python3-config --includes >/dev/null 
 else
   echo "python3 has no headers here: ON in another spelling not checked"
 fi
+# A python3 on PATH that does not run (a pyenv shim with no version
+# selected): the Python package and the generated man pages and completion
+# are skipped at configure, each saying so (it was said to lack Python.h,
+# and the build then ran it and failed at the completion).
+mkdir "$scratch/badpy" "$scratch/oldpy" "$scratch/oldpy/include"
+printf '#!/bin/sh\necho "pyenv: python3: command not found" >&2\nexit 127\n' >"$scratch/badpy/python3"
+# A CPython older than the extension's API (3.9, with its headers): its
+# sysconfig answer, and 0 for the generators' version check.
+: >"$scratch/oldpy/include/Python.h"
+cat >"$scratch/oldpy/python3" <<EOF3
+#!/bin/sh
+case "\$2" in *sysconfig*) printf '%s\n' "$scratch/oldpy/include" .cpython-39-x86_64-linux-gnu.so 3.9;; esac
+exit 0
+EOF3
+chmod +x "$scratch/badpy/python3" "$scratch/oldpy/python3"
+b="$scratch/b-badpy"
+if ! PATH="$scratch/badpy:$PATH" cmake -S "$src" -B "$b" -DCOORD_BUILD_TESTS=OFF -DCOORD_BUILD_BENCH=OFF \
+    -DCOORD_MPI=OFF >"$scratch/log" 2>&1; then
+  tail -5 "$scratch/log"; echo "FAIL: a python3 that does not run failed the configure"; fail=1
+else
+  grep -q 'Python package not built: .*python3 does not run' "$scratch/log" ||
+    { grep coord: "$scratch/log"; echo "FAIL: the Python package's skip does not say python3 does not run"; fail=1; }
+  grep -q 'man pages and bash completion skipped: .*python3 does not run' "$scratch/log" ||
+    { grep coord: "$scratch/log"; echo "FAIL: the man pages' skip does not say python3 does not run"; fail=1; }
+  if grep -rqs gen-completion.py "$b/CMakeFiles"; then
+    echo "FAIL: the build would run a python3 that does not run"; fail=1
+  fi
+fi
+b="$scratch/b-oldpy"
+if ! PATH="$scratch/oldpy:$PATH" cmake -S "$src" -B "$b" "${small[@]}" -DCOORD_MPI=OFF >"$scratch/log" 2>&1; then
+  tail -5 "$scratch/log"; echo "FAIL: python3 3.9 failed the configure"; fail=1
+else
+  [ ! -e "$b/python/CMakeFiles/coord_python.dir" ] || { echo "FAIL: the Python package was configured for python3 3.9"; fail=1; }
+  grep -q 'Python package not built: python3 on PATH is 3.9; the package needs CPython 3.10 or later' "$scratch/log" ||
+    { grep coord: "$scratch/log"; echo "FAIL: the skip for python3 3.9 does not name the version needed"; fail=1; }
+fi
 [ $fail = 0 ] && echo "COORD_PYTHON and COORD_MPI take AUTO, ON, OFF and CMake's booleans only"
 exit $fail
