@@ -253,11 +253,19 @@ static void plot_dirs(char *dir, char *tmp, char *plot, const char *name)
     snprintf(plot, 128, "%s/%s", dir, name);
 }
 
+/* Whether coord finds gnuplot: on PATH, where it looks (this looked at
+ * /usr/bin/gnuplot only, so the case failed where PATH leads to none and
+ * was skipped where gnuplot lives elsewhere on PATH). */
+static bool gnuplot_on_path(void)
+{
+    return system("command -v gnuplot >/dev/null 2>&1") == 0;
+}
+
 /* The plot is drawn (with TMPDIR empty, before and after). */
 TEST(experiments_interval_plot)
 {
-    if (access("/usr/bin/gnuplot", X_OK) != 0)
-        SKIP("gnuplot is not installed");
+    if (!gnuplot_on_path())
+        SKIP("gnuplot is not on PATH");
     char dir[96], tmp[128], path[128], head[256];
     plot_dirs(dir, tmp, path, "out.svg");
     const char *a[] = {"interval", "--runs", "1", "--stops", "1",
@@ -270,6 +278,23 @@ TEST(experiments_interval_plot)
     read_head(path, head, sizeof head);
     ASSERT_TRUE(strstr(head, "<svg") != NULL || strstr(head, "<?xml") != NULL);
     ASSERT_EQ(entries(tmp), 0);
+}
+
+/* experiments_interval_plot with a PATH that leads to no gnuplot is
+ * skipped, as coord (which looks on PATH) says it needs gnuplot. */
+TEST(experiments_interval_plot_skipped_without_gnuplot_on_path)
+{
+    char self[512], dir[96], cmd[1024];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    ASSERT_TRUE(n > 0);
+    self[n] = '\0';
+    test_mkdtemp(dir, sizeof dir, "nopath");
+    snprintf(cmd, sizeof cmd,
+             "PATH='%s' '%s' experiments_interval_plot >/dev/null 2>&1", dir,
+             self);
+    int st = system(cmd);
+    ASSERT_TRUE(WIFEXITED(st));
+    ASSERT_EQ(WEXITSTATUS(st), 77);
 }
 
 /* interval --plot makes no file but the plot, and gnuplot opens none: its
@@ -973,6 +998,7 @@ TEST(experiments_output_not_a_regular_file_is_a_usage_error)
     X(experiments_interval_python_says_its_counts)                             \
     X(experiments_interval_default_workers_follow_affinity)                    \
     X(experiments_interval_plot)                                               \
+    X(experiments_interval_plot_skipped_without_gnuplot_on_path)               \
     X(experiments_interval_plot_makes_no_temporary_file)                       \
     X(experiments_interval_plot_failed_leaves_no_file)                         \
     X(experiments_hostile_paths_get_one_line)                                  \
