@@ -88,18 +88,28 @@ static int prepare_dir(struct coord__mpath *p, const char *path)
             return COORD_EACCES;
         return 0;
     }
-    /* $TMPDIR as glibc's tmpfile() and Python's tempfile take it: only
-     * when it names a directory, else /tmp (a TMPDIR left naming a removed
-     * directory made every start without a path fail, COORD_ENOENT, which
-     * coord spectrum showed as "setup failed: no such object"). */
+    /* $TMPDIR as Python's tempfile takes it: only when it is an absolute
+     * path to a directory we can make ours in, else /tmp. A TMPDIR left
+     * naming a removed directory made every start without a path fail,
+     * COORD_ENOENT (coord spectrum: "setup failed: no such object"), and
+     * one naming a directory this user may not write (TMPDIR=/ for a
+     * user, a read-only mount, /proc) failed the same way, COORD_EACCES
+     * or COORD_ENOENT, where multiprocessing.Manager() works; a relative
+     * one gave a socket path that no longer led to the socket once the
+     * process or a client changed directory. */
     const char *t = getenv("TMPDIR");
     struct stat tst;
-    if (!t || !*t || strlen(t) > sizeof p->dir - 40 || stat(t, &tst) != 0 ||
-        !S_ISDIR(tst.st_mode))
+    if (!t || t[0] != '/' || strlen(t) > sizeof p->dir - 40 ||
+        stat(t, &tst) != 0 || !S_ISDIR(tst.st_mode))
         t = "/tmp";
     snprintf(p->dir, sizeof p->dir, "%s/coord-mgr-XXXXXX", t);
-    if (!mkdtemp(p->dir)) /* mode 0700, less the umask: */
-        return coord__merrno(errno);
+    if (!mkdtemp(p->dir)) { /* mode 0700, less the umask: */
+        if (strcmp(t, "/tmp") == 0)
+            return coord__merrno(errno);
+        snprintf(p->dir, sizeof p->dir, "/tmp/coord-mgr-XXXXXX");
+        if (!mkdtemp(p->dir))
+            return coord__merrno(errno);
+    }
     p->made_dir = true;
     size_t dl = strlen(p->dir);
     memcpy(p->path, p->dir, dl);

@@ -169,6 +169,39 @@ TEST(manager_start_with_tmpdir_missing_uses_tmp)
     ASSERT_TRUE(stat(gone, &sb) != 0); /* and TMPDIR was not made */
 }
 
+/* A TMPDIR that names a directory this process cannot make a directory
+ * in (/proc: mkdir there fails for root too, COORD_ENOENT; a 0500
+ * directory, for a user that is not root, COORD_EACCES), or a relative
+ * one, is passed over for /tmp as Python's tempfile passes it over:
+ * coord.Manager() raised EACCES/ENOENT where multiprocessing.Manager()
+ * works, and a relative TMPDIR gave a socket path that led nowhere once
+ * the process changed directory. */
+TEST(manager_start_with_tmpdir_unusable_uses_tmp)
+{
+    char dir[96], ro[128];
+    test_mkdtemp(dir, sizeof dir, "tmpdir");
+    snprintf(ro, sizeof ro, "%s/ro", dir);
+    ASSERT_OK(mkdir(ro, 0500));
+    const char *tries[] = {"/proc", ro, "."};
+    for (size_t i = 0; i < sizeof tries / sizeof tries[0]; i++) {
+        if (tries[i] == ro && geteuid() == 0)
+            continue; /* root writes a 0500 directory */
+        ASSERT_OK(setenv("TMPDIR", tries[i], 1));
+        coord_manager *m = NULL;
+        int r = coord_manager_start(&m, NULL, NULL);
+        if (r != 0)
+            test__fail(__FILE__, __LINE__, "TMPDIR=%s: start: %s", tries[i],
+                       coord_strerror(r));
+        if (strncmp(coord_manager_path(m), "/tmp/coord-mgr-", 15) != 0)
+            test__fail(__FILE__, __LINE__, "TMPDIR=%s: socket at %s",
+                       tries[i], coord_manager_path(m));
+        coord_mclient *c = connect_ok(m);
+        coord_mclient_close(c);
+        ASSERT_OK(coord_manager_stop(m, 5000));
+    }
+    rmdir(ro);
+}
+
 TEST(manager_list_ops)
 {
     coord_manager *m;
@@ -3513,6 +3546,7 @@ TEST(manager_run_by_two_threads_survives_a_gone_client)
     X(manager_client_interrupt_ends_a_sleeping_call)                           \
     X(manager_server_outlives_its_starting_thread_not_its_owner)               \
     X(manager_start_with_tmpdir_missing_uses_tmp)                              \
-    X(manager_backlog_cases_under_a_low_descriptor_limit)
+    X(manager_backlog_cases_under_a_low_descriptor_limit)                      \
+    X(manager_start_with_tmpdir_unusable_uses_tmp)
 #define HELPER_LIST(X)
 TEST_MAIN()
