@@ -61,7 +61,7 @@ exit 0
 EOF3
 chmod +x "$scratch/badpy/python3" "$scratch/oldpy/python3"
 b="$scratch/b-badpy"
-if ! PATH="$scratch/badpy:$PATH" cmake -S "$src" -B "$b" -DCOORD_BUILD_TESTS=OFF -DCOORD_BUILD_BENCH=OFF \
+if ! PATH="$scratch/badpy:$PATH" cmake -S "$src" -B "$b" -DCOORD_BUILD_TESTS=ON -DCOORD_BUILD_BENCH=OFF \
     -DCOORD_MPI=OFF >"$scratch/log" 2>&1; then
   tail -5 "$scratch/log"; echo "FAIL: a python3 that does not run failed the configure"; fail=1
 else
@@ -72,6 +72,13 @@ else
   if grep -rqs gen-completion.py "$b/CMakeFiles"; then
     echo "FAIL: the build would run a python3 that does not run"; fail=1
   fi
+  # Nor do the json tests run it (json.validator and json.every_command
+  # were added, and failed at every make test).
+  if grep -qs 'json\.validator\|json\.every_command' "$b/tests/CTestTestfile.cmake"; then
+    echo "FAIL: the json tests would run a python3 that does not run"; fail=1
+  fi
+  grep -q 'json tests skipped: .*python3 does not run' "$scratch/log" ||
+    { grep coord: "$scratch/log"; echo "FAIL: the json tests' skip does not say python3 does not run"; fail=1; }
 fi
 b="$scratch/b-oldpy"
 if ! PATH="$scratch/oldpy:$PATH" cmake -S "$src" -B "$b" "${small[@]}" -DCOORD_MPI=OFF >"$scratch/log" 2>&1; then
