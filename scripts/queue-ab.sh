@@ -32,6 +32,16 @@ rounds=${AB_ROUNDS:-5}
 args=${AB_ARGS:-queue --producers 1,2,4 --consumers 1,2,4 --size 8 --seconds 2 --runs 3}
 jobs=$(nproc 2>/dev/null || echo 2)
 mkdir -p "$dir"
+# $dir is by default a fixed name in /tmp, and this is often run as root:
+# a directory or link another user put there was written through (root
+# removed DIR/base and DIR/new and wrote the logs and rounds.txt into the
+# link's target). Only a directory of ours, reached by no link of another
+# user, is used.
+if [ ! -d "$dir" ] || [ ! -O "$dir" ] ||
+  { [ -L "$dir" ] && [ "$(stat -c %u "$dir")" != "$(id -u)" ]; }; then
+  echo "queue-ab: $dir is not a directory of yours (another user's, or a link of theirs): set AB_DIR" >&2
+  exit 2
+fi
 
 # build NAME REV: the tree of REV in $dir/NAME/src, built Release in $dir/NAME/build.
 build() {

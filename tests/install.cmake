@@ -43,3 +43,4 @@ coord_script_test(install.cxx cxx-test.sh "COORD_CXX=${coord_cxx}"
 coord_script_test(install.readme readme-test.sh)
 coord_script_test(install.make make-test.sh)
 coord_script_test(install.configure configure-test.sh)
+coord_script_test(install.ab_dirs ab-dir-test.sh)

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# scripts/queue-ab.sh and scripts/manager-ab.sh put their trees, builds and
+# results under a fixed name in /tmp by default (/tmp/queue-ab,
+# /tmp/manager-ab), and are often run as root: a directory another user
+# made there, or a link of theirs, must be refused, not written through
+# (root removed DIR/base and truncated DIR/results.txt in the link's
+# target). Needs root, to make another user's directory and link.
+# Usage: ab-dir-test.sh SRC BUILD.
+set -u
+src=$1
+[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (another user's directory and link)"; exit 77; }
+command -v git >/dev/null || { echo "SKIP: no git"; exit 77; }
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/coord-ab-dir-test.XXXXXX")
+trap 'rm -rf "$scratch"' EXIT
+chmod 755 "$scratch"
+other=$(id -u nobody 2>/dev/null || echo 65534)
+fail=0
+fill() { # fill DIR: a base/ and a results.txt that must stay as they are
+  mkdir -p "$1/base"
+  echo precious >"$1/base/keep"
+  echo precious >"$1/results.txt"
+}
+intact() {
+  [ "$(cat "$1/base/keep" 2>/dev/null)" = precious ] &&
+    [ "$(cat "$1/results.txt" 2>/dev/null)" = precious ]
+}
+mkdir "$scratch/victim"
+ln -s "$scratch/victim" "$scratch/link"
+chown -h "$other" "$scratch/link"
+mkdir "$scratch/theirs"
+for d in theirs link; do
+  for s in queue-ab manager-ab; do
+    fill "$scratch/victim"; fill "$scratch/theirs"; chown -R "$other" "$scratch/theirs"
+    if [ $s = queue-ab ]; then
+      (cd "$src" && AB_DIR="$scratch/$d" AB_CALLGRIND=0 timeout 60 bash scripts/queue-ab.sh nosuchrev nosuchrev) \
+        >"$scratch/out" 2>&1
+    else
+      (cd "$src" && timeout 60 bash scripts/manager-ab.sh nosuchrev nosuchrev "$scratch/$d") \
+        >"$scratch/out" 2>&1
+    fi
+    rc=$?
+    t=$scratch/theirs; [ $d = link ] && t=$scratch/victim
+    intact "$t" || { echo "FAIL: $s wrote through $d (another user's)"; fail=1; }
+    [ $rc = 2 ] && grep -q "is not a directory of yours" "$scratch/out" ||
+      { cat "$scratch/out"; echo "FAIL: $s with $d (another user's): exit $rc, not refused"; fail=1; }
+  done
+done
+[ $fail = 0 ] && echo "queue-ab.sh and manager-ab.sh refuse another user's directory or link"
+exit $fail
