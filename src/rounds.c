@@ -275,6 +275,14 @@ int coord_rounds_create(coord_rounds **out, const coord_rounds_opts *o,
     }
     if (o->check_every == COORD_CHECK_AUTO)
         coord_interval_check_ns(); /* measured once, inherited by all */
+    /* Each worker's K before its first round (each worker's interval
+     * starts the same): a worker counted out of every round it was given
+     * (skip_unstarted) never writes its slot, and its K is still this. */
+    coord_interval iv0;
+    if (coord_interval_init(&iv0, o->check_every, o->overhead_budget,
+                            o->latency_target_ns) == 0)
+        for (uint32_t w = 0; w < r->n; w++)
+            r->slots[w].every = iv0.every;
     for (uint32_t w = 0; w < r->n; w++) {
         r->w = w;
         rc = coord__spawn(&r->ch[w], rounds_worker, r);

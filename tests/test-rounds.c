@@ -226,6 +226,44 @@ TEST(rounds_auto_interval_averages_the_workers_that_ran)
     }
 }
 
+/* A worker counted out of every round it was given (skip_unstarted: it
+ * never got a CPU before the claim) still has a K: the one it started
+ * with. Its slot's K was written only by a worker that ran a round, so
+ * the totals gave every_min 0 (and an auto round with no indexes counted
+ * its 0 in the mean). */
+TEST(rounds_totals_k_of_a_worker_that_never_ran)
+{
+    for (int mode = 0; mode < 2; mode++) {
+        coord_rounds_opts o = COORD_ROUNDS_OPTS_INIT;
+        o.workers = 2;
+        o.partition = COORD_PARTITION_BLOCKS;
+        o.check_every = mode ? COORD_CHECK_AUTO : 4;
+        o.max_input = sizeof(struct round_in);
+        o.result_size = sizeof(struct round_out);
+        coord_rounds *r;
+        ASSERT_OK(coord_rounds_create(&r, &o, round_fn, NULL));
+        int pid = coord_rounds_worker_pid(r, 1);
+        ASSERT_GT(pid, 0);
+        ASSERT_EQ(kill(pid, SIGSTOP), 0);
+        WAIT_FOR(test_proc_state(pid) == 'T', 10000);
+        for (int k = 0; k < 3; k++) {
+            /* Worker 0 hits in its first block: worker 1 is counted out. */
+            struct round_in in = {.hit = {3, UINT64_MAX, UINT64_MAX}};
+            coord_round_stats st;
+            ASSERT_EQ(coord_rounds_run(r, &in, sizeof in, 0, 2000000, NULL,
+                                       &st, 10000),
+                      1);
+            ASSERT_EQ(st.winner, 0);
+        }
+        ASSERT_EQ(test_proc_state(pid), 'T'); /* it never ran a round */
+        coord_rounds_totals t;
+        ASSERT_OK(coord_rounds_totals_get(r, &t));
+        ASSERT_EQ_U(t.every_min, (mode ? COORD_INTERVAL_START : 4));
+        ASSERT_EQ(kill(pid, SIGCONT), 0);
+        ASSERT_OK(coord_rounds_destroy(r));
+    }
+}
+
 TEST(rounds_worker_killed_between_rounds)
 {
     coord_rounds *r = start_rounds(3);
@@ -461,6 +499,7 @@ TEST(rounds_gate_a_worker_counted_out_of_a_later_round_does_not_enter)
     X(rounds_others_abandon_at_next_check)                                     \
     X(rounds_empty_round)                                                      \
     X(rounds_auto_interval_averages_the_workers_that_ran)                      \
+    X(rounds_totals_k_of_a_worker_that_never_ran)                              \
     X(rounds_worker_killed_between_rounds)                                     \
     X(rounds_worker_killed_mid_round)                                          \
     X(rounds_destroy_reports_a_worker_dead_since_the_last_round)               \
