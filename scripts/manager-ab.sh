@@ -24,6 +24,16 @@ rounds=${ROUNDS:-3} secs=${SECS:-0.5} clients=${CLIENTS:-1,2,4,8,16}
 bsecs=${BENCH_SECONDS:-2} bruns=${BENCH_RUNS:-3} busy=${BUSY:-1} jobs=${JOBS:-2}
 peer=${PEER_BENCH:-/work/shared/peer-bench}
 repo=$(git rev-parse --show-toplevel)
+# "OUTDIR/" and "OUTDIR/." name what a link at OUTDIR leads to: [ -L ] and stat
+# below then looked at the link's target (root's own) and let another
+# user's link through. Without them they look at the name itself.
+while :; do
+  case $out in
+    ?*/) out=${out%/} ;;
+    ?*/.) out=${out%/.} ;;
+    *) break ;;
+  esac
+done
 mkdir -p "$out"
 # OUTDIR is by default a fixed name in /tmp, and this is often run as
 # root: a directory or link another user put there was written through

@@ -8,7 +8,7 @@
 # target). Needs root, to make another user's directory and link.
 # Usage: ab-dir-test.sh SRC BUILD.
 set -u
-src=$1
+src=$(cd "$1" && pwd)
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (another user's directory and link)"; exit 77; }
 command -v git >/dev/null || { echo "SKIP: no git"; exit 77; }
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/coord-ab-dir-test.XXXXXX")
@@ -29,7 +29,9 @@ mkdir "$scratch/victim"
 ln -s "$scratch/victim" "$scratch/link"
 chown -h "$other" "$scratch/link"
 mkdir "$scratch/theirs"
-for d in theirs link; do
+# "link/" and "link/." (a shell's completion adds the slash) lead through
+# the link before [ -L ] looks: they were let through, and written through.
+for d in theirs link link/ link/.; do
   for s in queue-ab manager-ab; do
     fill "$scratch/victim"; fill "$scratch/theirs"; chown -R "$other" "$scratch/theirs"
     if [ $s = queue-ab ]; then
@@ -40,11 +42,35 @@ for d in theirs link; do
         >"$scratch/out" 2>&1
     fi
     rc=$?
-    t=$scratch/theirs; [ $d = link ] && t=$scratch/victim
+    t=$scratch/theirs; [ $d != theirs ] && t=$scratch/victim
     intact "$t" || { echo "FAIL: $s wrote through $d (another user's)"; fail=1; }
     [ $rc = 2 ] && grep -q "is not a directory of yours" "$scratch/out" ||
       { cat "$scratch/out"; echo "FAIL: $s with $d (another user's): exit $rc, not refused"; fail=1; }
   done
 done
+# The uses the check must let through: a directory not made yet, our own
+# one reached through our own link (with the slash too), and for queue-ab
+# a relative AB_DIR. Each then stops at the missing revision, not at the
+# check.
+mkdir "$scratch/mine"
+ln -s "$scratch/mine" "$scratch/mylink"
+for d in new/sub mylink mylink/ rel; do
+  for s in queue-ab manager-ab; do
+    [ $d = rel ] && [ $s = manager-ab ] && continue
+    if [ $s = queue-ab ]; then
+      w=$scratch/$d; [ $d = rel ] && w=rel
+      (cd "$scratch" && AB_DIR="$w" AB_CALLGRIND=0 timeout 60 bash "$src/scripts/queue-ab.sh" nosuchrev nosuchrev) \
+        >"$scratch/out" 2>&1
+    else
+      (cd "$src" && timeout 60 bash scripts/manager-ab.sh nosuchrev nosuchrev "$scratch/$d") \
+        >"$scratch/out" 2>&1
+    fi
+    if grep -q "is not a directory of yours" "$scratch/out"; then
+      cat "$scratch/out"; echo "FAIL: $s refused $d (ours)"; fail=1
+    fi
+  done
+done
+[ -d "$scratch/new/sub" ] && [ -d "$scratch/rel" ] ||
+  { echo "FAIL: a work directory not made yet was not made"; fail=1; }
 [ $fail = 0 ] && echo "queue-ab.sh and manager-ab.sh refuse another user's directory or link"
 exit $fail
