@@ -99,7 +99,9 @@ static int prepare_dir(struct coord__mpath *p, const char *path)
      * process or a client changed directory. */
     const char *t = getenv("TMPDIR");
     struct stat tst;
-    if (!t || t[0] != '/' || strlen(t) > sizeof p->dir - 40 ||
+    /* t + "/coord-mgr-XXXXXX/manager.sock" (30 bytes) must fit a socket
+     * address: a TMPDIR of up to 77 bytes (sizeof - 31) is used. */
+    if (!t || t[0] != '/' || strlen(t) > sizeof p->path - 31 ||
         stat(t, &tst) != 0 || !S_ISDIR(tst.st_mode))
         t = "/tmp";
     snprintf(p->dir, sizeof p->dir, "%s/coord-mgr-XXXXXX", t);

@@ -202,6 +202,38 @@ TEST(manager_start_with_tmpdir_unusable_uses_tmp)
     rmdir(ro);
 }
 
+/* A TMPDIR whose socket path fits a socket address (77 bytes at most:
+ * "/coord-mgr-XXXXXX/manager.sock" is 30 more) is used, as Python's
+ * multiprocessing.Manager() uses it; a longer one is passed over for
+ * /tmp. Every TMPDIR of 69 to 77 bytes was passed over, which
+ * coord_manager_start's comment did not say. */
+TEST(manager_start_with_a_long_tmpdir)
+{
+    char dir[96], t[128];
+    test_mkdtemp(dir, sizeof dir, "tmplen");
+    for (size_t len = 77; len <= 78; len++) {
+        size_t dl = strlen(dir);
+        ASSERT_TRUE(dl + 2 < len);
+        memcpy(t, dir, dl);
+        t[dl] = '/';
+        memset(t + dl + 1, 'a', len - dl - 1);
+        t[len] = '\0';
+        ASSERT_OK(mkdir(t, 0700));
+        ASSERT_OK(setenv("TMPDIR", t, 1));
+        coord_manager *m = NULL;
+        ASSERT_OK(coord_manager_start(&m, NULL, NULL));
+        const char *p = coord_manager_path(m);
+        if (len == 77 ? strncmp(p, t, len) != 0 || p[len] != '/'
+                      : strncmp(p, "/tmp/coord-mgr-", 15) != 0)
+            test__fail(__FILE__, __LINE__, "TMPDIR of %zu bytes: socket at %s",
+                       len, p);
+        coord_mclient *c = connect_ok(m);
+        coord_mclient_close(c);
+        ASSERT_OK(coord_manager_stop(m, 5000));
+        ASSERT_OK(rmdir(t)); /* empty again */
+    }
+}
+
 TEST(manager_list_ops)
 {
     coord_manager *m;
@@ -3571,6 +3603,7 @@ TEST(manager_run_by_two_threads_survives_a_gone_client)
     X(manager_server_outlives_its_starting_thread_not_its_owner)               \
     X(manager_start_with_tmpdir_missing_uses_tmp)                              \
     X(manager_backlog_cases_under_a_low_descriptor_limit)                      \
-    X(manager_start_with_tmpdir_unusable_uses_tmp)
+    X(manager_start_with_tmpdir_unusable_uses_tmp)                              \
+    X(manager_start_with_a_long_tmpdir)
 #define HELPER_LIST(X)
 TEST_MAIN()

@@ -177,8 +177,9 @@ COORD_EXTERN void coord_manager_opts_init(coord_manager_opts *o);
 /*
  * coord_manager_start: fork a server process serving `socket_path`.
  * socket_path NULL: a fresh private directory is made under $TMPDIR (or
- * /tmp where TMPDIR is unset, empty, not an absolute path, or names no
- * directory this process can make a directory in), see
+ * /tmp where TMPDIR is unset, empty, not an absolute path, longer than
+ * 77 bytes (the socket path under it would not fit a socket address), or
+ * names no directory this process can make a directory in), see
  * coord_manager_path(). Otherwise the socket's directory must be
  * owned by this user and closed to others (no group/other permission bits),
  * or not exist yet (it is then created with mode 0700). The socket is bound
