@@ -176,6 +176,13 @@ int main(int argc, char **argv)
      * in place cut to its first part). Programs coord runs get the default
      * back (launch.c). */
     signal(SIGXFSZ, SIG_IGN);
+    /* coord waits for the processes it forks (waitpid with their pids). A
+     * SIGCHLD ignored by whoever started us (SIG_IGN survives exec: a
+     * daemon's usual setting) has the kernel reap them instead: waitpid
+     * fails with ECHILD, their statuses are lost, and a clean run read as
+     * a failed one (coord queue said exactly-once NO, coord interval and
+     * coord spectrum failed, exit 1). Our own children are ours to reap. */
+    signal(SIGCHLD, SIG_DFL);
     int rc = dispatch(argc, argv);
     errno = 0;
     bool flushed = fflush(stdout) == 0;

@@ -3,6 +3,7 @@
  * their hints, the option tables, gc. */
 #include <dirent.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -626,6 +627,42 @@ TEST(cli_outputs_past_the_file_size_limit_are_status_1)
     ASSERT_TRUE(strstr(err, "cannot write the output") != NULL);
 }
 
+/* coord started with SIGCHLD ignored (SIG_IGN survives exec: a daemon's
+ * usual setting) still reaps its own children: the kernel reaped them, every
+ * waitpid failed with ECHILD, and coord queue said exactly-once NO (exit 1),
+ * coord interval "an overhead worker failed", coord spectrum "the child
+ * process's reads failed". */
+HELPER(exec_with_sigchld_ignored)
+{
+    (void)argc;
+    signal(SIGCHLD, SIG_IGN);
+    execv(argv[0], argv);
+    return 127;
+}
+
+TEST(cli_runs_with_sigchld_ignored)
+{
+    static const char *const cases[][16] = {
+        {"queue", "--no-python", "--no-pipe", "--no-probes", "--messages",
+         "1000", "--runs", "1", "--quick", "--json", NULL},
+        {"interval", "--workers", "2", "--intervals", "1", "--work", "cheap",
+         "--runs", "1", "--stops", "1", "--quick", "--json", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *argv[24] = {test_self, "--helper",
+                                "exec_with_sigchld_ignored", COORD_CLI_PATH};
+        for (size_t j = 0; cases[i][j]; j++)
+            argv[j + 4] = cases[i][j];
+        int st = test_run(argv, out, sizeof out, err, sizeof err, 60000);
+        ASSERT_TRUE(WIFEXITED(st));
+        if (WEXITSTATUS(st) != 0)
+            test__fail(__FILE__, __LINE__, "coord %s with SIGCHLD ignored: "
+                       "exit %d: %.300s", cases[i][0], WEXITSTATUS(st), err);
+        if (i == 0 && strstr(out, "\"exactly_once\":false"))
+            test__fail(__FILE__, __LINE__, "not exactly once: %.300s", out);
+    }
+}
+
 #define TEST_LIST(X)                                                           \
     X(cli_version_and_help)                                                    \
     X(cli_usage_errors_exit_2_with_one_line)                                   \
@@ -641,7 +678,8 @@ TEST(cli_outputs_past_the_file_size_limit_are_status_1)
     X(cli_quick_keeps_given_counts)                                            \
     X(cli_stdout_that_cannot_be_written_is_status_1)                           \
     X(cli_outputs_on_a_full_disk_are_status_1_and_left_as_they_were)           \
-    X(cli_outputs_past_the_file_size_limit_are_status_1)
-#define HELPER_LIST(X)
+    X(cli_outputs_past_the_file_size_limit_are_status_1)                       \
+    X(cli_runs_with_sigchld_ignored)
+#define HELPER_LIST(X) X(exec_with_sigchld_ignored)
 
 TEST_MAIN()
