@@ -324,9 +324,8 @@ static int measure_overhead(const struct interval_cfg *c, int work,
         }
     }
     for (uint32_t k = 0; k < started; k++) {
-        int st;
-        while (waitpid(pids[k], &st, 0) < 0 && errno == EINTR)
-            ;
+        int st = -1;
+        launch_reap(pids[k], &st);
         if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
             rc = -1;
     }

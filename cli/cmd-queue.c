@@ -230,8 +230,8 @@ static int run_once(enum impl impl, const struct scase *c, size_t msg,
     /* Start even after a failed fork, so the children that exist finish. */
     atomic_store_explicit(&s->go, 1, memory_order_release);
     for (unsigned i = c->consumers; i < np; i++) {
-        int st;
-        waitpid(pids[i], &st, 0);
+        int st = -1; /* -1: not exited, as a failed wait is */
+        launch_reap(pids[i], &st);
         ok = ok && WIFEXITED(st) && WEXITSTATUS(st) == 0;
     }
     unsigned char pill[MSG_MAX];
@@ -243,8 +243,8 @@ static int run_once(enum impl impl, const struct scase *c, size_t msg,
             send_msg(&t, pill);
     }
     for (unsigned i = 0; i < c->consumers && i < np; i++) {
-        int st;
-        waitpid(pids[i], &st, 0);
+        int st = -1;
+        launch_reap(pids[i], &st);
         ok = ok && WIFEXITED(st) && WEXITSTATUS(st) == 0;
     }
     double dt = (double)(coord_clock_ns() - t0) / 1e9;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* cmd-spectrum.c: `coord spectrum`: the per-access cost of every shared-state mechanism (slide 8), measured here: the timed loops, the echo processes, the runs (rows, Python and output in spectrum-*.c). */
+#include <errno.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "opts.h"
 #include "progress.h"
 #include "spectrum.h"
+#include "launch.h"
 
 
 #define MAX_RUNS SPECTRUM_MAX_RUNS
@@ -181,6 +183,8 @@ static bool full_read(int fd, void *buf, size_t n)
     size_t got = 0;
     while (got < n) {
         ssize_t r = read(fd, (char *)buf + got, n - got);
+        if (r < 0 && errno == EINTR)
+            continue;
         if (r <= 0)
             return false;
         got += (size_t)r;
@@ -474,7 +478,7 @@ static void teardown(struct ctx *c, coord_manager **m, pid_t *echo)
         for (int t = 0; t < 2000 && waitpid(echo[i], &st, WNOHANG) == 0; t++)
             usleep(1000);
         kill(echo[i], SIGKILL);
-        waitpid(echo[i], &st, 0);
+        launch_reap(echo[i], &st);
     }
     coord_mclient_close(c->mc);
     coord_mclient_close(c->mc_block);
@@ -507,7 +511,7 @@ static bool child_reads(struct ctx *c, const uint64_t *n, struct result *res)
         _exit(measure_all(c, n, want, shm) ? 0 : 3);
     int st = -1;
     if (pid > 0)
-        waitpid(pid, &st, 0);
+        launch_reap(pid, &st);
     bool ok = pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
     for (size_t r = 0; ok && r < NROWS; r++)
         if (rows_def[r].child) {

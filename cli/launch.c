@@ -344,8 +344,7 @@ static int supervise(struct launch *l, struct fds *f, pid_t pid, int *st,
         if (!exited && now >= deadline) {
             kill(-pid, SIGKILL);
             kill(pid, SIGKILL);
-            while (waitpid(pid, st, 0) < 0 && errno == EINTR)
-                ;
+            launch_reap(pid, st);
             running_group = 0;
             exited = timed_out = true;
             drain_until = now + DRAIN_MS;
@@ -594,4 +593,12 @@ int launch_python_json(const char *script, const char *const *args,
     free(ob);
     free(eb);
     return rc;
+}
+
+pid_t launch_reap(pid_t pid, int *status)
+{
+    pid_t r;
+    while ((r = waitpid(pid, status, 0)) < 0 && errno == EINTR)
+        ;
+    return r;
 }

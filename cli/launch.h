@@ -4,6 +4,7 @@
 #define COORD_CLI_LAUNCH_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 #include <stddef.h>
 
 /* Where one of the program's output streams goes. */
@@ -89,6 +90,13 @@ int launch_run(struct launch *l, char *why, size_t cap);
  * test runner. Call it once, in a process that has no other children it
  * waits for. */
 void launch_adopt_orphans(void);
+
+/* launch_reap: wait for child `pid` to end and reap it, through any
+ * interruption by a signal (a handler installed without SA_RESTART, a
+ * profiler's timer: an EINTR read as the child's failure made coord queue
+ * say exactly-once NO). Returns waitpid's result: pid, or -1 with errno
+ * (ECHILD: not our child). *status (may be NULL) is set only on success. */
+pid_t launch_reap(pid_t pid, int *status);
 
 /* launch_have: true when program `name` would be found on $PATH (an
  * executable file; "/usr/bin:/bin" when PATH is unset). */

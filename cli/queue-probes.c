@@ -89,7 +89,7 @@ void queue_probe_exit_after_put(struct probe *pr)
         _exit(0); /* at once: nothing is buffered in this process */
     }
     int st, got = 0;
-    waitpid(pid, &st, 0);
+    launch_reap(pid, &st);
     uint32_t v;
     size_t len;
     while (coord_queue_get(q, &v, sizeof v, &len, 500) == 0)
@@ -114,7 +114,7 @@ void queue_probe_kill_get(struct probe *pr)
     }
     usleep(200000); /* as the Python probe: let A block inside get */
     kill(a, SIGKILL);
-    waitpid(a, NULL, 0);
+    launch_reap(a, NULL);
     coord_queue_put(q, "item", 4, 1000);
     pid_t b = fork();
     if (b == 0) {
@@ -124,7 +124,7 @@ void queue_probe_kill_get(struct probe *pr)
         _exit(r == 0 && len == 4 && memcmp(buf, "item", 4) == 0 ? 0 : 1);
     }
     int st;
-    waitpid(b, &st, 0);
+    launch_reap(b, &st);
     coord_queue_destroy(q);
     pr->ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
     snprintf(pr->detail, sizeof pr->detail, "%s",
