@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* queue-probes.c: `coord queue`'s fault probes, run on coord (forked processes, SIGKILL) and in Python. */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <time.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -88,8 +90,14 @@ void queue_probe_exit_after_put(struct probe *pr)
             coord_queue_put(q, &i, sizeof i, COORD_FOREVER);
         _exit(0); /* at once: nothing is buffered in this process */
     }
-    int st, got = 0;
-    launch_reap(pid, &st);
+    if (pid < 0) { /* not the queue's fault: say so */
+        snprintf(pr->detail, sizeof pr->detail, "fork failed: %s",
+                 strerror(errno));
+        coord_queue_destroy(q);
+        return;
+    }
+    int got = 0;
+    launch_reap(pid, NULL);
     uint32_t v;
     size_t len;
     while (coord_queue_get(q, &v, sizeof v, &len, 500) == 0)
@@ -112,7 +120,18 @@ void queue_probe_kill_get(struct probe *pr)
         coord_queue_get(q, b, sizeof b, &len, COORD_FOREVER);
         _exit(0);
     }
-    usleep(200000); /* as the Python probe: let A block inside get */
+    if (a < 0) { /* kill(-1) would end every process of this user */
+        snprintf(pr->detail, sizeof pr->detail, "fork failed: %s",
+                 strerror(errno));
+        coord_queue_destroy(q);
+        return;
+    }
+    /* As the Python probe (time.sleep, which resumes after a signal): let A
+     * block inside get. A usleep that a signal handler without SA_RESTART
+     * ended after 0.2 ms killed A before it reached get. */
+    struct timespec ts = {0, 200 * 1000000};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
     kill(a, SIGKILL);
     launch_reap(a, NULL);
     coord_queue_put(q, "item", 4, 1000);
@@ -123,13 +142,18 @@ void queue_probe_kill_get(struct probe *pr)
         int r = coord_queue_get(q, buf, sizeof buf, &len, 2000);
         _exit(r == 0 && len == 4 && memcmp(buf, "item", 4) == 0 ? 0 : 1);
     }
-    int st;
-    launch_reap(b, &st);
+    int st = -1, e = errno;
+    if (b > 0)
+        launch_reap(b, &st);
     coord_queue_destroy(q);
     pr->ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
-    snprintf(pr->detail, sizeof pr->detail, "%s",
-             pr->ok ? "the next consumer got the item"
-                    : "the next consumer did not get the item");
+    if (b < 0)
+        snprintf(pr->detail, sizeof pr->detail, "fork failed: %s",
+                 strerror(e));
+    else
+        snprintf(pr->detail, sizeof pr->detail, "%s",
+                 pr->ok ? "the next consumer got the item"
+                        : "the next consumer did not get the item");
 }
 
 void queue_probe_python(const char *script, const char *skip,

@@ -701,6 +701,32 @@ TEST(cli_runs_under_a_signal_without_sa_restart)
     }
 }
 
+/* coord queue when fork fails (a process limit, a cgroup's pids.max; here
+ * forkshim.c, preloaded): the consumer_killed_in_get probe sent SIGKILL to
+ * the failed fork's -1, that is to every process of the user, and the
+ * probes blamed the queue ("0 of 1000 items arrived"). */
+TEST(cli_queue_probes_after_a_failed_fork)
+{
+    setenv("LD_PRELOAD", COORD_FORKSHIM_PATH, 1);
+    char asan[1024];
+    const char *was = getenv("ASAN_OPTIONS");
+    snprintf(asan, sizeof asan, "%s%sverify_asan_link_order=0",
+             was ? was : "", was && *was ? ":" : "");
+    setenv("ASAN_OPTIONS", asan, 1);
+    const char *argv[] = {COORD_CLI_PATH, "queue", "--no-python", "--no-pipe",
+                          "--messages", "1000", "--runs", "1", "--quick",
+                          "--json", NULL};
+    int st = test_run(argv, out, sizeof out, err, sizeof err, 60000);
+    ASSERT_TRUE(WIFEXITED(st));
+    if (strstr(err, "kill(-1)"))
+        test__fail(__FILE__, __LINE__, "kill(-1) after a failed fork: %.300s",
+                   err);
+    if (strstr(out, "items arrived") || strstr(out, "did not get the item"))
+        test__fail(__FILE__, __LINE__, "a failed fork blamed on the queue: "
+                   "%.600s", out);
+    ASSERT_TRUE(strstr(out, "fork failed") != NULL);
+}
+
 #define TEST_LIST(X)                                                           \
     X(cli_version_and_help)                                                    \
     X(cli_usage_errors_exit_2_with_one_line)                                   \
@@ -718,7 +744,8 @@ TEST(cli_runs_under_a_signal_without_sa_restart)
     X(cli_outputs_on_a_full_disk_are_status_1_and_left_as_they_were)           \
     X(cli_outputs_past_the_file_size_limit_are_status_1)                       \
     X(cli_runs_with_sigchld_ignored)                                           \
-    X(cli_runs_under_a_signal_without_sa_restart)
+    X(cli_runs_under_a_signal_without_sa_restart)                           \
+    X(cli_queue_probes_after_a_failed_fork)
 #define HELPER_LIST(X) X(exec_with_sigchld_ignored)
 
 TEST_MAIN()

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/* forkshim.c: LD_PRELOAD'ed into the coord tool by test-cli: every fork
+ * fails with EAGAIN (a user's process limit, a cgroup's pids.max), and a
+ * kill(-1, ...) (every process of the user, the result of using a failed
+ * fork's -1 as a pid) is refused and reported on stderr instead of sent. */
+#include <dlfcn.h>
+#include <errno.h>
+#include <signal.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+pid_t fork(void)
+{
+    errno = EAGAIN;
+    return -1;
+}
+
+int kill(pid_t pid, int sig)
+{
+    if (pid == -1) {
+        static const char m[] = "forkshim: kill(-1) refused\n";
+        ssize_t w = write(2, m, sizeof m - 1);
+        (void)w;
+        errno = EPERM;
+        return -1;
+    }
+    int (*real)(pid_t, int) = (int (*)(pid_t, int))dlsym(RTLD_NEXT, "kill");
+    return real ? real(pid, sig) : (errno = ENOSYS, -1);
+}
