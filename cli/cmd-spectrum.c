@@ -473,12 +473,18 @@ static void teardown(struct ctx *c, coord_manager **m, pid_t *echo)
     for (int i = 0; i < 3; i++) {
         if (echo[i] <= 0)
             continue;
-        /* Bounded: an echo process that does not see the end is killed. */
+        /* Bounded: an echo process that does not see the end is killed.
+         * One that ended was reaped by the WNOHANG wait: its pid is free
+         * for another process then, and must not be signalled. */
         int st;
-        for (int t = 0; t < 2000 && waitpid(echo[i], &st, WNOHANG) == 0; t++)
+        pid_t r = 0;
+        for (int t = 0; t < 2000 && (r = waitpid(echo[i], &st, WNOHANG)) == 0;
+             t++)
             usleep(1000);
-        kill(echo[i], SIGKILL);
-        launch_reap(echo[i], &st);
+        if (r == 0) {
+            kill(echo[i], SIGKILL);
+            launch_reap(echo[i], &st);
+        }
     }
     coord_mclient_close(c->mc);
     coord_mclient_close(c->mc_block);
