@@ -627,6 +627,44 @@ TEST(cli_outputs_past_the_file_size_limit_are_status_1)
     ASSERT_TRUE(strstr(err, "cannot write the output") != NULL);
 }
 
+/* The coord tool's cases below run with `lib` preloaded (LD_PRELOAD is
+ * inherited by the tool; the harness forks each case, so it ends there).
+ * An ASan build's runtime would refuse a library loaded before it. */
+static void preload_into_cli(const char *lib)
+{
+    setenv("LD_PRELOAD", lib, 1);
+    char asan[1024];
+    const char *was = getenv("ASAN_OPTIONS");
+    snprintf(asan, sizeof asan, "%s%sverify_asan_link_order=0",
+             was ? was : "", was && *was ? ":" : "");
+    setenv("ASAN_OPTIONS", asan, 1);
+}
+
+/* Run `coord args...` (NULL-terminated, at most 14), through the program
+ * `via` (NULL-terminated; {NULL}: directly), and fail the case unless it
+ * exits 0 and a queue run's JSON says every row was exactly once and every
+ * probe ok. `how` says what is special about the run. */
+static void run_cli_case(const char *const *via, const char *const *args,
+                         const char *how, int timeout_ms)
+{
+    const char *argv[24];
+    size_t n = 0;
+    while (via[n])
+        argv[n] = via[n], n++;
+    argv[n++] = COORD_CLI_PATH;
+    for (size_t j = 0; args[j] && n < 23; j++)
+        argv[n++] = args[j];
+    argv[n] = NULL;
+    int st = test_run(argv, out, sizeof out, err, sizeof err, timeout_ms);
+    ASSERT_TRUE(WIFEXITED(st));
+    if (WEXITSTATUS(st) != 0)
+        test__fail(__FILE__, __LINE__, "coord %s %s: exit %d: %.300s", args[0],
+                   how, WEXITSTATUS(st), err);
+    if (strcmp(args[0], "queue") == 0 &&
+        (strstr(out, "\"exactly_once\":false") || strstr(out, "\"ok\":false")))
+        test__fail(__FILE__, __LINE__, "coord queue %s: %.600s", how, out);
+}
+
 /* coord started with SIGCHLD ignored (SIG_IGN survives exec: a daemon's
  * usual setting) still reaps its own children: the kernel reaped them, every
  * waitpid failed with ECHILD, and coord queue said exactly-once NO (exit 1),
@@ -648,19 +686,10 @@ TEST(cli_runs_with_sigchld_ignored)
         {"interval", "--workers", "2", "--intervals", "1", "--work", "cheap",
          "--runs", "1", "--stops", "1", "--quick", "--json", NULL},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        const char *argv[24] = {test_self, "--helper",
-                                "exec_with_sigchld_ignored", COORD_CLI_PATH};
-        for (size_t j = 0; cases[i][j]; j++)
-            argv[j + 4] = cases[i][j];
-        int st = test_run(argv, out, sizeof out, err, sizeof err, 60000);
-        ASSERT_TRUE(WIFEXITED(st));
-        if (WEXITSTATUS(st) != 0)
-            test__fail(__FILE__, __LINE__, "coord %s with SIGCHLD ignored: "
-                       "exit %d: %.300s", cases[i][0], WEXITSTATUS(st), err);
-        if (i == 0 && strstr(out, "\"exactly_once\":false"))
-            test__fail(__FILE__, __LINE__, "not exactly once: %.300s", out);
-    }
+    const char *const via[] = {test_self, "--helper",
+                               "exec_with_sigchld_ignored", NULL};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        run_cli_case(via, cases[i], "with SIGCHLD ignored", 60000);
 }
 
 /* The tool under a signal handler installed without SA_RESTART (a
@@ -673,32 +702,15 @@ TEST(cli_runs_with_sigchld_ignored)
  * "the child process's reads failed"). */
 TEST(cli_runs_under_a_signal_without_sa_restart)
 {
-    setenv("LD_PRELOAD", COORD_SIGSHIM_PATH, 1);
-    /* An ASan build's runtime would refuse a library loaded before it. */
-    char asan[1024];
-    const char *was = getenv("ASAN_OPTIONS");
-    snprintf(asan, sizeof asan, "%s%sverify_asan_link_order=0",
-             was ? was : "", was && *was ? ":" : "");
-    setenv("ASAN_OPTIONS", asan, 1);
+    preload_into_cli(COORD_SIGSHIM_PATH);
     static const char *const cases[][16] = {
         {"queue", "--no-python", "--messages", "200000", "--pipe-messages",
          "20000", "--runs", "1", "--quick", "--json", NULL},
         {"spectrum", "--quick", "--json", NULL},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        const char *argv[18] = {COORD_CLI_PATH};
-        for (size_t j = 0; cases[i][j]; j++)
-            argv[j + 1] = cases[i][j];
-        int st = test_run(argv, out, sizeof out, err, sizeof err, 100000);
-        ASSERT_TRUE(WIFEXITED(st));
-        if (WEXITSTATUS(st) != 0)
-            test__fail(__FILE__, __LINE__, "coord %s under SIGALRM: exit %d: "
-                       "%.300s", cases[i][0], WEXITSTATUS(st), err);
-        if (i == 0 && (strstr(out, "\"exactly_once\":false") ||
-                       strstr(out, "\"ok\":false")))
-            test__fail(__FILE__, __LINE__, "coord queue under SIGALRM: %.600s",
-                       out);
-    }
+    static const char *const direct[] = {NULL};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        run_cli_case(direct, cases[i], "under SIGALRM", 100000);
 }
 
 /* coord queue when fork fails (a process limit, a cgroup's pids.max; here
@@ -707,12 +719,7 @@ TEST(cli_runs_under_a_signal_without_sa_restart)
  * probes blamed the queue ("0 of 1000 items arrived"). */
 TEST(cli_queue_probes_after_a_failed_fork)
 {
-    setenv("LD_PRELOAD", COORD_FORKSHIM_PATH, 1);
-    char asan[1024];
-    const char *was = getenv("ASAN_OPTIONS");
-    snprintf(asan, sizeof asan, "%s%sverify_asan_link_order=0",
-             was ? was : "", was && *was ? ":" : "");
-    setenv("ASAN_OPTIONS", asan, 1);
+    preload_into_cli(COORD_FORKSHIM_PATH);
     const char *argv[] = {COORD_CLI_PATH, "queue", "--no-python", "--no-pipe",
                           "--messages", "1000", "--runs", "1", "--quick",
                           "--json", NULL};
