@@ -248,6 +248,11 @@ static void bench_propagation(coord_flag *f, const struct bench_opts *o)
     if (rounds > 2000)
         rounds = 2000;
     pid_t pid = fork();
+    if (pid < 0) { /* each round would wait 2 s for nobody, then wait(-1) */
+        fprintf(stderr, "bench flag: propagation: fork failed\n");
+        munmap(p, sizeof *p);
+        return;
+    }
     if (pid == 0) {
         for (uint32_t r = 0; r < (uint32_t)rounds; r++) {
             atomic_store(&p->ready, r + 1);

@@ -34,10 +34,16 @@ static void wait_go(struct ctl *c)
         ;
 }
 
+/* A fork failed: the run says so (BENCH_FORK_FAILED), not "lost". */
+#define BENCH_FORK_FAILED (-2.0)
+
 /* One run: P producers put n messages of `msg` bytes (ids 0..n-1 spread
  * over the producers), C consumers take them until a pill each. Returns
- * ns per message, or -1 when a message was lost or duplicated (count and
- * sum of ids), so a broken build cannot post a fast number. */
+ * ns per message, -1 when a message was lost or duplicated (count and
+ * sum of ids), so a broken build cannot post a fast number, or
+ * BENCH_FORK_FAILED (the children that did start are ended and reaped: a
+ * failed fork's -1 was waited for as "any child", and with a consumer
+ * started and a producer not, that wait never returned). */
 static double run_pc(unsigned np, unsigned nc, size_t msg, uint64_t n)
 {
     struct ctl *c = mmap(NULL, sizeof *c, PROT_READ | PROT_WRITE,
@@ -47,9 +53,12 @@ static double run_pc(unsigned np, unsigned nc, size_t msg, uint64_t n)
         return -1;
     pid_t pids[2 * BENCH_MAX_SIDE];
     uint64_t per = n / np;
+    unsigned started = 0;
     fflush(NULL);
-    for (unsigned i = 0; i < np + nc; i++) {
+    for (unsigned i = 0; i < np + nc; i++, started++) {
         pids[i] = fork();
+        if (pids[i] < 0)
+            break;
         if (pids[i] != 0)
             continue;
         unsigned char m[65536] = {0};
@@ -75,13 +84,19 @@ static double run_pc(unsigned np, unsigned nc, size_t msg, uint64_t n)
         _exit(0);
     }
     uint64_t t0 = coord_clock_ns();
+    /* After a failed fork too: the children that exist finish. */
     atomic_store_explicit(&c->go, 1, memory_order_release);
-    for (unsigned i = nc; i < np + nc; i++)
+    for (unsigned i = nc; i < started; i++)
         waitpid(pids[i], NULL, 0);
-    for (unsigned i = 0; i < nc; i++)
+    for (unsigned i = 0; i < nc && i < started; i++)
         coord_queue_put_pill(q, -1);
-    for (unsigned i = 0; i < nc; i++)
+    for (unsigned i = 0; i < nc && i < started; i++)
         waitpid(pids[i], NULL, 0);
+    if (started < np + nc) {
+        coord_queue_destroy(q);
+        munmap(c, sizeof *c);
+        return BENCH_FORK_FAILED;
+    }
     double ns = (double)(coord_clock_ns() - t0) / (double)(per * np);
     uint64_t total = per * np;
     bool ok = atomic_load(&c->count) == total &&
@@ -122,6 +137,11 @@ static double run_roundtrip(uint64_t n)
         return -1;
     fflush(NULL);
     pid_t pid = fork();
+    if (pid < 0) { /* the get below would wait for ever */
+        coord_queue_destroy(a);
+        coord_queue_destroy(b);
+        return BENCH_FORK_FAILED;
+    }
     if (pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         uint64_t x;
@@ -167,9 +187,12 @@ static double run_sleepers(unsigned nc, uint64_t n, double *switches)
     if (c == MAP_FAILED || coord_queue_create(&q, 1024, 8) != 0)
         return -1;
     pid_t pids[BENCH_MAX_SIDE];
+    unsigned started = 0;
     fflush(NULL);
-    for (unsigned i = 0; i < nc; i++) {
+    for (unsigned i = 0; i < nc; i++, started++) {
         pids[i] = fork();
+        if (pids[i] < 0)
+            break;
         if (pids[i] != 0)
             continue;
         prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -182,6 +205,15 @@ static double run_sleepers(unsigned nc, uint64_t n, double *switches)
         atomic_fetch_add(&c->count, cnt);
         atomic_fetch_add(&c->sum, sum);
         _exit(0);
+    }
+    if (started < nc) {
+        for (unsigned i = 0; i < started; i++)
+            coord_queue_put_pill(q, -1);
+        for (unsigned i = 0; i < started; i++)
+            waitpid(pids[i], NULL, 0);
+        coord_queue_destroy(q);
+        munmap(c, sizeof *c);
+        return BENCH_FORK_FAILED;
     }
     /* Let them all reach their sleep before the first message. */
     struct timespec settle = {0, 100000000};
@@ -227,8 +259,10 @@ static int bench_queue_sleepers(const struct bench_opts *o, int runs)
         for (int r = 0; r < runs; r++) {
             cpu[r] = run_sleepers(o->sleepers[i], n, &sw[r]);
             if (cpu[r] < 0) {
-                fprintf(stderr, "bench queue: sleepers%u lost a message\n",
-                        o->sleepers[i]);
+                fprintf(stderr, "bench queue: sleepers%u %s\n",
+                        o->sleepers[i], cpu[r] == BENCH_FORK_FAILED
+                                            ? "could not fork its consumers"
+                                            : "lost a message");
                 return 1;
             }
         }
@@ -250,7 +284,9 @@ static int pc_case(const char *name, unsigned np, unsigned nc, size_t msg,
     double ns[MAX_RUNS];
     double probe = run_pc(np, nc, msg, 20000);
     if (probe <= 0) {
-        fprintf(stderr, "bench queue: %s lost or duplicated messages\n", name);
+        fprintf(stderr, "bench queue: %s %s\n", name,
+                probe == BENCH_FORK_FAILED ? "could not fork its processes"
+                                           : "lost or duplicated messages");
         return 1;
     }
     uint64_t n = (uint64_t)(per_run_ns / probe);
@@ -258,7 +294,9 @@ static int pc_case(const char *name, unsigned np, unsigned nc, size_t msg,
     for (int r = 0; r < runs; r++) {
         ns[r] = run_pc(np, nc, msg, n);
         if (ns[r] <= 0) {
-            fprintf(stderr, "bench queue: %s lost or duplicated\n", name);
+            fprintf(stderr, "bench queue: %s %s\n", name,
+                    ns[r] == BENCH_FORK_FAILED ? "could not fork its processes"
+                                               : "lost or duplicated");
             return 1;
         }
     }
@@ -321,8 +359,12 @@ int bench_queue(const struct bench_opts *o)
             return 1;
     bench_report("queue", "put_get_same_process_8B", ns, runs);
     double rt = run_roundtrip(200);
-    if (rt <= 0)
+    if (rt <= 0) {
+        fprintf(stderr, "bench queue: roundtrip_2proc_8B %s\n",
+                rt == BENCH_FORK_FAILED ? "could not fork its echo"
+                                        : "lost a message");
         return 1;
+    }
     uint64_t n = (uint64_t)(per_run_ns / rt);
     n = n < 200 ? 200 : n;
     for (int r = 0; r < runs; r++)

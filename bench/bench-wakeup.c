@@ -159,11 +159,18 @@ static void pp_close(struct pp *p)
         close(p->back[0]);
     }
     int st;
-    /* Bounded: an echo that does not see the end is killed. */
-    for (int i = 0; i < 2000 && waitpid(p->echo, &st, WNOHANG) == 0; i++)
+    /* Bounded: an echo that does not see the end is killed. One that
+     * ended was reaped by the WNOHANG wait: its pid is free for another
+     * process then, and must not be signalled. */
+    pid_t r = 0;
+    for (int i = 0; i < 2000 && (r = waitpid(p->echo, &st, WNOHANG)) == 0;
+         i++)
         usleep(1000);
-    kill(p->echo, SIGKILL);
-    waitpid(p->echo, &st, 0);
+    if (r == 0) {
+        kill(p->echo, SIGKILL);
+        while (waitpid(p->echo, &st, 0) < 0 && errno == EINTR)
+            ;
+    }
     p->echo = 0;
 }
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* test-bench.c: coord_bench's command line: bad input is one line and exit 2; the manager's --idle and --stalls rows and the queue's --sleepers rows. */
+/* test-bench.c: coord_bench's command line: bad input is one line and exit 2; the manager's --idle and --stalls rows and the queue's --sleepers rows; wakeup's reaped echoes; queue and flag after a failed fork. */
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -243,8 +243,96 @@ TEST(bench_flag_claim_rows_never_negative)
         test__fail(__FILE__, __LINE__, "%s:\n%s", bad, out);
 }
 
+#ifndef COORD_REAPSHIM_PATH
+#define COORD_REAPSHIM_PATH NULL
+#endif
+#ifndef COORD_FORKNSHIM_PATH
+#define COORD_FORKNSHIM_PATH NULL
+#endif
+
+/* Preload `lib` (NULL: not built here, the case is skipped) into the
+ * tool the case runs. An ASan build's runtime would refuse a library
+ * loaded before it. */
+static void preload_bench(const char *lib, const char *what)
+{
+    if (!lib)
+        test__skip(what);
+    setenv("LD_PRELOAD", lib, 1);
+    char asan[1024];
+    const char *was = getenv("ASAN_OPTIONS");
+    snprintf(asan, sizeof asan, "%s%sverify_asan_link_order=0",
+             was ? was : "", was && *was ? ":" : "");
+    setenv("ASAN_OPTIONS", asan, 1);
+}
+
+/* Preload forknshim: the first `ok` forks of the tool succeed, the rest
+ * fail. */
+static void preload_forknshim(const char *ok)
+{
+    preload_bench(COORD_FORKNSHIM_PATH, "the fork shim is not built here");
+    setenv("COORD_FORKS_OK", ok, 1);
+}
+
+/* wakeup's echo processes: one that ended was reaped by the bounded
+ * WNOHANG wait, and its pid (free for any new process by then) was then
+ * sent SIGKILL. The preloaded reapshim refuses and reports such a kill. */
+TEST(bench_wakeup_does_not_kill_a_reaped_echo)
+{
+    const char *bench = bench_path();
+    preload_bench(COORD_REAPSHIM_PATH, "the reap shim is not built here");
+    const char *argv[] = {bench, "wakeup", "--seconds", "0.2", "--runs", "1",
+                          NULL};
+    static char out[8192];
+    char err[4096];
+    int st = test_run(argv, out, sizeof out, err, sizeof err, 60000);
+    ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    if (strstr(err, "reapshim:"))
+        test__fail(__FILE__, __LINE__, "%.400s", err);
+    ASSERT_TRUE(strstr(out, "case=socket_block ") != NULL);
+}
+
+/* A failed fork's -1 went on as a pid: the queue's runs waited for any
+ * child (with a consumer started and its producer not, for ever) and
+ * blamed the queue ("lost or duplicated messages"). */
+TEST(bench_queue_after_a_failed_fork)
+{
+    const char *bench = bench_path();
+    static const char *const oks[] = {"0", "1"};
+    for (size_t k = 0; k < 2; k++) {
+        preload_forknshim(oks[k]);
+        const char *argv[] = {bench, "queue", "--seconds", "0.3", "--runs",
+                              "1", NULL};
+        static char out[8192];
+        char err[1024];
+        int st = test_run(argv, out, sizeof out, err, sizeof err, 20000);
+        if (!WIFEXITED(st) || strstr(err, "kill(-1)") ||
+            !strstr(err, "could not fork"))
+            test__fail(__FILE__, __LINE__, "%s fork(s) allowed: status %#x: "
+                       "%.300s", oks[k], st, err);
+        ASSERT_EQ(WEXITSTATUS(st), 1);
+    }
+}
+
+/* flag's propagation case waited 2 s a round (at least 50 rounds) for a
+ * child that a failed fork never made. */
+TEST(bench_flag_after_a_failed_fork)
+{
+    const char *bench = bench_path();
+    preload_forknshim("0");
+    const char *argv[] = {bench, "flag", "--seconds", "0.3", "--runs", "1",
+                          NULL};
+    static char out[8192];
+    char err[1024];
+    int st = test_run(argv, out, sizeof out, err, sizeof err, 20000);
+    if (!WIFEXITED(st) || !strstr(err, "fork failed"))
+        test__fail(__FILE__, __LINE__, "status %#x: %.300s", st, err);
+}
+
 #define TEST_LIST(X)                                                           \
     X(bench_bad_arguments_one_line_exit_2)                                     \
+    X(bench_wakeup_does_not_kill_a_reaped_echo)                                \
+    X(bench_queue_after_a_failed_fork)                                         \
+    X(bench_flag_after_a_failed_fork)                                          \
     X(bench_manager_idle_rows)                                                 \
     X(bench_manager_stall_rows)                                                \
     X(bench_queue_sleepers_rows)                                               \

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/* forknshim.c: LD_PRELOAD'ed into coord_bench by test-bench: the first
+ * $COORD_FORKS_OK forks (0 when unset) succeed, every later one fails with
+ * EAGAIN (a user's process limit reached part of the way through), and a
+ * kill(-1, ...) is refused and reported on stderr instead of sent. */
+#include <dlfcn.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+static long forks;
+
+pid_t fork(void)
+{
+    const char *ok = getenv("COORD_FORKS_OK");
+    if (forks++ >= (ok ? atol(ok) : 0)) {
+        errno = EAGAIN;
+        return -1;
+    }
+    pid_t (*real)(void) = (pid_t (*)(void))dlsym(RTLD_NEXT, "fork");
+    return real ? real() : (errno = ENOSYS, -1);
+}
+
+int kill(pid_t pid, int sig)
+{
+    if (pid == -1) {
+        static const char m[] = "forknshim: kill(-1) refused\n";
+        ssize_t w = write(2, m, sizeof m - 1);
+        (void)w;
+        errno = EPERM;
+        return -1;
+    }
+    int (*real)(pid_t, int) = (int (*)(pid_t, int))dlsym(RTLD_NEXT, "kill");
+    return real ? real(pid, sig) : (errno = ENOSYS, -1);
+}
