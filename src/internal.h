@@ -557,7 +557,10 @@ struct pollfd;
 int coord__child_poll(coord__child *c, size_t n, struct pollfd *pfd,
                       size_t *ended, int timeout_ms);
 
-/* SIGKILL `c` and reap it (no zombie). Safe on a reaped child. */
+/* SIGKILL `c` and reap it (no zombie). Safe on a reaped child. The signal
+ * goes through the pidfd where there is one: a child reaped behind our
+ * back (SIGCHLD ignored) is then forgotten (status unknown), not looked
+ * for by a pid another process may have taken. */
 void coord__child_kill(coord__child *c);
 
 /* Human-readable cause: "exit 3", "signal 9 (Killed)" into buf. */

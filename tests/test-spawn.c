@@ -195,6 +195,47 @@ TEST(spawn_keeps_no_descriptor_once_its_children_are_reaped)
     }
 }
 
+static int exit_at_once(void *arg)
+{
+    (void)arg;
+    return 0;
+}
+
+/* SIGCHLD ignored: the kernel reaps a child as it ends and its pid is free
+ * at once. coord__child_kill of such a child signals it through its pidfd,
+ * never by the pid, which another process may have taken since: here a
+ * bystander of ours stands in the record's pid (a reuse, made by hand).
+ * It used to be sent SIGKILL, and then waited for. */
+TEST(spawn_kill_of_a_child_reaped_behind_our_back_spares_its_pid)
+{
+    struct sigaction ign = {.sa_handler = SIG_IGN}, old;
+    sigemptyset(&ign.sa_mask);
+    ASSERT_EQ(sigaction(SIGCHLD, &ign, &old), 0);
+    coord__child c;
+    ASSERT_OK(coord__spawn(&c, exit_at_once, NULL));
+    if (c.pidfd < 0)
+        SKIP("no pidfd here: a kill by pid is all there is");
+    pid_t gone = c.pid;
+    WAIT_FOR(test_proc_state(gone) == 0, 20000); /* ended and reaped */
+    pid_t by = fork();
+    ASSERT_TRUE(by >= 0);
+    if (by == 0) {
+        pause();
+        _exit(0);
+    }
+    c.pid = by; /* the pid taken by another process */
+    uint64_t t0 = coord_clock_ns();
+    coord__child_kill(&c);
+    ASSERT_LT((int64_t)(coord_clock_ns() - t0), 5000000000); /* no wait */
+    ASSERT_EQ_U(c.pid, 0);
+    ASSERT_EQ(c.status, COORD__STATUS_UNKNOWN);
+    char st = test_proc_state(by);
+    ASSERT_TRUE(st != 0 && st != 'Z'); /* spared */
+    ASSERT_EQ(kill(by, SIGKILL), 0);
+    waitpid(by, NULL, 0); /* SIGCHLD ignored: returns once it is gone */
+    ASSERT_EQ(sigaction(SIGCHLD, &old, NULL), 0);
+}
+
 /* A program started with stdin, stdout and stderr closed (prog <&- >&-
  * 2>&-, a daemon) still prints: its writes to 0-2 fail and are harmless.
  * The lifeline's write end took descriptor 1 (the pipe's two ends were 0
@@ -241,6 +282,7 @@ TEST(spawn_children_survive_printf_with_stdio_closed_at_start)
 }
 
 #define TEST_LIST(X)                                                           \
+    X(spawn_kill_of_a_child_reaped_behind_our_back_spares_its_pid)             \
     X(spawn_child_outlives_the_thread_that_forked_it)                          \
     X(spawn_children_survive_printf_with_stdio_closed_at_start)                \
     X(spawn_child_whose_parent_died_before_it_held_leaves)                     \

@@ -68,6 +68,17 @@ static bool ours(const coord__child *c, pid_t self)
     return c->pid > 0 && c->parent == self;
 }
 
+/* c has ended with `status` (and is reaped, by us or behind our back):
+ * forget it and let go of its share of the lifeline. */
+static void ended(coord__child *c, int status)
+{
+    c->status = status;
+    bool counted = c->lifeline;
+    forget(c);
+    if (counted)
+        coord__lifeline_drop();
+}
+
 static int reap(coord__child *c, int flags)
 {
     int st;
@@ -82,11 +93,7 @@ static int reap(coord__child *c, int flags)
     /* ECHILD for a pid we spawned and did not reap: someone else did
      * (SIGCHLD set to SIG_IGN, or a waitpid(-1) elsewhere). It has ended;
      * how is unknown. Its pid is forgotten, as it may be recycled. */
-    c->status = r < 0 ? COORD__STATUS_UNKNOWN : st;
-    bool counted = c->lifeline;
-    forget(c);
-    if (counted)
-        coord__lifeline_drop();
+    ended(c, r < 0 ? COORD__STATUS_UNKNOWN : st);
     return 0;
 }
 
@@ -206,6 +213,25 @@ void coord__child_kill(coord__child *c)
         forget(c);
         return;
     }
+#ifdef SYS_pidfd_send_signal
+    /* Through its pidfd where there is one. A child reaped behind our back
+     * (SIGCHLD set to SIG_IGN) frees its pid at once, and a kill by pid
+     * could reach whatever process took it since. ESRCH: it has ended.
+     * Then a zombie of ours is reaped; a pid alive again, or not our
+     * child, is another process now: forgotten, status unknown. */
+    if (c->pidfd >= 0) {
+        long r = syscall(SYS_pidfd_send_signal, c->pidfd, SIGKILL, NULL, 0);
+        if (r != 0 && errno == ESRCH) {
+            if (reap(c, WNOHANG) != 0)
+                ended(c, COORD__STATUS_UNKNOWN);
+            return;
+        }
+        if (r == 0 || errno != ENOSYS) { /* sent (or refused, as kill's) */
+            reap(c, 0);
+            return;
+        }
+    }
+#endif
     kill(c->pid, SIGKILL);
     reap(c, 0);
 }
