@@ -5,7 +5,12 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -236,6 +241,92 @@ TEST(spawn_kill_of_a_child_reaped_behind_our_back_spares_its_pid)
     ASSERT_EQ(sigaction(SIGCHLD, &old, NULL), 0);
 }
 
+static int pause_until_killed(void *arg)
+{
+    (void)arg;
+    for (;;)
+        pause();
+    return 0;
+}
+
+#if defined(__x86_64__)
+#define SPAWN_AUDIT_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define SPAWN_AUDIT_ARCH AUDIT_ARCH_AARCH64
+#endif
+
+#if defined(SPAWN_AUDIT_ARCH) && defined(SYS_pidfd_send_signal)
+/* pidfd_send_signal fails with EPERM in this process from now on, as under
+ * a container's seccomp policy that lets pidfd_open through but not it;
+ * kill() still works. */
+static int refuse_pidfd_send_signal(void)
+{
+    struct sock_filter prog[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SPAWN_AUDIT_ARCH, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_pidfd_send_signal, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog fp = {(unsigned short)(sizeof prog / sizeof prog[0]),
+                            prog};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+        return -1;
+    return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fp);
+}
+#endif
+
+/* pidfd_send_signal refused (EPERM from a seccomp policy) or its
+ * descriptor not a pidfd (EBADF): the kill by pid, which the kernel does
+ * allow, still ends a live child of ours. It used to wait for the child
+ * without having signalled it: a hang. */
+TEST(spawn_kill_ends_a_live_child_when_pidfd_send_signal_is_refused)
+{
+#if defined(SPAWN_AUDIT_ARCH) && defined(SYS_pidfd_send_signal)
+    coord__child c;
+    ASSERT_OK(coord__spawn(&c, pause_until_killed, NULL));
+    if (c.pidfd < 0)
+        SKIP("no pidfd here");
+    ASSERT_EQ(refuse_pidfd_send_signal(), 0);
+    uint64_t t0 = coord_clock_ns();
+    alarm(10); /* a hang fails the case, not the run */
+    coord__child_kill(&c);
+    alarm(0);
+    ASSERT_LT((int64_t)(coord_clock_ns() - t0), 5000000000);
+    ASSERT_EQ_U(c.pid, 0);
+    ASSERT_TRUE(WIFSIGNALED(c.status) && WTERMSIG(c.status) == SIGKILL);
+#else
+    SKIP("no seccomp audit architecture known for this CPU (test-spawn.c)");
+#endif
+}
+
+/* A child reaped behind our back (by a waitpid of someone else's) whose pid
+ * another child of ours took, and that one has ended (a zombie its owner
+ * has yet to wait for): coord__child_kill leaves that zombie, and its
+ * status, to its owner. It used to reap it by the pid. */
+TEST(spawn_kill_of_a_child_reaped_elsewhere_leaves_another_zombie_alone)
+{
+    coord__child c;
+    ASSERT_OK(coord__spawn(&c, exit_at_once, NULL));
+    if (c.pidfd < 0)
+        SKIP("no pidfd here");
+    int st;
+    ASSERT_EQ(waitpid(c.pid, &st, 0), c.pid); /* reaped elsewhere */
+    pid_t by = fork();
+    ASSERT_TRUE(by >= 0);
+    if (by == 0)
+        _exit(7);
+    WAIT_FOR(test_proc_state(by) == 'Z', 20000);
+    c.pid = by; /* the pid taken by another child of ours */
+    coord__child_kill(&c);
+    ASSERT_EQ_U(c.pid, 0);
+    ASSERT_EQ(c.status, COORD__STATUS_UNKNOWN);
+    ASSERT_EQ(waitpid(by, &st, WNOHANG), by); /* still its owner's */
+    ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 7);
+}
+
 /* A program started with stdin, stdout and stderr closed (prog <&- >&-
  * 2>&-, a daemon) still prints: its writes to 0-2 fail and are harmless.
  * The lifeline's write end took descriptor 1 (the pipe's two ends were 0
@@ -283,6 +374,8 @@ TEST(spawn_children_survive_printf_with_stdio_closed_at_start)
 
 #define TEST_LIST(X)                                                           \
     X(spawn_kill_of_a_child_reaped_behind_our_back_spares_its_pid)             \
+    X(spawn_kill_ends_a_live_child_when_pidfd_send_signal_is_refused)          \
+    X(spawn_kill_of_a_child_reaped_elsewhere_leaves_another_zombie_alone)      \
     X(spawn_child_outlives_the_thread_that_forked_it)                          \
     X(spawn_children_survive_printf_with_stdio_closed_at_start)                \
     X(spawn_child_whose_parent_died_before_it_held_leaves)                     \

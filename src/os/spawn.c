@@ -216,20 +216,23 @@ void coord__child_kill(coord__child *c)
 #ifdef SYS_pidfd_send_signal
     /* Through its pidfd where there is one. A child reaped behind our back
      * (SIGCHLD set to SIG_IGN) frees its pid at once, and a kill by pid
-     * could reach whatever process took it since. ESRCH: it has ended.
-     * Then a zombie of ours is reaped; a pid alive again, or not our
-     * child, is another process now: forgotten, status unknown. */
+     * could reach whatever process took it since. ESRCH: it has ended and
+     * been reaped (a zombie still takes the signal). Whatever holds its
+     * pid now is another process, maybe a child of ours whose status is
+     * its owner's: no wait by that pid. Forgotten, status unknown. */
     if (c->pidfd >= 0) {
         long r = syscall(SYS_pidfd_send_signal, c->pidfd, SIGKILL, NULL, 0);
         if (r != 0 && errno == ESRCH) {
-            if (reap(c, WNOHANG) != 0)
-                ended(c, COORD__STATUS_UNKNOWN);
+            ended(c, COORD__STATUS_UNKNOWN);
             return;
         }
-        if (r == 0 || errno != ENOSYS) { /* sent (or refused, as kill's) */
+        if (r == 0) {
             reap(c, 0);
             return;
         }
+        /* Any other failure (a seccomp policy's EPERM, a descriptor that
+         * is no pidfd, ENOSYS) says nothing about the child, and a wait
+         * after no signal hangs: the kill by pid, as before pidfds. */
     }
 #endif
     kill(c->pid, SIGKILL);
