@@ -234,13 +234,14 @@ struct prop {
 };
 
 /* Set-to-seen latency: the child spins on coord_flag_is_set; the parent
- * sets it and both stamp the shared monotonic clock. */
-static void bench_propagation(coord_flag *f, const struct bench_opts *o)
+ * sets it and both stamp the shared monotonic clock. Returns 0, or 1 when
+ * its child could not be forked (the run then fails, as queue's does). */
+static int bench_propagation(coord_flag *f, const struct bench_opts *o)
 {
     struct prop *p = mmap(NULL, sizeof *p, PROT_READ | PROT_WRITE,
                           MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
-        return;
+        return 0;
     coord_flag_reset(f);
     int rounds = (int)(o->seconds * 1000 / 3);
     if (rounds < 50)
@@ -251,7 +252,7 @@ static void bench_propagation(coord_flag *f, const struct bench_opts *o)
     if (pid < 0) { /* each round would wait 2 s for nobody, then wait(-1) */
         fprintf(stderr, "bench flag: propagation: fork failed\n");
         munmap(p, sizeof *p);
-        return;
+        return 1;
     }
     if (pid == 0) {
         for (uint32_t r = 0; r < (uint32_t)rounds; r++) {
@@ -293,6 +294,7 @@ static void bench_propagation(coord_flag *f, const struct bench_opts *o)
     munmap(p, sizeof *p);
     if (got > 0)
         bench_report_value("flag", "propagation_set_to_seen", "ns", lat, got);
+    return 0;
 }
 
 int bench_flag(const struct bench_opts *o)
@@ -305,7 +307,7 @@ int bench_flag(const struct bench_opts *o)
     }
     bench_checks(f, o);
     bench_claims(f, o);
-    bench_propagation(f, o);
+    int rc = bench_propagation(f, o);
     coord_flag_destroy(f);
-    return 0;
+    return rc;
 }

@@ -130,8 +130,15 @@ static bool pp_open(struct pp *p, bool sock, int mode)
     fcntl(p->back[0], F_SETFL, O_NONBLOCK);
     fflush(NULL);
     p->echo = fork();
-    if (p->echo < 0)
+    if (p->echo < 0) { /* pp_close skips a pp without an echo */
+        close(p->to[0]);
+        close(p->to[1]);
+        if (!sock) {
+            close(p->back[0]);
+            close(p->back[1]);
+        }
         return false;
+    }
     if (p->echo == 0) {
         if (sock)
             close(p->to[1]);
@@ -369,7 +376,7 @@ int bench_wakeup(const struct bench_opts *o)
     for (int s = 0; s < 2 && rc == 0; s++)
         for (int m = 0; m < NMODES && rc == 0; m++)
             if (!pp_open(&pp[s][m], s == 1, m))
-                rc = -1;
+                rc = -2;
     for (int k = 0; k < runs && rc == 0; k++)
         for (int s = 0; s < 2 && rc == 0; s++)
             for (int m = 0; m < NMODES && rc == 0; m++)
@@ -381,8 +388,11 @@ int bench_wakeup(const struct bench_opts *o)
         for (int m = NMODES - 1; m >= 0; m--)
             pp_close(&pp[s][m]);
     if (rc) {
-        fprintf(stderr, "coord_bench wakeup: a round trip failed\n");
-        return rc;
+        fprintf(stderr, "coord_bench wakeup: %s\n",
+                rc == -2 ? "could not start an echo process (pipe or fork "
+                           "failed)"
+                         : "a round trip failed");
+        return 1;
     }
     for (int s = 0; s < 2; s++)
         for (int m = 0; m < NMODES; m++) {

@@ -326,6 +326,27 @@ TEST(bench_flag_after_a_failed_fork)
     int st = test_run(argv, out, sizeof out, err, sizeof err, 20000);
     if (!WIFEXITED(st) || !strstr(err, "fork failed"))
         test__fail(__FILE__, __LINE__, "status %#x: %.300s", st, err);
+    ASSERT_EQ(WEXITSTATUS(st), 1); /* a failed run, as queue's */
+}
+
+/* wakeup after a failed fork: said so (not "a round trip failed"), exit 1. */
+TEST(bench_wakeup_after_a_failed_fork)
+{
+    const char *bench = bench_path();
+    static const char *const oks[] = {"0", "2"};
+    for (size_t k = 0; k < 2; k++) {
+        preload_forknshim(oks[k]);
+        const char *argv[] = {bench, "wakeup", "--seconds", "0.2", "--runs",
+                              "1", NULL};
+        static char out[8192];
+        char err[1024];
+        int st = test_run(argv, out, sizeof out, err, sizeof err, 20000);
+        if (!WIFEXITED(st) || strstr(err, "kill(-1)") ||
+            !strstr(err, "could not start an echo"))
+            test__fail(__FILE__, __LINE__, "%s fork(s) allowed: status %#x: "
+                       "%.300s", oks[k], st, err);
+        ASSERT_EQ(WEXITSTATUS(st), 1);
+    }
 }
 
 #define TEST_LIST(X)                                                           \
@@ -333,6 +354,7 @@ TEST(bench_flag_after_a_failed_fork)
     X(bench_wakeup_does_not_kill_a_reaped_echo)                                \
     X(bench_queue_after_a_failed_fork)                                         \
     X(bench_flag_after_a_failed_fork)                                          \
+    X(bench_wakeup_after_a_failed_fork)                                        \
     X(bench_manager_idle_rows)                                                 \
     X(bench_manager_stall_rows)                                                \
     X(bench_queue_sleepers_rows)                                               \
