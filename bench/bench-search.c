@@ -255,7 +255,8 @@ int bench_search(const struct bench_opts *o)
     rc |= bench_auto_overhead(o);
     rc |= bench_rounds(o, o->seconds / 8, 0, "rounds_empty_2w");
     rc |= bench_rounds(o, o->seconds / 8, 1, "rounds_empty_2w_futex_only");
-    if (rc)
-        fprintf(stderr, "bench search: a search returned a wrong result\n");
+    if (rc) /* a failure (a fork that failed, say) is not told apart */
+        fprintf(stderr, "bench search: a search failed or returned a "
+                        "wrong result\n");
     return rc ? 1 : 0;
 }
