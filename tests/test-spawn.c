@@ -2,6 +2,7 @@
 /* test-spawn.c: the child processes of src/os/spawn.c and the lifeline that ties them to their parent process (src/os/lifeline.c). */
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
@@ -327,6 +328,114 @@ TEST(spawn_kill_of_a_child_reaped_elsewhere_leaves_another_zombie_alone)
     ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 7);
 }
 
+/* A child reaped elsewhere whose pid another child of ours took, and that
+ * one has ended (a zombie its owner has yet to wait for): coord__child_wait
+ * and coord__child_poll report the record's child ended, status unknown,
+ * and leave that zombie and its status to its owner. They used to reap it
+ * by the pid and report its exit 7 as the record's. */
+TEST(spawn_wait_of_a_child_reaped_elsewhere_leaves_another_zombie_alone)
+{
+    for (int how = 0; how < 2; how++) {
+        coord__child c;
+        ASSERT_OK(coord__spawn(&c, exit_at_once, NULL));
+        if (c.pidfd < 0)
+            SKIP("no pidfd here: a wait by pid is all there is");
+        int st;
+        ASSERT_EQ(waitpid(c.pid, &st, 0), c.pid); /* reaped elsewhere */
+        pid_t by = fork();
+        ASSERT_TRUE(by >= 0);
+        if (by == 0)
+            _exit(7);
+        WAIT_FOR(test_proc_state(by) == 'Z', 20000);
+        c.pid = by; /* the pid taken by another child of ours */
+        if (how == 0) {
+            ASSERT_OK(coord__child_wait(&c, 0));
+        } else {
+            struct pollfd pfd;
+            size_t ended;
+            ASSERT_EQ(coord__child_poll(&c, 1, &pfd, &ended, 0), 1);
+        }
+        ASSERT_EQ_U(c.pid, 0);
+        ASSERT_EQ(c.status, COORD__STATUS_UNKNOWN);
+        ASSERT_EQ(waitpid(by, &st, WNOHANG), by); /* still its owner's */
+        ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 7);
+    }
+}
+
+/* The same with the pid taken by a live child of ours: the record's child
+ * has ended (its pidfd says so), and the wait returns at once, status
+ * unknown. It used to wait by the pid for that other child, spinning on
+ * the readable pidfd: ETIMEDOUT after the whole timeout here, with -1 a
+ * busy loop for as long as the other child lives. */
+TEST(spawn_wait_of_a_child_reaped_elsewhere_waits_for_no_other_child)
+{
+    for (int how = 0; how < 2; how++) {
+        coord__child c;
+        ASSERT_OK(coord__spawn(&c, exit_at_once, NULL));
+        if (c.pidfd < 0)
+            SKIP("no pidfd here: a wait by pid is all there is");
+        int st;
+        ASSERT_EQ(waitpid(c.pid, &st, 0), c.pid); /* reaped elsewhere */
+        pid_t by = fork();
+        ASSERT_TRUE(by >= 0);
+        if (by == 0) {
+            pause();
+            _exit(0);
+        }
+        c.pid = by; /* the pid taken by another child of ours */
+        uint64_t t0 = coord_clock_ns();
+        if (how == 0) {
+            ASSERT_OK(coord__child_wait(&c, 3000));
+        } else {
+            struct pollfd pfd;
+            size_t ended;
+            ASSERT_EQ(coord__child_poll(&c, 1, &pfd, &ended, 3000), 1);
+        }
+        ASSERT_LT((int64_t)(coord_clock_ns() - t0), 2000000000);
+        ASSERT_EQ_U(c.pid, 0);
+        ASSERT_EQ(c.status, COORD__STATUS_UNKNOWN);
+        char s = test_proc_state(by);
+        ASSERT_TRUE(s != 0 && s != 'Z'); /* untouched */
+        ASSERT_EQ(kill(by, SIGKILL), 0);
+        ASSERT_EQ(waitpid(by, &st, 0), by);
+    }
+}
+
+/* pidfd_send_signal refused (a seccomp policy) for a child reaped behind
+ * our back whose pid another process took: coord__child_kill finds through
+ * the pidfd that the child has ended and sends nothing by the pid. It used
+ * to fall back to kill(pid), SIGKILLing the bystander. */
+TEST(spawn_kill_refused_by_seccomp_spares_the_pid_of_a_child_reaped_elsewhere)
+{
+#if defined(SPAWN_AUDIT_ARCH) && defined(SYS_pidfd_send_signal)
+    coord__child c;
+    ASSERT_OK(coord__spawn(&c, exit_at_once, NULL));
+    if (c.pidfd < 0)
+        SKIP("no pidfd here");
+    int st;
+    ASSERT_EQ(waitpid(c.pid, &st, 0), c.pid); /* reaped elsewhere */
+    pid_t by = fork();
+    ASSERT_TRUE(by >= 0);
+    if (by == 0) {
+        pause();
+        _exit(0);
+    }
+    c.pid = by;
+    ASSERT_EQ(refuse_pidfd_send_signal(), 0);
+    alarm(10);
+    coord__child_kill(&c);
+    alarm(0);
+    ASSERT_EQ_U(c.pid, 0);
+    ASSERT_EQ(c.status, COORD__STATUS_UNKNOWN);
+    char s = test_proc_state(by);
+    ASSERT_TRUE(s != 0 && s != 'Z'); /* spared */
+    ASSERT_EQ(kill(by, SIGKILL), 0);
+    ASSERT_EQ(waitpid(by, &st, 0), by);
+#else
+    SKIP("no seccomp audit architecture known for this CPU (test-spawn.c)");
+#endif
+}
+
 /* A program started with stdin, stdout and stderr closed (prog <&- >&-
  * 2>&-, a daemon) still prints: its writes to 0-2 fail and are harmless.
  * The lifeline's write end took descriptor 1 (the pipe's two ends were 0
@@ -376,6 +485,9 @@ TEST(spawn_children_survive_printf_with_stdio_closed_at_start)
     X(spawn_kill_of_a_child_reaped_behind_our_back_spares_its_pid)             \
     X(spawn_kill_ends_a_live_child_when_pidfd_send_signal_is_refused)          \
     X(spawn_kill_of_a_child_reaped_elsewhere_leaves_another_zombie_alone)      \
+    X(spawn_wait_of_a_child_reaped_elsewhere_leaves_another_zombie_alone)      \
+    X(spawn_wait_of_a_child_reaped_elsewhere_waits_for_no_other_child)         \
+    X(spawn_kill_refused_by_seccomp_spares_the_pid_of_a_child_reaped_elsewhere) \
     X(spawn_child_outlives_the_thread_that_forked_it)                          \
     X(spawn_children_survive_printf_with_stdio_closed_at_start)                \
     X(spawn_child_whose_parent_died_before_it_held_leaves)                     \

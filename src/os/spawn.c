@@ -79,10 +79,47 @@ static void ended(coord__child *c, int status)
         coord__lifeline_drop();
 }
 
+#if COORD_HAVE_PIDFD
+/* The wait status waitpid would have given for waitid's `si`. */
+static int status_of(const siginfo_t *si)
+{
+    if (si->si_code == CLD_EXITED)
+        return (si->si_status & 0xff) << 8;
+    if (si->si_code == CLD_DUMPED)
+        return (si->si_status & 0x7f) | 0x80;
+    return si->si_status & 0x7f; /* CLD_KILLED */
+}
+#endif
+
 static int reap(coord__child *c, int flags)
 {
     int st;
     pid_t r;
+#if COORD_HAVE_PIDFD
+    /* By the pidfd where there is one (Linux 5.4+): a child reaped behind
+     * our back frees its pid at once, and a wait by that pid would take
+     * the status of another child of ours that took it, or wait for it. */
+    if (c->pidfd >= 0) {
+        siginfo_t si;
+        int w;
+        do {
+            memset(&si, 0, sizeof si);
+            w = waitid((idtype_t)3 /* P_PIDFD */, (id_t)c->pidfd, &si,
+                       WEXITED | flags);
+        } while (w < 0 && errno == EINTR);
+        if (w == 0 && si.si_pid == 0)
+            return COORD_ETIMEDOUT;
+        if (w == 0) {
+            ended(c, status_of(&si));
+            return 0;
+        }
+        if (errno == ECHILD) { /* reaped elsewhere */
+            ended(c, COORD__STATUS_UNKNOWN);
+            return 0;
+        }
+        /* EINVAL: a kernel before P_PIDFD; EBADF: no pidfd. By the pid. */
+    }
+#endif
     do {
         r = waitpid(c->pid, &st, flags);
     } while (r < 0 && errno == EINTR);
@@ -232,7 +269,11 @@ void coord__child_kill(coord__child *c)
         }
         /* Any other failure (a seccomp policy's EPERM, a descriptor that
          * is no pidfd, ENOSYS) says nothing about the child, and a wait
-         * after no signal hangs: the kill by pid, as before pidfds. */
+         * after no signal hangs: the kill by pid, as before pidfds. But
+         * first ask the pidfd whether it has ended: reaped elsewhere, its
+         * pid may be another process's now. */
+        if (reap(c, WNOHANG) == 0)
+            return;
     }
 #endif
     kill(c->pid, SIGKILL);
