@@ -1,18 +1,28 @@
 /* SPDX-License-Identifier: MIT */
-/* forkshim.c: LD_PRELOAD'ed into the coord tool by test-cli: every fork
- * fails with EAGAIN (a user's process limit, a cgroup's pids.max), and a
- * kill(-1, ...) (every process of the user, the result of using a failed
+/* forkshim.c: LD_PRELOAD'ed into the coord tool by test-cli and into
+ * coord_bench by test-bench: the first $COORD_FORKS_OK forks (0 when
+ * unset: every one) succeed, every later one fails with EAGAIN (a user's
+ * process limit, a cgroup's pids.max, reached part of the way through), and
+ * a kill(-1, ...) (every process of the user, the result of using a failed
  * fork's -1 as a pid) is refused and reported on stderr instead of sent. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/types.h>
 #include <unistd.h>
 
+static long forks;
+
 pid_t fork(void)
 {
-    errno = EAGAIN;
-    return -1;
+    const char *ok = getenv("COORD_FORKS_OK");
+    if (forks++ >= (ok ? atol(ok) : 0)) {
+        errno = EAGAIN;
+        return -1;
+    }
+    pid_t (*real)(void) = (pid_t (*)(void))dlsym(RTLD_NEXT, "fork");
+    return real ? real() : (errno = ENOSYS, -1);
 }
 
 int kill(pid_t pid, int sig)

@@ -369,6 +369,16 @@ static bool proc_stat(pid_t pid, char *state, int *ppid)
     return p && sscanf(p + 1, " %c %d", state, ppid) == 2;
 }
 
+void test_preload(const char *lib)
+{
+    setenv("LD_PRELOAD", lib, 1);
+    char asan[1024];
+    const char *was = getenv("ASAN_OPTIONS");
+    snprintf(asan, sizeof asan, "%s%sverify_asan_link_order=0",
+             was ? was : "", was && *was ? ":" : "");
+    setenv("ASAN_OPTIONS", asan, 1);
+}
+
 pid_t test_gettid(void)
 {
     return (pid_t)syscall(SYS_gettid);

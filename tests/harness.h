@@ -169,6 +169,12 @@ char test_proc_state(pid_t pid);
  * thread has exited too. */
 bool test_child_ended(pid_t pid);
 
+/* Preload the shared library `lib` (LD_PRELOAD) into the programs the
+ * case runs from now on (the harness forks each case, so it ends there).
+ * An ASan build's runtime would refuse a library loaded before it:
+ * ASAN_OPTIONS gets verify_asan_link_order=0 added. */
+void test_preload(const char *lib);
+
 /* The calling thread's id (gettid). */
 pid_t test_gettid(void);
 

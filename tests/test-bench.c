@@ -246,30 +246,24 @@ TEST(bench_flag_claim_rows_never_negative)
 #ifndef COORD_REAPSHIM_PATH
 #define COORD_REAPSHIM_PATH NULL
 #endif
-#ifndef COORD_FORKNSHIM_PATH
-#define COORD_FORKNSHIM_PATH NULL
+#ifndef COORD_FORKSHIM_PATH
+#define COORD_FORKSHIM_PATH NULL
 #endif
 
 /* Preload `lib` (NULL: not built here, the case is skipped) into the
- * tool the case runs. An ASan build's runtime would refuse a library
- * loaded before it. */
+ * tool the case runs. */
 static void preload_bench(const char *lib, const char *what)
 {
     if (!lib)
         test__skip(what);
-    setenv("LD_PRELOAD", lib, 1);
-    char asan[1024];
-    const char *was = getenv("ASAN_OPTIONS");
-    snprintf(asan, sizeof asan, "%s%sverify_asan_link_order=0",
-             was ? was : "", was && *was ? ":" : "");
-    setenv("ASAN_OPTIONS", asan, 1);
+    test_preload(lib);
 }
 
-/* Preload forknshim: the first `ok` forks of the tool succeed, the rest
+/* Preload forkshim: the first `ok` forks of the tool succeed, the rest
  * fail. */
-static void preload_forknshim(const char *ok)
+static void preload_forkshim(const char *ok)
 {
-    preload_bench(COORD_FORKNSHIM_PATH, "the fork shim is not built here");
+    preload_bench(COORD_FORKSHIM_PATH, "the fork shim is not built here");
     setenv("COORD_FORKS_OK", ok, 1);
 }
 
@@ -299,7 +293,7 @@ TEST(bench_queue_after_a_failed_fork)
     const char *bench = bench_path();
     static const char *const oks[] = {"0", "1"};
     for (size_t k = 0; k < 2; k++) {
-        preload_forknshim(oks[k]);
+        preload_forkshim(oks[k]);
         const char *argv[] = {bench, "queue", "--seconds", "0.3", "--runs",
                               "1", NULL};
         static char out[8192];
@@ -318,7 +312,7 @@ TEST(bench_queue_after_a_failed_fork)
 TEST(bench_flag_after_a_failed_fork)
 {
     const char *bench = bench_path();
-    preload_forknshim("0");
+    preload_forkshim("0");
     const char *argv[] = {bench, "flag", "--seconds", "0.3", "--runs", "1",
                           NULL};
     static char out[8192];
@@ -335,7 +329,7 @@ TEST(bench_wakeup_after_a_failed_fork)
     const char *bench = bench_path();
     static const char *const oks[] = {"0", "2"};
     for (size_t k = 0; k < 2; k++) {
-        preload_forknshim(oks[k]);
+        preload_forkshim(oks[k]);
         const char *argv[] = {bench, "wakeup", "--seconds", "0.2", "--runs",
                               "1", NULL};
         static char out[8192];

@@ -627,19 +627,6 @@ TEST(cli_outputs_past_the_file_size_limit_are_status_1)
     ASSERT_TRUE(strstr(err, "cannot write the output") != NULL);
 }
 
-/* The coord tool's cases below run with `lib` preloaded (LD_PRELOAD is
- * inherited by the tool; the harness forks each case, so it ends there).
- * An ASan build's runtime would refuse a library loaded before it. */
-static void preload_into_cli(const char *lib)
-{
-    setenv("LD_PRELOAD", lib, 1);
-    char asan[1024];
-    const char *was = getenv("ASAN_OPTIONS");
-    snprintf(asan, sizeof asan, "%s%sverify_asan_link_order=0",
-             was ? was : "", was && *was ? ":" : "");
-    setenv("ASAN_OPTIONS", asan, 1);
-}
-
 /* Run `coord args...` (NULL-terminated, at most 14), through the program
  * `via` (NULL-terminated; {NULL}: directly), and fail the case unless it
  * exits 0 and a queue run's JSON says every row was exactly once and every
@@ -702,7 +689,7 @@ TEST(cli_runs_with_sigchld_ignored)
  * "the child process's reads failed"). */
 TEST(cli_runs_under_a_signal_without_sa_restart)
 {
-    preload_into_cli(COORD_SIGSHIM_PATH);
+    test_preload(COORD_SIGSHIM_PATH);
     static const char *const cases[][16] = {
         {"queue", "--no-python", "--messages", "200000", "--pipe-messages",
          "20000", "--runs", "1", "--quick", "--json", NULL},
@@ -719,7 +706,7 @@ TEST(cli_runs_under_a_signal_without_sa_restart)
  * probes blamed the queue ("0 of 1000 items arrived"). */
 TEST(cli_queue_probes_after_a_failed_fork)
 {
-    preload_into_cli(COORD_FORKSHIM_PATH);
+    test_preload(COORD_FORKSHIM_PATH);
     const char *argv[] = {COORD_CLI_PATH, "queue", "--no-python", "--no-pipe",
                           "--messages", "1000", "--runs", "1", "--quick",
                           "--json", NULL};
