@@ -303,6 +303,31 @@ TEST(spawn_kill_ends_a_live_child_when_pidfd_send_signal_is_refused)
 #endif
 }
 
+/* A child record whose process was reaped elsewhere (a waitpid of
+ * someone else's) and whose pid another child of ours has taken: one that
+ * exits 7 and is left a zombie (`live` false), or one that waits in
+ * pause() (`live` true). Returns that other child's pid; the case is
+ * skipped where there are no pidfds. */
+static pid_t reaped_elsewhere_pid_taken(coord__child *c, bool live)
+{
+    ASSERT_OK(coord__spawn(c, exit_at_once, NULL));
+    if (c->pidfd < 0)
+        SKIP("no pidfd here: waits and kills by pid are all there is");
+    int st;
+    ASSERT_EQ(waitpid(c->pid, &st, 0), c->pid); /* reaped elsewhere */
+    pid_t by = fork();
+    ASSERT_TRUE(by >= 0);
+    if (by == 0) {
+        if (live)
+            pause();
+        _exit(7);
+    }
+    if (!live)
+        WAIT_FOR(test_proc_state(by) == 'Z', 20000);
+    c->pid = by; /* the pid taken by another child of ours */
+    return by;
+}
+
 /* A child reaped behind our back (by a waitpid of someone else's) whose pid
  * another child of ours took, and that one has ended (a zombie its owner
  * has yet to wait for): coord__child_kill leaves that zombie, and its
@@ -310,17 +335,8 @@ TEST(spawn_kill_ends_a_live_child_when_pidfd_send_signal_is_refused)
 TEST(spawn_kill_of_a_child_reaped_elsewhere_leaves_another_zombie_alone)
 {
     coord__child c;
-    ASSERT_OK(coord__spawn(&c, exit_at_once, NULL));
-    if (c.pidfd < 0)
-        SKIP("no pidfd here");
     int st;
-    ASSERT_EQ(waitpid(c.pid, &st, 0), c.pid); /* reaped elsewhere */
-    pid_t by = fork();
-    ASSERT_TRUE(by >= 0);
-    if (by == 0)
-        _exit(7);
-    WAIT_FOR(test_proc_state(by) == 'Z', 20000);
-    c.pid = by; /* the pid taken by another child of ours */
+    pid_t by = reaped_elsewhere_pid_taken(&c, false);
     coord__child_kill(&c);
     ASSERT_EQ_U(c.pid, 0);
     ASSERT_EQ(c.status, COORD__STATUS_UNKNOWN);
@@ -337,17 +353,8 @@ TEST(spawn_wait_of_a_child_reaped_elsewhere_leaves_another_zombie_alone)
 {
     for (int how = 0; how < 2; how++) {
         coord__child c;
-        ASSERT_OK(coord__spawn(&c, exit_at_once, NULL));
-        if (c.pidfd < 0)
-            SKIP("no pidfd here: a wait by pid is all there is");
         int st;
-        ASSERT_EQ(waitpid(c.pid, &st, 0), c.pid); /* reaped elsewhere */
-        pid_t by = fork();
-        ASSERT_TRUE(by >= 0);
-        if (by == 0)
-            _exit(7);
-        WAIT_FOR(test_proc_state(by) == 'Z', 20000);
-        c.pid = by; /* the pid taken by another child of ours */
+        pid_t by = reaped_elsewhere_pid_taken(&c, false);
         if (how == 0) {
             ASSERT_OK(coord__child_wait(&c, 0));
         } else {
@@ -371,18 +378,8 @@ TEST(spawn_wait_of_a_child_reaped_elsewhere_waits_for_no_other_child)
 {
     for (int how = 0; how < 2; how++) {
         coord__child c;
-        ASSERT_OK(coord__spawn(&c, exit_at_once, NULL));
-        if (c.pidfd < 0)
-            SKIP("no pidfd here: a wait by pid is all there is");
         int st;
-        ASSERT_EQ(waitpid(c.pid, &st, 0), c.pid); /* reaped elsewhere */
-        pid_t by = fork();
-        ASSERT_TRUE(by >= 0);
-        if (by == 0) {
-            pause();
-            _exit(0);
-        }
-        c.pid = by; /* the pid taken by another child of ours */
+        pid_t by = reaped_elsewhere_pid_taken(&c, true);
         uint64_t t0 = coord_clock_ns();
         if (how == 0) {
             ASSERT_OK(coord__child_wait(&c, 3000));
@@ -409,18 +406,8 @@ TEST(spawn_kill_refused_by_seccomp_spares_the_pid_of_a_child_reaped_elsewhere)
 {
 #if defined(SPAWN_AUDIT_ARCH) && defined(SYS_pidfd_send_signal)
     coord__child c;
-    ASSERT_OK(coord__spawn(&c, exit_at_once, NULL));
-    if (c.pidfd < 0)
-        SKIP("no pidfd here");
     int st;
-    ASSERT_EQ(waitpid(c.pid, &st, 0), c.pid); /* reaped elsewhere */
-    pid_t by = fork();
-    ASSERT_TRUE(by >= 0);
-    if (by == 0) {
-        pause();
-        _exit(0);
-    }
-    c.pid = by;
+    pid_t by = reaped_elsewhere_pid_taken(&c, true);
     ASSERT_EQ(refuse_pidfd_send_signal(), 0);
     alarm(10);
     coord__child_kill(&c);
