@@ -841,19 +841,25 @@ TEST(wait_member_moves_off_its_leads_cpu_by_its_affinity)
     pinned_cpu = b;
     pid_t busy = test_fork(pinned_busy_child, stop);
     enum { TRIES = 20 };
-    int moved = 0;
-    for (int i = 0; i < TRIES; i++) {
+    int moved = 0, tries = 0;
+    for (int i = 0; i < 10 * TRIES && tries < TRIES; i++) {
         set_mask(a, -1); /* on a now */
-        set_mask(a, b);  /* still on a */
+        set_mask(a, b);  /* still on a, unless the balancer moves us */
         atomic_store(&set->lead_cpu, (uint32_t)a + 1);
         struct coord__spinner s = unsampled();
         coord__spinner_join_as(&s, set, COORD__SPIN_MEMBER);
         uint64_t now = coord_clock_ns();
-        ASSERT_TRUE(coord__spin_nap(&s, now));
+        /* False only off the lead's CPU: the balancer moved us to b
+         * before the look (seen once beside two busy loops and the whole
+         * suite). Not a try. */
+        if (!coord__spin_nap(&s, now))
+            continue;
+        tries++;
         moved += sched_getcpu() == b;
         ASSERT_TRUE(mask_is(a, b));
         ASSERT_EQ(s.nap_at, now);
     }
+    ASSERT_EQ(tries, TRIES);
     /* (The balancer may move us back between the move and the look.) */
     ASSERT_GE(moved, TRIES / 2);
     /* Allowed a alone. */

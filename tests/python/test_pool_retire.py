@@ -174,7 +174,10 @@ class RetireTest(unittest.TestCase):
 
     def test_a_worker_killed_from_outside_between_retirements(self):
         with coord.Pool(2, maxtasksperchild=4) as pool:
-            self.assertEqual(pool.map(square, range(10), 1), [x * x for x in range(10)])
+            # 3 tasks: no worker reaches its 4th, so the victim is not one
+            # that is retiring (a SIGKILL into a worker exiting after its
+            # 4th task was its retirement, not a death: once under load).
+            self.assertEqual(pool.map(square, range(3), 1), [x * x for x in range(3)])
             victim = pool.worker_pids()[0]
             os.kill(victim, signal.SIGKILL)
             self.assertEqual(pool.map(square, range(40), 1), [x * x for x in range(40)])
@@ -184,7 +187,9 @@ class RetireTest(unittest.TestCase):
             self.assertNotIn(victim, pool.worker_pids())
         self.assertEqual(st["deaths"], 1)
         self.assertEqual(st["failed"], 0)
-        self.assertGreaterEqual(st["retired"], 9)
+        # 40 tasks after the kill at 4 a worker: the two live at the end
+        # ran 3 at most each, the survivor of the first map 1 more at most.
+        self.assertGreaterEqual(st["retired"], 8)
 
     def test_callbacks_all_arrive_while_workers_retire(self):
         # The result thread collects, and so forks the replacements; the
