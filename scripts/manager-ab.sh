@@ -24,27 +24,8 @@ rounds=${ROUNDS:-3} secs=${SECS:-0.5} clients=${CLIENTS:-1,2,4,8,16}
 bsecs=${BENCH_SECONDS:-2} bruns=${BENCH_RUNS:-3} busy=${BUSY:-1} jobs=${JOBS:-2}
 peer=${PEER_BENCH:-/work/shared/peer-bench}
 repo=$(git rev-parse --show-toplevel)
-# "OUTDIR/" and "OUTDIR/." name what a link at OUTDIR leads to: [ -L ] and stat
-# below then looked at the link's target (root's own) and let another
-# user's link through. Without them they look at the name itself.
-while :; do
-  case $out in
-    ?*/) out=${out%/} ;;
-    ?*/.) out=${out%/.} ;;
-    *) break ;;
-  esac
-done
-mkdir -p "$out"
-# OUTDIR is by default a fixed name in /tmp, and this is often run as
-# root: a directory or link another user put there was written through
-# (root truncated OUTDIR/results.txt and removed OUTDIR/base in the link's
-# target). Only a directory of ours, reached by no link of another user,
-# is used.
-if [ ! -d "$out" ] || [ ! -O "$out" ] ||
-  { [ -L "$out" ] && [ "$(stat -c %u "$out")" != "$(id -u)" ]; }; then
-  echo "manager-ab: $out is not a directory of yours (another user's, or a link of theirs): give OUTDIR" >&2
-  exit 2
-fi
+. "$repo/scripts/ab-dir.sh"
+out=$(ab_own_dir manager-ab "$out" "give OUTDIR") || exit 2
 res=$out/results.txt
 : >"$res"
 

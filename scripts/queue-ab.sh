@@ -31,27 +31,8 @@ dir=${AB_DIR:-/tmp/queue-ab}
 rounds=${AB_ROUNDS:-5}
 args=${AB_ARGS:-queue --producers 1,2,4 --consumers 1,2,4 --size 8 --seconds 2 --runs 3}
 jobs=$(nproc 2>/dev/null || echo 2)
-# "AB_DIR/" and "AB_DIR/." name what a link at AB_DIR leads to: [ -L ] and stat
-# below then looked at the link's target (root's own) and let another
-# user's link through. Without them they look at the name itself.
-while :; do
-  case $dir in
-    ?*/) dir=${dir%/} ;;
-    ?*/.) dir=${dir%/.} ;;
-    *) break ;;
-  esac
-done
-mkdir -p "$dir"
-# $dir is by default a fixed name in /tmp, and this is often run as root:
-# a directory or link another user put there was written through (root
-# removed DIR/base and DIR/new and wrote the logs and rounds.txt into the
-# link's target). Only a directory of ours, reached by no link of another
-# user, is used.
-if [ ! -d "$dir" ] || [ ! -O "$dir" ] ||
-  { [ -L "$dir" ] && [ "$(stat -c %u "$dir")" != "$(id -u)" ]; }; then
-  echo "queue-ab: $dir is not a directory of yours (another user's, or a link of theirs): set AB_DIR" >&2
-  exit 2
-fi
+. "$root/scripts/ab-dir.sh"
+dir=$(ab_own_dir queue-ab "$dir" "set AB_DIR") || exit 2
 
 # build NAME REV: the tree of REV in $dir/NAME/src, built Release in $dir/NAME/build.
 build() {
