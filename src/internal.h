@@ -460,6 +460,8 @@ typedef struct coord__child {
     int status;    /* wait status once reaped */
     pid_t parent;  /* the process that forked it */
     bool lifeline; /* counted by the lifeline until reaped */
+    bool gone;     /* ended and reaped behind our back before its pidfd
+                      was had: its pid is not to be signalled or waited for */
 } coord__child;
 /* Only the parent waits for, reaps or kills a child. A copy of the record
  * in another process (a fork of the parent, which inherits the handle that
@@ -556,6 +558,13 @@ int coord__child_wait_any(coord__child *c, size_t n, int timeout_ms,
 struct pollfd;
 int coord__child_poll(coord__child *c, size_t n, struct pollfd *pfd,
                       size_t *ended, int timeout_ms);
+
+/* Send `sig` to the live child `c` (SIGTERM: ask the manager's server to
+ * stop), through its pidfd where there is one, by its pid otherwise.
+ * Returns 0 (sent), COORD_ECHILD (c has ended and been reaped, by us or
+ * behind our back, or is not this process's child: nothing sent, as its
+ * pid may be another process's now). Never blocks. */
+int coord__child_signal(coord__child *c, int sig);
 
 /* SIGKILL `c` and reap it (no zombie). Safe on a reaped child. The signal
  * goes through the pidfd where there is one: a child reaped behind our

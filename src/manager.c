@@ -409,7 +409,7 @@ int coord_manager_stop(coord_manager *m, int timeout_ms)
     if (m->child.pid > 0) {
         bool already = coord__child_wait(&m->child, 0) == 0;
         if (!already) {
-            kill(m->child.pid, SIGTERM);
+            coord__child_signal(&m->child, SIGTERM);
             if (coord__child_wait(&m->child, timeout_ms) != 0) {
                 coord__child_kill(&m->child);
                 rc = COORD_ETIMEDOUT;

@@ -207,20 +207,38 @@ static int exit_at_once(void *arg)
     return 0;
 }
 
+/* A child's fn: wait for the end of file of the pipe whose read end is
+ * ((int *)arg)[0] (its write end, [1], is closed here first), then exit. */
+static int exit_at_eof(void *arg)
+{
+    int *fds = arg;
+    close(fds[1]);
+    char b;
+    while (read(fds[0], &b, 1) < 0 && errno == EINTR) {
+    }
+    return 0;
+}
+
 /* SIGCHLD ignored: the kernel reaps a child as it ends and its pid is free
  * at once. coord__child_kill of such a child signals it through its pidfd,
  * never by the pid, which another process may have taken since: here a
  * bystander of ours stands in the record's pid (a reuse, made by hand).
- * It used to be sent SIGKILL, and then waited for. */
+ * It used to be sent SIGKILL, and then waited for. The child ends only
+ * once spawn has returned, with its pidfd (an early end is the next case). */
 TEST(spawn_kill_of_a_child_reaped_behind_our_back_spares_its_pid)
 {
     struct sigaction ign = {.sa_handler = SIG_IGN}, old;
     sigemptyset(&ign.sa_mask);
     ASSERT_EQ(sigaction(SIGCHLD, &ign, &old), 0);
     coord__child c;
-    ASSERT_OK(coord__spawn(&c, exit_at_once, NULL));
+    int fds[2];
+    ASSERT_EQ(pipe(fds), 0);
+    ASSERT_OK(coord__spawn(&c, exit_at_eof, fds));
+    close(fds[0]);
+    close(fds[1]); /* the child's cue to exit */
     if (c.pidfd < 0)
         SKIP("no pidfd here: a kill by pid is all there is");
+    ASSERT_FALSE(c.gone);
     pid_t gone = c.pid;
     WAIT_FOR(test_proc_state(gone) == 0, 20000); /* ended and reaped */
     pid_t by = fork();
@@ -240,6 +258,77 @@ TEST(spawn_kill_of_a_child_reaped_behind_our_back_spares_its_pid)
     ASSERT_EQ(kill(by, SIGKILL), 0);
     waitpid(by, NULL, 0); /* SIGCHLD ignored: returns once it is gone */
     ASSERT_EQ(sigaction(SIGCHLD, &old, NULL), 0);
+}
+
+/* The helper of the next case, run with pidfdshim preloaded: SIGCHLD
+ * ignored, its child ends and is reaped before spawn asks for its pidfd,
+ * and the pid is taken by argv[0] ("0": by no one, pidfd_open fails). The
+ * record says so (`gone`), and neither a signal nor a kill nor a wait goes
+ * to the pid, which here is argv[0]'s. */
+HELPER(spawn_reaped_before_its_pidfd)
+{
+    if (argc < 1)
+        return 3;
+    pid_t by = (pid_t)atol(argv[0]);
+    struct sigaction ign = {.sa_handler = SIG_IGN};
+    sigemptyset(&ign.sa_mask);
+    if (sigaction(SIGCHLD, &ign, NULL) != 0)
+        return 4;
+    coord__child c;
+    if (coord__spawn(&c, exit_at_once, NULL) != 0)
+        return 5;
+    if (!c.gone || c.pidfd != -1)
+        return 6; /* a pidfd of the process holding the pid, or none */
+    if (by > 0)
+        c.pid = by; /* the pid taken by another process */
+    if (coord__child_signal(&c, SIGKILL) != COORD_ECHILD)
+        return 7;
+    coord__child_kill(&c);
+    if (c.pid != 0 || c.status != COORD__STATUS_UNKNOWN)
+        return 8;
+    return 0;
+}
+
+/* A child that ends before spawn has its pidfd, SIGCHLD ignored: the
+ * kernel has reaped it and its pid is free. spawn found no process there
+ * (pidfd_open ESRCH), or another process that had taken the pid: it kept
+ * that process's pidfd, and coord__child_kill then SIGKILLed the bystander
+ * (or, with no pidfd, fell back to a kill by the pid). */
+TEST(spawn_of_a_child_reaped_before_its_pidfd_signals_no_one)
+{
+#ifndef SYS_pidfd_open
+    SKIP("no pidfd_open here: a kill by pid is all there is");
+#else
+    long probe = syscall(SYS_pidfd_open, getpid(), 0);
+    if (probe < 0)
+        SKIP("no pidfd here: a kill by pid is all there is");
+    close((int)probe);
+    pid_t by = fork();
+    ASSERT_TRUE(by >= 0);
+    if (by == 0) {
+        for (;;)
+            pause();
+    }
+    char byarg[32];
+    snprintf(byarg, sizeof byarg, "%d", (int)by);
+    test_preload(COORD_PIDFDSHIM_PATH);
+    /* Its pid free (no process there), then taken by `by`. */
+    const char *const free_args[] = {"0", NULL};
+    test_join_ok(test_spawn_helper("spawn_reaped_before_its_pidfd", free_args),
+                 30000);
+    setenv("COORD_TEST_PIDFD_OPEN_AS", byarg, 1);
+    const char *const taken_args[] = {byarg, NULL};
+    int st = test_wait(
+        test_spawn_helper("spawn_reaped_before_its_pidfd", taken_args), 30000);
+    unsetenv("COORD_TEST_PIDFD_OPEN_AS");
+    unsetenv("LD_PRELOAD");
+    char state = test_proc_state(by);
+    kill(by, SIGKILL);
+    waitpid(by, NULL, 0);
+    ASSERT_TRUE(state != 0 && state != 'Z'); /* spared */
+    ASSERT_TRUE(WIFEXITED(st));
+    ASSERT_EQ(WEXITSTATUS(st), 0);
+#endif
 }
 
 static int pause_until_killed(void *arg)
@@ -470,6 +559,7 @@ TEST(spawn_children_survive_printf_with_stdio_closed_at_start)
 
 #define TEST_LIST(X)                                                           \
     X(spawn_kill_of_a_child_reaped_behind_our_back_spares_its_pid)             \
+    X(spawn_of_a_child_reaped_before_its_pidfd_signals_no_one)                 \
     X(spawn_kill_ends_a_live_child_when_pidfd_send_signal_is_refused)          \
     X(spawn_kill_of_a_child_reaped_elsewhere_leaves_another_zombie_alone)      \
     X(spawn_wait_of_a_child_reaped_elsewhere_leaves_another_zombie_alone)      \
@@ -479,5 +569,5 @@ TEST(spawn_children_survive_printf_with_stdio_closed_at_start)
     X(spawn_children_survive_printf_with_stdio_closed_at_start)                \
     X(spawn_child_whose_parent_died_before_it_held_leaves)                     \
     X(spawn_keeps_no_descriptor_once_its_children_are_reaped)
-#define HELPER_LIST(X)
+#define HELPER_LIST(X) X(spawn_reaped_before_its_pidfd)
 TEST_MAIN()

@@ -10,11 +10,34 @@
 
 #include "internal.h"
 
-static int pidfd_of(pid_t pid)
+/* A pidfd for the child `pid` just forked, or -1. *gone: the child has
+ * already ended and been reaped behind our back (SIGCHLD ignored), so its
+ * pid is free: no pidfd, and the pid is not to be used either. */
+static int pidfd_of(pid_t pid, bool *gone)
 {
+    *gone = false;
 #if COORD_HAVE_PIDFD
     long fd = syscall(SYS_pidfd_open, pid, 0);
-    return fd < 0 ? -1 : coord__fd_above_stdio((int)fd);
+    if (fd < 0) {
+        *gone = errno == ESRCH; /* a zombie would still have given one */
+        return -1;
+    }
+    int pfd = coord__fd_above_stdio((int)fd);
+    if (pfd < 0)
+        return -1;
+    /* Reaped and its pid taken by another process between the fork and
+     * pidfd_open: the pidfd is that process's, which is no child of ours
+     * (ECHILD). EINVAL: a kernel before P_PIDFD, which cannot tell. */
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    if (waitid((idtype_t)3 /* P_PIDFD */, (id_t)pfd, &si,
+               WEXITED | WNOHANG | WNOWAIT) != 0 &&
+        errno == ECHILD) {
+        close(pfd);
+        *gone = true;
+        return -1;
+    }
+    return pfd;
 #else
     (void)pid;
     return -1;
@@ -44,7 +67,7 @@ int coord__spawn(coord__child *c, int (*fn)(void *arg), void *arg)
     if (pid < 0)
         return e == ENOMEM ? COORD_ENOMEM : COORD_EAGAIN;
     c->pid = pid;
-    c->pidfd = pidfd_of(pid);
+    c->pidfd = pidfd_of(pid, &c->gone);
     c->status = 0;
     c->parent = parent;
     c->lifeline = rfd >= 0;
@@ -56,6 +79,7 @@ static void forget(coord__child *c)
 {
     c->pid = 0;
     c->lifeline = false;
+    c->gone = false;
     if (c->pidfd >= 0) {
         close(c->pidfd);
         c->pidfd = -1;
@@ -95,6 +119,10 @@ static int reap(coord__child *c, int flags)
 {
     int st;
     pid_t r;
+    if (c->gone) { /* reaped elsewhere before we had its pidfd */
+        ended(c, COORD__STATUS_UNKNOWN);
+        return 0;
+    }
 #if COORD_HAVE_PIDFD
     /* By the pidfd where there is one (Linux 5.4+): a child reaped behind
      * our back frees its pid at once, and a wait by that pid would take
@@ -242,6 +270,49 @@ int coord__child_poll(coord__child *c, size_t n, struct pollfd *pfd,
     }
 }
 
+#if COORD_HAVE_PIDFD
+/* Has the child behind c's pidfd ended (a zombie, or reaped elsewhere)?
+ * Looks without reaping. False when the pidfd cannot tell (no P_PIDFD). */
+static bool pidfd_ended(const coord__child *c)
+{
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    int w;
+    do {
+        w = waitid((idtype_t)3 /* P_PIDFD */, (id_t)c->pidfd, &si,
+                   WEXITED | WNOHANG | WNOWAIT);
+    } while (w < 0 && errno == EINTR);
+    return w == 0 ? si.si_pid != 0 : errno == ECHILD;
+}
+#endif
+
+int coord__child_signal(coord__child *c, int sig)
+{
+    if (!c || c->pid <= 0 || c->gone ||
+        c->parent != (pid_t)coord__self_pid())
+        return COORD_ECHILD;
+#if COORD_HAVE_PIDFD && defined(SYS_pidfd_send_signal)
+    /* Through its pidfd where there is one. A child reaped behind our back
+     * (SIGCHLD set to SIG_IGN) frees its pid at once, and a signal by pid
+     * could reach whatever process took it since. ESRCH: it has ended and
+     * been reaped (a zombie still takes a signal). */
+    if (c->pidfd >= 0) {
+        long r = syscall(SYS_pidfd_send_signal, c->pidfd, sig, NULL, 0);
+        if (r == 0)
+            return 0;
+        if (errno == ESRCH)
+            return COORD_ECHILD;
+        /* Any other failure (a seccomp policy's EPERM, a descriptor that
+         * is no pidfd, ENOSYS) says nothing about the child: by the pid,
+         * as before pidfds. But first ask the pidfd whether it has ended:
+         * reaped elsewhere, its pid may be another process's now. */
+        if (pidfd_ended(c))
+            return COORD_ECHILD;
+    }
+#endif
+    return kill(c->pid, sig) == 0 ? 0 : COORD_ECHILD;
+}
+
 void coord__child_kill(coord__child *c)
 {
     if (!c || c->pid <= 0)
@@ -250,34 +321,15 @@ void coord__child_kill(coord__child *c)
         forget(c);
         return;
     }
-#ifdef SYS_pidfd_send_signal
-    /* Through its pidfd where there is one. A child reaped behind our back
-     * (SIGCHLD set to SIG_IGN) frees its pid at once, and a kill by pid
-     * could reach whatever process took it since. ESRCH: it has ended and
-     * been reaped (a zombie still takes the signal). Whatever holds its
-     * pid now is another process, maybe a child of ours whose status is
-     * its owner's: no wait by that pid. Forgotten, status unknown. */
-    if (c->pidfd >= 0) {
-        long r = syscall(SYS_pidfd_send_signal, c->pidfd, SIGKILL, NULL, 0);
-        if (r != 0 && errno == ESRCH) {
-            ended(c, COORD__STATUS_UNKNOWN);
-            return;
-        }
-        if (r == 0) {
-            reap(c, 0);
-            return;
-        }
-        /* Any other failure (a seccomp policy's EPERM, a descriptor that
-         * is no pidfd, ENOSYS) says nothing about the child, and a wait
-         * after no signal hangs: the kill by pid, as before pidfds. But
-         * first ask the pidfd whether it has ended: reaped elsewhere, its
-         * pid may be another process's now. */
-        if (reap(c, WNOHANG) == 0)
-            return;
-    }
-#endif
-    kill(c->pid, SIGKILL);
-    reap(c, 0);
+    /* Sent: wait for it. Not sent, it has ended: reap it, or learn it was
+     * reaped elsewhere (forgotten, status unknown). Whatever holds its pid
+     * now is another process, maybe a child of ours whose status is its
+     * owner's: no wait by that pid, and no wait for ever on a child that
+     * was not signalled. */
+    if (coord__child_signal(c, SIGKILL) == 0)
+        reap(c, 0);
+    else
+        reap(c, WNOHANG);
 }
 
 const char *coord__status_text(int status, char *buf, size_t cap)
