@@ -591,6 +591,7 @@ class Pool:
         self._cv = threading.Condition(threading.Lock())
         self._sleepers = 0           # threads asleep on _cv
         self._calls = collections.deque()  # (job, callback, argument)
+        self._interrupted = None     # see _unpickle (the role's holder's)
         self._cb_unsettled = 0       # jobs with callbacks whose result is not in
         self._cb_owed = 0            # ... plus callbacks queued or running
         self._thread = None          # the last result thread started
@@ -617,6 +618,8 @@ class Pool:
             self._settle_job(job, got)
             if self._sleepers:
                 self._wake()
+            if self._interrupted is not None:
+                self._raise_interrupted()
 
     def _submit(self, fn, args, kwargs, callback=None, error_callback=None):
         self._check_running()
@@ -686,6 +689,37 @@ class Pool:
             chunk._part = part
         self._register(self._core.submit(task), chunk)
 
+    def _unpickle(self, data):
+        """pickle.loads(data) for the role's holder, told apart from an
+        exception that a signal handler raised while it ran (an alarm's
+        timeout, KeyboardInterrupt): that one is not the pickle's, and the
+        result must not be lost to it. An exception that a second try does
+        not raise again came from outside: the value is returned, and the
+        exception kept in _interrupted, which _settle raises once the job
+        is settled (as multiprocessing's wait raises it, with no result
+        lost). What both tries raise is the pickle's: raised (the first).
+        Handlers run in the main thread only: elsewhere a first try that
+        fails alone was a pickle's whim, and its value stands."""
+        try:
+            return _loads(data)
+        except BaseException as e:
+            first = e
+        try:
+            value = _loads(data)
+        except BaseException:
+            raise first from None
+        if self._interrupted is None and \
+                threading.current_thread() is threading.main_thread():
+            self._interrupted = first
+        return value
+
+    def _raise_interrupted(self):
+        """Raise what _unpickle kept in this (the main) thread, if any."""
+        if self._interrupted is not None and \
+                threading.current_thread() is threading.main_thread():
+            e, self._interrupted = self._interrupted, None
+            raise e
+
     def _chunk_reply(self, chunk, payload):
         """A worker's reply to a chunk's message: its results, then maybe
         the failure of the next item; the items after go again."""
@@ -697,7 +731,7 @@ class Pool:
             off = _HEAD.size
             for _ in range(frames):
                 (n,) = _FRAME.unpack_from(payload, off)
-                chunk._values += _loads(view[off + 4:off + 4 + n])
+                chunk._values += self._unpickle(view[off + 4:off + 4 + n])
                 off += 4 + n
             # Each reply but a failure's carries a result at least: the
             # items left always get fewer.
@@ -725,7 +759,7 @@ class Pool:
 
     def _initializer_failed(self, payload):
         try:
-            cause = _loads(payload)
+            cause = self._unpickle(payload)
         except Exception as e:
             cause = e
         name = getattr(self._initializer, "__qualname__", None) or repr(self._initializer)
@@ -746,7 +780,7 @@ class Pool:
             return TaskError("task %s: %s" % (index, payload.decode("utf-8", "replace")))
         if kind == _ENCODING:
             try:
-                why, value = _loads(payload)
+                why, value = self._unpickle(payload)
                 if type(why) is not str or type(value) is not str:
                     raise TypeError("not two strs")
                 return ResultEncodingError(
@@ -764,7 +798,7 @@ class Pool:
             # class whose __init__ takes other arguments, a class only the
             # worker imported). That fails this task, not the pool.
             try:
-                return _loads(payload)
+                return self._unpickle(payload)
             except Exception as e:
                 err = TaskError("task %s: its exception could not be unpickled here: "
                                 "%s: %s" % (index, type(e).__name__, e))
@@ -789,6 +823,8 @@ class Pool:
             self._chunk_reply(job, res[3])    # common, one call less
         else:
             self._settle_job(job, res)
+        if self._interrupted is not None:  # a signal handler's (_unpickle)
+            self._raise_interrupted()
 
     def _settle_job(self, job, res):
         tid, status, kind, payload, cause, worker, attempts, wstatus = res
@@ -796,7 +832,7 @@ class Pool:
             self._chunk_reply(job, payload)
         elif status == 0 and kind == _VALUE:
             try:
-                value = _loads(payload)
+                value = self._unpickle(payload)
             except Exception as e:
                 err = TaskError("task %s: its result could not be unpickled here: "
                                 "%s: %s" % (job._index, type(e).__name__, e))
