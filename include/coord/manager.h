@@ -475,9 +475,12 @@ typedef struct coord_mreq {
  * (more than max_batch operations), COORD_EMSGSIZE (the frame would exceed
  * max_frame), the code of the first malformed request, which is also its
  * status (COORD_EINVAL; COORD_ENAMETOOLONG for a name or key over 65535
- * bytes; COORD_EMSGSIZE for a value over 2 GiB), nothing being sent, or
+ * bytes; COORD_EMSGSIZE for a value over 2 GiB), nothing being sent,
+ * COORD_EINVAL (c NULL, reqs NULL with n > 0, timeout_ms below -1), or
  * a transport code (COORD_ETIMEDOUT, COORD_EAGAIN, COORD_EPEERDIED,
- * COORD_ENOTCONN, COORD_EPROTO, COORD_ENOMEM).
+ * COORD_ENOTCONN, COORD_EPROTO, COORD_EVERSION, COORD_ENOMEM, and
+ * COORD_EINTR when the interrupt function of coord_mclient_set_interrupt
+ * ended the wait), with the meanings the common codes above give them.
  */
 COORD_EXTERN int coord_mclient_batch(coord_mclient *c, coord_mreq *reqs,
                                      size_t n, int timeout_ms);
