@@ -42,6 +42,19 @@ if command -v python3-config >/dev/null && python3-config --includes >/dev/null 
   elif [ ! -e "$b/python" ]; then
     echo "FAIL: -DCOORD_PYTHON=yes configured no Python package"; fail=1
   fi
+  # A multiarch libdir (Debian's with prefix /usr): the package still goes
+  # to Python's <platlibdir>/python3.X/site-packages, where README's
+  # PYTHONPATH points, not lib/x86_64-linux-gnu/python3.X/site-packages.
+  b="$scratch/b-multiarch"
+  want=$(python3 -c 'import sys; print("%s/python%d.%d/site-packages" % ((getattr(sys, "platlibdir", "lib"),) + sys.version_info[:2]))')
+  if ! cmake -S "$src" -B "$b" "${small[@]}" -DCOORD_PYTHON=ON -DCOORD_MPI=OFF \
+      -DCMAKE_INSTALL_LIBDIR=lib/x86_64-linux-gnu >"$scratch/log" 2>&1; then
+    tail -5 "$scratch/log"; echo "FAIL: configure with CMAKE_INSTALL_LIBDIR=lib/x86_64-linux-gnu"; fail=1
+  else
+    got=$(sed -n 's/^COORD_PYTHON_INSTALL_DIR:STRING=//p' "$b/CMakeCache.txt")
+    [ "$got" = "$want" ] ||
+      { echo "FAIL: with a multiarch libdir the package installs to '$got', not '$want'"; fail=1; }
+  fi
 else
   echo "python3 has no headers here: ON in another spelling not checked"
 fi
