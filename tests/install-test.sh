@@ -212,6 +212,24 @@ PROJ
        ! cmake --build "$scratch/mproj/build" >>"$scratch/mproj.log" 2>&1; then
       cat "$scratch/mproj.log"; echo "FAIL: the find_package(coord) + coord::coord_mpi project"; exit 1
     fi
+    # A C++-only project: FindMPI gives no MPI::MPI_C there, so either
+    # coord::coord_mpi is defined all the same or find_package(coord) says why
+    # (it was left undefined in silence).
+    mkdir -p "$scratch/mxx"
+    cat >"$scratch/mxx/CMakeLists.txt" <<'PROJ'
+cmake_minimum_required(VERSION 3.16)
+project(mxxconsumer CXX)
+find_package(coord 0.4 REQUIRED)
+if(TARGET coord::coord_mpi)
+  message(STATUS "mxx: coord::coord_mpi defined")
+endif()
+PROJ
+    if ! cmake -S "$scratch/mxx" -B "$scratch/mxx/build" -DCMAKE_PREFIX_PATH="$scratch/b" \
+        >"$scratch/mxx.log" 2>&1; then
+      cat "$scratch/mxx.log"; echo "FAIL: find_package(coord) in a C++-only project"; exit 1
+    fi
+    grep -q 'mxx: coord::coord_mpi defined\|coord::coord_mpi not defined: .*C language' "$scratch/mxx.log" ||
+      { cat "$scratch/mxx.log"; echo "FAIL: a C++-only project got no coord::coord_mpi, and no word why"; exit 1; }
     echo "mpi: coord_mpi.pc, \$ORIGIN run path, mpicc, coord::coord_mpi"
   else
     echo "note: no mpicc, so the MPI library was checked through pkg-config coord_mpi only"
