@@ -7,6 +7,10 @@
 # folders noted the first time.
 # A relative prefix (cmake --install BUILD --prefix rel) is relative to where
 # the install runs; uninstall runs in BUILD, so everything is noted absolute.
+# So is a relative DESTDIR (make install DESTDIR=stage): the install puts
+# its files under stage/ where it runs, and BUILD/install_destdir.txt notes
+# the DESTDIR (absolute, and as given) for uninstall, which removes the
+# files under that DESTDIR, not under the prefix on the live system.
 # The install script sets no policies: CMP0007 NEW keeps list() from
 # warning about the empty line an earlier version wrote after the prefix
 # when the install created no folder.
@@ -16,7 +20,13 @@ set(coord_prefix "${CMAKE_INSTALL_PREFIX}")
 if(NOT IS_ABSOLUTE "${coord_prefix}")
   get_filename_component(coord_prefix "${coord_prefix}" ABSOLUTE)
 endif()
-set(coord_root "$ENV{DESTDIR}${coord_prefix}")
+set(coord_destdir "$ENV{DESTDIR}")
+if(NOT coord_destdir STREQUAL "" AND NOT IS_ABSOLUTE "${coord_destdir}")
+  get_filename_component(coord_destdir "${coord_destdir}" ABSOLUTE)
+endif()
+# One line each, never empty: A<absolute DESTDIR>, G<DESTDIR as given>.
+file(WRITE "${coord_build_dir}/install_destdir.txt" "A${coord_destdir}\nG$ENV{DESTDIR}\n")
+set(coord_root "${coord_destdir}${coord_prefix}")
 set(coord_list "${coord_build_dir}/install_dirs.txt")
 set(coord_new "")
 if(EXISTS "${coord_list}")
@@ -34,7 +44,7 @@ endif()
 set(coord_paths "")
 foreach(d ${coord_dirs})
   if(IS_ABSOLUTE "${d}")
-    list(APPEND coord_paths "$ENV{DESTDIR}${d}")
+    list(APPEND coord_paths "${coord_destdir}${d}")
   else()
     list(APPEND coord_paths "${coord_root}/${d}")
   endif()
@@ -45,7 +55,7 @@ foreach(script ${coord_scripts})
   foreach(rule ${coord_rules})
     string(REGEX REPLACE ".*file\\(INSTALL DESTINATION \"([^\"]*)\".*" "\\1" d "${rule}")
     string(REPLACE "\${CMAKE_INSTALL_PREFIX}" "${coord_prefix}" d "${d}")
-    set(d "$ENV{DESTDIR}${d}")
+    set(d "${coord_destdir}${d}")
     string(FIND "${d}" "${coord_root}/" at)
     while(at EQUAL 0)
       list(APPEND coord_paths "${d}")

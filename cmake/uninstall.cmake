@@ -2,7 +2,11 @@
 # `make uninstall` (cmake --build BUILD --target uninstall): removes exactly
 # the files listed in BUILD/install_manifest.txt, which CMake writes on
 # every install of this build tree (so: what the last install put in), under
-# $DESTDIR when set. Then the folders that install created (noted in
+# the DESTDIR that install had (BUILD/install_destdir.txt, absolute: a
+# relative DESTDIR was relative to where the install ran, and uninstall runs
+# in BUILD). A DESTDIR given to uninstall must be that one: another would
+# remove files the last install did not put there (without DESTDIR, the
+# live files under the prefix after a staged install). Then the folders that install created (noted in
 # BUILD/install_dirs.txt) when they are empty again; folders that were
 # there before stay.
 # Run with -DCOORD_BINARY_DIR=BUILD.
@@ -13,9 +17,34 @@ set(manifest "${COORD_BINARY_DIR}/install_manifest.txt")
 if(NOT EXISTS "${manifest}")
   message(FATAL_ERROR "uninstall: ${manifest} does not exist (nothing was installed from this build tree)")
 endif()
+set(coord_destdir "$ENV{DESTDIR}")
+set(destdir_file "${COORD_BINARY_DIR}/install_destdir.txt")
+if(EXISTS "${destdir_file}")
+  file(STRINGS "${destdir_file}" coord_rec REGEX "^[AG]")
+  set(coord_abs "")
+  set(coord_given "")
+  foreach(line ${coord_rec})
+    string(SUBSTRING "${line}" 1 -1 v)
+    if(line MATCHES "^A")
+      set(coord_abs "${v}")
+    else()
+      set(coord_given "${v}")
+    endif()
+  endforeach()
+  if(NOT coord_destdir STREQUAL "" AND NOT coord_destdir STREQUAL coord_given AND
+     NOT coord_destdir STREQUAL coord_abs)
+    message(FATAL_ERROR "uninstall: the last install of this build tree was "
+      "into DESTDIR='${coord_given}' (${coord_abs}), not DESTDIR='${coord_destdir}': "
+      "run uninstall with that DESTDIR, or none")
+  endif()
+  if(coord_destdir STREQUAL "" AND NOT coord_abs STREQUAL "")
+    message(STATUS "uninstall: the last install was into DESTDIR=${coord_abs}")
+  endif()
+  set(coord_destdir "${coord_abs}")
+endif()
 file(STRINGS "${manifest}" coord_files)
 foreach(f ${coord_files})
-  set(p "$ENV{DESTDIR}${f}")
+  set(p "${coord_destdir}${f}")
   if(IS_SYMLINK "${p}" OR EXISTS "${p}")
     message(STATUS "Removing: ${p}")
     file(REMOVE "${p}")

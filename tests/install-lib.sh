@@ -1,14 +1,14 @@
 # SPDX-License-Identifier: MIT
 # Sourced by the install tests (tests/install-*.sh): a private scratch
 # directory removed on exit, and `coord_install PREFIX` which installs the
-# build there. Every install writes BUILD/install_manifest.txt and
-# BUILD/install_dirs.txt; the tests keep the user's copies (what
+# build there. Every install writes BUILD/install_manifest.txt,
+# BUILD/install_dirs.txt and BUILD/install_destdir.txt; the tests keep the user's copies (what
 # `make uninstall` reads) as they were.
 # The install tests share the CTest resource lock coord_install_manifest.
 # Expects $src and $build to be set.
 set -eu
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/coord-install-test.XXXXXX")
-records="install_manifest.txt install_dirs.txt"
+records="install_manifest.txt install_dirs.txt install_destdir.txt"
 for r in $records; do
   if [ -e "$build/$r" ]; then
     cp -p "$build/$r" "$scratch/$r.saved"

@@ -106,4 +106,35 @@ if ! diff -u "$scratch/before-r" "$scratch/after-r"; then
   echo "FAIL: a prefix whose folders all existed differs after make uninstall (diff above)"
   exit 1
 fi
-echo "make install put $n files in; make uninstall removed them and nothing else (also for a new prefix with spaces, a relative one, and one whose folders all exist)"
+# A staged install (DESTDIR, here relative: relative to where the install
+# runs) of a prefix that also holds a live install: uninstall, which runs in
+# BUILD, removes the staged files (and the stage folders the install made),
+# whether given the same DESTDIR or none, and never the live ones; another
+# DESTDIR is refused.
+live="$scratch/live"
+coord_install "$live"
+stage_install() {
+  (cd "$scratch" && DESTDIR=stage cmake --install "$build" --prefix "$live" >"$scratch/make.log" 2>&1) &&
+    [ -x "$scratch/stage$live/bin/coord" ] ||
+    { cat "$scratch/make.log"; echo "FAIL: install with DESTDIR=stage"; exit 1; }
+}
+stage_install
+if ! env -u DESTDIR cmake --build "$build" --target uninstall >"$scratch/make.log" 2>&1; then
+  cat "$scratch/make.log"; echo "FAIL: uninstall after an install with DESTDIR=stage"; exit 1
+fi
+[ -x "$live/bin/coord" ] && [ -e "$live/lib/pkgconfig/coord.pc" ] ||
+  { echo "FAIL: uninstall after a staged install removed the live install's files"; exit 1; }
+[ ! -e "$scratch/stage" ] || { find "$scratch/stage" | head; echo "FAIL: uninstall left the staged files"; exit 1; }
+stage_install
+if ! (cd "$scratch" && DESTDIR=stage cmake --build "$build" --target uninstall >"$scratch/make.log" 2>&1); then
+  cat "$scratch/make.log"; echo "FAIL: uninstall with DESTDIR=stage"; exit 1
+fi
+[ ! -e "$scratch/stage" ] || { find "$scratch/stage" | head; echo "FAIL: uninstall with DESTDIR=stage left the staged files"; exit 1; }
+stage_install
+if DESTDIR="$scratch/elsewhere" cmake --build "$build" --target uninstall >"$scratch/make.log" 2>&1 ||
+   ! grep -q 'the last install of this build tree was' "$scratch/make.log"; then
+  cat "$scratch/make.log"; echo "FAIL: uninstall with another DESTDIR than the install's was not refused"; exit 1
+fi
+[ -x "$scratch/stage$live/bin/coord" ] && [ -x "$live/bin/coord" ] ||
+  { echo "FAIL: a refused uninstall removed files"; exit 1; }
+echo "make install put $n files in; make uninstall removed them and nothing else (also for a new prefix with spaces, a relative one, one whose folders all exist, and a staged one with a relative DESTDIR)"
