@@ -543,6 +543,22 @@ static int parse(int argc, char **argv, struct opts *o)
             break;
         }
     }
+    /* A count for rows that are left out would be ignored: say so, as
+     * fraud does for its generator's options with --csv. */
+    static const struct {
+        int opt, off;
+        const char *rows;
+    } unused[] = {{Q_PIPE_MESSAGES, Q_NO_PIPE, "the pipe rows"},
+                  {Q_PYTHON_MESSAGES, Q_NO_PYTHON, "Python's rows"},
+                  {Q_PYTHON_RUNS, Q_NO_PYTHON, "Python's rows"}};
+    for (size_t i = 0; k == OPT_END && i < sizeof unused / sizeof unused[0];
+         i++)
+        if (given[unused[i].opt] && given[unused[i].off]) {
+            cli_error(CMD, "--%s is for %s; not with --%s",
+                      queue_opts[unused[i].opt].name, unused[i].rows,
+                      queue_opts[unused[i].off].name);
+            return -1;
+        }
     if (quick) { /* the counts not given, before or after --quick */
         if (!given[Q_MESSAGES])
             o->messages = 200000;

@@ -264,6 +264,14 @@ TEST(cli_every_usage_error_is_one_line_exit_2)
         {"report", {"--only", "waste\n", NULL}, "no experiment 'waste?'"},
         {"manager", {"--socket", "/tmp/x.sock", "--spin-us", "2M", NULL},
          "--spin-us must be in [0, 1000000]"},
+        /* Counts for rows that are left out were ignored without a word
+         * (fraud refuses its generator's options with --csv). */
+        {"queue", {"--no-pipe", "--pipe-messages", "10", NULL},
+         "--pipe-messages is for the pipe rows; not with --no-pipe"},
+        {"queue", {"--python-messages", "10", "--no-python", NULL},
+         "--python-messages is for Python's rows; not with --no-python"},
+        {"queue", {"--no-python", "--python-runs=2", NULL},
+         "--python-runs is for Python's rows; not with --no-python"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         usage_error(cases[i].cmd, cases[i].args, cases[i].want);
