@@ -287,46 +287,70 @@ int cmd_fraud(int argc, char **argv)
                       strerror(-rc));
             return CLI_USAGE;
         }
-        for (size_t i = 0; i < cr.n_errors; i++)
-            fprintf(stderr, "coord fraud: %s:%zu: %s%s\n", csv,
-                    cr.errors[i].line, cr.errors[i].why,
-                    rc == 0 ? " (line skipped)" : "");
-        if (cr.bad > cr.n_errors)
-            fprintf(stderr, "coord fraud: %s: %zu more malformed lines\n", csv,
-                    cr.bad - cr.n_errors);
         if (rc == -ENOMEM) {
             cli_error(CMD, "out of memory reading %s", csv);
             return CLI_RUNTIME;
         }
-        if (rc != 0) {
-            /* The line and its reason were printed above. */
-            cli_error(CMD, "%s rejected (%s)", csv,
-                      cr.n_errors && cr.errors[0].line > 1 && strict
-                          ? "--strict: malformed line"
-                          : "not a transactions CSV");
+        if (rc == 0 && cr.n == 0) {
+            /* Nothing to screen: one line, naming the first malformed line
+             * (every one was listed as "line skipped" before the error,
+             * up to 18 lines on stderr for one usage error). */
+            if (cr.n_errors)
+                cli_error(CMD, "%s has no valid transaction (%zu malformed "
+                          "line%s; line %zu: %s)", csv, cr.bad,
+                          cr.bad == 1 ? "" : "s", cr.errors[0].line,
+                          cr.errors[0].why);
+            else
+                cli_error(CMD, "%s has no valid transaction", csv);
+            free(cr.txns);
             return CLI_USAGE;
         }
-        if (cr.n == 0) {
-            cli_error(CMD, "%s has no valid transaction", csv);
+        first = warm == UINT64_MAX ? 0 : (size_t)warm;
+        if (rc == 0 && first >= cr.n) {
+            cli_error(CMD, "--warmup %zu leaves nothing of the %zu "
+                           "transactions to screen", first, cr.n);
+            free(cr.txns);
+            return CLI_USAGE;
+        }
+        if (rc != 0 && !(strict && cr.n_errors && cr.errors[0].line > 1)) {
+            /* Not a transactions CSV (no header, a missing column, a line
+             * too long): one line with the reason (it was two). */
+            if (cr.n_errors)
+                cli_error(CMD, "%s:%zu: %s; the file is rejected (not a "
+                          "transactions CSV)", csv, cr.errors[0].line,
+                          cr.errors[0].why);
+            else
+                cli_error(CMD, "%s rejected (not a transactions CSV)", csv);
+            free(cr.txns);
+            return CLI_USAGE;
+        }
+        /* The file's name as cli_error shows it: a newline or an escape
+         * sequence in it split these lines or reached the terminal. */
+        char shown[PATH_MAX];
+        snprintf(shown, sizeof shown, "%s", csv);
+        cli_printable(shown);
+        for (size_t i = 0; i < cr.n_errors; i++)
+            fprintf(stderr, "coord fraud: %s:%zu: %s%s\n", shown,
+                    cr.errors[i].line, cr.errors[i].why,
+                    rc == 0 ? " (line skipped)" : "");
+        if (cr.bad > cr.n_errors)
+            fprintf(stderr, "coord fraud: %s: %zu more malformed lines\n",
+                    shown, cr.bad - cr.n_errors);
+        if (rc != 0) {
+            /* The line and its reason were printed above. */
+            cli_error(CMD, "%s rejected (--strict: malformed line)", csv);
             return CLI_USAGE;
         }
         t = cr.txns;
         n = cr.n;
         bad = cr.bad;
         labelled = cr.labelled;
-        first = warm == UINT64_MAX ? 0 : (size_t)warm;
-        if (first >= n) {
-            cli_error(CMD, "--warmup %zu leaves nothing of the %zu "
-                           "transactions to screen", first, n);
-            free(t);
-            return CLI_USAGE;
-        }
         if (n - first > tx) {
             /* Screen at most --transactions, and say so. */
             fprintf(stderr, "coord fraud: %s: screening %" PRIu64 " of its "
                             "%zu transactions after the warmup (--transactions "
                             "%" PRIu64 "; raise it to screen more)\n",
-                    csv, tx, n - first, tx);
+                    shown, tx, n - first, tx);
             n = first + (size_t)tx;
         }
     } else {

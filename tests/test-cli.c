@@ -479,6 +479,52 @@ TEST(cli_fraud_strict_names_the_first_line_only)
     ASSERT_TRUE(strstr(err, "rejected (--strict") != NULL);
 }
 
+/* A --csv FILE fraud cannot screen is one line, as every usage error: an
+ * empty file or one without the header printed the reason and then the
+ * rejection (two lines), and a file whose every row is malformed listed
+ * 16 lines "(line skipped)", "N more malformed lines" and then "has no
+ * valid transaction" (18 lines). The lines naming skipped rows of a file
+ * that is screened show FILE as cli_error does: a newline in the name
+ * split them. */
+TEST(cli_fraud_csv_rejections_are_one_line)
+{
+    char dir[256], empty[300], allbad[300], nl[300];
+    test_mkdtemp(dir, sizeof dir, "fraud-csv-lines");
+    snprintf(empty, sizeof empty, "%s/empty.csv", dir);
+    snprintf(allbad, sizeof allbad, "%s/allbad.csv", dir);
+    snprintf(nl, sizeof nl, "%s/x\ny.csv", dir);
+    FILE *f = fopen(empty, "w");
+    ASSERT_TRUE(f != NULL);
+    ASSERT_EQ(fclose(f), 0);
+    const char *hdr = "id,timestamp,account,merchant,amount,lat,lon,device\n";
+    ASSERT_TRUE((f = fopen(allbad, "w")) != NULL);
+    fputs(hdr, f);
+    for (int i = 0; i < 40; i++)
+        fprintf(f, "bad%d\n", i);
+    ASSERT_EQ(fclose(f), 0);
+    ASSERT_TRUE((f = fopen(nl, "w")) != NULL);
+    fprintf(f, "%s1,1000,1,1,1.00,0,0,1\nbad\n", hdr);
+    ASSERT_EQ(fclose(f), 0);
+    const char *a[] = {"--csv", empty, NULL};
+    usage_error("fraud", a, "empty.csv:1: no header line (empty input); the "
+                            "file is rejected (not a transactions CSV)");
+    a[1] = allbad;
+    usage_error("fraud", a, "has no valid transaction (40 malformed lines; "
+                            "line 2: ");
+    const char *argv[] = {COORD_CLI_PATH, "fraud", "--csv", nl, "--intervals",
+                          "1", NULL};
+    int st = test_run(argv, out, sizeof out, err, sizeof err, 60000);
+    unlink(empty);
+    unlink(allbad);
+    unlink(nl);
+    rmdir(dir);
+    ASSERT_TRUE(WIFEXITED(st));
+    ASSERT_EQ(WEXITSTATUS(st), 0);
+    if (lines(err) != 1 || !strstr(err, "/x?y.csv:3: 1 fields"))
+        test__fail(__FILE__, __LINE__, "want one line naming x?y.csv:3, got: "
+                   "%s", err);
+}
+
 /* Output that cannot be written (a full disk: /dev/full) is a runtime
  * failure, one line naming why, not exit 0 with the output lost. */
 TEST(cli_stdout_that_cannot_be_written_is_status_1)
@@ -747,7 +793,8 @@ TEST(cli_queue_probes_after_a_failed_fork)
     X(cli_outputs_past_the_file_size_limit_are_status_1)                       \
     X(cli_runs_with_sigchld_ignored)                                           \
     X(cli_runs_under_a_signal_without_sa_restart)                           \
-    X(cli_queue_probes_after_a_failed_fork)
+    X(cli_queue_probes_after_a_failed_fork)                                 \
+    X(cli_fraud_csv_rejections_are_one_line)
 #define HELPER_LIST(X) X(exec_with_sigchld_ignored)
 
 TEST_MAIN()
