@@ -312,15 +312,18 @@ int cmd_fraud(int argc, char **argv)
             free(cr.txns);
             return CLI_USAGE;
         }
-        if (rc != 0 && !(strict && cr.n_errors && cr.errors[0].line > 1)) {
+        if (rc != 0) {
             /* Not a transactions CSV (no header, a missing column, a line
-             * too long): one line with the reason (it was two). */
+             * too long), or --strict's first malformed line: one line with
+             * the reason (it was two, and more under --strict). */
+            bool by_strict = strict && cr.n_errors && cr.errors[0].line > 1;
+            const char *why = by_strict ? "--strict: malformed line"
+                                        : "not a transactions CSV";
             if (cr.n_errors)
-                cli_error(CMD, "%s:%zu: %s; the file is rejected (not a "
-                          "transactions CSV)", csv, cr.errors[0].line,
-                          cr.errors[0].why);
+                cli_error(CMD, "%s:%zu: %s; the file is rejected (%s)", csv,
+                          cr.errors[0].line, cr.errors[0].why, why);
             else
-                cli_error(CMD, "%s rejected (not a transactions CSV)", csv);
+                cli_error(CMD, "%s rejected (%s)", csv, why);
             free(cr.txns);
             return CLI_USAGE;
         }
@@ -330,17 +333,11 @@ int cmd_fraud(int argc, char **argv)
         snprintf(shown, sizeof shown, "%s", csv);
         cli_printable(shown);
         for (size_t i = 0; i < cr.n_errors; i++)
-            fprintf(stderr, "coord fraud: %s:%zu: %s%s\n", shown,
-                    cr.errors[i].line, cr.errors[i].why,
-                    rc == 0 ? " (line skipped)" : "");
+            fprintf(stderr, "coord fraud: %s:%zu: %s (line skipped)\n", shown,
+                    cr.errors[i].line, cr.errors[i].why);
         if (cr.bad > cr.n_errors)
             fprintf(stderr, "coord fraud: %s: %zu more malformed lines\n",
                     shown, cr.bad - cr.n_errors);
-        if (rc != 0) {
-            /* The line and its reason were printed above. */
-            cli_error(CMD, "%s rejected (--strict: malformed line)", csv);
-            return CLI_USAGE;
-        }
         t = cr.txns;
         n = cr.n;
         bad = cr.bad;
