@@ -178,7 +178,7 @@ INLINE int put_msgs(struct coord_queue *q, const struct put_src *m,
             break;
         if (r < 0)
             return r;
-        r = coord__queue_wait_turn(q, NULL, 0, timeout_ms, &deadline);
+        r = coord__queue_wait_turn(q, NULL, 0, st, timeout_ms, &deadline);
         if (r < 0)
             return r;
     }
@@ -332,7 +332,6 @@ INLINE int take_slots(struct coord_queue *q, uint64_t hw, uint64_t w,
                 copy_msg(d->buf + k * d->stride, sl->data, (size_t)m);
             d->lens[k] = (size_t)m;
         }
-        *got = k;
     }
     /* The commit. A CAS that succeeds proves that nobody took these
      * positions meanwhile, so the slots held what we copied (a slot is
@@ -353,6 +352,12 @@ INLINE int take_slots(struct coord_queue *q, uint64_t hw, uint64_t w,
             &s->head, &hw, (uint64_t)(h + k), memory_order_seq_cst,
             memory_order_relaxed))
         return TAKE_RETRY;
+    /* Only a commit that won says how many were taken: a batch copied
+     * and then lost to another get left *got at its count, and the call
+     * went on to fail (COORD_EAGAIN, COORD_ECLOSED, ...) with *got != 0,
+     * against queue.h's "*got = 0" with every error. */
+    if (res == 0)
+        *got = k;
     return res;
 }
 
@@ -460,8 +465,10 @@ INLINE int get_msgs(struct coord_queue *q, const struct get_dst *d,
             looks++;
             continue;
         }
+        uint32_t st = ST_OPEN;
         if (WORD_OWNER(w) != 0) {
-            /* Claimed by a put that has not committed. When a get of
+            /* Claimed by a put that has not committed (it may still
+             * commit in a closed queue: wait for it there too). When a get of
              * this process saw the same claim before (in this call after
              * a wait, or in an earlier call: a poller with timeout 0),
              * look whether its process still lives. */
@@ -474,12 +481,15 @@ INLINE int get_msgs(struct coord_queue *q, const struct get_dst *d,
             }
             atomic_store_explicit(&q->stuck, w, memory_order_relaxed);
             atomic_store_explicit(&q->stuck_at, h, memory_order_relaxed);
+            st = atomic_load_explicit(&s->state, memory_order_seq_cst);
+            if (st > ST_CLOSED)
+                return COORD_EPROTO;
         } else {
             /* Empty: no stream (see SLIP_STREAK), and whatever this get
              * takes after its wait was not found at the first look. */
             atomic_store_explicit(&q->streak, 0, memory_order_relaxed);
             looks = GET_LOOKS;
-            uint32_t st = atomic_load_explicit(&s->state, memory_order_seq_cst);
+            st = atomic_load_explicit(&s->state, memory_order_seq_cst);
             if (st != ST_OPEN) {
                 if (st != ST_CLOSED)
                     return COORD_EPROTO;
@@ -494,7 +504,7 @@ INLINE int get_msgs(struct coord_queue *q, const struct get_dst *d,
                 continue;
             }
         }
-        int r = coord__queue_wait_turn(q, &sl->word, w, timeout_ms,
+        int r = coord__queue_wait_turn(q, &sl->word, w, st, timeout_ms,
                                        &deadline);
         if (r < 0)
             return r;

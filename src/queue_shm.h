@@ -286,10 +286,12 @@ int coord__queue_put_lock(struct coord_queue *q, int timeout_ms, uint64_t *d);
 /* What a blocking call does when it cannot go on: COORD_EAGAIN (timeout
  * 0), or wait on its side (queue_wait.c): a get passes the word of the
  * slot at head and the value it saw there (it waits for that to change),
- * a put NULL (it waits for room). Returns 0 to try again, or the code to
+ * a put NULL (it waits for room); both pass the `state` they saw (the
+ * wait ends when it changes). Returns 0 to try again, or the code to
  * return. */
 int coord__queue_wait_turn(struct coord_queue *q, _Atomic uint64_t *word,
-                           uint64_t seen, int timeout_ms, uint64_t *deadline);
+                           uint64_t seen, uint32_t state, int timeout_ms,
+                           uint64_t *deadline);
 
 /* The slow half of wake_side: wake up to n sleepers of one side. */
 void coord__queue_wake_slow(struct coord_queue *q, bool getters, size_t n);

@@ -192,12 +192,19 @@ struct watch {
     struct coord_queue *q;
     _Atomic uint64_t *word; /* NULL: a put */
     uint64_t seen;
+    uint32_t state; /* the state the caller saw when it chose to wait */
 };
 
+/* A change of state, not a state other than open: a get waits on a put's
+ * claim in a closed queue too (the put may still commit), and "closed"
+ * there made it ready at once, so that it spun on the claim at full CPU
+ * for as long as the put took (a stopped put: for ever) instead of
+ * sleeping. */
 static bool ready_side(const void *ctx)
 {
     const struct watch *w = ctx;
-    if (atomic_load_explicit(&w->q->s->state, memory_order_relaxed) != ST_OPEN)
+    if (atomic_load_explicit(&w->q->s->state, memory_order_relaxed) !=
+        w->state)
         return true;
     if (w->word)
         return atomic_load_explicit(w->word, memory_order_relaxed) != w->seen;
@@ -260,7 +267,8 @@ static int wait_side(struct coord_queue *q, bool getter,
      * its store to `state` below. */
     uint32_t e = atomic_load_explicit(&sl->ev, memory_order_seq_cst);
     side_unlock(other);
-    if (!ready(q) && !atomic_load_explicit(&s->state, memory_order_seq_cst)) {
+    if (!ready(q) &&
+        atomic_load_explicit(&s->state, memory_order_seq_cst) == w->state) {
         r = coord__futex_wait(&sl->ev, e, until);
         if (r == COORD_ETIMEDOUT && until != deadline)
             r = 0; /* the end of a slice, not of the caller's wait */
@@ -385,10 +393,11 @@ void coord__queue_wake_slow(struct coord_queue *q, bool getters, size_t n)
  * wait on its side (the deadline is computed on the first wait only).
  * Returns 0 to try again, or the code to return. */
 int coord__queue_wait_turn(struct coord_queue *q, _Atomic uint64_t *word,
-                           uint64_t seen, int timeout_ms, uint64_t *deadline)
+                           uint64_t seen, uint32_t state, int timeout_ms,
+                           uint64_t *deadline)
 {
     if (timeout_ms == 0)
         return COORD_EAGAIN;
-    struct watch w = {q, word, seen};
+    struct watch w = {q, word, seen, state};
     return wait_side(q, word != NULL, &w, deadline_of(timeout_ms, deadline));
 }

@@ -2041,16 +2041,118 @@ TEST(queue_named_out_of_descriptors)
     test_join_ok(test_fork(named_out_of_descriptors, name), 20000);
 }
 
+/* A get_many that copied a batch and then lost its commit to another get
+ * (which took the message first) goes round again; when it then fails, its
+ * *got must say 0 (queue.h), not the count of the batch it lost. The other
+ * get runs at a fixed point inside the copy-out: the buffer is PROT_NONE
+ * and the SIGSEGV handler of the first write takes the message with
+ * coord_queue_get, then opens the buffer. In a child: the handler is its. */
+static coord_queue *lost_q;
+static char *lost_buf;
+static long lost_pg;
+static volatile int lost_stolen = -100;
+
+static void lost_commit_segv(int sig, siginfo_t *si, void *uc)
+{
+    (void)sig;
+    (void)si;
+    (void)uc;
+    char other[8];
+    size_t len;
+    lost_stolen = coord_queue_get(lost_q, other, sizeof other, &len, 0);
+    mprotect(lost_buf, (size_t)lost_pg, PROT_READ | PROT_WRITE);
+}
+
+static int get_many_lost_commit(void *arg)
+{
+    (void)arg;
+    lost_pg = sysconf(_SC_PAGESIZE);
+    if (coord_queue_create(&lost_q, 4, 8))
+        return 2;
+    lost_buf = mmap(NULL, (size_t)lost_pg, PROT_NONE,
+                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (lost_buf == MAP_FAILED)
+        return 3;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = lost_commit_segv;
+    sa.sa_flags = SA_SIGINFO;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGSEGV, &sa, NULL))
+        return 4;
+    if (coord_queue_put(lost_q, "hello", 5, 0))
+        return 5;
+    size_t lens[4], got = 99;
+    int r = coord_queue_get_many(lost_q, lost_buf, 8, 4, lens, &got, 0);
+    if (lost_stolen != 0)
+        return 6; /* the handler's get did not take the message */
+    if (r != COORD_EAGAIN)
+        return 7; /* the queue is empty now */
+    if (got != 0)
+        return 8; /* the lost batch's count */
+    coord_queue_destroy(lost_q);
+    return 0;
+}
+
+TEST(queue_get_many_lost_commit_says_got_0)
+{
+    test_join_ok(test_fork(get_many_lost_commit, NULL), 20000);
+}
+
+/* A get that waits on a put's claim in a closed queue (the put claimed
+ * before the close and may still commit) sleeps, as in an open queue: the
+ * close made its wait "ready" at once, so it spun at full CPU for as long
+ * as the put took, for ever behind a stopped put. Here the claim is this
+ * process's (alive: never repaired); the getter, a child, must register as
+ * a sleeper, which a spinning get never does; then the claim commits (an
+ * empty message) and the get returns it. */
+static int get_waits_on_claim(void *arg)
+{
+    coord_queue *q = arg;
+    size_t len = 99;
+    int r = coord_queue_get(q, NULL, 0, &len, -1);
+    return r == 0 && len == 0 ? 0 : 1;
+}
+
+TEST(queue_closed_get_sleeps_on_a_claim)
+{
+    coord_queue *q;
+    ASSERT_OK(coord_queue_create(&q, 4, 8));
+    struct slot *sl = slot_at(q, 0);
+    /* A put's claim of position 0 (claim: word, then tail). */
+    atomic_store(&sl->word, WORD(0, (uint32_t)getpid()));
+    atomic_store(&q->s->tail, 1);
+    ASSERT_OK(coord_queue_close(q));
+    pid_t c = test_fork(get_waits_on_claim, q);
+    uint32_t puts = 0, gets = 0;
+    for (int i = 0; i < 10000 && gets == 0; i++) {
+        usleep(1000);
+        coord__queue_sleepers(q, &puts, &gets);
+    }
+    if (gets == 0) {
+        kill(c, SIGKILL);
+        waitpid(c, NULL, 0);
+    }
+    ASSERT_EQ(gets, 1);
+    /* The put's commit: an empty message. */
+    atomic_store(&sl->info, 0);
+    atomic_store(&sl->word, (uint64_t)1);
+    test_join_ok(c, 20000);
+    coord_queue_destroy(q);
+}
+
 #define TEST_LIST(X)                                                           \
     X(queue_basic)                                                             \
     X(queue_pill_is_not_data)                                                  \
     X(queue_bad_input)                                                         \
     X(queue_many_basic)                                                        \
+    X(queue_get_many_lost_commit_says_got_0)                                   \
     X(queue_many_across_processes)                                             \
     X(queue_put_many_need_not_be_consecutive)                                  \
     X(queue_fifo_4x4_million)                                                  \
     X(queue_pill_ordering)                                                     \
     X(queue_close_wakes_waiters)                                               \
+    X(queue_closed_get_sleeps_on_a_claim)                                      \
     X(queue_close_during_put_loses_nothing)                                    \
     X(queue_producer_exit_loses_nothing)                                       \
     X(queue_named_unrelated_process)                                           \
