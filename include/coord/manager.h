@@ -206,7 +206,8 @@ COORD_EXTERN void coord_manager_opts_init(coord_manager_opts *o);
  * a socket a server listens on; a socket nobody listens on, a crashed
  * server's, is removed and reused), COORD_ENOENT
  * (the directory's parent is missing), COORD_ENOTDIR (a path component is
- * not a directory), COORD_EMFILE, COORD_ENOMEM (here or in the server's
+ * not a directory, or the socket's directory itself is a symbolic link:
+ * it is not followed, even to a private directory), COORD_EMFILE, COORD_ENOMEM (here or in the server's
  * own setup: the call returns once the server has said it serves, and
  * reaps a server that could not), COORD_EIO (another system error, or a
  * server that died or was stopped before it said so within 10 s),
