@@ -618,8 +618,10 @@ class Pool:
             self._settle_job(job, got)
             if self._sleepers:
                 self._wake()
-            if self._interrupted is not None:
-                self._raise_interrupted()
+            # A signal handler's exception kept by _unpickle here is not
+            # raised here: the caller (submit, a chunk's send) would lose
+            # the job it registered, or fail it twice. The next wait raises
+            # it (_await).
 
     def _submit(self, fn, args, kwargs, callback=None, error_callback=None):
         self._check_running()
@@ -698,20 +700,42 @@ class Pool:
         exception kept in _interrupted, which _settle raises once the job
         is settled (as multiprocessing's wait raises it, with no result
         lost). What both tries raise is the pickle's: raised (the first).
-        Handlers run in the main thread only: elsewhere a first try that
-        fails alone was a pickle's whim, and its value stands."""
+        Two tries that raise exceptions of different types had one from
+        outside (in either try) and the pickle's: a third try tells them
+        apart (the pickle's comes again); the pickle's is raised and the
+        other kept as above, so that a broken pickle cut short by Ctrl-C
+        neither loses its job nor swallows the Ctrl-C. Handlers run in the
+        main thread only: elsewhere a first try that fails alone was a
+        pickle's whim, and its value stands."""
         try:
             return _loads(data)
         except BaseException as e:
             first = e
         try:
             value = _loads(data)
-        except BaseException:
-            raise first from None
+        except BaseException as e:
+            second = e
+        else:
+            self._keep_interrupted(first)
+            return value
+        if type(second) is not type(first):
+            try:
+                value = _loads(data)
+            except BaseException as e:
+                if type(e) is type(second):  # the pickle's: the second
+                    first, second = second, first
+            else:  # both came from outside: the first is raised
+                self._keep_interrupted(first)
+                return value
+            self._keep_interrupted(second)
+        raise first from None
+
+    def _keep_interrupted(self, e):
+        """Keep e (a signal handler's, _unpickle) for _raise_interrupted:
+        the main thread's first one only."""
         if self._interrupted is None and \
                 threading.current_thread() is threading.main_thread():
-            self._interrupted = first
-        return value
+            self._interrupted = e
 
     def _raise_interrupted(self):
         """Raise what _unpickle kept in this (the main) thread, if any."""
@@ -892,7 +916,11 @@ class Pool:
         """Wait until job._done (a Future's, a chunk's, or an _Until's; read
         under the GIL) holds, collecting results as the role's holder, or
         asleep while another thread holds it. False at the deadline (None:
-        none). An attribute, not a function: this runs once per imap item."""
+        none). An attribute, not a function: this runs once per imap item.
+        First raises a signal handler's exception that _unpickle kept in
+        _register (see there)."""
+        if self._interrupted is not None:
+            self._raise_interrupted()
         while not job._done:
             if not self._role.acquire(False):
                 if not self._sleep(lambda: not job._done and self._role.locked(),
@@ -1243,15 +1271,17 @@ class Pool:
         is done, else the _Failed to yield in the result's place: the
         generator yields it and waits for the same result next time."""
         timeout = box[0]
-        if timeout is None:
-            self._await(job, None)  # no deadline: True
-            return None
         try:
             deadline = _deadline(timeout)
         except (TypeError, ValueError) as e:
             return _Failed(e)
-        if self._await(job, deadline):
-            return None
+        try:
+            if self._await(job, deadline):
+                return None
+        except BaseException as e:
+            # A signal handler's (Ctrl-C, an alarm's), raised in the wait:
+            # through the generator it would end the imap.
+            return _Failed(e)
         return _Failed(ResultTimeout("imap: no result in %s s" % (timeout,)))
 
     def _imap(self, fn, items, chunksize, box):
@@ -1271,7 +1301,14 @@ class Pool:
             chunk = window[0]
             if not chunk._done:
                 if box[0] is None:  # next(it), or next(timeout=None)
-                    self._await(chunk, None)  # no deadline: True
+                    try:
+                        self._await(chunk, None)  # no deadline: True
+                    except BaseException as e:
+                        # A signal handler's (Ctrl-C, an alarm's): raised
+                        # from this next(); the next one waits again (an
+                        # exception through the generator would end it).
+                        yield _Failed(e)
+                        continue
                 else:
                     late = self._next_waited(chunk, box)
                     if late is not None:

@@ -82,6 +82,48 @@ class SignalDuringUnpickling(unittest.TestCase):
                 r.get(LIMIT)
             self.assertEqual([m.x for m in r.get(LIMIT)], list(range(20)))
 
+    def test_imap_goes_on_after_the_handlers_exception(self):
+        # The exception went through imap's generator, which ended: the
+        # items after it were silently lost.
+        for name in ("imap", "imap_unordered"):
+            with self.subTest(name):
+                FIRED.clear()
+                with coord.Pool(2) as pool:
+                    it = getattr(pool, name)(marked, range(20))
+                    got, raised = [], 0
+                    while True:
+                        try:
+                            got.append(it.next(LIMIT).x)
+                        except StopIteration:
+                            break
+                        except Interrupt:
+                            raised += 1
+                    self.assertEqual(FIRED, [5])
+                    self.assertEqual(raised, 1)
+                    self.assertEqual(sorted(got), list(range(20)))
+
+    def test_a_broken_pickle_cut_short_by_a_signal(self):
+        # The signal in the first or the second try of a pickle that never
+        # unpickles here: the handler's exception is raised from the wait,
+        # and the task fails with the pickle's. A KeyboardInterrupt in the
+        # first try lost the job (the next get() waited for ever); in the
+        # second, it was swallowed; an Interrupt in the first was taken for
+        # the pickle's.
+        for handler, expected in ((signal.default_int_handler, KeyboardInterrupt),
+                                  (raise_interrupt, Interrupt)):
+            for at in (1, 2):
+                with self.subTest(expected=expected.__name__, at=at):
+                    signal.signal(signal.SIGUSR1, handler)
+                    BROKEN_CALLS.clear()
+                    BROKEN_SIGNAL_AT[:] = [at]
+                    with coord.Pool(1) as pool:
+                        r = pool.apply_async(broken_here, ())
+                        with self.assertRaises(expected):
+                            r.get(LIMIT)
+                        with self.assertRaises(coord.TaskError) as cm:
+                            r.get(LIMIT)
+                        self.assertIsInstance(cm.exception.__cause__, LookupError)
+
     def test_a_pickle_that_fails_every_time_still_fails_its_task(self):
         with coord.Pool(1) as pool:
             r = pool.apply_async(unpicklable_here, ())
@@ -107,6 +149,30 @@ def refuse_in_parent():
 
 def unpicklable_here():
     return Refused()
+
+
+BROKEN_CALLS = []      # unpicklings of a Broken in the parent
+BROKEN_SIGNAL_AT = []  # [n]: the nth sends the parent SIGUSR1
+
+
+def broken_in_parent():
+    """Never unpickles in the parent; the nth try there is also cut short
+    by SIGUSR1 (whose handler raises right here)."""
+    if os.getpid() == PARENT:
+        BROKEN_CALLS.append(1)
+        if BROKEN_SIGNAL_AT and len(BROKEN_CALLS) == BROKEN_SIGNAL_AT[0]:
+            os.kill(os.getpid(), signal.SIGUSR1)
+        refuse()
+    return Broken()
+
+
+class Broken:
+    def __reduce__(self):
+        return (broken_in_parent, ())
+
+
+def broken_here():
+    return Broken()
 
 
 if __name__ == "__main__":
