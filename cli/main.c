@@ -76,6 +76,33 @@ static int unknown_option(const char *a)
     return CLI_USAGE;
 }
 
+/* --help=X, -hX (and with `version`, --version=X, -VX): a flag given a
+ * value, said as a command says it ("--help takes no value, got 'X'"; it
+ * was "unknown option '--help=X'; did you mean '--help'?"). Returns
+ * whether `a` was one, after the error. */
+static bool flag_with_value(const char *cmd, const char *a, bool version)
+{
+    static const struct {
+        const char *name;
+        char short_name;
+    } flags[] = {{"help", 'h'}, {"version", 'V'}};
+    for (size_t i = 0; i < (version ? 2u : 1u); i++) {
+        size_t n = strlen(flags[i].name);
+        if (a[0] == '-' && a[1] == '-' && !strncmp(a + 2, flags[i].name, n) &&
+            a[2 + n] == '=') {
+            cli_error(cmd, "--%s takes no value, got '%s'", flags[i].name,
+                      a + 3 + n);
+            return true;
+        }
+        if (a[0] == '-' && a[1] == flags[i].short_name && a[2]) {
+            cli_error(cmd, "-%c takes no value, got '%s'",
+                      flags[i].short_name, a + 2);
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Every command's option table as one JSON object (docs/cli.md), read by
  * scripts/gen-man.py and scripts/gen-completion.py. */
 static int options_json(void)
@@ -116,6 +143,14 @@ static int help(int argc, char **argv)
                       argv[1], argv[2]);
         return CLI_USAGE;
     }
+    /* help's own --help is the tool's usage, exit 0, as `coord CMD
+     * --help` is CMD's (it was "unknown option '--help'", exit 2). */
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        usage(stdout);
+        return CLI_OK;
+    }
+    if (flag_with_value("help", argv[1], false))
+        return CLI_USAGE;
     const struct command *c = find(argv[1]);
     if (!c && argv[1][0] == '-') {
         cli_error("help", "unknown option '%s' (coord help [COMMAND])",
@@ -144,6 +179,8 @@ static int dispatch(int argc, char **argv)
                         "COMMAND shows a command's usage)", a, argv[2]);
         return CLI_USAGE;
     }
+    if (flag_with_value(NULL, a, true))
+        return CLI_USAGE;
     if (help_opt) {
         usage(stdout);
         return CLI_OK;

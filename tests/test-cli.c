@@ -147,6 +147,46 @@ TEST(cli_did_you_mean_commands)
     ASSERT_STR_EQ(out, "");
 }
 
+/* The tool's own flags given a value are said as a command's are
+ * ("--help takes no value"; they were "unknown option '--help=x'; did you
+ * mean '--help'?" and "unknown option '-hx'"), and `coord help --help` is
+ * the tool's usage, exit 0, as `coord CMD --help` is CMD's (it was exit 2). */
+TEST(cli_top_level_flags_match_the_commands)
+{
+    static const struct {
+        const char *arg, *want;
+    } cases[] = {
+        {"--help=x", "coord: --help takes no value, got 'x'\n"},
+        {"--version=1", "coord: --version takes no value, got '1'\n"},
+        {"-hx", "coord: -h takes no value, got 'x'\n"},
+        {"-V1", "coord: -V takes no value, got '1'\n"},
+        {"--help=", "coord: --help takes no value, got ''\n"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ASSERT_EQ(cli(cases[i].arg, NULL, NULL), 2);
+        ASSERT_STR_EQ(err, cases[i].want);
+        ASSERT_STR_EQ(out, "");
+    }
+    /* help's --help as well. */
+    ASSERT_EQ(cli("help", "--help=x", NULL), 2);
+    ASSERT_STR_EQ(err, "coord help: --help takes no value, got 'x'\n");
+    ASSERT_EQ(cli("help", "-hx", NULL), 2);
+    ASSERT_STR_EQ(err, "coord help: -h takes no value, got 'x'\n");
+    ASSERT_EQ(cli("--help", NULL, NULL), 0);
+    static char usage[sizeof out];
+    snprintf(usage, sizeof usage, "%s", out);
+    ASSERT_TRUE(strstr(usage, "usage: coord") != NULL);
+    ASSERT_EQ(cli("help", "--help", NULL), 0);
+    ASSERT_STR_EQ(out, usage);
+    ASSERT_STR_EQ(err, "");
+    ASSERT_EQ(cli("help", "-h", NULL), 0);
+    ASSERT_STR_EQ(out, usage);
+    /* What is not --help is still refused with its hint. */
+    ASSERT_EQ(cli("--hlep", NULL, NULL), 2);
+    ASSERT_STR_EQ(err, "coord: unknown option '--hlep'; did you mean "
+                       "'--help'?\n");
+}
+
 TEST(cli_did_you_mean_options)
 {
     const char *typo[] = {"--messsages", "10", NULL};
@@ -782,6 +822,7 @@ TEST(cli_queue_probes_after_a_failed_fork)
     X(cli_gc_lists_and_removes)                                                \
     X(cli_did_you_mean_commands)                                               \
     X(cli_did_you_mean_options)                                                \
+    X(cli_top_level_flags_match_the_commands)                                  \
     X(cli_every_usage_error_is_one_line_exit_2)                                \
     X(cli_double_dash_ends_options)                                            \
     X(cli_help_lists_every_option)                                             \
