@@ -63,7 +63,8 @@ static const struct opt fraud_opts[] = {
     [F_TARGET_US] = {.name = "target-us", .kind = OPT_UINT, .arg = "T",
                      .min = 1, .max = 10000000,
                      .def = "10: a transaction's analysis takes tens of µs",
-                     .help = "auto interval: stop-latency target in µs"},
+                     .help = "auto interval: stop-latency target in µs (only with "
+                             "auto in --intervals)"},
     [F_CSV] = {.name = "csv", .kind = OPT_PATH, .arg = "FILE",
                .help = "screen transactions from FILE (columns: "
                        "docs/fraud.md); malformed lines are reported with "
@@ -174,6 +175,7 @@ int cmd_fraud(int argc, char **argv)
     /* The first option that only the generator reads (NULL: none). */
     const char *gen_only = NULL;
     uint64_t tx = 0, warm = UINT64_MAX, depth = 512, target_us = 10;
+    bool target_given = false;
     uint64_t every[OPT_LIST_MAX] = {1, 10, 100, 1000, COORD_CHECK_AUTO};
     size_t n_every = 5;
     struct opt_parser p;
@@ -218,6 +220,7 @@ int cmd_fraud(int argc, char **argv)
             break;
         case F_TARGET_US:
             target_us = p.v.u;
+            target_given = true;
             break;
         case F_CSV:
             csv = p.v.text;
@@ -245,6 +248,16 @@ int cmd_fraud(int argc, char **argv)
         return opt_exit_status(k);
     struct run runs[MAX_RUNS];
     size_t n_runs = interval_runs(every, n_every, runs);
+    bool has_auto = false;
+    for (size_t i = 0; i < n_every; i++)
+        has_auto = has_auto || every[i] == COORD_CHECK_AUTO;
+    if (target_given && !has_auto) {
+        /* The target steers the automatic interval only: without it in
+         * the list the option was taken and ignored. */
+        cli_error(CMD, "--target-us is for the auto interval; not without "
+                       "auto in --intervals");
+        return CLI_USAGE;
+    }
     if (strict && !csv) {
         cli_error(CMD, "--strict goes with --csv");
         return CLI_USAGE;

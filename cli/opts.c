@@ -228,6 +228,19 @@ static bool check_list(const struct opt_cmd *cmd, const struct opt *o,
         item[len] = '\0';
         if (!check_uint(cmd, o, shown, item, &v->list[v->n]))
             return false;
+        /* Each item is a run of its own: one given twice was run (and
+         * shown) twice, as report --only refuses an experiment named
+         * twice. */
+        for (size_t i = 0; i < v->n; i++) {
+            if (v->list[i] != v->list[v->n])
+                continue;
+            if (o->word && v->list[i] == o->word_value)
+                cli_error(cmd->name, "%s names %s twice", shown, o->word);
+            else
+                cli_error(cmd->name, "%s names %llu twice", shown,
+                          (unsigned long long)v->list[i]);
+            return false;
+        }
         v->n++;
         if (s[len] == '\0')
             return true;

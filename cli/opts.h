@@ -21,7 +21,7 @@ enum opt_kind {
     OPT_FLAG,   /* nothing: "--json" */
     OPT_UINT,   /* an unsigned decimal with an optional k/M/G suffix
                  * (10^3, 10^6, 10^9) in [min, max], or the table's `word` */
-    OPT_UINTS,  /* a comma-separated list of OPT_UINT items, 1..max_items */
+    OPT_UINTS,  /* a comma-separated list of distinct OPT_UINT items, 1..max_items */
     OPT_REAL,   /* a finite decimal (a fraction allowed) in [rmin, rmax];
                  * rmin itself excluded when `open_min` */
     OPT_STRING, /* any non-empty text */

@@ -312,6 +312,18 @@ TEST(cli_every_usage_error_is_one_line_exit_2)
          "--python-messages is for Python's rows; not with --no-python"},
         {"queue", {"--no-python", "--python-runs=2", NULL},
          "--python-runs is for Python's rows; not with --no-python"},
+        /* An interval listed twice was measured (and shown) twice, and
+         * --target-us without auto was taken and ignored. */
+        {"interval", {"--intervals", "1,1", NULL}, "--intervals names 1 twice"},
+        {"interval", {"--intervals", "auto,10,auto", NULL},
+         "--intervals names auto twice"},
+        {"fraud", {"--intervals", "1k,10,1000", NULL},
+         "--intervals names 1000 twice"},
+        {"fraud", {"--target-us", "5", "--intervals", "1", NULL},
+         "--target-us is for the auto interval; not without auto in "
+         "--intervals"},
+        {"fraud", {"--intervals", "1,10", "--target-us=5", "--csv", "x",
+                   NULL}, "--target-us is for the auto interval"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         usage_error(cases[i].cmd, cases[i].args, cases[i].want);
