@@ -420,9 +420,12 @@ int cmd_report(int argc, char **argv)
                    report_exp_state_name(report_exps[i].state), report_exps[i].secs,
                    *report_exps[i].why ? "  " : "", report_exps[i].why);
         }
+        char shown[4096]; /* as every message shows DIR (cli_printable) */
+        snprintf(shown, sizeof shown, "%s", r.out);
+        cli_printable(shown);
         printf("\nreport: %s/index.html and %s/report.md (%zu files, %zu "
                "plots, %.1f s)\n",
-               r.out, r.out, r.n_files, r.plots_drawn, total);
+               shown, shown, r.n_files, r.plots_drawn, total);
     }
     for (size_t i = 0; i < REPORT_N_EXPS; i++)
         json_free(report_exps[i].j);

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "report-parts.h"
 
 /*
@@ -77,8 +78,9 @@ static void put(FILE *f, const struct report_file *e)
  * dropped). Returns 0 (also when there is none) or -errno. */
 static int read_old(struct report *r)
 {
-    char path[4400];
+    char path[4400]; /* for the messages only: shown as cli_error shows it */
     snprintf(path, sizeof path, "%s/%s", r->out, MANIFEST);
+    cli_printable(path);
     /* O_NONBLOCK: a FIFO planted at the name must not hang us here. */
     int fd = openat(r->dir, MANIFEST,
                     O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
@@ -237,8 +239,11 @@ int report_manifest_finish(struct report *r, char *why, size_t cap)
                    r->old[k].dev == now.dev && r->old[k].ino == now.ino &&
                    r->old[k].size == now.size &&
                    r->old[k].mtime_ns == now.mtime_ns;
-        char path[4400];
+        char path[4400]; /* for the messages only, as cli_error shows it:
+                          * a newline in --out split the line, an escape
+                          * sequence reached the terminal */
         snprintf(path, sizeof path, "%s/%s", r->out, rel);
+        cli_printable(path);
         if (!same) {
             fprintf(stderr, "report: kept %s: changed since a coord report "
                             "wrote it\n", path);

@@ -758,6 +758,63 @@ static void run_cli_case(const char *const *via, const char *const *args,
         test__fail(__FILE__, __LINE__, "coord queue %s: %.600s", how, out);
 }
 
+/* `coord report --quick --only waste --out DIR` with DIR holding the
+ * manifest `text` (NULL: none); fails the case unless it exits 0. */
+static void report_into(const char *dir, const char *text)
+{
+    char path[4400];
+    snprintf(path, sizeof path, "%s/.coord-report-files", dir);
+    if (text) {
+        FILE *m = fopen(path, "w");
+        ASSERT_TRUE(m != NULL);
+        fputs(text, m);
+        ASSERT_EQ(fclose(m), 0);
+    }
+    const char *argv[] = {COORD_CLI_PATH, "report", "--quick", "--only",
+                          "waste", "--no-python", "--out", dir, NULL};
+    int st = test_run(argv, out, sizeof out, err, sizeof err, 60000);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        test__fail(__FILE__, __LINE__, "coord report: status %#x: %.600s", st,
+                   err);
+}
+
+/* report's warnings about an earlier report's files name DIR as every
+ * message does, a control character in it shown as '?' (a newline split
+ * the warning, an escape sequence reached the terminal): they printed the
+ * --out name as given. */
+TEST(cli_report_warnings_show_the_dir_as_errors_do)
+{
+    char base[256], dir[300];
+    test_mkdtemp(base, sizeof base, "report-name");
+    snprintf(dir, sizeof dir, "%s/a\nb\x1b[2J", base);
+    ASSERT_OK(mkdir(dir, 0755));
+    /* A manifest that is no list of coord's. */
+    report_into(dir, "not a manifest\n");
+    char want[600];
+    snprintf(want, sizeof want, "report: %s/a?b?[2J/.coord-report-files is "
+             "not a list of coord's files", base);
+    if (!strstr(err, want))
+        test__fail(__FILE__, __LINE__, "'%s' not in: %.600s", want, err);
+    ASSERT_TRUE(strchr(err, '\x1b') == NULL);
+    /* The summary on stdout names DIR the same way. */
+    snprintf(want, sizeof want, "report: %s/a?b?[2J/index.html", base);
+    ASSERT_TRUE(strstr(out, want) != NULL);
+    ASSERT_TRUE(strchr(out, '\x1b') == NULL);
+    /* A file of an earlier report changed since: kept, and said so. */
+    char path[4400];
+    snprintf(path, sizeof path, "%s/data/old.json", dir);
+    FILE *f = fopen(path, "w");
+    ASSERT_TRUE(f != NULL);
+    fputs("{}\n", f);
+    ASSERT_EQ(fclose(f), 0);
+    report_into(dir, "coord-report-files 1\n1 1 1 1 data/old.json\n");
+    snprintf(want, sizeof want, "report: kept %s/a?b?[2J/data/old.json: "
+             "changed since a coord report wrote it\n", base);
+    if (!strstr(err, want))
+        test__fail(__FILE__, __LINE__, "'%s' not in: %.600s", want, err);
+    ASSERT_TRUE(strchr(err, '\x1b') == NULL);
+}
+
 /* coord started with SIGCHLD ignored (SIG_IGN survives exec: a daemon's
  * usual setting) still reaps its own children: the kernel reaped them, every
  * waitpid failed with ECHILD, and coord queue said exactly-once NO (exit 1),
@@ -847,7 +904,8 @@ TEST(cli_queue_probes_after_a_failed_fork)
     X(cli_runs_with_sigchld_ignored)                                           \
     X(cli_runs_under_a_signal_without_sa_restart)                           \
     X(cli_queue_probes_after_a_failed_fork)                                 \
-    X(cli_fraud_csv_rejections_are_one_line)
+    X(cli_fraud_csv_rejections_are_one_line)                                  \
+    X(cli_report_warnings_show_the_dir_as_errors_do)
 #define HELPER_LIST(X) X(exec_with_sigchld_ignored)
 
 TEST_MAIN()
