@@ -147,23 +147,28 @@ static bool check_choice(const struct opt_cmd *cmd, const struct opt *o,
 }
 
 /* A whole unsigned decimal with an optional k/M/G suffix (10^3, 10^6,
- * 10^9), no sign or space, into *out. Returns 0, -1 when `text` is no such
- * number, -2 when it does not fit in 64 bits. */
-static int parse_u64(const char *text, uint64_t *out)
+ * 10^9), no sign or space, into *out: the `len` bytes at `text` (an item
+ * of a list, which a ',' or the end follows). Returns 0, -1 when they are
+ * no such number, -2 when it does not fit in 64 bits. */
+static int parse_u64(const char *text, size_t len, uint64_t *out)
 {
-    if (*text < '0' || *text > '9')
+    if (len == 0 || *text < '0' || *text > '9')
         return -1; /* strtoull would take a sign or spaces */
     char *end;
     errno = 0;
+    /* It stops at the first byte that is no digit: at the latest the ','
+     * or the '\0' after the item. */
     unsigned long long v = strtoull(text, &end, 10);
     uint64_t mul = 1;
-    if (*end == 'k' || *end == 'K')
-        mul = 1000, end++;
-    else if (*end == 'M')
-        mul = 1000000, end++;
-    else if (*end == 'G')
-        mul = 1000000000, end++;
-    if (*end != '\0')
+    if (end < text + len) {
+        if (*end == 'k' || *end == 'K')
+            mul = 1000, end++;
+        else if (*end == 'M')
+            mul = 1000000, end++;
+        else if (*end == 'G')
+            mul = 1000000000, end++;
+    }
+    if (end != text + len)
         return -1;
     if (errno == ERANGE || (mul > 1 && v > UINT64_MAX / mul))
         return -2;
@@ -171,24 +176,27 @@ static int parse_u64(const char *text, uint64_t *out)
     return 0;
 }
 
+/* The `len` bytes at `val` (a value, or an item of a list) as o's number
+ * or word, into *out. */
 static bool check_uint(const struct opt_cmd *cmd, const struct opt *o,
-                       const char *shown, const char *val, uint64_t *out)
+                       const char *shown, const char *val, size_t len,
+                       uint64_t *out)
 {
     uint64_t v;
-    if (o->word && !strcmp(val, o->word)) {
+    if (o->word && strlen(o->word) == len && !strncmp(val, o->word, len)) {
         *out = o->word_value;
         return true;
     }
-    int r = parse_u64(val, &v);
+    int r = parse_u64(val, len, &v);
     if (r == -2) {
-        cli_error(cmd->name, "%s: '%s' is too large (at most %llu)", shown,
-                  val, (unsigned long long)o->max);
+        cli_error(cmd->name, "%s: '%.*s' is too large (at most %llu)", shown,
+                  (int)len, val, (unsigned long long)o->max);
         return false;
     }
     if (r < 0) {
         cli_error(cmd->name, "%s needs a whole number%s%s (k, M, G: 10^3, "
-                  "10^6, 10^9), got '%s'", shown, o->word ? " or " : "",
-                  o->word ? o->word : "", val);
+                  "10^6, 10^9), got '%.*s'", shown, o->word ? " or " : "",
+                  o->word ? o->word : "", (int)len, val);
         return false;
     }
     if (v < o->min || v > o->max) {
@@ -207,7 +215,6 @@ static bool check_list(const struct opt_cmd *cmd, const struct opt *o,
 {
     size_t most = o->max_items && o->max_items < OPT_LIST_MAX ? o->max_items
                                                               : OPT_LIST_MAX;
-    char item[64];
     v->n = 0;
     for (const char *s = val;;) {
         size_t len = strcspn(s, ",");
@@ -219,14 +226,9 @@ static bool check_list(const struct opt_cmd *cmd, const struct opt *o,
             cli_error(cmd->name, "%s: at most %zu values", shown, most);
             return false;
         }
-        if (len >= sizeof item) {
-            cli_error(cmd->name, "%s: '%.*s' is not a number", shown,
-                      (int)len, s);
-            return false;
-        }
-        memcpy(item, s, len);
-        item[len] = '\0';
-        if (!check_uint(cmd, o, shown, item, &v->list[v->n]))
+        /* Parsed where it stands, whatever its length (an item of 64
+         * bytes or more, 0...01 among them, was "not a number"). */
+        if (!check_uint(cmd, o, shown, s, len, &v->list[v->n]))
             return false;
         /* Each item is a run of its own: one given twice was run (and
          * shown) twice, as report --only refuses an experiment named
@@ -276,7 +278,7 @@ static bool check_value(struct opt_parser *p, const struct opt *o,
     p->v.text = val;
     switch (o->kind) {
     case OPT_UINT:
-        return check_uint(cmd, o, shown, val, &p->v.u);
+        return check_uint(cmd, o, shown, val, strlen(val), &p->v.u);
     case OPT_UINTS:
         return check_list(cmd, o, shown, val, &p->v);
     case OPT_REAL:

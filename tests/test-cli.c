@@ -204,6 +204,9 @@ TEST(cli_did_you_mean_options)
     usage_error("waste", shrt, "unknown option '-x'");
 }
 
+#define ZEROS16 "0000000000000000"
+#define ZEROS64 ZEROS16 ZEROS16 ZEROS16 ZEROS16
+
 TEST(cli_every_usage_error_is_one_line_exit_2)
 {
     static const struct {
@@ -312,6 +315,17 @@ TEST(cli_every_usage_error_is_one_line_exit_2)
          "--python-messages is for Python's rows; not with --no-python"},
         {"queue", {"--no-python", "--python-runs=2", NULL},
          "--python-runs is for Python's rows; not with --no-python"},
+        /* An item of 64 bytes or more is read as any other (one of 68,
+         * 1 with leading zeros, was "'0...01' is not a number"). */
+        {"interval", {"--intervals", ZEROS64 "0001,0", NULL},
+         "--intervals must be in [1, 1000000000], got 0"},
+        {"fraud", {"--intervals", ZEROS64 "1," ZEROS64 "1", NULL},
+         "--intervals names 1 twice"},
+        {"interval", {"--intervals", "1," ZEROS64 "99999999999999999999",
+                      NULL}, "'" ZEROS64 "99999999999999999999' is too large"},
+        {"interval", {"--intervals", ZEROS64 "x", NULL},
+         "needs a whole number or auto (k, M, G: 10^3, 10^6, 10^9), got '"
+         ZEROS64 "x'"},
         /* An interval listed twice was measured (and shown) twice, and
          * --target-us without auto was taken and ignored. */
         {"interval", {"--intervals", "1,1", NULL}, "--intervals names 1 twice"},
