@@ -70,18 +70,49 @@ static char *array_bytes(pc_array *self)
     return d;
 }
 
+/*
+ * A locked array (lock=True) holds its lock across each write and each
+ * slice read, as multiprocessing's synchronized array takes it for every
+ * access: a slice assigned in one process is never seen half-written by a
+ * slice read (or by a holder of get_lock()) in another. One element's read
+ * stays one atomic load without the lock, as a Value's read. 1: taken
+ * (pc_lock_release it), 0: not locked, -1: an exception (Ctrl-C).
+ */
+static int array_access(pc_array *self)
+{
+    if (!self->locked)
+        return 0;
+    return pc_lock_acquire(&self->lk, -1) < 0 ? -1 : 1;
+}
+
+/* Store the scalars `s[0..n)` at start, start + step, ...: under the lock
+ * of a locked array, taken after every conversion (no Python code runs
+ * while it is held). */
+static int array_store_all(pc_array *self, Py_ssize_t start, Py_ssize_t step,
+                           const coord_scalar *s, Py_ssize_t n)
+{
+    int took = array_access(self);
+    if (took < 0)
+        return -1;
+    int r = 0;
+    for (Py_ssize_t k = 0; r == 0 && k < n; k++)
+        r = coord_array_set(self->a, (size_t)(start + k * step), s[k]);
+    if (took && pc_lock_release(&self->lk) < 0)
+        return -1;
+    if (r < 0) {
+        pc_raise(r, "Array");
+        return -1;
+    }
+    return 0;
+}
+
 static int array_store(pc_array *self, Py_ssize_t i, PyObject *o)
 {
     coord_scalar s;
     if (pc_scalar_from_py(self->type, self->tc, o, &s) < 0)
         return -1;
     /* One atomic store per element (release): readers never see half of it. */
-    int r = coord_array_set(self->a, (size_t)i, s);
-    if (r < 0) {
-        pc_raise(r, "Array");
-        return -1;
-    }
-    return 0;
+    return array_store_all(self, i, 1, &s, 1);
 }
 
 static PyObject *array_load(pc_array *self, Py_ssize_t i)
@@ -106,13 +137,36 @@ static int array_fill(pc_array *self, PyObject *seq)
     PyObject *fast = PySequence_Fast(seq, "Array initializer must be a sequence");
     if (!fast)
         return -1;
-    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(fast); i++)
-        if (array_store(self, i, PySequence_Fast_GET_ITEM(fast, i)) < 0) {
-            Py_DECREF(fast);
+    if (PyList_CheckExact(fast)) {
+        /* A tuple of its own: an item's __index__ may change the caller's
+         * list while the items are converted. */
+        PyObject *t = PyList_AsTuple(fast);
+        Py_DECREF(fast);
+        if (!(fast = t))
             return -1;
-        }
+    }
+    /* The caller made the array this long; one lock for all the stores. */
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(fast);
+    if (n > self->shape[0]) {
+        Py_DECREF(fast);
+        PyErr_SetString(PyExc_ValueError, "Array initializer is longer than the array");
+        return -1;
+    }
+    coord_scalar *s = PyMem_New(coord_scalar, n > 0 ? (size_t)n : 1);
+    if (!s) {
+        Py_DECREF(fast);
+        PyErr_NoMemory();
+        return -1;
+    }
+    int r = 0;
+    for (Py_ssize_t i = 0; r == 0 && i < n; i++)
+        r = pc_scalar_from_py(self->type, self->tc,
+                              PySequence_Fast_GET_ITEM(fast, i), &s[i]);
     Py_DECREF(fast);
-    return 0;
+    if (r == 0)
+        r = array_store_all(self, 0, 1, s, n);
+    PyMem_Free(s);
+    return r;
 }
 
 static PyObject *array_new(PyTypeObject *type, PyObject *args, PyObject *kw)
@@ -288,6 +342,7 @@ static PyObject *array_subscript(pc_array *self, PyObject *key)
     if (PySlice_Unpack(key, &start, &stop, &step) < 0)
         return NULL;
     Py_ssize_t n = PySlice_AdjustIndices(self->shape[0], &start, &stop, step);
+    int took;
     if (self->tc == 'c') { /* as ctypes: a slice of chars is bytes */
         const char *d = array_bytes(self);
         if (!d)
@@ -295,21 +350,45 @@ static PyObject *array_subscript(pc_array *self, PyObject *key)
         PyObject *b = PyBytes_FromStringAndSize(NULL, n);
         if (!b)
             return NULL;
-        for (Py_ssize_t k = 0; k < n; k++)
-            PyBytes_AS_STRING(b)[k] = d[start + k * step];
-        return b;
-    }
-    PyObject *list = PyList_New(n);
-    if (!list)
-        return NULL;
-    for (Py_ssize_t k = 0; k < n; k++) {
-        PyObject *o = array_load(self, start + k * step);
-        if (!o) {
-            Py_DECREF(list);
+        if ((took = array_access(self)) < 0) {
+            Py_DECREF(b);
             return NULL;
         }
-        PyList_SET_ITEM(list, k, o);
+        for (Py_ssize_t k = 0; k < n; k++)
+            PyBytes_AS_STRING(b)[k] = d[start + k * step];
+        if (took && pc_lock_release(&self->lk) < 0)
+            Py_CLEAR(b);
+        return b;
     }
+    /* The elements first (under the lock of a locked array, see
+     * array_access), their objects after. */
+    coord_scalar *s = PyMem_New(coord_scalar, n > 0 ? (size_t)n : 1);
+    if (!s)
+        return PyErr_NoMemory();
+    if ((took = array_access(self)) < 0) {
+        PyMem_Free(s);
+        return NULL;
+    }
+    int r = 0;
+    for (Py_ssize_t k = 0; r == 0 && k < n; k++)
+        r = coord_array_get(self->a, (size_t)(start + k * step), &s[k]);
+    if (took && pc_lock_release(&self->lk) < 0) {
+        PyMem_Free(s);
+        return NULL;
+    }
+    if (r < 0) {
+        PyMem_Free(s);
+        return pc_raise(r, "Array");
+    }
+    PyObject *list = PyList_New(n);
+    for (Py_ssize_t k = 0; list && k < n; k++) {
+        PyObject *o = pc_scalar_to_py(self->type, self->tc, s[k]);
+        if (!o)
+            Py_CLEAR(list);
+        else
+            PyList_SET_ITEM(list, k, o);
+    }
+    PyMem_Free(s);
     return list;
 }
 
@@ -345,11 +424,12 @@ static int array_ass_subscript(pc_array *self, PyObject *key, PyObject *val)
             return -1;
         }
         char *d = array_bytes(self);
-        if (!d)
+        int took;
+        if (!d || (took = array_access(self)) < 0)
             return -1;
         for (Py_ssize_t k = 0; k < n; k++)
             d[start + k * step] = PyBytes_AS_STRING(val)[k];
-        return 0;
+        return took && pc_lock_release(&self->lk) < 0 ? -1 : 0;
     }
     PyObject *fast = PySequence_Fast(val, "can only assign a sequence to a slice");
     if (fast && PyList_CheckExact(fast)) {
@@ -362,14 +442,27 @@ static int array_ass_subscript(pc_array *self, PyObject *key, PyObject *val)
     }
     if (!fast)
         return -1;
-    int r = 0;
     if (PySequence_Fast_GET_SIZE(fast) != n) {
+        Py_DECREF(fast);
         PyErr_SetString(PyExc_ValueError, "Can only assign sequence of same size");
-        r = -1;
+        return -1;
     }
+    /* Every item converted first, then stored in one go (under the lock
+     * of a locked array): an item that does not fit changes nothing. */
+    coord_scalar *s = PyMem_New(coord_scalar, n > 0 ? (size_t)n : 1);
+    if (!s) {
+        Py_DECREF(fast);
+        PyErr_NoMemory();
+        return -1;
+    }
+    int r = 0;
     for (Py_ssize_t k = 0; r == 0 && k < n; k++)
-        r = array_store(self, start + k * step, PySequence_Fast_GET_ITEM(fast, k));
+        r = pc_scalar_from_py(self->type, self->tc,
+                              PySequence_Fast_GET_ITEM(fast, k), &s[k]);
     Py_DECREF(fast);
+    if (r == 0)
+        r = array_store_all(self, start, step, s, n);
+    PyMem_Free(s);
     return r;
 }
 

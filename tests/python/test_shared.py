@@ -278,6 +278,71 @@ class ArrayTest(unittest.TestCase):
             join_ok(self, pid)
         self.assertEqual(list(a), [900, 900])
 
+    def test_locked_array_writes_and_slice_reads_hold_its_lock(self):
+        # multiprocessing's Array(lock=True) takes its lock for every
+        # access: a thread that holds get_lock() keeps every other thread
+        # and process from writing, or from reading a slice half-written.
+        # Writes and slice reads took no lock here (a reader holding it saw
+        # torn slices of a writer's a[:] = ...).
+        import threading
+        a = coord.Array("q", 8)
+        done = []
+
+        def write():
+            a[:] = [7] * 8
+            a[0] = 9
+            done.append("write")
+
+        def read():
+            done.append(a[2:5])
+        with a.get_lock():
+            threads = [threading.Thread(target=fn) for fn in (write, read)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(0.3)
+            self.assertEqual(done, [])  # both wait for the lock
+            self.assertEqual(list(a), [0] * 8)
+        for t in threads:
+            t.join(60)
+            self.assertFalse(t.is_alive())
+        self.assertIn("write", done)
+        self.assertIn(done[1 - done.index("write")], ([0, 0, 0], [7, 7, 7]))
+        self.assertEqual(list(a), [9] + [7] * 7)
+        # A holder writes and reads as before (re-entrant), a RawArray and
+        # a lock=False array never wait.
+        with a.get_lock():
+            a[1:3] = [1, 2]
+            self.assertEqual(a[0:3], [9, 1, 2])
+            r = coord.Array("q", 2, lock=False)
+            t = threading.Thread(target=lambda: r.__setitem__(slice(0, 2), [3, 4]))
+            t.start()
+            t.join(60)
+            self.assertEqual(r[:], [3, 4])
+
+    def test_locked_array_slices_are_whole_across_processes(self):
+        # A child assigns whole slices; the parent's slice reads (each
+        # under the lock, as multiprocessing's) never see a mix.
+        a = coord.Array("q", 64)
+        stop = coord.Flag()
+
+        def child():
+            k = 0
+            while not stop:
+                k += 1
+                a[:] = [k] * 64
+        pid = fork(child)
+        try:
+            for _ in range(3000):
+                s = a[:]
+                self.assertEqual(len(set(s)), 1, "a torn slice: %r" % (s,))
+                with a.get_lock():
+                    s = a[:]
+                self.assertEqual(len(set(s)), 1, "a torn slice: %r" % (s,))
+        finally:
+            stop.set()
+            join_ok(self, pid)
+
 
 class ErrorsTest(unittest.TestCase):
     def test_classes_carry_the_code_name(self):
