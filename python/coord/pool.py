@@ -625,18 +625,38 @@ class Pool:
 
     def _submit(self, fn, args, kwargs, callback=None, error_callback=None):
         self._check_running()
-        task = self._fn_part(fn) + _dumps((tuple(args), dict(kwargs)), _PROTOCOL)
+        try:
+            task = self._fn_part(fn) + _dumps((tuple(args), dict(kwargs)), _PROTOCOL)
+        except Exception as e:
+            # As multiprocessing: a call that cannot be sent (it does not
+            # pickle) fails its own result, get() raises it and
+            # error_callback gets it; apply_async does not raise.
+            return self._unsent_call(e, callback, error_callback)
         if callback is None and error_callback is None:
-            tid = self._core.submit(task)
+            try:
+                tid = self._core.submit(task)
+            except _coord.EMSGSIZE as e:
+                return self._unsent_call(e, None, None)
         else:
             self._expect_callback()
             try:
                 tid = self._core.submit(task)
-            except BaseException:
+            except BaseException as e:
                 self._callback_cancelled()
+                if isinstance(e, _coord.EMSGSIZE):
+                    return self._unsent_call(e, callback, error_callback)
                 raise
         fut = Future(self, tid, tid, callback, error_callback)
         self._register(tid, fut)
+        return fut
+
+    def _unsent_call(self, exc, callback, error_callback):
+        """The Future of a call that could not be sent, failed with exc
+        (its error_callback runs in the result thread)."""
+        fut = Future(self, None, "not sent", callback, error_callback)
+        if callback is not None or error_callback is not None:
+            self._expect_callback()
+        fut._finish(False, exc)
         return fut
 
     def _fn_part(self, fn):
@@ -1171,9 +1191,19 @@ class Pool:
             self._expect_callback()
         try:
             result._start(chunks)
-            part = self._fn_parts(fn)
+            try:
+                part = self._fn_parts(fn)
+            except Exception:
+                part = None  # each chunk's _send says why (the fn does not pickle)
             for c in chunks:
-                self._send(c, part)
+                try:
+                    self._send(c, part)
+                except Exception as e:
+                    # As multiprocessing: a chunk that cannot be sent (an
+                    # item does not pickle, or is over max_task) fails the
+                    # map at its turn (get() raises it, error_callback gets
+                    # it); the pool gone (ECLOSED) raises here.
+                    self._unsent(c, e)
         except BaseException:
             # The map is not returned: its callbacks are off (the chunks
             # sent are collected and dropped; those not sent never finish).

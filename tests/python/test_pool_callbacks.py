@@ -243,23 +243,32 @@ class CallbackTest(unittest.TestCase):
         finally:
             pool.terminate()
 
-    def test_a_call_that_fails_to_submit_owes_no_callback(self):
-        # The callbacks of a call that raised are off: close + join does
-        # not wait for them, and the thread ends.
+    def test_a_call_that_cannot_be_sent_fails_its_result(self):
+        # As multiprocessing: apply_async/map_async of a call that cannot
+        # be sent (over max_task, or it does not pickle) return; the
+        # result fails with why and error_callback gets it (they raised
+        # from apply_async, and error_callback never ran). close + join
+        # does not wait for more, and the thread ends.
         pool = coord.Pool(1, max_task=1000)
         try:
             got = []
+            r1 = pool.apply_async(len, (b"x" * 5000,), callback=got.append)
             with self.assertRaises(ValueError):  # coord.EMSGSIZE
-                pool.apply_async(len, (b"x" * 5000,), callback=got.append)
+                r1.get(LIMIT)
+            r2 = pool.map_async(len, [b"x", b"x" * 5000], chunksize=1,
+                                callback=got.append, error_callback=got.append)
             with self.assertRaises(ValueError):  # its second chunk is too big
-                pool.map_async(len, [b"x", b"x" * 5000], chunksize=1,
-                               callback=got.append, error_callback=got.append)
+                r2.get(LIMIT)
+            r3 = pool.apply_async(len, (threading.Lock(),), callback=got.append,
+                                  error_callback=got.append)
             with self.assertRaises(TypeError):   # does not pickle
-                pool.apply_async(len, (threading.Lock(),), callback=got.append)
+                r3.get(LIMIT)
+            self.assertFalse(r3.successful())
             self.assertEqual(pool.apply_async(len, (b"xy",), callback=got.append).get(LIMIT), 2)
             pool.close()
             pool.join(LIMIT)
-            self.assertEqual(got, [2])
+            self.assertEqual([type(x) for x in got], [coord.EMSGSIZE, TypeError, int])
+            self.assertEqual(got[2], 2)
             self.assertEqual(result_threads(), [])
         finally:
             pool.terminate()
