@@ -574,6 +574,8 @@ class Pool:
                     "multiprocessing.get_context('fork')" % (context, method))
         if initializer is not None and not callable(initializer):
             raise TypeError("initializer must be a callable")
+        if initargs is None and initializer is None:
+            initargs = ()  # multiprocessing takes it so
         self._bell = _coord._Bell()  # before the first fork: workers share it
         self._core = _coord._Pool(processes, retries, max_task, max_result,
                                   queue_capacity, initializer, tuple(initargs),

@@ -208,6 +208,16 @@ static PyObject *array_new(PyTypeObject *type, PyObject *args, PyObject *kw)
                         "a named Array needs at least one element");
         return NULL;
     }
+    if ((size_t)n > COORD_ARRAY_MAX_BYTES / coord_type_size(t)) {
+        /* As ctypes says for an array whose bytes overflow (it was
+         * coord.EINVAL, a ValueError, where multiprocessing raises this). */
+        Py_XDECREF(seq);
+        PyErr_Format(PyExc_OverflowError,
+                     "array too large (%zd elements of %zu bytes: coord's "
+                     "limit is COORD_ARRAY_MAX_BYTES, 1 TiB)",
+                     n, coord_type_size(t));
+        return NULL;
+    }
     coord_array *a;
     /* coord refuses empty arrays; keep one hidden element and report 0
      * (only this process, its forks and the children it is passed to by

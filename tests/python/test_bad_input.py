@@ -87,6 +87,13 @@ class PoolBadInput(unittest.TestCase):
                         queue_capacity=1) as p:
             self.assertEqual(p.apply(square, (3,)), 9)
 
+    def test_initargs_none_without_initializer_is_taken(self):
+        # As multiprocessing.Pool(1, None, None); it raised TypeError.
+        with coord.Pool(1, None, None) as p:
+            self.assertEqual(p.apply(abs, (-1,)), 1)
+        with self.assertRaises(TypeError):
+            coord.Pool(1, print, None)
+
     def test_queue_capacity_limit_names_it(self):
         # 2**30 queued chunks is the queue's limit (COORD_QUEUE_MAX_CAPACITY):
         # said with the argument's name, as a ValueError.
@@ -180,6 +187,14 @@ class SharedBadInput(NamedTestCase):
         with self.assertRaises(ValueError):
             coord.Array("i", 0, name=self.name("a"))
         self.assertEqual(len(coord.Array("i", 0)), 0)
+
+    def test_an_array_over_the_size_limit_raises_overflowerror(self):
+        # As multiprocessing's (ctypes: "array too large"); it was
+        # coord.EINVAL, a ValueError.
+        for tc, n in (("i", 2 ** 62), ("q", 2 ** 37 + 1), ("c", 2 ** 40 + 1)):
+            with self.assertRaises(OverflowError):
+                coord.Array(tc, n)
+        self.assertEqual(len(coord.Array("c", 2 ** 20)), 2 ** 20)
 
     def test_name_with_a_nul_is_refused(self):
         with self.assertRaises(ValueError):
