@@ -622,13 +622,21 @@ int cmd_interval(int argc, char **argv)
             }
             char stops[32];
             snprintf(stops, sizeof stops, hi > lo ? "%d-%d" : "%d", lo, hi);
-            if (pyrc == 0)
-                printf("python: cheap %s/iteration, heavy %s/iteration; "
-                       "overhead over %d runs, stop latency over %s stops; "
+            if (pyrc == 0) {
+                /* Only the workloads run (--work), as in the first line:
+                 * an unmeasured one read "cheap 0 ns/iteration". */
+                printf("python:");
+                if (c.works[CHEAP])
+                    printf(" cheap %s/iteration%s",
+                           fmt_dur(pycost[CHEAP], a, sizeof a),
+                           c.works[HEAVY] ? "," : ";");
+                if (c.works[HEAVY])
+                    printf(" heavy %s/iteration;",
+                           fmt_dur(pycost[HEAVY], b, sizeof b));
+                printf(" overhead over %d runs, stop latency over %s stops; "
                        "no auto interval in Python\n",
-                       fmt_dur(pycost[CHEAP], a, sizeof a),
-                       fmt_dur(pycost[HEAVY], b, sizeof b), pyruns, stops);
-            else
+                       pyruns, stops);
+            } else
                 printf("python: %s%s\n", pyrc == 1 ? "skipped: " : "", why);
         }
     }

@@ -195,6 +195,30 @@ TEST(experiments_interval_python_says_its_counts)
     ASSERT_EQ(rows, 2);
 }
 
+/* interval --vs-python --work heavy: the table's Python line names the
+ * workload that ran and no other (it said "cheap 0 ns/iteration" for the
+ * cheap loop nobody measured, where the first line leaves it out). */
+TEST(experiments_interval_python_line_names_only_the_work_run)
+{
+    const char *a[] = {"interval", "--runs", "1", "--stops", "1",
+                       "--work", "heavy", "--intervals", "10",
+                       "--vs-python", NULL};
+    if (coord(a) != 0)
+        test__fail(__FILE__, __LINE__, "interval: %s%s", out, err);
+    if (strstr(out, "python: skipped: "))
+        SKIP("Python's side did not run");
+    const char *py = strstr(out, "\npython: ");
+    if (!py)
+        test__fail(__FILE__, __LINE__, "no python line: %s", out);
+    const char *eol = strchr(py + 1, '\n');
+    ASSERT_TRUE(eol != NULL);
+    char line[512];
+    snprintf(line, sizeof line, "%.*s", (int)(eol - py - 1), py + 1);
+    if (!strstr(line, "python: heavy ") || strstr(line, "cheap"))
+        test__fail(__FILE__, __LINE__, "python line: %s", line);
+    ASSERT_TRUE(strstr(out, "cheap = ") == NULL); /* the first line too */
+}
+
 /* The default worker count is the CPUs this process may run on, and at
  * least 2 (the stop latency is measured between two workers): pinned to
  * one CPU it is 2, whatever the machine has online (the count used to be
@@ -996,6 +1020,7 @@ TEST(experiments_output_not_a_regular_file_is_a_usage_error)
     X(experiments_waste_counts)                                                \
     X(experiments_interval_json_rows)                                          \
     X(experiments_interval_python_says_its_counts)                             \
+    X(experiments_interval_python_line_names_only_the_work_run)                \
     X(experiments_interval_default_workers_follow_affinity)                    \
     X(experiments_interval_plot)                                               \
     X(experiments_interval_plot_skipped_without_gnuplot_on_path)               \
