@@ -122,9 +122,13 @@ void spectrum_print_table(int runs, const struct result *res,
         printf("%-22s %10.2f %10.2f %9.1f %10s", d->mech, res[r].p50,
                res[r].p99, res[r].p50 / res[R_FLAG].p50, child);
         if (vs_python) {
-            if (res[r].have_py)
-                printf(" %11.1f %8.0fx", res[r].py_p50,
-                       res[r].py_p50 / res[r].p50);
+            if (res[r].have_py) {
+                /* Below 10x one decimal: a speed-up under 1 (Python's
+                 * socket round trip faster on a loaded machine) read
+                 * "0x" with none. */
+                double x = res[r].py_p50 / res[r].p50;
+                printf(" %11.1f %8.*fx", res[r].py_p50, x < 10 ? 1 : 0, x);
+            }
             else
                 printf(" %11s %9s", py_skip ? "skipped" : "-", "");
             /* Python using coord (impl python_coord), same run. */
@@ -167,9 +171,14 @@ void spectrum_print_table(int runs, const struct result *res,
     printf("\nwithout spinning (manager_get_block): %.2fx the raw unix socket "
            "round trip",
            res[R_MGET_BLOCK].p50 / res[R_SOCK].p50);
-    if (res[R_MGET].have_py)
-        printf(", %.2fx faster than python's Manager dict get",
-               res[R_MGET].py_p50 / res[R_MGET_BLOCK].p50);
+    if (res[R_MGET].have_py) {
+        double x = res[R_MGET].py_p50 / res[R_MGET_BLOCK].p50;
+        /* "0.45x faster" meant slower. */
+        if (x >= 1)
+            printf(", %.2fx faster than python's Manager dict get", x);
+        else
+            printf(", %.2fx slower than python's Manager dict get", 1 / x);
+    }
     printf("\n");
     printf("\nreads from a forked child use the same mappings; round trips "
            "go through a second process.\n");

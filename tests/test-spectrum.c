@@ -160,6 +160,41 @@ TEST(spectrum_vs_python_slow)
     ASSERT_TRUE(row_field("flag_claim_cas", "python", "per_op_p50_ps") < 0);
 }
 
+/* Python faster than coord (a stand-in spectrum.py whose every figure is
+ * 1 ps): the speed-up column says 0.0x, not "0x", and the manager line
+ * says "slower", not "0.00x faster". */
+TEST(spectrum_python_faster_reads_as_such)
+{
+    char dir[256], path[300];
+    ASSERT_TRUE(test_mkdtemp(dir, sizeof dir, "fakepy") != NULL);
+    snprintf(path, sizeof path, "%s/spectrum.py", dir);
+    FILE *f = fopen(path, "w");
+    ASSERT_TRUE(f != NULL);
+    fputs("for m in ('flag_check', 'value_get', 'value_set', 'array_read',\n"
+          "          'array_write', 'region_read', 'flag_claim_lock',\n"
+          "          'queue_roundtrip', 'pipe_roundtrip',\n"
+          "          'unix_socket_roundtrip', 'manager_get', 'manager_set',\n"
+          "          'manager_incr'):\n"
+          "    print(m + '\\t0.001\\t0.001\\tstand-in')\n",
+          f);
+    ASSERT_EQ(fclose(f), 0);
+    if (system("command -v python3 >/dev/null 2>&1") != 0)
+        SKIP("no python3");
+    setenv("COORD_PYTHON_DIR", dir, 1);
+    ASSERT_EQ(spectrum("--quick", "--runs", "3", "--vs-python"), 0);
+    unsetenv("COORD_PYTHON_DIR");
+    const char *row = strstr(out, "\nmanager_get ");
+    ASSERT_TRUE(row != NULL);
+    const char *eol = strchr(row + 1, '\n');
+    ASSERT_TRUE(eol != NULL);
+    char line[512];
+    snprintf(line, sizeof line, "%.*s", (int)(eol - row - 1), row + 1);
+    if (!strstr(line, " 0.0x ") || strstr(line, " 0x "))
+        test__fail(__FILE__, __LINE__, "manager_get row: %s", line);
+    ASSERT_TRUE(strstr(out, "x slower than python's Manager dict get") != NULL);
+    ASSERT_TRUE(strstr(out, "x faster than python's Manager") == NULL);
+}
+
 /* The runner gives every test a private XDG_CACHE_HOME (harness.c): the
  * result spectrum stores for `coord advise` lands there, never in the
  * user's real ~/.cache. */
@@ -188,6 +223,7 @@ TEST(spectrum_cache_goes_to_the_tests_own_xdg_cache_home)
     X(spectrum_quick_json_has_every_row)                                       \
     X(spectrum_table_and_usage)                                                \
     X(spectrum_python_missing_is_skipped)                                      \
+    X(spectrum_python_faster_reads_as_such)                                    \
     X(spectrum_vs_python_slow)
 #define HELPER_LIST(X)
 TEST_MAIN()
