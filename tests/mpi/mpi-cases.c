@@ -272,7 +272,10 @@ static void case_small_range(void)
 
 static void case_no_early_exit(void)
 {
-    const uint64_t len = 20000;
+    /* 20,160 = 2^6 * 3^2 * 5 * 7: every rank count from 1 to 10 divides it,
+     * so each rank's share is len / nranks, run by hand with -np 3 too (it
+     * was 20,000, which 3 does not divide). */
+    const uint64_t len = 20160;
     coord_search_opts o = COORD_SEARCH_OPTS_INIT;
     coord_search_worker me;
     o.begin = 0;
@@ -289,7 +292,7 @@ static void case_no_early_exit(void)
     CHECK_EQ(rc, 1);
     CHECK_EQ(st.winner, 0);
     CHECK_EQ(res, 31);
-    uint64_t share = len / (uint64_t)nranks; /* nranks divides 20000 */
+    uint64_t share = len / (uint64_t)nranks; /* nranks divides len */
     /* The winner stops at its hit (as in coord_search); the others run
      * to the end of their share. */
     CHECK_EQ(me.iterations, rank == 0 ? 11 : share);
