@@ -413,20 +413,30 @@ static void print_json(const struct row *rows, size_t n,
         jw_kuint(&w, "msg_bytes", r->msg);
         jw_kuint(&w, "producers", r->producers);
         jw_kuint(&w, "consumers", r->consumers);
-        jw_kuint(&w, "messages", r->messages);
-        jw_kuint(&w, "runs", r->runs);
         if (r->skipped) {
+            /* Not run: no counts to claim (the table prints "-"); runs
+             * stays an integer, the number made (docs/json.md). */
+            jw_knull(&w, "messages");
+            jw_kuint(&w, "runs", 0);
             jw_knull(&w, "msgs_per_s");
             jw_knull(&w, "exactly_once");
             jw_knull(&w, "delivered");
             jw_kstr(&w, "skipped", r->skipped);
         } else {
+            jw_kuint(&w, "messages", r->messages);
+            jw_kuint(&w, "runs", r->runs);
             jw_knum(&w, "msgs_per_s", r->msgs_per_s);
             jw_kbool(&w, "exactly_once", r->exactly_once);
             jw_kuint(&w, "delivered", r->delivered);
         }
-        if (r->ratio > 0)
-            jw_knum(&w, "ratio_vs_python", r->ratio);
+        /* coord's rows: null when Python did not run (as spectrum's
+         * speedup_over_python). */
+        if (r->impl == IMPL_COORD) {
+            if (r->ratio > 0)
+                jw_knum(&w, "ratio_vs_python", r->ratio);
+            else
+                jw_knull(&w, "ratio_vs_python");
+        }
         jw_object_end(&w);
     }
     jw_array_end(&w);

@@ -1998,6 +1998,57 @@ TEST(queue_cli_every_message)
         printf("python3 missing: Python's rows not checked\n");
 }
 
+/* --no-python: Python's rows were not run, so they claim no counts
+ * ("messages" null and "runs" 0, as the table's "-"; they said 5000 and
+ * 3),
+ * and coord's rows say their ratio to Python is null (it was missing).
+ * Pipe rows never carry the ratio. */
+TEST(queue_cli_skipped_rows_claim_no_counts)
+{
+    const char *argv[] = {COORD_CLI_PATH, "queue", "--messages", "10",
+                          "--pipe-messages", "10", "--runs", "1",
+                          "--no-probes", "--no-python", "--json", NULL};
+    static char out[16384], err[4096];
+    int st = test_run(argv, out, sizeof out, err, sizeof err, 120000);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        test__fail(__FILE__, __LINE__, "status %#x\n%s\n%s", st, out, err);
+    int seen[3] = {0, 0, 0};
+    static const char *const impls[3] = {"coord", "pipe", "python"};
+    for (const char *p = out; (p = strstr(p, "{\"case\":")); p++) {
+        const char *end = strchr(p, '}');
+        ASSERT_TRUE(end != NULL);
+        char row[512];
+        ASSERT_LT((size_t)(end - p), sizeof row);
+        memcpy(row, p, (size_t)(end - p));
+        row[end - p] = '\0';
+        int impl = -1;
+        for (int k = 0; k < 3; k++) {
+            char want[32];
+            snprintf(want, sizeof want, "\"impl\":\"%s\",", impls[k]);
+            if (strstr(row, want))
+                impl = k;
+        }
+        ASSERT_TRUE(impl >= 0);
+        bool ok;
+        if (impl == 2)
+            ok = strstr(row, "\"skipped\":\"--no-python\"") &&
+                 strstr(row, "\"messages\":null,") &&
+                 strstr(row, "\"runs\":0,") &&
+                 !strstr(row, "ratio_vs_python");
+        else
+            ok = strstr(row, "\"messages\":10,") &&
+                 strstr(row, "\"runs\":1,") && !strstr(row, "skipped") &&
+                 (impl == 0 ? strstr(row, "\"ratio_vs_python\":null") != NULL
+                            : strstr(row, "ratio_vs_python") == NULL);
+        if (!ok)
+            test__fail(__FILE__, __LINE__, "row %s", row);
+        seen[impl]++;
+    }
+    ASSERT_EQ(seen[0], 6);
+    ASSERT_EQ(seen[1], 6);
+    ASSERT_EQ(seen[2], 6);
+}
+
 /* With no descriptor free, the named create and open say COORD_EMFILE
  * (queue.h lists it, as flag.h does for every named object), and the
  * failed create leaves no file behind. */
@@ -2175,6 +2226,7 @@ TEST(queue_closed_get_sleeps_on_a_claim)
     X(queue_sigkill_200_put_get)                                               \
     X(queue_sigkill_2000_slow)                                                 \
     X(queue_cli_experiment)                                                    \
-    X(queue_cli_every_message)
+    X(queue_cli_every_message)                                                 \
+    X(queue_cli_skipped_rows_claim_no_counts)
 #define HELPER_LIST(X) X(named_putter)
 TEST_MAIN()
