@@ -371,6 +371,16 @@ void coord__queue_wake_slow(struct coord_queue *q, bool getters, size_t n)
     struct qshm *s = q->s;
     struct sleepers *sl = getters ? &s->get_sl : &s->put_sl;
     size_t k = INT_MAX;
+    /* In a queue that is no longer open every sleeping get waits on a put's
+     * claim (ready_side), and every one of them has an answer once that
+     * put commits or gives its slot up: a message, or COORD_ECLOSED. Woken
+     * only n of them, the rest slept to the end of their slice (100 ms)
+     * and one with a shorter timeout said COORD_ETIMEDOUT in a closed,
+     * empty queue. Read after the commit (seq_cst): a close that this
+     * load does not see comes later and wakes them all itself. */
+    if (getters &&
+        atomic_load_explicit(&s->state, memory_order_seq_cst) != ST_OPEN)
+        n = SIZE_MAX;
     /* A deadline long past (1): the lock is tried once (side_lock_wait). */
     uint64_t budget = wake_sour_until && coord_clock_ns() < wake_sour_until;
     int r = sleep_lock(q, getters, 0, &budget);

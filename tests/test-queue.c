@@ -2192,6 +2192,104 @@ TEST(queue_closed_get_sleeps_on_a_claim)
     coord_queue_destroy(q);
 }
 
+/* A put that commits (or gives its slot up) in a closed queue wakes every
+ * sleeping get, not one per message: there each of them waits on that
+ * put's claim, and each has its answer once it resolves (the message, or
+ * COORD_ECLOSED). Woken one, the other slept to the end of its slice
+ * (100 ms) and, with a shorter timeout, returned COORD_ETIMEDOUT from a
+ * closed, empty queue. Two gets (timeout CLOSED_GET_MS) sleep on a claim
+ * in a closed queue; the claim commits, as put_msgs does (the word, then
+ * wake_side of 1). A round counts only when the commit was done well
+ * before either get's deadline (a stalled machine: another round). */
+#define CLOSED_GET_MS 80
+struct closed_gets {
+    coord_queue *q;
+    _Atomic uint64_t start[2];
+    _Atomic int r[2];
+};
+static struct closed_gets *closed_gets;
+
+static int closed_get(void *arg)
+{
+    int i = (int)(intptr_t)arg;
+    size_t len = 99;
+    atomic_store(&closed_gets->start[i], coord_clock_ns());
+    int r = coord_queue_get(closed_gets->q, NULL, 0, &len, CLOSED_GET_MS);
+    atomic_store(&closed_gets->r[i], r);
+    return r == 0 && len != 0 ? 1 : 0;
+}
+
+/* One round: 1 when it counted (and passed), 0 when the machine stalled. */
+static int closed_commit_round(struct closed_gets *cg, bool give_up)
+{
+    coord_queue *q;
+    ASSERT_OK(coord_queue_create(&q, 4, 8));
+    cg->q = q;
+    struct slot *sl = slot_at(q, 0);
+    /* A put's claim of position 0 (this process: alive, never repaired). */
+    atomic_store(&sl->word, WORD(0, (uint32_t)getpid()));
+    atomic_store(&q->s->tail, 1);
+    ASSERT_OK(coord_queue_close(q));
+    pid_t c[2];
+    for (int i = 0; i < 2; i++) {
+        atomic_store(&cg->start[i], 0);
+        atomic_store(&cg->r[i], 1);
+        c[i] = test_fork(closed_get, (void *)(intptr_t)i);
+    }
+    uint32_t puts = 0, gets = 0;
+    for (int i = 0; i < 10000 && gets < 2; i++) {
+        usleep(500);
+        coord__queue_sleepers(q, &puts, &gets);
+    }
+    /* The put's commit, or its slot given up (closed: a skip). */
+    if (give_up) {
+        atomic_store_explicit(&sl->word, WORD(1, OWNER_SKIP),
+                              memory_order_seq_cst);
+    } else {
+        atomic_store(&sl->info, 0);
+        atomic_store_explicit(&sl->word, (uint64_t)1, memory_order_seq_cst);
+    }
+    wake_side(q, true, 1);
+    uint64_t done = coord_clock_ns();
+    test_join_ok(c[0], 20000);
+    test_join_ok(c[1], 20000);
+    coord_queue_destroy(q);
+    int r0 = atomic_load(&cg->r[0]), r1 = atomic_load(&cg->r[1]);
+    uint64_t first = atomic_load(&cg->start[0]);
+    if (atomic_load(&cg->start[1]) < first)
+        first = atomic_load(&cg->start[1]);
+    if (gets < 2 || done + 20000000ull >= first + CLOSED_GET_MS * 1000000ull)
+        return 0; /* a stall: a get may have timed out before the commit */
+    /* Both were woken well before their deadline. */
+    ASSERT_NE(r0, COORD_ETIMEDOUT);
+    ASSERT_NE(r1, COORD_ETIMEDOUT);
+    if (give_up) {
+        ASSERT_EQ(r0, COORD_ECLOSED);
+        ASSERT_EQ(r1, COORD_ECLOSED);
+    } else {
+        /* One took the message, the other found the queue closed. */
+        ASSERT_TRUE((r0 == 0 && r1 == COORD_ECLOSED) ||
+                    (r1 == 0 && r0 == COORD_ECLOSED));
+    }
+    return 1;
+}
+
+TEST(queue_closed_commit_wakes_every_get)
+{
+    struct closed_gets *cg = mmap(NULL, sizeof *cg, PROT_READ | PROT_WRITE,
+                                  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ASSERT_TRUE(cg != MAP_FAILED);
+    closed_gets = cg;
+    for (int give_up = 0; give_up < 2; give_up++) {
+        int counted = 0;
+        for (int round = 0; round < 20 && !counted; round++)
+            counted = closed_commit_round(cg, give_up);
+        if (!counted)
+            SKIP("every round stalled past the gets' timeout");
+    }
+    munmap(cg, sizeof *cg);
+}
+
 #define TEST_LIST(X)                                                           \
     X(queue_basic)                                                             \
     X(queue_pill_is_not_data)                                                  \
@@ -2204,6 +2302,7 @@ TEST(queue_closed_get_sleeps_on_a_claim)
     X(queue_pill_ordering)                                                     \
     X(queue_close_wakes_waiters)                                               \
     X(queue_closed_get_sleeps_on_a_claim)                                      \
+    X(queue_closed_commit_wakes_every_get)                                     \
     X(queue_close_during_put_loses_nothing)                                    \
     X(queue_producer_exit_loses_nothing)                                       \
     X(queue_named_unrelated_process)                                           \
