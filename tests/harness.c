@@ -391,6 +391,22 @@ void test_wait_thread_gone(pid_t tid, int timeout_ms)
     WAIT_FOR(access(path, F_OK) != 0, timeout_ms);
 }
 
+void test_line_of(const char *out, const char *prefix, char *line,
+                  size_t cap, const char *what)
+{
+    size_t pl = strlen(prefix);
+    const char *p = out;
+    while (p && strncmp(p, prefix, pl) != 0) {
+        p = strchr(p, '\n');
+        if (p)
+            p++;
+    }
+    if (!p)
+        test__fail(__FILE__, __LINE__, "no %s line: %s", what, out);
+    size_t n = strcspn(p, "\n");
+    snprintf(line, cap, "%.*s", (int)n, p);
+}
+
 char test_proc_state(pid_t pid)
 {
     char state = 0;

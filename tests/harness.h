@@ -157,6 +157,12 @@ void test_cli_usage_error(const char *cli, const char *cmd,
                           const char *const *args, char *err, size_t err_cap,
                           int timeout_ms);
 
+/* The line of `out` (a program's output) that begins with `prefix`, the
+ * first one, copied without its newline into line (cap bytes; cut to
+ * fit). Fails the case when there is none (`what` names it). */
+void test_line_of(const char *out, const char *prefix, char *line,
+                  size_t cap, const char *what);
+
 /* A process's state letter from /proc/<pid>/stat ('R', 'S', 'Z', ...), or
  * 0 when there is no such process. */
 char test_proc_state(pid_t pid);

@@ -207,13 +207,8 @@ TEST(experiments_interval_python_line_names_only_the_work_run)
         test__fail(__FILE__, __LINE__, "interval: %s%s", out, err);
     if (strstr(out, "python: skipped: "))
         SKIP("Python's side did not run");
-    const char *py = strstr(out, "\npython: ");
-    if (!py)
-        test__fail(__FILE__, __LINE__, "no python line: %s", out);
-    const char *eol = strchr(py + 1, '\n');
-    ASSERT_TRUE(eol != NULL);
     char line[512];
-    snprintf(line, sizeof line, "%.*s", (int)(eol - py - 1), py + 1);
+    test_line_of(out, "python: ", line, sizeof line, "python");
     if (!strstr(line, "python: heavy ") || strstr(line, "cheap"))
         test__fail(__FILE__, __LINE__, "python line: %s", line);
     ASSERT_TRUE(strstr(out, "cheap = ") == NULL); /* the first line too */

@@ -1949,6 +1949,28 @@ TEST(queue_cli_experiment)
     ASSERT_EQ(WEXITSTATUS(st), 2);
 }
 
+/* One row of `coord queue --json` output starting at p ("{\"case\":..."),
+ * copied into row (up to its '}'); returns its impl: 0 coord, 1 pipe,
+ * 2 python. */
+static int cli_row(const char *p, char *row, size_t cap)
+{
+    static const char *const impls[3] = {"coord", "pipe", "python"};
+    const char *end = strchr(p, '}');
+    ASSERT_TRUE(end != NULL);
+    ASSERT_LT((size_t)(end - p), cap);
+    memcpy(row, p, (size_t)(end - p));
+    row[end - p] = '\0';
+    int impl = -1;
+    for (int k = 0; k < 3; k++) {
+        char want[32];
+        snprintf(want, sizeof want, "\"impl\":\"%s\",", impls[k]);
+        if (strstr(row, want))
+            impl = k;
+    }
+    ASSERT_TRUE(impl >= 0);
+    return impl;
+}
+
 /* A message count that the producers do not divide evenly (10 over the 4
  * producers of 4 -> 4): every row, coord, pipe and Python, puts and
  * delivers all 10 (the remainder was dropped: 8 went through, the row said
@@ -1965,22 +1987,9 @@ TEST(queue_cli_every_message)
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
         test__fail(__FILE__, __LINE__, "status %#x\n%s\n%s", st, out, err);
     int ran[3] = {0, 0, 0}, skipped = 0;
-    static const char *const impls[3] = {"coord", "pipe", "python"};
     for (const char *p = out; (p = strstr(p, "{\"case\":")); p++) {
-        const char *end = strchr(p, '}');
-        ASSERT_TRUE(end != NULL);
         char row[512];
-        ASSERT_LT((size_t)(end - p), sizeof row);
-        memcpy(row, p, (size_t)(end - p));
-        row[end - p] = '\0';
-        int impl = -1;
-        for (int k = 0; k < 3; k++) {
-            char want[32];
-            snprintf(want, sizeof want, "\"impl\":\"%s\",", impls[k]);
-            if (strstr(row, want))
-                impl = k;
-        }
-        ASSERT_TRUE(impl >= 0);
+        int impl = cli_row(p, row, sizeof row);
         if (impl == 2 && strstr(row, "\"skipped\":\"no python3\"")) {
             skipped++;
             continue;
@@ -2013,22 +2022,9 @@ TEST(queue_cli_skipped_rows_claim_no_counts)
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
         test__fail(__FILE__, __LINE__, "status %#x\n%s\n%s", st, out, err);
     int seen[3] = {0, 0, 0};
-    static const char *const impls[3] = {"coord", "pipe", "python"};
     for (const char *p = out; (p = strstr(p, "{\"case\":")); p++) {
-        const char *end = strchr(p, '}');
-        ASSERT_TRUE(end != NULL);
         char row[512];
-        ASSERT_LT((size_t)(end - p), sizeof row);
-        memcpy(row, p, (size_t)(end - p));
-        row[end - p] = '\0';
-        int impl = -1;
-        for (int k = 0; k < 3; k++) {
-            char want[32];
-            snprintf(want, sizeof want, "\"impl\":\"%s\",", impls[k]);
-            if (strstr(row, want))
-                impl = k;
-        }
-        ASSERT_TRUE(impl >= 0);
+        int impl = cli_row(p, row, sizeof row);
         bool ok;
         if (impl == 2)
             ok = strstr(row, "\"skipped\":\"--no-python\"") &&

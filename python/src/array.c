@@ -106,6 +106,30 @@ static int array_store_all(pc_array *self, Py_ssize_t start, Py_ssize_t step,
     return 0;
 }
 
+/* Convert every item of `fast` (n of them; its reference is taken) first,
+ * then store them at start, start + step, ... in one go (under the lock of
+ * a locked array): an item that does not fit changes nothing. */
+static int array_store_fast(pc_array *self, PyObject *fast, Py_ssize_t start,
+                            Py_ssize_t step, Py_ssize_t n)
+{
+    coord_scalar *s = PyMem_New(coord_scalar, n > 0 ? (size_t)n : 1);
+    if (!s) {
+        Py_DECREF(fast);
+        PyErr_NoMemory();
+        return -1;
+    }
+    int r = 0;
+    for (Py_ssize_t k = 0; r == 0 && k < n; k++)
+        r = pc_scalar_from_py(self->type, self->tc,
+                              PySequence_Fast_GET_ITEM(fast, k), &s[k]);
+    Py_DECREF(fast);
+    if (r == 0)
+        r = array_store_all(self, start, step, s, n);
+    PyMem_Free(s);
+    return r;
+}
+
+
 static int array_store(pc_array *self, Py_ssize_t i, PyObject *o)
 {
     coord_scalar s;
@@ -152,21 +176,7 @@ static int array_fill(pc_array *self, PyObject *seq)
         PyErr_SetString(PyExc_ValueError, "Array initializer is longer than the array");
         return -1;
     }
-    coord_scalar *s = PyMem_New(coord_scalar, n > 0 ? (size_t)n : 1);
-    if (!s) {
-        Py_DECREF(fast);
-        PyErr_NoMemory();
-        return -1;
-    }
-    int r = 0;
-    for (Py_ssize_t i = 0; r == 0 && i < n; i++)
-        r = pc_scalar_from_py(self->type, self->tc,
-                              PySequence_Fast_GET_ITEM(fast, i), &s[i]);
-    Py_DECREF(fast);
-    if (r == 0)
-        r = array_store_all(self, 0, 1, s, n);
-    PyMem_Free(s);
-    return r;
+    return array_store_fast(self, fast, 0, 1, n);
 }
 
 static PyObject *array_new(PyTypeObject *type, PyObject *args, PyObject *kw)
@@ -459,21 +469,7 @@ static int array_ass_subscript(pc_array *self, PyObject *key, PyObject *val)
     }
     /* Every item converted first, then stored in one go (under the lock
      * of a locked array): an item that does not fit changes nothing. */
-    coord_scalar *s = PyMem_New(coord_scalar, n > 0 ? (size_t)n : 1);
-    if (!s) {
-        Py_DECREF(fast);
-        PyErr_NoMemory();
-        return -1;
-    }
-    int r = 0;
-    for (Py_ssize_t k = 0; r == 0 && k < n; k++)
-        r = pc_scalar_from_py(self->type, self->tc,
-                              PySequence_Fast_GET_ITEM(fast, k), &s[k]);
-    Py_DECREF(fast);
-    if (r == 0)
-        r = array_store_all(self, start, step, s, n);
-    PyMem_Free(s);
-    return r;
+    return array_store_fast(self, fast, start, step, n);
 }
 
 static int array_getbuffer(pc_array *self, Py_buffer *view, int flags)
