@@ -9,7 +9,7 @@
 # mgrlat, poolbench, searchscale and (where libck-dev is installed) qpeer with -static, and writes
 # the commit they were linked at (with -dirty for uncommitted changes) into build-peer/COMMIT,
 # which scaling.sh names in run.log. Exit 0 when every program but qpeer linked; qpeer missing
-# is said, not fatal (scripts/deps.sh installs libck-dev).
+# is said, not fatal (`apt-get install libck-dev`: make test needs none of it, so scripts/deps.sh leaves it out).
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 pb=${1:-}
