@@ -113,10 +113,24 @@ uint32_t coord__spinset_claim(struct coord__spinset *set, int cpus,
 
 /* ---- members' turns (wait.h, 5.) ------------------------------------ */
 
+/* Is `w`, an entry of wanted[], a wait still running at `now`? No waiter
+ * announces an end more than COORD__TURN_WAIT_NS ahead (coord__spin_member
+ * caps it so), so one beyond COORD__TURN_WANTED_MAX_NS is a scribble of
+ * another process of the user (the spinset is shared memory every client
+ * maps): UINT64_MAX there held the manager's server waking every
+ * millisecond, for ever, and kept its entry from every waiter. Such an
+ * entry counts as ended. */
+static bool wanted_live(uint64_t w, uint64_t now)
+{
+    return w > now && w - now <= COORD__TURN_WANTED_MAX_NS;
+}
+
 bool coord__turn_wanted(struct coord__spinset *set, uint64_t now)
 {
     for (uint32_t i = 0; i < COORD__SPINSET_SLOTS; i++)
-        if (atomic_load_explicit(&set->wanted[i], memory_order_seq_cst) > now)
+        if (wanted_live(atomic_load_explicit(&set->wanted[i],
+                                             memory_order_seq_cst),
+                        now))
             return true;
     return false;
 }
@@ -207,7 +221,7 @@ bool coord__turn_wait(struct coord__spinner *s, uint64_t until)
         uint32_t i = (first + k) % COORD__SPINSET_SLOTS;
         uint64_t old = atomic_load_explicit(&set->wanted[i],
                                             memory_order_relaxed);
-        if (old <= now && atomic_compare_exchange_strong_explicit(
+        if (!wanted_live(old, now) && atomic_compare_exchange_strong_explicit(
                               &set->wanted[i], &old, until,
                               memory_order_seq_cst, memory_order_relaxed))
             mine = i + 1;

@@ -351,6 +351,9 @@ static inline bool coord__spin_gate_taken(struct coord__spinner *s,
 #define COORD__TURN_GAP_NS 50000u    /* calls this close are a stream */
 #define COORD__TURN_RING_NS 2000000u /* a hand-over not taken this long lapses */
 #define COORD__TURN_WAIT_NS 20000000u /* the longest wait for one */
+/* An entry of wanted[] further ahead than this is no waiter's (they
+ * announce COORD__TURN_WAIT_NS at most): a scribble, counted as ended. */
+#define COORD__TURN_WANTED_MAX_NS 10000000000ull
 #define COORD__TURN_TEND_NS 20000u   /* the lead looks this often */
 /* A wait for a turn that saw no turn handed on at all in its
  * COORD__TURN_WAIT_NS (the slots held for good: a member that never hands

@@ -210,6 +210,39 @@ TEST(wait_spinset_counts_open_windows_only)
     munmap(set, sizeof *set);
 }
 
+/* wanted[] is shared memory every client of a manager maps: an entry
+ * further ahead than any waiter announces (COORD__TURN_WAIT_NS; beyond
+ * COORD__TURN_WANTED_MAX_NS) is a scribble, and counts as ended. One at UINT64_MAX held the manager's
+ * server waking every millisecond for ever, and its entry from waiters. */
+TEST(wait_turn_wanted_ignores_an_end_no_waiter_announces)
+{
+    struct coord__spinset *set = mmap(NULL, sizeof *set, PROT_READ |
+                                      PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                                      -1, 0);
+    ASSERT_TRUE(set != MAP_FAILED);
+    uint64_t now = coord_clock_ns();
+    ASSERT_FALSE(coord__turn_wanted(set, now));
+    atomic_store(&set->wanted[0], UINT64_MAX);
+    atomic_store(&set->wanted[5], now + COORD__TURN_WANTED_MAX_NS + 1);
+    ASSERT_FALSE(coord__turn_wanted(set, now));
+    atomic_store(&set->wanted[9], now + COORD__TURN_WANTED_MAX_NS);
+    ASSERT_TRUE(coord__turn_wanted(set, now));
+    atomic_store(&set->wanted[9], 0);
+    /* A waiter takes a scribbled entry as a free one: every entry forged,
+     * it still announces itself (here in its pid's entry, the first it
+     * tries), and is seen. */
+    for (unsigned i = 0; i < COORD__SPINSET_SLOTS; i++)
+        atomic_store(&set->wanted[i], UINT64_MAX);
+    struct coord__spinner s = unsampled();
+    coord__spinner_join(&s, set);
+    uint32_t mine = (uint32_t)getpid() % COORD__SPINSET_SLOTS;
+    uint64_t until = coord_clock_ns() + 2000000; /* a 2 ms wait */
+    coord__turn_wait(&s, until);
+    /* Announced (its end written in its entry), then withdrawn (0). */
+    ASSERT_EQ_U(atomic_load(&set->wanted[mine]), 0);
+    munmap(set, sizeof *set);
+}
+
 TEST(wait_gate_discounts_the_objects_spinners)
 {
     if (coord__cpus_load() < 0)
@@ -685,7 +718,7 @@ TEST(wait_lead_spins_past_the_gate_while_members_wait)
     ASSERT_FALSE(coord__spin_begin(&lead, COORD__SPIN_DEFAULT_NS));
     ASSERT_TRUE(lead.gated);
     /* A member waits for a turn: the lead spins; nobody else is let past. */
-    atomic_store(&set->wanted[5], far);
+    atomic_store(&set->wanted[5], coord_clock_ns() + COORD__TURN_WANTED_MAX_NS);
     ASSERT_TRUE(coord__spin_begin(&lead, COORD__SPIN_DEFAULT_NS));
     ASSERT_FALSE(lead.gated);
     coord__spin_end(&lead);
@@ -1001,7 +1034,8 @@ TEST(wait_turn_handed_to_nobody_is_undone)
     struct turn_box *b = turn_box_new();
     struct coord__spinner a = holding_member(b);
     /* A waiter's entry, but nobody asleep. */
-    atomic_store(&b->set->wanted[7], coord_clock_ns() + 60000000000ull);
+    atomic_store(&b->set->wanted[7],
+                 coord_clock_ns() + COORD__TURN_WANTED_MAX_NS);
     a.turn_end = 1;
     ASSERT_FALSE(coord__spin_begin(&a, COORD__SPIN_MAX_NS));
     ASSERT_EQ(atomic_load(&b->set->slot[1].until), 0);
@@ -1476,6 +1510,7 @@ TEST(wait_counts_the_cpu_quota_of_its_cgroup)
     X(spin_calm_halves_the_backoff)                                            \
     X(spin_yields_once_after_its_solo_time)                                    \
     X(wait_spinset_counts_open_windows_only)                                   \
+    X(wait_turn_wanted_ignores_an_end_no_waiter_announces)                     \
     X(wait_gate_discounts_the_objects_spinners)                                \
     X(wait_gate_decision_is_pure)                                              \
     X(wait_member_slots_cap_at_cpus)                                           \
