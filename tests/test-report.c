@@ -1102,6 +1102,11 @@ TEST(report_without_python_counts_skips_as_not_run)
     line[n] = '\0';
     if (strstr(line, "does not hold") || !strstr(line, "Python 0 of 0"))
         test__fail(__FILE__, __LINE__, "slide 2 without python3: %s", line);
+    /* The options at the top say so too (they said "Python's side run"). */
+    if (strstr(md, "Python's side run") ||
+        !strstr(md, "Python's side **skipped** (no python3 on PATH)"))
+        test__fail(__FILE__, __LINE__, "the options claim Python ran: %.300s",
+                   strstr(md, "Options:") ? strstr(md, "Options:") : md);
     free(md);
 }
 
@@ -1674,6 +1679,42 @@ TEST(report_fraud_share_is_of_the_screened_transactions)
     free(md);
 }
 
+/* The captions state what this run measured, not a fixed expectation: the
+ * spectrum's said everything that crosses to another process "costs
+ * microseconds" beside coord's queue round trip at 155 ns and its manager
+ * get at 382 ns in the same table; the fraud throughput's said frequent
+ * checks "should cost little throughput" beside a claims row that found
+ * K = 1 over 15 % slower. */
+TEST(report_captions_follow_the_measurement)
+{
+    use_result("spectrum",
+               "{\"schema\": \"coord.spectrum/2\", \"runs\": 7, "
+               "\"python\": \"ran\", \"rows\": ["
+               "{\"mechanism\": \"flag_check\", \"impl\": \"coord\","
+               " \"per_op_p50_ps\": 217, \"per_op_p99_ps\": 226},"
+               "{\"mechanism\": \"queue_roundtrip\", \"impl\": \"coord\","
+               " \"per_op_p50_ps\": 155263, \"per_op_p99_ps\": 489948},"
+               "{\"mechanism\": \"queue_roundtrip\", \"impl\": \"python\","
+               " \"per_op_p50_ps\": 161625430, \"per_op_p99_ps\": 228865120},"
+               "{\"mechanism\": \"manager_get\", \"impl\": \"coord\","
+               " \"per_op_p50_ps\": 382337, \"per_op_p99_ps\": 4779102}]}");
+    char *md = render_md(false, "spectrum");
+    if (strstr(md, "costs microseconds"))
+        test__fail(__FILE__, __LINE__, "the caption says microseconds "
+                   "beside a 155 ns round trip: %s", strstr(md, "costs"));
+    ASSERT_TRUE(strstr(md, "here from 155 ns (coord's queue round trip) to "
+                           "162 µs (Python's queue round trip)") != NULL);
+    free(md);
+    use_result("fraud", NULL); /* K = 1: 8,258/s, K = 1,000: 14,322/s */
+    md = render_md(false, "fraud");
+    if (strstr(md, "should cost little throughput"))
+        test__fail(__FILE__, __LINE__, "the caption expects little cost "
+                   "beside K = 1 at 58 %% of K = 1,000's rate");
+    ASSERT_TRUE(strstr(md, "Here K = 1 ran at 58 % of the rate of "
+                           "K = 1,000.") != NULL);
+    free(md);
+}
+
 #define TEST_LIST(X)                                                           \
     X(json_values)                                                             \
     X(json_errors_have_positions)                                              \
@@ -1700,6 +1741,7 @@ TEST(report_fraud_share_is_of_the_screened_transactions)
     X(report_planted_dirs_and_manifest_remove_nothing)                        \
     X(report_header_states_its_options)                                       \
     X(report_stop_latency_caption_names_the_share)                             \
-    X(report_fraud_share_is_of_the_screened_transactions)
+    X(report_fraud_share_is_of_the_screened_transactions)                     \
+    X(report_captions_follow_the_measurement)
 #define HELPER_LIST(X)
 TEST_MAIN()
