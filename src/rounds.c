@@ -72,6 +72,7 @@ struct coord_rounds {
     coord_round_fn fn;
     void *arg;
     uint32_t w; /* the worker being forked (read by the child) */
+    uint32_t owner; /* coord__self_pid() of the creator */
     bool broken;
     coord_rounds_totals t;
     struct coord__spinner sp; /* the owner's waits */
@@ -247,6 +248,7 @@ int coord_rounds_create(coord_rounds **out, const coord_rounds_opts *o,
     if (!r)
         return COORD_ENOMEM;
     r->o = *o;
+    r->owner = coord__self_pid();
     r->n = o->workers;
     r->fn = fn;
     r->arg = arg;
@@ -351,6 +353,11 @@ int coord_rounds_run(coord_rounds *r, const void *input, size_t len,
         st->winner = -1;
         st->failed_worker = -1;
     }
+    /* In a fork of the creator the workers and the control block are the
+     * creator's: a round started here would run on them (and its `done`
+     * counts would land in the creator's rounds). */
+    if (!coord__self_pid_is(r->owner))
+        return COORD_ECHILD;
     if (r->broken)
         return COORD_EBROKEN;
     struct rctl *ctl = r->ctl;
@@ -509,7 +516,10 @@ int coord_rounds_destroy(coord_rounds *r)
     if (!r)
         return 0;
     int rc = 0;
-    if (!r->broken) {
+    /* In a fork of the creator: free this copy only. Setting `quit` would
+     * end the creator's workers, which are not this process's children
+     * (release_all only forgets them here). */
+    if (!r->broken && coord__self_pid_is(r->owner)) {
         atomic_store_explicit(&r->ctl->quit, 1, memory_order_seq_cst);
         atomic_fetch_add_explicit(&r->ctl->seq, 1, memory_order_seq_cst);
         coord__futex_wake(&r->ctl->seq, INT_MAX);

@@ -178,6 +178,41 @@ TEST(team_worker_killed_between_searches)
     munmap(b, sizeof *b);
 }
 
+/* A fork of the creator inherits the handle, not the workers: a search
+ * there is refused (it ran on the creator's workers, and counted into
+ * its rounds), and destroy frees the fork's copy only (it told the
+ * creator's workers to quit, spun 5 s waiting for processes that are not
+ * its children, and the creator's next search failed). */
+TEST(team_fork_of_the_creator_leaves_the_team_alone)
+{
+    struct board *b = board_new();
+    coord_team *t = team_new(2, COORD_PARTITION_INTERLEAVED, b);
+    b->hit[0] = 42;
+    struct res r;
+    coord_search_stats st;
+    ASSERT_EQ(coord_team_search(t, 0, 1000, &r, &st, 30000), 1);
+    pid_t c = fork();
+    ASSERT_TRUE(c >= 0);
+    if (c == 0) {
+        struct res rr;
+        int code = 0;
+        if (coord_team_search(t, 0, 1000, &rr, NULL, 30000) != COORD_ECHILD)
+            code |= 1;
+        if (coord_team_destroy(t) != 0)
+            code |= 2;
+        _exit(code);
+    }
+    int ws = 0;
+    ASSERT_EQ(waitpid(c, &ws, 0), c);
+    ASSERT_TRUE(WIFEXITED(ws));
+    ASSERT_EQ(WEXITSTATUS(ws), 0);
+    b->hit[0] = 77;
+    ASSERT_EQ(coord_team_search(t, 0, 1000, &r, &st, 30000), 1);
+    ASSERT_EQ_U(r.index, 77);
+    ASSERT_OK(coord_team_destroy(t));
+    munmap(b, sizeof *b);
+}
+
 /* At the deadline the workers leave at their next check; the team is
  * still whole and the next search works. */
 TEST(team_timeout_then_next_search)
@@ -348,6 +383,7 @@ TEST(team_bad_input)
     X(team_range_smaller_than_workers)                                         \
     X(team_worker_killed_mid_search)                                           \
     X(team_worker_killed_between_searches)                                     \
+    X(team_fork_of_the_creator_leaves_the_team_alone)                          \
     X(team_timeout_then_next_search)                                           \
     X(team_claim_before_the_deadline_counts_when_a_worker_is_killed)           \
     X(team_search_claimed_without_a_worker_that_has_not_started)             \

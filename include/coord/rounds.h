@@ -183,7 +183,9 @@ COORD_EXTERN int coord_rounds_create(coord_rounds **out,
  * cannot be tried once), COORD_ETIMEDOUT, COORD_EPEERDIED
  * (st names the worker), COORD_ECHILD (a worker ended and was reaped
  * behind the object's back, e.g. SIGCHLD set to SIG_IGN: st names it, its
- * status is unknown (st->failed_status is -1); the object is broken),
+ * status is unknown (st->failed_status is -1); the object is broken; or
+ * called in a fork of the creator, which inherited the handle: the workers
+ * are the creator's, and nothing is touched),
  * COORD_EBROKEN (an earlier failure).
  */
 COORD_EXTERN int coord_rounds_run(coord_rounds *r, const void *input,
@@ -211,6 +213,8 @@ COORD_EXTERN int coord_rounds_worker_pid(const coord_rounds *r, uint32_t w);
  * died with a failure status since the last round (a failure that a round
  * already reported, which broke the object, is not reported again; a
  * worker reaped behind our back, e.g. SIGCHLD ignored, counts as quit).
+ * In a fork of the creator it frees that process's copy only (returns
+ * 0): the workers, which are the creator's, are left alone.
  */
 COORD_EXTERN int coord_rounds_destroy(coord_rounds *r);
 

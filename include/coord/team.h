@@ -50,7 +50,10 @@ COORD_BEGIN_DECLS
  * search never hangs on a dead worker.
  *
  * One caller at a time: a team belongs to the process (and thread) that
- * created it, which must not fork-and-use it in a child.
+ * created it. A fork of that process inherits the handle but not the
+ * workers: there coord_team_search returns COORD_ECHILD and
+ * coord_team_destroy frees the fork's copy only, leaving the creator's
+ * team working.
  */
 typedef struct coord_team coord_team;
 
@@ -101,8 +104,8 @@ COORD_EXTERN int coord_team_create(coord_team **out,
  * deadline), COORD_EPEERDIED (a worker died: stats->failed_worker and
  * failed_status name it; the team is broken), COORD_ECHILD (a worker was
  * reaped behind the team's back, e.g. SIGCHLD set to SIG_IGN: its status
- * is unknown; the team is broken), COORD_EBROKEN (an earlier search
- * failed).
+ * is unknown; the team is broken; or called in a fork of the creator:
+ * nothing is touched), COORD_EBROKEN (an earlier search failed).
  */
 COORD_EXTERN int coord_team_search(coord_team *t, uint64_t begin,
                                    uint64_t end, void *result,
