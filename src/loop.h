@@ -93,6 +93,9 @@ struct coord__loop {
     void *arg;
     void *scratch;             /* private result buffer */
     coord_interval *iv;
+    uint32_t self;             /* the worker's coord__self_pid(): a fork
+                                  the probe made that returns from it
+                                  leaves at its block's end (0: no look) */
     /* out */
     uint64_t iterations, checks, wasted, hit;
     uint64_t t_claim, t_left;
@@ -152,6 +155,13 @@ static inline void coord__loop_run(struct coord__loop *L,
             done += run;
         }
     block_end:
+        /* A fork of the worker that returned from the probe is not a
+         * worker: left on, it ran the worker's share again, claimed and
+         * counted itself done as the worker did (the owner of a rounds
+         * engine saw a round end while a worker was still in it). One
+         * load per block; it leaves before any claim or report. */
+        if (L->self && !coord__self_pid_is(L->self))
+            _exit(0);
         coord_interval_end(L->iv, done);
         it += done;
         since_clear += done;

@@ -164,6 +164,7 @@ static int rounds_worker(void *p)
         free(scratch);
         return 3; /* validated at create: cannot happen */
     }
+    uint32_t self = coord__self_pid();
     uint32_t seen = 0;
     for (;;) {
         coord__wait_change(&sp, spin, &ctl->seq, seen, &ctl->sleepers,
@@ -189,6 +190,7 @@ static int rounds_worker(void *p)
             .arg = r->arg,
             .scratch = scratch,
             .iv = &iv,
+            .self = self,
         };
         uint64_t conflicts0 = iv.conflicts;
         coord__loop_run(&L, &s);

@@ -129,6 +129,7 @@ static int search_worker(void *p)
         /* Our private (copy-on-write) copy of the caller's buffer. */
         .scratch = c->result,
         .iv = &iv,
+        .self = coord__self_pid(),
     };
     /* Ready, then wait until the parent says go: all workers start at
      * once, as the lecture's do, and the forks are not in the loop times.

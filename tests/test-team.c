@@ -2,6 +2,7 @@
 /* test-team.c: persistent search workers: many searches on one worker set, first hit wins, kills, timeouts, bad input. */
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #include "harness.h"
@@ -213,6 +214,93 @@ TEST(team_fork_of_the_creator_leaves_the_team_alone)
     munmap(b, sizeof *b);
 }
 
+/* A probe that forks, and whose fork returns from it. */
+struct forkboard {
+    _Atomic int forked;
+    _Atomic int32_t dup; /* the fork's pid */
+};
+static struct forkboard *fb;
+
+static const char *test__proc_path(pid_t pid)
+{
+    static char path[64];
+    snprintf(path, sizeof path, "/proc/%d", (int)pid);
+    return path;
+}
+
+/* Ended (a zombie of the worker that forked it, or gone)? */
+static bool proc_gone(pid_t pid)
+{
+    char path[64], buf[256];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return true;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    const char *rp = strrchr(buf, ')');
+    return !rp || rp[1] == 0 || rp[2] == 'Z' || rp[2] == 'X';
+}
+
+static bool probe_forks(uint64_t i, void *result, void *arg)
+{
+    (void)arg;
+    if (i == 0 && atomic_exchange(&fb->forked, 1) == 0) {
+        if (fork() == 0)
+            atomic_store(&fb->dup, (int32_t)getpid());
+        return false; /* both: the worker and its fork */
+    }
+    if (i == 1) {
+        /* Hit only once the fork has left (10 s at most). */
+        for (int k = 0; k < 100000; k++) {
+            int32_t d = atomic_load(&fb->dup);
+            if (d > 0 && proc_gone(d))
+                break;
+            usleep(100);
+        }
+        struct res *r = result;
+        r->index = i;
+        r->check = i * 5 + 1;
+        return true;
+    }
+    return false;
+}
+
+/* The fork leaves at the end of its block, as a worker it counted itself
+ * done in the search: the search returned 0 while the worker with the hit
+ * was still in it, and so did every later search. */
+TEST(team_probe_fork_that_returns_leaves)
+{
+    /* The probe's fork outlives the worker that made it: reap it here. */
+    ASSERT_EQ(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+    fb = mmap(NULL, sizeof *fb, PROT_READ | PROT_WRITE,
+              MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ASSERT_TRUE(fb != MAP_FAILED);
+    coord_search_opts o = COORD_SEARCH_OPTS_INIT;
+    o.workers = 2;
+    o.check_every = 1;
+    o.partition = COORD_PARTITION_BLOCKS; /* [0, 1) and [1, 2) */
+    coord_team *t;
+    ASSERT_OK(coord_team_create(&t, &o, probe_forks, NULL, sizeof(struct res)));
+    struct res r;
+    coord_search_stats st;
+    for (int k = 0; k < 3; k++) {
+        ASSERT_EQ(coord_team_search(t, 0, 2, &r, &st, 30000), 1);
+        ASSERT_EQ_U(r.index, 1);
+        ASSERT_EQ(st.winner, 1);
+    }
+    pid_t dup = atomic_load(&fb->dup);
+    ASSERT_TRUE(proc_gone(dup));
+    ASSERT_OK(coord_team_destroy(t));
+    /* Its parent, the worker, is gone: it is reparented to this process
+     * (a subreaper, see above), which reaps it. */
+    WAIT_FOR(waitpid(dup, NULL, WNOHANG) == dup ||
+                 access(test__proc_path(dup), F_OK) != 0,
+             10000);
+    munmap(fb, sizeof *fb);
+}
+
 /* At the deadline the workers leave at their next check; the team is
  * still whole and the next search works. */
 TEST(team_timeout_then_next_search)
@@ -384,6 +472,7 @@ TEST(team_bad_input)
     X(team_worker_killed_mid_search)                                           \
     X(team_worker_killed_between_searches)                                     \
     X(team_fork_of_the_creator_leaves_the_team_alone)                          \
+    X(team_probe_fork_that_returns_leaves)                                     \
     X(team_timeout_then_next_search)                                           \
     X(team_claim_before_the_deadline_counts_when_a_worker_is_killed)           \
     X(team_search_claimed_without_a_worker_that_has_not_started)             \

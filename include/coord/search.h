@@ -24,6 +24,10 @@ COORD_BEGIN_DECLS
  * lost when the child exits; only `result` (result_size bytes) of the
  * winning probe comes back. It receives a private copy of the caller's
  * `result` buffer to fill, and must fill it before returning true.
+ * The probe may fork: a fork that returns from it (rather than exec or
+ * _exit) runs at most the rest of its block of K indexes again, then
+ * leaves (exit 0) before any claim or report: the worker's own returns
+ * are the outcome (the same for team probes and rounds bodies).
  */
 
 /* The probe: true when index `i` is a hit (and `result` is filled). */
