@@ -229,6 +229,31 @@ TEST(advise_two_machines_only_what_crosses)
     json_free(j);
 }
 
+/* Python's Manager dict has no atomic increment (`d[k] += 1`, what the
+ * spectrum times, is a get and a set): as a counter with several writers
+ * it loses increments, so it is excluded, not ranked (it was the only
+ * advice for a counter across two machines). */
+TEST(advise_python_manager_dict_is_no_shared_counter)
+{
+    for (int machines = 1; machines <= 2; machines++) {
+        char m[8];
+        snprintf(m, sizeof m, "%d", machines);
+        struct json *j = advise("--shape", "counter", "--per-task", "1",
+                                "--task-us", "1000", "--processes", "4",
+                                "--machines", m, NULL);
+        ASSERT_TRUE(pos(j, "python_manager_dict") < 0);
+        const struct json *x = json_get(j, "excluded");
+        bool said = false;
+        for (size_t i = 0; i < x->n; i++)
+            if (!strcmp(json_str(json_get(x->items[i], "mechanism")),
+                        "python_manager_dict"))
+                said = strstr(json_str(json_get(x->items[i], "why")),
+                              "read-modify-write") != NULL;
+        ASSERT_TRUE(said);
+        json_free(j);
+    }
+}
+
 /* Exclusions read as English: "cannot hold an array", "cannot hold
  * messages" (it said "a array", "a messages"). */
 TEST(advise_exclusions_read_as_english)
@@ -668,6 +693,7 @@ TEST(advise_help_lists_every_option)
 
 #define TEST_LIST(X)                                                           \
     X(advise_durations_in_human_units)                                         \
+    X(advise_python_manager_dict_is_no_shared_counter)                         \
     X(advise_exclusions_read_as_english)                                       \
     X(advise_text_header_reads_as_english)                                     \
     X(advise_dict_read_once_per_10ms_task_manager_acceptable)                  \
