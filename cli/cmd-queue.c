@@ -322,6 +322,7 @@ static void measure(const struct opts *o, enum impl impl, const struct scase *c,
                               "--runs",      nr, NULL};
         struct json *j;
         if (!run_python("queue_throughput.py", args, &j, why, sizeof why)) {
+            queue_python_failed(c->name, why);
             row->skipped = "python run failed";
             return;
         }

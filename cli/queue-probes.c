@@ -10,7 +10,9 @@
 
 #include <coord.h>
 
+#include "cli.h"
 #include "json.h"
+#include "progress.h"
 #include "launch.h"
 #include "queue-probes.h"
 
@@ -156,6 +158,16 @@ void queue_probe_kill_get(struct probe *pr)
                         : "the next consumer did not get the item");
 }
 
+void queue_python_failed(const char *what, const char *why)
+{
+    static bool said;
+    if (said)
+        return;
+    said = true;
+    progress_done();
+    cli_error("queue", "Python's %s did not run: %s", what, why);
+}
+
 void queue_probe_python(const char *script, const char *skip,
                         struct probe *pr)
 {
@@ -167,6 +179,7 @@ void queue_probe_python(const char *script, const char *skip,
     char why[256];
     if (launch_python_json(script, NULL, LAUNCH_PYTHON_TIMEOUT_MS, NULL, &j,
                            why, sizeof why) != 0) {
+        queue_python_failed(script, why);
         pr->skipped = "python run failed";
         return;
     }

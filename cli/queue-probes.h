@@ -24,6 +24,12 @@ void queue_probe_pool(struct probe *pr);
 void queue_probe_exit_after_put(struct probe *pr);
 /* (c) a consumer SIGKILLed inside get loses no item. */
 void queue_probe_kill_get(struct probe *pr);
+/* Python's side of `coord queue` failed to run (`what`: the row or probe,
+ * `why`: launch_python_json's reason): says why on stderr, once per run
+ * (the rows and probes after it fail alike and are only marked "python
+ * run failed"). A report keeps the line in its queue.log. */
+void queue_python_failed(const char *what, const char *why);
+
 /* The same probe in Python: bench/python/<script> (launch.h); skipped
  * with `skip` when that is not NULL. */
 void queue_probe_python(const char *script, const char *skip,

@@ -2007,6 +2007,32 @@ TEST(queue_cli_every_message)
         printf("python3 missing: Python's rows not checked\n");
 }
 
+/* Python's side that fails to run (here: its scripts are not where
+ * COORD_PYTHON_DIR says) says why on stderr, once: the rows only said
+ * "python run failed", and a report's queue.log kept nothing. */
+TEST(queue_cli_python_failure_says_why_once)
+{
+    char dir[] = "/tmp/coord-queue-nopy-XXXXXX";
+    ASSERT_TRUE(mkdtemp(dir) != NULL);
+    setenv("COORD_PYTHON_DIR", dir, 1);
+    const char *argv[] = {COORD_CLI_PATH, "queue", "--messages", "10",
+                          "--pipe-messages", "10", "--python-messages", "10",
+                          "--runs", "1", "--python-runs", "1", "--json",
+                          NULL};
+    static char out[16384], err[4096];
+    int st = test_run(argv, out, sizeof out, err, sizeof err, 120000);
+    unsetenv("COORD_PYTHON_DIR");
+    rmdir(dir);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        test__fail(__FILE__, __LINE__, "status %#x\n%s\n%s", st, out, err);
+    char want[256];
+    snprintf(want, sizeof want, "coord queue: Python's 1p1c did not run: "
+             "%s/queue_throughput.py not found\n", dir);
+    if (strcmp(err, want) != 0)
+        test__fail(__FILE__, __LINE__, "stderr: %s", err);
+    ASSERT_TRUE(strstr(out, "\"skipped\":\"python run failed\"") != NULL);
+}
+
 /* --no-python: Python's rows were not run, so they claim no counts
  * ("messages" null and "runs" 0, as the table's "-"; they said 5000 and
  * 3),
@@ -2322,6 +2348,7 @@ TEST(queue_closed_commit_wakes_every_get)
     X(queue_sigkill_2000_slow)                                                 \
     X(queue_cli_experiment)                                                    \
     X(queue_cli_every_message)                                                 \
-    X(queue_cli_skipped_rows_claim_no_counts)
+    X(queue_cli_skipped_rows_claim_no_counts)                                  \
+    X(queue_cli_python_failure_says_why_once)
 #define HELPER_LIST(X) X(named_putter)
 TEST_MAIN()
