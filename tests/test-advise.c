@@ -423,6 +423,14 @@ TEST(advise_report_section_slide9_table)
     }
     /* The config dict: 15.6 µs of 10 ms. */
     ASSERT_TRUE(strstr(md, "15.6 µs per task (0.16 % of 10 ms)") != NULL);
+    /* The column for a program that stays with multiprocessing: the
+     * cheapest of Python's own, from the same spectrum. */
+    const char *flag_row = strstr(md, "a flag checked every iteration");
+    const char *py = strstr(flag_row, "python_value: ");
+    ASSERT_TRUE(py != NULL && py < strchr(flag_row, '\n'));
+    ASSERT_TRUE(strstr(md, "| with multiprocessing |") != NULL);
+    /* The per-item dict's winner breaks its own rule: said, with the cure. */
+    ASSERT_TRUE(strstr(md, "goes against its own rule") != NULL);
     free(md);
     /* No spectrum: a sentence, no table. */
     struct rdoc d2 = {0};
