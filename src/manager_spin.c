@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* manager_spin.c: the manager's shared spinset, named after the socket file's inode. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include "manager_spin.h"
 
@@ -24,13 +26,27 @@ static bool spin_name(const char *path, char *name, size_t cap)
     return true;
 }
 
-/* Removes the spinset name of the socket (dev, ino), if there is one. */
+/* Removes the spinset name of the socket (dev, ino), if there is one and
+ * it is a file of ours: a regular file of our euid, as coord__seg_open
+ * would take it. The name is predictable and /dev/shm is anybody's: a
+ * file another user put there (or anything but a regular file) is not a
+ * spinset of ours, and root's shm_unlink by name removed it. Removed by
+ * identity (coord__shm_remove_same), so a file put at the name after the
+ * look is not the one removed. */
 static void unlink_name(dev_t dev, ino_t ino)
 {
-    char name[64], shm[80];
+    char name[64], file[80];
     name_of(dev, ino, name, sizeof name);
-    snprintf(shm, sizeof shm, "/" COORD__NAME_PREFIX "%s", name);
-    shm_unlink(shm); /* ENOENT (already gone) is the usual case */
+    snprintf(file, sizeof file, COORD__NAME_PREFIX "%s", name);
+    int dfd = open(COORD__SHM_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return; /* best effort, as the spinset is */
+    struct stat st;
+    /* ENOENT (already gone) is the usual case. */
+    if (fstatat(dfd, file, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        S_ISREG(st.st_mode) && st.st_uid == geteuid())
+        coord__shm_remove_same(dfd, file, st.st_dev, st.st_ino, NULL, 0);
+    close(dfd);
 }
 
 static struct coord__spinset *open_named(const char *name)

@@ -3319,6 +3319,45 @@ TEST(manager_restart_after_a_kill_clears_the_old_spinset)
     ASSERT_OK(rmdir(dir));
 }
 
+/* The spinset's name is predictable (the socket's dev and inode) and
+ * /dev/shm is anybody's: a file another user put at the name of a stale
+ * socket's spinset is theirs, not a spinset a killed server of ours left.
+ * A server of root's clearing the stale socket removed it all the same
+ * (shm_unlink by name). It is kept; only a file of ours goes. */
+TEST(manager_stale_socket_keeps_another_users_file_at_the_spinset_name)
+{
+    if (geteuid() != 0)
+        SKIP("needs root to give a file to another user (uid 65534)");
+    char dir[96], path[108], shm[128];
+    test_mkdtemp(dir, sizeof dir, "spinfoe");
+    snprintf(path, sizeof path, "%s/s", dir);
+    /* A stale socket: bound, nobody listens. */
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_TRUE(fd >= 0);
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+    ASSERT_OK(bind(fd, (struct sockaddr *)&a, sizeof a));
+    close(fd);
+    struct stat st;
+    ASSERT_OK(lstat(path, &st));
+    snprintf(shm, sizeof shm, "/dev/shm/coord.mspin-%llx-%llx",
+             (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
+    int f = open(shm, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    ASSERT_TRUE(f >= 0);
+    ASSERT_EQ(write(f, "theirs\n", 7), 7);
+    ASSERT_OK(fchown(f, 65534, 65534));
+    close(f);
+    coord_manager *m;
+    ASSERT_OK(coord_manager_start(&m, path, NULL));
+    bool kept_at_start = lstat(shm, &st) == 0 && st.st_uid == 65534;
+    ASSERT_OK(coord_manager_stop(m, T));
+    bool kept = lstat(shm, &st) == 0 && st.st_uid == 65534;
+    unlink(shm);
+    ASSERT_TRUE(kept_at_start);
+    ASSERT_TRUE(kept);
+    ASSERT_OK(rmdir(dir));
+}
+
 static int exit_zero(void *arg)
 {
     (void)arg;
@@ -3586,6 +3625,7 @@ TEST(manager_run_by_two_threads_survives_a_gone_client)
     X(manager_connect_other_version)                                           \
     X(manager_start_on_a_stalled_server)                                       \
     X(manager_restart_after_a_kill_clears_the_old_spinset)                     \
+    X(manager_stale_socket_keeps_another_users_file_at_the_spinset_name)       \
     X(manager_start_clears_private_names_of_killed_servers)                    \
     X(manager_run_by_two_threads_survives_a_gone_client)                       \
     X(manager_second_server_holds_no_client_pipes)                             \
