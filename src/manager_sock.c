@@ -2,6 +2,7 @@
 /* manager_sock.c: the manager's socket: a private directory, a stale socket cleared, bound and listened on, removed by inode. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
@@ -44,13 +45,33 @@ int coord__merrno(int e)
 }
 
 /* The directory we just made gets 0700 whatever the umask; removed again
- * when that fails. Returns 0 or a COORD_E* code. */
+ * when that fails. Through a descriptor opened without following a link,
+ * and only when it is still a directory of ours: in a parent that others
+ * may write (a TMPDIR or a --socket directory without the sticky bit)
+ * the directory could be swapped for a link between mkdir and a chmod by
+ * name, which a manager of root's then applied to the link's target.
+ * Returns 0 or a COORD_E* code. */
 static int chmod_made_dir(struct coord__mpath *p)
 {
-    if (chmod(p->dir, 0700) == 0)
+    int r = 0;
+    bool ours = false;
+    int fd = open(p->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0)
+        r = errno == ELOOP || errno == ENOTDIR ? COORD_EACCES
+                                               : coord__merrno(errno);
+    else if (fstat(fd, &st) != 0)
+        r = coord__merrno(errno);
+    else if (st.st_uid != geteuid())
+        r = COORD_EACCES;
+    else if ((ours = true, fchmod(fd, 0700) != 0))
+        r = coord__merrno(errno);
+    if (fd >= 0)
+        close(fd);
+    if (r == 0)
         return 0;
-    int r = coord__merrno(errno);
-    rmdir(p->dir);
+    if (ours) /* a link, or another's directory, is refused and kept */
+        rmdir(p->dir);
     p->made_dir = false;
     return r;
 }

@@ -3577,7 +3577,63 @@ TEST(manager_run_by_two_threads_survives_a_gone_client)
     ASSERT_OK(rmdir(dir));
 }
 
+/* The helper of the next case, run with mkdirshim preloaded: the socket's
+ * directory (argv[0]/sub, missing) is made by the library and at once
+ * swapped for a link to argv[1]; the start must refuse it (COORD_EACCES)
+ * and leave the link's target as it was. */
+HELPER(manager_start_in_a_swapped_dir)
+{
+    if (argc < 2)
+        return 3;
+    char path[200];
+    snprintf(path, sizeof path, "%s/sub/s", argv[0]);
+    setenv("COORD_TEST_MKDIR_SWAP", argv[1], 1);
+    coord_manager *m = NULL;
+    int r = coord_manager_start(&m, path, NULL);
+    unsetenv("COORD_TEST_MKDIR_SWAP");
+    if (r == 0) {
+        coord_manager_stop(m, 5000);
+        return 4; /* served through the link */
+    }
+    return r == COORD_EACCES ? 0 : 5;
+}
+
+/* A directory the manager makes for its socket gets mode 0700 through a
+ * descriptor opened without following links, not by a chmod of its name:
+ * in a parent that others may write, the directory could be swapped for
+ * a link between the mkdir and the chmod, and a manager of root's made
+ * the link's target 0700 (and served its socket in there). */
+TEST(manager_made_dir_swapped_for_a_link_is_refused)
+{
+    char dir[96], target[128];
+    test_mkdtemp(dir, sizeof dir, "mkswap");
+    snprintf(target, sizeof target, "%s/target", dir);
+    ASSERT_OK(mkdir(target, 0755));
+    ASSERT_OK(chmod(target, 0755));
+    test_preload(COORD_MKDIRSHIM_PATH);
+    const char *const args[] = {dir, target, NULL};
+    int st = test_wait(test_spawn_helper("manager_start_in_a_swapped_dir",
+                                         args), 30000);
+    unsetenv("LD_PRELOAD");
+    struct stat ts;
+    ASSERT_OK(stat(target, &ts));
+    char link[160], aside[160];
+    snprintf(link, sizeof link, "%s/sub", dir);
+    snprintf(aside, sizeof aside, "%s/sub.aside", dir);
+    unlink(link);
+    rmdir(aside);
+    char sock[160];
+    snprintf(sock, sizeof sock, "%s/s", target);
+    unlink(sock);
+    rmdir(target);
+    rmdir(dir);
+    ASSERT_EQ((int)(ts.st_mode & 07777), 0755); /* left as it was */
+    ASSERT_TRUE(WIFEXITED(st));
+    ASSERT_EQ(WEXITSTATUS(st), 0);
+}
+
 #define TEST_LIST(X)                                                           \
+    X(manager_made_dir_swapped_for_a_link_is_refused)                          \
     X(manager_dict_ops)                                                        \
     X(manager_client_with_stdio_closed_at_start)                               \
     X(manager_private_dir_is_0700_whatever_the_umask)                          \
@@ -3645,5 +3701,5 @@ TEST(manager_run_by_two_threads_survives_a_gone_client)
     X(manager_backlog_cases_under_a_low_descriptor_limit)                      \
     X(manager_start_with_tmpdir_unusable_uses_tmp)                              \
     X(manager_start_with_a_long_tmpdir)
-#define HELPER_LIST(X)
+#define HELPER_LIST(X) X(manager_start_in_a_swapped_dir)
 TEST_MAIN()
