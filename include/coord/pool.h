@@ -147,7 +147,8 @@ typedef struct coord_pool coord_pool;
  * pool copes. It may fork; a fork of it that returns from the callback
  * (rather than _exit) leaves there, status 0, and takes no task: the
  * worker's own outcome is the task's (though result bytes the fork wrote
- * may be mixed into the worker's).
+ * may be mixed into the worker's). A fork is told apart by an atfork
+ * handler: a child of a bare clone() or syscall(SYS_fork) is not.
  */
 typedef int (*coord_task_fn)(const void *task, size_t task_len, void *result,
                              size_t result_cap, size_t *result_len, void *arg);

@@ -25,9 +25,13 @@ COORD_BEGIN_DECLS
  * winning probe comes back. It receives a private copy of the caller's
  * `result` buffer to fill, and must fill it before returning true.
  * The probe may fork: a fork that returns from it (rather than exec or
- * _exit) runs at most the rest of its block of K indexes again, then
- * leaves (exit 0) before any claim or report: the worker's own returns
- * are the outcome (the same for team probes and rounds bodies).
+ * _exit) runs at most the rest of its block of K indexes again (with
+ * COORD_CHECK_NEVER, the rest of the worker's share: there are no
+ * blocks), then leaves (exit 0) before any claim or report: the worker's
+ * own returns are the outcome (the same for team probes and rounds
+ * bodies). A fork is told apart by an atfork handler, so this holds for
+ * fork() and what calls it (Python's os.fork); a child of a bare clone()
+ * or syscall(SYS_fork), which runs no handler, goes on as the worker.
  */
 
 /* The probe: true when index `i` is a hit (and `result` is filled). */
