@@ -6,6 +6,8 @@
 
 #include <math.h>
 #include <stdarg.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 PyObject *pc_error;
 PyObject *pc_pill;
@@ -120,12 +122,28 @@ PyObject *pc_raise_fmt(int code, const char *fmt, ...)
 
 PyObject *pc_raise_create(int code, const char *kind, const char *name)
 {
-    if (code == COORD_EEXIST && name)
+    if (code == COORD_EEXIST && name) {
+        /* Another user's file (or not a file): gc never removes it, so
+         * the hint about crashed runs would send the caller astray. */
+        char path[512];
+        struct stat st;
+        snprintf(path, sizeof path, "/dev/shm/coord.%s", name);
+        if (lstat(path, &st) == 0 && (st.st_uid != geteuid() ||
+                                      !S_ISREG(st.st_mode)))
+            return pc_raise_fmt(code,
+                                "%s(name='%s'): /dev/shm/coord.%s already exists (COORD_EEXIST) "
+                                "and is %s (uid %u): not this user's object, and coord.gc() "
+                                "never removes it; choose another name",
+                                kind, name, name,
+                                S_ISREG(st.st_mode) ? "another user's file"
+                                                    : "not a regular file",
+                                (unsigned)st.st_uid);
         return pc_raise_fmt(code,
                             "%s(name='%s'): /dev/shm/coord.%s already exists (COORD_EEXIST): "
                             "a live object has that name, or a crashed run left it "
                             "(coord.gc(remove=True) removes those whose creator is dead)",
                             kind, name, name);
+    }
     return pc_raise(code, kind);
 }
 

@@ -173,6 +173,23 @@ class SearchBadInput(unittest.TestCase):
 
 
 class SharedBadInput(NamedTestCase):
+    @unittest.skipUnless(os.geteuid() == 0, "needs root to give a file to another user")
+    def test_a_name_squatted_by_another_user_says_so(self):
+        # The hint was "a crashed run left it (coord.gc(remove=True)
+        # removes those ...)", but gc never removes another user's file.
+        name = self.name("sq")
+        path = "/dev/shm/coord." + name
+        with open(path, "w"):
+            pass
+        try:
+            os.chown(path, 65534, 65534)
+            with self.assertRaises(coord.EEXIST) as cm:
+                coord.Value("i", 0, name=name)
+            self.assertIn("another user's file (uid 65534)", str(cm.exception))
+            self.assertNotIn("crashed run", str(cm.exception))
+        finally:
+            os.unlink(path)
+
     def test_value_open_with_the_wrong_typecode_raises(self):
         # It used to read the value after freeing it (a segfault).
         name = self.name("v")
