@@ -164,6 +164,32 @@ static PyObject *hit_value(const struct pc_hit *h)
     PyObject *mv = PyMemoryView_FromMemory((char *)h->data, h->len, PyBUF_READ);
     PyObject *v = mv ? PyObject_CallOneArg(pc_loads, mv) : NULL;
     Py_XDECREF(mv);
+    if (!v && h->kind == PC_HIT_EXCEPTION) {
+        /* The probe's exception pickled but does not unpickle here (an
+         * __init__ that takes other arguments than its .args): say so, with
+         * the unpickling error as the cause, rather than raise that error as
+         * if the call had made it (coord.Pool fails such a task with
+         * coord.TaskError, docs/python.md). */
+        PyObject *t, *cause, *tb;
+        PyErr_Fetch(&t, &cause, &tb);
+        PyErr_NormalizeException(&t, &cause, &tb);
+        if (cause && tb)
+            PyException_SetTraceback(cause, tb);
+        Py_XDECREF(t);
+        Py_XDECREF(tb);
+        PyErr_Format(PyExc_TypeError,
+                     "coord.search: the probe raised an exception that cannot be "
+                     "unpickled here (%R)", cause ? cause : Py_None);
+        PyObject *et, *ev, *etb;
+        PyErr_Fetch(&et, &ev, &etb);
+        PyErr_NormalizeException(&et, &ev, &etb);
+        if (ev && cause)
+            PyException_SetCause(ev, cause); /* steals cause */
+        else
+            Py_XDECREF(cause);
+        PyErr_Restore(et, ev, etb);
+        return NULL;
+    }
     if (v && h->kind == PC_HIT_EXCEPTION) {
         PyErr_SetObject((PyObject *)Py_TYPE(v), v);
         Py_DECREF(v);

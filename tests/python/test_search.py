@@ -53,6 +53,13 @@ def first_prime_probe(n):
     return ("prime", n) if is_prime(n) else None
 
 
+class TwoArgError(Exception):
+    """Pickles (its .args) but does not unpickle: __init__ wants two."""
+
+    def __init__(self, a, b):
+        super().__init__(a)
+
+
 def target_probe(target):
     return lambda n: {"hit": n} if n == target else None
 
@@ -127,6 +134,18 @@ class SearchTest(unittest.TestCase):
                 raise KeyError("bad %d" % n)
         with self.assertRaisesRegex(KeyError, "bad 777"):
             coord.search(probe, 0, 10000, workers=2)
+
+    def test_exception_that_does_not_unpickle_is_reported(self):
+        # It used to raise the unpickling error itself ("TwoArgError.__init__()
+        # missing 1 required positional argument"), as if the call had made it.
+        def probe(n):
+            if n == 5:
+                raise TwoArgError(1, 2)
+        with self.assertRaisesRegex(TypeError, "cannot be unpickled") as cm:
+            coord.search(probe, 0, 100, workers=1, timeout=WAIT)
+        self.assertIn("TwoArgError", str(cm.exception))
+        self.assertIsInstance(cm.exception.__cause__, TypeError)
+        self.assertEqual(children(), [])
 
     def test_unpicklable_value_is_reported(self):
         with self.assertRaisesRegex(TypeError, "cannot be pickled"):
