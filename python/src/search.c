@@ -164,8 +164,11 @@ static PyObject *hit_value(const struct pc_hit *h)
     PyObject *mv = PyMemoryView_FromMemory((char *)h->data, h->len, PyBUF_READ);
     PyObject *v = mv ? PyObject_CallOneArg(pc_loads, mv) : NULL;
     Py_XDECREF(mv);
-    if (!v && h->kind == PC_HIT_EXCEPTION) {
-        /* The probe's exception pickled but does not unpickle here (an
+    if (!v && h->kind == PC_HIT_EXCEPTION &&
+        PyErr_ExceptionMatches(PyExc_Exception)) {
+        /* Only an Exception: a BaseException the unpickling raised here
+         * (KeyboardInterrupt, SystemExit) propagates as it is. The
+         * probe's exception pickled but does not unpickle here (an
          * __init__ that takes other arguments than its .args): say so, with
          * the unpickling error as the cause, rather than raise that error as
          * if the call had made it (coord.Pool fails such a task with

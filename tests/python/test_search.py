@@ -60,6 +60,27 @@ class TwoArgError(Exception):
         super().__init__(a)
 
 
+PARENT = os.getpid()
+
+
+def interrupt_in_parent(*args):
+    """Unpickles to InterruptsParentError, but raises KeyboardInterrupt in
+    the test's own process (as a Ctrl-C arriving while it unpickles)."""
+    if os.getpid() == PARENT:
+        raise KeyboardInterrupt("while unpickling")
+    return InterruptsParentError(*args)
+
+
+class InterruptsParentError(Exception):
+    def __reduce__(self):
+        return (interrupt_in_parent, self.args)
+
+
+def raise_interrupts_parent(n):
+    if n == 5:
+        raise InterruptsParentError(n)
+
+
 def target_probe(target):
     return lambda n: {"hit": n} if n == target else None
 
@@ -145,6 +166,15 @@ class SearchTest(unittest.TestCase):
             coord.search(probe, 0, 100, workers=1, timeout=WAIT)
         self.assertIn("TwoArgError", str(cm.exception))
         self.assertIsInstance(cm.exception.__cause__, TypeError)
+        self.assertEqual(children(), [])
+
+    def test_keyboard_interrupt_while_unpickling_an_exception_propagates(self):
+        # A KeyboardInterrupt raised here while the probe's exception is
+        # unpickled is the user's Ctrl-C, not a bad exception: it used to
+        # come out as TypeError("... cannot be unpickled here").
+        with self.assertRaisesRegex(KeyboardInterrupt, "while unpickling"):
+            coord.search(raise_interrupts_parent, 0, 100, workers=1,
+                         timeout=WAIT)
         self.assertEqual(children(), [])
 
     def test_unpicklable_value_is_reported(self):
