@@ -76,6 +76,17 @@ static int chmod_made_dir(struct coord__mpath *p)
     return r;
 }
 
+/* Can every user rename entries of the directory `dir` (it is world-
+ * writable without the sticky bit)? Then a directory of ours in it can be
+ * swapped for a link between our checks and the bind, and the socket of a
+ * manager of root's served wherever the link leads. */
+static bool others_may_swap(const char *dir)
+{
+    struct stat st;
+    return stat(dir, &st) == 0 && (st.st_mode & S_IWOTH) &&
+           !(st.st_mode & S_ISVTX);
+}
+
 /* Fill p->dir and make sure it is private (or create it). */
 static int prepare_dir(struct coord__mpath *p, const char *path)
 {
@@ -90,6 +101,10 @@ static int prepare_dir(struct coord__mpath *p, const char *path)
         char tmp[sizeof p->path];
         strcpy(tmp, path);
         strcpy(p->dir, dirname(tmp));
+        char up[sizeof p->path];
+        strcpy(up, p->dir);
+        if (others_may_swap(dirname(up)))
+            return COORD_EACCES;
         struct stat st;
         if (lstat(p->dir, &st) != 0) {
             if (errno != ENOENT)
@@ -123,7 +138,7 @@ static int prepare_dir(struct coord__mpath *p, const char *path)
     /* t + "/coord-mgr-XXXXXX/manager.sock" (30 bytes) must fit a socket
      * address: a TMPDIR of up to 77 bytes (sizeof - 31) is used. */
     if (!t || t[0] != '/' || strlen(t) > sizeof p->path - 31 ||
-        stat(t, &tst) != 0 || !S_ISDIR(tst.st_mode))
+        stat(t, &tst) != 0 || !S_ISDIR(tst.st_mode) || others_may_swap(t))
         t = "/tmp";
     snprintf(p->dir, sizeof p->dir, "%s/coord-mgr-XXXXXX", t);
     if (!mkdtemp(p->dir)) { /* mode 0700, less the umask: */

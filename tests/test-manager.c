@@ -3577,6 +3577,37 @@ TEST(manager_run_by_two_threads_survives_a_gone_client)
     ASSERT_OK(rmdir(dir));
 }
 
+/* A socket whose directory lies in a directory every user may write
+ * without the sticky bit: anyone could swap that directory for a link
+ * between the checks and the bind (a manager of root's then served its
+ * socket wherever the link led). Refused; with the sticky bit (as /tmp)
+ * it is served; a TMPDIR of that kind is passed over for /tmp. */
+TEST(manager_socket_dir_in_a_dir_others_may_swap_is_refused)
+{
+    char dir[96], path[160];
+    test_mkdtemp(dir, sizeof dir, "swapable");
+    ASSERT_OK(chmod(dir, 0777));
+    snprintf(path, sizeof path, "%s/d/s", dir);
+    coord_manager *m = NULL;
+    ASSERT_EQ(coord_manager_start(&m, path, NULL), COORD_EACCES);
+    char d[160];
+    snprintf(d, sizeof d, "%s/d", dir);
+    ASSERT_TRUE(access(d, F_OK) != 0); /* nothing made */
+    ASSERT_OK(chmod(dir, 01777));
+    ASSERT_OK(coord_manager_start(&m, path, NULL));
+    ASSERT_OK(coord_manager_stop(m, 10000));
+    rmdir(d);
+    ASSERT_OK(chmod(dir, 0777));
+    setenv("TMPDIR", dir, 1);
+    ASSERT_OK(coord_manager_start(&m, NULL, NULL));
+    const char *at = coord_manager_path(m);
+    bool in_tmp = strncmp(at, "/tmp/coord-mgr-", 15) == 0;
+    ASSERT_OK(coord_manager_stop(m, 10000));
+    unsetenv("TMPDIR");
+    rmdir(dir);
+    ASSERT_TRUE(in_tmp);
+}
+
 /* The helper of the next case, run with mkdirshim preloaded: the socket's
  * directory (argv[0]/sub, missing) is made by the library and at once
  * swapped for a link to argv[1]; the start must refuse it (COORD_EACCES)
@@ -3633,6 +3664,7 @@ TEST(manager_made_dir_swapped_for_a_link_is_refused)
 }
 
 #define TEST_LIST(X)                                                           \
+    X(manager_socket_dir_in_a_dir_others_may_swap_is_refused)                  \
     X(manager_made_dir_swapped_for_a_link_is_refused)                          \
     X(manager_dict_ops)                                                        \
     X(manager_client_with_stdio_closed_at_start)                               \

@@ -201,7 +201,10 @@ COORD_EXTERN void coord_manager_opts_init(coord_manager_opts *o);
  * Concurrency: any thread; the handle is owned by the caller.
  * Returns 0 and *out, COORD_EINVAL (bad options, or a path that is empty
  * or ends in '/'), COORD_EACCES
- * (directory not private), COORD_ENAMETOOLONG (path longer than a socket
+ * (directory not private; or in a directory every user may write without
+ * the sticky bit, where it could be swapped for a link before the bind;
+ * or one made here and swapped so before its mode was set; a TMPDIR of
+ * that kind is passed over for /tmp), COORD_ENAMETOOLONG (path longer than a socket
  * address), COORD_EEXIST (something already at socket_path: a file, or
  * a socket a server listens on; a socket nobody listens on, a crashed
  * server's, is removed and reused), COORD_ENOENT
