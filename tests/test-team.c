@@ -221,26 +221,11 @@ struct forkboard {
 };
 static struct forkboard *fb;
 
-static const char *test__proc_path(pid_t pid)
-{
-    static char path[64];
-    snprintf(path, sizeof path, "/proc/%d", (int)pid);
-    return path;
-}
-
 /* Ended (a zombie of the worker that forked it, or gone)? */
 static bool proc_gone(pid_t pid)
 {
-    char path[64], buf[256];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return true;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    const char *rp = strrchr(buf, ')');
-    return !rp || rp[1] == 0 || rp[2] == 'Z' || rp[2] == 'X';
+    char st = test_proc_state(pid);
+    return st == 0 || st == 'Z' || st == 'X';
 }
 
 static bool probe_forks(uint64_t i, void *result, void *arg)
@@ -295,8 +280,7 @@ TEST(team_probe_fork_that_returns_leaves)
     ASSERT_OK(coord_team_destroy(t));
     /* Its parent, the worker, is gone: it is reparented to this process
      * (a subreaper, see above), which reaps it. */
-    WAIT_FOR(waitpid(dup, NULL, WNOHANG) == dup ||
-                 access(test__proc_path(dup), F_OK) != 0,
+    WAIT_FOR(waitpid(dup, NULL, WNOHANG) == dup || test_proc_state(dup) == 0,
              10000);
     munmap(fb, sizeof *fb);
 }

@@ -186,12 +186,19 @@ TEST(spin_yields_once_after_its_solo_time)
     ASSERT_TRUE(clean);
 }
 
-TEST(wait_spinset_counts_open_windows_only)
+/* A spinset of its own in shared memory (munmap it, sizeof *set). */
+static struct coord__spinset *new_set(void)
 {
     struct coord__spinset *set = mmap(NULL, sizeof *set, PROT_READ |
                                       PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
                                       -1, 0);
     ASSERT_TRUE(set != MAP_FAILED);
+    return set;
+}
+
+TEST(wait_spinset_counts_open_windows_only)
+{
+    struct coord__spinset *set = new_set();
     uint64_t now = coord_clock_ns();
     ASSERT_EQ(coord__spinset_count(set, now), 0);
     /* A spin announces itself in its pid's slot and leaves it at the end. */
@@ -212,14 +219,12 @@ TEST(wait_spinset_counts_open_windows_only)
 
 /* wanted[] is shared memory every client of a manager maps: an entry
  * further ahead than any waiter announces (COORD__TURN_WAIT_NS; beyond
- * COORD__TURN_WANTED_MAX_NS) is a scribble, and counts as ended. One at UINT64_MAX held the manager's
- * server waking every millisecond for ever, and its entry from waiters. */
+ * COORD__TURN_WANTED_MAX_NS) is a scribble, and counts as ended. One at
+ * UINT64_MAX held the manager's server waking every millisecond for ever,
+ * and its entry from waiters. */
 TEST(wait_turn_wanted_ignores_an_end_no_waiter_announces)
 {
-    struct coord__spinset *set = mmap(NULL, sizeof *set, PROT_READ |
-                                      PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-                                      -1, 0);
-    ASSERT_TRUE(set != MAP_FAILED);
+    struct coord__spinset *set = new_set();
     uint64_t now = coord_clock_ns();
     ASSERT_FALSE(coord__turn_wanted(set, now));
     atomic_store(&set->wanted[0], UINT64_MAX);
@@ -247,10 +252,7 @@ TEST(wait_gate_discounts_the_objects_spinners)
 {
     if (coord__cpus_load() < 0)
         SKIP("no /proc/loadavg");
-    struct coord__spinset *set = mmap(NULL, sizeof *set, PROT_READ |
-                                      PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-                                      -1, 0);
-    ASSERT_TRUE(set != MAP_FAILED);
+    struct coord__spinset *set = new_set();
     /* Busy processes that announce themselves as spinners on the object
      * (as waiting parties of one search do): they are not load for it. A
      * spinner of another object (no set) sees them as load. */
@@ -309,10 +311,7 @@ TEST(wait_gate_decision_is_pure)
 
 static struct coord__spinset *anon_spinset(void)
 {
-    struct coord__spinset *set = mmap(NULL, sizeof *set, PROT_READ |
-                                      PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-                                      -1, 0);
-    ASSERT_TRUE(set != MAP_FAILED);
+    struct coord__spinset *set = new_set();
     return set;
 }
 
