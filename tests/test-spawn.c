@@ -433,6 +433,22 @@ TEST(spawn_kill_of_a_child_reaped_elsewhere_leaves_another_zombie_alone)
     ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 7);
 }
 
+/* Wait for c's end with coord__child_wait (how 0) or coord__child_poll
+ * (how 1), at most timeout_ms: it ends at once, reaped elsewhere, so the
+ * record is forgotten with its status unknown. */
+static void wait_ended_unknown(coord__child *c, int how, int timeout_ms)
+{
+    if (how == 0) {
+        ASSERT_OK(coord__child_wait(c, timeout_ms));
+    } else {
+        struct pollfd pfd;
+        size_t ended;
+        ASSERT_EQ(coord__child_poll(c, 1, &pfd, &ended, timeout_ms), 1);
+    }
+    ASSERT_EQ_U(c->pid, 0);
+    ASSERT_EQ(c->status, COORD__STATUS_UNKNOWN);
+}
+
 /* A child reaped elsewhere whose pid another child of ours took, and that
  * one has ended (a zombie its owner has yet to wait for): coord__child_wait
  * and coord__child_poll report the record's child ended, status unknown,
@@ -444,15 +460,7 @@ TEST(spawn_wait_of_a_child_reaped_elsewhere_leaves_another_zombie_alone)
         coord__child c;
         int st;
         pid_t by = reaped_elsewhere_pid_taken(&c, false);
-        if (how == 0) {
-            ASSERT_OK(coord__child_wait(&c, 0));
-        } else {
-            struct pollfd pfd;
-            size_t ended;
-            ASSERT_EQ(coord__child_poll(&c, 1, &pfd, &ended, 0), 1);
-        }
-        ASSERT_EQ_U(c.pid, 0);
-        ASSERT_EQ(c.status, COORD__STATUS_UNKNOWN);
+        wait_ended_unknown(&c, how, 0);
         ASSERT_EQ(waitpid(by, &st, WNOHANG), by); /* still its owner's */
         ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 7);
     }
@@ -470,16 +478,8 @@ TEST(spawn_wait_of_a_child_reaped_elsewhere_waits_for_no_other_child)
         int st;
         pid_t by = reaped_elsewhere_pid_taken(&c, true);
         uint64_t t0 = coord_clock_ns();
-        if (how == 0) {
-            ASSERT_OK(coord__child_wait(&c, 3000));
-        } else {
-            struct pollfd pfd;
-            size_t ended;
-            ASSERT_EQ(coord__child_poll(&c, 1, &pfd, &ended, 3000), 1);
-        }
+        wait_ended_unknown(&c, how, 3000);
         ASSERT_LT((int64_t)(coord_clock_ns() - t0), 2000000000);
-        ASSERT_EQ_U(c.pid, 0);
-        ASSERT_EQ(c.status, COORD__STATUS_UNKNOWN);
         char s = test_proc_state(by);
         ASSERT_TRUE(s != 0 && s != 'Z'); /* untouched */
         ASSERT_EQ(kill(by, SIGKILL), 0);
