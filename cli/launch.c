@@ -317,6 +317,16 @@ static void set_nonblock(int fd)
         fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
+/* True once the program `pid` has ended; it is left a zombie (not
+ * reaped), so that its pid, and with it its group's, stays taken. */
+static bool leader_ended(pid_t pid)
+{
+    siginfo_t si;
+    si.si_pid = 0;
+    return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+           si.si_pid == pid;
+}
+
 /* Waits for the program: feeds stdin, captures, ticks the progress line,
  * kills the group at the deadline. Returns 0 or -ETIMEDOUT; *st its wait
  * status; exec_msg what the child said about a failed start. */
@@ -333,19 +343,22 @@ static int supervise(struct launch *l, struct fds *f, pid_t pid, int *st,
     if (f->mine[0] >= 0)
         set_nonblock(f->mine[0]);
     for (;;) {
-        if (!exited && waitpid(pid, st, WNOHANG) == pid) {
+        if (!exited && leader_ended(pid)) {
             exited = true;
-            /* What it left running in its group goes too. */
+            /* What it left running in its group goes too, while the
+             * unreaped leader still holds the group's number (once reaped,
+             * a new process may take it and lead a group of its own). */
             kill(-pid, SIGKILL);
             running_group = 0;
+            launch_reap(pid, st);
             drain_until = now_ms() + DRAIN_MS;
         }
         long long now = now_ms();
         if (!exited && now >= deadline) {
             kill(-pid, SIGKILL);
             kill(pid, SIGKILL);
+            running_group = 0; /* before the reap frees the group's number */
             launch_reap(pid, st);
-            running_group = 0;
             exited = timed_out = true;
             drain_until = now + DRAIN_MS;
         }

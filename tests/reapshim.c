@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* reapshim.c: LD_PRELOAD'ed into coord_bench by test-bench: a kill() of a
- * child that this process has already reaped (its pid is free for any new
- * process of the system by then) is refused and reported on stderr
- * instead of sent; so is a kill(-1, ...). A pid a later fork returns again
- * is a child again. */
+/* reapshim.c: LD_PRELOAD'ed into coord_bench by test-bench and into a
+ * helper of test-launch: a kill() of a child that this process has already
+ * reaped (its pid is free for any new process of the system by then), or
+ * of the process group that child led (kill(-pid): its number is free too
+ * once no member is left), is refused and reported on stderr instead of
+ * sent; so is a kill(-1, ...). waitpid and waitid reap (waitid with
+ * WNOWAIT does not). A pid a later fork returns again is a child again. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <signal.h>
@@ -37,6 +39,16 @@ pid_t fork(void)
     return r;
 }
 
+int waitid(idtype_t type, id_t id, siginfo_t *si, int flags)
+{
+    int (*real)(idtype_t, id_t, siginfo_t *, int) =
+        (int (*)(idtype_t, id_t, siginfo_t *, int))dlsym(RTLD_NEXT, "waitid");
+    int r = real ? real(type, id, si, flags) : (errno = ENOSYS, -1);
+    if (r == 0 && si && si->si_pid > 0 && !(flags & WNOWAIT))
+        note(si->si_pid, 1);
+    return r;
+}
+
 pid_t waitpid(pid_t pid, int *st, int flags)
 {
     pid_t (*real)(pid_t, int *, int) =
@@ -50,8 +62,9 @@ pid_t waitpid(pid_t pid, int *st, int flags)
 int kill(pid_t pid, int sig)
 {
     int bad = pid == -1;
-    for (unsigned i = 0; !bad && pid > 0 && i < nreaped; i++)
-        bad = reaped[i] == pid;
+    pid_t who = pid < -1 ? -pid : pid; /* a group: its leader's pid */
+    for (unsigned i = 0; !bad && who > 0 && i < nreaped; i++)
+        bad = reaped[i] == who;
     if (bad) {
         char m[96];
         int n = snprintf(m, sizeof m, "reapshim: kill(%d, %d) of a reaped "

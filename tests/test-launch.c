@@ -183,6 +183,47 @@ static bool dead_soon(pid_t pid)
     return false;
 }
 
+#ifndef COORD_REAPSHIM_PATH
+#define COORD_REAPSHIM_PATH NULL
+#endif
+
+/* The helper of the next case, run with reapshim preloaded: programs that
+ * end by themselves (alone, or leaving a worker in their group) and one
+ * killed at its deadline. reapshim refuses, and reports on stderr (here a
+ * file), a kill of a group whose leader was reaped; exit 1 if it did. */
+HELPER(launch_group_kills_before_the_reap)
+{
+    (void)argc, (void)argv;
+    launch_adopt_orphans(); /* the killed workers come here to be reaped */
+    char path[] = "/tmp/coord-test-launch-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0 || dup2(fd, 2) < 0)
+        return 3;
+    unlink(path);
+    struct launch a = {0}, b = {0}, c = {0};
+    if (sh("exit 0", 10000, &a) != 0 || sh("sleep 60 & exit 0", 10000, &b) != 0 ||
+        sh("sleep 60", 200, &c) != -ETIMEDOUT)
+        return 4;
+    char buf[512] = {0};
+    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+    return n > 0 && strstr(buf, "reapshim:") ? 1 : 0;
+}
+
+/* The program's end was seen by reaping it, and its group was killed
+ * after: once the leader is reaped, its pid (the group's number) is free,
+ * and a new process may take it and lead a group of its own. */
+TEST(launch_kills_the_group_before_reaping_its_leader)
+{
+    if (!COORD_REAPSHIM_PATH)
+        SKIP("the reap shim is not built here");
+    test_preload(COORD_REAPSHIM_PATH);
+    int st = test_wait(
+        test_spawn_helper("launch_group_kills_before_the_reap", NULL), 60000);
+    unsetenv("LD_PRELOAD");
+    ASSERT_TRUE(WIFEXITED(st));
+    ASSERT_EQ(WEXITSTATUS(st), 0);
+}
+
 TEST(launch_ended_by_a_signal_takes_the_programs_group)
 {
     /* Ctrl-C (or kill) to the CLI while it ran a program: the program got
@@ -663,6 +704,7 @@ TEST(cli_progress_absent_when_stderr_is_a_pipe)
     X(gnuplot_data_goes_in_as_a_datablock)                                     \
     X(progress_silent_when_stderr_is_not_a_terminal)                           \
     X(progress_ticks_with_elapsed_time_on_a_terminal)                          \
-    X(cli_progress_absent_when_stderr_is_a_pipe)
-#define HELPER_LIST(X)
+    X(cli_progress_absent_when_stderr_is_a_pipe)                               \
+    X(launch_kills_the_group_before_reaping_its_leader)
+#define HELPER_LIST(X) X(launch_group_kills_before_the_reap)
 TEST_MAIN()
