@@ -57,7 +57,9 @@ struct launch {
  * launch_run: runs l->argv in its own process group with the streams
  * described in `l`, waits for it and returns when it ended, or kills the
  * whole group with SIGKILL at the deadline. When it ends on its own, what
- * it left running in its group (its workers) is killed too; and the
+ * it left running in its group (its workers) is killed too, before the
+ * program is reaped (so the group's number, its pid, is still taken and
+ * cannot be a newer process's group); and the
  * program gets SIGKILL if this process dies first (PR_SET_PDEATHSIG).
  * While it runs, SIGHUP, SIGINT, SIGQUIT and SIGTERM, where this process
  * leaves them at their default, SIGKILL the program's whole group before
