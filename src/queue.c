@@ -98,6 +98,17 @@ uint32_t coord__queue_owner_slow(struct coord_queue *q, uint32_t pid)
     uint32_t owner = same ? pid : (pid | OWNER_FOREIGN);
     atomic_store_explicit(&q->owner_cache, (uint64_t)owner << 32 | pid,
                           memory_order_relaxed);
+    /* The first put of this handle in this process (a new handle, or one
+     * a fork inherited): its cached head is one this process never saw
+     * (0 from handle_new, or the parent's last, which may be from 2^32
+     * positions ago: a pool's parent only gets from its result queue).
+     * claim trusts that cache while tail - head_cache < capacity, so
+     * with the positions wrapped (tail just past 2^32, head not) a put
+     * into a full queue took the oldest unread message's slot for a free
+     * one: the message was lost and the next get broke the queue. */
+    uint32_t h = (uint32_t)atomic_load_explicit(&q->s->head,
+                                                memory_order_acquire);
+    atomic_store_explicit(&q->head_cache, h, memory_order_release);
     return owner;
 }
 

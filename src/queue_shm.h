@@ -135,7 +135,10 @@ struct coord_queue {
     /* A recent head, this handle's copy (threads sharing the handle
      * share it: stored with release after an acquire load of head, loaded
      * with acquire, so a get's copy-out that the value covers happens
-     * before a put that reuses the slot, whichever thread loaded it). */
+     * before a put that reuses the slot, whichever thread loaded it).
+     * Reloaded at the handle's first put in each process (see
+     * coord__queue_owner_slow): a copy older than 2^32 - capacity
+     * positions reads as a recent one. */
     _Atomic uint32_t head_cache;
     /* How many gets in a row found their message committed at the first
      * look, up to SLIP_STREAK (a hint for get_msgs, see there; threads

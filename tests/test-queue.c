@@ -939,6 +939,166 @@ TEST(queue_producer_killed_before_moving_tail)
     test_join_ok(test_fork(puts_after_a_stale_tail, &dead), 20000);
 }
 
+/* ---- the 32-bit positions across their wrap ---------------------------- */
+
+/* Make q an empty queue whose head and tail are at position `at`: each
+ * slot free for its position in at .. at + ring - 1, as a queue that has
+ * passed `at` positions (modulo 2^32) holds it. */
+static void queue_start_at(coord_queue *q, uint32_t at)
+{
+    atomic_store(&q->s->head, (uint64_t)at);
+    atomic_store(&q->s->tail, at);
+    for (uint32_t i = 0; i < q->ring; i++)
+        atomic_store(&slot_at(q, at + i)->word, (uint64_t)(at + i));
+}
+
+/* A put into a full queue whose tail has just wrapped (tail past 2^32,
+ * head not yet), by a handle whose first put in its process this is: the
+ * handle's cached head was one this process never saw (0 from the open,
+ * or the parent's, for a handle inherited through fork from a process
+ * that only got from the queue, as a pool's workers inherit the result
+ * queue). A put's room check took it for a head just behind tail and
+ * the slot's lap-before word for one a get had taken: into a full queue
+ * of 4 (ring 4) it claimed the slot of the oldest unread message, which
+ * was overwritten, the put returned 0, and the next get found a word no
+ * queue holds and broke the queue (COORD_EPROTO for everyone). With
+ * capacity 3 (ring 4) the put went past capacity. */
+static int wrap_put_into_full(void *arg)
+{
+    return coord_queue_put(arg, "z", 1, 0) == COORD_EAGAIN ? 0 : 1;
+}
+
+TEST(queue_first_put_after_the_wrap_sees_it_full)
+{
+    const size_t caps[2] = {4, 3};
+    for (int c = 0; c < 2; c++) {
+        char name[64];
+        coord_queue *a, *w, *b;
+        test_shm_name(name, sizeof name, c ? "wrap3" : "wrap4");
+        ASSERT_OK(coord_queue_create_named(&a, name, caps[c], 8));
+        ASSERT_OK(coord_queue_open(&w, name));
+        /* Two positions before the wrap: full with tail at 2 (or 1). */
+        queue_start_at(a, 0xfffffffeu);
+        for (size_t i = 0; i < caps[c]; i++) {
+            char m = (char)('0' + i);
+            ASSERT_OK(coord_queue_put(w, &m, 1, 0));
+        }
+        ASSERT_TRUE(coord_queue_is_full(a));
+        ASSERT_CODE(coord_queue_put(w, "x", 1, 0), COORD_EAGAIN);
+        /* A handle opened now. */
+        ASSERT_OK(coord_queue_open(&b, name));
+        ASSERT_CODE(coord_queue_put(b, "y", 1, 0), COORD_EAGAIN);
+        /* A child's put through the creator's handle, which never put. */
+        test_join_ok(test_fork(wrap_put_into_full, a), 20000);
+        ASSERT_EQ(coord_queue_count(a), (long)caps[c]);
+        for (size_t i = 0; i < caps[c]; i++) {
+            char m[8];
+            size_t len = 0;
+            ASSERT_OK(coord_queue_get(a, m, sizeof m, &len, 0));
+            ASSERT_EQ(len, 1);
+            ASSERT_EQ(m[0], (char)('0' + i));
+        }
+        /* And the handles go on across the wrap. */
+        ASSERT_OK(coord_queue_put(b, "y", 1, 0));
+        ASSERT_OK(coord_queue_put(a, "z", 1, 0));
+        char m[8];
+        size_t len = 0;
+        ASSERT_OK(coord_queue_get(a, m, sizeof m, &len, 0));
+        ASSERT_EQ(m[0], 'y');
+        ASSERT_OK(coord_queue_get(b, m, sizeof m, &len, 0));
+        ASSERT_EQ(m[0], 'z');
+        ASSERT_CODE(coord_queue_get(a, m, sizeof m, &len, 0), COORD_EAGAIN);
+        coord_queue_destroy(b);
+        coord_queue_destroy(w);
+        coord_queue_destroy(a);
+    }
+}
+
+/* Puts, put_manys, gets and get_manys in order across 2^32, and the
+ * claims of a put_many SIGKILLed there (its first message written, its
+ * second unreadable: it stalls between claim and commit) passed as skips
+ * whichever position the wrap falls at. */
+static char *wrap_page;
+static void wrap_stall(int sig)
+{
+    (void)sig;
+    for (;;)
+        pause();
+}
+
+static int wrap_killed_putter(void *arg)
+{
+    coord_queue *q = arg;
+    wrap_page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    memcpy(wrap_page, "dead", 4);
+    mprotect(wrap_page, 4096, PROT_NONE);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = wrap_stall;
+    sigaction(SIGSEGV, &sa, NULL);
+    const void *msgs[3] = {"m1", wrap_page, "m3"};
+    size_t lens[3] = {2, 4, 2}, done = 0;
+    coord_queue_put_many(q, msgs, lens, 3, &done, -1);
+    return 1; /* never: it stalls in the put */
+}
+
+TEST(queue_positions_wrap)
+{
+    coord_queue *q;
+    ASSERT_OK(coord_queue_create(&q, 4, 8));
+    queue_start_at(q, 0xfffffff0u);
+    uint64_t sent = 0, got = 0;
+    for (int round = 0; round < 24; round++) {
+        const void *msgs[3];
+        size_t lens[3] = {8, 8, 8}, done = 0;
+        uint64_t v[3] = {sent, sent + 1, sent + 2};
+        for (int i = 0; i < 3; i++)
+            msgs[i] = &v[i];
+        int r = coord_queue_put_many(q, msgs, lens, 3, &done, 0);
+        ASSERT_TRUE(r == 0 || r == COORD_EAGAIN);
+        sent += done;
+        uint64_t buf[2];
+        size_t ls[2], n = 0;
+        ASSERT_OK(coord_queue_get_many(q, buf, 8, round & 1 ? 2 : 1, ls, &n,
+                                       0));
+        for (size_t i = 0; i < n; i++)
+            ASSERT_EQ(buf[i], got++);
+        ASSERT_EQ(coord_queue_count(q), (long)(sent - got));
+    }
+    while (got < sent) {
+        uint64_t m;
+        size_t len;
+        ASSERT_OK(coord_queue_get(q, &m, sizeof m, &len, 0));
+        ASSERT_EQ(m, got++);
+    }
+    ASSERT_TRUE((uint32_t)atomic_load(&q->s->head) < 0x100u); /* wrapped */
+    for (uint32_t off = 0; off < 6; off++) {
+        uint32_t at = 0xfffffffcu + off;
+        queue_start_at(q, at);
+        ASSERT_OK(coord_queue_put(q, "A", 1, 0));
+        pid_t kid = test_fork(wrap_killed_putter, q);
+        /* Its two claims are in (it stalls filling the second). */
+        for (int i = 0; i < 20000 && atomic_load(&q->s->tail) != at + 3; i++)
+            usleep(1000);
+        ASSERT_EQ(atomic_load(&q->s->tail), at + 3);
+        kill(kid, SIGKILL);
+        int st;
+        ASSERT_EQ(waitpid(kid, &st, 0), kid);
+        char m[8];
+        size_t len = 0;
+        ASSERT_OK(coord_queue_get(q, m, sizeof m, &len, 0));
+        ASSERT_EQ(m[0], 'A');
+        /* The dead claims: skips once a get saw them twice. */
+        ASSERT_CODE(coord_queue_get(q, m, sizeof m, &len, 0), COORD_EAGAIN);
+        ASSERT_OK(coord_queue_put(q, "B", 1, 1000));
+        ASSERT_OK(coord_queue_get(q, m, sizeof m, &len, 1000));
+        ASSERT_EQ(m[0], 'B');
+        ASSERT_EQ(coord_queue_count(q), 0);
+    }
+    coord_queue_destroy(q);
+}
+
 /* ---- a live claimer in another pid namespace -------------------------- */
 
 
@@ -2331,6 +2491,8 @@ TEST(queue_closed_commit_wakes_every_get)
     X(queue_named_out_of_descriptors)                                          \
     X(queue_consumer_killed_mid_get)                                           \
     X(queue_producer_killed_before_moving_tail)                                \
+    X(queue_first_put_after_the_wrap_sees_it_full)                             \
+    X(queue_positions_wrap)                                                    \
     X(queue_live_claimer_in_another_pid_namespace_is_not_repaired)            \
     X(queue_dead_claim_spares_another_threads_put_many)                        \
     X(queue_dead_claims_of_two_threads_deliver_nothing)                        \
