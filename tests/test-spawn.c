@@ -557,6 +557,92 @@ TEST(spawn_children_survive_printf_with_stdio_closed_at_start)
     ASSERT_EQ(landed, 0);
 }
 
+/* A thread with a cancellation pending (pthread_cancel is deferred: it acts
+ * at the thread's next cancellation point) forks children, as every pool,
+ * search, team, rounds and manager does. The lifeline's mutex was held
+ * across close() and open(), which are cancellation points: the thread
+ * was cancelled there holding it, and from then on every fork() of the
+ * process hung in the atfork handler that takes it (a plain fork() of the
+ * program included), as did every coord call that forks. Now the
+ * cancellation waits until the child is recorded and acts at the thread's
+ * own pthread_testcancel. */
+struct cancel_pending {
+    int rc[2];
+    int waited[2];
+    coord__child c[2];
+};
+
+static void *spawn_with_cancel_pending(void *arg)
+{
+    struct cancel_pending *cp = arg;
+    int old;
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+    pthread_cancel(pthread_self()); /* pending from now */
+    for (int i = 0; i < 2; i++) {
+        /* Twice: the first makes the write end (wfd_make closes the
+         * pipe's read end), the second opens another read end of it. */
+        pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, &old);
+        cp->rc[i] = coord__spawn(&cp->c[i], exit_at_once, NULL);
+        pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+    }
+    for (int i = 0; i < 2; i++)
+        cp->waited[i] =
+            cp->rc[i] == 0 ? coord__child_wait(&cp->c[i], 20000) : -1;
+    pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, &old);
+    pthread_testcancel();
+    return NULL;
+}
+
+static void *spawn_one(void *arg)
+{
+    atomic_int *done = arg;
+    coord__child c;
+    if (coord__spawn(&c, exit_at_once, NULL) == 0 &&
+        coord__child_wait(&c, 20000) == 0)
+        atomic_store(done, 1);
+    else
+        atomic_store(done, 2);
+    return NULL;
+}
+
+TEST(spawn_lifeline_survives_a_thread_cancelled_inside_it)
+{
+    int before = count_fds();
+    pthread_t t;
+    void *ret = NULL;
+    struct cancel_pending cp;
+    memset(&cp, 0, sizeof cp);
+    /* Left so when the thread was cancelled inside coord__spawn. */
+    for (int i = 0; i < 2; i++)
+        cp.rc[i] = cp.waited[i] = COORD_EINTR;
+    ASSERT_EQ(pthread_create(&t, NULL, spawn_with_cancel_pending, &cp), 0);
+    ASSERT_EQ(pthread_join(t, &ret), 0);
+    ASSERT_TRUE(ret == PTHREAD_CANCELED);
+    for (int i = 0; i < 2; i++) {
+        ASSERT_OK(cp.rc[i]);
+        ASSERT_OK(cp.waited[i]);
+    }
+    /* The lifeline was let go: its write end closed with its last child. */
+    ASSERT_EQ(count_fds(), before);
+    /* Another thread forks a child: with the lifeline's mutex left held
+     * it would wait for ever (bounded here by 20 s). */
+    atomic_int done = 0;
+    ASSERT_EQ(pthread_create(&t, NULL, spawn_one, &done), 0);
+    uint64_t dl = coord_clock_ns() + 20000000000ull;
+    while (!atomic_load(&done) && coord_clock_ns() < dl)
+        usleep(1000);
+    ASSERT_EQ(atomic_load(&done), 1);
+    ASSERT_EQ(pthread_join(t, NULL), 0);
+    /* And a plain fork() of the program. */
+    pid_t kid = fork();
+    ASSERT_TRUE(kid >= 0);
+    if (kid == 0)
+        _exit(0);
+    int st;
+    ASSERT_EQ(waitpid(kid, &st, 0), kid);
+    ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
 #define TEST_LIST(X)                                                           \
     X(spawn_kill_of_a_child_reaped_behind_our_back_spares_its_pid)             \
     X(spawn_of_a_child_reaped_before_its_pidfd_signals_no_one)                 \
@@ -568,6 +654,7 @@ TEST(spawn_children_survive_printf_with_stdio_closed_at_start)
     X(spawn_child_outlives_the_thread_that_forked_it)                          \
     X(spawn_children_survive_printf_with_stdio_closed_at_start)                \
     X(spawn_child_whose_parent_died_before_it_held_leaves)                     \
-    X(spawn_keeps_no_descriptor_once_its_children_are_reaped)
+    X(spawn_keeps_no_descriptor_once_its_children_are_reaped)             \
+    X(spawn_lifeline_survives_a_thread_cancelled_inside_it)
 #define HELPER_LIST(X) X(spawn_reaped_before_its_pidfd)
 TEST_MAIN()

@@ -150,16 +150,35 @@ static int wfd_make(void)
     return 0;
 }
 
+/* The lock is held across close() and open(), which are cancellation
+ * points: a thread cancelled there (pthread_cancel) would keep it for
+ * ever, and every later fork() of the process would hang in fork_prepare.
+ * So cancellation waits while the lock is held (the caller's next
+ * cancellation point acts on it). */
+static int lock_nocancel(void)
+{
+    int old;
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+    pthread_mutex_lock(&lock);
+    return old;
+}
+
+static void unlock_nocancel(int old)
+{
+    pthread_mutex_unlock(&lock);
+    pthread_setcancelstate(old, NULL);
+}
+
 int coord__lifeline_take(void)
 {
     if (pthread_once(&once, register_handlers) != 0 || atfork_rc != 0)
         return -1;
-    pthread_mutex_lock(&lock);
+    int cs = lock_nocancel();
     if (!wfd_ours()) {
         /* Gone or replaced under us: not ours to close. */
         wfd = -1;
         if (wfd_make() != 0) {
-            pthread_mutex_unlock(&lock);
+            unlock_nocancel(cs);
             return -1;
         }
     }
@@ -175,13 +194,13 @@ int coord__lifeline_take(void)
         close(wfd);
         wfd = -1;
     }
-    pthread_mutex_unlock(&lock);
+    unlock_nocancel(cs);
     return rfd;
 }
 
 void coord__lifeline_drop(void)
 {
-    pthread_mutex_lock(&lock);
+    int cs = lock_nocancel();
     if (holders == 0)
         COORD__DIE("lifeline dropped more often than taken");
     /* The last child gone: no reader is left to signal, close it. */
@@ -190,16 +209,21 @@ void coord__lifeline_drop(void)
             close(wfd);
         wfd = -1;
     }
-    pthread_mutex_unlock(&lock);
+    unlock_nocancel(cs);
 }
 
 void coord__lifeline_forked(int rfd, bool forked)
 {
     if (rfd < 0)
         return;
+    /* close() is a cancellation point: a thread cancelled there would
+     * leave a failed fork counted (the write end kept for ever). */
+    int cs;
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cs);
     close(rfd);
     if (!forked)
         coord__lifeline_drop();
+    pthread_setcancelstate(cs, NULL);
 }
 
 /* PR_SET_PDEATHSIG's way, where there is no lifeline: the signal comes

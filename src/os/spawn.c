@@ -51,6 +51,13 @@ int coord__spawn(coord__child *c, int (*fn)(void *arg), void *arg)
     /* Flush stdio so buffered output is not written twice (by both). */
     fflush(NULL);
     pid_t parent = getpid();
+    /* From the lifeline's take until the child is recorded, cancellation
+     * (pthread_cancel) waits: acted on at close() or open() in between,
+     * it would leave the lifeline counted for a child that never was, or
+     * a child forked and known to no one (never killed, never reaped).
+     * The child gets the caller's state back before fn. */
+    int cs;
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cs);
     /* Not PR_SET_PDEATHSIG: it fires when the forking thread exits (see
      * lifeline.c), and this may be any thread of the process. */
     int rfd = coord__lifeline_take();
@@ -59,18 +66,22 @@ int coord__spawn(coord__child *c, int (*fn)(void *arg), void *arg)
         /* The parent may have died since the fork: then leave. */
         if (!coord__lifeline_hold(rfd, parent))
             _exit(127);
+        pthread_setcancelstate(cs, NULL);
         int r = fn(arg);
         _exit(r & 0xff);
     }
     int e = errno;
     coord__lifeline_forked(rfd, pid > 0);
-    if (pid < 0)
+    if (pid < 0) {
+        pthread_setcancelstate(cs, NULL);
         return e == ENOMEM ? COORD_ENOMEM : COORD_EAGAIN;
+    }
     c->pid = pid;
     c->pidfd = pidfd_of(pid, &c->gone);
     c->status = 0;
     c->parent = parent;
     c->lifeline = rfd >= 0;
+    pthread_setcancelstate(cs, NULL);
     return 0;
 }
 
