@@ -28,6 +28,9 @@ struct coord_mclient {
     size_t keys_cap;
     int (*interrupt)(void *arg); /* coord_mclient_set_interrupt, or NULL */
     void *interrupt_arg;
+    /* A call is under way (manager_ops.c): another call made meanwhile,
+     * from another thread or from the interrupt function, is refused. */
+    _Atomic bool busy;
 };
 
 /* The longest sleep of a call between two runs of its interrupt function. */

@@ -265,16 +265,34 @@ static int batch(coord_mclient *c, coord_mreq *reqs, size_t n, int timeout_ms,
     return 0;
 }
 
+/* batch, for one call at a time: a client carries one request at a time,
+ * and its buffers are the call's. A call that finds another under way
+ * (another thread's, against the rule of one thread at a time, or one
+ * made from the interrupt function) is refused before it touches
+ * anything: sent into the middle of the other, it would take that call's
+ * reply for its own and leave its own for the next call. */
+static int batch_alone(coord_mclient *c, coord_mreq *reqs, size_t n,
+                       int timeout_ms, bool internal)
+{
+    if (!c)
+        return COORD_EINVAL;
+    if (atomic_exchange_explicit(&c->busy, true, memory_order_acquire))
+        return COORD_EBUSY;
+    int r = batch(c, reqs, n, timeout_ms, internal);
+    atomic_store_explicit(&c->busy, false, memory_order_release);
+    return r;
+}
+
 int coord_mclient_batch(coord_mclient *c, coord_mreq *reqs, size_t n,
                         int timeout_ms)
 {
-    return batch(c, reqs, n, timeout_ms, false);
+    return batch_alone(c, reqs, n, timeout_ms, false);
 }
 
 /* One operation: the status of the request, or the transport code. */
 static int one(coord_mclient *c, coord_mreq *q, int timeout_ms)
 {
-    int r = batch(c, q, 1, timeout_ms, q->op > COORD_MOP_LIST_POP);
+    int r = batch_alone(c, q, 1, timeout_ms, q->op > COORD_MOP_LIST_POP);
     return r ? r : q->status;
 }
 

@@ -3023,6 +3023,53 @@ TEST(manager_client_interrupt_ends_a_sleeping_call)
     stop_ok(m);
 }
 
+/* A call on a client while another call on it is under way: from the
+ * interrupt function here (which must not use the client), or from
+ * another thread (one thread at a time per client). It used to send its
+ * own request into the middle of the other call's, silently: the two
+ * threads of a program that shared a client were each handed the other's
+ * replies (two threads of 2000 incrs on keys of their own: 2954 wrong
+ * values, no error). It is refused at once with COORD_EBUSY, touching
+ * nothing, and the call under way goes on unharmed. */
+static coord_mclient *nested_client;
+static int nested_code;
+static int interrupt_nested_call(void *arg)
+{
+    (void)arg;
+    coord_mval w;
+    nested_code = coord_mclient_get(nested_client, "d", "o", &w, 0);
+    return 1;
+}
+
+TEST(manager_client_call_inside_another_call_is_refused)
+{
+    coord_manager *m;
+    ASSERT_OK(coord_manager_start(&m, NULL, NULL));
+    coord_mclient *c = connect_ok(m);
+    nested_client = c;
+    coord_mval v = coord_mval_i64(5), w = coord_mval_str("other");
+    ASSERT_OK(coord_mclient_set(c, "d", "k", &v, T));
+    ASSERT_OK(coord_mclient_set(c, "d", "o", &w, T));
+    ASSERT_OK(coord_mclient_set_interrupt(c, interrupt_nested_call, NULL));
+    for (int round = 0; round < 2; round++) {
+        nested_code = 1;
+        ASSERT_OK(kill(coord_manager_pid(m), SIGSTOP));
+        /* round 0 through the mailbox, round 1 over the pipes */
+        ASSERT_CODE(coord_mclient_incr(c, "d", "k", 1, NULL, -1), COORD_EINTR);
+        ASSERT_OK(kill(coord_manager_pid(m), SIGCONT));
+        ASSERT_CODE(nested_code, COORD_EBUSY);
+        ASSERT_OK(coord_mclient_set_interrupt(c, NULL, NULL));
+        ASSERT_OK(coord_mclient_get(c, "d", "o", &w, T));
+        ASSERT_EQ(w.type, COORD_MSTR);
+        ASSERT_OK(coord_mclient_get(c, "d", "k", &v, T));
+        ASSERT_EQ(v.i, 6 + round); /* the interrupted incr, applied late */
+        ASSERT_OK(coord_mclient_set_interrupt(c, interrupt_nested_call, NULL));
+    }
+    ASSERT_OK(coord_mclient_set_interrupt(c, NULL, NULL));
+    coord_mclient_close(c);
+    stop_ok(m);
+}
+
 /* ---- slots cannot be held without speaking ------------------------------ */
 
 /* Wait (at most T) until the server closes `fd`, reading and dropping what
@@ -3727,7 +3774,8 @@ TEST(manager_made_dir_swapped_for_a_link_is_refused)
     X(manager_slow_frame_closed_at_its_stall_deadline)                         \
     X(manager_partial_frame_after_pending_turns)                               \
     X(manager_client_spin_keeps_the_deadline)                                  \
-    X(manager_client_interrupt_ends_a_sleeping_call)                           \
+    X(manager_client_interrupt_ends_a_sleeping_call)                          \
+    X(manager_client_call_inside_another_call_is_refused)                     \
     X(manager_server_outlives_its_starting_thread_not_its_owner)               \
     X(manager_start_with_tmpdir_missing_uses_tmp)                              \
     X(manager_backlog_cases_under_a_low_descriptor_limit)                      \

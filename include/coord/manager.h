@@ -336,7 +336,7 @@ COORD_EXTERN int coord_mclient_set_spin(coord_mclient *c, int64_t spin_ns);
  * (the request may or may not have been applied; the late reply is
  * discarded by the next call; a request only partly sent closes the
  * connection: COORD_ENOTCONN next). fn runs in the calling thread; it must
- * not use `c`. The Python binding checks for signals there, so Ctrl-C
+ * not use `c` (an operation there returns COORD_EBUSY). The Python binding checks for signals there, so Ctrl-C
  * interrupts a manager call whose server does not answer. fn NULL: none
  * (the default: signals only make the sleep start again).
  * Concurrency: like every call on `c`, one thread at a time. Never blocks.
@@ -351,7 +351,12 @@ COORD_EXTERN void coord_mclient_close(coord_mclient *c);
 /*
  * Operations: every call is one round trip (blocking, with a deadline).
  * Concurrency: one thread at a time per client; any number of clients in
- * any number of processes at once. The server runs one operation at a
+ * any number of processes at once. A call made while another call on the
+ * same client is under way (another thread's, or one from the interrupt
+ * function) returns COORD_EBUSY at once, sending nothing and leaving the
+ * call under way unharmed; what a call hands out (bytes, key lists) is
+ * still the client's, overwritten by the next call of any thread. The
+ * server runs one operation at a
  * time, so each is atomic (incr and cas included) and a batch runs without
  * other clients' operations in between.
  * Progress: blocking, bounded by timeout_ms; timeout 0 sends and takes
@@ -371,7 +376,8 @@ COORD_EXTERN void coord_mclient_close(coord_mclient *c);
  * closed), COORD_EVERSION (a frame of another protocol version; the
  * connection is closed), COORD_EINTR (the client's interrupt function,
  * coord_mclient_set_interrupt, ended the wait: as COORD_ETIMEDOUT, the
- * request may or may not have been applied).
+ * request may or may not have been applied), COORD_EBUSY (another call on
+ * the client is under way: nothing was sent).
  */
 
 /* coord_mclient_get: copy-free read of dict[key] into *out (see coord_mval
