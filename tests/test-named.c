@@ -773,6 +773,53 @@ TEST(named_create_reserves_its_room_in_dev_shm)
     ASSERT_EQ(WEXITSTATUS(st), 0);
 }
 
+/* A child under ulimit -f 64 (RLIMIT_FSIZE 64 KiB, SIGXFSZ at its default
+ * action): a named or memfd region of 1 MiB was killed by SIGXFSZ at the
+ * ftruncate (the named one leaving its file); now it is COORD_ENOMEM with
+ * no file, and objects that fit are made as before. */
+static int fsize_child(void *arg)
+{
+    (void)arg;
+    signal(SIGXFSZ, SIG_DFL);
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_FSIZE, &rl) != 0)
+        return 2;
+    rl.rlim_cur = 64 << 10;
+    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < rl.rlim_cur)
+        rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
+        return 2;
+    char name[64], path[128];
+    test_shm_name(name, sizeof name, "fsize");
+    shm_path(path, sizeof path, name);
+    coord_region *r;
+    int fd = -1;
+    if (coord_region_create_named(&r, 1 << 20, name) != COORD_ENOMEM)
+        return 3;
+    if (access(path, F_OK) == 0)
+        return 4;
+    if (coord_region_create_fd(&r, 1 << 20, &fd) != COORD_ENOMEM)
+        return 5;
+    if (coord_region_create_named(&r, 4096, name) != 0)
+        return 6;
+    coord_region_destroy(r);
+    if (coord_region_create_fd(&r, 4096, &fd) != 0)
+        return 7;
+    coord_region_destroy(r);
+    close(fd);
+    return access(path, F_OK) == 0 ? 8 : 0;
+}
+
+TEST(named_and_fd_create_beyond_rlimit_fsize_is_enomem_not_sigxfsz)
+{
+    int st = test_wait(test_fork(fsize_child, NULL), 30000);
+    if (WIFSIGNALED(st))
+        test__fail(__FILE__, __LINE__, "the child died of signal %d",
+                   WTERMSIG(st));
+    ASSERT_TRUE(WIFEXITED(st));
+    ASSERT_EQ(WEXITSTATUS(st), 0);
+}
+
 #define TEST_LIST(X)                                                           \
     X(named_flag_and_value_between_unrelated_processes)                        \
     X(named_file_is_0600_whatever_the_umask)                                   \
@@ -794,6 +841,7 @@ TEST(named_create_reserves_its_room_in_dev_shm)
     X(named_char_value_and_array_open_as_char)                                 \
     X(named_region_corrupt_length_reads_as_broken)                             \
     X(named_create_reserves_its_room_in_dev_shm)                               \
+    X(named_and_fd_create_beyond_rlimit_fsize_is_enomem_not_sigxfsz)           \
     NR_TEST(X)
 #ifdef __GLIBC__
 #define NR_TEST(X) X(named_lock_marked_not_recoverable_is_eproto)

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -202,11 +203,29 @@ static void fill_header(coord__seg_hdr *h, uint32_t kind, size_t total,
         snprintf(h->name, sizeof h->name, "%s", name);
 }
 
+/* A file of `total` bytes beyond the caller's RLIMIT_FSIZE (ulimit -f):
+ * the write, ftruncate or fallocate that reached past it would fail with
+ * EFBIG and also raise SIGXFSZ, whose default action kills the process
+ * (with a core) and leaves a named segment's file behind. So such a size
+ * is refused before any file is made: COORD_ENOMEM, as EFBIG is. The
+ * kernel allows a file of exactly the limit. */
+static int fsize_check(size_t total)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        (uint64_t)total > (uint64_t)rl.rlim_cur)
+        return COORD_ENOMEM;
+    return 0;
+}
+
 static int create_named(const char *name, size_t total, uint32_t kind,
                         void **base_out, struct stat *file)
 {
     char path[COORD__SEG_HDR + 16];
     coord__name_path(path, sizeof path, name);
+    int r = fsize_check(total);
+    if (r)
+        return r;
     /* O_EXCL: never adopt somebody else's file; 0600: only our user. */
     int fd = shm_open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
@@ -226,7 +245,6 @@ static int create_named(const char *name, size_t total, uint32_t kind,
      * anonymous (empty) file, which gc removes after a grace period. */
     coord__seg_hdr h;
     fill_header(&h, kind, total, name);
-    int r = 0;
     if (pwrite(fd, &h, sizeof h, 0) != (ssize_t)sizeof h ||
         ftruncate(fd, (off_t)total) != 0 || fstat(fd, file) != 0)
         r = coord__seg_errno(errno);
@@ -281,6 +299,10 @@ _Static_assert(F_SEAL_EXEC == COORD__F_SEAL_EXEC, "Linux's value");
 
 int coord__memfd_create(const char *label, size_t size, int *fd_out)
 {
+    /* A memfd is a file too: its ftruncate obeys RLIMIT_FSIZE. */
+    int r = fsize_check(size);
+    if (r)
+        return r;
     int fd = memfd_create(label, MFD_CLOEXEC | MFD_ALLOW_SEALING);
     /* Linux 6.3 to 6.5 with the sysctl vm.memfd_noexec = 2 refuse a memfd
      * made without MFD_NOEXEC_SEAL with EACCES (later kernels add the flag
@@ -316,7 +338,7 @@ int coord__memfd_create(const char *label, size_t size, int *fd_out)
      * the file under the others' mappings (they would fault, SIGBUS). */
     if (ftruncate(fd, (off_t)size) != 0 ||
         fcntl(fd, F_ADD_SEALS, MEMFD_SEALS) != 0) {
-        int r = coord__seg_errno(errno);
+        r = coord__seg_errno(errno);
         close(fd);
         return r;
     }
