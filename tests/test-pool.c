@@ -2384,6 +2384,44 @@ TEST(pool_deaths_in_a_chunk_count_to_the_task_that_ran)
     coord_pool_destroy(p);
 }
 
+/* With more workers than RLIMIT_NOFILE (ulimit -n below the worker count,
+ * or lowered after the start), poll() over the pidfds failed with EINVAL
+ * every time: a worker's death went unseen, its task's result never came
+ * (the wait timed out, or waited for ever) and shutdown timed out too. */
+TEST(pool_worker_death_seen_with_more_workers_than_rlimit_nofile)
+{
+    struct ctl *c = new_ctl();
+    coord_pool *p = start(8, 0, true, c);
+    struct rlimit old, low;
+    ASSERT_OK(getrlimit(RLIMIT_NOFILE, &old));
+    low = (struct rlimit){4, old.rlim_max};
+    ASSERT_OK(setrlimit(RLIMIT_NOFILE, &low));
+    int sub = 0, got = 0, err = 0, st7 = 0, ws7 = 0;
+    for (uint32_t i = 0; i < 20 && !sub; i++) {
+        struct task t = {i == 7 ? DO_EXIT3 : DO_SQUARE, i};
+        sub = coord_pool_submit(p, &t, sizeof t, NULL, 20000);
+    }
+    for (uint32_t i = 0; i < 20 && !sub && !err; i++) {
+        coord_task_result r;
+        uint64_t v;
+        err = coord_pool_result(p, &r, &v, sizeof v, 20000);
+        if (!err && r.id == 7) {
+            st7 = r.status;
+            ws7 = r.wait_status;
+        }
+        got += !err;
+    }
+    int sd = coord_pool_shutdown(p, 20000);
+    ASSERT_OK(setrlimit(RLIMIT_NOFILE, &old));
+    ASSERT_OK(sub);
+    ASSERT_OK(err);
+    ASSERT_EQ(got, 20);
+    ASSERT_CODE(st7, COORD_EPEERDIED);
+    ASSERT_TRUE(WIFEXITED(ws7) && WEXITSTATUS(ws7) == 3);
+    ASSERT_OK(sd);
+    end_with_stats(p, 1, 1, 1);
+}
+
 #define TEST_LIST(X)                                                           \
     X(pool_basic)                                                              \
     X(pool_map_of_a_count_no_memory_holds)                                     \
@@ -2429,6 +2467,7 @@ TEST(pool_deaths_in_a_chunk_count_to_the_task_that_ran)
     X(pool_stuck_queue_lock_does_not_hang_a_death)                             \
     X(pool_scribbled_record_loses_no_task)                                     \
     X(pool_task_that_forks_loses_no_task)                                      \
-    X(pool_deaths_in_a_chunk_count_to_the_task_that_ran)
+    X(pool_deaths_in_a_chunk_count_to_the_task_that_ran)                       \
+    X(pool_worker_death_seen_with_more_workers_than_rlimit_nofile)
 #define HELPER_LIST(X)
 TEST_MAIN()

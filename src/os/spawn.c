@@ -267,12 +267,22 @@ int coord__child_poll(coord__child *c, size_t n, struct pollfd *pfd,
         do {
             r = poll(pfd, n, ms);
         } while (r < 0 && errno == EINTR && ms == 0);
+        /* poll() refuses more entries than RLIMIT_NOFILE (EINVAL), counted
+         * over the whole array, skipped entries included: with more
+         * children than `ulimit -n`, or the limit lowered since, it fails
+         * at once every time, and a child that ended went unseen for ever
+         * (the pool never heard of a worker's death: its task's result
+         * never came) while the caller's wait spun. Then every child is
+         * asked, once a millisecond, as a child without a pidfd is. */
+        bool blind = r < 0 && errno != EINTR;
+        if (blind && ms > 0)
+            usleep(1000);
         size_t k = 0;
         for (size_t i = 0; i < n; i++) {
             if (!ours(&c[i], self))
                 continue;
             /* A readable pidfd: the process has ended. No pidfd: ask. */
-            if ((pfd[i].fd < 0 || pfd[i].revents != 0) &&
+            if ((pfd[i].fd < 0 || pfd[i].revents != 0 || blind) &&
                 reap(&c[i], WNOHANG) == 0)
                 ended[k++] = i;
         }
