@@ -129,6 +129,7 @@ static void pool_free(coord_pool *p)
     free(p->ended);
     free(p->slot_restarts);
     free(p->slot_ran);
+    free(p->vacant);
     free(p->sbuf);
     free(p->rbuf);
     free(p->dbuf);
@@ -218,11 +219,12 @@ int coord_pool_start(coord_pool **out, const coord_pool_opts *opts,
     p->ended = calloc(o->workers, sizeof *p->ended);
     p->slot_restarts = calloc(o->workers, sizeof *p->slot_restarts);
     p->slot_ran = calloc(o->workers, sizeof *p->slot_ran);
+    p->vacant = calloc(o->workers, sizeof *p->vacant);
     p->sbuf = malloc(p->tchunk_cap);
     p->rbuf = malloc(p->rchunk_cap);
     p->dbuf = malloc(p->tchunk_cap);
     if (!r && (!p->kids || !p->pfd || !p->ended || !p->slot_restarts ||
-               !p->slot_ran ||
+               !p->slot_ran || !p->vacant ||
                !p->sbuf || !p->rbuf || !p->dbuf ||
                coord__pool_reserve_id(p, 0) < 0))
         r = COORD_ENOMEM;

@@ -7,6 +7,8 @@
 /* Dead workers are looked for (one poll() over every pidfd) at most this
  * often while the pool is busy. */
 #define POOL_DEATH_POLL_NS 1000000ull
+/* A replacement that could not be forked is tried again this often. */
+#define POOL_REFILL_NS 10000000ull
 /* The longest the parent waits for the task queue's consumer lock after a
  * death (a get holds it for a copy; see settle_dead). */
 #define POOL_HOLD_MS 2000
@@ -475,15 +477,47 @@ static void handle_exit(coord_pool *p, unsigned i)
         coord__pool_break(p, "a worker's queue operation failed");
     /* A retired worker is replaced whatever no_replace says: that option
      * is about deaths, and without replacements the pool would dwindle. */
-    if ((retired || !p->o.no_replace) && !p->closed && !p->broken &&
-        coord__pool_spawn_worker(p, i) == 0) {
-        p->st.restarts++;
-        p->slot_restarts[i]++;
+    if ((retired || !p->o.no_replace) && !p->closed && !p->broken) {
+        if (coord__pool_spawn_worker(p, i) == 0) {
+            p->st.restarts++;
+            p->slot_restarts[i]++;
+        } else if (p->live > 0) {
+            /* A fork that failed (a process limit reached for a moment)
+             * used to leave the slot empty for good: the pool shrank at
+             * each such failure, and with opts.retire_after every worker
+             * in turn retired into an empty slot until tasks failed with
+             * "no live worker". The slot is forked again later. */
+            if (!p->vacant[i])
+                p->nvacant++;
+            p->vacant[i] = 1;
+            p->refill_ns = coord_clock_ns();
+        }
     }
     /* No worker left (replacement off, shut down, or fork failing): the
      * outstanding tasks can never run; say so rather than wait. */
     if (p->live == 0)
         fail_outstanding(p, COORD_EPEERDIED, "no live worker");
+}
+
+/* Fork again the slots whose replacement failed, while the pool still
+ * takes work and has a worker (with none left its tasks have failed). */
+static void refill_vacant(coord_pool *p)
+{
+    uint64_t now = coord_clock_ns();
+    if (now - p->refill_ns < POOL_REFILL_NS)
+        return;
+    p->refill_ns = now;
+    for (unsigned i = 0; i < p->o.workers && p->nvacant; i++) {
+        if (!p->vacant[i])
+            continue;
+        if (p->closed || p->broken || p->live == 0 ||
+            coord__pool_spawn_worker(p, i) != 0)
+            return; /* still failing: the next try in POOL_REFILL_NS */
+        p->vacant[i] = 0;
+        p->nvacant--;
+        p->st.restarts++;
+        p->slot_restarts[i]++;
+    }
 }
 
 /* Reap every worker that has ended within timeout_ms (one poll() over all
@@ -504,6 +538,8 @@ int coord__pool_reap_due(coord_pool *p)
 {
     if (coord_clock_ns() - p->last_poll_ns < POOL_DEATH_POLL_NS)
         return 0;
+    if (p->nvacant)
+        refill_vacant(p);
     return coord__pool_reap_some(p, 0);
 }
 

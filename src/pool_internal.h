@@ -155,6 +155,13 @@ struct coord_pool {
     uint64_t *slot_ran;
     unsigned leaving;
     unsigned live;
+    /* Slots whose replacement could not be forked (EAGAIN: a process
+     * limit or a cgroup's pids.max reached; ENOMEM) while other workers
+     * lived: forked again by the pool's calls, at most once per
+     * POOL_REFILL_NS (pool_death.c, coord__pool_reap_due). */
+    unsigned char *vacant;
+    unsigned nvacant;
+    uint64_t refill_ns;
     unsigned spawn_index; /* read by a freshly forked worker */
     /* coord_pool_set_fork_hooks: called around each replacement's fork */
     void (*before_fork)(void *arg);

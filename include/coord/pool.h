@@ -82,7 +82,11 @@ COORD_BEGIN_DECLS
  * fork's time when every worker retires at once. With N = 0 (the default:
  * workers never retire) a worker compares one local count per chunk and
  * writes nothing more. Once shutdown has every result (its pills go
- * out), a worker that retires is not replaced.
+ * out), a worker that retires is not replaced. A replacement (after a
+ * retirement or a death) whose fork fails (COORD_EAGAIN: a process limit
+ * or a cgroup's pids.max reached) is forked again by the pool's calls,
+ * every 10 ms, while other workers live; when none is left, the
+ * outstanding tasks fail (COORD_EPEERDIED, "no live worker").
  *
  * Finding the in-flight chunk: a worker takes a chunk by
  * coord_queue_get() straight into its own record in shared memory, so the
