@@ -759,6 +759,24 @@ TEST(fd_creator_killed_holding_the_lock)
     close(sv[1]);
 }
 
+/* A memfd object's blocks are reserved at its create, as a named one's
+ * are: the memfd is "no reserve" (its memory committed page by page as
+ * it is touched), so with the kernel's commit limit reached
+ * (vm.overcommit_memory = 2) a first store into any page raised SIGBUS.
+ * Checked here by the blocks the file holds before anything is stored. */
+TEST(fd_memfd_blocks_reserved_at_create)
+{
+    coord_region *r;
+    int fd = -1;
+    ASSERT_OK(coord_region_create_fd(&r, 1 << 20, &fd));
+    struct stat st;
+    ASSERT_OK(fstat(fd, &st));
+    ASSERT_GE((int64_t)st.st_blocks * 512, (int64_t)st.st_size);
+    ASSERT_GE((int64_t)st.st_size, 1 << 20);
+    coord_region_destroy(r);
+    close(fd);
+}
+
 #define TEST_LIST(X)                                                           \
     X(fd_every_kind_between_unrelated_processes)                               \
     X(fd_sent_over_a_socket_and_inherited_by_fork)                             \
@@ -768,6 +786,7 @@ TEST(fd_creator_killed_holding_the_lock)
     X(fd_memfd_refused_by_seccomp)                                             \
     X(fd_memfd_that_wants_noexec_seal)                                         \
     X(fd_bad_input)                                                            \
-    X(fd_creator_killed_holding_the_lock)
+    X(fd_creator_killed_holding_the_lock)                                      \
+    X(fd_memfd_blocks_reserved_at_create)
 #define HELPER_LIST(X) X(fd_peer)
 TEST_MAIN()

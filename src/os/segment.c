@@ -335,9 +335,18 @@ int coord__memfd_create(const char *label, size_t size, int *fd_out)
      * at 1 or 2 a printf would write over the segment's header. */
     fd = coord__fd_above_stdio(fd);
     /* Sealed at its size: a process given the descriptor cannot shrink
-     * the file under the others' mappings (they would fault, SIGBUS). */
-    if (ftruncate(fd, (off_t)size) != 0 ||
-        fcntl(fd, F_ADD_SEALS, MEMFD_SEALS) != 0) {
+     * the file under the others' mappings (they would fault, SIGBUS).
+     * Its blocks are reserved first, as a named segment's are: a memfd is
+     * made "no reserve", its memory committed page by page as it is
+     * touched, so where the kernel refuses to commit more (the
+     * vm.overcommit_memory = 2 limit reached) a store into a page not yet
+     * touched raised SIGBUS (the header's, a queue's slots at its create,
+     * or any later store of the user) where this is now COORD_ENOMEM. */
+    int fa = -1;
+    if (ftruncate(fd, (off_t)size) == 0)
+        while ((fa = fallocate(fd, 0, 0, (off_t)size)) != 0 && errno == EINTR)
+            ;
+    if (fa != 0 || fcntl(fd, F_ADD_SEALS, MEMFD_SEALS) != 0) {
         r = coord__seg_errno(errno);
         close(fd);
         return r;
