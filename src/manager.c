@@ -125,9 +125,21 @@ static int serve(int lfd, const struct coord__mpath *path, int sfd,
     static char lmark, smark; /* epoll cookies of the two special fds */
     sv.lmark = &lmark;
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &lmark};
-    epoll_ctl(sv.ep, EPOLL_CTL_ADD, lfd, &ev);
+    /* Both must be watched (ENOMEM; ENOSPC at fs.epoll.max_user_watches):
+     * without the listener a server that said it serves accepted nobody
+     * (its clients timed out), without the signalfd SIGTERM and Ctrl-C,
+     * blocked, never stopped it (coord_manager_stop had to kill it, and
+     * `coord manager` outlived both, its socket left behind). */
+    int added = epoll_ctl(sv.ep, EPOLL_CTL_ADD, lfd, &ev);
     ev.data.ptr = &smark;
-    epoll_ctl(sv.ep, EPOLL_CTL_ADD, sfd, &ev);
+    if (added == 0)
+        added = epoll_ctl(sv.ep, EPOLL_CTL_ADD, sfd, &ev);
+    if (added != 0) {
+        int r = coord__merrno(errno);
+        close(sv.ep);
+        tell_ready(ready, r);
+        return r;
+    }
     tell_ready(ready, 0);
     struct epoll_event evs[MAX_EVENTS];
     /* After serving, poll until spin_until before sleeping (spin_ns in

@@ -3710,9 +3710,66 @@ TEST(manager_made_dir_swapped_for_a_link_is_refused)
     ASSERT_EQ(WEXITSTATUS(st), 0);
 }
 
+/* The helper of the next case, run with epollshim preloaded (the Nth
+ * EPOLL_CTL_ADD of the process fails with ENOSPC, N in the environment):
+ * argv[0] "start" or "run", argv[1] the socket path. A server whose epoll
+ * cannot watch its listener or its signalfd must not say it serves:
+ * coord_manager_start returns the error (or starts a server that serves
+ * and stops), coord_manager_run returns it instead of serving for ever. */
+HELPER(manager_with_an_epoll_add_refused)
+{
+    if (argc < 2)
+        return 3;
+    if (strcmp(argv[0], "run") == 0)
+        return coord_manager_run(argv[1], NULL) != 0 ? 0 : 4;
+    coord_manager *m = NULL;
+    int r = coord_manager_start(&m, argv[1], NULL);
+    if (r != 0)
+        return r < 0 ? 0 : 5; /* said so */
+    coord_mclient *c;
+    r = coord_mclient_connect(&c, argv[1], T);
+    if (r == 0)
+        coord_mclient_close(c);
+    int s = coord_manager_stop(m, T);
+    return r != 0 ? 6 : s != 0 ? 7 : 0;
+}
+
+/* serve() ignored a failed EPOLL_CTL_ADD of the listening socket and of
+ * the signalfd: with the first, a server that said it serves accepted
+ * nobody; with the second, SIGTERM and SIGINT (blocked, taken only
+ * through the signalfd) never stopped it: coord_manager_stop had to kill
+ * it, and `coord manager --socket` ran on until SIGKILL. */
+TEST(manager_epoll_add_refused_at_setup_is_an_error)
+{
+    char dir[96];
+    test_mkdtemp(dir, sizeof dir, "epadd");
+    ASSERT_OK(chmod(dir, 0700));
+    static const char *const modes[] = {"start", "run"};
+    for (int mode = 0; mode < 2; mode++)
+        for (int n = 1; n <= 2; n++) {
+            char path[160], nth[8];
+            snprintf(path, sizeof path, "%s/s%d%d", dir, mode, n);
+            snprintf(nth, sizeof nth, "%d", n);
+            setenv("COORD_TEST_EPOLL_ADD_FAIL", nth, 1);
+            test_preload(COORD_EPOLLSHIM_PATH);
+            const char *const args[] = {modes[mode], path, NULL};
+            pid_t pid = test_spawn_helper("manager_with_an_epoll_add_refused",
+                                          args);
+            unsetenv("LD_PRELOAD");
+            unsetenv("COORD_TEST_EPOLL_ADD_FAIL");
+            /* Fixed, each ends at once; unfixed, "run" serves for ever
+             * and test_wait fails the case (and kills it). */
+            int st = test_wait(pid, 4 * T);
+            unlink(path);
+            ASSERT_TRUE(WIFEXITED(st));
+            ASSERT_EQ(WEXITSTATUS(st), 0);
+        }
+}
+
 #define TEST_LIST(X)                                                           \
     X(manager_socket_dir_in_a_dir_others_may_swap_is_refused)                  \
     X(manager_made_dir_swapped_for_a_link_is_refused)                          \
+    X(manager_epoll_add_refused_at_setup_is_an_error)                          \
     X(manager_dict_ops)                                                        \
     X(manager_client_with_stdio_closed_at_start)                               \
     X(manager_private_dir_is_0700_whatever_the_umask)                          \
@@ -3781,5 +3838,6 @@ TEST(manager_made_dir_swapped_for_a_link_is_refused)
     X(manager_backlog_cases_under_a_low_descriptor_limit)                      \
     X(manager_start_with_tmpdir_unusable_uses_tmp)                              \
     X(manager_start_with_a_long_tmpdir)
-#define HELPER_LIST(X) X(manager_start_in_a_swapped_dir)
+#define HELPER_LIST(X)                                                         \
+    X(manager_start_in_a_swapped_dir) X(manager_with_an_epoll_add_refused)
 TEST_MAIN()

@@ -263,10 +263,11 @@ COORD_EXTERN int coord_manager_run(const char *socket_path,
 /*
  * coord_manager_run_ready: coord_manager_run that calls ready(arg, path)
  * once, after the socket listens and the server is set up (its epoll
- * made), before any client is served (the CLI prints "serving" there, so
- * it never announces a server that failed to start, out of descriptors
- * included). ready NULL: the same as coord_manager_run. ready runs in the
- * calling thread with SIGINT, SIGTERM and SIGPIPE blocked; clients wait in the
+ * made and watching the socket and the signals), before any client is
+ * served (the CLI prints "serving" there, so it never announces a server
+ * that failed to start, out of descriptors or epoll watches included).
+ * ready NULL: the same as coord_manager_run. ready runs in the calling
+ * thread with SIGINT, SIGTERM and SIGPIPE blocked; clients wait in the
  * backlog while it runs, so it should return soon.
  * Returns the codes of coord_manager_run. When it fails before listening
  * (COORD_EINVAL for bad options or a NULL or empty path, and the path
