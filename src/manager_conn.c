@@ -48,25 +48,35 @@ void coord__mconn_close(struct coord__msrv *sv, struct coord__mconn *c)
         free(c);
 }
 
-static void conn_arm(struct coord__msrv *sv, struct coord__mconn *c,
+/* Returns false when the connection was closed: one that epoll could not
+ * watch (ENOMEM; ENOSPC at fs.epoll.max_user_watches) would be watched on
+ * neither descriptor, its client waiting for a reply or a read that never
+ * comes until its timeout, and its slot held for ever. */
+static bool conn_arm(struct coord__msrv *sv, struct coord__mconn *c,
                      bool out)
 {
     if (c->out_armed == out)
-        return;
+        return true;
     /* Backpressure: while a reply waits for room in the socket or pipe,
      * stop reading this client's requests (memory stays bounded). */
     struct epoll_event ev = {.events = out ? EPOLLOUT : EPOLLIN,
                              .data.ptr = c};
+    int r;
     if (c->in_fd == c->out_fd) {
-        epoll_ctl(sv->ep, EPOLL_CTL_MOD, c->in_fd, &ev);
+        r = epoll_ctl(sv->ep, EPOLL_CTL_MOD, c->in_fd, &ev);
     } else if (out) {
         epoll_ctl(sv->ep, EPOLL_CTL_DEL, c->in_fd, NULL);
-        epoll_ctl(sv->ep, EPOLL_CTL_ADD, c->out_fd, &ev);
+        r = epoll_ctl(sv->ep, EPOLL_CTL_ADD, c->out_fd, &ev);
     } else {
         epoll_ctl(sv->ep, EPOLL_CTL_DEL, c->out_fd, NULL);
-        epoll_ctl(sv->ep, EPOLL_CTL_ADD, c->in_fd, &ev);
+        r = epoll_ctl(sv->ep, EPOLL_CTL_ADD, c->in_fd, &ev);
+    }
+    if (r != 0) {
+        coord__mconn_close(sv, c);
+        return false;
     }
     c->out_armed = out;
+    return true;
 }
 
 /* Write what we can. Returns false when the connection was closed. */
@@ -87,8 +97,7 @@ bool coord__mconn_flush(struct coord__msrv *sv, struct coord__mconn *c)
                 coord__mconn_close(sv, c);
                 return false;
             }
-            conn_arm(sv, c, true);
-            return true;
+            return conn_arm(sv, c, true);
         }
         coord__mconn_close(sv, c); /* EPIPE, ECONNRESET: the client is gone */
         return false;
@@ -101,8 +110,7 @@ bool coord__mconn_flush(struct coord__msrv *sv, struct coord__mconn *c)
         coord__mconn_close(sv, c);
         return false;
     }
-    conn_arm(sv, c, false);
-    return true;
+    return conn_arm(sv, c, false);
 }
 
 static void pending_push(struct coord__msrv *sv,

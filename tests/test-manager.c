@@ -3766,10 +3766,78 @@ TEST(manager_epoll_add_refused_at_setup_is_an_error)
         }
 }
 
+/* The helper of the next case, run with epollshim preloaded to refuse
+ * every EPOLL_CTL_ADD of a pipe's write end: argv[0] the socket path. A
+ * reply bigger than the reply pipe makes the server watch that pipe for
+ * room; when it cannot, the client must hear of it (its connection is
+ * closed) rather than wait for the rest until its timeout, and the server
+ * must serve on. */
+HELPER(manager_reply_pipe_not_watchable)
+{
+    if (argc < 1)
+        return 3;
+    coord_manager *m = NULL;
+    if (coord_manager_start(&m, argv[0], NULL) != 0)
+        return 4;
+    int ret = 0;
+    coord_mclient *c;
+    if (coord_mclient_connect(&c, argv[0], T) != 0) {
+        coord_manager_stop(m, T);
+        return 5;
+    }
+    static char big[512 * 1024]; /* 8 times a default pipe's room */
+    memset(big, 'x', sizeof big);
+    coord_mval v = coord_mval_bytes(big, sizeof big), got;
+    if (coord_mclient_set(c, "d", "big", &v, T) != 0)
+        ret = 6;
+    int r = ret ? 0 : coord_mclient_get(c, "d", "big", &got, T);
+    /* Unfixed: neither end of the connection watched, the rest of the
+     * reply never came (COORD_ETIMEDOUT after T). */
+    if (!ret && (r == 0 || r == COORD_ETIMEDOUT))
+        ret = r == 0 ? 7 : 8;
+    coord_mclient_close(c);
+    /* The server serves another client. */
+    if (!ret && coord_mclient_connect(&c, argv[0], T) == 0) {
+        coord_mval one = coord_mval_i64(1);
+        if (coord_mclient_set(c, "d", "small", &one, T) != 0)
+            ret = 9;
+        coord_mclient_close(c);
+    } else if (!ret) {
+        ret = 10;
+    }
+    if (coord_manager_stop(m, T) != 0 && !ret)
+        ret = 11;
+    return ret;
+}
+
+/* conn_arm ignored a failed EPOLL_CTL_ADD (ENOMEM; ENOSPC at
+ * fs.epoll.max_user_watches) when it switched a pipe connection to its
+ * reply pipe: the connection was then watched on neither pipe, its client
+ * timed out on a reply the server never finished, and the server kept the
+ * connection (a slot of max_clients) for ever. */
+TEST(manager_reply_pipe_that_epoll_cannot_watch_closes_the_connection)
+{
+    char dir[96], path[160];
+    test_mkdtemp(dir, sizeof dir, "epout");
+    ASSERT_OK(chmod(dir, 0700));
+    snprintf(path, sizeof path, "%s/s", dir);
+    setenv("COORD_TEST_EPOLL_ADD_FAIL", "w", 1);
+    test_preload(COORD_EPOLLSHIM_PATH);
+    const char *const args[] = {path, NULL};
+    pid_t pid = test_spawn_helper("manager_reply_pipe_not_watchable", args);
+    unsetenv("LD_PRELOAD");
+    unsetenv("COORD_TEST_EPOLL_ADD_FAIL");
+    int st = test_wait(pid, 6 * T);
+    unlink(path);
+    ASSERT_TRUE(WIFEXITED(st));
+    ASSERT_EQ(WEXITSTATUS(st), 0);
+}
+
 #define TEST_LIST(X)                                                           \
     X(manager_socket_dir_in_a_dir_others_may_swap_is_refused)                  \
     X(manager_made_dir_swapped_for_a_link_is_refused)                          \
     X(manager_epoll_add_refused_at_setup_is_an_error)                          \
+    X(manager_reply_pipe_that_epoll_cannot_watch_closes_the_connection)        \
     X(manager_dict_ops)                                                        \
     X(manager_client_with_stdio_closed_at_start)                               \
     X(manager_private_dir_is_0700_whatever_the_umask)                          \
@@ -3839,5 +3907,6 @@ TEST(manager_epoll_add_refused_at_setup_is_an_error)
     X(manager_start_with_tmpdir_unusable_uses_tmp)                              \
     X(manager_start_with_a_long_tmpdir)
 #define HELPER_LIST(X)                                                         \
-    X(manager_start_in_a_swapped_dir) X(manager_with_an_epoll_add_refused)
+    X(manager_start_in_a_swapped_dir) X(manager_with_an_epoll_add_refused)     \
+    X(manager_reply_pipe_not_watchable)
 TEST_MAIN()
