@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -368,10 +369,19 @@ static void echo_fd(int in, int out, size_t len)
 
 static pid_t start_echo(struct ctx *c, int which)
 {
+    pid_t parent = getpid();
     fflush(NULL);
     pid_t pid = fork();
     if (pid != 0)
         return pid;
+    /* Die with the tool. Without it a tool ended by a signal (Ctrl-C,
+     * which the echo processes ignore; SIGTERM from `timeout`; SIGKILL)
+     * left all three waiting for ever: the queue's for a message, the
+     * pipe's and the socket's for an end of file that never comes, since
+     * each echo process holds copies of the others' descriptors. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(0);
     signal(SIGINT, SIG_IGN);
     if (which == 0) {
         echo_queue(c);

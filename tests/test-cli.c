@@ -2,9 +2,11 @@
 /* test-cli.c: the coord tool's contract: help, version, usage errors and
  * their hints, the option tables, gc. */
 #include <dirent.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -898,6 +900,94 @@ TEST(cli_queue_probes_after_a_failed_fork)
     ASSERT_TRUE(strstr(out, "fork failed") != NULL);
 }
 
+/* The ppid of `pid` from /proc/<pid>/stat, or -1 when it is gone. */
+static int ppid_of(int pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *rp = strrchr(buf, ')');
+    char st;
+    int ppid;
+    if (!rp || sscanf(rp + 1, " %c %d", &st, &ppid) != 2)
+        return -1;
+    return ppid;
+}
+
+/* How many live (not zombie) processes have `parent` as their parent. */
+static int live_children_of(pid_t parent)
+{
+    int n = 0;
+    DIR *d = opendir("/proc");
+    ASSERT_TRUE(d != NULL);
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        int pid = atoi(de->d_name);
+        if (pid > 0 && ppid_of(pid) == parent && test_proc_state(pid) != 'Z')
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
+/* coord spectrum ended by a signal in the middle of its run (SIGTERM from
+ * `timeout`, or Ctrl-C, which its echo processes ignore): the queue, pipe
+ * and socket echo processes it forks stayed behind for ever, each waiting
+ * for a message or an end of file that never came. They must end with it.
+ * This case is a subreaper, so they are reparented here and seen. */
+TEST(cli_spectrum_echo_processes_end_with_the_tool)
+{
+    ASSERT_EQ(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+    pid_t pid = fork();
+    ASSERT_TRUE(pid >= 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        dup2(null, 2);
+        execl(COORD_CLI_PATH, COORD_CLI_PATH, "spectrum", "--runs", "200",
+              (char *)NULL);
+        _exit(127);
+    }
+    /* Two manager servers and three echo processes. */
+    int n = 0;
+    for (int t = 0; t < 6000 && (n = live_children_of(pid)) < 5; t++) {
+        if (test_child_ended(pid))
+            break;
+        usleep(10000);
+    }
+    if (n < 5) {
+        kill(pid, SIGKILL);
+        test_wait(pid, 10000);
+        test__fail(__FILE__, __LINE__, "coord spectrum never had its five "
+                   "children (%d)", n);
+    }
+    ASSERT_EQ(kill(pid, SIGTERM), 0);
+    int st = test_wait(pid, 30000);
+    ASSERT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
+    /* Everything it forked ends and is reaped here, within 10 s. */
+    pid_t left[64];
+    size_t k = 0;
+    for (int t = 0; t < 1000; t++) {
+        while (waitpid(-1, NULL, WNOHANG) > 0)
+            ;
+        if ((k = test_children(left, 64)) == 0)
+            break;
+        usleep(10000);
+    }
+    for (size_t i = 0; i < k; i++)
+        kill(left[i], SIGKILL);
+    while (waitpid(-1, NULL, 0) > 0)
+        ;
+    if (k)
+        test__fail(__FILE__, __LINE__, "%zu processes of coord spectrum "
+                   "outlived it by 10 s", k);
+}
+
 #define TEST_LIST(X)                                                           \
     X(cli_version_and_help)                                                    \
     X(cli_usage_errors_exit_2_with_one_line)                                   \
@@ -918,6 +1008,7 @@ TEST(cli_queue_probes_after_a_failed_fork)
     X(cli_runs_with_sigchld_ignored)                                           \
     X(cli_runs_under_a_signal_without_sa_restart)                           \
     X(cli_queue_probes_after_a_failed_fork)                                 \
+    X(cli_spectrum_echo_processes_end_with_the_tool)                         \
     X(cli_fraud_csv_rejections_are_one_line)                                  \
     X(cli_report_warnings_show_the_dir_as_errors_do)
 #define HELPER_LIST(X) X(exec_with_sigchld_ignored)
