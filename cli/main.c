@@ -3,7 +3,9 @@
  * dispatch, and "did you mean" for a mistyped command. */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "json-write.h"
@@ -200,6 +202,46 @@ static int dispatch(int argc, char **argv)
     return unknown_command(a);
 }
 
+/* stdout's writes, going on after EINTR. A signal whose handler was
+ * installed without SA_RESTART (a profiler's timer, any LD_PRELOADed
+ * library's) interrupts a write(2) that waits for room in a pipe, and
+ * glibc's stdio takes that EINTR for a failed write and drops the
+ * buffer: `coord help --options-json` into a pipe read a moment later
+ * said "could not write the options" (status 1, the output cut at 4096
+ * bytes), `coord spectrum --json` "cannot write the output: Interrupted
+ * system call". Any other failure is the stream's error, as before. */
+static ssize_t stdout_write(void *cookie, const char *buf, size_t n)
+{
+    (void)cookie;
+    size_t done = 0;
+    while (done < n) {
+        ssize_t w = write(STDOUT_FILENO, buf + done, n - done);
+        if (w > 0)
+            done += (size_t)w;
+        else if (w < 0 && errno == EINTR)
+            continue;
+        else
+            return done > 0 ? (ssize_t)done : -1;
+    }
+    return (ssize_t)done;
+}
+
+/* Replace stdout by a stream on descriptor 1 that writes through
+ * stdout_write, buffered as stdio buffers it (by line on a terminal).
+ * Where that cannot be made, stdout stays as it was. */
+static void stdout_past_eintr(void)
+{
+    cookie_io_functions_t io = {.write = stdout_write};
+    FILE *f = fopencookie(NULL, "w", io);
+    if (!f)
+        return;
+    if (setvbuf(f, NULL, isatty(STDOUT_FILENO) ? _IOLBF : _IOFBF, BUFSIZ)) {
+        fclose(f);
+        return;
+    }
+    stdout = f;
+}
+
 /* What a command printed on stdout must have reached it: a write that
  * failed (a full disk, /dev/full, a closed descriptor) is a runtime
  * failure, one line, not exit 0 with the output lost. stdio reports it
@@ -220,6 +262,7 @@ int main(int argc, char **argv)
      * a failed one (coord queue said exactly-once NO, coord interval and
      * coord spectrum failed, exit 1). Our own children are ours to reap. */
     signal(SIGCHLD, SIG_DFL);
+    stdout_past_eintr();
     int rc = dispatch(argc, argv);
     errno = 0;
     bool flushed = fflush(stdout) == 0;

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* primes-mpi.c: `coord primes --mpi`: Example 27.1 over the ranks of mpirun (coord_mpi_search). */
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <coord/mpi.h>
 
@@ -47,9 +50,19 @@ int primes_mpi_begin(uint32_t *workers, bool vs_python)
     /* Every rank runs the whole command; only rank 0 reports. (Were
      * /dev/null missing, the others would print too: no harm.) */
     if (rank != 0) {
-        FILE *o = freopen("/dev/null", "w", stdout);
-        FILE *e = freopen("/dev/null", "w", stderr);
-        (void)o, (void)e;
+        /* Onto the descriptors, not freopen: stdout is a stream of the
+         * tool's own (main.c, stdout_past_eintr), which freopen cannot
+         * reopen (glibc crashes on a fopencookie stream). */
+        fflush(stdout);
+        fflush(stderr);
+        int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+        if (null > STDERR_FILENO) {
+            dup2(null, STDOUT_FILENO);
+            dup2(null, STDERR_FILENO);
+            close(null);
+        } else if (null >= 0) {
+            close(null); /* it took a closed standard stream's place */
+        }
     }
     /* The nodes as coord_mpi_search will see them (for the report). */
     MPI_Comm node;

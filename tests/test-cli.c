@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -988,6 +989,62 @@ TEST(cli_spectrum_echo_processes_end_with_the_tool)
                    "outlived it by 10 s", k);
 }
 
+/* stdout into a pipe that is full for a while (its reader is slow) under
+ * a signal handler installed without SA_RESTART (sigshim.c, preloaded, at
+ * 10 kHz): glibc's stdio takes the write's EINTR for a failure and drops
+ * what it buffered, so the tool said "could not write the options",
+ * status 1, with the output cut at the pipe's 4096 bytes. */
+TEST(cli_stdout_into_a_slow_pipe_under_a_signal_without_sa_restart)
+{
+    test_preload(COORD_SIGSHIM_PATH);
+    int p[2];
+    ASSERT_OK(pipe(p));
+    ASSERT_TRUE(fcntl(p[1], F_SETPIPE_SZ, 4096) >= 4096);
+    int cap = fcntl(p[1], F_GETPIPE_SZ);
+    pid_t pid = fork();
+    ASSERT_TRUE(pid >= 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(p[1], 1);
+        dup2(null, 2);
+        close(p[0]);
+        close(p[1]);
+        execl(COORD_CLI_PATH, COORD_CLI_PATH, "help", "--options-json",
+              (char *)NULL);
+        _exit(127);
+    }
+    close(p[1]);
+    /* The pipe full: the tool waits in write(2) for room, and the
+     * signals come meanwhile. */
+    int queued = 0;
+    for (int t = 0; t < 3000 && queued < cap; t++) {
+        ASSERT_OK(ioctl(p[0], FIONREAD, &queued));
+        if (queued < cap)
+            usleep(1000);
+    }
+    ASSERT_EQ(queued, cap);
+    usleep(200 * 1000);
+    size_t got = 0;
+    for (;;) {
+        ssize_t r = read(p[0], out + got, sizeof out - 1 - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        ASSERT_TRUE(r >= 0);
+        if (r == 0 || got + (size_t)r >= sizeof out - 1)
+            break;
+        got += (size_t)r;
+    }
+    out[got] = '\0';
+    close(p[0]);
+    int st = test_wait(pid, 30000);
+    ASSERT_TRUE(WIFEXITED(st));
+    ASSERT_EQ(WEXITSTATUS(st), 0);
+    ASSERT_GT(got, (size_t)cap);
+    ASSERT_TRUE(strncmp(out, "{\"schema\":\"coord.options/1\",", 28) == 0);
+    ASSERT_EQ(out[got - 1], '\n');
+    ASSERT_EQ(out[got - 2], '}');
+}
+
 #define TEST_LIST(X)                                                           \
     X(cli_version_and_help)                                                    \
     X(cli_usage_errors_exit_2_with_one_line)                                   \
@@ -1009,6 +1066,7 @@ TEST(cli_spectrum_echo_processes_end_with_the_tool)
     X(cli_runs_under_a_signal_without_sa_restart)                           \
     X(cli_queue_probes_after_a_failed_fork)                                 \
     X(cli_spectrum_echo_processes_end_with_the_tool)                         \
+    X(cli_stdout_into_a_slow_pipe_under_a_signal_without_sa_restart)         \
     X(cli_fraud_csv_rejections_are_one_line)                                  \
     X(cli_report_warnings_show_the_dir_as_errors_do)
 #define HELPER_LIST(X) X(exec_with_sigchld_ignored)
