@@ -4,10 +4,12 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,6 +27,12 @@
  * nothing (waitpid is polled, not signalled, so no SIGCHLD handler of the
  * caller's is disturbed). */
 #define SLICE_MS 10
+/* How long a program's group has to end after SIGTERM, at its deadline or
+ * when this process is ended by a signal, before SIGKILL. A process that
+ * cleans up on SIGTERM needs it: a coord manager server (coord spectrum
+ * starts two) removes its /tmp/coord-mgr-* directory and its
+ * /dev/shm/coord.mspin-* file, which SIGKILL left behind for ever. */
+#define TERM_GRACE_MS 1000
 
 static long long now_ms(void)
 {
@@ -34,6 +42,132 @@ static long long now_ms(void)
 }
 
 static bool adopted;
+
+/* True once the program `pid` has ended; it is left a zombie (not
+ * reaped), so that its pid, and with it its group's, stays taken. */
+static bool leader_ended(pid_t pid)
+{
+    siginfo_t si;
+    si.si_pid = 0;
+    return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+           si.si_pid == pid;
+}
+
+/* "/proc/<pid>/stat" into buf (32 bytes), without stdio. */
+static void stat_path(char *buf, pid_t pid)
+{
+    char digits[16];
+    int n = 0;
+    do {
+        digits[n++] = (char)('0' + pid % 10);
+        pid /= 10;
+    } while (pid > 0 && n < 15);
+    memcpy(buf, "/proc/", 6);
+    int k = 6;
+    while (n > 0)
+        buf[k++] = digits[--n];
+    memcpy(buf + k, "/stat", 6);
+}
+
+/* Is a process of group `g` other than its leader still running (not a
+ * zombie)? Zombies of ours among them (orphans reparented to this
+ * subreaper) are reaped on the way; the leader never is (its pid holds
+ * the group's number). System calls only, so async-signal-safe; false
+ * when /proc cannot be read. */
+static bool group_others_live(pid_t g)
+{
+    int d = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (d < 0)
+        return false;
+    bool live = false;
+    pid_t self = getpid();
+    union {
+        char b[4096];
+        uint64_t align;
+    } buf;
+    for (;;) {
+        long n = syscall(SYS_getdents64, d, buf.b, sizeof buf.b);
+        if (n <= 0)
+            break;
+        for (long off = 0; off < n;) {
+            /* struct linux_dirent64: ino, off, reclen, type, name */
+            unsigned short reclen;
+            memcpy(&reclen, buf.b + off + 16, sizeof reclen);
+            const char *c = buf.b + off + 19;
+            off += reclen;
+            pid_t pid = 0;
+            for (; *c >= '0' && *c <= '9' && pid < 100000000; c++)
+                pid = pid * 10 + (*c - '0');
+            if (*c || pid <= 0 || pid == g)
+                continue;
+            char path[32], st[512];
+            stat_path(path, pid);
+            int fd = open(path, O_RDONLY | O_CLOEXEC);
+            if (fd < 0)
+                continue;
+            ssize_t r = read(fd, st, sizeof st - 1);
+            close(fd);
+            if (r <= 0)
+                continue;
+            st[r] = '\0';
+            /* "pid (comm) S ppid pgrp ...": after the last ')'. */
+            char *p = NULL;
+            for (char *q = st; *q; q++)
+                if (*q == ')')
+                    p = q;
+            if (!p || p[1] != ' ' || !p[2] || p[3] != ' ')
+                continue;
+            char state = p[2];
+            long f[2] = {0, 0};
+            p += 4;
+            for (int i = 0; i < 2; i++) {
+                while (*p >= '0' && *p <= '9')
+                    f[i] = f[i] * 10 + (*p++ - '0');
+                if (*p++ != ' ')
+                    break;
+            }
+            if (f[1] != g)
+                continue;
+            if (state != 'Z')
+                live = true;
+            else if (f[0] == self)
+                waitpid(pid, NULL, WNOHANG);
+        }
+    }
+    close(d);
+    return live;
+}
+
+/* End the program's group `g`, whose leader `g` is not reaped (so the
+ * group's number stays taken): SIGTERM (and SIGCONT, which a stopped
+ * process needs to act on it), then SIGKILL once the leader has ended and
+ * no other member runs, or TERM_GRACE_MS have passed. Orphans of the group
+ * come to this process, a subreaper at least for the while, and are
+ * reaped here. Only async-signal-safe calls, and prctl (end_with_group
+ * runs it). */
+static void end_group(pid_t g)
+{
+    bool sub = !adopted && prctl(PR_SET_CHILD_SUBREAPER, 1) == 0;
+    kill(-g, SIGTERM);
+    kill(-g, SIGCONT);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        if (!group_others_live(g) && leader_ended(g))
+            break;
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if ((now.tv_sec - t0.tv_sec) * 1000 +
+                (now.tv_nsec - t0.tv_nsec) / 1000000 >=
+            TERM_GRACE_MS)
+            break;
+        struct timespec ts = {0, 2 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+    kill(-g, SIGKILL);
+    if (sub)
+        prctl(PR_SET_CHILD_SUBREAPER, 0);
+}
 
 /* The process group of the program running now (0: none), for the handler
  * below. */
@@ -45,7 +179,8 @@ static const int ending_signals[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM};
 #define N_ENDING (int)(sizeof ending_signals / sizeof ending_signals[0])
 
 /* This process is being ended by a signal it leaves at its default: the
- * program's whole group goes too (PR_SET_PDEATHSIG reaches the program
+ * program's whole group goes too, SIGTERM first (end_group;
+ * PR_SET_PDEATHSIG reaches the program
  * only, not the workers it started: a Ctrl-C during `coord queue` left
  * Python's queue workers running for ever), then this process ends as the
  * signal would have ended it (the signal is blocked while this runs, so
@@ -55,7 +190,7 @@ static void end_with_group(int sig)
     int e = errno;
     pid_t g = (pid_t)running_group;
     if (g > 0)
-        kill(-g, SIGKILL);
+        end_group(g);
     signal(sig, SIG_DFL);
     raise(sig);
     errno = e;
@@ -317,16 +452,6 @@ static void set_nonblock(int fd)
         fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
-/* True once the program `pid` has ended; it is left a zombie (not
- * reaped), so that its pid, and with it its group's, stays taken. */
-static bool leader_ended(pid_t pid)
-{
-    siginfo_t si;
-    si.si_pid = 0;
-    return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-           si.si_pid == pid;
-}
-
 /* Waits for the program: feeds stdin, captures, ticks the progress line,
  * kills the group at the deadline. Returns 0 or -ETIMEDOUT; *st its wait
  * status; exec_msg what the child said about a failed start. */
@@ -348,19 +473,19 @@ static int supervise(struct launch *l, struct fds *f, pid_t pid, int *st,
             /* What it left running in its group goes too, while the
              * unreaped leader still holds the group's number (once reaped,
              * a new process may take it and lead a group of its own). */
-            kill(-pid, SIGKILL);
+            end_group(pid);
             running_group = 0;
             launch_reap(pid, st);
             drain_until = now_ms() + DRAIN_MS;
         }
         long long now = now_ms();
         if (!exited && now >= deadline) {
-            kill(-pid, SIGKILL);
+            end_group(pid);
             kill(pid, SIGKILL);
             running_group = 0; /* before the reap frees the group's number */
             launch_reap(pid, st);
             exited = timed_out = true;
-            drain_until = now + DRAIN_MS;
+            drain_until = now_ms() + DRAIN_MS;
         }
         if (exited)
             close_fd(&f->mine[0]); /* nobody reads its stdin any more */

@@ -112,11 +112,44 @@ TEST(launch_deadline_kills_the_whole_group)
     /* A worker in the background (it holds the stdout pipe too) and a
      * parent that waits for it: both must go at the deadline. */
     ASSERT_CODE(sh("sleep 60 & echo $!; wait", 300, &l), -ETIMEDOUT);
-    ASSERT_EQ(l.status, 128 + SIGKILL);
+    /* SIGTERM first (the group's processes may clean up), SIGKILL for
+     * whatever is left after the grace. */
+    ASSERT_EQ(l.status, 128 + SIGTERM);
     ASSERT_TRUE(strstr(why, "time limit") != NULL);
     pid_t worker = (pid_t)atol(out);
     ASSERT_GT(worker, 1);
     ASSERT_TRUE(gone(worker));
+    pid_t kids[4];
+    ASSERT_EQ(test_children(kids, 4), 0);
+}
+
+/* The deadline ends the group with SIGTERM first: a coord manager server
+ * (coord spectrum starts two, coord report runs it under a time limit)
+ * removes its socket, its socket directory and its spin file on SIGTERM.
+ * SIGKILL at once left them all behind: each `coord report --only
+ * spectrum --timeout 1` left two /tmp/coord-mgr-* directories and two
+ * /dev/shm/coord.mspin-* files. */
+TEST(launch_deadline_lets_the_group_clean_up_on_sigterm)
+{
+    launch_adopt_orphans();
+    char dir[96], sock[160];
+    test_mkdtemp(dir, sizeof dir, "mgr");
+    ASSERT_OK(chmod(dir, 0700));
+    snprintf(sock, sizeof sock, "%s/s.sock", dir);
+    /* The manager is up well within the limit: its line says so. */
+    static const char *argv[5];
+    argv[0] = COORD_CLI_PATH, argv[1] = "manager", argv[2] = "--socket",
+    argv[3] = sock, argv[4] = NULL;
+    struct launch l = {.argv = argv, .timeout_ms = 3000,
+                       .err = {.to = LAUNCH_CAPTURE, .buf = out,
+                               .cap = sizeof out}};
+    ASSERT_CODE(launch_run(&l, why, sizeof why), -ETIMEDOUT);
+    ASSERT_TRUE(strstr(out, "serving") != NULL);
+    struct stat sb;
+    if (lstat(sock, &sb) == 0)
+        test__fail(__FILE__, __LINE__, "the manager's socket %s was left "
+                   "behind at the deadline", sock);
+    ASSERT_TRUE(strstr(out, "removed") != NULL);
     pid_t kids[4];
     ASSERT_EQ(test_children(kids, 4), 0);
 }
@@ -692,6 +725,7 @@ TEST(cli_progress_absent_when_stderr_is_a_pipe)
     X(launch_captures_both_streams_and_feeds_stdin)                            \
     X(launch_capture_truncates_without_blocking_the_program)                   \
     X(launch_deadline_kills_the_whole_group)                                   \
+    X(launch_deadline_lets_the_group_clean_up_on_sigterm)                      \
     X(launch_workers_left_behind_are_killed_and_reaped)                        \
     X(launch_ended_by_a_signal_takes_the_programs_group)                       \
     X(launch_leaves_a_signal_the_caller_handles_alone)                         \
