@@ -44,7 +44,7 @@ struct launch {
     const char *input;       /* written to its stdin, then closed; NULL:
                                 stdin is /dev/null */
     struct launch_out out, err;
-    int timeout_ms; /* > 0: the whole process group is killed after it */
+    int timeout_ms; /* > 0: the whole process group is ended after it */
     /* Shown on a terminal's stderr after 2 s, "coord <progress> ... 12 s"
      * (progress.h); NULL: nothing is shown. */
     const char *progress;
@@ -55,19 +55,23 @@ struct launch {
 
 /*
  * launch_run: runs l->argv in its own process group with the streams
- * described in `l`, waits for it and returns when it ended, or kills the
- * whole group with SIGKILL at the deadline. When it ends on its own, what
- * it left running in its group (its workers) is killed too, before the
- * program is reaped (so the group's number, its pid, is still taken and
- * cannot be a newer process's group); and the
- * program gets SIGKILL if this process dies first (PR_SET_PDEATHSIG).
+ * described in `l`, waits for it and returns when it ended, or ends the
+ * whole group at the deadline. Ending a group is SIGTERM (and SIGCONT),
+ * then SIGKILL once the leader has ended and no other member runs, at
+ * most a second later: a process that cleans up on SIGTERM (a manager
+ * server removing its socket directory and spin file) gets to. When the
+ * program ends on its own, what it left running in its group (its
+ * workers) is ended the same way, before the program is reaped (so the
+ * group's number, its pid, is still taken and cannot be a newer process's
+ * group); and the program gets SIGKILL if this process dies first
+ * (PR_SET_PDEATHSIG).
  * While it runs, SIGHUP, SIGINT, SIGQUIT and SIGTERM, where this process
- * leaves them at their default, SIGKILL the program's whole group before
- * they end this process as before (a Ctrl-C takes the program's workers
- * with it); one the caller ignores or handles is left alone. A SIGKILL of
- * this process reaches the program only: workers it started outlive it
- * unless they die with their parent (bench/python's scripts do:
- * die_with_parent.py).
+ * leaves them at their default, end the program's whole group that way
+ * before they end this process as before (a Ctrl-C takes the program's
+ * workers with it); one the caller ignores or handles is left alone. A
+ * SIGKILL of this process reaches the program only: workers it started
+ * outlive it unless they die with their parent (bench/python's scripts
+ * do: die_with_parent.py).
  * After launch_adopt_orphans, the killed group's orphans are reaped here
  * (bounded wait), so no zombie outlives a run.
  * Concurrency: one run at a time per process (it waits for its own child
