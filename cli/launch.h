@@ -75,8 +75,9 @@ struct launch {
  * After launch_adopt_orphans, the killed group's orphans are reaped here
  * (bounded wait), so no zombie outlives a run.
  * Concurrency: one run at a time per process (it waits for its own child
- * only, except for the orphans above). Blocking: up to timeout_ms (plus a
- * bounded reap); stdio is flushed before the fork.
+ * only, except for the orphans above). Blocking: up to timeout_ms (plus
+ * the group's second of grace and a bounded reap); stdio is flushed
+ * before the fork.
  * Ownership: everything in `l` is borrowed; capture buffers are the
  * caller's.
  * Returns 0 with l->status set (also 127 when it could not be started:
