@@ -213,6 +213,14 @@ int coord__seg_open_fd(int fd, uint32_t kind, void **obj_out,
  * COORD_ENOSYS (memfd_create refused with any other errno: an old kernel,
  * a seccomp filter or security module, whatever it answers), COORD_EIO. */
 int coord__memfd_create(const char *label, size_t size, int *fd_out);
+/* Does the kernel refuse to commit memory past a limit
+ * (/proc/sys/vm/overcommit_memory reads 2)? Then coord__memfd_create
+ * reserves a memfd's blocks at create (a first store into a page the
+ * kernel will not commit is SIGBUS, the create is COORD_ENOMEM instead);
+ * otherwise a memfd stays sparse, committed as it is touched, as a page
+ * fault under the other modes never fails (the OOM killer acts instead,
+ * as for any memory). Read once per process. */
+bool coord__overcommit_strict(void);
 /* Linux 6.3's memfd_create flag MFD_NOEXEC_SEAL (not executable, and
  * sealed so), and that seal, F_SEAL_EXEC, by value: older C library
  * headers lack them. coord__memfd_create's memfd has the seal where the

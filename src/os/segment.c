@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -336,14 +337,19 @@ int coord__memfd_create(const char *label, size_t size, int *fd_out)
     fd = coord__fd_above_stdio(fd);
     /* Sealed at its size: a process given the descriptor cannot shrink
      * the file under the others' mappings (they would fault, SIGBUS).
-     * Its blocks are reserved first, as a named segment's are: a memfd is
+     * Under strict overcommit its blocks are reserved first: a memfd is
      * made "no reserve", its memory committed page by page as it is
      * touched, so where the kernel refuses to commit more (the
      * vm.overcommit_memory = 2 limit reached) a store into a page not yet
      * touched raised SIGBUS (the header's, a queue's slots at its create,
-     * or any later store of the user) where this is now COORD_ENOMEM. */
-    int fa = -1;
-    if (ftruncate(fd, (off_t)size) == 0)
+     * or any later store of the user) where this is now COORD_ENOMEM.
+     * Under the other modes a fault never fails for want of commit, and a
+     * reservation would only take the whole size at once from memory
+     * that no file system bounds (a memfd's mount has no size): an
+     * anonymous object larger than the memory free would bring the OOM
+     * killer down on other processes at its create. */
+    int fa = ftruncate(fd, (off_t)size);
+    if (fa == 0 && coord__overcommit_strict())
         while ((fa = fallocate(fd, 0, 0, (off_t)size)) != 0 && errno == EINTR)
             ;
     if (fa != 0 || fcntl(fd, F_ADD_SEALS, MEMFD_SEALS) != 0) {
@@ -353,6 +359,25 @@ int coord__memfd_create(const char *label, size_t size, int *fd_out)
     }
     *fd_out = fd;
     return 0;
+}
+
+bool coord__overcommit_strict(void)
+{
+    /* 0: not read yet, 1: not strict, 2: strict. */
+    static _Atomic int mode;
+    int m = atomic_load_explicit(&mode, memory_order_relaxed);
+    if (m == 0) {
+        m = 1;
+        int fd = open("/proc/sys/vm/overcommit_memory", O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            char c = 0;
+            if (read(fd, &c, 1) == 1 && c == '2')
+                m = 2;
+            close(fd);
+        }
+        atomic_store_explicit(&mode, m, memory_order_relaxed);
+    }
+    return m == 2;
 }
 
 int coord__memfd_check(int fd, struct stat *st)
