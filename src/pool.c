@@ -97,6 +97,12 @@ void coord__pool_pump(coord_pool *p, int wait_ms)
     bool stalled = p->sent != taken && taken == p->stall_taken;
     p->stall_taken = taken;
     coord__pool_wake_if_needed(p, stalled, 0);
+    /* No worker, a slot waiting for its fork: wait for that (pool_death.c,
+     * coord__pool_refill). */
+    if (p->live == 0 && p->nvacant && !p->broken) {
+        coord__pool_starve_nap(p, wait_ms);
+        return;
+    }
     /* Wait for a death, or for an exit when every live worker is
      * retiring (no result can come before a replacement does). */
     if (pending(p) == 0 || p->live == 0 || p->leaving >= p->live) {
@@ -273,8 +279,13 @@ int coord_pool_submit(coord_pool *p, const void *task, size_t len,
     for (;;) {
         if (p->broken)
             return p->broken;
-        if (p->live == 0)
-            return COORD_EPEERDIED;
+        if (p->live == 0) {
+            /* Forks failing (a process limit): fork again, and wait for a
+             * worker until the deadline, 1 s at most (pool_death.c). */
+            r = coord__pool_await_worker(p, deadline, timeout_ms);
+            if (r)
+                return r;
+        }
         if (p->open_count == 0)
             p->open_k = coord__pool_choose_k(p);
         /* The entry goes after the open chunk's, counted only once

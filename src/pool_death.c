@@ -1,14 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /* pool_death.c: pool workers that end, dead or retired: one poll() over their pidfds, each task of an ended worker's chunk settled exactly once, replacement. */
 #include <sys/wait.h>
+#include <time.h>
 
 #include "pool_internal.h"
 
 /* Dead workers are looked for (one poll() over every pidfd) at most this
  * often while the pool is busy. */
 #define POOL_DEATH_POLL_NS 1000000ull
-/* A replacement that could not be forked is tried again this often. */
-#define POOL_REFILL_NS 10000000ull
+/* A replacement that could not be forked is tried again after
+ * POOL_REFILL_MIN_NS, the gap doubling after each try that fails, up to
+ * POOL_REFILL_MAX_NS. */
+#define POOL_REFILL_MIN_NS 1000000ull
+#define POOL_REFILL_MAX_NS 10000000ull
+/* With no live worker and a slot whose fork failed, how long the forks
+ * are tried again before the outstanding tasks fail ("no live worker"),
+ * and before a submit or map that waits for a worker gives up. */
+#define POOL_STARVE_NS 1000000000ull
 /* The longest the parent waits for the task queue's consumer lock after a
  * death (a get holds it for a copy; see settle_dead). */
 #define POOL_HOLD_MS 2000
@@ -430,6 +438,19 @@ static void settle_dead(coord_pool *p, unsigned i, uint32_t state, int status)
     }
 }
 
+/* Slot i's replacement could not be forked: the pool's calls fork it
+ * again (coord__pool_refill), the first try POOL_REFILL_MIN_NS from now
+ * unless a gap is already running. */
+static void mark_vacant(coord_pool *p, unsigned i)
+{
+    if (!p->vacant[i])
+        p->nvacant++;
+    p->vacant[i] = 1;
+    if (p->refill_gap_ns == 0)
+        p->refill_gap_ns = POOL_REFILL_MIN_NS;
+    p->refill_at = coord_clock_ns() + p->refill_gap_ns;
+}
+
 /* Worker i has been reaped: account for it, settle its chunk, replace it. */
 static void handle_exit(coord_pool *p, unsigned i)
 {
@@ -481,43 +502,126 @@ static void handle_exit(coord_pool *p, unsigned i)
         if (coord__pool_spawn_worker(p, i) == 0) {
             p->st.restarts++;
             p->slot_restarts[i]++;
-        } else if (p->live > 0) {
+        } else {
             /* A fork that failed (a process limit reached for a moment)
              * used to leave the slot empty for good: the pool shrank at
              * each such failure, and with opts.retire_after every worker
              * in turn retired into an empty slot until tasks failed with
              * "no live worker". The slot is forked again later. */
-            if (!p->vacant[i])
-                p->nvacant++;
-            p->vacant[i] = 1;
-            p->refill_ns = coord_clock_ns();
+            mark_vacant(p, i);
         }
     }
     /* No worker left (replacement off, shut down, or fork failing): the
-     * outstanding tasks can never run; say so rather than wait. */
-    if (p->live == 0)
-        fail_outstanding(p, COORD_EPEERDIED, "no live worker");
+     * outstanding tasks can never run; say so rather than wait. When a
+     * slot is only vacant, they wait for its fork, POOL_STARVE_NS at most
+     * (coord__pool_refill): the last worker retiring while the process
+     * limit is reached for a moment must not fail them, nor end the pool. */
+    if (p->live == 0) {
+        if (p->nvacant && !p->closed && !p->broken) {
+            if (!p->starve_ns)
+                p->starve_ns = coord_clock_ns();
+        } else {
+            fail_outstanding(p, COORD_EPEERDIED, "no live worker");
+        }
+    }
 }
 
-/* Fork again the slots whose replacement failed, while the pool still
- * takes work and has a worker (with none left its tasks have failed). */
-static void refill_vacant(coord_pool *p)
+/*
+ * Fork again the slots whose replacement failed (with `force`, now;
+ * otherwise once the gap since the last try has passed), while the pool
+ * takes work. Then, with still no live worker POOL_STARVE_NS after the
+ * pool lost its last one, the outstanding tasks fail ("no live worker"):
+ * nothing waits for ever on a process limit that stays. The slots stay
+ * vacant, and the next submit or map tries them again.
+ */
+void coord__pool_refill(coord_pool *p, bool force)
+{
+    if (!p->nvacant || p->broken)
+        return;
+    uint64_t now = coord_clock_ns();
+    if (!p->closed && (force || now >= p->refill_at)) {
+        for (unsigned i = 0; i < p->o.workers && p->nvacant; i++) {
+            if (!p->vacant[i])
+                continue;
+            if (coord__pool_spawn_worker(p, i) != 0) {
+                /* Still failing: back off. */
+                p->refill_gap_ns *= 2;
+                if (p->refill_gap_ns > POOL_REFILL_MAX_NS)
+                    p->refill_gap_ns = POOL_REFILL_MAX_NS;
+                p->refill_at = now + p->refill_gap_ns;
+                break;
+            }
+            p->vacant[i] = 0;
+            p->nvacant--;
+            p->st.restarts++;
+            p->slot_restarts[i]++;
+            p->refill_gap_ns = POOL_REFILL_MIN_NS;
+            p->starve_ns = 0;
+        }
+    }
+    if (p->live == 0 && p->starve_ns && now - p->starve_ns >= POOL_STARVE_NS) {
+        p->starve_ns = 0;
+        fail_outstanding(p, COORD_EPEERDIED, "no live worker");
+    }
+}
+
+/*
+ * Submit and map, finding no live worker: fork the vacant slots now, and
+ * while that fails wait for one (the pump tries again, backing off) until
+ * `deadline` or until the pool gives up (POOL_STARVE_NS after it lost its
+ * last worker, or after this call began when it had already given up).
+ * Returns 0 (a worker lives), COORD_EAGAIN / COORD_ETIMEDOUT (the
+ * deadline: timeout_ms 0 / other), COORD_EPEERDIED (no worker can come:
+ * replacement off, shut down, or the forks failed all that time),
+ * COORD_EPROTO (broken).
+ */
+int coord__pool_await_worker(coord_pool *p, uint64_t deadline, int timeout_ms)
+{
+    if (p->live > 0)
+        return 0;
+    if (p->broken)
+        return p->broken;
+    if (!p->nvacant || p->closed)
+        return COORD_EPEERDIED;
+    bool waited = p->starve_ns != 0;
+    coord__pool_refill(p, true);
+    if (p->live > 0)
+        return 0;
+    if (waited && !p->starve_ns)
+        return COORD_EPEERDIED; /* it gave up just now */
+    if (!p->starve_ns)
+        p->starve_ns = coord_clock_ns(); /* it had given up: wait anew */
+    for (;;) {
+        if (p->broken)
+            return p->broken;
+        if (p->live > 0)
+            return 0;
+        if (!p->starve_ns || !p->nvacant)
+            return COORD_EPEERDIED;
+        int ms = coord__pool_left_ms(deadline);
+        if (ms == 0)
+            return timeout_ms == 0 ? COORD_EAGAIN : COORD_ETIMEDOUT;
+        coord__pool_pump(p, ms);
+    }
+}
+
+/* The pump, with no live worker while a slot waits for its fork: nothing
+ * can come but that fork. Sleep until its next try or the end of the
+ * wait (at least a millisecond, at most wait_ms). */
+void coord__pool_starve_nap(coord_pool *p, int wait_ms)
 {
     uint64_t now = coord_clock_ns();
-    if (now - p->refill_ns < POOL_REFILL_NS)
-        return;
-    p->refill_ns = now;
-    for (unsigned i = 0; i < p->o.workers && p->nvacant; i++) {
-        if (!p->vacant[i])
-            continue;
-        if (p->closed || p->broken || p->live == 0 ||
-            coord__pool_spawn_worker(p, i) != 0)
-            return; /* still failing: the next try in POOL_REFILL_NS */
-        p->vacant[i] = 0;
-        p->nvacant--;
-        p->st.restarts++;
-        p->slot_restarts[i]++;
-    }
+    uint64_t ns = (uint64_t)wait_ms * 1000000ull;
+    if (!p->closed && p->refill_at > now && p->refill_at - now < ns)
+        ns = p->refill_at - now;
+    if (p->starve_ns && p->starve_ns + POOL_STARVE_NS > now &&
+        p->starve_ns + POOL_STARVE_NS - now < ns)
+        ns = p->starve_ns + POOL_STARVE_NS - now;
+    if (ns < 1000000ull)
+        ns = 1000000ull;
+    struct timespec ts = {(time_t)(ns / 1000000000ull),
+                          (long)(ns % 1000000000ull)};
+    nanosleep(&ts, NULL);
 }
 
 /* Reap every worker that has ended within timeout_ms (one poll() over all
@@ -539,7 +643,7 @@ int coord__pool_reap_due(coord_pool *p)
     if (coord_clock_ns() - p->last_poll_ns < POOL_DEATH_POLL_NS)
         return 0;
     if (p->nvacant)
-        refill_vacant(p);
+        coord__pool_refill(p, false);
     return coord__pool_reap_some(p, 0);
 }
 

@@ -156,12 +156,15 @@ struct coord_pool {
     unsigned leaving;
     unsigned live;
     /* Slots whose replacement could not be forked (EAGAIN: a process
-     * limit or a cgroup's pids.max reached; ENOMEM) while other workers
-     * lived: forked again by the pool's calls, at most once per
-     * POOL_REFILL_NS (pool_death.c, coord__pool_reap_due). */
+     * limit or a cgroup's pids.max reached; ENOMEM): forked again by the
+     * pool's calls (pool_death.c, coord__pool_refill), the next try at
+     * refill_at, the gap between tries doubling up to POOL_REFILL_MAX_NS.
+     * starve_ns: when the pool found itself with no live worker and a
+     * vacant slot (0: it has a worker, or gave up): its outstanding tasks
+     * wait for a fork that works until POOL_STARVE_NS after it. */
     unsigned char *vacant;
     unsigned nvacant;
-    uint64_t refill_ns;
+    uint64_t refill_at, refill_gap_ns, starve_ns;
     unsigned spawn_index; /* read by a freshly forked worker */
     /* coord_pool_set_fork_hooks: called around each replacement's fork */
     void (*before_fork)(void *arg);
@@ -301,6 +304,9 @@ int coord__pool_drain_results(coord_pool *p);
 /* pool_death.c: workers that end (deaths, retirements) */
 int coord__pool_reap_some(coord_pool *p, int timeout_ms);
 int coord__pool_reap_due(coord_pool *p);
+void coord__pool_refill(coord_pool *p, bool force);
+int coord__pool_await_worker(coord_pool *p, uint64_t deadline, int timeout_ms);
+void coord__pool_starve_nap(coord_pool *p, int wait_ms);
 void coord__pool_note_ran(coord_pool *p, int worker, uint32_t n);
 void coord__pool_break(coord_pool *p, const char *cause);
 

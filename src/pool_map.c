@@ -84,10 +84,15 @@ int coord_pool_map(coord_pool *p, const void *tasks, size_t n,
     size_t i = 0;
     bool last = false;
     while (i < n) {
-        if (p->broken || p->live == 0) {
-            r = p->broken ? p->broken : COORD_EPEERDIED;
+        if (p->broken) {
+            r = p->broken;
             break;
         }
+        /* No worker: forks failing (a process limit)? Wait for one as
+         * submit does (pool_death.c), or stop. */
+        r = coord__pool_await_worker(p, deadline, timeout_ms);
+        if (r)
+            break;
         size_t k = map_send(p, tasks, i, n, task_size);
         i += k;
         if (k)

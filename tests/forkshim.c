@@ -4,7 +4,10 @@
  * unset: every one) succeed, every later one fails with EAGAIN (a user's
  * process limit, a cgroup's pids.max, reached part of the way through), and
  * a kill(-1, ...) (every process of the user, the result of using a failed
- * fork's -1 as a pid) is refused and reported on stderr instead of sent. */
+ * fork's -1 as a pid) is refused and reported on stderr instead of sent.
+ * With $COORD_FORK_FAIL_NTH = N instead (python.pool_retire, into a
+ * python3 of its own), only the process's Nth fork fails (a limit reached
+ * for a moment), every other succeeds. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <signal.h>
@@ -16,8 +19,10 @@ static long forks;
 
 pid_t fork(void)
 {
+    const char *nth = getenv("COORD_FORK_FAIL_NTH");
     const char *ok = getenv("COORD_FORKS_OK");
-    if (forks++ >= (ok ? atol(ok) : 0)) {
+    forks++;
+    if (nth ? forks == atol(nth) : forks > (ok ? atol(ok) : 0)) {
         errno = EAGAIN;
         return -1;
     }

@@ -18,14 +18,16 @@ void *__wrap_realloc(void *p, size_t n)
 
 /* Linked with -Wl,--wrap=fork as well: fork_fail_in > 0: the
  * fork_fail_in-th fork from now fails with EAGAIN (a process limit or a
- * cgroup's pids.max reached for a moment), the ones after it succeed. */
+ * cgroup's pids.max reached for a moment), the ones after it succeed;
+ * fork_fail_all: every fork fails (the limit stays) until it is cleared. */
 pid_t __real_fork(void);
 pid_t __wrap_fork(void);
 static int fork_fail_in;
+static volatile bool fork_fail_all;
 
 pid_t __wrap_fork(void)
 {
-    if (fork_fail_in > 0 && --fork_fail_in == 0) {
+    if (fork_fail_all || (fork_fail_in > 0 && --fork_fail_in == 0)) {
         errno = EAGAIN;
         return -1;
     }
@@ -103,8 +105,146 @@ TEST(oom_pool_replacement_fork_failing_once_is_tried_again)
     coord_pool_destroy(p);
 }
 
+/* One worker that retires after each task, four tasks queued; the fork
+ * of its first replacement fails once. The outstanding tasks used to
+ * fail at once ("no live worker") and every later submit with
+ * COORD_EPEERDIED, for good: the pool had no worker and never forked
+ * one again. Now the fork is tried again: every task runs, once. */
+TEST(oom_pool_last_worker_replacement_fork_failing_once_loses_nothing)
+{
+    coord_pool_opts o;
+    coord_pool_opts_init(&o);
+    o.workers = 1;
+    o.retire_after = 1;
+    coord_pool *p;
+    ASSERT_OK(coord_pool_start(&p, &o, echo_task, NULL));
+    fork_fail_in = 1;
+    for (uint32_t i = 0; i < 4; i++)
+        ASSERT_OK(coord_pool_submit(p, &i, sizeof i, NULL, T));
+    uint8_t seen[5] = {0};
+    for (int k = 0; k < 4; k++) {
+        coord_task_result r;
+        uint32_t v = 99;
+        ASSERT_OK(coord_pool_result(p, &r, &v, sizeof v, T));
+        ASSERT_OK(r.status);
+        ASSERT_EQ(v, (uint32_t)r.id);
+        ASSERT_TRUE(r.id < 4 && !seen[r.id]);
+        seen[r.id] = 1;
+    }
+    ASSERT_EQ(fork_fail_in, 0); /* the failing fork came */
+    /* The pool goes on: a later submit and its result. */
+    uint32_t t = 4;
+    uint64_t id;
+    ASSERT_OK(coord_pool_submit(p, &t, sizeof t, &id, T));
+    coord_task_result r;
+    uint32_t v = 99;
+    ASSERT_OK(coord_pool_result(p, &r, &v, sizeof v, T));
+    ASSERT_OK(r.status);
+    ASSERT_EQ(r.id, id);
+    ASSERT_EQ(v, 4u);
+    ASSERT_EQ(coord_pool_result(p, &r, &v, sizeof v, 0), COORD_ENODATA);
+    coord_pool_stats st;
+    ASSERT_OK(coord_pool_get_stats(p, &st));
+    ASSERT_EQ(st.succeeded, 5u);
+    ASSERT_EQ(st.failed, 0u);
+    ASSERT_OK(coord_pool_shutdown(p, T));
+    coord_pool_destroy(p);
+}
+
+/* The same in a map: one worker retiring after each task, one fork of
+ * a replacement failing: every task succeeds (the map used to stop with
+ * COORD_EPEERDIED, its tasks failed "no live worker"). */
+TEST(oom_pool_map_last_worker_replacement_fork_failing_once)
+{
+    coord_pool_opts o;
+    coord_pool_opts_init(&o);
+    o.workers = 1;
+    o.retire_after = 1;
+    coord_pool *p;
+    ASSERT_OK(coord_pool_start(&p, &o, echo_task, NULL));
+    uint32_t in[8], out[8];
+    coord_task_result info[8];
+    for (uint32_t i = 0; i < 8; i++)
+        in[i] = 100 + i;
+    fork_fail_in = 2;
+    ASSERT_EQ(coord_pool_map(p, in, 8, sizeof in[0], out, sizeof out[0], info,
+                             T),
+              0);
+    ASSERT_EQ(fork_fail_in, 0);
+    for (int i = 0; i < 8; i++) {
+        ASSERT_OK(info[i].status);
+        ASSERT_EQ(out[i], in[i]);
+    }
+    ASSERT_OK(coord_pool_shutdown(p, T));
+    coord_pool_destroy(p);
+}
+
+/* Forks keep failing after the last worker retired: the outstanding task
+ * fails ("no live worker") after a bounded wait, a submit then says
+ * COORD_EAGAIN (timeout 0) or, having waited about a second,
+ * COORD_EPEERDIED, and nothing is queued. Once forks work again the next
+ * submit forks a worker: the pool is back. */
+TEST(oom_pool_without_worker_recovers_once_forks_work)
+{
+    coord_pool_opts o;
+    coord_pool_opts_init(&o);
+    o.workers = 1;
+    o.retire_after = 1;
+    coord_pool *p;
+    ASSERT_OK(coord_pool_start(&p, &o, echo_task, NULL));
+    fork_fail_all = true;
+    uint32_t t0 = 7, t1 = 8;
+    ASSERT_OK(coord_pool_submit(p, &t0, sizeof t0, NULL, T));
+    ASSERT_OK(coord_pool_submit(p, &t1, sizeof t1, NULL, T));
+    /* Task 0 runs (its worker then retires); task 1 never can. */
+    bool got0 = false, got1 = false;
+    for (int k = 0; k < 2; k++) {
+        coord_task_result r;
+        uint32_t v = 0;
+        ASSERT_OK(coord_pool_result(p, &r, &v, sizeof v, T));
+        if (r.id == 0) {
+            ASSERT_OK(r.status);
+            ASSERT_EQ(v, 7u);
+            got0 = true;
+        } else {
+            ASSERT_EQ(r.id, 1u);
+            ASSERT_EQ(r.status, COORD_EPEERDIED);
+            ASSERT_STR_EQ(r.cause, "no live worker");
+            got1 = true;
+        }
+    }
+    ASSERT_TRUE(got0 && got1);
+    coord_pool_stats st;
+    ASSERT_OK(coord_pool_get_stats(p, &st));
+    ASSERT_EQ(st.live, 0u);
+    uint32_t t2 = 9;
+    ASSERT_EQ(coord_pool_submit(p, &t2, sizeof t2, NULL, 0), COORD_EAGAIN);
+    ASSERT_EQ(coord_pool_submit(p, &t2, sizeof t2, NULL, T), COORD_EPEERDIED);
+    ASSERT_EQ(coord_pool_map(p, &t2, 1, sizeof t2, NULL, 0, NULL, 0),
+              COORD_EAGAIN);
+    ASSERT_OK(coord_pool_get_stats(p, &st));
+    ASSERT_EQ(st.submitted, 2u);
+    ASSERT_EQ(st.pending, 0u);
+    /* The limit is gone: the next submit forks a worker. */
+    fork_fail_all = false;
+    uint64_t id;
+    ASSERT_OK(coord_pool_submit(p, &t2, sizeof t2, &id, T));
+    ASSERT_EQ(id, 2u);
+    coord_task_result r;
+    uint32_t v = 0;
+    ASSERT_OK(coord_pool_result(p, &r, &v, sizeof v, T));
+    ASSERT_OK(r.status);
+    ASSERT_EQ(r.id, 2u);
+    ASSERT_EQ(v, 9u);
+    ASSERT_OK(coord_pool_shutdown(p, T));
+    coord_pool_destroy(p);
+}
+
 #define TEST_LIST(X)                                                           \
     X(oom_manager_first_request_is_enomem)                                     \
-    X(oom_pool_replacement_fork_failing_once_is_tried_again)
+    X(oom_pool_replacement_fork_failing_once_is_tried_again)                   \
+    X(oom_pool_last_worker_replacement_fork_failing_once_loses_nothing)        \
+    X(oom_pool_map_last_worker_replacement_fork_failing_once)                  \
+    X(oom_pool_without_worker_recovers_once_forks_work)
 #define HELPER_LIST(X)
 TEST_MAIN()

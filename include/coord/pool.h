@@ -58,9 +58,9 @@ COORD_BEGIN_DECLS
  * chunk when the record does not say which (a task whose worker died
  * with it opts.retries + 34 times, queued again each time, is reported
  * with the cause "its worker died N times with it"); the tasks behind
- * the one that ran had not started, and the death is not theirs. A replacement worker is started unless opts.no_replace is set. If no
- * worker is left, every outstanding task is reported failed: nothing
- * waits forever.
+ * the one that ran had not started, and the death is not theirs. A replacement worker is started unless opts.no_replace is set (one
+ * whose fork fails: see "Forks that fail" below). If no worker is left,
+ * every outstanding task is reported failed: nothing waits forever.
  *
  * Retirement (opts.retire_after = N > 0, multiprocessing's
  * maxtasksperchild): a worker that has run N tasks sends their results
@@ -82,11 +82,28 @@ COORD_BEGIN_DECLS
  * fork's time when every worker retires at once. With N = 0 (the default:
  * workers never retire) a worker compares one local count per chunk and
  * writes nothing more. Once shutdown has every result (its pills go
- * out), a worker that retires is not replaced. A replacement (after a
- * retirement or a death) whose fork fails (COORD_EAGAIN: a process limit
- * or a cgroup's pids.max reached) is forked again by the pool's calls,
- * every 10 ms, while other workers live; when none is left, the
- * outstanding tasks fail (COORD_EPEERDIED, "no live worker").
+ * out), a worker that retires is not replaced.
+ *
+ * Forks that fail. A replacement (after a retirement or a death) whose
+ * fork fails (EAGAIN: a process limit or a cgroup's pids.max reached for
+ * a moment) leaves its slot vacant, and the pool's calls that wait
+ * (submit, result, map, shutdown) fork it again: 1 ms later, the gap
+ * doubling after each failed try up to 10 ms. When the vacant slots are
+ * all the pool has (the last worker retired or died, its fork failed),
+ * the outstanding tasks wait for those forks for up to 1 s after the
+ * last worker went; a fork that works in time runs them (none is lost or
+ * run twice); otherwise they fail (COORD_EPEERDIED, "no live worker"),
+ * so nothing waits for ever. Such a pool is not dead: a submit or map
+ * that finds no worker forks the vacant slots again at once, and while
+ * that fails waits for a worker (trying again) up to its timeout, 1 s at
+ * most: COORD_EAGAIN with timeout 0 (nothing queued: call again),
+ * COORD_ETIMEDOUT at its timeout, COORD_EPEERDIED once the forks have
+ * failed for 1 s (nothing queued; the next call tries again). So a
+ * one-worker pool with opts.retire_after = 1 lives through a fork that
+ * fails once, and a pool whose forks failed for longer is back at the
+ * first call after they work again. (A dead worker not replaced for
+ * opts.no_replace leaves no vacant slot: with none left, submit and map
+ * return COORD_EPEERDIED at once.)
  *
  * Finding the in-flight chunk: a worker takes a chunk by
  * coord_queue_get() straight into its own record in shared memory, so the
@@ -257,12 +274,15 @@ COORD_EXTERN int coord_pool_start(coord_pool **out, const coord_pool_opts *o,
 /*
  * coord_pool_submit: queue one task (copied) and set *id (0, 1, 2, ... in
  * submit order; id may be NULL). Waits while the task queue is full,
- * meanwhile collecting results and handling deaths. With opts.chunk > 1
- * the task joins the chunk being filled (see "Chunks").
+ * meanwhile collecting results and handling deaths, and while no worker
+ * lives and its fork fails (1 s at most: see "Forks that fail"). With
+ * opts.chunk > 1 the task joins the chunk being filled (see "Chunks").
  * Progress: blocking with timeout_ms (-1, 0, > 0).
- * Returns 0, COORD_EMSGSIZE (len > max_task), COORD_EAGAIN,
- * COORD_ETIMEDOUT, COORD_ECLOSED (after shutdown), COORD_EPEERDIED (no live
- * worker left: replacement off, or a replacement could not be forked),
+ * Returns 0, COORD_EMSGSIZE (len > max_task), COORD_EAGAIN (timeout 0:
+ * the queue is full, or no worker lives and a fork failed just now),
+ * COORD_ETIMEDOUT, COORD_ECLOSED (after shutdown), COORD_EPEERDIED (no
+ * live worker: replacement off, or the forks of the vacant slots failed
+ * for 1 s; nothing was queued, and the next call forks them again),
  * COORD_EPROTO (the pool is broken: see "Broken queues"),
  * COORD_ENOMEM (no room to record the task's outcome; nothing was queued),
  * COORD_ECHILD (called in a fork of the process that started the pool:
@@ -275,7 +295,8 @@ COORD_EXTERN int coord_pool_submit(coord_pool *p, const void *task,
 /*
  * coord_pool_result: take the next result (completion order): *res, and
  * res->len bytes into `buf` (`cap` bytes; buf may be NULL when cap is 0).
- * Waits for one while tasks are pending, handling deaths meanwhile.
+ * Waits for one while tasks are pending, handling deaths (and forking
+ * vacant slots again: "Forks that fail") meanwhile.
  * Returns 0, COORD_ENODATA (no result left and nothing pending: done),
  * COORD_ENOBUFS (res->len says the size; the result stays first),
  * COORD_EAGAIN, COORD_ETIMEDOUT, COORD_ECHILD (a fork of the starter),
@@ -294,9 +315,11 @@ COORD_EXTERN int coord_pool_result(coord_pool *p, coord_task_result *res,
  * task's bytes that fit are copied as a good one's. Other tasks' results
  * stay for coord_pool_result. Tasks go out in automatic chunks (see
  * "Chunks"); results are written straight into the arrays as they arrive.
- * Blocking, timeout_ms for the whole map.
+ * Blocking, timeout_ms for the whole map; with no live worker it forks
+ * and waits as submit does (see "Forks that fail").
  * Returns the number of failed tasks (see info[i].status, .cause), or
- * COORD_EMSGSIZE, COORD_ETIMEDOUT / COORD_EAGAIN / COORD_EPEERDIED (the
+ * COORD_EMSGSIZE, COORD_ETIMEDOUT / COORD_EAGAIN / COORD_EPEERDIED (as
+ * submit's: no live worker, replacement off or forks failing for 1 s; the
  * results that arrived before the call returned are in results/info: zero
  * info first to tell which, as an entry that arrived has attempts > 0 or a
  * cause; the tasks submitted

@@ -316,6 +316,10 @@ static PyObject *pool_submit(pc_pool *self, PyObject *args)
                                "Pool(max_task=...) (at most 16 MiB), or pass the data "
                                "another way (a named coord.Array, a file)",
                             a.len, self->max_task);
+    if (r == COORD_EPEERDIED) /* no_replace is never set here */
+        return pc_raise_fmt(r, "Pool.submit: no live worker: the pool could not fork one "
+                               "for 1 s (a process limit or a cgroup's pids.max "
+                               "reached?); its next call tries again (COORD_EPEERDIED)");
     if (r < 0)
         return pc_raise(r, "Pool.submit");
     return PyLong_FromUnsignedLongLong(a.id);

@@ -8,6 +8,8 @@ arrive, and retirements mix with retries and killed workers."""
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 import time
 import unittest
 
@@ -247,6 +249,51 @@ class RetireTest(unittest.TestCase):
             self.assertEqual(pool.stats()["retired"], 3)
         with coord.Pool(1, maxtasksperchild=2**31 - 1) as pool:
             self.assertEqual(pool.apply(square, (3,)), 9)
+
+
+# Run in a python3 of its own with tests/forkshim.c preloaded, the Nth fork
+# of the process failing with EAGAIN (a process limit, a cgroup's pids.max,
+# reached for a moment): fork 1 is the pool's worker, fork 2 the first
+# replacement. Prints the outcomes, or the exception's type and text.
+FORK_FAILS_ONCE = r"""
+import coord, sys
+def square(x):
+    return x * x
+try:
+    with coord.Pool(1, maxtasksperchild=1) as pool:
+        out = [pool.map(square, range(6), chunksize=1),
+               pool.apply(square, (7,))]
+        st = pool.stats()
+        out.append(st["live"])
+        out.append(st["failed"])
+    print(repr(out))
+except BaseException as e:
+    print("raised %s: %s" % (type(e).__name__, e))
+"""
+
+
+class ForkFailingTest(unittest.TestCase):
+    def run_failing(self, nth):
+        shim = os.environ.get("COORD_FORKSHIM")
+        if not shim or not os.path.exists(shim):
+            self.skipTest("COORD_FORKSHIM (tests/forkshim.c built) not set: run by ctest")
+        env = dict(os.environ)
+        env["LD_PRELOAD"] = (env.get("LD_PRELOAD", "") + " " + shim).strip()
+        env["COORD_FORK_FAIL_NTH"] = str(nth)
+        r = subprocess.run([sys.executable, "-c", FORK_FAILS_ONCE], env=env,
+                           capture_output=True, text=True, timeout=LIMIT)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return r.stdout.strip()
+
+    def test_one_worker_pool_lives_through_a_fork_failing_once(self):
+        # The only worker retires after each task; the fork of a
+        # replacement fails once. That used to fail the outstanding tasks
+        # ("no live worker") and every later call: the pool never had a
+        # worker again. Now the fork is tried again and nothing fails.
+        for nth in (2, 4):
+            with self.subTest(failing_fork=nth):
+                self.assertEqual(self.run_failing(nth),
+                                 repr([[x * x for x in range(6)], 49, 1, 0]))
 
 
 if __name__ == "__main__":
