@@ -70,8 +70,8 @@ static coord_gc_state by_creator(const struct scan *s, const coord__seg_hdr *h,
                                  bool published)
 {
     /* Another header layout: its words cannot be read as ours. The
-     * header is the same since ABI 2 (3 and 4 changed what segments hold,
-     * not their header), so an earlier release's files are judged too:
+     * header is the same since ABI 2 (3, 4 and 5 changed what segments
+     * hold, not their header), so an earlier release's files are judged too:
      * after an upgrade its dead creators' files are removed, not kept for
      * ever as UNKNOWN. */
     if (h->abi < COORD__SEG_HDR_SINCE_ABI || h->abi > COORD_ABI_VERSION)

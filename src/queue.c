@@ -98,17 +98,6 @@ uint32_t coord__queue_owner_slow(struct coord_queue *q, uint32_t pid)
     uint32_t owner = same ? pid : (pid | OWNER_FOREIGN);
     atomic_store_explicit(&q->owner_cache, (uint64_t)owner << 32 | pid,
                           memory_order_relaxed);
-    /* The first put of this handle in this process (a new handle, or one
-     * a fork inherited): its cached head is one this process never saw
-     * (0 from handle_new, or the parent's last, which may be from 2^32
-     * positions ago: a pool's parent only gets from its result queue).
-     * claim trusts that cache while tail - head_cache < capacity, so
-     * with the positions wrapped (tail just past 2^32, head not) a put
-     * into a full queue took the oldest unread message's slot for a free
-     * one: the message was lost and the next get broke the queue. */
-    uint32_t h = (uint32_t)atomic_load_explicit(&q->s->head,
-                                                memory_order_acquire);
-    atomic_store_explicit(&q->head_cache, h, memory_order_release);
     return owner;
 }
 
@@ -139,7 +128,7 @@ static int queue_setup(void *mem, size_t capacity, size_t max_msg, int owned,
     /* Slot i starts free for position i. Caller memory may hold
      * anything: write every header. */
     for (uint32_t i = 0; i < ring; i++) {
-        atomic_store_explicit(&slot_at(q, i)->word, (uint64_t)i,
+        atomic_store_explicit(&slot_at(q, i)->word, FREE_WORD(i),
                               memory_order_relaxed);
         atomic_store_explicit(&slot_at(q, i)->info, 0, memory_order_relaxed);
     }
@@ -294,15 +283,17 @@ bool coord_queue_is_closed(const coord_queue *q)
 static long count_upto(const coord_queue *q, long limit)
 {
     struct qshm *s = q->s;
-    uint32_t h = (uint32_t)atomic_load_explicit(&s->head, memory_order_acquire);
+    uint64_t h = HEAD_POS(atomic_load_explicit(&s->head, memory_order_acquire));
     long n = 0;
-    for (uint32_t i = h; i - h < q->capacity && n < limit; i++) {
+    /* Slots h .. h + capacity - 1 hold words of positions within a lap of
+     * h (queue_shm.h, "The ring"): their seqs compare modulo 2^32. */
+    for (uint64_t i = h; i - h < q->capacity && n < limit; i++) {
         uint64_t w = atomic_load_explicit(&slot_at(q, i)->word,
                                           memory_order_acquire);
-        if (WORD_SEQ(w) == i + 1) {
+        if (WORD_SEQ(w) == (uint32_t)(i + 1)) {
             if (WORD_OWNER(w) != OWNER_SKIP)
                 n++;
-        } else if (WORD_SEQ(w) != i || WORD_OWNER(w) == 0) {
+        } else if (WORD_SEQ(w) != (uint32_t)i || WORD_OWNER(w) == 0) {
             break;
         }
     }
@@ -325,11 +316,11 @@ bool coord_queue_is_full(const coord_queue *q)
     if (!q)
         return false;
     struct qshm *s = q->s;
-    uint32_t h = (uint32_t)atomic_load_explicit(&s->head, memory_order_acquire);
-    uint32_t t = atomic_load_explicit(&s->tail, memory_order_acquire);
+    uint64_t h = HEAD_POS(atomic_load_explicit(&s->head, memory_order_acquire));
+    uint64_t t = atomic_load_explicit(&s->tail, memory_order_acquire);
     /* The room check of a put (claim), against a fresh head. */
-    int32_t used = (int32_t)(t - h);
-    return used >= 0 && (uint32_t)used >= q->capacity;
+    int64_t used = (int64_t)(t - h);
+    return used >= (int64_t)q->capacity;
 }
 
 size_t coord_queue_capacity(const coord_queue *q)

@@ -26,7 +26,7 @@ int coord__queue_broken(struct coord_queue *q)
  * put_many of another thread of it that committed) becomes a skip, then
  * this one. A skip is passed over by gets: the put never
  * returned 0, so nothing fully put is lost. Returns 0 or a lock error. */
-int coord__queue_repair_claim(struct coord_queue *q, uint32_t h, uint64_t w,
+int coord__queue_repair_claim(struct coord_queue *q, uint64_t h, uint64_t w,
                               int timeout_ms, uint64_t *d)
 {
     uint32_t pid = WORD_OWNER(w);
@@ -47,7 +47,11 @@ int coord__queue_repair_claim(struct coord_queue *q, uint32_t h, uint64_t w,
         for (uint32_t i = 1; i < q->capacity; i++) {
             struct slot *o = slot_at(q, h + i);
             uint64_t v = atomic_load_explicit(&o->word, memory_order_acquire);
+            /* Slots h + 1 .. h + capacity - 1: words of positions within
+             * a lap of head (queue_shm.h, "The ring"), so a seq and a
+             * batch (the low halves of positions) compare modulo 2^32. */
             uint32_t seq = WORD_SEQ(v);
+            uint32_t h32 = (uint32_t)h;
             /* Its claims, and the slots stamped by a put_many that did
              * not commit: its first slot (batch, between h and here) is
              * this one or another claim of the dead process, turned into
@@ -56,15 +60,16 @@ int coord__queue_repair_claim(struct coord_queue *q, uint32_t h, uint64_t w,
              * thread of the dead process, whose call returned 0) is a
              * message fully put: left to the gets. */
             bool stamped_uncommitted = false;
-            if (WORD_OWNER(v) == pid && seq == h + i + 1) {
+            if (WORD_OWNER(v) == pid && seq == h32 + i + 1) {
                 uint32_t b =
                     atomic_load_explicit(&o->batch, memory_order_relaxed);
                 uint64_t bw = atomic_load_explicit(&slot_at(q, b)->word,
                                                    memory_order_acquire);
                 stamped_uncommitted =
-                    b - h < i && (b == h || WORD_OWNER(bw) != 0);
+                    b - h32 < i && (b == h32 || WORD_OWNER(bw) != 0);
             }
-            if (WORD_OWNER(v) == pid && (seq == h + i || stamped_uncommitted))
+            if (WORD_OWNER(v) == pid &&
+                (seq == h32 + i || stamped_uncommitted))
                 atomic_compare_exchange_strong_explicit(
                     &o->word, &v, WORD(h + i + 1, OWNER_SKIP),
                     memory_order_release, memory_order_relaxed);
@@ -119,12 +124,13 @@ int coord__queue_scan_held(coord_queue *q,
 {
     /* head cannot move: the caller froze it. Walk the published slots
      * from head (acquire: their payload is visible), passing skips. */
-    uint32_t h = (uint32_t)atomic_load_explicit(&q->s->head,
-                                                memory_order_relaxed);
-    for (uint32_t i = h; i - h < q->capacity; i++) {
+    uint64_t h = HEAD_POS(atomic_load_explicit(&q->s->head,
+                                               memory_order_relaxed));
+    /* Within a lap of head: seqs compare modulo 2^32 (queue_shm.h). */
+    for (uint64_t i = h; i - h < q->capacity; i++) {
         struct slot *s = slot_at(q, i);
         uint64_t w = atomic_load_explicit(&s->word, memory_order_acquire);
-        if (WORD_SEQ(w) != i + 1)
+        if (WORD_SEQ(w) != (uint32_t)(i + 1))
             break;
         if (WORD_OWNER(w) == OWNER_SKIP)
             continue;

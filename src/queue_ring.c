@@ -33,19 +33,29 @@ claim_odd_word(struct coord_queue *q, struct slot *sl, uint64_t w)
  * claim and its tail CAS leaves nothing behind. Room is counted against
  * head (cached in the handle, reloaded when it says full), so at most
  * `capacity` positions are ever claimed ahead of head.
+ *
+ * Positions (t, hc, h) are 64-bit and compared as such. The slot's word
+ * holds the low half of a position within a lap of t: t is below head +
+ * capacity (the room check) and at most a few positions (the puts between
+ * their claim and their tail CAS) behind the last claim, and the slot's
+ * word is of a position in head - ring .. head + capacity (queue_shm.h,
+ * "The ring"); ring and capacity are at most 2^30, so seq - t, modulo
+ * 2^32, is that distance exactly.
  */
-INLINE int claim(struct coord_queue *q, uint32_t pid, uint32_t *pos)
+INLINE int claim(struct coord_queue *q, uint32_t pid, uint64_t *pos)
 {
     struct qshm *s = q->s;
-    uint32_t t = atomic_load_explicit(&s->tail, memory_order_relaxed);
-    uint32_t hc = atomic_load_explicit(&q->head_cache, memory_order_acquire);
+    uint64_t t = atomic_load_explicit(&s->tail, memory_order_relaxed);
+    uint64_t hc = atomic_load_explicit(&q->head_cache, memory_order_acquire);
     for (;;) {
+        /* hc is a head this handle saw, and head only grows: hc <= head,
+         * so t - hc < capacity proves room (and a t behind hc reloads). */
         if (t - hc >= q->capacity) {
-            uint32_t h = (uint32_t)atomic_load_explicit(&s->head,
-                                                        memory_order_acquire);
+            uint64_t h = HEAD_POS(atomic_load_explicit(&s->head,
+                                                       memory_order_acquire));
             hc = h;
             atomic_store_explicit(&q->head_cache, h, memory_order_release);
-            int32_t used = (int32_t)(t - h);
+            int64_t used = (int64_t)(t - h);
             if (used < 0) {
                 /* tail lags behind head (a producer killed between its
                  * claim and its CAS of tail, whose slot a get then passed
@@ -56,25 +66,25 @@ INLINE int claim(struct coord_queue *q, uint32_t pid, uint32_t *pos)
                  * head's slot taken went back to tail from its failed CAS
                  * below, then to head again, for ever: a put spinning
                  * whatever its timeout until a get moved head. */
-                uint32_t e = t;
+                uint64_t e = t;
                 atomic_compare_exchange_strong_explicit(
                     &s->tail, &e, h, memory_order_relaxed,
                     memory_order_relaxed);
                 t = h;
                 continue;
             }
-            if ((uint32_t)used > q->capacity)
+            if ((uint64_t)used > q->capacity)
                 return coord__queue_broken(q);
-            if ((uint32_t)used == q->capacity)
+            if ((uint64_t)used == q->capacity)
                 return 0;
         }
         struct slot *sl = slot_at(q, t);
         uint64_t w = atomic_load_explicit(&sl->word, memory_order_acquire);
-        if (w != (uint64_t)t) {
+        if (w != FREE_WORD(t)) {
             uint32_t seq = WORD_SEQ(w);
-            if ((int32_t)(seq - t) >= 0) {
+            if ((int32_t)(seq - (uint32_t)t) >= 0) {
                 /* Taken for t already (or later): move tail on. */
-                uint32_t e = t;
+                uint64_t e = t;
                 if (atomic_compare_exchange_strong_explicit(
                         &s->tail, &e, t + 1, memory_order_relaxed,
                         memory_order_relaxed))
@@ -82,31 +92,28 @@ INLINE int claim(struct coord_queue *q, uint32_t pid, uint32_t *pos)
                 t = e;
                 continue;
             }
-            if (seq != t - q->ring + 1)
+            if (seq != (uint32_t)(t - q->ring + 1))
                 /* The lap before, claimed and not yet filled: full. */
-                return seq == t - q->ring ? 0 : claim_odd_word(q, sl, w);
+                return seq == (uint32_t)(t - q->ring)
+                           ? 0
+                           : claim_odd_word(q, sl, w);
             /* The lap before, taken by a get or passed over as a skip
              * (gets free no slot: see take_slots): the CAS below frees it
              * and claims it for t at once. Head is past it: the room
-             * check above found hc > t - capacity >= t - ring (hc is a
-             * head this handle saw, and head only grows), so no load of
-             * head, the line every get writes, is needed; the acquire
-             * that gave hc orders the get's copy-out before our writes to
-             * the slot. The check stays, with a fresh head, for a word no
-             * correct queue holds. */
-            uint32_t h = hc;
-            if ((int32_t)(h - seq) < 0)
-                h = (uint32_t)atomic_load_explicit(&s->head,
-                                                   memory_order_acquire);
-            if ((int32_t)(h - seq) < 0)
-                return 0;
+             * check above found hc > t - capacity >= t - ring, in 64 bits,
+             * and head >= hc; so no load of head, the line every get
+             * writes, is needed; the acquire that gave hc orders the get's
+             * copy-out before our writes to the slot. (With 32-bit
+             * positions a copy of head from k * 2^32 - j positions ago
+             * looked j ahead of head, and this took an unread message's
+             * slot.) */
         }
         /* Free for t (or the lap before, freed by this same CAS): claim. */
-        bool freed = w != (uint64_t)t;
+        bool freed = w != FREE_WORD(t);
         if (atomic_compare_exchange_weak_explicit(
                 &sl->word, &w, WORD(t, pid), memory_order_seq_cst,
                 memory_order_relaxed)) {
-            uint32_t e = t;
+            uint64_t e = t;
             atomic_compare_exchange_strong_explicit(
                 &s->tail, &e, t + 1, memory_order_relaxed,
                 memory_order_relaxed);
@@ -167,7 +174,7 @@ INLINE int put_msgs(struct coord_queue *q, const struct put_src *m,
     struct qshm *s = q->s;
     uint64_t deadline = 0;
     uint32_t pid = claim_owner(q);
-    uint32_t first = 0;
+    uint64_t first = 0;
     int r;
     for (;;) {
         uint32_t st = atomic_load_explicit(&s->state, memory_order_relaxed);
@@ -204,19 +211,20 @@ INLINE int put_msgs(struct coord_queue *q, const struct put_src *m,
     }
     size_t k = 1;
     for (; k < m->n; k++) {
-        uint32_t p = 0;
+        uint64_t p = 0;
         if (claim(q, pid, &p) <= 0)
             break;
         struct slot *ps = slot_at(q, p);
         fill_slot(ps, m, k);
-        atomic_store_explicit(&ps->batch, first, memory_order_relaxed);
+        atomic_store_explicit(&ps->batch, (uint32_t)first,
+                              memory_order_relaxed);
         atomic_store_explicit(&ps->word, WORD(p + 1, pid),
                               memory_order_release);
     }
     fill_slot(fs, m, 0);
     /* The commit: release publishes the payloads to the get that
      * acquires this word; seq_cst orders it before the sleeper check. */
-    atomic_store_explicit(&fs->word, (uint64_t)(first + 1),
+    atomic_store_explicit(&fs->word, FREE_WORD(first + 1),
                           memory_order_seq_cst);
     wake_side(q, true, k);
     *done = k;
@@ -295,7 +303,7 @@ INLINE int take_slots(struct coord_queue *q, uint64_t hw, uint64_t w,
                       const struct get_dst *d, size_t *got)
 {
     struct qshm *s = q->s;
-    uint32_t h = (uint32_t)hw;
+    uint64_t h = hw; /* not frozen: a position */
     struct slot *first = slot_at(q, h);
     long n = info_len(q, atomic_load_explicit(&first->info,
                                               memory_order_relaxed));
@@ -322,7 +330,9 @@ INLINE int take_slots(struct coord_queue *q, uint64_t hw, uint64_t w,
         for (; k < d->max && k < q->capacity; k++) {
             struct slot *sl = slot_at(q, h + k);
             uint64_t v = atomic_load_explicit(&sl->word, memory_order_acquire);
-            if (WORD_SEQ(v) != h + k + 1 || WORD_OWNER(v) == OWNER_SKIP)
+            /* k < capacity: a slot within a lap of head (queue_shm.h). */
+            if (WORD_SEQ(v) != (uint32_t)(h + k + 1) ||
+                WORD_OWNER(v) == OWNER_SKIP)
                 break;
             long m = info_len(q, atomic_load_explicit(&sl->info,
                                                       memory_order_relaxed));
@@ -349,7 +359,7 @@ INLINE int take_slots(struct coord_queue *q, uint64_t hw, uint64_t w,
      * message (docs/results.md, "The queue's line transfers"). */
     if (atomic_load_explicit(&s->head, memory_order_relaxed) != hw ||
         !atomic_compare_exchange_strong_explicit(
-            &s->head, &hw, (uint64_t)(h + k), memory_order_seq_cst,
+            &s->head, &hw, h + k, memory_order_seq_cst,
             memory_order_relaxed))
         return TAKE_RETRY;
     /* Only a commit that won says how many were taken: a batch copied
@@ -400,13 +410,16 @@ INLINE int get_msgs(struct coord_queue *q, const struct get_dst *d,
         return COORD_EPROTO;
     for (;;) {
         uint64_t hw = atomic_load_explicit(&s->head, memory_order_acquire);
-        uint32_t h = (uint32_t)hw;
+        uint64_t h = hw; /* the position, when not frozen (bit 63) */
         struct slot *sl = slot_at(q, h);
         uint64_t w = atomic_load_explicit(&sl->word, memory_order_acquire);
-        if (__builtin_expect(WORD_SEQ(w) == h + 1 && hw == h, 1)) {
+        /* The slot at head holds a word of a position within a lap of h
+         * (queue_shm.h, "The ring"): its seq compares modulo 2^32. */
+        if (__builtin_expect(
+                WORD_SEQ(w) == (uint32_t)(h + 1) && (int64_t)hw >= 0, 1)) {
             if (WORD_OWNER(w) == OWNER_SKIP) {
                 if (atomic_compare_exchange_strong_explicit(
-                        &s->head, &hw, (uint64_t)(h + 1),
+                        &s->head, &hw, h + 1,
                         memory_order_seq_cst, memory_order_relaxed))
                     wake_side(q, false, 1); /* its slot: freed by the next put */
                 continue;
@@ -427,26 +440,23 @@ INLINE int get_msgs(struct coord_queue *q, const struct get_dst *d,
                 wake_side(q, false, 1);
             return res;
         }
-        if (hw != h) {
-            if ((hw >> 32) == 1) { /* HEAD_FROZEN, and a position */
-                int r = coord__queue_wait_thaw(q, timeout_ms, &deadline);
-                if (r < 0)
-                    return r;
-                continue;
-            }
-            return coord__queue_broken(q);
+        if (hw & HEAD_FROZEN) {
+            int r = coord__queue_wait_thaw(q, timeout_ms, &deadline);
+            if (r < 0)
+                return r;
+            continue;
         }
         uint32_t seq = WORD_SEQ(w);
-        if (seq == h - q->ring + 1) {
+        if (seq == (uint32_t)(h - q->ring + 1)) {
             /* The lap before, taken but not yet freed: free it (which
              * also tells the put that claims it that a get is waiting:
              * claim returns 1, and that put prefetches nothing). */
             atomic_compare_exchange_strong_explicit(
-                &sl->word, &w, (uint64_t)h, memory_order_release,
+                &sl->word, &w, FREE_WORD(h), memory_order_release,
                 memory_order_relaxed);
             continue;
         }
-        if (seq != h) {
+        if (seq != (uint32_t)h) {
             /* Head moved meanwhile, or a word no queue holds. */
             if (atomic_load_explicit(&s->head, memory_order_acquire) == hw &&
                 atomic_load_explicit(&sl->word, memory_order_acquire) == w)
@@ -499,7 +509,7 @@ INLINE int get_msgs(struct coord_queue *q, const struct get_dst *d,
                 if (atomic_load_explicit(&s->head, memory_order_seq_cst) ==
                         hw &&
                     atomic_load_explicit(&sl->word, memory_order_seq_cst) ==
-                        (uint64_t)h)
+                        FREE_WORD(h))
                     return COORD_ECLOSED;
                 continue;
             }

@@ -27,40 +27,75 @@
 #define ST_BROKEN 2u
 
 /*
- * The ring. head and tail are free-running 32-bit counters (the slot of
- * counter i is i & ring_mask; ring_size divides 2^32, so wraparound is
- * harmless); tail - head <= capacity <= 2^30.
+ * The ring. Positions are 64-bit and free-running: position p lives in
+ * slot p & ring_mask. `head` is the next position a get takes (bits
+ * 0..62; bit 63 is HEAD_FROZEN, see coord__queue_hold_get), `tail` a hint
+ * for the next position a put claims; at most `capacity` positions are
+ * claimed ahead of head. At a billion messages a second the positions
+ * reach 2^63 after 292 years: no comparison of positions wraps. (Until
+ * ABI 5 they were 32-bit, and a handle's cached head from k * 2^32 - j
+ * positions ago read as one j positions ahead: see docs/queue.md,
+ * "Wraparound".)
  *
- * Publication is per slot: each slot's header carries `seq`, and a put
- * into position t writes the payload, then stores seq = t + 1 (release).
- * That store is the put's commit. A get at position h takes the slot when
- * seq == h + 1 (acquire), copies it out, then stores head = h + 1
- * (release): the get's commit. A slot written at position t - ring_size
- * (the lap before) holds seq t + 1 - ring_size, never t + 1, so an old lap
- * is never taken for a new message.
+ * A slot's header word holds a 32-bit sequence number (the low half of a
+ * position) and an owner (see struct slot). A slot's word is always one
+ * written for a position within a lap of head: every position below head
+ * was filled or skipped (head passes nothing else), so each slot holds a
+ * word of a position >= head - ring, and no put claims one past head +
+ * capacity. ring and capacity are at most 2^30, so a sequence number is
+ * compared with the low half of a position modulo 2^32 (serial-number
+ * order) without ambiguity; each such comparison says why it is within
+ * that bound. Positions themselves (head, tail, the handle's cached
+ * head) are compared as 64-bit numbers.
  *
- * A put of k messages (put_many) writes the payloads of positions t .. t+k-1
- * and the sequence numbers of t+1 .. t+k-1 first, then the seq of t last:
- * gets take slots strictly in order, so none of the k is visible before that
- * one store, which commits all k at once. A put_many killed before it leaves
- * published-looking slots after an unpublished one; the next holder of the
- * producer lock withdraws them (put_lock).
+ * Put. A put reads tail t and checks room against head: its handle's copy
+ * (head_cache), reloaded when t - copy >= capacity. The copy is a head
+ * this handle saw, and head only grows, so the copy is at most head and
+ * the check errs only towards "full", which the reload settles. It claims
+ * t with one CAS of the slot's word from "free for t" (t, 0) to "claimed"
+ * (t, pid), or from the lap before's "filled" (t - ring + 1, *): room
+ * said t - ring < copy <= head, so a get took that message, and no load
+ * of head (the line every get writes) is needed. It then CASes tail from
+ * t to t + 1; any producer that finds a claimed slot at tail does the
+ * same, so a producer killed between its claim and that CAS leaves
+ * nothing behind (tail is only a hint, at most one position per put in
+ * flight behind the last claim; one left behind head is moved up to it).
+ * It writes the payload, then commits: one seq_cst store of (t + 1, 0).
+ *
+ * Get. A get reads head h and the word of slot h; when it says filled
+ * (h + 1), it copies the payload out, then commits with one CAS of head
+ * from h to h + 1 (a plain add: the frozen bit, bit 63, is clear in the
+ * value it expects). A CAS that succeeds proves no other get took h
+ * meanwhile, so the slot still held what was copied; a get killed before
+ * its commit leaves the message first in line. Gets free no slot: the
+ * put of the next lap does (above), so only puts write a slot's line.
+ * A slot written for position t - ring (the lap before) holds seq
+ * t - ring or t - ring + 1, never t + 1, so an old lap is never taken for
+ * a new message.
+ *
+ * A put of k messages (put_many) claims its first slot, then the next k -
+ * 1 free positions, stamps those filled at once (still marked with its
+ * pid, and the position of its first slot in `batch`), and commits all k
+ * with the one store of its first slot's word: gets take slots strictly
+ * in order, so none of the k is taken before that store.
+ *
+ * Dead claimers. A put killed between its claim and its commit leaves
+ * (t, pid) at a slot every get waits on; a get that sees the same claim
+ * twice asks whether pid is gone and, under the producer lock (plock),
+ * turns that slot and the dead put_many's other slots into skips
+ * (t + 1, OWNER_SKIP), which gets pass over (queue_repair.c).
  *
  * So consumers never read tail, and producers read head only when their
  * cached copy says the queue is full: a 1 -> 1 transfer moves the slot's
  * cache line, and nothing else, from core to core.
  *
- * tail is the producers' own counter (under plock). A producer killed
- * between its commit (the seq store) and its tail store leaves tail
- * behind; the next holder of plock is told so by the robust mutex
- * (EOWNERDEAD) and moves tail past the published slots (put_lock below).
- *
  * Layout: one cache line per writer group, so that a producer and a
  * consumer running at once share only the slots they hand over.
  *  line 0: constants (written once at init) and `state`.
- *  line 1: the producer lock, tail and the producers' cached head.
- *  line 2: the consumer lock and head: a get that takes the lock has
- *          head in the same cache line.
+ *  line 1: the producer lock (sleeping gets' registrations, repairs) and
+ *          tail.
+ *  line 2: the consumer lock (sleeping puts' registrations, the pool's
+ *          hold) and head.
  *  line 3: sleeping producers (consumers wake them).
  *  line 4: sleeping consumers (producers wake them).
  * The slots follow at `slots_off`, each SLOT_HDR + payload rounded up to
@@ -113,7 +148,7 @@ struct qshm {
     _Atomic uint32_t state; /* ST_OPEN, ST_CLOSED, ST_BROKEN */
 
     alignas(COORD__CACHE_LINE) coord__mutex plock; /* sleeping gets, repairs */
-    _Atomic uint32_t tail; /* a hint: at most the next free position */
+    _Atomic uint64_t tail; /* a hint: at most the next free position */
 
     alignas(COORD__CACHE_LINE) coord__mutex clock; /* sleeping puts, hold */
     _Atomic uint64_t head; /* next get position; | HEAD_FROZEN when held */
@@ -136,10 +171,10 @@ struct coord_queue {
      * share it: stored with release after an acquire load of head, loaded
      * with acquire, so a get's copy-out that the value covers happens
      * before a put that reuses the slot, whichever thread loaded it).
-     * Reloaded at the handle's first put in each process (see
-     * coord__queue_owner_slow): a copy older than 2^32 - capacity
-     * positions reads as a recent one. */
-    _Atomic uint32_t head_cache;
+     * A 64-bit position, so however old, it is at most head: a stale copy
+     * only makes a put reload it (claim). 0 in a new handle; a forked
+     * child keeps its parent's, which is as good. */
+    _Atomic uint64_t head_cache;
     /* How many gets in a row found their message committed at the first
      * look, up to SLIP_STREAK (a hint for get_msgs, see there; threads
      * sharing the handle share it, relaxed). */
@@ -148,7 +183,7 @@ struct coord_queue {
      * get_msgs); threads sharing the handle share them (relaxed: a pair
      * mixed from two gets only makes the next look check, or not check,
      * whether the claimer lives, and that check decides by itself). */
-    _Atomic uint32_t stuck_at;
+    _Atomic uint64_t stuck_at;
     _Atomic uint64_t stuck;
     int owned; /* 1: a segment of ours (create/open); 0: caller memory */
     /* The pid namespace the queue's claims are counted in: its creator's
@@ -185,8 +220,9 @@ claim_owner(struct coord_queue *q)
     return coord__queue_owner_slow(q, pid);
 }
 
-/* A slot's header. `word` holds the slot's sequence number (low 32 bits)
- * and its owner (high 32 bits): for position p, (p, 0) is free, (p, pid)
+/* A slot's header. `word` holds the slot's sequence number (low 32 bits:
+ * the low half of a position, see "The ring" above for why that is
+ * enough) and its owner (high 32 bits): for position p, (p, 0) is free, (p, pid)
  * claimed by a put of process pid, (p + 1, 0 or pid) filled, (p + 1,
  * OWNER_SKIP) a skip (a put that never committed), (p + ring, 0) free for
  * the next lap. `info` is written before the word's store (release) and
@@ -205,7 +241,9 @@ struct slot {
      * of that put_many's first slot, whose store commits them all.
      * Written before the word's store (release), as info; a repair reads
      * it to tell a dead put_many's uncommitted messages from committed
-     * ones of another call of the same process (another thread's). */
+     * ones of another call of the same process (another thread's). The
+     * low half of the position, as `word`'s seq: it is within capacity
+     * of the slot's own. */
     _Atomic uint32_t batch;
     unsigned char data[];
 };
@@ -213,7 +251,13 @@ struct slot {
 #define WORD_SEQ(w) ((uint32_t)(w))
 #define WORD_OWNER(w) ((uint32_t)((w) >> 32))
 #define OWNER_SKIP 0xffffffffu
-#define HEAD_FROZEN ((uint64_t)1 << 32)
+/* head's bit 63 (the position is bits 0..62): set while the pool holds
+ * the consumer side (coord__queue_hold_get). A get's commit CASes head
+ * from an unfrozen h to h + k, a plain add. */
+#define HEAD_FROZEN ((uint64_t)1 << 63)
+#define HEAD_POS(hw) ((hw) & ~HEAD_FROZEN)
+/* The word of a slot free for position p: seq p, no owner. */
+#define FREE_WORD(p) ((uint64_t)(uint32_t)(p))
 _Static_assert(sizeof(struct slot) == SLOT_HDR, "slot header");
 #define PILL_BIT 0x80000000u
 _Static_assert(COORD_QUEUE_MAX_MSG < PILL_BIT, "lengths leave the pill bit");
@@ -238,10 +282,11 @@ static inline void copy_msg(void *dst, const void *src, size_t n)
 }
 
 /* The slot of position i: the handle's mask keeps it inside the ring
- * whatever i is. */
-static inline struct slot *slot_at(const struct coord_queue *q, uint32_t i)
+ * whatever i is (the ring divides 2^32: the low half of i decides). */
+static inline struct slot *slot_at(const struct coord_queue *q, uint64_t i)
 {
-    return (struct slot *)(q->slots + (size_t)(i & q->ring_mask) * q->slot_size);
+    return (struct slot *)(q->slots +
+                           (size_t)((uint32_t)i & q->ring_mask) * q->slot_size);
 }
 
 /* The error for a state other than open: closed, or broken. */
@@ -316,7 +361,7 @@ INLINE void wake_side(struct coord_queue *q, bool getters, size_t n)
  * wait for a frozen head to thaw, each waiting for its lock as the
  * caller's timeout_ms says (deadline in *d, see deadline_of). Return 0 or
  * a lock error (COORD_EAGAIN with timeout 0, COORD_ETIMEDOUT). */
-int coord__queue_repair_claim(struct coord_queue *q, uint32_t h, uint64_t w,
+int coord__queue_repair_claim(struct coord_queue *q, uint64_t h, uint64_t w,
                               int timeout_ms, uint64_t *d);
 int coord__queue_wait_thaw(struct coord_queue *q, int timeout_ms, uint64_t *d);
 

@@ -164,10 +164,10 @@ static int sleep_lock(struct coord_queue *q, bool getters, int timeout_ms,
 
 static bool has_space(struct coord_queue *q)
 {
-    uint32_t t = atomic_load_explicit(&q->s->tail, memory_order_seq_cst);
-    uint32_t h = (uint32_t)atomic_load_explicit(&q->s->head,
-                                                memory_order_seq_cst);
-    return (int32_t)(t - h) < (int32_t)q->capacity;
+    uint64_t t = atomic_load_explicit(&q->s->tail, memory_order_seq_cst);
+    uint64_t h = HEAD_POS(atomic_load_explicit(&q->s->head,
+                                               memory_order_seq_cst));
+    return (int64_t)(t - h) < (int64_t)q->capacity;
 }
 
 /* Is the slot at head anything but free (a message, a skip, a claim: all
@@ -175,10 +175,11 @@ static bool has_space(struct coord_queue *q)
 static bool has_msg(struct coord_queue *q)
 {
     uint64_t hw = atomic_load_explicit(&q->s->head, memory_order_seq_cst);
-    uint32_t h = (uint32_t)hw;
+    uint64_t h = HEAD_POS(hw);
     uint64_t w = atomic_load_explicit(&slot_at(q, h)->word,
                                       memory_order_seq_cst);
-    return (hw & HEAD_FROZEN) || WORD_SEQ(w) == h + 1;
+    /* The slot at head holds a word within a lap of h (queue_shm.h). */
+    return (hw & HEAD_FROZEN) || WORD_SEQ(w) == (uint32_t)(h + 1);
 }
 
 /* What a side polls while it spins. A get watches the word of the slot

@@ -136,11 +136,11 @@ TEST(gc_dead_creator_removed_live_kept)
     coord_flag_destroy(f);
 }
 
-/* A segment of an earlier release (ABI 2 or 3: the same header, other
- * contents) whose creator is dead was UNKNOWN and kept for ever: after an
- * upgrade, gc could not remove the old release's garbage. Its creator is
- * read from the header as any other's; a layout before ABI 2 or after
- * ours stays UNKNOWN. */
+/* A segment of an earlier release (ABI 2 up to ours - 1: the same header,
+ * other contents; 5 made the queue's positions 64-bit) whose creator is
+ * dead was UNKNOWN and kept for ever: after an upgrade, gc could not
+ * remove the old release's garbage. Its creator is read from the header
+ * as any other's; a layout before ABI 2 or after ours stays UNKNOWN. */
 TEST(gc_judges_an_earlier_releases_segment)
 {
     char name[64];
@@ -153,12 +153,15 @@ TEST(gc_judges_an_earlier_releases_segment)
     patch(name, offsetof(coord__seg_hdr, abi), &abi, 4);
     ASSERT_EQ(judge(name, true, 0).state, COORD_GC_UNKNOWN);
     ASSERT_TRUE(exists(name));
-    abi = COORD_ABI_VERSION - 1;
-    patch(name, offsetof(coord__seg_hdr, abi), &abi, 4);
-    struct seen s = judge(name, true, 0);
-    ASSERT_EQ(s.state, COORD_GC_DEAD);
-    ASSERT_TRUE(s.removed);
-    ASSERT_FALSE(exists(name));
+    for (abi = COORD_ABI_VERSION - 1; abi >= COORD__SEG_HDR_SINCE_ABI; abi--) {
+        if (!exists(name))
+            dead_flag(name);
+        patch(name, offsetof(coord__seg_hdr, abi), &abi, 4);
+        struct seen s = judge(name, true, 0);
+        ASSERT_EQ(s.state, COORD_GC_DEAD);
+        ASSERT_TRUE(s.removed);
+        ASSERT_FALSE(exists(name));
+    }
 }
 
 TEST(gc_other_pid_namespace_header_unknown_and_kept)

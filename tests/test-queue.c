@@ -939,30 +939,30 @@ TEST(queue_producer_killed_before_moving_tail)
     test_join_ok(test_fork(puts_after_a_stale_tail, &dead), 20000);
 }
 
-/* ---- the 32-bit positions across their wrap ---------------------------- */
+/* ---- positions across 2^32 (the slots' 32-bit sequence numbers wrap) -- */
 
 /* Make q an empty queue whose head and tail are at position `at`: each
  * slot free for its position in at .. at + ring - 1, as a queue that has
- * passed `at` positions (modulo 2^32) holds it. */
-static void queue_start_at(coord_queue *q, uint32_t at)
+ * passed `at` positions holds it. */
+static void queue_start_at(coord_queue *q, uint64_t at)
 {
-    atomic_store(&q->s->head, (uint64_t)at);
+    atomic_store(&q->s->head, at);
     atomic_store(&q->s->tail, at);
     for (uint32_t i = 0; i < q->ring; i++)
-        atomic_store(&slot_at(q, at + i)->word, (uint64_t)(at + i));
+        atomic_store(&slot_at(q, at + i)->word, (uint64_t)(uint32_t)(at + i));
 }
 
-/* A put into a full queue whose tail has just wrapped (tail past 2^32,
- * head not yet), by a handle whose first put in its process this is: the
- * handle's cached head was one this process never saw (0 from the open,
- * or the parent's, for a handle inherited through fork from a process
- * that only got from the queue, as a pool's workers inherit the result
- * queue). A put's room check took it for a head just behind tail and
- * the slot's lap-before word for one a get had taken: into a full queue
- * of 4 (ring 4) it claimed the slot of the oldest unread message, which
- * was overwritten, the put returned 0, and the next get found a word no
- * queue holds and broke the queue (COORD_EPROTO for everyone). With
- * capacity 3 (ring 4) the put went past capacity. */
+/* A put into a full queue whose tail has just passed 2^32 (head not
+ * yet), by a handle whose first put in its process this is: the handle's
+ * cached head was one this process never saw (0 from the open, or the
+ * parent's, for a handle inherited through fork from a process that only
+ * got from the queue, as a pool's workers inherit the result queue).
+ * With 32-bit positions a put's room check took it for a head just
+ * behind tail and the slot's lap-before word for one a get had taken:
+ * into a full queue of 4 (ring 4) it claimed the slot of the oldest
+ * unread message, which was overwritten, the put returned 0, and the next
+ * get found a word no queue holds and broke the queue (COORD_EPROTO for
+ * everyone). With capacity 3 (ring 4) the put went past capacity. */
 static int wrap_put_into_full(void *arg)
 {
     return coord_queue_put(arg, "z", 1, 0) == COORD_EAGAIN ? 0 : 1;
@@ -1072,9 +1072,9 @@ TEST(queue_positions_wrap)
         ASSERT_OK(coord_queue_get(q, &m, sizeof m, &len, 0));
         ASSERT_EQ(m, got++);
     }
-    ASSERT_TRUE((uint32_t)atomic_load(&q->s->head) < 0x100u); /* wrapped */
-    for (uint32_t off = 0; off < 6; off++) {
-        uint32_t at = 0xfffffffcu + off;
+    ASSERT_TRUE(atomic_load(&q->s->head) > 0x100000000u); /* past 2^32 */
+    for (uint64_t off = 0; off < 6; off++) {
+        uint64_t at = 0xfffffffcu + off;
         queue_start_at(q, at);
         ASSERT_OK(coord_queue_put(q, "A", 1, 0));
         pid_t kid = test_fork(wrap_killed_putter, q);
@@ -1097,6 +1097,65 @@ TEST(queue_positions_wrap)
         ASSERT_EQ(coord_queue_count(q), 0);
     }
     coord_queue_destroy(q);
+}
+
+/* A handle that put (its cached head c), then idles while the others
+ * move the queue on by k * 2^32 - j positions (0 < j <= capacity, here
+ * simulated by setting the positions), then puts into a full queue. With
+ * 32-bit positions its copy looked j positions ahead of the true head:
+ * the room check passed, and the slot's lap-before word (the oldest
+ * unread message's) read as one a get had taken, so the put overwrote
+ * that message and returned 0 and the next get broke the queue
+ * (capacity = ring); or (capacity 3, ring 4) it put one message past
+ * capacity. 64-bit positions: the copy is older than head, never ahead
+ * of it, so the put reloads it and finds the queue full. */
+TEST(queue_idle_handle_put_after_k_wraps_sees_it_full)
+{
+    const size_t caps[2] = {4, 3};
+    for (int c = 0; c < 2; c++) {
+        char name[64];
+        coord_queue *a, *b;
+        test_shm_name(name, sizeof name, c ? "idle3" : "idle4");
+        ASSERT_OK(coord_queue_create_named(&a, name, caps[c], 8));
+        ASSERT_OK(coord_queue_open(&b, name));
+        uint64_t at = 1000;
+        for (uint64_t k = 1; k <= 2; k++) {
+            for (uint64_t j = 1; j <= caps[c]; j++) {
+                char m[8];
+                size_t len = 0;
+                /* b puts, a gets: b's cached head is `at`. */
+                queue_start_at(a, at);
+                ASSERT_OK(coord_queue_put(b, "b", 1, 0));
+                ASSERT_OK(coord_queue_get(a, m, sizeof m, &len, 0));
+                ASSERT_EQ(m[0], 'b');
+                /* k * 2^32 - j positions on, a fills the queue. */
+                uint64_t on = at + (k << 32) - j;
+                queue_start_at(a, on);
+                for (size_t i = 0; i < caps[c]; i++) {
+                    char v = (char)('0' + i);
+                    ASSERT_OK(coord_queue_put(a, &v, 1, 0));
+                }
+                ASSERT_TRUE(coord_queue_is_full(a));
+                ASSERT_CODE(coord_queue_put(b, "x", 1, 0), COORD_EAGAIN);
+                ASSERT_EQ(coord_queue_count(a), (long)caps[c]);
+                for (size_t i = 0; i < caps[c]; i++) {
+                    ASSERT_OK(coord_queue_get(a, m, sizeof m, &len, 0));
+                    ASSERT_EQ(len, 1);
+                    ASSERT_EQ(m[0], (char)('0' + i));
+                }
+                ASSERT_CODE(coord_queue_get(a, m, sizeof m, &len, 0),
+                            COORD_EAGAIN);
+                /* b goes on from there. */
+                ASSERT_OK(coord_queue_put(b, "y", 1, 0));
+                ASSERT_OK(coord_queue_get(a, m, sizeof m, &len, 0));
+                ASSERT_EQ(m[0], 'y');
+                ASSERT_EQ(atomic_load(&a->s->head), on + caps[c] + 1);
+                at = on + caps[c] + 16;
+            }
+        }
+        coord_queue_destroy(b);
+        coord_queue_destroy(a);
+    }
 }
 
 /* ---- a live claimer in another pid namespace -------------------------- */
@@ -2493,6 +2552,7 @@ TEST(queue_closed_commit_wakes_every_get)
     X(queue_producer_killed_before_moving_tail)                                \
     X(queue_first_put_after_the_wrap_sees_it_full)                             \
     X(queue_positions_wrap)                                                    \
+    X(queue_idle_handle_put_after_k_wraps_sees_it_full)                        \
     X(queue_live_claimer_in_another_pid_namespace_is_not_repaired)            \
     X(queue_dead_claim_spares_another_threads_put_many)                        \
     X(queue_dead_claims_of_two_threads_deliver_nothing)                        \

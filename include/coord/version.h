@@ -9,13 +9,13 @@ COORD_BEGIN_DECLS
 
 #define COORD_VERSION_MAJOR 0
 #define COORD_VERSION_MINOR 4
-#define COORD_VERSION_PATCH 2
+#define COORD_VERSION_PATCH 3
 #define COORD_VERSION_HEX                                                      \
     ((COORD_VERSION_MAJOR << 16) | (COORD_VERSION_MINOR << 8) |                \
      COORD_VERSION_PATCH)
 
 /* ABI version stamped into every shared segment; bumped on layout changes. */
-#define COORD_ABI_VERSION 4
+#define COORD_ABI_VERSION 5
 
 /*
  * coord_version: COORD_VERSION_HEX of the library actually linked.
