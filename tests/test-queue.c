@@ -2058,6 +2058,15 @@ static void sigkill_run(int target, int max_s)
         }
     }
     ASSERT_GE(kills, floor); /* enough kills to mean something */
+    /* On a loaded machine every life is short, and the ids can run out
+     * before the puts pass KILL_MIN_PUTS (789 of 1,000 once, beside two
+     * busy loops): the live producers then go on, unkilled, until they do
+     * (bounded: producers that cannot put 1,000 messages in 60 s fail the
+     * check below). */
+    uint64_t more_until = coord_clock_ns() + 60000000000ull;
+    while (puts_done(s, next_id) <= KILL_MIN_PUTS &&
+           coord_clock_ns() < more_until)
+        usleep(1000);
     /* Live producers end after the put they are in (the work left is one
      * put each, whatever the machine's speed), then one pill per live
      * consumer. */
