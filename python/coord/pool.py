@@ -39,6 +39,7 @@ _MAX_TASKS_PER_CHILD = 2**31 - 1  # coord_pool_opts.retire_after's limit
 # (items, star) for a chunk.
 _FN_LEN = struct.Struct("=I")
 _FN_KEEP = 256  # the most functions a pool keeps (_fn_part)
+_TRIM_MIN = 1024  # jobs registered before a submit collects what is in (_trim)
 
 
 class WorkerDied(_coord.EPEERDIED):
@@ -589,6 +590,7 @@ class Pool:
         # the id was registered (_register)
         self._jobs = {}
         self._fns = {}  # function -> (its __module__, __qualname__, _fn_part)
+        self._trim_at = _TRIM_MIN  # len(_jobs) at which a submit drains (_trim)
         self._role = threading.Lock()
         self._cv = threading.Condition(threading.Lock())
         self._sleepers = 0           # threads asleep on _cv
@@ -625,8 +627,23 @@ class Pool:
             # the job it registered, or fail it twice. The next wait raises
             # it (_await).
 
+    def _trim(self):
+        """Collect the results already in, without blocking, once many jobs
+        are registered. A Future (or map) nobody waits on stays in _jobs
+        until some wait collects its result: a loop of apply_async whose
+        Futures are dropped would otherwise keep every one of them, and
+        its result in the core, for ever (multiprocessing's cache lets
+        them go as they come in). Called before anything is submitted, so
+        a signal handler's exception raised here loses no job. The mark
+        doubles over the jobs still pending, so the cost stays one drain
+        per as many submits as there are jobs."""
+        if len(self._jobs) >= self._trim_at:
+            self._drain()
+            self._trim_at = max(_TRIM_MIN, 2 * len(self._jobs))
+
     def _submit(self, fn, args, kwargs, callback=None, error_callback=None):
         self._check_running()
+        self._trim()
         try:
             task = self._fn_part(fn) + _dumps((tuple(args), dict(kwargs)), _PROTOCOL)
         except Exception as e:
@@ -1173,6 +1190,7 @@ class Pool:
         """map's chunks, sent now: chunksize None picks it as
         multiprocessing does (about 4 chunks per worker)."""
         self._check_running()
+        self._trim()
         if not hasattr(iterable, "__len__"):
             iterable = list(iterable)
         n = len(iterable)

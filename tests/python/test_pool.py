@@ -656,6 +656,29 @@ class WaitTest(unittest.TestCase):
             pool.terminate()
         self.assertEqual(got, [[x * x for x in range(100)]])
 
+    def test_futures_nobody_waits_on_do_not_pile_up(self):
+        # Fire and forget: apply_async (and map_async) whose results are
+        # never asked for. Each Future stayed registered in _jobs, and its
+        # result in the core, until some wait collected it: a loop that
+        # never waits grew by ~300 bytes a task for ever (multiprocessing's
+        # cache lets them go as they come in). Submits now collect what is
+        # in once many are registered: the count stays near the tasks in
+        # flight (the queue holds 64). A drain that finds a worker's reply
+        # half written stops there and doubles the mark (1024, 2048, ...):
+        # the bound leaves room for two such in a row on a loaded machine.
+        n = 20000
+        with coord.Pool(2, queue_capacity=64) as pool:
+            kept = [pool.apply_async(square, (7,))]
+            for i in range(n):
+                pool.apply_async(square, (i,))
+                if i % 1000 == 0:
+                    pool.map_async(square, range(8))
+                    kept.append(pool.submit(square, i))
+            self.assertLess(len(pool._jobs), 8192)  # before: over 20000
+            # The results collected early are still each Future's own.
+            self.assertEqual([f.get(LIMIT) for f in kept],
+                             [49] + [i * i for i in range(0, n, 1000)])
+
 
 class TaskMessageTest(unittest.TestCase):
     """A task message is the function's pickle, then the call's or the
