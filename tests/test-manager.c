@@ -1295,6 +1295,58 @@ TEST(manager_emptied_containers_give_memory_back_slow)
     stop_ok(m);
 }
 
+/* Store 24 MB of entries, delete them all: the server's resident memory
+ * must come back down. glibc keeps the blocks freed below the top of its
+ * heap for reuse, so the server kept its peak (110 MB after 100,000 1 KB
+ * values were deleted, for the rest of its life) until the store trims
+ * the heap once three quarters of a peak are gone. */
+TEST(manager_deleted_entries_give_memory_back)
+{
+#if !defined(__GLIBC__) || defined(__SANITIZE_ADDRESS__) ||                   \
+    defined(__SANITIZE_THREAD__)
+    SKIP("glibc's allocator only (a sanitizer's keeps freed memory)");
+#else
+    enum { N = 24000, B = 1000, VLEN = 1000 };
+    static coord_mreq q[B];
+    static char keys[B][16];
+    static char val[VLEN];
+    memset(val, 'v', sizeof val);
+    coord_manager *m;
+    ASSERT_OK(coord_manager_start(&m, NULL, NULL));
+    coord_mclient *c = connect_ok(m);
+    pid_t pid = coord_manager_pid(m);
+    long base = status_kib(pid, "VmRSS");
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < N;) {
+            int k = 0;
+            for (; k < B && i < N; k++, i++) {
+                snprintf(keys[k], sizeof keys[k], "k%d", i);
+                q[k] = (coord_mreq){
+                    .op = pass ? COORD_MOP_DELETE : COORD_MOP_SET,
+                    .name = "big", .key = keys[k],
+                    .value = coord_mval_bytes(val, sizeof val)};
+            }
+            ASSERT_OK(coord_mclient_batch(c, q, (size_t)k, T));
+            for (int j = 0; j < k; j++)
+                ASSERT_OK(q[j].status);
+        }
+        if (pass == 0) {
+            long full = status_kib(pid, "VmRSS");
+            ASSERT_GT(full - base, 20 * 1024); /* the premise */
+            base = full;
+        }
+    }
+    long end = status_kib(pid, "VmRSS");
+    /* Before: end stayed within a few hundred KiB of the full store. */
+    ASSERT_LT(end, base / 2);
+    coord_manager_stats st;
+    ASSERT_OK(coord_mclient_stats(c, &st, T));
+    ASSERT_EQ(st.entries, 0u);
+    coord_mclient_close(c);
+    stop_ok(m);
+#endif
+}
+
 /* A hostile server: WELCOME (socket only), then to the first request a
  * REP of one result, status 5 and no keys. */
 /* A socket listening at test_tmpdir()/name (removed first); -1 when the
@@ -3857,6 +3909,7 @@ TEST(manager_reply_pipe_that_epoll_cannot_watch_closes_the_connection)
     X(manager_client_cannot_make_its_pipes_blocking)                           \
     X(manager_keys_batch_refused_before_sorting)                               \
     X(manager_emptied_containers_give_memory_back_slow)                        \
+    X(manager_deleted_entries_give_memory_back)                                \
     X(manager_client_keys_without_keys_is_a_protocol_error)                    \
     X(manager_client_refuses_a_status_its_call_cannot_return)                  \
     X(manager_client_flooded_by_its_server_keeps_its_deadline)                 \

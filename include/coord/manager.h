@@ -21,7 +21,10 @@ COORD_BEGIN_DECLS
  * peer's uid with SO_PEERCRED and refuses other users (COORD_EACCES).
  *
  * Containers appear on first write (set, incr, cas, append) and disappear
- * when their last entry is removed. A name is either a dict or a list; the
+ * when their last entry is removed. The server's memory follows what is
+ * stored: once three quarters of a peak of at least 8 MiB has been
+ * deleted, it hands its free heap back to the system (with glibc; other C
+ * libraries keep it for reuse). A name is either a dict or a list; the
  * other kind of operation on it gives COORD_EINVAL. The protocol is
  * documented in docs/spectrum.md (length-prefixed binary frames with a
  * version byte); every frame is validated by the server.
