@@ -7,10 +7,13 @@
 #include "queue_shm.h"
 #include "wait.h"
 
-/* A slot of position p holds p or p + 1 (mod the ring): any other word is
- * one no queue holds, unless the slot moved on since `w` was read. Broken
- * (COORD_EPROTO), or 0 to look again. (Taken for "full", it had a put spin
- * for ever: the room count said there was room.) Out of line: inlined into
+/* Once room was counted for position p, its slot holds a word of p or
+ * later, or the lap before's "filled" (p - ring + 1: a message taken, or a
+ * skip passed): any other word, the lap before's "free" or "claimed" (p -
+ * ring) included, is one no queue holds, unless the slot moved on since
+ * `w` was read. Broken (COORD_EPROTO), or 0 to look again. (Taken for
+ * "full", it had a put spin for ever: the room count said there was
+ * room.) Out of line: inlined into
  * claim, its loop cost the 1 -> 1 stream 10 ns per message (22.7 -> 32.4,
  * 6 alternations), fewer instructions notwithstanding. */
 static __attribute__((noinline, cold)) int
@@ -93,10 +96,15 @@ INLINE int claim(struct coord_queue *q, uint32_t pid, uint64_t *pos)
                 continue;
             }
             if (seq != (uint32_t)(t - q->ring + 1))
-                /* The lap before, claimed and not yet filled: full. */
-                return seq == (uint32_t)(t - q->ring)
-                           ? 0
-                           : claim_odd_word(q, sl, w);
+                /* Anything else here is a word no queue holds, the lap
+                 * before's "claimed" or "free" (t - ring) included: the
+                 * room check proved head > t - ring (below), so that
+                 * position was filled or skipped and a get passed it.
+                 * (Taken for "full", as until session 19, such a word
+                 * had a put spin at full CPU until its deadline, for
+                 * ever with timeout -1, in a queue that counts no
+                 * message.) */
+                return claim_odd_word(q, sl, w);
             /* The lap before, taken by a get or passed over as a skip
              * (gets free no slot: see take_slots): the CAS below frees it
              * and claims it for t at once. Head is past it: the room

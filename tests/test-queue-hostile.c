@@ -239,6 +239,43 @@ TEST(queue_put_meets_a_word_no_queue_holds)
     coord_queue_destroy(q);
 }
 
+/* The lap before's "free" or "claimed" word (position t - ring, no owner
+ * or a pid) planted at the slot of tail t in an empty queue. The room
+ * check proves head > t - ring, so no queue holds it there; a put took it
+ * for "full" while has_space said there was room, and spun at full CPU
+ * until its deadline, with timeout -1 for ever (count 0, is_full false).
+ * Now COORD_EPROTO, as for any other such word. */
+TEST(queue_put_meets_the_lap_befores_claim)
+{
+    const uint32_t owners[2] = {0, 12345};
+    for (int k = 0; k < 2; k++) {
+        char name[64];
+        coord_queue *q;
+        test_shm_name(name, sizeof name, k ? "lapclaim" : "lapfree");
+        ASSERT_OK(coord_queue_create_named(&q, name, 4, 48));
+        struct coord__queue_map map;
+        coord__queue_layout(q, &map);
+        size_t size;
+        unsigned char *f = map_file(name, &size);
+        _Atomic uint64_t *word =
+            (_Atomic uint64_t *)(f + COORD__SEG_HDR + map.slot0);
+        ASSERT_EQ(atomic_load(word), 0); /* free for position 0 */
+        /* (0 - ring, owner): ring 4 */
+        atomic_store(word, (uint64_t)owners[k] << 32 | 0xfffffffcu);
+        ASSERT_EQ(coord_queue_count(q), 0);
+        ASSERT_FALSE(coord_queue_is_full(q));
+        alarm(20); /* a regression fails the case, it does not hang it */
+        ASSERT_CODE(coord_queue_put(q, "hi", 2, -1), COORD_EPROTO);
+        const void *msgs[1] = {"hi"};
+        size_t lens[1] = {2}, done = 0;
+        ASSERT_CODE(coord_queue_put_many(q, msgs, lens, 1, &done, -1),
+                    COORD_EPROTO);
+        alarm(0);
+        munmap(f, size);
+        coord_queue_destroy(q);
+    }
+}
+
 /* glibc trusts a mutex's kind word: rewritten (here to priority inherit,
  * not robust, with a lock word taken), pthread_mutex_trylock fails an
  * assertion and aborts the caller. A queue passed by descriptor holds
@@ -502,6 +539,7 @@ TEST(queue_mutated_while_used)
 #define TEST_LIST(X)                                                           \
     X(queue_planted_length_is_eproto)                                          \
     X(queue_put_meets_a_word_no_queue_holds)                                   \
+    X(queue_put_meets_the_lap_befores_claim)                                   \
     X(queue_lock_kind_rewritten_is_eproto)                                     \
     X(queue_forged_owner_words_with_timeout_0)                                 \
     X(queue_mutated_while_used)
