@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* interval-python.c: the Python side of `coord interval`: bench/python/interval.py run through the launcher, its JSON read. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -54,9 +55,15 @@ int interval_run_python(const struct interval_cfg *c, struct py_row *rows,
         r->work = work && !strcmp(work, "heavy") ? HEAVY : CHEAP;
         r->interval = (uint64_t)iv->num;
         r->overhead_pct = json_num(json_get(row, "overhead_pct"), 0);
-        r->stop_p50 = json_num(json_get(row, "stop_latency_p50_ns"), 0);
-        r->stop_p99 = json_num(json_get(row, "stop_latency_p99_ns"), 0);
+        /* null (no run stopped every other worker): not measured, "-" in
+         * the table and null in the JSON, not a latency of 0 ns. */
         r->stops = (int)json_num(json_get(row, "stops"), 0);
+        r->stop_p50 = r->stops > 0
+                          ? json_num(json_get(row, "stop_latency_p50_ns"), NAN)
+                          : NAN;
+        r->stop_p99 = r->stops > 0
+                          ? json_num(json_get(row, "stop_latency_p99_ns"), NAN)
+                          : NAN;
     }
     json_free(j);
     if (*nrows == 0) {

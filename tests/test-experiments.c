@@ -214,6 +214,62 @@ TEST(experiments_interval_python_line_names_only_the_work_run)
     ASSERT_TRUE(strstr(out, "cheap = ") == NULL); /* the first line too */
 }
 
+/* interval --vs-python: a Python cell where no run stopped every other
+ * worker (interval.py's "stops":0 with null latencies) is not measured:
+ * null in the JSON and "-" in the table, as coord's own cells; it read
+ * "stop_latency_p50_ns":0 and "0 ns". */
+static void fake_interval_py(char *dir, size_t cap)
+{
+    char path[300];
+    ASSERT_TRUE(test_mkdtemp(dir, cap, "fakepy") != NULL);
+    snprintf(path, sizeof path, "%s/interval.py", dir);
+    FILE *f = fopen(path, "w");
+    ASSERT_TRUE(f != NULL);
+    fputs("print('{\"lang\":\"python\",\"workers\":2,\"runs\":1,\"stops\":1,'\n"
+          "      '\"cheap_iteration_ns\":0.0,\"heavy_iteration_ns\":9000.0,'\n"
+          "      '\"rows\":[{\"work\":\"heavy\",\"interval\":10,'\n"
+          "      '\"overhead_pct\":1.500,\"stops\":0,'\n"
+          "      '\"stop_latency_p50_ns\":null,\"stop_latency_p99_ns\":null}]}')\n",
+          f);
+    ASSERT_EQ(fclose(f), 0);
+}
+
+TEST(experiments_interval_python_cell_without_stops_is_not_zero)
+{
+    if (system("command -v python3 >/dev/null 2>&1") != 0)
+        SKIP("no python3");
+    char dir[256];
+    fake_interval_py(dir, sizeof dir);
+    setenv("COORD_PYTHON_DIR", dir, 1);
+    const char *a[] = {"interval", "--runs", "1", "--stops", "1",
+                       "--work", "heavy", "--intervals", "10",
+                       "--vs-python", "--json", NULL};
+    int rc = coord(a);
+    const char *t[] = {"interval", "--runs", "1", "--stops", "1",
+                       "--work", "heavy", "--intervals", "10",
+                       "--vs-python", NULL};
+    static char json[sizeof out];
+    snprintf(json, sizeof json, "%s", out);
+    int rc2 = coord(t);
+    unsetenv("COORD_PYTHON_DIR");
+    if (rc != 0 || rc2 != 0)
+        test__fail(__FILE__, __LINE__, "interval: %s%s", out, err);
+    const char *py = strstr(json, "\"python\":{\"status\":\"ok\",");
+    if (!py)
+        test__fail(__FILE__, __LINE__, "no Python run: %s", json);
+    if (!strstr(py, "\"stops\":0,\"stop_latency_p50_ns\":null,"
+                    "\"stop_latency_p99_ns\":null}"))
+        test__fail(__FILE__, __LINE__, "Python row: %s", py);
+    /* The table's Python column: overhead, then the stop p50 as "-". */
+    char line[512];
+    test_line_of(out, "heavy  10 ", line, sizeof line, "heavy row");
+    const char *bar = strchr(line, '|');
+    ASSERT_TRUE(bar != NULL);
+    if (!strstr(bar, "+1.50%") || strstr(bar, " ns") ||
+        line[strlen(line) - 1] != '-')
+        test__fail(__FILE__, __LINE__, "heavy row: %s", line);
+}
+
 /* The default worker count is the CPUs this process may run on, and at
  * least 2 (the stop latency is measured between two workers): pinned to
  * one CPU it is 2, whatever the machine has online (the count used to be
@@ -1016,6 +1072,7 @@ TEST(experiments_output_not_a_regular_file_is_a_usage_error)
     X(experiments_interval_json_rows)                                          \
     X(experiments_interval_python_says_its_counts)                             \
     X(experiments_interval_python_line_names_only_the_work_run)                \
+    X(experiments_interval_python_cell_without_stops_is_not_zero)              \
     X(experiments_interval_default_workers_follow_affinity)                    \
     X(experiments_interval_plot)                                               \
     X(experiments_interval_plot_skipped_without_gnuplot_on_path)               \
