@@ -191,6 +191,33 @@ TEST(spectrum_python_faster_reads_as_such)
     ASSERT_TRUE(strstr(out, "x faster than python's Manager") == NULL);
 }
 
+/* Python's side without its own flag_check row (spectrum.py leaves out a
+ * cost below its empty loop's noise): its rows' ratio_to_flag_check is
+ * null, not 0 ("0 times a flag check"). */
+TEST(spectrum_python_ratio_without_its_flag_check_is_null)
+{
+    char dir[256], path[300];
+    ASSERT_TRUE(test_mkdtemp(dir, sizeof dir, "fakepy") != NULL);
+    snprintf(path, sizeof path, "%s/spectrum.py", dir);
+    FILE *f = fopen(path, "w");
+    ASSERT_TRUE(f != NULL);
+    fputs("for m in ('value_get', 'manager_get'):\n"
+          "    print(m + '\\t150.5\\t200\\tstand-in')\n",
+          f);
+    ASSERT_EQ(fclose(f), 0);
+    if (system("command -v python3 >/dev/null 2>&1") != 0)
+        SKIP("no python3");
+    setenv("COORD_PYTHON_DIR", dir, 1);
+    ASSERT_EQ(spectrum("--quick", "--vs-python", "--json", NULL), 0);
+    unsetenv("COORD_PYTHON_DIR");
+    const char *row = strstr(out, "\"mechanism\":\"value_get\",\"impl\":\"python\"");
+    ASSERT_TRUE(row != NULL);
+    const char *end = strchr(row, '}'), *r = strstr(row, "\"ratio_to_flag_check\":");
+    ASSERT_TRUE(r != NULL && r < end);
+    if (strncmp(r, "\"ratio_to_flag_check\":null,", 27) != 0)
+        test__fail(__FILE__, __LINE__, "python value_get row: %.200s", row);
+}
+
 /* The runner gives every test a private XDG_CACHE_HOME (harness.c): the
  * result spectrum stores for `coord advise` lands there, never in the
  * user's real ~/.cache. */
@@ -220,6 +247,7 @@ TEST(spectrum_cache_goes_to_the_tests_own_xdg_cache_home)
     X(spectrum_table_and_usage)                                                \
     X(spectrum_python_missing_is_skipped)                                      \
     X(spectrum_python_faster_reads_as_such)                                    \
+    X(spectrum_python_ratio_without_its_flag_check_is_null)                   \
     X(spectrum_vs_python_slow)
 #define HELPER_LIST(X)
 TEST_MAIN()
