@@ -33,6 +33,19 @@
  * starts two) removes its /tmp/coord-mgr-* directory and its
  * /dev/shm/coord.mspin-* file, which SIGKILL left behind for ever. */
 #define TERM_GRACE_MS 1000
+/* A program this process runs may be a launcher too (coord report runs
+ * coord spectrum, which runs python3): ended with SIGTERM, it ends its
+ * own program's group the same way before it goes. With the same grace
+ * at both levels the outer SIGKILL came first (its second started
+ * earlier), and what the inner group left running, a process that
+ * ignores SIGTERM, was never killed at all. So a launcher gives its
+ * programs half its own grace, in this variable of their environment;
+ * read here once, capped at TERM_GRACE_MS. */
+#define GRACE_ENV "COORD_LAUNCH_GRACE_MS"
+#define GRACE_MIN_MS 50
+/* This process's grace (0: not read yet), for end_group, which may run
+ * in a signal handler: set in launch_run, before the first fork. */
+static volatile sig_atomic_t grace_ms;
 
 static long long now_ms(void)
 {
@@ -141,7 +154,8 @@ static bool group_others_live(pid_t g)
 /* End the program's group `g`, whose leader `g` is not reaped (so the
  * group's number stays taken): SIGTERM (and SIGCONT, which a stopped
  * process needs to act on it), then SIGKILL once the leader has ended and
- * no other member runs, or TERM_GRACE_MS have passed. Orphans of the group
+ * no other member runs, or its grace has passed (grace_ms: TERM_GRACE_MS,
+ * half its launcher's in a program that a launcher runs). Orphans of the group
  * come to this process, a subreaper at least for the while, and are
  * reaped here. Only async-signal-safe calls, and prctl (end_with_group
  * runs it). */
@@ -159,7 +173,7 @@ static void end_group(pid_t g)
         clock_gettime(CLOCK_MONOTONIC, &now);
         if ((now.tv_sec - t0.tv_sec) * 1000 +
                 (now.tv_nsec - t0.tv_nsec) / 1000000 >=
-            TERM_GRACE_MS)
+            (grace_ms > 0 ? grace_ms : TERM_GRACE_MS))
             break;
         struct timespec ts = {0, 2 * 1000000};
         nanosleep(&ts, NULL);
@@ -544,6 +558,27 @@ static int supervise(struct launch *l, struct fds *f, pid_t pid, int *st,
     return timed_out ? -ETIMEDOUT : 0;
 }
 
+/* Reads this process's grace from its environment (once), and passes
+ * half of it on to the programs it runs (see GRACE_ENV). */
+static void set_up_grace(void)
+{
+    if (grace_ms > 0)
+        return;
+    long g = TERM_GRACE_MS;
+    const char *v = getenv(GRACE_ENV);
+    if (v && *v) {
+        char *end;
+        long x = strtol(v, &end, 10);
+        if (*end == '\0' && x >= GRACE_MIN_MS && x < TERM_GRACE_MS)
+            g = x;
+    }
+    char mine[24];
+    long child_ms = g / 2 < GRACE_MIN_MS ? GRACE_MIN_MS : g / 2;
+    snprintf(mine, sizeof mine, "%ld", child_ms);
+    setenv(GRACE_ENV, mine, 1);
+    grace_ms = (sig_atomic_t)g;
+}
+
 int launch_run(struct launch *l, char *why, size_t cap)
 {
     char dummy[1];
@@ -595,6 +630,7 @@ int launch_run(struct launch *l, char *why, size_t cap)
     /* Ended by a signal while the program runs, this process takes the
      * program's group with it. The signals are blocked from the fork until
      * the group is known, so none comes between. */
+    set_up_grace();
     struct ending taken;
     take_ending_signals(&taken);
     sigset_t ending, mask;

@@ -59,7 +59,13 @@ struct launch {
  * whole group at the deadline. Ending a group is SIGTERM (and SIGCONT),
  * then SIGKILL once the leader has ended and no other member runs, at
  * most a second later: a process that cleans up on SIGTERM (a manager
- * server removing its socket directory and spin file) gets to. When the
+ * server removing its socket directory and spin file) gets to. The
+ * program's environment says COORD_LAUNCH_GRACE_MS=500, half this
+ * process's grace: a program that is a launcher too (coord report runs
+ * coord spectrum, which runs python3) takes that grace for its own
+ * program's group, so it has ended that group, SIGKILL included, before
+ * this process's SIGKILL reaches it (this process reads the variable,
+ * 50 to 999 ms, as its own grace, and passes on half of it). When the
  * program ends on its own, what it left running in its group (its
  * workers) is ended the same way, before the program is reaped (so the
  * group's number, its pid, is still taken and cannot be a newer process's
@@ -82,8 +88,10 @@ struct launch {
  * caller's.
  * Returns 0 with l->status set (also 127 when it could not be started:
  * `why` then says why, e.g. "cannot run gnuplot: No such file or
- * directory"); -ETIMEDOUT when killed at the deadline (l->status is
- * 128 + SIGKILL, captured output so far is kept); -EINVAL for a missing
+ * directory"); -ETIMEDOUT when ended at the deadline (l->status is
+ * how it ended: 128 + SIGTERM mostly, 128 + SIGKILL when it outlived the
+ * grace, or the exit code of a program that exits on SIGTERM; captured
+ * output so far is kept); -EINVAL for a missing
  * argv, a timeout <= 0, LAUNCH_STDOUT for stdout, LAUNCH_FILE without a
  * path, LAUNCH_FD with a negative fd or LAUNCH_CAPTURE without a buffer;
  * or -errno when a file, pipe or

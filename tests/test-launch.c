@@ -294,6 +294,70 @@ TEST(launch_ended_by_a_signal_takes_the_programs_group)
     ASSERT_EQ(test_children(kids, 8), 0);
 }
 
+/* The inner launcher of the next case (a coord command that runs a
+ * program: coord spectrum running python3): its program starts a process
+ * that ignores SIGTERM, writes that process's pid to argv[0] and waits. */
+HELPER(launch_nested_inner)
+{
+    if (argc < 1)
+        return 3;
+    char script[512];
+    snprintf(script, sizeof script,
+             "sh -c 'trap \"\" TERM; echo $$ > %s.tmp; mv %s.tmp %s; "
+             "while :; do sleep 0.05; done' & wait",
+             argv[0], argv[0], argv[0]);
+    struct launch l = {0};
+    sh(script, 60000, &l);
+    return 1; /* the outer launcher should have ended it first */
+}
+
+/* A test_fork() body: the outer launcher (coord report), running the
+ * inner one (coord spectrum) and ended by SIGTERM. */
+static int launch_the_inner_launcher(void *arg)
+{
+    static const char *argv[5];
+    argv[0] = test_self, argv[1] = "--helper",
+    argv[2] = "launch_nested_inner", argv[3] = arg, argv[4] = NULL;
+    struct launch l = {.argv = argv, .timeout_ms = 60000};
+    launch_run(&l, why, sizeof why);
+    return 1; /* the signal should have ended it first */
+}
+
+/* A launcher run by a launcher (coord report -> coord spectrum ->
+ * python3), both ended with SIGTERM: the inner one must end its program's
+ * group, SIGKILL included, before the outer one's grace runs out and
+ * SIGKILLs it. With the same second at both levels the outer's SIGKILL
+ * came first, and a process of the inner group that ignores SIGTERM ran
+ * on for ever (coord report --timeout, or a Ctrl-C of the report, during
+ * coord spectrum --vs-python). */
+TEST(launch_nested_launcher_ends_its_group_within_the_outer_grace)
+{
+    char dir[96], path[160];
+    ASSERT_OK(prctl(PR_SET_CHILD_SUBREAPER, 1)); /* the orphans are ours */
+    test_mkdtemp(dir, sizeof dir, "nested");
+    snprintf(path, sizeof path, "%s/ignorer", dir);
+    signal(SIGTERM, SIG_DFL);
+    pid_t outer = test_fork(launch_the_inner_launcher, path);
+    pid_t ignorer = read_pid_file(path);
+    ASSERT_GT(ignorer, 1);
+    ASSERT_OK(kill(outer, SIGTERM));
+    int st = test_wait(outer, 20000);
+    ASSERT_TRUE(WIFSIGNALED(st));
+    ASSERT_EQ(WTERMSIG(st), SIGTERM);
+    bool went = dead_soon(ignorer);
+    if (!went)
+        kill(ignorer, SIGKILL);
+    ASSERT_TRUE(went);
+    pid_t kids[8];
+    for (int i = 0; i < 1000 && test_children(kids, 8) > 0; i++) {
+        while (waitpid(-1, NULL, WNOHANG) > 0)
+            ;
+        struct timespec ts = {0, 10 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+    ASSERT_EQ(test_children(kids, 8), 0);
+}
+
 TEST(launch_leaves_a_signal_the_caller_handles_alone)
 {
     /* A handler of the caller's (or SIG_IGN) stays as it was, during the
@@ -728,6 +792,7 @@ TEST(cli_progress_absent_when_stderr_is_a_pipe)
     X(launch_deadline_lets_the_group_clean_up_on_sigterm)                      \
     X(launch_workers_left_behind_are_killed_and_reaped)                        \
     X(launch_ended_by_a_signal_takes_the_programs_group)                       \
+    X(launch_nested_launcher_ends_its_group_within_the_outer_grace)            \
     X(launch_leaves_a_signal_the_caller_handles_alone)                         \
     X(launch_files_and_directory)                                              \
     X(launch_file_sink_takes_regular_files_and_dev_null)                       \
@@ -740,5 +805,6 @@ TEST(cli_progress_absent_when_stderr_is_a_pipe)
     X(progress_ticks_with_elapsed_time_on_a_terminal)                          \
     X(cli_progress_absent_when_stderr_is_a_pipe)                               \
     X(launch_kills_the_group_before_reaping_its_leader)
-#define HELPER_LIST(X) X(launch_group_kills_before_the_reap)
+#define HELPER_LIST(X)                                                         \
+    X(launch_group_kills_before_the_reap) X(launch_nested_inner)
 TEST_MAIN()
