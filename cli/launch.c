@@ -221,7 +221,12 @@ struct ending {
 static void take_ending_signals(struct ending *e)
 {
     struct sigaction end = {.sa_handler = end_with_group};
+    /* The others blocked while the handler runs: a second ending signal
+     * during the group's grace (Ctrl-C, then a kill) ran the handler again
+     * inside the first, each with a whole grace of its own, up to four. */
     sigemptyset(&end.sa_mask);
+    for (int i = 0; i < N_ENDING; i++)
+        sigaddset(&end.sa_mask, ending_signals[i]);
     for (int i = 0; i < N_ENDING; i++) {
         struct sigaction cur;
         e->taken[i] = sigaction(ending_signals[i], NULL, &cur) == 0 &&

@@ -59,7 +59,9 @@ struct launch {
  * whole group at the deadline. Ending a group is SIGTERM (and SIGCONT),
  * then SIGKILL once the leader has ended and no other member runs, at
  * most a second later: a process that cleans up on SIGTERM (a manager
- * server removing its socket directory and spin file) gets to. The
+ * server removing its socket directory and spin file) gets to (the other
+ * members are found in /proc: where it cannot be read, they get SIGKILL
+ * as soon as the leader has ended). The
  * program's environment says COORD_LAUNCH_GRACE_MS=500, half this
  * process's grace: a program that is a launcher too (coord report runs
  * coord spectrum, which runs python3) takes that grace for its own
@@ -73,6 +75,7 @@ struct launch {
  * (PR_SET_PDEATHSIG).
  * While it runs, SIGHUP, SIGINT, SIGQUIT and SIGTERM, where this process
  * leaves them at their default, end the program's whole group that way
+ * (one grace: the others wait while it runs)
  * before they end this process as before (a Ctrl-C takes the program's
  * workers with it); one the caller ignores or handles is left alone. A
  * SIGKILL of this process reaches the program only: workers it started

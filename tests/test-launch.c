@@ -294,6 +294,75 @@ TEST(launch_ended_by_a_signal_takes_the_programs_group)
     ASSERT_EQ(test_children(kids, 8), 0);
 }
 
+/* A test_fork() body: the CLI's side, running a program whose worker
+ * ignores SIGTERM (so the group's grace lasts its whole second), the
+ * worker's pid written to the file `arg`. */
+static int launch_a_term_ignoring_worker(void *arg)
+{
+    char script[256];
+    snprintf(script, sizeof script, "trap '' TERM; sleep 30 & echo $! > %s.tmp; "
+             "mv %s.tmp %s; wait", (const char *)arg, (const char *)arg,
+             (const char *)arg);
+    struct launch l = {0};
+    sh(script, 60000, &l);
+    return 1; /* the signal should have ended it first */
+}
+
+/* The signals blocked in process `pid` (SigBlk of /proc/PID/status); 0
+ * when it cannot be read. */
+static unsigned long long blocked_signals(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    unsigned long long m = 0;
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "SigBlk: %llx", &m) == 1)
+            break;
+    fclose(f);
+    return m;
+}
+
+/* While the handler of one ending signal gives the program's group its
+ * grace, the other ending signals wait: a second one (Ctrl-C, then a kill
+ * from outside) ran the handler again inside the first, with a whole
+ * grace of its own each, up to four seconds. Seen in the handler's mask,
+ * which /proc shows while it runs (its worker ignores SIGTERM, so it runs
+ * for a second). */
+TEST(launch_ending_signals_wait_while_the_group_is_ended)
+{
+    char dir[96], path[160];
+    ASSERT_OK(prctl(PR_SET_CHILD_SUBREAPER, 1)); /* the orphans are ours */
+    test_mkdtemp(dir, sizeof dir, "mask");
+    snprintf(path, sizeof path, "%s/worker", dir);
+    signal(SIGINT, SIG_DFL);
+    pid_t cli = test_fork(launch_a_term_ignoring_worker, path);
+    pid_t worker = read_pid_file(path);
+    ASSERT_GT(worker, 1);
+    ASSERT_OK(kill(cli, SIGINT));
+    unsigned long long bit = 1ull << (SIGINT - 1), m = 0;
+    for (int i = 0; i < 900 && !((m = blocked_signals(cli)) & bit); i++) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    int st = test_wait(cli, 10000);
+    bool went = dead_soon(worker);
+    if (!went)
+        kill(worker, SIGKILL);
+    for (int i = 0; i < 1000 && waitpid(-1, NULL, WNOHANG) >= 0; i++) {
+        struct timespec ts = {0, 10 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+    ASSERT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGINT);
+    ASSERT_TRUE(went);
+    ASSERT_TRUE(m & bit); /* the handler ran, its own signal blocked */
+    ASSERT_TRUE(m & (1ull << (SIGTERM - 1)));
+    ASSERT_TRUE(m & (1ull << (SIGHUP - 1)));
+    ASSERT_TRUE(m & (1ull << (SIGQUIT - 1)));
+}
+
 /* The inner launcher of the next case (a coord command that runs a
  * program: coord spectrum running python3): its program starts a process
  * that ignores SIGTERM, writes that process's pid to argv[0] and waits. */
@@ -804,7 +873,8 @@ TEST(cli_progress_absent_when_stderr_is_a_pipe)
     X(progress_silent_when_stderr_is_not_a_terminal)                           \
     X(progress_ticks_with_elapsed_time_on_a_terminal)                          \
     X(cli_progress_absent_when_stderr_is_a_pipe)                               \
-    X(launch_kills_the_group_before_reaping_its_leader)
+    X(launch_kills_the_group_before_reaping_its_leader)                         \
+    X(launch_ending_signals_wait_while_the_group_is_ended)
 #define HELPER_LIST(X)                                                         \
     X(launch_group_kills_before_the_reap) X(launch_nested_inner)
 TEST_MAIN()
