@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* manager.c: the manager server: options, the epoll loop and its spin, start and stop. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -108,12 +109,14 @@ static void tell_ready(struct ready_note *n, int code)
 
 /* The loop. Returns when the signalfd fires. */
 static int serve(int lfd, const struct coord__mpath *path, int sfd,
-                 const coord_manager_opts *o, struct ready_note *ready)
+                 const coord_manager_opts *o, struct ready_note *ready,
+                 bool own_heap)
 {
     struct coord__msrv sv;
     memset(&sv, 0, sizeof sv);
     sv.next_timer = UINT64_MAX;
     coord__mstore_init(&sv.s, o);
+    sv.s.own_heap = own_heap;
     sv.lfd = lfd;
     sv.sfd = sfd;
     sv.ep = epoll_create1(EPOLL_CLOEXEC);
@@ -317,7 +320,7 @@ static int server_main(void *arg)
         coord__mpath_cleanup(&m->p);
         return 0;
     }
-    int r = serve(m->lfd, &m->p, sfd, &m->o, &note);
+    int r = serve(m->lfd, &m->p, sfd, &m->o, &note, true);
     close(m->lfd);
     coord__mpath_cleanup(&m->p);
     return r ? 4 : 0;
@@ -447,6 +450,24 @@ int coord_manager_run(const char *socket_path, const coord_manager_opts *opts)
     return coord_manager_run_ready(socket_path, opts, NULL, NULL);
 }
 
+/* True when the calling thread is its process's only one (/proc/self/task
+ * has one entry): a server run there (coord manager --socket) may trim
+ * the process's heap (store_trim); beside other threads, an
+ * application's, it must not. False when it cannot tell. */
+static bool alone_in_process(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    if (!d)
+        return false;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n == 1;
+}
+
 int coord_manager_run_ready(const char *socket_path,
                             const coord_manager_opts *opts,
                             void (*ready)(void *arg, const char *path),
@@ -487,7 +508,7 @@ int coord_manager_run_ready(const char *socket_path,
         /* `ready` hears of it once the server is set up, not before: a
          * setup that fails (out of descriptors) is only run_ready's code. */
         struct ready_note note = {-1, ready, arg, p.path};
-        r = serve(lfd, &p, sfd, &o, &note);
+        r = serve(lfd, &p, sfd, &o, &note, alone_in_process());
         close(lfd);
         coord__mpath_cleanup(&p);
     }

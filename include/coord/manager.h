@@ -24,7 +24,9 @@ COORD_BEGIN_DECLS
  * when their last entry is removed. The server's memory follows what is
  * stored: once three quarters of a peak of at least 8 MiB has been
  * deleted, it hands its free heap back to the system (with glibc; other C
- * libraries keep it for reuse). A name is either a dict or a list; the
+ * libraries keep it for reuse). That is malloc_trim, which walks every
+ * arena of the process: a server run by coord_manager_run beside other
+ * threads (an application's) leaves the heap alone. A name is either a dict or a list; the
  * other kind of operation on it gives COORD_EINVAL. The protocol is
  * documented in docs/spectrum.md (length-prefixed binary frames with a
  * version byte); every frame is validated by the server.
