@@ -427,6 +427,50 @@ TEST(launch_nested_launcher_ends_its_group_within_the_outer_grace)
     ASSERT_EQ(test_children(kids, 8), 0);
 }
 
+/* A test_fork() body (a fresh process: launch_run reads its grace once):
+ * arg is {the COORD_LAUNCH_GRACE_MS to set, NULL to unset; the value the
+ * program launch_run runs must see}. 0 when it sees that value. */
+static int launch_grace_seen(void *arg)
+{
+    const char *const *c = arg; /* {value or NULL, wanted} */
+    if (c[0])
+        setenv("COORD_LAUNCH_GRACE_MS", c[0], 1);
+    else
+        unsetenv("COORD_LAUNCH_GRACE_MS");
+    static char got[64];
+    struct launch l = {.out = {.to = LAUNCH_CAPTURE, .buf = got,
+                               .cap = sizeof got}};
+    if (sh("printf %s \"$COORD_LAUNCH_GRACE_MS\"", 10000, &l) != 0 ||
+        l.status != 0)
+        return 2;
+    return strcmp(got, c[1]) == 0 ? 0 : 1;
+}
+
+/* A program gets half its launcher's grace (at least 50 ms); the
+ * launcher takes 50..999 ms from its own environment and 1000 for
+ * anything else (unset, empty, not a number, 0, negative, 1000 and up,
+ * overflowing, trailing garbage). Deterministic, unlike the nested race
+ * below, which a build without the variable fails only when the outer
+ * SIGKILL wins that race (about 2 runs of 3). */
+TEST(launch_passes_half_its_grace_to_the_program)
+{
+    static const char *cases[][2] = {
+        {NULL, "500"}, {"", "500"},  {"abc", "500"},  {"0", "500"},
+        {"-200", "500"}, {"49", "500"}, {"1000", "500"},
+        {"99999999999999999999", "500"}, {"300x", "500"},
+        {"300", "150"}, {"999", "499"}, {"60", "50"}, {"50", "50"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        pid_t p = test_fork(launch_grace_seen, (void *)cases[i]);
+        int st = test_wait(p, 20000);
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+            fprintf(stderr, "COORD_LAUNCH_GRACE_MS=%s: wanted %s (status %d)\n",
+                    cases[i][0] ? cases[i][0] : "(unset)", cases[i][1], st);
+        ASSERT_TRUE(WIFEXITED(st));
+        ASSERT_EQ(WEXITSTATUS(st), 0);
+    }
+}
+
 TEST(launch_leaves_a_signal_the_caller_handles_alone)
 {
     /* A handler of the caller's (or SIG_IGN) stays as it was, during the
@@ -862,6 +906,7 @@ TEST(cli_progress_absent_when_stderr_is_a_pipe)
     X(launch_workers_left_behind_are_killed_and_reaped)                        \
     X(launch_ended_by_a_signal_takes_the_programs_group)                       \
     X(launch_nested_launcher_ends_its_group_within_the_outer_grace)            \
+    X(launch_passes_half_its_grace_to_the_program)                             \
     X(launch_leaves_a_signal_the_caller_handles_alone)                         \
     X(launch_files_and_directory)                                              \
     X(launch_file_sink_takes_regular_files_and_dev_null)                       \
