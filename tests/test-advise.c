@@ -611,8 +611,9 @@ TEST(advise_invalid_cache_recalibrates_and_says_so)
     snprintf(path, sizeof path, "%s/spectrum.json", dir);
     static const char *const bad[] = {
         "{\"schema\":\"coord.spectrum-cache/1\",\"rows\":[",
-        "{\"schema\":\"coord.spectrum-cache/1\",\"written_at_s\":1,"
-        "\"rows\":[]}", /* before this boot */
+        /* before this boot; () tells clang the two literals are one */
+        ("{\"schema\":\"coord.spectrum-cache/1\",\"written_at_s\":1,"
+         "\"rows\":[]}"),
         "{\"schema\":\"other\",\"written_at_s\":4e9,\"rows\":[]}",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

@@ -21,14 +21,16 @@
 #include "manager_fast.h"
 
 /* A one-byte message with room for 8 descriptors (SCM_RIGHTS). */
+/* c comes last: clang takes CMSG_SPACE() for a variable size, and such a
+ * member anywhere else is a GNU extension it warns about (-Werror). */
 struct fd_msg {
     char byte;
     struct iovec io;
+    struct msghdr m;
     union {
         struct cmsghdr h;
         char buf[CMSG_SPACE(sizeof(int) * 8)];
     } c;
-    struct msghdr m;
 };
 
 static struct msghdr *fd_msg_init(struct fd_msg *f)

@@ -29,6 +29,7 @@ static bool probe_hits(uint64_t i, void *result, void *arg)
     volatile uint32_t x = 0;
     for (uint32_t k = 0; k < h->spin; k++)
         x += k;
+    (void)x; /* read: clang warns of a variable only ever set */
     for (int k = 0; k < h->n; k++) {
         if (h->idx[k] == i) {
             struct res *r = result;
@@ -367,6 +368,7 @@ static bool probe_late_suicide(uint64_t i, void *result, void *arg)
     volatile int x = 0;
     for (int k = 0; k < 50; k++)
         x += k;
+    (void)x; /* read: clang warns of a variable only ever set */
     return false;
 }
 
