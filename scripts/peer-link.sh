@@ -48,7 +48,11 @@ for p in mgrlat poolbench searchscale qpeer; do
     rc=1
   fi
 done
-commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
-[ -n "$(git -C "$root" status --porcelain -- src include 2>/dev/null)" ] && commit=$commit-dirty
+# coord's own checkout's commit, or unknown (scripts/git-commit.sh); dirty
+# here means src/ or include/ differ, untracked files there included.
+commit=$(bash "$root/scripts/git-commit.sh" "$root")
+commit=${commit%-dirty}
+[ "$commit" != unknown ] && [ -n "$(git -C "$root" status --porcelain -- src include 2>/dev/null)" ] &&
+  commit=$commit-dirty
 echo "$commit" > "$out/COMMIT"
 exit $rc

@@ -83,7 +83,7 @@ fi
 # ---- the machine --------------------------------------------------------------------------
 {
   echo "# scaling.sh $(date -u +%Y-%m-%dT%H:%M:%SZ) quick=$quick"
-  echo "commit: $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  echo "commit: $(bash "$root/scripts/git-commit.sh" "$root")"
   echo "nproc: $(nproc 2>/dev/null)"
   echo "loadavg: $(cat /proc/loadavg 2>/dev/null)"
   echo "kernel: $(uname -srm)"
