@@ -23,9 +23,16 @@ base=$1 new=$2 out=${3:-/tmp/manager-ab}
 rounds=${ROUNDS:-3} secs=${SECS:-0.5} clients=${CLIENTS:-1,2,4,8,16}
 bsecs=${BENCH_SECONDS:-2} bruns=${BENCH_RUNS:-3} busy=${BUSY:-1} jobs=${JOBS:-2}
 peer=${PEER_BENCH:-/work/shared/peer-bench}
-repo=$(git rev-parse --show-toplevel)
+repo=$(cd "$(dirname "$0")/.." && pwd)
 . "$repo/scripts/ab-dir.sh"
 out=$(ab_own_dir manager-ab "$out" "give OUTDIR") || exit 2
+# BASE and NEW are revisions of this source tree's own git checkout: a
+# release tarball has none (and one unpacked inside another repository
+# must not export that repository's revisions).
+if [ "$(git -C "$repo" rev-parse --show-toplevel 2>/dev/null)" != "$(cd "$repo" && pwd -P)" ]; then
+  echo "manager-ab.sh: $repo is not a git checkout (a release tarball?): BASE and NEW must be git revisions of one" >&2
+  exit 2
+fi
 res=$out/results.txt
 : >"$res"
 

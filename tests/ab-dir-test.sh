@@ -70,6 +70,23 @@ for d in new/sub mylink mylink/ rel; do
     fi
   done
 done
+# A source tree that is no git checkout of its own (a release tarball, here
+# one unpacked inside another repository): both scripts say so, exit 2,
+# and export nothing of the repository around it.
+mkdir -p "$scratch/outer/coord/scripts"
+git -C "$scratch/outer" init -q
+cp "$src"/scripts/queue-ab.sh "$src"/scripts/manager-ab.sh "$src"/scripts/ab-dir.sh \
+  "$scratch/outer/coord/scripts/"
+for s in queue-ab manager-ab; do
+  if [ $s = queue-ab ]; then
+    (cd "$scratch" && AB_DIR="$scratch/t-$s" timeout 60 bash outer/coord/scripts/$s.sh HEAD HEAD)
+  else
+    (cd "$scratch/outer" && timeout 60 bash coord/scripts/$s.sh HEAD HEAD "$scratch/t-$s")
+  fi >"$scratch/out" 2>&1
+  rc=$?
+  [ $rc = 2 ] && grep -q "is not a git checkout" "$scratch/out" ||
+    { cat "$scratch/out"; echo "FAIL: $s outside a git checkout of its own: exit $rc, not said"; fail=1; }
+done
 [ -d "$scratch/new/sub" ] && [ -d "$scratch/rel" ] ||
   { echo "FAIL: a work directory not made yet was not made"; fail=1; }
 [ $fail = 0 ] && echo "queue-ab.sh and manager-ab.sh refuse another user's directory or link"
