@@ -5,7 +5,8 @@
 # anything else with a message naming the switch: -DCOORD_PYTHON=off (or
 # 0, FALSE, yes) used to be taken as AUTO in silence, so the package the
 # user turned off was built and installed. Each configure is of the
-# library alone (no tests, tool or bench), in a scratch build directory.
+# library alone (no tests, tool or bench), in a scratch build directory; a
+# build without the tool configures and builds no tests, saying so.
 # Usage: configure-test.sh SRC BUILD.
 set -eu
 src=$1
@@ -100,6 +101,18 @@ else
   [ ! -e "$b/python/CMakeFiles/coord_python.dir" ] || { echo "FAIL: the Python package was configured for python3 3.9"; fail=1; }
   grep -q 'Python package not built: python3 on PATH is 3.9; the package needs CPython 3.10 or later' "$scratch/log" ||
     { grep coord: "$scratch/log"; echo "FAIL: the skip for python3 3.9 does not name the version needed"; fail=1; }
+fi
+# The tool off with the tests left at their default (ON): the configure
+# works, builds no tests (they run the tool) and says so; it stopped at
+# generate with "No target coord_cli".
+b="$scratch/b-nocli"
+if ! cmake -S "$src" -B "$b" -DCOORD_BUILD_CLI=OFF -DCOORD_BUILD_BENCH=OFF -DCOORD_MPI=OFF \
+    -DCOORD_PYTHON=OFF >"$scratch/log" 2>&1; then
+  grep -m3 -A3 "CMake Error" "$scratch/log"; echo "FAIL: -DCOORD_BUILD_CLI=OFF failed the configure"; fail=1
+else
+  grep -q 'coord: tests not built: they run the coord tool, and COORD_BUILD_CLI is OFF' "$scratch/log" ||
+    { grep coord: "$scratch/log"; echo "FAIL: -DCOORD_BUILD_CLI=OFF does not say the tests are not built"; fail=1; }
+  [ ! -e "$b/tests" ] || { echo "FAIL: -DCOORD_BUILD_CLI=OFF configured the tests"; fail=1; }
 fi
 [ $fail = 0 ] && echo "COORD_PYTHON and COORD_MPI take AUTO, ON, OFF and CMake's booleans only"
 exit $fail
