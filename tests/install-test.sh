@@ -12,7 +12,8 @@
 # directory the dynamic linker searches; with the MPI backend, coord_mpi.pc,
 # mpicc and coord::coord_mpi build a program that runs (part 6). Usage:
 # install-test.sh SRC BUILD. Env: CC, EXTRA_CFLAGS (the build's sanitizer
-# flags), COORD_HAVE_MPI (ON when the build has the MPI backend). Exit 77 =
+# flags), COORD_HAVE_MPI (ON when the build has the MPI backend),
+# COORD_HAVE_BENCH (ON when it has coord_bench). Exit 77 =
 # skipped.
 src=$1
 build=$2
@@ -58,7 +59,15 @@ expect_hello "$("$scratch/hello-b" | cat)"
 
 # 3. The installed tools need nothing from the environment (they link
 # libcoord statically: no NEEDED libcoord, nothing to find).
-for t in coord coord_bench; do
+# coord_bench only where the build has it (COORD_HAVE_BENCH, from CMake:
+# -DCOORD_BUILD_BENCH=OFF builds and installs none).
+tools=coord
+if [ "${COORD_HAVE_BENCH:-ON}" = ON ]; then
+  tools="coord coord_bench"
+elif [ -e "$scratch/b/bin/coord_bench" ]; then
+  echo "FAIL: bin/coord_bench installed by a build without it"; exit 1
+fi
+for t in $tools; do
   [ -x "$scratch/b/bin/$t" ] || { echo "FAIL: bin/$t not installed"; exit 1; }
   if readelf -d "$scratch/b/bin/$t" | grep -q 'NEEDED.*libcoord'; then
     echo "FAIL: bin/$t needs libcoord.so"; exit 1
@@ -67,8 +76,10 @@ done
 v=$(env -i "$scratch/b/bin/coord" --version)
 [ "$v" = "coord $(sed -n 's/^project(coord VERSION \([0-9.]*\).*/\1/p' "$src/CMakeLists.txt")" ] ||
   { echo "FAIL: installed coord --version printed '$v'"; exit 1; }
-env -i "$scratch/b/bin/coord_bench" --help >/dev/null 2>&1 ||
-  [ $? -eq 2 ] || { echo "FAIL: installed coord_bench does not run"; exit 1; }
+if [ "${COORD_HAVE_BENCH:-ON}" = ON ]; then
+  env -i "$scratch/b/bin/coord_bench" --help >/dev/null 2>&1 ||
+    [ $? -eq 2 ] || { echo "FAIL: installed coord_bench does not run"; exit 1; }
+fi
 
 # 4. CMake: find_package(coord 0.4) + coord::coord; 0.3 and 0.5 rejected.
 mkdir -p "$scratch/proj"

@@ -15,8 +15,13 @@ function(coord_script_test name script)
   set_tests_properties(${name} PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77)
 endfunction()
 
+set(coord_have_bench OFF)
+if(TARGET coord_bench)
+  set(coord_have_bench ON)
+endif()
 coord_script_test(install.pkg_config install-test.sh
-  CC=${CMAKE_C_COMPILER} "EXTRA_CFLAGS=${coord_san_cflags}" COORD_HAVE_MPI=${coord_have_mpi})
+  CC=${CMAKE_C_COMPILER} "EXTRA_CFLAGS=${coord_san_cflags}" COORD_HAVE_MPI=${coord_have_mpi}
+  COORD_HAVE_BENCH=${coord_have_bench})
 coord_script_test(install.python_data install-python-test.sh)
 coord_script_test(install.uninstall install-uninstall-test.sh)
 coord_script_test(install.man install-man-test.sh)
