@@ -369,9 +369,33 @@ static bool proc_stat(pid_t pid, char *state, int *ppid)
     return p && sscanf(p + 1, " %c %d", state, ppid) == 2;
 }
 
+void test_preload_env(const char *lib)
+{
+    /* ld.so splits LD_PRELOAD at spaces and colons, with no escape: a
+     * build directory whose path holds a space ("/home/me/My Projects")
+     * preloaded four pieces of a name, none of them the shim, and the
+     * case ran without it. Such a shim is preloaded by its file name and
+     * found through LD_LIBRARY_PATH, which is split at ':' and ';' only. */
+    const char *slash = strrchr(lib, '/');
+    if (!slash || !strpbrk(lib, " \t")) {
+        setenv("LD_PRELOAD", lib, 1);
+        return;
+    }
+    char dir[1024];
+    const char *was = getenv("LD_LIBRARY_PATH");
+    int n = snprintf(dir, sizeof dir, "%.*s%s%s", (int)(slash - lib), lib,
+                     was && *was ? ":" : "", was && *was ? was : "");
+    if (n < 0 || (size_t)n >= sizeof dir || strpbrk(lib, ":;")) {
+        fprintf(stderr, "test_preload: cannot preload %s\n", lib);
+        abort();
+    }
+    setenv("LD_LIBRARY_PATH", dir, 1);
+    setenv("LD_PRELOAD", slash + 1, 1);
+}
+
 void test_preload(const char *lib)
 {
-    setenv("LD_PRELOAD", lib, 1);
+    test_preload_env(lib);
     char asan[1024];
     const char *was = getenv("ASAN_OPTIONS");
     snprintf(asan, sizeof asan, "%s%sverify_asan_link_order=0",

@@ -181,6 +181,11 @@ bool test_child_ended(pid_t pid);
  * ASAN_OPTIONS gets verify_asan_link_order=0 added. */
 void test_preload(const char *lib);
 
+/* LD_PRELOAD = `lib` alone (test_preload without the ASan option): a path
+ * with a space is preloaded by its file name through LD_LIBRARY_PATH, as
+ * ld.so splits LD_PRELOAD at spaces. */
+void test_preload_env(const char *lib);
+
 /* The calling thread's id (gettid). */
 pid_t test_gettid(void);
 

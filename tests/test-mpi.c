@@ -482,7 +482,7 @@ TEST(spectrum_cli_claim_fails)
     need_mpi();
     unsetenv("COORD_MPI_NODE");
     mpi_env();
-    setenv("LD_PRELOAD", COORD_MPI_CAS_FAILS, 1); /* (ASan: see mpi_env) */
+    test_preload_env(COORD_MPI_CAS_FAILS); /* (ASan: see mpi_env) */
     static const char *const a[] = {"spectrum", "--quick", "--json", "--runs",
                                     "3", NULL};
     static char out[65536], err[8192];

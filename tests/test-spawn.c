@@ -643,6 +643,26 @@ TEST(spawn_lifeline_survives_a_thread_cancelled_inside_it)
     ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
+/* A shim in a directory whose path holds a space (a build directory such
+ * as "/home/me/My Projects/coord/build") is preloaded all the same:
+ * ld.so splits LD_PRELOAD at spaces, and the shim tests ran without their
+ * shim and failed. The shim is in the mapped files of the program run. */
+TEST(spawn_preload_from_a_directory_with_a_space)
+{
+    char dir[160], link[256];
+    test_mkdtemp(dir, sizeof dir, "a space");
+    ASSERT_TRUE(strchr(dir, ' ') != NULL);
+    snprintf(link, sizeof link, "%s/libcoord_test_pidfdshim.so", dir);
+    ASSERT_EQ(symlink(COORD_PIDFDSHIM_PATH, link), 0);
+    test_preload(link);
+    static const char *const argv[] = {"/bin/cat", "/proc/self/maps", NULL};
+    static char out[262144], err[4096];
+    int st = test_run(argv, out, sizeof out, err, sizeof err, 10000);
+    ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    ASSERT_TRUE(strstr(err, "cannot be preloaded") == NULL);
+    ASSERT_TRUE(strstr(out, "libcoord_test_pidfdshim.so") != NULL);
+}
+
 #define TEST_LIST(X)                                                           \
     X(spawn_kill_of_a_child_reaped_behind_our_back_spares_its_pid)             \
     X(spawn_of_a_child_reaped_before_its_pidfd_signals_no_one)                 \
@@ -655,6 +675,7 @@ TEST(spawn_lifeline_survives_a_thread_cancelled_inside_it)
     X(spawn_children_survive_printf_with_stdio_closed_at_start)                \
     X(spawn_child_whose_parent_died_before_it_held_leaves)                     \
     X(spawn_keeps_no_descriptor_once_its_children_are_reaped)             \
-    X(spawn_lifeline_survives_a_thread_cancelled_inside_it)
+    X(spawn_lifeline_survives_a_thread_cancelled_inside_it)                    \
+    X(spawn_preload_from_a_directory_with_a_space)
 #define HELPER_LIST(X) X(spawn_reaped_before_its_pidfd)
 TEST_MAIN()

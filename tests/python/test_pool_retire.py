@@ -278,6 +278,13 @@ class ForkFailingTest(unittest.TestCase):
         if not shim or not os.path.exists(shim):
             self.skipTest("COORD_FORKSHIM (tests/forkshim.c built) not set: run by ctest")
         env = dict(os.environ)
+        if " " in shim:
+            # ld.so splits LD_PRELOAD at spaces: a shim in a build
+            # directory whose path holds one is preloaded by its file
+            # name, found through LD_LIBRARY_PATH (split at ':' only).
+            libs = env.get("LD_LIBRARY_PATH", "")
+            env["LD_LIBRARY_PATH"] = os.path.dirname(shim) + (":" + libs if libs else "")
+            shim = os.path.basename(shim)
         env["LD_PRELOAD"] = (env.get("LD_PRELOAD", "") + " " + shim).strip()
         env["COORD_FORK_FAIL_NTH"] = str(nth)
         r = subprocess.run([sys.executable, "-c", FORK_FAILS_ONCE], env=env,
