@@ -536,12 +536,220 @@ TEST(queue_mutated_while_used)
     coord_queue_destroy(q);
 }
 
+/* ---- positions near 2^32 and 2^63: fuzz-queue.c's starts, fixed ------ */
+
+#define WRAP_CAP 8
+#define WRAP_MSG 24
+#define WRAP_ROUNDS 150 /* inputs per start position */
+
+/* The starts of fuzz-queue.c's mode bits 3 to 5 but 0: where the 64-bit
+ * positions or the slots' 32-bit sequence numbers wrap, or near bit 63
+ * (HEAD_FROZEN). */
+static const uint64_t wrap_starts[] = {
+    0xfffffffeull,        7ull << 32 | 0xffffffffull,
+    0xfffffffbull,        (1ull << 62) - 3,
+    (1ull << 63) - 6,     (1ull << 63) - 2,
+    (1ull << 33) - WRAP_CAP,
+};
+
+/* What a round that writes nothing must see (the queue's messages in
+ * order, pills as len SIZE_MAX), as fuzz-queue.c's struct model. */
+struct wrap_model {
+    size_t at, n, len[WRAP_CAP];
+    unsigned char msg[WRAP_CAP][WRAP_MSG];
+};
+
+static void wrap_push(struct wrap_model *m, const void *msg, size_t len)
+{
+    size_t k = (m->at + m->n++) % WRAP_CAP;
+    m->len[k] = len;
+    if (msg && len != SIZE_MAX)
+        memcpy(m->msg[k], msg, len);
+}
+
+/* The message first in line is (buf, len): taken off. */
+static bool wrap_take(struct wrap_model *m, const void *buf, size_t len)
+{
+    if (!m->n || m->len[m->at] != len ||
+        (len != SIZE_MAX && memcmp(m->msg[m->at], buf, len) != 0))
+        return false;
+    m->at = (m->at + 1) % WRAP_CAP;
+    m->n--;
+    return true;
+}
+
+static bool wrap_documented(int r, int tmo)
+{
+    return r == 0 || r == COORD_PILL || r == COORD_EAGAIN ||
+           r == COORD_ECLOSED || r == COORD_EPROTO || r == COORD_ENOBUFS ||
+           (tmo > 0 && r == COORD_ETIMEDOUT);
+}
+
+/* In a child, bounded in time: for each start, WRAP_ROUNDS times a queue
+ * in this process's memory set to that position (each slot free for its
+ * position of the lap, as a queue that moved that far holds it), three
+ * messages and a pill put, random bytes written outside the two locks,
+ * then random calls with timeout 0 or 1 ms: only documented codes,
+ * lengths that fit, a count within capacity, no robust mutex left; and a
+ * round that wrote nothing (a quarter) gets its messages back in order,
+ * each call the result a queue without other users gives. */
+static int wrap_mutated_calls(void *arg)
+{
+    (void)arg;
+    size_t size = coord_queue_size(WRAP_CAP, WRAP_MSG);
+    unsigned char *mem = aligned_alloc(COORD__CACHE_LINE, size);
+    ASSERT_TRUE(mem != NULL);
+    uint64_t rng = 0x2b32ull, calls = 0, eproto = 0;
+    for (size_t st = 0; st < sizeof wrap_starts / sizeof *wrap_starts; st++) {
+        uint64_t at = wrap_starts[st];
+        for (int round = 0; round < WRAP_ROUNDS; round++) {
+            coord_queue *q;
+            ASSERT_OK(coord_queue_init(mem, size, WRAP_CAP, WRAP_MSG, &q));
+            atomic_store(&q->s->head, at);
+            atomic_store(&q->s->tail, at);
+            for (uint32_t i = 0; i < q->ring; i++)
+                atomic_store(&slot_at(q, at + i)->word, FREE_WORD(at + i));
+            ASSERT_OK(coord_queue_put(q, "first", 5, 0));
+            ASSERT_OK(coord_queue_put(q, "a message of 24 bytes...", 24, 0));
+            ASSERT_OK(coord_queue_put(q, NULL, 0, 0));
+            ASSERT_OK(coord_queue_put_pill(q, 0));
+            /* An idle handle's cached head, 2^32 - 4 behind head (set
+             * after the puts, the first of which would reload it): a
+             * 32-bit room check took it for one 4 ahead of head. */
+            if (round & 1)
+                atomic_store(&q->head_cache, at - ((1ull << 32) - 4));
+            struct wrap_model m = {0};
+            wrap_push(&m, "first", 5);
+            wrap_push(&m, "a message of 24 bytes...", 24);
+            wrap_push(&m, NULL, 0);
+            wrap_push(&m, NULL, SIZE_MAX);
+            struct coord__queue_map map;
+            coord__queue_layout(q, &map);
+            int writes = (int)(test_rand(&rng) % 4);
+            bool clean = writes == 0;
+            for (int w = 0; w < writes; w++) {
+                uint64_t x = test_rand(&rng);
+                size_t off = (size_t)(x >> 8) % size;
+                bool lock = false;
+                for (int k = 0; k < 2; k++)
+                    lock |= off >= map.lock_off[k] &&
+                            off < map.lock_off[k] + map.lock_len;
+                if (!lock)
+                    mem[off] = (unsigned char)x;
+            }
+            unsigned char buf[4][WRAP_MSG];
+            size_t lens[4], got = 0, len = 0;
+            const void *msgs[2] = {"xy", "z"};
+            size_t mlens[2] = {2, 1};
+            for (int i = 0; i < 16; i++) {
+                uint64_t x = test_rand(&rng);
+                int tmo = x % 4 == 0 ? 1 : 0, r;
+                /* A clean round's expected code: nothing to take or no
+                 * room, and the first in line. */
+                int none = tmo ? COORD_ETIMEDOUT : COORD_EAGAIN;
+                size_t first = m.n ? m.len[m.at] : 0;
+                switch ((x >> 8) % 6) {
+                case 0:
+                    r = coord_queue_get(q, buf[0], WRAP_MSG, &len, tmo);
+                    ASSERT_TRUE(r != 0 || len <= WRAP_MSG);
+                    if (!clean)
+                        break;
+                    ASSERT_EQ(r, !m.n ? none
+                                 : first == SIZE_MAX ? COORD_PILL : 0);
+                    ASSERT_TRUE(r != 0 || wrap_take(&m, buf[0], len));
+                    ASSERT_TRUE(r != COORD_PILL || wrap_take(&m, NULL, SIZE_MAX));
+                    break;
+                case 1:
+                    r = coord_queue_get_many(q, buf, WRAP_MSG, 4, lens, &got,
+                                             tmo);
+                    for (size_t k = 0; r == 0 && k < got; k++)
+                        ASSERT_TRUE(got <= 4 && lens[k] <= WRAP_MSG);
+                    if (!clean)
+                        break;
+                    ASSERT_EQ(r, !m.n ? none
+                                 : first == SIZE_MAX ? COORD_PILL : 0);
+                    if (r == 0) {
+                        size_t want = 0; /* up to 4, to the first pill */
+                        while (want < 4 && want < m.n &&
+                               m.len[(m.at + want) % WRAP_CAP] != SIZE_MAX)
+                            want++;
+                        ASSERT_EQ(got, want);
+                    }
+                    for (size_t k = 0; r == 0 && k < got; k++)
+                        ASSERT_TRUE(wrap_take(&m, buf[k], lens[k]));
+                    ASSERT_TRUE(r != COORD_PILL || wrap_take(&m, NULL, SIZE_MAX));
+                    break;
+                case 2:
+                    r = coord_queue_put(q, "hello", 5, tmo);
+                    if (!clean)
+                        break;
+                    ASSERT_EQ(r, m.n < WRAP_CAP ? 0 : none);
+                    if (r == 0)
+                        wrap_push(&m, "hello", 5);
+                    break;
+                case 3:
+                    r = coord_queue_put_many(q, msgs, mlens, 2, &got, tmo);
+                    ASSERT_TRUE(r != 0 || (got >= 1 && got <= 2));
+                    if (!clean)
+                        break;
+                    ASSERT_EQ(r, m.n < WRAP_CAP ? 0 : none);
+                    if (r == 0)
+                        ASSERT_EQ(got, WRAP_CAP - m.n < 2 ? WRAP_CAP - m.n : 2);
+                    for (size_t k = 0; r == 0 && k < got; k++)
+                        wrap_push(&m, msgs[k], mlens[k]);
+                    break;
+                case 4:
+                    r = coord_queue_put_pill(q, tmo);
+                    if (!clean)
+                        break;
+                    ASSERT_EQ(r, m.n < WRAP_CAP ? 0 : none);
+                    if (r == 0)
+                        wrap_push(&m, NULL, SIZE_MAX);
+                    break;
+                default: {
+                    long c = coord_queue_count(q);
+                    ASSERT_TRUE(c >= 0 && c <= WRAP_CAP);
+                    ASSERT_TRUE(!clean || (size_t)c == m.n);
+                    r = 0;
+                    break;
+                }
+                }
+                if (!wrap_documented(r, tmo))
+                    test__fail(__FILE__, __LINE__,
+                               "start %#llx round %d call %d: %s",
+                               (unsigned long long)at, round, i,
+                               coord_err_name(r));
+                eproto += r == COORD_EPROTO;
+                calls++;
+                ASSERT_TRUE(robust_list_empty());
+            }
+            coord_queue_destroy(q);
+        }
+    }
+    printf("# %llu calls, %llu EPROTO\n", (unsigned long long)calls,
+           (unsigned long long)eproto);
+    ASSERT_GT(eproto, 0); /* the writes reached the calls */
+    free(mem);
+    return 0;
+}
+
+/* A queue whose positions are near 2^32 (the slots' sequence numbers
+ * wrap), k * 2^32 or 2^63 (HEAD_FROZEN), some of its bytes rewritten,
+ * used with timeout 0 and 1 ms: documented codes only, no bad length, no
+ * lock left, and it ends (tests/fuzz/fuzz-queue.c's mode bits 3 to 7 with
+ * any bytes). */
+TEST(queue_mutated_at_wrapping_positions)
+{
+    test_join_ok(test_fork(wrap_mutated_calls, NULL), 60000);
+}
+
 #define TEST_LIST(X)                                                           \
     X(queue_planted_length_is_eproto)                                          \
     X(queue_put_meets_a_word_no_queue_holds)                                   \
     X(queue_put_meets_the_lap_befores_claim)                                   \
     X(queue_lock_kind_rewritten_is_eproto)                                     \
     X(queue_forged_owner_words_with_timeout_0)                                 \
-    X(queue_mutated_while_used)
+    X(queue_mutated_while_used)                                                \
+    X(queue_mutated_at_wrapping_positions)
 #define HELPER_LIST(X)
 TEST_MAIN()

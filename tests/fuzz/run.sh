@@ -7,7 +7,7 @@
 # tests/fuzz/fuzz-fd.c (any bytes in a memfd of any size and seals, opened
 # with each kind's _open_fd and used) and tests/fuzz/fuzz-queue.c (a live
 # queue's bytes, its mutexes' words included, overwritten between calls
-# with timeout 0); then, a twelfth of SECONDS each, the parsers of
+# with timeout 0 or 1 ms, from positions near 2^32 and 2^63 too); then, a twelfth of SECONDS each, the parsers of
 # untrusted input that need no shared state: tests/fuzz/fuzz-mclient.c (a
 # manager client reading a hostile server's frames), fuzz-json.c (the
 # report's JSON reader), fuzz-csv.c (the fraud CSV reader, and what it
@@ -205,16 +205,24 @@ fuzz fuzz-fd "$fd_secs" "$fdcorpus" 512 -timeout=10 || status=$?
 passed fuzz-fd "$status"
 
 # A live queue's bytes overwritten (its mutexes' words too, in the inputs
-# whose first byte is odd: fuzz-queue.c) and calls with timeout 0: only
-# documented codes, lengths that fit, no bad read, no call slower than
-# 60 ms in 3 runs, no robust mutex left locked; -timeout catches a call that
-# spins. Seeds: no writes, and a consumer lock that names another thread
+# whose first byte is odd: fuzz-queue.c) and calls with timeout 0 (1 ms
+# where bit 6 of that byte is set; bits 3-5 start the queue near 2^32 or
+# 2^63): only documented codes, lengths that fit, no bad read, no call
+# slower than 60 ms in 3 runs, no robust mutex left locked; -timeout
+# catches a call that spins. Seeds: no writes, and a consumer lock that names another thread
 # with a put asleep (a get's wake-up gives up on it after 10 ms).
 echo "fuzz: overwriting a live queue for $queue_secs s"
 qcorpus="$out/qcorpus"
 mkdir -p "$qcorpus"
 printf '\x00\xff\x00\x02\x01\x03\x04\x05' >"$qcorpus/calls"
 printf '\x01\x81\x00\x10\xc4\x00\x01\xd7\x00\x7f\xff\x00\x00\x01\x02' >"$qcorpus/owner"
+# The same calls from each start position of mode bits 3-5 (fuzz-queue.c:
+# near 2^32, k * 2^32, 2^62, 2^63), with 1 ms waits and an idle handle's
+# cached head (bits 6 and 7) in every other one.
+for b in 1 2 3 4 5 6 7; do
+  printf "\\x$(printf %02x $(( b << 3 | (b & 1) * 0xc0 )))\\xff\\x00\\x02\\x01\\x03\\x04\\x05\\x00\\x00\\x01\\x02\\x02\\x02\\x02\\x05" \
+    >"$qcorpus/start$b"
+done
 status=0
 fuzz fuzz-queue "$queue_secs" "$qcorpus" 512 -timeout=10 || status=$?
 passed fuzz-queue "$status"
