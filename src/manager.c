@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /* manager.c: the manager server: options, the epoll loop and its spin, start and stop. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -450,24 +449,6 @@ int coord_manager_run(const char *socket_path, const coord_manager_opts *opts)
     return coord_manager_run_ready(socket_path, opts, NULL, NULL);
 }
 
-/* True when the calling thread is its process's only one (/proc/self/task
- * has one entry): a server run there (coord manager --socket) may trim
- * the process's heap (store_trim); beside other threads, an
- * application's, it must not. False when it cannot tell. */
-static bool alone_in_process(void)
-{
-    DIR *d = opendir("/proc/self/task");
-    if (!d)
-        return false;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n == 1;
-}
-
 int coord_manager_run_ready(const char *socket_path,
                             const coord_manager_opts *opts,
                             void (*ready)(void *arg, const char *path),
@@ -508,7 +489,7 @@ int coord_manager_run_ready(const char *socket_path,
         /* `ready` hears of it once the server is set up, not before: a
          * setup that fails (out of descriptors) is only run_ready's code. */
         struct ready_note note = {-1, ready, arg, p.path};
-        r = serve(lfd, &p, sfd, &o, &note, alone_in_process());
+        r = serve(lfd, &p, sfd, &o, &note, false);
         close(lfd);
         coord__mpath_cleanup(&p);
     }

@@ -52,7 +52,10 @@ struct coord__mstore {
     struct coord__hent *last; /* the container found or made last */
     uint64_t entries, bytes;
     uint64_t trim_peak;     /* the most store_footprint since the last trim */
-    bool own_heap; /* the process is the server's alone: store_trim may trim */
+    /* The process is the server's alone (the forked server): store_trim
+     * may trim. False (coord_manager_run): it trims only when its thread
+     * is the process's only one at that moment. */
+    bool own_heap;
     coord_manager_stats st; /* counters; entries/bytes/containers unused */
     size_t rep_at;          /* offset of the reply frame being built */
     size_t reserve;         /* bytes kept for the results still to come */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* manager_store.c: the manager's dicts and lists, and the execution of one request frame. */
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #if defined(__GLIBC__)
@@ -629,6 +630,25 @@ static uint64_t store_footprint(const struct coord__mstore *s)
     return s->bytes + s->entries * 64;
 }
 
+/* True when the calling thread is its process's only one (/proc/self/task
+ * has one entry); no other can appear while it runs a trim, since only a
+ * thread starts threads. False when it cannot tell. */
+#if defined(__GLIBC__)
+static bool alone_in_process(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    if (!d)
+        return false;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n == 1;
+}
+#endif
+
 /* After a frame: give the heap back to the system once what is stored has
  * fallen to a quarter of its peak (of at least 8 MiB) since the last time.
  * glibc keeps the blocks freed below its heap's top for reuse, so a server
@@ -642,9 +662,10 @@ static void store_trim(struct coord__mstore *s)
      * thread of a program holding 2 million blocks among 6 million freed)
      * each trim stalled the frame that set it off 130-220 ms instead of
      * 1 ms, and the application's threads on its arenas' locks. Only a
-     * process that is the server's alone trims. */
-    if (!s->own_heap)
-        return;
+     * process that is the server's alone trims: the forked server, or a
+     * thread that is its process's only one when the trim is due (looked
+     * at then, not at the start: a ready callback, or anything before,
+     * may have started an application's threads since). */
     uint64_t now = store_footprint(s);
     if (now > s->trim_peak) {
         s->trim_peak = now;
@@ -653,7 +674,8 @@ static void store_trim(struct coord__mstore *s)
     if (s->trim_peak < ((uint64_t)8 << 20) || now > s->trim_peak / 4)
         return;
 #if defined(__GLIBC__)
-    (void)malloc_trim(0);
+    if (s->own_heap || alone_in_process())
+        (void)malloc_trim(0);
 #endif
     s->trim_peak = now;
 }

@@ -1502,6 +1502,111 @@ TEST(manager_run_beside_other_threads_leaves_the_heap_alone)
     test_join_ok(test_fork(server_thread_beside_a_heap, dir), 120000);
 #endif
 }
+/* The same application heap, but the server runs in the program's only
+ * thread (coord_manager_run_ready), and its ready callback starts the
+ * application's thread, the client: a common shape (serve, and once
+ * listening, start the workers). The process had one thread when
+ * coord_manager_run_ready began, but not when the store emptied: the
+ * trim must look then, not at the start. */
+struct churn_client {
+    const char *path;
+    pthread_t server; /* the serving thread, to stop with SIGTERM */
+    pthread_t self;
+    long before;
+    int result; /* 0 kept, 1 trimmed, >1 failed */
+};
+
+static void *churn_after_ready(void *arg)
+{
+    struct churn_client *cc = arg;
+    enum { N = 24000, B = 1000, VLEN = 1000 };
+    static coord_mreq q[B];
+    static char keys[B][16];
+    static char val[VLEN];
+    memset(val, 'v', sizeof val);
+    coord_mclient *c = NULL;
+    cc->result = 3;
+    if (coord_mclient_connect(&c, cc->path, T) != 0)
+        goto out;
+    cc->result = 4;
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < N;) {
+            int k = 0;
+            for (; k < B && i < N; k++, i++) {
+                snprintf(keys[k], sizeof keys[k], "k%d", i);
+                q[k] = (coord_mreq){.op = pass ? COORD_MOP_DELETE : COORD_MOP_SET,
+                                    .name = "big", .key = keys[k],
+                                    .value = coord_mval_bytes(val, sizeof val)};
+            }
+            if (coord_mclient_batch(c, q, (size_t)k, T) != 0)
+                goto out;
+        }
+    long after = status_kib(getpid(), "VmRSS");
+    cc->result = 0;
+    if (after < cc->before - 32 * 1024) {
+        fprintf(stderr, "RSS %ld KiB before, %ld after: the application's "
+                        "heap was trimmed\n", cc->before, after);
+        cc->result = 1;
+    }
+out:
+    if (c)
+        coord_mclient_close(c);
+    pthread_kill(cc->server, SIGTERM);
+    return NULL;
+}
+
+static void start_churn(void *arg, const char *path)
+{
+    (void)path;
+    struct churn_client *cc = arg;
+    if (pthread_create(&cc->self, NULL, churn_after_ready, cc) != 0) {
+        cc->result = 2;
+        pthread_kill(cc->server, SIGTERM);
+    }
+}
+
+static int server_alone_then_beside_a_thread(void *arg)
+{
+    const char *dir = arg;
+    char path[128];
+    snprintf(path, sizeof path, "%s/s", dir);
+    enum { APP = 65536 };
+    static char *app[APP];
+    for (int i = 0; i < APP; i++) {
+        app[i] = malloc(1000);
+        if (!app[i])
+            return 2;
+        memset(app[i], 1, 1000);
+    }
+    char *guard = malloc(1000); /* keeps the freed blocks below the top */
+    if (!guard)
+        return 2;
+    memset(guard, 1, 1000);
+    for (int i = 0; i < APP; i++)
+        free(app[i]);
+    struct churn_client cc = {.path = path, .server = pthread_self(),
+                              .before = status_kib(getpid(), "VmRSS"),
+                              .result = 2};
+    if (coord_manager_run_ready(path, NULL, start_churn, &cc) != 0)
+        return 2;
+    if (cc.result != 2)
+        pthread_join(cc.self, NULL);
+    free(guard);
+    return cc.result;
+}
+
+TEST(manager_run_whose_ready_starts_a_thread_leaves_the_heap_alone)
+{
+#if !defined(__GLIBC__) || defined(__SANITIZE_ADDRESS__) ||                   \
+    defined(__SANITIZE_THREAD__)
+    SKIP("glibc's allocator only (a sanitizer's keeps freed memory)");
+#else
+    char dir[96];
+    test_mkdtemp(dir, sizeof dir, "ready");
+    test_join_ok(test_fork(server_alone_then_beside_a_thread, dir), 120000);
+#endif
+}
+
 TEST(manager_client_keys_without_keys_is_a_protocol_error)
 {
     struct sockaddr_un a;
@@ -4012,6 +4117,7 @@ TEST(manager_reply_pipe_that_epoll_cannot_watch_closes_the_connection)
     X(manager_emptied_containers_give_memory_back_slow)                        \
     X(manager_deleted_entries_give_memory_back)                                \
     X(manager_run_beside_other_threads_leaves_the_heap_alone)                  \
+    X(manager_run_whose_ready_starts_a_thread_leaves_the_heap_alone)           \
     X(manager_client_keys_without_keys_is_a_protocol_error)                    \
     X(manager_client_refuses_a_status_its_call_cannot_return)                  \
     X(manager_client_flooded_by_its_server_keeps_its_deadline)                 \

@@ -26,7 +26,9 @@ COORD_BEGIN_DECLS
  * deleted, it hands its free heap back to the system (with glibc; other C
  * libraries keep it for reuse). That is malloc_trim, which walks every
  * arena of the process: a server run by coord_manager_run beside other
- * threads (an application's) leaves the heap alone. A name is either a dict or a list; the
+ * threads (an application's) leaves the heap alone; it counts the threads
+ * when a trim is due, so those started after it began (by its ready
+ * callback, say) count too. A name is either a dict or a list; the
  * other kind of operation on it gives COORD_EINVAL. The protocol is
  * documented in docs/spectrum.md (length-prefixed binary frames with a
  * version byte); every frame is validated by the server.
