@@ -2,6 +2,7 @@
 /* queue_wait.c: how a queue side waits: its side locks, the spin, the sliced futex sleep and the wake-up. */
 #include <errno.h>
 #include <limits.h>
+#include <time.h>
 
 #include "queue_shm.h"
 #include "wait.h"
@@ -59,6 +60,37 @@ static inline bool lock_looks_free(coord__mutex *m)
 
 
 /*
+ * glibc said EDEADLK: the lock's owner word holds this thread's id. No
+ * queue call takes a side lock it holds, so the holder is another thread
+ * with the same number: one of another pid namespace that shares the
+ * queue (two containers' first processes are both pid 1), since a robust
+ * mutex names its holder by its thread id as its own namespace counts it.
+ * That holder is as real as any: wait for it, polling (a blocking lock
+ * answers EDEADLK at once), every millisecond, until the lock is free or
+ * the call's time is up. Until session 19 the EDEADLK marked the queue
+ * broken for every process. Returns pthread_mutex_trylock's 0 or
+ * EOWNERDEAD, ETIMEDOUT at the deadline, COORD_EAGAIN (timeout 0, budget
+ * spent), or another error of trylock.
+ */
+static int same_tid_wait(coord__mutex *m, int timeout_ms, uint64_t *d)
+{
+    uint64_t end = 0;
+    if (timeout_ms == 0)
+        end = *d ? *d : (*d = coord_clock_ns() + LOCK_TRY_NS);
+    else if (timeout_ms > 0)
+        end = deadline_of(timeout_ms, d);
+    for (;;) {
+        int r = pthread_mutex_trylock(&m->m);
+        if (r != EBUSY && r != EDEADLK)
+            return r;
+        if (end && coord_clock_ns() >= end)
+            return timeout_ms == 0 ? COORD_EAGAIN : ETIMEDOUT;
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/*
  * Lock one side. Returns 0, 1 when the previous holder died holding it
  * (EOWNERDEAD; the mutex is consistent again and we hold it), or a
  * negative error (COORD_EAGAIN with timeout 0 at *d, which the first wait
@@ -102,6 +134,11 @@ static int side_lock_wait(struct coord_queue *q, coord__mutex *m,
                 r = coord__mutex_lock_until(m, deadline_of(timeout_ms, d));
             }
         }
+    }
+    if (r == EDEADLK) {
+        r = same_tid_wait(m, timeout_ms, d);
+        if (r == COORD_EAGAIN)
+            return r;
     }
     if (__builtin_expect(r == 0, 1))
         return 0;

@@ -18,7 +18,8 @@
  *     mutexes too (all their words: lock, count, owner, users, kind and
  *     list), else those are left alone; with bit 0, bits 1 and 2 first
  *     write this thread's id into the producer's and the consumer's lock
- *     word (a lock glibc takes for one this thread holds: EDEADLK), which
+ *     word (a lock glibc takes for one this thread holds: EDEADLK, which
+ *     the queue waits for as for a holder of another pid namespace), which
  *     the writes may then change. Bits 3 to 5 choose the position the
  *     queue starts at (START below: 0, and positions about 2^32, k * 2^32,
  *     2^62 and 2^63, where the 64-bit head and tail and the slots' 32-bit
@@ -137,15 +138,17 @@ static pthread_mutex_t *lock_at(unsigned char *mem,
     return (pthread_mutex_t *)(void *)(mem + map->lock_off[k]);
 }
 
-/* Would glibc wait for one of the locks as for a holder: a lock word
- * naming a thread other than `self` (or none, with FUTEX_WAITERS), not
- * marked dead? */
+/* Would a call wait for one of the locks as for a holder: a lock word
+ * naming a thread (or none, with FUTEX_WAITERS), not marked dead? One
+ * naming `self` too: glibc's EDEADLK, which the queue takes for a holder
+ * of another pid namespace with this thread's number. */
 static bool looks_held(unsigned char *mem, const struct coord__queue_map *map,
                        int self)
 {
+    (void)self;
     for (int k = 0; k < 2; k++) {
         unsigned w = (unsigned)lock_at(mem, map, k)->__data.__lock;
-        if (w && !(w & FUTEX_OWNER_DIED) && (int)(w & FUTEX_TID_MASK) != self)
+        if (w && !(w & FUTEX_OWNER_DIED))
             return true;
     }
     return false;
