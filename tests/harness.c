@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -210,6 +211,24 @@ void test_join_ok(pid_t pid, int timeout_ms)
         test__fail(__FILE__, __LINE__, "child %d exited with %d", (int)pid,
                    WEXITSTATUS(st));
     }
+}
+
+pid_t test_fork_in_new_pidns(int (*fn)(void *), void *arg)
+{
+    pid_t c = fork();
+    if (c != 0)
+        return c;
+    if (unshare(CLONE_NEWPID) != 0)
+        _exit(127);
+    pid_t g = fork();
+    if (g < 0)
+        _exit(126);
+    if (g == 0)
+        _exit(getpid() == 1 ? fn(arg) : 125);
+    int st;
+    while (waitpid(g, &st, 0) < 0 && errno == EINTR)
+        ;
+    _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 124);
 }
 
 pid_t test_spawn_helper(const char *name, const char *const *args)

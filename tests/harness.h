@@ -131,6 +131,12 @@ char *test_mkdtemp(char *buf, size_t cap, const char *what);
  * child dies with its parent (PR_SET_PDEATHSIG). Fails the test on error. */
 pid_t test_fork(int (*fn)(void *), void *arg);
 
+/* Run fn(arg) as pid 1 of a new pid namespace (a container's first
+ * process): the forked child unshares and forks the grandchild that runs
+ * it, then exits with its status (127: no namespace could be made, which
+ * a case skips on). Returns the child's pid. */
+pid_t test_fork_in_new_pidns(int (*fn)(void *), void *arg);
+
 /* Wait for `pid` at most timeout_ms; returns the wait status, or fails the
  * test (after SIGKILLing and reaping the child) when it does not end. */
 int test_wait(pid_t pid, int timeout_ms);

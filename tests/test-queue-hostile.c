@@ -747,28 +747,6 @@ TEST(queue_mutated_at_wrapping_positions)
     test_join_ok(test_fork(wrap_mutated_calls, NULL), 60000);
 }
 
-/* Run fn(arg) as pid 1 of a new pid namespace (a container's first
- * process): the forked child unshares and forks the grandchild that runs
- * it, then exits with its status (127: no namespace could be made).
- * Returns the child's pid. */
-static pid_t fork_in_new_pidns(int (*fn)(void *), void *arg)
-{
-    pid_t c = fork();
-    if (c != 0)
-        return c;
-    if (unshare(CLONE_NEWPID) != 0)
-        _exit(127);
-    pid_t g = fork();
-    if (g < 0)
-        _exit(126);
-    if (g == 0)
-        _exit(getpid() == 1 ? fn(arg) : 125);
-    int st;
-    while (waitpid(g, &st, 0) < 0 && errno == EINTR)
-        ;
-    _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 124);
-}
-
 struct nsq {
     const char *name;
     int ready[2], go[2];
@@ -820,7 +798,7 @@ TEST(queue_side_lock_held_by_same_tid_of_another_pidns)
     struct nsq a = {name, {-1, -1}, {-1, -1}};
     ASSERT_OK(pipe(a.ready));
     ASSERT_OK(pipe(a.go));
-    pid_t h = fork_in_new_pidns(nsq_holder, &a);
+    pid_t h = test_fork_in_new_pidns(nsq_holder, &a);
     ASSERT_TRUE(h > 0);
     close(a.ready[1]); /* a holder that ends early: EOF, not a wait */
     a.ready[1] = -1;
@@ -837,7 +815,7 @@ TEST(queue_side_lock_held_by_same_tid_of_another_pidns)
                  "or a user namespace)");
         ASSERT_TRUE(!"the holder in its namespace did not start");
     }
-    pid_t g = fork_in_new_pidns(nsq_getter, &a);
+    pid_t g = test_fork_in_new_pidns(nsq_getter, &a);
     ASSERT_TRUE(g > 0);
     int st = test_wait(g, 20000);
     c = 1;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* test-value.c: shared typed scalars: arithmetic, locking, a killed holder. */
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -162,6 +163,80 @@ TEST(value_holder_killed_is_recovered)
     coord_value_destroy(v);
 }
 
+struct nsv {
+    coord_value *v;
+    int ready[2], go[2];
+};
+
+/* Pid 1 of one pid namespace: hold the value's lock until told to let
+ * go; its unlock must then succeed. */
+static int nsv_holder(void *arg)
+{
+    struct nsv *a = arg;
+    char c = 1;
+    if (coord_value_lock(a->v, 1000) != 0)
+        return 1;
+    if (write(a->ready[1], &c, 1) != 1 || read(a->go[0], &c, 1) != 1)
+        return 2;
+    return coord_value_unlock(a->v) == 0 ? 0 : 3;
+}
+
+/* Pid 1 of another: the lock is held by a thread with its own number. */
+static int nsv_other(void *arg)
+{
+    struct nsv *a = arg;
+    int waited = coord_value_lock(a->v, 300);
+    int tried = coord_value_lock(a->v, 0);
+    int unlocked = coord_value_unlock(a->v); /* not ours to unlock */
+    if (waited != COORD_ETIMEDOUT)
+        return 10;
+    if (tried != COORD_EAGAIN)
+        return 11;
+    if (unlocked != COORD_EPERM)
+        return 13;
+    return 0;
+}
+
+/* Two containers sharing memory each have a pid 1, and a robust mutex
+ * names its holder by thread id: the other one's lock answered EDEADLK
+ * ("you hold it"), and its unlock went through glibc, which unlinked the
+ * mutex through the holder's list words (a crash; the kernel then marked
+ * the owner dead, the holder's own unlock failed and the next locker was
+ * told COORD_RECOVERED while the holder was still inside). */
+TEST(value_lock_held_by_the_same_number_in_another_pidns)
+{
+    struct nsv a = {NULL, {-1, -1}, {-1, -1}};
+    ASSERT_OK(coord_value_create(&a.v, COORD_I64));
+    ASSERT_OK(pipe(a.ready));
+    ASSERT_OK(pipe(a.go));
+    pid_t h = test_fork_in_new_pidns(nsv_holder, &a);
+    ASSERT_TRUE(h > 0);
+    close(a.ready[1]);
+    char c;
+    struct pollfd pf = {a.ready[0], POLLIN, 0};
+    if (poll(&pf, 1, 20000) != 1 || read(a.ready[0], &c, 1) != 1) {
+        int st = test_wait(h, 20000);
+        close(a.ready[0]), close(a.go[0]), close(a.go[1]);
+        coord_value_destroy(a.v);
+        if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
+            SKIP("unshare(CLONE_NEWPID) is not permitted here (needs root or "
+                 "a user namespace)");
+        ASSERT_TRUE(!"the holder in its namespace did not start");
+    }
+    int st = test_wait(test_fork_in_new_pidns(nsv_other, &a), 20000);
+    c = 1;
+    ASSERT_EQ(write(a.go[1], &c, 1), 1);
+    int hst = test_wait(h, 20000);
+    close(a.ready[0]), close(a.go[0]), close(a.go[1]);
+    ASSERT_TRUE(WIFEXITED(st));
+    ASSERT_EQ(WEXITSTATUS(st), 0);
+    ASSERT_TRUE(WIFEXITED(hst));
+    ASSERT_EQ(WEXITSTATUS(hst), 0); /* its own unlock went through */
+    ASSERT_OK(coord_value_lock(a.v, 1000)); /* not COORD_RECOVERED */
+    ASSERT_OK(coord_value_unlock(a.v));
+    coord_value_destroy(a.v);
+}
+
 TEST(value_holder_killed_then_set)
 {
     /* set/add recover silently: their own updates are single stores. */
@@ -243,6 +318,7 @@ TEST(value_unlock_of_a_rewritten_lock)
     X(value_types_wrap)                                                        \
     X(value_concurrent_adds_sum_exactly)                                       \
     X(value_holder_killed_is_recovered)                                        \
+    X(value_lock_held_by_the_same_number_in_another_pidns)                      \
     X(value_holder_killed_then_set)                                            \
     X(value_bad_input)
 #define HELPER_LIST(X)

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* mutex.c: robust process-shared mutex whose dead holders are recovered. */
 #include <errno.h>
+#include <linux/futex.h>
 #include <stdatomic.h>
+#include <stdint.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -70,6 +74,88 @@ static int mutex_setup(coord__mutex *m)
     return -r;
 }
 
+/*
+ * The holder a robust mutex's owner word names is a thread id, and a
+ * thread id means something in one pid namespace only: two containers
+ * sharing /dev/shm each have a pid 1 (and so a thread 1). When the other
+ * namespace's holder has our number, glibc takes the lock for ours: a lock
+ * answers EDEADLK ("you hold it"), and an unlock goes through, unlinking
+ * the mutex from our robust list through list words that belong to the
+ * holder's address space (a crash; the kernel then marks the lock's owner
+ * dead, and the next locker gets COORD_RECOVERED while the real holder is
+ * still inside). So both ask this thread's robust list, where glibc links
+ * every robust mutex the thread holds, whether it really holds `m`.
+ */
+#ifdef __GLIBC__
+/* This thread's robust list (registered by glibc at the thread's start; a
+ * forked child's thread has its parent thread's, at the same address). */
+static _Thread_local struct robust_list_head *robust_head;
+static _Thread_local bool robust_head_known;
+
+/* Does this thread hold m, as its robust list says? True when it cannot
+ * tell (no list registered): glibc's answer stands then, as before. The
+ * list's words live in the held mutexes, in shared memory: the walk is
+ * bounded, and glibc itself writes through them at the next lock or
+ * unlock. A mutex just locked is first on the list (glibc adds at the
+ * head), so an unlock looks at one entry. */
+static bool held_here(const coord__mutex *m)
+{
+    if (!robust_head_known) {
+        struct robust_list_head *h = NULL;
+        size_t len = 0;
+        if (syscall(SYS_get_robust_list, 0, &h, &len) != 0)
+            h = NULL;
+        robust_head = h;
+        robust_head_known = true;
+    }
+    struct robust_list_head *h = robust_head;
+    if (!h)
+        return true;
+    const char *lock = (const char *)&m->m;
+    struct robust_list *e = h->list.next;
+    for (int i = 0; i < 1024 && e && e != &h->list; i++) {
+        if ((const char *)e + h->futex_offset == lock)
+            return true;
+        e = (struct robust_list *)((uintptr_t)e->next & ~(uintptr_t)1);
+    }
+    return false;
+}
+#else
+static bool held_here(const coord__mutex *m)
+{
+    (void)m;
+    return true;
+}
+#endif
+
+/* EDEADLK for a mutex this thread does not hold: a thread of another pid
+ * namespace with our number holds it. Wait for it as for any holder,
+ * polling (no futex wait tells the two apart) every millisecond until
+ * timeout_ms (-1: for ever, 0: COORD_EAGAIN at once). */
+static int wait_same_numbered_holder(coord__mutex *m, int timeout_ms)
+{
+    if (timeout_ms == 0)
+        return COORD_EAGAIN;
+    uint64_t deadline = timeout_ms < 0 ? UINT64_MAX : coord__deadline(timeout_ms);
+    for (;;) {
+        int r = pthread_mutex_trylock(&m->m);
+        if (r == 0)
+            return 0;
+        if (r == EOWNERDEAD) {
+            pthread_mutex_consistent(&m->m);
+            return COORD_RECOVERED;
+        }
+        if (r != EBUSY && r != EDEADLK)
+            return COORD_EPROTO;
+        if (r == EDEADLK && held_here(m))
+            return COORD_EDEADLK; /* cannot be: we did not take it */
+        if (coord_clock_ns() >= deadline)
+            return COORD_ETIMEDOUT;
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
 int coord__mutex_lock(coord__mutex *m, int timeout_ms)
 {
     int r;
@@ -98,7 +184,8 @@ int coord__mutex_lock(coord__mutex *m, int timeout_ms)
     if (r == ETIMEDOUT)
         return COORD_ETIMEDOUT;
     if (r == EDEADLK)
-        return COORD_EDEADLK;
+        return held_here(m) ? COORD_EDEADLK
+                            : wait_same_numbered_holder(m, timeout_ms);
     /* Anything else comes of words no lock of ours holds (its owner word
      * rewritten to glibc's "not recoverable" mark gives ENOTRECOVERABLE,
      * for ever): the mutex's memory was overwritten in shared memory, as
@@ -135,5 +222,7 @@ int coord__mutex_unlock(coord__mutex *m)
 {
     if (!coord__mutex_kind_ok(m))
         return COORD_EPROTO;
+    if (!held_here(m))
+        return COORD_EPERM; /* maybe held by our number in another namespace */
     return -pthread_mutex_unlock(&m->m);
 }
