@@ -88,9 +88,14 @@ static int mutex_setup(coord__mutex *m)
  */
 #ifdef __GLIBC__
 /* This thread's robust list (registered by glibc at the thread's start; a
- * forked child's thread has its parent thread's, at the same address). */
-static _Thread_local struct robust_list_head *robust_head;
-static _Thread_local bool robust_head_known;
+ * forked child's thread has its parent thread's, at the same address);
+ * NULL until asked, &no_list when none is registered. Initial-exec: one
+ * %fs-relative load, no __tls_get_addr call, in libcoord.so too. An
+ * uncontended lock + unlock counts 228 -> 240 instructions with the check
+ * (callgrind), 260 with the whole walk out of line. */
+static struct robust_list_head no_list;
+static _Thread_local struct robust_list_head *robust_head
+    __attribute__((tls_model("initial-exec")));
 
 /* Does this thread hold m, as its robust list says? True when it cannot
  * tell (no list registered): glibc's answer stands then, as before. The
@@ -98,18 +103,17 @@ static _Thread_local bool robust_head_known;
  * bounded, and glibc itself writes through them at the next lock or
  * unlock. A mutex just locked is first on the list (glibc adds at the
  * head), so an unlock looks at one entry. */
-static bool held_here(const coord__mutex *m)
+static __attribute__((noinline, cold)) bool
+held_here_slow(const coord__mutex *m)
 {
-    if (!robust_head_known) {
-        struct robust_list_head *h = NULL;
-        size_t len = 0;
-        if (syscall(SYS_get_robust_list, 0, &h, &len) != 0)
-            h = NULL;
-        robust_head = h;
-        robust_head_known = true;
-    }
     struct robust_list_head *h = robust_head;
-    if (!h)
+    if (!h) {
+        size_t len = 0;
+        if (syscall(SYS_get_robust_list, 0, &h, &len) != 0 || !h)
+            h = &no_list;
+        robust_head = h;
+    }
+    if (h == &no_list)
         return true;
     const char *lock = (const char *)&m->m;
     struct robust_list *e = h->list.next;
@@ -119,6 +123,17 @@ static bool held_here(const coord__mutex *m)
         e = (struct robust_list *)((uintptr_t)e->next & ~(uintptr_t)1);
     }
     return false;
+}
+
+/* The first entry inline (an unlock's mutex, locked last, is there);
+ * the rest, and the first ask, out of line. */
+static inline bool held_here(const coord__mutex *m)
+{
+    struct robust_list_head *h = robust_head;
+    if (__builtin_expect(h != NULL, 1) &&
+        (const char *)h->list.next + h->futex_offset == (const char *)&m->m)
+        return true;
+    return held_here_slow(m);
 }
 #else
 static bool held_here(const coord__mutex *m)
