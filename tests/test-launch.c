@@ -257,6 +257,21 @@ TEST(launch_kills_the_group_before_reaping_its_leader)
     ASSERT_EQ(WEXITSTATUS(st), 0);
 }
 
+/* A subreaper's orphans (the killed program and worker, our zombies
+ * now): reap them all (they are dead; bounded anyway) and check none is
+ * left. */
+static void reap_our_orphans(void)
+{
+    pid_t kids[8];
+    for (int i = 0; i < 1000 && test_children(kids, 8) > 0; i++) {
+        while (waitpid(-1, NULL, WNOHANG) > 0)
+            ;
+        struct timespec ts = {0, 10 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+    ASSERT_EQ(test_children(kids, 8), 0);
+}
+
 TEST(launch_ended_by_a_signal_takes_the_programs_group)
 {
     /* Ctrl-C (or kill) to the CLI while it ran a program: the program got
@@ -282,16 +297,7 @@ TEST(launch_ended_by_a_signal_takes_the_programs_group)
             kill(worker, SIGKILL);
         ASSERT_TRUE(went);
     }
-    /* The killed program and worker are our zombies now: reap them (they
-     * are dead; bounded anyway). */
-    pid_t kids[8];
-    for (int i = 0; i < 1000 && test_children(kids, 8) > 0; i++) {
-        while (waitpid(-1, NULL, WNOHANG) > 0)
-            ;
-        struct timespec ts = {0, 10 * 1000000};
-        nanosleep(&ts, NULL);
-    }
-    ASSERT_EQ(test_children(kids, 8), 0);
+    reap_our_orphans();
 }
 
 /* A test_fork() body: the CLI's side, running a program whose worker
@@ -351,12 +357,9 @@ TEST(launch_ending_signals_wait_while_the_group_is_ended)
     bool went = dead_soon(worker);
     if (!went)
         kill(worker, SIGKILL);
-    for (int i = 0; i < 1000 && waitpid(-1, NULL, WNOHANG) >= 0; i++) {
-        struct timespec ts = {0, 10 * 1000000};
-        nanosleep(&ts, NULL);
-    }
     ASSERT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGINT);
     ASSERT_TRUE(went);
+    reap_our_orphans();
     ASSERT_TRUE(m & bit); /* the handler ran, its own signal blocked */
     ASSERT_TRUE(m & (1ull << (SIGTERM - 1)));
     ASSERT_TRUE(m & (1ull << (SIGHUP - 1)));
@@ -417,14 +420,7 @@ TEST(launch_nested_launcher_ends_its_group_within_the_outer_grace)
     if (!went)
         kill(ignorer, SIGKILL);
     ASSERT_TRUE(went);
-    pid_t kids[8];
-    for (int i = 0; i < 1000 && test_children(kids, 8) > 0; i++) {
-        while (waitpid(-1, NULL, WNOHANG) > 0)
-            ;
-        struct timespec ts = {0, 10 * 1000000};
-        nanosleep(&ts, NULL);
-    }
-    ASSERT_EQ(test_children(kids, 8), 0);
+    reap_our_orphans();
 }
 
 /* A test_fork() body (a fresh process: launch_run reads its grace once):

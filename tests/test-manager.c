@@ -1425,25 +1425,37 @@ static int keys_liar_child(void *p)
  * such frame 130-220 ms. The application's freed 64 MiB must stay. */
 static void *run_in_thread(void *arg); /* below */
 
+/* An application's heap: 64 MiB of blocks freed below a live one (the
+ * guard, returned for the caller to free at its end), which glibc keeps
+ * until a trim. NULL when out of memory. */
+static char *free_an_app_heap(void)
+{
+    enum { APP = 65536 };
+    static char *app[APP];
+    for (int i = 0; i < APP; i++) {
+        app[i] = malloc(1000);
+        if (!app[i])
+            return NULL;
+        memset(app[i], 1, 1000);
+    }
+    char *guard = malloc(1000); /* keeps the freed blocks below the top */
+    if (!guard)
+        return NULL;
+    memset(guard, 1, 1000);
+    for (int i = 0; i < APP; i++)
+        free(app[i]);
+    return guard;
+}
+
 static int server_thread_beside_a_heap(void *arg)
 {
     const char *dir = arg;
     char path[128];
     snprintf(path, sizeof path, "%s/s", dir);
-    enum { APP = 65536, N = 24000, B = 1000, VLEN = 1000 };
-    static char *app[APP];
-    for (int i = 0; i < APP; i++) {
-        app[i] = malloc(1000);
-        if (!app[i])
-            return 2;
-        memset(app[i], 1, 1000);
-    }
-    char *guard = malloc(1000); /* keeps the freed blocks below the top */
+    enum { N = 24000, B = 1000, VLEN = 1000 };
+    char *guard = free_an_app_heap();
     if (!guard)
         return 2;
-    memset(guard, 1, 1000);
-    for (int i = 0; i < APP; i++)
-        free(app[i]);
     long before = status_kib(getpid(), "VmRSS");
     sigset_t set;
     sigemptyset(&set);
@@ -1570,20 +1582,9 @@ static int server_alone_then_beside_a_thread(void *arg)
     const char *dir = arg;
     char path[128];
     snprintf(path, sizeof path, "%s/s", dir);
-    enum { APP = 65536 };
-    static char *app[APP];
-    for (int i = 0; i < APP; i++) {
-        app[i] = malloc(1000);
-        if (!app[i])
-            return 2;
-        memset(app[i], 1, 1000);
-    }
-    char *guard = malloc(1000); /* keeps the freed blocks below the top */
+    char *guard = free_an_app_heap();
     if (!guard)
         return 2;
-    memset(guard, 1, 1000);
-    for (int i = 0; i < APP; i++)
-        free(app[i]);
     struct churn_client cc = {.path = path, .server = pthread_self(),
                               .before = status_kib(getpid(), "VmRSS"),
                               .result = 2};

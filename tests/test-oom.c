@@ -68,6 +68,19 @@ static int echo_task(const void *task, size_t len, void *result, size_t cap,
     return 0;
 }
 
+/* A pool of `workers` echo workers, each retiring after one task (so
+ * every task forks a replacement: the forks the wrap makes fail). */
+static coord_pool *retiring_pool(unsigned workers)
+{
+    coord_pool_opts o;
+    coord_pool_opts_init(&o);
+    o.workers = workers;
+    o.retire_after = 1;
+    coord_pool *p = NULL;
+    ASSERT_OK(coord_pool_start(&p, &o, echo_task, NULL));
+    return p;
+}
+
 /* Two workers that retire after each task; the fork of one replacement
  * fails once. The slot used to stay empty for good (the pool went on with
  * one worker, and the next such failure left none: every task failed with
@@ -75,12 +88,7 @@ static int echo_task(const void *task, size_t len, void *result, size_t cap,
  * workers back while it runs tasks. */
 TEST(oom_pool_replacement_fork_failing_once_is_tried_again)
 {
-    coord_pool_opts o;
-    coord_pool_opts_init(&o);
-    o.workers = 2;
-    o.retire_after = 1;
-    coord_pool *p;
-    ASSERT_OK(coord_pool_start(&p, &o, echo_task, NULL));
+    coord_pool *p = retiring_pool(2);
     fork_fail_in = 1;
     coord_pool_stats st = {0};
     uint64_t dl = coord_clock_ns() + 20000000000ull;
@@ -112,12 +120,7 @@ TEST(oom_pool_replacement_fork_failing_once_is_tried_again)
  * one again. Now the fork is tried again: every task runs, once. */
 TEST(oom_pool_last_worker_replacement_fork_failing_once_loses_nothing)
 {
-    coord_pool_opts o;
-    coord_pool_opts_init(&o);
-    o.workers = 1;
-    o.retire_after = 1;
-    coord_pool *p;
-    ASSERT_OK(coord_pool_start(&p, &o, echo_task, NULL));
+    coord_pool *p = retiring_pool(1);
     fork_fail_in = 1;
     for (uint32_t i = 0; i < 4; i++)
         ASSERT_OK(coord_pool_submit(p, &i, sizeof i, NULL, T));
@@ -156,12 +159,7 @@ TEST(oom_pool_last_worker_replacement_fork_failing_once_loses_nothing)
  * COORD_EPEERDIED, its tasks failed "no live worker"). */
 TEST(oom_pool_map_last_worker_replacement_fork_failing_once)
 {
-    coord_pool_opts o;
-    coord_pool_opts_init(&o);
-    o.workers = 1;
-    o.retire_after = 1;
-    coord_pool *p;
-    ASSERT_OK(coord_pool_start(&p, &o, echo_task, NULL));
+    coord_pool *p = retiring_pool(1);
     uint32_t in[8], out[8];
     coord_task_result info[8];
     for (uint32_t i = 0; i < 8; i++)
@@ -186,12 +184,7 @@ TEST(oom_pool_map_last_worker_replacement_fork_failing_once)
  * submit forks a worker: the pool is back. */
 TEST(oom_pool_without_worker_recovers_once_forks_work)
 {
-    coord_pool_opts o;
-    coord_pool_opts_init(&o);
-    o.workers = 1;
-    o.retire_after = 1;
-    coord_pool *p;
-    ASSERT_OK(coord_pool_start(&p, &o, echo_task, NULL));
+    coord_pool *p = retiring_pool(1);
     fork_fail_all = true;
     uint32_t t0 = 7, t1 = 8;
     ASSERT_OK(coord_pool_submit(p, &t0, sizeof t0, NULL, T));
