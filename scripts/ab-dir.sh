@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# ab-dir.sh: sourced by queue-ab.sh and manager-ab.sh: their work directory, checked once.
+# ab-dir.sh: sourced by queue-ab.sh and manager-ab.sh: their work directory, checked once, and their source tree's git checkout.
 #
 # ab_own_dir NAME DIR HINT: print DIR (made if missing) when it is a directory
 # of ours reached by no link of another user; else say so, naming the script
@@ -26,4 +26,24 @@ ab_own_dir() {
     return 2
   fi
   printf '%s\n' "$d"
+}
+
+# ab_own_checkout NAME TREE WHAT: return 0 when TREE is the top of a git
+# checkout of its own; else say why, naming the script NAME and what needs
+# one (WHAT), and return 2. A release tarball has none (and one unpacked
+# inside another repository must not export that repository's revisions);
+# a checkout git refuses to read (another user's, "dubious ownership")
+# gets git's own words, which say how to allow it (safe.directory).
+ab_own_checkout() {
+  local name=$1 tree=$2 what=$3 top why
+  top=$(git -C "$tree" rev-parse --show-toplevel 2>/dev/null)
+  [ -n "$top" ] && [ "$top" = "$(cd "$tree" && pwd -P)" ] && return 0
+  why=$(git -C "$tree" rev-parse --show-toplevel 2>&1 >/dev/null)
+  case $why in
+    *"dubious ownership"*|*safe.directory*)
+      echo "$name: git will not read $tree: $why" >&2 ;;
+    *)
+      echo "$name: $tree is not a git checkout (a release tarball?): $what" >&2 ;;
+  esac
+  return 2
 }

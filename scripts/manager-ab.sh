@@ -26,13 +26,8 @@ peer=${PEER_BENCH:-/work/shared/peer-bench}
 repo=$(cd "$(dirname "$0")/.." && pwd)
 . "$repo/scripts/ab-dir.sh"
 out=$(ab_own_dir manager-ab "$out" "give OUTDIR") || exit 2
-# BASE and NEW are revisions of this source tree's own git checkout: a
-# release tarball has none (and one unpacked inside another repository
-# must not export that repository's revisions).
-if [ "$(git -C "$repo" rev-parse --show-toplevel 2>/dev/null)" != "$(cd "$repo" && pwd -P)" ]; then
-  echo "manager-ab.sh: $repo is not a git checkout (a release tarball?): BASE and NEW must be git revisions of one" >&2
-  exit 2
-fi
+# BASE and NEW are revisions of this source tree's own git checkout.
+ab_own_checkout manager-ab.sh "$repo" "BASE and NEW must be git revisions of one" || exit 2
 res=$out/results.txt
 : >"$res"
 

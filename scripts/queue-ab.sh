@@ -33,13 +33,8 @@ args=${AB_ARGS:-queue --producers 1,2,4 --consumers 1,2,4 --size 8 --seconds 2 -
 jobs=$(nproc 2>/dev/null || echo 2)
 . "$root/scripts/ab-dir.sh"
 dir=$(ab_own_dir queue-ab "$dir" "set AB_DIR") || exit 2
-# BASE and NEW are revisions of this source tree's own git checkout: a
-# release tarball has none (and one unpacked inside another repository
-# must not export that repository's revisions).
-if [ "$(git -C "$root" rev-parse --show-toplevel 2>/dev/null)" != "$(cd "$root" && pwd -P)" ]; then
-  echo "queue-ab.sh: $root is not a git checkout (a release tarball?): BASE and NEW (WORK too) need one" >&2
-  exit 2
-fi
+# BASE and NEW are revisions of this source tree's own git checkout.
+ab_own_checkout queue-ab.sh "$root" "BASE and NEW (WORK too) need one" || exit 2
 
 # build NAME REV: the tree of REV in $dir/NAME/src, built Release in $dir/NAME/build.
 build() {
