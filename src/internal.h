@@ -213,6 +213,14 @@ int coord__seg_open_fd(int fd, uint32_t kind, void **obj_out,
  * COORD_ENOSYS (memfd_create refused with any other errno: an old kernel,
  * a seccomp filter or security module, whatever it answers), COORD_EIO. */
 int coord__memfd_create(const char *label, size_t size, int *fd_out);
+/* A file of `total` bytes beyond the caller's RLIMIT_FSIZE (ulimit -f):
+ * the write, ftruncate or fallocate that reached past it would fail with
+ * EFBIG and also raise SIGXFSZ, whose default action kills the process
+ * (with a core) and leaves a named segment's file behind. So such a size
+ * is refused before any file is made (named segments, memfds): returns
+ * COORD_ENOMEM, as for EFBIG, or 0. The kernel allows a file of exactly
+ * the limit. */
+int coord__fsize_check(size_t total);
 /* Does the kernel refuse to commit memory past a limit
  * (/proc/sys/vm/overcommit_memory reads 2)? Then coord__memfd_create
  * reserves a memfd's blocks at create (a first store into a page the
