@@ -44,29 +44,29 @@ cflags=(-g -O1 -std=c11 -D_GNU_SOURCE -D_DEFAULT_SOURCE -DCOORD_BUILDING
 # The segment target links the shared-state layer and the platform below it.
 "$cc" "${cflags[@]}" "$src/tests/fuzz/fuzz-segment.c" \
   "$src"/src/{flag,value,array,region,scalar,errno}.c \
-  "$src"/src/os/{segment,fd,proc,mutex,futex,clock}.c \
+  "$src"/src/os/{segment,memfd,fd,proc,mutex,futex,clock}.c \
   -lpthread -lm -o "$out/fuzz-segment"
 # The descriptor target adds the queue (and the waits it spins in).
 "$cc" "${cflags[@]}" "$src/tests/fuzz/fuzz-fd.c" \
   "$src"/src/{flag,value,array,region,scalar,errno,queue,queue_ring,queue_wait,queue_repair,wait}.c \
-  "$src"/src/os/{segment,fd,proc,mutex,futex,clock,cpuload,cpuquota,prefetch}.c \
+  "$src"/src/os/{segment,memfd,fd,proc,mutex,futex,clock,cpuload,cpuquota,prefetch}.c \
   -lpthread -lm -o "$out/fuzz-fd"
 # The queue target: the queue's code over a queue in this process's memory.
 "$cc" "${cflags[@]}" "$src/tests/fuzz/fuzz-queue.c" \
   "$src"/src/{queue,queue_ring,queue_wait,queue_repair,wait,scalar,errno}.c \
-  "$src"/src/os/{segment,fd,proc,mutex,futex,clock,cpuload,cpuquota,prefetch}.c \
+  "$src"/src/os/{segment,memfd,fd,proc,mutex,futex,clock,cpuload,cpuquota,prefetch}.c \
   -lpthread -lm -o "$out/fuzz-queue"
 # The library under cli/cli.c (its CPU count comes from the search's
 # defaults), for the CLI's parsers.
 clilib=("$src"/src/{search,team,flag,rounds,interval,scalar,errno,wait,region}.c
-  "$src"/src/os/{segment,fd,proc,mutex,futex,clock,cpuload,cpuquota,prefetch,spawn,lifeline}.c)
+  "$src"/src/os/{segment,memfd,fd,proc,mutex,futex,clock,cpuload,cpuquota,prefetch,spawn,lifeline}.c)
 # The manager client: its connection, operations and wire, and the server
 # code its files share.
 "$cc" "${cflags[@]}" "$src/tests/fuzz/fuzz-mclient.c" \
   "$src"/src/{manager_client,manager_client_connect,manager_ops,manager_fast,manager_spin}.c \
   "$src"/src/{manager_store,manager_hmap,manager_conn,manager_hello}.c \
   "$src"/src/{manager_sock,manager,wire,wait,scalar,errno}.c \
-  "$src"/src/os/{segment,fd,proc,mutex,futex,clock,cpuload,cpuquota,prefetch,spawn,lifeline}.c \
+  "$src"/src/os/{segment,memfd,fd,proc,mutex,futex,clock,cpuload,cpuquota,prefetch,spawn,lifeline}.c \
   -lpthread -lm -o "$out/fuzz-mclient"
 "$cc" "${cflags[@]}" -I"$src/cli" "$src/tests/fuzz/fuzz-json.c" \
   "$src/cli/json.c" -o "$out/fuzz-json"
