@@ -103,6 +103,13 @@ int coord__mutex_lock_until(coord__mutex *m, uint64_t deadline);
 /* Returns 0, COORD_EPERM when the caller does not hold the mutex, or
  * COORD_EPROTO (kind word overwritten). */
 int coord__mutex_unlock(coord__mutex *m);
+/* Take `m` by polling (trylock every millisecond) until it is taken or
+ * `end` (ns of coord_clock_ns; 0: no end) passes: for a holder that glibc
+ * cannot tell from the caller, a thread of another pid namespace with the
+ * caller's number (the lock answers EDEADLK), on which no futex wait
+ * works. Returns pthread's code: 0 or EOWNERDEAD (held now), ETIMEDOUT,
+ * or another error (a word no lock of ours holds). Blocks up to `end`. */
+int coord__mutex_poll_until(coord__mutex *m, uint64_t end);
 /* Is the mutex's kind word (glibc's; other C libraries: always true) the
  * one coord__mutex_init writes? The check coord__mutex_lock and _unlock
  * make first, for the queue's side locks, which call pthread directly. */

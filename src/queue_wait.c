@@ -79,15 +79,8 @@ static int same_tid_wait(coord__mutex *m, int timeout_ms, uint64_t *d)
         end = *d ? *d : (*d = coord_clock_ns() + LOCK_TRY_NS);
     else if (timeout_ms > 0)
         end = deadline_of(timeout_ms, d);
-    for (;;) {
-        int r = pthread_mutex_trylock(&m->m);
-        if (r != EBUSY && r != EDEADLK)
-            return r;
-        if (end && coord_clock_ns() >= end)
-            return timeout_ms == 0 ? COORD_EAGAIN : ETIMEDOUT;
-        struct timespec ts = {0, 1000000};
-        nanosleep(&ts, NULL);
-    }
+    int r = coord__mutex_poll_until(m, end);
+    return r == ETIMEDOUT && timeout_ms == 0 ? COORD_EAGAIN : r;
 }
 
 /*

@@ -1425,6 +1425,30 @@ static int keys_liar_child(void *p)
  * such frame 130-220 ms. The application's freed 64 MiB must stay. */
 static void *run_in_thread(void *arg); /* below */
 
+/* A client's churn: 24,000 values of 1,000 bytes set in batches of
+ * 1,000, then all deleted the same way. False when a batch fails. */
+static bool store_then_delete_24mb(coord_mclient *c)
+{
+    enum { N = 24000, B = 1000, VLEN = 1000 };
+    static coord_mreq q[B];
+    static char keys[B][16];
+    static char val[VLEN];
+    memset(val, 'v', sizeof val);
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < N;) {
+            int k = 0;
+            for (; k < B && i < N; k++, i++) {
+                snprintf(keys[k], sizeof keys[k], "k%d", i);
+                q[k] = (coord_mreq){.op = pass ? COORD_MOP_DELETE : COORD_MOP_SET,
+                                    .name = "big", .key = keys[k],
+                                    .value = coord_mval_bytes(val, sizeof val)};
+            }
+            if (coord_mclient_batch(c, q, (size_t)k, T) != 0)
+                return false;
+        }
+    return true;
+}
+
 /* An application's heap: 64 MiB of blocks freed below a live one (the
  * guard, returned for the caller to free at its end), which glibc keeps
  * until a trim. NULL when out of memory. */
@@ -1453,7 +1477,6 @@ static __attribute__((unused)) int server_thread_beside_a_heap(void *arg)
     const char *dir = arg;
     char path[128];
     snprintf(path, sizeof path, "%s/s", dir);
-    enum { N = 24000, B = 1000, VLEN = 1000 };
     char *guard = free_an_app_heap();
     if (!guard)
         return 2;
@@ -1475,22 +1498,8 @@ static __attribute__((unused)) int server_thread_beside_a_heap(void *arg)
         }
     if (!c)
         return 3;
-    static coord_mreq q[B];
-    static char keys[B][16];
-    static char val[VLEN];
-    memset(val, 'v', sizeof val);
-    for (int pass = 0; pass < 2; pass++)
-        for (int i = 0; i < N;) {
-            int k = 0;
-            for (; k < B && i < N; k++, i++) {
-                snprintf(keys[k], sizeof keys[k], "k%d", i);
-                q[k] = (coord_mreq){.op = pass ? COORD_MOP_DELETE : COORD_MOP_SET,
-                                    .name = "big", .key = keys[k],
-                                    .value = coord_mval_bytes(val, sizeof val)};
-            }
-            if (coord_mclient_batch(c, q, (size_t)k, T) != 0)
-                return 4;
-        }
+    if (!store_then_delete_24mb(c))
+        return 4;
     long after = status_kib(getpid(), "VmRSS");
     coord_mclient_close(c);
     pthread_kill(t, SIGTERM);
@@ -1532,28 +1541,13 @@ struct churn_client {
 static void *churn_after_ready(void *arg)
 {
     struct churn_client *cc = arg;
-    enum { N = 24000, B = 1000, VLEN = 1000 };
-    static coord_mreq q[B];
-    static char keys[B][16];
-    static char val[VLEN];
-    memset(val, 'v', sizeof val);
     coord_mclient *c = NULL;
     cc->result = 3;
     if (coord_mclient_connect(&c, cc->path, T) != 0)
         goto out;
     cc->result = 4;
-    for (int pass = 0; pass < 2; pass++)
-        for (int i = 0; i < N;) {
-            int k = 0;
-            for (; k < B && i < N; k++, i++) {
-                snprintf(keys[k], sizeof keys[k], "k%d", i);
-                q[k] = (coord_mreq){.op = pass ? COORD_MOP_DELETE : COORD_MOP_SET,
-                                    .name = "big", .key = keys[k],
-                                    .value = coord_mval_bytes(val, sizeof val)};
-            }
-            if (coord_mclient_batch(c, q, (size_t)k, T) != 0)
-                goto out;
-        }
+    if (!store_then_delete_24mb(c))
+        goto out;
     long after = status_kib(getpid(), "VmRSS");
     cc->result = 0;
     if (after < cc->before - 32 * 1024) {

@@ -143,32 +143,35 @@ static bool held_here(const coord__mutex *m)
 }
 #endif
 
+int coord__mutex_poll_until(coord__mutex *m, uint64_t end)
+{
+    for (;;) {
+        int r = pthread_mutex_trylock(&m->m);
+        if (r != EBUSY && r != EDEADLK)
+            return r;
+        if (end && coord_clock_ns() >= end)
+            return ETIMEDOUT;
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
 /* EDEADLK for a mutex this thread does not hold: a thread of another pid
- * namespace with our number holds it. Wait for it as for any holder,
- * polling (no futex wait tells the two apart) every millisecond until
- * timeout_ms (-1: for ever, 0: COORD_EAGAIN at once). */
+ * namespace with our number holds it. Wait for it as for any holder
+ * (timeout_ms -1: for ever, 0: COORD_EAGAIN at once). */
 static int wait_same_numbered_holder(coord__mutex *m, int timeout_ms)
 {
     if (timeout_ms == 0)
         return COORD_EAGAIN;
-    uint64_t deadline = timeout_ms < 0 ? UINT64_MAX : coord__deadline(timeout_ms);
-    for (;;) {
-        int r = pthread_mutex_trylock(&m->m);
-        if (r == 0)
-            return 0;
-        if (r == EOWNERDEAD) {
-            pthread_mutex_consistent(&m->m);
-            return COORD_RECOVERED;
-        }
-        if (r != EBUSY && r != EDEADLK)
-            return COORD_EPROTO;
-        if (r == EDEADLK && held_here(m))
-            return COORD_EDEADLK; /* cannot be: we did not take it */
-        if (coord_clock_ns() >= deadline)
-            return COORD_ETIMEDOUT;
-        struct timespec ts = {0, 1000000};
-        nanosleep(&ts, NULL);
+    int r = coord__mutex_poll_until(
+        m, timeout_ms < 0 ? 0 : coord__deadline(timeout_ms));
+    if (r == 0)
+        return 0;
+    if (r == EOWNERDEAD) {
+        pthread_mutex_consistent(&m->m);
+        return COORD_RECOVERED;
     }
+    return r == ETIMEDOUT ? COORD_ETIMEDOUT : COORD_EPROTO;
 }
 
 int coord__mutex_lock(coord__mutex *m, int timeout_ms)
