@@ -115,9 +115,12 @@ class Manager:
         """Stop the server this Manager started (no-op for a client; in a
         forked child of the starter it lets go of the child's copy only)."""
         self._clients = {}
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
+        # Taken before the stop, which lets the GIL go while it waits for
+        # the server: another thread's shutdown() meanwhile has nothing
+        # left to stop.
+        server, self._server = self._server, None
+        if server is not None:
+            server.stop()
 
     def __enter__(self):
         return self

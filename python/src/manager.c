@@ -71,11 +71,15 @@ static PyObject *mserver_stop(pc_mserver *self, PyObject *noargs)
 {
     (void)noargs;
     int r = 0;
-    if (self->m) {
-        Py_BEGIN_ALLOW_THREADS
-        r = coord_manager_stop(self->m, 5000);
-        Py_END_ALLOW_THREADS
+    coord_manager *m = self->m;
+    if (m) {
+        /* Forgotten before the GIL goes: a second stop() from another
+         * thread while this one waits for the server finds nothing to
+         * stop (it stopped the same handle too, and freed it twice). */
         self->m = NULL;
+        Py_BEGIN_ALLOW_THREADS
+        r = coord_manager_stop(m, 5000);
+        Py_END_ALLOW_THREADS
     }
     /* COORD_ECHILD: a fork of the starter let go of its copy only; the
      * server keeps running for the process that started it. */

@@ -7,6 +7,9 @@ import multiprocessing
 import os
 import pickle
 import signal
+import subprocess
+import sys
+import textwrap
 import threading
 import time
 import unittest
@@ -415,6 +418,43 @@ class ManagerTest(unittest.TestCase):
         self.assertFalse(os.path.exists(path))
         with self.assertRaises(coord.Error):
             coord.Manager(path).dict("z")["a"]
+
+    def test_two_threads_shutdown_at_once(self):
+        # shutdown() lets the GIL go while it waits for the server to stop;
+        # a second shutdown() from another thread meanwhile stopped the
+        # same C handle again, and both freed it: "free(): double free
+        # detected", the interpreter aborted. The server is stopped
+        # (SIGSTOP) so that the first shutdown is surely still waiting
+        # (its SIGTERM pending) when the second comes; in a child
+        # interpreter, since the defect aborts it.
+        code = textwrap.dedent("""
+            import os, signal, threading, time, coord
+            m = coord.Manager()
+            pid = m._server.pid
+            os.kill(pid, signal.SIGSTOP)
+            t = threading.Thread(target=m.shutdown)
+            t.start()
+            def term_pending():
+                with open("/proc/%d/status" % pid) as f:
+                    for line in f:
+                        if line.startswith(("ShdPnd:", "SigPnd:")):
+                            if int(line.split()[1], 16) & (1 << (signal.SIGTERM - 1)):
+                                return True
+                return False
+            deadline = time.monotonic() + 30
+            while not term_pending():
+                assert time.monotonic() < deadline, "no SIGTERM reached the server"
+                time.sleep(0.01)
+            m.shutdown()  # the first one still waits for the server
+            os.kill(pid, signal.SIGCONT)
+            t.join(30)
+            assert not t.is_alive()
+            assert not os.path.exists(m.address)
+            print("ok")
+        """)
+        p = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                           text=True, timeout=120)
+        self.assertEqual((p.returncode, p.stdout.strip()), (0, "ok"), p.stderr)
 
     def test_ctrl_c_interrupts_a_call_whose_server_does_not_answer(self):
         # As a blocking call of multiprocessing's proxy: Ctrl-C raises
