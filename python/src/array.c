@@ -301,13 +301,16 @@ static PyObject *array_from_fd(PyObject *cls, PyObject *args)
         close(fd);
         return NULL;
     }
+    /* Read before the object owns `a`: a bad length clears the object,
+     * which unmaps the array (the message read it afterwards: SIGSEGV). */
+    size_t held = coord_array_length(a);
     pc_array *self = (pc_array *)array_wrap((PyTypeObject *)cls, a, tc,
                                             locked, Py_None, fd);
-    if (self && (n < 0 || (size_t)n > coord_array_length(a))) {
+    if (self && (n < 0 || (size_t)n > held)) {
         Py_CLEAR(self);
         PyErr_Format(PyExc_ValueError,
                      "Array passed by descriptor: length %zd, but it holds %zu",
-                     n, coord_array_length(a));
+                     n, held);
     }
     if (self)
         self->shape[0] = n;

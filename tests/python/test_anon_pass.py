@@ -12,6 +12,9 @@ import os
 import pickle
 import platform
 import resource
+import subprocess
+import sys
+import textwrap
 import unittest
 
 import coord
@@ -203,6 +206,37 @@ class AnonymousToChildren(NamedTestCase):
         p.start()
         p.join(JOIN)
         self.assertEqual((p.exitcode, out.value), (0, 0))
+
+    def test_array_from_fd_with_a_bad_length(self):
+        # The length a descriptor comes with is checked against the array's;
+        # one too large cleared the new object (unmapping the array) and
+        # then read the array's length for the message: SIGSEGV. In a child
+        # interpreter, since the defect kills it.
+        code = textwrap.dedent("""
+            import os, coord
+            class Dup:
+                def __init__(self, fd): self.fd = fd
+                def detach(self): return self.fd
+            a = coord.Array("d", 8)
+            def memfd(fd):
+                try:
+                    return "memfd:" in os.readlink("/proc/self/fd/%d" % fd)
+                except OSError:
+                    return False
+            fd = max(int(x) for x in os.listdir("/proc/self/fd") if memfd(int(x)))
+            for n in (9, 10**6, -1):
+                try:
+                    coord.Array._from_fd(Dup(os.dup(fd)), "d", True, n)
+                except ValueError as e:
+                    print(e)
+            print(len(coord.Array._from_fd(Dup(os.dup(fd)), "d", True, 8)))
+        """)
+        p = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                           text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout.splitlines(),
+                         ["Array passed by descriptor: length %d, but it holds 8" % n
+                          for n in (9, 10**6, -1)] + ["8"])
 
     def test_plain_pickling_still_refused(self):
         objects = (coord.Flag(), coord.Value("i"), coord.RawValue("i"),
