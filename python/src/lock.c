@@ -109,22 +109,35 @@ PyObject *pc_lock_new(pc_lockstate *st, PyObject *owner)
 {
     if (st->wrapper)
         return Py_NewRef(st->wrapper);
-    pc_lock *self = PyObject_New(pc_lock, &pc_lock_type);
+    pc_lock *self = PyObject_GC_New(pc_lock, &pc_lock_type);
     if (!self)
         return NULL;
     self->st = st;
     self->owner = Py_NewRef(owner);
     st->wrapper = (PyObject *)self;
+    PyObject_GC_Track(self);
     return (PyObject *)self;
+}
+
+/* The collector sees the reference to the owner: a subclass of Value that
+ * keeps its own lock (self.lock = self.get_lock()) makes a cycle through
+ * this object, which was never freed (nor, for a named one, its name in
+ * /dev/shm removed, even at exit). No tp_clear: the owner holds `st`, so
+ * it stays while this lives; the cycle breaks at the owner's attributes. */
+static int lock_traverse(pc_lock *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->owner);
+    return 0;
 }
 
 static void lock_dealloc(pc_lock *self)
 {
+    PyObject_GC_UnTrack(self);
     /* The owner (which holds st) lives until the decref below. */
     if (self->st && self->st->wrapper == (PyObject *)self)
         self->st->wrapper = NULL;
     Py_XDECREF(self->owner);
-    PyObject_Free(self);
+    PyObject_GC_Del(self);
 }
 
 static PyObject *lock_acquire(pc_lock *self, PyObject *args, PyObject *kw)
@@ -226,8 +239,9 @@ static PyMethodDef lock_methods[] = {
 static PyTypeObject pc_lock_type = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "coord.Lock",
     .tp_basicsize = sizeof(pc_lock),
-    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_dealloc = (destructor)lock_dealloc,
+    .tp_traverse = (traverseproc)lock_traverse,
     .tp_repr = (reprfunc)lock_repr,
     .tp_methods = lock_methods,
     .tp_getset = lock_getset,

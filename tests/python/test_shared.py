@@ -4,6 +4,7 @@ coord.gc: with real forked, spawned and unrelated processes."""
 
 import array
 import ctypes
+import gc
 import multiprocessing
 import os
 import pickle
@@ -373,6 +374,29 @@ class NamedTest(NamedTestCase):
         self.assertEqual(a[1], 2.5)
         with self.assertRaises(coord.EEXIST):
             coord.Value("i", name=name)
+
+    def test_a_subclass_that_keeps_its_lock_is_collected(self):
+        # A lock holds its Value or Array; a subclass that keeps its lock
+        # (self.lock = self.get_lock()) makes a cycle through it, which the
+        # collector did not see (the lock was no GC object): the object
+        # was never freed, and its name stayed in /dev/shm after exit.
+        class Counter(coord.Value):
+            def __init__(self, *args, **kw):
+                self.lock = self.get_lock()
+
+        class Table(coord.Array):
+            def __init__(self, *args, **kw):
+                self.lock = self.get_lock()
+
+        for kind, make in (("v", lambda n: Counter("i", 0, name=n)),
+                           ("a", lambda n: Table("i", 4, name=n))):
+            name = self.name(kind)
+            obj = make(name)
+            with obj.lock:
+                obj[0] if kind == "a" else obj.value
+            del obj
+            gc.collect()
+            self.assertFalse(os.path.exists("/dev/shm/coord." + name), kind)
 
     def test_an_array_another_process_broke_raises_not_sigsegv(self):
         # Another process of the user overwrites the array's words in
