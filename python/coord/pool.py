@@ -1496,6 +1496,14 @@ class Pool:
         """The pids of the live workers."""
         return self._core.pids()
 
+    def __reduce__(self):
+        # multiprocessing's own words (its Pool.__reduce__): a pool is its
+        # workers and its queues in this process; pickling it (a Process
+        # argument under spawn or forkserver) would say "cannot pickle
+        # 'coord._Bell' object" otherwise.
+        raise NotImplementedError(
+            "pool objects cannot be passed between processes or pickled")
+
     def __enter__(self):
         # As multiprocessing (bpo-35477): a closed or terminated pool
         # cannot be entered again.

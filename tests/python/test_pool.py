@@ -214,6 +214,14 @@ class PoolTest(unittest.TestCase):
             self.assertTrue(fut.done())
             self.assertEqual(pool.apply(square, (9,)), 81)
 
+    def test_a_pool_does_not_pickle(self):
+        # As multiprocessing's Pool: its own words, not a private type's
+        # "cannot pickle 'coord._Bell' object".
+        with coord.Pool(1) as pool:
+            with self.assertRaisesRegex(NotImplementedError,
+                                        "pool objects cannot be passed"):
+                pickle.dumps(pool)
+
     def test_exception_in_task_is_raised(self):
         with coord.Pool(2) as pool:
             with self.assertRaisesRegex(ValueError, "three"):
