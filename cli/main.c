@@ -3,6 +3,7 @@
  * dispatch, and "did you mean" for a mistyped command. */
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -202,20 +203,22 @@ static int dispatch(int argc, char **argv)
     return unknown_command(a);
 }
 
-/* stdout's writes, going on after EINTR. A signal whose handler was
- * installed without SA_RESTART (a profiler's timer, any LD_PRELOADed
- * library's) interrupts a write(2) that waits for room in a pipe, and
- * glibc's stdio takes that EINTR for a failed write and drops the
- * buffer: `coord help --options-json` into a pipe read a moment later
+/* The writes of stdout and stderr, going on after EINTR. A signal whose
+ * handler was installed without SA_RESTART (a profiler's timer, any
+ * LD_PRELOADed library's) interrupts a write(2) that waits for room in a
+ * pipe, and glibc's stdio takes that EINTR for a failed write and drops
+ * the buffer: `coord help --options-json` into a pipe read a moment later
  * said "could not write the options" (status 1, the output cut at 4096
  * bytes), `coord spectrum --json` "cannot write the output: Interrupted
- * system call". Any other failure is the stream's error, as before. */
-static ssize_t stdout_write(void *cookie, const char *buf, size_t n)
+ * system call", and a line on stderr (an error, a warning) was lost
+ * whole. Any other failure is the stream's error, as before. The cookie
+ * is the descriptor. */
+static ssize_t write_past_eintr(void *cookie, const char *buf, size_t n)
 {
-    (void)cookie;
+    int fd = (int)(intptr_t)cookie;
     size_t done = 0;
     while (done < n) {
-        ssize_t w = write(STDOUT_FILENO, buf + done, n - done);
+        ssize_t w = write(fd, buf + done, n - done);
         if (w > 0)
             done += (size_t)w;
         else if (w < 0 && errno == EINTR)
@@ -226,20 +229,33 @@ static ssize_t stdout_write(void *cookie, const char *buf, size_t n)
     return (ssize_t)done;
 }
 
-/* Replace stdout by a stream on descriptor 1 that writes through
- * stdout_write, buffered as stdio buffers it (by line on a terminal).
- * Where that cannot be made, stdout stays as it was. */
-static void stdout_past_eintr(void)
+/* A stream on descriptor `fd` that writes through write_past_eintr,
+ * buffered as `mode` says (setvbuf's); NULL where it cannot be made (the
+ * caller keeps the stream it had). */
+static FILE *stream_past_eintr(int fd, int mode)
 {
-    cookie_io_functions_t io = {.write = stdout_write};
-    FILE *f = fopencookie(NULL, "w", io);
-    if (!f)
-        return;
-    if (setvbuf(f, NULL, isatty(STDOUT_FILENO) ? _IOLBF : _IOFBF, BUFSIZ)) {
+    cookie_io_functions_t io = {.write = write_past_eintr};
+    FILE *f = fopencookie((void *)(intptr_t)fd, "w", io);
+    if (f && setvbuf(f, NULL, mode, mode == _IONBF ? 0 : BUFSIZ) != 0) {
         fclose(f);
-        return;
+        f = NULL;
     }
-    stdout = f;
+    return f;
+}
+
+/* stdout and stderr replaced by such streams, buffered as stdio buffers
+ * them: stdout by line on a terminal, else fully; stderr not at all (each
+ * message is written whole by the call that prints it, so none waits in a
+ * buffer for an exit that flushes: the workers coord forks end with
+ * _exit). */
+static void streams_past_eintr(void)
+{
+    FILE *f = stream_past_eintr(STDOUT_FILENO,
+                                isatty(STDOUT_FILENO) ? _IOLBF : _IOFBF);
+    if (f)
+        stdout = f;
+    if ((f = stream_past_eintr(STDERR_FILENO, _IONBF)) != NULL)
+        stderr = f;
 }
 
 /* What a command printed on stdout must have reached it: a write that
@@ -262,7 +278,7 @@ int main(int argc, char **argv)
      * a failed one (coord queue said exactly-once NO, coord interval and
      * coord spectrum failed, exit 1). Our own children are ours to reap. */
     signal(SIGCHLD, SIG_DFL);
-    stdout_past_eintr();
+    streams_past_eintr();
     int rc = dispatch(argc, argv);
     errno = 0;
     bool flushed = fflush(stdout) == 0;

@@ -9,6 +9,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "harness.h"
@@ -989,41 +990,64 @@ TEST(cli_spectrum_echo_processes_end_with_the_tool)
                    "outlived it by 10 s", k);
 }
 
-/* stdout into a pipe that is full for a while (its reader is slow) under
- * a signal handler installed without SA_RESTART (sigshim.c, preloaded, at
- * 10 kHz): glibc's stdio takes the write's EINTR for a failure and drops
- * what it buffered, so the tool said "could not write the options",
- * status 1, with the output cut at the pipe's 4096 bytes. */
-TEST(cli_stdout_into_a_slow_pipe_under_a_signal_without_sa_restart)
+/* True when `pid` waits in write(2) on its descriptor `fd` (from
+ * /proc/<pid>/syscall: the call's number, then its arguments). */
+static bool writing_to(pid_t pid, int fd)
 {
-    test_preload(COORD_SIGSHIM_PATH);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/syscall", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    long nr = -1;
+    unsigned long arg = 0;
+    int n = fscanf(f, "%ld 0x%lx", &nr, &arg);
+    fclose(f);
+    return n == 2 && nr == SYS_write && arg == (unsigned long)fd;
+}
+
+/* Runs `coord ARGS...` (the caller preloads sigshim) with its descriptor
+ * `fd` (1 or 2) on a pipe of one page that holds `prefill` bytes already
+ * ('x'), the other stream on /dev/null. Waits (at most 30 s) until the
+ * tool is blocked writing to that full pipe, where the signals interrupt
+ * the write, or has ended; lets the signals come for a while, then reads
+ * everything into `out`. Returns the bytes read (the prefill included);
+ * *status the tool's wait status. */
+static size_t run_into_a_full_pipe(const char *const *args, int fd,
+                                   size_t prefill, int *status)
+{
     int p[2];
     ASSERT_OK(pipe(p));
     ASSERT_TRUE(fcntl(p[1], F_SETPIPE_SZ, 4096) >= 4096);
-    int cap = fcntl(p[1], F_GETPIPE_SZ);
+    ASSERT_TRUE(prefill <= (size_t)fcntl(p[1], F_GETPIPE_SZ));
+    static char fill[65536];
+    memset(fill, 'x', prefill);
+    ASSERT_EQ(write(p[1], fill, prefill), (ssize_t)prefill);
+    const char *argv[16];
+    size_t n = 0;
+    argv[n++] = COORD_CLI_PATH;
+    for (; args[n - 1] && n < 15; n++)
+        argv[n] = args[n - 1];
+    argv[n] = NULL;
     pid_t pid = fork();
     ASSERT_TRUE(pid >= 0);
     if (pid == 0) {
         int null = open("/dev/null", O_WRONLY);
-        dup2(p[1], 1);
-        dup2(null, 2);
+        dup2(p[1], fd);
+        dup2(null, fd == 1 ? 2 : 1);
         close(p[0]);
         close(p[1]);
-        execl(COORD_CLI_PATH, COORD_CLI_PATH, "help", "--options-json",
-              (char *)NULL);
+        execv(COORD_CLI_PATH, (char *const *)argv);
         _exit(127);
     }
     close(p[1]);
-    /* The pipe full: the tool waits in write(2) for room, and the
-     * signals come meanwhile. */
-    int queued = 0;
-    for (int t = 0; t < 3000 && queued < cap; t++) {
-        ASSERT_OK(ioctl(p[0], FIONREAD, &queued));
-        if (queued < cap)
-            usleep(1000);
+    bool blocked = false;
+    for (int t = 0; t < 3000 && !blocked && !test_child_ended(pid); t++) {
+        blocked = writing_to(pid, fd);
+        if (!blocked)
+            usleep(10000);
     }
-    ASSERT_EQ(queued, cap);
-    usleep(200 * 1000);
+    usleep(200 * 1000); /* 2000 signals, each an EINTR of the write */
     size_t got = 0;
     for (;;) {
         ssize_t r = read(p[0], out + got, sizeof out - 1 - got);
@@ -1036,13 +1060,47 @@ TEST(cli_stdout_into_a_slow_pipe_under_a_signal_without_sa_restart)
     }
     out[got] = '\0';
     close(p[0]);
-    int st = test_wait(pid, 30000);
+    *status = test_wait(pid, 30000);
+    return got;
+}
+
+/* stdout into a pipe that is full for a while (its reader is slow) under
+ * a signal handler installed without SA_RESTART (sigshim.c, preloaded, at
+ * 10 kHz): glibc's stdio takes the write's EINTR for a failure and drops
+ * what it buffered, so the tool said "could not write the options",
+ * status 1, with the output cut at the pipe's 4096 bytes. */
+TEST(cli_stdout_into_a_slow_pipe_under_a_signal_without_sa_restart)
+{
+    test_preload(COORD_SIGSHIM_PATH);
+    static const char *const args[] = {"help", "--options-json", NULL};
+    int st;
+    size_t got = run_into_a_full_pipe(args, 1, 0, &st);
     ASSERT_TRUE(WIFEXITED(st));
     ASSERT_EQ(WEXITSTATUS(st), 0);
-    ASSERT_GT(got, (size_t)cap);
+    ASSERT_GT(got, (size_t)4096);
     ASSERT_TRUE(strncmp(out, "{\"schema\":\"coord.options/1\",", 28) == 0);
     ASSERT_EQ(out[got - 1], '\n');
     ASSERT_EQ(out[got - 2], '}');
+}
+
+/* The same for stderr, unbuffered: the one line of an error written while
+ * the pipe is full (a slow reader, the end of a long log) was lost whole,
+ * glibc giving up on the write's first EINTR: `coord zzzz` exited 2 and
+ * said nothing. */
+TEST(cli_stderr_into_a_slow_pipe_under_a_signal_without_sa_restart)
+{
+    test_preload(COORD_SIGSHIM_PATH);
+    static const char *const args[] = {"zzzzzzzz", NULL};
+    int st;
+    size_t got = run_into_a_full_pipe(args, 2, 4096, &st);
+    ASSERT_TRUE(WIFEXITED(st));
+    ASSERT_EQ(WEXITSTATUS(st), 2);
+    static const char line[] = "coord: unknown command 'zzzzzzzz'";
+    if (got < 4096 + sizeof line || out[got - 1] != '\n' ||
+        strncmp(out + 4096, line, sizeof line - 1) != 0 ||
+        memchr(out + 4096, '\n', got - 4096) != out + got - 1)
+        test__fail(__FILE__, __LINE__, "stderr after the full pipe: %zu "
+                   "bytes, '%.200s'", got - 4096, out + 4096);
 }
 
 #define TEST_LIST(X)                                                           \
@@ -1067,6 +1125,7 @@ TEST(cli_stdout_into_a_slow_pipe_under_a_signal_without_sa_restart)
     X(cli_queue_probes_after_a_failed_fork)                                 \
     X(cli_spectrum_echo_processes_end_with_the_tool)                         \
     X(cli_stdout_into_a_slow_pipe_under_a_signal_without_sa_restart)         \
+    X(cli_stderr_into_a_slow_pipe_under_a_signal_without_sa_restart)         \
     X(cli_fraud_csv_rejections_are_one_line)                                  \
     X(cli_report_warnings_show_the_dir_as_errors_do)
 #define HELPER_LIST(X) X(exec_with_sigchld_ignored)
