@@ -156,9 +156,10 @@ static bool group_others_live(pid_t g)
  * process needs to act on it), then SIGKILL once the leader has ended and
  * no other member runs, or its grace has passed (grace_ms: TERM_GRACE_MS,
  * half its launcher's in a program that a launcher runs). Orphans of the group
- * come to this process, a subreaper at least for the while, and are
- * reaped here. Only async-signal-safe calls, and prctl (end_with_group
- * runs it). */
+ * come to this process, a subreaper at least for the while; those that
+ * end meanwhile are reaped here, the rest (SIGKILLed) by reap_orphans
+ * once the leader is reaped. Only async-signal-safe calls, and prctl
+ * (end_with_group runs it). */
 static void end_group(pid_t g)
 {
     bool sub = !adopted && prctl(PR_SET_CHILD_SUBREAPER, 1) == 0;
@@ -248,21 +249,28 @@ void launch_adopt_orphans(void)
     adopted = prctl(PR_SET_CHILD_SUBREAPER, 1) == 0;
 }
 
-/* As a subreaper, the killed group's processes are reparented here: reap
- * them (they were SIGKILLed, so they go at once; the wait is bounded
- * anyway). Programs run one at a time, so any child left now is an orphan
- * of the one that just ended. */
-static void reap_orphans(void)
+/* Reaps the orphans of the program's group `g` that came to this process:
+ * while end_group ends the group this process is their subreaper, so a
+ * worker whose parent died of the SIGTERM comes here, and one that outlived
+ * the grace was left a zombie of ours until coord exited (in every command
+ * but coord report). They were SIGKILLed, so they go at once; the wait is
+ * bounded anyway. Only children in group `g` are taken (its number is
+ * still theirs): the caller may have children of its own that it waits
+ * for by pid. After launch_adopt_orphans every child is (programs run one
+ * at a time, so any child left now is an orphan of the one that just
+ * ended, from this group or one its processes made). */
+static void reap_orphans(pid_t g)
 {
-    if (!adopted)
-        return;
     long long deadline = now_ms() + 2000;
     for (;;) {
-        pid_t r = waitpid(-1, NULL, WNOHANG);
-        if (r > 0)
+        siginfo_t si;
+        si.si_pid = 0;
+        int r = waitid(adopted ? P_ALL : P_PGID, (id_t)g, &si,
+                       WEXITED | WNOHANG);
+        if (r == 0 && si.si_pid > 0)
             continue;
         if (r < 0 && errno != EINTR)
-            return;
+            return; /* ECHILD: none left */
         if (now_ms() >= deadline)
             return;
         struct timespec ts = {0, 2 * 1000000};
@@ -669,7 +677,7 @@ int launch_run(struct launch *l, char *why, size_t cap)
     give_back_ending_signals(&taken);
     close_all(&f);
     sigaction(SIGPIPE, &old, NULL);
-    reap_orphans();
+    reap_orphans(pid); /* the leader is reaped: only its orphans are left */
     l->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
     if (rc == -ETIMEDOUT) {
         int s = l->timeout_ms / 1000;

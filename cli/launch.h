@@ -81,8 +81,13 @@ struct launch {
  * SIGKILL of this process reaches the program only: workers it started
  * outlive it unless they die with their parent (bench/python's scripts
  * do: die_with_parent.py).
- * After launch_adopt_orphans, the killed group's orphans are reaped here
- * (bounded wait), so no zombie outlives a run.
+ * While it ends the group this process is its members' subreaper: a
+ * worker whose parent the SIGTERM ended comes here, and is reaped here
+ * (bounded wait) before launch_run returns, with any other child of this
+ * process still in the group, in every command (a worker that ignored
+ * SIGTERM, SIGKILLed after the grace, was left a zombie of coord's until
+ * it exited). After launch_adopt_orphans every orphan that came here is
+ * reaped too, the group's or not, so no zombie outlives a run.
  * Concurrency: one run at a time per process (it waits for its own child
  * only, except for the orphans above). Blocking: up to timeout_ms (plus
  * the group's second of grace and a bounded reap); stdio is flushed

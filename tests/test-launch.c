@@ -169,6 +169,32 @@ TEST(launch_workers_left_behind_are_killed_and_reaped)
     ASSERT_EQ(test_children(kids, 4), 0);
 }
 
+/* A program ended at its deadline whose worker ignores SIGTERM, in a
+ * process that did not call launch_adopt_orphans (every command but coord
+ * report): the worker's parent died of the SIGTERM while this process was
+ * the group's subreaper, so the worker came here, outlived the grace and
+ * got SIGKILL, and was left a zombie of ours until the process exited. */
+TEST(launch_worker_killed_after_the_grace_is_reaped_without_adopting)
+{
+    setenv("COORD_LAUNCH_GRACE_MS", "200", 1); /* read at the first run */
+    struct launch l = {.out = {.to = LAUNCH_CAPTURE, .buf = out,
+                               .cap = sizeof out}};
+    /* The worker inherits the ignored SIGTERM; the shell takes the
+     * default back and waits. The deadline leaves the shell time to get
+     * there on a loaded machine. */
+    ASSERT_CODE(sh("trap '' TERM; sleep 60 & echo $!; trap - TERM; wait",
+                   3000, &l), -ETIMEDOUT);
+    ASSERT_EQ(l.status, 128 + SIGTERM);
+    pid_t worker = (pid_t)atol(out);
+    ASSERT_GT(worker, 1);
+    pid_t kids[4];
+    size_t n = test_children(kids, 4);
+    if (n != 0 || !gone(worker))
+        test__fail(__FILE__, __LINE__, "%zu children of ours left, the "
+                   "worker %d in state '%c'", n, (int)worker,
+                   test_proc_state(worker) ? test_proc_state(worker) : '-');
+}
+
 /* A test_fork() body: the CLI's side. It runs a program that starts a
  * worker, writes the worker's pid to the file `arg`, and waits; then it is
  * ended from outside by a signal left at its default. */
@@ -900,6 +926,7 @@ TEST(cli_progress_absent_when_stderr_is_a_pipe)
     X(launch_deadline_kills_the_whole_group)                                   \
     X(launch_deadline_lets_the_group_clean_up_on_sigterm)                      \
     X(launch_workers_left_behind_are_killed_and_reaped)                        \
+    X(launch_worker_killed_after_the_grace_is_reaped_without_adopting)         \
     X(launch_ended_by_a_signal_takes_the_programs_group)                       \
     X(launch_nested_launcher_ends_its_group_within_the_outer_grace)            \
     X(launch_passes_half_its_grace_to_the_program)                             \
