@@ -61,7 +61,9 @@ struct launch {
  * most a second later: a process that cleans up on SIGTERM (a manager
  * server removing its socket directory and spin file) gets to (the other
  * members are found in /proc: where it cannot be read, they get SIGKILL
- * as soon as the leader has ended). The
+ * as soon as the leader has ended; kill(-group, 0) cannot stand in for
+ * /proc, since it succeeds while any member is there, zombies included,
+ * and the leader stays an unreaped zombie to the last kill). The
  * program's environment says COORD_LAUNCH_GRACE_MS=500, half this
  * process's grace: a program that is a launcher too (coord report runs
  * coord spectrum, which runs python3) takes that grace for its own
