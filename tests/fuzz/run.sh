@@ -15,6 +15,8 @@
 # over any argument vector). Skips (exit 0, with a message) when
 # clang or its fuzzer runtime is missing; tests/test-segfuzz.c runs the
 # segment and descriptor checks with fixed seeds without clang.
+# The targets are built by CMake (COORD_FUZZ, tests/fuzz/CMakeLists.txt)
+# in BUILD_DIR/fuzz/cmake; SECONDS 0 builds them and runs none.
 # Usage: run.sh [BUILD_DIR] [SECONDS (total)]
 set -euo pipefail
 src="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -33,49 +35,23 @@ printf '#include <stdint.h>\n#include <stddef.h>\nint LLVMFuzzerTestOneInput(con
 if ! "$cc" -fsanitize=fuzzer "$probe" -o "$out/probe" >/dev/null 2>&1; then
   echo "fuzz: skipped: $cc has no libFuzzer runtime (install libclang-rt-dev)"; exit 0
 fi
-if [ ! -f "$build/coord_config.h" ]; then
-  cmake -S "$src" -B "$build" >/dev/null
+# The targets are CMake's (option COORD_FUZZ, tests/fuzz/CMakeLists.txt):
+# a build of their own in $out/cmake, the library and the CLI's modules
+# compiled with -fsanitize=fuzzer-no-link,address,undefined, each
+# tests/fuzz/fuzz-*.c linked against them; no source file is named here.
+cmake -S "$src" -B "$out/cmake" -DCMAKE_C_COMPILER="$cc" -DCOORD_FUZZ=ON \
+  -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG="-g -O1" \
+  -DCOORD_BUILD_TESTS=OFF -DCOORD_BUILD_BENCH=OFF -DCOORD_PYTHON=OFF -DCOORD_MPI=OFF \
+  -DCOORD_FUZZ_BIN_DIR="$out" >"$out/cmake.log" 2>&1 ||
+  { tail -30 "$out/cmake.log"; echo "fuzz: FAILED: configuring the fuzz build ($out/cmake.log)"; exit 1; }
+cmake --build "$out/cmake" --target coord_fuzz -j"$(nproc 2>/dev/null || echo 2)" \
+  >"$out/build.log" 2>&1 ||
+  { grep -E "error|undefined reference" "$out/build.log" | head -30
+    echo "fuzz: FAILED: building the targets ($out/build.log)"; exit 1; }
+# SECONDS 0: build only (tests/fuzz-build-test.sh).
+if [ "$secs" = 0 ]; then
+  echo "fuzz: built"; exit 0
 fi
-cflags=(-g -O1 -std=c11 -D_GNU_SOURCE -D_DEFAULT_SOURCE -DCOORD_BUILDING
-  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-  -I"$src/include" -I"$src/src" -I"$build")
-"$cc" "${cflags[@]}" "$src/tests/fuzz/fuzz-frame.c" \
-  "$src"/src/{wire,manager_store,manager_hmap}.c -o "$out/fuzz-frame"
-# The segment target links the shared-state layer and the platform below it.
-"$cc" "${cflags[@]}" "$src/tests/fuzz/fuzz-segment.c" \
-  "$src"/src/{flag,value,array,region,scalar,errno}.c \
-  "$src"/src/os/{segment,memfd,fd,proc,mutex,futex,clock}.c \
-  -lpthread -lm -o "$out/fuzz-segment"
-# The descriptor target adds the queue (and the waits it spins in).
-"$cc" "${cflags[@]}" "$src/tests/fuzz/fuzz-fd.c" \
-  "$src"/src/{flag,value,array,region,scalar,errno,queue,queue_ring,queue_wait,queue_repair,wait}.c \
-  "$src"/src/os/{segment,memfd,fd,proc,mutex,futex,clock,cpuload,cpuquota,prefetch}.c \
-  -lpthread -lm -o "$out/fuzz-fd"
-# The queue target: the queue's code over a queue in this process's memory.
-"$cc" "${cflags[@]}" "$src/tests/fuzz/fuzz-queue.c" \
-  "$src"/src/{queue,queue_ring,queue_wait,queue_repair,wait,scalar,errno}.c \
-  "$src"/src/os/{segment,memfd,fd,proc,mutex,futex,clock,cpuload,cpuquota,prefetch}.c \
-  -lpthread -lm -o "$out/fuzz-queue"
-# The library under cli/cli.c (its CPU count comes from the search's
-# defaults), for the CLI's parsers.
-clilib=("$src"/src/{search,team,flag,rounds,interval,scalar,errno,wait,region}.c
-  "$src"/src/os/{segment,memfd,fd,proc,mutex,futex,clock,cpuload,cpuquota,prefetch,spawn,lifeline}.c)
-# The manager client: its connection, operations and wire, and the server
-# code its files share.
-"$cc" "${cflags[@]}" "$src/tests/fuzz/fuzz-mclient.c" \
-  "$src"/src/{manager_client,manager_client_connect,manager_ops,manager_fast,manager_spin}.c \
-  "$src"/src/{manager_store,manager_hmap,manager_conn,manager_hello}.c \
-  "$src"/src/{manager_sock,manager,wire,wait,scalar,errno}.c \
-  "$src"/src/os/{segment,memfd,fd,proc,mutex,futex,clock,cpuload,cpuquota,prefetch,spawn,lifeline}.c \
-  -lpthread -lm -o "$out/fuzz-mclient"
-"$cc" "${cflags[@]}" -I"$src/cli" "$src/tests/fuzz/fuzz-json.c" \
-  "$src/cli/json.c" -o "$out/fuzz-json"
-"$cc" "${cflags[@]}" -I"$src/cli" "$src/tests/fuzz/fuzz-csv.c" \
-  "$src/cli/fraud-csv.c" "$src/cli/cli.c" "${clilib[@]}" -lpthread -lm \
-  -o "$out/fuzz-csv"
-"$cc" "${cflags[@]}" -I"$src/cli" "$src/tests/fuzz/fuzz-opts.c" \
-  "$src/cli/opts.c" "$src/cli/cli.c" "$src/cli/json-write.c" "${clilib[@]}" \
-  -lpthread -lm -o "$out/fuzz-opts"
 parse_secs=$(( (secs + 11) / 12 ))
 frame_secs=$(( (secs + 3) / 4 ))
 seg_secs=$(( (secs - frame_secs + 2) / 3 ))
