@@ -10,7 +10,15 @@
 # Inputs: -DSRC=<source dir> -DOUT=<header path>
 set(commit unknown)
 execute_process(COMMAND git rev-parse --show-toplevel WORKING_DIRECTORY "${SRC}"
-  OUTPUT_VARIABLE top OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET RESULT_VARIABLE rc)
+  OUTPUT_VARIABLE top OUTPUT_STRIP_TRAILING_WHITESPACE
+  ERROR_VARIABLE why ERROR_STRIP_TRAILING_WHITESPACE RESULT_VARIABLE rc)
+# A checkout git refuses to read (another user's: "dubious ownership") is
+# "unknown" too, and git's own words say how to allow it (safe.directory):
+# the build said nothing of it.
+if(NOT rc EQUAL 0 AND why MATCHES "dubious ownership|safe\\.directory")
+  message(WARNING "git will not read ${SRC}, so coord_bench's rows name the commit "
+    "\"unknown\":\n${why}")
+endif()
 if(rc EQUAL 0 AND top)
   get_filename_component(top "${top}" REALPATH)
   get_filename_component(src_real "${SRC}" REALPATH)

@@ -52,5 +52,28 @@ for d in "$scratch/plain/coord" "$scratch/outer/vendor/coord" "$scratch/own"; do
   got=$(bash "$src/scripts/git-commit.sh" "$d")
   expect "scripts/git-commit.sh $d" "$got" "$want"
 done
+# Another user's checkout, which git refuses to read ("dubious ownership"):
+# unknown, and git's words, which say how to allow it (safe.directory), on
+# stderr (queue-ab.sh and manager-ab.sh: ab-dir-test.sh). They said
+# nothing. Needs root, to give a checkout to another user, and a git with
+# that check (2.35.2 or later).
+theirs=$scratch/own
+if [ "$(id -u)" != 0 ]; then
+  echo "note: not root: another user's checkout (git's dubious ownership) not made, that case not run"
+elif chmod 755 "$scratch" && chown -R "$(id -u nobody 2>/dev/null || echo 65534)" "$theirs" &&
+  ! git -C "$theirs" rev-parse --show-toplevel 2>&1 | grep -q "dubious ownership"; then
+  echo "note: this git reads another user's checkout (no safe.directory check): that case not run"
+else
+  got=$(bash "$src/scripts/git-commit.sh" "$theirs" 2>"$scratch/err")
+  expect "scripts/git-commit.sh, another user's checkout" "$got" unknown
+  grep -q safe.directory "$scratch/err" ||
+    { cat "$scratch/err"; echo "FAIL: scripts/git-commit.sh: git's reason (safe.directory) not passed on"; fail=1; }
+  rm -f "$scratch/h"
+  cmake -DSRC="$theirs" -DOUT="$scratch/h" -P "$src/cmake/git-commit.cmake" >/dev/null 2>"$scratch/err"
+  got=$(sed -n 's/^#define COORD_GIT_COMMIT "\(.*\)"$/\1/p' "$scratch/h" 2>/dev/null)
+  expect "cmake/git-commit.cmake, another user's checkout" "$got" unknown
+  grep -q safe.directory "$scratch/err" ||
+    { cat "$scratch/err"; echo "FAIL: cmake/git-commit.cmake: git's reason (safe.directory) not passed on"; fail=1; }
+fi
 [ $fail = 0 ] && echo "the commit is coord's own checkout's, or unknown"
 exit $fail
