@@ -2,6 +2,7 @@
 /* test-cli.c: the coord tool's contract: help, version, usage errors and
  * their hints, the option tables, gc. */
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -13,6 +14,7 @@
 #include <sys/wait.h>
 
 #include "harness.h"
+#include "wait.h" /* COORD__SPIN_DEFAULT_NS */
 
 static char out[65536], err[65536];
 
@@ -484,6 +486,63 @@ TEST(cli_options_dump_matches_help)
         listed++;
     ASSERT_EQ(commands, listed);
     ASSERT_GT(options, 40);
+}
+
+/* The default that `coord manager --help` (and the dump, the man page)
+ * shows for each limit is the server's own default, read with the tool's
+ * own number rule (k, M, G: 10^3, 10^6, 10^9): "1M" bytes of a value read
+ * as 1,000,000 where the server's default is 1 MiB, so giving the shown
+ * default changed the limit (--max-value 16700000 served under the
+ * default frame, and was refused with --max-frame 16M). */
+static uint64_t shown_number(const char *s)
+{
+    char *end;
+    errno = 0;
+    uint64_t v = strtoull(s, &end, 10);
+    ASSERT_TRUE(errno == 0 && end != s);
+    uint64_t mult = *end == 'k' ? 1000 : *end == 'M' ? 1000000
+                  : *end == 'G' ? 1000000000 : 1;
+    return v * mult;
+}
+
+TEST(cli_manager_help_shows_the_servers_defaults)
+{
+    static char dump[1 << 18];
+    const char *argv[] = {COORD_CLI_PATH, "help", "--options-json", NULL};
+    int st = test_run(argv, dump, sizeof dump, err, sizeof err, 30000);
+    ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    const char *mgr = strstr(dump, "{\"name\":\"manager\"");
+    ASSERT_TRUE(mgr != NULL);
+    coord_manager_opts d;
+    coord_manager_opts_init(&d);
+    const struct {
+        const char *opt;
+        uint64_t want;
+    } limits[] = {
+        {"--max-key", d.max_key},           {"--max-value", d.max_value},
+        {"--max-entries", d.max_entries},   {"--max-bytes", d.max_bytes},
+        {"--max-frame", d.max_frame},       {"--max-batch", d.max_batch},
+        {"--max-clients", d.max_clients},
+        {"--handshake-ms", (uint64_t)d.handshake_ms},
+        {"--stall-ms", (uint64_t)d.stall_ms},
+        /* spin_ns 0 stands for the server's default wait policy */
+        {"--spin-us", (d.spin_ns ? (uint64_t)d.spin_ns
+                                 : COORD__SPIN_DEFAULT_NS) / 1000},
+    };
+    for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "{\"long\":\"%s\"", limits[i].opt);
+        const char *o = strstr(mgr, key);
+        ASSERT_TRUE(o != NULL);
+        const char *def = strstr(o, "\"default\":\"");
+        ASSERT_TRUE(def != NULL);
+        uint64_t shown = shown_number(def + 11);
+        if (shown != limits[i].want)
+            test__fail(__FILE__, __LINE__, "coord manager %s: help shows a "
+                       "default of %llu, the server's is %llu",
+                       limits[i].opt, (unsigned long long)shown,
+                       (unsigned long long)limits[i].want);
+    }
 }
 
 /* --quick sets the counts that were not given, wherever it stands: after
@@ -1115,6 +1174,7 @@ TEST(cli_stderr_into_a_slow_pipe_under_a_signal_without_sa_restart)
     X(cli_double_dash_ends_options)                                            \
     X(cli_help_lists_every_option)                                             \
     X(cli_options_dump_matches_help)                                           \
+    X(cli_manager_help_shows_the_servers_defaults)                             \
     X(cli_fraud_strict_names_the_first_line_only)                              \
     X(cli_quick_keeps_given_counts)                                            \
     X(cli_stdout_that_cannot_be_written_is_status_1)                           \
