@@ -413,10 +413,11 @@ int opt_next(struct opt_parser *p)
         return k;
     }
     if (!val) {
-        /* "--name --other": the value is missing (a value that starts
-         * with "--" is given as "--name=--value"). */
+        /* "--name --other" or "--name --": the value is missing (a value
+         * that starts with "--", "--" itself included, is given as
+         * "--name=--value"). */
         const char *next = p->i < p->argc ? p->argv[p->i] : NULL;
-        if (!next || (next[0] == '-' && next[1] == '-' && next[2])) {
+        if (!next || (next[0] == '-' && next[1] == '-')) {
             cli_error(cmd->name, "option %s needs a value (%s %s)", shown,
                       shown, arg_name(o));
             return OPT_ERROR;

@@ -380,6 +380,12 @@ TEST(cli_double_dash_ends_options)
     /* "--name=VALUE" gives a value that starts with dashes. */
     ASSERT_EQ(cli("gc", "--prefix=--json", NULL), 0);
     ASSERT_TRUE(strstr(out, "0 file(s)") != NULL);
+    /* A bare "--" after an option that wants a value ends the options; it
+     * is no value (it was taken as one: `coord fraud --write-csv --`
+     * wrote a file named "--"). */
+    ASSERT_EQ(cli("gc", "--prefix", "--"), 2);
+    ASSERT_TRUE(strstr(err, "option --prefix needs a value") != NULL);
+    ASSERT_EQ(out[0], '\0');
 }
 
 TEST(cli_help_lists_every_option)
