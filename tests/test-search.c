@@ -187,6 +187,18 @@ TEST(search_range_smaller_than_workers)
         ASSERT_EQ(coord_search(&o, probe_hits, &h, &r, sizeof r, &st), 0);
         ASSERT_EQ_U(st.iterations, 3);
     }
+    /* With the default chunk (256) the interleaved deal has one chunk to
+     * give: one worker, as docs/early-exit.md says. */
+    coord_search_opts o = COORD_SEARCH_OPTS_INIT;
+    o.workers = 8;
+    o.begin = 10;
+    o.end = 13;
+    struct hits h = {.n = 1, .idx = {12}};
+    struct res r;
+    coord_search_stats st;
+    ASSERT_EQ(coord_search(&o, probe_hits, &h, &r, sizeof r, &st), 1);
+    ASSERT_EQ(st.workers, 1);
+    ASSERT_EQ(st.winner, 0);
 }
 
 TEST(search_no_early_exit_iterates_all)
