@@ -500,6 +500,15 @@ typedef struct coord__child {
  * process dies or execs). Any thread may call it. Returns 0, COORD_EAGAIN,
  * COORD_ENOMEM. */
 int coord__spawn(coord__child *c, int (*fn)(void *arg), void *arg);
+/* coord__spawn, but the parent's death sends the child `sig` instead of
+ * SIGKILL, from the fork on: the caller blocks `sig` in its thread across
+ * the call, so that the child starts with it blocked (and takes it with a
+ * signalfd, say, to clean up what it owns). A child whose parent is gone
+ * before it held the lifeline runs fn all the same, with `sig` raised (so
+ * pending): it has to clean up too. coord__spawn is (SIGKILL): that child
+ * leaves at once (_exit(127)). */
+int coord__spawn_sig(coord__child *c, int (*fn)(void *arg), void *arg,
+                     int sig);
 
 /* A descriptor coord keeps beyond the call that opened it (a lifeline end,
  * a pidfd, a manager client's socket and pipes, a memfd) must not sit at
@@ -541,16 +550,14 @@ void coord__lifeline_forked(int rfd, bool forked);
  * end. */
 void coord__lifeline_drop(void);
 /* Child, first thing after the fork: hold `rfd` (take's; -1: tie by
- * PR_SET_PDEATHSIG instead) with SIGKILL as the signal. Returns false when
- * the parent process `parent` is gone already (the child should leave). */
-bool coord__lifeline_hold(int rfd, pid_t parent);
+ * PR_SET_PDEATHSIG instead) with `sig` as the signal (SIGKILL, or one the
+ * child has blocked and takes through a signalfd: the manager's server,
+ * SIGTERM, so that it cleans up). Returns false when the parent process
+ * `parent` is gone already (the child should leave, or clean up). */
+bool coord__lifeline_hold(int rfd, pid_t parent, int sig);
 /* Child: the descriptor it holds the lifeline by (-1 if none), for code
  * that closes descriptors it did not open: keep this one open. */
 int coord__lifeline_fd(void);
-/* Child: the parent's death sends `sig` instead of SIGKILL (the manager
- * server: SIGTERM, to clean up). Returns false when the parent `parent`
- * is gone already. */
-bool coord__lifeline_signal(int sig, pid_t parent);
 
 /* Reap `c` if it has ended, waiting at most timeout_ms (0: poll once,
  * -1: forever). Returns 0 (reaped, or found reaped elsewhere; c->status

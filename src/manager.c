@@ -266,7 +266,28 @@ struct coord_manager {
     int lfd;
     int ready_w; /* the server's end of the pipe start waits on */
     pid_t parent;
+    sigset_t mask; /* the starting thread's, before start blocked the
+                      ending signals */
 };
+
+void (*coord__mstart_hook)(int point);
+
+/* The signals whose default action ends a process and which a user or a
+ * launcher sends to end it: Ctrl-C (SIGINT), Ctrl-\ (SIGQUIT), a closed
+ * terminal (SIGHUP), kill (SIGTERM). coord_manager_start blocks them from
+ * before it makes the directory until the server is forked, and the
+ * server starts with them blocked: a process ended between the two, or a
+ * server ended before it took them, left the directory and its socket
+ * behind for good (nobody removes a /tmp/coord-mgr-* directory). */
+static const int ending[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM};
+#define N_ENDING (sizeof ending / sizeof ending[0])
+
+static void ending_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    for (size_t i = 0; i < N_ENDING; i++)
+        sigaddset(set, ending[i]);
+}
 
 /* Close every descriptor from 3 up but `a`, `b` and `c` (-1: none). */
 static void close_all_but(int a, int b, int c)
@@ -290,9 +311,29 @@ static void close_all_but(int a, int b, int c)
     close_range(from, ~0u, 0);
 }
 
+/* The server's own ending: does `sig` stop it (through its signalfd) or
+ * leave it alone? SIGTERM always stops it. SIGHUP and SIGQUIT, which ended
+ * it without its cleanup, stop it cleanly unless its creator ignored or
+ * blocked them (nohup: then they are ignored here as well). SIGINT is
+ * ignored. */
+static bool stops_server(int sig, const sigset_t *mask)
+{
+    if (sig == SIGTERM)
+        return true;
+    if (sig == SIGINT || sigismember(mask, sig))
+        return false;
+    struct sigaction cur;
+    return sigaction(sig, NULL, &cur) == 0 && cur.sa_handler != SIG_IGN;
+}
+
 static int server_main(void *arg)
 {
     struct coord_manager *m = arg;
+    /* The ending signals are blocked (coord_manager_start), and the
+     * owner's death sends SIGTERM (coord__spawn_sig): one that came since
+     * the fork is pending, and read from the signalfd below. */
+    if (coord__mstart_hook)
+        coord__mstart_hook(COORD__MSTART_SERVER);
     /* The fork copied every descriptor of the creator, among them the
      * pipes of its clients (of other managers): holding a client's request
      * pipe would keep that client's connection open after it closed. Keep
@@ -300,25 +341,32 @@ static int server_main(void *arg)
      * (closing it would let us outlive the owner). */
     close_all_but(m->lfd, coord__lifeline_fd(), m->ready_w);
     /* Ctrl-C in the terminal reaches the whole process group: the server
-     * keeps serving (its owner decides when to stop, as Python's does). */
+     * keeps serving (its owner decides when to stop, as Python's does). A
+     * Ctrl-C pending since the fork is dropped here. */
     signal(SIGINT, SIG_IGN);
     signal(SIGPIPE, SIG_IGN);
-    sigset_t set;
+    sigset_t set, mask = m->mask;
     sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigprocmask(SIG_BLOCK, &set, NULL);
+    for (size_t i = 0; i < N_ENDING; i++)
+        if (stops_server(ending[i], &m->mask)) {
+            sigaddset(&set, ending[i]);
+            sigaddset(&mask, ending[i]);
+        }
     struct ready_note note = {.fd = m->ready_w};
     int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
     if (sfd < 0) {
-        tell_ready(&note, coord__merrno(errno));
+        /* Its owner may be gone: the server removes what it made before
+         * it says so (the owner then finds nothing left to remove). */
+        int r = coord__merrno(errno);
+        close(m->lfd);
+        coord__mpath_cleanup(&m->p);
+        tell_ready(&note, r);
         return 3;
     }
-    /* Die with the owner, but through SIGTERM (blocked above, read from
-     * sfd) so the socket is removed. */
-    if (!coord__lifeline_signal(SIGTERM, m->parent)) {
-        coord__mpath_cleanup(&m->p);
-        return 0;
-    }
+    /* The signalfd's signals stay blocked; the other ending signals get
+     * the creator's mask back (SIGINT, ignored, and an ignored SIGHUP or
+     * SIGQUIT pending since the fork are dropped). */
+    sigprocmask(SIG_SETMASK, &mask, NULL);
     int r = serve(m->lfd, &m->p, sfd, &m->o, &note, true);
     close(m->lfd);
     coord__mpath_cleanup(&m->p);
@@ -335,9 +383,20 @@ int coord_manager_start(coord_manager **out, const char *socket_path,
     if (!m)
         return COORD_ENOMEM;
     int r = coord__mopts_fix(opts, &m->o);
-    if (r == 0)
-        r = coord__mpath_listen(&m->p, socket_path, &m->lfd);
     if (r) {
+        free(m);
+        return r;
+    }
+    /* Blocked until the server is forked (ending_signals). */
+    sigset_t block;
+    ending_signals(&block);
+    if (pthread_sigmask(SIG_BLOCK, &block, &m->mask) != 0) {
+        free(m);
+        return COORD_EINVAL;
+    }
+    r = coord__mpath_listen(&m->p, socket_path, &m->lfd);
+    if (r) {
+        pthread_sigmask(SIG_SETMASK, &m->mask, NULL);
         free(m);
         return r;
     }
@@ -351,13 +410,26 @@ int coord_manager_start(coord_manager **out, const char *socket_path,
         close(m->lfd);
         unlink(m->p.path);
         coord__mpath_cleanup(&m->p);
+        pthread_sigmask(SIG_SETMASK, &m->mask, NULL);
         free(m);
         return r;
     }
     m->ready_w = ready[1];
-    r = coord__spawn(&m->child, server_main, m);
+    if (coord__mstart_hook)
+        coord__mstart_hook(COORD__MSTART_MADE);
+    /* The server inherits the blocked signals, and our death sends it
+     * SIGTERM from its first instruction on: from here it removes the
+     * directory however either of us is ended (but by SIGKILL). */
+    r = coord__spawn_sig(&m->child, server_main, m, SIGTERM);
     close(m->lfd);
     close(ready[1]);
+    if (r) {
+        unlink(m->p.path);
+        coord__mpath_cleanup(&m->p);
+    }
+    /* A signal that came meanwhile ends us now, if it does; the server
+     * cleans up after us. */
+    pthread_sigmask(SIG_SETMASK, &m->mask, NULL);
     if (r == 0) {
         /* EOF: it died without a word; nothing within READY_MS: it was
          * stopped (SIGSTOP) before it could tell. Either way no server. */
@@ -382,12 +454,12 @@ int coord_manager_start(coord_manager **out, const char *socket_path,
         if (code != 0) {
             coord__child_kill(&m->child); /* and reaps it */
             r = code < 0 ? code : COORD_EIO;
+            unlink(m->p.path);
+            coord__mpath_cleanup(&m->p);
         }
     }
     close(ready[0]);
     if (r) {
-        unlink(m->p.path);
-        coord__mpath_cleanup(&m->p);
         free(m);
         return r;
     }

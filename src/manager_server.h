@@ -32,6 +32,14 @@ int coord__mpath_listen(struct coord__mpath *p, const char *path,
  * the directory we made. */
 void coord__mpath_cleanup(struct coord__mpath *p);
 
+/* Tests only: called, when set, where coord_manager_start is most easily
+ * cut short: COORD__MSTART_MADE in the starting process, the directory
+ * and socket made and the server not yet forked; COORD__MSTART_SERVER in
+ * the server, first thing, before it sets up its signals. */
+#define COORD__MSTART_MADE 0
+#define COORD__MSTART_SERVER 1
+extern void (*coord__mstart_hook)(int point);
+
 /* ---- connections (manager_conn.c) and their handshake (manager_hello.c) */
 
 #define COORD__MCONN_BUF0 16384 /* initial input buffer of a connection */

@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 
 #include "manager-raw.h"
+#include "manager_server.h"
 
 TEST(manager_dict_ops)
 {
@@ -3101,6 +3102,111 @@ TEST(manager_server_outlives_its_starting_thread_not_its_owner)
     ASSERT_FALSE(path_exists(dir));
 }
 
+/* coord_manager_start cut short (coord__mstart_hook): at `point`, `sig`
+ * goes to the owner (to its process group, as Ctrl-C or a launcher's
+ * SIGTERM does, when `group`). */
+struct cut_start {
+    int point;
+    int sig;
+    bool group;
+    pid_t owner;
+    char tmpdir[96];
+};
+static struct cut_start *cut; /* a shared mapping */
+
+static void cut_start_hook(int point)
+{
+    if (point != cut->point)
+        return;
+    kill(cut->owner, cut->sig);
+    if (cut->group && getpid() != cut->owner)
+        raise(cut->sig);
+    if (cut->sig == SIGKILL) {
+        /* Gone once we are another's child: its lifeline has fired. */
+        uint64_t dl = coord_clock_ns() + 20000000000ull;
+        while (getppid() == cut->owner && coord_clock_ns() < dl)
+            usleep(100);
+    }
+}
+
+static int start_cut_short(void *arg)
+{
+    (void)arg;
+    cut->owner = getpid();
+    ASSERT_OK(setenv("TMPDIR", cut->tmpdir, 1));
+    coord__mstart_hook = cut_start_hook;
+    coord_manager *m = NULL;
+    int r = coord_manager_start(&m, NULL, NULL);
+    if (r == 0)
+        coord_manager_stop(m, T);
+    return 5; /* the signal should have ended us */
+}
+
+/* A start ended by a signal, or by its owner's death, leaves nothing in
+ * TMPDIR. Between the parent's mkdtemp and the server's signal set-up
+ * nobody removed the directory: a SIGINT or SIGTERM to the owner before
+ * the fork left it and its socket (nothing forked yet); one to the owner
+ * and its server (Ctrl-C; a launcher's SIGTERM to the group) ended the
+ * server before it had blocked or ignored it; an owner killed then had
+ * its server SIGKILLed by the lifeline. Each left a coord-mgr-* directory
+ * for good. (An owner SIGKILLed before the fork still leaves it.) */
+TEST(manager_start_cut_short_leaves_no_directory)
+{
+    ASSERT_OK(prctl(PR_SET_CHILD_SUBREAPER, 1)); /* its server becomes ours */
+    cut = mmap(NULL, sizeof *cut, PROT_READ | PROT_WRITE,
+               MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ASSERT_TRUE(cut != MAP_FAILED);
+    static const struct {
+        int point, sig;
+        bool group;
+    } cases[] = {
+        {COORD__MSTART_MADE, SIGINT, false},
+        {COORD__MSTART_MADE, SIGTERM, false},
+        {COORD__MSTART_MADE, SIGHUP, false},
+        {COORD__MSTART_SERVER, SIGINT, true},
+        {COORD__MSTART_SERVER, SIGTERM, true},
+        {COORD__MSTART_SERVER, SIGHUP, true},
+        {COORD__MSTART_SERVER, SIGKILL, false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        memset(cut, 0, sizeof *cut);
+        cut->point = cases[i].point;
+        cut->sig = cases[i].sig;
+        cut->group = cases[i].group;
+        char what[32];
+        snprintf(what, sizeof what, "cut%zu", i);
+        test_mkdtemp(cut->tmpdir, sizeof cut->tmpdir, what);
+        pid_t owner = test_fork(start_cut_short, NULL);
+        int st = test_wait(owner, 30000);
+        if (!WIFSIGNALED(st) || WTERMSIG(st) != cases[i].sig)
+            test__fail(__FILE__, __LINE__, "case %zu: owner's status 0x%x",
+                       i, st);
+        /* Its server (ours now) ends: it cleans up and exits 0. */
+        uint64_t dl = coord_clock_ns() + 20000000000ull;
+        for (;;) {
+            pid_t p = waitpid(-1, &st, WNOHANG);
+            if (p < 0 && errno == ECHILD)
+                break;
+            if (p > 0 && !(WIFEXITED(st) && WEXITSTATUS(st) == 0))
+                test__fail(__FILE__, __LINE__,
+                           "case %zu: server's status 0x%x", i, st);
+            if (p == 0 && coord_clock_ns() > dl)
+                test__fail(__FILE__, __LINE__, "case %zu: server runs on",
+                           i);
+            if (p == 0)
+                usleep(1000);
+        }
+        DIR *d = opendir(cut->tmpdir);
+        ASSERT_TRUE(d != NULL);
+        struct dirent *e;
+        while ((e = readdir(d)))
+            if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+                test__fail(__FILE__, __LINE__, "case %zu (signal %d) left %s/%s",
+                           i, cases[i].sig, cut->tmpdir, e->d_name);
+        closedir(d);
+    }
+}
+
 TEST(manager_second_server_holds_no_client_pipes)
 {
     /* A server forked after a client of another manager was opened must
@@ -4160,6 +4266,7 @@ TEST(manager_reply_pipe_that_epoll_cannot_watch_closes_the_connection)
     X(manager_client_interrupt_ends_a_sleeping_call)                          \
     X(manager_client_call_inside_another_call_is_refused)                     \
     X(manager_server_outlives_its_starting_thread_not_its_owner)               \
+    X(manager_start_cut_short_leaves_no_directory)                             \
     X(manager_start_with_tmpdir_missing_uses_tmp)                              \
     X(manager_backlog_cases_under_a_low_descriptor_limit)                      \
     X(manager_start_with_tmpdir_unusable_uses_tmp)                              \

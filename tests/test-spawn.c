@@ -106,7 +106,7 @@ static int take_fork_and_die(void *arg)
         uint64_t dl = coord_clock_ns() + 20000000000ull;
         while (getppid() == parent && coord_clock_ns() < dl)
             usleep(100);
-        _exit(coord__lifeline_hold(rfd, parent) ? 10 : 11);
+        _exit(coord__lifeline_hold(rfd, parent, SIGKILL) ? 10 : 11);
     }
     coord__lifeline_forked(rfd, true);
     atomic_store(&sh->kid, kid);

@@ -205,6 +205,19 @@ COORD_EXTERN void coord_manager_opts_init(coord_manager_opts *o);
  * which it also receives when the creator process dies or execs, and not
  * when the thread that started it exits: docs/queue.md, "Worker
  * lifetime").
+ * Signals: the server ignores SIGINT (Ctrl-C reaches the whole process
+ * group; its owner decides when to stop it) and stops cleanly on SIGTERM,
+ * and on SIGHUP and SIGQUIT unless its creator ignored or blocked them.
+ * The calling thread has SIGHUP, SIGINT, SIGQUIT and SIGTERM blocked
+ * from before the directory is made until the server is forked (a few
+ * system calls; one that comes meanwhile is delivered then), and the
+ * server starts with them blocked, so that the directory is removed
+ * however either process is ended from then on: by the server, on every
+ * way out, the owner's death included; by this call, when it fails. What
+ * is left: a creator SIGKILLed (or killed by a signal that another of
+ * its threads takes) before the fork, or a server SIGKILLed, leaves the
+ * directory and its socket (coord_manager_stop removes them when it had
+ * to kill the server).
  * Concurrency: any thread; the handle is owned by the caller.
  * Returns 0 and *out, COORD_EINVAL (bad options, or a path that is empty
  * or ends in '/'), COORD_EACCES

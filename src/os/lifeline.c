@@ -248,18 +248,18 @@ static bool parent_gone(int fd)
     return n > 0;
 }
 
-bool coord__lifeline_hold(int rfd, pid_t parent)
+bool coord__lifeline_hold(int rfd, pid_t parent, int sig)
 {
     if (rfd < 0)
-        return hold_by_prctl(parent, SIGKILL);
+        return hold_by_prctl(parent, sig);
     /* Owner first, then the signal, then the mode: the signal is never
      * armed towards no one. */
     int fl = fcntl(rfd, F_GETFL);
     if (fl < 0 || fcntl(rfd, F_SETOWN, getpid()) != 0 ||
-        fcntl(rfd, F_SETSIG, SIGKILL) != 0 ||
+        fcntl(rfd, F_SETSIG, sig) != 0 ||
         fcntl(rfd, F_SETFL, fl | O_ASYNC) != 0) {
         close(rfd);
-        return hold_by_prctl(parent, SIGKILL);
+        return hold_by_prctl(parent, sig);
     }
     held = rfd;
     /* The kernel signals readers when the last write end closes, not
@@ -271,14 +271,4 @@ bool coord__lifeline_hold(int rfd, pid_t parent)
 int coord__lifeline_fd(void)
 {
     return held;
-}
-
-bool coord__lifeline_signal(int sig, pid_t parent)
-{
-    if (held < 0)
-        return hold_by_prctl(parent, sig);
-    /* F_SETSIG fails only for a number that is no signal; SIGKILL, armed
-     * by coord__lifeline_hold, would stay. */
-    fcntl(held, F_SETSIG, sig);
-    return !parent_gone(held);
 }

@@ -46,6 +46,12 @@ static int pidfd_of(pid_t pid, bool *gone)
 
 int coord__spawn(coord__child *c, int (*fn)(void *arg), void *arg)
 {
+    return coord__spawn_sig(c, fn, arg, SIGKILL);
+}
+
+int coord__spawn_sig(coord__child *c, int (*fn)(void *arg), void *arg,
+                     int sig)
+{
     if (!c || !fn)
         return COORD_EINVAL;
     /* Flush stdio so buffered output is not written twice (by both). */
@@ -63,9 +69,13 @@ int coord__spawn(coord__child *c, int (*fn)(void *arg), void *arg)
     int rfd = coord__lifeline_take();
     pid_t pid = fork();
     if (pid == 0) {
-        /* The parent may have died since the fork: then leave. */
-        if (!coord__lifeline_hold(rfd, parent))
-            _exit(127);
+        /* The parent may have died since the fork: then leave, or (a
+         * signal the child handles) have the signal all the same. */
+        if (!coord__lifeline_hold(rfd, parent, sig)) {
+            if (sig == SIGKILL)
+                _exit(127);
+            raise(sig);
+        }
         pthread_setcancelstate(cs, NULL);
         int r = fn(arg);
         _exit(r & 0xff);
