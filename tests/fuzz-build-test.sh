@@ -8,7 +8,12 @@
 # run.sh must still build every target (SECONDS 0: build only, run none).
 # Needs clang with its libFuzzer runtime (skipped without).
 # Usage: fuzz-build-test.sh SRC BUILD.
+# It builds the whole library again with clang (1-2 minutes on 2 cores), so
+# like the torture suite it runs only when asked: COORD_FUZZ_BUILD=1 (CI's
+# fuzz stage sets it); otherwise it says so and skips (77).
 set -u
+[ "${COORD_FUZZ_BUILD:-0}" = 1 ] ||
+  { echo "SKIP: set COORD_FUZZ_BUILD=1 to build the fuzz targets from a tree with two files moved (.ci/run does)"; exit 77; }
 src=$(cd "$1" && pwd)
 cc=${FUZZ_CC:-clang}
 command -v "$cc" >/dev/null || { echo "SKIP: no $cc"; exit 77; }
