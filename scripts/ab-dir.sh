@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# ab-dir.sh: sourced by queue-ab.sh and manager-ab.sh: their work directory, checked once, and their source tree's git checkout.
+# ab-dir.sh: sourced by queue-ab.sh, manager-ab.sh and ir-table.sh: their work directory, checked once, their source tree's git checkout, and a revision's tree exported.
 #
 # ab_own_dir NAME DIR HINT: print DIR (made if missing) when it is a directory
 # of ours reached by no link of another user; else say so, naming the script
@@ -46,4 +46,15 @@ ab_own_checkout() {
       echo "$name: $tree is not a git checkout (a release tarball?): $what" >&2 ;;
   esac
   return 2
+}
+
+# ab_export ROOT REV SRC: the tree of REV (a git revision of the checkout at ROOT, or WORK
+# for its working tree as it is: tracked and untracked files git does not ignore) into the
+# empty directory SRC.
+ab_export() {
+  if [ "$2" = WORK ]; then
+    (cd "$1" && git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t "$3")
+  else
+    git -C "$1" archive "$2" | tar -x -C "$3"
+  fi
 }

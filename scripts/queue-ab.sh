@@ -41,11 +41,7 @@ build() {
   local name=$1 rev=$2 src=$dir/$1/src
   rm -rf "$dir/$name"
   mkdir -p "$src"
-  if [ "$rev" = WORK ]; then
-    (cd "$root" && git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t "$src")
-  else
-    git -C "$root" archive "$rev" | tar -x -C "$src"
-  fi
+  ab_export "$root" "$rev" "$src"
   cmake -S "$src" -B "$dir/$name/build" -DCMAKE_BUILD_TYPE=Release > "$dir/$name/cmake.log"
   cmake --build "$dir/$name/build" -j"$jobs" --target coord_bench coord_static \
     > "$dir/$name/build.log" 2>&1 ||
