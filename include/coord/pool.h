@@ -136,8 +136,16 @@ COORD_BEGIN_DECLS
  * holds a read end of a pipe whose write end only that process holds
  * (docs/queue.md, "Worker lifetime"). So the process has one descriptor
  * more while workers run: do not close descriptors you did not open
- * (that kills the workers). The shared segment is anonymous, so nothing
- * is left in /dev/shm.
+ * (that kills the workers). The worker holds its read end as a descriptor
+ * too: a callback that closes descriptors it did not open (a close_range
+ * of 3 and up) or execs another program unties its worker, which then
+ * outlives a starter that dies (destroy still kills and reaps it). The
+ * shared segment is anonymous, so nothing is left in /dev/shm.
+ *
+ * A task that never returns (a loop, a worker stopped by SIGSTOP) is no
+ * death: there is no per-task timeout. The calls that wait return
+ * COORD_ETIMEDOUT at their timeout_ms (nothing is lost: call again), and
+ * destroy SIGKILLs the worker (a stopped one included) and reaps it.
  *
  * Results are moved from the shared result queue into the parent's memory
  * whenever a pool call waits, so workers never block on a full result
