@@ -60,7 +60,9 @@ def search(probe, start, stop, *, workers=None, check_every="auto", early_exit=T
     "interleaved" (chunks dealt round robin: the hit nearest `start` is
     found first) or "blocks" (the lecture's contiguous block per worker).
     An exception in the probe stops the search and is raised here; a
-    worker that dies raises coord.EPEERDIED; timeout (seconds) raises
+    worker that dies raises coord.EPEERDIED (coord.ECHILD when SIGCHLD is
+    set to SIG_IGN, or a waitpid(-1) elsewhere reaped it: how it ended is
+    then unknown); timeout (seconds) raises
     coord.ETIMEDOUT (a TimeoutError).
 
     The probe runs in forked children: what it changes in their memory is

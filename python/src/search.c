@@ -284,6 +284,15 @@ static PyObject *mod_search(PyObject *self, PyObject *args, PyObject *kw)
         pc_raise(r, what);
         goto out;
     }
+    if (r == COORD_ECHILD) {
+        /* A worker ended and someone else reaped it (SIGCHLD set to
+         * SIG_IGN, a waitpid(-1) elsewhere): say so, rather than the bare
+         * "no child process" that named neither the worker nor why. */
+        pc_raise(r, "coord.search: a worker ended before its share was done "
+                    "and was reaped elsewhere (SIGCHLD set to SIG_IGN, or a "
+                    "waitpid(-1) in this process), so how it ended is unknown");
+        goto out;
+    }
     if (r < 0) {
         pc_raise(r, "coord.search");
         goto out;

@@ -202,6 +202,21 @@ class SearchTest(unittest.TestCase):
             coord.search(probe, 0, 100000, workers=2, check_every=10)
         self.assertIn("signal 9", str(cm.exception))
 
+    def test_dead_worker_with_sigchld_ignored_says_why(self):
+        # The kernel reaps the worker: the search cannot have its status,
+        # and its error says so instead of a bare "no child process".
+        def probe(n):
+            if n == 5:
+                os._exit(3)
+        old = signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+        try:
+            with self.assertRaises(coord.ECHILD) as cm:
+                coord.search(probe, 0, 100, workers=1, check_every=4, timeout=WAIT)
+        finally:
+            signal.signal(signal.SIGCHLD, old)
+        self.assertIn("reaped elsewhere", str(cm.exception))
+        self.assertIn("SIG_IGN", str(cm.exception))
+
     def test_other_threads_run_while_it_waits(self):
         started, progressed = coord.Flag(), coord.Flag()
 
