@@ -40,6 +40,12 @@ _MAX_TASKS_PER_CHILD = 2**31 - 1  # coord_pool_opts.retire_after's limit
 _FN_LEN = struct.Struct("=I")
 _FN_KEEP = 256  # the most functions a pool keeps (_fn_part)
 _TRIM_MIN = 1024  # jobs registered before a submit collects what is in (_trim)
+# What Pool._settle commits: a Future's outcome; a chunk's results (more to
+# send); its results and outcome; its outcome alone.
+_OUTCOME = ("_ok", "_value", "_done")
+_REPLY = ("_values", "_at")
+_REPLY_FAILED = ("_values", "_at", "_done", "_ok", "_value", "_items")
+_FAILED = ("_done", "_ok", "_value", "_items")
 
 
 class WorkerDied(_coord.EPEERDIED):
@@ -122,6 +128,28 @@ class _RaisedWithTraceback(Exception):
         return repr(self.args[0])
 
 
+class _BadResult(Exception):
+    """A result's pickle raised this (args[0]) here: Pool._unpickle tells it
+    apart from a signal handler's exception (which goes through)."""
+
+
+# What a malformed reply raises where the pool reads it (Pool._chunk_reply,
+# _failure): what is caught there, so that a signal handler's exception
+# raised meanwhile is not taken for the reply's.
+_MALFORMED = (_BadResult, struct.error, TypeError, ValueError, IndexError)
+
+
+# Why a chunk's items left cannot go again (Pool._resend_all): the pool gone
+# or full (coord.Error, "Pool not running"), an item that no longer pickles.
+_UNSENT = (_coord.Error, ValueError, TypeError, AttributeError, pickle.PicklingError)
+
+
+def _why(e):
+    """The exception a result failed with: a pickle's, or the malformed
+    reply's."""
+    return e.args[0] if type(e) is _BadResult else e
+
+
 def _rebuild_exc(exc, tb):
     exc.__cause__ = RemoteTraceback(tb)
     return exc
@@ -173,7 +201,9 @@ class Future:
     def __init__(self, pool, task_id, index, callback=None, error_callback=None):
         self._pool, self._id, self._index = pool, task_id, index
         self._done = False  # the outcome is here (_ok, _value) ...
-        self._cb = False    # ... but its callback is still to run
+        # ... but its callback is still to run: owed from the start, so
+        # that no thread sees the Future done ahead of its callback
+        self._cb = callback is not None or error_callback is not None
         self._ok = False
         self._value = None
         self._callback, self._error_callback = callback, error_callback
@@ -192,6 +222,13 @@ class Future:
 
     def _span(self):
         return None  # one task, no chunk
+
+    def _deliver(self):
+        """Its outcome was committed (Pool._settle): queue its callback.
+        The result thread's (Pool._serve), where no signal handler runs."""
+        cb = self._callback if self._ok else self._error_callback
+        self._callback = self._error_callback = None
+        self._pool._callback_due(self, cb, self._value)
 
     def done(self):
         """True once the result (or failure) is here and its callback (if
@@ -258,7 +295,7 @@ class _Chunk:
     at its first failure (_value), when `sink(self)` is called."""
 
     __slots__ = ("_fn", "_items", "_star", "_base", "_at", "_part", "_values",
-                 "_done", "_ok", "_value", "_sink")
+                 "_done", "_ok", "_value", "_sink", "_map")
 
     def __init__(self, fn, items, star, base, sink=None):
         self._fn, self._items, self._star = fn, items, star
@@ -268,7 +305,8 @@ class _Chunk:
         self._values = []
         self._done = self._ok = False
         self._value = None
-        self._sink = sink
+        self._sink = sink  # None, or a built-in (a deque's append): commit calls it
+        self._map = None   # the MapResult with callbacks it counts towards
 
     @property
     def _index(self):
@@ -284,6 +322,10 @@ class _Chunk:
         if self._sink is not None:
             self._sink(self)
 
+    def _deliver(self):
+        """Done, and its map has callbacks: count it (the result thread's)."""
+        self._map._chunk_done(self)
+
 
 class MapResult:
     """What map_async and starmap_async return (multiprocessing's
@@ -297,7 +339,9 @@ class MapResult:
         # Chunks finished, counted by next(): one call, so threads that
         # collect two chunks at once count both.
         self._count, self._finished = itertools.count(1), False
-        self._cb = False  # finished, but the callback is still to run
+        # The callback is still to run: owed from the start (Future's _cb).
+        self._owes = callback is not None or error_callback is not None
+        self._cb = self._owes
         self._callback, self._error_callback = callback, error_callback
         self._list = None
 
@@ -325,6 +369,7 @@ class MapResult:
     def _settled(self):
         cb, ecb = self._callback, self._error_callback
         if cb is None and ecb is None:
+            self._cb = False
             self._finished = True
             return
         self._callback = self._error_callback = None
@@ -354,6 +399,9 @@ class MapResult:
     def ready(self):
         if not self._finished:
             self._pool._drain()
+            # Without callbacks its chunks are not counted as they finish.
+            if not self._owes and all(c._done for c in self._chunks):
+                self._finished = True
         return self._finished and not self._cb
 
     def successful(self):
@@ -521,6 +569,25 @@ class Pool:
     # sleeps). So threads sharing a pool are served by whichever of them
     # collects, without waiting for a turn at the core.
     #
+    # Settling, and signals. Python runs a signal handler (Ctrl-C's
+    # KeyboardInterrupt, an alarm's exception) between any two bytecodes,
+    # so the handler's exception may come at any point between a
+    # result's taking and its job's settling. The core (python/src/pool.c)
+    # takes the result and attaches it to its job in _jobs in one C call,
+    # where no handler runs, and keeps the (job, result) pair pending:
+    # result() hands the first pending pair out again until commit()
+    # drops it. _settle works out what the result makes of the job
+    # without changing anything (unpickling; an exception a handler raises
+    # meanwhile goes through to the caller, and the next collector, any
+    # thread, starts again from the pair), then commits it in one C call:
+    # the pair leaves pending, the job leaves _jobs, its fields are set
+    # and it goes to its sink (an imap_unordered's deque, or _owed: the
+    # result thread, where no handler runs, queues its callback or counts
+    # it towards its map; or _resend, whose chunks the core registers
+    # with the submit that sends their items left). So no job is lost or
+    # settled twice, whichever bytecode the exception comes at
+    # (tests/python/test_pool_settle_injection.py).
+    #
     # Callbacks. multiprocessing runs them in a result-handler thread that
     # reads every result as it comes. Here the result thread runs only
     # while callbacks are owed (and lingers _LINGER_MS after), so map, imap,
@@ -589,6 +656,14 @@ class Pool:
         # task id -> its Future or _Chunk, or the result that came before
         # the id was registered (_register)
         self._jobs = {}
+        self._core.bind(self._jobs)
+        # Jobs with callbacks whose outcome is committed, for the result
+        # thread to queue their callbacks (_deliver); chunks with items
+        # still to send after their worker stopped for room (_resend_all).
+        # commit() appends to them: see "Collecting".
+        self._owed = collections.deque()
+        self._owe = self._owed.append
+        self._resend = collections.deque()
         self._fns = {}  # function -> (its __module__, __qualname__, _fn_part)
         self._trim_at = _TRIM_MIN  # len(_jobs) at which a submit drains (_trim)
         self._role = threading.Lock()
@@ -614,18 +689,18 @@ class Pool:
             raise InitializerError(message) from cause
 
     def _register(self, tid, job):
-        # One setdefault (atomic under the GIL) decides between this and
-        # _settle: another thread may have collected the result before the
-        # id came back here (the pool lets the GIL go while it waits).
-        got = self._jobs.setdefault(tid, job)
-        if got is not job and self._jobs.pop(tid, None) is got:
-            self._settle_job(job, got)
+        # The core decides between this and a collector (in C, under the
+        # GIL): another thread may have collected the result before the
+        # id came back here (the pool lets the GIL go while it waits);
+        # then the result is attached to job (pending) and settled here.
+        pair = self._core.register(tid, job)
+        if pair is not None:
+            self._settle(pair)
             if self._sleepers:
                 self._wake()
             # A signal handler's exception kept by _unpickle here is not
-            # raised here: the caller (submit, a chunk's send) would lose
-            # the job it registered, or fail it twice. The next wait raises
-            # it (_await).
+            # raised here: the caller (submit) would lose the job it
+            # registered. The next wait raises it (_await).
 
     def _trim(self):
         """Collect the results already in, without blocking, once many jobs
@@ -706,19 +781,21 @@ class Pool:
         otherwise, when each message pickles it anew, its state then."""
         return self._fn_part(fn) if _by_name(fn) else None
 
-    def _send(self, chunk, fn=None):
+    def _send(self, chunk, fn=None, head=None):
         """Submit chunk's items without a result: all in one task message,
         or as many as fit max_task (fewer, by the bytes per item, until
         they fit; one item that does not fit raises coord.EMSGSIZE). fn:
         the function's part of the message, when the caller has it
-        (_fn_parts)."""
+        (_fn_parts). The core registers the chunk with the submit (no
+        signal handler runs between them), and drops it from the deque
+        `head` (_resend) then."""
         if fn is None:
             fn = self._fn_part(chunk._fn)
         items, at = chunk._items, chunk._at
         if not at and chunk._part == len(items):  # the first send: all of them
             task = fn + _dumps((items, chunk._star), _PROTOCOL)
             if len(task) <= self._max_task:
-                self._register(self._core.submit(task), chunk)
+                self._core.submit(task, -1, chunk, head)
                 return
         part = min(chunk._part, len(items) - at)
         while True:
@@ -728,7 +805,7 @@ class Pool:
                 break
             part = max(1, min(part // 2, part * self._max_task // len(task)))
             chunk._part = part
-        self._register(self._core.submit(task), chunk)
+        self._core.submit(task, -1, chunk, head)
 
     def _unpickle(self, data):
         """pickle.loads(data) for the role's holder, told apart from an
@@ -736,8 +813,8 @@ class Pool:
         timeout, KeyboardInterrupt): that one is not the pickle's, and the
         result must not be lost to it. An exception that a second try does
         not raise again came from outside: the value is returned, and the
-        exception kept in _interrupted, which _settle raises once the job
-        is settled (as multiprocessing's wait raises it, with no result
+        exception kept in _interrupted, which the collector raises once
+        the job is settled (as multiprocessing's wait raises it, with no result
         lost). What both tries raise is the pickle's: raised (the first).
         Two tries that raise exceptions of different types had one from
         outside (in either try) and the pickle's: a third try tells them
@@ -745,7 +822,9 @@ class Pool:
         other kept as above, so that a broken pickle cut short by Ctrl-C
         neither loses its job nor swallows the Ctrl-C. Handlers run in the
         main thread only: elsewhere a first try that fails alone was a
-        pickle's whim, and its value stands."""
+        pickle's whim, and its value stands. The pickle's exception comes
+        as _BadResult(it): a caller catches that, and what a signal
+        handler raises anywhere else goes through it (_settle)."""
         try:
             return _loads(data)
         except BaseException as e:
@@ -767,7 +846,7 @@ class Pool:
                 self._keep_interrupted(first)
                 return value
             self._keep_interrupted(second)
-        raise first from None
+        raise _BadResult(first) from None
 
     def _keep_interrupted(self, e):
         """Keep e (a signal handler's, _unpickle) for _raise_interrupted:
@@ -784,47 +863,60 @@ class Pool:
             raise e
 
     def _chunk_reply(self, chunk, payload):
-        """A worker's reply to a chunk's message: its results, then maybe
-        the failure of the next item; the items after go again."""
-        had = len(chunk._values)
+        """What a worker's reply to a chunk's message makes of the chunk:
+        (names, values, sink) for commit (see _settle); changes nothing.
+        Its results, then maybe the failure of the next item; the items
+        after go again (_resend_all)."""
+        at = chunk._at
         try:
             status, count, frames = _HEAD.unpack_from(payload)
             # Slices of a small reply are copied: cheaper than a memoryview.
             view = payload if len(payload) <= 4096 else memoryview(payload)
             off = _HEAD.size
+            new = []
             for _ in range(frames):
                 (n,) = _FRAME.unpack_from(payload, off)
-                chunk._values += self._unpickle(view[off + 4:off + 4 + n])
+                new += self._unpickle(view[off + 4:off + 4 + n])
                 off += 4 + n
             # Each reply but a failure's carries a result at least: the
             # items left always get fewer.
-            if len(chunk._values) - had != count or \
-                    (count == 0 and status != _CHUNK_FAILED):
-                raise ValueError("%d results for %d items" % (
-                    len(chunk._values) - had, count))
-        except Exception as e:
+            if len(new) != count or (count == 0 and status != _CHUNK_FAILED):
+                raise ValueError("%d results for %d items" % (len(new), count))
+            if status == _CHUNK_FAILED:  # the next item's failure follows
+                fkind, fpayload = payload[off], payload[off + 1:]
+        except _MALFORMED as b:
+            e = _why(b)
             err = TaskError("task %s: its chunk's results could not be unpickled "
-                            "here: %s: %s" % (chunk._index, type(e).__name__, e))
+                            "here: %s: %s" % (chunk._base + at, type(e).__name__, e))
             err.__cause__ = e
-            chunk._finish(False, err)
-            return
-        chunk._at += count
+            return _FAILED, (True, False, err, ()), chunk._sink
+        values = chunk._values + new if chunk._values else new
+        at += count
         if status == _CHUNK_FAILED:
-            chunk._finish(False, self._failure(chunk, 0, payload[off], payload[off + 1:],
-                                               "", 0, 0))
-        elif chunk._at < len(chunk._items):
+            err = self._failure(chunk, 0, fkind, fpayload, "", 0, 0, chunk._base + at)
+            return _REPLY_FAILED, (values, at, True, False, err, ()), chunk._sink
+        if at < len(chunk._items):
+            return _REPLY, (values, at), self._resend.append
+        return _REPLY_FAILED, (values, at, True, True, None, ()), chunk._sink
+
+    def _resend_all(self):
+        """Send the items left of the chunks in _resend (their workers
+        stopped for room). Restartable: a chunk leaves the deque with the
+        submit that registers it (_send), or with the commit that fails it."""
+        resend = self._resend
+        while resend:
+            chunk = resend[0]
             try:
-                self._send(chunk)  # the rest, after a worker stopped for room
-            except Exception as e:
-                chunk._finish(False, e)
-        else:
-            chunk._finish(True, None)
+                self._send(chunk, None, resend)
+            except _UNSENT as e:  # not a signal handler's: that one goes through
+                self._core.commit(None, chunk, _FAILED, (True, False, e, ()),
+                                  chunk._sink, resend)
 
     def _initializer_failed(self, payload):
         try:
             cause = self._unpickle(payload)
-        except Exception as e:
-            cause = e
+        except _BadResult as b:
+            cause = _why(b)
         name = getattr(self._initializer, "__qualname__", None) or repr(self._initializer)
         message = "Pool(initializer=%s) raised in a worker: %s: %s" % (
             name, type(cause).__name__, cause)
@@ -833,10 +925,11 @@ class Pool:
         err.__cause__ = cause
         return err
 
-    def _failure(self, job, status, kind, payload, cause, attempts, wstatus):
+    def _failure(self, job, status, kind, payload, cause, attempts, wstatus, index=None):
         """The exception a task (or a chunk, at its first item without a
-        result) fails with."""
-        index = job._index
+        result, `index` when given) fails with."""
+        if index is None:
+            index = job._index
         if status == _DIED:
             return WorkerDied(index, cause, attempts, wstatus, job._span())
         if kind == _TEXT:
@@ -849,7 +942,8 @@ class Pool:
                 return ResultEncodingError(
                     "task %s: its result %s could not be pickled in the worker: %s"
                     % (index, value, why), why, value)
-            except Exception as e:
+            except _MALFORMED as b:
+                e = _why(b)
                 err = TaskError("task %s: a malformed failure: %s: %s" % (
                     index, type(e).__name__, e))
                 err.__cause__ = e
@@ -862,7 +956,8 @@ class Pool:
             # worker imported). That fails this task, not the pool.
             try:
                 return self._unpickle(payload)
-            except Exception as e:
+            except _BadResult as b:
+                e = _why(b)
                 err = TaskError("task %s: its exception could not be unpickled here: "
                                 "%s: %s" % (index, type(e).__name__, e))
                 err.__cause__ = e
@@ -870,42 +965,45 @@ class Pool:
         return _coord.errors.get(status, _coord.Error)(
             "task %s failed: %s" % (index, _coord.strerror(status)))
 
-    def _settle(self, res):
-        """Settle the task or chunk that result `res` is for (the role's
-        holder: see "Collecting")."""
-        tid, jobs = res[0], self._jobs
-        job = jobs.pop(tid, None)
-        if job is None:
-            # Its id is not registered yet (then _register settles it), or
-            # terminate() took the job. One setdefault decides with a
-            # _register that runs meanwhile.
-            job = jobs.setdefault(tid, res)
-            if job is res or jobs.pop(tid, None) is not job:
-                return
-        if res[1] == 0 and res[2] == _CHUNK:  # a chunk's results: the most
-            self._chunk_reply(job, res[3])    # common, one call less
+    def _settle(self, pair):
+        """Settle the job of pair (job, result), which the core keeps
+        pending until commit (see "Collecting"): what the result makes of
+        the job is worked out first, changing nothing (a signal handler's
+        exception raised meanwhile leaves the pair to the next collector,
+        which starts again), then committed in one C call. Returns whether
+        this call committed it. A signal handler's exception kept by
+        _unpickle is the caller's to raise (_raise_interrupted)."""
+        job, res = pair
+        status, kind = res[1], res[2]
+        if status == 0 and kind == _CHUNK:  # a chunk's results: the most common
+            names, values, sink = self._chunk_reply(job, res[3])
         else:
-            self._settle_job(job, res)
-        if self._interrupted is not None:  # a signal handler's (_unpickle)
-            self._raise_interrupted()
-
-    def _settle_job(self, job, res):
-        tid, status, kind, payload, cause, worker, attempts, wstatus = res
-        if status == 0 and kind == _CHUNK:
-            self._chunk_reply(job, payload)
-        elif status == 0 and kind == _VALUE:
-            try:
-                value = self._unpickle(payload)
-            except Exception as e:
-                err = TaskError("task %s: its result could not be unpickled here: "
-                                "%s: %s" % (job._index, type(e).__name__, e))
-                err.__cause__ = e
-                job._finish(False, err)
+            if status == 0 and kind == _VALUE:
+                try:
+                    ok, value = True, self._unpickle(res[3])
+                except _BadResult as b:
+                    e = _why(b)
+                    err = TaskError("task %s: its result could not be unpickled here: "
+                                    "%s: %s" % (job._index, type(e).__name__, e))
+                    err.__cause__ = e
+                    ok, value = False, err
             else:
-                job._finish(True, value)
-        else:
-            job._finish(False, self._failure(job, status, kind, payload, cause,
-                                             attempts, wstatus))
+                ok, value = False, self._failure(job, status, kind, res[3], res[4], res[6],
+                                                 res[7])
+            if type(job) is Future:
+                names, values, sink = _OUTCOME, (ok, value, True), \
+                    self._owe if job._cb else None
+            else:  # a chunk whose worker died, or an initializer's failure
+                names, values, sink = _FAILED, (True, ok, value, ()), job._sink
+        if not self._core.commit(pair, job, names, values, sink):
+            return False
+        if sink is not None:
+            if sink is self._owe:
+                if threading.current_thread() is not self._thread:
+                    self._bell.poke()  # a wake-up: lost, the thread's tick finds it
+            elif self._resend:
+                self._resend_all()
+        return True
 
     # -- collecting (see "Collecting" above) ---------------------------------
     def _drain(self):
@@ -913,12 +1011,14 @@ class Pool:
         -1 when another thread holds the role (it collects them). A forked
         copy of the pool collects nothing (a settled Future still reads
         done)."""
-        if not self._jobs or self._pid != _coord.self_pid():
+        if not self._jobs and not self._resend or self._pid != _coord.self_pid():
             return 0
         if not self._role.acquire(False):
             return -1
         n = 0
         try:
+            if self._resend:  # left by a signal handler's exception
+                self._resend_all()
             result = self._core.result
             while self._jobs:
                 try:
@@ -927,7 +1027,10 @@ class Pool:
                     break
                 if res is None:
                     break
-                self._settle(res)
+                if res is not True:  # True: parked until its id is registered
+                    self._settle(res)
+                    if self._interrupted is not None:  # a signal handler's (_unpickle)
+                        self._raise_interrupted()
                 n += 1
                 if self._sleepers:
                     self._wake()
@@ -967,6 +1070,8 @@ class Pool:
                     return job._done
                 continue
             try:
+                if self._resend:  # left by a signal handler's exception
+                    self._resend_all()
                 result = self._core.result
                 while not job._done:
                     ms = -1 if deadline is None else \
@@ -987,7 +1092,10 @@ class Pool:
                     if res is None:  # nothing pending in the core
                         self._lost()
                         break
-                    self._settle(res)
+                    if res is not True:  # True: parked until its id is registered
+                        self._settle(res)
+                        if self._interrupted is not None:  # a signal handler's
+                            self._raise_interrupted()
                     if self._sleepers:
                         self._wake()
                 else:
@@ -1114,9 +1222,11 @@ class Pool:
         the role was taken). `expired`: it lingered _LINGER_MS for nothing."""
         got = 0
         try:
+            self._deliver_owed()
             self._run_callbacks()
             if self._cb_unsettled:
                 got = self._drain()
+                self._deliver_owed()
                 self._run_callbacks()
         except BaseException as e:  # the core is gone (terminate), or a result
             if not self._terminated:  # unpickled into an exit
@@ -1136,6 +1246,21 @@ class Pool:
     def _run_callbacks(self):
         while self._run_one():
             pass
+
+    def _deliver_owed(self):
+        """Queue the callbacks of the jobs whose outcomes were committed
+        (_owed): the result thread's, where no signal handler runs, so that
+        none cuts this short (and terminate()'s). True if any was."""
+        owed = self._owed
+        any_ = False
+        while owed:
+            try:
+                job = owed.popleft()
+            except IndexError:  # another thread took the last
+                break
+            job._deliver()
+            any_ = True
+        return any_
 
     def _run_one(self):
         """Run the first callback queued (the result thread); False when
@@ -1165,7 +1290,7 @@ class Pool:
             # A callback waits for another job: run the callbacks queued
             # before that job's here. One that is not queued is running (the
             # caller's own): its outcome is all there is to wait for.
-            while job._cb and self._run_one():
+            while job._cb and (self._deliver_owed() or self._run_one()):
                 pass
             return True
         return self._sleep(lambda: job._cb and not self._stopped, deadline)
@@ -1204,8 +1329,15 @@ class Pool:
         # pickles as a range); anything else (a dict, a set) is listed.
         items = iterable if type(iterable) in (list, tuple, range) else list(iterable)
         result = MapResult(self, callback, error_callback)
-        chunks = [_Chunk(fn, items[i:i + chunksize], star, i, result._chunk_done)
+        # Chunks of a map with callbacks are counted (_chunk_done) by the
+        # result thread (_deliver_owed); a map without is ready when all
+        # its chunks are done (MapResult.ready).
+        sink = self._owe if result._owes else None
+        chunks = [_Chunk(fn, items[i:i + chunksize], star, i, sink)
                   for i in range(0, n, chunksize or 1)]
+        if sink is not None:
+            for c in chunks:
+                c._map = result
         owed = callback is not None or error_callback is not None
         if owed:
             self._expect_callback()
@@ -1451,7 +1583,8 @@ class Pool:
     def _no_jobs(self):
         # Only results whose ids are being registered (a submit racing
         # close) may stay: their registration settles them.
-        return not any(not isinstance(j, tuple) for j in self._jobs.values())
+        return not self._resend and \
+            not any(not isinstance(j, tuple) for j in self._jobs.values())
 
     def terminate(self):
         """SIGKILL and reap every worker now; pending tasks are dropped (they
@@ -1480,6 +1613,10 @@ class Pool:
             job = self._jobs.pop(tid, None)
             if job is not None and not isinstance(job, tuple):
                 job._finish(False, _coord.ECLOSED("Pool terminated"))
+        for chunk in list(self._resend):
+            self._resend.remove(chunk)
+            chunk._finish(False, _coord.ECLOSED("Pool terminated"))
+        self._deliver_owed()  # none is queued (_stopped): each is let go
         self._bell.poke()
         self._wake()
         if wait and thread is not None and thread is not threading.current_thread():

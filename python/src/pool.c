@@ -20,9 +20,16 @@ typedef struct {
     /* The holder's thread state while its wait has let the GIL go (see
      * fork_before), else NULL. */
     PyThreadState *released;
-    /* A result taken from the core when a signal's handler raised right
-     * after (pool_result): the next result() returns it. */
-    PyObject *stash;
+    /* Pool.py's task id -> job dict (bind), and the results taken from
+     * the core whose jobs are not settled yet: (job, result) pairs, in
+     * the order taken. A pair stays here until commit() settles its job,
+     * and result() hands out the first one again until then: a signal
+     * handler's exception raised anywhere between the take and the
+     * commit (Python runs handlers between any two bytecodes) leaves the
+     * result here for the next collector, never lost, never settled
+     * twice. Taking, attaching and committing are C: no handler runs. */
+    PyObject *jobs;
+    PyObject *pending;
 } pc_pool;
 
 static PyTypeObject pc_pool_type;
@@ -121,7 +128,8 @@ static PyObject *pool_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     self->init.bell = b;
     self->bell = b ? Py_NewRef(bell) : NULL;
     self->rbuf = PyMem_Malloc((size_t)max_result);
-    if (!self->rbuf || (self->init.fn && !self->init.args)) {
+    self->pending = PyList_New(0);
+    if (!self->rbuf || !self->pending || (self->init.fn && !self->init.args)) {
         Py_DECREF(self);
         return PyErr_NoMemory();
     }
@@ -147,7 +155,8 @@ static int pool_traverse(pc_pool *self, visitproc visit, void *arg)
 {
     Py_VISIT(self->init.fn);
     Py_VISIT(self->init.args);
-    Py_VISIT(self->stash);
+    Py_VISIT(self->jobs);
+    Py_VISIT(self->pending);
     return 0;
 }
 
@@ -161,7 +170,8 @@ static int pool_clear(pc_pool *self)
     self->p = NULL;
     Py_CLEAR(self->init.fn);
     Py_CLEAR(self->init.args);
-    Py_CLEAR(self->stash);
+    Py_CLEAR(self->jobs);
+    Py_CLEAR(self->pending);
     return 0;
 }
 
@@ -175,7 +185,8 @@ static void pool_dealloc(pc_pool *self)
     Py_XDECREF(self->init.fn);
     Py_XDECREF(self->init.args);
     Py_XDECREF(self->bell);
-    Py_XDECREF(self->stash);
+    Py_XDECREF(self->jobs);
+    Py_XDECREF(self->pending);
     PyMem_Free(self->rbuf);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -239,6 +250,8 @@ static int pool_check(pc_pool *self)
  */
 typedef int (*pool_op)(pc_pool *self, void *arg, int ms);
 #define PC_GONE (PC_SIGNALLED - 1)
+#define PC_PENDING (PC_SIGNALLED - 2)
+static int result_op(pc_pool *self, void *arg, int ms);
 
 static int pool_wait(pc_pool *self, pool_op op, void *arg, int timeout_ms)
 {
@@ -264,6 +277,10 @@ static int pool_wait(pc_pool *self, pool_op op, void *arg, int timeout_ms)
             if (r != COORD_ETIMEDOUT && r != COORD_EAGAIN)
                 return r;
         }
+        /* A result another thread attached while this one waited for a
+         * result (register: it came before its id was registered). */
+        if (op == result_op && PyList_GET_SIZE(self->pending) > 0)
+            return PC_PENDING;
         if (timeout_ms > 0 && coord_clock_ns() >= deadline)
             return COORD_ETIMEDOUT;
         pool_leave(self);
@@ -282,6 +299,45 @@ static PyObject *wait_error(int r)
     return NULL;
 }
 
+/*
+ * Register job under tid in the bound jobs dict. A result that came before
+ * (the role's holder parked it there: take) is attached: (job, result)
+ * goes to pending, and job stays registered until commit(). Returns a
+ * new reference to that pair, or to None; NULL with an exception set.
+ */
+static PyObject *attach(pc_pool *self, PyObject *tid, PyObject *job)
+{
+    PyObject *got = PyDict_SetDefault(self->jobs, tid, job);
+    if (!got)
+        return NULL;
+    if (got == job)
+        Py_RETURN_NONE;
+    PyObject *pair = PyTuple_Pack(2, job, got);
+    if (!pair || PyDict_SetItem(self->jobs, tid, job) < 0 ||
+        PyList_Append(self->pending, pair) < 0) {
+        Py_XDECREF(pair);
+        return NULL;
+    }
+    return pair;
+}
+
+/* Pop the first item of the deque head when it is job. 0 or -1. */
+static int drop_head(PyObject *head, PyObject *job)
+{
+    if (PyObject_Length(head) <= 0)
+        return 0;
+    PyObject *first = PySequence_GetItem(head, 0);
+    if (!first)
+        return -1;
+    int same = first == job;
+    Py_DECREF(first);
+    if (!same)
+        return 0;
+    PyObject *r = PyObject_CallMethod(head, "popleft", NULL);
+    Py_XDECREF(r);
+    return r ? 0 : -1;
+}
+
 struct submit_arg {
     const void *task;
     size_t len;
@@ -298,8 +354,14 @@ static PyObject *pool_submit(pc_pool *self, PyObject *args)
 {
     Py_buffer buf;
     int timeout_ms = -1;
-    if (!PyArg_ParseTuple(args, "y*|i:submit", &buf, &timeout_ms))
+    PyObject *job = Py_None, *head = Py_None;
+    if (!PyArg_ParseTuple(args, "y*|iOO:submit", &buf, &timeout_ms, &job, &head))
         return NULL;
+    if (job != Py_None && !self->jobs) {
+        PyBuffer_Release(&buf);
+        PyErr_SetString(PyExc_RuntimeError, "_Pool.submit(job=...) before bind()");
+        return NULL;
+    }
     if (pool_check(self) < 0) {
         PyBuffer_Release(&buf);
         return NULL;
@@ -322,7 +384,18 @@ static PyObject *pool_submit(pc_pool *self, PyObject *args)
                                "reached?); its next call tries again (COORD_EPEERDIED)");
     if (r < 0)
         return pc_raise(r, "Pool.submit");
-    return PyLong_FromUnsignedLongLong(a.id);
+    PyObject *tid = PyLong_FromUnsignedLongLong(a.id);
+    if (!tid || job == Py_None)
+        return tid;
+    /* Registered here, with the submit: no handler runs in between. */
+    PyObject *pair = attach(self, tid, job);
+    if (!pair || (head != Py_None && drop_head(head, job) < 0)) {
+        Py_XDECREF(pair);
+        Py_DECREF(tid);
+        return NULL;
+    }
+    Py_DECREF(pair);
+    return tid;
 }
 
 struct result_arg {
@@ -335,40 +408,58 @@ static int result_op(pc_pool *self, void *arg, int ms)
     return coord_pool_result(self->p, &a->res, self->rbuf, self->max_result, ms);
 }
 
-/* result(timeout_ms) -> (id, status, kind, payload, cause, worker,
- * attempts, wait_status), or None when nothing is pending. */
+/* result(timeout_ms) -> (job, (id, status, kind, payload, cause, worker,
+ * attempts, wait_status)): the first pending pair (it stays pending until
+ * commit), else a result taken from the core and attached to its job in
+ * the bound dict; True when its id is not registered yet (it is parked in
+ * the dict under its id: register attaches it); None when nothing is
+ * pending. */
 static PyObject *pool_result(pc_pool *self, PyObject *args)
 {
     int timeout_ms = -1;
-    if (!PyArg_ParseTuple(args, "|i:result", &timeout_ms) || pool_check(self) < 0)
+    if (!PyArg_ParseTuple(args, "|i:result", &timeout_ms))
         return NULL;
-    if (self->stash) {
-        PyObject *kept = self->stash;
-        self->stash = NULL;
-        pool_leave(self);
-        return kept;
+    if (!self->jobs) {
+        PyErr_SetString(PyExc_RuntimeError, "_Pool.result() before bind()");
+        return NULL;
     }
+    if (PyList_GET_SIZE(self->pending) > 0)
+        return Py_NewRef(PyList_GET_ITEM(self->pending, 0));
+    if (pool_check(self) < 0)
+        return NULL;
     struct result_arg a;
     memset(&a, 0, sizeof a);
     int r = pool_wait(self, result_op, &a, timeout_ms);
     PyObject *out = NULL;
-    if (r == COORD_ENODATA) {
+    if (r == PC_PENDING) {
+        out = Py_NewRef(PyList_GET_ITEM(self->pending, 0));
+    } else if (r == COORD_ENODATA) {
         out = Py_NewRef(Py_None);
     } else if (r == 0) {
         const char *buf = self->rbuf;
         int kind = a.res.len > 0 ? (unsigned char)buf[0] : -1;
         Py_ssize_t n = a.res.len > 0 ? (Py_ssize_t)a.res.len - 1 : 0;
-        out = Py_BuildValue("(Kiiy#siIi)", (unsigned long long)a.res.id, a.res.status,
-                            kind, a.res.len > 0 ? buf + 1 : buf, n, a.res.cause,
-                            a.res.worker, a.res.attempts, a.res.wait_status);
-        /* A signal that came while the wait had let the GIL go (Ctrl-C) has
-         * its handler run here, not as this returns: a KeyboardInterrupt
-         * raised then would drop the result taken from the core, and its
-         * task could never be collected. It is kept for the next call. */
-        if (out && PyErr_CheckSignals() < 0) {
-            self->stash = out;
-            out = NULL;
+        PyObject *res = Py_BuildValue("(Kiiy#siIi)", (unsigned long long)a.res.id,
+                                      a.res.status, kind, a.res.len > 0 ? buf + 1 : buf, n,
+                                      a.res.cause, a.res.worker, a.res.attempts,
+                                      a.res.wait_status);
+        if (res) {
+            PyObject *tid = PyTuple_GET_ITEM(res, 0);
+            PyObject *job = PyDict_GetItemWithError(self->jobs, tid);
+            if (job) {
+                out = PyTuple_Pack(2, job, res);
+                if (out && PyList_Append(self->pending, out) < 0)
+                    Py_CLEAR(out);
+            } else if (!PyErr_Occurred() && PyDict_SetItem(self->jobs, tid, res) == 0) {
+                out = Py_NewRef(Py_True);
+            }
+            Py_DECREF(res);
         }
+        /* A signal that came while the wait had let the GIL go (Ctrl-C) has
+         * its handler run here: the result is pending or parked by now,
+         * and the next call finds it. */
+        if (out && PyErr_CheckSignals() < 0)
+            Py_CLEAR(out);
     } else if (r == COORD_ETIMEDOUT || r == COORD_EAGAIN) {
         PyErr_SetString(pc_error_class(COORD_ETIMEDOUT), "Pool: no result in time");
     } else if (r == PC_SIGNALLED || r == PC_GONE) {
@@ -378,6 +469,99 @@ static PyObject *pool_result(pc_pool *self, PyObject *args)
     }
     pool_leave(self);
     return out;
+}
+
+/* register(tid, job): as submit(..., job) registers; the pair (job,
+ * result) when the result had come first (pending until commit), else
+ * None. */
+static PyObject *pool_register(pc_pool *self, PyObject *args)
+{
+    PyObject *tid, *job;
+    if (!PyArg_ParseTuple(args, "OO:register", &tid, &job))
+        return NULL;
+    if (!self->jobs) {
+        PyErr_SetString(PyExc_RuntimeError, "_Pool.register() before bind()");
+        return NULL;
+    }
+    return attach(self, tid, job);
+}
+
+/*
+ * commit(pair, job, names, values, sink=None, head=None) -> bool: settle
+ * job, all at once (no Python code runs, so no signal handler): pair
+ * (None: no result) leaves pending, and job its id in the bound dict;
+ * then names[i] = values[i] on job, sink(job) (a built-in: a deque's or
+ * list's append) and head's first item dropped when it is job. False,
+ * changing nothing but pending, when pair was not pending any more
+ * (committed already, or terminate() dropped it) or its id is no longer
+ * job's (terminate() took the job).
+ */
+static PyObject *pool_commit(pc_pool *self, PyObject *args)
+{
+    PyObject *pair, *job, *names, *values, *sink = Py_None, *head = Py_None;
+    if (!PyArg_ParseTuple(args, "OOO!O!|OO:commit", &pair, &job, &PyTuple_Type, &names,
+                          &PyTuple_Type, &values, &sink, &head))
+        return NULL;
+    Py_ssize_t n = PyTuple_GET_SIZE(names);
+    if (n != PyTuple_GET_SIZE(values) ||
+        (sink != Py_None && !PyCFunction_Check(sink)) || !self->jobs ||
+        (pair != Py_None && (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2 ||
+                             !PyTuple_Check(PyTuple_GET_ITEM(pair, 1)) ||
+                             PyTuple_GET_SIZE(PyTuple_GET_ITEM(pair, 1)) < 1))) {
+        PyErr_SetString(PyExc_TypeError, "_Pool.commit: bad arguments");
+        return NULL;
+    }
+    if (pair != Py_None) {
+        Py_ssize_t i, len = PyList_GET_SIZE(self->pending);
+        for (i = 0; i < len && PyList_GET_ITEM(self->pending, i) != pair; i++)
+            ;
+        if (i == len)
+            Py_RETURN_FALSE;
+        Py_INCREF(pair); /* the list's reference goes */
+        int bad = PyList_SetSlice(self->pending, i, i + 1, NULL);
+        PyObject *tid = PyTuple_GET_ITEM(PyTuple_GET_ITEM(pair, 1), 0);
+        PyObject *cur = bad ? NULL : PyDict_GetItemWithError(self->jobs, tid);
+        if (!bad && cur == job)
+            bad = PyDict_DelItem(self->jobs, tid);
+        Py_DECREF(pair);
+        if (bad)
+            return NULL;
+        if (cur != job) {
+            if (PyErr_Occurred())
+                return NULL;
+            Py_RETURN_FALSE;
+        }
+    }
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (PyObject_SetAttr(job, PyTuple_GET_ITEM(names, i), PyTuple_GET_ITEM(values, i)) < 0)
+            return NULL;
+    if (sink != Py_None) {
+        PyObject *r = PyObject_CallOneArg(sink, job);
+        if (!r)
+            return NULL;
+        Py_DECREF(r);
+    }
+    if (head != Py_None && drop_head(head, job) < 0)
+        return NULL;
+    Py_RETURN_TRUE;
+}
+
+/* bind(jobs): the dict of task id -> job that result() and commit() use. */
+static PyObject *pool_bind(pc_pool *self, PyObject *jobs)
+{
+    if (!PyDict_Check(jobs)) {
+        PyErr_SetString(PyExc_TypeError, "bind() needs a dict");
+        return NULL;
+    }
+    Py_XSETREF(self->jobs, Py_NewRef(jobs));
+    Py_RETURN_NONE;
+}
+
+/* How many results are taken but not committed. */
+static PyObject *pool_pending(pc_pool *self, PyObject *noargs)
+{
+    (void)noargs;
+    return PyLong_FromSsize_t(PyList_GET_SIZE(self->pending));
 }
 
 static int shutdown_op(pc_pool *self, void *arg, int ms)
@@ -412,7 +596,10 @@ static PyObject *pool_destroy(pc_pool *self, PyObject *noargs)
         coord_pool_destroy(self->p);
     }
     self->p = NULL;
-    Py_CLEAR(self->stash);
+    if (self->pending && PyList_SetSlice(self->pending, 0, PY_SSIZE_T_MAX, NULL) < 0) {
+        pool_leave(self);
+        return NULL;
+    }
     pool_leave(self);
     Py_RETURN_NONE;
 }
@@ -460,8 +647,15 @@ static PyObject *pool_pids(pc_pool *self, PyObject *noargs)
 }
 
 static PyMethodDef pool_methods[] = {
-    {"submit", PC_METH(pool_submit), METH_VARARGS, "submit(task_bytes, timeout_ms=-1) -> id"},
-    {"result", PC_METH(pool_result), METH_VARARGS, "result(timeout_ms=-1) -> tuple or None"},
+    {"submit", PC_METH(pool_submit), METH_VARARGS,
+     "submit(task_bytes, timeout_ms=-1, job=None, head=None) -> id"},
+    {"result", PC_METH(pool_result), METH_VARARGS,
+     "result(timeout_ms=-1) -> (job, result), True (parked) or None"},
+    {"register", PC_METH(pool_register), METH_VARARGS, "register(tid, job) -> pair or None"},
+    {"commit", PC_METH(pool_commit), METH_VARARGS,
+     "commit(pair, job, names, values, sink=None, head=None) -> bool"},
+    {"bind", PC_METH(pool_bind), METH_O, "bind(jobs)"},
+    {"pending", PC_METH(pool_pending), METH_NOARGS, "pending() -> results taken, not committed"},
     {"shutdown", PC_METH(pool_shutdown), METH_VARARGS, "shutdown(timeout_ms=-1)"},
     {"destroy", PC_METH(pool_destroy), METH_NOARGS, "destroy(): SIGKILL and reap the workers"},
     {"stats", PC_METH(pool_stats), METH_NOARGS, "stats() -> dict"},
