@@ -12,6 +12,20 @@
 #include "json-write.h"
 
 /*
+ * After `coord cmd --help` (primes, spectrum) was parsed, with stdout
+ * kept quiet where cli_mpirun_quiet keeps it so: should this rank print
+ * the usage now (*say)? Outside a launcher, or in a job of one rank: no,
+ * it was printed while parsing (by the first rank). With peers
+ * (cli_mpirun_peers) the ranks that did not ask for --help wait in
+ * MPI_Init, and this rank's exit 0 would not end the job: MPI_Init,
+ * cli_mpi_agree (did all ask for cmd's --help?), MPI_Finalize; *say on
+ * rank 0 alone. (Built without MPI no rank waits: *say on the first rank
+ * of each command line.) Returns 0 (exit 0), or CLI_USAGE after rank 0's
+ * one line (every rank of the job exits 2).
+ */
+int cli_mpi_help(const char *cmd, bool *say);
+
+/*
  * `coord primes --mpi`: every rank of mpirun runs the same command; the
  * ranks are the workers and only rank 0 prints.
  *
@@ -21,8 +35,9 @@
  * one-line usage error (--vs-python with --mpi, no launcher started this
  * process (cli_mpirun_launched: no MPI singleton), or COORD_MPI_NODE
  * neither shared nor rank, said before MPI_Init; a build without MPI;
- * after MPI_Init, COORD_MPI_NODE not the same on every rank), said by
- * the first rank only (cli_mpirun_first_rank, then rank 0).
+ * after MPI_Init, a rank with --help or another command (cli_mpi_agree),
+ * or COORD_MPI_NODE not the same on every rank), said by the first rank
+ * only (cli_mpirun_first_rank, then rank 0).
  */
 int primes_mpi_begin(uint32_t *workers, bool vs_python);
 
@@ -56,8 +71,10 @@ void primes_mpi_describe(FILE *f, struct jw *w);
  * mpirun, or built without MPI), or minus the exit status after a
  * one-line error: -CLI_USAGE (`runs` out of that range, or COORD_MPI_NODE
  * neither shared nor rank, said before MPI_Init by the first rank only;
- * or COORD_MPI_NODE not the same on every rank, said by rank 0 after
- * MPI_Init, the other ranks exiting 2), -CLI_RUNTIME (a row failed).
+ * or, said by rank 0 after MPI_Init, the other ranks exiting 2: a rank
+ * with --help or another command (cli_mpi_agree), COORD_MPI_NODE not the
+ * same on every rank, --quick or --runs not the same), -CLI_RUNTIME (a
+ * row failed).
  */
 int spectrum_mpi_begin(bool quick, int runs);
 /* Print the MPI rows after the others: table lines on `f`, or with a

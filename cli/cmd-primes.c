@@ -114,7 +114,8 @@ static const struct opt primes_opts[] = {
                 .help = "one JSON object on stdout"},
     [P_MPI] = {.name = "mpi", .kind = OPT_FLAG,
                .help = "under mpirun: the ranks are the workers "
-                       "(coord_mpi_search; see docs/mpi.md)"},
+                       "(coord_mpi_search; needed with more than one "
+                       "rank; see docs/mpi.md)"},
 };
 
 const struct opt_cmd cmd_primes_opts = {
@@ -262,7 +263,8 @@ static int check_target(struct primes_cfg *c)
 /*
  * Under mpirun every rank reads the same command line: until MPI runs
  * (where ranks other than 0 print nothing), the first rank alone says
- * what is wrong with it, or prints --help; every rank exits with the same
+ * what is wrong with it, or prints --help (with several ranks: rank 0,
+ * once all agreed to, cli_mpi_help); every rank exits with the same
  * status.
  */
 static int parse(int argc, char **argv, struct primes_cfg *c)
@@ -270,9 +272,26 @@ static int parse(int argc, char **argv, struct primes_cfg *c)
     struct cli_quiet q;
     cli_mpirun_quiet(&q);
     int pr = parse_options(argc, argv, c);
+    if (pr == 0 && !c->mpi && cli_mpirun_peers()) {
+        /* Beside ranks with --mpi (another command line), this rank's
+         * exit 0 left them in MPI_Init for ever; its exit 2 ends the
+         * job. With --mpi on none, each rank ran a search of its own. */
+        cli_error("primes", "under mpirun with several ranks give --mpi "
+                            "(the ranks are the workers of one search): "
+                            "without it each rank would run its own (run "
+                            "coord primes without mpirun, or with -np 1)");
+        pr = 2;
+    }
     if (pr == 0 && !c->mpi)
         pr = check_target(c);
     cli_mpirun_loud(&q);
+    if (pr < 0) {
+        bool say;
+        if (cli_mpi_help("primes", &say) != 0)
+            return 2;
+        if (say)
+            opt_usage(&cmd_primes_opts, stdout);
+    }
     if (pr || !c->mpi)
         return pr;
     if (primes_mpi_begin(&c->workers, c->vs_python) != 0)

@@ -562,7 +562,8 @@ int cmd_spectrum(int argc, char **argv)
     uint64_t runs = 0;
     struct opt_parser p;
     /* Under mpirun every rank reads the same command line: the first
-     * alone says what is wrong with it (or prints --help). */
+     * alone says what is wrong with it (or prints --help: with several
+     * ranks rank 0, once all agreed to, cli_mpi_help). */
     struct cli_quiet q;
     cli_mpirun_quiet(&q);
     opt_parse_init(&p, &cmd_spectrum_opts, argc, argv);
@@ -584,6 +585,13 @@ int cmd_spectrum(int argc, char **argv)
         }
     }
     cli_mpirun_loud(&q);
+    if (k == OPT_HELP) {
+        bool say;
+        if (cli_mpi_help("spectrum", &say) != 0)
+            return CLI_USAGE;
+        if (say)
+            opt_usage(&cmd_spectrum_opts, stdout);
+    }
     if (k != OPT_END)
         return opt_exit_status(k);
     static struct ctx c;

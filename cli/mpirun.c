@@ -27,6 +27,23 @@ bool cli_mpirun_launched(void)
     return launcher_rank() != NULL;
 }
 
+bool cli_mpirun_peers(void)
+{
+    static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE",
+                                       "MV2_COMM_WORLD_SIZE"};
+    if (!launcher_rank())
+        return false;
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        const char *v = getenv(vars[i]);
+        if (v) {
+            char *end;
+            long size = strtol(v, &end, 10);
+            return end != v && *end == '\0' && size > 1;
+        }
+    }
+    return false;
+}
+
 /* Open MPI's mpirun starts one command line per app context (mpirun -np
  * 1 coord ... : -np 2 coord ...): OMPI_NUM_APP_CTX says how many, and
  * OMPI_APP_CTX_NUM_PROCS their sizes ("1 2"), in rank order. Is `rank`
@@ -90,7 +107,11 @@ static void restore(int fd, int *saved)
 void cli_mpirun_quiet(struct cli_quiet *q)
 {
     q->out = q->err = -1;
-    if (cli_mpirun_first_rank())
+    /* With peers, --help (the one thing said on stdout here) is said
+     * after the ranks agree that all asked for it (cli_mpi_help). */
+    bool out = !cli_mpirun_first_rank() || cli_mpirun_peers();
+    bool err = !cli_mpirun_first_rank();
+    if (!out && !err)
         return;
     int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
     if (null <= STDERR_FILENO) {
@@ -102,8 +123,10 @@ void cli_mpirun_quiet(struct cli_quiet *q)
     }
     fflush(stdout);
     fflush(stderr);
-    q->out = silence(STDOUT_FILENO, null);
-    q->err = silence(STDERR_FILENO, null);
+    if (out)
+        q->out = silence(STDOUT_FILENO, null);
+    if (err)
+        q->err = silence(STDERR_FILENO, null);
     close(null);
 }
 

@@ -19,6 +19,15 @@
  * ssh agent, fails with pages of run-time errors). */
 bool cli_mpirun_launched(void);
 
+/* Does the launcher say this process is one of several ranks (its job's
+ * size, OMPI_COMM_WORLD_SIZE, PMI_SIZE or MV2_COMM_WORLD_SIZE, above 1)?
+ * Ranks may then run different command lines (Open MPI's mpirun ... :
+ * ..., MPICH's mpiexec ... : ...), and a rank that exits 0 without MPI
+ * leaves the others waiting in MPI_Init for ever. False outside a
+ * launcher, for a job of one rank, and under a launcher that says no
+ * size (PMIx's variables alone). */
+bool cli_mpirun_peers(void);
+
 /* Is this process the first rank of its job (rank 0), or not started by
  * a launcher at all, or (Open MPI, mpirun ... : ...) the first rank of an
  * app context (its own command line): the one process of its command
@@ -34,12 +43,15 @@ struct cli_quiet {
 /*
  * cli_mpirun_quiet: on a rank that is not the first, point stdout and
  * stderr (the descriptors 1 and 2, so every writer is covered) at
- * /dev/null until cli_mpirun_loud; on the first rank, or outside a
- * launcher, do nothing. For the option parsing and the usage checks of a
- * command that may run under mpirun: the first rank says what is wrong
- * once, every rank exits with the same status. Not thread-safe (it
- * changes the process's descriptors). Without /dev/null, or a descriptor
- * to save the streams in, nothing is silenced.
+ * /dev/null until cli_mpirun_loud; on the first rank of a job with
+ * peers (cli_mpirun_peers), stdout alone (--help is said once the ranks
+ * agree that all asked for it: cli_mpi_help); outside a launcher, or on
+ * the first rank of a job of one, do nothing. For the option parsing and
+ * the usage checks of a command that may run under mpirun: the first
+ * rank says what is wrong once, every rank exits with the same status.
+ * Not thread-safe (it changes the process's descriptors). Without
+ * /dev/null, or a descriptor to save the streams in, nothing is
+ * silenced.
  */
 void cli_mpirun_quiet(struct cli_quiet *q);
 

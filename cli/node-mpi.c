@@ -4,9 +4,45 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli-mpi.h"
 #include "cli.h"
 #include "mpirun.h"
 #include "node-mpi.h"
+
+int cli_mpi_agree(const char *cmd, bool help)
+{
+    /* The command's name and the way it runs, in one value. */
+    uint64_t h = help;
+    for (const char *c = cmd; *c; c++)
+        h = h * 131 + (unsigned char)*c;
+    const int64_t mine = (int64_t)h;
+    if (cli_mpi_same(&mine, 1))
+        return 0;
+    int rank;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    if (rank == 0)
+        cli_error(cmd, "the ranks' command lines differ (--help on some "
+                       "and not on others, or another command): give every "
+                       "rank the same command line%s",
+                  strcmp(cmd, "primes") ? "" : ", --mpi on each");
+    return CLI_USAGE;
+}
+
+int cli_mpi_help(const char *cmd, bool *say)
+{
+    *say = false; /* printed while parsing, when there are no peers */
+    if (!cli_mpirun_peers())
+        return 0;
+    /* The ranks without --help are in MPI_Init: join them, or they wait
+     * for ever (this rank's exit 0 does not end the job). */
+    MPI_Init(NULL, NULL);
+    int rank, rc = cli_mpi_agree(cmd, true);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Finalize();
+    *say = rc == 0 && rank == 0; /* once, where several command lines
+                                  * would each have said it */
+    return rc;
+}
 
 int cli_mpi_node_check(const char *cmd)
 {

@@ -7,6 +7,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/*
+ * The first collective of every rank of `coord primes` and `coord
+ * spectrum` in an MPI job: do all ranks run the same command `cmd` in the
+ * same way (`help`: --help, which says the usage once all agree; else the
+ * MPI run: primes --mpi, spectrum's MPI rows)? A rank that ran another
+ * command, or asked for --help beside ranks that search, made other
+ * collective calls, or none, and the others waited for ever. Collective
+ * on MPI_COMM_WORLD (one allreduce). Returns 0, or CLI_USAGE on every
+ * rank, after one line said as `cmd` by rank 0, when they differ.
+ */
+int cli_mpi_agree(const char *cmd, bool help);
+
 /* Before MPI_Init: is COORD_MPI_NODE one that coord_mpi_search takes
  * (unset, empty, "shared" or "rank")? 0, or CLI_USAGE after one line
  * naming the variable and its values, said as `cmd` by the first rank

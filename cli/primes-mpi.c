@@ -47,6 +47,10 @@ int primes_mpi_begin(uint32_t *workers, bool vs_python)
     atexit(finalize);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &ranks);
+    /* First, before any other collective: a rank with --help, or one
+     * running coord spectrum, is in cli_mpi_agree too. */
+    if (cli_mpi_agree("primes", false) != 0)
+        return CLI_USAGE;
     /* Every rank runs the whole command; only rank 0 reports. (Were
      * /dev/null missing, the others would print too: no harm.) */
     if (rank != 0) {

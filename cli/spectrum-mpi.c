@@ -131,6 +131,14 @@ int spectrum_mpi_begin(bool quick, int runs)
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &ranks);
     cpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    /* First, before any other collective: a rank with --help, or one
+     * running coord primes --mpi, is in cli_mpi_agree too. */
+    if (cli_mpi_agree("spectrum", false) != 0) {
+        MPI_Finalize();
+        if (rank != 0)
+            exit(CLI_USAGE);
+        return -CLI_USAGE;
+    }
     /* mpirun may give each rank its own command line: ranks with another
      * --runs or --quick made different numbers of collective calls below
      * and waited for each other for ever. */

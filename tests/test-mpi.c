@@ -533,17 +533,24 @@ static void said_once(const char *const *args, int status, int stream,
     ASSERT_EQ(lines_starting(stream == 1 ? err : out, "coord "), 0);
 }
 
-/* `coord spectrum` with --runs 3 on rank 0 and --runs 5 on rank 1 (two
- * app contexts): the ranks made different numbers of collective calls and
- * waited for ever (mpirun ended them at MPIEXEC_TIMEOUT, exit 110); now
- * one line from rank 0 and exit 2 on every rank. */
-TEST(spectrum_cli_runs_differ)
+/* The set-up of a case with two command lines: Open MPI's mpirun, the
+ * default nodes, every mpirun bounded by MPIEXEC_TIMEOUT (60 s). */
+static void two_command_lines(void)
 {
     need_mpi();
     if (!COORD_MPIEXEC_OMPI)
         SKIP("two app contexts with Open MPI's mpirun");
     unsetenv("COORD_MPI_NODE");
     setenv("MPIEXEC_TIMEOUT", "60", 1);
+}
+
+/* `coord spectrum` with --runs 3 on rank 0 and --runs 5 on rank 1 (two
+ * app contexts): the ranks made different numbers of collective calls and
+ * waited for ever (mpirun ended them at MPIEXEC_TIMEOUT, exit 110); now
+ * one line from rank 0 and exit 2 on every rank. */
+TEST(spectrum_cli_runs_differ)
+{
+    two_command_lines();
     static const char *const args[] = {"spectrum", "--quick", "--runs", "3",
                                        ":", "-np", "1", COORD_CLI_PATH,
                                        "spectrum", "--quick", "--runs", "5",
@@ -601,11 +608,7 @@ TEST(cli_usage_once)
  * line naming the option. */
 TEST(cli_usage_other_command_line)
 {
-    need_mpi();
-    if (!COORD_MPIEXEC_OMPI)
-        SKIP("two app contexts with Open MPI's mpirun");
-    unsetenv("COORD_MPI_NODE");
-    setenv("MPIEXEC_TIMEOUT", "60", 1);
+    two_command_lines();
     static const char *const args[] = {"primes", "--mpi", "--quick", ":",
                                        "-np", "1", COORD_CLI_PATH, "primes",
                                        "--mpi", "--quick", "--bogus", NULL};
@@ -669,11 +672,7 @@ static void node_modes_differ(const char *const *cmd, const char *prefix)
  * exit 110); now one line and exit 2 on every rank. */
 TEST(cli_node_modes_differ)
 {
-    need_mpi();
-    if (!COORD_MPIEXEC_OMPI)
-        SKIP("two app contexts with Open MPI's mpirun");
-    unsetenv("COORD_MPI_NODE");
-    setenv("MPIEXEC_TIMEOUT", "60", 1);
+    two_command_lines();
     static const char *const primes[] = {"primes", "--mpi", "--quick",
                                          "--range", "2000", NULL};
     node_modes_differ(primes, "coord primes: ");
@@ -682,10 +681,11 @@ TEST(cli_node_modes_differ)
     node_modes_differ(spectrum, "coord spectrum: ");
 }
 
-/* `coord primes --mpi` with a different command line per rank (two app
- * contexts): `a` on rank 0, `b` on rank 1. Exit 2 and one line from rank
- * 0, within MPIEXEC_TIMEOUT (60 s). */
-static void primes_args_differ(const char *const *a, const char *const *b)
+/* `coord a...` on rank 0 and `coord b...` on rank 1 (two command lines,
+ * Open MPI's app contexts), both NULL-terminated: the wait status, the
+ * output in out and err (static: one run at a time). */
+static char two_out[65536], two_err[16384];
+static int run_two(const char *const *a, const char *const *b)
 {
     const char *args[40];
     int n = 0;
@@ -696,9 +696,17 @@ static void primes_args_differ(const char *const *a, const char *const *b)
     for (; *b; b++)
         args[n++] = *b;
     args[n] = NULL;
-    static char out[65536], err[16384];
-    int st = run_mpi_n("1", COORD_CLI_PATH, args, false, out, sizeof out,
-                       err, sizeof err, RUN_MS);
+    return run_mpi_n("1", COORD_CLI_PATH, args, false, two_out,
+                     sizeof two_out, two_err, sizeof two_err, RUN_MS);
+}
+
+/* `coord primes --mpi` with a different command line per rank (two app
+ * contexts): `a` on rank 0, `b` on rank 1. Exit 2 and one line from rank
+ * 0, within MPIEXEC_TIMEOUT (60 s). */
+static void primes_args_differ(const char *const *a, const char *const *b)
+{
+    int st = run_two(a, b);
+    const char *out = two_out, *err = two_err;
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 2 ||
         lines_starting(err, "coord primes: ") != 1 ||
         !strstr(err, "command lines differ"))
@@ -715,11 +723,7 @@ static void primes_args_differ(const char *const *a, const char *const *b)
  * 110). Now one line from rank 0 and exit 2 on every rank. */
 TEST(primes_cli_options_differ)
 {
-    need_mpi();
-    if (!COORD_MPIEXEC_OMPI)
-        SKIP("two app contexts with Open MPI's mpirun");
-    unsetenv("COORD_MPI_NODE");
-    setenv("MPIEXEC_TIMEOUT", "60", 1);
+    two_command_lines();
     static const char *const r1[] = {"primes", "--mpi", "--early-exit",
                                      "--runs", "1", "--range", "2000",
                                      "--hit-at", "10", NULL};
@@ -732,6 +736,90 @@ TEST(primes_cli_options_differ)
     static const char *const ok[] = {"primes", "--mpi", "--quick", "--range",
                                      "2000", "--hit-at", "10", NULL};
     primes_args_differ(ok, h);
+}
+
+/* Two command lines (app contexts), `a` on rank 0 and `b` on rank 1, one
+ * of which exits 0 before MPI (--help, or coord primes without --mpi)
+ * where the other goes into MPI_Init: that rank waited there for ever,
+ * silent, until MPIEXEC_TIMEOUT (exit 110). Now exit 2 within seconds,
+ * one line starting with `prefix` and holding `want`, nothing on stdout
+ * (the help is not said when not every rank asked for it). */
+static void mixed(const char *const *a, const char *const *b,
+                  const char *prefix, const char *want)
+{
+    int st = run_two(a, b);
+    const char *out = two_out, *err = two_err;
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 2 ||
+        lines_starting(err, prefix) != 1 || !strstr(err, want) || *out)
+        test__fail(__FILE__, __LINE__, "wait status %#x, want exit 2, one "
+                   "'%s' line with '%s' and no stdout\nstdout:\n%s\n"
+                   "stderr:\n%s", st, prefix, want, out, err);
+}
+
+static const char *const p_mpi[] = {"primes", "--mpi", "--quick", "--range",
+                                    "2000", NULL};
+static const char *const p_help[] = {"primes", "--help", NULL};
+static const char *const p_plain[] = {"primes", "--quick", "--range", "2000",
+                                      NULL};
+static const char *const s_run[] = {"spectrum", "--quick", "--runs", "3",
+                                    NULL};
+static const char *const s_help[] = {"spectrum", "--help", NULL};
+
+/* coord primes: --help beside --mpi (either way round), no --mpi beside
+ * --mpi, and coord spectrum beside coord primes --mpi. */
+TEST(cli_primes_mixed_command_lines)
+{
+    two_command_lines();
+    mixed(p_mpi, p_help, "coord primes: ", "command lines differ");
+    mixed(p_help, p_mpi, "coord primes: ", "command lines differ");
+    mixed(p_mpi, p_plain, "coord primes: ", "give --mpi");
+    mixed(p_mpi, s_run, "coord primes: ", "command lines differ");
+}
+
+/* coord spectrum: --help beside the MPI rows (either way round). */
+TEST(cli_spectrum_mixed_command_lines)
+{
+    two_command_lines();
+    mixed(s_run, s_help, "coord spectrum: ", "command lines differ");
+    mixed(s_help, s_run, "coord spectrum: ", "command lines differ");
+}
+
+/* --help on every rank of two command lines: the usage once (each
+ * command line's first rank said it: twice), exit 0. */
+TEST(cli_help_every_command_line)
+{
+    two_command_lines();
+    const char *const *cmds[] = {p_help, s_help};
+    const char *const usage[] = {"usage: coord primes",
+                                 "usage: coord spectrum"};
+    for (int i = 0; i < 2; i++) {
+        int st = run_two(cmds[i], cmds[i]);
+        const char *out = two_out, *err = two_err;
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 ||
+            lines_starting(out, usage[i]) != 1 ||
+            lines_starting(err, "coord ") != 0)
+            test__fail(__FILE__, __LINE__, "wait status %#x, want exit 0 "
+                       "and '%s' once\nstdout:\n%s\nstderr:\n%s", st,
+                       usage[i], out, err);
+    }
+}
+
+/* coord primes without --mpi on every rank of one command line: each
+ * rank ran a search of its own (N reports, N teams of workers); now a
+ * usage error said once. Under one rank it runs as outside mpirun. */
+TEST(primes_cli_without_mpi_flag)
+{
+    need_mpi();
+    unsetenv("COORD_MPI_NODE");
+    said_once(p_plain, 2, 2, "coord primes: ", "give --mpi");
+    static char out[65536], err[16384];
+    int st = run_mpi_n("1", COORD_CLI_PATH, p_plain, false, out, sizeof out,
+                       err, sizeof err, RUN_MS);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 ||
+        lines_starting(out, "coord primes: 4 workers") != 1)
+        test__fail(__FILE__, __LINE__, "-np 1: wait status %#x, want exit 0 "
+                   "and one report\nstdout:\n%s\nstderr:\n%s", st, out,
+                   err);
 }
 
 /* coord primes --mpi that no launcher started: one line, exit 2 (it
@@ -803,6 +891,10 @@ TEST(primes_cli_usage)
     X(cli_bad_node_mode)                                                       \
     X(cli_node_modes_differ)                                                   \
     X(primes_cli_options_differ)                                               \
-    X(primes_cli_without_mpirun)
+    X(primes_cli_without_mpirun)                                               \
+    X(cli_primes_mixed_command_lines)                                          \
+    X(cli_spectrum_mixed_command_lines)                                        \
+    X(cli_help_every_command_line)                                             \
+    X(primes_cli_without_mpi_flag)
 #define HELPER_LIST(X)
 TEST_MAIN()

@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: MIT */
+/* help-nompi.c: --help under a launcher in a coord built without MPI: no rank waits in MPI_Init. */
+#include "cli-mpi.h"
+#include "mpirun.h"
+
+int cli_mpi_help(const char *cmd, bool *say)
+{
+    (void)cmd;
+    /* No rank of this coord starts MPI: every rank exits by itself. With
+     * peers stdout was quiet while parsing: the first rank says it now. */
+    *say = cli_mpirun_peers() && cli_mpirun_first_rank();
+    return 0;
+}
