@@ -331,7 +331,7 @@ size_t fraud_expected(const struct fraud_gen_opts *o)
 
 int fraud_generate(const struct fraud_gen_opts *o, struct fraud_txn **out)
 {
-    if (!o || !out || o->count == 0 || o->count > ((size_t)1 << 32) ||
+    if (!o || !out || o->count == 0 || (uint64_t)o->count > ((uint64_t)1 << 32) ||
         o->accounts == 0 || o->merchants == 0 || !(o->fraud_rate >= 0) ||
         o->fraud_rate > 0.5 || o->mean_gap_ms < 0)
         return -EINVAL;

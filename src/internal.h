@@ -19,6 +19,15 @@ _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics must be lock-free");
 
 #define COORD__CACHE_LINE 64
 
+/* 2^shift bytes as a size_t limit, or SIZE_MAX / 4 where size_t is too
+ * narrow for 2^shift (a 32-bit system: (size_t)1 << 40 is 0 there, and every
+ * size was "too large"). A quarter of SIZE_MAX, so that a size up to the
+ * limit still doubles, or takes a header and a page's rounding, without
+ * overflow. */
+#define COORD__SIZE_CAP(shift)                                                \
+    ((size_t)(((uint64_t)1 << (shift)) < SIZE_MAX / 4 ? ((uint64_t)1 << (shift)) \
+                                                     : SIZE_MAX / 4))
+
 /* Invariant violations only: never for bad input or runtime conditions. */
 #define COORD__DIE(msg)                                                        \
     do {                                                                       \

@@ -8,7 +8,7 @@ int coord__pool_reserve_id(coord_pool *p, uint64_t id)
         return 0;
     /* More ids than any memory tracks (16 TiB of bits): refused before a
      * request that would only fail (or, under ASan, abort). */
-    if (id / 8 >= ((size_t)1 << 44))
+    if (id / 8 >= COORD__SIZE_CAP(44))
         return COORD_ENOMEM;
     size_t n = p->completed_bytes ? p->completed_bytes * 2 : 4096;
     while (n <= id / 8)
@@ -31,7 +31,7 @@ int coord__pool_reserve_results(coord_pool *p, size_t extra)
     size_t have = (p->res_n - p->res_head) + (size_t)pending(p);
     /* A count no memory holds (a map of (size_t)-1 tasks): the doubling
      * below would overflow to 0 and spin for ever. */
-    size_t most = ((size_t)1 << 40) / sizeof(struct local_result);
+    size_t most = COORD__SIZE_CAP(40) / sizeof(struct local_result);
     if (have > most || extra > most - have)
         return COORD_ENOMEM;
     size_t need = have + extra;

@@ -6,7 +6,7 @@
 
 #define REGION_MAGIC 0x5245474eu  /* "REGN" */
 #define REGION_BROKEN 0x42524b4eu /* "BRKN": a check failed; never valid */
-#define REGION_MAX ((size_t)1 << 40)
+#define REGION_MAX COORD__SIZE_CAP(40)
 
 struct coord_region {
     uint32_t magic;

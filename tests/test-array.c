@@ -127,6 +127,19 @@ TEST(array_holder_killed_is_recovered)
     coord_array_destroy(a);
 }
 
+/* Where size_t is 32-bit, (size_t)1 << 40 was 0: COORD_ARRAY_MAX_BYTES
+ * was 0 and every array "too large", and the segment, region and pool
+ * limits alike (an -m32 build: every coord_*_create said COORD_ENOMEM). */
+TEST(array_limit_fits_size_t)
+{
+    ASSERT_TRUE(COORD_ARRAY_MAX_BYTES > 0);
+    ASSERT_TRUE(coord_array_size(COORD_U64, COORD_ARRAY_MAX_BYTES / 8) > 0);
+    ASSERT_EQ(coord_array_size(COORD_U64, COORD_ARRAY_MAX_BYTES / 8 + 1), 0);
+    coord_array *a = NULL;
+    ASSERT_OK(coord_array_create(&a, COORD_U64, 4));
+    coord_array_destroy(a);
+}
+
 TEST(array_bad_input)
 {
     coord_array *a = NULL;
@@ -137,7 +150,8 @@ TEST(array_bad_input)
     ASSERT_CODE(coord_array_create(&a, (coord_type)77, 4), COORD_EINVAL);
     /* Oversized: beyond COORD_ARRAY_MAX_BYTES, and a length whose byte
      * count overflows size_t. */
-    ASSERT_CODE(coord_array_create(&a, COORD_U64, (size_t)1 << 40),
+    ASSERT_CODE(coord_array_create(&a, COORD_U64,
+                                   COORD_ARRAY_MAX_BYTES / 8 + 1),
                 COORD_EINVAL);
     ASSERT_CODE(coord_array_create(&a, COORD_U64, SIZE_MAX / 2),
                 COORD_EINVAL);
@@ -184,6 +198,7 @@ TEST(array_bounds_follow_the_memory_not_the_shared_length)
     X(array_slices_cover_exactly)                                              \
     X(array_lock_free_slices_across_processes)                                 \
     X(array_holder_killed_is_recovered)                                        \
+    X(array_limit_fits_size_t)                                                 \
     X(array_bad_input)                                                         \
     X(array_bounds_follow_the_memory_not_the_shared_length)
 #define HELPER_LIST(X)

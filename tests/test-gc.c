@@ -574,19 +574,22 @@ TEST(gc_change_age_distrusts_an_mtime_in_the_future)
  * COORD_EPROTO instead of COORD_EAGAIN. The age saturates now. */
 TEST(gc_mtime_centuries_ahead_is_busy_not_abandoned)
 {
+    if (sizeof(time_t) < 8)
+        SKIP("a 32-bit time_t cannot say 2400-01-01");
     const uint64_t slack = (uint64_t)COORD_GC_GRACE_MIN_MS * 1000000u;
+    const time_t y2400 = (time_t)(sizeof(time_t) < 8 ? 0 : 13569465600ll);
     struct stat st = times_from_now(0, 0);
-    st.st_mtim.tv_sec = 13569465600; /* 2400-01-01 */
+    st.st_mtim.tv_sec = y2400; /* 2400-01-01 */
     int64_t a = coord__change_age_ns(&st, slack); /* the ctime: just now */
     ASSERT_GE(a, 0);
     ASSERT_LT(a, (int64_t)1000000000);
-    st.st_ctim.tv_sec = 13569465600;
+    st.st_ctim.tv_sec = y2400;
     ASSERT_EQ(coord__change_age_ns(&st, slack), -1); /* no age to tell */
     char name[64], path[300];
     test_shm_name(name, sizeof name, "y2400");
     zero_file(name, 0);
     shm_file(path, sizeof path, name);
-    struct timespec ts[2] = {{13569465600, 0}, {13569465600, 0}};
+    struct timespec ts[2] = {{y2400, 0}, {y2400, 0}};
     ASSERT_OK(utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW));
     coord_flag *f;
     ASSERT_EQ(coord_flag_open(&f, name), COORD_EAGAIN);

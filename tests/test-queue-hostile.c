@@ -356,7 +356,9 @@ static void forge(pthread_mutex_t *m, enum forgery f)
         m->__data.__nusers = 99;
         break;
     default:
+#if __SIZEOF_POINTER__ == 8
         m->__data.__list.__prev = (void *)8;
+#endif
         m->__data.__list.__next = (void *)16;
     }
 }

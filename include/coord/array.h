@@ -17,8 +17,12 @@ COORD_BEGIN_DECLS
  */
 typedef struct coord_array coord_array;
 
-/* Largest array: 2^40 bytes of elements (beyond that: COORD_EINVAL). */
-#define COORD_ARRAY_MAX_BYTES ((size_t)1 << 40)
+/* Largest array: 2^40 bytes of elements (beyond that: COORD_EINVAL); on a
+ * system whose size_t is 32-bit, SIZE_MAX / 4 (1 GiB less one byte), as
+ * (size_t)1 << 40 does not fit there. */
+#define COORD_ARRAY_MAX_BYTES                                                 \
+    ((size_t)(((uint64_t)1 << 40) < SIZE_MAX / 4 ? ((uint64_t)1 << 40)       \
+                                                  : SIZE_MAX / 4))
 
 /*
  * coord_array_size: bytes for coord_array_init of `length` elements of

@@ -307,7 +307,7 @@ static int seg_create(const char *name, bool with_fd, uint32_t kind,
 {
     if (!obj_out || obj_size == 0)
         return COORD_EINVAL;
-    if (obj_size > ((size_t)1 << 46))
+    if (obj_size > COORD__SIZE_CAP(46))
         return COORD_ENOMEM; /* within the object's own limits, beyond memory */
     size_t total = seg_total(obj_size);
     void *base = NULL;
