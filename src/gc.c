@@ -74,7 +74,8 @@ static coord_gc_state by_creator(const struct scan *s, const coord__seg_hdr *h,
      * hold, not their header), so an earlier release's files are judged too:
      * after an upgrade its dead creators' files are removed, not kept for
      * ever as UNKNOWN. */
-    if (h->abi < COORD__SEG_HDR_SINCE_ABI || h->abi > COORD_ABI_VERSION)
+    uint32_t abi = h->abi & COORD__ABI_VERSION_MASK; /* any word size's */
+    if (abi < COORD__SEG_HDR_SINCE_ABI || abi > COORD_ABI_VERSION)
         return COORD_GC_UNKNOWN;
     /* A pid means something only in the namespace that counted it. */
     if (!s->ns_known || (h->pidns_dev == 0 && h->pidns_ino == 0) ||
@@ -144,8 +145,8 @@ static int classify(const struct scan *s, int dfd, const char *file,
         return fd;
     if (h.creator_pid <= 0)
         return fd; /* a header that names no creator is not one of ours */
-    if (aside && h.abi >= COORD__SEG_HDR_SINCE_ABI &&
-        h.abi <= COORD_ABI_VERSION) {
+    if (aside && (h.abi & COORD__ABI_VERSION_MASK) >= COORD__SEG_HDR_SINCE_ABI &&
+        (h.abi & COORD__ABI_VERSION_MASK) <= COORD_ABI_VERSION) {
         /* Its name is the header's: one no create takes (or no name, an
          * anonymous segment's) makes it no segment of ours. (Another
          * layout's name cannot be read: UNKNOWN below, nameless, kept.) */

@@ -144,6 +144,23 @@ coord__mutex *coord__flag_mutex(struct coord_flag *f);
  * fields, a 256-byte name): gc reads the creator of any segment from it up
  * to COORD_ABI_VERSION; opening one takes COORD_ABI_VERSION only. */
 #define COORD__SEG_HDR_SINCE_ABI 2u
+/* The header's `abi` word: COORD_ABI_VERSION in its low 16 bits and, above
+ * them, the layout of what the segment holds. That layout follows the
+ * process's data model: a robust mutex is 40 bytes in a 64-bit glibc
+ * process and 24 in an i386 one (32 in x32), so every field after one
+ * moves (the queue's tail and head), and glibc's own words sit at other
+ * offsets. Yet the sizes of the objects, rounded to cache lines, agree,
+ * and a 32-bit process on a 64-bit kernel opened a 64-bit process's queue
+ * and misread it (one message taken twice, its head written into the
+ * other's mutex). So a build with 4-byte pointers stamps the size of its
+ * mutex here, and an opener takes only its own stamp: the other word size
+ * gets COORD_EVERSION. 64-bit builds stamp 0 there, as every release did.
+ * The header itself has no pointers and the same offsets in both (gc reads
+ * it whatever the layout, by the low 16 bits). */
+#define COORD__ABI_VERSION_MASK 0xffffu
+#define COORD__ABI_LAYOUT                                                     \
+    ((uint32_t)(sizeof(void *) == 8 ? 0u : sizeof(pthread_mutex_t)) << 16)
+#define COORD__SEG_ABI ((uint32_t)COORD_ABI_VERSION | COORD__ABI_LAYOUT)
 #define COORD__SEG_HDR 256
 #define COORD__NAME_PREFIX "coord."
 #define COORD__NAME_MAX 200

@@ -153,6 +153,13 @@ TEST(gc_judges_an_earlier_releases_segment)
     patch(name, offsetof(coord__seg_hdr, abi), &abi, 4);
     ASSERT_EQ(judge(name, true, 0).state, COORD_GC_UNKNOWN);
     ASSERT_TRUE(exists(name));
+    /* A 32-bit process's segment (its mutex size above the version): its
+     * header is read as ours, its dead creator's file removed. */
+    abi = COORD_ABI_VERSION | 24u << 16;
+    patch(name, offsetof(coord__seg_hdr, abi), &abi, 4);
+    struct seen s32 = judge(name, true, 0);
+    ASSERT_EQ(s32.state, COORD_GC_DEAD);
+    ASSERT_TRUE(s32.removed);
     for (abi = COORD_ABI_VERSION - 1; abi >= COORD__SEG_HDR_SINCE_ABI; abi--) {
         if (!exists(name))
             dead_flag(name);

@@ -220,6 +220,18 @@ TEST(named_bad_magic_and_version_rejected)
     ASSERT_EQ(pwrite(fd, &abi, sizeof abi, offsetof(coord__seg_hdr, abi)), 4);
     coord_flag *g;
     ASSERT_CODE(coord_flag_open(&g, name), COORD_EVERSION);
+    /* The same ABI version from a process of the other word size (a
+     * 32-bit process on a 64-bit kernel): its mutexes, and every field
+     * after one, are elsewhere. An i386 build opened a 64-bit build's
+     * queue and took one message twice. */
+    ASSERT_EQ(h.abi, (uint32_t)COORD_ABI_VERSION |
+                         (sizeof(void *) == 8
+                              ? 0u
+                              : (uint32_t)sizeof(pthread_mutex_t) << 16));
+    abi = sizeof(void *) == 8 ? (uint32_t)COORD_ABI_VERSION | 24u << 16
+                              : (uint32_t)COORD_ABI_VERSION;
+    ASSERT_EQ(pwrite(fd, &abi, sizeof abi, offsetof(coord__seg_hdr, abi)), 4);
+    ASSERT_CODE(coord_flag_open(&g, name), COORD_EVERSION);
     /* A size field that lies about the file is a layout error. */
     abi = h.abi;
     uint64_t size = h.size * 2;

@@ -14,7 +14,11 @@ COORD_BEGIN_DECLS
     ((COORD_VERSION_MAJOR << 16) | (COORD_VERSION_MINOR << 8) |                \
      COORD_VERSION_PATCH)
 
-/* ABI version stamped into every shared segment; bumped on layout changes. */
+/* ABI version stamped into every shared segment; bumped on layout changes.
+ * A build with 4-byte pointers stamps its segments with this plus its
+ * pthread_mutex_t size << 16 (its objects' layout differs from a 64-bit
+ * build's), so that a 32-bit and a 64-bit process meet COORD_EVERSION rather
+ * than misread each other's objects (docs/segments.md). */
 #define COORD_ABI_VERSION 5
 
 /*

@@ -193,7 +193,7 @@ static void fill_header(coord__seg_hdr *h, uint32_t kind, size_t total,
                         const char *name)
 {
     memset(h, 0, sizeof *h);
-    h->abi = COORD_ABI_VERSION;
+    h->abi = COORD__SEG_ABI;
     h->kind = kind;
     h->size = total;
     h->creator_pid = (int32_t)getpid();
@@ -571,7 +571,7 @@ static int seg_map(int fd, const struct stat *st, bool named, uint32_t kind,
         r = named ? unfinished(st) : COORD_EPROTO;
     else if (magic != COORD__SEG_MAGIC)
         r = COORD_EPROTO;
-    else if (h->abi != COORD_ABI_VERSION)
+    else if (h->abi != COORD__SEG_ABI)
         r = COORD_EVERSION;
     else if (h->kind != kind || h->size != total)
         r = COORD_EPROTO;

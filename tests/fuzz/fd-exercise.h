@@ -362,7 +362,7 @@ static int fdx_open_use(const struct fdx_file *f, int k,
         want = COORD_EACCES;
     else if (h->magic != COORD__SEG_MAGIC)
         want = COORD_EPROTO;
-    else if (h->abi != COORD_ABI_VERSION)
+    else if (h->abi != COORD__SEG_ABI)
         want = COORD_EVERSION;
     else if (h->kind != (uint32_t)k + 1 || h->size != f->size)
         want = COORD_EPROTO;
