@@ -34,6 +34,11 @@ if(COORD_PYTHON3)
     set(coord_docs_why "${COORD_PYTHON3} does not run (${coord_docs_rc})")
   endif()
 endif()
+# The generators run the built tool, which a cross build cannot run here
+# (it stopped the build with "Exec format error").
+if(CMAKE_CROSSCOMPILING AND NOT coord_docs_why)
+  set(coord_docs_why "cross-compiling: the built coord tool does not run on this machine")
+endif()
 if(coord_docs_why)
   message(STATUS "coord: man pages and bash completion skipped: ${coord_docs_why}")
   add_custom_target(coord_docs ALL COMMAND ${CMAKE_COMMAND} -E echo

@@ -59,6 +59,17 @@ if command -v python3-config >/dev/null && python3-config --includes >/dev/null 
 else
   echo "python3 has no headers here: ON in another spelling not checked"
 fi
+# A cross build (CMAKE_SYSTEM_NAME given: CMake's cross-compiling): the
+# generated man pages and completion run the built tool, which does not run
+# here, so they are skipped, saying why (an aarch64 build stopped at the
+# completion with "Exec format error").
+b="$scratch/b-cross"
+if ! cmake -S "$src" -B "$b" -DCMAKE_SYSTEM_NAME=Linux -DCOORD_BUILD_TESTS=OFF \
+    -DCOORD_BUILD_BENCH=OFF -DCOORD_PYTHON=OFF -DCOORD_MPI=OFF >"$scratch/log" 2>&1; then
+  tail -5 "$scratch/log"; echo "FAIL: a cross-compiling configure failed"; fail=1
+elif ! grep -q "man pages and bash completion skipped: cross-compiling" "$scratch/log"; then
+  echo "FAIL: a cross build would run the built tool to generate its man pages"; fail=1
+fi
 # A python3 on PATH that does not run (a pyenv shim with no version
 # selected): the Python package and the generated man pages and completion
 # are skipped at configure, each saying so (it was said to lack Python.h,
