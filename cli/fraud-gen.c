@@ -329,9 +329,16 @@ size_t fraud_expected(const struct fraud_gen_opts *o)
     return (size_t)llround((double)o->count * o->fraud_rate);
 }
 
+/* More than 2^32 transactions (a test of its own: with a 32-bit size_t
+ * an inline comparison is always false, and -Wextra says so). */
+static bool too_many(uint64_t count)
+{
+    return count > ((uint64_t)1 << 32);
+}
+
 int fraud_generate(const struct fraud_gen_opts *o, struct fraud_txn **out)
 {
-    if (!o || !out || o->count == 0 || (uint64_t)o->count > ((uint64_t)1 << 32) ||
+    if (!o || !out || o->count == 0 || too_many(o->count) ||
         o->accounts == 0 || o->merchants == 0 || !(o->fraud_rate >= 0) ||
         o->fraud_rate > 0.5 || o->mean_gap_ms < 0)
         return -EINVAL;

@@ -606,8 +606,8 @@ TEST(search_bad_input)
     ASSERT_EQ(sched_getaffinity(0, sizeof was, &was), 0);
     long online = sysconf(_SC_NPROCESSORS_ONLN);
     long usable = CPU_COUNT(&was) < online ? CPU_COUNT(&was) : online;
-    ASSERT_EQ(d.workers, (uint32_t)(usable > COORD_SEARCH_MAX_WORKERS
-                                        ? COORD_SEARCH_MAX_WORKERS
+    ASSERT_EQ(d.workers, (uint32_t)(usable > (long)COORD_SEARCH_MAX_WORKERS
+                                        ? (long)COORD_SEARCH_MAX_WORKERS
                                         : usable));
     CPU_ZERO(&one);
     CPU_SET(sched_getcpu() < 0 ? 0 : sched_getcpu(), &one);

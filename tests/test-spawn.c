@@ -343,6 +343,8 @@ static int pause_until_killed(void *arg)
 #define SPAWN_AUDIT_ARCH AUDIT_ARCH_X86_64
 #elif defined(__aarch64__)
 #define SPAWN_AUDIT_ARCH AUDIT_ARCH_AARCH64
+#elif defined(__i386__)
+#define SPAWN_AUDIT_ARCH AUDIT_ARCH_I386
 #endif
 
 #if defined(SPAWN_AUDIT_ARCH) && defined(SYS_pidfd_send_signal)
