@@ -24,6 +24,9 @@ static const char *outcome_note(const coord_gc_entry *e, char *buf,
     case COORD_GC_REMOVED:
         return " (removed)";
     case COORD_GC_RECREATED:
+        /* A manager directory: a socket came, or came alive, meanwhile. */
+        if (strcmp(e->kind, "manager-dir") == 0)
+            return " (kept: changed since judged)";
         return " (kept: re-created since judged)";
     case COORD_GC_GONE:
         return " (gone before removal)";
@@ -87,15 +90,17 @@ enum { GC_REMOVE, GC_PREFIX, GC_GRACE, GC_JSON, GC_NOPTS };
 
 static const struct opt gc_opts[] = {
     [GC_REMOVE] = {.name = "remove", .kind = OPT_FLAG,
-                   .help = "delete the dead and abandoned files"},
+                   .help = "delete the dead and abandoned files (and manager "
+                           "directories)"},
     [GC_PREFIX] = {.name = "prefix", .kind = OPT_STRING, .arg = "P",
                    .help = "only the names that start with P"},
     [GC_GRACE] = {.name = "grace", .kind = OPT_UINT, .arg = "MS",
                   .min = COORD_GC_GRACE_MIN_MS, .max = INT32_MAX,
                   .def = "10000",
-                  .help = "age after which a file without a header is "
-                          "abandoned (at least 5000: a creator preempted "
-                          "before its header keeps its file)"},
+                  .help = "age after which a file without a header (or an "
+                          "empty manager directory) is abandoned (at least "
+                          "5000: a creator preempted before its header "
+                          "keeps its file)"},
     [GC_JSON] = {.name = "json", .kind = OPT_FLAG,
                  .help = "one JSON object on stdout"},
 };
@@ -128,7 +133,22 @@ const struct opt_cmd cmd_gc_opts = {
         "records, marked [found as ...]; --remove removes it when dead or "
         "abandoned,\n"
         "and otherwise renames it back to coord.NAME when that name is "
-        "free.",
+        "free.\n"
+        "Without --prefix it also lists the socket directories of "
+        "coord_manager_start\n"
+        "(coord-mgr-XXXXXX directly under $TMPDIR and /tmp), kind "
+        "manager-dir, by path:\n"
+        "live when a socket in it accepts a connection, dead when every "
+        "socket in it\n"
+        "refuses one (manager.sock bound longer ago than the grace period; "
+        "a start's\n"
+        "private .coord-PID-N.sock once PID is gone), abandoned when empty "
+        "and older\n"
+        "than the grace period, foreign (kept) when it is a link, not 0700, "
+        "or holds\n"
+        "anything but those sockets, other-user when another user's. "
+        "--remove\n"
+        "removes the dead and abandoned ones.",
     .opts = gc_opts,
     .nopts = GC_NOPTS,
 };

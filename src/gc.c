@@ -315,6 +315,10 @@ int coord_gc_run(const coord_gc_opts *opts, coord_gc_fn fn, void *arg)
             stop = fn(&e, arg);
     }
     closedir(d);
+    /* The socket directories of killed managers (gc_mgr.c): they have no
+     * name a prefix could pick, so only a gc without one looks. */
+    if (!stop && !want)
+        stop = coord__gc_mgr_dirs(s.grace_ns, o.remove, fn, arg, &removable);
     return stop ? stop : removable;
 }
 

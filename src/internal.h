@@ -332,6 +332,16 @@ extern void (*coord__remove_hook)(int step, int dfd, const char *file);
  * descriptor between its fstat and its mapping, so that a test can finish
  * a creation exactly inside that window. */
 extern void (*coord__open_hook)(int fd);
+/* gc's second half (gc_mgr.c): the directories coord_manager_start makes
+ * (coord-mgr-XXXXXX under $TMPDIR and /tmp) whose servers are gone, each
+ * reported to fn as a "manager-dir" entry (its name the directory's
+ * path) and, with `remove`, removed when DEAD or ABANDONED; *removable
+ * counts those. Returns fn's non-zero return, or 0. */
+int coord__gc_mgr_dirs(uint64_t grace_ns, bool remove, coord_gc_fn fn,
+                       void *arg, int *removable);
+/* The shared parent gc looks in beside $TMPDIR: "/tmp"; tests point it at
+ * a private directory. */
+extern const char *coord__gc_mgr_tmp;
 /* How long ago a file without a header last changed by the wall clock, in
  * ns: now - mtime, counting an mtime up to `slack_ns` in the future as
  * now (0). An mtime further in the future was set by hand (utimensat) or

@@ -6,8 +6,11 @@
 #include <signal.h>
 #include <stddef.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/un.h>
 #include <time.h>
 
 #include "harness.h"
@@ -77,16 +80,22 @@ static void zero_file(const char *name, off_t size)
     close(fd);
 }
 
-/* Set the file's mtime `secs` seconds into the past. */
-static void age(const char *name, int secs)
+/* Set the mtime of `path` (any type, not followed) `secs` into the past. */
+static void age_path(const char *path, int secs)
 {
-    char path[300];
-    shm_file(path, sizeof path, name);
     struct timespec ts[2];
     clock_gettime(CLOCK_REALTIME, &ts[0]);
     ts[0].tv_sec -= secs;
     ts[1] = ts[0];
     ASSERT_OK(utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW));
+}
+
+/* Set the file's mtime `secs` seconds into the past. */
+static void age(const char *name, int secs)
+{
+    char path[300];
+    shm_file(path, sizeof path, name);
+    age_path(path, secs);
 }
 
 /* What one scan said about one name. */
@@ -1158,6 +1167,364 @@ TEST(gc_outcomes_removed_gone_not_tried)
     ASSERT_STR_EQ(coord_gc_outcome_name((coord_gc_outcome)99), "?");
 }
 
+/* ---- manager directories ------------------------------------------------
+ * coord_manager_start's coord-mgr-XXXXXX directories under $TMPDIR and
+ * /tmp. Each case gives both a private directory of its own (TMPDIR and
+ * coord__gc_mgr_tmp), and removes through coord__gc_mgr_dirs, the half
+ * of gc that looks at them: a gc without a prefix would also remove other
+ * runs' dead segments in /dev/shm. */
+
+/* Point $TMPDIR and gc's /tmp at new private directories (the same one
+ * when `one`) into tmp and shared (cap 128 each). */
+static void private_tmp(char *tmp, char *shared, bool one)
+{
+    test_mkdtemp(tmp, 128, "tmp");
+    if (one)
+        snprintf(shared, 128, "%s", tmp);
+    else
+        test_mkdtemp(shared, 128, "shared");
+    ASSERT_OK(setenv("TMPDIR", tmp, 1));
+    coord__gc_mgr_tmp = shared;
+}
+
+/* What one scan said about the manager directories. */
+struct mgr_seen {
+    int n;
+    struct {
+        char name[256];
+        coord_gc_state state;
+        coord_gc_outcome outcome;
+        int pid;
+    } e[16];
+};
+
+static int find_mgr(const coord_gc_entry *e, void *arg)
+{
+    struct mgr_seen *s = arg;
+    if (strcmp(e->kind, "manager-dir") != 0 || s->n == 16)
+        return 0;
+    snprintf(s->e[s->n].name, sizeof s->e[0].name, "%s", e->name);
+    s->e[s->n].state = e->state;
+    s->e[s->n].outcome = e->outcome;
+    s->e[s->n].pid = e->creator_pid;
+    s->n++;
+    return 0;
+}
+
+static struct mgr_seen mgr_scan(bool remove, int *removable)
+{
+    struct mgr_seen s;
+    memset(&s, 0, sizeof s);
+    int r = 0;
+    ASSERT_EQ(coord__gc_mgr_dirs((uint64_t)COORD_GC_GRACE_MS * 1000000u,
+                                 remove, find_mgr, &s, &r),
+              0);
+    if (removable)
+        *removable = r;
+    return s;
+}
+
+/* The entry for directory `path`, or NULL when it was not listed. */
+static int mgr_find(const struct mgr_seen *s, const char *path)
+{
+    int at = -1;
+    for (int i = 0; i < s->n; i++)
+        if (strcmp(s->e[i].name, path) == 0) {
+            ASSERT_EQ(at, -1); /* listed once */
+            at = i;
+        }
+    return at;
+}
+
+static bool is_there(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0;
+}
+
+/* A socket file at dir/name that nobody listens on (bound, closed). */
+static void dead_socket(const char *dir, const char *name)
+{
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    snprintf(a.sun_path, sizeof a.sun_path, "%s/%s", dir, name);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    ASSERT_TRUE(fd >= 0);
+    ASSERT_OK(bind(fd, (struct sockaddr *)&a, sizeof a));
+    close(fd);
+}
+
+static void plant_dir(char *buf, const char *parent, const char *name,
+                      mode_t mode)
+{
+    snprintf(buf, 256, "%s/%s", parent, name);
+    ASSERT_OK(mkdir(buf, 0700));
+    ASSERT_OK(chmod(buf, mode));
+}
+
+/* The owner's side of a manager killed with its owner: starts one in the
+ * private TMPDIR, sends its directory's path and the server's pid, waits
+ * to be killed. */
+static int pipe_w = -1;
+static int start_and_wait(void *arg)
+{
+    (void)arg;
+    coord_manager *m;
+    if (coord_manager_start(&m, NULL, NULL) != 0)
+        return 3;
+    char msg[200];
+    int n = snprintf(msg, sizeof msg, "%d %s", coord_manager_pid(m),
+                     coord_manager_path(m));
+    if (write(pipe_w, msg, (size_t)n + 1) != n + 1)
+        return 4;
+    for (;;)
+        pause();
+}
+
+/* A manager SIGKILLed with its owner leaves its directory and socket;
+ * gc finds them dead (once the socket's bind is older than the grace: a
+ * start binding at the path itself is bound before it listens) and
+ * removes them, while a live manager's directory is LIVE and kept, and
+ * its server takes gc's connect without harm. */
+TEST(gc_removes_killed_managers_dir_keeps_live_one)
+{
+    char tmp[128], shared[128];
+    private_tmp(tmp, shared, false);
+    coord_manager *live;
+    ASSERT_OK(coord_manager_start(&live, NULL, NULL));
+    char live_dir[256];
+    snprintf(live_dir, sizeof live_dir, "%s", coord_manager_path(live));
+    *strrchr(live_dir, '/') = '\0';
+    ASSERT_EQ(strncmp(live_dir, tmp, strlen(tmp)), 0);
+
+    /* The killed server, orphaned, comes to this case to be reaped. */
+    ASSERT_OK(prctl(PR_SET_CHILD_SUBREAPER, 1));
+    int p[2];
+    ASSERT_OK(pipe(p));
+    pipe_w = p[1];
+    pid_t owner = test_fork(start_and_wait, NULL);
+    close(p[1]);
+    char msg[200] = "";
+    struct pollfd pf = {p[0], POLLIN, 0};
+    ASSERT_EQ(poll(&pf, 1, 20000), 1);
+    ASSERT_TRUE(read(p[0], msg, sizeof msg - 1) > 0);
+    close(p[0]);
+    int server = 0;
+    char sock[200] = "";
+    ASSERT_EQ(sscanf(msg, "%d %199s", &server, sock), 2);
+    /* The server first (the owner's death would SIGTERM it: a clean
+     * stop), then the owner; the server, reparented to this case, is
+     * reaped here. */
+    ASSERT_OK(kill(server, SIGKILL));
+    ASSERT_OK(kill(owner, SIGKILL));
+    test_wait(owner, 20000);
+    test_wait(server, 20000);
+    char dead_dir[256];
+    snprintf(dead_dir, sizeof dead_dir, "%s", sock);
+    *strrchr(dead_dir, '/') = '\0';
+    ASSERT_TRUE(is_there(sock));
+
+    /* Just killed: its socket is younger than the grace period. */
+    int removable = -1;
+    struct mgr_seen s = mgr_scan(true, &removable);
+    ASSERT_EQ(s.n, 2);
+    int d = mgr_find(&s, dead_dir), l = mgr_find(&s, live_dir);
+    ASSERT_GE(d, 0);
+    ASSERT_GE(l, 0);
+    ASSERT_EQ(s.e[d].state, COORD_GC_BUSY);
+    ASSERT_EQ(s.e[l].state, COORD_GC_LIVE);
+    ASSERT_EQ(removable, 0);
+    ASSERT_TRUE(is_there(sock));
+
+    /* Listed through coord_gc_run too (list only: a gc without a prefix
+     * with remove would take other runs' dead segments). */
+    memset(&s, 0, sizeof s);
+    coord_gc_opts lo = {NULL, false, 0};
+    ASSERT_GE(coord_gc_run(&lo, find_mgr, &s), 0);
+    ASSERT_EQ(s.n, 2);
+    ASSERT_GE(mgr_find(&s, dead_dir), 0);
+
+    age_path(sock, 60);
+    s = mgr_scan(true, &removable);
+    ASSERT_EQ(s.n, 2);
+    d = mgr_find(&s, dead_dir);
+    l = mgr_find(&s, live_dir);
+    ASSERT_EQ(s.e[d].state, COORD_GC_DEAD);
+    ASSERT_EQ(s.e[d].outcome, COORD_GC_REMOVED);
+    ASSERT_EQ(s.e[l].state, COORD_GC_LIVE);
+    ASSERT_EQ(s.e[l].outcome, COORD_GC_NOT_TRIED);
+    ASSERT_EQ(removable, 1);
+    ASSERT_FALSE(is_there(dead_dir));
+    ASSERT_TRUE(is_there(coord_manager_path(live)));
+
+    /* The live server took three connects that closed at once: nothing
+     * malformed, no client left, and it serves as before. */
+    coord_mclient *c;
+    ASSERT_OK(coord_mclient_connect(&c, coord_manager_path(live), 5000));
+    coord_mval one = coord_mval_i64(1);
+    ASSERT_OK(coord_mclient_set(c, "d", "k", &one, 5000));
+    coord_manager_stats st;
+    ASSERT_OK(coord_mclient_stats(c, &st, 5000));
+    ASSERT_EQ(st.malformed, 0);
+    ASSERT_EQ(st.clients, 1);
+    coord_mclient_close(c);
+    ASSERT_OK(coord_manager_stop(live, 10000));
+    ASSERT_FALSE(is_there(live_dir));
+}
+
+/* A directory made but not bound yet (or whose start was killed there) is
+ * BUSY, then ABANDONED after the grace period; a private name
+ * (.coord-<pid>-<n>.sock) nobody listens on is DEAD once its pid is gone
+ * and BUSY while its process runs (it binds before it listens). Both
+ * parents are looked in when they differ, each directory once when they
+ * are one. */
+TEST(gc_manager_dir_empty_and_private_names)
+{
+    char tmp[128], shared[128];
+    private_tmp(tmp, shared, false);
+    char empty[256], in_shared[256], gone[256], running[256];
+    plant_dir(empty, tmp, "coord-mgr-Empty1", 0700);
+    plant_dir(in_shared, shared, "coord-mgr-Shar01", 0700);
+    plant_dir(gone, tmp, "coord-mgr-Gone01", 0700);
+    plant_dir(running, tmp, "coord-mgr-Runs01", 0700);
+    pid_t child = test_fork(exit_now, NULL);
+    test_join_ok(child, 20000);
+    char name[64];
+    snprintf(name, sizeof name, ".coord-%d-0.sock", (int)child);
+    dead_socket(gone, name);
+    snprintf(name, sizeof name, ".coord-%d-7.sock", (int)getpid());
+    dead_socket(running, name);
+
+    int removable = -1;
+    struct mgr_seen s = mgr_scan(true, &removable);
+    ASSERT_EQ(s.n, 4);
+    ASSERT_EQ(s.e[mgr_find(&s, empty)].state, COORD_GC_BUSY);
+    ASSERT_EQ(s.e[mgr_find(&s, in_shared)].state, COORD_GC_BUSY);
+    int g = mgr_find(&s, gone), r = mgr_find(&s, running);
+    ASSERT_EQ(s.e[g].state, COORD_GC_DEAD);
+    ASSERT_EQ(s.e[g].outcome, COORD_GC_REMOVED);
+    ASSERT_EQ(s.e[g].pid, child);
+    ASSERT_EQ(s.e[r].state, COORD_GC_BUSY);
+    ASSERT_EQ(s.e[r].pid, getpid());
+    ASSERT_EQ(removable, 1);
+    ASSERT_FALSE(is_there(gone));
+    ASSERT_TRUE(is_there(empty) && is_there(in_shared) && is_there(running));
+
+    age_path(empty, 60);
+    age_path(in_shared, 60);
+    s = mgr_scan(false, &removable);
+    ASSERT_EQ(s.n, 3);
+    ASSERT_EQ(s.e[mgr_find(&s, empty)].state, COORD_GC_ABANDONED);
+    ASSERT_EQ(s.e[mgr_find(&s, empty)].outcome, COORD_GC_NOT_TRIED);
+    ASSERT_EQ(removable, 2);
+    ASSERT_TRUE(is_there(empty));
+    s = mgr_scan(true, &removable);
+    ASSERT_EQ(s.e[mgr_find(&s, in_shared)].outcome, COORD_GC_REMOVED);
+    ASSERT_FALSE(is_there(empty) || is_there(in_shared));
+    ASSERT_TRUE(is_there(running));
+
+    /* $TMPDIR and /tmp the same directory: looked at once. */
+    private_tmp(tmp, shared, true);
+    plant_dir(empty, tmp, "coord-mgr-Once01", 0700);
+    s = mgr_scan(false, NULL);
+    ASSERT_EQ(s.n, 1);
+}
+
+/* What a manager never leaves is reported and kept: a file among the
+ * sockets, a socket's name that is a regular file, a mode other than
+ * 0700, a link named like a directory (never followed, even to a dead
+ * manager directory of ours), a plain file; names of other shapes are
+ * not looked at. */
+TEST(gc_manager_dir_other_shapes_kept)
+{
+    char tmp[128], shared[128];
+    private_tmp(tmp, shared, false);
+    char file_sock[256], extra[256], mode[256], target[256], link[256],
+        plain[256], odd[3][256];
+    plant_dir(file_sock, tmp, "coord-mgr-Forei1", 0700);
+    char path[300];
+    snprintf(path, sizeof path, "%s/manager.sock", file_sock);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    ASSERT_TRUE(fd >= 0);
+    close(fd);
+    plant_dir(extra, tmp, "coord-mgr-Extra1", 0700);
+    dead_socket(extra, "manager.sock");
+    snprintf(path, sizeof path, "%s/manager.sock", extra);
+    age_path(path, 60);
+    snprintf(path, sizeof path, "%s/notes", extra);
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    ASSERT_TRUE(fd >= 0);
+    close(fd);
+    plant_dir(mode, tmp, "coord-mgr-Mode01", 0755);
+    /* The link's target looks like a dead manager's directory. */
+    plant_dir(target, shared, "target", 0700);
+    dead_socket(target, "manager.sock");
+    snprintf(path, sizeof path, "%s/manager.sock", target);
+    age_path(path, 60);
+    snprintf(link, sizeof link, "%s/coord-mgr-Link01", tmp);
+    ASSERT_OK(symlink(target, link));
+    snprintf(plain, sizeof plain, "%s/coord-mgr-File01", shared);
+    fd = open(plain, O_WRONLY | O_CREAT | O_EXCL, 0700);
+    ASSERT_TRUE(fd >= 0);
+    close(fd);
+    plant_dir(odd[0], tmp, "coord-mgr-abc12", 0700);
+    plant_dir(odd[1], tmp, "coord-mgr-abc1234", 0700);
+    plant_dir(odd[2], shared, "coord-mgr-ab_123", 0700);
+    const char *all[] = {file_sock, extra, mode, link, plain,
+                         odd[0],    odd[1], odd[2], target};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        age_path(all[i], 60);
+
+    int removable = -1;
+    struct mgr_seen s = mgr_scan(true, &removable);
+    ASSERT_EQ(s.n, 5);
+    const char *foreign[] = {file_sock, extra, mode, link, plain};
+    for (size_t i = 0; i < 5; i++) {
+        int at = mgr_find(&s, foreign[i]);
+        ASSERT_GE(at, 0);
+        ASSERT_EQ(s.e[at].state, COORD_GC_FOREIGN);
+        ASSERT_EQ(s.e[at].outcome, COORD_GC_NOT_TRIED);
+    }
+    ASSERT_EQ(removable, 0);
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        ASSERT_TRUE(is_there(all[i]));
+    snprintf(path, sizeof path, "%s/manager.sock", target);
+    ASSERT_TRUE(is_there(path));
+    snprintf(path, sizeof path, "%s/manager.sock", extra);
+    ASSERT_TRUE(is_there(path));
+}
+
+/* The tool lists a manager directory as kind manager-dir, in its table
+ * and in --json. */
+TEST(gc_cli_lists_manager_dirs)
+{
+    char tmp[128], shared[128];
+    private_tmp(tmp, shared, false);
+    char empty[256];
+    plant_dir(empty, tmp, "coord-mgr-Cli001", 0700);
+    age_path(empty, 60);
+    const char *argv[] = {COORD_CLI_PATH, "gc", NULL};
+    char out[65536], err[512];
+    int st = test_run(argv, out, sizeof out, err, sizeof err, 20000);
+    ASSERT_TRUE(WIFEXITED(st));
+    ASSERT_EQ(WEXITSTATUS(st), 0);
+    char line[512];
+    test_line_of(out, empty, line, sizeof line, "the planted directory");
+    ASSERT_TRUE(strstr(line, " manager-dir ") != NULL);
+    ASSERT_TRUE(strstr(line, "abandoned") != NULL);
+    const char *json[] = {COORD_CLI_PATH, "gc", "--json", NULL};
+    st = test_run(json, out, sizeof out, err, sizeof err, 20000);
+    ASSERT_TRUE(WIFEXITED(st));
+    ASSERT_EQ(WEXITSTATUS(st), 0);
+    char want[400];
+    snprintf(want, sizeof want,
+             "{\"name\":\"%s\",\"kind\":\"manager-dir\",\"creator_pid\":0,"
+             "\"size\":0,\"state\":\"abandoned\",\"removed\":false,"
+             "\"outcome\":\"not-tried\"",
+             empty);
+    ASSERT_TRUE(strstr(out, want) != NULL);
+    ASSERT_TRUE(is_there(empty));
+}
+
 #define TEST_LIST(X)                                                           \
     X(gc_dead_creator_removed_live_kept)                                       \
     X(gc_judges_an_earlier_releases_segment)                                   \
@@ -1183,6 +1550,10 @@ TEST(gc_outcomes_removed_gone_not_tried)
     X(gc_leaves_aside_file_of_a_running_gc_alone)                              \
     X(gc_leaves_another_users_aside_file_alone)                                \
     X(gc_private_name_taken_already_is_skipped)                                \
-    X(gc_outcomes_removed_gone_not_tried)
+    X(gc_outcomes_removed_gone_not_tried)                                   \
+    X(gc_removes_killed_managers_dir_keeps_live_one)                           \
+    X(gc_manager_dir_empty_and_private_names)                                  \
+    X(gc_manager_dir_other_shapes_kept)                                        \
+    X(gc_cli_lists_manager_dirs)
 #define HELPER_LIST(X) X(create_and_exit)
 TEST_MAIN()

@@ -73,6 +73,36 @@ COORD_BEGIN_DECLS
  *   files whose recorded name starts with it are looked at (a file
  *   without a readable name, another user's or headerless, only by a gc
  *   without one).
+ * - Without a prefix, gc also looks at the socket directories that
+ *   coord_manager_start makes (manager.h) and a killed server leaves
+ *   for good: exactly "coord-mgr-" and 6 letters or digits (mkdtemp's),
+ *   directly under $TMPDIR (taken as the manager takes it: absolute, at
+ *   most 77 bytes, a directory not writable by all without the sticky
+ *   bit) and under /tmp, once when they are one directory. Each is an
+ *   entry of kind "manager-dir" whose name is its path (creator_pid: the
+ *   pid of a start's private socket name in it, else 0; size 0). A link
+ *   (never followed), anything but a directory, a mode other than 0700,
+ *   or a directory holding anything but the manager's sockets
+ *   ("manager.sock", ".coord-<pid>-<n>.sock") is FOREIGN; another user's
+ *   is OTHER_USER: kept. Of ours, each socket is asked with a connect()
+ *   through the opened directory (/proc/self/fd/<fd>/<socket>): one that
+ *   accepts (a server takes the connection, closed before any byte, as a
+ *   client gone before its HELLO: counted `accepted` (or `refused_full`
+ *   at max_clients), nothing logged, nothing malformed) makes
+ *   the directory LIVE. It is DEAD when every socket refuses
+ *   (ECONNREFUSED: nobody listens): manager.sock once its last change
+ *   (its bind) is older than the grace period (a start that binds at
+ *   the path itself, where the private name does not fit a socket
+ *   address, is bound before it listens: BUSY until then), a private
+ *   name once its pid is gone (BUSY while it runs). With no socket (a
+ *   start between mkdtemp and its bind, or killed there) it is ABANDONED
+ *   or BUSY by its age, as a file without a header. With opts.remove a
+ *   DEAD or ABANDONED one is removed relative to the opened directories
+ *   (unlinkat of each socket, judged again just before, then of the
+ *   directory if it is still the one judged): COORD_GC_REMOVED;
+ *   COORD_GC_RECREATED when a socket came or came alive meanwhile (kept,
+ *   the dead sockets before it gone), COORD_GC_GONE when the directory
+ *   left its name, COORD_GC_FAILED otherwise.
  */
 
 /* What coord_gc found about one /dev/shm/coord.* file. */
@@ -142,10 +172,13 @@ typedef enum coord_gc_outcome {
 COORD_EXTERN const char *coord_gc_outcome_name(coord_gc_outcome o);
 
 typedef struct coord_gc_entry {
-    char name[256];      /* the name given at create (file minus "coord.") */
+    char name[256];      /* the name given at create (file minus "coord.");
+                            for kind "manager-dir", the directory's path */
     int creator_pid;     /* 0 when unknown */
     uint64_t size;       /* file size in bytes */
-    const char *kind;    /* "flag", "value", "array", "region", "queue", ... */
+    const char *kind;    /* "flag", "value", "array", "region", "queue", ...,
+                            or "manager-dir" (a manager's socket
+                            directory, the rules above) */
     coord_gc_state state;   /* the verdict on the file as it was judged */
     bool removed;        /* true when this call removed it (outcome is
                             COORD_GC_REMOVED) */
@@ -194,7 +227,8 @@ typedef struct coord_gc_opts {
 } coord_gc_opts;
 
 /*
- * coord_gc_run: scan /dev/shm for coord segments, report each one to `fn`
+ * coord_gc_run: scan /dev/shm for coord segments (and, without a prefix,
+ * $TMPDIR and /tmp for manager directories), report each one to `fn`
  * (may be NULL) and, when opts->remove is set, unlink the DEAD and
  * ABANDONED ones, by the rules above.
  * Concurrency: any process; races with creators are safe (a file being
@@ -206,7 +240,7 @@ typedef struct coord_gc_opts {
  * Files found aside (the rules above) are reported too, with found_aside
  * set; with opts.remove the live ones go back under their names.
  * Returns the number of removable (DEAD + ABANDONED) files found (those
- * found aside included), removed or not; `fn`'s non-zero return; COORD_EINVAL (grace_ms negative, or
+ * found aside and manager directories included), removed or not; `fn`'s non-zero return; COORD_EINVAL (grace_ms negative, or
  * from 1 to COORD_GC_GRACE_MIN_MS - 1), before anything is read; or a
  * negative error opening /dev/shm (COORD_ENOENT, COORD_EACCES, ...).
  */

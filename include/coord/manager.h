@@ -217,7 +217,9 @@ COORD_EXTERN void coord_manager_opts_init(coord_manager_opts *o);
  * is left: a creator SIGKILLed (or killed by a signal that another of
  * its threads takes) before the fork, or a server SIGKILLed, leaves the
  * directory and its socket (coord_manager_stop removes them when it had
- * to kill the server).
+ * to kill the server; once the owner is gone too, `coord gc --remove`,
+ * coord_gc with remove, removes the directory when nobody listens on its
+ * sockets: gc.h).
  * Concurrency: any thread; the handle is owned by the caller.
  * Returns 0 and *out, COORD_EINVAL (bad options, or a path that is empty
  * or ends in '/'), COORD_EACCES

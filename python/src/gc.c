@@ -53,7 +53,10 @@ static PyMethodDef gc_methods[] = {
      "(outcome: what the removal did, as coord gc --json says it). found_aside: "
      "the private name a killed gc left the file under (None if none); with "
      "remove=True such a file goes back under its name unless removable. "
-     "aside: the private name the file stays under, or None."},
+     "aside: the private name the file stays under, or None. Without a "
+     "prefix, the socket directories of killed managers (coord-mgr-XXXXXX "
+     "under $TMPDIR and /tmp) are listed (and removed) too: kind "
+     "'manager-dir', name their path."},
     {NULL, NULL, 0, NULL}};
 
 int pc_gc_add(PyObject *m)
