@@ -244,7 +244,9 @@ static bool judge_dir(int pfd, const char *parent, const char *name,
 {
     if (!mgr_dir_name(name))
         return false;
-    snprintf(e->name, sizeof e->name, "%s/%s", parent, name);
+    int n = snprintf(e->name, sizeof e->name, "%s/%s", parent, name);
+    if (n < 0 || (size_t)n >= sizeof e->name) /* a long TMPDIR: the name */
+        snprintf(e->name, sizeof e->name, "%s", name);
     e->kind = "manager-dir";
     e->state = COORD_GC_FOREIGN;
     struct stat st;
