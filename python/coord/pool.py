@@ -46,6 +46,8 @@ _OUTCOME = ("_ok", "_value", "_done")
 _REPLY = ("_values", "_at")
 _REPLY_FAILED = ("_values", "_at", "_done", "_ok", "_value", "_items")
 _FAILED = ("_done", "_ok", "_value", "_items")
+# What the core sets to a Future's task id as it submits it (Pool._submit).
+_IDS = ("_id", "_index")
 
 
 class WorkerDied(_coord.EPEERDIED):
@@ -689,18 +691,20 @@ class Pool:
             raise InitializerError(message) from cause
 
     def _register(self, tid, job):
-        # The core decides between this and a collector (in C, under the
-        # GIL): another thread may have collected the result before the
-        # id came back here (the pool lets the GIL go while it waits);
-        # then the result is attached to job (pending) and settled here.
+        # For a job whose task was submitted without one (the submits of
+        # Pool register theirs with the task: _submit, _send). The core
+        # decides between this and a collector (in C, under the GIL):
+        # another thread may have collected the result before the id came
+        # here; then the result is attached to job (pending) and settled
+        # here.
         pair = self._core.register(tid, job)
         if pair is not None:
             self._settle(pair)
             if self._sleepers:
                 self._wake()
             # A signal handler's exception kept by _unpickle here is not
-            # raised here: the caller (submit) would lose the job it
-            # registered. The next wait raises it (_await).
+            # raised here: the caller would lose the job it registered.
+            # The next wait raises it (_await).
 
     def _trim(self):
         """Collect the results already in, without blocking, once many jobs
@@ -726,22 +730,27 @@ class Pool:
             # pickle) fails its own result, get() raises it and
             # error_callback gets it; apply_async does not raise.
             return self._unsent_call(e, callback, error_callback)
+        # The core registers the Future with the submit, setting its id
+        # (_IDS): a signal handler's exception raised once the task has
+        # gone finds it registered, so its result is collected and its
+        # callback runs (and join() does not wait for it for ever).
+        fut = Future(self, None, None, callback, error_callback)
         if callback is None and error_callback is None:
             try:
-                tid = self._core.submit(task)
+                self._core.submit(task, -1, fut, None, _IDS)
             except _coord.EMSGSIZE as e:
                 return self._unsent_call(e, None, None)
         else:
             self._expect_callback()
             try:
-                tid = self._core.submit(task)
+                self._core.submit(task, -1, fut, None, _IDS)
             except BaseException as e:
+                if fut._id is not None:  # a handler's, the task gone: still owed
+                    raise
                 self._callback_cancelled()
                 if isinstance(e, _coord.EMSGSIZE):
                     return self._unsent_call(e, callback, error_callback)
                 raise
-        fut = Future(self, tid, tid, callback, error_callback)
-        self._register(tid, fut)
         return fut
 
     def _unsent_call(self, exc, callback, error_callback):

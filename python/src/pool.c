@@ -354,8 +354,9 @@ static PyObject *pool_submit(pc_pool *self, PyObject *args)
 {
     Py_buffer buf;
     int timeout_ms = -1;
-    PyObject *job = Py_None, *head = Py_None;
-    if (!PyArg_ParseTuple(args, "y*|iOO:submit", &buf, &timeout_ms, &job, &head))
+    PyObject *job = Py_None, *head = Py_None, *ids = NULL;
+    if (!PyArg_ParseTuple(args, "y*|iOOO!:submit", &buf, &timeout_ms, &job, &head,
+                          &PyTuple_Type, &ids))
         return NULL;
     if (job != Py_None && !self->jobs) {
         PyBuffer_Release(&buf);
@@ -387,7 +388,17 @@ static PyObject *pool_submit(pc_pool *self, PyObject *args)
     PyObject *tid = PyLong_FromUnsignedLongLong(a.id);
     if (!tid || job == Py_None)
         return tid;
-    /* Registered here, with the submit: no handler runs in between. */
+    /* Registered here, with the submit: no handler runs in between (a
+     * handler's exception raised after the task went and before its job
+     * was registered lost the job: its callback never ran, and join()
+     * waited for it for ever). ids: the job's attributes that hold the
+     * id (a Future's _id and _index), set first. */
+    Py_ssize_t nids = ids ? PyTuple_GET_SIZE(ids) : 0;
+    for (Py_ssize_t i = 0; i < nids; i++)
+        if (PyObject_SetAttr(job, PyTuple_GET_ITEM(ids, i), tid) < 0) {
+            Py_DECREF(tid);
+            return NULL;
+        }
     PyObject *pair = attach(self, tid, job);
     if (!pair || (head != Py_None && drop_head(head, job) < 0)) {
         Py_XDECREF(pair);
@@ -648,7 +659,7 @@ static PyObject *pool_pids(pc_pool *self, PyObject *noargs)
 
 static PyMethodDef pool_methods[] = {
     {"submit", PC_METH(pool_submit), METH_VARARGS,
-     "submit(task_bytes, timeout_ms=-1, job=None, head=None) -> id"},
+     "submit(task_bytes, timeout_ms=-1, job=None, head=None, ids=()) -> id"},
     {"result", PC_METH(pool_result), METH_VARARGS,
      "result(timeout_ms=-1) -> (job, result), True (parked) or None"},
     {"register", PC_METH(pool_register), METH_VARARGS, "register(tid, job) -> pair or None"},

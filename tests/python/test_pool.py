@@ -512,27 +512,22 @@ class WaitTest(unittest.TestCase):
         self.assertLess(time.monotonic() - start, 10.0)
 
     def test_a_result_collected_before_its_id_is_registered(self):
-        # Another thread may collect a result while the submitting thread
-        # has not yet registered the id submit returned (the GIL is let go
-        # in submit). Made deterministic: registration waits until the
-        # result has been collected (it is parked for _register), for a
-        # submit. (A chunk is registered by the core with its submit.)
-        # Losing it left get() waiting: ResultTimeout.
+        # A task submitted without its job (Pool's own submits register
+        # theirs with the task: no result can come first) whose result a
+        # collector takes before the id is registered: it is parked for
+        # _register, which settles it. Losing it left get() waiting:
+        # ResultTimeout.
         with coord.Pool(1) as pool:
-            real = pool._register
-
-            def late(tid, job):
-                # What the role's holder does in another thread (_drain
-                # collects only while ids are registered).
-                self.assertIs(pool._core.result(int(LIMIT * 1000)), True)
-                self.assertEqual(pool._jobs.get(tid)[0], tid)  # parked for us
-                real(tid, job)
-
-            pool._register = late
-            self.assertEqual(pool.submit(square, 7).result(timeout=LIMIT), 49)
-            self.assertEqual(list(pool.imap(square, range(3))), [0, 1, 4])
-            del pool._register
+            task = pool._fn_part(square) + coord.pool._dumps(((7,), {}),
+                                                             coord.pool._PROTOCOL)
+            tid = pool._core.submit(task)
+            self.assertIs(pool._core.result(int(LIMIT * 1000)), True)
+            self.assertEqual(pool._jobs.get(tid)[0], tid)  # parked for us
+            fut = coord.pool.Future(pool, tid, tid)
+            pool._register(tid, fut)
+            self.assertEqual(fut.result(timeout=LIMIT), 49)
             self.assertEqual(pool._jobs, {})
+            self.assertEqual(pool._core.pending(), 0)
             self.assertEqual(pool.map(square, range(5)), [0, 1, 4, 9, 16])
 
     def test_sigint_during_map_raises_keyboardinterrupt(self):

@@ -66,6 +66,7 @@ class _Injector:
     def __init__(self, n):
         self.n, self.count, self.fired = n, 0, False
         self.active = False
+        self.ends = "_settle"  # the function whose return ends the path
 
     def taken(self):
         if not self.fired:
@@ -88,8 +89,8 @@ class _Injector:
     def local(self, frame, event, arg):
         if event == "opcode" or event == "line":
             self.tick()
-        elif event == "return" and frame.f_code.co_name == "_settle" and \
-                frame.f_back is not None and frame.f_back.f_code.co_name != "_settle":
+        elif event == "return" and frame.f_code.co_name == self.ends and \
+                frame.f_back is not None and frame.f_back.f_code.co_name != self.ends:
             self.tick()
             self.active = False  # the path ends: settled
         return self.local
@@ -245,6 +246,55 @@ class SettleInjection(unittest.TestCase):
                 self.assertEqual([c for c in seen if type(c) is list], [[0, 1, 4, 9]])
             scenario.check = check
             self.run_each_point(pool, scenario)
+
+    def test_a_handler_right_after_a_submit_loses_no_callback(self):
+        # The other side: from the core's submit returning (the task has
+        # gone) until apply_async returns. A handler's exception there
+        # used to lose the job before it was registered: its callback never
+        # ran, and close() + join() waited for it for ever.
+        import time
+        with coord.Pool(2) as pool:
+            real = pool._core
+            calls = []
+
+            class Core:
+                def __init__(self, inj):
+                    self._inj = inj
+
+                def submit(self, *args):
+                    tid = real.submit(*args)
+                    self._inj.taken()  # the task has gone
+                    return tid
+
+                def __getattr__(self, name):
+                    return getattr(real, name)
+
+            points = 0
+            for n in range(1, 400):
+                inj = _Injector(n)
+                inj.ends = "_submit"
+                pool._core = Core(inj)
+                sys.settrace(inj.trace)
+                try:
+                    try:
+                        pool.apply_async(square, (n,), callback=calls.append)
+                    finally:
+                        sys.settrace(None)
+                        pool._core = real
+                except Injected:
+                    pass
+                sent = pool.stats()["submitted"]
+                deadline = time.monotonic() + LIMIT
+                while len(calls) < sent and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                self.assertEqual(len(calls), sent, n)
+                if not inj.fired:
+                    points = n - 1
+                    break
+            self.assertGreater(points, 3)  # the injection ran
+            pool.close()
+            pool.join(LIMIT)
+            self.assertEqual(sorted(calls), sorted(i * i for i in range(1, points + 2)))
 
 
 if __name__ == "__main__":
