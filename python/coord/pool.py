@@ -1622,8 +1622,14 @@ class Pool:
             job = self._jobs.pop(tid, None)
             if job is not None and not isinstance(job, tuple):
                 job._finish(False, _coord.ECLOSED("Pool terminated"))
-        for chunk in list(self._resend):
-            self._resend.remove(chunk)
+        # One at a time off the head: a collector whose resend failed
+        # (the pool gone) may take the first meanwhile (its commit drops
+        # it from the head), and each is failed once, by one of them.
+        while True:
+            try:
+                chunk = self._resend.popleft()
+            except IndexError:
+                break
             chunk._finish(False, _coord.ECLOSED("Pool terminated"))
         self._deliver_owed()  # none is queued (_stopped): each is let go
         self._bell.poke()

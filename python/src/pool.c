@@ -505,7 +505,8 @@ static PyObject *pool_register(pc_pool *self, PyObject *args)
  * list's append) and head's first item dropped when it is job. False,
  * changing nothing but pending, when pair was not pending any more
  * (committed already, or terminate() dropped it) or its id is no longer
- * job's (terminate() took the job).
+ * job's (terminate() took the job); with pair None and head given, False
+ * unless job is head's first item (terminate() failed it meanwhile).
  */
 static PyObject *pool_commit(pc_pool *self, PyObject *args)
 {
@@ -521,6 +522,22 @@ static PyObject *pool_commit(pc_pool *self, PyObject *args)
                              PyTuple_GET_SIZE(PyTuple_GET_ITEM(pair, 1)) < 1))) {
         PyErr_SetString(PyExc_TypeError, "_Pool.commit: bad arguments");
         return NULL;
+    }
+    if (pair == Py_None && head != Py_None) {
+        /* A job failed off the deque head (a chunk whose items could not
+         * go again): only while it is still head's first, else another
+         * thread settled it meanwhile (terminate(): its send failed
+         * because the pool went) and it is not settled twice. */
+        PyObject *first = PyObject_Length(head) > 0 ? PySequence_GetItem(head, 0) : NULL;
+        if (!first) {
+            if (PyErr_Occurred())
+                return NULL;
+            Py_RETURN_FALSE;
+        }
+        int same = first == job;
+        Py_DECREF(first);
+        if (!same)
+            Py_RETURN_FALSE;
     }
     if (pair != Py_None) {
         Py_ssize_t i, len = PyList_GET_SIZE(self->pending);

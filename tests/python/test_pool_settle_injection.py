@@ -296,6 +296,35 @@ class SettleInjection(unittest.TestCase):
             pool.join(LIMIT)
             self.assertEqual(sorted(calls), sorted(i * i for i in range(1, points + 2)))
 
+    def test_terminate_while_a_chunk_goes_again_fails_it_once(self):
+        # terminate() from another thread while the collector's send of a
+        # chunk's items left (its worker stopped for room) waits in the
+        # core's submit: made deterministic, the submit runs terminate()
+        # first. The chunk was failed twice: with ECLOSED by terminate(),
+        # then with the failed send's "Pool not running", its sink called
+        # again (here: a second count towards its map, left in _owed).
+        with coord.Pool(1, max_result=1024) as pool:
+            real = pool._core
+
+            class Core:
+                def submit(self, task, ms=-1, job=None, head=None, *rest):
+                    if head is not None:  # a resend
+                        pool._core = real
+                        pool.terminate()
+                    return real.submit(task, ms, job, head, *rest)
+
+                def __getattr__(self, name):
+                    return getattr(real, name)
+
+            failures = []
+            pool._core = Core()
+            res = pool.map_async(big, range(8), chunksize=8,
+                                 error_callback=failures.append)
+            with self.assertRaises(coord.ECLOSED):
+                res.get(LIMIT)
+            self.assertEqual(len(pool._owed), 0)
+            self.assertFalse(pool._resend)
+
 
 if __name__ == "__main__":
     unittest.main()
