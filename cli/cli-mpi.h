@@ -15,9 +15,11 @@
  * After `coord cmd --help` (primes, spectrum) was parsed, with stdout
  * kept quiet where cli_mpirun_quiet keeps it so: should this rank print
  * the usage now (*say)? Outside a launcher, or in a job of one rank: no,
- * it was printed while parsing (by the first rank). With peers
- * (cli_mpirun_peers) the ranks that did not ask for --help wait in
- * MPI_Init, and this rank's exit 0 would not end the job: MPI_Init,
+ * it was printed while parsing (by the first rank); so too when the
+ * launcher says every rank runs this command line (Open MPI's one app
+ * context: all asked for --help). With peers that may run other command
+ * lines (cli_mpirun_command_lines) the ranks that did not ask for --help
+ * wait in MPI_Init, and this rank's exit 0 would not end the job: MPI_Init,
  * cli_mpi_agree (did all ask for cmd's --help?), MPI_Finalize; *say on
  * rank 0 alone. (Built without MPI no rank waits: *say on the first rank
  * of each command line.) Returns 0 (exit 0), or CLI_USAGE after rank 0's

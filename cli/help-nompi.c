@@ -7,7 +7,8 @@ int cli_mpi_help(const char *cmd, bool *say)
 {
     (void)cmd;
     /* No rank of this coord starts MPI: every rank exits by itself. With
-     * peers stdout was quiet while parsing: the first rank says it now. */
-    *say = cli_mpirun_peers() && cli_mpirun_first_rank();
+     * several command lines stdout was quiet while parsing: the first
+     * rank of each says it now. */
+    *say = cli_mpirun_command_lines() && cli_mpirun_first_rank();
     return 0;
 }

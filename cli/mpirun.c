@@ -44,6 +44,17 @@ bool cli_mpirun_peers(void)
     return false;
 }
 
+bool cli_mpirun_command_lines(void)
+{
+    if (!cli_mpirun_peers())
+        return false;
+    /* Open MPI says how many command lines (app contexts) it started:
+     * with one, every rank runs this process's. Other launchers do not
+     * say: there may be several. */
+    const char *n = getenv("OMPI_NUM_APP_CTX");
+    return !n || strcmp(n, "1") != 0;
+}
+
 /* Open MPI's mpirun starts one command line per app context (mpirun -np
  * 1 coord ... : -np 2 coord ...): OMPI_NUM_APP_CTX says how many, and
  * OMPI_APP_CTX_NUM_PROCS their sizes ("1 2"), in rank order. Is `rank`
@@ -107,9 +118,10 @@ static void restore(int fd, int *saved)
 void cli_mpirun_quiet(struct cli_quiet *q)
 {
     q->out = q->err = -1;
-    /* With peers, --help (the one thing said on stdout here) is said
-     * after the ranks agree that all asked for it (cli_mpi_help). */
-    bool out = !cli_mpirun_first_rank() || cli_mpirun_peers();
+    /* With peers that may run other command lines, --help (the one thing
+     * said on stdout here) is said after the ranks agree that all asked
+     * for it (cli_mpi_help). */
+    bool out = !cli_mpirun_first_rank() || cli_mpirun_command_lines();
     bool err = !cli_mpirun_first_rank();
     if (!out && !err)
         return;

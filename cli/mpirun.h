@@ -28,6 +28,13 @@ bool cli_mpirun_launched(void);
  * size (PMIx's variables alone). */
 bool cli_mpirun_peers(void);
 
+/* May the ranks of this job run more than one command line (peers,
+ * cli_mpirun_peers, and the launcher does not say there is only one:
+ * Open MPI's OMPI_NUM_APP_CTX other than 1, or a launcher that does not
+ * say)? With one, every rank asked for what this one asked for (--help
+ * on all or none), so none waits for a rank that exits without MPI. */
+bool cli_mpirun_command_lines(void);
+
 /* Is this process the first rank of its job (rank 0), or not started by
  * a launcher at all, or (Open MPI, mpirun ... : ...) the first rank of an
  * app context (its own command line): the one process of its command
@@ -43,10 +50,11 @@ struct cli_quiet {
 /*
  * cli_mpirun_quiet: on a rank that is not the first, point stdout and
  * stderr (the descriptors 1 and 2, so every writer is covered) at
- * /dev/null until cli_mpirun_loud; on the first rank of a job with
- * peers (cli_mpirun_peers), stdout alone (--help is said once the ranks
- * agree that all asked for it: cli_mpi_help); outside a launcher, or on
- * the first rank of a job of one, do nothing. For the option parsing and
+ * /dev/null until cli_mpirun_loud; on the first rank of a job whose
+ * ranks may run several command lines (cli_mpirun_command_lines), stdout
+ * alone (--help is said once the ranks agree that all asked for it:
+ * cli_mpi_help); outside a launcher, or on the first rank of a job of
+ * one command line, do nothing. For the option parsing and
  * the usage checks of a command that may run under mpirun: the first
  * rank says what is wrong once, every rank exits with the same status.
  * Not thread-safe (it changes the process's descriptors). Without

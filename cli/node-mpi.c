@@ -30,11 +30,15 @@ int cli_mpi_agree(const char *cmd, bool help)
 
 int cli_mpi_help(const char *cmd, bool *say)
 {
-    *say = false; /* printed while parsing, when there are no peers */
-    if (!cli_mpirun_peers())
+    *say = false; /* printed while parsing, with one command line */
+    if (!cli_mpirun_command_lines())
         return 0;
     /* The ranks without --help are in MPI_Init: join them, or they wait
-     * for ever (this rank's exit 0 does not end the job). */
+     * for ever (this rank's exit 0 does not end the job). With one
+     * command line every rank asked for --help and none waits: no MPI,
+     * which in a process that is not the rank's own program (a second
+     * coord in a rank's script, a child of a rank) failed (Open MPI's
+     * orte_init errors, exit 1) or waited for ranks that never came. */
     MPI_Init(NULL, NULL);
     int rank, rc = cli_mpi_agree(cmd, true);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);

@@ -804,6 +804,36 @@ TEST(cli_help_every_command_line)
     }
 }
 
+/* One command line (one app context) whose ranks each run `coord primes
+ * --help` twice, through sh: every rank asked for --help, so none waits
+ * and no MPI is needed; the second coord of a rank joined MPI_Init again
+ * under the rank's launcher identity and failed (Open MPI's orte_init
+ * errors, exit 1, no usage). Now the usage once per run (first rank),
+ * exit 0. */
+TEST(cli_help_one_command_line_no_mpi)
+{
+    need_mpi();
+    if (!COORD_MPIEXEC_OMPI)
+        SKIP("the app-context count is Open MPI's");
+    unsetenv("COORD_MPI_NODE");
+    setenv("MPIEXEC_TIMEOUT", "60", 1);
+    static char script[4096];
+    snprintf(script, sizeof script,
+             "'%s' primes --help && '%s' spectrum --help", COORD_CLI_PATH,
+             COORD_CLI_PATH);
+    const char *const args[] = {"-c", script, NULL};
+    static char out[65536], err[16384];
+    int st = run_mpi_n("2", "/bin/sh", args, false, out, sizeof out, err,
+                       sizeof err, RUN_MS);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 ||
+        lines_starting(out, "usage: coord primes") != 1 ||
+        lines_starting(out, "usage: coord spectrum") != 1 ||
+        lines_starting(err, "coord ") != 0)
+        test__fail(__FILE__, __LINE__, "wait status %#x, want exit 0 and "
+                   "each usage once\nstdout:\n%s\nstderr:\n%s", st, out,
+                   err);
+}
+
 /* coord primes without --mpi on every rank of one command line: each
  * rank ran a search of its own (N reports, N teams of workers); now a
  * usage error said once. Under one rank it runs as outside mpirun. */
@@ -895,6 +925,7 @@ TEST(primes_cli_usage)
     X(cli_primes_mixed_command_lines)                                          \
     X(cli_spectrum_mixed_command_lines)                                        \
     X(cli_help_every_command_line)                                             \
-    X(primes_cli_without_mpi_flag)
+    X(primes_cli_without_mpi_flag)                                             \
+    X(cli_help_one_command_line_no_mpi)
 #define HELPER_LIST(X)
 TEST_MAIN()
