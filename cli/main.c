@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "json-write.h"
 #include "commands.h"
+#include "mpirun.h"
 #include "opts.h"
 
 struct command {
@@ -162,6 +163,15 @@ static int help(int argc, char **argv)
     }
     if (!c)
         return unknown_command(argv[1]);
+    if (cli_mpirun_command_lines() &&
+        (!strcmp(c->name, "primes") || !strcmp(c->name, "spectrum"))) {
+        /* Beside ranks of another command line in MPI_Init (`coord primes
+         * --mpi`, spectrum's MPI rows) an exit 0 here left them waiting
+         * until mpirun --timeout: say it as `coord CMD --help`, which
+         * joins them (cli_mpi_help). */
+        char *again[] = {argv[1], "--help", NULL};
+        return c->run(2, again);
+    }
     opt_usage(c->opts, stdout);
     return CLI_OK;
 }

@@ -776,6 +776,24 @@ TEST(cli_primes_mixed_command_lines)
     mixed(p_mpi, s_run, "coord primes: ", "command lines differ");
 }
 
+/* `coord help primes` / `coord help spectrum` (the usage as --help says
+ * it) beside ranks in MPI_Init: it exited 0 without MPI and they waited
+ * until MPIEXEC_TIMEOUT (exit 110); now it joins them as --help does. */
+TEST(cli_help_command_mixed_command_lines)
+{
+    two_command_lines();
+    static const char *const p_cmd_help[] = {"help", "primes", NULL};
+    static const char *const s_cmd_help[] = {"help", "spectrum", NULL};
+    mixed(p_mpi, p_cmd_help, "coord primes: ", "command lines differ");
+    mixed(s_run, s_cmd_help, "coord spectrum: ", "command lines differ");
+    int st = run_two(p_cmd_help, p_help);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 ||
+        lines_starting(two_out, "usage: coord primes") != 1)
+        test__fail(__FILE__, __LINE__, "help primes : primes --help: wait "
+                   "status %#x, want exit 0 and the usage once\nstdout:\n"
+                   "%s\nstderr:\n%s", st, two_out, two_err);
+}
+
 /* coord spectrum: --help beside the MPI rows (either way round). */
 TEST(cli_spectrum_mixed_command_lines)
 {
@@ -926,6 +944,7 @@ TEST(primes_cli_usage)
     X(cli_spectrum_mixed_command_lines)                                        \
     X(cli_help_every_command_line)                                             \
     X(primes_cli_without_mpi_flag)                                             \
-    X(cli_help_one_command_line_no_mpi)
+    X(cli_help_one_command_line_no_mpi)                                        \
+    X(cli_help_command_mixed_command_lines)
 #define HELPER_LIST(X)
 TEST_MAIN()
