@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mpirun.h"
 #include "advise-model.h"
 #include "advise-report.h"
 #include "cli.h"
@@ -162,6 +163,10 @@ int cmd_report(int argc, char **argv)
     }
     if (k != OPT_END)
         return opt_exit_status(k);
+    /* Under mpirun each rank's report is a report of its own: its
+     * experiments run as standalone programs, not as ranks (a rank's
+     * `coord primes` without --mpi is refused, cmd-primes.c). */
+    cli_mpirun_forget();
     if (!timeout_s)
         timeout_s = r.quick ? 60 : 900;
     r.only = only;

@@ -8,14 +8,22 @@
 
 #include "mpirun.h"
 
+/* The launchers' variables these functions read: a rank, a job's size,
+ * Open MPI's command lines (app contexts). */
+static const char *const rank_vars[] = {"OMPI_COMM_WORLD_RANK", "PMIX_RANK",
+                                        "PMI_RANK", "MV2_COMM_WORLD_RANK"};
+static const char *const size_vars[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE",
+                                        "MV2_COMM_WORLD_SIZE"};
+static const char *const ctx_vars[] = {"OMPI_NUM_APP_CTX",
+                                       "OMPI_APP_CTX_NUM_PROCS"};
+#define NVARS(a) (sizeof(a) / sizeof(a)[0])
+
 /* The rank a launcher gave this process, as its variable spells it, or
  * NULL when no launcher started it. */
 static const char *launcher_rank(void)
 {
-    static const char *const vars[] = {"OMPI_COMM_WORLD_RANK", "PMIX_RANK",
-                                       "PMI_RANK", "MV2_COMM_WORLD_RANK"};
-    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
-        const char *v = getenv(vars[i]);
+    for (size_t i = 0; i < NVARS(rank_vars); i++) {
+        const char *v = getenv(rank_vars[i]);
         if (v)
             return v;
     }
@@ -29,12 +37,10 @@ bool cli_mpirun_launched(void)
 
 bool cli_mpirun_peers(void)
 {
-    static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE",
-                                       "MV2_COMM_WORLD_SIZE"};
     if (!launcher_rank())
         return false;
-    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
-        const char *v = getenv(vars[i]);
+    for (size_t i = 0; i < NVARS(size_vars); i++) {
+        const char *v = getenv(size_vars[i]);
         if (v) {
             char *end;
             long size = strtol(v, &end, 10);
@@ -42,6 +48,16 @@ bool cli_mpirun_peers(void)
         }
     }
     return false;
+}
+
+void cli_mpirun_forget(void)
+{
+    for (size_t i = 0; i < NVARS(rank_vars); i++)
+        unsetenv(rank_vars[i]);
+    for (size_t i = 0; i < NVARS(size_vars); i++)
+        unsetenv(size_vars[i]);
+    for (size_t i = 0; i < NVARS(ctx_vars); i++)
+        unsetenv(ctx_vars[i]);
 }
 
 bool cli_mpirun_command_lines(void)

@@ -28,6 +28,13 @@ bool cli_mpirun_launched(void);
  * size (PMIx's variables alone). */
 bool cli_mpirun_peers(void);
 
+/* Removes the launcher's variables that these functions read from this
+ * process's environment, so that the programs it starts afterwards run as
+ * standalone programs, not as ranks (coord report under mpirun: each
+ * rank's experiments run on their own, as they would without mpirun).
+ * Not thread-safe (unsetenv): call it before starting threads. */
+void cli_mpirun_forget(void);
+
 /* May the ranks of this job run more than one command line (peers,
  * cli_mpirun_peers, and the launcher does not say there is only one:
  * Open MPI's OMPI_NUM_APP_CTX other than 1, or a launcher that does not

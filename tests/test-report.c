@@ -1068,6 +1068,38 @@ TEST(report_experiment_timeout_is_reported)
     free(md);
 }
 
+/* Under mpirun (a launcher's variables saying this is one of several
+ * ranks) each rank's report runs its experiments as standalone programs:
+ * a rank's `coord primes` without --mpi is refused as a usage error, so
+ * before the report forgot the launcher's variables primes "failed, exit
+ * status 2" in every rank's report. The variables are set here, without
+ * mpirun: coord primes reads nothing else before MPI. */
+TEST(report_under_mpirun_runs_its_experiments_standalone)
+{
+    char dir[96];
+    test_mkdtemp(dir, sizeof dir, "report");
+    setenv("OMPI_COMM_WORLD_SIZE", "2", 1);
+    setenv("OMPI_COMM_WORLD_RANK", "0", 1);
+    setenv("OMPI_NUM_APP_CTX", "1", 1);
+    static char out[65536];
+    char err[8192];
+    const char *argv[] = {cli_path, "report",  "--quick", "--only",
+                          "primes", "--no-python", "--out", dir,
+                          "--json", NULL};
+    int st = test_run(argv, out, sizeof out, err, sizeof err, 120000);
+    ASSERT_TRUE(WIFEXITED(st));
+    ASSERT_EQ(WEXITSTATUS(st), 0);
+    struct json *j = parse_ok(out);
+    const struct json *e = json_path(j, "experiments[0]");
+    ASSERT_STR_EQ(json_str(json_get(e, "name")), "primes");
+    const char *status = json_str(json_get(e, "status"));
+    if (!status || strcmp(status, "ok") != 0)
+        test__fail(__FILE__, __LINE__, "primes %s: %s", status ? status : "?",
+                   json_str(json_get(e, "why")) ? json_str(json_get(e, "why"))
+                                                 : "");
+    json_free(j);
+}
+
 /* Without python3, Python's rows and probes are skipped: they count
  * neither as passed nor as failed, so slide 2 must not say "does not hold"
  * and Python's probe tally is 0 of 0. */
@@ -1722,6 +1754,7 @@ TEST(report_captions_follow_the_measurement)
     X(report_fraud_only_files_json_and_browser)                               \
     X(report_quick_all_experiments_slow)                                      \
     X(report_experiment_timeout_is_reported)                                  \
+    X(report_under_mpirun_runs_its_experiments_standalone)                    \
     X(report_without_python_counts_skips_as_not_run) X(report_usage_errors) \
     X(report_no_python_reaches_the_queue)                                     \
     X(report_queue_without_python_names_what_ran)                             \
