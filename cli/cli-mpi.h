@@ -43,6 +43,9 @@ int cli_mpi_help(const char *cmd, bool *say);
  */
 int primes_mpi_begin(uint32_t *workers, bool vs_python);
 
+/* primes_mpi_built: was this coord built with MPI (false: primes-nompi.c)? */
+bool primes_mpi_built(void);
+
 /* primes_mpi_same: after primes_mpi_begin, do all ranks hold the same `n`
  * values (n <= 16: what each parsed from its command line, which mpirun
  * may give each rank apart: mpirun -np 1 coord ... : -np 1 coord ...)?

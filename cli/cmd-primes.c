@@ -276,10 +276,16 @@ static int parse(int argc, char **argv, struct primes_cfg *c)
         /* Beside ranks with --mpi (another command line), this rank's
          * exit 0 left them in MPI_Init for ever; its exit 2 ends the
          * job. With --mpi on none, each rank ran a search of its own. */
-        cli_error("primes", "under mpirun with several ranks give --mpi "
-                            "(the ranks are the workers of one search): "
-                            "without it each rank would run its own (run "
-                            "coord primes without mpirun, or with -np 1)");
+        if (!primes_mpi_built()) /* --mpi would be refused too */
+            cli_error("primes", "this coord was built without MPI: run "
+                                "coord primes without mpirun, or with -np "
+                                "1 (or build it with -DCOORD_MPI=ON)");
+        else
+            cli_error("primes", "under mpirun with several ranks give "
+                                "--mpi (the ranks are the workers of one "
+                                "search): without it each rank would run "
+                                "its own (run coord primes without mpirun, "
+                                "or with -np 1)");
         pr = 2;
     }
     if (pr == 0 && !c->mpi)

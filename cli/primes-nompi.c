@@ -14,6 +14,11 @@ int primes_mpi_begin(uint32_t *workers, bool vs_python)
     return CLI_USAGE;
 }
 
+bool primes_mpi_built(void)
+{
+    return false;
+}
+
 bool primes_mpi_same(const int64_t *v, int n)
 {
     (void)v, (void)n;
