@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -387,6 +388,12 @@ int coord_manager_start(coord_manager **out, const char *socket_path,
         free(m);
         return r;
     }
+    /* coord__spawn_sig flushes stdio before the fork, and a flush can
+     * wait for ever (stdout on a pipe its reader has stopped reading): done
+     * here, where the ending signals still end us, it leaves that one
+     * nothing to write. Under them blocked, SIGTERM and Ctrl-C did nothing
+     * until the reader read (only SIGKILL ended the process). */
+    fflush(NULL);
     /* Blocked until the server is forked (ending_signals). */
     sigset_t block;
     ending_signals(&block);

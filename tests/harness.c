@@ -457,6 +457,20 @@ char test_proc_state(pid_t pid)
     return proc_stat(pid, &state, &ppid) ? state : 0;
 }
 
+bool test_writing_to(pid_t pid, int fd)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/syscall", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    long nr = -1;
+    unsigned long arg = 0;
+    int n = fscanf(f, "%ld 0x%lx", &nr, &arg);
+    fclose(f);
+    return n == 2 && nr == SYS_write && arg == (unsigned long)fd;
+}
+
 bool test_child_ended(pid_t pid)
 {
     siginfo_t si;

@@ -173,6 +173,10 @@ void test_line_of(const char *out, const char *prefix, char *line,
  * 0 when there is no such process. */
 char test_proc_state(pid_t pid);
 
+/* True when `pid` waits in write(2) on its descriptor `fd` (from
+ * /proc/<pid>/syscall: the call's number, then its arguments). */
+bool test_writing_to(pid_t pid, int fd);
+
 /* Has child `pid` ended as waitpid sees it (every thread of it gone, so a
  * waitpid(WNOHANG) would reap it), or been reaped already (SIGCHLD
  * ignored)? It is not reaped. Its state 'Z' is not enough: that is the

@@ -1055,22 +1055,6 @@ TEST(cli_spectrum_echo_processes_end_with_the_tool)
                    "outlived it by 10 s", k);
 }
 
-/* True when `pid` waits in write(2) on its descriptor `fd` (from
- * /proc/<pid>/syscall: the call's number, then its arguments). */
-static bool writing_to(pid_t pid, int fd)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/syscall", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return false;
-    long nr = -1;
-    unsigned long arg = 0;
-    int n = fscanf(f, "%ld 0x%lx", &nr, &arg);
-    fclose(f);
-    return n == 2 && nr == SYS_write && arg == (unsigned long)fd;
-}
-
 /* Runs `coord ARGS...` (the caller preloads sigshim) with its descriptor
  * `fd` (1 or 2) on a pipe of one page that holds `prefill` bytes already
  * ('x'), the other stream on /dev/null. Waits (at most 30 s) until the
@@ -1108,7 +1092,7 @@ static size_t run_into_a_full_pipe(const char *const *args, int fd,
     close(p[1]);
     bool blocked = false;
     for (int t = 0; t < 3000 && !blocked && !test_child_ended(pid); t++) {
-        blocked = writing_to(pid, fd);
+        blocked = test_writing_to(pid, fd);
         if (!blocked)
             usleep(10000);
     }

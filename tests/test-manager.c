@@ -3207,6 +3207,74 @@ TEST(manager_start_cut_short_leaves_no_directory)
     }
 }
 
+/* A stream whose pipe is full (its reader reads nothing for now), with a
+ * line still in its buffer, then coord_manager_start (which flushes stdio
+ * before it forks): `full_pipe` is the write end, the pipe full already. */
+struct full_start {
+    int fd;
+    char tmpdir[96];
+};
+
+static int start_behind_a_full_pipe(void *arg)
+{
+    struct full_start *fs = arg;
+    ASSERT_OK(setenv("TMPDIR", fs->tmpdir, 1));
+    FILE *f = fdopen(fs->fd, "w");
+    ASSERT_TRUE(f != NULL);
+    ASSERT_OK(setvbuf(f, NULL, _IOFBF, BUFSIZ));
+    fputs("one more line\n", f); /* stays in the buffer: no room */
+    coord_manager *m = NULL;
+    if (coord_manager_start(&m, NULL, NULL) == 0)
+        coord_manager_stop(m, T);
+    return 5; /* the SIGTERM should have ended us */
+}
+
+/* coord_manager_start blocks SIGTERM, SIGINT, SIGHUP and SIGQUIT while it
+ * makes the directory and forks; the stdio flush before the fork waited
+ * there too, so a process whose stdout reader had stopped reading ignored
+ * SIGTERM and Ctrl-C until the reader read again (`prog | less`, a
+ * launcher's SIGTERM): only SIGKILL ended it. The flush comes first now,
+ * with the signals at the caller's settings. */
+TEST(manager_start_flushing_into_a_full_pipe_still_ends_on_sigterm)
+{
+    int p[2];
+    ASSERT_OK(pipe(p));
+    int cap = fcntl(p[1], F_SETPIPE_SZ, 4096);
+    ASSERT_TRUE(cap >= 4096);
+    static char fill[1 << 20];
+    ASSERT_TRUE((size_t)cap <= sizeof fill);
+    memset(fill, 'x', (size_t)cap);
+    ASSERT_EQ(write(p[1], fill, (size_t)cap), (ssize_t)cap);
+    struct full_start fs = {.fd = p[1]};
+    test_mkdtemp(fs.tmpdir, sizeof fs.tmpdir, "fullpipe");
+    pid_t pid = test_fork(start_behind_a_full_pipe, &fs);
+    close(p[1]);
+    /* It waits in the flush's write (at most 30 s to get there). */
+    uint64_t dl = coord_clock_ns() + 30000000000ull;
+    while (!test_writing_to(pid, p[1]) && coord_clock_ns() < dl)
+        usleep(1000);
+    ASSERT_TRUE(test_writing_to(pid, p[1]));
+    ASSERT_OK(kill(pid, SIGTERM));
+    /* It ends while the pipe is still full (10 s at most: without the fix
+     * it waits for the reader for ever). */
+    int st = 0;
+    pid_t w = 0;
+    dl = coord_clock_ns() + 10000000000ull;
+    while ((w = waitpid(pid, &st, WNOHANG)) == 0 && coord_clock_ns() < dl)
+        usleep(1000);
+    bool ended_full = w == pid;
+    /* Either way let it go on: read the pipe until its end. */
+    while (read(p[0], fill, sizeof fill) > 0)
+        ;
+    close(p[0]);
+    if (!ended_full)
+        st = test_wait(pid, 30000);
+    if (!ended_full)
+        test__fail(__FILE__, __LINE__, "SIGTERM did not end a start "
+                   "flushing into a full pipe (status 0x%x once read)", st);
+    ASSERT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
+}
+
 TEST(manager_second_server_holds_no_client_pipes)
 {
     /* A server forked after a client of another manager was opened must
@@ -4267,6 +4335,7 @@ TEST(manager_reply_pipe_that_epoll_cannot_watch_closes_the_connection)
     X(manager_client_call_inside_another_call_is_refused)                     \
     X(manager_server_outlives_its_starting_thread_not_its_owner)               \
     X(manager_start_cut_short_leaves_no_directory)                             \
+    X(manager_start_flushing_into_a_full_pipe_still_ends_on_sigterm)          \
     X(manager_start_with_tmpdir_missing_uses_tmp)                              \
     X(manager_backlog_cases_under_a_low_descriptor_limit)                      \
     X(manager_start_with_tmpdir_unusable_uses_tmp)                              \

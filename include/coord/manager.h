@@ -211,7 +211,9 @@ COORD_EXTERN void coord_manager_opts_init(coord_manager_opts *o);
  * The calling thread has SIGHUP, SIGINT, SIGQUIT and SIGTERM blocked
  * from before the directory is made until the server is forked (a few
  * system calls; one that comes meanwhile is delivered then), and the
- * server starts with them blocked, so that the directory is removed
+ * server starts with them blocked (stdio is flushed before they are
+ * blocked: a flush into a pipe nobody reads waits with them at the
+ * caller's settings), so that the directory is removed
  * however either process is ended from then on: by the server, on every
  * way out, the owner's death included; by this call, when it fails. What
  * is left: a creator SIGKILLed (or killed by a signal that another of
