@@ -314,9 +314,13 @@ static void close_all_but(int a, int b, int c)
 
 /* The server's own ending: does `sig` stop it (through its signalfd) or
  * leave it alone? SIGTERM always stops it. SIGHUP and SIGQUIT, which ended
- * it without its cleanup, stop it cleanly unless its creator ignored or
- * blocked them (nohup: then they are ignored here as well). SIGINT is
- * ignored. */
+ * it without its cleanup, stop it cleanly where they would have ended its
+ * creator: left at their default and not blocked. One that its creator
+ * ignores or blocks (nohup) stays so here; one that it handles (it lives
+ * through a closed terminal's SIGHUP, Python's faulthandler on SIGQUIT)
+ * is ignored here (the handler is the creator's code, and the creator
+ * decides when its server stops; it served on, running that handler,
+ * before SIGHUP and SIGQUIT stopped it). SIGINT is ignored. */
 static bool stops_server(int sig, const sigset_t *mask)
 {
     if (sig == SIGTERM)
@@ -324,7 +328,13 @@ static bool stops_server(int sig, const sigset_t *mask)
     if (sig == SIGINT || sigismember(mask, sig))
         return false;
     struct sigaction cur;
-    return sigaction(sig, NULL, &cur) == 0 && cur.sa_handler != SIG_IGN;
+    if (sigaction(sig, NULL, &cur) != 0)
+        return false;
+    if (cur.sa_handler == SIG_DFL)
+        return true;
+    if (cur.sa_handler != SIG_IGN)
+        signal(sig, SIG_IGN);
+    return false;
 }
 
 static int server_main(void *arg)

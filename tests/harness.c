@@ -471,6 +471,26 @@ bool test_writing_to(pid_t pid, int fd)
     return n == 2 && nr == SYS_write && arg == (unsigned long)fd;
 }
 
+bool test_proc_status(pid_t pid, const char *field, char *buf, size_t cap)
+{
+    char path[64], line[512];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    bool found = false;
+    size_t n = strlen(field);
+    while (!found && fgets(line, sizeof line, f))
+        if (strncmp(line, field, n) == 0 && line[n] == ':') {
+            const char *v = line + n + 1;
+            v += strspn(v, " \t");
+            snprintf(buf, cap, "%.*s", (int)strcspn(v, "\n"), v);
+            found = true;
+        }
+    fclose(f);
+    return found;
+}
+
 bool test_child_ended(pid_t pid)
 {
     siginfo_t si;

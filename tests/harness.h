@@ -177,6 +177,11 @@ char test_proc_state(pid_t pid);
  * /proc/<pid>/syscall: the call's number, then its arguments). */
 bool test_writing_to(pid_t pid, int fd);
 
+/* The value of the line "FIELD:" of /proc/<pid>/status (the blanks after
+ * the colon and the newline left out) into buf; false when there is no
+ * such process or line. */
+bool test_proc_status(pid_t pid, const char *field, char *buf, size_t cap);
+
 /* Has child `pid` ended as waitpid sees it (every thread of it gone, so a
  * waitpid(WNOHANG) would reap it), or been reaped already (SIGCHLD
  * ignored)? It is not reaped. Its state 'Z' is not enough: that is the

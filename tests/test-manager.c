@@ -3207,6 +3207,77 @@ TEST(manager_start_cut_short_leaves_no_directory)
     }
 }
 
+static void note_signal(int sig)
+{
+    (void)sig;
+}
+
+/* The bit of `sig` in the mask of /proc/PID/status's line `field`
+ * ("SigIgn", "SigBlk"); -1 when it cannot be read. */
+static int proc_sig_bit(pid_t pid, const char *field, int sig)
+{
+    char v[64];
+    if (!test_proc_status(pid, field, v, sizeof v))
+        return -1;
+    return (int)((strtoull(v, NULL, 16) >> (sig - 1)) & 1);
+}
+
+/* The owner: SIGHUP and SIGQUIT handled (it lives through them), then a
+ * manager, and both signals sent to the server as to the whole group.
+ * Returns 0 when the server served on, else the step that failed. */
+static int owner_handling_hup_and_quit(void *arg)
+{
+    (void)arg;
+    struct sigaction sa = {.sa_handler = note_signal};
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGHUP, &sa, NULL) != 0 || sigaction(SIGQUIT, &sa, NULL) != 0)
+        return 10;
+    sigset_t both; /* not blocked, whatever the runner left */
+    sigemptyset(&both);
+    sigaddset(&both, SIGHUP);
+    sigaddset(&both, SIGQUIT);
+    sigprocmask(SIG_UNBLOCK, &both, NULL);
+    coord_manager *m;
+    if (coord_manager_start(&m, NULL, NULL) != 0)
+        return 11;
+    pid_t srv = coord_manager_pid(m);
+    /* Set up before the start returned: it ignores both, as its owner
+     * lives through both (no longer blocked, waiting to stop it). */
+    if (proc_sig_bit(srv, "SigIgn", SIGHUP) != 1 ||
+        proc_sig_bit(srv, "SigIgn", SIGQUIT) != 1)
+        return 12;
+    kill(srv, SIGHUP);
+    kill(srv, SIGQUIT);
+    coord_mclient *c;
+    if (coord_mclient_connect(&c, coord_manager_path(m), T) != 0)
+        return 13;
+    coord_mval v = coord_mval_i64(7), got;
+    int r = coord_mclient_set(c, "d", "k", &v, T);
+    if (r == 0)
+        r = coord_mclient_get(c, "d", "k", &got, T);
+    coord_mclient_close(c);
+    if (r != 0 || got.i != 7)
+        return 14;
+    return coord_manager_stop(m, T) == 0 ? 0 : 15;
+}
+
+/* An owner that handles SIGHUP or SIGQUIT lives through them (a program
+ * that survives its terminal's hangup, Python's faulthandler.register on
+ * SIGQUIT for Ctrl-\): its server, which inherited the handler, served on
+ * too. Since the server stopped on SIGHUP and SIGQUIT unless its creator
+ * ignored or blocked them, a Ctrl-\ or a hangup sent to the group stopped
+ * the server under an owner that went on (its next call: the manager is
+ * gone). It ignores them now. */
+TEST(manager_server_lives_through_signals_its_owner_handles)
+{
+    pid_t owner = test_fork(owner_handling_hup_and_quit, NULL);
+    int st = test_wait(owner, 60000);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        test__fail(__FILE__, __LINE__, "owner's status 0x%x (exit %d: the "
+                   "step that failed)", st,
+                   WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+}
+
 /* A stream whose pipe is full (its reader reads nothing for now), with a
  * line still in its buffer, then coord_manager_start (which flushes stdio
  * before it forks): `full_pipe` is the write end, the pipe full already. */
@@ -4336,6 +4407,7 @@ TEST(manager_reply_pipe_that_epoll_cannot_watch_closes_the_connection)
     X(manager_server_outlives_its_starting_thread_not_its_owner)               \
     X(manager_start_cut_short_leaves_no_directory)                             \
     X(manager_start_flushing_into_a_full_pipe_still_ends_on_sigterm)          \
+    X(manager_server_lives_through_signals_its_owner_handles)                 \
     X(manager_start_with_tmpdir_missing_uses_tmp)                              \
     X(manager_backlog_cases_under_a_low_descriptor_limit)                      \
     X(manager_start_with_tmpdir_unusable_uses_tmp)                              \

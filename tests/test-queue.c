@@ -1442,20 +1442,8 @@ TEST(queue_killed_sleeper_expires)
  * or -1. */
 static long proc_status_field(pid_t pid, const char *field)
 {
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    long v = -1;
-    size_t n = strlen(field);
-    while (fgets(line, sizeof line, f))
-        if (strncmp(line, field, n) == 0 && line[n] == ':') {
-            v = atol(line + n + 1);
-            break;
-        }
-    fclose(f);
-    return v;
+    char v[64];
+    return test_proc_status(pid, field, v, sizeof v) ? atol(v) : -1;
 }
 
 /* Is the process asleep ('S' in /proc/<pid>/stat)? */

@@ -207,7 +207,10 @@ COORD_EXTERN void coord_manager_opts_init(coord_manager_opts *o);
  * lifetime").
  * Signals: the server ignores SIGINT (Ctrl-C reaches the whole process
  * group; its owner decides when to stop it) and stops cleanly on SIGTERM,
- * and on SIGHUP and SIGQUIT unless its creator ignored or blocked them.
+ * and on SIGHUP and SIGQUIT where they would have ended its creator (at
+ * their default, not blocked): one its creator ignores or blocks stays
+ * so, one it handles is ignored (the owner lives through it, and its
+ * server with it).
  * The calling thread has SIGHUP, SIGINT, SIGQUIT and SIGTERM blocked
  * from before the directory is made until the server is forked (a few
  * system calls; one that comes meanwhile is delivered then), and the
