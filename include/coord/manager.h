@@ -261,8 +261,11 @@ COORD_EXTERN int coord_manager_pid(const coord_manager *m);
  * COORD_EPEERDIED on their next call. In a process forked from the owner
  * (which inherited the handle) it frees that process's copy only: the
  * server keeps running and its socket stays (COORD_ECHILD).
- * Returns 0 (clean exit), COORD_ETIMEDOUT (had to be killed),
- * COORD_EPEERDIED (the server had died already), COORD_ECHILD (called in
+ * Returns 0 (clean exit: after this call's SIGTERM, or earlier of its own
+ * accord, when a SIGTERM from elsewhere or a SIGHUP/SIGQUIT that would
+ * have ended the owner stopped it cleanly), COORD_ETIMEDOUT (had to be
+ * killed), COORD_EPEERDIED (the server had died already: a crash, a
+ * signal that killed it, a non-zero exit), COORD_ECHILD (called in
  * a fork of the owner: only the copy was freed), COORD_EINVAL (m NULL or
  * timeout_ms < -1: nothing was done, m is still valid).
  */
