@@ -190,6 +190,27 @@ int coord__mlisten_wait_ms(struct coord__msrv *sv, int tmo)
     return tmo < 0 || (uint64_t)tmo > ms ? (int)ms : tmo;
 }
 
+/* Connections that hold a slot but whose client is gone before a byte:
+ * accepted, nothing read, and the peer's end closed (a peek finds EOF). A
+ * connect that only asks whether anybody listens (coord gc's, a start's
+ * clear_stale) is such a connection until its EOF is read, in this turn or
+ * the next: counted against max_clients it refused a real client that
+ * came in the same moment. They are closed when their EOF is read, not
+ * here (an event of this turn may still name them). O(connections), only
+ * when the server is full. */
+static size_t hung_up(const struct coord__msrv *sv)
+{
+    size_t n = 0;
+    for (const struct coord__mconn *c = sv->all; c; c = c->next) {
+        char b;
+        if (!c->greeted && c->in_len == 0 && c->in_fd == c->out_fd &&
+            c->in_fd >= 0 &&
+            recv(c->in_fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
+            n++;
+    }
+    return n;
+}
+
 void coord__maccept(struct coord__msrv *sv)
 {
     for (;;) {
@@ -216,7 +237,8 @@ void coord__maccept(struct coord__msrv *sv)
             cr.uid != geteuid()) {
             sv->s.st.refused_uid++;
             code = COORD_EACCES;
-        } else if (sv->nconns >= sv->s.o.max_clients) {
+        } else if (sv->nconns >= sv->s.o.max_clients &&
+                   sv->nconns - hung_up(sv) >= sv->s.o.max_clients) {
             sv->s.st.refused_full++;
             code = COORD_ECONNREFUSED;
         }

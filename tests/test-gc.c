@@ -1525,6 +1525,50 @@ TEST(gc_cli_lists_manager_dirs)
     ASSERT_TRUE(is_there(empty));
 }
 
+/* gc's probe of a live manager (a connect closed before any byte) holds
+ * no slot a real client needs: with max_clients 2, one client connected
+ * and the server stopped, the probe and then another connection queue in
+ * its backlog; when it runs again it accepts both (the probe's peer is
+ * gone), refusing none. Counted against max_clients, the probe refused
+ * the second one (refused_full 1). */
+TEST(gc_probe_takes_no_slot_from_a_client)
+{
+    char tmp[128], shared[128];
+    private_tmp(tmp, shared, false);
+    coord_manager_opts o;
+    coord_manager_opts_init(&o);
+    o.max_clients = 2;
+    coord_manager *m;
+    ASSERT_OK(coord_manager_start(&m, NULL, &o));
+    coord_mclient *c;
+    ASSERT_OK(coord_mclient_connect(&c, coord_manager_path(m), 5000));
+    pid_t server = coord_manager_pid(m);
+    ASSERT_OK(kill(server, SIGSTOP));
+    struct mgr_seen s = mgr_scan(false, NULL);
+    ASSERT_EQ(s.n, 1);
+    ASSERT_EQ(s.e[0].state, COORD_GC_LIVE);
+    /* A connection queued behind the probe's (the backlog takes it). */
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    snprintf(a.sun_path, sizeof a.sun_path, "%s", coord_manager_path(m));
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    ASSERT_TRUE(fd >= 0);
+    ASSERT_OK(connect(fd, (struct sockaddr *)&a, sizeof a));
+    ASSERT_OK(kill(server, SIGCONT));
+    coord_manager_stats st;
+    for (int i = 0;; i++) {
+        ASSERT_OK(coord_mclient_stats(c, &st, 5000));
+        if (st.accepted + st.refused_full >= 3)
+            break;
+        ASSERT_TRUE(i < 2000); /* 10 s */
+        usleep(5000);
+    }
+    ASSERT_EQ(st.refused_full, 0);
+    ASSERT_EQ(st.accepted, 3);
+    close(fd);
+    coord_mclient_close(c);
+    ASSERT_OK(coord_manager_stop(m, 10000));
+}
+
 #define TEST_LIST(X)                                                           \
     X(gc_dead_creator_removed_live_kept)                                       \
     X(gc_judges_an_earlier_releases_segment)                                   \
@@ -1554,6 +1598,7 @@ TEST(gc_cli_lists_manager_dirs)
     X(gc_removes_killed_managers_dir_keeps_live_one)                           \
     X(gc_manager_dir_empty_and_private_names)                                  \
     X(gc_manager_dir_other_shapes_kept)                                        \
-    X(gc_cli_lists_manager_dirs)
+    X(gc_cli_lists_manager_dirs)                                               \
+    X(gc_probe_takes_no_slot_from_a_client)
 #define HELPER_LIST(X) X(create_and_exit)
 TEST_MAIN()

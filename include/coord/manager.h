@@ -106,7 +106,8 @@ static inline coord_mval coord_mval_none(void)
  * keys and values COORD_ENOSPC, a frame longer than max_frame
  * COORD_EMSGSIZE (and the connection is closed), more than max_batch
  * operations in one frame COORD_E2BIG, more than max_clients connections
- * COORD_ECONNREFUSED at connect.
+ * COORD_ECONNREFUSED at connect (a connection whose client closed it
+ * before its first byte, such as coord gc's probe, holds no slot).
  *
  * Connections cannot hold their slot without speaking: a connection whose
  * first frame (the HELLO of coord_mclient_connect) is not complete within
