@@ -276,8 +276,10 @@ static bool judge_dir(int pfd, const char *parent, const char *name,
     walk(dfd, e->name, grace_ns, false, &v, &pid, &nsock);
     /* No socket: made and not bound yet (a start between mkdtemp and its
      * bind), or its start was killed there: by its age, as a segment
-     * without a header. */
-    if (v != COORD_GC_FOREIGN && nsock == 0)
+     * without a header. Only when the walk read it (DEAD, its verdict on
+     * nothing): a walk that could not open it (EMFILE) saw no socket but
+     * is no proof of none, UNKNOWN (a live server's was "abandoned"). */
+    if (v == COORD_GC_DEAD && nsock == 0)
         v = mgr_by_age(&ost, grace_ns);
     e->state = v;
     e->creator_pid = pid;

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -1569,6 +1570,61 @@ TEST(gc_probe_takes_no_slot_from_a_client)
     ASSERT_OK(coord_manager_stop(m, 10000));
 }
 
+/* A directory gc cannot read (out of descriptors: its walk's dup fails
+ * with EMFILE) is UNKNOWN, not judged empty: with one descriptor left
+ * for the parent and one for the directory, a live server's directory
+ * older than the grace period was listed "abandoned" and counted
+ * removable. */
+/* A socket listening at `path` (its descriptor). */
+static int listening_socket(const char *path)
+{
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    ASSERT_TRUE(strlen(path) < sizeof a.sun_path);
+    memcpy(a.sun_path, path, strlen(path) + 1);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    ASSERT_TRUE(fd >= 0);
+    ASSERT_OK(bind(fd, (struct sockaddr *)&a, sizeof a));
+    ASSERT_OK(listen(fd, 8));
+    return fd;
+}
+
+static const char *emfile_dir;
+static int scan_near_emfile(void *arg)
+{
+    (void)arg;
+    int n = dup(0);
+    if (n < 0)
+        return 2;
+    close(n); /* the lowest free descriptor: the parent's, then the dir's */
+    struct rlimit rl = {(rlim_t)n + 2, (rlim_t)n + 2};
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 3;
+    int removable = -1;
+    struct mgr_seen s = mgr_scan(false, &removable);
+    if (s.n != 1 || strcmp(s.e[0].name, emfile_dir) != 0)
+        return 4;
+    if (s.e[0].state != COORD_GC_UNKNOWN)
+        return 10 + (int)s.e[0].state;
+    return removable == 0 ? 0 : 5;
+}
+
+TEST(gc_manager_dir_unreadable_is_unknown)
+{
+    char tmp[128], shared[128], live[256], path[300];
+    private_tmp(tmp, shared, false);
+    plant_dir(live, tmp, "coord-mgr-Emfil1", 0700);
+    snprintf(path, sizeof path, "%s/manager.sock", live);
+    int fd = listening_socket(path);
+    age_path(path, 60);
+    age_path(live, 60);
+    struct mgr_seen s = mgr_scan(false, NULL);
+    ASSERT_EQ(s.n, 1);
+    ASSERT_EQ(s.e[0].state, COORD_GC_LIVE);
+    emfile_dir = live;
+    test_join_ok(test_fork(scan_near_emfile, NULL), 20000);
+    close(fd);
+}
+
 #define TEST_LIST(X)                                                           \
     X(gc_dead_creator_removed_live_kept)                                       \
     X(gc_judges_an_earlier_releases_segment)                                   \
@@ -1599,6 +1655,7 @@ TEST(gc_probe_takes_no_slot_from_a_client)
     X(gc_manager_dir_empty_and_private_names)                                  \
     X(gc_manager_dir_other_shapes_kept)                                        \
     X(gc_cli_lists_manager_dirs)                                               \
-    X(gc_probe_takes_no_slot_from_a_client)
+    X(gc_probe_takes_no_slot_from_a_client)                                    \
+    X(gc_manager_dir_unreadable_is_unknown)
 #define HELPER_LIST(X) X(create_and_exit)
 TEST_MAIN()

@@ -96,7 +96,8 @@ COORD_BEGIN_DECLS
  *   address, is bound before it listens: BUSY until then), a private
  *   name once its pid is gone (BUSY while it runs). With no socket (a
  *   start between mkdtemp and its bind, or killed there) it is ABANDONED
- *   or BUSY by its age, as a file without a header. With opts.remove a
+ *   or BUSY by its age, as a file without a header; one that cannot be
+ *   read (out of descriptors) is UNKNOWN. With opts.remove a
  *   DEAD or ABANDONED one is removed relative to the opened directories
  *   (unlinkat of each socket, judged again just before, then of the
  *   directory if it is still the one judged): COORD_GC_REMOVED;
