@@ -57,12 +57,12 @@ static bool all_zero(const void *p, size_t n)
  * went back since and the age cannot be told: UNKNOWN, kept (as BUSY it
  * stayed "being created" for as long as the clock took to catch up, for
  * ever with a planted mtime). */
-static coord_gc_state by_age(const struct scan *s, const struct stat *st)
+coord_gc_state coord__gc_by_age(const struct stat *st, uint64_t grace_ns)
 {
-    int64_t age = coord__change_age_ns(st, s->grace_ns);
+    int64_t age = coord__change_age_ns(st, grace_ns);
     if (age < 0)
         return COORD_GC_UNKNOWN;
-    return (uint64_t)age >= s->grace_ns ? COORD_GC_ABANDONED : COORD_GC_BUSY;
+    return (uint64_t)age >= grace_ns ? COORD_GC_ABANDONED : COORD_GC_BUSY;
 }
 
 /* Judge a header that names its creator. */
@@ -138,7 +138,7 @@ static int classify(const struct scan *s, int dfd, const char *file,
         /* Empty, or zero-filled where the header belongs: the creator
          * never wrote its header (it writes it before growing the file),
          * so no header matches this size. */
-        e->state = by_age(s, st);
+        e->state = coord__gc_by_age(st, s->grace_ns);
         return fd;
     }
     if (n != (ssize_t)sizeof h || (magic != COORD__SEG_MAGIC && magic != 0))

@@ -106,14 +106,6 @@ static int listens(int dfd, const char *full_dir, const char *name)
     return e == ENOENT ? -1 : -2;
 }
 
-/* No header to ask, only an age: as gc.c's by_age. */
-static coord_gc_state mgr_by_age(const struct stat *st, uint64_t grace_ns)
-{
-    int64_t age = coord__change_age_ns(st, grace_ns);
-    if (age < 0)
-        return COORD_GC_UNKNOWN;
-    return (uint64_t)age >= grace_ns ? COORD_GC_ABANDONED : COORD_GC_BUSY;
-}
 
 /* One socket of a manager directory:
  * - accepted: LIVE;
@@ -121,9 +113,11 @@ static coord_gc_state mgr_by_age(const struct stat *st, uint64_t grace_ns)
  *   than the grace period; younger, BUSY (a start that binds at the path
  *   itself, where the private name would not fit a socket address, is
  *   bound and not yet listening for a moment);
- * - a private name refused: DEAD once its pid is gone (that start died
- *   between its bind and its link), BUSY while it runs (it binds and then
- *   listens);
+ * - a private name refused: BUSY while its pid runs (it binds and then
+ *   listens); once that pid is gone here, DEAD when the name is older than
+ *   the grace period (that start died between its bind and its link),
+ *   BUSY before: the pid may be another pid namespace's (a container
+ *   sharing /tmp) whose start holds the name for a moment;
  * - gone meanwhile: BUSY (its server is removing it); cannot tell:
  *   UNKNOWN. */
 static coord_gc_state judge_sock(int dfd, const char *full_dir,
@@ -137,10 +131,9 @@ static coord_gc_state judge_sock(int dfd, const char *full_dir,
         return COORD_GC_BUSY;
     if (l < 0)
         return COORD_GC_UNKNOWN;
-    if (pid > 0)
-        return kill(pid, 0) != 0 && errno == ESRCH ? COORD_GC_DEAD
-                                                   : COORD_GC_BUSY;
-    coord_gc_state s = mgr_by_age(st, grace_ns);
+    if (pid > 0 && !(kill(pid, 0) != 0 && errno == ESRCH))
+        return COORD_GC_BUSY;
+    coord_gc_state s = coord__gc_by_age(st, grace_ns);
     return s == COORD_GC_ABANDONED ? COORD_GC_DEAD : s;
 }
 
@@ -280,7 +273,7 @@ static bool judge_dir(int pfd, const char *parent, const char *name,
      * nothing): a walk that could not open it (EMFILE) saw no socket but
      * is no proof of none, UNKNOWN (a live server's was "abandoned"). */
     if (v == COORD_GC_DEAD && nsock == 0)
-        v = mgr_by_age(&ost, grace_ns);
+        v = coord__gc_by_age(&ost, grace_ns);
     e->state = v;
     e->creator_pid = pid;
     if (remove && (v == COORD_GC_DEAD || v == COORD_GC_ABANDONED))

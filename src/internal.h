@@ -351,6 +351,11 @@ extern const char *coord__gc_mgr_tmp;
  * back since the file last changed: its age cannot be told). */
 struct stat;
 int64_t coord__change_age_ns(const struct stat *st, uint64_t slack_ns);
+/* gc's verdict on something with no header to ask, only an age (gc.c): BUSY
+ * while its last change is younger than grace_ns (a creator may still be
+ * at work), ABANDONED once older, UNKNOWN when the age cannot be told
+ * (coord__change_age_ns -1). */
+coord_gc_state coord__gc_by_age(const struct stat *st, uint64_t grace_ns);
 /* The header of the segment that holds `obj`. */
 coord__seg_hdr *coord__seg_of(void *obj);
 /* The object size (bytes after the header) this process mapped for `obj`,

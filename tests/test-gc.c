@@ -1374,8 +1374,10 @@ TEST(gc_removes_killed_managers_dir_keeps_live_one)
 
 /* A directory made but not bound yet (or whose start was killed there) is
  * BUSY, then ABANDONED after the grace period; a private name
- * (.coord-<pid>-<n>.sock) nobody listens on is DEAD once its pid is gone
- * and BUSY while its process runs (it binds before it listens). Both
+ * (.coord-<pid>-<n>.sock) nobody listens on is BUSY while its process runs
+ * (it binds before it listens) and, once its pid is gone, DEAD only after
+ * the grace period too (the pid may be another pid namespace's, a
+ * container's start sharing /tmp: no kill(pid, 0) can tell). Both
  * parents are looked in when they differ, each directory once when they
  * are one. */
 TEST(gc_manager_dir_empty_and_private_names)
@@ -1401,6 +1403,17 @@ TEST(gc_manager_dir_empty_and_private_names)
     ASSERT_EQ(s.e[mgr_find(&s, empty)].state, COORD_GC_BUSY);
     ASSERT_EQ(s.e[mgr_find(&s, in_shared)].state, COORD_GC_BUSY);
     int g = mgr_find(&s, gone), r = mgr_find(&s, running);
+    ASSERT_EQ(s.e[g].state, COORD_GC_BUSY); /* gone here, but young */
+    ASSERT_EQ(removable, 0);
+    ASSERT_TRUE(is_there(gone));
+    char sock[320];
+    snprintf(sock, sizeof sock, "%s/.coord-%d-0.sock", gone, (int)child);
+    age_path(sock, 60);
+    snprintf(sock, sizeof sock, "%s/.coord-%d-7.sock", running,
+             (int)getpid());
+    age_path(sock, 60); /* its pid runs: BUSY however old */
+    s = mgr_scan(true, &removable);
+    g = mgr_find(&s, gone), r = mgr_find(&s, running);
     ASSERT_EQ(s.e[g].state, COORD_GC_DEAD);
     ASSERT_EQ(s.e[g].outcome, COORD_GC_REMOVED);
     ASSERT_EQ(s.e[g].pid, child);

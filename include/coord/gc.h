@@ -94,7 +94,9 @@ COORD_BEGIN_DECLS
  *   (its bind) is older than the grace period (a start that binds at
  *   the path itself, where the private name does not fit a socket
  *   address, is bound before it listens: BUSY until then), a private
- *   name once its pid is gone (BUSY while it runs). With no socket (a
+ *   name once its pid is gone and its last change is older than the
+ *   grace period too (BUSY while its pid runs, and before: the pid may
+ *   be another pid namespace's, a container's sharing /tmp). With no socket (a
  *   start between mkdtemp and its bind, or killed there) it is ABANDONED
  *   or BUSY by its age, as a file without a header; one that cannot be
  *   read (out of descriptors) is UNKNOWN. With opts.remove a
