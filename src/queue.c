@@ -154,9 +154,15 @@ int coord_queue_init(void *mem, size_t size, size_t capacity, size_t max_msg,
 static int queue_create(coord_queue **out, const char *name, int *fd,
                         size_t capacity, size_t max_msg)
 {
-    size_t need = coord_queue_size(capacity, max_msg);
-    if (!out || need == 0)
+    if (!out || capacity == 0 || max_msg == 0 ||
+        capacity > COORD_QUEUE_MAX_CAPACITY || max_msg > COORD_QUEUE_MAX_MSG)
         return COORD_EINVAL;
+    /* Within the limits, no size says that no mapping of this address
+     * space could hold it (a 32-bit size_t): COORD_ENOMEM, as queue.h
+     * promises for what is too big to map, not EINVAL. */
+    size_t need = coord_queue_size(capacity, max_msg);
+    if (need == 0)
+        return COORD_ENOMEM;
     void *mem;
     int r = fd ? coord__seg_create_fd(COORD__KIND_QUEUE, need, &mem)
                : coord__seg_create(name, COORD__KIND_QUEUE, need, &mem);
