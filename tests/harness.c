@@ -4,11 +4,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -147,6 +151,36 @@ void test_assert_victim(const char *path)
     ASSERT_EQ(st.st_mtim.tv_sec, TEST_VICTIM_MTIME);
     ASSERT_EQ(st.st_mtim.tv_nsec, 0);
     ASSERT_EQ(st.st_uid, 65534);
+}
+
+int test_seccomp_install(const struct sock_filter *prog, size_t n)
+{
+    struct sock_fprog fp = {(unsigned short)n, (struct sock_filter *)prog};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+        return -1;
+    return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fp);
+}
+
+int test_refuse_syscall(long nr, int err)
+{
+#ifdef TEST_AUDIT_ARCH
+    struct sock_filter prog[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, TEST_AUDIT_ARCH, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)nr, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K,
+                 SECCOMP_RET_ERRNO | ((uint32_t)err & SECCOMP_RET_DATA)),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    return test_seccomp_install(prog, sizeof prog / sizeof prog[0]);
+#else
+    (void)nr;
+    (void)err;
+    errno = ENOSYS;
+    return -1;
+#endif
 }
 
 void test_fake_program(const char *dir, const char *name, const char *body)

@@ -250,6 +250,31 @@ void test_assert_victim(const char *path);
  * cannot be made. */
 void test_fake_program(const char *dir, const char *name, const char *body);
 
+/* The seccomp audit arch of this target (linux/audit.h), where the
+ * harness knows it: test_refuse_syscall works only there. */
+#if defined(__x86_64__) && !defined(__ILP32__)
+#define TEST_AUDIT_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__) && !defined(__AARCH64EB__)
+#define TEST_AUDIT_ARCH AUDIT_ARCH_AARCH64
+#elif defined(__i386__)
+#define TEST_AUDIT_ARCH AUDIT_ARCH_I386
+#elif defined(__arm__) && !defined(__ARMEB__)
+#define TEST_AUDIT_ARCH AUDIT_ARCH_ARM
+#endif
+
+struct sock_filter;
+/* Install the seccomp filter prog[0..n) in this process (and its children
+ * from now on), after PR_SET_NO_NEW_PRIVS, which lets a process without
+ * CAP_SYS_ADMIN do it. Returns 0, or -1 and errno. */
+int test_seccomp_install(const struct sock_filter *prog, size_t n);
+
+/* Make system call `nr` fail with `err` in this process and its children
+ * from now on, as a seccomp policy does (a container's; ENOSYS: a kernel
+ * without the call); every other call, and any call under another ABI,
+ * goes through. Returns 0, or -1 and errno (ENOSYS without
+ * TEST_AUDIT_ARCH). */
+int test_refuse_syscall(long nr, int err);
+
 /* Poll `cond` every 100 µs until it holds or timeout_ms passes. */
 #define WAIT_FOR(cond, timeout_ms)                                             \
     do {                                                                       \

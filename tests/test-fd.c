@@ -475,13 +475,9 @@ TEST(fd_out_of_descriptors)
 
 /* The audit architecture of this build's system calls, for the seccomp
  * filter below (a filter must check it: a number means another call under
- * another ABI). */
-#if defined(__x86_64__)
-#define FD_AUDIT_ARCH AUDIT_ARCH_X86_64
-#elif defined(__aarch64__)
-#define FD_AUDIT_ARCH AUDIT_ARCH_AARCH64
-#elif defined(__i386__)
-#define FD_AUDIT_ARCH AUDIT_ARCH_I386
+ * another ABI): harness.h's. */
+#ifdef TEST_AUDIT_ARCH
+#define FD_AUDIT_ARCH TEST_AUDIT_ARCH
 #endif
 
 #ifdef FD_AUDIT_ARCH
@@ -512,13 +508,7 @@ static int refuse_memfd(int err, uint32_t unless)
                  SECCOMP_RET_ERRNO | ((uint32_t)err & SECCOMP_RET_DATA)),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
     };
-    struct sock_fprog fp = {(unsigned short)(sizeof prog / sizeof prog[0]),
-                            prog};
-    /* No new privileges: what lets a process without CAP_SYS_ADMIN
-     * install a filter. */
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-        return -1;
-    return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fp);
+    return test_seccomp_install(prog, sizeof prog / sizeof prog[0]);
 }
 
 static int add_one(void *arg)

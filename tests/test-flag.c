@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* test-flag.c: the stop flag across real processes: claims, epochs, waits. */
+#include <errno.h>
+#include <linux/futex.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "harness.h"
@@ -300,6 +303,35 @@ TEST(flag_wait_timeout)
     coord_flag_destroy(f);
 }
 
+/* A 32-bit target's timed futex waits go to futex_time64 (src/os/futex_sys.h);
+ * a kernel older than 5.1 answers ENOSYS, and the wait must then go to the
+ * old futex call with its 32-bit timeout and still last the whole
+ * timeout. A seccomp filter plays the old kernel, in this test's own
+ * process. 64-bit targets have no futex_time64: skipped there. */
+TEST(flag_wait_timeout_on_a_kernel_without_futex_time64)
+{
+#if defined(SYS_futex_time64) && defined(TEST_AUDIT_ARCH)
+    if (test_refuse_syscall(SYS_futex_time64, ENOSYS) != 0)
+        SKIP("no seccomp filter here");
+    ASSERT_EQ(syscall(SYS_futex_time64, NULL, FUTEX_WAKE, 1, NULL, NULL, 0), -1);
+    ASSERT_EQ(errno, ENOSYS);
+    coord_flag *fl;
+    ASSERT_OK(coord_flag_create(&fl));
+    /* Twice: the first wait meets ENOSYS, the second remembers it. */
+    for (int i = 0; i < 2; i++) {
+        uint64_t t0 = coord_clock_ns();
+        ASSERT_CODE(coord_flag_wait(fl, 30), COORD_ETIMEDOUT);
+        /* Lower bound only: the wait must not return early. */
+        ASSERT_GE(coord_clock_ns() - t0, 30ull * 1000000ull);
+    }
+    coord_flag_set(fl);
+    ASSERT_OK(coord_flag_wait(fl, 30));
+    coord_flag_destroy(fl);
+#else
+    SKIP("no futex_time64 on this target (64-bit), or no seccomp here");
+#endif
+}
+
 /* ---- kill test: claimers SIGKILLed at random moments ------------------ */
 
 static int claim_reset_loop(void *arg)
@@ -426,6 +458,7 @@ TEST(flag_attach_second_mapping)
     X(flag_wait_wakes_on_reset)                                                \
     X(flag_wait_survives_a_zeroed_waiter_count)                                \
     X(flag_wait_timeout)                                                       \
+    X(flag_wait_timeout_on_a_kernel_without_futex_time64)                      \
     X(flag_lock_claim_after_holder_killed)                                     \
     X(flag_lock_claim_survives_killed_claimers)                                \
     X(flag_attach_second_mapping)

@@ -339,49 +339,20 @@ static int pause_until_killed(void *arg)
     return 0;
 }
 
-#if defined(__x86_64__)
-#define SPAWN_AUDIT_ARCH AUDIT_ARCH_X86_64
-#elif defined(__aarch64__)
-#define SPAWN_AUDIT_ARCH AUDIT_ARCH_AARCH64
-#elif defined(__i386__)
-#define SPAWN_AUDIT_ARCH AUDIT_ARCH_I386
-#endif
-
-#if defined(SPAWN_AUDIT_ARCH) && defined(SYS_pidfd_send_signal)
-/* pidfd_send_signal fails with EPERM in this process from now on, as under
- * a container's seccomp policy that lets pidfd_open through but not it;
- * kill() still works. */
-static int refuse_pidfd_send_signal(void)
-{
-    struct sock_filter prog[] = {
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SPAWN_AUDIT_ARCH, 1, 0),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_pidfd_send_signal, 0, 1),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-    };
-    struct sock_fprog fp = {(unsigned short)(sizeof prog / sizeof prog[0]),
-                            prog};
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-        return -1;
-    return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fp);
-}
-#endif
-
 /* pidfd_send_signal refused (EPERM from a seccomp policy) or its
  * descriptor not a pidfd (EBADF): the kill by pid, which the kernel does
  * allow, still ends a live child of ours. It used to wait for the child
  * without having signalled it: a hang. */
 TEST(spawn_kill_ends_a_live_child_when_pidfd_send_signal_is_refused)
 {
-#if defined(SPAWN_AUDIT_ARCH) && defined(SYS_pidfd_send_signal)
+#if defined(TEST_AUDIT_ARCH) && defined(SYS_pidfd_send_signal)
     coord__child c;
     ASSERT_OK(coord__spawn(&c, pause_until_killed, NULL));
     if (c.pidfd < 0)
         SKIP("no pidfd here");
-    ASSERT_EQ(refuse_pidfd_send_signal(), 0);
+    /* As under a container's seccomp policy that lets pidfd_open
+     * through but not it; kill() still works. */
+    ASSERT_EQ(test_refuse_syscall(SYS_pidfd_send_signal, EPERM), 0);
     uint64_t t0 = coord_clock_ns();
     alarm(10); /* a hang fails the case, not the run */
     coord__child_kill(&c);
@@ -495,11 +466,11 @@ TEST(spawn_wait_of_a_child_reaped_elsewhere_waits_for_no_other_child)
  * to fall back to kill(pid), SIGKILLing the bystander. */
 TEST(spawn_kill_refused_by_seccomp_spares_the_pid_of_a_child_reaped_elsewhere)
 {
-#if defined(SPAWN_AUDIT_ARCH) && defined(SYS_pidfd_send_signal)
+#if defined(TEST_AUDIT_ARCH) && defined(SYS_pidfd_send_signal)
     coord__child c;
     int st;
     pid_t by = reaped_elsewhere_pid_taken(&c, true);
-    ASSERT_EQ(refuse_pidfd_send_signal(), 0);
+    ASSERT_EQ(test_refuse_syscall(SYS_pidfd_send_signal, EPERM), 0);
     alarm(10);
     coord__child_kill(&c);
     alarm(0);

@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "futex_sys.h" /* libcoord's src/os: the timed wait's kernel layout */
+
 /*
  * Why a bell. coord_pool is used by one thread at a time, so a thread
  * that sleeps inside coord_pool_result holds the pool: a result thread
@@ -142,8 +144,11 @@ static PyObject *bell_wait(pc_bell_obj *self, PyObject *args)
     ev = atomic_load_explicit(&b->ev, memory_order_seq_cst);
     if (ev == (uint32_t)seen) {
         struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-        /* 0, or EAGAIN (ev moved), EINTR, ETIMEDOUT: the caller looks. */
-        syscall(SYS_futex, (uint32_t *)&b->ev, FUTEX_WAIT, (uint32_t)seen, &ts, NULL, 0);
+        /* 0, or EAGAIN (ev moved), EINTR, ETIMEDOUT: the caller looks.
+         * Through libcoord's one timed futex wait: on a 32-bit target
+         * with 64-bit time_t a struct timespec handed to SYS_futex itself
+         * read as 0 s, and the result thread spun. */
+        coord__futex_wait_sys((uint32_t *)&b->ev, FUTEX_WAIT, (uint32_t)seen, &ts, 0);
         ev = atomic_load_explicit(&b->ev, memory_order_seq_cst);
     }
     atomic_store_explicit(&b->asleep, 0, memory_order_relaxed);

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "futex_sys.h"
 #include "internal.h"
 
 int coord__futex_wait(_Atomic uint32_t *word, uint32_t expected,
@@ -22,9 +23,10 @@ int coord__futex_wait(_Atomic uint32_t *word, uint32_t expected,
     }
     /* FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC deadline, so a
      * retry after EINTR does not stretch the timeout. No FUTEX_PRIVATE_FLAG:
-     * the word lives in memory shared between processes. */
-    long r = syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT_BITSET, expected,
-                     tsp, NULL, FUTEX_BITSET_MATCH_ANY);
+     * the word lives in memory shared between processes. futex_sys.h
+     * hands the deadline over in the kernel's layout (32-bit targets). */
+    long r = coord__futex_wait_sys((uint32_t *)word, FUTEX_WAIT_BITSET,
+                                   expected, tsp, FUTEX_BITSET_MATCH_ANY);
     if (r == 0)
         return 0;
     if (errno == ETIMEDOUT)
