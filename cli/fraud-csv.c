@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "cli.h"
 #include "fraud.h"
@@ -47,14 +46,67 @@ static void put_fixed(FILE *f, int64_t v, int dec)
             a % (uint64_t)scale);
 }
 
+/* ---- dates without time_t ---------------------------------------------- */
+
+/* Days are counted here, not by gmtime_r and timegm: a time_t of 32 bits
+ * (a 32-bit build without _TIME_BITS=64) ends in 2038, and put_time wrote
+ * a millisecond time past it, which --csv takes up to year 9999, as a
+ * date of 1901 or so; timegm refused such dates. */
+
+static bool leap_year(int64_t y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+/* Leap years from year 1 to year y (y >= 0) of the Gregorian calendar. */
+static int64_t leaps_to(int64_t y)
+{
+    return y / 4 - y / 100 + y / 400;
+}
+
+/* Days from 1970-01-01 to January 1st of year y (y >= 1). */
+static int64_t days_to_year(int64_t y)
+{
+    return 365 * (y - 1970) + leaps_to(y - 1) - leaps_to(1969);
+}
+
+/* Days in month mo (1-12) of year y (Gregorian). */
+static int days_in(int64_t y, int mo)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return mo == 2 && leap_year(y) ? 29 : days[mo - 1];
+}
+
+/* The date of day `day` (0: 1970-01-01; negative before it). */
+static void date_of(int64_t day, int64_t *y, int *mo, int *d)
+{
+    /* 400 Gregorian years are 146097 days: move to the cycle from 1970
+     * on, then find the year in it (the estimate is at most one off). */
+    int64_t cycles = day >= 0 ? day / 146097 : (day - 146096) / 146097;
+    day -= cycles * 146097;
+    int64_t yy = 1970 + day * 400 / 146097;
+    while (days_to_year(yy + 1) <= day)
+        yy++;
+    while (days_to_year(yy) > day)
+        yy--;
+    day -= days_to_year(yy);
+    int m = 1;
+    while (day >= days_in(yy, m))
+        day -= days_in(yy, m++);
+    *y = yy + cycles * 400;
+    *mo = m;
+    *d = (int)day + 1;
+}
+
 static void put_time(FILE *f, int64_t ms)
 {
-    time_t s = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
-    int frac = (int)(ms - (int64_t)s * 1000);
-    struct tm tm;
-    gmtime_r(&s, &tm);
-    fprintf(f, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-            tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+    int64_t day = ms >= 0 ? ms / 86400000 : (ms - 86399999) / 86400000;
+    int64_t in_day = ms - day * 86400000, y;
+    int mo, d;
+    date_of(day, &y, &mo, &d);
+    int s = (int)(in_day / 1000);
+    fprintf(f, "%04" PRId64 "-%02d-%02dT%02d:%02d:%02d.%03dZ", y, mo, d,
+            s / 3600, s / 60 % 60, s % 60, (int)(in_day % 1000));
 }
 
 int fraud_csv_write(FILE *f, const struct fraud_txn *t, size_t n)
@@ -225,14 +277,6 @@ static int field_of(const char *s, int n)
     return v;
 }
 
-/* Days in month mo (1-12) of year y (Gregorian). */
-static int days_in(int y, int mo)
-{
-    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return mo == 2 && leap ? 29 : days[mo - 1];
-}
-
 /* 9999-12-31T23:59:59.999Z: the last time the ISO form (four digits of
  * year) can say, and so the last that fraud_csv_write writes readably. */
 #define TIME_MAX_MS 253402300799999ull
@@ -249,7 +293,8 @@ static int parse_time(const char *s, int64_t *ms)
                       write it back */
     /* ISO 8601 UTC: YYYY-MM-DD[T ]HH:MM:SS[.fff][Z], every field its
      * exact digits (sscanf's %d took " 1" and "+1" for a month), and a day
-     * the month has (timegm moved February 31 to March 3 without a word). */
+     * the month has (timegm, used here once, moved February 31 to March 3
+     * without a word; the day count below would too). */
     static const char shape[] = "dddd-dd-ddTdd:dd:dd";
     for (size_t i = 0; i < sizeof shape - 1; i++) {
         char c = s[i];
@@ -283,17 +328,11 @@ static int parse_time(const char *s, int64_t *ms)
         p++;
     if (*p != '\0')
         return -1;
-    struct tm tm = {0};
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = sec;
-    time_t t = timegm(&tm);
-    if (t == (time_t)-1)
-        return -1;
-    *ms = (int64_t)t * 1000 + frac;
+    int64_t day = days_to_year(y);
+    for (int m = 1; m < mo; m++)
+        day += days_in(y, m);
+    day += d - 1;
+    *ms = ((day * 24 + h) * 60 + mi) * 60000 + sec * 1000 + frac;
     return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "fraud.h"
 #include "harness.h"
@@ -172,6 +173,97 @@ TEST(csv_times_past_year_9999_are_malformed)
     fraud_csv_free(&back);
     fraud_csv_free(&r);
     free(buf);
+}
+
+/* Dates past 2038 on every build: --write-csv wrote them with gmtime_r
+ * and --csv read them with timegm, so a build whose time_t has 32 bits
+ * (-m32 without _TIME_BITS=64) wrote 2040 as a date of 1904 and refused
+ * "2040-..." as malformed. The dates are counted without time_t now. */
+TEST(csv_dates_past_2038_on_every_build)
+{
+    static const struct {
+        int64_t ms;
+        const char *iso;
+    } cases[] = {
+        {0, "1970-01-01T00:00:00.000Z"},
+        {951825600000, "2000-02-29T12:00:00.000Z"},
+        {2147483647000, "2038-01-19T03:14:07.000Z"},
+        {2147483648001, "2038-01-19T03:14:08.001Z"},
+        {2214172799999, "2040-02-29T23:59:59.999Z"},
+        {4107542399500, "2100-02-28T23:59:59.500Z"},
+        {4107542400000, "2100-03-01T00:00:00.000Z"},
+        {4294967296000, "2106-02-07T06:28:16.000Z"},
+        {253402300799999, "9999-12-31T23:59:59.999Z"},
+    };
+    enum { N = sizeof cases / sizeof cases[0] };
+    struct fraud_txn t[N];
+    memset(t, 0, sizeof t);
+    for (size_t i = 0; i < N; i++) {
+        t[i].id = i + 1;
+        t[i].ts_ms = cases[i].ms;
+        t[i].cents = 100;
+    }
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    ASSERT_TRUE(f != NULL);
+    ASSERT_OK(fraud_csv_write(f, t, N));
+    fclose(f);
+    for (size_t i = 0; i < N; i++)
+        if (!strstr(buf, cases[i].iso))
+            test__fail(__FILE__, __LINE__, "%s not written:\n%s",
+                       cases[i].iso, buf);
+    /* Read back, the ISO dates give the same milliseconds. */
+    struct fraud_csv_result r;
+    ASSERT_OK(read_text(buf, true, &r));
+    ASSERT_EQ_U(r.n, N);
+    for (size_t i = 0; i < N; i++)
+        ASSERT_EQ(r.txns[i].ts_ms, cases[i].ms);
+    fraud_csv_free(&r);
+    free(buf);
+
+    /* Where time_t holds them, gmtime_r agrees on a sweep of every
+     * 997th hour (all weekdays, months and leap rules) to year 9999. */
+    if (sizeof(time_t) < 8)
+        return;
+    const size_t n = (size_t)((253402300799999 - 3600000) / (997 * 3600000ll)) + 1;
+    struct fraud_txn *w = calloc(n, sizeof *w);
+    ASSERT_TRUE(w != NULL);
+    for (size_t i = 0; i < n; i++) {
+        w[i].id = i + 1;
+        w[i].cents = 100;
+        w[i].ts_ms = (int64_t)i * 997 * 3600000ll + (int64_t)(i * 7919 % 3600000);
+    }
+    f = open_memstream(&buf, &len);
+    ASSERT_TRUE(f != NULL);
+    ASSERT_OK(fraud_csv_write(f, w, n));
+    fclose(f);
+    const char *line = strchr(buf, '\n') + 1;
+    for (size_t i = 0; i < n; i++) {
+        time_t s = (time_t)(w[i].ts_ms / 1000);
+        struct tm tm;
+        ASSERT_TRUE(gmtime_r(&s, &tm) != NULL);
+        char want[64];
+        snprintf(want, sizeof want, ",%04d-%02d-%02dT%02d:%02d:%02d.%03dZ,",
+                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                 tm.tm_min, tm.tm_sec, (int)(w[i].ts_ms % 1000));
+        const char *end = strchr(line, '\n');
+        ASSERT_TRUE(end != NULL);
+        if (!memmem(line, (size_t)(end - line), want, strlen(want)))
+            test__fail(__FILE__, __LINE__, "ms %lld: want %s in %.*s",
+                       (long long)w[i].ts_ms, want, (int)(end - line), line);
+        line = end + 1;
+    }
+    f = fmemopen(buf, len, "r");
+    ASSERT_TRUE(f != NULL);
+    ASSERT_OK(fraud_csv_read(f, true, &r));
+    fclose(f);
+    ASSERT_EQ_U(r.n, n);
+    for (size_t i = 0; i < n; i++)
+        ASSERT_EQ(r.txns[i].ts_ms, w[i].ts_ms);
+    fraud_csv_free(&r);
+    free(buf);
+    free(w);
 }
 
 static const char malformed[] =
@@ -954,6 +1046,7 @@ TEST(cli_csv_many_columns_and_line_limit)
     X(gen_stream_is_well_formed)                                               \
     X(csv_round_trip)                                                          \
     X(csv_times_past_year_9999_are_malformed)                                  \
+    X(csv_dates_past_2038_on_every_build)                                      \
     X(csv_malformed_lines_are_skipped_with_line_numbers)                       \
     X(csv_strict_rejects_at_first_malformed_line)                              \
     X(csv_dates_first_bad_line_and_line_ends)                                  \
