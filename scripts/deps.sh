@@ -7,8 +7,20 @@
 # whose tool is missing is skipped with a reason. It says what it will
 # install, and why, before running apt-get (as root; otherwise it prints
 # the command to run). COORD_NO_DEPS=1 skips all of it; COORD_NO_BROWSER=1
-# leaves out chromium, COORD_NO_MPI=1 Open MPI.
+# leaves out chromium, COORD_NO_MPI=1 Open MPI. A variable written +NAME
+# takes a package in only when NAME is 1: COORD_DEPS_CI=1 (.ci/run sets
+# it) adds what only CI uses. The "command" may be one of the checks
+# below, a function, which is run instead of looked for.
 set -u
+# gcc -m32 links a program (gcc-multilib): .ci/m32, the 32-bit stage.
+m32_links() {
+  local out
+  out=$(mktemp "${TMPDIR:-/tmp}/coord-m32.XXXXXX" 2>/dev/null) || return 1
+  printf 'int main(void) { return 0; }\n' | gcc -m32 -x c - -o "$out" >/dev/null 2>&1
+  local rc=$?
+  rm -f "$out"
+  return $rc
+}
 deps=(
   "gnuplot-nox|gnuplot|the PNG copies of the report's plots (its page draws them itself)"
   "pkg-config|pkg-config|the install test builds a program as a user would"
@@ -17,6 +29,7 @@ deps=(
   "chromium|chromium|the report's browser self-check|COORD_NO_BROWSER"
   "openmpi-bin|mpirun|the MPI backend coord_mpi, its tests and coord primes --mpi|COORD_NO_MPI"
   "libopenmpi-dev|mpicc|the MPI backend coord_mpi (headers and compiler wrapper)|COORD_NO_MPI"
+  "gcc-multilib|m32_links|CI's 32-bit stage, .ci/m32 (gcc -m32)|+COORD_DEPS_CI"
 )
 if [ "${COORD_NO_DEPS:-0}" = 1 ]; then
   echo "deps: skipped (COORD_NO_DEPS=1)" >&2
@@ -25,10 +38,21 @@ fi
 want=()
 for d in "${deps[@]}"; do
   IFS='|' read -r pkg cmd why skip <<<"$d"
-  [ -n "$skip" ] && [ "${!skip:-0}" = 1 ] && continue
-  command -v "$cmd" >/dev/null 2>&1 && continue
+  if [ "${skip#+}" != "$skip" ]; then
+    skip=${skip#+}
+    [ "${!skip:-0}" = 1 ] || continue
+  elif [ -n "$skip" ] && [ "${!skip:-0}" = 1 ]; then
+    continue
+  fi
+  if declare -F "$cmd" >/dev/null; then
+    "$cmd" && continue
+    what="its check $cmd failed"
+  else
+    command -v "$cmd" >/dev/null 2>&1 && continue
+    what="no '$cmd'"
+  fi
   want+=("$pkg")
-  echo "deps: $pkg is missing (no '$cmd'): $why" >&2
+  echo "deps: $pkg is missing ($what): $why" >&2
 done
 [ ${#want[@]} -eq 0 ] && exit 0
 apt=apt-get
