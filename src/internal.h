@@ -19,6 +19,11 @@ _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics must be lock-free");
 
 #define COORD__CACHE_LINE 64
 
+/* Large files in every build (CMakeLists.txt: _FILE_OFFSET_BITS=64): a
+ * 32-bit build's fstat of another process's segment past 2 GiB said
+ * EOVERFLOW (an open said COORD_ENOMEM; gc kept a dead one as foreign). */
+_Static_assert(sizeof(off_t) == 8 && sizeof(ino_t) == 8, "large-file support");
+
 /* 2^shift bytes as a size_t limit, or SIZE_MAX / 4 where size_t is too
  * narrow for 2^shift (a 32-bit system: (size_t)1 << 40 is 0 there, and every
  * size was "too large"). A quarter of SIZE_MAX, so that a size up to the

@@ -151,6 +151,25 @@ TEST(gc_dead_creator_removed_live_kept)
  * dead was UNKNOWN and kept for ever: after an upgrade, gc could not
  * remove the old release's garbage. Its creator is read from the header
  * as any other's; a layout before ABI 2 or after ours stays UNKNOWN. */
+/* A dead creator's segment past 2 GiB (a 64-bit process's large array,
+ * here a flag's file grown sparse) seen by a gc in a 32-bit process: its
+ * fstatat said EOVERFLOW without large-file support, so gc called the file
+ * foreign and kept it for ever. The file holds no blocks: the test takes
+ * no room in /dev/shm. */
+TEST(gc_judges_a_segment_past_2_gib)
+{
+    char name[64], path[300];
+    test_shm_name(name, sizeof name, "big");
+    dead_flag(name);
+    shm_file(path, sizeof path, name);
+    /* truncate64: the test must grow it in a build without large files. */
+    ASSERT_OK(truncate64(path, (off64_t)3 << 30));
+    struct seen s = judge(name, true, 0);
+    ASSERT_EQ(s.state, COORD_GC_DEAD);
+    ASSERT_TRUE(s.removed);
+    ASSERT_FALSE(exists(name));
+}
+
 TEST(gc_judges_an_earlier_releases_segment)
 {
     char name[64];
@@ -1641,6 +1660,7 @@ TEST(gc_manager_dir_unreadable_is_unknown)
 #define TEST_LIST(X)                                                           \
     X(gc_dead_creator_removed_live_kept)                                       \
     X(gc_judges_an_earlier_releases_segment)                                   \
+    X(gc_judges_a_segment_past_2_gib)                                          \
     X(gc_other_pid_namespace_header_unknown_and_kept)                          \
     X(gc_reused_pid_is_dead_same_start_is_live)                                \
     X(gc_zombie_creator_is_dead)                                               \
