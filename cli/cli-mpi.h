@@ -27,6 +27,11 @@
  */
 int cli_mpi_help(const char *cmd, bool *say);
 
+/* Has this process called MPI_Init (MPI_Initialized)? False in a build
+ * without MPI. A rank that did must not linger before it exits
+ * (cli_mpirun_linger): the others wait for it in MPI_Finalize. */
+bool cli_mpi_began(void);
+
 /*
  * `coord primes --mpi`: every rank of mpirun runs the same command; the
  * ranks are the workers and only rank 0 prints.

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli-mpi.h"
 #include "json-write.h"
 #include "commands.h"
 #include "mpirun.h"
@@ -300,5 +301,11 @@ int main(int argc, char **argv)
                   err ? strerror(err) : "a write to stdout failed");
         rc = CLI_RUNTIME;
     }
+    /* A silent rank's usage error said before MPI began: the rank that
+     * says it exits first (after MPI_Init the ranks agree first, and the
+     * speaking rank waits for this one in MPI_Finalize). */
+    if (rc == CLI_USAGE && cli_mpirun_peers() && !cli_mpirun_first_rank() &&
+        !cli_mpi_began())
+        cli_mpirun_linger();
     return rc;
 }

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* mpirun.c: what an MPI launcher's environment says about this process, read before MPI_Init (in every build). */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mpirun.h"
@@ -108,6 +110,14 @@ bool cli_mpirun_first_rank(void)
     char *end;
     long rank = strtol(v, &end, 10);
     return end != v && *end == '\0' && first_of_app_context(rank);
+}
+
+void cli_mpirun_linger(void)
+{
+    struct timespec ts = {CLI_MPIRUN_LINGER_MS / 1000,
+                          (CLI_MPIRUN_LINGER_MS % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
 }
 
 /* Save descriptor `fd` above the standard three and point it at `null`;

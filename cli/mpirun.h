@@ -48,6 +48,18 @@ bool cli_mpirun_command_lines(void);
  * line that should speak? */
 bool cli_mpirun_first_rank(void);
 
+/* A usage error on a rank that is not the first (it said nothing: the
+ * first rank of its command line says it): wait up to
+ * CLI_MPIRUN_LINGER_MS before exiting, so that the speaking rank exits
+ * first and its exit ends the job. Were this rank first to exit 2, mpirun
+ * aborted the job at once and killed the first rank, still starting (a
+ * loaded machine, many ranks) and yet to say anything: mpirun's banner
+ * alone, exit 2, no reason given. A launcher ends this rank sooner (the
+ * first rank's exit 2); one that ends no rank (srun's default) waits
+ * the whole time. */
+#define CLI_MPIRUN_LINGER_MS 15000
+void cli_mpirun_linger(void);
+
 /* A command's quiet stretch on the ranks that are not the first (see
  * cli_mpirun_quiet). */
 struct cli_quiet {

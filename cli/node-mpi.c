@@ -48,6 +48,13 @@ int cli_mpi_help(const char *cmd, bool *say)
     return rc;
 }
 
+bool cli_mpi_began(void)
+{
+    int began = 0;
+    MPI_Initialized(&began);
+    return began != 0;
+}
+
 int cli_mpi_node_check(const char *cmd)
 {
     const char *mode = getenv("COORD_MPI_NODE");

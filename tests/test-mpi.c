@@ -638,6 +638,33 @@ TEST(cli_bad_node_mode)
     said_once(spectrum, 2, 2, "coord spectrum: ", "COORD_MPI_NODE");
 }
 
+/* A usage error said by rank 0 alone, with rank 0 the last to start (as
+ * on a loaded machine, 3 s late here): rank 1 exited 2 at once, mpirun
+ * aborted the job and killed rank 0 before it said anything (mpirun's
+ * banner alone; cli_bad_node_mode failed so in a loaded ctest run). Now
+ * the silent rank waits (cli_mpirun_linger) for the speaking one's exit
+ * to end the job. */
+TEST(cli_usage_said_when_rank_0_starts_late)
+{
+    need_mpi();
+    setenv("COORD_MPI_NODE", "bogus", 1);
+    static const char *const args[] = {
+        "-c",
+        "r=${OMPI_COMM_WORLD_RANK:-${PMI_RANK:-0}}; "
+        "[ \"$r\" = 0 ] && sleep 3; exec \"$@\"",
+        "sh", COORD_CLI_PATH, "primes", "--mpi", "--quick", "--range",
+        "2000", NULL};
+    static char out[65536], err[16384];
+    int st = run_mpi_n("2", "/bin/sh", args, false, out, sizeof out, err,
+                       sizeof err, RUN_MS);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 2 ||
+        lines_starting(err, "coord primes: ") != 1 ||
+        !strstr(err, "COORD_MPI_NODE"))
+        test__fail(__FILE__, __LINE__, "wait status %#x, want exit 2 and "
+                   "one 'coord primes: ' line\nstdout:\n%s\nstderr:\n%s",
+                   st, out, err);
+}
+
 /* `coord cmd...` with COORD_MPI_NODE=rank on the first rank and unset on
  * the second (two app contexts, the first run through env(1)): exit 2 and
  * one line from rank 0 naming the variable. */
@@ -937,6 +964,7 @@ TEST(primes_cli_usage)
     X(cli_usage_once)                                                          \
     X(cli_usage_other_command_line)                                            \
     X(cli_bad_node_mode)                                                       \
+    X(cli_usage_said_when_rank_0_starts_late)                                  \
     X(cli_node_modes_differ)                                                   \
     X(primes_cli_options_differ)                                               \
     X(primes_cli_without_mpirun)                                               \
