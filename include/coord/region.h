@@ -21,7 +21,8 @@ typedef struct coord_region coord_region;
  * coord_region_create_named / coord_region_open: named variants (see
  * flag.h for the name rules; open trusts only a file of the caller's euid
  * with mode 0600 or less).
- * Returns 0, COORD_EINVAL (NULL, size 0 or > 2^40), COORD_ENOMEM,
+ * Returns 0, COORD_EINVAL (NULL, size 0 or > 2^40; on a 32-bit build
+ * > SIZE_MAX / 4), COORD_ENOMEM,
  * COORD_EMFILE, COORD_EIO, COORD_EACCES, COORD_EEXIST, COORD_ENOENT,
  * COORD_EPROTO, COORD_EVERSION, COORD_EAGAIN.
  */
@@ -37,7 +38,7 @@ COORD_EXTERN int coord_region_open(coord_region **out, const char *name);
  * (`fd` borrowed; checked as a named file is).
  * Ownership, concurrency and every return code: as coord_flag_create_fd
  * and coord_flag_open_fd (flag.h); create_fd also COORD_EINVAL for size 0
- * or > 2^40.
+ * or > 2^40 (on a 32-bit build > SIZE_MAX / 4).
  */
 COORD_EXTERN int coord_region_create_fd(coord_region **out, size_t size,
                                         int *fd);
