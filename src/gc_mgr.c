@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "manager_spin.h"
 
 const char *coord__gc_mgr_tmp = "/tmp";
 
@@ -197,6 +198,8 @@ static bool walk(int dfd, const char *full_dir, uint64_t grace_ns,
                 ok = false;
             else if (unlinkat(dfd, n, 0) != 0 && errno != ENOENT)
                 ok = false;
+            else /* its dead server's spinset too (a file of ours only) */
+                coord__mspin_forget(st.st_dev, st.st_ino);
         } else if (v == COORD_GC_LIVE) {
             break;
         }

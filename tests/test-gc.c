@@ -1331,6 +1331,18 @@ TEST(gc_removes_killed_managers_dir_keeps_live_one)
     int server = 0;
     char sock[200] = "";
     ASSERT_EQ(sscanf(msg, "%d %199s", &server, sock), 2);
+    /* Its spinset (named after its socket's inode, as manager_spin.c
+     * names it; made once the server has said it serves) must go with
+     * its socket: nobody else would remove it but a gc of /dev/shm. */
+    struct stat sst;
+    ASSERT_OK(lstat(sock, &sst));
+    char spin[128];
+    snprintf(spin, sizeof spin, "/dev/shm/coord.mspin-%llx-%llx",
+             (unsigned long long)sst.st_dev, (unsigned long long)sst.st_ino);
+    for (int i = 0; i < 20000 && !is_there(spin); i++)
+        usleep(1000);
+    if (!is_there(spin))
+        test__fail(__FILE__, __LINE__, "no %s for %s in 20 s", spin, sock);
     /* The server first (the owner's death would SIGTERM it: a clean
      * stop), then the owner; the server, reparented to this case, is
      * reaped here. */
@@ -1370,6 +1382,7 @@ TEST(gc_removes_killed_managers_dir_keeps_live_one)
     l = mgr_find(&s, live_dir);
     ASSERT_EQ(s.e[d].state, COORD_GC_DEAD);
     ASSERT_EQ(s.e[d].outcome, COORD_GC_REMOVED);
+    ASSERT_FALSE(is_there(spin));
     ASSERT_EQ(s.e[l].state, COORD_GC_LIVE);
     ASSERT_EQ(s.e[l].outcome, COORD_GC_NOT_TRIED);
     ASSERT_EQ(removable, 1);
