@@ -517,19 +517,28 @@ static int lines_starting(const char *text, const char *prefix)
  * adds its own banner on stderr after a non-zero exit: not ours, not
  * counted.)
  */
+/* A job's wait status `st` is exit `status`, and its stream `stream` (1
+ * stdout, 2 stderr) holds one line starting with `prefix`, with `want` in
+ * it: what was said was said once. */
+static void expect_said_once(int st, const char *out, const char *err,
+                             int status, int stream, const char *prefix,
+                             const char *want)
+{
+    const char *text = stream == 1 ? out : err;
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != status ||
+        lines_starting(text, prefix) != 1 || !strstr(text, want))
+        test__fail(__FILE__, __LINE__, "wait status %#x, want exit %d and "
+                   "one '%s' line with '%s'\nstdout:\n%s\nstderr:\n%s", st,
+                   status, prefix, want, out, err);
+}
+
 static void said_once(const char *const *args, int status, int stream,
                       const char *prefix, const char *want)
 {
     static char out[65536], err[16384];
     int st = run_mpi_n("2", COORD_CLI_PATH, args, false, out, sizeof out, err,
                        sizeof err, RUN_MS);
-    const char *text = stream == 1 ? out : err;
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != status ||
-        lines_starting(text, prefix) != 1 || !strstr(text, want))
-        test__fail(__FILE__, __LINE__, "coord %s %s: wait status %#x, want "
-                   "exit %d and one '%s' line with '%s'\nstdout:\n%s\n"
-                   "stderr:\n%s", args[0], args[1], st, status, prefix, want,
-                   out, err);
+    expect_said_once(st, out, err, status, stream, prefix, want);
     ASSERT_EQ(lines_starting(stream == 1 ? err : out, "coord "), 0);
 }
 
@@ -558,12 +567,8 @@ TEST(spectrum_cli_runs_differ)
     static char out[65536], err[16384];
     int st = run_mpi_n("1", COORD_CLI_PATH, args, false, out, sizeof out,
                        err, sizeof err, RUN_MS);
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 2 ||
-        lines_starting(err, "coord spectrum: ") != 1 ||
-        !strstr(err, "command lines differ"))
-        test__fail(__FILE__, __LINE__, "wait status %#x, want exit 2 and "
-                   "one 'coord spectrum:' line\nstdout:\n%s\nstderr:\n%s",
-                   st, out, err);
+    expect_said_once(st, out, err, 2, 2, "coord spectrum: ",
+                     "command lines differ");
     ASSERT_EQ(lines_starting(out, "coord "), 0);
 }
 
@@ -657,12 +662,7 @@ TEST(cli_usage_said_when_rank_0_starts_late)
     static char out[65536], err[16384];
     int st = run_mpi_n("2", "/bin/sh", args, false, out, sizeof out, err,
                        sizeof err, RUN_MS);
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 2 ||
-        lines_starting(err, "coord primes: ") != 1 ||
-        !strstr(err, "COORD_MPI_NODE"))
-        test__fail(__FILE__, __LINE__, "wait status %#x, want exit 2 and "
-                   "one 'coord primes: ' line\nstdout:\n%s\nstderr:\n%s",
-                   st, out, err);
+    expect_said_once(st, out, err, 2, 2, "coord primes: ", "COORD_MPI_NODE");
 }
 
 /* `coord cmd...` with COORD_MPI_NODE=rank on the first rank and unset on
@@ -733,14 +733,9 @@ static int run_two(const char *const *a, const char *const *b)
 static void primes_args_differ(const char *const *a, const char *const *b)
 {
     int st = run_two(a, b);
-    const char *out = two_out, *err = two_err;
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 2 ||
-        lines_starting(err, "coord primes: ") != 1 ||
-        !strstr(err, "command lines differ"))
-        test__fail(__FILE__, __LINE__, "wait status %#x, want exit 2 and "
-                   "one 'coord primes:' line\nstdout:\n%s\nstderr:\n%s", st,
-                   out, err);
-    ASSERT_EQ(lines_starting(out, "coord "), 0);
+    expect_said_once(st, two_out, two_err, 2, 2, "coord primes: ",
+                     "command lines differ");
+    ASSERT_EQ(lines_starting(two_out, "coord "), 0);
 }
 
 /* Ranks given different options: with another --runs one rank searched
@@ -775,12 +770,10 @@ static void mixed(const char *const *a, const char *const *b,
                   const char *prefix, const char *want)
 {
     int st = run_two(a, b);
-    const char *out = two_out, *err = two_err;
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 2 ||
-        lines_starting(err, prefix) != 1 || !strstr(err, want) || *out)
-        test__fail(__FILE__, __LINE__, "wait status %#x, want exit 2, one "
-                   "'%s' line with '%s' and no stdout\nstdout:\n%s\n"
-                   "stderr:\n%s", st, prefix, want, out, err);
+    expect_said_once(st, two_out, two_err, 2, 2, prefix, want);
+    if (*two_out)
+        test__fail(__FILE__, __LINE__, "want no stdout\nstdout:\n%s",
+                   two_out);
 }
 
 static const char *const p_mpi[] = {"primes", "--mpi", "--quick", "--range",
